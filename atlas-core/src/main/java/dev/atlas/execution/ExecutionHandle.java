@@ -104,7 +104,11 @@ public interface ExecutionHandle {
      * processing → completed; stores usage, cost (from the price valid at creation), timing. When
      * the cost does not fit (see {@link #usage}; a price added since can make it so) it fails with
      * {@link dev.atlas.InvalidInputException} on {@code usage}, writes nothing and leaves the
-     * execution processing: set a smaller usage, or cancel.
+     * execution processing: set a smaller usage, or cancel. When the execution was ended elsewhere
+     * first ({@link ExecutionRecorder#cancel(java.util.UUID)}, the sweep, another process) it fails
+     * with {@link dev.atlas.ConflictException} on {@code executionId} naming the stored status, which
+     * stays, so the usage set on this handle is not stored; {@link #fail} and {@link #cancel} fail
+     * the same way. A second finish through this handle is an {@link dev.atlas.IllegalTransitionException}.
      *
      * @return the execution
      */

@@ -45,8 +45,9 @@ public interface ExecutionRecorder {
      * run failed never leaves it processing: a usage whose cost cannot be stored is dropped then,
      * as {@link ExecutionHandle#cancel()} drops it (failed without usage and cost). A body that
      * finishes the execution itself (for example {@link ExecutionHandle#cancel()}) is left as it
-     * is; one ended elsewhere meanwhile (cancelled, swept) makes the complete, and so this call,
-     * fail with {@link dev.atlas.IllegalTransitionException}.
+     * is; one ended elsewhere meanwhile (cancelled, swept, another process) makes the complete, and
+     * so this call, fail with {@link dev.atlas.ConflictException} on {@code executionId} naming the
+     * stored status, which stays.
      *
      * @param spec the description of what to create
      * @param body the body

@@ -51,7 +51,8 @@ import java.util.UUID;
  * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds); one
  * cancelled after it started records its (billed) tokens but no duration. The
  * attributes are listed in {@code docs/opentelemetry.md}; cost is {@code atlas.cost}, in the
- * currency of the tenant's price table.
+ * currency of the tenant's price table. No stored text is exported (content, metadata values, and
+ * error text unless {@link #create(OpenTelemetry, int, boolean)} asks for the latter).
  *
  * <p>Thread-safe. It keeps the span of each running execution until it finishes, is cancelled or
  * is failed by {@link dev.atlas.execution.ExecutionRecorder#sweepInterrupted}; an execution that
@@ -75,6 +76,8 @@ public final class AtlasTelemetry implements ExecutionListener {
     /** Running executions' spans, oldest started first; guarded by itself. */
     private final Map<UUID, Running> running = new LinkedHashMap<>();
     private final int maxRunning;
+    /** Whether a failed span's status description is the stored error text (opt-in: it may hold content or secrets). */
+    private final boolean errorText;
     /**
      * The span contexts of recently finished executions: a tool call may finish after its
      * execution (LangChain4j's tool calls complete when their results are stored) and must still
@@ -94,8 +97,9 @@ public final class AtlasTelemetry implements ExecutionListener {
     /** The span of an execution in progress and the finish reasons of its steps so far. */
     private record Running(Span span, Context context, List<String> finishReasons, Instant start) {}
 
-    private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning) {
+    private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
+        this.errorText = errorText;
         this.tracer = openTelemetry.getTracer(SCOPE);
         Meter meter = openTelemetry.getMeter(SCOPE);
         this.tokenUsage = meter.histogramBuilder("gen_ai.client.token.usage").ofLongs()
@@ -112,7 +116,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     /** Exports through {@code openTelemetry}'s tracer and meter providers. */
     public static AtlasTelemetry create(OpenTelemetry openTelemetry) {
-        return new AtlasTelemetry(Limits.requireNonNull("openTelemetry", openTelemetry), DEFAULT_MAX_RUNNING_SPANS);
+        return new AtlasTelemetry(Limits.requireNonNull("openTelemetry", openTelemetry), DEFAULT_MAX_RUNNING_SPANS, false);
     }
 
     /**
@@ -127,11 +131,26 @@ public final class AtlasTelemetry implements ExecutionListener {
      *         {@code maxRunningSpans} when it is below 1
      */
     public static AtlasTelemetry create(OpenTelemetry openTelemetry, int maxRunningSpans) {
+        return create(openTelemetry, maxRunningSpans, false);
+    }
+
+    /**
+     * {@link #create(OpenTelemetry, int)}, and with {@code exportErrorText} true the status
+     * description of a failed execution's or tool call's span is its stored error: the message of
+     * the exception its body threw, the text given to {@code fail(error)}, a tool result marked as an
+     * error. Without it (the default) that text is never exported, since it may quote content or
+     * secrets (a provider URL with its key, a prompt echoed back): the span has status
+     * {@code ERROR} and {@code error.type} {@code _OTHER}, and {@code atlas.execution.id} /
+     * {@code atlas.tool_call.id} find the stored error.
+     *
+     * @throws InvalidInputException as {@link #create(OpenTelemetry, int)}
+     */
+    public static AtlasTelemetry create(OpenTelemetry openTelemetry, int maxRunningSpans, boolean exportErrorText) {
         Limits.requireNonNull("openTelemetry", openTelemetry);
         if (maxRunningSpans < 1) {
             throw new InvalidInputException("maxRunningSpans", "must be at least 1, was " + maxRunningSpans);
         }
-        return new AtlasTelemetry(openTelemetry, maxRunningSpans);
+        return new AtlasTelemetry(openTelemetry, maxRunningSpans, exportErrorText);
     }
 
     /** How many spans of running executions are open here now (at most the cap given to {@link #create(OpenTelemetry, int)}). */
@@ -320,10 +339,10 @@ public final class AtlasTelemetry implements ExecutionListener {
                 .startSpan();
     }
 
-    private static void end(Span span, Execution e, List<String> finishReasons) {
+    private void end(Span span, Execution e, List<String> finishReasons) {
         span.setAllAttributes(GenAi.response(e, finishReasons));
         if (e.status() == ExecutionStatus.FAILED) {
-            span.setStatus(StatusCode.ERROR, e.error() == null ? "" : e.error());
+            failed(span, e.error());
         }
         span.end(e.completedAt() != null ? e.completedAt() : e.updatedAt());
     }
@@ -348,9 +367,18 @@ public final class AtlasTelemetry implements ExecutionListener {
                 .setAllAttributes(attributes.build())
                 .startSpan();
         if (call.status() == ExecutionStatus.FAILED) {
-            span.setStatus(StatusCode.ERROR, call.error() == null ? "" : call.error());
+            failed(span, call.error());
         }
         span.end(call.completedAt() != null ? call.completedAt() : call.startedAt());
+    }
+
+    /** Status ERROR, described by the stored error only when {@link #create(OpenTelemetry, int, boolean)} asked for it. */
+    private void failed(Span span, String error) {
+        if (errorText && error != null) {
+            span.setStatus(StatusCode.ERROR, error);
+        } else {
+            span.setStatus(StatusCode.ERROR);
+        }
     }
 
     private static AttributesBuilder tokenAttributes(Execution e) {

@@ -113,7 +113,7 @@ class AtlasTelemetryProductionTest {
         assertThat(stored.status()).isEqualTo(ExecutionStatus.FAILED);
         assertThat(span.getParentSpanId()).isEqualTo(sdk.span("request").getSpanId());
         assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
-        assertThat(span.getStatus().getDescription()).isEqualTo(stored.error());
+        assertThat(span.getStatus().getDescription()).isEmpty(); // the stored error is exported only when asked for
         assertThat(span.getAttributes().get(ERROR_TYPE)).isEqualTo("_OTHER");
         assertThat(span.getAttributes().get(STATUS)).isEqualTo("failed");
         assertThat(span.getEndEpochNanos() - span.getStartEpochNanos()).isEqualTo(Duration.ofHours(2).toNanos());
@@ -394,7 +394,8 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
-    @DisplayName("no message content, prompt, completion, tool argument or result, metadata value, error text or title reaches a metric; none but the error reaches a span")
+    @DisplayName("no message content, prompt, completion, tool argument or result, metadata value, error text or title reaches a span or a metric"
+            + " (span names, attributes, events and status descriptions)")
     void nothingSensitiveIsExported() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "SECRET-TITLE"));
         for (int i = 0; i < 3; i++) {
@@ -406,6 +407,7 @@ class AtlasTelemetryProductionTest {
                     StepHandle step = exec.step();
                     StepHandle.ToolCallHandle call = step.toolCall("call_" + n, "lookup_order", "{\"q\":\"SECRET-ARGUMENTS\"}");
                     call.complete("{\"r\":\"SECRET-RESULT\"}");
+                    step.toolCall("call_e" + n, "lookup_order", "{}").fail("SECRET-TOOL-ERROR-" + n);
                     step.metadata(Map.of("k", "SECRET-STEP-METADATA"));
                     step.finish("SECRET-COMPLETION", "SECRET-REASONING", FinishReason.STOP, Usage.of(3, 4));
                     exec.reply(step, "SECRET-REPLY");
@@ -420,12 +422,12 @@ class AtlasTelemetryProductionTest {
         }
         StringBuilder spans = new StringBuilder();
         for (SpanData s : sdk.spans.getFinishedSpanItems()) {
-            spans.append(s.getName()).append(s.getAttributes()).append(s.getResource().getAttributes());
+            spans.append(s.getName()).append(s.getAttributes()).append(s.getResource().getAttributes()).append(s.getStatus());
             for (EventData e : s.getEvents()) {
                 spans.append(e.getName()).append(e.getAttributes());
             }
         }
-        assertThat(spans.toString()).doesNotContain("SECRET");
+        assertThat(spans.toString()).doesNotContain("SECRET").doesNotContain("ERROR-TEXT");
         StringBuilder metrics = new StringBuilder();
         for (MetricData m : sdk.metrics.collectAllMetrics()) {
             metrics.append(m);

@@ -62,6 +62,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private final java.util.concurrent.atomic.AtomicLong stepTokens = new java.util.concurrent.atomic.AtomicLong();
     private volatile Long firstTokenMs;
     private volatile boolean finished;
+    /** Set once a finish through this handle stored the end: a later finish is this handle's own second one. */
+    private boolean finishedHere;
     /** Orders {@link #usage} and {@link #firstToken} against the finish that stores them. */
     private final ReentrantLock finishLock = new ReentrantLock();
 
@@ -227,23 +229,23 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public Execution complete() {
-        return finish(ExecutionStatus.COMPLETED, null);
+        return finish(ExecutionStatus.COMPLETED, null, "complete");
     }
 
     @Override
     public Execution fail(String error) {
         Check.notNull("error", error);
-        return finish(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH));
+        return finish(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH), "fail");
     }
 
-    private Execution finish(ExecutionStatus target, String error) {
-        return finishing(() -> recorder.finish(execution, target, error, usage, firstTokenMs));
+    private Execution finish(ExecutionStatus target, String error, String what) {
+        return finishing(what, () -> recorder.finish(execution, target, error, usage, firstTokenMs));
     }
 
     @Override
     public Execution cancel() {
         // The tokens spent before the cancel are billed all the same: stored with their cost, as fail stores them.
-        return ending(ExecutionStatus.CANCELLED, null);
+        return ending(ExecutionStatus.CANCELLED, null, "cancel");
     }
 
     /**
@@ -251,27 +253,38 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      * a usage whose cost cannot be stored is dropped rather than leaving the run processing.
      */
     Execution failEndingTheRun(String error) {
-        return ending(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH));
+        return ending(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH), "fail");
     }
 
     /** Finishes with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
-    private Execution ending(ExecutionStatus target, String error) {
-        return finishing(() -> recorder.ending(execution, target, error, usage, firstTokenMs));
+    private Execution ending(ExecutionStatus target, String error, String what) {
+        return finishing(what, () -> recorder.ending(execution, target, error, usage, firstTokenMs));
     }
 
     /**
      * Runs a finish. A finish refused because the execution already ended elsewhere (cancelled
-     * through the store, swept) leaves this handle finished too, so later usage is refused, not
-     * lost; a storage failure leaves it open for the caller to retry. The listeners hear the end
-     * after that, outside the lock.
+     * through the store, swept, another instance) leaves this handle finished too, so later usage
+     * is refused, not lost, and is a {@link ConflictException} saying so: the usage set on this
+     * handle was never stored. A second finish of this handle's own stays an illegal transition.
+     * A storage failure leaves it open for the caller to retry. The listeners hear the end after
+     * that, outside the lock.
      */
-    private Execution finishing(Supplier<Execution> end) {
+    private Execution finishing(String what, Supplier<Execution> end) {
         return recorder.ended(locked(finishLock, () -> {
             try {
                 Execution e = end.get();
                 finished = true;
+                finishedHere = true;
                 return e;
-            } catch (ConflictException | IllegalTransitionException ended) {
+            } catch (IllegalTransitionException ended) {
+                finished = true;
+                if (finishedHere) {
+                    throw ended;
+                }
+                throw new ConflictException("executionId", "execution " + id + " is " + ended.from() + ": it was ended elsewhere"
+                        + " (cancel(id), the sweep or another instance) before this " + what + ", so any usage set on this handle"
+                        + " was not stored (nor its first-token time)");
+            } catch (ConflictException ended) {
                 finished = true;
                 throw ended;
             }

@@ -424,8 +424,8 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         assertThat(other.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isEqualTo(1);
         Execution created = here.create(ExecutionSpec.text("openai", "gpt-4o"));
         Execution completed = other.resume(created.id()).complete();
-        assertThatThrownBy(cancelledThere::complete).isInstanceOf(IllegalTransitionException.class);
-        assertThatThrownBy(sweptThere::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(cancelledThere::complete).isInstanceOf(ConflictException.class);
+        assertThatThrownBy(sweptThere::complete).isInstanceOf(ConflictException.class);
 
         assertThat(heard.names()).containsExactly("started", "started");
         assertThat(heard.events).extracting(e -> ((Execution) e.record()).id()).containsExactly(cancelledThere.id(), sweptThere.id());

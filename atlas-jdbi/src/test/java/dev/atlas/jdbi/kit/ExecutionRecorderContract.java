@@ -460,14 +460,58 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a handle whose complete() fails because the execution was cancelled elsewhere refuses later usage, as a finished one")
-    void usageAfterAFinishRefusedElsewhereIsRefused() {
+    @DisplayName("a handle's complete(), fail() or cancel() after its execution ended elsewhere (cancel(id) here, a cancel or the sweep"
+            + " on another Atlas instance) is a ConflictException on executionId naming the execution, its stored status and that the"
+            + " usage set on the handle was not stored; later usage is refused too and the stored record stays as ended; record() whose"
+            + " body returns after such a cancel throws the same")
+    void finishAfterAnEndElsewhereIsAConflictNamingIt() {
+        ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        String[] enders = {"cancel here", "cancel there", "sweep there"};
+        String[] finishes = {"complete", "fail", "cancel"};
+        for (String ender : enders) {
+            for (String finish : finishes) {
+                ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+                h.usage(Usage.of(10, 5)); // set before the end elsewhere: that end cannot know it
+                Execution ended = switch (ender) {
+                    case "cancel here" -> recorder.cancel(h.id());
+                    case "cancel there" -> elsewhere.cancel(h.id());
+                    default -> {
+                        advance(2);
+                        assertThat(elsewhere.sweepInterrupted(Duration.ofMillis(1)).executions()).isEqualTo(1);
+                        yield elsewhere.require(h.id());
+                    }
+                };
+                String status = ender.startsWith("cancel") ? "cancelled" : "failed";
+                h.usage(Usage.of(20, 5)); // still accepted: checking would cost a read per call; the finish says it was lost
+                org.assertj.core.api.ThrowableAssert.ThrowingCallable call = switch (finish) {
+                    case "complete" -> h::complete;
+                    case "fail" -> () -> h.fail("late");
+                    default -> h::cancel;
+                };
+                assertThatThrownBy(call).as(ender + " then " + finish).isExactlyInstanceOf(ConflictException.class)
+                        .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("executionId"))
+                        .hasMessageContaining("execution " + h.id() + " is " + status)
+                        .hasMessageContaining("usage set on this handle was not stored");
+                assertThatThrownBy(() -> h.usage(Usage.of(30, 5))).isInstanceOfSatisfying(ConflictException.class,
+                        e -> assertThat(e.field()).isEqualTo("executionId"));
+                assertThatThrownBy(call).as("again").isExactlyInstanceOf(ConflictException.class);
+                assertThat(recorder.require(h.id())).isEqualTo(ended);
+                assertThat(ended.usage()).isEqualTo(Usage.NONE);
+            }
+        }
+        // The handle learnt of the end from a refused metadata write first: its finish says the same.
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
-        Execution cancelled = recorder.cancel(h.id());
-        assertThatThrownBy(h::complete).isExactlyInstanceOf(dev.atlas.IllegalTransitionException.class);
-        assertThatThrownBy(() -> h.usage(Usage.of(10, 5))).isInstanceOfSatisfying(ConflictException.class,
-                e -> assertThat(e.field()).isEqualTo("executionId"));
-        assertThat(recorder.require(h.id())).isEqualTo(cancelled);
+        elsewhere.cancel(h.id());
+        assertThatThrownBy(() -> h.metadata(Map.of("k", 1))).isInstanceOf(ConflictException.class);
+        assertThatThrownBy(h::complete).isExactlyInstanceOf(ConflictException.class).hasMessageContaining("is cancelled");
+        // record(): the body's result cannot be returned as recorded.
+        UUID[] id = new UUID[1];
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            id[0] = exec.id();
+            elsewhere.cancel(exec.id());
+            return "answer";
+        })).isExactlyInstanceOf(ConflictException.class).hasMessageContaining("is cancelled");
+        assertThat(recorder.require(id[0]).status()).isEqualTo(ExecutionStatus.CANCELLED);
     }
 
     @Test
@@ -1497,7 +1541,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         ExecutionTree tree = recorder.tree(crashed.id()).orElseThrow();
         assertThat(tree.steps().get(0).error()).isEqualTo("interrupted");
         assertThat(tree.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
-        assertThatThrownBy(crashed::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(crashed::complete).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
         assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
     }
 
@@ -1563,6 +1607,23 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.usageReport(dev.atlas.execution.UsageGroup.TENANT, Instant.EPOCH, clock.instant().plusSeconds(1))).isEmpty();
         assertThat(globex.executions().require(their.id()).status()).isEqualTo(ExecutionStatus.PENDING);
         assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        // Their running execution too, and every refusal worded exactly as for an id that exists nowhere.
+        UUID unknown = UUID.randomUUID();
+        List<java.util.function.Function<UUID, Object>> calls = List.of(recorder::require, recorder::queue, recorder::resume, recorder::cancel,
+                id -> recorder.historyWithTools(id, 10), id -> recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(id)),
+                id -> recorder.create(ExecutionSpec.text("openai", "gpt-4o").assistantRevision(id)));
+        for (java.util.function.Function<UUID, Object> call : calls) {
+            for (UUID foreign : List.of(their.id(), running.id(), theirs.id())) {
+                Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> call.apply(foreign));
+                Throwable nowhere = org.assertj.core.api.Assertions.catchThrowable(() -> call.apply(unknown));
+                assertThat(refused).isExactlyInstanceOf(NotFoundException.class).hasNoCause();
+                assertThat(nowhere).isExactlyInstanceOf(NotFoundException.class);
+                assertThat(refused.getMessage().replace(foreign.toString(), "ID")).isEqualTo(nowhere.getMessage().replace(unknown.toString(), "ID"));
+                assertThat(((NotFoundException) refused).field()).isEqualTo(((NotFoundException) nowhere).field());
+            }
+        }
+        assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(rows("executions")).isEqualTo(2);
     }
 
     // ---- seed capabilities (issue 15) ---------------------------------------------------

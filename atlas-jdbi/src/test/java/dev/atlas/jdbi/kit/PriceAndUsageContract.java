@@ -22,7 +22,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -159,7 +158,7 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         cost(byStore.cost(), "0.0035");
         assertThat(byStore.durationMs()).isEqualTo(2000L);
         assertThat(executions.require(cancelled.id())).isEqualTo(byStore);
-        assertThatThrownBy(cancelled::complete).isInstanceOf(dev.atlas.IllegalTransitionException.class);
+        assertThatThrownBy(cancelled::complete).isInstanceOf(dev.atlas.ConflictException.class);
 
         ExecutionHandle crashed = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
         crashed.step().finish(null, null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(300, 0));
@@ -706,24 +705,29 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a local day in UTC+14 or UTC-12 is reported exactly by its instant bounds (first microsecond in, the next day's first out); DAY keys stay UTC dates")
+    @DisplayName("a local day in UTC+14 or UTC-12, or in Europe/Berlin on the 23-hour and 25-hour days of its DST changes, is reported"
+            + " exactly by its instant bounds (first microsecond in, the next day's first out); DAY keys stay UTC dates")
     void localDayInExtremeZones() {
-        Map<String, List<String>> utcDays = Map.of("Pacific/Kiritimati", List.of("2026-02-28", "2026-03-01"),
-                "Etc/GMT+12", List.of("2026-03-01", "2026-03-02"));
-        for (Map.Entry<String, List<String>> zone : utcDays.entrySet()) {
-            Tenant t = atlas.tenant(zone.getKey().equals("Etc/GMT+12") ? "baker" : "kiritimati");
-            java.time.ZoneId z = java.time.ZoneId.of(zone.getKey());
-            Instant start = java.time.LocalDate.of(2026, 3, 1).atStartOfDay(z).toInstant();
-            Instant end = java.time.LocalDate.of(2026, 3, 2).atStartOfDay(z).toInstant();
+        record LocalDay(String tenant, String zone, java.time.LocalDate day, List<String> utcDays, long hours) {}
+        for (LocalDay d : List.of(
+                new LocalDay("kiritimati", "Pacific/Kiritimati", java.time.LocalDate.of(2026, 3, 1), List.of("2026-02-28", "2026-03-01"), 24),
+                new LocalDay("baker", "Etc/GMT+12", java.time.LocalDate.of(2026, 3, 1), List.of("2026-03-01", "2026-03-02"), 24),
+                new LocalDay("berlin-spring", "Europe/Berlin", java.time.LocalDate.of(2026, 3, 29), List.of("2026-03-28", "2026-03-29"), 23),
+                new LocalDay("berlin-autumn", "Europe/Berlin", java.time.LocalDate.of(2026, 10, 25), List.of("2026-10-24", "2026-10-25"), 25))) {
+            Tenant t = atlas.tenant(d.tenant());
+            java.time.ZoneId z = java.time.ZoneId.of(d.zone());
+            Instant start = d.day().atStartOfDay(z).toInstant();
+            Instant end = d.day().plusDays(1).atStartOfDay(z).toInstant();
+            assertThat(Duration.between(start, end).toHours()).isEqualTo(d.hours());
             for (Instant at : List.of(start.minusNanos(1000), start, end.minusNanos(1000), end)) {
                 clock.set(at);
                 run(t, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1, 0), false);
             }
             List<UsageRow> provider = t.executions().usageReport(UsageGroup.PROVIDER, start, end);
-            assertThat(provider).hasSize(1);
+            assertThat(provider).as(d.tenant()).hasSize(1);
             row(provider.get(0), "openai", 2, 0, 2, 0, "0");
             List<UsageRow> days = t.executions().usageReport(UsageGroup.DAY, start, end);
-            assertThat(days).extracting(UsageRow::group).containsExactlyElementsOf(zone.getValue());
+            assertThat(days).as(d.tenant()).extracting(UsageRow::group).containsExactlyElementsOf(d.utcDays());
             assertThat(days).extracting(UsageRow::executions).containsExactly(1L, 1L);
         }
     }
