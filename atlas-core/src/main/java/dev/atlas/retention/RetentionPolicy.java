@@ -176,7 +176,12 @@ public final class RetentionPolicy {
     }
 
     /**
-     * Returns a copy with {@code age} replaced.
+     * Returns a copy with {@code age} replaced. The age is a limit, with no floor: every message
+     * older than it goes, even the last ones of a conversation and those still in a chat memory's
+     * window (a LangChain4j memory then reads back only its newer messages). To remove
+     * conversations only whole, once quiet for a time, archive and purge them instead
+     * ({@link #archiveIdleConversations}, {@link #purgeArchivedAfter}): a conversation with recent
+     * activity keeps all its messages.
      *
      * @param age the age
      * @return a copy with this change

@@ -145,4 +145,36 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 .containsEntry("executions.deleted", 1L));
         assertThat(out.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("executionId"));
     }
+
+    @Test
+    @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
+            + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
+            + " behind the purge is NotFoundException")
+    void requeueRacingFinishedTaskPurge() throws Exception {
+        dev.atlas.task.TaskStore tasks = atlas.tenant("acme").tasks();
+        dev.atlas.task.Task t = tasks.create(dev.atlas.task.NewTask.of("report", Map.of()).maxAttempts(1));
+        tasks.fail(tasks.claim(Duration.ofMinutes(1)).orElseThrow(), "HTTP 503");
+        clock.advanceMicros(Duration.ofDays(2).toNanos() / 1000);
+        // The requeue waits for the held row lock first, the purge (having chosen the task) behind it: the requeue commits first.
+        Outcome out = race("SELECT 1 FROM atlas_tasks WHERE id = ? FOR UPDATE", t.id(),
+                () -> tasks.requeue(t.id()),
+                () -> atlas.tenant("acme").retention().runRetention(RetentionPolicy.none().purgeFinishedTasksAfter(Duration.ofDays(1))));
+        assertThat(out.purge()).isInstanceOfSatisfying(dev.atlas.task.Task.class,
+                r -> assertThat(r.status()).isEqualTo(dev.atlas.task.TaskStatus.PENDING));
+        assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts().getOrDefault("tasks.deleted", 0L)).isZero());
+        assertThat(tasks.get(t.id()).orElseThrow().status()).isEqualTo(dev.atlas.task.TaskStatus.PENDING);
+
+        // The other order: the purge waits first and deletes the task; the requeue then finds none.
+        dev.atlas.task.Task u = tasks.create(dev.atlas.task.NewTask.of("export", Map.of()).maxAttempts(1));
+        tasks.fail(tasks.claim(Duration.ofMinutes(1), java.util.Set.of("export")).orElseThrow(), "HTTP 503");
+        clock.advanceMicros(Duration.ofDays(2).toNanos() / 1000);
+        Outcome purgedFirst = race("SELECT 1 FROM atlas_tasks WHERE id = ? FOR UPDATE", u.id(),
+                () -> atlas.tenant("acme").retention().runRetention(RetentionPolicy.none().purgeFinishedTasksAfter(Duration.ofDays(1))),
+                () -> tasks.requeue(u.id()));
+        assertThat(purgedFirst.purge()).isInstanceOfSatisfying(RetentionReport.class,
+                r -> assertThat(r.counts()).containsEntry("tasks.deleted", 1L));
+        assertThat(purgedFirst.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.id()).isEqualTo(u.id()));
+        assertThat(tasks.get(u.id())).isEmpty();
+        assertThat(tasks.get(t.id()).orElseThrow().status()).isEqualTo(dev.atlas.task.TaskStatus.PENDING);
+    }
 }

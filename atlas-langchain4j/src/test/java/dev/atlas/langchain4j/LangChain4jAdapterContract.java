@@ -830,6 +830,40 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("retention keeps no last N messages: deleteMessagesOlderThan removes old messages still in a window, which then reads back"
+            + " as the newer ones in order; the memory's next turns (its system message again) append and read back; a dry run changes nothing")
+    void retentionAgeRuleKeepsNoLastMessages() {
+        MutableClockHolder clock = new MutableClockHolder();
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.clock(clock.clock));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        ChatMemory memory = MessageWindowChatMemory.builder().id("sparse").maxMessages(WINDOW).chatMemoryStore(store).build();
+        memory.add(SystemMessage.from("be brief"));
+        memory.add(UserMessage.from("hi"));
+        memory.add(AiMessage.from("hello"));
+        store.updateMessages("recent", List.of(UserMessage.from("first")));
+        clock.advance(java.time.Duration.ofDays(400));
+        memory.add(UserMessage.from("back again"));
+        store.updateMessages("recent", List.of(UserMessage.from("first"), AiMessage.from("second")));
+        List<ChatMessage> before = store.getMessages("sparse");
+        assertThat(before).hasSize(4);
+
+        dev.atlas.retention.RetentionPolicy policy = dev.atlas.retention.RetentionPolicy.none().deleteMessagesOlderThan(java.time.Duration.ofDays(365));
+        assertThat(tenant.retention().runRetention(policy.dryRun(true)).counts()).containsEntry("messages.soft_deleted", 4L);
+        assertThat(store.getMessages("sparse")).isEqualTo(before);
+        assertThat(tenant.retention().runRetention(policy).counts()).containsEntry("messages.soft_deleted", 4L);
+
+        assertThat(store.getMessages("sparse")).containsExactly(UserMessage.from("back again"));
+        assertThat(store.getMessages("recent")).containsExactly(AiMessage.from("second"));
+        memory.add(SystemMessage.from("be brief"));
+        memory.add(AiMessage.from("welcome back"));
+        assertThat(store.getMessages("sparse")).containsExactly(UserMessage.from("back again"), SystemMessage.from("be brief"),
+                AiMessage.from("welcome back"));
+    }
+
+    @Test
     @DisplayName("erasing the memory's conversation removes its images and JSON assets, rows and bytes; other memories and tenants keep theirs")
     void eraseRemovesTheStoresAssets(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         List<UUID> gone = threeMemoriesWithAssets(dir, new MutableClockHolder());

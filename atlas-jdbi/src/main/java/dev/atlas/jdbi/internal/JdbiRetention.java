@@ -512,7 +512,13 @@ public final class JdbiRetention implements Retention {
         }
 
         void purgeFinishedTasks(Instant cutoff) {
-            purge("tasks", RetentionSql.FINISHED_TASKS, with(cutoff), List.of(), null, null);
+            Map<String, Object> b = with(cutoff);
+            if (policy.dryRun()) {
+                countPages(RetentionSql.FINISHED_TASKS, "id", b, List.of(), "tasks", null);
+                return;
+            }
+            batches("retention.select.tasks", RetentionSql.FINISHED_TASKS, b, (h, ids, keys) ->
+                    add("tasks.deleted", call(h, "retention.purge.tasks", RetentionSql.DELETE_FINISHED_TASKS, b, ids).update()));
         }
 
         void purgeDeletedAssets(Instant cutoff) {

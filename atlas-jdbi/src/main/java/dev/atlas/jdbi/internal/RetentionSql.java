@@ -128,8 +128,13 @@ final class RetentionSql {
         return "SELECT COUNT(*) FROM <p>voice_calls WHERE tenant_id = :t AND execution_id IN (<ids>)" + (purges(p)
                 ? " AND (conversation_id IS NULL OR NOT " + purgedConversation(p, "<p>voice_calls.conversation_id") + ")" : "");
     }
-    static final String FINISHED_TASKS = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND status IN ('completed', 'failed', 'cancelled')"
-            + " AND finished_at < :cutoff";
+    private static final String FINISHED_TASK_RULE = " AND status IN ('completed', 'failed', 'cancelled') AND finished_at < :cutoff";
+    static final String FINISHED_TASKS = "SELECT id FROM <p>tasks WHERE tenant_id = :t" + FINISHED_TASK_RULE;
+    /**
+     * Deletes the chosen tasks that still match the rule: an operator's requeue that committed
+     * since the SELECT (PostgreSQL re-reads an updated row before deleting it) keeps its task.
+     */
+    static final String DELETE_FINISHED_TASKS = delete("tasks") + FINISHED_TASK_RULE;
     static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";
 
     /**
