@@ -246,7 +246,9 @@ public interface AssetStore {
 
     /**
      * Removes this tenant's orphan blobs and reports them: those whose {@link #create} recorded an
-     * intent at least {@code minAge} ago (by Atlas's clock) and never inserted the asset row.
+     * intent at least {@code minAge} ago and never inserted the asset row. Intents are stamped and
+     * aged on the database's clock (as task leases are), never an instance's, so an uploader whose
+     * clock runs behind is not taken early; {@link dev.atlas.AtlasBuilder#clock} does not age them.
      * Blobs Atlas has no intent for are left alone, whatever their age: those of another database
      * sharing the blob directory (a restored backup, a staging clone) and any file Atlas did not
      * write. A {@link #create} still running when its intent is taken fails instead of recording an

@@ -129,7 +129,7 @@ public final class JdbiAssetStore implements AssetStore {
             Optional<Asset> held = na.clientKey() == null ? Optional.empty()
                     : sql.on(h, q.byClientKey).bind("clientKey", na.clientKey()).optional(assets);
             if (held.isEmpty()) {
-                sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
+                sql.on(h, q.intent).bind("key", key).update();
             }
             return held;
         });
@@ -664,14 +664,27 @@ public final class JdbiAssetStore implements AssetStore {
         // Claiming an intent (older than minAge, still without a row) is the decision: from its
         // commit on, the upload's row insert is refused, so the bytes can no longer become live.
         // Intents claimed by an earlier run that failed midway are taken up again.
+        // Aged on the database's clock, as intents are stamped: no instance's clock skew shortens minAge.
+        long age = -ageMicros(minAge);
         List<String> claimed = db.write(h -> {
-            Instant now = db.now();
-            sql.on(h, q.claimOrphans).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).update();
+            sql.on(h, q.claimOrphans).bind("now", db.now()).bind("age", age).update();
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
         List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, e) -> {
             throw blobFailure("delete " + key, e);
         });
         return new OrphanCleanup(removed, temporary);
+    }
+
+    /** Older than any intent can be (and within both databases' interval and timestamp ranges). */
+    private static final Duration AGE_BEYOND_ANY_INTENT = Duration.ofDays(1000L * 366);
+
+    /**
+     * {@code minAge} in whole microseconds, rounded up (stored times are whole microseconds, so an
+     * intent just under a fractional minAge is not claimed), at most {@link #AGE_BEYOND_ANY_INTENT}.
+     */
+    private static long ageMicros(Duration minAge) {
+        Duration age = minAge.compareTo(AGE_BEYOND_ANY_INTENT) > 0 ? AGE_BEYOND_ANY_INTENT : minAge;
+        return age.getSeconds() * 1_000_000L + (age.getNano() + 999) / 1_000;
     }
 }
