@@ -135,7 +135,10 @@ public interface AssetStore {
      * Opens the asset's bytes; the caller closes the stream. An asset that is absent, another
      * tenant's, or deleted (purged while this call ran included) is a
      * {@link dev.atlas.NotFoundException}; a live asset whose bytes the blob store cannot open is a
-     * {@link dev.atlas.StorageException}.
+     * {@link dev.atlas.StorageException}. The stream checks the bytes against the asset's
+     * {@link Asset#sizeBytes()} and {@link Asset#sha256()}: bytes changed or damaged in the blob store
+     * make its read throw a {@link dev.atlas.StorageException} naming the asset once more bytes than
+     * recorded were read, or at their end (a stream closed before its end is not checked).
      *
      * @param assetId the asset's id
      * @return the inputStream
