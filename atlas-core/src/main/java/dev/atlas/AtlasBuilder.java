@@ -151,7 +151,9 @@ public final class AtlasBuilder {
     }
 
     /**
-     * The clock every stored timestamp comes from (default: system UTC).
+     * The clock every stored timestamp comes from (default: system UTC), except what all instances
+     * must measure alike: task and retention leases and the age of upload intents
+     * ({@link dev.atlas.asset.AssetStore#cleanupOrphanBlobs}) use the database's clock.
      *
      * @param clock the clock to use
      * @return a copy with this change

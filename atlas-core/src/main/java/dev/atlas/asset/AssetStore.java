@@ -135,7 +135,10 @@ public interface AssetStore {
      * Opens the asset's bytes; the caller closes the stream. An asset that is absent, another
      * tenant's, or deleted (purged while this call ran included) is a
      * {@link dev.atlas.NotFoundException}; a live asset whose bytes the blob store cannot open is a
-     * {@link dev.atlas.StorageException}.
+     * {@link dev.atlas.StorageException}. The stream checks the bytes against the asset's
+     * {@link Asset#sizeBytes()} and {@link Asset#sha256()}: bytes changed or damaged in the blob store
+     * make its read throw a {@link dev.atlas.StorageException} naming the asset once more bytes than
+     * recorded were read, or at their end (a stream closed before its end is not checked).
      *
      * @param assetId the asset's id
      * @return the inputStream
@@ -246,7 +249,9 @@ public interface AssetStore {
 
     /**
      * Removes this tenant's orphan blobs and reports them: those whose {@link #create} recorded an
-     * intent at least {@code minAge} ago (by Atlas's clock) and never inserted the asset row.
+     * intent at least {@code minAge} ago and never inserted the asset row. Intents are stamped and
+     * aged on the database's clock (as task leases are), never an instance's, so an uploader whose
+     * clock runs behind is not taken early; {@link dev.atlas.AtlasBuilder#clock} does not age them.
      * Blobs Atlas has no intent for are left alone, whatever their age: those of another database
      * sharing the blob directory (a restored backup, a staging clone) and any file Atlas did not
      * write. A {@link #create} still running when its intent is taken fails instead of recording an

@@ -163,9 +163,12 @@ public interface VoiceCallStore {
     Page<VoiceCall> list(VoiceCallQuery query);
 
     /**
-     * Marks active calls started more than {@code olderThan} ago completed; returns how many.
+     * Marks active calls completed whose last write (start, {@link #checkpoint} or {@link #summarize})
+     * is more than {@code olderThan} ago, by Atlas's clock; returns how many. A long call that keeps
+     * checkpointing is never stale, whatever its age; choose {@code olderThan} well above the
+     * interval between checkpoints plus the clock skew between instances.
      *
-     * @param olderThan only items older than this
+     * @param olderThan how long a call must have been silent
      * @return how many calls were completed
      */
     int completeStale(Duration olderThan);

@@ -49,7 +49,10 @@ final class AssetSql {
 
     AssetSql(Catalogue c) {
         this.c = c;
-        intent = c.sql("assets.intent", "INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at) VALUES (:t, :key, :now)");
+        // Stamped and aged on the database's clock, as leases are: an uploader whose clock runs behind
+        // would otherwise date its intent back, and a cleanup meanwhile could claim it mid-upload.
+        intent = c.sql("assets.intent", "INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at) VALUES (:t, :key, "
+                + c.dialect().databaseNow() + ")");
         takeIntent = c.sql("assets.takeIntent", "DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key AND claimed_at IS NULL");
         dropIntent = c.sql("assets.dropIntent", "DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key");
         // Erase and retention may meet a key twice (an intent left by a failed earlier run).
@@ -113,7 +116,7 @@ final class AssetSql {
                 + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL AND c.deleted_at IS NULL"
                 + " ORDER BY ma.created_at, ma.id");
         claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
-                + " AND created_at <= :cutoff AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
+                + " AND created_at <= " + c.dialect().databaseNowPlusMicros("age") + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");
         claimed = c.sql("assets.claimed", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL");
         keyCount = c.sql("assets.keyCount", "SELECT COUNT(*) FROM <p>assets WHERE tenant_id = :t AND lower(blob_key) = :lowerKey");

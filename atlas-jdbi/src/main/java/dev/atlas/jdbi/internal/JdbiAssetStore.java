@@ -129,7 +129,7 @@ public final class JdbiAssetStore implements AssetStore {
             Optional<Asset> held = na.clientKey() == null ? Optional.empty()
                     : sql.on(h, q.byClientKey).bind("clientKey", na.clientKey()).optional(assets);
             if (held.isEmpty()) {
-                sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
+                sql.on(h, q.intent).bind("key", key).update();
             }
             return held;
         });
@@ -514,7 +514,7 @@ public final class JdbiAssetStore implements AssetStore {
     public InputStream open(UUID assetId) {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
         try {
-            return blobs.open(a.blobKey());
+            return new VerifiedStream(blobs.open(a.blobKey()), a);
         } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
             // A purge between reading the row and opening the bytes: the asset is gone, as if it had
             // been gone before the call. Bytes missing under a live row are the blob store's failure.
@@ -524,6 +524,94 @@ public final class JdbiAssetStore implements AssetStore {
             throw blobFailure("open " + a.blobKey(), e);
         } catch (IOException | RuntimeException e) {
             throw blobFailure("open " + a.blobKey(), e);
+        }
+    }
+
+    /**
+     * An asset's bytes as the blob store gives them, checked against the size and SHA-256 recorded
+     * with the row: bytes changed on disk (truncated, grown, overwritten) are a StorageException
+     * once read to their end, or once more than the recorded size is read, never the asset's content.
+     * Skipped bytes are read to be hashed; a stream closed early is not checked.
+     */
+    private static final class VerifiedStream extends java.io.FilterInputStream {
+        private final Asset asset;
+        private final MessageDigest sha = sha256();
+        private long count;
+        private boolean checked;
+        private @org.jspecify.annotations.Nullable String wrong;
+
+        VerifiedStream(InputStream in, Asset asset) {
+            super(in);
+            this.asset = asset;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                sha.update((byte) b);
+            }
+            seen(b < 0 ? -1 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) {
+                sha.update(b, off, n);
+            }
+            seen(n);
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            // Read, not skipped: the skipped bytes count for the hash too.
+            byte[] buffer = new byte[(int) Math.min(8192, Math.max(0, n))];
+            long skipped = 0;
+            while (skipped < n) {
+                int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
+                if (r < 0) {
+                    break;
+                }
+                skipped += r;
+            }
+            return skipped;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public synchronized void mark(int readlimit) {}
+
+        @Override
+        public synchronized void reset() throws IOException {
+            throw new IOException("mark/reset not supported");
+        }
+
+        /**
+         * Counts {@code n} bytes read ({@code -1}: the end) and checks them at the end or once past
+         * the recorded size; once found wrong, every later read fails too.
+         */
+        private void seen(int n) {
+            if (n > 0) {
+                count += n;
+            }
+            if (!checked && (n < 0 || count > asset.sizeBytes())) {
+                checked = true;
+                String hex = HexFormat.of().formatHex(sha.digest());
+                wrong = count > asset.sizeBytes() ? "more than the " + asset.sizeBytes() + " bytes recorded"
+                        : count != asset.sizeBytes() ? count + " bytes, not the " + asset.sizeBytes() + " recorded"
+                        : !hex.equalsIgnoreCase(asset.sha256()) ? "bytes whose SHA-256 is not the one recorded" : null;
+            }
+            if (wrong != null) {
+                throw new StorageException("blob " + asset.blobKey() + " of asset " + asset.id() + " holds " + wrong
+                        + " (changed or damaged in the blob store); its content is not handed over", null, false, null);
+            }
         }
     }
 
@@ -664,14 +752,27 @@ public final class JdbiAssetStore implements AssetStore {
         // Claiming an intent (older than minAge, still without a row) is the decision: from its
         // commit on, the upload's row insert is refused, so the bytes can no longer become live.
         // Intents claimed by an earlier run that failed midway are taken up again.
+        // Aged on the database's clock, as intents are stamped: no instance's clock skew shortens minAge.
+        long age = -ageMicros(minAge);
         List<String> claimed = db.write(h -> {
-            Instant now = db.now();
-            sql.on(h, q.claimOrphans).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).update();
+            sql.on(h, q.claimOrphans).bind("now", db.now()).bind("age", age).update();
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
         List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, e) -> {
             throw blobFailure("delete " + key, e);
         });
         return new OrphanCleanup(removed, temporary);
+    }
+
+    /** Older than any intent can be (and within both databases' interval and timestamp ranges). */
+    private static final Duration AGE_BEYOND_ANY_INTENT = Duration.ofDays(1000L * 366);
+
+    /**
+     * {@code minAge} in whole microseconds, rounded up (stored times are whole microseconds, so an
+     * intent just under a fractional minAge is not claimed), at most {@link #AGE_BEYOND_ANY_INTENT}.
+     */
+    private static long ageMicros(Duration minAge) {
+        Duration age = minAge.compareTo(AGE_BEYOND_ANY_INTENT) > 0 ? AGE_BEYOND_ANY_INTENT : minAge;
+        return age.getSeconds() * 1_000_000L + (age.getNano() + 999) / 1_000;
     }
 }

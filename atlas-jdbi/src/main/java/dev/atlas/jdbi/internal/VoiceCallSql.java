@@ -59,9 +59,11 @@ final class VoiceCallSql {
         String session = V + " WHERE tenant_id = :t AND session_id = :key" + VISIBLE;
         bySession = c.sql("voice.bySession", session + OLDEST);
         bySessionAfter = c.sql("voice.bySessionAfter", session + AFTER + OLDEST);
-        // The real end of a stale call is unknown, so its duration stays empty.
+        // The real end of a stale call is unknown, so its duration stays empty. Stale is silent since
+        // the last write (start, checkpoint, summary), not long since the start: a long call that keeps
+        // checkpointing must keep its final transcript.
         completeStale = c.sql("voice.completeStale", "UPDATE <p>voice_calls SET status = 'completed', completed_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
-                + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff" + VISIBLE);
+                + " WHERE tenant_id = :t AND status = 'active' AND updated_at < :cutoff" + VISIBLE);
     }
 
     /** The newest-first listing with the optional filters and cursor {@code where} renders. */

@@ -152,6 +152,29 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("completeStale judges a call by its last checkpoint, not its start: a long call that keeps checkpointing is left active"
+            + " and completes with its final transcript; once silent for longer than olderThan it is completed")
+    void longCheckpointingCallIsNotStale() {
+        VoiceCall v = calls.start(call("rt_long"));
+        clock.advanceMicros(Duration.ofHours(3).toNanos() / 1000);
+        calls.checkpoint(v.id(), List.of(VoiceTurn.user("still talking")));
+        clock.advanceMicros(Duration.ofHours(1).toNanos() / 1000);
+
+        assertThat(calls.completeStale(Duration.ofHours(2))).isZero();
+        assertThat(calls.require(v.id()).status()).isEqualTo(VoiceCallStatus.ACTIVE);
+        assertThat(calls.complete(v.id(), List.of(VoiceTurn.user("still talking"), VoiceTurn.assistant("bye"))).transcript())
+                .hasSize(2);
+        VoiceCall w = calls.start(call("rt_silent"));
+        calls.checkpoint(w.id(), List.of(VoiceTurn.user("hello?")));
+        clock.advanceMicros(Duration.ofHours(2).toNanos() / 1000);
+        assertThat(calls.completeStale(Duration.ofHours(2))).isZero();
+        clock.advanceMicros(1);
+        assertThat(calls.completeStale(Duration.ofHours(2))).isEqualTo(1);
+        assertThat(calls.require(w.id())).returns(VoiceCallStatus.COMPLETED, VoiceCall::status)
+                .returns(List.of(VoiceTurn.user("hello?")), VoiceCall::transcript);
+    }
+
+    @Test
     @DisplayName("durationMs is empty while active, the time to the end for a failed call, and stays empty for a call completeStale finished")
     void durationOfEveryEnd() {
         VoiceCall failing = calls.start(call("rt_fails"));
@@ -596,13 +619,16 @@ public abstract class VoiceCallContract extends AtlasContract {
         assertThat(done).returns(VoiceCallStatus.COMPLETED, VoiceCall::status).returns(t, VoiceCall::updatedAt);
         assertThat(calls.require(v.id())).isEqualTo(done);
         assertThat(lagging.fail(w.id()).updatedAt()).isEqualTo(w.createdAt());
-        // x checkpointed two hours after its start; the lagging instance, one hour after it, finds it stale
+        // x checkpointed two hours after its start: to the lagging instance, one hour after it, the
+        // checkpoint is still to come, so x is not stale; once its clock passes it, x is, and keeps its time
         clock.advanceMicros(2 * 3_600_000_000L);
         VoiceCall checkpointed = calls.checkpoint(x.id(), List.of(VoiceTurn.user("late")));
         lagClock.set(t.plus(java.time.Duration.ofHours(1)));
+        assertThat(lagging.completeStale(java.time.Duration.ZERO)).isZero();
+        lagClock.set(checkpointed.updatedAt().plusNanos(1000));
         assertThat(lagging.completeStale(java.time.Duration.ZERO)).isEqualTo(1);
         assertThat(calls.require(x.id())).returns(VoiceCallStatus.COMPLETED, VoiceCall::status)
-                .returns(checkpointed.updatedAt(), VoiceCall::updatedAt);
+                .returns(checkpointed.updatedAt().plusNanos(1000), VoiceCall::updatedAt);
     }
 
     @Test
