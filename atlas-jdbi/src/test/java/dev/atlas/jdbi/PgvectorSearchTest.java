@@ -1,25 +1,18 @@
 package dev.atlas.jdbi;
 
-import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.Owner;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
 import dev.atlas.jdbi.kit.SearchContract;
-import dev.atlas.jdbi.kit.TestDatabase;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import dev.atlas.search.SemanticQuery;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
-
-import javax.sql.DataSource;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,137 +20,13 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The search suite on a PostgreSQL server with pgvector; skipped unless ATLAS_PGVECTOR_URL is set. Plus what only pgvector has. */
 class PgvectorSearchTest extends SearchContract {
     PgvectorSearchTest() {
-        super(new Copies());
-    }
-
-    /**
-     * {@link PgvectorTestDatabase}'s fresh database per test, made cheaper: a test that opens Atlas
-     * on the kit's database with the default prefix and migrations on gets a copy ({@code CREATE
-     * DATABASE ... TEMPLATE}) of one database per JVM that has the extension and every migration
-     * (what Atlas finds when it opens on a new database that has the extension), with a new
-     * installation id; migrating each database took most of a test's time. Any other test (a
-     * prefix, {@code migrate(false)}, {@link #empty}) gets an empty database with the extension,
-     * as before. Each database commits without waiting for its WAL flush (a test database keeps
-     * nothing across a crash; the embedded server runs with {@code fsync=off} for the same reason).
-     */
-    static final class Copies implements TestDatabase {
-        private static final AtomicInteger COUNTER = new AtomicInteger();
-        private static String template;
-
-        private String database;
-
-        private static String adminUrl() {
-            String url = System.getenv(PgvectorTestDatabase.ENV);
-            Assumptions.assumeTrue(url != null && !url.isBlank(), PgvectorTestDatabase.ENV + " is not set: pgvector tests need a PostgreSQL"
-                    + " server with the vector extension (the embedded server has none)");
-            return url;
-        }
-
-        private static String urlFor(String db) {
-            String admin = adminUrl();
-            int slash = admin.indexOf('/', "jdbc:postgresql://".length());
-            int query = admin.indexOf('?');
-            return admin.substring(0, slash + 1) + db + (query < 0 ? "" : admin.substring(query));
-        }
-
-        private static void execute(String url, String... sql) {
-            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
-                for (String each : sql) {
-                    s.execute(each);
-                }
-            } catch (SQLException e) {
-                throw new IllegalStateException("on " + PgvectorTestDatabase.ENV + ": " + String.join("; ", sql), e);
-            }
-        }
-
-        private static PGSimpleDataSource source(String db) {
-            PGSimpleDataSource ds = new PGSimpleDataSource();
-            ds.setUrl(urlFor(db));
-            return ds;
-        }
-
-        /** A new empty database with the extension; the server's settings stay as they are. */
-        private static String create(String name, String template) {
-            execute(adminUrl(), "CREATE DATABASE " + name + (template == null ? "" : " TEMPLATE " + template),
-                    "ALTER DATABASE " + name + " SET synchronous_commit = off");
-            if (template == null) {
-                execute(urlFor(name), "CREATE EXTENSION IF NOT EXISTS vector");
-            }
-            return name;
-        }
-
-        /** The migrated database every copy is made from: made on first use, dropped when the JVM exits. */
-        private static synchronized String template() {
-            if (template == null) {
-                String name = create("atlas_pgv_template_" + ProcessHandle.current().pid(), null);
-                // Migrated without a pool, so no session is left on it: CREATE DATABASE ... TEMPLATE needs none.
-                dev.atlas.migrations.AtlasMigrations.of(source(name)).migrate();
-                String admin = adminUrl();
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> execute(admin, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")));
-                template = name;
-            }
-            return template;
-        }
-
-        private static boolean copyWanted(AtlasBuilder builder, String url) {
-            dev.atlas.AtlasConfig config;
-            try {
-                config = builder.config();
-            } catch (RuntimeException invalid) {
-                return false; // build() reports it, on an empty database
-            }
-            return config.migrate() && config.tablePrefix().equals("atlas_") && url.equals(config.jdbcUrl());
-        }
-
-        @Override
-        public Atlas open(UnaryOperator<AtlasBuilder> customize) {
-            database = "atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
-            String url = urlFor(database);
-            AtlasBuilder builder = customize.apply(Atlas.builder().jdbcUrl(url).maxPoolSize(8));
-            if (copyWanted(builder, url)) {
-                create(database, template());
-                try (Connection c = dataSource().getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE atlas_installation SET id = ?")) {
-                    ps.setString(1, UUID.randomUUID().toString().replace("-", "")); // each database has its own (V5)
-                    assertThat(ps.executeUpdate()).as("installation rows").isEqualTo(1);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            } else {
-                create(database, null);
-            }
-            return builder.build();
-        }
-
-        @Override
-        public DataSource empty() {
-            database = create("atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet(), null);
-            return dataSource();
-        }
-
-        @Override
-        public DataSource dataSource() {
-            return source(database);
-        }
-
-        @Override
-        public void cleanup() {
-            if (database != null) {
-                execute(adminUrl(), "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-            }
-        }
-
-        @Override
-        public String name() {
-            return "PostgreSQL+pgvector";
-        }
+        super(new PgvectorTestDatabase());
     }
 
     @Override

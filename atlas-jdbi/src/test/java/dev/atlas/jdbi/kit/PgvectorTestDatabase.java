@@ -38,28 +38,75 @@ public final class PgvectorTestDatabase implements TestDatabase {
         return adminUrl.substring(0, slash + 1) + db + (query < 0 ? "" : adminUrl.substring(query));
     }
 
+    private static String template;
+
+    /**
+     * Opens Atlas on a new database: with the default prefix and migrations on, a copy of a template
+     * that has the extension and every migration, made once per JVM and dropped at exit, with a new
+     * installation id; otherwise an empty database with the extension.
+     */
     @Override
     public Atlas open(UnaryOperator<AtlasBuilder> customize) {
-        empty();
-        return customize.apply(Atlas.builder().jdbcUrl(urlFor(adminUrl(), database)).maxPoolSize(8)).build();
+        database = "atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        String url = urlFor(adminUrl(), database);
+        AtlasBuilder builder = customize.apply(Atlas.builder().jdbcUrl(url).maxPoolSize(8));
+        if (Templates.wanted(builder, c -> url.equals(c.jdbcUrl()))) {
+            create(database, template());
+            Templates.newInstallationId(dataSource());
+        } else {
+            create(database, null);
+        }
+        return builder.build();
     }
 
     @Override
     public DataSource empty() {
+        database = create("atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet(), null);
+        return dataSource();
+    }
+
+    /**
+     * A new database, a copy of {@code template} or empty with the extension. Its sessions commit
+     * without waiting for the WAL flush (a test database keeps nothing across a crash; the embedded
+     * server runs with fsync off for the same reason); the server's own settings stay as they are.
+     */
+    private static String create(String name, String template) {
         String admin = adminUrl();
-        database = "atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE " + database);
+            s.execute("CREATE DATABASE " + name + (template == null ? "" : " TEMPLATE " + template));
+            s.execute("ALTER DATABASE " + name + " SET synchronous_commit = off");
         } catch (SQLException e) {
             throw new IllegalStateException("could not create a database on " + ENV, e);
         }
-        String url = urlFor(admin, database);
-        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
-            s.execute("CREATE EXTENSION IF NOT EXISTS vector");
-        } catch (SQLException e) {
-            throw new IllegalStateException("the server at " + ENV + " has no usable pgvector extension", e);
+        if (template == null) {
+            try (Connection c = DriverManager.getConnection(urlFor(admin, name)); Statement s = c.createStatement()) {
+                s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            } catch (SQLException e) {
+                throw new IllegalStateException("the server at " + ENV + " has no usable pgvector extension", e);
+            }
         }
-        return dataSource();
+        return name;
+    }
+
+    /** The migrated database every copy is made from (CREATE DATABASE ... TEMPLATE, WAL_LOG: FILE_COPY's checkpoints cost more on a server with fsync on). */
+    private static synchronized String template() {
+        if (template == null) {
+            String admin = adminUrl();
+            String name = create("atlas_pgv_template_" + ProcessHandle.current().pid(), null);
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setUrl(urlFor(admin, name));
+            // Migrated without a pool, so no session is left on it: CREATE DATABASE ... TEMPLATE needs none.
+            dev.atlas.migrations.AtlasMigrations.of(ds).migrate();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
+                    s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                } catch (SQLException ignored) {
+                    // the JVM is exiting; a left template is dropped with the server's data directory
+                }
+            }));
+            template = name;
+        }
+        return template;
     }
 
     @Override
