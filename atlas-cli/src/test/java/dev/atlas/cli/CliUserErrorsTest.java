@@ -82,12 +82,12 @@ class CliUserErrorsTest {
     void aDirectoryAsTheDatabaseIsAUsageError() {
         Path directory = dir.resolve("a-directory");
         assertThat(directory.toFile().mkdir()).isTrue();
-        for (String given : new String[] {directory.toString(), "jdbc:sqlite:" + directory}) {
-            for (String command : new String[] {"info", "migrate"}) {
-                Cli.Result r = Cli.run("--db", given, command);
-                assertThat(r).as(given + " " + command).isEqualTo(new Cli.Result(2, "", "atlas: --db names a directory, not an SQLite file: "
-                        + directory.toAbsolutePath().normalize() + "\nTry 'atlas " + command + " --help' for more information.\n"));
-            }
+        // A path to a reading command, a URL to the command that would create the file.
+        String[][] cases = {{directory.toString(), "info"}, {"jdbc:sqlite:" + directory, "migrate"}};
+        for (String[] c : cases) {
+            Cli.Result r = Cli.run("--db", c[0], c[1]);
+            assertThat(r).as(c[0] + " " + c[1]).isEqualTo(new Cli.Result(2, "", "atlas: --db names a directory, not an SQLite file: "
+                    + directory.toAbsolutePath().normalize() + "\nTry 'atlas " + c[1] + " --help' for more information.\n"));
         }
     }
 
