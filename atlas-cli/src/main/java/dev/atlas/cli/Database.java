@@ -302,6 +302,16 @@ final class Database {
         return rows;
     }
 
+    /** Why the library refuses {@code tenant} as a tenant id (one stored before it did, say), or null when it takes it. */
+    static String tenantRefusal(String tenant) {
+        try {
+            dev.atlas.Limits.requireTenantId("tenantId", tenant);
+            return null;
+        } catch (dev.atlas.InvalidInputException e) {
+            return e.getMessage().substring(e.field().length() + 2);
+        }
+    }
+
     /** Every tenant id found in any Atlas table, sorted. */
     List<String> tenants() throws SQLException {
         TreeSet<String> tenants = new TreeSet<>();

@@ -129,7 +129,7 @@ final class RetentionCommand implements Callable<Integer> {
                 int refused = 0;
                 for (String tenant : tenants) {
                     // An id stored before the library refused it: not --tenant's fault (not given), and not the other tenants'.
-                    String refusal = root.tenant != null ? null : refusal(tenant);
+                    String refusal = root.tenant != null ? null : Database.tenantRefusal(tenant);
                     String shown = refusal == null ? Text.oneLine(tenant) : "'" + Text.oneLine(tenant) + "'";
                     progress.step(String.format("[%d/%d] retention on tenant %s ...", ++i, tenants.size(), shown));
                     if (refusal != null) {
@@ -167,16 +167,6 @@ final class RetentionCommand implements Callable<Integer> {
             }
             out.flush();
             return AtlasCli.OK;
-        }
-
-        /** Why the library refuses {@code tenant} as a tenant id, or null when it accepts it. */
-        private static String refusal(String tenant) {
-            try {
-                dev.atlas.Limits.requireTenantId("tenantId", tenant);
-                return null;
-            } catch (dev.atlas.InvalidInputException e) {
-                return e.getMessage().substring(e.field().length() + 2);
-            }
         }
 
         private static void print(PrintWriter out, String tenant, RetentionReport report) {

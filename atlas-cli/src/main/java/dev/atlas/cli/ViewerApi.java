@@ -94,7 +94,13 @@ final class ViewerApi {
             }
             return atlas.tenant(pinned);
         }
-        return atlas.tenant(asked == null || asked.isEmpty() ? Atlas.DEFAULT_TENANT : asked);
+        String id = asked == null || asked.isEmpty() ? Atlas.DEFAULT_TENANT : asked;
+        String refusal = Database.tenantRefusal(id);
+        if (refusal != null) {
+            // The query parameter and the value asked for, not the library's parameter name.
+            throw new IllegalArgumentException("tenant: Atlas refuses the tenant id '" + Text.oneLine(Text.cut(id, 200)) + "': " + refusal);
+        }
+        return atlas.tenant(id);
     }
 
     private static UUID id(String s) {
@@ -125,7 +131,19 @@ final class ViewerApi {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("database", db.describe());
         m.put("pinnedTenant", pinned);
-        m.put("tenants", pinned != null ? List.of(pinned) : db.tenants());
+        List<String> tenants = new java.util.ArrayList<>();
+        List<Map<String, String>> refused = new java.util.ArrayList<>();
+        for (String t : pinned != null ? List.of(pinned) : db.tenants()) {
+            String refusal = Database.tenantRefusal(t);
+            if (refusal == null) {
+                tenants.add(t);
+            } else {
+                // Stored before the library refused such ids: it cannot be opened, so it is not offered.
+                refused.add(Map.of("id", t, "reason", refusal));
+            }
+        }
+        m.put("tenants", tenants);
+        m.put("refusedTenants", refused);
         m.put("readOnly", true);
         return m;
     }

@@ -51,10 +51,9 @@ class CliFilePermissionsTest {
         }
     }
 
+    /** A database migrated in this JVM, as {@code atlas migrate} does it: a CLI run is a JVM start, kept for the checks. */
     private Path migrated(String name) {
-        Path db = dir.resolve(name);
-        assertThat(Cli.run("--db", db.toString(), "migrate").exitCode()).isZero();
-        return db;
+        return CliUserErrorsTest.migrated(dir.resolve(name));
     }
 
     private static List<String> files(Path dir) throws Exception {
@@ -83,8 +82,7 @@ class CliFilePermissionsTest {
     @Test
     void aDatabaseInAnUnreadableDirectoryIsNamedWithPermissionDeniedNotAsMissing() throws Exception {
         Path locked = Files.createDirectory(dir.resolve("locked"));
-        Path db = locked.resolve("agent.db");
-        assertThat(Cli.run("--db", db.toString(), "migrate").exitCode()).isZero();
+        Path db = CliUserErrorsTest.migrated(locked.resolve("agent.db"));
         chmod(locked, "---------");
         String denied = "atlas: cannot read SQLite " + db + " (--db): permission denied\n";
         assertThat(Cli.runAsUser("--db", db.toString(), "info")).isEqualTo(new Cli.Result(1, "", denied));
@@ -98,14 +96,16 @@ class CliFilePermissionsTest {
         chmod(db, "r--r--r--");
         assertThat(Cli.runAsUser("--db", db.toString(), "-t", "acme", "import", "--input", export.toString()))
                 .isEqualTo(new Cli.Result(1, "", "importing into tenant acme ...\natlas: cannot write SQLite " + db + " (--db): permission denied\n"));
-        assertThat(Cli.run("--db", db.toString(), "-t", "acme", "conversations", "list")).isEqualTo(new Cli.Result(0, "No conversations.\n", ""));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM atlas_conversations")) {
+            assertThat(rs.getLong(1)).isZero();
+        }
     }
 
     @Test
     void aDatabaseInAReadOnlyDirectorySaysSQLiteNeedsToWriteThere() throws Exception {
         Path ro = Files.createDirectory(dir.resolve("ro"));
-        Path db = ro.resolve("agent.db");
-        assertThat(Cli.run("--db", db.toString(), "migrate").exitCode()).isZero();
+        Path db = CliUserErrorsTest.migrated(ro.resolve("agent.db"));
         chmod(ro, "r-xr-xr-x");
         String why = "atlas: cannot write SQLite " + db + " (--db): its directory " + ro
                 + " is not writable, and SQLite keeps its -wal, -shm and -journal files there\n";
@@ -175,8 +175,8 @@ class CliFilePermissionsTest {
             Files.newOutputStream(fifo).close();
         }
         assertThat(r).isEqualTo(new Cli.Result(0, "", "exporting tenant acme ...\n"));
-        String stdout = Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", "-").out();
-        assertThat(new String(read.get(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(stdout);
+        // The same export as the file written from the same database.
+        assertThat(new String(read.get(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(Files.readString(export));
         assertThat(Files.isRegularFile(fifo)).isFalse();
         assertThat(files(dir)).containsExactly("pipe");
 
@@ -209,8 +209,8 @@ class CliFilePermissionsTest {
                 + "  0   Success.\n"
                 + "  1   Failed at run time (a file, the database, the data); why is on stderr.\n"
                 + "  2   Wrong command line; what, and a pointer to --help, on stderr.\n";
+        // The top level and a nested subcommand (every command's help has the same footer).
         assertThat(Cli.run("--help").out()).endsWith(codes);
-        assertThat(Cli.run("export", "--help").out()).endsWith(codes);
         assertThat(Cli.run("conversations", "show", "--help").out()).endsWith(codes);
     }
 }

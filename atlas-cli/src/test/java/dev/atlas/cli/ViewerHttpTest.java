@@ -31,6 +31,14 @@ class ViewerHttpTest {
         Path db = dir.resolve("viewer.db");
         f = ViewerProcess.recentFixture(db);
         h = new HostileFixture().populate(b -> b.sqlite(db));
+        // A tenant id stored before the library refused such ids (padded).
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TEMP TABLE padded AS SELECT * FROM atlas_conversations WHERE id = '" + f.support + "'");
+            s.executeUpdate("UPDATE padded SET tenant_id = 'acme ', id = '0190f1e2-8b3c-7def-8123-456789abcdef'");
+            s.executeUpdate("INSERT INTO atlas_conversations SELECT * FROM padded");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
         viewer = ViewerProcess.start(f, db);
     }
 
@@ -284,6 +292,27 @@ class ViewerHttpTest {
             assertThat(r.statusCode()).as(path).isEqualTo(400);
             assertThat(r.body()).as(path).isEqualTo("{\"error\":\"not an id: 1-1-1-1-1\"}");
         }
+    }
+
+    /**
+     * A stored tenant id the library refuses ('acme ', padded) was offered in the tenant menu, and
+     * opening it answered 400 "tenantId: ...", the library's parameter, not the value asked for.
+     * It is listed apart with its problem, and asking for it (or any refused id) names the query
+     * parameter and the value.
+     */
+    @Test
+    void aStoredTenantIdTheLibraryRefusesIsListedApartAndNamedWhenAsked() throws Exception {
+        JsonNode meta = api("/api/meta");
+        assertThat(meta.get("tenants").toString()).doesNotContain("acme \"").contains("\"acme\"");
+        assertThat(meta.get("refusedTenants").toString())
+                .isEqualTo("[{\"id\":\"acme \",\"reason\":\"must not start or end with white space\"}]");
+        HttpResponse<String> r = get("/api/conversations?tenant=acme%20", viewer.cookie + "=" + viewer.token);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).isEqualTo("{\"error\":\"tenant: Atlas refuses the tenant id 'acme ': must not start or end with white space\"}");
+        HttpResponse<String> control = get("/api/usage?tenant=a%1B%5B2Jb", viewer.cookie + "=" + viewer.token);
+        assertThat(control.statusCode()).isEqualTo(400);
+        assertThat(control.body()).isEqualTo("{\"error\":\"tenant: Atlas refuses the tenant id 'a\\\\u001b[2Jb':"
+                + " contains a control character (U+001B) at index 1\"}");
     }
 
     @Test

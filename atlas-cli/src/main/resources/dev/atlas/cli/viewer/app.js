@@ -298,6 +298,8 @@ async function start() {
   const select = document.getElementById('tenant');
   const tenants = meta.tenants.length ? meta.tenants : ['default'];
   select.replaceChildren(...tenants.map((t) => el('option', { value: t }, t)));
+  // Stored ids Atlas refuses (kept from before it did) are shown, quoted, but cannot be opened.
+  (meta.refusedTenants || []).forEach((r) => select.append(el('option', { disabled: '' }, "'" + r.id + "' (refused: " + r.reason + ')')));
   select.disabled = !!state.pinned;
   state.tenant = state.pinned || (tenants.includes('default') ? 'default' : tenants[0]);
   select.addEventListener('change', () => { state.tenant = select.value; location.hash = href('/', {}); });

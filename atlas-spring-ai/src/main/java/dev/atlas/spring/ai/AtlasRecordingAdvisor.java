@@ -752,8 +752,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * or {@code cacheWriteInputTokens()} (Bedrock), not part of the prompt count; else
      * {@code promptTokensDetails().cachedTokens()} (OpenAI), {@code promptCacheHitTokens()}
      * (DeepSeek) or {@code cachedContentTokenCount()} (Gemini), part of the prompt count, so taken
-     * out of it; and {@code completionTokenDetails()} or {@code completionTokensDetails()}
-     * {@code .reasoningTokens()} (OpenAI), part of the output. Optional results are unwrapped. A
+     * out of it; {@code completionTokenDetails()} or {@code completionTokensDetails()}
+     * {@code .reasoningTokens()} (OpenAI), part of the output; and {@code thoughtsTokenCount()}
+     * (Gemini), which Google bills as output but Spring AI's completion count (its candidates
+     * count) leaves out, so added to it. Optional results are unwrapped. A
      * count Atlas cannot hold (negative, too large) is unknown rather than failing the record.
      */
     static Usage usage(ChatResponse chat) {
@@ -763,9 +765,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
         Long in = count(u.getPromptTokens());
         Object reported = u.getNativeUsage();
+        Long out = count(u.getCompletionTokens());
         Long reasoning = count(accessor(accessor(reported, "completionTokenDetails"), "reasoningTokens"));
         if (reasoning == null) {
             reasoning = count(accessor(accessor(reported, "completionTokensDetails"), "reasoningTokens"));
+        }
+        if (reasoning == null) {
+            Long thoughts = count(accessor(reported, "thoughtsTokenCount"));
+            if (thoughts != null) {
+                reasoning = thoughts;
+                out = out == null ? null : count(out + thoughts);
+            }
         }
         Long cacheRead = count(accessor(reported, "cacheReadInputTokens"));
         Long cacheWrite = count(accessor(reported, "cacheCreationInputTokens"));
@@ -785,7 +795,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 in = in == null ? null : Math.max(0, in - cached);
             }
         }
-        return new Usage(in, count(u.getCompletionTokens()), reasoning, cacheRead, cacheWrite);
+        return new Usage(in, out, reasoning, cacheRead, cacheWrite);
     }
 
     private static Long count(Object n) {

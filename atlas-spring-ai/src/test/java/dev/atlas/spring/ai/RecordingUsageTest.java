@@ -69,8 +69,11 @@ class RecordingUsageTest {
     public record SdkCompletionDetails(Optional<Long> reasoningTokens) {
     }
 
-    /** Google GenAI's {@code GenerateContentResponseUsageMetadata}: cached content is part of the prompt count. */
-    public record GeminiUsage(Optional<Integer> promptTokenCount, Optional<Integer> cachedContentTokenCount) {
+    /**
+     * Google GenAI's {@code GenerateContentResponseUsageMetadata}: cached content is part of the prompt
+     * count; thoughts are not part of the candidates count, which Spring AI reports as the completion.
+     */
+    public record GeminiUsage(Optional<Integer> promptTokenCount, Optional<Integer> cachedContentTokenCount, Optional<Integer> thoughtsTokenCount) {
     }
 
     /** A model answering "ok" with {@code usage}; streamed, a first chunk without usage, then the answer with it. */
@@ -117,8 +120,11 @@ class RecordingUsageTest {
         reported.put("openai-sdk", new DefaultUsage(1000, 300, 1300, new SdkUsage(1000, 300,
                 Optional.of(new SdkPromptDetails(Optional.of(800L))), Optional.of(new SdkCompletionDetails(Optional.of(200L))))));
         expected.put("openai-sdk", new Usage(200L, 300L, 200L, 800L, null));
-        reported.put("gemini", new DefaultUsage(1000, 300, 1300, new GeminiUsage(Optional.of(1000), Optional.of(700))));
+        reported.put("gemini", new DefaultUsage(1000, 300, 1300, new GeminiUsage(Optional.of(1000), Optional.of(700), Optional.empty())));
         expected.put("gemini", new Usage(300L, 300L, null, 700L, null));
+        // A thinking model: Google bills the thoughts as output, which Spring AI's completion count leaves out.
+        reported.put("gemini-thinking", new DefaultUsage(1000, 300, 1800, new GeminiUsage(Optional.of(1000), Optional.empty(), Optional.of(500))));
+        expected.put("gemini-thinking", new Usage(1000L, 800L, 500L, null, null));
         reported.put("none", new DefaultUsage(1000, 300, 1300, null));
         expected.put("none", new Usage(1000L, 300L, null, null, null));
         // A provider reporting more cached than prompt tokens, or a negative count: nothing below zero, nothing refused.

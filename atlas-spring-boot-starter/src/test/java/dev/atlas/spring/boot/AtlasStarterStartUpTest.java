@@ -270,6 +270,35 @@ class AtlasStarterStartUpTest {
         }
     }
 
+    /**
+     * Devtools restarts close the context and start a new one in the same JVM: each close leaves
+     * no Atlas thread (its pool's, the WAL checkpointer) and no open connection, which SQLite shows
+     * by removing the -wal and -shm files when the last one closes.
+     */
+    @Test
+    void restartsInOneJvmLeaveNoThreadNorConnectionBehind() throws Exception {
+        Path file = dir.resolve("restarts.db");
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        for (int i = 0; i < 3; i++) {
+            try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + file)) {
+                Tenant tenant = ctx.getBean(Tenant.class);
+                Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("1")));
+                tenant.conversations().append(c.id(), NewMessage.user("run " + i));
+            }
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (!before.contains(t) && t.getName().startsWith("atlas")) {
+                    t.join(10_000); // an executor's worker may still be returning from its last task
+                    assertThat(t.isAlive()).as("run " + i + ": thread " + t.getName()).isFalse();
+                }
+            }
+            assertThat(Path.of(file + "-wal")).as("run " + i).doesNotExist();
+            assertThat(Path.of(file + "-shm")).as("run " + i).doesNotExist();
+        }
+        try (Atlas atlas = Atlas.builder().sqlite(file).build()) {
+            assertThat(atlas.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).hasSize(3);
+        }
+    }
+
     static final List<String> SHUTDOWN = new ArrayList<>();
 
     /** A bean that writes through Atlas when the context closes. */
