@@ -93,7 +93,7 @@ public final class JdbiAssetStore implements AssetStore {
                 rs.getString("client_key"));
     }
 
-    private static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -524,94 +524,6 @@ public final class JdbiAssetStore implements AssetStore {
             throw blobFailure("open " + a.blobKey(), e);
         } catch (IOException | RuntimeException e) {
             throw blobFailure("open " + a.blobKey(), e);
-        }
-    }
-
-    /**
-     * An asset's bytes as the blob store gives them, checked against the size and SHA-256 recorded
-     * with the row: bytes changed on disk (truncated, grown, overwritten) are a StorageException
-     * once read to their end, or once more than the recorded size is read, never the asset's content.
-     * Skipped bytes are read to be hashed; a stream closed early is not checked.
-     */
-    private static final class VerifiedStream extends java.io.FilterInputStream {
-        private final Asset asset;
-        private final MessageDigest sha = sha256();
-        private long count;
-        private boolean checked;
-        private @org.jspecify.annotations.Nullable String wrong;
-
-        VerifiedStream(InputStream in, Asset asset) {
-            super(in);
-            this.asset = asset;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = in.read();
-            if (b >= 0) {
-                sha.update((byte) b);
-            }
-            seen(b < 0 ? -1 : 1);
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                sha.update(b, off, n);
-            }
-            seen(n);
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            // Read, not skipped: the skipped bytes count for the hash too.
-            byte[] buffer = new byte[(int) Math.min(8192, Math.max(0, n))];
-            long skipped = 0;
-            while (skipped < n) {
-                int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
-                if (r < 0) {
-                    break;
-                }
-                skipped += r;
-            }
-            return skipped;
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
-        }
-
-        @Override
-        public synchronized void mark(int readlimit) {}
-
-        @Override
-        public synchronized void reset() throws IOException {
-            throw new IOException("mark/reset not supported");
-        }
-
-        /**
-         * Counts {@code n} bytes read ({@code -1}: the end) and checks them at the end or once past
-         * the recorded size; once found wrong, every later read fails too.
-         */
-        private void seen(int n) {
-            if (n > 0) {
-                count += n;
-            }
-            if (!checked && (n < 0 || count > asset.sizeBytes())) {
-                checked = true;
-                String hex = HexFormat.of().formatHex(sha.digest());
-                wrong = count > asset.sizeBytes() ? "more than the " + asset.sizeBytes() + " bytes recorded"
-                        : count != asset.sizeBytes() ? count + " bytes, not the " + asset.sizeBytes() + " recorded"
-                        : !hex.equalsIgnoreCase(asset.sha256()) ? "bytes whose SHA-256 is not the one recorded" : null;
-            }
-            if (wrong != null) {
-                throw new StorageException("blob " + asset.blobKey() + " of asset " + asset.id() + " holds " + wrong
-                        + " (changed or damaged in the blob store); its content is not handed over", null, false, null);
-            }
         }
     }
 
