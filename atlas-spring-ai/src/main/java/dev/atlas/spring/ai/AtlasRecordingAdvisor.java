@@ -755,7 +755,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * out of it; {@code completionTokenDetails()} or {@code completionTokensDetails()}
      * {@code .reasoningTokens()} (OpenAI), part of the output; and {@code thoughtsTokenCount()}
      * (Gemini), which Google bills as output but Spring AI's completion count (its candidates
-     * count) leaves out, so added to it. Optional results are unwrapped. A
+     * count) leaves out, so added to it. Each is also read as a bean getter ({@code getThoughtsTokenCount()},
+     * as Vertex AI's protobuf usage has it). Optional results are unwrapped. A
      * count Atlas cannot hold (negative, too large) is unknown rather than failing the record.
      */
     static Usage usage(ChatResponse chat) {
@@ -816,12 +817,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             return null;
         }
         java.util.Optional<java.lang.reflect.Method> method = ACCESSORS.get(target.getClass()).computeIfAbsent(name, n -> {
-            try {
-                java.lang.reflect.Method m = target.getClass().getMethod(n);
-                return m.trySetAccessible() ? java.util.Optional.of(m) : java.util.Optional.empty();
-            } catch (NoSuchMethodException | SecurityException none) {
-                return java.util.Optional.empty();
+            // The bare name (records, the vendor SDKs), else the bean getter (protobuf messages such as
+            // Vertex AI's UsageMetadata, which Spring AI's vertex-ai-gemini model reports).
+            for (String candidate : List.of(n, "get" + Character.toUpperCase(n.charAt(0)) + n.substring(1))) {
+                try {
+                    java.lang.reflect.Method m = target.getClass().getMethod(candidate);
+                    return m.trySetAccessible() ? java.util.Optional.of(m) : java.util.Optional.empty();
+                } catch (NoSuchMethodException | SecurityException none) {
+                    // the next candidate
+                }
             }
+            return java.util.Optional.empty();
         });
         try {
             Object value = method.isPresent() ? method.get().invoke(target) : null;

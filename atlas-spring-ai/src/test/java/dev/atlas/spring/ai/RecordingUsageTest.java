@@ -76,6 +76,34 @@ class RecordingUsageTest {
     public record GeminiUsage(Optional<Integer> promptTokenCount, Optional<Integer> cachedContentTokenCount, Optional<Integer> thoughtsTokenCount) {
     }
 
+    /**
+     * Vertex AI's protobuf {@code GenerateContentResponse.UsageMetadata}, which Spring AI's
+     * vertex-ai-gemini model reports: bean getters returning 0 when unset, counted as Google GenAI's are.
+     */
+    public static final class VertexUsage {
+        private final int prompt;
+        private final int cached;
+        private final int thoughts;
+
+        VertexUsage(int prompt, int cached, int thoughts) {
+            this.prompt = prompt;
+            this.cached = cached;
+            this.thoughts = thoughts;
+        }
+
+        public int getPromptTokenCount() {
+            return prompt;
+        }
+
+        public int getCachedContentTokenCount() {
+            return cached;
+        }
+
+        public int getThoughtsTokenCount() {
+            return thoughts;
+        }
+    }
+
     /** A model answering "ok" with {@code usage}; streamed, a first chunk without usage, then the answer with it. */
     static ChatModel reporting(org.springframework.ai.chat.metadata.Usage usage) {
         return new ChatModel() {
@@ -125,6 +153,8 @@ class RecordingUsageTest {
         // A thinking model: Google bills the thoughts as output, which Spring AI's completion count leaves out.
         reported.put("gemini-thinking", new DefaultUsage(1000, 300, 1800, new GeminiUsage(Optional.of(1000), Optional.empty(), Optional.of(500))));
         expected.put("gemini-thinking", new Usage(1000L, 800L, 500L, null, null));
+        reported.put("vertex-gemini", new DefaultUsage(1000, 300, 1800, new VertexUsage(1000, 700, 500)));
+        expected.put("vertex-gemini", new Usage(300L, 800L, 500L, 700L, null));
         reported.put("none", new DefaultUsage(1000, 300, 1300, null));
         expected.put("none", new Usage(1000L, 300L, null, null, null));
         // A provider reporting more cached than prompt tokens, or a negative count: nothing below zero, nothing refused.
