@@ -86,7 +86,27 @@ public final class Json {
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
                         .maxNumberLength(Integer.MAX_VALUE).build())
                 .build();
+
+        /**
+         * {@link #MAPPER}'s limits one level deeper: an audit event's details hold a message's
+         * previous metadata, which may be as deep as metadata goes, one level down
+         * ({@code {"previousMetadata": …}}).
+         */
+        static final JsonFactory DETAILS = MAPPER.getFactory().rebuild()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH)
+                        .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
+                .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH).build())
+                .build();
+
+        /** {@link #CANONICAL} for audit details, {@link #MAX_DETAILS_DEPTH} levels deep. */
+        static final JsonFactory DETAILS_CANONICAL = CANONICAL.rebuild()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH)
+                        .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
+                .build();
     }
+
+    /** How deep an audit event's details go: a metadata document ({@link Limits#MAX_JSON_DEPTH}) one level down. */
+    public static final int MAX_DETAILS_DEPTH = Limits.MAX_JSON_DEPTH + 1;
 
     /** The configured mapper (see the class comment for what it guarantees). */
     public static ObjectMapper mapper() {
@@ -122,8 +142,12 @@ public final class Json {
     }
 
     private static String canonical(String field, String text) {
+        return canonical(field, text, Mappers.CANONICAL, Mappers.MAPPER.getFactory());
+    }
+
+    private static String canonical(String field, String text, JsonFactory in, JsonFactory to) {
         StringWriter out = new StringWriter(text.length() + 16);
-        try (JsonParser p = Mappers.CANONICAL.createParser(text); JsonGenerator g = Mappers.MAPPER.getFactory().createGenerator(out)) {
+        try (JsonParser p = in.createParser(text); JsonGenerator g = to.createGenerator(out)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                 if (t == JsonToken.VALUE_NUMBER_FLOAT) {
                     g.writeNumber(canonicalFraction(field, p));
@@ -174,12 +198,45 @@ public final class Json {
         return number.length() <= 40 ? number : number.substring(0, 20) + "…(" + number.length() + " characters)";
     }
 
-    /** Serialises a document Atlas builds itself (audit details, transcripts), with no size limit. */
+    /**
+     * Serialises a document Atlas builds itself (audit details, transcripts), with no size limit
+     * and up to {@link #MAX_DETAILS_DEPTH} levels (details wrap a metadata document).
+     */
     public static JsonDoc internal(Object value) {
-        try {
-            return new JsonDoc(Mappers.MAPPER.writeValueAsString(value));
-        } catch (JsonProcessingException e) {
-            throw new InvalidInputException("value", "could not be serialised as JSON: " + e.getOriginalMessage());
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = Mappers.DETAILS.createGenerator(out)) {
+            Mappers.MAPPER.writeValue(g, value);
+        } catch (IOException e) {
+            throw new InvalidInputException("value", "could not be serialised as JSON: " + firstLine(e.getMessage()));
+        }
+        return new JsonDoc(out.toString());
+    }
+
+    /**
+     * {@link #write} for an audit event's details as Atlas writes them: up to {@link #MAX_DETAILS_DEPTH}
+     * levels and {@code maxLength} characters (an edit's details hold the message's previous content).
+     */
+    public static JsonDoc writeDetails(String field, Object value, int maxLength) {
+        String text = internal(value).text();
+        return checked(field, canonical(field, text, Mappers.DETAILS_CANONICAL, Mappers.DETAILS), maxLength);
+    }
+
+    /** Parses stored audit details: {@link #readMap} up to {@link #MAX_DETAILS_DEPTH} levels. */
+    public static Map<String, Object> readDetails(String text) {
+        if (text == null || text.equals("{}")) {
+            return Map.of();
+        }
+        try (JsonParser p = Mappers.DETAILS.createParser(text)) {
+            return object(Mappers.MAPPER.readValue(p, MAP));
+        } catch (IOException e) {
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** A stored JSON value of any column, parsed up to {@link #MAX_DETAILS_DEPTH} levels (for export, which reads every column). */
+    public static Object readStored(String text) throws IOException {
+        try (JsonParser p = Mappers.DETAILS.createParser(text)) {
+            return Mappers.MAPPER.readValue(p, Object.class);
         }
     }
 
@@ -353,6 +410,10 @@ public final class Json {
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
         }
+        return object(map);
+    }
+
+    private static Map<String, Object> object(Map<String, Object> map) {
         if (map == null) {
             throw new UnreadableRowException(null, null, "stored JSON is null where an object is required", null);
         }

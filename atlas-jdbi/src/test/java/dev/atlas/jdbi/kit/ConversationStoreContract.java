@@ -1854,6 +1854,22 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("replacing metadata as deep as metadata may be keeps a readable audit trail: its metadata_updated event holds the"
+            + " previous document one level down (events threw UnreadableRowException)")
+    void metadataUpdateOfTheDeepestDocumentKeepsItsTrailReadable() {
+        Conversation c = convo();
+        Map<String, Object> deepest = Map.of("leaf", 1);
+        for (int i = 1; i < Limits.MAX_JSON_DEPTH; i++) {
+            deepest = Map.of("k", deepest);
+        }
+        Message m = store.append(c.id(), NewMessage.user("deep").metadata(deepest));
+        store.updateMessageMetadata(m.id(), Map.of("shallow", true));
+        assertThat(store.events(m.id()).items()).extracting(MessageEvent::type, MessageEvent::details).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(MessageEventType.CREATED, Map.of("sequence", 1, "role", "user", "status", "delivered")),
+                org.assertj.core.groups.Tuple.tuple(MessageEventType.METADATA_UPDATED, Map.of("previousMetadata", deepest)));
+    }
+
+    @Test
     @DisplayName("README 'Fails gracefully': the four failures it shows read exactly as shown, and nothing is written")
     void readmeFailuresReadAsShown() {
         Conversation c = convo();
