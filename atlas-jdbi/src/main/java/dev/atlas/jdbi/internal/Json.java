@@ -49,20 +49,28 @@ public final class Json {
      * and appending a first plain message stays free of that cost.
      */
     private static final class Mappers {
-        static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
-                                .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
-                        .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH).build())
-                        // NaN and infinities are not JSON: written bare they are refused below instead of
-                        // silently turning into the strings "NaN" and "Infinity".
-                        .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-                        .build())
-                // java.time values in metadata are written as ISO-8601 strings (read back as strings).
-                .addModule(new JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .build();
+        static final ObjectMapper MAPPER = mapper(Limits.MAX_JSON_DEPTH);
+
+        static ObjectMapper mapper(int depth) {
+            return JsonMapper.builder(factory(depth))
+                    // java.time values in metadata are written as ISO-8601 strings (read back as strings).
+                    .addModule(new JavaTimeModule())
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                    .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .build();
+        }
+
+        private static JsonFactory factory(int depth) {
+            return JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(depth)
+                            .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
+                    .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(depth).build())
+                    // NaN and infinities are not JSON: written bare they are refused below instead of
+                    // silently turning into the strings "NaN" and "Infinity".
+                    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                    .build();
+        }
 
         /**
          * Reads what {@link #MAPPER} wrote, token by token, to rewrite its numbers. Numbers of any
@@ -87,22 +95,21 @@ public final class Json {
                         .maxNumberLength(Integer.MAX_VALUE).build())
                 .build();
 
-        /**
-         * {@link #MAPPER}'s limits one level deeper: an audit event's details hold a message's
-         * previous metadata, which may be as deep as metadata goes, one level down
-         * ({@code {"previousMetadata": …}}).
-         */
-        static final JsonFactory DETAILS = MAPPER.getFactory().rebuild()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH)
-                        .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
-                .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH).build())
-                .build();
-
         /** {@link #CANONICAL} for audit details, {@link #MAX_DETAILS_DEPTH} levels deep. */
         static final JsonFactory DETAILS_CANONICAL = CANONICAL.rebuild()
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH)
                         .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
                 .build();
+    }
+
+    /**
+     * {@link Mappers#MAPPER} one level deeper: an audit event's details hold a message's previous
+     * metadata, which may be as deep as metadata goes, one level down ({@code {"previousMetadata": …}}).
+     * Reads and writes audit details, and reads any stored document for export. Built on first use
+     * of those, apart from {@link Mappers}.
+     */
+    private static final class Deep {
+        static final ObjectMapper MAPPER = Mappers.mapper(MAX_DETAILS_DEPTH);
     }
 
     /** How deep an audit event's details go: a metadata document ({@link Limits#MAX_JSON_DEPTH}) one level down. */
@@ -203,13 +210,11 @@ public final class Json {
      * and up to {@link #MAX_DETAILS_DEPTH} levels (details wrap a metadata document).
      */
     public static JsonDoc internal(Object value) {
-        StringWriter out = new StringWriter();
-        try (JsonGenerator g = Mappers.DETAILS.createGenerator(out)) {
-            Mappers.MAPPER.writeValue(g, value);
-        } catch (IOException e) {
-            throw new InvalidInputException("value", "could not be serialised as JSON: " + firstLine(e.getMessage()));
+        try {
+            return new JsonDoc(Deep.MAPPER.writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException("value", "could not be serialised as JSON: " + e.getOriginalMessage());
         }
-        return new JsonDoc(out.toString());
     }
 
     /**
@@ -218,7 +223,7 @@ public final class Json {
      */
     public static JsonDoc writeDetails(String field, Object value, int maxLength) {
         String text = internal(value).text();
-        return checked(field, canonical(field, text, Mappers.DETAILS_CANONICAL, Mappers.DETAILS), maxLength);
+        return checked(field, canonical(field, text, Mappers.DETAILS_CANONICAL, Deep.MAPPER.getFactory()), maxLength);
     }
 
     /** Parses stored audit details: {@link #readMap} up to {@link #MAX_DETAILS_DEPTH} levels. */
@@ -226,8 +231,8 @@ public final class Json {
         if (text == null || text.equals("{}")) {
             return Map.of();
         }
-        try (JsonParser p = Mappers.DETAILS.createParser(text)) {
-            return object(Mappers.MAPPER.readValue(p, MAP));
+        try {
+            return object(Deep.MAPPER.readValue(text, MAP));
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
         }
@@ -235,9 +240,12 @@ public final class Json {
 
     /** A stored JSON value of any column, parsed up to {@link #MAX_DETAILS_DEPTH} levels (for export, which reads every column). */
     public static Object readStored(String text) throws IOException {
-        try (JsonParser p = Mappers.DETAILS.createParser(text)) {
-            return Mappers.MAPPER.readValue(p, Object.class);
-        }
+        return Deep.MAPPER.readValue(text, Object.class);
+    }
+
+    /** The mapper of {@link #readStored} and {@link #internal}, for a copy writing another form (export's sorted keys). */
+    public static ObjectMapper deepMapper() {
+        return Deep.MAPPER;
     }
 
     /** Validates JSON text given by the caller (kept exactly as given), or fails naming {@code field}. */

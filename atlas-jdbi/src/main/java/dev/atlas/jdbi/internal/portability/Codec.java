@@ -34,7 +34,7 @@ import java.util.UUID;
  */
 final class Codec {
     /** Writes JSON values with object keys sorted, recursively: jsonb reorders keys, SQLite keeps them. */
-    static final ObjectMapper SORTED = Json.mapper().copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+    static final ObjectMapper SORTED = Json.deepMapper().copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private Codec() {}
 
