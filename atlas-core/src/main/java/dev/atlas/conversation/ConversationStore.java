@@ -35,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Branches form a tree through {@link NewMessage#parent(UUID) parents}: a message is active only
  * while the message it answers is. When a sibling replaces another, everything answering the
  * replaced one (recursively) becomes inactive too, and leaves {@link #history}; when its branch
- * is switched back to, each turn below shows its latest answer (sibling group) again. An answer
- * to an inactive message is stored inactive.
+ * is switched back to, each turn below shows its latest answer: the sibling group appended last,
+ * whichever was shown when the branch was hidden (a turn on the path to a message passed to
+ * {@link #activate} shows that message). An answer to an inactive message is stored inactive.
  */
 public interface ConversationStore {
 
@@ -220,8 +221,9 @@ public interface ConversationStore {
     /**
      * Appends a message at the next sequence, in constant time whatever the conversation's
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
-     * a repeat returns the stored message, and a repeat with different role or content throws
-     * {@link ConflictException} on {@code clientId}. A repeat of what was first sent is still
+     * a repeat returns the stored message, and a repeat with another role, content, parent, execution,
+     * step, author or agent throws {@link ConflictException} on {@code clientId} naming what differs
+     * (metadata and status, which change after the send, are not compared). A repeat of what was first sent is still
      * returned after the conversation was closed or the message edited, and after the message was
      * deleted (with its {@link Message#deletedAt()}; nothing is stored again). A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
      * answering the same parent with the same role are deactivated in the same transaction. A
@@ -246,8 +248,8 @@ public interface ConversationStore {
      * Every message is validated before anything is written; a duplicate client id within the
      * list is refused with {@link InvalidInputException} on {@code messages}. A message whose
      * client id is already stored is not written again: its stored message is returned in its
-     * place (a different role or content throws {@link ConflictException} and nothing is
-     * written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
+     * place (one that differs as {@link #append} describes throws {@link ConflictException} and nothing
+     * is written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
      * nothing and returns an empty list.
      *
      * @param conversationId the conversation to append to

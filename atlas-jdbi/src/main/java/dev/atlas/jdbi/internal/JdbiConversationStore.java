@@ -427,7 +427,25 @@ public final class JdbiConversationStore implements ConversationStore {
             throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
                     + " with a different role or content");
         }
+        // What it answers, which call produced it and who wrote it are the message too: a re-send differing
+        // there is another message (metadata and status change after the send, so they are not compared).
+        List<String> differ = new ArrayList<>();
+        addIfDiffer(differ, "parentId", stored.parentId(), m.parentId());
+        addIfDiffer(differ, "executionId", stored.executionId(), m.executionId());
+        addIfDiffer(differ, "stepId", stored.stepId(), m.stepId());
+        addIfDiffer(differ, "author", stored.author(), m.author());
+        addIfDiffer(differ, "agent", stored.agent(), m.agent());
+        if (!differ.isEmpty()) {
+            throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
+                    + " with a different " + String.join(", ", differ));
+        }
         return stored;
+    }
+
+    private static void addIfDiffer(List<String> differ, String name, Object stored, Object sent) {
+        if (!java.util.Objects.equals(stored, sent)) {
+            differ.add(name);
+        }
     }
 
     /**

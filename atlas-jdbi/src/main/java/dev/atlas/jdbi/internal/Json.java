@@ -49,20 +49,28 @@ public final class Json {
      * and appending a first plain message stays free of that cost.
      */
     private static final class Mappers {
-        static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
-                                .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
-                        .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH).build())
-                        // NaN and infinities are not JSON: written bare they are refused below instead of
-                        // silently turning into the strings "NaN" and "Infinity".
-                        .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-                        .build())
-                // java.time values in metadata are written as ISO-8601 strings (read back as strings).
-                .addModule(new JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .build();
+        static final ObjectMapper MAPPER = mapper(Limits.MAX_JSON_DEPTH);
+
+        static ObjectMapper mapper(int depth) {
+            return JsonMapper.builder(factory(depth))
+                    // java.time values in metadata are written as ISO-8601 strings (read back as strings).
+                    .addModule(new JavaTimeModule())
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                    .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .build();
+        }
+
+        private static JsonFactory factory(int depth) {
+            return JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(depth)
+                            .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
+                    .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(depth).build())
+                    // NaN and infinities are not JSON: written bare they are refused below instead of
+                    // silently turning into the strings "NaN" and "Infinity".
+                    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                    .build();
+        }
 
         /**
          * Reads what {@link #MAPPER} wrote, token by token, to rewrite its numbers. Numbers of any
@@ -86,7 +94,26 @@ public final class Json {
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
                         .maxNumberLength(Integer.MAX_VALUE).build())
                 .build();
+
+        /** {@link #CANONICAL} for audit details, {@link #MAX_DETAILS_DEPTH} levels deep. */
+        static final JsonFactory DETAILS_CANONICAL = CANONICAL.rebuild()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DETAILS_DEPTH)
+                        .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
+                .build();
     }
+
+    /**
+     * {@link Mappers#MAPPER} one level deeper: an audit event's details hold a message's previous
+     * metadata, which may be as deep as metadata goes, one level down ({@code {"previousMetadata": …}}).
+     * Reads and writes audit details, and reads any stored document for export. Built on first use
+     * of those, apart from {@link Mappers}.
+     */
+    private static final class Deep {
+        static final ObjectMapper MAPPER = Mappers.mapper(MAX_DETAILS_DEPTH);
+    }
+
+    /** How deep an audit event's details go: a metadata document ({@link Limits#MAX_JSON_DEPTH}) one level down. */
+    public static final int MAX_DETAILS_DEPTH = Limits.MAX_JSON_DEPTH + 1;
 
     /** The configured mapper (see the class comment for what it guarantees). */
     public static ObjectMapper mapper() {
@@ -122,8 +149,12 @@ public final class Json {
     }
 
     private static String canonical(String field, String text) {
+        return canonical(field, text, Mappers.CANONICAL, Mappers.MAPPER.getFactory());
+    }
+
+    private static String canonical(String field, String text, JsonFactory in, JsonFactory to) {
         StringWriter out = new StringWriter(text.length() + 16);
-        try (JsonParser p = Mappers.CANONICAL.createParser(text); JsonGenerator g = Mappers.MAPPER.getFactory().createGenerator(out)) {
+        try (JsonParser p = in.createParser(text); JsonGenerator g = to.createGenerator(out)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                 if (t == JsonToken.VALUE_NUMBER_FLOAT) {
                     g.writeNumber(canonicalFraction(field, p));
@@ -174,13 +205,47 @@ public final class Json {
         return number.length() <= 40 ? number : number.substring(0, 20) + "…(" + number.length() + " characters)";
     }
 
-    /** Serialises a document Atlas builds itself (audit details, transcripts), with no size limit. */
+    /**
+     * Serialises a document Atlas builds itself (audit details, transcripts), with no size limit
+     * and up to {@link #MAX_DETAILS_DEPTH} levels (details wrap a metadata document).
+     */
     public static JsonDoc internal(Object value) {
         try {
-            return new JsonDoc(Mappers.MAPPER.writeValueAsString(value));
+            return new JsonDoc(Deep.MAPPER.writeValueAsString(value));
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("value", "could not be serialised as JSON: " + e.getOriginalMessage());
         }
+    }
+
+    /**
+     * {@link #write} for an audit event's details as Atlas writes them: up to {@link #MAX_DETAILS_DEPTH}
+     * levels and {@code maxLength} characters (an edit's details hold the message's previous content).
+     */
+    public static JsonDoc writeDetails(String field, Object value, int maxLength) {
+        String text = internal(value).text();
+        return checked(field, canonical(field, text, Mappers.DETAILS_CANONICAL, Deep.MAPPER.getFactory()), maxLength);
+    }
+
+    /** Parses stored audit details: {@link #readMap} up to {@link #MAX_DETAILS_DEPTH} levels. */
+    public static Map<String, Object> readDetails(String text) {
+        if (text == null || text.equals("{}")) {
+            return Map.of();
+        }
+        try {
+            return object(Deep.MAPPER.readValue(text, MAP));
+        } catch (IOException e) {
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** A stored JSON value of any column, parsed up to {@link #MAX_DETAILS_DEPTH} levels (for export, which reads every column). */
+    public static Object readStored(String text) throws IOException {
+        return Deep.MAPPER.readValue(text, Object.class);
+    }
+
+    /** The mapper of {@link #readStored} and {@link #internal}, for a copy writing another form (export's sorted keys). */
+    public static ObjectMapper deepMapper() {
+        return Deep.MAPPER;
     }
 
     /** Validates JSON text given by the caller (kept exactly as given), or fails naming {@code field}. */
@@ -353,6 +418,10 @@ public final class Json {
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
         }
+        return object(map);
+    }
+
+    private static Map<String, Object> object(Map<String, Object> map) {
         if (map == null) {
             throw new UnreadableRowException(null, null, "stored JSON is null where an object is required", null);
         }

@@ -120,7 +120,7 @@ public final class Rows {
                 d.uuid(rs, "conversation_id"),
                 d.uuid(rs, "message_id"),
                 MessageEventType.of(rs.getString("type")),
-                Json.readMap(rs.getString("details")),
+                Json.readDetails(rs.getString("details")),
                 d.instant(rs, "created_at")));
     }
 }

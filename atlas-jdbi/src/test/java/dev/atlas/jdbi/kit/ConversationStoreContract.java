@@ -1854,6 +1854,56 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("replacing metadata as deep as metadata may be keeps a readable audit trail: its metadata_updated event holds the"
+            + " previous document one level down (events threw UnreadableRowException)")
+    void metadataUpdateOfTheDeepestDocumentKeepsItsTrailReadable() {
+        Conversation c = convo();
+        Map<String, Object> deepest = Map.of("leaf", 1);
+        for (int i = 1; i < Limits.MAX_JSON_DEPTH; i++) {
+            deepest = Map.of("k", deepest);
+        }
+        Message m = store.append(c.id(), NewMessage.user("deep").metadata(deepest));
+        store.updateMessageMetadata(m.id(), Map.of("shallow", true));
+        assertThat(store.events(m.id()).items()).extracting(MessageEvent::type, MessageEvent::details).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(MessageEventType.CREATED, Map.of("sequence", 1, "role", "user", "status", "delivered")),
+                org.assertj.core.groups.Tuple.tuple(MessageEventType.METADATA_UPDATED, Map.of("previousMetadata", deepest)));
+    }
+
+    @Test
+    @DisplayName("a re-send under its clientId is the same message only with the same parent, execution, step, author and agent:"
+            + " another is a ConflictException on clientId naming what differs, nothing written (it returned the stored message,"
+            + " answering another question); metadata and status, which change after the send, are not compared")
+    void resendWithOtherLinksOrAuthorConflicts() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message q2 = store.append(c.id(), NewMessage.user("q2"));
+        NewMessage sent = NewMessage.assistant("a").parent(q1.id()).author(ALICE).agent("support").clientId("k");
+        Message a = store.append(c.id(), sent);
+        Map<String, NewMessage> resends = new LinkedHashMap<>();
+        resends.put("parentId (another)", sent.parent(q2.id()));
+        resends.put("parentId (none)", sent.parent(null));
+        resends.put("executionId", sent.execution(UUID.randomUUID(), null));
+        resends.put("author (another)", sent.author(BOB));
+        resends.put("author (none)", sent.author(null));
+        resends.put("agent", sent.agent("sales"));
+        resends.put("parentId, author", sent.parent(q2.id()).author(BOB));
+        Map<String, String> expected = new LinkedHashMap<>();
+        Map<String, String> actual = new LinkedHashMap<>();
+        for (Map.Entry<String, NewMessage> e : resends.entrySet()) {
+            String differs = e.getKey().replaceFirst(" \\(.*", "");
+            expected.put(e.getKey(), "clientId: 'k' was already used for message " + a.id() + " with a different " + differs
+                    + " | messages[0].clientId");
+            Throwable one = org.assertj.core.api.Assertions.catchThrowable(() -> store.append(c.id(), e.getValue()));
+            Throwable all = org.assertj.core.api.Assertions.catchThrowable(() -> store.appendAll(c.id(), List.of(e.getValue())));
+            actual.put(e.getKey(), (one instanceof ConflictException x ? x.getMessage() : String.valueOf(one)) + " | "
+                    + (all instanceof ConflictException x ? x.field() : String.valueOf(all)));
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(store.append(c.id(), sent.metadata(Map.of("other", true)).status(MessageStatus.QUEUED))).isEqualTo(a);
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(q1, q2, a);
+    }
+
+    @Test
     @DisplayName("README 'Fails gracefully': the four failures it shows read exactly as shown, and nothing is written")
     void readmeFailuresReadAsShown() {
         Conversation c = convo();

@@ -2170,6 +2170,80 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(victim.conversations().messages(theirs, 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("private");
     }
 
+    /** A metadata document {@code depth} levels deep (the outermost object is level 1). */
+    static Map<String, Object> nested(int depth) {
+        Map<String, Object> m = Map.of("leaf", 1);
+        for (int i = 1; i < depth; i++) {
+            m = Map.of("k", m);
+        }
+        return m;
+    }
+
+    @Test
+    @DisplayName("audit trails the API writes beyond metadata's limits export and import byte-exact: an edit of content longer than"
+            + " metadata may be, a metadata update of a document as deep and as long as metadata may be")
+    void auditDetailsBeyondMetadataLimitsRoundTrip() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore s = acme.conversations();
+        UUID c = s.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID edited = s.append(c, dev.atlas.conversation.NewMessage.user("\u0001\"é".repeat(100_000))).id();
+        s.edit(edited, "short");
+        UUID deep = s.append(c, dev.atlas.conversation.NewMessage.user("deep").metadata(nested(Limits.MAX_JSON_DEPTH))).id();
+        s.updateMessageMetadata(deep, Map.of());
+        UUID big = s.append(c, dev.atlas.conversation.NewMessage.user("big")
+                .metadata(Map.of("b", "x".repeat(Limits.MAX_METADATA_LENGTH - 8)))).id();
+        s.updateMessageMetadata(big, Map.of());
+        byte[] file = export(acme, ExportScope.tenant());
+        Tenant copy = atlas.tenant("copy");
+        assertThat(importBytes(copy, file).imported()).containsEntry("message", 3L).containsEntry("message_event", 6L);
+        assertThat(text(export(copy, ExportScope.tenant()))).isEqualTo(text(file));
+        assertThat(copy.conversations().events(deep).items().get(1).details()).isEqualTo(Map.of("previousMetadata", nested(Limits.MAX_JSON_DEPTH)));
+        assertThat(copy.conversations().events(edited).items().get(1).details().get("previousContent")).isEqualTo("\u0001\"é".repeat(100_000));
+    }
+
+    @Test
+    @DisplayName("a message answering itself or another conversation's message (in the file or stored) is refused naming"
+            + " message.parent_id, and one numbered beyond its stored conversation's counter naming message.sequence, before any write:"
+            + " activate looped for ever on a message answering itself, and every append failed past the counter")
+    void messagesTheTreeOrTheCounterCannotHoldRefused() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore s = acme.conversations();
+        UUID c = s.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID q = s.append(c, dev.atlas.conversation.NewMessage.user("question")).id();
+        UUID a = s.append(c, dev.atlas.conversation.NewMessage.assistant("answer").parent(q)).id();
+        UUID d = s.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        s.append(d, dev.atlas.conversation.NewMessage.user("elsewhere"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int answer = lineOf(file, "\"content\":\"answer\"");
+        int elsewhere = lineOf(file, "\"content\":\"elsewhere\"");
+        String header = file.lines().findFirst().orElseThrow() + "\n";
+        // Short files imported where the first conversation is stored: a message answering it from the second, a message beyond its counter.
+        String storedParent = header + file.lines().toList().get(lineOf(file, "\"row\":{\"id\":\"" + d) - 1) + "\n"
+                + file.lines().toList().get(elsewhere - 1).replaceFirst("\"row\":\\{", "\"row\":{\"parent_id\":\"" + q + "\",") + "\n";
+        String beyond = header + file.lines().toList().get(answer - 1).replace(a.toString(), UUID.randomUUID().toString())
+                .replace("\"sequence\":2", "\"sequence\":3").replaceFirst(",\"parent_id\":\"[^\"]*\"", "") + "\n";
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("line " + answer + ": message.parent_id (itself)", relink(file, answer, "parent_id", a));
+        cases.put("line " + elsewhere + ": message.parent_id (in another conversation of the file)", relink(file, elsewhere, "parent_id", q));
+        cases.put("line 3: message.parent_id (stored in another conversation)", storedParent);
+        cases.put("line 2: message.sequence (beyond the stored counter)", beyond);
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, export(acme, ExportScope.conversation(c)));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            expected.put(e.getKey(), "InvalidInputException " + e.getKey().substring(0, e.getKey().indexOf(" (")));
+            // Whole files go into an empty tenant, the short ones ("stored") where the first conversation is.
+            Tenant into = e.getKey().contains("stored") ? beta : atlas.tenant("gamma" + expected.size());
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(into, e.getValue().getBytes(StandardCharsets.UTF_8)));
+            actual.put(e.getKey(), x instanceof InvalidInputException i ? "InvalidInputException " + i.field() : String.valueOf(x));
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(beta.conversations().append(c, dev.atlas.conversation.NewMessage.user("next")).sequence()).isEqualTo(3);
+    }
+
     static void sameRows(Map<String, List<String>> actual, Map<String, List<String>> expected) {
         assertThat(actual.keySet()).isEqualTo(expected.keySet());
         for (String table : expected.keySet()) {

@@ -34,7 +34,7 @@ import java.util.UUID;
  */
 final class Codec {
     /** Writes JSON values with object keys sorted, recursively: jsonb reorders keys, SQLite keeps them. */
-    static final ObjectMapper SORTED = Json.mapper().copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+    static final ObjectMapper SORTED = Json.deepMapper().copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private Codec() {}
 
@@ -44,7 +44,7 @@ final class Codec {
             return stored;
         }
         try {
-            return SORTED.writeValueAsString(Json.mapper().readValue(stored, Object.class));
+            return SORTED.writeValueAsString(Json.readStored(stored));
         } catch (IOException e) {
             throw new IllegalStateException("stored JSON does not parse: " + e.getMessage(), e);
         }
@@ -123,6 +123,22 @@ final class Codec {
     /** A parsed record: its portable values and what is bound on insert (JSON columns bind their stored form). */
     record Parsed(Table table, Object[] values, Object[] bind) {}
 
+    /**
+     * The longest details Atlas writes for its own events: an edit's hold the message's previous
+     * content, each character escaped as up to six in JSON.
+     */
+    static final int MAX_DETAILS_LENGTH = 6 * Limits.MAX_CONTENT_LENGTH + 64;
+
+    /**
+     * Whether column {@code c} holds the details of one of Atlas's own message events, which wrap
+     * what the message held (its previous content or metadata) and so reach past metadata's
+     * limits; an application's event ({@code app.*}) takes metadata's limits, as {@code recordEvent} does.
+     */
+    private static boolean atlasEventDetails(Table table, Column c, Object[] values) {
+        return table.table().equals("message_events") && c.name().equals("details")
+                && !((String) values[table.index("type")]).startsWith("app.");
+    }
+
     static Parsed parse(Table table, JsonNode envelope, String where) {
         for (Iterator<String> it = envelope.fieldNames(); it.hasNext(); ) {
             String name = it.next();
@@ -157,7 +173,8 @@ final class Codec {
             values[i] = v;
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
-                String stored = Json.write(field, node).text();
+                String stored = (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
+                        : Json.write(field, node)).text();
                 bind[i] = stored;
                 values[i] = sortedJson(stored);
             }

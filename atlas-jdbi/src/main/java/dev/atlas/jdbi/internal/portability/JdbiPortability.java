@@ -273,11 +273,12 @@ public final class JdbiPortability implements Portability {
 
         /**
          * Json's limits, but for the two levels of the record around a row's values ({"row":{"metadata":…}}): a
-         * value as deep as the API stores it still reads; Codec checks each value against Json's limits.
+         * value as deep as the API stores it (audit details, one level deeper than metadata) still reads; Codec
+         * checks each value against Json's limits.
          */
         private static final com.fasterxml.jackson.core.JsonFactory FACTORY = Json.mapper().getFactory().rebuild()
                 .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
-                        .maxNestingDepth(dev.atlas.Limits.MAX_JSON_DEPTH + 2).maxNumberLength(dev.atlas.Limits.MAX_JSON_NUMBER_LENGTH).build())
+                        .maxNestingDepth(Json.MAX_DETAILS_DEPTH + 2).maxNumberLength(dev.atlas.Limits.MAX_JSON_NUMBER_LENGTH).build())
                 .build();
 
         final JsonParser p;
@@ -366,6 +367,7 @@ public final class JdbiPortability implements Portability {
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
         Counters counters = new Counters();
+        Parents parents = new Parents();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
@@ -397,6 +399,7 @@ public final class JdbiPortability implements Portability {
                             .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
                 }
                 counters.check(row, where);
+                parents.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
                 }
@@ -439,16 +442,76 @@ public final class JdbiPortability implements Portability {
         for (Map.Entry<String, Map<UUID, String>> e : unresolved.entrySet()) {
             checkExist(e.getKey(), e.getValue());
         }
+        parents.checkStored();
+        counters.checkStored();
         return plan;
+    }
+
+    /**
+     * A message answers an earlier message of its own conversation, as {@code append} requires:
+     * the branch rules walk parents upwards and decide a conversation's messages in sequence order,
+     * so a message answering itself made {@code activate} loop for ever (holding the write lock),
+     * and one answering another conversation's message switched that conversation's branches.
+     */
+    private final class Parents {
+        /** The file's messages: id -> conversation, sequence. */
+        private final Map<UUID, Object[]> inFile = new HashMap<>();
+        /** Parents not in the file (stored ones): id -> the answers naming them, as conversation, sequence, where. */
+        private final Map<UUID, List<Object[]>> stored = new LinkedHashMap<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            if (!t.table().equals("messages")) {
+                return;
+            }
+            Object[] v = row.values();
+            UUID conversation = (UUID) v[t.index("conversation_id")];
+            long sequence = (Long) v[t.index("sequence")];
+            inFile.put((UUID) v[t.index("id")], new Object[] {conversation, sequence});
+            UUID parent = (UUID) v[t.index("parent_id")];
+            if (parent == null) {
+                return;
+            }
+            Object[] answered = inFile.get(parent);
+            if (answered == null) {
+                stored.computeIfAbsent(parent, k -> new ArrayList<>()).add(new Object[] {conversation, sequence, where});
+            } else {
+                require(parent, answered[0], (Long) answered[1], conversation, sequence, where);
+            }
+        }
+
+        /** The stored parents (an unknown one is refused by the reference check). */
+        void checkStored() {
+            List<UUID> ids = new ArrayList<>(stored.keySet());
+            for (int i = 0; i < ids.size(); i += LOOKUP) {
+                List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+                db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence", "messages", part.size())), "ids", part)
+                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")}))
+                        .forEach(found -> {
+                            for (Object[] answer : stored.get((UUID) found[0])) {
+                                require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
+                            }
+                        });
+            }
+        }
+
+        private static void require(UUID parent, Object parentConversation, long parentSequence, UUID conversation, long sequence,
+                                    String where) {
+            if (!parentConversation.equals(conversation) || parentSequence >= sequence) {
+                throw new InvalidInputException(where + "message.parent_id", "refers to message " + parent + ", which is not an earlier"
+                        + " message of conversation " + conversation + ": a message answers one before it in its own conversation");
+            }
+        }
     }
 
     /**
      * A numbered child within its parent's counter: the API numbers the next message, revision or
      * memory revision from the parent's counter, so one numbered beyond it would make that append,
      * publish or patch fail on the unique number. Checked against the parent's row in the file
-     * (where an export puts it, before its children).
+     * (where an export puts it, before its children), else against the stored parent: a message
+     * beyond a stored conversation's counter made every later append to it fail.
      */
-    private static final class Counters {
+    private final class Counters {
         /** Parent table, its counter, child table, the child's reference, its number, how far below the counter a child stays. */
         private record Counter(String parent, String counter, String child, String ref, String number, long gap) {}
 
@@ -460,6 +523,8 @@ public final class JdbiPortability implements Portability {
                 new Counter("memories", "revision", "memory_revisions", "memory_id", "revision", 1));
 
         private final Map<String, Map<UUID, Long>> values = new HashMap<>();
+        /** Children of parents not in the file, per counter: parent id -> the highest number and where it stands. */
+        private final Map<Counter, Map<UUID, Object[]>> stored = new LinkedHashMap<>();
 
         void check(Parsed row, String where) {
             Table t = row.table();
@@ -468,14 +533,41 @@ public final class JdbiPortability implements Portability {
                 if (t.table().equals(c.parent())) {
                     values.computeIfAbsent(c.parent(), k -> new HashMap<>()).put((UUID) v[t.index("id")], (Long) v[t.index(c.counter())]);
                 } else if (t.table().equals(c.child())) {
-                    Long counter = values.getOrDefault(c.parent(), Map.of()).get((UUID) v[t.index(c.ref())]);
+                    UUID parent = (UUID) v[t.index(c.ref())];
+                    Long counter = values.getOrDefault(c.parent(), Map.of()).get(parent);
                     long number = (Long) v[t.index(c.number())];
-                    if (counter != null && number > counter - c.gap()) {
-                        throw new InvalidInputException(where + t.type() + "." + c.number(), "is " + number + ", beyond its "
-                                + PortableSchema.byTable(c.parent()).type() + "'s " + c.counter() + " " + counter
-                                + (c.gap() > 0 ? " (less " + c.gap() + ")" : "") + ": the next number the API gives would clash with it");
+                    String field = where + t.type() + "." + c.number();
+                    if (counter == null) {
+                        stored.computeIfAbsent(c, k -> new LinkedHashMap<>()).merge(parent, new Object[] {number, field},
+                                (was, now) -> (Long) was[0] >= (Long) now[0] ? was : now);
+                    } else {
+                        require(c, counter, number, field);
                     }
                 }
+            }
+        }
+
+        /** The children of stored parents (an unknown parent is refused by the reference check). */
+        void checkStored() {
+            stored.forEach((c, children) -> {
+                List<UUID> ids = new ArrayList<>(children.keySet());
+                for (int i = 0; i < ids.size(); i += LOOKUP) {
+                    List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+                    db.read(h -> InList.bind(sql.on(h, q.byIds("counters", "id, " + c.counter(), c.parent(), part.size())), "ids", part)
+                            .list((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "id"), rs.getLong(c.counter()))))
+                            .forEach(found -> {
+                                Object[] child = children.get(found.getKey());
+                                require(c, found.getValue(), (Long) child[0], (String) child[1]);
+                            });
+                }
+            });
+        }
+
+        private static void require(Counter c, long counter, long number, String field) {
+            if (number > counter - c.gap()) {
+                throw new InvalidInputException(field, "is " + number + ", beyond its " + PortableSchema.byTable(c.parent()).type() + "'s "
+                        + c.counter() + " " + counter + (c.gap() > 0 ? " (less " + c.gap() + ")" : "")
+                        + ": the next number the API gives would clash with it");
             }
         }
     }
