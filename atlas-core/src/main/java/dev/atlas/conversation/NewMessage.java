@@ -42,7 +42,7 @@ public final class NewMessage {
      * @param clientId the caller's idempotency key, unique per conversation, or {@code null}
      * @param author who sent it (multi-user threads), or {@code null}
      * @param agent which agent authored it (multi-agent threads), or {@code null}
-     * @param parentId the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active
+     * @param parentId the message this one answers; answers of one role to the same parent are retry siblings, of which one is active (one group, for answers of one execution)
      * @param executionId the execution that produced it, or {@code null}
      * @param stepId the execution step that produced it, or {@code null}
      * @param metadata JSON-compatible application data (never null)
@@ -164,9 +164,9 @@ public final class NewMessage {
     }
 
     /**
-     * The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}.
+     * The message this one answers; answers of one role to the same parent are retry siblings, of which one is active (one group, for answers of one execution), or {@code null}.
      *
-     * @return the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}
+     * @return the message this one answers; answers of one role to the same parent are retry siblings, of which one is active (one group, for answers of one execution), or {@code null}
      */
     public @Nullable UUID parentId() {
         return parentId;
@@ -293,8 +293,13 @@ public final class NewMessage {
 
     /**
      * Marks this message as an answer to {@code parentId}; see {@link ConversationStore#siblings(UUID)}.
+     * Messages of one role answering one parent are retry siblings, of which one is shown: a later
+     * one hides the earlier. That holds for tool results too, unless they carry the same
+     * {@link #execution execution}, whose answers to a parent are shown together; so give parallel
+     * tool results of one assistant message its execution, or chain them (each answering the
+     * previous result).
      *
-     * @param parentId the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}
+     * @param parentId the message this one answers; answers of one role to the same parent are retry siblings, of which one is active (one group, for answers of one execution), or {@code null}
      * @return a copy with this change
      */
     public NewMessage parent(@Nullable UUID parentId) {
