@@ -238,6 +238,10 @@ public interface Atlas extends AutoCloseable {
      * {@link AtlasBuilder#closeTimeout(java.time.Duration) closeTimeout} (30 seconds unless set);
      * calls still running then fail with a {@link StorageException}, rolled back. Closing again
      * does nothing more; a concurrent second close returns once the first has finished.
+     * A {@code record} or {@code recordAsync} body is not such a call (close does not wait for a
+     * model call): each of its handle's calls is one, so after close begins they fail with
+     * {@link AtlasClosedException}, {@code record} throws it, and the execution stays processing
+     * until another instance's {@code sweepInterrupted}. Stop your own work before closing Atlas.
      */
     @Override
     void close();
