@@ -232,7 +232,8 @@ public interface ConversationStore {
      * active user message already follows the parent. A first answer is accepted even then: a
      * question answered late follows the messages sent meanwhile. An execution and step, when
      * given, must exist in this tenant and the step must belong to the execution. The first
-     * user message titles an untitled conversation.
+     * non-blank user text message (not a {@link ContentType#JSON} one) titles an untitled conversation:
+     * white space collapsed, and past 80 characters cut at a word boundary and ended with an ellipsis.
      *
      * @param conversationId the conversation's id
      * @param message the message to append

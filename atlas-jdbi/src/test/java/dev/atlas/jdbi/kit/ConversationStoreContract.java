@@ -460,11 +460,13 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("the first user message titles an untitled conversation, cut at a word boundary")
+    @DisplayName("the first non-blank user text message (not a JSON one) titles an untitled conversation, cut at a word boundary")
     void autoTitle() {
         Conversation c = convo();
         store.append(c.id(), NewMessage.system("You are helpful."));
         store.append(c.id(), NewMessage.assistant("Hi! How can I help?"));
+        store.append(c.id(), NewMessage.json(Role.USER, "{\"q\": \"a JSON message titles nothing\"}"));
+        store.append(c.id(), NewMessage.user(" \n\t "));
         assertThat(store.get(c.id()).orElseThrow().title()).isNull();
         String longText = "Where   is my order 1234? " + "It was supposed to arrive last Tuesday and nobody answers the phone at all, ever.";
         store.append(c.id(), NewMessage.user(longText));
