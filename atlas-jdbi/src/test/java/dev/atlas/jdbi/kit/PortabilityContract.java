@@ -215,6 +215,30 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(gamma.assets().require(a.id()).clientKey()).isNull();
     }
 
+
+    @Test
+    @DisplayName("an imported memory takes a client key an expired memory still held, as a create does; a live holder is a conflict")
+    void importedMemoryTakesTheKeyOfAnExpiredOne() {
+        Tenant acme = atlas.tenant("acme");
+        Owner ada = Owner.user("ada");
+        dev.atlas.memory.Memory m = acme.memories().create(dev.atlas.memory.NewMemory.fact(ada, "Lives in Lyon").clientKey("k-1"));
+        byte[] file = export(acme, ExportScope.tenant());
+
+        Tenant beta = atlas.tenant("beta");
+        dev.atlas.memory.Memory hidden = beta.memories().create(dev.atlas.memory.NewMemory.fact(ada, "Lives in Paris").clientKey("k-1")
+                .expiresAt(clock.instant().plusSeconds(5)));
+        assertThatThrownBy(() -> importBytes(beta, file)).isInstanceOfSatisfying(ConflictException.class,
+                x -> assertThat(x.field()).contains("line 2: memory.client_key"));
+
+        clock.set(clock.instant().plusSeconds(10));   // the holder expired: invisible, its key free for a create
+        ImportReport report = importBytes(beta, file);
+        assertThat(report.imported()).containsEntry("memory", 1L);
+        assertThat(beta.memories().require(m.id()).content()).isEqualTo("Lives in Lyon");
+        assertThat(beta.memories().get(hidden.id())).isEmpty();
+        // The key is the imported memory's now: a retried create answers with it.
+        assertThat(beta.memories().create(dev.atlas.memory.NewMemory.fact(ada, "Lives in Lyon").clientKey("k-1")).id()).isEqualTo(m.id());
+        assertThat(importBytes(beta, file).unchanged()).containsEntry("memory", 1L);
+    }
     @Test
     @DisplayName("importing the same file again changes nothing and reports every row unchanged")
     void reimportIsNoOp() {
