@@ -217,6 +217,25 @@ public abstract class PortabilityContract extends AtlasContract {
 
 
     @Test
+    @DisplayName("a file giving one memory more tags than the API allows (Limits.MAX_TAGS) is refused naming the first tag too many, nothing written")
+    void tooManyTagsOfOneMemoryAreRefused() {
+        Tenant acme = atlas.tenant("acme");
+        String[] tags = new String[Limits.MAX_TAGS];
+        for (int i = 0; i < tags.length; i++) {
+            tags[i] = "t" + (100 + i);
+        }
+        dev.atlas.memory.Memory m = acme.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("ada"), "Lives in Lyon").tags(tags));
+        String file = text(export(acme, ExportScope.tenant()));
+        assertThat(importBytes(atlas.tenant("beta"), file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS);
+        String extra = "{\"row\":{\"memory_id\":\"" + m.id() + "\",\"tag\":\"t999\"},\"type\":\"memory_tag\"}\n";
+        String more = file + extra;
+        Tenant gamma = atlas.tenant("gamma");
+        assertThatThrownBy(() -> importBytes(gamma, more.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line " + (file.split("\n").length + 1) + ": memory_tag.tag"));
+        assertThat(gamma.memories().get(m.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("an imported memory takes a client key an expired memory still held, as a create does; a live holder is a conflict")
     void importedMemoryTakesTheKeyOfAnExpiredOne() {
         Tenant acme = atlas.tenant("acme");

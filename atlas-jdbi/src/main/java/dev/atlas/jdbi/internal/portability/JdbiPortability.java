@@ -370,6 +370,7 @@ public final class JdbiPortability implements Portability {
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
         Counters counters = new Counters();
+        Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
@@ -402,6 +403,11 @@ public final class JdbiPortability implements Portability {
                             .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
                 }
                 counters.check(row, where);
+                if (table.table().equals("memory_tags") && tagsPerMemory.merge((UUID) row.values()[table.index("memory_id")], 1, Integer::sum)
+                        > dev.atlas.Limits.MAX_TAGS) {
+                    throw new InvalidInputException(where + "memory_tag.tag", "is one tag too many for memory "
+                            + row.values()[table.index("memory_id")] + ": the API gives a memory at most " + dev.atlas.Limits.MAX_TAGS);
+                }
                 parents.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
