@@ -79,7 +79,7 @@ public interface MemoryGraph {
 
     /**
      * One page of the nodes one edge away, heaviest edge first (ties: oldest edge first). With
-     * {@link Direction#BOTH} a node linked both ways appears once per edge.
+     * {@link Direction#BOTH} a node linked both ways appears once per edge, and a self-loop once (it is one edge).
      *
      * @param edgeType only edges of this type, or {@code null} for any
      * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}

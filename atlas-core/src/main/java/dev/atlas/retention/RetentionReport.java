@@ -17,20 +17,22 @@ import dev.atlas.conversation.ConversationStore;
  * conversations would go, list them through {@link ConversationStore} with the same criteria.
  *
  * @param dryRun whether nothing was changed and the counts say what a run would do
- * @param counts rows per {@code "<table>.<action>"} key; a table with nothing to do is absent
+ * @param counts rows per {@code "<table>.<action>"} key, in key order (the same for a run on either database); a table with
+ *               nothing to do is absent
  * @param stopped whether the run was stopped before its end (a stop signal, {@link RetentionWorker#close(java.time.Duration)}):
  *                the counts say what was done until then, and the next run goes on from there
  */
 public record RetentionReport(boolean dryRun, Map<String, Long> counts, boolean stopped) {
     /**
-     * Copies {@code counts}, so the report does not change with the caller's map.
+     * Copies {@code counts} in key order, so the report does not change with the caller's map and prints alike on
+     * every run and database.
      *
      * @param dryRun count without changing anything
      * @param counts the counts
      * @param stopped whether the run stopped before its end
      */
     public RetentionReport {
-        counts = Map.copyOf(counts);
+        counts = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts));
     }
 
     /**

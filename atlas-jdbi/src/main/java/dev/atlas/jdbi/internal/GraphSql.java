@@ -66,12 +66,12 @@ final class GraphSql {
             Statement[] w = new Statement[2];
             for (int typed = 0; typed < 2; typed++) {
                 String type = typed == 1 ? " AND e.type = :type" : "";
-                // dir tells apart the two rows of a self-loop seen from both ends, so the keyset is unique.
+                // BOTH: a self-loop is one edge, so its incoming side (the same node and edge again) is left out.
                 String rows = switch (d) {
                     case OUTGOING -> neighbour("e.target_id", "e.source_id = :id", type, 0);
                     case INCOMING -> neighbour("e.source_id", "e.target_id = :id", type, 1);
                     case BOTH -> neighbour("e.target_id", "e.source_id = :id", type, 0) + " UNION ALL "
-                            + neighbour("e.source_id", "e.target_id = :id", type, 1);
+                            + neighbour("e.source_id", "e.target_id = :id AND e.source_id <> :id", type, 1);
                 };
                 String name = "graph.neighbours." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : "");
                 String order = " ORDER BY e_weight DESC, e_id, dir LIMIT :limit";

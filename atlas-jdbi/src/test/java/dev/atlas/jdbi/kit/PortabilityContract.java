@@ -215,6 +215,49 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(gamma.assets().require(a.id()).clientKey()).isNull();
     }
 
+
+    @Test
+    @DisplayName("a file giving one memory more tags than the API allows (Limits.MAX_TAGS) is refused naming the first tag too many, nothing written")
+    void tooManyTagsOfOneMemoryAreRefused() {
+        Tenant acme = atlas.tenant("acme");
+        String[] tags = new String[Limits.MAX_TAGS];
+        for (int i = 0; i < tags.length; i++) {
+            tags[i] = "t" + (100 + i);
+        }
+        dev.atlas.memory.Memory m = acme.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("ada"), "Lives in Lyon").tags(tags));
+        String file = text(export(acme, ExportScope.tenant()));
+        assertThat(importBytes(atlas.tenant("beta"), file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS);
+        String extra = "{\"row\":{\"memory_id\":\"" + m.id() + "\",\"tag\":\"t999\"},\"type\":\"memory_tag\"}\n";
+        String more = file + extra;
+        Tenant gamma = atlas.tenant("gamma");
+        assertThatThrownBy(() -> importBytes(gamma, more.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line " + (file.split("\n").length + 1) + ": memory_tag.tag"));
+        assertThat(gamma.memories().get(m.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("an imported memory takes a client key an expired memory still held, as a create does; a live holder is a conflict")
+    void importedMemoryTakesTheKeyOfAnExpiredOne() {
+        Tenant acme = atlas.tenant("acme");
+        Owner ada = Owner.user("ada");
+        dev.atlas.memory.Memory m = acme.memories().create(dev.atlas.memory.NewMemory.fact(ada, "Lives in Lyon").clientKey("k-1"));
+        byte[] file = export(acme, ExportScope.tenant());
+
+        Tenant beta = atlas.tenant("beta");
+        dev.atlas.memory.Memory hidden = beta.memories().create(dev.atlas.memory.NewMemory.fact(ada, "Lives in Paris").clientKey("k-1")
+                .expiresAt(clock.instant().plusSeconds(5)));
+        assertThatThrownBy(() -> importBytes(beta, file)).isInstanceOfSatisfying(ConflictException.class,
+                x -> assertThat(x.field()).contains("line 2: memory.client_key"));
+
+        clock.set(clock.instant().plusSeconds(10));   // the holder expired: invisible, its key free for a create
+        ImportReport report = importBytes(beta, file);
+        assertThat(report.imported()).containsEntry("memory", 1L);
+        assertThat(beta.memories().require(m.id()).content()).isEqualTo("Lives in Lyon");
+        assertThat(beta.memories().get(hidden.id())).isEmpty();
+        // The key is the imported memory's now: a retried create answers with it.
+        assertThat(beta.memories().create(dev.atlas.memory.NewMemory.fact(ada, "Lives in Lyon").clientKey("k-1")).id()).isEqualTo(m.id());
+        assertThat(importBytes(beta, file).unchanged()).containsEntry("memory", 1L);
+    }
     @Test
     @DisplayName("importing the same file again changes nothing and reports every row unchanged")
     void reimportIsNoOp() {

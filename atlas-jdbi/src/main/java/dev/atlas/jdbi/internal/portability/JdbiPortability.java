@@ -46,6 +46,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -251,6 +252,8 @@ public final class JdbiPortability implements Portability {
         final Map<String, Set<UUID>> seen = new HashMap<>();
         /** Per table, the ids of the input already stored in this tenant: the rest are new. */
         final Map<String, Set<UUID>> stored = new HashMap<>();
+        /** Client keys of new memories that only expired memories hold: freed on insert, as a create frees them. */
+        final Set<String> expiredMemoryKeys = new HashSet<>();
 
         /** Whether {@code id} of {@code table} is a row this import adds: no stored row can refer to it yet. */
         boolean isNew(String table, Object id) {
@@ -367,6 +370,7 @@ public final class JdbiPortability implements Portability {
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
         Counters counters = new Counters();
+        Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
@@ -399,6 +403,11 @@ public final class JdbiPortability implements Portability {
                             .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
                 }
                 counters.check(row, where);
+                if (table.table().equals("memory_tags") && tagsPerMemory.merge((UUID) row.values()[table.index("memory_id")], 1, Integer::sum)
+                        > dev.atlas.Limits.MAX_TAGS) {
+                    throw new InvalidInputException(where + "memory_tag.tag", "is one tag too many for memory "
+                            + row.values()[table.index("memory_id")] + ": the API gives a memory at most " + dev.atlas.Limits.MAX_TAGS);
+                }
                 parents.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
@@ -787,9 +796,15 @@ public final class JdbiPortability implements Portability {
                     }
                     return call.list((rs, ctx) -> Codec.read(table, rs, d));
                 });
+                Instant now = db.now();
                 for (Object[] stored : held) {
                     List<Object> key = uniqueKey(table, u, stored);
                     String where = key == null ? null : wanted.get(key);
+                    if (where != null && table.table().equals("memories") && stored[table.index("expires_at")] instanceof Instant expiry
+                            && !expiry.isAfter(now)) {
+                        plan.expiredMemoryKeys.add((String) key.get(0));   // invisible, and a create would take its key
+                        continue;
+                    }
                     if (where != null) {
                         throw new ConflictException(where + table.type() + "." + u.field(), table.type() + " " + stored[table.index("id")]
                                 + " of this tenant already holds " + String.join(", ", u.columns()) + " " + key + ": they are unique");
@@ -876,13 +891,13 @@ public final class JdbiPortability implements Portability {
                 batch.add(row.table().table().equals("credentials") ? plan.credentials.sealedHere(row, where) : row);
                 wheres.add(where);
                 if (batch.size() >= BATCH) {
-                    insert(batch, wheres, links, imported);
+                    insert(batch, wheres, links, imported, plan.expiredMemoryKeys);
                     batch.clear();
                     wheres.clear();
                 }
             }
         }
-        insert(batch, wheres, links, imported);
+        insert(batch, wheres, links, imported, plan.expiredMemoryKeys);
         if (!links.isEmpty()) {
             db.write(h -> {
                 link(h, links, true);
@@ -892,7 +907,8 @@ public final class JdbiPortability implements Portability {
         return new ImportReport(imported, plan.unchanged);
     }
 
-    private void insert(List<Parsed> batch, List<String> wheres, Map<UUID, Link> links, Map<String, Long> imported) {
+    private void insert(List<Parsed> batch, List<String> wheres, Map<UUID, Link> links, Map<String, Long> imported,
+            Set<String> expiredMemoryKeys) {
         if (batch.isEmpty() && links.isEmpty()) {
             return;
         }
@@ -907,7 +923,7 @@ public final class JdbiPortability implements Portability {
                     while (to < batch.size() && batch.get(to).table() == table) {
                         to++;
                     }
-                    insertRun(h, table, batch.subList(from, to), links);
+                    insertRun(h, table, batch.subList(from, to), links, expiredMemoryKeys);
                     counts.merge(table.type(), (long) (to - from), Long::sum);
                     from = to;
                 }
@@ -973,7 +989,7 @@ public final class JdbiPortability implements Portability {
         }
     }
 
-    private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, Link> links) {
+    private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, Link> links, Set<String> expiredMemoryKeys) {
         Dialect d = db.dialect();
         int contentIndex = table.index("content");
         int clientKey = table.index("client_key");
@@ -983,6 +999,16 @@ public final class JdbiPortability implements Portability {
                     .mapToLong(k -> PgSessions.clientKeyLock(table.table(), tenant, k)).toArray();
             if (locks.length > 0) {
                 sql.on(h, q.keyLocks).bind("locks", PgSessions.lockArray(java.util.Arrays.stream(locks))).one(Sql.LONG);
+            }
+        }
+        if (table.table().equals("memories") && !expiredMemoryKeys.isEmpty()) {
+            Instant now = db.now();
+            for (Parsed row : rows) {
+                Object key = row.values()[clientKey];
+                if (key != null && expiredMemoryKeys.contains(key)) {
+                    // Still expired: freed; renewed since the check: kept, and the insert is the unique violation it reports.
+                    sql.on(h, q.freeExpiredMemoryKey).bind("clientKey", key).bind("now", now).update();
+                }
             }
         }
         Sql.Call batch = sql.on(h, q.insert(table));

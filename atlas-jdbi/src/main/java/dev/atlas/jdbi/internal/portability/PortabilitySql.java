@@ -33,6 +33,8 @@ public final class PortabilitySql {
     final Statement assistantExecutionsElsewhere;
     /** PostgreSQL: takes the client-key locks of the keyed rows an import inserts, as the stores' keyed creates do (SQLite: null). */
     final @org.jspecify.annotations.Nullable Statement keyLocks;
+    /** Frees a client key an expired memory still holds, as a create with the key does (the unique index spans hidden rows). */
+    final Statement freeExpiredMemoryKey;
     private final Map<String, Statement> link = new HashMap<>();
     private final Map<String, Statement> insert = new HashMap<>();
     private final Map<String, Statement> byKey = new HashMap<>();
@@ -55,6 +57,8 @@ public final class PortabilitySql {
     public PortabilitySql(Catalogue c) {
         this.c = c;
         keyLocks = c.dialect() == Dialect.POSTGRESQL ? c.sql("portability.keyLocks", dev.atlas.jdbi.internal.PgSessions.XACT_KEY_LOCKS) : null;
+        freeExpiredMemoryKey = c.sql("portability.freeExpiredMemoryKey", "UPDATE <p>memories SET client_key = NULL WHERE tenant_id = :t"
+                + " AND client_key = :clientKey AND deleted_at IS NULL AND expires_at <= :now");
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
         // Another tenant's pending purge (an intent) counts as other content: its bytes may still be on disk.
         String keys = InList.marks("lowerKey", BLOB_KEYS);
