@@ -89,6 +89,35 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a ChatModel bean behind a Spring AOP proxy (an aspect of the app's: @Timed, a retry) is recorded as its"
+            + " provider, from the target's class, not the proxy's ($Proxy42, ScriptedChatModel$$SpringCGLIB$$0)")
+    void proxiedChatModelIsRecordedAsItsProvider() {
+        org.springframework.aop.framework.ProxyFactory jdk = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
+        jdk.addInterface(ChatModel.class);
+        org.springframework.aop.framework.ProxyFactory cglib = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
+        cglib.setProxyTargetClass(true);
+        for (Object model : new Object[] {jdk.getProxy(), cglib.getProxy()}) {
+            runner().withPropertyValues("atlas.sqlite-path=" + dir.resolve(model.getClass().getSimpleName().replace('$', '_') + ".db"))
+                    .withBean("proxiedModel", ChatModel.class, () -> (ChatModel) model,
+                    d -> d.setPrimary(true)).run(context -> {
+                context.getBean(ChatClient.Builder.class).build().prompt().user("hi").call().content();
+                assertThat(context.getBean(Tenant.class).executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                        .singleElement().satisfies(e -> assertThat(e.provider()).as(model.getClass().getName()).isEqualTo("acme"));
+            });
+        }
+    }
+
+    /** A provider's model as an app's aspect proxies it (not final, unlike the scripted one it answers with). */
+    public static class AcmeChatModel implements ChatModel {
+        private final ScriptedChatModel scripted = new ScriptedChatModel();
+
+        @Override
+        public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+            return scripted.call(prompt);
+        }
+    }
+
+    @Test
     @org.junit.jupiter.api.DisplayName("an app that already adds MessageChatMemoryAdvisor itself (as Spring AI's guides do) stores and sends each message once")
     void appsOwnMemoryAdvisorIsNotDoubled() {
         runner().run(context -> {
