@@ -20,7 +20,8 @@ import java.util.UUID;
 /**
  * A conversation as a reader sees it, shared by {@code conversations show} and the viewer: every
  * stored message (replaced retries included) with its branch position, the tool rounds of the
- * execution that produced it, its attachments, and the tool threads started from its tool calls.
+ * execution that produced it (under the first message of that execution on the page), its
+ * attachments, and the tool threads started from its tool calls.
  */
 record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List<Conversation>> threadsByToolCall,
                   List<Conversation> otherThreads, boolean more) {
@@ -58,7 +59,9 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
                 }
             }
             List<ExecutionStep> toolSteps = List.of();
-            if (m.executionId() != null) {
+            // Once per execution, under its first message: Spring AI's memory links the answer asking
+            // for the tools, the tool message and the final answer to one execution.
+            if (m.executionId() != null && !trees.containsKey(m.executionId())) {
                 Optional<ExecutionTree> tree = trees.computeIfAbsent(m.executionId(), id -> tenant.executions().tree(id));
                 toolSteps = tree.map(t -> t.steps().stream().filter(s -> !s.toolCalls().isEmpty()).toList()).orElse(List.of());
             }

@@ -261,6 +261,38 @@ class CliSqliteTest {
         assertThat(r.out()).contains("[retry branch 1 of 2, hidden]", "[retry branch 2 of 2, hidden]").doesNotContain("#0");
     }
 
+    /**
+     * Spring AI's memory stores a tool round as three messages of one execution: the answer asking for
+     * the tools, the tool message and the final answer. The execution's tool calls were printed under
+     * each of them; they are printed once, under the first.
+     */
+    @Test
+    void anExecutionsToolCallsArePrintedOnceUnderItsFirstMessage(@TempDir Path tmp) {
+        Path file = tmp.resolve("spring-ai.db");
+        String id;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(file).build()) {
+            var tenant = atlas.tenant("acme");
+            var c = tenant.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.of("app", "spring-ai"), "orders"));
+            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("where is order 4?"));
+            var execution = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+            var asking = execution.step();
+            asking.toolCall("call_1", "lookup", "{\"order\":4}").complete("shipped");
+            asking.finish(null, dev.atlas.execution.FinishReason.TOOL_CALLS);
+            var answering = execution.step();
+            answering.finish("Order 4 shipped.", dev.atlas.execution.FinishReason.STOP);
+            execution.complete();
+            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("").execution(execution.id(), asking.id()));
+            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.tool("shipped").execution(execution.id(), asking.id()));
+            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("Order 4 shipped.").execution(execution.id(), answering.id()));
+            id = c.id().toString();
+        }
+        Cli.Result r = Cli.run("--db", file.toString(), "--tenant", "acme", "conversations", "show", id);
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out().split("tool lookup", -1)).hasSize(2);
+        assertThat(r.out()).containsSubsequence("#2 assistant", "tool lookup {\"order\":4} -> shipped (completed)", "#3 tool", "shipped",
+                "#4 assistant", "Order 4 shipped.");
+    }
+
     @Test
     void terminalEscapesInStoredTextArePrintedAsVisibleCodes() {
         assertOk(atlas("--tenant", "acme", "conversations", "show", f.hostile.toString(), "--limit", "1"), Expected.of("""

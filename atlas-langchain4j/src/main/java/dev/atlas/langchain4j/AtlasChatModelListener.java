@@ -146,6 +146,17 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final Correlation.Pending pending;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
+    /**
+     * The OpenTelemetry context of each conversation's latest call that asked for tools, for the
+     * round that sends their results (see {@link CallerContext}); bounded, as rounds whose results
+     * never come (an app that stops the loop) must not grow it.
+     */
+    private final Map<UUID, Object> toolRoundContexts = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Object> eldest) {
+            return size() > 10_000;
+        }
+    });
     // The call onRequest just started on this thread, for streaming(model)'s doChat, which
     // StreamingChatModel.chat runs right after the listeners on the same thread. Weak: the thread
     // of a model not wrapped keeps nothing.
@@ -301,6 +312,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         final UUID conversationId;
         final String model;
         final AtomicBoolean ended = new AtomicBoolean();
+        /** The OpenTelemetry context the call started in; null without OpenTelemetry. */
+        Object context;
         volatile java.lang.ref.Cleaner.Cleanable dropped;
         // When the call started or, through streaming(model), last sent a fragment; and its text so far.
         volatile Instant lastEvent;
@@ -413,16 +426,24 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         if (conversationId != null) {
             spec = spec.conversation(conversationId);
         }
+        Object caller = CallerContext.capture();
+        if (conversationId != null && !request.messages().isEmpty()
+                && request.messages().get(request.messages().size() - 1) instanceof dev.langchain4j.data.message.ToolExecutionResultMessage) {
+            Object asked = toolRoundContexts.remove(conversationId);
+            caller = asked != null ? asked : caller;
+        }
         Instant started = clock.instant();
         ExecutionHandle execution;
         try {
-            execution = tenant.executions().start(spec);
+            ExecutionSpec starting = spec;
+            execution = CallerContext.callIn(caller, () -> tenant.executions().start(starting));
         } catch (dev.atlas.AtlasClosedException e) {
             // No round of a closed Atlas can be completed: release them (their handles reach its pool).
             pending.clear();
             throw e;
         }
         Call call = new Call(tenant, execution, execution.step(), conversationId, model, started);
+        call.context = caller;
         call.dropped = DROPPED_CALLS.register(context.attributes(), call::abandon);
         running.add(call);
         context.attributes().put(runningKey, call);
@@ -650,6 +671,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 StepHandle.ToolCallHandle call = toolCall(run.step, Limits.storableKey(r.id()), name == null ? "unnamed" : name, r.arguments());
                 // Parked also without a conversation: the next request may carry the result.
                 pending.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
+            }
+            if (run.conversationId != null && run.context != null) {
+                toolRoundContexts.put(run.conversationId, run.context);
             }
         }
         Usage usage = usage(response.tokenUsage());

@@ -218,6 +218,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
     private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
+        /** Where the application called (this run is made there): its execution's listeners hear the start in that context. */
+        final Object caller = CallerContext.capture();
         /** Completed or failed, by its caller or by {@link #close()}: whichever comes second records nothing. */
         final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
         boolean stream;
@@ -376,7 +378,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 spec = spec.conversation(c.id());
                 conversation = key.toString();
             }
-            execution = tenant.executions().start(spec);
+            ExecutionSpec started = spec;
+            execution = CallerContext.callIn(caller, () -> tenant.executions().start(started));
             running.add(this);
         }
 

@@ -90,7 +90,8 @@ public class AtlasSpringAiAutoConfiguration {
         String provider = properties.getProvider();
         if (provider == null) {
             ChatModel model = chatModel.getIfUnique();
-            provider = model == null ? "spring-ai" : providerOf(model.getClass());
+            // The target's class: an aspect of the application's proxies the model ($Proxy42, *$$SpringCGLIB$$0).
+            provider = model == null ? "spring-ai" : providerOf(org.springframework.aop.support.AopUtils.getTargetClass(model));
         }
         try {
             return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());

@@ -60,6 +60,64 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("an AtlasTelemetry bean (docs/opentelemetry.md): each call's span, called or streamed, is a child of the"
+            + " span current where the app calls ChatClient, with its tool spans inside it (a stream's rounds run on Reactor's threads)")
+    void callsAndStreamsAreSpansUnderTheCallersSpan() {
+        var spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        var sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build()).build();
+        runner().withBean(dev.atlas.opentelemetry.AtlasTelemetry.class, () -> dev.atlas.opentelemetry.AtlasTelemetry.create(sdk)).run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new OrderTools()).build();
+            io.opentelemetry.api.trace.Span request = sdk.getTracer("app").spanBuilder("GET /chat").startSpan();
+            try (io.opentelemetry.context.Scope ignored = request.makeCurrent()) {
+                chat.prompt().user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "called")).call().content();
+                chat.prompt().user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "streamed")).stream().content().blockLast();
+            } finally {
+                request.end();
+            }
+            List<io.opentelemetry.sdk.trace.data.SpanData> chats = spans.getFinishedSpanItems().stream()
+                    .filter(s -> s.getName().equals("chat scripted-1")).toList();
+            assertThat(chats).extracting(s -> s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.type")))
+                    .containsExactly("text", "stream");
+            assertThat(chats).allSatisfy(s -> {
+                assertThat(s.getParentSpanId()).isEqualTo(request.getSpanContext().getSpanId());
+                assertThat(s.getTraceId()).isEqualTo(request.getSpanContext().getTraceId());
+                assertThat(spans.getFinishedSpanItems()).filteredOn(t -> t.getParentSpanId().equals(s.getSpanId()))
+                        .extracting(io.opentelemetry.sdk.trace.data.SpanData::getName).containsExactly("execute_tool lookup", "execute_tool lookup");
+            });
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a ChatModel bean behind a Spring AOP proxy (an aspect of the app's: @Timed, a retry) is recorded as its"
+            + " provider, from the target's class, not the proxy's ($Proxy42, ScriptedChatModel$$SpringCGLIB$$0)")
+    void proxiedChatModelIsRecordedAsItsProvider() {
+        org.springframework.aop.framework.ProxyFactory jdk = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
+        jdk.addInterface(ChatModel.class);
+        org.springframework.aop.framework.ProxyFactory cglib = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
+        cglib.setProxyTargetClass(true);
+        for (Object model : new Object[] {jdk.getProxy(), cglib.getProxy()}) {
+            runner().withPropertyValues("atlas.sqlite-path=" + dir.resolve(model.getClass().getSimpleName().replace('$', '_') + ".db"))
+                    .withBean("proxiedModel", ChatModel.class, () -> (ChatModel) model,
+                    d -> d.setPrimary(true)).run(context -> {
+                context.getBean(ChatClient.Builder.class).build().prompt().user("hi").call().content();
+                assertThat(context.getBean(Tenant.class).executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                        .singleElement().satisfies(e -> assertThat(e.provider()).as(model.getClass().getName()).isEqualTo("acme"));
+            });
+        }
+    }
+
+    /** A provider's model as an app's aspect proxies it (not final, unlike the scripted one it answers with). */
+    public static class AcmeChatModel implements ChatModel {
+        private final ScriptedChatModel scripted = new ScriptedChatModel();
+
+        @Override
+        public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+            return scripted.call(prompt);
+        }
+    }
+
+    @Test
     @org.junit.jupiter.api.DisplayName("an app that already adds MessageChatMemoryAdvisor itself (as Spring AI's guides do) stores and sends each message once")
     void appsOwnMemoryAdvisorIsNotDoubled() {
         runner().run(context -> {
