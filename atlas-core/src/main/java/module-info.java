@@ -31,7 +31,7 @@ module dev.atlas.core {
 
     // Not API: helpers for the implementation only. Other modules use the public checks
     // (AtlasConfig.checkTablePrefix, Limits.require...); the CLI and the starter share Redaction and EditDistance.
-    exports dev.atlas.internal to dev.atlas.jdbi, dev.atlas.migrations, dev.atlas.cli, dev.atlas.spring.boot;
+    exports dev.atlas.internal to dev.atlas.jdbi, dev.atlas.migrations, dev.atlas.cli, dev.atlas.spring.boot, dev.atlas.spring.ai, dev.atlas.langchain4j;
 
     uses dev.atlas.spi.AtlasFactory;
 }

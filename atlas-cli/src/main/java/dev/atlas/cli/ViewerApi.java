@@ -139,7 +139,10 @@ final class ViewerApi {
                 tenants.add(t);
             } else {
                 // Stored before the library refused such ids: it cannot be opened, so it is not offered.
-                refused.add(Map.of("id", t, "reason", refusal));
+                Map<String, String> entry = new LinkedHashMap<>(); // id first, in every run (Map.of's order is not)
+                entry.put("id", t);
+                entry.put("reason", refusal);
+                refused.add(entry);
             }
         }
         m.put("tenants", tenants);

@@ -148,7 +148,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
     /**
      * The OpenTelemetry context of each conversation's latest call that asked for tools, for the
-     * round that sends their results (see {@link CallerContext}); bounded, as rounds whose results
+     * round that sends their results (see {@link dev.atlas.internal.CallerContext}); bounded, as rounds whose results
      * never come (an app that stops the loop) must not grow it.
      */
     private final Map<UUID, Object> toolRoundContexts = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
@@ -426,7 +426,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         if (conversationId != null) {
             spec = spec.conversation(conversationId);
         }
-        Object caller = CallerContext.capture();
+        Object caller = dev.atlas.internal.CallerContext.capture();
         if (conversationId != null && !request.messages().isEmpty()
                 && request.messages().get(request.messages().size() - 1) instanceof dev.langchain4j.data.message.ToolExecutionResultMessage) {
             Object asked = toolRoundContexts.remove(conversationId);
@@ -436,7 +436,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         ExecutionHandle execution;
         try {
             ExecutionSpec starting = spec;
-            execution = CallerContext.callIn(caller, () -> tenant.executions().start(starting));
+            execution = dev.atlas.internal.CallerContext.callIn(caller, () -> tenant.executions().start(starting));
         } catch (dev.atlas.AtlasClosedException e) {
             // No round of a closed Atlas can be completed: release them (their handles reach its pool).
             pending.clear();

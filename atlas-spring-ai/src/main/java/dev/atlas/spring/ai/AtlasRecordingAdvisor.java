@@ -219,7 +219,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
         /** Where the application called (this run is made there): its execution's listeners hear the start in that context. */
-        final Object caller = CallerContext.capture();
+        final Object caller = dev.atlas.internal.CallerContext.capture();
         /** Completed or failed, by its caller or by {@link #close()}: whichever comes second records nothing. */
         final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
         boolean stream;
@@ -379,7 +379,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 conversation = key.toString();
             }
             ExecutionSpec started = spec;
-            execution = CallerContext.callIn(caller, () -> tenant.executions().start(started));
+            execution = dev.atlas.internal.CallerContext.callIn(caller, () -> tenant.executions().start(started));
             running.add(this);
         }
 

@@ -1,25 +1,28 @@
-package dev.atlas.spring.ai;
+package dev.atlas.internal;
+
+import org.jspecify.annotations.Nullable;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 
 /**
- * The OpenTelemetry context current where the application calls {@code ChatClient}, made current
- * again where the call's execution starts: a stream's rounds start on Reactor's threads (after
- * {@code MessageChatMemoryAdvisor}'s {@code publishOn}), where no span is current, so an
- * {@code AtlasTelemetry} listener made each streamed call a root span. Looked up reflectively:
- * this module does not depend on OpenTelemetry; without it on the class path nothing is done.
+ * The OpenTelemetry context current where an application's model call begins, made current again
+ * where Atlas starts the call's execution on another thread: a Spring AI stream's rounds run on
+ * Reactor's threads, a LangChain4j streaming tool loop asks for its next round on the provider's
+ * thread, and without it an {@code AtlasTelemetry} listener made each such round a root span.
+ * Looked up reflectively, so the integration modules need no OpenTelemetry; without it on the
+ * class path nothing is done.
  */
-final class CallerContext {
-    private static final MethodHandle CURRENT;
-    private static final MethodHandle MAKE_CURRENT;
-    private static final MethodHandle CLOSE;
+public final class CallerContext {
+    private static final @Nullable MethodHandle CURRENT;
+    private static final @Nullable MethodHandle MAKE_CURRENT;
+    private static final @Nullable MethodHandle CLOSE;
 
     static {
-        MethodHandle current = null;
-        MethodHandle makeCurrent = null;
-        MethodHandle close = null;
+        @Nullable MethodHandle current = null;
+        @Nullable MethodHandle makeCurrent = null;
+        @Nullable MethodHandle close = null;
         try {
             ClassLoader loader = CallerContext.class.getClassLoader();
             Class<?> context = Class.forName("io.opentelemetry.context.Context", false, loader);
@@ -40,7 +43,7 @@ final class CallerContext {
     }
 
     /** The context current on this thread; null without OpenTelemetry. */
-    static Object capture() {
+    public static @Nullable Object capture() {
         if (CURRENT == null) {
             return null;
         }
@@ -52,7 +55,7 @@ final class CallerContext {
     }
 
     /** Runs {@code action} with {@code captured} current (as is when null). */
-    static <T> T callIn(Object captured, java.util.function.Supplier<T> action) {
+    public static <T> T callIn(@Nullable Object captured, java.util.function.Supplier<T> action) {
         if (captured == null) {
             return action.get();
         }
