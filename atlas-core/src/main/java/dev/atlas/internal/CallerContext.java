@@ -42,7 +42,11 @@ public final class CallerContext {
     private CallerContext() {
     }
 
-    /** The context current on this thread; null without OpenTelemetry. */
+    /**
+     * The context current on this thread.
+     *
+     * @return OpenTelemetry's current {@code Context}, or null without OpenTelemetry
+     */
     public static @Nullable Object capture() {
         if (CURRENT == null) {
             return null;
@@ -54,7 +58,14 @@ public final class CallerContext {
         }
     }
 
-    /** Runs {@code action} with {@code captured} current (as is when null). */
+    /**
+     * Runs {@code action} with {@code captured} current (as is when null).
+     *
+     * @param <T> what the action returns
+     * @param captured a context from {@link #capture()}, or null
+     * @param action the work to run in it
+     * @return what the action returned
+     */
     public static <T> T callIn(@Nullable Object captured, java.util.function.Supplier<T> action) {
         if (captured == null) {
             return action.get();
