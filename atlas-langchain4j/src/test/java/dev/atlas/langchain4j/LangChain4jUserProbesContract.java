@@ -420,20 +420,18 @@ public abstract class LangChain4jUserProbesContract {
     }
 
     /**
-     * Tool results holding JSON numbers of more than 1,000 digits (message metadata's limit) through
-     * an AI service and its Atlas memory: the memory gives the result back byte-exact, and the
-     * recorded tool call is completed with it exactly.
+     * A model that asks for tool {@code name} once (call id {@code id}), then answers
+     * "{@code word} <length of the tool's result>"; recorded by an Atlas listener.
      */
-    @Test
-    void toolResultsWithHugeJsonNumbersAreKeptExactlyInMemoryAndOnTheToolCall() {
+    private ChatModel toolOnce(String id, String name, String word) {
         AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
-        ChatModel model = new ChatModel() {
+        return new ChatModel() {
             @Override
             public ChatResponse doChat(ChatRequest request) {
                 ChatMessage last = request.messages().get(request.messages().size() - 1);
                 AiMessage answer = last instanceof ToolExecutionResultMessage r
-                        ? AiMessage.from("counted " + r.text().length())
-                        : AiMessage.from(List.of(ToolExecutionRequest.builder().id("n1").name("count").arguments("{}").build()));
+                        ? AiMessage.from(word + " " + r.text().length())
+                        : AiMessage.from(List.of(ToolExecutionRequest.builder().id(id).name(name).arguments("{}").build()));
                 return ChatResponse.builder().aiMessage(answer).modelName("m").build();
             }
 
@@ -442,6 +440,16 @@ public abstract class LangChain4jUserProbesContract {
                 return List.of(listener);
             }
         };
+    }
+
+    /**
+     * Tool results holding JSON numbers of more than 1,000 digits (message metadata's limit) through
+     * an AI service and its Atlas memory: the memory gives the result back byte-exact, and the
+     * recorded tool call is completed with it exactly.
+     */
+    @Test
+    void toolResultsWithHugeJsonNumbersAreKeptExactlyInMemoryAndOnTheToolCall() {
+        ChatModel model = toolOnce("n1", "count", "counted");
         SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model)
                 .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new NumberTools()).build();
         assertThat(assistant.chat("numbers", "count")).isEqualTo("counted " + NumberTools.OUTPUT.length());
@@ -470,22 +478,7 @@ public abstract class LangChain4jUserProbesContract {
     @Test
     @DisplayName("A tool result of 3 million characters with an injection attempt, a NUL and a lone surrogate: the memory gives it back byte-exact, the tool call is completed with its storable copy (U+FFFD, cut at 1 MiB)")
     void hugeHostileToolResultThroughAiServices() {
-        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
-        ChatModel model = new ChatModel() {
-            @Override
-            public ChatResponse doChat(ChatRequest request) {
-                ChatMessage last = request.messages().get(request.messages().size() - 1);
-                AiMessage answer = last instanceof ToolExecutionResultMessage r
-                        ? AiMessage.from("dumped " + r.text().length())
-                        : AiMessage.from(List.of(ToolExecutionRequest.builder().id("d1").name("dump").arguments("{}").build()));
-                return ChatResponse.builder().aiMessage(answer).modelName("m").build();
-            }
-
-            @Override
-            public List<ChatModelListener> listeners() {
-                return List.of(listener);
-            }
-        };
+        ChatModel model = toolOnce("d1", "dump", "dumped");
         SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model)
                 .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new DumpTools()).build();
         assertThat(assistant.chat("dump", "dump the log")).isEqualTo("dumped " + DumpTools.OUTPUT.length());
