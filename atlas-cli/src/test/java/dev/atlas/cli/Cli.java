@@ -93,6 +93,11 @@ final class Cli {
         return run(command(args), env, args);
     }
 
+    /** Runs with extra JVM options (system properties, say) before the jar. */
+    static Result runWith(List<String> jvmOptions, String... args) {
+        return run(command(jvmOptions, args), Map.of(), args);
+    }
+
     /**
      * Runs as a user to whom file permissions apply: as root, without the capabilities that
      * override them (setpriv drops them from the bounding set, so the JVM never has them).

@@ -69,6 +69,26 @@ class CliUserErrorsTest {
                 "exporting tenant default ...\natlas: --conversation: conversation " + id + " not found\n"));
     }
 
+    /**
+     * sqlite-jdbc extracts its native library into a temporary directory. When it cannot (the
+     * directory is not writable, or is a file), the message was "Failed to initialize pool: Error
+     * opening connection" and nothing else: the driver's reason was only logged, and the CLI keeps
+     * that logger quiet. The reason is in the message, with where the library goes.
+     */
+    @Test
+    void anSqliteDriverThatCannotLoadItsNativeLibrarySaysWhy() throws Exception {
+        Path notADirectory = java.nio.file.Files.writeString(dir.resolve("tmp-is-a-file"), "x");
+        Path target = dir.resolve("never-created.db");
+        Cli.Result r = Cli.runWith(java.util.List.of("-Dorg.sqlite.tmpdir=" + notADirectory), "--db", target.toString(), "migrate");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("Migrating SQLite " + target + " ...\natlas: could not open a connection pool for " + target
+                + ": Failed to initialize pool: Error opening connection: No native library found for os.name=")
+                .endsWith("; sqlite-jdbc extracts its native library into " + notADirectory
+                        + " (system property org.sqlite.tmpdir, else java.io.tmpdir): it must be a writable directory\n");
+        assertThat(r.err().lines()).hasSize(2);
+    }
+
     @Test
     void anInMemoryDatabaseIsAUsageError() {
         for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:", "jdbc:sqlite:file:x?mode=memory&cache=shared"}) {

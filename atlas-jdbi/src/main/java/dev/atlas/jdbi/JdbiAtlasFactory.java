@@ -266,7 +266,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 // this one) has it open mid-migration: try again for a while.
                 if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
                     throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": "
-                            + Redaction.text(e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
+                            + Redaction.text(poolFailure(e), secrets(config)), scrubbed(e, secrets(config)));
                 }
                 try {
                     Thread.sleep(100);
@@ -276,6 +276,27 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 }
             }
         }
+    }
+
+    /**
+     * Hikari's message, with the root cause's when it adds to it: the SQLite driver says only
+     * "Error opening connection", and logs why, where an application may not look.
+     */
+    private static String poolFailure(RuntimeException e) {
+        String message = String.valueOf(e.getMessage());
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) {
+            message += ": " + root.getMessage();
+        }
+        if (root.getClass().getName().equals("org.sqlite.NativeLibraryNotFoundException")) {
+            message += "; sqlite-jdbc extracts its native library into "
+                    + System.getProperty("org.sqlite.tmpdir", System.getProperty("java.io.tmpdir"))
+                    + " (system property org.sqlite.tmpdir, else java.io.tmpdir): it must be a writable directory";
+        }
+        return message;
     }
 
     /**
