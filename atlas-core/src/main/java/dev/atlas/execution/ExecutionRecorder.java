@@ -81,6 +81,9 @@ public interface ExecutionRecorder {
      *
      * @param spec the description of what to create
      * @return the executionHandle
+     * @throws dev.atlas.NotFoundException naming {@code conversationId} when the spec's conversation is
+     *         unknown, another tenant's or deleted, or {@code assistantRevisionId} when its assistant
+     *         revision is not this tenant's; nothing is written
      */
     ExecutionHandle start(ExecutionSpec spec);
 
@@ -89,6 +92,9 @@ public interface ExecutionRecorder {
      *
      * @param spec the description of what to create
      * @return the execution
+     * @throws dev.atlas.NotFoundException naming {@code conversationId} when the spec's conversation is
+     *         unknown, another tenant's or deleted, or {@code assistantRevisionId} when its assistant
+     *         revision is not this tenant's; nothing is written
      */
     Execution create(ExecutionSpec spec);
 

@@ -193,7 +193,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return db.write(h -> {
             Instant now = db.now();
             if (spec.conversationId() != null && !sql.on(h, q.conversationLiveForInsert).bind("id", spec.conversationId()).exists()) {
-                throw new NotFoundException("conversation", spec.conversationId());
+                throw new NotFoundException("conversation", spec.conversationId(), "conversationId");
             }
             // Checked before the insert (the V12 foreign key is the guard behind it) so the caller learns the field.
             if (spec.assistantRevisionId() != null && !sql.on(h, q.revisionExists).bind("id", spec.assistantRevisionId()).exists()) {

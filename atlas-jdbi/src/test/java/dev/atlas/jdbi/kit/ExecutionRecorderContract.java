@@ -1626,6 +1626,28 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(rows("executions")).isEqualTo(2);
     }
 
+    @Test
+    @DisplayName("start and create with a conversation that is unknown, another tenant's or deleted are a NotFoundException naming"
+            + " conversationId, worded alike (as the assistant revision names assistantRevisionId); nothing written")
+    void unknownConversationNamesConversationId() {
+        Conversation theirs = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        Conversation deleted = convo();
+        acme.conversations().delete(deleted.id());
+        long before = rows("executions");
+        for (UUID id : List.of(UUID.randomUUID(), theirs.id(), deleted.id())) {
+            for (java.util.function.Function<ExecutionSpec, Object> call : List.<java.util.function.Function<ExecutionSpec, Object>>of(
+                    recorder::start, recorder::create)) {
+                assertThatThrownBy(() -> call.apply(ExecutionSpec.text("openai", "gpt-4o").conversation(id)))
+                        .isInstanceOfSatisfying(NotFoundException.class, e -> {
+                            assertThat(e.field()).contains("conversationId");
+                            assertThat(e.entity()).isEqualTo("conversation");
+                            assertThat(e.getMessage()).isEqualTo("conversationId: conversation " + id + " not found");
+                        });
+            }
+        }
+        assertThat(rows("executions")).isEqualTo(before);
+    }
+
     // ---- seed capabilities (issue 15) ---------------------------------------------------
 
     @Test
