@@ -70,7 +70,7 @@ public final class ExecutionQuery {
      * @param to exclusive upper bound of the creation time, or {@code null}
      * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
      * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
-     * @param owner only executions attributed to this owner ({@link ExecutionSpec#owner}), or {@code null}
+     * @param owner only executions whose own owner ({@link ExecutionSpec#owner}) is this one, or {@code null}
      * @param project only executions billed to this project, or {@code null}
      */
     public ExecutionQuery(@Nullable UUID conversationId, @Nullable String agent, @Nullable String provider, @Nullable String model,
@@ -294,7 +294,8 @@ public final class ExecutionQuery {
     }
 
     /**
-     * Only executions attributed to this owner ({@link ExecutionSpec#owner}), or {@code null} for any.
+     * Only executions whose own owner ({@link ExecutionSpec#owner}) is this one, or {@code null} for
+     * any; see {@link #owner(Owner)}.
      *
      * @return the owner, or {@code null}
      */
@@ -314,7 +315,12 @@ public final class ExecutionQuery {
     /**
      * Returns a copy with {@code owner} replaced.
      *
-     * @param owner only executions attributed to this owner, or {@code null} for any
+     * Unlike {@link UsageGroup#OWNER}, which counts an execution without an owner of its own under
+     * its conversation's owner, this filter matches the execution's own owner only: an execution
+     * made in a user's conversation without {@link ExecutionSpec#owner} is not listed for that user
+     * (list those with {@link #conversation(UUID)}).
+     *
+     * @param owner only executions whose own owner ({@link ExecutionSpec#owner}) is this one, or {@code null} for any
      * @return a copy with this change
      */
     public ExecutionQuery owner(@Nullable Owner owner) {

@@ -1723,6 +1723,25 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(globex.executions().list(ExecutionQuery.all().project("web")).items()).isEmpty();
     }
 
+    @Test
+    @DisplayName("list by owner matches the execution's own owner only: a call in alice's conversation without an owner of its own is"
+            + " counted for alice by the OWNER report but not listed for her; conversation(id) lists it")
+    void listByOwnerMatchesTheExecutionsOwnOnly() {
+        Owner alice = Owner.user("alice");
+        Conversation hers = convo(); // owned by alice
+        Execution inHers = recorder.create(ExecutionSpec.text("openai", "gpt-4o").conversation(hers.id()));
+        Execution standalone = recorder.create(ExecutionSpec.text("openai", "gpt-4o").owner(alice));
+        Execution forBobInHers = recorder.create(ExecutionSpec.text("openai", "gpt-4o").conversation(hers.id()).owner(Owner.user("bob")));
+
+        assertThat(recorder.list(ExecutionQuery.all().owner(alice)).items()).extracting(Execution::id).containsExactly(standalone.id());
+        assertThat(recorder.list(ExecutionQuery.all().owner(Owner.user("bob"))).items()).extracting(Execution::id)
+                .containsExactly(forBobInHers.id());
+        assertThat(recorder.list(ExecutionQuery.all().conversation(hers.id())).items()).extracting(Execution::id)
+                .containsExactly(forBobInHers.id(), inHers.id());
+        assertThat(recorder.usageReport(dev.atlas.execution.UsageGroup.OWNER, Instant.EPOCH, clock.instant().plusSeconds(1)))
+                .extracting(r -> r.group() + "=" + r.executions()).containsExactly("user:alice=2", "user:bob=1");
+    }
+
     // ---- finishing once, reused ids, text and token limits --------------------------------
 
     @Test
