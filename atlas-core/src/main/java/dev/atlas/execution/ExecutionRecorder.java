@@ -39,7 +39,9 @@ public interface ExecutionRecorder {
      * the body throws, the execution is marked failed with the exception's message and the very
      * same exception instance is rethrown (checked exceptions included; if recording the failure
      * fails too, that error is added as suppressed); a {@link java.util.concurrent.CancellationException}
-     * (the call was stopped, not failed) marks it cancelled instead. When the complete after the body is refused (a
+     * (the call was stopped, not failed) marks it cancelled instead, also as the cause of a
+     * {@link java.util.concurrent.CompletionException} or {@link java.util.concurrent.ExecutionException}
+     * (the body joined or got a stage of a cancelled future); the exception thrown is still rethrown as is. When the complete after the body is refused (a
      * cost that does not fit, see {@link ExecutionHandle#complete()}), the execution is failed
      * with that refusal's message and the refusal is thrown instead of the body's value. Ending a
      * run failed never leaves it processing: a usage whose cost cannot be stored is dropped then,

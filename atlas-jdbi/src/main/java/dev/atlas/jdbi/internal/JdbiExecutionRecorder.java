@@ -108,14 +108,16 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     /**
      * Ends {@code handle} failed with {@code cause}'s message, or cancelled when the cause is a
-     * {@link CancellationException} (the call was stopped, it did not fail), unless it ended
+     * {@link CancellationException} (the call was stopped, it did not fail), also as the cause of a
+     * {@link CompletionException} or {@link ExecutionException} (a body joining or getting a
+     * dependent stage of a cancelled future, as {@link #recordAsync} unwraps them), unless it ended
      * already; an error doing so is suppressed in {@code cause}.
      */
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
                 String m = cause.getMessage();
-                if (cause instanceof CancellationException) {
+                if (unwrap(cause) instanceof CancellationException) {
                     handle.cancel();
                 } else {
                     handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);

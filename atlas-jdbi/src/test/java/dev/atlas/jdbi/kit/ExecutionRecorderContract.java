@@ -241,6 +241,39 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.require(ids[2]).status()).isEqualTo(ExecutionStatus.CANCELLED);
     }
 
+    @Test
+    @DisplayName("a record body waiting on a cancelled client future through a dependent stage (join: CompletionException, get:"
+            + " ExecutionException, each wrapping the CancellationException) is recorded cancelled with its finished steps' usage, as"
+            + " recordAsync records that future; the very exception reaches the caller")
+    void recordBodyJoiningACancelledStageIsCancelled() {
+        CompletableFuture<String> source = new CompletableFuture<>();
+        CompletableFuture<String> reply = source.thenApply(String::trim); // a client's own stage after the HTTP call
+        source.cancel(true);
+        Throwable[] thrown = new Throwable[2];
+        UUID[] ids = new UUID[2];
+        thrown[0] = org.assertj.core.api.Assertions.catchThrowable(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[0] = exec.id();
+            exec.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+            return reply.join();
+        }));
+        thrown[1] = org.assertj.core.api.Assertions.catchThrowable(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[1] = exec.id();
+            exec.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+            return reply.get();
+        }));
+        assertThat(thrown[0]).isExactlyInstanceOf(java.util.concurrent.CompletionException.class)
+                .hasCauseExactlyInstanceOf(java.util.concurrent.CancellationException.class);
+        assertThat(thrown[1]).isExactlyInstanceOf(ExecutionException.class)
+                .hasCauseExactlyInstanceOf(java.util.concurrent.CancellationException.class);
+        for (int i = 0; i < 2; i++) {
+            assertThat(thrown[i].getSuppressed()).isEmpty();
+            Execution e = recorder.require(ids[i]);
+            assertThat(e.status()).as(thrown[i].getClass().getSimpleName()).isEqualTo(ExecutionStatus.CANCELLED);
+            assertThat(e.error()).isNull();
+            assertThat(e.usage()).isEqualTo(Usage.of(100, 10));
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static <T, X extends Throwable> T sneaky(Throwable t) throws X {
         throw (X) t;
