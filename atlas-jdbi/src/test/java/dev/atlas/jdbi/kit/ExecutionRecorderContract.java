@@ -274,6 +274,56 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a record body that throws an Error (an AssertionError, its own stack overflowing) or throws with its thread interrupted"
+            + " (the interrupt re-set, as code catching InterruptedException should) is stored failed with the message, or the class"
+            + " name when there is none; the very throwable reaches the caller with nothing suppressed and the interrupt is kept")
+    void bodyThrowingErrorsOrInterrupted() {
+        AssertionError assertion = new AssertionError("bad state");
+        assertThat(catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw assertion;
+        }))).isSameAs(assertion);
+        assertThat(latest().error()).isEqualTo("bad state");
+
+        Throwable overflow = catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> recurse(0)));
+        assertThat(overflow).isExactlyInstanceOf(StackOverflowError.class);
+        assertThat(overflow.getSuppressed()).isEmpty();
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("java.lang.StackOverflowError", Execution::error);
+
+        IllegalStateException stopped = new IllegalStateException("stopped");
+        Throwable interrupted = catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            exec.step().finish(null, null, FinishReason.STOP, Usage.of(10, 1));
+            Thread.currentThread().interrupt();
+            throw stopped;
+        }));
+        assertThat(Thread.interrupted()).isTrue();
+        assertThat(interrupted).isSameAs(stopped);
+        assertThat(stopped.getSuppressed()).isEmpty();
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("stopped", Execution::error)
+                .returns(Usage.of(10, 1), Execution::usage);
+
+        Thread.currentThread().interrupt(); // interrupted before the call, and the body returns normally
+        String answer = recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            exec.usage(Usage.of(3, 4));
+            return "ok";
+        });
+        assertThat(Thread.interrupted()).isTrue();
+        assertThat(answer).isEqualTo("ok");
+        assertThat(latest()).returns(ExecutionStatus.COMPLETED, Execution::status).returns(Usage.of(3, 4), Execution::usage);
+    }
+
+    private Execution latest() {
+        return recorder.list(ExecutionQuery.all().limit(1)).items().get(0);
+    }
+
+    private static Throwable catchThrown(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        return org.assertj.core.api.Assertions.catchThrowable(call);
+    }
+
+    private static int recurse(int depth) {
+        return recurse(depth + 1) + 1;
+    }
+
     @SuppressWarnings("unchecked")
     private static <T, X extends Throwable> T sneaky(Throwable t) throws X {
         throw (X) t;
@@ -1679,6 +1729,50 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             }
         }
         assertThat(rows("executions")).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("two Atlas instances sweeping the same 20 stale runs at once: each run, its open step and its running tool call is"
+            + " swept by exactly one of them (the counts add up to 20 each), and each run keeps its finished step's usage and cost once")
+    void twoInstancesSweepTheSameRunsAtOnce() throws Exception {
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        List<UUID> runs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+            h.step().toolCall("call_" + i, "lookup", "{}");
+            runs.add(h.id());
+        }
+        advance(Duration.ofHours(2).toMillis());
+        ExecutionRecorder other = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<SweepResult>> sweeps = new ArrayList<>();
+            for (ExecutionRecorder r : List.of(recorder, other)) {
+                sweeps.add(pool.submit(() -> {
+                    go.await();
+                    return r.sweepInterrupted(Duration.ofHours(1));
+                }));
+            }
+            go.countDown();
+            SweepResult a = sweeps.get(0).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            SweepResult b = sweeps.get(1).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(new SweepResult(a.executions() + b.executions(), a.steps() + b.steps(), a.toolCalls() + b.toolCalls()))
+                    .isEqualTo(new SweepResult(20, 20, 20));
+        } finally {
+            pool.shutdownNow();
+        }
+        for (UUID id : runs) {
+            assertThat(recorder.require(id)).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.of(1000, 100), Execution::usage)
+                    .satisfies(e -> assertThat(e.cost()).isEqualByComparingTo("0.0035"));
+        }
+        assertThat(recorder.usageReport(dev.atlas.execution.UsageGroup.TENANT, Instant.EPOCH, clock.instant().plusSeconds(1)))
+                .singleElement().satisfies(r -> {
+                    assertThat(r.inputTokens()).isEqualTo(20_000);
+                    assertThat(r.failures()).isEqualTo(20);
+                    assertThat(r.cost()).isEqualByComparingTo("0.07");
+                });
     }
 
     // ---- seed capabilities (issue 15) ---------------------------------------------------
