@@ -940,6 +940,33 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a reader that takes exactly the recorded size (readNBytes, readFully) and never asks for the end still gets a"
+            + " StorageException for changed bytes of that length; intact bytes pass, and a grown blob fails at the first byte past them")
+    void readingExactlyTheRecordedSizeIsChecked() throws Exception {
+        byte[] content = "hello world".getBytes(StandardCharsets.UTF_8);
+        Asset a = assets.create(png(), content);
+        Path file = dir.resolve("blobs").resolve(a.blobKey());
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readNBytes(content.length)).isEqualTo(content);
+            assertThat(in.read()).isEqualTo(-1);
+        }
+        Files.writeString(file, "hello WORLD");
+        try (InputStream in = assets.open(a.id())) {
+            assertThatThrownBy(() -> in.readNBytes(content.length)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining(a.id().toString()).hasMessageContaining("SHA-256");
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(assets.open(a.id()))) {
+            assertThatThrownBy(() -> in.readFully(new byte[content.length])).isInstanceOf(StorageException.class)
+                    .hasMessageContaining(a.id().toString());
+        }
+        Files.writeString(file, "hello world!");
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readNBytes(content.length)).isEqualTo(content);
+            assertThatThrownBy(in::read).isInstanceOf(StorageException.class).hasMessageContaining("more than the 11 bytes recorded");
+        }
+    }
+
+    @Test
     @DisplayName("every method treats another tenant's assets, messages and executions as missing")
     void tenantIsolation() {
         Tenant globex = atlas.tenant("globex");
