@@ -242,7 +242,8 @@ public interface AssetStore {
     }
 
     /**
-     * The message's live assets, in attachment order.
+     * The message's live assets, in attachment order (attaching an asset again keeps its place; an
+     * attachment from an instance whose clock runs behind is still listed after the earlier ones).
      *
      * @param messageId the message's id
      * @return the matching items, in order

@@ -352,6 +352,24 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an asset attached by an instance whose clock runs an hour behind comes after the ones attached before it:"
+            + " forMessage keeps the attachment order across clock skew, 1 µs after the latest")
+    void laggingAttachKeepsAttachmentOrder() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("two charts"));
+        Asset a = assets.create(png(), "a".getBytes(StandardCharsets.UTF_8));
+        Asset b = assets.create(png(), "b".getBytes(StandardCharsets.UTF_8));
+        AttachedAsset first = assets.attach(m.id(), a.id(), Map.of());
+        AssetStore lagging = reopen(b2 -> b2.blobStore(blobs).clock(new MutableClock(clock.instant().minus(Duration.ofHours(1)))))
+                .tenant("acme").assets();
+        AttachedAsset second = lagging.attach(m.id(), b.id(), Map.of());
+        assertThat(second.attachedAt()).isEqualTo(first.attachedAt().plusNanos(1_000));
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(a.id(), b.id());
+        assertThat(lagging.attach(m.id(), a.id(), Map.of("again", true)).attachedAt()).isEqualTo(first.attachedAt());
+        assertThat(assets.forMessage(m.id())).extracting(AttachedAsset::attachedAt).containsExactly(first.attachedAt(), second.attachedAt());
+    }
+
+    @Test
     @DisplayName("assets attach to messages with attachment metadata; attaching again replaces it; deleted assets drop out")
     void attachToMessages() throws Exception {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
