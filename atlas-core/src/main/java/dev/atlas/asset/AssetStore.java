@@ -137,8 +137,10 @@ public interface AssetStore {
      * {@link dev.atlas.NotFoundException}; a live asset whose bytes the blob store cannot open is a
      * {@link dev.atlas.StorageException}. The stream checks the bytes against the asset's
      * {@link Asset#sizeBytes()} and {@link Asset#sha256()}: bytes changed or damaged in the blob store
-     * make its read throw a {@link dev.atlas.StorageException} naming the asset once more bytes than
-     * recorded were read, or at their end (a stream closed before its end is not checked).
+     * make its read throw a {@link dev.atlas.StorageException} naming the asset: the read that
+     * reaches the recorded size (so a reader taking exactly that many bytes, as {@code readNBytes}
+     * or {@code readFully} do, is checked without asking for the end), an end that comes before
+     * it, or a read past it. A stream closed before the recorded size is read is not checked.
      *
      * @param assetId the asset's id
      * @return the inputStream
@@ -240,7 +242,8 @@ public interface AssetStore {
     }
 
     /**
-     * The message's live assets, in attachment order.
+     * The message's live assets, in attachment order (attaching an asset again keeps its place; an
+     * attachment from an instance whose clock runs behind is still listed after the earlier ones).
      *
      * @param messageId the message's id
      * @return the matching items, in order

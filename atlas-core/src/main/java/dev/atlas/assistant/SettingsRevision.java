@@ -156,9 +156,11 @@ public final class SettingsRevision {
     }
 
     /**
-     * The created at.
+     * When it was published (or rolled back to), by Atlas's clock, and never before the document's
+     * previous change: an instance whose clock runs behind dates it at that change, so revisions in
+     * number order are in time order.
      *
-     * @return the created at
+     * @return when it was created
      */
     public Instant createdAt() {
         return createdAt;

@@ -50,9 +50,12 @@ public interface VoiceCallStore {
     VoiceCall checkpoint(UUID callId, List<VoiceTurn> transcript);
 
     /**
-     * active → completed with the final transcript; records the completion time and duration
-     * (0, never negative, when Atlas's clock stepped back since the start). A call that already
-     * finished is an {@link dev.atlas.IllegalTransitionException} on {@code status}.
+     * active → completed with the final transcript; records the completion time and the duration
+     * from the start to it. The completion is never dated before the call's last write (start,
+     * checkpoint, summary): from an instance whose clock runs behind the one that wrote last, it is
+     * that write's time, and the duration counts to it (so it is 0, never negative, when nothing
+     * was written since the start). A call that already finished is an
+     * {@link dev.atlas.IllegalTransitionException} on {@code status}.
      *
      * @param callId the voice call's id
      * @param transcript the turns so far, replacing the stored ones

@@ -104,9 +104,13 @@ final class AssetSql {
                 + c.dialect().forShare());
         // One statement: two attaches of one pair at once both succeed (an update, then an insert,
         // let both insert on PostgreSQL, and the second failed on the unique key). The first
-        // attachment's id and time stay, so the attachment order does not change.
+        // attachment's id and time stay, so the attachment order does not change. A new attachment
+        // is timed 1 µs after the message's latest when :now is not later (a writer whose clock is
+        // behind), so forMessage lists it after those attached before it.
+        String latest = "(SELECT MAX(created_at) FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m)";
         insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
-                + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now) ON CONFLICT (tenant_id, message_id, asset_id)"
+                + " created_at) VALUES (:t, :id, :m, :a, :metadata, CASE WHEN " + latest + " >= :now THEN "
+                + c.dialect().plusOneMicrosecond(latest) + " ELSE :now END) ON CONFLICT (tenant_id, message_id, asset_id)"
                 + " DO UPDATE SET metadata = excluded.metadata");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
         forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."

@@ -140,13 +140,16 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     private VoiceCall finish(UUID callId, VoiceCallStatus target, JsonDoc transcript) {
         return db.write(h -> {
-            VoiceCall current = require(h, callId);
+            VoiceCall current = sql.on(h, q.getForUpdate).bind("id", callId).optional(calls)
+                    .orElseThrow(() -> new NotFoundException("voice call", callId));
             if (current.status() != VoiceCallStatus.ACTIVE) {
                 throw new IllegalTransitionException("status", current.status(), target, "none (final)");
             }
+            // The end the statement stamps (the later of now and the last write), so the duration matches it.
             Instant now = db.now();
+            Instant end = now.isAfter(current.updatedAt()) ? now : current.updatedAt();
             Sql.Call call = sql.on(h, transcript == null ? q.fail : q.complete).bind("id", callId).bind("status", target.toString())
-                    .bind("now", now).bind("duration", Math.max(0, Duration.between(current.startedAt(), now).toMillis()));
+                    .bind("now", now).bind("duration", Math.max(0, Duration.between(current.startedAt(), end).toMillis()));
             // Guarded on status = 'active': a finish that committed since the read above wins, and
             // this one is refused as if it had come after it.
             return (transcript == null ? call : call.bind("transcript", transcript)).optional(calls).orElseThrow(() ->

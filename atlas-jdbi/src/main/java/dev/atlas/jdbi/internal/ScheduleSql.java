@@ -28,8 +28,8 @@ final class ScheduleSql {
         String byName = " ORDER BY " + c.dialect().binary("name") + " LIMIT :limit";
         list = c.sql("task_schedules.list", S + byName);
         listAfter = c.sql("task_schedules.listAfter", S + " AND " + c.dialect().binary("name") + " > :after" + byName);
-        // Pausing a paused schedule changes nothing, its updated_at included.
-        pause = c.sql("task_schedules.pause", "UPDATE <p>task_schedules SET updated_at = CASE WHEN paused THEN updated_at ELSE :now END,"
+        // Pausing a paused schedule changes nothing, its updated_at included; a writer whose clock is behind never dates it back.
+        pause = c.sql("task_schedules.pause", "UPDATE <p>task_schedules SET updated_at = CASE WHEN paused THEN updated_at ELSE " + Dialect.LATER + " END,"
                 + " paused = TRUE WHERE tenant_id = :t AND name = :name RETURNING " + COLUMNS);
         resume = c.sql("task_schedules.resume", "UPDATE <p>task_schedules SET paused = FALSE, next_run_at = :next, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND paused RETURNING " + COLUMNS);

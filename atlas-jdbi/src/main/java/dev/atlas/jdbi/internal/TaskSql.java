@@ -76,7 +76,7 @@ final class TaskSql {
         // attempts only changes when a task is claimed, so the row's own counter decides retry or final failure.
         fail = c.sql("tasks.fail", "UPDATE <p>tasks SET status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
                 + " run_after = CASE WHEN attempts < max_attempts THEN :retry ELSE run_after END,"
-                + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,"
+                + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE " + Dialect.LATER + " END,"
                 + " error = :error" + RELEASE + ", updated_at = " + Dialect.LATER + HELD);
         // As if never claimed: the attempt the claim counted is given back, and a first attempt's start with it.
         // run_after stays as it was when the task was claimed (due then): the releasing instance's clock,

@@ -13,14 +13,16 @@ import java.util.HexFormat;
 /**
  * An asset's bytes as the blob store gives them, checked against the size and SHA-256 recorded
  * with the row: bytes changed on disk (truncated, grown, overwritten) are a StorageException
- * once read to their end, or once more than the recorded size is read, never the asset's content.
+ * once the recorded size is read (or the end comes before it), or once more than the recorded size
+ * is read, never the asset's content.
  * Skipped bytes are read to be hashed; a stream closed early is not checked.
  */
 final class VerifiedStream extends FilterInputStream {
     private final Asset asset;
     private final MessageDigest sha = JdbiAssetStore.sha256();
     private long count;
-    private boolean checked;
+    /** Whether the digest was compared, at the recorded size. */
+    private boolean hashed;
     private @Nullable String wrong;
 
     VerifiedStream(InputStream in, Asset asset) {
@@ -77,19 +79,27 @@ final class VerifiedStream extends FilterInputStream {
     }
 
     /**
-     * Counts {@code n} bytes read ({@code -1}: the end) and checks them at the end or once past
-     * the recorded size; once found wrong, every later read fails too.
+     * Counts {@code n} bytes read ({@code 0}: none, {@code -1}: the end) and checks them: the
+     * SHA-256 once the recorded size is reached (a reader that takes exactly that many bytes never
+     * asks for the end), the count at the end or once past the recorded size; once found wrong,
+     * every later read fails too.
      */
     private void seen(int n) {
-        if (n > 0) {
-            count += n;
-        }
-        if (!checked && (n < 0 || count > asset.sizeBytes())) {
-            checked = true;
-            String hex = HexFormat.of().formatHex(sha.digest());
-            wrong = count > asset.sizeBytes() ? "more than the " + asset.sizeBytes() + " bytes recorded"
-                    : count != asset.sizeBytes() ? count + " bytes, not the " + asset.sizeBytes() + " recorded"
-                    : !hex.equalsIgnoreCase(asset.sha256()) ? "bytes whose SHA-256 is not the one recorded" : null;
+        if (wrong == null) {
+            if (n > 0) {
+                count += n;
+            }
+            long size = asset.sizeBytes();
+            if (count > size) {
+                wrong = "more than the " + size + " bytes recorded";
+            } else if (count == size && n != 0 && !hashed) {
+                hashed = true;
+                if (!HexFormat.of().formatHex(sha.digest()).equalsIgnoreCase(asset.sha256())) {
+                    wrong = "bytes whose SHA-256 is not the one recorded";
+                }
+            } else if (n < 0 && count < size) {
+                wrong = count + " bytes, not the " + size + " recorded";
+            }
         }
         if (wrong != null) {
             throw new StorageException("blob " + asset.blobKey() + " of asset " + asset.id() + " holds " + wrong

@@ -75,12 +75,12 @@ final class VersionedDocuments<R> {
             // PostgreSQL refuses and SQLite would store and read back wrapped to a negative number.
             bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + Dialect.LATER
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
-                    + " RETURNING last_revision");
+                    + " RETURNING last_revision, updated_at");
             // The same, only from an expected number: under the row lock (PostgreSQL) or the write lock
             // (SQLite) a concurrent publish that got there first leaves no row to bump.
             bumpFrom = c.sql(revs + ".bumpFrom", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + Dialect.LATER
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
-                    + " AND last_revision = :expected RETURNING last_revision");
+                    + " AND last_revision = :expected RETURNING last_revision, updated_at");
             last = c.sql(docs + ".last", "SELECT last_revision FROM <p>" + docs + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL");
             insert = c.sql(revs + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
                     + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
@@ -194,9 +194,8 @@ final class VersionedDocuments<R> {
      */
     R publish(Handle h, UUID doc, Map<String, Object> content, String label, Owner author, Integer expected) {
         UUID rev = dev.atlas.Ids.next(db.clock());
-        Instant now = db.now();
-        int n = expected == null ? bump(h, doc, now) : bumpFrom(h, doc, now, expected);
-        Sql.Call insert = authored(sql.on(h, q.insert), rev, doc, n, label, author, now);
+        Bumped b = expected == null ? bump(h, doc, db.now()) : bumpFrom(h, doc, db.now(), expected);
+        Sql.Call insert = authored(sql.on(h, q.insert), rev, doc, b.number(), label, author, b.at());
         for (String column : q.content) {
             insert.bind(column, content.get(column));
         }
@@ -212,10 +211,9 @@ final class VersionedDocuments<R> {
     R rollback(Handle h, UUID doc, Function<Handle, Optional<R>> target, Supplier<NotFoundException> missing, Owner author,
                Integer expected) {
         UUID rev = dev.atlas.Ids.next(db.clock());
-        Instant now = db.now();
-        int n = expected == null ? bump(h, doc, now) : bumpFrom(h, doc, now, expected);
+        Bumped b = expected == null ? bump(h, doc, db.now()) : bumpFrom(h, doc, db.now(), expected);
         R to = target.apply(h).orElseThrow(missing);
-        R r = authored(sql.on(h, q.copy), rev, doc, n, "rollback to " + number.applyAsInt(to), author, now)
+        R r = authored(sql.on(h, q.copy), rev, doc, b.number(), "rollback to " + number.applyAsInt(to), author, b.at())
                 .bind("back", id.apply(to)).bind("backNumber", number.applyAsInt(to)).one(mapper);
         sql.on(h, q.setCurrent).bind("rev", rev).bind("doc", doc).update();
         return r;
@@ -234,8 +232,20 @@ final class VersionedDocuments<R> {
         return expected;
     }
 
-    private int bump(Handle h, UUID doc, Instant now) {
-        Optional<Integer> n = sql.on(h, q.bump).bind("doc", doc).bind("now", now).optional(Sql.INT);
+    /**
+     * A bumped counter and the document's new update time ({@link Dialect#LATER}): the new revision is
+     * dated with it, so an instance whose clock is behind never dates a revision before the
+     * document's last change (its creation, a rename, an earlier revision).
+     */
+    private record Bumped(int number, Instant at) {}
+
+    private RowMapper<Bumped> bumped() {
+        Dialect d = db.dialect();
+        return (rs, ctx) -> new Bumped(rs.getInt("last_revision"), d.instant(rs, "updated_at"));
+    }
+
+    private Bumped bump(Handle h, UUID doc, Instant now) {
+        Optional<Bumped> n = sql.on(h, q.bump).bind("doc", doc).bind("now", now).optional(bumped());
         if (n.isPresent()) {
             return n.get();
         }
@@ -245,8 +255,8 @@ final class VersionedDocuments<R> {
         throw new NotFoundException(noun, doc);
     }
 
-    private int bumpFrom(Handle h, UUID doc, Instant now, int expected) {
-        Optional<Integer> n = sql.on(h, q.bumpFrom).bind("doc", doc).bind("now", now).bind("expected", expected).optional(Sql.INT);
+    private Bumped bumpFrom(Handle h, UUID doc, Instant now, int expected) {
+        Optional<Bumped> n = sql.on(h, q.bumpFrom).bind("doc", doc).bind("now", now).bind("expected", expected).optional(bumped());
         if (n.isPresent()) {
             return n.get();
         }

@@ -27,6 +27,7 @@ final class VoiceCallSql {
     final Statement fail;
     final Statement summarize;
     final Statement get;
+    final Statement getForUpdate;
     final Statement byConversation;
     final Statement byConversationAfter;
     final Statement bySession;
@@ -46,13 +47,19 @@ final class VoiceCallSql {
                 + " RETURNING " + COLUMNS);
         checkpoint = c.sql("voice.checkpoint", "UPDATE <p>voice_calls SET transcript = :transcript, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS);
-        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = " + ExecutionSql.ENDED + ", duration_ms = :duration, updated_at = " + Dialect.LATER;
+        // A call ends no earlier than its last write (start, checkpoint, summary), whatever the finishing
+        // instance's clock says: its end is the later of :now and updated_at, and the store counts the
+        // duration to that same end.
+        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = " + Dialect.LATER + ", duration_ms = :duration, updated_at = " + Dialect.LATER;
         String active = " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS;
         complete = c.sql("voice.complete", finish + ", transcript = :transcript" + active);
         fail = c.sql("voice.fail", finish + active);
         summarize = c.sql("voice.summarize", "UPDATE <p>voice_calls SET summary = :summary, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id" + VISIBLE + " RETURNING " + COLUMNS);
         get = c.sql("voice.get", V + " WHERE tenant_id = :t AND id = :id" + VISIBLE);
+        // A finish reads the row it ends under the row lock (PostgreSQL; SQLite's write lock already
+        // holds it), so the end it stamps and the duration it counts are from the last write committed.
+        getForUpdate = c.sql("voice.getForUpdate", V + " WHERE tenant_id = :t AND id = :id" + VISIBLE + c.dialect().forUpdate());
         String conversation = V + " WHERE tenant_id = :t AND conversation_id = :key" + VISIBLE;
         byConversation = c.sql("voice.byConversation", conversation + OLDEST);
         byConversationAfter = c.sql("voice.byConversationAfter", conversation + AFTER + OLDEST);

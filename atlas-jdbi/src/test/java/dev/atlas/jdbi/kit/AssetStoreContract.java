@@ -352,6 +352,24 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an asset attached by an instance whose clock runs an hour behind comes after the ones attached before it:"
+            + " forMessage keeps the attachment order across clock skew, 1 µs after the latest")
+    void laggingAttachKeepsAttachmentOrder() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("two charts"));
+        Asset a = assets.create(png(), "a".getBytes(StandardCharsets.UTF_8));
+        Asset b = assets.create(png(), "b".getBytes(StandardCharsets.UTF_8));
+        AttachedAsset first = assets.attach(m.id(), a.id(), Map.of());
+        AssetStore lagging = reopen(b2 -> b2.blobStore(blobs).clock(new MutableClock(clock.instant().minus(Duration.ofHours(1)))))
+                .tenant("acme").assets();
+        AttachedAsset second = lagging.attach(m.id(), b.id(), Map.of());
+        assertThat(second.attachedAt()).isEqualTo(first.attachedAt().plusNanos(1_000));
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(a.id(), b.id());
+        assertThat(lagging.attach(m.id(), a.id(), Map.of("again", true)).attachedAt()).isEqualTo(first.attachedAt());
+        assertThat(assets.forMessage(m.id())).extracting(AttachedAsset::attachedAt).containsExactly(first.attachedAt(), second.attachedAt());
+    }
+
+    @Test
     @DisplayName("assets attach to messages with attachment metadata; attaching again replaces it; deleted assets drop out")
     void attachToMessages() throws Exception {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
@@ -936,6 +954,33 @@ public abstract class AssetStoreContract extends AtlasContract {
                 assertThatThrownBy(in::readAllBytes).as(changed).isInstanceOf(StorageException.class)
                         .hasMessageContaining(a.id().toString()).hasMessageContaining(a.blobKey());
             }
+        }
+    }
+
+    @Test
+    @DisplayName("a reader that takes exactly the recorded size (readNBytes, readFully) and never asks for the end still gets a"
+            + " StorageException for changed bytes of that length; intact bytes pass, and a grown blob fails at the first byte past them")
+    void readingExactlyTheRecordedSizeIsChecked() throws Exception {
+        byte[] content = "hello world".getBytes(StandardCharsets.UTF_8);
+        Asset a = assets.create(png(), content);
+        Path file = dir.resolve("blobs").resolve(a.blobKey());
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readNBytes(content.length)).isEqualTo(content);
+            assertThat(in.read()).isEqualTo(-1);
+        }
+        Files.writeString(file, "hello WORLD");
+        try (InputStream in = assets.open(a.id())) {
+            assertThatThrownBy(() -> in.readNBytes(content.length)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining(a.id().toString()).hasMessageContaining("SHA-256");
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(assets.open(a.id()))) {
+            assertThatThrownBy(() -> in.readFully(new byte[content.length])).isInstanceOf(StorageException.class)
+                    .hasMessageContaining(a.id().toString());
+        }
+        Files.writeString(file, "hello world!");
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readNBytes(content.length)).isEqualTo(content);
+            assertThatThrownBy(in::read).isInstanceOf(StorageException.class).hasMessageContaining("more than the 11 bytes recorded");
         }
     }
 

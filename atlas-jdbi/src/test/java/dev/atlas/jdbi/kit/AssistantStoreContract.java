@@ -61,6 +61,25 @@ public abstract class AssistantStoreContract extends AtlasContract {
         return NewRevision.of(prompt, settings).author(ALICE);
     }
 
+    @Test
+    @DisplayName("a publish or rollback from an instance whose clock runs an hour behind dates its revision no earlier than the"
+            + " assistant's last change: revisions in number order are in time order, none before the assistant was created")
+    void laggingClockNeverDatesARevisionBack() {
+        Assistant a = bot();
+        java.time.Instant created = a.createdAt();
+        AssistantStore lagging = reopen(b -> b.clock(new MutableClock(created.minus(java.time.Duration.ofHours(1))))).tenant("acme").assistants();
+        AssistantRevision first = lagging.publish(a.id(), rev("one", Map.of()));
+        assertThat(first.createdAt()).isEqualTo(created);
+        clock.advanceMicros(5);
+        java.time.Instant later = clock.instant();
+        assertThat(store.publish(a.id(), rev("two", Map.of())).createdAt()).isEqualTo(later);
+        assertThat(lagging.publish(a.id(), rev("three", Map.of())).createdAt()).isEqualTo(later);
+        AssistantRevision back = lagging.rollback(a.id(), 1, ALICE);
+        assertThat(back).returns(4, AssistantRevision::number).returns(later, AssistantRevision::createdAt);
+        assertThat(store.revisions(a.id())).extracting(AssistantRevision::createdAt).containsExactly(created, later, later, later);
+        assertThat(store.require(a.id()).updatedAt()).isEqualTo(later);
+    }
+
     // ---- assistants ----------------------------------------------------------------------
 
     @Test

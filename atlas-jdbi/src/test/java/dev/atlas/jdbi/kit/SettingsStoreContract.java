@@ -384,6 +384,22 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a publish or rollback from an instance whose clock runs an hour behind dates its revision no earlier than the"
+            + " document's last change: revisions in number order are in time order, none before the document was created")
+    void laggingClockNeverDatesARevisionBack() {
+        Settings s = store.create("lag", "Lag", ALICE);
+        java.time.Instant created = s.createdAt();
+        SettingsStore lagging = reopen(b -> b.clock(new MutableClock(created.minus(java.time.Duration.ofHours(1))))).tenant("acme").settings();
+        assertThat(lagging.publish(s.id(), Map.of("model", "a"), null, null).createdAt()).isEqualTo(created);
+        clock.advanceMicros(5);
+        java.time.Instant later = clock.instant();
+        assertThat(store.rename(s.id(), "lag", "Lagging").updatedAt()).isEqualTo(later);
+        assertThat(lagging.publish(s.id(), Map.of("model", "b"), null, null).createdAt()).isEqualTo(later);
+        assertThat(lagging.rollback(s.id(), 1, ALICE).createdAt()).isEqualTo(later);
+        assertThat(store.revisions(s.id())).extracting(SettingsRevision::createdAt).containsExactly(created, later, later);
+    }
+
+    @Test
     @DisplayName("a rename or publish from an instance whose clock runs an hour behind is applied and never moves updatedAt back (before"
             + " createdAt, even)")
     void laggingClockNeverMovesUpdatedAtBack() {

@@ -438,6 +438,16 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a pause or resume from an instance whose clock runs an hour behind never moves the schedule's updatedAt back")
+    void laggingClockNeverMovesUpdatedAtBack() {
+        TaskSchedule created = store.schedule(NewSchedule.every("lag", MINUTE, NewTask.of("lag", Map.of())));
+        TaskStore behind = reopen(b -> b.clock(new MutableClock(clock.instant().minus(Duration.ofHours(1))))).tenant("acme").tasks();
+        assertThat(behind.pauseSchedule("lag")).returns(true, TaskSchedule::paused).returns(created.updatedAt(), TaskSchedule::updatedAt);
+        assertThat(behind.resumeSchedule("lag")).returns(false, TaskSchedule::paused).returns(created.updatedAt(), TaskSchedule::updatedAt);
+        assertThat(store.getSchedule("lag").orElseThrow().updatedAt()).isEqualTo(created.updatedAt());
+    }
+
+    @Test
     @DisplayName("two instances whose clocks disagree by an hour fire each occurrence once: the one ahead fires early and moves the schedule past its own now, the one behind then finds nothing due; once both clocks pass the next occurrence, racing calls enqueue it once")
     void skewedInstancesFireOnce() throws Exception {
         MutableClock aheadClock = new MutableClock(clock.instant().plus(Duration.ofHours(1)));

@@ -1225,6 +1225,25 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a final fail from an instance whose clock runs an hour behind dates the task finished no earlier than its last change,"
+            + " so retention's purge of finished tasks does not come early by the lag")
+    void laggingClockFinalFailIsNotPurgedEarly() {
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(1));
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        Instant claimed = held.task().updatedAt();
+        TaskStore lagging = reopen(b -> b.clock(new MutableClock(claimed.minus(Duration.ofHours(1))))).tenant("acme").tasks();
+        Task failed = lagging.fail(held, "boom");
+        assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns(claimed, Task::finishedAt).returns(claimed, Task::updatedAt);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(failed);
+        dev.atlas.retention.RetentionPolicy purge = dev.atlas.retention.RetentionPolicy.none().purgeFinishedTasksAfter(Duration.ofDays(1));
+        clock.set(claimed.plus(Duration.ofDays(1)));
+        assertThat(atlas.tenant("acme").retention().runRetention(purge).counts().getOrDefault("tasks.deleted", 0L)).isZero();
+        clock.advanceMicros(1);
+        assertThat(atlas.tenant("acme").retention().runRetention(purge).counts()).containsEntry("tasks.deleted", 1L);
+        assertThat(store.get(t.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("a task released by an instance whose clock runs an hour ahead is claimable at once by the others: release keeps the task's runAfter as before the claim")
     void releaseUnderClockSkewIsClaimableAtOnce() {
         Task t = task("a");

@@ -604,6 +604,27 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a call checkpointed by an instance two hours ahead, then completed or failed by one an hour ahead, ends no earlier"
+            + " than that checkpoint: completedAt is its updatedAt and durationMs counts from the start to it")
+    void endIsNeverBeforeTheLastCheckpoint() {
+        VoiceCall v = calls.start(call("rt_end_after"));
+        VoiceCall w = calls.start(call("rt_fail_after"));
+        java.time.Instant t = v.startedAt();
+        VoiceCallStore ahead = reopen(b -> b.clock(new MutableClock(t.plus(java.time.Duration.ofHours(2))))).tenant("acme").voiceCalls();
+        java.time.Instant last = ahead.checkpoint(v.id(), List.of(VoiceTurn.user("hi"))).updatedAt();
+        java.time.Instant lastW = ahead.checkpoint(w.id(), List.of(VoiceTurn.user("hi"))).updatedAt();
+        assertThat(last).isEqualTo(t.plus(java.time.Duration.ofHours(2)));
+        clock.set(t.plus(java.time.Duration.ofHours(1)));
+        VoiceCall done = calls.complete(v.id(), List.of(VoiceTurn.user("hi"), VoiceTurn.assistant("hello")));
+        assertThat(done).returns(VoiceCallStatus.COMPLETED, VoiceCall::status).returns(last, VoiceCall::completedAt)
+                .returns(last, VoiceCall::updatedAt).returns(7_200_000L, VoiceCall::durationMs);
+        assertThat(calls.require(v.id())).isEqualTo(done);
+        VoiceCall failed = calls.fail(w.id());
+        assertThat(failed).returns(VoiceCallStatus.FAILED, VoiceCall::status).returns(lastW, VoiceCall::completedAt)
+                .returns(lastW, VoiceCall::updatedAt).returns(java.time.Duration.between(w.startedAt(), lastW).toMillis(), VoiceCall::durationMs);
+    }
+
+    @Test
     @DisplayName("a checkpoint, summary, finish or completeStale from an instance whose clock runs an hour behind is applied and never moves"
             + " updatedAt back (before createdAt, even)")
     void laggingClockNeverMovesUpdatedAtBack() {
