@@ -14,7 +14,8 @@ import java.util.Locale;
  * {@code example}, {@code com} and {@code user_id} is {@code user}, {@code id}. Characters of
  * scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and
  * pictographic symbols such as emoji are one word each, so any run of them can be found as a
- * phrase. Format characters (soft hyphen, zero-width joiners, variation selectors) are ignored.
+ * phrase; so is a code point the running JVM's Unicode tables leave unassigned (an emoji newer
+ * than them), which a newer JVM knows as a symbol. Format characters (soft hyphen, zero-width joiners, variation selectors) are ignored.
  * Each word is normalised with NFKC and lower-cased (no accent folding: {@code café} is not
  * {@code cafe}) and cut to {@link #MAX_TERM} code points.
  *
@@ -159,7 +160,10 @@ public final class SearchText {
             case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK ->
                     (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
             case Character.FORMAT -> Kind.IGNORED;
-            case Character.OTHER_SYMBOL -> Kind.SINGLE;
+            // A code point this JVM's Unicode tables do not know yet (Java 17 knows Unicode 13: the emoji
+            // 🥹 and 🫠 of Unicode 14 are unassigned there) is a word of its own, as a symbol is: newer
+            // emoji are found, and a newer JVM, which knows them as symbols, indexes them alike.
+            case Character.OTHER_SYMBOL, Character.UNASSIGNED -> Kind.SINGLE;
             case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
                     Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER ->
                     unspaced(cp) ? Kind.SINGLE : Kind.WORD;

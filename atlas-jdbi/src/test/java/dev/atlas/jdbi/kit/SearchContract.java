@@ -865,6 +865,27 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("emoji newer than Java 17's Unicode 13 tables (🥹 and 🫠 of Unicode 14, 🩷 of 15) are words, as older emoji are,"
+            + " found alone and in phrases whatever the JVM's Unicode version")
+    void emojiNewerThanTheJvmsUnicodeTablesAreWords() {
+        // Java 17 knows Unicode 13: these code points were unassigned there, so they separated words and a
+        // search for them had no words (nothing found), while a Java 21 or 25 instance indexed them as words.
+        Memory proud = memories.create(NewMemory.fact(ALICE, "so proud \uD83E\uDD79 of you"));
+        Memory melting = memories.create(NewMemory.fact(ALICE, "it is hot \uD83E\uDEE0\uD83E\uDEE0 today"));
+        Memory hearts = memories.create(NewMemory.fact(ALICE, "\uD83E\uDE77\uD83D\uDE00 pink and grin"));
+        memories.create(NewMemory.fact(ALICE, "proud of you"));
+        assertThat(search.text(TextQuery.memories("\uD83E\uDD79"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(proud.id(), "so proud [\uD83E\uDD79] of you"));
+        assertThat(ids(search.text(TextQuery.memories("proud \uD83E\uDD79")))).containsExactly(proud.id());
+        assertThat(search.text(TextQuery.memories("proud \uD83E\uDEE0"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("\uD83E\uDEE0\uD83E\uDEE0"))).extracting(SearchHit::snippet)
+                .containsExactly("it is hot [\uD83E\uDEE0\uD83E\uDEE0] today");
+        assertThat(ids(search.text(TextQuery.memories("\uD83E\uDEE0")))).containsExactly(melting.id());
+        assertThat(search.text(TextQuery.memories("\uD83E\uDE77\uD83D\uDE00"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(hearts.id(), "[\uD83E\uDE77\uD83D\uDE00] pink and grin"));
+    }
+
+    @Test
     @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
             + " restore hide and bring back its messages with the same score")
     void emojiModifierRunsAndConversationRestore() {
@@ -1006,6 +1027,43 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(count("SELECT COUNT(*) FROM old_search_keys")).isEqualTo(3);
             assertThat(count("SELECT COUNT(*) FROM old_search_keys k JOIN old_search_fts f ON f.rowid = k.fts_rowid")).isEqualTo(3);
         }
+    }
+
+    @Test
+    @DisplayName("rows indexed before migration V26 by a JVM that did not know an emoji (its term missing) are indexed again and"
+            + " found by it after the upgrade; rows without such characters keep their terms")
+    void rowsIndexedBeforeV26AreFoundByNewerEmoji() throws SQLException {
+        DataSource ds = database.dataSource();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("v25_").flyway().getConfiguration()).target("25").load()
+                .migrate();
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        UUID conversation = UUID.randomUUID();
+        UUID message = UUID.randomUUID();
+        UUID memory = UUID.randomUUID();
+        UUID plain = UUID.randomUUID();
+        try (Connection c = ds.getConnection()) {
+            insert(c, pg, "INSERT INTO v25_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
+                    + " activity_at, created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'user', 'open', ?, 1, ?, ?, ?)",
+                    conversation, "{}", clock.instant(), clock.instant(), clock.instant());
+            // The search column as Java 17 wrote it before this version: U+1F979 and U+1FAE0 were separators, left out.
+            insert(c, pg, "INSERT INTO v25_messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                    + " is_active, metadata, created_at, updated_at, search_text) VALUES ('acme', ?, ?, 1, 'user', 'text', ?, 'delivered',"
+                    + " ?, ?, ?, ?, ?)", message, conversation, "so proud \uD83E\uDD79 of you", true, "{}", clock.instant(), clock.instant(),
+                    "so proud of you");
+            String memoryRow = "INSERT INTO v25_memories (tenant_id, id, owner_type, owner_id, kind, content, metadata, importance, revision,"
+                    + " created_at, updated_at, search_text) VALUES ('acme', ?, 'user', 'alice', 'fact', ?, ?, 0.5, 1, ?, ?, ?)";
+            insert(c, pg, memoryRow, memory, "hot \uD83E\uDEE0 today", "{}", clock.instant(), clock.instant(), "hot today");
+            insert(c, pg, memoryRow, plain, "hot tea", "{}", clock.instant(), clock.instant(), "hot tea");
+        }
+        Atlas upgraded = reopen(b -> b.tablePrefix("v25_").clock(clock));
+        Search s = upgraded.tenant("acme").search();
+        assertThat(s.text(TextQuery.messages("\uD83E\uDD79"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(message, "so proud [\uD83E\uDD79] of you"));
+        assertThat(s.text(TextQuery.memories("hot \uD83E\uDEE0"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(memory, "[hot] [\uD83E\uDEE0] today"));
+        assertThat(ids(s.text(TextQuery.memories("hot")))).containsExactlyInAnyOrder(memory, plain);
+        assertThat(count("SELECT COUNT(*) FROM v25_memories WHERE search_text IS NULL")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM v25_messages WHERE search_text = 'so proud xf09fa5b9 of you'")).isEqualTo(1);
     }
 
     @Test
