@@ -886,6 +886,28 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the first 32 words of a query count and the rest are ignored, a phrase cut at the 32nd word included; a query of"
+            + " no words finds nothing and pages nothing")
+    void onlyTheFirst32QueryWordsCount() {
+        StringBuilder words = new StringBuilder();
+        for (int i = 1; i <= 32; i++) {
+            words.append(" w").append(i);
+        }
+        String first32 = words.toString().trim();
+        Memory m = memories.create(NewMemory.fact(ALICE, first32 + " end"));
+        assertThat(ids(search.text(TextQuery.memories(first32 + " absent")))).containsExactly(m.id());
+        assertThat(ids(search.text(TextQuery.memories(first32.replace(" w32", " w32-absent"))))).containsExactly(m.id());
+        assertThat(search.text(TextQuery.memories("absent " + first32))).isEmpty();
+        assertThat(search.text(TextQuery.memories(first32.replace(" w32", " w32absent")))).isEmpty();
+        // Repeated words count each time: 32 of them leave no room for another.
+        assertThat(ids(search.text(TextQuery.memories("w1 ".repeat(32) + "absent")))).containsExactly(m.id());
+        assertThat(search.text(TextQuery.memories("... -- \"\" ()"))).isEmpty();
+        dev.atlas.Page<SearchHit> none = search.text(TextQuery.memories("... -- \"\" ()"), null);
+        assertThat(none.items()).isEmpty();
+        assertThat(none.nextCursor()).isEmpty();
+    }
+
+    @Test
     @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
             + " restore hide and bring back its messages with the same score")
     void emojiModifierRunsAndConversationRestore() {
