@@ -1318,6 +1318,41 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("upsertVector and embed given an unknown id, another tenant's, a deleted memory or a message of a deleted"
+            + " conversation are NotFoundException naming id, worded alike, the embedder not called and nothing stored")
+    void vectorWritesOfAnUnknownOrForeignTargetNameId() {
+        var globex = atlas.tenant("globex");
+        Conversation theirs = globex.conversations().create(NewConversation.of(ALICE));
+        UUID theirMessage = globex.conversations().append(theirs.id(), NewMessage.user("their words")).id();
+        UUID theirMemory = globex.memories().create(NewMemory.fact(ALICE, "their fact")).id();
+        Memory deleted = memories.create(NewMemory.fact(ALICE, "gone"));
+        memories.delete(deleted.id());
+        Conversation hidden = convo(ALICE);
+        UUID hiddenMessage = conversations.append(hidden.id(), NewMessage.user("hidden")).id();
+        conversations.delete(hidden.id());
+        Map<SearchTarget, List<UUID>> absent = Map.of(SearchTarget.MESSAGE, List.of(UUID.randomUUID(), theirMessage, hiddenMessage),
+                SearchTarget.MEMORY, List.of(UUID.randomUUID(), theirMemory, deleted.id()));
+        List<String> embedded = new ArrayList<>();
+        absent.forEach((target, ids) -> {
+            for (UUID id : ids) {
+                String expected = "id: " + (target == SearchTarget.MESSAGE ? "message " : "memory ") + id + " not found";
+                for (Runnable write : List.<Runnable>of(() -> search.upsertVector(target, id, MODEL, new float[] {1, 0}),
+                        () -> search.embed(target, id, MODEL, text -> {
+                            embedded.add(text);
+                            return new float[] {1, 0};
+                        }))) {
+                    assertThatThrownBy(write::run).as(target + " " + id).isInstanceOfSatisfying(NotFoundException.class, e -> {
+                        assertThat(e.getMessage()).isEqualTo(expected);
+                        assertThat(e.field()).contains("id");
+                    });
+                }
+            }
+        });
+        assertThat(embedded).isEmpty();
+        assertThat(search.dimension(MODEL)).isZero();
+    }
+
+    @Test
     @DisplayName("embed of a message whose conversation is deleted is NotFoundException without calling the embedder")
     void embedNeverCallsTheEmbedderForAHiddenMessage() {
         // The embedder is often a billed network call; the message was refused only after it.
@@ -1328,7 +1363,7 @@ public abstract class SearchContract extends AtlasContract {
         assertThatThrownBy(() -> search.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> {
             seen.add(text);
             return new float[] {1, 0};
-        })).isInstanceOf(NotFoundException.class).hasMessage("message " + m.id() + " not found");
+        })).isInstanceOf(NotFoundException.class).hasMessage("id: message " + m.id() + " not found");
         assertThat(seen).isEmpty();
     }
 
