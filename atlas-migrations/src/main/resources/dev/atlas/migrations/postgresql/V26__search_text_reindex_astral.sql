@@ -5,9 +5,10 @@
 -- them found nothing. Such a code point is now a word of its own, as an emoji is. Clearing the
 -- column (the GIN indexes of V23 follow) makes Atlas index these rows again, in Java, when it
 -- opens after migrating and before a tenant's next search, as for rows written before V8.
--- The condition is wider than the rows that changed (every row with such a character), never narrower.
+-- The condition is wider than the rows that changed (every row with such a character), never narrower;
+-- an E string, so the regular expression reads the same whatever standard_conforming_strings is.
 UPDATE ${prefix}messages SET search_text = NULL
-WHERE search_text IS NOT NULL AND content ~ '[\U00010000-\U0010FFFF]';
+WHERE search_text IS NOT NULL AND content ~ E'[\\U00010000-\\U0010FFFF]';
 
 UPDATE ${prefix}memories SET search_text = NULL
-WHERE search_text IS NOT NULL AND content ~ '[\U00010000-\U0010FFFF]';
+WHERE search_text IS NOT NULL AND content ~ E'[\\U00010000-\\U0010FFFF]';
