@@ -886,6 +886,24 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a flag emoji is one word: 🇪🇷 does not find the Belgian and Russian flags side by side (🇧🇪🇷🇺), whose middle"
+            + " indicators spell it, and a flag's first indicator alone finds nothing")
+    void flagsAreWholeWords() {
+        String belgium = "\uD83C\uDDE7\uD83C\uDDEA";
+        String eritrea = "\uD83C\uDDEA\uD83C\uDDF7";
+        String russia = "\uD83C\uDDF7\uD83C\uDDFA";
+        Memory trip = memories.create(NewMemory.fact(ALICE, belgium + russia + " trip"));
+        Memory visit = memories.create(NewMemory.fact(ALICE, "visit " + eritrea));
+        assertThat(search.text(TextQuery.memories(eritrea))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(visit.id(), "visit [" + eritrea + "]"));
+        assertThat(search.text(TextQuery.memories(russia))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(trip.id(), belgium + "[" + russia + "] trip"));
+        assertThat(search.text(TextQuery.memories(belgium + russia))).extracting(SearchHit::snippet)
+                .containsExactly("[" + belgium + russia + "] trip");
+        assertThat(search.text(TextQuery.memories("\uD83C\uDDE7"))).isEmpty();
+    }
+
+    @Test
     @DisplayName("the first 32 words of a query count and the rest are ignored, a phrase cut at the 32nd word included; a query of"
             + " no words finds nothing and pages nothing")
     void onlyTheFirst32QueryWordsCount() {
@@ -1052,8 +1070,8 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("rows indexed before migration V26 by a JVM that did not know an emoji (its term missing) are indexed again and"
-            + " found by it after the upgrade; rows without such characters keep their terms")
+    @DisplayName("rows indexed before migration V26 by a JVM that did not know an emoji (its term missing), or with a flag's two"
+            + " indicators as two words, are indexed again after the upgrade: found by the emoji, the flags one word each")
     void rowsIndexedBeforeV26AreFoundByNewerEmoji() throws SQLException {
         DataSource ds = database.dataSource();
         Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("v25_").flyway().getConfiguration()).target("25").load()
@@ -1063,6 +1081,7 @@ public abstract class SearchContract extends AtlasContract {
         UUID message = UUID.randomUUID();
         UUID memory = UUID.randomUUID();
         UUID plain = UUID.randomUUID();
+        UUID flags = UUID.randomUUID();
         try (Connection c = ds.getConnection()) {
             insert(c, pg, "INSERT INTO v25_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
                     + " activity_at, created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'user', 'open', ?, 1, ?, ?, ?)",
@@ -1076,6 +1095,9 @@ public abstract class SearchContract extends AtlasContract {
                     + " created_at, updated_at, search_text) VALUES ('acme', ?, 'user', 'alice', 'fact', ?, ?, 0.5, 1, ?, ?, ?)";
             insert(c, pg, memoryRow, memory, "hot \uD83E\uDEE0 today", "{}", clock.instant(), clock.instant(), "hot today");
             insert(c, pg, memoryRow, plain, "hot tea", "{}", clock.instant(), clock.instant(), "hot tea");
+            // Each regional indicator was a word: Belgium's and Russia's flags held Eritrea's in the middle.
+            insert(c, pg, memoryRow, flags, "\uD83C\uDDE7\uD83C\uDDEA\uD83C\uDDF7\uD83C\uDDFA trip", "{}", clock.instant(),
+                    clock.instant(), "xf09f87a7 xf09f87aa xf09f87b7 xf09f87ba trip");
         }
         Atlas upgraded = reopen(b -> b.tablePrefix("v25_").clock(clock));
         Search s = upgraded.tenant("acme").search();
@@ -1084,6 +1106,8 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(s.text(TextQuery.memories("hot \uD83E\uDEE0"))).extracting(SearchHit::id, SearchHit::snippet)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(memory, "[hot] [\uD83E\uDEE0] today"));
         assertThat(ids(s.text(TextQuery.memories("hot")))).containsExactlyInAnyOrder(memory, plain);
+        assertThat(s.text(TextQuery.memories("\uD83C\uDDEA\uD83C\uDDF7"))).isEmpty();
+        assertThat(ids(s.text(TextQuery.memories("\uD83C\uDDF7\uD83C\uDDFA trip")))).containsExactly(flags);
         assertThat(count("SELECT COUNT(*) FROM v25_memories WHERE search_text IS NULL")).isZero();
         assertThat(count("SELECT COUNT(*) FROM v25_messages WHERE search_text = 'so proud xf09fa5b9 of you'")).isEqualTo(1);
     }
