@@ -73,6 +73,8 @@ public interface Search {
      * @param vector the embedding
      * @throws InvalidInputException for a NaN, infinite or zero vector, or a dimension other
      *                               than the one the model already has
+     * @throws NotFoundException naming {@code id} for an unknown, deleted, expired or other tenant's memory, or such a
+     *                           message or a message of a deleted conversation (worded alike)
      */
     void upsertVector(SearchTarget target, UUID id, String model, float[] vector);
 
@@ -127,6 +129,7 @@ public interface Search {
      *                           reaches the caller as thrown, and a vector it returns is checked as
      *                           {@link #upsertVector}'s is
      * @throws InvalidInputException naming {@code target} for {@link SearchTarget#ASSET} (Atlas holds no text for assets)
+     * @throws NotFoundException naming {@code id}, as {@link #upsertVector} does, before the embedder is called
      */
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
 

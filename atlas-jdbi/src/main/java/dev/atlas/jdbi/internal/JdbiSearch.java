@@ -207,7 +207,7 @@ public final class JdbiSearch implements Search {
                     LiveMessage m = message(h, id);
                     // Locked (see SearchSql), then read again: a purge or erase that locked the conversation first has committed now.
                     if (!sql.on(h, q.conversationLive).bind("id", m.conversationId()).exists()) {
-                        throw new NotFoundException("message", id);
+                        throw new NotFoundException("message", id, "id");
                     }
                     m = message(h, id);
                     // A vector older than the message's edit is ignored as stale: stamped by a clock
@@ -219,7 +219,7 @@ public final class JdbiSearch implements Search {
                 }
                 case MEMORY -> {
                     if (!sql.on(h, q.memoryVisible).bind("id", id).bind("now", now).exists()) {
-                        throw new NotFoundException("memory", id);
+                        throw new NotFoundException("memory", id, "id");
                     }
                     yield null;
                 }
@@ -260,7 +260,7 @@ public final class JdbiSearch implements Search {
         Dialect d = db.dialect();
         return sql.on(h, q.messageConversation).bind("id", id)
                 .optional((rs, ctx) -> new LiveMessage(d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")))
-                .orElseThrow(() -> new NotFoundException("message", id));
+                .orElseThrow(() -> new NotFoundException("message", id, "id"));
     }
 
     @Override
@@ -271,9 +271,9 @@ public final class JdbiSearch implements Search {
         Check.notNull("embedder", embedder);
         String content = db.read(h -> switch (target) {
             case MESSAGE -> sql.on(h, q.messageContent).bind("id", id).optional(Sql.STRING)
-                    .orElseThrow(() -> new NotFoundException("message", id));
+                    .orElseThrow(() -> new NotFoundException("message", id, "id"));
             case MEMORY -> sql.on(h, q.memoryContent).bind("id", id).bind("now", db.now()).optional(Sql.STRING)
-                    .orElseThrow(() -> new NotFoundException("memory", id));
+                    .orElseThrow(() -> new NotFoundException("memory", id, "id"));
             case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call upsertAssetVector");
         });
         // The embedder (often a network call) runs outside any transaction; the write checks the content is still this.

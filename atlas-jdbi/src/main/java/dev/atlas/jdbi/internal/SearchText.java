@@ -14,7 +14,8 @@ import java.util.Locale;
  * {@code example}, {@code com} and {@code user_id} is {@code user}, {@code id}. Characters of
  * scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and
  * pictographic symbols such as emoji are one word each, so any run of them can be found as a
- * phrase. Format characters (soft hyphen, zero-width joiners, variation selectors) are ignored.
+ * phrase; so is a code point the running JVM's Unicode tables leave unassigned (an emoji newer
+ * than them), which a newer JVM knows as a symbol. A flag (two regional indicators) is one word. Format characters (soft hyphen, zero-width joiners, variation selectors) are ignored.
  * Each word is normalised with NFKC and lower-cased (no accent folding: {@code café} is not
  * {@code cafe}) and cut to {@link #MAX_TERM} code points.
  *
@@ -159,7 +160,10 @@ public final class SearchText {
             case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK ->
                     (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
             case Character.FORMAT -> Kind.IGNORED;
-            case Character.OTHER_SYMBOL -> Kind.SINGLE;
+            // A code point this JVM's Unicode tables do not know yet (Java 17 knows Unicode 13: the emoji
+            // 🥹 and 🫠 of Unicode 14 are unassigned there) is a word of its own, as a symbol is: newer
+            // emoji are found, and a newer JVM, which knows them as symbols, indexes them alike.
+            case Character.OTHER_SYMBOL, Character.UNASSIGNED -> Kind.SINGLE;
             case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
                     Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER ->
                     unspaced(cp) ? Kind.SINGLE : Kind.WORD;
@@ -178,6 +182,11 @@ public final class SearchText {
                 || s == Character.UnicodeScript.MYANMAR;
     }
 
+    /** U+1F1E6..U+1F1FF: a flag emoji is two of them, paired from the start of a run as Unicode's grapheme rules pair them. */
+    private static boolean regionalIndicator(int cp) {
+        return cp >= 0x1F1E6 && cp <= 0x1F1FF;
+    }
+
     /** Receives each word's span and whether it is plain ASCII (letters and digits). */
     private interface Sink {
         void word(int start, int end, boolean ascii);
@@ -188,6 +197,7 @@ public final class SearchText {
         int start = -1;        // start of the word in progress, or -1
         boolean single = false; // the word in progress is one character of an unspaced script or a symbol
         boolean ascii = true;   // the word in progress is plain ASCII, so needs no normalisation
+        boolean halfFlag = false; // the word in progress is one regional indicator, waiting for its pair
         for (int i = 0; i < text.length() && count < max; ) {
             int cp = text.codePointAt(i);
             Kind k = kind(cp);
@@ -196,6 +206,8 @@ public final class SearchText {
                 ascii = false;
             } else if (k == Kind.WORD && start >= 0 && !single) {
                 ascii &= cp < 0x80;
+            } else if (halfFlag && start >= 0 && regionalIndicator(cp)) {
+                halfFlag = false; // a flag is one word: 🇧🇪🇷🇺 is 🇧🇪 and 🇷🇺, never 🇪🇷 (Eritrea) across the two
             } else {
                 if (start >= 0) {
                     sink.word(start, i, ascii);
@@ -206,6 +218,7 @@ public final class SearchText {
                     start = i;
                     single = k == Kind.SINGLE;
                     ascii = cp < 0x80;
+                    halfFlag = regionalIndicator(cp);
                 }
             }
             i += Character.charCount(cp);

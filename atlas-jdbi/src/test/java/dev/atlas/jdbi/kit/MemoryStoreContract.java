@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
@@ -549,6 +550,30 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     // ---- probes of a demanding user (clock skew, races, edited cursors, bounds) -----------------
+
+    @Test
+    @DisplayName("expiry is judged by the clock of the instance that reads: one whose clock is past expiresAt does not see, list,"
+            + " find or update the memory, nor create one expiring then; one whose clock is before it does, until its clock passes it")
+    void expiryIsJudgedByTheReadersClock() {
+        Instant now = clock.instant();
+        Memory m = memories.create(NewMemory.fact(ALICE, "parcel code 4711").expiresAt(now.plus(Duration.ofMinutes(30))));
+        Atlas ahead = reopen(b -> b.clock(new MutableClock(now.plus(Duration.ofHours(1)))));
+        MemoryStore aheadMemories = ahead.tenant("acme").memories();
+        // The instance whose clock is an hour ahead is past the expiry: the memory is gone for it, as for any reader after it.
+        assertThat(aheadMemories.get(m.id())).isEmpty();
+        assertThat(aheadMemories.list(MemoryQuery.forOwner(ALICE)).items()).isEmpty();
+        assertThat(ahead.tenant("acme").search().text(dev.atlas.search.TextQuery.memories("4711"))).isEmpty();
+        assertThat(catchThrowableOfType(() -> aheadMemories.update(m.id(), MemoryPatch.none().importance(0.9)), NotFoundException.class)
+                .getMessage()).isEqualTo("memory " + m.id() + " not found");
+        assertThat(catchThrowableOfType(() -> aheadMemories.create(NewMemory.fact(ALICE, "x").expiresAt(now.plus(Duration.ofMinutes(30)))),
+                InvalidInputException.class).field()).isEqualTo("expiresAt");
+        // This instance is before it: the memory is there, found and unchanged.
+        assertThat(memories.require(m.id())).isEqualTo(m);
+        assertThat(atlas.tenant("acme").search().text(dev.atlas.search.TextQuery.memories("4711"))).extracting(h -> h.id())
+                .containsExactly(m.id());
+        clock.advanceMicros(Duration.ofMinutes(30).toNanos() / 1_000);
+        assertThat(memories.get(m.id())).isEmpty();
+    }
 
     @Test
     @DisplayName("an update from a second instance whose clock runs an hour behind never moves updatedAt back, nor stamps the revision before the content it replaced was written")

@@ -865,6 +865,67 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("emoji newer than Java 17's Unicode 13 tables (🥹 and 🫠 of Unicode 14, 🩷 of 15) are words, as older emoji are,"
+            + " found alone and in phrases whatever the JVM's Unicode version")
+    void emojiNewerThanTheJvmsUnicodeTablesAreWords() {
+        // Java 17 knows Unicode 13: these code points were unassigned there, so they separated words and a
+        // search for them had no words (nothing found), while a Java 21 or 25 instance indexed them as words.
+        Memory proud = memories.create(NewMemory.fact(ALICE, "so proud \uD83E\uDD79 of you"));
+        Memory melting = memories.create(NewMemory.fact(ALICE, "it is hot \uD83E\uDEE0\uD83E\uDEE0 today"));
+        Memory hearts = memories.create(NewMemory.fact(ALICE, "\uD83E\uDE77\uD83D\uDE00 pink and grin"));
+        memories.create(NewMemory.fact(ALICE, "proud of you"));
+        assertThat(search.text(TextQuery.memories("\uD83E\uDD79"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(proud.id(), "so proud [\uD83E\uDD79] of you"));
+        assertThat(ids(search.text(TextQuery.memories("proud \uD83E\uDD79")))).containsExactly(proud.id());
+        assertThat(search.text(TextQuery.memories("proud \uD83E\uDEE0"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("\uD83E\uDEE0\uD83E\uDEE0"))).extracting(SearchHit::snippet)
+                .containsExactly("it is hot [\uD83E\uDEE0\uD83E\uDEE0] today");
+        assertThat(ids(search.text(TextQuery.memories("\uD83E\uDEE0")))).containsExactly(melting.id());
+        assertThat(search.text(TextQuery.memories("\uD83E\uDE77\uD83D\uDE00"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(hearts.id(), "[\uD83E\uDE77\uD83D\uDE00] pink and grin"));
+    }
+
+    @Test
+    @DisplayName("a flag emoji is one word: 🇪🇷 does not find the Belgian and Russian flags side by side (🇧🇪🇷🇺), whose middle"
+            + " indicators spell it, and a flag's first indicator alone finds nothing")
+    void flagsAreWholeWords() {
+        String belgium = "\uD83C\uDDE7\uD83C\uDDEA";
+        String eritrea = "\uD83C\uDDEA\uD83C\uDDF7";
+        String russia = "\uD83C\uDDF7\uD83C\uDDFA";
+        Memory trip = memories.create(NewMemory.fact(ALICE, belgium + russia + " trip"));
+        Memory visit = memories.create(NewMemory.fact(ALICE, "visit " + eritrea));
+        assertThat(search.text(TextQuery.memories(eritrea))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(visit.id(), "visit [" + eritrea + "]"));
+        assertThat(search.text(TextQuery.memories(russia))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(trip.id(), belgium + "[" + russia + "] trip"));
+        assertThat(search.text(TextQuery.memories(belgium + russia))).extracting(SearchHit::snippet)
+                .containsExactly("[" + belgium + russia + "] trip");
+        assertThat(search.text(TextQuery.memories("\uD83C\uDDE7"))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("the first 32 words of a query count and the rest are ignored, a phrase cut at the 32nd word included; a query of"
+            + " no words finds nothing and pages nothing")
+    void onlyTheFirst32QueryWordsCount() {
+        StringBuilder words = new StringBuilder();
+        for (int i = 1; i <= 32; i++) {
+            words.append(" w").append(i);
+        }
+        String first32 = words.toString().trim();
+        Memory m = memories.create(NewMemory.fact(ALICE, first32 + " end"));
+        assertThat(ids(search.text(TextQuery.memories(first32 + " absent")))).containsExactly(m.id());
+        assertThat(ids(search.text(TextQuery.memories(first32.replace(" w32", " w32-absent"))))).containsExactly(m.id());
+        assertThat(search.text(TextQuery.memories("absent " + first32))).isEmpty();
+        assertThat(search.text(TextQuery.memories(first32.replace(" w32", " w32absent")))).isEmpty();
+        // Repeated words count each time: 32 of them leave no room for another.
+        assertThat(ids(search.text(TextQuery.memories("w1 ".repeat(32) + "absent")))).containsExactly(m.id());
+        assertThat(search.text(TextQuery.memories("... -- \"\" ()"))).isEmpty();
+        dev.atlas.Page<SearchHit> none = search.text(TextQuery.memories("... -- \"\" ()"), null);
+        assertThat(none.items()).isEmpty();
+        assertThat(none.nextCursor()).isEmpty();
+    }
+
+    @Test
     @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
             + " restore hide and bring back its messages with the same score")
     void emojiModifierRunsAndConversationRestore() {
@@ -1006,6 +1067,49 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(count("SELECT COUNT(*) FROM old_search_keys")).isEqualTo(3);
             assertThat(count("SELECT COUNT(*) FROM old_search_keys k JOIN old_search_fts f ON f.rowid = k.fts_rowid")).isEqualTo(3);
         }
+    }
+
+    @Test
+    @DisplayName("rows indexed before migration V26 by a JVM that did not know an emoji (its term missing), or with a flag's two"
+            + " indicators as two words, are indexed again after the upgrade: found by the emoji, the flags one word each")
+    void rowsIndexedBeforeV26AreFoundByNewerEmoji() throws SQLException {
+        DataSource ds = database.dataSource();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("v25_").flyway().getConfiguration()).target("25").load()
+                .migrate();
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        UUID conversation = UUID.randomUUID();
+        UUID message = UUID.randomUUID();
+        UUID memory = UUID.randomUUID();
+        UUID plain = UUID.randomUUID();
+        UUID flags = UUID.randomUUID();
+        try (Connection c = ds.getConnection()) {
+            insert(c, pg, "INSERT INTO v25_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
+                    + " activity_at, created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'user', 'open', ?, 1, ?, ?, ?)",
+                    conversation, "{}", clock.instant(), clock.instant(), clock.instant());
+            // The search column as Java 17 wrote it before this version: U+1F979 and U+1FAE0 were separators, left out.
+            insert(c, pg, "INSERT INTO v25_messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                    + " is_active, metadata, created_at, updated_at, search_text) VALUES ('acme', ?, ?, 1, 'user', 'text', ?, 'delivered',"
+                    + " ?, ?, ?, ?, ?)", message, conversation, "so proud \uD83E\uDD79 of you", true, "{}", clock.instant(), clock.instant(),
+                    "so proud of you");
+            String memoryRow = "INSERT INTO v25_memories (tenant_id, id, owner_type, owner_id, kind, content, metadata, importance, revision,"
+                    + " created_at, updated_at, search_text) VALUES ('acme', ?, 'user', 'alice', 'fact', ?, ?, 0.5, 1, ?, ?, ?)";
+            insert(c, pg, memoryRow, memory, "hot \uD83E\uDEE0 today", "{}", clock.instant(), clock.instant(), "hot today");
+            insert(c, pg, memoryRow, plain, "hot tea", "{}", clock.instant(), clock.instant(), "hot tea");
+            // Each regional indicator was a word: Belgium's and Russia's flags held Eritrea's in the middle.
+            insert(c, pg, memoryRow, flags, "\uD83C\uDDE7\uD83C\uDDEA\uD83C\uDDF7\uD83C\uDDFA trip", "{}", clock.instant(),
+                    clock.instant(), "xf09f87a7 xf09f87aa xf09f87b7 xf09f87ba trip");
+        }
+        Atlas upgraded = reopen(b -> b.tablePrefix("v25_").clock(clock));
+        Search s = upgraded.tenant("acme").search();
+        assertThat(s.text(TextQuery.messages("\uD83E\uDD79"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(message, "so proud [\uD83E\uDD79] of you"));
+        assertThat(s.text(TextQuery.memories("hot \uD83E\uDEE0"))).extracting(SearchHit::id, SearchHit::snippet)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(memory, "[hot] [\uD83E\uDEE0] today"));
+        assertThat(ids(s.text(TextQuery.memories("hot")))).containsExactlyInAnyOrder(memory, plain);
+        assertThat(s.text(TextQuery.memories("\uD83C\uDDEA\uD83C\uDDF7"))).isEmpty();
+        assertThat(ids(s.text(TextQuery.memories("\uD83C\uDDF7\uD83C\uDDFA trip")))).containsExactly(flags);
+        assertThat(count("SELECT COUNT(*) FROM v25_memories WHERE search_text IS NULL")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM v25_messages WHERE search_text = 'so proud xf09fa5b9 of you'")).isEqualTo(1);
     }
 
     @Test
@@ -1238,6 +1342,41 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("upsertVector and embed given an unknown id, another tenant's, a deleted memory or a message of a deleted"
+            + " conversation are NotFoundException naming id, worded alike, the embedder not called and nothing stored")
+    void vectorWritesOfAnUnknownOrForeignTargetNameId() {
+        var globex = atlas.tenant("globex");
+        Conversation theirs = globex.conversations().create(NewConversation.of(ALICE));
+        UUID theirMessage = globex.conversations().append(theirs.id(), NewMessage.user("their words")).id();
+        UUID theirMemory = globex.memories().create(NewMemory.fact(ALICE, "their fact")).id();
+        Memory deleted = memories.create(NewMemory.fact(ALICE, "gone"));
+        memories.delete(deleted.id());
+        Conversation hidden = convo(ALICE);
+        UUID hiddenMessage = conversations.append(hidden.id(), NewMessage.user("hidden")).id();
+        conversations.delete(hidden.id());
+        Map<SearchTarget, List<UUID>> absent = Map.of(SearchTarget.MESSAGE, List.of(UUID.randomUUID(), theirMessage, hiddenMessage),
+                SearchTarget.MEMORY, List.of(UUID.randomUUID(), theirMemory, deleted.id()));
+        List<String> embedded = new ArrayList<>();
+        absent.forEach((target, ids) -> {
+            for (UUID id : ids) {
+                String expected = "id: " + (target == SearchTarget.MESSAGE ? "message " : "memory ") + id + " not found";
+                for (Runnable write : List.<Runnable>of(() -> search.upsertVector(target, id, MODEL, new float[] {1, 0}),
+                        () -> search.embed(target, id, MODEL, text -> {
+                            embedded.add(text);
+                            return new float[] {1, 0};
+                        }))) {
+                    assertThatThrownBy(write::run).as(target + " " + id).isInstanceOfSatisfying(NotFoundException.class, e -> {
+                        assertThat(e.getMessage()).isEqualTo(expected);
+                        assertThat(e.field()).contains("id");
+                    });
+                }
+            }
+        });
+        assertThat(embedded).isEmpty();
+        assertThat(search.dimension(MODEL)).isZero();
+    }
+
+    @Test
     @DisplayName("embed of a message whose conversation is deleted is NotFoundException without calling the embedder")
     void embedNeverCallsTheEmbedderForAHiddenMessage() {
         // The embedder is often a billed network call; the message was refused only after it.
@@ -1248,7 +1387,7 @@ public abstract class SearchContract extends AtlasContract {
         assertThatThrownBy(() -> search.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> {
             seen.add(text);
             return new float[] {1, 0};
-        })).isInstanceOf(NotFoundException.class).hasMessage("message " + m.id() + " not found");
+        })).isInstanceOf(NotFoundException.class).hasMessage("id: message " + m.id() + " not found");
         assertThat(seen).isEmpty();
     }
 

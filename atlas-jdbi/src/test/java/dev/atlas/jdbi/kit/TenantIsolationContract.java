@@ -814,11 +814,11 @@ public abstract class TenantIsolationContract extends AtlasContract {
                         });
                     }
                     UUID foreignMemory = w.pickForeign("memory", t.id());
-                    likeUnknown("putVector on a memory", "NotFoundException memory", foreignMemory, id -> {
+                    likeUnknown("putVector on a memory", "NotFoundException memory id", foreignMemory, id -> {
                         s.upsertVector(SearchTarget.MEMORY, id, "iso", vector(t.id(), w.random));
                         return null;
                     });
-                    likeUnknown("embed a memory", "NotFoundException memory", foreignMemory, id -> {
+                    likeUnknown("embed a memory", "NotFoundException memory id", foreignMemory, id -> {
                         s.embed(SearchTarget.MEMORY, id, "iso", text -> {
                             throw new AssertionError("embedder saw another tenant's text: " + text);
                         });
@@ -826,7 +826,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     });
                     likeUnknown("removeVector of a memory", "false", foreignMemory, id -> s.removeVector(SearchTarget.MEMORY, id, "iso"));
                     UUID foreignMessage = w.pickForeign("message", t.id());
-                    likeUnknown("putVector on a message", "NotFoundException message", foreignMessage, id -> {
+                    likeUnknown("putVector on a message", "NotFoundException message id", foreignMessage, id -> {
                         s.upsertVector(SearchTarget.MESSAGE, id, "iso", vector(t.id(), w.random));
                         return null;
                     });
