@@ -75,6 +75,9 @@ class StatementLayerTest {
     private static final Map<String, String> BARE_CLOCK = Map.of(
             "assets.claimOrphans", "blob_intents rows have no update time: the claim is a marker of this sweep, compared with nothing");
 
+    private static final java.util.regex.Pattern UPSERT_BARE = java.util.regex.Pattern.compile(
+            "DO UPDATE\\s+SET\\b.*\\bupdated_at\\s*=\\s*excluded\\.updated_at\\b", java.util.regex.Pattern.DOTALL);
+
     @Test
     void everyUpdateStampsATimeThatNeverMovesBack() {
         // Dialect.nowOrLater(column) is the way to stamp :now (and ExecutionSql.ENDED, the same of started_at:
@@ -90,6 +93,11 @@ class StatementLayerTest {
                     java.util.regex.Matcher m = bare.matcher(later.matcher(s.declared()).replaceAll("LATER"));
                     if (s.declared().startsWith("UPDATE") && m.find()) {
                         found.put(s.name(), m.group());
+                    }
+                    // An upsert's update half: the inserted :now, taken as it is, is the bare clock too.
+                    java.util.regex.Matcher upsert = UPSERT_BARE.matcher(s.declared());
+                    if (upsert.find()) {
+                        found.put(s.name(), upsert.group());
                     }
                 }
             }

@@ -22,8 +22,7 @@ final class CredentialSql {
                 + " ON CONFLICT (tenant_id, owner_type, owner_id, name) DO UPDATE SET key_id = excluded.key_id,"
                 + " nonce = excluded.nonce, ciphertext = excluded.ciphertext,"
                 // An instance whose clock lags must not move updated_at back (before created_at, or an earlier update).
-                + " updated_at = CASE WHEN excluded.updated_at > <p>credentials.updated_at THEN excluded.updated_at"
-                + " ELSE <p>credentials.updated_at END RETURNING " + INFO);
+                + " updated_at = " + Dialect.upsertLater("<p>credentials") + " RETURNING " + INFO);
         sealed = c.sql("credentials.sealed", "SELECT key_id, nonce, ciphertext FROM <p>credentials" + BY_NAME);
         list = c.sql("credentials.list", "SELECT " + INFO + " FROM <p>credentials"
                 + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY " + c.dialect().binary("name"));

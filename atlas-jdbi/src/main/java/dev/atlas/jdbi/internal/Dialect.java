@@ -169,6 +169,14 @@ public enum Dialect {
      */
     public static final String LATER = nowOrLater("updated_at");
 
+    /**
+     * An upsert's new {@code updated_at} for {@code table}'s existing row: the inserted time only
+     * when it is later, so a lagging instance's upsert never moves the row's update time back.
+     */
+    public static String upsertLater(String table) {
+        return "CASE WHEN excluded.updated_at > " + table + ".updated_at THEN excluded.updated_at ELSE " + table + ".updated_at END";
+    }
+
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */
     public String forUpdate() {
         return this == SQLITE ? "" : " FOR UPDATE";

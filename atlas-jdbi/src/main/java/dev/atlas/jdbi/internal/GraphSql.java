@@ -19,7 +19,6 @@ final class GraphSql {
      * stored on both databases (microseconds on SQLite, timestamptz on PostgreSQL); the stored
      * row's column is qualified by the table's name (a bare name is ambiguous with excluded's on PostgreSQL).
      */
-    private static final String LATEST = "CASE WHEN excluded.updated_at > %1$s.updated_at THEN excluded.updated_at ELSE %1$s.updated_at END";
     private static final String EDGE_FROM = "<p>graph_edges e JOIN <p>graph_nodes s ON s.tenant_id = e.tenant_id AND s.id = e.source_id"
             + " JOIN <p>graph_nodes t ON t.tenant_id = e.tenant_id AND t.id = e.target_id";
 
@@ -41,7 +40,7 @@ final class GraphSql {
     GraphSql(Catalogue c) {
         upsertNode = c.sql("graph.upsertNode", "INSERT INTO <p>graph_nodes (tenant_id, id, node_key, label, type, metadata, created_at,"
                 + " updated_at) VALUES (:t, :id, :key, :label, :type, :metadata, :now, :now) ON CONFLICT (tenant_id, node_key) DO UPDATE"
-                + " SET label = excluded.label, type = excluded.type, metadata = excluded.metadata, updated_at = " + LATEST.formatted("<p>graph_nodes"));
+                + " SET label = excluded.label, type = excluded.type, metadata = excluded.metadata, updated_at = " + Dialect.upsertLater("<p>graph_nodes"));
         findNode = c.sql("graph.findNode", "SELECT " + NODE_COLUMNS + " FROM <p>graph_nodes n WHERE n.tenant_id = :t AND n.node_key = :key");
         // On PostgreSQL an edge's upsert share-locks its two nodes and a node's delete locks it for update, so
         // neither can slip an edge in or the node out between the other's check and write (a foreign key error).
@@ -55,7 +54,7 @@ final class GraphSql {
         upsertEdge = c.sql("graph.upsertEdge", "INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata,"
                 + " created_at, updated_at) VALUES (:t, :id, :source, :target, :type, :weight, :metadata, :now, :now)"
                 + " ON CONFLICT (tenant_id, source_id, target_id, type) DO UPDATE SET weight = excluded.weight,"
-                + " metadata = excluded.metadata, updated_at = " + LATEST.formatted("<p>graph_edges"));
+                + " metadata = excluded.metadata, updated_at = " + Dialect.upsertLater("<p>graph_edges"));
         findEdge = c.sql("graph.findEdge", "SELECT " + EDGE_COLUMNS + " FROM " + EDGE_FROM
                 + " WHERE e.tenant_id = :t AND e.source_id = :source AND e.target_id = :target AND e.type = :type");
         deleteEdge = c.sql("graph.deleteEdge", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND type = :type"

@@ -81,7 +81,8 @@ final class SearchSql {
         upsertVector = c.sql("search.upsertVector", "INSERT INTO <p>vectors (tenant_id, id, target_type, target_id, model, dimension,"
                 + " vector, conversation_id, created_at, updated_at) VALUES (:t, :id, :type, :target, :model, :dim, :vector, :conversation,"
                 + " :now, :now) ON CONFLICT (tenant_id, model, target_type, target_id) DO UPDATE SET vector = excluded.vector,"
-                + " dimension = excluded.dimension, conversation_id = excluded.conversation_id, updated_at = excluded.updated_at");
+                + " dimension = excluded.dimension, conversation_id = excluded.conversation_id,"
+                + " updated_at = " + Dialect.upsertLater("<p>vectors"));
         deleteVector = c.sql("search.deleteVector", "DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
                 + " AND target_type = :type AND target_id = :id");
         // SQLite only (V19): the count and version its triggers keep per (tenant, model, type).

@@ -585,6 +585,22 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a vector upserted again from an instance whose clock runs an hour behind keeps its update time (it moved back to"
+            + " before the vector was created)")
+    void laggingVectorUpsertNeverMovesItsUpdateTimeBack() {
+        Memory m = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        Atlas lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1)))));
+        lagging.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 1});
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        long unmoved = db.read(h -> AdHoc.on(db, h, "SELECT COUNT(*) FROM <p>vectors WHERE updated_at = created_at")
+                .one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+        assertThat(unmoved).isEqualTo(1L);
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0, 1}))).extracting(SearchHit::id)
+                .containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("any query string is safe: quotes, operators and punctuation never cause an error")
     void hostileQueries() {
         Conversation c = convo(ALICE);
