@@ -190,6 +190,46 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("two application instances (two Atlas instances on one database) taking turns on one conversation, as behind a"
+            + " load balancer without sticky sessions: every prompt is what one instance with the in-memory repository sends,"
+            + " every message stored once, one execution per call")
+    void twoInstancesTakeTurnsOnOneConversation() {
+        int window = 4;
+        try (Atlas second = Atlas.builder().dataSource(database().dataSource()).build()) {
+            Tenant other = second.tenant("acme");
+            AtlasChatMemoryRepository otherRepository = AtlasChatMemoryRepository.of(other, Owner.user("42"), "support");
+            AtlasRecordingAdvisor otherRecording = AtlasRecordingAdvisor.of(other, otherRepository, "scripted", "support");
+            ScriptedChatModel model = new ScriptedChatModel();
+            ScriptedChatModel referenceModel = new ScriptedChatModel();
+            ChatClient first = client(model, repository, window, true);
+            ChatMemory otherMemory = MessageWindowChatMemory.builder().chatMemoryRepository(otherRepository).maxMessages(window).build();
+            ChatClient secondClient = ChatClient.builder(model).defaultTools(new OrderTools())
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(otherMemory).build(),
+                            AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                    .defaultAdvisors(otherRecording.advisors()).build();
+            InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+            ChatClient withReference = client(referenceModel, reference, window, false);
+            for (int i = 0; i < 12; i++) {
+                String a = say(i % 3 == 0 ? first : secondClient, "shared", turn(i));
+                assertThat(a).as("turn %d", i).isEqualTo(say(withReference, "shared", turn(i)));
+                assertThat(shapes(repository.findByConversationId("shared"))).as("window after turn %d, first", i)
+                        .isEqualTo(shapes(reference.findByConversationId("shared")));
+                assertThat(shapes(otherRepository.findByConversationId("shared"))).as("window after turn %d, second", i)
+                        .isEqualTo(shapes(reference.findByConversationId("shared")));
+            }
+            assertThat(model.prompts()).hasSameSizeAs(referenceModel.prompts());
+            for (int p = 0; p < model.prompts().size(); p++) {
+                assertThat(shapes(model.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
+            }
+            Conversation c = tenant.conversations().requireByKey("shared");
+            assertThat(tenant.conversations().messages(c.id(), 0, 1000)).hasSize(6 * 4 + 6 * 2);
+            assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(12)
+                    .allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+            otherRecording.close();
+        }
+    }
+
+    @Test
     @DisplayName("one turn through MessageWindowChatMemory: 12 statements and 2 commits (each save appends in one transaction, no second read);"
             + " on PostgreSQL 8 statements and no commit (each save's append is one auto-committed statement)")
     void statementsPerTurn() {
