@@ -230,6 +230,56 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("retention and the conversation's lifecycle under the chat memory: an archived conversation is reopened by the next"
+            + " turn, its window whole; messages retention deleted leave the window (none left: the next turn starts from nothing);"
+            + " a closed conversation refuses the turn with ConflictException on conversationId before the model is called, nothing"
+            + " stored and no execution recorded, until ChatMemory.clear frees the id for a new conversation")
+    void lifecycleAndRetentionUnderTheMemory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        recording = AtlasRecordingAdvisor.of(tenant, repository, "scripted", "support");
+        ScriptedChatModel model = new ScriptedChatModel();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(4).build();
+        ChatClient client = ChatClient.builder(model)
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build()).defaultAdvisors(recording.advisors()).build();
+        say(client, "idle", "thanks, question 1");
+        Conversation c = tenant.conversations().requireByKey("idle");
+
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(31)));
+        assertThat(tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .archiveIdleConversations(java.time.Duration.ofDays(30))).counts()).containsEntry("conversations.archived", 1L);
+        assertThat(tenant.conversations().require(c.id()).status()).isEqualTo(dev.atlas.conversation.ConversationStatus.ARCHIVED);
+        say(client, "idle", "thanks, question 3");
+        assertThat(tenant.conversations().require(c.id()).status()).isEqualTo(dev.atlas.conversation.ConversationStatus.OPEN);
+        assertThat(shapes(model.prompts().get(model.prompts().size() - 1))).containsExactly(
+                "USER[thanks, question 1]", "ASSISTANT[echo: thanks, question 1][]", "USER[thanks, question 3]");
+
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(10)));
+        assertThat(tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .deleteMessagesOlderThan(java.time.Duration.ofDays(5))).counts()).containsEntry("messages.soft_deleted", 4L);
+        assertThat(repository.findByConversationId("idle")).isEmpty();
+        say(client, "idle", "thanks, question 5");
+        assertThat(shapes(model.prompts().get(model.prompts().size() - 1))).containsExactly("USER[thanks, question 5]");
+        assertThat(shapes(repository.findByConversationId("idle"))).containsExactly("USER[thanks, question 5]", "ASSISTANT[echo: thanks, question 5][]");
+
+        tenant.conversations().close(c.id());
+        int prompts = model.prompts().size();
+        assertThatThrownBy(() -> say(client, "idle", "thanks, question 7")).isInstanceOfSatisfying(ConflictException.class, e -> {
+            assertThat(e.field()).isEqualTo("conversationId");
+            assertThat(e).hasMessage("conversationId: conversation " + c.id() + " is closed and accepts no messages");
+        });
+        assertThat(model.prompts()).hasSize(prompts);
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).extracting(dev.atlas.conversation.Message::sequence).containsExactly(5L, 6L);
+        assertThat(tenant.conversations().require(c.id()).lastSequence()).isEqualTo(6L);
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(3);
+
+        memory.clear("idle");
+        say(client, "idle", "thanks, question 9");
+        Conversation fresh = tenant.conversations().requireByKey("idle");
+        assertThat(fresh.id()).isNotEqualTo(c.id());
+        assertThat(shapes(repository.findByConversationId("idle"))).containsExactly("USER[thanks, question 9]", "ASSISTANT[echo: thanks, question 9][]");
+    }
+
+    @Test
     @DisplayName("one turn through MessageWindowChatMemory: 12 statements and 2 commits (each save appends in one transaction, no second read);"
             + " on PostgreSQL 8 statements and no commit (each save's append is one auto-committed statement)")
     void statementsPerTurn() {
