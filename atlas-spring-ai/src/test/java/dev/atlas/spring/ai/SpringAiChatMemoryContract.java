@@ -230,6 +230,25 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a MessageWindowChatMemory of 30 over the repository's default read window of 20, 16 turns with tool rounds (48 messages): every"
+            + " window and prompt as with the in-memory repository (the read goes back as far as the window marker says)")
+    void memoryWindowLargerThanTheRepositorysReadWindow() {
+        ScriptedChatModel atlasModel = new ScriptedChatModel();
+        ScriptedChatModel referenceModel = new ScriptedChatModel();
+        ChatClient withAtlas = client(atlasModel, repository, 30, true);
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        ChatClient withReference = client(referenceModel, reference, 30, false);
+        for (int i = 0; i < 16; i++) {
+            assertThat(say(withAtlas, "wide", turn(i))).isEqualTo(say(withReference, "wide", turn(i)));
+            assertThat(shapes(repository.findByConversationId("wide"))).as("window after turn %d", i)
+                    .isEqualTo(shapes(reference.findByConversationId("wide")));
+        }
+        for (int p = 0; p < atlasModel.prompts().size(); p++) {
+            assertThat(shapes(atlasModel.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
+        }
+    }
+
+    @Test
     @DisplayName("retention and the conversation's lifecycle under the chat memory: an archived conversation is reopened by the next"
             + " turn, its window whole; messages retention deleted leave the window (none left: the next turn starts from nothing);"
             + " a closed conversation refuses the turn with ConflictException on conversationId before the model is called, nothing"
