@@ -313,6 +313,7 @@ class CliUserErrorsTest {
         // Values the library refuses, named by the option that gave them rather than the library's field.
         String[][] cases = {
                 {"conversations list", "--search", "x".repeat(1001), "--search: is 1001 characters; at most 1000 are allowed"},
+                {"conversations list", "--search", " ", "--search: must not be blank when given"},
                 {"conversations list", "--agent", "a".repeat(300), "--agent: is 300 characters; at most 255 are allowed"},
                 {"conversations list", "--owner", "user:" + "u".repeat(300), "--owner: is 300 characters; at most 255 are allowed"},
                 {"usage", "--from", "0000-01-01",
