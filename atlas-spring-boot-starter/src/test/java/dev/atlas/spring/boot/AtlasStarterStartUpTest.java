@@ -396,4 +396,35 @@ class AtlasStarterStartUpTest {
         io.opentelemetry.sdk.trace.data.SpanData tool = spans.stream().filter(s -> s.getName().equals("execute_tool lookup")).findFirst().orElseThrow();
         assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
     }
+    /** An application's listener that reads what Atlas stored: it needs the Tenant bean, made from the Atlas bean it listens to. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class ListenerUsingTheTenant {
+        static final List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Bean
+        dev.atlas.execution.ExecutionListener failureReport(Tenant tenant) {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void failed(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add(execution.error() + " / steps " + tenant.executions().tree(execution.id()).orElseThrow().steps().size());
+                }
+            };
+        }
+    }
+
+    @Test
+    @DisplayName("an ExecutionListener bean that needs the Tenant bean (to read what was stored) starts and hears the executions;"
+            + " it was a circular reference at start-up")
+    void listenerBeanUsingTheTenantStarts() {
+        ListenerUsingTheTenant.heard.clear();
+        try (ConfigurableApplicationContext ctx = start(ListenerUsingTheTenant.class, "atlas.sqlite-path=" + dir.resolve("l.db"))) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            catchThrowable(() -> tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                exec.step();
+                throw new IllegalStateException("provider down");
+            }));
+            assertThat(ListenerUsingTheTenant.heard).containsExactly("provider down / steps 1");
+        }
+    }
 }
