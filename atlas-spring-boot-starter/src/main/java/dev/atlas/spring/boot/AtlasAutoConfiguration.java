@@ -58,6 +58,16 @@ public class AtlasAutoConfiguration {
     /** Where Atlas keeps its data when the application has no DataSource and sets no URL. */
     static final Path DEFAULT_SQLITE = Path.of("atlas-data", "atlas.db");
 
+    /**
+     * Atlas is made at start-up even under {@code spring.main.lazy-initialization=true}: its settings
+     * are checked and its tables migrated before the application serves, instead of at the first
+     * request (a misspelt setting then failed a running application).
+     */
+    @Bean
+    static org.springframework.boot.LazyInitializationExcludeFilter atlasIsNotLazy() {
+        return org.springframework.boot.LazyInitializationExcludeFilter.forBeanTypes(Atlas.class);
+    }
+
     @Bean
     AtlasListenerBeans atlasListenerBeans(ObjectProvider<ExecutionListener> executionListeners) {
         return new AtlasListenerBeans(executionListeners);

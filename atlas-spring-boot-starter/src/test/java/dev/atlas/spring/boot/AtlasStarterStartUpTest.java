@@ -427,4 +427,19 @@ class AtlasStarterStartUpTest {
             assertThat(ListenerUsingTheTenant.heard).containsExactly("provider down / steps 1");
         }
     }
+    @Test
+    @DisplayName("spring.main.lazy-initialization=true: Atlas is still made at start-up, so a misspelt atlas.* setting fails start-up"
+            + " naming it (not the first request) and the database is migrated before the application serves")
+    void lazyInitializationStillChecksAndMigratesAtStartUp() throws Exception {
+        assertThat(failureOfStart(App.class, "spring.main.lazy-initialization=true", "atlas.sqlite-path=" + dir.resolve("z.db"),
+                "atlas.histroy-limit=5")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.histroy-limit is not an Atlas setting (did you mean atlas.history-limit?)");
+        Path file = dir.resolve("lazy.db");
+        try (ConfigurableApplicationContext ctx = start(App.class, "spring.main.lazy-initialization=true", "atlas.sqlite-path=" + file)) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+                 java.sql.ResultSet r = c.createStatement().executeQuery("SELECT count(*) FROM sqlite_master WHERE name = 'atlas_conversations'")) {
+                assertThat(r.next() && r.getInt(1) == 1).as("atlas_conversations exists once started").isTrue();
+            }
+        }
+    }
 }
