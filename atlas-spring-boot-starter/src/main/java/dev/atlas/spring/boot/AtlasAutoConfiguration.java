@@ -144,7 +144,7 @@ public class AtlasAutoConfiguration {
         }
         // The beans themselves are found once every singleton exists: one that needs Atlas or its Tenant is no cycle.
         // None registered when there are none: Atlas then reads no stored row back for listeners.
-        if (beanFactory.getBeanNamesForType(ExecutionListener.class, true, false).length > 0) {
+        if (org.springframework.beans.factory.BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beanFactory, ExecutionListener.class, true, false).length > 0) {
             builder.executionListener(executionListeners.delegate());
         }
         try {
