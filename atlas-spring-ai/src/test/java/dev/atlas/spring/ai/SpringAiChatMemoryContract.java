@@ -249,6 +249,29 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("saveAll with an empty list empties the window (as Spring AI's in-memory and JDBC repositories do) and keeps the"
+            + " rows; on a new id it starts an empty conversation that findConversationIds lists, as the in-memory repository does")
+    void emptySaveEmptiesTheWindow() {
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        List<List<String>> seen = new ArrayList<>();
+        for (ChatMemoryRepository r : List.of(repository, reference)) {
+            List<String> steps = new ArrayList<>();
+            r.saveAll("e", List.of(new UserMessage("a"), new AssistantMessage("b")));
+            r.findByConversationId("e");
+            r.saveAll("e", List.of());
+            steps.add(shapes(r.findByConversationId("e")).toString());
+            r.saveAll("e", List.of(new UserMessage("c")));
+            steps.add(shapes(r.findByConversationId("e")).toString());
+            r.saveAll("never", List.of());
+            steps.add(shapes(r.findByConversationId("never")) + " " + new java.util.TreeSet<>(r.findConversationIds()));
+            seen.add(steps);
+        }
+        assertThat(seen.get(0)).containsExactly("[]", "[USER[c]]", "[] [e, never]").isEqualTo(seen.get(1));
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("e").id(), 0, 10))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("a", "b", "c");
+    }
+
+    @Test
     @DisplayName("retention and the conversation's lifecycle under the chat memory: an archived conversation is reopened by the next"
             + " turn, its window whole; messages retention deleted leave the window (none left: the next turn starts from nothing);"
             + " a closed conversation refuses the turn with ConflictException on conversationId before the model is called, nothing"
