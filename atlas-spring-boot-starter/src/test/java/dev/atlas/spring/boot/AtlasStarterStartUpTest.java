@@ -442,4 +442,15 @@ class AtlasStarterStartUpTest {
             }
         }
     }
+    @Test
+    @DisplayName("an atlas.spring-ai.* setting without atlas-spring-ai on the class path fails start-up naming the module to add;"
+            + " it was ignored with a warning that it was no Atlas setting, so nothing was recorded and nobody said why")
+    void springAiSettingWithoutTheModuleNamesIt() {
+        assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("m.db"), "atlas.spring-ai.agent=support",
+                "atlas.springAi.advisors=false")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.spring-ai.agent is a setting of atlas-spring-ai, which is not on the class path: add the dependency"
+                        + " dev.atlas:atlas-spring-ai, or remove the setting; atlas.springai.advisors is a setting of atlas-spring-ai, which is"
+                        + " not on the class path: add the dependency dev.atlas:atlas-spring-ai, or remove the setting");
+        assertThat(dir.resolve("m.db")).doesNotExist();
+    }
 }
