@@ -170,6 +170,16 @@ public final class AtlasCli implements Callable<Integer> {
                 throw new ParameterException(asking, "--tenant" + e.getMessage().substring(e.field().length()));
             }
         }
+        // Blank, each was taken silently: the working directory (or a directory named ' '), no password, no user.
+        if (dataDir != null && dataDir.toString().isBlank()) {
+            throw new ParameterException(asking, "--data-dir must be a directory, was '" + dataDir + "'");
+        }
+        if (passwordEnv != null && passwordEnv.isBlank()) {
+            throw new ParameterException(asking, "--password-env must name an environment variable, was '" + passwordEnv + "'");
+        }
+        if (user != null && user.isBlank()) {
+            throw new ParameterException(asking, "--user: must not be blank when given");
+        }
         String password = passwordEnv == null ? null : System.getenv(passwordEnv);
         try {
             database = new Database(db, user, password, tablePrefix, dataDir);

@@ -78,6 +78,10 @@ final class ConversationsCommand implements Callable<Integer> {
             if (limit < 1 || limit > 100) {
                 throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 100, was " + limit);
             }
+            if (search != null && search.isBlank()) {
+                // As --agent and --model: an empty variable in a script would otherwise print "No conversations."
+                throw new ParameterException(spec.commandLine(), "--search: must not be blank when given");
+            }
             if (search != null) {
                 // The search lists conversations by best hit, not through the filtered, paged listing.
                 java.util.List<String> given = new ArrayList<>();

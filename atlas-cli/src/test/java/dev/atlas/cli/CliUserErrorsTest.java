@@ -313,6 +313,7 @@ class CliUserErrorsTest {
         // Values the library refuses, named by the option that gave them rather than the library's field.
         String[][] cases = {
                 {"conversations list", "--search", "x".repeat(1001), "--search: is 1001 characters; at most 1000 are allowed"},
+                {"conversations list", "--search", " ", "--search: must not be blank when given"},
                 {"conversations list", "--agent", "a".repeat(300), "--agent: is 300 characters; at most 255 are allowed"},
                 {"conversations list", "--owner", "user:" + "u".repeat(300), "--owner: is 300 characters; at most 255 are allowed"},
                 {"usage", "--from", "0000-01-01",
@@ -461,7 +462,7 @@ class CliUserErrorsTest {
         assertThat(r.exitCode()).isEqualTo(1);
     }
 
-    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors. */
+    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors; so are a blank --data-dir, --password-env and --user. */
     @Test
     void aBlankBindOrAFileAsDataDirIsAUsageError() throws Exception {
         Cli.Result bind = Cli.run("--db", db.toString(), "serve", "--bind", "");
@@ -475,6 +476,16 @@ class CliUserErrorsTest {
                 + "Try 'atlas info --help' for more information.\n");
         assertThat(dataDir.exitCode()).isEqualTo(2);
         assertThat(dataDir.out()).isEmpty();
+        // Blank, each was taken silently: --data-dir as the working directory, --password-env as no password, --user as none.
+        String[][] blanks = {{"--data-dir", " ", "atlas: --data-dir must be a directory, was ' '"},
+                {"--password-env", "", "atlas: --password-env must name an environment variable, was ''"},
+                {"--user", " ", "atlas: --user: must not be blank when given"}};
+        for (String[] b : blanks) {
+            Cli.Result blank = Cli.run("--db", db.toString(), b[0], b[1], "info");
+            assertThat(blank.err()).as(b[0]).isEqualTo(b[2] + "\nTry 'atlas info --help' for more information.\n");
+            assertThat(blank.exitCode()).as(b[0]).isEqualTo(2);
+            assertThat(blank.out()).as(b[0]).isEmpty();
+        }
     }
 
     /**

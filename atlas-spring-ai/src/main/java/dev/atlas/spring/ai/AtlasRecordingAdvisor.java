@@ -35,7 +35,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Records every {@code ChatClient} call as an Atlas execution: provider, model, one step per model
+ * Records every {@code ChatClient} call that reaches the model as an Atlas execution (it starts with
+ * the call's first model round: a call refused before, such as a chat memory refusing a closed
+ * conversation, records none): provider, model, one step per model
  * round trip with its tool calls and their results, usage from each {@link ChatResponse}'s
  * metadata (the execution's usage is the sum of its steps), cost from the tenant's prices, and
  * timing. The execution belongs to the conversation of the chat memory (the same

@@ -190,6 +190,138 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("two application instances (two Atlas instances on one database) taking turns on one conversation, as behind a"
+            + " load balancer without sticky sessions: every prompt is what one instance with the in-memory repository sends,"
+            + " every message stored once, one execution per call")
+    void twoInstancesTakeTurnsOnOneConversation() {
+        int window = 4;
+        try (Atlas second = Atlas.builder().dataSource(database().dataSource()).build()) {
+            Tenant other = second.tenant("acme");
+            AtlasChatMemoryRepository otherRepository = AtlasChatMemoryRepository.of(other, Owner.user("42"), "support");
+            AtlasRecordingAdvisor otherRecording = AtlasRecordingAdvisor.of(other, otherRepository, "scripted", "support");
+            ScriptedChatModel model = new ScriptedChatModel();
+            ScriptedChatModel referenceModel = new ScriptedChatModel();
+            ChatClient first = client(model, repository, window, true);
+            ChatMemory otherMemory = MessageWindowChatMemory.builder().chatMemoryRepository(otherRepository).maxMessages(window).build();
+            ChatClient secondClient = ChatClient.builder(model).defaultTools(new OrderTools())
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(otherMemory).build(),
+                            AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                    .defaultAdvisors(otherRecording.advisors()).build();
+            InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+            ChatClient withReference = client(referenceModel, reference, window, false);
+            for (int i = 0; i < 12; i++) {
+                String a = say(i % 3 == 0 ? first : secondClient, "shared", turn(i));
+                assertThat(a).as("turn %d", i).isEqualTo(say(withReference, "shared", turn(i)));
+                assertThat(shapes(repository.findByConversationId("shared"))).as("window after turn %d, first", i)
+                        .isEqualTo(shapes(reference.findByConversationId("shared")));
+                assertThat(shapes(otherRepository.findByConversationId("shared"))).as("window after turn %d, second", i)
+                        .isEqualTo(shapes(reference.findByConversationId("shared")));
+            }
+            assertThat(model.prompts()).hasSameSizeAs(referenceModel.prompts());
+            for (int p = 0; p < model.prompts().size(); p++) {
+                assertThat(shapes(model.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
+            }
+            Conversation c = tenant.conversations().requireByKey("shared");
+            assertThat(tenant.conversations().messages(c.id(), 0, 1000)).hasSize(6 * 4 + 6 * 2);
+            assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(12)
+                    .allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+            otherRecording.close();
+        }
+    }
+
+    @Test
+    @DisplayName("a MessageWindowChatMemory of 30 over the repository's default read window of 20, 16 turns with tool rounds (48 messages): every"
+            + " window and prompt as with the in-memory repository (the read goes back as far as the window marker says)")
+    void memoryWindowLargerThanTheRepositorysReadWindow() {
+        ScriptedChatModel atlasModel = new ScriptedChatModel();
+        ScriptedChatModel referenceModel = new ScriptedChatModel();
+        ChatClient withAtlas = client(atlasModel, repository, 30, true);
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        ChatClient withReference = client(referenceModel, reference, 30, false);
+        for (int i = 0; i < 16; i++) {
+            assertThat(say(withAtlas, "wide", turn(i))).isEqualTo(say(withReference, "wide", turn(i)));
+            assertThat(shapes(repository.findByConversationId("wide"))).as("window after turn %d", i)
+                    .isEqualTo(shapes(reference.findByConversationId("wide")));
+        }
+        for (int p = 0; p < atlasModel.prompts().size(); p++) {
+            assertThat(shapes(atlasModel.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
+        }
+    }
+
+    @Test
+    @DisplayName("saveAll with an empty list empties the window (as Spring AI's in-memory and JDBC repositories do) and keeps the"
+            + " rows; on a new id it starts an empty conversation that findConversationIds lists, as the in-memory repository does")
+    void emptySaveEmptiesTheWindow() {
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        List<List<String>> seen = new ArrayList<>();
+        for (ChatMemoryRepository r : List.of(repository, reference)) {
+            List<String> steps = new ArrayList<>();
+            r.saveAll("e", List.of(new UserMessage("a"), new AssistantMessage("b")));
+            r.findByConversationId("e");
+            r.saveAll("e", List.of());
+            steps.add(shapes(r.findByConversationId("e")).toString());
+            r.saveAll("e", List.of(new UserMessage("c")));
+            steps.add(shapes(r.findByConversationId("e")).toString());
+            r.saveAll("never", List.of());
+            steps.add(shapes(r.findByConversationId("never")) + " " + new java.util.TreeSet<>(r.findConversationIds()));
+            seen.add(steps);
+        }
+        assertThat(seen.get(0)).containsExactly("[]", "[USER[c]]", "[] [e, never]").isEqualTo(seen.get(1));
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("e").id(), 0, 10))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    @DisplayName("retention and the conversation's lifecycle under the chat memory: an archived conversation is reopened by the next"
+            + " turn, its window whole; messages retention deleted leave the window (none left: the next turn starts from nothing);"
+            + " a closed conversation refuses the turn with ConflictException on conversationId before the model is called, nothing"
+            + " stored and no execution recorded, until ChatMemory.clear frees the id for a new conversation")
+    void lifecycleAndRetentionUnderTheMemory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        recording = AtlasRecordingAdvisor.of(tenant, repository, "scripted", "support");
+        ScriptedChatModel model = new ScriptedChatModel();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(4).build();
+        ChatClient client = ChatClient.builder(model)
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build()).defaultAdvisors(recording.advisors()).build();
+        say(client, "idle", "thanks, question 1");
+        Conversation c = tenant.conversations().requireByKey("idle");
+
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(31)));
+        assertThat(tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .archiveIdleConversations(java.time.Duration.ofDays(30))).counts()).containsEntry("conversations.archived", 1L);
+        assertThat(tenant.conversations().require(c.id()).status()).isEqualTo(dev.atlas.conversation.ConversationStatus.ARCHIVED);
+        say(client, "idle", "thanks, question 3");
+        assertThat(tenant.conversations().require(c.id()).status()).isEqualTo(dev.atlas.conversation.ConversationStatus.OPEN);
+        assertThat(shapes(model.prompts().get(model.prompts().size() - 1))).containsExactly(
+                "USER[thanks, question 1]", "ASSISTANT[echo: thanks, question 1][]", "USER[thanks, question 3]");
+
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(10)));
+        assertThat(tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .deleteMessagesOlderThan(java.time.Duration.ofDays(5))).counts()).containsEntry("messages.soft_deleted", 4L);
+        assertThat(repository.findByConversationId("idle")).isEmpty();
+        say(client, "idle", "thanks, question 5");
+        assertThat(shapes(model.prompts().get(model.prompts().size() - 1))).containsExactly("USER[thanks, question 5]");
+        assertThat(shapes(repository.findByConversationId("idle"))).containsExactly("USER[thanks, question 5]", "ASSISTANT[echo: thanks, question 5][]");
+
+        tenant.conversations().close(c.id());
+        int prompts = model.prompts().size();
+        assertThatThrownBy(() -> say(client, "idle", "thanks, question 7")).isInstanceOfSatisfying(ConflictException.class, e -> {
+            assertThat(e.field()).isEqualTo("conversationId");
+            assertThat(e).hasMessage("conversationId: conversation " + c.id() + " is closed and accepts no messages");
+        });
+        assertThat(model.prompts()).hasSize(prompts);
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).extracting(dev.atlas.conversation.Message::sequence).containsExactly(5L, 6L);
+        assertThat(tenant.conversations().require(c.id()).lastSequence()).isEqualTo(6L);
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(3);
+
+        memory.clear("idle");
+        say(client, "idle", "thanks, question 9");
+        Conversation fresh = tenant.conversations().requireByKey("idle");
+        assertThat(fresh.id()).isNotEqualTo(c.id());
+        assertThat(shapes(repository.findByConversationId("idle"))).containsExactly("USER[thanks, question 9]", "ASSISTANT[echo: thanks, question 9][]");
+    }
+
+    @Test
     @DisplayName("one turn through MessageWindowChatMemory: 12 statements and 2 commits (each save appends in one transaction, no second read);"
             + " on PostgreSQL 8 statements and no commit (each save's append is one auto-committed statement)")
     void statementsPerTurn() {

@@ -58,11 +58,26 @@ public class AtlasAutoConfiguration {
     /** Where Atlas keeps its data when the application has no DataSource and sets no URL. */
     static final Path DEFAULT_SQLITE = Path.of("atlas-data", "atlas.db");
 
+    /**
+     * Atlas is made at start-up even under {@code spring.main.lazy-initialization=true}: its settings
+     * are checked and its tables migrated before the application serves, instead of at the first
+     * request (a misspelt setting then failed a running application).
+     */
+    @Bean
+    static org.springframework.boot.LazyInitializationExcludeFilter atlasIsNotLazy() {
+        return org.springframework.boot.LazyInitializationExcludeFilter.forBeanTypes(Atlas.class);
+    }
+
+    @Bean
+    AtlasListenerBeans atlasListenerBeans(ObjectProvider<ExecutionListener> executionListeners) {
+        return new AtlasListenerBeans(executionListeners);
+    }
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     @DependsOnDatabaseInitialization
     public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
-                       ObjectProvider<ExecutionListener> executionListeners, ObjectProvider<BlobStore> blobStore,
+                       AtlasListenerBeans executionListeners, ObjectProvider<BlobStore> blobStore,
                        ListableBeanFactory beanFactory, org.springframework.core.env.Environment environment) {
         AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
@@ -127,7 +142,11 @@ public class AtlasAutoConfiguration {
         if (keys != null) {
             builder.credentialKeys(keys);
         }
-        executionListeners.orderedStream().forEach(builder::executionListener);
+        // The beans themselves are found once every singleton exists: one that needs Atlas or its Tenant is no cycle.
+        // None registered when there are none: Atlas then reads no stored row back for listeners.
+        if (org.springframework.beans.factory.BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beanFactory, ExecutionListener.class, true, false).length > 0) {
+            builder.executionListener(executionListeners.delegate());
+        }
         try {
             return builder.build();
         } catch (ConfigurationException e) {

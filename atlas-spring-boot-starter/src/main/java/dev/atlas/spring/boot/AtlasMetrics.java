@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Micrometer meters for what Atlas records, fed by the execution listener events (after each
@@ -25,13 +27,23 @@ import java.util.Objects;
  *       them: input excludes cache reads and writes, output includes reasoning), {@code provider}, {@code model};</li>
  *   <li>{@code atlas.cost} (counter): cost of finished executions in the price table's currency, by
  *       {@code provider} and {@code model};</li>
- *   <li>{@code atlas.tool.calls} (counter): finished tool calls by {@code tool} and {@code status}.</li>
+ *   <li>{@code atlas.tool.calls} (counter): finished tool calls by {@code tool} and {@code status}. Tool
+ *       names come from the model, which may ask for any name (a hallucinated tool, a prompt injection):
+ *       the first 100 distinct names this instance sees are tagged as they are, the calls of any later
+ *       name count under tool {@code (other)} (a name no provider accepts for a tool), so a model cannot
+ *       grow the registry without bound.</li>
  * </ul>
  * Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
  * switch the meters off.
  */
 public final class AtlasMetrics implements ExecutionListener {
+    /** How many distinct tool names are tagged as they are. */
+    static final int MAX_TOOL_NAMES = 100;
+    /** The tag of the calls of tools beyond {@link #MAX_TOOL_NAMES}. */
+    static final String OTHER_TOOL = "(other)";
+
     private final MeterRegistry registry;
+    private final Set<String> toolNames = ConcurrentHashMap.newKeySet();
 
     public AtlasMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -55,8 +67,21 @@ public final class AtlasMetrics implements ExecutionListener {
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
         Counter.builder("atlas.tool.calls").description("Tool calls finished, by tool and status")
-                .tags("tool", toolCall.name(), "status", toolCall.status().toString())
+                .tags("tool", toolTag(toolCall.name()), "status", toolCall.status().toString())
                 .register(registry).increment();
+    }
+
+    private String toolTag(String name) {
+        if (toolNames.contains(name)) {
+            return name;
+        }
+        synchronized (toolNames) {
+            if (toolNames.size() < MAX_TOOL_NAMES) {
+                toolNames.add(name);
+                return name;
+            }
+        }
+        return toolNames.contains(name) ? name : OTHER_TOOL;
     }
 
     private void finished(Execution e) {

@@ -61,6 +61,13 @@ final class AtlasPropertyNames {
         }
         List<String> slips = new ArrayList<>();
         for (String name : unknown) {
+            String module = missingModule(ConfigurationPropertyName.of(name), known);
+            if (module != null) {
+                // Ignored, it would leave the application wondering why nothing is recorded.
+                slips.add(name + " is a setting of " + module + ", which is not on the class path: add the dependency dev.atlas:"
+                        + module + ", or remove the setting");
+                continue;
+            }
             String meant = closest(ConfigurationPropertyName.of(name), known.keySet());
             if (meant != null) {
                 slips.add(name + " is not an Atlas setting (did you mean " + meant + "?)");
@@ -74,6 +81,20 @@ final class AtlasPropertyNames {
         if (!slips.isEmpty()) {
             throw new ConfigurationException(String.join("; ", slips));
         }
+    }
+
+    /** The settings segments of Atlas's optional modules, and the artifact that brings each one's metadata. */
+    private static final Map<ConfigurationPropertyName, String> MODULES = Map.of(ConfigurationPropertyName.of("atlas.spring-ai"), "atlas-spring-ai");
+
+    /** The module whose settings segment {@code name} is under ({@code atlas.spring-ai.agent}) when none of its settings is known. */
+    private static String missingModule(ConfigurationPropertyName name, Map<ConfigurationPropertyName, Boolean> known) {
+        for (Map.Entry<ConfigurationPropertyName, String> m : MODULES.entrySet()) {
+            // Relaxed forms (atlas.springAi.agent) compare equal, as for every other setting.
+            if (m.getKey().isAncestorOf(name) && known.keySet().stream().noneMatch(m.getKey()::isAncestorOf)) {
+                return m.getValue();
+            }
+        }
+        return null;
     }
 
     /** A name equal to a known one (in any relaxed form), or under a known map ({@code atlas.credential-keys.<id>}). */

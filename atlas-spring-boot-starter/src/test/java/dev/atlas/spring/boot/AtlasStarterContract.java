@@ -229,6 +229,37 @@ abstract class AtlasStarterContract {
     }
 
     @Test
+    @DisplayName("tool names come from the model (a hallucinated or injected name is recorded as asked): atlas.tool.calls tags"
+            + " the first 100 distinct names and counts the calls of any later one under tool '(other)', so a model cannot grow"
+            + " the registry without bound; a name already tagged keeps its own counter")
+    void toolCallMetersAreBounded() {
+        String url = freshDatabase();
+        List<String> all = new ArrayList<>(credentials());
+        all.add("spring.datasource.url=" + url);
+        all.add(FLYWAY_ONLY);
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class, Registry.class).web(WebApplicationType.NONE)
+                .properties(all.toArray(String[]::new)).run()) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            tenant.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                StepHandle step = exec.step();
+                for (int i = 0; i < 150; i++) {
+                    step.toolCall("call_" + i, "tool_" + i, "{}").complete("{}");
+                }
+                step.toolCall("call_again", "tool_0", "{}").fail("no such tool");
+                step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
+                return "done";
+            });
+            MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+            List<String> tools = registry.find("atlas.tool.calls").counters().stream().map(c -> c.getId().getTag("tool"))
+                    .distinct().sorted().toList();
+            assertThat(tools).hasSize(101).contains("tool_0", "tool_99", "(other)").doesNotContain("tool_100", "tool_149");
+            assertThat(registry.get("atlas.tool.calls").tags("tool", "(other)", "status", "completed").counter().count()).isEqualTo(50.0);
+            assertThat(registry.get("atlas.tool.calls").tags("tool", "tool_0", "status", "completed").counter().count()).isEqualTo(1.0);
+            assertThat(registry.get("atlas.tool.calls").tags("tool", "tool_0", "status", "failed").counter().count()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
     @DisplayName("spring.datasource.hikari.auto-commit=false: the application's Flyway and Atlas migrate, Atlas's writes are"
             + " committed (read back after a restart) and the pool's connections go back with auto-commit off; also with a pool"
             + " of one connection (without the application's Flyway, which needs two)")

@@ -396,4 +396,61 @@ class AtlasStarterStartUpTest {
         io.opentelemetry.sdk.trace.data.SpanData tool = spans.stream().filter(s -> s.getName().equals("execute_tool lookup")).findFirst().orElseThrow();
         assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
     }
+    /** An application's listener that reads what Atlas stored: it needs the Tenant bean, made from the Atlas bean it listens to. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class ListenerUsingTheTenant {
+        static final List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Bean
+        dev.atlas.execution.ExecutionListener failureReport(Tenant tenant) {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void failed(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add(execution.error() + " / steps " + tenant.executions().tree(execution.id()).orElseThrow().steps().size());
+                }
+            };
+        }
+    }
+
+    @Test
+    @DisplayName("an ExecutionListener bean that needs the Tenant bean (to read what was stored) starts and hears the executions;"
+            + " it was a circular reference at start-up")
+    void listenerBeanUsingTheTenantStarts() {
+        ListenerUsingTheTenant.heard.clear();
+        try (ConfigurableApplicationContext ctx = start(ListenerUsingTheTenant.class, "atlas.sqlite-path=" + dir.resolve("l.db"))) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            catchThrowable(() -> tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                exec.step();
+                throw new IllegalStateException("provider down");
+            }));
+            assertThat(ListenerUsingTheTenant.heard).containsExactly("provider down / steps 1");
+        }
+    }
+    @Test
+    @DisplayName("spring.main.lazy-initialization=true: Atlas is still made at start-up, so a misspelt atlas.* setting fails start-up"
+            + " naming it (not the first request) and the database is migrated before the application serves")
+    void lazyInitializationStillChecksAndMigratesAtStartUp() throws Exception {
+        assertThat(failureOfStart(App.class, "spring.main.lazy-initialization=true", "atlas.sqlite-path=" + dir.resolve("z.db"),
+                "atlas.histroy-limit=5")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.histroy-limit is not an Atlas setting (did you mean atlas.history-limit?)");
+        Path file = dir.resolve("lazy.db");
+        try (ConfigurableApplicationContext ctx = start(App.class, "spring.main.lazy-initialization=true", "atlas.sqlite-path=" + file)) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+                 java.sql.ResultSet r = c.createStatement().executeQuery("SELECT count(*) FROM sqlite_master WHERE name = 'atlas_conversations'")) {
+                assertThat(r.next() && r.getInt(1) == 1).as("atlas_conversations exists once started").isTrue();
+            }
+        }
+    }
+    @Test
+    @DisplayName("an atlas.spring-ai.* setting without atlas-spring-ai on the class path fails start-up naming the module to add;"
+            + " it was ignored with a warning that it was no Atlas setting, so nothing was recorded and nobody said why")
+    void springAiSettingWithoutTheModuleNamesIt() {
+        assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("m.db"), "atlas.spring-ai.agent=support",
+                "atlas.springAi.advisors=false")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.spring-ai.agent is a setting of atlas-spring-ai, which is not on the class path: add the dependency"
+                        + " dev.atlas:atlas-spring-ai, or remove the setting; atlas.springai.advisors is a setting of atlas-spring-ai, which is"
+                        + " not on the class path: add the dependency dev.atlas:atlas-spring-ai, or remove the setting");
+        assertThat(dir.resolve("m.db")).doesNotExist();
+    }
 }
