@@ -436,6 +436,48 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an archived conversation without archived_at (which retention's purgeArchivedAfter goes by: it was never purged),"
+            + " a closed one without closed_at, and a message that is not failed but has a failure_reason are refused naming the line"
+            + " and that column, before any write: states the API never stores")
+    void statusTimesAndReasonsGoWithTheirStatus() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID archived = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        conversations.archive(archived);
+        UUID closed = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        conversations.close(closed);
+        UUID open = conversations.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+        UUID failed = conversations.append(open, dev.atlas.conversation.NewMessage.user("failed").failed("boom")).id();
+        UUID delivered = conversations.append(open, dev.atlas.conversation.NewMessage.user("delivered")).id();
+        String file = text(export(acme, ExportScope.tenant()));
+        String stamp = "\"2026-03-01T10:15:30.123456Z\"";
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("line " + lineOf(file, archived.toString()) + ": conversation.archived_at",
+                replaceLine(file, archived.toString(), ",\"archived_at\":" + stamp, ""));
+        cases.put("line " + lineOf(file, closed.toString()) + ": conversation.closed_at",
+                replaceLine(file, closed.toString(), ",\"closed_at\":" + stamp, ""));
+        // An enum value in any case is read as its stored form, so the rule sees it too.
+        cases.put("line " + lineOf(file, archived.toString()) + ": conversation.archived_at (upper case)",
+                replaceLine(replaceLine(file, archived.toString(), ",\"archived_at\":" + stamp, ""), archived.toString(),
+                        "\"status\":\"archived\"", "\"status\":\"ARCHIVED\""));
+        cases.put("line " + lineOf(file, "\"id\":\"" + failed) + ": message.failure_reason",
+                replaceLine(file, "\"id\":\"" + failed, "\"status\":\"failed\"", "\"status\":\"delivered\""));
+        cases.put("line " + lineOf(file, "\"id\":\"" + delivered) + ": message.failure_reason",
+                replaceLine(file, "\"id\":\"" + delivered, "\"status\":\"delivered\"", "\"status\":\"queued\",\"failure_reason\":\"x\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey().replace(" (upper case)", ""));
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 3L);
+    }
+
+    @Test
     @DisplayName("a stored id with other values is a ConflictException naming the line, type and column, before any row is written")
     void conflictBeforeAnyWrite() {
         Tenant acme = populated();
