@@ -478,6 +478,57 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message or tool call naming a step without its execution, or a step of another execution (in the file or stored),"
+            + " is refused naming the line and step_id before any write: imported, retention's purge of the step's execution and an"
+            + " erase of its conversation failed on the step's foreign key on every run")
+    void aStepGoesWithItsExecution() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID a = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(a));
+        dev.atlas.execution.StepHandle step = x.step();
+        step.toolCall("call-1", "lookup", "{}").complete("found");
+        step.finish("done", dev.atlas.execution.FinishReason.STOP);
+        x.complete();
+        dev.atlas.execution.ExecutionHandle y = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(b));
+        y.complete();
+        UUID u = conversations.append(b, dev.atlas.conversation.NewMessage.user("hi")).id();
+        UUID r = conversations.append(b, dev.atlas.conversation.NewMessage.assistant("r").parent(u).execution(x.id(), step.id())).id();
+        String file = text(export(acme, ExportScope.tenant()));
+        String message = "\"id\":\"" + r;
+        String toolCall = "\"type\":\"tool_call\"";
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("line " + lineOf(file, message) + ": message.step_id (no execution)",
+                replaceLine(file, message, "\"execution_id\":\"" + x.id() + "\",", ""));
+        cases.put("line " + lineOf(file, message) + ": message.step_id (another execution's)",
+                replaceLine(file, message, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        cases.put("line " + lineOf(file, toolCall) + ": tool_call.step_id (another execution's)",
+                replaceLine(file, toolCall, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey().replaceAll(" \\(.*\\)$", ""));
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The step stored (imported before without the message and its events), the message in a file of its own: checked
+        // against the stored step.
+        List<String> lines = file.lines().toList();
+        String withoutMessage = lines.stream().filter(l -> !l.contains(r.toString())).reduce("", (p, l) -> p + l + "\n");
+        assertThat(importBytes(beta, withoutMessage.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("execution_step", 1L);
+        String messageAlone = lines.get(0) + "\n" + lines.get(lineOf(file, message) - 1)
+                .replace("\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\"") + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, messageAlone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message.step_id");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 1L);
+    }
+
+    @Test
     @DisplayName("a stored id with other values is a ConflictException naming the line, type and column, before any row is written")
     void conflictBeforeAnyWrite() {
         Tenant acme = populated();

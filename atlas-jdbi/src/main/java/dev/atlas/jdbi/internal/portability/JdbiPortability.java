@@ -372,6 +372,7 @@ public final class JdbiPortability implements Portability {
         Counters counters = new Counters();
         Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
+        Steps steps = new Steps();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
@@ -409,6 +410,7 @@ public final class JdbiPortability implements Portability {
                             + row.values()[table.index("memory_id")] + ": the API gives a memory at most " + dev.atlas.Limits.MAX_TAGS);
                 }
                 parents.check(row, where);
+                steps.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
                 }
@@ -452,6 +454,7 @@ public final class JdbiPortability implements Portability {
             checkExist(e.getKey(), e.getValue());
         }
         parents.checkStored();
+        steps.checkStored();
         counters.checkStored();
         return plan;
     }
@@ -509,6 +512,69 @@ public final class JdbiPortability implements Portability {
             if (!parentConversation.equals(conversation) || parentSequence >= sequence) {
                 throw new InvalidInputException(where + "message.parent_id", "refers to message " + parent + ", which is not an earlier"
                         + " message of conversation " + conversation + ": a message answers one before it in its own conversation");
+            }
+        }
+    }
+
+    /**
+     * A message's or tool call's step is a step of its execution, as {@code append} and the recorder
+     * require: retention and erase unlink what names an execution they delete by its
+     * {@code execution_id}, so a row naming a step without its execution, or another execution's
+     * step, kept the step's foreign key and made every later purge of that execution (and every
+     * erase of its conversation) fail.
+     */
+    private final class Steps {
+        /** The file's steps: id -> execution. */
+        private final Map<UUID, UUID> inFile = new HashMap<>();
+        /** Steps not in the file (stored ones): id -> the rows naming them, as execution, field. */
+        private final Map<UUID, List<Object[]>> stored = new LinkedHashMap<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            if (t.table().equals("execution_steps")) {
+                inFile.put((UUID) v[t.index("id")], (UUID) v[t.index("execution_id")]);
+                return;
+            }
+            if (!t.table().equals("messages") && !t.table().equals("execution_tool_calls")) {
+                return;
+            }
+            UUID step = (UUID) v[t.index("step_id")];
+            if (step == null) {
+                return;
+            }
+            UUID execution = (UUID) v[t.index("execution_id")];
+            String field = where + t.type() + ".step_id";
+            if (execution == null) {
+                throw new InvalidInputException(field, "is given only with execution_id: a step belongs to an execution");
+            }
+            UUID owner = inFile.get(step);
+            if (owner == null) {
+                stored.computeIfAbsent(step, k -> new ArrayList<>()).add(new Object[] {execution, field});
+            } else {
+                require(step, owner, execution, field);
+            }
+        }
+
+        /** The stored steps (an unknown one is refused by the reference check). */
+        void checkStored() {
+            List<UUID> ids = new ArrayList<>(stored.keySet());
+            for (int i = 0; i < ids.size(); i += LOOKUP) {
+                List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+                db.read(h -> InList.bind(sql.on(h, q.byIds("steps", "id, execution_id", "execution_steps", part.size())), "ids", part)
+                        .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "execution_id")}))
+                        .forEach(found -> {
+                            for (Object[] named : stored.get(found[0])) {
+                                require(found[0], found[1], (UUID) named[0], (String) named[1]);
+                            }
+                        });
+            }
+        }
+
+        private static void require(UUID step, UUID owner, UUID execution, String field) {
+            if (!owner.equals(execution)) {
+                throw new InvalidInputException(field, "refers to step " + step + ", which is a step of execution " + owner
+                        + ", not of execution " + execution);
             }
         }
     }
