@@ -529,6 +529,40 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message event naming another conversation than its message's (in the file or stored) is refused naming the line and"
+            + " message_event.conversation_id before any write: imported, erasing the message's conversation left the event (erase goes by"
+            + " conversation) and failed on its foreign key")
+    void anEventGoesWithItsMessagesConversation() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID a = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        conversations.append(a, dev.atlas.conversation.NewMessage.user("in a"));
+        UUID m = conversations.append(b, dev.atlas.conversation.NewMessage.user("in b")).id();
+        String file = text(export(acme, ExportScope.tenant()));
+        String event = "\"message_id\":\"" + m + "\"";
+        String moved = replaceLine(file, event, "\"conversation_id\":\"" + b + "\"", "\"conversation_id\":\"" + a + "\"");
+        assertThat(moved).isNotEqualTo(file);
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, moved.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + lineOf(file, event) + ": message_event.conversation_id");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The message stored (imported before without its event), the event in a file of its own: checked against the stored message.
+        List<String> lines = file.lines().toList();
+        assertThat(importBytes(beta, lines.stream().filter(l -> !l.contains(event)).reduce("", (p, l) -> p + l + "\n")
+                .getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 2L);
+        String eventAlone = lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, event) - 1) + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, eventAlone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message_event.conversation_id");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message_event", 1L);
+        beta.portability().eraseConversation(b, false);
+        assertThat(beta.conversations().get(b)).isEmpty();
+    }
+
+    @Test
     @DisplayName("a stored id with other values is a ConflictException naming the line, type and column, before any row is written")
     void conflictBeforeAnyWrite() {
         Tenant acme = populated();

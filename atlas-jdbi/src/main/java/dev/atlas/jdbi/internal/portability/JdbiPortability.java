@@ -464,15 +464,24 @@ public final class JdbiPortability implements Portability {
      * the branch rules walk parents upwards and decide a conversation's messages in sequence order,
      * so a message answering itself made {@code activate} loop for ever (holding the write lock),
      * and one answering another conversation's message switched that conversation's branches.
+     * Also checks that a message event is filed under its message's conversation.
      */
     private final class Parents {
         /** The file's messages: id -> conversation, sequence. */
         private final Map<UUID, Object[]> inFile = new HashMap<>();
         /** Parents not in the file (stored ones): id -> the answers naming them, as conversation, sequence, where. */
         private final Map<UUID, List<Object[]>> stored = new LinkedHashMap<>();
+        /** Messages not in the file (stored ones) that events name: id -> the events, as conversation, field. */
+        private final Map<UUID, List<Object[]>> events = new LinkedHashMap<>();
+        /** The file's first event filed under another conversation than its message in the file, if any. */
+        private Object[] misfiled;
 
         void check(Parsed row, String where) {
             Table t = row.table();
+            if (t.table().equals("message_events")) {
+                checkEvent(row, where);
+                return;
+            }
             if (!t.table().equals("messages")) {
                 return;
             }
@@ -492,16 +501,51 @@ public final class JdbiPortability implements Portability {
             }
         }
 
-        /** The stored parents (an unknown one is refused by the reference check). */
+        /**
+         * An event is in its message's conversation: erase and retention delete events by conversation
+         * before the messages, so an event filed under another conversation was left behind and the
+         * message's delete failed on the event's foreign key.
+         */
+        private void checkEvent(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            UUID message = (UUID) v[t.index("message_id")];
+            UUID conversation = (UUID) v[t.index("conversation_id")];
+            String field = where + t.type() + ".conversation_id";
+            Object[] of = inFile.get(message);
+            if (of == null) {
+                events.computeIfAbsent(message, k -> new ArrayList<>()).add(new Object[] {conversation, field});
+            } else if (misfiled == null && !of[0].equals(conversation)) {
+                // Reported after the reference checks: a message moved to an unknown conversation is named as that.
+                misfiled = new Object[] {message, of[0], conversation, field};
+            }
+        }
+
+        private static void requireEvent(UUID message, Object messageConversation, UUID conversation, String field) {
+            if (!messageConversation.equals(conversation)) {
+                throw new InvalidInputException(field, "is not the conversation of message " + message + " (" + messageConversation
+                        + "): an event is filed under its message's conversation");
+            }
+        }
+
+        /** The stored parents and events' messages (an unknown one is refused by the reference check). */
         void checkStored() {
-            List<UUID> ids = new ArrayList<>(stored.keySet());
+            if (misfiled != null) {
+                requireEvent((UUID) misfiled[0], misfiled[1], (UUID) misfiled[2], (String) misfiled[3]);
+            }
+            Set<UUID> all = new java.util.LinkedHashSet<>(stored.keySet());
+            all.addAll(events.keySet());
+            List<UUID> ids = new ArrayList<>(all);
             for (int i = 0; i < ids.size(); i += LOOKUP) {
                 List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
                 db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence", "messages", part.size())), "ids", part)
                         .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")}))
                         .forEach(found -> {
-                            for (Object[] answer : stored.get((UUID) found[0])) {
+                            for (Object[] answer : stored.getOrDefault((UUID) found[0], List.of())) {
                                 require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
+                            }
+                            for (Object[] event : events.getOrDefault((UUID) found[0], List.of())) {
+                                requireEvent((UUID) found[0], found[1], (UUID) event[0], (String) event[1]);
                             }
                         });
             }
