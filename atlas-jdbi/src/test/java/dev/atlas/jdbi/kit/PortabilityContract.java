@@ -478,8 +478,8 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a message or tool call naming a step without its execution, or a step of another execution (in the file or stored),"
-            + " is refused naming the line and step_id before any write: imported, retention's purge of the step's execution and an"
+    @DisplayName("a message or tool call naming a step, or an asset naming a tool call, without its execution or of another execution"
+            + " (in the file or stored), is refused naming the line and column before any write: imported, retention's purge of the step's execution and an"
             + " erase of its conversation failed on the step's foreign key on every run")
     void aStepGoesWithItsExecution() {
         Tenant acme = atlas.tenant("acme");
@@ -488,13 +488,17 @@ public abstract class PortabilityContract extends AtlasContract {
         UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
         dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(a));
         dev.atlas.execution.StepHandle step = x.step();
-        step.toolCall("call-1", "lookup", "{}").complete("found");
+        dev.atlas.execution.StepHandle.ToolCallHandle lookup = step.toolCall("call-1", "lookup", "{}");
+        lookup.complete("found");
+        UUID call = lookup.id();
         step.finish("done", dev.atlas.execution.FinishReason.STOP);
         x.complete();
         dev.atlas.execution.ExecutionHandle y = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(b));
         y.complete();
         UUID u = conversations.append(b, dev.atlas.conversation.NewMessage.user("hi")).id();
         UUID r = conversations.append(b, dev.atlas.conversation.NewMessage.assistant("r").parent(u).execution(x.id(), step.id())).id();
+        UUID asset = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "a.txt", "text/plain")
+                .execution(x.id(), call), new java.io.ByteArrayInputStream("found".getBytes(StandardCharsets.UTF_8))).id();
         String file = text(export(acme, ExportScope.tenant()));
         String message = "\"id\":\"" + r;
         String toolCall = "\"type\":\"tool_call\"";
@@ -505,6 +509,11 @@ public abstract class PortabilityContract extends AtlasContract {
                 replaceLine(file, message, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
         cases.put("line " + lineOf(file, toolCall) + ": tool_call.step_id (another execution's)",
                 replaceLine(file, toolCall, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        String assetLine = "\"id\":\"" + asset;
+        cases.put("line " + lineOf(file, assetLine) + ": asset.tool_call_id (another execution's)",
+                replaceLine(file, assetLine, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        cases.put("line " + lineOf(file, assetLine) + ": asset.tool_call_id (no execution)",
+                replaceLine(file, assetLine, "\"execution_id\":\"" + x.id() + "\",", ""));
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {

@@ -561,63 +561,75 @@ public final class JdbiPortability implements Portability {
     }
 
     /**
-     * A message's or tool call's step is a step of its execution, as {@code append} and the recorder
-     * require: retention and erase unlink what names an execution they delete by its
-     * {@code execution_id}, so a row naming a step without its execution, or another execution's
-     * step, kept the step's foreign key and made every later purge of that execution (and every
-     * erase of its conversation) fail.
+     * A message's or tool call's step, and an asset's tool call, belong to its execution, as
+     * {@code append}, the recorder and the asset store require: retention and erase unlink or delete
+     * what names an execution they delete by its {@code execution_id}, so a row naming a step or tool
+     * call without its execution, or another execution's, kept that row's foreign key and made every
+     * later purge of that execution (and every erase of its conversation) fail.
      */
     private final class Steps {
-        /** The file's steps: id -> execution. */
-        private final Map<UUID, UUID> inFile = new HashMap<>();
-        /** Steps not in the file (stored ones): id -> the rows naming them, as execution, field. */
-        private final Map<UUID, List<Object[]>> stored = new LinkedHashMap<>();
+        /** A child column naming a row of {@code parent}, which belongs to an execution as the child must. */
+        private record Link(String child, String column, String parent) {}
+
+        private static final List<Link> LINKS = List.of(new Link("messages", "step_id", "execution_steps"),
+                new Link("execution_tool_calls", "step_id", "execution_steps"), new Link("assets", "tool_call_id", "execution_tool_calls"));
+
+        /** The file's steps and tool calls, per table: id -> execution. */
+        private final Map<String, Map<UUID, UUID>> inFile = new HashMap<>();
+        /** Steps and tool calls not in the file (stored ones), per table: id -> the rows naming them, as execution, field. */
+        private final Map<String, Map<UUID, List<Object[]>>> stored = new LinkedHashMap<>();
 
         void check(Parsed row, String where) {
             Table t = row.table();
             Object[] v = row.values();
-            if (t.table().equals("execution_steps")) {
-                inFile.put((UUID) v[t.index("id")], (UUID) v[t.index("execution_id")]);
-                return;
+            if (t.table().equals("execution_steps") || t.table().equals("execution_tool_calls")) {
+                inFile.computeIfAbsent(t.table(), k -> new HashMap<>()).put((UUID) v[t.index("id")], (UUID) v[t.index("execution_id")]);
             }
-            if (!t.table().equals("messages") && !t.table().equals("execution_tool_calls")) {
-                return;
-            }
-            UUID step = (UUID) v[t.index("step_id")];
-            if (step == null) {
-                return;
-            }
-            UUID execution = (UUID) v[t.index("execution_id")];
-            String field = where + t.type() + ".step_id";
-            if (execution == null) {
-                throw new InvalidInputException(field, "is given only with execution_id: a step belongs to an execution");
-            }
-            UUID owner = inFile.get(step);
-            if (owner == null) {
-                stored.computeIfAbsent(step, k -> new ArrayList<>()).add(new Object[] {execution, field});
-            } else {
-                require(step, owner, execution, field);
+            for (Link link : LINKS) {
+                if (!t.table().equals(link.child())) {
+                    continue;
+                }
+                UUID named = (UUID) v[t.index(link.column())];
+                if (named == null) {
+                    continue;
+                }
+                UUID execution = (UUID) v[t.index("execution_id")];
+                String field = where + t.type() + "." + link.column();
+                String what = link.parent().equals("execution_steps") ? "step" : "tool call";
+                if (execution == null) {
+                    throw new InvalidInputException(field, "is given only with execution_id: a " + what + " belongs to an execution");
+                }
+                UUID owner = inFile.getOrDefault(link.parent(), Map.of()).get(named);
+                if (owner == null) {
+                    stored.computeIfAbsent(link.parent(), k -> new LinkedHashMap<>()).computeIfAbsent(named, k -> new ArrayList<>())
+                            .add(new Object[] {execution, field});
+                } else {
+                    require(what, named, owner, execution, field);
+                }
             }
         }
 
-        /** The stored steps (an unknown one is refused by the reference check). */
+        /** The stored steps and tool calls (an unknown one is refused by the reference check). */
         void checkStored() {
-            List<UUID> ids = new ArrayList<>(stored.keySet());
-            for (int i = 0; i < ids.size(); i += LOOKUP) {
-                List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-                db.read(h -> InList.bind(sql.on(h, q.byIds("steps", "id, execution_id", "execution_steps", part.size())), "ids", part)
-                        .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "execution_id")}))
-                        .forEach(found -> {
-                            for (Object[] named : stored.get(found[0])) {
-                                require(found[0], found[1], (UUID) named[0], (String) named[1]);
-                            }
-                        });
-            }
+            stored.forEach((table, named) -> {
+                String what = table.equals("execution_steps") ? "step" : "tool call";
+                List<UUID> ids = new ArrayList<>(named.keySet());
+                for (int i = 0; i < ids.size(); i += LOOKUP) {
+                    List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+                    db.read(h -> InList.bind(sql.on(h, q.byIds("executionOf", "id, execution_id", table, part.size())), "ids", part)
+                            .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "execution_id")}))
+                            .forEach(found -> {
+                                for (Object[] row : named.get(found[0])) {
+                                    require(what, found[0], found[1], (UUID) row[0], (String) row[1]);
+                                }
+                            });
+                }
+            });
         }
 
-        private static void require(UUID step, UUID owner, UUID execution, String field) {
+        private static void require(String what, UUID id, UUID owner, UUID execution, String field) {
             if (!owner.equals(execution)) {
-                throw new InvalidInputException(field, "refers to step " + step + ", which is a step of execution " + owner
+                throw new InvalidInputException(field, "refers to " + what + " " + id + ", which is a " + what + " of execution " + owner
                         + ", not of execution " + execution);
             }
         }
