@@ -436,6 +436,142 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an archived conversation without archived_at (which retention's purgeArchivedAfter goes by: it was never purged),"
+            + " a closed one without closed_at, and a message that is not failed but has a failure_reason are refused naming the line"
+            + " and that column, before any write: states the API never stores")
+    void statusTimesAndReasonsGoWithTheirStatus() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID archived = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        conversations.archive(archived);
+        UUID closed = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        conversations.close(closed);
+        UUID open = conversations.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+        UUID failed = conversations.append(open, dev.atlas.conversation.NewMessage.user("failed").failed("boom")).id();
+        UUID delivered = conversations.append(open, dev.atlas.conversation.NewMessage.user("delivered")).id();
+        String file = text(export(acme, ExportScope.tenant()));
+        String stamp = "\"2026-03-01T10:15:30.123456Z\"";
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("line " + lineOf(file, archived.toString()) + ": conversation.archived_at",
+                replaceLine(file, archived.toString(), ",\"archived_at\":" + stamp, ""));
+        cases.put("line " + lineOf(file, closed.toString()) + ": conversation.closed_at",
+                replaceLine(file, closed.toString(), ",\"closed_at\":" + stamp, ""));
+        // An enum value in any case is read as its stored form, so the rule sees it too.
+        cases.put("line " + lineOf(file, archived.toString()) + ": conversation.archived_at (upper case)",
+                replaceLine(replaceLine(file, archived.toString(), ",\"archived_at\":" + stamp, ""), archived.toString(),
+                        "\"status\":\"archived\"", "\"status\":\"ARCHIVED\""));
+        cases.put("line " + lineOf(file, "\"id\":\"" + failed) + ": message.failure_reason",
+                replaceLine(file, "\"id\":\"" + failed, "\"status\":\"failed\"", "\"status\":\"delivered\""));
+        cases.put("line " + lineOf(file, "\"id\":\"" + delivered) + ": message.failure_reason",
+                replaceLine(file, "\"id\":\"" + delivered, "\"status\":\"delivered\"", "\"status\":\"queued\",\"failure_reason\":\"x\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey().replace(" (upper case)", ""));
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 3L);
+    }
+
+    @Test
+    @DisplayName("a message or tool call naming a step, or an asset naming a tool call, without its execution or of another execution"
+            + " (in the file or stored), is refused naming the line and column before any write: imported, retention's purge of the step's execution and an"
+            + " erase of its conversation failed on the step's foreign key on every run")
+    void aStepGoesWithItsExecution() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID a = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(a));
+        dev.atlas.execution.StepHandle step = x.step();
+        dev.atlas.execution.StepHandle.ToolCallHandle lookup = step.toolCall("call-1", "lookup", "{}");
+        lookup.complete("found");
+        UUID call = lookup.id();
+        step.finish("done", dev.atlas.execution.FinishReason.STOP);
+        x.complete();
+        dev.atlas.execution.ExecutionHandle y = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(b));
+        y.complete();
+        UUID u = conversations.append(b, dev.atlas.conversation.NewMessage.user("hi")).id();
+        UUID r = conversations.append(b, dev.atlas.conversation.NewMessage.assistant("r").parent(u).execution(x.id(), step.id())).id();
+        UUID asset = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "a.txt", "text/plain")
+                .execution(x.id(), call), new java.io.ByteArrayInputStream("found".getBytes(StandardCharsets.UTF_8))).id();
+        String file = text(export(acme, ExportScope.tenant()));
+        String message = "\"id\":\"" + r;
+        String toolCall = "\"type\":\"tool_call\"";
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("line " + lineOf(file, message) + ": message.step_id (no execution)",
+                replaceLine(file, message, "\"execution_id\":\"" + x.id() + "\",", ""));
+        cases.put("line " + lineOf(file, message) + ": message.step_id (another execution's)",
+                replaceLine(file, message, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        cases.put("line " + lineOf(file, toolCall) + ": tool_call.step_id (another execution's)",
+                replaceLine(file, toolCall, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        String assetLine = "\"id\":\"" + asset;
+        cases.put("line " + lineOf(file, assetLine) + ": asset.tool_call_id (another execution's)",
+                replaceLine(file, assetLine, "\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\""));
+        cases.put("line " + lineOf(file, assetLine) + ": asset.tool_call_id (no execution)",
+                replaceLine(file, assetLine, "\"execution_id\":\"" + x.id() + "\",", ""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey().replaceAll(" \\(.*\\)$", ""));
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The step stored (imported before without the message and its events), the message in a file of its own: checked
+        // against the stored step.
+        List<String> lines = file.lines().toList();
+        String withoutMessage = lines.stream().filter(l -> !l.contains(r.toString())).reduce("", (p, l) -> p + l + "\n");
+        assertThat(importBytes(beta, withoutMessage.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("execution_step", 1L);
+        String messageAlone = lines.get(0) + "\n" + lines.get(lineOf(file, message) - 1)
+                .replace("\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\"") + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, messageAlone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message.step_id");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 1L);
+    }
+
+    @Test
+    @DisplayName("a message event naming another conversation than its message's (in the file or stored) is refused naming the line and"
+            + " message_event.conversation_id before any write: imported, erasing the message's conversation left the event (erase goes by"
+            + " conversation) and failed on its foreign key")
+    void anEventGoesWithItsMessagesConversation() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID a = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        conversations.append(a, dev.atlas.conversation.NewMessage.user("in a"));
+        UUID m = conversations.append(b, dev.atlas.conversation.NewMessage.user("in b")).id();
+        String file = text(export(acme, ExportScope.tenant()));
+        String event = "\"message_id\":\"" + m + "\"";
+        String moved = replaceLine(file, event, "\"conversation_id\":\"" + b + "\"", "\"conversation_id\":\"" + a + "\"");
+        assertThat(moved).isNotEqualTo(file);
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, moved.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + lineOf(file, event) + ": message_event.conversation_id");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The message stored (imported before without its event), the event in a file of its own: checked against the stored message.
+        List<String> lines = file.lines().toList();
+        assertThat(importBytes(beta, lines.stream().filter(l -> !l.contains(event)).reduce("", (p, l) -> p + l + "\n")
+                .getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 2L);
+        String eventAlone = lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, event) - 1) + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, eventAlone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message_event.conversation_id");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message_event", 1L);
+        beta.portability().eraseConversation(b, false);
+        assertThat(beta.conversations().get(b)).isEmpty();
+    }
+
+    @Test
     @DisplayName("a stored id with other values is a ConflictException naming the line, type and column, before any row is written")
     void conflictBeforeAnyWrite() {
         Tenant acme = populated();

@@ -243,6 +243,21 @@ final class Codec {
                     throw new InvalidInputException(f + "interval_micros", "or cron is required, not both");
                 }
             }
+            case "conversations" -> {
+                // archive() and close() record their time, and retention's purgeArchivedAfter goes by archived_at: an
+                // archived conversation without it would never be purged.
+                for (String status : new String[] {"archived", "closed"}) {
+                    if (status.equals(v[t.index("status")]) && v[t.index(status + "_at")] == null) {
+                        throw new InvalidInputException(f + status + "_at", "is required when status is " + status);
+                    }
+                }
+            }
+            case "messages" -> {
+                if (v[t.index("failure_reason")] != null && !"failed".equals(v[t.index("status")])) {
+                    throw new InvalidInputException(f + "failure_reason", "is only allowed with status failed, status is "
+                            + v[t.index("status")]);
+                }
+            }
             case "tasks" -> {
                 if ("running".equals(v[t.index("status")]) != (v[t.index("claim_id")] != null && v[t.index("lease_expires_at")] != null)) {
                     throw new InvalidInputException(f + "claim_id", "and lease_expires_at are given exactly when status is running");

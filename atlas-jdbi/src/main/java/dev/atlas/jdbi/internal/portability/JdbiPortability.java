@@ -372,6 +372,7 @@ public final class JdbiPortability implements Portability {
         Counters counters = new Counters();
         Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
+        Steps steps = new Steps();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
@@ -409,6 +410,7 @@ public final class JdbiPortability implements Portability {
                             + row.values()[table.index("memory_id")] + ": the API gives a memory at most " + dev.atlas.Limits.MAX_TAGS);
                 }
                 parents.check(row, where);
+                steps.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
                 }
@@ -452,6 +454,7 @@ public final class JdbiPortability implements Portability {
             checkExist(e.getKey(), e.getValue());
         }
         parents.checkStored();
+        steps.checkStored();
         counters.checkStored();
         return plan;
     }
@@ -461,15 +464,24 @@ public final class JdbiPortability implements Portability {
      * the branch rules walk parents upwards and decide a conversation's messages in sequence order,
      * so a message answering itself made {@code activate} loop for ever (holding the write lock),
      * and one answering another conversation's message switched that conversation's branches.
+     * Also checks that a message event is filed under its message's conversation.
      */
     private final class Parents {
         /** The file's messages: id -> conversation, sequence. */
         private final Map<UUID, Object[]> inFile = new HashMap<>();
         /** Parents not in the file (stored ones): id -> the answers naming them, as conversation, sequence, where. */
         private final Map<UUID, List<Object[]>> stored = new LinkedHashMap<>();
+        /** Messages not in the file (stored ones) that events name: id -> the events, as conversation, field. */
+        private final Map<UUID, List<Object[]>> events = new LinkedHashMap<>();
+        /** The file's first event filed under another conversation than its message in the file, if any. */
+        private Object[] misfiled;
 
         void check(Parsed row, String where) {
             Table t = row.table();
+            if (t.table().equals("message_events")) {
+                checkEvent(row, where);
+                return;
+            }
             if (!t.table().equals("messages")) {
                 return;
             }
@@ -489,16 +501,51 @@ public final class JdbiPortability implements Portability {
             }
         }
 
-        /** The stored parents (an unknown one is refused by the reference check). */
+        /**
+         * An event is in its message's conversation: erase and retention delete events by conversation
+         * before the messages, so an event filed under another conversation was left behind and the
+         * message's delete failed on the event's foreign key.
+         */
+        private void checkEvent(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            UUID message = (UUID) v[t.index("message_id")];
+            UUID conversation = (UUID) v[t.index("conversation_id")];
+            String field = where + t.type() + ".conversation_id";
+            Object[] of = inFile.get(message);
+            if (of == null) {
+                events.computeIfAbsent(message, k -> new ArrayList<>()).add(new Object[] {conversation, field});
+            } else if (misfiled == null && !of[0].equals(conversation)) {
+                // Reported after the reference checks: a message moved to an unknown conversation is named as that.
+                misfiled = new Object[] {message, of[0], conversation, field};
+            }
+        }
+
+        private static void requireEvent(UUID message, Object messageConversation, UUID conversation, String field) {
+            if (!messageConversation.equals(conversation)) {
+                throw new InvalidInputException(field, "is not the conversation of message " + message + " (" + messageConversation
+                        + "): an event is filed under its message's conversation");
+            }
+        }
+
+        /** The stored parents and events' messages (an unknown one is refused by the reference check). */
         void checkStored() {
-            List<UUID> ids = new ArrayList<>(stored.keySet());
+            if (misfiled != null) {
+                requireEvent((UUID) misfiled[0], misfiled[1], (UUID) misfiled[2], (String) misfiled[3]);
+            }
+            Set<UUID> all = new java.util.LinkedHashSet<>(stored.keySet());
+            all.addAll(events.keySet());
+            List<UUID> ids = new ArrayList<>(all);
             for (int i = 0; i < ids.size(); i += LOOKUP) {
                 List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
                 db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence", "messages", part.size())), "ids", part)
                         .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")}))
                         .forEach(found -> {
-                            for (Object[] answer : stored.get((UUID) found[0])) {
+                            for (Object[] answer : stored.getOrDefault((UUID) found[0], List.of())) {
                                 require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
+                            }
+                            for (Object[] event : events.getOrDefault((UUID) found[0], List.of())) {
+                                requireEvent((UUID) found[0], found[1], (UUID) event[0], (String) event[1]);
                             }
                         });
             }
@@ -509,6 +556,81 @@ public final class JdbiPortability implements Portability {
             if (!parentConversation.equals(conversation) || parentSequence >= sequence) {
                 throw new InvalidInputException(where + "message.parent_id", "refers to message " + parent + ", which is not an earlier"
                         + " message of conversation " + conversation + ": a message answers one before it in its own conversation");
+            }
+        }
+    }
+
+    /**
+     * A message's or tool call's step, and an asset's tool call, belong to its execution, as
+     * {@code append}, the recorder and the asset store require: retention and erase unlink or delete
+     * what names an execution they delete by its {@code execution_id}, so a row naming a step or tool
+     * call without its execution, or another execution's, kept that row's foreign key and made every
+     * later purge of that execution (and every erase of its conversation) fail.
+     */
+    private final class Steps {
+        /** A child column naming a row of {@code parent}, which belongs to an execution as the child must. */
+        private record Link(String child, String column, String parent) {}
+
+        private static final List<Link> LINKS = List.of(new Link("messages", "step_id", "execution_steps"),
+                new Link("execution_tool_calls", "step_id", "execution_steps"), new Link("assets", "tool_call_id", "execution_tool_calls"));
+
+        /** The file's steps and tool calls, per table: id -> execution. */
+        private final Map<String, Map<UUID, UUID>> inFile = new HashMap<>();
+        /** Steps and tool calls not in the file (stored ones), per table: id -> the rows naming them, as execution, field. */
+        private final Map<String, Map<UUID, List<Object[]>>> stored = new LinkedHashMap<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            if (t.table().equals("execution_steps") || t.table().equals("execution_tool_calls")) {
+                inFile.computeIfAbsent(t.table(), k -> new HashMap<>()).put((UUID) v[t.index("id")], (UUID) v[t.index("execution_id")]);
+            }
+            for (Link link : LINKS) {
+                if (!t.table().equals(link.child())) {
+                    continue;
+                }
+                UUID named = (UUID) v[t.index(link.column())];
+                if (named == null) {
+                    continue;
+                }
+                UUID execution = (UUID) v[t.index("execution_id")];
+                String field = where + t.type() + "." + link.column();
+                String what = link.parent().equals("execution_steps") ? "step" : "tool call";
+                if (execution == null) {
+                    throw new InvalidInputException(field, "is given only with execution_id: a " + what + " belongs to an execution");
+                }
+                UUID owner = inFile.getOrDefault(link.parent(), Map.of()).get(named);
+                if (owner == null) {
+                    stored.computeIfAbsent(link.parent(), k -> new LinkedHashMap<>()).computeIfAbsent(named, k -> new ArrayList<>())
+                            .add(new Object[] {execution, field});
+                } else {
+                    require(what, named, owner, execution, field);
+                }
+            }
+        }
+
+        /** The stored steps and tool calls (an unknown one is refused by the reference check). */
+        void checkStored() {
+            stored.forEach((table, named) -> {
+                String what = table.equals("execution_steps") ? "step" : "tool call";
+                List<UUID> ids = new ArrayList<>(named.keySet());
+                for (int i = 0; i < ids.size(); i += LOOKUP) {
+                    List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+                    db.read(h -> InList.bind(sql.on(h, q.byIds("executionOf", "id, execution_id", table, part.size())), "ids", part)
+                            .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "execution_id")}))
+                            .forEach(found -> {
+                                for (Object[] row : named.get(found[0])) {
+                                    require(what, found[0], found[1], (UUID) row[0], (String) row[1]);
+                                }
+                            });
+                }
+            });
+        }
+
+        private static void require(String what, UUID id, UUID owner, UUID execution, String field) {
+            if (!owner.equals(execution)) {
+                throw new InvalidInputException(field, "refers to " + what + " " + id + ", which is a " + what + " of execution " + owner
+                        + ", not of execution " + execution);
             }
         }
     }
