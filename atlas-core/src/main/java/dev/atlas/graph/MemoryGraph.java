@@ -89,6 +89,7 @@ public interface MemoryGraph {
      * @param key the key
      * @param direction which edges to follow
      * @return one page of results and the cursor of the next
+     * @throws NotFoundException naming {@code key} when this tenant has no node with that key
      */
     Page<GraphNeighbour> neighbours(String key, Direction direction, @Nullable String edgeType, int limit, @Nullable String cursor);
 
@@ -101,6 +102,7 @@ public interface MemoryGraph {
      * @param direction which edges to follow
      * @param edgeType only edges of this type, or {@code null} for any
      * @return the matching items, in order
+     * @throws NotFoundException naming {@code key} when this tenant has no node with that key
      */
     default List<GraphNeighbour> neighbours(String key, Direction direction, @Nullable String edgeType) {
         Page<GraphNeighbour> page = neighbours(key, direction, edgeType, Limits.MAX_PAGE_SIZE, null);
@@ -122,6 +124,7 @@ public interface MemoryGraph {
      * @param maxDepth how many hops at most
      * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @return the matching items, in order
+     * @throws NotFoundException naming {@code key} when this tenant has no node with that key
      */
     List<GraphReach> traverse(String key, Direction direction, @Nullable String edgeType, int maxDepth, int limit);
 }

@@ -21,7 +21,6 @@ import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
-import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 import java.util.Optional;
@@ -70,8 +69,9 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         return sql.on(h, q.findNode).bind("key", key).optional(nodes);
     }
 
-    private UUID requireNodeId(Handle h, String key, @Nullable String field) {
-        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, field));
+    /** The start node of a read: absent (or another tenant's) is a NotFoundException on key, as requireNode's. */
+    private UUID requireNodeId(Handle h, String key) {
+        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, "key"));
     }
 
     private UUID lockedNodeId(Handle h, Statement statement, String key, String field) {
@@ -127,7 +127,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 3);
         double weight = after == null ? 0 : weight(after);
         List<Row> rows = db.read(h -> {
-            UUID id = requireNodeId(h, key, null);
+            UUID id = requireNodeId(h, key);
             Sql.Call call = sql.on(h, q.neighbours.get(direction)[(after == null ? 0 : 2) + (edgeType == null ? 0 : 1)])
                     .bind("id", id).bind("limit", limit + 1);
             if (edgeType != null) {
@@ -167,7 +167,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.positive("maxDepth", maxDepth, Limits.MAX_GRAPH_DEPTH);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         return db.read(h -> {
-            UUID start = requireNodeId(h, key, null);
+            UUID start = requireNodeId(h, key);
             Sql.Call call = sql.on(h, q.traverse.get(direction)[edgeType == null ? 0 : 1]).bind("start", start)
                     .bind("maxDepth", maxDepth).bind("limit", limit);
             if (edgeType != null) {

@@ -1,0 +1,9 @@
+package dev.atlas.jdbi.newcomer;
+
+import dev.atlas.jdbi.kit.SqliteTestDatabase;
+
+class SqliteNewcomerTest extends NewcomerContract {
+    SqliteNewcomerTest() {
+        super(new SqliteTestDatabase());
+    }
+}
