@@ -220,6 +220,8 @@ public interface AssistantStore {
      * @param fromNumber the older revision number
      * @param toNumber the newer revision number
      * @return the revisionDiff
+     * @throws NotFoundException when this tenant never had an assistant with this id, or (field {@code fromNumber}
+     *         or {@code toNumber}) it has no revision of that number
      */
     RevisionDiff diff(UUID assistantId, int fromNumber, int toNumber);
 
@@ -232,19 +234,21 @@ public interface AssistantStore {
      * @param toNumber number of the earlier revision whose content becomes current
      * @param author who did it, or {@code null}
      * @return the new current revision
-     * @throws NotFoundException when there is no live assistant with this id, or it has no revision {@code toNumber}
+     * @throws NotFoundException when there is no live assistant with this id, or (field {@code toNumber}) it has no revision {@code toNumber}
      * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     AssistantRevision rollback(UUID assistantId, int toNumber, @Nullable Owner author);
 
     /**
      * Like {@link #rollback(UUID, int, Owner)} with the target named by id. A revision of another
-     * assistant or tenant fails with {@link NotFoundException}.
+     * assistant or tenant fails with {@link NotFoundException} on {@code toRevisionId}, as an unknown id does.
      *
      * @param assistantId the assistant's id
      * @param toRevisionId the earlier revision to copy
      * @param author who did it, or {@code null}
      * @return the assistantRevision
+     * @throws NotFoundException when there is no live assistant with this id, or (field {@code toRevisionId}) the
+     *         revision is not one of its revisions
      */
     AssistantRevision rollback(UUID assistantId, UUID toRevisionId, @Nullable Owner author);
 
@@ -272,6 +276,8 @@ public interface AssistantStore {
      * @param author who did it, or {@code null}
      * @param expectedRevision the latest revision number the caller saw, 0 or more
      * @return the new current revision
+     * @throws NotFoundException as {@link #rollback(UUID, UUID, Owner)}
+     * @throws ConflictException (field {@code expectedRevision}) when the latest revision is another, nothing written
      */
     AssistantRevision rollback(UUID assistantId, UUID toRevisionId, @Nullable Owner author, int expectedRevision);
 }

@@ -188,7 +188,8 @@ public interface SettingsStore {
      * @param fromNumber the older revision number, 1 or more
      * @param toNumber   the newer revision number, 1 or more
      * @return the differences
-     * @throws NotFoundException for an unknown document (or another tenant's), or a number it has no revision of
+     * @throws NotFoundException for an unknown document (or another tenant's), or (field {@code fromNumber} or
+     *         {@code toNumber}) a number it has no revision of
      */
     RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber);
 
@@ -201,7 +202,7 @@ public interface SettingsStore {
      * @param toNumber   number of the earlier revision whose values become current
      * @param author     who rolls back, or {@code null}
      * @return the new {@link RevisionKind#ROLLBACK} revision, now current
-     * @throws NotFoundException when the document or the revision does not exist
+     * @throws NotFoundException when the document does not exist, or (field {@code toNumber}) it has no such revision
      * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author);

@@ -279,7 +279,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         Check.notNull("assistantId", assistantId);
         Check.notNull("toRevisionId", toRevisionId);
         return db.write(h -> revisions.rollback(h, assistantId, t -> revisions.byIdOf(t, assistantId, toRevisionId),
-                () -> new NotFoundException("assistant revision", toRevisionId), author, expected));
+                () -> new NotFoundException("assistant revision", toRevisionId, "toRevisionId"), author, expected));
     }
 
     /** Whether {@code e} is a unique-index violation, on either database. */

@@ -157,7 +157,7 @@ final class VersionedDocuments<R> {
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
         return db.read(h -> {
             requireKnown(h, doc);
-            return diff.apply(requireNumber(h, doc, fromNumber), requireNumber(h, doc, toNumber));
+            return diff.apply(requireNumber(h, doc, fromNumber, "fromNumber"), requireNumber(h, doc, toNumber, "toNumber"));
         });
     }
 
@@ -221,7 +221,7 @@ final class VersionedDocuments<R> {
 
     /** Appends a copy of revision {@code number} of {@code doc} and makes it current, from revision {@code expected} when given. */
     R rollback(Handle h, UUID doc, int number, Owner author, Integer expected) {
-        return rollback(h, doc, t -> byNumber(t, doc, number), () -> missing(doc, number), author, expected);
+        return rollback(h, doc, t -> byNumber(t, doc, number), () -> missing(doc, number, "toNumber"), author, expected);
     }
 
     /** Refuses a negative expected revision number before any write. */
@@ -298,12 +298,13 @@ final class VersionedDocuments<R> {
         return sql.on(h, q.byNumber).bind("doc", doc).bind("number", n).optional(mapper);
     }
 
-    R requireNumber(Handle h, UUID doc, int n) {
-        return byNumber(h, doc, n).orElseThrow(() -> missing(doc, n));
+    /** Revision {@code n} of {@code doc}; absent is a NotFoundException on {@code field}, the argument that named it. */
+    R requireNumber(Handle h, UUID doc, int n, String field) {
+        return byNumber(h, doc, n).orElseThrow(() -> missing(doc, n, field));
     }
 
-    private NotFoundException missing(UUID doc, int n) {
-        return new NotFoundException(noun + " revision", doc + "#" + n);
+    private NotFoundException missing(UUID doc, int n, String field) {
+        return new NotFoundException(noun + " revision", doc + "#" + n, field);
     }
 
     Optional<R> byId(UUID revisionId) {

@@ -531,7 +531,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     if (own != null) {
                         s.revisions(own).forEach(r -> assertThat(r.systemPrompt()).isEqualTo("prompt of " + t.id()));
                         s.currentRevision(own).ifPresent(r -> assertThat(r.tenantId()).isEqualTo(t.id()));
-                        likeUnknown("rollback to a revision", "NotFoundException assistant revision", w.pickForeign("revision", t.id()), r -> s.rollback(own, r, SHARED));
+                        likeUnknown("rollback to a revision", "NotFoundException assistant revision toRevisionId", w.pickForeign("revision", t.id()), r -> s.rollback(own, r, SHARED));
                     }
                     UUID foreign = w.pickForeign("assistant", t.id());
                     likeUnknown("get assistant", "empty", foreign, s::get);
