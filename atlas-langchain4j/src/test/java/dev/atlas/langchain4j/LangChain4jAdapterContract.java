@@ -469,6 +469,29 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A memory cleared elsewhere while a turn stores its messages (another instance's ChatMemory.clear): the turn's list goes to a new conversation, as InMemoryChatMemoryStore keeps a list given after a clear")
+    void memoryClearedDuringATurnStartsANewConversation(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.util.concurrent.atomic.AtomicReference<Runnable> duringPut = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> duringPut.getAndSet(() -> {}).run())));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("cleared", List.of(UserMessage.from("hi"), AiMessage.from("hello")));
+        UUID old = store.conversation("cleared").orElseThrow().id();
+        // Another instance (its own store, so no lock of this JVM's) clears the memory while this turn writes its photo.
+        duringPut.set(() -> tenant.conversations().delete(old));
+        List<ChatMessage> turn = List.of(UserMessage.from("hi"), AiMessage.from("hello"), photo("a cat?", 1));
+        store.updateMessages("cleared", turn);
+        assertThat(store.getMessages("cleared")).isEqualTo(turn);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("cleared")).isEqualTo(turn);
+        UUID renewed = store.conversation("cleared").orElseThrow().id();
+        assertThat(renewed).isNotEqualTo(old);
+        assertThat(tenant.conversations().messages(renewed, 0, 10)).extracting(Message::content).containsExactly("hi", "hello", "a cat?");
+        assertThat(tenant.conversations().get(old)).isEmpty();
+    }
+
+    @Test
     @DisplayName("A conversation written under the memory id's key through Atlas itself has no window marker: LangChain4j's memory starts empty and its turns are appended after that history")
     void conversationWrittenOutsideTheStoreStartsAnEmptyMemory() {
         UUID id = tenant.conversations().ensure("imported", dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"))).id();
