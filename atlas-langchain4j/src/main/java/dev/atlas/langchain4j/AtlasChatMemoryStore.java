@@ -45,6 +45,9 @@ import java.util.function.Function;
  * marker in the conversation's metadata ({@value Messages#KEY}{@code .window}) records which stored
  * messages form the window. So {@link #getMessages} returns exactly the list LangChain4j last gave,
  * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list
+ * whose marker would not fit beside the application's own metadata of the conversation (at most
+ * {@link Limits#MAX_METADATA_LENGTH} characters as JSON) is refused with
+ * {@link ConflictException} naming {@code metadata}, before any message is appended. A list
  * that replaces the window ({@code ChatMemory.set}: a compacted memory, compensating tools
  * rewriting earlier results, an edited message) is stored the same way: the messages it shares
  * with the window, in the window's order, keep their rows, the others are appended, and the marker
@@ -245,6 +248,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
         // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
         Conversation c = existing != null ? existing : conversations.ensure(key, newConversation(memoryId));
+        markerFits(c, before, plan);
         try {
             write(c, before, held, plan, prepared, messages);
         } catch (dev.atlas.NotFoundException e) {
@@ -350,6 +354,40 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             } catch (ConflictException e) {
                 read = conversations.require(c.id()).metadata();
             }
+        }
+    }
+
+    /**
+     * Refuses the list, before any message is appended, when the window marker it needs would not
+     * fit the conversation's metadata beside what the app keeps there: refused only after the
+     * append, the turn failed with its messages stored and its retry appended them again. The new
+     * messages' sequences are taken to follow the conversation's last one, as they do unless
+     * another process appends meanwhile.
+     */
+    private void markerFits(Conversation c, Window before, Plan plan) {
+        List<Long> sequences = new ArrayList<>(plan.kept().size());
+        long next = c.lastSequence();
+        for (Long kept : plan.kept()) {
+            sequences.add(kept != null ? kept : ++next);
+        }
+        Window after = Window.of(sequences);
+        if (after.sameAs(before)) {
+            return;
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>(c.metadata());
+        Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
+        ours.put("window", after.stored());
+        metadata.put(Messages.KEY, ours);
+        int length;
+        try {
+            length = Messages.JSON.writeValueAsString(metadata).length();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return; // Metadata Atlas stored is JSON; let the store's own check speak otherwise.
+        }
+        if (length > Limits.MAX_METADATA_LENGTH) {
+            throw new ConflictException("metadata", "the conversation's metadata leaves no room for the memory's window marker ("
+                    + Messages.KEY + ".window): it would be " + length + " characters, at most " + Limits.MAX_METADATA_LENGTH
+                    + " are allowed; make the application's metadata of conversation " + c.id() + " smaller; nothing was stored");
         }
     }
 

@@ -492,6 +492,35 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Conversation metadata the app filled to Atlas's limit, leaving no room for a longer window marker: the turn is refused with ConflictException on metadata before any message is appended")
+    void appMetadataAtTheLimitLeavesNoRoomForTheMarker() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("full", List.of(UserMessage.from("hi")));
+        UUID id = store.conversation("full").orElseThrow().id();
+        Map<String, Object> full = new java.util.LinkedHashMap<>(tenant.conversations().require(id).metadata());
+        int used = ("{\"notes\":\"\"," + new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(full).toString().substring(1)).length();
+        full.put("notes", "n".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - used));
+        tenant.conversations().updateMetadata(id, full);
+        // A window of other runs than the stored one (hi, then the new hello, then a new hi): a longer marker.
+        List<ChatMessage> turn = List.of(AiMessage.from("hello"), UserMessage.from("hi"), AiMessage.from("there"));
+        // Refused before any message is appended (it failed after them, so a retry of the turn stored them twice).
+        assertThatThrownBy(() -> store.updateMessages("full", turn)).isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> {
+            assertThat(e.field()).isEqualTo("metadata");
+            assertThat(e.getMessage()).startsWith("metadata: the conversation's metadata leaves no room for the memory's window marker"
+                    + " (langchain4j.window): it would be 262156 characters, at most 262144 are allowed;");
+        });
+        assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("hi");
+        assertThat(store.getMessages("full")).containsExactly(UserMessage.from("hi"));
+        // A turn that keeps the window's runs needs no longer marker: it is stored.
+        List<ChatMessage> same = List.of(UserMessage.from("hi"), AiMessage.from("hello"));
+        full.put("notes", "n".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - used - 4));
+        tenant.conversations().updateMetadata(id, full);
+        store.updateMessages("full", same);
+        assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("hi", "hello");
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("full")).isEqualTo(same);
+    }
+
+    @Test
     @DisplayName("A conversation written under the memory id's key through Atlas itself has no window marker: LangChain4j's memory starts empty and its turns are appended after that history")
     void conversationWrittenOutsideTheStoreStartsAnEmptyMemory() {
         UUID id = tenant.conversations().ensure("imported", dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"))).id();
