@@ -1180,6 +1180,30 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("MEMORY_ID of another type names the memory by its string (42 is memory \"42\"); one the store refuses is refused by the listener too: InvalidInputException on memoryId, which LangChain4j logs, the call itself going on unrecorded")
+    void memoryIdAttributesOfOtherTypes() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages(42, List.of(UserMessage.from("earlier")));
+        Conversation c = store.conversation("42").orElseThrow();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant);
+        ScriptedChatModel model = new ScriptedChatModel(List.of(listener));
+        dev.langchain4j.model.chat.request.ChatRequest request = dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(UserMessage.from("explicit")).build();
+        model.chat(request, dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, 42L).build());
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+        for (Object bad : new Object[] {new Object(), " ", "x".repeat(256), "a\u0000b"}) {
+            dev.langchain4j.model.chat.response.ChatResponse answer = model.chat(request,
+                    dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, bad).build());
+            assertThat(answer).isNotNull();
+            dev.langchain4j.model.chat.listener.ChatModelRequestContext context = new dev.langchain4j.model.chat.listener.ChatModelRequestContext(
+                    request, dev.langchain4j.model.ModelProvider.OTHER, new java.util.HashMap<>(Map.of(AtlasChatModelListener.MEMORY_ID, bad)));
+            assertThatThrownBy(() -> listener.onRequest(context))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("memoryId"));
+        }
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(1);
+    }
+
+    @Test
     @DisplayName("Two tool calls without ids (as some providers send them) each get their own result, in request order")
     void toolCallsWithoutIdsGetTheirOwnResults() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
