@@ -220,6 +220,13 @@ final class PortabilityCommands {
             if (keysFile != null && keysEnv != null) {
                 throw new ParameterException(spec.commandLine(), "--credential-keys-file and --credential-keys-env cannot be combined");
             }
+            // Blank (an unset shell variable), each read as a key source: "--credential-keys-env : the variable is not set".
+            if (keysFile != null && keysFile.toString().isBlank()) {
+                throw new ParameterException(spec.commandLine(), "--credential-keys-file must be a file name, was '" + keysFile + "'");
+            }
+            if (keysEnv != null && keysEnv.isBlank()) {
+                throw new ParameterException(spec.commandLine(), "--credential-keys-env must name an environment variable, was '" + keysEnv + "'");
+            }
             try {
                 return keysFile != null ? KeySource.fromFile(keysFile) : keysEnv != null ? KeySource.fromEnvironment(keysEnv) : null;
             } catch (Database.BadOption e) {

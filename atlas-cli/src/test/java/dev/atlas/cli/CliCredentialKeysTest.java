@@ -157,6 +157,16 @@ class CliCredentialKeysTest {
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", missing.toString()))
                 .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file " + missing + ": cannot read it: no such file or directory"
                         + "\nTry 'atlas import --help' for more information.\n"));
+        // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env : ...".
+        assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", ""))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env must name an environment variable, was ''"
+                        + "\nTry 'atlas import --help' for more information.\n"));
+        assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", ""))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file must be a file name, was ''"
+                        + "\nTry 'atlas import --help' for more information.\n"));
+        assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", " "))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file must be a file name, was ' '"
+                        + "\nTry 'atlas import --help' for more information.\n"));
         Files.writeString(keys, "k1=" + KEY64);
         assertThat(Cli.run(Map.of("MY_KEYS", "k1=" + KEY64), "--db", copy.toString(), "import", "-i", export.toString(),
                 "--credential-keys-file", keys.toString(), "--credential-keys-env", "MY_KEYS"))

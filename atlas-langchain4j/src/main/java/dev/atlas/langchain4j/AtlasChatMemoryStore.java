@@ -45,6 +45,9 @@ import java.util.function.Function;
  * marker in the conversation's metadata ({@value Messages#KEY}{@code .window}) records which stored
  * messages form the window. So {@link #getMessages} returns exactly the list LangChain4j last gave,
  * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list
+ * whose marker would not fit beside the application's own metadata of the conversation (at most
+ * {@link Limits#MAX_METADATA_LENGTH} characters as JSON) is refused with
+ * {@link ConflictException} naming {@code metadata}, before any message is appended. A list
  * that replaces the window ({@code ChatMemory.set}: a compacted memory, compensating tools
  * rewriting earlier results, an edited message) is stored the same way: the messages it shares
  * with the window, in the window's order, keep their rows, the others are appended, and the marker
@@ -58,7 +61,9 @@ import java.util.function.Function;
  * cannot write, could not be given back and is refused with
  * {@link dev.atlas.InvalidInputException} naming {@code messages[i]}, before any write.
  * {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
- * write under the same memory id starts a new conversation.
+ * write under the same memory id starts a new conversation. A conversation deleted by another
+ * process (or through Atlas) while {@link #updateMessages} stores a list does not fail it: the
+ * whole list goes to a new conversation.
  *
  * <p>An inline image of a user message or of a tool result is kept as an Atlas asset, written once
  * with its message; so is the JSON of a message too large for a row's metadata (a PDF, a tool call
@@ -192,81 +197,123 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         ReentrantLock lock = lock(key);
         lock.lock();
         try {
-            // Created only once the list is known to be storable: a refused list leaves nothing behind.
-            Conversation existing = conversations.getByKey(key).orElse(null);
-            Window before = existing == null ? Window.EMPTY : Window.parse(window(existing));
-            List<Stored> held = existing == null ? List.of() : read(existing, before);
-            Plan plan = plan(held, existing == null ? null : existing.id(), messages);
-            // Every new message is mapped (and so validated) before the first one is written; kept
-            // messages, and their images, are not looked at again.
-            List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
-            for (int i = 0; i < messages.size(); i++) {
-                if (plan.kept().get(i) != null) {
-                    prepared.add(null);
-                    continue;
-                }
-                // Assets are checked with placeholder references of the same size as the real ones.
-                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
-                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER, "messages[" + i + "]"));
-            }
-            // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
-            Conversation c = existing != null ? existing : conversations.ensure(key, newConversation(memoryId));
-            Map<Long, UUID> heldRounds = new java.util.HashMap<>();
-            for (Stored s : held) {
-                if (asksForTools(s.message())) {
-                    heldRounds.put(s.sequence(), s.round());
-                }
-            }
-            List<Long> sequences = new ArrayList<>(messages.size());
-            List<Runnable> completions = new ArrayList<>();
-            // The response whose tool calls the results that follow it answer: its sequence, and its
-            // execution once known.
-            Long roundSequence = null;
-            UUID round = null;
-            boolean roundKnown = false;
-            for (int i = 0; i < messages.size(); i++) {
-                ChatMessage m = messages.get(i);
-                Long kept = plan.kept().get(i);
-                if (kept == null) {
-                    UUID answers = null;
-                    if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
-                        if (!roundKnown) {
-                            round = roundOf(c.id(), roundSequence);
-                            roundKnown = true;
-                        }
-                        answers = round;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    write(key, memoryId, messages);
+                    return;
+                } catch (Cleared cleared) {
+                    // Deleted meanwhile by a writer this JVM's lock does not hold up (another instance's
+                    // deleteMessages, or the app through Atlas): that frees the key, and the list, all of
+                    // it, goes to a new conversation, as a list given after a clear does. Bounded: a
+                    // memory cleared again and again fails the turn rather than spinning.
+                    if (attempt == 3) {
+                        throw cleared.notFound;
                     }
-                    Message row = append(c.id(), m, prepared.get(i), answers, completions);
-                    kept = row.sequence();
-                    recent.put(c.id(), kept, m);
-                    if (asksForTools(m)) {
-                        roundSequence = kept;
-                        round = executionOf(row);
-                        roundKnown = true;
-                    }
-                } else if (asksForTools(m)) {
-                    roundSequence = kept;
-                    round = heldRounds.get(kept);
-                    roundKnown = heldRounds.containsKey(kept);
                 }
-                if (!(m instanceof ToolExecutionResultMessage) && !asksForTools(m)) {
-                    roundSequence = null;
-                    round = null;
-                    roundKnown = false;
-                }
-                sequences.add(kept);
             }
-            Window after = Window.of(sequences);
-            if (!after.sameAs(before)) {
-                storeWindow(c, after);
-            }
-            Correlation.bind(tenant, c.id(), messages);
-            // Last, once the rows and the window are stored: a failure here must not fail the turn,
-            // whose retry would then append the messages again.
-            completions.forEach(Runnable::run);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Thrown by {@link #write} when the conversation it writes to was deleted during the write. */
+    private static final class Cleared extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient dev.atlas.NotFoundException notFound;
+
+        Cleared(dev.atlas.NotFoundException notFound) {
+            super(null, null, false, false);
+            this.notFound = notFound;
+        }
+    }
+
+    /** One attempt of {@link #updateMessages}, under the memory's lock. */
+    private void write(String key, Object memoryId, List<ChatMessage> messages) {
+        // Created only once the list is known to be storable: a refused list leaves nothing behind.
+        Conversation existing = conversations.getByKey(key).orElse(null);
+        Window before = existing == null ? Window.EMPTY : Window.parse(window(existing));
+        List<Stored> held = existing == null ? List.of() : read(existing, before);
+        Plan plan = plan(held, existing == null ? null : existing.id(), messages);
+        // Every new message is mapped (and so validated) before the first one is written; kept
+        // messages, and their images, are not looked at again.
+        List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            if (plan.kept().get(i) != null) {
+                prepared.add(null);
+                continue;
+            }
+            // Assets are checked with placeholder references of the same size as the real ones.
+            List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
+            prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER, "messages[" + i + "]"));
+        }
+        // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
+        Conversation c = existing != null ? existing : conversations.ensure(key, newConversation(memoryId));
+        markerFits(c, before, plan);
+        try {
+            write(c, before, held, plan, prepared, messages);
+        } catch (dev.atlas.NotFoundException e) {
+            if (conversations.get(c.id()).isEmpty()) {
+                throw new Cleared(e);
+            }
+            throw e;
+        }
+    }
+
+    /** Appends the new messages of {@code plan} to {@code c} and records the window; completes the tool calls answered. */
+    private void write(Conversation c, Window before, List<Stored> held, Plan plan, List<Messages.Mapped> prepared, List<ChatMessage> messages) {
+        Map<Long, UUID> heldRounds = new java.util.HashMap<>();
+        for (Stored s : held) {
+            if (asksForTools(s.message())) {
+                heldRounds.put(s.sequence(), s.round());
+            }
+        }
+        List<Long> sequences = new ArrayList<>(messages.size());
+        List<Runnable> completions = new ArrayList<>();
+        // The response whose tool calls the results that follow it answer: its sequence, and its
+        // execution once known.
+        Long roundSequence = null;
+        UUID round = null;
+        boolean roundKnown = false;
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            Long kept = plan.kept().get(i);
+            if (kept == null) {
+                UUID answers = null;
+                if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
+                    if (!roundKnown) {
+                        round = roundOf(c.id(), roundSequence);
+                        roundKnown = true;
+                    }
+                    answers = round;
+                }
+                Message row = append(c.id(), m, prepared.get(i), answers, completions);
+                kept = row.sequence();
+                recent.put(c.id(), kept, m);
+                if (asksForTools(m)) {
+                    roundSequence = kept;
+                    round = executionOf(row);
+                    roundKnown = true;
+                }
+            } else if (asksForTools(m)) {
+                roundSequence = kept;
+                round = heldRounds.get(kept);
+                roundKnown = heldRounds.containsKey(kept);
+            }
+            if (!(m instanceof ToolExecutionResultMessage) && !asksForTools(m)) {
+                roundSequence = null;
+                round = null;
+                roundKnown = false;
+            }
+            sequences.add(kept);
+        }
+        Window after = Window.of(sequences);
+        if (!after.sameAs(before)) {
+            storeWindow(c, after);
+        }
+        Correlation.bind(tenant, c.id(), messages);
+        // Last, once the rows and the window are stored: a failure here must not fail the turn,
+        // whose retry would then append the messages again.
+        completions.forEach(Runnable::run);
     }
 
     @Override
@@ -307,6 +354,40 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             } catch (ConflictException e) {
                 read = conversations.require(c.id()).metadata();
             }
+        }
+    }
+
+    /**
+     * Refuses the list, before any message is appended, when the window marker it needs would not
+     * fit the conversation's metadata beside what the app keeps there: refused only after the
+     * append, the turn failed with its messages stored and its retry appended them again. The new
+     * messages' sequences are taken to follow the conversation's last one, as they do unless
+     * another process appends meanwhile.
+     */
+    private void markerFits(Conversation c, Window before, Plan plan) {
+        List<Long> sequences = new ArrayList<>(plan.kept().size());
+        long next = c.lastSequence();
+        for (Long kept : plan.kept()) {
+            sequences.add(kept != null ? kept : ++next);
+        }
+        Window after = Window.of(sequences);
+        if (after.sameAs(before)) {
+            return;
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>(c.metadata());
+        Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
+        ours.put("window", after.stored());
+        metadata.put(Messages.KEY, ours);
+        int length;
+        try {
+            length = Messages.JSON.writeValueAsString(metadata).length();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return; // Metadata Atlas stored is JSON; let the store's own check speak otherwise.
+        }
+        if (length > Limits.MAX_METADATA_LENGTH) {
+            throw new ConflictException("metadata", "the conversation's metadata leaves no room for the memory's window marker ("
+                    + Messages.KEY + ".window): it would be " + length + " characters, at most " + Limits.MAX_METADATA_LENGTH
+                    + " are allowed; make the application's metadata of conversation " + c.id() + " smaller; nothing was stored");
         }
     }
 

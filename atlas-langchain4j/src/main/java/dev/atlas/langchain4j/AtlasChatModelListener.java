@@ -88,7 +88,12 @@ import java.util.function.Function;
  * execution stays processing, and none for much longer than the bound.
  */
 public final class AtlasChatModelListener implements ChatModelListener, AutoCloseable {
-    /** Listener attribute naming the chat memory a call belongs to, when the thread cannot tell. */
+    /**
+     * Listener attribute naming the chat memory a call belongs to, when the thread cannot tell: a
+     * memory id of any type, mapped to its memory as {@link AtlasChatMemoryStore} maps it. One the
+     * store refuses fails {@code onRequest} with {@link InvalidInputException} on {@code memoryId}
+     * (LangChain4j logs it; the call is not recorded).
+     */
     public static final String MEMORY_ID = "atlas.memoryId";
 
     /**

@@ -65,7 +65,7 @@ final class Messages {
 
     // Room left in a row's metadata for what the store adds (the executionId of a response).
     private static final int METADATA_MARGIN = 4096;
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /**
      * The row for {@code message} as {@link #toAtlas(ChatMessage, List)} maps it; when its JSON

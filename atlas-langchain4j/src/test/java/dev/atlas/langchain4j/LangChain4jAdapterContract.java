@@ -469,6 +469,58 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A memory cleared elsewhere while a turn stores its messages (another instance's ChatMemory.clear): the turn's list goes to a new conversation, as InMemoryChatMemoryStore keeps a list given after a clear")
+    void memoryClearedDuringATurnStartsANewConversation(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.util.concurrent.atomic.AtomicReference<Runnable> duringPut = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> duringPut.getAndSet(() -> {}).run())));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("cleared", List.of(UserMessage.from("hi"), AiMessage.from("hello")));
+        UUID old = store.conversation("cleared").orElseThrow().id();
+        // Another instance (its own store, so no lock of this JVM's) clears the memory while this turn writes its photo.
+        duringPut.set(() -> tenant.conversations().delete(old));
+        List<ChatMessage> turn = List.of(UserMessage.from("hi"), AiMessage.from("hello"), photo("a cat?", 1));
+        store.updateMessages("cleared", turn);
+        assertThat(store.getMessages("cleared")).isEqualTo(turn);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("cleared")).isEqualTo(turn);
+        UUID renewed = store.conversation("cleared").orElseThrow().id();
+        assertThat(renewed).isNotEqualTo(old);
+        assertThat(tenant.conversations().messages(renewed, 0, 10)).extracting(Message::content).containsExactly("hi", "hello", "a cat?");
+        assertThat(tenant.conversations().get(old)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("Conversation metadata the app filled to Atlas's limit, leaving no room for a longer window marker: the turn is refused with ConflictException on metadata before any message is appended")
+    void appMetadataAtTheLimitLeavesNoRoomForTheMarker() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("full", List.of(UserMessage.from("hi")));
+        UUID id = store.conversation("full").orElseThrow().id();
+        Map<String, Object> full = new java.util.LinkedHashMap<>(tenant.conversations().require(id).metadata());
+        int used = ("{\"notes\":\"\"," + new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(full).toString().substring(1)).length();
+        full.put("notes", "n".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - used));
+        tenant.conversations().updateMetadata(id, full);
+        // A window of other runs than the stored one (hi, then the new hello, then a new hi): a longer marker.
+        List<ChatMessage> turn = List.of(AiMessage.from("hello"), UserMessage.from("hi"), AiMessage.from("there"));
+        // Refused before any message is appended (it failed after them, so a retry of the turn stored them twice).
+        assertThatThrownBy(() -> store.updateMessages("full", turn)).isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> {
+            assertThat(e.field()).isEqualTo("metadata");
+            assertThat(e.getMessage()).startsWith("metadata: the conversation's metadata leaves no room for the memory's window marker"
+                    + " (langchain4j.window): it would be 262156 characters, at most 262144 are allowed;");
+        });
+        assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("hi");
+        assertThat(store.getMessages("full")).containsExactly(UserMessage.from("hi"));
+        // A turn that keeps the window's runs needs no longer marker: it is stored.
+        List<ChatMessage> same = List.of(UserMessage.from("hi"), AiMessage.from("hello"));
+        full.put("notes", "n".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - used - 4));
+        tenant.conversations().updateMetadata(id, full);
+        store.updateMessages("full", same);
+        assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("hi", "hello");
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("full")).isEqualTo(same);
+    }
+
+    @Test
     @DisplayName("A conversation written under the memory id's key through Atlas itself has no window marker: LangChain4j's memory starts empty and its turns are appended after that history")
     void conversationWrittenOutsideTheStoreStartsAnEmptyMemory() {
         UUID id = tenant.conversations().ensure("imported", dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"))).id();
@@ -1125,6 +1177,30 @@ public abstract class LangChain4jAdapterContract {
         model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("explicit")).build(),
                 dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "direct").build());
         assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("MEMORY_ID of another type names the memory by its string (42 is memory \"42\"); one the store refuses is refused by the listener too: InvalidInputException on memoryId, which LangChain4j logs, the call itself going on unrecorded")
+    void memoryIdAttributesOfOtherTypes() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages(42, List.of(UserMessage.from("earlier")));
+        Conversation c = store.conversation("42").orElseThrow();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant);
+        ScriptedChatModel model = new ScriptedChatModel(List.of(listener));
+        dev.langchain4j.model.chat.request.ChatRequest request = dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(UserMessage.from("explicit")).build();
+        model.chat(request, dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, 42L).build());
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+        for (Object bad : new Object[] {new Object(), " ", "x".repeat(256), "a\u0000b"}) {
+            dev.langchain4j.model.chat.response.ChatResponse answer = model.chat(request,
+                    dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, bad).build());
+            assertThat(answer).isNotNull();
+            dev.langchain4j.model.chat.listener.ChatModelRequestContext context = new dev.langchain4j.model.chat.listener.ChatModelRequestContext(
+                    request, dev.langchain4j.model.ModelProvider.OTHER, new java.util.HashMap<>(Map.of(AtlasChatModelListener.MEMORY_ID, bad)));
+            assertThatThrownBy(() -> listener.onRequest(context))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("memoryId"));
+        }
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(1);
     }
 
     @Test

@@ -90,6 +90,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>{@link #deleteByConversationId} soft-deletes the conversation, which frees its key: the next
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
+ *
+ * <p><b>Ids are the tenant's.</b> A conversation id is an external key of the tenant, whichever
+ * repository, agent or owner created it: repositories with other agents on one tenant read, save
+ * to, delete and {@linkplain #findConversationIds list} the same conversations, as Spring AI's own
+ * repositories over one table do. Give each application (or agent) that must not share a chat
+ * memory its own tenant, or ids of its own (a prefix).
  */
 public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     /** Message (or conversation) metadata key holding the window marker. */
@@ -152,10 +158,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         return tenant.conversations().ensure(key(conversationId), NewConversation.of(owner, agent));
     }
 
+    /**
+     * Every conversation id of the tenant: the external key of each of its live conversations that
+     * has one, whatever agent or owner created it, as these are the ids {@link #findByConversationId},
+     * {@link #saveAll} and {@link #deleteByConversationId} read and write (this repository's agent and
+     * owner are only what the conversations it creates carry).
+     */
     @Override
     public List<String> findConversationIds() {
         List<String> ids = new ArrayList<>();
-        ConversationQuery query = (agent == null ? ConversationQuery.all() : ConversationQuery.forAgent(agent)).limit(1000);
+        // Not filtered by agent: the ids listed are exactly the ones the other calls reach (a key is the tenant's).
+        ConversationQuery query = ConversationQuery.all().limit(1000);
         while (true) {
             Page<Conversation> page = tenant.conversations().list(query);
             for (Conversation c : page.items()) {

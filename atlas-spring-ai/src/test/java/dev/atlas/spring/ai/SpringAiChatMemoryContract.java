@@ -1558,6 +1558,26 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("findConversationIds lists every id the repository reads, saves and deletes: the tenant's keys, whatever agent or owner created them")
+    void idsAreTheTenantsWhateverTheAgent() {
+        AtlasChatMemoryRepository sales = AtlasChatMemoryRepository.of(tenant, Owner.user("7"), "sales");
+        AtlasChatMemoryRepository none = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), null);
+        repository.saveAll("s", List.of(new UserMessage("support's")));
+        sales.saveAll("b", List.of(new UserMessage("sales'")));
+        tenant.conversations().ensure("api", dev.atlas.conversation.NewConversation.of(Owner.user("9")));
+        tenant.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("9")));
+        for (AtlasChatMemoryRepository r : List.of(repository, sales, none)) {
+            // Each reads every one of these ids (the agent is what a new conversation carries, as the owner is): it lists them all.
+            assertThat(shapes(r.findByConversationId("s"))).containsExactly("USER[support's]");
+            assertThat(shapes(r.findByConversationId("b"))).containsExactly("USER[sales']");
+            assertThat(new java.util.TreeSet<>(r.findConversationIds())).containsExactly("api", "b", "s");
+        }
+        sales.deleteByConversationId("s");
+        assertThat(new java.util.TreeSet<>(repository.findConversationIds())).containsExactly("api", "b");
+        assertThat(tenant.conversations().getByKey("s")).isEmpty();
+    }
+
+    @Test
     @DisplayName("a save after deleteByConversationId starts a new conversation, even when the conversation was read before the delete")
     void saveAfterDeleteOfAReadConversation() throws Exception {
         repository.saveAll("r", List.of(new UserMessage("old")));
