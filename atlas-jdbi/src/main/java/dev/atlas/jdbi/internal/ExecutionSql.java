@@ -45,6 +45,8 @@ final class ExecutionSql {
     /** {@link #sweepExecutions} returning the swept rows, for the listeners. */
     final Statement sweepExecutionsReturning;
     final Statement sweepSteps;
+    /** {@link #sweepSteps} returning the swept steps' ids, for the listeners. */
+    final Statement sweepStepsReturning;
     /** The runs a sweep is about to fail that have finished steps, locked: their tokens are kept. */
     final Statement sweepRunsWithSteps;
     final Statement sweepLockRuns;
@@ -137,9 +139,12 @@ final class ExecutionSql {
         // but by another instance's clock, and failing it would break a live run.
         String orphaned = "execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
-        sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
+        // Ended as a step's fail() ends it: finish reason error.
+        String sweepStepsText = "UPDATE <p>execution_steps SET status = 'failed', error = :error, finish_reason = 'error',"
                 + " completed_at = " + ENDED + ", updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
-                + " AND " + orphaned);
+                + " AND " + orphaned;
+        sweepSteps = c.sql("executions.sweepSteps", sweepStepsText);
+        sweepStepsReturning = c.sql("executions.sweepStepsReturning", sweepStepsText + " RETURNING id");
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.

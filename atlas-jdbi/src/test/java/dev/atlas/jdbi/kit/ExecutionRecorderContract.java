@@ -208,6 +208,33 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a CompletionException a body throws (a client's join of a failed future) is stored as its cause's message, as for a"
+            + " returned future: recordAsync's body throwing it before returning fails the returned future with the cause itself;"
+            + " record rethrows the very exception it caught")
+    void wrappedFailuresAreStoredAsTheirCause() {
+        IOException reset = new IOException("connection reset");
+        java.util.concurrent.CompletionException wrapped = new java.util.concurrent.CompletionException(reset);
+        CompletableFuture<String> f = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw wrapped;
+        });
+        assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).cause().isSameAs(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+
+        CompletableFuture<String> returned = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"),
+                exec -> CompletableFuture.failedFuture(wrapped));
+        assertThatThrownBy(returned::get).isInstanceOf(ExecutionException.class).cause().isSameAs(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+
+        CompletableFuture<String> client = CompletableFuture.failedFuture(reset);
+        Throwable thrown = catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> client.thenApply(String::trim).join()));
+        assertThat(thrown).isExactlyInstanceOf(java.util.concurrent.CompletionException.class).hasCause(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+        Throwable got = catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> client.get()));
+        assertThat(got).isExactlyInstanceOf(ExecutionException.class).hasCause(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+    }
+
+    @Test
     @DisplayName("a call that is cancelled is recorded cancelled, not failed, with its finished steps' usage: a body future cancelled, the future recordAsync returned cancelled by the caller (which cancels the body's future), a record body throwing CancellationException")
     void cancelledCallsAreRecordedCancelled() {
         CompletableFuture<String> call = new CompletableFuture<>();
@@ -1626,6 +1653,20 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(tree.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
         assertThatThrownBy(crashed::complete).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
         assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+    }
+
+    @Test
+    @DisplayName("a step the sweep fails ends as one fail() ends: status failed, error interrupted, finish reason error")
+    void sweptStepEndsAsAFailedOne() {
+        ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        crashed.step().fail("boom");
+        crashed.step();
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 1, 0));
+        List<ExecutionStep> steps = recorder.tree(crashed.id()).orElseThrow().steps();
+        assertThat(steps).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.FAILED);
+        assertThat(steps).extracting(ExecutionStep::error).containsExactly("boom", "interrupted");
+        assertThat(steps).extracting(ExecutionStep::finishReason).containsExactly(FinishReason.ERROR, FinishReason.ERROR);
     }
 
     @Test
