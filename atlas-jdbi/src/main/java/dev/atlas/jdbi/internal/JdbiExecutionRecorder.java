@@ -285,10 +285,14 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      */
     Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs, boolean costed) {
         Execution e = db.write(h -> {
-            Instant now = db.now();
-            if (costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
-                sql.on(h, q.lockProcessing).bind("id", x.id()).exists();
-            }
+            // The run's last write, locked before the steps are summed (on SQLite the write transaction
+            // serialises already): a step closing meanwhile either commits first and is counted, or waits and finds the run done.
+            boolean lock = costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL;
+            Instant last = sql.on(h, lock ? q.lastWriteLocked : q.lastWrite).bind("id", x.id()).optional((rs, ctx) -> db.dialect().instant(rs, "last_write"))
+                    .orElse(null);
+            // Never dated before that write, whichever instance's clock stamped it; the duration is counted to the end stamped.
+            Instant clock = db.now();
+            Instant now = last != null && last.isAfter(clock) ? last : clock;
             Usage usage = !costed ? Usage.NONE : explicitUsage != null ? explicitUsage
                     : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
             Long cost = costed ? costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage") : null;
