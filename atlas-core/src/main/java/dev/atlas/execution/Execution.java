@@ -278,9 +278,11 @@ public final class Execution {
     }
 
     /**
-     * The completed at.
+     * When the execution ended (completed, failed or cancelled): never before its start or creation,
+     * nor before its last write, its steps' and tool calls' included, whichever Atlas instance's
+     * clock stamped them.
      *
-     * @return the completed at
+     * @return the end, or {@code null} while it has not ended
      */
     public @Nullable Instant completedAt() {
         return completedAt;

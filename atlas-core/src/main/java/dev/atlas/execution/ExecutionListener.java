@@ -27,8 +27,10 @@ package dev.atlas.execution;
  * Listeners run in registration order and synchronously, so a slow listener slows the caller: hand
  * heavy work to another thread. {@link ExecutionRecorder#create} and {@link ExecutionRecorder#queue}
  * fire nothing; {@link ExecutionRecorder#sweepInterrupted} fires {@link #toolCallFinished} for each
- * tool call it failed, then {@link #failed} for each execution it failed (pending ones included: their
- * {@code startedAt} is null), and nothing for the steps it closed. Every method has an empty default;
+ * tool call it failed, then {@link #stepFinished} for each step it failed (with its tool calls as
+ * stored, finish reason {@link FinishReason#ERROR}, as a step's {@code fail} is heard), then
+ * {@link #failed} for each execution it failed (pending ones included: their {@code startedAt} is
+ * null). Every method has an empty default;
  * implement what you need.
  */
 public interface ExecutionListener {

@@ -36,7 +36,10 @@ public interface ExecutionRecorder {
     /**
      * Runs {@code body} as one execution: creates it in status processing, lets the body record
      * steps, tool calls and usage through the handle, then completes it when the body returns. When
-     * the body throws, the execution is marked failed with the exception's message and the very
+     * the body throws, the execution is marked failed with the exception's message (the message of
+     * its cause for a {@link java.util.concurrent.CompletionException} or
+     * {@link java.util.concurrent.ExecutionException}, which a body joining or getting a failed
+     * future throws, so a provider's error is stored as the provider gave it) and the very
      * same exception instance is rethrown (checked exceptions included; if recording the failure
      * fails too, that error is added as suppressed); a {@link java.util.concurrent.CancellationException}
      * (the call was stopped, not failed) marks it cancelled instead, also as the cause of a
@@ -63,7 +66,9 @@ public interface ExecutionRecorder {
     /**
      * The asynchronous form for clients that return a {@link CompletableFuture}: the returned
      * future completes after the execution is stored completed (with the body's value) or failed
-     * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}),
+     * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException},
+     * also when the body throws it instead of returning a future, and stored with that exception's
+     * message),
      * or failed with the refusal of the complete, ending the execution as {@link #record} does.
      * A body future that is cancelled ends the execution cancelled; cancelling the returned future
      * cancels the body's future, and so the execution.
@@ -193,7 +198,9 @@ public interface ExecutionRecorder {
      * result may come after its execution ended). Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then). After the
      * commit, each tool call it fails is passed to the {@link ExecutionListener}s' {@code toolCallFinished},
-     * then each execution it fails to their {@code failed}. A failed run keeps its finished steps'
+     * then each step it fails to their {@code stepFinished}, then each execution it fails to their
+     * {@code failed}. A step it fails ends as {@link StepHandle#fail(String)} ends one, with finish
+     * reason {@link FinishReason#ERROR}. A failed run keeps its finished steps'
      * usage with its cost, as a finish stores them (what its open step spent is unknown).
      *
      * @param olderThan only items older than this

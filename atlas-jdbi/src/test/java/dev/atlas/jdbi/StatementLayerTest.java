@@ -85,12 +85,16 @@ class StatementLayerTest {
         // them, inside an assignment to a time (a COALESCE, or a CASE branch such as 'ELSE :now END'), is the bare clock.
         java.util.regex.Pattern later = java.util.regex.Pattern.compile("CASE WHEN :now > (COALESCE\\([^)]*\\)|[\\w.]+) THEN :now ELSE \\1 END"
                 + "|CASE WHEN (\\w+) > :now THEN \\2 ELSE :now END");
+        // An execution's end: the later of :now and its last write, its steps' and tool calls' included (ExecutionSql.lastWrite).
+        java.util.regex.Pattern lastWrite = java.util.regex.Pattern.compile("(?:GREATEST|MAX)\\(([<>\\w.]+)\\.updated_at"
+                + "(?:, COALESCE\\(\\(SELECT MAX\\(x\\.updated_at\\) FROM [<>\\w]+ x WHERE [^)]*\\), \\1\\.updated_at\\)){2}\\)");
         java.util.regex.Pattern bare = java.util.regex.Pattern.compile("\\b(\\w+_at)\\s*=\\s*(?:(?!\\bWHERE\\b|,\\s*\\w+\\s*=)[^;])*?:now\\b");
         for (Dialect dialect : Dialect.values()) {
             Map<String, String> found = new TreeMap<>();
             for (Catalogue c : Catalogues.declareAll(dialect, "atlas_")) {
                 for (Statement s : c.statements()) {
-                    java.util.regex.Matcher m = bare.matcher(later.matcher(s.declared()).replaceAll("LATER"));
+                    java.util.regex.Matcher m = bare.matcher(later.matcher(lastWrite.matcher(s.declared()).replaceAll("last_write"))
+                            .replaceAll("LATER"));
                     if (s.declared().startsWith("UPDATE") && m.find()) {
                         found.put(s.name(), m.group());
                     }

@@ -177,6 +177,11 @@ public enum Dialect {
         return "CASE WHEN excluded.updated_at > " + table + ".updated_at THEN excluded.updated_at ELSE " + table + ".updated_at END";
     }
 
+    /** The greatest of {@code expressions}, none of them NULL: {@code GREATEST} on PostgreSQL, the scalar {@code MAX} on SQLite. */
+    public String greatest(String... expressions) {
+        return (this == POSTGRESQL ? "GREATEST(" : "MAX(") + String.join(", ", expressions) + ")";
+    }
+
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */
     public String forUpdate() {
         return this == SQLITE ? "" : " FOR UPDATE";

@@ -17,14 +17,32 @@ final class ExecutionSql {
      * calls end the same way.
      */
     static final String ENDED = "CASE WHEN started_at > :now THEN started_at ELSE :now END";
-    /** {@link #ENDED} for an execution, which may end before it started (cancelled or swept while waiting): then not before its creation. */
-    private static final String EXECUTION_ENDED = Dialect.nowOrLater("COALESCE(started_at, created_at)");
+    /**
+     * The latest write of an execution row: its own update time (never before its start nor its
+     * creation) or that of one of its steps or tool calls, whichever instance's clock stamped it.
+     */
+    private static String lastWrite(Dialect d, String execution) {
+        String of = " WHERE x.tenant_id = " + execution + ".tenant_id AND x.execution_id = " + execution + ".id)";
+        return d.greatest(execution + ".updated_at",
+                "COALESCE((SELECT MAX(x.updated_at) FROM <p>execution_steps x" + of + ", " + execution + ".updated_at)",
+                "COALESCE((SELECT MAX(x.updated_at) FROM <p>execution_tool_calls x" + of + ", " + execution + ".updated_at)");
+    }
     /** A row's new update time: never before its last one, whatever the writer's clock (another Atlas behind, NTP). */
     private static final String LATER = Dialect.LATER;
     private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = " + LATER;
 
     private final Catalogue c;
+    /**
+     * The end of an execution ending now: never before its last write ({@link #lastWrite}), so no
+     * instance whose clock is behind dates it before a step or tool call another one wrote, nor
+     * before its start or creation (cancelled or swept while waiting).
+     */
+    private final String executionEnded;
     final Statement conversationExists;
+    /** A running execution's last write ({@link #lastWrite}): what its finish ends no earlier than. */
+    final Statement lastWrite;
+    /** {@link #lastWrite} locking the execution as {@link #lockProcessing} does, before its steps are summed. */
+    final Statement lastWriteLocked;
     final Statement conversationLiveForInsert;
     final Statement revisionExists;
     final Statement insert;
@@ -45,6 +63,8 @@ final class ExecutionSql {
     /** {@link #sweepExecutions} returning the swept rows, for the listeners. */
     final Statement sweepExecutionsReturning;
     final Statement sweepSteps;
+    /** {@link #sweepSteps} returning the swept steps' ids, for the listeners. */
+    final Statement sweepStepsReturning;
     /** The runs a sweep is about to fail that have finished steps, locked: their tokens are kept. */
     final Statement sweepRunsWithSteps;
     final Statement sweepLockRuns;
@@ -70,6 +90,7 @@ final class ExecutionSql {
     ExecutionSql(Catalogue c) {
         this.c = c;
         String share = c.dialect().forShare();
+        executionEnded = Dialect.nowOrLater(lastWrite(c.dialect(), "<p>executions"));
         String closeWhere = CLOSE_SET + " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
         // A step closes only while its execution runs: the execution's usage and cost were summed
         // from its steps when it finished. (A tool call's result may come after its model call's
@@ -97,6 +118,11 @@ final class ExecutionSql {
         // SHARE) then either commits first and is counted, or waits and finds the execution done.
         lockProcessing = c.sql("executions.lockProcessing", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id"
                 + " AND status = 'processing'" + c.dialect().forUpdate());
+        String lastWriteText = "SELECT " + lastWrite(c.dialect(), "e") + " AS last_write FROM <p>executions e"
+                + " WHERE e.tenant_id = :t AND e.id = :id AND e.status = 'processing'";
+        lastWrite = c.sql("executions.lastWrite", lastWriteText);
+        // Taken before the steps are summed, as lockProcessing: a step closing meanwhile is counted and its time seen.
+        lastWriteLocked = c.sql("executions.lastWriteLocked", lastWriteText + c.dialect().forUpdate());
         stepUsage = c.sql("executions.stepUsage", "SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
                 + " SUM(reasoning_tokens) AS reasoning_tokens, SUM(cached_tokens) AS cached_tokens,"
                 + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :execution");
@@ -104,7 +130,7 @@ final class ExecutionSql {
         // Not before its creation: a resume by an instance whose clock is behind would start it earlier.
         resume = move(c, "executions.resume", ExecutionStatus.PROCESSING, ", started_at = " + Dialect.nowOrLater("created_at"));
         // Waiting executions only: a processing one is finished with its usage (JdbiExecutionRecorder.cancel).
-        cancel = c.sql("executions.cancel", "UPDATE <p>executions SET status = 'cancelled', updated_at = " + LATER + ", completed_at = " + EXECUTION_ENDED
+        cancel = c.sql("executions.cancel", "UPDATE <p>executions SET status = 'cancelled', updated_at = " + LATER + ", completed_at = " + executionEnded
                 + " WHERE tenant_id = :t AND id = :id AND status IN ('pending', 'queued') RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         executionCalls = c.sql("executions.toolCalls", CALLS + " AND execution_id = :execution ORDER BY call_index");
         executionSteps = c.sql("executions.steps", STEPS + " AND execution_id = :execution ORDER BY sequence");
@@ -116,7 +142,7 @@ final class ExecutionSql {
                 + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
                 + " ORDER BY sequence DESC LIMIT :limit");
         // Aged from the start: a queued execution resumed after hours in its queue has just begun.
-        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = " + EXECUTION_ENDED + ","
+        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = " + executionEnded + ","
                 + " updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
@@ -137,9 +163,12 @@ final class ExecutionSql {
         // but by another instance's clock, and failing it would break a live run.
         String orphaned = "execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
-        sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
+        // Ended as a step's fail() ends it: finish reason error.
+        String sweepStepsText = "UPDATE <p>execution_steps SET status = 'failed', error = :error, finish_reason = 'error',"
                 + " completed_at = " + ENDED + ", updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
-                + " AND " + orphaned);
+                + " AND " + orphaned;
+        sweepSteps = c.sql("executions.sweepSteps", sweepStepsText);
+        sweepStepsReturning = c.sql("executions.sweepStepsReturning", sweepStepsText + " RETURNING id");
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.

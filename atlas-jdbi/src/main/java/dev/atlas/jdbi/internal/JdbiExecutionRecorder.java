@@ -107,7 +107,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     /**
-     * Ends {@code handle} failed with {@code cause}'s message, or cancelled when the cause is a
+     * Ends {@code handle} failed with {@code cause}'s message (the message of the cause of a
+     * {@link CompletionException} or {@link ExecutionException}, as {@link #recordAsync} unwraps
+     * them), or cancelled when the cause is a
      * {@link CancellationException} (the call was stopped, it did not fail), also as the cause of a
      * {@link CompletionException} or {@link ExecutionException} (a body joining or getting a
      * dependent stage of a cancelled future, as {@link #recordAsync} unwraps them), unless it ended
@@ -116,11 +118,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
-                String m = cause.getMessage();
-                if (unwrap(cause) instanceof CancellationException) {
+                // The wrapped failure's own message: a CompletionException's is its cause's class and message.
+                Throwable failure = unwrap(cause);
+                String m = failure.getMessage();
+                if (failure instanceof CancellationException) {
                     handle.cancel();
                 } else {
-                    handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);
+                    handle.failEndingTheRun(m == null || m.isBlank() ? failure.getClass().getName() : m);
                 }
             }
         } catch (RuntimeException e) {
@@ -137,8 +141,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             call = Check.notNull("body result", body.apply(handle));
         } catch (Throwable e) {
             // Throwable, not RuntimeException: Kotlin or @SneakyThrows bodies throw checked exceptions undeclared.
-            recordFailure(handle, e);
-            return CompletableFuture.failedFuture(e);
+            // Unwrapped as a returned future's failure is: the caller gets the same exception either way.
+            Throwable failure = unwrap(e);
+            recordFailure(handle, failure);
+            return CompletableFuture.failedFuture(failure);
         }
         CompletableFuture<T> recorded = new CompletableFuture<>();
         // A caller cancelling the returned future stops the call too, which then ends the execution cancelled.
@@ -279,10 +285,14 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      */
     Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs, boolean costed) {
         Execution e = db.write(h -> {
-            Instant now = db.now();
-            if (costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
-                sql.on(h, q.lockProcessing).bind("id", x.id()).exists();
-            }
+            // The run's last write, locked before the steps are summed (on SQLite the write transaction
+            // serialises already): a step closing meanwhile either commits first and is counted, or waits and finds the run done.
+            boolean lock = costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL;
+            Instant last = sql.on(h, lock ? q.lastWriteLocked : q.lastWrite).bind("id", x.id()).optional((rs, ctx) -> db.dialect().instant(rs, "last_write"))
+                    .orElse(null);
+            // Never dated before that write, whichever instance's clock stamped it; the duration is counted to the end stamped.
+            Instant clock = db.now();
+            Instant now = last != null && last.isAfter(clock) ? last : clock;
             Usage usage = !costed ? Usage.NONE : explicitUsage != null ? explicitUsage
                     : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
             Long cost = costed ? costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage") : null;
@@ -534,9 +544,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
         List<Execution> swept = new ArrayList<>();
         List<ToolCall> sweptCalls = new ArrayList<>();
+        List<ExecutionStep> sweptSteps = new ArrayList<>();
         SweepResult result = db.write(h -> {
             swept.clear();
             sweptCalls.clear();
+            sweptSteps.clear();
             Instant now = db.now();
             Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
             keepStepsUsage(h, cutoff);
@@ -550,19 +562,28 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             } else {
                 executions = sql.on(h, q.sweepExecutions).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
             }
-            int steps = sql.on(h, q.sweepSteps).bind("error", INTERRUPTED).bind("now", now).update();
             if (!events.active()) {
+                int steps = sql.on(h, q.sweepSteps).bind("error", INTERRUPTED).bind("now", now).update();
                 return new SweepResult(executions, steps,
                         sql.on(h, q.sweepCalls).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update());
             }
+            List<UUID> stepIds = sql.on(h, q.sweepStepsReturning).bind("error", INTERRUPTED).bind("now", now).list(sql.uuidColumn());
             // The tool call a run was waiting on is what its trace most needs to show.
             sweptCalls.addAll(sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
                     .list(toolCalls));
-            return new SweepResult(executions, steps, sweptCalls.size());
+            // Read after the calls were swept: each step is heard with its calls as stored, as a step's fail() is.
+            for (UUID stepId : stepIds) {
+                sweptSteps.add(storedStep(h, stepId));
+            }
+            return new SweepResult(executions, stepIds.size(), sweptCalls.size());
         });
-        // Tool calls first: their executions are still running for the listeners, so a call nests inside its run.
+        // Tool calls first, then steps: their executions are still running for the listeners, so a call
+        // nests inside its step and its run.
         for (ToolCall c : sweptCalls) {
             events.fire("toolCallFinished", l -> l.toolCallFinished(tenant, c));
+        }
+        for (ExecutionStep st : sweptSteps) {
+            events.fire("stepFinished", l -> l.stepFinished(tenant, st));
         }
         for (Execution e : swept) {
             events.fire("failed", l -> l.failed(tenant, e));

@@ -375,8 +375,9 @@ public abstract class ExecutionListenerContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("the sweep is heard as toolCallFinished for each tool call it failed, then as failed for each execution it failed,"
-            + " as stored and committed, and only in its tenant")
+    @DisplayName("the sweep is heard as toolCallFinished for each tool call it failed, then stepFinished for each step it failed (as"
+            + " a step's fail() is heard, with its calls), then failed for each execution it failed, as stored and committed, and only"
+            + " in its tenant")
     void sweepIsHeardAsFailed() {
         var recorder = atlas.tenant("acme").executions();
         ExecutionHandle stale = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -392,16 +393,19 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         assertThat(swept.executions()).isEqualTo(2);
         assertThat(swept.toolCalls()).isEqualTo(1);
 
-        assertThat(heard.names()).containsExactly("toolCallFinished", "failed", "failed");
+        assertThat(heard.names()).containsExactly("toolCallFinished", "stepFinished", "failed", "failed");
         assertThat(heard.events).extracting(Event::tenantId).containsOnly("acme");
         assertThat(heard.events).extracting(Event::committedStatus).containsOnly("failed");
-        assertThat(heard.events.get(0).record()).isEqualTo(recorder.tree(stale.id()).orElseThrow().toolCalls().get(0));
-        assertThat(heard.events.subList(1, 3)).extracting(Event::record)
+        ExecutionTree staleTree = recorder.tree(stale.id()).orElseThrow();
+        assertThat(heard.events.get(0).record()).isEqualTo(staleTree.toolCalls().get(0));
+        assertThat((ExecutionStep) heard.events.get(1).record()).isEqualTo(staleTree.steps().get(0))
+                .returns(FinishReason.ERROR, ExecutionStep::finishReason).returns("interrupted", ExecutionStep::error);
+        assertThat(heard.events.subList(2, 4)).extracting(Event::record)
                 .containsExactlyInAnyOrder(recorder.require(stale.id()), recorder.require(pending.id()));
         assertThat(recorder.require(stale.id()).error()).isEqualTo("interrupted");
         assertThat(recorder.require(fresh.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
         assertThat(atlas.tenant("globex").executions().require(foreign.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
-        assertThat(throwing.calls - thrownBefore).isEqualTo(3);
+        assertThat(throwing.calls - thrownBefore).isEqualTo(4);
         heard.events.clear();
         assertThat(recorder.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isZero();
         assertThat(heard.events).isEmpty();
@@ -429,13 +433,14 @@ public abstract class ExecutionListenerContract extends AtlasContract {
 
         assertThat(heard.names()).containsExactly("started", "started");
         assertThat(heard.events).extracting(e -> ((Execution) e.record()).id()).containsExactly(cancelledThere.id(), sweptThere.id());
-        assertThat(there.names()).containsExactly("cancelled", "toolCallFinished", "failed", "started", "completed");
+        assertThat(there.names()).containsExactly("cancelled", "toolCallFinished", "stepFinished", "failed", "started", "completed");
         assertThat(there.events.get(0).record()).isEqualTo(cancelled).isEqualTo(here.require(cancelledThere.id()));
         assertThat(there.events.get(1).record()).isEqualTo(here.tree(sweptThere.id()).orElseThrow().toolCalls().get(0));
-        assertThat(there.events.get(2).record()).isEqualTo(here.require(sweptThere.id()));
-        assertThat(there.events.get(4).record()).isEqualTo(completed).isEqualTo(here.require(created.id()));
+        assertThat(there.events.get(2).record()).isEqualTo(here.tree(sweptThere.id()).orElseThrow().steps().get(0));
+        assertThat(there.events.get(3).record()).isEqualTo(here.require(sweptThere.id()));
+        assertThat(there.events.get(5).record()).isEqualTo(completed).isEqualTo(here.require(created.id()));
         assertThat(there.events).extracting(Event::committedStatus)
-                .containsExactly("cancelled", "failed", "failed", "processing", "completed");
+                .containsExactly("cancelled", "failed", "failed", "failed", "processing", "completed");
     }
 
     /** On an end event, sets usage and the first token on the handle that ended the execution, then asks a second thread to. */

@@ -208,6 +208,33 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a CompletionException a body throws (a client's join of a failed future) is stored as its cause's message, as for a"
+            + " returned future: recordAsync's body throwing it before returning fails the returned future with the cause itself;"
+            + " record rethrows the very exception it caught")
+    void wrappedFailuresAreStoredAsTheirCause() {
+        IOException reset = new IOException("connection reset");
+        java.util.concurrent.CompletionException wrapped = new java.util.concurrent.CompletionException(reset);
+        CompletableFuture<String> f = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw wrapped;
+        });
+        assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).cause().isSameAs(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+
+        CompletableFuture<String> returned = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"),
+                exec -> CompletableFuture.failedFuture(wrapped));
+        assertThatThrownBy(returned::get).isInstanceOf(ExecutionException.class).cause().isSameAs(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+
+        CompletableFuture<String> client = CompletableFuture.failedFuture(reset);
+        Throwable thrown = catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> client.thenApply(String::trim).join()));
+        assertThat(thrown).isExactlyInstanceOf(java.util.concurrent.CompletionException.class).hasCause(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+        Throwable got = catchThrown(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> client.get()));
+        assertThat(got).isExactlyInstanceOf(ExecutionException.class).hasCause(reset);
+        assertThat(latest()).returns(ExecutionStatus.FAILED, Execution::status).returns("connection reset", Execution::error);
+    }
+
+    @Test
     @DisplayName("a call that is cancelled is recorded cancelled, not failed, with its finished steps' usage: a body future cancelled, the future recordAsync returned cancelled by the caller (which cancels the body's future), a record body throwing CancellationException")
     void cancelledCallsAreRecordedCancelled() {
         CompletableFuture<String> call = new CompletableFuture<>();
@@ -972,6 +999,52 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an execution's end is never dated before its last write, its steps' and tool calls' included: complete, fail and"
+            + " cancel (handle or cancel(id)) from an instance an hour behind the one that wrote the step end at that write, with the"
+            + " duration counted to it; a cancel of a run queued by an instance ahead and a sweep by one behind a step's writer likewise")
+    void endIsNeverBeforeTheRunsLastWrite() {
+        List<UUID> ends = new ArrayList<>();
+        List<Instant> lastWrites = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            Instant started = recorder.require(h.id()).startedAt();
+            advance(3_600_000L); // the next writes come from an instance an hour ahead
+            StepHandle step = h.step();
+            StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+            advance(1_000);
+            call.complete("ok");
+            step.finish("done", FinishReason.TOOL_CALLS);
+            Instant last = recorder.tree(h.id()).orElseThrow().steps().get(0).completedAt();
+            advance(-3_600_000L - 1_000 + 5_000); // this instance: 5 s after the start by its own clock
+            Execution e = switch (i) {
+                case 0 -> h.complete();
+                case 1 -> h.fail("boom");
+                case 2 -> h.cancel();
+                default -> recorder.cancel(h.id());
+            };
+            assertThat(e.completedAt()).as("end " + i).isEqualTo(last);
+            assertThat(e.durationMs()).as("duration " + i).isEqualTo(Duration.between(started, last).toMillis());
+            assertThat(recorder.require(h.id())).isEqualTo(e);
+        }
+
+        Execution waiting = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(3_600_000L);
+        Instant queuedAt = recorder.queue(waiting.id()).updatedAt();
+        advance(-3_600_000L);
+        assertThat(recorder.cancel(waiting.id()).completedAt()).isEqualTo(queuedAt);
+
+        ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(3 * 3_600_000L); // a step written by an instance three hours ahead, then the process dies
+        StepHandle done = crashed.step();
+        done.finish("done", null, FinishReason.TOOL_CALLS, Usage.of(10, 1));
+        Instant stepEnd = recorder.tree(crashed.id()).orElseThrow().steps().get(0).completedAt();
+        advance(-3_600_000L); // the sweeping instance: two hours after the start, an hour behind the step's writer
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(1);
+        assertThat(recorder.require(crashed.id())).returns(ExecutionStatus.FAILED, Execution::status)
+                .returns(stepEnd, Execution::completedAt);
+    }
+
+    @Test
     @DisplayName("the sweep fails a step only with its execution: a running execution's step stamped early by a clock behind"
             + " (another instance's) stays open, takes tool calls and finishes")
     void sweepLeavesTheStepsOfARunningExecution() {
@@ -1257,11 +1330,10 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                     return null;
                 }));
         // Conversation check and insert; step insert; tool-call insert and completion; step finish;
-        // completion: the steps' usage, the price, the guarded update returning the row. PostgreSQL
-        // locks the execution before summing its steps, in a statement of its own: the sum then
-        // reads with a snapshot taken after any step that was closing has committed.
-        boolean postgres = ((JdbiAtlas) atlas).db().dialect() == Dialect.POSTGRESQL;
-        assertThat(counted.statements()).isEqualTo(postgres ? 10 : 9);
+        // completion: the run's last write (PostgreSQL locks the execution with it before summing its
+        // steps: the sum then reads with a snapshot taken after any step that was closing has
+        // committed), the steps' usage, the price, the guarded update returning the row.
+        assertThat(counted.statements()).isEqualTo(10);
     }
 
     /**
@@ -1626,6 +1698,20 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(tree.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
         assertThatThrownBy(crashed::complete).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
         assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+    }
+
+    @Test
+    @DisplayName("a step the sweep fails ends as one fail() ends: status failed, error interrupted, finish reason error")
+    void sweptStepEndsAsAFailedOne() {
+        ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        crashed.step().fail("boom");
+        crashed.step();
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 1, 0));
+        List<ExecutionStep> steps = recorder.tree(crashed.id()).orElseThrow().steps();
+        assertThat(steps).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.FAILED);
+        assertThat(steps).extracting(ExecutionStep::error).containsExactly("boom", "interrupted");
+        assertThat(steps).extracting(ExecutionStep::finishReason).containsExactly(FinishReason.ERROR, FinishReason.ERROR);
     }
 
     @Test
