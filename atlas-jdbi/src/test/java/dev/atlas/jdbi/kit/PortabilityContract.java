@@ -1877,6 +1877,26 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("erasing a conversation whose execution wrote a group of answers elsewhere hides, with each answer it makes"
+            + " inactive, the turns below that answer: history stays one chain")
+    void eraseConversationHidesTheTurnsBelowAnAnswerItMakesInactive() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        UUID a = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = cs.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(a));
+        UUID u = cs.append(b, dev.atlas.conversation.NewMessage.user("hi")).id();
+        UUID r1 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("asks a tool").parent(u).execution(x.id(), null)).id();
+        UUID t = cs.append(b, dev.atlas.conversation.NewMessage.tool("tool result").parent(r1)).id();
+        UUID r2 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("part 2").parent(u).execution(x.id(), null)).id();
+        x.complete();
+        assertThat(acme.portability().eraseConversation(a, false).counts()).containsEntry("messages_unlinked", 2L);
+        assertThat(cs.history(b)).extracting(dev.atlas.conversation.Message::id).containsExactly(u, r2);
+        assertThat(cs.requireMessage(t).active()).isFalse();
+    }
+
+    @Test
     @DisplayName("erasing a conversation keeps voice calls outside it on its executions, without the link (voice_calls_unlinked, a dry run the same); its own go; other tenants untouched")
     void eraseConversationUnlinksVoiceCallsElsewhere() {
         Tenant acme = atlas.tenant("acme");
