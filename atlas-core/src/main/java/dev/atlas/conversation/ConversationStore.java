@@ -145,11 +145,14 @@ public interface ConversationStore {
     Conversation updateTitle(UUID conversationId, @Nullable String title);
 
     /**
-     * Sets the rolling summary (short-term memory); {@code null} clears it.
+     * Sets the rolling summary (short-term memory); {@code null} clears it. A blank summary is
+     * refused, as a blank title is: clear it with {@code null}.
      *
      * @param conversationId the conversation's id
      * @param summary the summary, or {@code null}
      * @return the conversation
+     * @throws InvalidInputException on {@code summary} when it is blank or longer than
+     *         {@link Limits#MAX_CONTENT_LENGTH}
      */
     Conversation updateSummary(UUID conversationId, @Nullable String summary);
 
@@ -251,7 +254,8 @@ public interface ConversationStore {
      * client id is already stored is not written again: its stored message is returned in its
      * place (one that differs as {@link #append} describes throws {@link ConflictException} and nothing
      * is written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
-     * nothing and returns an empty list.
+     * nothing and returns an empty list, once the conversation is found: an unknown, deleted or
+     * other tenant's conversation is a {@link NotFoundException}, as for {@link #append}.
      *
      * @param conversationId the conversation to append to
      * @param messages       the messages, in the order they get their sequences

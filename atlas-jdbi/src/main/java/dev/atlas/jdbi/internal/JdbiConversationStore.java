@@ -229,7 +229,7 @@ public final class JdbiConversationStore implements ConversationStore {
 
     @Override
     public Conversation updateSummary(UUID conversationId, String summary) {
-        Check.optional("summary", summary, Limits.MAX_CONTENT_LENGTH);
+        Check.optionalNonBlank("summary", summary, Limits.MAX_CONTENT_LENGTH);
         return updateConversation(conversationId, cq.setSummary, summary);
     }
 
@@ -472,7 +472,8 @@ public final class JdbiConversationStore implements ConversationStore {
             throw new InvalidInputException("messages", "has " + all.size() + " messages; at most " + Limits.MAX_PAGE_SIZE + " per call");
         }
         if (all.isEmpty()) {
-            db.checkOpen();
+            // Nothing to write, but an unknown conversation is named as append names it.
+            db.read(h -> requireLiveConversation(h, conversationId));
             return List.of();
         }
         int k = all.size();
