@@ -45,10 +45,16 @@ public interface ConversationStore {
 
     /**
      * Creates a conversation. A tool thread's parent conversation, and the assistant, assistant
-     * revision and parent tool call when given, must exist in this tenant.
+     * revision and parent tool call when given, must exist in this tenant; the parent tool call
+     * must be a call of an execution of the parent conversation (as
+     * {@link dev.atlas.execution.StepHandle.ToolCallHandle#thread} makes it).
      *
      * @param conversation the conversation to create
      * @return the conversation
+     * @throws NotFoundException naming {@code parentConversationId}, {@code assistantId},
+     *         {@code assistantRevisionId} or {@code parentToolCallId} when that row is not in this tenant
+     * @throws InvalidInputException on {@code parentToolCallId} when the call is not of the parent
+     *         conversation's executions
      */
     Conversation create(NewConversation conversation);
 

@@ -240,6 +240,26 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool thread's parent tool call is a call of its parent conversation's execution: another conversation's call, or"
+            + " a call of an execution without a conversation, is refused naming parentToolCallId before any write")
+    void toolThreadsParentCallIsOfItsParentConversation() {
+        Conversation parent = convo();
+        Conversation elsewhere = convo();
+        UUID othersCall = toolCallIn(elsewhere);
+        UUID looseCall = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o")).step()
+                .toolCall("c1", "research", "{}").id();
+        for (UUID call : List.of(othersCall, looseCall)) {
+            assertThatThrownBy(() -> store.create(NewConversation.toolThread(ALICE, "x", parent.id(), call)))
+                    .isInstanceOf(InvalidInputException.class)
+                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("parentToolCallId"))
+                    .hasMessageStartingWith("parentToolCallId: tool call " + call + " is not a call of conversation " + parent.id());
+        }
+        assertThat(store.toolThreads(parent.id(), 50, null).items()).isEmpty();
+        assertThat(store.toolThread(othersCall)).isEmpty();
+        assertThat(store.create(NewConversation.toolThread(ALICE, "x", elsewhere.id(), othersCall)).parentToolCallId()).isEqualTo(othersCall);
+    }
+
+    @Test
     @DisplayName("toolThreads lists a conversation's live tool threads oldest first, direct children only; toolThread finds a call's thread")
     void toolThreadsAndThreadOfCall() {
         Conversation parent = convo();

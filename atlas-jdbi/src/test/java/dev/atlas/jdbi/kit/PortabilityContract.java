@@ -538,6 +538,42 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool thread whose parent_tool_call_id is a call of another conversation's execution than its"
+            + " parent_conversation_id (in the file or stored) is refused naming the line and conversation.parent_tool_call_id before"
+            + " any write, as create refuses it")
+    void aToolThreadsCallIsOfItsParentConversation() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID a = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(a));
+        dev.atlas.execution.StepHandle.ToolCallHandle call = x.step().toolCall("call-1", "delegate", "{}");
+        UUID thread = call.thread(ALICE, "helper").id();
+        call.complete("done");
+        x.complete();
+        String file = text(export(acme, ExportScope.tenant()));
+        String threadLine = "\"id\":\"" + thread;
+        String moved = replaceLine(file, threadLine, "\"parent_conversation_id\":\"" + a + "\"", "\"parent_conversation_id\":\"" + b + "\"");
+        assertThat(moved).isNotEqualTo(file);
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, moved.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("line " + lineOf(file, threadLine) + ": conversation.parent_tool_call_id: refers to tool call "
+                        + call.id() + ", which is a call of conversation " + a + ", not of " + b);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The call stored (imported before without the thread), the thread in a file of its own: checked against the stored call.
+        List<String> lines = file.lines().toList();
+        String withoutThread = lines.stream().filter(l -> !l.contains(threadLine)).reduce("", (p, l) -> p + l + "\n");
+        assertThat(importBytes(beta, withoutThread.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("tool_call", 1L);
+        String threadAlone = lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, threadLine) - 1) + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, threadAlone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: conversation.parent_tool_call_id");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 1L);
+    }
+
+    @Test
     @DisplayName("a message event naming another conversation than its message's (in the file or stored) is refused naming the line and"
             + " message_event.conversation_id before any write: imported, erasing the message's conversation left the event (erase goes by"
             + " conversation) and failed on its foreign key")
