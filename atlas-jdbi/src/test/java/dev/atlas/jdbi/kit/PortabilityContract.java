@@ -574,6 +574,41 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an active message answering an inactive one (in the file or stored) is refused naming the line and"
+            + " message.is_active before any write: imported, history showed it after a turn it does not answer")
+    void anActiveAnswerNeedsAnActiveParent() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        UUID c = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID u = cs.append(c, dev.atlas.conversation.NewMessage.user("q")).id();
+        UUID r1 = cs.append(c, dev.atlas.conversation.NewMessage.assistant("r1").parent(u)).id();
+        cs.append(c, dev.atlas.conversation.NewMessage.assistant("r2").parent(u));
+        UUID q2 = cs.append(c, dev.atlas.conversation.NewMessage.user("q2").parent(r1)).id();
+        assertThat(cs.requireMessage(q2).active()).isFalse();
+        String file = text(export(acme, ExportScope.tenant()));
+        String q2Line = "\"id\":\"" + q2;
+        String orphan = replaceLine(file, q2Line, "\"is_active\":false", "\"is_active\":true");
+        assertThat(orphan).isNotEqualTo(file);
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, orphan.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessage("line " + lineOf(file, q2Line) + ": message.is_active: is true, but the message it answers (" + r1
+                        + ") is inactive: an answer is active only while the message it answers is");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The parent stored (imported before without q2), q2 in a file of its own: checked against the stored parent.
+        List<String> lines = file.lines().toList();
+        String withoutQ2 = lines.stream().filter(l -> !l.contains(q2.toString())).reduce("", (p, l) -> p + l + "\n");
+        importBytes(beta, withoutQ2.getBytes(StandardCharsets.UTF_8));
+        String q2Alone = lines.get(0) + "\n" + orphan.lines().toList().get(lineOf(file, q2Line) - 1) + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, q2Alone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message.is_active");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 1L);
+        assertThat(beta.conversations().history(c)).extracting(dev.atlas.conversation.Message::content).containsExactly("q", "r2");
+    }
+
+    @Test
     @DisplayName("a message event naming another conversation than its message's (in the file or stored) is refused naming the line and"
             + " message_event.conversation_id before any write: imported, erasing the message's conversation left the event (erase goes by"
             + " conversation) and failed on its foreign key")

@@ -491,16 +491,20 @@ public final class JdbiPortability implements Portability {
             Object[] v = row.values();
             UUID conversation = (UUID) v[t.index("conversation_id")];
             long sequence = (Long) v[t.index("sequence")];
-            inFile.put((UUID) v[t.index("id")], new Object[] {conversation, sequence});
+            boolean active = Boolean.TRUE.equals(v[t.index("is_active")]);
+            // A deleted message hides nothing below it (as restore reads it); only a live inactive one does.
+            boolean shown = active || v[t.index("deleted_at")] != null;
+            inFile.put((UUID) v[t.index("id")], new Object[] {conversation, sequence, shown});
             UUID parent = (UUID) v[t.index("parent_id")];
             if (parent == null) {
                 return;
             }
             Object[] answered = inFile.get(parent);
             if (answered == null) {
-                stored.computeIfAbsent(parent, k -> new ArrayList<>()).add(new Object[] {conversation, sequence, where});
+                stored.computeIfAbsent(parent, k -> new ArrayList<>()).add(new Object[] {conversation, sequence, where, active});
             } else {
                 require(parent, answered[0], (Long) answered[1], conversation, sequence, where);
+                requireShown(parent, (Boolean) answered[2], active, where);
             }
         }
 
@@ -541,16 +545,30 @@ public final class JdbiPortability implements Portability {
             List<UUID> ids = new ArrayList<>(all);
             for (int i = 0; i < ids.size(); i += LOOKUP) {
                 List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-                db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence", "messages", part.size())), "ids", part)
-                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")}))
+                db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence, is_active, deleted_at", "messages", part.size())), "ids", part)
+                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"),
+                                rs.getBoolean("is_active") || rs.getObject("deleted_at") != null}))
                         .forEach(found -> {
                             for (Object[] answer : stored.getOrDefault((UUID) found[0], List.of())) {
                                 require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
+                                requireShown((UUID) found[0], (Boolean) found[3], (Boolean) answer[3], (String) answer[2]);
                             }
                             for (Object[] event : events.getOrDefault((UUID) found[0], List.of())) {
                                 requireEvent((UUID) found[0], found[1], (UUID) event[0], (String) event[1]);
                             }
                         });
+            }
+        }
+
+        /**
+         * An active answer's parent is active (or deleted, which hides nothing), as the API keeps it (an
+         * answer to an inactive message is stored inactive): an active answer below a hidden one showed
+         * in history after a turn it does not answer.
+         */
+        private static void requireShown(UUID parent, boolean parentShown, boolean active, String where) {
+            if (active && !parentShown) {
+                throw new InvalidInputException(where + "message.is_active", "is true, but the message it answers (" + parent
+                        + ") is inactive: an answer is active only while the message it answers is");
             }
         }
 
