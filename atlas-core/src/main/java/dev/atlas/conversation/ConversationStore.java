@@ -45,10 +45,16 @@ public interface ConversationStore {
 
     /**
      * Creates a conversation. A tool thread's parent conversation, and the assistant, assistant
-     * revision and parent tool call when given, must exist in this tenant.
+     * revision and parent tool call when given, must exist in this tenant; the parent tool call
+     * must be a call of an execution of the parent conversation (as
+     * {@link dev.atlas.execution.StepHandle.ToolCallHandle#thread} makes it).
      *
      * @param conversation the conversation to create
      * @return the conversation
+     * @throws NotFoundException naming {@code parentConversationId}, {@code assistantId},
+     *         {@code assistantRevisionId} or {@code parentToolCallId} when that row is not in this tenant
+     * @throws InvalidInputException on {@code parentToolCallId} when the call is not of the parent
+     *         conversation's executions
      */
     Conversation create(NewConversation conversation);
 
@@ -145,11 +151,14 @@ public interface ConversationStore {
     Conversation updateTitle(UUID conversationId, @Nullable String title);
 
     /**
-     * Sets the rolling summary (short-term memory); {@code null} clears it.
+     * Sets the rolling summary (short-term memory); {@code null} clears it. A blank summary is
+     * refused, as a blank title is: clear it with {@code null}.
      *
      * @param conversationId the conversation's id
      * @param summary the summary, or {@code null}
      * @return the conversation
+     * @throws InvalidInputException on {@code summary} when it is blank or longer than
+     *         {@link Limits#MAX_CONTENT_LENGTH}
      */
     Conversation updateSummary(UUID conversationId, @Nullable String summary);
 
@@ -251,7 +260,8 @@ public interface ConversationStore {
      * client id is already stored is not written again: its stored message is returned in its
      * place (one that differs as {@link #append} describes throws {@link ConflictException} and nothing
      * is written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
-     * nothing and returns an empty list.
+     * nothing and returns an empty list, once the conversation is found: an unknown, deleted or
+     * other tenant's conversation is a {@link NotFoundException}, as for {@link #append}.
      *
      * @param conversationId the conversation to append to
      * @param messages       the messages, in the order they get their sequences

@@ -74,8 +74,9 @@ public interface VoiceCallStore {
     VoiceCall fail(UUID callId);
 
     /**
-     * Sets the summary (any status); {@code null} clears it. An unknown id, or another tenant's, is
-     * a {@link dev.atlas.NotFoundException}.
+     * Sets the summary (any status); {@code null} clears it. A blank summary is refused with an
+     * {@link dev.atlas.InvalidInputException} on {@code summary} (clear it with {@code null}). An
+     * unknown id, or another tenant's, is a {@link dev.atlas.NotFoundException}.
      *
      * @param callId the voice call's id
      * @param summary the summary, or {@code null}

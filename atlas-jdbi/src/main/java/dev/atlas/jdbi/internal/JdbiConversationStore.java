@@ -129,7 +129,7 @@ public final class JdbiConversationStore implements ConversationStore {
                         .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId(), "parentConversationId"));
             }
             if (nc.parentToolCallId() != null) {
-                requireRow(h, cq.toolCallExists, nc.parentToolCallId(), "tool call", "parentToolCallId");
+                requireCallOfParent(h, nc.parentToolCallId(), nc.parentConversationId());
             }
             int inserted = sql.on(h, key == null ? cq.insert : cq.insertUnlessKeyTaken).bind("id", id)
                     .bind("ownerType", nc.owner().type()).bind("ownerId", nc.owner().id())
@@ -145,6 +145,22 @@ public final class JdbiConversationStore implements ConversationStore {
                     nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata.text()), 0, null, null,
                     null, now, now, null, nc.assistantRevisionId(), key));
         });
+    }
+
+    /**
+     * A tool thread's parent tool call is a call of an execution of its parent conversation, as
+     * {@code ToolCallHandle.thread} makes it: one of another conversation listed the thread under a
+     * call it did not answer. Another tenant's call fails like an unknown one.
+     */
+    private void requireCallOfParent(Handle h, UUID call, UUID parent) {
+        UUID[] of = sql.on(h, cq.toolCallConversation).bind("id", call)
+                .optional((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "conversation_id")})
+                .orElseThrow(() -> new NotFoundException("tool call", call, "parentToolCallId"));
+        if (!parent.equals(of[0])) {
+            throw new InvalidInputException("parentToolCallId", "tool call " + call + " is not a call of conversation " + parent
+                    + (of[0] == null ? " (its execution has no conversation)" : " (it is a call of conversation " + of[0] + ")")
+                    + ": a tool thread's parent tool call is a call of its parent conversation");
+        }
     }
 
     /** Refuses an id carried in a write's input unless its row is in this tenant: another tenant's id fails like an unknown one. */
@@ -229,7 +245,7 @@ public final class JdbiConversationStore implements ConversationStore {
 
     @Override
     public Conversation updateSummary(UUID conversationId, String summary) {
-        Check.optional("summary", summary, Limits.MAX_CONTENT_LENGTH);
+        Check.optionalNonBlank("summary", summary, Limits.MAX_CONTENT_LENGTH);
         return updateConversation(conversationId, cq.setSummary, summary);
     }
 
@@ -472,7 +488,8 @@ public final class JdbiConversationStore implements ConversationStore {
             throw new InvalidInputException("messages", "has " + all.size() + " messages; at most " + Limits.MAX_PAGE_SIZE + " per call");
         }
         if (all.isEmpty()) {
-            db.checkOpen();
+            // Nothing to write, but an unknown conversation is named as append names it.
+            db.read(h -> requireLiveConversation(h, conversationId));
             return List.of();
         }
         int k = all.size();

@@ -160,7 +160,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     @Override
     public VoiceCall summarize(UUID callId, String summary) {
         Check.notNull("callId", callId);
-        Check.optional("summary", summary, Limits.MAX_CONTENT_LENGTH);
+        Check.optionalNonBlank("summary", summary, Limits.MAX_CONTENT_LENGTH);
         return db.write(h -> sql.on(h, q.summarize).bind("id", callId).bind("summary", summary).bind("now", db.now())
                 .optional(calls).orElseThrow(() -> new NotFoundException("voice call", callId)));
     }

@@ -67,19 +67,27 @@ public final class RetentionPlan {
     static final String DETACHED_MESSAGES = "execution_id IN (" + EXECUTIONS + ") AND conversation_id NOT IN (<ids>)";
 
     /**
-     * Run before the messages matching {@code detached} (a condition on {@code messages}) lose
+     * Run before the messages matching {@code detached} (a condition on unqualified columns of
+     * {@code messages}, read in a subquery over its rows alone) lose
      * their execution: the answers of one execution to one parent are active together, but once
      * unlinked each is its own group, and only one answer without an execution may be active per
      * (conversation, parent, role) (the index of V15). So an active one becomes inactive when a
      * later answer of its group is active, or when an answer already unlinked (an earlier batch)
-     * is: the last of each group stays active, whatever order the batches unlink them in.
+     * is: the last of each group stays active, whatever order the batches unlink them in. The
+     * turns below an answer made inactive (reached through parents) become inactive with it, as
+     * switching branches hides them, so history stays one chain: a tool result answering the
+     * hidden answer no longer shows between the question and the answer kept. One statement, its
+     * set read before it writes on both databases.
      */
     public static String keepOneActive(String detached) {
-        return "UPDATE <p>messages SET is_active = FALSE WHERE tenant_id = :t AND " + detached + " AND is_active = TRUE"
-                + " AND parent_id IS NOT NULL AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM <p>messages o WHERE o.tenant_id = :t"
-                + " AND o.conversation_id = <p>messages.conversation_id AND o.parent_id = <p>messages.parent_id"
-                + " AND o.role = <p>messages.role AND o.is_active = TRUE AND o.deleted_at IS NULL AND o.id <> <p>messages.id"
-                + " AND (o.execution_id IS NULL OR o.execution_id = <p>messages.execution_id AND o.sequence > <p>messages.sequence))";
+        String hidden = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND " + detached + " AND m.is_active = TRUE"
+                + " AND m.parent_id IS NOT NULL AND m.deleted_at IS NULL AND EXISTS (SELECT 1 FROM <p>messages o WHERE o.tenant_id = :t"
+                + " AND o.conversation_id = m.conversation_id AND o.parent_id = m.parent_id"
+                + " AND o.role = m.role AND o.is_active = TRUE AND o.deleted_at IS NULL AND o.id <> m.id"
+                + " AND (o.execution_id IS NULL OR o.execution_id = m.execution_id AND o.sequence > m.sequence))";
+        return "UPDATE <p>messages SET is_active = FALSE WHERE tenant_id = :t AND is_active = TRUE AND id IN (WITH RECURSIVE below (id) AS ("
+                + hidden + " UNION SELECT d.id FROM <p>messages d JOIN below ON d.tenant_id = :t AND d.parent_id = below.id)"
+                + " SELECT id FROM below)";
     }
 
     /**

@@ -240,6 +240,26 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool thread's parent tool call is a call of its parent conversation's execution: another conversation's call, or"
+            + " a call of an execution without a conversation, is refused naming parentToolCallId before any write")
+    void toolThreadsParentCallIsOfItsParentConversation() {
+        Conversation parent = convo();
+        Conversation elsewhere = convo();
+        UUID othersCall = toolCallIn(elsewhere);
+        UUID looseCall = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o")).step()
+                .toolCall("c1", "research", "{}").id();
+        for (UUID call : List.of(othersCall, looseCall)) {
+            assertThatThrownBy(() -> store.create(NewConversation.toolThread(ALICE, "x", parent.id(), call)))
+                    .isInstanceOf(InvalidInputException.class)
+                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("parentToolCallId"))
+                    .hasMessageStartingWith("parentToolCallId: tool call " + call + " is not a call of conversation " + parent.id());
+        }
+        assertThat(store.toolThreads(parent.id(), 50, null).items()).isEmpty();
+        assertThat(store.toolThread(othersCall)).isEmpty();
+        assertThat(store.create(NewConversation.toolThread(ALICE, "x", elsewhere.id(), othersCall)).parentToolCallId()).isEqualTo(othersCall);
+    }
+
+    @Test
     @DisplayName("toolThreads lists a conversation's live tool threads oldest first, direct children only; toolThread finds a call's thread")
     void toolThreadsAndThreadOfCall() {
         Conversation parent = convo();
@@ -857,6 +877,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 () -> other.delete(c.id()),
                 () -> other.restore(c.id()),
                 () -> other.append(c.id(), NewMessage.user("x")),
+                () -> other.appendAll(c.id(), List.of()),
                 () -> other.history(c.id()),
                 () -> other.historyBefore(c.id(), 5, 5),
                 () -> other.messages(c.id(), 0, 5),
@@ -881,6 +902,39 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.unreadCount(c.id())).isEqualTo(2);
         // A tool thread in the other tenant cannot hang off this tenant's conversation either.
         assertThatThrownBy(() -> other.create(NewConversation.toolThread(BOB, null, c.id(), null))).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("a blank summary is refused naming summary, as a blank title is (null clears either); nothing is written")
+    void blankSummaryIsRefused() {
+        Conversation c = convo();
+        Conversation summed = store.updateSummary(c.id(), "User wants a refund.");
+        for (String blank : List.of("", " ", "\t\n")) {
+            assertThatThrownBy(() -> store.updateSummary(c.id(), blank)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("summary: must not be blank when given")
+                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("summary"));
+        }
+        assertThat(store.require(c.id())).isEqualTo(summed);
+        assertThat(store.updateSummary(c.id(), null).summary()).isNull();
+    }
+
+    @Test
+    @DisplayName("appendAll with an empty list names an unknown, deleted or other tenant's conversation (NotFoundException,"
+            + " worded alike) as append does, and writes nothing; on a live one it returns an empty list")
+    void emptyAppendAllNamesAnUnknownConversation() {
+        Conversation deleted = convo();
+        store.delete(deleted.id());
+        UUID theirs = other.create(NewConversation.of(ALICE)).id();
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(unknown, theirs, deleted.id())) {
+            assertThatThrownBy(() -> store.appendAll(id, List.of())).isInstanceOf(NotFoundException.class)
+                    .hasMessage("conversation " + id + " not found");
+            assertThatThrownBy(() -> store.append(id, NewMessage.user("x"))).isInstanceOf(NotFoundException.class)
+                    .hasMessage("conversation " + id + " not found");
+        }
+        Conversation live = convo();
+        assertThat(store.appendAll(live.id(), List.of())).isEmpty();
+        assertThat(store.require(live.id())).isEqualTo(live);
     }
 
     // ---- bad input ------------------------------------------------------------------------------

@@ -599,7 +599,7 @@ public abstract class HostileInputContract extends AtlasContract {
                     r -> store.require(convo.id()).metadata().keySet().iterator().next(), h));
             cases.add(Case.expect("updateTitle " + tag, named("title", h, Limits.MAX_TITLE_LENGTH), () -> store.updateTitle(convo.id(), h),
                     r -> store.require(convo.id()).title(), h));
-            cases.add(Case.expect("updateSummary " + tag, free("summary", h, Limits.MAX_CONTENT_LENGTH), () -> store.updateSummary(convo.id(), h),
+            cases.add(Case.expect("updateSummary " + tag, named("summary", h, Limits.MAX_CONTENT_LENGTH), () -> store.updateSummary(convo.id(), h),
                     r -> store.require(convo.id()).summary(), h));
             cases.add(Case.expect("content " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), () -> store.append(convo.id(), NewMessage.user(h)),
                     r -> store.getMessage(((Message) r).id()).orElseThrow().content(), h));
@@ -1008,7 +1008,7 @@ public abstract class HostileInputContract extends AtlasContract {
                     r -> calls.get(((VoiceCall) r).id()).orElseThrow().transcript().get(0).content(), h));
             cases.add(Case.expectAfter("voice complete turn " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), active, c -> calls.complete(c.id(), List.of(VoiceTurn.assistant(h))),
                     r -> calls.get(((VoiceCall) r).id()).orElseThrow().transcript().get(0).content(), h));
-            cases.add(Case.expectAfter("voice summary " + tag, free("summary", h, Limits.MAX_CONTENT_LENGTH), active, c -> calls.summarize(c.id(), h),
+            cases.add(Case.expectAfter("voice summary " + tag, named("summary", h, Limits.MAX_CONTENT_LENGTH), active, c -> calls.summarize(c.id(), h),
                     r -> calls.get(((VoiceCall) r).id()).orElseThrow().summary(), h));
         }
         cases.add(Case.rejectAfter("voice checkpoint turn " + tag(TEN_MB), "content", active, c -> calls.checkpoint(c.id(), List.of(VoiceTurn.user(TEN_MB)))));

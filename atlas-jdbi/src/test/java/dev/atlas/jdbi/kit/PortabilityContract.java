@@ -538,6 +538,77 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool thread whose parent_tool_call_id is a call of another conversation's execution than its"
+            + " parent_conversation_id (in the file or stored) is refused naming the line and conversation.parent_tool_call_id before"
+            + " any write, as create refuses it")
+    void aToolThreadsCallIsOfItsParentConversation() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore conversations = acme.conversations();
+        UUID a = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(a));
+        dev.atlas.execution.StepHandle.ToolCallHandle call = x.step().toolCall("call-1", "delegate", "{}");
+        UUID thread = call.thread(ALICE, "helper").id();
+        call.complete("done");
+        x.complete();
+        String file = text(export(acme, ExportScope.tenant()));
+        String threadLine = "\"id\":\"" + thread;
+        String moved = replaceLine(file, threadLine, "\"parent_conversation_id\":\"" + a + "\"", "\"parent_conversation_id\":\"" + b + "\"");
+        assertThat(moved).isNotEqualTo(file);
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, moved.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("line " + lineOf(file, threadLine) + ": conversation.parent_tool_call_id: refers to tool call "
+                        + call.id() + ", which is a call of conversation " + a + ", not of " + b);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The call stored (imported before without the thread), the thread in a file of its own: checked against the stored call.
+        List<String> lines = file.lines().toList();
+        String withoutThread = lines.stream().filter(l -> !l.contains(threadLine)).reduce("", (p, l) -> p + l + "\n");
+        assertThat(importBytes(beta, withoutThread.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("tool_call", 1L);
+        String threadAlone = lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, threadLine) - 1) + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, threadAlone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: conversation.parent_tool_call_id");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 1L);
+    }
+
+    @Test
+    @DisplayName("an active message answering an inactive one (in the file or stored) is refused naming the line and"
+            + " message.is_active before any write: imported, history showed it after a turn it does not answer")
+    void anActiveAnswerNeedsAnActiveParent() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        UUID c = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID u = cs.append(c, dev.atlas.conversation.NewMessage.user("q")).id();
+        UUID r1 = cs.append(c, dev.atlas.conversation.NewMessage.assistant("r1").parent(u)).id();
+        cs.append(c, dev.atlas.conversation.NewMessage.assistant("r2").parent(u));
+        UUID q2 = cs.append(c, dev.atlas.conversation.NewMessage.user("q2").parent(r1)).id();
+        assertThat(cs.requireMessage(q2).active()).isFalse();
+        String file = text(export(acme, ExportScope.tenant()));
+        String q2Line = "\"id\":\"" + q2;
+        String orphan = replaceLine(file, q2Line, "\"is_active\":false", "\"is_active\":true");
+        assertThat(orphan).isNotEqualTo(file);
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, orphan.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessage("line " + lineOf(file, q2Line) + ": message.is_active: is true, but the message it answers (" + r1
+                        + ") is inactive: an answer is active only while the message it answers is");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // The parent stored (imported before without q2), q2 in a file of its own: checked against the stored parent.
+        List<String> lines = file.lines().toList();
+        String withoutQ2 = lines.stream().filter(l -> !l.contains(q2.toString())).reduce("", (p, l) -> p + l + "\n");
+        importBytes(beta, withoutQ2.getBytes(StandardCharsets.UTF_8));
+        String q2Alone = lines.get(0) + "\n" + orphan.lines().toList().get(lineOf(file, q2Line) - 1) + "\n";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, q2Alone.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message.is_active");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 1L);
+        assertThat(beta.conversations().history(c)).extracting(dev.atlas.conversation.Message::content).containsExactly("q", "r2");
+    }
+
+    @Test
     @DisplayName("a message event naming another conversation than its message's (in the file or stored) is refused naming the line and"
             + " message_event.conversation_id before any write: imported, erasing the message's conversation left the event (erase goes by"
             + " conversation) and failed on its foreign key")
@@ -1874,6 +1945,26 @@ public abstract class PortabilityContract extends AtlasContract {
         UUID r3 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("part 3").parent(u)).id();
         assertThat(cs.siblings(r3)).filteredOn(dev.atlas.conversation.Message::active).extracting(dev.atlas.conversation.Message::id)
                 .containsExactly(r3);
+    }
+
+    @Test
+    @DisplayName("erasing a conversation whose execution wrote a group of answers elsewhere hides, with each answer it makes"
+            + " inactive, the turns below that answer: history stays one chain")
+    void eraseConversationHidesTheTurnsBelowAnAnswerItMakesInactive() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        UUID a = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = cs.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(a));
+        UUID u = cs.append(b, dev.atlas.conversation.NewMessage.user("hi")).id();
+        UUID r1 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("asks a tool").parent(u).execution(x.id(), null)).id();
+        UUID t = cs.append(b, dev.atlas.conversation.NewMessage.tool("tool result").parent(r1)).id();
+        UUID r2 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("part 2").parent(u).execution(x.id(), null)).id();
+        x.complete();
+        assertThat(acme.portability().eraseConversation(a, false).counts()).containsEntry("messages_unlinked", 2L);
+        assertThat(cs.history(b)).extracting(dev.atlas.conversation.Message::id).containsExactly(u, r2);
+        assertThat(cs.requireMessage(t).active()).isFalse();
     }
 
     @Test

@@ -127,6 +127,36 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("purging a conversation whose execution wrote a group of answers elsewhere hides, with each answer it makes"
+            + " inactive, the turns below that answer, as switching branches does: history stays one chain (a tool result"
+            + " answering the hidden answer showed after it, between the question and the kept answer)")
+    void purgeHidesTheTurnsBelowAnAnswerItMakesInactive() {
+        Conversation a = conversations.create(NewConversation.of(ALICE));
+        Conversation b = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(a.id()));
+        dev.atlas.execution.ExecutionHandle y = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(b.id()));
+        Message u = conversations.append(b.id(), NewMessage.user("hi"));
+        Message r1 = conversations.append(b.id(), NewMessage.assistant("asks a tool").parent(u.id()).execution(x.id(), null));
+        Message t = conversations.append(b.id(), NewMessage.tool("tool result").parent(r1.id()));
+        Message r1b = conversations.append(b.id(), NewMessage.assistant("uses it").parent(t.id()).execution(y.id(), null));
+        Message r2 = conversations.append(b.id(), NewMessage.assistant("part 2").parent(u.id()).execution(x.id(), null));
+        Message q2 = conversations.append(b.id(), NewMessage.user("thanks").parent(r2.id()));
+        x.complete();
+        y.complete();
+        conversations.archive(a.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1));
+        assertThat(retention.runRetention(policy).counts()).containsEntry("messages.detached", 2L)
+                .containsEntry("conversations.deleted", 1L);
+        assertThat(conversations.history(b.id())).extracting(Message::id).containsExactly(u.id(), r2.id(), q2.id());
+        assertThat(List.of(r1, t, r1b).stream().map(m -> conversations.requireMessage(m.id()).active()).toList())
+                .containsExactly(false, false, false);
+        assertThat(conversations.getMessage(r1b.id()).orElseThrow().executionId()).isEqualTo(y.id());
+    }
+
+    @Test
     @DisplayName("purging a conversation keeps the voice calls of other conversations (and of none) that name its execution,"
             + " without the link, as erasing it does; its own voice calls go")
     void purgeKeepsOtherConversationsVoiceCallsOnItsExecution() {

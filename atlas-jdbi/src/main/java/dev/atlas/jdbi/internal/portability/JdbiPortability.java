@@ -373,6 +373,7 @@ public final class JdbiPortability implements Portability {
         Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
         Steps steps = new Steps();
+        ToolThreads threads = new ToolThreads();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
@@ -411,6 +412,7 @@ public final class JdbiPortability implements Portability {
                 }
                 parents.check(row, where);
                 steps.check(row, where);
+                threads.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
                 }
@@ -455,6 +457,7 @@ public final class JdbiPortability implements Portability {
         }
         parents.checkStored();
         steps.checkStored();
+        threads.checkStored();
         counters.checkStored();
         return plan;
     }
@@ -488,16 +491,20 @@ public final class JdbiPortability implements Portability {
             Object[] v = row.values();
             UUID conversation = (UUID) v[t.index("conversation_id")];
             long sequence = (Long) v[t.index("sequence")];
-            inFile.put((UUID) v[t.index("id")], new Object[] {conversation, sequence});
+            boolean active = Boolean.TRUE.equals(v[t.index("is_active")]);
+            // A deleted message hides nothing below it (as restore reads it); only a live inactive one does.
+            boolean shown = active || v[t.index("deleted_at")] != null;
+            inFile.put((UUID) v[t.index("id")], new Object[] {conversation, sequence, shown});
             UUID parent = (UUID) v[t.index("parent_id")];
             if (parent == null) {
                 return;
             }
             Object[] answered = inFile.get(parent);
             if (answered == null) {
-                stored.computeIfAbsent(parent, k -> new ArrayList<>()).add(new Object[] {conversation, sequence, where});
+                stored.computeIfAbsent(parent, k -> new ArrayList<>()).add(new Object[] {conversation, sequence, where, active});
             } else {
                 require(parent, answered[0], (Long) answered[1], conversation, sequence, where);
+                requireShown(parent, (Boolean) answered[2], active, where);
             }
         }
 
@@ -538,16 +545,30 @@ public final class JdbiPortability implements Portability {
             List<UUID> ids = new ArrayList<>(all);
             for (int i = 0; i < ids.size(); i += LOOKUP) {
                 List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-                db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence", "messages", part.size())), "ids", part)
-                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")}))
+                db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence, is_active, deleted_at", "messages", part.size())), "ids", part)
+                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"),
+                                rs.getBoolean("is_active") || rs.getObject("deleted_at") != null}))
                         .forEach(found -> {
                             for (Object[] answer : stored.getOrDefault((UUID) found[0], List.of())) {
                                 require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
+                                requireShown((UUID) found[0], (Boolean) found[3], (Boolean) answer[3], (String) answer[2]);
                             }
                             for (Object[] event : events.getOrDefault((UUID) found[0], List.of())) {
                                 requireEvent((UUID) found[0], found[1], (UUID) event[0], (String) event[1]);
                             }
                         });
+            }
+        }
+
+        /**
+         * An active answer's parent is active (or deleted, which hides nothing), as the API keeps it (an
+         * answer to an inactive message is stored inactive): an active answer below a hidden one showed
+         * in history after a turn it does not answer.
+         */
+        private static void requireShown(UUID parent, boolean parentShown, boolean active, String where) {
+            if (active && !parentShown) {
+                throw new InvalidInputException(where + "message.is_active", "is true, but the message it answers (" + parent
+                        + ") is inactive: an answer is active only while the message it answers is");
             }
         }
 
@@ -631,6 +652,82 @@ public final class JdbiPortability implements Portability {
             if (!owner.equals(execution)) {
                 throw new InvalidInputException(field, "refers to " + what + " " + id + ", which is a " + what + " of execution " + owner
                         + ", not of execution " + execution);
+            }
+        }
+    }
+
+    /**
+     * A tool thread's {@code parent_tool_call_id} is a call of an execution of its
+     * {@code parent_conversation_id}, as {@code ConversationStore.create} requires: one of another
+     * conversation listed the thread under a call it did not answer. Checked once the file's calls
+     * and executions are read (they follow the conversations), else against the stored ones. A
+     * call found nowhere is left as it is (no reference check: older versions kept a thread whose
+     * call was purged), and so is a call without a parent conversation.
+     */
+    private final class ToolThreads {
+        /** Calls named by the file's tool threads: call id -> the threads naming it, as parent conversation, field. */
+        private final Map<UUID, List<Object[]>> named = new LinkedHashMap<>();
+        /** The file's tool calls: id -> execution. */
+        private final Map<UUID, UUID> calls = new HashMap<>();
+        /** The file's executions: id -> conversation (null for none). */
+        private final Map<UUID, UUID> executions = new HashMap<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            switch (t.table()) {
+                case "conversations" -> {
+                    UUID call = (UUID) v[t.index("parent_tool_call_id")];
+                    UUID parent = (UUID) v[t.index("parent_conversation_id")];
+                    if (call != null && parent != null) {
+                        named.computeIfAbsent(call, k -> new ArrayList<>()).add(new Object[] {parent, where + t.type() + ".parent_tool_call_id"});
+                    }
+                }
+                case "execution_tool_calls" -> calls.put((UUID) v[t.index("id")], (UUID) v[t.index("execution_id")]);
+                case "executions" -> executions.put((UUID) v[t.index("id")], (UUID) v[t.index("conversation_id")]);
+                default -> { }
+            }
+        }
+
+        void checkStored() {
+            if (named.isEmpty()) {
+                return;
+            }
+            Map<UUID, UUID> callExecution = new HashMap<>(calls);
+            lookup("execution_tool_calls", "execution_id", named.keySet(), callExecution);
+            Map<UUID, UUID> executionConversation = new HashMap<>(executions);
+            Set<UUID> wanted = new java.util.LinkedHashSet<>();
+            for (UUID call : named.keySet()) {
+                UUID execution = callExecution.get(call);
+                if (execution != null) {
+                    wanted.add(execution);
+                }
+            }
+            lookup("executions", "conversation_id", wanted, executionConversation);
+            named.forEach((call, threads) -> {
+                UUID execution = callExecution.get(call);
+                if (execution == null || !executionConversation.containsKey(execution)) {
+                    return;
+                }
+                UUID conversation = executionConversation.get(execution);
+                for (Object[] thread : threads) {
+                    if (!thread[0].equals(conversation)) {
+                        throw new InvalidInputException((String) thread[1], "refers to tool call " + call + ", which is a call of "
+                                + (conversation == null ? "an execution without a conversation" : "conversation " + conversation)
+                                + ", not of " + thread[0] + ": a tool thread's call is a call of its parent conversation");
+                    }
+                }
+            });
+        }
+
+        /** Reads {@code column} of the stored rows of {@code table} among {@code ids} not already in {@code into}. */
+        private void lookup(String table, String column, Set<UUID> ids, Map<UUID, UUID> into) {
+            List<UUID> missing = ids.stream().filter(id -> !into.containsKey(id)).toList();
+            for (int i = 0; i < missing.size(); i += LOOKUP) {
+                List<UUID> part = missing.subList(i, Math.min(missing.size(), i + LOOKUP));
+                db.read(h -> InList.bind(sql.on(h, q.byIds("threadLinks", "id, " + column, table, part.size())), "ids", part)
+                        .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, column)}))
+                        .forEach(found -> into.put(found[0], found[1]));
             }
         }
     }
