@@ -73,7 +73,8 @@ class CliUserErrorsTest {
      * sqlite-jdbc extracts its native library into a temporary directory. When it cannot (the
      * directory is not writable, or is a file), the message was "Failed to initialize pool: Error
      * opening connection" and nothing else: the driver's reason was only logged, and the CLI keeps
-     * that logger quiet. The reason is in the message, with where the library goes.
+     * that logger quiet. The reason is in the message, with where the library goes; and the empty
+     * database file created for the pool was left behind.
      */
     @Test
     void anSqliteDriverThatCannotLoadItsNativeLibrarySaysWhy() throws Exception {
@@ -87,6 +88,8 @@ class CliUserErrorsTest {
                 .endsWith("; sqlite-jdbc extracts its native library into " + notADirectory
                         + " (system property org.sqlite.tmpdir, else java.io.tmpdir): it must be a writable directory\n");
         assertThat(r.err().lines()).hasSize(2);
+        // The file created for the pool (owner-only permissions) is not left behind empty.
+        assertThat(target).doesNotExist();
     }
 
     @Test

@@ -209,11 +209,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
         String driverClass = driver.requireDriverClass();
-        if (config.sqliteFile() != null) {
-            createOwnerOnly(config.sqliteFile().toAbsolutePath());
-        } else if (driver == Drivers.SQLITE) {
-            Drivers.sqliteFile(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
-        }
+        Path file = config.sqliteFile() != null ? config.sqliteFile().toAbsolutePath()
+                : driver == Drivers.SQLITE ? Drivers.sqliteFile(url).map(Path::toAbsolutePath).orElse(null) : null;
+        Path created = file != null && createOwnerOnly(file) ? file : null;
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("atlas");
         hc.setMaximumPoolSize(maxPoolSize);
@@ -265,6 +263,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 // once rather than waiting while another process (an instance starting beside
                 // this one) has it open mid-migration: try again for a while.
                 if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
+                    discardEmpty(created);
                     throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": "
                             + Redaction.text(poolFailure(e), secrets(config)), scrubbed(e, secrets(config)));
                 }
@@ -272,6 +271,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                     Thread.sleep(100);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
+                    discardEmpty(created);
                     throw new ConfigurationException("interrupted while opening a connection pool for " + describe(config), e);
                 }
             }
@@ -322,24 +322,43 @@ public final class JdbiAtlasFactory implements AtlasFactory {
      * files). SQLite itself would create it 0644 (less the umask), and it gives the -wal, -shm
      * and -journal files the database file's permissions, so they follow. An existing file keeps
      * the permissions it has.
+     *
+     * @return whether this call created the file
      */
-    static void createOwnerOnly(Path file) {
+    static boolean createOwnerOnly(Path file) {
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
             if (Files.exists(file)) {
-                return;
+                return false;
             }
             if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             } else {
                 Files.createFile(file);
             }
+            return true;
         } catch (FileAlreadyExistsException raced) {
             // Another process created it between the check and here; it decided the permissions.
+            return false;
         } catch (IOException e) {
             throw new ConfigurationException("cannot create SQLite file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes the file {@link #createOwnerOnly} created for a pool that then could not open, while
+     * it is still empty: a failed open leaves nothing behind. One another process has written to
+     * meanwhile is kept.
+     */
+    private static void discardEmpty(Path created) {
+        try {
+            if (created != null && Files.size(created) == 0) {
+                Files.deleteIfExists(created);
+            }
+        } catch (IOException ignored) {
+            // Best effort: the open's own failure is what the caller is told.
         }
     }
 
