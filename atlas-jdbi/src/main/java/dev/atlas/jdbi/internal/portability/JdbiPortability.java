@@ -543,21 +543,18 @@ public final class JdbiPortability implements Portability {
             Set<UUID> all = new java.util.LinkedHashSet<>(stored.keySet());
             all.addAll(events.keySet());
             List<UUID> ids = new ArrayList<>(all);
-            for (int i = 0; i < ids.size(); i += LOOKUP) {
-                List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-                db.read(h -> InList.bind(sql.on(h, q.byIds("parents", "id, conversation_id, sequence, is_active, deleted_at", "messages", part.size())), "ids", part)
-                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"),
-                                rs.getBoolean("is_active") || rs.getObject("deleted_at") != null}))
-                        .forEach(found -> {
-                            for (Object[] answer : stored.getOrDefault((UUID) found[0], List.of())) {
-                                require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
-                                requireShown((UUID) found[0], (Boolean) found[3], (Boolean) answer[3], (String) answer[2]);
-                            }
-                            for (Object[] event : events.getOrDefault((UUID) found[0], List.of())) {
-                                requireEvent((UUID) found[0], found[1], (UUID) event[0], (String) event[1]);
-                            }
-                        });
-            }
+            byIds("parents", "id, conversation_id, sequence, is_active, deleted_at", "messages", ids,
+                    (rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"),
+                            rs.getBoolean("is_active") || rs.getObject("deleted_at") != null})
+                    .forEach(found -> {
+                        for (Object[] answer : stored.getOrDefault((UUID) found[0], List.of())) {
+                            require((UUID) found[0], found[1], (Long) found[2], (UUID) answer[0], (Long) answer[1], (String) answer[2]);
+                            requireShown((UUID) found[0], (Boolean) found[3], (Boolean) answer[3], (String) answer[2]);
+                        }
+                        for (Object[] event : events.getOrDefault((UUID) found[0], List.of())) {
+                            requireEvent((UUID) found[0], found[1], (UUID) event[0], (String) event[1]);
+                        }
+                    });
         }
 
         /**
@@ -634,17 +631,13 @@ public final class JdbiPortability implements Portability {
         void checkStored() {
             stored.forEach((table, named) -> {
                 String what = table.equals("execution_steps") ? "step" : "tool call";
-                List<UUID> ids = new ArrayList<>(named.keySet());
-                for (int i = 0; i < ids.size(); i += LOOKUP) {
-                    List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-                    db.read(h -> InList.bind(sql.on(h, q.byIds("executionOf", "id, execution_id", table, part.size())), "ids", part)
-                            .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "execution_id")}))
-                            .forEach(found -> {
-                                for (Object[] row : named.get(found[0])) {
-                                    require(what, found[0], found[1], (UUID) row[0], (String) row[1]);
-                                }
-                            });
-                }
+                byIds("executionOf", "id, execution_id", table, new ArrayList<>(named.keySet()),
+                        (rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "execution_id")})
+                        .forEach(found -> {
+                            for (Object[] row : named.get(found[0])) {
+                                require(what, found[0], found[1], (UUID) row[0], (String) row[1]);
+                            }
+                        });
             });
         }
 
@@ -723,12 +716,8 @@ public final class JdbiPortability implements Portability {
         /** Reads {@code column} of the stored rows of {@code table} among {@code ids} not already in {@code into}. */
         private void lookup(String table, String column, Set<UUID> ids, Map<UUID, UUID> into) {
             List<UUID> missing = ids.stream().filter(id -> !into.containsKey(id)).toList();
-            for (int i = 0; i < missing.size(); i += LOOKUP) {
-                List<UUID> part = missing.subList(i, Math.min(missing.size(), i + LOOKUP));
-                db.read(h -> InList.bind(sql.on(h, q.byIds("threadLinks", "id, " + column, table, part.size())), "ids", part)
-                        .list((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, column)}))
-                        .forEach(found -> into.put(found[0], found[1]));
-            }
+            byIds("threadLinks", "id, " + column, table, missing, (rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, column)})
+                    .forEach(found -> into.put(found[0], found[1]));
         }
     }
 
@@ -778,16 +767,12 @@ public final class JdbiPortability implements Portability {
         /** The children of stored parents (an unknown parent is refused by the reference check). */
         void checkStored() {
             stored.forEach((c, children) -> {
-                List<UUID> ids = new ArrayList<>(children.keySet());
-                for (int i = 0; i < ids.size(); i += LOOKUP) {
-                    List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-                    db.read(h -> InList.bind(sql.on(h, q.byIds("counters", "id, " + c.counter(), c.parent(), part.size())), "ids", part)
-                            .list((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "id"), rs.getLong(c.counter()))))
-                            .forEach(found -> {
-                                Object[] child = children.get(found.getKey());
-                                require(c, found.getValue(), (Long) child[0], (String) child[1]);
-                            });
-                }
+                byIds("counters", "id, " + c.counter(), c.parent(), new ArrayList<>(children.keySet()),
+                        (rs, ctx) -> Map.entry(db.dialect().uuid(rs, "id"), rs.getLong(c.counter())))
+                        .forEach(found -> {
+                            Object[] child = children.get(found.getKey());
+                            require(c, found.getValue(), (Long) child[0], (String) child[1]);
+                        });
             });
         }
 
@@ -898,6 +883,16 @@ public final class JdbiPortability implements Portability {
 
     /** A parsed record with where it stands in the input. */
     private record Located(Parsed row, String where) {}
+
+    /** The stored rows of {@code table} among {@code ids}, read {@link #LOOKUP} ids a statement. */
+    private <T> List<T> byIds(String name, String columns, String table, List<UUID> ids, dev.atlas.jdbi.internal.sql.RowMapper<T> mapper) {
+        List<T> rows = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i += LOOKUP) {
+            List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+            rows.addAll(db.read(h -> InList.bind(sql.on(h, q.byIds(name, columns, table, part.size())), "ids", part).list(mapper)));
+        }
+        return rows;
+    }
 
     private void checkExist(String table, Map<UUID, String> refs) {
         List<UUID> ids = new ArrayList<>(refs.keySet());
