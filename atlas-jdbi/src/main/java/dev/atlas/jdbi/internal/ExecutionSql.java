@@ -27,6 +27,16 @@ final class ExecutionSql {
                 "COALESCE((SELECT MAX(x.updated_at) FROM <p>execution_steps x" + of + ", " + execution + ".updated_at)",
                 "COALESCE((SELECT MAX(x.updated_at) FROM <p>execution_tool_calls x" + of + ", " + execution + ".updated_at)");
     }
+    /**
+     * Whole milliseconds from the timestamp {@code start} to {@code end} (never before it here), as
+     * {@code Duration.toMillis()} counts a handle's durations: microseconds on SQLite, so an integer
+     * division; on PostgreSQL the interval's seconds (numeric from 14, a double on 13, exact to the
+     * microsecond over any span a run takes once rounded to whole microseconds). NULL when {@code start} is.
+     */
+    private static String millisBetween(Dialect d, String start, String end) {
+        return d == Dialect.SQLITE ? "((" + end + ") - " + start + ") / 1000"
+                : "(ROUND(EXTRACT(EPOCH FROM ((" + end + ") - " + start + ")) * 1000000)::bigint / 1000)";
+    }
     /** A row's new update time: never before its last one, whatever the writer's clock (another Atlas behind, NTP). */
     private static final String LATER = Dialect.LATER;
     private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = " + LATER;
@@ -142,7 +152,9 @@ final class ExecutionSql {
                 + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
                 + " ORDER BY sequence DESC LIMIT :limit");
         // Aged from the start: a queued execution resumed after hours in its queue has just begun.
+        // Its duration counted to that end, as a finish counts it (none for a run never started).
         String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = " + executionEnded + ","
+                + " duration_ms = " + millisBetween(c.dialect(), "started_at", executionEnded) + ","
                 + " updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
@@ -165,7 +177,7 @@ final class ExecutionSql {
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
         // Ended as a step's fail() ends it: finish reason error.
         String sweepStepsText = "UPDATE <p>execution_steps SET status = 'failed', error = :error, finish_reason = 'error',"
-                + " completed_at = " + ENDED + ", updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", duration_ms = " + millisBetween(c.dialect(), "started_at", ENDED) + ", updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND " + orphaned;
         sweepSteps = c.sql("executions.sweepSteps", sweepStepsText);
         sweepStepsReturning = c.sql("executions.sweepStepsReturning", sweepStepsText + " RETURNING id");
@@ -173,7 +185,7 @@ final class ExecutionSql {
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.
         String sweepToolCalls = "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
-                + " completed_at = " + ENDED + ", updated_at = " + LATER + " WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", duration_ms = " + millisBetween(c.dialect(), "started_at", ENDED) + ", updated_at = " + LATER + " WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
                 + " AND started_at < :cutoff) OR (status = 'queued' AND " + orphaned + "))";
         sweepCalls = c.sql("executions.sweepToolCalls", sweepToolCalls);
         sweepCallsReturning = c.sql("executions.sweepToolCallsReturning", sweepToolCalls + " RETURNING " + ExecutionRows.TOOL_CALL_COLUMNS);

@@ -1101,6 +1101,27 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the sweep stores each failed record's duration as fail() does: from its start to the end it stamps, for the run, its"
+            + " open step and its running tool call; a run never started has none")
+    void sweptRecordsHaveTheirDuration() {
+        ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(10);
+        StepHandle step = crashed.step();
+        advance(15);
+        step.toolCall("c1", "slow_tool", "{}");
+        Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        clock.advanceMicros(Duration.ofHours(2).toNanos() / 1000 + 1_777);
+        Instant sweptAt = clock.instant();
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 1, 1));
+        ExecutionTree tree = recorder.tree(crashed.id()).orElseThrow();
+        long total = Duration.ofHours(2).toMillis() + 1;
+        assertThat(tree.execution()).returns(sweptAt, Execution::completedAt).returns(total + 25, Execution::durationMs);
+        assertThat(tree.steps().get(0)).returns(sweptAt, ExecutionStep::completedAt).returns(total + 15, ExecutionStep::durationMs);
+        assertThat(tree.toolCalls().get(0)).returns(sweptAt, ToolCall::completedAt).returns(total, ToolCall::durationMs);
+        assertThat(recorder.require(pending.id())).returns(ExecutionStatus.FAILED, Execution::status).returns(null, Execution::durationMs);
+    }
+
+    @Test
     @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
     void toolCallsByName() {
         List<UUID> searches = new ArrayList<>();
