@@ -203,7 +203,10 @@ public interface Atlas extends AutoCloseable {
     /**
      * A usage report over <em>every</em> tenant, for the operator: executions created in
      * {@code [from, to)}, totals per group, one SQL aggregate. {@code UsageGroup.TENANT} gives
-     * one row per tenant. Per-tenant reports are {@code tenant(id).executions().usageReport(...)};
+     * one row per tenant. Agents, conversations, owners and projects are each tenant's own: grouped
+     * by one of them, every row is one tenant's group, the tenant first in its key and parts
+     * ({@code acme:support}; see {@link dev.atlas.execution.UsageRow#group()}), so the same name in
+     * two tenants is never added together. Days, providers and models are counted across tenants. Per-tenant reports are {@code tenant(id).executions().usageReport(...)};
      * bounds and refusals are theirs.
      *
      * @param group how to group the rows

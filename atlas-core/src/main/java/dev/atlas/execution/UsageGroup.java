@@ -4,7 +4,8 @@ package dev.atlas.execution;
  * How a usage report groups executions. OWNER is the execution's own owner ({@link ExecutionSpec#owner})
  * or else its conversation's owner; PROJECT is {@link ExecutionSpec#project}. TENANT
  * is one row per tenant: the calling tenant's only in a tenant's report, every tenant's in
- * {@link dev.atlas.Atlas#usageReport}.
+ * {@link dev.atlas.Atlas#usageReport}, where AGENT, CONVERSATION, OWNER and PROJECT group each
+ * tenant apart (the tenant first in the key: {@link UsageRow#group()}).
  */
 public enum UsageGroup {
     /** Stored as {@code "day"}. */

@@ -24,7 +24,7 @@ public final class UsageRow {
     /**
      * Creates the value; every argument is as its accessor returns it.
      *
-     * @param group the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. In a MODEL key a {@code /} (and {@code %}) in the provider is written {@code %2F} ({@code %25}), in an OWNER key a {@code :} (and {@code %}) in the owner type {@code %3A} ({@code %25}), so distinct groups never share a key; {@link #parts()} has the parts as stored
+     * @param group the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. In the operator's report over every tenant ({@link dev.atlas.Atlas#usageReport}) an AGENT, CONVERSATION, OWNER or PROJECT key starts with the tenant id and a {@code :} ({@code acme:support}, {@code acme:user:alice}), each tenant's groups apart, and the tenant's executions without one are keyed by the tenant id alone; a {@code :} (and {@code %}) in that tenant id is written {@code %3A} ({@code %25}). In a MODEL key a {@code /} (and {@code %}) in the provider is written {@code %2F} ({@code %25}), in an OWNER key a {@code :} (and {@code %}) in the owner type {@code %3A} ({@code %25}), so distinct groups never share a key; {@link #parts()} has the parts as stored
      * @param executions how many executions
      * @param failures how many of them failed
      * @param cost exact sum of the known costs (executions without a price count as zero)
@@ -88,7 +88,7 @@ public final class UsageRow {
     /**
      * The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one.
      *
-     * @return the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. In a MODEL key a {@code /} (and {@code %}) in the provider is written {@code %2F} ({@code %25}), in an OWNER key a {@code :} (and {@code %}) in the owner type {@code %3A} ({@code %25}), so distinct groups never share a key; {@link #parts()} has the parts as stored
+     * @return the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. In the operator's report over every tenant ({@link dev.atlas.Atlas#usageReport}) an AGENT, CONVERSATION, OWNER or PROJECT key starts with the tenant id and a {@code :} ({@code acme:support}, {@code acme:user:alice}), each tenant's groups apart, and the tenant's executions without one are keyed by the tenant id alone; a {@code :} (and {@code %}) in that tenant id is written {@code %3A} ({@code %25}). In a MODEL key a {@code /} (and {@code %}) in the provider is written {@code %2F} ({@code %25}), in an OWNER key a {@code :} (and {@code %}) in the owner type {@code %3A} ({@code %25}), so distinct groups never share a key; {@link #parts()} has the parts as stored
      */
     public @Nullable String group() {
         return group;
@@ -97,6 +97,8 @@ public final class UsageRow {
     /**
      * The group's parts as stored, unescaped: {@code [provider, model]} for MODEL, {@code [type, id]}
      * for OWNER, the one key for the other groupings; empty when {@link #group()} is {@code null}.
+     * In the operator's report by AGENT, CONVERSATION, OWNER or PROJECT the tenant id comes first
+     * ({@code [tenant, type, id]} for OWNER), alone for the tenant's executions without a value.
      *
      * @return the group's parts, unmodifiable
      */

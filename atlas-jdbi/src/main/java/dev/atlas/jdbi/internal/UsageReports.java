@@ -49,6 +49,7 @@ public final class UsageReports {
         Sql sql = tenant == null ? Sql.crossTenant(db) : new Sql(db, new TenantId(tenant));
         boolean day = group == UsageGroup.DAY;
         boolean pair = UsageSql.keys(group) == 2;
+        boolean byTenant = tenant == null && UsageSql.perTenant(group);
         String separator = group == UsageGroup.MODEL ? "/" : ":";
         Dialect d = db.dialect();
         List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
@@ -68,6 +69,15 @@ public final class UsageReports {
                         key = rs.getString("k1");
                         parts = key == null ? List.of() : List.of(key);
                     }
+                    if (byTenant) {
+                        // Tenant first: escaped as a pair's first part is, so the first ':' ends it.
+                        String of = rs.getString("k0");
+                        key = escape(of, ":") + (key == null ? "" : ":" + key);
+                        List<String> all = new ArrayList<>(parts.size() + 1);
+                        all.add(of);
+                        all.addAll(parts);
+                        parts = all;
+                    }
                     BigInteger[] sums = new BigInteger[UsageSql.SUMMED.size()];
                     for (int i = 0; i < sums.length; i++) {
                         sums[i] = sum(rs, UsageSql.SUMMED.get(i));
@@ -83,8 +93,8 @@ public final class UsageReports {
             rows.add(t.row(group, from, to));
         }
         // Sorted here because the databases order NULLs and collate text differently; by the parts,
-        // so a provider's models stay together whatever its name holds.
-        rows.sort(Comparator.comparing((UsageRow r) -> r.parts().isEmpty()).thenComparing(UsageRow::parts, UsageReports::compareParts));
+        // so a provider's models (a tenant's groups) stay together whatever its name holds.
+        rows.sort(Comparator.comparing(UsageRow::parts, UsageReports::compareParts));
         return Collections.unmodifiableList(rows);
     }
 
@@ -125,6 +135,11 @@ public final class UsageReports {
         }
     }
 
+    /**
+     * Parts in order, part by part; parts that begin another row's come after it: the group
+     * without a value (no parts, or only its tenant's in the operator's report) is listed last
+     * (of its tenant's).
+     */
     private static int compareParts(List<String> a, List<String> b) {
         for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
             int c = a.get(i).compareTo(b.get(i));
@@ -132,7 +147,7 @@ public final class UsageReports {
                 return c;
             }
         }
-        return Integer.compare(a.size(), b.size());
+        return Integer.compare(b.size(), a.size());
     }
 
     /**

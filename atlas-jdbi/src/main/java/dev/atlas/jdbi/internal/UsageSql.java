@@ -23,8 +23,9 @@ final class UsageSql {
 
     UsageSql(Catalogue c) {
         for (UsageGroup g : UsageGroup.values()) {
-            tenant.put(g, c.sql("usage." + g, text(c, g, "e.tenant_id = :t AND ")));
-            all.put(g, c.crossTenant("usage.allTenants." + g, "the operator's usage report over every tenant", text(c, g, "")));
+            tenant.put(g, c.sql("usage." + g, text(c, g, "e.tenant_id = :t AND ", false)));
+            all.put(g, c.crossTenant("usage.allTenants." + g, "the operator's usage report over every tenant", text(c, g, "",
+                    perTenant(g))));
         }
     }
 
@@ -32,12 +33,23 @@ final class UsageSql {
         return (allTenants ? all : tenant).get(group);
     }
 
+    /**
+     * Whether the operator's report by {@code group} groups each tenant apart, its tenant read as
+     * {@code k0}: agents, conversations, owners and projects are a tenant's own, so two tenants'
+     * groups of one name (user {@code alice} of two customers, one conversation id imported into
+     * two tenants) are different people and are never added together. Days, providers and models
+     * are the same across tenants.
+     */
+    static boolean perTenant(UsageGroup group) {
+        return group == UsageGroup.AGENT || group == UsageGroup.CONVERSATION || group == UsageGroup.OWNER || group == UsageGroup.PROJECT;
+    }
+
     /** Keys of two columns are read as {@code k1} and {@code k2}. */
     static int keys(UsageGroup group) {
         return group == UsageGroup.MODEL || group == UsageGroup.OWNER ? 2 : 1;
     }
 
-    private static String text(Catalogue c, UsageGroup group, String tenantFilter) {
+    private static String text(Catalogue c, UsageGroup group, String tenantFilter, boolean byTenant) {
         String keys = switch (group) {
             case DAY -> c.dialect().dayStart("e.created_at") + " AS k1";
             case PROVIDER -> "e.provider AS k1";
@@ -49,6 +61,10 @@ final class UsageSql {
             case TENANT -> "e.tenant_id AS k1";
             case PROJECT -> "e.project AS k1";
         };
+        if (byTenant) {
+            keys = "e.tenant_id AS k0, " + keys;
+        }
+        int keyColumns = keys(group) + (byTenant ? 1 : 0);
         String join = group == UsageGroup.OWNER
                 ? " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id" : "";
         StringBuilder sums = new StringBuilder();
@@ -63,7 +79,7 @@ final class UsageSql {
                 + sums
                 // :last is the last microsecond included: the report's to is exclusive, but Limits.MAX_INSTANT includes itself.
                 + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "e.created_at >= :from AND e.created_at <= :last"
-                + " GROUP BY " + (keys(group) == 1 ? "1" : "1, 2")
+                + " GROUP BY " + (keyColumns == 1 ? "1" : keyColumns == 2 ? "1, 2" : "1, 2, 3")
                 // One row more than allowed tells a report that is too large from one that fits.
                 + " LIMIT :limit";
     }

@@ -681,8 +681,55 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         run(atlas.tenant("globex"), ExecutionSpec.text("openai", "gpt-4o").project("web"), Usage.of(1, 0), false);
         List<UsageRow> all = atlas.usageReport(UsageGroup.PROJECT, Instant.parse("2026-03-01T00:00:00Z"),
                 Instant.parse("2026-03-03T00:00:00Z"));
-        assertThat(all).extracting(UsageRow::group).containsExactly("cli", "web", null);
-        assertThat(all.get(1).executions()).isEqualTo(3);
+        // Each tenant's projects apart (operatorReportKeepsTenantsApart): acme's web is not globex's.
+        assertThat(all).extracting(UsageRow::group).containsExactly("acme:cli", "acme:web", "acme", "globex:web");
+        assertThat(all).extracting(UsageRow::executions).containsExactly(1L, 2L, 2L, 1L);
+    }
+
+    @Test
+    @DisplayName("the operator's report by agent, conversation, owner or project keeps each tenant's groups apart (two customers'"
+            + " user alice are two people): tenant first in parts and key, a ':' in the tenant written %3A, a tenant's group"
+            + " without the value keyed by the tenant alone and listed after its others; tenant reports and the other groupings unchanged")
+    void operatorReportKeepsTenantsApart() {
+        standardPrices();
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        Tenant globex = atlas.tenant("globex");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        // The same conversation id in globex: acme's conversation exported and imported there.
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        acme.portability().exportTo(file, dev.atlas.portability.ExportScope.conversation(c.id()));
+        globex.portability().importFrom(new java.io.ByteArrayInputStream(file.toByteArray()));
+        ExecutionSpec spec = ExecutionSpec.text("openai", "gpt-4o").agent("support").project("web").conversation(c.id());
+        run(acme, spec, Usage.of(1000, 0), false);
+        run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(100, 0), false);
+        run(globex, spec, Usage.of(2000, 0), true);
+        // Tenant "a:b" with agent "c" and tenant "a" with agent "b:c": two keys.
+        run(atlas.tenant("a:b"), ExecutionSpec.text("openai", "gpt-4o").agent("c").owner(Owner.of("team", "x")), Usage.of(1, 0), false);
+        run(atlas.tenant("a"), ExecutionSpec.text("openai", "gpt-4o").agent("b:c").owner(Owner.of("team:x", "y")), Usage.of(2, 0), false);
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+
+        List<UsageRow> agents = atlas.usageReport(UsageGroup.AGENT, from, to);
+        assertThat(agents).extracting(UsageRow::group).containsExactly("a:b:c", "a%3Ab:c", "acme:support", "acme", "globex:support");
+        assertThat(agents).extracting(UsageRow::parts).containsExactly(List.of("a", "b:c"), List.of("a:b", "c"), List.of("acme", "support"),
+                List.of("acme"), List.of("globex", "support"));
+        assertThat(agents).extracting(UsageRow::executions).containsExactly(1L, 1L, 1L, 1L, 1L);
+        assertThat(agents).extracting(UsageRow::failures).containsExactly(0L, 0L, 0L, 0L, 1L);
+        assertThat(agents).extracting(UsageRow::inputTokens).containsExactly(2L, 1L, 1000L, 100L, 2000L);
+        assertThat(atlas.usageReport(UsageGroup.OWNER, from, to)).extracting(UsageRow::group)
+                .containsExactly("a:team%3Ax:y", "a%3Ab:team:x", "acme:user:alice", "acme", "globex:user:alice");
+        assertThat(atlas.usageReport(UsageGroup.OWNER, from, to).get(0).parts()).containsExactly("a", "team:x", "y");
+        assertThat(atlas.usageReport(UsageGroup.PROJECT, from, to)).extracting(UsageRow::group)
+                .containsExactly("a", "a%3Ab", "acme:web", "acme", "globex:web");
+        assertThat(atlas.usageReport(UsageGroup.CONVERSATION, from, to)).extracting(UsageRow::group)
+                .containsExactly("a", "a%3Ab", "acme:" + c.id(), "acme", "globex:" + c.id());
+        // Days, providers, models and tenants are the same across tenants.
+        assertThat(atlas.usageReport(UsageGroup.MODEL, from, to)).singleElement()
+                .satisfies(r -> assertThat(r.group()).isEqualTo("openai/gpt-4o")).returns(5L, UsageRow::executions);
+        assertThat(atlas.usageReport(UsageGroup.TENANT, from, to)).extracting(UsageRow::group).containsExactly("a", "a:b", "acme", "globex");
+        // A tenant's own report is keyed as before.
+        assertThat(acme.executions().usageReport(UsageGroup.AGENT, from, to)).extracting(UsageRow::group).containsExactly("support", null);
+        assertThat(globex.executions().usageReport(UsageGroup.OWNER, from, to)).extracting(UsageRow::group).containsExactly("user:alice");
     }
 
     @Test
