@@ -8,7 +8,11 @@ import org.jspecify.annotations.Nullable;
  * Token counts reported by a provider. Every count is optional ({@code null} when the provider did
  * not report it) and never negative. Counts are billed separately: report {@code inputTokens}
  * without the cached and cache-write tokens (as Anthropic does); {@code reasoningTokens} are part
- * of {@code outputTokens} (as OpenAI reports them) and are not billed again.
+ * of {@code outputTokens} (as OpenAI and Anthropic report them) and are not billed again: a
+ * provider reporting thinking apart from its output (Gemini's {@code thoughtsTokenCount}) needs it
+ * added to {@code outputTokens}, as the Spring AI integration does. Reasoning beyond the output is
+ * stored and reported as given, never refused (a call's record is never lost for a provider's
+ * count), and billed on the output alone.
  *
  * @param inputTokens      prompt tokens billed at the input price
  * @param outputTokens     generated tokens, reasoning included

@@ -733,6 +733,22 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("reasoning tokens are part of the output: a usage reporting more reasoning than output (thinking reported apart, as"
+            + " Gemini's API does) is stored and reported as given, billed on its output alone, never refused")
+    void reasoningBeyondOutputIsKeptAsGiven() {
+        standardPrices();
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        Usage apart = Usage.of(1_000_000, 100_000).reasoning(400_000);
+        Execution e = run(acme, ExecutionSpec.text("openai", "gpt-4o"), apart, false);
+        assertThat(e.usage()).isEqualTo(apart);
+        cost(e.cost(), "3.5");
+        UsageRow r = report(UsageGroup.MODEL).get(0);
+        assertThat(r.reasoningTokens()).isEqualTo(400_000);
+        assertThat(r.outputTokens()).isEqualTo(100_000);
+        cost(r.cost(), "3.5");
+    }
+
+    @Test
     @DisplayName("a price applies from its validFrom inclusive: an execution created 1µs before it is billed at the old price, one created at it at the new price, and a report across the change sums both exactly")
     void priceChangeMidPeriod() {
         Instant change = Instant.parse("2026-03-01T12:00:00Z");
