@@ -168,8 +168,10 @@ public interface ExecutionRecorder {
     dev.atlas.Page<Execution> list(ExecutionQuery query);
 
     /**
-     * Tool calls across every execution of the tenant matching {@code query}, newest first
-     * ({@code startedAt}, then id, both descending), keyset-paginated.
+     * Tool calls across every execution of the tenant matching {@code query}, newest first by
+     * creation (id descending: ids are UUIDv7), keyset-paginated on the id, which never changes: a
+     * queued call started while a client pages is listed once, in its place by creation, never
+     * skipped nor repeated.
      *
      * @param query the filters, page size and cursor
      * @return one page of tool calls and the cursor of the next

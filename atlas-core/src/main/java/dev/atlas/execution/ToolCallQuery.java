@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Filters for {@link ExecutionRecorder#toolCalls(ToolCallQuery)}: tool calls across every
- * execution of the tenant, newest first ({@code startedAt}, then id, both descending). Seed 002's
+ * execution of the tenant, newest first by creation (id descending), paged on the id, so a queued
+ * call started while a client pages is neither skipped nor repeated. Seed 002's
  * {@code ExecutionToolCall::forTool("search")->failed()} is
  * {@code ToolCallQuery.forTool("search").status(ExecutionStatus.FAILED)}.
  *

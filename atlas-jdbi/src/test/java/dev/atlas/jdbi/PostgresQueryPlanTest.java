@@ -84,4 +84,14 @@ class PostgresQueryPlanTest {
         assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_task_schedules_name_c"));
         assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
     }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"", " AND name = 'search'", " AND status = 'failed'", " AND name = 'search' AND status = 'failed'"})
+    @DisplayName("tool calls page by id, newest first, from an index without sorting, whatever the filters (V27)")
+    void toolCalls(String filter) throws SQLException {
+        List<String> plan = plan("SELECT * FROM atlas_execution_tool_calls WHERE tenant_id = 't'" + filter
+                + " AND id < '019ca8e5-5e64-73ab-8da0-9b09328874c9' ORDER BY id DESC LIMIT 51");
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan Backward using atlas_execution_tool_calls_"));
+        assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
 }

@@ -175,7 +175,7 @@ class SqliteQueryPlanTest {
     }
 
     @Test
-    @DisplayName("tool threads of a conversation or a tool call, and tool calls by name, are read in index order without sorting")
+    @DisplayName("tool threads of a conversation or a tool call, and tool calls by name, status, both or neither, are read in index order without sorting")
     void toolThreadAndToolCallListings() throws SQLException {
         List<String> threads = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't' AND parent_conversation_id = 'c' AND type = 'tool'"
                 + " AND deleted_at IS NULL AND (created_at > 5 OR (created_at = 5 AND id > 'x')) ORDER BY created_at, id LIMIT 51");
@@ -185,10 +185,15 @@ class SqliteQueryPlanTest {
                 + " AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1");
         assertThat(ofCall).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_parent_tool_call"));
         assertThat(ofCall).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
-        List<String> calls = plan("SELECT * FROM atlas_execution_tool_calls WHERE tenant_id = 't' AND name = 'search'"
-                + " AND (started_at < 5 OR (started_at = 5 AND id < 'x')) ORDER BY started_at DESC, id DESC LIMIT 51");
-        assertThat(calls).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_execution_tool_calls_name_recent"));
-        assertThat(calls).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        // Tool calls page by id (V27): by name, by status, both, or neither (the primary key).
+        for (String[] c : new String[][] {{" AND name = 'search'", "INDEX atlas_execution_tool_calls_name"},
+                {" AND status = 'failed'", "INDEX atlas_execution_tool_calls_status"},
+                {" AND name = 'search' AND status = 'failed'", "INDEX atlas_execution_tool_calls_"}, {"", "USING "}}) {
+            List<String> calls = plan("SELECT * FROM atlas_execution_tool_calls WHERE tenant_id = 't'" + c[0]
+                    + " AND id < 'x' ORDER BY id DESC LIMIT 51");
+            assertThat(calls).as(c[0]).anySatisfy(d -> assertThat(d).contains(c[1]));
+            assertThat(calls).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
     }
 
     @Test

@@ -246,9 +246,9 @@ final class ExecutionSql {
         return c.render("executions.list", E + where + " ORDER BY id DESC LIMIT :limit");
     }
 
-    /** A page of tool calls, most recent first, after the optional filters {@code where}. */
+    /** A page of tool calls, newest first by id (creation order), after the optional filters {@code where}. */
     Statement toolCalls(String where) {
-        return c.render("executions.listToolCalls", CALLS + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
+        return c.render("executions.listToolCalls", CALLS + where + " ORDER BY id DESC LIMIT :limit");
     }
 
     /**

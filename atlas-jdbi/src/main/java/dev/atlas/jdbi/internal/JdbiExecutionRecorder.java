@@ -442,16 +442,34 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     public Page<ToolCall> toolCalls(ToolCallQuery query) {
         Check.notNull("query", query);
         Cursor.Listing listing = sql.listing("toolCalls", query.name(), query.status());
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
+        // By id (UUIDv7, creation order), which never changes: starting a queued call moves its
+        // started_at, so a keyset on it missed a call started while a client paged (V27).
         Where where = new Where()
                 .and("name = :name", "name", query.name())
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
-                .and(after != null, "(started_at < :afterAt OR (started_at = :afterAt AND id < :afterId))");
-        List<ToolCall> rows = db.read(h -> {
-            Sql.Call call = where.bindTo(sql.on(h, q.toolCalls(where.toString()))).bind("limit", query.limit() + 1);
-            return (after == null ? call : call.bind("afterAt", after.instant(0)).bind("afterId", after.uuid(1))).list(toolCalls);
-        });
-        return Cursor.page(rows, query.limit(), c -> Cursor.encode(listing, c.startedAt(), c.id()));
+                .and("id < :after", "after", query.cursor() == null ? null : afterToolCall(query.cursor(), listing));
+        List<ToolCall> rows = db.read(h -> where.bindTo(sql.on(h, q.toolCalls(where.toString()))).bind("limit", query.limit() + 1)
+                .list(toolCalls));
+        return Cursor.page(rows, query.limit(), c -> Cursor.encode(listing, c.id()));
+    }
+
+    /**
+     * The id a tool call page's cursor ends at: a cursor holds it alone, or (given out before V27,
+     * by an instance still running the older version) after the call's start time, which is no
+     * longer needed.
+     */
+    private static UUID afterToolCall(String cursor, Cursor.Listing listing) {
+        try {
+            return Cursor.decode(cursor, listing, 1).uuid(0);
+        } catch (InvalidInputException one) {
+            try {
+                Cursor older = Cursor.decode(cursor, listing, 2);
+                older.instant(0); // still checked: an edited cursor is refused as before
+                return older.uuid(1);
+            } catch (InvalidInputException two) {
+                throw one;
+            }
+        }
     }
 
     @Override

@@ -1101,6 +1101,42 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("paging tool calls never skips nor repeats one: a queued call started between two pages (its startedAt now the newest)"
+            + " is listed once, in its place by creation, with and without the name and status filters; an older cursor still reads")
+    void toolCallPagingSurvivesAStartBetweenPages() {
+        List<ToolCallQuery> queries = List.of(ToolCallQuery.all(), ToolCallQuery.forTool("search"), ToolCallQuery.all().status(ExecutionStatus.QUEUED));
+        for (int i = 0; i < queries.size(); i++) {
+            ToolCallQuery query = queries.get(i).limit(1);
+            ExecutionRecorder executions = atlas.tenant("paging-" + i).executions();
+            StepHandle step = executions.start(ExecutionSpec.text("openai", "gpt-4o")).step();
+            List<StepHandle.ToolCallHandle> calls = new ArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                calls.add(step.toolCall(NewToolCall.of("c" + c, "search", "{}").queued()));
+                advance(1);
+            }
+            Page<ToolCall> page = executions.toolCalls(query);
+            List<UUID> seen = new ArrayList<>(page.items().stream().map(ToolCall::id).toList());
+            // Between two pages the middle call starts: its startedAt is now the newest of the three.
+            calls.get(1).start();
+            while (page.nextCursor().isPresent()) {
+                page = executions.toolCalls(query.after(page.nextCursor().orElseThrow()));
+                page.items().forEach(c -> seen.add(c.id()));
+            }
+            // Newest first by creation; the status filter leaves out the call no longer queued.
+            List<UUID> expected = query.status() == null ? List.of(calls.get(2).id(), calls.get(1).id(), calls.get(0).id())
+                    : List.of(calls.get(2).id(), calls.get(0).id());
+            assertThat(seen).as(query.toString()).containsExactlyElementsOf(expected);
+        }
+        // A cursor an instance of the previous version gave out (start time, then id) still reads the page after its call.
+        ExecutionRecorder paged = atlas.tenant("paging-1").executions();
+        List<ToolCall> all = paged.toolCalls(ToolCallQuery.forTool("search")).items();
+        String older = dev.atlas.jdbi.internal.sql.Cursor.encode(dev.atlas.jdbi.internal.sql.Cursor.listing(
+                new dev.atlas.jdbi.internal.sql.TenantId("paging-1"), "toolCalls", "search", null), all.get(0).startedAt(), all.get(0).id());
+        assertThat(paged.toolCalls(ToolCallQuery.forTool("search").after(older)).items()).extracting(ToolCall::id)
+                .containsExactly(all.get(1).id(), all.get(2).id());
+    }
+
+    @Test
     @DisplayName("the sweep stores each failed record's duration as fail() does: from its start to the end it stamps, for the run, its"
             + " open step and its running tool call; a run never started has none")
     void sweptRecordsHaveTheirDuration() {
@@ -1144,13 +1180,9 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         }
         globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("g", "search", "{}");
 
-        List<UUID> newestFirst = new ArrayList<>();
-        for (int e = 2; e >= 0; e--) {
-            // the two calls of one execution start at the same instant: the id decides, descending
-            List<UUID> pair = new ArrayList<>(List.of(searches.get(2 * e), searches.get(2 * e + 1)));
-            pair.sort((a, b) -> b.toString().compareTo(a.toString()));
-            newestFirst.addAll(pair);
-        }
+        // Newest first by id (UUIDv7, creation order; text order on SQLite, uuid order on PostgreSQL: the same for these hex ids).
+        List<UUID> newestFirst = new ArrayList<>(searches);
+        newestFirst.sort((a, b) -> b.toString().compareTo(a.toString()));
         Page<dev.atlas.execution.ToolCall> all = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search"));
         assertThat(all.items()).extracting(dev.atlas.execution.ToolCall::id).containsExactlyElementsOf(newestFirst);
         assertThat(all.items()).allSatisfy(c -> assertThat(c.name()).isEqualTo("search"));

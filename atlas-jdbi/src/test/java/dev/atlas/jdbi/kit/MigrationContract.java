@@ -264,7 +264,8 @@ public abstract class MigrationContract {
                     + now + ")", UUID.randomUUID(), call);
             schemaBefore = pg ? java.util.List.of() : toolCallSchema(conn);
         }
-        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        // V14 itself (a later migration, V27, changes the table's listing indexes on purpose).
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(v14).load().migrate();
         if (!pg) {
             try (Connection conn = ds.getConnection()) {
                 java.util.List<String> after = new java.util.ArrayList<>(toolCallSchema(conn));
@@ -275,6 +276,7 @@ public abstract class MigrationContract {
                 }
             }
         }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
         var kept = openOn(ds).executions().tree(e).orElseThrow().steps().get(0).toolCalls();
         assertThat(kept).hasSize(1);
         assertThat(kept.get(0).id()).isEqualTo(call);
