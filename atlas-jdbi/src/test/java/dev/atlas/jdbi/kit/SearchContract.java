@@ -933,12 +933,46 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(ids(search.text(TextQuery.memories(first32.replace(" w32", " w32-absent"))))).containsExactly(m.id());
         assertThat(search.text(TextQuery.memories("absent " + first32))).isEmpty();
         assertThat(search.text(TextQuery.memories(first32.replace(" w32", " w32absent")))).isEmpty();
-        // Repeated words count each time: 32 of them leave no room for another.
-        assertThat(ids(search.text(TextQuery.memories("w1 ".repeat(32) + "absent")))).containsExactly(m.id());
+        // A repeated phrase counts once: 32 of them leave room for 31 more words, so "absent" counts.
+        assertThat(search.text(TextQuery.memories("w1 ".repeat(32) + "absent"))).isEmpty();
+        assertThat(ids(search.text(TextQuery.memories("w1 ".repeat(40) + first32 + " absent")))).containsExactly(m.id());
         assertThat(search.text(TextQuery.memories("... -- \"\" ()"))).isEmpty();
         dev.atlas.Page<SearchHit> none = search.text(TextQuery.memories("... -- \"\" ()"), null);
         assertThat(none.items()).isEmpty();
         assertThat(none.nextCursor()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a phrase repeated in a query counts once: 'cat cat' finds, orders, scores and snips exactly as 'cat', 'status of"
+            + " order 1234, order' as 'status of order 1234', for messages and memories, whole searches and pages alike")
+    void repeatedQueryPhrasesCountOnce() {
+        Conversation c = convo(ALICE);
+        List<String> texts = List.of("order 1234 status: shipped", "order order order order status of 1234",
+                "status of order 1234 is unknown", "cat dog", "cat cat cat dog", "dog dog dog dog dog cat", "the cat.cat of 1234");
+        for (String text : texts) {
+            conversations.append(c.id(), NewMessage.user(text));
+            memories.create(NewMemory.fact(ALICE, text));
+            clock.advanceMicros(1);
+        }
+        Map<String, String> same = new LinkedHashMap<>();
+        same.put("cat cat", "cat");
+        same.put("cat dog cat", "cat dog");
+        same.put("CAT dog, cat. Dog", "cat dog");
+        same.put("status of order 1234, order", "status of order 1234");
+        same.put("order 1234 order 1234 ORDER", "order 1234");
+        same.put("cat.cat cat.cat", "cat.cat");
+        for (Map.Entry<String, String> e : same.entrySet()) {
+            for (TextQuery q : List.of(TextQuery.messages(e.getKey()), TextQuery.memories(e.getKey()))) {
+                TextQuery plain = q.target() == SearchTarget.MESSAGE ? TextQuery.messages(e.getValue()) : TextQuery.memories(e.getValue());
+                List<SearchHit> expected = search.text(plain);
+                assertThat(expected).as(e.getValue()).isNotEmpty();
+                assertThat(search.text(q)).as(e.getKey()).isEqualTo(expected);
+                assertThat(search.text(q.limit(2), null).items()).as(e.getKey()).isEqualTo(expected.subList(0, Math.min(2, expected.size())));
+            }
+        }
+        // A phrase holding a word twice is its own phrase: "cat.cat" needs the two side by side.
+        assertThat(search.text(TextQuery.memories("cat.cat")).stream().map(SearchHit::snippet))
+                .containsExactly("[cat cat cat] dog", "the [cat.cat] of 1234");
     }
 
     @Test
