@@ -468,6 +468,45 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the tag limit counts distinct tags: a list repeating tags is stored as its distinct ones (create and update), one"
+            + " of more distinct tags than Limits.MAX_TAGS is refused naming tags with the distinct count, nothing written")
+    void tagLimitCountsDistinctTags() {
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_TAGS; i++) {
+            all.add(String.format("t%02d", i));
+        }
+        List<String> repeated = new ArrayList<>(all);
+        repeated.add("t00");
+        Memory m = memories.create(NewMemory.fact(ALICE, "many tags").tags(repeated));
+        assertThat(m.tags()).containsExactlyElementsOf(all);
+        assertThat(memories.require(m.id())).isEqualTo(m);
+        Memory one = memories.create(NewMemory.fact(ALICE, "one tag").tags(Collections.nCopies(1_000, "same")));
+        assertThat(memories.require(one.id()).tags()).containsExactly("same");
+        // A search filter counts distinct tags too: the 65th tag(...) repeating one is the same filter.
+        dev.atlas.search.SearchFilter filter = dev.atlas.search.SearchFilter.none();
+        for (String tag : repeated) {
+            filter = filter.tag(tag);
+        }
+        assertThat(filter.tags()).hasSize(dev.atlas.Limits.MAX_TAGS);
+        assertThat(atlas.tenant("acme").search().text(dev.atlas.search.TextQuery.memories("tags").filter(filter)))
+                .extracting(h -> h.id()).containsExactly(m.id());
+        dev.atlas.search.SearchFilter full = filter;
+        invalid("tags", () -> full.tag("t64"));
+        assertThat(memories.update(one.id(), MemoryPatch.none().tags(repeated.toArray(String[]::new))).tags()).containsExactlyElementsOf(all);
+        assertThat(memories.update(m.id(), MemoryPatch.none().tags("x", "x", "x")).tags()).containsExactly("x");
+        List<String> tooMany = new ArrayList<>(repeated);
+        tooMany.add("t64");
+        tooMany.add("t64");
+        InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
+                () -> memories.create(NewMemory.fact(ALICE, "too many").tags(tooMany)));
+        assertThat(refused.field()).isEqualTo("tags");
+        assertThat(refused.getMessage()).isEqualTo("tags: 65 distinct tags given; at most 64 are allowed");
+        invalid("tags", () -> memories.update(one.id(), MemoryPatch.none().tags(tooMany.toArray(String[]::new))));
+        assertThat(memories.list(MemoryQuery.all()).items()).extracting(Memory::content).containsExactly("one tag", "many tags");
+        assertThat(memories.require(m.id()).tags()).containsExactly("x");
+    }
+
+    @Test
     @DisplayName("provenance naming a message of another conversation than conversationId is refused naming messageId, and nothing is written")
     void provenanceMessageOfAnotherConversation() {
         Provenance first = provenance(atlas.tenant("acme"));
