@@ -360,7 +360,11 @@ public final class NewMemory {
     }
 
     /**
-     * Provenance: the tool call this memory came from.
+     * Provenance: the tool call this memory came from. When its execution ran in a conversation,
+     * that must be the memory's conversation ({@link #from}'s {@code conversationId}, or else its
+     * message's) when the memory names one: {@link dev.atlas.InvalidInputException} naming
+     * {@code toolCallId} otherwise, when the memory is created. A call of an execution outside any
+     * conversation (an extractor run apart from the chat) goes with any.
      *
      * @param toolCallId the tool call's id, or {@code null}
      * @return a copy with this change

@@ -507,6 +507,36 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a provenance tool call of an execution of another conversation than the memory's (conversationId, or its message's)"
+            + " is refused naming toolCallId, nothing written; one of the same conversation, or of an execution without a conversation"
+            + " (an extractor run outside it), is kept")
+    void provenanceToolCallOfAnotherConversation() {
+        Tenant acme = atlas.tenant("acme");
+        Conversation x = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        Message inX = acme.conversations().append(x.id(), NewMessage.user("I moved to Lyon"));
+        Conversation y = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        UUID callInX = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(x.id())).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID callInY = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(y.id())).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID callOutside = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("c1", "remember", "{}").id();
+        for (NewMemory contradicting : List.of(NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), inX.id()).toolCall(callInY),
+                NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), null).toolCall(callInY),
+                NewMemory.fact(ALICE, "lives in Lyon").from(null, inX.id()).toolCall(callInY))) {
+            InvalidInputException refused = catchThrowableOfType(InvalidInputException.class, () -> memories.create(contradicting));
+            assertThat(refused.field()).isEqualTo("toolCallId");
+            assertThat(refused.getMessage()).isEqualTo("toolCallId: tool call " + callInY + " is of an execution of another conversation than "
+                    + (contradicting.conversationId() != null ? "conversationId " : "messageId's conversation ") + x.id());
+        }
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        Memory same = memories.create(NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), inX.id()).toolCall(callInX));
+        Memory outside = memories.create(NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), inX.id()).toolCall(callOutside));
+        Memory callOnly = memories.create(NewMemory.fact(ALICE, "lives in Lyon").toolCall(callInY));
+        assertThat(List.of(memories.require(same.id()).toolCallId(), memories.require(outside.id()).toolCallId(),
+                memories.require(callOnly.id()).toolCallId())).containsExactly(callInX, callOutside, callInY);
+    }
+
+    @Test
     @DisplayName("provenance naming a message of another conversation than conversationId is refused naming messageId, and nothing is written")
     void provenanceMessageOfAnotherConversation() {
         Provenance first = provenance(atlas.tenant("acme"));
