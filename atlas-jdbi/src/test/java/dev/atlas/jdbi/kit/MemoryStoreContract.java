@@ -537,6 +537,44 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("provenance is checked, not held: a conversation erased while a memory naming it and its message is created leaves"
+            + " the memory stored with those ids, as one created just before the erase (SQLite's erase waits for the create;"
+            + " PostgreSQL's commits between the create's check and its insert)")
+    void conversationErasedDuringCreateLeavesTheMemory() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        Message said = acme.conversations().append(c.id(), NewMessage.user("call me Ada"));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        boolean pg = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
+        java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<dev.atlas.portability.EraseReport>> erase =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("memories.messageExists") && erase.get() == null) {
+                erase.set(java.util.concurrent.CompletableFuture.supplyAsync(() -> acme.portability().eraseConversation(c.id(), false)));
+                if (pg) {
+                    try {
+                        erase.get().get(30, java.util.concurrent.TimeUnit.SECONDS); // nothing the create holds stops it
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        });
+        Memory m;
+        try {
+            m = memories.create(NewMemory.fact(ALICE, "is called Ada").from(c.id(), said.id()));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(erase.get().get(30, java.util.concurrent.TimeUnit.SECONDS).counts()).containsEntry("conversations", 1L)
+                .doesNotContainKey("memories");
+        assertThat(acme.conversations().get(c.id())).isEmpty();
+        Memory stored = memories.require(m.id());
+        assertThat(stored).isEqualTo(m);
+        assertThat(List.of(stored.conversationId(), stored.messageId())).containsExactly(c.id(), said.id());
+    }
+
+    @Test
     @DisplayName("provenance naming a message of another conversation than conversationId is refused naming messageId, and nothing is written")
     void provenanceMessageOfAnotherConversation() {
         Provenance first = provenance(atlas.tenant("acme"));
