@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * @param content the new content (not blank), or {@code null} to keep it
- * @param tags tags replacing all current ones, or {@code null} to keep them
+ * @param tags tags replacing all current ones (at most {@link Limits#MAX_TAGS} distinct ones; a tag given twice is kept once), or {@code null} to keep them
  * @param metadata a document replacing the current metadata, or {@code null} to keep it
  * @param importance the new importance, 0 to 1, or {@code null} to keep it
  * @param expiresAt the new expiry time, or {@code null} to keep it (see {@code clearExpiry})

@@ -23,10 +23,18 @@ import org.jspecify.annotations.Nullable;
 public interface MemoryStore {
 
     /**
-     * Stores a new memory at revision 1.
+     * Stores a new memory at revision 1. Its provenance is checked when it is stored, not held:
+     * a conversation, message or tool call erased or purged afterwards (or while this call runs)
+     * leaves the memory with its ids, as for any memory learnt from a purged conversation.
      *
      * @param memory the memory to create
      * @return the memory
+     * @throws NotFoundException naming {@code conversationId}, {@code messageId} or {@code toolCallId} when this tenant
+     *         has no such live conversation or message, or no such tool call (another tenant's ids alike)
+     * @throws InvalidInputException naming {@code expiresAt} when it is not after now; {@code messageId} when the message
+     *         is of another conversation than {@code conversationId}; {@code toolCallId} when the tool call's execution ran
+     *         in another conversation than the memory's ({@code conversationId}, or else its message's)
+     * @throws dev.atlas.ConflictException naming {@code clientKey} when the key holds a different memory
      */
     Memory create(NewMemory memory);
 

@@ -38,7 +38,7 @@ public final class NewMemory {
     /**
      * Creates the value; every argument is as its accessor returns it.
      *
-     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @param tags the tags, at most {@link Limits#MAX_TAGS} distinct ones (a tag given twice is kept once), each at most 100 characters
      * @param importance 0.0 to 1.0; 0.5 unless given
      * @param owner who it belongs to
      * @param agent the agent key, or {@code null}
@@ -68,7 +68,7 @@ public final class NewMemory {
     /**
      * Creates the value with a client key; every argument is as its accessor returns it.
      *
-     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @param tags the tags, at most {@link Limits#MAX_TAGS} distinct ones (a tag given twice is kept once), each at most 100 characters
      * @param importance 0.0 to 1.0; 0.5 unless given
      * @param owner who it belongs to
      * @param agent the agent key, or {@code null}
@@ -308,7 +308,7 @@ public final class NewMemory {
     /**
      * Returns a copy with {@code tags} replaced.
      *
-     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @param tags the tags, at most {@link Limits#MAX_TAGS} distinct ones (a tag given twice is kept once), each at most 100 characters
      * @return a copy with this change
      */
     public NewMemory tags(String... tags) {
@@ -318,7 +318,7 @@ public final class NewMemory {
     /**
      * Returns a copy with {@code tags} replaced.
      *
-     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @param tags the tags, at most {@link Limits#MAX_TAGS} distinct ones (a tag given twice is kept once), each at most 100 characters
      * @return a copy with this change
      */
     public NewMemory tags(List<String> tags) {
@@ -360,7 +360,11 @@ public final class NewMemory {
     }
 
     /**
-     * Provenance: the tool call this memory came from.
+     * Provenance: the tool call this memory came from. When its execution ran in a conversation,
+     * that must be the memory's conversation ({@link #from}'s {@code conversationId}, or else its
+     * message's) when the memory names one: {@link dev.atlas.InvalidInputException} naming
+     * {@code toolCallId} otherwise, when the memory is created. A call of an execution outside any
+     * conversation (an extractor run apart from the chat) goes with any.
      *
      * @param toolCallId the tool call's id, or {@code null}
      * @return a copy with this change
@@ -409,12 +413,13 @@ public final class NewMemory {
 
     static List<String> checkTags(List<String> tags) {
         List<String> given = Check.list("tags", tags);
-        if (given.size() > Limits.MAX_TAGS) {
-            throw new InvalidInputException("tags", given.size() + " tags given; at most " + Limits.MAX_TAGS + " are allowed");
-        }
+        // The limit is on the tags stored: a tag given twice is one tag.
         LinkedHashSet<String> distinct = new LinkedHashSet<>();
         for (String tag : given) {
             distinct.add(Check.required("tags", tag, Limits.MAX_TAG_LENGTH));
+        }
+        if (distinct.size() > Limits.MAX_TAGS) {
+            throw new InvalidInputException("tags", distinct.size() + " distinct tags given; at most " + Limits.MAX_TAGS + " are allowed");
         }
         return List.copyOf(distinct);
     }

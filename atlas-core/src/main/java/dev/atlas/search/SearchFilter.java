@@ -46,7 +46,7 @@ import org.jspecify.annotations.Nullable;
  * @param from inclusive lower bound of the creation time, or {@code null} for none
  * @param to exclusive upper bound of the creation time, after {@code from}, or {@code null} for none
  * @param metadata only items whose metadata has each key with exactly this string value; empty for any
- * @param tags only memories carrying every one of these tags; empty for any
+ * @param tags only memories carrying every one of these tags (at most {@link dev.atlas.Limits#MAX_TAGS} distinct ones); empty for any
  * @param agent only items of this agent, or {@code null} for any
  * @param includeGlobal with {@code agent}, memories only: also memories without an agent (global to their owner)
  */
@@ -139,12 +139,13 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         if (tags == null) {
             return List.of();
         }
-        if (tags.size() > dev.atlas.Limits.MAX_TAGS) {
-            throw new InvalidInputException("tags", "has more than " + dev.atlas.Limits.MAX_TAGS + " tags");
-        }
+        // The limit is on distinct tags: a tag required twice is one condition.
         TreeSet<String> copy = new TreeSet<>();
         for (String tag : tags) {
             copy.add(Check.required("tags", tag, MAX_TAG));
+        }
+        if (copy.size() > dev.atlas.Limits.MAX_TAGS) {
+            throw new InvalidInputException("tags", "has more than " + dev.atlas.Limits.MAX_TAGS + " distinct tags");
         }
         return List.copyOf(copy);
     }

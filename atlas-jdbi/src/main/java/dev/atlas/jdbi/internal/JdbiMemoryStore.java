@@ -66,8 +66,8 @@ public final class JdbiMemoryStore implements MemoryStore {
                 return held.get();
             }
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
-            requireMessageOf(h, m.conversationId(), m.messageId());
-            requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
+            UUID messageConversation = requireMessageOf(h, m.conversationId(), m.messageId());
+            requireToolCallOf(h, m.conversationId(), messageConversation, m.toolCallId());
             sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
                     .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
                     .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
@@ -129,16 +129,40 @@ public final class JdbiMemoryStore implements MemoryStore {
         }
     }
 
-    /** The provenance message exists in this tenant and, with a conversation given, is one of its messages. */
-    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
+    /**
+     * The provenance message exists in this tenant and, with a conversation given, is one of its
+     * messages; returns its conversation (null without a message).
+     */
+    private UUID requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
         if (messageId == null) {
-            return;
+            return null;
         }
         UUID in = sql.on(h, q.messageExists).bind("id", messageId).optional((rs, ctx) -> db.dialect().uuid(rs, "conversation_id"))
                 .orElseThrow(() -> new NotFoundException("message", messageId, "messageId"));
         if (conversationId != null && !conversationId.equals(in)) {
             throw new InvalidInputException("messageId", "message " + messageId + " belongs to another conversation than conversationId "
                     + conversationId);
+        }
+        return in;
+    }
+
+    /**
+     * The provenance tool call exists in this tenant and, when its execution ran in a conversation
+     * and the memory names one (its {@code conversationId}, or its message's), ran in that one. A
+     * call of an execution outside any conversation (an extractor run apart from the chat) goes
+     * with any.
+     */
+    private void requireToolCallOf(Handle h, UUID conversationId, UUID messageConversation, UUID toolCallId) {
+        if (toolCallId == null) {
+            return;
+        }
+        Optional<Optional<UUID>> found = sql.on(h, q.toolCallConversation).bind("id", toolCallId)
+                .optional((rs, ctx) -> Optional.ofNullable(db.dialect().uuid(rs, "conversation_id")));
+        UUID ranIn = found.orElseThrow(() -> new NotFoundException("tool call", toolCallId, "toolCallId")).orElse(null);
+        UUID memoryIn = conversationId != null ? conversationId : messageConversation;
+        if (ranIn != null && memoryIn != null && !ranIn.equals(memoryIn)) {
+            throw new InvalidInputException("toolCallId", "tool call " + toolCallId + " is of an execution of another conversation than "
+                    + (conversationId != null ? "conversationId " : "messageId's conversation ") + memoryIn);
         }
     }
 

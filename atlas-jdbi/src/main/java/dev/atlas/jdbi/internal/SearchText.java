@@ -75,10 +75,11 @@ public final class SearchText {
     /**
      * A query: whitespace and punctuation other than {@link #JOINERS} separate its phrases; a
      * phrase is the terms of its words, which must follow each other in a match. At most
-     * {@code maxTerms} terms in all; phrases without words are dropped.
+     * {@code maxTerms} terms in all; phrases without words are dropped, and so is a phrase equal to
+     * an earlier one (its terms count once, in the score and in {@code maxTerms}: "cat cat" is "cat").
      */
     static List<List<String>> phrases(String query, int maxTerms) {
-        List<List<String>> phrases = new ArrayList<>();
+        java.util.LinkedHashSet<List<String>> phrases = new java.util.LinkedHashSet<>();
         int left = maxTerms;
         int start = 0;
         for (int i = 0; i <= query.length() && left > 0; ) {
@@ -87,8 +88,7 @@ public final class SearchText {
                     || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0 && !skinTone(cp))) {
                 if (i > start) {
                     List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
-                    if (!terms.isEmpty()) {
-                        phrases.add(terms);
+                    if (!terms.isEmpty() && phrases.add(terms)) {
                         left -= terms.size();
                     }
                 }
@@ -96,7 +96,7 @@ public final class SearchText {
             }
             i += Character.charCount(cp);
         }
-        return phrases;
+        return List.copyOf(phrases);
     }
 
     /**

@@ -405,6 +405,36 @@ public abstract class MemoryGraphContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("edge weights at the ends of double's range (±Double.MAX_VALUE, subnormals, ±Double.MIN_VALUE, zero) read back"
+            + " bit-exact and page heaviest first, one edge a page, in the order of one page, both ways")
+    void extremeWeightsPageExactly() {
+        double[] weights = {-Double.MAX_VALUE, -Double.MIN_VALUE, 0.0, Double.MIN_VALUE, 1e-310, Double.MIN_NORMAL, Double.MAX_VALUE};
+        nodes("hub");
+        for (int i = 0; i < weights.length; i++) {
+            nodes("n" + i);
+            graph.upsertEdge(NewGraphEdge.of("hub", "r", "n" + i).weight(weights[i]));
+            graph.upsertEdge(NewGraphEdge.of("n" + i, "r", "hub").weight(weights[i]));
+        }
+        List<Double> heaviestFirst = new java.util.ArrayList<>();
+        for (int i = weights.length - 1; i >= 0; i--) {
+            heaviestFirst.add(weights[i]);
+        }
+        for (Direction direction : List.of(Direction.OUTGOING, Direction.INCOMING)) {
+            List<GraphNeighbour> whole = graph.neighbours("hub", direction, null, 100, null).items();
+            assertThat(whole).extracting(n -> Double.doubleToRawLongBits(n.edge().weight()))
+                    .containsExactlyElementsOf(heaviestFirst.stream().map(Double::doubleToRawLongBits).toList());
+            List<GraphNeighbour> paged = new java.util.ArrayList<>();
+            String cursor = null;
+            do {
+                dev.atlas.Page<GraphNeighbour> page = graph.neighbours("hub", direction, null, 1, cursor);
+                paged.addAll(page.items());
+                cursor = page.nextCursor().orElse(null);
+            } while (cursor != null);
+            assertThat(paged).as(direction.toString()).isEqualTo(whole);
+        }
+    }
+
+    @Test
     @DisplayName("NUL or an unpaired surrogate in a key, type, label or metadata is refused naming that field; nothing is written")
     void hostileGraphText() {
         nodes("a");

@@ -468,6 +468,113 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the tag limit counts distinct tags: a list repeating tags is stored as its distinct ones (create and update), one"
+            + " of more distinct tags than Limits.MAX_TAGS is refused naming tags with the distinct count, nothing written")
+    void tagLimitCountsDistinctTags() {
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_TAGS; i++) {
+            all.add(String.format("t%02d", i));
+        }
+        List<String> repeated = new ArrayList<>(all);
+        repeated.add("t00");
+        Memory m = memories.create(NewMemory.fact(ALICE, "many tags").tags(repeated));
+        assertThat(m.tags()).containsExactlyElementsOf(all);
+        assertThat(memories.require(m.id())).isEqualTo(m);
+        Memory one = memories.create(NewMemory.fact(ALICE, "one tag").tags(Collections.nCopies(1_000, "same")));
+        assertThat(memories.require(one.id()).tags()).containsExactly("same");
+        // A search filter counts distinct tags too: the 65th tag(...) repeating one is the same filter.
+        dev.atlas.search.SearchFilter filter = dev.atlas.search.SearchFilter.none();
+        for (String tag : repeated) {
+            filter = filter.tag(tag);
+        }
+        assertThat(filter.tags()).hasSize(dev.atlas.Limits.MAX_TAGS);
+        assertThat(atlas.tenant("acme").search().text(dev.atlas.search.TextQuery.memories("tags").filter(filter)))
+                .extracting(h -> h.id()).containsExactly(m.id());
+        dev.atlas.search.SearchFilter full = filter;
+        invalid("tags", () -> full.tag("t64"));
+        assertThat(memories.update(one.id(), MemoryPatch.none().tags(repeated.toArray(String[]::new))).tags()).containsExactlyElementsOf(all);
+        assertThat(memories.update(m.id(), MemoryPatch.none().tags("x", "x", "x")).tags()).containsExactly("x");
+        List<String> tooMany = new ArrayList<>(repeated);
+        tooMany.add("t64");
+        tooMany.add("t64");
+        InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
+                () -> memories.create(NewMemory.fact(ALICE, "too many").tags(tooMany)));
+        assertThat(refused.field()).isEqualTo("tags");
+        assertThat(refused.getMessage()).isEqualTo("tags: 65 distinct tags given; at most 64 are allowed");
+        invalid("tags", () -> memories.update(one.id(), MemoryPatch.none().tags(tooMany.toArray(String[]::new))));
+        assertThat(memories.list(MemoryQuery.all()).items()).extracting(Memory::content).containsExactly("one tag", "many tags");
+        assertThat(memories.require(m.id()).tags()).containsExactly("x");
+    }
+
+    @Test
+    @DisplayName("a provenance tool call of an execution of another conversation than the memory's (conversationId, or its message's)"
+            + " is refused naming toolCallId, nothing written; one of the same conversation, or of an execution without a conversation"
+            + " (an extractor run outside it), is kept")
+    void provenanceToolCallOfAnotherConversation() {
+        Tenant acme = atlas.tenant("acme");
+        Conversation x = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        Message inX = acme.conversations().append(x.id(), NewMessage.user("I moved to Lyon"));
+        Conversation y = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        UUID callInX = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(x.id())).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID callInY = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(y.id())).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID callOutside = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("c1", "remember", "{}").id();
+        for (NewMemory contradicting : List.of(NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), inX.id()).toolCall(callInY),
+                NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), null).toolCall(callInY),
+                NewMemory.fact(ALICE, "lives in Lyon").from(null, inX.id()).toolCall(callInY))) {
+            InvalidInputException refused = catchThrowableOfType(InvalidInputException.class, () -> memories.create(contradicting));
+            assertThat(refused.field()).isEqualTo("toolCallId");
+            assertThat(refused.getMessage()).isEqualTo("toolCallId: tool call " + callInY + " is of an execution of another conversation than "
+                    + (contradicting.conversationId() != null ? "conversationId " : "messageId's conversation ") + x.id());
+        }
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        Memory same = memories.create(NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), inX.id()).toolCall(callInX));
+        Memory outside = memories.create(NewMemory.fact(ALICE, "lives in Lyon").from(x.id(), inX.id()).toolCall(callOutside));
+        Memory callOnly = memories.create(NewMemory.fact(ALICE, "lives in Lyon").toolCall(callInY));
+        assertThat(List.of(memories.require(same.id()).toolCallId(), memories.require(outside.id()).toolCallId(),
+                memories.require(callOnly.id()).toolCallId())).containsExactly(callInX, callOutside, callInY);
+    }
+
+    @Test
+    @DisplayName("provenance is checked, not held: a conversation erased while a memory naming it and its message is created leaves"
+            + " the memory stored with those ids, as one created just before the erase (SQLite's erase waits for the create;"
+            + " PostgreSQL's commits between the create's check and its insert)")
+    void conversationErasedDuringCreateLeavesTheMemory() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        Message said = acme.conversations().append(c.id(), NewMessage.user("call me Ada"));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        boolean pg = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
+        java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<dev.atlas.portability.EraseReport>> erase =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("memories.messageExists") && erase.get() == null) {
+                erase.set(java.util.concurrent.CompletableFuture.supplyAsync(() -> acme.portability().eraseConversation(c.id(), false)));
+                if (pg) {
+                    try {
+                        erase.get().get(30, java.util.concurrent.TimeUnit.SECONDS); // nothing the create holds stops it
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        });
+        Memory m;
+        try {
+            m = memories.create(NewMemory.fact(ALICE, "is called Ada").from(c.id(), said.id()));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(erase.get().get(30, java.util.concurrent.TimeUnit.SECONDS).counts()).containsEntry("conversations", 1L)
+                .doesNotContainKey("memories");
+        assertThat(acme.conversations().get(c.id())).isEmpty();
+        Memory stored = memories.require(m.id());
+        assertThat(stored).isEqualTo(m);
+        assertThat(List.of(stored.conversationId(), stored.messageId())).containsExactly(c.id(), said.id());
+    }
+
+    @Test
     @DisplayName("provenance naming a message of another conversation than conversationId is refused naming messageId, and nothing is written")
     void provenanceMessageOfAnotherConversation() {
         Provenance first = provenance(atlas.tenant("acme"));

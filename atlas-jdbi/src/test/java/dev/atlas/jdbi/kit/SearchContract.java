@@ -480,6 +480,63 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a metadata condition matches a top-level string only, whatever the key's text: not an array or object holding the"
+            + " string, not a key spelt as a path; keys with dots, dollars, quotes and SQL match themselves, text and semantic alike")
+    void metadataConditionsMatchTopLevelStringsOnly() {
+        Map<String, Object> shapes = new LinkedHashMap<>();
+        shapes.put("array", List.of("email"));
+        shapes.put("object", Map.of("source", "email"));
+        shapes.put("string", "email");
+        Map<String, UUID> byShape = new LinkedHashMap<>();
+        float y = 0;
+        for (Map.Entry<String, Object> e : shapes.entrySet()) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "note " + e.getKey()).metadata(Map.of("source", e.getValue())));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, y += 0.1f});
+            byShape.put(e.getKey(), m.id());
+        }
+        List<String> oddKeys = List.of("a.b", "$.source", "a\"b", "'; DROP TABLE x; --", "source.0", "[0]", "\u00e9", "\uD83D\uDE00 k");
+        Map<String, UUID> byKey = new LinkedHashMap<>();
+        for (String key : oddKeys) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "note key").metadata(Map.of(key, "v")));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, y += 0.1f});
+            byKey.put(key, m.id());
+        }
+        SemanticQuery near = SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).k(50);
+        SearchFilter email = SearchFilter.none().metadata("source", "email");
+        assertThat(ids(search.text(TextQuery.memories("note").filter(email)))).containsExactly(byShape.get("string"));
+        assertThat(ids(search.similar(near.filter(email)))).containsExactly(byShape.get("string"));
+        for (String key : oddKeys) {
+            SearchFilter f = SearchFilter.none().metadata(key, "v");
+            assertThat(ids(search.text(TextQuery.memories("note").filter(f)))).as(key).containsExactly(byKey.get(key));
+            assertThat(ids(search.similar(near.filter(f)))).as(key).containsExactly(byKey.get(key));
+        }
+        // A path-like key is a key: "a.b" does not reach {"a": {"b": "v"}}.
+        Memory nested = memories.create(NewMemory.fact(ALICE, "note nested").metadata(Map.of("a", Map.of("b", "v"))));
+        assertThat(ids(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("a.b", "v")))))
+                .containsExactly(byKey.get("a.b")).doesNotContain(nested.id());
+    }
+
+    @Test
+    @DisplayName("a memory is found by text and semantic search up to the microsecond before its expiresAt and by neither at it, by"
+            + " the reading instance's clock, with the vectors already cached")
+    void expiryBoundaryInSearch() {
+        Instant expiry = clock.instant().plusSeconds(10);
+        Memory going = memories.create(NewMemory.fact(ALICE, "boundary word").expiresAt(expiry));
+        Memory staying = memories.create(NewMemory.fact(ALICE, "boundary word kept"));
+        search.upsertVector(SearchTarget.MEMORY, going.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MEMORY, staying.id(), MODEL, new float[] {0, 1});
+        SemanticQuery near = SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0});
+        assertThat(ids(search.similar(near))).containsExactly(going.id(), staying.id());
+        clock.set(expiry.minusNanos(1_000));
+        assertThat(ids(search.text(TextQuery.memories("boundary")))).containsExactly(going.id(), staying.id());
+        assertThat(ids(search.similar(near))).containsExactly(going.id(), staying.id());
+        clock.set(expiry);
+        assertThat(ids(search.text(TextQuery.memories("boundary")))).containsExactly(staying.id());
+        assertThat(ids(search.similar(near))).containsExactly(staying.id());
+        assertThat(ids(search.similar(near.k(1)))).containsExactly(staying.id());
+    }
+
+    @Test
     @DisplayName("semantic search follows replaced and deleted vectors between queries, and a selective filter still finds its"
             + " low-scoring rows (the SQLite vector cache ranks, SQL decides)")
     void searchFollowsVectorWritesBetweenQueries() {
@@ -933,12 +990,46 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(ids(search.text(TextQuery.memories(first32.replace(" w32", " w32-absent"))))).containsExactly(m.id());
         assertThat(search.text(TextQuery.memories("absent " + first32))).isEmpty();
         assertThat(search.text(TextQuery.memories(first32.replace(" w32", " w32absent")))).isEmpty();
-        // Repeated words count each time: 32 of them leave no room for another.
-        assertThat(ids(search.text(TextQuery.memories("w1 ".repeat(32) + "absent")))).containsExactly(m.id());
+        // A repeated phrase counts once: 32 of them leave room for 31 more words, so "absent" counts.
+        assertThat(search.text(TextQuery.memories("w1 ".repeat(32) + "absent"))).isEmpty();
+        assertThat(ids(search.text(TextQuery.memories("w1 ".repeat(40) + first32 + " absent")))).containsExactly(m.id());
         assertThat(search.text(TextQuery.memories("... -- \"\" ()"))).isEmpty();
         dev.atlas.Page<SearchHit> none = search.text(TextQuery.memories("... -- \"\" ()"), null);
         assertThat(none.items()).isEmpty();
         assertThat(none.nextCursor()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a phrase repeated in a query counts once: 'cat cat' finds, orders, scores and snips exactly as 'cat', 'status of"
+            + " order 1234, order' as 'status of order 1234', for messages and memories, whole searches and pages alike")
+    void repeatedQueryPhrasesCountOnce() {
+        Conversation c = convo(ALICE);
+        List<String> texts = List.of("order 1234 status: shipped", "order order order order status of 1234",
+                "status of order 1234 is unknown", "cat dog", "cat cat cat dog", "dog dog dog dog dog cat", "the cat.cat of 1234");
+        for (String text : texts) {
+            conversations.append(c.id(), NewMessage.user(text));
+            memories.create(NewMemory.fact(ALICE, text));
+            clock.advanceMicros(1);
+        }
+        Map<String, String> same = new LinkedHashMap<>();
+        same.put("cat cat", "cat");
+        same.put("cat dog cat", "cat dog");
+        same.put("CAT dog, cat. Dog", "cat dog");
+        same.put("status of order 1234, order", "status of order 1234");
+        same.put("order 1234 order 1234 ORDER", "order 1234");
+        same.put("cat.cat cat.cat", "cat.cat");
+        for (Map.Entry<String, String> e : same.entrySet()) {
+            for (TextQuery q : List.of(TextQuery.messages(e.getKey()), TextQuery.memories(e.getKey()))) {
+                TextQuery plain = q.target() == SearchTarget.MESSAGE ? TextQuery.messages(e.getValue()) : TextQuery.memories(e.getValue());
+                List<SearchHit> expected = search.text(plain);
+                assertThat(expected).as(e.getValue()).isNotEmpty();
+                assertThat(search.text(q)).as(e.getKey()).isEqualTo(expected);
+                assertThat(search.text(q.limit(2), null).items()).as(e.getKey()).isEqualTo(expected.subList(0, Math.min(2, expected.size())));
+            }
+        }
+        // A phrase holding a word twice is its own phrase: "cat.cat" needs the two side by side.
+        assertThat(search.text(TextQuery.memories("cat.cat")).stream().map(SearchHit::snippet))
+                .containsExactly("[cat cat cat] dog", "the [cat.cat] of 1234");
     }
 
     @Test
