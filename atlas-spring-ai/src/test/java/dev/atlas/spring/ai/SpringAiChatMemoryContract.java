@@ -2339,6 +2339,56 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    @Test
+    @DisplayName("4 callers taking tool-calling turns on one conversation id at once (a user with two tabs, a retrying client), called"
+            + " and streamed: every message stored once, each turn's answer, tool results and final answer linked to its own"
+            + " completed execution with its two tool calls, no refusal")
+    void concurrentToolTurnsOnOneConversation() throws Exception {
+        ScriptedChatModel model = new ScriptedChatModel();
+        ChatClient client = client(model, repository, 20, true);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int caller = t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < 2; i++) {
+                        int order = 1000 * (caller + 1) + 10 * i;
+                        String question = "where is order " + order + "?";
+                        String answer = caller % 2 == 0 ? say(client, "busy", question)
+                                : String.join("", client.prompt().user(question).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "busy"))
+                                        .stream().content().collectList().block(java.time.Duration.ofMinutes(2)));
+                        assertThat(answer).isEqualTo("Status: \"order " + order + " shipped\" \"order " + (order + 1) + " packed\"");
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Conversation busy = tenant.conversations().requireByKey("busy");
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(busy.id(), 0, 100);
+        assertThat(rows).hasSize(8 * 4);
+        assertThat(rows).filteredOn(m -> m.role() == Role.USER).extracting(dev.atlas.conversation.Message::content).doesNotHaveDuplicates().hasSize(8);
+        List<Execution> runs = tenant.executions().list(ExecutionQuery.all().conversation(busy.id()).limit(100)).items();
+        assertThat(runs).hasSize(8).allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+        for (Execution e : runs) {
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tree.steps()).hasSize(2);
+            assertThat(tree.steps().get(0).toolCalls()).hasSize(2).allSatisfy(c -> assertThat(c.status().name()).isEqualTo("COMPLETED"));
+            List<dev.atlas.conversation.Message> own = rows.stream().filter(m -> e.id().equals(m.executionId())).toList();
+            assertThat(own).extracting(dev.atlas.conversation.Message::role).containsExactly(Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+            String order = tree.steps().get(0).toolCalls().get(0).arguments();
+            assertThat(own.get(2).content()).startsWith("Status: \"order " + order.replaceAll("\\D+", "") + " shipped\"");
+        }
+    }
+
     /** A model of "scripted-1" that only streams, answering each prompt with {@code stream}. */
     static org.springframework.ai.chat.model.ChatModel streamingOnly(java.util.function.Function<org.springframework.ai.chat.prompt.Prompt,
             reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse>> stream) {
