@@ -2389,6 +2389,46 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    @Test
+    @DisplayName("PromptChatMemoryAdvisor (Spring AI 1.1) with the tool loop and the recording, 6 turns with tool rounds, called and"
+            + " streamed: every window and every prompt the model got (the memory in the system text) as with the in-memory"
+            + " repository, one completed execution per call")
+    void promptChatMemoryAdvisorWithToolRounds() {
+        int window = 6;
+        ScriptedChatModel atlasModel = new ScriptedChatModel();
+        ScriptedChatModel referenceModel = new ScriptedChatModel();
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        org.springframework.ai.chat.client.advisor.api.Advisor atlasMemory = promptChatMemoryAdvisor(
+                MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(window).build());
+        org.springframework.ai.chat.client.advisor.api.Advisor referenceMemory = promptChatMemoryAdvisor(
+                MessageWindowChatMemory.builder().chatMemoryRepository(reference).maxMessages(window).build());
+        if (atlasMemory == null) {
+            return; // Spring AI 2.0 has no PromptChatMemoryAdvisor
+        }
+        ChatClient withAtlas = ChatClient.builder(atlasModel).defaultTools(new OrderTools())
+                .defaultAdvisors(atlasMemory, AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        ChatClient withReference = ChatClient.builder(referenceModel).defaultTools(new OrderTools())
+                .defaultAdvisors(referenceMemory, AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false)).build();
+        for (int i = 0; i < 6; i++) {
+            String question = turn(i);
+            String a = i % 3 == 2 ? String.join("", withAtlas.prompt().user(question).advisors(x -> x.param(ChatMemory.CONVERSATION_ID, "p"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(1))) : say(withAtlas, "p", question);
+            String r = i % 3 == 2 ? String.join("", withReference.prompt().user(question).advisors(x -> x.param(ChatMemory.CONVERSATION_ID, "p"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(1))) : say(withReference, "p", question);
+            assertThat(a).isEqualTo(r);
+            assertThat(shapes(repository.findByConversationId("p"))).as("window after turn %d", i)
+                    .isEqualTo(shapes(reference.findByConversationId("p")));
+        }
+        assertThat(atlasModel.prompts()).hasSameSizeAs(referenceModel.prompts());
+        for (int p = 0; p < atlasModel.prompts().size(); p++) {
+            assertThat(shapes(atlasModel.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
+        }
+        Conversation c = tenant.conversations().requireByKey("p");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(6)
+                .allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+    }
+
     /** A model of "scripted-1" that only streams, answering each prompt with {@code stream}. */
     static org.springframework.ai.chat.model.ChatModel streamingOnly(java.util.function.Function<org.springframework.ai.chat.prompt.Prompt,
             reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse>> stream) {
