@@ -220,15 +220,29 @@ public class AtlasAutoConfiguration {
 
     /**
      * A blank {@code atlas.sqlite-path} ({@code ${ATLAS_DB:}} with the variable unset) binds as no path: Atlas
-     * would fall back to the application's DataSource or its default file, where nobody looks for the data.
+     * would fall back to the application's DataSource or its default file, where nobody looks for the data. So
+     * would a blank {@code atlas.data-directory} for asset bytes; {@code atlas.url=jdbc:sqlite:${ATLAS_DB:}} would
+     * open a temporary database. Each is refused naming the property.
      */
     static void refuseBlank(org.springframework.core.env.Environment environment) {
         org.springframework.boot.context.properties.bind.Binder binder = org.springframework.boot.context.properties.bind.Binder.get(environment);
         if (binder.bind("atlas.sqlite-path", String.class).map(String::isBlank).orElse(false)) {
             throw new ConfigurationException("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
         }
-        if (binder.bind("atlas.url", String.class).map(String::isBlank).orElse(false)) {
+        String url = binder.bind("atlas.url", String.class).orElse(null);
+        if (url != null && url.isBlank()) {
             throw new ConfigurationException("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        }
+        // jdbc:sqlite:${ATLAS_DB:} with the variable unset: the library opens SQLite's private temporary database, on purpose
+        // for its callers, but from a setting it is the same mistake as a blank one, and the data would be lost at shutdown.
+        String path = url == null || !url.startsWith("jdbc:sqlite:") ? null : url.substring("jdbc:sqlite:".length());
+        path = path != null && path.startsWith("file:") ? path.substring("file:".length()) : path;
+        if (path != null && (path.isEmpty() || path.startsWith("?"))) {
+            throw new ConfigurationException("atlas.url " + dev.atlas.internal.Redaction.url(url) + " names no SQLite file (an empty path is SQLite's private temporary"
+                    + " database, lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
+        }
+        if (binder.bind("atlas.data-directory", String.class).map(String::isBlank).orElse(false)) {
+            throw new ConfigurationException("atlas.data-directory is blank: name the directory for asset bytes, or remove the property");
         }
     }
 

@@ -86,7 +86,8 @@ class AtlasStarterNewcomerTest {
      * the property was set). A blank {@code atlas.sqlite-path} or {@code atlas.url} is refused naming it.
      */
     @Test
-    @DisplayName("a blank atlas.sqlite-path or atlas.url fails start-up naming it, instead of Atlas using its default file")
+    @DisplayName("a blank atlas.sqlite-path, atlas.url or atlas.data-directory, or an atlas.url of jdbc:sqlite: with no file, fails"
+            + " start-up naming it, instead of Atlas using its default file or directory, or a temporary database")
     void blankDatabasePropertiesAreRefused() {
         Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
         boolean existedBefore = java.nio.file.Files.exists(fallback);
@@ -96,6 +97,19 @@ class AtlasStarterNewcomerTest {
                 .hasMessage("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
         assertThat(failureOfStart("atlas.url=")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        // jdbc:sqlite:${ATLAS_DB:} with the variable unset: SQLite's private temporary database, lost at shutdown.
+        for (String url : new String[] {"jdbc:sqlite:", "jdbc:sqlite:?journal_mode=WAL", "jdbc:sqlite:file:"}) {
+            assertThat(failureOfStart("atlas.url=" + url)).isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.url " + url + " names no SQLite file (an empty path is SQLite's private temporary database,"
+                            + " lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
+        }
+        // ${ATLAS_BLOBS:} unset: the asset bytes went to the default directory, where nobody looks for them.
+        for (String blank : new String[] {"", " "}) {
+            assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("d.db"), "atlas.data-directory=" + blank))
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.data-directory is blank: name the directory for asset bytes, or remove the property");
+        }
+        assertThat(dir.resolve("d.db")).doesNotExist();
         assertThat(java.nio.file.Files.exists(fallback)).isEqualTo(existedBefore);
     }
 
