@@ -80,6 +80,7 @@ public class AtlasAutoConfiguration {
                        AtlasListenerBeans executionListeners, ObjectProvider<BlobStore> blobStore,
                        ListableBeanFactory beanFactory, org.springframework.core.env.Environment environment) {
         AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
+        refuseUnresolved(environment);
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
         tenantId(properties);
         refuseBlank(environment);
@@ -243,6 +244,32 @@ public class AtlasAutoConfiguration {
         }
         if (binder.bind("atlas.data-directory", String.class).map(String::isBlank).orElse(false)) {
             throw new ConfigurationException("atlas.data-directory is blank: name the directory for asset bytes, or remove the property");
+        }
+    }
+
+    /** The settings whose text Atlas uses as it is (the others fail binding or a check of their own on a stray placeholder). */
+    private static final String[] TEXT_SETTINGS = {"atlas.url", "atlas.username", "atlas.password", "atlas.sqlite-path",
+            "atlas.table-prefix", "atlas.tenant", "atlas.data-directory", "atlas.credential-primary-key"};
+
+    /**
+     * A {@code ${NAME}} placeholder in an {@code atlas.*} value that nothing sets (an environment variable missing in
+     * this deployment) is bound by Boot as the literal text: Atlas would connect with the password {@code ${DB_PASSWORD}},
+     * make a file of that name, or take it as the tenant id. Refused naming the setting and the placeholder, never the
+     * value (it may be a password around the placeholder).
+     */
+    static void refuseUnresolved(org.springframework.core.env.Environment environment) {
+        for (String key : TEXT_SETTINGS) {
+            try {
+                environment.getProperty(key);
+            } catch (IllegalArgumentException e) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("placeholder '([^']*)'")
+                        .matcher(String.valueOf(e.getMessage()));
+                String name = m.find() ? m.group(1) : null;
+                throw new ConfigurationException(name == null
+                        ? key + " refers to a ${...} placeholder that is not set: set it, or give a default with ${NAME:...}"
+                        : key + " refers to " + name + ", which is not set (no environment variable or property of that name):"
+                                + " set it, or give a default with ${" + name + ":...}");
+            }
         }
     }
 

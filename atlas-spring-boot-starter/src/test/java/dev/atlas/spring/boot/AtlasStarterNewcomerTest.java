@@ -64,6 +64,30 @@ class AtlasStarterNewcomerTest {
     }
 
     @Test
+    @DisplayName("an atlas.* value whose \\${...} placeholder is not set (an environment variable missing in this deployment) fails"
+            + " start-up naming the property and the placeholder, never the value: Boot binds it as the literal text, so Atlas"
+            + " connected with the password '\\${...}', made a file of that name, or used it as the tenant id")
+    void unresolvedPlaceholdersAreNamed() {
+        String unset = "ATLAS_TEST_UNSET_" + Long.toHexString(System.nanoTime()).toUpperCase(java.util.Locale.ROOT);
+        assertThat(System.getenv(unset)).isNull();
+        String advice = ", which is not set (no environment variable or property of that name): set it, or give a default with ${"
+                + unset + ":...}";
+        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app", "atlas.password=pw-${" + unset + "}"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.password refers to " + unset + advice);
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("${" + unset + "}.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-path refers to " + unset + advice);
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tenant=${" + unset + "}"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.tenant refers to " + unset + advice);
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.data-directory=${" + unset + "}/blobs"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.data-directory refers to " + unset + advice);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            assertThat(files).isEmpty();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     @DisplayName("a blank, over-long or space-padded atlas.tenant fails start-up with a ConfigurationException naming atlas.tenant"
             + " before Atlas creates or migrates its database")
     void badTenantIsNamedAsTheProperty() {
