@@ -247,9 +247,13 @@ public class AtlasAutoConfiguration {
         }
     }
 
-    /** The settings whose text Atlas uses as it is (the others fail binding or a check of their own on a stray placeholder). */
+    /**
+     * The settings whose text Atlas uses as it is (the others fail binding or a check of their own on a stray
+     * placeholder); atlas-spring-ai's too, checked here before Atlas opens its database.
+     */
     private static final String[] TEXT_SETTINGS = {"atlas.url", "atlas.username", "atlas.password", "atlas.sqlite-path",
-            "atlas.table-prefix", "atlas.tenant", "atlas.data-directory", "atlas.credential-primary-key"};
+            "atlas.table-prefix", "atlas.tenant", "atlas.data-directory", "atlas.credential-primary-key", "atlas.spring-ai.owner-type",
+            "atlas.spring-ai.owner-id", "atlas.spring-ai.agent", "atlas.spring-ai.provider"};
 
     /**
      * A {@code ${NAME}} placeholder in an {@code atlas.*} value that nothing sets (an environment variable missing in
