@@ -27,6 +27,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -225,12 +226,12 @@ final class ConversationsCommand implements Callable<Integer> {
 
         private static void print(PrintWriter out, Transcript t, java.util.List<Transcript.Entry> entries, boolean more) {
             Conversation c = t.conversation();
-            out.printf("Conversation %s: %s%n", c.id(), Text.oneLine(c.title() == null ? "(untitled)" : c.title()));
-            out.printf("  %s conversation of %s, agent %s, %s, created %s, %d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
+            out.printf(Locale.ROOT, "Conversation %s: %s%n", c.id(), Text.oneLine(c.title() == null ? "(untitled)" : c.title()));
+            out.printf(Locale.ROOT, "  %s conversation of %s, agent %s, %s, created %s, %d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
                     Text.oneLine(c.agent() == null ? "-" : c.agent()), c.status(), Text.time(c.createdAt()), c.lastSequence(),
                     c.lastSequence() == 1 ? "" : "s");
             if (c.parentConversationId() != null) {
-                out.printf("  tool thread of conversation %s%s%n", c.parentConversationId(),
+                out.printf(Locale.ROOT, "  tool thread of conversation %s%s%n", c.parentConversationId(),
                         c.parentToolCallId() == null ? "" : ", tool call " + c.parentToolCallId());
             }
             for (Transcript.Entry e : entries) {
@@ -257,10 +258,10 @@ final class ConversationsCommand implements Callable<Integer> {
                 out.println(head);
                 for (ExecutionStep step : e.toolSteps()) {
                     for (ToolCall call : step.toolCalls()) {
-                        out.printf("   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cut(Text.oneLine(call.arguments()), 200),
+                        out.printf(Locale.ROOT, "   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cut(Text.oneLine(call.arguments()), 200),
                                 Text.cut(Text.oneLine(call.result() == null ? call.status().toString() : call.result()), 200), call.status());
                         for (Conversation thread : t.threadsByToolCall().getOrDefault(call.id(), java.util.List.of())) {
-                            out.printf("     tool thread %s (%d message%s)%n", thread.id(), thread.lastSequence(),
+                            out.printf(Locale.ROOT, "     tool thread %s (%d message%s)%n", thread.id(), thread.lastSequence(),
                                     thread.lastSequence() == 1 ? "" : "s");
                         }
                     }
@@ -269,16 +270,16 @@ final class ConversationsCommand implements Callable<Integer> {
                     out.println("   " + line);
                 }
                 for (AttachedAsset a : e.attachments()) {
-                    out.printf("   attached: %s (%s, %,d bytes, asset %s)%n", Text.oneLine(a.asset().filename()),
+                    out.printf(Locale.ROOT, "   attached: %s (%s, %,d bytes, asset %s)%n", Text.oneLine(a.asset().filename()),
                             Text.oneLine(a.asset().mimeType()), a.asset().sizeBytes(), a.asset().id());
                 }
             }
             for (Conversation thread : t.otherThreads()) {
-                out.printf("%nTool thread %s (%d messages)%n", thread.id(), thread.lastSequence());
+                out.printf(Locale.ROOT, "%nTool thread %s (%d messages)%n", thread.id(), thread.lastSequence());
             }
             if (more) {
                 long last = entries.get(entries.size() - 1).message().sequence();
-                out.printf("%nMore messages: atlas ... conversations show %s --after %d%n", t.conversation().id(), last);
+                out.printf(Locale.ROOT, "%nMore messages: atlas ... conversations show %s --after %d%n", t.conversation().id(), last);
             }
         }
     }

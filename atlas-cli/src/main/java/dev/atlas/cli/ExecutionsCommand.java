@@ -22,6 +22,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -94,7 +95,7 @@ final class ExecutionsCommand implements Callable<Integer> {
         }
 
         private static String num(Long v) {
-            return v == null ? "-" : String.format("%,d", v);
+            return v == null ? "-" : String.format(Locale.ROOT, "%,d", v);
         }
     }
 
@@ -126,40 +127,40 @@ final class ExecutionsCommand implements Callable<Integer> {
         private static void print(PrintWriter out, ExecutionTree tree) {
             Execution e = tree.execution();
             Instant origin = e.startedAt() != null ? e.startedAt() : e.createdAt();
-            out.printf("Execution %s: %s %s/%s, %s%n", e.id(), e.type(), Text.oneLine(e.provider()), Text.oneLine(e.model()), e.status());
-            out.printf("  agent %s, conversation %s%n", e.agent() == null ? "-" : Text.oneLine(e.agent()),
+            out.printf(Locale.ROOT, "Execution %s: %s %s/%s, %s%n", e.id(), e.type(), Text.oneLine(e.provider()), Text.oneLine(e.model()), e.status());
+            out.printf(Locale.ROOT, "  agent %s, conversation %s%n", e.agent() == null ? "-" : Text.oneLine(e.agent()),
                     e.conversationId() == null ? "-" : e.conversationId());
-            out.printf("  started %s, took %s, %s, cost %s%n", Text.time(origin), Text.ms(e.durationMs()), Text.tokens(e.usage()),
+            out.printf(Locale.ROOT, "  started %s, took %s, %s, cost %s%n", Text.time(origin), Text.ms(e.durationMs()), Text.tokens(e.usage()),
                     Text.money(e.cost()));
             if (e.firstTokenMs() != null) {
-                out.printf("  first token after %s%n", Text.ms(e.firstTokenMs()));
+                out.printf(Locale.ROOT, "  first token after %s%n", Text.ms(e.firstTokenMs()));
             }
             if (e.error() != null) {
-                out.printf("  error: %s%n", Text.oneLine(e.error()));
+                out.printf(Locale.ROOT, "  error: %s%n", Text.oneLine(e.error()));
             }
             for (ExecutionStep step : tree.steps()) {
-                out.printf("  step %d  %s  %s  at +%s  took %s  %s%n", step.sequence(),
+                out.printf(Locale.ROOT, "  step %d  %s  %s  at +%s  took %s  %s%n", step.sequence(),
                         step.finishReason() == null ? "-" : step.finishReason(), step.status(), offset(origin, step.startedAt()),
                         Text.ms(step.durationMs()), Text.tokens(step.usage()));
                 if (step.error() != null) {
-                    out.printf("    error: %s%n", Text.oneLine(step.error()));
+                    out.printf(Locale.ROOT, "    error: %s%n", Text.oneLine(step.error()));
                 }
                 for (ToolCall call : step.toolCalls()) {
-                    out.printf("    tool call %d %s (%s)  %s  at +%s  took %s%n", call.index(), Text.oneLine(call.name()), call.type(),
+                    out.printf(Locale.ROOT, "    tool call %d %s (%s)  %s  at +%s  took %s%n", call.index(), Text.oneLine(call.name()), call.type(),
                             call.status(), offset(origin, call.startedAt()), Text.ms(call.durationMs()));
-                    out.printf("      arguments: %s%n", Text.cut(Text.oneLine(call.arguments()), 500));
+                    out.printf(Locale.ROOT, "      arguments: %s%n", Text.cut(Text.oneLine(call.arguments()), 500));
                     if (call.result() != null) {
-                        out.printf("      result:    %s%n", Text.cut(Text.oneLine(call.result()), 500));
+                        out.printf(Locale.ROOT, "      result:    %s%n", Text.cut(Text.oneLine(call.result()), 500));
                     }
                     if (call.error() != null) {
-                        out.printf("      error:     %s%n", Text.oneLine(call.error()));
+                        out.printf(Locale.ROOT, "      error:     %s%n", Text.oneLine(call.error()));
                     }
                 }
             }
         }
 
         private static String offset(Instant origin, Instant at) {
-            return at == null || origin == null ? "-" : String.format("%,d ms", Duration.between(origin, at).toMillis());
+            return at == null || origin == null ? "-" : String.format(Locale.ROOT, "%,d ms", Duration.between(origin, at).toMillis());
         }
     }
 }

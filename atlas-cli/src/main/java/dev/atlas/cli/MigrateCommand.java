@@ -7,6 +7,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "migrate", mixinStandardHelpOptions = true,
@@ -31,12 +32,12 @@ final class MigrateCommand implements Callable<Integer> {
             String version = schema.version();
             progress.done();
             if (applied == 0 && schema.newerThan() != null) {
-                out.printf("%s is at schema version %s, newer than this atlas (%s): nothing to apply%n", db.describe(), version,
+                out.printf(Locale.ROOT, "%s is at schema version %s, newer than this atlas (%s): nothing to apply%n", db.describe(), version,
                         schema.newerThan());
             } else if (applied == 0) {
-                out.printf("%s is up to date at schema version %s%n", db.describe(), version);
+                out.printf(Locale.ROOT, "%s is up to date at schema version %s%n", db.describe(), version);
             } else {
-                out.printf("Migrated %s: applied %d migration%s, schema version %s%n", db.describe(), applied,
+                out.printf(Locale.ROOT, "Migrated %s: applied %d migration%s, schema version %s%n", db.describe(), applied,
                         applied == 1 ? "" : "s", version);
             }
         }

@@ -26,6 +26,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -130,7 +131,7 @@ final class PortabilityCommands {
                 progress.done();
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("Exported %,d rows to %s%n", report.total(), Text.oneLine(output));
+            out.printf(Locale.ROOT, "Exported %,d rows to %s%n", report.total(), Text.oneLine(output));
             print(out, report.exported());
             out.flush();
             noteOtherTenants(db, report);
@@ -209,7 +210,7 @@ final class PortabilityCommands {
             }
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
-            out.printf("Imported %,d rows (%,d already stored, unchanged)%n", report.totalImported(), unchanged);
+            out.printf(Locale.ROOT, "Imported %,d rows (%,d already stored, unchanged)%n", report.totalImported(), unchanged);
             print(out, report.imported());
             out.flush();
             return AtlasCli.OK;
@@ -524,7 +525,7 @@ final class PortabilityCommands {
     private static void print(PrintWriter out, Map<String, Long> counts) {
         new TreeMap<>(counts).forEach((k, v) -> {
             if (v != 0) {
-                out.printf("  %-32s %,d%n", k, v);
+                out.printf(Locale.ROOT, "  %-32s %,d%n", k, v);
             }
         });
     }

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -131,11 +132,11 @@ final class RetentionCommand implements Callable<Integer> {
                     // An id stored before the library refused it: not --tenant's fault (not given), and not the other tenants'.
                     String refusal = root.tenant != null ? null : Database.tenantRefusal(tenant);
                     String shown = refusal == null ? Text.oneLine(tenant) : "'" + Text.oneLine(tenant) + "'";
-                    progress.step(String.format("[%d/%d] retention on tenant %s ...", ++i, tenants.size(), shown));
+                    progress.step(String.format(Locale.ROOT, "[%d/%d] retention on tenant %s ...", ++i, tenants.size(), shown));
                     if (refusal != null) {
                         progress.done();
                         refused++;
-                        out.printf("Tenant %s: skipped, Atlas refuses this stored tenant id: %s%n", shown, Text.oneLine(refusal));
+                        out.printf(Locale.ROOT, "Tenant %s: skipped, Atlas refuses this stored tenant id: %s%n", shown, Text.oneLine(refusal));
                         continue;
                     }
                     Retention retention = atlas.tenant(tenant).retention();
@@ -146,7 +147,7 @@ final class RetentionCommand implements Callable<Integer> {
                         print(out, tenant, report.get());
                     } else {
                         skipped++;
-                        out.printf("Tenant %s: skipped, retention is running in another process (its lease has not expired)%n", Text.oneLine(tenant));
+                        out.printf(Locale.ROOT, "Tenant %s: skipped, retention is running in another process (its lease has not expired)%n", Text.oneLine(tenant));
                     }
                 }
                 if (tenants.isEmpty()) {
@@ -172,9 +173,9 @@ final class RetentionCommand implements Callable<Integer> {
         private static void print(PrintWriter out, String tenant, RetentionReport report) {
             Map<String, Long> counts = new TreeMap<>(report.counts());
             counts.values().removeIf(v -> v == 0);
-            out.printf("Tenant %s%s: %s%n", Text.oneLine(tenant), report.dryRun() ? " (dry run, nothing changed)" : "",
+            out.printf(Locale.ROOT, "Tenant %s%s: %s%n", Text.oneLine(tenant), report.dryRun() ? " (dry run, nothing changed)" : "",
                     counts.isEmpty() ? "nothing to do" : report.dryRun() ? "would change" : "changed");
-            counts.forEach((k, v) -> out.printf("  %-32s %,d%n", k, v));
+            counts.forEach((k, v) -> out.printf(Locale.ROOT, "  %-32s %,d%n", k, v));
         }
 
         private Duration duration(String option, String value) {

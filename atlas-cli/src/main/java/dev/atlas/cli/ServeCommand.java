@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -54,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
                 viewer.close();
                 stopped.countDown();
             }));
-            out.printf("Atlas viewer on %s (%s%s)%n", viewer.url(), db.describe(),
+            out.printf(Locale.ROOT, "Atlas viewer on %s (%s%s)%n", viewer.url(), db.describe(),
                     root.tenant == null ? ", every tenant" : ", tenant " + Text.oneLine(root.tenant));
             out.println("Open the URL above; it carries this run's access token. Read-only. Ctrl-C stops the viewer.");
             if (!address.isLoopbackAddress()) {

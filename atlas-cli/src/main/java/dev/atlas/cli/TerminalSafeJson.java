@@ -4,6 +4,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * UTF-8 JSON passed through with the characters JSON allows raw but a terminal acts on (DEL, the
@@ -93,6 +94,6 @@ final class TerminalSafeJson extends FilterOutputStream {
     }
 
     private void escape(int ch) throws IOException {
-        out.write(String.format("\\u%04x", ch).getBytes(StandardCharsets.US_ASCII));
+        out.write(String.format(Locale.ROOT, "\\u%04x", ch).getBytes(StandardCharsets.US_ASCII));
     }
 }

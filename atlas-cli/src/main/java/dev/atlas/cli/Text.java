@@ -5,6 +5,7 @@ import dev.atlas.execution.Usage;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Locale;
 
 /** Formatting shared by the commands. Stored text is hostile: nothing reaches the terminal unescaped. */
 final class Text {
@@ -26,7 +27,7 @@ final class Text {
                 if (b == null) {
                     b = new StringBuilder(s.length() + 16).append(s, 0, i);
                 }
-                b.append(String.format("\\u%04x", (int) ch));
+                b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
             } else if (b != null) {
                 b.append(ch);
             }
@@ -54,7 +55,7 @@ final class Text {
         for (int i = 0; i < json.length(); i++) {
             char ch = json.charAt(i);
             if (ch >= 0x7f && (isControl(ch) || ch == '\u2028' || ch == '\u2029')) {
-                b.append(String.format("\\u%04x", (int) ch));
+                b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
             } else {
                 b.append(ch);
             }
@@ -84,7 +85,7 @@ final class Text {
     }
 
     static String ms(Long ms) {
-        return ms == null ? "-" : String.format("%,d ms", ms);
+        return ms == null ? "-" : String.format(Locale.ROOT, "%,d ms", ms);
     }
 
     static String money(BigDecimal cost) {

@@ -123,7 +123,7 @@ final class UsageCommand implements Callable<Integer> {
     }
 
     private static String n(long v) {
-        return String.format("%,d", v);
+        return String.format(Locale.ROOT, "%,d", v);
     }
 
     private static String csv(UsageGroup group, List<UsageRow> rows) {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -367,6 +368,20 @@ class CliSqliteTest {
                   } ]
                 }
                 """);
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("the machine's locale changes no output: a server with LANG=de_DE printed 1.000 tokens and 1.500 ms"
+            + " beside a cost of $0.0003, and one with ar_EG Arabic-Indic digits beside ASCII ids and costs")
+    void outputIsTheSameInEveryLocale() {
+        for (String[] locale : new String[][] {{"de", "DE"}, {"ar", "EG"}}) {
+            List<String> jvm = List.of("-Duser.language=" + locale[0], "-Duser.country=" + locale[1]);
+            assertOk(Cli.runWith(jvm, "--db", db.toString(), "usage", "--from", "2026-03-01", "--to", "2026-03-05"), Expected.USAGE_BY_MODEL);
+        }
+        List<String> arabic = List.of("-Duser.language=ar", "-Duser.country=EG");
+        assertOk(Cli.runWith(arabic, "--db", db.toString(), "--tenant", "acme", "executions", "list"), Expected.of(Expected.EXECUTIONS_LIST, f));
+        assertOk(Cli.runWith(arabic, "--db", db.toString(), "--tenant", "acme", "executions", "show", f.retryExecution.toString()),
+                Expected.of(Expected.RETRY_EXECUTION, f));
     }
 
     @Test

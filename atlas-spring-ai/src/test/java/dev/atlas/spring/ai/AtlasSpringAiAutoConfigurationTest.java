@@ -184,20 +184,26 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
-    @org.junit.jupiter.api.DisplayName("a conversation id Atlas cannot store (a NUL, 10,000 characters) is refused naming conversationId, called or"
-            + " streamed, with nothing written")
+    @org.junit.jupiter.api.DisplayName("a conversation id Atlas cannot store (a NUL, 10,000 characters, a lone surrogate) is refused naming"
+            + " conversationId, called or streamed, with nothing written; a blank one is refused by Spring AI's MessageWindowChatMemory"
+            + " (IllegalArgumentException) before Atlas sees it, nothing written either")
     void hostileConversationIdsAreRefusedNamingTheField() {
         runner().run(context -> {
             ChatClient chat = context.getBean(ChatClient.Builder.class).build();
             String[][] cases = {{"user\u000042", "conversationId: contains a NUL character (U+0000) at index 4, which databases cannot store"},
-                    {"x".repeat(10_000), "conversationId: is 10000 characters; at most 255 are allowed"}};
+                    {"x".repeat(10_000), "conversationId: is 10000 characters; at most 255 are allowed"},
+                    {"a\uD800b", "conversationId: contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode"},
+                    {"", "conversationId cannot be null or empty"}, {" \t", "conversationId cannot be null or empty"}};
             for (String[] c : cases) {
+                // A blank id never reaches Atlas: Spring AI's MessageWindowChatMemory refuses it, as with any repository.
+                Class<? extends RuntimeException> type = c[1].startsWith("conversationId: ")
+                        ? dev.atlas.InvalidInputException.class : IllegalArgumentException.class;
                 assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> chat.prompt().user("hi")
                         .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, c[0])).call().content()))
-                        .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessage(c[1]);
+                        .isExactlyInstanceOf(type).hasMessage(c[1]);
                 assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> chat.prompt().user("hi")
                         .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, c[0])).stream().content().blockLast()))
-                        .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessage(c[1]);
+                        .isExactlyInstanceOf(type).hasMessage(c[1]);
             }
             Tenant tenant = context.getBean(Tenant.class);
             assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
@@ -445,7 +451,10 @@ class AtlasSpringAiAutoConfigurationTest {
         String[][] cases = {{"atlas.spring-ai.owner-type= ", "atlas.spring-ai.owner-type: must not be blank"},
                 {"atlas.spring-ai.agent=" + "x".repeat(256), "atlas.spring-ai.agent: is 256 characters; at most 255 are allowed"},
                 {"atlas.spring-ai.provider= ", "atlas.spring-ai.provider: must not be blank"},
-                {"atlas.spring-ai.owner-id=a\u0000b", "atlas.spring-ai.owner-id: contains a NUL character (U+0000) at index 1, which databases cannot store"}};
+                {"atlas.spring-ai.owner-id=a\u0000b", "atlas.spring-ai.owner-id: contains a NUL character (U+0000) at index 1, which databases cannot store"},
+                // An environment variable missing in this deployment: Boot binds the literal text, an owner id of '${...}'.
+                {"atlas.spring-ai.owner-id=${ATLAS_TEST_UNSET_OWNER}", "atlas.spring-ai.owner-id refers to ATLAS_TEST_UNSET_OWNER, which is not"
+                        + " set (no environment variable or property of that name): set it, or give a default with ${ATLAS_TEST_UNSET_OWNER:...}"}};
         for (String[] c : cases) {
             runner().withPropertyValues(c[0]).run(context -> {
                 assertThat(context).hasFailed();

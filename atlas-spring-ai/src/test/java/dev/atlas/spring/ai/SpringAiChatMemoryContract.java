@@ -2339,6 +2339,96 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    @Test
+    @DisplayName("4 callers taking tool-calling turns on one conversation id at once (a user with two tabs, a retrying client), called"
+            + " and streamed: every message stored once, each turn's answer, tool results and final answer linked to its own"
+            + " completed execution with its two tool calls, no refusal")
+    void concurrentToolTurnsOnOneConversation() throws Exception {
+        ScriptedChatModel model = new ScriptedChatModel();
+        ChatClient client = client(model, repository, 20, true);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int caller = t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < 2; i++) {
+                        int order = 1000 * (caller + 1) + 10 * i;
+                        String question = "where is order " + order + "?";
+                        String answer = caller % 2 == 0 ? say(client, "busy", question)
+                                : String.join("", client.prompt().user(question).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "busy"))
+                                        .stream().content().collectList().block(java.time.Duration.ofMinutes(2)));
+                        assertThat(answer).isEqualTo("Status: \"order " + order + " shipped\" \"order " + (order + 1) + " packed\"");
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Conversation busy = tenant.conversations().requireByKey("busy");
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(busy.id(), 0, 100);
+        assertThat(rows).hasSize(8 * 4);
+        assertThat(rows).filteredOn(m -> m.role() == Role.USER).extracting(dev.atlas.conversation.Message::content).doesNotHaveDuplicates().hasSize(8);
+        List<Execution> runs = tenant.executions().list(ExecutionQuery.all().conversation(busy.id()).limit(100)).items();
+        assertThat(runs).hasSize(8).allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+        for (Execution e : runs) {
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tree.steps()).hasSize(2);
+            assertThat(tree.steps().get(0).toolCalls()).hasSize(2).allSatisfy(c -> assertThat(c.status().name()).isEqualTo("COMPLETED"));
+            List<dev.atlas.conversation.Message> own = rows.stream().filter(m -> e.id().equals(m.executionId())).toList();
+            assertThat(own).extracting(dev.atlas.conversation.Message::role).containsExactly(Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+            String order = tree.steps().get(0).toolCalls().get(0).arguments();
+            assertThat(own.get(2).content()).startsWith("Status: \"order " + order.replaceAll("\\D+", "") + " shipped\"");
+        }
+    }
+
+    @Test
+    @DisplayName("PromptChatMemoryAdvisor (Spring AI 1.1) with the tool loop and the recording, 6 turns with tool rounds, called and"
+            + " streamed: every window and every prompt the model got (the memory in the system text) as with the in-memory"
+            + " repository, one completed execution per call")
+    void promptChatMemoryAdvisorWithToolRounds() {
+        int window = 6;
+        ScriptedChatModel atlasModel = new ScriptedChatModel();
+        ScriptedChatModel referenceModel = new ScriptedChatModel();
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        org.springframework.ai.chat.client.advisor.api.Advisor atlasMemory = promptChatMemoryAdvisor(
+                MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(window).build());
+        org.springframework.ai.chat.client.advisor.api.Advisor referenceMemory = promptChatMemoryAdvisor(
+                MessageWindowChatMemory.builder().chatMemoryRepository(reference).maxMessages(window).build());
+        if (atlasMemory == null) {
+            return; // Spring AI 2.0 has no PromptChatMemoryAdvisor
+        }
+        ChatClient withAtlas = ChatClient.builder(atlasModel).defaultTools(new OrderTools())
+                .defaultAdvisors(atlasMemory, AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        ChatClient withReference = ChatClient.builder(referenceModel).defaultTools(new OrderTools())
+                .defaultAdvisors(referenceMemory, AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false)).build();
+        for (int i = 0; i < 6; i++) {
+            String question = turn(i);
+            String a = i % 3 == 2 ? String.join("", withAtlas.prompt().user(question).advisors(x -> x.param(ChatMemory.CONVERSATION_ID, "p"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(1))) : say(withAtlas, "p", question);
+            String r = i % 3 == 2 ? String.join("", withReference.prompt().user(question).advisors(x -> x.param(ChatMemory.CONVERSATION_ID, "p"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(1))) : say(withReference, "p", question);
+            assertThat(a).isEqualTo(r);
+            assertThat(shapes(repository.findByConversationId("p"))).as("window after turn %d", i)
+                    .isEqualTo(shapes(reference.findByConversationId("p")));
+        }
+        assertThat(atlasModel.prompts()).hasSameSizeAs(referenceModel.prompts());
+        for (int p = 0; p < atlasModel.prompts().size(); p++) {
+            assertThat(shapes(atlasModel.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
+        }
+        Conversation c = tenant.conversations().requireByKey("p");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(6)
+                .allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+    }
+
     /** A model of "scripted-1" that only streams, answering each prompt with {@code stream}. */
     static org.springframework.ai.chat.model.ChatModel streamingOnly(java.util.function.Function<org.springframework.ai.chat.prompt.Prompt,
             reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse>> stream) {

@@ -80,6 +80,7 @@ public class AtlasAutoConfiguration {
                        AtlasListenerBeans executionListeners, ObjectProvider<BlobStore> blobStore,
                        ListableBeanFactory beanFactory, org.springframework.core.env.Environment environment) {
         AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
+        refuseUnresolved(environment);
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
         tenantId(properties);
         refuseBlank(environment);
@@ -220,15 +221,59 @@ public class AtlasAutoConfiguration {
 
     /**
      * A blank {@code atlas.sqlite-path} ({@code ${ATLAS_DB:}} with the variable unset) binds as no path: Atlas
-     * would fall back to the application's DataSource or its default file, where nobody looks for the data.
+     * would fall back to the application's DataSource or its default file, where nobody looks for the data. So
+     * would a blank {@code atlas.data-directory} for asset bytes; {@code atlas.url=jdbc:sqlite:${ATLAS_DB:}} would
+     * open a temporary database. Each is refused naming the property.
      */
     static void refuseBlank(org.springframework.core.env.Environment environment) {
         org.springframework.boot.context.properties.bind.Binder binder = org.springframework.boot.context.properties.bind.Binder.get(environment);
         if (binder.bind("atlas.sqlite-path", String.class).map(String::isBlank).orElse(false)) {
             throw new ConfigurationException("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
         }
-        if (binder.bind("atlas.url", String.class).map(String::isBlank).orElse(false)) {
+        String url = binder.bind("atlas.url", String.class).orElse(null);
+        if (url != null && url.isBlank()) {
             throw new ConfigurationException("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        }
+        // jdbc:sqlite:${ATLAS_DB:} with the variable unset: the library opens SQLite's private temporary database, on purpose
+        // for its callers, but from a setting it is the same mistake as a blank one, and the data would be lost at shutdown.
+        String path = url == null || !url.startsWith("jdbc:sqlite:") ? null : url.substring("jdbc:sqlite:".length());
+        path = path != null && path.startsWith("file:") ? path.substring("file:".length()) : path;
+        if (path != null && (path.isEmpty() || path.startsWith("?"))) {
+            throw new ConfigurationException("atlas.url " + dev.atlas.internal.Redaction.url(url) + " names no SQLite file (an empty path is SQLite's private temporary"
+                    + " database, lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
+        }
+        if (binder.bind("atlas.data-directory", String.class).map(String::isBlank).orElse(false)) {
+            throw new ConfigurationException("atlas.data-directory is blank: name the directory for asset bytes, or remove the property");
+        }
+    }
+
+    /**
+     * The settings whose text Atlas uses as it is (the others fail binding or a check of their own on a stray
+     * placeholder); atlas-spring-ai's too, checked here before Atlas opens its database.
+     */
+    private static final String[] TEXT_SETTINGS = {"atlas.url", "atlas.username", "atlas.password", "atlas.sqlite-path",
+            "atlas.table-prefix", "atlas.tenant", "atlas.data-directory", "atlas.credential-primary-key", "atlas.spring-ai.owner-type",
+            "atlas.spring-ai.owner-id", "atlas.spring-ai.agent", "atlas.spring-ai.provider"};
+
+    /**
+     * A {@code ${NAME}} placeholder in an {@code atlas.*} value that nothing sets (an environment variable missing in
+     * this deployment) is bound by Boot as the literal text: Atlas would connect with the password {@code ${DB_PASSWORD}},
+     * make a file of that name, or take it as the tenant id. Refused naming the setting and the placeholder, never the
+     * value (it may be a password around the placeholder).
+     */
+    static void refuseUnresolved(org.springframework.core.env.Environment environment) {
+        for (String key : TEXT_SETTINGS) {
+            try {
+                environment.getProperty(key);
+            } catch (IllegalArgumentException e) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("placeholder '([^']*)'")
+                        .matcher(String.valueOf(e.getMessage()));
+                String name = m.find() ? m.group(1) : null;
+                throw new ConfigurationException(name == null
+                        ? key + " refers to a ${...} placeholder that is not set: set it, or give a default with ${NAME:...}"
+                        : key + " refers to " + name + ", which is not set (no environment variable or property of that name):"
+                                + " set it, or give a default with ${" + name + ":...}");
+            }
         }
     }
 

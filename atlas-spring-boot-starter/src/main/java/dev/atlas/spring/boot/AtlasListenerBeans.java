@@ -4,8 +4,7 @@ import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionListener;
 import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.ToolCall;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.atlas.internal.ListenerCalls;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 
@@ -16,12 +15,10 @@ import java.util.function.Consumer;
  * The application's {@link ExecutionListener} beans, found once every singleton exists (or at the
  * first event before that) instead of while the {@code Atlas} bean is made: a listener bean that
  * needs the {@code Atlas} or {@code Tenant} bean (to read what was stored) was a circular
- * reference that stopped start-up. Each listener is called as Atlas calls its own: in order, one
- * that throws is logged and the others still run.
+ * reference that stopped start-up. Each listener is called as Atlas calls its own, through the
+ * same {@link ListenerCalls}: in order, one that throws is logged and the others still run.
  */
 final class AtlasListenerBeans implements SmartInitializingSingleton {
-    private static final Logger LOG = LoggerFactory.getLogger(ExecutionListener.class);
-
     private final ObjectProvider<ExecutionListener> beans;
     private volatile List<ExecutionListener> found;
 
@@ -84,16 +81,6 @@ final class AtlasListenerBeans implements SmartInitializingSingleton {
     }
 
     private void fire(String event, Consumer<ExecutionListener> call) {
-        for (ExecutionListener l : listeners()) {
-            try {
-                call.accept(l);
-            } catch (StackOverflowError e) {
-                LOG.warn("execution listener {} failed on {}", l, event, e);
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (Throwable e) {
-                LOG.warn("execution listener {} failed on {}", l, event, e);
-            }
-        }
+        ListenerCalls.fire(listeners(), event, call);
     }
 }

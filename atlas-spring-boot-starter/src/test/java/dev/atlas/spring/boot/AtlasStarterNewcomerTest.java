@@ -64,6 +64,30 @@ class AtlasStarterNewcomerTest {
     }
 
     @Test
+    @DisplayName("an atlas.* value whose \\${...} placeholder is not set (an environment variable missing in this deployment) fails"
+            + " start-up naming the property and the placeholder, never the value: Boot binds it as the literal text, so Atlas"
+            + " connected with the password '\\${...}', made a file of that name, or used it as the tenant id")
+    void unresolvedPlaceholdersAreNamed() {
+        String unset = "ATLAS_TEST_UNSET_" + Long.toHexString(System.nanoTime()).toUpperCase(java.util.Locale.ROOT);
+        assertThat(System.getenv(unset)).isNull();
+        String advice = ", which is not set (no environment variable or property of that name): set it, or give a default with ${"
+                + unset + ":...}";
+        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app", "atlas.password=pw-${" + unset + "}"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.password refers to " + unset + advice);
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("${" + unset + "}.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-path refers to " + unset + advice);
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tenant=${" + unset + "}"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.tenant refers to " + unset + advice);
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.data-directory=${" + unset + "}/blobs"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.data-directory refers to " + unset + advice);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            assertThat(files).isEmpty();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     @DisplayName("a blank, over-long or space-padded atlas.tenant fails start-up with a ConfigurationException naming atlas.tenant"
             + " before Atlas creates or migrates its database")
     void badTenantIsNamedAsTheProperty() {
@@ -86,7 +110,8 @@ class AtlasStarterNewcomerTest {
      * the property was set). A blank {@code atlas.sqlite-path} or {@code atlas.url} is refused naming it.
      */
     @Test
-    @DisplayName("a blank atlas.sqlite-path or atlas.url fails start-up naming it, instead of Atlas using its default file")
+    @DisplayName("a blank atlas.sqlite-path, atlas.url or atlas.data-directory, or an atlas.url of jdbc:sqlite: with no file, fails"
+            + " start-up naming it, instead of Atlas using its default file or directory, or a temporary database")
     void blankDatabasePropertiesAreRefused() {
         Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
         boolean existedBefore = java.nio.file.Files.exists(fallback);
@@ -96,6 +121,19 @@ class AtlasStarterNewcomerTest {
                 .hasMessage("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
         assertThat(failureOfStart("atlas.url=")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        // jdbc:sqlite:${ATLAS_DB:} with the variable unset: SQLite's private temporary database, lost at shutdown.
+        for (String url : new String[] {"jdbc:sqlite:", "jdbc:sqlite:?journal_mode=WAL", "jdbc:sqlite:file:"}) {
+            assertThat(failureOfStart("atlas.url=" + url)).isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.url " + url + " names no SQLite file (an empty path is SQLite's private temporary database,"
+                            + " lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
+        }
+        // ${ATLAS_BLOBS:} unset: the asset bytes went to the default directory, where nobody looks for them.
+        for (String blank : new String[] {"", " "}) {
+            assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("d.db"), "atlas.data-directory=" + blank))
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.data-directory is blank: name the directory for asset bytes, or remove the property");
+        }
+        assertThat(dir.resolve("d.db")).doesNotExist();
         assertThat(java.nio.file.Files.exists(fallback)).isEqualTo(existedBefore);
     }
 

@@ -427,6 +427,80 @@ class AtlasStarterStartUpTest {
             assertThat(ListenerUsingTheTenant.heard).containsExactly("provider down / steps 1");
         }
     }
+    /** Three listener beans in @Order: the first throws, the second overflows its stack, the third hears everything. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class ThrowingListeners {
+        static final List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Bean
+        @org.springframework.core.annotation.Order(1)
+        dev.atlas.execution.ExecutionListener throwing() {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void started(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add("throwing started");
+                    throw new IllegalStateException("listener bug");
+                }
+
+                @Override
+                public void completed(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add("throwing completed");
+                    throw new IllegalStateException("listener bug");
+                }
+            };
+        }
+
+        @Bean
+        @org.springframework.core.annotation.Order(2)
+        dev.atlas.execution.ExecutionListener recursing() {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void completed(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add("recursing completed");
+                    recurse(0);
+                }
+
+                private int recurse(int n) {
+                    return recurse(n + 1) + 1;
+                }
+            };
+        }
+
+        @Bean
+        @org.springframework.core.annotation.Order(3)
+        dev.atlas.execution.ExecutionListener counting() {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void started(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add("counting started " + tenantId);
+                }
+
+                @Override
+                public void completed(String tenantId, dev.atlas.execution.Execution execution) {
+                    heard.add("counting completed " + execution.status().name());
+                }
+            };
+        }
+    }
+
+    @Test
+    @DisplayName("ExecutionListener beans are called as Atlas calls its own listeners (ExecutionListener Javadoc): in @Order, one that"
+            + " throws or overflows its stack is swallowed, the later ones still hear the event, and the recording returns as stored")
+    void throwingListenerBeansNeverBreakARecording() {
+        ThrowingListeners.heard.clear();
+        try (ConfigurableApplicationContext ctx = start(ThrowingListeners.class, "atlas.sqlite-path=" + dir.resolve("t.db"),
+                "atlas.tenant=acme")) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            String answer = tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), exec -> "done");
+            assertThat(answer).isEqualTo("done");
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                    .extracting(dev.atlas.execution.Execution::status).containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        }
+        assertThat(ThrowingListeners.heard).containsExactly("throwing started", "counting started acme", "throwing completed",
+                "recursing completed", "counting completed COMPLETED");
+    }
+
     @Test
     @DisplayName("spring.main.lazy-initialization=true: Atlas is still made at start-up, so a misspelt atlas.* setting fails start-up"
             + " naming it (not the first request) and the database is migrated before the application serves")
