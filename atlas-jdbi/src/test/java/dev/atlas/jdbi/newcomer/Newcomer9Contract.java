@@ -1,5 +1,7 @@
 package dev.atlas.jdbi.newcomer;
 
+import dev.atlas.Atlas;
+import dev.atlas.AtlasClosedException;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
@@ -11,6 +13,7 @@ import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.execution.ExecutionTree;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
@@ -21,8 +24,12 @@ import dev.atlas.jdbi.kit.TestDatabase;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -128,5 +135,45 @@ public abstract class Newcomer9Contract extends AtlasContract {
             assertThat(e).hasMessage(notProcessing);
         });
         assertThat(executions.tree(exec.id())).contains(ended);
+    }
+
+    @Test
+    @DisplayName("Atlas closed while an async call is in flight: the future recordAsync returned fails with AtlasClosedException once the"
+            + " provider answers, every write through the open handles (a tool call's result, its thread, a queued call's start, metadata,"
+            + " reply, the finish) fails the same way, and the runs stay processing for another instance's sweep")
+    void closeWhileAnAsyncCallIsInFlight() {
+        Atlas closing = reopen(b -> b.clock(clock));
+        Tenant acme = closing.tenant("acme");
+        Conversation convo = acme.conversations().create(NewConversation.of(Owner.user("42"), "support"));
+        CompletableFuture<String> provider = new CompletableFuture<>();
+        UUID[] asyncId = new UUID[1];
+        CompletableFuture<String> answer = acme.executions().recordAsync(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()),
+                exec -> {
+                    asyncId[0] = exec.id();
+                    return provider;
+                });
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()));
+        StepHandle step = exec.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup_order", "{}");
+        StepHandle.ToolCallHandle queued = step.toolCall(NewToolCall.of("call_2", "lookup_order", "{}").queued());
+        closing.close();
+        provider.complete("It shipped.");
+        assertThatThrownBy(answer::join).isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(AtlasClosedException.class).hasMessage("this Atlas instance is closed");
+        List<Runnable> writes = List.of(() -> call.complete("shipped"), () -> call.fail("timeout"), () -> call.metadata(Map.of("ms", 12)),
+                () -> call.thread(Owner.user("42"), null), queued::start, () -> step.metadata(Map.of("k", "v")), () -> step.fail("x"),
+                () -> exec.reply(step, "It shipped."), exec::complete, exec::cancel, () -> exec.fail("x"));
+        for (Runnable write : writes) {
+            assertThatThrownBy(write::run).isExactlyInstanceOf(AtlasClosedException.class).hasMessage("this Atlas instance is closed");
+        }
+        assertThat(List.of(exec.id(), step.id(), call.id())).doesNotContainNull();
+        ExecutionRecorder executions = atlas.tenant("acme").executions();
+        assertThat(executions.require(asyncId[0]).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(executions.tree(exec.id()).orElseThrow().steps().get(0).toolCalls())
+                .extracting(c -> c.status()).containsExactly(ExecutionStatus.PROCESSING, ExecutionStatus.QUEUED);
+        assertThat(atlas.tenant("acme").conversations().history(convo.id())).isEmpty();
+        clock.set(clock.instant().plus(Duration.ofHours(2)));
+        assertThat(executions.sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
+        assertThat(executions.require(asyncId[0]).status()).isEqualTo(ExecutionStatus.FAILED);
     }
 }
