@@ -159,6 +159,49 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         assertThat(acme.retention().runRetention(policy).counts()).isEmpty();
     }
 
+    @Test
+    @DisplayName("purgeDetachedVoiceCallsAfter removes finished voice calls of no conversation not written within the age, transcript"
+            + " and all; active ones, recent ones, one summarized since and those of a conversation stay; a dry run counts the same")
+    void detachedVoiceCalls() {
+        Tenant acme = atlas.tenant("acme");
+        var voice = acme.voiceCalls();
+        List<dev.atlas.voice.VoiceTurn> said = List.of(dev.atlas.voice.VoiceTurn.user("my card number is 4111"));
+        java.util.UUID completed = voice.start(dev.atlas.voice.NewVoiceCall.of("s-done", "openai", "rt").owner(Owner.user("u"))).id();
+        voice.complete(completed, said);
+        java.util.UUID failed = voice.start(dev.atlas.voice.NewVoiceCall.of("s-failed", "openai", "rt")).id();
+        voice.fail(failed);
+        java.util.UUID active = voice.start(dev.atlas.voice.NewVoiceCall.of("s-active", "openai", "rt")).id();
+        java.util.UUID summarized = voice.start(dev.atlas.voice.NewVoiceCall.of("s-summarized", "openai", "rt")).id();
+        voice.complete(summarized, said);
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        java.util.UUID inConversation = voice.start(dev.atlas.voice.NewVoiceCall.of("s-convo", "openai", "rt").conversation(convo.id())).id();
+        voice.complete(inConversation, said);
+        java.util.UUID otherTenant = atlas.tenant("globex").voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-g", "openai", "rt")).id();
+        atlas.tenant("globex").voiceCalls().complete(otherTenant, said);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        voice.summarize(summarized, "written since");
+        java.util.UUID recent = voice.start(dev.atlas.voice.NewVoiceCall.of("s-recent", "openai", "rt")).id();
+        voice.complete(recent, said);
+        clock.set(clock.instant().plus(Duration.ofHours(1)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedVoiceCallsAfter(DAY);
+        assertThat(policy.purgeDetachedVoiceCallsAfter()).isEqualTo(DAY);
+        String digest = DatabaseDigest.of(database.dataSource(), "atlas_");
+
+        RetentionReport dry = acme.retention().runRetention(policy.dryRun(true));
+        assertThat(dry.counts()).containsExactly(entry("voice_calls.deleted", 2L));
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(digest);
+
+        RetentionReport done = acme.retention().runRetention(policy.batchSize(1));
+
+        assertThat(done.counts()).containsExactly(entry("voice_calls.deleted", 2L));
+        assertThat(voice.get(completed)).isEmpty();
+        assertThat(voice.get(failed)).isEmpty();
+        assertThat(Stream.of(active, summarized, inConversation, recent).map(id -> voice.get(id).isPresent())).containsOnly(true);
+        assertThat(atlas.tenant("globex").voiceCalls().get(otherTenant)).isPresent();
+        assertThat(count("SELECT COUNT(*) FROM atlas_voice_calls WHERE CAST(transcript AS TEXT) LIKE '%4111%'")).isEqualTo(4);
+        assertThat(acme.retention().runRetention(policy).counts()).isEmpty();
+    }
+
     private String farFuture() {
         return database.name().equals("SQLite") ? "253370764800000000" : "'9999-01-01T00:00:00Z'";
     }
