@@ -172,6 +172,11 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         java.util.UUID failed = voice.start(dev.atlas.voice.NewVoiceCall.of("s-failed", "openai", "rt")).id();
         voice.fail(failed);
         java.util.UUID active = voice.start(dev.atlas.voice.NewVoiceCall.of("s-active", "openai", "rt")).id();
+        // A call of no conversation on an execution of none: the execution purge unlinks it, then the voice rule deletes it.
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-realtime"));
+        exec.complete();
+        java.util.UUID linked = voice.start(dev.atlas.voice.NewVoiceCall.of("s-linked", "openai", "rt").execution(exec.id())).id();
+        voice.complete(linked, said);
         java.util.UUID summarized = voice.start(dev.atlas.voice.NewVoiceCall.of("s-summarized", "openai", "rt")).id();
         voice.complete(summarized, said);
         var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
@@ -184,18 +189,20 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         java.util.UUID recent = voice.start(dev.atlas.voice.NewVoiceCall.of("s-recent", "openai", "rt")).id();
         voice.complete(recent, said);
         clock.set(clock.instant().plus(Duration.ofHours(1)));
-        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedVoiceCallsAfter(DAY);
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedVoiceCallsAfter(DAY).purgeDetachedExecutionsAfter(DAY);
         assertThat(policy.purgeDetachedVoiceCallsAfter()).isEqualTo(DAY);
+        Map<String, Long> expected = Map.of("voice_calls.deleted", 3L, "voice_calls.unlinked", 1L, "executions.deleted", 1L);
         String digest = DatabaseDigest.of(database.dataSource(), "atlas_");
 
         RetentionReport dry = acme.retention().runRetention(policy.dryRun(true));
-        assertThat(dry.counts()).containsExactly(entry("voice_calls.deleted", 2L));
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
         assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(digest);
 
         RetentionReport done = acme.retention().runRetention(policy.batchSize(1));
 
-        assertThat(done.counts()).containsExactly(entry("voice_calls.deleted", 2L));
+        assertThat(done.counts()).containsExactlyInAnyOrderEntriesOf(expected);
         assertThat(voice.get(completed)).isEmpty();
+        assertThat(voice.get(linked)).isEmpty();
         assertThat(voice.get(failed)).isEmpty();
         assertThat(Stream.of(active, summarized, inConversation, recent).map(id -> voice.get(id).isPresent())).containsOnly(true);
         assertThat(atlas.tenant("globex").voiceCalls().get(otherTenant)).isPresent();
