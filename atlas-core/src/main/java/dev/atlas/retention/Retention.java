@@ -2,7 +2,10 @@ package dev.atlas.retention;
 
 /**
  * Retention for one tenant: expire messages, archive idle conversations, purge archived ones
- * with everything that hangs off them, and drop expired memories. Obtain it from
+ * with everything that hangs off them, and drop expired memories; optionally remove executions and
+ * finished voice calls that belong to no conversation, finished tasks and deleted assets (see
+ * {@link RetentionPolicy}). A row no rule reaches is kept: a voice call of no conversation goes only
+ * under {@link RetentionPolicy#purgeDetachedVoiceCallsAfter(java.time.Duration)}. Obtain it from
  * {@code atlas.tenant("acme").retention()} and call it from a scheduled job.
  *
  * <p>Work is done in bounded batches, each in its own short write transaction, so a large purge

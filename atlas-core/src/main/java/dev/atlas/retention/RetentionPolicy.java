@@ -29,9 +29,11 @@ public final class RetentionPolicy {
     private final @Nullable Duration purgeDetachedExecutionsAfter;
     private final @Nullable Duration purgeFinishedTasksAfter;
     private final @Nullable Duration purgeDeletedAssetsAfter;
+    private final @Nullable Duration purgeDetachedVoiceCallsAfter;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, and
+     * {@link #purgeDetachedVoiceCallsAfter()} is unset (set it with {@link #purgeDetachedVoiceCallsAfter(Duration)}).
      *
      * @param deleteMessagesAfter soft-delete messages created longer ago than this
      * @param hardDeleteAfter hard-delete messages (and memories) soft-deleted longer ago than this grace period
@@ -55,6 +57,22 @@ public final class RetentionPolicy {
             @Nullable Duration purgeDetachedExecutionsAfter,
             @Nullable Duration purgeFinishedTasksAfter,
             @Nullable Duration purgeDeletedAssetsAfter) {
+        this(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories, batchSize, dryRun,
+                purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, null);
+    }
+
+    private RetentionPolicy(
+            @Nullable Duration deleteMessagesAfter,
+            @Nullable Duration hardDeleteAfter,
+            @Nullable Duration archiveIdleAfter,
+            @Nullable Duration purgeArchivedAfter,
+            boolean dropExpiredMemories,
+            int batchSize,
+            boolean dryRun,
+            @Nullable Duration purgeDetachedExecutionsAfter,
+            @Nullable Duration purgeFinishedTasksAfter,
+            @Nullable Duration purgeDeletedAssetsAfter,
+            @Nullable Duration purgeDetachedVoiceCallsAfter) {
         positive("purgeDetachedExecutionsAfter", purgeDetachedExecutionsAfter);
         positive("purgeFinishedTasksAfter", purgeFinishedTasksAfter);
         positive("purgeDeletedAssetsAfter", purgeDeletedAssetsAfter);
@@ -62,6 +80,7 @@ public final class RetentionPolicy {
         positive("hardDeleteAfter", hardDeleteAfter);
         positive("archiveIdleAfter", archiveIdleAfter);
         positive("purgeArchivedAfter", purgeArchivedAfter);
+        positive("purgeDetachedVoiceCallsAfter", purgeDetachedVoiceCallsAfter);
         Check.positive("batchSize", batchSize, 10_000);
 
         this.deleteMessagesAfter = deleteMessagesAfter;
@@ -74,6 +93,7 @@ public final class RetentionPolicy {
         this.purgeDetachedExecutionsAfter = purgeDetachedExecutionsAfter;
         this.purgeFinishedTasksAfter = purgeFinishedTasksAfter;
         this.purgeDeletedAssetsAfter = purgeDeletedAssetsAfter;
+        this.purgeDetachedVoiceCallsAfter = purgeDetachedVoiceCallsAfter;
     }
 
     /**
@@ -167,6 +187,18 @@ public final class RetentionPolicy {
     }
 
     /**
+     * Remove finished (completed or failed) voice calls that belong to no conversation, with their
+     * transcripts, once their last write (their end, or a later summary) is longer ago than this. A
+     * call of a conversation goes with its conversation (purge, erase); an active call stays
+     * (end abandoned ones with {@link dev.atlas.voice.VoiceCallStore#completeStale}).
+     *
+     * @return how long after its last write a finished voice call of no conversation is removed, or {@code null} to keep them
+     */
+    public @Nullable Duration purgeDetachedVoiceCallsAfter() {
+        return purgeDetachedVoiceCallsAfter;
+    }
+
+    /**
      * A policy that does nothing yet.
      *
      * @return the new value
@@ -188,7 +220,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy deleteMessagesOlderThan(Duration age) {
         return new RetentionPolicy(Check.notNull("deleteMessagesAfter", age), hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter,
-                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -199,7 +231,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy hardDeleteAfter(Duration grace) {
         return new RetentionPolicy(deleteMessagesAfter, Check.notNull("hardDeleteAfter", grace), archiveIdleAfter, purgeArchivedAfter,
-                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -210,7 +242,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy archiveIdleConversations(Duration idle) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, Check.notNull("archiveIdleAfter", idle), purgeArchivedAfter,
-                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -221,7 +253,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy purgeArchivedAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, Check.notNull("purgeArchivedAfter", age),
-                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -231,7 +263,7 @@ public final class RetentionPolicy {
      * @return a copy with this change
      */
     public RetentionPolicy dropExpiredMemories(boolean drop) {
-        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, drop, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, drop, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -242,7 +274,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy batchSize(int batchSize) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -253,7 +285,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy dryRun(boolean dryRun) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -281,7 +313,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy purgeDetachedExecutionsAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun, Check.notNull("purgeDetachedExecutionsAfter", age), purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+                batchSize, dryRun, Check.notNull("purgeDetachedExecutionsAfter", age), purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -292,7 +324,7 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy purgeFinishedTasksAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun, purgeDetachedExecutionsAfter, Check.notNull("purgeFinishedTasksAfter", age), purgeDeletedAssetsAfter);
+                batchSize, dryRun, purgeDetachedExecutionsAfter, Check.notNull("purgeFinishedTasksAfter", age), purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     /**
@@ -303,7 +335,22 @@ public final class RetentionPolicy {
      */
     public RetentionPolicy purgeDeletedAssetsAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, Check.notNull("purgeDeletedAssetsAfter", age));
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, Check.notNull("purgeDeletedAssetsAfter", age), purgeDetachedVoiceCallsAfter);
+    }
+
+    /**
+     * Removes finished (completed or failed) voice calls that belong to no conversation, with their
+     * transcripts, once their last write (their end, or a later summary) is longer ago than
+     * {@code age}; reported as {@code voice_calls.deleted}. Without this rule such calls are kept for
+     * ever: the other rules reach a voice call only through its conversation.
+     *
+     * @param age how long after its last write a finished voice call of no conversation is removed, positive
+     * @return a copy with this rule set
+     */
+    public RetentionPolicy purgeDetachedVoiceCallsAfter(Duration age) {
+        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter,
+                Check.notNull("purgeDetachedVoiceCallsAfter", age));
     }
 
     private static void positive(String field, Duration d) {
@@ -333,16 +380,17 @@ public final class RetentionPolicy {
             && dryRun == that.dryRun
             && Objects.equals(purgeDetachedExecutionsAfter, that.purgeDetachedExecutionsAfter)
             && Objects.equals(purgeFinishedTasksAfter, that.purgeFinishedTasksAfter)
-            && Objects.equals(purgeDeletedAssetsAfter, that.purgeDeletedAssetsAfter);
+            && Objects.equals(purgeDeletedAssetsAfter, that.purgeDeletedAssetsAfter)
+            && Objects.equals(purgeDetachedVoiceCallsAfter, that.purgeDetachedVoiceCallsAfter);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+        return Objects.hash(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter, purgeDetachedVoiceCallsAfter);
     }
 
     @Override
     public String toString() {
-        return "RetentionPolicy[deleteMessagesAfter=" + deleteMessagesAfter + ", hardDeleteAfter=" + hardDeleteAfter + ", archiveIdleAfter=" + archiveIdleAfter + ", purgeArchivedAfter=" + purgeArchivedAfter + ", dropExpiredMemories=" + dropExpiredMemories + ", batchSize=" + batchSize + ", dryRun=" + dryRun + ", purgeDetachedExecutionsAfter=" + purgeDetachedExecutionsAfter + ", purgeFinishedTasksAfter=" + purgeFinishedTasksAfter + ", purgeDeletedAssetsAfter=" + purgeDeletedAssetsAfter + "]";
+        return "RetentionPolicy[deleteMessagesAfter=" + deleteMessagesAfter + ", hardDeleteAfter=" + hardDeleteAfter + ", archiveIdleAfter=" + archiveIdleAfter + ", purgeArchivedAfter=" + purgeArchivedAfter + ", dropExpiredMemories=" + dropExpiredMemories + ", batchSize=" + batchSize + ", dryRun=" + dryRun + ", purgeDetachedExecutionsAfter=" + purgeDetachedExecutionsAfter + ", purgeFinishedTasksAfter=" + purgeFinishedTasksAfter + ", purgeDeletedAssetsAfter=" + purgeDeletedAssetsAfter + ", purgeDetachedVoiceCallsAfter=" + purgeDetachedVoiceCallsAfter + "]";
     }
 }

@@ -203,11 +203,16 @@ public interface TaskStore {
 
     /**
      * Like {@link #fail(ClaimedTask, String)} with an explicit retry time (used only if attempts are left).
+     * A {@code retryAt} at or before now is accepted and makes the task due at once: it is stored as
+     * {@link Task#runAfter()} as given (to the microsecond, like {@link NewTask#runAfter(Instant)}), so,
+     * claims taking the oldest {@code runAfter} first, the next claim takes it before tasks due later.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
      * @param error why it failed
      * @param retryAt not before this instant, or {@code null} for the default backoff
      * @return the task
+     * @throws dev.atlas.InvalidInputException naming {@code retryAt} when it is outside
+     *         {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}
      */
     Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
 

@@ -17,6 +17,8 @@ import java.util.UUID;
  * <p>A call belongs to its conversation: while the conversation is soft-deleted, every method
  * treats its calls as not found (absent from reads and listings, {@link dev.atlas.NotFoundException}
  * from writes, untouched by {@link #completeStale}) until the conversation is restored.
+ * Retention removes a call with its conversation; a finished call of no conversation only under
+ * {@link dev.atlas.retention.RetentionPolicy#purgeDetachedVoiceCallsAfter(Duration)}, kept for ever without it.
  */
 public interface VoiceCallStore {
     /**

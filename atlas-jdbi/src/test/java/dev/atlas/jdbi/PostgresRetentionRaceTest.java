@@ -177,4 +177,37 @@ class PostgresRetentionRaceTest extends AtlasContract {
         assertThat(tasks.get(u.id())).isEmpty();
         assertThat(tasks.get(t.id()).orElseThrow().status()).isEqualTo(dev.atlas.task.TaskStatus.PENDING);
     }
+
+    @Test
+    @DisplayName("a summary of an ended voice call of no conversation that commits while purgeDetachedVoiceCallsAfter has chosen"
+            + " the call keeps it, summarized; a summary behind the purge is NotFoundException naming the call")
+    void summaryRacingDetachedVoiceCallPurge() throws Exception {
+        dev.atlas.voice.VoiceCallStore voice = atlas.tenant("acme").voiceCalls();
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedVoiceCallsAfter(Duration.ofDays(1));
+        UUID kept = voice.start(dev.atlas.voice.NewVoiceCall.of("s-kept", "openai", "rt")).id();
+        voice.complete(kept, java.util.List.of(dev.atlas.voice.VoiceTurn.user("hello")));
+        clock.advanceMicros(Duration.ofDays(2).toNanos() / 1000);
+        // The summary waits for the held row lock first, the purge (having chosen the call) behind it: the summary commits first.
+        Outcome summaryFirst = race("SELECT 1 FROM atlas_voice_calls WHERE id = ? FOR UPDATE", kept,
+                () -> voice.summarize(kept, "asked for a refund"),
+                () -> atlas.tenant("acme").retention().runRetention(policy));
+        assertThat(summaryFirst.purge()).isInstanceOfSatisfying(dev.atlas.voice.VoiceCall.class,
+                c -> assertThat(c.summary()).isEqualTo("asked for a refund"));
+        assertThat(summaryFirst.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts()).isEmpty());
+        assertThat(voice.get(kept).orElseThrow().summary()).isEqualTo("asked for a refund");
+
+        // The other order: the purge waits first and deletes the call; the summary then finds none.
+        UUID gone = voice.start(dev.atlas.voice.NewVoiceCall.of("s-gone", "openai", "rt")).id();
+        voice.complete(gone, java.util.List.of(dev.atlas.voice.VoiceTurn.user("hello")));
+        clock.advanceMicros(Duration.ofDays(2).toNanos() / 1000);
+        voice.summarize(kept, "asked for a refund"); // written within the age again: this run keeps it
+        Outcome purgedFirst = race("SELECT 1 FROM atlas_voice_calls WHERE id = ? FOR UPDATE", gone,
+                () -> atlas.tenant("acme").retention().runRetention(policy),
+                () -> voice.summarize(gone, "too late"));
+        assertThat(purgedFirst.purge()).isInstanceOfSatisfying(RetentionReport.class,
+                r -> assertThat(r.counts()).containsExactly(java.util.Map.entry("voice_calls.deleted", 1L)));
+        assertThat(purgedFirst.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.id()).isEqualTo(gone));
+        assertThat(voice.get(gone)).isEmpty();
+        assertThat(voice.get(kept)).isPresent();
+    }
 }

@@ -16,6 +16,9 @@ class RetentionInputValidationTest extends RefusedBeforeSql {
         refused("hardDeleteAfter", () -> RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(-1)));
         refused("archiveIdleAfter", () -> RetentionPolicy.none().archiveIdleConversations(null));
         refused("purgeArchivedAfter", () -> RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(365L * 2000)));
+        refused("purgeDetachedVoiceCallsAfter", () -> RetentionPolicy.none().purgeDetachedVoiceCallsAfter(Duration.ZERO));
+        refused("purgeDetachedVoiceCallsAfter", () -> RetentionPolicy.none().purgeDetachedVoiceCallsAfter(Duration.ofDays(365L * 1000).plusNanos(1)));
+        refused("purgeDetachedVoiceCallsAfter", () -> RetentionPolicy.none().purgeDetachedVoiceCallsAfter(null));
         refused("batchSize", () -> RetentionPolicy.none().batchSize(0));
         refused("batchSize", () -> RetentionPolicy.none().batchSize(10_001));
         refused("policy", () -> freshTenant().retention().runRetention(null));

@@ -139,6 +139,10 @@ class SqliteQueryPlanTest {
                 .anySatisfy(d -> assertThat(d).contains("atlas_messages_deleted"));
         assertThat(plan("SELECT id FROM atlas_conversations WHERE tenant_id = 't' AND status = 'archived' AND archived_at < 5"))
                 .anySatisfy(d -> assertThat(d).contains("atlas_conversations_archived"));
+        // purgeDetachedVoiceCallsAfter: finished calls of no conversation are found through an index, not a scan of every call.
+        assertThat(plan("SELECT id FROM atlas_voice_calls WHERE tenant_id = 't' AND conversation_id IS NULL"
+                + " AND status IN ('completed', 'failed') AND updated_at < 5 LIMIT 10"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_voice_calls USING INDEX"));
     }
 
     @Test

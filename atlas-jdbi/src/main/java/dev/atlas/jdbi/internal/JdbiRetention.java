@@ -38,7 +38,9 @@ import java.util.function.Consumer;
  *
  * <p>Rules run in this order: archive idle conversations, purge conversations, soft-delete old
  * messages, hard-delete long-deleted messages, drop expired (and long-deleted) memories, purge
- * detached executions, finished tasks and long-deleted assets. A dry run counts what each rule
+ * detached executions, finished tasks, long-deleted assets and detached voice calls (last, so a call
+ * an execution purge unlinked first is counted as unlinked there and deleted here, in a dry run
+ * alike). A dry run counts what each rule
  * would touch in the current state, rule by rule. The statements' texts are in {@link RetentionSql}.
  */
 public final class JdbiRetention implements Retention {
@@ -110,6 +112,9 @@ public final class JdbiRetention implements Retention {
         }
         if (policy.purgeDeletedAssetsAfter() != null) {
             run.purgeDeletedAssets(cutoff(now, policy.purgeDeletedAssetsAfter()));
+        }
+        if (policy.purgeDetachedVoiceCallsAfter() != null) {
+            run.purgeDetachedVoiceCalls(cutoff(now, policy.purgeDetachedVoiceCallsAfter()));
         }
         run.counts.values().removeIf(v -> v == 0);
         return new RetentionReport(policy.dryRun(), run.counts, run.stopped);
@@ -519,6 +524,21 @@ public final class JdbiRetention implements Retention {
             }
             batches("retention.select.tasks", RetentionSql.FINISHED_TASKS, b, (h, ids, keys) ->
                     add("tasks.deleted", call(h, "retention.purge.tasks", RetentionSql.DELETE_FINISHED_TASKS, b, ids).update()));
+        }
+
+        /**
+         * Finished voice calls of no conversation, not written since the cut-off. The delete
+         * checks the rule again on each row: a summary that committed since the SELECT
+         * (PostgreSQL re-reads an updated row before deleting it) keeps its call.
+         */
+        void purgeDetachedVoiceCalls(Instant cutoff) {
+            Map<String, Object> b = with(cutoff);
+            if (policy.dryRun()) {
+                countPages(RetentionSql.DETACHED_VOICE_CALL_IDS, "id", b, List.of(), "voice_calls", null);
+                return;
+            }
+            batches("retention.select.voice_calls", RetentionSql.DETACHED_VOICE_CALL_IDS, b, (h, ids, keys) ->
+                    add("voice_calls.deleted", call(h, "retention.purge.voice_calls", RetentionSql.DELETE_DETACHED_VOICE_CALLS, b, ids).update()));
         }
 
         void purgeDeletedAssets(Instant cutoff) {

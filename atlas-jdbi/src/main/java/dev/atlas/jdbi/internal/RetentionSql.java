@@ -135,6 +135,15 @@ final class RetentionSql {
      * since the SELECT (PostgreSQL re-reads an updated row before deleting it) keeps its task.
      */
     static final String DELETE_FINISHED_TASKS = delete("tasks") + FINISHED_TASK_RULE;
+    /**
+     * Finished voice calls of no conversation whose last write (the end, or a later summary) is
+     * before the cut-off: {@code updated_at} is never before {@code completed_at}.
+     */
+    private static final String DETACHED_VOICE_CALL_RULE = " AND conversation_id IS NULL AND status IN ('completed', 'failed')"
+            + " AND updated_at < :cutoff";
+    static final String DETACHED_VOICE_CALL_IDS = "SELECT id FROM <p>voice_calls WHERE tenant_id = :t" + DETACHED_VOICE_CALL_RULE;
+    /** Deletes the chosen calls that still match the rule: a summary that committed since the SELECT keeps its call. */
+    static final String DELETE_DETACHED_VOICE_CALLS = delete("voice_calls") + DETACHED_VOICE_CALL_RULE;
     static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";
 
     /**

@@ -35,6 +35,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -157,6 +158,192 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         assertThat(blobFiles()).hasSize(1);
         assertThat(count("SELECT COUNT(*) FROM atlas_blob_intents")).isZero();
         assertThat(acme.retention().runRetention(policy).counts()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("purgeDetachedVoiceCallsAfter removes finished voice calls of no conversation not written within the age, transcript"
+            + " and all; active ones, recent ones, one summarized since and those of a conversation stay; a dry run counts the same")
+    void detachedVoiceCalls() {
+        Tenant acme = atlas.tenant("acme");
+        var voice = acme.voiceCalls();
+        List<dev.atlas.voice.VoiceTurn> said = List.of(dev.atlas.voice.VoiceTurn.user("my card number is 4111"));
+        java.util.UUID completed = voice.start(dev.atlas.voice.NewVoiceCall.of("s-done", "openai", "rt").owner(Owner.user("u"))).id();
+        voice.complete(completed, said);
+        java.util.UUID failed = voice.start(dev.atlas.voice.NewVoiceCall.of("s-failed", "openai", "rt")).id();
+        voice.fail(failed);
+        java.util.UUID active = voice.start(dev.atlas.voice.NewVoiceCall.of("s-active", "openai", "rt")).id();
+        // A call of no conversation on an execution of none: the execution purge unlinks it, then the voice rule deletes it.
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-realtime"));
+        exec.complete();
+        java.util.UUID linked = voice.start(dev.atlas.voice.NewVoiceCall.of("s-linked", "openai", "rt").execution(exec.id())).id();
+        voice.complete(linked, said);
+        java.util.UUID summarized = voice.start(dev.atlas.voice.NewVoiceCall.of("s-summarized", "openai", "rt")).id();
+        voice.complete(summarized, said);
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        java.util.UUID inConversation = voice.start(dev.atlas.voice.NewVoiceCall.of("s-convo", "openai", "rt").conversation(convo.id())).id();
+        voice.complete(inConversation, said);
+        java.util.UUID otherTenant = atlas.tenant("globex").voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-g", "openai", "rt")).id();
+        atlas.tenant("globex").voiceCalls().complete(otherTenant, said);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        voice.summarize(summarized, "written since");
+        java.util.UUID recent = voice.start(dev.atlas.voice.NewVoiceCall.of("s-recent", "openai", "rt")).id();
+        voice.complete(recent, said);
+        clock.set(clock.instant().plus(Duration.ofHours(1)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedVoiceCallsAfter(DAY).purgeDetachedExecutionsAfter(DAY);
+        assertThat(policy.purgeDetachedVoiceCallsAfter()).isEqualTo(DAY);
+        Map<String, Long> expected = Map.of("voice_calls.deleted", 3L, "voice_calls.unlinked", 1L, "executions.deleted", 1L);
+        String digest = DatabaseDigest.of(database.dataSource(), "atlas_");
+
+        RetentionReport dry = acme.retention().runRetention(policy.dryRun(true));
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(digest);
+
+        RetentionReport done = acme.retention().runRetention(policy.batchSize(1));
+
+        assertThat(done.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(voice.get(completed)).isEmpty();
+        assertThat(voice.get(linked)).isEmpty();
+        assertThat(voice.get(failed)).isEmpty();
+        assertThat(Stream.of(active, summarized, inConversation, recent).map(id -> voice.get(id).isPresent())).containsOnly(true);
+        assertThat(atlas.tenant("globex").voiceCalls().get(otherTenant)).isPresent();
+        assertThat(count("SELECT COUNT(*) FROM atlas_voice_calls WHERE CAST(transcript AS TEXT) LIKE '%4111%'")).isEqualTo(4);
+        assertThat(acme.retention().runRetention(policy).counts()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("retention on a second instance, run after run, while the first writes every kind of row (appends reopening"
+            + " archived conversations, requeues of failed tasks, summaries of ended calls, new rows of every kind): every acknowledged"
+            + " write is kept, every old row no write touched is gone, and the reports add up to exactly what went")
+    void retentionRacingEveryKindOfWrite() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        int n = 12;
+        Instant start = clock.instant();
+        clock.set(start.minus(Duration.ofDays(2)));
+        List<java.util.UUID> oldConversations = new java.util.ArrayList<>();
+        List<java.util.UUID> oldTasks = new java.util.ArrayList<>();
+        List<java.util.UUID> oldCalls = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            var c = acme.conversations().create(NewConversation.of(Owner.user("u" + i), "a"));
+            acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("q" + i));
+            acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("a" + i));
+            acme.conversations().archive(c.id());
+            oldConversations.add(c.id());
+            oldTasks.add(acme.tasks().create(NewTask.of("old", Map.of("i", i)).maxAttempts(1)).id());
+            acme.tasks().fail(acme.tasks().claim(Duration.ofMinutes(1), java.util.Set.of("old")).orElseThrow(), "boom");
+            var call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("old-" + i, "openai", "rt"));
+            acme.voiceCalls().complete(call.id(), List.of(dev.atlas.voice.VoiceTurn.user("hello " + i)));
+            oldCalls.add(call.id());
+            acme.assets().delete(acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "old" + i + ".pdf", "application/pdf"),
+                    ("old " + i).getBytes(StandardCharsets.UTF_8)).id());
+            acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).complete();
+            acme.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("u"), "old " + i).expiresAt(clock.instant().plus(Duration.ofHours(1))));
+        }
+        clock.set(start);
+        Atlas other = reopen(b -> b.clock(clock).blobStore(store));
+        RetentionPolicy policy = RetentionPolicy.none().archiveIdleConversations(DAY).purgeArchivedAfter(DAY).dropExpiredMemories(true)
+                .purgeDetachedExecutionsAfter(DAY).purgeFinishedTasksAfter(DAY).purgeDeletedAssetsAfter(DAY).purgeDetachedVoiceCallsAfter(DAY)
+                .batchSize(3);
+        java.util.Map<String, Long> total = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            java.util.concurrent.Future<Integer> purger = pool.submit(() -> {
+                int runs = 0;
+                do {
+                    other.tenant("acme").retention().runRetention(policy).counts().forEach((k, v) -> total.merge(k, v, Long::sum));
+                    runs++;
+                } while (writing.get());
+                return runs;
+            });
+            java.util.Set<java.util.UUID> reopened = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.Set<java.util.UUID> requeued = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.Set<java.util.UUID> summarized = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            List<java.util.concurrent.Future<List<Runnable>>> writers = new java.util.ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int first = w;
+                writers.add(pool.submit(() -> {
+                    List<Runnable> checks = new java.util.ArrayList<>();
+                    for (int i = first; i < n; i += 2) {
+                        // Every old row of odd i is touched once, racing the purge of it.
+                        if (i % 2 == 1) {
+                            java.util.UUID c = oldConversations.get(i);
+                            if (lateOutcome(() -> acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("late"))).equals("accepted")) {
+                                reopened.add(c);
+                            }
+                            java.util.UUID t = oldTasks.get(i);
+                            if (lateOutcome(() -> acme.tasks().requeue(t)).equals("accepted")) {
+                                requeued.add(t);
+                            }
+                            java.util.UUID v = oldCalls.get(i);
+                            if (lateOutcome(() -> acme.voiceCalls().summarize(v, "late summary")).equals("accepted")) {
+                                summarized.add(v);
+                            }
+                        }
+                        // New rows of every kind, each acknowledged, each to be kept.
+                        var c = acme.conversations().create(NewConversation.of(Owner.user("n" + i), "a"));
+                        var m = acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("new " + i));
+                        var t = acme.tasks().create(NewTask.of("new", Map.of("i", i)));
+                        var v = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("new-" + i, "openai", "rt"));
+                        acme.voiceCalls().complete(v.id(), List.of(dev.atlas.voice.VoiceTurn.user("new " + i)));
+                        Asset a = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "new" + i + ".pdf", "application/pdf"),
+                                ("new " + i).getBytes(StandardCharsets.UTF_8));
+                        var e = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+                        e.complete();
+                        var mem = acme.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("u"), "new " + i));
+                        checks.add(() -> {
+                            assertThat(acme.conversations().requireMessage(m.id()).content()).isEqualTo(m.content());
+                            assertThat(acme.tasks().require(t.id()).status()).isEqualTo(dev.atlas.task.TaskStatus.PENDING);
+                            assertThat(acme.voiceCalls().require(v.id()).transcript()).hasSize(1);
+                            assertThat(acme.assets().require(a.id()).sha256()).isEqualTo(a.sha256());
+                            assertThat(acme.executions().get(e.id())).isPresent();
+                            assertThat(acme.memories().get(mem.id())).isPresent();
+                        });
+                    }
+                    return checks;
+                }));
+            }
+            List<Runnable> checks = new java.util.ArrayList<>();
+            for (var w : writers) {
+                checks.addAll(w.get(120, TimeUnit.SECONDS));
+            }
+            writing.set(false);
+            assertThat(purger.get(120, TimeUnit.SECONDS)).isPositive();
+            // One more run after the writers: nothing is left that the policy removes.
+            other.tenant("acme").retention().runRetention(policy).counts().forEach((k, v) -> total.merge(k, v, Long::sum));
+            checks.forEach(Runnable::run);
+
+            for (int i = 0; i < n; i++) {
+                java.util.UUID c = oldConversations.get(i);
+                assertThat(acme.conversations().get(c).isPresent()).as("old conversation " + i).isEqualTo(reopened.contains(c));
+                if (reopened.contains(c)) {
+                    assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = '" + c + "'"))
+                            .as("an acknowledged append keeps the conversation whole").isEqualTo(3);
+                }
+                assertThat(acme.tasks().get(oldTasks.get(i)).isPresent()).as("old task " + i).isEqualTo(requeued.contains(oldTasks.get(i)));
+                assertThat(acme.voiceCalls().get(oldCalls.get(i)).isPresent()).as("old call " + i).isEqualTo(summarized.contains(oldCalls.get(i)));
+            }
+            long goneConversations = n - reopened.size();
+            java.util.Map<String, Long> expected = new java.util.TreeMap<>(Map.of(
+                    "conversations.deleted", goneConversations, "messages.deleted", 2 * goneConversations,
+                    "tasks.deleted", (long) (n - requeued.size()), "voice_calls.deleted", (long) (n - summarized.size()),
+                    "assets.deleted", (long) n, "asset_blobs.deleted", (long) n, "executions.deleted", (long) n, "memories.deleted", (long) n));
+            expected.put("message_events.deleted", 2 * goneConversations); // each message's 'created' event
+            Long skipped = total.remove("conversations.skipped");
+            assertThat(skipped == null ? 0 : skipped).as("skipped: chosen, then reopened by an append").isLessThanOrEqualTo(reopened.size());
+            assertThat(new java.util.TreeMap<>(total)).isEqualTo(expected);
+            assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme'")).isEqualTo(reopened.size() + n);
+            assertThat(count("SELECT COUNT(*) FROM atlas_tasks WHERE tenant_id = 'acme'")).isEqualTo(requeued.size() + n);
+            assertThat(count("SELECT COUNT(*) FROM atlas_voice_calls WHERE tenant_id = 'acme'")).isEqualTo(summarized.size() + n);
+            assertThat(count("SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme'")).isEqualTo(n);
+            assertThat(count("SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme'")).isEqualTo(n);
+            assertThat(count("SELECT COUNT(*) FROM atlas_memories WHERE tenant_id = 'acme'")).isEqualTo(n);
+            assertThat(blobFiles()).hasSize(n);
+            assertThat(count("SELECT COUNT(*) FROM atlas_blob_intents")).isZero();
+        } finally {
+            writing.set(false);
+            pool.shutdownNow();
+            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     private String farFuture() {

@@ -6,6 +6,7 @@ import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.NotFoundException;
+import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.task.TaskQuery;
@@ -238,6 +239,30 @@ public abstract class TaskStoreContract extends AtlasContract {
         Instant retryAt = clock.instant().plusSeconds(600);
         assertThat(store.fail(c2, "again", retryAt).runAfter()).isEqualTo(retryAt);
         assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
+    }
+
+    @Test
+    @DisplayName("a retryAt in the past is accepted: the task is pending and due at once, runAfter stored as given (to the"
+            + " microsecond), so the next claim takes it before tasks due later; with no attempts left it is ignored")
+    void retryAtInThePastIsDueAtOnce() {
+        Task waiting = store.create(NewTask.of("a", Map.of("n", "waiting")));
+        advance(Duration.ofSeconds(5));
+        Task t = store.create(NewTask.of("a", Map.of("n", "retried")).maxAttempts(2));
+        ClaimedTask first = store.claim(LEASE).orElseThrow();
+        assertThat(first.taskId()).isEqualTo(waiting.id());
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertThat(c.taskId()).isEqualTo(t.id());
+        Instant past = clock.instant().minus(Duration.ofHours(1)).plusNanos(789);
+        Instant stored = past.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        Task retried = store.fail(c, "HTTP 429", past);
+        assertThat(retried).returns(TaskStatus.PENDING, Task::status).returns(stored, Task::runAfter).returns(1, Task::attempts)
+                .returns(null, Task::claimId).returns(null, Task::leaseExpiresAt);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(retried);
+        store.release(first);
+        ClaimedTask again = store.claim(LEASE).orElseThrow();
+        assertThat(again.taskId()).as("oldest runAfter first: the retry dated an hour back comes before the task due 5 s before").isEqualTo(t.id());
+        Task failed = store.fail(again, "HTTP 429", Limits.MIN_INSTANT);
+        assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns(stored, Task::runAfter).returns(2, Task::attempts);
     }
 
     @Test
