@@ -1194,6 +1194,65 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation that is its own parent, and a rollback revision naming itself, a later revision or another document's"
+            + " revision (in the file or stored) as rolled_back_to, are refused naming line and field, nothing written: the API"
+            + " makes none (a rollback goes back to an earlier revision of its own document)")
+    void selfAndForeignLinksTheApiNeverMakesAreRefused() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        var other = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("other", "Other"));
+        var otherV1 = acme.assistants().publish(other.id(), dev.atlas.assistant.NewRevision.of("Other.", Map.of()));
+        var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot"));
+        var v1 = acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("A.", Map.of()));
+        acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("B.", Map.of()));
+        var back = acme.assistants().rollback(bot.id(), 1, null);
+        var chat = acme.settings().create("chat", "Chat", ALICE);
+        var s1 = acme.settings().publish(chat.id(), Map.of("m", 1), null, null);
+        acme.settings().publish(chat.id(), Map.of("m", 2), null, null);
+        var sBack = acme.settings().rollback(chat.id(), 1, null);
+        var c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support"));
+        String file = text(export(acme, ExportScope.tenant()));
+        Map<String, String[]> cases = new java.util.LinkedHashMap<>(); // field := line holding, replaced, replacement
+        cases.put("conversation.parent_conversation_id", new String[] {"\"id\":\"" + c.id() + "\"",
+                "\"id\":\"" + c.id() + "\"", "\"id\":\"" + c.id() + "\",\"parent_conversation_id\":\"" + c.id() + "\""});
+        cases.put("assistant_revision.rolled_back_to", new String[] {"\"id\":\"" + back.id() + "\"",
+                "\"rolled_back_to\":\"" + v1.id() + "\"", "\"rolled_back_to\":\"" + back.id() + "\""});
+        cases.put("assistant_revision.rolled_back_to (another assistant's)", new String[] {"\"id\":\"" + back.id() + "\"",
+                "\"rolled_back_to\":\"" + v1.id() + "\"", "\"rolled_back_to\":\"" + otherV1.id() + "\""});
+        cases.put("settings_revision.rolled_back_to", new String[] {"\"id\":\"" + sBack.id() + "\"",
+                "\"rolled_back_to\":\"" + s1.id() + "\"", "\"rolled_back_to\":\"" + sBack.id() + "\""});
+        Tenant beta = atlas.tenant("beta");
+        for (Map.Entry<String, String[]> e : cases.entrySet()) {
+            String[] lines = file.split("\n");
+            int line = 0;
+            for (int i = 0; i < lines.length; i++) {
+                if (lines[i].contains(e.getValue()[0])) {
+                    assertThat(lines[i]).contains(e.getValue()[1]);
+                    lines[i] = lines[i].replace(e.getValue()[1], e.getValue()[2]);
+                    line = i + 1;
+                }
+            }
+            byte[] bad = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            String field = "line " + line + ": " + e.getKey().split(" ")[0];
+            assertThatThrownBy(() -> importBytes(beta, bad)).as(e.getKey()).isInstanceOfSatisfying(InvalidInputException.class,
+                    x -> assertThat(x.field()).isEqualTo(field));
+        }
+        assertThat(rows(database.dataSource(), "beta").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // Against a stored revision: another assistant's.
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        UUID twin = UUID.randomUUID();
+        String rows = file.lines().findFirst().orElseThrow() + "\n"
+                + "{\"row\":{\"created_at\":\"2026-01-01T00:00:00Z\",\"id\":\"" + twin + "\",\"is_active\":true,\"is_public\":false,"
+                + "\"last_revision\":1,\"metadata\":{},\"name\":\"Twin\",\"slug\":\"twin\",\"tools\":[],"
+                + "\"updated_at\":\"2026-01-01T00:00:00Z\"},\"type\":\"assistant\"}\n"
+                + "{\"row\":{\"assistant_id\":\"" + twin + "\",\"created_at\":\"2026-01-01T00:00:00Z\",\"id\":\"" + UUID.randomUUID()
+                + "\",\"kind\":\"rollback\",\"number\":1,\"rolled_back_to\":\"" + otherV1.id() + "\",\"settings\":{},"
+                + "\"system_prompt\":\"Other.\"},\"type\":\"assistant_revision\"}\n";
+        assertThatThrownBy(() -> importBytes(beta, rows.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line 3: assistant_revision.rolled_back_to"));
+        assertThat(beta.assistants().get(twin)).isEmpty();
+    }
+
+    @Test
     @DisplayName("a voice call's transcript the API stored beyond metadata's size (up to Limits.MAX_CONTENT_LENGTH characters as JSON)"
             + " exports and imports byte-exact; roles given in another case import in their stored form")
     void longTranscriptsRoundTrip() {

@@ -306,6 +306,10 @@ final class Codec {
                 }
             }
             case "conversations" -> {
+                if (v[t.index("id")].equals(v[t.index("parent_conversation_id")])) {
+                    // create makes a tool thread below a conversation that exists: none is its own parent.
+                    throw new InvalidInputException(f + "parent_conversation_id", "is the conversation's own id: a conversation is not its own parent");
+                }
                 // archive() and close() record their time, and retention's purgeArchivedAfter goes by archived_at: an
                 // archived conversation without it would never be purged.
                 for (String status : new String[] {"archived", "closed"}) {
