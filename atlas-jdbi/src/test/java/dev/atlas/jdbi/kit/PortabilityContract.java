@@ -1253,6 +1253,54 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an assistant or settings document whose current_revision_id is another document's revision (in the file or stored)"
+            + " is refused naming line and field, nothing written: imported, current() returned the other document's prompt or value")
+    void aDocumentsCurrentRevisionIsOneOfItsOwn() {
+        Tenant acme = atlas.tenant("acme");
+        var other = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("other", "Other"));
+        var otherV1 = acme.assistants().publish(other.id(), dev.atlas.assistant.NewRevision.of("Other.", Map.of()));
+        var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot"));
+        var v1 = acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("A.", Map.of()));
+        var first = acme.settings().create("first", "First", ALICE);
+        var firstV1 = acme.settings().publish(first.id(), Map.of("m", 1), null, null);
+        var chat = acme.settings().create("chat", "Chat", ALICE);
+        var s1 = acme.settings().publish(chat.id(), Map.of("m", 2), null, null);
+        String file = text(export(acme, ExportScope.tenant()));
+        Map<String, String[]> cases = new java.util.LinkedHashMap<>(); // field := line holding, replaced, replacement
+        cases.put("assistant.current_revision_id", new String[] {"\"id\":\"" + bot.id() + "\"",
+                "\"current_revision_id\":\"" + v1.id() + "\"", "\"current_revision_id\":\"" + otherV1.id() + "\""});
+        cases.put("settings.current_revision_id", new String[] {"\"id\":\"" + chat.id() + "\"",
+                "\"current_revision_id\":\"" + s1.id() + "\"", "\"current_revision_id\":\"" + firstV1.id() + "\""});
+        Tenant beta = atlas.tenant("beta");
+        for (Map.Entry<String, String[]> e : cases.entrySet()) {
+            String[] lines = file.split("\n");
+            int line = 0;
+            for (int i = 0; i < lines.length; i++) {
+                if (lines[i].contains(e.getValue()[0]) && lines[i].contains(e.getValue()[1])) {
+                    lines[i] = lines[i].replace(e.getValue()[1], e.getValue()[2]);
+                    line = i + 1;
+                }
+            }
+            assertThat(line).as(e.getKey()).isPositive();
+            byte[] bad = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            String field = "line " + line + ": " + e.getKey();
+            assertThatThrownBy(() -> importBytes(beta, bad)).as(e.getKey()).isInstanceOfSatisfying(InvalidInputException.class,
+                    x -> assertThat(x.field()).isEqualTo(field));
+        }
+        assertThat(rows(database.dataSource(), "beta").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // Against a stored revision: another assistant's.
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        UUID twin = UUID.randomUUID();
+        String rows = file.lines().findFirst().orElseThrow() + "\n"
+                + "{\"row\":{\"created_at\":\"2026-01-01T00:00:00Z\",\"current_revision_id\":\"" + otherV1.id() + "\",\"id\":\""
+                + twin + "\",\"is_active\":true,\"is_public\":false,\"last_revision\":0,\"metadata\":{},\"name\":\"Twin\","
+                + "\"slug\":\"twin\",\"tools\":[],\"updated_at\":\"2026-01-01T00:00:00Z\"},\"type\":\"assistant\"}\n";
+        assertThatThrownBy(() -> importBytes(beta, rows.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line 2: assistant.current_revision_id"));
+        assertThat(beta.assistants().get(twin)).isEmpty();
+    }
+
+    @Test
     @DisplayName("a voice call's transcript the API stored beyond metadata's size (up to Limits.MAX_CONTENT_LENGTH characters as JSON)"
             + " exports and imports byte-exact; roles given in another case import in their stored form")
     void longTranscriptsRoundTrip() {

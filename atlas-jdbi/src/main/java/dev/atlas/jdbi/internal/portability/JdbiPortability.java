@@ -657,7 +657,8 @@ public final class JdbiPortability implements Portability {
      * the same document, as {@code rollback} makes it: one naming itself or another document's
      * revision showed a history the document never had ({@code rolledBackToNumber} another's number).
      * Checked against the file's earlier revisions, else the stored ones (an unknown one is refused
-     * by the reference check).
+     * by the reference check). Likewise a document's {@code current_revision_id} is one of its own
+     * revisions: another's made {@code current} return another document's prompt or settings.
      */
     private final class Rollbacks {
         /** The file's revisions, per table: id -> {document, number}. */
@@ -669,8 +670,19 @@ public final class JdbiPortability implements Portability {
             return table.equals("assistant_revisions") ? "assistant_id" : "settings_id";
         }
 
+        /** Documents' current revisions: {revision table, document, revision, field}. */
+        private final List<Object[]> currents = new ArrayList<>();
+
         void check(Parsed row, String where) {
             Table t = row.table();
+            if (t.table().equals("assistants") || t.table().equals("settings")) {
+                UUID current = (UUID) row.values()[t.index("current_revision_id")];
+                if (current != null) {
+                    currents.add(new Object[] {t.table().equals("assistants") ? "assistant_revisions" : "settings_revisions",
+                            row.values()[t.index("id")], current, where + t.type() + ".current_revision_id"});
+                }
+                return;
+            }
             if (!t.table().equals("assistant_revisions") && !t.table().equals("settings_revisions")) {
                 return;
             }
@@ -692,6 +704,16 @@ public final class JdbiPortability implements Portability {
         }
 
         void checkStored() {
+            // A current revision follows its document in the file: every one of the file's revisions is known now.
+            for (Object[] c : currents) {
+                Object[] found = inFile.getOrDefault((String) c[0], Map.of()).get((UUID) c[2]);
+                if (found == null) {
+                    stored.computeIfAbsent((String) c[0], k -> new LinkedHashMap<>()).computeIfAbsent((UUID) c[2], k -> new ArrayList<>())
+                            .add(new Object[] {c[1], null, c[3]});
+                } else {
+                    require((UUID) c[2], found, c[1], null, (String) c[3]);
+                }
+            }
             stored.forEach((table, named) -> byIds("rollbackTargets", "id, " + document(table) + ", number", table,
                     new ArrayList<>(named.keySet()), (rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"),
                             db.dialect().uuid(rs, document(table)), rs.getLong("number")})
@@ -702,8 +724,13 @@ public final class JdbiPortability implements Portability {
                     }));
         }
 
-        private static void require(UUID target, Object[] found, Object document, long number, String field) {
-            if (!found[0].equals(document) || (Long) found[1] >= number) {
+        /** {@code number} null: a document's current revision, any of its own; else a rollback's target, an earlier one. */
+        private static void require(UUID target, Object[] found, Object document, Long number, String field) {
+            if (number == null && !found[0].equals(document)) {
+                throw new InvalidInputException(field, "refers to revision " + target + ", which is a revision of " + found[0] + ", not of "
+                        + document + ": a document's current revision is one of its own");
+            }
+            if (number != null && (!found[0].equals(document) || (Long) found[1] >= number)) {
                 throw new InvalidInputException(field, "refers to revision " + target + ", which is not an earlier revision of "
                         + document + ": a rollback goes back to an earlier revision of its own document");
             }
