@@ -79,14 +79,23 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     }
 
     private static JsonDoc writeTurns(List<VoiceTurn> transcript) {
+        return writeTurns("transcript", Check.list("transcript", Check.notNull("transcript", transcript)));
+    }
+
+    /**
+     * A transcript as it is stored (an array of {@code {"role", "content"}} objects), or an
+     * {@link InvalidInputException} naming {@code field} when its JSON exceeds
+     * {@link Limits#MAX_CONTENT_LENGTH} characters. Import stores an imported transcript through this too.
+     */
+    public static JsonDoc writeTurns(String field, List<VoiceTurn> transcript) {
         // A tree, not a record: Jackson may not reflect on this module's internal types.
         ArrayNode turns = Json.mapper().createArrayNode();
-        for (VoiceTurn t : Check.list("transcript", Check.notNull("transcript", transcript))) {
+        for (VoiceTurn t : transcript) {
             turns.addObject().put("role", t.role().toString()).put("content", t.content());
         }
         JsonDoc doc = Json.internal(turns);
         if (doc.text().length() > Limits.MAX_CONTENT_LENGTH) {
-            throw new InvalidInputException("transcript", "is " + doc.text().length() + " characters as JSON; at most "
+            throw new InvalidInputException(field, "is " + doc.text().length() + " characters as JSON; at most "
                     + Limits.MAX_CONTENT_LENGTH + " are allowed");
         }
         return doc;

@@ -905,6 +905,101 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("every call given another tenant's conversation, message or tool call fails exactly as for an id that exists nowhere"
+            + " (class, field, message but for the id), and changes nothing in either tenant")
+    void foreignIdsFailWordedAsUnknownOnes() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("secret"));
+        Message r = store.append(c.id(), NewMessage.assistant("reply").parent(m.id()));
+        var exec = atlas.tenant("acme").executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        var call = exec.toolCall(dev.atlas.execution.NewToolCall.of("call-1", "lookup", "{}"));
+        store.create(NewConversation.toolThread(ALICE, null, c.id(), call.id()));
+        Conversation mine = convo();
+        Message myQuestion = store.append(mine.id(), NewMessage.user("q"));
+        // The same calls from the other tenant's side, each given one id: a conversation's, a message's or a tool call's.
+        Map<String, java.util.function.Function<UUID, Object>> byConversation = new java.util.LinkedHashMap<>();
+        byConversation.put("require", other::require);
+        byConversation.put("updateTitle", id -> other.updateTitle(id, "x"));
+        byConversation.put("updateSummary", id -> other.updateSummary(id, "x"));
+        byConversation.put("updateMetadata", id -> other.updateMetadata(id, Map.of("k", 1)));
+        byConversation.put("archive", other::archive);
+        byConversation.put("reopen", other::reopen);
+        byConversation.put("close", other::close);
+        byConversation.put("delete", id -> {
+            other.delete(id);
+            return null;
+        });
+        byConversation.put("restore", other::restore);
+        byConversation.put("append", id -> other.append(id, NewMessage.user("x")));
+        byConversation.put("append keyed", id -> other.append(id, NewMessage.user("x").clientId("k")));
+        byConversation.put("appendAll", id -> other.appendAll(id, List.of(NewMessage.user("x"), NewMessage.user("y"))));
+        byConversation.put("history", other::history);
+        byConversation.put("history limit", id -> other.history(id, 5));
+        byConversation.put("historyBefore", id -> other.historyBefore(id, 5, 5));
+        byConversation.put("messages", id -> other.messages(id, 0, 5));
+        byConversation.put("markAllRead", other::markAllRead);
+        byConversation.put("unreadCount", other::unreadCount);
+        byConversation.put("toolThreads", id -> other.toolThreads(id, 10, null));
+        byConversation.put("tool thread below", id -> other.create(NewConversation.toolThread(BOB, null, id, null)));
+        Map<String, java.util.function.Function<UUID, Object>> byMessage = new java.util.LinkedHashMap<>();
+        byMessage.put("requireMessage", other::requireMessage);
+        byMessage.put("siblings", other::siblings);
+        byMessage.put("siblingGroups", other::siblingGroups);
+        byMessage.put("activate", other::activate);
+        byMessage.put("canRetry", other::canRetry);
+        byMessage.put("updateStatus", id -> other.updateStatus(id, MessageStatus.FAILED, "x"));
+        byMessage.put("markDelivered", other::markDelivered);
+        byMessage.put("markFailed", id -> other.markFailed(id, "x"));
+        byMessage.put("markRead", other::markRead);
+        byMessage.put("edit", id -> other.edit(id, "x"));
+        byMessage.put("deleteMessage", id -> {
+            other.deleteMessage(id);
+            return null;
+        });
+        byMessage.put("restoreMessage", other::restoreMessage);
+        byMessage.put("updateMessageMetadata", id -> other.updateMessageMetadata(id, Map.of("k", 1)));
+        byMessage.put("recordEvent", id -> other.recordEvent(id, MessageEventType.app("seen"), Map.of()));
+        byMessage.put("events", other::events);
+        Conversation theirs = other.create(NewConversation.of(BOB, "support"));
+        Message theirQuestion = other.append(theirs.id(), NewMessage.user("q"));
+        byMessage.put("answer to", id -> other.append(theirs.id(), NewMessage.assistant("a").parent(id)));
+        byMessage.put("answer to, in a list", id -> other.appendAll(theirs.id(), List.of(NewMessage.assistant("a").parent(id))));
+        Map<String, java.util.function.Function<UUID, Object>> byCall = new java.util.LinkedHashMap<>();
+        byCall.put("tool thread of call", id -> other.create(NewConversation.toolThread(BOB, null, theirs.id(), id)));
+        String before = DatabaseDigest.of(database.dataSource(), "atlas_");
+        List<String> differ = new ArrayList<>();
+        for (Object[] group : new Object[][] {{byConversation, c.id()}, {byMessage, r.id()}, {byMessage, m.id()}, {byCall, call.id()}}) {
+            @SuppressWarnings("unchecked")
+            Map<String, java.util.function.Function<UUID, Object>> calls = (Map<String, java.util.function.Function<UUID, Object>>) group[0];
+            UUID foreign = (UUID) group[1];
+            UUID unknown = UUID.randomUUID();
+            calls.forEach((name, f) -> {
+                String a = outcome(() -> f.apply(foreign), foreign);
+                String b = outcome(() -> f.apply(unknown), unknown);
+                if (!a.equals(b)) {
+                    differ.add(name + ": foreign " + a + " / unknown " + b);
+                }
+            });
+        }
+        assertThat(differ).isEmpty();
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(before);
+        assertThat(store.history(mine.id())).containsExactly(myQuestion);
+        assertThat(other.history(theirs.id())).containsExactly(theirQuestion);
+    }
+
+    /** What a call did, the id it was given written {@code <id>}: the exception's class, field and message, or what it returned. */
+    private static String outcome(Executable call, UUID id) {
+        try {
+            call.execute();
+            return "returned";
+        } catch (Throwable e) {
+            String field = e instanceof NotFoundException x ? x.field().orElse("") : e instanceof InvalidInputException x ? x.field()
+                    : e instanceof ConflictException x ? x.field() : e instanceof dev.atlas.IllegalTransitionException x ? x.field() : "-";
+            return e.getClass().getSimpleName() + " on " + field + ": " + String.valueOf(e.getMessage()).replace(id.toString(), "<id>");
+        }
+    }
+
+    @Test
     @DisplayName("a blank summary is refused naming summary, as a blank title is (null clears either); nothing is written")
     void blankSummaryIsRefused() {
         Conversation c = convo();

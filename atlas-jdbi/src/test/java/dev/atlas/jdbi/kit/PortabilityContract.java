@@ -9,6 +9,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.portability.EraseReport;
 import dev.atlas.portability.ExportReport;
@@ -1132,6 +1133,193 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("asset.type", new Object[] {nodes.textNode("picture")});
         cases.put("asset.blob_key", new Object[] {nodes.textNode("../../etc/passwd")});
         eachRefused(file, cases);
+    }
+
+    @Test
+    @DisplayName("a JSON column the API writes in a shape of its own, given in another (a voice call's transcript: an array of"
+            + " {role, content} turns by user or assistant; an assistant's tools: distinct tool keys; a revision's settings and a"
+            + " settings value: an object; a json message's content: one JSON document), is an InvalidInputException naming line, type"
+            + " and column, nothing written (imported, every read of such a call, assistant or revision failed with"
+            + " UnreadableRowException, and a json message held text no integration could parse)")
+    void jsonColumnsInAShapeTheReadersCannotReadAreRefused() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        acme.conversations().append(acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id(),
+                NewMessage.json(dev.atlas.conversation.Role.TOOL, "{\"ok\":true}"));
+        var call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-1", "openai", "gpt-realtime").owner(ALICE));
+        acme.voiceCalls().complete(call.id(), List.of(dev.atlas.voice.VoiceTurn.user("hi")));
+        var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot").tools(List.of("search")));
+        acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("Be brief.", Map.of("model", "gpt-4o")));
+        var chat = acme.settings().create("chat", "Chat", ALICE);
+        acme.settings().publish(chat.id(), Map.of("model", "gpt-4o"), null, null);
+        String file = text(export(acme, ExportScope.tenant()));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<String> transcripts = List.of("{}", "[1]", "[null]", "[{\"role\":\"user\"}]", "[{\"content\":\"hi\"}]",
+                "[{\"role\":\"system\",\"content\":\"hi\"}]", "[{\"role\":\"bot\",\"content\":\"hi\"}]",
+                "[{\"role\":\"user\",\"content\":7}]", "[{\"role\":\"user\",\"content\":null}]",
+                "[{\"role\":\"user\",\"content\":\"hi\",\"at\":1}]", "[{\"role\":[\"user\"],\"content\":\"hi\"}]");
+        List<String> tools = List.of("{}", "\"search\"", "[1]", "[null]", "[\"a\",\"a\"]", "[\" \"]", "[[\"a\"]]");
+        List<String> objects = List.of("[]", "[1]", "\"x\"", "7", "true");
+        int rounds = Math.max(transcripts.size(), Math.max(tools.size(), objects.size()));
+        for (int i = 0; i < rounds; i++) {
+            Map<String, Object[]> cases = new TreeMap<>();
+            if (i < transcripts.size()) {
+                cases.put("voice_call.transcript", new Object[] {json.readTree(transcripts.get(i))});
+            }
+            if (i < tools.size()) {
+                cases.put("assistant.tools", new Object[] {json.readTree(tools.get(i))});
+            }
+            if (i < objects.size()) {
+                cases.put("assistant_revision.settings", new Object[] {json.readTree(objects.get(i))});
+                cases.put("settings_revision.value", new Object[] {json.readTree(objects.get(i))});
+            }
+            eachRefused(file, cases);
+        }
+        // A json message whose content is no JSON document (as append refuses it).
+        String[] lines = file.split("\n");
+        int line = 0;
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains("\"content_type\":\"json\"")) {
+                line = i + 1;
+                lines[i] = lines[i].replace("\"content\":\"{\\\"ok\\\":true}\"", "\"content\":\"{ok: true\"");
+            }
+        }
+        assertThat(line).isPositive();
+        byte[] bad = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+        assertThat(text(bad)).contains("{ok: true");
+        Tenant gamma = atlas.tenant("gamma");
+        int at = line;
+        assertThatThrownBy(() -> importBytes(gamma, bad, "acme")).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line " + at + ": message.content"));
+        assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
+    }
+
+    @Test
+    @DisplayName("a conversation that is its own parent, and a rollback revision naming itself, a later revision or another document's"
+            + " revision (in the file or stored) as rolled_back_to, are refused naming line and field, nothing written: the API"
+            + " makes none (a rollback goes back to an earlier revision of its own document)")
+    void selfAndForeignLinksTheApiNeverMakesAreRefused() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        var other = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("other", "Other"));
+        var otherV1 = acme.assistants().publish(other.id(), dev.atlas.assistant.NewRevision.of("Other.", Map.of()));
+        var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot"));
+        var v1 = acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("A.", Map.of()));
+        acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("B.", Map.of()));
+        var back = acme.assistants().rollback(bot.id(), 1, null);
+        var chat = acme.settings().create("chat", "Chat", ALICE);
+        var s1 = acme.settings().publish(chat.id(), Map.of("m", 1), null, null);
+        acme.settings().publish(chat.id(), Map.of("m", 2), null, null);
+        var sBack = acme.settings().rollback(chat.id(), 1, null);
+        var c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support"));
+        String file = text(export(acme, ExportScope.tenant()));
+        Map<String, String[]> cases = new java.util.LinkedHashMap<>(); // field := line holding, replaced, replacement
+        cases.put("conversation.parent_conversation_id", new String[] {"\"id\":\"" + c.id() + "\"",
+                "\"id\":\"" + c.id() + "\"", "\"id\":\"" + c.id() + "\",\"parent_conversation_id\":\"" + c.id() + "\""});
+        cases.put("assistant_revision.rolled_back_to", new String[] {"\"id\":\"" + back.id() + "\"",
+                "\"rolled_back_to\":\"" + v1.id() + "\"", "\"rolled_back_to\":\"" + back.id() + "\""});
+        cases.put("assistant_revision.rolled_back_to (another assistant's)", new String[] {"\"id\":\"" + back.id() + "\"",
+                "\"rolled_back_to\":\"" + v1.id() + "\"", "\"rolled_back_to\":\"" + otherV1.id() + "\""});
+        cases.put("settings_revision.rolled_back_to", new String[] {"\"id\":\"" + sBack.id() + "\"",
+                "\"rolled_back_to\":\"" + s1.id() + "\"", "\"rolled_back_to\":\"" + sBack.id() + "\""});
+        Tenant beta = atlas.tenant("beta");
+        for (Map.Entry<String, String[]> e : cases.entrySet()) {
+            String[] lines = file.split("\n");
+            int line = 0;
+            for (int i = 0; i < lines.length; i++) {
+                if (lines[i].contains(e.getValue()[0])) {
+                    assertThat(lines[i]).contains(e.getValue()[1]);
+                    lines[i] = lines[i].replace(e.getValue()[1], e.getValue()[2]);
+                    line = i + 1;
+                }
+            }
+            byte[] bad = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            String field = "line " + line + ": " + e.getKey().split(" ")[0];
+            assertThatThrownBy(() -> importBytes(beta, bad)).as(e.getKey()).isInstanceOfSatisfying(InvalidInputException.class,
+                    x -> assertThat(x.field()).isEqualTo(field));
+        }
+        assertThat(rows(database.dataSource(), "beta").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // Against a stored revision: another assistant's.
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        UUID twin = UUID.randomUUID();
+        String rows = file.lines().findFirst().orElseThrow() + "\n"
+                + "{\"row\":{\"created_at\":\"2026-01-01T00:00:00Z\",\"id\":\"" + twin + "\",\"is_active\":true,\"is_public\":false,"
+                + "\"last_revision\":1,\"metadata\":{},\"name\":\"Twin\",\"slug\":\"twin\",\"tools\":[],"
+                + "\"updated_at\":\"2026-01-01T00:00:00Z\"},\"type\":\"assistant\"}\n"
+                + "{\"row\":{\"assistant_id\":\"" + twin + "\",\"created_at\":\"2026-01-01T00:00:00Z\",\"id\":\"" + UUID.randomUUID()
+                + "\",\"kind\":\"rollback\",\"number\":1,\"rolled_back_to\":\"" + otherV1.id() + "\",\"settings\":{},"
+                + "\"system_prompt\":\"Other.\"},\"type\":\"assistant_revision\"}\n";
+        assertThatThrownBy(() -> importBytes(beta, rows.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line 3: assistant_revision.rolled_back_to"));
+        assertThat(beta.assistants().get(twin)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("an assistant or settings document whose current_revision_id is another document's revision (in the file or stored)"
+            + " is refused naming line and field, nothing written: imported, current() returned the other document's prompt or value")
+    void aDocumentsCurrentRevisionIsOneOfItsOwn() {
+        Tenant acme = atlas.tenant("acme");
+        var other = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("other", "Other"));
+        var otherV1 = acme.assistants().publish(other.id(), dev.atlas.assistant.NewRevision.of("Other.", Map.of()));
+        var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot"));
+        var v1 = acme.assistants().publish(bot.id(), dev.atlas.assistant.NewRevision.of("A.", Map.of()));
+        var first = acme.settings().create("first", "First", ALICE);
+        var firstV1 = acme.settings().publish(first.id(), Map.of("m", 1), null, null);
+        var chat = acme.settings().create("chat", "Chat", ALICE);
+        var s1 = acme.settings().publish(chat.id(), Map.of("m", 2), null, null);
+        String file = text(export(acme, ExportScope.tenant()));
+        Map<String, String[]> cases = new java.util.LinkedHashMap<>(); // field := line holding, replaced, replacement
+        cases.put("assistant.current_revision_id", new String[] {"\"id\":\"" + bot.id() + "\"",
+                "\"current_revision_id\":\"" + v1.id() + "\"", "\"current_revision_id\":\"" + otherV1.id() + "\""});
+        cases.put("settings.current_revision_id", new String[] {"\"id\":\"" + chat.id() + "\"",
+                "\"current_revision_id\":\"" + s1.id() + "\"", "\"current_revision_id\":\"" + firstV1.id() + "\""});
+        Tenant beta = atlas.tenant("beta");
+        for (Map.Entry<String, String[]> e : cases.entrySet()) {
+            String[] lines = file.split("\n");
+            int line = 0;
+            for (int i = 0; i < lines.length; i++) {
+                if (lines[i].contains(e.getValue()[0]) && lines[i].contains(e.getValue()[1])) {
+                    lines[i] = lines[i].replace(e.getValue()[1], e.getValue()[2]);
+                    line = i + 1;
+                }
+            }
+            assertThat(line).as(e.getKey()).isPositive();
+            byte[] bad = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            String field = "line " + line + ": " + e.getKey();
+            assertThatThrownBy(() -> importBytes(beta, bad)).as(e.getKey()).isInstanceOfSatisfying(InvalidInputException.class,
+                    x -> assertThat(x.field()).isEqualTo(field));
+        }
+        assertThat(rows(database.dataSource(), "beta").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // Against a stored revision: another assistant's.
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        UUID twin = UUID.randomUUID();
+        String rows = file.lines().findFirst().orElseThrow() + "\n"
+                + "{\"row\":{\"created_at\":\"2026-01-01T00:00:00Z\",\"current_revision_id\":\"" + otherV1.id() + "\",\"id\":\""
+                + twin + "\",\"is_active\":true,\"is_public\":false,\"last_revision\":0,\"metadata\":{},\"name\":\"Twin\","
+                + "\"slug\":\"twin\",\"tools\":[],\"updated_at\":\"2026-01-01T00:00:00Z\"},\"type\":\"assistant\"}\n";
+        assertThatThrownBy(() -> importBytes(beta, rows.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+                x -> assertThat(x.field()).isEqualTo("line 2: assistant.current_revision_id"));
+        assertThat(beta.assistants().get(twin)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a voice call's transcript the API stored beyond metadata's size (up to Limits.MAX_CONTENT_LENGTH characters as JSON)"
+            + " exports and imports byte-exact; roles given in another case import in their stored form")
+    void longTranscriptsRoundTrip() {
+        Tenant acme = atlas.tenant("acme");
+        String said = "word ".repeat(28_000);
+        var call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-1", "openai", "gpt-realtime").owner(ALICE));
+        acme.voiceCalls().complete(call.id(), List.of(dev.atlas.voice.VoiceTurn.user(said), dev.atlas.voice.VoiceTurn.assistant(said + "!")));
+        byte[] file = export(acme, ExportScope.tenant());
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, file).imported()).containsEntry("voice_call", 1L);
+        assertThat(beta.voiceCalls().require(call.id()).transcript()).isEqualTo(acme.voiceCalls().require(call.id()).transcript());
+        assertThat(export(beta, ExportScope.tenant())).isEqualTo(file);
+        assertThat(importBytes(beta, file).unchanged()).containsEntry("voice_call", 1L);
+
+        String upper = text(file).replace("\"role\":\"user\"", "\"role\":\"USER\"").replace("\"role\":\"assistant\"", "\"role\":\"Assistant\"");
+        assertThat(upper).isNotEqualTo(text(file));
+        Tenant gamma = atlas.tenant("gamma");
+        importBytes(gamma, upper.getBytes(StandardCharsets.UTF_8));
+        assertThat(export(gamma, ExportScope.tenant())).isEqualTo(file);
     }
 
     @Test

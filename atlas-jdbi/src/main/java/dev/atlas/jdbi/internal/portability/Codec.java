@@ -173,13 +173,74 @@ final class Codec {
             values[i] = v;
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
-                String stored = (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
-                        : Json.write(field, node)).text();
+                String stored = switch (table.table() + "." + c.name()) {
+                    // The two JSON columns the API writes in a shape of its own, which their readers parse as that shape.
+                    case "voice_calls.transcript" -> dev.atlas.jdbi.internal.JdbiVoiceCallStore.writeTurns(field, turns(node, field)).text();
+                    case "assistants.tools" -> Json.write(field, tools(node, field)).text();
+                    default -> (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
+                            : Json.write(field, node)).text();
+                };
                 bind[i] = stored;
                 values[i] = sortedJson(stored);
             }
         }
         return new Parsed(table, values, bind);
+    }
+
+    /**
+     * A voice call's transcript as {@code VoiceCallStore} takes it: an array of turns, each an object
+     * holding exactly a {@code role} (user or assistant, in any case the readers accept) and a
+     * {@code content} (text). The reader parses exactly this shape, so any other made the call unreadable.
+     */
+    private static java.util.List<dev.atlas.voice.VoiceTurn> turns(JsonNode node, String field) {
+        if (!node.isArray()) {
+            throw new InvalidInputException(field, "must be an array of turns, each {\"role\": user or assistant, \"content\": text}");
+        }
+        java.util.List<dev.atlas.voice.VoiceTurn> turns = new java.util.ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode turn = node.get(i);
+            if (!turn.isObject()) {
+                throw new InvalidInputException(field, "turn " + i + " must be an object holding role and content");
+            }
+            for (Iterator<String> it = turn.fieldNames(); it.hasNext(); ) {
+                String name = it.next();
+                if (!name.equals("role") && !name.equals("content")) {
+                    throw new InvalidInputException(field, "turn " + i + " holds a key besides role and content");
+                }
+            }
+            for (String name : new String[] {"role", "content"}) {
+                if (!turn.path(name).isTextual()) {
+                    throw new InvalidInputException(field, "turn " + i + " needs " + name + " as a string");
+                }
+            }
+            try {
+                turns.add(new dev.atlas.voice.VoiceTurn(dev.atlas.conversation.Role.of(turn.get("role").textValue()),
+                        turn.get("content").textValue()));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(field, "turn " + i + " " + e.getMessage());
+            }
+        }
+        return turns;
+    }
+
+    /** An assistant's tools as {@code AssistantSpec} takes them: an array of distinct tool keys, at most {@code MAX_TOOLS}. */
+    private static java.util.List<String> tools(JsonNode node, String field) {
+        if (!node.isArray()) {
+            throw new InvalidInputException(field, "must be an array of tool keys");
+        }
+        java.util.List<String> tools = new java.util.ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            if (!node.get(i).isTextual()) {
+                throw new InvalidInputException(field, "element " + i + " must be a string (a tool key)");
+            }
+            tools.add(node.get(i).textValue());
+        }
+        try {
+            return dev.atlas.assistant.AssistantSpec.of("import", "import").tools(tools).tools();
+        } catch (InvalidInputException e) {
+            String m = e.getMessage();
+            throw new InvalidInputException(field, m.startsWith(e.field() + ": ") ? m.substring(e.field().length() + 2) : m);
+        }
     }
 
     /**
@@ -208,7 +269,8 @@ final class Codec {
                 }
             }
         }
-        for (String name : new String[] {"metadata", "payload", "result", "details"}) {
+        // Revision settings and a settings value are objects too: AssistantStore and SettingsStore take and read maps.
+        for (String name : new String[] {"metadata", "payload", "result", "details", "settings", "value"}) {
             int i = t.index(name);
             if (i >= 0 && v[i] != null && t.columns().get(i).kind() == PortableSchema.Kind.JSONB && !((String) v[i]).startsWith("{")) {
                 throw new InvalidInputException(f + name, "must be a JSON object, was " + v[i]);
@@ -244,6 +306,10 @@ final class Codec {
                 }
             }
             case "conversations" -> {
+                if (v[t.index("id")].equals(v[t.index("parent_conversation_id")])) {
+                    // create makes a tool thread below a conversation that exists: none is its own parent.
+                    throw new InvalidInputException(f + "parent_conversation_id", "is the conversation's own id: a conversation is not its own parent");
+                }
                 // archive() and close() record their time, and retention's purgeArchivedAfter goes by archived_at: an
                 // archived conversation without it would never be purged.
                 for (String status : new String[] {"archived", "closed"}) {
@@ -256,6 +322,10 @@ final class Codec {
                 if (v[t.index("failure_reason")] != null && !"failed".equals(v[t.index("status")])) {
                     throw new InvalidInputException(f + "failure_reason", "is only allowed with status failed, status is "
                             + v[t.index("status")]);
+                }
+                if ("json".equals(v[t.index("content_type")])) {
+                    // As append checks a JSON message: one JSON document (an integration parses it back).
+                    Json.validate(f + "content", (String) v[t.index("content")]);
                 }
             }
             case "tasks" -> {

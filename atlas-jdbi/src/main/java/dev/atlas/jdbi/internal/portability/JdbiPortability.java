@@ -374,6 +374,7 @@ public final class JdbiPortability implements Portability {
         Parents parents = new Parents();
         Steps steps = new Steps();
         ToolThreads threads = new ToolThreads();
+        Rollbacks rollbacks = new Rollbacks();
         List<Located> assets = new ArrayList<>();
         Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
@@ -413,6 +414,7 @@ public final class JdbiPortability implements Portability {
                 parents.check(row, where);
                 steps.check(row, where);
                 threads.check(row, where);
+                rollbacks.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
                 }
@@ -458,6 +460,7 @@ public final class JdbiPortability implements Portability {
         parents.checkStored();
         steps.checkStored();
         threads.checkStored();
+        rollbacks.checkStored();
         counters.checkStored();
         return plan;
     }
@@ -645,6 +648,91 @@ public final class JdbiPortability implements Portability {
             if (!owner.equals(execution)) {
                 throw new InvalidInputException(field, "refers to " + what + " " + id + ", which is a " + what + " of execution " + owner
                         + ", not of execution " + execution);
+            }
+        }
+    }
+
+    /**
+     * A rollback revision of an assistant or settings document goes back to an earlier revision of
+     * the same document, as {@code rollback} makes it: one naming itself or another document's
+     * revision showed a history the document never had ({@code rolledBackToNumber} another's number).
+     * Checked against the file's earlier revisions, else the stored ones (an unknown one is refused
+     * by the reference check). Likewise a document's {@code current_revision_id} is one of its own
+     * revisions: another's made {@code current} return another document's prompt or settings.
+     */
+    private final class Rollbacks {
+        /** The file's revisions, per table: id -> {document, number}. */
+        private final Map<String, Map<UUID, Object[]>> inFile = new HashMap<>();
+        /** Stored targets, per table: id -> the rollbacks naming them, as {document, number, field}. */
+        private final Map<String, Map<UUID, List<Object[]>>> stored = new LinkedHashMap<>();
+
+        private static String document(String table) {
+            return table.equals("assistant_revisions") ? "assistant_id" : "settings_id";
+        }
+
+        /** Documents' current revisions: {revision table, document, revision, field}. */
+        private final List<Object[]> currents = new ArrayList<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            if (t.table().equals("assistants") || t.table().equals("settings")) {
+                UUID current = (UUID) row.values()[t.index("current_revision_id")];
+                if (current != null) {
+                    currents.add(new Object[] {t.table().equals("assistants") ? "assistant_revisions" : "settings_revisions",
+                            row.values()[t.index("id")], current, where + t.type() + ".current_revision_id"});
+                }
+                return;
+            }
+            if (!t.table().equals("assistant_revisions") && !t.table().equals("settings_revisions")) {
+                return;
+            }
+            Object[] v = row.values();
+            UUID id = (UUID) v[t.index("id")];
+            Object[] self = {v[t.index(document(t.table()))], v[t.index("number")]};
+            UUID target = (UUID) v[t.index("rolled_back_to")];
+            if (target != null) {
+                String field = where + t.type() + ".rolled_back_to";
+                Object[] found = target.equals(id) ? self : inFile.getOrDefault(t.table(), Map.of()).get(target);
+                if (found == null) {
+                    stored.computeIfAbsent(t.table(), k -> new LinkedHashMap<>()).computeIfAbsent(target, k -> new ArrayList<>())
+                            .add(new Object[] {self[0], self[1], field});
+                } else {
+                    require(target, found, self[0], (Long) self[1], field);
+                }
+            }
+            inFile.computeIfAbsent(t.table(), k -> new HashMap<>()).put(id, self);
+        }
+
+        void checkStored() {
+            // A current revision follows its document in the file: every one of the file's revisions is known now.
+            for (Object[] c : currents) {
+                Object[] found = inFile.getOrDefault((String) c[0], Map.of()).get((UUID) c[2]);
+                if (found == null) {
+                    stored.computeIfAbsent((String) c[0], k -> new LinkedHashMap<>()).computeIfAbsent((UUID) c[2], k -> new ArrayList<>())
+                            .add(new Object[] {c[1], null, c[3]});
+                } else {
+                    require((UUID) c[2], found, c[1], null, (String) c[3]);
+                }
+            }
+            stored.forEach((table, named) -> byIds("rollbackTargets", "id, " + document(table) + ", number", table,
+                    new ArrayList<>(named.keySet()), (rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"),
+                            db.dialect().uuid(rs, document(table)), rs.getLong("number")})
+                    .forEach(found -> {
+                        for (Object[] rollback : named.get((UUID) found[0])) {
+                            require((UUID) found[0], new Object[] {found[1], found[2]}, rollback[0], (Long) rollback[1], (String) rollback[2]);
+                        }
+                    }));
+        }
+
+        /** {@code number} null: a document's current revision, any of its own; else a rollback's target, an earlier one. */
+        private static void require(UUID target, Object[] found, Object document, Long number, String field) {
+            if (number == null && !found[0].equals(document)) {
+                throw new InvalidInputException(field, "refers to revision " + target + ", which is a revision of " + found[0] + ", not of "
+                        + document + ": a document's current revision is one of its own");
+            }
+            if (number != null && (!found[0].equals(document) || (Long) found[1] >= number)) {
+                throw new InvalidInputException(field, "refers to revision " + target + ", which is not an earlier revision of "
+                        + document + ": a rollback goes back to an earlier revision of its own document");
             }
         }
     }
