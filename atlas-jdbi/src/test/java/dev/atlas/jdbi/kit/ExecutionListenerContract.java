@@ -529,4 +529,99 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         assertThat(heard.events).isEmpty();
         assertThat(throwing.calls).isEqualTo(thrownBefore);
     }
+
+    /**
+     * Re-enters Atlas from acme's events: reads the execution being recorded, records another
+     * tenant's execution from inside started, and blocks in toolCallFinished until another thread
+     * recorded a whole execution through the same instance.
+     */
+    private static final class Reentrant implements ExecutionListener {
+        volatile dev.atlas.Atlas atlas;
+        final List<String> seen = Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void started(String tenantId, Execution execution) {
+            if (!tenantId.equals("acme")) {
+                return;
+            }
+            ExecutionTree t = atlas.tenant("acme").executions().tree(execution.id()).orElseThrow();
+            seen.add("started: " + t.execution().status() + ", " + t.steps().size() + " steps");
+            atlas.tenant("audit").executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o-mini"), x -> {
+                x.step().finish("logged", FinishReason.STOP);
+                return null;
+            });
+        }
+
+        @Override
+        public void toolCallFinished(String tenantId, ToolCall toolCall) {
+            if (!tenantId.equals("acme")) {
+                return;
+            }
+            try {
+                // Another request of the application, on another thread, while this listener blocks.
+                java.util.concurrent.CompletableFuture<Execution> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    var r = atlas.tenant("other").executions();
+                    java.util.UUID id = r.record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), x -> {
+                        x.step().finish("done", FinishReason.STOP);
+                        return x.id();
+                    });
+                    return r.require(id);
+                });
+                seen.add("other: " + other.get(60, java.util.concurrent.TimeUnit.SECONDS).status());
+            } catch (Exception e) {
+                seen.add("other: " + e);
+            }
+        }
+
+        @Override
+        public void stepFinished(String tenantId, ExecutionStep step) {
+            if (tenantId.equals("acme")) {
+                ExecutionTree t = atlas.tenant("acme").executions().tree(step.executionId()).orElseThrow();
+                seen.add("stepFinished: " + t.steps().get(step.sequence() - 1).equals(step) + ", " + t.execution().status());
+            }
+        }
+
+        @Override
+        public void completed(String tenantId, Execution execution) {
+            if (tenantId.equals("acme")) {
+                seen.add("completed: " + atlas.tenant("acme").executions().require(execution.id()).equals(execution));
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("listeners that re-enter Atlas (read the execution being recorded, record another tenant's from inside started) or"
+            + " block while another thread records through the same instance never break the recording: every event is heard"
+            + " once, each nested recording's events where it ran, and every row is stored as without them")
+    void reentrantAndBlockingListenersNeverBreakTheRecording() {
+        Reentrant reentrant = new Reentrant();
+        Recording after = new Recording();
+        dev.atlas.Atlas a = reopen(b -> b.clock(clock).executionListener(reentrant).executionListener(after));
+        reentrant.atlas = a;
+        var recorder = a.tenant("acme").executions();
+        java.util.UUID id = recorder.record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            StepHandle step = exec.step();
+            step.toolCall("call_1", "lookup", "{}").complete("ok");
+            step.finish("answer", FinishReason.STOP);
+            return exec.id();
+        });
+
+        assertThat(reentrant.seen).containsExactly("started: processing, 0 steps", "other: completed", "stepFinished: true, processing",
+                "completed: true");
+        assertThat(after.events).extracting(e -> e.tenantId() + ":" + e.name()).containsExactly(
+                "audit:started", "audit:stepFinished", "audit:completed", "acme:started",
+                "other:started", "other:stepFinished", "other:completed",
+                "acme:toolCallFinished", "acme:stepFinished", "acme:completed");
+        ExecutionTree tree = recorder.tree(id).orElseThrow();
+        assertThat(tree.execution().status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(tree.steps()).singleElement().satisfies(st -> {
+            assertThat(st.content()).isEqualTo("answer");
+            assertThat(st.toolCalls()).extracting(ToolCall::result).containsExactly("ok");
+        });
+        assertThat(after.events.get(9).record()).isEqualTo(tree.execution());
+        for (String tenant : List.of("audit", "other")) {
+            assertThat(a.tenant(tenant).executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                    .extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED);
+        }
+    }
 }
