@@ -624,4 +624,63 @@ public abstract class ExecutionListenerContract extends AtlasContract {
                     .extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED);
         }
     }
+
+    @Test
+    @DisplayName("one instance sweeping while another completes its stale runs: each run is heard ended once, as completed on the"
+            + " instance whose complete stored it or as failed on the sweeping one, with the record as stored; a refused complete is"
+            + " heard nowhere")
+    void sweepRacingCompletesIsHeardOncePerRun() throws Exception {
+        Recording there = new Recording();
+        var here = atlas.tenant("acme").executions();
+        var other = reopen(b -> b.clock(clock).executionListener(there)).tenant("acme").executions();
+        List<ExecutionHandle> runs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ExecutionHandle h = here.start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish("round " + i, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+            runs.add(h);
+        }
+        heard.events.clear();
+        advance(2 * 3_600_000L);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        List<UUID> completed = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.Future<List<UUID>> finishing = pool.submit(() -> {
+                go.await();
+                List<UUID> done = new ArrayList<>();
+                for (ExecutionHandle h : runs) {
+                    try {
+                        done.add(h.complete().id());
+                    } catch (ConflictException sweptFirst) {
+                        // heard as failed on the sweeping instance
+                    }
+                }
+                return done;
+            });
+            java.util.concurrent.Future<dev.atlas.execution.SweepResult> sweeping = pool.submit(() -> {
+                go.await();
+                return other.sweepInterrupted(java.time.Duration.ofHours(1));
+            });
+            go.countDown();
+            completed.addAll(finishing.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(sweeping.get(60, java.util.concurrent.TimeUnit.SECONDS).executions()).isEqualTo(runs.size() - completed.size());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(heard.names()).hasSize(completed.size()).allMatch("completed"::equals);
+        assertThat(there.names()).hasSize(runs.size() - completed.size()).allMatch("failed"::equals);
+        List<UUID> heardEnded = new ArrayList<>();
+        for (Event e : heard.events) {
+            Execution x = (Execution) e.record();
+            assertThat(x).isEqualTo(here.require(x.id())).returns(ExecutionStatus.COMPLETED, Execution::status);
+            heardEnded.add(x.id());
+        }
+        for (Event e : there.events) {
+            Execution x = (Execution) e.record();
+            assertThat(x).isEqualTo(here.require(x.id())).returns(ExecutionStatus.FAILED, Execution::status);
+            heardEnded.add(x.id());
+        }
+        assertThat(heardEnded.subList(0, completed.size())).containsExactlyElementsOf(completed);
+        assertThat(heardEnded).containsExactlyInAnyOrderElementsOf(runs.stream().map(ExecutionHandle::id).toList());
+    }
 }
