@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  *        (a repeated id within one step is a second call with its own id and index)
  * @param name the tool's name; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
  * @param type where the tool runs: local, MCP or at the provider
- * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none
+ * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none; at most
+ *        {@link dev.atlas.Limits#MAX_CONTENT_LENGTH} characters and {@link dev.atlas.Limits#MAX_JSON_DEPTH}
+ *        levels deep, else {@link dev.atlas.InvalidInputException} on {@code arguments}
  * @param metadata JSON-compatible application data stored with the call (never null; empty by default)
  * @param initialStatus {@link ExecutionStatus#PROCESSING} (default: it runs now) or {@link ExecutionStatus#QUEUED}
  *                      (seed 000: the model asked for it, it waits to run; {@link StepHandle.ToolCallHandle#start()} runs it)

@@ -529,4 +529,158 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         assertThat(heard.events).isEmpty();
         assertThat(throwing.calls).isEqualTo(thrownBefore);
     }
+
+    /**
+     * Re-enters Atlas from acme's events: reads the execution being recorded, records another
+     * tenant's execution from inside started, and blocks in toolCallFinished until another thread
+     * recorded a whole execution through the same instance.
+     */
+    private static final class Reentrant implements ExecutionListener {
+        volatile dev.atlas.Atlas atlas;
+        final List<String> seen = Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void started(String tenantId, Execution execution) {
+            if (!tenantId.equals("acme")) {
+                return;
+            }
+            ExecutionTree t = atlas.tenant("acme").executions().tree(execution.id()).orElseThrow();
+            seen.add("started: " + t.execution().status() + ", " + t.steps().size() + " steps");
+            atlas.tenant("audit").executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o-mini"), x -> {
+                x.step().finish("logged", FinishReason.STOP);
+                return null;
+            });
+        }
+
+        @Override
+        public void toolCallFinished(String tenantId, ToolCall toolCall) {
+            if (!tenantId.equals("acme")) {
+                return;
+            }
+            try {
+                // Another request of the application, on another thread, while this listener blocks.
+                java.util.concurrent.CompletableFuture<Execution> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    var r = atlas.tenant("other").executions();
+                    java.util.UUID id = r.record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), x -> {
+                        x.step().finish("done", FinishReason.STOP);
+                        return x.id();
+                    });
+                    return r.require(id);
+                });
+                seen.add("other: " + other.get(60, java.util.concurrent.TimeUnit.SECONDS).status());
+            } catch (Exception e) {
+                seen.add("other: " + e);
+            }
+        }
+
+        @Override
+        public void stepFinished(String tenantId, ExecutionStep step) {
+            if (tenantId.equals("acme")) {
+                ExecutionTree t = atlas.tenant("acme").executions().tree(step.executionId()).orElseThrow();
+                seen.add("stepFinished: " + t.steps().get(step.sequence() - 1).equals(step) + ", " + t.execution().status());
+            }
+        }
+
+        @Override
+        public void completed(String tenantId, Execution execution) {
+            if (tenantId.equals("acme")) {
+                seen.add("completed: " + atlas.tenant("acme").executions().require(execution.id()).equals(execution));
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("listeners that re-enter Atlas (read the execution being recorded, record another tenant's from inside started) or"
+            + " block while another thread records through the same instance never break the recording: every event is heard"
+            + " once, each nested recording's events where it ran, and every row is stored as without them")
+    void reentrantAndBlockingListenersNeverBreakTheRecording() {
+        Reentrant reentrant = new Reentrant();
+        Recording after = new Recording();
+        dev.atlas.Atlas a = reopen(b -> b.clock(clock).executionListener(reentrant).executionListener(after));
+        reentrant.atlas = a;
+        var recorder = a.tenant("acme").executions();
+        java.util.UUID id = recorder.record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            StepHandle step = exec.step();
+            step.toolCall("call_1", "lookup", "{}").complete("ok");
+            step.finish("answer", FinishReason.STOP);
+            return exec.id();
+        });
+
+        assertThat(reentrant.seen).containsExactly("started: processing, 0 steps", "other: completed", "stepFinished: true, processing",
+                "completed: true");
+        assertThat(after.events).extracting(e -> e.tenantId() + ":" + e.name()).containsExactly(
+                "audit:started", "audit:stepFinished", "audit:completed", "acme:started",
+                "other:started", "other:stepFinished", "other:completed",
+                "acme:toolCallFinished", "acme:stepFinished", "acme:completed");
+        ExecutionTree tree = recorder.tree(id).orElseThrow();
+        assertThat(tree.execution().status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(tree.steps()).singleElement().satisfies(st -> {
+            assertThat(st.content()).isEqualTo("answer");
+            assertThat(st.toolCalls()).extracting(ToolCall::result).containsExactly("ok");
+        });
+        assertThat(after.events.get(9).record()).isEqualTo(tree.execution());
+        for (String tenant : List.of("audit", "other")) {
+            assertThat(a.tenant(tenant).executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                    .extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED);
+        }
+    }
+
+    @Test
+    @DisplayName("one instance sweeping while another completes its stale runs: each run is heard ended once, as completed on the"
+            + " instance whose complete stored it or as failed on the sweeping one, with the record as stored; a refused complete is"
+            + " heard nowhere")
+    void sweepRacingCompletesIsHeardOncePerRun() throws Exception {
+        Recording there = new Recording();
+        var here = atlas.tenant("acme").executions();
+        var other = reopen(b -> b.clock(clock).executionListener(there)).tenant("acme").executions();
+        List<ExecutionHandle> runs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ExecutionHandle h = here.start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish("round " + i, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+            runs.add(h);
+        }
+        heard.events.clear();
+        advance(2 * 3_600_000L);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        List<UUID> completed = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.Future<List<UUID>> finishing = pool.submit(() -> {
+                go.await();
+                List<UUID> done = new ArrayList<>();
+                for (ExecutionHandle h : runs) {
+                    try {
+                        done.add(h.complete().id());
+                    } catch (ConflictException sweptFirst) {
+                        // heard as failed on the sweeping instance
+                    }
+                }
+                return done;
+            });
+            java.util.concurrent.Future<dev.atlas.execution.SweepResult> sweeping = pool.submit(() -> {
+                go.await();
+                return other.sweepInterrupted(java.time.Duration.ofHours(1));
+            });
+            go.countDown();
+            completed.addAll(finishing.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(sweeping.get(60, java.util.concurrent.TimeUnit.SECONDS).executions()).isEqualTo(runs.size() - completed.size());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(heard.names()).hasSize(completed.size()).allMatch("completed"::equals);
+        assertThat(there.names()).hasSize(runs.size() - completed.size()).allMatch("failed"::equals);
+        List<UUID> heardEnded = new ArrayList<>();
+        for (Event e : heard.events) {
+            Execution x = (Execution) e.record();
+            assertThat(x).isEqualTo(here.require(x.id())).returns(ExecutionStatus.COMPLETED, Execution::status);
+            heardEnded.add(x.id());
+        }
+        for (Event e : there.events) {
+            Execution x = (Execution) e.record();
+            assertThat(x).isEqualTo(here.require(x.id())).returns(ExecutionStatus.FAILED, Execution::status);
+            heardEnded.add(x.id());
+        }
+        assertThat(heardEnded.subList(0, completed.size())).containsExactlyElementsOf(completed);
+        assertThat(heardEnded).containsExactlyInAnyOrderElementsOf(runs.stream().map(ExecutionHandle::id).toList());
+    }
 }

@@ -2236,4 +2236,184 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls()).extracting(ToolCall::arguments)
                 .containsExactlyElementsOf(held);
     }
+
+    @Test
+    @DisplayName("tool arguments and results at their documented limits (1,048,576 characters, JSON 64 levels deep) are kept byte-exact;"
+            + " one over, a raw NUL, a lone surrogate, invalid, empty or blank JSON are refused naming the field before any write")
+    void toolCallInputAtAndOverItsLimits() {
+        int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        String deepest = "[".repeat(64) + "]".repeat(64);
+        // A JSON string of exactly the limit, one character of it a surrogate pair (two chars, as Java counts).
+        String atLimit = "{\"q\":\"\ud83d\ude00" + "x".repeat(max - 10) + "\"}";
+        assertThat(atLimit).hasSize(max);
+        long callsBefore = rows("execution_tool_calls");
+        long stepsBefore = rows("execution_steps");
+        for (String bad : List.of("[".repeat(65) + "]".repeat(65), "{\"q\":\"" + "x".repeat(max - 7) + "\"}", "{\"a\":\"nul\u0000\"}",
+                "{\"a\":\"\ud800\"}", "{\"a\":\"x\udc00\"}", "{\"a\":", "", " ", "{} []", "{\"a\":1,}", "'a'", "NaN")) {
+            assertField("arguments", () -> step.toolCall("c", "n", bad));
+            assertField("arguments", () -> h.toolCall(NewToolCall.of("c", "n", bad)));
+        }
+        assertThat(rows("execution_tool_calls")).isEqualTo(callsBefore);
+
+        StepHandle.ToolCallHandle deep = step.toolCall("c1", "n", deepest);
+        StepHandle.ToolCallHandle big = step.toolCall("c2", "n", atLimit);
+        String resultAtLimit = "\ud83d\ude00" + "r\t\u2028".repeat((max - 2) / 3) + "e".repeat((max - 2) % 3);
+        assertThat(resultAtLimit).hasSize(max);
+        for (String bad : List.of(resultAtLimit + "e", "nul\u0000", "\ud800", "x\udc00y", "\ud83d")) {
+            assertField("result", () -> deep.complete(bad));
+            assertField("content", () -> step.finish(bad, FinishReason.STOP));
+            assertField("reasoning", () -> step.finish("ok", bad, FinishReason.STOP, null));
+        }
+        deep.complete(resultAtLimit);
+        big.complete("");
+        step.finish(resultAtLimit, resultAtLimit, FinishReason.TOOL_CALLS, null);
+        assertThat(rows("execution_steps")).isEqualTo(stepsBefore);
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).toolCalls()).extracting(ToolCall::arguments).containsExactly(deepest, atLimit);
+        assertThat(tree.steps().get(0).toolCalls()).extracting(ToolCall::result).containsExactly(resultAtLimit, "");
+        assertThat(tree.steps().get(0).content()).isEqualTo(resultAtLimit);
+        assertThat(tree.steps().get(0).reasoning()).isEqualTo(resultAtLimit);
+    }
+
+    @Test
+    @DisplayName("two Atlas instances on one database (two JVMs) recording into one conversation while both list it: every run and reply"
+            + " stored once, every page of either listing holds each execution once, newest first; then one sweeps while the other"
+            + " finishes: each run is either completed by its handle or swept, never both, and a completed run is never reopened")
+    void twoInstancesRecordListAndSweepOneConversation() throws Exception {
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        Conversation c = convo();
+        ExecutionRecorder other = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        List<ExecutionRecorder> both = List.of(recorder, other);
+        int perInstance = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        List<UUID> recorded = java.util.Collections.synchronizedList(new ArrayList<>());
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            List<java.util.concurrent.Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                ExecutionRecorder r = both.get(w);
+                int n = w;
+                writers.add(pool.submit(() -> {
+                    go.await();
+                    for (int k = 0; k < perInstance; k++) {
+                        int i = k;
+                        String text = "answer " + n + "." + i;
+                        recorded.add(r.record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+                            StepHandle step = exec.step();
+                            step.toolCall("call_" + n + "_" + i, "lookup", "{\"i\":" + i + "}").complete("r" + i);
+                            step.finish(null, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+                            StepHandle last = exec.step();
+                            last.finish(text, null, FinishReason.STOP, Usage.of(200, 20));
+                            exec.reply(last, NewMessage.assistant(text).clientId("reply-" + n + "-" + i));
+                            return exec.id();
+                        }));
+                    }
+                    return null;
+                }));
+            }
+            List<java.util.concurrent.Future<List<String>>> readers = new ArrayList<>();
+            for (ExecutionRecorder r : both) {
+                readers.add(pool.submit(() -> {
+                    go.await();
+                    List<String> problems = new ArrayList<>();
+                    do {
+                        List<UUID> seen = new ArrayList<>();
+                        String cursor = null;
+                        do {
+                            Page<Execution> page = r.list(ExecutionQuery.all().conversation(c.id()).limit(3).after(cursor));
+                            page.items().forEach(e -> seen.add(e.id()));
+                            cursor = page.nextCursor().orElse(null);
+                        } while (cursor != null);
+                        if (seen.size() != new java.util.HashSet<>(seen).size()) {
+                            problems.add("repeated: " + seen);
+                        }
+                        List<UUID> sorted = new ArrayList<>(seen);
+                        sorted.sort(java.util.Comparator.reverseOrder());
+                        if (!sorted.equals(seen)) {
+                            problems.add("out of order: " + seen);
+                        }
+                    } while (writing.get());
+                    return problems;
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<?> f : writers) {
+                f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            writing.set(false);
+            for (java.util.concurrent.Future<List<String>> f : readers) {
+                assertThat(f.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Execution> all = other.list(ExecutionQuery.all().conversation(c.id()).limit(100)).items();
+        assertThat(all).extracting(Execution::id).containsExactlyInAnyOrderElementsOf(recorded).hasSize(2 * perInstance);
+        assertThat(all).allSatisfy(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(e.usage()).isEqualTo(Usage.of(300, 30));
+            assertThat(recorder.tree(e.id()).orElseThrow().steps()).extracting(ExecutionStep::sequence).containsExactly(1, 2);
+        });
+        assertThat(acme.conversations().history(c.id(), 100)).extracting(Message::executionId)
+                .containsExactlyInAnyOrderElementsOf(recorded);
+
+        // One instance sweeps while the other finishes its stale runs.
+        List<ExecutionHandle> stale = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+            h.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+            stale.add(h);
+        }
+        advance(Duration.ofHours(2).toMillis());
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        List<Object> outcomes = new ArrayList<>();
+        SweepResult swept;
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.Future<List<Object>> finishing = two.submit(() -> {
+                go.await();
+                List<Object> out = new ArrayList<>();
+                for (ExecutionHandle h : stale) {
+                    h.usage(Usage.of(1500, 150));
+                    try {
+                        out.add(h.complete());
+                    } catch (ConflictException lost) {
+                        out.add(lost);
+                    }
+                }
+                return out;
+            });
+            java.util.concurrent.Future<SweepResult> sweeping = two.submit(() -> {
+                go.await();
+                return other.sweepInterrupted(Duration.ofHours(1));
+            });
+            go.countDown();
+            outcomes.addAll(finishing.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            swept = sweeping.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            two.shutdownNow();
+        }
+        int completed = 0;
+        for (int i = 0; i < stale.size(); i++) {
+            Execution stored = recorder.require(stale.get(i).id());
+            if (outcomes.get(i) instanceof Execution e) {
+                completed++;
+                assertThat(stored).isEqualTo(e);
+                assertThat(stored.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(stored.usage()).isEqualTo(Usage.of(1500, 150));
+                assertThat(stored.error()).isNull();
+            } else {
+                assertThat(((ConflictException) outcomes.get(i)).getMessage()).contains("is failed: it was ended elsewhere");
+                assertThat(stored.status()).isEqualTo(ExecutionStatus.FAILED);
+                assertThat(stored.error()).isEqualTo("interrupted");
+                assertThat(stored.usage()).isEqualTo(Usage.of(1000, 100));
+            }
+        }
+        assertThat(swept).isEqualTo(new SweepResult(stale.size() - completed, 0, 0));
+        // Nothing left to sweep, and a second sweep reopens or changes nothing.
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+    }
 }

@@ -859,4 +859,24 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         }
         assertThat(acme.executions().usageReport(UsageGroup.MODEL, from, to).get(0).inputTokens()).isEqualTo(2);
     }
+
+    @Test
+    @DisplayName("executions stamped before 1970 (an injected clock, down to Limits.MIN_INSTANT) are reported on their UTC day, the"
+            + " last microsecond of 1969-12-31 apart from the first of 1970-01-01, and listed by the same bounds")
+    void daysBeforeTheEpoch() {
+        Instant lastOf1969 = Instant.parse("1969-12-31T23:59:59.999999Z");
+        List<Instant> at = List.of(dev.atlas.Limits.MIN_INSTANT, Instant.parse("0001-01-01T23:59:59.999999Z"),
+                Instant.parse("1969-12-31T00:00:00Z"), lastOf1969, Instant.EPOCH);
+        for (Instant t : at) {
+            clock.set(t);
+            run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1, 0), false);
+        }
+        List<UsageRow> days = acme.executions().usageReport(UsageGroup.DAY, dev.atlas.Limits.MIN_INSTANT, Instant.parse("1970-01-02T00:00:00Z"));
+        assertThat(days).extracting(UsageRow::group).containsExactly("0001-01-01", "1969-12-31", "1970-01-01");
+        assertThat(days).extracting(UsageRow::executions).containsExactly(2L, 2L, 1L);
+        assertThat(acme.executions().usageReport(UsageGroup.DAY, Instant.parse("1969-12-31T00:00:00Z"), Instant.EPOCH))
+                .singleElement().returns(2L, UsageRow::executions);
+        assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all().between(lastOf1969, Instant.EPOCH)).items())
+                .extracting(Execution::createdAt).containsExactly(lastOf1969);
+    }
 }
