@@ -346,6 +346,49 @@ public final class Check {
         for (E e : type.getEnumConstants()) {
             allowed.add(e.toString());
         }
-        throw new InvalidInputException(field, "'" + wire + "' is not one of " + allowed);
+        throw new InvalidInputException(field, quoted(wire) + " is not one of " + allowed);
+    }
+
+    /** The most code points an error message quotes of a text value. */
+    private static final int SHOWN_CODE_POINTS = 40;
+
+    /**
+     * {@code value} quoted for an error message: in single quotes, its first 40 code points (a
+     * surrogate pair is never cut apart) and {@code …} when it is longer, with every control,
+     * format, line or paragraph separator character and every unpaired surrogate shown as a
+     * backslash-u escape ({@code \u005Cu000a} for a line feed). A message goes to logs, JSON and terminals: it never holds a lone
+     * surrogate, a NUL, a forged line break or a megabyte of the caller's input.
+     *
+     * @param value the value as the caller gave it, or {@code null} (quoted as {@code 'null'})
+     * @return the quoted value
+     */
+    public static String quoted(@Nullable String value) {
+        if (value == null) {
+            return "'null'";
+        }
+        StringBuilder b = new StringBuilder(Math.min(value.length(), 2 * SHOWN_CODE_POINTS) + 3).append('\'');
+        int shown = 0;
+        int i = 0;
+        while (i < value.length() && shown < SHOWN_CODE_POINTS) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                b.append(c).append(value.charAt(i + 1));
+                i += 2;
+            } else {
+                int type = Character.getType(c);
+                if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                        || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE) {
+                    b.append(String.format("\\u%04x", (int) c));
+                } else {
+                    b.append(c);
+                }
+                i++;
+            }
+            shown++;
+        }
+        if (i < value.length()) {
+            b.append('\u2026');
+        }
+        return b.append('\'').toString();
     }
 }
