@@ -738,6 +738,47 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("patches of different fields racing from two instances are both kept: content, tags, metadata and importance each"
+            + " as its one writer set it, one revision per content change, and a no-op patch in the race changes nothing")
+    void patchesOfDifferentFieldsRacingAreBothKept() throws Exception {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 5; round++) {
+                Memory m = memories.create(NewMemory.fact(ALICE, "v0").tags("old").metadata(Map.of("k", "old")).importance(0.1));
+                int r = round;
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<Memory>> futures = new ArrayList<>();
+                List<java.util.concurrent.Callable<Memory>> writers = List.of(
+                        () -> memories.update(m.id(), MemoryPatch.content("v1 of round " + r)),
+                        () -> second.update(m.id(), MemoryPatch.none().tags("new-" + r, "both")),
+                        () -> memories.update(m.id(), MemoryPatch.none().metadata(Map.of("k", "new-" + r)).importance(0.9)),
+                        () -> second.update(m.id(), MemoryPatch.none()));
+                for (java.util.concurrent.Callable<Memory> w : writers) {
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        return w.call();
+                    }));
+                }
+                go.countDown();
+                for (java.util.concurrent.Future<Memory> f : futures) {
+                    f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                Memory stored = memories.require(m.id());
+                assertThat(stored.content()).isEqualTo("v1 of round " + r);
+                assertThat(stored.tags()).containsExactly("both", "new-" + r);
+                assertThat(stored.metadata()).isEqualTo(Map.of("k", "new-" + r));
+                assertThat(stored.importance()).isEqualTo(0.9);
+                assertThat(stored.revision()).isEqualTo(2);
+                assertThat(memories.revisions(m.id())).extracting(MemoryRevision::content).containsExactly("v0");
+                assertThat(second.require(m.id())).isEqualTo(stored);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     @DisplayName("a listing cursor edited by hand, or taken from another listing, is refused naming cursor; limits outside 1..1000 are refused naming limit")
     void editedCursorsAndLimits() {
         for (int i = 0; i < 3; i++) {
