@@ -375,13 +375,7 @@ public final class Check {
                 b.append(c).append(value.charAt(i + 1));
                 i += 2;
             } else {
-                int type = Character.getType(c);
-                if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                        || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE) {
-                    b.append(String.format("\\u%04x", (int) c));
-                } else {
-                    b.append(c);
-                }
+                appendShown(b, c);
                 i++;
             }
             shown++;
@@ -390,5 +384,49 @@ public final class Check {
             b.append('\u2026');
         }
         return b.append('\'').toString();
+    }
+
+    /**
+     * {@code value} whole for an error message, with the escapes of {@link #quoted}: for keys,
+     * which are bounded ({@link Limits#MAX_KEY_LENGTH}) and identify a row, so they are shown in
+     * full, but may hold line breaks and controls that would forge a log line.
+     *
+     * @param value the value as the caller gave it
+     * @return the value, escaped where needed
+     */
+    public static String escaped(String value) {
+        StringBuilder b = null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
+            if (b == null && !pair && needsEscape(c)) {
+                b = new StringBuilder(value.length() + 16).append(value, 0, i);
+            }
+            if (b != null) {
+                if (pair) {
+                    b.append(c).append(value.charAt(i + 1));
+                } else {
+                    appendShown(b, c);
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        return b == null ? value : b.toString();
+    }
+
+    private static boolean needsEscape(char c) {
+        int type = Character.getType(c);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE;
+    }
+
+    private static void appendShown(StringBuilder b, char c) {
+        if (needsEscape(c)) {
+            b.append(String.format("\\u%04x", (int) c));
+        } else {
+            b.append(c);
+        }
     }
 }

@@ -109,7 +109,7 @@ public final class JdbiMemoryStore implements MemoryStore {
                 && m.content().equals(sql.on(h, q.firstContent).bind("m", stored.id()).optional(Sql.STRING).orElse(null));
         if (!stored.owner().equals(m.owner()) || !java.util.Objects.equals(stored.agent(), m.agent()) || !stored.kind().equals(m.kind())
                 || !sameContent) {
-            throw new dev.atlas.ConflictException("clientKey", "'" + key + "' was already used for memory " + stored.id()
+            throw new dev.atlas.ConflictException("clientKey", "'" + Check.escaped(key) + "' was already used for memory " + stored.id()
                     + " with a different owner, agent, kind or content");
         }
         return Optional.of(withTags(h, List.of(stored)).get(0));

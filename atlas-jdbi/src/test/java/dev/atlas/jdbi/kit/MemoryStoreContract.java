@@ -779,6 +779,16 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a client key quoted in a ConflictException shows line breaks and controls as \\uXXXX escapes (it was quoted raw)")
+    void clientKeyInConflictIsEscaped() {
+        String key = "turn-1\nERROR forged\u0085";
+        Memory m = memories.create(NewMemory.fact(ALICE, "Lives in Lyon").clientKey(key));
+        assertThat(catchThrowableOfType(dev.atlas.ConflictException.class, () -> memories.create(NewMemory.fact(ALICE, "other").clientKey(key)))
+                .getMessage()).isEqualTo("clientKey: 'turn-1\\u000aERROR forged\\u0085' was already used for memory " + m.id()
+                        + " with a different owner, agent, kind or content");
+    }
+
+    @Test
     @DisplayName("a listing cursor edited by hand, or taken from another listing, is refused naming cursor; limits outside 1..1000 are refused naming limit")
     void editedCursorsAndLimits() {
         for (int i = 0; i < 3; i++) {
