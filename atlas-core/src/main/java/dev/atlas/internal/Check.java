@@ -346,6 +346,87 @@ public final class Check {
         for (E e : type.getEnumConstants()) {
             allowed.add(e.toString());
         }
-        throw new InvalidInputException(field, "'" + wire + "' is not one of " + allowed);
+        throw new InvalidInputException(field, quoted(wire) + " is not one of " + allowed);
+    }
+
+    /** The most code points an error message quotes of a text value. */
+    private static final int SHOWN_CODE_POINTS = 40;
+
+    /**
+     * {@code value} quoted for an error message: in single quotes, its first 40 code points (a
+     * surrogate pair is never cut apart) and {@code …} when it is longer, with every control,
+     * format, line or paragraph separator character and every unpaired surrogate shown as a
+     * backslash-u escape ({@code \u005Cu000a} for a line feed). A message goes to logs, JSON and terminals: it never holds a lone
+     * surrogate, a NUL, a forged line break or a megabyte of the caller's input.
+     *
+     * @param value the value as the caller gave it, or {@code null} (quoted as {@code 'null'})
+     * @return the quoted value
+     */
+    public static String quoted(@Nullable String value) {
+        if (value == null) {
+            return "'null'";
+        }
+        StringBuilder b = new StringBuilder(Math.min(value.length(), 2 * SHOWN_CODE_POINTS) + 3).append('\'');
+        int shown = 0;
+        int i = 0;
+        while (i < value.length() && shown < SHOWN_CODE_POINTS) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                b.append(c).append(value.charAt(i + 1));
+                i += 2;
+            } else {
+                appendShown(b, c);
+                i++;
+            }
+            shown++;
+        }
+        if (i < value.length()) {
+            b.append('\u2026');
+        }
+        return b.append('\'').toString();
+    }
+
+    /**
+     * {@code value} whole for an error message, with the escapes of {@link #quoted}: for keys,
+     * which are bounded ({@link Limits#MAX_KEY_LENGTH}) and identify a row, so they are shown in
+     * full, but may hold line breaks and controls that would forge a log line.
+     *
+     * @param value the value as the caller gave it
+     * @return the value, escaped where needed
+     */
+    public static String escaped(String value) {
+        StringBuilder b = null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
+            if (b == null && !pair && needsEscape(c)) {
+                b = new StringBuilder(value.length() + 16).append(value, 0, i);
+            }
+            if (b != null) {
+                if (pair) {
+                    b.append(c).append(value.charAt(i + 1));
+                } else {
+                    appendShown(b, c);
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        return b == null ? value : b.toString();
+    }
+
+    private static boolean needsEscape(char c) {
+        int type = Character.getType(c);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE;
+    }
+
+    private static void appendShown(StringBuilder b, char c) {
+        if (needsEscape(c)) {
+            b.append(String.format("\\u%04x", (int) c));
+        } else {
+            b.append(c);
+        }
     }
 }

@@ -28,7 +28,10 @@ public record MemoryKind(String value) {
     public static final MemoryKind EPISODE = new MemoryKind("episode");
 
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it,
+     * whose message quotes at most the first 40 code points of the value (never half a surrogate
+     * pair), controls and unpaired surrogates as escapes. The value is taken as given, never
+     * lower-cased: normalise a model's output before calling this.
      *
      * @param value the stored form, for example {@code "fact"}
      */
@@ -37,7 +40,7 @@ public record MemoryKind(String value) {
             throw new InvalidInputException("kind", "is required");
         }
         if (!FORM.matcher(value).matches()) {
-            throw new InvalidInputException("kind", "'" + abbreviate(value) + "' is not a kind: use 1 to 64 of a-z 0-9 _ . - starting with a letter");
+            throw new InvalidInputException("kind", dev.atlas.internal.Check.quoted(value) + " is not a kind: use 1 to 64 of a-z 0-9 _ . - starting with a letter");
         }
     }
 
@@ -49,10 +52,6 @@ public record MemoryKind(String value) {
      */
     public static MemoryKind of(String value) {
         return new MemoryKind(value);
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
     }
 
     @Override

@@ -76,7 +76,11 @@ public interface MemoryStore {
 
     /**
      * Applies a patch in one transaction. A content change that differs from the current content
-     * appends the previous content to the {@linkplain #revisions(UUID) revision trail}.
+     * appends the previous content to the {@linkplain #revisions(UUID) revision trail} and bumps
+     * the revision; any other change moves {@code updatedAt} only. A patch that changes nothing
+     * (every field it gives equal to the stored one: tags as a set, metadata as the map it reads
+     * back as, the expiry at the microsecond; {@link MemoryPatch#none()} too) writes nothing and
+     * returns the memory as stored, {@code updatedAt} unchanged.
      *
      * @param memoryId the memory's id
      * @param patch the changes

@@ -36,7 +36,9 @@ public interface Search {
      * ascending, the same order as {@link #text(TextQuery)} and on every database. Pass
      * {@link Page#nextCursor()} with the same query (the page size may differ) for the next
      * page. A cursor records the last hit's score and id (keyset): a row written or changed
-     * between pages appears on a later page only if it ranks after that position. Every page
+     * between pages appears on a later page exactly when it ranks after that position, so a hit
+     * of an earlier page changed to rank after it appears again (de-duplicate by id if that
+     * matters). Every page
      * scores all of the query's candidates again, so a late page costs what the first does.
      *
      * <pre>{@code

@@ -1,6 +1,8 @@
 package dev.atlas.examples;
 
 import dev.atlas.Atlas;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
@@ -40,7 +42,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -93,9 +97,11 @@ public final class SupportAgentDemo {
     /** A cheaper model that turns a conversation into memories, one "kind: content" per line. */
     private final ScriptedModel extractorModel = new ScriptedModel("scripted-mini-1",
             Script.text("""
-                    preference: Prefers email over phone calls for delivery updates
-                    fact: Moved to Lyon and wants deliveries sent to the new address
-                    task: Confirm the new delivery address of order 1234 by email"""));
+                    Here is what is worth remembering:
+                    - Preference: Prefers email over phone calls for delivery updates
+                    - **Fact**: Moved to Lyon and wants deliveries sent to the new address
+                    - TASK: Confirm the new delivery address of order 1234 by email
+                    """));
 
     private final HashingEmbedder embedder = new HashingEmbedder();
     private final Tenant tenant;
@@ -302,17 +308,45 @@ public final class SupportAgentDemo {
             return response.text();
         });
 
-        String[] extracted = lines.split("\n");
-        for (String line : extracted) {
-            String[] kindAndContent = line.split(":", 2);
-            Memory memory = tenant.memories().create(NewMemory.of(USER, MemoryKind.of(kindAndContent[0].trim()), kindAndContent[1].trim())
-                    .from(conversationId, source.id())
-                    .importance(0.7));
+        int extracted = 0;
+        for (String line : lines.split("\n")) {
+            Optional<NewMemory> parsed = memoryOf(line);
+            if (parsed.isEmpty()) {
+                continue;
+            }
+            Memory memory = tenant.memories().create(parsed.get().from(conversationId, source.id()).importance(0.7));
             // Atlas calls the embedder with the stored text, outside any transaction.
             tenant.search().embed(SearchTarget.MEMORY, memory.id(), HashingEmbedder.MODEL, embedder);
+            extracted++;
         }
         System.out.printf("Extracted %d memories from message #%d and stored their vectors (%s, %d dimensions)%n",
-                extracted.length, source.sequence(), HashingEmbedder.MODEL, tenant.search().dimension(HashingEmbedder.MODEL));
+                extracted, source.sequence(), HashingEmbedder.MODEL, tenant.search().dimension(HashingEmbedder.MODEL));
+    }
+
+    /**
+     * One line of the extractor's output as a memory of the user, or empty when the line holds
+     * none (a preamble, a blank line). A model writes {@code Preference:}, {@code - fact:} or
+     * {@code **Task**:} as readily as {@code preference:}, but {@link MemoryKind#of} takes the
+     * stored form only (lower-case, from a-z 0-9 _ . -) and throws {@code InvalidInputException}
+     * otherwise: strip the markup around the kind and lower-case it first, and keep a line whose
+     * kind is still not one (a sentence before a colon) as a fact rather than lose the turn to an
+     * exception. Model text may also
+     * hold a NUL or half an emoji, which Atlas refuses: {@link Limits#storable} replaces them.
+     */
+    static Optional<NewMemory> memoryOf(String line) {
+        int colon = line.indexOf(':');
+        String content = colon < 0 ? "" : Limits.storable(line.substring(colon + 1)).strip();
+        if (content.isEmpty()) {
+            return Optional.empty();
+        }
+        String kind = line.substring(0, colon).replaceAll("^[^\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+$", "").toLowerCase(Locale.ROOT);
+        MemoryKind parsed;
+        try {
+            parsed = MemoryKind.of(kind);
+        } catch (InvalidInputException notAKind) {
+            parsed = MemoryKind.FACT;
+        }
+        return Optional.of(NewMemory.of(USER, parsed, content));
     }
 
     // ---- A durable task ----------------------------------------------------------------

@@ -11,7 +11,9 @@ import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.execution.ExecutionTree;
+import dev.atlas.memory.Memory;
 import dev.atlas.memory.MemoryQuery;
+import dev.atlas.memory.NewMemory;
 import dev.atlas.task.Task;
 import dev.atlas.task.TaskStatus;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -34,6 +36,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** Runs the demo's {@code main} as a user would, then checks what it stored through the public API. */
 class SupportAgentDemoTest {
@@ -115,11 +118,34 @@ class SupportAgentDemoTest {
         Message reply = messages.stream().filter(m -> loop.execution().id().equals(m.executionId())).findFirst().orElseThrow();
         assertThat(tenant.assets().forMessage(reply.id())).extracting(a -> a.asset().id()).containsExactly(map.id());
 
-        assertThat(tenant.memories().list(MemoryQuery.forOwner(SupportAgentDemo.USER)).items()).hasSize(3);
+        assertThat(tenant.memories().list(MemoryQuery.forOwner(SupportAgentDemo.USER)).items())
+                .extracting(m -> m.kind().value(), Memory::content)
+                .containsExactly(tuple("task", "Confirm the new delivery address of order 1234 by email"),
+                        tuple("fact", "Moved to Lyon and wants deliveries sent to the new address"),
+                        tuple("preference", "Prefers email over phone calls for delivery updates"));
 
         List<Task> tasks = tenant.tasks().forConversation(conversation.id()).items();
         assertThat(tasks).hasSize(1);
         assertThat(tasks.get(0).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    @DisplayName("the demo reads a model's memory lines as a model writes them: kinds in any case or markup are normalised,"
+            + " a kind that is still none is a fact, a line without content is skipped, text Atlas refuses is mended (MemoryKind.of threw)")
+    void modelLinesBecomeMemories() {
+        assertThat(SupportAgentDemo.memoryOf("Preference: Prefers email").orElseThrow())
+                .extracting(m -> m.kind().value(), NewMemory::content).containsExactly("preference", "Prefers email");
+        assertThat(SupportAgentDemo.memoryOf("  - **FACT** :  Lives in Lyon ").orElseThrow())
+                .extracting(m -> m.kind().value(), NewMemory::content).containsExactly("fact", "Lives in Lyon");
+        assertThat(SupportAgentDemo.memoryOf("delivery_window: mornings").orElseThrow().kind().value()).isEqualTo("delivery_window");
+        assertThat(SupportAgentDemo.memoryOf("Delivery Window: mornings").orElseThrow().kind()).isEqualTo(dev.atlas.memory.MemoryKind.FACT);
+        assertThat(SupportAgentDemo.memoryOf("Note that the user is in a hurry: ships by Friday").orElseThrow())
+                .extracting(m -> m.kind().value(), NewMemory::content).containsExactly("fact", "ships by Friday");
+        assertThat(SupportAgentDemo.memoryOf("1st: wrong").orElseThrow().kind()).isEqualTo(dev.atlas.memory.MemoryKind.FACT);
+        assertThat(SupportAgentDemo.memoryOf("fact: a\u0000b \uD83D").orElseThrow().content()).isEqualTo("a\uFFFDb \uFFFD");
+        assertThat(SupportAgentDemo.memoryOf("Here is what is worth remembering")).isEmpty();
+        assertThat(SupportAgentDemo.memoryOf("task:   ")).isEmpty();
+        assertThat(SupportAgentDemo.memoryOf("")).isEmpty();
     }
 
     /** Runs {@code main} and returns what it printed (also echoed to the real standard output). */

@@ -109,7 +109,7 @@ public final class JdbiMemoryStore implements MemoryStore {
                 && m.content().equals(sql.on(h, q.firstContent).bind("m", stored.id()).optional(Sql.STRING).orElse(null));
         if (!stored.owner().equals(m.owner()) || !java.util.Objects.equals(stored.agent(), m.agent()) || !stored.kind().equals(m.kind())
                 || !sameContent) {
-            throw new dev.atlas.ConflictException("clientKey", "'" + key + "' was already used for memory " + stored.id()
+            throw new dev.atlas.ConflictException("clientKey", "'" + Check.escaped(key) + "' was already used for memory " + stored.id()
                     + " with a different owner, agent, kind or content");
         }
         return Optional.of(withTags(h, List.of(stored)).get(0));
@@ -235,6 +235,10 @@ public final class JdbiMemoryStore implements MemoryStore {
         JsonDoc metadata = patch.metadata() == null ? null : Json.write("metadata", patch.metadata());
         return db.write(h -> {
             Memory current = find(h, q.findForUpdate, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
+            if (changesNothing(current, patch, metadata)) {
+                // Every field given as stored: nothing is written, updatedAt included.
+                return current;
+            }
             // An instance whose clock runs behind the last writer's must not move updatedAt back
             // (before createdAt, even): the row is locked, so its stamp is the floor.
             Instant now = latest(db.now(), current.updatedAt());
@@ -260,6 +264,20 @@ public final class JdbiMemoryStore implements MemoryStore {
             // An update may set an expiry in the past: the memory is then gone for readers, as documented.
             return find(h, q.findAny, memoryId).orElseThrow();
         });
+    }
+
+    /**
+     * Whether every field {@code patch} gives equals the stored one, as a read would return it:
+     * content exactly, tags as a set, metadata as the map it reads back as (key order aside),
+     * importance, and the expiry at the microsecond the databases store.
+     */
+    private static boolean changesNothing(Memory current, MemoryPatch patch, JsonDoc metadata) {
+        return (patch.content() == null || patch.content().equals(current.content()))
+                && (patch.tags() == null || codePointOrder(patch.tags()).equals(current.tags()))
+                && (metadata == null || Json.readMap(metadata.text()).equals(current.metadata()))
+                && (patch.importance() == null || patch.importance().doubleValue() == current.importance())
+                && (patch.expiresAt() == null || Check.micros(patch.expiresAt()).equals(current.expiresAt()))
+                && (!patch.clearExpiry() || current.expiresAt() == null);
     }
 
     private static Instant latest(Instant a, Instant b) {

@@ -474,4 +474,21 @@ public abstract class MemoryGraphContract extends AtlasContract {
         assertThat(graph.traverse("e", Direction.BOTH, null, 2, 100)).extracting(r -> r.node().key() + "@" + r.depth())
                 .containsExactly("d@1", "c@2");
     }
+
+    @Test
+    @DisplayName("a key quoted in a NotFoundException shows line breaks, controls and format characters as \\uXXXX escapes, so a"
+            + " key cannot forge a log line (it was quoted raw)")
+    void keysInErrorsAreEscaped() {
+        String forged = "ghost\nERROR admin logged in\u202e\u0007";
+        String shown = "ghost\\u000aERROR admin logged in\\u202e\\u0007";
+        assertThatThrownBy(() -> graph.requireNode(forged)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("key: graph node " + shown + " not found");
+        assertThatThrownBy(() -> graph.deleteNode(forged)).hasMessage("key: graph node " + shown + " not found");
+        graph.upsertNode(NewGraphNode.of("a"));
+        assertThatThrownBy(() -> graph.upsertEdge(NewGraphEdge.of("a", "r\r", forged)))
+                .hasMessage("targetKey: graph node " + shown + " not found");
+        assertThatThrownBy(() -> graph.deleteEdge("a", "r\r", forged))
+                .hasMessage("sourceKey: graph edge a -r\\u000d-> " + shown + " not found");
+        assertThatThrownBy(() -> graph.requireNode("caf\u00e9 \uD83C\uDDEA\uD83C\uDDF7")).hasMessage("key: graph node caf\u00e9 \uD83C\uDDEA\uD83C\uDDF7 not found");
+    }
 }

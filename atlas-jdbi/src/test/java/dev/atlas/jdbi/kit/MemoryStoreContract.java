@@ -700,6 +700,95 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a patch that changes nothing writes nothing: every field given as stored (tags in any order or repeated, metadata in"
+            + " any key order, the expiry to the nanosecond) leaves updatedAt, the revision and the trail as they were; one real change moves updatedAt")
+    void noOpPatchChangesNothing() {
+        Instant expiry = clock.instant().plus(Duration.ofDays(30)).plusNanos(1_234);
+        Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+        metadata.put("n", 1);
+        metadata.put("s", "x");
+        Map<String, Object> reordered = new java.util.LinkedHashMap<>();
+        reordered.put("s", "x");
+        reordered.put("n", 1);
+        Memory m = memories.create(NewMemory.fact(ALICE, "Lives in Lyon").tags("b", "a").metadata(metadata).importance(0.3).expiresAt(expiry));
+        Memory never = memories.create(NewMemory.fact(ALICE, "Never expires"));
+        clock.advanceMicros(5_000_000);
+        List<MemoryPatch> same = List.of(MemoryPatch.none(), MemoryPatch.content("Lives in Lyon"), MemoryPatch.none().tags("a", "b", "a"),
+                MemoryPatch.none().metadata(metadata), MemoryPatch.none().metadata(reordered), MemoryPatch.none().importance(0.3),
+                MemoryPatch.none().expiresAt(expiry), MemoryPatch.none().expiresAt(m.expiresAt()),
+                MemoryPatch.content("Lives in Lyon").tags("b", "a").metadata(reordered).importance(0.3).expiresAt(expiry));
+        for (MemoryPatch patch : same) {
+            assertThat(memories.update(m.id(), patch)).as(patch.toString()).isEqualTo(m);
+        }
+        assertThat(memories.update(never.id(), MemoryPatch.none().neverExpires())).isEqualTo(never);
+        assertThat(memories.require(m.id())).isEqualTo(m);
+        assertThat(memories.require(never.id())).isEqualTo(never);
+        assertThat(memories.revisions(m.id())).isEmpty();
+        assertThat(memories.list(MemoryQuery.all()).items()).containsExactly(never, m);
+        // Another tenant's id is absent, whatever the patch.
+        assertThat(catchThrowableOfType(NotFoundException.class, () -> other.update(m.id(), MemoryPatch.none())).getMessage())
+                .isEqualTo(catchThrowableOfType(NotFoundException.class, () -> memories.update(UUID.randomUUID(), MemoryPatch.none()))
+                        .getMessage().replaceAll("[0-9a-f-]{36}", m.id().toString()));
+
+        Memory changed = memories.update(m.id(), MemoryPatch.none().importance(0.4).tags("a", "b"));
+        assertThat(changed.updatedAt()).isEqualTo(clock.instant()).isAfter(m.updatedAt());
+        assertThat(changed.revision()).isEqualTo(1);
+        assertThat(changed.importance()).isEqualTo(0.4);
+        assertThat(memories.update(m.id(), MemoryPatch.none().expiresAt(expiry.plusSeconds(1))).expiresAt()).isEqualTo(m.expiresAt().plusSeconds(1));
+    }
+
+    @Test
+    @DisplayName("patches of different fields racing from two instances are both kept: content, tags, metadata and importance each"
+            + " as its one writer set it, one revision per content change, and a no-op patch in the race changes nothing")
+    void patchesOfDifferentFieldsRacingAreBothKept() throws Exception {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 5; round++) {
+                Memory m = memories.create(NewMemory.fact(ALICE, "v0").tags("old").metadata(Map.of("k", "old")).importance(0.1));
+                int r = round;
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<Memory>> futures = new ArrayList<>();
+                List<java.util.concurrent.Callable<Memory>> writers = List.of(
+                        () -> memories.update(m.id(), MemoryPatch.content("v1 of round " + r)),
+                        () -> second.update(m.id(), MemoryPatch.none().tags("new-" + r, "both")),
+                        () -> memories.update(m.id(), MemoryPatch.none().metadata(Map.of("k", "new-" + r)).importance(0.9)),
+                        () -> second.update(m.id(), MemoryPatch.none()));
+                for (java.util.concurrent.Callable<Memory> w : writers) {
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        return w.call();
+                    }));
+                }
+                go.countDown();
+                for (java.util.concurrent.Future<Memory> f : futures) {
+                    f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                Memory stored = memories.require(m.id());
+                assertThat(stored.content()).isEqualTo("v1 of round " + r);
+                assertThat(stored.tags()).containsExactly("both", "new-" + r);
+                assertThat(stored.metadata()).isEqualTo(Map.of("k", "new-" + r));
+                assertThat(stored.importance()).isEqualTo(0.9);
+                assertThat(stored.revision()).isEqualTo(2);
+                assertThat(memories.revisions(m.id())).extracting(MemoryRevision::content).containsExactly("v0");
+                assertThat(second.require(m.id())).isEqualTo(stored);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    @DisplayName("a client key quoted in a ConflictException shows line breaks and controls as \\uXXXX escapes (it was quoted raw)")
+    void clientKeyInConflictIsEscaped() {
+        String key = "turn-1\nERROR forged\u0085";
+        Memory m = memories.create(NewMemory.fact(ALICE, "Lives in Lyon").clientKey(key));
+        assertThat(catchThrowableOfType(dev.atlas.ConflictException.class, () -> memories.create(NewMemory.fact(ALICE, "other").clientKey(key)))
+                .getMessage()).isEqualTo("clientKey: 'turn-1\\u000aERROR forged\\u0085' was already used for memory " + m.id()
+                        + " with a different owner, agent, kind or content");
+    }
+
+    @Test
     @DisplayName("a listing cursor edited by hand, or taken from another listing, is refused naming cursor; limits outside 1..1000 are refused naming limit")
     void editedCursorsAndLimits() {
         for (int i = 0; i < 3; i++) {

@@ -221,6 +221,33 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("text pages through ties while rows are written: a tied row stored between pages (a later id) shows on a later page"
+            + " after the tied rows before it; a hit of an earlier page changed so that it ranks after the cursor shows again (a keyset"
+            + " cursor holds a position, not the hits handed out)")
+    void textPagesThroughTiesWhileWriting() {
+        List<Memory> tied = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            tied.add(memories.create(NewMemory.fact(ALICE, "jazz night")));
+            clock.advanceMicros(1_000);
+        }
+        TextQuery q = TextQuery.memories("jazz").limit(2);
+        dev.atlas.Page<SearchHit> first = search.text(q, null);
+        assertThat(ids(first.items())).containsExactly(tied.get(0).id(), tied.get(1).id());
+        clock.advanceMicros(1_000);
+        Memory later = memories.create(NewMemory.fact(ALICE, "jazz night"));
+        // The first page's first hit now scores lower than every tied row: it ranks after the cursor again.
+        memories.update(tied.get(0).id(), MemoryPatch.content("jazz night with a much longer text than the other rows have"));
+        List<UUID> seen = new ArrayList<>(ids(first.items()));
+        String cursor = first.nextCursor().orElseThrow();
+        while (cursor != null) {
+            dev.atlas.Page<SearchHit> page = search.text(q, cursor);
+            seen.addAll(ids(page.items()));
+            cursor = page.nextCursor().orElse(null);
+        }
+        assertThat(seen).containsExactly(tied.get(0).id(), tied.get(1).id(), tied.get(2).id(), tied.get(3).id(), later.id(), tied.get(0).id());
+    }
+
+    @Test
     @DisplayName("first vectors of one model with different dimensions stored at once from two instances: one dimension wins,"
             + " every other store of another dimension is InvalidInputException on vector, never a storage error")
     void concurrentFirstVectorsOfOneModel() throws Exception {
