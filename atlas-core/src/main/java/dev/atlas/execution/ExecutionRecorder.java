@@ -203,8 +203,8 @@ public interface ExecutionRecorder {
      * then each step it fails to their {@code stepFinished}, then each execution it fails to their
      * {@code failed}. A step it fails ends as {@link StepHandle#fail(String)} ends one, with finish
      * reason {@link FinishReason#ERROR}. Each record it fails gets its end and its duration as a
-     * fail stores them: {@code durationMs} from its start to that end (none for an execution never
-     * started). A failed run keeps its finished steps'
+     * fail stores them: {@code durationMs} from its start to that end (none for an execution or a
+     * queued tool call never started). A failed run keeps its finished steps'
      * usage with its cost, as a finish stores them (what its open step spent is unknown).
      *
      * @param olderThan only items older than this

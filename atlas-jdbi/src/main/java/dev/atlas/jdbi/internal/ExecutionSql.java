@@ -184,8 +184,10 @@ final class ExecutionSql {
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.
+        // A queued call never ran (its started_at is its creation until start()), so it has no duration.
         String sweepToolCalls = "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
-                + " completed_at = " + ENDED + ", duration_ms = " + millisBetween(c.dialect(), "started_at", ENDED) + ", updated_at = " + LATER + " WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", duration_ms = CASE WHEN status = 'queued' THEN NULL ELSE "
+                + millisBetween(c.dialect(), "started_at", ENDED) + " END, updated_at = " + LATER + " WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
                 + " AND started_at < :cutoff) OR (status = 'queued' AND " + orphaned + "))";
         sweepCalls = c.sql("executions.sweepToolCalls", sweepToolCalls);
         sweepCallsReturning = c.sql("executions.sweepToolCallsReturning", sweepToolCalls + " RETURNING " + ExecutionRows.TOOL_CALL_COLUMNS);

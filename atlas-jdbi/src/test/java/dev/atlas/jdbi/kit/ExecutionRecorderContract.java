@@ -1146,9 +1146,18 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         advance(15);
         step.toolCall("c1", "slow_tool", "{}");
         Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        // A queued call of a finished run never ran: its start is only its creation.
+        ExecutionHandle done = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle doneStep = done.step();
+        StepHandle.ToolCallHandle neverRan = doneStep.toolCall(NewToolCall.of("q1", "render", "{}").queued());
+        doneStep.finish(null, FinishReason.TOOL_CALLS);
+        done.complete();
         clock.advanceMicros(Duration.ofHours(2).toNanos() / 1000 + 1_777);
         Instant sweptAt = clock.instant();
-        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 1, 1));
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 1, 2));
+        assertThat(recorder.tree(done.id()).orElseThrow().toolCalls()).singleElement()
+                .returns(neverRan.id(), ToolCall::id).returns(ExecutionStatus.FAILED, ToolCall::status)
+                .returns(sweptAt, ToolCall::completedAt).returns(null, ToolCall::durationMs);
         ExecutionTree tree = recorder.tree(crashed.id()).orElseThrow();
         long total = Duration.ofHours(2).toMillis() + 1;
         assertThat(tree.execution()).returns(sweptAt, Execution::completedAt).returns(total + 25, Execution::durationMs);
