@@ -80,6 +80,20 @@ class AtlasStarterNewcomerTest {
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.tenant refers to " + unset + advice);
         assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.data-directory=${" + unset + "}/blobs"))
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.data-directory refers to " + unset + advice);
+        // Relaxed forms Boot binds as the same settings: a camel-case key, and an environment variable.
+        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tablePrefix=${" + unset + "}"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.table-prefix refers to " + unset + advice);
+        Throwable fromEnvironment = catchThrowable(() -> new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+                        "atlas.sqlite-path=" + dir.resolve("t.db"))
+                .initializers(ctx -> ctx.getEnvironment().getPropertySources().addFirst(
+                        new org.springframework.core.env.SystemEnvironmentPropertySource("test-systemEnvironment",
+                                java.util.Map.of("ATLAS_TENANT", "${" + unset + "}"))))
+                .run().close());
+        while (fromEnvironment != null && !(fromEnvironment instanceof dev.atlas.AtlasException)) {
+            fromEnvironment = fromEnvironment.getCause();
+        }
+        assertThat(fromEnvironment).isInstanceOf(ConfigurationException.class).hasMessage("atlas.tenant refers to " + unset + advice);
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
             assertThat(files).isEmpty();
         } catch (java.io.IOException e) {
