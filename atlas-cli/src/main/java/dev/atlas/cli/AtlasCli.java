@@ -82,9 +82,24 @@ public final class AtlasCli implements Callable<Integer> {
         // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
         // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
         // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
-        System.setOut(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8));
+        stdout = new java.io.FileOutputStream(java.io.FileDescriptor.out);
+        System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
         System.exit(run(args));
+    }
+
+    /** The process's standard output as written by {@link #main}, or null in a JVM that runs the CLI another way. */
+    private static java.io.OutputStream stdout;
+
+    /**
+     * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor
+     * itself, since {@link System#out}, a PrintStream, swallows write errors, so an export into a pipe whose
+     * reader died ran to its end and exited 0. {@code System.out} is flushed first, and the stream is not to be
+     * closed. Where {@code main} did not run (the CLI called in-process), {@code System.out}.
+     */
+    static java.io.OutputStream stdout() {
+        System.out.flush();
+        return stdout != null ? stdout : System.out;
     }
 
     /** Runs the command line and returns the exit code (the process's, when called from {@link #main}). */

@@ -226,11 +226,17 @@ final class Database {
 
     /**
      * What SQLite's refusal to write the file means here, or null when {@code failure} is not one:
-     * its message names neither the file nor which permission is missing.
+     * its message names neither the file nor which permission is missing, nor, for a write lock another
+     * process held past the busy timeout, what to do.
      */
     String whyNotWritten(Throwable failure) {
         Path file = file();
         for (Throwable t = failure; t != null && file != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_BUSY]")) {
+                return "cannot write SQLite " + file.toAbsolutePath().normalize() + " (--db): another process kept it locked for writing"
+                        + " longer than Atlas waits (" + dev.atlas.jdbi.internal.SqliteSettings.BUSY_TIMEOUT_MS / 1000
+                        + " s); run the command again once that process is done";
+            }
             if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_READONLY")) {
                 Path shown = file.toAbsolutePath().normalize();
                 String why = !Files.isWritable(shown) ? "permission denied"

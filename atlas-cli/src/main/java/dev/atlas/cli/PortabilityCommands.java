@@ -84,7 +84,7 @@ final class PortabilityCommands {
                 if (stream) {
                     OutputStream target;
                     try {
-                        target = named == null ? System.out : Files.newOutputStream(named, java.nio.file.StandardOpenOption.WRITE);
+                        target = named == null ? AtlasCli.stdout() : Files.newOutputStream(named, java.nio.file.StandardOpenOption.WRITE);
                     } catch (IOException e) {
                         throw new CliException("cannot write --output " + output + ": " + why(e));
                     }

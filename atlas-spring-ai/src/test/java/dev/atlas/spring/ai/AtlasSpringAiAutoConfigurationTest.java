@@ -454,6 +454,9 @@ class AtlasSpringAiAutoConfigurationTest {
                 {"atlas.spring-ai.owner-id=a\u0000b", "atlas.spring-ai.owner-id: contains a NUL character (U+0000) at index 1, which databases cannot store"},
                 // An environment variable missing in this deployment: Boot binds the literal text, an owner id of '${...}'.
                 {"atlas.spring-ai.owner-id=${ATLAS_TEST_UNSET_OWNER}", "atlas.spring-ai.owner-id refers to ATLAS_TEST_UNSET_OWNER, which is not"
+                        + " set (no environment variable or property of that name): set it, or give a default with ${ATLAS_TEST_UNSET_OWNER:...}"},
+                // The same in a relaxed form Boot binds as the setting.
+                {"atlas.springAi.ownerId=${ATLAS_TEST_UNSET_OWNER}", "atlas.spring-ai.owner-id refers to ATLAS_TEST_UNSET_OWNER, which is not"
                         + " set (no environment variable or property of that name): set it, or give a default with ${ATLAS_TEST_UNSET_OWNER:...}"}};
         for (String[] c : cases) {
             runner().withPropertyValues(c[0]).run(context -> {

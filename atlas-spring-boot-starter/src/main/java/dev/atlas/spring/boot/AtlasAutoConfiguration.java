@@ -84,6 +84,10 @@ public class AtlasAutoConfiguration {
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
         tenantId(properties);
         refuseBlank(environment);
+        if (properties.getHealthTimeout() != null) {
+            // Checked with the others, before Atlas opens its database, Actuator or not.
+            healthTimeout("atlas.health-timeout", properties.getHealthTimeout());
+        }
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -277,6 +281,19 @@ public class AtlasAutoConfiguration {
         }
     }
 
+    /**
+     * {@code timeout} when it is greater than 0 and at most 1 minute (a health check waiting longer is no check); refused
+     * naming the setting otherwise.
+     */
+    static java.time.Duration healthTimeout(String name, java.time.Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero() || timeout.compareTo(java.time.Duration.ofMinutes(1)) > 0) {
+            throw new ConfigurationException(name + " must be greater than 0 and at most 1 minute, was " + (timeout == null ? "null"
+                    : new java.math.BigDecimal(timeout.getSeconds()).add(java.math.BigDecimal.valueOf(timeout.getNano(), 9))
+                            .stripTrailingZeros().toPlainString() + " s"));
+        }
+        return timeout;
+    }
+
     /** {@code atlas.tenant}, refused as that property when the library would refuse it as a tenant id. */
     static String tenantId(AtlasProperties properties) {
         try {
@@ -377,8 +394,9 @@ public class AtlasAutoConfiguration {
     static class AtlasHealthConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "atlasHealthIndicator")
-        HealthIndicator atlasHealthIndicator(Atlas atlas) {
-            return new AtlasHealthIndicator(atlas);
+        HealthIndicator atlasHealthIndicator(Atlas atlas, AtlasProperties properties) {
+            return properties.getHealthTimeout() == null ? new AtlasHealthIndicator(atlas)
+                    : new AtlasHealthIndicator(atlas, healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
         }
     }
 }

@@ -54,6 +54,13 @@ public class AtlasProperties {
     private Duration closeTimeout;
 
     /**
+     * How long the Actuator health component {@code atlas} waits for the database before it reports DOWN (a server
+     * that is down would otherwise hold it for the pool's connection timeout, 30 s, past any probe's own): greater
+     * than 0 and at most 1m; 500ms when not set.
+     */
+    private Duration healthTimeout;
+
+    /**
      * Whether the application's own SQLite pool (HikariCP on a {@code jdbc:sqlite:} URL) gets
      * Atlas's SQLite settings (WAL, busy timeout, foreign keys, immediate transactions) before
      * it opens (not when {@code atlas.url} or {@code atlas.sqlite-path} gives Atlas a pool of its
@@ -99,6 +106,8 @@ public class AtlasProperties {
     public void setMaxPoolSize(Integer maxPoolSize) { this.maxPoolSize = maxPoolSize; }
     public Duration getCloseTimeout() { return closeTimeout; }
     public void setCloseTimeout(Duration closeTimeout) { this.closeTimeout = closeTimeout; }
+    public Duration getHealthTimeout() { return healthTimeout; }
+    public void setHealthTimeout(Duration healthTimeout) { this.healthTimeout = healthTimeout; }
     public boolean isConfigureSqlitePool() { return configureSqlitePool; }
     public void setConfigureSqlitePool(boolean configureSqlitePool) { this.configureSqlitePool = configureSqlitePool; }
     public String getTenant() { return tenant; }
@@ -114,7 +123,7 @@ public class AtlasProperties {
     public String toString() {
         // Never the password or the keys: this object may end up in logs or actuator output.
         return "AtlasProperties[url=" + (url == null ? null : "(set)") + ", sqlitePath=" + sqlitePath + ", tablePrefix=" + tablePrefix
-                + ", migrate=" + migrate + ", closeTimeout=" + closeTimeout + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet()
+                + ", migrate=" + migrate + ", closeTimeout=" + closeTimeout + ", healthTimeout=" + healthTimeout + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet()
                 + ", credentialPrimaryKey=" + credentialPrimaryKey + "]";
     }
 }

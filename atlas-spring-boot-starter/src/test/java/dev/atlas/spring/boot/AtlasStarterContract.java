@@ -130,7 +130,9 @@ abstract class AtlasStarterContract {
     @DisplayName("atlas.table-prefix and atlas.tenant shape the beans; the health indicator is UP")
     void propertiesAndHealth() {
         String url = freshDatabase();
-        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.table-prefix=agent_", "atlas.tenant=acme")) {
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.table-prefix=agent_", "atlas.tenant=acme",
+                // A timeout no cold first read on a busy machine reaches (PostgresAtlasStarterTest pins the timeout).
+                "atlas.health-timeout=1m")) {
             Atlas atlas = ctx.getBean(Atlas.class);
             assertThat(atlas.config().tablePrefix()).isEqualTo("agent_");
             Conversation c = assertAtlasWorks(ctx, "prefixed");

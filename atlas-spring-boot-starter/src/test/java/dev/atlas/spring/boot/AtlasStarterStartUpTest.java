@@ -100,6 +100,27 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("atlas.health-timeout sets how long the atlas health component waits for the database (2s, 1ms, 1m); unset it is"
+            + " 500 ms; 0, a negative value or more than 1 minute fails start-up naming the property, before the database is created")
+    void healthTimeoutProperty() {
+        for (String[] c : new String[][] {{"2s", "PT2S"}, {"1ms", "PT0.001S"}, {"1m", "PT1M"}, {null, "PT0.5S"}}) {
+            List<String> properties = new ArrayList<>(List.of("atlas.sqlite-path=" + dir.resolve("health.db")));
+            if (c[0] != null) {
+                properties.add("atlas.health-timeout=" + c[0]);
+            }
+            try (ConfigurableApplicationContext ctx = start(App.class, properties.toArray(String[]::new))) {
+                assertThat(ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class).timeout()).as(c[0]).hasToString(c[1]);
+            }
+        }
+        for (String[] c : new String[][] {{"0", "0 s"}, {"-5s", "-5 s"}, {"61s", "61 s"}}) {
+            assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.health-timeout=" + c[0]))
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.health-timeout must be greater than 0 and at most 1 minute, was " + c[1]);
+        }
+        assertThat(dir.resolve("a.db")).doesNotExist();
+    }
+
+    @Test
     @DisplayName("a negative or longer than 1 hour atlas.close-timeout fails start-up with a ConfigurationException naming the property")
     void badCloseTimeoutIsNamedAsTheProperty() {
         assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.close-timeout=-5s"))

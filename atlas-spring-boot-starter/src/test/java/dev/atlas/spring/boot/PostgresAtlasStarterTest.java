@@ -208,4 +208,49 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
             assertThat(tenant.executions().get(BoundApp.COMPLETED.get(0))).isEmpty();
         }
     }
+
+    /**
+     * A database that does not answer (down, behind a lost network, or a table locked by a migration) kept the health
+     * check waiting: on a server that is down, up to the pool's connection timeout (HikariCP's 30 s), while a Kubernetes
+     * probe gives up after 1 s and the check's thread stays blocked. The check answers within {@code atlas.health-timeout}
+     * (a lock on the table it reads is the database not answering, here), DOWN with a reason naming the timeout, and a
+     * check asked while the one before still waits joins it instead of blocking one more thread.
+     */
+    @org.junit.jupiter.api.Test
+    @DisplayName("the atlas health component answers within atlas.health-timeout: DOWN naming it while the database does not answer"
+            + " (its table locked), then UP again once it does")
+    void healthAnswersWithinItsTimeout() throws Exception {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+                        "atlas.url=" + url, "atlas.health-timeout=200ms").run()) {
+            org.springframework.boot.actuate.health.HealthIndicator health =
+                    ctx.getBean("atlasHealthIndicator", org.springframework.boot.actuate.health.HealthIndicator.class);
+            // Each call waits 200 ms at most; the first read of a cold JVM on a busy machine may need more than one.
+            assertThat(upWithin100Checks(health)).isEqualTo(org.springframework.boot.actuate.health.Status.UP);
+            try (java.sql.Connection lock = java.sql.DriverManager.getConnection(url)) {
+                lock.setAutoCommit(false);
+                try (java.sql.Statement s = lock.createStatement()) {
+                    s.execute("LOCK TABLE atlas_conversations IN ACCESS EXCLUSIVE MODE");
+                }
+                for (int i = 0; i < 2; i++) {
+                    org.springframework.boot.actuate.health.Health down = health.health();
+                    assertThat(down.getStatus()).isEqualTo(org.springframework.boot.actuate.health.Status.DOWN);
+                    assertThat(down.getDetails()).containsExactly(java.util.Map.entry("database", "postgresql"),
+                            java.util.Map.entry("error", "the database did not answer within 200ms (atlas.health-timeout)"));
+                }
+                lock.rollback();
+            }
+            // The read that waited gets its answer once the lock is gone.
+            assertThat(upWithin100Checks(health)).isEqualTo(org.springframework.boot.actuate.health.Status.UP);
+        }
+    }
+
+    private static org.springframework.boot.actuate.health.Status upWithin100Checks(org.springframework.boot.actuate.health.HealthIndicator health) {
+        org.springframework.boot.actuate.health.Status status = null;
+        for (int i = 0; i < 100 && status != org.springframework.boot.actuate.health.Status.UP; i++) {
+            status = health.health().getStatus();
+        }
+        return status;
+    }
 }

@@ -3,6 +3,7 @@ package dev.atlas.examples.langchain4j;
 import dev.atlas.examples.langchain4j.scripted.OrderTools;
 import dev.atlas.examples.langchain4j.scripted.ScriptedChatModel;
 import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.Message;
@@ -37,7 +38,7 @@ import java.util.List;
  * what Atlas stored: the transcript, each model call's execution tree, and the cost report.
  *
  * <pre>
- * ./mvnw -q -pl examples/langchain4j-app -am compile exec:java
+ * ./mvnw -q install -DskipTests &amp;&amp; ./mvnw -q -pl examples/langchain4j-app exec:java
  * </pre>
  *
  * An argument names the SQLite file to use; without one a temporary file is used.
@@ -56,7 +57,12 @@ public final class LangChain4jApp {
         Path file = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("atlas-langchain4j").resolve("agent.db");
         try (Atlas atlas = Atlas.sqlite(file)) {
             Tenant tenant = atlas.tenant("shop");
-            tenant.prices().set(ModelPrice.of("scripted", ScriptedChatModel.MODEL, "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+            // The application's own business: prices are data it knows (per million tokens).
+            try {
+                tenant.prices().create(ModelPrice.of("scripted", ScriptedChatModel.MODEL, "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+            } catch (ConflictException alreadySet) {
+                // a previous run on this file set it
+            }
 
             // The glue: Atlas as the chat memory and as a listener of the model.
             ChatMemoryProvider memory = AtlasChatMemory.provider(tenant, 20);
@@ -114,7 +120,7 @@ public final class LangChain4jApp {
         System.out.println("== Cost report by model");
         for (UsageRow r : tenant.executions().usageReport(UsageGroup.MODEL, Instant.EPOCH, Instant.now().plusSeconds(60))) {
             System.out.printf("  %-22s %d calls, %d failed, %d in + %d out tokens, cost %s%n", r.group(), r.executions(),
-                    r.failures(), r.inputTokens(), r.outputTokens(), r.cost().toPlainString());
+                    r.failures(), r.inputTokens(), r.outputTokens(), r.cost() == null ? "-" : r.cost().toPlainString());
         }
     }
 }

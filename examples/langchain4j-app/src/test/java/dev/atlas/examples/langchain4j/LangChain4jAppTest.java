@@ -31,4 +31,29 @@ class LangChain4jAppTest {
                 .contains("tool lookup{\"order\":\"999\"} -> failed order 999 is archived")
                 .containsPattern("scripted/scripted-1 +5 calls, 0 failed, 80 in \\+ 25 out tokens, cost 0\\.00045");
     }
+
+    /**
+     * The argument names a file to keep, so a newcomer runs the example twice on it: the second run stopped with a
+     * ConflictException from setting the model's price again. It goes on with the same conversation.
+     */
+    @Test
+    void runsTwiceOnTheSameFile(@TempDir Path dir) throws Exception {
+        String file = dir.resolve("agent.db").toString();
+        PrintStream original = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            LangChain4jApp.main(new String[] {file});
+            out.reset();
+            LangChain4jApp.main(new String[] {file});
+        } finally {
+            System.setOut(original);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        original.print(printed);
+        assertThat(printed)
+                .contains("assistant > done: order 1234 shipped")
+                .contains("(external key chat-42)")
+                .containsPattern("scripted/scripted-1 +10 calls, 0 failed");
+    }
 }

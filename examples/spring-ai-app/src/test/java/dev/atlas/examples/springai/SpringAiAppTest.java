@@ -36,4 +36,18 @@ class SpringAiAppTest {
             assertThat(report).contains("== Transcript", "lookup({\"order\":1234}) -> \"order 1234 shipped\"", "== Cost by model", "scripted/scripted-1: 3 executions");
         }
     }
+
+    /** The README's command keeps its file (atlas-data/spring-ai-app.db): a second run goes on with the same chat. */
+    @Test
+    void runsTwiceOnTheSameFile(@TempDir Path dir) {
+        SpringApplication.run(SpringAiApp.class, "--atlas.sqlite-path=" + dir.resolve("app.db")).close();
+        try (ConfigurableApplicationContext app = SpringApplication.run(SpringAiApp.class,
+                "--atlas.sqlite-path=" + dir.resolve("app.db"))) {
+            Tenant tenant = app.getBean(Tenant.class);
+            var conversation = tenant.conversations().requireByKey(SpringAiApp.CHAT_ID);
+            var executions = tenant.executions().list(ExecutionQuery.all().conversation(conversation.id()).limit(10)).items();
+            assertThat(executions).hasSize(6).allSatisfy(e -> assertThat(e.cost()).isNotNull());
+            assertThat(tenant.conversations().messages(conversation.id(), 0, 100)).hasSize(20);
+        }
+    }
 }

@@ -1,0 +1,79 @@
+package dev.atlas.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What an operator's shell meets: output to a pipe whose reader went away (a consumer that died,
+ * {@code atlas export -o - | gzip > full-disk}), and a database another process holds the write lock of.
+ */
+class CliPipesAndLocksTest {
+    @TempDir
+    static Path dir;
+    static Path db;
+
+    @BeforeAll
+    static void populate() {
+        db = dir.resolve("source.db");
+        new Fixture(Instant.parse("2026-03-02T09:00:00Z")).populate(b -> b.sqlite(db));
+    }
+
+    /** The command with its standard output a pipe the reader closed before anything was written. */
+    private static Cli.Result toAClosedPipe(String... args) throws Exception {
+        Process p = new ProcessBuilder(Cli.command(args)).start();
+        p.getInputStream().close();
+        p.getOutputStream().close();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Cli.Result(p.exitValue(), "", new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code export --output -} wrote into System.out, whose PrintStream swallows write errors: with the reader gone
+     * (the backup's gzip or ssh failed) the export ran to its end and exited 0, so a script with pipefail took the
+     * lost export for a backup. It fails naming the output, as a full disk does for a file.
+     */
+    @Test
+    void anExportToAPipeItsReaderClosedFails() throws Exception {
+        assertThat(toAClosedPipe("--db", db.toString(), "--tenant", "acme", "export", "--output", "-"))
+                .isEqualTo(new Cli.Result(1, "", "exporting tenant acme ...\natlas: cannot write --output -: Broken pipe\n"));
+    }
+
+    /** Decided: a listing or report whose reader stopped early ({@code | head -1}) ends quietly, exit 0, as Unix tools do. */
+    @Test
+    void aListingToAPipeItsReaderClosedEndsQuietly() throws Exception {
+        assertThat(toAClosedPipe("--db", db.toString(), "--tenant", "acme", "conversations", "list")).isEqualTo(new Cli.Result(0, "", ""));
+        assertThat(toAClosedPipe("--db", db.toString(), "usage", "--format", "csv")).isEqualTo(new Cli.Result(0, "", ""));
+    }
+
+    /**
+     * Another process (the application, a second import) holds the SQLite write lock for longer than Atlas waits
+     * (10 s): the command said only {@code database call failed (retryable): [SQLITE_BUSY] The database file is
+     * locked (database is locked)}, naming neither the file nor what to do. Exit 1, as docs/cli.md says for a
+     * database that cannot be used, naming the file; nothing is imported.
+     */
+    @Test
+    void aDatabaseAnotherProcessHoldsTheWriteLockOfIsNamed() throws Exception {
+        Path export = dir.resolve("acme.jsonl");
+        assertThat(Cli.run("--db", db.toString(), "--tenant", "acme", "export", "--output", export.toString()).exitCode()).isZero();
+        Path target = CliUserErrorsTest.migrated(dir.resolve("locked.db"));
+        try (java.sql.Connection holder = java.sql.DriverManager.getConnection("jdbc:sqlite:" + target);
+             java.sql.Statement s = holder.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            assertThat(Cli.run("--db", target.toString(), "--tenant", "acme", "import", "--input", export.toString()))
+                    .isEqualTo(new Cli.Result(1, "", "importing into tenant acme ...\natlas: cannot write SQLite " + target
+                            + " (--db): another process kept it locked for writing longer than Atlas waits (10 s); run the command"
+                            + " again once that process is done\n"));
+            s.execute("ROLLBACK");
+        }
+        assertThat(Cli.run("--db", target.toString(), "--tenant", "acme", "conversations", "list"))
+                .isEqualTo(new Cli.Result(0, "No conversations.\n", ""));
+    }
+}
