@@ -77,14 +77,29 @@ final class RetentionSql {
             + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id";
 
     /**
-     * Long-deleted messages. One still referenced as the parent of a message that is not going
-     * too stays (as a soft-deleted row) until that child goes. Children sort after their parents,
-     * so newest-first batches ({@link #NEWEST_FIRST}) never delete a parent before its child.
+     * Row {@code x} was deleted before the cut-off, written so that no index on {@code deleted_at}
+     * serves it: the walk below a message must look replies up by their parent, the walk's rows
+     * first (SQLite's CROSS JOIN keeps that order). With the plain form and a JOIN, SQLite read
+     * every long-deleted message, or every message of the tenant, at every step.
+     */
+    private static final String LONG_DELETED = "COALESCE(x.deleted_at, :cutoff) < :cutoff";
+
+    /**
+     * Long-deleted messages that no message staying references: every message below one (its
+     * replies, theirs, and so on) is long-deleted too, so a reply kept (live, or deleted since the
+     * cut-off) keeps the deleted answer it replies to and that answer's own parent, as soft-deleted
+     * rows, until it goes. The walk goes down only through long-deleted replies and stops at the
+     * first one that stays. A reply's sequence is above its parent's (an append numbers it after
+     * the parent exists; an import refuses any other), so batches in descending sequence order
+     * ({@link #REPLIES_FIRST}) take a reply before or with its parent, never after it, whatever
+     * the rows' times: an instance whose clock lags dates a reply before its question.
      */
     static final String HARD_DELETABLE = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.deleted_at IS NOT NULL AND m.deleted_at < :cutoff"
-            + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
-            + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
-    static final String NEWEST_FIRST = " ORDER BY m.created_at DESC, m.sequence DESC";
+            + " AND NOT EXISTS (WITH RECURSIVE below (id) AS (SELECT m.id UNION SELECT r.id FROM below CROSS JOIN <p>messages r"
+            + " WHERE r.tenant_id = :t AND r.parent_id = below.id AND " + LONG_DELETED.replace("x.", "r.") + ")"
+            + " SELECT 1 FROM below CROSS JOIN <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = below.id"
+            + " AND NOT " + LONG_DELETED.replace("x.", "ch.") + ")";
+    static final String REPLIES_FIRST = " ORDER BY m.sequence DESC, m.id DESC";
 
     /** Expired memories (binds :now) and long-deleted ones (binds :deletedCutoff), as the policy asks. */
     static String memories(RetentionPolicy p) {
