@@ -130,13 +130,6 @@ class SqliteQueryPlanTest {
                 .anySatisfy(d -> assertThat(d).startsWith("SEARCH v USING INDEX"));
     }
 
-    /** RetentionSql.HARD_DELETABLE as it runs, cut-off 5. */
-    static final String HARD_DELETABLE = "SELECT m.id FROM atlas_messages m WHERE m.tenant_id = 't' AND m.deleted_at IS NOT NULL"
-            + " AND m.deleted_at < 5 AND NOT EXISTS (WITH RECURSIVE below (id) AS (SELECT m.id UNION SELECT r.id FROM below"
-            + " CROSS JOIN atlas_messages r WHERE r.tenant_id = 't' AND r.parent_id = below.id AND COALESCE(r.deleted_at, 5) < 5)"
-            + " SELECT 1 FROM below CROSS JOIN atlas_messages ch WHERE ch.tenant_id = 't' AND ch.parent_id = below.id"
-            + " AND NOT COALESCE(ch.deleted_at, 5) < 5)";
-
     @Test
     @DisplayName("retention finds old, deleted and archived rows through partial indexes")
     void retention() throws SQLException {
@@ -146,12 +139,6 @@ class SqliteQueryPlanTest {
                 .anySatisfy(d -> assertThat(d).contains("atlas_messages_deleted"));
         assertThat(plan("SELECT id FROM atlas_conversations WHERE tenant_id = 't' AND status = 'archived' AND archived_at < 5"))
                 .anySatisfy(d -> assertThat(d).contains("atlas_conversations_archived"));
-        // hardDeleteAfter: the long-deleted messages through their index, each one's replies (and theirs) through the parent index.
-        List<String> hard = plan(HARD_DELETABLE + " ORDER BY m.sequence DESC, m.id DESC LIMIT 10");
-        assertThat(hard).anySatisfy(d -> assertThat(d).contains("atlas_messages_deleted"));
-        assertThat(hard).filteredOn(d -> d.startsWith("SEARCH r ") || d.startsWith("SEARCH ch ")).hasSize(2)
-                .allSatisfy(d -> assertThat(d).contains("USING INDEX atlas_messages_parent (tenant_id=? AND parent_id=?)"));
-        assertThat(hard).noneSatisfy(d -> assertThat(d).matches("SCAN (m|r|ch)( .*)?"));
         // purgeDetachedVoiceCallsAfter: finished calls of no conversation are found through an index, not a scan of every call.
         assertThat(plan("SELECT id FROM atlas_voice_calls WHERE tenant_id = 't' AND conversation_id IS NULL"
                 + " AND status IN ('completed', 'failed') AND updated_at < 5 LIMIT 10"))

@@ -243,12 +243,17 @@ final class RetentionSql {
         return "(" + String.join(" OR ", rules) + ")";
     }
 
-    /** No conversation in the tree below {@code a} (itself included) has activity at or after {@code :cutoff}. */
+    /**
+     * No conversation in the tree below {@code a} (itself included) has activity at or after
+     * {@code :cutoff}. The walk's rows come first (SQLite's CROSS JOIN keeps that order), so each
+     * step looks tool threads up by parent and each row by id; with a plain JOIN SQLite read the
+     * tenant's whole range of an index at every step of every candidate (RetentionQueryPlanTest).
+     */
     private static String quietTree(String a, String cutoff) {
         return "NOT EXISTS (WITH RECURSIVE subtree (id) AS (SELECT " + a + ".id"
-                + " UNION SELECT x.id FROM <p>conversations x JOIN subtree ON x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
-                + " SELECT 1 FROM subtree JOIN <p>conversations y ON y.tenant_id = :t AND y.id = subtree.id"
-                + " WHERE y.activity_at >= :" + cutoff + ")";
+                + " UNION SELECT x.id FROM subtree CROSS JOIN <p>conversations x WHERE x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
+                + " SELECT 1 FROM subtree CROSS JOIN <p>conversations y WHERE y.tenant_id = :t AND y.id = subtree.id"
+                + " AND y.activity_at >= :" + cutoff + ")";
     }
 
     /**
@@ -278,9 +283,9 @@ final class RetentionSql {
         return purgeable(p) + " AND a.id IN (<ids>)";
     }
 
-    /** The given conversations and every tool thread below them, which must go with them. */
+    /** The given conversations and every tool thread below them, which must go with them (found by parent, see {@link #quietTree}). */
     static final String WITH_DESCENDANTS = "WITH RECURSIVE tree (id) AS (SELECT id FROM <p>conversations WHERE tenant_id = :t"
-            + " AND id IN (<ids>) UNION SELECT c.id FROM <p>conversations c JOIN tree ON c.tenant_id = :t"
+            + " AND id IN (<ids>) UNION SELECT c.id FROM tree CROSS JOIN <p>conversations c WHERE c.tenant_id = :t"
             + " AND c.parent_conversation_id = tree.id) SELECT id FROM tree";
 
     /**
