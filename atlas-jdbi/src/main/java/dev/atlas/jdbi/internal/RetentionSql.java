@@ -259,7 +259,8 @@ final class RetentionSql {
     /**
      * For a dry run, whose later rules still see the rows the earlier rules would delete: the
      * conversation {@code conversation} goes with a purged tree (it or an ancestor is
-     * purgeable), so its rows are already counted there.
+     * purgeable), so its rows are already counted there. Each ancestor is read by id (a plain JOIN
+     * made SQLite read all of the tenant's archived and deleted conversations per row counted).
      */
     static String purgedConversation(RetentionPolicy p, String conversation) {
         if (!purges(p)) {
@@ -267,7 +268,7 @@ final class RetentionSql {
         }
         return "EXISTS (WITH RECURSIVE anc (id) AS (SELECT " + conversation + " UNION SELECT z.parent_conversation_id FROM <p>conversations z"
                 + " JOIN anc ON z.tenant_id = :t AND z.id = anc.id WHERE z.parent_conversation_id IS NOT NULL)"
-                + " SELECT 1 FROM anc JOIN <p>conversations pa ON pa.tenant_id = :t AND pa.id = anc.id WHERE " + purgeRule(p, "pa") + ")";
+                + " SELECT 1 FROM anc CROSS JOIN <p>conversations pa WHERE pa.tenant_id = :t AND pa.id = anc.id AND " + purgeRule(p, "pa") + ")";
     }
 
     static String purgeable(RetentionPolicy p) {

@@ -80,6 +80,19 @@ class RetentionQueryPlanTest {
     }
 
     @Test
+    @DisplayName("a dry run's walks up to a purgeable ancestor read each conversation by id")
+    void ancestors() throws SQLException {
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).hardDeleteAfter(Duration.ofDays(1)).dryRun(true);
+        List<String> up = plan(RetentionSql.purgedWithAncestor(policy));
+        searchedBy(up, "c", "(tenant_id=? AND id=?)");
+        searchedBy(up, "x", "(tenant_id=? AND parent_conversation_id=?)");
+        List<String> anc = plan("SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND "
+                + RetentionSql.purgedConversation(policy, "<p>messages.conversation_id"));
+        searchedBy(anc, "z", "(tenant_id=? AND id=?)");
+        searchedBy(anc, "pa", "(tenant_id=? AND id=?)");
+    }
+
+    @Test
     @DisplayName("a purged tree's tool threads are found by parent")
     void descendants() throws SQLException {
         searchedBy(plan(RetentionSql.WITH_DESCENDANTS), "c", "(tenant_id=? AND parent_conversation_id=?)");
