@@ -1,6 +1,7 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
+import dev.atlas.InvalidInputException;
 import dev.atlas.retention.Retention;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 @Command(name = "retention", mixinStandardHelpOptions = true, description = "Applies retention rules.",
         subcommands = RetentionCommand.Run.class)
@@ -70,6 +72,10 @@ final class RetentionCommand implements Callable<Integer> {
         @Option(names = "--purge-deleted-assets-after", paramLabel = "<age>", description = "Remove assets soft-deleted this long ago, rows and bytes.")
         String purgeDeletedAssetsAfter;
 
+        @Option(names = "--purge-detached-voice-calls-after", paramLabel = "<age>",
+                description = "Remove completed or failed voice calls without a conversation, transcript and all, last written this long ago.")
+        String purgeDetachedVoiceCallsAfter;
+
         @Option(names = "--lease", paramLabel = "<duration>", defaultValue = "10m",
                 description = {"How long a run holds each tenant's retention lease, 1s to 1d (default: ${DEFAULT-VALUE}, a RetentionWorker's);"
                         + " make it longer than a run takes. A run killed midway holds the tenant's lease until it expires.",
@@ -90,30 +96,33 @@ final class RetentionCommand implements Callable<Integer> {
             }
             policy = policy.batchSize(batchSize);
             if (deleteMessagesAfter != null) {
-                policy = policy.deleteMessagesOlderThan(duration("--delete-messages-after", deleteMessagesAfter));
+                policy = rule("--delete-messages-after", deleteMessagesAfter, policy::deleteMessagesOlderThan);
             }
             if (hardDeleteAfter != null) {
-                policy = policy.hardDeleteAfter(duration("--hard-delete-after", hardDeleteAfter));
+                policy = rule("--hard-delete-after", hardDeleteAfter, policy::hardDeleteAfter);
             }
             if (archiveIdleAfter != null) {
-                policy = policy.archiveIdleConversations(duration("--archive-idle-after", archiveIdleAfter));
+                policy = rule("--archive-idle-after", archiveIdleAfter, policy::archiveIdleConversations);
             }
             if (purgeArchivedAfter != null) {
-                policy = policy.purgeArchivedAfter(duration("--purge-archived-after", purgeArchivedAfter));
+                policy = rule("--purge-archived-after", purgeArchivedAfter, policy::purgeArchivedAfter);
             }
             if (purgeDetachedExecutionsAfter != null) {
-                policy = policy.purgeDetachedExecutionsAfter(duration("--purge-detached-executions-after", purgeDetachedExecutionsAfter));
+                policy = rule("--purge-detached-executions-after", purgeDetachedExecutionsAfter, policy::purgeDetachedExecutionsAfter);
             }
             if (purgeFinishedTasksAfter != null) {
-                policy = policy.purgeFinishedTasksAfter(duration("--purge-finished-tasks-after", purgeFinishedTasksAfter));
+                policy = rule("--purge-finished-tasks-after", purgeFinishedTasksAfter, policy::purgeFinishedTasksAfter);
             }
             if (purgeDeletedAssetsAfter != null) {
-                policy = policy.purgeDeletedAssetsAfter(duration("--purge-deleted-assets-after", purgeDeletedAssetsAfter));
+                policy = rule("--purge-deleted-assets-after", purgeDeletedAssetsAfter, policy::purgeDeletedAssetsAfter);
+            }
+            if (purgeDetachedVoiceCallsAfter != null) {
+                policy = rule("--purge-detached-voice-calls-after", purgeDetachedVoiceCallsAfter, policy::purgeDetachedVoiceCallsAfter);
             }
             if (policy.equals(RetentionPolicy.none().dryRun(dryRun).batchSize(batchSize))) {
                 throw new ParameterException(spec.commandLine(), "no rule given: use --delete-messages-after, --hard-delete-after, "
                         + "--archive-idle-after, --purge-archived-after, --drop-expired-memories, --purge-detached-executions-after, "
-                        + "--purge-finished-tasks-after or --purge-deleted-assets-after");
+                        + "--purge-finished-tasks-after, --purge-deleted-assets-after or --purge-detached-voice-calls-after");
             }
             Duration leaseFor = duration("--lease", lease);
             if (leaseFor.compareTo(Retention.MIN_LEASE) < 0 || leaseFor.compareTo(Duration.ofDays(1)) > 0) {
@@ -176,6 +185,19 @@ final class RetentionCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "Tenant %s%s: %s%n", Text.oneLine(tenant), report.dryRun() ? " (dry run, nothing changed)" : "",
                     counts.isEmpty() ? "nothing to do" : report.dryRun() ? "would change" : "changed");
             counts.forEach((k, v) -> out.printf(Locale.ROOT, "  %-32s %,d%n", k, v));
+        }
+
+        /**
+         * {@code set} applied to {@code value}, parsed; the library's refusal of the duration (over 1000 years) is a usage
+         * error named by the option, as for every rule.
+         */
+        private RetentionPolicy rule(String option, String value, Function<Duration, RetentionPolicy> set) {
+            Duration d = duration(option, value);
+            try {
+                return set.apply(d);
+            } catch (InvalidInputException e) {
+                throw new ParameterException(spec.commandLine(), option + e.getMessage().substring(e.field().length()));
+            }
         }
 
         private Duration duration(String option, String value) {

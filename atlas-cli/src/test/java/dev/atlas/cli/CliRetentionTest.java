@@ -10,6 +10,9 @@ import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
 import dev.atlas.task.NewTask;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceCallStore;
+import dev.atlas.voice.VoiceTurn;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -29,7 +33,10 @@ class CliRetentionTest {
     @TempDir
     Path dir;
 
-    /** Tenant acme, written on 2026-01-01 (the CLI's clock is later): an idle conversation, a finished task, a deleted asset, a detached execution. */
+    /**
+     * Tenant acme, written on 2026-01-01 (the CLI's clock is later): an idle conversation, a finished task, a deleted asset, a detached
+     * execution, a completed and an active voice call of no conversation.
+     */
     private Path database() {
         Path db = dir.resolve("agent.db");
         Fixture.MovableClock clock = new Fixture.MovableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -40,6 +47,9 @@ class CliRetentionTest {
             acme.tasks().complete(acme.tasks().claim(Duration.ofMinutes(1)).orElseThrow(), null);
             acme.assets().delete(acme.assets().create(NewAsset.of(AssetType.IMAGE, "a.png", "image/png"), new byte[] {1}).id());
             acme.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> null);
+            VoiceCallStore calls = acme.voiceCalls();
+            calls.complete(calls.start(NewVoiceCall.of("call-1", "openai", "gpt-realtime")).id(), List.of(VoiceTurn.user("hello")));
+            calls.start(NewVoiceCall.of("call-2", "openai", "gpt-realtime"));
         }
         return db;
     }
@@ -95,6 +105,51 @@ class CliRetentionTest {
         assertThat(r.out()).isEqualTo(printed("Tenant acme: changed\n", expected));
         assertThat(r.exitCode()).isZero();
         assertThat(dryRun(db, policy).counts()).isEmpty();
+    }
+
+    /**
+     * RetentionPolicy.purgeDetachedVoiceCallsAfter had no option, so a finished call of no conversation outlived every rule the CLI
+     * runs. It is parsed, refused and printed as the other rules are; the active call stays.
+     */
+    @Test
+    void theDetachedVoiceCallRuleRuns() {
+        Path db = database();
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedVoiceCallsAfter(Duration.ofDays(30));
+        assertThat(dryRun(db, policy).counts()).isEqualTo(Map.of("voice_calls.deleted", 1L));
+        Cli.Result dry = Cli.run("--db", db.toString(), "-t", "acme", "retention", "run", "--purge-detached-voice-calls-after", "30d", "--dry-run");
+        assertThat(dry.out()).isEqualTo("Tenant acme (dry run, nothing changed): would change\n  voice_calls.deleted              1\n");
+        assertThat(dry.exitCode()).isZero();
+        Cli.Result r = Cli.run("--db", db.toString(), "-t", "acme", "retention", "run", "--purge-detached-voice-calls-after", "P30D");
+        assertThat(r.out()).isEqualTo("Tenant acme: changed\n  voice_calls.deleted              1\n");
+        assertThat(r.err()).isEqualTo("[1/1] retention on tenant acme ...\n");
+        assertThat(r.exitCode()).isZero();
+        assertThat(dryRun(db, policy).counts()).isEmpty();
+        try (Atlas atlas = Atlas.builder().sqlite(db).migrate(false).build()) {
+            assertThat(atlas.tenant("acme").voiceCalls().bySession("call-1", 10, null).items()).isEmpty();
+            assertThat(atlas.tenant("acme").voiceCalls().bySession("call-2", 10, null).items()).hasSize(1);
+        }
+        for (String[] bad : new String[][] {{"0d", "a positive duration"}, {"soon", "a duration"}}) {
+            Cli.Result refused = Cli.run("--db", db.toString(), "retention", "run", "--purge-detached-voice-calls-after", bad[0]);
+            assertThat(refused.exitCode()).as(bad[0]).isEqualTo(2);
+            assertThat(refused.out()).as(bad[0]).isEmpty();
+            assertThat(refused.err()).as(bad[0]).isEqualTo("atlas: --purge-detached-voice-calls-after must be " + bad[1]
+                    + " such as 30d, 12h, 45m or P30D, was '" + bad[0] + "'\nTry 'atlas retention run --help' for more information.\n");
+        }
+    }
+
+    /**
+     * docs/cli.md: a retention duration over 1000 years is a usage error naming its option. The library's refusal of
+     * the four newest rules (field purgeDetachedExecutionsAfter and so on) was not mapped to their options.
+     */
+    @Test
+    void aDurationOverAThousandYearsIsAUsageErrorNamingTheOptionOfEveryRule() {
+        Path db = database();
+        for (String option : new String[] {"--purge-detached-executions-after", "--purge-finished-tasks-after", "--purge-deleted-assets-after",
+                "--purge-detached-voice-calls-after"}) {
+            Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", option, "1000000d");
+            assertThat(r).as(option).isEqualTo(new Cli.Result(2, "", "atlas: " + option + ": must be at most 1000 years, was PT24000000H\n"
+                    + "Try 'atlas retention run --help' for more information.\n"));
+        }
     }
 
     /**

@@ -398,7 +398,7 @@ class CliSqliteTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("""
-                atlas: no rule given: use --delete-messages-after, --hard-delete-after, --archive-idle-after, --purge-archived-after, --drop-expired-memories, --purge-detached-executions-after, --purge-finished-tasks-after or --purge-deleted-assets-after
+                atlas: no rule given: use --delete-messages-after, --hard-delete-after, --archive-idle-after, --purge-archived-after, --drop-expired-memories, --purge-detached-executions-after, --purge-finished-tasks-after, --purge-deleted-assets-after or --purge-detached-voice-calls-after
                 Try 'atlas retention run --help' for more information.
                 """);
     }

@@ -342,7 +342,7 @@ public final class JdbiRetention implements Retention {
                         with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", page -> countParts(RetentionPlan.MESSAGE_ATTACHMENTS, page));
                 return;
             }
-            purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.NEWEST_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
+            purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.REPLIES_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
                     new Guard(q.lockConversationsOfMessages(), RetentionSql.HARD_DELETABLE + " AND m.id IN (<ids>)" + db.dialect().forUpdate()),
                     RetentionPlan.MESSAGE_ATTACHMENTS);
         }

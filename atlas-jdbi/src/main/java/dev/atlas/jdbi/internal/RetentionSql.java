@@ -77,14 +77,29 @@ final class RetentionSql {
             + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id";
 
     /**
-     * Long-deleted messages. One still referenced as the parent of a message that is not going
-     * too stays (as a soft-deleted row) until that child goes. Children sort after their parents,
-     * so newest-first batches ({@link #NEWEST_FIRST}) never delete a parent before its child.
+     * Row {@code x} was deleted before the cut-off, written so that no index on {@code deleted_at}
+     * serves it: the walk below a message must look replies up by their parent, the walk's rows
+     * first (SQLite's CROSS JOIN keeps that order). With the plain form and a JOIN, SQLite read
+     * every long-deleted message, or every message of the tenant, at every step.
+     */
+    private static final String LONG_DELETED = "COALESCE(x.deleted_at, :cutoff) < :cutoff";
+
+    /**
+     * Long-deleted messages that no message staying references: every message below one (its
+     * replies, theirs, and so on) is long-deleted too, so a reply kept (live, or deleted since the
+     * cut-off) keeps the deleted answer it replies to and that answer's own parent, as soft-deleted
+     * rows, until it goes. The walk goes down only through long-deleted replies and stops at the
+     * first one that stays. A reply's sequence is above its parent's (an append numbers it after
+     * the parent exists; an import refuses any other), so batches in descending sequence order
+     * ({@link #REPLIES_FIRST}) take a reply before or with its parent, never after it, whatever
+     * the rows' times: an instance whose clock lags dates a reply before its question.
      */
     static final String HARD_DELETABLE = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.deleted_at IS NOT NULL AND m.deleted_at < :cutoff"
-            + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
-            + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
-    static final String NEWEST_FIRST = " ORDER BY m.created_at DESC, m.sequence DESC";
+            + " AND NOT EXISTS (WITH RECURSIVE below (id) AS (SELECT m.id UNION SELECT r.id FROM below CROSS JOIN <p>messages r"
+            + " WHERE r.tenant_id = :t AND r.parent_id = below.id AND " + LONG_DELETED.replace("x.", "r.") + ")"
+            + " SELECT 1 FROM below CROSS JOIN <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = below.id"
+            + " AND NOT " + LONG_DELETED.replace("x.", "ch.") + ")";
+    static final String REPLIES_FIRST = " ORDER BY m.sequence DESC, m.id DESC";
 
     /** Expired memories (binds :now) and long-deleted ones (binds :deletedCutoff), as the policy asks. */
     static String memories(RetentionPolicy p) {
@@ -228,18 +243,24 @@ final class RetentionSql {
         return "(" + String.join(" OR ", rules) + ")";
     }
 
-    /** No conversation in the tree below {@code a} (itself included) has activity at or after {@code :cutoff}. */
+    /**
+     * No conversation in the tree below {@code a} (itself included) has activity at or after
+     * {@code :cutoff}. The walk's rows come first (SQLite's CROSS JOIN keeps that order), so each
+     * step looks tool threads up by parent and each row by id; with a plain JOIN SQLite read the
+     * tenant's whole range of an index at every step of every candidate (RetentionQueryPlanTest).
+     */
     private static String quietTree(String a, String cutoff) {
         return "NOT EXISTS (WITH RECURSIVE subtree (id) AS (SELECT " + a + ".id"
-                + " UNION SELECT x.id FROM <p>conversations x JOIN subtree ON x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
-                + " SELECT 1 FROM subtree JOIN <p>conversations y ON y.tenant_id = :t AND y.id = subtree.id"
-                + " WHERE y.activity_at >= :" + cutoff + ")";
+                + " UNION SELECT x.id FROM subtree CROSS JOIN <p>conversations x WHERE x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
+                + " SELECT 1 FROM subtree CROSS JOIN <p>conversations y WHERE y.tenant_id = :t AND y.id = subtree.id"
+                + " AND y.activity_at >= :" + cutoff + ")";
     }
 
     /**
      * For a dry run, whose later rules still see the rows the earlier rules would delete: the
      * conversation {@code conversation} goes with a purged tree (it or an ancestor is
-     * purgeable), so its rows are already counted there.
+     * purgeable), so its rows are already counted there. Each ancestor is read by id (a plain JOIN
+     * made SQLite read all of the tenant's archived and deleted conversations per row counted).
      */
     static String purgedConversation(RetentionPolicy p, String conversation) {
         if (!purges(p)) {
@@ -247,7 +268,7 @@ final class RetentionSql {
         }
         return "EXISTS (WITH RECURSIVE anc (id) AS (SELECT " + conversation + " UNION SELECT z.parent_conversation_id FROM <p>conversations z"
                 + " JOIN anc ON z.tenant_id = :t AND z.id = anc.id WHERE z.parent_conversation_id IS NOT NULL)"
-                + " SELECT 1 FROM anc JOIN <p>conversations pa ON pa.tenant_id = :t AND pa.id = anc.id WHERE " + purgeRule(p, "pa") + ")";
+                + " SELECT 1 FROM anc CROSS JOIN <p>conversations pa WHERE pa.tenant_id = :t AND pa.id = anc.id AND " + purgeRule(p, "pa") + ")";
     }
 
     static String purgeable(RetentionPolicy p) {
@@ -263,9 +284,9 @@ final class RetentionSql {
         return purgeable(p) + " AND a.id IN (<ids>)";
     }
 
-    /** The given conversations and every tool thread below them, which must go with them. */
+    /** The given conversations and every tool thread below them, which must go with them (found by parent, see {@link #quietTree}). */
     static final String WITH_DESCENDANTS = "WITH RECURSIVE tree (id) AS (SELECT id FROM <p>conversations WHERE tenant_id = :t"
-            + " AND id IN (<ids>) UNION SELECT c.id FROM <p>conversations c JOIN tree ON c.tenant_id = :t"
+            + " AND id IN (<ids>) UNION SELECT c.id FROM tree CROSS JOIN <p>conversations c WHERE c.tenant_id = :t"
             + " AND c.parent_conversation_id = tree.id) SELECT id FROM tree";
 
     /**

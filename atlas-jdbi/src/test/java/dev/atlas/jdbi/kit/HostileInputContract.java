@@ -1716,6 +1716,14 @@ public abstract class HostileInputContract extends AtlasContract {
                     () -> retention.runRetention(RetentionPolicy.none().archiveIdleConversations(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
             cases.add(Case.expect("retention purgeArchivedAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("purgeArchivedAfter"),
                     () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
+            cases.add(Case.expect("retention purgeDetachedExecutionsAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("purgeDetachedExecutionsAfter"),
+                    () -> retention.runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
+            cases.add(Case.expect("retention purgeFinishedTasksAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("purgeFinishedTasksAfter"),
+                    () -> retention.runRetention(RetentionPolicy.none().purgeFinishedTasksAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
+            cases.add(Case.expect("retention purgeDeletedAssetsAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("purgeDeletedAssetsAfter"),
+                    () -> retention.runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
+            cases.add(Case.expect("retention purgeDetachedVoiceCallsAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("purgeDetachedVoiceCallsAfter"),
+                    () -> retention.runRetention(RetentionPolicy.none().purgeDetachedVoiceCallsAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
             cases.add(Case.expect("retention policy record " + tag, valid || d == null ? Expect.ACCEPTED : Expect.invalid("deleteMessagesAfter"),
                     () -> retention.runRetention(new RetentionPolicy(d, d, d, d, true, 1, true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
         }
@@ -1725,8 +1733,10 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("retention null policy", "policy", () -> retention.runRetention(null)));
         cases.add(Case.accept("retention of ancient rows only", () -> retention.runRetention(RetentionPolicy.none()
                 .deleteMessagesOlderThan(Duration.ofDays(365L * 1000)).hardDeleteAfter(Duration.ofDays(365L * 1000))
-                .archiveIdleConversations(Duration.ofDays(365L * 1000)).purgeArchivedAfter(Duration.ofDays(365L * 1000)).batchSize(1)),
-                r -> ((dev.atlas.retention.RetentionReport) r).count("messages.deleted") + ((dev.atlas.retention.RetentionReport) r).count("conversations.deleted"), 0));
+                .archiveIdleConversations(Duration.ofDays(365L * 1000)).purgeArchivedAfter(Duration.ofDays(365L * 1000))
+                .purgeDetachedExecutionsAfter(Duration.ofDays(365L * 1000)).purgeFinishedTasksAfter(Duration.ofDays(365L * 1000))
+                .purgeDeletedAssetsAfter(Duration.ofDays(365L * 1000)).purgeDetachedVoiceCallsAfter(Duration.ofDays(365L * 1000)).batchSize(1)),
+                r -> ((dev.atlas.retention.RetentionReport) r).counts().size(), 0));
         // Last: a real run that drops acme's expired and deleted memories with batch size 1; globex keeps its rows.
         cases.add(Case.accept("retention of acme with batch size 1 leaves globex alone", () -> retention.runRetention(RetentionPolicy.none()
                         .hardDeleteAfter(Duration.ofNanos(1000)).dropExpiredMemories(true).batchSize(1)),

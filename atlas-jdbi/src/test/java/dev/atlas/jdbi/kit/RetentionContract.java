@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.DatabaseKind;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
@@ -407,6 +408,55 @@ public abstract class RetentionContract extends AtlasContract {
         // 4 created + 1 edited + 4 deleted-by-retention events of the removed messages
         assertThat(hard.counts()).isEqualTo(Map.of("messages.deleted", 4L, "message_events.deleted", 9L, "vectors.deleted", 2L));
         assertThat(rows("messages")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("a reply written by an instance whose clock lags (created before its question) is hard-deleted before its question,"
+            + " in batches of one: the run never fails on the reply's reference, and the next run finds nothing")
+    void hardDeleteOfAReplyDatedBeforeItsQuestion() {
+        Atlas lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(Duration.ofHours(1)))));
+        Conversation c = conversations.create(NewConversation.of(Owner.user("42"), "support"));
+        Message question = conversations.append(c.id(), NewMessage.user("Where is order 1234?"));
+        Message answer = lagging.tenant("acme").conversations().append(c.id(), NewMessage.assistant("It shipped.").parent(question.id()));
+        assertThat(answer.createdAt()).isBefore(question.createdAt());
+        conversations.deleteMessage(answer.id());
+        conversations.deleteMessage(question.id());
+        advance(Duration.ofDays(10));
+        RetentionPolicy policy = RetentionPolicy.none().hardDeleteAfter(DAY).batchSize(1);
+        RetentionReport report = retention.runRetention(policy);
+        assertThat(report.count("messages.deleted")).isEqualTo(2);
+        assertThat(conversations.getMessage(question.id())).isEmpty();
+        assertThat(conversations.getMessage(answer.id())).isEmpty();
+        assertThat(rows("messages")).isZero();
+        assertThat(retention.runRetention(policy).count("messages.deleted")).isZero();
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("a long-deleted question whose long-deleted answer still has a live follow-up stays with that answer (neither is"
+            + " hard-deleted, the run does not fail); once the follow-up goes too, all three go, children first")
+    void hardDeleteKeepsTheAncestorsOfALiveMessage() {
+        Conversation c = conversations.create(NewConversation.of(ALICE, "support"));
+        Message question = conversations.append(c.id(), NewMessage.user("where is parcel 77"));
+        Message answer = conversations.append(c.id(), NewMessage.assistant("it arrives Monday").parent(question.id()));
+        advance(Duration.ofDays(100));
+        Message followUp = conversations.append(c.id(), NewMessage.user("it did not arrive").parent(answer.id()));
+        assertThat(retention.runRetention(RetentionPolicy.none().deleteMessagesOlderThan(Duration.ofDays(90))).counts())
+                .isEqualTo(Map.of("messages.soft_deleted", 2L));
+        advance(Duration.ofDays(31));
+        RetentionPolicy hard = RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(30)).batchSize(1);
+        assertThat(retention.runRetention(hard.dryRun(true)).counts()).isEmpty();
+        RetentionReport kept = retention.runRetention(hard);
+        assertThat(kept.counts()).isEmpty();
+        assertThat(rows("messages")).isEqualTo(3);
+        assertThat(conversations.history(c.id())).extracting(Message::id).containsExactly(followUp.id());
+        conversations.deleteMessage(followUp.id());
+        advance(Duration.ofDays(31));
+        RetentionReport counted = retention.runRetention(hard.dryRun(true));
+        assertThat(counted.count("messages.deleted")).isEqualTo(3);
+        assertThat(retention.runRetention(hard).counts()).isEqualTo(counted.counts());
+        assertThat(rows("messages")).isZero();
         assertNoOrphans();
     }
 
