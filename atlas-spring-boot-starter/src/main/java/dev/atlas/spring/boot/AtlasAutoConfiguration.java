@@ -259,26 +259,110 @@ public class AtlasAutoConfiguration {
             "atlas.table-prefix", "atlas.tenant", "atlas.data-directory", "atlas.credential-primary-key", "atlas.spring-ai.owner-type",
             "atlas.spring-ai.owner-id", "atlas.spring-ai.agent", "atlas.spring-ai.provider"};
 
+    /** Settings holding a secret: a refusal never names what their text holds. */
+    private static final java.util.Set<String> SECRET_SETTINGS = java.util.Set.of("atlas.password", "atlas.credential-primary-key");
+
     /**
      * A {@code ${NAME}} placeholder in an {@code atlas.*} value that nothing sets (an environment variable missing in
      * this deployment) is bound by Boot as the literal text: Atlas would connect with the password {@code ${DB_PASSWORD}},
      * make a file of that name, or take it as the tenant id. Refused naming the setting and the placeholder, never the
-     * value (it may be a password around the placeholder).
+     * value. Only the text as written for the setting is read, never what a placeholder resolves to: a password whose
+     * value holds {@code ${...}} is a password. A secret setting is checked only when its whole text is one placeholder,
+     * and its refusal names no part of that text.
      */
     static void refuseUnresolved(org.springframework.core.env.Environment environment) {
         for (String key : TEXT_SETTINGS) {
-            try {
-                environment.getProperty(key);
-            } catch (IllegalArgumentException e) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("placeholder '([^']*)'")
-                        .matcher(String.valueOf(e.getMessage()));
-                String name = m.find() ? m.group(1) : null;
-                throw new ConfigurationException(name == null
-                        ? key + " refers to a ${...} placeholder that is not set: set it, or give a default with ${NAME:...}"
+            Object raw = rawValue(environment, key);
+            if (!(raw instanceof String text)) {
+                continue;
+            }
+            boolean secret = SECRET_SETTINGS.contains(key);
+            if (secret && !(text.startsWith("${") && text.indexOf('}') == text.length() - 1)) {
+                continue;
+            }
+            String name = unresolvedPlaceholder(text, environment);
+            if (name != null) {
+                throw new ConfigurationException(secret
+                        ? key + " is a ${...} placeholder that is not set (no environment variable or property of that name):"
+                                + " set it, or give a default with ${NAME:...}"
                         : key + " refers to " + name + ", which is not set (no environment variable or property of that name):"
                                 + " set it, or give a default with ${" + name + ":...}");
             }
         }
+    }
+
+    /** The setting's text as written in the first source that has it (relaxed forms included), unresolved. */
+    private static @org.jspecify.annotations.Nullable Object rawValue(org.springframework.core.env.Environment environment,
+            String key) {
+        org.springframework.boot.context.properties.source.ConfigurationPropertyName name =
+                org.springframework.boot.context.properties.source.ConfigurationPropertyName.of(key);
+        for (org.springframework.boot.context.properties.source.ConfigurationPropertySource source
+                : org.springframework.boot.context.properties.source.ConfigurationPropertySources.get(environment)) {
+            org.springframework.boot.context.properties.source.ConfigurationProperty property = source.getConfigurationProperty(name);
+            if (property != null) {
+                return property.getValue();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first placeholder of {@code text} that nothing sets and that has no default (or whose default refers to one),
+     * or {@code null}. Placeholders inside a placeholder's name, and escaped ones, are left to Spring.
+     */
+    static @org.jspecify.annotations.Nullable String unresolvedPlaceholder(String text,
+            org.springframework.core.env.PropertyResolver environment) {
+        int i = 0;
+        while ((i = text.indexOf("${", i)) >= 0) {
+            int depth = 0;
+            int end = -1;
+            for (int j = i + 2; j < text.length() && end < 0; j++) {
+                if (text.startsWith("${", j)) {
+                    depth++;
+                    j++;
+                } else if (text.charAt(j) == '}') {
+                    if (depth == 0) {
+                        end = j;
+                    } else {
+                        depth--;
+                    }
+                }
+            }
+            if (end < 0) {
+                return null;
+            }
+            if (i > 0 && text.charAt(i - 1) == '\\') {
+                i = end + 1;
+                continue;
+            }
+            String inner = text.substring(i + 2, end);
+            int colon = topLevelColon(inner);
+            String name = colon < 0 ? inner : inner.substring(0, colon);
+            if (!name.contains("${") && !environment.containsProperty(name)) {
+                String missing = colon < 0 ? name : unresolvedPlaceholder(inner.substring(colon + 1), environment);
+                if (missing != null) {
+                    return missing;
+                }
+            }
+            i = end + 1;
+        }
+        return null;
+    }
+
+    /** The index of the first ':' of {@code inner} outside a nested placeholder, or -1. */
+    private static int topLevelColon(String inner) {
+        int depth = 0;
+        for (int j = 0; j < inner.length(); j++) {
+            if (inner.startsWith("${", j)) {
+                depth++;
+                j++;
+            } else if (inner.charAt(j) == '}') {
+                depth--;
+            } else if (inner.charAt(j) == ':' && depth == 0) {
+                return j;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -72,8 +72,21 @@ class AtlasStarterNewcomerTest {
         assertThat(System.getenv(unset)).isNull();
         String advice = ", which is not set (no environment variable or property of that name): set it, or give a default with ${"
                 + unset + ":...}";
-        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app", "atlas.password=pw-${" + unset + "}"))
-                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.password refers to " + unset + advice);
+        // A secret is named never, even by its placeholder: its text may be the password itself.
+        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app", "atlas.password=${" + unset + "}"))
+                .isInstanceOf(ConfigurationException.class).hasMessage("atlas.password is a ${...} placeholder that is not set (no"
+                        + " environment variable or property of that name): set it, or give a default with ${NAME:...}");
+        // A password that holds ${...} in its value, through a placeholder or as written, is a password: Boot binds it as it is.
+        for (String[] password : List.of(new String[] {"atlas.password=${ATLAS_TEST_DB_PW}", "ATLAS_TEST_DB_PW=x7${Tr0ub4dor}q"},
+                new String[] {"atlas.password=x7${Tr0ub4dor}q", "unrelated=1"})) {
+            Throwable refused = failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app", password[0], password[1]);
+            // Past the check: start-up goes on to the server, which is not there.
+            assertThat(refused).isInstanceOf(ConfigurationException.class)
+                    .hasMessageStartingWith("atlas.url: could not open a connection pool for jdbc:postgresql://127.0.0.1:1/app:");
+            for (Throwable t = refused; t != null; t = t.getCause()) {
+                assertThat(String.valueOf(t.getMessage())).doesNotContain("Tr0ub4dor");
+            }
+        }
         assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("${" + unset + "}.db"))).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.sqlite-path refers to " + unset + advice);
         assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tenant=${" + unset + "}"))
