@@ -359,6 +359,66 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a job paging every conversation while others append and start new ones: the activity order loses one that"
+            + " gets a message behind the cursor (a live view, as documented); the creation order lists each exactly once, by"
+            + " owner and agent too, and each order refuses the other's cursor")
+    void creationOrderEnumeratesEveryConversationWhileAppendsMoveActivity() {
+        List<UUID> c = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clock.advanceMicros(1000);
+            c.add(store.create(NewConversation.of(ALICE, "support")).id());
+        }
+        // Activity: c2 first; c0 gets a message while the client is between pages and jumps ahead of the cursor.
+        ConversationQuery live = ConversationQuery.all().limit(1);
+        Page<Conversation> first = store.list(live);
+        assertThat(first.items()).extracting(Conversation::id).containsExactly(c.get(2));
+        clock.advanceMicros(1000);
+        store.append(c.get(0), NewMessage.user("while paging"));
+        List<UUID> seen = new ArrayList<>(List.of(c.get(2)));
+        for (Page<Conversation> p = first; p.hasMore(); ) {
+            p = store.list(live.after(p.nextCursor().orElseThrow()));
+            seen.addAll(p.items().stream().map(Conversation::id).toList());
+        }
+        assertThat(seen).containsExactly(c.get(2), c.get(1));
+
+        // Creation: oldest first by id, whatever is appended, archived, retitled or created between pages.
+        for (ConversationQuery q : List.of(ConversationQuery.all(), ConversationQuery.forOwner(ALICE), ConversationQuery.forAgent("support"))) {
+            ConversationQuery byCreation = q.order(ConversationQuery.Order.CREATION).limit(1);
+            List<UUID> listed = new ArrayList<>();
+            Page<Conversation> p = store.list(byCreation);
+            listed.addAll(p.items().stream().map(Conversation::id).toList());
+            int turn = 0;
+            while (p.hasMore()) {
+                clock.advanceMicros(1000);
+                UUID behind = listed.get(listed.size() - 1);
+                store.append(c.get(c.size() - 1), NewMessage.user("newest activity " + turn));
+                store.append(behind, NewMessage.user("behind the cursor " + turn));
+                if (turn++ == 1) {
+                    store.archive(c.get(c.size() - 1));
+                    store.updateTitle(c.get(c.size() - 1), "renamed");
+                    c.add(store.create(NewConversation.of(ALICE, "support")).id());
+                }
+                p = store.list(byCreation.after(p.nextCursor().orElseThrow()));
+                listed.addAll(p.items().stream().map(Conversation::id).toList());
+            }
+            assertThat(listed).as(q.toString()).containsExactlyElementsOf(c);
+        }
+        store.create(NewConversation.of(BOB, "sales"));
+        assertThat(store.list(ConversationQuery.forOwner(ALICE).order(ConversationQuery.Order.CREATION).limit(50)).items())
+                .extracting(Conversation::id).containsExactlyElementsOf(c);
+        assertThat(other.list(ConversationQuery.all().order(ConversationQuery.Order.CREATION)).items()).isEmpty();
+
+        String activityCursor = store.list(live).nextCursor().orElseThrow();
+        String creationCursor = store.list(ConversationQuery.all().order(ConversationQuery.Order.CREATION).limit(1)).nextCursor().orElseThrow();
+        assertThatThrownBy(() -> store.list(ConversationQuery.all().order(ConversationQuery.Order.CREATION).after(activityCursor)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+        assertThatThrownBy(() -> store.list(live.after(creationCursor)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+        assertThatThrownBy(() -> ConversationQuery.all().order(null))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("order"));
+    }
+
+    @Test
     @DisplayName("title, summary and metadata can be updated")
     void updates() {
         Conversation c = convo();
