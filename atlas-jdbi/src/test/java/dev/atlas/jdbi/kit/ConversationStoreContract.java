@@ -2607,6 +2607,60 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.requireMessage(edit.id()).active()).isFalse();
     }
 
+    @Test
+    @DisplayName("retry branches as a chat UI uses them: an edit of a middle user turn is refused (ConflictException on parentId,"
+            + " canRetry false, nothing written); an edit of the last turn and an edit within that branch each show their own path"
+            + " in history and historyBefore, and switching back shows the old path whole; an appendAll re-sending keyed messages"
+            + " of hidden branches returns them as stored, inactive, and appends the new one on the shown path")
+    void branchOfABranchShowsItsOwnPath() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a2.id()).clientId("k-q3"));
+        store.append(c.id(), NewMessage.assistant("a3").parent(q3.id()));
+        long before = store.require(c.id()).lastSequence();
+        // A middle turn: an active user message (q3) follows q2's parent.
+        assertThat(store.canRetry(q2.id())).isFalse();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("q2 edited").parent(a1.id())))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("parentId"));
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(before);
+        // The last turn edited, answered and continued.
+        assertThat(store.canRetry(q3.id())).isTrue();
+        Message q3b = store.append(c.id(), NewMessage.user("q3b").parent(a2.id()));
+        Message a3b = store.append(c.id(), NewMessage.assistant("a3b").parent(q3b.id()));
+        Message q4b = store.append(c.id(), NewMessage.user("q4b").parent(a3b.id()).clientId("k-q4b"));
+        store.append(c.id(), NewMessage.assistant("a4b").parent(q4b.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4b", "a4b");
+        // A branch of the branch: q4b edited.
+        Message q4c = store.append(c.id(), NewMessage.user("q4c").parent(a3b.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4c");
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("a3b", "q4c");
+        assertThat(store.historyBefore(c.id(), q4c.sequence(), 3)).extracting(Message::content).containsExactly("a2", "q3b", "a3b");
+        // appendAll: q4b's and q3's keys (both hidden now) come back as stored; the new answer goes on the shown path.
+        List<Message> sent = store.appendAll(c.id(), List.of(NewMessage.user("q4b").parent(a3b.id()).clientId("k-q4b"),
+                NewMessage.user("q3").parent(a2.id()).clientId("k-q3"), NewMessage.assistant("a4c").parent(q4c.id()).clientId("k-a4c")));
+        assertThat(sent).extracting(Message::id).startsWith(q4b.id(), q3.id());
+        assertThat(sent).extracting(Message::active).containsExactly(false, false, true);
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4c", "a4c");
+        // The same key with other content: a ConflictException naming the field, nothing written.
+        long last = store.require(c.id()).lastSequence();
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("new").parent(sent.get(2).id()).clientId("k-new"),
+                NewMessage.user("q3 changed").parent(a2.id()).clientId("k-q3"))))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("messages[1].clientId"));
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("q4b").parent(a2.id()).clientId("k-q4b")))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"));
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(last);
+        // Switching back to the first path shows it whole, and back to the first branch's own continuation.
+        store.activate(q3.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3", "a3");
+        store.activate(q4b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4b", "a4b");
+        assertThat(store.historyBefore(c.id(), q4b.sequence(), 50)).extracting(Message::content)
+                .containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b");
+    }
+
     /** Answers {@code question}, or is refused naming parentId: regenerating once a later edit is shown, as canRetry says. */
     private static Object answer(ConversationStore s, Conversation c, Message question, String text) {
         try {
