@@ -1283,6 +1283,47 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an agent loop (start an execution, appendAll the question and its linked answer, complete) on one instance"
+            + " racing eraseConversation from another: every refused call is NotFoundException, and no message, event, execution"
+            + " or step of the conversation is left")
+    void agentLoopRacingErase() throws Exception {
+        Conversation c = convo();
+        dev.atlas.Atlas second = reopen(b -> b.clock(clock));
+        List<Callable<Message>> turns = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            dev.atlas.Tenant t = i % 2 == 0 ? atlas.tenant("acme") : second.tenant("acme");
+            int n = i;
+            turns.add(i == 12 ? () -> {
+                second.tenant("acme").portability().eraseConversation(c.id(), false);
+                return null;
+            } : () -> {
+                ExecutionHandle x = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+                x.step().finish("a" + n, dev.atlas.execution.FinishReason.STOP);
+                List<Message> sent = t.conversations().appendAll(c.id(), List.of(NewMessage.user("q" + n).clientId("q" + n),
+                        NewMessage.assistant("a" + n).execution(x.id(), null)));
+                x.complete();
+                return sent.get(1);
+            });
+        }
+        runAllRefusing(turns, NotFoundException.class, null);
+        assertThat(store.get(c.id())).isEmpty();
+        try (Connection conn = database.dataSource().getConnection(); Statement st = conn.createStatement()) {
+            for (String table : List.of("messages", "message_events", "conversations", "executions")) {
+                String column = table.equals("conversations") ? "id" : "conversation_id";
+                try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_" + table + " WHERE " + column + " = '" + c.id() + "'")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as(table).isZero();
+                }
+            }
+            try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_execution_steps s WHERE NOT EXISTS (SELECT 1 FROM atlas_executions e"
+                    + " WHERE e.tenant_id = s.tenant_id AND e.id = s.execution_id)")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("steps without their execution").isZero();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("a plain append (one statement on PostgreSQL) stores the same rows as the transaction path: message, created event"
             + " and conversation (counter, times, auto title, archived reopened), column by column")
     void plainAppendStoresWhatTheTransactionPathStores() throws Exception {
