@@ -134,7 +134,13 @@ public interface ConversationStore {
     Optional<Conversation> toolThread(UUID toolCallId);
 
     /**
-     * Conversations matching the query, newest activity first, keyset-paginated.
+     * Conversations matching the query, keyset-paginated in the query's
+     * {@link ConversationQuery#order() order}: newest activity first ({@link ConversationQuery.Order#ACTIVITY},
+     * the default: a live view, where a conversation that gets a message while a client pages
+     * moves ahead of the cursor and is not listed by the following pages), or oldest first by id
+     * ({@link ConversationQuery.Order#CREATION}: never skips nor repeats a conversation that exists
+     * through the listing, for a job that must see every one). Another tenant's conversations are
+     * never listed.
      *
      * @param query the query: filters, limit and cursor
      * @return one page of results and the cursor of the next

@@ -94,4 +94,15 @@ class PostgresQueryPlanTest {
         assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan Backward using atlas_execution_tool_calls_"));
         assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
     }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"", " AND owner_type = 'user' AND owner_id = '1'", " AND agent = 'support'"})
+    @DisplayName("conversations page in creation order (oldest first by id) from an index without sorting, whatever the owner or"
+            + " agent filter (V28)")
+    void conversationsByCreation(String filter) throws SQLException {
+        List<String> plan = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't'" + filter
+                + " AND deleted_at IS NULL AND id > '019ca8e5-5e64-73ab-8da0-9b09328874c9' ORDER BY id LIMIT 51");
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_conversations_"));
+        assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
 }

@@ -100,6 +100,18 @@ class SqliteQueryPlanTest {
         assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", " AND owner_type = 'user' AND owner_id = '1'", " AND agent = 'support'"})
+    @DisplayName("listing conversations in creation order (oldest first by id) walks an index without sorting, whatever the"
+            + " owner or agent filter (V28)")
+    void conversationsByCreation(String filter) throws SQLException {
+        List<String> plan = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't'" + filter
+                + " AND deleted_at IS NULL AND id > '019ca8e5-5e64-73ab-8da0-9b09328874c9' ORDER BY id LIMIT 51");
+        assertThat(plan).anySatisfy(d -> assertThat(d).containsAnyOf("USING INDEX atlas_conversations_owner_created",
+                "USING INDEX atlas_conversations_agent_created", "USING INDEX sqlite_autoindex_atlas_conversations_1"));
+        assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+    }
+
     @Test
     @DisplayName("the database runs in WAL mode with foreign keys on")
     void pragmas() throws SQLException {

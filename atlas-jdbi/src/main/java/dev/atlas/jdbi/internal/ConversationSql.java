@@ -23,6 +23,8 @@ final class ConversationSql {
     static final String STATUS = "status = :status";
     static final String LIVE = "deleted_at IS NULL";
     static final String LIST_AFTER = "(activity_at < :afterAt OR (activity_at = :afterAt AND id < :afterId))";
+    /** The keyset of {@link dev.atlas.conversation.ConversationQuery.Order#CREATION}: oldest first by id. */
+    static final String CREATION_AFTER = "id > :afterId";
 
     final Catalogue catalogue;
     final Statement byId;

@@ -198,16 +198,25 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<Conversation> list(ConversationQuery q) {
         Check.notNull("query", q);
-        Cursor.Listing listing = sql.listing("conversations", q.owner() == null ? null : q.owner().type(),
+        boolean byCreation = q.order() == ConversationQuery.Order.CREATION;
+        // Each order its own listing name, so a cursor of one is refused by the other.
+        Cursor.Listing listing = sql.listing(byCreation ? "conversationsByCreation" : "conversations", q.owner() == null ? null : q.owner().type(),
                 q.owner() == null ? null : q.owner().id(), q.agent(), q.status(), q.includeDeleted());
-        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, 2);
+        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, byCreation ? 1 : 2);
         Where where = new Where()
                 .and(ConversationSql.OWNER_TYPE, "ownerType", q.owner() == null ? null : q.owner().type())
                 .and(ConversationSql.OWNER_ID, "ownerId", q.owner() == null ? null : q.owner().id())
                 .and(ConversationSql.AGENT, "agent", q.agent())
                 .and(ConversationSql.STATUS, "status", q.status() == null ? null : q.status().toString())
-                .and(!q.includeDeleted(), ConversationSql.LIVE)
-                .and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
+                .and(!q.includeDeleted(), ConversationSql.LIVE);
+        if (byCreation) {
+            where.and(ConversationSql.CREATION_AFTER, "afterId", after == null ? null : after.uuid(0));
+            Statement listById = cq.catalogue.render("conversations.listByCreation", ConversationSql.SELECT + " WHERE tenant_id = :t" + where
+                    + " ORDER BY id LIMIT :limit");
+            List<Conversation> rows = db.read(h -> where.bindTo(sql.on(h, listById)).bind("limit", q.limit() + 1).list(conversations));
+            return Cursor.page(rows, q.limit(), c -> Cursor.encode(listing, c.id()));
+        }
+        where.and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
         Statement list = cq.catalogue.render("conversations.list", ConversationSql.LIST_SELECT + " WHERE tenant_id = :t" + where + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
         // The cursor holds the ordering column itself: an imported row's activity_at need not be its last message's time.
         List<Map.Entry<Conversation, Instant>> rows = db.read(h -> {

@@ -359,6 +359,66 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a job paging every conversation while others append and start new ones: the activity order loses one that"
+            + " gets a message behind the cursor (a live view, as documented); the creation order lists each exactly once, by"
+            + " owner and agent too, and each order refuses the other's cursor")
+    void creationOrderEnumeratesEveryConversationWhileAppendsMoveActivity() {
+        List<UUID> c = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clock.advanceMicros(1000);
+            c.add(store.create(NewConversation.of(ALICE, "support")).id());
+        }
+        // Activity: c2 first; c0 gets a message while the client is between pages and jumps ahead of the cursor.
+        ConversationQuery live = ConversationQuery.all().limit(1);
+        Page<Conversation> first = store.list(live);
+        assertThat(first.items()).extracting(Conversation::id).containsExactly(c.get(2));
+        clock.advanceMicros(1000);
+        store.append(c.get(0), NewMessage.user("while paging"));
+        List<UUID> seen = new ArrayList<>(List.of(c.get(2)));
+        for (Page<Conversation> p = first; p.hasMore(); ) {
+            p = store.list(live.after(p.nextCursor().orElseThrow()));
+            seen.addAll(p.items().stream().map(Conversation::id).toList());
+        }
+        assertThat(seen).containsExactly(c.get(2), c.get(1));
+
+        // Creation: oldest first by id, whatever is appended, archived, retitled or created between pages.
+        for (ConversationQuery q : List.of(ConversationQuery.all(), ConversationQuery.forOwner(ALICE), ConversationQuery.forAgent("support"))) {
+            ConversationQuery byCreation = q.order(ConversationQuery.Order.CREATION).limit(1);
+            List<UUID> listed = new ArrayList<>();
+            Page<Conversation> p = store.list(byCreation);
+            listed.addAll(p.items().stream().map(Conversation::id).toList());
+            int turn = 0;
+            while (p.hasMore()) {
+                clock.advanceMicros(1000);
+                UUID behind = listed.get(listed.size() - 1);
+                store.append(c.get(c.size() - 1), NewMessage.user("newest activity " + turn));
+                store.append(behind, NewMessage.user("behind the cursor " + turn));
+                if (turn++ == 1) {
+                    store.archive(c.get(c.size() - 1));
+                    store.updateTitle(c.get(c.size() - 1), "renamed");
+                    c.add(store.create(NewConversation.of(ALICE, "support")).id());
+                }
+                p = store.list(byCreation.after(p.nextCursor().orElseThrow()));
+                listed.addAll(p.items().stream().map(Conversation::id).toList());
+            }
+            assertThat(listed).as(q.toString()).containsExactlyElementsOf(c);
+        }
+        store.create(NewConversation.of(BOB, "sales"));
+        assertThat(store.list(ConversationQuery.forOwner(ALICE).order(ConversationQuery.Order.CREATION).limit(50)).items())
+                .extracting(Conversation::id).containsExactlyElementsOf(c);
+        assertThat(other.list(ConversationQuery.all().order(ConversationQuery.Order.CREATION)).items()).isEmpty();
+
+        String activityCursor = store.list(live).nextCursor().orElseThrow();
+        String creationCursor = store.list(ConversationQuery.all().order(ConversationQuery.Order.CREATION).limit(1)).nextCursor().orElseThrow();
+        assertThatThrownBy(() -> store.list(ConversationQuery.all().order(ConversationQuery.Order.CREATION).after(activityCursor)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+        assertThatThrownBy(() -> store.list(live.after(creationCursor)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+        assertThatThrownBy(() -> ConversationQuery.all().order(null))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("order"));
+    }
+
+    @Test
     @DisplayName("title, summary and metadata can be updated")
     void updates() {
         Conversation c = convo();
@@ -1218,6 +1278,47 @@ public abstract class ConversationStoreContract extends AtlasContract {
                     rs.next();
                     assertThat(rs.getLong(1)).as(table).isZero();
                 }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("an agent loop (start an execution, appendAll the question and its linked answer, complete) on one instance"
+            + " racing eraseConversation from another: every refused call is NotFoundException, and no message, event, execution"
+            + " or step of the conversation is left")
+    void agentLoopRacingErase() throws Exception {
+        Conversation c = convo();
+        dev.atlas.Atlas second = reopen(b -> b.clock(clock));
+        List<Callable<Message>> turns = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            dev.atlas.Tenant t = i % 2 == 0 ? atlas.tenant("acme") : second.tenant("acme");
+            int n = i;
+            turns.add(i == 12 ? () -> {
+                second.tenant("acme").portability().eraseConversation(c.id(), false);
+                return null;
+            } : () -> {
+                ExecutionHandle x = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+                x.step().finish("a" + n, dev.atlas.execution.FinishReason.STOP);
+                List<Message> sent = t.conversations().appendAll(c.id(), List.of(NewMessage.user("q" + n).clientId("q" + n),
+                        NewMessage.assistant("a" + n).execution(x.id(), null)));
+                x.complete();
+                return sent.get(1);
+            });
+        }
+        runAllRefusing(turns, NotFoundException.class, null);
+        assertThat(store.get(c.id())).isEmpty();
+        try (Connection conn = database.dataSource().getConnection(); Statement st = conn.createStatement()) {
+            for (String table : List.of("messages", "message_events", "conversations", "executions")) {
+                String column = table.equals("conversations") ? "id" : "conversation_id";
+                try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_" + table + " WHERE " + column + " = '" + c.id() + "'")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as(table).isZero();
+                }
+            }
+            try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_execution_steps s WHERE NOT EXISTS (SELECT 1 FROM atlas_executions e"
+                    + " WHERE e.tenant_id = s.tenant_id AND e.id = s.execution_id)")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("steps without their execution").isZero();
             }
         }
     }
@@ -2545,6 +2646,60 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my trip", "flights", "fly");
         assertThat(store.siblingGroups(a1.id()).groups()).extracting(SiblingGroup::active).containsExactly(true, false);
         assertThat(store.requireMessage(edit.id()).active()).isFalse();
+    }
+
+    @Test
+    @DisplayName("retry branches as a chat UI uses them: an edit of a middle user turn is refused (ConflictException on parentId,"
+            + " canRetry false, nothing written); an edit of the last turn and an edit within that branch each show their own path"
+            + " in history and historyBefore, and switching back shows the old path whole; an appendAll re-sending keyed messages"
+            + " of hidden branches returns them as stored, inactive, and appends the new one on the shown path")
+    void branchOfABranchShowsItsOwnPath() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a2.id()).clientId("k-q3"));
+        store.append(c.id(), NewMessage.assistant("a3").parent(q3.id()));
+        long before = store.require(c.id()).lastSequence();
+        // A middle turn: an active user message (q3) follows q2's parent.
+        assertThat(store.canRetry(q2.id())).isFalse();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("q2 edited").parent(a1.id())))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("parentId"));
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(before);
+        // The last turn edited, answered and continued.
+        assertThat(store.canRetry(q3.id())).isTrue();
+        Message q3b = store.append(c.id(), NewMessage.user("q3b").parent(a2.id()));
+        Message a3b = store.append(c.id(), NewMessage.assistant("a3b").parent(q3b.id()));
+        Message q4b = store.append(c.id(), NewMessage.user("q4b").parent(a3b.id()).clientId("k-q4b"));
+        store.append(c.id(), NewMessage.assistant("a4b").parent(q4b.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4b", "a4b");
+        // A branch of the branch: q4b edited.
+        Message q4c = store.append(c.id(), NewMessage.user("q4c").parent(a3b.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4c");
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("a3b", "q4c");
+        assertThat(store.historyBefore(c.id(), q4c.sequence(), 3)).extracting(Message::content).containsExactly("a2", "q3b", "a3b");
+        // appendAll: q4b's and q3's keys (both hidden now) come back as stored; the new answer goes on the shown path.
+        List<Message> sent = store.appendAll(c.id(), List.of(NewMessage.user("q4b").parent(a3b.id()).clientId("k-q4b"),
+                NewMessage.user("q3").parent(a2.id()).clientId("k-q3"), NewMessage.assistant("a4c").parent(q4c.id()).clientId("k-a4c")));
+        assertThat(sent).extracting(Message::id).startsWith(q4b.id(), q3.id());
+        assertThat(sent).extracting(Message::active).containsExactly(false, false, true);
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4c", "a4c");
+        // The same key with other content: a ConflictException naming the field, nothing written.
+        long last = store.require(c.id()).lastSequence();
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("new").parent(sent.get(2).id()).clientId("k-new"),
+                NewMessage.user("q3 changed").parent(a2.id()).clientId("k-q3"))))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("messages[1].clientId"));
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("q4b").parent(a2.id()).clientId("k-q4b")))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"));
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(last);
+        // Switching back to the first path shows it whole, and back to the first branch's own continuation.
+        store.activate(q3.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3", "a3");
+        store.activate(q4b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b", "q4b", "a4b");
+        assertThat(store.historyBefore(c.id(), q4b.sequence(), 50)).extracting(Message::content)
+                .containsExactly("q1", "a1", "q2", "a2", "q3b", "a3b");
     }
 
     /** Answers {@code question}, or is refused naming parentId: regenerating once a later edit is shown, as canRetry says. */

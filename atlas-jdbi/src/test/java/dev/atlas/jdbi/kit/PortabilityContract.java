@@ -575,6 +575,33 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool thread with a parent_tool_call_id but no parent_conversation_id is refused naming the line and"
+            + " conversation.parent_conversation_id before any write, as create refuses it (no Atlas ever wrote such a row, and an"
+            + " export clears both links together)")
+    void aToolThreadsCallNeedsItsParentConversation() {
+        Tenant acme = atlas.tenant("acme");
+        UUID a = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(a));
+        dev.atlas.execution.StepHandle.ToolCallHandle call = x.step().toolCall("call-1", "delegate", "{}");
+        UUID thread = call.thread(ALICE, "helper").id();
+        call.complete("done");
+        x.complete();
+        String file = text(export(acme, ExportScope.tenant()));
+        String threadLine = "\"id\":\"" + thread;
+        String orphan = replaceLine(file, threadLine, "\"parent_conversation_id\":\"" + a + "\",", "");
+        assertThat(orphan).isNotEqualTo(file).contains("\"parent_tool_call_id\":\"" + call.id() + "\"");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, orphan.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessage("line " + lineOf(file, threadLine) + ": conversation.parent_conversation_id: is required when"
+                        + " parent_tool_call_id is given: a tool thread's call is a call of its parent conversation");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 2L);
+        assertThat(beta.conversations().require(thread).parentConversationId()).isEqualTo(a);
+    }
+
+    @Test
     @DisplayName("an active message answering an inactive one (in the file or stored) is refused naming the line and"
             + " message.is_active before any write: imported, history showed it after a turn it does not answer")
     void anActiveAnswerNeedsAnActiveParent() {

@@ -310,6 +310,12 @@ final class Codec {
                     // create makes a tool thread below a conversation that exists: none is its own parent.
                     throw new InvalidInputException(f + "parent_conversation_id", "is the conversation's own id: a conversation is not its own parent");
                 }
+                if (v[t.index("parent_tool_call_id")] != null && v[t.index("parent_conversation_id")] == null) {
+                    // create refuses it (NewConversation: parentConversationId is required when parentToolCallId is given) and
+                    // always has; an export that leaves the parent out clears the call as well (Scope.DETACHABLE).
+                    throw new InvalidInputException(f + "parent_conversation_id", "is required when parent_tool_call_id is given:"
+                            + " a tool thread's call is a call of its parent conversation");
+                }
                 // archive() and close() record their time, and retention's purgeArchivedAfter goes by archived_at: an
                 // archived conversation without it would never be purged.
                 for (String status : new String[] {"archived", "closed"}) {
