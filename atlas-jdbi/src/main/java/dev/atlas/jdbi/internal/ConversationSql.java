@@ -31,7 +31,6 @@ final class ConversationSql {
     final Statement byKey;
     final Statement assistantExists;
     final Statement revisionAssistant;
-    final Statement toolCallConversation;
     final Statement insert;
     final Statement insertUnlessKeyTaken;
     final Statement toolThreads;
@@ -58,9 +57,6 @@ final class ConversationSql {
                 // A deleted assistant's revisions stay readable but start nothing new, as the assistant itself.
                 "SELECT r.assistant_id FROM <p>assistant_revisions r JOIN <p>assistants a ON a.tenant_id = :t AND a.id = r.assistant_id"
                         + " AND a.deleted_at IS NULL WHERE r.tenant_id = :t AND r.id = :id");
-        // The conversation of the tool call's execution (null for an execution without one).
-        toolCallConversation = c.sql("conversations.toolCallConversation", "SELECT e.conversation_id FROM <p>execution_tool_calls tc"
-                + " JOIN <p>executions e ON e.tenant_id = :t AND e.id = tc.execution_id WHERE tc.tenant_id = :t AND tc.id = :id");
         String insertText = "INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
                 + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
                 + " created_at, updated_at, assistant_revision_id, external_key) VALUES (:t, :id, :ownerType, :ownerId, :agent,"

@@ -49,6 +49,11 @@ final class ExecutionSql {
      */
     private final String executionEnded;
     final Statement conversationExists;
+    /**
+     * The conversation of a tool call's execution (null for an execution outside any): what a tool
+     * thread's parent call and a memory's provenance call are checked against.
+     */
+    final Statement toolCallConversation;
     /** A running execution's last write ({@link #lastWrite}): what its finish ends no earlier than. */
     final Statement lastWrite;
     /** {@link #lastWrite} locking the execution as {@link #lockProcessing} does, before its steps are summed. */
@@ -107,6 +112,8 @@ final class ExecutionSql {
         // execution ended, as the LangChain4j adapter records them; it carries no usage.)
         String closeStepWhere = closeWhere + " AND EXISTS (SELECT 1 FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.id = execution_id AND x.status = 'processing'" + share + ")";
+        toolCallConversation = c.sql("executions.toolCallConversation", "SELECT e.conversation_id FROM <p>execution_tool_calls tc"
+                + " JOIN <p>executions e ON e.tenant_id = :t AND e.id = tc.execution_id WHERE tc.tenant_id = :t AND tc.id = :id");
         conversationExists = c.sql("executions.conversationExists",
                 "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         // Share-locked on PostgreSQL for a new execution: an erase's or purge's soft-delete of the

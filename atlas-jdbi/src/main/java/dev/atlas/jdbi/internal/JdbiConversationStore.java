@@ -54,6 +54,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private final int historyLimit;
     private final Sql sql;
     private final ConversationSql cq;
+    private final ExecutionSql xq;
     private final MessageSql mq;
     private final RowMapper<Conversation> conversations;
     private final RowMapper<Message> messages;
@@ -66,6 +67,7 @@ public final class JdbiConversationStore implements ConversationStore {
         this.sql = new Sql(db, new TenantId(tenant));
         this.cq = db.statements(ConversationSql.class, ConversationSql::new);
         this.mq = db.statements(MessageSql.class, MessageSql::new);
+        this.xq = db.statements(ExecutionSql.class, ExecutionSql::new);
         this.conversations = Rows.conversation(db.dialect());
         this.messages = Rows.message(db.dialect());
         this.events = Rows.event(db.dialect());
@@ -153,7 +155,7 @@ public final class JdbiConversationStore implements ConversationStore {
      * call it did not answer. Another tenant's call fails like an unknown one.
      */
     private void requireCallOfParent(Handle h, UUID call, UUID parent) {
-        UUID[] of = sql.on(h, cq.toolCallConversation).bind("id", call)
+        UUID[] of = sql.on(h, xq.toolCallConversation).bind("id", call)
                 .optional((rs, ctx) -> new UUID[] {db.dialect().uuid(rs, "conversation_id")})
                 .orElseThrow(() -> new NotFoundException("tool call", call, "parentToolCallId"));
         if (!parent.equals(of[0])) {

@@ -34,12 +34,14 @@ public final class JdbiMemoryStore implements MemoryStore {
     private final Db db;
     private final Sql sql;
     private final MemorySql q;
+    private final ExecutionSql xq;
     private final RowMapper<Memory> mapper;
 
     public JdbiMemoryStore(Db db, String tenant) {
         this.db = db;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(MemorySql.class, MemorySql::new);
+        this.xq = db.statements(ExecutionSql.class, ExecutionSql::new);
         Dialect d = db.dialect();
         this.mapper = Rows.guard("memories", "id", (rs, ctx) -> new Memory(
                 d.uuid(rs, "id"), rs.getString("tenant_id"), new Owner(rs.getString("owner_type"), rs.getString("owner_id")),
@@ -156,7 +158,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         if (toolCallId == null) {
             return;
         }
-        Optional<Optional<UUID>> found = sql.on(h, q.toolCallConversation).bind("id", toolCallId)
+        Optional<Optional<UUID>> found = sql.on(h, xq.toolCallConversation).bind("id", toolCallId)
                 .optional((rs, ctx) -> Optional.ofNullable(db.dialect().uuid(rs, "conversation_id")));
         UUID ranIn = found.orElseThrow(() -> new NotFoundException("tool call", toolCallId, "toolCallId")).orElse(null);
         UUID memoryIn = conversationId != null ? conversationId : messageConversation;

@@ -25,7 +25,6 @@ final class MemorySql {
     final Statement insert;
     final Statement conversationExists;
     final Statement messageExists;
-    final Statement toolCallConversation;
     final Statement insertTag;
     final Statement deleteTags;
     final Statement find;
@@ -61,9 +60,6 @@ final class MemorySql {
                 + " AND deleted_at IS NULL");
         messageExists = c.sql("memories.messageExists", "SELECT x.conversation_id FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
                 + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
-        // The call's execution's conversation (null for an execution outside any): a memory's provenance names one conversation.
-        toolCallConversation = c.sql("memories.toolCallConversation", "SELECT e.conversation_id FROM <p>execution_tool_calls x JOIN <p>executions e"
-                + " ON e.tenant_id = x.tenant_id AND e.id = x.execution_id WHERE x.tenant_id = :t AND x.id = :id");
         insertTag = c.sql("memories.insertTag", "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES (:t, :m, :tag)");
         deleteTags = c.sql("memories.deleteTags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND memory_id = :m");
         String byId = "SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND id = :id";
