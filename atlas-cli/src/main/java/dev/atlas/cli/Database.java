@@ -70,7 +70,7 @@ final class Database {
                 password = password != null ? password : userInfo.password();
             }
             this.sqliteFile = null;
-            this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.jdbi.internal.Drivers.sqliteFile(db).orElse(null) : null;
+            this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
         } else {
             this.sqliteFile = Path.of(db);
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;

@@ -210,7 +210,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         Drivers driver = Drivers.forUrl(url);
         String driverClass = driver.requireDriverClass();
         Path file = config.sqliteFile() != null ? config.sqliteFile().toAbsolutePath()
-                : driver == Drivers.SQLITE ? Drivers.sqliteFile(url).map(Path::toAbsolutePath).orElse(null) : null;
+                : driver == Drivers.SQLITE ? dev.atlas.internal.SqliteUrls.file(url).map(Path::toAbsolutePath).orElse(null) : null;
         Path created = file != null && createOwnerOnly(file) ? file : null;
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("atlas");
@@ -223,7 +223,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
-            if (config.sqliteFile() == null && Drivers.sqliteFile(config.jdbcUrl()).isEmpty()) {
+            if (config.sqliteFile() == null && dev.atlas.internal.SqliteUrls.file(config.jdbcUrl()).isEmpty()) {
                 // Each connection to an in-memory SQLite database (and to the temporary one an empty
                 // path names, jdbc:sqlite:) is a database of its own: keep exactly one, forever, or
                 // a second connection would see no tables at all.

@@ -240,9 +240,8 @@ public class AtlasAutoConfiguration {
         }
         // jdbc:sqlite:${ATLAS_DB:} with the variable unset: the library opens SQLite's private temporary database, on purpose
         // for its callers, but from a setting it is the same mistake as a blank one, and the data would be lost at shutdown.
-        String path = url == null || !url.startsWith("jdbc:sqlite:") ? null : url.substring("jdbc:sqlite:".length());
-        path = path != null && path.startsWith("file:") ? path.substring("file:".length()) : path;
-        if (path != null && (path.isEmpty() || path.startsWith("?"))) {
+        // Read as the library reads it (dev.atlas.internal.SqliteUrls), so a file: URI with an empty path is caught too.
+        if (url != null && url.startsWith(dev.atlas.internal.SqliteUrls.PREFIX) && dev.atlas.internal.SqliteUrls.isTemporary(url)) {
             throw new ConfigurationException("atlas.url " + dev.atlas.internal.Redaction.url(url) + " names no SQLite file (an empty path is SQLite's private temporary"
                     + " database, lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
         }

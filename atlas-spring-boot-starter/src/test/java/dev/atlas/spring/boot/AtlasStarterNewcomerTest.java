@@ -149,7 +149,8 @@ class AtlasStarterNewcomerTest {
         assertThat(failureOfStart("atlas.url=")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
         // jdbc:sqlite:${ATLAS_DB:} with the variable unset: SQLite's private temporary database, lost at shutdown.
-        for (String url : new String[] {"jdbc:sqlite:", "jdbc:sqlite:?journal_mode=WAL", "jdbc:sqlite:file:"}) {
+        for (String url : new String[] {"jdbc:sqlite:", "jdbc:sqlite:?journal_mode=WAL", "jdbc:sqlite:file:", "jdbc:sqlite:file://",
+                "jdbc:sqlite:file://?mode=rwc"}) {
             assertThat(failureOfStart("atlas.url=" + url)).isInstanceOf(ConfigurationException.class)
                     .hasMessage("atlas.url " + url + " names no SQLite file (an empty path is SQLite's private temporary database,"
                             + " lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
