@@ -229,8 +229,8 @@ class CliSqliteTest {
                 {toolThread}  2026-03-02T09:00:10Z         1  open    order-agent  user:42   Find order 1234 in the warehouse system.
                 {hostile}  2026-03-02T09:01:00Z         2  open    support      user:666  <script>window.pwned=1</script><img src=x onerror="window.p…
                 """, f));
-        assertOk(atlas("--tenant", "acme", "conversations", "list", "--order", "activity"),
-                atlas("--tenant", "acme", "conversations", "list").out());
+        assertThat(atlas("--tenant", "acme", "conversations", "list", "--order", "Activity").out().lines().skip(1).map(l -> l.substring(0, 36)))
+                .containsExactly(f.hostile.toString(), f.support.toString(), f.toolThread.toString());
 
         String more = "More: atlas ... conversations list --after ";
         String[] first = atlas("--tenant", "acme", "conversations", "list", "--order", "creation", "--limit", "2").out().split("\n");
