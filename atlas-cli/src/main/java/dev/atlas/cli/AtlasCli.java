@@ -34,7 +34,7 @@ public final class AtlasCli implements Callable<Integer> {
     static final int USAGE = 2;
 
     /** Fields the library checks that only ever hold a command-line value, and the option that gave it. */
-    private static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.ofEntries(
+    static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.ofEntries(
             java.util.Map.entry("tenantId", "--tenant"), java.util.Map.entry("status", "--status"),
             java.util.Map.entry("cursor", "--after"), java.util.Map.entry("text", "--search"),
             java.util.Map.entry("agent", "--agent"), java.util.Map.entry("model", "--model"),
