@@ -44,6 +44,10 @@ public final class AtlasCli implements Callable<Integer> {
             java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
             java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
             java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
+            java.util.Map.entry("purgeDetachedExecutionsAfter", "--purge-detached-executions-after"),
+            java.util.Map.entry("purgeFinishedTasksAfter", "--purge-finished-tasks-after"),
+            java.util.Map.entry("purgeDeletedAssetsAfter", "--purge-deleted-assets-after"),
+            java.util.Map.entry("purgeDetachedVoiceCallsAfter", "--purge-detached-voice-calls-after"),
             java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"),
             java.util.Map.entry("sourceTenant", "--reseal-credentials-from"));
 
