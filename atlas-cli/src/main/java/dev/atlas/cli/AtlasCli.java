@@ -34,7 +34,7 @@ public final class AtlasCli implements Callable<Integer> {
     static final int USAGE = 2;
 
     /** Fields the library checks that only ever hold a command-line value, and the option that gave it. */
-    private static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.ofEntries(
+    static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.ofEntries(
             java.util.Map.entry("tenantId", "--tenant"), java.util.Map.entry("status", "--status"),
             java.util.Map.entry("cursor", "--after"), java.util.Map.entry("text", "--search"),
             java.util.Map.entry("agent", "--agent"), java.util.Map.entry("model", "--model"),
@@ -44,6 +44,10 @@ public final class AtlasCli implements Callable<Integer> {
             java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
             java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
             java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
+            java.util.Map.entry("purgeDetachedExecutionsAfter", "--purge-detached-executions-after"),
+            java.util.Map.entry("purgeFinishedTasksAfter", "--purge-finished-tasks-after"),
+            java.util.Map.entry("purgeDeletedAssetsAfter", "--purge-deleted-assets-after"),
+            java.util.Map.entry("purgeDetachedVoiceCallsAfter", "--purge-detached-voice-calls-after"),
             java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"),
             java.util.Map.entry("sourceTenant", "--reseal-credentials-from"));
 

@@ -48,7 +48,7 @@ final class ConversationsCommand implements Callable<Integer> {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "Conversations of the tenant, most recent activity first, one page at a time.")
+            description = "Conversations of the tenant, most recent activity first (or oldest first with --order creation), one page at a time.")
     static final class List implements Callable<Integer> {
         @ParentCommand
         ConversationsCommand parent;
@@ -71,6 +71,12 @@ final class ConversationsCommand implements Callable<Integer> {
         @Option(names = "--status", description = "Only conversations with this status: open, archived or closed.")
         String status;
 
+        @Option(names = "--order", paramLabel = "<order>",
+                description = "activity (default): most recent activity first, a live view; creation: oldest first by id, never skipping"
+                        + " nor repeating a conversation while messages are appended (to go through every one)."
+                        + " A cursor reads on only with the --order that gave it.")
+        String order;
+
         @Option(names = "--search", paramLabel = "<words>", description = "Conversations with a message containing every word (full-text).")
         String search;
 
@@ -83,6 +89,7 @@ final class ConversationsCommand implements Callable<Integer> {
                 // As --agent and --model: an empty variable in a script would otherwise print "No conversations."
                 throw new ParameterException(spec.commandLine(), "--search: must not be blank when given");
             }
+            ConversationQuery.Order by = order(spec, order);
             if (search != null) {
                 // The search lists conversations by best hit, not through the filtered, paged listing.
                 java.util.List<String> given = new ArrayList<>();
@@ -97,6 +104,9 @@ final class ConversationsCommand implements Callable<Integer> {
                 }
                 if (status != null) {
                     given.add("--status");
+                }
+                if (order != null) {
+                    given.add("--order");
                 }
                 if (!given.isEmpty()) {
                     throw new ParameterException(spec.commandLine(), "--search cannot be combined with " + String.join(", ", given));
@@ -114,7 +124,7 @@ final class ConversationsCommand implements Callable<Integer> {
                     items = found.items();
                     maybeMore = found.maybeMore();
                 } else {
-                    ConversationQuery q = ConversationQuery.all().limit(limit).after(after).agent(agent)
+                    ConversationQuery q = ConversationQuery.all().order(by).limit(limit).after(after).agent(agent)
                             .status(status == null ? null : ConversationStatus.of(status));
                     if (owner != null) {
                         q = q.owner(owner(spec, owner));
@@ -142,6 +152,19 @@ final class ConversationsCommand implements Callable<Integer> {
             }
             out.flush();
             return AtlasCli.OK;
+        }
+
+        /** The order {@code value} names (activity or creation, in any case), activity when not given. */
+        static ConversationQuery.Order order(CommandSpec spec, String value) {
+            if (value == null) {
+                return ConversationQuery.Order.ACTIVITY;
+            }
+            for (ConversationQuery.Order o : ConversationQuery.Order.values()) {
+                if (o.name().equalsIgnoreCase(value)) {
+                    return o;
+                }
+            }
+            throw new ParameterException(spec.commandLine(), "--order: '" + value + "' is not one of [activity, creation]");
         }
 
         static Owner owner(CommandSpec spec, String value) {

@@ -1,7 +1,6 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
-import dev.atlas.InvalidInputException;
 import dev.atlas.retention.Retention;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
@@ -188,16 +187,11 @@ final class RetentionCommand implements Callable<Integer> {
         }
 
         /**
-         * {@code set} applied to {@code value}, parsed; the library's refusal of the duration (over 1000 years) is a usage
-         * error named by the option, as for every rule.
+         * {@code set} applied to {@code value}, parsed. The library's refusal of the duration (over 1000 years) names the
+         * policy's field, which {@link AtlasCli#OPTION_OF_FIELD} turns into a usage error named by the option, as for every rule.
          */
         private RetentionPolicy rule(String option, String value, Function<Duration, RetentionPolicy> set) {
-            Duration d = duration(option, value);
-            try {
-                return set.apply(d);
-            } catch (InvalidInputException e) {
-                throw new ParameterException(spec.commandLine(), option + e.getMessage().substring(e.field().length()));
-            }
+            return set.apply(duration(option, value));
         }
 
         private Duration duration(String option, String value) {

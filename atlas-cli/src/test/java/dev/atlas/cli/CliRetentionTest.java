@@ -138,6 +138,26 @@ class CliRetentionTest {
     }
 
     /**
+     * The library names a refused retention duration by its RetentionPolicy field, and AtlasCli.OPTION_OF_FIELD, the one place
+     * that turns a field into the option that gave it, knows every rule's: it lacked the four newest (purgeDetachedExecutionsAfter
+     * and so on), which RetentionCommand named itself. Read off the policy's fields, so the next rule is not missed either.
+     */
+    @Test
+    void everyRetentionDurationFieldMapsToItsRetentionRunOption() {
+        picocli.CommandLine.Model.CommandSpec run = AtlasCli.commandLine().getSubcommands().get("retention").getSubcommands().get("run")
+                .getCommandSpec();
+        List<String> fields = java.util.Arrays.stream(RetentionPolicy.class.getDeclaredFields())
+                .filter(f -> f.getType() == Duration.class && !java.lang.reflect.Modifier.isStatic(f.getModifiers()))
+                .map(java.lang.reflect.Field::getName).toList();
+        assertThat(fields).hasSize(8);
+        for (String field : fields) {
+            String option = "--" + field.replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
+            assertThat(run.findOption(option)).as(option).isNotNull();
+            assertThat(AtlasCli.OPTION_OF_FIELD).as(field).containsEntry(field, option);
+        }
+    }
+
+    /**
      * docs/cli.md: a retention duration over 1000 years is a usage error naming its option. The library's refusal of
      * the four newest rules (field purgeDetachedExecutionsAfter and so on) was not mapped to their options.
      */

@@ -218,6 +218,38 @@ class CliSqliteTest {
     }
 
     /**
+     * docs/cli.md: --order creation lists oldest first by id (ConversationQuery.Order.CREATION), one page at a time
+     * with the same More line; its cursor reads on only with --order creation. --order activity is the default.
+     */
+    @Test
+    void conversationsListInCreationOrderIsOldestFirstAndPagesWithItsCursor() {
+        assertOk(atlas("--tenant", "acme", "conversations", "list", "--order", "creation"), Expected.of("""
+                ID                                    LAST ACTIVITY         MESSAGES  STATUS  AGENT        OWNER     TITLE
+                {support}  2026-03-02T09:00:10Z         3  open    support      user:42   Where is order 1234?
+                {toolThread}  2026-03-02T09:00:10Z         1  open    order-agent  user:42   Find order 1234 in the warehouse system.
+                {hostile}  2026-03-02T09:01:00Z         2  open    support      user:666  <script>window.pwned=1</script><img src=x onerror="window.p…
+                """, f));
+        assertThat(atlas("--tenant", "acme", "conversations", "list", "--order", "Activity").out().lines().skip(1).map(l -> l.substring(0, 36)))
+                .containsExactly(f.hostile.toString(), f.support.toString(), f.toolThread.toString());
+
+        String more = "More: atlas ... conversations list --after ";
+        String[] first = atlas("--tenant", "acme", "conversations", "list", "--order", "creation", "--limit", "2").out().split("\n");
+        assertThat(first).hasSize(4);
+        assertThat(first[1]).startsWith(f.support.toString());
+        assertThat(first[2]).startsWith(f.toolThread.toString());
+        assertThat(first[3]).startsWith(more);
+        String cursor = first[3].substring(more.length());
+        assertOk(atlas("--tenant", "acme", "conversations", "list", "--order", "creation", "--limit", "2", "--after", cursor), Expected.of("""
+                ID                                    LAST ACTIVITY         MESSAGES  STATUS  AGENT    OWNER     TITLE
+                {hostile}  2026-03-02T09:01:00Z         2  open    support  user:666  <script>window.pwned=1</script><img src=x onerror="window.p…
+                """, f));
+        // The cursor is of the creation order: without --order it is refused, not read as a position in the other order.
+        assertThat(atlas("--tenant", "acme", "conversations", "list", "--limit", "2", "--after", cursor)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --after: is not a cursor returned by a previous page of this listing\n"
+                        + "Try 'atlas conversations list --help' for more information.\n"));
+    }
+
+    /**
      * --search lists conversations from the best-matching messages: it looked at the first 100
      * hits only, so a conversation with 150 matching messages hid every other match (here the
      * older one, whose long message ranks lower), silently. Now the library's whole page (1000 hits) is read, and when even that

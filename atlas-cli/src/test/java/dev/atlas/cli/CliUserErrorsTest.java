@@ -296,6 +296,15 @@ class CliUserErrorsTest {
         assertThat(r.err()).isEqualTo("atlas: cannot write " + output + ": no directory " + output.getParent() + "\n");
     }
 
+    /** docs/cli.md: conversations list --order is activity or creation; --search has its own order (by best hit), so it refuses --order. */
+    @Test
+    void conversationsListOrderIsActivityOrCreationAndNotForASearch() {
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--order", "newest")).isEqualTo(new Cli.Result(2, "",
+                "atlas: --order: 'newest' is not one of [activity, creation]\nTry 'atlas conversations list --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "creation")).isEqualTo(new Cli.Result(2,
+                "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
+    }
+
     @Test
     void badOptionValuesCheckedByTheLibraryAreUsageErrors() {
         Cli.Result status = Cli.run("--db", db.toString(), "conversations", "list", "--status", "bogus");
