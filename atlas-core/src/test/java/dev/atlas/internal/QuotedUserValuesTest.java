@@ -4,6 +4,8 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.assistant.AssistantSpec;
 import dev.atlas.asset.LocalDirectoryBlobStore;
 import dev.atlas.conversation.MessageEventType;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.execution.ModelPrice;
 import dev.atlas.task.Cron;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,37 @@ class QuotedUserValuesTest {
                 .startsWith("type: app event name 'a\\u000a\\u202e\\ud800' must be");
         assertThat(message("type", () -> MessageEventType.of("x".repeat(39) + "\uD83C\uDF89" + "y".repeat(100))))
                 .isEqualTo("type: '" + "x".repeat(39) + "\uD83C\uDF89\u2026' is not a message event type: one of [created, edited, deleted, status_changed, activated, metadata_updated, restored] or app.<name>");
+    }
+
+    @Test
+    @DisplayName("ModelPrice quotes a bad decimal through Check.quoted (it cut after 100 chars, splitting a surrogate pair, and escaped nothing)")
+    void modelPriceDecimals() {
+        String rule = "' is not a decimal number";
+        assertThat(message("inputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "2.5\nERROR forged\u202e", "10", Instant.EPOCH)))
+                .isEqualTo("inputPerMillion: '2.5\\u000aERROR forged\\u202e" + rule);
+        assertThat(message("outputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "2.5", "1\uD800", Instant.EPOCH)))
+                .isEqualTo("outputPerMillion: '1\\ud800" + rule);
+        assertThat(message("inputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "9".repeat(99) + "\uD83D\uDE00x", "10", Instant.EPOCH)))
+                .isEqualTo("inputPerMillion: '" + "9".repeat(40) + "\u2026" + rule);
+        assertThat(message("inputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "two", "10", Instant.EPOCH)))
+                .isEqualTo("inputPerMillion: 'two" + rule);
+    }
+
+    @Test
+    @DisplayName("a table prefix and a credential key id in a ConfigurationException are quoted through Check.quoted (they were quoted raw)")
+    void configurationValues() {
+        String prefixRule = "' is invalid: use 1 to 30 characters of lowercase letters, digits and underscores, starting with a letter"
+                + " (for example 'atlas_')";
+        assertThat(TablePrefix.problem("atlas\n\u202e\uD800")).isEqualTo("tablePrefix 'atlas\\u000a\\u202e\\ud800" + prefixRule);
+        assertThat(TablePrefix.problem("Atlas-")).isEqualTo("tablePrefix 'Atlas-" + prefixRule);
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> CredentialKeys.of("k\n\u202e\uDC00", key)))
+                .hasMessage("credential key id 'k\\u000a\\u202e\\udc00' is invalid: use 1 to 64 letters, digits, '.', '_' or '-'");
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> CredentialKeys.of("k1", key).primary("k2\n\u202e")))
+                .hasMessage("credential key id 'k2\\u000a\\u202e' is not among [k1]");
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> CredentialKeys.of("k 1", key)))
+                .hasMessage("credential key id 'k 1' is invalid: use 1 to 64 letters, digits, '.', '_' or '-'");
     }
 
     private static String message(String field, ThrowingRunnable r) {
