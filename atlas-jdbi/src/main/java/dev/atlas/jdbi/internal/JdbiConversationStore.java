@@ -514,7 +514,7 @@ public final class JdbiConversationStore implements ConversationStore {
             if (m.clientId() != null) {
                 Integer earlier = keyed.putIfAbsent(m.clientId(), i);
                 if (earlier != null) {
-                    throw new InvalidInputException("messages", "client id '" + m.clientId() + "' is used by messages " + earlier + " and " + i
+                    throw new InvalidInputException("messages", "client id '" + Check.escaped(m.clientId()) + "' is used by messages " + earlier + " and " + i
                             + "; each message needs its own");
                 }
             }

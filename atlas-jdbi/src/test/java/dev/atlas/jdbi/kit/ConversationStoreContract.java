@@ -2171,6 +2171,9 @@ public abstract class ConversationStoreContract extends AtlasContract {
                         + " with a different agent");
         assertThat(catchThrowableOfType(InvalidInputException.class, () -> NewMessage.user("hi").clientId("turn-1\uD800")).getMessage())
                 .isEqualTo("clientId: contains an unpaired UTF-16 surrogate at index 6; text must be valid Unicode");
+        NewMessage twice = NewMessage.user("again").clientId("t\u2028");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.appendAll(c.id(), List.of(twice, twice))).getMessage())
+                .isEqualTo("messages: client id 't\\u2028' is used by messages 0 and 1; each message needs its own");
     }
 
     @Test
