@@ -748,6 +748,17 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a TaskWorker handler kind registered twice is named escaped in the ConfigurationException (it was quoted raw)")
+    void handlerKindInConfigurationErrorIsEscaped() {
+        TaskWorker.Builder builder = TaskWorker.builder(store).handler("mail\n\u202e", t -> Map.of());
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> builder.handler("mail\n\u202e", t -> Map.of())))
+                .hasMessage("a handler for kind 'mail\\u000a\\u202e' is already registered");
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> builder.handler("m\uD800", t -> Map.of())))
+                .hasMessage("handler kind is not a kind a task can have: kind: contains an unpaired UTF-16 surrogate at index 1; text must"
+                        + " be valid Unicode");
+    }
+
+    @Test
     @DisplayName("create with a clientKey is idempotent: the same key and task return the first task as it is now (nothing more stored),"
             + " runAfter aside; another kind, payload, conversation, owner or maxAttempts under the key is a ConflictException naming"
             + " clientKey (nothing stored); keys are per tenant and exact")
