@@ -81,7 +81,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     static String checkKey(String key) {
         Check.notNull("key", key);
         if (!KEY.matcher(key).matches() || key.startsWith(TMP)) {
-            throw new InvalidInputException("key", "'" + key + "' is not a blob key: use / separated segments of letters, digits, . _ -");
+            throw new InvalidInputException("key", Check.quoted(key) + " is not a blob key: use / separated segments of letters, digits, . _ -");
         }
         return key;
     }
@@ -117,7 +117,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         if (!keyPrefix.isEmpty()) {
             String directory = keyPrefix.substring(0, keyPrefix.length() - 1);
             if (!keyPrefix.endsWith("/") || !KEY.matcher(directory).matches() || directory.startsWith(TMP)) {
-                throw new InvalidInputException("keyPrefix", "'" + keyPrefix + "' is not a key directory: whole segments ending in /");
+                throw new InvalidInputException("keyPrefix", Check.quoted(keyPrefix) + " is not a key directory: whole segments ending in /");
             }
             tmp = tmp.resolve(directory);
         }

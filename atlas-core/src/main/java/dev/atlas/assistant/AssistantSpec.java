@@ -85,7 +85,7 @@ public final class AssistantSpec {
         for (String tool : tools) {
             Check.key("tools", tool);
             if (!seen.add(tool)) {
-                throw new InvalidInputException("tools", "lists '" + tool + "' twice");
+                throw new InvalidInputException("tools", "lists '" + Check.escaped(tool) + "' twice");
             }
         }
         metadata = Check.metadata("metadata", metadata);
@@ -361,7 +361,7 @@ public final class AssistantSpec {
     public static String checkSlug(String slug) {
         Check.key("slug", slug);
         if (!SLUG.matcher(slug).matches()) {
-            throw new InvalidInputException("slug", "'" + slug + "' is invalid: use 1 to 100 characters of lowercase letters a-z,"
+            throw new InvalidInputException("slug", "'" + Check.escaped(slug) + "' is invalid: use 1 to 100 characters of lowercase letters a-z,"
                     + " digits, '-' and '_', starting with a letter or digit (for example 'support-bot')");
         }
         return slug;

@@ -56,26 +56,10 @@ public final class MessageEventType {
     public static MessageEventType app(String name) {
         Check.notNull("type", name);
         if (name.length() > MAX_APP_NAME_LENGTH || !APP_NAME.matcher(name).matches()) {
-            throw new InvalidInputException("type", "app event name '" + abbreviate(name) + "' must be lower-case words of a-z, 0-9"
+            throw new InvalidInputException("type", "app event name " + Check.quoted(name) + " must be lower-case words of a-z, 0-9"
                     + " and _ separated by dots, starting with a letter, at most " + MAX_APP_NAME_LENGTH + " characters");
         }
         return new MessageEventType(APP_PREFIX + name);
-    }
-
-    // Messages end up in logs and terminals: control, format and separator characters are shown as escapes.
-    private static String abbreviate(String s) {
-        String cut = s.length() <= 80 ? s : s.substring(0, 80) + "…";
-        StringBuilder b = new StringBuilder(cut.length());
-        cut.chars().forEach(c -> {
-            int type = Character.getType(c);
-            if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE) {
-                b.append(String.format("\\u%04x", c));
-            } else {
-                b.append((char) c);
-            }
-        });
-        return b.toString();
     }
 
     /**
@@ -128,7 +112,7 @@ public final class MessageEventType {
         if (value.startsWith(APP_PREFIX)) {
             return app(value.substring(APP_PREFIX.length()));
         }
-        throw new InvalidInputException("type", "'" + abbreviate(value) + "' is not a message event type: one of " + ATLAS
+        throw new InvalidInputException("type", Check.quoted(value) + " is not a message event type: one of " + ATLAS
                 + " or app.<name>");
     }
 }

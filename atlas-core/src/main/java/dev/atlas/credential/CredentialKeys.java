@@ -1,5 +1,6 @@
 package dev.atlas.credential;
 
+import dev.atlas.internal.Check;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -95,7 +96,7 @@ public final class CredentialKeys {
      */
     public CredentialKeys primary(String id) {
         if (!keys.containsKey(id)) {
-            throw new ConfigurationException("credential key id '" + id + "' is not among " + keys.keySet());
+            throw new ConfigurationException("credential key id " + Check.quoted(id) + " is not among " + keys.keySet());
         }
         byte[] key = keys.get(id).getEncoded();
         try {
@@ -126,7 +127,7 @@ public final class CredentialKeys {
 
     private static String checkId(String id) {
         if (id == null || !KEY_ID.matcher(id).matches()) {
-            throw new ConfigurationException("credential key id '" + id + "' is invalid: use 1 to 64 letters, digits, '.', '_' or '-'");
+            throw new ConfigurationException("credential key id " + Check.quoted(id) + " is invalid: use 1 to 64 letters, digits, '.', '_' or '-'");
         }
         return id;
     }

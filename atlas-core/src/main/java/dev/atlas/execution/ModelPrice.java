@@ -116,8 +116,7 @@ public record ModelPrice(
             // strip(), not trim(): trim() also drops NUL and the other control characters, accepting "2.5\0" as 2.5.
             return new BigDecimal(value.strip());
         } catch (NumberFormatException e) {
-            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "... (" + value.length() + " characters)";
-            throw new InvalidInputException(field, "'" + shown + "' is not a decimal number");
+            throw new InvalidInputException(field, Check.quoted(value) + " is not a decimal number");
         }
     }
 

@@ -18,7 +18,7 @@ public final class TablePrefix {
      */
     public static @Nullable String problem(@Nullable String prefix) {
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-            return "tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters, digits"
+            return "tablePrefix " + Check.quoted(prefix) + " is invalid: use 1 to 30 characters of lowercase letters, digits"
                     + " and underscores, starting with a letter (for example 'atlas_')";
         }
         return null;

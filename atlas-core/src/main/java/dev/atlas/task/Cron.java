@@ -103,11 +103,11 @@ public final class Cron {
         }
         if (f.length != 5) {
             throw new InvalidInputException(FIELD, "needs 5 fields (minute hour day-of-month month day-of-week), has " + f.length
-                    + ": '" + text + "'");
+                    + ": '" + Check.escaped(text) + "'");
         }
         Cron cron = new Cron(prefix + String.join(" ", f), zone, f);
         if (cron.next(Instant.EPOCH) == null) {
-            throw new InvalidInputException(FIELD, "never fires: '" + text + "'");
+            throw new InvalidInputException(FIELD, "never fires: '" + Check.escaped(text) + "'");
         }
         return cron;
     }
@@ -116,7 +116,7 @@ public final class Cron {
         try {
             return ZoneId.of(id);
         } catch (DateTimeException e) {
-            throw new InvalidInputException(FIELD, "'" + ZONE_PREFIX + id + "' names no time zone (use an id such as Europe/Berlin)");
+            throw new InvalidInputException(FIELD, "'" + ZONE_PREFIX + Check.escaped(id) + "' names no time zone (use an id such as Europe/Berlin)");
         }
     }
 
@@ -269,7 +269,7 @@ public final class Cron {
                 lo = number(range.substring(0, range.indexOf('-')), min, max, name, text);
                 hi = number(range.substring(range.indexOf('-') + 1), min, max, name, text);
                 if (hi < lo) {
-                    throw new InvalidInputException(FIELD, name + " range '" + range + "' runs backwards");
+                    throw new InvalidInputException(FIELD, name + " range '" + Check.escaped(range) + "' runs backwards");
                 }
             } else {
                 lo = number(range, min, max, name, text);
@@ -284,7 +284,7 @@ public final class Cron {
 
     private static int number(String s, int min, int max, String name, String field) {
         if (s.isEmpty() || s.length() > 2 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new InvalidInputException(FIELD, name + " field '" + field + "' is not a number, range, step or list of them");
+            throw new InvalidInputException(FIELD, name + " field '" + Check.escaped(field) + "' is not a number, range, step or list of them");
         }
         int v = Integer.parseInt(s);
         if (v < min || v > max) {

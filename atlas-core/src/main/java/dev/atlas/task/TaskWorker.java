@@ -487,7 +487,7 @@ public final class TaskWorker implements AutoCloseable {
                 throw new ConfigurationException("a worker runs at most " + dev.atlas.Limits.MAX_PAGE_SIZE + " kinds");
             }
             if (handlers.putIfAbsent(kind, handler) != null) {
-                throw new ConfigurationException("a handler for kind '" + kind + "' is already registered");
+                throw new ConfigurationException("a handler for kind '" + dev.atlas.internal.Check.escaped(kind) + "' is already registered");
             }
             return this;
         }

@@ -220,7 +220,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         String hex = HexFormat.of().formatHex(sha.digest());
         if (held.sizeBytes() != size || !held.sha256().equals(hex)) {
-            throw new dev.atlas.ConflictException("clientKey", "'" + na.clientKey() + "' already names asset " + held.id()
+            throw new dev.atlas.ConflictException("clientKey", "'" + Check.escaped(na.clientKey()) + "' already names asset " + held.id()
                     + ", which holds other bytes; use a new key for new content");
         }
         return held;
@@ -350,7 +350,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         Optional<Asset> held = sql.on(h, q.byClientKey).bind("clientKey", clientKey).optional(assets);
         if (held.isPresent() && (held.get().sizeBytes() != blob.sizeBytes() || !held.get().sha256().equals(blob.sha256()))) {
-            throw new dev.atlas.ConflictException("clientKey", "'" + clientKey + "' already names asset " + held.get().id()
+            throw new dev.atlas.ConflictException("clientKey", "'" + Check.escaped(clientKey) + "' already names asset " + held.get().id()
                     + ", which holds other bytes; use a new key for new content");
         }
         return held;
@@ -375,7 +375,7 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("asset", na);
         Check.text("blobKey", Check.notNull("blobKey", blobKey), 1_000);
         if (!EXTERNAL_KEY.matcher(blobKey).matches()) {
-            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a relative blob key: use / separated segments of letters,"
+            throw new InvalidInputException("blobKey", "'" + Check.escaped(blobKey) + "' is not a relative blob key: use / separated segments of letters,"
                     + " digits, . _ - (no . or .. segment, none ending in ., no leading /)");
         }
         // Lower-cased: on a case-insensitive file system another spelling opens the same file.

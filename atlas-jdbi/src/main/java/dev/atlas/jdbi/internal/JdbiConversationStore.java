@@ -451,7 +451,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private Message sameOrConflict(Handle h, Message stored, NewMessage m, String field) {
         if (stored.role() != m.role() || stored.contentType() != m.contentType()
                 || !stored.content().equals(m.content()) && !sentAsEdited(h, stored, m.content())) {
-            throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
+            throw new ConflictException(field, "'" + Check.escaped(m.clientId()) + "' was already used for message " + stored.id()
                     + " with a different role or content");
         }
         // What it answers, which call produced it and who wrote it are the message too: a re-send differing
@@ -463,7 +463,7 @@ public final class JdbiConversationStore implements ConversationStore {
         addIfDiffer(differ, "author", stored.author(), m.author());
         addIfDiffer(differ, "agent", stored.agent(), m.agent());
         if (!differ.isEmpty()) {
-            throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
+            throw new ConflictException(field, "'" + Check.escaped(m.clientId()) + "' was already used for message " + stored.id()
                     + " with a different " + String.join(", ", differ));
         }
         return stored;
@@ -516,7 +516,7 @@ public final class JdbiConversationStore implements ConversationStore {
             if (m.clientId() != null) {
                 Integer earlier = keyed.putIfAbsent(m.clientId(), i);
                 if (earlier != null) {
-                    throw new InvalidInputException("messages", "client id '" + m.clientId() + "' is used by messages " + earlier + " and " + i
+                    throw new InvalidInputException("messages", "client id '" + Check.escaped(m.clientId()) + "' is used by messages " + earlier + " and " + i
                             + "; each message needs its own");
                 }
             }

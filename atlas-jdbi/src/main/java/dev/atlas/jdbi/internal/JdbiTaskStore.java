@@ -107,7 +107,7 @@ public final class JdbiTaskStore implements TaskStore {
             payloads.add(Json.write("payload", t.payload()));
             Integer earlier = t.clientKey() == null ? null : keyed.putIfAbsent(t.clientKey(), i);
             if (earlier != null) {
-                throw new InvalidInputException("tasks", "client key '" + t.clientKey() + "' is used by tasks " + earlier + " and " + i
+                throw new InvalidInputException("tasks", "client key '" + Check.escaped(t.clientKey()) + "' is used by tasks " + earlier + " and " + i
                         + " of this call; one key names one task");
             }
         }
@@ -184,7 +184,7 @@ public final class JdbiTaskStore implements TaskStore {
                 || !java.util.Objects.equals(stored.conversationId(), t.conversationId())
                 || !java.util.Objects.equals(stored.messageId(), t.messageId()) || !java.util.Objects.equals(stored.owner(), t.owner())
                 || stored.maxAttempts() != t.maxAttempts()) {
-            throw new dev.atlas.ConflictException(field, "'" + t.clientKey() + "' already names task " + stored.id()
+            throw new dev.atlas.ConflictException(field, "'" + Check.escaped(t.clientKey()) + "' already names task " + stored.id()
                     + " with another kind, payload, conversation, message, owner or maxAttempts; use a new key for new work");
         }
         return stored;

@@ -89,7 +89,7 @@ final class TaskSchedules {
                         .bind("next", first.truncatedTo(ChronoUnit.MICROS)).bind("now", now).one(schedules);
             } catch (SqlFailure e) {
                 if (JdbiAssistantStore.isUniqueViolation(e)) {
-                    throw new ConflictException("name", "this tenant already has a schedule named '" + s.name() + "'");
+                    throw new ConflictException("name", "this tenant already has a schedule named '" + Check.escaped(s.name()) + "'");
                 }
                 throw e;
             }
@@ -132,7 +132,7 @@ final class TaskSchedules {
             boolean ended = s.nextRunAt().equals(s.lastRunAt());
             Instant next = s.nextRunAt().isAfter(now) && !ended ? s.nextRunAt() : next(s, now);
             if (next == null) {
-                throw new ConflictException("name", "schedule '" + name + "' has no occurrence after now up to " + Limits.MAX_INSTANT);
+                throw new ConflictException("name", "schedule '" + Check.escaped(name) + "' has no occurrence after now up to " + Limits.MAX_INSTANT);
             }
             // Matching only a paused row: a concurrent resume leaves this one with nothing to do.
             return sql.on(h, q.resume).bind("id", s.id()).bind("next", next).bind("now", now).optional(schedules)

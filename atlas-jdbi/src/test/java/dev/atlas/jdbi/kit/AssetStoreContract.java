@@ -177,6 +177,28 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a clientKey in a conflict message is escaped, from bytes and from a stream: a line break or U+202E is shown as"
+            + " \\uXXXX (it was quoted raw); a lone surrogate is refused before anything is stored")
+    void clientKeyInConflictIsEscaped() {
+        String key = "upload-1\nERROR forged\u202e";
+        Asset first = assets.create(png().clientKey(key), "report".getBytes(StandardCharsets.UTF_8));
+        String expected = "clientKey: 'upload-1\\u000aERROR forged\\u202e' already names asset " + first.id()
+                + ", which holds other bytes; use a new key for new content";
+        assertThat(catchThrowableOfType(dev.atlas.ConflictException.class,
+                () -> assets.create(png().clientKey(key), "other".getBytes(StandardCharsets.UTF_8))).getMessage()).isEqualTo(expected);
+        assertThat(catchThrowableOfType(dev.atlas.ConflictException.class,
+                () -> assets.create(png().clientKey(key), new ByteArrayInputStream("other".getBytes(StandardCharsets.UTF_8)))).getMessage())
+                .isEqualTo(expected);
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> png().clientKey("u\uD800")).getMessage())
+                .isEqualTo("clientKey: contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> assets.register(png(), "in/a\nERROR forged\u202e.png"))
+                .getMessage()).isEqualTo("blobKey: 'in/a\\u000aERROR forged\\u202e.png' is not a relative blob key: use / separated"
+                        + " segments of letters, digits, . _ - (no . or .. segment, none ending in ., no leading /)");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> assets.register(png(), "in/a\uDC00.png")).getMessage())
+                .isEqualTo("blobKey: contains an unpaired UTF-16 surrogate at index 4; text must be valid Unicode");
+    }
+
+    @Test
     @DisplayName("create with a clientKey is idempotent: the same key and bytes return the first asset as stored (nothing more kept), the"
             + " same key with other bytes is a ConflictException naming clientKey (nothing kept); keys are per tenant; deleting the asset"
             + " frees its key; bad keys are refused naming clientKey")

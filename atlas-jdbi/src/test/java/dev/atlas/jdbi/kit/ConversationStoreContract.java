@@ -53,6 +53,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -2153,6 +2154,26 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(actual).isEqualTo(expected);
         assertThat(store.append(c.id(), sent.metadata(Map.of("other", true)).status(MessageStatus.QUEUED))).isEqualTo(a);
         assertThat(store.messages(c.id(), 0, 10)).containsExactly(q1, q2, a);
+    }
+
+    @Test
+    @DisplayName("a clientId in a conflict message is escaped: a line break or U+202E is shown as \\uXXXX, never carried into a log line"
+            + " (it was quoted raw); a lone surrogate is refused before anything is stored")
+    void clientIdInConflictIsEscaped() {
+        Conversation c = convo();
+        String key = "turn-1\nERROR forged\u202e";
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId(key));
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.append(c.id(), NewMessage.user("other").clientId(key)))
+                .getMessage()).isEqualTo("clientId: 'turn-1\\u000aERROR forged\\u202e' was already used for message " + sent.id()
+                        + " with a different role or content");
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.append(c.id(), NewMessage.user("hi").clientId(key).agent("sales")))
+                .getMessage()).isEqualTo("clientId: 'turn-1\\u000aERROR forged\\u202e' was already used for message " + sent.id()
+                        + " with a different agent");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> NewMessage.user("hi").clientId("turn-1\uD800")).getMessage())
+                .isEqualTo("clientId: contains an unpaired UTF-16 surrogate at index 6; text must be valid Unicode");
+        NewMessage twice = NewMessage.user("again").clientId("t\u2028");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.appendAll(c.id(), List.of(twice, twice))).getMessage())
+                .isEqualTo("messages: client id 't\\u2028' is used by messages 0 and 1; each message needs its own");
     }
 
     @Test

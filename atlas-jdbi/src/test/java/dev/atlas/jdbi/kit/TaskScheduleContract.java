@@ -340,6 +340,20 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule name in its conflict message is escaped: a line break or U+202E is shown as \\uXXXX (it was quoted raw);"
+            + " a lone surrogate is refused before anything is stored")
+    void nameInConflictIsEscaped() {
+        NewTask task = NewTask.of("k", Map.of());
+        store.schedule(NewSchedule.every("nightly\nERROR forged\u202e", MINUTE, task));
+        assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(ConflictException.class,
+                () -> store.schedule(NewSchedule.every("nightly\nERROR forged\u202e", MINUTE, task))).getMessage())
+                .isEqualTo("name: this tenant already has a schedule named 'nightly\\u000aERROR forged\\u202e'");
+        assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class,
+                () -> NewSchedule.every("n\uD800", MINUTE, task)).getMessage())
+                .isEqualTo("name: contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode");
+    }
+
+    @Test
     @DisplayName("a second schedule of the same name is refused with ConflictException naming name (validation: TaskInputValidationTest)")
     void badInput() {
         NewTask task = NewTask.of("k", Map.of());

@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -727,6 +728,34 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.complete(last, Map.of())).isInstanceOf(LeaseLostException.class);
         // only that task: the other running one is untouched
         assertThat(store.get(live.id()).orElseThrow()).returns(TaskStatus.RUNNING, Task::status).returns(liveClaim.claimId(), Task::claimId);
+    }
+
+    @Test
+    @DisplayName("a clientKey in a conflict or a batch's repeated key is escaped: a line break or U+202E is shown as \\uXXXX (it was"
+            + " quoted raw); a lone surrogate is refused before anything is stored")
+    void clientKeyInMessagesIsEscaped() {
+        String key = "send-1\nERROR forged\u202e";
+        Task first = store.create(NewTask.of("email", Map.of()).clientKey(key));
+        assertThat(catchThrowableOfType(dev.atlas.ConflictException.class, () -> store.create(NewTask.of("sms", Map.of()).clientKey(key)))
+                .getMessage()).isEqualTo("clientKey: 'send-1\\u000aERROR forged\\u202e' already names task " + first.id()
+                        + " with another kind, payload, conversation, message, owner or maxAttempts; use a new key for new work");
+        NewTask again = NewTask.of("email", Map.of()).clientKey("k\u2028");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.createAll(List.of(again, again))).getMessage())
+                .isEqualTo("tasks: client key 'k\\u2028' is used by tasks 0 and 1 of this call; one key names one task");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> NewTask.of("email", Map.of()).clientKey("k\uDC00")).getMessage())
+                .isEqualTo("clientKey: contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode");
+        assertThat(store.list(TaskQuery.all()).items()).containsExactly(first);
+    }
+
+    @Test
+    @DisplayName("a TaskWorker handler kind registered twice is named escaped in the ConfigurationException (it was quoted raw)")
+    void handlerKindInConfigurationErrorIsEscaped() {
+        TaskWorker.Builder builder = TaskWorker.builder(store).handler("mail\n\u202e", t -> Map.of());
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> builder.handler("mail\n\u202e", t -> Map.of())))
+                .hasMessage("a handler for kind 'mail\\u000a\\u202e' is already registered");
+        assertThat(catchThrowableOfType(dev.atlas.ConfigurationException.class, () -> builder.handler("m\uD800", t -> Map.of())))
+                .hasMessage("handler kind is not a kind a task can have: kind: contains an unpaired UTF-16 surrogate at index 1; text must"
+                        + " be valid Unicode");
     }
 
     @Test
