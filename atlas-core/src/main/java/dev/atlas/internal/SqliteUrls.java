@@ -32,6 +32,9 @@ public final class SqliteUrls {
      * {@code jdbc:sqlite:file:path?…}), as SQLite opens it: a {@code file:} URI's path with its
      * {@code %HH} escapes decoded (UTF-8) and a {@code localhost} authority dropped, a plain path
      * as written. Empty for an in-memory or resource database.
+     *
+     * @param url a {@code jdbc:sqlite:} URL
+     * @return the file, or empty when the URL names none
      */
     public static java.util.Optional<java.nio.file.Path> file(String url) {
         String rest = url.substring(PREFIX.length());

@@ -221,7 +221,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         // A clientId already used returns its message unchanged (nothing written): a reply of another
         // execution or step is not this one's, so this reply was not recorded.
         if (!id.equals(stored.executionId()) || !s.id().equals(stored.stepId())) {
-            throw new ConflictException("clientId", "'" + message.clientId() + "' was already used for message " + stored.id()
+            throw new ConflictException("clientId", "'" + dev.atlas.internal.Check.escaped(message.clientId()) + "' was already used for message " + stored.id()
                     + ", a reply of another execution or step; use a new clientId for this reply");
         }
         return stored;

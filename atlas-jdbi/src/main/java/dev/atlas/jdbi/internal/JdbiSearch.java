@@ -303,7 +303,7 @@ public final class JdbiSearch implements Search {
     }
 
     private static InvalidInputException wrongDimension(String field, int given, String model, int expected) {
-        return new InvalidInputException(field, "has " + given + " dimensions, but model '" + model + "' stores " + expected
+        return new InvalidInputException(field, "has " + given + " dimensions, but model '" + dev.atlas.internal.Check.escaped(model) + "' stores " + expected
                 + "-dimensional vectors in this tenant");
     }
 }

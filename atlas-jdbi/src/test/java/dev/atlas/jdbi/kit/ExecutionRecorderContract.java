@@ -427,6 +427,12 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"));
         assertThat(acme.conversations().history(c.id())).containsExactly(stored);
         assertThat(retry.reply(retryStep, NewMessage.assistant("It shipped.").clientId("turn-5b")).executionId()).isEqualTo(retry.id());
+        // The clientId is shown escaped: a line break or bidi control in it forges no log line.
+        String hostile = "turn-6\nERROR forged\u202e";
+        Message hostileReply = retry.reply(retryStep, NewMessage.assistant("Later.").clientId(hostile));
+        assertThatThrownBy(() -> first.reply(later, NewMessage.assistant("Later.").clientId(hostile)))
+                .isInstanceOf(ConflictException.class).hasMessage("clientId: 'turn-6\\u000aERROR forged\\u202e' was already used for message "
+                        + hostileReply.id() + " with a different executionId, stepId");
     }
 
     @Test
