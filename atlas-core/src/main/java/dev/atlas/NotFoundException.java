@@ -11,7 +11,7 @@ import java.util.Optional;
 public class NotFoundException extends AtlasException {
     /** What was looked up, for example {@code "conversation"}. */
     private final String entity;
-    /** The id that was not found. */
+    /** The id that was not found, as the caller gave it. */
     private final Object id;
     /** The input field that carried the id, or {@code null}. */
     private final @Nullable String field;
@@ -35,7 +35,10 @@ public class NotFoundException extends AtlasException {
      * @param field the input field to name in the exception, or {@code null}
      */
     public NotFoundException(String entity, Object id, @Nullable String field) {
-        super((field == null ? "" : field + ": ") + entity + " " + id + " not found");
+        // A key (a graph node's, an external key, a schedule's name) may hold a line break or a bidi
+        // control: the message shows it escaped, so it forges no log line; id() keeps it as given.
+        super((field == null ? "" : field + ": ") + entity + " " + (id instanceof String key ? dev.atlas.internal.Check.escaped(key) : id)
+                + " not found");
         this.entity = entity;
         this.id = id;
         this.field = field;

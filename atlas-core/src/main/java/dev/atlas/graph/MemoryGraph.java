@@ -39,7 +39,7 @@ public interface MemoryGraph {
      * @return the graphNode
      */
     default GraphNode requireNode(String key) {
-        return getNode(key).orElseThrow(() -> new dev.atlas.NotFoundException("graph node", dev.atlas.internal.Check.escaped(key), "key"));
+        return getNode(key).orElseThrow(() -> new dev.atlas.NotFoundException("graph node", key, "key"));
     }
 
     /**

@@ -109,7 +109,9 @@ public final class CredentialCipher {
      */
     public String decrypt(Sealed sealed, String tenant, String ownerType, String ownerId, String name) {
         // Every owner may hold a credential of one name: the owner tells an operator which row failed.
-        String credential = "credential '" + name + "' of " + ownerType + ":" + ownerId;
+        // Read back from a row: escaped, as anything an error message quotes, so a name or owner id
+        // holding a line break forges no log line.
+        String credential = "credential '" + Check.escaped(name) + "' of " + Check.escaped(ownerType) + ":" + Check.escaped(ownerId);
         SecretKey key = KeyAccess.key(keys, sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
                 credential + " was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
                         + keys.ids() + ")"));

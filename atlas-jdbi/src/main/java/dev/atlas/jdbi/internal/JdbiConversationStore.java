@@ -103,7 +103,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 return created.get();
             }
         }
-        throw new ConflictException("externalKey", "conversation with external key " + externalKey
+        throw new ConflictException("externalKey", "conversation with external key " + dev.atlas.internal.Check.escaped(externalKey)
                 + " was deleted and re-created concurrently while ensuring it; retry");
     }
 

@@ -71,12 +71,12 @@ public final class JdbiMemoryGraph implements MemoryGraph {
 
     /** The start node of a read: absent (or another tenant's) is a NotFoundException on key, as requireNode's. */
     private UUID requireNodeId(Handle h, String key) {
-        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", Check.escaped(key), "key"));
+        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, "key"));
     }
 
     private UUID lockedNodeId(Handle h, Statement statement, String key, String field) {
         return sql.on(h, statement).bind("key", key).optional(sql.uuidColumn())
-                .orElseThrow(() -> new NotFoundException("graph node", Check.escaped(key), field));
+                .orElseThrow(() -> new NotFoundException("graph node", key, field));
     }
 
     @Override
@@ -113,7 +113,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         int deleted = db.write(h -> sql.on(h, q.deleteEdge).bind("type", type).bind("source", sourceKey).bind("target", targetKey)
                 .update());
         if (deleted == 0) {
-            throw new NotFoundException("graph edge", Check.escaped(sourceKey + " -" + type + "-> " + targetKey), "sourceKey");
+            throw new NotFoundException("graph edge", sourceKey + " -" + type + "-> " + targetKey, "sourceKey");
         }
     }
 

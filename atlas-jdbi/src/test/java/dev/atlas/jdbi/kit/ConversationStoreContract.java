@@ -2157,6 +2157,15 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an external key in a NotFoundException's message is escaped; id() is the key as given")
+    void externalKeyInNotFoundIsEscaped() {
+        String key = "k\n2026-12-05 ERROR forged\u202e";
+        assertThatThrownBy(() -> store.requireByKey(key)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("conversation with external key k\\u000a2026-12-05 ERROR forged\\u202e not found")
+                .satisfies(e -> assertThat(((NotFoundException) e).id()).isEqualTo(key));
+    }
+
+    @Test
     @DisplayName("a clientId in a conflict message is escaped: a line break or U+202E is shown as \\uXXXX, never carried into a log line"
             + " (it was quoted raw); a lone surrogate is refused before anything is stored")
     void clientIdInConflictIsEscaped() {

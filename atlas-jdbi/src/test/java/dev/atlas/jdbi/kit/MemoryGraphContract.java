@@ -482,7 +482,8 @@ public abstract class MemoryGraphContract extends AtlasContract {
         String forged = "ghost\nERROR admin logged in\u202e\u0007";
         String shown = "ghost\\u000aERROR admin logged in\\u202e\\u0007";
         assertThatThrownBy(() -> graph.requireNode(forged)).isExactlyInstanceOf(NotFoundException.class)
-                .hasMessage("key: graph node " + shown + " not found");
+                .hasMessage("key: graph node " + shown + " not found")
+                .satisfies(e -> assertThat(((NotFoundException) e).id()).as("id() is the key as given").isEqualTo(forged));
         assertThatThrownBy(() -> graph.deleteNode(forged)).hasMessage("key: graph node " + shown + " not found");
         graph.upsertNode(NewGraphNode.of("a"));
         assertThatThrownBy(() -> graph.upsertEdge(NewGraphEdge.of("a", "r\r", forged)))

@@ -276,7 +276,7 @@ public class AtlasAutoConfiguration {
                 continue;
             }
             boolean secret = SECRET_SETTINGS.contains(key);
-            if (secret && !(text.startsWith("${") && text.indexOf('}') == text.length() - 1)) {
+            if (secret && !(text.startsWith("${") && placeholderEnd(text, 0) == text.length() - 1)) {
                 continue;
             }
             String name = unresolvedPlaceholder(text, environment);
@@ -313,20 +313,7 @@ public class AtlasAutoConfiguration {
             org.springframework.core.env.PropertyResolver environment) {
         int i = 0;
         while ((i = text.indexOf("${", i)) >= 0) {
-            int depth = 0;
-            int end = -1;
-            for (int j = i + 2; j < text.length() && end < 0; j++) {
-                if (text.startsWith("${", j)) {
-                    depth++;
-                    j++;
-                } else if (text.charAt(j) == '}') {
-                    if (depth == 0) {
-                        end = j;
-                    } else {
-                        depth--;
-                    }
-                }
-            }
+            int end = placeholderEnd(text, i);
             if (end < 0) {
                 return null;
             }
@@ -346,6 +333,23 @@ public class AtlasAutoConfiguration {
             i = end + 1;
         }
         return null;
+    }
+
+    /** The index of the '}' closing the placeholder that starts at {@code start} ("${"), nested ones skipped, or -1. */
+    private static int placeholderEnd(String text, int start) {
+        int depth = 0;
+        for (int j = start + 2; j < text.length(); j++) {
+            if (text.startsWith("${", j)) {
+                depth++;
+                j++;
+            } else if (text.charAt(j) == '}') {
+                if (depth == 0) {
+                    return j;
+                }
+                depth--;
+            }
+        }
+        return -1;
     }
 
     /** The index of the first ':' of {@code inner} outside a nested placeholder, or -1. */

@@ -76,6 +76,11 @@ class AtlasStarterNewcomerTest {
         assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app", "atlas.password=${" + unset + "}"))
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.password is a ${...} placeholder that is not set (no"
                         + " environment variable or property of that name): set it, or give a default with ${NAME:...}");
+        // A default that is itself an unset placeholder: the whole text is still one placeholder, refused the same way.
+        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app",
+                "atlas.password=${" + unset + ":${" + unset + "_TOO}}")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.password is a ${...} placeholder that is not set (no environment variable or property of that name):"
+                        + " set it, or give a default with ${NAME:...}");
         // A password that holds ${...} in its value, through a placeholder or as written, is a password: Boot binds it as it is.
         for (String[] password : List.of(new String[] {"atlas.password=${ATLAS_TEST_DB_PW}", "ATLAS_TEST_DB_PW=x7${Tr0ub4dor}q"},
                 new String[] {"atlas.password=x7${Tr0ub4dor}q", "unrelated=1"})) {
