@@ -152,11 +152,20 @@ class AtlasStarterDataSourcesTest {
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class BoundSqliteAutoCommitOff {
+        // The pool is a bean of its own so that Spring closes it when start-up fails: inside the
+        // proxy it was never closed, and its housekeeper opened connections (files) in the
+        // temporary directory while JUnit deleted it.
         @Bean
-        DataSource app() {
+        com.zaxxer.hikari.HikariDataSource pool() {
             com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource();
             pool.setJdbcUrl("jdbc:sqlite:" + dir.resolve("bound.db") + "?journal_mode=WAL");
             pool.setAutoCommit(false);
+            return pool;
+        }
+
+        @Bean
+        @Primary
+        DataSource app(com.zaxxer.hikari.HikariDataSource pool) {
             return new org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy(pool);
         }
     }
