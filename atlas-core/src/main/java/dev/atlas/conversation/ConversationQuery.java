@@ -43,11 +43,14 @@ public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @
         ACTIVITY,
         /**
          * Oldest first by id: ids are time-ordered UUIDv7 generated when a conversation is created
-         * (an import keeps them), so this is creation order. An id never changes, so paging never
-         * skips nor repeats a conversation that exists through the listing, whatever is appended,
-         * archived or retitled meanwhile; one created meanwhile is listed when its id sorts after
-         * the cursor (on one instance, always). Use it to enumerate every conversation (a sync or
-         * export job).
+         * (an import keeps them), so this is creation order by the clock of the JVM that created
+         * each one: a conversation created by an instance whose clock runs behind is listed before
+         * those another instance created earlier. An id never changes, so paging never skips nor
+         * repeats a conversation that exists through the listing, whatever is appended, archived or
+         * retitled meanwhile, whichever instances created them; one created meanwhile is listed when
+         * its id sorts after the cursor: on one instance always, from an instance whose clock runs
+         * behind not when the cursor has already passed its time (list again from the first page to
+         * see it). Use it to enumerate every conversation (a sync or export job).
          */
         CREATION
     }
