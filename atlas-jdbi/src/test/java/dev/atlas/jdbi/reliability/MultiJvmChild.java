@@ -32,7 +32,8 @@ import java.util.stream.Collectors;
  * {@code multijvm.offsetMinutes} shifts the clock passed to Atlas (a host whose clock runs behind).
  * It opens Atlas, prints {@code READY}, waits for {@code GO}, works, printing what each call
  * returned, then {@code DONE}; the {@code append} work then waits for {@code READ} and prints the
- * history it reads. Any failure is printed as {@code FAILED <exception>}.
+ * history it reads, {@code create} works a round per {@code MAKE n} line until another line, and
+ * {@code retain} runs retention until {@code STOP}. Any failure is printed as {@code FAILED <exception>}.
  */
 public final class MultiJvmChild {
     public static void main(String[] args) throws Exception {
