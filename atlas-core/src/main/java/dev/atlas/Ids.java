@@ -9,6 +9,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * Generates time-ordered UUIDv7 ids (RFC 9562) in the JVM, so no database round trip is needed
  * and ids created later sort later. Within one millisecond ids stay monotonic through a
  * 12-bit counter, then the remaining 62 bits are random.
+ *
+ * <p>The order holds within one JVM. Each JVM stamps ids with its own clock, so ids of two JVMs
+ * (two instances of an application on one database) sort by what each one's clock said: an id
+ * created by a JVM whose clock runs an hour behind sorts before every id the other created in that
+ * hour.
  */
 public final class Ids {
     private static final SecureRandom RANDOM = new SecureRandom();

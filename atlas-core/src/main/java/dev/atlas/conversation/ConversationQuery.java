@@ -43,13 +43,16 @@ public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @
         ACTIVITY,
         /**
          * Oldest first by id: ids are time-ordered UUIDv7 generated when a conversation is created
-         * (an import keeps them), so this is creation order. An id never changes, so paging never
-         * skips nor repeats a conversation that exists through the listing, whatever is appended,
-         * archived or retitled meanwhile. One created meanwhile may be missed: its id is taken
-         * before it commits, so a conversation committed after a page can sort before that page's
-         * cursor. A sync job that must see those re-lists from a cursor a little before its last
-         * one (or from the first page) and skips ids it has seen. Use this order to enumerate every
-         * conversation (a sync or export job).
+         * (an import keeps them), so this is creation order by the clock of the instance that
+         * created each one: a conversation created by an instance whose clock runs behind is listed
+         * before those another instance created earlier. An id never changes, so paging never skips
+         * nor repeats a conversation that exists through the listing, whatever is appended,
+         * archived or retitled meanwhile, whichever instances created them. One created meanwhile
+         * may be missed: its id is taken before it commits (so one committed after a page can sort
+         * before that page's cursor), and an instance whose clock runs behind gives it an id the
+         * cursor has passed. A sync job that must see those re-lists from a cursor a little before
+         * its last one (or from the first page) and skips ids it has seen. Use this order to
+         * enumerate every conversation (a sync or export job).
          */
         CREATION
     }

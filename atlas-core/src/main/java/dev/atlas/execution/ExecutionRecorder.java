@@ -160,7 +160,10 @@ public interface ExecutionRecorder {
     Optional<ExecutionTree> tree(UUID executionId);
 
     /**
-     * Executions matching the query, newest first, keyset-paginated.
+     * Executions matching the query, newest first by id (ids are UUIDv7 stamped by the creating
+     * instance's clock, so with several instances this is creation order by each one's clock),
+     * keyset-paginated on the id: paging never skips nor repeats an execution that exists and
+     * matches the filters through the listing.
      *
      * @param query the query: filters, limit and cursor
      * @return the page
@@ -171,7 +174,9 @@ public interface ExecutionRecorder {
      * Tool calls across every execution of the tenant matching {@code query}, newest first by
      * creation (id descending: ids are UUIDv7), keyset-paginated on the id, which never changes: a
      * queued call started while a client pages is listed once, in its place by creation, never
-     * skipped nor repeated.
+     * skipped nor repeated. With several instances, creation order is by the clock of the instance
+     * that created each call: one whose clock runs behind lists its calls after (older than) those
+     * another created earlier.
      *
      * @param query the filters, page size and cursor
      * @return one page of tool calls and the cursor of the next
