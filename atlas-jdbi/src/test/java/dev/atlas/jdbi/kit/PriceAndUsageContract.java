@@ -22,6 +22,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -878,5 +879,263 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 .singleElement().returns(2L, UsageRow::executions);
         assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all().between(lastOf1969, Instant.EPOCH)).items())
                 .extracting(Execution::createdAt).containsExactly(lastOf1969);
+    }
+
+    // ---- the report matrix: every grouping, tenant and operator, several ranges, against totals computed here ----
+
+    /** A price as the test knows it, to bill independently of ModelPrice. */
+    private record KnownPrice(String tenant, String provider, String model, Instant from, String in, String out, String cached, String cacheWrite) {}
+
+    /** What the test knows of one execution it recorded. */
+    private record Known(String tenant, Execution stored, boolean failed, Usage usage) {}
+
+    /** The cost of {@code usage} at the tenant's price valid at {@code at}, or null without one: tokens × price / 10^6, exact. */
+    private static BigDecimal bill(List<KnownPrice> known, String tenant, String provider, String model, Instant at, Usage u) {
+        KnownPrice p = known.stream().filter(k -> k.tenant.equals(tenant) && k.provider.equals(provider) && k.model.equals(model)
+                && !k.from.isAfter(at)).max(java.util.Comparator.comparing(KnownPrice::from)).orElse(null);
+        if (p == null) {
+            return null;
+        }
+        BigDecimal in = new BigDecimal(p.in);
+        BigDecimal sum = times(u.inputTokens(), in).add(times(u.outputTokens(), new BigDecimal(p.out)))
+                .add(times(u.cachedTokens(), p.cached == null ? in : new BigDecimal(p.cached)))
+                .add(times(u.cacheWriteTokens(), p.cacheWrite == null ? in : new BigDecimal(p.cacheWrite)));
+        return sum.divide(BigDecimal.valueOf(1_000_000));
+    }
+
+    private static BigDecimal times(Long tokens, BigDecimal price) {
+        return tokens == null ? BigDecimal.ZERO : BigDecimal.valueOf(tokens).multiply(price);
+    }
+
+    private static long n(Long v) {
+        return v == null ? 0 : v;
+    }
+
+    /** The documented key of a group: a two-part key's first part with its '%' and separator percent-encoded. */
+    private static String enc(String part, String separator) {
+        return part.replace("%", "%25").replace(separator, separator.equals("/") ? "%2F" : "%3A");
+    }
+
+    /** The documented parts of {@code x} in a report by {@code g}: empty without the value. */
+    private static List<String> partsOf(UsageGroup g, Execution x, Map<java.util.UUID, Owner> owners) {
+        java.util.function.Function<Object, List<String>> one = v -> v == null ? List.of() : List.of(v.toString());
+        return switch (g) {
+            case DAY -> List.of(java.time.LocalDate.ofInstant(x.createdAt(), java.time.ZoneOffset.UTC).toString());
+            case PROVIDER -> List.of(x.provider());
+            case MODEL -> List.of(x.provider(), x.model());
+            case AGENT -> one.apply(x.agent());
+            case CONVERSATION -> one.apply(x.conversationId());
+            case OWNER -> {
+                Owner o = x.owner() != null ? x.owner() : x.conversationId() == null ? null : owners.get(x.conversationId());
+                yield o == null ? List.of() : List.of(o.type(), o.id());
+            }
+            case PROJECT -> one.apply(x.project());
+            case TENANT -> List.of(x.tenantId());
+        };
+    }
+
+    /** The documented key of the parts of a report by {@code g}; {@code tenant} leads it in the operator's per-tenant groups. */
+    private static String keyOf(UsageGroup g, List<String> parts, String tenant) {
+        String key = parts.isEmpty() ? null : parts.size() == 1 ? parts.get(0)
+                : enc(parts.get(0), g == UsageGroup.MODEL ? "/" : ":") + (g == UsageGroup.MODEL ? "/" : ":") + parts.get(1);
+        return tenant == null ? key : enc(tenant, ":") + (key == null ? "" : ":" + key);
+    }
+
+    /** The report the docs describe, computed from what the test recorded; rendered one line a row. */
+    private static List<String> expected(List<Known> known, Map<java.util.UUID, Owner> owners, UsageGroup g, String tenant, Instant from,
+            Instant to) {
+        boolean perTenant = tenant == null && java.util.EnumSet.of(UsageGroup.AGENT, UsageGroup.CONVERSATION, UsageGroup.OWNER,
+                UsageGroup.PROJECT).contains(g);
+        Map<List<String>, long[]> counts = new java.util.HashMap<>();
+        Map<List<String>, BigDecimal> costs = new java.util.HashMap<>();
+        Map<List<String>, String> keys = new java.util.HashMap<>();
+        for (Known k : known) {
+            Instant at = k.stored.createdAt();
+            boolean inRange = !at.isBefore(from) && (to.equals(dev.atlas.Limits.MAX_INSTANT) ? !at.isAfter(to) : at.isBefore(to));
+            if ((tenant != null && !tenant.equals(k.tenant)) || !inRange) {
+                continue;
+            }
+            List<String> own = partsOf(g, k.stored, owners);
+            List<String> parts = new java.util.ArrayList<>();
+            if (perTenant) {
+                parts.add(k.tenant);
+            }
+            parts.addAll(own);
+            keys.put(parts, keyOf(g, own, perTenant ? k.tenant : null));
+            long[] c = counts.computeIfAbsent(parts, p -> new long[7]);
+            c[0]++;
+            c[1] += k.failed ? 1 : 0;
+            c[2] += n(k.usage.inputTokens());
+            c[3] += n(k.usage.outputTokens());
+            c[4] += n(k.usage.reasoningTokens());
+            c[5] += n(k.usage.cachedTokens());
+            c[6] += n(k.usage.cacheWriteTokens());
+            costs.merge(parts, k.stored.cost() == null ? BigDecimal.ZERO : k.stored.cost(), BigDecimal::add);
+        }
+        List<List<String>> order = new java.util.ArrayList<>(counts.keySet());
+        order.sort((a, b) -> {
+            for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+                int c = a.get(i).compareTo(b.get(i));
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return Integer.compare(b.size(), a.size()); // a group without the value after the others
+        });
+        List<String> lines = new java.util.ArrayList<>();
+        for (List<String> parts : order) {
+            long[] c = counts.get(parts);
+            lines.add(keys.get(parts) + " " + parts + " " + java.util.Arrays.toString(c) + " " + costs.get(parts).stripTrailingZeros().toPlainString());
+        }
+        return lines;
+    }
+
+    private static List<String> rendered(List<UsageRow> rows) {
+        return rows.stream().map(r -> r.group() + " " + r.parts() + " " + java.util.Arrays.toString(new long[] {r.executions(), r.failures(),
+                r.inputTokens(), r.outputTokens(), r.reasoningTokens(), r.cachedTokens(), r.cacheWriteTokens()}) + " "
+                + r.cost().toPlainString()).toList();
+    }
+
+    @Test
+    @DisplayName("every grouping, of a tenant and of the operator, over ranges cut at a day, at a price change, below a microsecond and"
+            + " the widest, matches totals computed from what was recorded: usage set twice (the last kept), steps' sums, failed, cancelled"
+            + " (in the body, by cancel(id)), swept (pending and running), queued and unpriced runs; a price added while a run is running,"
+            + " tiny and huge prices with six decimals and 10^12 tokens, each run's cost exact")
+    void reportMatrixMatchesTotalsComputedFromTheRecords() {
+        Instant d1 = Instant.parse("2026-03-01T00:00:00Z");
+        Instant change = Instant.parse("2026-03-02T12:00:00Z");
+        String beta = "be:t%a";
+        Tenant other = atlas.tenant(beta);
+        List<KnownPrice> known = new java.util.ArrayList<>(List.of(
+                new KnownPrice("acme", "openai", "gpt-4o", JAN, "2.50", "10.00", "1.25", null),
+                new KnownPrice("acme", "anthropic", "claude", JAN, "3", "15", "0.30", "3.75"),
+                new KnownPrice(beta, "openai", "gpt-4o", JAN, "0.123456", "7.654321", null, null)));
+        standardPrices();
+        other.prices().create(ModelPrice.of("openai", "gpt-4o", "0.123456", "7.654321", JAN));
+        Conversation a = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Conversation b = acme.conversations().create(NewConversation.of(Owner.user("bob"), "sales"));
+        Conversation z = other.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Map<java.util.UUID, Owner> owners = Map.of(a.id(), a.owner(), b.id(), b.owner(), z.id(), z.owner());
+        List<java.util.UUID> acmeIds = new java.util.ArrayList<>();
+        List<java.util.UUID> betaIds = new java.util.ArrayList<>();
+        ExecutionSpec gpt = ExecutionSpec.text("openai", "gpt-4o");
+
+        clock.set(d1.plus(Duration.ofHours(10)));
+        ExecutionHandle h = acme.executions().start(gpt.agent("support").conversation(a.id()).project("p1"));
+        h.usage(Usage.of(5, 5));
+        h.usage(Usage.of(1000, 100).reasoning(40).cached(7)); // the last usage set is the one stored
+        acmeIds.add(h.complete().id());
+        clock.set(d1.plus(Duration.ofHours(11)));
+        acmeIds.add(run(acme, ExecutionSpec.text("anthropic", "claude").agent("sales").conversation(b.id()).owner(Owner.of("team:x", "y"))
+                .project("p/1"), Usage.of(2000, 200).cached(500).cacheWrite(100), true).id());
+        clock.set(d1.plus(Duration.ofHours(12)));
+        h = acme.executions().start(gpt);
+        h.step().finish("one", null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(10, 1));
+        h.step().finish("two", null, dev.atlas.execution.FinishReason.STOP, Usage.of(20, 2).reasoning(2));
+        acmeIds.add(h.complete().id());
+        clock.set(d1.plus(Duration.ofHours(13)));
+        acmeIds.add(run(acme, ExecutionSpec.text("openai", "gpt-4o-mini").agent("support").conversation(a.id()), Usage.of(50, 5), false).id());
+        // Created a microsecond before the new price, which is added while it runs: billed at the old one.
+        clock.set(change.minusNanos(1000));
+        h = acme.executions().start(gpt.agent("support").project("p1"));
+        prices.create(ModelPrice.of("openai", "gpt-4o", "0.000001", "999999.999999", change));
+        known.add(new KnownPrice("acme", "openai", "gpt-4o", change, "0.000001", "999999.999999", null, null));
+        clock.set(change.plus(Duration.ofHours(1)));
+        h.usage(Usage.of(1_000_000_000_000L, 100_000_000_000L));
+        acmeIds.add(h.complete().id());
+        clock.set(change);
+        acmeIds.add(run(acme, gpt.agent("support").conversation(a.id()), Usage.of(3, 7), false).id());
+        clock.set(change.plus(Duration.ofHours(2)));
+        java.util.UUID[] cancelled = new java.util.UUID[1];
+        assertThatThrownBy(() -> acme.executions().record(ExecutionSpec.text("anthropic", "claude").agent("sales").conversation(b.id()), x -> {
+            cancelled[0] = x.id();
+            x.step().finish("s", null, dev.atlas.execution.FinishReason.STOP, Usage.of(100, 10).cached(1).cacheWrite(2));
+            throw new java.util.concurrent.CancellationException("stopped");
+        })).isInstanceOf(java.util.concurrent.CancellationException.class);
+        acmeIds.add(cancelled[0]);
+        clock.set(change.plus(Duration.ofHours(3)));
+        h = acme.executions().start(gpt.agent("support").conversation(a.id()));
+        h.step().finish("s", null, dev.atlas.execution.FinishReason.STOP, Usage.of(40, 4));
+        acmeIds.add(acme.executions().cancel(h.id()).id());
+        clock.set(change.plus(Duration.ofHours(4)));
+        acmeIds.add(acme.executions().create(gpt.conversation(b.id()).project("p1")).id()); // pending: swept below
+        clock.set(change.plus(Duration.ofHours(5)));
+        acmeIds.add(acme.executions().queue(acme.executions().create(gpt.agent("support")).id()).id()); // queued: left by the sweep
+        clock.set(Instant.parse("2026-03-03T00:00:00Z"));
+        h = acme.executions().start(gpt.agent("support"));
+        h.step().finish("s", null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(60, 6));
+        h.step(); // open when the run is swept
+        acmeIds.add(h.id());
+        clock.set(Instant.parse("2026-03-03T23:59:59.999999Z"));
+        acmeIds.add(run(acme, ExecutionSpec.text("anthropic", "claude").conversation(a.id()), Usage.of(1, 1), false).id());
+        clock.set(Instant.parse("2026-03-04T00:00:00Z"));
+        acmeIds.add(run(acme, gpt.agent("support"), Usage.of(999_999, 0), false).id());
+
+        clock.set(d1.plus(Duration.ofHours(10)));
+        betaIds.add(run(other, gpt.agent("support").conversation(z.id()).project("p1"), Usage.of(1000, 100), false).id());
+        clock.set(Instant.parse("2026-03-02T09:00:00Z"));
+        betaIds.add(run(other, ExecutionSpec.text("a/b", "c").agent("sales").owner(Owner.of("a:b", "c")), Usage.of(10, 1), true).id());
+        clock.set(Instant.parse("2026-03-03T08:00:00Z"));
+        h = other.executions().start(gpt);
+        h.usage(Usage.of(7, 7).reasoning(3));
+        betaIds.add(h.cancel().id());
+
+        clock.set(Instant.parse("2026-03-05T00:00:00Z"));
+        assertThat(acme.executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
+
+        List<Known> all = new java.util.ArrayList<>();
+        for (java.util.UUID id : acmeIds) {
+            Execution x = acme.executions().require(id);
+            all.add(new Known("acme", x, x.status() == dev.atlas.execution.ExecutionStatus.FAILED, x.usage()));
+        }
+        for (java.util.UUID id : betaIds) {
+            Execution x = other.executions().require(id);
+            all.add(new Known(beta, x, x.status() == dev.atlas.execution.ExecutionStatus.FAILED, x.usage()));
+        }
+        // Each run's stored status, usage and cost as the docs say, the cost billed here independently.
+        assertThat(all).extracting(k -> k.stored.status().name()).containsExactly("COMPLETED", "FAILED", "COMPLETED", "COMPLETED",
+                "COMPLETED", "COMPLETED", "CANCELLED", "CANCELLED", "FAILED", "QUEUED", "FAILED", "COMPLETED", "COMPLETED", "COMPLETED",
+                "FAILED", "CANCELLED");
+        List<Usage> usages = List.of(Usage.of(1000, 100).reasoning(40).cached(7), Usage.of(2000, 200).cached(500).cacheWrite(100),
+                new Usage(30L, 3L, 2L, null, null), Usage.of(50, 5), Usage.of(1_000_000_000_000L, 100_000_000_000L), Usage.of(3, 7),
+                Usage.of(100, 10).cached(1).cacheWrite(2), Usage.of(40, 4), Usage.NONE, Usage.NONE, Usage.of(60, 6), Usage.of(1, 1),
+                Usage.of(999_999, 0), Usage.of(1000, 100), Usage.of(10, 1), Usage.of(7, 7).reasoning(3));
+        for (int i = 0; i < all.size(); i++) {
+            Known k = all.get(i);
+            Usage u = usages.get(i);
+            assertThat(new long[] {n(k.usage.inputTokens()), n(k.usage.outputTokens()), n(k.usage.reasoningTokens()),
+                    n(k.usage.cachedTokens()), n(k.usage.cacheWriteTokens())}).as("usage of run " + i).containsExactly(n(u.inputTokens()),
+                    n(u.outputTokens()), n(u.reasoningTokens()), n(u.cachedTokens()), n(u.cacheWriteTokens()));
+            BigDecimal expected = u.equals(Usage.NONE) ? null : bill(known, k.tenant, k.stored.provider(), k.stored.model(),
+                    k.stored.createdAt(), u);
+            if (expected == null) {
+                assertThat(k.stored.cost()).as("cost of run " + i).isNull();
+            } else {
+                assertThat(k.stored.cost()).as("cost of run " + i).isNotNull();
+                assertThat(k.stored.cost().toPlainString()).as("cost of run " + i).isEqualTo(expected.stripTrailingZeros().toPlainString());
+            }
+        }
+        assertThat(all.get(4).stored.cost().toPlainString()).isEqualTo("3500000");
+        assertThat(all.get(5).stored.cost().toPlainString()).isEqualTo("6.999999999996");
+
+        List<Instant[]> ranges = List.of(new Instant[] {d1, Instant.parse("2026-03-05T00:00:00Z")},
+                new Instant[] {change, Instant.parse("2026-03-03T23:59:59.999999Z")},
+                new Instant[] {change.minusNanos(999), Instant.parse("2026-03-03T00:00:00.000000001Z")},
+                new Instant[] {dev.atlas.Limits.MIN_INSTANT, dev.atlas.Limits.MAX_INSTANT});
+        List<String> failures = new java.util.ArrayList<>();
+        for (UsageGroup g : UsageGroup.values()) {
+            for (Instant[] r : ranges) {
+                for (String tenant : java.util.Arrays.asList("acme", beta, null)) {
+                    List<UsageRow> rows = tenant == null ? atlas.usageReport(g, r[0], r[1])
+                            : atlas.tenant(tenant).executions().usageReport(g, r[0], r[1]);
+                    List<String> want = expected(all, owners, g, tenant, r[0], r[1]);
+                    if (!rendered(rows).equals(want)) {
+                        failures.add(g + " of " + (tenant == null ? "the operator" : tenant) + " over [" + r[0] + ", " + r[1] + ")\n  was "
+                                + rendered(rows) + "\n  not " + want);
+                    }
+                }
+            }
+        }
+        assertThat(failures).isEmpty();
     }
 }
