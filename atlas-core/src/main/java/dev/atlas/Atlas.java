@@ -207,7 +207,8 @@ public interface Atlas extends AutoCloseable {
      * by one of them, every row is one tenant's group, the tenant first in its key and parts
      * ({@code acme:support}; see {@link dev.atlas.execution.UsageRow#group()}), so the same name in
      * two tenants is never added together. Days, providers and models are counted across tenants. Per-tenant reports are {@code tenant(id).executions().usageReport(...)};
-     * bounds and refusals are theirs.
+     * bounds, refusals and order are theirs: by parts, so a tenant's groups come together, its
+     * executions without a value after its other groups.
      *
      * @param group how to group the rows
      * @param from inclusive lower bound of the creation time

@@ -219,7 +219,10 @@ public interface ExecutionRecorder {
 
     /**
      * Totals of tokens, executions, failures and cost of executions created in [{@code from},
-     * {@code to}), grouped by {@code group}, in one SQL aggregate, ordered by group key. At most
+     * {@code to}), grouped by {@code group}, in one SQL aggregate, ordered by {@link UsageRow#parts()},
+     * part by part, each compared as {@link String#compareTo} compares text (by UTF-16 code unit,
+     * not by the database's collation, so alike on every database), the group without a value
+     * last (not by {@link UsageRow#group()}, whose escapes sort otherwise). At most
      * {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows: a report with more groups (by conversation
      * over a long period, say) fails with {@link dev.atlas.InvalidInputException} naming
      * {@code to} instead of being cut short, as does a group whose token count of one kind sums

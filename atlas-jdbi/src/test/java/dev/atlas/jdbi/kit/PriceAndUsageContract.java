@@ -1079,6 +1079,12 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         h = other.executions().start(gpt);
         h.usage(Usage.of(7, 7).reasoning(3));
         betaIds.add(h.cancel().id());
+        // Sorted by String.compareTo (UTF-16 code units) on both databases, whatever their collation: Z, é, an emoji's
+        // surrogates, then a full-width letter.
+        clock.set(Instant.parse("2026-03-02T10:00:00Z"));
+        for (String agent : List.of("\uFF46", "\uD83D\uDE00", "\u00E9mile", "Zed")) {
+            betaIds.add(run(other, gpt.agent(agent).project(agent), Usage.of(1, 1), false).id());
+        }
 
         clock.set(Instant.parse("2026-03-05T00:00:00Z"));
         assertThat(acme.executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
@@ -1095,11 +1101,12 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         // Each run's stored status, usage and cost as the docs say, the cost billed here independently.
         assertThat(all).extracting(k -> k.stored.status().name()).containsExactly("COMPLETED", "FAILED", "COMPLETED", "COMPLETED",
                 "COMPLETED", "COMPLETED", "CANCELLED", "CANCELLED", "FAILED", "QUEUED", "FAILED", "COMPLETED", "COMPLETED", "COMPLETED",
-                "FAILED", "CANCELLED");
+                "FAILED", "CANCELLED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED");
         List<Usage> usages = List.of(Usage.of(1000, 100).reasoning(40).cached(7), Usage.of(2000, 200).cached(500).cacheWrite(100),
                 new Usage(30L, 3L, 2L, null, null), Usage.of(50, 5), Usage.of(1_000_000_000_000L, 100_000_000_000L), Usage.of(3, 7),
                 Usage.of(100, 10).cached(1).cacheWrite(2), Usage.of(40, 4), Usage.NONE, Usage.NONE, Usage.of(60, 6), Usage.of(1, 1),
-                Usage.of(999_999, 0), Usage.of(1000, 100), Usage.of(10, 1), Usage.of(7, 7).reasoning(3));
+                Usage.of(999_999, 0), Usage.of(1000, 100), Usage.of(10, 1), Usage.of(7, 7).reasoning(3), Usage.of(1, 1), Usage.of(1, 1),
+                Usage.of(1, 1), Usage.of(1, 1));
         for (int i = 0; i < all.size(); i++) {
             Known k = all.get(i);
             Usage u = usages.get(i);
@@ -1137,5 +1144,7 @@ public abstract class PriceAndUsageContract extends AtlasContract {
             }
         }
         assertThat(failures).isEmpty();
+        assertThat(other.executions().usageReport(UsageGroup.AGENT, d1, Instant.parse("2026-03-05T00:00:00Z"))).extracting(UsageRow::group)
+                .containsExactly("Zed", "sales", "support", "\u00E9mile", "\uD83D\uDE00", "\uFF46", null);
     }
 }
