@@ -812,20 +812,28 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         ExecutionRecorder r = closing.tenant("acme").executions();
         UUID[] id = new UUID[1];
         List<String> outcomes = new ArrayList<>();
-        assertThatThrownBy(() -> r.record(ExecutionSpec.text("openai", "gpt-4o"), h -> {
+        Conversation c = convo();
+        assertThatThrownBy(() -> r.record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), h -> {
             id[0] = h.id();
             StepHandle step = h.step();
             step.finish("partial", null, FinishReason.STOP, Usage.of(10, 1));
             StepHandle open = h.step();
+            StepHandle.ToolCallHandle running = open.toolCall("c0", "n", "{}");
             closing.close();
+            // Every method of the three handles but id(): the ExecutionHandle Javadoc's promise.
             for (Runnable call : List.<Runnable>of(() -> h.usage(Usage.of(1, 1)), h::firstToken, h::step,
                     () -> h.metadata(Map.of("k", "v")), () -> h.providerResponseId("resp"), () -> open.toolCall("c", "n", "{}"),
-                    () -> open.finish("late", FinishReason.STOP), () -> h.toolCall(NewToolCall.of("c", "n", "{}")))) {
+                    () -> open.finish("late", FinishReason.STOP), () -> h.toolCall(NewToolCall.of("c", "n", "{}")),
+                    () -> h.reply(step, "late"), () -> h.reply(step, NewMessage.assistant("late").clientId("k")), h::complete,
+                    () -> h.fail("late"), h::cancel, () -> open.finish("late", "why", FinishReason.STOP, Usage.of(1, 1)),
+                    () -> open.fail("late"), () -> open.metadata(Map.of("k", "v")), running::start, () -> running.complete("r"),
+                    () -> running.fail("e"), () -> running.metadata(Map.of("k", "v")), () -> running.thread(Owner.user("u"), "a"))) {
                 outcomes.add(lateOutcome(call));
             }
             return "answer";
         })).isInstanceOf(dev.atlas.AtlasClosedException.class);
-        assertThat(outcomes).allSatisfy(o -> assertThat(o).startsWith("AtlasClosedException")).hasSize(8);
+        assertThat(outcomes).allSatisfy(o -> assertThat(o).startsWith("AtlasClosedException")).hasSize(21);
+        assertThat(acme.conversations().history(c.id(), 10)).isEmpty();
         ExecutionTree t = recorder.tree(id[0]).orElseThrow();
         assertThat(t.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
         assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
