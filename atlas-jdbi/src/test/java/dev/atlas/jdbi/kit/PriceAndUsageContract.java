@@ -1132,7 +1132,8 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         List<String> failures = new java.util.ArrayList<>();
         for (UsageGroup g : UsageGroup.values()) {
             for (Instant[] r : ranges) {
-                for (String tenant : java.util.Arrays.asList("acme", beta, null)) {
+                // The other tenant's own report over the widest range only: its rows are a tenant report as acme's are.
+                for (String tenant : r == ranges.get(3) ? java.util.Arrays.asList("acme", beta, null) : java.util.Arrays.asList("acme", null)) {
                     List<UsageRow> rows = tenant == null ? atlas.usageReport(g, r[0], r[1])
                             : atlas.tenant(tenant).executions().usageReport(g, r[0], r[1]);
                     List<String> want = expected(all, owners, g, tenant, r[0], r[1]);
