@@ -116,7 +116,9 @@ public final class UsageRow {
     }
 
     /**
-     * How many of them failed.
+     * How many of them failed: ended with status failed, those the sweep failed included; a
+     * cancelled execution is not a failure, and one still pending, queued or processing is counted
+     * in {@link #executions()} only, with no tokens and no cost (its usage is stored when it ends).
      *
      * @return how many of them failed
      */
