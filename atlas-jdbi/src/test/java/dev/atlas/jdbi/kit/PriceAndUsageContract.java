@@ -1147,5 +1147,12 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertThat(failures).isEmpty();
         assertThat(other.executions().usageReport(UsageGroup.AGENT, d1, Instant.parse("2026-03-05T00:00:00Z"))).extracting(UsageRow::group)
                 .containsExactly("Zed", "sales", "support", "\u00E9mile", "\uD83D\uDE00", "\uFF46", null);
+        // A run still processing counts as an execution with no tokens and no cost: its finished step's usage is stored when it ends.
+        clock.set(Instant.parse("2026-03-06T00:00:00Z"));
+        ExecutionHandle running = acme.executions().start(gpt);
+        running.step().finish("s", null, dev.atlas.execution.FinishReason.STOP, Usage.of(10, 1));
+        running.usage(Usage.of(20, 2));
+        assertThat(rendered(acme.executions().usageReport(UsageGroup.DAY, clock.instant(), clock.instant().plusSeconds(1))))
+                .containsExactly("2026-03-06 [2026-03-06] [1, 0, 0, 0, 0, 0, 0] 0");
     }
 }
