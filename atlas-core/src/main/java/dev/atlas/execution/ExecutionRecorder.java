@@ -71,7 +71,9 @@ public interface ExecutionRecorder {
      * message),
      * or failed with the refusal of the complete, ending the execution as {@link #record} does.
      * A body future that is cancelled ends the execution cancelled; cancelling the returned future
-     * cancels the body's future, and so the execution.
+     * cancels the body's future, and so the execution. A body that returns {@code null} instead of
+     * a future ends the execution failed with error {@code body result: is required}, and the
+     * returned future with that {@link dev.atlas.InvalidInputException} on {@code body result}.
      * Arguments are checked, and the execution is created, before this returns: a bad spec or a
      * failed start throws here, as {@link #start} does, and the body is not called.
      *

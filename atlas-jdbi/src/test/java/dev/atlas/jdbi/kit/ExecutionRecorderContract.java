@@ -193,6 +193,13 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         List<Execution> all = recorder.list(ExecutionQuery.all()).items();
         assertThat(all).extracting(Execution::status).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
         assertThat(all.get(0).error()).isEqualTo("rate limited");
+        // A body returning no future at all (a programming error) ends the run failed too, naming what was missing.
+        CompletableFuture<String> none = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> null);
+        assertThat(none).isCompletedExceptionally();
+        assertThatThrownBy(none::get).isInstanceOf(ExecutionException.class).cause().isExactlyInstanceOf(dev.atlas.InvalidInputException.class)
+                .hasMessage("body result: is required").satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("body result"));
+        assertThat(recorder.list(ExecutionQuery.all()).items().get(0)).returns(ExecutionStatus.FAILED, Execution::status)
+                .returns("body result: is required", Execution::error);
     }
 
     @Test
