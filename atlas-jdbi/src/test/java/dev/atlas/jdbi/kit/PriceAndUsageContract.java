@@ -1154,5 +1154,11 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         running.usage(Usage.of(20, 2));
         assertThat(rendered(acme.executions().usageReport(UsageGroup.DAY, clock.instant(), clock.instant().plusSeconds(1))))
                 .containsExactly("2026-03-06 [2026-03-06] [1, 0, 0, 0, 0, 0, 0] 0");
+        // A price added after a run finished, valid from before it, bills nothing already stored: the unpriced run keeps no
+        // cost and the report its totals; only runs finishing from then on are billed at it.
+        List<UsageRow> models = acme.executions().usageReport(UsageGroup.MODEL, d1, Instant.parse("2026-03-05T00:00:00Z"));
+        prices.create(ModelPrice.of("openai", "gpt-4o-mini", "1", "1", JAN));
+        assertThat(acme.executions().require(acmeIds.get(3)).cost()).isNull();
+        assertThat(acme.executions().usageReport(UsageGroup.MODEL, d1, Instant.parse("2026-03-05T00:00:00Z"))).isEqualTo(models);
     }
 }
