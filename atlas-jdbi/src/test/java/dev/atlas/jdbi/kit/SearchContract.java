@@ -537,6 +537,22 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(ids(search.text(TextQuery.memories("note").filter(f)))).as(key).containsExactly(byKey.get(key));
             assertThat(ids(search.similar(near.filter(f)))).as(key).containsExactly(byKey.get(key));
         }
+        // Values JSON escapes, or that differ only in their Unicode form, are matched as the exact string on both databases.
+        List<String> oddValues = List.of("a\"b", "back\\slash", "tab\there", "line\u2028sep", "caf\u00e9", "cafe\u0301", "\uD83D\uDE00",
+                " v ", "\u0001", "\\u0041");
+        Map<String, UUID> byValue = new LinkedHashMap<>();
+        for (String value : oddValues) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "note value").metadata(Map.of("odd", value)));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, y += 0.1f});
+            byValue.put(value, m.id());
+        }
+        for (String value : oddValues) {
+            SearchFilter f = SearchFilter.none().metadata("odd", value);
+            assertThat(ids(search.text(TextQuery.memories("note").filter(f)))).as(value).containsExactly(byValue.get(value));
+            assertThat(ids(search.similar(near.filter(f)))).as(value).containsExactly(byValue.get(value));
+        }
+        assertThat(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("odd", "A")))).isEmpty();
+        assertThat(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("odd", "v")))).isEmpty();
         // A path-like key is a key: "a.b" does not reach {"a": {"b": "v"}}.
         Memory nested = memories.create(NewMemory.fact(ALICE, "note nested").metadata(Map.of("a", Map.of("b", "v"))));
         assertThat(ids(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("a.b", "v")))))
