@@ -1066,14 +1066,12 @@ public abstract class SearchContract extends AtlasContract {
         }
         assertThat(messageHits).isEqualTo(expected);
         assertThat(memoryHits).isEqualTo(expected);
-        // Another tenant storing the same texts, each many times over and longer: nothing of acme's answers moves.
+        // Another tenant storing the same texts, each twice over: nothing of acme's answers moves.
         var globex = atlas.tenant("globex");
         Conversation g = globex.conversations().create(NewConversation.of(ALICE));
         for (String text : differentialCorpus().values()) {
-            for (String t : List.of(text, text + " " + text, text + " filler")) {
-                globex.conversations().append(g.id(), NewMessage.user(t));
-                globex.memories().create(NewMemory.fact(ALICE, t));
-            }
+            globex.conversations().append(g.id(), NewMessage.user(text + " " + text));
+            globex.memories().create(NewMemory.fact(ALICE, text + " " + text));
         }
         for (String q : expected.keySet()) {
             assertThat(Stream.concat(search.text(TextQuery.messages(q).limit(50)).stream(), search.text(TextQuery.memories(q).limit(50)).stream())
@@ -1529,7 +1527,8 @@ public abstract class SearchContract extends AtlasContract {
             search.upsertVector(SearchTarget.MEMORY, id, "diff-4", vectors.get(labels.get(id)));
         }
         for (Map.Entry<float[], List<String>> q : SEMANTIC_QUERIES) {
-            for (int k = 1; k <= 23; k++) {
+            // Every k where a tie or a group of one direction meets the k-th place, the first, the whole and past it.
+            for (int k : new int[] {1, 3, 4, 5, 6, 7, 8, 10, 11, 15, 16, 17, 18, 19, 20, 23}) {
                 List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, "diff-4", q.getKey()).k(k));
                 String as = java.util.Arrays.toString(q.getKey()) + " k=" + k;
                 assertThat(hits.stream().map(h -> labels.get(h.id())).toList()).as(as)
