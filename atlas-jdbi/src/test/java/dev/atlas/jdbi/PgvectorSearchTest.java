@@ -137,10 +137,11 @@ class PgvectorSearchTest extends SearchContract {
                     + " '{}'::jsonb, 0.5, 1, now(), now() FROM generate_series(1, " + bulk + ") g");
             s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
                     + " updated_at, embedding) SELECT 'acme', md5('v' || g)::uuid, 'memory', md5(g::text)::uuid, 'pgv-scan', 4,"
-                    // Distinct stored vectors (-1, 1 + g ulp, 0, 0): equal scores at the k-th hit would make the search exact.
-                    + " decode('000080bf' || lpad(to_hex(g % 256), 2, '0') || lpad(to_hex(g / 256), 2, '0') || '803f0000000000000000', 'hex'),"
-                    + " now(), now(),"
-                    + " ('[' || (-1 - random()) || ',' || (random() - 0.5) || ',' || (random() - 0.5) || ',' || (random() - 0.5) || ']')::vector"
+                    // Distinct vectors (-1, g / 3000, 0, 0), the embedding holding what the bytes hold (little-endian float32),
+                    // as Atlas writes them: equal scores at the k-th hit, or an index order other than the exact scores',
+                    // would make the search exact.
+                    + " " + float32("-1") + " || " + float32("g / 3000.0") + " || " + float32("0") + " || " + float32("0") + ","
+                    + " now(), now(), ('[-1,' || CAST(g / 3000.0 AS real) || ',0,0]')::vector"
                     + " FROM generate_series(1, " + bulk + ") g");
         }
         // The model's first store through Atlas builds its index over every row.
@@ -164,6 +165,12 @@ class PgvectorSearchTest extends SearchContract {
             assertThat(hits.get(0).id()).isEqualTo(near.id());
             assertThat(after[0] - before[0]).as("rows of atlas_vectors read by one search").isLessThan(1_000);
         }
+    }
+
+    /** SQL for the little-endian float32 bytes of the numeric expression {@code x}, as Atlas stores a vector's component. */
+    private static String float32(String x) {
+        String be = "float4send(CAST(" + x + " AS real))";
+        return "(substr(" + be + ", 4, 1) || substr(" + be + ", 3, 1) || substr(" + be + ", 2, 1) || substr(" + be + ", 1, 1))";
     }
 
     /**

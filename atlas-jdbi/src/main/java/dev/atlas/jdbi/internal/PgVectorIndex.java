@@ -37,8 +37,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       bulk-inserted, or not yet back-filled); all are scored exactly from the stored bytes in
  *       double precision and merged. No vector is invisible.</li>
  *   <li>The index is asked for k + 1 rows: fewer (a tenant's rows hidden behind other tenants'
- *       nearer ones past {@code hnsw.max_scan_tuples}, or a filter rejecting them), or a tie between
- *       the k-th and the next, and the search runs exactly instead.</li>
+ *       nearer ones past {@code hnsw.max_scan_tuples}, or a filter rejecting them), a tie between
+ *       the k-th and the next, or a row taken at the index distance of the farthest row returned
+ *       (vectors of one direction at other lengths, one unit embedding), and the search runs
+ *       exactly instead.</li>
  *   <li>Vectors stored before pgvector was installed get their embedding on a background thread
  *       started when Atlas first uses the index, tenant by tenant, 500 rows per transaction;
  *       searches meanwhile score them exactly.</li>
@@ -220,13 +222,14 @@ public final class PgVectorIndex implements VectorIndex {
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
         sql.on(h, q.settings).bind("ef", String.valueOf(Math.min(1000, Math.max(settings.efSearch(), 2 * k)))).one(Sql.STRING);
-        String columns = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector, %d AS unembedded "
-                + c.fromWhere();
+        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
+        String columns = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector, %s AS distance, "
+                + "%d AS unembedded " + c.fromWhere();
         // The model literal repeats the bound filter so the planner can prove the partial index applies.
         // One statement, so one snapshot: a row back-filled meanwhile is in exactly one branch.
-        String text = "(" + columns.formatted(0) + " AND v.model = " + quote(model) + " AND v.dimension = " + d
-                + " AND v.embedding IS NOT NULL ORDER BY (v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + "))) LIMIT "
-                + (k + 1) + ") UNION ALL (" + columns.formatted(1) + " AND v.embedding IS NULL)";
+        String text = "(" + columns.formatted(distance, 0) + " AND v.model = " + quote(model) + " AND v.dimension = " + d
+                + " AND v.embedding IS NOT NULL ORDER BY " + distance + " LIMIT "
+                + (k + 1) + ") UNION ALL (" + columns.formatted("CAST(NULL AS double precision)", 1) + " AND v.embedding IS NULL)";
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
         ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
@@ -234,8 +237,8 @@ public final class PgVectorIndex implements VectorIndex {
         double qq = Vectors.squaredNorm(query);
         c.call(sql, h, "search.nearest.hnsw", text).bind("qv", embedding(query)).fetchSize(1000).forEach((rs, ctx) -> {
             double score = ExactVectorIndex.cosine(query, qq, rs.getBytes(3));
-            if (rs.getInt(4) == 0) {
-                ranked.add(new Ranked(score, rs.getString(1), rs.getString(2)));
+            if (rs.getInt(5) == 0) {
+                ranked.add(new Ranked(score, rs.getString(1), rs.getString(2), rs.getDouble(4)));
             } else if (top.accepts(score)) {
                 top.add(score, rs.getString(1), rs.getString(2));
             }
@@ -246,8 +249,16 @@ public final class PgVectorIndex implements VectorIndex {
         // tenant and filter have no more, or the scan gave up after hnsw.max_scan_tuples nearer rows
         // of other tenants or rejected by the filter, which would hide this tenant's rows), or the
         // k-th ties with the next (tied rows beyond the LIMIT, in whatever order the index met
-        // them, would decide which ids come back; among equal scores the smaller ids must).
+        // them, would decide which ids come back; among equal scores the smaller ids must), or a
+        // row taken is as far from the query, by the index's distance, as the farthest row it
+        // returned: vectors of one direction at other lengths are one unit embedding, tied in the
+        // index while their exact scores differ in the last bits, so a row of that distance beyond
+        // the LIMIT could score above it (SearchContract#semanticDifferential).
         if (ranked.size() <= k || ranked.get(k - 1).score() == ranked.get(k).score()) {
+            return EXACT.nearest(sql, h, target, c, model, query, k);
+        }
+        double farthest = ranked.stream().mapToDouble(Ranked::distance).max().orElseThrow();
+        if (ranked.subList(0, k).stream().anyMatch(r -> r.distance() == farthest)) {
             return EXACT.nearest(sql, h, target, c, model, query, k);
         }
         for (Ranked r : ranked.subList(0, k)) {
@@ -256,7 +267,8 @@ public final class PgVectorIndex implements VectorIndex {
         return top.hits(target);
     }
 
-    private record Ranked(double score, String id, String conversation) {}
+    /** A row the index returned: its exact score and the index's own (float32) cosine distance. */
+    private record Ranked(double score, String id, String conversation, double distance) {}
 
     /** 64 bits of SHA-256 over model and dimension, in hex: distinct models get distinct index names. */
     static String indexKey(String model, int dimension) {

@@ -537,6 +537,22 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(ids(search.text(TextQuery.memories("note").filter(f)))).as(key).containsExactly(byKey.get(key));
             assertThat(ids(search.similar(near.filter(f)))).as(key).containsExactly(byKey.get(key));
         }
+        // Values JSON escapes, or that differ only in their Unicode form, are matched as the exact string on both databases.
+        List<String> oddValues = List.of("a\"b", "back\\slash", "tab\there", "line\u2028sep", "caf\u00e9", "cafe\u0301", "\uD83D\uDE00",
+                " v ", "\u0001", "\\u0041");
+        Map<String, UUID> byValue = new LinkedHashMap<>();
+        for (String value : oddValues) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "note value").metadata(Map.of("odd", value)));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, y += 0.1f});
+            byValue.put(value, m.id());
+        }
+        for (String value : oddValues) {
+            SearchFilter f = SearchFilter.none().metadata("odd", value);
+            assertThat(ids(search.text(TextQuery.memories("note").filter(f)))).as(value).containsExactly(byValue.get(value));
+            assertThat(ids(search.similar(near.filter(f)))).as(value).containsExactly(byValue.get(value));
+        }
+        assertThat(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("odd", "A")))).isEmpty();
+        assertThat(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("odd", "v")))).isEmpty();
         // A path-like key is a key: "a.b" does not reach {"a": {"b": "v"}}.
         Memory nested = memories.create(NewMemory.fact(ALICE, "note nested").metadata(Map.of("a", Map.of("b", "v"))));
         assertThat(ids(search.text(TextQuery.memories("note").filter(SearchFilter.none().metadata("a.b", "v")))))
@@ -925,6 +941,140 @@ public abstract class SearchContract extends AtlasContract {
         }
         assertThat(messageHits).isEqualTo(expected);
         assertThat(memoryHits).isEqualTo(expected);
+    }
+
+    /** A word of 84 code points: a term keeps its first 64. */
+    private static final String LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstaltsdirektor";
+
+    /**
+     * The differential corpus of {@link #differentialCorpusInOrder}: label, then text. Mixed case of
+     * non-ASCII letters, composed and decomposed accents, CJK, emoji with ZWJ and skin tones,
+     * joined words (e-mail, don't, v1.2.3, U.S.), numbers, stop words, a word over 64 code points,
+     * a word repeated, and the syntax of FTS5 and tsquery written as text.
+     */
+    private static Map<String, String> differentialCorpus() {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("strasse", "Die Straße ist gesperrt");
+        c.put("STRASSE", "STRASSE gesperrt");
+        c.put("istanbul-dot", "İstanbul'a uçuş");
+        c.put("istanbul", "ISTANBUL flights");
+        c.put("sisyphus-upper", "ΣΊΣΥΦΟΣ and the rock");
+        c.put("sisyphus", "σίσυφος");
+        c.put("dz", "ǅemal wrote");
+        c.put("cafe-nfc", "caf\u00e9 au lait");
+        c.put("cafe-nfd", "cafe\u0301 noir");
+        c.put("cjk", "東京タワーに行きました");
+        c.put("emoji", "family \uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67 photo \uD83D\uDC4D\uD83C\uDFFD");
+        c.put("e-mail", "send an e-mail to ada@example.com");
+        c.put("dont", "don't panic");
+        c.put("version", "upgrade to v1.2.3 now");
+        c.put("us", "the U.S. economy");
+        c.put("numbers", "order 1234 and order 12345");
+        c.put("stopwords", "the the the of and");
+        c.put("long", "the " + LONG_WORD + " pays");
+        c.put("cats", "cat cat cat cat");
+        c.put("cat", "cat");
+        c.put("syntax", "NEAR(a b) AND c OR NOT d");
+        c.put("symbols", "price: $5 * 3 | \"quoted\" (parens) !bang & amp");
+        c.put("email", "mail me: email");
+        c.put("xray", "x-ray xylophone");
+        return c;
+    }
+
+    /** Query, then the labels it finds in order (score descending, then id, which is creation order here). */
+    private static final List<Map.Entry<String, List<String>>> DIFFERENTIAL_QUERIES = List.of(
+            Map.entry("straße", List.of("strasse")),
+            Map.entry("STRASSE", List.of("STRASSE")),
+            Map.entry("gesperrt", List.of("STRASSE", "strasse")),
+            Map.entry("istanbul", List.of("istanbul")),
+            Map.entry("İSTANBUL", List.of("istanbul-dot")),
+            Map.entry("ΣΊΣΥΦΟΣ", List.of("sisyphus", "sisyphus-upper")),
+            Map.entry("ǆemal", List.of("dz")),
+            Map.entry("caf\u00e9", List.of("cafe-nfd", "cafe-nfc")),
+            Map.entry("cafe\u0301", List.of("cafe-nfd", "cafe-nfc")),
+            Map.entry("cafe", List.of()),
+            Map.entry("東京", List.of("cjk")),
+            Map.entry("京東", List.of()),
+            Map.entry("タワー", List.of("cjk")),
+            Map.entry("\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67", List.of("emoji")),
+            Map.entry("\uD83D\uDC69", List.of("emoji")),
+            Map.entry("\uD83D\uDC4D", List.of("emoji")),
+            Map.entry("e-mail", List.of("e-mail")),
+            Map.entry("email", List.of("email")),
+            Map.entry("mail", List.of("email", "e-mail")),
+            Map.entry("ada@example.com", List.of("e-mail")),
+            Map.entry("don't", List.of("dont")),
+            Map.entry("dont", List.of()),
+            Map.entry("v1.2.3", List.of("version")),
+            Map.entry("1.2.3", List.of()),
+            Map.entry("U.S.", List.of("us")),
+            Map.entry("us", List.of()),
+            Map.entry("1234", List.of("numbers")),
+            Map.entry("order 1234", List.of("numbers")),
+            Map.entry("the", List.of("stopwords", "long", "sisyphus-upper", "us")),
+            Map.entry("and", List.of("sisyphus-upper", "numbers", "stopwords", "syntax")),
+            Map.entry(LONG_WORD, List.of("long")),
+            Map.entry(LONG_WORD.substring(0, 64) + "zzz", List.of("long")),
+            Map.entry(LONG_WORD.substring(0, 63), List.of()),
+            Map.entry("cat", List.of("cats", "cat")),
+            Map.entry("cat*", List.of("cats", "cat")),
+            Map.entry("cat cat", List.of("cats", "cat")),
+            Map.entry("\"cat\"", List.of("cats", "cat")),
+            Map.entry("cat OR xylophone", List.of()),
+            Map.entry("cat AND xylophone", List.of()),
+            Map.entry("NOT cat", List.of()),
+            Map.entry("NEAR(a b)", List.of("syntax")),
+            Map.entry("near a b", List.of("syntax")),
+            Map.entry("a | b", List.of("syntax")),
+            Map.entry("a & !d", List.of("syntax")),
+            Map.entry("(c OR d)", List.of("syntax")),
+            Map.entry("c:d", List.of("syntax")),
+            Map.entry("price:5", List.of("symbols")),
+            Map.entry("\"quoted\" !bang", List.of("symbols")),
+            Map.entry("*", List.of()),
+            Map.entry("stra*", List.of()),
+            Map.entry("x-ray", List.of("xray")),
+            Map.entry("XYLOPHONE", List.of("xray")),
+            Map.entry("'; DROP TABLE x; --", List.of()));
+
+    @Test
+    @DisplayName("a differential corpus (case of non-ASCII letters, NFC and NFD, CJK, emoji, joined words, numbers, stop words, a"
+            + " word over 64 code points, FTS5 and tsquery syntax as text): every query finds exactly the expected rows in the expected"
+            + " order, messages and memories with the same scores, unchanged by another tenant's rows of the same words")
+    void differentialCorpusInOrder() {
+        Conversation c = convo(ALICE);
+        Map<UUID, String> labels = new HashMap<>();
+        differentialCorpus().forEach((label, text) -> {
+            labels.put(conversations.append(c.id(), NewMessage.user(text)).id(), label);
+            labels.put(memories.create(NewMemory.fact(ALICE, text)).id(), label);
+            clock.advanceMicros(1);
+        });
+        Map<String, List<String>> expected = new LinkedHashMap<>();
+        DIFFERENTIAL_QUERIES.forEach(e -> expected.put(e.getKey(), e.getValue()));
+        Map<String, List<String>> messageHits = new LinkedHashMap<>();
+        Map<String, List<String>> memoryHits = new LinkedHashMap<>();
+        Map<String, List<String>> before = new LinkedHashMap<>();
+        for (String q : expected.keySet()) {
+            List<SearchHit> m = search.text(TextQuery.messages(q).limit(50));
+            List<SearchHit> r = search.text(TextQuery.memories(q).limit(50));
+            messageHits.put(q, m.stream().map(h -> labels.get(h.id())).toList());
+            memoryHits.put(q, r.stream().map(h -> labels.get(h.id())).toList());
+            // A message and a memory of one text score alike (per row, from its terms only).
+            assertThat(m.stream().map(SearchHit::score).toList()).as(q).isEqualTo(r.stream().map(SearchHit::score).toList());
+            before.put(q, r.stream().map(h -> h.id() + " " + Double.doubleToRawLongBits(h.score()) + " " + h.snippet()).toList());
+        }
+        assertThat(messageHits).isEqualTo(expected);
+        assertThat(memoryHits).isEqualTo(expected);
+        // Another tenant storing the same texts, each twice over: nothing of acme's answers moves (memories; a
+        // message's score is its memory twin's, asserted above).
+        var globex = atlas.tenant("globex");
+        for (String text : differentialCorpus().values()) {
+            globex.memories().create(NewMemory.fact(ALICE, text + " " + text));
+        }
+        for (String q : expected.keySet()) {
+            assertThat(search.text(TextQuery.memories(q).limit(50)).stream()
+                    .map(h -> h.id() + " " + Double.doubleToRawLongBits(h.score()) + " " + h.snippet()).toList()).as(q).isEqualTo(before.get(q));
+        }
     }
 
     @Test
@@ -1326,6 +1476,64 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(hits.get(0).score()).isCloseTo(cosine(q, vectors.get(order.get(0))), org.assertj.core.data.Offset.offset(1e-5));
         }
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, randomVector(random, dim)).k(1000))).hasSize(300);
+    }
+
+    /**
+     * Query vector, then the labels of {@link #semanticDifferential} in the order every database
+     * and index must return them: score descending, then id (creation order here).
+     */
+    private static final List<Map.Entry<float[], List<String>>> SEMANTIC_QUERIES = List.of(
+            Map.entry(new float[] {1, 0, 0, 0}, List.of("x", "tiny-x", "2x", "huge-xy", "xy", "h3", "s12", "s7", "s6", "s3", "h1", "s11",
+                    "s10", "s9", "s8", "s5", "s4", "s2", "s1", "sub", "y", "-x")),
+            Map.entry(new float[] {1, 2, 3, 4.5f}, List.of("sub", "h1", "s9", "s8", "s4", "s2", "s1", "h3", "s12", "s11", "s10", "s7", "s6",
+                    "s5", "s3", "xy", "huge-xy", "y", "x", "tiny-x", "2x", "-x")),
+            Map.entry(new float[] {-3e38f, 0, 0, 0}, List.of("-x", "y", "sub", "h1", "h3", "s12", "s11", "s10", "s9", "s8", "s7", "s6", "s5",
+                    "s4", "s3", "s2", "s1", "huge-xy", "xy", "x", "tiny-x", "2x")));
+
+    @Test
+    @DisplayName("semantic search answers exactly the written order and the documented cosine on every database and index, for every"
+            + " k: ties, vectors of one direction at other lengths (huge, subnormal, scaled copies whose cosines differ in the last bit)")
+    void semanticDifferential() {
+        Map<String, float[]> vectors = new LinkedHashMap<>();
+        vectors.put("x", new float[] {1, 0, 0, 0});
+        vectors.put("tiny-x", new float[] {Float.MIN_VALUE, 0, 0, 0});
+        vectors.put("2x", new float[] {2, 0, 0, 0});
+        vectors.put("xy", new float[] {1, 1, 0, 0});
+        vectors.put("huge-xy", new float[] {3e38f, 3e38f, 0, 0});
+        vectors.put("y", new float[] {0, 1, 0, 0});
+        vectors.put("-x", new float[] {-1, 0, 0, 0});
+        vectors.put("h1", new float[] {1, 2, 3, 4});
+        vectors.put("h3", new float[] {3, 6, 9, 12});
+        vectors.put("sub", new float[] {1e-40f, 2e-40f, 3e-40f, 4e-40f});
+        // One direction at twelve lengths, stored longest first: scaled to unit length they are one
+        // float32 vector, while their exact cosines with a query differ in the last bit.
+        for (int s = 12; s >= 1; s--) {
+            vectors.put("s" + s, new float[] {s, 2 * s, 3 * s, 4 * s});
+        }
+        Map<UUID, String> labels = new HashMap<>();
+        vectors.forEach((label, v) -> {
+            UUID id = memories.create(NewMemory.fact(ALICE, label)).id();
+            search.upsertVector(SearchTarget.MEMORY, id, "diff-4", v);
+            labels.put(id, label);
+            clock.advanceMicros(1);
+        });
+        // Stored again, last first: the same vectors, but on PostgreSQL each update writes a new row
+        // version, so the table (and an index's ties) now meet them in reverse id order.
+        List<UUID> ids = new ArrayList<>(labels.keySet());
+        ids.sort(Comparator.comparing(UUID::toString).reversed());
+        for (UUID id : ids) {
+            search.upsertVector(SearchTarget.MEMORY, id, "diff-4", vectors.get(labels.get(id)));
+        }
+        for (Map.Entry<float[], List<String>> q : SEMANTIC_QUERIES) {
+            // Every k where a tie or a group of one direction meets the k-th place, the first, the whole and past it.
+            for (int k : new int[] {1, 3, 4, 5, 6, 7, 8, 10, 11, 15, 16, 17, 18, 19, 20, 23}) {
+                List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, "diff-4", q.getKey()).k(k));
+                String as = java.util.Arrays.toString(q.getKey()) + " k=" + k;
+                assertThat(hits.stream().map(h -> labels.get(h.id())).toList()).as(as)
+                        .isEqualTo(q.getValue().subList(0, Math.min(k, q.getValue().size())));
+                assertThat(hits).as(as).allSatisfy(h -> assertThat(h.score()).isEqualTo(cosine(q.getKey(), vectors.get(labels.get(h.id())))));
+            }
+        }
     }
 
     @Test
