@@ -325,6 +325,24 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a key id read from the row (written by hand or another tool) reaches the message of get and reEncrypt escaped and"
+            + " cut to 40 code points: no line break, terminal escape or megabyte of the row")
+    void keyIdOfTheRowIsQuotedInMessages() throws SQLException {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("UPDATE atlas_credentials SET key_id = ? WHERE tenant_id = 'acme'")) {
+            ps.setString(1, "k9\n\u001b[2J" + "x".repeat(100));
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        String expected = "credential 'openai' of user:alice was encrypted with key id 'k9\\u000a\\u001b[2J" + "x".repeat(33)
+                + "\u2026', which is not configured (configured: [k1])";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> store.get(ALICE, "openai")))
+                .isInstanceOf(CredentialDecryptionException.class).hasMessage(expected);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> store.reEncrypt()))
+                .isInstanceOf(CredentialDecryptionException.class).hasMessage(expected);
+    }
+
+    @Test
     @DisplayName("credential names differing only in case or Unicode normalization are distinct credentials, each with its own secret")
     void namesDifferingInCaseOrNormalization() {
         List<String> names = List.of("openai", "OpenAI", "caf\u00e9", "cafe\u0301");
