@@ -108,6 +108,8 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             "VoiceCallStore.byConversation.cursor",
             "VoiceCallStore.bySession.cursor",
             "MemoryStore.revisions.cursor",
+            "AssistantStore.revisions.cursor",
+            "SettingsStore.revisions.cursor",
             "MemoryGraph.neighbours.edgeType",
             "MemoryGraph.neighbours.cursor",
             "MemoryGraph.traverse.edgeType",

@@ -250,6 +250,11 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
+    public dev.atlas.Page<AssistantRevision> revisions(UUID assistantId, int limit, String cursor) {
+        return revisions.revisions(assistantId, limit, cursor);
+    }
+
+    @Override
     public RevisionDiff diff(UUID assistantId, int fromNumber, int toNumber) {
         return revisions.diff(assistantId, fromNumber, toNumber);
     }

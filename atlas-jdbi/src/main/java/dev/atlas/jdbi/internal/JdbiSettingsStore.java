@@ -184,6 +184,11 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
+    public dev.atlas.Page<SettingsRevision> revisions(UUID settingsId, int limit, String cursor) {
+        return revisions.revisions(settingsId, limit, cursor);
+    }
+
+    @Override
     public RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber) {
         return revisions.diff(settingsId, fromNumber, toNumber);
     }

@@ -179,6 +179,17 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
         assertThatThrownBy(() -> store.rollback(s.id(), 9, BOB)).isInstanceOf(NotFoundException.class);
         assertThat(store.revisions(s.id())).hasSize(3);
+        Page<SettingsRevision> first = store.revisions(s.id(), 2, null);
+        assertThat(first.items()).extracting(SettingsRevision::number).containsExactly(1, 2);
+        assertThat(store.revisions(s.id(), 2, first.nextCursor().orElseThrow()))
+                .isEqualTo(new Page<>(List.of(back), java.util.Optional.empty()));
+        Settings another = store.create("another", "Another", ALICE);
+        AssistantStoreContract.assertField(() -> store.revisions(another.id(), 2, first.nextCursor().orElseThrow()), "cursor");
+        AssistantStoreContract.assertField(() -> store.revisions(s.id(), 0, null), "limit");
+        AssistantStoreContract.assertField(() -> store.revisions(null, 2, null), "settingsId");
+        assertThat(store.revisions(another.id(), 2, null)).isEqualTo(new Page<>(List.of(), java.util.Optional.empty()));
+        assertThatThrownBy(() -> other.revisions(s.id(), 2, null)).isExactlyInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.revisions(UUID.randomUUID(), 2, null)).isExactlyInstanceOf(NotFoundException.class);
     }
 
     @Test
