@@ -109,6 +109,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             "VoiceCallStore.bySession.cursor",
             "MemoryStore.revisions.cursor",
             "AssistantStore.revisions.cursor",
+            "CredentialStore.list.cursor",
             "SettingsStore.revisions.cursor",
             "MemoryGraph.neighbours.edgeType",
             "MemoryGraph.neighbours.cursor",

@@ -474,6 +474,23 @@ public abstract class CredentialStoreContract extends AtlasContract {
         // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
         assertThat(store.list(Owner.user("42"))).extracting(CredentialInfo::name)
                 .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        // Paged in the same order, the cursor bound to the owner and the tenant.
+        List<String> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<CredentialInfo> page = store.list(Owner.user("42"), 4, cursor);
+            assertThat(page.items()).hasSizeBetween(1, 4);
+            page.items().forEach(i -> paged.add(i.name()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        String second = store.list(Owner.user("42"), 4, null).nextCursor().orElseThrow();
+        assertThat(store.list(Owner.user("42"), 4, second).items()).extracting(CredentialInfo::name).containsExactly("aa", "ab", "b", "\uFF21");
+        assertField(() -> store.list(Owner.user("43"), 4, second), "cursor");
+        assertField(() -> other.list(Owner.user("42"), 4, second), "cursor");
+        assertField(() -> store.list(Owner.user("42"), 0, null), "limit");
+        assertField(() -> store.list(null, 4, null), "owner");
+        assertThat(other.list(Owner.user("42"), 4, null)).isEqualTo(new dev.atlas.Page<>(List.of(), java.util.Optional.empty()));
     }
 
     @Test
