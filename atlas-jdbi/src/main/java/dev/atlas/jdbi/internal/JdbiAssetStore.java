@@ -599,7 +599,8 @@ public final class JdbiAssetStore implements AssetStore {
             return List.of(key);
         });
         BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
-                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString()));
+                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", Check.escaped(key),
+                        Check.escaped(e.toString())));
     }
 
     @Override
@@ -671,7 +672,7 @@ public final class JdbiAssetStore implements AssetStore {
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
         List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, e) -> {
-            throw blobFailure("delete " + key, e);
+            throw blobFailure("delete " + Check.escaped(key), e);
         });
         return new OrphanCleanup(removed, temporary);
     }

@@ -1305,8 +1305,19 @@ public abstract class AssetStoreContract extends AtlasContract {
     void discardLeftoversAreCleanedUp() throws Exception {
         Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
         blobs.failDelete = true;
-        assets.discard(a.id());
-        blobs.failDelete = false;
+        blobs.deleteFailure = "unavailable\nERROR forged \u001b[31m";
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            assets.discard(a.id());
+            log = capture.text();
+        } finally {
+            blobs.failDelete = false;
+            blobs.deleteFailure = "blob store unavailable";
+        }
+        // The blob store's text reaches the log escaped: one line, no terminal escape.
+        assertThat(log).contains("could not delete discarded asset blob " + a.blobKey()
+                + "; cleanupOrphanBlobs will retry: java.io.IOException: unavailable\\u000aERROR forged \\u001b[31m")
+                .doesNotContain("\u001b").doesNotContain("\nERROR forged");
         assertThat(assets.get(a.id())).isEmpty();
         assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(a.blobKey());
         assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly(a.blobKey());
@@ -1481,6 +1492,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         volatile java.util.function.UnaryOperator<StoredBlob> misreport;
         /** The message of the IOException a failing put throws. */
         volatile String putFailure = "disk full";
+        /** The message of the IOException a failing delete throws. */
+        volatile String deleteFailure = "blob store unavailable";
         /** When set, open reads the key this maps the asked key to (a row whose key was changed by hand). */
         volatile java.util.function.UnaryOperator<String> openKey;
 
@@ -1526,7 +1539,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         public boolean delete(String key) throws IOException {
             deletes++;
             if (failDelete) {
-                throw new IOException("blob store unavailable");
+                throw new IOException(deleteFailure);
             }
             return delegate.delete(key);
         }
