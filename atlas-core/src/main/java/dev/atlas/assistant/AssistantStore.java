@@ -125,7 +125,7 @@ public interface AssistantStore {
 
     /**
      * Soft-deletes the assistant; its slug becomes free. Its history stays readable: by revision
-     * id, by number, {@link #revisions} and {@link #diff}; {@link #currentRevision} is then empty and
+     * id, by number, {@link #revisions(UUID)} and {@link #diff}; {@link #currentRevision} is then empty and
      * {@code publish}/{@code rollback} fail with {@link NotFoundException}.
      *
      * @param assistantId the assistant's id
@@ -194,13 +194,30 @@ public interface AssistantStore {
     Optional<AssistantRevision> currentRevision(UUID assistantId);
 
     /**
-     * The whole history, oldest first (also after the assistant's soft delete).
+     * The whole history, oldest first (also after the assistant's soft delete), all at once: an
+     * assistant published many times reads every revision; {@link #revisions(UUID, int, String)} pages them.
      *
      * @param assistantId the assistant's id
      * @return the matching items, in order
      * @throws NotFoundException when this tenant never had an assistant with this id
      */
     List<AssistantRevision> revisions(UUID assistantId);
+
+    /**
+     * The history, oldest first by number, keyset-paged, also after an assistant's soft delete: a page
+     * never repeats or skips a revision, one published or rolled back to meanwhile included (it
+     * comes on a later page). {@link #revisions(UUID)} reads every revision at once; prefer this one
+     * for documents edited without bound.
+     *
+     * @param assistantId the assistant's id
+     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page of this assistant's revisions, or {@code null} for the first
+     * @return one page of revisions and the cursor of the next
+     * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
+     *         returned by a page of this assistant's revisions
+     * @throws NotFoundException when this tenant never had an assistant with this id
+     */
+    Page<AssistantRevision> revisions(UUID assistantId, int limit, @Nullable String cursor);
 
     /**
      * @deprecated use {@link #revisions(UUID)}; removed in 1.0.

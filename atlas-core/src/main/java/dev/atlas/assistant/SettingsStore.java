@@ -113,7 +113,7 @@ public interface SettingsStore {
 
     /**
      * Soft-deletes it; its slug becomes free, its history stays readable by {@link #getRevision(UUID, int)}
-     * and {@link #revisions}.
+     * and {@link #revisions(UUID)}.
      *
      * @param settingsId its id
      * @throws NotFoundException when there is no live document with this id
@@ -171,13 +171,30 @@ public interface SettingsStore {
     Optional<SettingsRevision> currentRevision(UUID settingsId);
 
     /**
-     * The whole history, oldest first, also after a soft delete; {@link NotFoundException} for an unknown id.
+     * The whole history, oldest first, also after a soft delete, all at once ({@link #revisions(UUID, int, String)}
+     * pages it); {@link NotFoundException} for an unknown id.
      *
      * @param settingsId the document's id
      * @return every revision, oldest first
      * @throws NotFoundException when this tenant never had a document with this id
      */
     List<SettingsRevision> revisions(UUID settingsId);
+
+    /**
+     * The history, oldest first by number, keyset-paged, also after a settings document's soft delete: a page
+     * never repeats or skips a revision, one published or rolled back to meanwhile included (it
+     * comes on a later page). {@link #revisions(UUID)} reads every revision at once; prefer this one
+     * for documents edited without bound.
+     *
+     * @param settingsId the settings document's id
+     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page of this settings document's revisions, or {@code null} for the first
+     * @return one page of revisions and the cursor of the next
+     * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
+     *         returned by a page of this settings document's revisions
+     * @throws NotFoundException when this tenant never had a settings document with this id
+     */
+    Page<SettingsRevision> revisions(UUID settingsId, int limit, @Nullable String cursor);
 
     /**
      * Which top-level keys were added, removed or changed from revision {@code fromNumber} to

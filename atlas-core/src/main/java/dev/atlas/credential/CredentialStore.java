@@ -7,9 +7,11 @@ import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.CredentialDecryptionException;
 import dev.atlas.Owner;
+import dev.atlas.Page;
 import dev.atlas.Tenant;
 
 import dev.atlas.NotFoundException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Third-party secrets (API keys, OAuth tokens) per owner and name, encrypted at rest with
@@ -75,12 +77,27 @@ public interface CredentialStore {
     }
 
     /**
-     * The owner's credential names and metadata, by name; never values.
+     * The owner's credential names and metadata, by name in code point order; never values. All at
+     * once: {@link #list(Owner, int, String)} pages them.
      *
      * @param owner who it belongs to
      * @return the matching items, in order
      */
     List<CredentialInfo> list(Owner owner);
+
+    /**
+     * The owner's credential names and metadata, by name in code point order, keyset-paged; never
+     * values. A page never repeats or skips a credential that existed when the first page was read.
+     *
+     * @param owner who it belongs to
+     * @param limit page size, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page of this owner's credentials, or {@code null} for the first
+     * @return one page of credentials and the cursor of the next
+     * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
+     *         returned by a page of this owner's credentials
+     * @throws ConfigurationException when no credential keys are configured
+     */
+    Page<CredentialInfo> list(Owner owner, int limit, @Nullable String cursor);
 
     /**
      * Deletes it; throws {@link dev.atlas.NotFoundException} naming {@code name} when there is none.

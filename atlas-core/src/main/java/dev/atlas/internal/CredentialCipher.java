@@ -113,7 +113,7 @@ public final class CredentialCipher {
         // holding a line break forges no log line.
         String credential = "credential '" + Check.escaped(name) + "' of " + Check.escaped(ownerType) + ":" + Check.escaped(ownerId);
         SecretKey key = KeyAccess.key(keys, sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
-                credential + " was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
+                credential + " was encrypted with key id " + Check.quoted(sealed.keyId()) + ", which is not configured (configured: "
                         + keys.ids() + ")"));
         if (sealed.nonce() == null || sealed.nonce().length != NONCE_BYTES || sealed.ciphertext() == null
                 || sealed.ciphertext().length < TAG_BITS / 8) {

@@ -17,6 +17,11 @@ package dev.atlas.retention;
  * row lock before deleting it), and concurrent appends never make a run fail. A conversation that
  * stopped qualifying between being chosen and being purged is left and counted in
  * {@link RetentionReport#skipped()}.
+ *
+ * <p>That promise is about races, not clocks: every age is measured with the clock of the instance
+ * that runs retention ({@code AtlasBuilder.clock}) against stamps the writing instances' clocks
+ * made. A runner whose clock is ahead of a writer's by an hour applies an hour-long rule to a row
+ * that writer acknowledged a moment ago. Keep every age far above the clock skew between instances.
  */
 public interface Retention {
     /**

@@ -11,6 +11,8 @@ final class CredentialSql {
     final Statement upsert;
     final Statement sealed;
     final Statement list;
+    final Statement page;
+    final Statement pageAfter;
     final Statement delete;
     final Statement staleBatch;
     final Statement staleBatchAfter;
@@ -26,6 +28,10 @@ final class CredentialSql {
         sealed = c.sql("credentials.sealed", "SELECT key_id, nonce, ciphertext FROM <p>credentials" + BY_NAME);
         list = c.sql("credentials.list", "SELECT " + INFO + " FROM <p>credentials"
                 + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY " + c.dialect().binary("name"));
+        String owned = "SELECT " + INFO + " FROM <p>credentials WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId";
+        String byName = " ORDER BY " + c.dialect().binary("name") + " LIMIT :limit";
+        page = c.sql("credentials.page", owned + byName);
+        pageAfter = c.sql("credentials.pageAfter", owned + " AND " + c.dialect().binary("name") + " > :after" + byName);
         delete = c.sql("credentials.delete", "DELETE FROM <p>credentials" + BY_NAME);
         String stale = "SELECT id, owner_type, owner_id, name, key_id, nonce, ciphertext FROM <p>credentials WHERE tenant_id = :t"
                 + " AND key_id <> :primary";

@@ -106,7 +106,7 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     private static StorageException blobFailure(String what, Exception e) {
-        return new StorageException("blob store failed to " + what + ": " + e.getMessage(), null, false, e);
+        return new StorageException("blob store failed to " + what + ": " + Check.escaped(String.valueOf(e.getMessage())), null, false, e);
     }
 
     @Override
@@ -237,7 +237,7 @@ public final class JdbiAssetStore implements AssetStore {
         return blob == null ? "nothing"
                 : content.read() != -1 ? "before reading the content to its end"
                 : blob.sizeBytes() != content.count ? "a size of " + blob.sizeBytes() + " bytes for the " + content.count + " it was given"
-                : blob.sha256() == null || !SHA256_HEX.matcher(blob.sha256()).matches() ? "'" + blob.sha256() + "' as the SHA-256 (64 lowercase hex digits)"
+                : blob.sha256() == null || !SHA256_HEX.matcher(blob.sha256()).matches() ? Check.quoted(blob.sha256()) + " as the SHA-256 (64 lowercase hex digits)"
                 : null;
     }
 
@@ -403,7 +403,7 @@ public final class JdbiAssetStore implements AssetStore {
             throw new NotFoundException("blob", blobKey, "blobKey");
         } catch (InvalidInputException e) {
             // The blob store's own key rules (LocalDirectoryBlobStore: at most 8 segments of 128 characters …).
-            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a key this blob store accepts (" + e.getMessage() + ")");
+            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a key this blob store accepts (" + Check.escaped(String.valueOf(e.getMessage())) + ")");
         } catch (IOException | RuntimeException e) {
             throw blobFailure("read " + blobKey, e);
         }
@@ -521,9 +521,9 @@ public final class JdbiAssetStore implements AssetStore {
             if (get(assetId).isEmpty()) {
                 throw new NotFoundException("asset", assetId);
             }
-            throw blobFailure("open " + a.blobKey(), e);
+            throw blobFailure("open " + Check.escaped(a.blobKey()), e);
         } catch (IOException | RuntimeException e) {
-            throw blobFailure("open " + a.blobKey(), e);
+            throw blobFailure("open " + Check.escaped(a.blobKey()), e);
         }
     }
 
@@ -599,7 +599,8 @@ public final class JdbiAssetStore implements AssetStore {
             return List.of(key);
         });
         BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
-                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString()));
+                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", Check.escaped(key),
+                        Check.escaped(e.toString())));
     }
 
     @Override
@@ -671,7 +672,7 @@ public final class JdbiAssetStore implements AssetStore {
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
         List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, e) -> {
-            throw blobFailure("delete " + key, e);
+            throw blobFailure("delete " + Check.escaped(key), e);
         });
         return new OrphanCleanup(removed, temporary);
     }

@@ -99,7 +99,8 @@ public final class JdbiAssistantStore implements AssistantStore {
         try {
             return Json.mapper().readValue(json, STRINGS);
         } catch (IOException e) {
-            throw new dev.atlas.UnreadableRowException(null, null, "stored tools could not be read: " + e.getMessage(), e);
+            throw new dev.atlas.UnreadableRowException(null, null, "stored tools could not be read: "
+                    + dev.atlas.internal.Check.escaped(String.valueOf(e.getMessage())), e);
         }
     }
 
@@ -247,6 +248,11 @@ public final class JdbiAssistantStore implements AssistantStore {
     @Override
     public List<AssistantRevision> revisions(UUID assistantId) {
         return revisions.revisions(assistantId);
+    }
+
+    @Override
+    public dev.atlas.Page<AssistantRevision> revisions(UUID assistantId, int limit, String cursor) {
+        return revisions.revisions(assistantId, limit, cursor);
     }
 
     @Override

@@ -90,6 +90,20 @@ public final class JdbiCredentialStore implements CredentialStore {
     }
 
     @Override
+    public dev.atlas.Page<CredentialInfo> list(Owner owner, int limit, String cursor) {
+        cipher();
+        Check.notNull("owner", owner);
+        Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
+        // Scoped to the owner: another owner's (or tenant's) cursor is refused, not read as a position here.
+        dev.atlas.jdbi.internal.sql.Cursor.Listing listing = sql.listing("credentials", owner.type(), owner.id());
+        String after = cursor == null ? null : dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, listing, 1).string(0);
+        List<CredentialInfo> rows = db.read(h -> (after == null ? sql.on(h, q.page) : sql.on(h, q.pageAfter).bind("after", after))
+                .bind("ownerType", owner.type()).bind("ownerId", owner.id()).bind("limit", limit + 1).list(infos));
+        return dev.atlas.jdbi.internal.sql.Cursor.page(List.copyOf(rows), limit,
+                i -> dev.atlas.jdbi.internal.sql.Cursor.encode(listing, i.name()));
+    }
+
+    @Override
     public void delete(Owner owner, String name) {
         cipher();
         Check.notNull("owner", owner);

@@ -139,7 +139,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     private RuntimeException stale(Handle h, UUID settingsId) {
         Settings now = find(h, settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
         return new dev.atlas.ConflictException("expected", "settings " + settingsId + " was renamed since it was read (it is '"
-                + now.slug() + "' now); read it again");
+                + Check.escaped(now.slug()) + "' now); read it again");
     }
 
     @Override
@@ -181,6 +181,11 @@ public final class JdbiSettingsStore implements SettingsStore {
     @Override
     public List<SettingsRevision> revisions(UUID settingsId) {
         return revisions.revisions(settingsId);
+    }
+
+    @Override
+    public dev.atlas.Page<SettingsRevision> revisions(UUID settingsId, int limit, String cursor) {
+        return revisions.revisions(settingsId, limit, cursor);
     }
 
     @Override

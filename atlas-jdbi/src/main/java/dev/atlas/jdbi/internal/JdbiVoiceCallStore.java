@@ -74,7 +74,8 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         try {
             return Json.mapper().readValue(json, TURNS).stream().map(t -> new VoiceTurn(Role.of(t.get("role")), t.get("content"))).toList();
         } catch (IOException e) {
-            throw new UnreadableRowException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
+            throw new UnreadableRowException(null, null, "stored transcript could not be read: "
+                    + dev.atlas.internal.Check.escaped(String.valueOf(e.getMessage())), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.StorageException;
+import dev.atlas.internal.Check;
 import dev.atlas.asset.Asset;
 import org.jspecify.annotations.Nullable;
 
@@ -102,7 +103,7 @@ final class VerifiedStream extends FilterInputStream {
             }
         }
         if (wrong != null) {
-            throw new StorageException("blob " + asset.blobKey() + " of asset " + asset.id() + " holds " + wrong
+            throw new StorageException("blob " + Check.escaped(asset.blobKey()) + " of asset " + asset.id() + " holds " + wrong
                     + " (changed or damaged in the blob store); its content is not handed over", null, false, null);
         }
     }

@@ -8,6 +8,7 @@ import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.Handle;
@@ -51,6 +52,9 @@ final class VersionedDocuments<R> {
         final Statement byIdOf;
         final Statement current;
         final Statement all;
+        final Statement page;
+        final Statement pageAfter;
+        final String revisionsListing;
         final List<String> content;
 
         /**
@@ -98,6 +102,9 @@ final class VersionedDocuments<R> {
             current = c.sql(revs + ".current", select.replace(" WHERE ", " JOIN <p>" + docs + " d ON d.tenant_id = r.tenant_id"
                     + " AND d.current_revision_id = r.id WHERE ") + " AND d.id = :doc AND d.deleted_at IS NULL");
             all = c.sql(revs + ".all", select + " AND r." + parent + " = :doc ORDER BY r.number");
+            page = c.sql(revs + ".page", select + " AND r." + parent + " = :doc ORDER BY r.number LIMIT :limit");
+            pageAfter = c.sql(revs + ".pageAfter", select + " AND r." + parent + " = :doc AND r.number > :after ORDER BY r.number LIMIT :limit");
+            revisionsListing = revs;
         }
     }
 
@@ -148,6 +155,24 @@ final class VersionedDocuments<R> {
         return db.readConsistent(h -> {
             requireKnown(h, doc);
             return all(h, doc);
+        });
+    }
+
+    /**
+     * One page of {@code doc}'s revisions, oldest first by number. The cursor is bound to the
+     * tenant and the document, so another document's cursor is refused; numbers only grow, so a
+     * page never repeats or skips a revision, one published meanwhile included.
+     */
+    dev.atlas.Page<R> revisions(UUID doc, int limit, String cursor) {
+        Check.notNull(idField, doc);
+        Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
+        Cursor.Listing listing = sql.listing(q.revisionsListing, doc);
+        Long after = cursor == null ? null : Cursor.decode(cursor, listing, 1).number(0);
+        return db.readConsistent(h -> {
+            requireKnown(h, doc);
+            List<R> rows = (after == null ? sql.on(h, q.page) : sql.on(h, q.pageAfter).bind("after", after.longValue()))
+                    .bind("doc", doc).bind("limit", limit + 1).list(mapper);
+            return Cursor.page(List.copyOf(rows), limit, r -> Cursor.encode(listing, number.applyAsInt(r)));
         });
     }
 

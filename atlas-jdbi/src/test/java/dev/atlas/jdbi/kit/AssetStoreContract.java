@@ -980,6 +980,32 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a blob key read from the asset row (changed by hand or another tool) reaches open's and the verified read's"
+            + " messages escaped: no line break or terminal escape")
+    void blobKeyOfTheRowIsEscapedInMessages() throws Exception {
+        Asset a = assets.create(png(), "hello world".getBytes(StandardCharsets.UTF_8));
+        String hostile = a.blobKey() + "\nERROR \u001b[31m";
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("UPDATE atlas_assets SET blob_key = ? WHERE tenant_id = 'acme' AND blob_key = ?")) {
+            ps.setString(1, hostile);
+            ps.setString(2, a.blobKey());
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        String shown = a.blobKey() + "\\u000aERROR \\u001b[31m";
+        assertThat(refusal(StorageException.class, () -> assets.open(a.id())).getMessage())
+                .startsWith("blob store failed to open " + shown + ": ").doesNotContain("\n").doesNotContain("\u001b");
+        blobs.openKey = k -> k.equals(hostile) ? a.blobKey() : k;
+        Files.writeString(dir.resolve("blobs").resolve(a.blobKey()), "hello WORLD");
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(in::readAllBytes)).isInstanceOf(StorageException.class)
+                    .hasMessage("blob " + shown + " of asset " + a.id() + " holds bytes whose SHA-256 is not the one recorded"
+                            + " (changed or damaged in the blob store); its content is not handed over");
+        } finally {
+            blobs.openKey = null;
+        }
+    }
+
+    @Test
     @DisplayName("a reader that takes exactly the recorded size (readNBytes, readFully) and never asks for the end still gets a"
             + " StorageException for changed bytes of that length; intact bytes pass, and a grown blob fails at the first byte past them")
     void readingExactlyTheRecordedSizeIsChecked() throws Exception {
@@ -1279,8 +1305,19 @@ public abstract class AssetStoreContract extends AtlasContract {
     void discardLeftoversAreCleanedUp() throws Exception {
         Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
         blobs.failDelete = true;
-        assets.discard(a.id());
-        blobs.failDelete = false;
+        blobs.deleteFailure = "unavailable\nERROR forged \u001b[31m";
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            assets.discard(a.id());
+            log = capture.text();
+        } finally {
+            blobs.failDelete = false;
+            blobs.deleteFailure = "blob store unavailable";
+        }
+        // The blob store's text reaches the log escaped: one line, no terminal escape.
+        assertThat(log).contains("could not delete discarded asset blob " + a.blobKey()
+                + "; cleanupOrphanBlobs will retry: java.io.IOException: unavailable\\u000aERROR forged \\u001b[31m")
+                .doesNotContain("\u001b").doesNotContain("\nERROR forged");
         assertThat(assets.get(a.id())).isEmpty();
         assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(a.blobKey());
         assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly(a.blobKey());
@@ -1453,6 +1490,12 @@ public abstract class AssetStoreContract extends AtlasContract {
         volatile int shortRead = -1;
         /** When set, put reports this instead of what it stored (a store that reports an ETag, say). */
         volatile java.util.function.UnaryOperator<StoredBlob> misreport;
+        /** The message of the IOException a failing put throws. */
+        volatile String putFailure = "disk full";
+        /** The message of the IOException a failing delete throws. */
+        volatile String deleteFailure = "blob store unavailable";
+        /** When set, open reads the key this maps the asked key to (a row whose key was changed by hand). */
+        volatile java.util.function.UnaryOperator<String> openKey;
 
         /** Delegates to {@code delegate}. */
         public FlakyBlobStore(BlobStore delegate) {
@@ -1462,7 +1505,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         @Override
         public StoredBlob put(String key, InputStream content) throws IOException {
             if (failPut) {
-                throw new IOException("disk full");
+                throw new IOException(putFailure);
             }
             StoredBlob b = delegate.put(key, shortRead < 0 ? content : new ByteArrayInputStream(content.readNBytes(shortRead)));
             java.util.function.UnaryOperator<StoredBlob> lie = misreport;
@@ -1488,14 +1531,15 @@ public abstract class AssetStoreContract extends AtlasContract {
                 beforeOpen = null;
                 hook.run();
             }
-            return delegate.open(key);
+            java.util.function.UnaryOperator<String> map = openKey;
+            return delegate.open(map == null ? key : map.apply(key));
         }
 
         @Override
         public boolean delete(String key) throws IOException {
             deletes++;
             if (failDelete) {
-                throw new IOException("blob store unavailable");
+                throw new IOException(deleteFailure);
             }
             return delegate.delete(key);
         }
@@ -1587,7 +1631,15 @@ public abstract class AssetStoreContract extends AtlasContract {
             blobs.misreport = lie;
             assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).startsWith("blob store's put of ");
         }
+        blobs.misreport = b -> new StoredBlob(b.key(), b.sizeBytes(), "etag\n\u001b[2J\u2028" + "0".repeat(100));
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage())
+                .endsWith(" returned 'etag\\u000a\\u001b[2J\\u2028" + "0".repeat(30) + "\u2026' as the SHA-256 (64 lowercase hex digits)");
         blobs.misreport = null;
+        blobs.putFailure = "disk full\nERROR forged log line \u001b[31m";
+        blobs.failPut = true;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage())
+                .endsWith(": disk full\\u000aERROR forged log line \\u001b[31m");
+        blobs.failPut = false;
         blobs.shortRead = 10;
         assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).startsWith("blob store's put of ");
         blobs.shortRead = -1;

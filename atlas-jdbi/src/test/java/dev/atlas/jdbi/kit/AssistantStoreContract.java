@@ -715,6 +715,31 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThatThrownBy(() -> other.revisions(a.id())).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.diff(a.id(), 1, 2)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.revisions(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
+
+        // Paged: oldest first by number, a cursor bound to the tenant and the assistant.
+        Page<AssistantRevision> first = store.revisions(a.id(), 2, null);
+        assertThat(first.items()).containsExactly(r1, r2);
+        String next = first.nextCursor().orElseThrow();
+        assertThat(store.revisions(a.id(), 2, next)).isEqualTo(new Page<>(List.of(r3), java.util.Optional.empty()));
+        assertThat(store.revisions(a.id(), 3, null)).isEqualTo(new Page<>(List.of(r1, r2, r3), java.util.Optional.empty()));
+        assertThat(store.revisions(a.id(), dev.atlas.Limits.MAX_PAGE_SIZE, null).items()).containsExactly(r1, r2, r3);
+        AssistantRevision fresh2 = store.publish(again.id(), rev("new 2", Map.of()));
+        Page<AssistantRevision> one = store.revisions(again.id(), 1, null);
+        assertThat(one.items()).containsExactly(fresh);
+        AssistantRevision fresh3 = store.publish(again.id(), rev("new 3", Map.of()));
+        Page<AssistantRevision> two = store.revisions(again.id(), 1, one.nextCursor().orElseThrow());
+        assertThat(two.items()).containsExactly(fresh2);
+        assertThat(store.revisions(again.id(), 1, two.nextCursor().orElseThrow())).isEqualTo(new Page<>(List.of(fresh3), java.util.Optional.empty()));
+        assertField(() -> store.revisions(again.id(), 2, next), "cursor");
+        assertField(() -> store.revisions(a.id(), 2, "bm90IGEgY3Vyc29y"), "cursor");
+        assertField(() -> store.revisions(a.id(), 0, null), "limit");
+        assertField(() -> store.revisions(a.id(), dev.atlas.Limits.MAX_PAGE_SIZE + 1, null), "limit");
+        assertField(() -> store.revisions(null, 2, null), "assistantId");
+        assertField(() -> other.revisions(a.id(), 2, next), "cursor");
+        UUID unknown = UUID.randomUUID();
+        String missing = org.assertj.core.api.Assertions.catchThrowable(() -> store.revisions(unknown, 2, null)).getMessage();
+        assertThatThrownBy(() -> other.revisions(a.id(), 2, null)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage(missing.replace(unknown.toString(), a.id().toString()));
     }
 
     @Test

@@ -325,6 +325,24 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a key id read from the row (written by hand or another tool) reaches the message of get and reEncrypt escaped and"
+            + " cut to 40 code points: no line break, terminal escape or megabyte of the row")
+    void keyIdOfTheRowIsQuotedInMessages() throws SQLException {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("UPDATE atlas_credentials SET key_id = ? WHERE tenant_id = 'acme'")) {
+            ps.setString(1, "k9\n\u001b[2J" + "x".repeat(100));
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        String expected = "credential 'openai' of user:alice was encrypted with key id 'k9\\u000a\\u001b[2J" + "x".repeat(33)
+                + "\u2026', which is not configured (configured: [k1])";
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> store.get(ALICE, "openai")))
+                .isInstanceOf(CredentialDecryptionException.class).hasMessage(expected);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> store.reEncrypt()))
+                .isInstanceOf(CredentialDecryptionException.class).hasMessage(expected);
+    }
+
+    @Test
     @DisplayName("credential names differing only in case or Unicode normalization are distinct credentials, each with its own secret")
     void namesDifferingInCaseOrNormalization() {
         List<String> names = List.of("openai", "OpenAI", "caf\u00e9", "cafe\u0301");
@@ -456,6 +474,23 @@ public abstract class CredentialStoreContract extends AtlasContract {
         // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
         assertThat(store.list(Owner.user("42"))).extracting(CredentialInfo::name)
                 .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        // Paged in the same order, the cursor bound to the owner and the tenant.
+        List<String> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<CredentialInfo> page = store.list(Owner.user("42"), 4, cursor);
+            assertThat(page.items()).hasSizeBetween(1, 4);
+            page.items().forEach(i -> paged.add(i.name()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        String second = store.list(Owner.user("42"), 4, null).nextCursor().orElseThrow();
+        assertThat(store.list(Owner.user("42"), 4, second).items()).extracting(CredentialInfo::name).containsExactly("aa", "ab", "b", "\uFF21");
+        assertField(() -> store.list(Owner.user("43"), 4, second), "cursor");
+        assertField(() -> other.list(Owner.user("42"), 4, second), "cursor");
+        assertField(() -> store.list(Owner.user("42"), 0, null), "limit");
+        assertField(() -> store.list(null, 4, null), "owner");
+        assertThat(other.list(Owner.user("42"), 4, null)).isEqualTo(new dev.atlas.Page<>(List.of(), java.util.Optional.empty()));
     }
 
     @Test

@@ -333,6 +333,35 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("decided: every rule's age is measured with the running instance's clock against the writing instance's stamps, so a"
+            + " runner an hour ahead with one-hour rules takes rows acknowledged a moment ago: at exactly the rule's age nothing goes,"
+            + " one microsecond past it the message, the finished task and the idle conversation go (docs/reliability.md)")
+    void runnerClockAheadShortensEveryRuleByTheSkew() {
+        Instant written = clock.instant();
+        Conversation c = conversations.create(NewConversation.of(ALICE, "support"));
+        Message m = conversations.append(c.id(), NewMessage.user("where is parcel 77"));
+        dev.atlas.task.TaskStore tasks = acme.tasks();
+        tasks.create(dev.atlas.task.NewTask.of("mail", Map.of()));
+        dev.atlas.task.ClaimedTask held = tasks.claim(Duration.ofMinutes(5)).orElseThrow();
+        tasks.complete(held, Map.of());
+        MutableClock ahead = new MutableClock(written.plus(Duration.ofHours(1)));
+        Retention runner = reopen(b -> b.clock(ahead)).tenant("acme").retention();
+        RetentionPolicy hourly = RetentionPolicy.none().archiveIdleConversations(Duration.ofHours(1))
+                .deleteMessagesOlderThan(Duration.ofHours(1)).purgeFinishedTasksAfter(Duration.ofHours(1));
+        assertThat(runner.runRetention(hourly).counts()).isEmpty();
+        assertThat(conversations.getMessage(m.id())).isPresent();
+        ahead.advanceMicros(1);
+        assertThat(runner.runRetention(hourly.dryRun(true)).counts())
+                .isEqualTo(Map.of("conversations.archived", 1L, "messages.soft_deleted", 1L, "tasks.deleted", 1L));
+        assertThat(runner.runRetention(hourly).counts())
+                .isEqualTo(Map.of("conversations.archived", 1L, "messages.soft_deleted", 1L, "tasks.deleted", 1L));
+        assertThat(conversations.getMessage(m.id())).isEmpty();
+        assertThat(conversations.require(c.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
+        assertThat(tasks.get(held.taskId())).isEmpty();
+        assertThat(clock.instant()).isEqualTo(written);
+    }
+
+    @Test
     @DisplayName("purging an archived conversation removes it, its tool threads and everything hanging off them, counted per table")
     void purge() {
         Conversation c = conversationWithEverything(acme);

@@ -179,6 +179,17 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
         assertThatThrownBy(() -> store.rollback(s.id(), 9, BOB)).isInstanceOf(NotFoundException.class);
         assertThat(store.revisions(s.id())).hasSize(3);
+        Page<SettingsRevision> first = store.revisions(s.id(), 2, null);
+        assertThat(first.items()).extracting(SettingsRevision::number).containsExactly(1, 2);
+        assertThat(store.revisions(s.id(), 2, first.nextCursor().orElseThrow()))
+                .isEqualTo(new Page<>(List.of(back), java.util.Optional.empty()));
+        Settings another = store.create("another", "Another", ALICE);
+        AssistantStoreContract.assertField(() -> store.revisions(another.id(), 2, first.nextCursor().orElseThrow()), "cursor");
+        AssistantStoreContract.assertField(() -> store.revisions(s.id(), 0, null), "limit");
+        AssistantStoreContract.assertField(() -> store.revisions(null, 2, null), "settingsId");
+        assertThat(store.revisions(another.id(), 2, null)).isEqualTo(new Page<>(List.of(), java.util.Optional.empty()));
+        assertThatThrownBy(() -> other.revisions(s.id(), 2, null)).isExactlyInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.revisions(UUID.randomUUID(), 2, null)).isExactlyInstanceOf(NotFoundException.class);
     }
 
     @Test
@@ -339,8 +350,17 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(renamed).returns("Chat", Settings::name).returns(1, Settings::currentRevisionNumber);
         assertThatThrownBy(() -> store.rename(read, "chat-defaults", "Plain chat"))
                 .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expected"))
-                .hasMessageContaining(read.id().toString());
+                .hasMessage("expected: settings " + read.id() + " was renamed since it was read (it is 'plain-chat' now); read it again");
         assertThat(store.get(read.id())).contains(renamed);
+        Settings byHand = store.create("by-hand", "By hand", null);
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("UPDATE atlas_settings SET slug = ? WHERE tenant_id = 'acme' AND slug = 'by-hand'")) {
+            ps.setString(1, "by-hand\nERROR \u001b[31m");
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> store.rename(byHand, "by-hand-2", "By hand")).isInstanceOf(ConflictException.class)
+                .hasMessage("expected: settings " + byHand.id() + " was renamed since it was read (it is 'by-hand\\u000aERROR \\u001b[31m' now);"
+                        + " read it again");
         assertThat(store.getBySlug("chat-defaults")).isEmpty();
         store.publish(read.id(), Map.of("model", "b"), "v2", ALICE);
         assertThat(store.rename(renamed, "chat-defaults", "Chat").slug()).isEqualTo("chat-defaults");

@@ -377,7 +377,7 @@ public abstract class VoiceCallContract extends AtlasContract {
 
     @Test
     @DisplayName("transcripts of any Unicode (emoji, RTL, combining marks, CR LF, JSON-looking text) read back turn for turn")
-    void unicodeTranscript() {
+    void unicodeTranscript() throws java.sql.SQLException {
         VoiceCall v = calls.start(call("rt_\u00fc\u00f1\u00ee"));
         List<VoiceTurn> turns = List.of(VoiceTurn.user("Zo\u00eb \u041f\u0440\u0438\u0432\u0435\u0442 \u4e2d\u6587 \uD83D\uDE00 \u202E e\u0301"),
                 VoiceTurn.assistant("{\"role\":\"system\"}\r\n\t\\u0000 '; DROP TABLE x; --"), VoiceTurn.user(""));
@@ -385,6 +385,23 @@ public abstract class VoiceCallContract extends AtlasContract {
         assertThat(calls.get(v.id()).orElseThrow().transcript()).isEqualTo(turns);
         assertThat(calls.complete(v.id(), turns).transcript()).isEqualTo(turns);
         assertThat(calls.bySession("rt_\u00fc\u00f1\u00ee")).extracting(VoiceCall::id).containsExactly(v.id());
+        // A transcript changed by hand into valid JSON of another shape: the reader's text (which quotes its keys) reaches the
+        // message escaped, one line, no terminal escape.
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("UPDATE atlas_voice_calls SET transcript = ? WHERE tenant_id = 'acme'")) {
+            String json = "[{\"role\":\"user\",\"content\":\"x\",\"k\\u001b[31m\\nERROR forged\":{\"a\":1}}]";
+            if (database.name().startsWith("PostgreSQL")) {
+                ps.setObject(1, json, java.sql.Types.OTHER);
+            } else {
+                ps.setString(1, json);
+            }
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> calls.get(v.id())))
+                .isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .hasMessageStartingWith("voice_calls row " + v.id() + " is unreadable: stored transcript could not be read: ")
+                .hasMessageContaining("\\u001b[31m\\u000aERROR forged")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("\u001b"));
     }
 
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
