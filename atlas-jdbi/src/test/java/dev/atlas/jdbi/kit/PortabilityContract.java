@@ -1839,6 +1839,68 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an import's refusal quotes what the file holds escaped and bounded: an unknown row type, column or record field, a"
+            + " header's version, a JSON column of the wrong shape, the parser's own complaint and a unique key clashing in the file or"
+            + " with a stored row show a line break, U+202E or a control as a backslash-u code, and an unknown name or a value at"
+            + " most 40 code points; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
+    void fileValuesInImportErrorsAreEscaped() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().ensure("order\u20281", dev.atlas.conversation.NewConversation.of(ALICE));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello").metadata(Map.of("m", "v")));
+        String file = text(export(acme, ExportScope.tenant()));
+        int conv = lineOf(file, "\"type\":\"conversation\"");
+        int msg = lineOf(file, "\"content\":\"hello\"");
+        String y = "y".repeat(100);
+        Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
+        cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
+                "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
+        cases.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),
+                "line " + msg + ": message.'x\\u202eevil" + "y".repeat(34) + "\u2026': is not a column of message"});
+        cases.put("record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\\u001b[2J" + y + "\":1,"),
+                "line " + msg + ": '\\u001b[2J" + "y".repeat(36) + "\u2026': is not a field of a record (only type and row are)"});
+        cases.put("version", new String[] {file.replace("\"version\":1}", "\"version\":\"1\\u2028" + y + "\"}"),
+                "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
+        cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
+                "line " + msg + ": message.metadata: must be a JSON object, was '[\"\\u2028\"," + "1,".repeat(17) + "1\u2026'"});
+        cases.put("parser", new String[] {file.replace("\"content\":\"hello\"", "\"content\":tru\u001b\u2028x"),
+                "line " + msg + ": is not JSON: Unrecognized token 'tru\\u001b': was expecting (JSON String, Number, Array, Object or token"
+                        + " 'null', 'true' or 'false')"});
+        cases.put("enum", new String[] {file.replace("\"role\":\"user\"", "\"role\":\"us\\u2028er" + y + "\""),
+                "line " + msg + ": message.role: 'us\\u2028er" + "y".repeat(35) + "\u2026' is not one of [system, user, assistant, tool]"});
+        cases.put("id", new String[] {file.replace("\"conversation_id\":\"" + c.id() + "\"", "\"conversation_id\":\"" + c.id() + "\\u2028\""),
+                "line " + msg + ": message.conversation_id: is not a UUID: '" + c.id() + "\\u2028'"});
+        cases.put("integer", new String[] {file.replace("\"sequence\":1", "\"sequence\":\"1\\u2028" + y + "\""),
+                "line " + msg + ": message.sequence: must be an integer, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
+        cases.put("nul", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"he\\u0000llo\""),
+                "line " + msg + ": message.content: contains a NUL character (U+0000) at index 2, which databases cannot store"});
+        cases.put("lone surrogate", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"he\\ud83dllo\""),
+                "line " + msg + ": message.content: contains an unpaired UTF-16 surrogate at index 2; text must be valid Unicode"});
+        // The conversation twice under another id: its external key clashes within the file.
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        lines.add(conv, lines.get(conv - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
+        cases.put("key in the file", new String[] {String.join("\n", lines) + "\n", "line " + (conv + 1) + ": conversation.external_key:"
+                + " holds external_key [order\\u20281] as the conversation of line " + conv + " does: they are unique"});
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        org.assertj.core.api.SoftAssertions.assertSoftly(soft -> {
+            for (Map.Entry<String, String[]> e : cases.entrySet()) {
+                soft.assertThat(e.getValue()[0]).as(e.getKey()).isNotEqualTo(file);
+                soft.assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()[0].getBytes(StandardCharsets.UTF_8))))
+                        .as(e.getKey())
+                        .isExactlyInstanceOf(InvalidInputException.class)
+                        .hasMessage(e.getValue()[1]);
+            }
+        });
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // A stored conversation holds the key: the import's conflict names it escaped too.
+        UUID holder = beta.conversations().ensure("order\u20281", dev.atlas.conversation.NewConversation.of(BOB)).id();
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, file.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(ConflictException.class)
+                .hasMessage("line " + conv + ": conversation.external_key: conversation " + holder + " of this tenant already holds"
+                        + " external_key [order\\u20281]: they are unique");
+    }
+
+    @Test
     @DisplayName("rows written while an export runs are in its file whole or not at all: the file imports")
     void exportDuringWritesIsOneSnapshot() {
         Tenant acme = atlas.tenant("acme");

@@ -336,7 +336,7 @@ public final class JdbiPortability implements Portability {
         }
         Table table = PortableSchema.byType(type.textValue());
         if (table == null) {
-            throw new InvalidInputException(where + "type", "is not a known row type: " + type.textValue());
+            throw new InvalidInputException(where + "type", "is not a known row type: " + Check.quoted(type.textValue()));
         }
         return table;
     }
@@ -346,7 +346,7 @@ public final class JdbiPortability implements Portability {
         try {
             h = r.next();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new InvalidInputException("line 1", "is not JSON: " + e.getOriginalMessage());
+            throw new InvalidInputException("line 1", "is not JSON: " + Check.escaped(e.getOriginalMessage()));
         }
         if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
@@ -354,7 +354,7 @@ public final class JdbiPortability implements Portability {
         // Exactly the integer: asInt would also take "1", 1.5, true and 2^32+1 (truncated) as version 1.
         JsonNode version = h.get("version");
         if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
-            throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + h.get("version"));
+            throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + Check.quoted(String.valueOf(h.get("version"))));
         }
         r.index = -1;
     }
@@ -387,7 +387,7 @@ public final class JdbiPortability implements Portability {
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     // A limit of the reader (string length, nesting, number length) reports no location of its own.
                     int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
-                    throw new InvalidInputException("line " + line, "is not JSON: " + e.getOriginalMessage());
+                    throw new InvalidInputException("line " + line, "is not JSON: " + Check.escaped(e.getOriginalMessage()));
                 }
                 if (record == null) {
                     break;
@@ -1030,7 +1030,7 @@ public final class JdbiPortability implements Portability {
                     plan.relink.put((UUID) row.values()[table.index("id")], new Link(table, (UUID) row.values()[c]));
                     continue;
                 }
-                throw new ConflictException(wheres.get(i) + table.type() + "." + col.name(), table.type() + " " + describeKey(table, row.values())
+                throw new ConflictException(wheres.get(i) + table.type() + "." + col.name(), table.type() + " " + Check.escaped(describeKey(table, row.values()))
                         + " already exists in this tenant with a different " + col.name());
             }
             plan.skip.set(indexes.get(i));
@@ -1071,7 +1071,7 @@ public final class JdbiPortability implements Portability {
                 String first = inFile.putIfAbsent(key, r.where());
                 if (first != null) {
                     throw new InvalidInputException(r.where() + table.type() + "." + u.field(), "holds " + String.join(", ", u.columns())
-                            + " " + key + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
+                            + " " + Check.escaped(key.toString()) + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
                             + " does: they are unique");
                 }
                 if (parent != null && plan.isNew(parent, key.get(0))) {
@@ -1109,7 +1109,7 @@ public final class JdbiPortability implements Portability {
                     }
                     if (where != null) {
                         throw new ConflictException(where + table.type() + "." + u.field(), table.type() + " " + stored[table.index("id")]
-                                + " of this tenant already holds " + String.join(", ", u.columns()) + " " + key + ": they are unique");
+                                + " of this tenant already holds " + String.join(", ", u.columns()) + " " + Check.escaped(key.toString()) + ": they are unique");
                     }
                 }
             }
