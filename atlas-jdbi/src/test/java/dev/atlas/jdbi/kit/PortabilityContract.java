@@ -1839,6 +1839,36 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("decided: a memory's provenance is imported as the file gives it, a tool call and message of another conversation than"
+            + " the memory's included, though create refuses both (MemoryStoreContract#provenanceToolCallOfAnotherConversation): Atlas"
+            + " wrote such memories before the checks, nothing reads through the links, and a backup must restore; it exports back"
+            + " byte-identical")
+    void memoryProvenanceIsImportedAsGiven() {
+        Tenant acme = atlas.tenant("acme");
+        UUID x = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID inX = acme.conversations().append(x, dev.atlas.conversation.NewMessage.user("I moved to Lyon")).id();
+        UUID y = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID inY = acme.conversations().append(y, dev.atlas.conversation.NewMessage.user("I like tea")).id();
+        UUID callInX = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(x)).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID callInY = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(y)).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "lives in Lyon").from(x, inX).toolCall(callInX)).id();
+        assertThatThrownBy(() -> acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "lives in Lyon").from(x, inX).toolCall(callInY)))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("toolCallId");
+        // As an Atlas before the checks wrote it: the call and the message of conversation y, the memory of x.
+        String file = replaceLine(replaceLine(text(export(acme, ExportScope.tenant())), "\"id\":\"" + memory, "\"tool_call_id\":\"" + callInX,
+                "\"tool_call_id\":\"" + callInY), "\"id\":\"" + memory, "\"message_id\":\"" + inX, "\"message_id\":\"" + inY);
+        assertThat(file).contains("\"tool_call_id\":\"" + callInY).contains("\"message_id\":\"" + inY);
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory", 1L);
+        dev.atlas.memory.Memory imported = beta.memories().require(memory);
+        assertThat(List.of(imported.conversationId(), imported.messageId(), imported.toolCallId())).containsExactly(x, inY, callInY);
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
     @DisplayName("an import's refusal quotes what the file holds escaped and bounded: an unknown row type, column or record field, a"
             + " header's version, a JSON column of the wrong shape, the parser's own complaint and a unique key clashing in the file or"
             + " with a stored row show a line break, U+202E or a control as a backslash-u code, and an unknown name or a value at"
