@@ -1931,14 +1931,27 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("rows written while an export runs are in its file whole or not at all: the file imports")
+    @DisplayName("rows written while an export runs are in its file whole or not at all: a reply with its execution and tool call, an"
+            + " edit, an erased conversation with its tool thread and a new conversation written meanwhile leave the file as the tenant"
+            + " was when it began; it imports into an empty tenant, exports back byte-identical, and the report counts its lines")
     void exportDuringWritesIsOneSnapshot() {
         Tenant acme = atlas.tenant("acme");
-        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        dev.atlas.conversation.Conversation c = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)
                 .metadata(Map.of("pad", "p".repeat(20_000))));
-        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        UUID hello = cs.append(c.id(), dev.atlas.conversation.NewMessage.user("hello")).id();
+        UUID d = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID question = cs.append(d, dev.atlas.conversation.NewMessage.user("erased later")).id();
+        dev.atlas.execution.ExecutionHandle run = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(d));
+        var step = run.step();
+        var call = step.toolCall("call-1", "lookup", "{}");
+        cs.create(dev.atlas.conversation.NewConversation.toolThread(ALICE, "helper", d, call.id()));
+        call.complete("found");
+        step.finish("answer", dev.atlas.execution.FinishReason.STOP);
+        cs.append(d, dev.atlas.conversation.NewMessage.assistant("answer").parent(question).execution(run.id(), step.id()));
+        run.complete();
         // The export's first bytes reach the stream while it writes the conversations (the padding overflows the
-        // generator's buffer): a conversation and its message written then were not there when the export began.
+        // generator's buffer): everything written then was not there, or was different, when the export began.
         ByteArrayOutputStream out = new ByteArrayOutputStream() {
             private boolean wrote;
 
@@ -1946,17 +1959,35 @@ public abstract class PortabilityContract extends AtlasContract {
             public synchronized void write(byte[] b, int off, int len) {
                 if (!wrote) {
                     wrote = true;
-                    UUID late = acme.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id();
-                    acme.conversations().append(late, dev.atlas.conversation.NewMessage.user("written during the export"));
+                    UUID late = cs.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+                    cs.append(late, dev.atlas.conversation.NewMessage.user("written during the export"));
+                    dev.atlas.execution.ExecutionHandle reply = acme.executions()
+                            .start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+                    var s = reply.step();
+                    s.toolCall("call-late", "lookup", "{}").complete("late");
+                    s.finish("reply during the export", dev.atlas.execution.FinishReason.STOP);
+                    cs.append(c.id(), dev.atlas.conversation.NewMessage.assistant("reply during the export").parent(hello)
+                            .execution(reply.id(), s.id()));
+                    reply.complete();
+                    cs.edit(hello, "edited during the export");
+                    acme.portability().eraseConversation(d, false);
                 }
                 super.write(b, off, len);
             }
         };
-        acme.portability().exportTo(out, ExportScope.tenant());
-        assertThat(text(out.toByteArray())).contains("hello").doesNotContain("written during the export");
+        ExportReport report = acme.portability().exportTo(out, ExportScope.tenant());
+        String file = text(out.toByteArray());
+        assertThat(cs.get(d)).isEmpty();
+        assertThat(file).contains("\"content\":\"hello\"", "erased later", "\"content\":\"answer\"", "call-1", d.toString())
+                .doesNotContain("written during the export", "reply during the export", "call-late", "edited during the export");
+        Map<String, Long> lines = new TreeMap<>();
+        file.lines().skip(1).forEach(l -> lines.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
+        assertThat(new TreeMap<>(report.exported())).isEqualTo(lines);
+        assertThat(lines).containsEntry("conversation", 3L).containsEntry("message", 3L).containsEntry("execution", 1L)
+                .containsEntry("execution_step", 1L).containsEntry("tool_call", 1L);
         Tenant beta = atlas.tenant("beta");
         importBytes(beta, out.toByteArray());
-        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(out.toByteArray()));
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
     }
 
     @Test
