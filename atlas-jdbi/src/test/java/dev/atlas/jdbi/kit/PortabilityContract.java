@@ -1991,6 +1991,44 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation's export racing its erase: erased right after the export looked the conversation up, the file holds"
+            + " the conversation whole as it was when the export began, and imports; the lookup ran before the export's snapshot, so"
+            + " the export wrote a header-only file and an empty report, a backup of nothing taken for the conversation's")
+    void conversationExportRacingItsErase() {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        byte[] before = export(acme, ExportScope.conversation(c));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicBoolean erased = new java.util.concurrent.atomic.AtomicBoolean();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.conversationExists") && erased.compareAndSet(false, true)) {
+                acme.portability().eraseConversation(c, false);
+            }
+        });
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ExportReport report;
+        try {
+            report = acme.portability().exportTo(out, ExportScope.conversation(c));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(erased).isTrue();
+        assertThat(acme.conversations().get(c)).isEmpty();
+        assertThat(text(out.toByteArray())).isEqualTo(text(before));
+        assertThat(report.exported()).containsOnly(entry("conversation", 1L), entry("message", 1L), entry("message_event", 1L));
+        // Gone now: the id is not found, as one that exists nowhere, and nothing is written.
+        ByteArrayOutputStream after = new ByteArrayOutputStream();
+        assertThatThrownBy(() -> acme.portability().exportTo(after, ExportScope.conversation(c)))
+                .isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("conversationId: conversation " + c + " not found");
+        assertThat(after.size()).isZero();
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, out.toByteArray());
+        assertThat(beta.conversations().history(c)).extracting(dev.atlas.conversation.Message::content).containsExactly("hello");
+    }
+
+    @Test
     @DisplayName("the unique keys import checks before writing are exactly the schema's unique indexes besides each table's key")
     void uniqueKeysMatchTheSchema() throws SQLException {
         try (Connection c = database.dataSource().getConnection()) {

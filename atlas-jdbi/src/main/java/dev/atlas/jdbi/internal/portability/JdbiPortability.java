@@ -114,8 +114,7 @@ public final class JdbiPortability implements Portability {
             return Scope.owner(s.owner());
         }
         if (s.conversation() != null) {
-            requireConversation(s.conversation());
-            return Scope.conversation(s.conversation());
+            return Scope.conversation(s.conversation()); // found or not in the export's snapshot (exportTo)
         }
         return Scope.tenant();
     }
@@ -137,13 +136,16 @@ public final class JdbiPortability implements Portability {
         try {
             JsonGenerator g = Codec.SORTED.getFactory().createGenerator(out);
             g.setPrettyPrinter(new MinimalPrettyPrinter("\n"));
-            g.writeStartObject();
-            g.writeStringField("type", HEADER_TYPE);
-            g.writeNumberField("version", VERSION);
-            g.writeEndObject();
             // One snapshot: otherwise rows written between two tables' reads would be half in the
             // file (a message without its conversation) and the file would not import.
             db.readConsistent(h -> {
+                // The conversation is looked up in the snapshot, before anything is written: found before it
+                // and erased before it began, it would have been exported as a header alone.
+                UUID conversation = exportScope.conversation();
+                if (conversation != null && !sql.on(h, q.conversationExists).bind("id", conversation).exists()) {
+                    throw new NotFoundException("conversation", conversation, "conversationId");
+                }
+                writeHeader(g);
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
@@ -175,6 +177,17 @@ public final class JdbiPortability implements Portability {
             return ordered.size();
         }
         return query.forEach((rs, ctx) -> Codec.read(table, rs, d), row -> writeRow(g, table, row));
+    }
+
+    private static void writeHeader(JsonGenerator g) {
+        try {
+            g.writeStartObject();
+            g.writeStringField("type", HEADER_TYPE);
+            g.writeNumberField("version", VERSION);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("export: writing the output failed", e);
+        }
     }
 
     private static void writeRow(JsonGenerator g, Table table, Object[] row) {
