@@ -335,18 +335,19 @@ final class PortabilityCommands {
                 try {
                     h = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.toByteArray());
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new CliException("line 1: is not JSON: " + e.getOriginalMessage());
+                    throw new CliException("line 1: is not JSON: " + dev.atlas.internal.Check.escaped(e.getOriginalMessage()));
                 }
             }
             if (h == null || !JdbiPortability.HEADER_TYPE.equals(h.path("type").asText(null))) {
                 throw new CliException("line 1: type: must be the header {\"type\":\"" + JdbiPortability.HEADER_TYPE
                         + "\",\"version\":" + JdbiPortability.VERSION + "}");
             }
-            // Exactly the integer, as the library checks it: asInt would take "1", 1.5, true and 2^32+1 as 1, and the
+            // Exactly the integer, as the library checks it (and words its refusal): asInt would take "1", 1.5, true and 2^32+1 as 1, and the
             // library would refuse the file only after an application's database had been migrated.
             com.fasterxml.jackson.databind.JsonNode version = h.get("version");
             if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != JdbiPortability.VERSION) {
-                throw new CliException("line 1: version: must be " + JdbiPortability.VERSION + ", was " + h.get("version"));
+                throw new CliException("line 1: version: must be " + JdbiPortability.VERSION + ", was "
+                        + dev.atlas.internal.Check.quoted(String.valueOf(h.get("version"))));
             }
         }
 

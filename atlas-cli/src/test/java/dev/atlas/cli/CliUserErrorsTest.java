@@ -202,7 +202,7 @@ class CliUserErrorsTest {
         java.nio.file.Files.writeString(bad, "{\"type\":\"atlas-export\",\"version\":1}\n{\"type\":\"bogus\"}\n");
         Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", bad.toString());
         assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.err()).endsWith("atlas: line 2: type: is not a known row type: bogus\n");
+        assertThat(r.err()).endsWith("atlas: line 2: type: is not a known row type: 'bogus'\n");
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
              java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
             assertThat(rs.getString(1)).isEqualTo("notes");
@@ -270,7 +270,7 @@ class CliUserErrorsTest {
             Path file = dir.resolve("inexact-version.jsonl");
             java.nio.file.Files.writeString(file, "{\"type\":\"atlas-export\",\"version\":" + version + "}\n");
             Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", file.toString());
-            assertThat(r).as(version).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was " + version + "\n"));
+            assertThat(r).as(version).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was '" + version + "'\n"));
             try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
                  java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
                 assertThat(rs.getString(1)).as(version).isEqualTo("notes");
@@ -549,7 +549,7 @@ class CliUserErrorsTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("importing into tenant acme ...\n"
-                + "atlas: line 2: type: is not a known row type: \\u001b]0;pwned\\u0007\\u001b[2J\n");
+                + "atlas: line 2: type: is not a known row type: '\\u001b]0;pwned\\u0007\\u001b[2J'\n");
     }
 
     @Test

@@ -25,12 +25,17 @@ import java.util.UUID;
 public interface Portability {
     /**
      * Writes the rows in {@code scope} to {@code out} as JSON Lines and returns how many rows of
-     * each type were written. Rows are read a page at a time; the stream is flushed, not closed.
+     * each type were written. Rows are read a page at a time, all from one snapshot of the database
+     * (a row written meanwhile is in the file whole or not at all); the stream is flushed, not closed.
+     * A conversation scope's conversation is looked up in that snapshot before anything is written:
+     * erased while the export begins, it is in the file whole or the export is a
+     * {@link dev.atlas.NotFoundException}, never a file of the header alone.
      *
      * @param out   where the JSON Lines go; left open
      * @param scope the whole tenant, one owner or one conversation
      * @return rows written per type
      * @throws dev.atlas.NotFoundException when the scope names a conversation this tenant does not have
+     *         (on {@code conversationId}); nothing is written then
      * @throws java.io.UncheckedIOException when writing to {@code out} fails
      */
     ExportReport exportTo(OutputStream out, ExportScope scope);

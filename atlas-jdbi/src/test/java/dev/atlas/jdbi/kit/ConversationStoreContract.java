@@ -2365,6 +2365,46 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("appendAll batches of several keyed messages whose keys overlap ([k0 k1 k2], [k1 k2 k3], ...), sent at once from two"
+            + " instances on one database: every key stored once, every caller given the same message for a key, six"
+            + " sequences in all; a key twice in one batch is refused on messages before any write")
+    void overlappingKeyedBatchesAcrossInstances() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<List<Message>>> sends = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            int from = i % 4;
+            sends.add(() -> s.appendAll(c.id(), List.of(NewMessage.user("m" + from).clientId("k" + from),
+                    NewMessage.user("m" + (from + 1)).clientId("k" + (from + 1)), NewMessage.user("m" + (from + 2)).clientId("k" + (from + 2)))));
+        }
+        Map<String, Set<UUID>> idsByKey = new java.util.TreeMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (Future<List<Message>> f : pool.invokeAll(sends)) {
+                for (Message m : f.get()) {
+                    assertThat(m.content()).isEqualTo("m" + m.clientId().substring(1));
+                    idsByKey.computeIfAbsent(m.clientId(), k -> new HashSet<>()).add(m.id());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(idsByKey.keySet()).containsExactly("k0", "k1", "k2", "k3", "k4", "k5");
+        assertThat(idsByKey.values()).allSatisfy(ids -> assertThat(ids).hasSize(1));
+        List<Message> stored = store.messages(c.id(), 0, 100);
+        assertThat(stored).extracting(Message::sequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        assertThat(stored).extracting(Message::clientId).doesNotHaveDuplicates();
+        assertThat(stored).extracting(m -> idsByKey.get(m.clientId()).iterator().next()).isEqualTo(stored.stream().map(Message::id).toList());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(6);
+        // The same key twice in one list, even with the same message: refused on messages, nothing written.
+        assertThatThrownBy(() -> second.appendAll(c.id(), List.of(NewMessage.user("m9").clientId("k9"), NewMessage.user("m9").clientId("k9"))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessage("messages: client id 'k9' is used by messages 0 and 1; each message needs its own");
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(6);
+    }
+
+    @Test
     @DisplayName("a client id is per conversation and per tenant: the same key elsewhere stores a new message")
     void clientIdScope() {
         Conversation c = convo();

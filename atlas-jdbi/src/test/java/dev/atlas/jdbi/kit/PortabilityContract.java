@@ -1839,14 +1839,119 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("rows written while an export runs are in its file whole or not at all: the file imports")
+    @DisplayName("decided: a memory's provenance is imported as the file gives it, a tool call and message of another conversation than"
+            + " the memory's included, though create refuses both (MemoryStoreContract#provenanceToolCallOfAnotherConversation): Atlas"
+            + " wrote such memories before the checks, nothing reads through the links, and a backup must restore; it exports back"
+            + " byte-identical")
+    void memoryProvenanceIsImportedAsGiven() {
+        Tenant acme = atlas.tenant("acme");
+        UUID x = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID inX = acme.conversations().append(x, dev.atlas.conversation.NewMessage.user("I moved to Lyon")).id();
+        UUID y = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID inY = acme.conversations().append(y, dev.atlas.conversation.NewMessage.user("I like tea")).id();
+        UUID callInX = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(x)).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID callInY = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(y)).step()
+                .toolCall("c1", "remember", "{}").id();
+        UUID memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "lives in Lyon").from(x, inX).toolCall(callInX)).id();
+        assertThatThrownBy(() -> acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "lives in Lyon").from(x, inX).toolCall(callInY)))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("toolCallId");
+        // As an Atlas before the checks wrote it: the call and the message of conversation y, the memory of x.
+        String file = replaceLine(replaceLine(text(export(acme, ExportScope.tenant())), "\"id\":\"" + memory, "\"tool_call_id\":\"" + callInX,
+                "\"tool_call_id\":\"" + callInY), "\"id\":\"" + memory, "\"message_id\":\"" + inX, "\"message_id\":\"" + inY);
+        assertThat(file).contains("\"tool_call_id\":\"" + callInY).contains("\"message_id\":\"" + inY);
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory", 1L);
+        dev.atlas.memory.Memory imported = beta.memories().require(memory);
+        assertThat(List.of(imported.conversationId(), imported.messageId(), imported.toolCallId())).containsExactly(x, inY, callInY);
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
+    @DisplayName("an import's refusal quotes what the file holds escaped and bounded: an unknown row type, column or record field, a"
+            + " header's version, a JSON column of the wrong shape, the parser's own complaint and a unique key clashing in the file or"
+            + " with a stored row show a line break, U+202E or a control as a backslash-u code, and an unknown name or a value at"
+            + " most 40 code points; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
+    void fileValuesInImportErrorsAreEscaped() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().ensure("order\u20281", dev.atlas.conversation.NewConversation.of(ALICE));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello").metadata(Map.of("m", "v")));
+        String file = text(export(acme, ExportScope.tenant()));
+        int conv = lineOf(file, "\"type\":\"conversation\"");
+        int msg = lineOf(file, "\"content\":\"hello\"");
+        String y = "y".repeat(100);
+        Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
+        cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
+                "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
+        cases.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),
+                "line " + msg + ": message.'x\\u202eevil" + "y".repeat(34) + "\u2026': is not a column of message"});
+        cases.put("record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\\u001b[2J" + y + "\":1,"),
+                "line " + msg + ": '\\u001b[2J" + "y".repeat(36) + "\u2026': is not a field of a record (only type and row are)"});
+        cases.put("version", new String[] {file.replace("\"version\":1}", "\"version\":\"1\\u2028" + y + "\"}"),
+                "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
+        cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
+                "line " + msg + ": message.metadata: must be a JSON object, was '[\"\\u2028\"," + "1,".repeat(17) + "1\u2026'"});
+        cases.put("parser", new String[] {file.replace("\"content\":\"hello\"", "\"content\":tru\u001b\u2028x"),
+                "line " + msg + ": is not JSON: Unrecognized token 'tru\\u001b': was expecting (JSON String, Number, Array, Object or token"
+                        + " 'null', 'true' or 'false')"});
+        cases.put("enum", new String[] {file.replace("\"role\":\"user\"", "\"role\":\"us\\u2028er" + y + "\""),
+                "line " + msg + ": message.role: 'us\\u2028er" + "y".repeat(35) + "\u2026' is not one of [system, user, assistant, tool]"});
+        cases.put("id", new String[] {file.replace("\"conversation_id\":\"" + c.id() + "\"", "\"conversation_id\":\"" + c.id() + "\\u2028\""),
+                "line " + msg + ": message.conversation_id: is not a UUID: '" + c.id() + "\\u2028'"});
+        cases.put("integer", new String[] {file.replace("\"sequence\":1", "\"sequence\":\"1\\u2028" + y + "\""),
+                "line " + msg + ": message.sequence: must be an integer, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
+        cases.put("nul", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"he\\u0000llo\""),
+                "line " + msg + ": message.content: contains a NUL character (U+0000) at index 2, which databases cannot store"});
+        cases.put("lone surrogate", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"he\\ud83dllo\""),
+                "line " + msg + ": message.content: contains an unpaired UTF-16 surrogate at index 2; text must be valid Unicode"});
+        // The conversation twice under another id: its external key clashes within the file.
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        lines.add(conv, lines.get(conv - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
+        cases.put("key in the file", new String[] {String.join("\n", lines) + "\n", "line " + (conv + 1) + ": conversation.external_key:"
+                + " holds external_key [order\\u20281] as the conversation of line " + conv + " does: they are unique"});
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> actual = new TreeMap<>();
+        for (Map.Entry<String, String[]> e : cases.entrySet()) {
+            assertThat(e.getValue()[0]).as(e.getKey()).isNotEqualTo(file);
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()[0].getBytes(StandardCharsets.UTF_8)));
+            expected.put(e.getKey(), "InvalidInputException: " + e.getValue()[1]);
+            actual.put(e.getKey(), thrown == null ? "imported" : thrown.getClass().getSimpleName() + ": " + thrown.getMessage());
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        // A stored conversation holds the key: the import's conflict names it escaped too.
+        UUID holder = beta.conversations().ensure("order\u20281", dev.atlas.conversation.NewConversation.of(BOB)).id();
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, file.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(ConflictException.class)
+                .hasMessage("line " + conv + ": conversation.external_key: conversation " + holder + " of this tenant already holds"
+                        + " external_key [order\\u20281]: they are unique");
+    }
+
+    @Test
+    @DisplayName("rows written while an export runs are in its file whole or not at all: a reply with its execution and tool call, an"
+            + " edit, an erased conversation with its tool thread and a new conversation written meanwhile leave the file as the tenant"
+            + " was when it began; it imports into an empty tenant, exports back byte-identical, and the report counts its lines")
     void exportDuringWritesIsOneSnapshot() {
         Tenant acme = atlas.tenant("acme");
-        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        dev.atlas.conversation.Conversation c = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)
                 .metadata(Map.of("pad", "p".repeat(20_000))));
-        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        UUID hello = cs.append(c.id(), dev.atlas.conversation.NewMessage.user("hello")).id();
+        UUID d = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID question = cs.append(d, dev.atlas.conversation.NewMessage.user("erased later")).id();
+        dev.atlas.execution.ExecutionHandle run = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(d));
+        var step = run.step();
+        var call = step.toolCall("call-1", "lookup", "{}");
+        cs.create(dev.atlas.conversation.NewConversation.toolThread(ALICE, "helper", d, call.id()));
+        call.complete("found");
+        step.finish("answer", dev.atlas.execution.FinishReason.STOP);
+        cs.append(d, dev.atlas.conversation.NewMessage.assistant("answer").parent(question).execution(run.id(), step.id()));
+        run.complete();
         // The export's first bytes reach the stream while it writes the conversations (the padding overflows the
-        // generator's buffer): a conversation and its message written then were not there when the export began.
+        // generator's buffer): everything written then was not there, or was different, when the export began.
         ByteArrayOutputStream out = new ByteArrayOutputStream() {
             private boolean wrote;
 
@@ -1854,17 +1959,73 @@ public abstract class PortabilityContract extends AtlasContract {
             public synchronized void write(byte[] b, int off, int len) {
                 if (!wrote) {
                     wrote = true;
-                    UUID late = acme.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id();
-                    acme.conversations().append(late, dev.atlas.conversation.NewMessage.user("written during the export"));
+                    UUID late = cs.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+                    cs.append(late, dev.atlas.conversation.NewMessage.user("written during the export"));
+                    dev.atlas.execution.ExecutionHandle reply = acme.executions()
+                            .start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+                    var s = reply.step();
+                    s.toolCall("call-late", "lookup", "{}").complete("late");
+                    s.finish("reply during the export", dev.atlas.execution.FinishReason.STOP);
+                    cs.append(c.id(), dev.atlas.conversation.NewMessage.assistant("reply during the export").parent(hello)
+                            .execution(reply.id(), s.id()));
+                    reply.complete();
+                    cs.edit(hello, "edited during the export");
+                    acme.portability().eraseConversation(d, false);
                 }
                 super.write(b, off, len);
             }
         };
-        acme.portability().exportTo(out, ExportScope.tenant());
-        assertThat(text(out.toByteArray())).contains("hello").doesNotContain("written during the export");
+        ExportReport report = acme.portability().exportTo(out, ExportScope.tenant());
+        String file = text(out.toByteArray());
+        assertThat(cs.get(d)).isEmpty();
+        assertThat(file).contains("\"content\":\"hello\"", "erased later", "\"content\":\"answer\"", "call-1", d.toString())
+                .doesNotContain("written during the export", "reply during the export", "call-late", "edited during the export");
+        Map<String, Long> lines = new TreeMap<>();
+        file.lines().skip(1).forEach(l -> lines.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
+        assertThat(new TreeMap<>(report.exported())).isEqualTo(lines);
+        assertThat(lines).containsEntry("conversation", 3L).containsEntry("message", 3L).containsEntry("execution", 1L)
+                .containsEntry("execution_step", 1L).containsEntry("tool_call", 1L);
         Tenant beta = atlas.tenant("beta");
         importBytes(beta, out.toByteArray());
-        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(out.toByteArray()));
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
+    @DisplayName("a conversation's export racing its erase: erased right after the export looked the conversation up, the file holds"
+            + " the conversation whole as it was when the export began, and imports; the lookup ran before the export's snapshot, so"
+            + " the export wrote a header-only file and an empty report, a backup of nothing taken for the conversation's")
+    void conversationExportRacingItsErase() {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        byte[] before = export(acme, ExportScope.conversation(c));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicBoolean erased = new java.util.concurrent.atomic.AtomicBoolean();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.conversationExists") && erased.compareAndSet(false, true)) {
+                acme.portability().eraseConversation(c, false);
+            }
+        });
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ExportReport report;
+        try {
+            report = acme.portability().exportTo(out, ExportScope.conversation(c));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(erased).isTrue();
+        assertThat(acme.conversations().get(c)).isEmpty();
+        assertThat(text(out.toByteArray())).isEqualTo(text(before));
+        assertThat(report.exported()).containsOnly(entry("conversation", 1L), entry("message", 1L), entry("message_event", 1L));
+        // Gone now: the id is not found, as one that exists nowhere, and nothing is written.
+        ByteArrayOutputStream after = new ByteArrayOutputStream();
+        assertThatThrownBy(() -> acme.portability().exportTo(after, ExportScope.conversation(c)))
+                .isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("conversationId: conversation " + c + " not found");
+        assertThat(after.size()).isZero();
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, out.toByteArray());
+        assertThat(beta.conversations().history(c)).extracting(dev.atlas.conversation.Message::content).containsExactly("hello");
     }
 
     @Test

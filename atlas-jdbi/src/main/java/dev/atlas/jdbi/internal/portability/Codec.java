@@ -139,11 +139,22 @@ final class Codec {
                 && !((String) values[table.index("type")]).startsWith("app.");
     }
 
+    /**
+     * A name the file gives (a record's field, a column) as an error shows it: a plain lower-case
+     * name as it is, any other quoted, escaped and cut ({@link Check#quoted}), so a file's line break,
+     * control or megabyte never reaches a message or a field.
+     */
+    static String shownName(String name) {
+        return PLAIN_NAME.matcher(name).matches() ? name : Check.quoted(name);
+    }
+
+    private static final java.util.regex.Pattern PLAIN_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,62}");
+
     static Parsed parse(Table table, JsonNode envelope, String where) {
         for (Iterator<String> it = envelope.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!name.equals("type") && !name.equals("row")) {
-                throw new InvalidInputException(where + name, "is not a field of a record (only type and row are)");
+                throw new InvalidInputException(where + shownName(name), "is not a field of a record (only type and row are)");
             }
         }
         JsonNode record = envelope.get("row");
@@ -156,7 +167,7 @@ final class Codec {
         for (Iterator<Map.Entry<String, JsonNode>> it = record.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
             if (table.index(f.getKey()) < 0) {
-                throw new InvalidInputException(where + table.type() + "." + f.getKey(), "is not a column of " + table.type());
+                throw new InvalidInputException(where + table.type() + "." + shownName(f.getKey()), "is not a column of " + table.type());
             }
         }
         for (int i = 0; i < n; i++) {
@@ -273,7 +284,7 @@ final class Codec {
         for (String name : new String[] {"metadata", "payload", "result", "details", "settings", "value"}) {
             int i = t.index(name);
             if (i >= 0 && v[i] != null && t.columns().get(i).kind() == PortableSchema.Kind.JSONB && !((String) v[i]).startsWith("{")) {
-                throw new InvalidInputException(f + name, "must be a JSON object, was " + v[i]);
+                throw new InvalidInputException(f + name, "must be a JSON object, was " + Check.quoted((String) v[i]));
             }
         }
         switch (t.table()) {
@@ -350,7 +361,7 @@ final class Codec {
                 try {
                     return UUID.fromString(s);
                 } catch (IllegalArgumentException e) {
-                    throw new InvalidInputException(field, "is not a UUID: " + s);
+                    throw new InvalidInputException(field, "is not a UUID: " + Check.quoted(s));
                 }
             }
             case TEXT -> {
@@ -361,11 +372,11 @@ final class Codec {
                         try {
                             dev.atlas.conversation.MessageEventType.app(s.substring(4));
                         } catch (InvalidInputException e) {
-                            throw new InvalidInputException(field, "is not a valid app event type (app.<name>), was " + s);
+                            throw new InvalidInputException(field, "is not a valid app event type (app.<name>), was " + Check.quoted(s));
                         }
                         return s;
                     }
-                    throw new InvalidInputException(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + s);
+                    throw new InvalidInputException(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + Check.quoted(s));
                 }
                 return s;
             }
@@ -375,7 +386,7 @@ final class Codec {
             }
             case LONG -> {
                 if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-                    throw new InvalidInputException(field, "must be an integer, was " + node);
+                    throw new InvalidInputException(field, "must be an integer, was " + Check.quoted(node.toString()));
                 }
                 long v = node.longValue();
                 range(c, v, field);
@@ -383,7 +394,7 @@ final class Codec {
             }
             case DOUBLE -> {
                 if (!node.isNumber() || !Double.isFinite(node.doubleValue())) {
-                    throw new InvalidInputException(field, "must be a finite number, was " + node);
+                    throw new InvalidInputException(field, "must be a finite number, was " + Check.quoted(node.toString()));
                 }
                 double v = node.doubleValue();
                 range(c, v, field);
@@ -391,18 +402,18 @@ final class Codec {
             }
             case DEC2 -> {
                 if (!node.isNumber()) {
-                    throw new InvalidInputException(field, "must be a number, was " + node);
+                    throw new InvalidInputException(field, "must be a number, was " + Check.quoted(node.toString()));
                 }
                 BigDecimal v = node.decimalValue().stripTrailingZeros();
                 if (v.scale() > 2) {
-                    throw new InvalidInputException(field, "has more than 2 decimal places: " + node);
+                    throw new InvalidInputException(field, "has more than 2 decimal places: " + Check.quoted(node.toString()));
                 }
                 range(c, v.doubleValue(), field);
                 return v.setScale(2, RoundingMode.UNNECESSARY);
             }
             case BOOL -> {
                 if (!node.isBoolean()) {
-                    throw new InvalidInputException(field, "must be true or false, was " + node);
+                    throw new InvalidInputException(field, "must be true or false, was " + Check.quoted(node.toString()));
                 }
                 return node.booleanValue();
             }
@@ -412,7 +423,7 @@ final class Codec {
                 try {
                     t = Instant.parse(s);
                 } catch (DateTimeParseException e) {
-                    throw new InvalidInputException(field, "is not an ISO-8601 UTC time: " + s);
+                    throw new InvalidInputException(field, "is not an ISO-8601 UTC time: " + Check.quoted(s));
                 }
                 if (t.getNano() % 1000 != 0) {
                     throw new InvalidInputException(field, "has sub-microsecond digits, which neither database stores: " + s);
@@ -450,7 +461,7 @@ final class Codec {
 
     private static String textual(JsonNode node, String field) {
         if (!node.isTextual()) {
-            throw new InvalidInputException(field, "must be a string, was " + node);
+            throw new InvalidInputException(field, "must be a string, was " + Check.quoted(node.toString()));
         }
         return node.textValue();
     }

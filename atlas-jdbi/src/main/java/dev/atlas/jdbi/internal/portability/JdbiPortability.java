@@ -114,8 +114,7 @@ public final class JdbiPortability implements Portability {
             return Scope.owner(s.owner());
         }
         if (s.conversation() != null) {
-            requireConversation(s.conversation());
-            return Scope.conversation(s.conversation());
+            return Scope.conversation(s.conversation()); // found or not in the export's snapshot (exportTo)
         }
         return Scope.tenant();
     }
@@ -137,13 +136,16 @@ public final class JdbiPortability implements Portability {
         try {
             JsonGenerator g = Codec.SORTED.getFactory().createGenerator(out);
             g.setPrettyPrinter(new MinimalPrettyPrinter("\n"));
-            g.writeStartObject();
-            g.writeStringField("type", HEADER_TYPE);
-            g.writeNumberField("version", VERSION);
-            g.writeEndObject();
             // One snapshot: otherwise rows written between two tables' reads would be half in the
             // file (a message without its conversation) and the file would not import.
             db.readConsistent(h -> {
+                // The conversation is looked up in the snapshot, before anything is written: found before it
+                // and erased before it began, it would have been exported as a header alone.
+                UUID conversation = exportScope.conversation();
+                if (conversation != null && !sql.on(h, q.conversationExists).bind("id", conversation).exists()) {
+                    throw new NotFoundException("conversation", conversation, "conversationId");
+                }
+                writeHeader(g);
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
@@ -175,6 +177,17 @@ public final class JdbiPortability implements Portability {
             return ordered.size();
         }
         return query.forEach((rs, ctx) -> Codec.read(table, rs, d), row -> writeRow(g, table, row));
+    }
+
+    private static void writeHeader(JsonGenerator g) {
+        try {
+            g.writeStartObject();
+            g.writeStringField("type", HEADER_TYPE);
+            g.writeNumberField("version", VERSION);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("export: writing the output failed", e);
+        }
     }
 
     private static void writeRow(JsonGenerator g, Table table, Object[] row) {
@@ -336,7 +349,7 @@ public final class JdbiPortability implements Portability {
         }
         Table table = PortableSchema.byType(type.textValue());
         if (table == null) {
-            throw new InvalidInputException(where + "type", "is not a known row type: " + type.textValue());
+            throw new InvalidInputException(where + "type", "is not a known row type: " + Check.quoted(type.textValue()));
         }
         return table;
     }
@@ -346,7 +359,7 @@ public final class JdbiPortability implements Portability {
         try {
             h = r.next();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new InvalidInputException("line 1", "is not JSON: " + e.getOriginalMessage());
+            throw new InvalidInputException("line 1", "is not JSON: " + Check.escaped(e.getOriginalMessage()));
         }
         if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
@@ -354,7 +367,7 @@ public final class JdbiPortability implements Portability {
         // Exactly the integer: asInt would also take "1", 1.5, true and 2^32+1 (truncated) as version 1.
         JsonNode version = h.get("version");
         if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
-            throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + h.get("version"));
+            throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + Check.quoted(String.valueOf(h.get("version"))));
         }
         r.index = -1;
     }
@@ -387,7 +400,7 @@ public final class JdbiPortability implements Portability {
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     // A limit of the reader (string length, nesting, number length) reports no location of its own.
                     int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
-                    throw new InvalidInputException("line " + line, "is not JSON: " + e.getOriginalMessage());
+                    throw new InvalidInputException("line " + line, "is not JSON: " + Check.escaped(e.getOriginalMessage()));
                 }
                 if (record == null) {
                     break;
@@ -1030,7 +1043,7 @@ public final class JdbiPortability implements Portability {
                     plan.relink.put((UUID) row.values()[table.index("id")], new Link(table, (UUID) row.values()[c]));
                     continue;
                 }
-                throw new ConflictException(wheres.get(i) + table.type() + "." + col.name(), table.type() + " " + describeKey(table, row.values())
+                throw new ConflictException(wheres.get(i) + table.type() + "." + col.name(), table.type() + " " + Check.escaped(describeKey(table, row.values()))
                         + " already exists in this tenant with a different " + col.name());
             }
             plan.skip.set(indexes.get(i));
@@ -1071,7 +1084,7 @@ public final class JdbiPortability implements Portability {
                 String first = inFile.putIfAbsent(key, r.where());
                 if (first != null) {
                     throw new InvalidInputException(r.where() + table.type() + "." + u.field(), "holds " + String.join(", ", u.columns())
-                            + " " + key + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
+                            + " " + Check.escaped(key.toString()) + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
                             + " does: they are unique");
                 }
                 if (parent != null && plan.isNew(parent, key.get(0))) {
@@ -1109,7 +1122,7 @@ public final class JdbiPortability implements Portability {
                     }
                     if (where != null) {
                         throw new ConflictException(where + table.type() + "." + u.field(), table.type() + " " + stored[table.index("id")]
-                                + " of this tenant already holds " + String.join(", ", u.columns()) + " " + key + ": they are unique");
+                                + " of this tenant already holds " + String.join(", ", u.columns()) + " " + Check.escaped(key.toString()) + ": they are unique");
                     }
                 }
             }
