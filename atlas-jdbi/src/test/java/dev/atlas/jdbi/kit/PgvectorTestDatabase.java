@@ -24,6 +24,9 @@ public final class PgvectorTestDatabase implements TestDatabase {
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
     private String database;
+    /** Whether {@link #database} started as a migrated copy, so it may be emptied and reused. */
+    private boolean reusable;
+    private static final ReusedDatabases REUSED = new ReusedDatabases();
 
     private static String adminUrl() {
         String url = System.getenv(ENV);
@@ -47,20 +50,28 @@ public final class PgvectorTestDatabase implements TestDatabase {
      */
     @Override
     public Atlas open(UnaryOperator<AtlasBuilder> customize) {
-        database = "atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        String emptied = REUSED.take();
+        database = emptied != null ? emptied : "atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         String url = urlFor(adminUrl(), database);
         AtlasBuilder builder = customize.apply(Atlas.builder().jdbcUrl(url).maxPoolSize(8));
-        if (Templates.wanted(builder, c -> url.equals(c.jdbcUrl()))) {
+        reusable = Templates.wanted(builder, c -> url.equals(c.jdbcUrl()));
+        if (reusable && emptied == null) {
             create(database, template());
-            Templates.newInstallationId(dataSource());
-        } else {
+        } else if (!reusable) {
+            if (emptied != null) {
+                drop(database);
+            }
             create(database, null);
+        }
+        if (reusable) {
+            Templates.newInstallationId(dataSource());
         }
         return builder.build();
     }
 
     @Override
     public DataSource empty() {
+        reusable = false;
         database = create("atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet(), null);
         return dataSource();
     }
@@ -97,6 +108,7 @@ public final class PgvectorTestDatabase implements TestDatabase {
             ds.setUrl(urlFor(admin, name));
             // Migrated without a pool, so no session is left on it: CREATE DATABASE ... TEMPLATE needs none.
             dev.atlas.migrations.AtlasMigrations.of(ds).migrate();
+            REUSED.template(ds);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
                     s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
@@ -111,8 +123,12 @@ public final class PgvectorTestDatabase implements TestDatabase {
 
     @Override
     public DataSource dataSource() {
+        return dataSourceOf(database);
+    }
+
+    private static DataSource dataSourceOf(String name) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setUrl(urlFor(adminUrl(), database));
+        ds.setUrl(urlFor(adminUrl(), name));
         return ds;
     }
 
@@ -121,8 +137,17 @@ public final class PgvectorTestDatabase implements TestDatabase {
         if (database == null) {
             return;
         }
+        String used = database;
+        database = null;
+        if (reusable && REUSED.giveBack(used, dataSourceOf(used))) {
+            return;
+        }
+        drop(used);
+    }
+
+    private static void drop(String name) {
         try (Connection c = DriverManager.getConnection(adminUrl()); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
