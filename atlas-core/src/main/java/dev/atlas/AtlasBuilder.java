@@ -236,7 +236,7 @@ public final class AtlasBuilder {
 
     /**
      * Candidate list size of pgvector's HNSW search ({@code hnsw.ef_search}, 1..1000, default 100;
-     * a query for k hits uses at least 2k, at most 1000, pgvector's maximum). Higher finds more of the true nearest neighbours on
+     * a query for k hits uses the larger of this and 2k, capped at 1000, pgvector's maximum). Higher finds more of the true nearest neighbours on
      * large tables at the cost of latency; 100 reached recall@10 0.97 at 100k clustered vectors, where
      * pgvector's own 40 reached 0.94 at the same median latency (docs/benchmarks.md, benchmark 13). Ignored without pgvector (search is exact there).
      *

@@ -335,7 +335,7 @@ final class PortabilityCommands {
                 try {
                     h = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.toByteArray());
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new CliException("line 1: is not JSON: " + dev.atlas.internal.Check.escaped(e.getOriginalMessage()));
+                    throw new CliException("line 1: is not JSON: " + dev.atlas.internal.Check.escaped(String.valueOf(e.getOriginalMessage())));
                 }
             }
             if (h == null || !JdbiPortability.HEADER_TYPE.equals(h.path("type").asText(null))) {

@@ -137,9 +137,9 @@ class PgvectorSearchTest extends SearchContract {
                     + " '{}'::jsonb, 0.5, 1, now(), now() FROM generate_series(1, " + bulk + ") g");
             s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
                     + " updated_at, embedding) SELECT 'acme', md5('v' || g)::uuid, 'memory', md5(g::text)::uuid, 'pgv-scan', 4,"
-                    // Distinct vectors (-1, g / 3000, 0, 0), the embedding holding what the bytes hold (little-endian float32),
-                    // as Atlas writes them: equal scores at the k-th hit, or an index order other than the exact scores',
-                    // would make the search exact.
+                    // Distinct vectors (-1, g / 3000, 0, 0), the embedding holding the direction the bytes hold (little-endian
+                    // float32; Atlas writes the unit-scaled vector, which cosine does not tell apart): equal scores at the k-th
+                    // hit, or an index order other than the exact scores', would make the search exact.
                     + " " + float32("-1") + " || " + float32("g / 3000.0") + " || " + float32("0") + " || " + float32("0") + ","
                     + " now(), now(), ('[-1,' || CAST(g / 3000.0 AS real) || ',0,0]')::vector"
                     + " FROM generate_series(1, " + bulk + ") g");

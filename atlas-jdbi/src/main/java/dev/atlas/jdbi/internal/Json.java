@@ -213,7 +213,7 @@ public final class Json {
         try {
             return new JsonDoc(Deep.MAPPER.writeValueAsString(value));
         } catch (JsonProcessingException e) {
-            throw new InvalidInputException("value", "could not be serialised as JSON: " + e.getOriginalMessage());
+            throw new InvalidInputException("value", "could not be serialised as JSON: " + getOriginalMessage(e));
         }
     }
 
@@ -490,15 +490,16 @@ public final class Json {
         return n;
     }
 
+    /** The parser's first line, escaped: it quotes the token it stopped at, which may hold controls. */
     private static String firstLine(String s) {
         if (s == null) {
             return "";
         }
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return Check.escaped(nl < 0 ? s : s.substring(0, nl));
     }
 
     private static String getOriginalMessage(Exception e) {
-        return e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        return Check.escaped(String.valueOf(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
     }
 }

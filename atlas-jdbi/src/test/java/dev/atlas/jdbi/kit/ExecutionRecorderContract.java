@@ -1962,6 +1962,9 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         long before = rows("execution_tool_calls");
         assertThatThrownBy(() -> h.toolCall(NewToolCall.of(null, "x", "{not json"))).isInstanceOfSatisfying(InvalidInputException.class,
                 e -> assertThat(e.field()).isEqualTo("arguments"));
+        // The parser quotes the token it stopped at; a control character in it is escaped, never raw in a message or a log.
+        assertThatThrownBy(() -> h.toolCall(NewToolCall.of(null, "x", "[tru\u001b[31me]"))).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.getMessage()).contains("is not valid JSON: ").contains("'tru\\u001b'").doesNotContain("\u001b"));
         assertThatThrownBy(() -> h.toolCall(null)).isInstanceOfSatisfying(InvalidInputException.class,
                 e -> assertThat(e.field()).isEqualTo("call"));
         assertThat(rows("execution_tool_calls")).isEqualTo(before);
