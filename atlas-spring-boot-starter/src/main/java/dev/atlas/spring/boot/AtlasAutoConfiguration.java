@@ -482,8 +482,11 @@ public class AtlasAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "atlasHealthIndicator")
         HealthIndicator atlasHealthIndicator(Atlas atlas, AtlasProperties properties) {
-            return properties.getHealthTimeout() == null ? new AtlasHealthIndicator(atlas)
+            AtlasHealthIndicator indicator = properties.getHealthTimeout() == null ? new AtlasHealthIndicator(atlas)
                     : new AtlasHealthIndicator(atlas, healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
+            // The first read of a JVM (pool connection, statement, classes) is paid at start-up, not by the first probe.
+            indicator.warmUp();
+            return indicator;
         }
     }
 }
