@@ -337,32 +337,25 @@ public class AtlasAutoConfiguration {
 
     /** The index of the '}' closing the placeholder that starts at {@code start} ("${"), nested ones skipped, or -1. */
     private static int placeholderEnd(String text, int start) {
-        int depth = 0;
-        for (int j = start + 2; j < text.length(); j++) {
-            if (text.startsWith("${", j)) {
-                depth++;
-                j++;
-            } else if (text.charAt(j) == '}') {
-                if (depth == 0) {
-                    return j;
-                }
-                depth--;
-            }
-        }
-        return -1;
+        return topLevel(text, start + 2, '}');
     }
 
     /** The index of the first ':' of {@code inner} outside a nested placeholder, or -1. */
     private static int topLevelColon(String inner) {
+        return topLevel(inner, 0, ':');
+    }
+
+    /** The index of the first {@code wanted} ('}' or ':') of {@code text} from {@code from} outside a nested placeholder, or -1. */
+    private static int topLevel(String text, int from, char wanted) {
         int depth = 0;
-        for (int j = 0; j < inner.length(); j++) {
-            if (inner.startsWith("${", j)) {
+        for (int j = from; j < text.length(); j++) {
+            if (text.startsWith("${", j)) {
                 depth++;
                 j++;
-            } else if (inner.charAt(j) == '}') {
-                depth--;
-            } else if (inner.charAt(j) == ':' && depth == 0) {
+            } else if (depth == 0 && text.charAt(j) == wanted) {
                 return j;
+            } else if (text.charAt(j) == '}') {
+                depth--;
             }
         }
         return -1;
