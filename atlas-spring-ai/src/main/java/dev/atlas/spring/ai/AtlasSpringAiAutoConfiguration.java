@@ -39,8 +39,10 @@ import java.util.Locale;
  * {@code ChatMemoryAutoConfiguration} then builds its {@code MessageWindowChatMemory} on it instead
  * of the in-memory default, because it only creates a repository when none exists and runs after
  * this), and every {@code ChatClient} built from Boot's {@code ChatClient.Builder} gets
- * {@code MessageChatMemoryAdvisor}, the tool loop in the advisor chain and
- * {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the builder alone.
+ * {@code MessageChatMemoryAdvisor} (on the {@code ChatMemory} bean, the {@code @Primary} one of several;
+ * several and none primary fail start-up with a {@link ConfigurationException} naming them), the tool loop
+ * in the advisor chain and {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the
+ * builder alone.
  */
 @AutoConfiguration(afterName = "dev.atlas.spring.boot.AtlasAutoConfiguration",
         beforeName = {"org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration",
@@ -138,9 +140,9 @@ public class AtlasSpringAiAutoConfiguration {
                                                        ObjectProvider<ToolCallbackResolver> toolCallbackResolver,
                                                        ObjectProvider<ObservationRegistry> observationRegistry,
                                                        AtlasSpringAiProperties properties) {
+            ChatMemory memory = memoryOf(chatMemory);
             return builder -> {
                 List<Advisor> advisors = new ArrayList<>(recording.advisors());
-                ChatMemory memory = chatMemory.getIfUnique();
                 if (memory != null) {
                     advisors.add(new ConversationScopedAdvisor(MessageChatMemoryAdvisor.builder(memory).build()));
                 }
@@ -158,6 +160,21 @@ public class AtlasSpringAiAutoConfiguration {
                 }
                 builder.defaultAdvisors(advisors);
             };
+        }
+
+        /**
+         * The one {@link ChatMemory} bean, or the {@code @Primary} one of several; null without any. Several and none
+         * primary fail start-up: the client would silently keep no memory.
+         */
+        static ChatMemory memoryOf(ObjectProvider<ChatMemory> chatMemory) {
+            try {
+                return chatMemory.getIfAvailable();
+            } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+                List<String> names = e.getBeanNamesFound() == null ? List.of() : e.getBeanNamesFound().stream().sorted().toList();
+                throw new ConfigurationException(e.getNumberOfBeansFound() + " ChatMemory beans (" + String.join(", ", names)
+                        + ") and none is @Primary: mark the one Boot's ChatClient.Builder keeps conversations in @Primary, or set"
+                        + " atlas.spring-ai.advisors=false and add its MessageChatMemoryAdvisor yourself");
+            }
         }
     }
 }
