@@ -117,12 +117,16 @@ public class AtlasSpringAiAutoConfiguration {
         return new ConfigurationException("atlas.spring-ai." + property + e.getMessage().substring(e.field().length()));
     }
 
-    /** "OpenAiChatModel" → "openai"; a class not named *ChatModel gives its simple name in lower case. */
+    /**
+     * "OpenAiChatModel" → "openai"; a class not named *ChatModel gives its simple name in lower case; a class
+     * without a name of its own (a lambda's hidden class, named anew every run; an anonymous or synthetic one)
+     * "spring-ai", so that its executions keep one provider (and its prices) across restarts.
+     */
     static String providerOf(Class<?> type) {
-        String name = type.getSimpleName();
-        if (name.isEmpty()) {
-            name = type.getName().substring(type.getName().lastIndexOf('.') + 1);
+        if (type.isHidden() || type.isAnonymousClass() || type.isSynthetic()) {
+            return "spring-ai";
         }
+        String name = type.getSimpleName();
         if (name.endsWith("ChatModel") && name.length() > "ChatModel".length()) {
             name = name.substring(0, name.length() - "ChatModel".length());
         }

@@ -90,19 +90,24 @@ class AtlasSpringAiAutoConfigurationTest {
 
     @Test
     @org.junit.jupiter.api.DisplayName("a ChatModel bean behind a Spring AOP proxy (an aspect of the app's: @Timed, a retry) is recorded as its"
-            + " provider, from the target's class, not the proxy's ($Proxy42, ScriptedChatModel$$SpringCGLIB$$0)")
+            + " provider, from the target's class, not the proxy's ($Proxy42, ScriptedChatModel$$SpringCGLIB$$0); a lambda's"
+            + " (and an anonymous class's, #unstorableAnswerThroughBootIsKeptCleaned) as spring-ai, not its name of this run")
     void proxiedChatModelIsRecordedAsItsProvider() {
         org.springframework.aop.framework.ProxyFactory jdk = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
         jdk.addInterface(ChatModel.class);
         org.springframework.aop.framework.ProxyFactory cglib = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
         cglib.setProxyTargetClass(true);
-        for (Object model : new Object[] {jdk.getProxy(), cglib.getProxy()}) {
-            runner().withPropertyValues("atlas.sqlite-path=" + dir.resolve(model.getClass().getSimpleName().replace('$', '_') + ".db"))
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        ChatModel lambda = scripted::call;
+        Object[][] cases = {{jdk.getProxy(), "acme"}, {cglib.getProxy(), "acme"}, {lambda, "spring-ai"}};
+        for (Object[] c : cases) {
+            Object model = c[0];
+            runner().withPropertyValues("atlas.sqlite-path=" + dir.resolve(model.getClass().getSimpleName().replaceAll("[^A-Za-z0-9]", "_") + ".db"))
                     .withBean("proxiedModel", ChatModel.class, () -> (ChatModel) model,
                     d -> d.setPrimary(true)).run(context -> {
                 context.getBean(ChatClient.Builder.class).build().prompt().user("hi").call().content();
                 assertThat(context.getBean(Tenant.class).executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
-                        .singleElement().satisfies(e -> assertThat(e.provider()).as(model.getClass().getName()).isEqualTo("acme"));
+                        .singleElement().satisfies(e -> assertThat(e.provider()).as(model.getClass().getName()).isEqualTo(c[1]));
             });
         }
     }
@@ -340,7 +345,11 @@ class AtlasSpringAiAutoConfigurationTest {
             assertThat(tenant.conversations().messages(conversation.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
                     .containsExactly("hi", "a\uFFFDb", "again", "a\uFFFDb");
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all().conversation(conversation.id())).items())
-                    .hasSize(2).allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+                    .hasSize(2).allSatisfy(e -> {
+                        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                        // An anonymous class has no name to take a provider from (not AtlasSpringAiAutoConfigurationTest$12).
+                        assertThat(e.provider()).isEqualTo("spring-ai");
+                    });
         });
     }
 
