@@ -135,8 +135,8 @@ public final class AtlasCli implements Callable<Integer> {
                 err.flush();
                 return USAGE;
             }
-            String notWritten = root.database == null ? null : root.database.whyNotWritten(ex);
-            String text = notWritten != null ? notWritten : message(ex);
+            String refused = root.database == null ? null : root.database.whyRefused(ex);
+            String text = refused != null ? refused : message(ex);
             String field = ex instanceof dev.atlas.NotFoundException missing ? missing.field().orElse(null) : null;
             String idOption = field == null ? null : OPTION_OF_FIELD.get(field);
             if (idOption != null && commandLine.getCommandSpec().findOption(idOption) != null) {

@@ -534,11 +534,22 @@ class CliUserErrorsTest {
     void aFileThatIsNotADatabaseIsNamedInOneLine() throws Exception {
         Path notes = dir.resolve("notes.txt");
         java.nio.file.Files.writeString(notes, "not a database, just some text that is long enough to be read as a header\n".repeat(10));
+        String before = java.nio.file.Files.readString(notes);
+        String notADatabase = "atlas: cannot read SQLite " + notes
+                + " (--db): [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n";
         Cli.Result r = Cli.run("--db", notes.toString(), "info");
-        assertThat(r.err()).isEqualTo("atlas: cannot read SQLite " + notes
-                + ": [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n");
+        assertThat(r.err()).isEqualTo(notADatabase);
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
+        // The same line from a command that opens the database to write (it went through the pool: "could not open a connection
+        // pool for notes.txt: Failed to initialize pool: ..."), and the file is left as it was.
+        Path export = dir.resolve("acme.jsonl");
+        java.nio.file.Files.writeString(export, "{\"type\":\"atlas-export\",\"version\":1}\n");
+        r = Cli.run("--db", notes.toString(), "-t", "globex", "import", "--input", export.toString());
+        assertThat(r.err()).isEqualTo(notADatabase);
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(notes).hasContent(before);
     }
 
     @Test
