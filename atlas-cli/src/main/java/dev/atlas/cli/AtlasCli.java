@@ -64,8 +64,13 @@ public final class AtlasCli implements Callable<Integer> {
     @Option(scope = ScopeType.INHERIT, names = {"-u", "--user"}, description = "Database user (PostgreSQL).")
     String user;
 
-    @Option(scope = ScopeType.INHERIT, names = "--password-env", paramLabel = "<variable>", defaultValue = "ATLAS_DB_PASSWORD",
-            description = "Environment variable holding the database password (default: ${DEFAULT-VALUE}).")
+    /** The variable read for the password when {@code --password-env} is not given; unset, it means no password. */
+    static final String DEFAULT_PASSWORD_ENV = "ATLAS_DB_PASSWORD";
+
+    // No defaultValue: a variable given that is not set is an error, the default one unset means no password.
+    @Option(scope = ScopeType.INHERIT, names = "--password-env", paramLabel = "<variable>",
+            description = "Environment variable holding the database password (default: " + DEFAULT_PASSWORD_ENV
+                    + "; one given must be set).")
     String passwordEnv;
 
     @Option(scope = ScopeType.INHERIT, names = "--table-prefix", defaultValue = "atlas_", description = "Prefix of Atlas's tables (default: ${DEFAULT-VALUE}).")
@@ -119,6 +124,8 @@ public final class AtlasCli implements Callable<Integer> {
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         driverLogsTo(root, cli.getErr());
         cli.registerConverter(UUID.class, AtlasCli::uuid);
+        // usage --format takes any case, as --by and --order do.
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
         everywhere(cli, new Version());
@@ -199,13 +206,21 @@ public final class AtlasCli implements Callable<Integer> {
         if (user != null && user.isBlank()) {
             throw new ParameterException(asking, "--user: must not be blank when given");
         }
-        String password = passwordEnv == null ? null : System.getenv(passwordEnv);
+        if (passwordEnv != null && System.getenv(passwordEnv) == null) {
+            throw new ParameterException(asking, "--password-env names the environment variable " + passwordEnv + ", which is not set");
+        }
+        String password = password();
         try {
             database = new Database(db, user, password, tablePrefix, dataDir);
             return database;
         } catch (Database.BadOption e) {
             throw new ParameterException(asking, e.getMessage());
         }
+    }
+
+    /** The password from {@code --password-env}'s variable, else from {@link #DEFAULT_PASSWORD_ENV}; null when unset. */
+    private String password() {
+        return System.getenv(passwordEnv != null ? passwordEnv : DEFAULT_PASSWORD_ENV);
     }
 
     /** The tenant the command works on: {@code --tenant}, else {@code default}. */
@@ -271,7 +286,7 @@ public final class AtlasCli implements Callable<Integer> {
         if (userInfo != null) {
             secrets.add(userInfo.password());
         }
-        String password = passwordEnv == null ? null : System.getenv(passwordEnv);
+        String password = password();
         if (password != null) {
             secrets.add(password);
         }

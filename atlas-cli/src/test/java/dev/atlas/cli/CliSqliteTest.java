@@ -401,9 +401,10 @@ class CliSqliteTest {
     @Test
     void usageReportsAsTableCsvAndJson() {
         assertOk(atlas("usage", "--from", "2026-03-01", "--to", "2026-03-05"), Expected.USAGE_BY_MODEL);
-        assertOk(atlas("--tenant", "acme", "usage", "--by", "day", "--format", "csv", "--from", "2026-03-01", "--to", "2026-03-05"),
+        // --by and --format take any case, as --order does.
+        assertOk(atlas("--tenant", "acme", "usage", "--by", "DAY", "--format", "CSV", "--from", "2026-03-01", "--to", "2026-03-05"),
                 Expected.USAGE_BY_DAY_CSV);
-        assertOk(atlas("--tenant", "acme", "usage", "--format", "json", "--from", "2026-03-01", "--to", "2026-03-05"), """
+        assertOk(atlas("--tenant", "acme", "usage", "--format", "Json", "--from", "2026-03-01", "--to", "2026-03-05"), """
                 {
                   "groupBy" : "model",
                   "tenant" : "acme",

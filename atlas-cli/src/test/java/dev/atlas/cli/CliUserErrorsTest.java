@@ -474,7 +474,7 @@ class CliUserErrorsTest {
         assertThat(r.exitCode()).isEqualTo(1);
     }
 
-    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors; so are a blank --data-dir, --password-env and --user. */
+    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors; so are a blank --data-dir, --password-env and --user, and a --password-env naming a variable that is not set. */
     @Test
     void aBlankBindOrAFileAsDataDirIsAUsageError() throws Exception {
         Cli.Result bind = Cli.run("--db", db.toString(), "serve", "--bind", "");
@@ -491,7 +491,10 @@ class CliUserErrorsTest {
         // Blank, each was taken silently: --data-dir as the working directory, --password-env as no password, --user as none.
         String[][] blanks = {{"--data-dir", " ", "atlas: --data-dir must be a directory, was ' '"},
                 {"--password-env", "", "atlas: --password-env must name an environment variable, was ''"},
-                {"--user", " ", "atlas: --user: must not be blank when given"}};
+                {"--user", " ", "atlas: --user: must not be blank when given"},
+                // Given, a variable that is not set was taken as no password too; its name is shown, never a value.
+                {"--password-env", "ATLAS_TEST_UNSET_PASSWORD", "atlas: --password-env names the environment variable"
+                        + " ATLAS_TEST_UNSET_PASSWORD, which is not set"}};
         for (String[] b : blanks) {
             Cli.Result blank = Cli.run("--db", db.toString(), b[0], b[1], "info");
             assertThat(blank.err()).as(b[0]).isEqualTo(b[2] + "\nTry 'atlas info --help' for more information.\n");
