@@ -40,7 +40,8 @@ import java.util.Locale;
  * of the in-memory default, because it only creates a repository when none exists and runs after
  * this), and every {@code ChatClient} built from Boot's {@code ChatClient.Builder} gets
  * {@code MessageChatMemoryAdvisor} (on the {@code ChatMemory} bean, the {@code @Primary} one of several;
- * several and none primary fail start-up with a {@link ConfigurationException} naming them), the tool loop
+ * several and none primary fail start-up with a {@link ConfigurationException} naming them, as several
+ * {@link AtlasChatMemoryRepository} beans and none primary do: the recording links executions to one), the tool loop
  * in the advisor chain and {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the
  * builder alone.
  */
@@ -95,16 +96,30 @@ public class AtlasSpringAiAutoConfiguration {
             // The target's class: an aspect of the application's proxies the model ($Proxy42, *$$SpringCGLIB$$0).
             provider = model == null ? "spring-ai" : providerOf(org.springframework.aop.support.AopUtils.getTargetClass(model));
         }
+        AtlasChatMemoryRepository conversations;
         try {
-            return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());
+            conversations = repository.getIfAvailable();
+        } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+            // getIfUnique gave null: every execution would silently have no conversation.
+            throw new ConfigurationException(e.getNumberOfBeansFound() + " AtlasChatMemoryRepository beans (" + names(e)
+                    + ") and none is @Primary: mark the one the auto-configured AtlasRecordingAdvisor links executions to @Primary,"
+                    + " or declare your own AtlasRecordingAdvisor bean (AtlasRecordingAdvisor.of)");
+        }
+        try {
+            return AtlasRecordingAdvisor.of(tenant, conversations, provider, properties.getAgent());
         } catch (InvalidInputException e) {
             if ("conversations".equals(e.field())) {
                 // The application's own repository bean, not a property: every chat would fail on it.
                 throw new ConfigurationException("the AtlasChatMemoryRepository bean is the chat memory of tenant "
-                        + repository.getIfUnique().tenant().id() + ", not of the Tenant bean's " + tenant.id());
+                        + conversations.tenant().id() + ", not of the Tenant bean's " + tenant.id());
             }
             throw asProperty(e);
         }
+    }
+
+    /** The names of the beans {@code e} found, sorted, comma-separated. */
+    static String names(org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+        return e.getBeanNamesFound() == null ? "" : String.join(", ", e.getBeanNamesFound().stream().sorted().toList());
     }
 
     /** A refused setting, named as the {@code atlas.spring-ai.*} property the application set. */
@@ -174,8 +189,7 @@ public class AtlasSpringAiAutoConfiguration {
             try {
                 return chatMemory.getIfAvailable();
             } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
-                List<String> names = e.getBeanNamesFound() == null ? List.of() : e.getBeanNamesFound().stream().sorted().toList();
-                throw new ConfigurationException(e.getNumberOfBeansFound() + " ChatMemory beans (" + String.join(", ", names)
+                throw new ConfigurationException(e.getNumberOfBeansFound() + " ChatMemory beans (" + names(e)
                         + ") and none is @Primary: mark the one Boot's ChatClient.Builder keeps conversations in @Primary, or set"
                         + " atlas.spring-ai.advisors=false and add its MessageChatMemoryAdvisor yourself");
             }

@@ -372,6 +372,34 @@ class AtlasSpringAiAutoConfigurationTest {
                             + " ChatClient.Builder keeps conversations in @Primary, or set atlas.spring-ai.advisors=false and add its"
                             + " MessageChatMemoryAdvisor yourself");
         });
+        // Two repositories and none @Primary: the recording advisor would link executions to no conversation.
+        runner().withUserConfiguration(TwoRepositories.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("2 AtlasChatMemoryRepository beans (deskMemory, userMemory) and none is @Primary: mark the one the"
+                            + " auto-configured AtlasRecordingAdvisor links executions to @Primary, or declare your own"
+                            + " AtlasRecordingAdvisor bean (AtlasRecordingAdvisor.of)");
+        });
+    }
+
+    /** Two Atlas repositories of the Tenant bean's tenant (other owners), neither {@code @Primary}, and the memory on one. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class TwoRepositories {
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository userMemory(Tenant tenant) {
+            return AtlasChatMemoryRepository.of(tenant, dev.atlas.Owner.of("app", "users"), null);
+        }
+
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository deskMemory(Tenant tenant) {
+            return AtlasChatMemoryRepository.of(tenant, dev.atlas.Owner.of("app", "desk"), null);
+        }
+
+        @org.springframework.context.annotation.Bean
+        ChatMemory chatMemory(@org.springframework.beans.factory.annotation.Qualifier("userMemory") AtlasChatMemoryRepository repository) {
+            return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        }
     }
 
     /** Two chat memories, neither {@code @Primary}: one on Atlas, a scratch one in memory. */
