@@ -139,7 +139,15 @@ public class AtlasAutoConfiguration {
             builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
         }
         // The application's store (S3, say) for asset bytes, shared by all its instances; Atlas never closes it.
-        BlobStore store = blobStore.getIfUnique();
+        BlobStore store;
+        try {
+            store = blobStore.getIfAvailable();
+        } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+            // Several and none primary: a silent fallback to a local directory would keep the bytes where other instances never look.
+            java.util.List<String> names = e.getBeanNamesFound() == null ? java.util.List.of() : e.getBeanNamesFound().stream().sorted().toList();
+            throw new ConfigurationException("the application has " + e.getNumberOfBeansFound() + " BlobStore beans (" + String.join(", ", names)
+                    + ") and none is @Primary: mark the one Atlas should keep asset bytes in @Primary");
+        }
         if (store != null) {
             builder.blobStore(store);
         }
