@@ -124,8 +124,6 @@ public final class AtlasCli implements Callable<Integer> {
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         driverLogsTo(root, cli.getErr());
         cli.registerConverter(UUID.class, AtlasCli::uuid);
-        // usage --format takes any case, as --by and --order do.
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
         everywhere(cli, new Version());

@@ -296,13 +296,18 @@ class CliUserErrorsTest {
         assertThat(r.err()).isEqualTo("atlas: cannot write " + output + ": no directory " + output.getParent() + "\n");
     }
 
-    /** docs/cli.md: conversations list --order is activity or creation; --search has its own order (by best hit), so it refuses --order. */
+    /** docs/cli.md: conversations list --order is activity or creation; --search has its own order (by best hit), so it refuses --order; usage --by and --format are refused in --order's words. */
     @Test
     void conversationsListOrderIsActivityOrCreationAndNotForASearch() {
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--order", "newest")).isEqualTo(new Cli.Result(2, "",
                 "atlas: --order: 'newest' is not one of [activity, creation]\nTry 'atlas conversations list --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "creation")).isEqualTo(new Cli.Result(2,
                 "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
+        // usage's --by and --format (any case, as --order) refuse a value in the same words.
+        assertThat(Cli.run("--db", db.toString(), "usage", "--by", "week")).isEqualTo(new Cli.Result(2, "", "atlas: --by: 'week' is not one of"
+                + " [day, model, provider, agent, conversation, owner, project, tenant]\nTry 'atlas usage --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "usage", "--format", "xml")).isEqualTo(new Cli.Result(2, "",
+                "atlas: --format: 'xml' is not one of [table, csv, json]\nTry 'atlas usage --help' for more information.\n"));
     }
 
     @Test
