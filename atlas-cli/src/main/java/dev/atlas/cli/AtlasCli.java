@@ -64,8 +64,13 @@ public final class AtlasCli implements Callable<Integer> {
     @Option(scope = ScopeType.INHERIT, names = {"-u", "--user"}, description = "Database user (PostgreSQL).")
     String user;
 
-    @Option(scope = ScopeType.INHERIT, names = "--password-env", paramLabel = "<variable>", defaultValue = "ATLAS_DB_PASSWORD",
-            description = "Environment variable holding the database password (default: ${DEFAULT-VALUE}).")
+    /** The variable read for the password when {@code --password-env} is not given; unset, it means no password. */
+    static final String DEFAULT_PASSWORD_ENV = "ATLAS_DB_PASSWORD";
+
+    // No defaultValue: a variable given that is not set is an error, the default one unset means no password.
+    @Option(scope = ScopeType.INHERIT, names = "--password-env", paramLabel = "<variable>",
+            description = "Environment variable holding the database password (default: " + DEFAULT_PASSWORD_ENV
+                    + "; one given must be set).")
     String passwordEnv;
 
     @Option(scope = ScopeType.INHERIT, names = "--table-prefix", defaultValue = "atlas_", description = "Prefix of Atlas's tables (default: ${DEFAULT-VALUE}).")
@@ -135,8 +140,8 @@ public final class AtlasCli implements Callable<Integer> {
                 err.flush();
                 return USAGE;
             }
-            String notWritten = root.database == null ? null : root.database.whyNotWritten(ex);
-            String text = notWritten != null ? notWritten : message(ex);
+            String refused = root.database == null ? null : root.database.whyRefused(ex);
+            String text = refused != null ? refused : message(ex);
             String field = ex instanceof dev.atlas.NotFoundException missing ? missing.field().orElse(null) : null;
             String idOption = field == null ? null : OPTION_OF_FIELD.get(field);
             if (idOption != null && commandLine.getCommandSpec().findOption(idOption) != null) {
@@ -199,13 +204,21 @@ public final class AtlasCli implements Callable<Integer> {
         if (user != null && user.isBlank()) {
             throw new ParameterException(asking, "--user: must not be blank when given");
         }
-        String password = passwordEnv == null ? null : System.getenv(passwordEnv);
+        if (passwordEnv != null && System.getenv(passwordEnv) == null) {
+            throw new ParameterException(asking, "--password-env names the environment variable " + passwordEnv + ", which is not set");
+        }
+        String password = password();
         try {
             database = new Database(db, user, password, tablePrefix, dataDir);
             return database;
         } catch (Database.BadOption e) {
             throw new ParameterException(asking, e.getMessage());
         }
+    }
+
+    /** The password from {@code --password-env}'s variable, else from {@link #DEFAULT_PASSWORD_ENV}; null when unset. */
+    private String password() {
+        return System.getenv(passwordEnv != null ? passwordEnv : DEFAULT_PASSWORD_ENV);
     }
 
     /** The tenant the command works on: {@code --tenant}, else {@code default}. */
@@ -271,7 +284,7 @@ public final class AtlasCli implements Callable<Integer> {
         if (userInfo != null) {
             secrets.add(userInfo.password());
         }
-        String password = passwordEnv == null ? null : System.getenv(passwordEnv);
+        String password = password();
         if (password != null) {
             secrets.add(password);
         }

@@ -145,7 +145,8 @@ final class ConversationsCommand implements Callable<Integer> {
                     }
                     out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
                 }
-                next.ifPresent(cursor -> out.println("More: atlas ... conversations list --after " + cursor));
+                next.ifPresent(cursor -> out.println(more(spec, "conversations list", new String[][]{
+                        {"--agent", agent}, {"--owner", owner}, {"--status", status}, {"--order", order}}, cursor)));
                 if (maybeMore) {
                     out.println(MAYBE_MORE);
                 }
@@ -174,6 +175,25 @@ final class ConversationsCommand implements Callable<Integer> {
             }
             return Owner.of(value.substring(0, colon), value.substring(colon + 1));
         }
+    }
+
+    /**
+     * The line under a page that gives the command of the next one: {@code command}, then every
+     * option that shapes the listing as given ({@code --limit} when given, then each of
+     * {@code options} with a value, in that order, quoted for a shell), then {@code --after} and
+     * the cursor. A copied command without them would read another listing (or refuse the cursor).
+     */
+    static String more(CommandSpec spec, String command, String[][] options, String cursor) {
+        StringBuilder b = new StringBuilder("More: atlas ... ").append(command);
+        if (spec.commandLine().getParseResult().hasMatchedOption("--limit")) {
+            b.append(" --limit ").append((int) spec.commandLine().getParseResult().matchedOptionValue("--limit", 0));
+        }
+        for (String[] option : options) {
+            if (option[1] != null) {
+                b.append(' ').append(option[0]).append(' ').append(Text.shellWord(option[1]));
+            }
+        }
+        return b.append(" --after ").append(cursor).toString();
     }
 
     /**

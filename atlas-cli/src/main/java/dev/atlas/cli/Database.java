@@ -190,7 +190,7 @@ final class Database {
         } catch (org.flywaydb.core.api.FlywayException e) {
             for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
                 if (t instanceof SQLException sql && sql.getMessage() != null) {
-                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""), e);
+                    throw new CliException(cannotRead(sql), e);
                 }
             }
             throw e;
@@ -224,14 +224,24 @@ final class Database {
         }
     }
 
+    /** The one line for a database the driver cannot read, whichever command met it: it names {@code --db}. */
+    private String cannotRead(SQLException sql) {
+        return "cannot read " + describe() + " (--db): " + sql.getMessage().lines().findFirst().orElse("");
+    }
+
     /**
-     * What SQLite's refusal to write the file means here, or null when {@code failure} is not one:
-     * its message names neither the file nor which permission is missing, nor, for a write lock another
+     * What SQLite's refusal to read or write the file means here, or null when {@code failure} is not one.
+     * A file that is not a database gives {@link #info()}'s line, also when met opening the pool (import, migrate),
+     * where the library's message named the pool instead. For writing, SQLite's
+     * message names neither the file nor which permission is missing, nor, for a write lock another
      * process held past the busy timeout, what to do.
      */
-    String whyNotWritten(Throwable failure) {
+    String whyRefused(Throwable failure) {
         Path file = file();
         for (Throwable t = failure; t != null && file != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_NOTADB]")) {
+                return cannotRead(sql);
+            }
             if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_BUSY]")) {
                 return "cannot write SQLite " + file.toAbsolutePath().normalize() + " (--db): another process kept it locked for writing"
                         + " longer than Atlas waits (" + dev.atlas.jdbi.internal.SqliteSettings.BUSY_TIMEOUT_MS / 1000

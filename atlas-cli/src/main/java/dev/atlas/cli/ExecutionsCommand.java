@@ -88,7 +88,9 @@ final class ExecutionsCommand implements Callable<Integer> {
                     }
                     out.print(Text.table(rows, new boolean[]{false, false, false, false, false, true, true, true, true}));
                 }
-                page.nextCursor().ifPresent(cursor -> out.println("More: atlas ... executions list --after " + cursor));
+                page.nextCursor().ifPresent(cursor -> out.println(ConversationsCommand.more(spec, "executions list", new String[][]{
+                        {"--conversation", conversation == null ? null : conversation.toString()}, {"--model", model}, {"--status", status}},
+                        cursor)));
             }
             out.flush();
             return AtlasCli.OK;

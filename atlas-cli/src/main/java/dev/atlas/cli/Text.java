@@ -63,6 +63,34 @@ final class Text {
         return b.toString();
     }
 
+    /**
+     * {@code s} as one word of a command line to copy: as it is when it holds only characters no
+     * shell reads specially, else in single quotes ({@code '} written {@code '\''}); a value with
+     * a control character (a line break, a bidirectional override, see {@link #safe}) in bash's
+     * {@code $'...'} with each such character as {@code \\uXXXX}, so it stays one line on the terminal.
+     */
+    static String shellWord(String s) {
+        if (!s.isEmpty() && s.chars().allMatch(ch -> (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+                || "_@%+=:,./-".indexOf(ch) >= 0)) {
+            return s;
+        }
+        if (s.chars().noneMatch(ch -> isControl((char) ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029')) {
+            return "'" + s.replace("'", "'\\''") + "'";
+        }
+        StringBuilder b = new StringBuilder(s.length() + 16).append("$'");
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == '\\' || ch == '\'') {
+                b.append('\\').append(ch);
+            } else if (isControl(ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029') {
+                b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+            } else {
+                b.append(ch);
+            }
+        }
+        return b.append('\'').toString();
+    }
+
     /** {@link #safe} on one line: newlines and tabs shown as {@code \n} and {@code \t}. */
     static String oneLine(String s) {
         return safe(s).replace("\n", "\\n").replace("\t", "\\t");

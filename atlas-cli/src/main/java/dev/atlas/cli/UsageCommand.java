@@ -47,8 +47,8 @@ final class UsageCommand implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "<date|instant>", description = "Executions created before this; a date means its start (default: now).")
     String to;
 
-    @Option(names = "--format", defaultValue = "table", description = "Output: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Format format;
+    @Option(names = "--format", defaultValue = "table", description = "Output: table, csv or json, in any case (default: ${DEFAULT-VALUE}).")
+    String formatName;
 
     @Override
     public Integer call() throws Exception {
@@ -56,8 +56,11 @@ final class UsageCommand implements Callable<Integer> {
         try {
             group = UsageGroup.of(by.toLowerCase(Locale.ROOT));
         } catch (RuntimeException e) {
-            throw new ParameterException(spec.commandLine(), "--by must be one of day, model, provider, agent, conversation, owner, project, tenant; was '" + by + "'");
+            throw new ParameterException(spec.commandLine(), "--by: '" + by + "' is not one of [day, model, provider, agent, conversation, owner, project, tenant]");
         }
+        // Any case, as --by and --order; refused in the words of their refusals.
+        Format format = java.util.Arrays.stream(Format.values()).filter(f -> f.name().equalsIgnoreCase(formatName)).findFirst()
+                .orElseThrow(() -> new ParameterException(spec.commandLine(), "--format: '" + formatName + "' is not one of [table, csv, json]"));
         // All time means every instant Atlas stores, not up to this host's clock: an application
         // server whose clock runs ahead stamps calls this host would otherwise leave out.
         Instant start = from == null ? Limits.MIN_INSTANT : instant("--from", from);

@@ -206,8 +206,8 @@ class CliSqliteTest {
         String[] lines = first.out().split("\n");
         assertThat(lines).hasSize(3);
         assertThat(lines[1]).startsWith(f.hostile.toString());
-        assertThat(lines[2]).startsWith("More: atlas ... conversations list --after ");
-        String cursor = lines[2].substring("More: atlas ... conversations list --after ".length());
+        assertThat(lines[2]).startsWith("More: atlas ... conversations list --limit 1 --after ");
+        String cursor = lines[2].substring("More: atlas ... conversations list --limit 1 --after ".length());
         Cli.Result second = atlas("--tenant", "acme", "conversations", "list", "--limit", "1", "--after", cursor);
         assertThat(second.out().split("\n")[1]).startsWith(f.support.toString());
 
@@ -232,7 +232,7 @@ class CliSqliteTest {
         assertThat(atlas("--tenant", "acme", "conversations", "list", "--order", "Activity").out().lines().skip(1).map(l -> l.substring(0, 36)))
                 .containsExactly(f.hostile.toString(), f.support.toString(), f.toolThread.toString());
 
-        String more = "More: atlas ... conversations list --after ";
+        String more = "More: atlas ... conversations list --limit 2 --order creation --after ";
         String[] first = atlas("--tenant", "acme", "conversations", "list", "--order", "creation", "--limit", "2").out().split("\n");
         assertThat(first).hasSize(4);
         assertThat(first[1]).startsWith(f.support.toString());
@@ -247,6 +247,27 @@ class CliSqliteTest {
         assertThat(atlas("--tenant", "acme", "conversations", "list", "--limit", "2", "--after", cursor)).isEqualTo(new Cli.Result(2, "",
                 "atlas: --after: is not a cursor returned by a previous page of this listing\n"
                         + "Try 'atlas conversations list --help' for more information.\n"));
+
+        // The More line repeats every option that shapes the listing, as given (--after last), so the copied command
+        // reads on in the same listing: here the next conversation of agent support in creation order, then no More line.
+        String[] filtered = atlas("--tenant", "acme", "conversations", "list", "--status", "open", "--order", "CREATION", "--agent", "support",
+                "--limit", "1").out().split("\n");
+        assertThat(filtered).hasSize(3);
+        assertThat(filtered[1]).startsWith(f.support.toString());
+        String copied = "More: atlas ... conversations list --limit 1 --agent support --status open --order CREATION --after ";
+        assertThat(filtered[2]).startsWith(copied);
+        java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--tenant", "acme"));
+        next.addAll(java.util.List.of(filtered[2].substring("More: atlas ... ".length()).split(" ")));
+        assertOk(atlas(next.toArray(String[]::new)), Expected.of("""
+                ID                                    LAST ACTIVITY         MESSAGES  STATUS  AGENT    OWNER     TITLE
+                {hostile}  2026-03-02T09:01:00Z         2  open    support  user:666  <script>window.pwned=1</script><img src=x onerror="window.p…
+                """, f));
+        assertThat(atlas("--tenant", "acme", "conversations", "list", "--owner", "user:42", "--limit", "1").out().split("\n")[2])
+                .startsWith("More: atlas ... conversations list --limit 1 --owner user:42 --after ");
+        // A value the shell would split or expand is quoted for a POSIX shell; a control character is written as bash's $'\\uXXXX' escape.
+        assertThat(List.of(Text.shellWord("user:42"), Text.shellWord("my agent"), Text.shellWord("it's $HOME"), Text.shellWord(""),
+                Text.shellWord("a\nb\u202e'c\\")))
+                .containsExactly("user:42", "'my agent'", "'it'\\''s $HOME'", "''", "$'a\\u000ab\\u202e\\'c\\\\'");
     }
 
     /**
@@ -364,14 +385,26 @@ class CliSqliteTest {
     void executionsListAndShowGiveTimingsTokensAndCost() {
         assertOk(atlas("--tenant", "acme", "executions", "list"), Expected.of(Expected.EXECUTIONS_LIST, f));
         assertOk(atlas("--tenant", "acme", "executions", "show", f.retryExecution.toString()), Expected.of(Expected.RETRY_EXECUTION, f));
+        // The More line repeats the filters and --limit, so the copied command reads on in the same listing.
+        String[] first = atlas("--tenant", "acme", "executions", "list", "--model", "gpt-test", "--status", "completed", "--limit", "1")
+                .out().split("\n");
+        assertThat(first).hasSize(3);
+        assertThat(first[1]).startsWith(f.retryExecution.toString());
+        assertThat(first[2]).startsWith("More: atlas ... executions list --limit 1 --model gpt-test --status completed --after ");
+        java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--tenant", "acme"));
+        next.addAll(java.util.List.of(first[2].substring("More: atlas ... ".length()).split(" ")));
+        String[] second = atlas(next.toArray(String[]::new)).out().split("\n");
+        assertThat(second).hasSize(2);
+        assertThat(second[1]).startsWith(f.firstExecution.toString());
     }
 
     @Test
     void usageReportsAsTableCsvAndJson() {
         assertOk(atlas("usage", "--from", "2026-03-01", "--to", "2026-03-05"), Expected.USAGE_BY_MODEL);
-        assertOk(atlas("--tenant", "acme", "usage", "--by", "day", "--format", "csv", "--from", "2026-03-01", "--to", "2026-03-05"),
+        // --by and --format take any case, as --order does.
+        assertOk(atlas("--tenant", "acme", "usage", "--by", "DAY", "--format", "CSV", "--from", "2026-03-01", "--to", "2026-03-05"),
                 Expected.USAGE_BY_DAY_CSV);
-        assertOk(atlas("--tenant", "acme", "usage", "--format", "json", "--from", "2026-03-01", "--to", "2026-03-05"), """
+        assertOk(atlas("--tenant", "acme", "usage", "--format", "Json", "--from", "2026-03-01", "--to", "2026-03-05"), """
                 {
                   "groupBy" : "model",
                   "tenant" : "acme",

@@ -296,13 +296,18 @@ class CliUserErrorsTest {
         assertThat(r.err()).isEqualTo("atlas: cannot write " + output + ": no directory " + output.getParent() + "\n");
     }
 
-    /** docs/cli.md: conversations list --order is activity or creation; --search has its own order (by best hit), so it refuses --order. */
+    /** docs/cli.md: conversations list --order is activity or creation; --search has its own order (by best hit), so it refuses --order; usage --by and --format are refused in --order's words. */
     @Test
     void conversationsListOrderIsActivityOrCreationAndNotForASearch() {
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--order", "newest")).isEqualTo(new Cli.Result(2, "",
                 "atlas: --order: 'newest' is not one of [activity, creation]\nTry 'atlas conversations list --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "creation")).isEqualTo(new Cli.Result(2,
                 "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
+        // usage's --by and --format (any case, as --order) refuse a value in the same words.
+        assertThat(Cli.run("--db", db.toString(), "usage", "--by", "week")).isEqualTo(new Cli.Result(2, "", "atlas: --by: 'week' is not one of"
+                + " [day, model, provider, agent, conversation, owner, project, tenant]\nTry 'atlas usage --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "usage", "--format", "xml")).isEqualTo(new Cli.Result(2, "",
+                "atlas: --format: 'xml' is not one of [table, csv, json]\nTry 'atlas usage --help' for more information.\n"));
     }
 
     @Test
@@ -474,7 +479,7 @@ class CliUserErrorsTest {
         assertThat(r.exitCode()).isEqualTo(1);
     }
 
-    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors; so are a blank --data-dir, --password-env and --user. */
+    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors; so are a blank --data-dir, --password-env and --user, and a --password-env naming a variable that is not set. */
     @Test
     void aBlankBindOrAFileAsDataDirIsAUsageError() throws Exception {
         Cli.Result bind = Cli.run("--db", db.toString(), "serve", "--bind", "");
@@ -491,7 +496,10 @@ class CliUserErrorsTest {
         // Blank, each was taken silently: --data-dir as the working directory, --password-env as no password, --user as none.
         String[][] blanks = {{"--data-dir", " ", "atlas: --data-dir must be a directory, was ' '"},
                 {"--password-env", "", "atlas: --password-env must name an environment variable, was ''"},
-                {"--user", " ", "atlas: --user: must not be blank when given"}};
+                {"--user", " ", "atlas: --user: must not be blank when given"},
+                // Given, a variable that is not set was taken as no password too; its name is shown, never a value.
+                {"--password-env", "ATLAS_TEST_UNSET_PASSWORD", "atlas: --password-env names the environment variable"
+                        + " ATLAS_TEST_UNSET_PASSWORD, which is not set"}};
         for (String[] b : blanks) {
             Cli.Result blank = Cli.run("--db", db.toString(), b[0], b[1], "info");
             assertThat(blank.err()).as(b[0]).isEqualTo(b[2] + "\nTry 'atlas info --help' for more information.\n");
@@ -534,11 +542,22 @@ class CliUserErrorsTest {
     void aFileThatIsNotADatabaseIsNamedInOneLine() throws Exception {
         Path notes = dir.resolve("notes.txt");
         java.nio.file.Files.writeString(notes, "not a database, just some text that is long enough to be read as a header\n".repeat(10));
+        String before = java.nio.file.Files.readString(notes);
+        String notADatabase = "atlas: cannot read SQLite " + notes
+                + " (--db): [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n";
         Cli.Result r = Cli.run("--db", notes.toString(), "info");
-        assertThat(r.err()).isEqualTo("atlas: cannot read SQLite " + notes
-                + ": [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n");
+        assertThat(r.err()).isEqualTo(notADatabase);
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
+        // The same line from a command that opens the database to write (it went through the pool: "could not open a connection
+        // pool for notes.txt: Failed to initialize pool: ..."), and the file is left as it was.
+        Path export = dir.resolve("acme.jsonl");
+        java.nio.file.Files.writeString(export, "{\"type\":\"atlas-export\",\"version\":1}\n");
+        r = Cli.run("--db", notes.toString(), "-t", "globex", "import", "--input", export.toString());
+        assertThat(r.err()).isEqualTo(notADatabase);
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(notes).hasContent(before);
     }
 
     @Test

@@ -16,15 +16,8 @@ public final class SqliteUrls {
      * @return true for {@code jdbc:sqlite:}, {@code jdbc:sqlite:file:}, {@code jdbc:sqlite:file://} and the like
      */
     public static boolean isTemporary(String url) {
-        if (file(url).isPresent()) {
-            return false;
-        }
-        String rest = url.substring(PREFIX.length());
-        int query = rest.indexOf('?');
-        String params = query < 0 ? "" : rest.substring(query + 1);
-        rest = query < 0 ? rest : rest.substring(0, query);
-        rest = rest.startsWith("file:") ? rest.substring("file:".length()) : rest;
-        return !(rest.startsWith(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory"));
+        Parsed p = parse(url);
+        return !p.memoryOrResource() && p.path().isEmpty();
     }
 
     /**
@@ -37,6 +30,21 @@ public final class SqliteUrls {
      * @return the file, or empty when the URL names none
      */
     public static java.util.Optional<java.nio.file.Path> file(String url) {
+        Parsed p = parse(url);
+        if (p.memoryOrResource() || p.path().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(java.nio.file.Path.of(p.uri() ? percentDecoded(p.path()) : p.path()));
+    }
+
+    /**
+     * A URL as SQLite reads it: the path (a {@code file:} URI's with its authority, none or
+     * {@code localhost}, dropped and its escapes not yet decoded), whether it was a URI, and
+     * whether it asks for an in-memory or a resource database.
+     */
+    private record Parsed(String path, boolean uri, boolean memoryOrResource) {}
+
+    private static Parsed parse(String url) {
         String rest = url.substring(PREFIX.length());
         int query = rest.indexOf('?');
         String params = query < 0 ? "" : rest.substring(query + 1);
@@ -52,10 +60,7 @@ public final class SqliteUrls {
                 }
             }
         }
-        if (rest.isEmpty() || rest.startsWith(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory")) {
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(java.nio.file.Path.of(uri ? percentDecoded(rest) : rest));
+        return new Parsed(rest, uri, rest.startsWith(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory"));
     }
 
     /** {@code s} with each %HH replaced by its byte, read as UTF-8; a '%' not followed by two hex digits stays. */

@@ -273,7 +273,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          * {@link #ABANDONED} (by the next request through the listener or by
          * {@link AtlasChatModelListener#failAbandoned()}). Choose it above the longest call the
          * models make, a whole stream included: the listener sees no tokens, and a response that
-         * arrives after its call was failed is not recorded.
+         * arrives after its call was failed is not recorded. A bound no clock reaches
+         * ({@code ChronoUnit.FOREVER.getDuration()}, say) means never: only {@link AtlasChatModelListener#close()}
+         * and a call's context being garbage collected then end such a call.
          *
          * @param abandonAfter a positive duration (default {@link #DEFAULT_ABANDON_AFTER})
          * @return this builder
@@ -615,10 +617,12 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         if (running.isEmpty()) {
             return 0;
         }
-        Instant before = clock.instant().minus(abandonAfter);
+        // Measured as the time since each call's last event rather than as now minus the bound: a
+        // bound beyond the instant range (ChronoUnit.FOREVER's) is never reached, not a DateTimeException.
+        Instant now = clock.instant();
         int failed = 0;
         for (Call c : running) {
-            if (c.lastEvent.isBefore(before) && c.abandon()) {
+            if (Duration.between(c.lastEvent, now).compareTo(abandonAfter) > 0 && c.abandon()) {
                 failed++;
             }
         }

@@ -469,7 +469,7 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
-    @DisplayName("A memory cleared elsewhere while a turn stores its messages (another instance's ChatMemory.clear): the turn's list goes to a new conversation, as InMemoryChatMemoryStore keeps a list given after a clear")
+    @DisplayName("A memory cleared or erased elsewhere while a turn stores its messages (another instance's ChatMemory.clear, an erasure request): the turn's list goes to a new conversation, as InMemoryChatMemoryStore keeps a list given after a clear; erased while the model answers, the reply alone starts one")
     void memoryClearedDuringATurnStartsANewConversation(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         java.util.concurrent.atomic.AtomicReference<Runnable> duringPut = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
         atlas.close();
@@ -489,6 +489,32 @@ public abstract class LangChain4jAdapterContract {
         assertThat(renewed).isNotEqualTo(old);
         assertThat(tenant.conversations().messages(renewed, 0, 10)).extracting(Message::content).containsExactly("hi", "hello", "a cat?");
         assertThat(tenant.conversations().get(old)).isEmpty();
+
+        // Decided (docs/langchain4j.md): erased (Portability.eraseConversation, a user's erasure request) rather than
+        // deleted while a turn writes, the same: the turn's list, read before the erase, goes whole to a new conversation;
+        // nothing of the erased one is left. The store cannot tell a list read before an erase from one given afresh.
+        duringPut.set(() -> tenant.portability().eraseConversation(renewed, false));
+        List<ChatMessage> after = List.of(UserMessage.from("hi"), AiMessage.from("hello"), photo("a cat?", 1), photo("a dog?", 2));
+        store.updateMessages("cleared", after);
+        UUID third = store.conversation("cleared").orElseThrow().id();
+        assertThat(third).isNotIn(old, renewed);
+        assertThat(tenant.conversations().get(renewed)).isEmpty();
+        assertThat(tenant.conversations().messages(third, 0, 10)).extracting(Message::content).containsExactly("hi", "hello", "a cat?", "a dog?");
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("cleared")).isEqualTo(after);
+
+        // Erased between a turn's user message and its reply (while the model answers): LangChain4j's memory reads the
+        // memory again to add the reply, finds it empty, and the reply alone starts a new conversation; no error.
+        MessageWindowChatMemory memory = MessageWindowChatMemory.builder().id("cleared").maxMessages(10).chatMemoryStore(store).build();
+        memory.add(UserMessage.from("and a bird?"));
+        UUID fourth = store.conversation("cleared").orElseThrow().id();
+        assertThat(fourth).isEqualTo(third);
+        tenant.portability().eraseConversation(third, false);
+        memory.add(AiMessage.from("a bird"));
+        UUID fifth = store.conversation("cleared").orElseThrow().id();
+        assertThat(fifth).isNotIn(old, renewed, third);
+        assertThat(tenant.conversations().messages(fifth, 0, 10)).extracting(Message::content).containsExactly("a bird");
+        assertThat(memory.messages()).containsExactly(AiMessage.from("a bird"));
+        assertThat(tenant.conversations().get(third)).isEmpty();
     }
 
     @Test

@@ -1858,6 +1858,25 @@ public abstract class LangChain4jUserProbesContract {
         listener.close();
         assertAbandonedAt(third, t3);
         assertThat(executions()).hasSize(3);
+
+        // A bound past the instant range (ChronoUnit.FOREVER's) means never: no DateTimeException
+        // at the next request (which LangChain4j would log, leaving the call unrecorded) nor from failAbandoned().
+        AtlasChatModelListener forever = AtlasChatModelListener.builder(tenant).provider("openai")
+                .abandonAfter(java.time.temporal.ChronoUnit.FOREVER.getDuration()).clock(clock).build();
+        StreamingChatModel never = streaming(forever, (request, handler) -> pending.add(handler));
+        never.chat("fourth", ignore);
+        UUID fourth = executions().get(0).id();
+        never.chat("fifth", ignore);
+        UUID fifth = executions().get(0).id();
+        assertThat(executions()).hasSize(5);
+        assertThat(forever.failAbandoned()).isZero();
+        assertThat(tenant.executions().require(fourth).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(tenant.executions().require(fifth).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        java.time.Instant t4 = t3.plusSeconds(1);
+        clock.set(t4);
+        forever.close();
+        assertAbandonedAt(fourth, t4);
+        assertAbandonedAt(fifth, t4);
     }
 
     private void assertAbandonedAt(UUID id, java.time.Instant at) {

@@ -39,8 +39,11 @@ import java.util.Locale;
  * {@code ChatMemoryAutoConfiguration} then builds its {@code MessageWindowChatMemory} on it instead
  * of the in-memory default, because it only creates a repository when none exists and runs after
  * this), and every {@code ChatClient} built from Boot's {@code ChatClient.Builder} gets
- * {@code MessageChatMemoryAdvisor}, the tool loop in the advisor chain and
- * {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the builder alone.
+ * {@code MessageChatMemoryAdvisor} (on the {@code ChatMemory} bean, the {@code @Primary} one of several;
+ * several and none primary fail start-up with a {@link ConfigurationException} naming them, as several
+ * {@link AtlasChatMemoryRepository} beans and none primary do: the recording links executions to one), the tool loop
+ * in the advisor chain and {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the
+ * builder alone.
  */
 @AutoConfiguration(afterName = "dev.atlas.spring.boot.AtlasAutoConfiguration",
         beforeName = {"org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration",
@@ -93,16 +96,30 @@ public class AtlasSpringAiAutoConfiguration {
             // The target's class: an aspect of the application's proxies the model ($Proxy42, *$$SpringCGLIB$$0).
             provider = model == null ? "spring-ai" : providerOf(org.springframework.aop.support.AopUtils.getTargetClass(model));
         }
+        AtlasChatMemoryRepository conversations;
         try {
-            return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());
+            conversations = repository.getIfAvailable();
+        } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+            // getIfUnique gave null: every execution would silently have no conversation.
+            throw new ConfigurationException(e.getNumberOfBeansFound() + " AtlasChatMemoryRepository beans (" + names(e)
+                    + ") and none is @Primary: mark the one the auto-configured AtlasRecordingAdvisor links executions to @Primary,"
+                    + " or declare your own AtlasRecordingAdvisor bean (AtlasRecordingAdvisor.of)");
+        }
+        try {
+            return AtlasRecordingAdvisor.of(tenant, conversations, provider, properties.getAgent());
         } catch (InvalidInputException e) {
             if ("conversations".equals(e.field())) {
                 // The application's own repository bean, not a property: every chat would fail on it.
                 throw new ConfigurationException("the AtlasChatMemoryRepository bean is the chat memory of tenant "
-                        + repository.getIfUnique().tenant().id() + ", not of the Tenant bean's " + tenant.id());
+                        + conversations.tenant().id() + ", not of the Tenant bean's " + tenant.id());
             }
             throw asProperty(e);
         }
+    }
+
+    /** The names of the beans {@code e} found, sorted, comma-separated. */
+    static String names(org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+        return e.getBeanNamesFound() == null ? "" : String.join(", ", e.getBeanNamesFound().stream().sorted().toList());
     }
 
     /** A refused setting, named as the {@code atlas.spring-ai.*} property the application set. */
@@ -115,12 +132,16 @@ public class AtlasSpringAiAutoConfiguration {
         return new ConfigurationException("atlas.spring-ai." + property + e.getMessage().substring(e.field().length()));
     }
 
-    /** "OpenAiChatModel" → "openai"; a class not named *ChatModel gives its simple name in lower case. */
+    /**
+     * "OpenAiChatModel" → "openai"; a class not named *ChatModel gives its simple name in lower case; a class
+     * without a name of its own (a lambda's hidden class, named anew every run; an anonymous or synthetic one)
+     * "spring-ai", so that its executions keep one provider (and its prices) across restarts.
+     */
     static String providerOf(Class<?> type) {
-        String name = type.getSimpleName();
-        if (name.isEmpty()) {
-            name = type.getName().substring(type.getName().lastIndexOf('.') + 1);
+        if (type.isHidden() || type.isAnonymousClass() || type.isSynthetic()) {
+            return "spring-ai";
         }
+        String name = type.getSimpleName();
         if (name.endsWith("ChatModel") && name.length() > "ChatModel".length()) {
             name = name.substring(0, name.length() - "ChatModel".length());
         }
@@ -138,9 +159,9 @@ public class AtlasSpringAiAutoConfiguration {
                                                        ObjectProvider<ToolCallbackResolver> toolCallbackResolver,
                                                        ObjectProvider<ObservationRegistry> observationRegistry,
                                                        AtlasSpringAiProperties properties) {
+            ChatMemory memory = memoryOf(chatMemory);
             return builder -> {
                 List<Advisor> advisors = new ArrayList<>(recording.advisors());
-                ChatMemory memory = chatMemory.getIfUnique();
                 if (memory != null) {
                     advisors.add(new ConversationScopedAdvisor(MessageChatMemoryAdvisor.builder(memory).build()));
                 }
@@ -158,6 +179,20 @@ public class AtlasSpringAiAutoConfiguration {
                 }
                 builder.defaultAdvisors(advisors);
             };
+        }
+
+        /**
+         * The one {@link ChatMemory} bean, or the {@code @Primary} one of several; null without any. Several and none
+         * primary fail start-up: the client would silently keep no memory.
+         */
+        static ChatMemory memoryOf(ObjectProvider<ChatMemory> chatMemory) {
+            try {
+                return chatMemory.getIfAvailable();
+            } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+                throw new ConfigurationException(e.getNumberOfBeansFound() + " ChatMemory beans (" + names(e)
+                        + ") and none is @Primary: mark the one Boot's ChatClient.Builder keeps conversations in @Primary, or set"
+                        + " atlas.spring-ai.advisors=false and add its MessageChatMemoryAdvisor yourself");
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ public class AtlasSpringAiProperties {
     private String ownerId = "spring-ai";
     /** Agent key recorded on conversations and executions, or none. */
     private String agent;
-    /** Provider name recorded on executions; by default taken from the ChatModel's class (OpenAiChatModel: "openai"). */
+    /** Provider name recorded on executions; by default taken from the ChatModel's class (OpenAiChatModel: "openai"; a lambda or anonymous class: "spring-ai"). */
     private String provider;
     /** Whether every ChatClient built from Boot's ChatClient.Builder gets the memory, tool loop and recording advisors. */
     private boolean advisors = true;

@@ -90,19 +90,24 @@ class AtlasSpringAiAutoConfigurationTest {
 
     @Test
     @org.junit.jupiter.api.DisplayName("a ChatModel bean behind a Spring AOP proxy (an aspect of the app's: @Timed, a retry) is recorded as its"
-            + " provider, from the target's class, not the proxy's ($Proxy42, ScriptedChatModel$$SpringCGLIB$$0)")
+            + " provider, from the target's class, not the proxy's ($Proxy42, ScriptedChatModel$$SpringCGLIB$$0); a lambda's"
+            + " (and an anonymous class's, #unstorableAnswerThroughBootIsKeptCleaned) as spring-ai, not its name of this run")
     void proxiedChatModelIsRecordedAsItsProvider() {
         org.springframework.aop.framework.ProxyFactory jdk = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
         jdk.addInterface(ChatModel.class);
         org.springframework.aop.framework.ProxyFactory cglib = new org.springframework.aop.framework.ProxyFactory(new AcmeChatModel());
         cglib.setProxyTargetClass(true);
-        for (Object model : new Object[] {jdk.getProxy(), cglib.getProxy()}) {
-            runner().withPropertyValues("atlas.sqlite-path=" + dir.resolve(model.getClass().getSimpleName().replace('$', '_') + ".db"))
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        ChatModel lambda = scripted::call;
+        Object[][] cases = {{jdk.getProxy(), "acme"}, {cglib.getProxy(), "acme"}, {lambda, "spring-ai"}};
+        for (Object[] c : cases) {
+            Object model = c[0];
+            runner().withPropertyValues("atlas.sqlite-path=" + dir.resolve(model.getClass().getSimpleName().replaceAll("[^A-Za-z0-9]", "_") + ".db"))
                     .withBean("proxiedModel", ChatModel.class, () -> (ChatModel) model,
                     d -> d.setPrimary(true)).run(context -> {
                 context.getBean(ChatClient.Builder.class).build().prompt().user("hi").call().content();
                 assertThat(context.getBean(Tenant.class).executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
-                        .singleElement().satisfies(e -> assertThat(e.provider()).as(model.getClass().getName()).isEqualTo("acme"));
+                        .singleElement().satisfies(e -> assertThat(e.provider()).as(model.getClass().getName()).isEqualTo(c[1]));
             });
         }
     }
@@ -186,9 +191,12 @@ class AtlasSpringAiAutoConfigurationTest {
     @Test
     @org.junit.jupiter.api.DisplayName("a conversation id Atlas cannot store (a NUL, 10,000 characters, a lone surrogate) is refused naming"
             + " conversationId, called or streamed, with nothing written; a blank one is refused by Spring AI's MessageWindowChatMemory"
-            + " (IllegalArgumentException) before Atlas sees it, nothing written either")
+            + " (IllegalArgumentException) before Atlas sees it, nothing written either. With two ChatMemory beans, Boot's ChatClient"
+            + " keeps conversations in the @Primary one")
     void hostileConversationIdsAreRefusedNamingTheField() {
-        runner().run(context -> {
+        // Two ChatMemory beans, the one on Atlas @Primary: Boot's ChatClient keeps conversations in it (the in-memory
+        // scratch one would take the ids Atlas refuses), and the second turn is sent with the first.
+        runner().withUserConfiguration(PrimaryOfTwoMemories.class).run(context -> {
             ChatClient chat = context.getBean(ChatClient.Builder.class).build();
             String[][] cases = {{"user\u000042", "conversationId: contains a NUL character (U+0000) at index 4, which databases cannot store"},
                     {"x".repeat(10_000), "conversationId: is 10000 characters; at most 255 are allowed"},
@@ -208,7 +216,30 @@ class AtlasSpringAiAutoConfigurationTest {
             Tenant tenant = context.getBean(Tenant.class);
             assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+
+            ScriptedChatModel model = (ScriptedChatModel) context.getBean(ChatModel.class);
+            chat.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "primary")).call().content();
+            chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "primary")).call().content();
+            assertThat(model.prompts().get(model.prompts().size() - 1)).extracting(org.springframework.ai.chat.messages.Message::getText)
+                    .containsExactly("hello", "echo: hello", "again");
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("primary").id(), 0, 10))
+                    .extracting(dev.atlas.conversation.Message::content).containsExactly("hello", "echo: hello", "again", "echo: again");
         });
+    }
+
+    /** {@link TwoMemories} with the one on Atlas {@code @Primary}. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class PrimaryOfTwoMemories {
+        @org.springframework.context.annotation.Bean
+        @org.springframework.context.annotation.Primary
+        ChatMemory userMemory(ChatMemoryRepository repository) {
+            return new TwoMemories().userMemory(repository);
+        }
+
+        @org.springframework.context.annotation.Bean
+        ChatMemory scratchMemory() {
+            return new TwoMemories().scratchMemory();
+        }
     }
 
     /** A model that answers only once the test lets it, so that the context can close while a call waits on it. */
@@ -314,20 +345,76 @@ class AtlasSpringAiAutoConfigurationTest {
             assertThat(tenant.conversations().messages(conversation.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
                     .containsExactly("hi", "a\uFFFDb", "again", "a\uFFFDb");
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all().conversation(conversation.id())).items())
-                    .hasSize(2).allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+                    .hasSize(2).allSatisfy(e -> {
+                        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                        // An anonymous class has no name to take a provider from (not AtlasSpringAiAutoConfigurationTest$12).
+                        assertThat(e.provider()).isEqualTo("spring-ai");
+                    });
         });
     }
 
     @Test
-    @org.junit.jupiter.api.DisplayName("an AtlasChatMemoryRepository bean of another tenant than the Tenant bean's fails start-up naming both,"
-            + " instead of failing every chat")
-    void repositoryBeanOfAnotherTenantFailsStartUp() {
+    @org.junit.jupiter.api.DisplayName("memory beans the auto-configuration cannot use fail start-up naming them, instead of failing every chat"
+            + " or keeping no memory: an AtlasChatMemoryRepository bean of another tenant than the Tenant bean's; two ChatMemory beans"
+            + " and none @Primary (Boot's ChatClient would get no memory advisor)")
+    void unusableMemoryBeansFailStartUp() {
         runner().withUserConfiguration(OtherTenantsMemory.class).run(context -> {
             assertThat(context).hasFailed();
             assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
                     .isInstanceOf(dev.atlas.ConfigurationException.class)
                     .hasMessage("the AtlasChatMemoryRepository bean is the chat memory of tenant other, not of the Tenant bean's default");
         });
+        runner().withUserConfiguration(TwoMemories.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary: mark the one Boot's"
+                            + " ChatClient.Builder keeps conversations in @Primary, or set atlas.spring-ai.advisors=false and add its"
+                            + " MessageChatMemoryAdvisor yourself");
+        });
+        // Two repositories and none @Primary: the recording advisor would link executions to no conversation.
+        runner().withUserConfiguration(TwoRepositories.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("2 AtlasChatMemoryRepository beans (deskMemory, userMemory) and none is @Primary: mark the one the"
+                            + " auto-configured AtlasRecordingAdvisor links executions to @Primary, or declare your own"
+                            + " AtlasRecordingAdvisor bean (AtlasRecordingAdvisor.of)");
+        });
+    }
+
+    /** Two Atlas repositories of the Tenant bean's tenant (other owners), neither {@code @Primary}, and the memory on one. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class TwoRepositories {
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository userMemory(Tenant tenant) {
+            return AtlasChatMemoryRepository.of(tenant, dev.atlas.Owner.of("app", "users"), null);
+        }
+
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository deskMemory(Tenant tenant) {
+            return AtlasChatMemoryRepository.of(tenant, dev.atlas.Owner.of("app", "desk"), null);
+        }
+
+        @org.springframework.context.annotation.Bean
+        ChatMemory chatMemory(@org.springframework.beans.factory.annotation.Qualifier("userMemory") AtlasChatMemoryRepository repository) {
+            return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        }
+    }
+
+    /** Two chat memories, neither {@code @Primary}: one on Atlas, a scratch one in memory. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class TwoMemories {
+        @org.springframework.context.annotation.Bean
+        ChatMemory userMemory(ChatMemoryRepository repository) {
+            return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        }
+
+        @org.springframework.context.annotation.Bean
+        ChatMemory scratchMemory() {
+            return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder()
+                    .chatMemoryRepository(new InMemoryChatMemoryRepository()).build();
+        }
     }
 
     @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)

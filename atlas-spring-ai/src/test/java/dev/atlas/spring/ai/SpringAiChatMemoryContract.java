@@ -1606,6 +1606,32 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(third.id()).isNotEqualTo(renewed.id());
         assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[new]", "ASSISTANT[reply][]");
         assertThat(repository.findConversationIds()).containsExactly("r");
+
+        // Decided (docs/integrations.md): erased (an erasure request) between a turn's read and its save, the same: the
+        // save, its list read before the erase, goes whole to a new conversation, no error; nothing of the erased one is left.
+        caller = Executors.newSingleThreadExecutor();
+        try {
+            List<Message> read = caller.submit(() -> repository.findByConversationId("r")).get(30, TimeUnit.SECONDS);
+            tenant.portability().eraseConversation(third.id(), false);
+            List<Message> next = new ArrayList<>(read);
+            next.add(new AssistantMessage("again"));
+            caller.submit(() -> repository.saveAll("r", next)).get(30, TimeUnit.SECONDS);
+        } finally {
+            caller.shutdown();
+        }
+        Conversation fourth = tenant.conversations().requireByKey("r");
+        assertThat(fourth.id()).isNotIn(old.id(), renewed.id(), third.id());
+        assertThat(tenant.conversations().get(third.id())).isEmpty();
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[new]", "ASSISTANT[reply][]", "ASSISTANT[again][]");
+        // Erased while the model answers, after the save of the user's message: the advisor reads the memory empty and
+        // saves the reply alone, in a new conversation.
+        tenant.portability().eraseConversation(fourth.id(), false);
+        List<Message> empty = new ArrayList<>(repository.findByConversationId("r"));
+        assertThat(empty).isEmpty();
+        empty.add(new AssistantMessage("late"));
+        repository.saveAll("r", empty);
+        assertThat(tenant.conversations().requireByKey("r").id()).isNotEqualTo(fourth.id());
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("ASSISTANT[late][]");
     }
 
     /** A provider that is down; {@code model} is what its options name (null: none). */

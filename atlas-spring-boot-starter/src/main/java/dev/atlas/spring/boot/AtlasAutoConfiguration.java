@@ -139,7 +139,15 @@ public class AtlasAutoConfiguration {
             builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
         }
         // The application's store (S3, say) for asset bytes, shared by all its instances; Atlas never closes it.
-        BlobStore store = blobStore.getIfUnique();
+        BlobStore store;
+        try {
+            store = blobStore.getIfAvailable();
+        } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+            // Several and none primary: a silent fallback to a local directory would keep the bytes where other instances never look.
+            java.util.List<String> names = e.getBeanNamesFound() == null ? java.util.List.of() : e.getBeanNamesFound().stream().sorted().toList();
+            throw new ConfigurationException("the application has " + e.getNumberOfBeansFound() + " BlobStore beans (" + String.join(", ", names)
+                    + ") and none is @Primary: mark the one Atlas should keep asset bytes in @Primary");
+        }
         if (store != null) {
             builder.blobStore(store);
         }
@@ -337,32 +345,25 @@ public class AtlasAutoConfiguration {
 
     /** The index of the '}' closing the placeholder that starts at {@code start} ("${"), nested ones skipped, or -1. */
     private static int placeholderEnd(String text, int start) {
-        int depth = 0;
-        for (int j = start + 2; j < text.length(); j++) {
-            if (text.startsWith("${", j)) {
-                depth++;
-                j++;
-            } else if (text.charAt(j) == '}') {
-                if (depth == 0) {
-                    return j;
-                }
-                depth--;
-            }
-        }
-        return -1;
+        return topLevel(text, start + 2, '}');
     }
 
     /** The index of the first ':' of {@code inner} outside a nested placeholder, or -1. */
     private static int topLevelColon(String inner) {
+        return topLevel(inner, 0, ':');
+    }
+
+    /** The index of the first {@code wanted} ('}' or ':') of {@code text} from {@code from} outside a nested placeholder, or -1. */
+    private static int topLevel(String text, int from, char wanted) {
         int depth = 0;
-        for (int j = 0; j < inner.length(); j++) {
-            if (inner.startsWith("${", j)) {
+        for (int j = from; j < text.length(); j++) {
+            if (text.startsWith("${", j)) {
                 depth++;
                 j++;
-            } else if (inner.charAt(j) == '}') {
-                depth--;
-            } else if (inner.charAt(j) == ':' && depth == 0) {
+            } else if (depth == 0 && text.charAt(j) == wanted) {
                 return j;
+            } else if (text.charAt(j) == '}') {
+                depth--;
             }
         }
         return -1;
@@ -482,8 +483,11 @@ public class AtlasAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "atlasHealthIndicator")
         HealthIndicator atlasHealthIndicator(Atlas atlas, AtlasProperties properties) {
-            return properties.getHealthTimeout() == null ? new AtlasHealthIndicator(atlas)
+            AtlasHealthIndicator indicator = properties.getHealthTimeout() == null ? new AtlasHealthIndicator(atlas)
                     : new AtlasHealthIndicator(atlas, healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
+            // The first read of a JVM (pool connection, statement, classes) is paid at start-up, not by the first probe.
+            indicator.warmUp();
+            return indicator;
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.atlas.spring.boot;
 
 import dev.atlas.Atlas;
 import dev.atlas.conversation.ConversationQuery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
@@ -25,10 +27,20 @@ import java.util.concurrent.TimeoutException;
  * the health endpoint past the timeout, which a probe with a short timeout of its own (Kubernetes: 1 s) needs. A
  * check asked while the previous one still waits for the database waits for that one, within its own timeout,
  * instead of blocking one more thread.
+ *
+ * <p>The starter's bean runs the read once while the application starts and waits for it (at most 1 minute; a
+ * failure or no answer does not stop start-up, the checks report it): the first read of a JVM opens the pool's
+ * connection, prepares the statement and loads its classes, which on a busy host can take longer than the timeout,
+ * so without it the first probe after start-up could report DOWN for a database that answers.
  */
 public class AtlasHealthIndicator extends AbstractHealthIndicator implements DisposableBean {
     /** The timeout when {@code atlas.health-timeout} is not set. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(500);
+
+    /** How long start-up waits for the read of {@link #warmUp}. */
+    static final Duration WARM_UP_LIMIT = Duration.ofMinutes(1);
+
+    private static final Logger log = LoggerFactory.getLogger(AtlasHealthIndicator.class);
 
     private final Atlas atlas;
     private final Duration timeout;
@@ -38,6 +50,7 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
         return t;
     });
     private CompletableFuture<Void> pending;
+    private volatile CompletableFuture<Void> warmUp;
 
     /**
      * A health indicator with the default timeout.
@@ -73,14 +86,7 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
     @Override
     protected void doHealthCheck(Health.Builder builder) throws Exception {
         String database = atlas.databaseKind().name().toLowerCase(Locale.ROOT);
-        CompletableFuture<Void> check;
-        synchronized (this) {
-            if (pending == null || pending.isDone()) {
-                pending = CompletableFuture.runAsync(
-                        () -> atlas.defaultTenant().conversations().list(ConversationQuery.all().limit(1)), reader);
-            }
-            check = pending;
-        }
+        CompletableFuture<Void> check = read();
         try {
             check.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             builder.up().withDetail("database", database);
@@ -97,6 +103,38 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
             Thread.currentThread().interrupt();
             builder.down().withDetail("database", database).withDetail("error", "interrupted while waiting for the database");
         }
+    }
+
+    /** The read of the check: the one still waiting for the database, else a new one. */
+    private synchronized CompletableFuture<Void> read() {
+        if (pending == null || pending.isDone()) {
+            pending = CompletableFuture.runAsync(() -> atlas.defaultTenant().conversations().list(ConversationQuery.all().limit(1)), reader);
+        }
+        return pending;
+    }
+
+    /**
+     * Runs the check's read once and waits for it, at most {@link #WARM_UP_LIMIT}, so the first check asked finds the
+     * pool's connection open, the statement prepared and its classes loaded. Its outcome is left to the checks: a
+     * read that fails or does not answer in time is logged, and a check asked meanwhile joins it.
+     */
+    void warmUp() {
+        CompletableFuture<Void> read = read();
+        warmUp = read;
+        try {
+            read.get(WARM_UP_LIMIT.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            log.warn("Atlas health: the database did not answer the start-up read within {}; the checks report it", text(WARM_UP_LIMIT));
+        } catch (ExecutionException e) {
+            log.warn("Atlas health: the start-up read failed; the checks report it: {}", String.valueOf(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The read {@link #warmUp} ran, {@code null} before it ran. */
+    CompletableFuture<Void> warmUpRead() {
+        return warmUp;
     }
 
     /** {@code 500ms}, {@code 2s}, {@code 1m}: as the setting is written. */

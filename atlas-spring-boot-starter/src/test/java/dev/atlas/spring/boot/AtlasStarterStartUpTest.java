@@ -109,7 +109,11 @@ class AtlasStarterStartUpTest {
                 properties.add("atlas.health-timeout=" + c[0]);
             }
             try (ConfigurableApplicationContext ctx = start(App.class, properties.toArray(String[]::new))) {
-                assertThat(ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class).timeout()).as(c[0]).hasToString(c[1]);
+                AtlasHealthIndicator indicator = ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class);
+                assertThat(indicator.timeout()).as(c[0]).hasToString(c[1]);
+                // The check's read ran once during start-up (pool, statement and classes warm), before any check was asked:
+                // the first probe is not the one that pays for them against the timeout.
+                assertThat(indicator.warmUpRead()).as(c[0]).isNotNull().isCompleted();
             }
         }
         for (String[] c : new String[][] {{"0", "0 s"}, {"-5s", "-5 s"}, {"61s", "61 s"}}) {
@@ -258,9 +262,31 @@ class AtlasStarterStartUpTest {
         }
     }
 
+    /** {@link WithBlobStore} and a second store, neither {@code @Primary}. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class WithTwoBlobStores {
+        @Bean
+        dev.atlas.asset.BlobStore sharedBlobs() {
+            return new dev.atlas.asset.LocalDirectoryBlobStore(ownDir.resolve("shared-blobs"));
+        }
+
+        @Bean
+        dev.atlas.asset.BlobStore reportBlobs() {
+            return new dev.atlas.asset.LocalDirectoryBlobStore(ownDir.resolve("report-blobs"));
+        }
+    }
+
     @Test
-    @DisplayName("a BlobStore bean (an S3 store shared by every instance, say) holds Atlas's asset bytes")
+    @DisplayName("a BlobStore bean (an S3 store shared by every instance, say) holds Atlas's asset bytes; two and none @Primary fail"
+            + " start-up naming them, before the database is made, instead of keeping the bytes in a local directory")
     void blobStoreBeanIsUsed() throws Exception {
+        Throwable failure = catchThrowable(() -> start(WithTwoBlobStores.class, "atlas.sqlite-path=" + dir.resolve("two.db")).close());
+        assertThat(org.assertj.core.util.Throwables.getRootCause(failure)).isExactlyInstanceOf(ConfigurationException.class)
+                .hasMessage("the application has 2 BlobStore beans (reportBlobs, sharedBlobs) and none is @Primary: mark the one"
+                        + " Atlas should keep asset bytes in @Primary");
+        assertThat(dir.resolve("two.db")).doesNotExist();
+
         try (ConfigurableApplicationContext ctx = start(WithBlobStore.class, "atlas.sqlite-path=" + dir.resolve("blobs.db"))) {
             Tenant tenant = ctx.getBean(Tenant.class);
             var asset = tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
