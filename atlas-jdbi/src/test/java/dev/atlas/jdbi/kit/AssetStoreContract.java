@@ -1348,7 +1348,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     @Test
     @DisplayName("a blob store's exception text reaches the StorageException escaped and cut after 300 code points, and its cause is a"
             + " copy with that text (a logged stack trace never prints the raw megabyte); the bytes and the intent are gone")
-    void blobStoreTextIsBounded() {
+    void blobStoreTextIsBounded() throws Exception {
         blobs.putFailure = "x".repeat(1_000_000);
         blobs.failPut = true;
         StorageException e;
