@@ -1346,8 +1346,8 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a blob store's exception text reaches the StorageException escaped and cut after 300 code points, and its cause is a"
-            + " copy with that text (a logged stack trace never prints the raw megabyte); the bytes and the intent are gone")
+    @DisplayName("a blob store's exception text reaches the StorageException escaped and cut after 300 code points, and its cause (and a"
+            + " failed cleanup's suppressed exception) is a copy with that text: a logged stack trace never prints the raw megabyte")
     void blobStoreTextIsBounded() throws Exception {
         blobs.putFailure = "x".repeat(1_000_000);
         blobs.failPut = true;
@@ -1364,6 +1364,26 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(e.getCause()).isExactlyInstanceOf(RuntimeException.class).hasMessage("java.io.IOException: " + shown).hasNoCause();
         assertThat(e.getCause().getStackTrace()).isNotEmpty();
         assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+        // A text that reads as it is shown keeps the blob store's exception itself as the cause.
+        blobs.failPut = true;
+        try {
+            assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getCause())
+                    .isExactlyInstanceOf(java.io.IOException.class).hasMessage("disk full");
+            // The delete that cleans up after the failed put fails too: it is suppressed, scrubbed the same way.
+            blobs.failDelete = true;
+            blobs.deleteFailure = "unavailable\n" + "y".repeat(1_000_000);
+            StorageException both = refusal(StorageException.class, () -> assets.create(png(), new byte[] {1}));
+            assertThat(both.getSuppressed()).hasSize(1);
+            assertThat(both.getSuppressed()[0]).isExactlyInstanceOf(RuntimeException.class)
+                    .hasMessage("java.io.IOException: unavailable\\u000a" + "y".repeat(288) + "\u2026");
+        } finally {
+            blobs.failPut = false;
+            blobs.failDelete = false;
+            blobs.deleteFailure = "blob store unavailable";
+        }
+        // Its intent stays for cleanupOrphanBlobs; no bytes were written.
+        assertThat(rows("blob_intents")).isEqualTo(1);
         assertThat(allBlobs()).isEmpty();
     }
 
