@@ -367,9 +367,34 @@ public final class Check {
             return "'null'";
         }
         StringBuilder b = new StringBuilder(Math.min(value.length(), 2 * SHOWN_CODE_POINTS) + 3).append('\'');
+        return appendCut(b, value, SHOWN_CODE_POINTS).append('\'').toString();
+    }
+
+    /** The most code points {@link #bounded} shows of a text. */
+    private static final int BOUNDED_CODE_POINTS = 300;
+
+    /**
+     * {@code value} for an error message or a log line, escaped as by {@link #escaped} and cut
+     * after its first 300 code points with {@code …} (a surrogate pair or an escape is never cut
+     * apart): for text that is not a validated key, such as another component's exception text
+     * or a value read back from a stored row, which may be a megabyte. A key of at most
+     * {@link Limits#MAX_KEY_LENGTH} characters is shown whole.
+     *
+     * @param value the text, or {@code null} (shown as {@code null})
+     * @return the text, escaped where needed and at most 300 code points (each escape counted as one) and {@code …}
+     */
+    public static String bounded(@Nullable String value) {
+        if (value == null) {
+            return "null";
+        }
+        return appendCut(new StringBuilder(Math.min(value.length(), 2 * BOUNDED_CODE_POINTS) + 1), value, BOUNDED_CODE_POINTS).toString();
+    }
+
+    /** Appends the first {@code max} code points of {@code value}, escaped, and {@code …} when it is longer. */
+    private static StringBuilder appendCut(StringBuilder b, String value, int max) {
         int shown = 0;
         int i = 0;
-        while (i < value.length() && shown < SHOWN_CODE_POINTS) {
+        while (i < value.length() && shown < max) {
             char c = value.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
                 b.append(c).append(value.charAt(i + 1));
@@ -383,7 +408,7 @@ public final class Check {
         if (i < value.length()) {
             b.append('\u2026');
         }
-        return b.append('\'').toString();
+        return b;
     }
 
     /**

@@ -29,6 +29,22 @@ class QuotedUserValuesTest {
     private static final String BLOB_KEY_RULE = "' is not a blob key: use / separated segments of letters, digits, . _ -";
 
     @Test
+    @DisplayName("Check.bounded escapes as Check.escaped does and cuts after 300 code points with …, never inside a surrogate pair or an escape")
+    void boundedText() {
+        String x = "x".repeat(299);
+        assertThat(Check.bounded("x".repeat(1_000_000))).isEqualTo("x".repeat(300) + "\u2026");
+        assertThat(Check.bounded("x".repeat(300))).isEqualTo("x".repeat(300));
+        assertThat(Check.bounded(x + "\uD83D\uDE00" + "y")).isEqualTo(x + "\uD83D\uDE00\u2026");
+        assertThat(Check.bounded(x + "\n" + "y")).isEqualTo(x + "\\u000a\u2026");
+        assertThat(Check.bounded(x + "\n")).isEqualTo(x + "\\u000a");
+        assertThat(Check.bounded("a\nERROR forged \u001b[31m\u202e\uD800")).isEqualTo("a\\u000aERROR forged \\u001b[31m\\u202e\\ud800");
+        assertThat(Check.bounded(null)).isEqualTo("null");
+        // A key is shown whole, as Check.escaped shows it.
+        String key = "k".repeat(dev.atlas.Limits.MAX_KEY_LENGTH - 1) + "\n";
+        assertThat(Check.bounded(key)).isEqualTo(Check.escaped(key));
+    }
+
+    @Test
     @DisplayName("LocalDirectoryBlobStore quotes a bad key or key prefix escaped and cut after 40 code points (it quoted them raw and whole)")
     void blobKeys(@TempDir Path dir) {
         LocalDirectoryBlobStore store = new LocalDirectoryBlobStore(dir);

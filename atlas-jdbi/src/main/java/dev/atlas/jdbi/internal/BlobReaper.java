@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.asset.BlobStore;
+import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.Sql;
 
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -48,11 +48,12 @@ public final class BlobReaper {
      * the delete committed, so the last of two concurrent purges always sees the other's row gone;
      * a register of the key cannot slip in between, as it is refused while the intent exists. A
      * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
-     * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw).
+     * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw), with the key
+     * and the blob store's exception text as a message or a log line may show them.
      *
      * @return the keys whose bytes were deleted
      */
-    public static List<String> deleteUnnamed(Sql sql, BlobStore blobs, List<String> keys, BiConsumer<String, Exception> onFailure) {
+    public static List<String> deleteUnnamed(Sql sql, BlobStore blobs, List<String> keys, Failure onFailure) {
         List<String> removed = new ArrayList<>();
         List<String> done = new ArrayList<>();
         try {
@@ -64,7 +65,7 @@ public final class BlobReaper {
                     }
                     done.add(key);
                 } catch (IOException | RuntimeException e) {
-                    onFailure.accept(key, e);
+                    onFailure.accept(shownKey(key), Check.bounded(e.toString()), e);
                 }
             }
         } finally {
@@ -72,6 +73,26 @@ public final class BlobReaper {
             forgetIntents(sql, done);
         }
         return removed;
+    }
+
+    /** Hears of a key whose bytes {@link #deleteUnnamed} could not delete. */
+    @FunctionalInterface
+    public interface Failure {
+        /**
+         * @param key the key as {@link #shownKey} shows it
+         * @param failure the blob store's exception as {@link Check#bounded} shows its {@code toString()}
+         * @param e the exception itself: its text is the blob store's, so a cause is {@link ShownFailures#scrubbed} first
+         */
+        void accept(String key, String failure, Exception e);
+    }
+
+    /**
+     * A blob key read from a row, for a message or a log line: whole when it has the form of an
+     * asset's key (at most 1,000 characters, none needing an escape), else as {@link Check#bounded}
+     * shows it (a row changed by hand).
+     */
+    public static String shownKey(String key) {
+        return JdbiAssetStore.isBlobKey(key) ? key : Check.bounded(key);
     }
 
     /**

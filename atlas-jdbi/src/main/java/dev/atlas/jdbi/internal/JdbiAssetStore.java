@@ -106,7 +106,9 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     private static StorageException blobFailure(String what, Exception e) {
-        return new StorageException("blob store failed to " + what + ": " + Check.escaped(String.valueOf(e.getMessage())), null, false, e);
+        // The blob store's text may be anything, a megabyte or a forged log line: bounded in the
+        // message, and in the cause a logged stack trace prints.
+        return new StorageException("blob store failed to " + what + ": " + Check.bounded(e.getMessage()), null, false, ShownFailures.scrubbed(e));
     }
 
     @Override
@@ -151,7 +153,7 @@ public final class JdbiAssetStore implements AssetStore {
             Exception own = watched.failure;
             StorageException failure = own != null && causedBy(e, own)
                     ? new StorageException("reading the asset's content stream failed: "
-                            + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own)
+                            + Check.bounded(own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own)
                     : blobFailure("write " + key, e);
             abandon(key, failure);
             throw failure;
@@ -216,7 +218,7 @@ public final class JdbiAssetStore implements AssetStore {
         } catch (IOException | RuntimeException e) {
             Exception own = watched.failure == null ? e : watched.failure;
             throw new StorageException("reading the asset's content stream failed: "
-                    + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own);
+                    + Check.bounded(own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own);
         }
         String hex = HexFormat.of().formatHex(sha.digest());
         if (held.sizeBytes() != size || !held.sha256().equals(hex)) {
@@ -403,7 +405,7 @@ public final class JdbiAssetStore implements AssetStore {
             throw new NotFoundException("blob", blobKey, "blobKey");
         } catch (InvalidInputException e) {
             // The blob store's own key rules (LocalDirectoryBlobStore: at most 8 segments of 128 characters …).
-            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a key this blob store accepts (" + Check.escaped(String.valueOf(e.getMessage())) + ")");
+            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a key this blob store accepts (" + Check.bounded(e.getMessage()) + ")");
         } catch (IOException | RuntimeException e) {
             throw blobFailure("read " + blobKey, e);
         }
@@ -496,7 +498,8 @@ public final class JdbiAssetStore implements AssetStore {
             blobs.delete(key);
             db.write(h -> sql.on(h, q.dropIntent).bind("key", key).update());
         } catch (IOException | RuntimeException e) {
-            failure.addSuppressed(e);
+            // Scrubbed: a logged or thrown failure prints its suppressed exceptions' text.
+            failure.addSuppressed(ShownFailures.scrubbed(e));
         }
     }
 
@@ -521,9 +524,9 @@ public final class JdbiAssetStore implements AssetStore {
             if (get(assetId).isEmpty()) {
                 throw new NotFoundException("asset", assetId);
             }
-            throw blobFailure("open " + Check.escaped(a.blobKey()), e);
+            throw blobFailure("open " + BlobReaper.shownKey(a.blobKey()), e);
         } catch (IOException | RuntimeException e) {
-            throw blobFailure("open " + Check.escaped(a.blobKey()), e);
+            throw blobFailure("open " + BlobReaper.shownKey(a.blobKey()), e);
         }
     }
 
@@ -598,9 +601,8 @@ public final class JdbiAssetStore implements AssetStore {
             BlobReaper.recordPurged(sql, h, List.of(key), db.now());
             return List.of(key);
         });
-        BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
-                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", Check.escaped(key),
-                        Check.escaped(e.toString())));
+        BlobReaper.deleteUnnamed(sql, blobs, keys, (key, failure, e) ->
+                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure));
     }
 
     @Override
@@ -671,8 +673,8 @@ public final class JdbiAssetStore implements AssetStore {
             sql.on(h, q.claimOrphans).bind("now", db.now()).bind("age", age).update();
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
-        List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, e) -> {
-            throw blobFailure("delete " + Check.escaped(key), e);
+        List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, failure, e) -> {
+            throw blobFailure("delete " + key, e);
         });
         return new OrphanCleanup(removed, temporary);
     }

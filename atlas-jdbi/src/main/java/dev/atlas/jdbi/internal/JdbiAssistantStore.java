@@ -100,7 +100,7 @@ public final class JdbiAssistantStore implements AssistantStore {
             return Json.mapper().readValue(json, STRINGS);
         } catch (IOException e) {
             throw new dev.atlas.UnreadableRowException(null, null, "stored tools could not be read: "
-                    + dev.atlas.internal.Check.escaped(String.valueOf(e.getMessage())), e);
+                    + dev.atlas.internal.Check.bounded(e.getMessage()), ShownFailures.scrubbed(e));
         }
     }
 

@@ -315,10 +315,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         Check.notNull("memoryId", memoryId);
         Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
         Cursor.Listing listing = sql.listing(REVISIONS, memoryId);
-        long after = cursor == null ? 0 : Cursor.decode(cursor, listing, 1).number(0);
-        if (after < 1 && cursor != null || after > Integer.MAX_VALUE) {
-            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
-        }
+        long after = cursor == null ? 0 : Cursor.decode(cursor, listing, 1).number(0, 1, Integer.MAX_VALUE);
         List<MemoryRevision> rows = db.read(h -> {
             find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
             return sql.on(h, q.revisionsPage).bind("m", memoryId).bind("after", after).bind("limit", limit + 1).list(this::revision);

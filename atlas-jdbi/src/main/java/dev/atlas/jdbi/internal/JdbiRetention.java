@@ -643,9 +643,8 @@ public final class JdbiRetention implements Retention {
          * {@code AssetStore.cleanupOrphanBlobs} removes it; one another row still names stays.
          */
         private void deleteBlobs(List<String> keys) {
-            add("asset_blobs.deleted", BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
-                    LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", dev.atlas.internal.Check.escaped(key),
-                            dev.atlas.internal.Check.escaped(e.toString()))).size());
+            add("asset_blobs.deleted", BlobReaper.deleteUnnamed(sql, blobs, keys, (key, failure, e) ->
+                    LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure)).size());
         }
 
         /** What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}. */

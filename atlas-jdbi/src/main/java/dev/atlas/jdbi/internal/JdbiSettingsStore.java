@@ -139,7 +139,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     private RuntimeException stale(Handle h, UUID settingsId) {
         Settings now = find(h, settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
         return new dev.atlas.ConflictException("expected", "settings " + settingsId + " was renamed since it was read (it is '"
-                + Check.escaped(now.slug()) + "' now); read it again");
+                + Check.bounded(now.slug()) + "' now); read it again");
     }
 
     @Override

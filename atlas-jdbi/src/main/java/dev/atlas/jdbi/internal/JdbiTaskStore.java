@@ -76,7 +76,7 @@ public final class JdbiTaskStore implements TaskStore {
         try {
             return Json.readMap(rs.getString(column));
         } catch (RuntimeException e) {
-            throw new UnreadableRowException(null, null, column + ": " + e.getMessage(), e);
+            throw new UnreadableRowException(null, null, column + ": " + dev.atlas.internal.Check.bounded(e.getMessage()), ShownFailures.scrubbed(e));
         }
     }
 

@@ -75,7 +75,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             return Json.mapper().readValue(json, TURNS).stream().map(t -> new VoiceTurn(Role.of(t.get("role")), t.get("content"))).toList();
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored transcript could not be read: "
-                    + dev.atlas.internal.Check.escaped(String.valueOf(e.getMessage())), e);
+                    + dev.atlas.internal.Check.bounded(e.getMessage()), ShownFailures.scrubbed(e));
         }
     }
 

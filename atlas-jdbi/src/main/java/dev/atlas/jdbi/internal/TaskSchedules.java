@@ -241,7 +241,7 @@ final class TaskSchedules {
         try {
             return Cron.parse(s.cron());
         } catch (InvalidInputException e) {
-            throw new UnreadableRowException("task_schedules", s.id().toString(), String.valueOf(e.getMessage()), e);
+            throw new UnreadableRowException("task_schedules", s.id().toString(), Check.bounded(e.getMessage()), ShownFailures.scrubbed(e));
         }
     }
 

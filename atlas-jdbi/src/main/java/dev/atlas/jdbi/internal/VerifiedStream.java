@@ -103,7 +103,7 @@ final class VerifiedStream extends FilterInputStream {
             }
         }
         if (wrong != null) {
-            throw new StorageException("blob " + Check.escaped(asset.blobKey()) + " of asset " + asset.id() + " holds " + wrong
+            throw new StorageException("blob " + BlobReaper.shownKey(asset.blobKey()) + " of asset " + asset.id() + " holds " + wrong
                     + " (changed or damaged in the blob store); its content is not handed over", null, false, null);
         }
     }

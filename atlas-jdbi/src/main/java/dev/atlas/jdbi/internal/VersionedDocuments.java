@@ -161,13 +161,15 @@ final class VersionedDocuments<R> {
     /**
      * One page of {@code doc}'s revisions, oldest first by number. The cursor is bound to the
      * tenant and the document, so another document's cursor is refused; numbers only grow, so a
-     * page never repeats or skips a revision, one published meanwhile included.
+     * page never repeats or skips a revision, one published meanwhile included. A cursor whose
+     * number no revision can have (below 1, past {@code Integer.MAX_VALUE}) is refused on
+     * {@code cursor}, as {@code MemoryStore.revisions} refuses it.
      */
     dev.atlas.Page<R> revisions(UUID doc, int limit, String cursor) {
         Check.notNull(idField, doc);
         Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
         Cursor.Listing listing = sql.listing(q.revisionsListing, doc);
-        Long after = cursor == null ? null : Cursor.decode(cursor, listing, 1).number(0);
+        Long after = cursor == null ? null : Cursor.decode(cursor, listing, 1).number(0, 1, Integer.MAX_VALUE);
         return db.readConsistent(h -> {
             requireKnown(h, doc);
             List<R> rows = (after == null ? sql.on(h, q.page) : sql.on(h, q.pageAfter).bind("after", after.longValue()))

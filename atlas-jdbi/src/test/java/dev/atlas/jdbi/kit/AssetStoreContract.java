@@ -1326,6 +1326,68 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an owner erase's 'could not delete erased asset blob' warning escapes the blob store's text, as discard and retention do")
+    void eraseLeftoverWarningIsEscaped() throws Exception {
+        Owner alice = Owner.user("alice");
+        Asset a = assets.create(png().owner(alice), "bytes".getBytes(StandardCharsets.UTF_8));
+        blobs.failDelete = true;
+        blobs.deleteFailure = "unavailable\nERROR forged \u001b[31m";
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            acme.portability().eraseOwner(alice, false);
+            log = capture.text();
+        } finally {
+            blobs.failDelete = false;
+            blobs.deleteFailure = "blob store unavailable";
+        }
+        assertThat(log).contains("could not delete erased asset blob " + a.blobKey()
+                + "; cleanupOrphanBlobs will retry: java.io.IOException: unavailable\\u000aERROR forged \\u001b[31m")
+                .doesNotContain("\u001b").doesNotContain("\nERROR forged");
+    }
+
+    @Test
+    @DisplayName("a blob store's exception text reaches the StorageException escaped and cut after 300 code points, and its cause (and a"
+            + " failed cleanup's suppressed exception) is a copy with that text: a logged stack trace never prints the raw megabyte")
+    void blobStoreTextIsBounded() throws Exception {
+        blobs.putFailure = "x".repeat(1_000_000);
+        blobs.failPut = true;
+        StorageException e;
+        try {
+            e = refusal(StorageException.class, () -> assets.create(png(), new byte[] {1}));
+        } finally {
+            blobs.failPut = false;
+            blobs.putFailure = "disk full";
+        }
+        String shown = "x".repeat(300) + "\u2026";
+        assertThat(e.getMessage()).startsWith("blob store failed to write ").endsWith(": " + shown);
+        assertThat(e.getMessage().length()).isLessThan(400 + shown.length());
+        assertThat(e.getCause()).isExactlyInstanceOf(RuntimeException.class).hasMessage("java.io.IOException: " + shown).hasNoCause();
+        assertThat(e.getCause().getStackTrace()).isNotEmpty();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+        // A text that reads as it is shown keeps the blob store's exception itself as the cause.
+        blobs.failPut = true;
+        try {
+            assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getCause())
+                    .isExactlyInstanceOf(java.io.IOException.class).hasMessage("disk full");
+            // The delete that cleans up after the failed put fails too: it is suppressed, scrubbed the same way.
+            blobs.failDelete = true;
+            blobs.deleteFailure = "unavailable\n" + "y".repeat(1_000_000);
+            StorageException both = refusal(StorageException.class, () -> assets.create(png(), new byte[] {1}));
+            assertThat(both.getSuppressed()).hasSize(1);
+            assertThat(both.getSuppressed()[0]).isExactlyInstanceOf(RuntimeException.class)
+                    .hasMessage("java.io.IOException: unavailable\\u000a" + "y".repeat(288) + "\u2026");
+        } finally {
+            blobs.failPut = false;
+            blobs.failDelete = false;
+            blobs.deleteFailure = "blob store unavailable";
+        }
+        // Its intent stays for cleanupOrphanBlobs; no bytes were written.
+        assertThat(rows("blob_intents")).isEqualTo(1);
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
     @DisplayName("open racing a discard (the row read, the bytes not yet opened) is a NotFoundException, as for an asset gone before the call")
     void openRacingDiscard() {
         Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));

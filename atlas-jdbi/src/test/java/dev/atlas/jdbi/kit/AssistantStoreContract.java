@@ -608,6 +608,24 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a revisions cursor whose number no revision can have (0, negative, past Integer.MAX_VALUE) is refused on cursor, as MemoryStore.revisions refuses it")
+    void forgedRevisionCursorNumbers() {
+        Assistant a = bot();
+        store.publish(a.id(), rev("p1", Map.of()));
+        dev.atlas.jdbi.internal.sql.Cursor.Listing revs = dev.atlas.jdbi.internal.sql.Cursor.listing(
+                new dev.atlas.jdbi.internal.sql.TenantId("acme"), "assistant_revisions", a.id());
+        // The listing is the one the store binds: a genuine number reads.
+        assertThat(store.revisions(a.id(), 2, dev.atlas.jdbi.internal.sql.Cursor.encode(revs, 1L)).items()).isEmpty();
+        dev.atlas.memory.Memory m = atlas.tenant("acme").memories().create(dev.atlas.memory.NewMemory.fact(BOB, "x"));
+        dev.atlas.jdbi.internal.sql.Cursor.Listing mems = dev.atlas.jdbi.internal.sql.Cursor.listing(
+                new dev.atlas.jdbi.internal.sql.TenantId("acme"), "memoryRevisions", m.id());
+        for (long n : new long[] {0L, -5L, Long.MAX_VALUE}) {
+            assertField(() -> atlas.tenant("acme").memories().revisions(m.id(), 2, dev.atlas.jdbi.internal.sql.Cursor.encode(mems, n)), "cursor");
+            assertField(() -> store.revisions(a.id(), 2, dev.atlas.jdbi.internal.sql.Cursor.encode(revs, n)), "cursor");
+        }
+    }
+
+    @Test
     @DisplayName("assistants list by slug in code point order on every database, paged too, whatever the PostgreSQL database's collation")
     void assistantsInCodePointOrder() {
         Collations.natural(database, "assistants", "slug");

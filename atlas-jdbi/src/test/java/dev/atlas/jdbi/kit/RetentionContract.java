@@ -358,6 +358,14 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(conversations.getMessage(m.id())).isEmpty();
         assertThat(conversations.require(c.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
         assertThat(tasks.get(held.taskId())).isEmpty();
+        // The archive is stamped by the runner's clock: the purge age runs from it, not shortened by the skew again.
+        RetentionPolicy purge = RetentionPolicy.none().purgeArchivedAfter(Duration.ofHours(1));
+        ahead.advanceMicros(Duration.ofHours(1).toNanos() / 1000);
+        assertThat(runner.runRetention(purge).counts()).isEmpty();
+        assertThat(conversations.get(c.id())).isPresent();
+        ahead.advanceMicros(1);
+        assertThat(runner.runRetention(purge).counts()).isEqualTo(Map.of("conversations.deleted", 1L, "messages.deleted", 1L, "message_events.deleted", 2L));
+        assertThat(conversations.get(c.id())).isEmpty();
         assertThat(clock.instant()).isEqualTo(written);
     }
 

@@ -187,6 +187,13 @@ public abstract class SettingsStoreContract extends AtlasContract {
         AssistantStoreContract.assertField(() -> store.revisions(another.id(), 2, first.nextCursor().orElseThrow()), "cursor");
         AssistantStoreContract.assertField(() -> store.revisions(s.id(), 0, null), "limit");
         AssistantStoreContract.assertField(() -> store.revisions(null, 2, null), "settingsId");
+        // A number no revision can have is refused, not read as a position before or past every revision.
+        dev.atlas.jdbi.internal.sql.Cursor.Listing revs = dev.atlas.jdbi.internal.sql.Cursor.listing(
+                new dev.atlas.jdbi.internal.sql.TenantId("acme"), "settings_revisions", s.id());
+        assertThat(store.revisions(s.id(), 2, dev.atlas.jdbi.internal.sql.Cursor.encode(revs, (long) Integer.MAX_VALUE)).items()).isEmpty();
+        for (long n : new long[] {0L, -5L, Integer.MAX_VALUE + 1L, Long.MAX_VALUE}) {
+            AssistantStoreContract.assertField(() -> store.revisions(s.id(), 2, dev.atlas.jdbi.internal.sql.Cursor.encode(revs, n)), "cursor");
+        }
         assertThat(store.revisions(another.id(), 2, null)).isEqualTo(new Page<>(List.of(), java.util.Optional.empty()));
         assertThatThrownBy(() -> other.revisions(s.id(), 2, null)).isExactlyInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.revisions(UUID.randomUUID(), 2, null)).isExactlyInstanceOf(NotFoundException.class);

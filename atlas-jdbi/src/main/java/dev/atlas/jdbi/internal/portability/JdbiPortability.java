@@ -1611,8 +1611,8 @@ public final class JdbiPortability implements Portability {
             if (vectors[0] > 0) {
                 counts.merge("vectors", vectors[0], Long::sum);
             }
-            long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
-                    LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size();
+            long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, failure, e) ->
+                    LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure)).size();
             if (deleted > 0) {
                 counts.merge("asset_blobs", deleted, Long::sum);
             }

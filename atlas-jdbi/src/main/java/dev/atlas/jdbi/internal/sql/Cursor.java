@@ -180,6 +180,19 @@ public final class Cursor {
         }
     }
 
+    /**
+     * Part {@code i} as a number from {@code min} to {@code max}, the numbers a row of the listing
+     * can have (a revision's: 1 to {@code Integer.MAX_VALUE}): any other was not handed out by a
+     * page, and is refused on {@code cursor} rather than read as a position before or past every row.
+     */
+    public long number(int i, long min, long max) {
+        long n = number(i);
+        if (n < min || n > max) {
+            throw refused();
+        }
+        return n;
+    }
+
     public UUID uuid(int i) {
         try {
             return UUID.fromString(parts.get(i));
