@@ -865,6 +865,10 @@ public abstract class AssetStoreContract extends AtlasContract {
                 ".TMP/x", ".Tmp")) {
             assertThat(refusal(InvalidInputException.class, () -> assets.register(png(), key)).field()).as(key).isEqualTo("blobKey");
         }
+        // A key the blob store refuses is shown escaped: a control character in it never reaches the message raw.
+        InvalidInputException controls = refusal(InvalidInputException.class, () -> assets.register(png(), "ok/\u001b[31mred\nline"));
+        assertThat(controls.field()).isEqualTo("blobKey");
+        assertThat(controls.getMessage()).contains("ok/\\u001b[31mred\\u000aline").doesNotContain("\u001b").doesNotContain("\n");
         // Device names are the application's own files to register (a put refuses them as new keys): without bytes, not found.
         for (String key : List.of("ok", "con", "NUL.txt", "ok/aux.tar.gz", "com1/x", "LPT9")) {
             assertThat(refusal(NotFoundException.class, () -> assets.register(png(), key)).field()).as(key).contains("blobKey");
