@@ -1,0 +1,217 @@
+package dev.atlas.jdbi.newcomer;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.AttachedAsset;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.search.SearchFilter;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.TextQuery;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallStore;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.assistant.Assistant;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.assistant.RevisionDiff;
+import dev.atlas.assistant.Settings;
+import dev.atlas.assistant.SettingsStore;
+import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.TestDatabase;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryPatch;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.memory.NewMemory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A new user's programs written from the atlas-core Javadoc of {@code dev.atlas.memory} and
+ * {@code dev.atlas.assistant}: promises about values "as they read back", JSON types in a diff,
+ * and what a soft delete leaves readable, exactly as written.
+ */
+public abstract class Newcomer11Contract extends AtlasContract {
+
+    private static final Owner ALICE = Owner.user("alice");
+
+    private Path blobDir;
+
+    protected Newcomer11Contract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        try {
+            blobDir = Files.createTempDirectory("atlas-newcomer11");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir.resolve("blobs")));
+    }
+
+    @AfterEach
+    void removeBlobDir() throws IOException {
+        try (Stream<Path> files = Files.walk(blobDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    private static Map<String, Object> map(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    @Test
+    @DisplayName("MemoryStore.update: metadata given in other Java number types than it reads back as (Long, Short, Float, BigInteger,"
+            + " BigDecimal) is 'the map it reads back as', so the patch writes nothing")
+    void noOpMetadataComparedAsItReadsBack() {
+        MemoryStore memories = atlas.tenant("acme").memories();
+        Map<String, Object> written = map("l", 7L, "s", (short) 3, "f", 0.5f, "bi", BigInteger.TEN, "bd", new BigDecimal("2.5"),
+                "nested", map("l", 9L, "list", List.of(1L, 2.5f)));
+        Memory m = memories.create(NewMemory.fact(ALICE, "Likes tea").metadata(written));
+        clock.advanceMicros(5_000_000);
+        assertThat(memories.update(m.id(), MemoryPatch.none().metadata(written))).isEqualTo(m);
+        assertThat(memories.update(m.id(), MemoryPatch.none().metadata(m.metadata()))).isEqualTo(m);
+        assertThat(memories.require(m.id()).updatedAt()).isEqualTo(m.updatedAt());
+    }
+
+    private static String types(Object v) {
+        if (v instanceof Map<?, ?> mm) {
+            List<String> out = new ArrayList<>();
+            mm.forEach((k, x) -> out.add(k + ":" + types(x)));
+            return out.toString();
+        }
+        if (v instanceof List<?> l) {
+            List<String> out = new ArrayList<>();
+            l.forEach(x -> out.add(types(x)));
+            return out.toString();
+        }
+        return v == null ? "null" : v.getClass().getSimpleName();
+    }
+
+    @Test
+    @DisplayName("diff: a top-level value whose JSON type differs (1, 1.5, \"1\", true, null, [1], {}) is changed; the same JSON value"
+            + " written as another Java number type (1 and 1L) is not; a key holding null is present (absent -> null is added)")
+    void diffSeesJsonTypes() {
+        Tenant acme = atlas.tenant("acme");
+        SettingsStore settings = acme.settings();
+        Settings s = settings.create("typed", "Typed", null);
+        List<Object> values = new ArrayList<>(List.of(1, 1.5, "1", true));
+        values.add(null);
+        values.add(List.of(1));
+        values.add(Map.of("v", 1));
+        settings.publish(s.id(), Map.of(), null, null);
+        for (Object v : values) {
+            settings.publish(s.id(), map("v", v), null, null);
+        }
+        settings.publish(s.id(), map("v", Map.of("v", 1L)), null, null);
+        int n = values.size() + 2;
+        for (int i = 2; i <= values.size(); i++) {
+            assertThat(settings.diff(s.id(), i, i + 1)).as("%s -> %s", values.get(i - 2), values.get(i - 1))
+                    .isEqualTo(new RevisionDiff(i, i + 1, Set.of(), Set.of(), Set.of("v"), false));
+        }
+        assertThat(settings.diff(s.id(), 1, 2)).isEqualTo(new RevisionDiff(1, 2, Set.of("v"), Set.of(), Set.of(), false));
+        assertThat(settings.diff(s.id(), 6, 1)).isEqualTo(new RevisionDiff(6, 1, Set.of(), Set.of("v"), Set.of(), false));
+        assertThat(settings.diff(s.id(), n - 1, n).isEmpty()).isTrue();
+
+        AssistantStore assistants = acme.assistants();
+        Assistant bot = assistants.create(AssistantSpec.of("typed-bot", "Typed bot"));
+        assistants.publish(bot.id(), NewRevision.of("p", map("n", 1, "x", 1.0)));
+        assistants.publish(bot.id(), NewRevision.of("p", map("n", 1L, "x", 1)));
+        assertThat(assistants.diff(bot.id(), 1, 2)).isEqualTo(new RevisionDiff(1, 2, Set.of(), Set.of(), Set.of("x"), false));
+    }
+
+    @Test
+    @DisplayName("AssetStore.attach: AttachedAsset.PART, when present, is true or false; a string, a number or null is"
+            + " InvalidInputException on attachmentMetadata and nothing is attached; false is kept as given")
+    void partIsTrueOrFalse() {
+        Tenant acme = atlas.tenant("acme");
+        AssetStore assets = acme.assets();
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here is the chart"));
+        Asset a = assets.create(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png"), new byte[] {1, 2});
+        for (Object bad : new Object[] {"true", "yes", 1, null, List.of(true)}) {
+            Map<String, Object> meta = map(AttachedAsset.PART, bad, "tool", "chart");
+            assertThatThrownBy(() -> assets.attach(m.id(), a.id(), meta)).as(String.valueOf(bad))
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .hasMessageStartingWith("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false, was ")
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("attachmentMetadata");
+        }
+        assertThat(assets.forMessage(m.id())).isEmpty();
+        AttachedAsset notPart = assets.attach(m.id(), a.id(), map(AttachedAsset.PART, false));
+        assertThat(notPart.attachmentMetadata()).isEqualTo(Map.of(AttachedAsset.PART, false));
+        assertThat(assets.forMessage(m.id())).containsExactly(notPart);
+    }
+
+    @Test
+    @DisplayName("SearchFilter.metadata matches a top-level string only: a boolean true or false, or a null, is not \"true\","
+            + " \"false\" or \"null\", nor a decimal \"1.5\"")
+    void metadataFilterIsStringsOnly() {
+        Tenant acme = atlas.tenant("acme");
+        MemoryStore memories = acme.memories();
+        Map<String, Memory> byValue = new LinkedHashMap<>();
+        List<Object> values = new ArrayList<>(List.of(true, "true", false, "false", 1.5, "1.5"));
+        values.add(null);
+        values.add("null");
+        for (Object v : values) {
+            byValue.put(types(v) + ":" + v, memories.create(NewMemory.fact(ALICE, "note " + values.indexOf(v)).metadata(map("k", v))));
+        }
+        for (String s : List.of("true", "false", "1.5", "null")) {
+            List<UUID> hits = acme.search().text(TextQuery.memories("note").filter(SearchFilter.none().metadata("k", s)))
+                    .stream().map(SearchHit::id).toList();
+            assertThat(hits).as(s).containsExactly(byValue.get("String:" + s).id());
+        }
+    }
+
+    @Test
+    @DisplayName("VoiceCallStore.summarize: null clears the summary, on an active and on a finished call; blank is refused naming summary and the summary stays")
+    void summaryNullClears() {
+        VoiceCallStore calls = atlas.tenant("acme").voiceCalls();
+        VoiceCall v = calls.start(NewVoiceCall.of("rt_1", "openai", "gpt-realtime"));
+        assertThat(calls.summarize(v.id(), "greeting").summary()).isEqualTo("greeting");
+        assertThat(calls.summarize(v.id(), null).summary()).isNull();
+        assertThat(calls.require(v.id()).summary()).isNull();
+        calls.summarize(v.id(), "greeting");
+        assertThatThrownBy(() -> calls.summarize(v.id(), " \t ")).isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("summary");
+        assertThat(calls.require(v.id()).summary()).isEqualTo("greeting");
+        calls.complete(v.id(), List.of());
+        assertThat(calls.summarize(v.id(), null).summary()).isNull();
+        assertThat(calls.require(v.id()).summary()).isNull();
+    }
+}
