@@ -16,6 +16,9 @@ import dev.atlas.conversation.NewMessage;
 import dev.atlas.search.SearchFilter;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.TextQuery;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.TaskQuery;
+import dev.atlas.task.TaskStore;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
 import dev.atlas.voice.VoiceCallStore;
@@ -213,5 +216,36 @@ public abstract class Newcomer11Contract extends AtlasContract {
         calls.complete(v.id(), List.of());
         assertThat(calls.summarize(v.id(), null).summary()).isNull();
         assertThat(calls.require(v.id()).summary()).isNull();
+    }
+
+    @Test
+    @DisplayName("a cursor of one parent's paged listing handed to another parent's is InvalidInputException on cursor (memory revisions,"
+            + " a conversation's tasks; the tenant's task list), as settings revisions pin it; each parent's own cursor pages on")
+    void cursorOfAnotherParentIsRefused() {
+        Tenant acme = atlas.tenant("acme");
+        MemoryStore memories = acme.memories();
+        Memory m1 = memories.create(NewMemory.fact(ALICE, "v1"));
+        Memory m2 = memories.create(NewMemory.fact(ALICE, "w1"));
+        memories.update(m1.id(), MemoryPatch.content("v2"));
+        memories.update(m1.id(), MemoryPatch.content("v3"));
+        memories.update(m2.id(), MemoryPatch.content("w2"));
+        String m1Cursor = memories.revisions(m1.id(), 1, null).nextCursor().orElseThrow();
+        cursorRefused(() -> memories.revisions(m2.id(), 1, m1Cursor));
+        assertThat(memories.revisions(m1.id(), 1, m1Cursor).items()).extracting(r -> r.content()).containsExactly("v2");
+
+        TaskStore tasks = acme.tasks();
+        Conversation c1 = acme.conversations().create(NewConversation.of(ALICE));
+        Conversation c2 = acme.conversations().create(NewConversation.of(ALICE));
+        tasks.createAll(List.of(NewTask.of("summarize", Map.of("n", 1)).forConversation(c1.id()),
+                NewTask.of("summarize", Map.of("n", 2)).forConversation(c1.id()), NewTask.of("summarize", Map.of("n", 3)).forConversation(c2.id())));
+        String c1Cursor = tasks.forConversation(c1.id(), 1, null).nextCursor().orElseThrow();
+        cursorRefused(() -> tasks.forConversation(c2.id(), 1, c1Cursor));
+        cursorRefused(() -> tasks.list(TaskQuery.all().after(c1Cursor)));
+        assertThat(tasks.forConversation(c1.id(), 1, c1Cursor).items()).containsExactly(tasks.forConversation(c1.id(), 2, null).items().get(1));
+    }
+
+    private static void cursorRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("cursor");
     }
 }
