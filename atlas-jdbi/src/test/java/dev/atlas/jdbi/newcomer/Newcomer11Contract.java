@@ -21,6 +21,7 @@ import dev.atlas.task.TaskQuery;
 import dev.atlas.task.TaskStore;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallStatus;
 import dev.atlas.voice.VoiceCallStore;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
@@ -32,6 +33,7 @@ import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.Settings;
 import dev.atlas.assistant.SettingsStore;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.MutableClock;
 import dev.atlas.jdbi.kit.TestDatabase;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.MemoryPatch;
@@ -49,6 +51,8 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -199,6 +203,36 @@ public abstract class Newcomer11Contract extends AtlasContract {
                     .stream().map(SearchHit::id).toList();
             assertThat(hits).as(s).containsExactly(byValue.get("String:" + s).id());
         }
+    }
+
+    @Test
+    @DisplayName("VoiceCallStore: a summary is a write as a checkpoint is: completeStale counts silence from it, and a complete or fail"
+            + " from an instance whose clock is behind the summarizing one's ends no earlier than the summary, duration counted to it")
+    void summaryIsALastWrite() {
+        VoiceCallStore calls = atlas.tenant("acme").voiceCalls();
+        VoiceCall quiet = calls.start(NewVoiceCall.of("rt_quiet", "openai", "gpt-realtime"));
+        clock.advanceMicros(Duration.ofMinutes(10).toNanos() / 1_000);
+        calls.summarize(quiet.id(), "so far: greeting");
+        clock.advanceMicros(Duration.ofMinutes(10).toNanos() / 1_000);
+        assertThat(calls.completeStale(Duration.ofMinutes(15))).isZero();
+        assertThat(calls.require(quiet.id()).status()).isEqualTo(VoiceCallStatus.ACTIVE);
+        clock.advanceMicros(Duration.ofMinutes(6).toNanos() / 1_000);
+        assertThat(calls.completeStale(Duration.ofMinutes(15))).isEqualTo(1);
+
+        VoiceCall v = calls.start(NewVoiceCall.of("rt_done", "openai", "gpt-realtime"));
+        VoiceCall w = calls.start(NewVoiceCall.of("rt_failed", "openai", "gpt-realtime"));
+        Instant t = v.startedAt();
+        VoiceCallStore ahead = reopen(b -> b.clock(new MutableClock(t.plus(Duration.ofHours(2))))).tenant("acme").voiceCalls();
+        Instant summarized = ahead.summarize(v.id(), "greeting").updatedAt();
+        Instant summarizedW = ahead.summarize(w.id(), "greeting").updatedAt();
+        assertThat(summarized).isEqualTo(t.plus(Duration.ofHours(2)));
+        clock.set(t.plus(Duration.ofHours(1)));
+        VoiceCall done = calls.complete(v.id(), List.of());
+        assertThat(done).returns(VoiceCallStatus.COMPLETED, VoiceCall::status).returns(summarized, VoiceCall::completedAt)
+                .returns(7_200_000L, VoiceCall::durationMs).returns("greeting", VoiceCall::summary);
+        VoiceCall failed = calls.fail(w.id());
+        assertThat(failed).returns(summarizedW, VoiceCall::completedAt)
+                .returns(Duration.between(w.startedAt(), summarizedW).toMillis(), VoiceCall::durationMs);
     }
 
     @Test
