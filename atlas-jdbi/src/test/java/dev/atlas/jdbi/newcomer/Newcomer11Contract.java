@@ -2,6 +2,7 @@ package dev.atlas.jdbi.newcomer;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
+import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetStore;
@@ -233,6 +234,16 @@ public abstract class Newcomer11Contract extends AtlasContract {
         VoiceCall failed = calls.fail(w.id());
         assertThat(failed).returns(summarizedW, VoiceCall::completedAt)
                 .returns(Duration.between(w.startedAt(), summarizedW).toMillis(), VoiceCall::durationMs);
+    }
+
+    @Test
+    @DisplayName("Tenant.atlas() is the Atlas that handed out the view, the same object for every tenant id, and another instance's for"
+            + " its views even with the same tenant id on the same database")
+    void tenantAtlasIsTheInstance() {
+        Atlas second = reopen(b -> b.clock(clock));
+        assertThat(atlas.tenant("acme").atlas()).isSameAs(atlas);
+        assertThat(atlas.tenant("globex").atlas()).isSameAs(atlas);
+        assertThat(second.tenant("acme").atlas()).isSameAs(second).isNotSameAs(atlas);
     }
 
     @Test
