@@ -39,7 +39,7 @@ public final class Memory {
      * @param conversationId provenance: the conversation it was observed in, or {@code null}
      * @param messageId provenance: the message that produced it, or {@code null}
      * @param toolCallId provenance: the tool call that produced it, or {@code null}
-     * @param expiresAt after this instant the memory is invisible, or {@code null} for never
+     * @param expiresAt from this instant on the memory is invisible, or {@code null} for never
      * @param revision 1 when created, incremented by each content change
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
@@ -199,7 +199,7 @@ public final class Memory {
     /**
      * After this instant the memory is invisible, or {@code null} for never.
      *
-     * @return after this instant the memory is invisible, or {@code null} for never
+     * @return from this instant on the memory is invisible, or {@code null} for never
      */
     public @Nullable Instant expiresAt() {
         return expiresAt;

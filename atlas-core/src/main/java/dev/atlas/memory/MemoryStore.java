@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * by a user (or any {@link Owner}) and optionally scoped to one agent. Obtain it from
  * {@code atlas.tenant("acme").memories()}.
  *
- * <p>Expired memories ({@code expiresAt} in the past) and deleted ones are invisible to every
+ * <p>Expired memories ({@code expiresAt} at or before now) and deleted ones are invisible to every
  * read at once, before retention removes them. Provenance ids are plain ids, never foreign
  * keys, so purging a conversation never touches the memories learnt from it.
  */

@@ -611,9 +611,13 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("assetId", assetId);
         Map<String, Object> checked = Check.metadata("attachmentMetadata", attachmentMetadata);
         // It decides whether retention deletes the asset with the message: "true" or 1 must not silently mean no.
-        if (checked.containsKey(AttachedAsset.PART) && !(checked.get(AttachedAsset.PART) instanceof Boolean)) {
+        Object part = checked.get(AttachedAsset.PART);
+        if (checked.containsKey(AttachedAsset.PART) && !(part instanceof Boolean)) {
+            // The caller's value, escaped: a line break in it would forge a log line.
+            String shown = part instanceof String text ? Check.quoted(text)
+                    : part instanceof Map<?, ?> ? "an object" : part instanceof java.util.Collection<?> ? "an array" : String.valueOf(part);
             throw new InvalidInputException("attachmentMetadata", "'" + AttachedAsset.PART + "' is true (the asset is part of the message)"
-                    + " or false, was " + checked.get(AttachedAsset.PART));
+                    + " or false, was " + shown);
         }
         JsonDoc metadata = Json.write("attachmentMetadata", checked);
         return db.write(h -> {

@@ -96,6 +96,25 @@ public abstract class Newcomer11Contract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("AttachedAsset.PART refused: the value is shown escaped in the message, as every other echoed input (no raw line break); an array or object by its JSON type")
+    void partValueIsEscapedInTheMessage() {
+        Tenant acme = atlas.tenant("acme");
+        AssetStore assets = acme.assets();
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here is the chart"));
+        Asset a = assets.create(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png"), new byte[] {1, 2});
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, "yes\nERROR forged line")))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false,"
+                        + " was 'yes\\u000aERROR forged line'");
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, List.of("x\ny"))))
+                .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false, was an array");
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, map("k\n", "v"))))
+                .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false, was an object");
+        assertThat(assets.forMessage(m.id())).isEmpty();
+    }
+
     private static Map<String, Object> map(Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
