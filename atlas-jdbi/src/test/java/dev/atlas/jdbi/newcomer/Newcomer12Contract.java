@@ -1,0 +1,142 @@
+package dev.atlas.jdbi.newcomer;
+
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.SiblingGroups;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.ExecutionType;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.MessageWithTools;
+import dev.atlas.execution.NewToolCall;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.TestDatabase;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallQuery;
+import dev.atlas.voice.VoiceCallStatus;
+import dev.atlas.voice.VoiceCallStore;
+import dev.atlas.voice.VoiceTurn;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A new user's programs written from the seed documents (/work/shared/seeds) through the public
+ * API, one per row of docs/seed-capabilities.md that the row's own test does not write the way
+ * the seed asks: what a seed's query or model method does, done as an application would.
+ */
+public abstract class Newcomer12Contract extends AtlasContract {
+
+    protected Newcomer12Contract(TestDatabase database) {
+        super(database);
+    }
+
+    /** One answer to {@code question}, recorded as an agent loop does: a tool round, then the reply. */
+    private static Message answer(ExecutionRecorder recorder, Conversation c, Message question, String toolResult, String reply) {
+        ExecutionHandle run = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle round = run.step();
+        round.toolCall("call_" + toolResult, "lookup_order", "{\"order\":7}").complete(toolResult);
+        round.finish("", FinishReason.TOOL_CALLS);
+        StepHandle last = run.step();
+        Message m = run.reply(last, NewMessage.assistant(reply).parent(question.id()));
+        last.finish(reply, FinishReason.STOP);
+        run.complete();
+        return m;
+    }
+
+    @Test
+    @DisplayName("002 regenerate: a retried agent answer recorded through the recorder is a second sibling group; history and historyWithTools show the active group with its own tool round, activate switches both back")
+    void regeneratedAnswerWithItsToolRound() {
+        Tenant acme = atlas.tenant("acme");
+        ConversationStore conversations = acme.conversations();
+        ExecutionRecorder recorder = acme.executions();
+        Conversation c = conversations.create(NewConversation.of(Owner.user("42")));
+        Message question = conversations.append(c.id(), NewMessage.user("Where is order 7?"));
+        Message shipped = answer(recorder, c, question, "shipped", "It shipped yesterday.");
+        assertThat(conversations.canRetry(shipped.id())).isTrue();
+        Message delivered = answer(recorder, c, question, "delivered", "It was delivered today.");
+
+        SiblingGroups groups = conversations.siblingGroups(delivered.id());
+        assertThat(groups.count()).isEqualTo(2);
+        assertThat(groups.index()).isEqualTo(2);
+        assertThat(groups.current().executionId()).isEqualTo(delivered.executionId());
+        assertThat(conversations.siblingGroups(shipped.id()).index()).isEqualTo(1);
+        assertThat(conversations.history(c.id(), 50)).extracting(Message::content)
+                .containsExactly("Where is order 7?", "It was delivered today.");
+        List<MessageWithTools> replay = recorder.historyWithTools(c.id(), 50);
+        assertThat(replay).extracting(m -> m.message().content()).containsExactly("Where is order 7?", "It was delivered today.");
+        assertThat(replay.get(1).toolCalls()).extracting(ToolCall::result).containsExactly("delivered");
+
+        conversations.activate(shipped.id());
+        assertThat(conversations.history(c.id(), 50)).extracting(Message::content)
+                .containsExactly("Where is order 7?", "It shipped yesterday.");
+        replay = recorder.historyWithTools(c.id(), 50);
+        assertThat(replay.get(1).toolCalls()).extracting(ToolCall::result).containsExactly("shipped");
+        assertThat(conversations.siblingGroups(delivered.id()).groups()).extracting(g -> g.active()).containsExactly(true, false);
+    }
+
+    @Test
+    @DisplayName("002 VoiceCall::completed()->with('execution.toolCalls')->latest()->take(10): the ten latest completed calls of the tenant, newest first, each with its execution's tool calls")
+    void latestCompletedVoiceCallsWithTheirToolCalls() {
+        Tenant acme = atlas.tenant("acme");
+        VoiceCallStore calls = acme.voiceCalls();
+        ExecutionRecorder recorder = acme.executions();
+        List<UUID> started = new ArrayList<>();
+        List<ExecutionHandle> runs = new ArrayList<>();
+        for (int i = 0; i < 13; i++) {
+            ExecutionHandle run = recorder.start(ExecutionSpec.of(ExecutionType.VOICE, "openai", "gpt-realtime"));
+            runs.add(run);
+            started.add(calls.start(NewVoiceCall.of("rt_" + i, "openai", "gpt-realtime").execution(run.id())).id());
+            run.toolCall(NewToolCall.of("c" + i, "lookup_order", "{\"order\":" + i + "}")).complete("order " + i);
+            clock.advanceMicros(1000);
+        }
+        VoiceCall other = atlas.tenant("globex").voiceCalls().start(NewVoiceCall.of("rt_globex", "openai", "gpt-realtime"));
+        atlas.tenant("globex").voiceCalls().complete(other.id(), List.of());
+        // Hung up in the reverse order of their start; call 5 failed, call 12 is still going.
+        for (int i = 11; i >= 0; i--) {
+            if (i == 5) {
+                calls.fail(started.get(i));
+            } else {
+                calls.complete(started.get(i), List.of(VoiceTurn.user("bye " + i)));
+            }
+            runs.get(i).complete();
+            clock.advanceMicros(1000);
+        }
+
+        Page<VoiceCall> latest = calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.COMPLETED).limit(10));
+        List<Integer> order = List.of(11, 10, 9, 8, 7, 6, 4, 3, 2, 1);
+        assertThat(latest.items()).extracting(VoiceCall::id).containsExactlyElementsOf(order.stream().map(started::get).toList());
+        assertThat(latest.hasMore()).isTrue();
+        for (int k = 0; k < order.size(); k++) {
+            VoiceCall call = latest.items().get(k);
+            ExecutionTree tree = recorder.tree(call.executionId()).orElseThrow();
+            assertThat(tree.execution().status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(tree.toolCalls()).singleElement().satisfies(t -> {
+                assertThat(t.name()).isEqualTo("lookup_order");
+                assertThat(t.result()).isEqualTo("order " + order.get(latest.items().indexOf(call)));
+                assertThat(t.stepId()).isNull();
+            });
+        }
+        assertThat(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.COMPLETED).limit(10).after(latest.nextCursor().orElseThrow())).items())
+                .extracting(VoiceCall::id).containsExactly(started.get(0));
+        assertThat(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.ACTIVE)).items()).extracting(VoiceCall::id)
+                .containsExactly(started.get(12));
+    }
+}
