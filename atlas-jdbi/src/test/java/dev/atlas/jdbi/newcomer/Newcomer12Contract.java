@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.newcomer;
 
+import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
@@ -20,6 +21,8 @@ import dev.atlas.execution.MessageWithTools;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.ToolCallQuery;
+import dev.atlas.execution.ToolCallType;
 import dev.atlas.jdbi.kit.AtlasContract;
 import dev.atlas.jdbi.kit.TestDatabase;
 import dev.atlas.voice.NewVoiceCall;
@@ -33,9 +36,11 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A new user's programs written from the seed documents (/work/shared/seeds) through the public
@@ -138,5 +143,38 @@ public abstract class Newcomer12Contract extends AtlasContract {
                 .extracting(VoiceCall::id).containsExactly(started.get(0));
         assertThat(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.ACTIVE)).items()).extracting(VoiceCall::id)
                 .containsExactly(started.get(12));
+    }
+
+    @Test
+    @DisplayName("002 ExecutionToolCall::forTool('search') with the seed's status scopes: pending() is status(QUEUED), a tool call is never PENDING (that query lists nothing, that initial status is refused naming initialStatus)")
+    void seedToolCallStatusScopes() {
+        ExecutionRecorder recorder = atlas.tenant("acme").executions();
+        ExecutionHandle run = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = run.step();
+        StepHandle.ToolCallHandle waiting = step.toolCall(NewToolCall.of("c1", "search", "{}").queued());
+        StepHandle.ToolCallHandle running = step.toolCall("c2", "search", "{}");
+        StepHandle.ToolCallHandle done = step.toolCall("c3", "search", "{}");
+        done.complete("3 hits");
+        step.toolCall("c4", "weather", "{}").complete("sunny");
+        ExecutionHandle voice = recorder.start(ExecutionSpec.of(ExecutionType.VOICE, "openai", "gpt-realtime"));
+        StepHandle.ToolCallHandle broken = voice.toolCall(NewToolCall.of("v1", "search", "{}"));
+        broken.fail("timeout");
+
+        assertThat(searches(recorder, ExecutionStatus.QUEUED)).containsExactly(waiting.id());
+        assertThat(searches(recorder, ExecutionStatus.PROCESSING)).containsExactly(running.id());
+        assertThat(searches(recorder, ExecutionStatus.COMPLETED)).containsExactly(done.id());
+        assertThat(searches(recorder, ExecutionStatus.FAILED)).containsExactly(broken.id());
+        assertThat(searches(recorder, ExecutionStatus.PENDING)).isEmpty();
+        assertThatThrownBy(() -> new NewToolCall("c5", "search", ToolCallType.LOCAL, "{}", Map.of(), ExecutionStatus.PENDING))
+                .isExactlyInstanceOf(InvalidInputException.class).hasMessage("initialStatus: must be processing or queued, was pending");
+
+        waiting.start();
+        assertThat(searches(recorder, ExecutionStatus.QUEUED)).isEmpty();
+        List<UUID> processing = searches(recorder, ExecutionStatus.PROCESSING);
+        assertThat(processing).containsExactlyInAnyOrder(waiting.id(), running.id());
+    }
+
+    private static List<UUID> searches(ExecutionRecorder recorder, ExecutionStatus status) {
+        return recorder.toolCalls(ToolCallQuery.forTool("search").status(status)).items().stream().map(ToolCall::id).toList();
     }
 }
