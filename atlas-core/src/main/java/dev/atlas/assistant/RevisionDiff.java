@@ -10,7 +10,9 @@ import java.util.TreeSet;
 /**
  * What differs between two revisions of one assistant (or of one settings document), comparing
  * top-level settings keys.
- * A key whose value differs in any way (including nested content or JSON type) is "changed".
+ * A key whose value differs in any way (including nested content or JSON type) is "changed";
+ * values compare as they read back, so {@code 1} and {@code 1L} are the same while {@code 1}
+ * and {@code 1.0} (stored as written) are changed.
  *
  * @param fromNumber    the older side of the comparison as asked
  * @param toNumber      the newer side as asked
