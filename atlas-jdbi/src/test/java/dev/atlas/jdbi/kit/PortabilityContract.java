@@ -1884,10 +1884,6 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
         cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
                 "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
-        cases.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),
-                "line " + msg + ": message.'x\\u202eevil" + "y".repeat(34) + "\u2026': is not a column of message"});
-        cases.put("record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\\u001b[2J" + y + "\":1,"),
-                "line " + msg + ": '\\u001b[2J" + "y".repeat(36) + "\u2026': is not a field of a record (only type and row are)"});
         cases.put("version", new String[] {file.replace("\"version\":1}", "\"version\":\"1\\u2028" + y + "\"}"),
                 "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
         cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
@@ -1910,6 +1906,25 @@ public abstract class PortabilityContract extends AtlasContract {
         lines.add(conv, lines.get(conv - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
         cases.put("key in the file", new String[] {String.join("\n", lines) + "\n", "line " + (conv + 1) + ": conversation.external_key:"
                 + " holds external_key [order\\u20281] as the conversation of line " + conv + " does: they are unique"});
+        // A name the file gives (a column, a record's field) is in field() as it is when escaping changes nothing, it holds
+        // no ' and it is at most 64 characters (the common mistakes: a camelCase column, a capitalised field); else quoted.
+        Map<String, String[]> names = new TreeMap<>(); // name := input, field(), problem
+        names.put("camelCase column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"createdAt\":1"),
+                "line " + msg + ": message.createdAt", "is not a column of message"});
+        names.put("capitalised record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"Row\":1,"),
+                "line " + msg + ": Row", "is not a field of a record (only type and row are)"});
+        names.put("column of 64", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"" + "Z".repeat(64) + "\":1"),
+                "line " + msg + ": message." + "Z".repeat(64), "is not a column of message"});
+        names.put("column of 65", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"" + "Z".repeat(65) + "\":1"),
+                "line " + msg + ": message.'" + "Z".repeat(40) + "\u2026'", "is not a column of message"});
+        names.put("column with a quote", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"it's\":1"),
+                "line " + msg + ": message.'it's'", "is not a column of message"});
+        names.put("empty record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\":1,"),
+                "line " + msg + ": ''", "is not a field of a record (only type and row are)"});
+        names.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),
+                "line " + msg + ": message.'x\\u202eevil" + "y".repeat(34) + "\u2026'", "is not a column of message"});
+        names.put("record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\\u001b[2J" + y + "\":1,"),
+                "line " + msg + ": '\\u001b[2J" + "y".repeat(36) + "\u2026'", "is not a field of a record (only type and row are)"});
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         Map<String, String> expected = new TreeMap<>();
@@ -1919,6 +1934,13 @@ public abstract class PortabilityContract extends AtlasContract {
             Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()[0].getBytes(StandardCharsets.UTF_8)));
             expected.put(e.getKey(), "InvalidInputException: " + e.getValue()[1]);
             actual.put(e.getKey(), thrown == null ? "imported" : thrown.getClass().getSimpleName() + ": " + thrown.getMessage());
+        }
+        for (Map.Entry<String, String[]> e : names.entrySet()) {
+            assertThat(e.getValue()[0]).as(e.getKey()).isNotEqualTo(file);
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()[0].getBytes(StandardCharsets.UTF_8)));
+            expected.put(e.getKey(), "InvalidInputException on [" + e.getValue()[1] + "]: " + e.getValue()[1] + ": " + e.getValue()[2]);
+            actual.put(e.getKey(), thrown instanceof InvalidInputException x ? "InvalidInputException on [" + x.field() + "]: " + x.getMessage()
+                    : thrown == null ? "imported" : thrown.getClass().getSimpleName() + ": " + thrown.getMessage());
         }
         assertThat(actual).isEqualTo(expected);
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
