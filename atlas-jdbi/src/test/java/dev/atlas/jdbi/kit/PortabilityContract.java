@@ -1872,7 +1872,8 @@ public abstract class PortabilityContract extends AtlasContract {
     @DisplayName("an import's refusal quotes what the file holds escaped and bounded: an unknown row type, column or record field, a"
             + " header's version, a JSON column of the wrong shape, the parser's own complaint and a unique key clashing in the file or"
             + " with a stored row show a line break, U+202E or a control as a backslash-u code, and an unknown name or a value at"
-            + " most 40 code points; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
+            + " most 40 code points; an unknown column or record field of 1 to 64 characters with no ' and nothing to escape (createdAt,"
+            + " Row) is in field() as written; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
     void fileValuesInImportErrorsAreEscaped() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.conversation.Conversation c = acme.conversations().ensure("order\u20281", dev.atlas.conversation.NewConversation.of(ALICE));
