@@ -2014,6 +2014,135 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an export inside the application's transaction (a data source handing out its connection, as Spring's"
+            + " TransactionAwareDataSourceProxy does) reads in that transaction: on SQLite one snapshot (a conversation and message"
+            + " written meanwhile by another connection are not in the file); on PostgreSQL at READ COMMITTED, its default, each"
+            + " table is read as committed when its read begins: the message written meanwhile is in the file without its"
+            + " conversation, and the file does not import; a conversation's export whose conversation another connection erases"
+            + " right after the lookup is the conversation whole, or (PostgreSQL at READ COMMITTED) a file of the header alone;"
+            + " PostgreSQL at REPEATABLE READ is one snapshot as SQLite is")
+    void exportInTheApplicationsTransaction() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+                .metadata(Map.of("pad", "p".repeat(20_000))));
+        acme.conversations().append(c.id(), NewMessage.user("hello"));
+        String before = text(export(acme, ExportScope.tenant()));
+        DataSource base = database.dataSource();
+        java.util.concurrent.atomic.AtomicReference<Connection> bound = new java.util.concurrent.atomic.AtomicReference<>();
+        DataSource binding = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    Connection app = bound.get();
+                    if (method.getName().equals("getConnection") && app != null) {
+                        // The application's connection; Atlas's close() leaves it open.
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                (p, m, a) -> m.getName().equals("close") ? null : invoke(m, app, a));
+                    }
+                    return invoke(method, base, args);
+                });
+        boolean sqlite = atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE;
+        try (Atlas joined = configure(Atlas.builder().dataSource(binding)).migrate(false).build()) {
+            // PostgreSQL: READ COMMITTED (its default and Spring's), then REPEATABLE READ; SQLite has one isolation.
+            for (int level : sqlite ? new int[] {Connection.TRANSACTION_SERIALIZABLE}
+                    : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ}) {
+                String was = text(export(acme, ExportScope.tenant()));
+                java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+                ByteArrayOutputStream out = new ByteArrayOutputStream() {
+                    private boolean wrote;
+
+                    @Override
+                    public synchronized void write(byte[] b, int off, int len) {
+                        if (!wrote) {
+                            wrote = true;
+                            // Another connection (the per-test instance's pool) commits while the export writes the conversations.
+                            late.set(acme.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id());
+                            acme.conversations().append(late.get(), NewMessage.user("written during the export"));
+                        }
+                        super.write(b, off, len);
+                    }
+                };
+                ExportReport report;
+                try (Connection app = base.getConnection()) {
+                    if (!sqlite) {
+                        app.setTransactionIsolation(level);
+                    }
+                    app.setAutoCommit(false);
+                    bound.set(app);
+                    try {
+                        report = joined.tenant("acme").portability().exportTo(out, ExportScope.tenant());
+                    } finally {
+                        bound.set(null);
+                        app.rollback();
+                        app.setAutoCommit(true);
+                    }
+                }
+                // A conversation scope, its conversation erased by another connection right after the lookup.
+                UUID x = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+                acme.conversations().append(x, NewMessage.user("erased during the export"));
+                byte[] wasX = export(acme, ExportScope.conversation(x));
+                dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db();
+                db.statementListener((name, sql) -> {
+                    if (name.equals("portability.conversationExists")) {
+                        acme.portability().eraseConversation(x, false);
+                    }
+                });
+                ByteArrayOutputStream outX = new ByteArrayOutputStream();
+                ExportReport reportX;
+                try (Connection app = base.getConnection()) {
+                    if (!sqlite) {
+                        app.setTransactionIsolation(level);
+                    }
+                    app.setAutoCommit(false);
+                    bound.set(app);
+                    try {
+                        reportX = joined.tenant("acme").portability().exportTo(outX, ExportScope.conversation(x));
+                    } finally {
+                        db.statementListener(null);
+                        bound.set(null);
+                        app.rollback();
+                        app.setAutoCommit(true);
+                    }
+                }
+                assertThat(acme.conversations().get(x)).isEmpty();
+                if (level == Connection.TRANSACTION_READ_COMMITTED) {
+                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1}\n");
+                    assertThat(reportX.exported()).isEmpty();
+                } else {
+                    assertThat(text(outX.toByteArray())).as("level %s", level).isEqualTo(text(wasX));
+                    assertThat(reportX.exported()).as("level %s", level)
+                            .containsOnly(entry("conversation", 1L), entry("message", 1L), entry("message_event", 1L));
+                }
+                String file = text(out.toByteArray());
+                Map<String, Long> counts = new TreeMap<>();
+                file.lines().skip(1).forEach(l -> counts.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
+                assertThat(new TreeMap<>(report.exported())).as("level %s", level).isEqualTo(counts);
+                if (level != Connection.TRANSACTION_READ_COMMITTED) {
+                    // One snapshot: the tenant as it was when the export began.
+                    assertThat(file).as("level %s", level).isEqualTo(was);
+                    continue;
+                }
+                // The tenant as it is now, but for the late conversation: its message and the message's event are in the file.
+                String now = text(export(acme, ExportScope.tenant()));
+                assertThat(file).isEqualTo(now.replaceFirst("\\{\"type\":\"conversation\",\"row\":\\{\"id\":\"" + late.get() + "\"[^\n]*\n", ""))
+                        .isNotEqualTo(now).contains("written during the export");
+                assertThat(counts).isEqualTo(Map.of("conversation", 1L, "message", 2L, "message_event", 2L));
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(atlas.tenant("beta"), file.getBytes(StandardCharsets.UTF_8))))
+                        .isExactlyInstanceOf(InvalidInputException.class)
+                        .hasMessage("line 4: message.conversation_id: refers to conversation " + late.get()
+                                + ", which is neither earlier in the input nor in this tenant");
+            }
+        }
+        assertThat(before).doesNotContain("written during the export");
+    }
+
+    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Test
     @DisplayName("a conversation's export racing its erase: erased right after the export looked the conversation up, the file holds"
             + " the conversation whole as it was when the export began, and imports; the lookup ran before the export's snapshot, so"
             + " the export wrote a header-only file and an empty report, a backup of nothing taken for the conversation's")
