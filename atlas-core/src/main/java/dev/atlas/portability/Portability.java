@@ -31,6 +31,16 @@ public interface Portability {
      * erased while the export begins, it is in the file whole or the export is a
      * {@link dev.atlas.NotFoundException}, never a file of the header alone.
      *
+     * <p>Inside an application's transaction that Atlas joins (a {@code DataSource} handing out the
+     * connection of the application's open transaction, such as Spring's
+     * {@code TransactionAwareDataSourceProxy}), the export reads in that transaction as it is. That
+     * is one snapshot on SQLite, and on PostgreSQL at REPEATABLE READ or SERIALIZABLE (the
+     * transaction's snapshot, taken at its first statement, which may come before the export). At READ
+     * COMMITTED, PostgreSQL's default, each table is read as committed when its read begins: rows
+     * another connection commits during the export can be in the file in part (a message without
+     * its conversation, so the file does not import), and a conversation erased meanwhile can leave
+     * a file of the header alone. Export outside such a transaction, or in one at REPEATABLE READ.
+     *
      * @param out   where the JSON Lines go; left open
      * @param scope the whole tenant, one owner or one conversation
      * @return rows written per type

@@ -1872,7 +1872,8 @@ public abstract class PortabilityContract extends AtlasContract {
     @DisplayName("an import's refusal quotes what the file holds escaped and bounded: an unknown row type, column or record field, a"
             + " header's version, a JSON column of the wrong shape, the parser's own complaint and a unique key clashing in the file or"
             + " with a stored row show a line break, U+202E or a control as a backslash-u code, and an unknown name or a value at"
-            + " most 40 code points; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
+            + " most 40 code points; an unknown column or record field of 1 to 64 characters with no ' and nothing to escape (createdAt,"
+            + " Row) is in field() as written; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
     void fileValuesInImportErrorsAreEscaped() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.conversation.Conversation c = acme.conversations().ensure("order\u20281", dev.atlas.conversation.NewConversation.of(ALICE));
@@ -1884,10 +1885,6 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
         cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
                 "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
-        cases.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),
-                "line " + msg + ": message.'x\\u202eevil" + "y".repeat(34) + "\u2026': is not a column of message"});
-        cases.put("record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\\u001b[2J" + y + "\":1,"),
-                "line " + msg + ": '\\u001b[2J" + "y".repeat(36) + "\u2026': is not a field of a record (only type and row are)"});
         cases.put("version", new String[] {file.replace("\"version\":1}", "\"version\":\"1\\u2028" + y + "\"}"),
                 "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
         cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
@@ -1910,6 +1907,25 @@ public abstract class PortabilityContract extends AtlasContract {
         lines.add(conv, lines.get(conv - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
         cases.put("key in the file", new String[] {String.join("\n", lines) + "\n", "line " + (conv + 1) + ": conversation.external_key:"
                 + " holds external_key [order\\u20281] as the conversation of line " + conv + " does: they are unique"});
+        // A name the file gives (a column, a record's field) is in field() as it is when escaping changes nothing, it holds
+        // no ' and it is at most 64 characters (the common mistakes: a camelCase column, a capitalised field); else quoted.
+        Map<String, String[]> names = new TreeMap<>(); // name := input, field(), problem
+        names.put("camelCase column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"createdAt\":1"),
+                "line " + msg + ": message.createdAt", "is not a column of message"});
+        names.put("capitalised record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"Row\":1,"),
+                "line " + msg + ": Row", "is not a field of a record (only type and row are)"});
+        names.put("column of 64", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"" + "Z".repeat(64) + "\":1"),
+                "line " + msg + ": message." + "Z".repeat(64), "is not a column of message"});
+        names.put("column of 65", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"" + "Z".repeat(65) + "\":1"),
+                "line " + msg + ": message.'" + "Z".repeat(40) + "\u2026'", "is not a column of message"});
+        names.put("column with a quote", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"it's\":1"),
+                "line " + msg + ": message.'it's'", "is not a column of message"});
+        names.put("empty record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\":1,"),
+                "line " + msg + ": ''", "is not a field of a record (only type and row are)"});
+        names.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),
+                "line " + msg + ": message.'x\\u202eevil" + "y".repeat(34) + "\u2026'", "is not a column of message"});
+        names.put("record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\\u001b[2J" + y + "\":1,"),
+                "line " + msg + ": '\\u001b[2J" + "y".repeat(36) + "\u2026'", "is not a field of a record (only type and row are)"});
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         Map<String, String> expected = new TreeMap<>();
@@ -1919,6 +1935,13 @@ public abstract class PortabilityContract extends AtlasContract {
             Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()[0].getBytes(StandardCharsets.UTF_8)));
             expected.put(e.getKey(), "InvalidInputException: " + e.getValue()[1]);
             actual.put(e.getKey(), thrown == null ? "imported" : thrown.getClass().getSimpleName() + ": " + thrown.getMessage());
+        }
+        for (Map.Entry<String, String[]> e : names.entrySet()) {
+            assertThat(e.getValue()[0]).as(e.getKey()).isNotEqualTo(file);
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()[0].getBytes(StandardCharsets.UTF_8)));
+            expected.put(e.getKey(), "InvalidInputException on [" + e.getValue()[1] + "]: " + e.getValue()[1] + ": " + e.getValue()[2]);
+            actual.put(e.getKey(), thrown instanceof InvalidInputException x ? "InvalidInputException on [" + x.field() + "]: " + x.getMessage()
+                    : thrown == null ? "imported" : thrown.getClass().getSimpleName() + ": " + thrown.getMessage());
         }
         assertThat(actual).isEqualTo(expected);
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
@@ -1988,6 +2011,135 @@ public abstract class PortabilityContract extends AtlasContract {
         Tenant beta = atlas.tenant("beta");
         importBytes(beta, out.toByteArray());
         assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
+    @DisplayName("an export inside the application's transaction (a data source handing out its connection, as Spring's"
+            + " TransactionAwareDataSourceProxy does) reads in that transaction: on SQLite one snapshot (a conversation and message"
+            + " written meanwhile by another connection are not in the file); on PostgreSQL at READ COMMITTED, its default, each"
+            + " table is read as committed when its read begins: the message written meanwhile is in the file without its"
+            + " conversation, and the file does not import; a conversation's export whose conversation another connection erases"
+            + " right after the lookup is the conversation whole, or (PostgreSQL at READ COMMITTED) a file of the header alone;"
+            + " PostgreSQL at REPEATABLE READ is one snapshot as SQLite is")
+    void exportInTheApplicationsTransaction() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+                .metadata(Map.of("pad", "p".repeat(20_000))));
+        acme.conversations().append(c.id(), NewMessage.user("hello"));
+        String before = text(export(acme, ExportScope.tenant()));
+        DataSource base = database.dataSource();
+        java.util.concurrent.atomic.AtomicReference<Connection> bound = new java.util.concurrent.atomic.AtomicReference<>();
+        DataSource binding = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    Connection app = bound.get();
+                    if (method.getName().equals("getConnection") && app != null) {
+                        // The application's connection; Atlas's close() leaves it open.
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                (p, m, a) -> m.getName().equals("close") ? null : invoke(m, app, a));
+                    }
+                    return invoke(method, base, args);
+                });
+        boolean sqlite = atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE;
+        try (Atlas joined = configure(Atlas.builder().dataSource(binding)).migrate(false).build()) {
+            // PostgreSQL: READ COMMITTED (its default and Spring's), then REPEATABLE READ; SQLite has one isolation.
+            for (int level : sqlite ? new int[] {Connection.TRANSACTION_SERIALIZABLE}
+                    : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ}) {
+                String was = text(export(acme, ExportScope.tenant()));
+                java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+                ByteArrayOutputStream out = new ByteArrayOutputStream() {
+                    private boolean wrote;
+
+                    @Override
+                    public synchronized void write(byte[] b, int off, int len) {
+                        if (!wrote) {
+                            wrote = true;
+                            // Another connection (the per-test instance's pool) commits while the export writes the conversations.
+                            late.set(acme.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id());
+                            acme.conversations().append(late.get(), NewMessage.user("written during the export"));
+                        }
+                        super.write(b, off, len);
+                    }
+                };
+                ExportReport report;
+                try (Connection app = base.getConnection()) {
+                    if (!sqlite) {
+                        app.setTransactionIsolation(level);
+                    }
+                    app.setAutoCommit(false);
+                    bound.set(app);
+                    try {
+                        report = joined.tenant("acme").portability().exportTo(out, ExportScope.tenant());
+                    } finally {
+                        bound.set(null);
+                        app.rollback();
+                        app.setAutoCommit(true);
+                    }
+                }
+                // A conversation scope, its conversation erased by another connection right after the lookup.
+                UUID x = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+                acme.conversations().append(x, NewMessage.user("erased during the export"));
+                byte[] wasX = export(acme, ExportScope.conversation(x));
+                dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db();
+                db.statementListener((name, sql) -> {
+                    if (name.equals("portability.conversationExists")) {
+                        acme.portability().eraseConversation(x, false);
+                    }
+                });
+                ByteArrayOutputStream outX = new ByteArrayOutputStream();
+                ExportReport reportX;
+                try (Connection app = base.getConnection()) {
+                    if (!sqlite) {
+                        app.setTransactionIsolation(level);
+                    }
+                    app.setAutoCommit(false);
+                    bound.set(app);
+                    try {
+                        reportX = joined.tenant("acme").portability().exportTo(outX, ExportScope.conversation(x));
+                    } finally {
+                        db.statementListener(null);
+                        bound.set(null);
+                        app.rollback();
+                        app.setAutoCommit(true);
+                    }
+                }
+                assertThat(acme.conversations().get(x)).isEmpty();
+                if (level == Connection.TRANSACTION_READ_COMMITTED) {
+                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1}\n");
+                    assertThat(reportX.exported()).isEmpty();
+                } else {
+                    assertThat(text(outX.toByteArray())).as("level %s", level).isEqualTo(text(wasX));
+                    assertThat(reportX.exported()).as("level %s", level)
+                            .containsOnly(entry("conversation", 1L), entry("message", 1L), entry("message_event", 1L));
+                }
+                String file = text(out.toByteArray());
+                Map<String, Long> counts = new TreeMap<>();
+                file.lines().skip(1).forEach(l -> counts.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
+                assertThat(new TreeMap<>(report.exported())).as("level %s", level).isEqualTo(counts);
+                if (level != Connection.TRANSACTION_READ_COMMITTED) {
+                    // One snapshot: the tenant as it was when the export began.
+                    assertThat(file).as("level %s", level).isEqualTo(was);
+                    continue;
+                }
+                // The tenant as it is now, but for the late conversation: its message and the message's event are in the file.
+                String now = text(export(acme, ExportScope.tenant()));
+                assertThat(file).isEqualTo(now.replaceFirst("\\{\"type\":\"conversation\",\"row\":\\{\"id\":\"" + late.get() + "\"[^\n]*\n", ""))
+                        .isNotEqualTo(now).contains("written during the export");
+                assertThat(counts).isEqualTo(Map.of("conversation", 1L, "message", 2L, "message_event", 2L));
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(atlas.tenant("beta"), file.getBytes(StandardCharsets.UTF_8))))
+                        .isExactlyInstanceOf(InvalidInputException.class)
+                        .hasMessage("line 4: message.conversation_id: refers to conversation " + late.get()
+                                + ", which is neither earlier in the input nor in this tenant");
+            }
+        }
+        assertThat(before).doesNotContain("written during the export");
+    }
+
+    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
 
     @Test

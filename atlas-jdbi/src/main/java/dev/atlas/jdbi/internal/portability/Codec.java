@@ -140,15 +140,20 @@ final class Codec {
     }
 
     /**
-     * A name the file gives (a record's field, a column) as an error shows it: a plain lower-case
-     * name as it is, any other quoted, escaped and cut ({@link Check#quoted}), so a file's line break,
-     * control or megabyte never reaches a message or a field.
+     * A name the file gives (a record's field, a column) as an error shows it, in the message and in
+     * {@code field()}: as it is when escaping changes nothing, it holds no {@code '} and it is 1 to
+     * {@value #SHOWN_NAME_LENGTH} characters (so the common mistakes, {@code createdAt} or {@code Row},
+     * read as the file wrote them, and callers matching on {@code field()} find them); any other
+     * quoted, escaped and cut ({@link Check#quoted}), so a file's line break, control or megabyte
+     * never reaches a message or a field, and an empty name shows as {@code ''}.
      */
     static String shownName(String name) {
-        return PLAIN_NAME.matcher(name).matches() ? name : Check.quoted(name);
+        boolean plain = !name.isEmpty() && name.length() <= SHOWN_NAME_LENGTH && name.indexOf('\'') < 0 && Check.escaped(name).equals(name);
+        return plain ? name : Check.quoted(name);
     }
 
-    private static final java.util.regex.Pattern PLAIN_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,62}");
+    /** The longest name {@link #shownName} shows as it is. */
+    static final int SHOWN_NAME_LENGTH = 64;
 
     static Parsed parse(Table table, JsonNode envelope, String where) {
         for (Iterator<String> it = envelope.fieldNames(); it.hasNext(); ) {
