@@ -109,7 +109,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             if (owned != null) {
                 owned.close();
             }
-            if (e instanceof ConfigurationException && !mentionsSecret(e, secrets(config))) {
+            if (e instanceof ConfigurationException && scrubbed(e, secrets(config)) == e) {
                 throw e;
             }
             throw new ConfigurationException("could not open Atlas on " + describe(config) + ": "
@@ -138,29 +138,13 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         return secrets;
     }
 
-    private static boolean mentionsSecret(Throwable e, List<String> secrets) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String m = String.valueOf(t.getMessage());
-            if (!Redaction.text(m, secrets).equals(m)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
-     * {@code e} itself when no message in its cause chain quotes a secret; otherwise a copy of the
-     * chain with scrubbed messages and the original stack traces, because a driver or pool
-     * message that quotes the URL would otherwise reach the application's logs as a cause.
+     * {@code e} itself when no message of its chain quotes a secret; otherwise a copy with the
+     * secrets masked and the original stack traces, because a driver or pool message that quotes
+     * the URL would otherwise reach the application's logs as a cause.
      */
     private static Throwable scrubbed(Throwable e, List<String> secrets) {
-        if (e == null || !mentionsSecret(e, secrets)) {
-            return e;
-        }
-        RuntimeException copy = new RuntimeException(e.getClass().getName() + ": " + Redaction.text(e.getMessage(), secrets),
-                scrubbed(e.getCause(), secrets));
-        copy.setStackTrace(e.getStackTrace());
-        return copy;
+        return java.util.Objects.requireNonNull(dev.atlas.jdbi.internal.ShownFailures.scrubbed(e, m -> Redaction.text(m, secrets)));
     }
 
     /**
