@@ -520,18 +520,18 @@ class CliUserErrorsTest {
      */
     @Test
     void theMoreLineOfAnAgentStartingWithAtReadsTheNextPage() throws Exception {
-        Path db = migrated(dir.resolve("at-agent.db"));
         Path args = java.nio.file.Files.writeString(dir.resolve("args"), "--limit 99\n");
         String agent = "@" + args;
-        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.sqlite(db)) {
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.sqlite(db)) { // a tenant of its own in the class's database
             for (int i = 0; i < 2; i++) {
-                atlas.defaultTenant().conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.of("user", "42"), agent));
+                atlas.tenant("at-agent").conversations()
+                        .create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.of("user", "42"), agent));
             }
         }
-        Cli.Result first = Cli.run("--db", db.toString(), "conversations", "list", "--limit", "1", "--agent=" + agent);
+        Cli.Result first = Cli.run("--db", db.toString(), "--tenant", "at-agent", "conversations", "list", "--limit", "1", "--agent=" + agent);
         String more = first.out().lines().filter(l -> l.startsWith("More: atlas ... ")).findFirst().orElseThrow();
         assertThat(more).startsWith("More: atlas ... conversations list --limit=1 --agent=" + agent + " --after ");
-        java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--db", db.toString()));
+        java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--db", db.toString(), "--tenant", "at-agent"));
         next.addAll(java.util.List.of(more.substring("More: atlas ... ".length()).split(" ")));
         Cli.Result second = Cli.run(next.toArray(String[]::new));
         assertThat(second.err()).isEmpty();
