@@ -391,14 +391,18 @@ class AtlasSpringAiAutoConfigurationTest {
         runner().withUserConfiguration(TwoMemories.class).run(context -> {
             assertThat(context).hasNotFailed();
             ChatClient plain = context.getBean(ChatClient.Builder.class).build();
+            String refusal = "this call names a conversation (ChatMemory.CONVERSATION_ID) but its ChatClient keeps no chat memory:"
+                    + " the application has 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary, and the client"
+                    + " has no memory advisor of its own; mark the one Boot's ChatClient.Builder keeps conversations in @Primary,"
+                    + " or add the memory's advisor to the client (builder.defaultAdvisors(MessageChatMemoryAdvisor.builder(memory)"
+                    + ".build()))";
             org.assertj.core.api.Assertions.assertThatThrownBy(() ->
                             plain.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "u0")).call().content())
-                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class)
-                    .hasMessage("this call names a conversation (ChatMemory.CONVERSATION_ID) but its ChatClient keeps no chat memory:"
-                            + " the application has 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary, and the client"
-                            + " has no memory advisor of its own; mark the one Boot's ChatClient.Builder keeps conversations in @Primary,"
-                            + " or add the memory's advisor to the client (builder.defaultAdvisors(MessageChatMemoryAdvisor.builder(memory)"
-                            + ".build()))");
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(refusal);
+            // Streamed, the same refusal, as the stream's error.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> plain.prompt().user("hello")
+                            .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "u0")).stream().content().blockLast())
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(refusal);
             Tenant tenant = context.getBean(Tenant.class);
             // Refused before anything is written: no conversation, no execution.
             assertThat(tenant.conversations().getByKey("u0")).isEmpty();
