@@ -205,7 +205,9 @@ public final class AtlasCli implements Callable<Integer> {
             throw new ParameterException(asking, "--user: must not be blank when given");
         }
         if (passwordEnv != null && System.getenv(passwordEnv) == null) {
-            throw new ParameterException(asking, "--password-env names the environment variable " + passwordEnv + ", which is not set");
+            // The given text is never shown: the common slip --password-env "$PGPASSWORD" gives the password itself.
+            throw new ParameterException(asking, "--password-env names an environment variable that is not set (give the"
+                    + " variable's name, e.g. --password-env PGPASSWORD, not its value)");
         }
         String password = password();
         try {

@@ -180,17 +180,19 @@ final class ConversationsCommand implements Callable<Integer> {
     /**
      * The line under a page that gives the command of the next one: {@code command}, then every
      * option that shapes the listing as given ({@code --limit} when given, then each of
-     * {@code options} with a value, in that order, quoted for a shell), then {@code --after} and
-     * the cursor. A copied command without them would read another listing (or refuse the cursor).
+     * {@code options} with a value, in that order, as {@code --option=value} quoted for a shell), then
+     * {@code --after} and the cursor. A copied command without them would read another listing (or
+     * refuse the cursor). One word with its option: a value starting with {@code @} as a word of its
+     * own is read by picocli as an argument file. The cursor never starts with {@code @}.
      */
     static String more(CommandSpec spec, String command, String[][] options, String cursor) {
         StringBuilder b = new StringBuilder("More: atlas ... ").append(command);
         if (spec.commandLine().getParseResult().hasMatchedOption("--limit")) {
-            b.append(" --limit ").append((int) spec.commandLine().getParseResult().matchedOptionValue("--limit", 0));
+            b.append(" --limit=").append((int) spec.commandLine().getParseResult().matchedOptionValue("--limit", 0));
         }
         for (String[] option : options) {
             if (option[1] != null) {
-                b.append(' ').append(option[0]).append(' ').append(Text.shellWord(option[1]));
+                b.append(' ').append(option[0]).append('=').append(Text.shellWord(option[1]));
             }
         }
         return b.append(" --after ").append(cursor).toString();

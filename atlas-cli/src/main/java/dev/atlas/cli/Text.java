@@ -67,7 +67,8 @@ final class Text {
      * {@code s} as one word of a command line to copy: as it is when it holds only characters no
      * shell reads specially, else in single quotes ({@code '} written {@code '\''}); a value with
      * a control character (a line break, a bidirectional override, see {@link #safe}) in bash's
-     * {@code $'...'} with each such character as {@code \\uXXXX}, so it stays one line on the terminal.
+     * {@code $'...'} with each such character as its UTF-8 bytes, {@code \\xHH} each, so it stays one
+     * line on the terminal ({@code \\xHH} reads the same in every locale, {@code \\uXXXX} does not).
      */
     static String shellWord(String s) {
         if (!s.isEmpty() && s.chars().allMatch(ch -> (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
@@ -83,7 +84,9 @@ final class Text {
             if (ch == '\\' || ch == '\'') {
                 b.append('\\').append(ch);
             } else if (isControl(ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029') {
-                b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+                for (byte x : String.valueOf(ch).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                    b.append(String.format(Locale.ROOT, "\\x%02x", x & 0xff));
+                }
             } else {
                 b.append(ch);
             }

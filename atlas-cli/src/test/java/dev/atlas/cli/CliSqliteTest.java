@@ -206,8 +206,8 @@ class CliSqliteTest {
         String[] lines = first.out().split("\n");
         assertThat(lines).hasSize(3);
         assertThat(lines[1]).startsWith(f.hostile.toString());
-        assertThat(lines[2]).startsWith("More: atlas ... conversations list --limit 1 --after ");
-        String cursor = lines[2].substring("More: atlas ... conversations list --limit 1 --after ".length());
+        assertThat(lines[2]).startsWith("More: atlas ... conversations list --limit=1 --after ");
+        String cursor = lines[2].substring("More: atlas ... conversations list --limit=1 --after ".length());
         Cli.Result second = atlas("--tenant", "acme", "conversations", "list", "--limit", "1", "--after", cursor);
         assertThat(second.out().split("\n")[1]).startsWith(f.support.toString());
 
@@ -232,7 +232,7 @@ class CliSqliteTest {
         assertThat(atlas("--tenant", "acme", "conversations", "list", "--order", "Activity").out().lines().skip(1).map(l -> l.substring(0, 36)))
                 .containsExactly(f.hostile.toString(), f.support.toString(), f.toolThread.toString());
 
-        String more = "More: atlas ... conversations list --limit 2 --order creation --after ";
+        String more = "More: atlas ... conversations list --limit=2 --order=creation --after ";
         String[] first = atlas("--tenant", "acme", "conversations", "list", "--order", "creation", "--limit", "2").out().split("\n");
         assertThat(first).hasSize(4);
         assertThat(first[1]).startsWith(f.support.toString());
@@ -254,7 +254,7 @@ class CliSqliteTest {
                 "--limit", "1").out().split("\n");
         assertThat(filtered).hasSize(3);
         assertThat(filtered[1]).startsWith(f.support.toString());
-        String copied = "More: atlas ... conversations list --limit 1 --agent support --status open --order CREATION --after ";
+        String copied = "More: atlas ... conversations list --limit=1 --agent=support --status=open --order=CREATION --after ";
         assertThat(filtered[2]).startsWith(copied);
         java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--tenant", "acme"));
         next.addAll(java.util.List.of(filtered[2].substring("More: atlas ... ".length()).split(" ")));
@@ -263,11 +263,12 @@ class CliSqliteTest {
                 {hostile}  2026-03-02T09:01:00Z         2  open    support  user:666  <script>window.pwned=1</script><img src=x onerror="window.p…
                 """, f));
         assertThat(atlas("--tenant", "acme", "conversations", "list", "--owner", "user:42", "--limit", "1").out().split("\n")[2])
-                .startsWith("More: atlas ... conversations list --limit 1 --owner user:42 --after ");
-        // A value the shell would split or expand is quoted for a POSIX shell; a control character is written as bash's $'\\uXXXX' escape.
+                .startsWith("More: atlas ... conversations list --limit=1 --owner=user:42 --after ");
+        // A value the shell would split or expand is quoted for a POSIX shell; a control character is written as its UTF-8
+        // bytes in bash's $'\\xHH' escapes, which bash reads the same in every locale ($'\\uXXXX' depends on the locale).
         assertThat(List.of(Text.shellWord("user:42"), Text.shellWord("my agent"), Text.shellWord("it's $HOME"), Text.shellWord(""),
                 Text.shellWord("a\nb\u202e'c\\")))
-                .containsExactly("user:42", "'my agent'", "'it'\\''s $HOME'", "''", "$'a\\u000ab\\u202e\\'c\\\\'");
+                .containsExactly("user:42", "'my agent'", "'it'\\''s $HOME'", "''", "$'a\\x0ab\\xe2\\x80\\xae\\'c\\\\'");
     }
 
     /**
@@ -390,7 +391,7 @@ class CliSqliteTest {
                 .out().split("\n");
         assertThat(first).hasSize(3);
         assertThat(first[1]).startsWith(f.retryExecution.toString());
-        assertThat(first[2]).startsWith("More: atlas ... executions list --limit 1 --model gpt-test --status completed --after ");
+        assertThat(first[2]).startsWith("More: atlas ... executions list --limit=1 --model=gpt-test --status=completed --after ");
         java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--tenant", "acme"));
         next.addAll(java.util.List.of(first[2].substring("More: atlas ... ".length()).split(" ")));
         String[] second = atlas(next.toArray(String[]::new)).out().split("\n");

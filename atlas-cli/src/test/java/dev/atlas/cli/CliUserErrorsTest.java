@@ -498,14 +498,45 @@ class CliUserErrorsTest {
                 {"--password-env", "", "atlas: --password-env must name an environment variable, was ''"},
                 {"--user", " ", "atlas: --user: must not be blank when given"},
                 // Given, a variable that is not set was taken as no password too; its name is shown, never a value.
-                {"--password-env", "ATLAS_TEST_UNSET_PASSWORD", "atlas: --password-env names the environment variable"
-                        + " ATLAS_TEST_UNSET_PASSWORD, which is not set"}};
+                // Given, a variable that is not set was taken as no password too; the given text is never shown: it may be the
+                // password itself (the slip --password-env "$PGPASSWORD").
+                {"--password-env", "ATLAS_TEST_UNSET_PASSWORD", UNSET_PASSWORD_ENV},
+                {"--password-env", "Hunter2-S3cret!", UNSET_PASSWORD_ENV}};
         for (String[] b : blanks) {
             Cli.Result blank = Cli.run("--db", db.toString(), b[0], b[1], "info");
             assertThat(blank.err()).as(b[0]).isEqualTo(b[2] + "\nTry 'atlas info --help' for more information.\n");
             assertThat(blank.exitCode()).as(b[0]).isEqualTo(2);
             assertThat(blank.out()).as(b[0]).isEmpty();
+            assertThat(blank.err()).as(b[0]).doesNotContain("Hunter2-S3cret!");
         }
+    }
+
+    static final String UNSET_PASSWORD_ENV = "atlas: --password-env names an environment variable that is not set (give the"
+            + " variable's name, e.g. --password-env PGPASSWORD, not its value)";
+
+    /**
+     * An agent key starting with '@' (any text is a key): the More line printed "--agent @...", a separate word, which
+     * picocli expands as an argument file when one of that name exists; it prints --agent=@... (review25).
+     */
+    @Test
+    void theMoreLineOfAnAgentStartingWithAtReadsTheNextPage() throws Exception {
+        Path args = java.nio.file.Files.writeString(dir.resolve("args"), "--limit 99\n");
+        String agent = "@" + args;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.sqlite(db)) { // a tenant of its own in the class's database
+            for (int i = 0; i < 2; i++) {
+                atlas.tenant("at-agent").conversations()
+                        .create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.of("user", "42"), agent));
+            }
+        }
+        Cli.Result first = Cli.run("--db", db.toString(), "--tenant", "at-agent", "conversations", "list", "--limit", "1", "--agent=" + agent);
+        String more = first.out().lines().filter(l -> l.startsWith("More: atlas ... ")).findFirst().orElseThrow();
+        assertThat(more).startsWith("More: atlas ... conversations list --limit=1 --agent=" + agent + " --after ");
+        java.util.List<String> next = new java.util.ArrayList<>(java.util.List.of("--db", db.toString(), "--tenant", "at-agent"));
+        next.addAll(java.util.List.of(more.substring("More: atlas ... ".length()).split(" ")));
+        Cli.Result second = Cli.run(next.toArray(String[]::new));
+        assertThat(second.err()).isEmpty();
+        assertThat(second.exitCode()).isZero();
+        assertThat(second.out().lines().count()).isEqualTo(2); // the header and the second conversation, no More line
     }
 
     /**

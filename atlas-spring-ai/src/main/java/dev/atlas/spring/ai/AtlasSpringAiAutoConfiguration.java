@@ -39,11 +39,17 @@ import java.util.Locale;
  * {@code ChatMemoryAutoConfiguration} then builds its {@code MessageWindowChatMemory} on it instead
  * of the in-memory default, because it only creates a repository when none exists and runs after
  * this), and every {@code ChatClient} built from Boot's {@code ChatClient.Builder} gets
- * {@code MessageChatMemoryAdvisor} (on the {@code ChatMemory} bean, the {@code @Primary} one of several;
- * several and none primary fail start-up with a {@link ConfigurationException} naming them, as several
- * {@link AtlasChatMemoryRepository} beans and none primary do: the recording links executions to one), the tool loop
- * in the advisor chain and {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the
+ * {@code MessageChatMemoryAdvisor} (on the {@code ChatMemory} bean, the {@code @Primary} one of several), the tool
+ * loop in the advisor chain and {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the
  * builder alone.
+ *
+ * <p>Several {@code ChatMemory} beans and none primary do not stop start-up (a warning is logged when Boot's builder
+ * is made): a client of Boot's builder refuses a call naming a conversation with a {@link ConfigurationException}
+ * saying what to do, unless the application added a memory advisor of its own to that client; a call without a
+ * conversation goes through. Several {@link AtlasChatMemoryRepository} beans and none primary fail start-up with a
+ * {@link ConfigurationException} naming them while the advisors are on (the recording links executions to one);
+ * with them off the auto-configured {@link AtlasRecordingAdvisor} links executions to the one repository, or to no
+ * conversation when there are several.
  */
 @AutoConfiguration(afterName = "dev.atlas.spring.boot.AtlasAutoConfiguration",
         beforeName = {"org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration",
@@ -52,6 +58,7 @@ import java.util.Locale;
 @ConditionalOnBean(Tenant.class)
 @EnableConfigurationProperties(AtlasSpringAiProperties.class)
 public class AtlasSpringAiAutoConfiguration {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AtlasSpringAiAutoConfiguration.class);
 
     /**
      * {@code atlas.spring-ai.*} checked before any bean is made: the beans that use them need the
@@ -98,9 +105,11 @@ public class AtlasSpringAiAutoConfiguration {
         }
         AtlasChatMemoryRepository conversations;
         try {
-            conversations = repository.getIfAvailable();
+            // With the advisors off the application builds its clients (and often its own recording advisors, one per
+            // repository): several repositories are its design, and this bean links executions to the one of them only.
+            conversations = properties.isAdvisors() ? repository.getIfAvailable() : repository.getIfUnique();
         } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
-            // getIfUnique gave null: every execution would silently have no conversation.
+            // getIfUnique gave null: every execution through Boot's builder would silently have no conversation.
             throw new ConfigurationException(e.getNumberOfBeansFound() + " AtlasChatMemoryRepository beans (" + names(e)
                     + ") and none is @Primary: mark the one the auto-configured AtlasRecordingAdvisor links executions to @Primary,"
                     + " or declare your own AtlasRecordingAdvisor bean (AtlasRecordingAdvisor.of)");
@@ -159,9 +168,27 @@ public class AtlasSpringAiAutoConfiguration {
                                                        ObjectProvider<ToolCallbackResolver> toolCallbackResolver,
                                                        ObjectProvider<ObservationRegistry> observationRegistry,
                                                        AtlasSpringAiProperties properties) {
-            ChatMemory memory = memoryOf(chatMemory);
+            java.util.concurrent.atomic.AtomicBoolean warned = new java.util.concurrent.atomic.AtomicBoolean();
             return builder -> {
                 List<Advisor> advisors = new ArrayList<>(recording.advisors());
+                // Looked up when Boot's builder is made (as a client is built), not at start-up: an application with
+                // several memories and its own advisors, or one that never uses Boot's builder, starts.
+                ChatMemory memory = null;
+                try {
+                    memory = chatMemory.getIfAvailable();
+                } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
+                    String refusal = "this call names a conversation (ChatMemory.CONVERSATION_ID) but its ChatClient keeps no chat"
+                            + " memory: the application has " + e.getNumberOfBeansFound() + " ChatMemory beans (" + names(e)
+                            + ") and none is @Primary, and the client has no memory advisor of its own; mark the one Boot's"
+                            + " ChatClient.Builder keeps conversations in @Primary, or add the memory's advisor to the client"
+                            + " (builder.defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build()))";
+                    if (warned.compareAndSet(false, true)) {
+                        log.warn("Atlas Spring AI: {} ChatMemory beans ({}) and none is @Primary: a ChatClient of Boot's"
+                                + " ChatClient.Builder refuses calls naming a conversation unless it has a memory advisor of its own",
+                                e.getNumberOfBeansFound(), names(e));
+                    }
+                    advisors.add(ConversationScopedAdvisor.refusing(refusal));
+                }
                 if (memory != null) {
                     advisors.add(new ConversationScopedAdvisor(MessageChatMemoryAdvisor.builder(memory).build()));
                 }
@@ -179,20 +206,6 @@ public class AtlasSpringAiAutoConfiguration {
                 }
                 builder.defaultAdvisors(advisors);
             };
-        }
-
-        /**
-         * The one {@link ChatMemory} bean, or the {@code @Primary} one of several; null without any. Several and none
-         * primary fail start-up: the client would silently keep no memory.
-         */
-        static ChatMemory memoryOf(ObjectProvider<ChatMemory> chatMemory) {
-            try {
-                return chatMemory.getIfAvailable();
-            } catch (org.springframework.beans.factory.NoUniqueBeanDefinitionException e) {
-                throw new ConfigurationException(e.getNumberOfBeansFound() + " ChatMemory beans (" + names(e)
-                        + ") and none is @Primary: mark the one Boot's ChatClient.Builder keeps conversations in @Primary, or set"
-                        + " atlas.spring-ai.advisors=false and add its MessageChatMemoryAdvisor yourself");
-            }
         }
     }
 }

@@ -355,22 +355,14 @@ class AtlasSpringAiAutoConfigurationTest {
 
     @Test
     @org.junit.jupiter.api.DisplayName("memory beans the auto-configuration cannot use fail start-up naming them, instead of failing every chat"
-            + " or keeping no memory: an AtlasChatMemoryRepository bean of another tenant than the Tenant bean's; two ChatMemory beans"
-            + " and none @Primary (Boot's ChatClient would get no memory advisor)")
+            + " or keeping no memory: an AtlasChatMemoryRepository bean of another tenant than the Tenant bean's; two"
+            + " AtlasChatMemoryRepository beans and none @Primary with the advisors on (the recording would link no conversation)")
     void unusableMemoryBeansFailStartUp() {
         runner().withUserConfiguration(OtherTenantsMemory.class).run(context -> {
             assertThat(context).hasFailed();
             assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
                     .isInstanceOf(dev.atlas.ConfigurationException.class)
                     .hasMessage("the AtlasChatMemoryRepository bean is the chat memory of tenant other, not of the Tenant bean's default");
-        });
-        runner().withUserConfiguration(TwoMemories.class).run(context -> {
-            assertThat(context).hasFailed();
-            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
-                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class)
-                    .hasMessage("2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary: mark the one Boot's"
-                            + " ChatClient.Builder keeps conversations in @Primary, or set atlas.spring-ai.advisors=false and add its"
-                            + " MessageChatMemoryAdvisor yourself");
         });
         // Two repositories and none @Primary: the recording advisor would link executions to no conversation.
         runner().withUserConfiguration(TwoRepositories.class).run(context -> {
@@ -381,6 +373,72 @@ class AtlasSpringAiAutoConfigurationTest {
                             + " auto-configured AtlasRecordingAdvisor links executions to @Primary, or declare your own"
                             + " AtlasRecordingAdvisor bean (AtlasRecordingAdvisor.of)");
         });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("atlas.spring-ai.advisors=false (Boot's builder left alone) and two agents, each with its own"
+            + " Atlas repository and ChatMemory, neither @Primary: the application starts (the repository lookup is the advisors')")
+    void advisorsOffWithTwoRepositoriesStarts() {
+        runner().withPropertyValues("atlas.spring-ai.advisors=false").withUserConfiguration(TwoAgents.class)
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("two ChatMemory beans, neither @Primary: the application starts; a client of Boot's builder refuses a"
+            + " call naming a conversation with a ConfigurationException saying what to do (it would keep no memory), answers one"
+            + " without; a client adding its own MessageChatMemoryAdvisor keeps its memory")
+    void twoMemoriesStartAndAClientWithoutItsOwnMemoryAdvisorRefusesConversations() {
+        runner().withUserConfiguration(TwoMemories.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            ChatClient plain = context.getBean(ChatClient.Builder.class).build();
+            String refusal = "this call names a conversation (ChatMemory.CONVERSATION_ID) but its ChatClient keeps no chat memory:"
+                    + " the application has 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary, and the client"
+                    + " has no memory advisor of its own; mark the one Boot's ChatClient.Builder keeps conversations in @Primary,"
+                    + " or add the memory's advisor to the client (builder.defaultAdvisors(MessageChatMemoryAdvisor.builder(memory)"
+                    + ".build()))";
+            org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                            plain.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "u0")).call().content())
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(refusal);
+            // Streamed, the same refusal, as the stream's error.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> plain.prompt().user("hello")
+                            .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "u0")).stream().content().blockLast())
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(refusal);
+            Tenant tenant = context.getBean(Tenant.class);
+            // Refused before anything is written: no conversation, no execution.
+            assertThat(tenant.conversations().getByKey("u0")).isEmpty();
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+            assertThat(plain.prompt().user("hi").call().content()).isEqualTo("echo: hi");
+            ChatMemory user = context.getBean("userMemory", ChatMemory.class);
+            ChatClient chat = context.getBean(ChatClient.Builder.class).clone()
+                    .defaultAdvisors(org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor.builder(user).build()).build();
+            chat.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "u1")).call().content();
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("u1").id(), 0, 10))
+                    .extracting(dev.atlas.conversation.Message::content).containsExactly("hello", "echo: hello");
+        });
+    }
+
+    /** Two agents of one tenant, each with its own repository and memory; neither is {@code @Primary}. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class TwoAgents {
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository supportRepository(Tenant tenant) {
+            return AtlasChatMemoryRepository.of(tenant, dev.atlas.Owner.of("app", "spring-ai"), "support");
+        }
+
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository salesRepository(Tenant tenant) {
+            return AtlasChatMemoryRepository.of(tenant, dev.atlas.Owner.of("app", "spring-ai"), "sales");
+        }
+
+        @org.springframework.context.annotation.Bean
+        ChatMemory supportMemory(@org.springframework.beans.factory.annotation.Qualifier("supportRepository") AtlasChatMemoryRepository r) {
+            return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(r).build();
+        }
+
+        @org.springframework.context.annotation.Bean
+        ChatMemory salesMemory(@org.springframework.beans.factory.annotation.Qualifier("salesRepository") AtlasChatMemoryRepository r) {
+            return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(r).build();
+        }
     }
 
     /** Two Atlas repositories of the Tenant bean's tenant (other owners), neither {@code @Primary}, and the memory on one. */

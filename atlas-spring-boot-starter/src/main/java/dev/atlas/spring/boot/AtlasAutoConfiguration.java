@@ -38,7 +38,7 @@ import javax.sql.DataSource;
  * Atlas in a Spring Boot application: an {@link Atlas} bean on the application's DataSource (or
  * on {@code atlas.url} / {@code atlas.sqlite-path}), with the application's {@link BlobStore} bean
  * for asset bytes when it has one, a {@link Tenant} bean for {@code atlas.tenant}, and a health
- * indicator when Actuator is present.
+ * indicator when Actuator is present (unless {@code management.health.atlas.enabled=false}).
  *
  * <p>The Atlas bean {@linkplain DependsOnDatabaseInitialization depends on database
  * initialisation}: the application's own Flyway, Liquibase or {@code schema.sql} runs first,
@@ -476,9 +476,13 @@ public class AtlasAutoConfiguration {
         }
     }
 
-    /** Actuator's {@code /actuator/health} component "atlas". */
+    /**
+     * Actuator's {@code /actuator/health} component "atlas", unless {@code management.health.atlas.enabled=false}
+     * (else {@code management.health.defaults.enabled=false}), as Actuator's own components.
+     */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(HealthIndicator.class)
+    @org.springframework.context.annotation.Conditional(AtlasHealthEnabled.class)
     static class AtlasHealthConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "atlasHealthIndicator")
@@ -488,6 +492,29 @@ public class AtlasAutoConfiguration {
             // The first read of a JVM (pool connection, statement, classes) is paid at start-up, not by the first probe.
             indicator.warmUp();
             return indicator;
+        }
+
+        /**
+         * The indicator is made at start-up under {@code spring.main.lazy-initialization=true} too: made lazily, by the
+         * first health check, that check waited for the start-up read (up to 1 minute), past atlas.health-timeout.
+         */
+        @Bean
+        static org.springframework.boot.LazyInitializationExcludeFilter atlasHealthIndicatorNotLazy() {
+            return (name, definition, type) -> "atlasHealthIndicator".equals(name);
+        }
+    }
+
+    /**
+     * Actuator's {@code @ConditionalOnEnabledHealthIndicator("atlas")} (spring-boot-actuator-autoconfigure, which the
+     * starter does not depend on): {@code management.health.atlas.enabled}, else
+     * {@code management.health.defaults.enabled}, else true.
+     */
+    static final class AtlasHealthEnabled implements org.springframework.context.annotation.Condition {
+        @Override
+        public boolean matches(org.springframework.context.annotation.ConditionContext context,
+                               org.springframework.core.type.AnnotatedTypeMetadata metadata) {
+            Boolean atlas = context.getEnvironment().getProperty("management.health.atlas.enabled", Boolean.class);
+            return atlas != null ? atlas : context.getEnvironment().getProperty("management.health.defaults.enabled", Boolean.class, true);
         }
     }
 }

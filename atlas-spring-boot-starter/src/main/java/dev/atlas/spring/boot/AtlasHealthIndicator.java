@@ -31,7 +31,9 @@ import java.util.concurrent.TimeoutException;
  * <p>The starter's bean runs the read once while the application starts and waits for it (at most 1 minute; a
  * failure or no answer does not stop start-up, the checks report it): the first read of a JVM opens the pool's
  * connection, prepares the statement and loads its classes, which on a busy host can take longer than the timeout,
- * so without it the first probe after start-up could report DOWN for a database that answers.
+ * so without it the first probe after start-up could report DOWN for a database that answers. The bean is left out
+ * of lazy initialization ({@code spring.main.lazy-initialization=true}), where the first check would have made it and
+ * waited for that read; {@code management.health.atlas.enabled=false} leaves it out, and its read.
  */
 public class AtlasHealthIndicator extends AbstractHealthIndicator implements DisposableBean {
     /** The timeout when {@code atlas.health-timeout} is not set. */
@@ -126,10 +128,16 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
         } catch (TimeoutException e) {
             log.warn("Atlas health: the database did not answer the start-up read within {}; the checks report it", text(WARM_UP_LIMIT));
         } catch (ExecutionException e) {
-            log.warn("Atlas health: the start-up read failed; the checks report it: {}", String.valueOf(e.getCause()));
+            log.warn("{}", startUpReadFailed(e.getCause()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The warning of a start-up read that failed with {@code cause}, escaped: a driver's message may forge a log line. */
+    static String startUpReadFailed(Throwable cause) {
+        return "Atlas health: the start-up read failed; the checks report it: "
+                + dev.atlas.internal.Check.escaped(String.valueOf(cause));
     }
 
     /** The read {@link #warmUp} ran, {@code null} before it ran. */

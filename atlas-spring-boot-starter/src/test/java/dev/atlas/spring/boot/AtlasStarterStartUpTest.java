@@ -116,6 +116,23 @@ class AtlasStarterStartUpTest {
                 assertThat(indicator.warmUpRead()).as(c[0]).isNotNull().isCompleted();
             }
         }
+        // Under spring.main.lazy-initialization=true the indicator was made by the first health check, which then waited for
+        // the start-up read (up to 1 minute) instead of answering within atlas.health-timeout: it is made, and read, at start-up.
+        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("health.db"),
+                "spring.main.lazy-initialization=true")) {
+            assertThat(ctx.getBeanFactory().containsSingleton("atlasHealthIndicator")).isTrue();
+            AtlasHealthIndicator indicator = ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class);
+            assertThat(indicator.warmUpRead()).isNotNull().isCompleted();
+            assertThat(indicator.health().getStatus()).isEqualTo(org.springframework.boot.actuate.health.Status.UP);
+        }
+        // management.health.atlas.enabled=false (Actuator's switch of a health component): no indicator, no start-up read.
+        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("health.db"),
+                "management.health.atlas.enabled=false")) {
+            assertThat(ctx.containsBean("atlasHealthIndicator")).isFalse();
+        }
+        // The start-up read's warning shows its cause escaped: a driver's message may carry a line break that forges a log line.
+        assertThat(AtlasHealthIndicator.startUpReadFailed(new IllegalStateException("no\nINFO forged")))
+                .isEqualTo("Atlas health: the start-up read failed; the checks report it: java.lang.IllegalStateException: no\\u000aINFO forged");
         for (String[] c : new String[][] {{"0", "0 s"}, {"-5s", "-5 s"}, {"61s", "61 s"}}) {
             assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.health-timeout=" + c[0]))
                     .isInstanceOf(ConfigurationException.class)
