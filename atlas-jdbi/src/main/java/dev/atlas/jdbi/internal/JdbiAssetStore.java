@@ -614,8 +614,9 @@ public final class JdbiAssetStore implements AssetStore {
         Object part = checked.get(AttachedAsset.PART);
         if (checked.containsKey(AttachedAsset.PART) && !(part instanceof Boolean)) {
             // The caller's value, escaped: a line break in it would forge a log line.
-            String shown = part instanceof String text ? Check.quoted(text)
-                    : part instanceof Map<?, ?> ? "an object" : part instanceof java.util.Collection<?> ? "an array" : String.valueOf(part);
+            String shown = part instanceof Map<?, ?> ? "an object" : part instanceof java.util.Collection<?> ? "an array"
+                    : part == null || part instanceof Integer || part instanceof Long || part instanceof Double ? String.valueOf(part)
+                    : Check.quoted(String.valueOf(part));
             throw new InvalidInputException("attachmentMetadata", "'" + AttachedAsset.PART + "' is true (the asset is part of the message)"
                     + " or false, was " + shown);
         }

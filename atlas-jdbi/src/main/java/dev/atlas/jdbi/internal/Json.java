@@ -234,7 +234,7 @@ public final class Json {
         try {
             return object(Deep.MAPPER.readValue(text, MAP));
         } catch (IOException e) {
-            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + Check.bounded(originalMessage(e)), ShownFailures.scrubbed(e));
         }
     }
 
@@ -416,7 +416,7 @@ public final class Json {
         try {
             map = Mappers.MAPPER.readValue(text, MAP);
         } catch (IOException e) {
-            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + Check.bounded(originalMessage(e)), ShownFailures.scrubbed(e));
         }
         return object(map);
     }
@@ -500,6 +500,11 @@ public final class Json {
     }
 
     private static String getOriginalMessage(Exception e) {
-        return Check.escaped(String.valueOf(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+        return Check.escaped(originalMessage(e));
+    }
+
+    /** The reader's own text, without the location Jackson appends on another line. */
+    private static String originalMessage(Exception e) {
+        return String.valueOf(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage());
     }
 }

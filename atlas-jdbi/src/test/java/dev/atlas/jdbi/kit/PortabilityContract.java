@@ -1908,7 +1908,7 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("key in the file", new String[] {String.join("\n", lines) + "\n", "line " + (conv + 1) + ": conversation.external_key:"
                 + " holds external_key [order\\u20281] as the conversation of line " + conv + " does: they are unique"});
         // A name the file gives (a column, a record's field) is in field() as it is when escaping changes nothing, it holds
-        // no ' and it is at most 64 characters (the common mistakes: a camelCase column, a capitalised field); else quoted.
+        // no ' and no space, and it is at most 64 characters (the common mistakes: a camelCase column, a capitalised field); else quoted.
         Map<String, String[]> names = new TreeMap<>(); // name := input, field(), problem
         names.put("camelCase column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"createdAt\":1"),
                 "line " + msg + ": message.createdAt", "is not a column of message"});
@@ -1920,6 +1920,13 @@ public abstract class PortabilityContract extends AtlasContract {
                 "line " + msg + ": message.'" + "Z".repeat(40) + "\u2026'", "is not a column of message"});
         names.put("column with a quote", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"it's\":1"),
                 "line " + msg + ": message.'it's'", "is not a column of message"});
+        // A blank or space-padded name would be invisible as it is: quoted (review26).
+        names.put("blank record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\" \":1,"),
+                "line " + msg + ": ' '", "is not a field of a record (only type and row are)"});
+        names.put("column with a trailing space", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"createdAt \":1"),
+                "line " + msg + ": message.'createdAt '", "is not a column of message"});
+        names.put("no-break space column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"\u00a0\":1"),
+                "line " + msg + ": message.'\u00a0'", "is not a column of message"});
         names.put("empty record field", new String[] {file.replace("{\"type\":\"message\",", "{\"type\":\"message\",\"\":1,"),
                 "line " + msg + ": ''", "is not a field of a record (only type and row are)"});
         names.put("column", new String[] {file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\\u202eevil" + y + "\":1"),

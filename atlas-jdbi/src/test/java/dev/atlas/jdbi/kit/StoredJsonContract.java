@@ -255,6 +255,15 @@ public abstract class StoredJsonContract extends AtlasContract {
 
         sql("UPDATE <p>conversations SET metadata = '" + UNREADABLE + "' WHERE id = '" + c.id() + "'");
         corrupt("conversations", c.id(), () -> acme.conversations().get(c.id()));
+        // A stored JSON string where an object belongs: the reader's text quotes it, shown escaped in the message and every cause.
+        sql("UPDATE <p>conversations SET metadata = '\"x\\u001b[2J\\u000aERROR forged\"' WHERE id = '" + c.id() + "'");
+        assertThatThrownBy(() -> acme.conversations().get(c.id())).isInstanceOfSatisfying(UnreadableRowException.class, e -> {
+            StringBuilder chain = new StringBuilder();
+            for (Throwable x = e; x != null; x = x.getCause()) {
+                chain.append(x).append(" | ");
+            }
+            assertThat(chain.toString()).contains("x\\u001b[2J\\u000aERROR forged").doesNotContain("\u001b").doesNotContain("\n");
+        });
 
         GraphNode node = acme.graph().upsertNode(NewGraphNode.of("a"));
         sql("UPDATE <p>graph_nodes SET metadata = '" + UNREADABLE + "' WHERE id = '" + node.id() + "'");

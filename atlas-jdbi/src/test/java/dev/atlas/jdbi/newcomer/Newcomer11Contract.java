@@ -108,6 +108,12 @@ public abstract class Newcomer11Contract extends AtlasContract {
                 .isExactlyInstanceOf(InvalidInputException.class)
                 .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false,"
                         + " was 'yes\\u000aERROR forged line'");
+        // Metadata values are any object: a CharSequence or a Character is shown quoted too (review26).
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, new StringBuilder("yes\nERROR forged line"))))
+                .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false,"
+                        + " was 'yes\\u000aERROR forged line'");
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, '\n')))
+                .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false, was '\\u000a'");
         assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, List.of("x\ny"))))
                 .hasMessage("attachmentMetadata: 'atlas.part' is true (the asset is part of the message) or false, was an array");
         assertThatThrownBy(() -> assets.attach(m.id(), a.id(), map(AttachedAsset.PART, map("k\n", "v"))))

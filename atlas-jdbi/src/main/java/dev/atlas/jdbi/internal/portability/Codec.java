@@ -141,14 +141,16 @@ final class Codec {
 
     /**
      * A name the file gives (a record's field, a column) as an error shows it, in the message and in
-     * {@code field()}: as it is when escaping changes nothing, it holds no {@code '} and it is 1 to
+     * {@code field()}: as it is when escaping changes nothing, it holds no {@code '} and no space
+     * (a blank or space-padded name would be invisible) and it is 1 to
      * {@value #SHOWN_NAME_LENGTH} characters (so the common mistakes, {@code createdAt} or {@code Row},
      * read as the file wrote them, and callers matching on {@code field()} find them); any other
      * quoted, escaped and cut ({@link Check#quoted}), so a file's line break, control or megabyte
      * never reaches a message or a field, and an empty name shows as {@code ''}.
      */
     static String shownName(String name) {
-        boolean plain = !name.isEmpty() && name.length() <= SHOWN_NAME_LENGTH && name.indexOf('\'') < 0 && Check.escaped(name).equals(name);
+        boolean plain = !name.isEmpty() && name.length() <= SHOWN_NAME_LENGTH && name.indexOf('\'') < 0 && Check.escaped(name).equals(name)
+                && name.codePoints().noneMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c));
         return plain ? name : Check.quoted(name);
     }
 
