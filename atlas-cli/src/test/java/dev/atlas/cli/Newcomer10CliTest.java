@@ -66,7 +66,7 @@ class Newcomer10CliTest {
         String[][] cases = {
                 {"conversations list --limit 0", "atlas: --limit must be between 1 and 100, was 0", "atlas conversations list"},
                 {"conversations list --limit 101", "atlas: --limit must be between 1 and 100, was 101", "atlas conversations list"},
-                {"usage --by week", "atlas: --by must be one of day, model, provider, agent, conversation, owner, project, tenant; was 'week'", "atlas usage"},
+                {"usage --by week", "atlas: --by: 'week' is not one of [day, model, provider, agent, conversation, owner, project, tenant]", "atlas usage"},
                 {"serve --port 70000", "atlas: --port must be between 0 and 65535, was 70000", "atlas serve"},
                 {"serve --port -1", "atlas: --port must be between 0 and 65535, was -1", "atlas serve"},
                 {"executions list --limit 0", "atlas: --limit must be between 1 and 100, was 0", "atlas executions list"},
@@ -74,7 +74,7 @@ class Newcomer10CliTest {
                         "atlas conversations show"},
                 {"conversations list --limit 99999999999", "atlas: Invalid value for option '--limit': '99999999999' is not an int",
                         "atlas conversations list"},
-                {"usage --format xml", "atlas: Invalid value for option '--format': expected one of [table, csv, json] (case-sensitive) but was 'xml'",
+                {"usage --format xml", "atlas: --format: 'xml' is not one of [table, csv, json]",
                         "atlas usage"},
                 {"retention run --batch-size 0 --archive-idle-after 1d", "atlas: --batch-size must be between 1 and 10000, was 0", "atlas retention run"},
                 {"retention run --batch-size 10001 --archive-idle-after 1d", "atlas: --batch-size must be between 1 and 10000, was 10001",
@@ -93,7 +93,7 @@ class Newcomer10CliTest {
                 {"conversations show 0190f1e2-8b3c-7def-8123-456789abcdef --after abc",
                         "atlas: Invalid value for option '--after': 'abc' is not a long", "atlas conversations show"},
                 // Stored text is hostile, and so is typed text: a terminal escape in a value is quoted as a visible code.
-                {"usage --by \u001b[2J", "atlas: --by must be one of day, model, provider, agent, conversation, owner, project, tenant; was '\\u001b[2J'",
+                {"usage --by \u001b[2J", "atlas: --by: '\\u001b[2J' is not one of [day, model, provider, agent, conversation, owner, project, tenant]",
                         "atlas usage"},
         };
         for (String[] c : cases) {
@@ -135,7 +135,7 @@ class Newcomer10CliTest {
         java.nio.file.Files.createDirectories(export.getParent());
         assertThat(atlas("-t", "globex", "export", "-o", export.toString()).exitCode()).isZero();
         byte[] before = java.nio.file.Files.readAllBytes(export);
-        String notADatabase = "atlas: cannot read SQLite " + export + ": [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n";
+        String notADatabase = "atlas: cannot read SQLite " + export + " (--db): [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n";
         for (String[] args : new String[][]{{"migrate"}, {"-t", "globex", "import", "--input", export.toString()}}) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
