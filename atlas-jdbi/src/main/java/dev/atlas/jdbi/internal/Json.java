@@ -134,7 +134,7 @@ public final class Json {
         try {
             text = Mappers.MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException | RuntimeException e) {
-            throw new InvalidInputException(field, "is not JSON-serialisable: " + getOriginalMessage(e));
+            throw new InvalidInputException(field, "is not JSON-serialisable: " + shown(e));
         }
         Check.text(field, text, Limits.MAX_METADATA_LENGTH);
         JsonDoc doc = checked(field, canonical(field, text), Limits.MAX_METADATA_LENGTH);
@@ -143,7 +143,7 @@ public final class Json {
         } catch (IOException e) {
             // Unreachable while canonical() applies the read limits; kept so a limit changed on
             // one side only can never let an unreadable document reach the database.
-            throw new InvalidInputException(field, "would not read back: " + firstLine(e.getMessage()));
+            throw new InvalidInputException(field, "would not read back: " + shown(e));
         }
         return doc;
     }
@@ -171,7 +171,7 @@ public final class Json {
                 }
             }
         } catch (IOException e) {
-            throw new InvalidInputException(field, "cannot be stored as JSON: " + firstLine(e.getMessage()));
+            throw new InvalidInputException(field, "cannot be stored as JSON: " + shown(e));
         }
         return out.toString();
     }
@@ -213,7 +213,7 @@ public final class Json {
         try {
             return new JsonDoc(Deep.MAPPER.writeValueAsString(value));
         } catch (JsonProcessingException e) {
-            throw new InvalidInputException("value", "could not be serialised as JSON: " + getOriginalMessage(e));
+            throw new InvalidInputException("value", "could not be serialised as JSON: " + shown(e));
         }
     }
 
@@ -234,7 +234,7 @@ public final class Json {
         try {
             return object(Deep.MAPPER.readValue(text, MAP));
         } catch (IOException e) {
-            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + Check.bounded(originalMessage(e)), ShownFailures.scrubbed(e));
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + shown(e), ShownFailures.scrubbed(e));
         }
     }
 
@@ -263,7 +263,7 @@ public final class Json {
                 throw new InvalidInputException(field, "has content after the JSON document");
             }
         } catch (IOException e) {
-            throw new InvalidInputException(field, "is not valid JSON: " + firstLine(e.getMessage()));
+            throw new InvalidInputException(field, "is not valid JSON: " + shown(e));
         }
         checkNoNulEscape(field, text);
         return text;
@@ -292,7 +292,7 @@ public final class Json {
                 }
             }
         } catch (IOException e) {
-            throw new InvalidInputException(field, "is not valid JSON: " + firstLine(e.getMessage()));
+            throw new InvalidInputException(field, "is not valid JSON: " + shown(e));
         }
         return text;
     }
@@ -416,7 +416,7 @@ public final class Json {
         try {
             map = Mappers.MAPPER.readValue(text, MAP);
         } catch (IOException e) {
-            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + Check.bounded(originalMessage(e)), ShownFailures.scrubbed(e));
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + shown(e), ShownFailures.scrubbed(e));
         }
         return object(map);
     }
@@ -490,17 +490,13 @@ public final class Json {
         return n;
     }
 
-    /** The parser's first line, escaped: it quotes the token it stopped at, which may hold controls. */
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return Check.escaped(nl < 0 ? s : s.substring(0, nl));
-    }
-
-    private static String getOriginalMessage(Exception e) {
-        return Check.escaped(originalMessage(e));
+    /**
+     * The reader's or the application's exception text as shown in a message: escaped (it quotes the
+     * token it stopped at, which may hold controls) and cut (an application's getter may throw text
+     * of any size).
+     */
+    private static String shown(Exception e) {
+        return Check.bounded(originalMessage(e));
     }
 
     /** The reader's own text, without the location Jackson appends on another line. */
