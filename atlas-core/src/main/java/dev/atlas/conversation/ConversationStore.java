@@ -499,10 +499,14 @@ public interface ConversationStore {
      * events; follow {@link Page#nextCursor()} for the rest. Oldest first is the order the events
      * were written in: an instance whose clock runs behind the one that wrote the message's latest
      * event records its event 1 µs after that one. A soft-deleted message keeps its
-     * trail; a message of a soft-deleted conversation is not found.
+     * trail; a message of a soft-deleted conversation is not found. The trail of a whole
+     * conversation is {@link #events(ConversationEventQuery)}.
      *
      * @param query the query: filters, limit and cursor
      * @return one page of results and the cursor of the next
+     * @throws NotFoundException when the message is unknown, another tenant's, or of a soft-deleted conversation
+     * @throws InvalidInputException on {@code cursor} when it was not handed out by a page of the
+     *         same message's trail in this tenant
      */
     Page<MessageEvent> events(MessageEventQuery query);
 

@@ -123,7 +123,7 @@ public abstract class ConversationEventsContract extends AtlasContract {
 
     @Test
     @DisplayName("a conversation's trail lists every message's events, a deleted message's too, oldest or newest first by"
-            + " time then id, paging through ties of time at every page size without a repeat or a gap")
+            + " time then id, paging through ties of time (page boundaries inside each) without a repeat or a gap")
     void trailInOrderThroughTies() {
         Trail t = trail();
         List<MessageEvent> e = t.events();
@@ -138,7 +138,7 @@ public abstract class ConversationEventsContract extends AtlasContract {
         Page<MessageEvent> first = store.events(ConversationEventQuery.forConversation(t.c().id()));
         assertThat(first.items()).isEqualTo(e);
         assertThat(first.hasMore()).isFalse();
-        for (int limit = 1; limit <= 6; limit++) {
+        for (int limit : new int[] {1, 2, 4, 6}) {
             List<Integer> sizes = new ArrayList<>();
             assertThat(ids(all(store, ConversationEventQuery.forConversation(t.c().id()).limit(limit), sizes))).as("limit " + limit)
                     .isEqualTo(oldest);
