@@ -174,8 +174,9 @@ public abstract class ConversationEventsContract extends AtlasContract {
     @Test
     @DisplayName("types (Atlas's and an application's) and [from, to) filter the trail in both orders, bounds finer than a"
             + " microsecond rounded up, whatever the JVM's time zone; each filter's cursor pages on under it and is refused"
-            + " naming cursor under any other")
-    void filtersAndTheirCursors() {
+            + " naming cursor under any other; another tenant's conversation id is not found worded as an id that exists"
+            + " nowhere, and the same conversation imported into another tenant lists each tenant's events only")
+    void filtersCursorsAndTenants() {
         Trail t = trail();
         UUID c = t.c().id();
         List<MessageEvent> e = t.events();
@@ -238,15 +239,8 @@ public abstract class ConversationEventsContract extends AtlasContract {
         assertField(() -> store.list(ConversationQuery.all().after(ofAll)), "cursor");
         assertField(() -> store.events(all.after(ofAll.substring(0, ofAll.length() - 2))), "cursor");
         assertField(() -> store.events(all.after("not-a-cursor")), "cursor");
-    }
 
-    @Test
-    @DisplayName("another tenant's conversation id is not found worded as an id that exists nowhere, before or after a cursor;"
-            + " the same conversation imported into another tenant lists each tenant's events only, and a cursor of one"
-            + " tenant is refused by the other")
-    void tenantIsolation() {
-        Trail t = trail();
-        UUID c = t.c().id();
+        // Another tenant's conversation id is not found, worded as an id that exists nowhere, before or after a cursor.
         Conversation theirs = other.create(NewConversation.of(ALICE, "support"));
         other.append(theirs.id(), NewMessage.user("theirs"));
         UUID nowhere = UUID.randomUUID();
