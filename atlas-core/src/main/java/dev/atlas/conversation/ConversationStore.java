@@ -499,10 +499,14 @@ public interface ConversationStore {
      * events; follow {@link Page#nextCursor()} for the rest. Oldest first is the order the events
      * were written in: an instance whose clock runs behind the one that wrote the message's latest
      * event records its event 1 µs after that one. A soft-deleted message keeps its
-     * trail; a message of a soft-deleted conversation is not found.
+     * trail; a message of a soft-deleted conversation is not found. The trail of a whole
+     * conversation is {@link #events(ConversationEventQuery)}.
      *
      * @param query the query: filters, limit and cursor
      * @return one page of results and the cursor of the next
+     * @throws NotFoundException when the message is unknown, another tenant's, or of a soft-deleted conversation
+     * @throws InvalidInputException on {@code cursor} when it was not handed out by a page of the
+     *         same message's trail in this tenant
      */
     Page<MessageEvent> events(MessageEventQuery query);
 
@@ -515,4 +519,29 @@ public interface ConversationStore {
     default Page<MessageEvent> events(UUID messageId) {
         return events(MessageEventQuery.forMessage(messageId));
     }
+
+    /**
+     * One page of a conversation's event trail: the audit events of all its messages, soft-deleted
+     * ones included (their trail is the record of what happened to them), optionally only some
+     * types and a time range {@code [from, to)}, oldest or newest first by
+     * {@link MessageEvent#createdAt()}, ties broken by id; at most {@link Limits#MAX_PAGE_SIZE}
+     * events, follow {@link Page#nextCursor()} for the rest. Events of its tool threads' messages
+     * are their own conversations' trails.
+     *
+     * <p>A page starts strictly after its cursor's event (time, then id), so paging never lists an
+     * event twice nor skips one committed before the first page was read. An event committed
+     * while a client pages is listed by a later page only when it sorts after the cursor: newest
+     * first, it sorts before the pages already read; oldest first, it sorts after them unless its
+     * writer's clock ran behind. Within one message, events are in the order they were written
+     * (see {@link #events(MessageEventQuery)}); across messages, by the time each writer stamped,
+     * so an instance whose clock runs behind places its events earlier than they happened.
+     *
+     * @param query the conversation, filters, order, limit and cursor
+     * @return one page of events and the cursor of the next
+     * @throws NotFoundException when the conversation is unknown, another tenant's or soft-deleted
+     * @throws InvalidInputException on {@code query} when it is {@code null}, on {@code cursor}
+     *         when it was not handed out by a page of the same query (conversation, types, bounds
+     *         and order) of this tenant
+     */
+    Page<MessageEvent> events(ConversationEventQuery query);
 }

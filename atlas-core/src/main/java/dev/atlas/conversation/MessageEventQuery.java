@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One page of a message's audit trail for {@link ConversationStore#events(MessageEventQuery)},
- * oldest first.
+ * oldest first. A conversation's trail (all its messages' events, by type and time, either
+ * order) is {@link ConversationEventQuery}'s.
  *
  * <pre>{@code
  * Page<MessageEvent> page = store.events(MessageEventQuery.forMessage(id).limit(100));

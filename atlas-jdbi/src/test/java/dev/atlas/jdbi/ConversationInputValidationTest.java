@@ -4,9 +4,11 @@ import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationEventQuery;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.Message;
+import dev.atlas.conversation.MessageEventType;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
@@ -47,6 +49,56 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
         // Valid per type and field, yet refused by the check: the edit reads the message first (so it stays per dialect).
         assertThatThrownBy(() -> refused("content", () -> store.edit(m.id(), "{oops"))).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("SQL statements run before refusing");
+    }
+
+    @Test
+    @DisplayName("a bad conversation event query (id, types, bounds, order, limit, cursor) is refused naming the field, before"
+            + " any SQL: a cursor of another query too, so it tells nothing of the conversation")
+    void conversationEventQueryBadInput() {
+        Conversation c = convo();
+        Conversation d = convo();
+        store.append(d.id(), NewMessage.user("one"));
+        store.append(d.id(), NewMessage.user("two"));
+        ConversationEventQuery q = ConversationEventQuery.forConversation(c.id());
+        java.time.Instant t = java.time.Instant.parse("2026-03-01T00:00:00Z");
+        refused("conversationId", () -> ConversationEventQuery.forConversation(null));
+        refused("types", () -> q.types((MessageEventType) null));
+        refused("types", () -> q.types(MessageEventType.EDITED, (MessageEventType) null));
+        refused("types", () -> q.types(MessageEventType.EDITED, (MessageEventType[]) null));
+        refused("types", () -> q.types((java.util.Collection<MessageEventType>) null));
+        refused("types", () -> q.types(Arrays.asList(MessageEventType.EDITED, null)));
+        List<MessageEventType> many = new ArrayList<>();
+        for (int i = 0; i < ConversationEventQuery.MAX_TYPES; i++) {
+            many.add(MessageEventType.app("t" + i));
+        }
+        many.add(MessageEventType.app("t0"));
+        assertThat(q.types(many).types()).hasSize(ConversationEventQuery.MAX_TYPES);
+        many.add(MessageEventType.CREATED);
+        assertThat(refused("types", () -> q.types(many))).hasMessage("types: must name at most 100 distinct types, was 101");
+        refused("from", () -> q.from(Limits.MIN_INSTANT.minusNanos(1)));
+        refused("to", () -> q.to(Limits.MAX_INSTANT.plusNanos(1)));
+        assertThat(refused("to", () -> q.from(t).to(t))).hasMessage("to: must be after from (2026-03-01T00:00:00Z), was 2026-03-01T00:00:00Z");
+        assertThat(refused("from", () -> q.to(t).from(t.plusNanos(1))))
+                .hasMessage("from: must be before to (2026-03-01T00:00:00Z), was 2026-03-01T00:00:00.000000001Z");
+        refused("order", () -> q.order(null));
+        refused("limit", () -> q.limit(0));
+        refused("limit", () -> q.limit(Limits.MAX_PAGE_SIZE + 1));
+        refused("cursor", () -> q.after("x".repeat(201)));
+        refused("cursor", () -> q.after("ab\u0000"));
+        refused("cursor", () -> q.after("\ud800"));
+        refused("query", () -> store.events((ConversationEventQuery) null));
+        refused("cursor", () -> store.events(q.after("")));
+        refused("cursor", () -> store.events(q.after("not-a-cursor")));
+        String ofD = store.events(ConversationEventQuery.forConversation(d.id()).limit(1)).nextCursor().orElseThrow();
+        refused("cursor", () -> store.events(q.after(ofD)));
+        refused("cursor", () -> store.events(ConversationEventQuery.forConversation(java.util.UUID.randomUUID()).after(ofD)));
+        refused("cursor", () -> store.events(ConversationEventQuery.forConversation(d.id()).newestFirst().after(ofD)));
+        // Valid: a null cursor is the first page, null bounds none, an empty collection every type.
+        assertThat(q.after(null).from(null).to(null).types(List.of())).isEqualTo(q);
+        assertThat(q.types(MessageEventType.EDITED, MessageEventType.CREATED)).isEqualTo(q.types(List.of(MessageEventType.CREATED,
+                MessageEventType.EDITED, MessageEventType.CREATED)));
+        assertThat(q.types(MessageEventType.EDITED, MessageEventType.CREATED).toString()).isEqualTo("ConversationEventQuery[conversationId="
+                + c.id() + ", types=[created, edited], from=null, to=null, order=OLDEST_FIRST, limit=50, cursor=null]");
     }
 
     @Test

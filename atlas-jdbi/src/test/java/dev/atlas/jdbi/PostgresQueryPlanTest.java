@@ -54,6 +54,23 @@ class PostgresQueryPlanTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            " ORDER BY created_at, id",
+            " AND created_at >= '2026-03-01T10:15:30Z' AND (created_at > '2026-03-01T10:15:30Z' OR (created_at = '2026-03-01T10:15:30Z' AND id > '019ca8e5-5e64-73ab-8da0-9b09328874c9')) ORDER BY created_at, id",
+            " AND created_at <= '2026-03-01T10:15:30Z' AND (created_at < '2026-03-01T10:15:30Z' OR (created_at = '2026-03-01T10:15:30Z' AND id < '019ca8e5-5e64-73ab-8da0-9b09328874c9'))"
+                    + " ORDER BY created_at DESC, id DESC",
+            " AND type IN ('edited', 'app.feedback') AND created_at >= '2026-03-01T10:15:30Z' AND created_at <= '2026-03-01T10:15:30Z' ORDER BY created_at DESC, id DESC"})
+    @DisplayName("a conversation's event trail, either order, any filter, walks the (tenant, conversation, created_at) index,"
+            + " sorting only the events of one time by id")
+    void conversationEvents(String rest) throws SQLException {
+        List<String> plan = plan("SELECT id, conversation_id, message_id, type, details, created_at FROM atlas_message_events"
+                + " WHERE tenant_id = 't' AND conversation_id = '019ca8e5-5e64-73ab-8da0-9b09328874c9'" + rest + " LIMIT 51");
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan").contains("using atlas_message_events_conversation"));
+        // An Incremental Sort on id over the index's time order; never a Sort of the conversation's events.
+        assertThat(plan).noneSatisfy(line -> assertThat(line.trim()).matches("(->  )?Sort  \\(.*"));
+    }
+
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"", " AND a.owner_type = 'user' AND a.owner_id = '1'", " AND a.is_public = TRUE"})
     @DisplayName("assistants page by slug in code point order from an index, without sorting")
     void assistants(String filter) throws SQLException {

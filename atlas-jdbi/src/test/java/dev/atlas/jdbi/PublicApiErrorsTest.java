@@ -226,6 +226,8 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         samples.put(NewMessage.class, () -> NewMessage.user("hi"));
         samples.put(ConversationQuery.class, ConversationQuery::all);
         samples.put(dev.atlas.conversation.MessageEventQuery.class, () -> dev.atlas.conversation.MessageEventQuery.forMessage(UUID.randomUUID()));
+        samples.put(dev.atlas.conversation.ConversationEventQuery.class,
+                () -> dev.atlas.conversation.ConversationEventQuery.forConversation(UUID.randomUUID()));
         samples.put(dev.atlas.conversation.MessageEventType.class, () -> dev.atlas.conversation.MessageEventType.app("sample"));
         samples.put(dev.atlas.assistant.AssistantQuery.class, dev.atlas.assistant.AssistantQuery::all);
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));

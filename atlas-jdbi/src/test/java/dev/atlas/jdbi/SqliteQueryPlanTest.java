@@ -191,6 +191,23 @@ class SqliteQueryPlanTest {
     }
 
     @Test
+    @DisplayName("a conversation's event trail, either order, any filter, walks the (tenant, conversation, created_at) index,"
+            + " sorting only the events of one time by id (USE TEMP B-TREE FOR LAST TERM OF ORDER BY)")
+    void conversationEvents() throws SQLException {
+        for (String rest : List.of(" ORDER BY created_at, id",
+                " AND created_at >= 5 AND (created_at > 5 OR (created_at = 5 AND id > 'x')) ORDER BY created_at, id",
+                " AND created_at <= 5 AND (created_at < 5 OR (created_at = 5 AND id < 'x')) ORDER BY created_at DESC, id DESC",
+                " AND type IN ('edited', 'app.feedback') AND created_at >= 1 AND created_at <= 9 ORDER BY created_at DESC, id DESC")) {
+            List<String> plan = plan("SELECT id, conversation_id, message_id, type, details, created_at FROM atlas_message_events"
+                    + " WHERE tenant_id = 't' AND conversation_id = 'c'" + rest + " LIMIT 51");
+            assertThat(plan).as(rest).anySatisfy(d -> assertThat(d)
+                    .startsWith("SEARCH atlas_message_events USING INDEX atlas_message_events_conversation"));
+            assertThat(plan).as(rest).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE FOR ORDER BY"));
+            assertThat(plan).as(rest).noneSatisfy(d -> assertThat(d).startsWith("SCAN"));
+        }
+    }
+
+    @Test
     @DisplayName("tool threads of a conversation or a tool call, and tool calls by name, status, both or neither, are read in index order without sorting")
     void toolThreadAndToolCallListings() throws SQLException {
         List<String> threads = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't' AND parent_conversation_id = 'c' AND type = 'tool'"

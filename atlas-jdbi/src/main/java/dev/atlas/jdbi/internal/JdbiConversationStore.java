@@ -8,6 +8,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.conversation.ContentType;
 import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationEventQuery;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.ConversationStatus;
 import dev.atlas.conversation.ConversationStore;
@@ -1187,6 +1188,34 @@ public final class JdbiConversationStore implements ConversationStore {
             return (after == null ? sql.on(h, mq.events)
                     : sql.on(h, mq.eventsAfter).bind("afterAt", afterAt).bind("afterId", afterId))
                     .bind("message", q.messageId()).bind("limit", q.limit() + 1).list(events);
+        });
+        return Cursor.page(rows, q.limit(), e -> Cursor.encode(listing, e.createdAt(), e.id()));
+    }
+
+    @Override
+    public Page<MessageEvent> events(ConversationEventQuery q) {
+        Check.notNull("query", q);
+        boolean newestFirst = q.order() == ConversationEventQuery.Order.NEWEST_FIRST;
+        // Bound to everything that selects or orders the rows (not the limit): a cursor of another
+        // conversation, type set, range or order is refused instead of read as a position among other rows.
+        Cursor.Listing listing = sql.listing("conversationEvents", q.conversationId(),
+                q.types().stream().map(MessageEventType::toString).toList(), q.from(), q.to(), q.order());
+        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, 2);
+        // Both parts read now: a cursor is refused before the conversation is looked up.
+        Instant afterAt = after == null ? null : after.instant(0);
+        UUID afterId = after == null ? null : after.uuid(1);
+        Where where = new Where()
+                .in("type", "type", q.types().isEmpty() ? null : q.types().stream().map(MessageEventType::toString).toList())
+                // Rounded as every listing by time rounds its bounds: the databases keep whole microseconds.
+                .and("created_at >= :from", "from", q.from() == null ? null : Check.ceilMicros(q.from()))
+                .and("created_at <= :last", "last", q.to() == null ? null : UsageReports.lastIncluded(q.to()))
+                .and(newestFirst ? MessageSql.CONVERSATION_EVENTS_BEFORE : MessageSql.CONVERSATION_EVENTS_AFTER, "afterAt", afterAt);
+        Statement list = mq.conversationEvents(where.toString(), newestFirst);
+        List<MessageEvent> rows = db.read(h -> {
+            // The conversation as every read of it: unknown, another tenant's and soft-deleted alike.
+            requireLiveConversation(h, q.conversationId());
+            Sql.Call call = where.bindTo(sql.on(h, list)).bind("conversation", q.conversationId()).bind("limit", q.limit() + 1);
+            return (after == null ? call : call.bind("afterId", afterId)).list(events);
         });
         return Cursor.page(rows, q.limit(), e -> Cursor.encode(listing, e.createdAt(), e.id()));
     }

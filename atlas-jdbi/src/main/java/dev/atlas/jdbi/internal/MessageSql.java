@@ -28,6 +28,20 @@ final class MessageSql {
     private static final String SIBLINGS = " WHERE tenant_id = :t AND conversation_id = :conversation AND parent_id = :parent"
             + " AND role = :role";
     static final String EVENTS_AFTER = "(created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))";
+    /**
+     * A conversation's events ({@code :t}, {@code :conversation}), read on the index
+     * {@code (tenant_id, conversation_id, created_at)}; {@link #conversationEvents} adds the filters and the order.
+     */
+    static final String CONVERSATION_EVENTS = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t"
+            + " AND conversation_id = :conversation";
+    /**
+     * Oldest first, strictly after the cursor's event; the first term bounds the index range (the
+     * OR alone would not), the second breaks a tie of time by id.
+     */
+    static final String CONVERSATION_EVENTS_AFTER = "created_at >= :afterAt AND " + EVENTS_AFTER;
+    /** Newest first, strictly before the cursor's event. */
+    static final String CONVERSATION_EVENTS_BEFORE = "created_at <= :afterAt AND (created_at < :afterAt OR (created_at = :afterAt"
+            + " AND id < :afterId))";
 
     private static final String INSERT_COLUMNS = "tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
             + " failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id, step_id, metadata,"
@@ -186,6 +200,12 @@ final class MessageSql {
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after AND deleted_at IS NULL"
                 + " ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
+    }
+
+    /** {@link #CONVERSATION_EVENTS} with the filters of {@code where} (rendered once per shape), oldest or newest first. */
+    Statement conversationEvents(String where, boolean newestFirst) {
+        return catalogue.render("messages.conversationEvents", CONVERSATION_EVENTS + where
+                + (newestFirst ? " ORDER BY created_at DESC, id DESC" : " ORDER BY created_at, id") + " LIMIT :limit");
     }
 
     /**

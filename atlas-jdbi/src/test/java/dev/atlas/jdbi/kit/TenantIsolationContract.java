@@ -1066,6 +1066,8 @@ public abstract class TenantIsolationContract extends AtlasContract {
         listings.put("conversations.toolThreads", (t, k) -> t.conversations().toolThreads(c, 1, k));
         listings.put("conversations.events", (t, k) -> t.conversations().events(
                 dev.atlas.conversation.MessageEventQuery.forMessage(ids.get("message")).limit(1).after(k)));
+        listings.put("conversations.events(conversation)", (t, k) -> t.conversations().events(
+                dev.atlas.conversation.ConversationEventQuery.forConversation(c).limit(1).after(k)));
         listings.put("executions.list", (t, k) -> t.executions().list(ExecutionQuery.all().limit(1).after(k)));
         listings.put("executions.toolCalls", (t, k) -> t.executions().toolCalls(dev.atlas.execution.ToolCallQuery.forTool("lookup").limit(1).after(k)));
         listings.put("tasks.list", (t, k) -> t.tasks().list(dev.atlas.task.TaskQuery.all().limit(1).after(k)));

@@ -193,9 +193,18 @@ public final class Cursor {
         return n;
     }
 
+    /**
+     * Part {@code i} as an id, written as a page writes it (36 characters, lower case): UUID.fromString
+     * also reads a group cut short or padded ({@code 1-2-3-4-5}), so an edited cursor would be read as
+     * another position instead of being refused.
+     */
     public UUID uuid(int i) {
         try {
-            return UUID.fromString(parts.get(i));
+            UUID id = UUID.fromString(parts.get(i));
+            if (!id.toString().equals(parts.get(i))) {
+                throw refused();
+            }
+            return id;
         } catch (IllegalArgumentException e) {
             throw refused();
         }
