@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The behaviour every {@link ExecutionRecorder} implementation must have, on every database. */
 public abstract class ExecutionRecorderContract extends AtlasContract {
@@ -899,37 +900,91 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a queued tool call cannot start once its execution is no longer processing (completed, or cancelled or swept by another Atlas): ConflictException on executionId naming it, the call stays queued")
-    void queuedToolCallDoesNotStartAfterItsExecutionEnded() {
+    @DisplayName("an execution's end (complete, fail, cancel through the handle, cancel(id) from another Atlas) leaves its tool calls as they are:"
+            + " a running one still completes, a queued one stays queued and listed so, cannot start (ConflictException on executionId naming it)"
+            + " nor fail (IllegalTransitionException), until a sweep of any age fails it; the sweep of a stale run fails its calls with it;"
+            + " a pending call (an import's) is listed by status(PENDING) and swept by its age")
+    void openToolCallsWhenTheirExecutionEnds() {
         ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
-        for (String end : List.of("complete", "cancel", "sweep")) {
+        for (String end : List.of("complete", "fail", "cancel", "cancel(id)", "sweep")) {
+            String tool = "render " + end;
             ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
             StepHandle step = h.step();
-            StepHandle.ToolCallHandle inStep = step.toolCall(NewToolCall.of("c1", "render", "{}").queued());
-            StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("c2", "render", "{}").queued());
+            StepHandle.ToolCallHandle running = step.toolCall(NewToolCall.of("c0", tool, "{}"));
+            StepHandle.ToolCallHandle inStep = step.toolCall(NewToolCall.of("c1", tool, "{}").queued());
+            StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("c2", tool, "{}").queued());
             step.finish(null, FinishReason.TOOL_CALLS);
             switch (end) {
                 case "complete" -> h.complete();
-                case "cancel" -> elsewhere.cancel(h.id());
+                case "fail" -> h.fail("model down");
+                case "cancel" -> h.cancel();
+                case "cancel(id)" -> elsewhere.cancel(h.id());
                 default -> {
                     advance(1);
-                    assertThat(elsewhere.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                    assertThat(elsewhere.sweepInterrupted(Duration.ZERO)).isEqualTo(new SweepResult(1, 0, 3));
                 }
             }
             ExecutionTree before = recorder.tree(h.id()).orElseThrow();
-            for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
-                if (end.equals("sweep")) { // the sweep failed the queued calls of an execution it ended
+            List<UUID> queued = List.of(outside.id(), inStep.id());
+            if (end.equals("sweep")) { // the sweep failed the run's calls with it, the running one by its age
+                assertThat(before.toolCalls()).extracting(ToolCall::status).containsOnly(ExecutionStatus.FAILED).hasSize(3);
+                assertThat(before.outsideSteps()).extracting(ToolCall::status).containsExactly(ExecutionStatus.FAILED);
+                assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.FAILED))))
+                        .containsExactly(outside.id(), inStep.id(), running.id());
+                for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
                     assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
                             e -> assertThat(e.from()).isEqualTo("failed"));
-                    continue;
                 }
+                continue;
+            }
+            assertThat(before.steps().get(0).toolCalls()).extracting(ToolCall::status).containsExactly(ExecutionStatus.PROCESSING, ExecutionStatus.QUEUED);
+            assertThat(before.outsideSteps()).extracting(ToolCall::status).containsExactly(ExecutionStatus.QUEUED);
+            assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.QUEUED)))).containsExactlyElementsOf(queued);
+            assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.PROCESSING)))).containsExactly(running.id());
+            for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
                 assertThatThrownBy(call::start).isInstanceOfSatisfying(ConflictException.class, e -> {
                     assertThat(e.field()).isEqualTo("executionId");
-                    assertThat(e.getMessage()).contains(h.id().toString());
+                    assertThat(e.getMessage()).isEqualTo("executionId: execution " + h.id() + " is not processing;"
+                            + " steps and tool calls can only be recorded or started while it runs");
                 });
+                assertThatThrownBy(() -> call.fail("never ran")).isInstanceOfSatisfying(IllegalTransitionException.class,
+                        e -> assertThat(e.getMessage()).isEqualTo("status: cannot change from queued to failed; allowed from queued: [processing, cancelled]"));
             }
             assertThat(recorder.tree(h.id()).orElseThrow()).isEqualTo(before);
+            // The running call's result comes after its execution ended (a framework's tool runs after the model call).
+            running.complete("rendered");
+            // A sweep fails the queued calls of a run that is over, whatever their age; the completed call stays.
+            assertThat(recorder.sweepInterrupted(Duration.ofDays(1))).isEqualTo(new SweepResult(0, 0, 2));
+            assertThat(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.QUEUED)).items()).isEmpty();
+            assertThat(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.FAILED)).items()).extracting(ToolCall::id, ToolCall::error,
+                    ToolCall::durationMs).containsExactly(tuple(outside.id(), "interrupted", null), tuple(inStep.id(), "interrupted", null));
+            assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.COMPLETED)))).containsExactly(running.id());
         }
+
+        // The recorder never leaves a call pending (NewToolCall refuses that initial status); an import can bring one in.
+        ExecutionHandle imported = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        UUID pending = UUID.randomUUID();
+        JdbiAtlas jdbi = (JdbiAtlas) atlas;
+        jdbi.db().write(x -> AdHoc.on(jdbi.db(), x, "INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id, call_index, name, type,"
+                        + " arguments, status, metadata, started_at, created_at, updated_at) VALUES ('acme', :id, :execution, 0, 'imported', 'local',"
+                        + " :json, 'pending', :json, :now, :now, :now)")
+                .bind("id", pending).bind("execution", imported.id()).bind("json", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant())
+                .update());
+        assertThat(ids(recorder.toolCalls(ToolCallQuery.all().status(ExecutionStatus.PENDING)))).containsExactly(pending);
+        assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool("imported").status(ExecutionStatus.PENDING)))).containsExactly(pending);
+        for (ExecutionStatus other : List.of(ExecutionStatus.QUEUED, ExecutionStatus.PROCESSING)) {
+            assertThat(recorder.toolCalls(ToolCallQuery.forTool("imported").status(other)).items()).isEmpty();
+        }
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 0, 1));
+        assertThat(recorder.toolCalls(ToolCallQuery.all().status(ExecutionStatus.PENDING)).items()).isEmpty();
+        assertThat(recorder.tree(imported.id()).orElseThrow().outsideSteps()).singleElement()
+                .returns(ExecutionStatus.FAILED, ToolCall::status).returns("interrupted", ToolCall::error);
+    }
+
+    private static List<UUID> ids(Page<ToolCall> page) {
+        return page.items().stream().map(ToolCall::id).toList();
     }
 
     @Test
