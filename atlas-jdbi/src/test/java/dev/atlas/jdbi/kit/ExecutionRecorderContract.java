@@ -1298,6 +1298,33 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 .executionId()).orElseThrow();
         assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather").limit(1)).items())
                 .containsExactly(tree.toolCalls().stream().filter(c -> c.name().equals("weather")).findFirst().orElseThrow());
+
+        // Every name and status filter, paged by 2, lists exactly what the trees hold in that name and status, newest first:
+        // a name is matched exactly (Search is another tool), and the other tenant's call never shows.
+        ExecutionHandle last = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        last.step().toolCall(NewToolCall.of("q", "search", "{}").queued());
+        last.toolCall(NewToolCall.of("u", "Search", "{}"));
+        List<ToolCall> stored = recorder.list(ExecutionQuery.all()).items().stream()
+                .flatMap(e -> recorder.tree(e.id()).orElseThrow().toolCalls().stream())
+                .sorted((a, b) -> b.id().toString().compareTo(a.id().toString())).toList();
+        assertThat(stored).hasSize(11);
+        List<ExecutionStatus> statuses = new ArrayList<>(java.util.Arrays.asList(ExecutionStatus.values()));
+        statuses.add(null);
+        for (String name : java.util.Arrays.asList(null, "search", "Search", "weather", "SEARCH", "g")) {
+            for (ExecutionStatus status : statuses) {
+                ToolCallQuery query = ToolCallQuery.all().name(name).status(status).limit(2);
+                List<UUID> expected = stored.stream().filter(c -> (name == null || c.name().equals(name)) && (status == null || c.status() == status))
+                        .map(ToolCall::id).toList();
+                List<UUID> listed = new ArrayList<>();
+                String next = null;
+                do {
+                    Page<ToolCall> p = recorder.toolCalls(query.after(next));
+                    listed.addAll(ids(p));
+                    next = p.nextCursor().orElse(null);
+                } while (next != null);
+                assertThat(listed).as(name + " " + status).containsExactlyElementsOf(expected);
+            }
+        }
     }
 
     @Test
@@ -1789,6 +1816,61 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.list(ExecutionQuery.all().status(ExecutionStatus.FAILED)).items()).hasSize(1);
         assertThat(recorder.list(ExecutionQuery.all().between(t0.plusSeconds(2), t0.plusSeconds(4))).items()).hasSize(2);
         assertThatThrownBy(() -> recorder.list(ExecutionQuery.all().after("not-a-cursor"))).isInstanceOf(InvalidInputException.class);
+
+        // Each filter, and pairs of them, paged by 3, list exactly the executions that match, newest first, whatever their status.
+        advance(1000);
+        recorder.start(ExecutionSpec.text("openai", "gpt-4o").agent("sales").owner(Owner.user("alice")).project("p1")).cancel();
+        advance(1000);
+        recorder.queue(recorder.create(ExecutionSpec.text("anthropic", "claude").owner(Owner.user("alice")).conversation(c.id())).id());
+        advance(1000);
+        recorder.start(ExecutionSpec.text("openai", "gpt-4o").agent("support").project("p1").conversation(c.id()));
+        globex.executions().start(ExecutionSpec.text("openai", "gpt-4o").agent("sales").owner(Owner.user("alice")).project("p1")).complete();
+        List<Execution> stored = recorder.list(ExecutionQuery.all()).items();
+        assertThat(stored).hasSize(11).extracting(Execution::status).contains(ExecutionStatus.values());
+        Instant from = t0.plusSeconds(3);
+        Instant to = t0.plusSeconds(9);
+        Map<String, java.util.function.UnaryOperator<ExecutionQuery>> filters = new java.util.LinkedHashMap<>();
+        Map<String, java.util.function.Predicate<Execution>> matches = new java.util.LinkedHashMap<>();
+        filters.put("conversation", q -> q.conversation(c.id()));
+        matches.put("conversation", e -> c.id().equals(e.conversationId()));
+        filters.put("agent", q -> q.agent("sales"));
+        matches.put("agent", e -> "sales".equals(e.agent()));
+        filters.put("provider", q -> q.provider("openai"));
+        matches.put("provider", e -> e.provider().equals("openai"));
+        filters.put("model", q -> q.model("claude"));
+        matches.put("model", e -> e.model().equals("claude"));
+        filters.put("type", q -> q.type(ExecutionType.TEXT));
+        matches.put("type", e -> e.type() == ExecutionType.TEXT);
+        filters.put("owner", q -> q.owner(Owner.user("alice")));
+        matches.put("owner", e -> Owner.user("alice").equals(e.owner()));
+        filters.put("project", q -> q.project("p1"));
+        matches.put("project", e -> "p1".equals(e.project()));
+        filters.put("between", q -> q.between(from, to));
+        matches.put("between", e -> !e.createdAt().isBefore(from) && e.createdAt().isBefore(to));
+        for (ExecutionStatus status : ExecutionStatus.values()) {
+            filters.put(status.toString(), q -> q.status(status));
+            matches.put(status.toString(), e -> e.status() == status);
+        }
+        List<String> names = new ArrayList<>(filters.keySet());
+        for (int i = 0; i < names.size(); i++) {
+            for (int j = i; j < names.size(); j++) {
+                if (j != i && j >= 8) {
+                    continue; // pairs of the eight filters other than status; each status alone
+                }
+                String a = names.get(i);
+                String b = names.get(j);
+                ExecutionQuery query = filters.get(b).apply(filters.get(a).apply(ExecutionQuery.all())).limit(3);
+                List<UUID> expected = stored.stream().filter(matches.get(a).and(matches.get(b))).map(Execution::id).toList();
+                List<UUID> listed = new ArrayList<>();
+                String next = null;
+                do {
+                    Page<Execution> p = recorder.list(query.after(next));
+                    p.items().forEach(e -> listed.add(e.id()));
+                    next = p.nextCursor().orElse(null);
+                } while (next != null);
+                assertThat(listed).as(a + " and " + b).containsExactlyElementsOf(expected);
+            }
+        }
     }
 
     @Test
