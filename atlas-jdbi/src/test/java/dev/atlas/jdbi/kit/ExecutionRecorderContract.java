@@ -2382,14 +2382,14 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
+    @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds, and documents jsonb would normalise (whitespace, a repeated key, -0, 1E+2), are kept byte-exact")
     void argumentsJsonbCannotHoldAreRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = h.step();
         long before = rows("execution_tool_calls");
         for (String bad : List.of("{\"lone\":\"\\ud800\"}", "[\"\\udc00x\"]", "{\"\\ud800\\u0041\":1}", "{\"n\":1e131072}",
                 "[-9.9e131072]", "[1e-16384]", "[1.5e-16383]", "[0e-16384]", "[1e2147483648]", "[1e-2147483649]",
-                "[" + "9".repeat(131_073) + "]", "[0." + "1".repeat(16_384) + "]")) {
+                "[" + "9".repeat(131_073) + "]", "[0." + "1".repeat(16_384) + "]", "\ufeff{}", "{\"a\":01}", "{\"a\":1}//c")) {
             assertThatThrownBy(() -> step.toolCall("c", "n", bad)).as(bad)
                     .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("arguments"));
             assertThatThrownBy(() -> h.toolCall(NewToolCall.of("c", "n", bad))).as(bad)
@@ -2398,6 +2398,9 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(rows("execution_tool_calls")).isEqualTo(before);
         List<String> held = List.of("{\"pair\":\"\\ud83d\\ude00\",\"\\udbff\\udfff\":0}", "[1e131071, -9.9E+131071, 1e-16383, 0e200000]",
                 "[0.5e-16382, 1E-1, 123456789012345678901234567890]",
+                // As sent, never normalised (jsonb would drop the whitespace and the first "a", and write -0 and 1E+2 otherwise):
+                // whitespace around and inside, a repeated key, a document that is a string holding invalid JSON, null, -0.
+                " {\"a\" : 1 ,\"a\":2}\n", "\"{not json}\"", "null", "-0", "[-0.0, 1E+2, 1e-400, 1e400]",
                 // Written out in full, as a model may send them: any length numeric holds, not only Jackson's default 1,000 digits.
                 "{\"n\":" + "9".repeat(1500) + ",\"x\":-" + "9".repeat(131_072) + "." + "1".repeat(16_383) + "}");
         for (String json : held) {
