@@ -375,6 +375,41 @@ public abstract class ExecutionListenerContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an execution's end with a tool call running, one queued and its step open is heard as that end alone; the running"
+            + " call's later result as toolCallFinished; the next sweep, of any age, as toolCallFinished for the queued call then"
+            + " stepFinished for the step, never as the execution's end again")
+    void openToolCallsAtTheEndAreHeardWhenTheyEnd() {
+        var recorder = atlas.tenant("acme").executions();
+        for (String end : List.of("completed", "failed", "cancelled")) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            StepHandle step = h.step();
+            StepHandle.ToolCallHandle running = step.toolCall("call_1", "lookup", "{}");
+            StepHandle.ToolCallHandle queued = step.toolCall(dev.atlas.execution.NewToolCall.of("call_2", "render", "{}").queued());
+            heard.events.clear();
+            Execution ended = switch (end) {
+                case "completed" -> h.complete();
+                case "failed" -> h.fail("model down");
+                default -> recorder.cancel(h.id());
+            };
+            assertThat(heard.names()).containsExactly(end);
+            assertThat(heard.events.get(0).record()).isEqualTo(ended);
+            running.complete("found");
+            assertThat(heard.names()).containsExactly(end, "toolCallFinished");
+            assertThat((ToolCall) heard.events.get(1).record()).isEqualTo(recorder.tree(h.id()).orElseThrow().toolCalls().get(0))
+                    .returns(ExecutionStatus.COMPLETED, ToolCall::status);
+            heard.events.clear();
+            assertThat(recorder.sweepInterrupted(java.time.Duration.ofDays(1))).isEqualTo(new dev.atlas.execution.SweepResult(0, 1, 1));
+            ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+            assertThat(heard.names()).containsExactly("toolCallFinished", "stepFinished");
+            assertThat((ToolCall) heard.events.get(0).record()).isEqualTo(tree.toolCalls().get(1))
+                    .returns(queued.id(), ToolCall::id).returns(ExecutionStatus.FAILED, ToolCall::status).returns("interrupted", ToolCall::error);
+            assertThat((ExecutionStep) heard.events.get(1).record()).isEqualTo(tree.steps().get(0)).returns(ExecutionStatus.FAILED, ExecutionStep::status);
+            assertThat(heard.events).extracting(Event::committedStatus).containsOnly("failed");
+            assertThat(tree.execution()).isEqualTo(ended);
+        }
+    }
+
+    @Test
     @DisplayName("the sweep is heard as toolCallFinished for each tool call it failed, then stepFinished for each step it failed (as"
             + " a step's fail() is heard, with its calls), then failed for each execution it failed, as stored and committed, and only"
             + " in its tenant")

@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The behaviour every {@link ExecutionRecorder} implementation must have, on every database. */
 public abstract class ExecutionRecorderContract extends AtlasContract {
@@ -899,37 +900,91 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a queued tool call cannot start once its execution is no longer processing (completed, or cancelled or swept by another Atlas): ConflictException on executionId naming it, the call stays queued")
-    void queuedToolCallDoesNotStartAfterItsExecutionEnded() {
+    @DisplayName("an execution's end (complete, fail, cancel through the handle, cancel(id) from another Atlas) leaves its tool calls as they are:"
+            + " a running one still completes, a queued one stays queued and listed so, cannot start (ConflictException on executionId naming it)"
+            + " nor fail (IllegalTransitionException), until a sweep of any age fails it; the sweep of a stale run fails its calls with it;"
+            + " a pending call (an import's) is listed by status(PENDING) and swept by its age")
+    void openToolCallsWhenTheirExecutionEnds() {
         ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
-        for (String end : List.of("complete", "cancel", "sweep")) {
+        for (String end : List.of("complete", "fail", "cancel", "cancel(id)", "sweep")) {
+            String tool = "render " + end;
             ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
             StepHandle step = h.step();
-            StepHandle.ToolCallHandle inStep = step.toolCall(NewToolCall.of("c1", "render", "{}").queued());
-            StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("c2", "render", "{}").queued());
+            StepHandle.ToolCallHandle running = step.toolCall(NewToolCall.of("c0", tool, "{}"));
+            StepHandle.ToolCallHandle inStep = step.toolCall(NewToolCall.of("c1", tool, "{}").queued());
+            StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("c2", tool, "{}").queued());
             step.finish(null, FinishReason.TOOL_CALLS);
             switch (end) {
                 case "complete" -> h.complete();
-                case "cancel" -> elsewhere.cancel(h.id());
+                case "fail" -> h.fail("model down");
+                case "cancel" -> h.cancel();
+                case "cancel(id)" -> elsewhere.cancel(h.id());
                 default -> {
                     advance(1);
-                    assertThat(elsewhere.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                    assertThat(elsewhere.sweepInterrupted(Duration.ZERO)).isEqualTo(new SweepResult(1, 0, 3));
                 }
             }
             ExecutionTree before = recorder.tree(h.id()).orElseThrow();
-            for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
-                if (end.equals("sweep")) { // the sweep failed the queued calls of an execution it ended
+            List<UUID> queued = List.of(outside.id(), inStep.id());
+            if (end.equals("sweep")) { // the sweep failed the run's calls with it, the running one by its age
+                assertThat(before.toolCalls()).extracting(ToolCall::status).containsOnly(ExecutionStatus.FAILED).hasSize(3);
+                assertThat(before.outsideSteps()).extracting(ToolCall::status).containsExactly(ExecutionStatus.FAILED);
+                assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.FAILED))))
+                        .containsExactly(outside.id(), inStep.id(), running.id());
+                for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
                     assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
                             e -> assertThat(e.from()).isEqualTo("failed"));
-                    continue;
                 }
+                continue;
+            }
+            assertThat(before.steps().get(0).toolCalls()).extracting(ToolCall::status).containsExactly(ExecutionStatus.PROCESSING, ExecutionStatus.QUEUED);
+            assertThat(before.outsideSteps()).extracting(ToolCall::status).containsExactly(ExecutionStatus.QUEUED);
+            assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.QUEUED)))).containsExactlyElementsOf(queued);
+            assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.PROCESSING)))).containsExactly(running.id());
+            for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
                 assertThatThrownBy(call::start).isInstanceOfSatisfying(ConflictException.class, e -> {
                     assertThat(e.field()).isEqualTo("executionId");
-                    assertThat(e.getMessage()).contains(h.id().toString());
+                    assertThat(e.getMessage()).isEqualTo("executionId: execution " + h.id() + " is not processing;"
+                            + " steps and tool calls can only be recorded or started while it runs");
                 });
+                assertThatThrownBy(() -> call.fail("never ran")).isInstanceOfSatisfying(IllegalTransitionException.class,
+                        e -> assertThat(e.getMessage()).isEqualTo("status: cannot change from queued to failed; allowed from queued: [processing, cancelled]"));
             }
             assertThat(recorder.tree(h.id()).orElseThrow()).isEqualTo(before);
+            // The running call's result comes after its execution ended (a framework's tool runs after the model call).
+            running.complete("rendered");
+            // A sweep fails the queued calls of a run that is over, whatever their age; the completed call stays.
+            assertThat(recorder.sweepInterrupted(Duration.ofDays(1))).isEqualTo(new SweepResult(0, 0, 2));
+            assertThat(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.QUEUED)).items()).isEmpty();
+            assertThat(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.FAILED)).items()).extracting(ToolCall::id, ToolCall::error,
+                    ToolCall::durationMs).containsExactly(tuple(outside.id(), "interrupted", null), tuple(inStep.id(), "interrupted", null));
+            assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool(tool).status(ExecutionStatus.COMPLETED)))).containsExactly(running.id());
         }
+
+        // The recorder never leaves a call pending (NewToolCall refuses that initial status); an import can bring one in.
+        ExecutionHandle imported = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        UUID pending = UUID.randomUUID();
+        JdbiAtlas jdbi = (JdbiAtlas) atlas;
+        jdbi.db().write(x -> AdHoc.on(jdbi.db(), x, "INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id, call_index, name, type,"
+                        + " arguments, status, metadata, started_at, created_at, updated_at) VALUES ('acme', :id, :execution, 0, 'imported', 'local',"
+                        + " :json, 'pending', :json, :now, :now, :now)")
+                .bind("id", pending).bind("execution", imported.id()).bind("json", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant())
+                .update());
+        assertThat(ids(recorder.toolCalls(ToolCallQuery.all().status(ExecutionStatus.PENDING)))).containsExactly(pending);
+        assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool("imported").status(ExecutionStatus.PENDING)))).containsExactly(pending);
+        for (ExecutionStatus other : List.of(ExecutionStatus.QUEUED, ExecutionStatus.PROCESSING)) {
+            assertThat(recorder.toolCalls(ToolCallQuery.forTool("imported").status(other)).items()).isEmpty();
+        }
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 0, 1));
+        assertThat(recorder.toolCalls(ToolCallQuery.all().status(ExecutionStatus.PENDING)).items()).isEmpty();
+        assertThat(recorder.tree(imported.id()).orElseThrow().outsideSteps()).singleElement()
+                .returns(ExecutionStatus.FAILED, ToolCall::status).returns("interrupted", ToolCall::error);
+    }
+
+    private static List<UUID> ids(Page<ToolCall> page) {
+        return page.items().stream().map(ToolCall::id).toList();
     }
 
     @Test
@@ -1243,6 +1298,33 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 .executionId()).orElseThrow();
         assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather").limit(1)).items())
                 .containsExactly(tree.toolCalls().stream().filter(c -> c.name().equals("weather")).findFirst().orElseThrow());
+
+        // Every name and status filter, paged by 2, lists exactly what the trees hold in that name and status, newest first:
+        // a name is matched exactly (Search is another tool), and the other tenant's call never shows.
+        ExecutionHandle last = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        last.step().toolCall(NewToolCall.of("q", "search", "{}").queued());
+        last.toolCall(NewToolCall.of("u", "Search", "{}"));
+        List<ToolCall> stored = recorder.list(ExecutionQuery.all()).items().stream()
+                .flatMap(e -> recorder.tree(e.id()).orElseThrow().toolCalls().stream())
+                .sorted((a, b) -> b.id().toString().compareTo(a.id().toString())).toList();
+        assertThat(stored).hasSize(11);
+        List<ExecutionStatus> statuses = new ArrayList<>(java.util.Arrays.asList(ExecutionStatus.values()));
+        statuses.add(null);
+        for (String name : java.util.Arrays.asList(null, "search", "Search", "weather", "SEARCH", "g")) {
+            for (ExecutionStatus status : statuses) {
+                ToolCallQuery query = ToolCallQuery.all().name(name).status(status).limit(2);
+                List<UUID> expected = stored.stream().filter(c -> (name == null || c.name().equals(name)) && (status == null || c.status() == status))
+                        .map(ToolCall::id).toList();
+                List<UUID> listed = new ArrayList<>();
+                String next = null;
+                do {
+                    Page<ToolCall> p = recorder.toolCalls(query.after(next));
+                    listed.addAll(ids(p));
+                    next = p.nextCursor().orElse(null);
+                } while (next != null);
+                assertThat(listed).as(name + " " + status).containsExactlyElementsOf(expected);
+            }
+        }
     }
 
     @Test
@@ -1734,6 +1816,61 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.list(ExecutionQuery.all().status(ExecutionStatus.FAILED)).items()).hasSize(1);
         assertThat(recorder.list(ExecutionQuery.all().between(t0.plusSeconds(2), t0.plusSeconds(4))).items()).hasSize(2);
         assertThatThrownBy(() -> recorder.list(ExecutionQuery.all().after("not-a-cursor"))).isInstanceOf(InvalidInputException.class);
+
+        // Each filter, and pairs of them, paged by 3, list exactly the executions that match, newest first, whatever their status.
+        advance(1000);
+        recorder.start(ExecutionSpec.text("openai", "gpt-4o").agent("sales").owner(Owner.user("alice")).project("p1")).cancel();
+        advance(1000);
+        recorder.queue(recorder.create(ExecutionSpec.text("anthropic", "claude").owner(Owner.user("alice")).conversation(c.id())).id());
+        advance(1000);
+        recorder.start(ExecutionSpec.text("openai", "gpt-4o").agent("support").project("p1").conversation(c.id()));
+        globex.executions().start(ExecutionSpec.text("openai", "gpt-4o").agent("sales").owner(Owner.user("alice")).project("p1")).complete();
+        List<Execution> stored = recorder.list(ExecutionQuery.all()).items();
+        assertThat(stored).hasSize(11).extracting(Execution::status).contains(ExecutionStatus.values());
+        Instant from = t0.plusSeconds(3);
+        Instant to = t0.plusSeconds(9);
+        Map<String, java.util.function.UnaryOperator<ExecutionQuery>> filters = new java.util.LinkedHashMap<>();
+        Map<String, java.util.function.Predicate<Execution>> matches = new java.util.LinkedHashMap<>();
+        filters.put("conversation", q -> q.conversation(c.id()));
+        matches.put("conversation", e -> c.id().equals(e.conversationId()));
+        filters.put("agent", q -> q.agent("sales"));
+        matches.put("agent", e -> "sales".equals(e.agent()));
+        filters.put("provider", q -> q.provider("openai"));
+        matches.put("provider", e -> e.provider().equals("openai"));
+        filters.put("model", q -> q.model("claude"));
+        matches.put("model", e -> e.model().equals("claude"));
+        filters.put("type", q -> q.type(ExecutionType.TEXT));
+        matches.put("type", e -> e.type() == ExecutionType.TEXT);
+        filters.put("owner", q -> q.owner(Owner.user("alice")));
+        matches.put("owner", e -> Owner.user("alice").equals(e.owner()));
+        filters.put("project", q -> q.project("p1"));
+        matches.put("project", e -> "p1".equals(e.project()));
+        filters.put("between", q -> q.between(from, to));
+        matches.put("between", e -> !e.createdAt().isBefore(from) && e.createdAt().isBefore(to));
+        for (ExecutionStatus status : ExecutionStatus.values()) {
+            filters.put(status.toString(), q -> q.status(status));
+            matches.put(status.toString(), e -> e.status() == status);
+        }
+        List<String> names = new ArrayList<>(filters.keySet());
+        for (int i = 0; i < names.size(); i++) {
+            for (int j = i; j < names.size(); j++) {
+                if (j != i && j >= 8) {
+                    continue; // pairs of the eight filters other than status; each status alone
+                }
+                String a = names.get(i);
+                String b = names.get(j);
+                ExecutionQuery query = filters.get(b).apply(filters.get(a).apply(ExecutionQuery.all())).limit(3);
+                List<UUID> expected = stored.stream().filter(matches.get(a).and(matches.get(b))).map(Execution::id).toList();
+                List<UUID> listed = new ArrayList<>();
+                String next = null;
+                do {
+                    Page<Execution> p = recorder.list(query.after(next));
+                    p.items().forEach(e -> listed.add(e.id()));
+                    next = p.nextCursor().orElse(null);
+                } while (next != null);
+                assertThat(listed).as(a + " and " + b).containsExactlyElementsOf(expected);
+            }
+        }
     }
 
     @Test
@@ -2245,14 +2382,14 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
+    @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds, and documents jsonb would normalise (whitespace, a repeated key, -0, 1E+2), are kept byte-exact")
     void argumentsJsonbCannotHoldAreRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = h.step();
         long before = rows("execution_tool_calls");
         for (String bad : List.of("{\"lone\":\"\\ud800\"}", "[\"\\udc00x\"]", "{\"\\ud800\\u0041\":1}", "{\"n\":1e131072}",
                 "[-9.9e131072]", "[1e-16384]", "[1.5e-16383]", "[0e-16384]", "[1e2147483648]", "[1e-2147483649]",
-                "[" + "9".repeat(131_073) + "]", "[0." + "1".repeat(16_384) + "]")) {
+                "[" + "9".repeat(131_073) + "]", "[0." + "1".repeat(16_384) + "]", "\ufeff{}", "{\"a\":01}", "{\"a\":1}//c")) {
             assertThatThrownBy(() -> step.toolCall("c", "n", bad)).as(bad)
                     .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("arguments"));
             assertThatThrownBy(() -> h.toolCall(NewToolCall.of("c", "n", bad))).as(bad)
@@ -2261,6 +2398,9 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(rows("execution_tool_calls")).isEqualTo(before);
         List<String> held = List.of("{\"pair\":\"\\ud83d\\ude00\",\"\\udbff\\udfff\":0}", "[1e131071, -9.9E+131071, 1e-16383, 0e200000]",
                 "[0.5e-16382, 1E-1, 123456789012345678901234567890]",
+                // As sent, never normalised (jsonb would drop the whitespace and the first "a", and write -0 and 1E+2 otherwise):
+                // whitespace around and inside, a repeated key, a document that is a string holding invalid JSON, null, -0.
+                " {\"a\" : 1 ,\"a\":2}\n", "\"{not json}\"", "null", "-0", "[-0.0, 1E+2, 1e-400, 1e400]",
                 // Written out in full, as a model may send them: any length numeric holds, not only Jackson's default 1,000 digits.
                 "{\"n\":" + "9".repeat(1500) + ",\"x\":-" + "9".repeat(131_072) + "." + "1".repeat(16_383) + "}");
         for (String json : held) {
