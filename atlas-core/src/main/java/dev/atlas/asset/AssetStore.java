@@ -243,12 +243,33 @@ public interface AssetStore {
 
     /**
      * The message's live assets, in attachment order (attaching an asset again keeps its place; an
-     * attachment from an instance whose clock runs behind is still listed after the earlier ones).
+     * attachment from an instance whose clock runs behind is still listed after the earlier ones),
+     * all at once, without a bound: a message with many attachments reads them all;
+     * {@link #forMessage(UUID, int, String)} pages them.
      *
      * @param messageId the message's id
      * @return the matching items, in order
+     * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
+     *         another tenant's, or deleted (its conversation deleted included)
      */
     List<AttachedAsset> forMessage(UUID messageId);
+
+    /**
+     * The message's live assets in attachment order, as {@link #forMessage(UUID)} lists them (by
+     * the attachment's time, then its id), keyset-paged: a page never repeats or skips an asset
+     * attached when the first page was read, attaching one again between pages included (it keeps
+     * its place). An asset deleted or attached meanwhile is left out or listed as its place falls.
+     *
+     * @param messageId the message's id
+     * @param limit page size, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page of this message, or {@code null} for the first
+     * @return one page of attached assets and the cursor of the next
+     * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
+     *         returned by a page of this message's listing in this tenant
+     * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
+     *         another tenant's, or deleted (its conversation deleted included), on any page
+     */
+    Page<AttachedAsset> forMessage(UUID messageId, int limit, @Nullable String cursor);
 
     /**
      * Removes this tenant's orphan blobs and reports them: those whose {@link #create} recorded an

@@ -170,11 +170,14 @@ public interface TaskStore {
 
     /**
      * Extends the lease to the database's now + {@link ClaimedTask#leaseDuration()}. A holder whose lease expired
-     * may still extend it as long as no other worker claimed the task meanwhile.
-     * {@link LeaseLostException} otherwise.
+     * may still extend it as long as no other worker claimed the task meanwhile and, when the claim was
+     * its last attempt, no {@link #claim} failed it meanwhile ("lease expired after N attempts", see the
+     * class comment) nor {@link #requeue} made it pending again. {@link LeaseLostException} otherwise, as for
+     * {@link #complete}, {@link #fail} and {@link #release}.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
      * @return the claimedTask
+     * @throws LeaseLostException when this claim is no longer the task's current one
      */
     ClaimedTask heartbeat(ClaimedTask claim);
 

@@ -112,4 +112,24 @@ class CronTest {
         assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("9999-12-31T23:58:00Z"))).isEqualTo(Instant.parse("9999-12-31T23:59:00Z"));
         assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("9999-12-31T23:59:00Z"))).isNull();
     }
+
+    @Test
+    @DisplayName("other zones' changes (past dates, fixed in tzdata): a change at midnight (Santiago), a half-hour change (Lord Howe)"
+            + " and a skipped day (Apia, 30 December 2011) follow the same rules as Berlin's")
+    void changesOfOtherShapes() {
+        // Santiago 2024-09-08: 00:00 -04 jumps to 01:00 -03, so that day's midnight fires at 01:00 -03, once.
+        assertThat(fires("CRON_TZ=America/Santiago 0 0 * * *", "2024-09-06T12:00:00Z", "2024-09-09T12:00:00Z")).containsExactly(
+                Instant.parse("2024-09-07T04:00:00Z"), Instant.parse("2024-09-08T04:00:00Z"), Instant.parse("2024-09-09T03:00:00Z"));
+        // Lord Howe 2024-04-07: 02:00 +11 goes back to 01:30 +10:30; '*' hours keep 15 real minutes through the repeated half hour,
+        assertThat(fires("CRON_TZ=Australia/Lord_Howe */15 * * * *", "2024-04-06T14:40:00Z", "2024-04-06T15:30:00Z"))
+                .containsExactlyElementsOf(every15("2024-04-06T14:45:00Z", "2024-04-06T15:30:00Z"));
+        // and a specific time in it fires in the first pass only.
+        assertThat(fires("CRON_TZ=Australia/Lord_Howe 45 1 * * *", "2024-04-06T12:00:00Z", "2024-04-07T23:00:00Z"))
+                .containsExactly(Instant.parse("2024-04-06T14:45:00Z"), Instant.parse("2024-04-07T15:15:00Z"));
+        // Apia skipped 30 December 2011 (29th 23:59 -10 was followed by the 31st 00:00 +14): the 30th's noon, shifted a day,
+        // falls on the 31st's noon, which fires once.
+        assertThat(fires("CRON_TZ=Pacific/Apia 0 12 * * *", "2011-12-28T12:00:00Z", "2011-12-31T23:00:00Z")).containsExactly(
+                Instant.parse("2011-12-28T22:00:00Z"), Instant.parse("2011-12-29T22:00:00Z"), Instant.parse("2011-12-30T22:00:00Z"),
+                Instant.parse("2011-12-31T22:00:00Z"));
+    }
 }

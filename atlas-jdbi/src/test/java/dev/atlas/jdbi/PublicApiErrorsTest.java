@@ -93,6 +93,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             "TaskStore.fail.retryAt",
             "TaskStore.requeue.runAfter",
             "AssetStore.byExecution.cursor",
+            "AssetStore.forMessage.cursor",
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
             "TaskStore.forConversation.cursor",

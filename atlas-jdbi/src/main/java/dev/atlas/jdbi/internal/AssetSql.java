@@ -42,6 +42,8 @@ final class AssetSql {
     final Statement insertAttachment;
     final Statement attachedAt;
     final Statement forMessage;
+    final Statement forMessagePage;
+    final Statement forMessageAfter;
     final Statement claimOrphans;
     final Statement claimed;
     final Statement keyCount;
@@ -113,12 +115,17 @@ final class AssetSql {
                 + c.dialect().plusOneMicrosecond(latest) + " ELSE :now END) ON CONFLICT (tenant_id, message_id, asset_id)"
                 + " DO UPDATE SET metadata = excluded.metadata");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
-        forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
+        String attached = "SELECT ma.message_id, ma.id AS attachment_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
                 + COLUMNS.replace(", ", ", a.") + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
                 + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
                 + " JOIN <p>conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
-                + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL AND c.deleted_at IS NULL"
-                + " ORDER BY ma.created_at, ma.id");
+                + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL AND c.deleted_at IS NULL";
+        forMessage = c.sql("assets.forMessage", attached + " ORDER BY ma.created_at, ma.id");
+        // Keyset on the attachment (its time, then its id): attaching again keeps both, so a
+        // re-attach between two pages neither repeats nor skips an asset.
+        forMessagePage = c.sql("assets.forMessagePage", attached + " ORDER BY ma.created_at, ma.id LIMIT :limit");
+        forMessageAfter = c.sql("assets.forMessageAfter", attached + " AND (ma.created_at > :afterAt OR (ma.created_at = :afterAt"
+                + " AND ma.id > :afterId)) ORDER BY ma.created_at, ma.id LIMIT :limit");
         claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
                 + " AND created_at <= " + c.dialect().databaseNowPlusMicros("age") + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");

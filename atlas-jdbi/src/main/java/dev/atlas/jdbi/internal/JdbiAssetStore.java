@@ -651,6 +651,38 @@ public final class JdbiAssetStore implements AssetStore {
         });
     }
 
+    /** An attachment read for a page, with its own id: the second half of the page's sort key. */
+    private record AttachmentRow(AttachedAsset attached, UUID attachmentId) {
+    }
+
+    @Override
+    public dev.atlas.Page<AttachedAsset> forMessage(UUID messageId, int limit, String cursor) {
+        Check.notNull("messageId", messageId);
+        Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
+        // Scoped to the message: a cursor of another message's listing is refused, not read as a position in this one.
+        dev.atlas.jdbi.internal.sql.Cursor.Listing listing = sql.listing("assetsForMessage", messageId);
+        dev.atlas.jdbi.internal.sql.Cursor after = cursor == null ? null : dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, listing, 2);
+        Instant afterAt = after == null ? null : after.instant(0);
+        UUID afterId = after == null ? null : after.uuid(1);
+        Dialect d = db.dialect();
+        List<AttachmentRow> rows = db.read(h -> {
+            List<AttachmentRow> found = (after == null ? sql.on(h, q.forMessagePage)
+                    : sql.on(h, q.forMessageAfter).bind("afterAt", afterAt).bind("afterId", afterId))
+                    .bind("m", messageId).bind("limit", limit + 1)
+                    .list((rs, ctx) -> new AttachmentRow(new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs),
+                            Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")), d.uuid(rs, "attachment_id")));
+            // As the unpaged read: a message that is not live (unknown, another tenant's, deleted) is
+            // not found, on every page, rather than read as one without attachments.
+            if (found.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
+                throw new NotFoundException("message", messageId);
+            }
+            return found;
+        });
+        dev.atlas.Page<AttachmentRow> page = dev.atlas.jdbi.internal.sql.Cursor.page(rows, limit,
+                r -> dev.atlas.jdbi.internal.sql.Cursor.encode(listing, r.attached().attachedAt(), r.attachmentId()));
+        return new dev.atlas.Page<>(page.items().stream().map(AttachmentRow::attached).toList(), page.nextCursor());
+    }
+
     @Override
     public OrphanCleanup cleanupOrphanBlobs(Duration minAge) {
         Check.notNull("minAge", minAge);

@@ -392,6 +392,73 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("forMessage(id, limit, cursor) pages a message's live attachments in attachment order (a re-attach keeping its place,"
+            + " a deleted asset left out), exactly as forMessage lists them; a cursor of another message or listing, a bad limit, and"
+            + " an unknown, foreign or deleted message behave as documented")
+    void forMessagePages() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("every page of the report"));
+        Message other = acme.conversations().append(c.id(), NewMessage.assistant("another"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Asset a = assets.create(png().execution(exec.id(), null), new byte[] {(byte) i});
+            assets.attach(m.id(), a.id(), Map.of("page", i));
+            ids.add(a.id());
+        }
+        assets.attach(m.id(), ids.get(1), Map.of("page", "one again"));
+        assets.delete(ids.remove(2));
+        assets.attach(other.id(), ids.get(0), Map.of());
+        List<AttachedAsset> all = assets.forMessage(m.id());
+        assertThat(all).extracting(x -> x.asset().id()).containsExactlyElementsOf(ids);
+        assertThat(all.get(1).attachmentMetadata()).isEqualTo(Map.of("page", "one again"));
+        for (int size : new int[] {1, 3, 4, 1000}) {
+            List<AttachedAsset> seen = new ArrayList<>();
+            String cursor = null;
+            do {
+                dev.atlas.Page<AttachedAsset> p = assets.forMessage(m.id(), size, cursor);
+                assertThat(p.items().size()).isLessThanOrEqualTo(size);
+                seen.addAll(p.items());
+                cursor = p.nextCursor().orElse(null);
+            } while (cursor != null);
+            assertThat(seen).as("pages of " + size).containsExactlyElementsOf(all);
+        }
+        // Between pages: a re-attach keeps its place, a new attachment comes last, a deleted asset drops out.
+        dev.atlas.Page<AttachedAsset> first = assets.forMessage(m.id(), 1, null);
+        assertThat(first.items()).containsExactly(all.get(0));
+        assets.attach(m.id(), ids.get(0), Map.of("page", "zero again"));
+        assets.attach(m.id(), ids.get(1), Map.of("page", "one once more"));
+        Asset newer = assets.create(png(), new byte[] {7});
+        assets.attach(m.id(), newer.id(), Map.of());
+        assets.delete(ids.get(2));
+        dev.atlas.Page<AttachedAsset> rest = assets.forMessage(m.id(), 1000, first.nextCursor().orElseThrow());
+        assertThat(rest.items()).extracting(x -> x.asset().id()).containsExactly(ids.get(1), ids.get(3), newer.id());
+        assertThat(rest.items().get(0).attachmentMetadata()).isEqualTo(Map.of("page", "one once more"));
+        assertThat(rest.hasMore()).isFalse();
+        // Refusals.
+        String next = first.nextCursor().orElseThrow();
+        assertThat(assets.forMessage(other.id(), 1, null).hasMore()).isFalse();
+        assertField("cursor", () -> assets.forMessage(other.id(), 1, next));
+        assertField("cursor", () -> assets.forMessage(m.id(), 1, "not-a-cursor"));
+        String executionCursor = assets.byExecution(exec.id(), 1, null).nextCursor().orElseThrow();
+        assertField("cursor", () -> assets.forMessage(m.id(), 1, executionCursor));
+        assertField("limit", () -> assets.forMessage(m.id(), 0, null));
+        assertField("limit", () -> assets.forMessage(m.id(), 1001, null));
+        assertField("messageId", () -> assets.forMessage(null, 10, null));
+        UUID unknown = UUID.randomUUID();
+        assertThatThrownBy(() -> assets.forMessage(unknown, 10, null)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("message " + unknown + " not found");
+        Conversation theirConversation = atlas.tenant("globex").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message theirs = atlas.tenant("globex").conversations().append(theirConversation.id(), NewMessage.assistant("theirs"));
+        assertThatThrownBy(() -> assets.forMessage(theirs.id(), 10, null)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("message " + theirs.id() + " not found");
+        // A message gone between pages is not found on the next page, not read as one without attachments.
+        acme.conversations().delete(c.id());
+        assertThatThrownBy(() -> assets.forMessage(m.id(), 1, next)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("message " + m.id() + " not found");
+    }
+
+    @Test
     @DisplayName("assets attach to messages with attachment metadata; attaching again replaces it; deleted assets drop out")
     void attachToMessages() throws Exception {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));

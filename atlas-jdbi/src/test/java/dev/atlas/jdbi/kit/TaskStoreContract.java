@@ -299,7 +299,9 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a task whose worker keeps dying fails with 'lease expired after N attempts' once attempts are exhausted")
+    @DisplayName("a task whose worker keeps dying fails with 'lease expired after N attempts' once attempts are exhausted, by the next"
+            + " claim of any kind; its last holder, back from a pause, is then refused on complete, fail, heartbeat and"
+            + " release (LeaseLostException on claim: the task is failed) and changes nothing")
     void leaseExpiryExhaustsAttempts() throws SQLException {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(2));
         expireLease(store.claim(LEASE).orElseThrow());
@@ -307,10 +309,20 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(last.task().attempts()).isEqualTo(2);
         expireLease(last);
         assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.RUNNING);
-        assertThat(store.claim(LEASE)).isEmpty();
+        // A claim of another kind only (from any instance: the sweep is one statement on the database's clock).
+        assertThat(store.claim(LEASE, java.util.Set.of("other"))).isEmpty();
         Task failed = store.get(t.id()).orElseThrow();
         assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns("lease expired after 2 attempts", Task::error)
                 .returns(null, Task::claimId).returns(clock.instant(), Task::finishedAt);
+        String lost = "claim: claim " + last.claimId() + " no longer holds task " + t.id() + ": the task is failed";
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable late : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                () -> store.complete(last, Map.of("done", true)), () -> store.fail(last, "late"), () -> store.heartbeat(last),
+                () -> store.release(last))) {
+            assertThatThrownBy(late).isExactlyInstanceOf(LeaseLostException.class).hasMessage(lost)
+                    .extracting(e -> ((LeaseLostException) e).field()).isEqualTo("claim");
+        }
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(failed);
+        assertThat(store.claim(LEASE)).isEmpty();
     }
 
     @Test
@@ -724,7 +736,8 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .returns(null, Task::finishedAt).returns(null, Task::claimId).returns(null, Task::leaseExpiresAt)
                 .returns("lease expired after 2 attempts", Task::error).returns(Map.of("n", 1), Task::payload);
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(requeued);
-        assertThatThrownBy(() -> store.heartbeat(last)).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.heartbeat(last)).isInstanceOf(LeaseLostException.class)
+                .hasMessage("claim: claim " + last.claimId() + " no longer holds task " + t.id() + ": the task went back to pending");
         assertThatThrownBy(() -> store.complete(last, Map.of())).isInstanceOf(LeaseLostException.class);
         // only that task: the other running one is untouched
         assertThat(store.get(live.id()).orElseThrow()).returns(TaskStatus.RUNNING, Task::status).returns(liveClaim.claimId(), Task::claimId);

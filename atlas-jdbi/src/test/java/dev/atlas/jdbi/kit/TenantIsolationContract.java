@@ -455,6 +455,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                         assertThat(s.getBySha256(theirHash)).as("another tenant's bytes found by their hash").isEmpty();
                     }
                     likeUnknown("forMessage", "NotFoundException message", w.pickForeign("message", t.id()), s::forMessage);
+                    likeUnknown("forMessage paged", "NotFoundException message", w.pickForeign("message", t.id()), m -> s.forMessage(m, 1000, null));
                     if (own != null) {
                         likeUnknown("attach to a message", "NotFoundException message", w.pickForeign("message", t.id()), m -> s.attach(m, own, Map.of()));
                     }
@@ -1032,8 +1033,9 @@ public abstract class TenantIsolationContract extends AtlasContract {
         }
         ids.put("execution", execution);
         for (int i = 0; i < 2; i++) {
-            t.assets().create(NewAsset.of(AssetType.IMAGE, "chart-" + i + ".png", "image/png").execution(execution, null),
-                    ("bytes " + i).getBytes(StandardCharsets.UTF_8));
+            UUID asset = t.assets().create(NewAsset.of(AssetType.IMAGE, "chart-" + i + ".png", "image/png").execution(execution, null),
+                    ("bytes " + i).getBytes(StandardCharsets.UTF_8)).id();
+            t.assets().attach(m.id(), asset, Map.of());
             t.tasks().create(NewTask.of("pager-kind", Map.of("i", i)).forConversation(c));
             t.tasks().schedule(dev.atlas.task.NewSchedule.every("schedule-" + i, Duration.ofHours(1), NewTask.of("pager-kind", Map.of())));
             t.voiceCalls().start(NewVoiceCall.of("pager-session", "openai", "gpt-realtime").conversation(c));
@@ -1077,6 +1079,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
         listings.put("voiceCalls.byConversation", (t, k) -> t.voiceCalls().byConversation(c, 1, k));
         listings.put("voiceCalls.bySession", (t, k) -> t.voiceCalls().bySession("pager-session", 1, k));
         listings.put("assets.byExecution", (t, k) -> t.assets().byExecution(ids.get("execution"), 1, k));
+        listings.put("assets.forMessage", (t, k) -> t.assets().forMessage(ids.get("message"), 1, k));
         listings.put("assistants.list", (t, k) -> t.assistants().list(1, k));
         listings.put("assistants.list(query)", (t, k) -> t.assistants().list(dev.atlas.assistant.AssistantQuery.all().limit(1).after(k)));
         listings.put("settings.list", (t, k) -> t.settings().list(null, 1, k));
