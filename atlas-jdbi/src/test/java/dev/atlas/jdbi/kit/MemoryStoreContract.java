@@ -779,6 +779,39 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a memory read while another instance patches its content and tags together is read as before or as after,"
+            + " never its old content with its new tags: get and list read the row and its tags on one snapshot")
+    void readsNeverShowHalfAPatch() {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        Memory m = memories.create(NewMemory.fact(ALICE, "old text").tags("old"));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<String> armed = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            String next = armed.get();
+            if (next != null && (name.equals("memories.find") || name.startsWith("memories.list")) && armed.compareAndSet(next, null)) {
+                // Another instance commits between the read of the row and the read of its tags.
+                second.update(m.id(), MemoryPatch.content(next + " text").tags(next));
+            }
+        });
+        try {
+            armed.set("new");
+            Memory got = memories.get(m.id()).orElseThrow();
+            assertThat(got.content() + " " + got.tags()).isEqualTo("old text [old]");
+            armed.set("newer");
+            Memory listed = memories.list(MemoryQuery.all()).items().get(0);
+            assertThat(listed.content() + " " + listed.tags()).isEqualTo("new text [new]");
+            armed.set("newest");
+            listed = memories.list(MemoryQuery.all().tag("newer")).items().get(0);
+            assertThat(listed.content() + " " + listed.tags()).isEqualTo("newer text [newer]");
+            assertThat(armed.get()).isNull();
+        } finally {
+            db.statementListener(null);
+        }
+        Memory now = memories.get(m.id()).orElseThrow();
+        assertThat(now.content() + " " + now.tags()).isEqualTo("newest text [newest]");
+    }
+
+    @Test
     @DisplayName("a client key quoted in a ConflictException shows line breaks and controls as \\uXXXX escapes (it was quoted raw)")
     void clientKeyInConflictIsEscaped() {
         String key = "turn-1\nERROR forged\u0085";
