@@ -492,4 +492,31 @@ public abstract class MemoryGraphContract extends AtlasContract {
                 .hasMessage("sourceKey: graph edge a -r\\u000d-> " + shown + " not found");
         assertThatThrownBy(() -> graph.requireNode("caf\u00e9 \uD83C\uDDEA\uD83C\uDDF7")).hasMessage("key: graph node caf\u00e9 \uD83C\uDDEA\uD83C\uDDF7 not found");
     }
+
+    @Test
+    @DisplayName("neighbours and traverse of a node another instance deletes with its edges right after the node's lookup read the"
+            + " state before the delete (the node's edges), never the node without its edges: one snapshot")
+    void readsNeverShowHalfANodeDelete() {
+        MemoryGraph second = reopen(b -> b.clock(clock)).tenant("acme").graph();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        db.statementListener((name, sql) -> {
+            if (name.equals("graph.findNode") && armed.compareAndSet(true, false)) {
+                second.deleteNode("a"); // commits between the node's lookup and the edges' read
+            }
+        });
+        try {
+            for (boolean traverse : new boolean[] {false, true}) {
+                graph.upsertEdge(NewGraphEdge.of("a", "knows", "b"));
+                armed.set(true);
+                List<String> keys = traverse ? graph.traverse("a", Direction.OUTGOING, null, 2, 10).stream().map(r -> r.node().key()).toList()
+                        : graph.neighbours("a", Direction.OUTGOING, null).stream().map(n -> n.node().key()).toList();
+                assertThat(armed).isFalse();
+                assertThat(keys).as(traverse ? "traverse" : "neighbours").containsExactly("b");
+                assertThat(graph.node("a")).isEmpty();
+            }
+        } finally {
+            db.statementListener(null);
+        }
+    }
 }
