@@ -507,6 +507,8 @@ public abstract class MemoryGraphContract extends AtlasContract {
         });
         try {
             for (boolean traverse : new boolean[] {false, true}) {
+                graph.upsertNode(NewGraphNode.of("a"));
+                graph.upsertNode(NewGraphNode.of("b"));
                 graph.upsertEdge(NewGraphEdge.of("a", "knows", "b"));
                 armed.set(true);
                 List<String> keys = traverse ? graph.traverse("a", Direction.OUTGOING, null, 2, 10).stream().map(r -> r.node().key()).toList()
