@@ -521,4 +521,30 @@ public abstract class MemoryGraphContract extends AtlasContract {
             db.statementListener(null);
         }
     }
+
+    @Test
+    @DisplayName("node keys are matched exactly on every database: LIKE wildcards, a backslash, case, a trailing space and the two"
+            + " Unicode forms of one word are distinct keys, each reading its own node, edges and walk")
+    void keysMatchExactly() {
+        List<String> keys = List.of("a%", "a_", "ab", "A", "a", "a ", "a\\", "%", "café", "cafe\u0301");
+        for (String k : keys) {
+            graph.upsertNode(NewGraphNode.of(k).label("node " + k));
+            graph.upsertNode(NewGraphNode.of("to " + k));
+            graph.upsertEdge(NewGraphEdge.of(k, "r", "to " + k));
+        }
+        for (String k : keys) {
+            assertThat(graph.getNode(k).orElseThrow().label()).as(k).isEqualTo("node " + k);
+            assertThat(graph.neighbours(k, Direction.BOTH, null).stream().map(n -> n.node().key()).toList()).as(k)
+                    .containsExactly("to " + k);
+            assertThat(graph.traverse(k, Direction.OUTGOING, null, 3, 10).stream().map(r -> r.node().key()).toList()).as(k)
+                    .containsExactly("to " + k);
+        }
+        for (String absent : List.of("a%%", "a_b", "%a", "AB", "a  ", "Café")) {
+            assertThat(graph.getNode(absent)).as(absent).isEmpty();
+        }
+        graph.deleteNode("a%");
+        graph.deleteNode("a_");
+        assertThat(keys.stream().filter(k -> graph.getNode(k).isPresent()).toList())
+                .containsExactly("ab", "A", "a", "a ", "a\\", "%", "café", "cafe\u0301");
+    }
 }
