@@ -141,7 +141,8 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("concurrent creates with one client key from two Atlas instances store one memory; a different content conflicts")
+    @DisplayName("concurrent creates with one client key from two Atlas instances store one memory; a different content conflicts;"
+            + " the key of a memory expiring at that instant is taken once, by a new memory")
     void concurrentCreatesWithOneClientKey() throws Exception {
         MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
         for (int round = 0; round < 3; round++) {
@@ -177,6 +178,31 @@ public abstract class MemoryStoreContract extends AtlasContract {
             }
         }
         assertThat(memories.list(MemoryQuery.all()).items()).hasSize(3);
+        // The key of a memory expiring at this very instant is free: creates racing from both instances take it once.
+        Memory expired = memories.create(NewMemory.fact(ALICE, "the memory").clientKey("race-expired").expiresAt(clock.instant().plusSeconds(1)));
+        clock.set(clock.instant().plusSeconds(1));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try {
+            List<java.util.concurrent.Future<Memory>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                MemoryStore s = t % 2 == 0 ? memories : second;
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return s.create(NewMemory.fact(ALICE, "the memory").clientKey("race-expired"));
+                }));
+            }
+            go.countDown();
+            Set<UUID> ids = new HashSet<>();
+            for (java.util.concurrent.Future<Memory> f : futures) {
+                ids.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS).id());
+            }
+            assertThat(ids).hasSize(1).doesNotContain(expired.id());
+            assertThat(memories.get(expired.id())).isEmpty();
+            assertThat(memories.list(MemoryQuery.all()).items()).hasSize(4);
+        } finally {
+            pool.shutdown();
+        }
     }
 
     @Test
