@@ -19,6 +19,11 @@ import org.jspecify.annotations.Nullable;
  * <p>Expired memories ({@code expiresAt} at or before now) and deleted ones are invisible to every
  * read at once, before retention removes them. Provenance ids are plain ids, never foreign
  * keys, so purging a conversation never touches the memories learnt from it.
+ *
+ * <p>{@link #get(UUID)} and {@link #list(MemoryQuery)} read the memories and their tags on one
+ * snapshot: a patch another instance commits meanwhile is seen whole or not at all (inside an
+ * application's READ COMMITTED transaction on PostgreSQL that Atlas joins, each statement reads
+ * what was committed when it began: see the README's Spring Boot section).
  */
 public interface MemoryStore {
 

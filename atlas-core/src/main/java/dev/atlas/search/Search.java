@@ -19,6 +19,11 @@ import org.jspecify.annotations.Nullable;
  * <p>Vectors are stored per (target, id, model). Every vector of one model in a tenant has the
  * same dimension, fixed by the first one stored. Atlas does not compute embeddings: pass the
  * vector, or an {@link Embedder} that Atlas calls with the stored text.
+ *
+ * <p>A search reads one committed state: a hit's score and snippet come from the same content,
+ * also inside an application's transaction that Atlas joins (a {@code DataSource} handing out the
+ * connection of the application's open transaction), at any isolation level; there a full-text
+ * search at PostgreSQL's READ COMMITTED reads every candidate's content in its one statement.
  */
 public interface Search {
 

@@ -537,18 +537,51 @@ public final class Db {
      * ({@code setTransactionIsolation} costs a round trip to set and another to reset). SQLite: a
      * deferred transaction, whose WAL snapshot is fixed at its first read and which takes no lock a
      * writer waits for (a JDBC transaction would be IMMEDIATE here and queue behind the writer).
+     *
+     * <p>Except inside an application's transaction that Atlas joins (the pool handed out a
+     * connection with auto-commit off): {@code work} then runs in it as it is, which is one
+     * snapshot on SQLite and on PostgreSQL at REPEATABLE READ or SERIALIZABLE, but at READ
+     * COMMITTED (PostgreSQL's default) each statement sees what was committed when it began. Work
+     * of several statements that must not show half of a write uses
+     * {@link #readConsistent(SnapshotRead)}, which says so.
      */
     public <T> T readConsistent(HandleCallback<T> work) {
+        return readConsistent((h, oneSnapshot) -> work.withHandle(h));
+    }
+
+    /** Read-only work told whether its statements share one snapshot ({@link #readConsistent(SnapshotRead)}). */
+    @FunctionalInterface
+    public interface SnapshotRead<T> {
+        T withHandle(Handle h, boolean oneSnapshot);
+    }
+
+    /**
+     * {@link #readConsistent(HandleCallback)}, telling {@code work} whether its statements share one
+     * snapshot: false only in an application's transaction at READ COMMITTED (or READ UNCOMMITTED,
+     * which PostgreSQL runs as READ COMMITTED) on PostgreSQL, which Atlas joins as it is (its
+     * isolation cannot change once it has begun, and it must stay writable). The work then reads
+     * what must agree in one statement.
+     */
+    public <T> T readConsistent(SnapshotRead<T> work) {
         return read(h -> {
             if (!autoCommit(h)) {
                 // The application's transaction: its snapshot rules, and it must stay writable.
-                return work.withHandle(h);
+                return work.withHandle(h, dialect != Dialect.POSTGRESQL || !readCommitted(h));
             }
             return dialect == Dialect.POSTGRESQL ? h.inTransaction(t -> {
                 control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                return work.withHandle(t);
-            }) : readDeferred(h, work);
+                return work.withHandle(t, true);
+            }) : readDeferred(h, w -> work.withHandle(w, true));
         });
+    }
+
+    /** The transaction's isolation is READ COMMITTED or weaker (PostgreSQL's driver asks the server). */
+    private static boolean readCommitted(Handle h) {
+        try {
+            return h.getConnection().getTransactionIsolation() <= Connection.TRANSACTION_READ_COMMITTED;
+        } catch (SQLException e) {
+            throw new SqlFailure("could not read a connection's transaction isolation", e, true);
+        }
     }
 
     private <T> T readDeferred(Handle h, HandleCallback<T> work) {

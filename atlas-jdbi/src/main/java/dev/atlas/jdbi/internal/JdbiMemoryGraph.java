@@ -126,7 +126,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Cursor.Listing listing = sql.listing("neighbours", key, direction, edgeType);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 3);
         double weight = after == null ? 0 : weight(after);
-        List<Row> rows = db.read(h -> {
+        // The node and its edges on one snapshot: a deleteNode committed between them is seen whole or not at all.
+        List<Row> rows = db.readConsistent(h -> {
             UUID id = requireNodeId(h, key);
             Sql.Call call = sql.on(h, q.neighbours.get(direction)[(after == null ? 0 : 2) + (edgeType == null ? 0 : 1)])
                     .bind("id", id).bind("limit", limit + 1);
@@ -166,7 +167,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.optionalKey("edgeType", edgeType);
         Check.positive("maxDepth", maxDepth, Limits.MAX_GRAPH_DEPTH);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        return db.read(h -> {
+        return db.readConsistent(h -> { // the start node and the walk on one snapshot
             UUID start = requireNodeId(h, key);
             Sql.Call call = sql.on(h, q.traverse.get(direction)[edgeType == null ? 0 : 1]).bind("start", start)
                     .bind("maxDepth", maxDepth).bind("limit", limit);

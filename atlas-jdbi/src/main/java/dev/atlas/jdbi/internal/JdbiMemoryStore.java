@@ -182,7 +182,8 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Optional<Memory> get(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
-        return db.read(h -> find(h, q.find, memoryId));
+        // The row and its tags on one snapshot: a patch of both committed between them is seen whole or not at all.
+        return db.readConsistent(h -> find(h, q.find, memoryId));
     }
 
     private Optional<Memory> find(Handle h, Statement statement, UUID id) {
@@ -220,7 +221,7 @@ public final class JdbiMemoryStore implements MemoryStore {
                 .and(query.includeGlobal() ? "(agent = :agent OR agent IS NULL)" : "agent = :agent", "agent", query.agent())
                 .and("kind = :kind", "kind", query.kind() == null ? null : query.kind().value())
                 .and("id < :after", "after", after);
-        List<Memory> rows = db.read(h -> {
+        List<Memory> rows = db.readConsistent(h -> { // the rows and their tags on one snapshot
             Sql.Call call = where.bindTo(sql.on(h, query.tag() == null ? q.list(where.toString()) : q.listTagged(where.toString())));
             if (query.tag() != null) {
                 call.bind("tag", query.tag());

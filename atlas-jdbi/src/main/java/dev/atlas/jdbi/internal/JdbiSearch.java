@@ -104,7 +104,7 @@ public final class JdbiSearch implements Search {
         if (!(score > 0 && score < Double.POSITIVE_INFINITY) || !c.uuid(1).toString().equals(c.string(1))) {
             throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
         }
-        return new TextHit(score, c.uuid(1).toString(), null);
+        return new TextHit(score, c.uuid(1).toString(), null, null);
     }
 
     /** The best {@code limit} hits of {@code query} ranked after {@code after} (null: from the top). */
@@ -116,19 +116,24 @@ public final class JdbiSearch implements Search {
         String table = query.target() == SearchTarget.MESSAGE ? "messages" : "memories";
         SearchBackfill.run(db, sql, q, table);
         Map<String, Object> binds = new LinkedHashMap<>();
-        Statement candidates = q.textCandidates(query.target(), query.filter(), db.now(), binds);
         binds.put("q", db.dialect().textQuery(phrases.stream().flatMap(List::stream).distinct().toList()));
-        return db.readConsistent(h -> {
+        Instant now = db.now();
+        return db.readConsistent((h, oneSnapshot) -> {
             // The index only preselects rows holding every term; the stored terms decide (phrases)
             // and score, in Java, so both databases answer alike and no other row's statistics count.
             // The best hits by score, then by id as text (which is also PostgreSQL's uuid order).
+            // The contents of the best are read afterwards, unless the two reads would not share one
+            // snapshot (an application's READ COMMITTED transaction on PostgreSQL): then every
+            // candidate's content comes with its terms, in the one statement.
+            Map<String, Object> b = new LinkedHashMap<>(binds);
+            Statement candidates = q.textCandidates(query.target(), query.filter(), now, b, !oneSnapshot);
             PriorityQueue<TextHit> top = new PriorityQueue<>(TextHit.WORST_FIRST);
             List<String> joined = phrases.stream().map(p -> String.join(" ", p)).toList();
             Sql.Call call = sql.on(h, candidates).fetchSize(500);
-            binds.forEach(call::bind);
+            b.forEach(call::bind);
             call.forEach((rs, ctx) -> {
                 double score = TextRanking.score(rs.getString(3), joined);
-                return score > 0 ? new TextHit(score, rs.getString(1), rs.getString(2)) : null;
+                return score > 0 ? new TextHit(score, rs.getString(1), rs.getString(2), oneSnapshot ? null : rs.getString(4)) : null;
             }, x -> {
                 // Keyset: only hits ranked after the cursor's (worse score, or equal score and greater id).
                 if (x != null && (after == null || TextHit.WORST_FIRST.compare(x, after) < 0) && top.add(x) && top.size() > limit) {
@@ -140,9 +145,13 @@ public final class JdbiSearch implements Search {
             }
             List<TextHit> best = top.stream().sorted(TextHit.WORST_FIRST.reversed()).toList();
             Map<String, String> contents = new HashMap<>();
-            Where ids = new Where().in("id", "id", best.stream().map(x -> UUID.fromString(x.id())).toList());
-            ids.bindTo(sql.on(h, q.contents(table, ids)))
-                    .forEach((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")), e -> contents.put(e.getKey(), e.getValue()));
+            if (oneSnapshot) {
+                Where ids = new Where().in("id", "id", best.stream().map(x -> UUID.fromString(x.id())).toList());
+                ids.bindTo(sql.on(h, q.contents(table, ids)))
+                        .forEach((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")), e -> contents.put(e.getKey(), e.getValue()));
+            } else {
+                best.forEach(x -> contents.put(x.id(), x.content()));
+            }
             return best.stream().filter(x -> contents.containsKey(x.id())) // a guard: both reads share one snapshot (readConsistent)
                     .map(x -> new SearchHit(query.target(), UUID.fromString(x.id()), x.conversation() == null ? null
                             : UUID.fromString(x.conversation()), x.score(), TextRanking.snippet(contents.get(x.id()), phrases))).toList();
@@ -150,7 +159,7 @@ public final class JdbiSearch implements Search {
     }
 
     /** One scored row of a text search. */
-    private record TextHit(double score, String id, String conversation) {
+    private record TextHit(double score, String id, String conversation, String content) {
         static final Comparator<TextHit> WORST_FIRST =
                 Comparator.comparingDouble(TextHit::score).thenComparing(TextHit::id, Comparator.reverseOrder());
     }

@@ -126,11 +126,15 @@ final class SearchSql {
 
     private static final String CONVERSATION_OF_X = " JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id";
 
-    /** The full-text candidates of {@code target}: rows {@code x} holding every term of {@code :q} that pass {@link #filters}. */
-    Statement textCandidates(SearchTarget target, SearchFilter f, Instant now, Map<String, Object> binds) {
+    /**
+     * The full-text candidates of {@code target}: rows {@code x} holding every term of {@code :q} that pass {@link #filters};
+     * with {@code content}, each row's content too (4th column), for a search that must read in one statement.
+     */
+    Statement textCandidates(SearchTarget target, SearchFilter f, Instant now, Map<String, Object> binds, boolean content) {
         Dialect d = catalogue.dialect();
         String table = target == SearchTarget.MESSAGE ? "messages" : "memories";
-        return render("search.text." + table, "SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms FROM "
+        return render("search.text." + table, "SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms"
+                + (content ? ", x.content AS content" : "") + " FROM "
                 + d.textFrom(table, "x", target.toString()) + (target == SearchTarget.MESSAGE ? CONVERSATION_OF_X : "")
                 + " WHERE " + d.textMatch("x") + " AND x.tenant_id = :t" + filters(target, f, now, binds));
     }

@@ -492,4 +492,60 @@ public abstract class MemoryGraphContract extends AtlasContract {
                 .hasMessage("sourceKey: graph edge a -r\\u000d-> " + shown + " not found");
         assertThatThrownBy(() -> graph.requireNode("caf\u00e9 \uD83C\uDDEA\uD83C\uDDF7")).hasMessage("key: graph node caf\u00e9 \uD83C\uDDEA\uD83C\uDDF7 not found");
     }
+
+    @Test
+    @DisplayName("neighbours and traverse of a node another instance deletes with its edges right after the node's lookup read the"
+            + " state before the delete (the node's edges), never the node without its edges: one snapshot")
+    void readsNeverShowHalfANodeDelete() {
+        MemoryGraph second = reopen(b -> b.clock(clock)).tenant("acme").graph();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        db.statementListener((name, sql) -> {
+            if (name.equals("graph.findNode") && armed.compareAndSet(true, false)) {
+                second.deleteNode("a"); // commits between the node's lookup and the edges' read
+            }
+        });
+        try {
+            for (boolean traverse : new boolean[] {false, true}) {
+                graph.upsertNode(NewGraphNode.of("a"));
+                graph.upsertNode(NewGraphNode.of("b"));
+                graph.upsertEdge(NewGraphEdge.of("a", "knows", "b"));
+                armed.set(true);
+                List<String> keys = traverse ? graph.traverse("a", Direction.OUTGOING, null, 2, 10).stream().map(r -> r.node().key()).toList()
+                        : graph.neighbours("a", Direction.OUTGOING, null).stream().map(n -> n.node().key()).toList();
+                assertThat(armed).isFalse();
+                assertThat(keys).as(traverse ? "traverse" : "neighbours").containsExactly("b");
+                assertThat(graph.node("a")).isEmpty();
+            }
+        } finally {
+            db.statementListener(null);
+        }
+    }
+
+    @Test
+    @DisplayName("node keys are matched exactly on every database: LIKE wildcards, case, a trailing space and the two"
+            + " Unicode forms of one word are distinct keys, each reading its own node, edges and walk")
+    void keysMatchExactly() {
+        // A chain through the keys: each key's one outgoing neighbour is the next key.
+        List<String> keys = List.of("a%", "ab", "a_", "a", "A", "a ", "café", "cafe\u0301");
+        for (String k : keys) {
+            graph.upsertNode(NewGraphNode.of(k).label("node " + k));
+        }
+        for (int i = 0; i + 1 < keys.size(); i++) {
+            graph.upsertEdge(NewGraphEdge.of(keys.get(i), "r", keys.get(i + 1)));
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            String k = keys.get(i);
+            assertThat(graph.getNode(k).orElseThrow().label()).as(k).isEqualTo("node " + k);
+            assertThat(graph.neighbours(k, Direction.OUTGOING, null).stream().map(n -> n.node().key()).toList()).as(k)
+                    .isEqualTo(i + 1 < keys.size() ? List.of(keys.get(i + 1)) : List.of());
+        }
+        assertThat(graph.traverse("a_", Direction.OUTGOING, null, 1, 10).stream().map(r -> r.node().key()).toList()).containsExactly("a");
+        for (String absent : List.of("a%%", "a_b", "%", "AB", "a  ", "Café")) {
+            assertThat(graph.getNode(absent)).as(absent).isEmpty();
+        }
+        graph.deleteNode("a%");
+        graph.deleteNode("a_");
+        assertThat(keys.stream().filter(k -> graph.getNode(k).isPresent()).toList()).containsExactly("ab", "a", "A", "a ", "café", "cafe\u0301");
+    }
 }

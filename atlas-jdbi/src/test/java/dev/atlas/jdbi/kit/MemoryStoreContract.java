@@ -141,7 +141,8 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("concurrent creates with one client key from two Atlas instances store one memory; a different content conflicts")
+    @DisplayName("concurrent creates with one client key from two Atlas instances store one memory; a different content conflicts;"
+            + " the key of a memory expiring at that instant is taken once, by a new memory")
     void concurrentCreatesWithOneClientKey() throws Exception {
         MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
         for (int round = 0; round < 3; round++) {
@@ -177,6 +178,31 @@ public abstract class MemoryStoreContract extends AtlasContract {
             }
         }
         assertThat(memories.list(MemoryQuery.all()).items()).hasSize(3);
+        // The key of a memory expiring at this very instant is free: creates racing from both instances take it once.
+        Memory expired = memories.create(NewMemory.fact(ALICE, "the memory").clientKey("race-expired").expiresAt(clock.instant().plusSeconds(1)));
+        clock.set(clock.instant().plusSeconds(1));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try {
+            List<java.util.concurrent.Future<Memory>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                MemoryStore s = t % 2 == 0 ? memories : second;
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return s.create(NewMemory.fact(ALICE, "the memory").clientKey("race-expired"));
+                }));
+            }
+            go.countDown();
+            Set<UUID> ids = new HashSet<>();
+            for (java.util.concurrent.Future<Memory> f : futures) {
+                ids.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS).id());
+            }
+            assertThat(ids).hasSize(1).doesNotContain(expired.id());
+            assertThat(memories.get(expired.id())).isEmpty();
+            assertThat(memories.list(MemoryQuery.all()).items()).hasSize(4);
+        } finally {
+            pool.shutdown();
+        }
     }
 
     @Test
@@ -776,6 +802,39 @@ public abstract class MemoryStoreContract extends AtlasContract {
         } finally {
             pool.shutdown();
         }
+    }
+
+    @Test
+    @DisplayName("a memory read while another instance patches its content and tags together is read as before or as after,"
+            + " never its old content with its new tags: get and list read the row and its tags on one snapshot")
+    void readsNeverShowHalfAPatch() {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        Memory m = memories.create(NewMemory.fact(ALICE, "old text").tags("old"));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<String> armed = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            String next = armed.get();
+            if (next != null && (name.equals("memories.find") || name.startsWith("memories.list")) && armed.compareAndSet(next, null)) {
+                // Another instance commits between the read of the row and the read of its tags.
+                second.update(m.id(), MemoryPatch.content(next + " text").tags(next));
+            }
+        });
+        try {
+            armed.set("new");
+            Memory got = memories.get(m.id()).orElseThrow();
+            assertThat(got.content() + " " + got.tags()).isEqualTo("old text [old]");
+            armed.set("newer");
+            Memory listed = memories.list(MemoryQuery.all()).items().get(0);
+            assertThat(listed.content() + " " + listed.tags()).isEqualTo("new text [new]");
+            armed.set("newest");
+            listed = memories.list(MemoryQuery.all().tag("newer")).items().get(0);
+            assertThat(listed.content() + " " + listed.tags()).isEqualTo("newer text [newer]");
+            assertThat(armed.get()).isNull();
+        } finally {
+            db.statementListener(null);
+        }
+        Memory now = memories.get(m.id()).orElseThrow();
+        assertThat(now.content() + " " + now.tags()).isEqualTo("newest text [newest]");
     }
 
     @Test

@@ -248,6 +248,78 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a text search inside an application's transaction that Atlas joins reads one state: a memory edited and another"
+            + " deleted by another connection right after the candidates were read leave the hits, scores and snippets as before,"
+            + " at READ COMMITTED (one statement) and REPEATABLE READ on PostgreSQL, and on SQLite")
+    void textSearchInTheApplicationsTransactionIsOneState() throws Exception {
+        List<Memory> rows = new ArrayList<>();
+        for (String text : List.of("jazz night one", "jazz night two", "jazz and blues three")) {
+            rows.add(memories.create(NewMemory.fact(ALICE, text)));
+        }
+        DataSource base = database.dataSource();
+        java.util.concurrent.atomic.AtomicReference<Connection> bound = new java.util.concurrent.atomic.AtomicReference<>();
+        DataSource binding = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    Connection app = bound.get();
+                    if (method.getName().equals("getConnection") && app != null) {
+                        // The application's connection (as TransactionAwareDataSourceProxy hands it out); Atlas's close() leaves it open.
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                (p, m, a) -> m.getName().equals("close") ? null : invoke(m, app, a));
+                    }
+                    return invoke(method, base, args);
+                });
+        boolean sqlite = atlas.databaseKind() == DatabaseKind.SQLITE;
+        try (Atlas joined = configure(Atlas.builder().dataSource(binding)).migrate(false).build()) {
+            dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db();
+            for (int level : sqlite ? new int[] {Connection.TRANSACTION_SERIALIZABLE}
+                    : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ}) {
+                TextQuery q = TextQuery.memories("jazz night");
+                List<SearchHit> before = search.text(q);
+                assertThat(before).hasSize(2);
+                Memory edited = memories.create(NewMemory.fact(ALICE, "jazz night edited"));
+                Memory deleted = memories.create(NewMemory.fact(ALICE, "jazz night deleted"));
+                List<SearchHit> was = search.text(q);
+                assertThat(was).hasSize(4);
+                java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(true);
+                db.statementListener((name, sql) -> {
+                    if (name.startsWith("search.text.") && armed.getAndSet(false)) {
+                        // Another connection (the per-test instance's pool) commits between the search's reads.
+                        memories.update(edited.id(), MemoryPatch.content("blues only now"));
+                        memories.delete(deleted.id());
+                    }
+                });
+                List<SearchHit> seen;
+                try (Connection app = base.getConnection()) {
+                    if (!sqlite) {
+                        app.setTransactionIsolation(level);
+                    }
+                    app.setAutoCommit(false);
+                    bound.set(app);
+                    try {
+                        seen = joined.tenant("acme").search().text(q);
+                    } finally {
+                        db.statementListener(null);
+                        bound.set(null);
+                        app.rollback();
+                        app.setAutoCommit(true);
+                    }
+                }
+                assertThat(armed).as("the write ran during the search").isFalse();
+                assertThat(seen).as("isolation " + level).isEqualTo(was);
+                assertThat(search.text(q)).isEqualTo(before);
+            }
+        }
+    }
+
+    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Test
     @DisplayName("first vectors of one model with different dimensions stored at once from two instances: one dimension wins,"
             + " every other store of another dimension is InvalidInputException on vector, never a storage error")
     void concurrentFirstVectorsOfOneModel() throws Exception {
