@@ -386,11 +386,23 @@ class AtlasSpringAiAutoConfigurationTest {
     @Test
     @org.junit.jupiter.api.DisplayName("two ChatMemory beans, neither @Primary: the application starts; a client of Boot's builder refuses a"
             + " call naming a conversation with a ConfigurationException saying what to do (it would keep no memory), answers one"
-            + " without; a client adding its own MessageChatMemoryAdvisor keeps its memory")
-    void twoMemoriesStartAndAClientWithoutItsOwnMemoryAdvisorRefusesConversations() {
+            + " without; a client adding its own MessageChatMemoryAdvisor keeps its memory. The start-up warning is logged once,"
+            + " when Boot's builder is first made, however many builders and clients follow")
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void twoMemoriesStartAndAClientWithoutItsOwnMemoryAdvisorRefusesConversations(org.springframework.boot.test.system.CapturedOutput log) {
         runner().withUserConfiguration(TwoMemories.class).run(context -> {
             assertThat(context).hasNotFailed();
             ChatClient plain = context.getBean(ChatClient.Builder.class).build();
+            context.getBean(ChatClient.Builder.class).build();
+            context.getBean(ChatClient.Builder.class).clone().build();
+            // The application's log as the test's SLF4J binding writes it (logback's console; slf4j-simple's standard error):
+            // one warning for the three builders, its text exact.
+            assertThat(log.getAll().lines().filter(l -> l.contains("Atlas Spring AI: "))).singleElement().satisfies(line -> {
+                assertThat(line).contains("WARN").contains("AtlasSpringAiAutoConfiguration");
+                assertThat(line).endsWith(" Atlas Spring AI: 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary:"
+                        + " a ChatClient of Boot's ChatClient.Builder refuses calls naming a conversation unless it has a memory"
+                        + " advisor of its own");
+            });
             String refusal = "this call names a conversation (ChatMemory.CONVERSATION_ID) but its ChatClient keeps no chat memory:"
                     + " the application has 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary, and the client"
                     + " has no memory advisor of its own; mark the one Boot's ChatClient.Builder keeps conversations in @Primary,"

@@ -1691,12 +1691,17 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one)")
+    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one); the memory keeps the question, the answer asking for the tools and their results once each, as the in-memory repository does, called or streamed")
     void errorMidStreamKeepsTheUsageSoFar() {
         ScriptedChatModel scripted = new ScriptedChatModel();
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
             @Override
             public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                if (in.get(in.size() - 1) instanceof ToolResponseMessage) {
+                    // Called, the round after the tools fails as a whole.
+                    throw new IllegalStateException("connection reset");
+                }
                 return scripted.call(prompt);
             }
 
@@ -1745,10 +1750,29 @@ public abstract class SpringAiChatMemoryContract {
                 dev.atlas.execution.ExecutionStatus.FAILED);
         assertThat(tree.toolCalls()).extracting(t -> t.status() + "=" + t.result())
                 .containsExactly("completed=\"order 7 packed\"", "completed=\"order 8 shipped\"");
+        // The memory as Spring AI's in-memory repository keeps it, called and streamed: the question, the answer asking for
+        // the tools and their results (which went on to the round that failed) once each, no answer.
+        ChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        ChatClient inMemory = client(model, reference, 20, false);
+        assertThatThrownBy(() -> inMemory.prompt().user("where is order 7?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cut"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(2))).hasMessageContaining("connection reset");
+        assertThatThrownBy(() -> say(client, "cut-call", "where is order 7?")).hasMessageContaining("connection reset");
+        assertThatThrownBy(() -> say(inMemory, "cut-call", "where is order 7?")).hasMessageContaining("connection reset");
+        List<String> kept = List.of("USER[where is order 7?]", "ASSISTANT[][ToolCall[id=call_a, type=function, name=lookup,"
+                + " arguments={\"order\":7}], ToolCall[id=call_b, type=function, name=lookup, arguments={\"order\":8}]]",
+                "TOOL[ToolResponse[id=call_a, name=lookup, responseData=\"order 7 packed\"], ToolResponse[id=call_b,"
+                        + " name=lookup, responseData=\"order 8 shipped\"]]");
+        for (String key : new String[] {"cut", "cut-call"}) {
+            // The scripted model numbers its calls' ids by its call count (call_1_a, call_2_a, ...), which the two runs share.
+            assertThat(shapes(reference.findByConversationId(key))).as(key).map(m -> m.replaceAll("call_\\d+_", "call_"))
+                    .containsExactlyElementsOf(kept);
+            assertThat(shapes(repository.findByConversationId(key))).as(key).map(m -> m.replaceAll("call_\\d+_", "call_"))
+                    .containsExactlyElementsOf(kept);
+        }
     }
 
     @Test
-    @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is cancelled and its step failed as cancelled (none left processing), with the usage reported so far")
+    @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is cancelled and its step failed as cancelled (none left processing), with the usage reported so far; the text streamed before is kept nowhere, the memory holding the question alone as the in-memory repository does")
     void cancelledStreamClosesItsStep() {
         org.springframework.ai.chat.model.ChatModel model = streamingOnly(prompt -> reactor.core.publisher.Flux.just(
                 scriptedChunk("Hel", 0), scriptedChunk("lo", 3), scriptedChunk("!", 5)));
@@ -1769,6 +1793,14 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
             assertThat(step.error()).isEqualTo("the stream was cancelled");
         });
+        // The chunks the caller took before it left are kept nowhere: the failed step has no content, and the memory holds the
+        // question alone, as Spring AI's in-memory repository does (its advisor stores an answer once the stream completes).
+        assertThat(tree.steps().get(0).content()).isNull();
+        ChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        assertThat(client(model, reference, 20, false).prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone"))
+                .stream().content().take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Hel");
+        assertThat(shapes(reference.findByConversationId("gone"))).containsExactly("USER[hi]");
+        assertThat(shapes(repository.findByConversationId("gone"))).containsExactly("USER[hi]");
     }
 
     @Test
