@@ -1691,7 +1691,7 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one); the memory keeps the question, the answer asking for the tools and their results once each, as the in-memory repository does, called or streamed")
+    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one); the memory keeps the question, the answer asking for the tools and their results once each, as the in-memory repository does, called, streamed, or cancelled in that round")
     void errorMidStreamKeepsTheUsageSoFar() {
         ScriptedChatModel scripted = new ScriptedChatModel();
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
@@ -1758,17 +1758,24 @@ public abstract class SpringAiChatMemoryContract {
                 .stream().content().collectList().block(java.time.Duration.ofMinutes(2))).hasMessageContaining("connection reset");
         assertThatThrownBy(() -> say(client, "cut-call", "where is order 7?")).hasMessageContaining("connection reset");
         assertThatThrownBy(() -> say(inMemory, "cut-call", "where is order 7?")).hasMessageContaining("connection reset");
+        // A client gone in the round after the tools, once its first words arrived: the same memory.
+        for (ChatClient gone : List.of(client, inMemory)) {
+            assertThat(gone.prompt().user("where is order 7?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cut-gone")).stream()
+                    .content().filter(t -> !t.isEmpty()).take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Sta");
+        }
         List<String> kept = List.of("USER[where is order 7?]", "ASSISTANT[][ToolCall[id=call_a, type=function, name=lookup,"
                 + " arguments={\"order\":7}], ToolCall[id=call_b, type=function, name=lookup, arguments={\"order\":8}]]",
                 "TOOL[ToolResponse[id=call_a, name=lookup, responseData=\"order 7 packed\"], ToolResponse[id=call_b,"
                         + " name=lookup, responseData=\"order 8 shipped\"]]");
-        for (String key : new String[] {"cut", "cut-call"}) {
-            // The scripted model numbers its calls' ids by its call count (call_1_a, call_2_a, ...), which the two runs share.
-            assertThat(shapes(reference.findByConversationId(key))).as(key).map(m -> m.replaceAll("call_\\d+_", "call_"))
-                    .containsExactlyElementsOf(kept);
-            assertThat(shapes(repository.findByConversationId(key))).as(key).map(m -> m.replaceAll("call_\\d+_", "call_"))
-                    .containsExactlyElementsOf(kept);
-        }
+        org.assertj.core.api.SoftAssertions.assertSoftly(soft -> {
+            for (String key : new String[] {"cut", "cut-call", "cut-gone"}) {
+                // The scripted model numbers its calls' ids by its call count (call_1_a, call_2_a, ...), which the runs share.
+                soft.assertThat(shapes(reference.findByConversationId(key))).as(key).map(m -> m.replaceAll("call_\\d+_", "call_"))
+                        .containsExactlyElementsOf(kept);
+                soft.assertThat(shapes(repository.findByConversationId(key))).as(key).map(m -> m.replaceAll("call_\\d+_", "call_"))
+                        .containsExactlyElementsOf(kept);
+            }
+        });
     }
 
     @Test
