@@ -61,7 +61,8 @@ class AtlasSpringAiAutoConfigurationTest {
 
     @Test
     @org.junit.jupiter.api.DisplayName("an AtlasTelemetry bean (docs/opentelemetry.md): each call's span, called or streamed, is a child of the"
-            + " span current where the app calls ChatClient, with its tool spans inside it (a stream's rounds run on Reactor's threads)")
+            + " span current where the app calls ChatClient, with its tool spans inside it (a stream's rounds run on Reactor's threads);"
+            + " a failed tool call's span is ERROR without its text, and no span carries the prompt, the answer or an error text")
     void callsAndStreamsAreSpansUnderTheCallersSpan() {
         var spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
         var sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
@@ -75,8 +76,26 @@ class AtlasSpringAiAutoConfigurationTest {
             } finally {
                 request.end();
             }
+            // A tool failing with a secret in its message, its call failed: an ERROR tool span without the text, no attribute
+            // holding it, the prompt or the answer (docs/opentelemetry.md).
+            ChatClient failing = context.getBean(ChatClient.Builder.class).defaultTools(new ArchivedOrders()).build();
+            failing.prompt().user("where is order 4? key sk-live-1234").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "failing"))
+                    .stream().content().blockLast();
+            List<io.opentelemetry.sdk.trace.data.SpanData> all = spans.getFinishedSpanItems();
+            assertThat(all).filteredOn(s -> s.getStatus().getStatusCode() == io.opentelemetry.api.trace.StatusCode.ERROR)
+                    .singleElement().satisfies(s -> {
+                        assertThat(s.getName()).isEqualTo("execute_tool lookup");
+                        assertThat(s.getStatus().getDescription()).isEmpty();
+                        assertThat(s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("error.type"))).isEqualTo("_OTHER");
+                    });
+            assertThat(all).allSatisfy(s -> {
+                assertThat(s.getEvents()).isEmpty();
+                assertThat(s.getAttributes().asMap().values()).allSatisfy(v -> assertThat(String.valueOf(v))
+                        .doesNotContain("archived").doesNotContain("sk-live").doesNotContain("order 4").doesNotContain("shipped"));
+            });
             List<io.opentelemetry.sdk.trace.data.SpanData> chats = spans.getFinishedSpanItems().stream()
-                    .filter(s -> s.getName().equals("chat scripted-1")).toList();
+                    .filter(s -> s.getName().equals("chat scripted-1")).filter(s -> s.getParentSpanId().equals(request.getSpanContext().getSpanId()))
+                    .toList();
             assertThat(chats).extracting(s -> s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.type")))
                     .containsExactly("text", "stream");
             assertThat(chats).allSatisfy(s -> {
