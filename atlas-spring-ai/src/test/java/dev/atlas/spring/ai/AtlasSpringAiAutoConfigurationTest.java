@@ -62,7 +62,8 @@ class AtlasSpringAiAutoConfigurationTest {
     @Test
     @org.junit.jupiter.api.DisplayName("an AtlasTelemetry bean (docs/opentelemetry.md): each call's span, called or streamed, is a child of the"
             + " span current where the app calls ChatClient, with its tool spans inside it (a stream's rounds run on Reactor's threads);"
-            + " a failed tool call's span is ERROR without its text, and no span carries the prompt, the answer or an error text")
+            + " a failed tool call's span is ERROR without its text, and no span carries the prompt, the answer or an error text;"
+            + " a stream its caller leaves ends its span cancelled, not as an error")
     void callsAndStreamsAreSpansUnderTheCallersSpan() {
         var spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
         var sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
@@ -93,6 +94,13 @@ class AtlasSpringAiAutoConfigurationTest {
                 assertThat(s.getAttributes().asMap().values()).allSatisfy(v -> assertThat(String.valueOf(v))
                         .doesNotContain("archived").doesNotContain("sk-live").doesNotContain("order 4").doesNotContain("shipped"));
             });
+            // A stream its caller leaves at the first chunk (take(1) cancels before the model's stream completes): its span ends
+            // cancelled, not as an error.
+            assertThat(chat.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "left")).stream().content()
+                    .take(1).collectList().block()).containsExactly("echo: hi");
+            assertThat(spans.getFinishedSpanItems()).filteredOn(s -> "cancelled".equals(s.getAttributes()
+                    .get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.status")))).singleElement()
+                    .satisfies(s -> assertThat(s.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.UNSET));
             List<io.opentelemetry.sdk.trace.data.SpanData> chats = spans.getFinishedSpanItems().stream()
                     .filter(s -> s.getName().equals("chat scripted-1")).filter(s -> s.getParentSpanId().equals(request.getSpanContext().getSpanId()))
                     .toList();
