@@ -265,7 +265,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      */
     void closeToolRound(String conversationId, UUID step, ToolResponseMessage results) {
         List<Message> window = findByConversationId(conversationId);
-        if (window.isEmpty() || !step.equals(SpringMessages.uuid(window.get(window.size() - 1), SpringMessages.STEP_ID))) {
+        Message last = window.isEmpty() ? null : window.get(window.size() - 1);
+        // The answer itself: the results, which the loop tags with the same step, may be the latest (stored by the memory
+        // advisor of the round that failed after them).
+        if (!(last instanceof org.springframework.ai.chat.messages.AssistantMessage)
+                || !step.equals(SpringMessages.uuid(last, SpringMessages.STEP_ID))) {
             lastRead.remove();
             return;
         }

@@ -58,7 +58,9 @@ import java.util.UUID;
  * message {@code MessageChatMemoryAdvisor} aggregates is linked too. A stream that fails or is
  * cancelled by its subscriber mid-round fails its step and fails (or, cancelled, cancels) the execution, whose usage then
  * includes what the round's chunks reported so far (the latest count of each kind, as Spring AI's
- * aggregator counts them): those tokens are billed.
+ * aggregator counts them): those tokens are billed. The answer text the round streamed before (what the
+ * caller may have shown) is the failed step's metadata {@code partialContent}, at most 32,768 characters
+ * ({@code partialContentTruncated} {@code true} when cut), as the LangChain4j listener keeps it.
  *
  * <p>What the model returns never fails the call through the recording: text, keys and tool
  * arguments Atlas cannot store as sent (a NUL, an unpaired surrogate, too long, arguments that are
@@ -94,6 +96,15 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * (Spring AI 1.1): the call's caller got it to run; no result reached the model in this call.
      */
     public static final String LEFT_TO_CALLER = "left to the caller: the call turned internal tool execution off";
+
+    /**
+     * The metadata key of a failed streamed round's step holding the answer text streamed before it failed or was
+     * cancelled (at most 32,768 characters; {@code partialContentTruncated} {@code true} when cut), as the LangChain4j
+     * listener keeps it.
+     */
+    static final String PARTIAL_CONTENT = "partialContent";
+    /** The most characters of {@link #PARTIAL_CONTENT} kept. */
+    static final int MAX_PARTIAL = 32_768;
 
     static final String RUN = "atlas_execution_run";
     /** Set on a round's request once a {@link ModelCalls} advisor records it: a second copy inside passes it on. */
@@ -305,11 +316,60 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             leftToCaller = true;
         }
 
-        /** A streamed round failed: its step fails now (an advisor may retry it), its reported usage is kept. */
+        /** The answer text the round being streamed sent so far, at most {@link #MAX_PARTIAL} characters; guarded by itself. */
+        final StringBuilder partial = new StringBuilder();
+        /** Whether {@link #partial} was cut at {@link #MAX_PARTIAL}; guarded by {@link #partial}. */
+        boolean partialCut;
+
+        /** A round's stream starts: nothing streamed yet. */
+        void roundStarts() {
+            synchronized (partial) {
+                partial.setLength(0);
+                partialCut = false;
+            }
+        }
+
+        /** A chunk of the round being streamed brought {@code text}. */
+        void streamed(String text) {
+            synchronized (partial) {
+                if (text != null && !partialCut) {
+                    int room = MAX_PARTIAL - partial.length();
+                    partialCut = text.length() > room;
+                    partial.append(text, 0, Math.min(room, text.length()));
+                }
+            }
+        }
+
+        /**
+         * A streamed round failed: its step fails now (an advisor may retry it), its reported usage is kept, and the
+         * answer text streamed before (what the caller may have shown) in its metadata as {@code partialContent}.
+         */
         void roundFailed(StepHandle step, Throwable e) {
             open = null;
             lost = lost.plus(cut);
             cut = Usage.NONE;
+            Map<String, Object> kept = null;
+            synchronized (partial) {
+                if (partial.length() > 0) {
+                    kept = new LinkedHashMap<>();
+                    // storable also replaces a surrogate pair the cut split.
+                    kept.put(PARTIAL_CONTENT, dev.atlas.Limits.storable(partial.toString()));
+                    if (partialCut) {
+                        kept.put(PARTIAL_CONTENT + "Truncated", true);
+                    }
+                    partial.setLength(0);
+                    partialCut = false;
+                }
+            }
+            if (kept != null) {
+                try {
+                    step.metadata(kept);
+                } catch (RuntimeException refused) {
+                    // The failure itself matters more than the text before it.
+                    org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
+                            .warn("partial content of step {} not kept: {}", step.id(), refused.toString());
+                }
+            }
             step.fail(String.valueOf(e.getMessage()));
         }
 
@@ -563,6 +623,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null ? null : run.execution.step());
                 run.open = step.get();
                 run.cut = Usage.NONE;
+                run.roundStarts();
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
                     if (run.ended.get()) {
                         return chunk;
@@ -570,6 +631,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     ChatResponse chat = chunk.chatResponse();
                     if (chat != null) {
                         run.cut = latest(run.cut, chat);
+                        // The text Spring AI's aggregator makes the answer of: the first generation's.
+                        if (chat.getResult() != null && chat.getResult().getOutput() != null) {
+                            run.streamed(chat.getResult().getOutput().getText());
+                        }
                     }
                     if (run.execution == null) {
                         run.start(request, reported(chat));

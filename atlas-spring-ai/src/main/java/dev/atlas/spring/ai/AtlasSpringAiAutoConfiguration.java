@@ -43,8 +43,8 @@ import java.util.Locale;
  * loop in the advisor chain and {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the
  * builder alone.
  *
- * <p>Several {@code ChatMemory} beans and none primary do not stop start-up (a warning is logged when Boot's builder
- * is made): a client of Boot's builder refuses a call naming a conversation with a {@link ConfigurationException}
+ * <p>Several {@code ChatMemory} beans and none primary do not stop start-up (a warning is logged once, when Boot's
+ * builder is first made): a client of Boot's builder refuses a call naming a conversation with a {@link ConfigurationException}
  * saying what to do, unless the application added a memory advisor of its own to that client; a call without a
  * conversation goes through. Several {@link AtlasChatMemoryRepository} beans and none primary fail start-up with a
  * {@link ConfigurationException} naming them while the advisors are on (the recording links executions to one);

@@ -61,7 +61,9 @@ class AtlasSpringAiAutoConfigurationTest {
 
     @Test
     @org.junit.jupiter.api.DisplayName("an AtlasTelemetry bean (docs/opentelemetry.md): each call's span, called or streamed, is a child of the"
-            + " span current where the app calls ChatClient, with its tool spans inside it (a stream's rounds run on Reactor's threads)")
+            + " span current where the app calls ChatClient, with its tool spans inside it (a stream's rounds run on Reactor's threads);"
+            + " a failed tool call's span is ERROR without its text, and no span carries the prompt, the answer or an error text;"
+            + " a stream its caller leaves ends its span cancelled, not as an error")
     void callsAndStreamsAreSpansUnderTheCallersSpan() {
         var spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
         var sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
@@ -75,8 +77,33 @@ class AtlasSpringAiAutoConfigurationTest {
             } finally {
                 request.end();
             }
+            // A tool failing with a secret in its message, its call failed: an ERROR tool span without the text, no attribute
+            // holding it, the prompt or the answer (docs/opentelemetry.md).
+            ChatClient failing = context.getBean(ChatClient.Builder.class).defaultTools(new ArchivedOrders()).build();
+            failing.prompt().user("where is order 4? key sk-live-1234").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "failing"))
+                    .stream().content().blockLast();
+            List<io.opentelemetry.sdk.trace.data.SpanData> all = spans.getFinishedSpanItems();
+            assertThat(all).filteredOn(s -> s.getStatus().getStatusCode() == io.opentelemetry.api.trace.StatusCode.ERROR)
+                    .singleElement().satisfies(s -> {
+                        assertThat(s.getName()).isEqualTo("execute_tool lookup");
+                        assertThat(s.getStatus().getDescription()).isEmpty();
+                        assertThat(s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("error.type"))).isEqualTo("_OTHER");
+                    });
+            assertThat(all).allSatisfy(s -> {
+                assertThat(s.getEvents()).isEmpty();
+                assertThat(s.getAttributes().asMap().values()).allSatisfy(v -> assertThat(String.valueOf(v))
+                        .doesNotContain("archived").doesNotContain("sk-live").doesNotContain("order 4").doesNotContain("shipped"));
+            });
+            // A stream its caller leaves at the first chunk (take(1) cancels before the model's stream completes): its span ends
+            // cancelled, not as an error.
+            assertThat(chat.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "left")).stream().content()
+                    .take(1).collectList().block()).containsExactly("echo: hi");
+            assertThat(spans.getFinishedSpanItems()).filteredOn(s -> "cancelled".equals(s.getAttributes()
+                    .get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.status")))).singleElement()
+                    .satisfies(s -> assertThat(s.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.UNSET));
             List<io.opentelemetry.sdk.trace.data.SpanData> chats = spans.getFinishedSpanItems().stream()
-                    .filter(s -> s.getName().equals("chat scripted-1")).toList();
+                    .filter(s -> s.getName().equals("chat scripted-1")).filter(s -> s.getParentSpanId().equals(request.getSpanContext().getSpanId()))
+                    .toList();
             assertThat(chats).extracting(s -> s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.type")))
                     .containsExactly("text", "stream");
             assertThat(chats).allSatisfy(s -> {
@@ -386,11 +413,23 @@ class AtlasSpringAiAutoConfigurationTest {
     @Test
     @org.junit.jupiter.api.DisplayName("two ChatMemory beans, neither @Primary: the application starts; a client of Boot's builder refuses a"
             + " call naming a conversation with a ConfigurationException saying what to do (it would keep no memory), answers one"
-            + " without; a client adding its own MessageChatMemoryAdvisor keeps its memory")
-    void twoMemoriesStartAndAClientWithoutItsOwnMemoryAdvisorRefusesConversations() {
+            + " without; a client adding its own MessageChatMemoryAdvisor keeps its memory. The start-up warning is logged once,"
+            + " when Boot's builder is first made, however many builders and clients follow")
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void twoMemoriesStartAndAClientWithoutItsOwnMemoryAdvisorRefusesConversations(org.springframework.boot.test.system.CapturedOutput log) {
         runner().withUserConfiguration(TwoMemories.class).run(context -> {
             assertThat(context).hasNotFailed();
             ChatClient plain = context.getBean(ChatClient.Builder.class).build();
+            context.getBean(ChatClient.Builder.class).build();
+            context.getBean(ChatClient.Builder.class).clone().build();
+            // The application's log as the test's SLF4J binding writes it (logback's console; slf4j-simple's standard error):
+            // one warning for the three builders, its text exact.
+            assertThat(log.getAll().lines().filter(l -> l.contains("Atlas Spring AI: "))).singleElement().satisfies(line -> {
+                assertThat(line).contains("WARN").contains("AtlasSpringAiAutoConfiguration");
+                assertThat(line).endsWith(" Atlas Spring AI: 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary:"
+                        + " a ChatClient of Boot's ChatClient.Builder refuses calls naming a conversation unless it has a memory"
+                        + " advisor of its own");
+            });
             String refusal = "this call names a conversation (ChatMemory.CONVERSATION_ID) but its ChatClient keeps no chat memory:"
                     + " the application has 2 ChatMemory beans (scratchMemory, userMemory) and none is @Primary, and the client"
                     + " has no memory advisor of its own; mark the one Boot's ChatClient.Builder keeps conversations in @Primary,"

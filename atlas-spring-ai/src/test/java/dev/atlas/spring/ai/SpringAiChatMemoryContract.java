@@ -1691,12 +1691,17 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one)")
+    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one); the memory keeps the question, the answer asking for the tools and their results once each, as the in-memory repository does, called, streamed, or cancelled in that round")
     void errorMidStreamKeepsTheUsageSoFar() {
         ScriptedChatModel scripted = new ScriptedChatModel();
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
             @Override
             public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                if (in.get(in.size() - 1) instanceof ToolResponseMessage) {
+                    // Called, the round after the tools fails as a whole.
+                    throw new IllegalStateException("connection reset");
+                }
                 return scripted.call(prompt);
             }
 
@@ -1745,13 +1750,48 @@ public abstract class SpringAiChatMemoryContract {
                 dev.atlas.execution.ExecutionStatus.FAILED);
         assertThat(tree.toolCalls()).extracting(t -> t.status() + "=" + t.result())
                 .containsExactly("completed=\"order 7 packed\"", "completed=\"order 8 shipped\"");
+        assertThat(tree.steps().get(1).metadata()).isEqualTo(java.util.Map.of("partialContent", "Status"));
+        // The memory as Spring AI's in-memory repository keeps it, called and streamed: the question, the answer asking for
+        // the tools and their results (which went on to the round that failed) once each, no answer.
+        ChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        ChatClient inMemory = client(model, reference, 20, false);
+        assertThatThrownBy(() -> inMemory.prompt().user("where is order 7?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cut"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(2))).hasMessageContaining("connection reset");
+        assertThatThrownBy(() -> say(client, "cut-call", "where is order 7?")).hasMessageContaining("connection reset");
+        assertThatThrownBy(() -> say(inMemory, "cut-call", "where is order 7?")).hasMessageContaining("connection reset");
+        // A client gone in the round after the tools, once its first words arrived: the same memory.
+        for (ChatClient gone : List.of(client, inMemory)) {
+            assertThat(gone.prompt().user("where is order 7?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cut-gone")).stream()
+                    .content().filter(t -> !t.isEmpty()).take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Sta");
+        }
+        List<String> kept = List.of("USER[where is order 7?]", "ASSISTANT[][ToolCall[id=call_a, type=function, name=lookup,"
+                + " arguments={\"order\":7}], ToolCall[id=call_b, type=function, name=lookup, arguments={\"order\":8}]]",
+                "TOOL[ToolResponse[id=call_a, name=lookup, responseData=\"order 7 packed\"], ToolResponse[id=call_b,"
+                        + " name=lookup, responseData=\"order 8 shipped\"]]");
+        // The scripted model numbers its calls' ids by its call count (call_1_a, call_2_a, ...), which the runs share.
+        java.util.function.Function<ChatMemoryRepository, java.util.Map<String, List<String>>> memories = r -> {
+            java.util.Map<String, List<String>> all = new java.util.LinkedHashMap<>();
+            for (String key : new String[] {"cut", "cut-call", "cut-gone"}) {
+                all.put(key, shapes(r.findByConversationId(key)).stream().map(m -> m.replaceAll("call_\\d+_", "call_")).toList());
+            }
+            return all;
+        };
+        java.util.Map<String, List<String>> expected = new java.util.LinkedHashMap<>();
+        for (String key : new String[] {"cut", "cut-call", "cut-gone"}) {
+            expected.put(key, kept);
+        }
+        assertThat(memories.apply(reference)).isEqualTo(expected);
+        assertThat(memories.apply(repository)).isEqualTo(expected);
     }
 
     @Test
-    @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is cancelled and its step failed as cancelled (none left processing), with the usage reported so far")
+    @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is cancelled and its step failed as cancelled (none left processing), with the usage reported so far; the text streamed before is the step's partialContent (at most 32,768 characters), the memory holding the question alone as the in-memory repository does")
     void cancelledStreamClosesItsStep() {
-        org.springframework.ai.chat.model.ChatModel model = streamingOnly(prompt -> reactor.core.publisher.Flux.just(
-                scriptedChunk("Hel", 0), scriptedChunk("lo", 3), scriptedChunk("!", 5)));
+        org.springframework.ai.chat.model.ChatModel model = streamingOnly(prompt -> prompt.getUserMessage().getText().equals("long")
+                // One chunk past the partial content's 32,768 characters, the cut splitting an emoji, then the connection drops.
+                ? reactor.core.publisher.Flux.just(scriptedChunk("x".repeat(32_767) + "\uD83D\uDE00z", 3))
+                        .concatWith(reactor.core.publisher.Flux.error(new IllegalStateException("connection reset")))
+                : reactor.core.publisher.Flux.just(scriptedChunk("Hel", 0), scriptedChunk("lo", 3), scriptedChunk("!", 5)));
         ChatClient client = client(model, repository, 20, true);
         assertThat(client.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone"))
                 .stream().content().take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Hel");
@@ -1769,6 +1809,27 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
             assertThat(step.error()).isEqualTo("the stream was cancelled");
         });
+        // The text streamed before the caller left is the failed step's partialContent (as the LangChain4j listener keeps it),
+        // not its content; the memory holds the question alone, as Spring AI's in-memory repository does (its advisor
+        // stores an answer once the stream completes).
+        assertThat(tree.steps().get(0).content()).isNull();
+        assertThat(tree.steps().get(0).metadata()).isEqualTo(java.util.Map.of("partialContent", "Hel"));
+        ChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        assertThat(client(model, reference, 20, false).prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone"))
+                .stream().content().take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Hel");
+        assertThat(shapes(reference.findByConversationId("gone"))).containsExactly("USER[hi]");
+        assertThat(shapes(repository.findByConversationId("gone"))).containsExactly("USER[hi]");
+        // A stream failing after more: the first 32,768 characters, the emoji the cut split as U+FFFD, and the cut said.
+        assertThatThrownBy(() -> client.prompt().user("long").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone-long"))
+                .stream().content().blockLast(java.time.Duration.ofMinutes(2))).hasMessageContaining("connection reset");
+        Execution failed = tenant.executions().list(ExecutionQuery.all()
+                .conversation(tenant.conversations().requireByKey("gone-long").id())).items().get(0);
+        assertThat(failed.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        java.util.Map<String, Object> partial = new java.util.LinkedHashMap<>();
+        partial.put("partialContent", "x".repeat(32_767) + "\uFFFD");
+        partial.put("partialContentTruncated", true);
+        assertThat(tenant.executions().tree(failed.id()).orElseThrow().steps()).singleElement()
+                .satisfies(step -> assertThat(step.metadata()).isEqualTo(partial));
     }
 
     @Test
