@@ -1,0 +1,268 @@
+package dev.atlas.jdbi.newcomer;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasClosedException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.assistant.Assistant;
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.PriceStore;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
+import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.TestDatabase;
+import dev.atlas.jdbi.kit.TestKeys;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.Search;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskStore;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * A new user migrating a 0.1 agent application onto this Atlas and operating it: code written
+ * against the 0.1 names (docs/api.md, "Renamed methods"), values built with the constructors from
+ * before each addition ("Additions to the frozen API"), a metrics decorator of a store, and two
+ * instances on one database.
+ */
+@SuppressWarnings("removal")
+public abstract class Newcomer13Contract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+
+    protected Newcomer13Contract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected dev.atlas.AtlasBuilder configure(dev.atlas.AtlasBuilder builder) {
+        return super.configure(builder).credentialKeys(CredentialKeys.of("k1", TestKeys.key("newcomer13")));
+    }
+
+    /** What a call did, for comparing an old name with its new one: the value, or the exception's class and message. */
+    private static Object outcome(java.util.function.Supplier<?> call) {
+        Throwable x = catchThrowable(call::get);
+        return x == null ? call.get() : x.getClass().getSimpleName() + ": " + x.getMessage();
+    }
+
+    /** A NotFoundException's message with the id asked for taken out: another tenant's id must be worded as an unknown one. */
+    private static String notFound(UUID id, Runnable call) {
+        Throwable x = catchThrowable(call::run);
+        assertThat(x).isInstanceOf(NotFoundException.class);
+        return x.getMessage().replace(id.toString(), "<id>");
+    }
+
+    @Test
+    @DisplayName("0.1 names (docs/api.md 'Renamed methods', every row) return what the new names return, on own, unknown and another tenant's ids alike; the new require methods word another tenant's id exactly as an unknown one")
+    void zeroOneNamesBehaveAsTheNewNames() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        UUID unknown = UUID.randomUUID();
+
+        // ConversationStore: message(id) -> getMessage(id); new requireMessage(id).
+        ConversationStore conversations = acme.conversations();
+        Conversation c = conversations.create(NewConversation.of(ALICE));
+        Message hi = conversations.append(c.id(), NewMessage.user("hi"));
+        Conversation gc = globex.conversations().create(NewConversation.of(ALICE));
+        Message theirs = globex.conversations().append(gc.id(), NewMessage.user("theirs"));
+        assertThat(conversations.message(hi.id())).isEqualTo(conversations.getMessage(hi.id())).contains(hi);
+        assertThat(conversations.message(theirs.id())).isEqualTo(conversations.getMessage(theirs.id())).isEmpty();
+        assertThat(conversations.requireMessage(hi.id())).isEqualTo(hi);
+        assertThat(notFound(theirs.id(), () -> conversations.requireMessage(theirs.id())))
+                .isEqualTo(notFound(unknown, () -> conversations.requireMessage(unknown)));
+
+        // MemoryStore: add(NewMemory) -> create(NewMemory), the same idempotency by clientKey.
+        MemoryStore memories = acme.memories();
+        Memory added = memories.add(NewMemory.fact(ALICE, "likes tea").clientKey("m-1"));
+        assertThat(memories.create(NewMemory.fact(ALICE, "likes tea").clientKey("m-1"))).isEqualTo(added);
+        assertThat(memories.add(NewMemory.fact(ALICE, "likes tea").clientKey("m-1"))).isEqualTo(added);
+        assertThat(memories.require(added.id()).content()).isEqualTo("likes tea");
+
+        // TaskStore: enqueue / enqueueAll -> create / createAll; new require(id).
+        TaskStore tasks = acme.tasks();
+        Task one = tasks.enqueue(NewTask.of("report", Map.of("n", 1)).clientKey("t-1"));
+        assertThat(tasks.create(NewTask.of("report", Map.of("n", 1)).clientKey("t-1"))).isEqualTo(one);
+        List<Task> two = tasks.enqueueAll(List.of(NewTask.of("mail", Map.of()), NewTask.of("report", Map.of("n", 1)).clientKey("t-1")));
+        assertThat(two).hasSize(2);
+        assertThat(two.get(1)).isEqualTo(one);
+        assertThat(tasks.require(two.get(0).id())).isEqualTo(two.get(0));
+        Task theirTask = globex.tasks().create(NewTask.of("report", Map.of()));
+        assertThat(notFound(theirTask.id(), () -> tasks.require(theirTask.id()))).isEqualTo(notFound(unknown, () -> tasks.require(unknown)));
+
+        // AssetStore: store(NewAsset, bytes | stream) -> create(..); new require(id).
+        AssetStore assets = acme.assets();
+        byte[] bytes = "%PDF-1".getBytes(StandardCharsets.UTF_8);
+        Asset stored = assets.store(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf").clientKey("a-1"), bytes);
+        assertThat(assets.create(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf").clientKey("a-1"), bytes)).isEqualTo(stored);
+        assertThat(assets.store(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf").clientKey("a-1"), new ByteArrayInputStream(bytes)))
+                .isEqualTo(stored);
+        assertThat(assets.require(stored.id())).isEqualTo(stored);
+        Asset theirAsset = globex.assets().create(NewAsset.of(AssetType.DOCUMENT, "b.pdf", "application/pdf"), bytes);
+        assertThat(notFound(theirAsset.id(), () -> assets.require(theirAsset.id()))).isEqualTo(notFound(unknown, () -> assets.require(unknown)));
+
+        // AssistantStore: findBySlug, revision(id, n), revision(revisionId), history(id) -> getBySlug, getRevision, revisions.
+        AssistantStore assistants = acme.assistants();
+        Assistant support = assistants.create(AssistantSpec.of("support", "Support"));
+        AssistantRevision r1 = assistants.publish(support.id(), NewRevision.of("Be brief.", Map.of()));
+        AssistantRevision r2 = assistants.publish(support.id(), NewRevision.of("Be kind.", Map.of()));
+        Assistant theirAssistant = globex.assistants().create(AssistantSpec.of("support", "Support"));
+        AssistantRevision theirRevision = globex.assistants().publish(theirAssistant.id(), NewRevision.of("Theirs.", Map.of()));
+        assertThat(assistants.findBySlug("support")).isEqualTo(assistants.getBySlug("support"));
+        assertThat(assistants.findBySlug("support").orElseThrow().id()).isEqualTo(support.id());
+        assertThat(assistants.findBySlug("nobody")).isEmpty();
+        assertThat(assistants.revision(support.id(), 2)).isEqualTo(assistants.getRevision(support.id(), 2)).contains(r2);
+        assertThat(assistants.revision(support.id(), 3)).isEmpty();
+        assertThat(assistants.revision(theirAssistant.id(), 1)).isEmpty();
+        assertThat(assistants.revision(r1.id())).isEqualTo(assistants.getRevision(r1.id())).contains(r1);
+        assertThat(assistants.revision(theirRevision.id())).isEmpty();
+        assertThat(assistants.history(support.id())).isEqualTo(assistants.revisions(support.id())).containsExactly(r1, r2);
+        assertThat(outcome(() -> assistants.history(theirAssistant.id()))).isEqualTo(outcome(() -> assistants.revisions(theirAssistant.id())))
+                .isEqualTo(outcome(() -> assistants.history(unknown)).toString().replace(unknown.toString(), theirAssistant.id().toString()));
+        assertThat(notFound(theirAssistant.id(), () -> assistants.require(theirAssistant.id())))
+                .isEqualTo(notFound(unknown, () -> assistants.require(unknown)));
+
+        // CredentialStore: put -> upsert; new require(owner, name).
+        CredentialStore credentials = acme.credentials();
+        var put = credentials.put(ALICE, "github", "ghp_1");
+        assertThat(put.name()).isEqualTo("github");
+        clock.advanceMicros(1000);
+        var replaced = credentials.upsert(ALICE, "github", "ghp_2");
+        assertThat(replaced.createdAt()).isEqualTo(put.createdAt());
+        assertThat(credentials.put(ALICE, "github", "ghp_3").createdAt()).isEqualTo(put.createdAt());
+        assertThat(credentials.require(ALICE, "github").reveal()).isEqualTo("ghp_3");
+        globex.credentials().upsert(ALICE, "slack", "xoxb");
+        assertThat(outcome(() -> credentials.require(ALICE, "slack"))).isEqualTo(outcome(() -> credentials.require(ALICE, "nothing")).toString()
+                .replace("nothing", "slack"));
+
+        // MemoryGraph: node(key) -> getNode(key); new requireNode(key).
+        MemoryGraph graph = acme.graph();
+        var alice = graph.upsertNode(NewGraphNode.of("alice"));
+        globex.graph().upsertNode(NewGraphNode.of("bob"));
+        assertThat(graph.node("alice")).isEqualTo(graph.getNode("alice")).contains(alice);
+        assertThat(graph.node("bob")).isEqualTo(graph.getNode("bob")).isEmpty();
+        assertThat(graph.requireNode("alice")).isEqualTo(alice);
+        assertThat(outcome(() -> graph.requireNode("bob"))).isEqualTo(outcome(() -> graph.requireNode("carol")).toString().replace("carol", "bob"));
+
+        // PriceStore: set, at, history -> create, get, list.
+        PriceStore prices = acme.prices();
+        Instant t0 = clock.instant();
+        ModelPrice p1 = prices.set(ModelPrice.of("openai", "gpt-4o", "2.5", "10", t0));
+        ModelPrice p2 = prices.create(ModelPrice.of("openai", "gpt-4o", "2", "8", t0.plusSeconds(60)));
+        globex.prices().create(ModelPrice.of("openai", "gpt-4o", "9", "9", t0.minusSeconds(60)));
+        assertThat(prices.at("openai", "gpt-4o", t0.plusSeconds(30))).isEqualTo(prices.get("openai", "gpt-4o", t0.plusSeconds(30))).contains(p1);
+        assertThat(prices.at("openai", "gpt-4o", t0.minusSeconds(30))).isEmpty();
+        assertThat(prices.history("openai", "gpt-4o")).isEqualTo(prices.list("openai", "gpt-4o")).containsExactly(p1, p2);
+
+        // Search: putVector, putAssetVector, removeVector -> upsertVector, upsertAssetVector, deleteVector.
+        Search search = acme.search();
+        search.putVector(SearchTarget.MEMORY, added.id(), "emb", new float[] {1, 0});
+        search.putAssetVector(stored.id(), null, "emb", new float[] {0, 1});
+        Memory theirMemory = globex.memories().create(NewMemory.fact(ALICE, "theirs"));
+        globex.search().upsertVector(SearchTarget.MEMORY, theirMemory.id(), "emb", new float[] {1, 0});
+        assertThat(search.removeVector(SearchTarget.MEMORY, added.id(), "emb")).isTrue();
+        assertThat(search.removeVector(SearchTarget.MEMORY, added.id(), "emb")).isFalse();
+        assertThat(search.removeVector(SearchTarget.MEMORY, theirMemory.id(), "emb")).isFalse();
+        assertThat(search.removeVector(SearchTarget.MEMORY, unknown, "emb")).isFalse();
+        assertThat(search.removeVector(SearchTarget.ASSET, stored.id(), "emb")).isTrue();
+        assertThat(notFound(theirMemory.id(), () -> search.deleteVector(SearchTarget.MEMORY, theirMemory.id(), "emb")))
+                .isEqualTo(notFound(unknown, () -> search.deleteVector(SearchTarget.MEMORY, unknown, "emb")));
+        // globex's vector is untouched by acme's removeVector.
+        globex.search().deleteVector(SearchTarget.MEMORY, theirMemory.id(), "emb");
+
+        // VoiceCallStore: new require(id).
+        var call = globex.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("rt_1", "openai", "gpt-realtime"));
+        assertThat(notFound(call.id(), () -> acme.voiceCalls().require(call.id())))
+                .isEqualTo(notFound(unknown, () -> acme.voiceCalls().require(unknown)));
+    }
+
+    @Test
+    @DisplayName("The three deletes that returned boolean in 0.1 (CredentialStore.delete, MemoryGraph.deleteNode, deleteEdge) compile unchanged where the result was ignored, but a row that is not there, which returned false, is now NotFoundException: 0.1 code deleting twice must catch it")
+    void zeroOneBooleanDeletesNowThrowForMissingRows() {
+        Tenant acme = atlas.tenant("acme");
+        acme.credentials().upsert(ALICE, "github", "ghp_1");
+        acme.credentials().delete(ALICE, "github");
+        assertThatThrownBy(() -> acme.credentials().delete(ALICE, "github")).isInstanceOf(NotFoundException.class)
+                .hasMessage("name: credential github not found");
+        MemoryGraph graph = acme.graph();
+        graph.upsertNode(NewGraphNode.of("a"));
+        graph.upsertNode(NewGraphNode.of("b"));
+        graph.upsertEdge(NewGraphEdge.of("a", "knows", "b"));
+        graph.deleteEdge("a", "knows", "b");
+        assertThatThrownBy(() -> graph.deleteEdge("a", "knows", "b")).isInstanceOf(NotFoundException.class)
+                .hasMessage("sourceKey: graph edge a -knows-> b not found");
+        graph.deleteNode("a");
+        assertThatThrownBy(() -> graph.deleteNode("a")).isInstanceOf(NotFoundException.class).hasMessage("key: graph node a not found");
+    }
+
+    @Test
+    @DisplayName("closing one of two instances on one database while the other writes: the other's writes all land, numbered without gaps, and the closed one's stores (obtained before) refuse with AtlasClosedException")
+    void twoInstancesOneClosesWhileTheOtherWrites() throws Exception {
+        Atlas web = atlas;
+        // A second process: on SQLite its own pool on the same file, as a second JVM opens it.
+        java.nio.file.Path file = web.config().sqliteFile();
+        Atlas worker = file != null ? Atlas.builder().sqlite(file).clock(clock).build() : reopen(b -> b.clock(clock));
+        try {
+        ConversationStore webConversations = web.tenant("acme").conversations();
+        ConversationStore workerConversations = worker.tenant("acme").conversations();
+        Conversation c = webConversations.create(NewConversation.of(ALICE));
+        webConversations.append(c.id(), NewMessage.user("from web"));
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            var writes = pool.submit(() -> {
+                for (int i = 0; i < 20; i++) {
+                    workerConversations.append(c.id(), NewMessage.assistant("from worker " + i));
+                    started.countDown();
+                }
+                return null;
+            });
+            started.await();
+            web.close();
+            writes.get();
+        } finally {
+            pool.shutdown();
+        }
+        assertThatThrownBy(() -> webConversations.append(c.id(), NewMessage.user("late"))).isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> webConversations.history(c.id())).isInstanceOf(AtlasClosedException.class);
+        List<Message> history = workerConversations.history(c.id(), 100);
+        assertThat(history).extracting(Message::sequence).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 21).boxed().toList());
+        assertThat(history.get(20).content()).isEqualTo("from worker 19");
+        assertThat(workerConversations.append(c.id(), NewMessage.user("after close")).sequence()).isEqualTo(22);
+        } finally {
+            if (file != null) {
+                worker.close();
+            }
+        }
+    }
+}
