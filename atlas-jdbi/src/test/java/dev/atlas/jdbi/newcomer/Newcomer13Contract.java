@@ -265,4 +265,172 @@ public abstract class Newcomer13Contract extends AtlasContract {
             }
         }
     }
+
+    /** Whether {@code type} declares {@code name(params)} as a default (true) or abstract (false) method. */
+    private static boolean isDefault(Class<?> type, String name, Class<?>... params) {
+        try {
+            return type.getMethod(name, params).isDefault();
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError(type.getSimpleName() + "." + name + " is missing", e);
+        }
+    }
+
+    @Test
+    @DisplayName("what a class implementing a store must write: the new names of 'Renamed methods' are abstract and the 0.1 names default (require… too), and of 'Additions to the frozen API' only TaskStore.requeue(id) and Retention's stop overloads are default (docs/api.md)")
+    void abstractAndDefaultMethodsAreThoseTheDocsName() {
+        Class<?> u = UUID.class;
+        Class<?> s = String.class;
+        // 0.1 names: defaults delegating; the new names: abstract, except the require methods and create(asset, byte[]).
+        record M(Class<?> type, String name, boolean isDefault, Class<?>... params) { }
+        List<M> methods = List.of(
+                new M(ConversationStore.class, "message", true, u), new M(ConversationStore.class, "getMessage", false, u),
+                new M(ConversationStore.class, "requireMessage", true, u),
+                new M(MemoryStore.class, "add", true, NewMemory.class), new M(MemoryStore.class, "create", false, NewMemory.class),
+                new M(TaskStore.class, "enqueue", true, NewTask.class), new M(TaskStore.class, "create", false, NewTask.class),
+                new M(TaskStore.class, "enqueueAll", true, List.class), new M(TaskStore.class, "createAll", false, List.class),
+                new M(TaskStore.class, "require", true, u),
+                new M(AssetStore.class, "store", true, NewAsset.class, java.io.InputStream.class),
+                new M(AssetStore.class, "store", true, NewAsset.class, byte[].class),
+                new M(AssetStore.class, "create", false, NewAsset.class, java.io.InputStream.class),
+                new M(AssetStore.class, "create", true, NewAsset.class, byte[].class), new M(AssetStore.class, "require", true, u),
+                new M(AssistantStore.class, "findBySlug", true, s), new M(AssistantStore.class, "getBySlug", false, s),
+                new M(AssistantStore.class, "revision", true, u, int.class), new M(AssistantStore.class, "getRevision", false, u, int.class),
+                new M(AssistantStore.class, "revision", true, u), new M(AssistantStore.class, "getRevision", false, u),
+                new M(AssistantStore.class, "history", true, u), new M(AssistantStore.class, "revisions", false, u),
+                new M(AssistantStore.class, "require", true, u),
+                new M(CredentialStore.class, "put", true, Owner.class, s, s), new M(CredentialStore.class, "upsert", false, Owner.class, s, s),
+                new M(CredentialStore.class, "delete", false, Owner.class, s), new M(CredentialStore.class, "require", true, Owner.class, s),
+                new M(MemoryGraph.class, "node", true, s), new M(MemoryGraph.class, "getNode", false, s),
+                new M(MemoryGraph.class, "deleteNode", false, s), new M(MemoryGraph.class, "deleteEdge", false, s, s, s),
+                new M(MemoryGraph.class, "requireNode", true, s),
+                new M(PriceStore.class, "set", true, ModelPrice.class), new M(PriceStore.class, "create", false, ModelPrice.class),
+                new M(PriceStore.class, "at", true, s, s, Instant.class), new M(PriceStore.class, "get", false, s, s, Instant.class),
+                new M(PriceStore.class, "history", true, s, s), new M(PriceStore.class, "list", false, s, s),
+                new M(Search.class, "putVector", true, SearchTarget.class, u, s, float[].class),
+                new M(Search.class, "upsertVector", false, SearchTarget.class, u, s, float[].class),
+                new M(Search.class, "putAssetVector", true, u, u, s, float[].class),
+                new M(Search.class, "upsertAssetVector", false, u, u, s, float[].class),
+                new M(Search.class, "removeVector", true, SearchTarget.class, u, s),
+                new M(Search.class, "deleteVector", false, SearchTarget.class, u, s),
+                new M(dev.atlas.voice.VoiceCallStore.class, "require", true, u),
+                // Additions to the frozen API.
+                new M(TaskStore.class, "requeue", true, u), new M(TaskStore.class, "requeue", false, u, Instant.class),
+                new M(AssistantStore.class, "update", false, u, AssistantSpec.class, int.class),
+                new M(AssetStore.class, "getBySha256", false, s), new M(AssetStore.class, "byExecution", false, u, int.class, s),
+                new M(Search.class, "text", false, dev.atlas.search.TextQuery.class, s),
+                new M(CredentialStore.class, "list", false, Owner.class, int.class, s),
+                new M(AssistantStore.class, "revisions", false, u, int.class, s),
+                new M(dev.atlas.assistant.SettingsStore.class, "revisions", false, u, int.class, s),
+                new M(dev.atlas.assistant.SettingsStore.class, "rename", false, dev.atlas.assistant.Settings.class, s, s),
+                new M(dev.atlas.retention.Retention.class, "runRetention", true, dev.atlas.retention.RetentionPolicy.class,
+                        java.util.function.BooleanSupplier.class),
+                new M(dev.atlas.retention.Retention.class, "runExclusive", true, dev.atlas.retention.RetentionPolicy.class,
+                        java.time.Duration.class, java.util.function.BooleanSupplier.class));
+        for (M m : methods) {
+            assertThat(isDefault(m.type(), m.name(), m.params())).as(m.type().getSimpleName() + "." + m.name() + List.of(m.params()))
+                    .isEqualTo(m.isDefault());
+        }
+    }
+
+    /**
+     * A user's metrics decorator, written as docs/api.md advises: it forwards every abstract method
+     * (the compiler lists them) and inherits the defaults, so the 0.1 names and requeue(id) reach
+     * the forwarded new names and are counted there.
+     */
+    static final class CountingTaskStore implements TaskStore {
+        final TaskStore delegate;
+        final Map<String, Integer> calls = new java.util.concurrent.ConcurrentSkipListMap<>();
+        /** What the worker finished, in order, once the store has returned: "complete <n>", "fail <n>". */
+        final java.util.concurrent.BlockingQueue<String> finished = new java.util.concurrent.LinkedBlockingQueue<>();
+
+        CountingTaskStore(TaskStore delegate) {
+            this.delegate = delegate;
+        }
+
+        private <T> T count(String name, java.util.function.Supplier<T> call) {
+            calls.merge(name, 1, Integer::sum);
+            return call.get();
+        }
+
+        @Override public Task create(NewTask task) { return count("create", () -> delegate.create(task)); }
+        @Override public List<Task> createAll(List<NewTask> tasks) { return count("createAll", () -> delegate.createAll(tasks)); }
+        @Override public java.util.Optional<Task> get(UUID taskId) { return count("get", () -> delegate.get(taskId)); }
+        @Override public dev.atlas.Page<Task> forConversation(UUID conversationId, int limit, String cursor) {
+            return count("forConversation", () -> delegate.forConversation(conversationId, limit, cursor));
+        }
+        @Override public dev.atlas.Page<Task> list(dev.atlas.task.TaskQuery query) { return count("list", () -> delegate.list(query)); }
+        @Override public java.util.Optional<dev.atlas.task.ClaimedTask> claim(java.time.Duration lease) {
+            return count("claim", () -> delegate.claim(lease));
+        }
+        @Override public java.util.Optional<dev.atlas.task.ClaimedTask> claim(java.time.Duration lease, java.util.Set<String> kinds) {
+            return count("claim", () -> delegate.claim(lease, kinds));
+        }
+        @Override public dev.atlas.task.ClaimedTask heartbeat(dev.atlas.task.ClaimedTask claim) { return count("heartbeat", () -> delegate.heartbeat(claim)); }
+        @Override public Task complete(dev.atlas.task.ClaimedTask claim, Map<String, ?> result) {
+            return finished("complete", count("complete", () -> delegate.complete(claim, result)));
+        }
+        @Override public Task fail(dev.atlas.task.ClaimedTask claim, String error) {
+            return finished("fail", count("fail", () -> delegate.fail(claim, error)));
+        }
+        @Override public Task fail(dev.atlas.task.ClaimedTask claim, String error, Instant retryAt) {
+            return finished("fail", count("fail", () -> delegate.fail(claim, error, retryAt)));
+        }
+
+        private Task finished(String what, Task task) {
+            finished.add(what + " " + task.payload().get("n") + " " + task.status().name());
+            return task;
+        }
+        @Override public Task release(dev.atlas.task.ClaimedTask claim) { return count("release", () -> delegate.release(claim)); }
+        @Override public Task cancel(UUID taskId) { return count("cancel", () -> delegate.cancel(taskId)); }
+        @Override public Task completeAsOperator(UUID taskId, Map<String, ?> result) {
+            return count("completeAsOperator", () -> delegate.completeAsOperator(taskId, result));
+        }
+        @Override public Task failAsOperator(UUID taskId, String error) { return count("failAsOperator", () -> delegate.failAsOperator(taskId, error)); }
+        @Override public Task requeue(UUID taskId, Instant runAfter) { return count("requeue", () -> delegate.requeue(taskId, runAfter)); }
+        @Override public dev.atlas.task.TaskSchedule schedule(dev.atlas.task.NewSchedule schedule) { return count("schedule", () -> delegate.schedule(schedule)); }
+        @Override public java.util.Optional<dev.atlas.task.TaskSchedule> getSchedule(String name) { return count("getSchedule", () -> delegate.getSchedule(name)); }
+        @Override public dev.atlas.Page<dev.atlas.task.TaskSchedule> schedules(int limit, String cursor) {
+            return count("schedules", () -> delegate.schedules(limit, cursor));
+        }
+        @Override public dev.atlas.task.TaskSchedule pauseSchedule(String name) { return count("pauseSchedule", () -> delegate.pauseSchedule(name)); }
+        @Override public dev.atlas.task.TaskSchedule resumeSchedule(String name) { return count("resumeSchedule", () -> delegate.resumeSchedule(name)); }
+        @Override public void deleteSchedule(String name) { count("deleteSchedule", () -> { delegate.deleteSchedule(name); return null; }); }
+        @Override public List<Task> enqueueScheduled() { return count("enqueueScheduled", delegate::enqueueScheduled); }
+    }
+
+    @Test
+    @DisplayName("a metrics decorator of TaskStore forwarding only the abstract methods: 0.1's enqueue, require and requeue(id) go through its forwarded methods, and a TaskWorker built on it claims and completes through it")
+    void taskStoreDecoratorDrivesAWorker() throws Exception {
+        CountingTaskStore tasks = new CountingTaskStore(atlas.tenant("acme").tasks());
+        Task first = tasks.enqueue(NewTask.of("report", Map.of("n", 1)).maxAttempts(1));
+        Task second = tasks.enqueue(NewTask.of("report", Map.of("n", 2)));
+        assertThat(tasks.require(first.id())).isEqualTo(first);
+        assertThat(tasks.calls).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of("create", 2, "get", 1)));
+
+        // The first fails for good (one attempt), is requeued through the decorator's requeue(id), then completes.
+        java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        dev.atlas.task.TaskWorker worker = dev.atlas.task.TaskWorker.builder(tasks).pollInterval(java.time.Duration.ofMillis(10))
+                .concurrency(1).handler("report", t -> {
+                    if (t.id().equals(first.id()) && failOnce.getAndSet(false)) {
+                        throw new IllegalStateException("upstream down");
+                    }
+                    return Map.of("n", t.payload().get("n"));
+                }).start();
+        List<String> outcomes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                outcomes.add(tasks.finished.poll(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(outcomes).containsExactlyInAnyOrder("fail 1 FAILED", "complete 2 COMPLETED");
+            Task requeued = tasks.requeue(first.id());
+            assertThat(requeued.status()).isEqualTo(dev.atlas.task.TaskStatus.PENDING);
+            assertThat(requeued.attempts()).isZero();
+            assertThat(tasks.finished.poll(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("complete 1 COMPLETED");
+        } finally {
+            worker.close();
+        }
+        assertThat(tasks.require(first.id()).result()).isEqualTo(Map.of("n", 1));
+        assertThat(tasks.require(second.id()).result()).isEqualTo(Map.of("n", 2));
+        assertThat(tasks.calls).containsEntry("create", 2).containsEntry("requeue", 1).containsEntry("complete", 2).containsEntry("fail", 1);
+    }
 }
