@@ -46,6 +46,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -432,5 +433,122 @@ public abstract class Newcomer13Contract extends AtlasContract {
         assertThat(tasks.require(first.id()).result()).isEqualTo(Map.of("n", 1));
         assertThat(tasks.require(second.id()).result()).isEqualTo(Map.of("n", 2));
         assertThat(tasks.calls).containsEntry("create", 2).containsEntry("requeue", 1).containsEntry("complete", 2).containsEntry("fail", 1);
+    }
+
+    @Test
+    @DisplayName("values built with the constructors from before each addition give the documented default: Assistant version 1, no client key on NewTask, Task, NewAsset, Asset and NewMemory (so two creates are two rows), SearchFilter without the global memories, ConversationQuery in ACTIVITY order, RetentionPolicy keeping detached voice calls, RetentionReport not stopped, StorageException outcome known")
+    void oldConstructorsGiveTheDocumentedDefaults() {
+        Tenant acme = atlas.tenant("acme");
+        // Assistant: the old constructor's copy of a new assistant equals it (version 1); after an update it is version 2.
+        Assistant a = acme.assistants().create(AssistantSpec.of("support", "Support"));
+        Function<Assistant, Assistant> oldCopy = x -> new Assistant(x.id(), x.tenantId(), x.slug(), x.name(), x.description(), x.active(),
+                x.isPublic(), x.owner(), x.defaultModel(), x.temperature(), x.topP(), x.maxOutputTokens(), x.tools(), x.metadata(),
+                x.currentRevisionId(), x.currentRevisionNumber(), x.lastRevisionNumber(), x.createdAt(), x.updatedAt(), x.deletedAt());
+        assertThat(a.version()).isEqualTo(1);
+        assertThat(oldCopy.apply(a)).isEqualTo(a);
+        Assistant updated = acme.assistants().update(a.id(), AssistantSpec.of("support", "Support desk"), 1);
+        assertThat(updated.version()).isEqualTo(2);
+        assertThat(oldCopy.apply(updated).version()).isEqualTo(1);
+
+        // NewTask's 7-argument constructor: no key, so the same task twice is two tasks; Task's old constructor: no key.
+        NewTask oldTask = new NewTask("report", Map.of("n", 1), null, null, ALICE, 3, null);
+        assertThat(oldTask.clientKey()).isNull();
+        Task t1 = acme.tasks().create(oldTask);
+        Task t2 = acme.tasks().create(oldTask);
+        assertThat(t2.id()).isNotEqualTo(t1.id());
+        assertThat(new Task(t1.id(), t1.tenantId(), t1.kind(), t1.payload(), t1.conversationId(), t1.messageId(), t1.owner(), t1.status(),
+                t1.attempts(), t1.maxAttempts(), t1.result(), t1.error(), t1.runAfter(), t1.claimId(), t1.leaseExpiresAt(), t1.createdAt(),
+                t1.updatedAt(), t1.startedAt(), t1.finishedAt())).isEqualTo(t1);
+
+        // NewAsset's and Asset's constructors from before clientKey.
+        NewAsset oldAsset = new NewAsset(AssetType.DOCUMENT, "a.pdf", "application/pdf", ALICE, null, null, null, null, Map.of());
+        assertThat(oldAsset.clientKey()).isNull();
+        byte[] bytes = "%PDF-1".getBytes(StandardCharsets.UTF_8);
+        Asset s1 = acme.assets().create(oldAsset, bytes);
+        assertThat(acme.assets().create(oldAsset, bytes).id()).isNotEqualTo(s1.id());
+        assertThat(new Asset(s1.id(), s1.tenantId(), s1.type(), s1.mimeType(), s1.filename(), s1.blobKey(), s1.sizeBytes(), s1.sha256(),
+                s1.owner(), s1.agent(), s1.executionId(), s1.toolCallId(), s1.description(), s1.metadata(), s1.createdAt(), s1.updatedAt(),
+                s1.deletedAt())).isEqualTo(s1);
+
+        // NewMemory's 11-argument constructor: no key.
+        NewMemory oldMemory = new NewMemory(ALICE, "support", dev.atlas.memory.MemoryKind.FACT, "likes green tea", List.of(), Map.of(), 0.5,
+                null, null, null, null);
+        assertThat(oldMemory.clientKey()).isNull();
+        Memory m1 = acme.memories().create(oldMemory);
+        assertThat(acme.memories().create(oldMemory).id()).isNotEqualTo(m1.id());
+
+        // SearchFilter's 9-component constructor: the agent's memories only, not the global ones.
+        Memory global = acme.memories().create(NewMemory.fact(ALICE, "likes black tea"));
+        dev.atlas.search.SearchFilter oldFilter = new dev.atlas.search.SearchFilter(null, ALICE, null, null, null, null, Map.of(), List.of(),
+                "support");
+        assertThat(oldFilter.includeGlobal()).isFalse();
+        Function<dev.atlas.search.SearchFilter, List<UUID>> hits = f -> acme.search().text(dev.atlas.search.TextQuery.memories("tea").filter(f))
+                .stream().map(dev.atlas.search.SearchHit::id).sorted().toList();
+        assertThat(hits.apply(oldFilter)).hasSize(2).doesNotContain(global.id()).contains(m1.id());
+        assertThat(hits.apply(dev.atlas.search.SearchFilter.none().owner(ALICE).agentWithGlobal("support"))).hasSize(3).contains(global.id());
+
+        // ConversationQuery's 6-argument constructor: ACTIVITY.
+        dev.atlas.conversation.ConversationQuery oldQuery = new dev.atlas.conversation.ConversationQuery(ALICE, null, null, false, 10, null);
+        assertThat(oldQuery.order()).isEqualTo(dev.atlas.conversation.ConversationQuery.Order.ACTIVITY);
+        assertThat(oldQuery).isEqualTo(dev.atlas.conversation.ConversationQuery.forOwner(ALICE).limit(10));
+
+        // RetentionReport's and StorageException's constructors from before.
+        assertThat(new dev.atlas.retention.RetentionReport(false, Map.of("messages.deleted", 1L)).stopped()).isFalse();
+        assertThat(new dev.atlas.StorageException("lost", "08006", true, new java.sql.SQLException("lost")).isOutcomeUnknown()).isFalse();
+    }
+
+    @Test
+    @DisplayName("purgeDetachedVoiceCallsAfter deletes exactly the finished voice calls of no conversation last written longer ago than the age (voice_calls.deleted); RetentionPolicy's 10- and 7-argument constructors leave it unset and keep them; a user's Retention decorator without the stop overloads runs to the end where Atlas's stops")
+    void detachedVoiceCallsAndTheRetentionPolicyFromBefore() {
+        Tenant acme = atlas.tenant("acme");
+        var voice = acme.voiceCalls();
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE));
+        UUID oldDetached = voice.start(dev.atlas.voice.NewVoiceCall.of("old", "openai", "rt")).id();
+        voice.complete(oldDetached, List.of());
+        UUID oldFailed = voice.start(dev.atlas.voice.NewVoiceCall.of("failed", "openai", "rt")).id();
+        voice.fail(oldFailed);
+        UUID oldRunning = voice.start(dev.atlas.voice.NewVoiceCall.of("running", "openai", "rt")).id();
+        UUID oldInConversation = voice.start(dev.atlas.voice.NewVoiceCall.of("attached", "openai", "rt").conversation(c.id())).id();
+        voice.complete(oldInConversation, List.of());
+        UUID summarizedLater = voice.start(dev.atlas.voice.NewVoiceCall.of("summarized", "openai", "rt")).id();
+        voice.complete(summarizedLater, List.of());
+        clock.advanceMicros(java.time.Duration.ofHours(2).toNanos() / 1000);
+        voice.summarize(summarizedLater, "asked about order 7");
+        clock.advanceMicros(java.time.Duration.ofMinutes(30).toNanos() / 1000);
+
+        dev.atlas.retention.RetentionPolicy tenArgs = new dev.atlas.retention.RetentionPolicy(null, null, null, null, false, 100, false,
+                null, null, null);
+        dev.atlas.retention.RetentionPolicy sevenArgs = new dev.atlas.retention.RetentionPolicy(null, null, null, null, false, 100, false);
+        assertThat(tenArgs.purgeDetachedVoiceCallsAfter()).isNull();
+        assertThat(sevenArgs.purgeDetachedVoiceCallsAfter()).isNull();
+        assertThat(acme.retention().runRetention(tenArgs).count("voice_calls.deleted")).isZero();
+        assertThat(acme.retention().runRetention(sevenArgs).count("voice_calls.deleted")).isZero();
+        dev.atlas.retention.RetentionPolicy policy = tenArgs.purgeDetachedVoiceCallsAfter(java.time.Duration.ofHours(1));
+
+        // Atlas's own Retention stops at once when told to; a decorator written without the stop overloads runs to the end.
+        dev.atlas.retention.Retention own = acme.retention();
+        dev.atlas.retention.Retention decorator = new dev.atlas.retention.Retention() {
+            @Override
+            public dev.atlas.retention.RetentionReport runRetention(dev.atlas.retention.RetentionPolicy p) {
+                return own.runRetention(p);
+            }
+
+            @Override
+            public java.util.Optional<dev.atlas.retention.RetentionReport> runExclusive(dev.atlas.retention.RetentionPolicy p,
+                                                                                        java.time.Duration lease) {
+                return own.runExclusive(p, lease);
+            }
+        };
+        dev.atlas.retention.RetentionReport stopped = own.runRetention(policy, () -> true);
+        assertThat(stopped.stopped()).isTrue();
+        assertThat(stopped.count("voice_calls.deleted")).isZero();
+        dev.atlas.retention.RetentionReport report = decorator.runRetention(policy, () -> true);
+        assertThat(report.stopped()).isFalse();
+        assertThat(report.count("voice_calls.deleted")).isEqualTo(2);
+        assertThat(voice.get(oldDetached)).isEmpty();
+        assertThat(voice.get(oldFailed)).isEmpty();
+        assertThat(voice.get(oldRunning)).isPresent();
+        assertThat(voice.get(oldInConversation)).isPresent();
+        assertThat(voice.get(summarizedLater)).isPresent();
     }
 }
