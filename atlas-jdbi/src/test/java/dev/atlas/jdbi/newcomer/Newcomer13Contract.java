@@ -248,7 +248,8 @@ public abstract class Newcomer13Contract extends AtlasContract {
                 }
                 return null;
             });
-            started.await();
+            // Bounded only so that a worker failing on its first append reports its exception (writes.get()) instead of hanging.
+            started.await(30, java.util.concurrent.TimeUnit.SECONDS);
             web.close();
             writes.get();
         } finally {
