@@ -73,8 +73,11 @@ public abstract class Newcomer13Contract extends AtlasContract {
 
     /** What a call did, for comparing an old name with its new one: the value, or the exception's class and message. */
     private static Object outcome(java.util.function.Supplier<?> call) {
-        Throwable x = catchThrowable(call::get);
-        return x == null ? call.get() : x.getClass().getSimpleName() + ": " + x.getMessage();
+        try {
+            return call.get();
+        } catch (RuntimeException x) {
+            return x.getClass().getSimpleName() + ": " + x.getMessage();
+        }
     }
 
     /** A NotFoundException's message with the id asked for taken out: another tenant's id must be worded as an unknown one. */
@@ -149,7 +152,8 @@ public abstract class Newcomer13Contract extends AtlasContract {
         assertThat(assistants.revision(theirRevision.id())).isEmpty();
         assertThat(assistants.history(support.id())).isEqualTo(assistants.revisions(support.id())).containsExactly(r1, r2);
         assertThat(outcome(() -> assistants.history(theirAssistant.id()))).isEqualTo(outcome(() -> assistants.revisions(theirAssistant.id())))
-                .isEqualTo(outcome(() -> assistants.history(unknown)).toString().replace(unknown.toString(), theirAssistant.id().toString()));
+                .isEqualTo(outcome(() -> assistants.history(unknown)).toString().replace(unknown.toString(), theirAssistant.id().toString()))
+                .isEqualTo("NotFoundException: assistant " + theirAssistant.id() + " not found");
         assertThat(notFound(theirAssistant.id(), () -> assistants.require(theirAssistant.id())))
                 .isEqualTo(notFound(unknown, () -> assistants.require(unknown)));
 
@@ -164,7 +168,7 @@ public abstract class Newcomer13Contract extends AtlasContract {
         assertThat(credentials.require(ALICE, "github").reveal()).isEqualTo("ghp_3");
         globex.credentials().upsert(ALICE, "slack", "xoxb");
         assertThat(outcome(() -> credentials.require(ALICE, "slack"))).isEqualTo(outcome(() -> credentials.require(ALICE, "nothing")).toString()
-                .replace("nothing", "slack"));
+                .replace("nothing", "slack")).isEqualTo("NotFoundException: name: credential slack not found");
 
         // MemoryGraph: node(key) -> getNode(key); new requireNode(key).
         MemoryGraph graph = acme.graph();
@@ -173,7 +177,8 @@ public abstract class Newcomer13Contract extends AtlasContract {
         assertThat(graph.node("alice")).isEqualTo(graph.getNode("alice")).contains(alice);
         assertThat(graph.node("bob")).isEqualTo(graph.getNode("bob")).isEmpty();
         assertThat(graph.requireNode("alice")).isEqualTo(alice);
-        assertThat(outcome(() -> graph.requireNode("bob"))).isEqualTo(outcome(() -> graph.requireNode("carol")).toString().replace("carol", "bob"));
+        assertThat(outcome(() -> graph.requireNode("bob"))).isEqualTo(outcome(() -> graph.requireNode("carol")).toString().replace("carol", "bob"))
+                .isEqualTo("NotFoundException: key: graph node bob not found");
 
         // PriceStore: set, at, history -> create, get, list.
         PriceStore prices = acme.prices();
@@ -551,5 +556,39 @@ public abstract class Newcomer13Contract extends AtlasContract {
         assertThat(voice.get(oldRunning)).isPresent();
         assertThat(voice.get(oldInConversation)).isPresent();
         assertThat(voice.get(summarizedLater)).isPresent();
+    }
+
+    @Test
+    @DisplayName("rolling upgrade: a newer Atlas migrates (new columns with defaults on messages and conversations, a newer history row) while this one runs; this instance goes on appending, reading and listing on the statements it had prepared, and another instance of this version opens the newer database with migrate on and off")
+    void anOlderInstanceKeepsWorkingAcrossANewerMigration() throws Exception {
+        ConversationStore conversations = atlas.tenant("acme").conversations();
+        Conversation c = conversations.create(NewConversation.of(ALICE));
+        conversations.append(c.id(), NewMessage.user("before"));
+        assertThat(conversations.history(c.id())).hasSize(1);
+        assertThat(conversations.list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE)).items()).hasSize(1);
+
+        // What a newer release's migration might do: add columns (with defaults, as a rolling upgrade needs) and record its version.
+        try (java.sql.Connection conn = database.dataSource().getConnection(); java.sql.Statement st = conn.createStatement()) {
+            st.execute("ALTER TABLE atlas_messages ADD COLUMN future_note text NOT NULL DEFAULT 'n'");
+            st.execute("ALTER TABLE atlas_conversations ADD COLUMN future_flag integer NOT NULL DEFAULT 0");
+            st.execute("INSERT INTO atlas_schema_history (installed_rank, version, description, type, script, checksum, installed_by,"
+                    + " execution_time, success) SELECT MAX(installed_rank) + 1, '999', 'from a newer Atlas', 'SQL', 'V999__newer.sql', 1,"
+                    + " 'test', 1, (1 = 1) FROM atlas_schema_history");
+        }
+        for (int i = 0; i < 3; i++) {
+            conversations.append(c.id(), NewMessage.user("after " + i));
+        }
+        assertThat(conversations.history(c.id())).extracting(Message::content).containsExactly("before", "after 0", "after 1", "after 2");
+        Conversation second = conversations.create(NewConversation.of(ALICE).title("second"));
+        assertThat(conversations.list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE)).items()).extracting(Conversation::id)
+                .containsExactlyInAnyOrder(c.id(), second.id());
+
+        for (boolean migrate : List.of(true, false)) {
+            ConversationStore other = reopen(b -> b.clock(clock).migrate(migrate)).tenant("acme").conversations();
+            assertThat(other.append(second.id(), NewMessage.user("from an instance with migrate " + migrate)).sequence())
+                    .isEqualTo(migrate ? 1 : 2);
+        }
+        assertThat(conversations.history(second.id())).extracting(Message::content)
+                .containsExactly("from an instance with migrate true", "from an instance with migrate false");
     }
 }
