@@ -559,7 +559,7 @@ public abstract class Newcomer13Contract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("rolling upgrade: a newer Atlas migrates (new columns with defaults on messages and conversations, a newer history row) while this one runs; this instance goes on appending, reading and listing on the statements it had prepared, and another instance of this version opens the newer database with migrate on and off")
+    @DisplayName("rolling upgrade: a newer Atlas migrates (new columns with defaults on messages and conversations, a newer history row) while this one runs; this instance goes on creating, appending, reading and listing on the statements it had prepared")
     void anOlderInstanceKeepsWorkingAcrossANewerMigration() throws Exception {
         ConversationStore conversations = atlas.tenant("acme").conversations();
         Conversation c = conversations.create(NewConversation.of(ALICE));
@@ -583,12 +583,15 @@ public abstract class Newcomer13Contract extends AtlasContract {
         assertThat(conversations.list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE)).items()).extracting(Conversation::id)
                 .containsExactlyInAnyOrder(c.id(), second.id());
 
-        for (boolean migrate : List.of(true, false)) {
-            ConversationStore other = reopen(b -> b.clock(clock).migrate(migrate)).tenant("acme").conversations();
-            assertThat(other.append(second.id(), NewMessage.user("from an instance with migrate " + migrate)).sequence())
-                    .isEqualTo(migrate ? 1 : 2);
+        assertThat(conversations.append(second.id(), NewMessage.user("first")).sequence()).isEqualTo(1);
+        // A new instance of this version opening the newer database (migrate on or off) is MigrationContract's
+        // #newerDatabaseGoesThroughFlyway and #migrateOffOnANewerDatabaseOpens.
+
+        // Back to this version's schema, so that the kit may reuse the database (a changed schema costs a new copy).
+        try (java.sql.Connection conn = database.dataSource().getConnection(); java.sql.Statement st = conn.createStatement()) {
+            st.execute("ALTER TABLE atlas_messages DROP COLUMN future_note");
+            st.execute("ALTER TABLE atlas_conversations DROP COLUMN future_flag");
+            st.execute("DELETE FROM atlas_schema_history WHERE version = '999'");
         }
-        assertThat(conversations.history(second.id())).extracting(Message::content)
-                .containsExactly("from an instance with migrate true", "from an instance with migrate false");
     }
 }
