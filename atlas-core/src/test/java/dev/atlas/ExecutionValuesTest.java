@@ -3,6 +3,7 @@ package dev.atlas;
 import dev.atlas.asset.LocalDirectoryBlobStore;
 import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.execution.ModelPrice;
+import dev.atlas.internal.Check;
 import dev.atlas.execution.Usage;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,7 @@ import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class ExecutionValuesTest {
     @Test
@@ -50,6 +52,11 @@ class ExecutionValuesTest {
                     .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("outputPerMillion"));
             assertThatThrownBy(() -> ModelPrice.of("x", "y", "1", "1", Instant.EPOCH).cached(bad)).as(bad)
                     .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cachedPerMillion"));
+        }
+        // BigDecimal reads any script's digits ("\uff11" as 1, "\u0661\u0662" as 12): a price is written in ASCII.
+        for (String bad : new String[]{"\uff11", "\u0661\u0662", "2.\u0665", "1\u00a0", "\u00a02"}) {
+            assertThat(catchThrowableOfType(InvalidInputException.class, () -> ModelPrice.of("x", "y", "1", "1", Instant.EPOCH).cacheWrite(bad)))
+                    .as(bad).hasMessage("cacheWritePerMillion: " + Check.quoted(bad) + " is not a decimal number");
         }
         assertThatThrownBy(() -> ModelPrice.of("x", "y", "9".repeat(1_000_000) + "x", "1", Instant.EPOCH))
                 .isInstanceOfSatisfying(InvalidInputException.class, e -> {

@@ -74,7 +74,8 @@ public record ModelPrice(
     }
 
     /**
-     * Input and output prices per million tokens, from decimal strings such as {@code "2.50"}.
+     * Input and output prices per million tokens, from decimal strings such as {@code "2.50"}: ASCII
+     * digits with an optional sign, point and exponent ({@code "1E+2"}), surrounding whitespace ignored.
      *
      * @param provider the provider key
      * @param model the model key
@@ -114,7 +115,12 @@ public record ModelPrice(
         Check.notNull(field, value);
         try {
             // strip(), not trim(): trim() also drops NUL and the other control characters, accepting "2.5\0" as 2.5.
-            return new BigDecimal(value.strip());
+            String written = value.strip();
+            // BigDecimal reads the digits of every script ("\uff11" as 1): a price is written in ASCII.
+            if (!written.chars().allMatch(c -> c < 0x80)) {
+                throw new NumberFormatException();
+            }
+            return new BigDecimal(written);
         } catch (NumberFormatException e) {
             throw new InvalidInputException(field, Check.quoted(value) + " is not a decimal number");
         }
