@@ -1833,7 +1833,7 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("close() while a stream is mid-round fails its step and execution (shut down, with the usage so far); the rest of the answer still reaches the caller and records nothing")
+    @DisplayName("close() while a stream is mid-round fails its step and execution (shut down, with the usage so far and the text streamed before as partialContent); the rest of the answer still reaches the caller and records nothing")
     void closeFailsAStreamInFlight() throws Exception {
         reactor.core.publisher.Sinks.Many<org.springframework.ai.chat.model.ChatResponse> chunks =
                 reactor.core.publisher.Sinks.many().unicast().onBackpressureBuffer();
@@ -1862,6 +1862,7 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(step -> {
                 assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
                 assertThat(step.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                assertThat(step.metadata()).isEqualTo(java.util.Map.of("partialContent", "Hel"));
             });
         });
     }
