@@ -1870,7 +1870,7 @@ public abstract class PortabilityContract extends AtlasContract {
 
     @Test
     @DisplayName("an import's refusal quotes what the file holds escaped and bounded: an unknown row type, column or record field, a"
-            + " header's version, a JSON column of the wrong shape, the parser's own complaint and a unique key clashing in the file or"
+            + " header's version, a JSON column of the wrong shape, the parser's own complaint (cut at 300 code points) and a unique key clashing in the file or"
             + " with a stored row show a line break, U+202E or a control as a backslash-u code, and an unknown name or a value at"
             + " most 40 code points; an unknown column or record field of 1 to 64 characters with no ' and nothing to escape (createdAt,"
             + " Row) is in field() as written; NUL and lone surrogates in the file's text are refused naming line and column; nothing is written")
@@ -1892,6 +1892,8 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("parser", new String[] {file.replace("\"content\":\"hello\"", "\"content\":tru\u001b\u2028x"),
                 "line " + msg + ": is not JSON: Unrecognized token 'tru\\u001b': was expecting (JSON String, Number, Array, Object or token"
                         + " 'null', 'true' or 'false')"});
+        cases.put("parser, long", new String[] {file.replace("\"content\":\"hello\"", "\"content\":tru" + "x".repeat(5_000)),
+                "line " + msg + ": is not JSON: Unrecognized token 'tru" + "x".repeat(253) + "...': was expecting (JSO\u2026"});
         cases.put("enum", new String[] {file.replace("\"role\":\"user\"", "\"role\":\"us\\u2028er" + y + "\""),
                 "line " + msg + ": message.role: 'us\\u2028er" + "y".repeat(35) + "\u2026' is not one of [system, user, assistant, tool]"});
         cases.put("id", new String[] {file.replace("\"conversation_id\":\"" + c.id() + "\"", "\"conversation_id\":\"" + c.id() + "\\u2028\""),

@@ -359,7 +359,7 @@ public final class JdbiPortability implements Portability {
         try {
             h = r.next();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new InvalidInputException("line 1", "is not JSON: " + Check.escaped(String.valueOf(e.getOriginalMessage())));
+            throw new InvalidInputException("line 1", "is not JSON: " + Check.bounded(e.getOriginalMessage()));
         }
         if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
@@ -400,7 +400,7 @@ public final class JdbiPortability implements Portability {
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     // A limit of the reader (string length, nesting, number length) reports no location of its own.
                     int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
-                    throw new InvalidInputException("line " + line, "is not JSON: " + Check.escaped(String.valueOf(e.getOriginalMessage())));
+                    throw new InvalidInputException("line " + line, "is not JSON: " + Check.bounded(e.getOriginalMessage()));
                 }
                 if (record == null) {
                     break;
