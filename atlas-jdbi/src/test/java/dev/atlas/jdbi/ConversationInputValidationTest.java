@@ -102,6 +102,13 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
     }
 
     @Test
+    @DisplayName("review27: ConversationEventQuery.after refuses an empty cursor on cursor, as its Javadoc says (@throws ... when it is"
+            + " empty), not only the store's read of it")
+    void conversationEventQueryAfterRefusesAnEmptyCursor() {
+        refused("cursor", () -> ConversationEventQuery.forConversation(java.util.UUID.randomUUID()).after(""));
+    }
+
+    @Test
     @DisplayName("bad tool-thread arguments are refused naming the field")
     void toolThreadsBadInput() {
         Conversation parent = convo();
