@@ -40,8 +40,8 @@ class PostgresConversationEventsTest extends ConversationEventsContract {
      * window that wait opens, so the order is exact. All instances read one clock: none runs behind.
      */
     @Test
-    @DisplayName("review27: oldest first, an append stamped before another writer's events but committed after a page was read"
-            + " is listed by the next page, as the Javadoc promises when no writer's clock runs behind")
+    @DisplayName("review27: an append stamped before another writer's events but committed after a first page was read is listed"
+            + " at the end oldest first and never newest first, as the Javadoc promises when no writer's clock runs behind")
     void appendStampedBeforeItCommitsIsNotSkippedOldestFirst() throws Exception {
         ConversationStore s = atlas.tenant("acme").conversations();
         Conversation c = s.create(NewConversation.of(Owner.user("alice"), "support"));
@@ -88,18 +88,33 @@ class PostgresConversationEventsTest extends ConversationEventsContract {
             ConversationEventQuery q = ConversationEventQuery.forConversation(c.id()).limit(2);
             Page<MessageEvent> page = s.events(q);
             List<MessageEvent> seen = new ArrayList<>(page.items());
+            ConversationEventQuery newest = ConversationEventQuery.forConversation(c.id()).newestFirst().limit(1);
+            Page<MessageEvent> newestPage = s.events(newest);
+            List<MessageEvent> newestSeen = new ArrayList<>(newestPage.items());
             release.countDown();
             Message late = appended.get(10, TimeUnit.SECONDS);
             while (page.hasMore()) {
                 page = s.events(q.after(page.nextCursor().orElseThrow()));
                 seen.addAll(page.items());
             }
+            while (newestPage.hasMore()) {
+                newestPage = s.events(newest.after(newestPage.nextCursor().orElseThrow()));
+                newestSeen.addAll(newestPage.items());
+            }
             MessageEvent lateCreated = s.events(late.id()).items().get(0);
             MessageEvent firstCreated = s.events(first.id()).items().get(0);
-            assertThat(seen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
-                    .as("committed after the first page, by a writer whose clock is the others'")
-                    .containsExactly(firstCreated.type() + "@" + firstCreated.createdAt(), second.type() + "@" + second.createdAt(),
-                            third.type() + "@" + third.createdAt(), lateCreated.type() + "@" + lateCreated.createdAt());
+            org.assertj.core.api.SoftAssertions.assertSoftly(soft -> {
+                // ConversationStore#events(ConversationEventQuery): "oldest first, it sorts after them unless its writer's clock ran behind".
+                soft.assertThat(seen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
+                        .as("oldest first: committed after the first page, by a writer whose clock is the others'")
+                        .containsExactly(firstCreated.type() + "@" + firstCreated.createdAt(), second.type() + "@" + second.createdAt(),
+                                third.type() + "@" + third.createdAt(), lateCreated.type() + "@" + lateCreated.createdAt());
+                // "newest first, it sorts before the pages already read" (docs/reliability.md: "newest first never").
+                soft.assertThat(newestSeen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
+                        .as("newest first: only the events committed before the first page")
+                        .containsExactly(third.type() + "@" + third.createdAt(), second.type() + "@" + second.createdAt(),
+                                firstCreated.type() + "@" + firstCreated.createdAt());
+            });
         } finally {
             release.countDown();
         }
