@@ -77,7 +77,7 @@ class CliPostgresTest {
                 """.formatted(url));
         assertThat(info.out()).contains("\natlas_conversations            4\n", "\natlas_executions               3\n");
         Cli.Result migrate = atlas("migrate");
-        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 28\n");
+        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 29\n");
         assertThat(migrate.exitCode()).isZero();
     }
 

@@ -126,12 +126,12 @@ class CliUserErrorsTest {
         }
         Cli.Result info = Cli.run("--db", newer.toString(), "info");
         assertThat(info.exitCode()).isZero();
-        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 28)\n");
+        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 29)\n");
         assertThat(info.err()).isEmpty();
         Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
         assertThat(migrate.exitCode()).isZero();
         assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
-                + " this atlas (28): nothing to apply\n");
+                + " this atlas (29): nothing to apply\n");
         assertThat(migrate.err()).doesNotContain("WARN", "flyway");
 
         // An applied version this jar has no script for, below its newest (a renamed script), is not "newer".
