@@ -102,10 +102,13 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
     }
 
     @Test
-    @DisplayName("review27: ConversationEventQuery.after refuses an empty cursor on cursor, as its Javadoc says (@throws ... when it is"
-            + " empty), not only the store's read of it")
+    @DisplayName("review27: ConversationEventQuery.after accepts an empty cursor as every query's after does (its Javadoc says so"
+            + " now), and the store refuses it on cursor before any SQL, as any cursor no page handed out")
     void conversationEventQueryAfterRefusesAnEmptyCursor() {
-        refused("cursor", () -> ConversationEventQuery.forConversation(java.util.UUID.randomUUID()).after(""));
+        ConversationEventQuery q = ConversationEventQuery.forConversation(convo().id());
+        assertThat(q.after("").cursor()).isEqualTo("");
+        assertThat(refused("cursor", () -> store.events(q.after(""))))
+                .hasMessage("cursor: is not a cursor returned by a previous page of this listing");
     }
 
     @Test
