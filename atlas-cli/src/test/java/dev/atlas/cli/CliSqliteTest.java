@@ -153,7 +153,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  28 (up to date)
+                Schema version:  29 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS

@@ -138,11 +138,11 @@ class CliUserErrorsTest {
         Path missing = migrated(dir.resolve("missing-script.db"));
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
              java.sql.Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE atlas_schema_history SET version = '27.5', description = 'renamed', script = 'V27_5__renamed.sql'"
-                    + " WHERE version = '28'");
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '28.5', description = 'renamed', script = 'V28_5__renamed.sql'"
+                    + " WHERE version = '29'");
         }
         Cli.Result behind = Cli.run("--db", missing.toString(), "info");
-        assertThat(behind.out()).contains("Schema version:  27.5 (1 pending, latest 28)\n");
+        assertThat(behind.out()).contains("Schema version:  28.5 (1 pending, latest 29)\n");
     }
 
     @Test
