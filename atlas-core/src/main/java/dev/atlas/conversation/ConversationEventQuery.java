@@ -22,7 +22,7 @@ import java.util.UUID;
  * One page of a conversation's event trail for {@link ConversationStore#events(ConversationEventQuery)}:
  * the audit events of all its messages (created, edited, deleted, restored, status and metadata
  * changes, activations, an application's {@link MessageEventType#app} events), soft-deleted
- * messages' included, in the order of {@link MessageEvent#createdAt()}, ties broken by
+ * messages' included (retention's hard delete of a message removes its events), in the order of {@link MessageEvent#createdAt()}, ties broken by
  * {@link MessageEvent#id()}. Every filter is optional and they combine with AND.
  *
  * <pre>{@code
@@ -205,8 +205,10 @@ public final class ConversationEventQuery {
      *
      * @param cursor {@link Page#nextCursor()} of the previous page of the same query, or {@code null} for the first page
      * @return a copy that reads the page after {@code cursor}
-     * @throws InvalidInputException on {@code cursor} when it is empty, longer than 200 characters
-     *         or holds text no cursor holds (a refused cursor of another query is refused by the store)
+     * @throws InvalidInputException on {@code cursor} when it is longer than 200 characters or holds
+     *         text no string can (NUL, an unpaired surrogate); like every query's cursor, one that is
+     *         empty or was not handed out by a page of the same query is accepted here and refused by
+     *         the store's {@link ConversationStore#events(ConversationEventQuery)}
      */
     public ConversationEventQuery after(@Nullable String cursor) {
         Check.optional("cursor", cursor, 200);

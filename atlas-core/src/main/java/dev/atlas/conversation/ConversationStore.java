@@ -530,9 +530,15 @@ public interface ConversationStore {
      *
      * <p>A page starts strictly after its cursor's event (time, then id), so paging never lists an
      * event twice nor skips one committed before the first page was read. An event committed
-     * while a client pages is listed by a later page only when it sorts after the cursor: newest
-     * first, it sorts before the pages already read; oldest first, it sorts after them unless its
-     * writer's clock ran behind. Within one message, events are in the order they were written
+     * while a client pages is listed by a later page only when it sorts after the cursor, by the
+     * time its writer stamped: usually newer than the pages read (newest first it is not listed,
+     * oldest first it is listed at the end), but earlier when its writer's clock ran behind, or, on
+     * PostgreSQL, when it is an append's {@code created} event and the append waited for the
+     * conversation's lock (an append stamps before its single statement takes the lock, so events
+     * another write commits meanwhile can be newer): then it sorts among the events already read, not listed
+     * oldest first and listed by a later page newest first. A reader that must not miss one
+     * re-reads an overlapping window with {@link ConversationEventQuery#from(java.time.Instant)}.
+     * Retention's hard delete of messages removes their events too. Within one message, events are in the order they were written
      * (see {@link #events(MessageEventQuery)}); across messages, by the time each writer stamped,
      * so an instance whose clock runs behind places its events earlier than they happened.
      *

@@ -102,6 +102,16 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
     }
 
     @Test
+    @DisplayName("review27: ConversationEventQuery.after accepts an empty cursor as every query's after does (its Javadoc says so"
+            + " now), and the store refuses it on cursor before any SQL, as any cursor no page handed out")
+    void conversationEventQueryAfterRefusesAnEmptyCursor() {
+        ConversationEventQuery q = ConversationEventQuery.forConversation(convo().id());
+        assertThat(q.after("").cursor()).isEqualTo("");
+        assertThat(refused("cursor", () -> store.events(q.after(""))))
+                .hasMessage("cursor: is not a cursor returned by a previous page of this listing");
+    }
+
+    @Test
     @DisplayName("bad tool-thread arguments are refused naming the field")
     void toolThreadsBadInput() {
         Conversation parent = convo();

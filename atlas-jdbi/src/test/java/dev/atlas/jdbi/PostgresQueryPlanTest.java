@@ -113,6 +113,23 @@ class PostgresQueryPlanTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {" LIMIT 101", " AND (ma.created_at > '2026-03-01T10:15:30Z' OR (ma.created_at = '2026-03-01T10:15:30Z'"
+            + " AND ma.id > '019ca8e5-5e64-73ab-8da0-9b09328874c9')) LIMIT 101", ""})
+    @DisplayName("a message's attachments (AssetStore.forMessage, a page or all) are read in attachment order from the V29 index,"
+            + " without sorting them")
+    void attachmentsOfAMessage(String rest) throws SQLException {
+        List<String> plan = plan("SELECT ma.message_id, ma.id AS attachment_id, a.id FROM atlas_message_assets ma"
+                + " JOIN atlas_assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
+                + " JOIN atlas_messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
+                + " JOIN atlas_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
+                + " WHERE ma.tenant_id = 't' AND ma.message_id = '019ca8e5-5e64-73ab-8da0-9b09328874c9' AND a.deleted_at IS NULL"
+                + " AND m.deleted_at IS NULL AND c.deleted_at IS NULL" + rest.replace(" LIMIT 101", "") + " ORDER BY ma.created_at, ma.id"
+                + (rest.endsWith(" LIMIT 101") ? " LIMIT 101" : ""));
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("atlas_message_assets_message_created"));
+        assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"", " AND owner_type = 'user' AND owner_id = '1'", " AND agent = 'support'"})
     @DisplayName("conversations page in creation order (oldest first by id) from an index without sorting, whatever the owner or"
             + " agent filter (V28)")

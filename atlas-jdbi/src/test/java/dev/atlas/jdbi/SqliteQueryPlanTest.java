@@ -208,6 +208,23 @@ class SqliteQueryPlanTest {
     }
 
     @Test
+    @DisplayName("review27: a page of a message's attachments (AssetStore.forMessage(messageId, limit, cursor)) reads them in"
+            + " attachment order from an index, without sorting every attachment of the message for each page")
+    void attachmentsOfAMessagePage() throws SQLException {
+        // The unpaged AssetStore.forMessage(messageId) reads the same order without a limit.
+        for (String after : List.of("", " AND (ma.created_at > 5 OR (ma.created_at = 5 AND ma.id > 'x'))", "-- unpaged")) {
+            List<String> plan = plan("SELECT ma.message_id, ma.id AS attachment_id, a.id FROM atlas_message_assets ma"
+                    + " JOIN atlas_assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
+                    + " JOIN atlas_messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
+                    + " JOIN atlas_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
+                    + " WHERE ma.tenant_id = 't' AND ma.message_id = 'm' AND a.deleted_at IS NULL AND m.deleted_at IS NULL"
+                    + " AND c.deleted_at IS NULL" + (after.startsWith("--") ? "" : after) + " ORDER BY ma.created_at, ma.id"
+                    + (after.startsWith("--") ? "" : " LIMIT 101"));
+            assertThat(plan).as(after).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Test
     @DisplayName("tool threads of a conversation or a tool call, and tool calls by name, status, both or neither, are read in index order without sorting")
     void toolThreadAndToolCallListings() throws SQLException {
         List<String> threads = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't' AND parent_conversation_id = 'c' AND type = 'tool'"

@@ -180,6 +180,14 @@ class StatementLayerTest {
         }
         assertThat(otherTenant).doesNotContain("acme").doesNotContain("globex");
         assertThatThrownBy(() -> Cursor.decode(Cursor.encode(things, "x", "y"), things, 2).uuid(0)).isInstanceOf(InvalidInputException.class);
+        // A number reads back only as a page writes it (Long.toString): no sign, leading zero or other script's digits.
+        for (String n : new String[] {"0", "12", "-12", Long.toString(Long.MIN_VALUE), Long.toString(Long.MAX_VALUE)}) {
+            assertThat(Cursor.decode(Cursor.encode(things, n), things, 1).number(0)).as(n).isEqualTo(Long.parseLong(n));
+        }
+        for (String n : new String[] {"+12", "012", "-0", "00", "\u0661\u0662", "12 ", "", "9223372036854775808"}) {
+            assertThatThrownBy(() -> Cursor.decode(Cursor.encode(things, n), things, 1).number(0)).as(n)
+                    .isInstanceOf(InvalidInputException.class).hasMessage("cursor: is not a cursor returned by a previous page of this listing");
+        }
         // The tenant is the first filter value, as memories, neighbours and text search bound it
         // before: their cursors handed out before still read.
         assertThat(Cursor.listing(acme, "memories", "user", null, List.of("b", "a")).toString())

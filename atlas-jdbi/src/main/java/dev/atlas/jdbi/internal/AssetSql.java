@@ -120,12 +120,14 @@ final class AssetSql {
                 + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
                 + " JOIN <p>conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
                 + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL AND c.deleted_at IS NULL";
-        forMessage = c.sql("assets.forMessage", attached + " ORDER BY ma.created_at, ma.id");
+        // Attachment order, read from the (tenant_id, message_id, created_at, id) index (V29).
+        String inOrder = " ORDER BY ma.created_at, ma.id";
+        forMessage = c.sql("assets.forMessage", attached + inOrder);
         // Keyset on the attachment (its time, then its id): attaching again keeps both, so a
         // re-attach between two pages neither repeats nor skips an asset.
-        forMessagePage = c.sql("assets.forMessagePage", attached + " ORDER BY ma.created_at, ma.id LIMIT :limit");
+        forMessagePage = c.sql("assets.forMessagePage", attached + inOrder + " LIMIT :limit");
         forMessageAfter = c.sql("assets.forMessageAfter", attached + " AND (ma.created_at > :afterAt OR (ma.created_at = :afterAt"
-                + " AND ma.id > :afterId)) ORDER BY ma.created_at, ma.id LIMIT :limit");
+                + " AND ma.id > :afterId))" + inOrder + " LIMIT :limit");
         claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
                 + " AND created_at <= " + c.dialect().databaseNowPlusMicros("age") + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");

@@ -639,20 +639,27 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public List<AttachedAsset> forMessage(UUID messageId) {
         Check.notNull("messageId", messageId);
-        Dialect d = db.dialect();
-        return db.read(h -> {
-            List<AttachedAsset> rows = sql.on(h, q.forMessage).bind("m", messageId)
-                    .list((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs),
-                            Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")));
-            if (rows.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
-                throw new NotFoundException("message", messageId);
-            }
-            return List.copyOf(rows);
-        });
+        return db.read(h -> attachments(h, messageId, sql.on(h, q.forMessage)).stream().map(AttachmentRow::attached).toList());
     }
 
-    /** An attachment read for a page, with its own id: the second half of the page's sort key. */
+    /** An attachment as read, with its own id: the second half of a page's sort key. */
     private record AttachmentRow(AttachedAsset attached, UUID attachmentId) {
+    }
+
+    /**
+     * The attachments {@code read} (an {@code AssetSql.forMessage*} statement, bound but for the
+     * message) finds for {@code messageId}. A message that is not live (unknown, another tenant's,
+     * deleted) is not found, on every page, rather than read as one without attachments.
+     */
+    private List<AttachmentRow> attachments(Handle h, UUID messageId, Sql.Call read) {
+        Dialect d = db.dialect();
+        List<AttachmentRow> found = read.bind("m", messageId)
+                .list((rs, ctx) -> new AttachmentRow(new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs),
+                        Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")), d.uuid(rs, "attachment_id")));
+        if (found.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
+            throw new NotFoundException("message", messageId);
+        }
+        return found;
     }
 
     @Override
@@ -664,20 +671,8 @@ public final class JdbiAssetStore implements AssetStore {
         dev.atlas.jdbi.internal.sql.Cursor after = cursor == null ? null : dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, listing, 2);
         Instant afterAt = after == null ? null : after.instant(0);
         UUID afterId = after == null ? null : after.uuid(1);
-        Dialect d = db.dialect();
-        List<AttachmentRow> rows = db.read(h -> {
-            List<AttachmentRow> found = (after == null ? sql.on(h, q.forMessagePage)
-                    : sql.on(h, q.forMessageAfter).bind("afterAt", afterAt).bind("afterId", afterId))
-                    .bind("m", messageId).bind("limit", limit + 1)
-                    .list((rs, ctx) -> new AttachmentRow(new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs),
-                            Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")), d.uuid(rs, "attachment_id")));
-            // As the unpaged read: a message that is not live (unknown, another tenant's, deleted) is
-            // not found, on every page, rather than read as one without attachments.
-            if (found.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
-                throw new NotFoundException("message", messageId);
-            }
-            return found;
-        });
+        List<AttachmentRow> rows = db.read(h -> attachments(h, messageId, (after == null ? sql.on(h, q.forMessagePage)
+                : sql.on(h, q.forMessageAfter).bind("afterAt", afterAt).bind("afterId", afterId)).bind("limit", limit + 1)));
         dev.atlas.Page<AttachmentRow> page = dev.atlas.jdbi.internal.sql.Cursor.page(rows, limit,
                 r -> dev.atlas.jdbi.internal.sql.Cursor.encode(listing, r.attached().attachedAt(), r.attachmentId()));
         return new dev.atlas.Page<>(page.items().stream().map(AttachmentRow::attached).toList(), page.nextCursor());

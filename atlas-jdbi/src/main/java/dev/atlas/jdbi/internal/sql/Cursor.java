@@ -172,9 +172,19 @@ public final class Cursor {
         return parts.get(i);
     }
 
+    /**
+     * Part {@code i} as a number, written as a page writes it ({@link Long#toString}: ASCII digits,
+     * a minus sign only when negative, no leading zero): Long.parseLong also reads {@code +12},
+     * {@code 012} and other scripts' digits, so an edited cursor would be read instead of refused.
+     */
     public long number(int i) {
+        String text = parts.get(i);
         try {
-            return Long.parseLong(parts.get(i));
+            long n = Long.parseLong(text);
+            if (!Long.toString(n).equals(text)) {
+                throw refused();
+            }
+            return n;
         } catch (NumberFormatException e) {
             throw refused();
         }
