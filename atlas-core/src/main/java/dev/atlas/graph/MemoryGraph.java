@@ -80,8 +80,10 @@ public interface MemoryGraph {
     /**
      * One page of the nodes one edge away, heaviest edge first (ties: oldest edge first). With
      * {@link Direction#BOTH} a node linked both ways appears once per edge, and a self-loop once (it is one edge).
-     * The node and its edges are read on one snapshot: a {@link #deleteNode} committed meanwhile by
-     * another instance gives the edges as they were, never the node without them.
+     * One statement looks the node up and reads its edges, so one snapshot at every isolation level,
+     * also inside an application's transaction that Atlas joins (where it also sees the
+     * application's own uncommitted writes): a {@link #deleteNode} committed meanwhile by another
+     * instance gives the edges as they were, never the node without them.
      *
      * @param edgeType only edges of this type, or {@code null} for any
      * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
@@ -118,8 +120,9 @@ public interface MemoryGraph {
     /**
      * Every node reachable from {@code key} in 1 to {@code maxDepth} edges (at most
      * {@link Limits#MAX_GRAPH_DEPTH}), nearest first, at most {@code limit} nodes. The start
-     * node is not included. One statement (a recursive query) on both databases, on the snapshot
-     * the start node was looked up in.
+     * node is not included. One statement (a recursive query) on both databases, which also looks
+     * the start node up: one snapshot at every isolation level, also inside an application's
+     * transaction that Atlas joins.
      *
      * @param edgeType only edges of this type, or {@code null} for any
      * @param key the key

@@ -20,10 +20,10 @@ import org.jspecify.annotations.Nullable;
  * read at once, before retention removes them. Provenance ids are plain ids, never foreign
  * keys, so purging a conversation never touches the memories learnt from it.
  *
- * <p>{@link #get(UUID)} and {@link #list(MemoryQuery)} read the memories and their tags on one
- * snapshot: a patch another instance commits meanwhile is seen whole or not at all (inside an
- * application's READ COMMITTED transaction on PostgreSQL that Atlas joins, each statement reads
- * what was committed when it began: see the README's Spring Boot section).
+ * <p>{@link #get(UUID)} and {@link #list(MemoryQuery)} are one statement each, the memories with
+ * their tags, so they read one snapshot at every isolation level, also inside an application's
+ * transaction that Atlas joins (where they also see the application's own uncommitted writes): a
+ * patch another instance commits meanwhile is seen whole or not at all.
  */
 public interface MemoryStore {
 

@@ -20,10 +20,12 @@ import org.jspecify.annotations.Nullable;
  * same dimension, fixed by the first one stored. Atlas does not compute embeddings: pass the
  * vector, or an {@link Embedder} that Atlas calls with the stored text.
  *
- * <p>A search reads one committed state: a hit's score and snippet come from the same content,
- * also inside an application's transaction that Atlas joins (a {@code DataSource} handing out the
- * connection of the application's open transaction), at any isolation level; there a full-text
- * search at PostgreSQL's READ COMMITTED reads every candidate's content in its one statement.
+ * <p>A search reads one state: a hit's score and snippet come from the same content. Outside an
+ * application's transaction that state is one committed state. Inside an application's
+ * transaction that Atlas joins (a {@code DataSource} handing out the connection of the
+ * application's open transaction) the search reads in that transaction, at any isolation level:
+ * it sees what the transaction sees, the application's own uncommitted writes included, and on
+ * PostgreSQL a full-text search reads every candidate's content in its one statement.
  */
 public interface Search {
 

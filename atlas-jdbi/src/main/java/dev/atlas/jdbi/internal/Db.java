@@ -537,13 +537,17 @@ public final class Db {
      * ({@code setTransactionIsolation} costs a round trip to set and another to reset). SQLite: a
      * deferred transaction, whose WAL snapshot is fixed at its first read and which takes no lock a
      * writer waits for (a JDBC transaction would be IMMEDIATE here and queue behind the writer).
+     * A read of one statement needs none of this: one statement is one snapshot at every isolation
+     * level, so such reads use {@link #read} (a memory with its tags, a node with its edges).
      *
      * <p>Except inside an application's transaction that Atlas joins (the pool handed out a
-     * connection with auto-commit off): {@code work} then runs in it as it is, which is one
+     * connection with auto-commit off): {@code work} then runs in it as it is, asking the
+     * connection nothing more, and sees the application's own uncommitted writes. That is one
      * snapshot on SQLite and on PostgreSQL at REPEATABLE READ or SERIALIZABLE, but at READ
-     * COMMITTED (PostgreSQL's default) each statement sees what was committed when it began. Work
-     * of several statements that must not show half of a write uses
-     * {@link #readConsistent(SnapshotRead)}, which says so.
+     * COMMITTED (PostgreSQL's default) each statement sees what was committed when it began, so
+     * the callers' statements may show part of a write committed meanwhile (the README lists those
+     * reads). Work that must not, and can read in one statement, uses
+     * {@link #readConsistent(SnapshotRead)}.
      */
     public <T> T readConsistent(HandleCallback<T> work) {
         return readConsistent((h, oneSnapshot) -> work.withHandle(h));
@@ -557,31 +561,23 @@ public final class Db {
 
     /**
      * {@link #readConsistent(HandleCallback)}, telling {@code work} whether its statements share one
-     * snapshot: false only in an application's transaction at READ COMMITTED (or READ UNCOMMITTED,
-     * which PostgreSQL runs as READ COMMITTED) on PostgreSQL, which Atlas joins as it is (its
-     * isolation cannot change once it has begun, and it must stay writable). The work then reads
-     * what must agree in one statement.
+     * snapshot: false in any application's transaction on PostgreSQL that Atlas joins (whose
+     * isolation cannot change once it has begun, and which must stay writable), whatever its
+     * level: the level is not asked (pgjdbc's {@code getTransactionIsolation} is a round trip per
+     * call, and fails in an aborted transaction). The work then reads what must agree in one
+     * statement.
      */
     public <T> T readConsistent(SnapshotRead<T> work) {
         return read(h -> {
             if (!autoCommit(h)) {
                 // The application's transaction: its snapshot rules, and it must stay writable.
-                return work.withHandle(h, dialect != Dialect.POSTGRESQL || !readCommitted(h));
+                return work.withHandle(h, dialect != Dialect.POSTGRESQL);
             }
             return dialect == Dialect.POSTGRESQL ? h.inTransaction(t -> {
                 control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 return work.withHandle(t, true);
             }) : readDeferred(h, w -> work.withHandle(w, true));
         });
-    }
-
-    /** The transaction's isolation is READ COMMITTED or weaker (PostgreSQL's driver asks the server). */
-    private static boolean readCommitted(Handle h) {
-        try {
-            return h.getConnection().getTransactionIsolation() <= Connection.TRANSACTION_READ_COMMITTED;
-        } catch (SQLException e) {
-            throw new SqlFailure("could not read a connection's transaction isolation", e, true);
-        }
     }
 
     private <T> T readDeferred(Handle h, HandleCallback<T> work) {

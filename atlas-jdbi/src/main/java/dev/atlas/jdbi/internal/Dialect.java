@@ -177,6 +177,16 @@ public enum Dialect {
         return "CASE WHEN excluded.updated_at > " + table + ".updated_at THEN excluded.updated_at ELSE " + table + ".updated_at END";
     }
 
+    /**
+     * An aggregate of the text {@code expression} into a JSON array of strings, in no given order
+     * ({@code json_agg} on PostgreSQL, {@code json_group_array} on SQLite): a child table's values
+     * read with their parent row in one statement. Over no rows it is NULL on PostgreSQL and
+     * {@code []} on SQLite.
+     */
+    public String jsonArrayOf(String expression) {
+        return (this == POSTGRESQL ? "json_agg(" : "json_group_array(") + expression + ")";
+    }
+
     /** The greatest of {@code expressions}, none of them NULL: {@code GREATEST} on PostgreSQL, the scalar {@code MAX} on SQLite. */
     public String greatest(String... expressions) {
         return (this == POSTGRESQL ? "GREATEST(" : "MAX(") + String.join(", ", expressions) + ")";

@@ -22,6 +22,9 @@ final class GraphSql {
     private static final String EDGE_FROM = "<p>graph_edges e JOIN <p>graph_nodes s ON s.tenant_id = e.tenant_id AND s.id = e.source_id"
             + " JOIN <p>graph_nodes t ON t.tenant_id = e.tenant_id AND t.id = e.target_id";
 
+    /** The id of the node keyed {@code :key}: a scalar subquery, so a read finds its node in its own statement (one snapshot). */
+    private static final String START = "(SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key)";
+
     final Statement upsertNode;
     final Statement findNode;
     final Statement nodeIdShared;
@@ -32,9 +35,16 @@ final class GraphSql {
     final Statement upsertEdge;
     final Statement findEdge;
     final Statement deleteEdge;
-    /** Per direction: [without, with] an edge-type filter, then the same two after a cursor. */
+    /**
+     * Per direction: [without, with] an edge-type filter, then the same two after a cursor. One statement each, binding
+     * {@code :key}: no row when the tenant has no node {@code :key}, one row of NULLs when it has one without such edges,
+     * else the page of edges (the node's lookup and its edges on one snapshot at every isolation level).
+     */
     final Map<Direction, Statement[]> neighbours = new EnumMap<>(Direction.class);
-    /** Per direction: [without, with] an edge-type filter. */
+    /**
+     * Per direction: [without, with] an edge-type filter. One statement each, binding {@code :key}: the start node first
+     * (depth 0) and then the nodes reached, or no row when the tenant has no node {@code :key}.
+     */
     final Map<Direction, Statement[]> traverse = new EnumMap<>(Direction.class);
 
     GraphSql(Catalogue c) {
@@ -67,22 +77,31 @@ final class GraphSql {
                 String type = typed == 1 ? " AND e.type = :type" : "";
                 // BOTH: a self-loop is one edge, so its incoming side (the same node and edge again) is left out.
                 String rows = switch (d) {
-                    case OUTGOING -> neighbour("e.target_id", "e.source_id = :id", type, 0);
-                    case INCOMING -> neighbour("e.source_id", "e.target_id = :id", type, 1);
-                    case BOTH -> neighbour("e.target_id", "e.source_id = :id", type, 0) + " UNION ALL "
-                            + neighbour("e.source_id", "e.target_id = :id AND e.source_id <> :id", type, 1);
+                    case OUTGOING -> neighbour("e.target_id", "e.source_id = " + START, type, 0);
+                    case INCOMING -> neighbour("e.source_id", "e.target_id = " + START, type, 1);
+                    case BOTH -> neighbour("e.target_id", "e.source_id = " + START, type, 0) + " UNION ALL "
+                            + neighbour("e.source_id", "e.target_id = " + START + " AND e.source_id <> " + START, type, 1);
                 };
                 String name = "graph.neighbours." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : "");
                 String order = " ORDER BY e_weight DESC, e_id, dir LIMIT :limit";
-                n[typed] = c.sql(name, "SELECT * FROM (" + rows + ") x" + order);
-                n[2 + typed] = c.sql(name + ".after", "SELECT * FROM (" + rows + ") x"
-                        + " WHERE (e_weight < :w OR (e_weight = :w AND (e_id > :edge OR (e_id = :edge AND dir > :dir))))" + order);
+                n[typed] = c.sql(name, ofNode("SELECT * FROM (" + rows + ") x" + order));
+                n[2 + typed] = c.sql(name + ".after", ofNode("SELECT * FROM (" + rows + ") x"
+                        + " WHERE (e_weight < :w OR (e_weight = :w AND (e_id > :edge OR (e_id = :edge AND dir > :dir))))" + order));
                 w[typed] = c.sql("graph.traverse." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : ""),
                         walk(d, type, c.dialect()));
             }
             neighbours.put(d, n);
             traverse.put(d, w);
         }
+    }
+
+    /**
+     * The page {@code edges} of node {@code :key}, told apart from no node: the node's lookup LEFT JOINs the page, so a node
+     * without edges is one row of NULLs and a missing node no row.
+     */
+    private static String ofNode(String edges) {
+        return "SELECT y.* FROM (SELECT 1 AS found FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key) s"
+                + " LEFT JOIN (" + edges + ") y ON 1 = 1 ORDER BY y.e_weight DESC, y.e_id, y.dir";
     }
 
     private static String neighbour(String otherEnd, String condition, String typeFilter, int dir) {
@@ -110,11 +129,12 @@ final class GraphSql {
         };
         // UNION (not UNION ALL) drops repeated (node, depth) pairs, so each level holds each node
         // at most once and cycles cannot blow up the walk before the depth bound ends it.
-        return "WITH RECURSIVE walk (node_id, depth) AS (SELECT id, 0 FROM <p>graph_nodes WHERE tenant_id = :t AND id = :start"
+        // The start node (depth 0, so first) comes back too: no row at all tells that the tenant has no node :key.
+        return "WITH RECURSIVE walk (node_id, depth) AS (SELECT id, 0 FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key"
                 + " UNION " + step + ")"
                 + " SELECT " + NODE_COLUMNS + ", r.depth AS depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk GROUP BY node_id) r"
                 + " CROSS JOIN <p>graph_nodes n WHERE n.tenant_id = :t AND n.id = r.node_id"
-                + " AND r.node_id <> :start ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
+                + " ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
     }
 
     /**

@@ -69,9 +69,9 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         return sql.on(h, q.findNode).bind("key", key).optional(nodes);
     }
 
-    /** The start node of a read: absent (or another tenant's) is a NotFoundException on key, as requireNode's. */
-    private UUID requireNodeId(Handle h, String key) {
-        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, "key"));
+    /** The start node of a read absent (or another tenant's): a NotFoundException on key, as requireNode's. */
+    private static NotFoundException notFound(String key) {
+        return new NotFoundException("graph node", key, "key");
     }
 
     private UUID lockedNodeId(Handle h, Statement statement, String key, String field) {
@@ -126,18 +126,23 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Cursor.Listing listing = sql.listing("neighbours", key, direction, edgeType);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 3);
         double weight = after == null ? 0 : weight(after);
-        // The node and its edges on one snapshot: a deleteNode committed between them is seen whole or not at all.
-        List<Row> rows = db.readConsistent(h -> {
-            UUID id = requireNodeId(h, key);
+        // One statement finds the node and reads its edges: one snapshot at every isolation level, in an application's
+        // transaction too. No row: no node; a row of NULLs: the node without such edges.
+        List<Row> rows = db.read(h -> {
             Sql.Call call = sql.on(h, q.neighbours.get(direction)[(after == null ? 0 : 2) + (edgeType == null ? 0 : 1)])
-                    .bind("id", id).bind("limit", limit + 1);
+                    .bind("key", key).bind("limit", limit + 1);
             if (edgeType != null) {
                 call.bind("type", edgeType);
             }
             if (after != null) {
                 call.bind("w", weight).bind("edge", after.uuid(1)).bind("dir", (int) after.number(2));
             }
-            return call.list((rs, ctx) -> new Row(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir")));
+            List<Optional<Row>> found = call.list((rs, ctx) -> rs.getString("e_id") == null ? Optional.empty()
+                    : Optional.of(new Row(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir"))));
+            if (found.isEmpty()) {
+                throw notFound(key);
+            }
+            return found.stream().flatMap(Optional::stream).toList();
         });
         // The cursor keeps the weight's exact bits (Double.toString round-trips), the edge id and the direction.
         Page<Row> page = Cursor.page(rows, limit, r -> Cursor.encode(listing, Double.toString(r.neighbour().edge().weight()),
@@ -167,14 +172,19 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.optionalKey("edgeType", edgeType);
         Check.positive("maxDepth", maxDepth, Limits.MAX_GRAPH_DEPTH);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        return db.readConsistent(h -> { // the start node and the walk on one snapshot
-            UUID start = requireNodeId(h, key);
-            Sql.Call call = sql.on(h, q.traverse.get(direction)[edgeType == null ? 0 : 1]).bind("start", start)
-                    .bind("maxDepth", maxDepth).bind("limit", limit);
+        // One statement looks the start node up and walks: one snapshot at every isolation level, in an application's
+        // transaction too. Its first row is the start node (depth 0); none: no node.
+        return db.read(h -> {
+            Sql.Call call = sql.on(h, q.traverse.get(direction)[edgeType == null ? 0 : 1]).bind("key", key)
+                    .bind("maxDepth", maxDepth).bind("limit", limit + 1);
             if (edgeType != null) {
                 call.bind("type", edgeType);
             }
-            return List.copyOf(call.list((rs, ctx) -> new GraphReach(nodes.map(rs, ctx), rs.getInt("depth"))));
+            List<GraphReach> reached = call.list((rs, ctx) -> new GraphReach(nodes.map(rs, ctx), rs.getInt("depth")));
+            if (reached.isEmpty()) {
+                throw notFound(key);
+            }
+            return List.copyOf(reached.subList(1, reached.size()));
         });
     }
 }

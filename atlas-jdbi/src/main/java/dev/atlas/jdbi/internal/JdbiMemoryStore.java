@@ -22,10 +22,7 @@ import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -45,10 +42,24 @@ public final class JdbiMemoryStore implements MemoryStore {
         Dialect d = db.dialect();
         this.mapper = Rows.guard("memories", "id", (rs, ctx) -> new Memory(
                 d.uuid(rs, "id"), rs.getString("tenant_id"), new Owner(rs.getString("owner_type"), rs.getString("owner_id")),
-                rs.getString("agent"), MemoryKind.of(rs.getString("kind")), rs.getString("content"), List.of(),
+                rs.getString("agent"), MemoryKind.of(rs.getString("kind")), rs.getString("content"), tags(rs.getString("tags")),
                 Json.readMap(rs.getString("metadata")), rs.getDouble("importance"), d.uuid(rs, "conversation_id"),
                 d.uuid(rs, "message_id"), d.uuid(rs, "tool_call_id"), d.instant(rs, "expires_at"), rs.getInt("revision"),
                 d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper TAGS = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The tags column ({@link MemorySql#tagsColumn}, a JSON array of strings, NULL for none on PostgreSQL) in code point order. */
+    private static List<String> tags(String json) {
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            return codePointOrder(List.of(TAGS.readValue(json, String[].class)));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("unreadable aggregate of a memory's tags", e);
+        }
     }
 
     @Override
@@ -114,7 +125,7 @@ public final class JdbiMemoryStore implements MemoryStore {
             throw new dev.atlas.ConflictException("clientKey", "'" + Check.escaped(key) + "' was already used for memory " + stored.id()
                     + " with a different owner, agent, kind or content");
         }
-        return Optional.of(withTags(h, List.of(stored)).get(0));
+        return Optional.of(stored);
     }
 
     /**
@@ -182,8 +193,8 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Optional<Memory> get(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
-        // The row and its tags on one snapshot: a patch of both committed between them is seen whole or not at all.
-        return db.readConsistent(h -> find(h, q.find, memoryId));
+        // One statement, the row with its tags: one snapshot at every isolation level, in an application's transaction too.
+        return db.read(h -> find(h, q.find, memoryId));
     }
 
     private Optional<Memory> find(Handle h, Statement statement, UUID id) {
@@ -191,21 +202,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         if (statement != q.findAny) {
             call.bind("now", db.now());
         }
-        return call.optional(mapper).map(x -> withTags(h, List.of(x)).get(0));
-    }
-
-    private List<Memory> withTags(Handle h, List<Memory> rows) {
-        if (rows.isEmpty()) {
-            return rows;
-        }
-        Where ids = new Where().in("memory_id", "m", rows.stream().map(Memory::id).toList());
-        Map<UUID, List<String>> tags = new HashMap<>();
-        ids.bindTo(sql.on(h, q.tags(ids.toString())))
-                .forEach((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "memory_id"), rs.getString("tag")),
-                        e -> tags.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
-        return rows.stream().map(m -> new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(),
-                tags.getOrDefault(m.id(), List.of()), m.metadata(), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(),
-                m.expiresAt(), m.revision(), m.createdAt(), m.updatedAt())).toList();
+        return call.optional(mapper);
     }
 
     @Override
@@ -221,12 +218,12 @@ public final class JdbiMemoryStore implements MemoryStore {
                 .and(query.includeGlobal() ? "(agent = :agent OR agent IS NULL)" : "agent = :agent", "agent", query.agent())
                 .and("kind = :kind", "kind", query.kind() == null ? null : query.kind().value())
                 .and("id < :after", "after", after);
-        List<Memory> rows = db.readConsistent(h -> { // the rows and their tags on one snapshot
+        List<Memory> rows = db.read(h -> { // one statement, the rows with their tags: one snapshot
             Sql.Call call = where.bindTo(sql.on(h, query.tag() == null ? q.list(where.toString()) : q.listTagged(where.toString())));
             if (query.tag() != null) {
                 call.bind("tag", query.tag());
             }
-            return withTags(h, call.bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper));
+            return call.bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper);
         });
         return Cursor.page(rows, query.limit(), m -> Cursor.encode(listing, m.id()));
     }

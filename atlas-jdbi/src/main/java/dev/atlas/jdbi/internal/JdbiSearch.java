@@ -123,7 +123,7 @@ public final class JdbiSearch implements Search {
             // and score, in Java, so both databases answer alike and no other row's statistics count.
             // The best hits by score, then by id as text (which is also PostgreSQL's uuid order).
             // The contents of the best are read afterwards, unless the two reads would not share one
-            // snapshot (an application's READ COMMITTED transaction on PostgreSQL): then every
+            // snapshot (any application transaction on PostgreSQL, whose level is not asked): then every
             // candidate's content comes with its terms, in the one statement.
             Map<String, Object> b = new LinkedHashMap<>(binds);
             Statement candidates = q.textCandidates(query.target(), query.filter(), now, b, !oneSnapshot);

@@ -9,19 +9,23 @@ final class MemorySql {
             + " message_id, tool_call_id, expires_at, revision, created_at, updated_at";
     /** A memory is readable while neither deleted nor expired; binds :now. */
     static final String VISIBLE = "deleted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)";
-    /** The listing's optional filters, rendered per call after {@link #LIST}. */
-    static final String LIST = "SELECT " + COLUMNS + " FROM <p>memories m WHERE tenant_id = :t AND " + VISIBLE;
+    /** The listing's rows; its optional filters are rendered per call after it. */
+    static final String LIST_FROM = " FROM <p>memories m WHERE tenant_id = :t AND " + VISIBLE;
     /**
      * The listing with a tag: driven by the tag index (tenant_id, tag, memory_id), newest first, each
      * memory then read by key. As an EXISTS per memory, SQLite walked every memory of the tenant,
      * so a rare tag cost a scan of the whole tenant. Binds :tag; the filters that follow are
      * unambiguous (memory_tags has no other column of theirs).
      */
-    static final String TAGGED = "SELECT " + java.util.Arrays.stream(COLUMNS.split(",\\s*")).map(c -> "m." + c + " AS " + c)
-            .collect(java.util.stream.Collectors.joining(", ")) + " FROM <p>memory_tags g CROSS JOIN <p>memories m"
+    static final String TAGGED_COLUMNS = java.util.Arrays.stream(COLUMNS.split(",\\s*")).map(c -> "m." + c + " AS " + c)
+            .collect(java.util.stream.Collectors.joining(", "));
+    /** See {@link #TAGGED_COLUMNS}. */
+    static final String TAGGED_FROM = " FROM <p>memory_tags g CROSS JOIN <p>memories m"
             + " WHERE g.tenant_id = :t AND g.tag = :tag AND m.tenant_id = g.tenant_id AND m.id = g.memory_id AND " + VISIBLE;
 
     final Catalogue catalogue;
+    /** A memory's tags as a JSON array, read with its row ({@code tags}): one statement, one snapshot. */
+    final String tagsColumn;
     final Statement insert;
     final Statement conversationExists;
     final Statement messageExists;
@@ -44,11 +48,13 @@ final class MemorySql {
 
     MemorySql(Catalogue c) {
         catalogue = c;
+        tagsColumn = tags(c.dialect(), "m");
         insert = c.sql("memories.insert", "INSERT INTO <p>memories (" + COLUMNS + ", search_text, client_key) VALUES (:t, :id, :ownerType,"
                 + " :ownerId, :agent, :kind, :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now,"
                 + " :searchText, :clientKey)");
         // The memory holding a client key: not deleted (the unique index's rows); visible or not, the caller decides.
-        byClientKey = c.sql("memories.byClientKey", "SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND client_key = :clientKey"
+        byClientKey = c.sql("memories.byClientKey", "SELECT " + COLUMNS + ", " + tagsColumn + " FROM <p>memories m WHERE tenant_id = :t"
+                + " AND client_key = :clientKey"
                 + " AND deleted_at IS NULL");
         firstContent = c.sql("memories.firstContent", "SELECT content FROM <p>memory_revisions WHERE tenant_id = :t AND memory_id = :m"
                 + " AND revision = 1");
@@ -62,7 +68,7 @@ final class MemorySql {
                 + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
         insertTag = c.sql("memories.insertTag", "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES (:t, :m, :tag)");
         deleteTags = c.sql("memories.deleteTags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND memory_id = :m");
-        String byId = "SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND id = :id";
+        String byId = "SELECT " + COLUMNS + ", " + tagsColumn + " FROM <p>memories m WHERE tenant_id = :t AND id = :id";
         find = c.sql("memories.find", byId + " AND " + VISIBLE);
         findForUpdate = c.sql("memories.findForUpdate", byId + " AND " + VISIBLE + c.dialect().forUpdate());
         findAny = c.sql("memories.findAny", byId);
@@ -83,17 +89,24 @@ final class MemorySql {
                 + " WHERE tenant_id = :t AND memory_id = :m AND revision > :after ORDER BY revision LIMIT :limit");
     }
 
-    /** The tags of the memories {@code where} selects (an IN list of ids). */
-    Statement tags(String where) {
-        return catalogue.render("memories.tags", "SELECT memory_id, tag FROM <p>memory_tags WHERE tenant_id = :t" + where
-                + " ORDER BY memory_id, " + catalogue.dialect().binary("tag"));
+    /**
+     * The tags of the memory row {@code alias} as a JSON array, named {@code tags}: NULL (PostgreSQL) or {@code []} (SQLite)
+     * for none. In no given order (the reader sorts them by code point): an ordered aggregate costs SQLite a temporary
+     * B-tree per row. A scalar subquery in the select list of
+     * a listing ordered by an index is evaluated for the rows returned only (PostgreSQL also defers it past the sort and
+     * limit): {@code SqliteQueryPlanTest#tagListingUsesTagIndex}.
+     */
+    private static String tags(Dialect d, String alias) {
+        return "(SELECT " + d.jsonArrayOf("mt.tag") + " FROM <p>memory_tags mt WHERE mt.tenant_id = " + alias
+                + ".tenant_id AND mt.memory_id = " + alias + ".id) AS tags";
     }
 
     Statement list(String where) {
-        return catalogue.render("memories.list", LIST + where + " ORDER BY id DESC LIMIT :limit");
+        return catalogue.render("memories.list", "SELECT " + COLUMNS + ", " + tagsColumn + LIST_FROM + where + " ORDER BY id DESC LIMIT :limit");
     }
 
     Statement listTagged(String where) {
-        return catalogue.render("memories.listTagged", TAGGED + where + " ORDER BY g.memory_id DESC LIMIT :limit");
+        return catalogue.render("memories.listTagged", "SELECT " + TAGGED_COLUMNS + ", " + tagsColumn + TAGGED_FROM + where
+                + " ORDER BY g.memory_id DESC LIMIT :limit");
     }
 }

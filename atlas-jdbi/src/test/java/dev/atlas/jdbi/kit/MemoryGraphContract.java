@@ -494,31 +494,53 @@ public abstract class MemoryGraphContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("neighbours and traverse of a node another instance deletes with its edges right after the node's lookup read the"
-            + " state before the delete (the node's edges), never the node without its edges: one snapshot")
-    void readsNeverShowHalfANodeDelete() {
-        MemoryGraph second = reopen(b -> b.clock(clock)).tenant("acme").graph();
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+    @DisplayName("neighbours and traverse of a node another instance deletes with its edges right after the read's first statement"
+            + " read the state before the delete (the node's edges), never the node without its edges: each is one statement"
+            + " (the node looked up inside it), no commit, so one snapshot also inside an application's READ COMMITTED"
+            + " transaction that Atlas joins, where they ask the connection nothing more and fail as its aborted state does"
+            + " (PostgreSQL 25P02, not retryable)")
+    void readsNeverShowHalfANodeDelete() throws Exception {
+        boolean postgres = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
+        ApplicationTransactions app = new ApplicationTransactions(database, postgres);
+        CountingDataSource counting = new CountingDataSource(app.dataSource());
+        dev.atlas.Atlas readerAtlas = reopen(b -> configure(b.dataSource(counting.dataSource())).migrate(false));
+        MemoryGraph reader = readerAtlas.tenant("acme").graph();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) readerAtlas).db();
         java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
         db.statementListener((name, sql) -> {
-            if (name.equals("graph.findNode") && armed.compareAndSet(true, false)) {
-                second.deleteNode("a"); // commits between the node's lookup and the edges' read
+            if (name.startsWith("graph.") && armed.compareAndSet(true, false)) {
+                graph.deleteNode("a"); // another instance commits right after the read's first statement
             }
         });
+        List<String> seen = new java.util.ArrayList<>();
         try {
-            for (boolean traverse : new boolean[] {false, true}) {
-                graph.upsertNode(NewGraphNode.of("a"));
-                graph.upsertNode(NewGraphNode.of("b"));
-                graph.upsertEdge(NewGraphEdge.of("a", "knows", "b"));
-                armed.set(true);
-                List<String> keys = traverse ? graph.traverse("a", Direction.OUTGOING, null, 2, 10).stream().map(r -> r.node().key()).toList()
-                        : graph.neighbours("a", Direction.OUTGOING, null).stream().map(n -> n.node().key()).toList();
-                assertThat(armed).isFalse();
-                assertThat(keys).as(traverse ? "traverse" : "neighbours").containsExactly("b");
-                assertThat(graph.node("a")).isEmpty();
+            for (boolean inApp : new boolean[] {false, true}) {
+                for (boolean traverse : new boolean[] {false, true}) {
+                    graph.upsertNode(NewGraphNode.of("a"));
+                    graph.upsertNode(NewGraphNode.of("b"));
+                    graph.upsertEdge(NewGraphEdge.of("a", "knows", "b"));
+                    java.util.concurrent.Callable<List<String>> read = () -> {
+                        counting.reset();
+                        armed.set(true);
+                        return traverse ? reader.traverse("a", Direction.OUTGOING, null, 2, 10).stream().map(r -> r.node().key()).toList()
+                                : reader.neighbours("a", Direction.OUTGOING, null).stream().map(n -> n.node().key()).toList();
+                    };
+                    List<String> keys = inApp ? app.in(java.sql.Connection.TRANSACTION_READ_COMMITTED, read) : read.call();
+                    seen.add((inApp ? "in the application's transaction, " : "") + (traverse ? "traverse " : "neighbours ") + keys + ": "
+                            + counting.statements() + " statements, " + counting.commits() + " commits" + (armed.get() ? ", no delete ran" : ""));
+                    assertThat(graph.node("a")).isEmpty();
+                }
             }
         } finally {
             db.statementListener(null);
+        }
+        assertThat(seen).containsExactly("neighbours [b]: 1 statements, 0 commits", "traverse [b]: 1 statements, 0 commits",
+                "in the application's transaction, neighbours [b]: 1 statements, 0 commits",
+                "in the application's transaction, traverse [b]: 1 statements, 0 commits");
+        assertThat(app.isolationAsked()).as("getTransactionIsolation calls").isZero();
+        graph.upsertNode(NewGraphNode.of("a"));
+        for (Runnable r : List.<Runnable>of(() -> reader.neighbours("a", Direction.BOTH, null), () -> reader.traverse("a", Direction.BOTH, null, 2, 10))) {
+            assertThat(app.afterAFailedStatement(r)).isEqualTo(postgres ? "StorageException 25P02 retryable=false" : "answered");
         }
     }
 

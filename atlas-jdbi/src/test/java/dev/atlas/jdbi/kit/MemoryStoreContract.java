@@ -806,35 +806,63 @@ public abstract class MemoryStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("a memory read while another instance patches its content and tags together is read as before or as after,"
-            + " never its old content with its new tags: get and list read the row and its tags on one snapshot")
-    void readsNeverShowHalfAPatch() {
-        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+            + " never its old content with its new tags: get and list are one statement each (the row with its tags), no commit,"
+            + " so one snapshot also inside an application's READ COMMITTED transaction that Atlas joins, where they ask the"
+            + " connection nothing more and fail as its aborted state does (PostgreSQL 25P02, not retryable)")
+    void readsNeverShowHalfAPatch() throws Exception {
+        boolean postgres = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
+        ApplicationTransactions app = new ApplicationTransactions(database, postgres);
+        CountingDataSource counting = new CountingDataSource(app.dataSource());
+        Atlas readerAtlas = reopen(b -> configure(b.dataSource(counting.dataSource())).migrate(false));
+        MemoryStore reader = readerAtlas.tenant("acme").memories();
         Memory m = memories.create(NewMemory.fact(ALICE, "old text").tags("old"));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) readerAtlas).db();
         java.util.concurrent.atomic.AtomicReference<String> armed = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, sql) -> {
             String next = armed.get();
-            if (next != null && (name.equals("memories.find") || name.startsWith("memories.list")) && armed.compareAndSet(next, null)) {
-                // Another instance commits between the read of the row and the read of its tags.
-                second.update(m.id(), MemoryPatch.content(next + " text").tags(next));
+            if (next != null && name.startsWith("memories.") && armed.compareAndSet(next, null)) {
+                // Another instance commits right after the read's first statement.
+                memories.update(m.id(), MemoryPatch.content(next + " text").tags(next));
             }
         });
+        List<String> seen = new ArrayList<>();
+        java.util.function.BiConsumer<String, java.util.function.Supplier<Memory>> read = (patch, r) -> {
+            counting.reset();
+            armed.set(patch);
+            Memory got = r.get();
+            seen.add(got.content() + " " + got.tags() + ": " + counting.statements() + " statements, " + counting.commits() + " commits"
+                    + (armed.get() == null ? "" : ", no patch ran"));
+        };
         try {
-            armed.set("new");
-            Memory got = memories.get(m.id()).orElseThrow();
-            assertThat(got.content() + " " + got.tags()).isEqualTo("old text [old]");
-            armed.set("newer");
-            Memory listed = memories.list(MemoryQuery.all()).items().get(0);
-            assertThat(listed.content() + " " + listed.tags()).isEqualTo("new text [new]");
-            armed.set("newest");
-            listed = memories.list(MemoryQuery.all().tag("newer")).items().get(0);
-            assertThat(listed.content() + " " + listed.tags()).isEqualTo("newer text [newer]");
-            assertThat(armed.get()).isNull();
+            for (boolean inApp : new boolean[] {false, true}) {
+                String[] p = inApp ? new String[] {"b1", "b2", "b3"} : new String[] {"new", "newer", "newest"};
+                List<java.util.function.Supplier<Memory>> reads = List.of(() -> reader.get(m.id()).orElseThrow(),
+                        () -> reader.list(MemoryQuery.all()).items().get(0), () -> reader.list(MemoryQuery.all().tag(p[1])).items().get(0));
+                for (int i = 0; i < 3; i++) {
+                    java.util.function.Supplier<Memory> r = reads.get(i);
+                    String patch = p[i];
+                    if (inApp) {
+                        app.in(java.sql.Connection.TRANSACTION_READ_COMMITTED, () -> {
+                            read.accept(patch, r);
+                            return null;
+                        });
+                    } else {
+                        read.accept(patch, r);
+                    }
+                }
+            }
         } finally {
             db.statementListener(null);
         }
+        assertThat(seen).containsExactly("old text [old]: 1 statements, 0 commits", "new text [new]: 1 statements, 0 commits",
+                "newer text [newer]: 1 statements, 0 commits", "newest text [newest]: 1 statements, 0 commits",
+                "b1 text [b1]: 1 statements, 0 commits", "b2 text [b2]: 1 statements, 0 commits");
+        assertThat(app.isolationAsked()).as("getTransactionIsolation calls").isZero();
         Memory now = memories.get(m.id()).orElseThrow();
-        assertThat(now.content() + " " + now.tags()).isEqualTo("newest text [newest]");
+        assertThat(now.content() + " " + now.tags()).isEqualTo("b3 text [b3]");
+        for (Runnable r : List.<Runnable>of(() -> reader.get(m.id()), () -> reader.list(MemoryQuery.all()))) {
+            assertThat(app.afterAFailedStatement(r)).isEqualTo(postgres ? "StorageException 25P02 retryable=false" : "answered");
+        }
     }
 
     @Test

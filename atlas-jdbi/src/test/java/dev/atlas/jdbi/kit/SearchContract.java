@@ -250,30 +250,21 @@ public abstract class SearchContract extends AtlasContract {
     @Test
     @DisplayName("a text search inside an application's transaction that Atlas joins reads one state: a memory edited and another"
             + " deleted by another connection right after the candidates were read leave the hits, scores and snippets as before,"
-            + " at READ COMMITTED (one statement) and REPEATABLE READ on PostgreSQL, and on SQLite")
+            + " at READ COMMITTED and REPEATABLE READ on PostgreSQL (one statement at every level: the connection is not asked its"
+            + " level), and on SQLite; in a transaction an earlier statement of the application aborted (PostgreSQL) it fails"
+            + " with 25P02, not retryable")
     void textSearchInTheApplicationsTransactionIsOneState() throws Exception {
         List<Memory> rows = new ArrayList<>();
         for (String text : List.of("jazz night one", "jazz night two", "jazz and blues three")) {
             rows.add(memories.create(NewMemory.fact(ALICE, text)));
         }
-        DataSource base = database.dataSource();
-        java.util.concurrent.atomic.AtomicReference<Connection> bound = new java.util.concurrent.atomic.AtomicReference<>();
-        DataSource binding = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    Connection app = bound.get();
-                    if (method.getName().equals("getConnection") && app != null) {
-                        // The application's connection (as TransactionAwareDataSourceProxy hands it out); Atlas's close() leaves it open.
-                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                                (p, m, a) -> m.getName().equals("close") ? null : invoke(m, app, a));
-                    }
-                    return invoke(method, base, args);
-                });
         boolean sqlite = atlas.databaseKind() == DatabaseKind.SQLITE;
-        try (Atlas joined = configure(Atlas.builder().dataSource(binding)).migrate(false).build()) {
+        ApplicationTransactions app = new ApplicationTransactions(database, !sqlite);
+        try (Atlas joined = configure(Atlas.builder().dataSource(app.dataSource())).migrate(false).build()) {
             dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db();
+            TextQuery q = TextQuery.memories("jazz night");
             for (int level : sqlite ? new int[] {Connection.TRANSACTION_SERIALIZABLE}
                     : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ}) {
-                TextQuery q = TextQuery.memories("jazz night");
                 List<SearchHit> before = search.text(q);
                 assertThat(before).hasSize(2);
                 Memory edited = memories.create(NewMemory.fact(ALICE, "jazz night edited"));
@@ -289,33 +280,18 @@ public abstract class SearchContract extends AtlasContract {
                     }
                 });
                 List<SearchHit> seen;
-                try (Connection app = base.getConnection()) {
-                    if (!sqlite) {
-                        app.setTransactionIsolation(level);
-                    }
-                    app.setAutoCommit(false);
-                    bound.set(app);
-                    try {
-                        seen = joined.tenant("acme").search().text(q);
-                    } finally {
-                        db.statementListener(null);
-                        bound.set(null);
-                        app.rollback();
-                        app.setAutoCommit(true);
-                    }
+                try {
+                    seen = app.in(level, () -> joined.tenant("acme").search().text(q));
+                } finally {
+                    db.statementListener(null);
                 }
                 assertThat(armed).as("the write ran during the search").isFalse();
                 assertThat(seen).as("isolation " + level).isEqualTo(was);
                 assertThat(search.text(q)).isEqualTo(before);
             }
-        }
-    }
-
-    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable {
-        try {
-            return m.invoke(target, args);
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
+            assertThat(app.isolationAsked()).as("getTransactionIsolation calls").isZero();
+            assertThat(app.afterAFailedStatement(() -> joined.tenant("acme").search().text(q)))
+                    .isEqualTo(sqlite ? "answered" : "StorageException 25P02 retryable=false");
         }
     }
 
