@@ -1,6 +1,8 @@
 package dev.atlas.jdbi;
 
 import dev.atlas.Atlas;
+import dev.atlas.jdbi.internal.Catalogues;
+import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,19 +115,22 @@ class PostgresQueryPlanTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {" LIMIT 101", " AND (ma.created_at > '2026-03-01T10:15:30Z' OR (ma.created_at = '2026-03-01T10:15:30Z'"
-            + " AND ma.id > '019ca8e5-5e64-73ab-8da0-9b09328874c9')) LIMIT 101", ""})
+    @ValueSource(strings = {"assets.forMessagePage", "assets.forMessageAfter", "assets.forMessage"})
     @DisplayName("a message's attachments (AssetStore.forMessage, a page or all) are read in attachment order from the V29 index,"
-            + " without sorting them")
-    void attachmentsOfAMessage(String rest) throws SQLException {
-        List<String> plan = plan("SELECT ma.message_id, ma.id AS attachment_id, a.id FROM atlas_message_assets ma"
-                + " JOIN atlas_assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
-                + " JOIN atlas_messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
-                + " JOIN atlas_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
-                + " WHERE ma.tenant_id = 't' AND ma.message_id = '019ca8e5-5e64-73ab-8da0-9b09328874c9' AND a.deleted_at IS NULL"
-                + " AND m.deleted_at IS NULL AND c.deleted_at IS NULL" + rest.replace(" LIMIT 101", "") + " ORDER BY ma.created_at, ma.id"
-                + (rest.endsWith(" LIMIT 101") ? " LIMIT 101" : ""));
-        assertThat(plan).anySatisfy(line -> assertThat(line).contains("atlas_message_assets_message_created"));
+            + " without sorting them; a page after a cursor starts its index range at the cursor's time (review31)")
+    void attachmentsOfAMessage(String name) throws SQLException {
+        // The statement Atlas runs, its parameters written as values.
+        String text = Catalogues.declareAll(Dialect.POSTGRESQL, "atlas_").stream().flatMap(c -> c.statements().stream())
+                .filter(s -> s.name().equals(name)).findFirst().orElseThrow().declared().replace("<p>", "atlas_")
+                .replaceAll(":t\\b", "'t'").replace(":afterAt", "'2026-03-01T10:15:30Z'::timestamptz")
+                .replace(":afterId", "'019ca8e5-5e64-73ab-8da0-9b09328874c9'::uuid").replace(":limit", "101").replaceAll(":m\\b", "'019ca8e5-5e64-73ab-8da0-9b09328874c8'::uuid");
+        List<String> plan = plan(text);
+        int scan = plan.stream().filter(line -> line.contains("Index Scan using atlas_message_assets_message_created")).findFirst()
+                .map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(String.join("\n", plan)).isNotNegative();
+        // The index condition on the next line bounds the range: the message, and after a cursor its time.
+        assertThat(plan.get(scan + 1).trim()).as(String.join("\n", plan)).startsWith("Index Cond: ").contains("message_id = ")
+                .satisfies(cond -> assertThat(cond.contains("created_at >= ")).isEqualTo(name.endsWith("After")));
         assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
     }
 

@@ -6,7 +6,9 @@ import dev.atlas.graph.Direction;
 import dev.atlas.graph.MemoryGraph;
 import dev.atlas.graph.NewGraphEdge;
 import dev.atlas.graph.NewGraphNode;
+import dev.atlas.jdbi.internal.Catalogues;
 import dev.atlas.jdbi.internal.Db;
+import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.JdbiAtlas;
 import dev.atlas.jdbi.kit.SqliteTestDatabase;
 import dev.atlas.memory.MemoryQuery;
@@ -209,19 +211,22 @@ class SqliteQueryPlanTest {
 
     @Test
     @DisplayName("review27: a page of a message's attachments (AssetStore.forMessage(messageId, limit, cursor)) reads them in"
-            + " attachment order from an index, without sorting every attachment of the message for each page")
+            + " attachment order from an index, without sorting every attachment of the message for each page; review31: a page"
+            + " after a cursor starts its index range at the cursor's time instead of reading every earlier attachment again")
     void attachmentsOfAMessagePage() throws SQLException {
-        // The unpaged AssetStore.forMessage(messageId) reads the same order without a limit.
-        for (String after : List.of("", " AND (ma.created_at > 5 OR (ma.created_at = 5 AND ma.id > 'x'))", "-- unpaged")) {
-            List<String> plan = plan("SELECT ma.message_id, ma.id AS attachment_id, a.id FROM atlas_message_assets ma"
-                    + " JOIN atlas_assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
-                    + " JOIN atlas_messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
-                    + " JOIN atlas_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
-                    + " WHERE ma.tenant_id = 't' AND ma.message_id = 'm' AND a.deleted_at IS NULL AND m.deleted_at IS NULL"
-                    + " AND c.deleted_at IS NULL" + (after.startsWith("--") ? "" : after) + " ORDER BY ma.created_at, ma.id"
-                    + (after.startsWith("--") ? "" : " LIMIT 101"));
-            assertThat(plan).as(after).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        // The statements Atlas runs: the unpaged AssetStore.forMessage(messageId), a first page and a page after a cursor.
+        for (String name : List.of("assets.forMessage", "assets.forMessagePage", "assets.forMessageAfter")) {
+            List<String> plan = plan(statement(name));
+            assertThat(plan).as(name).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+            assertThat(plan).as(name).anySatisfy(d -> assertThat(d).isEqualTo("SEARCH ma USING INDEX atlas_message_assets_message_created"
+                    + (name.endsWith("After") ? " (tenant_id=? AND message_id=? AND created_at>?)" : " (tenant_id=? AND message_id=?)")));
         }
+    }
+
+    /** The statement {@code name} as Atlas sends it to SQLite, its parameters unbound. */
+    private static String statement(String name) {
+        return Catalogues.declareAll(Dialect.SQLITE, "atlas_").stream().flatMap(c -> c.statements().stream())
+                .filter(s -> s.name().equals(name)).findFirst().orElseThrow().jdbc();
     }
 
     @Test
