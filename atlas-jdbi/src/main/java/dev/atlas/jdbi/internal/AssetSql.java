@@ -124,10 +124,12 @@ final class AssetSql {
         String inOrder = " ORDER BY ma.created_at, ma.id";
         forMessage = c.sql("assets.forMessage", attached + inOrder);
         // Keyset on the attachment (its time, then its id): attaching again keeps both, so a
-        // re-attach between two pages neither repeats nor skips an asset.
+        // re-attach between two pages neither repeats nor skips an asset. The first term starts
+        // the index range at the cursor's time (the OR alone would not: every page would read all
+        // the attachments of the pages before it again); the second breaks a tie of time by id.
         forMessagePage = c.sql("assets.forMessagePage", attached + inOrder + " LIMIT :limit");
-        forMessageAfter = c.sql("assets.forMessageAfter", attached + " AND (ma.created_at > :afterAt OR (ma.created_at = :afterAt"
-                + " AND ma.id > :afterId))" + inOrder + " LIMIT :limit");
+        forMessageAfter = c.sql("assets.forMessageAfter", attached + " AND ma.created_at >= :afterAt AND (ma.created_at > :afterAt"
+                + " OR (ma.created_at = :afterAt AND ma.id > :afterId))" + inOrder + " LIMIT :limit");
         claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
                 + " AND created_at <= " + c.dialect().databaseNowPlusMicros("age") + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");
