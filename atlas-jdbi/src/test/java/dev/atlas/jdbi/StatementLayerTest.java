@@ -188,6 +188,21 @@ class StatementLayerTest {
             assertThatThrownBy(() -> Cursor.decode(Cursor.encode(things, n), things, 1).number(0)).as(n)
                     .isInstanceOf(InvalidInputException.class).hasMessage("cursor: is not a cursor returned by a previous page of this listing");
         }
+        // Every key a page writes reads back: instants from Limits.MIN_INSTANT to MAX_INSTANT (before 1970 a negative
+        // number of microseconds), and any UUID (nil and all ones included); a microsecond beyond either limit is refused.
+        for (Instant t : new Instant[] {dev.atlas.Limits.MIN_INSTANT, dev.atlas.Limits.MAX_INSTANT, Instant.EPOCH,
+                Instant.EPOCH.minusNanos(1_000), Instant.parse("1900-01-01T00:00:00.000001Z")}) {
+            assertThat(Cursor.decode(Cursor.encode(things, t), things, 1).instant(0)).as(t.toString()).isEqualTo(t);
+        }
+        for (Instant t : new Instant[] {dev.atlas.Limits.MIN_INSTANT.minusNanos(1_000), dev.atlas.Limits.MAX_INSTANT.plusNanos(1_000)}) {
+            assertThatThrownBy(() -> Cursor.decode(Cursor.encode(things, t), things, 1).instant(0)).as(t.toString())
+                    .isInstanceOf(InvalidInputException.class).hasMessage("cursor: is not a cursor returned by a previous page of this listing");
+        }
+        for (UUID u : new UUID[] {new UUID(0, 0), new UUID(-1, -1), UUID.fromString("0190f0f0-0000-7000-8000-00000000abcd")}) {
+            assertThat(Cursor.decode(Cursor.encode(things, u), things, 1).uuid(0)).isEqualTo(u);
+        }
+        assertThatThrownBy(() -> Cursor.decode(Cursor.encode(things, id.toString().toUpperCase(java.util.Locale.ROOT)), things, 1).uuid(0))
+                .isInstanceOf(InvalidInputException.class).hasMessage("cursor: is not a cursor returned by a previous page of this listing");
         // The tenant is the first filter value, as memories, neighbours and text search bound it
         // before: their cursors handed out before still read.
         assertThat(Cursor.listing(acme, "memories", "user", null, List.of("b", "a")).toString())
