@@ -1,7 +1,7 @@
 package dev.atlas.jdbi;
 
 import dev.atlas.Atlas;
-import dev.atlas.jdbi.internal.Catalogues;
+import dev.atlas.jdbi.internal.DeclaredStatements;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import org.junit.jupiter.api.AfterAll;
@@ -120,8 +120,7 @@ class PostgresQueryPlanTest {
             + " without sorting them; a page after a cursor starts its index range at the cursor's time (review31)")
     void attachmentsOfAMessage(String name) throws SQLException {
         // The statement Atlas runs, its parameters written as values.
-        String text = Catalogues.declareAll(Dialect.POSTGRESQL, "atlas_").stream().flatMap(c -> c.statements().stream())
-                .filter(s -> s.name().equals(name)).findFirst().orElseThrow().declared().replace("<p>", "atlas_")
+        String text = DeclaredStatements.asset(Dialect.POSTGRESQL, name).declared().replace("<p>", "atlas_")
                 .replaceAll(":t\\b", "'t'").replace(":afterAt", "'2026-03-01T10:15:30Z'::timestamptz")
                 .replace(":afterId", "'019ca8e5-5e64-73ab-8da0-9b09328874c9'::uuid").replace(":limit", "101").replaceAll(":m\\b", "'019ca8e5-5e64-73ab-8da0-9b09328874c8'::uuid");
         List<String> plan = plan(text);

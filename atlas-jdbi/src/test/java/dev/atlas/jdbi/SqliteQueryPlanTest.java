@@ -6,8 +6,8 @@ import dev.atlas.graph.Direction;
 import dev.atlas.graph.MemoryGraph;
 import dev.atlas.graph.NewGraphEdge;
 import dev.atlas.graph.NewGraphNode;
-import dev.atlas.jdbi.internal.Catalogues;
 import dev.atlas.jdbi.internal.Db;
+import dev.atlas.jdbi.internal.DeclaredStatements;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.JdbiAtlas;
 import dev.atlas.jdbi.kit.SqliteTestDatabase;
@@ -225,8 +225,7 @@ class SqliteQueryPlanTest {
 
     /** The statement {@code name} as Atlas sends it to SQLite, its parameters unbound. */
     private static String statement(String name) {
-        return Catalogues.declareAll(Dialect.SQLITE, "atlas_").stream().flatMap(c -> c.statements().stream())
-                .filter(s -> s.name().equals(name)).findFirst().orElseThrow().jdbc();
+        return DeclaredStatements.asset(Dialect.SQLITE, name).jdbc();
     }
 
     @Test
