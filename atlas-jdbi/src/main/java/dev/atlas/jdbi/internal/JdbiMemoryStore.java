@@ -234,7 +234,11 @@ public final class JdbiMemoryStore implements MemoryStore {
         Check.notNull("patch", patch);
         JsonDoc metadata = patch.metadata() == null ? null : Json.write("metadata", patch.metadata());
         return db.write(h -> {
-            Memory current = find(h, q.findForUpdate, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
+            // PostgreSQL: the row locked first, then read in a statement of its own, which sees the tags of an update it waited for.
+            if (q.lock != null && !sql.on(h, q.lock).bind("id", memoryId).bind("now", db.now()).exists()) {
+                throw new NotFoundException("memory", memoryId);
+            }
+            Memory current = find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
             if (changesNothing(current, patch, metadata)) {
                 // Every field given as stored: nothing is written, updatedAt included.
                 return current;

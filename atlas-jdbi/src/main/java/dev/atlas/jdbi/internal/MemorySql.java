@@ -32,7 +32,13 @@ final class MemorySql {
     final Statement insertTag;
     final Statement deleteTags;
     final Statement find;
-    final Statement findForUpdate;
+    /**
+     * PostgreSQL: locks a visible memory's row for an update, reading nothing else; null on SQLite, whose single writer
+     * serialises. The update reads the memory with {@link #find} after it: the tags subquery of a locking read keeps the
+     * snapshot it began with while it waits for the lock (READ COMMITTED re-reads the locked row only), so it would show
+     * the tags of before a concurrent update that it waited for, with that update's content.
+     */
+    final @org.jspecify.annotations.Nullable Statement lock;
     final Statement findAny;
     final Statement insertRevision;
     final Statement deleteVectors;
@@ -70,7 +76,8 @@ final class MemorySql {
         deleteTags = c.sql("memories.deleteTags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND memory_id = :m");
         String byId = "SELECT " + COLUMNS + ", " + tagsColumn + " FROM <p>memories m WHERE tenant_id = :t AND id = :id";
         find = c.sql("memories.find", byId + " AND " + VISIBLE);
-        findForUpdate = c.sql("memories.findForUpdate", byId + " AND " + VISIBLE + c.dialect().forUpdate());
+        lock = c.dialect() == Dialect.POSTGRESQL ? c.sql("memories.lock", "SELECT 1 FROM <p>memories WHERE tenant_id = :t AND id = :id"
+                + " AND " + VISIBLE + c.dialect().forUpdate()) : null;
         findAny = c.sql("memories.findAny", byId);
         insertRevision = c.sql("memories.insertRevision", "INSERT INTO <p>memory_revisions (tenant_id, id, memory_id, revision, content,"
                 + " replaced_at) VALUES (:t, :id, :m, :revision, :content, :now)");

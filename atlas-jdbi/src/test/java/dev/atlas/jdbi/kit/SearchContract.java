@@ -250,7 +250,7 @@ public abstract class SearchContract extends AtlasContract {
     @Test
     @DisplayName("a text search inside an application's transaction that Atlas joins reads one state: a memory edited and another"
             + " deleted by another connection right after the candidates were read leave the hits, scores and snippets as before,"
-            + " at READ COMMITTED and REPEATABLE READ on PostgreSQL (one statement at every level: the connection is not asked its"
+            + " at READ COMMITTED, REPEATABLE READ and SERIALIZABLE on PostgreSQL (one statement at every level: the connection is not asked its"
             + " level), and on SQLite; in a transaction an earlier statement of the application aborted (PostgreSQL) it fails"
             + " with 25P02, not retryable")
     void textSearchInTheApplicationsTransactionIsOneState() throws Exception {
@@ -264,7 +264,7 @@ public abstract class SearchContract extends AtlasContract {
             dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db();
             TextQuery q = TextQuery.memories("jazz night");
             for (int level : sqlite ? new int[] {Connection.TRANSACTION_SERIALIZABLE}
-                    : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ}) {
+                    : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ, Connection.TRANSACTION_SERIALIZABLE}) {
                 List<SearchHit> before = search.text(q);
                 assertThat(before).hasSize(2);
                 Memory edited = memories.create(NewMemory.fact(ALICE, "jazz night edited"));
