@@ -265,7 +265,8 @@ public interface AssetStore {
      * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page of this message, or {@code null} for the first
      * @return one page of attached assets and the cursor of the next
      * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
-     *         returned by a page of this message's listing in this tenant
+     *         returned by a page of this message's listing in this tenant (checked first: another message's cursor
+     *         is refused so whether or not {@code messageId} exists here)
      * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
      *         another tenant's, or deleted (its conversation deleted included), on any page
      */

@@ -547,7 +547,8 @@ public interface ConversationStore {
      * @throws NotFoundException when the conversation is unknown, another tenant's or soft-deleted
      * @throws InvalidInputException on {@code query} when it is {@code null}, on {@code cursor}
      *         when it was not handed out by a page of the same query (conversation, types, bounds
-     *         and order) of this tenant
+     *         and order) of this tenant (checked first: another conversation's cursor is refused so
+     *         whether or not the conversation exists here)
      */
     Page<MessageEvent> events(ConversationEventQuery query);
 }
