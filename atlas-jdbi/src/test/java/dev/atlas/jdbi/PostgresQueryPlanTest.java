@@ -1,11 +1,15 @@
 package dev.atlas.jdbi;
 
 import dev.atlas.Atlas;
+import dev.atlas.jdbi.internal.DeclaredStatements;
+import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
@@ -14,6 +18,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -138,5 +145,53 @@ class PostgresQueryPlanTest {
                 + " AND deleted_at IS NULL AND id > '019ca8e5-5e64-73ab-8da0-9b09328874c9' ORDER BY id LIMIT 51");
         assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_conversations_"));
         assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+
+    static Stream<Arguments> keysetPages() {
+        Dialect d = Dialect.POSTGRESQL;
+        String owner = " AND owner_type = :ownerType AND owner_id = :ownerId";
+        return Stream.of(
+                Arguments.of("conversations.list by owner", DeclaredStatements.conversationList(d, owner + " AND deleted_at IS NULL", true).declared(),
+                        "atlas_conversations_owner_activity", "activity_at <= "),
+                Arguments.of("conversations.list by agent", DeclaredStatements.conversationList(d, " AND agent = :agent AND deleted_at IS NULL", true)
+                        .declared(), "atlas_conversations_agent_activity", "activity_at <= "),
+                Arguments.of("conversations.list", DeclaredStatements.conversationList(d, " AND deleted_at IS NULL", true).declared(),
+                        "atlas_conversations_activity", "activity_at <= "),
+                Arguments.of("messages.eventsAfter", DeclaredStatements.message(d, "messages.eventsAfter").declared(),
+                        "atlas_message_events_message", "created_at >= "),
+                Arguments.of("conversations.toolThreadsAfter", DeclaredStatements.conversation(d, "conversations.toolThreadsAfter").declared(),
+                        "atlas_conversations_parent_created", "created_at >= "),
+                Arguments.of("tasks.list by status", DeclaredStatements.taskList(d, " AND status IN (:status0)", true).declared(),
+                        "atlas_tasks_status_created", "created_at >= "),
+                Arguments.of("tasks.list by owner", DeclaredStatements.taskList(d, owner, true).declared(), "atlas_tasks_owner_created", "created_at >= "),
+                Arguments.of("voice.list", DeclaredStatements.voiceCallList(d, "", true).declared(), "atlas_voice_calls_recent", "started_at <= "),
+                Arguments.of("voice.list by status", DeclaredStatements.voiceCallList(d, " AND status = :status", true).declared(),
+                        "atlas_voice_calls_status_recent", "started_at <= "),
+                Arguments.of("voice.byConversationAfter", DeclaredStatements.voiceCall(d, "voice.byConversationAfter").declared(),
+                        "atlas_voice_calls_conversation", "started_at >= "),
+                Arguments.of("task_schedules.dueAfter", DeclaredStatements.schedule(d, "task_schedules.dueAfter").declared(),
+                        "atlas_task_schedules_due", "next_run_at >= "));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("keysetPages")
+    @DisplayName("keyset24: a page after a cursor, as Atlas sends it, starts its index range at the cursor's key (Index Cond),"
+            + " instead of reading every row of the pages before it again and filtering them")
+    void keysetPageStartsItsIndexRange(String listing, String declared, String index, String bound) throws SQLException {
+        // The statement's parameters written as literals: a time for the times, a uuid (which a text column takes too) else.
+        Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared.replace("<p>", "atlas_"));
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            m.appendReplacement(text, name.equals("limit") ? "51" : name.equals("afterAt") || name.equals("at") || name.equals("now")
+                    ? "'2026-03-01T10:15:30Z'" : "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
+        }
+        List<String> plan = plan(m.appendTail(text).toString());
+        String shown = String.join("\n", plan);
+        int scan = plan.stream().filter(line -> line.contains("Index Scan") && line.contains("using " + index + " ")).findFirst()
+                .map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(shown).isNotNegative();
+        assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line.trim()).matches("(->  )?Sort  \\(.*"));
     }
 }

@@ -110,6 +110,11 @@ final class ConversationSql {
                 + LIVE_BY_ID.replace(":id", idParam) + " AND status <> 'closed' RETURNING last_sequence";
     }
 
+    /** The listing newest activity first with the optional filters {@code where} renders (its keyset among them: {@link #LIST_AFTER}). */
+    Statement list(String where) {
+        return catalogue.render("conversations.list", LIST_SELECT + " WHERE tenant_id = :t" + where + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
+    }
+
     private static String set(String assignment) {
         return "UPDATE <p>conversations SET " + assignment + ", updated_at = " + Dialect.LATER + LIVE_BY_ID + RETURNING;
     }
