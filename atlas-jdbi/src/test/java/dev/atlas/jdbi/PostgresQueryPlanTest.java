@@ -152,32 +152,32 @@ class PostgresQueryPlanTest {
         String owner = " AND owner_type = :ownerType AND owner_id = :ownerId";
         return Stream.of(
                 Arguments.of("conversations.list by owner", DeclaredStatements.conversationList(d, owner + " AND deleted_at IS NULL", true).declared(),
-                        "atlas_conversations_owner_activity", "activity_at <= "),
+                        "atlas_conversations", "activity_at <= "),
                 Arguments.of("conversations.list by agent", DeclaredStatements.conversationList(d, " AND agent = :agent AND deleted_at IS NULL", true)
-                        .declared(), "atlas_conversations_agent_activity", "activity_at <= "),
+                        .declared(), "atlas_conversations", "activity_at <= "),
                 Arguments.of("conversations.list", DeclaredStatements.conversationList(d, " AND deleted_at IS NULL", true).declared(),
-                        "atlas_conversations_activity", "activity_at <= "),
+                        "atlas_conversations", "activity_at <= "),
                 Arguments.of("messages.eventsAfter", DeclaredStatements.message(d, "messages.eventsAfter").declared(),
-                        "atlas_message_events_message", "created_at >= "),
+                        "atlas_message_events", "created_at >= "),
                 Arguments.of("conversations.toolThreadsAfter", DeclaredStatements.conversation(d, "conversations.toolThreadsAfter").declared(),
-                        "atlas_conversations_parent_created", "created_at >= "),
+                        "atlas_conversations", "created_at >= "),
                 Arguments.of("tasks.list by status", DeclaredStatements.taskList(d, " AND status IN (:status0)", true).declared(),
-                        "atlas_tasks_status_created", "created_at >= "),
-                Arguments.of("tasks.list by owner", DeclaredStatements.taskList(d, owner, true).declared(), "atlas_tasks_owner_created", "created_at >= "),
-                Arguments.of("voice.list", DeclaredStatements.voiceCallList(d, "", true).declared(), "atlas_voice_calls_recent", "started_at <= "),
+                        "atlas_tasks", "created_at >= "),
+                Arguments.of("tasks.list by owner", DeclaredStatements.taskList(d, owner, true).declared(), "atlas_tasks", "created_at >= "),
+                Arguments.of("voice.list", DeclaredStatements.voiceCallList(d, "", true).declared(), "atlas_voice_calls", "started_at <= "),
                 Arguments.of("voice.list by status", DeclaredStatements.voiceCallList(d, " AND status = :status", true).declared(),
-                        "atlas_voice_calls_status_recent", "started_at <= "),
+                        "atlas_voice_calls", "started_at <= "),
                 Arguments.of("voice.byConversationAfter", DeclaredStatements.voiceCall(d, "voice.byConversationAfter").declared(),
-                        "atlas_voice_calls_conversation", "started_at >= "),
+                        "atlas_voice_calls", "started_at >= "),
                 Arguments.of("task_schedules.dueAfter", DeclaredStatements.schedule(d, "task_schedules.dueAfter").declared(),
-                        "atlas_task_schedules_due", "next_run_at >= "));
+                        "atlas_task_schedules", "next_run_at >= "));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("keysetPages")
     @DisplayName("keyset24: a page after a cursor, as Atlas sends it, starts its index range at the cursor's key (Index Cond),"
             + " instead of reading every row of the pages before it again and filtering them")
-    void keysetPageStartsItsIndexRange(String listing, String declared, String index, String bound) throws SQLException {
+    void keysetPageStartsItsIndexRange(String listing, String declared, String table, String bound) throws SQLException {
         // The statement's parameters written as literals: a time for the times, a uuid (which a text column takes too) else.
         Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared.replace("<p>", "atlas_"));
         StringBuilder text = new StringBuilder();
@@ -188,7 +188,9 @@ class PostgresQueryPlanTest {
         }
         List<String> plan = plan(m.appendTail(text).toString());
         String shown = String.join("\n", plan);
-        int scan = plan.stream().filter(line -> line.contains("Index Scan") && line.contains("using " + index + " ")).findFirst()
+        // Which of the table's indexes the planner takes for empty tables is its guess (with statistics it takes the filter's
+        // own); whichever it takes, the cursor's key must bound its range.
+        int scan = plan.stream().filter(line -> line.contains("Index Scan") && line.contains(" on " + table + " ")).findFirst()
                 .map(plan::indexOf).orElse(-1);
         assertThat(scan).as(shown).isNotNegative();
         assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);

@@ -216,10 +216,11 @@ class SqliteQueryPlanTest {
             assertThat(after).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
             assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
-        for (String[] c : new String[][] {{"voice.byConversationAfter", "atlas_voice_calls_conversation (tenant_id=? AND conversation_id=? AND started_at>?)"},
-                {"voice.bySessionAfter", "atlas_voice_calls_session (tenant_id=? AND session_id=? AND started_at>?)"}}) {
-            List<String> after = plan(DeclaredStatements.voiceCall(Dialect.SQLITE, c[0]).jdbc());
-            assertThat(after).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
+        // By conversation or session SQLite walks (tenant, started_at, id), which serves the order, rather than the V2 indexes
+        // (tenant, conversation or session, started_at), which lack the id: the cursor's time still starts the range.
+        for (String name : List.of("voice.byConversationAfter", "voice.bySessionAfter")) {
+            assertThat(plan(DeclaredStatements.voiceCall(Dialect.SQLITE, name).jdbc())).as(name)
+                    .contains("SEARCH atlas_voice_calls USING INDEX atlas_voice_calls_recent (tenant_id=? AND started_at>?)");
         }
     }
 
