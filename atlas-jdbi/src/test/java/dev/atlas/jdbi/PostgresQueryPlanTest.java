@@ -169,6 +169,13 @@ class PostgresQueryPlanTest {
                         "atlas_voice_calls", "started_at <= "),
                 Arguments.of("voice.byConversationAfter", DeclaredStatements.voiceCall(d, "voice.byConversationAfter").declared(),
                         "atlas_voice_calls", "started_at >= "),
+                // Executions and tool calls page by id alone (UUIDv7): the keyset is the range bound itself.
+                Arguments.of("executions.list by owner", DeclaredStatements.executionList(d, owner, true).declared(), "atlas_executions", "id < "),
+                Arguments.of("executions.list by conversation", DeclaredStatements.executionList(d, " AND conversation_id = :conversation", true)
+                        .declared(), "atlas_executions", "id < "),
+                Arguments.of("executions.listToolCalls by name", DeclaredStatements.toolCallList(d, " AND name = :name", true).declared(),
+                        "atlas_execution_tool_calls", "id < "),
+                Arguments.of("executions.listToolCalls", DeclaredStatements.toolCallList(d, "", true).declared(), "atlas_execution_tool_calls", "id < "),
                 Arguments.of("task_schedules.dueAfter", DeclaredStatements.schedule(d, "task_schedules.dueAfter").declared(),
                         "atlas_task_schedules", "next_run_at >= "));
     }

@@ -65,6 +65,16 @@ public final class DeclaredStatements {
         return new VoiceCallSql(new Catalogue(dialect, "atlas_")).list(filters + (afterCursor ? " AND " + VoiceCallSql.LIST_BEFORE : ""));
     }
 
+    /** The execution listing ({@code ExecutionRecorder.list}) with {@code filters} and, after a cursor, its keyset ({@code id < :after}). */
+    public static Statement executionList(Dialect dialect, String filters, boolean afterCursor) {
+        return new ExecutionSql(new Catalogue(dialect, "atlas_")).list(filters + (afterCursor ? " AND id < :after" : ""));
+    }
+
+    /** The tool call listing ({@code ExecutionRecorder.toolCalls}) with {@code filters} and, after a cursor, its keyset ({@code id < :after}). */
+    public static Statement toolCallList(Dialect dialect, String filters, boolean afterCursor) {
+        return new ExecutionSql(new Catalogue(dialect, "atlas_")).toolCalls(filters + (afterCursor ? " AND id < :after" : ""));
+    }
+
     private static Statement named(Catalogue c, String name, String catalogue) {
         return c.statements().stream().filter(s -> s.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(catalogue + " declares no " + name));
