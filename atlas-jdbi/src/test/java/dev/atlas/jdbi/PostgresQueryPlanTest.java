@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
@@ -16,6 +18,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -142,5 +147,62 @@ class PostgresQueryPlanTest {
                 + " AND deleted_at IS NULL AND id > '019ca8e5-5e64-73ab-8da0-9b09328874c9' ORDER BY id LIMIT 51");
         assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_conversations_"));
         assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+
+    static Stream<Arguments> keysetPages() {
+        Dialect d = Dialect.POSTGRESQL;
+        String owner = " AND owner_type = :ownerType AND owner_id = :ownerId";
+        return Stream.of(
+                Arguments.of("conversations.list by owner", DeclaredStatements.conversationList(d, owner + " AND deleted_at IS NULL", true).declared(),
+                        "atlas_conversations", "activity_at <= "),
+                Arguments.of("conversations.list by agent", DeclaredStatements.conversationList(d, " AND agent = :agent AND deleted_at IS NULL", true)
+                        .declared(), "atlas_conversations", "activity_at <= "),
+                Arguments.of("conversations.list", DeclaredStatements.conversationList(d, " AND deleted_at IS NULL", true).declared(),
+                        "atlas_conversations", "activity_at <= "),
+                Arguments.of("messages.eventsAfter", DeclaredStatements.message(d, "messages.eventsAfter").declared(),
+                        "atlas_message_events", "created_at >= "),
+                Arguments.of("conversations.toolThreadsAfter", DeclaredStatements.conversation(d, "conversations.toolThreadsAfter").declared(),
+                        "atlas_conversations", "created_at >= "),
+                Arguments.of("tasks.list by status", DeclaredStatements.taskList(d, " AND status IN (:status0)", true).declared(),
+                        "atlas_tasks", "created_at >= "),
+                Arguments.of("tasks.list by owner", DeclaredStatements.taskList(d, owner, true).declared(), "atlas_tasks", "created_at >= "),
+                Arguments.of("voice.list", DeclaredStatements.voiceCallList(d, "", true).declared(), "atlas_voice_calls", "started_at <= "),
+                Arguments.of("voice.list by status", DeclaredStatements.voiceCallList(d, " AND status = :status", true).declared(),
+                        "atlas_voice_calls", "started_at <= "),
+                Arguments.of("voice.byConversationAfter", DeclaredStatements.voiceCall(d, "voice.byConversationAfter").declared(),
+                        "atlas_voice_calls", "started_at >= "),
+                // Executions and tool calls page by id alone (UUIDv7): the keyset is the range bound itself.
+                Arguments.of("executions.list by owner", DeclaredStatements.executionList(d, owner, true).declared(), "atlas_executions", "id < "),
+                Arguments.of("executions.list by conversation", DeclaredStatements.executionList(d, " AND conversation_id = :conversation", true)
+                        .declared(), "atlas_executions", "id < "),
+                Arguments.of("executions.listToolCalls by name", DeclaredStatements.toolCallList(d, " AND name = :name", true).declared(),
+                        "atlas_execution_tool_calls", "id < "),
+                Arguments.of("executions.listToolCalls", DeclaredStatements.toolCallList(d, "", true).declared(), "atlas_execution_tool_calls", "id < "),
+                Arguments.of("task_schedules.dueAfter", DeclaredStatements.schedule(d, "task_schedules.dueAfter").declared(),
+                        "atlas_task_schedules", "next_run_at >= "));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("keysetPages")
+    @DisplayName("keyset24: a page after a cursor, as Atlas sends it, starts its index range at the cursor's key (Index Cond),"
+            + " instead of reading every row of the pages before it again and filtering them")
+    void keysetPageStartsItsIndexRange(String listing, String declared, String table, String bound) throws SQLException {
+        // The statement's parameters written as literals: a time for the times, a uuid (which a text column takes too) else.
+        Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared.replace("<p>", "atlas_"));
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            m.appendReplacement(text, name.equals("limit") ? "51" : name.equals("afterAt") || name.equals("at") || name.equals("now")
+                    ? "'2026-03-01T10:15:30Z'" : "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
+        }
+        List<String> plan = plan(m.appendTail(text).toString());
+        String shown = String.join("\n", plan);
+        // Which of the table's indexes the planner takes for empty tables is its guess (with statistics it takes the filter's
+        // own); whichever it takes, the cursor's key must bound its range.
+        int scan = plan.stream().filter(line -> line.contains("Index Scan") && line.contains(" on " + table + " ")).findFirst()
+                .map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(shown).isNotNegative();
+        assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line.trim()).matches("(->  )?Sort  \\(.*"));
     }
 }

@@ -100,6 +100,15 @@ class SqliteQueryPlanTest {
                 + " AND deleted_at IS NULL ORDER BY activity_at DESC, id DESC LIMIT 51");
         assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_owner_activity"));
         assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        // keyset24: a page after a cursor, as Atlas renders it, starts its index range at the cursor's activity time.
+        for (String[] c : new String[][] {{" AND owner_type = :ownerType AND owner_id = :ownerId AND deleted_at IS NULL",
+                "atlas_conversations_owner_activity (tenant_id=? AND owner_type=? AND owner_id=? AND activity_at<?)"},
+                {" AND agent = :agent AND deleted_at IS NULL", "atlas_conversations_agent_activity (tenant_id=? AND agent=? AND activity_at<?)"},
+                {" AND deleted_at IS NULL", "atlas_conversations_activity (tenant_id=? AND activity_at<?)"}}) {
+            List<String> after = plan(DeclaredStatements.conversationList(Dialect.SQLITE, c[0], true).jdbc());
+            assertThat(after).as(c[0]).contains("SEARCH atlas_conversations USING INDEX " + c[1]);
+            assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
     }
 
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
@@ -178,6 +187,14 @@ class SqliteQueryPlanTest {
             assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
             assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
+        // keyset24: a page after a cursor, as Atlas renders it, starts its index range at the cursor's creation time.
+        for (String[] c : new String[][] {{" AND status IN (:status0)", "atlas_tasks_status_created (tenant_id=? AND status=? AND created_at>?)"},
+                {" AND kind = :kind", "atlas_tasks_kind_created (tenant_id=? AND kind=? AND created_at>?)"},
+                {" AND owner_type = :ownerType AND owner_id = :ownerId", "atlas_tasks_owner_created (tenant_id=? AND owner_type=? AND owner_id=? AND created_at>?)"}}) {
+            List<String> after = plan(DeclaredStatements.taskList(Dialect.SQLITE, c[0], true).jdbc());
+            assertThat(after).as(c[0]).contains("SEARCH atlas_tasks USING INDEX " + c[1]);
+            assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
     }
 
     @Test
@@ -189,6 +206,21 @@ class SqliteQueryPlanTest {
                     + " AND (started_at < 5 OR (started_at = 5 AND id < 'x')) ORDER BY started_at DESC, id DESC LIMIT 51");
             assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
             assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+        // keyset24: a page after a cursor, newest first or a conversation's or session's oldest first, as Atlas renders it,
+        // starts its index range at the cursor's start time.
+        for (String[] c : new String[][] {{" AND status = :status", "atlas_voice_calls_status_recent (tenant_id=? AND status=? AND started_at<?)"},
+                {" AND owner_type = :ownerType AND owner_id = :ownerId", "atlas_voice_calls_owner_recent (tenant_id=? AND owner_type=? AND owner_id=? AND started_at<?)"},
+                {"", "atlas_voice_calls_recent (tenant_id=? AND started_at<?)"}}) {
+            List<String> after = plan(DeclaredStatements.voiceCallList(Dialect.SQLITE, c[0], true).jdbc());
+            assertThat(after).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
+            assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+        // By conversation or session SQLite walks (tenant, started_at, id), which serves the order, rather than the V2 indexes
+        // (tenant, conversation or session, started_at), which lack the id: the cursor's time still starts the range.
+        for (String name : List.of("voice.byConversationAfter", "voice.bySessionAfter")) {
+            assertThat(plan(DeclaredStatements.voiceCall(Dialect.SQLITE, name).jdbc())).as(name)
+                    .contains("SEARCH atlas_voice_calls USING INDEX atlas_voice_calls_recent (tenant_id=? AND started_at>?)");
         }
     }
 
@@ -207,6 +239,11 @@ class SqliteQueryPlanTest {
             assertThat(plan).as(rest).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE FOR ORDER BY"));
             assertThat(plan).as(rest).noneSatisfy(d -> assertThat(d).startsWith("SCAN"));
         }
+        // keyset24: a page of one message's events after a cursor (ConversationStore.events) starts its range at the cursor's time.
+        List<String> ofMessage = plan(DeclaredStatements.message(Dialect.SQLITE, "messages.eventsAfter").jdbc());
+        assertThat(ofMessage).contains("SEARCH atlas_message_events USING INDEX atlas_message_events_message"
+                + " (tenant_id=? AND message_id=? AND created_at>?)");
+        assertThat(ofMessage).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE FOR ORDER BY"));
     }
 
     @Test
@@ -235,6 +272,11 @@ class SqliteQueryPlanTest {
                 + " AND deleted_at IS NULL AND (created_at > 5 OR (created_at = 5 AND id > 'x')) ORDER BY created_at, id LIMIT 51");
         assertThat(threads).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_parent_created"));
         assertThat(threads).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        // keyset24: the page after a cursor Atlas sends starts its index range at the cursor's creation time.
+        List<String> threadsAfter = plan(DeclaredStatements.conversation(Dialect.SQLITE, "conversations.toolThreadsAfter").jdbc());
+        assertThat(threadsAfter).contains("SEARCH atlas_conversations USING INDEX atlas_conversations_parent_created"
+                + " (tenant_id=? AND parent_conversation_id=? AND created_at>?)");
+        assertThat(threadsAfter).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         List<String> ofCall = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't' AND parent_tool_call_id = 'c' AND type = 'tool'"
                 + " AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1");
         assertThat(ofCall).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_parent_tool_call"));
@@ -245,7 +287,7 @@ class SqliteQueryPlanTest {
                 {" AND name = 'search' AND status = 'failed'", "INDEX atlas_execution_tool_calls_"}, {"", "USING "}}) {
             List<String> calls = plan("SELECT * FROM atlas_execution_tool_calls WHERE tenant_id = 't'" + c[0]
                     + " AND id < 'x' ORDER BY id DESC LIMIT 51");
-            assertThat(calls).as(c[0]).anySatisfy(d -> assertThat(d).contains(c[1]));
+            assertThat(calls).as(c[0]).anySatisfy(d -> assertThat(d).contains(c[1]).endsWith(" AND id<?)"));
             assertThat(calls).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
     }
@@ -256,7 +298,7 @@ class SqliteQueryPlanTest {
         for (String[] c : new String[][] {{"owner_type = ? AND owner_id = ?", "atlas_executions_owner"},
                 {"project = ?", "atlas_executions_project"}}) {
             List<String> plan = plan("SELECT * FROM atlas_executions WHERE tenant_id = ? AND " + c[0] + " AND id < ? ORDER BY id DESC LIMIT 51");
-            assertThat(plan).as(c[0]).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
+            assertThat(plan).as(c[0]).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]).endsWith(" AND id<?)"));
             assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
     }
@@ -268,6 +310,9 @@ class SqliteQueryPlanTest {
                 + " ORDER BY next_run_at, id LIMIT 100");
         assertThat(due).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_task_schedules USING INDEX atlas_task_schedules_due"));
         assertThat(due).noneSatisfy(d -> assertThat(d).startsWith("SCAN atlas_task_schedules"));
+        // keyset24: the next batch of due schedules Atlas reads starts its index range at the last one's time.
+        assertThat(plan(DeclaredStatements.schedule(Dialect.SQLITE, "task_schedules.dueAfter").jdbc()))
+                .contains("SEARCH atlas_task_schedules USING INDEX atlas_task_schedules_due (tenant_id=? AND next_run_at>? AND next_run_at<?)");
         List<String> list = plan("SELECT * FROM atlas_task_schedules WHERE tenant_id = 't' AND name > 'a' ORDER BY name LIMIT 11");
         assertThat(list).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_task_schedules USING INDEX"));
         assertThat(list).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));

@@ -22,7 +22,8 @@ final class ConversationSql {
     static final String AGENT = "agent = :agent";
     static final String STATUS = "status = :status";
     static final String LIVE = "deleted_at IS NULL";
-    static final String LIST_AFTER = "(activity_at < :afterAt OR (activity_at = :afterAt AND id < :afterId))";
+    /** The keyset of {@link #list}, newest activity first: strictly before the cursor's conversation. */
+    static final String LIST_AFTER = Keyset.before("activity_at", "id", "afterAt", "afterId");
     /** The keyset of {@link dev.atlas.conversation.ConversationQuery.Order#CREATION}: oldest first by id. */
     static final String CREATION_AFTER = "id > :afterId";
 
@@ -66,7 +67,7 @@ final class ConversationSql {
         String threads = SELECT + " WHERE tenant_id = :t AND parent_conversation_id = :parent AND type = 'tool' AND deleted_at IS NULL";
         toolThreads = c.sql("conversations.toolThreads", threads + " ORDER BY created_at, id LIMIT :limit");
         toolThreadsAfter = c.sql("conversations.toolThreadsAfter", threads
-                + " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId)) ORDER BY created_at, id LIMIT :limit");
+                + " AND " + Keyset.after("created_at", "id", "afterAt", "afterId") + " ORDER BY created_at, id LIMIT :limit");
         toolThread = c.sql("conversations.toolThread", SELECT + " WHERE tenant_id = :t AND parent_tool_call_id = :call AND type = 'tool'"
                 + " AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1");
         setTitle = c.sql("conversations.setTitle", set("title = :value"));
@@ -108,6 +109,11 @@ final class ConversationSql {
                 + ", activity_at = " + Dialect.nowOrLater("activity_at") + ", updated_at = " + Dialect.LATER + ", title = COALESCE(title, :title),"
                 + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
                 + LIVE_BY_ID.replace(":id", idParam) + " AND status <> 'closed' RETURNING last_sequence";
+    }
+
+    /** The listing newest activity first with the optional filters {@code where} renders (its keyset among them: {@link #LIST_AFTER}). */
+    Statement list(String where) {
+        return catalogue.render("conversations.list", LIST_SELECT + " WHERE tenant_id = :t" + where + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
     }
 
     private static String set(String assignment) {

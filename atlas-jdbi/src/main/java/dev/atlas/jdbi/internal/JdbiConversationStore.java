@@ -220,7 +220,7 @@ public final class JdbiConversationStore implements ConversationStore {
             return Cursor.page(rows, q.limit(), c -> Cursor.encode(listing, c.id()));
         }
         where.and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
-        Statement list = cq.catalogue.render("conversations.list", ConversationSql.LIST_SELECT + " WHERE tenant_id = :t" + where + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
+        Statement list = cq.list(where.toString());
         // The cursor holds the ordering column itself: an imported row's activity_at need not be its last message's time.
         List<Map.Entry<Conversation, Instant>> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, list)).bind("limit", q.limit() + 1);

@@ -231,7 +231,7 @@ public final class JdbiTaskStore implements TaskStore {
                 .and("conversation_id = :conversation", "conversation", query.conversationId())
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
-                .and("(created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))", "afterAt", after == null ? null : after.instant(0));
+                .and(TaskSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
         List<Task> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("afterId", after.uuid(1))).list(tasks);

@@ -224,7 +224,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and("agent = :agent", "agent", query.agent())
-                .and("(started_at < :at OR (started_at = :at AND id < :after))", "at", after == null ? null : after.instant(0));
+                .and(VoiceCallSql.LIST_BEFORE, "at", after == null ? null : after.instant(0));
         List<VoiceCall> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("after", after.uuid(1))).list(calls);

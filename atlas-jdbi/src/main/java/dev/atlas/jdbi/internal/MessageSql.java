@@ -27,21 +27,18 @@ final class MessageSql {
             + " AND c.id = :conversation AND c.deleted_at IS NULL)";
     private static final String SIBLINGS = " WHERE tenant_id = :t AND conversation_id = :conversation AND parent_id = :parent"
             + " AND role = :role";
-    static final String EVENTS_AFTER = "(created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))";
+    /** Oldest first, strictly after the cursor's event (of a message, or of a conversation's trail). */
+    static final String EVENTS_AFTER = Keyset.after("created_at", "id", "afterAt", "afterId");
     /**
      * A conversation's events ({@code :t}, {@code :conversation}), read on the index
      * {@code (tenant_id, conversation_id, created_at)}; {@link #conversationEvents} adds the filters and the order.
      */
     static final String CONVERSATION_EVENTS = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t"
             + " AND conversation_id = :conversation";
-    /**
-     * Oldest first, strictly after the cursor's event; the first term bounds the index range (the
-     * OR alone would not), the second breaks a tie of time by id.
-     */
-    static final String CONVERSATION_EVENTS_AFTER = "created_at >= :afterAt AND " + EVENTS_AFTER;
+    /** Oldest first, strictly after the cursor's event. */
+    static final String CONVERSATION_EVENTS_AFTER = EVENTS_AFTER;
     /** Newest first, strictly before the cursor's event. */
-    static final String CONVERSATION_EVENTS_BEFORE = "created_at <= :afterAt AND (created_at < :afterAt OR (created_at = :afterAt"
-            + " AND id < :afterId))";
+    static final String CONVERSATION_EVENTS_BEFORE = Keyset.before("created_at", "id", "afterAt", "afterId");
 
     private static final String INSERT_COLUMNS = "tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
             + " failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id, step_id, metadata,"

@@ -35,8 +35,8 @@ final class ScheduleSql {
                 + " WHERE tenant_id = :t AND id = :id AND paused RETURNING " + COLUMNS);
         delete = c.sql("task_schedules.delete", "DELETE FROM <p>task_schedules WHERE tenant_id = :t AND name = :name");
         due = c.sql("task_schedules.due", S + " AND NOT paused AND next_run_at <= :now ORDER BY next_run_at, id LIMIT :limit");
-        dueAfter = c.sql("task_schedules.dueAfter", S + " AND NOT paused AND next_run_at <= :now AND (next_run_at > :afterAt"
-                + " OR (next_run_at = :afterAt AND id > :afterId)) ORDER BY next_run_at, id LIMIT :limit");
+        dueAfter = c.sql("task_schedules.dueAfter", S + " AND NOT paused AND next_run_at <= :now AND "
+                + Keyset.after("next_run_at", "id", "afterAt", "afterId") + " ORDER BY next_run_at, id LIMIT :limit");
         // The guard on the occurrence read is what makes it fire once: a concurrent caller that
         // read the same occurrence matches no row once the first has moved it on.
         advance = c.sql("task_schedules.advance", "UPDATE <p>task_schedules SET next_run_at = :next, last_run_at = :occurrence,"

@@ -11,6 +11,8 @@ import org.jspecify.annotations.Nullable;
 final class TaskSql {
     static final String COLUMNS = "tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id, status, attempts,"
             + " max_attempts, result, error, run_after, claim_id, lease_expires_at, created_at, updated_at, started_at, finished_at, client_key";
+    /** The keyset of {@link #list}: strictly after the cursor's task in (created_at, id) order. */
+    static final String LIST_AFTER = Keyset.after("created_at", "id", "afterAt", "afterId");
     private static final String T = "SELECT " + COLUMNS + " FROM <p>tasks WHERE tenant_id = :t";
     private static final String HELD = " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + COLUMNS;
     private static final String RELEASE = ", claim_id = NULL, lease_expires_at = NULL";
