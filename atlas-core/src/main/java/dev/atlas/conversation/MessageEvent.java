@@ -11,8 +11,9 @@ import java.util.UUID;
  * @param conversationId the conversation of the message
  * @param messageId the message the event is about
  * @param type what happened to the message
- * @param details what changed, for example {@code {"from":"queued","to":"delivered"}} or the
- *                previous content of an edit
+ * @param details what changed, as each {@link MessageEventType} constant says (for example
+ *                {@code {"to":"delivered","from":"queued"}}, or the previous content of an edit); keys
+ *                iterate in PostgreSQL jsonb's order on both databases
  * @param createdAt when the change was written
  */
 public record MessageEvent(

@@ -17,7 +17,7 @@ public final class MessageEventType {
     private static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*");
     private static final String APP_PREFIX = "app.";
 
-    /** Stored as {@code "created"}. */
+    /** Stored as {@code "created"}; details hold the message's {@code sequence}, {@code role} and {@code status} as appended. */
     public static final MessageEventType CREATED = new MessageEventType("created");
     /**
      * Stored as {@code "edited"}; details hold {@code previousContent}, and on a message's first
