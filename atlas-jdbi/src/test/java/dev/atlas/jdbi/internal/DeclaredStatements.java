@@ -13,38 +13,27 @@ public final class DeclaredStatements {
 
     /** {@code AssetSql}'s statement {@code name} ({@code assets.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement asset(Dialect dialect, String name) {
-        Catalogue c = new Catalogue(dialect, "atlas_");
-        new AssetSql(c);
-        return c.statements().stream().filter(s -> s.name().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("AssetSql declares no " + name));
+        return named(dialect, AssetSql::new, name, "AssetSql");
     }
 
     /** {@code ConversationSql}'s statement {@code name} ({@code conversations.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement conversation(Dialect dialect, String name) {
-        Catalogue c = new Catalogue(dialect, "atlas_");
-        new ConversationSql(c);
-        return named(c, name, "ConversationSql");
+        return named(dialect, ConversationSql::new, name, "ConversationSql");
     }
 
     /** {@code MessageSql}'s statement {@code name} ({@code messages.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement message(Dialect dialect, String name) {
-        Catalogue c = new Catalogue(dialect, "atlas_");
-        new MessageSql(c);
-        return named(c, name, "MessageSql");
+        return named(dialect, MessageSql::new, name, "MessageSql");
     }
 
     /** {@code VoiceCallSql}'s statement {@code name} ({@code voice.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement voiceCall(Dialect dialect, String name) {
-        Catalogue c = new Catalogue(dialect, "atlas_");
-        new VoiceCallSql(c);
-        return named(c, name, "VoiceCallSql");
+        return named(dialect, VoiceCallSql::new, name, "VoiceCallSql");
     }
 
     /** {@code ScheduleSql}'s statement {@code name} ({@code task_schedules.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement schedule(Dialect dialect, String name) {
-        Catalogue c = new Catalogue(dialect, "atlas_");
-        new ScheduleSql(c);
-        return named(c, name, "ScheduleSql");
+        return named(dialect, ScheduleSql::new, name, "ScheduleSql");
     }
 
     /**
@@ -75,7 +64,10 @@ public final class DeclaredStatements {
         return new ExecutionSql(new Catalogue(dialect, "atlas_")).toolCalls(filters + (afterCursor ? " AND id < :after" : ""));
     }
 
-    private static Statement named(Catalogue c, String name, String catalogue) {
+    /** The statement {@code name} of the one catalogue {@code declare} fills (declaring only it keeps a cold JVM fast). */
+    private static Statement named(Dialect dialect, java.util.function.Consumer<Catalogue> declare, String name, String catalogue) {
+        Catalogue c = new Catalogue(dialect, "atlas_");
+        declare.accept(c);
         return c.statements().stream().filter(s -> s.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(catalogue + " declares no " + name));
     }
