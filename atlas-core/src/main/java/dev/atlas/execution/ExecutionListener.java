@@ -52,10 +52,10 @@ public interface ExecutionListener {
     default void stepFinished(String tenantId, ExecutionStep step) {}
 
     /**
-     * A tool call was completed or failed.
+     * A tool call was completed, failed or cancelled.
      *
      * @param tenantId the tenant the tool call belongs to
-     * @param toolCall the call as stored, now completed or failed
+     * @param toolCall the call as stored, now completed, failed or cancelled
      */
     default void toolCallFinished(String tenantId, ToolCall toolCall) {}
 

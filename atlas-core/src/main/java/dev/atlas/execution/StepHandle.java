@@ -111,7 +111,8 @@ public interface StepHandle {
         void start();
 
         /**
-         * processing → completed with the result sent back to the model.
+         * processing → completed with the result sent back to the model;
+         * {@link dev.atlas.IllegalTransitionException} on {@code status} unless the call is processing.
          *
          * @param result the result, kept exactly: at most {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}
          *        characters of valid Unicode without NUL, else {@link dev.atlas.InvalidInputException}
@@ -120,11 +121,24 @@ public interface StepHandle {
         void complete(String result);
 
         /**
-         * processing → failed.
+         * processing → failed. A queued call never ran, so it cannot fail: close one that will not
+         * run with {@link #cancel()}. {@link dev.atlas.IllegalTransitionException} on {@code status}
+         * unless the call is processing.
          *
          * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
          */
         void fail(String error);
+
+        /**
+         * queued or processing → cancelled: the agent decided not to run the call (a queued one,
+         * with no duration, since it never ran) or stopped it while it ran (its duration counts from
+         * its start). Like {@link #complete} and {@link #fail}, it is accepted after the call's
+         * execution ended, so a queued call of a finished run can be closed before the sweep fails
+         * it. Heard as {@link ExecutionListener#toolCallFinished}. Once the call is completed, failed
+         * or cancelled it fails with {@link dev.atlas.IllegalTransitionException} on {@code status}
+         * and nothing is written.
+         */
+        void cancel();
 
         /**
          * Replaces the call's metadata ({@link ToolCall#metadata()}) with {@code metadata}, in any

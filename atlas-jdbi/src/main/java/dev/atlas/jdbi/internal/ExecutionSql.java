@@ -94,6 +94,8 @@ final class ExecutionSql {
     final Statement failStep;
     final Statement completeToolCall;
     final Statement failToolCall;
+    /** A queued or running tool call cancelled through its handle: one that never ran has no duration. */
+    final Statement cancelToolCall;
     final Statement startToolCall;
     final Statement stepStatus;
     final Statement toolCallStatus;
@@ -228,6 +230,10 @@ final class ExecutionSql {
         completeToolCall = c.sql("executions.completeToolCall", "UPDATE <p>execution_tool_calls SET status = 'completed',"
                 + " result = :result," + closeWhere);
         failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
+        // Whether its execution still runs or not: closing a call the agent will not run is no new work.
+        cancelToolCall = c.sql("executions.cancelToolCall", "UPDATE <p>execution_tool_calls SET status = 'cancelled', completed_at = " + ENDED
+                + ", duration_ms = CASE WHEN status = 'queued' THEN NULL ELSE :duration END, updated_at = " + LATER
+                + " WHERE tenant_id = :t AND id = :id AND status IN ('queued', 'processing')");
         startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = " + Dialect.LATER + ","
                 + " updated_at = " + LATER + " WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"
                 + " WHERE x.tenant_id = :t AND x.id = execution_id AND x.status = 'processing'" + share + ")");

@@ -435,6 +435,12 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
 
         @Override
+        public void cancel() {
+            toolCallFinished(close(q.cancelToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.CANCELLED, callStarted,
+                    c -> c, recorder::storedToolCall));
+        }
+
+        @Override
         public void metadata(Map<String, ?> metadata) {
             setMetadata(q.toolCallMetadata, "tool call", callId, metadata);
         }

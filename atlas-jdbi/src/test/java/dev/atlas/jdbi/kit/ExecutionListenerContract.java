@@ -376,7 +376,7 @@ public abstract class ExecutionListenerContract extends AtlasContract {
 
     @Test
     @DisplayName("an execution's end with a tool call running, one queued and its step open is heard as that end alone; the running"
-            + " call's later result as toolCallFinished; the next sweep, of any age, as toolCallFinished for the queued call then"
+            + " call's later result as toolCallFinished, as is a queued call cancelled then; the next sweep, of any age, as toolCallFinished for the queued call then"
             + " stepFinished for the step, never as the execution's end again")
     void openToolCallsAtTheEndAreHeardWhenTheyEnd() {
         var recorder = atlas.tenant("acme").executions();
@@ -385,6 +385,7 @@ public abstract class ExecutionListenerContract extends AtlasContract {
             StepHandle step = h.step();
             StepHandle.ToolCallHandle running = step.toolCall("call_1", "lookup", "{}");
             StepHandle.ToolCallHandle queued = step.toolCall(dev.atlas.execution.NewToolCall.of("call_2", "render", "{}").queued());
+            StepHandle.ToolCallHandle declined = step.toolCall(dev.atlas.execution.NewToolCall.of("call_3", "render", "{}").queued());
             heard.events.clear();
             Execution ended = switch (end) {
                 case "completed" -> h.complete();
@@ -397,6 +398,11 @@ public abstract class ExecutionListenerContract extends AtlasContract {
             assertThat(heard.names()).containsExactly(end, "toolCallFinished");
             assertThat((ToolCall) heard.events.get(1).record()).isEqualTo(recorder.tree(h.id()).orElseThrow().toolCalls().get(0))
                     .returns(ExecutionStatus.COMPLETED, ToolCall::status);
+            // A queued call the agent closes after the end is heard as it is cancelled, and the sweep leaves it.
+            declined.cancel();
+            assertThat(heard.names()).containsExactly(end, "toolCallFinished", "toolCallFinished");
+            assertThat((ToolCall) heard.events.get(2).record()).isEqualTo(recorder.tree(h.id()).orElseThrow().toolCalls().get(2))
+                    .returns(ExecutionStatus.CANCELLED, ToolCall::status).returns(null, ToolCall::durationMs);
             heard.events.clear();
             assertThat(recorder.sweepInterrupted(java.time.Duration.ofDays(1))).isEqualTo(new dev.atlas.execution.SweepResult(0, 1, 1));
             ExecutionTree tree = recorder.tree(h.id()).orElseThrow();

@@ -787,6 +787,71 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool call the agent will not run is closed by cancel(): queued → cancelled with no duration, while its execution"
+            + " runs or after another Atlas ended it (the sweep then finds nothing); a running one → cancelled timed from its start;"
+            + " a queued one cannot fail; a final one refuses every move, each with its exact message, nothing written")
+    void toolCallCancelClosesItWithoutRunningIt() {
+        ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        Instant created = clock.instant();
+        StepHandle.ToolCallHandle declined = step.toolCall(NewToolCall.of("c1", "wire_money", "{}").queued());
+        StepHandle.ToolCallHandle stopped = step.toolCall(NewToolCall.of("c2", "wire_money", "{}"));
+        StepHandle.ToolCallHandle done = step.toolCall(NewToolCall.of("c3", "wire_money", "{}"));
+        StepHandle.ToolCallHandle late = h.toolCall(NewToolCall.of("c4", "wire_money", "{}").queued());
+        assertThatThrownBy(() -> declined.fail("not approved")).isInstanceOfSatisfying(IllegalTransitionException.class, e -> {
+            assertThat(e.field()).isEqualTo("status");
+            assertThat(e.getMessage()).isEqualTo("status: cannot change from queued to failed; allowed from queued: [processing, cancelled]");
+        });
+        advance(10);
+        declined.cancel();
+        stopped.cancel();
+        done.complete("sent");
+        Instant closed = clock.instant();
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).toolCalls()).extracting(ToolCall::id, ToolCall::status, ToolCall::startedAt, ToolCall::completedAt,
+                        ToolCall::durationMs, ToolCall::error, ToolCall::result)
+                .containsExactly(tuple(declined.id(), ExecutionStatus.CANCELLED, created, closed, null, null, null),
+                        tuple(stopped.id(), ExecutionStatus.CANCELLED, created, closed, 10L, null, null),
+                        tuple(done.id(), ExecutionStatus.COMPLETED, created, closed, 10L, null, "sent"));
+        assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool("wire_money").status(ExecutionStatus.CANCELLED))))
+                .containsExactly(stopped.id(), declined.id());
+        for (StepHandle.ToolCallHandle call : List.of(declined, stopped, done)) {
+            String from = call == done ? "completed" : "cancelled";
+            for (String move : List.of("start", "complete", "fail", "cancel")) {
+                String to = switch (move) {
+                    case "start" -> "processing";
+                    case "complete" -> "completed";
+                    case "fail" -> "failed";
+                    default -> "cancelled";
+                };
+                assertThatThrownBy(() -> {
+                    switch (move) {
+                        case "start" -> call.start();
+                        case "complete" -> call.complete("again");
+                        case "fail" -> call.fail("again");
+                        default -> call.cancel();
+                    }
+                }).isInstanceOfSatisfying(IllegalTransitionException.class, e -> assertThat(e.getMessage())
+                        .isEqualTo("status: cannot change from " + from + " to " + to + "; allowed from " + from + ": none (final)"));
+            }
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow()).isEqualTo(tree);
+        step.finish(null, FinishReason.TOOL_CALLS);
+        // Another Atlas ends the run; the queued call outside the step is closed after it, before any sweep.
+        elsewhere.cancel(h.id());
+        advance(5);
+        late.cancel();
+        assertThat(recorder.tree(h.id()).orElseThrow().outsideSteps()).singleElement()
+                .returns(ExecutionStatus.CANCELLED, ToolCall::status).returns(null, ToolCall::durationMs)
+                .returns(clock.instant(), ToolCall::completedAt).returns(null, ToolCall::error);
+        assertThatThrownBy(late::start).isInstanceOfSatisfying(IllegalTransitionException.class, e -> assertThat(e.getMessage())
+                .isEqualTo("status: cannot change from cancelled to processing; allowed from cancelled: none (final)"));
+        assertThat(elsewhere.sweepInterrupted(Duration.ZERO)).isEqualTo(new SweepResult(0, 0, 0));
+        assertThat(recorder.toolCalls(ToolCallQuery.forTool("wire_money").status(ExecutionStatus.QUEUED)).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("a tool call is refused on a step that already finished or failed while its execution runs: ConflictException on stepId naming the step and execution, nothing written, the step's calls unchanged")
     void noToolCallOnAFinishedStep() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -835,12 +900,12 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                     () -> h.reply(step, "late"), () -> h.reply(step, NewMessage.assistant("late").clientId("k")), h::complete,
                     () -> h.fail("late"), h::cancel, () -> open.finish("late", "why", FinishReason.STOP, Usage.of(1, 1)),
                     () -> open.fail("late"), () -> open.metadata(Map.of("k", "v")), running::start, () -> running.complete("r"),
-                    () -> running.fail("e"), () -> running.metadata(Map.of("k", "v")), () -> running.thread(Owner.user("u"), "a"))) {
+                    () -> running.fail("e"), running::cancel, () -> running.metadata(Map.of("k", "v")), () -> running.thread(Owner.user("u"), "a"))) {
                 outcomes.add(lateOutcome(call));
             }
             return "answer";
         })).isInstanceOf(dev.atlas.AtlasClosedException.class);
-        assertThat(outcomes).allSatisfy(o -> assertThat(o).startsWith("AtlasClosedException")).hasSize(21);
+        assertThat(outcomes).allSatisfy(o -> assertThat(o).startsWith("AtlasClosedException")).hasSize(22);
         assertThat(acme.conversations().history(c.id(), 10)).isEmpty();
         ExecutionTree t = recorder.tree(id[0]).orElseThrow();
         assertThat(t.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
