@@ -9,7 +9,9 @@ import java.util.Set;
 /**
  * Lifecycle of an execution, a step or a tool call. Allowed changes: pending → queued |
  * processing | cancelled, queued → processing | cancelled, processing → completed | failed |
- * cancelled. Completed, failed and cancelled are final.
+ * cancelled. Completed, failed and cancelled are final. The sweep
+ * ({@link ExecutionRecorder#sweepInterrupted}) alone also fails a pending execution or tool call,
+ * and a queued tool call whose execution is over, as interrupted.
  */
 public enum ExecutionStatus {
     /** Stored as {@code "pending"}. */

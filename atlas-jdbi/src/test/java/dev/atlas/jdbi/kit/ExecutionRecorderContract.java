@@ -465,7 +465,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
 
 
     @Test
-    @DisplayName("reply, metadata and the provider response id are refused once another Atlas on the same database cancelled or swept the execution: ConflictException on executionId, the record unchanged, no message")
+    @DisplayName("reply, metadata, the provider response id, a new step and a new tool call (in a step or outside) are refused once another Atlas on the same database cancelled or swept the execution: ConflictException on executionId, the record unchanged, no message")
     void noReplyMetadataOrResponseIdAfterAFinishElsewhere() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u")));
         ExecutionRecorder elsewhere = reopen(b -> b).tenant("acme").executions();
@@ -491,7 +491,15 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 assertThat(e.field()).isEqualTo("executionId");
                 assertThat(e.getMessage()).contains(h.id().toString());
             });
+            // No new step nor tool call (in the open step or outside any) on the ended run, whichever instance ended it.
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable late : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    h::step, () -> step.toolCall("c", "lookup", "{}"), () -> h.toolCall(NewToolCall.of("c", "lookup", "{}").queued()))) {
+                assertThatThrownBy(late).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.getMessage())
+                        .isEqualTo("executionId: execution " + h.id() + " is not processing;"
+                                + " steps and tool calls can only be recorded or started while it runs"));
+            }
             assertThat(recorder.require(h.id())).isEqualTo(ended);
+            assertThat(recorder.tree(h.id()).orElseThrow().toolCalls()).isEmpty();
         }
         assertThat(acme.conversations().history(c.id())).isEmpty();
     }
@@ -1476,7 +1484,9 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("concurrent tool calls of one step and concurrent steps get distinct indexes and sequence numbers")
+    @DisplayName("concurrent tool calls of one step, of the execution outside any step (started, completed, failed, cancelled in parallel)"
+            + " and concurrent steps finishing with their usage get distinct indexes and sequence numbers, each call as its thread"
+            + " left it, and complete() sums every step's usage once")
     void concurrentRecording() throws Exception {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = h.step();
@@ -1486,7 +1496,27 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             for (int i = 0; i < 24; i++) {
                 int n = i;
                 futures.add(pool.submit(() -> step.toolCall("c" + n, "tool", "{\"n\":" + n + "}").complete("r" + n)));
-                futures.add(pool.submit(() -> h.step()));
+                // Parallel tool calls outside a step (a voice session's), each closed one of three ways, and steps
+                // finishing with their usage at the same time.
+                if (n < 9) {
+                    futures.add(pool.submit(() -> {
+                        StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("o" + n, "side", "{}").queued());
+                        switch (n % 3) {
+                            case 0 -> outside.cancel();
+                            case 1 -> {
+                                outside.start();
+                                outside.fail("e" + n);
+                            }
+                            default -> {
+                                outside.start();
+                                outside.complete("o" + n);
+                            }
+                        }
+                    }));
+                    futures.add(pool.submit(() -> h.step().finish("s" + n, null, FinishReason.STOP, Usage.of(n + 1, 1000L * (n + 1)))));
+                } else {
+                    futures.add(pool.submit(() -> h.step()));
+                }
             }
             for (java.util.concurrent.Future<?> f : futures) {
                 f.get();
@@ -1498,6 +1528,16 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(tree.steps()).extracting(s -> s.sequence()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 25).boxed().toList());
         assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.index())
                 .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 24).boxed().toList());
+        assertThat(tree.outsideSteps()).extracting(t -> t.index())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 9).boxed().toList());
+        assertThat(tree.outsideSteps()).allSatisfy(t -> {
+            int n = Integer.parseInt(t.providerCallId().substring(1));
+            assertThat(t.status()).isEqualTo(List.of(ExecutionStatus.CANCELLED, ExecutionStatus.FAILED, ExecutionStatus.COMPLETED).get(n % 3));
+            assertThat(t.result()).isEqualTo(n % 3 == 2 ? "o" + n : null);
+            assertThat(t.error()).isEqualTo(n % 3 == 1 ? "e" + n : null);
+        });
+        // Every finished step's usage is summed once: 1 + ... + 9 input tokens, 1000 times that output.
+        assertThat(h.complete().usage()).isEqualTo(Usage.of(45, 45_000));
     }
 
     /**

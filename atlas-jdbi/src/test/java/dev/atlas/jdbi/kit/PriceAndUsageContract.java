@@ -26,6 +26,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** Prices, exact costs and usage reports, on every database. Expected values are computed by hand. */
 public abstract class PriceAndUsageContract extends AtlasContract {
@@ -82,6 +83,28 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         cost(run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1234, 567).cached(1000).cacheWrite(10), false).cost(), "0.01003");
         // 3 tokens at 0.000001 per million: 3 × 10^-12, the smallest unit, kept exactly
         cost(run(acme, ExecutionSpec.text("mistral", "large"), Usage.of(3, 0), false).cost(), "0.000000000003");
+        // The edges: a free model (every price 0, written as 0E+3 and 0.000000) and the smallest price of each kind,
+        // each with Limits.MAX_TOKEN_COUNT tokens of every kind: a cost of exactly 0 (not unknown), and 4 (10^12 × 10^-12 each).
+        long max = dev.atlas.Limits.MAX_TOKEN_COUNT;
+        Usage most = new Usage(max, max, max, max, max);
+        assertThat(prices.create(ModelPrice.of("free", "model", "0E+3", "0.000000", JAN).cached("0").cacheWrite("0.0")))
+                .returns(new BigDecimal("0"), ModelPrice::inputPerMillion).returns(new BigDecimal("0"), ModelPrice::outputPerMillion)
+                .returns(new BigDecimal("0"), ModelPrice::cachedPerMillion).returns(new BigDecimal("0"), ModelPrice::cacheWritePerMillion);
+        prices.create(ModelPrice.of("tiny", "model", "1E-6", "0.0000010", JAN).cached("0.000001").cacheWrite("1e-6"));
+        assertThat(prices.get("tiny", "model", JAN).orElseThrow()).returns(new BigDecimal("0.000001"), ModelPrice::inputPerMillion)
+                .returns(new BigDecimal("0.000001"), ModelPrice::outputPerMillion).returns(new BigDecimal("0.000001"), ModelPrice::cachedPerMillion)
+                .returns(new BigDecimal("0.000001"), ModelPrice::cacheWritePerMillion);
+        Execution free = run(acme, ExecutionSpec.text("free", "model").agent("edges"), most, false);
+        Execution tiny = run(acme, ExecutionSpec.text("tiny", "model").agent("edges"), most, false);
+        cost(free.cost(), "0");
+        cost(acme.executions().require(free.id()).cost(), "0");
+        cost(tiny.cost(), "4");
+        cost(acme.executions().require(tiny.id()).cost(), "4");
+        assertThat(acme.executions().require(tiny.id()).usage()).isEqualTo(most);
+        List<UsageRow> edges = acme.executions().usageReport(UsageGroup.MODEL, free.createdAt(), tiny.createdAt().plusNanos(1000));
+        assertThat(edges.stream().filter(r -> r.group().endsWith("/model")).toList()).extracting(UsageRow::group, r -> r.cost().toPlainString(), UsageRow::inputTokens, UsageRow::outputTokens,
+                        UsageRow::cachedTokens, UsageRow::cacheWriteTokens)
+                .containsExactly(tuple("free/model", "0", max, max, max, max), tuple("tiny/model", "4", max, max, max, max));
     }
 
     @Test
