@@ -50,7 +50,9 @@ public interface StepHandle {
      * processing → completed with the provider's answer ({@code null} when the step only asked for tools).
      * Once the execution is no longer processing it fails with {@link dev.atlas.ConflictException} on
      * {@code executionId} and the step stays open (the execution's usage was summed from its steps
-     * when it finished; the sweep fails the step as interrupted). A tool call's result, unlike a step,
+     * when it finished; the sweep fails the step as interrupted). A step that is no longer processing
+     * (finished, failed, or failed by the sweep with its run) fails with
+     * {@link dev.atlas.IllegalTransitionException} on {@code status}. A tool call's result, unlike a step,
      * may still be recorded after its execution ended.
      *
      * @param content the content, or {@code null}

@@ -498,8 +498,19 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                         .isEqualTo("executionId: execution " + h.id() + " is not processing;"
                                 + " steps and tool calls can only be recorded or started while it runs"));
             }
+            // The open step: left open by the cancel, so its finish is the run's conflict; failed by the sweep with its run,
+            // so its finish is the move a failed step cannot make (StepHandle.finish's Javadoc).
+            if (cancel) {
+                assertThatThrownBy(() -> step.finish("late", FinishReason.STOP)).isInstanceOfSatisfying(ConflictException.class,
+                        e -> assertThat(e.field()).isEqualTo("executionId"));
+            } else {
+                assertThatThrownBy(() -> step.finish("late", FinishReason.STOP)).isInstanceOfSatisfying(IllegalTransitionException.class,
+                        e -> assertThat(e.getMessage()).isEqualTo("status: cannot change from failed to completed; allowed from failed: none (final)"));
+            }
             assertThat(recorder.require(h.id())).isEqualTo(ended);
             assertThat(recorder.tree(h.id()).orElseThrow().toolCalls()).isEmpty();
+            assertThat(recorder.tree(h.id()).orElseThrow().steps()).singleElement().returns(null, ExecutionStep::content)
+                    .returns(cancel ? ExecutionStatus.PROCESSING : ExecutionStatus.FAILED, ExecutionStep::status);
         }
         assertThat(acme.conversations().history(c.id())).isEmpty();
     }
