@@ -467,7 +467,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
         String stored = "was fine";
         for (Map.Entry<String, String> t : tampered.entrySet()) {
             String from = stored;
-            int changed = db.write(h -> AdHoc.on(db, h, "UPDATE <p>memory_tags SET tag = :tag WHERE memory_id = :m AND tag = :from")
+            int changed = db.write(h -> AdHoc.on(db, h, "UPDATE <p>memory_tags SET tag = :tag WHERE tenant_id = 'acme' AND memory_id = :m AND tag = :from")
                     .bind("tag", t.getKey()).bind("m", bad.id()).bind("from", from).update());
             assertThat(changed).isEqualTo(1);
             stored = t.getKey();
