@@ -156,6 +156,8 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(hits).extracting(SearchHit::score).containsExactly(bm25(7, 2, 1), bm25(10, 1, 1), bm25(42, 1, 1));
         assertThat(hits.get(1).score()).isEqualTo(2.7826086956521743);
         assertThat(hits.get(1).snippet()).isEqualTo("Where is my [order] [1234]? It was due on Monday.");
+        // A repeated query word counts once: the same hits, scores to the bit and snippets.
+        assertThat(search.text(TextQuery.messages("order ORDER 1234 order, 1234"))).isEqualTo(hits);
 
         var globex = atlas.tenant("globex");
         Conversation g = globex.conversations().create(NewConversation.of(ALICE, "support"));
