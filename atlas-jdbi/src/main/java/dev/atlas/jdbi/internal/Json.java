@@ -428,7 +428,8 @@ public final class Json {
      * does; row mappers wrapped by {@link Rows#guard} add the table and row.
      */
     public static List<String> readStrings(@org.jspecify.annotations.Nullable String text) {
-        if (text == null) {
+        // Most memories have no tags (SQLite's aggregate of none is []): skip the parser for those.
+        if (text == null || text.equals("[]")) {
             return List.of();
         }
         List<String> strings = new java.util.ArrayList<>();
