@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  * <p>{@link #get(UUID)} and {@link #list(MemoryQuery)} are one statement each, the memories with
  * their tags, so they read one snapshot at every isolation level, also inside an application's
  * transaction that Atlas joins (where they also see the application's own uncommitted writes): a
- * patch another instance commits meanwhile is seen whole or not at all.
+ * patch another instance commits meanwhile is seen whole or not at all. {@link #revisions(UUID)}
+ * and its pages are one statement too, the trail read with its memory's visibility.
  */
 public interface MemoryStore {
 

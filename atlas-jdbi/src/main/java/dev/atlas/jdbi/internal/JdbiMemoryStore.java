@@ -48,18 +48,22 @@ public final class JdbiMemoryStore implements MemoryStore {
                 d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper TAGS = new com.fasterxml.jackson.databind.ObjectMapper();
-
-    /** The tags column ({@link MemorySql#tagsColumn}, a JSON array of strings, NULL for none on PostgreSQL) in code point order. */
+    /**
+     * The tags column ({@link MemorySql#tagsColumn}, a JSON array of strings, NULL for none on
+     * PostgreSQL) in code point order. A tag no write could store (blank, too long, written by
+     * hand) makes the memory unreadable, as a kind or owner no write could store does:
+     * {@link dev.atlas.UnreadableRowException} naming the row (by {@link Rows#guard}).
+     */
     private static List<String> tags(String json) {
-        if (json == null) {
-            return List.of();
+        List<String> tags = Json.readStrings(json);
+        for (String tag : tags) {
+            try {
+                Check.required("tags", tag, dev.atlas.Limits.MAX_TAG_LENGTH);
+            } catch (InvalidInputException e) {
+                throw new dev.atlas.UnreadableRowException(null, null, e.getMessage(), null);
+            }
         }
-        try {
-            return codePointOrder(List.of(TAGS.readValue(json, String[].class)));
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("unreadable aggregate of a memory's tags", e);
-        }
+        return codePointOrder(tags);
     }
 
     @Override
@@ -299,15 +303,29 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public List<MemoryRevision> revisions(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
-        return db.read(h -> {
-            find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
-            return List.copyOf(sql.on(h, q.revisions).bind("m", memoryId).list(this::revision));
-        });
+        return trail(memoryId, db.read(h -> sql.on(h, q.revisions).bind("m", memoryId).bind("now", db.now()).list(this::revision)));
     }
 
-    private MemoryRevision revision(java.sql.ResultSet rs, @org.jspecify.annotations.Nullable Object ctx) throws java.sql.SQLException {
-        return new MemoryRevision(db.dialect().uuid(rs, "memory_id"), rs.getInt("revision"), rs.getString("content"),
-                db.dialect().instant(rs, "replaced_at"));
+    /**
+     * The revisions of {@link MemorySql#revisions}' rows: none is no visible memory of this tenant
+     * (NotFoundException, as for an id that exists nowhere), a row without a revision is a memory
+     * without revisions.
+     */
+    private static List<MemoryRevision> trail(UUID memoryId, List<Optional<MemoryRevision>> rows) {
+        if (rows.isEmpty()) {
+            throw new NotFoundException("memory", memoryId);
+        }
+        return rows.stream().flatMap(Optional::stream).toList();
+    }
+
+    private Optional<MemoryRevision> revision(java.sql.ResultSet rs, @org.jspecify.annotations.Nullable Object ctx)
+            throws java.sql.SQLException {
+        int revision = rs.getInt("revision");
+        if (rs.wasNull()) {
+            return Optional.empty();
+        }
+        return Optional.of(new MemoryRevision(db.dialect().uuid(rs, "memory_id"), revision, rs.getString("content"),
+                db.dialect().instant(rs, "replaced_at")));
     }
 
     private static final String REVISIONS = "memoryRevisions";
@@ -318,10 +336,8 @@ public final class JdbiMemoryStore implements MemoryStore {
         Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
         Cursor.Listing listing = sql.listing(REVISIONS, memoryId);
         long after = cursor == null ? 0 : Cursor.decode(cursor, listing, 1).number(0, 1, Integer.MAX_VALUE);
-        List<MemoryRevision> rows = db.read(h -> {
-            find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
-            return sql.on(h, q.revisionsPage).bind("m", memoryId).bind("after", after).bind("limit", limit + 1).list(this::revision);
-        });
+        List<MemoryRevision> rows = trail(memoryId, db.read(h -> sql.on(h, q.revisionsPage).bind("m", memoryId).bind("after", after)
+                .bind("now", db.now()).bind("limit", limit + 1).list(this::revision)));
         return Cursor.page(rows, limit, r -> Cursor.encode(listing, r.revision()));
     }
 }

@@ -421,6 +421,38 @@ public final class Json {
         return object(map);
     }
 
+    /**
+     * Parses a stored JSON array of strings (an aggregate of a text column: a memory's tags),
+     * empty for {@code null}. Anything else (text that does not parse, a value that is no array, an
+     * element that is no string) fails with {@link UnreadableRowException}, as {@link #readMap}
+     * does; row mappers wrapped by {@link Rows#guard} add the table and row.
+     */
+    public static List<String> readStrings(@org.jspecify.annotations.Nullable String text) {
+        // Most memories have no tags (SQLite's aggregate of none is []): skip the parser for those.
+        if (text == null || text.equals("[]")) {
+            return List.of();
+        }
+        List<String> strings = new java.util.ArrayList<>();
+        try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                throw new UnreadableRowException(null, null, "stored JSON is not an array of strings", null);
+            }
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                if (t != JsonToken.VALUE_STRING) {
+                    throw new UnreadableRowException(null, null, "stored JSON array holds " + (t == null ? "no end" : t.name())
+                            + " where a string is required", null);
+                }
+                strings.add(p.getText());
+            }
+            if (p.nextToken() != null) {
+                throw new UnreadableRowException(null, null, "stored JSON has text after its array", null);
+            }
+        } catch (IOException e) {
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + shown(e), ShownFailures.scrubbed(e));
+        }
+        return strings;
+    }
+
     private static Map<String, Object> object(Map<String, Object> map) {
         if (map == null) {
             throw new UnreadableRowException(null, null, "stored JSON is null where an object is required", null);

@@ -90,10 +90,13 @@ final class MemorySql {
                 + " expires_at = CASE WHEN :setExpiry = 1 THEN :expiresAt ELSE expires_at END WHERE tenant_id = :t AND id = :id");
         delete = c.sql("memories.delete", "UPDATE <p>memories SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id"
                 + " AND " + VISIBLE);
-        revisions = c.sql("memories.revisions", "SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
-                + " WHERE tenant_id = :t AND memory_id = :m ORDER BY revision");
-        revisionsPage = c.sql("memories.revisionsPage", "SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
-                + " WHERE tenant_id = :t AND memory_id = :m AND revision > :after ORDER BY revision LIMIT :limit");
+        // The trail with its memory's visibility in one statement (one snapshot, one round trip): no row is no visible memory
+        // of this tenant (NotFoundException, as get), a row of NULL revision is a memory without revisions.
+        String trail = "SELECT m.id AS memory_id, r.revision, r.content, r.replaced_at FROM <p>memories m LEFT JOIN <p>memory_revisions r"
+                + " ON r.tenant_id = m.tenant_id AND r.memory_id = m.id";
+        String visible = " WHERE m.tenant_id = :t AND m.id = :m AND m.deleted_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > :now)";
+        revisions = c.sql("memories.revisions", trail + visible + " ORDER BY r.revision");
+        revisionsPage = c.sql("memories.revisionsPage", trail + " AND r.revision > :after" + visible + " ORDER BY r.revision LIMIT :limit");
     }
 
     /**

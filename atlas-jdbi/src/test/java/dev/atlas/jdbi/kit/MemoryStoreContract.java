@@ -454,6 +454,71 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThat(memories.require(m.id()).content()).isEqualTo("acme only");
     }
 
+    @Test
+    @DisplayName("a stored tag no write could store (blank, or longer than Limits.MAX_TAG_LENGTH, written by hand) fails get and"
+            + " list of its memory alone with UnreadableRowException naming the memories row; deleting the memory unblocks the list")
+    void unreadableTagFailsItsMemoryAlone() {
+        Memory good = memories.create(NewMemory.fact(ALICE, "fine").tags("ok"));
+        Memory bad = memories.create(NewMemory.fact(ALICE, "broken").tags("ok", "was fine"));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Map<String, String> tampered = new java.util.LinkedHashMap<>();
+        tampered.put(" ", "tags: must not be blank");
+        tampered.put("t".repeat(dev.atlas.Limits.MAX_TAG_LENGTH + 1), "tags: is 101 characters; at most 100 are allowed");
+        String stored = "was fine";
+        for (Map.Entry<String, String> t : tampered.entrySet()) {
+            String from = stored;
+            int changed = db.write(h -> AdHoc.on(db, h, "UPDATE <p>memory_tags SET tag = :tag WHERE tenant_id = 'acme' AND memory_id = :m AND tag = :from")
+                    .bind("tag", t.getKey()).bind("m", bad.id()).bind("from", from).update());
+            assertThat(changed).isEqualTo(1);
+            stored = t.getKey();
+            for (Executable read : List.<Executable>of(() -> memories.get(bad.id()), () -> memories.list(MemoryQuery.all()),
+                    () -> memories.list(MemoryQuery.all().tag("ok")), () -> memories.update(bad.id(), MemoryPatch.content("x")))) {
+                assertThatThrownBy(read::execute).isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class, e -> {
+                    assertThat(e.table()).isEqualTo("memories");
+                    assertThat(e.rowId()).isEqualTo(bad.id().toString());
+                    assertThat(e.getMessage()).isEqualTo("memories row " + bad.id() + " is unreadable: " + t.getValue());
+                });
+            }
+            assertThat(memories.require(good.id())).isEqualTo(good);
+        }
+        assertThat(memories.revisions(bad.id())).isEmpty();
+        memories.delete(bad.id());
+        assertThat(memories.list(MemoryQuery.all().tag("ok")).items()).containsExactly(good);
+    }
+
+    @Test
+    @DisplayName("revisions, listed or paged, is one statement: the memory's visibility and its trail read together; an unknown"
+            + " id, another tenant's, a deleted or an expired memory is one NotFoundException alike")
+    void revisionsIsOneStatement() {
+        Memory m = memories.create(NewMemory.fact(ALICE, "v1"));
+        Memory none = memories.create(NewMemory.fact(ALICE, "never edited"));
+        memories.update(m.id(), MemoryPatch.content("v2"));
+        assertThat(StatementCounter.count(atlas, () -> memories.revisions(m.id())).statements()).isEqualTo(1);
+        assertThat(StatementCounter.count(atlas, () -> memories.revisions(m.id(), 1, null)).statements()).isEqualTo(1);
+        StatementCounter.Counted<List<MemoryRevision>> empty = StatementCounter.count(atlas, () -> memories.revisions(none.id()));
+        assertThat(empty.result()).isEmpty();
+        assertThat(empty.statements()).isEqualTo(1);
+        assertThat(memories.revisions(none.id(), 1, null).items()).isEmpty();
+        String cursor = memories.revisions(m.id(), 1, null).nextCursor().orElse(null);
+        assertThat(cursor).isNull();
+        Memory expiring = memories.create(NewMemory.fact(ALICE, "soon").expiresAt(clock.instant().plusSeconds(1)));
+        memories.update(expiring.id(), MemoryPatch.content("soon 2"));
+        Memory deleted = memories.create(NewMemory.fact(ALICE, "gone"));
+        memories.update(deleted.id(), MemoryPatch.content("gone 2"));
+        memories.delete(deleted.id());
+        clock.set(clock.instant().plusSeconds(1));
+        for (UUID absent : List.of(UUID.randomUUID(), deleted.id(), expiring.id())) {
+            NotFoundException e = catchThrowableOfType(NotFoundException.class, () -> memories.revisions(absent));
+            NotFoundException paged = catchThrowableOfType(NotFoundException.class, () -> memories.revisions(absent, 2, null));
+            assertThat(e.getMessage()).isEqualTo("memory " + absent + " not found");
+            assertThat(paged.getMessage()).isEqualTo(e.getMessage());
+        }
+        NotFoundException foreign = catchThrowableOfType(NotFoundException.class, () -> other.revisions(m.id()));
+        assertThat(foreign.getMessage()).isEqualTo("memory " + m.id() + " not found");
+        assertThat(catchThrowableOfType(NotFoundException.class, () -> other.revisions(m.id(), 2, null)).getMessage())
+                .isEqualTo(foreign.getMessage());
+    }
+
     /** Real provenance ids of one tenant: a conversation, a message in it and a tool call. */
     private record Provenance(UUID conversation, UUID message, UUID toolCall) {}
 

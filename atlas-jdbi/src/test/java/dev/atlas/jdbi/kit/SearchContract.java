@@ -131,6 +131,67 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(search.text(TextQuery.messages("order"))).hasSize(2);
     }
 
+    /** The documented score: BM25's saturation (k1 1.2) and length norm (b 0.75) against 32 words, no idf; one tf per phrase. */
+    private static double bm25(int words, int... tfs) {
+        double k1 = 1.2;
+        double norm = k1 * (1 - 0.75 + 0.75 * words / 32.0);
+        double score = 0;
+        for (int tf : tfs) {
+            score += tf * (k1 + 1) / (tf + norm);
+        }
+        return score;
+    }
+
+    @Test
+    @DisplayName("scores are docs/memory-and-search.md's BM25 (k1 1.2, b 0.75, 32 words, no idf) to the bit on every database, for"
+            + " its example too; another tenant's rows holding the words, several times or the same text, change no score, rank or"
+            + " snippet; no stemming in any language; a query of Limits.MAX_QUERY_LENGTH characters is one word cut to 64 code points")
+    void scoresAreTheDocumentedFormula() {
+        Conversation c = convo(ALICE);
+        Message docs = conversations.append(c.id(), NewMessage.user("Where is my order 1234? It was due on Monday.")); // 10 words
+        Message twice = conversations.append(c.id(), NewMessage.user("My order 1234 and my order 5678")); // 7 words
+        Message longer = conversations.append(c.id(), NewMessage.user("order 1234 " + "word ".repeat(40).trim())); // 42 words
+        List<SearchHit> hits = search.text(TextQuery.messages("order 1234"));
+        assertThat(ids(hits)).containsExactly(twice.id(), docs.id(), longer.id());
+        assertThat(hits).extracting(SearchHit::score).containsExactly(bm25(7, 2, 1), bm25(10, 1, 1), bm25(42, 1, 1));
+        assertThat(hits.get(1).score()).isEqualTo(2.7826086956521743);
+        assertThat(hits.get(1).snippet()).isEqualTo("Where is my [order] [1234]? It was due on Monday.");
+        // A repeated query word counts once: the same hits, scores to the bit and snippets.
+        assertThat(search.text(TextQuery.messages("order ORDER 1234 order, 1234"))).isEqualTo(hits);
+
+        var globex = atlas.tenant("globex");
+        Conversation g = globex.conversations().create(NewConversation.of(ALICE, "support"));
+        for (int i = 1; i <= 4; i++) {
+            globex.conversations().append(g.id(), NewMessage.user("order 1234 ".repeat(i)));
+        }
+        Message same = globex.conversations().append(g.id(), NewMessage.user("Where is my order 1234? It was due on Monday."));
+        assertThat(search.text(TextQuery.messages("order 1234"))).isEqualTo(hits);
+        assertThat(search.text(TextQuery.messages("order 1234").limit(2), null).items()).isEqualTo(hits.subList(0, 2));
+        List<SearchHit> theirs = other.text(TextQuery.messages("monday order"));
+        assertThat(ids(theirs)).containsExactly(same.id());
+        assertThat(theirs.get(0).score()).isEqualTo(bm25(10, 1, 1)).isEqualTo(hits.get(1).score());
+
+        // No stemming, no folding beyond lower case, in any language: only the word as stored finds it.
+        Memory de = memories.create(NewMemory.fact(ALICE, "Die H\u00e4user am Fluss"));
+        Memory fr = memories.create(NewMemory.fact(ALICE, "Nous mangeons des pommes"));
+        Memory ru = memories.create(NewMemory.fact(ALICE, "\u041c\u044b \u0447\u0438\u0442\u0430\u0435\u043c \u043a\u043d\u0438\u0433\u0438"));
+        for (String stem : List.of("haus", "hauser", "manger", "pomme", "\u043a\u043d\u0438\u0433\u0430")) {
+            assertThat(search.text(TextQuery.memories(stem))).as(stem).isEmpty();
+        }
+        assertThat(ids(search.text(TextQuery.memories("H\u00c4USER")))).containsExactly(de.id());
+        assertThat(ids(search.text(TextQuery.memories("MANGEONS pommes")))).containsExactly(fr.id());
+        assertThat(ids(search.text(TextQuery.memories("\u041a\u041d\u0418\u0413\u0418")))).containsExactly(ru.id());
+
+        // The longest query: one word of 1,000 letters, cut to 64 as stored words are.
+        String longest = "q".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH);
+        Memory cut = memories.create(NewMemory.fact(ALICE, "q".repeat(64) + "different tail"));
+        List<SearchHit> found = search.text(TextQuery.memories(longest));
+        assertThat(ids(found)).containsExactly(cut.id());
+        assertThat(found.get(0).score()).isEqualTo(bm25(2, 1));
+        assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(dev.atlas.InvalidInputException.class,
+                () -> search.text(TextQuery.memories(longest + "q"))).field()).isEqualTo("text");
+    }
+
     @Test
     @DisplayName("text pages: keyset by score then id, every hit once in the order of one long search; a cursor of another"
             + " tenant, text, target or filter, or an edited one, is InvalidInputException on cursor")
