@@ -22,7 +22,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Configures and opens an {@link Atlas}. Every setting is validated by {@link #config()} and
  * {@link #build()}, which report <em>all</em> invalid settings at once in one
- * {@link ConfigurationException}, each saying what is allowed; setters never throw.
+ * {@link ConfigurationException}, each saying what is allowed; setters never throw. A builder is not a
+ * value: each setter changes this builder and returns it, so a builder kept as a base for several
+ * instances carries every setting made on it since.
  *
  * <pre>{@code
  * Atlas atlas = Atlas.builder()
@@ -70,7 +72,7 @@ public final class AtlasBuilder {
      * Use (and create if missing) this SQLite file; its parent directories are created too.
      *
      * @param file the SQLite file
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder sqlite(Path file) {
         if (accept("sqlite", file == null ? "sqlite file must not be null" : null)) {
@@ -83,7 +85,7 @@ public final class AtlasBuilder {
      * Connect to {@code jdbc:sqlite:...} or {@code jdbc:postgresql:...} through a pool Atlas owns.
      *
      * @param jdbcUrl the jdbc url
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder jdbcUrl(String jdbcUrl) {
         if (accept("jdbcUrl", AtlasConfig.jdbcUrlProblem(jdbcUrl))) {
@@ -99,7 +101,7 @@ public final class AtlasBuilder {
      *
      * @param username the database user, or {@code null}
      * @param password the database password, or {@code null}
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder credentials(@Nullable String username, @Nullable String password) {
         // A blank user would reach the server as a login of no one, failing with a driver message far from this call.
@@ -114,7 +116,7 @@ public final class AtlasBuilder {
      * Use the application's own pool; Atlas will not close it.
      *
      * @param dataSource the pool to use
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder dataSource(DataSource dataSource) {
         if (accept("dataSource", dataSource == null ? "dataSource must not be null" : null)) {
@@ -127,7 +129,7 @@ public final class AtlasBuilder {
      * Prefix of every Atlas table: 1 to 30 lowercase letters, digits or underscores, starting with a letter.
      *
      * @param tablePrefix the table prefix
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder tablePrefix(String tablePrefix) {
         if (accept("tablePrefix", AtlasConfig.prefixProblem(tablePrefix))) {
@@ -143,7 +145,7 @@ public final class AtlasBuilder {
      * migrate in a separate step ({@code AtlasMigrations}, {@code atlas migrate}).
      *
      * @param migrate whether {@link #build()} migrates
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder migrate(boolean migrate) {
         this.migrate = migrate;
@@ -156,7 +158,7 @@ public final class AtlasBuilder {
      * ({@link dev.atlas.asset.AssetStore#cleanupOrphanBlobs}) use the database's clock.
      *
      * @param clock the clock to use
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder clock(Clock clock) {
         if (accept("clock", clock == null ? AtlasConfig.CLOCK_PROBLEM : null)) {
@@ -169,7 +171,7 @@ public final class AtlasBuilder {
      * How many messages {@link ConversationStore#history(java.util.UUID)} returns (default 50).
      *
      * @param historyLimit the history limit
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder historyLimit(int historyLimit) {
         if (accept("historyLimit", AtlasConfig.historyLimitProblem(historyLimit))) {
@@ -184,7 +186,7 @@ public final class AtlasBuilder {
      * application's pool, and ignoring the setting would leave the application believing it did.
      *
      * @param maxPoolSize the max pool size
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder maxPoolSize(int maxPoolSize) {
         maxPoolSizeSet = true;
@@ -199,7 +201,7 @@ public final class AtlasBuilder {
      * key material; Atlas holds it in memory only and never writes or prints it.
      *
      * @param credentialKeys the keys that encrypt credentials
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder credentialKeys(CredentialKeys credentialKeys) {
         if (accept("credentialKeys", credentialKeys == null ? "credentialKeys must not be null" : null)) {
@@ -212,7 +214,7 @@ public final class AtlasBuilder {
      * Where asset bytes go (default: a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link AtlasConfig#assetDirectory()}).
      *
      * @param blobStore where asset bytes go
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder blobStore(dev.atlas.asset.BlobStore blobStore) {
         if (accept("blobStore", blobStore == null ? "blobStore must not be null" : null)) {
@@ -225,7 +227,7 @@ public final class AtlasBuilder {
      * Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use.
      *
      * @param dataDirectory where Atlas keeps its files
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder dataDirectory(Path dataDirectory) {
         if (accept("dataDirectory", dataDirectory == null ? "dataDirectory must not be null" : null)) {
@@ -241,7 +243,7 @@ public final class AtlasBuilder {
      * pgvector's own 40 reached 0.94 at the same median latency (docs/benchmarks.md, benchmark 13). Ignored without pgvector (search is exact there).
      *
      * @param efSearch the ef search
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder pgvectorEfSearch(int efSearch) {
         if (accept("pgvectorEfSearch", AtlasConfig.pgvectorEfSearchProblem(efSearch))) {
@@ -259,7 +261,7 @@ public final class AtlasBuilder {
      *
      * @param m the index parameter {@code m}
      * @param efConstruction the index parameter {@code ef_construction}
-     * @return a copy with this change
+     * @return this builder
      */
     public AtlasBuilder pgvectorIndex(int m, int efConstruction) {
         if (accept("pgvectorIndex", AtlasConfig.pgvectorIndexProblem(m, efConstruction))) {

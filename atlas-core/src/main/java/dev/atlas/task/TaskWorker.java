@@ -468,7 +468,7 @@ public final class TaskWorker implements AutoCloseable {
          *
          * @param kind the kind, as {@link NewTask#kind()} accepts it (at most {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters of storable text)
          * @param handler runs a task of this kind
-         * @return runs a task of this kind
+         * @return this builder
          * @throws ConfigurationException when {@code kind} is blank, not a storable kind, or already has a handler, or the
          *         worker already runs {@link dev.atlas.Limits#MAX_PAGE_SIZE} kinds
          */
@@ -496,7 +496,7 @@ public final class TaskWorker implements AutoCloseable {
          * How many tasks run at once (1 to 256, default 1).
          *
          * @param concurrency how many tasks run at once
-         * @return how many tasks run at once
+         * @return this builder
          */
         public Builder concurrency(int concurrency) {
             if (concurrency < 1 || concurrency > 256) {
@@ -510,7 +510,7 @@ public final class TaskWorker implements AutoCloseable {
          * Pause between polls when no task is due (10 ms to 1 hour, default 1 s).
          *
          * @param pollInterval how often to poll
-         * @return how often to poll
+         * @return this builder
          */
         public Builder pollInterval(Duration pollInterval) {
             // compareTo, not toMillis: a duration beyond a long of milliseconds must be refused, not overflow.
@@ -525,7 +525,7 @@ public final class TaskWorker implements AutoCloseable {
          * Lease per claim, renewed every third of it while the handler runs (1 s to 1 day, default 60 s).
          *
          * @param lease how long the claim holds before another worker may take the task
-         * @return how long the claim holds before another worker may take the task
+         * @return this builder
          */
         public Builder lease(Duration lease) {
             if (lease == null || lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
@@ -538,7 +538,7 @@ public final class TaskWorker implements AutoCloseable {
         /**
          * Starts polling for tasks in the background.
          *
-         * @return a copy with this change
+         * @return the started worker (each call starts another)
          */
         public TaskWorker start() {
             if (handlers.isEmpty()) {
