@@ -44,7 +44,8 @@ import javax.sql.DataSource;
 // Names, not classes, of both Boot lines: Boot 4 moved each of these to a module and package of its own, and a class
 // literal Boot 4 lacks makes Spring drop this whole annotation where it reads it by reflection (an
 // ApplicationContextRunner's AutoConfigurations.of, an @Import): no @Configuration, so no nested configuration (the
-// meters, the SQLite pool settings) was processed. Only the ordering is by name; every type used is on both lines.
+// meters, the SQLite pool settings) was processed. The nested configurations that use a Boot 3.5 type (Flyway's
+// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out.
 @AutoConfiguration(afterName = {
         // The application's DataSource, Flyway, Liquibase and schema.sql run first (Boot 3.5, then Boot 4 names).
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
