@@ -185,6 +185,51 @@ public abstract class LangChain4jAdapterContract {
         assertThat(failed.id()).isEqualTo("call-3");
     }
 
+    /** An AI service whose memory id is a number, as an application keying memories by its users' numeric ids writes it. */
+    interface ByNumber {
+        String chat(@dev.langchain4j.service.MemoryId long user, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    /** The same memories keyed by text (not a UUID). */
+    interface ByName {
+        String chat(@dev.langchain4j.service.MemoryId String user, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    @Test
+    @DisplayName("AiServices with a @MemoryId long and another with a @MemoryId String (not a UUID): user 7 and \"7\" are one memory"
+            + " whichever service takes the turn (each AI service caches its own ChatMemory), its window equal to one service's"
+            + " keyed by \"7\" on InMemoryChatMemoryStore; \"user-7\" is another; each call's execution is linked to its memory")
+    void memoryIdsOfSeveralTypes() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        ScriptedChatModel model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant)));
+        ByNumber byNumber = AiServices.builder(ByNumber.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(store, WINDOW)).tools(new OrderTools()).build();
+        ByName byName = AiServices.builder(ByName.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(store, WINDOW)).tools(new OrderTools()).build();
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        ByName referenceService = AiServices.builder(ByName.class).chatModel(new ScriptedChatModel(List.of()))
+                .chatMemoryProvider(id -> MessageWindowChatMemory.builder().id(id).maxMessages(WINDOW).chatMemoryStore(reference).build())
+                .tools(new OrderTools()).build();
+        for (int i = 1; i <= 4; i++) {
+            String answer = i % 2 == 1 ? byNumber.chat(7L, turn(i)) : byName.chat("7", turn(i));
+            assertThat(answer).isEqualTo(referenceService.chat("7", turn(i)));
+            assertThat(store.getMessages(7L)).as("window after turn %d", i).isEqualTo(reference.getMessages("7"))
+                    .isEqualTo(store.getMessages("7"));
+        }
+        assertThat(byName.chat("user-7", "hello other")).isEqualTo(referenceService.chat("user-7", "hello other"));
+        assertThat(store.getMessages("user-7")).isEqualTo(reference.getMessages("user-7"));
+
+        Conversation seven = tenant.conversations().requireByKey("7");
+        Conversation other = tenant.conversations().requireByKey("user-7");
+        assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items())
+                .extracting(Conversation::id).containsExactlyInAnyOrder(seven.id(), other.id());
+        var executions = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all().limit(100)).items();
+        // Turns 1 to 4 (turn 3 with a tool round) on memory "7", then one on "user-7": none without its memory.
+        assertThat(executions).extracting(dev.atlas.execution.Execution::conversationId)
+                .containsOnly(seven.id(), other.id());
+        assertThat(executions).filteredOn(e -> other.id().equals(e.conversationId())).hasSize(1);
+    }
+
     @Test
     @DisplayName("Every message kind round-trips exactly: tool requests, tool results with isError true/false/unknown, names, thinking, contents")
     void messagesRoundTripExactly() {

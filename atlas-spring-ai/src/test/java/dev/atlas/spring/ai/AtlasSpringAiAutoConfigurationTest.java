@@ -36,8 +36,11 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("the app declares its model (and a MeterRegistry): Boot's ChatClient keeps the memory in Atlas,"
+            + " records each call as an execution and counts it in atlas.executions (on Boot 4 too: the compat build)")
     void zeroGlueChatClientKeepsMemoryAndRecordsInAtlas() {
-        runner().run(context -> {
+        runner().withBean(io.micrometer.core.instrument.MeterRegistry.class, io.micrometer.core.instrument.simple.SimpleMeterRegistry::new)
+                .run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(ChatMemoryRepository.class)).isInstanceOf(AtlasChatMemoryRepository.class);
             assertThat(context).hasSingleBean(AtlasRecordingAdvisor.class);
@@ -56,6 +59,10 @@ class AtlasSpringAiAutoConfigurationTest {
             assertThat(chat.prompt().user("hi").call().content()).isEqualTo("echo: hi");
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
                     .filteredOn(e -> e.conversationId() == null).hasSize(1);
+            // The starter's meters: on Boot 4 its nested configurations were not read (no AtlasMetrics, no atlas.* meter).
+            assertThat(context).hasSingleBean(dev.atlas.spring.boot.AtlasMetrics.class);
+            assertThat(context.getBean(io.micrometer.core.instrument.MeterRegistry.class).get("atlas.executions")
+                    .tags("status", "completed", "provider", "scripted", "model", "scripted-1").counter().count()).isEqualTo(2.0);
         });
     }
 

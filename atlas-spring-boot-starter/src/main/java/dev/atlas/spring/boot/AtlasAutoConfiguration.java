@@ -19,11 +19,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
-import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
-import org.springframework.boot.autoconfigure.liquibase.LiquibaseAutoConfiguration;
-import org.springframework.boot.autoconfigure.sql.init.SqlInitializationAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
@@ -45,11 +41,26 @@ import javax.sql.DataSource;
  * on the schema as the application left it, and Atlas then adds its prefixed tables with its
  * own history table. Either tool's defaults work; nothing needs {@code baseline-on-migrate}.
  */
-@AutoConfiguration(after = {DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-        LiquibaseAutoConfiguration.class, SqlInitializationAutoConfiguration.class},
-        // Actuator's registries exist before the metrics listener asks for one (names: Actuator is optional).
-        afterName = {"org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
-                "org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration"})
+// Names, not classes, of both Boot lines: Boot 4 moved each of these to a module and package of its own, and a class
+// literal Boot 4 lacks makes Spring drop this whole annotation where it reads it by reflection (an
+// ApplicationContextRunner's AutoConfigurations.of, an @Import): no @Configuration, so no nested configuration (the
+// meters, the SQLite pool settings) was processed. The nested configurations that use a Boot 3.5 type (Flyway's
+// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out.
+@AutoConfiguration(afterName = {
+        // The application's DataSource, Flyway, Liquibase and schema.sql run first (Boot 3.5, then Boot 4 names).
+        "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+        "org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration",
+        "org.springframework.boot.autoconfigure.liquibase.LiquibaseAutoConfiguration",
+        "org.springframework.boot.autoconfigure.sql.init.SqlInitializationAutoConfiguration",
+        "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+        "org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration",
+        "org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration",
+        // Actuator's registries exist before the metrics configuration asks for one (Boot 3.5, then Boot 4 names):
+        // ordered before them, the MeterRegistry bean was not there yet and no AtlasMetrics was made.
+        "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
 @ConditionalOnClass(Atlas.class)
 @EnableConfigurationProperties(AtlasProperties.class)
 public class AtlasAutoConfiguration {
@@ -454,9 +465,12 @@ public class AtlasAutoConfiguration {
         }
     }
 
-    /** The application's Flyway may be added after Atlas created its tables. */
+    /**
+     * The application's Flyway may be added after Atlas created its tables. Boot 3.5's customizer type only: Boot 4
+     * moved it (module spring-boot-flyway), and with Flyway alone on the class path (Atlas's own) this failed start-up.
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.flywaydb.core.Flyway")
+    @ConditionalOnClass(name = {"org.flywaydb.core.Flyway", "org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer"})
     static class AtlasFlywayConfiguration {
         @Bean
         FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
@@ -481,7 +495,7 @@ public class AtlasAutoConfiguration {
      * (else {@code management.health.defaults.enabled=false}), as Actuator's own components.
      */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")
     @org.springframework.context.annotation.Conditional(AtlasHealthEnabled.class)
     static class AtlasHealthConfiguration {
         @Bean

@@ -64,6 +64,16 @@ class AtlasStarterDataSourcesTest {
         }
     }
 
+    /** Boot's DataSource (spring.datasource.url) and a second one for explicit injection only, as Boot's how-to writes it. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class SecondNotADefaultCandidate {
+        @Bean(defaultCandidate = false)
+        DataSource reporting() {
+            return sqlite("second.db");
+        }
+    }
+
     private static ConfigurableApplicationContext start(Class<?> app, String... properties) {
         return new SpringApplicationBuilder(app).web(WebApplicationType.NONE)
                 .properties("spring.liquibase.enabled=false", "spring.flyway.enabled=false", "spring.sql.init.mode=never")
@@ -89,6 +99,19 @@ class AtlasStarterDataSourcesTest {
             Integer rows = new JdbcTemplate(ctx.getBean("main", DataSource.class))
                     .queryForObject("SELECT COUNT(*) FROM atlas_conversations", Integer.class);
             assertThat(rows).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @DisplayName("Boot's DataSource and a second one declared @Bean(defaultCandidate = false) (Boot's how-to for two DataSources):"
+            + " Atlas runs on Boot's, the one injected by type, and leaves the second alone")
+    void aSecondDataSourceThatIsNoDefaultCandidateIsLeftAlone() {
+        try (ConfigurableApplicationContext ctx = start(SecondNotADefaultCandidate.class, "spring.datasource.url=jdbc:sqlite:" + dir.resolve("boots.db"))) {
+            ctx.getBean(Atlas.class).conversations().create(NewConversation.of(Owner.user("1")));
+            assertThat(new JdbcTemplate(ctx.getBean("dataSource", DataSource.class))
+                    .queryForObject("SELECT COUNT(*) FROM atlas_conversations", Integer.class)).isEqualTo(1);
+            assertThat(new JdbcTemplate(ctx.getBean("reporting", DataSource.class))
+                    .queryForObject("SELECT COUNT(*) FROM sqlite_master", Integer.class)).isZero();
         }
     }
 

@@ -1,0 +1,101 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.Tenant;
+import dev.atlas.execution.ExecutionSpec;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What Spring Boot 4 changes for the starter, met on Boot 3.5: the auto-configurations Boot 3.5 has in
+ * spring-boot-autoconfigure are gone from it (Boot 4 moved them to per-technology modules and packages), and the
+ * MeterRegistry comes from an auto-configuration in Boot 4's package. The compat build (atlas-spring-ai-compat)
+ * asserts the same on Boot 4 itself.
+ */
+class AtlasStarterBoot4Test {
+    @TempDir
+    Path dir;
+
+    /** Boot 3.5's auto-configurations the starter is ordered after, none of which Boot 4's spring-boot-autoconfigure has. */
+    private static final Set<String> GONE_ON_BOOT_4 = Set.of(
+            "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+            "org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration",
+            "org.springframework.boot.autoconfigure.liquibase.LiquibaseAutoConfiguration",
+            "org.springframework.boot.autoconfigure.sql.init.SqlInitializationAutoConfiguration",
+            // Moved too: Boot 4's is org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer.
+            "org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer");
+    /** Boot 3.5's Actuator health types; Boot 4's are in org.springframework.boot.health. */
+    private static final String GONE_HEALTH = "org.springframework.boot.actuate.health.";
+
+    /**
+     * The starter's classes as a Boot 4 application loads them: defined here (so their annotations resolve through this
+     * loader), without Boot 3.5's auto-configuration classes; everything else from the test's class path.
+     */
+    private static final class Boot4Loader extends ClassLoader {
+        Boot4Loader() {
+            super(AtlasStarterBoot4Test.class.getClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            synchronized (getClassLoadingLock(name)) {
+                if (GONE_ON_BOOT_4.contains(name) || name.startsWith(GONE_HEALTH)) {
+                    throw new ClassNotFoundException(name);
+                }
+                if (!name.startsWith("dev.atlas.spring.boot.")) {
+                    return super.loadClass(name, resolve);
+                }
+                Class<?> own = findLoadedClass(name);
+                if (own == null) {
+                    try (InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+                        if (in == null) {
+                            throw new ClassNotFoundException(name);
+                        }
+                        byte[] bytes = in.readAllBytes();
+                        own = defineClass(name, bytes, 0, bytes.length);
+                    } catch (IOException e) {
+                        throw new ClassNotFoundException(name, e);
+                    }
+                }
+                return own;
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("on Boot 4 a MeterRegistry gets its AtlasMetrics: the starter is ordered after Boot 4's metrics"
+            + " auto-configuration (names of both lines), and its nested configurations are read without Boot 3.5's"
+            + " auto-configuration classes (no Class reference to them in the starter's annotations); the Flyway coexistence"
+            + " and the health indicator, made of Boot 3.5 types, are left out")
+    void meterRegistryOfBoot4GetsAtlasMetrics() throws Exception {
+        ClassLoader boot4 = new Boot4Loader();
+        Class<?> autoConfiguration = boot4.loadClass(AtlasAutoConfiguration.class.getName());
+        new ApplicationContextRunner()
+                .withClassLoader(boot4)
+                .withConfiguration(AutoConfigurations.of(autoConfiguration, SimpleMetricsExportAutoConfiguration.class))
+                .withPropertyValues("atlas.sqlite-path=" + dir.resolve("atlas.db"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    // By name: the context resolves some of the starter's types through the test's own loader.
+                    assertThat(context.getBean("atlasMetrics").getClass().getName()).isEqualTo(AtlasMetrics.class.getName());
+                    // What needs Boot 3.5's types is left out, not a start-up failure (Flyway itself is on the class path).
+                    assertThat(context.containsBean("atlasFlywayCoexistence")).isFalse();
+                    assertThat(context.containsBean("atlasHealthIndicator")).isFalse();
+                    Tenant tenant = context.getBean(Tenant.class);
+                    tenant.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> "done");
+                    assertThat(context.getBean(MeterRegistry.class).get("atlas.executions")
+                            .tags("status", "completed", "provider", "openai", "model", "gpt-4o").counter().count()).isEqualTo(1.0);
+                });
+    }
+}
