@@ -494,10 +494,12 @@ public abstract class AssetStoreContract extends AtlasContract {
         acme.conversations().delete(c.id());
         assertThat(acme.conversations().getMessage(m.id())).isEmpty();
         String notFound = "message " + m.id() + " not found";
-        assertThatThrownBy(() -> assets.attach(m.id(), b.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class).hasMessage(notFound);
-        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), Map.of("tool", "other"))).isExactlyInstanceOf(NotFoundException.class)
-                .hasMessage(notFound);
-        assertThatThrownBy(() -> assets.forMessage(m.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage(notFound);
+        // A write names the argument that carried the id; the read of the message's own attachments names none.
+        assertThatThrownBy(() -> assets.attach(m.id(), b.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("messageId: " + notFound);
+        assertThat(refusal(NotFoundException.class, () -> assets.attach(m.id(), a.id(), Map.of("tool", "other"))).field()).contains("messageId");
+        assertThat(refusal(NotFoundException.class, () -> assets.forMessage(m.id()))).hasMessage(notFound)
+                .extracting(NotFoundException::field).isEqualTo(java.util.Optional.empty());
         assertThat(rows("message_assets")).isEqualTo(1);
         acme.conversations().restore(c.id());
         assertThat(assets.forMessage(m.id())).singleElement().satisfies(x -> {
@@ -1234,14 +1236,16 @@ public abstract class AssetStoreContract extends AtlasContract {
         Asset myAsset = assets.create(png(), new byte[] {2});
         UUID unknown = UUID.randomUUID();
         for (UUID id : List.of(theirAsset.id(), unknown)) {
-            assertThatThrownBy(() -> assets.attach(mine.id(), id, Map.of())).isExactlyInstanceOf(NotFoundException.class)
-                    .hasMessage("asset " + id + " not found");
-            assertThatThrownBy(() -> assets.attachPart(mine.id(), id)).isExactlyInstanceOf(NotFoundException.class)
-                    .hasMessage("asset " + id + " not found");
+            assertThat(refusal(NotFoundException.class, () -> assets.attach(mine.id(), id, Map.of()))).hasMessage("assetId: asset " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("assetId"));
+            assertThat(refusal(NotFoundException.class, () -> assets.attachPart(mine.id(), id))).hasMessage("assetId: asset " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("assetId"));
+            // Both unknown: the message is looked up first.
+            assertThat(refusal(NotFoundException.class, () -> assets.attach(unknown, id, Map.of()))).hasMessage("messageId: message " + unknown + " not found");
         }
         for (UUID id : List.of(theirMessage.id(), unknown)) {
-            assertThatThrownBy(() -> assets.attach(id, myAsset.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class)
-                    .hasMessage("message " + id + " not found");
+            assertThat(refusal(NotFoundException.class, () -> assets.attach(id, myAsset.id(), Map.of()))).hasMessage("messageId: message " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("messageId"));
         }
         assertThat(rows("message_assets")).isZero();
     }
@@ -1481,7 +1485,7 @@ public abstract class AssetStoreContract extends AtlasContract {
                     try {
                         return (Object) assets.attach(m.id(), a.id(), Map.of());
                     } catch (NotFoundException e) {
-                        assertThat(e).hasMessage("asset " + a.id() + " not found");
+                        assertThat(e).hasMessage("assetId: asset " + a.id() + " not found");
                         return e;
                     }
                 });
@@ -1563,7 +1567,7 @@ public abstract class AssetStoreContract extends AtlasContract {
                     try {
                         return (Object) assets.attach(m.id(), a.id(), Map.of());
                     } catch (NotFoundException e) {
-                        assertThat(e).hasMessage("message " + m.id() + " not found");
+                        assertThat(e).hasMessage("messageId: message " + m.id() + " not found");
                         return e;
                     }
                 });
