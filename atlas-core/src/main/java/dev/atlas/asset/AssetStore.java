@@ -222,6 +222,12 @@ public interface AssetStore {
      * @param assetId the asset's id
      * @param attachmentMetadata JSON-compatible data about the attachment
      * @return the attachedAsset
+     * @throws dev.atlas.InvalidInputException naming {@code attachmentMetadata} when it is not JSON-compatible or its
+     *         {@link AttachedAsset#PART} is not a boolean, before anything is looked up
+     * @throws dev.atlas.NotFoundException naming {@code messageId} ({@code messageId: message <id> not found}) when the
+     *         message is unknown, another tenant's, or deleted (its conversation deleted included), checked first; else
+     *         naming {@code assetId} ({@code assetId: asset <id> not found}) when the asset is unknown, another tenant's,
+     *         or deleted
      */
     AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata);
 
@@ -236,6 +242,7 @@ public interface AssetStore {
      * @param messageId the message's id
      * @param assetId the asset's id
      * @return the attachedAsset
+     * @throws dev.atlas.NotFoundException naming {@code messageId} or {@code assetId}, as {@link #attach} does
      */
     default AttachedAsset attachPart(UUID messageId, UUID assetId) {
         return attach(messageId, assetId, Map.of(AttachedAsset.PART, true));
@@ -249,8 +256,9 @@ public interface AssetStore {
      *
      * @param messageId the message's id
      * @return the matching items, in order
-     * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
-     *         another tenant's, or deleted (its conversation deleted included)
+     * @throws dev.atlas.NotFoundException ({@code message <id> not found}, naming no field: the message is what the call
+     *         reads, as for every store's own row) when the message is unknown, another tenant's, or deleted (its
+     *         conversation deleted included)
      */
     List<AttachedAsset> forMessage(UUID messageId);
 
@@ -267,8 +275,8 @@ public interface AssetStore {
      * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
      *         returned by a page of this message's listing in this tenant (checked first: another message's cursor
      *         is refused so whether or not {@code messageId} exists here)
-     * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
-     *         another tenant's, or deleted (its conversation deleted included), on any page
+     * @throws dev.atlas.NotFoundException ({@code message <id> not found}, naming no field, as {@link #forMessage(UUID)})
+     *         when the message is unknown, another tenant's, or deleted (its conversation deleted included), on any page
      */
     Page<AttachedAsset> forMessage(UUID messageId, int limit, @Nullable String cursor);
 

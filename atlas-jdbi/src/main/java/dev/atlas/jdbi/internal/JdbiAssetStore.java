@@ -622,11 +622,12 @@ public final class JdbiAssetStore implements AssetStore {
         }
         JsonDoc metadata = Json.write("attachmentMetadata", checked);
         return db.write(h -> {
+            // A write names the argument that carried an id it cannot find, as every store does.
             if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
-                throw new NotFoundException("message", messageId);
+                throw new NotFoundException("message", messageId, "messageId");
             }
             Asset asset = sql.on(h, q.getForShare).bind("id", assetId).optional(assets)
-                    .orElseThrow(() -> new NotFoundException("asset", assetId));
+                    .orElseThrow(() -> new NotFoundException("asset", assetId, "assetId"));
             Instant now = db.now();
             sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
                     .bind("metadata", metadata).bind("now", now).update();
