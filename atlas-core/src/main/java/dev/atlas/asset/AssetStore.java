@@ -192,13 +192,14 @@ public interface AssetStore {
     void delete(UUID assetId);
 
     /**
-     * Removes at once an asset that was never attached to a message, live or already
-     * soft-deleted: its row, its vectors and its bytes, as retention's purge of a deleted asset
-     * would, without waiting for it. Meant for an asset stored for something that then failed
-     * (a message refused after its media was stored), which nothing can refer to. An asset
-     * attached to any message (through {@link #attach} or {@link #attachPart}, the message live
-     * or deleted) is a {@link dev.atlas.ConflictException} on {@code assetId} and is left as it
-     * is: {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
+     * Removes at once an asset that is attached to no message, live or already soft-deleted: its
+     * row, its vectors and its bytes, as retention's purge of a deleted asset would, without
+     * waiting for it. Meant for an asset stored for something that then failed (a message refused
+     * after its media was stored), which nothing can refer to, or one the application
+     * {@link #detach}ed from every message it was attached to (the wrong file). An asset attached
+     * to any message (through {@link #attach} or {@link #attachPart}, the message live or deleted)
+     * is a {@link dev.atlas.ConflictException} on {@code assetId} and is left as it is:
+     * {@link #detach} it first, or {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
      * {@link dev.atlas.NotFoundException}.
      *
      * <p>The row goes in one transaction, which an {@link #attach} of the asset waits for (or
@@ -249,6 +250,33 @@ public interface AssetStore {
     }
 
     /**
+     * Detaches the asset from the message and keeps the asset: for an application that attached
+     * the wrong file, or lets a user edit a message's attachments. Only the attachment goes (its
+     * metadata with it, {@link AttachedAsset#PART} included); the asset, its bytes and its other
+     * attachments stay as they are, and so does the message. Retention and erase then treat the
+     * asset by its remaining attachments alone: a part detached no longer goes with the message,
+     * and an asset detached from its last message is as one never attached (it stays until it is
+     * {@link #delete}d and purged, or produced by an execution that a purge takes, or owned by an
+     * owner who is erased), which {@link #discard} removes at once. Attaching it again later is a
+     * new attachment, listed after those made before it. Like {@link #attach}, it records no
+     * message event and leaves the message's times unchanged.
+     *
+     * <p>The asset may be soft-deleted ({@link #delete}): its attachments, which {@link #forMessage}
+     * no longer lists, can still be detached, so that {@link #discard} can then remove it at once.
+     * Detaching an asset the message does not hold (never attached, or detached already) writes
+     * nothing and returns {@code false}, so a retry is harmless.
+     *
+     * @param messageId the message's id
+     * @param assetId the asset's id
+     * @return whether the asset was attached to the message (and is no longer)
+     * @throws dev.atlas.NotFoundException naming {@code messageId} ({@code messageId: message <id> not found}) when the
+     *         message is unknown, another tenant's, or deleted (its conversation deleted included), checked first; else
+     *         naming {@code assetId} ({@code assetId: asset <id> not found}) when this tenant has no such asset (unknown,
+     *         another tenant's, or purged)
+     */
+    boolean detach(UUID messageId, UUID assetId);
+
+    /**
      * The message's live assets, in attachment order (attaching an asset again keeps its place; an
      * attachment from an instance whose clock runs behind is still listed after the earlier ones),
      * all at once, without a bound: a message with many attachments reads them all;
@@ -266,7 +294,8 @@ public interface AssetStore {
      * The message's live assets in attachment order, as {@link #forMessage(UUID)} lists them (by
      * the attachment's time, then its id), keyset-paged: a page never repeats or skips an asset
      * attached when the first page was read, attaching one again between pages included (it keeps
-     * its place). An asset deleted or attached meanwhile is left out or listed as its place falls.
+     * its place). An asset deleted or detached meanwhile is left out; one attached meanwhile is
+     * listed as its place falls.
      *
      * @param messageId the message's id
      * @param limit page size, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
