@@ -24,7 +24,7 @@ import java.util.function.UnaryOperator;
 final class Gallery {
     static final String TENANT = "gallery";
     /** Attachments a transcript shows per message (Transcript.ATTACHMENTS_SHOWN). */
-    static final int SHOWN = 20;
+    static final int SHOWN = Transcript.ATTACHMENTS_SHOWN;
 
     UUID conversation;
     /** The live assets, in the order each message lists them (f05 deleted). */
