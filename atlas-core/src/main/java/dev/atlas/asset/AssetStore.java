@@ -199,7 +199,8 @@ public interface AssetStore {
      * {@link #detach}ed from every message it was attached to (the wrong file). An asset attached
      * to any message (through {@link #attach} or {@link #attachPart}, the message live or deleted)
      * is a {@link dev.atlas.ConflictException} on {@code assetId} and is left as it is:
-     * {@link #detach} it first, or {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
+     * {@link #detach} it first (from a deleted message once it is restored, since detach finds
+     * live messages only), or {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
      * {@link dev.atlas.NotFoundException}.
      *
      * <p>The row goes in one transaction, which an {@link #attach} of the asset waits for (or
