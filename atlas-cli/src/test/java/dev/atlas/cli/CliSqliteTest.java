@@ -386,6 +386,55 @@ class CliSqliteTest {
         assertThat(r.out().split("   attached: ", -1)).hasSize(61);
     }
 
+    /**
+     * A message deleted after the transcript listed it and before its attachments were read (an
+     * application deleting while conversations show or the viewer reads): the whole transcript
+     * failed with "message <id> not found" for a conversation that exists. The message is shown as
+     * listed, without attachments. Read in this JVM (the deletion runs as the attachments are
+     * asked for), no command run.
+     */
+    @Test
+    void aMessageDeletedWhileTheTranscriptIsReadIsShownWithoutAttachments(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("race.db");
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(file).build()) {
+            dev.atlas.Tenant acme = atlas.tenant("acme");
+            var c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"), "support"));
+            var first = acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("first"));
+            var second = acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("second"));
+            var asset = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "a.bin", "application/octet-stream"),
+                    new byte[] {1});
+            acme.assets().attach(first.id(), asset.id(), java.util.Map.of());
+            acme.assets().attach(second.id(), asset.id(), java.util.Map.of());
+            dev.atlas.asset.AssetStore real = acme.assets();
+            dev.atlas.asset.AssetStore racing = proxy(dev.atlas.asset.AssetStore.class, (method, args) -> {
+                if (method.getName().equals("forMessage") && first.id().equals(args[0])) {
+                    acme.conversations().deleteMessage(first.id());
+                }
+                return method.invoke(real, args);
+            });
+            dev.atlas.Tenant tenant = proxy(dev.atlas.Tenant.class, (method, args) -> method.getName().equals("assets") ? racing
+                    : method.invoke(acme, args));
+            Transcript t = Transcript.load(tenant, new Database(file.toString(), null, null, "atlas_", null), c.id(), 0, 100);
+            assertThat(t.entries()).extracting(e -> e.message().id(), e -> e.attachments().size(), Transcript.Entry::attachmentsNotShown)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(first.id(), 0, 0L), org.assertj.core.groups.Tuple.tuple(second.id(), 1, 0L));
+        }
+    }
+
+    private interface Call {
+        Object invoke(java.lang.reflect.Method method, Object[] args) throws Exception;
+    }
+
+    /** {@code type} answering through {@code call}, with the exception a forwarded call threw as its own. */
+    private static <T> T proxy(Class<T> type, Call call) {
+        return type.cast(java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
+            try {
+                return call.invoke(method, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }));
+    }
+
     @Test
     void terminalEscapesInStoredTextArePrintedAsVisibleCodes() {
         assertOk(atlas("--tenant", "acme", "conversations", "show", f.hostile.toString(), "--limit", "1"), Expected.of("""
