@@ -1,5 +1,6 @@
 package dev.atlas.cli;
 
+import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.asset.AttachedAsset;
@@ -77,7 +78,14 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
             }
             // One page of attachments, not all of them; the rest only counted (after the page: one
             // attached or deleted in between is counted as it then stands).
-            Page<AttachedAsset> attachments = tenant.assets().forMessage(m.id(), ATTACHMENTS_SHOWN, null);
+            Page<AttachedAsset> attachments;
+            try {
+                attachments = tenant.assets().forMessage(m.id(), ATTACHMENTS_SHOWN, null);
+            } catch (NotFoundException deletedMeanwhile) {
+                // Deleted (or its conversation) since the page was listed, by an application writing
+                // while it is read: shown as listed, without attachments, rather than failing the page.
+                attachments = new Page<>(List.of(), Optional.empty());
+            }
             long notShown = 0;
             if (attachments.hasMore()) {
                 try (Connection c = db.connect()) {
