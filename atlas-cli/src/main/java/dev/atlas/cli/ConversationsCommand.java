@@ -315,8 +315,12 @@ final class ConversationsCommand implements Callable<Integer> {
                     out.println("   " + line);
                 }
                 for (AttachedAsset a : e.attachments()) {
-                    out.printf(Locale.ROOT, "   attached: %s (%s, %,d bytes, asset %s)%n", Text.oneLine(a.asset().filename()),
-                            Text.oneLine(a.asset().mimeType()), a.asset().sizeBytes(), a.asset().id());
+                    out.printf(Locale.ROOT, "   attached: %s (%s, %,d byte%s, asset %s)%n", Text.oneLine(a.asset().filename()),
+                            Text.oneLine(a.asset().mimeType()), a.asset().sizeBytes(), a.asset().sizeBytes() == 1 ? "" : "s", a.asset().id());
+                }
+                if (e.attachmentsNotShown() > 0) {
+                    out.printf(Locale.ROOT, "   and %,d more attachment%s, not shown (a transcript lists a message's first %d)%n",
+                            e.attachmentsNotShown(), e.attachmentsNotShown() == 1 ? "" : "s", Transcript.ATTACHMENTS_SHOWN);
                 }
             }
             for (Conversation thread : t.otherThreads()) {

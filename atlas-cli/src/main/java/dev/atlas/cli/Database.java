@@ -399,6 +399,26 @@ final class Database {
         return ids;
     }
 
+    /**
+     * How many live assets are attached to the message: what {@code AssetStore.forMessage} would
+     * list, counted without reading them (a message may carry thousands).
+     */
+    long liveAttachments(Connection c, String tenant, UUID messageId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + prefix + "message_assets ma JOIN " + prefix + "assets a"
+                + " ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id WHERE ma.tenant_id = ? AND ma.message_id = ? AND a.deleted_at IS NULL")) {
+            ps.setString(1, tenant);
+            if (isSqlite()) {
+                ps.setString(2, messageId.toString());
+            } else {
+                ps.setObject(2, messageId);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     private DataSource dataSource() {
         return new DataSource() {
             @Override

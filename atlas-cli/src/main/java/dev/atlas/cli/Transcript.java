@@ -1,5 +1,7 @@
 package dev.atlas.cli;
 
+import dev.atlas.NotFoundException;
+import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.asset.AttachedAsset;
 import dev.atlas.conversation.Conversation;
@@ -20,18 +22,27 @@ import java.util.UUID;
 /**
  * A conversation as a reader sees it, shared by {@code conversations show} and the viewer: every
  * stored message (replaced retries included) with its branch position, the tool rounds of the
- * execution that produced it (under the first message of that execution on the page), its
- * attachments, and the tool threads started from its tool calls.
+ * execution that produced it (under the first message of that execution on the page), its first
+ * {@value #ATTACHMENTS_SHOWN} attachments with the count of the others, and the tool threads
+ * started from its tool calls.
  */
 record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List<Conversation>> threadsByToolCall,
                   List<Conversation> otherThreads, boolean more) {
 
     /**
+     * Attachments shown per message, in attachment order: a message may carry thousands, and a
+     * transcript reads one page of them; the others are counted, never read.
+     */
+    static final int ATTACHMENTS_SHOWN = 20;
+
+    /**
      * One message. {@code branch} is its 1-based position among the retry siblings answering
-     * the same parent (0 when it has none), {@code activeSequence} the sequence of the active one.
+     * the same parent (0 when it has none), {@code activeSequence} the sequence of the active one;
+     * {@code attachments} its first {@value #ATTACHMENTS_SHOWN} live attachments and
+     * {@code attachmentsNotShown} how many live ones follow them.
      */
     record Entry(Message message, int branch, int branches, long activeSequence, List<ExecutionStep> toolSteps,
-                 List<AttachedAsset> attachments) {}
+                 List<AttachedAsset> attachments, long attachmentsNotShown) {}
 
     static Transcript load(Tenant tenant, Database db, UUID conversationId, long afterSequence, int limit) throws SQLException {
         Conversation conversation = tenant.conversations().require(conversationId);
@@ -65,7 +76,23 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
                 Optional<ExecutionTree> tree = trees.computeIfAbsent(m.executionId(), id -> tenant.executions().tree(id));
                 toolSteps = tree.map(t -> t.steps().stream().filter(s -> !s.toolCalls().isEmpty()).toList()).orElse(List.of());
             }
-            entries.add(new Entry(m, branch, branches, active, toolSteps, tenant.assets().forMessage(m.id())));
+            // One page of attachments, not all of them; the rest only counted (after the page: one
+            // attached or deleted in between is counted as it then stands).
+            Page<AttachedAsset> attachments;
+            try {
+                attachments = tenant.assets().forMessage(m.id(), ATTACHMENTS_SHOWN, null);
+            } catch (NotFoundException deletedMeanwhile) {
+                // Deleted (or its conversation) since the page was listed, by an application writing
+                // while it is read: shown as listed, without attachments, rather than failing the page.
+                attachments = new Page<>(List.of(), Optional.empty());
+            }
+            long notShown = 0;
+            if (attachments.hasMore()) {
+                try (Connection c = db.connect()) {
+                    notShown = Math.max(0, db.liveAttachments(c, tenant.id(), m.id()) - attachments.items().size());
+                }
+            }
+            entries.add(new Entry(m, branch, branches, active, toolSteps, attachments.items(), notShown));
         }
         Map<UUID, List<Conversation>> byCall = new LinkedHashMap<>();
         List<Conversation> other = new ArrayList<>();

@@ -256,6 +256,8 @@ final class ViewerApi {
                 attachments.add(att);
             }
             m.put("attachments", attachments);
+            // A message's first Transcript.ATTACHMENTS_SHOWN attachments are listed, the others counted.
+            m.put("attachmentsNotShown", e.attachmentsNotShown());
             messages.add(m);
         }
         List<Map<String, Object>> other = new ArrayList<>();

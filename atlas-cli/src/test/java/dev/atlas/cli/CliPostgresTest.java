@@ -92,10 +92,22 @@ class CliPostgresTest {
         }
         String inApp3 = base + "?currentSchema=app3";
         new HostileFixture().populate(b -> b.jdbcUrl(inApp3).credentials("postgres", "postgres"));
+        Gallery g = new Gallery().populate(b -> b.jdbcUrl(inApp3).credentials("postgres", "postgres"));
         // Nothing in public: the tables are only where the URL's currentSchema puts them.
         Database app3 = new Database(inApp3, "postgres", "postgres", "atlas_", null);
-        assertThat(app3.tenants()).containsExactly(HostileFixture.TENANT);
-        assertThat(app3.tableRows()).containsEntry("atlas_conversations", 1L);
+        assertThat(app3.tenants()).containsExactly(Gallery.TENANT, HostileFixture.TENANT);
+        assertThat(app3.tableRows()).containsEntry("atlas_conversations", 2L);
+        // The transcript (of conversations show and the viewer) reads one page of a message's
+        // attachments and counts the others there, as on SQLite (CliSqliteTest and ViewerHttpTest
+        // pin the output); read in this JVM, no command run.
+        try (dev.atlas.Atlas atlas = app3.open()) {
+            Transcript t = Transcript.load(atlas.tenant(Gallery.TENANT), app3, g.conversation, 0, 100);
+            assertThat(t.entries()).extracting(Transcript.Entry::attachmentsNotShown).containsExactly(0L, 1L, 2L);
+            for (Transcript.Entry e : t.entries()) {
+                assertThat(e.attachments()).extracting(a -> a.asset().id())
+                        .containsExactlyElementsOf(g.live.subList(0, 20).stream().map(dev.atlas.asset.Asset::id).toList());
+            }
+        }
     }
 
     @Test

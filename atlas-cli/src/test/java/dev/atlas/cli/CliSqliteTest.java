@@ -341,15 +341,21 @@ class CliSqliteTest {
      * Spring AI's memory stores a tool round as three messages of one execution: the answer asking for
      * the tools, the tool message and the final answer. The execution's tool calls were printed under
      * each of them; they are printed once, under the first.
+     *
+     * <p>The same transcript lists a message's first 20 attachments (Transcript.ATTACHMENTS_SHOWN) and
+     * counts the others, read one page at a time: it read every attachment of every message, so a
+     * message with thousands of them loaded them all. Exactly 20 live ones print no count; 21 print
+     * "1 more attachment"; 23 with one deleted print "2 more attachments".
      */
     @Test
     void anExecutionsToolCallsArePrintedOnceUnderItsFirstMessage(@TempDir Path tmp) {
         Path file = tmp.resolve("spring-ai.db");
         String id;
+        List<dev.atlas.asset.Asset> live;
         try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(file).build()) {
             var tenant = atlas.tenant("acme");
             var c = tenant.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.of("app", "spring-ai"), "orders"));
-            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("where is order 4?"));
+            var question = tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("where is order 4?"));
             var execution = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
             var asking = execution.step();
             asking.toolCall("call_1", "lookup", "{\"order\":4}").complete("shipped");
@@ -358,8 +364,10 @@ class CliSqliteTest {
             answering.finish("Order 4 shipped.", dev.atlas.execution.FinishReason.STOP);
             execution.complete();
             tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("").execution(execution.id(), asking.id()));
-            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.tool("shipped").execution(execution.id(), asking.id()));
-            tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("Order 4 shipped.").execution(execution.id(), answering.id()));
+            var tool = tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.tool("shipped").execution(execution.id(), asking.id()));
+            var answer = tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("Order 4 shipped.")
+                    .execution(execution.id(), answering.id()));
+            live = Gallery.attach(tenant, question.id(), tool.id(), answer.id());
             id = c.id().toString();
         }
         Cli.Result r = Cli.run("--db", file.toString(), "--tenant", "acme", "conversations", "show", id);
@@ -367,6 +375,64 @@ class CliSqliteTest {
         assertThat(r.out().split("tool lookup", -1)).hasSize(2);
         assertThat(r.out()).containsSubsequence("#2 assistant", "tool lookup {\"order\":4} -> shipped (completed)", "#3 tool", "shipped",
                 "#4 assistant", "Order 4 shipped.");
+        StringBuilder shown = new StringBuilder();
+        for (dev.atlas.asset.Asset a : live.subList(0, 20)) {
+            shown.append("   attached: ").append(a.filename()).append(" (application/octet-stream, 1 byte, asset ").append(a.id()).append(")\n");
+        }
+        String note = " not shown (a transcript lists a message's first 20)\n";
+        assertThat(r.out()).contains("   where is order 4?\n" + shown + "\n#2 assistant",
+                "   shipped\n" + shown + "   and 1 more attachment," + note + "\n#4 assistant",
+                "   Order 4 shipped.\n" + shown + "   and 2 more attachments," + note);
+        assertThat(r.out().split("   attached: ", -1)).hasSize(61);
+    }
+
+    /**
+     * A message deleted after the transcript listed it and before its attachments were read (an
+     * application deleting while conversations show or the viewer reads): the whole transcript
+     * failed with "message <id> not found" for a conversation that exists. The message is shown as
+     * listed, without attachments. Read in this JVM (the deletion runs as the attachments are
+     * asked for), no command run.
+     */
+    @Test
+    void aMessageDeletedWhileTheTranscriptIsReadIsShownWithoutAttachments(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("race.db");
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(file).build()) {
+            dev.atlas.Tenant acme = atlas.tenant("acme");
+            var c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"), "support"));
+            var first = acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("first"));
+            var second = acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.assistant("second"));
+            var asset = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "a.bin", "application/octet-stream"),
+                    new byte[] {1});
+            acme.assets().attach(first.id(), asset.id(), java.util.Map.of());
+            acme.assets().attach(second.id(), asset.id(), java.util.Map.of());
+            dev.atlas.asset.AssetStore real = acme.assets();
+            dev.atlas.asset.AssetStore racing = proxy(dev.atlas.asset.AssetStore.class, (method, args) -> {
+                if (method.getName().equals("forMessage") && first.id().equals(args[0])) {
+                    acme.conversations().deleteMessage(first.id());
+                }
+                return method.invoke(real, args);
+            });
+            dev.atlas.Tenant tenant = proxy(dev.atlas.Tenant.class, (method, args) -> method.getName().equals("assets") ? racing
+                    : method.invoke(acme, args));
+            Transcript t = Transcript.load(tenant, new Database(file.toString(), null, null, "atlas_", null), c.id(), 0, 100);
+            assertThat(t.entries()).extracting(e -> e.message().id(), e -> e.attachments().size(), Transcript.Entry::attachmentsNotShown)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(first.id(), 0, 0L), org.assertj.core.groups.Tuple.tuple(second.id(), 1, 0L));
+        }
+    }
+
+    private interface Call {
+        Object invoke(java.lang.reflect.Method method, Object[] args) throws Exception;
+    }
+
+    /** {@code type} answering through {@code call}, with the exception a forwarded call threw as its own. */
+    private static <T> T proxy(Class<T> type, Call call) {
+        return type.cast(java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
+            try {
+                return call.invoke(method, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }));
     }
 
     @Test

@@ -27,6 +27,7 @@ class ViewerBrowserTest {
     static Chromium browser;
     static Fixture f;
     static HostileFixture h;
+    static Gallery g;
 
     @BeforeAll
     static void start() throws Exception {
@@ -39,6 +40,7 @@ class ViewerBrowserTest {
         Path db = dir.resolve("viewer.db");
         f = ViewerProcess.recentFixture(db);
         h = new HostileFixture().populate(b -> b.sqlite(db));
+        g = new Gallery().populate(b -> b.sqlite(db));
         viewer = ViewerProcess.start(f, db);
         browser = Chromium.start();
     }
@@ -102,6 +104,17 @@ class ViewerBrowserTest {
         assertThat(browser.evaluate("(async () => { const i = document.querySelector('.attachment img'); await i.decode(); return i.naturalWidth; })()")
                 .asInt()).isEqualTo(1);
         screenshot("transcript");
+    }
+
+    @Test
+    void aMessagesAttachmentsBeyondThePageAreCounted() throws Exception {
+        browser.open(viewer.url("#/c/" + g.conversation + "?t=" + Gallery.TENANT), "transcript");
+        assertThat(browser.evaluate("document.querySelectorAll('.attachment a').length").asInt()).isEqualTo(60);
+        assertThat(browser.evaluate("[...document.querySelectorAll('.not-shown')].map(n => n.textContent).join('|')").asText())
+                .isEqualTo("and 1 more attachment, not shown (the viewer lists a message's first 20)"
+                        + "|and 2 more attachments, not shown (the viewer lists a message's first 20)");
+        assertThat(browser.evaluate("document.querySelector('.attachment').textContent").asText())
+                .isEqualTo("attached: f00.bin (application/octet-stream, 1 byte)");
     }
 
     @Test

@@ -23,6 +23,7 @@ class ViewerHttpTest {
     static ViewerProcess viewer;
     static Fixture f;
     static HostileFixture h;
+    static Gallery g;
     static final HttpClient http = HttpClient.newHttpClient();
     static final ObjectMapper json = new ObjectMapper();
 
@@ -31,6 +32,7 @@ class ViewerHttpTest {
         Path db = dir.resolve("viewer.db");
         f = ViewerProcess.recentFixture(db);
         h = new HostileFixture().populate(b -> b.sqlite(db));
+        g = new Gallery().populate(b -> b.sqlite(db));
         // A tenant id stored before the library refused such ids (padded).
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); java.sql.Statement s = c.createStatement()) {
             s.executeUpdate("CREATE TEMP TABLE padded AS SELECT * FROM atlas_conversations WHERE id = '" + f.support + "'");
@@ -155,6 +157,24 @@ class ViewerHttpTest {
         assertThat(attachment.get("image").asBoolean()).isTrue();
         assertThat(attachment.get("caption").asText()).isEqualTo("Route of order 1234");
         assertThat(t.get("next").isNull()).isTrue();
+    }
+
+    /**
+     * A message's first 20 attachments are listed and the others counted (attachmentsNotShown): the
+     * transcript read every attachment of every message, so one with thousands loaded them all.
+     */
+    @Test
+    void aMessagesAttachmentsBeyondThePageAreCountedNotListed() throws Exception {
+        JsonNode messages = api("/api/conversations/" + g.conversation + "?tenant=" + Gallery.TENANT).get("messages");
+        List<String> first20 = g.live.subList(0, 20).stream().map(a -> a.id().toString()).toList();
+        for (int i = 0; i < 3; i++) {
+            JsonNode m = messages.get(i);
+            List<String> listed = new java.util.ArrayList<>();
+            m.get("attachments").forEach(a -> listed.add(a.get("assetId").asText()));
+            assertThat(listed).as("message %d", i + 1).isEqualTo(first20);
+            assertThat(m.get("attachmentsNotShown").asLong()).as("message %d", i + 1).isEqualTo(i);
+        }
+        assertThat(messages.get(0).get("attachments").get(0).get("sizeBytes").asLong()).isEqualTo(1);
     }
 
     @Test

@@ -192,13 +192,15 @@ public interface AssetStore {
     void delete(UUID assetId);
 
     /**
-     * Removes at once an asset that was never attached to a message, live or already
-     * soft-deleted: its row, its vectors and its bytes, as retention's purge of a deleted asset
-     * would, without waiting for it. Meant for an asset stored for something that then failed
-     * (a message refused after its media was stored), which nothing can refer to. An asset
-     * attached to any message (through {@link #attach} or {@link #attachPart}, the message live
-     * or deleted) is a {@link dev.atlas.ConflictException} on {@code assetId} and is left as it
-     * is: {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
+     * Removes at once an asset that is attached to no message, live or already soft-deleted: its
+     * row, its vectors and its bytes, as retention's purge of a deleted asset would, without
+     * waiting for it. Meant for an asset stored for something that then failed (a message refused
+     * after its media was stored), which nothing can refer to, or one the application
+     * {@link #detach}ed from every message it was attached to (the wrong file). An asset attached
+     * to any message (through {@link #attach} or {@link #attachPart}, the message live or deleted)
+     * is a {@link dev.atlas.ConflictException} on {@code assetId} and is left as it is:
+     * {@link #detach} it first (from a deleted message once it is restored, since detach finds
+     * live messages only), or {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
      * {@link dev.atlas.NotFoundException}.
      *
      * <p>The row goes in one transaction, which an {@link #attach} of the asset waits for (or
@@ -222,6 +224,12 @@ public interface AssetStore {
      * @param assetId the asset's id
      * @param attachmentMetadata JSON-compatible data about the attachment
      * @return the attachedAsset
+     * @throws dev.atlas.InvalidInputException naming {@code attachmentMetadata} when it is not JSON-compatible or its
+     *         {@link AttachedAsset#PART} is not a boolean, before anything is looked up
+     * @throws dev.atlas.NotFoundException naming {@code messageId} ({@code messageId: message <id> not found}) when the
+     *         message is unknown, another tenant's, or deleted (its conversation deleted included), checked first; else
+     *         naming {@code assetId} ({@code assetId: asset <id> not found}) when the asset is unknown, another tenant's,
+     *         or deleted
      */
     AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata);
 
@@ -236,10 +244,38 @@ public interface AssetStore {
      * @param messageId the message's id
      * @param assetId the asset's id
      * @return the attachedAsset
+     * @throws dev.atlas.NotFoundException naming {@code messageId} or {@code assetId}, as {@link #attach} does
      */
     default AttachedAsset attachPart(UUID messageId, UUID assetId) {
         return attach(messageId, assetId, Map.of(AttachedAsset.PART, true));
     }
+
+    /**
+     * Detaches the asset from the message and keeps the asset: for an application that attached
+     * the wrong file, or lets a user edit a message's attachments. Only the attachment goes (its
+     * metadata with it, {@link AttachedAsset#PART} included); the asset, its bytes and its other
+     * attachments stay as they are, and so does the message. Retention and erase then treat the
+     * asset by its remaining attachments alone: a part detached no longer goes with the message,
+     * and an asset detached from its last message is as one never attached (it stays until it is
+     * {@link #delete}d and purged, or produced by an execution that a purge takes, or owned by an
+     * owner who is erased), which {@link #discard} removes at once. Attaching it again later is a
+     * new attachment, listed after those made before it. Like {@link #attach}, it records no
+     * message event and leaves the message's times unchanged.
+     *
+     * <p>The asset may be soft-deleted ({@link #delete}): its attachments, which {@link #forMessage}
+     * no longer lists, can still be detached, so that {@link #discard} can then remove it at once.
+     * Detaching an asset the message does not hold (never attached, or detached already) writes
+     * nothing and returns {@code false}, so a retry is harmless.
+     *
+     * @param messageId the message's id
+     * @param assetId the asset's id
+     * @return whether the asset was attached to the message (and is no longer)
+     * @throws dev.atlas.NotFoundException naming {@code messageId} ({@code messageId: message <id> not found}) when the
+     *         message is unknown, another tenant's, or deleted (its conversation deleted included), checked first; else
+     *         naming {@code assetId} ({@code assetId: asset <id> not found}) when this tenant has no such asset (unknown,
+     *         another tenant's, or purged)
+     */
+    boolean detach(UUID messageId, UUID assetId);
 
     /**
      * The message's live assets, in attachment order (attaching an asset again keeps its place; an
@@ -249,8 +285,9 @@ public interface AssetStore {
      *
      * @param messageId the message's id
      * @return the matching items, in order
-     * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
-     *         another tenant's, or deleted (its conversation deleted included)
+     * @throws dev.atlas.NotFoundException ({@code message <id> not found}, naming no field: the message is what the call
+     *         reads, as for every store's own row) when the message is unknown, another tenant's, or deleted (its
+     *         conversation deleted included)
      */
     List<AttachedAsset> forMessage(UUID messageId);
 
@@ -258,7 +295,8 @@ public interface AssetStore {
      * The message's live assets in attachment order, as {@link #forMessage(UUID)} lists them (by
      * the attachment's time, then its id), keyset-paged: a page never repeats or skips an asset
      * attached when the first page was read, attaching one again between pages included (it keeps
-     * its place). An asset deleted or attached meanwhile is left out or listed as its place falls.
+     * its place). An asset deleted or detached meanwhile is left out; one attached meanwhile is
+     * listed as its place falls.
      *
      * @param messageId the message's id
      * @param limit page size, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
@@ -267,8 +305,8 @@ public interface AssetStore {
      * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
      *         returned by a page of this message's listing in this tenant (checked first: another message's cursor
      *         is refused so whether or not {@code messageId} exists here)
-     * @throws dev.atlas.NotFoundException ({@code message <id> not found}) when the message is unknown,
-     *         another tenant's, or deleted (its conversation deleted included), on any page
+     * @throws dev.atlas.NotFoundException ({@code message <id> not found}, naming no field, as {@link #forMessage(UUID)})
+     *         when the message is unknown, another tenant's, or deleted (its conversation deleted included), on any page
      */
     Page<AttachedAsset> forMessage(UUID messageId, int limit, @Nullable String cursor);
 

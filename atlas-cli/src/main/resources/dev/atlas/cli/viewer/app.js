@@ -145,12 +145,15 @@ function messageNode(m) {
   const attachments = m.attachments.map((a) => {
     const url = '/api/assets/' + encodeURIComponent(a.assetId) + (state.tenant ? '?tenant=' + encodeURIComponent(state.tenant) : '');
     return el('div', { class: 'attachment' },
-      el('span', {}, 'attached: '), el('a', { href: url }, iso(a.filename)), ' (', iso(a.mimeType), ', ' + fmtInt(a.sizeBytes) + ' bytes)',
+      el('span', {}, 'attached: '), el('a', { href: url }, iso(a.filename)), ' (', iso(a.mimeType), ', ' + fmtInt(a.sizeBytes) + (a.sizeBytes === 1 ? ' byte)' : ' bytes)'),
       a.caption ? el('span', { class: 'muted' }, ' — ', iso(a.caption)) : null,
       a.image ? el('img', { src: url, alt: a.description || a.filename }) : null);
   });
+  const n = m.attachmentsNotShown;
+  const notShown = n > 0 ? el('div', { class: 'attachment muted not-shown' }, 'and ' + fmtInt(n) + ' more attachment' + (n === 1 ? '' : 's')
+    + ', not shown (the viewer lists a message\'s first ' + m.attachments.length + ')') : null;
   return el('div', { class: 'msg role-' + m.role + (m.active ? '' : ' inactive'), 'data-sequence': m.sequence },
-    head, ...calls, collapsible(m.content), truncatedNote(m, 'content'), ...attachments);
+    head, ...calls, collapsible(m.content), truncatedNote(m, 'content'), ...attachments, notShown);
 }
 
 async function transcript(id, params) {

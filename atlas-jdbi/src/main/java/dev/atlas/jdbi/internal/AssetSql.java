@@ -40,6 +40,8 @@ final class AssetSql {
     final Statement liveMessage;
     final Statement lockLiveMessage;
     final Statement insertAttachment;
+    final Statement anyForShare;
+    final Statement deleteAttachment;
     final Statement attachedAt;
     final Statement forMessage;
     final Statement forMessagePage;
@@ -114,6 +116,11 @@ final class AssetSql {
                 + " created_at) VALUES (:t, :id, :m, :a, :metadata, CASE WHEN " + latest + " >= :now THEN "
                 + c.dialect().plusOneMicrosecond(latest) + " ELSE :now END) ON CONFLICT (tenant_id, message_id, asset_id)"
                 + " DO UPDATE SET metadata = excluded.metadata");
+        // For detach: the asset of this tenant, live or soft-deleted, share-locked on PostgreSQL as
+        // attach locks it, so a discard of the asset waits for the detach or is waited for.
+        anyForShare = c.sql("assets.anyForShare", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id" + c.dialect().forShare());
+        deleteAttachment = c.sql("assets.deleteAttachment", "DELETE FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m"
+                + " AND asset_id = :a");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
         String attached = "SELECT ma.message_id, ma.id AS attachment_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
                 + COLUMNS.replace(", ", ", a.") + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"

@@ -593,7 +593,8 @@ public final class JdbiAssetStore implements AssetStore {
                     .orElseThrow(() -> new NotFoundException("asset", assetId));
             if (sql.on(h, q.attachedAnywhere).bind("id", assetId).exists()) {
                 throw new dev.atlas.ConflictException("assetId", "asset " + assetId + " is attached to a message, so something may"
-                        + " refer to it; delete it instead, and retention's purge of deleted assets removes it");
+                        + " refer to it; detach it from its messages first, or delete it and let retention's purge of deleted assets"
+                        + " remove it");
             }
             sql.on(h, q.deleteVectors).bind("id", assetId).update();
             sql.on(h, q.purge).bind("id", assetId).update();
@@ -622,17 +623,37 @@ public final class JdbiAssetStore implements AssetStore {
         }
         JsonDoc metadata = Json.write("attachmentMetadata", checked);
         return db.write(h -> {
+            // A write names the argument that carried an id it cannot find, as every store does.
             if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
-                throw new NotFoundException("message", messageId);
+                throw new NotFoundException("message", messageId, "messageId");
             }
             Asset asset = sql.on(h, q.getForShare).bind("id", assetId).optional(assets)
-                    .orElseThrow(() -> new NotFoundException("asset", assetId));
+                    .orElseThrow(() -> new NotFoundException("asset", assetId, "assetId"));
             Instant now = db.now();
             sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
                     .bind("metadata", metadata).bind("now", now).update();
             Instant attachedAt = sql.on(h, q.attachedAt).bind("m", messageId).bind("a", assetId)
                     .one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
             return new AttachedAsset(messageId, asset, Json.readMap(metadata.text()), attachedAt);
+        });
+    }
+
+    @Override
+    public boolean detach(UUID messageId, UUID assetId) {
+        Check.notNull("messageId", messageId);
+        Check.notNull("assetId", assetId);
+        return db.write(h -> {
+            // Locked as attach locks them, in the same order: a purge of the message's conversation
+            // waits for the detach or is waited for (the message then not found), and so does a
+            // discard of the asset (which then finds the attachment gone, or the detach no asset).
+            if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
+                throw new NotFoundException("message", messageId, "messageId");
+            }
+            // A soft-deleted asset of this tenant is found: its attachments can still be detached.
+            if (!sql.on(h, q.anyForShare).bind("id", assetId).exists()) {
+                throw new NotFoundException("asset", assetId, "assetId");
+            }
+            return sql.on(h, q.deleteAttachment).bind("m", messageId).bind("a", assetId).update() > 0;
         });
     }
 

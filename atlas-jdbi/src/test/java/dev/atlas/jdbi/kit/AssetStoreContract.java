@@ -483,7 +483,89 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a message of a soft-deleted conversation is not found by attach and forMessage (as by every message read), with"
+    @DisplayName("detach removes one attachment and keeps the asset, its bytes and its other attachments; a retry is false and writes"
+            + " nothing; another tenant's message or asset fails exactly as an unknown one, naming messageId (first) or assetId; a"
+            + " soft-deleted asset is detached too; a part detached no longer goes with its conversation's purge; detached from its"
+            + " last message an asset can be discarded; re-attached it comes last; no message event either way")
+    void detachKeepsTheAsset() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("three charts"));
+        Message other = acme.conversations().append(c.id(), NewMessage.assistant("the same chart again"));
+        Asset a = assets.create(png(), "a".getBytes(StandardCharsets.UTF_8));
+        Asset part = assets.create(png(), "part".getBytes(StandardCharsets.UTF_8));
+        Asset shared = assets.create(png(), "shared".getBytes(StandardCharsets.UTF_8));
+        Asset keptPart = assets.create(png(), "kept part".getBytes(StandardCharsets.UTF_8));
+        AttachedAsset first = assets.attach(m.id(), a.id(), Map.of("caption", "wrong file"));
+        assets.attachPart(m.id(), part.id());
+        assets.attach(m.id(), shared.id(), Map.of());
+        assets.attach(other.id(), shared.id(), Map.of("again", true));
+        assets.attachPart(other.id(), keptPart.id());
+        List<Object> events = List.copyOf(acme.conversations().events(m.id()).items());
+
+        assertThat(assets.detach(m.id(), a.id())).isTrue();
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(part.id(), shared.id());
+        assertThat(assets.get(a.id())).contains(a);
+        assertOpens(assets, a.id(), "a".getBytes(StandardCharsets.UTF_8));
+        // A retry, and an asset the message never held: false, nothing written.
+        assertThat(assets.detach(m.id(), a.id())).isFalse();
+        assertThat(assets.detach(other.id(), a.id())).isFalse();
+        assertThat(rows("message_assets")).isEqualTo(4);
+        // Detached from one message, the asset keeps its attachment to the other, metadata and all.
+        assertThat(assets.detach(m.id(), shared.id())).isTrue();
+        assertThat(assets.forMessage(other.id())).extracting(x -> x.asset().id(), AttachedAsset::attachmentMetadata)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(shared.id(), Map.of("again", true)),
+                        org.assertj.core.groups.Tuple.tuple(keptPart.id(), Map.of(AttachedAsset.PART, true)));
+        // Re-attached: a new attachment, after the ones made before it.
+        AttachedAsset again = assets.attach(m.id(), a.id(), Map.of());
+        assertThat(again.attachedAt()).isAfter(first.attachedAt());
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(part.id(), a.id());
+        assertThat(acme.conversations().events(m.id()).items()).isEqualTo(events);
+
+        // Another tenant's ids fail exactly as ids that exist nowhere, naming the argument; their attachment is untouched.
+        Tenant globex = atlas.tenant("globex");
+        Message theirs = globex.conversations().append(globex.conversations().create(NewConversation.of(Owner.user("bob"), "support")).id(),
+                NewMessage.user("theirs"));
+        Asset theirAsset = globex.assets().create(png(), new byte[] {9});
+        globex.assets().attach(theirs.id(), theirAsset.id(), Map.of());
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(theirs.id(), unknown)) {
+            assertThat(refusal(NotFoundException.class, () -> assets.detach(id, a.id()))).hasMessage("messageId: message " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("messageId"));
+            assertThat(refusal(NotFoundException.class, () -> assets.detach(id, theirAsset.id())))
+                    .hasMessage("messageId: message " + id + " not found");
+        }
+        for (UUID id : List.of(theirAsset.id(), unknown)) {
+            assertThat(refusal(NotFoundException.class, () -> assets.detach(m.id(), id))).hasMessage("assetId: asset " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("assetId"));
+        }
+        assertThat(refusal(NotFoundException.class, () -> globex.assets().detach(theirs.id(), a.id())))
+                .hasMessage("assetId: asset " + a.id() + " not found");
+        assertThat(globex.assets().forMessage(theirs.id())).extracting(x -> x.asset().id()).containsExactly(theirAsset.id());
+
+        // A soft-deleted asset's attachment (no longer listed) is detached too; attached to nothing, it can be discarded.
+        assets.delete(shared.id());
+        assertThat(refusal(dev.atlas.ConflictException.class, () -> assets.discard(shared.id()))).hasMessage("assetId: asset " + shared.id()
+                + " is attached to a message, so something may refer to it; detach it from its messages first, or delete it and let"
+                + " retention's purge of deleted assets remove it");
+        assertThat(assets.detach(other.id(), shared.id())).isTrue();
+        assets.discard(shared.id());
+        assertThat(allBlobs()).extracting(BlobInfo::key).doesNotContain(shared.blobKey());
+
+        // A part detached no longer goes with its message: the conversation's purge takes the part still attached only.
+        assertThat(assets.detach(m.id(), part.id())).isTrue();
+        acme.conversations().archive(c.id());
+        clock.advanceMicros(2);
+        acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+        assertThat(acme.conversations().get(c.id())).isEmpty();
+        assertThat(assets.get(keptPart.id())).isEmpty();
+        assertThat(assets.get(part.id())).contains(part);
+        assertThat(assets.get(a.id())).contains(a);
+        assertThat(rows("message_assets")).isEqualTo(1); // globex's
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(a.blobKey(), part.blobKey(), theirAsset.blobKey());
+    }
+
+    @Test
+    @DisplayName("a message of a soft-deleted conversation is not found by attach, detach and forMessage (as by every message read), with"
             + " the message an unknown id gets, and nothing is written; restoring the conversation brings its attachments back")
     void messagesOfDeletedConversationsAreNotFound() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
@@ -494,10 +576,13 @@ public abstract class AssetStoreContract extends AtlasContract {
         acme.conversations().delete(c.id());
         assertThat(acme.conversations().getMessage(m.id())).isEmpty();
         String notFound = "message " + m.id() + " not found";
-        assertThatThrownBy(() -> assets.attach(m.id(), b.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class).hasMessage(notFound);
-        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), Map.of("tool", "other"))).isExactlyInstanceOf(NotFoundException.class)
-                .hasMessage(notFound);
-        assertThatThrownBy(() -> assets.forMessage(m.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage(notFound);
+        // A write names the argument that carried the id; the read of the message's own attachments names none.
+        assertThatThrownBy(() -> assets.attach(m.id(), b.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("messageId: " + notFound);
+        assertThat(refusal(NotFoundException.class, () -> assets.attach(m.id(), a.id(), Map.of("tool", "other"))).field()).contains("messageId");
+        assertThat(refusal(NotFoundException.class, () -> assets.forMessage(m.id()))).hasMessage(notFound)
+                .extracting(NotFoundException::field).isEqualTo(java.util.Optional.empty());
+        assertThat(refusal(NotFoundException.class, () -> assets.detach(m.id(), a.id()))).hasMessage("messageId: " + notFound);
         assertThat(rows("message_assets")).isEqualTo(1);
         acme.conversations().restore(c.id());
         assertThat(assets.forMessage(m.id())).singleElement().satisfies(x -> {
@@ -1234,14 +1319,16 @@ public abstract class AssetStoreContract extends AtlasContract {
         Asset myAsset = assets.create(png(), new byte[] {2});
         UUID unknown = UUID.randomUUID();
         for (UUID id : List.of(theirAsset.id(), unknown)) {
-            assertThatThrownBy(() -> assets.attach(mine.id(), id, Map.of())).isExactlyInstanceOf(NotFoundException.class)
-                    .hasMessage("asset " + id + " not found");
-            assertThatThrownBy(() -> assets.attachPart(mine.id(), id)).isExactlyInstanceOf(NotFoundException.class)
-                    .hasMessage("asset " + id + " not found");
+            assertThat(refusal(NotFoundException.class, () -> assets.attach(mine.id(), id, Map.of()))).hasMessage("assetId: asset " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("assetId"));
+            assertThat(refusal(NotFoundException.class, () -> assets.attachPart(mine.id(), id))).hasMessage("assetId: asset " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("assetId"));
+            // Both unknown: the message is looked up first.
+            assertThat(refusal(NotFoundException.class, () -> assets.attach(unknown, id, Map.of()))).hasMessage("messageId: message " + unknown + " not found");
         }
         for (UUID id : List.of(theirMessage.id(), unknown)) {
-            assertThatThrownBy(() -> assets.attach(id, myAsset.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class)
-                    .hasMessage("message " + id + " not found");
+            assertThat(refusal(NotFoundException.class, () -> assets.attach(id, myAsset.id(), Map.of()))).hasMessage("messageId: message " + id + " not found")
+                    .extracting(NotFoundException::field).isEqualTo(java.util.Optional.of("messageId"));
         }
         assertThat(rows("message_assets")).isZero();
     }
@@ -1481,7 +1568,7 @@ public abstract class AssetStoreContract extends AtlasContract {
                     try {
                         return (Object) assets.attach(m.id(), a.id(), Map.of());
                     } catch (NotFoundException e) {
-                        assertThat(e).hasMessage("asset " + a.id() + " not found");
+                        assertThat(e).hasMessage("assetId: asset " + a.id() + " not found");
                         return e;
                     }
                 });
@@ -1509,6 +1596,50 @@ public abstract class AssetStoreContract extends AtlasContract {
                 }
             }
             assertThat(rows("message_assets")).isEqualTo(assets.forMessage(m.id()).size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("detach racing discard of the asset it detaches: the discard either finds the attachment"
+            + " (ConflictException on assetId, the asset and bytes stay) or comes after the detach and removes the asset; the detach"
+            + " always detaches; never a storage error")
+    void detachRacingDiscard() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("wrong file attached"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 8; i++) {
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                assets.attach(m.id(), a.id(), Map.of());
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var detach = pool.submit(() -> {
+                    start.await();
+                    return assets.detach(m.id(), a.id());
+                });
+                var discard = pool.submit(() -> {
+                    start.await();
+                    try {
+                        assets.discard(a.id());
+                        return (Object) "discarded";
+                    } catch (dev.atlas.ConflictException e) {
+                        assertThat(e.field()).isEqualTo("assetId");
+                        return e;
+                    }
+                });
+                assertThat(detach.get()).as("round %d", i).isTrue();
+                Object discarded = discard.get();
+                boolean bytes = allBlobs().stream().anyMatch(b -> b.key().equals(a.blobKey()));
+                if (discarded instanceof dev.atlas.ConflictException) {
+                    assertThat(bytes).isTrue();
+                    assertThat(assets.get(a.id())).contains(a);
+                } else {
+                    assertThat(bytes).isFalse();
+                    assertThat(assets.get(a.id())).isEmpty();
+                }
+            }
+            assertThat(rows("message_assets")).isZero();
         } finally {
             pool.shutdownNow();
         }
@@ -1563,7 +1694,7 @@ public abstract class AssetStoreContract extends AtlasContract {
                     try {
                         return (Object) assets.attach(m.id(), a.id(), Map.of());
                     } catch (NotFoundException e) {
-                        assertThat(e).hasMessage("message " + m.id() + " not found");
+                        assertThat(e).hasMessage("messageId: message " + m.id() + " not found");
                         return e;
                     }
                 });

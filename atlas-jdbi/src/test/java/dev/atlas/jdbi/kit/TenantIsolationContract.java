@@ -457,10 +457,12 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("forMessage", "NotFoundException message", w.pickForeign("message", t.id()), s::forMessage);
                     likeUnknown("forMessage paged", "NotFoundException message", w.pickForeign("message", t.id()), m -> s.forMessage(m, 1000, null));
                     if (own != null) {
-                        likeUnknown("attach to a message", "NotFoundException message", w.pickForeign("message", t.id()), m -> s.attach(m, own, Map.of()));
+                        likeUnknown("attach to a message", "NotFoundException message messageId", w.pickForeign("message", t.id()), m -> s.attach(m, own, Map.of()));
+                        likeUnknown("detach from a message", "NotFoundException message messageId", w.pickForeign("message", t.id()), m -> s.detach(m, own));
                     }
                     if (ownMessage != null) {
-                        likeUnknown("attach an asset", "NotFoundException asset", foreign, a -> s.attach(ownMessage, a, Map.of()));
+                        likeUnknown("attach an asset", "NotFoundException asset assetId", foreign, a -> s.attach(ownMessage, a, Map.of()));
+                        likeUnknown("detach an asset", "NotFoundException asset assetId", foreign, a -> s.detach(ownMessage, a));
                     }
                     likeUnknown("delete asset", "NotFoundException asset", foreign, a -> {
                         s.delete(a);
