@@ -205,4 +205,43 @@ class PostgresQueryPlanTest {
         assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);
         assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line.trim()).matches("(->  )?Sort  \\(.*"));
     }
+
+    static Stream<Arguments> ownListings() {
+        Dialect d = Dialect.POSTGRESQL;
+        return Stream.of(
+                Arguments.of("voice.byConversation", DeclaredStatements.voiceCall(d, "voice.byConversation").declared(),
+                        "atlas_voice_calls_conversation_recent", "conversation_id = "),
+                Arguments.of("voice.byConversationAfter", DeclaredStatements.voiceCall(d, "voice.byConversationAfter").declared(),
+                        "atlas_voice_calls_conversation_recent", "started_at >= "),
+                Arguments.of("voice.bySession", DeclaredStatements.voiceCall(d, "voice.bySession").declared(),
+                        "atlas_voice_calls_session_recent", "session_id = "),
+                Arguments.of("voice.bySessionAfter", DeclaredStatements.voiceCall(d, "voice.bySessionAfter").declared(),
+                        "atlas_voice_calls_session_recent", "started_at >= "),
+                Arguments.of("credentials.list", DeclaredStatements.credential(d, "credentials.list").declared(),
+                        "atlas_credentials_owner_name_c", "owner_id = "),
+                Arguments.of("credentials.page", DeclaredStatements.credential(d, "credentials.page").declared(),
+                        "atlas_credentials_owner_name_c", "owner_id = "),
+                Arguments.of("credentials.pageAfter", DeclaredStatements.credential(d, "credentials.pageAfter").declared(),
+                        "atlas_credentials_owner_name_c", "(name)::text > "));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ownListings")
+    @DisplayName("V30: a conversation's or a session's voice calls and an owner's credentials (COLLATE \"C\"), first page or after a"
+            + " cursor, scan their own index in the listing's order from the cursor's key: no Sort or Incremental Sort of any kind")
+    void listingsOfOneKeyReadTheirOwnIndexInOrder(String listing, String declared, String index, String bound) throws SQLException {
+        Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared.replace("<p>", "atlas_"));
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            m.appendReplacement(text, name.equals("limit") ? "51" : name.equals("at") ? "'2026-03-01T10:15:30Z'"
+                    : name.equals("after") && listing.startsWith("credentials") ? "'openai'" : "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
+        }
+        List<String> plan = plan(m.appendTail(text).toString());
+        String shown = String.join("\n", plan);
+        int scan = plan.stream().filter(line -> line.contains("Index Scan using " + index + " ")).findFirst().map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(shown).isNotNegative();
+        assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
 }

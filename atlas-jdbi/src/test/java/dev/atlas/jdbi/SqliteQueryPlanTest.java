@@ -216,11 +216,32 @@ class SqliteQueryPlanTest {
             assertThat(after).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
             assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
-        // By conversation or session SQLite walks (tenant, started_at, id), which serves the order, rather than the V2 indexes
-        // (tenant, conversation or session, started_at), which lack the id: the cursor's time still starts the range.
-        for (String name : List.of("voice.byConversationAfter", "voice.bySessionAfter")) {
-            assertThat(plan(DeclaredStatements.voiceCall(Dialect.SQLITE, name).jdbc())).as(name)
-                    .contains("SEARCH atlas_voice_calls USING INDEX atlas_voice_calls_recent (tenant_id=? AND started_at>?)");
+    }
+
+    @Test
+    @DisplayName("V30: a conversation's or a session's voice calls, first page or after a cursor, search the (tenant, conversation or"
+            + " session, started_at, id) index from the cursor's time, never the tenant's calls of every conversation, and never sort")
+    void voiceCallsOfAConversationOrSession() throws SQLException {
+        for (String[] c : new String[][] {{"voice.byConversation", "atlas_voice_calls_conversation_recent (tenant_id=? AND conversation_id=?)"},
+                {"voice.byConversationAfter", "atlas_voice_calls_conversation_recent (tenant_id=? AND conversation_id=? AND started_at>?)"},
+                {"voice.bySession", "atlas_voice_calls_session_recent (tenant_id=? AND session_id=?)"},
+                {"voice.bySessionAfter", "atlas_voice_calls_session_recent (tenant_id=? AND session_id=? AND started_at>?)"}}) {
+            List<String> plan = plan(DeclaredStatements.voiceCall(Dialect.SQLITE, c[0]).jdbc());
+            assertThat(plan).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
+            assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Test
+    @DisplayName("an owner's credentials, listed whole or paged after a cursor, search the unique (tenant, owner, name) index from the"
+            + " cursor's name (BINARY: code point order) without sorting")
+    void credentialListings() throws SQLException {
+        for (String[] c : new String[][] {{"credentials.list", "(tenant_id=? AND owner_type=? AND owner_id=?)"},
+                {"credentials.page", "(tenant_id=? AND owner_type=? AND owner_id=?)"},
+                {"credentials.pageAfter", "(tenant_id=? AND owner_type=? AND owner_id=? AND name>?)"}}) {
+            List<String> plan = plan(DeclaredStatements.credential(Dialect.SQLITE, c[0]).jdbc());
+            assertThat(plan).as(c[0]).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_credentials USING INDEX").endsWith(c[1]));
+            assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
     }
 

@@ -491,6 +491,24 @@ public abstract class CredentialStoreContract extends AtlasContract {
         assertField(() -> store.list(Owner.user("42"), 0, null), "limit");
         assertField(() -> store.list(null, 4, null), "owner");
         assertThat(other.list(Owner.user("42"), 4, null)).isEqualTo(new dev.atlas.Page<>(List.of(), java.util.Optional.empty()));
+        // Digits, case and accents (precomposed and combining) in code point order too: never numeric, never accent-folded,
+        // the same whole and paged (V30's index in PostgreSQL on (tenant, owner, name COLLATE "C") serves both).
+        List<String> mixed = List.of("1", "10", "9", "A", "B", "E", "a-c", "a1", "a10", "a9", "a_d", "aa", "ab", "b", "e", "e\u0301",
+                "\u00c4", "\u00e9", "\uFF21", "\uD83D\uDE00");
+        List<String> inserted = new ArrayList<>(mixed);
+        java.util.Collections.reverse(inserted);
+        for (String name : inserted) {
+            store.upsert(Owner.user("44"), name, "s");
+        }
+        assertThat(store.list(Owner.user("44"))).extracting(CredentialInfo::name).containsExactlyElementsOf(mixed);
+        List<String> byThree = new ArrayList<>();
+        cursor = null;
+        do {
+            dev.atlas.Page<CredentialInfo> page = store.list(Owner.user("44"), 3, cursor);
+            page.items().forEach(i -> byThree.add(i.name()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(byThree).containsExactlyElementsOf(mixed);
     }
 
     @Test
