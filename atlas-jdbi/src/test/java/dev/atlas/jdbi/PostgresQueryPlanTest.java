@@ -217,6 +217,12 @@ class PostgresQueryPlanTest {
                         "atlas_voice_calls_session_recent", "session_id = "),
                 Arguments.of("voice.bySessionAfter", DeclaredStatements.voiceCall(d, "voice.bySessionAfter").declared(),
                         "atlas_voice_calls_session_recent", "started_at >= "),
+                Arguments.of("tasks.list by conversation", DeclaredStatements.taskList(d, " AND conversation_id = :conversation", false).declared(),
+                        "atlas_tasks_conversation_created", "conversation_id = "),
+                Arguments.of("tasks.list by conversation after", DeclaredStatements.taskList(d, " AND conversation_id = :conversation", true)
+                        .declared(), "atlas_tasks_conversation_created", "created_at >= "),
+                Arguments.of("tasks.list", DeclaredStatements.taskList(d, "", false).declared(), "atlas_tasks_created", "tenant_id = "),
+                Arguments.of("tasks.list after", DeclaredStatements.taskList(d, "", true).declared(), "atlas_tasks_created", "created_at >= "),
                 Arguments.of("credentials.list", DeclaredStatements.credential(d, "credentials.list").declared(),
                         "atlas_credentials_owner_name_c", "owner_id = "),
                 Arguments.of("credentials.page", DeclaredStatements.credential(d, "credentials.page").declared(),
@@ -227,14 +233,14 @@ class PostgresQueryPlanTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("ownListings")
-    @DisplayName("V30: a conversation's or a session's voice calls and an owner's credentials (COLLATE \"C\"), first page or after a"
+    @DisplayName("V30: a conversation's or a session's voice calls, a conversation's tasks and an owner's credentials (COLLATE \"C\"), first page or after a"
             + " cursor, scan their own index in the listing's order from the cursor's key: no Sort or Incremental Sort of any kind")
     void listingsOfOneKeyReadTheirOwnIndexInOrder(String listing, String declared, String index, String bound) throws SQLException {
         Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared.replace("<p>", "atlas_"));
         StringBuilder text = new StringBuilder();
         while (m.find()) {
             String name = m.group(1);
-            m.appendReplacement(text, name.equals("limit") ? "51" : name.equals("at") ? "'2026-03-01T10:15:30Z'"
+            m.appendReplacement(text, name.equals("limit") ? "51" : name.equals("at") || name.equals("afterAt") ? "'2026-03-01T10:15:30Z'"
                     : name.equals("after") && listing.startsWith("credentials") ? "'openai'" : "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
         }
         List<String> plan = plan(m.appendTail(text).toString());

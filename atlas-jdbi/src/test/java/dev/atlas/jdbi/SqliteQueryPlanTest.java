@@ -233,6 +233,22 @@ class SqliteQueryPlanTest {
     }
 
     @Test
+    @DisplayName("V30: a conversation's tasks (TaskStore.forConversation) and the unfiltered task listing, first page or after a cursor,"
+            + " search the (tenant, conversation, created_at, id) or (tenant, created_at, id) index from the cursor's time and never sort")
+    void tasksOfAConversation() throws SQLException {
+        for (boolean afterCursor : new boolean[] {false, true}) {
+            List<String> plan = plan(DeclaredStatements.taskList(Dialect.SQLITE, " AND conversation_id = :conversation", afterCursor).jdbc());
+            assertThat(plan).as("after a cursor: " + afterCursor).contains("SEARCH atlas_tasks USING INDEX atlas_tasks_conversation_created"
+                    + (afterCursor ? " (tenant_id=? AND conversation_id=? AND created_at>?)" : " (tenant_id=? AND conversation_id=?)"));
+            assertThat(plan).as("after a cursor: " + afterCursor).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+            List<String> all = plan(DeclaredStatements.taskList(Dialect.SQLITE, "", afterCursor).jdbc());
+            assertThat(all).as("unfiltered, after a cursor: " + afterCursor).contains("SEARCH atlas_tasks USING INDEX atlas_tasks_created"
+                    + (afterCursor ? " (tenant_id=? AND created_at>?)" : " (tenant_id=?)"));
+            assertThat(all).as("unfiltered, after a cursor: " + afterCursor).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Test
     @DisplayName("an owner's credentials, listed whole or paged after a cursor, search the unique (tenant, owner, name) index from the"
             + " cursor's name (BINARY: code point order) without sorting")
     void credentialListings() throws SQLException {
