@@ -610,9 +610,9 @@ public abstract class CredentialStoreContract extends AtlasContract {
                 } while (!done.get());
                 return n;
             });
-            // The old-key instance erases and re-stores rows while the rotation runs (rows u3, u23, … and u4, u24, …, which the reader skips).
+            // The old-key instance erases and re-stores rows while the rotation runs (rows u3, u43, … and u4, u44, …, which the reader skips).
             java.util.concurrent.Future<?> writes = pool.submit(() -> {
-                for (int i = 3; i < 200; i += 20) {
+                for (int i = 3; i < 200; i += 40) {
                     store.delete(Owner.user("u" + i), "openai");
                     store.upsert(Owner.user("u" + (i + 1)), "openai", "re-stored " + (i + 1));
                 }
@@ -624,13 +624,13 @@ public abstract class CredentialStoreContract extends AtlasContract {
         } finally {
             pool.shutdownNow();
         }
-        for (int i = 3; i < 200; i += 20) {
+        for (int i = 3; i < 200; i += 40) {
             assertThat(reader.get(Owner.user("u" + i), "openai")).as("deleted u" + i).isEmpty();
             assertThat(reader.require(Owner.user("u" + (i + 1)), "openai").reveal()).isEqualTo("re-stored " + (i + 1));
         }
         // Rows nobody touched were moved by the first run; a re-stored row is on k1 when it was re-stored after the run passed it.
         int stillOld = 0;
-        for (int i = 4; i < 200; i += 20) {
+        for (int i = 4; i < 200; i += 40) {
             stillOld += reader.list(Owner.user("u" + i)).get(0).keyId().equals("k1") ? 1 : 0;
         }
         assertThat(rotating.reEncrypt()).isEqualTo(stillOld);
