@@ -205,4 +205,82 @@ class PostgresQueryPlanTest {
         assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);
         assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line.trim()).matches("(->  )?Sort  \\(.*"));
     }
+
+    static Stream<Arguments> ownListings() {
+        Dialect d = Dialect.POSTGRESQL;
+        return Stream.of(
+                Arguments.of("voice.byConversation", DeclaredStatements.voiceCall(d, "voice.byConversation").declared(),
+                        "atlas_voice_calls_conversation_recent", "conversation_id = "),
+                Arguments.of("voice.byConversationAfter", DeclaredStatements.voiceCall(d, "voice.byConversationAfter").declared(),
+                        "atlas_voice_calls_conversation_recent", "started_at >= "),
+                Arguments.of("voice.bySession", DeclaredStatements.voiceCall(d, "voice.bySession").declared(),
+                        "atlas_voice_calls_session_recent", "session_id = "),
+                Arguments.of("voice.bySessionAfter", DeclaredStatements.voiceCall(d, "voice.bySessionAfter").declared(),
+                        "atlas_voice_calls_session_recent", "started_at >= "),
+                Arguments.of("tasks.list", DeclaredStatements.taskList(d, "", false).declared(), "atlas_tasks_created", "tenant_id = "),
+                Arguments.of("tasks.list after", DeclaredStatements.taskList(d, "", true).declared(), "atlas_tasks_created", "created_at >= "),
+                Arguments.of("credentials.list", DeclaredStatements.credential(d, "credentials.list").declared(),
+                        "atlas_credentials_owner_name_c", "owner_id = "),
+                Arguments.of("credentials.page", DeclaredStatements.credential(d, "credentials.page").declared(),
+                        "atlas_credentials_owner_name_c", "owner_id = "),
+                Arguments.of("credentials.pageAfter", DeclaredStatements.credential(d, "credentials.pageAfter").declared(),
+                        "atlas_credentials_owner_name_c", "(name)::text > "));
+    }
+
+    @ParameterizedTest(name = "after a cursor: {0}")
+    @ValueSource(booleans = {false, true})
+    @DisplayName("V30: a conversation's tasks, first page or after a cursor, scan the (tenant, conversation, created_at, id) index from the"
+            + " cursor's time, no Sort or Incremental Sort, with the statistics of a tenant's tasks in 50 conversations (empty tables leave"
+            + " the planner's choice between that index and (tenant, created_at, id) to a tie; the statistics are rolled back)")
+    void tasksOfAConversation(boolean afterCursor) throws SQLException {
+        String declared = DeclaredStatements.taskList(Dialect.POSTGRESQL, " AND conversation_id = :conversation", afterCursor).declared();
+        String text = declared.replace("<p>", "atlas_").replace(":limit", "51").replace(":afterAt", "'2026-03-01T10:15:30Z'")
+                .replaceAll(":(t|conversation|afterId)\\b", "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
+        List<String> plan = new ArrayList<>();
+        try (Connection c = DATABASE.dataSource().getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                s.execute("INSERT INTO atlas_tasks (tenant_id, id, kind, payload, conversation_id, status, attempts, max_attempts, run_after,"
+                        + " created_at, updated_at) SELECT '019ca8e5-5e64-73ab-8da0-9b09328874c9', gen_random_uuid(), 'k', '{}',"
+                        + " ('019ca8e5-5e64-73ab-8da0-9b0932887' || lpad((i % 50)::text, 3, '0'))::uuid, 'completed', 1, 1, now(),"
+                        + " now() + i * interval '1 second', now() FROM generate_series(1, 1000) i");
+                s.execute("ANALYZE atlas_tasks");
+                try (ResultSet rs = s.executeQuery("EXPLAIN " + text)) {
+                    while (rs.next()) {
+                        plan.add(rs.getString(1));
+                    }
+                }
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        }
+        String shown = String.join("\n", plan);
+        int scan = plan.stream().filter(line -> line.contains("Index Scan using atlas_tasks_conversation_created ")).findFirst()
+                .map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(shown).isNotNegative();
+        assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains("conversation_id = ")
+                .satisfies(cond -> assertThat(cond.contains("created_at >= ")).isEqualTo(afterCursor));
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ownListings")
+    @DisplayName("V30: a conversation's or a session's voice calls, all of a tenant's tasks and an owner's credentials (COLLATE \"C\"), first page or after a"
+            + " cursor, scan their own index in the listing's order from the cursor's key: no Sort or Incremental Sort of any kind")
+    void listingsOfOneKeyReadTheirOwnIndexInOrder(String listing, String declared, String index, String bound) throws SQLException {
+        Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared.replace("<p>", "atlas_"));
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            m.appendReplacement(text, name.equals("limit") ? "51" : name.equals("at") || name.equals("afterAt") ? "'2026-03-01T10:15:30Z'"
+                    : name.equals("after") && listing.startsWith("credentials") ? "'openai'" : "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
+        }
+        List<String> plan = plan(m.appendTail(text).toString());
+        String shown = String.join("\n", plan);
+        int scan = plan.stream().filter(line -> line.contains("Index Scan using " + index + " ")).findFirst().map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(shown).isNotNegative();
+        assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").contains(bound);
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
 }

@@ -178,7 +178,7 @@ class SqliteQueryPlanTest {
     }
 
     @Test
-    @DisplayName("listing tasks by status, kind or owner walks an index in (created_at, id) order without sorting")
+    @DisplayName("listing tasks by status, kind, owner, conversation (V30) or none (V30) walks an index in (created_at, id) order without sorting")
     void taskListings() throws SQLException {
         for (String[] c : new String[][] {{"status = 'pending'", "atlas_tasks_status_created"}, {"kind = 'k'", "atlas_tasks_kind_created"},
                 {"owner_type = 'user' AND owner_id = '1'", "atlas_tasks_owner_created"}}) {
@@ -195,10 +195,23 @@ class SqliteQueryPlanTest {
             assertThat(after).as(c[0]).contains("SEARCH atlas_tasks USING INDEX " + c[1]);
             assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
+        // V30: a conversation's tasks (forConversation) and the unfiltered listing, first page or after a cursor, search the
+        // (tenant, conversation, created_at, id) or (tenant, created_at, id) index from the cursor's time and never sort.
+        for (boolean afterCursor : new boolean[] {false, true}) {
+            List<String> plan = plan(DeclaredStatements.taskList(Dialect.SQLITE, " AND conversation_id = :conversation", afterCursor).jdbc());
+            assertThat(plan).as("after a cursor: " + afterCursor).contains("SEARCH atlas_tasks USING INDEX atlas_tasks_conversation_created"
+                    + (afterCursor ? " (tenant_id=? AND conversation_id=? AND created_at>?)" : " (tenant_id=? AND conversation_id=?)"));
+            assertThat(plan).as("after a cursor: " + afterCursor).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+            List<String> all = plan(DeclaredStatements.taskList(Dialect.SQLITE, "", afterCursor).jdbc());
+            assertThat(all).as("unfiltered, after a cursor: " + afterCursor).contains("SEARCH atlas_tasks USING INDEX atlas_tasks_created"
+                    + (afterCursor ? " (tenant_id=? AND created_at>?)" : " (tenant_id=?)"));
+            assertThat(all).as("unfiltered, after a cursor: " + afterCursor).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
     }
 
     @Test
-    @DisplayName("listing voice calls newest first, by status, owner or none, walks an index backwards without sorting")
+    @DisplayName("listing voice calls newest first, by status, owner or none, walks an index backwards without sorting; by conversation"
+            + " or session (V30) oldest first, its own index forwards")
     void voiceCallListings() throws SQLException {
         for (String[] c : new String[][] {{" AND status = 'active'", "atlas_voice_calls_status_recent"},
                 {" AND owner_type = 'user' AND owner_id = '1'", "atlas_voice_calls_owner_recent"}, {"", "atlas_voice_calls_recent"}}) {
@@ -216,11 +229,28 @@ class SqliteQueryPlanTest {
             assertThat(after).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
             assertThat(after).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
-        // By conversation or session SQLite walks (tenant, started_at, id), which serves the order, rather than the V2 indexes
-        // (tenant, conversation or session, started_at), which lack the id: the cursor's time still starts the range.
-        for (String name : List.of("voice.byConversationAfter", "voice.bySessionAfter")) {
-            assertThat(plan(DeclaredStatements.voiceCall(Dialect.SQLITE, name).jdbc())).as(name)
-                    .contains("SEARCH atlas_voice_calls USING INDEX atlas_voice_calls_recent (tenant_id=? AND started_at>?)");
+        // V30: a conversation's or a session's calls, first page or after a cursor, search their own (tenant, conversation or session,
+        // started_at, id) index from the cursor's time, never the tenant's calls of every conversation, and never sort.
+        for (String[] c : new String[][] {{"voice.byConversation", "atlas_voice_calls_conversation_recent (tenant_id=? AND conversation_id=?)"},
+                {"voice.byConversationAfter", "atlas_voice_calls_conversation_recent (tenant_id=? AND conversation_id=? AND started_at>?)"},
+                {"voice.bySession", "atlas_voice_calls_session_recent (tenant_id=? AND session_id=?)"},
+                {"voice.bySessionAfter", "atlas_voice_calls_session_recent (tenant_id=? AND session_id=? AND started_at>?)"}}) {
+            List<String> plan = plan(DeclaredStatements.voiceCall(Dialect.SQLITE, c[0]).jdbc());
+            assertThat(plan).as(c[0]).contains("SEARCH atlas_voice_calls USING INDEX " + c[1]);
+            assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Test
+    @DisplayName("an owner's credentials, listed whole or paged after a cursor, search the unique (tenant, owner, name) index from the"
+            + " cursor's name (BINARY: code point order) without sorting")
+    void credentialListings() throws SQLException {
+        for (String[] c : new String[][] {{"credentials.list", "(tenant_id=? AND owner_type=? AND owner_id=?)"},
+                {"credentials.page", "(tenant_id=? AND owner_type=? AND owner_id=?)"},
+                {"credentials.pageAfter", "(tenant_id=? AND owner_type=? AND owner_id=? AND name>?)"}}) {
+            List<String> plan = plan(DeclaredStatements.credential(Dialect.SQLITE, c[0]).jdbc());
+            assertThat(plan).as(c[0]).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_credentials USING INDEX").endsWith(c[1]));
+            assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
     }
 

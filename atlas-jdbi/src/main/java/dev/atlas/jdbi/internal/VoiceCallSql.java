@@ -14,7 +14,7 @@ final class VoiceCallSql {
      */
     static final String VISIBLE = " AND NOT EXISTS (SELECT 1 FROM <p>conversations dc WHERE dc.tenant_id = <p>voice_calls.tenant_id"
             + " AND dc.id = <p>voice_calls.conversation_id AND dc.deleted_at IS NOT NULL)";
-    /** Keyset on (started_at, id), oldest first: the order of the (tenant, key, started_at) indexes. */
+    /** Keyset on (started_at, id), oldest first: the order of V30's (tenant, conversation or session, started_at, id) indexes. */
     private static final String AFTER = " AND " + Keyset.after("started_at", "id", "at", "after");
     /** The keyset of {@link #list}, newest first: strictly before the cursor's call in (started_at, id) order. */
     static final String LIST_BEFORE = Keyset.before("started_at", "id", "at", "after");

@@ -31,6 +31,11 @@ public final class DeclaredStatements {
         return named(dialect, VoiceCallSql::new, name, "VoiceCallSql");
     }
 
+    /** {@code CredentialSql}'s statement {@code name} ({@code credentials.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
+    public static Statement credential(Dialect dialect, String name) {
+        return named(dialect, CredentialSql::new, name, "CredentialSql");
+    }
+
     /** {@code ScheduleSql}'s statement {@code name} ({@code task_schedules.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement schedule(Dialect dialect, String name) {
         return named(dialect, ScheduleSql::new, name, "ScheduleSql");

@@ -444,7 +444,8 @@ public abstract class SettingsStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("settings values of every JSON kind (numbers as doubles and exact integers, -0.0 as 0.0, nulls, empty and nested containers,"
-            + " JSON-looking and line-separator text) read back equal to what publish returned, also through rollback and diff")
+            + " JSON-looking and line-separator text) read back equal to what publish returned, keys in one order on both databases, also"
+            + " through rollback and diff")
     void jsonEdgeValuesReadBackEqual() {
         Map<String, Object> given = new java.util.LinkedHashMap<>();
         Map<String, Object> expected = new java.util.LinkedHashMap<>();
@@ -454,7 +455,13 @@ public abstract class SettingsStoreContract extends AtlasContract {
                 {"int", 42, 42}, {"long", Long.MAX_VALUE, Long.MAX_VALUE},
                 {"big", new java.math.BigInteger("123456789012345678901234567890"), new java.math.BigInteger("123456789012345678901234567890")},
                 {"text", "{\"a\":1}\u2028\u2029\r\n\t\\", "{\"a\":1}\u2028\u2029\r\n\t\\"}, {"empty", "", ""},
-                {"emptyMap", Map.of(), Map.of()}, {"emptyList", List.of(), List.of()}, {"bool", false, false}};
+                {"emptyMap", Map.of(), Map.of()}, {"emptyList", List.of(), List.of()}, {"bool", false, false},
+                // Every Java number kind comes back as the same Integer, Long, BigInteger or Double on both databases (jsonb
+                // would print 1E+20 as 100000000000000000000, an integer), and keys of any script in one order.
+                {"zz", 1e20, 1e20}, {"e20", new java.math.BigDecimal("1E+20"), 1e20}, {"min", Double.MIN_VALUE, Double.MIN_VALUE},
+                {"\u00e9", -1.5e-7, -1.5e-7}, {"\uD83D\uDE00", 100.0, 100.0}, {"B", Long.MIN_VALUE, Long.MIN_VALUE}, {"f", 3.5f, 3.5},
+                {"sh", (short) 7, 7}, {"neg", new java.math.BigInteger("-123456789012345678901234567890"),
+                        new java.math.BigInteger("-123456789012345678901234567890")}, {"bom", "\uFEFF\uFFFF", "\uFEFF\uFFFF"}};
         for (Object[] p : pairs) {
             given.put((String) p[0], p[1]);
             expected.put((String) p[0], p[2]);
@@ -469,6 +476,11 @@ public abstract class SettingsStoreContract extends AtlasContract {
         SettingsRevision published = store.publish(s.id(), given, null, null);
         assertThat(published.values()).isEqualTo(expected);
         assertThat(store.currentRevision(s.id())).contains(published);
+        // Byte-exact: the same keys in the same order (jsonb's: shortest in UTF-8 first, then by bytes) on both databases.
+        assertThat(store.currentRevision(s.id()).orElseThrow().values()).hasToString(published.values().toString());
+        assertThat(published.values().keySet()).containsExactly("", "B", "f", "sh", "zz", "\u00e9", "big", "bom", "e20", "int",
+                "max", "min", "neg", "bool", "list", "long", "null", "text", "\uD83D\uDE00", "empty", "tenth", "decimal", "emptyMap",
+                "exponent", "emptyList", "negativeZero");
         store.publish(s.id(), Map.of(), null, null);
         assertThat(store.rollback(s.id(), 1, null).values()).isEqualTo(expected);
         assertThat(store.diff(s.id(), 1, 3).isEmpty()).isTrue();

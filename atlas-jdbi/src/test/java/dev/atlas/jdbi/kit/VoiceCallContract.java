@@ -116,6 +116,29 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("session ids match exactly in bySession (LIKE wildcards, a backslash, case, quotes, NFC and NFD are distinct sessions,"
+            + " paged alike), and a transcript of 2,000 turns reads back turn for turn in order")
+    void sessionIdsMatchExactlyAndLongTranscriptsKeepTheirOrder() {
+        List<String> sessions = List.of("rt_%", "rt_a", "RT_A", "rt\\a", "rt_'; DROP TABLE atlas_voice_calls; --", "caf\u00e9", "cafe\u0301", "%");
+        Map<String, UUID> ids = new java.util.LinkedHashMap<>();
+        for (String session : sessions) {
+            ids.put(session, calls.start(call(session)).id());
+        }
+        for (String session : sessions) {
+            assertThat(calls.bySession(session)).as(session).extracting(VoiceCall::id).containsExactly(ids.get(session));
+            assertThat(calls.bySession(session, 1, null).items()).as(session).extracting(VoiceCall::id).containsExactly(ids.get(session));
+        }
+        assertThat(calls.bySession("rt_")).isEmpty();
+        List<VoiceTurn> turns = new java.util.ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            turns.add(i % 2 == 0 ? VoiceTurn.user("u" + i) : VoiceTurn.assistant("a" + i));
+        }
+        VoiceCall done = calls.complete(ids.get("rt_a"), turns);
+        assertThat(done.transcript()).isEqualTo(turns);
+        assertThat(calls.get(done.id()).orElseThrow().transcript()).isEqualTo(turns);
+    }
+
+    @Test
     @DisplayName("calls list by conversation and by session id, oldest first")
     void listing() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
