@@ -147,6 +147,29 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a detach of a soft-deleted asset racing retention's purge of that asset, which has deleted its attachments and"
+            + " waits for the asset row, waits for the purge and finds no asset: NotFoundException on assetId (before: the detach"
+            + " share-locked the asset first and then waited for the purge's deleted attachment, a deadlock, one failing with a"
+            + " storage error)")
+    void detachRacingDeletedAssetPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("the wrong file"));
+        UUID x = acme.assets().create(png(), new byte[] {1}).id();
+        acme.assets().attach(m.id(), x, Map.of());
+        acme.assets().delete(x);
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
+                () -> acme.assets().detach(m.id(), x));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("assets.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e)
+                .hasMessage("assetId: asset " + x + " not found"));
+        assertThat(acme.assets().forMessage(m.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")
