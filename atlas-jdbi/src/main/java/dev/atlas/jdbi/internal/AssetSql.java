@@ -40,7 +40,7 @@ final class AssetSql {
     final Statement liveMessage;
     final Statement lockLiveMessage;
     final Statement insertAttachment;
-    final Statement anyForShare;
+    final Statement anyState;
     final Statement deleteAttachment;
     final Statement attachedAt;
     final Statement forMessage;
@@ -116,9 +116,8 @@ final class AssetSql {
                 + " created_at) VALUES (:t, :id, :m, :a, :metadata, CASE WHEN " + latest + " >= :now THEN "
                 + c.dialect().plusOneMicrosecond(latest) + " ELSE :now END) ON CONFLICT (tenant_id, message_id, asset_id)"
                 + " DO UPDATE SET metadata = excluded.metadata");
-        // For detach: the asset of this tenant, live or soft-deleted, share-locked on PostgreSQL as
-        // attach locks it, so a discard of the asset waits for the detach or is waited for.
-        anyForShare = c.sql("assets.anyForShare", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id" + c.dialect().forShare());
+        // For detach: whether this tenant has the asset, live or soft-deleted. Not locked (see detach).
+        anyState = c.sql("assets.anyState", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id");
         deleteAttachment = c.sql("assets.deleteAttachment", "DELETE FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m"
                 + " AND asset_id = :a");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");

@@ -643,17 +643,24 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("messageId", messageId);
         Check.notNull("assetId", assetId);
         return db.write(h -> {
-            // Locked as attach locks them, in the same order: a purge of the message's conversation
-            // waits for the detach or is waited for (the message then not found), and so does a
-            // discard of the asset (which then finds the attachment gone, or the detach no asset).
+            // The conversation is locked as attach locks it: a purge of the message's conversation
+            // waits for the detach or is waited for (the message then not found).
             if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId, "messageId");
             }
-            // A soft-deleted asset of this tenant is found: its attachments can still be detached.
-            if (!sql.on(h, q.anyForShare).bind("id", assetId).exists()) {
+            // Then the attachment alone, never the asset: retention's purge of a deleted asset
+            // deletes its attachments before the asset row, so holding the asset while waiting for
+            // the attachment deadlocked with it. A discard reads the attachment as committed (a
+            // ConflictException until the detach commits); a purge that took the attachment first
+            // is waited for, and the asset is then not found below.
+            if (sql.on(h, q.deleteAttachment).bind("m", messageId).bind("a", assetId).update() > 0) {
+                return true;
+            }
+            // A soft-deleted asset of this tenant is found: it was not attached, nothing was written.
+            if (!sql.on(h, q.anyState).bind("id", assetId).exists()) {
                 throw new NotFoundException("asset", assetId, "assetId");
             }
-            return sql.on(h, q.deleteAttachment).bind("m", messageId).bind("a", assetId).update() > 0;
+            return false;
         });
     }
 
