@@ -296,7 +296,8 @@ public interface AssetStore {
      * the attachment's time, then its id), keyset-paged: a page never repeats or skips an asset
      * attached when the first page was read, attaching one again between pages included (it keeps
      * its place). An asset deleted or detached meanwhile is left out; one attached meanwhile is
-     * listed as its place falls.
+     * listed as its place falls, and so is one detached and attached again (a new attachment, after
+     * those made before it: a page already read may have listed it at its former place).
      *
      * @param messageId the message's id
      * @param limit page size, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}

@@ -393,7 +393,7 @@ public abstract class AssetStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("forMessage(id, limit, cursor) pages a message's live attachments in attachment order (a re-attach keeping its place,"
-            + " a deleted asset left out), exactly as forMessage lists them; a cursor of another message or listing, a bad limit, and"
+            + " a deleted asset left out, one detached and attached again listed again at its new place), exactly as forMessage lists them; a cursor of another message or listing, a bad limit, and"
             + " an unknown, foreign or deleted message behave as documented")
     void forMessagePages() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
@@ -431,8 +431,11 @@ public abstract class AssetStoreContract extends AtlasContract {
         Asset newer = assets.create(png(), new byte[] {7});
         assets.attach(m.id(), newer.id(), Map.of());
         assets.delete(ids.get(2));
+        // Detached and attached again, the first page's asset is a new attachment: listed again, last.
+        assertThat(assets.detach(m.id(), ids.get(0))).isTrue();
+        assets.attach(m.id(), ids.get(0), Map.of("page", "zero, new"));
         dev.atlas.Page<AttachedAsset> rest = assets.forMessage(m.id(), 1000, first.nextCursor().orElseThrow());
-        assertThat(rest.items()).extracting(x -> x.asset().id()).containsExactly(ids.get(1), ids.get(3), newer.id());
+        assertThat(rest.items()).extracting(x -> x.asset().id()).containsExactly(ids.get(1), ids.get(3), newer.id(), ids.get(0));
         assertThat(rest.items().get(0).attachmentMetadata()).isEqualTo(Map.of("page", "one once more"));
         assertThat(rest.hasMore()).isFalse();
         // Refusals.
