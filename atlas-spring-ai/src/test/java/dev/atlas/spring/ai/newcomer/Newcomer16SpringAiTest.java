@@ -104,9 +104,9 @@ class Newcomer16SpringAiTest {
                     .containsExactlyInAnyOrder("user-42:chat-7", "user-43:chat-1");
         });
 
-        // The application restarted (same database), now with the documented provider and agent settings.
+        // The application restarted (same database), now with the documented provider, agent and tool-loop-advisor settings.
         ScriptedChatModel second = new ScriptedChatModel();
-        app(second).withPropertyValues("atlas.spring-ai.provider=openai", "atlas.spring-ai.agent=support").run(context -> {
+        app(second).withPropertyValues("atlas.spring-ai.provider=openai", "atlas.spring-ai.agent=support", "atlas.spring-ai.tool-loop-advisor=false").run(context -> {
             assertThat(context).hasNotFailed();
             ChatClient chatClient = context.getBean(ChatClient.Builder.class).defaultTools(new OrderTools()).build();
             assertThat(ask(chatClient, "user-42:chat-7", "bye")).isEqualTo("echo: bye");
@@ -135,6 +135,24 @@ class Newcomer16SpringAiTest {
             assertThat(executions).filteredOn(e -> "openai".equals(e.provider())).singleElement().satisfies(e -> {
                 assertThat(e.agent()).isEqualTo("support");
                 assertThat(e.usage()).isEqualTo(new Usage(100L, 20L, null, null, null));
+            });
+            // atlas.spring-ai.tool-loop-advisor=false: no tool loop in the chain. A model that hands its tool calls back
+            // unrun (this one; a provider model would run them inside its own call) gives the caller the empty answer,
+            // one round is recorded, completed, its tool calls failed as nothing sent their results to the model.
+            assertThat(ask(chatClient, "user-44:chat-1", "where is order 6?")).isEmpty();
+            assertThat(second.prompts()).hasSize(2);
+            Conversation unrun = tenant.conversations().requireByKey("user-44:chat-1");
+            assertThat(tenant.conversations().messages(unrun.id(), 0, 20)).extracting(m -> m.role().toString() + ":" + m.content())
+                    .containsExactly("user:where is order 6?", "assistant:");
+            assertThat(tenant.executions().list(ExecutionQuery.all().conversation(unrun.id())).items()).singleElement().satisfies(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(e.usage()).isEqualTo(new Usage(100L, 20L, null, null, null));
+                assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls())
+                        .extracting(ToolCall::providerCallId, ToolCall::status, ToolCall::result, ToolCall::error).containsExactly(
+                                org.assertj.core.groups.Tuple.tuple("call_2_a", dev.atlas.execution.ExecutionStatus.FAILED, null,
+                                        "no result was sent back to the model"),
+                                org.assertj.core.groups.Tuple.tuple("call_2_b", dev.atlas.execution.ExecutionStatus.FAILED, null,
+                                        "no result was sent back to the model"));
             });
         });
     }
