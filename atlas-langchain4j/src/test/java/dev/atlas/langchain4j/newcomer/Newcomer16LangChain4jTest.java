@@ -15,6 +15,16 @@ import dev.atlas.execution.ToolCall;
 import dev.atlas.execution.Usage;
 import dev.atlas.langchain4j.AtlasChatMemory;
 import dev.atlas.langchain4j.AtlasChatModelListener;
+import dev.atlas.opentelemetry.AtlasTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.memory.chat.ChatMemoryProvider;
 import dev.langchain4j.model.chat.ChatModel;
@@ -39,7 +49,7 @@ import static org.assertj.core.groups.Tuple.tuple;
 
 /**
  * A LangChain4j developer adding Atlas to an {@code AiServices} app by docs/langchain4j.md alone: the two
- * lines of glue, as written, on an SQLite file; what Atlas stores read back through its public API; the
+ * lines of glue, as written, on an SQLite file, with docs/opentelemetry.md's {@code AtlasTelemetry} listener; what Atlas stores read back through its public API; the
  * app restarted on the same file keeps the memory.
  */
 class Newcomer16LangChain4jTest {
@@ -78,7 +88,13 @@ class Newcomer16LangChain4jTest {
     void twoLinesOfGlueStoreTurnsToolCallsUsageAndCostAndKeepTheMemoryOverARestart() {
         Path file = dir.resolve("agent.db");
         Model[] model = new Model[1];
-        try (Atlas atlas = Atlas.sqlite(file)) {
+        // docs/opentelemetry.md, as written: the telemetry listener on the builder.
+        InMemorySpanExporter exported = InMemorySpanExporter.create();
+        OpenTelemetrySdk openTelemetry = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(exported)).build()).build();
+        AtlasTelemetry telemetry = AtlasTelemetry.create(openTelemetry);
+        Span http = openTelemetry.getTracer("app").spanBuilder("POST /chat").startSpan();
+        try (Atlas atlas = Atlas.builder().sqlite(file).executionListener(telemetry).build(); Scope ignored = http.makeCurrent()) {
             Tenant tenant = atlas.tenant("shop");
             tenant.prices().create(ModelPrice.of("openai", ScriptedChatModel.MODEL, "2.50", "10.00", Instant.parse("2020-01-01T00:00:00Z")));
             SupportAgent agent = agent(tenant, model);
@@ -123,6 +139,36 @@ class Newcomer16LangChain4jTest {
                     .containsExactly("You are a support agent.", "hi", "echo: hi");
             assertThat(tenant.executions().list(ExecutionQuery.all().conversation(other.id())).items()).singleElement()
                     .satisfies(e -> assertThat(e.usage()).isEqualTo(new Usage(12L, 5L, null, null, null)));
+
+            // The spans: one CLIENT span per model call under the app's span, the tool's span inside the call that
+            // asked for it (its call completed when the memory stored the result, after the execution).
+            List<SpanData> spans = exported.getFinishedSpanItems();
+            SpanData askingSpan = spans.stream().filter(x -> asking.id().toString().equals(
+                    x.getAttributes().get(AttributeKey.stringKey("atlas.execution.id")))).findFirst().orElseThrow();
+            assertThat(askingSpan.getName()).isEqualTo("chat scripted-1");
+            assertThat(askingSpan.getKind()).isEqualTo(SpanKind.CLIENT);
+            assertThat(askingSpan.getParentSpanId()).isEqualTo(http.getSpanContext().getSpanId());
+            assertThat(askingSpan.getAttributes().get(AttributeKey.stringKey("gen_ai.provider.name"))).isEqualTo("openai");
+            assertThat(askingSpan.getAttributes().get(AttributeKey.stringKey("gen_ai.agent.name"))).isEqualTo("support");
+            assertThat(askingSpan.getAttributes().get(AttributeKey.stringKey("gen_ai.conversation.id"))).isEqualTo(chat.id().toString());
+            assertThat(askingSpan.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")))
+                    .containsExactly("tool_calls");
+            assertThat(askingSpan.getAttributes().get(AttributeKey.longKey("gen_ai.usage.input_tokens"))).isEqualTo(12L);
+            assertThat(askingSpan.getAttributes().get(AttributeKey.longKey("gen_ai.usage.output_tokens"))).isEqualTo(5L);
+            assertThat(askingSpan.getAttributes().get(AttributeKey.doubleKey("atlas.cost"))).isEqualTo(0.00008);
+            assertThat(spans).filteredOn(x -> x.getKind() == SpanKind.INTERNAL).singleElement().satisfies(tool -> {
+                assertThat(tool.getName()).isEqualTo("execute_tool lookup");
+                assertThat(tool.getParentSpanId()).isEqualTo(askingSpan.getSpanId());
+                assertThat(tool.getAttributes().get(AttributeKey.stringKey("gen_ai.tool.call.id"))).isEqualTo("call-4");
+                assertThat(tool.getAttributes().get(AttributeKey.stringKey("gen_ai.tool.type"))).isEqualTo("function");
+            });
+            assertThat(spans).filteredOn(x -> x.getKind() == SpanKind.CLIENT).hasSize(3)
+                    .allSatisfy(x -> assertThat(x.getParentSpanId()).isEqualTo(http.getSpanContext().getSpanId()));
+            // Nothing of the content.
+            assertThat(spans).allSatisfy(x -> assertThat(x.getAttributes().asMap().values().toString())
+                    .doesNotContain("order 4").doesNotContain("hi").doesNotContain("support agent"));
+        } finally {
+            http.end();
         }
 
         // The app restarted on the same file: a new Atlas, new AI service, new listener.
