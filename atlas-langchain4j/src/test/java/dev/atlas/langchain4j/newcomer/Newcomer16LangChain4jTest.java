@@ -124,6 +124,10 @@ class Newcomer16LangChain4jTest {
             Execution asking = executions.stream().filter(e -> e.usage().inputTokens() == 12L).findFirst().orElseThrow();
             Execution answering = executions.stream().filter(e -> e.usage().inputTokens() == 14L).findFirst().orElseThrow();
             assertThat(asking.usage()).isEqualTo(new Usage(12L, 5L, null, null, null));
+            // The requested model is the execution's; the responding one, which differs, is in its metadata.
+            assertThat(asking.metadata()).containsEntry("responseModel", ScriptedChatModel.MODEL + "-2026");
+            List<ChatMessage> askingRequest = model[0].requests.get(0);
+            assertThat(asking.providerResponseId()).isEqualTo("resp-2-" + askingRequest.get(1).hashCode());
             // 12 * 2.50 / 1M + 5 * 10.00 / 1M
             assertThat(asking.cost()).isEqualByComparingTo(new BigDecimal("0.00008"));
             assertThat(answering.cost()).isEqualByComparingTo(new BigDecimal("0.000085"));
@@ -153,6 +157,8 @@ class Newcomer16LangChain4jTest {
             assertThat(askingSpan.getAttributes().get(AttributeKey.stringKey("gen_ai.conversation.id"))).isEqualTo(chat.id().toString());
             assertThat(askingSpan.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")))
                     .containsExactly("tool_calls");
+            assertThat(askingSpan.getAttributes().get(AttributeKey.stringKey("gen_ai.response.model"))).isEqualTo(ScriptedChatModel.MODEL);
+            assertThat(askingSpan.getAttributes().get(AttributeKey.stringKey("gen_ai.response.id"))).isEqualTo(asking.providerResponseId());
             assertThat(askingSpan.getAttributes().get(AttributeKey.longKey("gen_ai.usage.input_tokens"))).isEqualTo(12L);
             assertThat(askingSpan.getAttributes().get(AttributeKey.longKey("gen_ai.usage.output_tokens"))).isEqualTo(5L);
             assertThat(askingSpan.getAttributes().get(AttributeKey.doubleKey("atlas.cost"))).isEqualTo(0.00008);
