@@ -45,8 +45,9 @@ import java.util.UUID;
  * <p>Each execution (one call to a provider, with its tool loop) is one {@link SpanKind#CLIENT}
  * span named {@code {gen_ai.operation.name} {gen_ai.request.model}}, from the stored start to
  * the stored completion, whose parent is the span current on the thread that started the
- * execution. Each tool call is an {@link SpanKind#INTERNAL} span {@code execute_tool
- * {gen_ai.tool.name}} under it, with the tool call's stored start and end. A completed or failed
+ * execution. Each tool call that ran is an {@link SpanKind#INTERNAL} span {@code execute_tool
+ * {gen_ai.tool.name}} under it, with the tool call's stored start and end (one that never ran,
+ * cancelled or failed by the sweep while queued, has none). A completed or failed
  * execution also records {@code gen_ai.client.token.usage} (by {@code gen_ai.token.type}
  * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds); one
  * cancelled after it started records its (billed) tokens but no duration. The
@@ -348,6 +349,12 @@ public final class AtlasTelemetry implements ExecutionListener {
     }
 
     private void emitToolCall(Context parent, String tenantId, ToolCall call) {
+        // A call that never ran (cancelled while queued, or queued when the sweep failed it: stored with no duration) executed
+        // no tool: no span, as an execution that never started makes none. Its startedAt is its creation: a span would show the
+        // wait as execution time. A completed call ran.
+        if (call.durationMs() == null && call.status() != ExecutionStatus.COMPLETED) {
+            return;
+        }
         AttributesBuilder attributes = Attributes.builder()
                 .put(GenAi.OPERATION_NAME, GenAi.EXECUTE_TOOL)
                 .put(GenAi.TOOL_NAME, call.name())

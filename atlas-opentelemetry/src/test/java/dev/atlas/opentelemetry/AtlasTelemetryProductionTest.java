@@ -157,6 +157,42 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
+    @DisplayName("a tool call that never ran (cancelled while queued, or queued when the sweep failed it) makes no tool span, live or"
+            + " replayed; one cancelled while it ran is a tool span from its start to its cancel, not ERROR")
+    void toolCallsThatNeverRanMakeNoToolSpan() {
+        ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = run.step();
+        StepHandle.ToolCallHandle declined = step.toolCall(dev.atlas.execution.NewToolCall.of("call_1", "declined_tool", "{}").queued());
+        StepHandle.ToolCallHandle stopped = step.toolCall("call_2", "stopped_tool", "{}");
+        step.toolCall(dev.atlas.execution.NewToolCall.of("call_3", "left_tool", "{}").queued());
+        clock.advanceMillis(250);
+        declined.cancel();
+        stopped.cancel();
+        step.finish("done", null, FinishReason.STOP, Usage.of(10, 2));
+        run.complete();
+        clock.advanceMillis(1_000);
+        assertThat(acme.executions().sweepInterrupted(Duration.ofHours(1)).toolCalls()).isEqualTo(1); // left_tool, failed as interrupted
+
+        SpanData chat = spanOf(run.id());
+        assertThat(sdk.spans.getFinishedSpanItems().stream().map(SpanData::getName).filter(n -> n.startsWith("execute_tool")))
+                .containsExactly("execute_tool stopped_tool");
+        SpanData tool = sdk.span("execute_tool stopped_tool");
+        assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
+        assertThat(tool.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        assertThat(tool.getEndEpochNanos() - tool.getStartEpochNanos()).isEqualTo(Duration.ofMillis(250).toNanos());
+
+        Sdk backfill = new Sdk();
+        try (backfill) {
+            assertThat(AtlasTelemetry.create(backfill.otel).replay(acme, clock.instant().minusSeconds(86_400), clock.instant())).isEqualTo(1);
+            assertThat(backfill.spans.getFinishedSpanItems().stream().map(SpanData::getName).filter(n -> n.startsWith("execute_tool")))
+                    .containsExactly("execute_tool stopped_tool");
+            SpanData replayed = backfill.span("execute_tool stopped_tool");
+            assertThat(replayed.getStartEpochNanos()).isEqualTo(tool.getStartEpochNanos());
+            assertThat(replayed.getEndEpochNanos()).isEqualTo(tool.getEndEpochNanos());
+        }
+    }
+
+    @Test
     @DisplayName("error.type follows the stored status, not the error column: a replayed completed execution imported with an error text"
             + " has none, a failed one imported without an error text has _OTHER")
     void errorTypeFollowsTheStatus() {

@@ -50,20 +50,13 @@ public final class JdbiMemoryStore implements MemoryStore {
 
     /**
      * The tags column ({@link MemorySql#tagsColumn}, a JSON array of strings, NULL for none on
-     * PostgreSQL) in code point order. A tag no write could store (blank, too long, written by
-     * hand) makes the memory unreadable, as a kind or owner no write could store does:
-     * {@link dev.atlas.UnreadableRowException} naming the row (by {@link Rows#guard}).
+     * PostgreSQL) in code point order, each tag as stored: a tag today's writes refuse (blank, over
+     * {@link dev.atlas.Limits#MAX_TAG_LENGTH}) is old data an import before its text rules could
+     * bring, and keeps its memory readable (and replaceable by an update). A column that is no
+     * array of strings is {@link dev.atlas.UnreadableRowException} ({@link Json#readStrings}).
      */
     private static List<String> tags(String json) {
-        List<String> tags = Json.readStrings(json);
-        for (String tag : tags) {
-            try {
-                Check.required("tags", tag, dev.atlas.Limits.MAX_TAG_LENGTH);
-            } catch (InvalidInputException e) {
-                throw new dev.atlas.UnreadableRowException(null, null, e.getMessage(), null);
-            }
-        }
-        return codePointOrder(tags);
+        return codePointOrder(Json.readStrings(json));
     }
 
     @Override

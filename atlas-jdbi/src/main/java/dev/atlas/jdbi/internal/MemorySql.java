@@ -94,7 +94,7 @@ final class MemorySql {
         // of this tenant (NotFoundException, as get), a row of NULL revision is a memory without revisions.
         String trail = "SELECT m.id AS memory_id, r.revision, r.content, r.replaced_at FROM <p>memories m LEFT JOIN <p>memory_revisions r"
                 + " ON r.tenant_id = m.tenant_id AND r.memory_id = m.id";
-        String visible = " WHERE m.tenant_id = :t AND m.id = :m AND m.deleted_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > :now)";
+        String visible = " WHERE m.tenant_id = :t AND m.id = :m AND " + VISIBLE; // memory_revisions has neither of its columns
         revisions = c.sql("memories.revisions", trail + visible + " ORDER BY r.revision");
         revisionsPage = c.sql("memories.revisionsPage", trail + " AND r.revision > :after" + visible + " ORDER BY r.revision LIMIT :limit");
     }

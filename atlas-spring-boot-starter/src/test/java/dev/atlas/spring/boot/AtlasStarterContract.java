@@ -233,7 +233,8 @@ abstract class AtlasStarterContract {
     @Test
     @DisplayName("tool names come from the model (a hallucinated or injected name is recorded as asked): atlas.tool.calls tags"
             + " the first 100 distinct names and counts the calls of any later one under tool '(other)', so a model cannot grow"
-            + " the registry without bound; a name already tagged keeps its own counter")
+            + " the registry without bound; a name already tagged keeps its own counter, by status (a call cancelled while queued"
+            + " under cancelled)")
     void toolCallMetersAreBounded() {
         String url = freshDatabase();
         List<String> all = new ArrayList<>(credentials());
@@ -248,6 +249,8 @@ abstract class AtlasStarterContract {
                     step.toolCall("call_" + i, "tool_" + i, "{}").complete("{}");
                 }
                 step.toolCall("call_again", "tool_0", "{}").fail("no such tool");
+                // A call the agent declined (cancelled while queued) is a finished call too, counted under its status.
+                step.toolCall(dev.atlas.execution.NewToolCall.of("call_declined", "tool_0", "{}").queued()).cancel();
                 step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
                 return "done";
             });
@@ -258,6 +261,7 @@ abstract class AtlasStarterContract {
             assertThat(registry.get("atlas.tool.calls").tags("tool", "(other)", "status", "completed").counter().count()).isEqualTo(50.0);
             assertThat(registry.get("atlas.tool.calls").tags("tool", "tool_0", "status", "completed").counter().count()).isEqualTo(1.0);
             assertThat(registry.get("atlas.tool.calls").tags("tool", "tool_0", "status", "failed").counter().count()).isEqualTo(1.0);
+            assertThat(registry.get("atlas.tool.calls").tags("tool", "tool_0", "status", "cancelled").counter().count()).isEqualTo(1.0);
         }
     }
 
