@@ -22,3 +22,7 @@ CREATE INDEX ${prefix}credentials_owner_name_c ON ${prefix}credentials (tenant_i
 CREATE INDEX ${prefix}tasks_conversation_created ON ${prefix}tasks (tenant_id, conversation_id, created_at, id);
 DROP INDEX ${prefix}tasks_conversation;
 CREATE INDEX ${prefix}tasks_created ON ${prefix}tasks (tenant_id, created_at, id);
+-- A purged execution's calls are found by (tenant, execution): V2 left that foreign key without an
+-- index (messages, tool calls and assets have theirs), so retention's unlink of each batch and the
+-- key's check of each deleted execution read every call of the tenant.
+CREATE INDEX ${prefix}voice_calls_execution ON ${prefix}voice_calls (tenant_id, execution_id);
