@@ -206,6 +206,20 @@ class PostgresQueryPlanTest {
         assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line.trim()).matches("(->  )?Sort  \\(.*"));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "UPDATE atlas_voice_calls SET execution_id = NULL WHERE tenant_id = 't' AND execution_id IN"
+                    + " ('019ca8e5-5e64-73ab-8da0-9b09328874c9', '019ca8e5-5e64-73ab-8da0-9b09328874c8')",
+            "SELECT 1 FROM ONLY atlas_voice_calls x WHERE tenant_id = 't' AND execution_id = '019ca8e5-5e64-73ab-8da0-9b09328874c9'"
+                    + " FOR KEY SHARE OF x"})
+    @DisplayName("V30: a purged execution's voice calls are found by (tenant, execution) from an index: retention's unlink of a batch"
+            + " and the foreign key's check of each deleted execution (this query) never read every call of the tenant")
+    void voiceCallsOfAnExecution(String sql) throws SQLException {
+        List<String> plan = plan(sql);
+        assertThat(plan).as(String.join("\n", plan)).anySatisfy(line -> assertThat(line.trim()).startsWith("Index Cond: ")
+                .contains("execution_id = "));
+    }
+
     static Stream<Arguments> ownListings() {
         Dialect d = Dialect.POSTGRESQL;
         return Stream.of(

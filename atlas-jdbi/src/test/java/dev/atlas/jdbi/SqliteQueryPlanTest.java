@@ -166,6 +166,12 @@ class SqliteQueryPlanTest {
         assertThat(plan("SELECT id FROM atlas_voice_calls WHERE tenant_id = 't' AND conversation_id IS NULL"
                 + " AND status IN ('completed', 'failed') AND updated_at < 5 LIMIT 10"))
                 .anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_voice_calls USING INDEX"));
+        // A purged execution's voice calls are found by (tenant, execution): retention's unlink of a batch and the foreign key's
+        // check of each deleted execution (PRAGMA foreign_keys) search an index, never every call of the tenant (V30).
+        assertThat(plan("UPDATE atlas_voice_calls SET execution_id = NULL WHERE tenant_id = 't' AND execution_id IN ('a', 'b')"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_voice_calls USING").contains("execution_id=?"));
+        assertThat(plan("SELECT 1 FROM atlas_voice_calls WHERE tenant_id = 't' AND execution_id = 'a'"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_voice_calls USING").contains("execution_id=?"));
     }
 
     @Test
