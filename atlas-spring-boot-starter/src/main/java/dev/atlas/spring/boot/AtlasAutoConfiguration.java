@@ -55,6 +55,7 @@ import javax.sql.DataSource;
         "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
         "org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration",
         "org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration",
+        "org.springframework.boot.jdbc.autoconfigure.DataSourceInitializationAutoConfiguration",
         // Actuator's registries exist before the metrics configuration asks for one (Boot 3.5, then Boot 4 names):
         // ordered before them, the MeterRegistry bean was not there yet and no AtlasMetrics was made.
         "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
