@@ -1257,7 +1257,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
     @Test
     @DisplayName("plain and keyed appends racing eraseConversation from another Atlas instance: the erase succeeds, every refused"
             + " append is NotFoundException, its report counts the message before and every acknowledged append (messages and"
-            + " message_events), none of them is readable, and no message, event or (SQLite) full-text row is left")
+            + " message_events), and no message, event or (SQLite) full-text row is left")
     void appendsRacingErase() throws Exception {
         Conversation c = convo();
         store.append(c.id(), NewMessage.user("before"));
@@ -1277,9 +1277,6 @@ public abstract class ConversationStoreContract extends AtlasContract {
         // Every acknowledged append committed before the erase closed the conversation, so the erase took it and counts it.
         assertThat(report.get().counts()).containsEntry("conversations", 1L)
                 .containsEntry("messages", 1L + acknowledged.size()).containsEntry("message_events", 1L + acknowledged.size());
-        for (Message m : acknowledged) {
-            assertThat(store.getMessage(m.id())).isEmpty();
-        }
         try (Connection conn = database.dataSource().getConnection(); Statement st = conn.createStatement()) {
             for (String table : List.of("messages", "message_events", "conversations")) {
                 String column = table.equals("conversations") ? "id" : "conversation_id";
