@@ -236,9 +236,10 @@ public interface ConversationStore {
     /**
      * Appends a message at the next sequence, in constant time whatever the conversation's
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
-     * a repeat returns the stored message, and a repeat with another role, content, parent, execution,
-     * step, author or agent throws {@link ConflictException} on {@code clientId} naming what differs
-     * (metadata and status, which change after the send, are not compared). A repeat of what was first sent is still
+     * a repeat returns the stored message, and a repeat with another role, content type, content, parent,
+     * execution, step, author or agent throws {@link ConflictException} on {@code clientId} naming each
+     * that differs, in that order ({@code ... with a different role, content}; metadata and status, which
+     * change after the send, are not compared). A repeat of what was first sent is still
      * returned after the conversation was closed or the message edited, and after the message was
      * deleted (with its {@link Message#deletedAt()}; nothing is stored again). A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
      * answering the same parent with the same role are deactivated in the same transaction. A

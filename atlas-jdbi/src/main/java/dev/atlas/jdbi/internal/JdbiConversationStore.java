@@ -450,14 +450,15 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private Message sameOrConflict(Handle h, Message stored, NewMessage m, String field) {
-        if (stored.role() != m.role() || stored.contentType() != m.contentType()
-                || !stored.content().equals(m.content()) && !sentAsEdited(h, stored, m.content())) {
-            throw new ConflictException(field, "'" + Check.escaped(m.clientId()) + "' was already used for message " + stored.id()
-                    + " with a different role or content");
-        }
-        // What it answers, which call produced it and who wrote it are the message too: a re-send differing
-        // there is another message (metadata and status change after the send, so they are not compared).
+        // Every part of the message that differs is named. What it answers, which call produced it and who wrote
+        // it are the message too: a re-send differing there is another message (metadata and status change after
+        // the send, so they are not compared; content edited since it was sent as m's is the same).
         List<String> differ = new ArrayList<>();
+        addIfDiffer(differ, "role", stored.role(), m.role());
+        addIfDiffer(differ, "contentType", stored.contentType(), m.contentType());
+        if (!stored.content().equals(m.content()) && !sentAsEdited(h, stored, m.content())) {
+            differ.add("content");
+        }
         addIfDiffer(differ, "parentId", stored.parentId(), m.parentId());
         addIfDiffer(differ, "executionId", stored.executionId(), m.executionId());
         addIfDiffer(differ, "stepId", stored.stepId(), m.stepId());
@@ -579,8 +580,8 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     /**
-     * The already stored messages among the keyed ones of {@code all}, by index; a stored key with
-     * a different role or content throws. Locks the conversation first (PostgreSQL: its row;
+     * The already stored messages among the keyed ones of {@code all}, by index; a stored key whose
+     * message differs throws ({@link #sameOrConflict}). Locks the conversation first (PostgreSQL: its row;
      * SQLite: the write transaction already holds the database) so no concurrent append can store
      * one of these keys between the lookup and the insert.
      */

@@ -1256,28 +1256,41 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("plain and keyed appends racing eraseConversation from another Atlas instance: the erase succeeds, every refused"
-            + " append is NotFoundException, and no message or event of the conversation is left")
+            + " append is NotFoundException, its report counts the message before and every acknowledged append (messages and"
+            + " message_events), and no message, event or (SQLite) full-text row is left")
     void appendsRacingErase() throws Exception {
         Conversation c = convo();
         store.append(c.id(), NewMessage.user("before"));
         dev.atlas.Atlas second = reopen(b -> b.clock(clock));
         List<Callable<Message>> sends = new ArrayList<>();
+        AtomicReference<dev.atlas.portability.EraseReport> report = new AtomicReference<>();
         for (int i = 0; i < 160; i++) {
             ConversationStore s = i % 2 == 0 ? store : second.tenant("acme").conversations();
             NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
             sends.add(i == 40 ? () -> {
-                second.tenant("acme").portability().eraseConversation(c.id(), false);
+                report.set(second.tenant("acme").portability().eraseConversation(c.id(), false));
                 return null;
             } : () -> s.append(c.id(), m));
         }
-        runAllRefusing(sends, NotFoundException.class, null);
+        List<Message> acknowledged = runAllRefusing(sends, NotFoundException.class, null);
         assertThat(store.get(c.id())).isEmpty();
+        // Every acknowledged append committed before the erase closed the conversation, so the erase took it and counts it.
+        assertThat(report.get().counts()).containsEntry("conversations", 1L)
+                .containsEntry("messages", 1L + acknowledged.size()).containsEntry("message_events", 1L + acknowledged.size());
         try (Connection conn = database.dataSource().getConnection(); Statement st = conn.createStatement()) {
             for (String table : List.of("messages", "message_events", "conversations")) {
                 String column = table.equals("conversations") ? "id" : "conversation_id";
                 try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_" + table + " WHERE " + column + " = '" + c.id() + "'")) {
                     rs.next();
                     assertThat(rs.getLong(1)).as(table).isZero();
+                }
+            }
+            if (conn.getMetaData().getDatabaseProductName().equals("SQLite")) {
+                // SQLite's full-text rows of the erased messages go too (PostgreSQL indexes the messages' own column).
+                try (var rs = st.executeQuery("SELECT (SELECT COUNT(*) FROM atlas_search_keys WHERE target_type = 'message'),"
+                        + " (SELECT COUNT(*) FROM atlas_search_fts WHERE target_type = 'message')")) {
+                    rs.next();
+                    assertThat(List.of(rs.getLong(1), rs.getLong(2))).containsExactly(0L, 0L);
                 }
             }
         }
@@ -2174,7 +2187,17 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message sent = store.append(c.id(), NewMessage.user("hi").clientId(key));
         assertThat(catchThrowableOfType(ConflictException.class, () -> store.append(c.id(), NewMessage.user("other").clientId(key)))
                 .getMessage()).isEqualTo("clientId: 'turn-1\\u000aERROR forged\\u202e' was already used for message " + sent.id()
-                        + " with a different role or content");
+                        + " with a different content");
+        // What differs is named, each of role, contentType and content, in that order (it said "role or content" for each).
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.append(c.id(), NewMessage.assistant("hi").clientId(key)))
+                .getMessage()).endsWith(" with a different role");
+        store.append(c.id(), NewMessage.user("42").clientId("turn-2"));
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.append(c.id(), NewMessage.json(Role.USER, "42").clientId("turn-2")))
+                .getMessage()).endsWith(" with a different contentType");
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.appendAll(c.id(),
+                List.of(NewMessage.json(Role.ASSISTANT, "43").clientId("turn-2").agent("sales")))))
+                .satisfies(e -> assertThat(e.field()).isEqualTo("messages[0].clientId"))
+                .hasMessageEndingWith(" with a different role, contentType, content, agent");
         assertThat(catchThrowableOfType(ConflictException.class, () -> store.append(c.id(), NewMessage.user("hi").clientId(key).agent("sales")))
                 .getMessage()).isEqualTo("clientId: 'turn-1\\u000aERROR forged\\u202e' was already used for message " + sent.id()
                         + " with a different agent");
@@ -2199,7 +2222,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("Where is order 4321?").clientId("c-1")))
                 .isInstanceOf(ConflictException.class)
                 .hasToString("dev.atlas.ConflictException: clientId: 'c-1' was already used for message " + sent.id()
-                        + " with a different role or content");
+                        + " with a different content");
         assertThatThrownBy(() -> store.updateStatus(sent.id(), MessageStatus.QUEUED, null))
                 .isInstanceOf(IllegalTransitionException.class)
                 .hasToString("dev.atlas.IllegalTransitionException: status: cannot change from delivered to queued;"
@@ -2362,6 +2385,41 @@ public abstract class ConversationStoreContract extends AtlasContract {
                     : s.append(c.id(), NewMessage.user("once").clientId("same")));
         }
         assertOneMessageStored(c, sends);
+
+        // The same key with 16 different contents at once: one is stored, its sender gets it, every other
+        // sender a ConflictException on clientId naming content (and the stored message), never a second row.
+        Conversation d = convo();
+        List<Callable<Message>> differing = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            NewMessage m = NewMessage.user("v" + i).clientId("same");
+            differing.add(i % 4 < 2 ? () -> s.appendAll(d.id(), List.of(m)).get(0) : () -> s.append(d.id(), m));
+        }
+        List<Message> won = new ArrayList<>();
+        Map<Integer, ConflictException> refused = new java.util.TreeMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Message>> results = pool.invokeAll(differing);
+            for (int i = 0; i < results.size(); i++) {
+                try {
+                    won.add(results.get(i).get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).isExactlyInstanceOf(ConflictException.class);
+                    refused.put(i, (ConflictException) e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Message stored = store.messages(d.id(), 0, 100).get(0);
+        assertThat(store.messages(d.id(), 0, 100)).containsExactly(stored);
+        assertThat(won).containsExactly(stored);
+        assertThat(refused).hasSize(15).allSatisfy((i, e) -> {
+            String field = i % 4 < 2 ? "messages[0].clientId" : "clientId";
+            assertThat(e.field()).isEqualTo(field);
+            assertThat(e.getMessage()).isEqualTo(field + ": 'same' was already used for message " + stored.id() + " with a different content");
+        });
+        assertThat(store.require(d.id()).lastSequence()).isEqualTo(1);
     }
 
     @Test
