@@ -745,6 +745,60 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
 
+    @Test
+    @DisplayName("a file naming, in any reference column (and a vector's target), a row that another tenant of the database holds is"
+            + " refused exactly as one naming an id that exists nowhere: the same exception, field and message but for the id, nothing"
+            + " written; the other tenant's rows stay as they were")
+    void idsOfAnotherTenantInAFileAreUnknownIds() {
+        Tenant acme = populated();
+        // Alice's file imported into beta: Bob's rows, stored in acme alone, are another tenant's rows to beta.
+        String file = text(export(acme, ExportScope.owner(ALICE)));
+        Tenant beta = atlas.tenant("beta");
+        Map<String, List<String>> acmeBefore = rows(database.dataSource(), "acme");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        // One column per way the import looks a stored row up: the reference check, and the checks of parents, steps,
+        // calls, events, vector targets, counters, current and rolled-back revisions.
+        for (String column : List.of("message.conversation_id", "message.parent_id", "message.step_id", "tool_call.step_id",
+                "asset.tool_call_id", "message_event.message_id", "vector.target_id", "memory_revision.memory_id",
+                "assistant.current_revision_id", "assistant_revision.rolled_back_to", "settings.current_revision_id")) {
+            String type = column.substring(0, column.indexOf('.'));
+            String name = column.substring(type.length() + 1);
+            String target = name.equals("target_id") ? "messages"
+                    : dev.atlas.jdbi.internal.portability.PortableSchema.byType(type).column(name).ref();
+            int line = name.equals("target_id") ? lineOf(file, "\"target_type\":\"message\"")
+                    : name.equals("rolled_back_to") ? lineOf(file, "\"kind\":\"rollback\"") : lineOf(file, "{\"type\":\"" + type + "\",");
+            UUID foreign = acmeIdOutside(target, file);
+            UUID unknown = UUID.randomUUID();
+            Throwable ofAcme = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta,
+                    relink(file, line, name, foreign).getBytes(StandardCharsets.UTF_8), "acme"));
+            Throwable nowhere = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta,
+                    relink(file, line, name, unknown).getBytes(StandardCharsets.UTF_8), "acme"));
+            assertThat(nowhere).as(column).isInstanceOf(InvalidInputException.class);
+            assertThat(ofAcme).as(column).isExactlyInstanceOf(InvalidInputException.class);
+            assertThat(ofAcme.getMessage().replace(foreign.toString(), "<id>")).as(column)
+                    .isEqualTo(nowhere.getMessage().replace(unknown.toString(), "<id>"));
+            assertThat(((InvalidInputException) ofAcme).field()).as(column).isEqualTo(((InvalidInputException) nowhere).field());
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        sameRows(rows(database.dataSource(), "acme"), acmeBefore);
+    }
+
+    /** The id of a row of acme's {@code table} that {@code file} does not name. */
+    private UUID acmeIdOutside(String table, String file) {
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT id FROM " + PREFIX + table + " WHERE tenant_id = 'acme' ORDER BY id");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                if (!file.contains(rs.getString(1))) {
+                    return UUID.fromString(rs.getString(1));
+                }
+            }
+            throw new AssertionError("the file names every row of " + table);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** {@code file} with column {@code column} of line {@code line} (1-based) set to {@code id}, whatever it held or if absent. */
     private static String relink(String file, int line, String column, UUID id) {
         List<String> lines = new ArrayList<>(file.lines().toList());
