@@ -1219,13 +1219,16 @@ public abstract class PortabilityContract extends AtlasContract {
     @Test
     @DisplayName("a JSON column the API writes in a shape of its own, given in another (a voice call's transcript: an array of"
             + " {role, content} turns by user or assistant; an assistant's tools: distinct tool keys; a revision's settings and a"
-            + " settings value: an object; a json message's content: one JSON document), is an InvalidInputException naming line, type"
+            + " settings value: an object; a json message's content: one JSON document; an attachment's atlas.part: true or false), is an"
+            + " InvalidInputException naming line, type"
             + " and column, nothing written (imported, every read of such a call, assistant or revision failed with"
             + " UnreadableRowException, and a json message held text no integration could parse)")
     void jsonColumnsInAShapeTheReadersCannotReadAreRefused() throws IOException {
         Tenant acme = atlas.tenant("acme");
-        acme.conversations().append(acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id(),
+        var toolMessage = acme.conversations().append(acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id(),
                 NewMessage.json(dev.atlas.conversation.Role.TOOL, "{\"ok\":true}"));
+        acme.assets().attachPart(toolMessage.id(), acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "p.png",
+                "image/png"), "p".getBytes(StandardCharsets.UTF_8)).id());
         var call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-1", "openai", "gpt-realtime").owner(ALICE));
         acme.voiceCalls().complete(call.id(), List.of(dev.atlas.voice.VoiceTurn.user("hi")));
         var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot").tools(List.of("search")));
@@ -1240,7 +1243,11 @@ public abstract class PortabilityContract extends AtlasContract {
                 "[{\"role\":\"user\",\"content\":\"hi\",\"at\":1}]", "[{\"role\":[\"user\"],\"content\":\"hi\"}]");
         List<String> tools = List.of("{}", "\"search\"", "[1]", "[null]", "[\"a\",\"a\"]", "[\" \"]", "[[\"a\"]]");
         List<String> objects = List.of("[]", "[1]", "\"x\"", "7", "true");
-        int rounds = Math.max(transcripts.size(), Math.max(tools.size(), objects.size()));
+        // An attachment's part flag, which decides whether retention deletes the asset with its message: attach refuses anything
+        // but true or false ("true" or 1 must not silently mean no).
+        List<String> parts = List.of("{\"atlas.part\":\"true\"}", "{\"atlas.part\":1}", "{\"atlas.part\":null}",
+                "{\"atlas.part\":[true]}", "{\"atlas.part\":{}}", "{\"atlas.part\":\"x\\u2028y\"}");
+        int rounds = Math.max(Math.max(transcripts.size(), parts.size()), Math.max(tools.size(), objects.size()));
         for (int i = 0; i < rounds; i++) {
             Map<String, Object[]> cases = new TreeMap<>();
             if (i < transcripts.size()) {
@@ -1252,6 +1259,9 @@ public abstract class PortabilityContract extends AtlasContract {
             if (i < objects.size()) {
                 cases.put("assistant_revision.settings", new Object[] {json.readTree(objects.get(i))});
                 cases.put("settings_revision.value", new Object[] {json.readTree(objects.get(i))});
+            }
+            if (i < parts.size()) {
+                cases.put("message_asset.metadata", new Object[] {json.readTree(parts.get(i))});
             }
             eachRefused(file, cases);
         }
@@ -1271,6 +1281,17 @@ public abstract class PortabilityContract extends AtlasContract {
         int at = line;
         assertThatThrownBy(() -> importBytes(gamma, bad, "acme")).isInstanceOfSatisfying(InvalidInputException.class,
                 x -> assertThat(x.field()).isEqualTo("line " + at + ": message.content"));
+        assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // Worded as attach words it, the file's value quoted as import quotes what a file holds.
+        int attachment = lineOf(file, "{\"type\":\"message_asset\",");
+        for (String[] c : new String[][] {{"\"x\\u2028y\"", "'x\\u2028y'"}, {"1", "'1'"}, {"null", "null"}, {"[true]", "an array"},
+                {"{}", "an object"}}) {
+            byte[] in = file.replace("\"metadata\":{\"atlas.part\":true}", "\"metadata\":{\"atlas.part\":" + c[0] + "}")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> importBytes(gamma, in, "acme")).isExactlyInstanceOf(InvalidInputException.class)
+                    .hasMessage("line " + attachment + ": message_asset.metadata: '" + dev.atlas.asset.AttachedAsset.PART
+                            + "' is true (the asset is part of the message) or false, was " + c[1]);
+        }
         assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
     }
 
