@@ -192,9 +192,10 @@ final class Codec {
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
                 String stored = switch (table.table() + "." + c.name()) {
-                    // The two JSON columns the API writes in a shape of its own, which their readers parse as that shape.
+                    // The JSON columns the API writes in a shape of its own, which their readers (retention, for an attachment) read as that shape.
                     case "voice_calls.transcript" -> dev.atlas.jdbi.internal.JdbiVoiceCallStore.writeTurns(field, turns(node, field)).text();
                     case "assistants.tools" -> Json.write(field, tools(node, field)).text();
+                    case "message_assets.metadata" -> Json.write(field, part(node, field)).text();
                     default -> (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
                             : Json.write(field, node)).text();
                 };
@@ -239,6 +240,22 @@ final class Codec {
             }
         }
         return turns;
+    }
+
+    /**
+     * An attachment's metadata as {@code AssetStore.attach} takes it: {@link dev.atlas.asset.AttachedAsset#PART}, when
+     * present, is {@code true} or {@code false}. Retention deletes the asset with its message by that flag alone, so
+     * {@code "true"} or {@code 1} would silently mean no.
+     */
+    private static JsonNode part(JsonNode node, String field) {
+        JsonNode part = node.get(dev.atlas.asset.AttachedAsset.PART);
+        if (part != null && !part.isBoolean()) {
+            String shown = part.isObject() ? "an object" : part.isArray() ? "an array" : part.isNull() ? "null"
+                    : Check.quoted(part.isTextual() ? part.textValue() : part.toString());
+            throw new InvalidInputException(field, "'" + dev.atlas.asset.AttachedAsset.PART + "' is true (the asset is part of the"
+                    + " message) or false, was " + shown);
+        }
+        return node;
     }
 
     /** An assistant's tools as {@code AssistantSpec} takes them: an array of distinct tool keys, at most {@code MAX_TOOLS}. */
