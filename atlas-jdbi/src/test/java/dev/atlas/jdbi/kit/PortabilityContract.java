@@ -438,8 +438,9 @@ public abstract class PortabilityContract extends AtlasContract {
 
     @Test
     @DisplayName("an archived conversation without archived_at (which retention's purgeArchivedAfter goes by: it was never purged),"
-            + " a closed one without closed_at, and a message that is not failed but has a failure_reason are refused naming the line"
-            + " and that column, before any write: states the API never stores")
+            + " a closed one without closed_at, a message that is not failed but has a failure_reason, and a completed or cancelled task"
+            + " without finished_at (which purgeFinishedTasksAfter goes by: it was never purged) are refused naming the line and that"
+            + " column, before any write: states the API never stores")
     void statusTimesAndReasonsGoWithTheirStatus() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.conversation.ConversationStore conversations = acme.conversations();
@@ -450,6 +451,11 @@ public abstract class PortabilityContract extends AtlasContract {
         UUID open = conversations.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
         UUID failed = conversations.append(open, dev.atlas.conversation.NewMessage.user("failed").failed("boom")).id();
         UUID delivered = conversations.append(open, dev.atlas.conversation.NewMessage.user("delivered")).id();
+        // A finished task: purgeFinishedTasksAfter goes by finished_at, which every way of finishing one records.
+        UUID done = acme.tasks().create(dev.atlas.task.NewTask.of("done", Map.of())).id();
+        acme.tasks().complete(acme.tasks().claim(java.time.Duration.ofMinutes(1), java.util.Set.of("done")).orElseThrow(), Map.of());
+        UUID cancelled = acme.tasks().create(dev.atlas.task.NewTask.of("dropped", Map.of())).id();
+        acme.tasks().cancel(cancelled);
         String file = text(export(acme, ExportScope.tenant()));
         String stamp = "\"2026-03-01T10:15:30.123456Z\"";
         Map<String, String> cases = new java.util.LinkedHashMap<>();
@@ -465,6 +471,10 @@ public abstract class PortabilityContract extends AtlasContract {
                 replaceLine(file, "\"id\":\"" + failed, "\"status\":\"failed\"", "\"status\":\"delivered\""));
         cases.put("line " + lineOf(file, "\"id\":\"" + delivered) + ": message.failure_reason",
                 replaceLine(file, "\"id\":\"" + delivered, "\"status\":\"delivered\"", "\"status\":\"queued\",\"failure_reason\":\"x\""));
+        for (UUID task : List.of(done, cancelled)) {
+            cases.put("line " + lineOf(file, "\"id\":\"" + task) + ": task.finished_at",
+                    replaceLine(file, "\"id\":\"" + task, ",\"finished_at\":" + stamp, ""));
+        }
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {
