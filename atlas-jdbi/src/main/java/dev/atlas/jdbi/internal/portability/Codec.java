@@ -373,6 +373,12 @@ final class Codec {
                 if ("running".equals(v[t.index("status")]) != (v[t.index("claim_id")] != null && v[t.index("lease_expires_at")] != null)) {
                     throw new InvalidInputException(f + "claim_id", "and lease_expires_at are given exactly when status is running");
                 }
+                // Every way of finishing a task records finished_at, and retention's purgeFinishedTasksAfter goes by it: a
+                // finished task without it would never be purged.
+                Object status = v[t.index("status")];
+                if (("completed".equals(status) || "failed".equals(status) || "cancelled".equals(status)) && v[t.index("finished_at")] == null) {
+                    throw new InvalidInputException(f + "finished_at", "is required when status is " + status);
+                }
             }
             default -> { }
         }
