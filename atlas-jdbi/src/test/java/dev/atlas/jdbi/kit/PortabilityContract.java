@@ -439,7 +439,8 @@ public abstract class PortabilityContract extends AtlasContract {
     @Test
     @DisplayName("an archived conversation without archived_at (which retention's purgeArchivedAfter goes by: it was never purged),"
             + " a closed one without closed_at, a message that is not failed but has a failure_reason, and a completed or cancelled task"
-            + " without finished_at (which purgeFinishedTasksAfter goes by: it was never purged) are refused naming the line and that"
+            + " without finished_at (which purgeFinishedTasksAfter goes by: it was never purged), and a finished voice call last"
+            + " written (updated_at) before its end (purgeDetachedVoiceCallsAfter took it early) are refused naming the line and that"
             + " column, before any write: states the API never stores")
     void statusTimesAndReasonsGoWithTheirStatus() {
         Tenant acme = atlas.tenant("acme");
@@ -456,6 +457,9 @@ public abstract class PortabilityContract extends AtlasContract {
         acme.tasks().complete(acme.tasks().claim(java.time.Duration.ofMinutes(1), java.util.Set.of("done")).orElseThrow(), Map.of());
         UUID cancelled = acme.tasks().create(dev.atlas.task.NewTask.of("dropped", Map.of())).id();
         acme.tasks().cancel(cancelled);
+        // A finished call: purgeDetachedVoiceCallsAfter goes by its last write, updated_at, never before its end.
+        UUID call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-1", "openai", "gpt-realtime")).id();
+        acme.voiceCalls().complete(call, List.of());
         String file = text(export(acme, ExportScope.tenant()));
         String stamp = "\"2026-03-01T10:15:30.123456Z\"";
         Map<String, String> cases = new java.util.LinkedHashMap<>();
@@ -475,6 +479,8 @@ public abstract class PortabilityContract extends AtlasContract {
             cases.put("line " + lineOf(file, "\"id\":\"" + task) + ": task.finished_at",
                     replaceLine(file, "\"id\":\"" + task, ",\"finished_at\":" + stamp, ""));
         }
+        cases.put("line " + lineOf(file, "\"id\":\"" + call) + ": voice_call.updated_at",
+                replaceLine(file, "\"id\":\"" + call, "\"updated_at\":" + stamp, "\"updated_at\":\"2026-03-01T10:15:30.123455Z\""));
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {
