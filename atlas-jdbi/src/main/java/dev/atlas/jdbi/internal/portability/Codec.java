@@ -369,6 +369,14 @@ final class Codec {
                     Json.validate(f + "content", (String) v[t.index("content")]);
                 }
             }
+            case "voice_calls" -> {
+                // A call's last write is never before its end (a summary after it moves updated_at on), and retention's
+                // purgeDetachedVoiceCallsAfter goes by updated_at: one before completed_at took the call early.
+                Object end = v[t.index("completed_at")];
+                if (end != null && ((java.time.Instant) v[t.index("updated_at")]).isBefore((java.time.Instant) end)) {
+                    throw new InvalidInputException(f + "updated_at", "is before completed_at: a call's last write is never before its end");
+                }
+            }
             case "tasks" -> {
                 if ("running".equals(v[t.index("status")]) != (v[t.index("claim_id")] != null && v[t.index("lease_expires_at")] != null)) {
                     throw new InvalidInputException(f + "claim_id", "and lease_expires_at are given exactly when status is running");
