@@ -90,8 +90,7 @@ class PortabilityRoundTripTest {
     @DisplayName("SQLite -> PostgreSQL -> SQLite: byte-identical exports and equal rows, every column of every table")
     void sqliteToPostgresToSqlite() {
         Atlas first = open(sqlite1, "s1");
-        PortabilityFixture.populate(first.tenant("acme"), Owner.user("bob"), "b", true, clock);
-        PortabilityFixture.populate(first.tenant("acme"), Owner.user("alice"), "a", false, clock);
+        List<java.util.UUID> assets = populateEveryState(first.tenant("acme"));
         byte[] a = export(first);
 
         Atlas pg = open(postgres, "pg");
@@ -122,6 +121,94 @@ class PortabilityRoundTripTest {
             assertThat(p).as(table + " on PostgreSQL").containsExactlyElementsOf(s1);
             assertThat(s2).as(table + " back on SQLite").containsExactlyElementsOf(s1);
         }
+        Map<String, Object> source = snapshot(first, assets);
+        assertSameReads(snapshot(pg, assets), source, "PostgreSQL imported from SQLite");
+        assertSameReads(snapshot(second, assets), source, "SQLite imported from PostgreSQL's export");
+    }
+
+    @Test
+    @DisplayName("PostgreSQL (written through the API) -> empty SQLite: every read of the public API returns the same, field by field,"
+            + " this session's states included (a queued tool call cancelled without duration, an asset detached from its only"
+            + " message, a memory with revisions); the export back is byte-identical")
+    void postgresToSqliteReadsTheSame() {
+        Atlas source = open(postgres, "pg");
+        List<java.util.UUID> assets = populateEveryState(source.tenant("acme"));
+        byte[] a = export(source);
+        Atlas copy = open(sqlite1, "s1");
+        copy.tenant("acme").portability().importFrom(new ByteArrayInputStream(a));
+        assertThat(new String(export(copy), StandardCharsets.UTF_8)).isEqualTo(new String(a, StandardCharsets.UTF_8));
+        assertSameReads(snapshot(copy, assets), snapshot(source, assets), "SQLite imported from PostgreSQL");
+        // The states compared are there: cancelled calls (queued ones without duration), the detached assets, the revisions.
+        dev.atlas.Tenant t = copy.tenant("acme");
+        assertThat(t.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all().status(dev.atlas.execution.ExecutionStatus.CANCELLED))
+                .items()).extracting(dev.atlas.execution.ToolCall::providerCallId, dev.atlas.execution.ToolCall::durationMs)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("q-1", null), org.assertj.core.groups.Tuple.tuple("r-1", 40L),
+                        org.assertj.core.groups.Tuple.tuple("q-2", null));
+        java.util.UUID question = t.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(Owner.user("alice")).limit(10))
+                .items().stream().filter(c -> c.title() != null && c.title().equals("Order a")).findFirst().orElseThrow().id();
+        List<dev.atlas.conversation.Message> messages = t.conversations().messages(question, 0, 100);
+        assertThat(t.assets().forMessage(messages.get(0).id())).extracting(x -> x.asset().filename())
+                .containsExactly("receipt.pdf", "shared.png");
+        assertThat(t.assets().forMessage(messages.get(messages.size() - 1).id())).isEmpty();
+        assertThat(t.assets().get(assets.get(4))).get().extracting(dev.atlas.asset.Asset::filename).isEqualTo("wrong.pdf");
+        assertThat(t.memories().list(dev.atlas.memory.MemoryQuery.forOwner(Owner.user("alice")).limit(10)).items())
+                .anySatisfy(m -> assertThat(t.memories().revisions(m.id())).extracting(dev.atlas.memory.MemoryRevision::content)
+                        .containsExactly("Prefers email a", "Prefers email over phone a"));
+    }
+
+    /**
+     * {@link PortabilityFixture#populate} for two owners, then the states of session 25: a queued tool call
+     * cancelled (no duration), a running one cancelled (its duration), an asset detached from its only message
+     * and one detached from one of its two messages, a memory revised twice, a soft-deleted memory.
+     * Returns the ids of every asset, for the reads by id.
+     */
+    private List<java.util.UUID> populateEveryState(dev.atlas.Tenant t) {
+        Map<String, java.util.UUID> bob = PortabilityFixture.populate(t, Owner.user("bob"), "b", true, clock);
+        Map<String, java.util.UUID> alice = PortabilityFixture.populate(t, Owner.user("alice"), "a", false, clock);
+        java.util.UUID c = alice.get("conversation");
+        dev.atlas.execution.ExecutionHandle e = t.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(c).agent("support"));
+        dev.atlas.execution.StepHandle step = e.step();
+        step.toolCall(dev.atlas.execution.NewToolCall.of("q-1", "lookup", "{}").queued()).cancel();
+        clock.set(clock.instant().plusMillis(5));
+        var running = step.toolCall("r-1", "lookup", "{\"n\": 2}");
+        clock.set(clock.instant().plusMillis(40));
+        running.cancel();
+        e.toolCall(dev.atlas.execution.NewToolCall.of("q-2", "hang_up", "{}").queued()).cancel();
+        step.finish("stopped", dev.atlas.execution.FinishReason.STOP);
+        clock.set(clock.instant().plusMillis(10));
+        e.complete();
+        java.util.UUID question = alice.get("userMessage");
+        dev.atlas.conversation.Message other = t.conversations().append(c, dev.atlas.conversation.NewMessage.user("and this file?"));
+        dev.atlas.asset.Asset wrong = t.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "wrong.pdf",
+                "application/pdf").owner(Owner.user("alice")), "wrong".getBytes(StandardCharsets.UTF_8));
+        t.assets().attach(question, wrong.id(), Map.of());
+        assertThat(t.assets().detach(question, wrong.id())).isTrue();
+        dev.atlas.asset.Asset shared = t.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "shared.png",
+                "image/png").owner(Owner.user("alice")), "shared".getBytes(StandardCharsets.UTF_8));
+        t.assets().attach(question, shared.id(), Map.of("pos", 2));
+        t.assets().attach(other.id(), shared.id(), Map.of());
+        assertThat(t.assets().detach(other.id(), shared.id())).isTrue();
+        java.util.UUID memory = alice.get("memory");
+        clock.set(clock.instant().plusSeconds(1));
+        t.memories().update(memory, dev.atlas.memory.MemoryPatch.content("Prefers email, never calls"));
+        var gone = t.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("alice"), "forgotten fact"));
+        t.memories().delete(gone.id());
+        clock.set(clock.instant().plusSeconds(1));
+        return List.of(bob.get("chart"), bob.get("upload"), alice.get("chart"), alice.get("upload"), wrong.id(), shared.id());
+    }
+
+    private static Map<String, Object> snapshot(Atlas a, List<java.util.UUID> assets) {
+        return dev.atlas.jdbi.kit.ApiSnapshot.read(a.tenant("acme"), assets, List.of("order", "email", "shipped", "lookup"), "emb",
+                List.of("node-a-b", "node-b-b"), List.<String[]>of(new String[] {"openai", "gpt-4o"}));
+    }
+
+    /** Read by read, then the whole: a difference names the read whose result differs, with both values. */
+    private static void assertSameReads(Map<String, Object> actual, Map<String, Object> expected, String what) {
+        for (Map.Entry<String, Object> read : expected.entrySet()) {
+            assertThat(actual.get(read.getKey())).as(what + ": " + read.getKey()).isEqualTo(read.getValue());
+        }
+        assertThat(actual.keySet()).as(what).containsExactlyElementsOf(expected.keySet());
     }
 
     @Test

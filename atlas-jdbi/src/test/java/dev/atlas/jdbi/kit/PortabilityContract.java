@@ -438,8 +438,10 @@ public abstract class PortabilityContract extends AtlasContract {
 
     @Test
     @DisplayName("an archived conversation without archived_at (which retention's purgeArchivedAfter goes by: it was never purged),"
-            + " a closed one without closed_at, and a message that is not failed but has a failure_reason are refused naming the line"
-            + " and that column, before any write: states the API never stores")
+            + " a closed one without closed_at, a message that is not failed but has a failure_reason, and a completed or cancelled task"
+            + " without finished_at (which purgeFinishedTasksAfter goes by: it was never purged), and a finished voice call last"
+            + " written (updated_at) before its end (purgeDetachedVoiceCallsAfter took it early) are refused naming the line and that"
+            + " column, before any write: states the API never stores")
     void statusTimesAndReasonsGoWithTheirStatus() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.conversation.ConversationStore conversations = acme.conversations();
@@ -450,6 +452,14 @@ public abstract class PortabilityContract extends AtlasContract {
         UUID open = conversations.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
         UUID failed = conversations.append(open, dev.atlas.conversation.NewMessage.user("failed").failed("boom")).id();
         UUID delivered = conversations.append(open, dev.atlas.conversation.NewMessage.user("delivered")).id();
+        // A finished task: purgeFinishedTasksAfter goes by finished_at, which every way of finishing one records.
+        UUID done = acme.tasks().create(dev.atlas.task.NewTask.of("done", Map.of())).id();
+        acme.tasks().complete(acme.tasks().claim(java.time.Duration.ofMinutes(1), java.util.Set.of("done")).orElseThrow(), Map.of());
+        UUID cancelled = acme.tasks().create(dev.atlas.task.NewTask.of("dropped", Map.of())).id();
+        acme.tasks().cancel(cancelled);
+        // A finished call: purgeDetachedVoiceCallsAfter goes by its last write, updated_at, never before its end.
+        UUID call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-1", "openai", "gpt-realtime")).id();
+        acme.voiceCalls().complete(call, List.of());
         String file = text(export(acme, ExportScope.tenant()));
         String stamp = "\"2026-03-01T10:15:30.123456Z\"";
         Map<String, String> cases = new java.util.LinkedHashMap<>();
@@ -465,6 +475,12 @@ public abstract class PortabilityContract extends AtlasContract {
                 replaceLine(file, "\"id\":\"" + failed, "\"status\":\"failed\"", "\"status\":\"delivered\""));
         cases.put("line " + lineOf(file, "\"id\":\"" + delivered) + ": message.failure_reason",
                 replaceLine(file, "\"id\":\"" + delivered, "\"status\":\"delivered\"", "\"status\":\"queued\",\"failure_reason\":\"x\""));
+        for (UUID task : List.of(done, cancelled)) {
+            cases.put("line " + lineOf(file, "\"id\":\"" + task) + ": task.finished_at",
+                    replaceLine(file, "\"id\":\"" + task, ",\"finished_at\":" + stamp, ""));
+        }
+        cases.put("line " + lineOf(file, "\"id\":\"" + call) + ": voice_call.updated_at",
+                replaceLine(file, "\"id\":\"" + call, "\"updated_at\":" + stamp, "\"updated_at\":\"2026-03-01T10:15:30.123455Z\""));
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {
@@ -743,6 +759,58 @@ public abstract class PortabilityContract extends AtlasContract {
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + link[0] + "." + link[1]);
         }
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("a file naming a row that another tenant of the database holds, in a column each stored-row check reads (a message's"
+            + " parent, a step, an event's message, a vector's target, a revision's memory, a current revision), is refused exactly as"
+            + " one naming an id that exists nowhere: the same exception, field and message but for the id, nothing"
+            + " written (the database's digest unchanged)")
+    void idsOfAnotherTenantInAFileAreUnknownIds() {
+        Tenant acme = populated();
+        // Alice's file imported into beta: Bob's rows, stored in acme alone, are another tenant's rows to beta.
+        String file = text(export(acme, ExportScope.owner(ALICE)));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        // One column per way the import looks a stored row up besides the reference check (danglingLinksRefusedBeforeAnyWrite):
+        // a message's parent, a step's execution, an event's message, a vector's target, a counter, a current revision.
+        for (String column : List.of("message.parent_id", "message.step_id", "message_event.message_id", "vector.target_id",
+                "memory_revision.memory_id", "assistant.current_revision_id")) {
+            String type = column.substring(0, column.indexOf('.'));
+            String name = column.substring(type.length() + 1);
+            String target = name.equals("target_id") ? "messages"
+                    : dev.atlas.jdbi.internal.portability.PortableSchema.byType(type).column(name).ref();
+            int line = name.equals("target_id") ? lineOf(file, "\"target_type\":\"message\"")
+                    : name.equals("rolled_back_to") ? lineOf(file, "\"kind\":\"rollback\"") : lineOf(file, "{\"type\":\"" + type + "\",");
+            UUID foreign = acmeIdOutside(target, file);
+            UUID unknown = UUID.randomUUID();
+            Throwable ofAcme = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta,
+                    relink(file, line, name, foreign).getBytes(StandardCharsets.UTF_8), "acme"));
+            Throwable nowhere = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta,
+                    relink(file, line, name, unknown).getBytes(StandardCharsets.UTF_8), "acme"));
+            assertThat(nowhere).as(column).isInstanceOf(InvalidInputException.class);
+            assertThat(ofAcme).as(column).isExactlyInstanceOf(InvalidInputException.class);
+            assertThat(ofAcme.getMessage().replace(foreign.toString(), "<id>")).as(column)
+                    .isEqualTo(nowhere.getMessage().replace(unknown.toString(), "<id>"));
+            assertThat(((InvalidInputException) ofAcme).field()).as(column).isEqualTo(((InvalidInputException) nowhere).field());
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    /** The id of a row of acme's {@code table} that {@code file} does not name. */
+    private UUID acmeIdOutside(String table, String file) {
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT id FROM " + PREFIX + table + " WHERE tenant_id = 'acme' ORDER BY id");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                if (!file.contains(rs.getString(1))) {
+                    return UUID.fromString(rs.getString(1));
+                }
+            }
+            throw new AssertionError("the file names every row of " + table);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** {@code file} with column {@code column} of line {@code line} (1-based) set to {@code id}, whatever it held or if absent. */
@@ -1165,13 +1233,16 @@ public abstract class PortabilityContract extends AtlasContract {
     @Test
     @DisplayName("a JSON column the API writes in a shape of its own, given in another (a voice call's transcript: an array of"
             + " {role, content} turns by user or assistant; an assistant's tools: distinct tool keys; a revision's settings and a"
-            + " settings value: an object; a json message's content: one JSON document), is an InvalidInputException naming line, type"
+            + " settings value: an object; a json message's content: one JSON document; an attachment's atlas.part: true or false), is an"
+            + " InvalidInputException naming line, type"
             + " and column, nothing written (imported, every read of such a call, assistant or revision failed with"
             + " UnreadableRowException, and a json message held text no integration could parse)")
     void jsonColumnsInAShapeTheReadersCannotReadAreRefused() throws IOException {
         Tenant acme = atlas.tenant("acme");
-        acme.conversations().append(acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id(),
+        var toolMessage = acme.conversations().append(acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id(),
                 NewMessage.json(dev.atlas.conversation.Role.TOOL, "{\"ok\":true}"));
+        acme.assets().attachPart(toolMessage.id(), acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "p.png",
+                "image/png"), "p".getBytes(StandardCharsets.UTF_8)).id());
         var call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-1", "openai", "gpt-realtime").owner(ALICE));
         acme.voiceCalls().complete(call.id(), List.of(dev.atlas.voice.VoiceTurn.user("hi")));
         var bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot").tools(List.of("search")));
@@ -1186,7 +1257,11 @@ public abstract class PortabilityContract extends AtlasContract {
                 "[{\"role\":\"user\",\"content\":\"hi\",\"at\":1}]", "[{\"role\":[\"user\"],\"content\":\"hi\"}]");
         List<String> tools = List.of("{}", "\"search\"", "[1]", "[null]", "[\"a\",\"a\"]", "[\" \"]", "[[\"a\"]]");
         List<String> objects = List.of("[]", "[1]", "\"x\"", "7", "true");
-        int rounds = Math.max(transcripts.size(), Math.max(tools.size(), objects.size()));
+        // An attachment's part flag, which decides whether retention deletes the asset with its message: attach refuses anything
+        // but true or false ("true" or 1 must not silently mean no).
+        List<String> parts = List.of("{\"atlas.part\":\"true\"}", "{\"atlas.part\":1}", "{\"atlas.part\":null}",
+                "{\"atlas.part\":[true]}", "{\"atlas.part\":{}}", "{\"atlas.part\":\"x\\u2028y\"}");
+        int rounds = Math.max(Math.max(transcripts.size(), parts.size()), Math.max(tools.size(), objects.size()));
         for (int i = 0; i < rounds; i++) {
             Map<String, Object[]> cases = new TreeMap<>();
             if (i < transcripts.size()) {
@@ -1198,6 +1273,9 @@ public abstract class PortabilityContract extends AtlasContract {
             if (i < objects.size()) {
                 cases.put("assistant_revision.settings", new Object[] {json.readTree(objects.get(i))});
                 cases.put("settings_revision.value", new Object[] {json.readTree(objects.get(i))});
+            }
+            if (i < parts.size()) {
+                cases.put("message_asset.metadata", new Object[] {json.readTree(parts.get(i))});
             }
             eachRefused(file, cases);
         }
@@ -1217,6 +1295,17 @@ public abstract class PortabilityContract extends AtlasContract {
         int at = line;
         assertThatThrownBy(() -> importBytes(gamma, bad, "acme")).isInstanceOfSatisfying(InvalidInputException.class,
                 x -> assertThat(x.field()).isEqualTo("line " + at + ": message.content"));
+        assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // Worded as attach words it, the file's value quoted as import quotes what a file holds.
+        int attachment = lineOf(file, "{\"type\":\"message_asset\",");
+        for (String[] c : new String[][] {{"\"x\\u2028y\"", "'x\\u2028y'"}, {"1", "'1'"}, {"null", "null"}, {"[true]", "an array"},
+                {"{}", "an object"}}) {
+            byte[] in = file.replace("\"metadata\":{\"atlas.part\":true}", "\"metadata\":{\"atlas.part\":" + c[0] + "}")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> importBytes(gamma, in, "acme")).isExactlyInstanceOf(InvalidInputException.class)
+                    .hasMessage("line " + attachment + ": message_asset.metadata: '" + dev.atlas.asset.AttachedAsset.PART
+                            + "' is true (the asset is part of the message) or false, was " + c[1]);
+        }
         assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
     }
 

@@ -460,6 +460,93 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("detached assets and cancelled tool calls under every rule, as AssetStore.detach and ToolCallHandle.cancel document: a part"
+            + " detached from a message no longer goes with it, one still a part of the deleted message goes; an asset detached from its"
+            + " last message stays under every rule but purgeDeletedAssetsAfter once deleted, and an erase of its former conversation"
+            + " leaves it; a produced asset detached goes with its execution; executions go with every tool call, queued calls cancelled"
+            + " without duration and queued calls left open; counts by SQL after each run, a dry run counting the same")
+    void detachedAssetsAndCancelledToolCalls() {
+        Tenant acme = atlas.tenant("acme");
+        var assets = acme.assets();
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        var m1 = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("a photo"));
+        var m2 = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("another photo"));
+        Asset detachedPart = assets.create(NewAsset.of(AssetType.IMAGE, "p.png", "image/png"), "p".getBytes(StandardCharsets.UTF_8));
+        assets.attachPart(m1.id(), detachedPart.id());
+        Asset part = assets.create(NewAsset.of(AssetType.IMAGE, "q.png", "image/png"), "q".getBytes(StandardCharsets.UTF_8));
+        assets.attachPart(m1.id(), part.id());
+        assets.attachPart(m2.id(), part.id());
+        Asset upload = assets.create(NewAsset.of(AssetType.DOCUMENT, "u.pdf", "application/pdf"), "u".getBytes(StandardCharsets.UTF_8));
+        assets.attach(m1.id(), upload.id(), Map.of());
+        Asset deleted = assets.create(NewAsset.of(AssetType.DOCUMENT, "d.pdf", "application/pdf"), "d".getBytes(StandardCharsets.UTF_8));
+        assets.attach(m2.id(), deleted.id(), Map.of());
+
+        ExecutionHandle loose = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = loose.step();
+        step.toolCall(dev.atlas.execution.NewToolCall.of("q1", "draw", "{}").queued()).cancel();
+        StepHandle.ToolCallHandle running = step.toolCall("r1", "draw", "{}");
+        clock.set(clock.instant().plusMillis(30));
+        running.cancel();
+        loose.toolCall(dev.atlas.execution.NewToolCall.of("q2", "draw", "{}").queued()); // left queued
+        Asset made = assets.create(NewAsset.of(AssetType.IMAGE, "made.png", "image/png").execution(loose.id(), running.id()),
+                "made".getBytes(StandardCharsets.UTF_8));
+        assets.attachPart(m2.id(), made.id());
+        step.finish("stopped", FinishReason.STOP);
+        loose.complete();
+        ExecutionHandle inConvo = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()));
+        inConvo.toolCall(dev.atlas.execution.NewToolCall.of("q3", "draw", "{}").queued()).cancel();
+        inConvo.complete();
+        assertThat(acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all().status(dev.atlas.execution.ExecutionStatus.CANCELLED))
+                .items()).extracting(dev.atlas.execution.ToolCall::providerCallId, dev.atlas.execution.ToolCall::durationMs)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("q1", null), org.assertj.core.groups.Tuple.tuple("r1", 30L),
+                        org.assertj.core.groups.Tuple.tuple("q3", null));
+
+        assertThat(assets.detach(m1.id(), detachedPart.id())).isTrue();
+        assertThat(assets.detach(m2.id(), part.id())).isTrue();
+        assertThat(assets.detach(m1.id(), upload.id())).isTrue();
+        assertThat(assets.detach(m2.id(), deleted.id())).isTrue();
+        assertThat(assets.detach(m2.id(), made.id())).isTrue();
+        assets.delete(deleted.id());
+        acme.conversations().deleteMessage(m1.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        String tables = "SELECT (SELECT COUNT(*) FROM atlas_messages) || ' ' || (SELECT COUNT(*) FROM atlas_assets) || ' '"
+                + " || (SELECT COUNT(*) FROM atlas_message_assets) || ' ' || (SELECT COUNT(*) FROM atlas_executions) || ' '"
+                + " || (SELECT COUNT(*) FROM atlas_execution_steps) || ' ' || (SELECT COUNT(*) FROM atlas_execution_tool_calls)";
+        assertThat(text(tables)).as("messages assets attachments executions steps calls").isEqualTo("2 5 1 2 1 4");
+
+        // The deleted message takes the asset still a part of it alone; the part detached from it stays, and so does the upload.
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().hardDeleteAfter(DAY), List.of(part),
+                List.of(detachedPart, upload, deleted, made))).containsExactlyInAnyOrderEntriesOf(Map.of("messages.deleted", 1L,
+                "message_events.deleted", 2L, "assets.deleted", 1L, "asset_blobs.deleted", 1L, "message_assets.deleted", 1L));
+        assertThat(text(tables)).isEqualTo("1 4 0 2 1 4");
+
+        // The conversation-less execution goes with its three calls (two cancelled, one still queued) and the asset it made, detached or not;
+        // the deleted asset goes; the detached ones that are not deleted stay.
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY).purgeDeletedAssetsAfter(DAY),
+                List.of(made, deleted), List.of(detachedPart, upload))).containsExactlyInAnyOrderEntriesOf(Map.of("executions.deleted", 1L,
+                "execution_steps.deleted", 1L, "execution_tool_calls.deleted", 3L, "assets.deleted", 2L, "asset_blobs.deleted", 2L));
+        assertThat(text(tables)).isEqualTo("1 2 0 1 0 1");
+
+        // Erasing the conversation the detached assets were attached in leaves them: they are its messages' no longer.
+        assertThat(acme.portability().eraseConversation(convo.id(), true).counts()).isEqualTo(
+                acme.portability().eraseConversation(convo.id(), false).counts());
+        assertThat(text(tables)).isEqualTo("0 2 0 0 0 0");
+        assertThat(assets.get(detachedPart.id())).contains(detachedPart);
+        assertThat(assets.get(upload.id())).contains(upload);
+        assertThat(blobPresent(detachedPart.blobKey()) && blobPresent(upload.blobKey())).isTrue();
+
+        // Attached to nothing, they stay under every rule until deleted (or discarded).
+        RetentionPolicy every = RetentionPolicy.none().deleteMessagesOlderThan(DAY).hardDeleteAfter(DAY).archiveIdleConversations(DAY)
+                .purgeArchivedAfter(DAY).purgeDetachedExecutionsAfter(DAY).purgeFinishedTasksAfter(DAY).purgeDeletedAssetsAfter(DAY)
+                .purgeDetachedVoiceCallsAfter(DAY);
+        assertThat(acme.retention().runRetention(every).counts()).isEmpty();
+        assertThat(text(tables)).isEqualTo("0 2 0 0 0 0");
+        assets.discard(upload.id());
+        assertThat(assets.get(upload.id())).isEmpty();
+        assertThat(blobPresent(upload.blobKey())).isFalse();
+    }
+
+    @Test
     @DisplayName("a dry run of the detached executions purge and of the deleted uploads purge counts what the real run deletes, bytes included")
     void otherAssetPurgesDryRunMatchRun() {
         Tenant acme = atlas.tenant("acme");

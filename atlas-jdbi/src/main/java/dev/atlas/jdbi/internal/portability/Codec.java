@@ -192,9 +192,10 @@ final class Codec {
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
                 String stored = switch (table.table() + "." + c.name()) {
-                    // The two JSON columns the API writes in a shape of its own, which their readers parse as that shape.
+                    // The JSON columns the API writes in a shape of its own, which their readers (retention, for an attachment) read as that shape.
                     case "voice_calls.transcript" -> dev.atlas.jdbi.internal.JdbiVoiceCallStore.writeTurns(field, turns(node, field)).text();
                     case "assistants.tools" -> Json.write(field, tools(node, field)).text();
+                    case "message_assets.metadata" -> Json.write(field, part(node, field)).text();
                     default -> (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
                             : Json.write(field, node)).text();
                 };
@@ -239,6 +240,22 @@ final class Codec {
             }
         }
         return turns;
+    }
+
+    /**
+     * An attachment's metadata as {@code AssetStore.attach} takes it: {@link dev.atlas.asset.AttachedAsset#PART}, when
+     * present, is {@code true} or {@code false}. Retention deletes the asset with its message by that flag alone, so
+     * {@code "true"} or {@code 1} would silently mean no.
+     */
+    private static JsonNode part(JsonNode node, String field) {
+        JsonNode part = node.get(dev.atlas.asset.AttachedAsset.PART);
+        if (part != null && !part.isBoolean()) {
+            String shown = part.isObject() ? "an object" : part.isArray() ? "an array" : part.isNull() ? "null"
+                    : Check.quoted(part.isTextual() ? part.textValue() : part.toString());
+            throw new InvalidInputException(field, "'" + dev.atlas.asset.AttachedAsset.PART + "' is true (the asset is part of the"
+                    + " message) or false, was " + shown);
+        }
+        return node;
     }
 
     /** An assistant's tools as {@code AssistantSpec} takes them: an array of distinct tool keys, at most {@code MAX_TOOLS}. */
@@ -352,9 +369,23 @@ final class Codec {
                     Json.validate(f + "content", (String) v[t.index("content")]);
                 }
             }
+            case "voice_calls" -> {
+                // A call's last write is never before its end (a summary after it moves updated_at on), and retention's
+                // purgeDetachedVoiceCallsAfter goes by updated_at: one before completed_at took the call early.
+                Object end = v[t.index("completed_at")];
+                if (end != null && ((java.time.Instant) v[t.index("updated_at")]).isBefore((java.time.Instant) end)) {
+                    throw new InvalidInputException(f + "updated_at", "is before completed_at: a call's last write is never before its end");
+                }
+            }
             case "tasks" -> {
                 if ("running".equals(v[t.index("status")]) != (v[t.index("claim_id")] != null && v[t.index("lease_expires_at")] != null)) {
                     throw new InvalidInputException(f + "claim_id", "and lease_expires_at are given exactly when status is running");
+                }
+                // Every way of finishing a task records finished_at, and retention's purgeFinishedTasksAfter goes by it: a
+                // finished task without it would never be purged.
+                Object status = v[t.index("status")];
+                if (("completed".equals(status) || "failed".equals(status) || "cancelled".equals(status)) && v[t.index("finished_at")] == null) {
+                    throw new InvalidInputException(f + "finished_at", "is required when status is " + status);
                 }
             }
             default -> { }
