@@ -45,9 +45,10 @@ import java.util.UUID;
  * <p>Each execution (one call to a provider, with its tool loop) is one {@link SpanKind#CLIENT}
  * span named {@code {gen_ai.operation.name} {gen_ai.request.model}}, from the stored start to
  * the stored completion, whose parent is the span current on the thread that started the
- * execution. Each tool call that ran is an {@link SpanKind#INTERNAL} span {@code execute_tool
- * {gen_ai.tool.name}} under it, with the tool call's stored start and end (one that never ran,
- * cancelled or failed by the sweep while queued, has none). A completed or failed
+ * execution. Each finished tool call is an {@link SpanKind#INTERNAL} span {@code execute_tool
+ * {gen_ai.tool.name}} under it, with the tool call's stored start and end, but one stored with no
+ * duration and not completed has none: so Atlas stores a call that never ran (cancelled, or
+ * failed by the sweep, while queued). A completed or failed
  * execution also records {@code gen_ai.client.token.usage} (by {@code gen_ai.token.type}
  * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds); one
  * cancelled after it started records its (billed) tokens but no duration. The
