@@ -596,12 +596,14 @@ public final class JdbiConversationStore implements ConversationStore {
         Where keys = new Where().in("client_message_id", "key", List.copyOf(keyed.keySet()));
         Statement lookup = mq.catalogue.render("messages.byClientIds", MessageSql.SELECT
                 + " WHERE tenant_id = :t AND conversation_id = :conversation" + keys);
-        Map<Integer, Message> stored = new TreeMap<>();
+        Map<Integer, Message> found = new TreeMap<>();
         // Listed first: checking an edited one runs another statement, not while these are read.
         for (Message e : keys.bindTo(sql.on(h, lookup)).bind("conversation", conversationId).list(messages)) {
-            int i = keyed.get(e.clientId());
-            stored.put(i, sameOrConflict(h, e, all.get(i), "messages[" + i + "].clientId"));
+            found.put(keyed.get(e.clientId()), e);
         }
+        // Checked in list order, not in the order the database read them: of several that differ, the first is named.
+        Map<Integer, Message> stored = new TreeMap<>();
+        found.forEach((i, e) -> stored.put(i, sameOrConflict(h, e, all.get(i), "messages[" + i + "].clientId")));
         return stored;
     }
 

@@ -632,7 +632,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("appendAll: a stored client id with other content is a conflict naming messages[1].clientId; nothing stored")
+    @DisplayName("appendAll: a stored client id with other content is a conflict naming messages[1].clientId; nothing stored;"
+            + " of several stored ids that differ, the first in the list is named (it was the one the database read first)")
     void appendAllConflict() {
         Conversation c = convo();
         store.append(c.id(), NewMessage.user("original").clientId("k1"));
@@ -641,6 +642,15 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 .extracting(e -> ((ConflictException) e).field()).isEqualTo("messages[1].clientId");
         assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
         assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("original");
+        // Both differ; the list names 'b' first, but 'a' was stored first and sorts first (as a database may read them).
+        Message a = store.append(c.id(), NewMessage.user("ay").clientId("a"));
+        Message b = store.append(c.id(), NewMessage.user("bee").clientId("b"));
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("original").clientId("k1"),
+                NewMessage.user("bee, changed").clientId("b"), NewMessage.assistant("ay").clientId("a"))))
+                .isExactlyInstanceOf(ConflictException.class)
+                .hasMessage("messages[1].clientId: 'b' was already used for message " + b.id() + " with a different content");
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::id).endsWith(a.id(), b.id()).hasSize(3);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(3);
     }
 
     @Test
