@@ -170,6 +170,27 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a discard of a soft-deleted asset racing retention's purge of that asset, which has claimed its bytes and waits for"
+            + " the asset row behind the discard: the discard removes the asset and the purge finds it gone (before: the discard,"
+            + " holding the asset, waited for the purge's claim of the bytes, a deadlock, one failing with a storage error)")
+    void discardRacingDeletedAssetPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset a = acme.assets().create(png(), new byte[] {1});
+        UUID x = a.id();
+        acme.assets().delete(x);
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> {
+                    acme.assets().discard(x);
+                    return "discarded";
+                },
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
+        assertThat(out.purge()).isEqualTo("discarded");
+        assertThat(out.racer()).isInstanceOf(RetentionReport.class);
+        assertThat(acme.assets().get(x)).isEmpty();
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")
