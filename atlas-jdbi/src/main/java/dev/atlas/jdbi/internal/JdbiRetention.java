@@ -541,8 +541,31 @@ public final class JdbiRetention implements Retention {
                     add("voice_calls.deleted", call(h, "retention.purge.voice_calls", RetentionSql.DELETE_DETACHED_VOICE_CALLS, b, ids).update()));
         }
 
+        /**
+         * Long-deleted assets. On PostgreSQL each batch deletes their attachments, then locks the
+         * assets in id order and checks the rule again under the locks, and only then records their
+         * blob keys as claimed: a discard or an erase locks its asset before it records the key, so
+         * recording it before holding the asset deadlocked with them. The attachments go first, as
+         * a detach takes the attachment alone: it waits for the batch and then finds no asset.
+         */
         void purgeDeletedAssets(Instant cutoff) {
-            purge("assets", RetentionSql.deletedAssets(policy), with(cutoff), RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
+            Map<String, Object> b = with(cutoff);
+            String select = RetentionSql.deletedAssets(policy);
+            if (policy.dryRun()) {
+                purge("assets", select, b, RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
+                return;
+            }
+            String lock = select + " AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate();
+            batches("retention.select.assets", select, b, (h, chosen, keys) -> {
+                deleteChildren(h, List.of(RetentionPlan.ASSET_ATTACHMENTS), chosen);
+                List<UUID> ids = db.dialect().forUpdate().isEmpty() ? chosen
+                        : call(h, "retention.lockDeletedAssets", lock, b, chosen).list(sql.uuidColumn());
+                if (!ids.isEmpty()) {
+                    claimBlobs(h, "retention.blobKeys.assets", RetentionSql.ASSET_BLOB_KEYS, ids, keys);
+                    deleteChildren(h, List.of(RetentionPlan.ASSET_VECTORS), ids);
+                    delete(h, "assets", ids);
+                }
+            });
         }
 
         /**
