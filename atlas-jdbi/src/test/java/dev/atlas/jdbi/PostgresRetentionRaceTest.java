@@ -191,6 +191,34 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("retention's purge of a detached execution, holding its asset and waiting to unlink a message, racing another run's"
+            + " purge of that asset, soft-deleted and attached: the purge of the execution removes the asset and the purge of deleted"
+            + " assets finds it gone (before: that purge deleted the attachment and waited for the asset row, which the purge of the"
+            + " execution held while it waited for the attachment, a deadlock, one failing with a storage error)")
+    void detachedExecutionPurgeRacingDeletedAssetPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message u = acme.conversations().append(c.id(), NewMessage.user("draw a chart"));
+        ExecutionHandle e = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        UUID x = acme.assets().create(png().execution(e.id(), null), new byte[] {1}).id();
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here").parent(u.id()).execution(e.id(), null));
+        e.complete();
+        acme.assets().attach(m.id(), x, Map.of());
+        acme.assets().delete(x);
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_messages WHERE id = ? FOR SHARE", m.id(),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("executions.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 1L)
+                .containsEntry("messages.detached", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .doesNotContainKey("assets.deleted"));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.conversations().history(c.id())).extracting(Message::content).containsExactly("draw a chart", "here");
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")
