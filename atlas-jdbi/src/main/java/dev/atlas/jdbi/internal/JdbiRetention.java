@@ -542,11 +542,14 @@ public final class JdbiRetention implements Retention {
         }
 
         /**
-         * Long-deleted assets. On PostgreSQL each batch deletes their attachments, then locks the
-         * assets in id order and checks the rule again under the locks, and only then records their
-         * blob keys as claimed: a discard or an erase locks its asset before it records the key, so
-         * recording it before holding the asset deadlocked with them. The attachments go first, as
-         * a detach takes the attachment alone: it waits for the batch and then finds no asset.
+         * Long-deleted assets. On PostgreSQL each batch share-locks their executions, deletes their
+         * attachments, then locks the assets in id order and checks the rule again under the locks,
+         * and only then records their blob keys as claimed: a discard or an erase locks its asset
+         * before it records the key, so recording it before holding the asset deadlocked with them.
+         * The attachments go before the assets, as a detach takes the attachment alone: it waits for
+         * the batch and then finds no asset. The executions go first, as the purges of executions
+         * lock them before their assets and then delete the assets' attachments: holding an
+         * attachment while waiting for an asset such a purge held deadlocked with it.
          */
         void purgeDeletedAssets(Instant cutoff) {
             Map<String, Object> b = with(cutoff);
@@ -557,6 +560,9 @@ public final class JdbiRetention implements Retention {
             }
             String lock = select + " AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate();
             batches("retention.select.assets", select, b, (h, chosen, keys) -> {
+                if (!db.dialect().forUpdate().isEmpty()) {
+                    call(h, "retention.shareExecutionsOfAssets", q.shareExecutionsOfAssets(), b, chosen).list(sql.uuidColumn());
+                }
                 deleteChildren(h, List.of(RetentionPlan.ASSET_ATTACHMENTS), chosen);
                 List<UUID> ids = db.dialect().forUpdate().isEmpty() ? chosen
                         : call(h, "retention.lockDeletedAssets", lock, b, chosen).list(sql.uuidColumn());

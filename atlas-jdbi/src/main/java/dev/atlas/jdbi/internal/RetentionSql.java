@@ -202,6 +202,15 @@ final class RetentionSql {
     }
 
     /**
+     * Share-locks the executions of the assets bound as {@code <ids>}, in id order (PostgreSQL
+     * only): the purges of executions lock them for update before the executions' assets.
+     */
+    String shareExecutionsOfAssets() {
+        return "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (SELECT execution_id FROM <p>assets WHERE tenant_id = :t"
+                + " AND id IN (<ids>)) ORDER BY id" + c.dialect().forShare();
+    }
+
+    /**
      * Locks the assets the executions {@code executions} (a query over {@code <ids>}) produced, in
      * id order (PostgreSQL only): an attach share-locks its asset, so one racing the purge either
      * commits first (its attachment is then deleted with the asset) or finds no asset.
