@@ -219,6 +219,31 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("retention's purge of a soft-deleted asset, which has deleted its attachment and waits for the asset row, racing"
+            + " another run's hard delete of the message the asset is a part of: the purge removes the asset and the hard delete the"
+            + " message (before: the hard delete recorded the asset's blob key as claimed and then waited for the attachment, while"
+            + " the purge, holding the attachment, then the asset, waited for that key, a deadlock, one failing with a storage error)")
+    void hardDeleteOfAMessageRacingDeletedAssetPurgeOfItsPart() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see inline"));
+        UUID x = acme.assets().create(png(), new byte[] {1}).id();
+        acme.assets().attachPart(m.id(), x);
+        acme.assets().delete(x);
+        acme.conversations().deleteMessage(m.id());
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
+                () -> acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("messages.deleted", 1L).doesNotContainEntry("assets.deleted", 1L));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.conversations().history(c.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")
