@@ -161,6 +161,9 @@ final class RetentionSql {
     static final String DELETE_DETACHED_VOICE_CALLS = delete("voice_calls") + DETACHED_VOICE_CALL_RULE;
     static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";
 
+    /** The assets bound as {@code <ids>} that exist, in id order: with the dialect's lock, the locks taken in that order. */
+    static final String LOCK_ASSETS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id";
+
     /**
      * Long-deleted assets; for a dry run without those an execution an earlier rule purges
      * produced: they are counted there, with their bytes (binds :detachedCutoff when that rule runs).
