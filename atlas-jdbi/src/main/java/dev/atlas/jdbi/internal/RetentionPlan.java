@@ -128,7 +128,10 @@ public final class RetentionPlan {
     /** The vectors of the assets bound as {@code <ids>}. */
     static final ChildTable ASSET_VECTORS = new ChildTable("vectors", "target_type = 'asset' AND target_id IN (<ids>)");
 
-    /** Deleted, in this order, before a long-deleted asset row is removed (its bytes go after the commit). */
+    /**
+     * The rows that go with an asset row (its bytes go after the commit): a dry run counts them; a real
+     * run deletes the attachments before it locks the asset and the vectors after (see {@code JdbiRetention}).
+     */
     public static final List<ChildTable> ASSET_CHILDREN = List.of(ASSET_VECTORS, ASSET_ATTACHMENTS);
 
     /** Deleted, in this order, before a soft-deleted message is hard-deleted. */
