@@ -170,6 +170,80 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a discard of a soft-deleted asset racing retention's purge of that asset, which has claimed its bytes and waits for"
+            + " the asset row behind the discard: the discard removes the asset and the purge finds it gone (before: the discard,"
+            + " holding the asset, waited for the purge's claim of the bytes, a deadlock, one failing with a storage error)")
+    void discardRacingDeletedAssetPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset a = acme.assets().create(png(), new byte[] {1});
+        UUID x = a.id();
+        acme.assets().delete(x);
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> {
+                    acme.assets().discard(x);
+                    return "discarded";
+                },
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
+        assertThat(out.purge()).isEqualTo("discarded");
+        assertThat(out.racer()).isInstanceOf(RetentionReport.class);
+        assertThat(acme.assets().get(x)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("retention's purge of a detached execution, holding its asset and waiting to unlink a message, racing another run's"
+            + " purge of that asset, soft-deleted and attached: the purge of the execution removes the asset and the purge of deleted"
+            + " assets finds it gone (before: that purge deleted the attachment and waited for the asset row, which the purge of the"
+            + " execution held while it waited for the attachment, a deadlock, one failing with a storage error)")
+    void detachedExecutionPurgeRacingDeletedAssetPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message u = acme.conversations().append(c.id(), NewMessage.user("draw a chart"));
+        ExecutionHandle e = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        UUID x = acme.assets().create(png().execution(e.id(), null), new byte[] {1}).id();
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here").parent(u.id()).execution(e.id(), null));
+        e.complete();
+        acme.assets().attach(m.id(), x, Map.of());
+        acme.assets().delete(x);
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_messages WHERE id = ? FOR SHARE", m.id(),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("executions.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 1L)
+                .containsEntry("messages.detached", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .doesNotContainKey("assets.deleted"));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.conversations().history(c.id())).extracting(Message::content).containsExactly("draw a chart", "here");
+    }
+
+    @Test
+    @DisplayName("retention's purge of a soft-deleted asset, which has deleted its attachment and waits for the asset row, racing"
+            + " another run's hard delete of the message the asset is a part of: the purge removes the asset and the hard delete the"
+            + " message (before: the hard delete recorded the asset's blob key as claimed and then waited for the attachment, while"
+            + " the purge, holding the attachment, then the asset, waited for that key, a deadlock, one failing with a storage error)")
+    void hardDeleteOfAMessageRacingDeletedAssetPurgeOfItsPart() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see inline"));
+        UUID x = acme.assets().create(png(), new byte[] {1}).id();
+        acme.assets().attachPart(m.id(), x);
+        acme.assets().delete(x);
+        acme.conversations().deleteMessage(m.id());
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
+                () -> acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("messages.deleted", 1L).doesNotContainEntry("assets.deleted", 1L));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.conversations().history(c.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")

@@ -541,8 +541,44 @@ public final class JdbiRetention implements Retention {
                     add("voice_calls.deleted", call(h, "retention.purge.voice_calls", RetentionSql.DELETE_DETACHED_VOICE_CALLS, b, ids).update()));
         }
 
+        /** Long-deleted assets, a batch per transaction (see {@link #deleteAssets}). */
         void purgeDeletedAssets(Instant cutoff) {
-            purge("assets", RetentionSql.deletedAssets(policy), with(cutoff), RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
+            Map<String, Object> b = with(cutoff);
+            String select = RetentionSql.deletedAssets(policy);
+            if (policy.dryRun()) {
+                purge("assets", select, b, RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
+                return;
+            }
+            String lock = select + " AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate();
+            batches("retention.select.assets", select, b, (h, chosen, keys) ->
+                    deleteAssets(h, "retention.lockDeletedAssets", lock, b, chosen, keys));
+        }
+
+        /**
+         * Deletes the assets {@code chosen} that {@code lock} (bound as {@code <ids>}) still finds, with their
+         * attachments and vectors, claiming their blob keys into {@code keys}. On PostgreSQL every path that
+         * deletes assets takes its locks in one order: the assets' executions (share-locked here; the purges of
+         * executions lock them for update before the executions' assets), then the attachments, then the assets
+         * in id order ({@code lock} checks the rule again under the locks), and only then the blob keys, which a
+         * discard or an erase records holding its asset. A detach takes the attachment alone: it waits and then
+         * finds no asset. Taken in another order, each pair deadlocked.
+         */
+        private void deleteAssets(Handle h, String lockName, String lock, Map<String, Object> binds, List<UUID> chosen,
+                                  List<String> keys) {
+            boolean locks = !db.dialect().forUpdate().isEmpty();
+            if (locks) {
+                call(h, "retention.shareExecutionsOfAssets", q.shareExecutionsOfAssets(), binds, chosen).list(sql.uuidColumn());
+            }
+            deleteChildren(h, List.of(RetentionPlan.ASSET_ATTACHMENTS), chosen);
+            List<UUID> ids = locks ? call(h, lockName, lock, binds, chosen).list(sql.uuidColumn()) : chosen;
+            if (ids.isEmpty()) {
+                return;
+            }
+            List<String> claimed = call(h, "retention.blobKeys.assets", RetentionSql.ASSET_BLOB_KEYS, binds, ids).list(Sql.STRING);
+            BlobReaper.recordPurged(sql, h, claimed, db.now());
+            keys.addAll(claimed);
+            deleteChildren(h, List.of(RetentionPlan.ASSET_VECTORS), ids);
+            delete(h, "assets", ids);
         }
 
         /**
@@ -609,13 +645,9 @@ public final class JdbiRetention implements Retention {
          */
         private void deleteParts(Handle h, String attachments, List<UUID> ids, List<String> keys) {
             List<UUID> parts = parts(h, attachments, ids);
+            String lock = RetentionSql.LOCK_ASSETS + db.dialect().forUpdate();
             for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
-                List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
-                List<String> claimed = call(h, "retention.partBlobKeys", RetentionSql.ASSET_BLOB_KEYS, binds, chunk).list(Sql.STRING);
-                BlobReaper.recordPurged(sql, h, claimed, db.now());
-                keys.addAll(claimed);
-                deleteChildren(h, RetentionPlan.ASSET_CHILDREN, chunk);
-                delete(h, "assets", chunk);
+                deleteAssets(h, "retention.lockParts", lock, binds, parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK)), keys);
             }
         }
 

@@ -122,10 +122,17 @@ public final class RetentionPlan {
     /** The attachments of the messages being hard-deleted; see {@link #CONVERSATION_ATTACHMENTS}. */
     static final String MESSAGE_ATTACHMENTS = "SELECT asset_id, metadata FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (<ids>)";
 
-    /** Deleted, in this order, before a long-deleted asset row is removed (its bytes go after the commit). */
-    public static final List<ChildTable> ASSET_CHILDREN = List.of(
-            new ChildTable("vectors", "target_type = 'asset' AND target_id IN (<ids>)"),
-            ChildTable.byColumn("message_assets", "asset_id"));
+    /** The attachments of the assets bound as {@code <ids>}. */
+    static final ChildTable ASSET_ATTACHMENTS = ChildTable.byColumn("message_assets", "asset_id");
+
+    /** The vectors of the assets bound as {@code <ids>}. */
+    static final ChildTable ASSET_VECTORS = new ChildTable("vectors", "target_type = 'asset' AND target_id IN (<ids>)");
+
+    /**
+     * The rows that go with an asset row (its bytes go after the commit): a dry run counts them; a real
+     * run deletes the attachments before it locks the asset and the vectors after (see {@code JdbiRetention}).
+     */
+    public static final List<ChildTable> ASSET_CHILDREN = List.of(ASSET_VECTORS, ASSET_ATTACHMENTS);
 
     /** Deleted, in this order, before a soft-deleted message is hard-deleted. */
     public static final List<ChildTable> MESSAGE_CHILDREN = List.of(

@@ -161,6 +161,9 @@ final class RetentionSql {
     static final String DELETE_DETACHED_VOICE_CALLS = delete("voice_calls") + DETACHED_VOICE_CALL_RULE;
     static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";
 
+    /** The assets bound as {@code <ids>} that exist, in id order: with the dialect's lock, the locks taken in that order. */
+    static final String LOCK_ASSETS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id";
+
     /**
      * Long-deleted assets; for a dry run without those an execution an earlier rule purges
      * produced: they are counted there, with their bytes (binds :detachedCutoff when that rule runs).
@@ -199,6 +202,15 @@ final class RetentionSql {
     /** Locks the executions bound as {@code <ids>}, in id order, then nothing else (PostgreSQL only). */
     String lockExecutionsById() {
         return "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
+    }
+
+    /**
+     * Share-locks the executions of the assets bound as {@code <ids>}, in id order (PostgreSQL
+     * only): the purges of executions lock them for update before the executions' assets.
+     */
+    String shareExecutionsOfAssets() {
+        return "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (SELECT execution_id FROM <p>assets WHERE tenant_id = :t"
+                + " AND id IN (<ids>)) ORDER BY id" + c.dialect().forShare();
     }
 
     /**

@@ -439,9 +439,10 @@ public abstract class PortabilityContract extends AtlasContract {
     @Test
     @DisplayName("an archived conversation without archived_at (which retention's purgeArchivedAfter goes by: it was never purged),"
             + " a closed one without closed_at, a message that is not failed but has a failure_reason, and a completed or cancelled task"
-            + " without finished_at (which purgeFinishedTasksAfter goes by: it was never purged), and a finished voice call last"
-            + " written (updated_at) before its end (purgeDetachedVoiceCallsAfter took it early) are refused naming the line and that"
-            + " column, before any write: states the API never stores")
+            + " without finished_at (which purgeFinishedTasksAfter goes by: it was never purged) are refused naming the line and that"
+            + " column, before any write: states no version of the API stored. A finished voice call last written (updated_at) before"
+            + " its end, which versions before updated_at took the later of now and its stamp stored (a summary from an instance whose"
+            + " clock ran behind), is restored with its last write at its end (purgeDetachedVoiceCallsAfter goes by it)")
     void statusTimesAndReasonsGoWithTheirStatus() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.conversation.ConversationStore conversations = acme.conversations();
@@ -479,8 +480,6 @@ public abstract class PortabilityContract extends AtlasContract {
             cases.put("line " + lineOf(file, "\"id\":\"" + task) + ": task.finished_at",
                     replaceLine(file, "\"id\":\"" + task, ",\"finished_at\":" + stamp, ""));
         }
-        cases.put("line " + lineOf(file, "\"id\":\"" + call) + ": voice_call.updated_at",
-                replaceLine(file, "\"id\":\"" + call, "\"updated_at\":" + stamp, "\"updated_at\":\"2026-03-01T10:15:30.123455Z\""));
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {
@@ -491,7 +490,12 @@ public abstract class PortabilityContract extends AtlasContract {
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey().replace(" (upper case)", ""));
         }
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
-        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 3L);
+        String skewed = replaceLine(file, "\"id\":\"" + call, "\"updated_at\":" + stamp, "\"updated_at\":\"2026-03-01T10:15:30.123455Z\"");
+        assertThat(skewed).isNotEqualTo(file).contains("\"completed_at\":" + stamp);
+        assertThat(importBytes(beta, skewed.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 3L)
+                .containsEntry("voice_call", 1L);
+        dev.atlas.voice.VoiceCall restored = beta.voiceCalls().get(call).orElseThrow();
+        assertThat(restored.updatedAt()).isEqualTo(java.time.Instant.parse("2026-03-01T10:15:30.123456Z")).isEqualTo(restored.completedAt());
     }
 
     @Test
@@ -1233,10 +1237,11 @@ public abstract class PortabilityContract extends AtlasContract {
     @Test
     @DisplayName("a JSON column the API writes in a shape of its own, given in another (a voice call's transcript: an array of"
             + " {role, content} turns by user or assistant; an assistant's tools: distinct tool keys; a revision's settings and a"
-            + " settings value: an object; a json message's content: one JSON document; an attachment's atlas.part: true or false), is an"
+            + " settings value: an object; a json message's content: one JSON document), is an"
             + " InvalidInputException naming line, type"
             + " and column, nothing written (imported, every read of such a call, assistant or revision failed with"
-            + " UnreadableRowException, and a json message held text no integration could parse)")
+            + " UnreadableRowException, and a json message held text no integration could parse). An attachment's atlas.part that is"
+            + " not a boolean, which versions before attach refused it stored, is restored as it was: not a part, as every version read it")
     void jsonColumnsInAShapeTheReadersCannotReadAreRefused() throws IOException {
         Tenant acme = atlas.tenant("acme");
         var toolMessage = acme.conversations().append(acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id(),
@@ -1257,11 +1262,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 "[{\"role\":\"user\",\"content\":\"hi\",\"at\":1}]", "[{\"role\":[\"user\"],\"content\":\"hi\"}]");
         List<String> tools = List.of("{}", "\"search\"", "[1]", "[null]", "[\"a\",\"a\"]", "[\" \"]", "[[\"a\"]]");
         List<String> objects = List.of("[]", "[1]", "\"x\"", "7", "true");
-        // An attachment's part flag, which decides whether retention deletes the asset with its message: attach refuses anything
-        // but true or false ("true" or 1 must not silently mean no).
-        List<String> parts = List.of("{\"atlas.part\":\"true\"}", "{\"atlas.part\":1}", "{\"atlas.part\":null}",
-                "{\"atlas.part\":[true]}", "{\"atlas.part\":{}}", "{\"atlas.part\":\"x\\u2028y\"}");
-        int rounds = Math.max(Math.max(transcripts.size(), parts.size()), Math.max(tools.size(), objects.size()));
+        int rounds = Math.max(transcripts.size(), Math.max(tools.size(), objects.size()));
         for (int i = 0; i < rounds; i++) {
             Map<String, Object[]> cases = new TreeMap<>();
             if (i < transcripts.size()) {
@@ -1273,9 +1274,6 @@ public abstract class PortabilityContract extends AtlasContract {
             if (i < objects.size()) {
                 cases.put("assistant_revision.settings", new Object[] {json.readTree(objects.get(i))});
                 cases.put("settings_revision.value", new Object[] {json.readTree(objects.get(i))});
-            }
-            if (i < parts.size()) {
-                cases.put("message_asset.metadata", new Object[] {json.readTree(parts.get(i))});
             }
             eachRefused(file, cases);
         }
@@ -1296,17 +1294,15 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThatThrownBy(() -> importBytes(gamma, bad, "acme")).isInstanceOfSatisfying(InvalidInputException.class,
                 x -> assertThat(x.field()).isEqualTo("line " + at + ": message.content"));
         assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
-        // Worded as attach words it, the file's value quoted as import quotes what a file holds.
-        int attachment = lineOf(file, "{\"type\":\"message_asset\",");
-        for (String[] c : new String[][] {{"\"x\\u2028y\"", "'x\\u2028y'"}, {"1", "'1'"}, {"null", "null"}, {"[true]", "an array"},
-                {"{}", "an object"}}) {
-            byte[] in = file.replace("\"metadata\":{\"atlas.part\":true}", "\"metadata\":{\"atlas.part\":" + c[0] + "}")
-                    .getBytes(StandardCharsets.UTF_8);
-            assertThatThrownBy(() -> importBytes(gamma, in, "acme")).isExactlyInstanceOf(InvalidInputException.class)
-                    .hasMessage("line " + attachment + ": message_asset.metadata: '" + dev.atlas.asset.AttachedAsset.PART
-                            + "' is true (the asset is part of the message) or false, was " + c[1]);
-        }
-        assertThat(rows(database.dataSource(), "gamma").values()).allSatisfy(r -> assertThat(r).isEmpty());
+        // An attachment's part flag that is not a boolean: attach stored "true", 1 or null before it refused them (and any value
+        // before atlas.part meant anything), and every version took only true for a part. Restored as it was, byte for byte.
+        String loose = "\"metadata\":{\"atlas.part\":\"true\"}";
+        byte[] old = file.replace("\"metadata\":{\"atlas.part\":true}", loose).getBytes(StandardCharsets.UTF_8);
+        assertThat(text(old)).contains(loose);
+        assertThat(importBytes(gamma, old, "acme").imported()).containsEntry("message_asset", 1L);
+        assertThat(gamma.assets().forMessage(toolMessage.id())).singleElement()
+                .satisfies(a -> assertThat(a.attachmentMetadata()).containsExactly(Map.entry(dev.atlas.asset.AttachedAsset.PART, "true")));
+        assertThat(text(export(gamma, ExportScope.tenant()))).contains(loose);
     }
 
     @Test

@@ -192,10 +192,11 @@ final class Codec {
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
                 String stored = switch (table.table() + "." + c.name()) {
-                    // The JSON columns the API writes in a shape of its own, which their readers (retention, for an attachment) read as that shape.
+                    // The two JSON columns the API writes in a shape of its own, which their readers parse as that shape. (An
+                    // attachment's atlas.part is taken as is: attach stored "true", 1 or null before it refused them, and every
+                    // version, retention included, read only true as a part.)
                     case "voice_calls.transcript" -> dev.atlas.jdbi.internal.JdbiVoiceCallStore.writeTurns(field, turns(node, field)).text();
                     case "assistants.tools" -> Json.write(field, tools(node, field)).text();
-                    case "message_assets.metadata" -> Json.write(field, part(node, field)).text();
                     default -> (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
                             : Json.write(field, node)).text();
                 };
@@ -203,7 +204,26 @@ final class Codec {
                 values[i] = sortedJson(stored);
             }
         }
+        if (table.table().equals("voice_calls")) {
+            lastWriteNotBeforeEnd(table, values, bind);
+        }
         return new Parsed(table, values, bind);
+    }
+
+    /**
+     * A finished voice call's {@code updated_at} no earlier than its {@code completed_at}: versions before every write
+     * took the later of now and the row's stamp stored a call whose last write was before its end (a completion from an
+     * instance whose clock ran behind dated the end at the start and the write at its now; a summary moved it back), and
+     * retention's purgeDetachedVoiceCallsAfter, which goes by
+     * updated_at, took such a call early. Its last write is restored at its end, as the API now dates it.
+     */
+    private static void lastWriteNotBeforeEnd(Table table, Object[] values, Object[] bind) {
+        int end = table.index("completed_at");
+        int last = table.index("updated_at");
+        if (values[end] != null && values[last] != null && ((java.time.Instant) values[last]).isBefore((java.time.Instant) values[end])) {
+            values[last] = values[end];
+            bind[last] = bind[end];
+        }
     }
 
     /**
@@ -240,22 +260,6 @@ final class Codec {
             }
         }
         return turns;
-    }
-
-    /**
-     * An attachment's metadata as {@code AssetStore.attach} takes it: {@link dev.atlas.asset.AttachedAsset#PART}, when
-     * present, is {@code true} or {@code false}. Retention deletes the asset with its message by that flag alone, so
-     * {@code "true"} or {@code 1} would silently mean no.
-     */
-    private static JsonNode part(JsonNode node, String field) {
-        JsonNode part = node.get(dev.atlas.asset.AttachedAsset.PART);
-        if (part != null && !part.isBoolean()) {
-            String shown = part.isObject() ? "an object" : part.isArray() ? "an array" : part.isNull() ? "null"
-                    : Check.quoted(part.isTextual() ? part.textValue() : part.toString());
-            throw new InvalidInputException(field, "'" + dev.atlas.asset.AttachedAsset.PART + "' is true (the asset is part of the"
-                    + " message) or false, was " + shown);
-        }
-        return node;
     }
 
     /** An assistant's tools as {@code AssistantSpec} takes them: an array of distinct tool keys, at most {@code MAX_TOOLS}. */
@@ -367,14 +371,6 @@ final class Codec {
                 if ("json".equals(v[t.index("content_type")])) {
                     // As append checks a JSON message: one JSON document (an integration parses it back).
                     Json.validate(f + "content", (String) v[t.index("content")]);
-                }
-            }
-            case "voice_calls" -> {
-                // A call's last write is never before its end (a summary after it moves updated_at on), and retention's
-                // purgeDetachedVoiceCallsAfter goes by updated_at: one before completed_at took the call early.
-                Object end = v[t.index("completed_at")];
-                if (end != null && ((java.time.Instant) v[t.index("updated_at")]).isBefore((java.time.Instant) end)) {
-                    throw new InvalidInputException(f + "updated_at", "is before completed_at: a call's last write is never before its end");
                 }
             }
             case "tasks" -> {
