@@ -244,6 +244,31 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an attach of an asset to another message racing retention's hard delete of the message the asset is a part of,"
+            + " which waits for the asset row: the attach commits first and the purge deletes the asset with both attachments"
+            + " (before: the purge had deleted the attachments it saw before it locked the asset, and failed on the new"
+            + " attachment's foreign key)")
+    void attachRacingHardDeleteOfTheMessageOfItsPart() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see inline"));
+        Conversation d = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message other = acme.conversations().append(d.id(), NewMessage.user("and again"));
+        UUID x = acme.assets().create(png(), new byte[] {1}).id();
+        acme.assets().attachPart(m.id(), x);
+        acme.conversations().deleteMessage(m.id());
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))),
+                () -> acme.assets().attach(other.id(), x, Map.of()));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 2L));
+        assertThat(out.racer()).isInstanceOfSatisfying(dev.atlas.asset.AttachedAsset.class, a -> assertThat(a.asset().id()).isEqualTo(x));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.assets().forMessage(other.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")
