@@ -147,10 +147,10 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a detach of a soft-deleted asset racing retention's purge of that asset, which has deleted its attachments and"
-            + " waits for the asset row, waits for the purge and finds no asset: NotFoundException on assetId (before: the detach"
-            + " share-locked the asset first and then waited for the purge's deleted attachment, a deadlock, one failing with a"
-            + " storage error)")
+    @DisplayName("a detach of a soft-deleted asset racing retention's purge of that asset, which holds the asset, has deleted its"
+            + " attachments and waits to record its blob key, waits for the purge and finds no asset: NotFoundException on assetId"
+            + " (before: the detach share-locked the asset first and then waited for the purge's deleted attachment, a deadlock,"
+            + " one failing with a storage error)")
     void detachRacingDeletedAssetPurge() throws Exception {
         Tenant acme = atlas.tenant("acme");
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
@@ -159,7 +159,8 @@ class PostgresRetentionRaceTest extends AtlasContract {
         acme.assets().attach(m.id(), x, Map.of());
         acme.assets().delete(x);
         clock.advanceMicros(5_000_000L);
-        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+        Outcome out = race("INSERT INTO atlas_blob_intents (tenant_id, blob_key, created_at) SELECT tenant_id, blob_key, created_at"
+                        + " FROM atlas_assets WHERE id = ? RETURNING 1", x,
                 () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
                 () -> acme.assets().detach(m.id(), x));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())

@@ -558,10 +558,12 @@ public final class JdbiRetention implements Retention {
          * Deletes the assets {@code chosen} that {@code lock} (bound as {@code <ids>}) still finds, with their
          * attachments and vectors, claiming their blob keys into {@code keys}. On PostgreSQL every path that
          * deletes assets takes its locks in one order: the assets' executions (share-locked here; the purges of
-         * executions lock them for update before the executions' assets), then the attachments, then the assets
-         * in id order ({@code lock} checks the rule again under the locks), and only then the blob keys, which a
-         * discard or an erase records holding its asset. A detach takes the attachment alone: it waits and then
-         * finds no asset. Taken in another order, each pair deadlocked.
+         * executions lock them for update before the executions' assets), then the assets in id order
+         * ({@code lock} checks the rule again under the locks), then their attachments, and only then the blob
+         * keys, which a discard or an erase records holding its asset. An attach share-locks its asset before it
+         * adds the attachment: it commits first and its attachment is deleted here (deleted before the lock, it
+         * was missed and the asset's delete failed on its foreign key), or it waits and then finds no asset. A
+         * detach takes the attachment alone, never the asset: one deleting the attachment first is waited for.
          */
         private void deleteAssets(Handle h, String lockName, String lock, Map<String, Object> binds, List<UUID> chosen,
                                   List<String> keys) {
@@ -569,11 +571,11 @@ public final class JdbiRetention implements Retention {
             if (locks) {
                 call(h, "retention.shareExecutionsOfAssets", q.shareExecutionsOfAssets(), binds, chosen).list(sql.uuidColumn());
             }
-            deleteChildren(h, List.of(RetentionPlan.ASSET_ATTACHMENTS), chosen);
             List<UUID> ids = locks ? call(h, lockName, lock, binds, chosen).list(sql.uuidColumn()) : chosen;
             if (ids.isEmpty()) {
                 return;
             }
+            deleteChildren(h, List.of(RetentionPlan.ASSET_ATTACHMENTS), ids);
             List<String> claimed = call(h, "retention.blobKeys.assets", RetentionSql.ASSET_BLOB_KEYS, binds, ids).list(Sql.STRING);
             BlobReaper.recordPurged(sql, h, claimed, db.now());
             keys.addAll(claimed);

@@ -130,7 +130,7 @@ public final class RetentionPlan {
 
     /**
      * The rows that go with an asset row (its bytes go after the commit): a dry run counts them; a real
-     * run deletes the attachments before it locks the asset and the vectors after (see {@code JdbiRetention}).
+     * run deletes the attachments and then the vectors once it has locked the asset (see {@code JdbiRetention}).
      */
     public static final List<ChildTable> ASSET_CHILDREN = List.of(ASSET_VECTORS, ASSET_ATTACHMENTS);
 
