@@ -649,10 +649,10 @@ public final class JdbiAssetStore implements AssetStore {
                 throw new NotFoundException("message", messageId, "messageId");
             }
             // Then the attachment alone, never the asset: retention's purge of a deleted asset
-            // deletes its attachments before the asset row, so holding the asset while waiting for
-            // the attachment deadlocked with it. A discard reads the attachment as committed (a
-            // ConflictException until the detach commits); a purge that took the attachment first
-            // is waited for, and the asset is then not found below.
+            // holds the asset row while it deletes the attachments, so a detach holding the
+            // attachment and waiting for the asset would deadlock with it. A discard reads the
+            // attachment as committed (a ConflictException until the detach commits); a purge
+            // that took the attachment first is waited for, and the asset is then not found below.
             if (sql.on(h, q.deleteAttachment).bind("m", messageId).bind("a", assetId).update() > 0) {
                 return true;
             }
