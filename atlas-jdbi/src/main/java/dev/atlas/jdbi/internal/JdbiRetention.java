@@ -549,7 +549,7 @@ public final class JdbiRetention implements Retention {
                 purge("assets", select, b, RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
                 return;
             }
-            String lock = select + " AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate();
+            String lock = q.lockDeletedAssets(policy);
             batches("retention.select.assets", select, b, (h, chosen, keys) ->
                     deleteAssets(h, "retention.lockDeletedAssets", lock, b, chosen, keys));
         }
@@ -647,7 +647,7 @@ public final class JdbiRetention implements Retention {
          */
         private void deleteParts(Handle h, String attachments, List<UUID> ids, List<String> keys) {
             List<UUID> parts = parts(h, attachments, ids);
-            String lock = RetentionSql.LOCK_ASSETS + db.dialect().forUpdate();
+            String lock = q.lockAssets();
             for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
                 deleteAssets(h, "retention.lockParts", lock, binds, parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK)), keys);
             }

@@ -162,7 +162,6 @@ final class RetentionSql {
     static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";
 
     /** The assets bound as {@code <ids>} that exist, in id order: with the dialect's lock, the locks taken in that order. */
-    static final String LOCK_ASSETS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id";
 
     /**
      * Long-deleted assets; for a dry run without those an execution an earlier rule purges
@@ -202,6 +201,19 @@ final class RetentionSql {
     /** Locks the executions bound as {@code <ids>}, in id order, then nothing else (PostgreSQL only). */
     String lockExecutionsById() {
         return "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
+    }
+
+    /** Locks the assets bound as {@code <ids>}, in id order (PostgreSQL only): a message's parts. */
+    String lockAssets() {
+        return "SELECT id FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
+    }
+
+    /**
+     * Locks the long-deleted assets ({@link #deletedAssets} of a run that writes) among those bound as
+     * {@code <ids>}, in id order, checking the rule again under the locks (PostgreSQL only).
+     */
+    String lockDeletedAssets(RetentionPolicy p) {
+        return deletedAssets(p) + " AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
     }
 
     /**
