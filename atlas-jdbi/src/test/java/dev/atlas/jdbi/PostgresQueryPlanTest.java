@@ -1,6 +1,5 @@
 package dev.atlas.jdbi;
 
-import dev.atlas.Atlas;
 import dev.atlas.jdbi.internal.DeclaredStatements;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
@@ -12,6 +11,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -31,23 +31,30 @@ import static org.assertj.core.api.Assertions.assertThat;
  * are switched off so the plan shows what the indexes can serve, whatever the table sizes.
  */
 class PostgresQueryPlanTest {
-    private static final PostgresTestDatabase DATABASE = new PostgresTestDatabase();
-    private static Atlas atlas;
+    /**
+     * A copy of the migrated template of its own, never a database another test used and emptied: that one keeps the
+     * other test's table sizes and statistics, and on a table of a few rows the planner's pick among indexes of equal
+     * cost then changed from run to run (a conversations listing sorted the tenant's rows from (tenant, agent, id)).
+     */
+    private static final String NAME = "atlas_plans_" + ProcessHandle.current().pid();
+    private static DataSource dataSource;
 
     @BeforeAll
     static void migrate() {
-        atlas = DATABASE.open();
+        PostgresTestDatabase.createMigratedDatabase(NAME);
+        dataSource = PostgresTestDatabase.server().getDatabase("postgres", NAME);
     }
 
     @AfterAll
-    static void drop() {
-        atlas.close();
-        DATABASE.cleanup();
+    static void drop() throws SQLException {
+        try (Connection c = PostgresTestDatabase.server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE " + NAME + " WITH (FORCE)");
+        }
     }
 
     private static List<String> plan(String sql) throws SQLException {
         List<String> rows = new ArrayList<>();
-        try (Connection c = DATABASE.dataSource().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             s.execute("SET enable_seqscan = off");
             try (ResultSet rs = s.executeQuery("EXPLAIN " + sql)) {
                 while (rs.next()) {
@@ -251,7 +258,7 @@ class PostgresQueryPlanTest {
         String text = declared.replace("<p>", "atlas_").replace(":limit", "51").replace(":afterAt", "'2026-03-01T10:15:30Z'")
                 .replaceAll(":(t|conversation|afterId)\\b", "'019ca8e5-5e64-73ab-8da0-9b09328874c9'");
         List<String> plan = new ArrayList<>();
-        try (Connection c = DATABASE.dataSource().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             try {
                 s.execute("INSERT INTO atlas_tasks (tenant_id, id, kind, payload, conversation_id, status, attempts, max_attempts, run_after,"
