@@ -14,7 +14,8 @@ import java.util.UUID;
  * {@code {"type":"message","row":{"id":…,"conversation_id":…,"sequence":1,…}}}, where {@code type}
  * names the kind of row ({@code conversation}, {@code message}, {@code execution}, …) and
  * {@code row} holds its columns under their column names (null columns left out): ids, timestamps (ISO-8601
- * UTC, microseconds), sequences, statuses, branches, durations, usage and costs as stored. Parents
+ * UTC at microsecond precision, trailing zeros of the fraction left out as {@link java.time.Instant#toString}
+ * writes them), sequences, statuses, branches, durations, usage and costs as stored. Parents
  * come before the rows that reference them. The same rows export to the same bytes from either
  * database, so an export imported into an empty database of the other dialect exports back
  * byte-identical. Blob bytes of assets are not in the file; the asset rows are.
