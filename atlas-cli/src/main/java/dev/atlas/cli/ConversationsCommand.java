@@ -81,7 +81,7 @@ final class ConversationsCommand implements Callable<Integer> {
         String search;
 
         @Override
-        public Integer call() {
+        public Integer call() throws SQLException {
             if (limit < 1 || limit > 100) {
                 throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 100, was " + limit);
             }
@@ -114,7 +114,8 @@ final class ConversationsCommand implements Callable<Integer> {
             }
             AtlasCli root = parent.root;
             PrintWriter out = spec.commandLine().getOut();
-            try (Atlas atlas = root.database(spec.commandLine()).open()) {
+            Database db = root.database(spec.commandLine());
+            try (Atlas atlas = db.open()) {
                 Tenant tenant = atlas.tenant(root.tenantOrDefault());
                 java.util.List<Conversation> items;
                 Optional<String> next = Optional.empty();
@@ -136,11 +137,15 @@ final class ConversationsCommand implements Callable<Integer> {
                 if (items.isEmpty()) {
                     out.println("No conversations.");
                 } else {
+                    java.util.Map<UUID, Long> counts;
+                    try (java.sql.Connection c = db.connect()) {
+                        counts = db.liveMessages(c, tenant.id(), items.stream().map(Conversation::id).toList());
+                    }
                     java.util.List<String[]> rows = new ArrayList<>();
                     rows.add(new String[]{"ID", "LAST ACTIVITY", "MESSAGES", "STATUS", "AGENT", "OWNER", "TITLE"});
                     for (Conversation c : items) {
                         rows.add(new String[]{c.id().toString(), Text.time(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt()),
-                                Long.toString(c.lastSequence()), c.status().toString(), Text.oneLine(c.agent() == null ? "-" : c.agent()),
+                                Long.toString(counts.getOrDefault(c.id(), 0L)), c.status().toString(), Text.oneLine(c.agent() == null ? "-" : c.agent()),
                                 Text.oneLine(c.owner().toString()), Text.cut(Text.oneLine(c.title() == null ? "" : c.title()), 60)});
                     }
                     out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
@@ -254,12 +259,13 @@ final class ConversationsCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             try (Atlas atlas = db.open()) {
                 Tenant tenant = atlas.tenant(root.tenantOrDefault());
-                Transcript t = Transcript.load(tenant, db, id, after, Math.min(limit, 100));
+                java.util.Set<UUID> executionsShown = new java.util.HashSet<>();
+                Transcript t = Transcript.load(tenant, db, id, after, Math.min(limit, 100), executionsShown);
                 java.util.List<Transcript.Entry> entries = new ArrayList<>(t.entries());
                 boolean more = t.more();
                 while (more && entries.size() < limit) {
                     long last = entries.get(entries.size() - 1).message().sequence();
-                    Transcript next = Transcript.load(tenant, db, id, last, Math.min(100, limit - entries.size()));
+                    Transcript next = Transcript.load(tenant, db, id, last, Math.min(100, limit - entries.size()), executionsShown);
                     entries.addAll(next.entries());
                     more = next.more();
                 }
@@ -273,8 +279,8 @@ final class ConversationsCommand implements Callable<Integer> {
             Conversation c = t.conversation();
             out.printf(Locale.ROOT, "Conversation %s: %s%n", c.id(), Text.oneLine(c.title() == null ? "(untitled)" : c.title()));
             out.printf(Locale.ROOT, "  %s conversation of %s, agent %s, %s, created %s, %d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
-                    Text.oneLine(c.agent() == null ? "-" : c.agent()), c.status(), Text.time(c.createdAt()), c.lastSequence(),
-                    c.lastSequence() == 1 ? "" : "s");
+                    Text.oneLine(c.agent() == null ? "-" : c.agent()), c.status(), Text.time(c.createdAt()), t.messages(c),
+                    t.messages(c) == 1 ? "" : "s");
             if (c.parentConversationId() != null) {
                 out.printf(Locale.ROOT, "  tool thread of conversation %s%s%n", c.parentConversationId(),
                         c.parentToolCallId() == null ? "" : ", tool call " + c.parentToolCallId());
@@ -306,8 +312,8 @@ final class ConversationsCommand implements Callable<Integer> {
                         out.printf(Locale.ROOT, "   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cut(Text.oneLine(call.arguments()), 200),
                                 Text.cut(Text.oneLine(call.result() == null ? call.status().toString() : call.result()), 200), call.status());
                         for (Conversation thread : t.threadsByToolCall().getOrDefault(call.id(), java.util.List.of())) {
-                            out.printf(Locale.ROOT, "     tool thread %s (%d message%s)%n", thread.id(), thread.lastSequence(),
-                                    thread.lastSequence() == 1 ? "" : "s");
+                            out.printf(Locale.ROOT, "     tool thread %s (%d message%s)%n", thread.id(), t.messages(thread),
+                                    t.messages(thread) == 1 ? "" : "s");
                         }
                     }
                 }
@@ -324,7 +330,7 @@ final class ConversationsCommand implements Callable<Integer> {
                 }
             }
             for (Conversation thread : t.otherThreads()) {
-                out.printf(Locale.ROOT, "%nTool thread %s (%d messages)%n", thread.id(), thread.lastSequence());
+                out.printf(Locale.ROOT, "%nTool thread %s (%d message%s)%n", thread.id(), t.messages(thread), t.messages(thread) == 1 ? "" : "s");
             }
             if (more) {
                 long last = entries.get(entries.size() - 1).message().sequence();

@@ -22,6 +22,9 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -397,6 +400,36 @@ final class Database {
             }
         }
         return ids;
+    }
+
+    /**
+     * How many messages of each conversation are not deleted: what a transcript shows, retry
+     * branches included. A conversation's last sequence also counts the deleted ones.
+     */
+    Map<UUID, Long> liveMessages(Connection c, String tenant, Collection<UUID> conversationIds) throws SQLException {
+        Map<UUID, Long> counts = new HashMap<>();
+        if (conversationIds.isEmpty()) {
+            return counts;
+        }
+        String marks = String.join(", ", Collections.nCopies(conversationIds.size(), "?"));
+        try (PreparedStatement ps = c.prepareStatement("SELECT conversation_id, COUNT(*) FROM " + prefix + "messages"
+                + " WHERE tenant_id = ? AND conversation_id IN (" + marks + ") AND deleted_at IS NULL GROUP BY conversation_id")) {
+            ps.setString(1, tenant);
+            int i = 2;
+            for (UUID id : conversationIds) {
+                if (isSqlite()) {
+                    ps.setString(i++, id.toString());
+                } else {
+                    ps.setObject(i++, id);
+                }
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(UUID.fromString(rs.getString(1)), rs.getLong(2));
+                }
+            }
+        }
+        return counts;
     }
 
     /**

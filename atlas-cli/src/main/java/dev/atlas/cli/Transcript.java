@@ -12,11 +12,12 @@ import dev.atlas.execution.ExecutionTree;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -24,10 +25,16 @@ import java.util.UUID;
  * stored message (replaced retries included) with its branch position, the tool rounds of the
  * execution that produced it (under the first message of that execution on the page), its first
  * {@value #ATTACHMENTS_SHOWN} attachments with the count of the others, and the tool threads
- * started from its tool calls.
+ * started from its tool calls. {@code messageCounts} holds, for the conversation and each of its
+ * threads, how many of its messages are not deleted: what a reader can see of it.
  */
 record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List<Conversation>> threadsByToolCall,
-                  List<Conversation> otherThreads, boolean more) {
+                  List<Conversation> otherThreads, Map<UUID, Long> messageCounts, boolean more) {
+
+    /** How many messages of the conversation or thread are not deleted. */
+    long messages(Conversation c) {
+        return messageCounts.getOrDefault(c.id(), 0L);
+    }
 
     /**
      * Attachments shown per message, in attachment order: a message may carry thousands, and a
@@ -45,11 +52,19 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
                  List<AttachedAsset> attachments, long attachmentsNotShown) {}
 
     static Transcript load(Tenant tenant, Database db, UUID conversationId, long afterSequence, int limit) throws SQLException {
+        return load(tenant, db, conversationId, afterSequence, limit, new HashSet<>());
+    }
+
+    /**
+     * One chunk of a transcript read in several: {@code executionsShown} are the executions whose
+     * tool calls an earlier chunk showed (not shown again), and gets this chunk's.
+     */
+    static Transcript load(Tenant tenant, Database db, UUID conversationId, long afterSequence, int limit, Set<UUID> executionsShown)
+            throws SQLException {
         Conversation conversation = tenant.conversations().require(conversationId);
         List<Message> page = tenant.conversations().messages(conversationId, afterSequence, limit + 1);
         boolean more = page.size() > limit;
         List<Message> messages = more ? page.subList(0, limit) : page;
-        Map<UUID, Optional<ExecutionTree>> trees = new HashMap<>();
         List<Entry> entries = new ArrayList<>();
         for (Message m : messages) {
             int branch = 0;
@@ -72,8 +87,8 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
             List<ExecutionStep> toolSteps = List.of();
             // Once per execution, under its first message: Spring AI's memory links the answer asking
             // for the tools, the tool message and the final answer to one execution.
-            if (m.executionId() != null && !trees.containsKey(m.executionId())) {
-                Optional<ExecutionTree> tree = trees.computeIfAbsent(m.executionId(), id -> tenant.executions().tree(id));
+            if (m.executionId() != null && executionsShown.add(m.executionId())) {
+                Optional<ExecutionTree> tree = tenant.executions().tree(m.executionId());
                 toolSteps = tree.map(t -> t.steps().stream().filter(s -> !s.toolCalls().isEmpty()).toList()).orElse(List.of());
             }
             // One page of attachments, not all of them; the rest only counted (after the page: one
@@ -96,8 +111,10 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
         }
         Map<UUID, List<Conversation>> byCall = new LinkedHashMap<>();
         List<Conversation> other = new ArrayList<>();
+        Map<UUID, Long> counts;
         try (Connection c = db.connect()) {
-            for (UUID childId : db.childConversations(c, tenant.id(), conversationId)) {
+            List<UUID> children = db.childConversations(c, tenant.id(), conversationId);
+            for (UUID childId : children) {
                 tenant.conversations().get(childId).ifPresent(child -> {
                     if (child.parentToolCallId() != null) {
                         byCall.computeIfAbsent(child.parentToolCallId(), k -> new ArrayList<>()).add(child);
@@ -106,7 +123,10 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
                     }
                 });
             }
+            List<UUID> counted = new ArrayList<>(children);
+            counted.add(conversationId);
+            counts = db.liveMessages(c, tenant.id(), counted);
         }
-        return new Transcript(conversation, entries, byCall, other, more);
+        return new Transcript(conversation, entries, byCall, other, counts, more);
     }
 }

@@ -153,7 +153,7 @@ final class ViewerApi {
 
     // ---- conversations ------------------------------------------------------------------
 
-    private Map<String, Object> conversations(Tenant tenant, Map<String, String> q) {
+    private Map<String, Object> conversations(Tenant tenant, Map<String, String> q) throws SQLException {
         int limit = limit(q, PAGE, 100);
         String search = q.get("q");
         List<Conversation> items;
@@ -170,9 +170,13 @@ final class ViewerApi {
             items = page.items();
             next = page.nextCursor().orElse(null);
         }
+        Map<UUID, Long> counts;
+        try (java.sql.Connection c = db.connect()) {
+            counts = db.liveMessages(c, tenant.id(), items.stream().map(Conversation::id).toList());
+        }
         List<Map<String, Object>> list = new ArrayList<>();
         for (Conversation c : items) {
-            list.add(conversation(c));
+            list.add(conversation(c, counts.getOrDefault(c.id(), 0L)));
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("tenant", tenant.id());
@@ -184,7 +188,8 @@ final class ViewerApi {
         return m;
     }
 
-    private static Map<String, Object> conversation(Conversation c) {
+    /** {@code messages}: how many of its messages are not deleted (its last sequence counts those too). */
+    private static Map<String, Object> conversation(Conversation c, long messages) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", c.id().toString());
         m.put("title", c.title());
@@ -192,7 +197,7 @@ final class ViewerApi {
         m.put("owner", c.owner().toString());
         m.put("agent", c.agent());
         m.put("status", c.status().toString());
-        m.put("messages", c.lastSequence());
+        m.put("messages", messages);
         m.put("createdAt", str(c.createdAt()));
         m.put("lastMessageAt", str(c.lastMessageAt()));
         m.put("parentConversationId", str(c.parentConversationId()));
@@ -234,7 +239,7 @@ final class ViewerApi {
                     Map<String, Object> call = toolCall(c, null);
                     List<Map<String, Object>> threads = new ArrayList<>();
                     for (Conversation thread : t.threadsByToolCall().getOrDefault(c.id(), List.of())) {
-                        threads.add(conversation(thread));
+                        threads.add(conversation(thread, t.messages(thread)));
                     }
                     call.put("threads", threads);
                     calls.add(call);
@@ -261,10 +266,10 @@ final class ViewerApi {
             messages.add(m);
         }
         List<Map<String, Object>> other = new ArrayList<>();
-        t.otherThreads().forEach(c -> other.add(conversation(c)));
+        t.otherThreads().forEach(c -> other.add(conversation(c, t.messages(c))));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("tenant", tenant.id());
-        m.put("conversation", conversation(t.conversation()));
+        m.put("conversation", conversation(t.conversation(), t.messages(t.conversation())));
         m.put("messages", messages);
         m.put("otherThreads", other);
         m.put("next", t.more() && !t.entries().isEmpty() ? t.entries().get(t.entries().size() - 1).message().sequence() : null);

@@ -89,8 +89,7 @@ class Newcomer17CliTest {
 
     /**
      * docs/cli.md, conversations show: the transcript is every message not deleted, an edited one with its new content,
-     * the reply with its execution; with --limit, a More messages line with the command that goes on. (The header's
-     * message count is the conversation's last sequence, which counts the deleted message: reported, not pinned.)
+     * the reply with its execution; with --limit, a More messages line with the command that goes on.
      */
     @Test
     void transcriptShowsWhatIsNotDeleted() {
