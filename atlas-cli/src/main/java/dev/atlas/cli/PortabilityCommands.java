@@ -1,7 +1,6 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
-import dev.atlas.Owner;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
 import dev.atlas.portability.ImportOptions;
@@ -67,7 +66,7 @@ final class PortabilityCommands {
             }
             fileName(spec, "--output", output);
             ExportScope scope = conversation != null ? ExportScope.conversation(conversation)
-                    : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
+                    : owner != null ? ExportScope.owner(ConversationsCommand.List.owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
             // A pipe or a device (>(gzip > f), /dev/stdout, /dev/tty) is written into as '-' is: there is no file to
             // replace whole, and a rename would put a regular file in the place of the pipe or device.
@@ -513,14 +512,6 @@ final class PortabilityCommands {
             return fs.getReason();
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    private static Owner owner(CommandSpec spec, String value) {
-        int colon = value.indexOf(':');
-        if (colon <= 0 || colon == value.length() - 1) {
-            throw new ParameterException(spec.commandLine(), "--owner must be type:id, e.g. user:42, was '" + value + "'");
-        }
-        return Owner.of(value.substring(0, colon), value.substring(colon + 1));
     }
 
     private static void print(PrintWriter out, Map<String, Long> counts) {

@@ -51,10 +51,11 @@ public record ExportScope(@Nullable Owner owner, @Nullable UUID conversation) {
     /**
      * One conversation, its tool threads and everything hanging off them.
      *
-     * @param id the conversation's id
+     * @param conversationId the conversation's id
      * @return a scope for that conversation
+     * @throws dev.atlas.InvalidInputException naming {@code conversationId} when it is null
      */
-    public static ExportScope conversation(UUID id) {
-        return new ExportScope(null, Check.notNull("conversation", id));
+    public static ExportScope conversation(UUID conversationId) {
+        return new ExportScope(null, Check.notNull("conversationId", conversationId));
     }
 }
