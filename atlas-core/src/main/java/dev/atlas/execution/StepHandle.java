@@ -134,7 +134,8 @@ public interface StepHandle {
         /**
          * queued or processing → cancelled: the agent decided not to run the call (a queued one,
          * with no duration, since it never ran) or stopped it while it ran (its duration counts from
-         * its start). Like {@link #complete} and {@link #fail}, it is accepted after the call's
+         * its start, also when this cancel waited for a {@link #start()} on another thread to commit:
+         * a call's duration is always its {@code completedAt} minus its {@code startedAt}). Like {@link #complete} and {@link #fail}, it is accepted after the call's
          * execution ended, so a queued call of a finished run can be closed before the sweep fails
          * it. Heard as {@link ExecutionListener#toolCallFinished}. Once the call is completed, failed
          * or cancelled it fails with {@link dev.atlas.IllegalTransitionException} on {@code status}

@@ -36,7 +36,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
      *
      * @param kind what the task does; workers claim by kind (required)
-     * @param payload JSON-compatible input (never null)
+     * @param payload JSON-compatible input (required: {@code Map.of()} for none; null is refused on {@code payload})
      * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays.
      *                       Not checked: a deleted conversation's id is accepted, another tenant's exactly as an unknown one (it reveals
      *                       and links nothing; that tenant never sees the task)
@@ -49,6 +49,9 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
     public NewTask {
         Check.key("kind", kind);
         Check.optionalKey("clientKey", clientKey);
+        if (payload == null) {
+            throw new InvalidInputException("payload", "is required: Map.of() for a task without input");
+        }
         payload = Check.metadata("payload", payload);
         Check.positive("maxAttempts", maxAttempts, MAX_ATTEMPTS);
         Check.instant("runAfter", runAfter);
@@ -77,10 +80,15 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * Creates a {@code NewTask} from {@code kind}, {@code payload}.
      *
      * @param kind what the task does; workers claim by kind (required)
-     * @param payload JSON-compatible input (never null)
+     * @param payload JSON-compatible input, {@code Map.of()} for none
      * @return the new value
+     * @throws dev.atlas.InvalidInputException on {@code kind} or {@code payload} when one is bad ({@code payload} null
+     *         included)
      */
     public static NewTask of(String kind, Map<String, ?> payload) {
+        if (payload == null) {
+            throw new InvalidInputException("payload", "is required: Map.of() for a task without input");
+        }
         return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null, null);
     }
 

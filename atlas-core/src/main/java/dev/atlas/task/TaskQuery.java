@@ -63,7 +63,7 @@ public record TaskQuery(Set<TaskStatus> statuses, @Nullable String kind, @Nullab
     }
 
     /**
-     * Tasks in any of {@code statuses}, 50 per page.
+     * Tasks in any of {@code statuses}, 50 per page; a status named twice counts once.
      *
      * @param statuses the statuses to list, at least one
      * @return a query filtered on {@code statuses}

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Tasks: bad input is refused naming the field, with no SQL run (moved from TaskStoreContract and TaskScheduleContract). */
 class TaskInputValidationTest extends RefusedBeforeSql {
@@ -51,6 +52,12 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("statuses", () -> TaskQuery.all().statuses(Collections.singleton(null)));
         refused("statuses", TaskQuery::withStatus);
         refused("statuses", () -> TaskQuery.withStatus((TaskStatus) null));
+        refused("statuses", () -> TaskQuery.withStatus(TaskStatus.PENDING, null));
+        refused("statuses", () -> TaskQuery.withStatus((TaskStatus[]) null));
+        refused("status", () -> TaskStatus.of("finished"));
+        // A status named twice counts once (a set): the same query, the same page.
+        assertThat(TaskQuery.withStatus(TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PENDING))
+                .isEqualTo(TaskQuery.withStatus(TaskStatus.RUNNING, TaskStatus.PENDING));
         refused("cursor", () -> TaskQuery.all().after("x".repeat(201)));
         refused("cursor", () -> store.list(TaskQuery.all().after("not-a-cursor")));
     }
@@ -76,6 +83,9 @@ class TaskInputValidationTest extends RefusedBeforeSql {
     void badInput() {
         refused("kind", () -> store.create(NewTask.of(" ", Map.of())));
         refused("kind", () -> store.create(NewTask.of("a\u0000", Map.of())));
+        assertThatThrownBy(() -> NewTask.of("a", null)).isInstanceOf(dev.atlas.InvalidInputException.class)
+                .hasMessage("payload: is required: Map.of() for a task without input");
+        refused("payload", () -> new NewTask("a", null, null, null, null, 3, null, null));
         refused("maxAttempts", () -> NewTask.of("a", Map.of()).maxAttempts(0));
         refused("maxAttempts", () -> NewTask.of("a", Map.of()).maxAttempts(101));
         refused("runAfter", () -> NewTask.of("a", Map.of()).runAfter(Instant.parse("+10000-01-01T00:00:00Z")));

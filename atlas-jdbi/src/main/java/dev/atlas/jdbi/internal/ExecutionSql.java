@@ -109,6 +109,11 @@ final class ExecutionSql {
         String share = c.dialect().forShare();
         executionEnded = Dialect.nowOrLater(lastWrite(c.dialect(), "<p>executions"));
         String closeWhere = CLOSE_SET + " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
+        // A tool call's duration is its row's own span, from the started_at stored (its start() may have stamped the
+        // row's later last write, and a cancel() may have waited for a start() to commit), as the sweep counts it.
+        String toolCallSpan = millisBetween(c.dialect(), "started_at", ENDED);
+        String closeToolCallWhere = " completed_at = " + ENDED + ", duration_ms = " + toolCallSpan + ", updated_at = " + LATER
+                + " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
         // A step closes only while its execution runs: the execution's usage and cost were summed
         // from its steps when it finished. (A tool call's result may come after its model call's
         // execution ended, as the LangChain4j adapter records them; it carries no usage.)
@@ -228,11 +233,11 @@ final class ExecutionSql {
         failStep = c.sql("executions.failStep", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
                 + " finish_reason = 'error'," + closeStepWhere);
         completeToolCall = c.sql("executions.completeToolCall", "UPDATE <p>execution_tool_calls SET status = 'completed',"
-                + " result = :result," + closeWhere);
-        failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
+                + " result = :result," + closeToolCallWhere);
+        failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeToolCallWhere);
         // Whether its execution still runs or not: closing a call the agent will not run is no new work.
         cancelToolCall = c.sql("executions.cancelToolCall", "UPDATE <p>execution_tool_calls SET status = 'cancelled', completed_at = " + ENDED
-                + ", duration_ms = CASE WHEN status = 'queued' THEN NULL ELSE :duration END, updated_at = " + LATER
+                + ", duration_ms = CASE WHEN status = 'queued' THEN NULL ELSE " + toolCallSpan + " END, updated_at = " + LATER
                 + " WHERE tenant_id = :t AND id = :id AND status IN ('queued', 'processing')");
         startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = " + Dialect.LATER + ","
                 + " updated_at = " + LATER + " WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"

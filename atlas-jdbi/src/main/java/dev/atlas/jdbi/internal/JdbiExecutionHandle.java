@@ -214,17 +214,13 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to reply in");
         }
         NewMessage linked = message.execution(id, s.id());
-        Message stored = locked(finishLock, () -> {
+        // A clientId already used on a reply of another execution or step differs from this one in executionId and
+        // stepId: the conversation store refuses it (ConflictException on clientId, nothing written), so a stored
+        // message returned here is always this execution's and this step's.
+        return locked(finishLock, () -> {
             requireUnfinished("a reply");
             return recorder.conversations.reply(execution.conversationId(), linked);
         });
-        // A clientId already used returns its message unchanged (nothing written): a reply of another
-        // execution or step is not this one's, so this reply was not recorded.
-        if (!id.equals(stored.executionId()) || !s.id().equals(stored.stepId())) {
-            throw new ConflictException("clientId", "'" + dev.atlas.internal.Check.escaped(message.clientId()) + "' was already used for message " + stored.id()
-                    + ", a reply of another execution or step; use a new clientId for this reply");
-        }
-        return stored;
     }
 
     @Override
@@ -320,7 +316,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             if (index == null) {
                 throw recorder.notRecording(h, id, stepId);
             }
-            return new Call(callId, t);
+            return new Call(callId);
         }));
     }
 
@@ -331,23 +327,24 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     /**
      * Moves a processing step or tool call to a final state with {@code close}, whose own
-     * assignments {@code assignments} binds; an unknown or finished row is reported as such.
+     * assignments {@code assignments} binds; an unknown or finished row is reported as such. {@code started}: the
+     * step's start its duration counts from; {@code null} for a tool call, whose statement counts it from its row.
      */
-    private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, Instant started,
+    private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, @org.jspecify.annotations.Nullable Instant started,
                         UnaryOperator<Sql.Call> assignments, BiFunction<Handle, UUID, T> stored) {
         return close(close, status, entity, rowId, target, started, null, assignments, stored);
     }
 
     /** {@link #close} that first runs {@code guard} (when not null) in the same transaction: it may refuse the close. */
-    private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, Instant started,
+    private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, @org.jspecify.annotations.Nullable Instant started,
                         java.util.function.Consumer<Handle> guard, UnaryOperator<Sql.Call> assignments, BiFunction<Handle, UUID, T> stored) {
         return db.write(h -> {
             if (guard != null) {
                 guard.accept(h);
             }
             Instant now = db.now();
-            int n = assignments.apply(sql.on(h, close)).bind("id", rowId).bind("now", now)
-                    .bind("duration", millisSince(started, now)).update();
+            Sql.Call update = assignments.apply(sql.on(h, close)).bind("id", rowId).bind("now", now);
+            int n = (started == null ? update : update.bind("duration", millisSince(started, now))).update();
             if (n == 0) {
                 String current = sql.on(h, status).bind("id", rowId).optional(Sql.STRING)
                         .orElseThrow(() -> new NotFoundException(entity, rowId));
@@ -385,12 +382,10 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     private final class Call implements ToolCallHandle {
         private final UUID callId;
-        /** When it started running: set again by {@link #start()} for a call recorded as queued. */
-        private volatile Instant callStarted;
 
-        Call(UUID callId, Instant callStarted) {
+        /** Its duration is counted by the database from the row's started_at (see ExecutionSql), not from this handle. */
+        Call(UUID callId) {
             this.callId = callId;
-            this.callStarted = callStarted;
         }
 
         @Override
@@ -413,7 +408,6 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                     // Only a row changed between the update and the reads can get here.
                     throw new StorageException("tool call " + callId + " changed while being started", null, true, null);
                 }
-                callStarted = now;
                 return null;
             });
         }
@@ -422,7 +416,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public void complete(String result) {
             Check.notNull("result", result);
             Check.text("result", result, Limits.MAX_CONTENT_LENGTH);
-            toolCallFinished(close(q.completeToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.COMPLETED, callStarted,
+            toolCallFinished(close(q.completeToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.COMPLETED, null,
                     c -> c.bind("result", result), recorder::storedToolCall));
         }
 
@@ -430,13 +424,13 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public void fail(String error) {
             Check.notNull("error", error);
             String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-            toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, callStarted,
+            toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, null,
                     c -> c.bind("error", e), recorder::storedToolCall));
         }
 
         @Override
         public void cancel() {
-            toolCallFinished(close(q.cancelToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.CANCELLED, callStarted,
+            toolCallFinished(close(q.cancelToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.CANCELLED, null,
                     c -> c, recorder::storedToolCall));
         }
 

@@ -427,8 +427,10 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(first.reply(step, NewMessage.assistant("It shipped.").clientId("turn-5"))).isEqualTo(stored);
 
         StepHandle later = first.step();
+        // Refused by the conversation store's client-id check, which compares the reply's execution and step.
         assertThatThrownBy(() -> first.reply(later, NewMessage.assistant("It shipped.").clientId("turn-5")))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"))
+                .hasMessage("clientId: 'turn-5' was already used for message " + stored.id() + " with a different stepId");
         ExecutionHandle retry = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
         StepHandle retryStep = retry.step();
         assertThatThrownBy(() -> retry.reply(retryStep, NewMessage.assistant("It shipped.").clientId("turn-5")))
@@ -818,24 +820,31 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         StepHandle.ToolCallHandle stopped = step.toolCall(NewToolCall.of("c2", "wire_money", "{}"));
         StepHandle.ToolCallHandle done = step.toolCall(NewToolCall.of("c3", "wire_money", "{}"));
         StepHandle.ToolCallHandle late = h.toolCall(NewToolCall.of("c4", "wire_money", "{}").queued());
+        StepHandle.ToolCallHandle began = step.toolCall(NewToolCall.of("c5", "wire_money", "{}").queued());
         assertThatThrownBy(() -> declined.fail("not approved")).isInstanceOfSatisfying(IllegalTransitionException.class, e -> {
             assertThat(e.field()).isEqualTo("status");
             assertThat(e.getMessage()).isEqualTo("status: cannot change from queued to failed; allowed from queued: [processing, cancelled]");
         });
-        advance(10);
+        advance(4);
+        Instant startedAt = clock.instant();
+        began.start();
+        advance(6);
         declined.cancel();
         stopped.cancel();
         done.complete("sent");
+        // Started, then cancelled: timed from its start, not from its recording.
+        began.cancel();
         Instant closed = clock.instant();
         ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
         assertThat(tree.steps().get(0).toolCalls()).extracting(ToolCall::id, ToolCall::status, ToolCall::startedAt, ToolCall::completedAt,
                         ToolCall::durationMs, ToolCall::error, ToolCall::result)
                 .containsExactly(tuple(declined.id(), ExecutionStatus.CANCELLED, created, closed, null, null, null),
                         tuple(stopped.id(), ExecutionStatus.CANCELLED, created, closed, 10L, null, null),
-                        tuple(done.id(), ExecutionStatus.COMPLETED, created, closed, 10L, null, "sent"));
+                        tuple(done.id(), ExecutionStatus.COMPLETED, created, closed, 10L, null, "sent"),
+                        tuple(began.id(), ExecutionStatus.CANCELLED, startedAt, closed, 6L, null, null));
         assertThat(ids(recorder.toolCalls(ToolCallQuery.forTool("wire_money").status(ExecutionStatus.CANCELLED))))
-                .containsExactly(stopped.id(), declined.id());
-        for (StepHandle.ToolCallHandle call : List.of(declined, stopped, done)) {
+                .containsExactly(began.id(), stopped.id(), declined.id());
+        for (StepHandle.ToolCallHandle call : List.of(declined, stopped, done, began)) {
             String from = call == done ? "completed" : "cancelled";
             for (String move : List.of("start", "complete", "fail", "cancel")) {
                 String to = switch (move) {
@@ -1077,24 +1086,33 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = h.step();
         StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        StepHandle.ToolCallHandle queued = step.toolCall(NewToolCall.of("c2", "lookup", "{}").queued());
+        StepHandle.ToolCallHandle cancelled = step.toolCall(NewToolCall.of("c3", "lookup", "{}").queued());
         StepHandle open = h.step();
         advance(-5_000);
+        // Started on the clock stepped back: stored as starting at its recording (its last write); 20 ms later it ends there too.
+        queued.start();
+        cancelled.start();
+        advance(20);
+        queued.complete("ok");
+        cancelled.cancel();
         call.complete("ok");
         step.finish("done", FinishReason.STOP);
         h.complete();
-        ExecutionHandle cancelled = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle cancelledRun = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         advance(-5_000);
-        recorder.cancel(cancelled.id());
+        recorder.cancel(cancelledRun.id());
         assertThat(recorder.sweepInterrupted(Duration.ofDays(1)).steps()).isEqualTo(1); // the step left open under the completed run
         ExecutionTree t = recorder.tree(h.id()).orElseThrow();
-        for (Execution e : List.of(t.execution(), recorder.require(cancelled.id()))) {
+        for (Execution e : List.of(t.execution(), recorder.require(cancelledRun.id()))) {
             assertThat(e.completedAt()).isEqualTo(e.startedAt());
         }
         assertThat(t.execution().durationMs()).isZero();
         assertThat(t.steps()).allSatisfy(st -> assertThat(st.completedAt()).isEqualTo(st.startedAt()));
         assertThat(t.steps().get(0).durationMs()).isZero();
         assertThat(t.steps().get(1).id()).isEqualTo(open.id());
-        assertThat(t.steps().get(0).toolCalls()).singleElement().satisfies(c -> {
+        // A duration is always its record's completedAt - startedAt, as the sweep stores it.
+        assertThat(t.steps().get(0).toolCalls()).hasSize(3).allSatisfy(c -> {
             assertThat(c.completedAt()).isEqualTo(c.startedAt());
             assertThat(c.durationMs()).isZero();
         });

@@ -92,9 +92,14 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     public static final String SHUT_DOWN = "the application shut down during the call";
 
     /**
-     * The error of a tool call the model asked for in a call that turned internal tool execution off
-     * (Spring AI 1.1): the call's caller got it to run; no result reached the model in this call.
+     * What a tool call the model asked for in a call that turned internal tool execution off (Spring AI 1.1) was
+     * failed with before this version.
+     *
+     * @deprecated no longer recorded: such a call is left to the caller to run, so Atlas records it queued and
+     *             cancels it when the call ends ({@code cancelled}, no error, no duration), as an agent closes a tool
+     *             call it does not run; removed in the next minor release
      */
+    @Deprecated(forRemoval = true)
     public static final String LEFT_TO_CALLER = "left to the caller: the call turned internal tool execution off";
 
     /**
@@ -156,7 +161,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     /**
      * Fails every call in flight, its open step, its awaited tool calls and its execution, with
-     * {@link #SHUT_DOWN}: call it while Atlas is still open. What those calls do afterwards is not
+     * {@link #SHUT_DOWN} (an awaited tool call left to the caller is cancelled instead: it never ran
+     * here): call it while Atlas is still open. What those calls do afterwards is not
      * recorded (an answer arriving later still reaches its caller). Closing again does nothing more.
      */
     @Override
@@ -391,12 +397,12 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         // (or repeats one) gets its results matched one each, in the order the tool loop sends them.
         final Map<String, java.util.ArrayDeque<Awaited>> pending = new LinkedHashMap<>();
 
-        void await(AssistantMessage.ToolCall call, StepHandle.ToolCallHandle handle) {
-            pending.computeIfAbsent(String.valueOf(call.id()), k -> new java.util.ArrayDeque<>()).addLast(new Awaited(call.name(), handle));
+        void await(AssistantMessage.ToolCall call, StepHandle.ToolCallHandle handle, boolean queued) {
+            pending.computeIfAbsent(String.valueOf(call.id()), k -> new java.util.ArrayDeque<>()).addLast(new Awaited(call.name(), handle, queued));
         }
 
-        private List<StepHandle.ToolCallHandle> awaiting() {
-            return pending.values().stream().flatMap(java.util.Collection::stream).map(Awaited::handle).toList();
+        private List<Awaited> awaiting() {
+            return pending.values().stream().flatMap(java.util.Collection::stream).toList();
         }
 
         /**
@@ -496,8 +502,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 return;
             }
             running.remove(this);
-            for (StepHandle.ToolCallHandle call : awaiting()) {
-                call.fail(leftToCaller ? LEFT_TO_CALLER : "no result was sent back to the model");
+            // Never run by this call (left to its caller, or no tool loop ran them): cancelled, as an agent closes a call it
+            // will not run; one left to the caller was recorded queued, so it has no duration.
+            for (Awaited call : awaiting()) {
+                call.handle().cancel();
             }
             pending.clear();
             keepLostUsage(null);
@@ -517,8 +525,12 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 closeRound(e);
             }
             running.remove(this);
-            for (StepHandle.ToolCallHandle call : awaiting()) {
-                call.fail("interrupted: " + e);
+            for (Awaited call : awaiting()) {
+                if (call.queued()) {
+                    call.handle().cancel(); // left to the caller: it never ran here, so nothing interrupted it
+                } else {
+                    call.handle().fail("interrupted: " + e);
+                }
             }
             pending.clear();
             StepHandle step = open;
@@ -694,7 +706,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             AssistantMessage out = first.getOutput();
             for (Generation g : chat.getResults()) {
                 for (AssistantMessage.ToolCall call : g.getOutput().getToolCalls()) {
-                    run.await(call, toolCall(step, call));
+                    run.await(call, toolCall(step, call, run.leftToCaller), run.leftToCaller);
                 }
             }
             String id = dev.atlas.Limits.storableKey(chat.getMetadata() == null ? null : chat.getMetadata().getId());
@@ -717,8 +729,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
     }
 
-    /** A tool call awaiting its result, and the tool it names. */
-    private record Awaited(String name, StepHandle.ToolCallHandle handle) {
+    /** A tool call awaiting its result, the tool it names, and whether it was recorded queued (left to the caller). */
+    private record Awaited(String name, StepHandle.ToolCallHandle handle, boolean queued) {
     }
 
     /** The model the response reports, as a key Atlas stores; {@code unknown} when it reports none. */
@@ -729,21 +741,24 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     /**
      * Records {@code call} with what the model sent, as storable copies where Atlas cannot store it as
-     * sent: the recording must not fail a call the model answered. Arguments Atlas does not store as
+     * sent: the recording must not fail a call the model answered; {@code queued} when this call will not run
+     * it (left to the caller), processing otherwise (the tool loop runs it now). Arguments Atlas does not store as
      * JSON (not one JSON document, a NUL escape, too deep, too long) are kept as {@link #unparsed}.
      */
-    private static StepHandle.ToolCallHandle toolCall(StepHandle step, AssistantMessage.ToolCall call) {
+    private static StepHandle.ToolCallHandle toolCall(StepHandle step, AssistantMessage.ToolCall call, boolean queued) {
         String name = dev.atlas.Limits.storableKey(call.name());
         String id = dev.atlas.Limits.storableKey(call.id());
         String raw = call.arguments();
         String arguments = arguments(raw);
         try {
-            return step.toolCall(NewToolCall.of(id, name == null ? "unnamed" : name, arguments));
+            NewToolCall asked = NewToolCall.of(id, name == null ? "unnamed" : name, arguments);
+            return step.toolCall(queued ? asked.queued() : asked);
         } catch (InvalidInputException e) {
             if (!"arguments".equals(e.field()) || raw == null || !arguments.equals(raw)) {
                 throw e;
             }
-            return step.toolCall(NewToolCall.of(id, name == null ? "unnamed" : name, unparsed(raw)));
+            NewToolCall asked = NewToolCall.of(id, name == null ? "unnamed" : name, unparsed(raw));
+            return step.toolCall(queued ? asked.queued() : asked);
         }
     }
 

@@ -2005,7 +2005,7 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("a call whose options turn internal tool execution off (Spring AI's user-controlled tool execution) gets the model's"
-            + " tool calls back unrun, as without the tool loop advisor; the round is recorded with its calls")
+            + " tool calls back unrun, as without the tool loop advisor; the round is recorded with its calls, cancelled as never run")
     void userControlledToolExecutionIsLeftToTheCaller() {
         ScriptedChatModel model = new ScriptedChatModel();
         List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -2050,8 +2050,12 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(model.prompts()).hasSize(2);
         assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e -> {
             assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            // Never run by this call: recorded queued and cancelled when the call ends, so no error and no duration.
             assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(dev.atlas.execution.ToolCall::name,
-                    dev.atlas.execution.ToolCall::error).containsOnly(org.assertj.core.groups.Tuple.tuple("lookup", AtlasRecordingAdvisor.LEFT_TO_CALLER));
+                    dev.atlas.execution.ToolCall::status, dev.atlas.execution.ToolCall::error, dev.atlas.execution.ToolCall::result,
+                    dev.atlas.execution.ToolCall::durationMs).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("lookup", dev.atlas.execution.ExecutionStatus.CANCELLED, null, null, null),
+                    org.assertj.core.groups.Tuple.tuple("lookup", dev.atlas.execution.ExecutionStatus.CANCELLED, null, null, null));
         });
     }
 
