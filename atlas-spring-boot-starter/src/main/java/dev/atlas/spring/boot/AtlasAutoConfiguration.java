@@ -96,6 +96,13 @@ public class AtlasAutoConfiguration {
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
         tenantId(properties);
         refuseBlank(environment);
+        Path sqlitePath = properties.getSqlitePath() == null ? null
+                : inHome("atlas.sqlite-path", properties.getSqlitePath(), "a file");
+        Path dataDirectory = properties.getDataDirectory() == null ? null
+                : inHome("atlas.data-directory", properties.getDataDirectory(), "a directory");
+        if (properties.getUrl() != null) {
+            refuseTildeInSqliteUrl(properties.getUrl());
+        }
         if (properties.getHealthTimeout() != null) {
             // Checked with the others, before Atlas opens its database, Actuator or not.
             healthTimeout("atlas.health-timeout", properties.getHealthTimeout());
@@ -124,9 +131,9 @@ public class AtlasAutoConfiguration {
                 builder.credentials(properties.getUsername(), properties.getPassword());
             }
             log.info("Atlas uses its own pool on atlas.url");
-        } else if (properties.getSqlitePath() != null) {
-            builder.sqlite(properties.getSqlitePath());
-            log.info("Atlas uses its own pool on SQLite file {}", properties.getSqlitePath().toAbsolutePath());
+        } else if (sqlitePath != null) {
+            builder.sqlite(sqlitePath);
+            log.info("Atlas uses its own pool on SQLite file {}", sqlitePath.toAbsolutePath());
         } else if (dataSource.getIfUnique() != null) {
             if (properties.getMaxPoolSize() != null) {
                 // Ignored, it would leave the application believing it sized the pool Atlas uses.
@@ -147,8 +154,8 @@ public class AtlasAutoConfiguration {
             builder.sqlite(DEFAULT_SQLITE);
             log.info("Atlas found no DataSource and no atlas.url: using SQLite file {}", DEFAULT_SQLITE.toAbsolutePath());
         }
-        if (properties.getDataDirectory() != null) {
-            builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
+        if (dataDirectory != null) {
+            builder.dataDirectory(requireDirectory(dataDirectory));
         }
         // The application's store (S3, say) for asset bytes, shared by all its instances; Atlas never closes it.
         BlobStore store;
@@ -436,6 +443,47 @@ public class AtlasAutoConfiguration {
             }
         }
         return keys == null || primary == null ? keys : keys.primary(primary);
+    }
+
+    /**
+     * {@code path} with a leading {@code ~} or {@code ~/} read as the home of the user running the application
+     * ({@code user.home}), as a shell reads it: Spring binds the text as it is, so {@code ~/agent.db} was a directory
+     * named {@code ~} under the working directory, where nobody looks for the data. {@code ~name} (another user's home,
+     * which Java cannot look up) is refused naming the setting; any other path is returned unchanged (a relative one is
+     * relative to the working directory).
+     */
+    static Path inHome(String property, Path path, String kind) {
+        String text = path.toString();
+        if (!text.startsWith("~")) {
+            return path;
+        }
+        Path home = Path.of(System.getProperty("user.home"));
+        if (text.equals("~")) {
+            return home;
+        }
+        char next = text.charAt(1);
+        if (next == '/' || next == java.io.File.separatorChar) {
+            String rest = text.substring(2);
+            return rest.isEmpty() ? home : home.resolve(rest);
+        }
+        throw new ConfigurationException(property + " " + text + ": only ~ and ~/ (the home of the user running the application)"
+                + " are expanded, not ~name: write the full path, or ./" + text + " for " + kind + " of that name");
+    }
+
+    /**
+     * Refuses an {@code atlas.url} of SQLite whose file starts with {@code ~}: the driver takes the path as it is, so
+     * {@code jdbc:sqlite:~/agent.db} was a directory named {@code ~} under the working directory.
+     */
+    static void refuseTildeInSqliteUrl(String url) {
+        if (!url.startsWith(dev.atlas.internal.SqliteUrls.PREFIX)) {
+            return;
+        }
+        Path file = dev.atlas.internal.SqliteUrls.file(url).orElse(null);
+        if (file != null && file.toString().startsWith("~")) {
+            throw new ConfigurationException("atlas.url " + dev.atlas.internal.Redaction.url(url) + ": the SQLite driver does not"
+                    + " expand ~ (it would make a directory named ~ in the working directory): write the full path, or set"
+                    + " atlas.sqlite-path=" + file + " instead");
+        }
     }
 
     /**
