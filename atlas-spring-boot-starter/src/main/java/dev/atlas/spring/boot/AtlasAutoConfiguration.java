@@ -45,7 +45,8 @@ import javax.sql.DataSource;
 // literal Boot 4 lacks makes Spring drop this whole annotation where it reads it by reflection (an
 // ApplicationContextRunner's AutoConfigurations.of, an @Import): no @Configuration, so no nested configuration (the
 // meters, the SQLite pool settings) was processed. The nested configurations that use a Boot 3.5 type (Flyway's
-// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out.
+// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out; Flyway's customizer
+// has a configuration of its own by Boot 4's name (AtlasBoot4FlywayConfiguration).
 @AutoConfiguration(afterName = {
         // The application's DataSource, Flyway, Liquibase and schema.sql run first (Boot 3.5, then Boot 4 names).
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
@@ -523,8 +524,70 @@ public class AtlasAutoConfiguration {
     static class AtlasFlywayConfiguration {
         @Bean
         FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
-            return new AtlasFlywayCoexistence(properties.getTablePrefix());
+            return new AtlasFlywayCoexistence(properties.getTablePrefix())::customize;
         }
+    }
+
+    /** Boot 4's name of Flyway's customizer type (module spring-boot-flyway). */
+    static final String BOOT_4_FLYWAY_CUSTOMIZER = "org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer";
+
+    /**
+     * The same coexistence on Spring Boot 4, whose customizer type is {@link #BOOT_4_FLYWAY_CUSTOMIZER}: the starter is
+     * compiled against Boot 3.5, so the bean is that interface by name, implemented by a proxy calling
+     * {@link AtlasFlywayCoexistence}. Not with Boot 3.5's type also present (one bean of that name).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.flywaydb.core.Flyway", BOOT_4_FLYWAY_CUSTOMIZER})
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass(
+            "org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer")
+    @org.springframework.context.annotation.Import(Boot4FlywayRegistrar.class)
+    static class AtlasBoot4FlywayConfiguration {
+    }
+
+    /** Registers {@code atlasFlywayCoexistence} as Boot 4's customizer type (see {@link AtlasBoot4FlywayConfiguration}). */
+    static final class Boot4FlywayRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
+            org.springframework.beans.factory.BeanClassLoaderAware {
+        private ClassLoader classLoader = Boot4FlywayRegistrar.class.getClassLoader();
+
+        @Override
+        public void setBeanClassLoader(ClassLoader classLoader) {
+            this.classLoader = classLoader;
+        }
+
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
+                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
+            if (registry.containsBeanDefinition("atlasFlywayCoexistence")) {
+                return;
+            }
+            Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_FLYWAY_CUSTOMIZER, classLoader);
+            org.springframework.beans.factory.BeanFactory beans = (org.springframework.beans.factory.BeanFactory) registry;
+            org.springframework.beans.factory.support.RootBeanDefinition definition =
+                    new org.springframework.beans.factory.support.RootBeanDefinition(type);
+            definition.setInstanceSupplier((java.util.function.Supplier) () ->
+                    flywayCustomizer(type, new AtlasFlywayCoexistence(beans.getBean(AtlasProperties.class).getTablePrefix())));
+            registry.registerBeanDefinition("atlasFlywayCoexistence", definition);
+        }
+    }
+
+    /** {@code coexistence} as the customizer interface {@code type}: its one method {@code customize(FluentConfiguration)}. */
+    static Object flywayCustomizer(Class<?> type, AtlasFlywayCoexistence coexistence) {
+        return java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "customize":
+                    coexistence.customize((org.flywaydb.core.api.configuration.FluentConfiguration) args[0]);
+                    return null;
+                case "equals":
+                    return proxy == args[0];
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "toString":
+                    return "AtlasFlywayCoexistence";
+                default:
+                    throw new UnsupportedOperationException(method.toString());
+            }
+        });
     }
 
     /** Micrometer meters of executions, tokens, cost and tool calls (see {@link AtlasMetrics}). */
