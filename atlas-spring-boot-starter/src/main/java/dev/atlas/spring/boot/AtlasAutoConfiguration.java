@@ -45,8 +45,8 @@ import javax.sql.DataSource;
 // literal Boot 4 lacks makes Spring drop this whole annotation where it reads it by reflection (an
 // ApplicationContextRunner's AutoConfigurations.of, an @Import): no @Configuration, so no nested configuration (the
 // meters, the SQLite pool settings) was processed. The nested configurations that use a Boot 3.5 type (Flyway's
-// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out; Flyway's customizer
-// has a configuration of its own by Boot 4's name (AtlasBoot4FlywayConfiguration).
+// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out; each has a configuration
+// of its own by Boot 4's name (AtlasBoot4FlywayConfiguration, AtlasBoot4HealthConfiguration).
 @AutoConfiguration(afterName = {
         // The application's DataSource, Flyway, Liquibase and schema.sql run first (Boot 3.5, then Boot 4 names).
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
@@ -628,6 +628,112 @@ public class AtlasAutoConfiguration {
         static org.springframework.boot.LazyInitializationExcludeFilter atlasHealthIndicatorNotLazy() {
             return (name, definition, type) -> "atlasHealthIndicator".equals(name);
         }
+    }
+
+    /** Boot 4's name of Actuator's health indicator type (module spring-boot-health). */
+    static final String BOOT_4_HEALTH_INDICATOR = "org.springframework.boot.health.contributor.HealthIndicator";
+
+    /**
+     * The same {@code atlas} component on Spring Boot 4, whose health types are in {@code org.springframework.boot.health.contributor}:
+     * the starter is compiled against Boot 3.5, so the bean is {@link #BOOT_4_HEALTH_INDICATOR} by name, a proxy
+     * giving {@link AtlasHealthCheck}'s outcome as Boot 4's {@code Health}, with the same details, start-up read,
+     * switch and lazy-initialization exclusion as {@link AtlasHealthConfiguration}. Not with Boot 3.5's type also present.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = BOOT_4_HEALTH_INDICATOR)
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass("org.springframework.boot.actuate.health.HealthIndicator")
+    @org.springframework.context.annotation.Conditional(AtlasHealthEnabled.class)
+    @org.springframework.context.annotation.Import(Boot4HealthRegistrar.class)
+    static class AtlasBoot4HealthConfiguration {
+        /** See {@link AtlasHealthConfiguration#atlasHealthIndicatorNotLazy()}. */
+        @Bean
+        static org.springframework.boot.LazyInitializationExcludeFilter atlasBoot4HealthIndicatorNotLazy() {
+            return (name, definition, type) -> "atlasHealthIndicator".equals(name);
+        }
+    }
+
+    /** Registers {@code atlasHealthIndicator} as Boot 4's type, unless the application has a bean of that name. */
+    static final class Boot4HealthRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
+            org.springframework.beans.factory.BeanClassLoaderAware {
+        private ClassLoader classLoader = Boot4HealthRegistrar.class.getClassLoader();
+
+        @Override
+        public void setBeanClassLoader(ClassLoader classLoader) {
+            this.classLoader = classLoader;
+        }
+
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
+                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
+            if (registry.containsBeanDefinition("atlasHealthIndicator")) {
+                return;
+            }
+            Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_HEALTH_INDICATOR, classLoader);
+            org.springframework.beans.factory.BeanFactory beans = (org.springframework.beans.factory.BeanFactory) registry;
+            org.springframework.beans.factory.support.RootBeanDefinition definition =
+                    new org.springframework.beans.factory.support.RootBeanDefinition(type);
+            definition.setInstanceSupplier((java.util.function.Supplier) () -> {
+                AtlasProperties properties = beans.getBean(AtlasProperties.class);
+                AtlasHealthCheck check = new AtlasHealthCheck(beans.getBean(Atlas.class), properties.getHealthTimeout() == null
+                        ? AtlasHealthCheck.DEFAULT_TIMEOUT : healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
+                check.warmUp();
+                return healthIndicator(type, check);
+            });
+            registry.registerBeanDefinition("atlasHealthIndicator", definition);
+        }
+    }
+
+    /**
+     * {@code check} as the health indicator interface {@code type} (Boot 4's): {@code health()} gives its outcome as that
+     * line's {@code Health} (UP or DOWN, {@code down(exception)} for a failed read, then the details in order), the
+     * interface's default methods run as declared, and {@code destroy()} stops the check's thread.
+     */
+    static Object healthIndicator(Class<?> type, AtlasHealthCheck check) {
+        return java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(),
+                new Class<?>[] {type, org.springframework.beans.factory.DisposableBean.class}, (proxy, method, args) -> {
+                    String name = method.getName();
+                    if (name.equals("health") && method.getParameterCount() == 0) {
+                        return health(type.getClassLoader(), check);
+                    }
+                    if (name.equals("destroy") && method.getParameterCount() == 0) {
+                        check.close();
+                        return null;
+                    }
+                    if (name.equals("equals") && method.getParameterCount() == 1) {
+                        return proxy == args[0];
+                    }
+                    if (name.equals("hashCode") && method.getParameterCount() == 0) {
+                        return System.identityHashCode(proxy);
+                    }
+                    if (name.equals("toString") && method.getParameterCount() == 0) {
+                        return "AtlasHealthIndicator";
+                    }
+                    if (method.isDefault()) {
+                        return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+                    }
+                    throw new UnsupportedOperationException(method.toString());
+                });
+    }
+
+    /** One check as Boot 4's {@code Health}, built by reflection. */
+    private static Object health(ClassLoader loader, AtlasHealthCheck check) throws ReflectiveOperationException {
+        Class<?> health = Class.forName("org.springframework.boot.health.contributor.Health", false, loader);
+        AtlasHealthCheck.Outcome outcome;
+        try {
+            outcome = check.check();
+        } catch (RuntimeException e) {
+            // As Actuator's AbstractHealthIndicator reports a check that throws.
+            log.warn("Atlas health check failed", e);
+            outcome = new AtlasHealthCheck.Outcome(false, e, Map.of());
+        }
+        Object builder = outcome.exception() != null ? health.getMethod("down", Throwable.class).invoke(null, outcome.exception())
+                : health.getMethod(outcome.up() ? "up" : "down").invoke(null);
+        java.lang.reflect.Method withDetail = builder.getClass().getMethod("withDetail", String.class, Object.class);
+        for (Map.Entry<String, Object> detail : outcome.details().entrySet()) {
+            withDetail.invoke(builder, detail.getKey(), detail.getValue());
+        }
+        return builder.getClass().getMethod("build").invoke(builder);
     }
 
     /**
