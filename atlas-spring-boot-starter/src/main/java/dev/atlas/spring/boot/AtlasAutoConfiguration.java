@@ -45,7 +45,8 @@ import javax.sql.DataSource;
 // literal Boot 4 lacks makes Spring drop this whole annotation where it reads it by reflection (an
 // ApplicationContextRunner's AutoConfigurations.of, an @Import): no @Configuration, so no nested configuration (the
 // meters, the SQLite pool settings) was processed. The nested configurations that use a Boot 3.5 type (Flyway's
-// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out.
+// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out; each has a configuration
+// of its own by Boot 4's name (AtlasBoot4FlywayConfiguration, AtlasBoot4HealthConfiguration).
 @AutoConfiguration(afterName = {
         // The application's DataSource, Flyway, Liquibase and schema.sql run first (Boot 3.5, then Boot 4 names).
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
@@ -96,6 +97,13 @@ public class AtlasAutoConfiguration {
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
         tenantId(properties);
         refuseBlank(environment);
+        Path sqlitePath = properties.getSqlitePath() == null ? null
+                : inHome("atlas.sqlite-path", properties.getSqlitePath(), "a file");
+        Path dataDirectory = properties.getDataDirectory() == null ? null
+                : inHome("atlas.data-directory", properties.getDataDirectory(), "a directory");
+        if (properties.getUrl() != null) {
+            refuseTildeInSqliteUrl(properties.getUrl());
+        }
         if (properties.getHealthTimeout() != null) {
             // Checked with the others, before Atlas opens its database, Actuator or not.
             healthTimeout("atlas.health-timeout", properties.getHealthTimeout());
@@ -124,9 +132,9 @@ public class AtlasAutoConfiguration {
                 builder.credentials(properties.getUsername(), properties.getPassword());
             }
             log.info("Atlas uses its own pool on atlas.url");
-        } else if (properties.getSqlitePath() != null) {
-            builder.sqlite(properties.getSqlitePath());
-            log.info("Atlas uses its own pool on SQLite file {}", properties.getSqlitePath().toAbsolutePath());
+        } else if (sqlitePath != null) {
+            builder.sqlite(sqlitePath);
+            log.info("Atlas uses its own pool on SQLite file {}", sqlitePath.toAbsolutePath());
         } else if (dataSource.getIfUnique() != null) {
             if (properties.getMaxPoolSize() != null) {
                 // Ignored, it would leave the application believing it sized the pool Atlas uses.
@@ -147,8 +155,8 @@ public class AtlasAutoConfiguration {
             builder.sqlite(DEFAULT_SQLITE);
             log.info("Atlas found no DataSource and no atlas.url: using SQLite file {}", DEFAULT_SQLITE.toAbsolutePath());
         }
-        if (properties.getDataDirectory() != null) {
-            builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
+        if (dataDirectory != null) {
+            builder.dataDirectory(requireDirectory(dataDirectory));
         }
         // The application's store (S3, say) for asset bytes, shared by all its instances; Atlas never closes it.
         BlobStore store;
@@ -439,6 +447,47 @@ public class AtlasAutoConfiguration {
     }
 
     /**
+     * {@code path} with a leading {@code ~} or {@code ~/} read as the home of the user running the application
+     * ({@code user.home}), as a shell reads it: Spring binds the text as it is, so {@code ~/agent.db} was a directory
+     * named {@code ~} under the working directory, where nobody looks for the data. {@code ~name} (another user's home,
+     * which Java cannot look up) is refused naming the setting; any other path is returned unchanged (a relative one is
+     * relative to the working directory).
+     */
+    static Path inHome(String property, Path path, String kind) {
+        String text = path.toString();
+        if (!text.startsWith("~")) {
+            return path;
+        }
+        Path home = Path.of(System.getProperty("user.home"));
+        if (text.equals("~")) {
+            return home;
+        }
+        char next = text.charAt(1);
+        if (next == '/' || next == java.io.File.separatorChar) {
+            String rest = text.substring(2);
+            return rest.isEmpty() ? home : home.resolve(rest);
+        }
+        throw new ConfigurationException(property + " " + text + ": only ~ and ~/ (the home of the user running the application)"
+                + " are expanded, not ~name: write the full path, or ./" + text + " for " + kind + " of that name");
+    }
+
+    /**
+     * Refuses an {@code atlas.url} of SQLite whose file starts with {@code ~}: the driver takes the path as it is, so
+     * {@code jdbc:sqlite:~/agent.db} was a directory named {@code ~} under the working directory.
+     */
+    static void refuseTildeInSqliteUrl(String url) {
+        if (!url.startsWith(dev.atlas.internal.SqliteUrls.PREFIX)) {
+            return;
+        }
+        Path file = dev.atlas.internal.SqliteUrls.file(url).orElse(null);
+        if (file != null && file.toString().startsWith("~")) {
+            throw new ConfigurationException("atlas.url " + dev.atlas.internal.Redaction.url(url) + ": the SQLite driver does not"
+                    + " expand ~ (it would make a directory named ~ in the working directory): write the full path, or set"
+                    + " atlas.sqlite-path=" + file + " instead");
+        }
+    }
+
+    /**
      * {@code directory} when it is, or can become, a directory: a regular file on its path would
      * otherwise surface only when the first asset is stored, as an I/O error naming no setting.
      */
@@ -475,8 +524,70 @@ public class AtlasAutoConfiguration {
     static class AtlasFlywayConfiguration {
         @Bean
         FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
-            return new AtlasFlywayCoexistence(properties.getTablePrefix());
+            return new AtlasFlywayCoexistence(properties.getTablePrefix())::customize;
         }
+    }
+
+    /** Boot 4's name of Flyway's customizer type (module spring-boot-flyway). */
+    static final String BOOT_4_FLYWAY_CUSTOMIZER = "org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer";
+
+    /**
+     * The same coexistence on Spring Boot 4, whose customizer type is {@link #BOOT_4_FLYWAY_CUSTOMIZER}: the starter is
+     * compiled against Boot 3.5, so the bean is that interface by name, implemented by a proxy calling
+     * {@link AtlasFlywayCoexistence}. Not with Boot 3.5's type also present (one bean of that name).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.flywaydb.core.Flyway", BOOT_4_FLYWAY_CUSTOMIZER})
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass(
+            "org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer")
+    @org.springframework.context.annotation.Import(Boot4FlywayRegistrar.class)
+    static class AtlasBoot4FlywayConfiguration {
+    }
+
+    /** Registers {@code atlasFlywayCoexistence} as Boot 4's customizer type (see {@link AtlasBoot4FlywayConfiguration}). */
+    static final class Boot4FlywayRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
+            org.springframework.beans.factory.BeanClassLoaderAware {
+        private ClassLoader classLoader = Boot4FlywayRegistrar.class.getClassLoader();
+
+        @Override
+        public void setBeanClassLoader(ClassLoader classLoader) {
+            this.classLoader = classLoader;
+        }
+
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
+                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
+            if (registry.containsBeanDefinition("atlasFlywayCoexistence")) {
+                return;
+            }
+            Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_FLYWAY_CUSTOMIZER, classLoader);
+            org.springframework.beans.factory.BeanFactory beans = (org.springframework.beans.factory.BeanFactory) registry;
+            org.springframework.beans.factory.support.RootBeanDefinition definition =
+                    new org.springframework.beans.factory.support.RootBeanDefinition(type);
+            definition.setInstanceSupplier((java.util.function.Supplier) () ->
+                    flywayCustomizer(type, new AtlasFlywayCoexistence(beans.getBean(AtlasProperties.class).getTablePrefix())));
+            registry.registerBeanDefinition("atlasFlywayCoexistence", definition);
+        }
+    }
+
+    /** {@code coexistence} as the customizer interface {@code type}: its one method {@code customize(FluentConfiguration)}. */
+    static Object flywayCustomizer(Class<?> type, AtlasFlywayCoexistence coexistence) {
+        return java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "customize":
+                    coexistence.customize((org.flywaydb.core.api.configuration.FluentConfiguration) args[0]);
+                    return null;
+                case "equals":
+                    return proxy == args[0];
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "toString":
+                    return "AtlasFlywayCoexistence";
+                default:
+                    throw new UnsupportedOperationException(method.toString());
+            }
+        });
     }
 
     /** Micrometer meters of executions, tokens, cost and tool calls (see {@link AtlasMetrics}). */
@@ -517,6 +628,112 @@ public class AtlasAutoConfiguration {
         static org.springframework.boot.LazyInitializationExcludeFilter atlasHealthIndicatorNotLazy() {
             return (name, definition, type) -> "atlasHealthIndicator".equals(name);
         }
+    }
+
+    /** Boot 4's name of Actuator's health indicator type (module spring-boot-health). */
+    static final String BOOT_4_HEALTH_INDICATOR = "org.springframework.boot.health.contributor.HealthIndicator";
+
+    /**
+     * The same {@code atlas} component on Spring Boot 4, whose health types are in {@code org.springframework.boot.health.contributor}:
+     * the starter is compiled against Boot 3.5, so the bean is {@link #BOOT_4_HEALTH_INDICATOR} by name, a proxy
+     * giving {@link AtlasHealthCheck}'s outcome as Boot 4's {@code Health}, with the same details, start-up read,
+     * switch and lazy-initialization exclusion as {@link AtlasHealthConfiguration}. Not with Boot 3.5's type also present.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = BOOT_4_HEALTH_INDICATOR)
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass("org.springframework.boot.actuate.health.HealthIndicator")
+    @org.springframework.context.annotation.Conditional(AtlasHealthEnabled.class)
+    @org.springframework.context.annotation.Import(Boot4HealthRegistrar.class)
+    static class AtlasBoot4HealthConfiguration {
+        /** See {@link AtlasHealthConfiguration#atlasHealthIndicatorNotLazy()}. */
+        @Bean
+        static org.springframework.boot.LazyInitializationExcludeFilter atlasBoot4HealthIndicatorNotLazy() {
+            return (name, definition, type) -> "atlasHealthIndicator".equals(name);
+        }
+    }
+
+    /** Registers {@code atlasHealthIndicator} as Boot 4's type, unless the application has a bean of that name. */
+    static final class Boot4HealthRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
+            org.springframework.beans.factory.BeanClassLoaderAware {
+        private ClassLoader classLoader = Boot4HealthRegistrar.class.getClassLoader();
+
+        @Override
+        public void setBeanClassLoader(ClassLoader classLoader) {
+            this.classLoader = classLoader;
+        }
+
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
+                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
+            if (registry.containsBeanDefinition("atlasHealthIndicator")) {
+                return;
+            }
+            Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_HEALTH_INDICATOR, classLoader);
+            org.springframework.beans.factory.BeanFactory beans = (org.springframework.beans.factory.BeanFactory) registry;
+            org.springframework.beans.factory.support.RootBeanDefinition definition =
+                    new org.springframework.beans.factory.support.RootBeanDefinition(type);
+            definition.setInstanceSupplier((java.util.function.Supplier) () -> {
+                AtlasProperties properties = beans.getBean(AtlasProperties.class);
+                AtlasHealthCheck check = new AtlasHealthCheck(beans.getBean(Atlas.class), properties.getHealthTimeout() == null
+                        ? AtlasHealthCheck.DEFAULT_TIMEOUT : healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
+                check.warmUp();
+                return healthIndicator(type, check);
+            });
+            registry.registerBeanDefinition("atlasHealthIndicator", definition);
+        }
+    }
+
+    /**
+     * {@code check} as the health indicator interface {@code type} (Boot 4's): {@code health()} gives its outcome as that
+     * line's {@code Health} (UP or DOWN, {@code down(exception)} for a failed read, then the details in order), the
+     * interface's default methods run as declared, and {@code destroy()} stops the check's thread.
+     */
+    static Object healthIndicator(Class<?> type, AtlasHealthCheck check) {
+        return java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(),
+                new Class<?>[] {type, org.springframework.beans.factory.DisposableBean.class}, (proxy, method, args) -> {
+                    String name = method.getName();
+                    if (name.equals("health") && method.getParameterCount() == 0) {
+                        return health(type.getClassLoader(), check);
+                    }
+                    if (name.equals("destroy") && method.getParameterCount() == 0) {
+                        check.close();
+                        return null;
+                    }
+                    if (name.equals("equals") && method.getParameterCount() == 1) {
+                        return proxy == args[0];
+                    }
+                    if (name.equals("hashCode") && method.getParameterCount() == 0) {
+                        return System.identityHashCode(proxy);
+                    }
+                    if (name.equals("toString") && method.getParameterCount() == 0) {
+                        return "AtlasHealthIndicator";
+                    }
+                    if (method.isDefault()) {
+                        return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+                    }
+                    throw new UnsupportedOperationException(method.toString());
+                });
+    }
+
+    /** One check as Boot 4's {@code Health}, built by reflection. */
+    private static Object health(ClassLoader loader, AtlasHealthCheck check) throws ReflectiveOperationException {
+        Class<?> health = Class.forName("org.springframework.boot.health.contributor.Health", false, loader);
+        AtlasHealthCheck.Outcome outcome;
+        try {
+            outcome = check.check();
+        } catch (RuntimeException e) {
+            // As Actuator's AbstractHealthIndicator reports a check that throws.
+            log.warn("Atlas health check failed", e);
+            outcome = new AtlasHealthCheck.Outcome(false, e, Map.of());
+        }
+        Object builder = outcome.exception() != null ? health.getMethod("down", Throwable.class).invoke(null, outcome.exception())
+                : health.getMethod(outcome.up() ? "up" : "down").invoke(null);
+        java.lang.reflect.Method withDetail = builder.getClass().getMethod("withDetail", String.class, Object.class);
+        for (Map.Entry<String, Object> detail : outcome.details().entrySet()) {
+            withDetail.invoke(builder, detail.getKey(), detail.getValue());
+        }
+        return builder.getClass().getMethod("build").invoke(builder);
     }
 
     /**

@@ -3,7 +3,6 @@ package dev.atlas.spring.boot;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -24,8 +23,12 @@ import java.util.Locale;
  * baselines at version 0 instead, so the application's V1 and everything after it run. In any
  * other situation it changes nothing: a schema with tables of unknown origin still fails as
  * Flyway intends, and an application that configured baselining itself keeps its settings.
+ *
+ * <p>It implements no Boot type: the starter registers it as Boot 3.5's
+ * {@code org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer} or as Boot 4's
+ * {@code org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer}, whichever the application has.
  */
-final class AtlasFlywayCoexistence implements FlywayConfigurationCustomizer {
+final class AtlasFlywayCoexistence {
     private static final Logger log = LoggerFactory.getLogger(AtlasFlywayCoexistence.class);
     private final String atlasPrefix;
 
@@ -33,8 +36,12 @@ final class AtlasFlywayCoexistence implements FlywayConfigurationCustomizer {
         this.atlasPrefix = atlasPrefix.toLowerCase(Locale.ROOT);
     }
 
-    @Override
-    public void customize(FluentConfiguration configuration) {
+    /**
+     * Baselines at version 0 when the schema holds only Atlas's tables and no history table of the application's.
+     *
+     * @param configuration the application's Flyway configuration, changed in place
+     */
+    void customize(FluentConfiguration configuration) {
         if (configuration.isBaselineOnMigrate() || configuration.getDataSource() == null) {
             return;
         }

@@ -1,21 +1,12 @@
 package dev.atlas.spring.boot;
 
 import dev.atlas.Atlas;
-import dev.atlas.conversation.ConversationQuery;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * UP when Atlas answers a one-row read on its database within the timeout ({@code atlas.health-timeout}, 500 ms
@@ -37,22 +28,12 @@ import java.util.concurrent.TimeoutException;
  */
 public class AtlasHealthIndicator extends AbstractHealthIndicator implements DisposableBean {
     /** The timeout when {@code atlas.health-timeout} is not set. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(500);
+    public static final Duration DEFAULT_TIMEOUT = AtlasHealthCheck.DEFAULT_TIMEOUT;
 
     /** How long start-up waits for the read of {@link #warmUp}. */
-    static final Duration WARM_UP_LIMIT = Duration.ofMinutes(1);
+    static final Duration WARM_UP_LIMIT = AtlasHealthCheck.WARM_UP_LIMIT;
 
-    private static final Logger log = LoggerFactory.getLogger(AtlasHealthIndicator.class);
-
-    private final Atlas atlas;
-    private final Duration timeout;
-    private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "atlas-health");
-        t.setDaemon(true);
-        return t;
-    });
-    private CompletableFuture<Void> pending;
-    private volatile CompletableFuture<Void> warmUp;
+    private final AtlasHealthCheck check;
 
     /**
      * A health indicator with the default timeout.
@@ -72,8 +53,7 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
      */
     public AtlasHealthIndicator(Atlas atlas, Duration timeout) {
         super("Atlas health check failed");
-        this.atlas = atlas;
-        this.timeout = AtlasAutoConfiguration.healthTimeout("timeout", timeout);
+        this.check = new AtlasHealthCheck(atlas, AtlasAutoConfiguration.healthTimeout("timeout", timeout));
     }
 
     /**
@@ -82,37 +62,20 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
      * @return the timeout
      */
     public Duration timeout() {
-        return timeout;
+        return check.timeout();
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) throws Exception {
-        String database = atlas.databaseKind().name().toLowerCase(Locale.ROOT);
-        CompletableFuture<Void> check = read();
-        try {
-            check.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            builder.up().withDetail("database", database);
-        } catch (TimeoutException e) {
-            builder.down().withDetail("database", database)
-                    .withDetail("error", "the database did not answer within " + text(timeout) + " (atlas.health-timeout)");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            builder.down(cause instanceof Exception ex ? ex : e).withDetail("database", database);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            builder.down().withDetail("database", database).withDetail("error", "interrupted while waiting for the database");
+        AtlasHealthCheck.Outcome outcome = check.check();
+        if (outcome.exception() != null) {
+            builder.down(outcome.exception());
+        } else if (outcome.up()) {
+            builder.up();
+        } else {
+            builder.down();
         }
-    }
-
-    /** The read of the check: the one still waiting for the database, else a new one. */
-    private synchronized CompletableFuture<Void> read() {
-        if (pending == null || pending.isDone()) {
-            pending = CompletableFuture.runAsync(() -> atlas.defaultTenant().conversations().list(ConversationQuery.all().limit(1)), reader);
-        }
-        return pending;
+        builder.withDetails(outcome.details());
     }
 
     /**
@@ -121,42 +84,22 @@ public class AtlasHealthIndicator extends AbstractHealthIndicator implements Dis
      * read that fails or does not answer in time is logged, and a check asked meanwhile joins it.
      */
     void warmUp() {
-        CompletableFuture<Void> read = read();
-        warmUp = read;
-        try {
-            read.get(WARM_UP_LIMIT.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            log.warn("Atlas health: the database did not answer the start-up read within {}; the checks report it", text(WARM_UP_LIMIT));
-        } catch (ExecutionException e) {
-            log.warn("{}", startUpReadFailed(e.getCause()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        check.warmUp();
     }
 
     /** The warning of a start-up read that failed with {@code cause}, escaped: a driver's message may forge a log line. */
     static String startUpReadFailed(Throwable cause) {
-        return "Atlas health: the start-up read failed; the checks report it: "
-                + dev.atlas.internal.Check.escaped(String.valueOf(cause));
+        return AtlasHealthCheck.startUpReadFailed(cause);
     }
 
     /** The read {@link #warmUp} ran, {@code null} before it ran. */
     CompletableFuture<Void> warmUpRead() {
-        return warmUp;
-    }
-
-    /** {@code 500ms}, {@code 2s}, {@code 1m}: as the setting is written. */
-    private static String text(Duration d) {
-        if (d.toNanos() % 1_000_000 != 0) {
-            return d.toNanos() + "ns";
-        }
-        long ms = d.toMillis();
-        return ms % 60_000 == 0 ? ms / 60_000 + "m" : ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+        return check.warmUpRead();
     }
 
     /** Stops the reading thread (a check still waiting for the database is abandoned). */
     @Override
     public void destroy() {
-        reader.shutdownNow();
+        check.close();
     }
 }

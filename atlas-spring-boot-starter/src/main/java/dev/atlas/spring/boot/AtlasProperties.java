@@ -28,7 +28,10 @@ public class AtlasProperties {
     /** Password for {@link #url}. */
     private String password;
 
-    /** An SQLite file for a pool Atlas owns, instead of the application's DataSource. */
+    /**
+     * An SQLite file for a pool Atlas owns, instead of the application's DataSource. A relative path is relative to
+     * the working directory; a leading ~ or ~/ is the home of the user running the application (~name is refused).
+     */
     private Path sqlitePath;
 
     /** Prefix of every Atlas table: lowercase letters, digits and underscores. */
@@ -71,7 +74,11 @@ public class AtlasProperties {
     /** The tenant of the {@code Tenant} bean the starter exposes. */
     private String tenant = "default";
 
-    /** Directory of the local blob store for assets (default: beside the SQLite file, or ./atlas-data). */
+    /**
+     * Directory of the local blob store for assets (default: beside the SQLite file, or ./atlas-data). A relative
+     * path is relative to the working directory; a leading ~ or ~/ is the home of the user running the application
+     * (~name is refused).
+     */
     private Path dataDirectory;
 
     /**

@@ -77,7 +77,7 @@ class AtlasStarterBoot4Test {
     @DisplayName("on Boot 4 a MeterRegistry gets its AtlasMetrics: the starter is ordered after Boot 4's metrics"
             + " auto-configuration (names of both lines), and its nested configurations are read without Boot 3.5's"
             + " auto-configuration classes (no Class reference to them in the starter's annotations); the Flyway coexistence"
-            + " and the health indicator, made of Boot 3.5 types, are left out")
+            + " is Boot 4's customizer type and the health component Boot 4's HealthIndicator, both by name")
     void meterRegistryOfBoot4GetsAtlasMetrics() throws Exception {
         ClassLoader boot4 = new Boot4Loader();
         Class<?> autoConfiguration = boot4.loadClass(AtlasAutoConfiguration.class.getName());
@@ -89,13 +89,36 @@ class AtlasStarterBoot4Test {
                     assertThat(context).hasNotFailed();
                     // By name: the context resolves some of the starter's types through the test's own loader.
                     assertThat(context.getBean("atlasMetrics").getClass().getName()).isEqualTo(AtlasMetrics.class.getName());
-                    // What needs Boot 3.5's types is left out, not a start-up failure (Flyway itself is on the class path).
-                    assertThat(context.containsBean("atlasFlywayCoexistence")).isFalse();
-                    assertThat(context.containsBean("atlasHealthIndicator")).isFalse();
+                    // Boot 4's Flyway customizer type, by name: an application adopting Flyway where Atlas came first gets
+                    // its V1 applied (the schema holds Atlas's tables only, so Flyway baselines at 0), as on Boot 3.5.
+                    Object coexistence = context.getBean("atlasFlywayCoexistence");
+                    assertThat(coexistence).isInstanceOf(org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer.class);
+                    assertThat(context.getBeanNamesForType(org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer.class))
+                            .containsExactly("atlasFlywayCoexistence");
+                    org.flywaydb.core.api.configuration.FluentConfiguration flyway = org.flywaydb.core.Flyway.configure()
+                            .dataSource("jdbc:sqlite:" + dir.resolve("atlas.db"), null, null);
+                    ((org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer) coexistence).customize(flyway);
+                    assertThat(flyway.isBaselineOnMigrate()).isTrue();
+                    assertThat(flyway.getBaselineVersion().getVersion()).isEqualTo("0");
+                    // Actuator's health types moved too (org.springframework.boot.health.contributor): the atlas component is
+                    // Boot 4's HealthIndicator, by name, with the details of Boot 3.5's (stand-ins of the Boot 4 types).
+                    Object indicator = context.getBean("atlasHealthIndicator");
+                    assertThat(context.getBeanNamesForType(org.springframework.boot.health.contributor.HealthIndicator.class))
+                            .containsExactly("atlasHealthIndicator");
+                    var health = (org.springframework.boot.health.contributor.HealthIndicator) indicator;
+                    var up = health.health(true);
+                    assertThat(up.getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+                    assertThat(up.getDetails()).containsExactly(java.util.Map.entry("database", "sqlite"));
                     Tenant tenant = context.getBean(Tenant.class);
                     tenant.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> "done");
                     assertThat(context.getBean(MeterRegistry.class).get("atlas.executions")
                             .tags("status", "completed", "provider", "openai", "model", "gpt-4o").counter().count()).isEqualTo(1.0);
+                    context.getBean(dev.atlas.Atlas.class).close();
+                    var down = health.health();
+                    assertThat(down.getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.DOWN);
+                    assertThat(down.getDetails().keySet()).containsExactly("error", "database");
+                    assertThat(down.getDetails()).containsEntry("database", "sqlite");
+                    assertThat(String.valueOf(down.getDetails().get("error"))).startsWith("dev.atlas.AtlasClosedException: ");
                 });
     }
 }
