@@ -114,6 +114,15 @@ class PostgresRetentionRaceTest extends AtlasContract {
         clock.advanceMicros(5_000_000L);
     }
 
+    /** The blob intents left, of every tenant: none once purges' bytes are gone. */
+    private long blobIntents() throws Exception {
+        try (Connection read = database.dataSource().getConnection();
+             java.sql.ResultSet rs = read.createStatement().executeQuery("SELECT count(*) FROM atlas_blob_intents")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** acme's retention run of {@code policy}, as a racer. */
     private Callable<Object> retention(RetentionPolicy policy) {
         return () -> acme().retention().runRetention(policy);
@@ -296,12 +305,16 @@ class PostgresRetentionRaceTest extends AtlasContract {
 
     @Test
     @DisplayName("an attach of an asset to another message racing retention's purge of the archived conversation whose message the"
-            + " asset is a part of, the purge waiting for the asset row: the attach commits first and the purge deletes the asset"
-            + " with both attachments; a second instance's purge of the same conversation, behind the first, reports it skipped")
+            + " asset is a part of, the purge having recorded the blob key of its execution's asset and waiting for the part's row:"
+            + " the attach commits first and the purge deletes the part with both attachments; a second instance's purge of the same"
+            + " conversation, behind the first, reports it skipped and deletes nothing")
     void attachRacingConversationPurgeOfItsPart() throws Exception {
         Tenant acme = acme();
         Message m = message("see inline");
         Message other = message("and again");
+        ExecutionHandle e = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(m.conversationId()));
+        UUID made = acme.assets().create(png().execution(e.id(), null), new byte[] {2}).id();
+        e.complete();
         UUID x = asset(m, true);
         acme.conversations().archive(m.conversationId());
         aged();
@@ -309,10 +322,11 @@ class PostgresRetentionRaceTest extends AtlasContract {
         Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x, retention(policy),
                 () -> acme.assets().attach(other.id(), x, Map.of()));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
-                .containsEntry("conversations.deleted", 1L).containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 1L)
-                .containsEntry("message_assets.deleted", 2L).containsEntry("asset_blobs.deleted", 1L));
+                .containsEntry("conversations.deleted", 1L).containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 2L)
+                .containsEntry("message_assets.deleted", 2L).containsEntry("asset_blobs.deleted", 2L).containsEntry("executions.deleted", 1L));
         assertThat(out.racer()).isInstanceOfSatisfying(dev.atlas.asset.AttachedAsset.class, a -> assertThat(a.asset().id()).isEqualTo(x));
         assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.assets().get(made)).isEmpty();
         assertThat(acme.assets().forMessage(other.id())).isEmpty();
 
         // Two instances (no lease) purging one conversation: the second chose it too and waits for the first's lock on it.
@@ -330,6 +344,7 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 .containsExactly(Map.entry("conversations.skipped", 1L)));
         assertThat(acme.conversations().get(n.conversationId())).isEmpty();
         assertThat(acme.conversations().get(other.conversationId())).isPresent();
+        assertThat(blobIntents()).isZero();
     }
 
     @Test
@@ -351,6 +366,7 @@ class PostgresRetentionRaceTest extends AtlasContract {
         assertThat(acme.assets().get(x)).isEmpty();
         assertThat(acme.assets().forMessage(other.id())).isEmpty();
         assertThat(acme.conversations().history(other.conversationId())).extracting(Message::content).containsExactly("unrelated");
+        assertThat(blobIntents()).isZero();
     }
 
     @Test
