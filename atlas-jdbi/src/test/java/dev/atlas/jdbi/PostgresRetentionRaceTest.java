@@ -370,6 +370,72 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two instances purging one archived conversation and its deleted tool thread, whose id sorts first (an instance"
+            + " whose clock lags made it): one chose the conversation alone, the other both: both finish, the tree deleted once"
+            + " (before: the first locked the conversation and then its tool thread, the other the thread and then the conversation,"
+            + " a deadlock, one failing with a storage error)")
+    void twoPurgesLockingOneTree() throws Exception {
+        Tenant acme = acme();
+        // The tool thread's id is stamped a second before its parent's, as an instance whose clock lags would: imported so.
+        Tenant source = atlas.tenant("source");
+        Conversation a = source.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Conversation made = source.conversations().create(NewConversation.toolThread(Owner.user("alice"), "support", a.id(), null));
+        String ms = a.id().toString().replace("-", "").substring(0, 12);
+        String lagging = String.format("%012x", Long.parseLong(ms, 16) - 1000);
+        UUID dId = UUID.fromString(lagging.substring(0, 8) + "-" + lagging.substring(8) + made.id().toString().substring(13));
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        source.portability().exportTo(file, dev.atlas.portability.ExportScope.tenant());
+        acme.portability().importFrom(new java.io.ByteArrayInputStream(file.toString(java.nio.charset.StandardCharsets.UTF_8)
+                .replace(made.id().toString(), dId.toString()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Conversation d = acme.conversations().require(dId);
+        assertThat(d.id().toString()).isLessThan(a.id().toString());
+        acme.conversations().archive(a.id());
+        acme.conversations().delete(d.id());
+        aged();
+        RetentionPolicy archived = RetentionPolicy.none().purgeArchivedAfter(Duration.ofSeconds(1));
+        Callable<Object> alone = retention(archived);
+        Callable<Object> both = () -> reopen(this::configure).tenant("acme").retention().runRetention(archived.hardDeleteAfter(Duration.ofSeconds(1)));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Connection holdA = database.dataSource().getConnection(); Connection holdD = database.dataSource().getConnection();
+             Connection probe = database.dataSource().getConnection()) {
+            for (Object[] hold : new Object[][] {{holdA, a.id()}, {holdD, d.id()}}) {
+                Connection c = (Connection) hold[0];
+                c.setAutoCommit(false);
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM atlas_conversations WHERE id = ? FOR KEY SHARE")) {
+                    ps.setObject(1, hold[1]);
+                    ps.executeQuery().close();
+                }
+            }
+            Future<Object> second = pool.submit(() -> outcome(both));
+            PostgresLockWaits.await(probe, 1, second);
+            Future<Object> first = pool.submit(() -> outcome(alone));
+            PostgresLockWaits.await(probe, 2, first);
+            holdA.rollback();
+            // The first run waits for the tool thread behind the second (which holds the row's tuple lock, first in line).
+            for (int i = 0; i < 3000 && !first.isDone(); i++) {
+                try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'tuple' AND NOT granted");
+                     java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) > 0) {
+                        break;
+                    }
+                }
+                Thread.sleep(10);
+            }
+            holdD.rollback();
+            Object one = first.get(60, TimeUnit.SECONDS);
+            Object two = second.get(60, TimeUnit.SECONDS);
+            assertThat(two).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                    .containsEntry("conversations.deleted", 2L));
+            assertThat(one).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                    .containsExactly(Map.entry("conversations.skipped", 1L)));
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(acme.conversations().get(a.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("an operator's requeue of a failed task that commits while the purge of finished tasks has chosen it keeps the"
             + " task, pending (before: the purge deleted the requeued task and the acknowledged requeue was lost); a requeue"
             + " behind the purge is NotFoundException")
