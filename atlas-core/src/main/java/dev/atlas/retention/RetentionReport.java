@@ -56,9 +56,11 @@ public record RetentionReport(boolean dryRun, Map<String, Long> counts, boolean 
     }
 
     /**
-     * Conversations the purge chose but left in place because they were no longer purgeable
-     * when their turn came (an append reopened one, a restore undeleted one, or a concurrent run
-     * removed it first); the key {@code "conversations.skipped"}. Always 0 for a dry run.
+     * Conversations the purge chose but did not delete: no longer purgeable when their turn came
+     * (an append reopened one, a restore undeleted one), or already deleted by a concurrent run
+     * (another instance's, which counts it as deleted: each conversation is counted deleted once,
+     * in the report of the run that deleted it); the key {@code "conversations.skipped"}. Always 0
+     * for a dry run.
      *
      * @return how many chosen conversations were left in place
      */

@@ -84,22 +84,65 @@ class PostgresRetentionRaceTest extends AtlasContract {
         return NewAsset.of(AssetType.IMAGE, "chart.png", "image/png");
     }
 
+    // ---- the fixture the races share ----------------------------------------------------------
+
+    private Tenant acme() {
+        return atlas.tenant("acme");
+    }
+
+    /** A new conversation of alice's in acme holding one user message {@code text}: that message. */
+    private Message message(String text) {
+        Conversation c = acme().conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        return acme().conversations().append(c.id(), NewMessage.user(text));
+    }
+
+    /** A new asset of acme's (one byte), attached to {@code attachedTo}'s message unless null, as a part of it when {@code part}. */
+    private UUID asset(Message attachedTo, boolean part) {
+        UUID x = acme().assets().create(png(), new byte[] {1}).id();
+        if (attachedTo != null) {
+            if (part) {
+                acme().assets().attachPart(attachedTo.id(), x);
+            } else {
+                acme().assets().attach(attachedTo.id(), x, Map.of());
+            }
+        }
+        return x;
+    }
+
+    /** Five seconds pass: every rule below of one second applies to what was written before. */
+    private void aged() {
+        clock.advanceMicros(5_000_000L);
+    }
+
+    /** The blob intents left, of every tenant: none once purges' bytes are gone. */
+    private long blobIntents() throws Exception {
+        try (Connection read = database.dataSource().getConnection();
+             java.sql.ResultSet rs = read.createStatement().executeQuery("SELECT count(*) FROM atlas_blob_intents")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** acme's retention run of {@code policy}, as a racer. */
+    private Callable<Object> retention(RetentionPolicy policy) {
+        return () -> acme().retention().runRetention(policy);
+    }
+
     @Test
     @DisplayName("an attach of an asset made by an execution of the conversation being purged, into another conversation, waits"
             + " for the purge and finds no asset (before: the purge failed on the attachment's foreign key)")
     void attachRacingPurgeOfTheAssetsConversation() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        Conversation a = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message m = acme.conversations().append(a.id(), NewMessage.user("look at this"));
-        Conversation b = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message held = acme.conversations().append(b.id(), NewMessage.user("draw"));
-        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(b.id()));
+        Tenant acme = acme();
+        Message m = message("look at this");
+        Message held = message("draw");
+        UUID b = held.conversationId();
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(b));
         UUID x = acme.assets().create(png().execution(exec.id(), null), new byte[] {1, 2, 3}).id();
         exec.complete();
-        acme.conversations().archive(b.id());
+        acme.conversations().archive(b);
         clock.advanceMicros(Duration.ofDays(2).toNanos() / 1000);
         Outcome out = race("SELECT 1 FROM atlas_messages WHERE id = ? FOR KEY SHARE", held.id(),
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1))),
+                retention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1))),
                 () -> acme.assets().attach(m.id(), x, Map.of()));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("conversations.deleted", 1L).containsEntry("assets.deleted", 1L));
@@ -111,35 +154,34 @@ class PostgresRetentionRaceTest extends AtlasContract {
     @DisplayName("an append naming a detached execution being purged waits for the purge and is refused NotFoundException on"
             + " executionId (before: the purge failed on the message's foreign key)")
     void appendRacingDetachedExecutionPurge() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        Conversation b = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message u = acme.conversations().append(b.id(), NewMessage.user("hi"));
+        Tenant acme = acme();
+        Message u = message("hi");
         ExecutionHandle x = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = x.step();
         step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
         x.complete();
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("SELECT 1 FROM atlas_execution_steps WHERE id = ? FOR KEY SHARE", step.id(),
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
-                () -> acme.conversations().append(b.id(), NewMessage.assistant("late").parent(u.id()).execution(x.id(), null)));
+                retention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                () -> acme.conversations().append(u.conversationId(), NewMessage.assistant("late").parent(u.id()).execution(x.id(), null)));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("executions.deleted", 1L));
         assertThat(out.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("executionId"));
-        assertThat(acme.conversations().history(b.id())).extracting(Message::content).containsExactly("hi");
+        assertThat(acme.conversations().history(u.conversationId())).extracting(Message::content).containsExactly("hi");
     }
 
     @Test
     @DisplayName("an upload naming a detached execution being purged waits for the purge and is refused NotFoundException on"
             + " executionId (before: the purge failed on the asset's foreign key)")
     void uploadRacingDetachedExecutionPurge() throws Exception {
-        Tenant acme = atlas.tenant("acme");
+        Tenant acme = acme();
         ExecutionHandle y = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = y.step();
         step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
         y.complete();
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("SELECT 1 FROM atlas_execution_steps WHERE id = ? FOR KEY SHARE", step.id(),
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                retention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
                 () -> acme.assets().create(png().execution(y.id(), null), new byte[] {4, 5}));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("executions.deleted", 1L));
@@ -152,16 +194,14 @@ class PostgresRetentionRaceTest extends AtlasContract {
             + " (before: the detach share-locked the asset first and then waited for the purge's deleted attachment, a deadlock,"
             + " one failing with a storage error)")
     void detachRacingDeletedAssetPurge() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message m = acme.conversations().append(c.id(), NewMessage.user("the wrong file"));
-        UUID x = acme.assets().create(png(), new byte[] {1}).id();
-        acme.assets().attach(m.id(), x, Map.of());
+        Tenant acme = acme();
+        Message m = message("the wrong file");
+        UUID x = asset(m, false);
         acme.assets().delete(x);
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("INSERT INTO atlas_blob_intents (tenant_id, blob_key, created_at) SELECT tenant_id, blob_key, created_at"
                         + " FROM atlas_assets WHERE id = ? RETURNING 1", x,
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
+                retention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
                 () -> acme.assets().detach(m.id(), x));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("assets.deleted", 1L));
@@ -175,17 +215,16 @@ class PostgresRetentionRaceTest extends AtlasContract {
             + " the asset row behind the discard: the discard removes the asset and the purge finds it gone (before: the discard,"
             + " holding the asset, waited for the purge's claim of the bytes, a deadlock, one failing with a storage error)")
     void discardRacingDeletedAssetPurge() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        dev.atlas.asset.Asset a = acme.assets().create(png(), new byte[] {1});
-        UUID x = a.id();
+        Tenant acme = acme();
+        UUID x = asset(null, false);
         acme.assets().delete(x);
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
                 () -> {
                     acme.assets().discard(x);
                     return "discarded";
                 },
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
+                retention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
         assertThat(out.purge()).isEqualTo("discarded");
         assertThat(out.racer()).isInstanceOf(RetentionReport.class);
         assertThat(acme.assets().get(x)).isEmpty();
@@ -197,26 +236,26 @@ class PostgresRetentionRaceTest extends AtlasContract {
             + " assets finds it gone (before: that purge deleted the attachment and waited for the asset row, which the purge of the"
             + " execution held while it waited for the attachment, a deadlock, one failing with a storage error)")
     void detachedExecutionPurgeRacingDeletedAssetPurge() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message u = acme.conversations().append(c.id(), NewMessage.user("draw a chart"));
+        Tenant acme = acme();
+        Message u = message("draw a chart");
+        UUID c = u.conversationId();
         ExecutionHandle e = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
         UUID x = acme.assets().create(png().execution(e.id(), null), new byte[] {1}).id();
-        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here").parent(u.id()).execution(e.id(), null));
+        Message m = acme.conversations().append(c, NewMessage.assistant("here").parent(u.id()).execution(e.id(), null));
         e.complete();
         acme.assets().attach(m.id(), x, Map.of());
         acme.assets().delete(x);
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("SELECT 1 FROM atlas_messages WHERE id = ? FOR SHARE", m.id(),
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
+                retention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                retention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("executions.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 1L)
                 .containsEntry("messages.detached", 1L));
         assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .doesNotContainKey("assets.deleted"));
         assertThat(acme.assets().get(x)).isEmpty();
-        assertThat(acme.conversations().history(c.id())).extracting(Message::content).containsExactly("draw a chart", "here");
+        assertThat(acme.conversations().history(c)).extracting(Message::content).containsExactly("draw a chart", "here");
     }
 
     @Test
@@ -225,23 +264,21 @@ class PostgresRetentionRaceTest extends AtlasContract {
             + " message (before: the hard delete recorded the asset's blob key as claimed and then waited for the attachment, while"
             + " the purge, holding the attachment, then the asset, waited for that key, a deadlock, one failing with a storage error)")
     void hardDeleteOfAMessageRacingDeletedAssetPurgeOfItsPart() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message m = acme.conversations().append(c.id(), NewMessage.user("see inline"));
-        UUID x = acme.assets().create(png(), new byte[] {1}).id();
-        acme.assets().attachPart(m.id(), x);
+        Tenant acme = acme();
+        Message m = message("see inline");
+        UUID x = asset(m, true);
         acme.assets().delete(x);
         acme.conversations().deleteMessage(m.id());
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
-                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
-                () -> acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))));
+                retention(RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofSeconds(1))),
+                retention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 1L));
         assertThat(out.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("messages.deleted", 1L).doesNotContainEntry("assets.deleted", 1L));
         assertThat(acme.assets().get(x)).isEmpty();
-        assertThat(acme.conversations().history(c.id())).isEmpty();
+        assertThat(acme.conversations().history(m.conversationId())).isEmpty();
     }
 
     @Test
@@ -250,23 +287,152 @@ class PostgresRetentionRaceTest extends AtlasContract {
             + " (before: the purge had deleted the attachments it saw before it locked the asset, and failed on the new"
             + " attachment's foreign key)")
     void attachRacingHardDeleteOfTheMessageOfItsPart() throws Exception {
-        Tenant acme = atlas.tenant("acme");
-        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message m = acme.conversations().append(c.id(), NewMessage.user("see inline"));
-        Conversation d = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Message other = acme.conversations().append(d.id(), NewMessage.user("and again"));
-        UUID x = acme.assets().create(png(), new byte[] {1}).id();
-        acme.assets().attachPart(m.id(), x);
+        Tenant acme = acme();
+        Message m = message("see inline");
+        Message other = message("and again");
+        UUID x = asset(m, true);
         acme.conversations().deleteMessage(m.id());
-        clock.advanceMicros(5_000_000L);
+        aged();
         Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
-                () -> acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))),
+                retention(RetentionPolicy.none().hardDeleteAfter(Duration.ofSeconds(1))),
                 () -> acme.assets().attach(other.id(), x, Map.of()));
         assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
                 .containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 2L));
         assertThat(out.racer()).isInstanceOfSatisfying(dev.atlas.asset.AttachedAsset.class, a -> assertThat(a.asset().id()).isEqualTo(x));
         assertThat(acme.assets().get(x)).isEmpty();
         assertThat(acme.assets().forMessage(other.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("an attach of an asset to another message racing retention's purge of the archived conversation whose message the"
+            + " asset is a part of, the purge having recorded the blob key of its execution's asset and waiting for the part's row:"
+            + " the attach commits first and the purge deletes the part with both attachments; a second instance's purge of the same"
+            + " conversation, behind the first, reports it skipped and deletes nothing")
+    void attachRacingConversationPurgeOfItsPart() throws Exception {
+        Tenant acme = acme();
+        Message m = message("see inline");
+        Message other = message("and again");
+        ExecutionHandle e = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(m.conversationId()));
+        UUID made = acme.assets().create(png().execution(e.id(), null), new byte[] {2}).id();
+        e.complete();
+        UUID x = asset(m, true);
+        acme.conversations().archive(m.conversationId());
+        aged();
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofSeconds(1));
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x, retention(policy),
+                () -> acme.assets().attach(other.id(), x, Map.of()));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("conversations.deleted", 1L).containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 2L)
+                .containsEntry("message_assets.deleted", 2L).containsEntry("asset_blobs.deleted", 2L).containsEntry("executions.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(dev.atlas.asset.AttachedAsset.class, a -> assertThat(a.asset().id()).isEqualTo(x));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.assets().get(made)).isEmpty();
+        assertThat(acme.assets().forMessage(other.id())).isEmpty();
+
+        // Two instances (no lease) purging one conversation: the second chose it too and waits for the first's lock on it.
+        Message n = message("once more");
+        UUID y = asset(n, true);
+        acme.conversations().archive(n.conversationId());
+        aged();
+        dev.atlas.Atlas second = reopen(this::configure);
+        Outcome both = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", y, retention(policy),
+                () -> second.tenant("acme").retention().runRetention(policy));
+        assertThat(both.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("conversations.deleted", 1L).containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 1L)
+                .containsEntry("message_assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L));
+        assertThat(both.racer()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsExactly(Map.entry("conversations.skipped", 1L)));
+        assertThat(acme.conversations().get(n.conversationId())).isEmpty();
+        assertThat(acme.conversations().get(other.conversationId())).isPresent();
+        assertThat(blobIntents()).isZero();
+    }
+
+    @Test
+    @DisplayName("an attach of an upload of the conversation being erased to a message of another conversation, committed after"
+            + " the erase deleted the conversation's attachments and before it locks the asset: the erase deletes the asset with"
+            + " that attachment (before: it failed on the attachment's foreign key, half-way)")
+    void attachRacingConversationErase() throws Exception {
+        Tenant acme = acme();
+        Message m = message("the contract");
+        Message other = message("unrelated");
+        UUID x = asset(m, false);
+        Outcome out = race("SELECT 1 FROM atlas_assets WHERE id = ? FOR KEY SHARE", x,
+                () -> acme.portability().eraseConversation(m.conversationId(), false),
+                () -> acme.assets().attach(other.id(), x, Map.of()));
+        assertThat(out.purge()).isInstanceOfSatisfying(dev.atlas.portability.EraseReport.class, r -> assertThat(r.counts())
+                .containsEntry("conversations", 1L).containsEntry("messages", 1L).containsEntry("assets", 1L)
+                .containsEntry("message_assets", 2L).containsEntry("asset_blobs", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(dev.atlas.asset.AttachedAsset.class, a -> assertThat(a.asset().id()).isEqualTo(x));
+        assertThat(acme.assets().get(x)).isEmpty();
+        assertThat(acme.assets().forMessage(other.id())).isEmpty();
+        assertThat(acme.conversations().history(other.conversationId())).extracting(Message::content).containsExactly("unrelated");
+        assertThat(blobIntents()).isZero();
+    }
+
+    @Test
+    @DisplayName("two instances purging one archived conversation and its deleted tool thread, whose id sorts first (an instance"
+            + " whose clock lags made it): one chose the conversation alone, the other both: both finish, the tree deleted once"
+            + " (before: the first locked the conversation and then its tool thread, the other the thread and then the conversation,"
+            + " a deadlock, one failing with a storage error)")
+    void twoPurgesLockingOneTree() throws Exception {
+        Tenant acme = acme();
+        // The tool thread's id is stamped a second before its parent's, as an instance whose clock lags would: imported so.
+        Tenant source = atlas.tenant("source");
+        Conversation a = source.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Conversation made = source.conversations().create(NewConversation.toolThread(Owner.user("alice"), "support", a.id(), null));
+        String ms = a.id().toString().replace("-", "").substring(0, 12);
+        String lagging = String.format("%012x", Long.parseLong(ms, 16) - 1000);
+        UUID dId = UUID.fromString(lagging.substring(0, 8) + "-" + lagging.substring(8) + made.id().toString().substring(13));
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        source.portability().exportTo(file, dev.atlas.portability.ExportScope.tenant());
+        acme.portability().importFrom(new java.io.ByteArrayInputStream(file.toString(java.nio.charset.StandardCharsets.UTF_8)
+                .replace(made.id().toString(), dId.toString()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Conversation d = acme.conversations().require(dId);
+        assertThat(d.id().toString()).isLessThan(a.id().toString());
+        acme.conversations().archive(a.id());
+        acme.conversations().delete(d.id());
+        aged();
+        RetentionPolicy archived = RetentionPolicy.none().purgeArchivedAfter(Duration.ofSeconds(1));
+        Callable<Object> alone = retention(archived);
+        Callable<Object> both = () -> reopen(this::configure).tenant("acme").retention().runRetention(archived.hardDeleteAfter(Duration.ofSeconds(1)));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Connection holdA = database.dataSource().getConnection(); Connection holdD = database.dataSource().getConnection();
+             Connection probe = database.dataSource().getConnection()) {
+            for (Object[] hold : new Object[][] {{holdA, a.id()}, {holdD, d.id()}}) {
+                Connection c = (Connection) hold[0];
+                c.setAutoCommit(false);
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM atlas_conversations WHERE id = ? FOR KEY SHARE")) {
+                    ps.setObject(1, hold[1]);
+                    ps.executeQuery().close();
+                }
+            }
+            Future<Object> second = pool.submit(() -> outcome(both));
+            PostgresLockWaits.await(probe, 1, second);
+            Future<Object> first = pool.submit(() -> outcome(alone));
+            PostgresLockWaits.await(probe, 2, first);
+            holdA.rollback();
+            // The first run waits for the tool thread behind the second (which holds the row's tuple lock, first in line).
+            for (int i = 0; i < 3000 && !first.isDone(); i++) {
+                try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'tuple' AND NOT granted");
+                     java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) > 0) {
+                        break;
+                    }
+                }
+                Thread.sleep(10);
+            }
+            holdD.rollback();
+            Object one = first.get(60, TimeUnit.SECONDS);
+            Object two = second.get(60, TimeUnit.SECONDS);
+            assertThat(two).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                    .containsEntry("conversations.deleted", 2L));
+            assertThat(one).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                    .containsExactly(Map.entry("conversations.skipped", 1L)));
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(acme.conversations().get(a.id())).isEmpty();
     }
 
     @Test

@@ -28,6 +28,9 @@ public final class BlobReaper {
      * Records {@code keys}, whose asset rows this transaction deletes, as orphans already claimed
      * for removal: bytes the caller cannot delete once it has committed are then removed by the
      * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #deleteUnnamed}, which forgets the intents.
+     * Recorded in the caller's order: a key is unique within a tenant (intents are per tenant), and every caller
+     * holds the lock of the asset row naming each key before it records it, so two transactions never wait for
+     * each other on keys here.
      */
     public static void recordPurged(Sql sql, Handle h, List<String> keys, Instant now) {
         if (keys.isEmpty()) {

@@ -433,13 +433,18 @@ public final class JdbiRetention implements Retention {
          * takes a share lock on its parent through the foreign key). From here on those wait for
          * the purge and then find no conversation, so the purge's own deletes can no longer meet
          * a row it did not see. SQLite's single writer already excludes them.
+         *
+         * <p>The trees are locked together, in id order: a tool thread's id may sort before its
+         * parent's (an instance whose clock lags made it), so locking the candidates first and the
+         * threads below them next deadlocked with another instance's purge that chose a thread and
+         * its parent together, as candidates in id order.
          */
         private void lockTrees(Handle h, List<UUID> candidates) {
             if (db.dialect().forUpdate().isEmpty()) {
                 return;
             }
             Set<UUID> locked = new HashSet<>();
-            List<UUID> pending = candidates;
+            List<UUID> pending = withDescendants(h, candidates);
             while (!pending.isEmpty()) {
                 locked.addAll(pending);
                 call(h, "retention.lock", q.lock(), binds, pending).list(sql.uuidColumn());

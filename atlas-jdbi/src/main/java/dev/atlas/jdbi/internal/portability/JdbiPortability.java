@@ -1590,17 +1590,24 @@ public final class JdbiPortability implements Portability {
         while (true) {
             List<String> keys = new ArrayList<>();
             long[] vectors = {0};
+            long[] attachments = {0};
             int n = db.write(h -> {
                 keys.clear();
                 vectors[0] = 0;
+                attachments[0] = 0;
                 List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
                 if (table.equals("assets")) {
+                    // Retention's order: the assets locked, then their attachments, then their keys. An attach share-locks its
+                    // asset: one that committed since the scope's attachments went (to a message outside the scope) is deleted
+                    // here with the asset (the erase takes the assets it chose, as a purge takes a message's parts); its
+                    // attachment failed the asset's delete on a foreign key.
                     if (!db.dialect().forUpdate().isEmpty()) {
                         InList.bind(sql.on(h, q.lockByIds(table, ids.size())), "ids", ids).list(sql.uuidColumn());
                     }
+                    attachments[0] += InList.bind(sql.on(h, q.deleteByParent("message_assets", "asset_id", ids.size())), "ids", ids).update();
                     vectors[0] += InList.bind(sql.on(h, q.deleteVectorsOf("asset", ids.size())), "ids", ids).update();
                     keys.addAll(InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING));
                     BlobReaper.recordPurged(sql, h, keys, db.now());
@@ -1610,6 +1617,9 @@ public final class JdbiPortability implements Portability {
             total += n;
             if (vectors[0] > 0) {
                 counts.merge("vectors", vectors[0], Long::sum);
+            }
+            if (attachments[0] > 0) {
+                counts.merge("message_assets", attachments[0], Long::sum);
             }
             long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, failure, e) ->
                     LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure)).size();
