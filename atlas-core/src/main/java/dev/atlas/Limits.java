@@ -26,7 +26,27 @@ public final class Limits {
     public static final int MAX_CONTENT_LENGTH = 1 << 20;
     /** Short free text such as failure reasons and error messages: 65,536 characters. */
     public static final int MAX_REASON_LENGTH = 1 << 16;
-    /** Serialised metadata JSON: 262,144 characters. */
+    /**
+     * Serialised metadata JSON: 262,144 characters. This and the other JSON limits here apply to
+     * every JSON-compatible value the API takes (metadata, settings, payloads, results, event
+     * details).
+     *
+     * <p>JSON-compatible means a JSON value in Java's plain types: a {@link java.util.Map} with
+     * {@link String} keys, a {@link java.util.List}, a {@link String}, a {@link Boolean}, an
+     * {@link Integer}, {@link Long}, {@link Short}, {@link Byte}, {@link java.math.BigInteger},
+     * {@link Float}, {@link Double} or {@link java.math.BigDecimal}, or {@code null}, nested at
+     * most {@link #MAX_JSON_DEPTH} levels. Any other value anywhere inside (an enum, a UUID, an
+     * {@code Instant}, a record or bean, an array, a {@code Set}, a non-String key, a map or list
+     * that holds itself) is refused with {@link InvalidInputException} naming the field, with the
+     * path to the value in the message ({@code metadata: the value at a[1].b is a java.util.UUID,
+     * ...}; {@code metadata key} for a key), before anything is written: convert it first (an enum
+     * with {@code name()}, a UUID or a time with {@code toString()}, a record to a map). What is
+     * accepted reads back as the same JSON value, byte-exact on both databases: maps (keys in
+     * jsonb's order: shortest first, then by UTF-8 bytes) and lists as given, an integer as an
+     * {@code Integer}, {@code Long} or {@code BigInteger} by size, a fraction as the {@code Double}
+     * of its decimal text ({@code 0.1f} as {@code 0.1}; {@code -0.0} as {@code 0.0}, as in jsonb),
+     * {@code null} values kept.
+     */
     public static final int MAX_METADATA_LENGTH = 1 << 18;
     /** JSON nesting depth for metadata and JSON content. */
     public static final int MAX_JSON_DEPTH = 64;

@@ -172,8 +172,10 @@ public interface ConversationStore {
      * Replaces the metadata document.
      *
      * @param conversationId the conversation's id
-     * @param metadata JSON-compatible application data
+     * @param metadata JSON-compatible application data (JSON values in Java's plain types, {@link Limits#MAX_METADATA_LENGTH})
      * @return the conversation
+     * @throws InvalidInputException on {@code metadata} (or {@code metadata key}) when a value or key in it is not
+     *         JSON-compatible or over a limit, the message naming its path; nothing is written
      */
     Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata);
 
@@ -188,6 +190,8 @@ public interface ConversationStore {
      * @param metadata JSON-compatible application data, the new document
      * @return the conversation
      * @throws ConflictException naming {@code metadata} when the stored document is no longer {@code expected}
+     * @throws InvalidInputException on {@code expected} or {@code metadata} (or their {@code key}) when a value or key
+     *         in it is not JSON-compatible ({@link Limits#MAX_METADATA_LENGTH}) or over a limit; nothing is written
      */
     Conversation updateMetadata(UUID conversationId, Map<String, ?> expected, Map<String, ?> metadata);
 
@@ -475,8 +479,10 @@ public interface ConversationStore {
      * ({@code metadata_updated}, details {@code previousMetadata}).
      *
      * @param messageId the message's id
-     * @param metadata  the new metadata (JSON-compatible values; empty clears it)
+     * @param metadata  the new metadata (JSON-compatible values (JSON values in Java's plain types, {@link Limits#MAX_METADATA_LENGTH}); empty clears it)
      * @return the message
+     * @throws InvalidInputException on {@code metadata} (or {@code metadata key}) when a value or key in it is not
+     *         JSON-compatible or over a limit, the message naming its path; nothing is written
      * @throws NotFoundException when the message is unknown or deleted
      */
     Message updateMessageMetadata(UUID messageId, Map<String, ?> metadata);
@@ -488,9 +494,10 @@ public interface ConversationStore {
      *
      * @param messageId the message's id
      * @param type      an {@link MessageEventType#app} type; Atlas's own types are refused
-     * @param details   what happened (JSON-compatible values; may be empty)
+     * @param details   what happened (JSON-compatible values (JSON values in Java's plain types, {@link Limits#MAX_METADATA_LENGTH}); may be empty)
      * @return the recorded event
-     * @throws InvalidInputException naming {@code type} for one of Atlas's own types, or {@code details} when not storable
+     * @throws InvalidInputException naming {@code type} for one of Atlas's own types, or {@code details} (or {@code details key})
+     *         when a value or key in it is not JSON-compatible or over a limit
      * @throws NotFoundException when the message is unknown or its conversation is deleted
      */
     MessageEvent recordEvent(UUID messageId, MessageEventType type, Map<String, ?> details);

@@ -341,7 +341,9 @@ public final class NewMessage {
     /**
      * Returns a copy with {@code metadata} replaced.
      *
-     * @param metadata JSON-compatible application data (never null)
+     * @param metadata JSON-compatible application data (never null): JSON values in Java's plain types, as
+     *        {@link dev.atlas.Limits#MAX_METADATA_LENGTH} lists; any other value inside is refused when the
+     *        message is written, with {@link dev.atlas.InvalidInputException} on {@code metadata} naming its path
      * @return a copy with this change
      */
     public NewMessage metadata(Map<String, ?> metadata) {

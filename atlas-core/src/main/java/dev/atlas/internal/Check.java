@@ -277,7 +277,8 @@ public final class Check {
 
     /**
      * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
-     * Values are checked for serialisability where they are written.
+     * Values are checked where they are written (atlas-jdbi's {@code Json.write}): JSON values in Java's plain
+     * types only, as {@link dev.atlas.Limits#MAX_METADATA_LENGTH} lists.
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}

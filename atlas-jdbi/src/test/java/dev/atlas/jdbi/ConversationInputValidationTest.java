@@ -242,4 +242,45 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
         refused("externalKey", () -> store.getByKey(""));
         assertThat(store.list(ConversationQuery.all()).items()).isEmpty();
     }
+    enum Channel { WEB }
+
+    record Source(String channel, int id) {}
+
+    @Test
+    @DisplayName("metadata holds JSON values in Java's plain types: any other value (a Thread, an enum, a record, a byte[], an Instant,"
+            + " a Set, a nested non-String key, a map holding itself) is refused naming the field and the path to it, before any SQL,"
+            + " on every conversation and message method that takes JSON; appendAll names the message's index")
+    void metadataOfOtherThanJsonValuesIsRefusedNamingThePath() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("hi"));
+        String plain = ", which is not a JSON value; give a Map with String keys, a List, a String, a Boolean, a number (Integer, Long,"
+                + " Short, Byte, BigInteger, Float, Double or BigDecimal) or null (an enum, a UUID or a time as text, a record or a bean as a Map)";
+        Map<String, Object> thread = Map.of("v", Thread.currentThread());
+        assertThat(refused("metadata", () -> store.create(NewConversation.of(ALICE, "support").metadata(thread))).getMessage())
+                .isEqualTo("metadata: the value at v is a java.lang.Thread" + plain);
+        assertThat(refused("metadata", () -> store.append(c.id(), NewMessage.user("x").metadata(Map.of("a", List.of(1, Map.of("b c", Channel.WEB)))))).getMessage())
+                .isEqualTo("metadata: the value at a[1]['b c'] is a dev.atlas.jdbi.ConversationInputValidationTest$Channel" + plain);
+        assertThat(refused("messages[1].metadata", () -> store.appendAll(c.id(), List.of(NewMessage.user("ok"),
+                NewMessage.user("bad").metadata(Map.of("src", new Source("web", 1))), NewMessage.user("ok")))).getMessage())
+                .isEqualTo("messages[1].metadata: the value at src is a dev.atlas.jdbi.ConversationInputValidationTest$Source" + plain);
+        assertThat(refused("metadata", () -> store.updateMetadata(c.id(), Map.of("bytes", new byte[] {1, 2}))).getMessage())
+                .isEqualTo("metadata: the value at bytes is a byte[]" + plain);
+        assertThat(refused("expected", () -> store.updateMetadata(c.id(), Map.of("at", java.time.Instant.EPOCH), Map.of())).getMessage())
+                .isEqualTo("expected: the value at at is a java.time.Instant" + plain);
+        assertThat(refused("metadata", () -> store.updateMessageMetadata(m.id(), Map.of("tags", new java.util.LinkedHashSet<>(List.of("a"))))).getMessage())
+                .isEqualTo("metadata: the value at tags is a java.util.LinkedHashSet" + plain);
+        assertThat(refused("details key", () -> store.recordEvent(m.id(), MessageEventType.app("x"), Map.of("n", Map.of(1, "one")))).getMessage())
+                .isEqualTo("details key: the map at n has a key of type java.lang.Integer; keys must be Strings");
+        Map<String, Object> loop = new LinkedHashMap<>();
+        loop.put("self", loop);
+        assertThat(refused("metadata", () -> store.updateMessageMetadata(m.id(), Map.of("loop", loop))).getMessage())
+                .isEqualTo("metadata: the value at loop.self is a map or list that holds itself, which JSON cannot hold");
+        for (Object other : List.of(new Object(), 'c', new StringBuilder("s"), java.util.UUID.randomUUID(), java.util.Optional.empty(),
+                new java.util.concurrent.atomic.AtomicInteger(1), new int[] {1}, new String[] {"a"}, (Runnable) () -> {})) {
+            refused("metadata", () -> store.append(c.id(), NewMessage.user("x").metadata(Map.of("v", other))));
+        }
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::id).containsExactly(m.id());
+        assertThat(store.require(c.id()).metadata()).isEmpty();
+        assertThat(store.requireMessage(m.id()).metadata()).isEmpty();
+    }
 }

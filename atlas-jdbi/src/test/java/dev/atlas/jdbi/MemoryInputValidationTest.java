@@ -160,27 +160,24 @@ class MemoryInputValidationTest extends RefusedBeforeSql {
         assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
         assertThat(graph.getNode("a")).contains(node);
     }
-    /** A value of the application's whose getter fails: its exception text is the application's, of any size. */
-    public static final class FailingValue {
-        private final String text;
-
-        FailingValue(String text) {
-            this.text = text;
-        }
-
-        public String getName() {
-            throw new IllegalStateException(text);
-        }
+    /** A map of the application's whose entries cannot be read: its exception text is the application's, of any size. */
+    static Map<String, Object> failingMap(String text) {
+        return new java.util.AbstractMap<>() {
+            @Override
+            public java.util.Set<Map.Entry<String, Object>> entrySet() {
+                throw new IllegalStateException(text);
+            }
+        };
     }
 
     @Test
-    @DisplayName("a value that cannot be written as JSON is refused naming the field, its exception text shown escaped and cut at 300 code points")
+    @DisplayName("a nested map whose entries cannot be read is refused naming the field, its exception text shown escaped and cut at 300 code points")
     void unserialisableValueTextIsBounded() {
         String huge = "\u001b[31m" + "x".repeat(1_000_000);
-        var e = refused("metadata", () -> memories.create(NewMemory.fact(ALICE, "x").metadata(Map.of("v", new FailingValue(huge)))));
+        var e = refused("metadata", () -> memories.create(NewMemory.fact(ALICE, "x").metadata(Map.of("v", failingMap(huge)))));
         assertThat(e.getMessage()).startsWith("metadata: is not JSON-serialisable: \\u001b[31m" + "x".repeat(290))
                 .endsWith("\u2026").doesNotContain("\u001b").hasSizeLessThan(400);
-        var p = refused("payload", () -> tenant.tasks().create(NewTask.of("mail", Map.of("v", new FailingValue("bad\nline")))));
+        var p = refused("payload", () -> tenant.tasks().create(NewTask.of("mail", Map.of("v", failingMap("bad\nline")))));
         assertThat(p.getMessage()).isEqualTo("payload: is not JSON-serialisable: bad\\u000aline");
         assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
     }

@@ -53,7 +53,7 @@ public final class Json {
 
         static ObjectMapper mapper(int depth) {
             return JsonMapper.builder(factory(depth))
-                    // java.time values in metadata are written as ISO-8601 strings (read back as strings).
+                    // java.time values in documents Atlas builds (never in a caller's: checkPlain) as ISO-8601 strings.
                     .addModule(new JavaTimeModule())
                     .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                     .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
@@ -124,12 +124,24 @@ public final class Json {
 
     /**
      * Serialises a metadata map (or another JSON value given by the caller) in the form both
-     * databases read back equal, or fails naming {@code field}.
+     * databases read back equal, or fails naming {@code field}. The value must be a JSON value in
+     * Java's plain types ({@link #checkPlain}): what Jackson would write of another class (a bean's
+     * getters, an enum's name, a byte[] as base64) is not what the caller gave, and never reads back as it.
      */
     public static JsonDoc write(String field, Object value) {
         if (value == null || value instanceof Map<?, ?> m && m.isEmpty()) {
             return new JsonDoc("{}");
         }
+        checkPlain(field, value);
+        return serialised(field, value);
+    }
+
+    /** {@link #write} of a document parsed from a file (an import): a JSON tree already, no caller's classes in it. */
+    public static JsonDoc writeParsed(String field, com.fasterxml.jackson.databind.JsonNode value) {
+        return serialised(field, value);
+    }
+
+    private static JsonDoc serialised(String field, Object value) {
         String text;
         try {
             text = Mappers.MAPPER.writeValueAsString(value);
@@ -146,6 +158,88 @@ public final class Json {
             throw new InvalidInputException(field, "would not read back: " + shown(e));
         }
         return doc;
+    }
+
+    /**
+     * Refuses, naming {@code field} and the path to it, any part of {@code value} that is not a
+     * JSON value in Java's plain types: a {@link Map} with {@link String} keys, a {@link List}, a
+     * {@link String}, a {@link Boolean}, an {@link Integer}, {@link Long}, {@link Short},
+     * {@link Byte}, {@link java.math.BigInteger}, {@link Float}, {@link Double} or
+     * {@link BigDecimal}, or {@code null}. A map or list that holds itself is refused, and so is
+     * one nested deeper than {@link Limits#MAX_JSON_DEPTH} levels (the outermost value is level 1).
+     * The one rule for every JSON input of the API; the numbers' own limits are {@link #canonical}'s.
+     */
+    static void checkPlain(String field, Object value) {
+        try {
+            checkPlain(field, value, new StringBuilder(), 1, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // An application's map or list whose iteration fails: its own text, bounded.
+            throw new InvalidInputException(field, "is not JSON-serialisable: " + shown(e));
+        }
+    }
+
+    private static final java.util.Set<Class<?>> PLAIN = java.util.Set.of(String.class, Boolean.class, Integer.class, Long.class,
+            Short.class, Byte.class, java.math.BigInteger.class, Float.class, Double.class, BigDecimal.class);
+
+    private static void checkPlain(String field, Object value, StringBuilder path, int depth, java.util.Set<Object> open) {
+        if (value == null || PLAIN.contains(value.getClass())) {
+            return;
+        }
+        boolean map = value instanceof Map<?, ?>;
+        if (!map && !(value instanceof List<?>)) {
+            throw new InvalidInputException(field, (path.length() == 0 ? "is a " : "the value at " + shownPath(path) + " is a ")
+                    + typeName(value.getClass()) + ", which is not a JSON value; give a Map with String keys, a List, a String, a Boolean,"
+                    + " a number (Integer, Long, Short, Byte, BigInteger, Float, Double or BigDecimal) or null (an enum, a UUID or a time"
+                    + " as text, a record or a bean as a Map)");
+        }
+        if (!open.add(value)) {
+            throw new InvalidInputException(field, "the value at " + shownPath(path) + " is a map or list that holds itself, which JSON cannot hold");
+        }
+        if (depth > Limits.MAX_JSON_DEPTH) {
+            throw new InvalidInputException(field, "is nested deeper than " + Limits.MAX_JSON_DEPTH + " levels (at " + shownPath(path) + ")");
+        }
+        int at = path.length();
+        if (map) {
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                if (!(e.getKey() instanceof String key)) {
+                    String where = path.length() == 0 ? "the map" : "the map at " + shownPath(path);
+                    throw new InvalidInputException(field + " key", e.getKey() == null ? where + " has a null key; keys must be Strings"
+                            : where + " has a key of type " + typeName(e.getKey().getClass()) + "; keys must be Strings");
+                }
+                appendKey(path, key);
+                checkPlain(field, e.getValue(), path, depth + 1, open);
+                path.setLength(at);
+            }
+        } else {
+            int i = 0;
+            for (Object element : (List<?>) value) {
+                path.append('[').append(i++).append(']');
+                checkPlain(field, element, path, depth + 1, open);
+                path.setLength(at);
+            }
+        }
+        open.remove(value);
+    }
+
+    private static void appendKey(StringBuilder path, String key) {
+        boolean identifier = !key.isEmpty() && Character.isJavaIdentifierStart(key.charAt(0)) && key.chars().allMatch(Character::isJavaIdentifierPart)
+                && key.chars().noneMatch(Character::isIdentifierIgnorable);
+        if (identifier) {
+            path.append(path.length() == 0 ? "" : ".").append(key);
+        } else {
+            path.append('[').append(Check.quoted(key)).append(']');
+        }
+    }
+
+    private static String shownPath(StringBuilder path) {
+        return Check.bounded(path.toString());
+    }
+
+    /** A class as a reader knows it: {@code byte[]} rather than {@code [B}. */
+    private static String typeName(Class<?> type) {
+        return Check.escaped(type.isArray() ? type.getComponentType().getTypeName() + "[]" : type.getName());
     }
 
     private static String canonical(String field, String text) {

@@ -2882,6 +2882,26 @@ public abstract class ConversationStoreContract extends AtlasContract {
             assertThat(x).hasMessageNotContaining("secret");
         }
         assertThat(store.messages(c.id(), 0, 10)).containsExactly(q);
+        // 100 messages, the 51st answering another tenant's message: refused as one that exists nowhere but for the id, its
+        // index named, and nothing of the 50 before it kept (sequence, activity, title). (1,000 and the 501st held alike: one
+        // transaction, message by message; kept at 100 for the suite's time.)
+        Conversation before = store.require(c.id());
+        List<NewMessage> many = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            many.add(i % 2 == 0 ? NewMessage.user("u" + i) : NewMessage.assistant("a" + i));
+        }
+        many.set(50, NewMessage.assistant("x").parent(theirMessage.id()));
+        clock.advanceMicros(1_000_000);
+        NotFoundException foreign = org.assertj.core.api.Assertions.catchThrowableOfType(NotFoundException.class, () -> store.appendAll(c.id(), many));
+        assertThat(foreign.field()).contains("messages[50].parentId");
+        UUID nowhere = UUID.randomUUID();
+        NotFoundException unknown = org.assertj.core.api.Assertions.catchThrowableOfType(NotFoundException.class,
+                () -> store.appendAll(c.id(), List.of(NewMessage.assistant("x").parent(nowhere))));
+        List<String> texts = List.of(foreign.getMessage().replace(theirMessage.id().toString(), "<id>").replace("[50]", "[i]"),
+                unknown.getMessage().replace(nowhere.toString(), "<id>").replace("[0]", "[i]"));
+        assertThat(texts.get(0)).isEqualTo(texts.get(1));
+        assertThat(store.require(c.id())).isEqualTo(before);
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(q);
     }
 
     @Test

@@ -25,6 +25,8 @@ import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.Message;
+import dev.atlas.conversation.MessageEvent;
+import dev.atlas.conversation.MessageEventType;
 import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
@@ -225,8 +227,19 @@ public abstract class HostileInputContract extends AtlasContract {
             // What raw types, Groovy or Kotlin can pass as a Map<String, ?>: refused, not a ClassCastException.
             new JsonInput("an Integer key", integerKey(), JsonInput.Verdict.REFUSED_KEY, null),
             JsonInput.refused("200 levels deep", Map.of("k", nested(199))),
-            // Values are serialised by Jackson (Check.metadata): a bean without properties is the empty object.
-            new JsonInput("a bean without properties", Map.of("k", new Object()), JsonInput.Verdict.STORED, Map.of("k", Map.of())),
+            // JSON values in Java's plain types only (Json.write): what Jackson would write of anything else is not what was given.
+            JsonInput.refused("a bean without properties", Map.of("k", new Object())),
+            JsonInput.refused("a Thread", Map.of("k", Thread.currentThread())),
+            JsonInput.refused("an enum", Map.of("k", java.time.DayOfWeek.MONDAY)),
+            JsonInput.refused("a record", Map.of("k", new Point(1, 2))),
+            JsonInput.refused("a byte[]", Map.of("k", new byte[] {1, 2, 3})),
+            JsonInput.refused("an Instant", Map.of("k", Instant.EPOCH)),
+            JsonInput.refused("a Set in a list", Map.of("k", List.of(1, Set.of("a")))),
+            new JsonInput("an Integer key in a nested map", Map.of("k", Map.of(1, "one")), JsonInput.Verdict.REFUSED_KEY, null),
+            JsonInput.refused("a map holding itself", Map.of("k", selfHolding())),
+            JsonInput.refused("BigDecimal 1E+400", Map.of("k", new BigDecimal("1E+400"))),
+            JsonInput.refused("Float NaN", Map.of("k", Float.NaN)),
+            JsonInput.refused("Double -Infinity", Map.of("k", Double.NEGATIVE_INFINITY)),
             JsonInput.refused("NaN", Map.of("k", Double.NaN)),
             JsonInput.refused("Infinity", Map.of("k", Double.POSITIVE_INFINITY)),
             JsonInput.refused("300,000 characters", Map.of("k", "y".repeat(300_000))),
@@ -247,6 +260,15 @@ public abstract class HostileInputContract extends AtlasContract {
     static final int[] HOSTILE_INTS = {Integer.MIN_VALUE, -1, 0, Integer.MAX_VALUE};
     static final Duration[] HOSTILE_DURATIONS = {Duration.ofSeconds(-1), Duration.ofSeconds(Long.MAX_VALUE), Duration.ofSeconds(Long.MIN_VALUE), null};
     static final Instant[] HOSTILE_INSTANTS = {Instant.MIN, Instant.MAX, Instant.EPOCH, Instant.parse("0000-12-31T23:59:59Z")};
+
+    /** An application's record: Jackson would write it as an object, which would read back as a map, not as the record. */
+    record Point(int x, int y) {}
+
+    private static Map<String, Object> selfHolding() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("self", m);
+        return m;
+    }
 
     @SuppressWarnings("unchecked")
     private static Map<String, ?> integerKey() {
@@ -1773,6 +1795,12 @@ public abstract class HostileInputContract extends AtlasContract {
                 new JsonSink("message metadata", "metadata", () -> store.create(NewConversation.of(user)),
                         (c, m) -> store.append(((Conversation) c).id(), NewMessage.user("m").metadata(m)),
                         r -> store.getMessage(((Message) r).id()).orElseThrow().metadata()),
+                new JsonSink("message updateMessageMetadata", "metadata", () -> store.append(convo.id(), NewMessage.user("m")),
+                        (x, m) -> store.updateMessageMetadata(((Message) x).id(), m), r -> store.getMessage(((Message) r).id()).orElseThrow().metadata()),
+                new JsonSink("message event details", "details", () -> store.append(convo.id(), NewMessage.user("m")),
+                        (x, m) -> store.recordEvent(((Message) x).id(), MessageEventType.app("probe"), m),
+                        r -> store.events(dev.atlas.conversation.MessageEventQuery.forMessage(((MessageEvent) r).messageId())).items().stream()
+                                .filter(e -> e.id().equals(((MessageEvent) r).id())).findFirst().orElseThrow().details()),
                 new JsonSink("execution spec metadata", "metadata", () -> null, (x, m) -> rec.create(spec().metadata(m)),
                         r -> rec.require(((Execution) r).id()).metadata()),
                 new JsonSink("execution handle metadata", "metadata", () -> rec.start(spec()), (e, m) -> {

@@ -198,7 +198,7 @@ final class Codec {
                     case "voice_calls.transcript" -> dev.atlas.jdbi.internal.JdbiVoiceCallStore.writeTurns(field, turns(node, field)).text();
                     case "assistants.tools" -> Json.write(field, tools(node, field)).text();
                     default -> (atlasEventDetails(table, c, values) ? Json.writeDetails(field, node, MAX_DETAILS_LENGTH)
-                            : Json.write(field, node)).text();
+                            : Json.writeParsed(field, node)).text();
                 };
                 bind[i] = stored;
                 values[i] = sortedJson(stored);
