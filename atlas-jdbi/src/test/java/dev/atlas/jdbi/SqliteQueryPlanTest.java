@@ -248,6 +248,32 @@ class SqliteQueryPlanTest {
     }
 
     @Test
+    @DisplayName("ops16 (V31): VoiceCallStore.list by each combination of status, owner and agent, first page or after a cursor, searches"
+            + " the index of one of its filters from the cursor's start time backwards, never the tenant's calls of every agent, never sorting")
+    void voiceCallListingsOfEveryFilter() throws SQLException {
+        String[][] filters = {{" AND status = :status", "status=?"}, {" AND owner_type = :ownerType AND owner_id = :ownerId", "owner_type=? AND owner_id=?"},
+                {" AND agent = :agent", "agent=?"}};
+        for (int mask = 0; mask < 8; mask++) {
+            StringBuilder where = new StringBuilder();
+            List<String> equalities = new ArrayList<>();
+            for (int i = 0; i < filters.length; i++) {
+                if ((mask & 1 << i) != 0) {
+                    where.append(filters[i][0]);
+                    equalities.add(java.util.regex.Pattern.quote(filters[i][1]));
+                }
+            }
+            String key = equalities.isEmpty() ? "" : " AND (" + String.join("|", equalities) + ")";
+            for (boolean after : new boolean[] {false, true}) {
+                List<String> plan = plan(DeclaredStatements.voiceCallList(Dialect.SQLITE, where.toString(), after).jdbc());
+                String shown = where + (after ? " after a cursor: " : ": ") + plan;
+                assertThat(plan).as(shown).anySatisfy(d -> assertThat(d).matches("SEARCH atlas_voice_calls USING INDEX atlas_voice_calls_\\w+ \\(tenant_id=\\?"
+                        + key + (after ? " AND started_at<\\?" : "") + "\\)"));
+                assertThat(plan).as(shown).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+            }
+        }
+    }
+
+    @Test
     @DisplayName("an owner's credentials, listed whole or paged after a cursor, search the unique (tenant, owner, name) index from the"
             + " cursor's name (BINARY: code point order) without sorting")
     void credentialListings() throws SQLException {
