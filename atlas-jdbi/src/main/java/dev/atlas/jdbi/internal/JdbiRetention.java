@@ -426,8 +426,9 @@ public final class JdbiRetention implements Retention {
         }
 
         /**
-         * Locks the candidates and every tool thread below them, in that order, for this
-         * transaction. Candidates are chosen without a lock, and until now an append could still
+         * Locks the candidates and every tool thread below them for this transaction (together,
+         * in id order: see below; a thread committed below a tree while it was being locked is
+         * locked next, until none is left). Candidates are chosen without a lock, and until now an append could still
          * reopen one, write into one of its tool threads or create a tool thread below it (an
          * append takes its conversation's row lock to allocate the sequence; a new tool thread
          * takes a share lock on its parent through the foreign key). From here on those wait for
