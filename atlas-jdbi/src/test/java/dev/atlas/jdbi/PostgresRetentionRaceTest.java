@@ -370,6 +370,66 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an erase of a deleted conversation racing retention's purge of it, the purge holding the conversation's execution"
+            + " and that execution's asset and about to lock a part of its message whose id sorts first: the erase waits for the"
+            + " purge (it share-locks its assets' executions first, as every path deleting assets does) and both finish (before: the"
+            + " erase locked the part, then waited for the execution's asset, and the purge, waiting for the part, failed on a deadlock)")
+    void eraseRacingConversationPurgeOfItsParts() throws Exception {
+        Tenant acme = acme();
+        Message m = message("see inline");
+        UUID part = asset(m, true);
+        ExecutionHandle e = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(m.conversationId()));
+        UUID made = acme.assets().create(png().execution(e.id(), null), new byte[] {2}).id();
+        e.complete();
+        assertThat(part.toString()).isLessThan(made.toString());
+        acme.conversations().delete(m.conversationId());
+        aged();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> purger = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch partsRead = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // The purge stops once it has read its messages' parts, holding the conversation, its execution and the execution's asset.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == purger.get() && name.equals("retention.attachments")) {
+                partsRead.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofSeconds(1)).hardDeleteAfter(Duration.ofSeconds(1));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Connection probe = database.dataSource().getConnection()) {
+            Future<Object> purge = pool.submit(() -> {
+                purger.set(Thread.currentThread());
+                return outcome(retention(policy));
+            });
+            assertThat(partsRead.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<Object> erase = pool.submit(() -> outcome(() -> acme.portability().eraseConversation(m.conversationId(), false)));
+            PostgresLockWaits.await(probe, 1, erase);
+            release.countDown();
+            Object purged = purge.get(60, TimeUnit.SECONDS);
+            Object erased = erase.get(60, TimeUnit.SECONDS);
+            // Each row is deleted once and counted in the report of the one that deleted it: the erase deleted the message before
+            // the purge went on, the purge everything else.
+            assertThat(purged).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts()).isEqualTo(Map.of(
+                    "conversations.deleted", 1L, "executions.deleted", 1L, "assets.deleted", 2L, "asset_blobs.deleted", 2L)));
+            assertThat(erased).isInstanceOfSatisfying(dev.atlas.portability.EraseReport.class, r -> assertThat(r.counts()).isEqualTo(Map.of(
+                    "message_events", 1L, "message_assets", 1L, "messages", 1L)));
+        } finally {
+            release.countDown();
+            db.statementListener(null);
+            pool.shutdownNow();
+        }
+        assertThat(acme.conversations().get(m.conversationId())).isEmpty();
+        assertThat(acme.assets().get(part)).isEmpty();
+        assertThat(acme.assets().get(made)).isEmpty();
+        assertThat(blobIntents()).isZero();
+    }
+
+    @Test
     @DisplayName("two instances purging one archived conversation and its deleted tool thread, whose id sorts first (an instance"
             + " whose clock lags made it): one chose the conversation alone, the other both: both finish, the tree deleted once"
             + " (before: the first locked the conversation and then its tool thread, the other the thread and then the conversation,"
