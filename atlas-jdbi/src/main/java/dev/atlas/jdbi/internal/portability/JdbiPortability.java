@@ -1600,11 +1600,14 @@ public final class JdbiPortability implements Portability {
                     return 0;
                 }
                 if (table.equals("assets")) {
-                    // Retention's order: the assets locked, then their attachments, then their keys. An attach share-locks its
+                    // Retention's order: the assets' executions share-locked, then the assets locked in id order, then their
+                    // attachments, then their keys (locking a part before a purge holding its message's execution asset took the
+                    // part deadlocked: PostgresRetentionRaceTest#eraseRacingConversationPurgeOfItsParts). An attach share-locks its
                     // asset: one that committed since the scope's attachments went (to a message outside the scope) is deleted
                     // here with the asset (the erase takes the assets it chose, as a purge takes a message's parts); its
                     // attachment failed the asset's delete on a foreign key.
                     if (!db.dialect().forUpdate().isEmpty()) {
+                        InList.bind(sql.on(h, q.shareExecutionsOfAssets(ids.size())), "ids", ids).list(sql.uuidColumn());
                         InList.bind(sql.on(h, q.lockByIds(table, ids.size())), "ids", ids).list(sql.uuidColumn());
                     }
                     attachments[0] += InList.bind(sql.on(h, q.deleteByParent("message_assets", "asset_id", ids.size())), "ids", ids).update();

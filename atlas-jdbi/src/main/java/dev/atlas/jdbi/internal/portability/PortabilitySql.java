@@ -233,6 +233,17 @@ public final class PortabilitySql {
                 + "' AND target_id IN (" + InList.marks("ids", n) + ")");
     }
 
+    /**
+     * Share-locks the executions of {@code n} assets, in id order (PostgreSQL only), before the assets are locked: every path
+     * deleting assets takes its locks in that order (retention's purges lock an execution for update before its assets), so an
+     * erase holding a part of a message waits for a purge holding the part's sibling, an execution's asset, instead of deadlocking.
+     */
+    Statement shareExecutionsOfAssets(int n) {
+        return c.render("portability.shareExecutionsOfAssets", "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (SELECT"
+                + " execution_id FROM <p>assets WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")) ORDER BY id"
+                + c.dialect().forShare());
+    }
+
     /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
     Statement lockByIds(String table, int n) {
         return c.render("portability.lock." + table, "SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
