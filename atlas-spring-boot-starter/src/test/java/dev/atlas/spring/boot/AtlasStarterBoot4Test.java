@@ -121,4 +121,34 @@ class AtlasStarterBoot4Test {
                     assertThat(String.valueOf(down.getDetails().get("error"))).startsWith("dev.atlas.AtlasClosedException: ");
                 });
     }
+    @Test
+    @DisplayName("on Boot 4 an application built ahead of time (AOT, a native image) gets the Flyway coexistence and the"
+            + " health component: their bean definitions are generated as code, and the hints name the JDK proxies and the"
+            + " reflective calls of Boot 4's Health they need")
+    void boot4BeansAreProcessedAheadOfTime() throws Exception {
+        ClassLoader boot4 = new Boot4Loader();
+        Class<?> autoConfiguration = boot4.loadClass(AtlasAutoConfiguration.class.getName());
+        try (var context = new org.springframework.context.annotation.AnnotationConfigApplicationContext()) {
+            context.setClassLoader(boot4);
+            org.springframework.boot.test.util.TestPropertyValues.of("atlas.sqlite-path=" + dir.resolve("aot.db")).applyTo(context);
+            context.register(autoConfiguration);
+            var generation = new org.springframework.aot.generate.DefaultGenerationContext(
+                    new org.springframework.aot.generate.ClassNameGenerator(org.springframework.javapoet.ClassName.get("com.example", "App")),
+                    new org.springframework.aot.generate.InMemoryGeneratedFiles());
+            new org.springframework.context.aot.ApplicationContextAotGenerator().processAheadOfTime(context, generation);
+            var hints = generation.getRuntimeHints();
+            assertThat(org.springframework.aot.hint.predicate.RuntimeHintsPredicates.proxies().forInterfaces(
+                    org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer.class)).accepts(hints);
+            assertThat(org.springframework.aot.hint.predicate.RuntimeHintsPredicates.proxies().forInterfaces(
+                    org.springframework.boot.health.contributor.HealthIndicator.class,
+                    org.springframework.beans.factory.DisposableBean.class)).accepts(hints);
+            var reflection = org.springframework.aot.hint.predicate.RuntimeHintsPredicates.reflection();
+            for (String method : new String[] {"up", "down"}) {
+                assertThat(reflection.onMethod(org.springframework.boot.health.contributor.Health.class, method)).as(method).accepts(hints);
+            }
+            for (String method : new String[] {"withDetail", "build"}) {
+                assertThat(reflection.onMethod(org.springframework.boot.health.contributor.Health.Builder.class, method)).as(method).accepts(hints);
+            }
+        }
+    }
 }
