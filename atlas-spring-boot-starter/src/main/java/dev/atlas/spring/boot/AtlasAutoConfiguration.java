@@ -541,12 +541,17 @@ public class AtlasAutoConfiguration {
     @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass(
             "org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer")
     @org.springframework.context.annotation.Import(Boot4FlywayRegistrar.class)
+    @org.springframework.context.annotation.ImportRuntimeHints(Boot4FlywayRegistrar.class)
     static class AtlasBoot4FlywayConfiguration {
     }
 
-    /** Registers {@code atlasFlywayCoexistence} as Boot 4's customizer type (see {@link AtlasBoot4FlywayConfiguration}). */
+    /**
+     * Registers {@code atlasFlywayCoexistence} as Boot 4's customizer type (see {@link AtlasBoot4FlywayConfiguration}),
+     * made by {@link #boot4FlywayCoexistence}; and, for an application built ahead of time (AOT, a native image), the
+     * hint of its JDK proxy.
+     */
     static final class Boot4FlywayRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
-            org.springframework.beans.factory.BeanClassLoaderAware {
+            org.springframework.beans.factory.BeanClassLoaderAware, org.springframework.aot.hint.RuntimeHintsRegistrar {
         private ClassLoader classLoader = Boot4FlywayRegistrar.class.getClassLoader();
 
         @Override
@@ -555,20 +560,41 @@ public class AtlasAutoConfiguration {
         }
 
         @Override
-        @SuppressWarnings({"unchecked", "rawtypes"})
         public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
                                             org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
-            if (registry.containsBeanDefinition("atlasFlywayCoexistence")) {
-                return;
-            }
-            Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_FLYWAY_CUSTOMIZER, classLoader);
-            org.springframework.beans.factory.BeanFactory beans = (org.springframework.beans.factory.BeanFactory) registry;
-            org.springframework.beans.factory.support.RootBeanDefinition definition =
-                    new org.springframework.beans.factory.support.RootBeanDefinition(type);
-            definition.setInstanceSupplier((java.util.function.Supplier) () ->
-                    flywayCustomizer(type, new AtlasFlywayCoexistence(beans.getBean(AtlasProperties.class).getTablePrefix())));
-            registry.registerBeanDefinition("atlasFlywayCoexistence", definition);
+            registerByName(registry, "atlasFlywayCoexistence", BOOT_4_FLYWAY_CUSTOMIZER, classLoader, "boot4FlywayCoexistence");
         }
+
+        @Override
+        public void registerHints(org.springframework.aot.hint.RuntimeHints hints, ClassLoader classLoader) {
+            hints.proxies().registerJdkProxy(org.springframework.aot.hint.TypeReference.of(BOOT_4_FLYWAY_CUSTOMIZER));
+        }
+    }
+
+    /**
+     * Registers bean {@code name} of the Boot 4 type {@code typeName}, made by the static method {@code factoryMethod}
+     * of this class (its parameters autowired, as a {@code @Bean} method's), unless the application has a bean of that
+     * name. A factory method, not an instance supplier: Spring's AOT processing generates code for the one and refuses
+     * the other.
+     */
+    static void registerByName(org.springframework.beans.factory.support.BeanDefinitionRegistry registry, String name, String typeName,
+                               ClassLoader classLoader, String factoryMethod) {
+        if (registry.containsBeanDefinition(name)) {
+            return;
+        }
+        org.springframework.beans.factory.support.RootBeanDefinition definition =
+                new org.springframework.beans.factory.support.RootBeanDefinition(AtlasAutoConfiguration.class);
+        definition.setUniqueFactoryMethodName(factoryMethod);
+        definition.setAutowireMode(org.springframework.beans.factory.support.AbstractBeanDefinition.AUTOWIRE_CONSTRUCTOR);
+        definition.setTargetType(org.springframework.util.ClassUtils.resolveClassName(typeName, classLoader));
+        registry.registerBeanDefinition(name, definition);
+    }
+
+    /** The bean {@link Boot4FlywayRegistrar} registers: {@link AtlasFlywayCoexistence} as Boot 4's customizer type. */
+    static Object boot4FlywayCoexistence(AtlasProperties properties,
+                                         org.springframework.beans.factory.config.ConfigurableBeanFactory beans) {
+        Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_FLYWAY_CUSTOMIZER, beans.getBeanClassLoader());
+        return flywayCustomizer(type, new AtlasFlywayCoexistence(properties.getTablePrefix()));
     }
 
     /** {@code coexistence} as the customizer interface {@code type}: its one method {@code customize(FluentConfiguration)}. */
@@ -644,6 +670,7 @@ public class AtlasAutoConfiguration {
     @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass("org.springframework.boot.actuate.health.HealthIndicator")
     @org.springframework.context.annotation.Conditional(AtlasHealthEnabled.class)
     @org.springframework.context.annotation.Import(Boot4HealthRegistrar.class)
+    @org.springframework.context.annotation.ImportRuntimeHints(Boot4HealthRegistrar.class)
     static class AtlasBoot4HealthConfiguration {
         /** See {@link AtlasHealthConfiguration#atlasHealthIndicatorNotLazy()}. */
         @Bean
@@ -652,9 +679,13 @@ public class AtlasAutoConfiguration {
         }
     }
 
-    /** Registers {@code atlasHealthIndicator} as Boot 4's type, unless the application has a bean of that name. */
+    /**
+     * Registers {@code atlasHealthIndicator} as Boot 4's type, made by {@link #boot4HealthIndicator}, unless the
+     * application has a bean of that name; and, for an application built ahead of time (AOT, a native image), the hints
+     * of its JDK proxy and of the methods of Boot 4's {@code Health} it calls by reflection.
+     */
     static final class Boot4HealthRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
-            org.springframework.beans.factory.BeanClassLoaderAware {
+            org.springframework.beans.factory.BeanClassLoaderAware, org.springframework.aot.hint.RuntimeHintsRegistrar {
         private ClassLoader classLoader = Boot4HealthRegistrar.class.getClassLoader();
 
         @Override
@@ -663,25 +694,36 @@ public class AtlasAutoConfiguration {
         }
 
         @Override
-        @SuppressWarnings({"unchecked", "rawtypes"})
         public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
                                             org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
-            if (registry.containsBeanDefinition("atlasHealthIndicator")) {
-                return;
-            }
-            Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_HEALTH_INDICATOR, classLoader);
-            org.springframework.beans.factory.BeanFactory beans = (org.springframework.beans.factory.BeanFactory) registry;
-            org.springframework.beans.factory.support.RootBeanDefinition definition =
-                    new org.springframework.beans.factory.support.RootBeanDefinition(type);
-            definition.setInstanceSupplier((java.util.function.Supplier) () -> {
-                AtlasProperties properties = beans.getBean(AtlasProperties.class);
-                AtlasHealthCheck check = new AtlasHealthCheck(beans.getBean(Atlas.class), properties.getHealthTimeout() == null
-                        ? AtlasHealthCheck.DEFAULT_TIMEOUT : healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
-                check.warmUp();
-                return healthIndicator(type, check);
-            });
-            registry.registerBeanDefinition("atlasHealthIndicator", definition);
+            registerByName(registry, "atlasHealthIndicator", BOOT_4_HEALTH_INDICATOR, classLoader, "boot4HealthIndicator");
         }
+
+        @Override
+        public void registerHints(org.springframework.aot.hint.RuntimeHints hints, ClassLoader classLoader) {
+            hints.proxies().registerJdkProxy(org.springframework.aot.hint.TypeReference.of(BOOT_4_HEALTH_INDICATOR),
+                    org.springframework.aot.hint.TypeReference.of(org.springframework.beans.factory.DisposableBean.class));
+            for (String type : new String[] {BOOT_4_HEALTH, BOOT_4_HEALTH + "$Builder"}) {
+                hints.reflection().registerType(org.springframework.aot.hint.TypeReference.of(type),
+                        org.springframework.aot.hint.MemberCategory.INVOKE_PUBLIC_METHODS);
+            }
+        }
+    }
+
+    /** Boot 4's name of Actuator's {@code Health}, which the health indicator builds by reflection. */
+    static final String BOOT_4_HEALTH = "org.springframework.boot.health.contributor.Health";
+
+    /**
+     * The bean {@link Boot4HealthRegistrar} registers: {@link AtlasHealthCheck} as Boot 4's health indicator type, its
+     * start-up read done, as {@link AtlasHealthConfiguration} makes Boot 3.5's.
+     */
+    static Object boot4HealthIndicator(Atlas atlas, AtlasProperties properties,
+                                       org.springframework.beans.factory.config.ConfigurableBeanFactory beans) {
+        Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_HEALTH_INDICATOR, beans.getBeanClassLoader());
+        AtlasHealthCheck check = new AtlasHealthCheck(atlas, properties.getHealthTimeout() == null
+                ? AtlasHealthCheck.DEFAULT_TIMEOUT : healthTimeout("atlas.health-timeout", properties.getHealthTimeout()));
+        check.warmUp();
+        return healthIndicator(type, check);
     }
 
     /**
@@ -718,7 +760,7 @@ public class AtlasAutoConfiguration {
 
     /** One check as Boot 4's {@code Health}, built by reflection. */
     private static Object health(ClassLoader loader, AtlasHealthCheck check) throws ReflectiveOperationException {
-        Class<?> health = Class.forName("org.springframework.boot.health.contributor.Health", false, loader);
+        Class<?> health = Class.forName(BOOT_4_HEALTH, false, loader);
         AtlasHealthCheck.Outcome outcome;
         try {
             outcome = check.check();

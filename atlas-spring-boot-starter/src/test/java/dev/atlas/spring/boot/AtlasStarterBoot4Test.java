@@ -121,4 +121,46 @@ class AtlasStarterBoot4Test {
                     assertThat(String.valueOf(down.getDetails().get("error"))).startsWith("dev.atlas.AtlasClosedException: ");
                 });
     }
+    @Test
+    @DisplayName("on Boot 4 an application built ahead of time (AOT, a native image) gets the Flyway coexistence and the"
+            + " health component: their bean definitions are generated as code, and the hints name the JDK proxies and the"
+            + " reflective calls of Boot 4's Health they need")
+    void boot4BeansAreProcessedAheadOfTime() throws Exception {
+        ClassLoader boot4 = new Boot4Loader();
+        Class<?> autoConfiguration = boot4.loadClass(AtlasAutoConfiguration.class.getName());
+        try (var context = new org.springframework.context.annotation.AnnotationConfigApplicationContext()) {
+            context.setClassLoader(boot4);
+            org.springframework.boot.test.util.TestPropertyValues.of("atlas.sqlite-path=" + dir.resolve("aot.db")).applyTo(context);
+            context.register(autoConfiguration);
+            var files = new org.springframework.aot.generate.InMemoryGeneratedFiles();
+            var generation = new org.springframework.aot.generate.DefaultGenerationContext(
+                    new org.springframework.aot.generate.ClassNameGenerator(org.springframework.javapoet.ClassName.get("com.example", "App")), files);
+            new org.springframework.context.aot.ApplicationContextAotGenerator().processAheadOfTime(context, generation);
+            generation.writeGeneratedContent();
+            // Made by calls of the starter's factory methods in the generated code.
+            String code = files.getGeneratedFiles(org.springframework.aot.generate.GeneratedFiles.Kind.SOURCE).values().stream()
+                    .map(source -> {
+                        try (InputStream in = source.getInputStream()) {
+                            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }).collect(java.util.stream.Collectors.joining("\n"));
+            assertThat(code).contains("boot4FlywayCoexistence", "boot4HealthIndicator");
+            var hints = generation.getRuntimeHints();
+            assertThat(org.springframework.aot.hint.predicate.RuntimeHintsPredicates.proxies().forInterfaces(
+                    org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer.class)).accepts(hints);
+            assertThat(org.springframework.aot.hint.predicate.RuntimeHintsPredicates.proxies().forInterfaces(
+                    org.springframework.boot.health.contributor.HealthIndicator.class,
+                    org.springframework.beans.factory.DisposableBean.class)).accepts(hints);
+            var reflection = org.springframework.aot.hint.predicate.RuntimeHintsPredicates.reflection();
+            Class<?> health = org.springframework.boot.health.contributor.Health.class;
+            Class<?> builder = org.springframework.boot.health.contributor.Health.Builder.class;
+            for (java.lang.reflect.Method method : new java.lang.reflect.Method[] {health.getMethod("up"), health.getMethod("down"),
+                    health.getMethod("down", Throwable.class), builder.getMethod("withDetail", String.class, Object.class),
+                    builder.getMethod("build")}) {
+                assertThat(reflection.onMethod(method)).as(method.toString()).accepts(hints);
+            }
+        }
+    }
 }
