@@ -1383,6 +1383,11 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(refusal(StorageException.class, () -> assets.create(png(), failing)).getCause()).isSameAs(own);
         blobs.failPut = true;
         assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getMessage()).startsWith("blob store failed to write ");
+        // A blob store's exception without a text (an interrupted channel's, say) is named by its class, never 'null'.
+        blobs.putFailure = null;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getMessage()).startsWith("blob store failed to write ")
+                .endsWith(": java.io.IOException");
+        blobs.putFailure = "disk full";
         blobs.failPut = false;
         assertThat(rows("assets")).isZero();
         assertThat(rows("blob_intents")).isZero();
@@ -1554,6 +1559,66 @@ public abstract class AssetStoreContract extends AtlasContract {
         Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
         blobs.beforeOpen = () -> assets.discard(a.id());
         assertThatThrownBy(() -> assets.open(a.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + a.id() + " not found");
+    }
+
+    @Test
+    @DisplayName("a read racing a discard by another instance, on a blob store that cannot read deleted bytes further (an object store),"
+            + " is a NotFoundException on the asset, as open racing it is, whether the store's stream then fails or ends early; a live"
+            + " asset's read the blob store fails is a StorageException naming the key and the asset, caused by the store's exception;"
+            + " an open the store answers with no stream is a StorageException; never the store's IOException or a partial content")
+    void readRacingDiscardOnAStoreThatLosesDeletedBytes() throws Exception {
+        AssetStore second = reopen(b -> b.blobStore(blobs).clock(clock)).tenant("acme").assets();
+        byte[] bytes = new byte[20_000];
+        new Random(5).nextBytes(bytes);
+        for (boolean endsEarly : new boolean[] {false, true}) {
+            Asset a = assets.create(png(), bytes);
+            Path file = dir.resolve("blobs").resolve(a.blobKey());
+            blobs.openStream = (key, in) -> new java.io.FilterInputStream(in) {
+                private int reads;
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (reads++ == 1) {
+                        second.discard(a.id());
+                    }
+                    if (!Files.exists(file)) {
+                        if (endsEarly) {
+                            return -1;
+                        }
+                        throw new IOException("NoSuchKey: the object was deleted");
+                    }
+                    return super.read(b, off, Math.min(len, 1000));
+                }
+            };
+            try (InputStream in = assets.open(a.id())) {
+                assertThat(in.readNBytes(1000)).isEqualTo(java.util.Arrays.copyOf(bytes, 1000));
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(in::readAllBytes)).as("ends early: " + endsEarly)
+                        .isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + a.id() + " not found");
+                // Once failed, it stays failed.
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(in::read)).isExactlyInstanceOf(NotFoundException.class);
+            } finally {
+                blobs.openStream = null;
+            }
+        }
+        Asset live = assets.create(png(), bytes);
+        IOException lost = new IOException("connection reset\nERROR forged");
+        blobs.openStream = (key, in) -> new java.io.FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                throw lost;
+            }
+        };
+        try (InputStream in = assets.open(live.id())) {
+            StorageException e = refusal(StorageException.class, in::readAllBytes);
+            assertThat(e).hasMessage("blob store failed to read " + live.blobKey() + " of asset " + live.id()
+                    + ": connection reset\\u000aERROR forged");
+            assertThat(e.getCause()).hasMessage("java.io.IOException: connection reset\\u000aERROR forged");
+        }
+        blobs.openStream = (key, in) -> null;
+        assertThat(refusal(StorageException.class, () -> assets.open(live.id()))).hasMessage("blob store's open of " + live.blobKey()
+                + " returned no stream");
+        blobs.openStream = null;
+        assertOpens(assets, live.id(), bytes);
     }
 
     @Test
@@ -1763,6 +1828,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         volatile String deleteFailure = "blob store unavailable";
         /** When set, open reads the key this maps the asked key to (a row whose key was changed by hand). */
         volatile java.util.function.UnaryOperator<String> openKey;
+        /** When set, open hands back what this makes of the delegate's stream (a store whose reads fail). */
+        volatile java.util.function.BiFunction<String, InputStream, InputStream> openStream;
 
         /** Delegates to {@code delegate}. */
         public FlakyBlobStore(BlobStore delegate) {
@@ -1799,7 +1866,9 @@ public abstract class AssetStoreContract extends AtlasContract {
                 hook.run();
             }
             java.util.function.UnaryOperator<String> map = openKey;
-            return delegate.open(map == null ? key : map.apply(key));
+            InputStream in = delegate.open(map == null ? key : map.apply(key));
+            java.util.function.BiFunction<String, InputStream, InputStream> wrap = openStream;
+            return wrap == null ? in : wrap.apply(key, in);
         }
 
         @Override
@@ -1915,6 +1984,21 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(allBlobs()).isEmpty();
         Asset honest = assets.create(png(), bytes);
         assertThat(honest.sha256()).isEqualTo(sha256(bytes));
+        // A put reporting another key than the one it was given (another tenant's, of the very same bytes, a
+        // key of its own, none): the row would name bytes that are not this upload's, and leave these unnamed.
+        Tenant globex = atlas.tenant("globex");
+        Asset theirs = globex.assets().create(png(), bytes);
+        for (String lie : java.util.Arrays.asList(theirs.blobKey(), "elsewhere/x", null)) {
+            blobs.misreport = b -> new StoredBlob(lie, b.sizeBytes(), b.sha256());
+            assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).as(lie)
+                    .startsWith("blob store's put of ").endsWith(lie == null ? " returned no key"
+                            : " returned the key '" + lie + "', not the key it was given");
+        }
+        blobs.misreport = null;
+        assertThat(rows("assets")).isEqualTo(2);
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(honest.blobKey(), theirs.blobKey());
+        assertOpens(globex.assets(), theirs.id(), bytes);
     }
 
     // ---- close during an upload -------------------------------------------------------------
