@@ -1355,6 +1355,33 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an upload whose thread is interrupted midway (an executor shut down) is a StorageException naming the interrupted"
+            + " write, with the thread still interrupted; no row, bytes or temporary file are left, and the next cleanup leaves no intent")
+    void interruptedUploadLeavesNothing() throws Exception {
+        InputStream interrupting = new java.io.FilterInputStream(new ByteArrayInputStream(new byte[100_000])) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                Thread.currentThread().interrupt();
+                return super.read(b, off, len);
+            }
+        };
+        StorageException e;
+        try {
+            e = refusal(StorageException.class, () -> assets.create(png(), interrupting));
+        } finally {
+            assertThat(Thread.interrupted()).isTrue();
+        }
+        assertThat(e.getMessage()).startsWith("blob store failed to write ").endsWith(": java.nio.channels.ClosedByInterruptException");
+        assertThat(rows("assets")).isZero();
+        try (Stream<Path> files = Files.walk(dir)) {
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
+        }
+        // Its intent is dropped, or kept for the cleanup when the interrupted thread could not reach the database.
+        assets.cleanupOrphanBlobs(Duration.ZERO);
+        assertThat(rows("blob_intents")).isZero();
+    }
+
+    @Test
     @DisplayName("a content stream that throws midway is reported as the caller's stream failing, not the blob store: a StorageException whose cause is the stream's own exception, naming no blob key; nothing is left")
     void callersStreamFailureIsTheCause() throws Exception {
         IOException reset = new IOException("connection reset by upload client");
@@ -1398,7 +1425,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     @DisplayName("a file's own name is kept exactly as given, whatever its script, spaces or dots, Windows device names and controls other than CR and LF included (Atlas never makes a file of it)")
     void filenamesRoundTripExactly() throws Exception {
         for (String filename : new String[] {"Ünïcödé 报告 (final) v2.PDF", "CON", "nul.txt", "...", ".env", "a..b", " leading and trailing ",
-                "emoji \uD83D\uDE00.png", "quote\"s;and=semis.txt", "%2e%2e%2fetc", "C:evil.png", "tab\tand \u001b[2J escape", "x".repeat(255)}) {
+                "emoji \uD83D\uDE00.png", "invoice\u202Efdp.exe", "\u200F\u202Bright-to-left\u202C", "quote\"s;and=semis.txt", "%2e%2e%2fetc", "C:evil.png", "tab\tand \u001b[2J escape", "x".repeat(255)}) {
             Asset a = assets.create(NewAsset.of(AssetType.FILE, filename, null), new byte[] {1});
             assertThat(a.filename()).isEqualTo(filename);
             assertThat(assets.require(a.id()).filename()).as(filename).isEqualTo(filename);
