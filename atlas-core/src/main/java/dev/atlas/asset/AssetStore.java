@@ -140,7 +140,14 @@ public interface AssetStore {
      * make its read throw a {@link dev.atlas.StorageException} naming the asset: the read that
      * reaches the recorded size (so a reader taking exactly that many bytes, as {@code readNBytes}
      * or {@code readFully} do, is checked without asking for the end), an end that comes before
-     * it, or a read past it. A stream closed before the recorded size is read is not checked.
+     * it, or a read past it. A stream closed before the recorded size is read is not checked. A read
+     * the blob store fails is a {@link dev.atlas.StorageException} naming the blob key and the asset,
+     * caused by the store's exception (never the store's own {@link java.io.IOException}). A read
+     * that fails, or finds the bytes cut short or changed, once the asset is no longer live (a
+     * {@link #discard}, a purge or a {@link #delete}, by this instance or another, on a blob store
+     * that cannot read deleted bytes further) is a {@link dev.atlas.NotFoundException}, as this open
+     * would then have been. A read that failed is failed for good: every later read throws again.
+     * A blob store whose open returns {@code null} is a {@link dev.atlas.StorageException}.
      *
      * @param assetId the asset's id
      * @return the inputStream
@@ -209,7 +216,9 @@ public interface AssetStore {
      * names them; bytes the blob store fails to delete are removed by the next
      * {@link #cleanupOrphanBlobs}, whatever its {@code minAge}, and the discard still succeeds.
      * An {@link #open} racing it is a {@link dev.atlas.NotFoundException}; a stream opened
-     * before keeps what the blob store gives it (on a POSIX file system, the whole content).
+     * before keeps what the blob store gives it (on a POSIX file system, the whole content); on a
+     * blob store that cannot read deleted bytes further, its next read is a
+     * {@link dev.atlas.NotFoundException}, never a part of the content passed off as the whole.
      *
      * @param assetId the asset's id
      */

@@ -16,9 +16,9 @@ public interface BlobStore {
      * Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new,
      * and of puts racing to one key at most one may land (a key that exists is a
      * {@link java.nio.file.FileAlreadyExistsException}). It reads {@code content} to its end and
-     * returns the number of bytes and their lowercase hex SHA-256 (not an ETag): an
-     * {@link AssetStore#create} whose put does not is a {@link dev.atlas.StorageException}, its
-     * bytes deleted.
+     * returns {@code key} itself, the number of bytes and their lowercase hex SHA-256 (not an ETag):
+     * an {@link AssetStore#create} whose put does not (another key or none included) is a
+     * {@link dev.atlas.StorageException}, its bytes deleted.
      *
      * @param key the key
      * @param content the content
@@ -29,6 +29,9 @@ public interface BlobStore {
 
     /**
      * Opens the bytes of {@code key}; throws {@link java.nio.file.NoSuchFileException} when absent.
+     * Never returns {@code null} ({@link AssetStore#open} reports that as a {@link dev.atlas.StorageException}).
+     * The stream's reads may fail with an {@link IOException} (once the bytes are deleted, on an
+     * object store): {@link AssetStore#open}'s stream reports them as its Javadoc says.
      *
      * @param key the key
      * @return the inputStream

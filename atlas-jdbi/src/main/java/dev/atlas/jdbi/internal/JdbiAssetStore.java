@@ -105,10 +105,12 @@ public final class JdbiAssetStore implements AssetStore {
         return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static StorageException blobFailure(String what, Exception e) {
+    static StorageException blobFailure(String what, Exception e) {
         // The blob store's text may be anything, a megabyte or a forged log line: bounded in the
-        // message, and in the cause a logged stack trace prints.
-        return new StorageException("blob store failed to " + what + ": " + Check.bounded(e.getMessage()), null, false, ShownFailures.scrubbed(e));
+        // message, and in the cause a logged stack trace prints. An exception without a text (an
+        // interrupted channel's) is named by its class.
+        return new StorageException("blob store failed to " + what + ": " + Check.bounded(e.getMessage() == null ? e.toString() : e.getMessage()),
+                null, false, ShownFailures.scrubbed(e));
     }
 
     @Override
@@ -143,7 +145,7 @@ public final class JdbiAssetStore implements AssetStore {
         WatchedStream watched = new WatchedStream(content);
         try {
             blob = blobs.put(key, watched);
-            misreport = misreport(blob, watched);
+            misreport = misreport(key, blob, watched);
         } catch (Error e) {
             abandon(key, e);
             throw e;
@@ -231,12 +233,15 @@ public final class JdbiAssetStore implements AssetStore {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
     /**
-     * What is wrong with what a blob store's put reports, when it cannot be true of the bytes it was given: the
-     * content not read to its end, another byte count, or no lowercase hex SHA-256 (an ETag). The
-     * row would otherwise record it as the asset's size and hash. {@code null} when nothing is.
+     * What is wrong with what a blob store's put of {@code key} reports, when it cannot be true of the bytes it was
+     * given: another key (or none), the content not read to its end, another byte count, or no lowercase hex SHA-256
+     * (an ETag). The row would otherwise record it as the asset's key, size and hash (a key of other bytes, even
+     * another tenant's, while this upload's bytes were left unnamed). {@code null} when nothing is.
      */
-    private static String misreport(StoredBlob blob, WatchedStream content) throws IOException {
+    private static String misreport(String key, StoredBlob blob, WatchedStream content) throws IOException {
         return blob == null ? "nothing"
+                : blob.key() == null ? "no key"
+                : !blob.key().equals(key) ? "the key '" + Check.bounded(blob.key()) + "', not the key it was given"
                 : content.read() != -1 ? "before reading the content to its end"
                 : blob.sizeBytes() != content.count ? "a size of " + blob.sizeBytes() + " bytes for the " + content.count + " it was given"
                 : blob.sha256() == null || !SHA256_HEX.matcher(blob.sha256()).matches() ? Check.quoted(blob.sha256()) + " as the SHA-256 (64 lowercase hex digits)"
@@ -516,8 +521,9 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public InputStream open(UUID assetId) {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
+        InputStream bytes;
         try {
-            return new VerifiedStream(blobs.open(a.blobKey()), a);
+            bytes = blobs.open(a.blobKey());
         } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
             // A purge between reading the row and opening the bytes: the asset is gone, as if it had
             // been gone before the call. Bytes missing under a live row are the blob store's failure.
@@ -528,6 +534,12 @@ public final class JdbiAssetStore implements AssetStore {
         } catch (IOException | RuntimeException e) {
             throw blobFailure("open " + BlobReaper.shownKey(a.blobKey()), e);
         }
+        if (bytes == null) {
+            throw new StorageException("blob store's open of " + BlobReaper.shownKey(a.blobKey()) + " returned no stream", null, false, null);
+        }
+        // A read failing because the asset went meanwhile (a discard or purge, on a blob store that
+        // cannot read deleted bytes further) is the asset not found, as this open would have been.
+        return new VerifiedStream(bytes, a, () -> get(assetId).isPresent());
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.NotFoundException;
 import dev.atlas.StorageException;
-import dev.atlas.internal.Check;
 import dev.atlas.asset.Asset;
 import org.jspecify.annotations.Nullable;
 
@@ -10,30 +10,40 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.function.BooleanSupplier;
 
 /**
  * An asset's bytes as the blob store gives them, checked against the size and SHA-256 recorded
  * with the row: bytes changed on disk (truncated, grown, overwritten) are a StorageException
  * once the recorded size is read (or the end comes before it), or once more than the recorded size
- * is read, never the asset's content.
+ * is read, never the asset's content. A read the blob store fails is a StorageException naming the
+ * asset, caused by the store's exception. Either is a NotFoundException when the asset is no longer
+ * live by then (discarded or purged meanwhile, by any instance, on a blob store that cannot read
+ * deleted bytes further), as an open would have been. Once a read failed, every later read fails
+ * the same way.
  * Skipped bytes are read to be hashed; a stream closed early is not checked.
  */
 final class VerifiedStream extends FilterInputStream {
     private final Asset asset;
+    /** Whether the asset is still live: asked only once a read failed. */
+    private final BooleanSupplier live;
     private final MessageDigest sha = JdbiAssetStore.sha256();
     private long count;
     /** Whether the digest was compared, at the recorded size. */
     private boolean hashed;
-    private @Nullable String wrong;
+    /** What the first failed read threw, which every later read throws again. */
+    private @Nullable RuntimeException failed;
+    private boolean closed;
 
-    VerifiedStream(InputStream in, Asset asset) {
+    VerifiedStream(InputStream in, Asset asset, BooleanSupplier live) {
         super(in);
         this.asset = asset;
+        this.live = live;
     }
 
     @Override
     public int read() throws IOException {
-        int b = in.read();
+        int b = delegated(() -> in.read());
         if (b >= 0) {
             sha.update((byte) b);
         }
@@ -43,12 +53,46 @@ final class VerifiedStream extends FilterInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        int n = in.read(b, off, len);
+        int n = delegated(() -> in.read(b, off, len));
         if (n > 0) {
             sha.update(b, off, n);
         }
         seen(n);
         return n;
+    }
+
+    private interface Read {
+        int run() throws IOException;
+    }
+
+    /**
+     * A read of the blob store's stream: its failure is the asset's (not found once the asset is
+     * gone, else the blob store failing), unless this stream was closed, where a read is the
+     * caller's mistake and fails as any closed stream's.
+     */
+    private int delegated(Read read) throws IOException {
+        if (failed != null) {
+            throw failed;
+        }
+        try {
+            return read.run();
+        } catch (IOException | RuntimeException e) {
+            if (closed) {
+                throw e;
+            }
+            failed = gone() ? new NotFoundException("asset", asset.id())
+                    : JdbiAssetStore.blobFailure("read " + BlobReaper.shownKey(asset.blobKey()) + " of asset " + asset.id(), e);
+            throw failed;
+        }
+    }
+
+    /** Whether the asset is no longer live; a failure to tell (a closed Atlas) reads as live, so the read's own failure is reported. */
+    private boolean gone() {
+        try {
+            return !live.getAsBoolean();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     @Override
@@ -79,6 +123,12 @@ final class VerifiedStream extends FilterInputStream {
         throw new IOException("mark/reset not supported");
     }
 
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        super.close();
+    }
+
     /**
      * Counts {@code n} bytes read ({@code 0}: none, {@code -1}: the end) and checks them: the
      * SHA-256 once the recorded size is reached (a reader that takes exactly that many bytes never
@@ -86,25 +136,26 @@ final class VerifiedStream extends FilterInputStream {
      * every later read fails too.
      */
     private void seen(int n) {
-        if (wrong == null) {
-            if (n > 0) {
-                count += n;
+        String wrong = null;
+        if (n > 0) {
+            count += n;
+        }
+        long size = asset.sizeBytes();
+        if (count > size) {
+            wrong = "more than the " + size + " bytes recorded";
+        } else if (count == size && n != 0 && !hashed) {
+            hashed = true;
+            if (!HexFormat.of().formatHex(sha.digest()).equalsIgnoreCase(asset.sha256())) {
+                wrong = "bytes whose SHA-256 is not the one recorded";
             }
-            long size = asset.sizeBytes();
-            if (count > size) {
-                wrong = "more than the " + size + " bytes recorded";
-            } else if (count == size && n != 0 && !hashed) {
-                hashed = true;
-                if (!HexFormat.of().formatHex(sha.digest()).equalsIgnoreCase(asset.sha256())) {
-                    wrong = "bytes whose SHA-256 is not the one recorded";
-                }
-            } else if (n < 0 && count < size) {
-                wrong = count + " bytes, not the " + size + " recorded";
-            }
+        } else if (n < 0 && count < size) {
+            wrong = count + " bytes, not the " + size + " recorded";
         }
         if (wrong != null) {
-            throw new StorageException("blob " + BlobReaper.shownKey(asset.blobKey()) + " of asset " + asset.id() + " holds " + wrong
-                    + " (changed or damaged in the blob store); its content is not handed over", null, false, null);
+            failed = gone() ? new NotFoundException("asset", asset.id())
+                    : new StorageException("blob " + BlobReaper.shownKey(asset.blobKey()) + " of asset " + asset.id() + " holds " + wrong
+                            + " (changed or damaged in the blob store); its content is not handed over", null, false, null);
+            throw failed;
         }
     }
 }

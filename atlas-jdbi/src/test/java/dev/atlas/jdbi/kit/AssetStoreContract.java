@@ -1355,6 +1355,33 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an upload whose thread is interrupted midway (an executor shut down) is a StorageException naming the interrupted"
+            + " write, with the thread still interrupted; no row, bytes or temporary file are left, and the next cleanup leaves no intent")
+    void interruptedUploadLeavesNothing() throws Exception {
+        InputStream interrupting = new java.io.FilterInputStream(new ByteArrayInputStream(new byte[100_000])) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                Thread.currentThread().interrupt();
+                return super.read(b, off, len);
+            }
+        };
+        StorageException e;
+        try {
+            e = refusal(StorageException.class, () -> assets.create(png(), interrupting));
+        } finally {
+            assertThat(Thread.interrupted()).isTrue();
+        }
+        assertThat(e.getMessage()).startsWith("blob store failed to write ").endsWith(": java.nio.channels.ClosedByInterruptException");
+        assertThat(rows("assets")).isZero();
+        try (Stream<Path> files = Files.walk(dir)) {
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
+        }
+        // Its intent is dropped, or kept for the cleanup when the interrupted thread could not reach the database.
+        assets.cleanupOrphanBlobs(Duration.ZERO);
+        assertThat(rows("blob_intents")).isZero();
+    }
+
+    @Test
     @DisplayName("a content stream that throws midway is reported as the caller's stream failing, not the blob store: a StorageException whose cause is the stream's own exception, naming no blob key; nothing is left")
     void callersStreamFailureIsTheCause() throws Exception {
         IOException reset = new IOException("connection reset by upload client");
@@ -1383,6 +1410,11 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(refusal(StorageException.class, () -> assets.create(png(), failing)).getCause()).isSameAs(own);
         blobs.failPut = true;
         assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getMessage()).startsWith("blob store failed to write ");
+        // A blob store's exception without a text (an interrupted channel's, say) is named by its class, never 'null'.
+        blobs.putFailure = null;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getMessage()).startsWith("blob store failed to write ")
+                .endsWith(": java.io.IOException");
+        blobs.putFailure = "disk full";
         blobs.failPut = false;
         assertThat(rows("assets")).isZero();
         assertThat(rows("blob_intents")).isZero();
@@ -1393,7 +1425,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     @DisplayName("a file's own name is kept exactly as given, whatever its script, spaces or dots, Windows device names and controls other than CR and LF included (Atlas never makes a file of it)")
     void filenamesRoundTripExactly() throws Exception {
         for (String filename : new String[] {"Ünïcödé 报告 (final) v2.PDF", "CON", "nul.txt", "...", ".env", "a..b", " leading and trailing ",
-                "emoji \uD83D\uDE00.png", "quote\"s;and=semis.txt", "%2e%2e%2fetc", "C:evil.png", "tab\tand \u001b[2J escape", "x".repeat(255)}) {
+                "emoji \uD83D\uDE00.png", "invoice\u202Efdp.exe", "\u200F\u202Bright-to-left\u202C", "quote\"s;and=semis.txt", "%2e%2e%2fetc", "C:evil.png", "tab\tand \u001b[2J escape", "x".repeat(255)}) {
             Asset a = assets.create(NewAsset.of(AssetType.FILE, filename, null), new byte[] {1});
             assertThat(a.filename()).isEqualTo(filename);
             assertThat(assets.require(a.id()).filename()).as(filename).isEqualTo(filename);
@@ -1554,6 +1586,68 @@ public abstract class AssetStoreContract extends AtlasContract {
         Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
         blobs.beforeOpen = () -> assets.discard(a.id());
         assertThatThrownBy(() -> assets.open(a.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + a.id() + " not found");
+    }
+
+    @Test
+    @DisplayName("a read racing a discard by another instance, on a blob store that cannot read deleted bytes further (an object store),"
+            + " is a NotFoundException on the asset, as open racing it is, whether the store's stream then fails or ends early; a live"
+            + " asset's read the blob store fails is a StorageException naming the key and the asset, caused by the store's exception;"
+            + " an open the store answers with no stream is a StorageException; never the store's IOException or a partial content")
+    void readRacingDiscardOnAStoreThatLosesDeletedBytes() throws Exception {
+        AssetStore second = reopen(b -> b.blobStore(blobs).clock(clock)).tenant("acme").assets();
+        byte[] bytes = new byte[20_000];
+        new Random(5).nextBytes(bytes);
+        for (boolean endsEarly : new boolean[] {false, true}) {
+            Asset a = assets.create(png(), bytes);
+            Path file = dir.resolve("blobs").resolve(a.blobKey());
+            blobs.openStream = (key, in) -> new java.io.FilterInputStream(in) {
+                private int reads;
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (reads++ == 1) {
+                        second.discard(a.id());
+                    }
+                    if (!Files.exists(file)) {
+                        if (endsEarly) {
+                            return -1;
+                        }
+                        throw new IOException("NoSuchKey: the object was deleted");
+                    }
+                    return super.read(b, off, Math.min(len, 1000));
+                }
+            };
+            try (InputStream in = assets.open(a.id())) {
+                byte[] first = new byte[1000];
+                assertThat(in.read(first)).isEqualTo(1000);
+                assertThat(first).isEqualTo(java.util.Arrays.copyOf(bytes, 1000));
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(in::readAllBytes)).as("ends early: " + endsEarly)
+                        .isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + a.id() + " not found");
+                // Once failed, it stays failed.
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(in::read)).isExactlyInstanceOf(NotFoundException.class);
+            } finally {
+                blobs.openStream = null;
+            }
+        }
+        Asset live = assets.create(png(), bytes);
+        IOException lost = new IOException("connection reset\nERROR forged");
+        blobs.openStream = (key, in) -> new java.io.FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                throw lost;
+            }
+        };
+        try (InputStream in = assets.open(live.id())) {
+            StorageException e = refusal(StorageException.class, in::readAllBytes);
+            assertThat(e).hasMessage("blob store failed to read " + live.blobKey() + " of asset " + live.id()
+                    + ": connection reset\\u000aERROR forged");
+            assertThat(e.getCause()).hasMessage("java.io.IOException: connection reset\\u000aERROR forged");
+        }
+        blobs.openStream = (key, in) -> null;
+        assertThat(refusal(StorageException.class, () -> assets.open(live.id()))).hasMessage("blob store's open of " + live.blobKey()
+                + " returned no stream");
+        blobs.openStream = null;
+        assertOpens(assets, live.id(), bytes);
     }
 
     @Test
@@ -1763,6 +1857,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         volatile String deleteFailure = "blob store unavailable";
         /** When set, open reads the key this maps the asked key to (a row whose key was changed by hand). */
         volatile java.util.function.UnaryOperator<String> openKey;
+        /** When set, open hands back what this makes of the delegate's stream (a store whose reads fail). */
+        volatile java.util.function.BiFunction<String, InputStream, InputStream> openStream;
 
         /** Delegates to {@code delegate}. */
         public FlakyBlobStore(BlobStore delegate) {
@@ -1799,7 +1895,9 @@ public abstract class AssetStoreContract extends AtlasContract {
                 hook.run();
             }
             java.util.function.UnaryOperator<String> map = openKey;
-            return delegate.open(map == null ? key : map.apply(key));
+            InputStream in = delegate.open(map == null ? key : map.apply(key));
+            java.util.function.BiFunction<String, InputStream, InputStream> wrap = openStream;
+            return wrap == null ? in : wrap.apply(key, in);
         }
 
         @Override
@@ -1915,6 +2013,21 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(allBlobs()).isEmpty();
         Asset honest = assets.create(png(), bytes);
         assertThat(honest.sha256()).isEqualTo(sha256(bytes));
+        // A put reporting another key than the one it was given (another tenant's, of the very same bytes, a
+        // key of its own, none): the row would name bytes that are not this upload's, and leave these unnamed.
+        Tenant globex = atlas.tenant("globex");
+        Asset theirs = globex.assets().create(png(), bytes);
+        for (String lie : java.util.Arrays.asList(theirs.blobKey(), "elsewhere/x", null)) {
+            blobs.misreport = b -> new StoredBlob(lie, b.sizeBytes(), b.sha256());
+            assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).as(lie)
+                    .startsWith("blob store's put of ").endsWith(lie == null ? " returned no key"
+                            : " returned the key '" + lie + "', not the key it was given");
+        }
+        blobs.misreport = null;
+        assertThat(rows("assets")).isEqualTo(2);
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(honest.blobKey(), theirs.blobKey());
+        assertOpens(globex.assets(), theirs.id(), bytes);
     }
 
     // ---- close during an upload -------------------------------------------------------------
