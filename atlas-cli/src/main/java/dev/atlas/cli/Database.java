@@ -433,6 +433,30 @@ final class Database {
     }
 
     /**
+     * {@link #liveMessages} of a conversation and of each of its tool threads, in one statement
+     * whatever the number of threads (their ids are not bound one by one).
+     */
+    Map<UUID, Long> liveMessagesOfTree(Connection c, String tenant, UUID conversationId) throws SQLException {
+        Map<UUID, Long> counts = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT m.conversation_id, COUNT(*) FROM " + prefix + "messages m"
+                + " WHERE m.tenant_id = ? AND m.deleted_at IS NULL AND (m.conversation_id = ? OR m.conversation_id IN (SELECT t.id FROM "
+                + prefix + "conversations t WHERE t.tenant_id = ? AND t.parent_conversation_id = ? AND t.deleted_at IS NULL))"
+                + " GROUP BY m.conversation_id")) {
+            Object id = isSqlite() ? conversationId.toString() : conversationId;
+            ps.setString(1, tenant);
+            ps.setObject(2, id);
+            ps.setString(3, tenant);
+            ps.setObject(4, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(UUID.fromString(rs.getString(1)), rs.getLong(2));
+                }
+            }
+        }
+        return counts;
+    }
+
+    /**
      * How many live assets are attached to the message: what {@code AssetStore.forMessage} would
      * list, counted without reading them (a message may carry thousands).
      */

@@ -123,9 +123,7 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
                     }
                 });
             }
-            List<UUID> counted = new ArrayList<>(children);
-            counted.add(conversationId);
-            counts = db.liveMessages(c, tenant.id(), counted);
+            counts = db.liveMessagesOfTree(c, tenant.id(), conversationId);
         }
         return new Transcript(conversation, entries, byCall, other, counts, more);
     }
