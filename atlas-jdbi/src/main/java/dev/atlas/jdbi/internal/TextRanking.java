@@ -95,7 +95,7 @@ final class TextRanking {
      * enters the count once (when the window's end reaches its end) and leaves it once (when the start passes it).
      * {@code occurrences}: {first word, phrase}, in word order.
      */
-    private static int window(List<int[]> occurrences, List<List<String>> phrases, int n) {
+    static int window(List<int[]> occurrences, List<List<String>> phrases, int n) {
         int m = occurrences.size();
         Integer[] byEnd = new Integer[m];
         for (int k = 0; k < m; k++) {
