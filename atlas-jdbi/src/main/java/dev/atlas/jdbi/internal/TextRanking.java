@@ -1,7 +1,6 @@
 package dev.atlas.jdbi.internal;
 
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -59,24 +58,7 @@ final class TextRanking {
                 }
             }
         }
-        int from = 0;
-        if (n > SNIPPET_WORDS) {
-            // The window showing the most different phrases; the earliest of equals.
-            int bestCount = -1;
-            for (int k = 0; k < occurrences.size() && k < 100; k++) {
-                int start = Math.max(0, Math.min(occurrences.get(k)[0] - SNIPPET_CONTEXT, n - SNIPPET_WORDS));
-                BitSet seen = new BitSet();
-                for (int[] o : occurrences) {
-                    if (o[0] >= start && o[0] + phrases.get(o[1]).size() <= start + SNIPPET_WORDS) {
-                        seen.set(o[1]);
-                    }
-                }
-                if (seen.cardinality() > bestCount) {
-                    bestCount = seen.cardinality();
-                    from = start;
-                }
-            }
-        }
+        int from = n > SNIPPET_WORDS ? window(occurrences, phrases, n) : 0;
         int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
         if (n == 0) {
             return cut(new StringBuilder(), content, 0, content.length(), false).toString();
@@ -104,6 +86,54 @@ final class TextRanking {
             out.append('…');
         }
         return out.toString();
+    }
+
+    /**
+     * The first word of the snippet's window: of the windows starting {@value #SNIPPET_CONTEXT} words before an
+     * occurrence (kept within the content), the one holding the most different phrases whole, the earliest of equals.
+     * Every occurrence is a candidate, in one pass: the windows' starts and ends only move forward, so each occurrence
+     * enters the count once (when the window's end reaches its end) and leaves it once (when the start passes it).
+     * {@code occurrences}: {first word, phrase}, in word order.
+     */
+    static int window(List<int[]> occurrences, List<List<String>> phrases, int n) {
+        int m = occurrences.size();
+        Integer[] byEnd = new Integer[m];
+        for (int k = 0; k < m; k++) {
+            byEnd[k] = k;
+        }
+        java.util.Arrays.sort(byEnd, java.util.Comparator.comparingInt(k -> occurrences.get(k)[0] + phrases.get(occurrences.get(k)[1]).size()));
+        int[] counts = new int[phrases.size()];
+        boolean[] in = new boolean[m];
+        boolean[] passed = new boolean[m];
+        int distinct = 0;
+        int best = -1;
+        int from = 0;
+        for (int k = 0, added = 0, left = 0; k < m; k++) {
+            int start = Math.max(0, Math.min(occurrences.get(k)[0] - SNIPPET_CONTEXT, n - SNIPPET_WORDS));
+            for (; left < m && occurrences.get(left)[0] < start; left++) {
+                passed[left] = true;
+                if (in[left] && --counts[occurrences.get(left)[1]] == 0) {
+                    distinct--;
+                }
+            }
+            for (; added < m; added++) {
+                int o = byEnd[added];
+                if (occurrences.get(o)[0] + phrases.get(occurrences.get(o)[1]).size() > start + SNIPPET_WORDS) {
+                    break;
+                }
+                if (!passed[o]) {
+                    in[o] = true;
+                    if (counts[occurrences.get(o)[1]]++ == 0) {
+                        distinct++;
+                    }
+                }
+            }
+            if (distinct > best) {
+                best = distinct;
+                from = start;
+            }
+        }
+        return from;
     }
 
     /** Longest word, or text between words, a snippet shows whole; longer ones are cut to it with "…". */

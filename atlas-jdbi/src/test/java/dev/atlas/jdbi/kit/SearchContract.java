@@ -1187,7 +1187,8 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("snippets bracket the matched words, a phrase as one span, in the original text")
+    @DisplayName("snippets bracket the matched words, a phrase as one span, in the original text, from the window showing the most"
+            + " different phrases, however many times one phrase occurs before it")
     void snippets() {
         Conversation c = convo(ALICE);
         conversations.append(c.id(), NewMessage.user(CORPUS.get("email")));
@@ -1199,6 +1200,10 @@ public abstract class SearchContract extends AtlasContract {
                 .isEqualTo("\u6211\u559c\u6b22[\u4e2d\u6587]\u641c\u7d22\u3002\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3082\u3002");
         assertThat(search.text(TextQuery.messages("\u0928\u092e\u0938\u094d\u0924\u0947")).get(0).snippet())
                 .startsWith("[\u0928\u092e\u0938\u094d\u0924\u0947] \u0926\u0941\u0928\u093f\u092f\u093e");
+        // The window with both phrases comes after 120 occurrences of one: only the first 100 were tried as windows.
+        memories.create(NewMemory.fact(ALICE, "cat ".repeat(120) + "dog"));
+        assertThat(search.text(TextQuery.memories("cat dog"))).extracting(SearchHit::snippet)
+                .containsExactly("\u2026" + "[cat] ".repeat(15) + "[dog]");
     }
 
     @Test
