@@ -550,19 +550,9 @@ public class AtlasAutoConfiguration {
      * made by {@link #boot4FlywayCoexistence}; and, for an application built ahead of time (AOT, a native image), the
      * hint of its JDK proxy.
      */
-    static final class Boot4FlywayRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
-            org.springframework.beans.factory.BeanClassLoaderAware, org.springframework.aot.hint.RuntimeHintsRegistrar {
-        private ClassLoader classLoader = Boot4FlywayRegistrar.class.getClassLoader();
-
-        @Override
-        public void setBeanClassLoader(ClassLoader classLoader) {
-            this.classLoader = classLoader;
-        }
-
-        @Override
-        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
-                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
-            registerByName(registry, "atlasFlywayCoexistence", BOOT_4_FLYWAY_CUSTOMIZER, classLoader, "boot4FlywayCoexistence");
+    static final class Boot4FlywayRegistrar extends Boot4Registrar {
+        Boot4FlywayRegistrar() {
+            super("atlasFlywayCoexistence", BOOT_4_FLYWAY_CUSTOMIZER, "boot4FlywayCoexistence");
         }
 
         @Override
@@ -577,17 +567,37 @@ public class AtlasAutoConfiguration {
      * name. A factory method, not an instance supplier: Spring's AOT processing generates code for the one and refuses
      * the other.
      */
-    static void registerByName(org.springframework.beans.factory.support.BeanDefinitionRegistry registry, String name, String typeName,
-                               ClassLoader classLoader, String factoryMethod) {
-        if (registry.containsBeanDefinition(name)) {
-            return;
+    abstract static class Boot4Registrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
+            org.springframework.beans.factory.BeanClassLoaderAware, org.springframework.aot.hint.RuntimeHintsRegistrar {
+        private final String name;
+        private final String typeName;
+        private final String factoryMethod;
+        private ClassLoader classLoader = Boot4Registrar.class.getClassLoader();
+
+        Boot4Registrar(String name, String typeName, String factoryMethod) {
+            this.name = name;
+            this.typeName = typeName;
+            this.factoryMethod = factoryMethod;
         }
-        org.springframework.beans.factory.support.RootBeanDefinition definition =
-                new org.springframework.beans.factory.support.RootBeanDefinition(AtlasAutoConfiguration.class);
-        definition.setUniqueFactoryMethodName(factoryMethod);
-        definition.setAutowireMode(org.springframework.beans.factory.support.AbstractBeanDefinition.AUTOWIRE_CONSTRUCTOR);
-        definition.setTargetType(org.springframework.util.ClassUtils.resolveClassName(typeName, classLoader));
-        registry.registerBeanDefinition(name, definition);
+
+        @Override
+        public void setBeanClassLoader(ClassLoader classLoader) {
+            this.classLoader = classLoader;
+        }
+
+        @Override
+        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
+                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
+            if (registry.containsBeanDefinition(name)) {
+                return;
+            }
+            org.springframework.beans.factory.support.RootBeanDefinition definition =
+                    new org.springframework.beans.factory.support.RootBeanDefinition(AtlasAutoConfiguration.class);
+            definition.setUniqueFactoryMethodName(factoryMethod);
+            definition.setAutowireMode(org.springframework.beans.factory.support.AbstractBeanDefinition.AUTOWIRE_CONSTRUCTOR);
+            definition.setTargetType(org.springframework.util.ClassUtils.resolveClassName(typeName, classLoader));
+            registry.registerBeanDefinition(name, definition);
+        }
     }
 
     /** The bean {@link Boot4FlywayRegistrar} registers: {@link AtlasFlywayCoexistence} as Boot 4's customizer type. */
@@ -684,19 +694,9 @@ public class AtlasAutoConfiguration {
      * application has a bean of that name; and, for an application built ahead of time (AOT, a native image), the hints
      * of its JDK proxy and of the methods of Boot 4's {@code Health} it calls by reflection.
      */
-    static final class Boot4HealthRegistrar implements org.springframework.context.annotation.ImportBeanDefinitionRegistrar,
-            org.springframework.beans.factory.BeanClassLoaderAware, org.springframework.aot.hint.RuntimeHintsRegistrar {
-        private ClassLoader classLoader = Boot4HealthRegistrar.class.getClassLoader();
-
-        @Override
-        public void setBeanClassLoader(ClassLoader classLoader) {
-            this.classLoader = classLoader;
-        }
-
-        @Override
-        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
-                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
-            registerByName(registry, "atlasHealthIndicator", BOOT_4_HEALTH_INDICATOR, classLoader, "boot4HealthIndicator");
+    static final class Boot4HealthRegistrar extends Boot4Registrar {
+        Boot4HealthRegistrar() {
+            super("atlasHealthIndicator", BOOT_4_HEALTH_INDICATOR, "boot4HealthIndicator");
         }
 
         @Override
