@@ -170,8 +170,14 @@ public final class Json {
      * The one rule for every JSON input of the API; the numbers' own limits are {@link #canonical}'s.
      */
     static void checkPlain(String field, Object value) {
+        if (value == null || PLAIN.contains(value.getClass())) {
+            return;
+        }
         try {
-            checkPlain(field, value, new StringBuilder(), 1, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+            // The path is kept as the steps taken (a key, or a list's index where the key is null), formatted only for a
+            // refusal: the walk of a value that passes allocates these three arrays and nothing else.
+            int max = Limits.MAX_JSON_DEPTH;
+            checkPlain(field, value, 0, new Object[max], new String[max], new int[max]);
         } catch (InvalidInputException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -183,58 +189,81 @@ public final class Json {
     private static final java.util.Set<Class<?>> PLAIN = java.util.Set.of(String.class, Boolean.class, Integer.class, Long.class,
             Short.class, Byte.class, java.math.BigInteger.class, Float.class, Double.class, BigDecimal.class);
 
-    private static void checkPlain(String field, Object value, StringBuilder path, int depth, java.util.Set<Object> open) {
+    /**
+     * Checks {@code value}, reached by the {@code level} steps in {@code keys} and {@code indices} through the
+     * containers in {@code open} (level 0: the value given, at depth 1).
+     */
+    private static void checkPlain(String field, Object value, int level, Object[] open, String[] keys, int[] indices) {
         if (value == null || PLAIN.contains(value.getClass())) {
             return;
         }
         boolean map = value instanceof Map<?, ?>;
         if (!map && !(value instanceof List<?>)) {
-            throw new InvalidInputException(field, (path.length() == 0 ? "is a " : "the value at " + shownPath(path) + " is a ")
+            throw new InvalidInputException(field, (level == 0 ? "is a " : "the value at " + path(keys, indices, level) + " is a ")
                     + typeName(value.getClass()) + ", which is not a JSON value; give a Map with String keys, a List, a String, a Boolean,"
                     + " a number (Integer, Long, Short, Byte, BigInteger, Float, Double or BigDecimal) or null (an enum, a UUID or a time"
                     + " as text, a record or a bean as a Map)");
         }
-        if (!open.add(value)) {
-            throw new InvalidInputException(field, "the value at " + shownPath(path) + " is a map or list that holds itself, which JSON cannot hold");
+        for (int k = 0; k < level; k++) {
+            if (open[k] == value) {
+                throw new InvalidInputException(field, "the value at " + path(keys, indices, level)
+                        + " is a map or list that holds itself, which JSON cannot hold");
+            }
         }
-        if (depth > Limits.MAX_JSON_DEPTH) {
-            throw new InvalidInputException(field, "is nested deeper than " + Limits.MAX_JSON_DEPTH + " levels (at " + shownPath(path) + ")");
+        if (level >= Limits.MAX_JSON_DEPTH) {
+            throw new InvalidInputException(field, "is nested deeper than " + Limits.MAX_JSON_DEPTH + " levels (at "
+                    + path(keys, indices, level) + ")");
         }
-        int at = path.length();
+        open[level] = value;
         if (map) {
             for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
                 if (!(e.getKey() instanceof String key)) {
-                    String where = path.length() == 0 ? "the map" : "the map at " + shownPath(path);
+                    String where = level == 0 ? "the map" : "the map at " + path(keys, indices, level);
                     throw new InvalidInputException(field + " key", e.getKey() == null ? where + " has a null key; keys must be Strings"
                             : where + " has a key of type " + typeName(e.getKey().getClass()) + "; keys must be Strings");
                 }
-                appendKey(path, key);
-                checkPlain(field, e.getValue(), path, depth + 1, open);
-                path.setLength(at);
+                keys[level] = key;
+                checkPlain(field, e.getValue(), level + 1, open, keys, indices);
             }
         } else {
+            keys[level] = null;
             int i = 0;
             for (Object element : (List<?>) value) {
-                path.append('[').append(i++).append(']');
-                checkPlain(field, element, path, depth + 1, open);
-                path.setLength(at);
+                indices[level] = i++;
+                checkPlain(field, element, level + 1, open, keys, indices);
             }
         }
-        open.remove(value);
+        open[level] = null;
     }
 
-    private static void appendKey(StringBuilder path, String key) {
-        boolean identifier = !key.isEmpty() && Character.isJavaIdentifierStart(key.charAt(0)) && key.chars().allMatch(Character::isJavaIdentifierPart)
-                && key.chars().noneMatch(Character::isIdentifierIgnorable);
-        if (identifier) {
-            path.append(path.length() == 0 ? "" : ".").append(key);
-        } else {
-            path.append('[').append(Check.quoted(key)).append(']');
+    /** The path of the first {@code level} steps as a message shows it: {@code a[1]['b c'].d}, cut as {@link Check#bounded} cuts. */
+    private static String path(String[] keys, int[] indices, int level) {
+        StringBuilder path = new StringBuilder();
+        for (int k = 0; k < level; k++) {
+            String key = keys[k];
+            if (key == null) {
+                path.append('[').append(indices[k]).append(']');
+            } else if (identifier(key)) {
+                path.append(path.length() == 0 ? "" : ".").append(key);
+            } else {
+                path.append('[').append(Check.quoted(key)).append(']');
+            }
         }
+        return Check.bounded(path.toString());
     }
 
-    private static String shownPath(StringBuilder path) {
-        return Check.bounded(path.toString());
+    /** Whether {@code key} is shown bare in a path: a Java identifier, without characters an identifier ignores. */
+    private static boolean identifier(String key) {
+        if (key.isEmpty() || !Character.isJavaIdentifierStart(key.charAt(0))) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (!Character.isJavaIdentifierPart(c) || Character.isIdentifierIgnorable(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A class as a reader knows it: {@code byte[]} rather than {@code [B}. */

@@ -29,9 +29,11 @@ import java.util.function.Supplier;
 
 /**
  * Converts Spring AI messages to Atlas messages and back, keeping tool calls and tool responses
- * exact. Spring AI's own metadata is kept where it is JSON (strings, numbers, booleans, maps and
- * lists of those; numbers read back as JSON numbers read: Integer, Long or BigInteger, Double);
- * other values (provider objects, NaN, a decimal no double holds exactly) are not stored. Media are described in the
+ * exact. Spring AI's own metadata is kept where it is JSON in Java's plain types, as Atlas takes it
+ * ({@link Limits#MAX_METADATA_LENGTH}: strings, booleans, numbers of Java's own number classes, maps with
+ * String keys and lists of those; numbers read back as JSON numbers read: Integer, Long or BigInteger, Double);
+ * other values (provider objects, an enum, an Instant, a subclass of BigDecimal, NaN, a decimal no double holds
+ * exactly) are not stored. Media are described in the
  * message's metadata (mime type, name, id, and the URL or the id of the asset holding the bytes).
  */
 final class SpringMessages {
@@ -616,10 +618,13 @@ final class SpringMessages {
         if (v instanceof Double || v instanceof Float) {
             return Double.isFinite(((Number) v).doubleValue());
         }
-        if (v instanceof java.math.BigInteger i) {
+        // Java's own classes only, as Atlas takes them (Limits.MAX_METADATA_LENGTH): a subclass is a provider object.
+        if (v != null && v.getClass() == java.math.BigInteger.class) {
+            java.math.BigInteger i = (java.math.BigInteger) v;
             return i.abs().toString().length() <= Limits.MAX_JSON_NUMBER_LENGTH;
         }
-        if (v instanceof java.math.BigDecimal d) {
+        if (v != null && v.getClass() == java.math.BigDecimal.class) {
+            java.math.BigDecimal d = (java.math.BigDecimal) v;
             // Atlas reads fractions back as doubles and refuses one a double does not hold exactly.
             double read = d.doubleValue();
             return Double.isFinite(read) && java.math.BigDecimal.valueOf(read).compareTo(d) == 0;
