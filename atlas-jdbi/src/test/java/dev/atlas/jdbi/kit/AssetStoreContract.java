@@ -1166,12 +1166,17 @@ public abstract class AssetStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("a reader that takes exactly the recorded size (readNBytes, readFully) and never asks for the end still gets a"
-            + " StorageException for changed bytes of that length; intact bytes pass, and a grown blob fails at the first byte past them")
+            + " StorageException for changed bytes of that length; intact bytes pass, and a grown blob fails at the first byte past them;"
+            + " a read with bad arguments is the caller's IndexOutOfBoundsException or NullPointerException, as any InputStream's, and the"
+            + " stream reads on")
     void readingExactlyTheRecordedSizeIsChecked() throws Exception {
         byte[] content = "hello world".getBytes(StandardCharsets.UTF_8);
         Asset a = assets.create(png(), content);
         Path file = dir.resolve("blobs").resolve(a.blobKey());
         try (InputStream in = assets.open(a.id())) {
+            // The caller's mistake, never the blob store failing, nor a stream failed for good.
+            assertThatThrownBy(() -> in.read(new byte[4], 3, 2)).isExactlyInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> in.read(null, 0, 1)).isExactlyInstanceOf(NullPointerException.class);
             assertThat(in.readNBytes(content.length)).isEqualTo(content);
             assertThat(in.read()).isEqualTo(-1);
         }
