@@ -146,7 +146,9 @@ public interface AssetStore {
      * that fails, or finds the bytes cut short or changed, once the asset is no longer live (a
      * {@link #discard}, a purge or a {@link #delete}, by this instance or another, on a blob store
      * that cannot read deleted bytes further) is a {@link dev.atlas.NotFoundException}, as this open
-     * would then have been. A read that failed is failed for good: every later read throws again.
+     * would then have been. Such a failed read fails the stream for good: every later read throws
+     * again. A read with bad arguments is the caller's {@link IndexOutOfBoundsException} or
+     * {@link NullPointerException}, as any stream's, and the stream reads on.
      * A blob store whose open returns {@code null} is a {@link dev.atlas.StorageException}.
      *
      * @param assetId the asset's id

@@ -20,7 +20,8 @@ import java.util.function.BooleanSupplier;
  * asset, caused by the store's exception. Either is a NotFoundException when the asset is no longer
  * live by then (discarded or purged meanwhile, by any instance, on a blob store that cannot read
  * deleted bytes further), as an open would have been. Once a read failed, every later read fails
- * the same way.
+ * the same way. A read with bad arguments is the caller's IndexOutOfBoundsException or
+ * NullPointerException, as any InputStream's, and fails nothing.
  * Skipped bytes are read to be hashed; a stream closed early is not checked.
  */
 final class VerifiedStream extends FilterInputStream {
@@ -53,6 +54,8 @@ final class VerifiedStream extends FilterInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        // Checked here: the blob store's stream would throw them too, and they would read as its failure.
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
         int n = delegated(() -> in.read(b, off, len));
         if (n > 0) {
             sha.update(b, off, n);
