@@ -146,7 +146,8 @@ public interface AssetStore {
      * that fails, or finds the bytes cut short or changed, once the asset is no longer live (a
      * {@link #discard}, a purge or a {@link #delete}, by this instance or another, on a blob store
      * that cannot read deleted bytes further) is a {@link dev.atlas.NotFoundException}, as this open
-     * would then have been. Such a failed read fails the stream for good: every later read throws
+     * would then have been, when Atlas can still tell (once it is closed, or when its database
+     * fails, such a read is the {@link dev.atlas.StorageException} of the blob store's failure). Such a failed read fails the stream for good: every later read throws
      * again. A read with bad arguments is the caller's {@link IndexOutOfBoundsException} or
      * {@link NullPointerException}, as any stream's, and the stream reads on.
      * A blob store whose open returns {@code null} is a {@link dev.atlas.StorageException}.

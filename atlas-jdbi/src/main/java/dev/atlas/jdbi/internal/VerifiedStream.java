@@ -19,7 +19,8 @@ import java.util.function.BooleanSupplier;
  * is read, never the asset's content. A read the blob store fails is a StorageException naming the
  * asset, caused by the store's exception. Either is a NotFoundException when the asset is no longer
  * live by then (discarded or purged meanwhile, by any instance, on a blob store that cannot read
- * deleted bytes further), as an open would have been. Once a read failed, every later read fails
+ * deleted bytes further), as an open would have been; when that cannot be told (Atlas closed, its
+ * database failing), the read's own failure is reported. Once a read failed, every later read fails
  * the same way. A read with bad arguments is the caller's IndexOutOfBoundsException or
  * NullPointerException, as any InputStream's, and fails nothing.
  * Skipped bytes are read to be hashed; a stream closed early is not checked.

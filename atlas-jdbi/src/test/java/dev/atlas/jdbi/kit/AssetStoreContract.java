@@ -1599,7 +1599,8 @@ public abstract class AssetStoreContract extends AtlasContract {
             + " asset's read the blob store fails is a StorageException naming the key and the asset, caused by the store's exception;"
             + " an open the store answers with no stream is a StorageException; never the store's IOException or a partial content")
     void readRacingDiscardOnAStoreThatLosesDeletedBytes() throws Exception {
-        AssetStore second = reopen(b -> b.blobStore(blobs).clock(clock)).tenant("acme").assets();
+        Atlas secondAtlas = reopen(b -> b.blobStore(blobs).clock(clock));
+        AssetStore second = secondAtlas.tenant("acme").assets();
         byte[] bytes = new byte[20_000];
         new Random(5).nextBytes(bytes);
         for (boolean endsEarly : new boolean[] {false, true}) {
@@ -1653,6 +1654,22 @@ public abstract class AssetStoreContract extends AtlasContract {
                 + " returned no stream");
         blobs.openStream = null;
         assertOpens(assets, live.id(), bytes);
+        // Once the instance that opened the stream is closed, it cannot tell whether the asset is live: a failed read is the store's failure.
+        Asset discarded = assets.create(png(), bytes);
+        blobs.openStream = (key, in) -> new java.io.FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                throw new IOException("NoSuchKey: the object was deleted");
+            }
+        };
+        try (InputStream in = second.open(discarded.id())) {
+            assets.discard(discarded.id());
+            secondAtlas.close();
+            assertThat(refusal(StorageException.class, in::readAllBytes)).hasMessage("blob store failed to read " + discarded.blobKey()
+                    + " of asset " + discarded.id() + ": NoSuchKey: the object was deleted");
+        } finally {
+            blobs.openStream = null;
+        }
     }
 
     @Test
