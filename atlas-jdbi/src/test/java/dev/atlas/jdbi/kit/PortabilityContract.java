@@ -2817,17 +2817,20 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, and"
-            + " complete() before any one write of an erase: while its execution row is there every write is accepted and erased with the"
-            + " rest, once it is gone each is refused with NotFoundException naming the execution (the step's metadata and end: the step);"
+    @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, an"
+            + " upload of an asset it made, and complete() before any one write of an erase: while its execution row is there every write"
+            + " is accepted and erased with the rest, once it is gone each is refused with NotFoundException naming the execution (the"
+            + " step's metadata and end: the step; before, an upload landing after the erase's assets went failed the erase half-way on"
+            + " the asset's foreign key to its execution);"
             + " every erase completes and leaves no row of the execution (eraseConversation; eraseOwner of an execution without a"
             + " conversation)")
     void eraseRacingARunningExecutionHalfErasesNothing() {
-        Tenant other = reopen(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))).tenant("acme");
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfE = "SELECT (" + executionRow + ")"
                 + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
-                + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)";
+                + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)"
+                + " + (SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND execution_id = ?)";
         // An owner's erase deletes the executions of its conversations as eraseConversation does; the one without a conversation is its own.
         for (String kind : List.of("conversation", "owner without conversation")) {
             Set<Boolean> seen = new java.util.HashSet<>();
@@ -2853,6 +2856,8 @@ public abstract class PortabilityContract extends AtlasContract {
                     late.put("a tool call", lateOutcome(() -> open.toolCall("call-3", "lookup", "{}")));
                     late.put("the step's metadata", lateOutcome(() -> open.metadata(Map.of("k", "v"))));
                     late.put("the step's end", lateOutcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
+                    late.put("an upload", lateOutcome(() -> other.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE,
+                            "made.png", "image/png").execution(e, null), new byte[] {7})));
                     late.put("complete", lateOutcome(run::complete));
                 }, () -> kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false));
                 if (raced.isEmpty()) {
@@ -2864,12 +2869,14 @@ public abstract class PortabilityContract extends AtlasContract {
                 String stepGone = "NotFoundException step " + open.id();
                 assertThat(late).as(kind + ", before write " + k).isEqualTo(present[0]
                         ? Map.of("a step", "accepted", "a tool call", "accepted", "the step's metadata", "accepted", "the step's end", "accepted",
-                                "complete", "accepted")
-                        : Map.of("a step", gone, "a tool call", gone, "the step's metadata", stepGone, "the step's end", stepGone, "complete", gone));
+                                "an upload", "accepted", "complete", "accepted")
+                        : Map.of("a step", gone, "a tool call", gone, "the step's metadata", stepGone, "the step's end", stepGone,
+                                "an upload", gone, "complete", gone));
                 assertThat(report.counts()).as(kind + ", before write " + k).containsEntry("executions", 1L)
                         .containsEntry("execution_steps", present[0] ? 3L : 2L).containsEntry("execution_tool_calls", present[0] ? 3L : 2L)
                         .containsEntry("conversations", 1L);
-                assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e))).as(kind + ", before write " + k).isZero();
+                assertThat(report.counts().get("assets")).as(kind + ", before write " + k).isEqualTo(present[0] ? 1L : null);
+                assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e), idParam(e))).as(kind + ", before write " + k).isZero();
             }
             assertThat(seen).as(kind).containsExactlyInAnyOrder(true, false);
         }
