@@ -239,8 +239,12 @@ public final class RetentionSql {
      * commits first (its attachment is then deleted with the asset) or finds no asset.
      */
     String lockAssetsOf(String executions) {
-        return "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + executions + ") ORDER BY id"
-                + c.dialect().forUpdate();
+        return lockAssetsOf(c.dialect(), executions);
+    }
+
+    /** {@link #lockAssetsOf(String)}, for an erase's executions too: declared here once. */
+    public static String lockAssetsOf(Dialect d, String executions) {
+        return "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + executions + ") ORDER BY id" + d.forUpdate();
     }
     static final String DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(MESSAGES_OF_EXECUTIONS);
 

@@ -244,6 +244,14 @@ public final class PortabilitySql {
         return c.render("portability.shareExecutionsOfAssets", RetentionSql.shareExecutionsOfAssets(c.dialect(), InList.marks("ids", n)));
     }
 
+    /**
+     * The assets {@code n} executions made, locked in id order (PostgreSQL only), once the executions are locked: retention's
+     * statement ({@link RetentionSql#lockAssetsOf(Dialect, String)}), named for the erase.
+     */
+    Statement lockAssetsOfExecutions(int n) {
+        return c.render("portability.lockAssetsOfExecutions", RetentionSql.lockAssetsOf(c.dialect(), InList.marks("ids", n)));
+    }
+
     /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
     Statement lockByIds(String table, int n) {
         return c.render("portability.lock." + table, "SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
