@@ -2817,20 +2817,17 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, an"
-            + " upload of an asset it made, and complete() before any one write of an erase: while its execution row is there every write"
-            + " is accepted and erased with the rest, once it is gone each is refused with NotFoundException naming the execution (the"
-            + " step's metadata and end: the step; before, an upload landing after the erase's assets went failed the erase half-way on"
-            + " the asset's foreign key to its execution);"
+    @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, and"
+            + " complete() before any one write of an erase: while its execution row is there every write is accepted and erased with the"
+            + " rest, once it is gone each is refused with NotFoundException naming the execution (the step's metadata and end: the step);"
             + " every erase completes and leaves no row of the execution (eraseConversation; eraseOwner of an execution without a"
             + " conversation)")
     void eraseRacingARunningExecutionHalfErasesNothing() {
-        Tenant other = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfE = "SELECT (" + executionRow + ")"
                 + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
-                + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)"
-                + " + (SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND execution_id = ?)";
+                + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)";
         // An owner's erase deletes the executions of its conversations as eraseConversation does; the one without a conversation is its own.
         for (String kind : List.of("conversation", "owner without conversation")) {
             Set<Boolean> seen = new java.util.HashSet<>();
@@ -2856,8 +2853,6 @@ public abstract class PortabilityContract extends AtlasContract {
                     late.put("a tool call", lateOutcome(() -> open.toolCall("call-3", "lookup", "{}")));
                     late.put("the step's metadata", lateOutcome(() -> open.metadata(Map.of("k", "v"))));
                     late.put("the step's end", lateOutcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
-                    late.put("an upload", lateOutcome(() -> other.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE,
-                            "made.png", "image/png").execution(e, null), new byte[] {7})));
                     late.put("complete", lateOutcome(run::complete));
                 }, () -> kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false));
                 if (raced.isEmpty()) {
@@ -2869,16 +2864,68 @@ public abstract class PortabilityContract extends AtlasContract {
                 String stepGone = "NotFoundException step " + open.id();
                 assertThat(late).as(kind + ", before write " + k).isEqualTo(present[0]
                         ? Map.of("a step", "accepted", "a tool call", "accepted", "the step's metadata", "accepted", "the step's end", "accepted",
-                                "an upload", "accepted", "complete", "accepted")
-                        : Map.of("a step", gone, "a tool call", gone, "the step's metadata", stepGone, "the step's end", stepGone,
-                                "an upload", gone, "complete", gone));
+                                "complete", "accepted")
+                        : Map.of("a step", gone, "a tool call", gone, "the step's metadata", stepGone, "the step's end", stepGone, "complete", gone));
                 assertThat(report.counts()).as(kind + ", before write " + k).containsEntry("executions", 1L)
                         .containsEntry("execution_steps", present[0] ? 3L : 2L).containsEntry("execution_tool_calls", present[0] ? 3L : 2L)
                         .containsEntry("conversations", 1L);
-                assertThat(report.counts().get("assets")).as(kind + ", before write " + k).isEqualTo(present[0] ? 1L : null);
-                assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e), idParam(e))).as(kind + ", before write " + k).isZero();
+                assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e))).as(kind + ", before write " + k).isZero();
             }
             assertThat(seen).as(kind).containsExactlyInAnyOrder(true, false);
+        }
+    }
+
+    @Test
+    @DisplayName("an upload of an asset an execution being erased made (from another Atlas on the database) before any one write of"
+            + " the erase once the scope's assets are gone: while the execution row is there it is accepted and erased with the execution"
+            + " (the erase counts both assets and their bytes), once it is gone refused with NotFoundException naming the execution;"
+            + " every erase completes and leaves no asset of the execution (before: one landing after the erase's asset step failed it"
+            + " half-way on the asset's foreign key to its execution; eraseConversation, and eraseOwner of an execution without a conversation)")
+    void eraseRacingAnUploadOfItsExecutionErasesIt() {
+        Tenant other = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String assetsOfE = "SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND execution_id = ?";
+        String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
+        for (boolean byOwner : new boolean[] {false, true}) {
+            int accepted = 0;
+            for (int j = 1; ; j++) {
+                Tenant acme = atlas.tenant("acme");
+                Owner owner = Owner.user((byOwner ? "uploads-owner-" : "uploads-conversation-") + j);
+                UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                dev.atlas.execution.ExecutionSpec spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-image").owner(owner);
+                UUID e = acme.executions().start(byOwner ? spec : spec.conversation(c)).id();
+                acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "first.png", "image/png")
+                        .execution(e, null), new byte[] {1});
+                java.util.concurrent.atomic.AtomicReference<String> late = new java.util.concurrent.atomic.AtomicReference<>();
+                boolean[] present = new boolean[1];
+                int[] gone = {0};
+                int at = j;
+                // Before the j-th write of the erase at which the execution's asset is gone, the other instance uploads one.
+                db.beforeEachWrite(h -> {
+                    if (late.get() == null && count(assetsOfE, idParam(e)) == 0 && ++gone[0] == at) {
+                        present[0] = count(executionRow, idParam(e)) == 1;
+                        late.set(lateOutcome(() -> other.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE,
+                                "late.png", "image/png").execution(e, null), new byte[] {2})));
+                    }
+                });
+                EraseReport report;
+                try {
+                    report = byOwner ? acme.portability().eraseOwner(owner, false) : acme.portability().eraseConversation(c, false);
+                } finally {
+                    db.beforeEachWrite(h -> {});
+                }
+                String as = (byOwner ? "owner" : "conversation") + ", write " + j + " once the asset is gone";
+                assertThat(late.get()).as(as).isEqualTo(present[0] ? "accepted" : "NotFoundException execution " + e);
+                assertThat(report.counts()).as(as).containsEntry("assets", present[0] ? 2L : 1L)
+                        .containsEntry("asset_blobs", present[0] ? 2L : 1L).containsEntry("executions", 1L);
+                assertThat(count(assetsOfE, idParam(e)) + count(executionRow, idParam(e))).as(as).isZero();
+                if (!present[0]) {
+                    break;
+                }
+                accepted++;
+            }
+            // The blob intent's release, the asset step's last (empty) batch, and the executions' batch, which deletes the late asset.
+            assertThat(accepted).as(byOwner ? "owner" : "conversation").isEqualTo(3);
         }
     }
 
