@@ -14,7 +14,7 @@ import java.util.UUID;
  * batch holds, so they are {@link #render rendered}; the plan's child and detach statements are
  * also declared here once, with one id, so the catalogue test checks every table they touch.
  */
-final class RetentionSql {
+public final class RetentionSql {
     private final Catalogue c;
     final Statement takeLease;
     final Statement releaseLease;
@@ -221,8 +221,16 @@ final class RetentionSql {
      * only): the purges of executions lock them for update before the executions' assets.
      */
     String shareExecutionsOfAssets() {
+        return shareExecutionsOfAssets(c.dialect(), "<ids>");
+    }
+
+    /**
+     * {@link #shareExecutionsOfAssets()} for the assets whose ids are the markers {@code ids}: every path that deletes assets
+     * (retention's, an erase's) takes this lock before the assets' own, so it is declared here once.
+     */
+    public static String shareExecutionsOfAssets(Dialect d, String ids) {
         return "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (SELECT execution_id FROM <p>assets WHERE tenant_id = :t"
-                + " AND id IN (<ids>)) ORDER BY id" + c.dialect().forShare();
+                + " AND id IN (" + ids + ")) ORDER BY id" + d.forShare();
     }
 
     /**
@@ -231,8 +239,12 @@ final class RetentionSql {
      * commits first (its attachment is then deleted with the asset) or finds no asset.
      */
     String lockAssetsOf(String executions) {
-        return "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + executions + ") ORDER BY id"
-                + c.dialect().forUpdate();
+        return lockAssetsOf(c.dialect(), executions);
+    }
+
+    /** {@link #lockAssetsOf(String)}, for an erase's executions too: declared here once. */
+    public static String lockAssetsOf(Dialect d, String executions) {
+        return "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + executions + ") ORDER BY id" + d.forUpdate();
     }
     static final String DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(MESSAGES_OF_EXECUTIONS);
 

@@ -2876,6 +2876,60 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an upload of an asset an execution being erased made (from another Atlas on the database) before any one write of"
+            + " the erase once the scope's assets are gone: while the execution row is there it is accepted and erased with the execution"
+            + " (the erase counts both assets and their bytes), once it is gone refused with NotFoundException naming the execution;"
+            + " every erase completes and leaves no asset of the execution (before: one landing after the erase's asset step failed it"
+            + " half-way on the asset's foreign key to its execution; eraseConversation, and eraseOwner of an execution without a conversation)")
+    void eraseRacingAnUploadOfItsExecutionErasesIt() {
+        Tenant other = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String assetsOfE = "SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND execution_id = ?";
+        String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
+        for (boolean byOwner : new boolean[] {false, true}) {
+            int accepted = 0;
+            for (int j = 1; ; j++) {
+                Tenant acme = atlas.tenant("acme");
+                Owner owner = Owner.user((byOwner ? "uploads-owner-" : "uploads-conversation-") + j);
+                UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                dev.atlas.execution.ExecutionSpec spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-image").owner(owner);
+                UUID e = acme.executions().start(byOwner ? spec : spec.conversation(c)).id();
+                acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "first.png", "image/png")
+                        .execution(e, null), new byte[] {1});
+                java.util.concurrent.atomic.AtomicReference<String> late = new java.util.concurrent.atomic.AtomicReference<>();
+                boolean[] present = new boolean[1];
+                int[] gone = {0};
+                int at = j;
+                // Before the j-th write of the erase at which the execution's asset is gone, the other instance uploads one.
+                db.beforeEachWrite(h -> {
+                    if (late.get() == null && count(assetsOfE, idParam(e)) == 0 && ++gone[0] == at) {
+                        present[0] = count(executionRow, idParam(e)) == 1;
+                        late.set(lateOutcome(() -> other.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE,
+                                "late.png", "image/png").execution(e, null), new byte[] {2})));
+                    }
+                });
+                EraseReport report;
+                try {
+                    report = byOwner ? acme.portability().eraseOwner(owner, false) : acme.portability().eraseConversation(c, false);
+                } finally {
+                    db.beforeEachWrite(h -> {});
+                }
+                String as = (byOwner ? "owner" : "conversation") + ", write " + j + " once the asset is gone";
+                assertThat(late.get()).as(as).isEqualTo(present[0] ? "accepted" : "NotFoundException execution " + e);
+                assertThat(report.counts()).as(as).containsEntry("assets", present[0] ? 2L : 1L)
+                        .containsEntry("asset_blobs", present[0] ? 2L : 1L).containsEntry("executions", 1L);
+                assertThat(count(assetsOfE, idParam(e)) + count(executionRow, idParam(e))).as(as).isZero();
+                if (!present[0]) {
+                    break;
+                }
+                accepted++;
+            }
+            // The blob intent's release, the asset step's last (empty) batch, and the executions' batch, which deletes the late asset.
+            assertThat(accepted).as(byOwner ? "owner" : "conversation").isEqualTo(3);
+        }
+    }
+
+    @Test
     @DisplayName("a new conversation of the owner (with two messages, from another Atlas on the database) created before any one write"
             + " of eraseOwner is erased whole with the owner's other conversation: the erase completes, its report counts both, and no"
             + " conversation or message of the owner is left")

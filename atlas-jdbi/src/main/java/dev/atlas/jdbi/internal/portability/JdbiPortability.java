@@ -1523,21 +1523,33 @@ public final class JdbiPortability implements Portability {
      * its memory's row lock, a publish its assistant's or settings'): such a write commits first and is deleted here, or waits and finds
      * no parent (SQLite's single writer orders them anyway). For executions, messages and voice
      * calls outside the scope that name one (written since the erase unlinked the others) lose
-     * the link here.
+     * the link here, and assets uploaded naming one since the erase deleted the scope's assets
+     * (an upload share-locks its execution) are deleted with it, attachments, vectors and bytes.
      */
     private void deleteFamily(Family f, Scope scope, Map<String, Long> counts) {
         String select = "SELECT x.id FROM <p>" + f.parent() + " x WHERE x.tenant_id = :t AND " + scope.condition(f.parent(), false)
                 + " LIMIT " + FAMILY_BATCH;
         Map<String, Long> batch = new LinkedHashMap<>();
+        List<String> keys = new ArrayList<>();
         while (true) {
             int n = db.write(h -> {
                 batch.clear();
+                keys.clear();
                 List<UUID> ids = call(h, q.render("portability.erase." + f.parent(), select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
                 if (!db.dialect().forUpdate().isEmpty()) {
                     InList.bind(sql.on(h, q.lockByIds(f.parent(), ids.size())), "ids", ids).list(sql.uuidColumn());
+                }
+                if (f.parent().equals("executions")) {
+                    // An upload naming one of them share-locks it: one that committed since the erase's assets went is deleted here
+                    // (its asset failed the execution's delete on a foreign key), in retention's order: the executions, then their
+                    // assets in id order. One that comes later waits and finds no execution.
+                    List<UUID> made = InList.bind(sql.on(h, q.lockAssetsOfExecutions(ids.size())), "ids", ids).list(sql.uuidColumn());
+                    if (!made.isEmpty()) {
+                        deleteAssets(h, made, keys, batch);
+                    }
                 }
                 if (f.parent().equals("memories")) {
                     batch.put("vectors", (long) InList.bind(sql.on(h, q.deleteVectorsOf("memory", ids.size())), "ids", ids).update());
@@ -1559,14 +1571,38 @@ public final class JdbiPortability implements Portability {
                 batch.put(f.parent(), (long) InList.bind(sql.on(h, q.deleteByIds(f.parent(), ids.size())), "ids", ids).update());
                 return ids.size();
             });
-            if (n == 0) {
-                return;
-            }
             batch.forEach((table, rows) -> {
                 if (rows > 0) {
                     counts.merge(table, rows, Long::sum);
                 }
             });
+            deleteErasedBlobs(keys, counts);
+            if (n == 0) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Deletes the assets {@code ids}, locked, with their attachments and vectors, claiming their blob keys into {@code keys}
+     * (their bytes go once the transaction commits: {@link #deleteErasedBlobs}); counts what it deleted into {@code counts}.
+     */
+    private void deleteAssets(Handle h, List<UUID> ids, List<String> keys, Map<String, Long> counts) {
+        counts.merge("message_assets", (long) InList.bind(sql.on(h, q.deleteByParent("message_assets", "asset_id", ids.size())), "ids", ids)
+                .update(), Long::sum);
+        counts.merge("vectors", (long) InList.bind(sql.on(h, q.deleteVectorsOf("asset", ids.size())), "ids", ids).update(), Long::sum);
+        List<String> claimed = InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING);
+        BlobReaper.recordPurged(sql, h, claimed, db.now());
+        keys.addAll(claimed);
+        counts.merge("assets", (long) InList.bind(sql.on(h, q.deleteByIds("assets", ids.size())), "ids", ids).update(), Long::sum);
+    }
+
+    /** Deletes the bytes of the erased assets' {@code keys} that no row names any more (after the commit), counted as {@code asset_blobs}. */
+    private void deleteErasedBlobs(List<String> keys, Map<String, Long> counts) {
+        long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, failure, e) ->
+                LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure)).size();
+        if (deleted > 0) {
+            counts.merge("asset_blobs", deleted, Long::sum);
         }
     }
 
@@ -1587,14 +1623,12 @@ public final class JdbiPortability implements Portability {
         // The scope's conditions name the table's columns bare; inside FROM <table> x they resolve to x.
         String select = "SELECT x.id FROM <p>" + table + " x WHERE x.tenant_id = :t AND " + condition + leaves + order + " LIMIT " + BATCH;
         long total = 0;
+        Map<String, Long> batch = new LinkedHashMap<>();
         while (true) {
             List<String> keys = new ArrayList<>();
-            long[] vectors = {0};
-            long[] attachments = {0};
             int n = db.write(h -> {
                 keys.clear();
-                vectors[0] = 0;
-                attachments[0] = 0;
+                batch.clear();
                 List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
@@ -1610,25 +1644,18 @@ public final class JdbiPortability implements Portability {
                         InList.bind(sql.on(h, q.shareExecutionsOfAssets(ids.size())), "ids", ids).list(sql.uuidColumn());
                         InList.bind(sql.on(h, q.lockByIds(table, ids.size())), "ids", ids).list(sql.uuidColumn());
                     }
-                    attachments[0] += InList.bind(sql.on(h, q.deleteByParent("message_assets", "asset_id", ids.size())), "ids", ids).update();
-                    vectors[0] += InList.bind(sql.on(h, q.deleteVectorsOf("asset", ids.size())), "ids", ids).update();
-                    keys.addAll(InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING));
-                    BlobReaper.recordPurged(sql, h, keys, db.now());
+                    deleteAssets(h, ids, keys, batch);
+                    return batch.remove("assets").intValue();
                 }
                 return InList.bind(sql.on(h, q.deleteByIds(table, ids.size())), "ids", ids).update();
             });
             total += n;
-            if (vectors[0] > 0) {
-                counts.merge("vectors", vectors[0], Long::sum);
-            }
-            if (attachments[0] > 0) {
-                counts.merge("message_assets", attachments[0], Long::sum);
-            }
-            long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, failure, e) ->
-                    LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure)).size();
-            if (deleted > 0) {
-                counts.merge("asset_blobs", deleted, Long::sum);
-            }
+            batch.forEach((t, rows) -> {
+                if (rows > 0) {
+                    counts.merge(t, rows, Long::sum);
+                }
+            });
+            deleteErasedBlobs(keys, counts);
             if (n == 0) {
                 return total;
             }

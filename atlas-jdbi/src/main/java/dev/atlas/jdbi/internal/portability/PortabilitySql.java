@@ -3,6 +3,7 @@ package dev.atlas.jdbi.internal.portability;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.InList;
 import dev.atlas.jdbi.internal.RetentionPlan;
+import dev.atlas.jdbi.internal.RetentionSql;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
 import dev.atlas.jdbi.internal.sql.Catalogue;
@@ -237,11 +238,18 @@ public final class PortabilitySql {
      * Share-locks the executions of {@code n} assets, in id order (PostgreSQL only), before the assets are locked: every path
      * deleting assets takes its locks in that order (retention's purges lock an execution for update before its assets), so an
      * erase holding a part of a message waits for a purge holding the part's sibling, an execution's asset, instead of deadlocking.
+     * Retention's statement ({@link RetentionSql#shareExecutionsOfAssets(Dialect, String)}), named for the erase.
      */
     Statement shareExecutionsOfAssets(int n) {
-        return c.render("portability.shareExecutionsOfAssets", "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (SELECT"
-                + " execution_id FROM <p>assets WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")) ORDER BY id"
-                + c.dialect().forShare());
+        return c.render("portability.shareExecutionsOfAssets", RetentionSql.shareExecutionsOfAssets(c.dialect(), InList.marks("ids", n)));
+    }
+
+    /**
+     * The assets {@code n} executions made, locked in id order (PostgreSQL only), once the executions are locked: retention's
+     * statement ({@link RetentionSql#lockAssetsOf(Dialect, String)}), named for the erase.
+     */
+    Statement lockAssetsOfExecutions(int n) {
+        return c.render("portability.lockAssetsOfExecutions", RetentionSql.lockAssetsOf(c.dialect(), InList.marks("ids", n)));
     }
 
     /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
