@@ -226,6 +226,7 @@ public abstract class HostileInputContract extends AtlasContract {
             new JsonInput("NUL in a key", Map.of("a\u0000b", 1), JsonInput.Verdict.REFUSED_KEY, null),
             // What raw types, Groovy or Kotlin can pass as a Map<String, ?>: refused, not a ClassCastException.
             new JsonInput("an Integer key", integerKey(), JsonInput.Verdict.REFUSED_KEY, null),
+            new JsonInput("a null key", nullKey(), JsonInput.Verdict.REFUSED_KEY, null),
             JsonInput.refused("200 levels deep", Map.of("k", nested(199))),
             // JSON values in Java's plain types only (Json.write): what Jackson would write of anything else is not what was given.
             JsonInput.refused("a bean without properties", Map.of("k", new Object())),
@@ -267,6 +268,12 @@ public abstract class HostileInputContract extends AtlasContract {
     private static Map<String, Object> selfHolding() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("self", m);
+        return m;
+    }
+
+    private static Map<String, ?> nullKey() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(null, 1);
         return m;
     }
 

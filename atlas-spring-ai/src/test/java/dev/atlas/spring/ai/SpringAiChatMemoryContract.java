@@ -767,7 +767,7 @@ public abstract class SpringAiChatMemoryContract {
     @Test
     @DisplayName("message metadata: JSON values round-trip, numbers of every Java type too (read back as JSON numbers read:"
             + " Integer, Long or BigInteger, Double); values JSON cannot hold exactly (provider objects, an enum, an Instant, a UUID, a Set, a BigDecimal"
-            + " subclass, NaN, an inexact decimal) are left out")
+            + " subclass, NaN, an inexact decimal, a map holding itself) are left out")
     void metadataRoundTrip() {
         java.util.Map<String, Object> given = new java.util.LinkedHashMap<>();
         given.put("text", "ok");
@@ -793,6 +793,11 @@ public abstract class SpringAiChatMemoryContract {
         given.put("nestedInstant", java.util.Map.of("at", Instant.EPOCH));
         given.put("decimalSubclass", new BigDecimal("0.5") { });
         given.put("integerSubclass", new java.math.BigInteger("5") { });
+        // A map holding itself (directly, or through a list) is not JSON: left out, not a StackOverflowError out of the save.
+        java.util.Map<String, Object> loop = new java.util.LinkedHashMap<>();
+        loop.put("self", loop);
+        given.put("loop", loop);
+        given.put("loopInList", List.of(java.util.Map.of("back", given)));
         repository.saveAll("meta", List.of(UserMessage.builder().text("m").metadata(given).build()));
         java.util.Map<String, Object> back = new java.util.LinkedHashMap<>(repository.findByConversationId("meta").get(0).getMetadata());
         back.remove(SpringMessages.MESSAGE_ID);
