@@ -45,7 +45,9 @@ public final class Limits {
      * jsonb's order: shortest first, then by UTF-8 bytes) and lists as given, an integer as an
      * {@code Integer}, {@code Long} or {@code BigInteger} by size, a fraction as the {@code Double}
      * of its decimal text ({@code 0.1f} as {@code 0.1}; {@code -0.0} as {@code 0.0}, as in jsonb),
-     * {@code null} values kept.
+     * {@code null} values kept. A value that takes such a map ({@code NewMessage.metadata(...)} and the like) copies it
+     * whole, the maps and lists inside it too: a change made to any of them afterwards changes neither the value nor
+     * what is written.
      */
     public static final int MAX_METADATA_LENGTH = 1 << 18;
     /** JSON nesting depth for metadata and JSON content. */
