@@ -299,11 +299,8 @@ public final class Check {
         try {
             // Read as Map<?, ?>: raw types, Groovy or Kotlin can hand over other keys under this type.
             for (Map.Entry<?, ?> e : value.entrySet()) {
-                if (e.getKey() == null) {
-                    throw new InvalidInputException(field, "keys must not be null");
-                }
                 if (!(e.getKey() instanceof String key)) {
-                    throw new InvalidInputException(field + " key", "must be a String, was a " + e.getKey().getClass().getName());
+                    throw notStringKey(field, "the map", e.getKey());
                 }
                 text(field + " key", key, Limits.MAX_KEY_LENGTH);
                 Object v = e.getValue();
@@ -323,6 +320,30 @@ public final class Check {
             throw new InvalidInputException(field, "is not JSON-serialisable: " + bounded(String.valueOf(e.getMessage())));
         }
         return frozen;
+    }
+
+    /**
+     * The refusal of a JSON map's key that is {@code null} or not a {@link String}, on {@code <field> key}, in the same
+     * words at every level of the document.
+     *
+     * @param field the input field
+     * @param map the map as the message names it: {@code the map} (the one given), or {@code the map at a[1].b}
+     * @param key the key
+     * @return the exception to throw
+     */
+    public static InvalidInputException notStringKey(String field, String map, @Nullable Object key) {
+        return new InvalidInputException(field + " key", key == null ? map + " has a null key; keys must be Strings"
+                : map + " has a key of type " + typeName(key.getClass()) + "; keys must be Strings");
+    }
+
+    /**
+     * A class as a reader knows it, for an error message: {@code byte[]} rather than {@code [B}.
+     *
+     * @param type the class
+     * @return its name, escaped where needed
+     */
+    public static String typeName(Class<?> type) {
+        return escaped(type.isArray() ? type.getComponentType().getTypeName() + "[]" : type.getName());
     }
 
     /** {@code value}, at {@code level} of a metadata map (the map being level 0), as {@link #metadata} copies it. */
