@@ -271,6 +271,10 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
                 .isEqualTo("metadata: the value at tags is a java.util.LinkedHashSet" + plain);
         assertThat(refused("details key", () -> store.recordEvent(m.id(), MessageEventType.app("x"), Map.of("n", Map.of(1, "one")))).getMessage())
                 .isEqualTo("details key: the map at n has a key of type java.lang.Integer; keys must be Strings");
+        // A Jackson tree reads back as maps and lists, not as the tree: refused, to be converted first (Limits.MAX_METADATA_LENGTH).
+        assertThat(refused("metadata", () -> store.updateMetadata(c.id(), Map.of("tree",
+                new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("a", 1)))).getMessage())
+                .isEqualTo("metadata: the value at tree is a com.fasterxml.jackson.databind.node.ObjectNode" + plain);
         Map<String, Object> loop = new LinkedHashMap<>();
         loop.put("self", loop);
         assertThat(refused("metadata", () -> store.updateMessageMetadata(m.id(), Map.of("loop", loop))).getMessage())

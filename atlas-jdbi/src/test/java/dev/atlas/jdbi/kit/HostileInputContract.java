@@ -236,6 +236,10 @@ public abstract class HostileInputContract extends AtlasContract {
             JsonInput.refused("a byte[]", Map.of("k", new byte[] {1, 2, 3})),
             JsonInput.refused("an Instant", Map.of("k", Instant.EPOCH)),
             JsonInput.refused("a Set in a list", Map.of("k", List.of(1, Set.of("a")))),
+            // A Jackson tree is not a JSON value in Java's plain types: it would read back as maps and lists, not as the tree.
+            JsonInput.refused("a Jackson ObjectNode", Map.of("k", jacksonTree())),
+            JsonInput.stored("a Jackson ObjectNode converted as the docs say", Map.of("k",
+                    new com.fasterxml.jackson.databind.ObjectMapper().convertValue(jacksonTree(), Object.class))),
             new JsonInput("an Integer key in a nested map", Map.of("k", Map.of(1, "one")), JsonInput.Verdict.REFUSED_KEY, null),
             JsonInput.refused("a map holding itself", Map.of("k", selfHolding())),
             JsonInput.refused("BigDecimal 1E+400", Map.of("k", new BigDecimal("1E+400"))),
@@ -269,6 +273,12 @@ public abstract class HostileInputContract extends AtlasContract {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("self", m);
         return m;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode jacksonTree() {
+        com.fasterxml.jackson.databind.node.ObjectNode tree = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        tree.put("a", 1).put("b", 0.5).putArray("c").add("x").addNull();
+        return tree;
     }
 
     private static Map<String, ?> nullKey() {
