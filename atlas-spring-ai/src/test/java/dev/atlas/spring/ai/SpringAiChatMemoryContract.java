@@ -1165,6 +1165,9 @@ public abstract class SpringAiChatMemoryContract {
                         "contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode"},
                 {List.of(UserMessage.builder().text("m").metadata(deep).build()), "messages[0].metadata",
                         "nests deeper than " + dev.atlas.Limits.MAX_JSON_DEPTH + " levels"},
+                // Far deeper (a provider's runaway nesting): refused alike, not a StackOverflowError while sorting out what is JSON.
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("k", nestedList(10_000))).build()), "messages[0].metadata",
+                        "nests deeper than " + dev.atlas.Limits.MAX_JSON_DEPTH + " levels"},
                 {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("big", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH))).build()),
                         "messages[0].metadata", "is more than " + dev.atlas.Limits.MAX_METADATA_LENGTH + " characters as JSON"},
                 {List.of(new UserMessage("q"), nulArguments), "messages[1].toolCalls",
@@ -1192,6 +1195,15 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("existing").id(), 0, 10))
                     .extracting(dev.atlas.conversation.Message::content).containsExactly("kept");
         }
+    }
+
+    /** {@code levels} lists, each holding the next, the innermost holding {@code "leaf"}. */
+    private static Object nestedList(int levels) {
+        Object value = "leaf";
+        for (int i = 0; i < levels; i++) {
+            value = List.of(value);
+        }
+        return value;
     }
 
     /** A model (naming none in its options) that answers every call and stream with {@code answer}. */
