@@ -634,6 +634,11 @@ final class SpringMessages {
         if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
             return false;
         }
+        if (open.size() >= Limits.MAX_JSON_DEPTH) {
+            // Deeper than Atlas stores: kept, for the depth check of the save to refuse it naming the field (a walk on
+            // would overflow the stack on a provider's runaway nesting).
+            return true;
+        }
         for (Object o : open) {
             if (o == v) {
                 return false; // a map or list that holds itself: not JSON, which Atlas refuses
