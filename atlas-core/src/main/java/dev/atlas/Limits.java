@@ -36,16 +36,19 @@ public final class Limits {
      * {@link Integer}, {@link Long}, {@link Short}, {@link Byte}, {@link java.math.BigInteger},
      * {@link Float}, {@link Double} or {@link java.math.BigDecimal}, or {@code null}, nested at
      * most {@link #MAX_JSON_DEPTH} levels. Any other value anywhere inside (an enum, a UUID, an
-     * {@code Instant}, a record or bean, an array, a {@code Set}, a non-String key, a map or list
-     * that holds itself) is refused with {@link InvalidInputException} naming the field, with the
+     * {@code Instant}, a record or bean, an array, a {@code Set}, a Jackson {@code JsonNode}, a
+     * non-String key, a map or list that holds itself) is refused with {@link InvalidInputException} naming the field, with the
      * path to the value in the message ({@code metadata: the value at a[1].b is a java.util.UUID,
      * ...}; {@code metadata key} for a key), before anything is written: convert it first (an enum
-     * with {@code name()}, a UUID or a time with {@code toString()}, a record to a map). What is
+     * with {@code name()}, a UUID or a time with {@code toString()}, a record to a map, a
+     * {@code JsonNode} with Jackson's {@code convertValue(node, Object.class)}). What is
      * accepted reads back as the same JSON value, byte-exact on both databases: maps (keys in
      * jsonb's order: shortest first, then by UTF-8 bytes) and lists as given, an integer as an
      * {@code Integer}, {@code Long} or {@code BigInteger} by size, a fraction as the {@code Double}
      * of its decimal text ({@code 0.1f} as {@code 0.1}; {@code -0.0} as {@code 0.0}, as in jsonb),
-     * {@code null} values kept.
+     * {@code null} values kept. A value that takes such a map ({@code NewMessage.metadata(...)} and the like) copies it
+     * whole, the maps and lists inside it too: a change made to any of them afterwards changes neither the value nor
+     * what is written.
      */
     public static final int MAX_METADATA_LENGTH = 1 << 18;
     /** JSON nesting depth for metadata and JSON content. */

@@ -213,7 +213,8 @@ public final class NewConversation {
      *
      * @param metadata JSON-compatible application data (never null): JSON values in Java's plain types, as
      *        {@link dev.atlas.Limits#MAX_METADATA_LENGTH} lists; any other value inside is refused when the
-     *        conversation is written, with {@link dev.atlas.InvalidInputException} on {@code metadata} naming its path
+     *        conversation is written, with {@link dev.atlas.InvalidInputException} on {@code metadata} naming its path;
+     *        copied whole, its maps and lists too: a change made to them afterwards is not seen
      * @return a copy with this change
      */
     public NewConversation metadata(Map<String, ?> metadata) {

@@ -343,7 +343,8 @@ public final class NewMessage {
      *
      * @param metadata JSON-compatible application data (never null): JSON values in Java's plain types, as
      *        {@link dev.atlas.Limits#MAX_METADATA_LENGTH} lists; any other value inside is refused when the
-     *        message is written, with {@link dev.atlas.InvalidInputException} on {@code metadata} naming its path
+     *        message is written, with {@link dev.atlas.InvalidInputException} on {@code metadata} naming its path;
+     *        copied whole, its maps and lists too: a change made to them afterwards is not seen
      * @return a copy with this change
      */
     public NewMessage metadata(Map<String, ?> metadata) {

@@ -276,9 +276,12 @@ public final class Check {
     }
 
     /**
-     * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
-     * Values are checked where they are written (atlas-jdbi's {@code Json.write}): JSON values in Java's plain
-     * types only, as {@link dev.atlas.Limits#MAX_METADATA_LENGTH} lists.
+     * Copies a JSON-like metadata map whole, rejecting null keys and keys that are not storable text: the map and every
+     * map and list inside it are copied (unmodifiable, in their order), so a change the caller makes to any of them
+     * afterwards changes neither the copy nor what is written. A map or list that holds itself is copied holding itself,
+     * for the write to refuse where it holds itself; one nested deeper than {@link Limits#MAX_JSON_DEPTH} levels is kept
+     * as given below that depth, for the write to refuse. Values are checked where they are written (atlas-jdbi's
+     * {@code Json.write}): JSON values in Java's plain types only, as {@link dev.atlas.Limits#MAX_METADATA_LENGTH} lists.
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}
@@ -289,18 +292,86 @@ public final class Check {
             return Map.of();
         }
         Map<String, Object> copy = new LinkedHashMap<>();
-        // Read as Map<?, ?>: raw types, Groovy or Kotlin can hand over other keys under this type.
-        for (Map.Entry<?, ?> e : value.entrySet()) {
-            if (e.getKey() == null) {
-                throw new InvalidInputException(field, "keys must not be null");
+        Map<String, Object> frozen = Collections.unmodifiableMap(copy);
+        // The copies made of the caller's maps and lists, by identity, so that a map or list held twice (or holding
+        // itself) is copied once: created at the first nested map or list, which flat metadata never has.
+        java.util.IdentityHashMap<Object, Object> copies = null;
+        try {
+            // Read as Map<?, ?>: raw types, Groovy or Kotlin can hand over other keys under this type.
+            for (Map.Entry<?, ?> e : value.entrySet()) {
+                if (!(e.getKey() instanceof String key)) {
+                    throw notStringKey(field, "the map", e.getKey());
+                }
+                text(field + " key", key, Limits.MAX_KEY_LENGTH);
+                Object v = e.getValue();
+                if (v instanceof Map<?, ?> || v instanceof List<?>) {
+                    if (copies == null) {
+                        copies = new java.util.IdentityHashMap<>();
+                        copies.put(value, frozen);
+                    }
+                    v = frozen(v, 1, copies);
+                }
+                copy.put(key, v);
             }
-            if (!(e.getKey() instanceof String key)) {
-                throw new InvalidInputException(field + " key", "must be a String, was a " + e.getKey().getClass().getName());
-            }
-            text(field + " key", key, Limits.MAX_KEY_LENGTH);
-            copy.put(key, e.getValue());
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // An application's map or list whose iteration fails: its own text, bounded.
+            throw new InvalidInputException(field, "is not JSON-serialisable: " + bounded(String.valueOf(e.getMessage())));
         }
-        return Collections.unmodifiableMap(copy);
+        return frozen;
+    }
+
+    /**
+     * The refusal of a JSON map's key that is {@code null} or not a {@link String}, on {@code <field> key}, in the same
+     * words at every level of the document.
+     *
+     * @param field the input field
+     * @param map the map as the message names it: {@code the map} (the one given), or {@code the map at a[1].b}
+     * @param key the key
+     * @return the exception to throw
+     */
+    public static InvalidInputException notStringKey(String field, String map, @Nullable Object key) {
+        return new InvalidInputException(field + " key", key == null ? map + " has a null key; keys must be Strings"
+                : map + " has a key of type " + typeName(key.getClass()) + "; keys must be Strings");
+    }
+
+    /**
+     * A class as a reader knows it, for an error message: {@code byte[]} rather than {@code [B}.
+     *
+     * @param type the class
+     * @return its name, escaped where needed
+     */
+    public static String typeName(Class<?> type) {
+        return escaped(type.isArray() ? type.getComponentType().getTypeName() + "[]" : type.getName());
+    }
+
+    /** {@code value}, at {@code level} of a metadata map (the map being level 0), as {@link #metadata} copies it. */
+    private static Object frozen(Object value, int level, java.util.IdentityHashMap<Object, Object> copies) {
+        boolean map = value instanceof Map<?, ?>;
+        if (!map && !(value instanceof List<?>)) {
+            return value;
+        }
+        Object done = copies.get(value);
+        if (done != null || level >= Limits.MAX_JSON_DEPTH) {
+            return done != null ? done : value;
+        }
+        if (map) {
+            Map<Object, Object> copy = new LinkedHashMap<>();
+            Map<Object, Object> frozen = Collections.unmodifiableMap(copy);
+            copies.put(value, frozen);
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                copy.put(e.getKey(), frozen(e.getValue(), level + 1, copies));
+            }
+            return frozen;
+        }
+        List<Object> copy = new ArrayList<>();
+        List<Object> frozen = Collections.unmodifiableList(copy);
+        copies.put(value, frozen);
+        for (Object element : (List<?>) value) {
+            copy.add(frozen(element, level + 1, copies));
+        }
+        return frozen;
     }
 
     /**

@@ -271,6 +271,10 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
                 .isEqualTo("metadata: the value at tags is a java.util.LinkedHashSet" + plain);
         assertThat(refused("details key", () -> store.recordEvent(m.id(), MessageEventType.app("x"), Map.of("n", Map.of(1, "one")))).getMessage())
                 .isEqualTo("details key: the map at n has a key of type java.lang.Integer; keys must be Strings");
+        // A Jackson tree reads back as maps and lists, not as the tree: refused, to be converted first (Limits.MAX_METADATA_LENGTH).
+        assertThat(refused("metadata", () -> store.updateMetadata(c.id(), Map.of("tree",
+                new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("a", 1)))).getMessage())
+                .isEqualTo("metadata: the value at tree is a com.fasterxml.jackson.databind.node.ObjectNode" + plain);
         Map<String, Object> loop = new LinkedHashMap<>();
         loop.put("self", loop);
         assertThat(refused("metadata", () -> store.updateMessageMetadata(m.id(), Map.of("loop", loop))).getMessage())
@@ -279,8 +283,52 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
                 new java.util.concurrent.atomic.AtomicInteger(1), new int[] {1}, new String[] {"a"}, (Runnable) () -> {})) {
             refused("metadata", () -> store.append(c.id(), NewMessage.user("x").metadata(Map.of("v", other))));
         }
+        // A map holding itself at the root is named where it holds itself (self), as one nested in it is (loop.self).
+        assertThat(refused("metadata", () -> store.updateMessageMetadata(m.id(), loop)).getMessage())
+                .isEqualTo("metadata: the value at self is a map or list that holds itself, which JSON cannot hold");
+        Map<String, Object> outer = new LinkedHashMap<>();
+        outer.put("a", List.of(Map.of("back", outer)));
+        assertThat(refused("metadata", () -> store.create(NewConversation.of(ALICE, "support").metadata(outer))).getMessage())
+                .isEqualTo("metadata: the value at a[0].back is a map or list that holds itself, which JSON cannot hold");
         assertThat(store.messages(c.id(), 0, 10)).extracting(Message::id).containsExactly(m.id());
         assertThat(store.require(c.id()).metadata()).isEmpty();
         assertThat(store.requireMessage(m.id()).metadata()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a NewMessage or NewConversation holds its metadata as given to metadata(...): a nested map or list the caller changes"
+            + " afterwards changes neither the value nor what is stored")
+    @SuppressWarnings("unchecked")
+    void metadataIsCopiedWholeWhenGiven() {
+        Map<String, Object> nested = new LinkedHashMap<>(Map.of("a", 1));
+        List<Object> list = new java.util.ArrayList<>(List.of("x"));
+        Map<String, Object> given = new LinkedHashMap<>();
+        given.put("n", nested);
+        given.put("l", list);
+        NewConversation conversation = NewConversation.of(ALICE, "support").metadata(given);
+        NewMessage message = NewMessage.user("hi").metadata(given);
+        nested.put("b", java.time.Instant.EPOCH);
+        list.add(2);
+        Map<String, Object> expected = Map.of("n", Map.of("a", 1), "l", List.of("x"));
+        assertThat(message.metadata()).isEqualTo(expected);
+        Conversation c = store.create(conversation);
+        assertThat(store.require(c.id()).metadata()).isEqualTo(expected);
+        assertThat(store.requireMessage(store.append(c.id(), message).id()).metadata()).isEqualTo(expected);
+        assertThatThrownBy(() -> ((List<Object>) message.metadata().get("l")).add(3)).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    @DisplayName("a key that is not a String, or null, is refused on 'metadata key' in the same words at the top level as nested")
+    @SuppressWarnings("unchecked")
+    void keysThatAreNotStringsAreRefusedAlikeAtEveryLevel() {
+        Map<String, Object> nullKey = new LinkedHashMap<>();
+        nullKey.put(null, 1);
+        assertThat(refused("metadata key", () -> NewMessage.user("x").metadata(nullKey)).getMessage())
+                .isEqualTo("metadata key: the map has a null key; keys must be Strings");
+        assertThat(refused("metadata key", () -> NewMessage.user("x").metadata((Map<String, ?>) (Map<?, ?>) Map.of(1, "one"))).getMessage())
+                .isEqualTo("metadata key: the map has a key of type java.lang.Integer; keys must be Strings");
+        Conversation c = convo();
+        assertThat(refused("metadata key", () -> store.updateMetadata(c.id(), Map.of("n", nullKey))).getMessage())
+                .isEqualTo("metadata key: the map at n has a null key; keys must be Strings");
     }
 }

@@ -200,7 +200,7 @@ public final class Json {
         boolean map = value instanceof Map<?, ?>;
         if (!map && !(value instanceof List<?>)) {
             throw new InvalidInputException(field, (level == 0 ? "is a " : "the value at " + path(keys, indices, level) + " is a ")
-                    + typeName(value.getClass()) + ", which is not a JSON value; give a Map with String keys, a List, a String, a Boolean,"
+                    + Check.typeName(value.getClass()) + ", which is not a JSON value; give a Map with String keys, a List, a String, a Boolean,"
                     + " a number (Integer, Long, Short, Byte, BigInteger, Float, Double or BigDecimal) or null (an enum, a UUID or a time"
                     + " as text, a record or a bean as a Map)");
         }
@@ -218,9 +218,7 @@ public final class Json {
         if (map) {
             for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
                 if (!(e.getKey() instanceof String key)) {
-                    String where = level == 0 ? "the map" : "the map at " + path(keys, indices, level);
-                    throw new InvalidInputException(field + " key", e.getKey() == null ? where + " has a null key; keys must be Strings"
-                            : where + " has a key of type " + typeName(e.getKey().getClass()) + "; keys must be Strings");
+                    throw Check.notStringKey(field, level == 0 ? "the map" : "the map at " + path(keys, indices, level), e.getKey());
                 }
                 keys[level] = key;
                 checkPlain(field, e.getValue(), level + 1, open, keys, indices);
@@ -264,11 +262,6 @@ public final class Json {
             }
         }
         return true;
-    }
-
-    /** A class as a reader knows it: {@code byte[]} rather than {@code [B}. */
-    private static String typeName(Class<?> type) {
-        return Check.escaped(type.isArray() ? type.getComponentType().getTypeName() + "[]" : type.getName());
     }
 
     private static String canonical(String field, String text) {

@@ -226,6 +226,7 @@ public abstract class HostileInputContract extends AtlasContract {
             new JsonInput("NUL in a key", Map.of("a\u0000b", 1), JsonInput.Verdict.REFUSED_KEY, null),
             // What raw types, Groovy or Kotlin can pass as a Map<String, ?>: refused, not a ClassCastException.
             new JsonInput("an Integer key", integerKey(), JsonInput.Verdict.REFUSED_KEY, null),
+            new JsonInput("a null key", nullKey(), JsonInput.Verdict.REFUSED_KEY, null),
             JsonInput.refused("200 levels deep", Map.of("k", nested(199))),
             // JSON values in Java's plain types only (Json.write): what Jackson would write of anything else is not what was given.
             JsonInput.refused("a bean without properties", Map.of("k", new Object())),
@@ -235,6 +236,10 @@ public abstract class HostileInputContract extends AtlasContract {
             JsonInput.refused("a byte[]", Map.of("k", new byte[] {1, 2, 3})),
             JsonInput.refused("an Instant", Map.of("k", Instant.EPOCH)),
             JsonInput.refused("a Set in a list", Map.of("k", List.of(1, Set.of("a")))),
+            // A Jackson tree is not a JSON value in Java's plain types: it would read back as maps and lists, not as the tree.
+            JsonInput.refused("a Jackson ObjectNode", Map.of("k", jacksonTree())),
+            JsonInput.stored("a Jackson ObjectNode converted as the docs say", Map.of("k",
+                    new com.fasterxml.jackson.databind.ObjectMapper().convertValue(jacksonTree(), Object.class))),
             new JsonInput("an Integer key in a nested map", Map.of("k", Map.of(1, "one")), JsonInput.Verdict.REFUSED_KEY, null),
             JsonInput.refused("a map holding itself", Map.of("k", selfHolding())),
             JsonInput.refused("BigDecimal 1E+400", Map.of("k", new BigDecimal("1E+400"))),
@@ -267,6 +272,18 @@ public abstract class HostileInputContract extends AtlasContract {
     private static Map<String, Object> selfHolding() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("self", m);
+        return m;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode jacksonTree() {
+        com.fasterxml.jackson.databind.node.ObjectNode tree = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        tree.put("a", 1).put("b", 0.5).putArray("c").add("x").addNull();
+        return tree;
+    }
+
+    private static Map<String, ?> nullKey() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(null, 1);
         return m;
     }
 

@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * ({@link Limits#MAX_METADATA_LENGTH}: strings, booleans, numbers of Java's own number classes, maps with
  * String keys and lists of those; numbers read back as JSON numbers read: Integer, Long or BigInteger, Double);
  * other values (provider objects, an enum, an Instant, a subclass of BigDecimal, NaN, a decimal no double holds
- * exactly) are not stored. Media are described in the
+ * exactly, a map or list that holds itself) are not stored. Media are described in the
  * message's metadata (mime type, name, id, and the URL or the id of the asset holding the bytes).
  */
 final class SpringMessages {
@@ -598,19 +598,21 @@ final class SpringMessages {
     /** Spring AI metadata entries that are JSON, without Atlas's own keys and the message type. */
     private static Map<String, Object> jsonMetadata(Map<String, Object> metadata) {
         Map<String, Object> out = new LinkedHashMap<>();
+        List<Object> open = new ArrayList<>();
         for (Map.Entry<String, Object> e : metadata.entrySet()) {
             String k = e.getKey();
             if (k.equals(AbstractMessage.MESSAGE_TYPE) || k.equals(MESSAGE_ID) || k.equals(EXECUTION_ID) || k.equals(STEP_ID)) {
                 continue;
             }
-            if (isJson(e.getValue())) {
+            if (isJson(e.getValue(), open)) {
                 out.put(k, e.getValue());
             }
         }
         return out;
     }
 
-    private static boolean isJson(Object v) {
+    /** Whether {@code v}, inside the maps and lists in {@code open} (outermost first), is JSON Atlas stores as it is. */
+    private static boolean isJson(Object v, List<Object> open) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
                 || v instanceof Short || v instanceof Byte) {
             return true;
@@ -629,13 +631,25 @@ final class SpringMessages {
             double read = d.doubleValue();
             return Double.isFinite(read) && java.math.BigDecimal.valueOf(read).compareTo(d) == 0;
         }
-        if (v instanceof Map<?, ?> m) {
-            return m.keySet().stream().allMatch(String.class::isInstance) && m.values().stream().allMatch(SpringMessages::isJson);
+        if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
+            return false;
         }
-        if (v instanceof List<?> l) {
-            return l.stream().allMatch(SpringMessages::isJson);
+        if (open.size() >= Limits.MAX_JSON_DEPTH) {
+            // Deeper than Atlas stores: kept, for the depth check of the save to refuse it naming the field (a walk on
+            // would overflow the stack on a provider's runaway nesting).
+            return true;
         }
-        return false;
+        for (Object o : open) {
+            if (o == v) {
+                return false; // a map or list that holds itself: not JSON, which Atlas refuses
+            }
+        }
+        open.add(v);
+        boolean json = v instanceof Map<?, ?> m
+                ? m.keySet().stream().allMatch(String.class::isInstance) && m.values().stream().allMatch(x -> isJson(x, open))
+                : ((List<?>) v).stream().allMatch(x -> isJson(x, open));
+        open.remove(open.size() - 1);
+        return json;
     }
 
     static String write(Object value) {
