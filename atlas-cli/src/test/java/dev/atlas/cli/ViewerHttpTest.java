@@ -291,6 +291,83 @@ class ViewerHttpTest {
         }
     }
 
+    /** The blob file of {@code asset} in the viewer's data directory (beside the database). */
+    private static Path blobFile(dev.atlas.asset.Asset asset) throws Exception {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+            return files.filter(p -> p.endsWith(asset.blobKey()) && java.nio.file.Files.isRegularFile(p)).findFirst().orElseThrow();
+        }
+    }
+
+    /** The log lines (stderr) of the shared viewer that name {@code id}. */
+    private static List<String> logLinesNaming(java.util.UUID id) throws Exception {
+        return java.nio.file.Files.readAllLines(viewer.errFile).stream().filter(l -> l.contains(id.toString())).toList();
+    }
+
+    /**
+     * A download that fails after its headers (200 and the length) went out cannot be answered with
+     * a JSON error any more: the viewer logged nothing (a discard racing the download is a
+     * NotFoundException, which it took for a 404 to send) or logged the failure and then tried a
+     * second response on the exchange. It logs one line naming the asset and cuts the response
+     * short, so the client sees a broken download; a failure before the headers stays the JSON error.
+     */
+    @Test
+    void anAssetDownloadFailingAfterItsHeadersIsLoggedAndCutShort() throws Exception {
+        String tenant = "cut";
+        byte[] small = "0123456789".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int size = 8 << 20;
+        byte[] big = new byte[size];
+        new java.util.Random(11).nextBytes(big);
+        dev.atlas.asset.Asset damaged;
+        dev.atlas.asset.Asset discarded;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(dir.resolve("viewer.db")).build()) {
+            var assets = atlas.tenant(tenant).assets();
+            damaged = assets.create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "damaged.txt", "text/plain"), small);
+            discarded = assets.create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "big.bin", "application/octet-stream"), big);
+            // The blob store fails midway: its bytes end before the recorded size (the headers are
+            // sent from the asset's row, before any byte is read).
+            try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(blobFile(damaged), java.nio.file.StandardOpenOption.WRITE)) {
+                c.truncate(4);
+            }
+            String damagedResponse = rawGet(viewer, "/api/assets/" + damaged.id() + "?tenant=" + tenant, "127.0.0.1:" + viewer.base.getPort());
+            assertThat(damagedResponse).startsWith("HTTP/1.1 200 ").containsIgnoringCase("\r\nContent-Length: 10\r\n")
+                    .endsWith("\r\n\r\n0123").doesNotContain("error", "HTTP/1.1 500");
+
+            // Another instance discards an asset while the viewer streams it: the viewer has sent the
+            // headers and waits on a client that reads slowly (a small receive window), so it has
+            // read at most its socket's buffers of the 8 MB when the bytes go.
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.setReceiveBufferSize(8192);
+                s.connect(new java.net.InetSocketAddress(viewer.base.getHost(), viewer.base.getPort()));
+                s.getOutputStream().write(("GET /api/assets/" + discarded.id() + "?tenant=" + tenant + " HTTP/1.1\r\nHost: 127.0.0.1:"
+                        + viewer.base.getPort() + "\r\nCookie: " + viewer.cookie + "=" + viewer.token + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                java.io.InputStream in = s.getInputStream();
+                StringBuilder head = new StringBuilder();
+                while (!head.toString().endsWith("\r\n\r\n")) {
+                    head.append((char) in.read());
+                }
+                assertThat(head.toString()).startsWith("HTTP/1.1 200 ").containsIgnoringCase("\r\nContent-Length: " + size + "\r\n");
+                // A blob store that cannot read deleted bytes further: the file the viewer reads is emptied.
+                try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(blobFile(discarded), java.nio.file.StandardOpenOption.WRITE)) {
+                    assets.discard(discarded.id());
+                    c.truncate(0);
+                }
+                byte[] rest = in.readAllBytes();
+                assertThat(rest.length).isLessThan(size);
+                assertThat(java.util.Arrays.equals(rest, 0, rest.length, big, 0, rest.length)).isTrue();
+                assertThat(new String(rest, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("HTTP/1.1", "\"error\"");
+            }
+        }
+        // One line each, naming the asset; the viewer serves on.
+        assertThat(logLinesNaming(damaged.id())).hasSize(1).allSatisfy(l -> assertThat(l).startsWith("atlas serve: GET /api/assets/"
+                + damaged.id() + " failed after its headers were sent, the download is cut short: "));
+        assertThat(logLinesNaming(discarded.id())).containsExactly("atlas serve: GET /api/assets/" + discarded.id()
+                + " failed after its headers were sent, the download is cut short: asset " + discarded.id() + " not found");
+        HttpResponse<String> gone = get("/api/assets/" + discarded.id() + "?tenant=" + tenant, viewer.cookie + "=" + viewer.token);
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(gone.body()).isEqualTo("{\"error\":\"asset " + discarded.id() + " not found\"}");
+    }
+
     @Test
     void anotherTenantsIdsAreNotFoundAndWritesAreRefused() throws Exception {
         HttpResponse<String> r = get("/api/conversations/" + f.globex + "?tenant=acme", viewer.cookie + "=" + viewer.token);
