@@ -168,11 +168,23 @@ final class Viewer implements AutoCloseable {
                         return;
                     }
                     ex.sendResponseHeaders(200, bytes.size());
-                    try (OutputStream out = ex.getResponseBody()) {
-                        // Bytes the blob store holds beyond the recorded size are not sent; fewer
-                        // end the response short, which the client sees as a broken download.
+                    // From here on the status and length are sent: a failure can only cut the
+                    // response short, which the client sees as a broken download.
+                    OutputStream out = ex.getResponseBody();
+                    try {
+                        // Bytes the blob store holds beyond the recorded size are not sent.
                         copy(in, out, bytes.size());
+                    } catch (ReadFailed e) {
+                        // The bytes failed (the blob store, or a discard or purge racing the download):
+                        // the operator's log says so once; the exchange is closed, never answered again.
+                        System.err.println(shown.apply("atlas serve: GET /api/assets/" + bytes.id()
+                                + " failed after its headers were sent, the download is cut short: " + AtlasCli.message(e.getCause())));
+                        return;
+                    } catch (IOException e) {
+                        // The client went away (a cancelled download): nothing failed here.
+                        return;
                     }
+                    out.close();
                 }
                 return;
             }
@@ -196,12 +208,25 @@ final class Viewer implements AutoCloseable {
         }
     }
 
+    /** A read of the asset's bytes failed (not a write to the client): its cause says why. */
+    private static final class ReadFailed extends IOException {
+        ReadFailed(Exception cause) {
+            super(cause);
+        }
+    }
+
+    /** Copies {@code size} bytes; a failed read is a {@link ReadFailed}, a failed write the client's IOException. */
     private static void copy(InputStream in, OutputStream out, long size) throws IOException {
         byte[] buffer = new byte[64 * 1024];
         for (long left = size; left > 0; ) {
-            int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            int n;
+            try {
+                n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            } catch (IOException | RuntimeException e) {
+                throw new ReadFailed(e);
+            }
             if (n < 0) {
-                throw new IOException("the asset's stored bytes end " + left + " bytes short of its recorded size");
+                throw new ReadFailed(new IOException("the asset's stored bytes end " + left + " bytes short of its recorded size"));
             }
             out.write(buffer, 0, n);
             left -= n;

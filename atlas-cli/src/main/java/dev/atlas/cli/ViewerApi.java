@@ -60,7 +60,7 @@ final class ViewerApi {
     }
 
     /** An asset to send: its type, whether a browser may show it, its size, and its bytes, to be read once and closed. */
-    record Bytes(String mimeType, boolean inline, long size, InputStream content) {}
+    record Bytes(UUID id, String mimeType, boolean inline, long size, InputStream content) {}
 
     /** The body for {@code /api/<parts>}, or null for no such endpoint. */
     Object route(List<String> parts, Map<String, String> q) throws SQLException {
@@ -430,7 +430,7 @@ final class ViewerApi {
         Asset asset = tenant.assets().get(id).orElseThrow(() -> new NotFoundException("asset", id));
         boolean inline = INLINE_IMAGES.contains(asset.mimeType());
         // Streamed, never read whole: an asset may be far larger than the viewer's heap.
-        return new Bytes(inline ? asset.mimeType() : "application/octet-stream", inline, asset.sizeBytes(),
+        return new Bytes(id, inline ? asset.mimeType() : "application/octet-stream", inline, asset.sizeBytes(),
                 head ? InputStream.nullInputStream() : tenant.assets().open(id));
     }
 
