@@ -65,8 +65,15 @@ final class ConversationsCommand implements Callable<Integer> {
         @Option(names = "--agent", description = "Only this agent's conversations.")
         String agent;
 
-        @Option(names = "--owner", paramLabel = "<type:id>", description = "Only this owner's conversations, e.g. user:42.")
+        @Option(names = "--owner", paramLabel = "<type:id>",
+                description = "Only this owner's conversations, e.g. user:42 (the type ends at the first ':'; the id may hold ':').")
         String owner;
+
+        @Option(names = "--owner-type", paramLabel = "<type>", description = "With --owner-id, instead of --owner: an owner whose type holds ':'.")
+        String ownerType;
+
+        @Option(names = "--owner-id", paramLabel = "<id>", description = "With --owner-type, instead of --owner.")
+        String ownerId;
 
         @Option(names = "--status", description = "Only conversations with this status: open, archived or closed.")
         String status;
@@ -90,6 +97,7 @@ final class ConversationsCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--search: must not be blank when given");
             }
             ConversationQuery.Order by = order(spec, order);
+            Owner ownerGiven = owner(spec, owner, ownerType, ownerId);
             if (search != null) {
                 // The search lists conversations by best hit, not through the filtered, paged listing.
                 java.util.List<String> given = new ArrayList<>();
@@ -101,6 +109,12 @@ final class ConversationsCommand implements Callable<Integer> {
                 }
                 if (owner != null) {
                     given.add("--owner");
+                }
+                if (ownerType != null) {
+                    given.add("--owner-type");
+                }
+                if (ownerId != null) {
+                    given.add("--owner-id");
                 }
                 if (status != null) {
                     given.add("--status");
@@ -127,8 +141,8 @@ final class ConversationsCommand implements Callable<Integer> {
                 } else {
                     ConversationQuery q = ConversationQuery.all().order(by).limit(limit).after(after).agent(agent)
                             .status(status == null ? null : ConversationStatus.of(status));
-                    if (owner != null) {
-                        q = q.owner(owner(spec, owner));
+                    if (ownerGiven != null) {
+                        q = q.owner(ownerGiven);
                     }
                     Page<Conversation> page = tenant.conversations().list(q);
                     items = page.items();
@@ -151,7 +165,7 @@ final class ConversationsCommand implements Callable<Integer> {
                     out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
                 }
                 next.ifPresent(cursor -> out.println(more(spec, "conversations list", new String[][]{
-                        {"--agent", agent}, {"--owner", owner}, {"--status", status}, {"--order", order}}, cursor)));
+                        {"--agent", agent}, {"--owner", owner}, {"--owner-type", ownerType}, {"--owner-id", ownerId}, {"--status", status}, {"--order", order}}, cursor)));
                 if (maybeMore) {
                     out.println(MAYBE_MORE);
                 }
@@ -173,7 +187,30 @@ final class ConversationsCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--order: '" + value + "' is not one of [activity, creation]");
         }
 
-        static Owner owner(CommandSpec spec, String value) {
+        /**
+         * The owner given as {@code --owner <type>:<id>} (split at the first ':', so an id may hold
+         * ':') or as {@code --owner-type} and {@code --owner-id} (any owner the library takes, a type
+         * holding ':' included), or null when none is given. A value the library refuses is a usage
+         * error named by the option that gave it.
+         */
+        static Owner owner(CommandSpec spec, String value, String type, String id) {
+            if (value != null && (type != null || id != null)) {
+                throw new ParameterException(spec.commandLine(), "--owner cannot be combined with " + (type != null ? "--owner-type" : "--owner-id"));
+            }
+            if ((type == null) != (id == null)) {
+                throw new ParameterException(spec.commandLine(), type == null ? "--owner-id needs --owner-type" : "--owner-type needs --owner-id");
+            }
+            if (type != null) {
+                try {
+                    return Owner.of(type, id);
+                } catch (dev.atlas.InvalidInputException e) {
+                    String option = e.field().equals("owner.type") ? "--owner-type" : "--owner-id";
+                    throw new ParameterException(spec.commandLine(), option + e.getMessage().substring(e.field().length()));
+                }
+            }
+            if (value == null) {
+                return null;
+            }
             int colon = value.indexOf(':');
             if (colon <= 0 || colon == value.length() - 1) {
                 throw new ParameterException(spec.commandLine(), "--owner must be <type>:<id>, e.g. user:42, was '" + value + "'");

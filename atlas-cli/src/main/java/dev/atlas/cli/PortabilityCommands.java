@@ -53,20 +53,29 @@ final class PortabilityCommands {
         @Option(names = "--force", description = "Replace <file> when it exists (never the database being exported).")
         boolean force;
 
-        @Option(names = "--owner", paramLabel = "<type:id>", description = "Export only this owner's rows, e.g. user:42.")
+        @Option(names = "--owner", paramLabel = "<type:id>",
+                description = "Export only this owner's rows, e.g. user:42 (the type ends at the first ':'; the id may hold ':').")
         String owner;
+
+        @Option(names = "--owner-type", paramLabel = "<type>", description = "With --owner-id, instead of --owner: an owner whose type holds ':'.")
+        String ownerType;
+
+        @Option(names = "--owner-id", paramLabel = "<id>", description = "With --owner-type, instead of --owner.")
+        String ownerId;
 
         @Option(names = "--conversation", paramLabel = "<id>", description = "Export only this conversation and what hangs off it.")
         UUID conversation;
 
         @Override
         public Integer call() throws Exception {
-            if (owner != null && conversation != null) {
-                throw new ParameterException(spec.commandLine(), "--owner and --conversation cannot be combined");
+            if ((owner != null || ownerType != null || ownerId != null) && conversation != null) {
+                throw new ParameterException(spec.commandLine(), (owner != null ? "--owner" : ownerType != null ? "--owner-type" : "--owner-id")
+                        + " and --conversation cannot be combined");
             }
             fileName(spec, "--output", output);
+            dev.atlas.Owner ownerGiven = ConversationsCommand.List.owner(spec, owner, ownerType, ownerId);
             ExportScope scope = conversation != null ? ExportScope.conversation(conversation)
-                    : owner != null ? ExportScope.owner(ConversationsCommand.List.owner(spec, owner)) : ExportScope.tenant();
+                    : ownerGiven != null ? ExportScope.owner(ownerGiven) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
             // A pipe or a device (>(gzip > f), /dev/stdout, /dev/tty) is written into as '-' is: there is no file to
             // replace whole, and a rename would put a regular file in the place of the pipe or device.

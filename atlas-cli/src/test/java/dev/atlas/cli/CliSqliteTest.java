@@ -272,6 +272,65 @@ class CliSqliteTest {
     }
 
     /**
+     * Every owner the library takes can be named: --owner splits at the first ':' (an id may hold
+     * ':'), and an owner whose type holds ':' is given as --owner-type and --owner-id (--owner could
+     * not name it: team:eu:x:1 read as type team, id eu:x:1, another owner that prints alike). Both
+     * forms page, filter exports, and are refused naming the option that gave them.
+     */
+    @Test
+    void everyOwnerTheLibraryTakesCanBeNamed() throws Exception {
+        Path owners = dir.resolve("owners.db");
+        dev.atlas.Owner colonType = dev.atlas.Owner.of("team:eu", "x:1");
+        dev.atlas.Owner colonId = dev.atlas.Owner.of("team", "eu:x:1");
+        java.util.UUID first;
+        java.util.UUID second;
+        java.util.UUID other;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(owners).build()) {
+            var conversations = atlas.tenant("acme").conversations();
+            first = conversations.create(dev.atlas.conversation.NewConversation.of(colonType, "a").title("first")).id();
+            second = conversations.create(dev.atlas.conversation.NewConversation.of(colonType, "a").title("second")).id();
+            other = conversations.create(dev.atlas.conversation.NewConversation.of(colonId, "a").title("other")).id();
+        }
+        String d = owners.toString();
+        Newcomer17CliTest.Run byColonId = Newcomer17CliTest.inJvm("--db", d, "-t", "acme", "conversations", "list", "--owner", "team:eu:x:1");
+        assertThat(byColonId.out().lines().skip(1).map(l -> l.substring(0, 36)).toList()).containsExactly(other.toString());
+        Newcomer17CliTest.Run page = Newcomer17CliTest.inJvm("--db", d, "-t", "acme", "conversations", "list", "--order", "creation",
+                "--owner-type", "team:eu", "--owner-id", "x:1", "--limit", "1");
+        String[] lines = page.out().split("\n");
+        assertThat(lines[1]).startsWith(first.toString());
+        String more = "More: atlas ... conversations list --limit=1 --owner-type=team:eu --owner-id=x:1 --order=creation --after ";
+        assertThat(lines).hasSize(3);
+        assertThat(lines[2]).startsWith(more);
+
+        Path file = dir.resolve("owner export.jsonl");
+        Newcomer17CliTest.Run export = Newcomer17CliTest.inJvm("--db", d, "-t", "acme", "export", "--output", file.toString(),
+                "--owner-type", "team:eu", "--owner-id", "x:1");
+        assertThat(export.exitCode()).as(export.err()).isZero();
+        String exported = java.nio.file.Files.readString(file);
+        assertThat(exported).contains(first.toString(), second.toString()).doesNotContain(other.toString());
+
+        java.util.List<String[]> refusals = java.util.List.of(
+                new String[] {"atlas: --owner-type needs --owner-id", "conversations", "list", "--owner-type", "team"},
+                new String[] {"atlas: --owner-id needs --owner-type", "conversations", "list", "--owner-id", "x"},
+                new String[] {"atlas: --owner cannot be combined with --owner-id", "conversations", "list", "--owner", "user:1", "--owner-id", "x"},
+                new String[] {"atlas: --owner-type: must not be blank", "conversations", "list", "--owner-type", " ", "--owner-id", "x"},
+                new String[] {"atlas: --owner-id: is 300 characters; at most 255 are allowed", "conversations", "list", "--owner-type", "t",
+                        "--owner-id", "u".repeat(300)},
+                new String[] {"atlas: --search cannot be combined with --owner-type, --owner-id", "conversations", "list", "--owner-type", "t",
+                        "--owner-id", "x", "--search", "w"},
+                new String[] {"atlas: --owner-type and --conversation cannot be combined", "export", "-o", "x.jsonl", "--owner-type", "t",
+                        "--owner-id", "x", "--conversation", first.toString()},
+                new String[] {"atlas: --owner-id needs --owner-type", "export", "-o", "x.jsonl", "--owner-id", "x"});
+        for (String[] r : refusals) {
+            java.util.List<String> args = new java.util.ArrayList<>(List.of("--db", d, "-t", "acme"));
+            args.addAll(List.of(r).subList(1, r.length));
+            Newcomer17CliTest.Run run = Newcomer17CliTest.inJvm(args.toArray(String[]::new));
+            String command = r[1].equals("export") ? "export" : "conversations list";
+            assertThat(run).as(r[0]).isEqualTo(new Newcomer17CliTest.Run(2, "", r[0] + "\nTry 'atlas " + command + " --help' for more information.\n"));
+        }
+    }
+
+    /**
      * --search lists conversations from the best-matching messages: it looked at the first 100
      * hits only, so a conversation with 150 matching messages hid every other match (here the
      * older one, whose long message ranks lower), silently. Now the library's whole page (1000 hits) is read, and when even that
