@@ -389,6 +389,18 @@ class ViewerHttpTest {
             assertThat(r.statusCode()).as(path).isEqualTo(400);
             assertThat(r.body()).as(path).isEqualTo("{\"error\":\"not an id: 1-1-1-1-1\"}");
         }
+        // A value the library refuses is named by the query parameter that gave it, as the CLI names its option
+        // (it was the library's field: afterSequence, cursor, text).
+        String[][] refused = {
+                {"/api/conversations/" + f.support + "?tenant=acme&after=-5", "after: must not be negative, was -5"},
+                {"/api/conversations?tenant=acme&after=%27", "after: is not a cursor returned by a previous page of this listing"},
+                {"/api/executions?tenant=acme&after=x", "after: is not a cursor returned by a previous page of this listing"},
+                {"/api/conversations?tenant=acme&q=%00", "q: contains a NUL character (U+0000) at index 0, which databases cannot store"}};
+        for (String[] c : refused) {
+            HttpResponse<String> r = get(c[0], viewer.cookie + "=" + viewer.token);
+            assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+            assertThat(json.readTree(r.body()).get("error").asText()).as(c[0]).isEqualTo(c[1]);
+        }
     }
 
     /**
