@@ -306,13 +306,14 @@ final class ConversationsCommand implements Callable<Integer> {
                     entries.addAll(next.entries());
                     more = next.more();
                 }
-                print(out, t, entries, more);
+                // The --limit given is repeated, as the More line of a listing repeats it: the next page is of the same size.
+                print(out, t, entries, more, spec.commandLine().getParseResult().hasMatchedOption("--limit") ? " --limit=" + limit : "");
             }
             out.flush();
             return AtlasCli.OK;
         }
 
-        private static void print(PrintWriter out, Transcript t, java.util.List<Transcript.Entry> entries, boolean more) {
+        private static void print(PrintWriter out, Transcript t, java.util.List<Transcript.Entry> entries, boolean more, String limitGiven) {
             Conversation c = t.conversation();
             out.printf(Locale.ROOT, "Conversation %s: %s%n", c.id(), Text.oneLine(c.title() == null ? "(untitled)" : c.title()));
             out.printf(Locale.ROOT, "  %s conversation of %s, agent %s, %s, created %s, %d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
@@ -371,7 +372,7 @@ final class ConversationsCommand implements Callable<Integer> {
             }
             if (more) {
                 long last = entries.get(entries.size() - 1).message().sequence();
-                out.printf(Locale.ROOT, "%nMore messages: atlas ... conversations show %s --after %d%n", t.conversation().id(), last);
+                out.printf(Locale.ROOT, "%nMore messages: atlas ... conversations show %s%s --after %d%n", t.conversation().id(), limitGiven, last);
             }
         }
     }

@@ -44,6 +44,8 @@ final class Viewer implements AutoCloseable {
     private static final Map<String, String> STATIC = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css", "/favicon.svg", "favicon.svg");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Fields the library checks that only ever hold a query parameter's value, and that parameter. */
+    private static final Map<String, String> PARAMETER_OF_FIELD = Map.of("afterSequence", "after", "cursor", "after", "text", "q");
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -198,7 +200,11 @@ final class Viewer implements AutoCloseable {
             json(ex, 403, Map.of("error", e.getMessage()));
         } catch (NotFoundException e) {
             json(ex, 404, Map.of("error", e.getMessage()));
-        } catch (InvalidInputException | IllegalArgumentException e) {
+        } catch (InvalidInputException e) {
+            // The library names its own field; the request named a query parameter.
+            String param = PARAMETER_OF_FIELD.get(e.field());
+            json(ex, 400, Map.of("error", param == null ? e.getMessage() : param + e.getMessage().substring(e.field().length())));
+        } catch (IllegalArgumentException e) {
             json(ex, 400, Map.of("error", e.getMessage()));
         } catch (java.sql.SQLException | RuntimeException e) {
             // The database's own words (table names, SQL, driver details) go to the operator's

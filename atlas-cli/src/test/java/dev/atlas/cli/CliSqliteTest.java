@@ -503,7 +503,7 @@ class CliSqliteTest {
                 #1 user  2026-03-02T09:01:00Z
                    <script>window.pwned=1</script><img src=x onerror="window.pwned=2"> \\u001b[31mred\\u001b[0m & "q"
 
-                More messages: atlas ... conversations show {hostile} --after 1
+                More messages: atlas ... conversations show {hostile} --limit=1 --after 1
                 """, f));
     }
 

@@ -112,7 +112,7 @@ class Newcomer17CliTest {
                 """;
         assertThat(r.out()).startsWith(header).endsWith(transcript + thanks).doesNotContain("card", "#4");
         Run page = inJvm("--db", db.toString(), "-t", "acme", "conversations", "show", convo.toString(), "--limit", "2");
-        assertThat(page.out()).endsWith(transcript + "\nMore messages: atlas ... conversations show " + convo + " --after 2\n");
+        assertThat(page.out()).endsWith(transcript + "\nMore messages: atlas ... conversations show " + convo + " --limit=2 --after 2\n");
         assertThat(inJvm("--db", db.toString(), "-t", "acme", "conversations", "show", convo.toString(), "--after", "2").out())
                 .endsWith(thanks);
     }
