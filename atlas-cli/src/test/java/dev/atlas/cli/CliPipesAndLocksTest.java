@@ -54,6 +54,25 @@ class CliPipesAndLocksTest {
     }
 
     /**
+     * A listing or report redirected to a file on a full disk ({@code atlas usage --format csv > report.csv} from
+     * cron) exited 0 with nothing written: the PrintStream swallowed the write error, as it swallows a closed pipe's.
+     * Only a reader that stopped early ends quietly; any other failure to write standard output fails the command,
+     * exit 1, naming it (here Linux's {@code /dev/full}, which fails every write as a full disk does).
+     */
+    @Test
+    void aListingThatCannotBeWrittenFails() throws Exception {
+        for (String[] args : new String[][] {{"--db", db.toString(), "--tenant", "acme", "conversations", "list"},
+                {"--db", db.toString(), "usage", "--format", "csv"}}) {
+            Process p = new ProcessBuilder(Cli.command(args)).redirectOutput(new java.io.File("/dev/full")).start();
+            p.getOutputStream().close();
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(new Cli.Result(p.exitValue(), "", err)).as(args[args.length - 1])
+                    .isEqualTo(new Cli.Result(1, "", "atlas: cannot write standard output: No space left on device\n"));
+        }
+    }
+
+    /**
      * Another process (the application, a second import) holds the SQLite write lock for longer than Atlas waits
      * (10 s): the command said only {@code database call failed (retryable): [SQLITE_BUSY] The database file is
      * locked (database is locked)}, naming neither the file nor what to do. Exit 1, as docs/cli.md says for a
