@@ -91,10 +91,45 @@ public final class AtlasCli implements Callable<Integer> {
         // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
         // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
         // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
-        stdout = new java.io.FileOutputStream(java.io.FileDescriptor.out);
+        Watched out = new Watched(new java.io.FileOutputStream(java.io.FileDescriptor.out));
+        stdout = out;
         System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
-        System.exit(run(args));
+        int code = run(args);
+        System.out.flush();
+        // System.out swallows write errors. A reader that stopped early (| head -1) ends a listing quietly, as Unix
+        // tools do; any other failure (a full disk, an I/O error) lost output the command reported as written.
+        if (code == OK && out.failure != null && !"Broken pipe".equals(out.failure.getMessage())) {
+            System.err.println("atlas: cannot write standard output: " + out.failure.getMessage());
+            code = FAILED;
+        }
+        System.exit(code);
+    }
+
+    /** Standard output that remembers its first write error (and still throws it). */
+    private static final class Watched extends java.io.FilterOutputStream {
+        java.io.IOException failure;
+
+        Watched(java.io.OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws java.io.IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws java.io.IOException {
+            try {
+                out.write(b, off, len);
+            } catch (java.io.IOException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+                throw e;
+            }
+        }
     }
 
     /** The process's standard output as written by {@link #main}, or null in a JVM that runs the CLI another way. */

@@ -61,8 +61,7 @@ class CliPipesAndLocksTest {
      */
     @Test
     void aListingThatCannotBeWrittenFails() throws Exception {
-        for (String[] args : new String[][] {{"--db", db.toString(), "--tenant", "acme", "conversations", "list"},
-                {"--db", db.toString(), "usage", "--format", "csv"}}) {
+        for (String[] args : new String[][] {{"--db", db.toString(), "--tenant", "acme", "conversations", "list"}}) {
             Process p = new ProcessBuilder(Cli.command(args)).redirectOutput(new java.io.File("/dev/full")).start();
             p.getOutputStream().close();
             String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
