@@ -279,22 +279,23 @@ class CliSqliteTest {
      */
     @Test
     void everyOwnerTheLibraryTakesCanBeNamed() throws Exception {
-        Path owners = dir.resolve("owners.db");
+        // The database of searchFindsEveryConversationBehindABusyOneOrSaysItMayNot (migrated once), a tenant of its own.
+        Path owners = dir.resolve("busy.db");
         dev.atlas.Owner colonType = dev.atlas.Owner.of("team:eu", "x:1");
         dev.atlas.Owner colonId = dev.atlas.Owner.of("team", "eu:x:1");
         java.util.UUID first;
         java.util.UUID second;
         java.util.UUID other;
         try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(owners).build()) {
-            var conversations = atlas.tenant("acme").conversations();
+            var conversations = atlas.tenant("owners").conversations();
             first = conversations.create(dev.atlas.conversation.NewConversation.of(colonType, "a").title("first")).id();
             second = conversations.create(dev.atlas.conversation.NewConversation.of(colonType, "a").title("second")).id();
             other = conversations.create(dev.atlas.conversation.NewConversation.of(colonId, "a").title("other")).id();
         }
         String d = owners.toString();
-        Newcomer17CliTest.Run byColonId = Newcomer17CliTest.inJvm("--db", d, "-t", "acme", "conversations", "list", "--owner", "team:eu:x:1");
+        Newcomer17CliTest.Run byColonId = Newcomer17CliTest.inJvm("--db", d, "-t", "owners", "conversations", "list", "--owner", "team:eu:x:1");
         assertThat(byColonId.out().lines().skip(1).map(l -> l.substring(0, 36)).toList()).containsExactly(other.toString());
-        Newcomer17CliTest.Run page = Newcomer17CliTest.inJvm("--db", d, "-t", "acme", "conversations", "list", "--order", "creation",
+        Newcomer17CliTest.Run page = Newcomer17CliTest.inJvm("--db", d, "-t", "owners", "conversations", "list", "--order", "creation",
                 "--owner-type", "team:eu", "--owner-id", "x:1", "--limit", "1");
         String[] lines = page.out().split("\n");
         assertThat(lines[1]).startsWith(first.toString());
@@ -303,7 +304,7 @@ class CliSqliteTest {
         assertThat(lines[2]).startsWith(more);
 
         Path file = dir.resolve("owner export.jsonl");
-        Newcomer17CliTest.Run export = Newcomer17CliTest.inJvm("--db", d, "-t", "acme", "export", "--output", file.toString(),
+        Newcomer17CliTest.Run export = Newcomer17CliTest.inJvm("--db", d, "-t", "owners", "export", "--output", file.toString(),
                 "--owner-type", "team:eu", "--owner-id", "x:1");
         assertThat(export.exitCode()).as(export.err()).isZero();
         String exported = java.nio.file.Files.readString(file);
@@ -322,7 +323,7 @@ class CliSqliteTest {
                         "--owner-id", "x", "--conversation", first.toString()},
                 new String[] {"atlas: --owner-id needs --owner-type", "export", "-o", "x.jsonl", "--owner-id", "x"});
         for (String[] r : refusals) {
-            java.util.List<String> args = new java.util.ArrayList<>(List.of("--db", d, "-t", "acme"));
+            java.util.List<String> args = new java.util.ArrayList<>(List.of("--db", d, "-t", "owners"));
             args.addAll(List.of(r).subList(1, r.length));
             Newcomer17CliTest.Run run = Newcomer17CliTest.inJvm(args.toArray(String[]::new));
             String command = r[1].equals("export") ? "export" : "conversations list";
