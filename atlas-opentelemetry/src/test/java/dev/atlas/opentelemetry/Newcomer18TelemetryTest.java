@@ -1,0 +1,114 @@
+package dev.atlas.opentelemetry;
+
+import dev.atlas.Atlas;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.opentelemetry.AtlasTelemetryTest.HandClock;
+import dev.atlas.opentelemetry.AtlasTelemetryTest.Sdk;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An operations team wiring OpenTelemetry into several instances of one application, following
+ * docs/opentelemetry.md as written ("Several nodes on one database", the sweep of the next process).
+ */
+class Newcomer18TelemetryTest {
+    private static final AttributeKey<String> EXECUTION_ID = AttributeKey.stringKey("atlas.execution.id");
+    private static final AttributeKey<String> STATUS = AttributeKey.stringKey("atlas.execution.status");
+    private static final AttributeKey<Boolean> EVICTED = AttributeKey.booleanKey("atlas.span.evicted");
+    private static final AttributeKey<List<String>> FINISH_REASONS = AttributeKey.stringArrayKey("gen_ai.response.finish_reasons");
+
+    @TempDir
+    Path dir;
+    final HandClock clock = new HandClock();
+
+    private static long nanos(Instant i) {
+        return TimeUnit.SECONDS.toNanos(i.getEpochSecond()) + i.getNano();
+    }
+
+    @Test
+    @DisplayName("opentelemetry.md: a process that dies loses its running spans and the sweep of the next one exports them, under the"
+            + " span current where the sweep runs, as ERROR spans from the stored start to the sweep")
+    void theNextProcessesSweepExportsTheDeadOnesRun() {
+        Path file = dir.resolve("app.db");
+        Instant startedAt = clock.instant();
+        try (Atlas dead = Atlas.builder().sqlite(file).clock(clock).build()) {
+            ExecutionHandle run = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+            StepHandle step = run.step();
+            clock.advanceMillis(10);
+            step.toolCall("call_1", "charge_card", "{}"); // the process dies here
+        }
+        clock.advanceMillis(Duration.ofHours(2).toMillis());
+        try (Sdk sdk = new Sdk(); Atlas next = Atlas.builder().sqlite(file).clock(clock)
+                .executionListener(AtlasTelemetry.create(sdk.otel)).build()) {
+            Span sweepSpan = sdk.otel.getTracer("ops").spanBuilder("nightly sweep").startSpan();
+            try (Scope ignored = sweepSpan.makeCurrent()) {
+                assertThat(next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(1);
+            } finally {
+                sweepSpan.end();
+            }
+            SpanData chat = sdk.span("chat gpt-4o");
+            SpanData tool = sdk.span("execute_tool charge_card");
+            assertThat(chat.getParentSpanId()).isEqualTo(sdk.span("nightly sweep").getSpanId());
+            assertThat(chat.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+            assertThat(chat.getStartEpochNanos()).isEqualTo(nanos(startedAt));
+            assertThat(chat.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
+            assertThat(chat.getAttributes().get(STATUS)).isEqualTo("failed");
+            assertThat(tool.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+            assertThat(tool.getStartEpochNanos()).isEqualTo(nanos(startedAt.plusMillis(10)));
+            assertThat(tool.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
+        }
+    }
+
+    @Test
+    @DisplayName("opentelemetry.md, several nodes: an execution whose span was evicted and that then finishes in this process exports a"
+            + " complete span of its own then, from its stored start to its completion")
+    void anEvictedExecutionFinishingHereExportsItsCompleteSpan() {
+        try (Sdk sdk = new Sdk()) {
+            AtlasTelemetry telemetry = AtlasTelemetry.create(sdk.otel, 1);
+            try (Atlas atlas = Atlas.builder().sqlite(dir.resolve("app.db")).clock(clock).executionListener(telemetry).build()) {
+                Instant firstStart = clock.instant();
+                ExecutionHandle first = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+                first.step().finish("calling a tool", FinishReason.TOOL_CALLS);
+                clock.advanceMillis(100);
+                Instant secondStart = clock.instant();
+                ExecutionHandle second = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o-mini"));
+                assertThat(telemetry.runningSpans()).isEqualTo(1);
+                clock.advanceMillis(100);
+                first.step().finish("done", FinishReason.STOP);
+                first.complete();
+                second.step().finish("done", FinishReason.STOP);
+                second.complete();
+
+                List<SpanData> ofFirst = sdk.spans.getFinishedSpanItems().stream()
+                        .filter(s -> first.id().toString().equals(s.getAttributes().get(EXECUTION_ID))).toList();
+                assertThat(ofFirst).hasSize(2);
+                SpanData evicted = ofFirst.get(0);
+                assertThat(evicted.getAttributes().get(EVICTED)).isTrue();
+                assertThat(evicted.getEndEpochNanos()).isEqualTo(nanos(secondStart));
+                SpanData complete = ofFirst.get(1);
+                assertThat(complete.getAttributes().get(EVICTED)).isNull();
+                assertThat(complete.getAttributes().get(STATUS)).isEqualTo("completed");
+                assertThat(complete.getStartEpochNanos()).isEqualTo(nanos(firstStart));
+                assertThat(complete.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
+                assertThat(sdk.span("chat gpt-4o-mini").getAttributes().get(FINISH_REASONS)).containsExactly("stop");
+            }
+        }
+    }
+}
