@@ -44,7 +44,7 @@ class Newcomer18TelemetryTest {
 
     @Test
     @DisplayName("opentelemetry.md: a process that dies loses its running spans and the sweep of the next one exports them, under the"
-            + " span current where the sweep runs, as ERROR spans from the stored start to the sweep")
+            + " span current where the sweep runs, with the tool call the sweep failed inside the execution's span")
     void theNextProcessesSweepExportsTheDeadOnesRun() {
         Path file = dir.resolve("app.db");
         Instant startedAt = clock.instant();
@@ -73,12 +73,15 @@ class Newcomer18TelemetryTest {
             assertThat(tool.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
             assertThat(tool.getStartEpochNanos()).isEqualTo(nanos(startedAt.plusMillis(10)));
             assertThat(tool.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
+            // The table: a tool span's parent is "the execution's span".
+            assertThat(tool.getParentSpanId()).as("the tool span's parent").isEqualTo(chat.getSpanId());
+            assertThat(tool.getTraceId()).isEqualTo(chat.getTraceId());
         }
     }
 
     @Test
     @DisplayName("opentelemetry.md, several nodes: an execution whose span was evicted and that then finishes in this process exports a"
-            + " complete span of its own then, from its stored start to its completion")
+            + " complete span of its own then, with the steps' finish reasons as every execution span has them")
     void anEvictedExecutionFinishingHereExportsItsCompleteSpan() {
         try (Sdk sdk = new Sdk()) {
             AtlasTelemetry telemetry = AtlasTelemetry.create(sdk.otel, 1);
@@ -108,6 +111,7 @@ class Newcomer18TelemetryTest {
                 assertThat(complete.getStartEpochNanos()).isEqualTo(nanos(firstStart));
                 assertThat(complete.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
                 assertThat(sdk.span("chat gpt-4o-mini").getAttributes().get(FINISH_REASONS)).containsExactly("stop");
+                assertThat(complete.getAttributes().get(FINISH_REASONS)).as("finish reasons of the complete span").containsExactly("tool_calls", "stop");
             }
         }
     }
