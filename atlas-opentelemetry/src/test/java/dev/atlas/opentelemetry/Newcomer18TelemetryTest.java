@@ -138,6 +138,23 @@ class Newcomer18TelemetryTest {
                 assertThat(complete.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
                 assertThat(sdk.span("chat gpt-4o-mini").getAttributes().get(FINISH_REASONS)).containsExactly("tool_calls", "stop");
                 assertThat(complete.getAttributes().get(FINISH_REASONS)).as("finish reasons of the complete span").containsExactly("tool_calls", "stop");
+
+                // An evicted run this process's own sweep fails: its tool call stays under its (evicted) span, and its complete
+                // span has every step's reason, the swept one's error included.
+                ExecutionHandle third = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1"));
+                third.step().finish("calling", FinishReason.TOOL_CALLS);
+                third.step().toolCall("call_2", "refund", "{}");
+                clock.advanceMillis(10);
+                atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3")); // evicts the third
+                clock.advanceMillis(Duration.ofHours(2).toMillis());
+                assertThat(atlas.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
+                List<SpanData> ofThird = sdk.spans.getFinishedSpanItems().stream()
+                        .filter(s -> third.id().toString().equals(s.getAttributes().get(EXECUTION_ID))).toList();
+                assertThat(ofThird).hasSize(2);
+                assertThat(ofThird.get(0).getAttributes().get(EVICTED)).isTrue();
+                assertThat(sdk.span("execute_tool refund").getParentSpanId()).isEqualTo(ofThird.get(0).getSpanId());
+                assertThat(ofThird.get(1).getAttributes().get(STATUS)).isEqualTo("failed");
+                assertThat(ofThird.get(1).getAttributes().get(FINISH_REASONS)).containsExactly("tool_calls", "error");
             }
         }
     }
