@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -59,9 +60,12 @@ import java.util.UUID;
  * <p>Thread-safe. It keeps the span of each running execution until it finishes, is cancelled or
  * is failed by {@link dev.atlas.execution.ExecutionRecorder#sweepInterrupted}; an execution that
  * is never finished in this process (the process died; another process sweeps it later) leaves its
- * span unexported here, and {@link #replay} exports it once stored as failed. Executions another
- * node finishes are not heard here: at most {@link #create(OpenTelemetry, int) maxRunningSpans}
- * spans stay open, the oldest beyond it ended as evicted.
+ * span unexported here, and {@link #replay} exports it once stored as failed; the sweep of the next
+ * process exports it too, with the tool calls the sweep failed inside it (they are held until their
+ * execution's failure is heard) but without finish reasons, since that process heard none of its
+ * earlier steps. Executions another node finishes are not heard here: at most
+ * {@link #create(OpenTelemetry, int) maxRunningSpans} spans stay open, the oldest beyond it ended as
+ * evicted; one of them finishing here later exports a complete span with all its steps' finish reasons.
  */
 public final class AtlasTelemetry implements ExecutionListener {
     /** The instrumentation scope of the spans and metrics. */
@@ -93,11 +97,40 @@ public final class AtlasTelemetry implements ExecutionListener {
                 }
             });
     private static final int FINISHED_KEPT = 10_000;
+    /**
+     * Executions whose span was evicted while they ran here: the finish reasons of their steps, so
+     * that the complete span exported if one finishes here later has them all. Bounded, oldest first
+     * out (one then finishing exports no finish reasons: they are no longer all known). Guarded by itself.
+     */
+    private final Map<UUID, Map<Integer, String>> evicted = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Map<Integer, String>> eldest) {
+            return size() > FINISHED_KEPT;
+        }
+    };
+    /**
+     * Tool calls the sweep failed whose execution has no span here yet, by execution, oldest first:
+     * the sweep reports its calls before the executions it fails, and a dead process's execution gets
+     * its span only then. At most {@link #PENDING_KEPT} in all; guarded by itself.
+     */
+    private final Map<UUID, List<Pending>> pending = new LinkedHashMap<>();
+    private int pendingCount;
+    private static final int PENDING_KEPT = 10_000;
+    /** Whether this thread reported a failed execution since it last reported a tool call or a step (the sweep's last events). */
+    private final ThreadLocal<Boolean> afterFailed = ThreadLocal.withInitial(() -> Boolean.FALSE);
     /** The default cap on spans of running executions. */
     public static final int DEFAULT_MAX_RUNNING_SPANS = 10_000;
+    /** The error the sweep stores on what it fails ({@code ExecutionRecorder#sweepInterrupted}). */
+    private static final String SWEPT = "interrupted";
 
-    /** The span of an execution in progress and the finish reasons of its steps so far. */
-    private record Running(Span span, Context context, List<String> finishReasons, Instant start) {}
+    /** The span of an execution in progress and the finish reasons of its steps so far, by step sequence. */
+    private record Running(Span span, Context context, Map<Integer, String> finishReasons, Instant start) {}
+
+    /** What a tool call's span is made of: only this is kept while it waits for its execution's span (no arguments, no result). */
+    private record ToolSpan(String name, Attributes attributes, Instant start, Instant end, boolean failed, String error) {}
+
+    /** A swept tool call waiting for its execution's span; {@code fallback} is its parent if none comes. */
+    private record Pending(ToolSpan tool, Context fallback, long thread) {}
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
@@ -169,13 +202,19 @@ public final class AtlasTelemetry implements ExecutionListener {
         Context parent = Context.current();
         Span span = startSpan(parent, tenantId, execution);
         Instant start = execution.startedAt() != null ? execution.startedAt() : execution.createdAt();
-        Running r = new Running(span, parent.with(span), Collections.synchronizedList(new ArrayList<>()), start);
+        endBatch();
+        Running r = new Running(span, parent.with(span), Collections.synchronizedMap(new TreeMap<>()), start);
         List<Map.Entry<UUID, Running>> evicted = new ArrayList<>();
         synchronized (running) {
             running.put(execution.id(), r);
             for (var it = running.entrySet().iterator(); running.size() > maxRunning && it.hasNext(); ) {
-                evicted.add(it.next());
+                Map.Entry<UUID, Running> e = it.next();
+                evicted.add(e);
                 it.remove();
+                // In the same lock: a step heard meanwhile finds its reasons in one map or the other.
+                synchronized (this.evicted) {
+                    this.evicted.put(e.getKey(), e.getValue().finishReasons());
+                }
             }
         }
         // Outside the lock: ending a span may export synchronously.
@@ -189,7 +228,8 @@ public final class AtlasTelemetry implements ExecutionListener {
      * Ends the span of an execution this listener stopped waiting for: its outcome is unknown here
      * (most likely another node finished it), so the status stays UNSET and no metric is recorded;
      * it ends at {@code at}, the last moment it was known running. A finish heard later still
-     * exports a complete span of its own, as for an execution started in another process.
+     * exports a complete span of its own, with the finish reasons of all its steps (kept in
+     * {@link #evicted}); its tool calls stay under the evicted span.
      */
     private void evict(UUID id, Running r, Instant at) {
         r.span().setAttribute(GenAi.ATLAS_EXECUTION_STATUS, ExecutionStatus.PROCESSING.toString());
@@ -212,33 +252,58 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void stepFinished(String tenantId, ExecutionStep step) {
+        continueBatch();
+        if (step.finishReason() == null) {
+            return;
+        }
         Running r = running(step.executionId());
-        if (r != null && step.finishReason() != null) {
-            r.finishReasons().add(step.finishReason().toString());
+        Map<Integer, String> reasons;
+        if (r != null) {
+            reasons = r.finishReasons();
+        } else {
+            synchronized (evicted) {
+                reasons = evicted.get(step.executionId());
+            }
+        }
+        // An execution not started here (another process's, failed by the sweep): its other steps were never heard.
+        if (reasons != null) {
+            reasons.put(step.sequence(), step.finishReason().toString());
         }
     }
 
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
+        continueBatch();
+        ToolSpan tool = toolSpan(tenantId, toolCall);
+        if (tool == null) {
+            return;
+        }
         Running r = running(toolCall.executionId());
         Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
-        emitToolCall(parent != null ? parent : Context.current(), tenantId, toolCall);
+        if (parent == null && toolCall.status() == ExecutionStatus.FAILED && SWEPT.equals(toolCall.error())) {
+            // The sweep reports the calls it fails before their executions: a dead process's run gets its span only then.
+            hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread().getId()));
+            return;
+        }
+        emit(parent != null ? parent : Context.current(), tool);
     }
 
     @Override
     public void completed(String tenantId, Execution execution) {
         finish(tenantId, execution);
         recordMetrics(execution);
+        endBatch();
     }
 
     @Override
     public void failed(String tenantId, Execution execution) {
         // The sweep fails pending executions too: one that never started made no call, so no span and no metrics.
-        if (running(execution.id()) == null && execution.startedAt() == null) {
-            return;
+        if (running(execution.id()) != null || execution.startedAt() != null) {
+            finish(tenantId, execution);
+            recordMetrics(execution);
         }
-        finish(tenantId, execution);
-        recordMetrics(execution);
+        // The sweep's last events: tool calls it failed may still be waiting for the runs it fails next.
+        afterFailed.set(Boolean.TRUE);
     }
 
     @Override
@@ -250,15 +315,107 @@ public final class AtlasTelemetry implements ExecutionListener {
             // duration: the time to a cancel is the user's, not the operation's.
             recordTokens(execution, tokenAttributes(execution));
         }
+        endBatch();
     }
 
     private void finish(String tenantId, Execution execution) {
         Running r = removeRunning(execution.id());
+        Map<Integer, String> evictedReasons;
+        synchronized (evicted) {
+            evictedReasons = evicted.remove(execution.id());
+        }
         Span span = r != null ? r.span() : startSpan(Context.current(), tenantId, execution);
-        List<String> reasons = r != null ? List.copyOf(r.finishReasons()) : List.of();
-        end(span, execution, reasons);
+        Context inside = r != null ? r.context() : Context.current().with(span);
+        for (Pending p : release(execution.id())) {
+            emit(inside, p.tool());
+        }
+        // The steps' reasons when this listener heard every step (it heard the start); otherwise unknown here, so none.
+        Map<Integer, String> reasons = r != null ? r.finishReasons() : evictedReasons;
+        List<String> ordered;
+        if (reasons == null) {
+            ordered = List.of();
+        } else {
+            synchronized (reasons) {
+                ordered = List.copyOf(reasons.values());
+            }
+        }
+        end(span, execution, ordered);
         // Only the span's identity is kept, not the context it started in.
         finished.put(execution.id(), Context.root().with(Span.wrap(span.getSpanContext())));
+    }
+
+    // ---- swept tool calls waiting for their execution's span ----------------------------
+
+    private void hold(UUID executionId, Pending p) {
+        Pending overflow = null;
+        synchronized (pending) {
+            pending.computeIfAbsent(executionId, k -> new ArrayList<>()).add(p);
+            if (++pendingCount > PENDING_KEPT) {
+                var eldest = pending.entrySet().iterator().next();
+                overflow = eldest.getValue().remove(0);
+                if (eldest.getValue().isEmpty()) {
+                    pending.remove(eldest.getKey());
+                }
+                pendingCount--;
+            }
+        }
+        if (overflow != null) {
+            emit(overflow.fallback(), overflow.tool());
+        }
+    }
+
+    private List<Pending> release(UUID executionId) {
+        synchronized (pending) {
+            if (pendingCount == 0) {
+                return List.of();
+            }
+            List<Pending> mine = pending.remove(executionId);
+            if (mine == null) {
+                return List.of();
+            }
+            pendingCount -= mine.size();
+            return mine;
+        }
+    }
+
+    /** A tool call or step: after a failed execution on this thread, it starts a new batch (the previous sweep is over). */
+    private void continueBatch() {
+        if (afterFailed.get()) {
+            endBatch();
+        }
+    }
+
+    /**
+     * This thread reports something no sweep reports, or a new sweep: the calls its last sweep failed whose
+     * execution it did not fail (that execution ended before, in another process or beyond what is kept
+     * here) will get no execution span here, so they are exported under the span current where they were heard.
+     */
+    private void endBatch() {
+        afterFailed.set(Boolean.FALSE);
+        List<Pending> stale = new ArrayList<>();
+        long thread = Thread.currentThread().getId();
+        synchronized (pending) {
+            if (pendingCount == 0) {
+                return;
+            }
+            for (var it = pending.values().iterator(); it.hasNext(); ) {
+                List<Pending> calls = it.next();
+                for (var c = calls.iterator(); c.hasNext(); ) {
+                    Pending p = c.next();
+                    if (p.thread() == thread) {
+                        stale.add(p);
+                        c.remove();
+                        pendingCount--;
+                    }
+                }
+                if (calls.isEmpty()) {
+                    it.remove();
+                }
+            }
+        }
+        for (Pending p : stale) {
+            emit(p.fallback(), p.tool());
+        }
     }
 
     // ---- back-fill ----------------------------------------------------------------------
@@ -323,8 +480,9 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
         // Every call, those outside any step (a voice session's) included, as the live export saw them finish.
         for (ToolCall call : tree.toolCalls()) {
-            if (call.status().isFinal()) {
-                emitToolCall(inside, tenantId, call);
+            ToolSpan tool = call.status().isFinal() ? toolSpan(tenantId, call) : null;
+            if (tool != null) {
+                emit(inside, tool);
             }
         }
         end(span, e, reasons);
@@ -349,12 +507,13 @@ public final class AtlasTelemetry implements ExecutionListener {
         span.end(e.completedAt() != null ? e.completedAt() : e.updatedAt());
     }
 
-    private void emitToolCall(Context parent, String tenantId, ToolCall call) {
+    /** The span of a finished tool call, or null for one that never ran. */
+    private ToolSpan toolSpan(String tenantId, ToolCall call) {
         // A call that never ran (cancelled while queued, or queued when the sweep failed it: stored with no duration) executed
         // no tool: no span, as an execution that never started makes none. Its startedAt is its creation: a span would show the
         // wait as execution time. A completed call ran.
         if (call.durationMs() == null && call.status() != ExecutionStatus.COMPLETED) {
-            return;
+            return null;
         }
         AttributesBuilder attributes = Attributes.builder()
                 .put(GenAi.OPERATION_NAME, GenAi.EXECUTE_TOOL)
@@ -368,16 +527,22 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (call.status() == ExecutionStatus.FAILED) {
             attributes.put(GenAi.ERROR_TYPE, GenAi.OTHER_ERROR);
         }
-        Span span = tracer.spanBuilder(GenAi.EXECUTE_TOOL + " " + call.name())
+        boolean failed = call.status() == ExecutionStatus.FAILED;
+        return new ToolSpan(GenAi.EXECUTE_TOOL + " " + call.name(), attributes.build(), call.startedAt(),
+                call.completedAt() != null ? call.completedAt() : call.startedAt(), failed, failed && errorText ? call.error() : null);
+    }
+
+    private void emit(Context parent, ToolSpan tool) {
+        Span span = tracer.spanBuilder(tool.name())
                 .setSpanKind(SpanKind.INTERNAL)
                 .setParent(parent)
-                .setStartTimestamp(call.startedAt())
-                .setAllAttributes(attributes.build())
+                .setStartTimestamp(tool.start())
+                .setAllAttributes(tool.attributes())
                 .startSpan();
-        if (call.status() == ExecutionStatus.FAILED) {
-            failed(span, call.error());
+        if (tool.failed()) {
+            failed(span, tool.error());
         }
-        span.end(call.completedAt() != null ? call.completedAt() : call.startedAt());
+        span.end(tool.end());
     }
 
     /** Status ERROR, described by the stored error only when {@link #create(OpenTelemetry, int, boolean)} asked for it. */

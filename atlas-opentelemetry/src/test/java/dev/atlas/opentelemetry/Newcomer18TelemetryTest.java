@@ -44,7 +44,7 @@ class Newcomer18TelemetryTest {
 
     @Test
     @DisplayName("opentelemetry.md: a process that dies loses its running spans and the sweep of the next one exports them, under the"
-            + " span current where the sweep runs, as ERROR spans from the stored start to the sweep")
+            + " span current where the sweep runs, with the tool call the sweep failed inside the execution's span")
     void theNextProcessesSweepExportsTheDeadOnesRun() {
         Path file = dir.resolve("app.db");
         Instant startedAt = clock.instant();
@@ -52,14 +52,24 @@ class Newcomer18TelemetryTest {
             ExecutionHandle run = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
             StepHandle step = run.step();
             clock.advanceMillis(10);
-            step.toolCall("call_1", "charge_card", "{}"); // the process dies here
+            step.toolCall("call_1", "charge_card", "{}");
+            // A second run dies in its second step, with a call outside any step; a third completed with its tool still running.
+            ExecutionHandle other = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o-mini"));
+            other.step().finish("calling", FinishReason.TOOL_CALLS);
+            other.step();
+            other.toolCall(dev.atlas.execution.NewToolCall.of(null, "send_mail", "{}"));
+            ExecutionHandle done = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3"));
+            StepHandle doneStep = done.step();
+            doneStep.toolCall("call_9", "lookup", "{}");
+            doneStep.finish("calling", FinishReason.TOOL_CALLS);
+            done.complete(); // the process dies here
         }
         clock.advanceMillis(Duration.ofHours(2).toMillis());
         try (Sdk sdk = new Sdk(); Atlas next = Atlas.builder().sqlite(file).clock(clock)
                 .executionListener(AtlasTelemetry.create(sdk.otel)).build()) {
             Span sweepSpan = sdk.otel.getTracer("ops").spanBuilder("nightly sweep").startSpan();
             try (Scope ignored = sweepSpan.makeCurrent()) {
-                assertThat(next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(1);
+                assertThat(next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
             } finally {
                 sweepSpan.end();
             }
@@ -73,12 +83,27 @@ class Newcomer18TelemetryTest {
             assertThat(tool.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
             assertThat(tool.getStartEpochNanos()).isEqualTo(nanos(startedAt.plusMillis(10)));
             assertThat(tool.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
+            // The table: a tool span's parent is "the execution's span".
+            assertThat(tool.getParentSpanId()).as("the tool span's parent").isEqualTo(chat.getSpanId());
+            assertThat(tool.getTraceId()).isEqualTo(chat.getTraceId());
+            SpanData mini = sdk.span("chat gpt-4o-mini");
+            assertThat(mini.getParentSpanId()).isEqualTo(sdk.span("nightly sweep").getSpanId());
+            assertThat(sdk.span("execute_tool send_mail").getParentSpanId()).isEqualTo(mini.getSpanId());
+            // This process heard neither run's earlier steps: their finish reasons are unknown here, so none is claimed.
+            assertThat(chat.getAttributes().get(FINISH_REASONS)).isNull();
+            assertThat(mini.getAttributes().get(FINISH_REASONS)).isNull();
+            // The third run's span was the dead process's: the call the sweep failed after it is exported under the sweep's span
+            // once the sweeping thread reports anything else (it cannot know sooner that no failed run of its own follows).
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).doesNotContain("execute_tool lookup");
+            next.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1")).complete();
+            assertThat(sdk.span("execute_tool lookup").getParentSpanId()).isEqualTo(sdk.span("nightly sweep").getSpanId());
+            assertThat(sdk.span("execute_tool lookup").getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
         }
     }
 
     @Test
     @DisplayName("opentelemetry.md, several nodes: an execution whose span was evicted and that then finishes in this process exports a"
-            + " complete span of its own then, from its stored start to its completion")
+            + " complete span of its own then, with the steps' finish reasons as every execution span has them")
     void anEvictedExecutionFinishingHereExportsItsCompleteSpan() {
         try (Sdk sdk = new Sdk()) {
             AtlasTelemetry telemetry = AtlasTelemetry.create(sdk.otel, 1);
@@ -93,7 +118,11 @@ class Newcomer18TelemetryTest {
                 clock.advanceMillis(100);
                 first.step().finish("done", FinishReason.STOP);
                 first.complete();
-                second.step().finish("done", FinishReason.STOP);
+                // Two steps finished out of their order: the reasons are in step order, as replay reads them.
+                StepHandle asking = second.step();
+                StepHandle answering = second.step();
+                answering.finish("done", FinishReason.STOP);
+                asking.finish("calling", FinishReason.TOOL_CALLS);
                 second.complete();
 
                 List<SpanData> ofFirst = sdk.spans.getFinishedSpanItems().stream()
@@ -107,7 +136,25 @@ class Newcomer18TelemetryTest {
                 assertThat(complete.getAttributes().get(STATUS)).isEqualTo("completed");
                 assertThat(complete.getStartEpochNanos()).isEqualTo(nanos(firstStart));
                 assertThat(complete.getEndEpochNanos()).isEqualTo(nanos(clock.instant()));
-                assertThat(sdk.span("chat gpt-4o-mini").getAttributes().get(FINISH_REASONS)).containsExactly("stop");
+                assertThat(sdk.span("chat gpt-4o-mini").getAttributes().get(FINISH_REASONS)).containsExactly("tool_calls", "stop");
+                assertThat(complete.getAttributes().get(FINISH_REASONS)).as("finish reasons of the complete span").containsExactly("tool_calls", "stop");
+
+                // An evicted run this process's own sweep fails: its tool call stays under its (evicted) span, and its complete
+                // span has every step's reason, the swept one's error included.
+                ExecutionHandle third = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1"));
+                third.step().finish("calling", FinishReason.TOOL_CALLS);
+                third.step().toolCall("call_2", "refund", "{}");
+                clock.advanceMillis(10);
+                atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3")); // evicts the third
+                clock.advanceMillis(Duration.ofHours(2).toMillis());
+                assertThat(atlas.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
+                List<SpanData> ofThird = sdk.spans.getFinishedSpanItems().stream()
+                        .filter(s -> third.id().toString().equals(s.getAttributes().get(EXECUTION_ID))).toList();
+                assertThat(ofThird).hasSize(2);
+                assertThat(ofThird.get(0).getAttributes().get(EVICTED)).isTrue();
+                assertThat(sdk.span("execute_tool refund").getParentSpanId()).isEqualTo(ofThird.get(0).getSpanId());
+                assertThat(ofThird.get(1).getAttributes().get(STATUS)).isEqualTo("failed");
+                assertThat(ofThird.get(1).getAttributes().get(FINISH_REASONS)).containsExactly("tool_calls", "error");
             }
         }
     }
