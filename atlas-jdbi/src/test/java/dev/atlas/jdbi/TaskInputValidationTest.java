@@ -112,7 +112,7 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("kinds", () -> store.claim(LEASE, Set.of()));
         refused("kinds", () -> store.claim(LEASE, Set.of(" ")));
         ClaimedTask c = store.claim(LEASE).orElseThrow();
-        refused("error", () -> store.fail(c, " "));
+        refused("error", () -> store.fail(c, null));
         refused("error", () -> store.fail(c, "x".repeat(65_537)));
         refused("result", () -> store.complete(c, Map.of("v", "\uD800")));
         refused("claim", () -> store.complete(null, Map.of()));

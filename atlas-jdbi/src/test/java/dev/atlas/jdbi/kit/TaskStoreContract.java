@@ -595,6 +595,15 @@ public abstract class TaskStoreContract extends AtlasContract {
 
         Task pending = task("c");
         assertThat(store.failAsOperator(pending.id(), "obsolete").status()).isEqualTo(TaskStatus.FAILED);
+
+        // Every fail(error) records the failure whatever its text: a blank error is stored as given (the execution
+        // handles' rule), never refused, which would leave the task running (a worker's) or unfailed (an operator's).
+        assertThat(store.failAsOperator(task("d").id(), " ")).returns(TaskStatus.FAILED, Task::status).returns(" ", Task::error);
+        task("e");
+        ClaimedTask c3 = store.claim(LEASE).orElseThrow();
+        assertThat(store.fail(c3, "")).returns(TaskStatus.PENDING, Task::status).returns("", Task::error);
+        assertThatThrownBy(() -> store.failAsOperator(task("f").id(), null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("error"));
     }
 
     @Test
