@@ -422,6 +422,9 @@ public abstract class TaskStoreContract extends AtlasContract {
         }
         UUID broken = store.create(NewTask.of("boom", Map.of()).maxAttempts(1)).id();
         UUID ignored = store.create(NewTask.of("unknown", Map.of())).id();
+        // an exception whose text is exactly as long as an error may be is stored whole, not one character short
+        IllegalStateException longest = new IllegalStateException("y".repeat(Limits.MAX_REASON_LENGTH - "java.lang.IllegalStateException: ".length()));
+        UUID exact = store.create(NewTask.of("longest", Map.of()).maxAttempts(1)).id();
         Set<UUID> ran = Collections.newSetFromMap(new ConcurrentHashMap<>());
         try (TaskWorker worker = TaskWorker.builder(store)
                 .handler("echo", t -> {
@@ -431,11 +434,15 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .handler("boom", t -> {
                     throw new IllegalStateException("kaboom");
                 })
+                .handler("longest", t -> {
+                    throw longest;
+                })
                 .concurrency(3).pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
                 .start()) {
             await(() -> ok.stream().allMatch(id -> store.get(id).orElseThrow().status() == TaskStatus.COMPLETED)
-                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED);
+                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED && store.get(exact).orElseThrow().status() == TaskStatus.FAILED);
         }
+        assertThat(store.get(exact).orElseThrow().error()).isEqualTo(longest.toString()).hasSize(Limits.MAX_REASON_LENGTH);
         assertThat(ran).containsExactlyInAnyOrderElementsOf(ok);
         assertThat(store.get(ok.get(7)).orElseThrow().result()).isEqualTo(Map.of("echo", 7));
         assertThat(store.get(broken).orElseThrow().error()).contains("kaboom");
