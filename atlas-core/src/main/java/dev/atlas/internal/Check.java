@@ -130,6 +130,36 @@ public final class Check {
     }
 
     /**
+     * {@code text} as a failure's error is stored whatever it holds: NUL and unpaired surrogates replaced by U+FFFD,
+     * cut after {@code max} characters (never between the two halves of a surrogate pair, so an astral character at the
+     * cut leaves the text one shorter). For the text of a failure, which must be recorded rather than refused.
+     *
+     * @param text the text, or {@code null}
+     * @param max the most characters kept
+     * @return the storable text, or {@code null} for {@code null}
+     */
+    public static @Nullable String storable(@Nullable String text, int max) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(Math.min(text.length(), max));
+        for (int i = 0, n = text.length(); i < n && sb.length() < max; i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                if (sb.length() + 2 > max) {
+                    break;
+                }
+                sb.append(c).append(text.charAt(++i));
+            } else if (c == 0 || Character.isSurrogate(c)) {
+                sb.append('\uFFFD');
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
      * Returns {@code value} when it is storable text of at most {@code max} characters.
      *
      * @param field the input field to name in the exception
