@@ -1841,6 +1841,11 @@ public abstract class HostileInputContract extends AtlasContract {
                 new JsonSink("revision settings", "settings", () -> assistants.create(AssistantSpec.of(unique.get(), "n")),
                         (a, m) -> assistants.publish(((dev.atlas.assistant.Assistant) a).id(), NewRevision.of("p", m)),
                         r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().settings()),
+                new JsonSink("settings values", "values", () -> acme.settings().create(unique.get(), "n", null),
+                        (d, m) -> acme.settings().publish(((dev.atlas.assistant.Settings) d).id(), m, null, null), r -> {
+                            dev.atlas.assistant.SettingsRevision v = (dev.atlas.assistant.SettingsRevision) r;
+                            return acme.settings().getRevision(v.settingsId(), v.number()).orElseThrow().values();
+                        }),
                 new JsonSink("task payload", "payload", () -> null, (x, m) -> tasks.create(NewTask.of(unique.get(), m)),
                         r -> tasks.get(((Task) r).id()).orElseThrow().payload()),
                 new JsonSink("task result", "result", () -> claimFresh(unique.get()), (c, m) -> tasks.complete((ClaimedTask) c, m),
