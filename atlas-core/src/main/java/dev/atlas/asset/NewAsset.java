@@ -270,7 +270,7 @@ public final class NewAsset {
      * @return a copy with this change
      */
     public NewAsset metadata(Map<String, ?> metadata) {
-        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, Check.metadata("metadata", metadata), clientKey);
+        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, Check.given(metadata), clientKey);
     }
 
     /**

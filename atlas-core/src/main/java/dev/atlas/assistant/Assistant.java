@@ -148,7 +148,7 @@ public final class Assistant {
         this.topP = topP;
         this.maxOutputTokens = maxOutputTokens;
         this.tools = tools;
-        this.metadata = JsonValues.frozen(metadata);
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.currentRevisionId = currentRevisionId;
         this.currentRevisionNumber = currentRevisionNumber;
         this.lastRevisionNumber = lastRevisionNumber;

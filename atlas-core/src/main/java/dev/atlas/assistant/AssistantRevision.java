@@ -63,7 +63,7 @@ public final class AssistantRevision {
         this.rolledBackToId = rolledBackToId;
         this.rolledBackToNumber = rolledBackToNumber;
         this.systemPrompt = systemPrompt;
-        this.settings = JsonValues.frozen(settings);
+        this.settings = dev.atlas.internal.Check.frozenJson(settings);
         this.label = label;
         this.author = author;
         this.createdAt = createdAt;

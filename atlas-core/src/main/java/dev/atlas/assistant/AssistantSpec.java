@@ -349,7 +349,7 @@ public final class AssistantSpec {
      */
     public AssistantSpec metadata(Map<String, ?> metadata) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools,
-                Check.metadata("metadata", metadata));
+                Check.given(metadata));
     }
 
     /**

@@ -63,7 +63,7 @@ public record NewRevision(String systemPrompt, Map<String, Object> settings, @Nu
      * @return the new value
      */
     public static NewRevision of(String systemPrompt, Map<String, ?> settings) {
-        return new NewRevision(systemPrompt, Check.metadata("settings", settings), null, null);
+        return new NewRevision(systemPrompt, Check.given(settings), null, null);
     }
 
     /**

@@ -59,7 +59,7 @@ public final class SettingsRevision {
         this.kind = kind;
         this.rolledBackToId = rolledBackToId;
         this.rolledBackToNumber = rolledBackToNumber;
-        this.values = JsonValues.frozen(values);
+        this.values = dev.atlas.internal.Check.frozenJson(values);
         this.label = label;
         this.author = author;
         this.createdAt = createdAt;

@@ -218,7 +218,7 @@ public final class NewConversation {
      * @return a copy with this change
      */
     public NewConversation metadata(Map<String, ?> metadata) {
-        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, Check.metadata("metadata", metadata), assistantRevisionId);
+        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, Check.given(metadata), assistantRevisionId);
     }
 
     /**

@@ -349,7 +349,7 @@ public final class NewMessage {
      */
     public NewMessage metadata(Map<String, ?> metadata) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId,
-                Check.metadata("metadata", metadata));
+                Check.given(metadata));
     }
 
     @Override

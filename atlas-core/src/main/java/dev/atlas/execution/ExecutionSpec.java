@@ -136,7 +136,7 @@ public record ExecutionSpec(
      * @return a copy with this change
      */
     public ExecutionSpec metadata(Map<String, ?> metadata) {
-        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, Check.metadata("metadata", metadata),
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, Check.given(metadata),
                 owner, project);
     }
 

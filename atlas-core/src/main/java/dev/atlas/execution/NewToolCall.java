@@ -86,7 +86,7 @@ public record NewToolCall(@Nullable String providerCallId, String name, ToolCall
      * @return a copy with this metadata
      */
     public NewToolCall metadata(@Nullable Map<String, ?> metadata) {
-        return new NewToolCall(providerCallId, name, type, arguments, Check.metadata("metadata", metadata), initialStatus);
+        return new NewToolCall(providerCallId, name, type, arguments, Check.given(metadata), initialStatus);
     }
 
     /**

@@ -81,8 +81,10 @@ public interface StepHandle {
      * processing → failed; refused like {@link #finish(String, FinishReason)} once the execution is
      * no longer processing.
      *
-     * @param error why it failed: any text (often an exception's message); NUL and unpaired surrogates
-     *        are stored as U+FFFD and it is cut at {@link dev.atlas.Limits#MAX_REASON_LENGTH} characters
+     * @param error why it failed: any text (often an exception's message), blank included (stored as given: a
+     *        failure is recorded whatever its text, as every {@code fail(error)} of the API records it); NUL and
+     *        unpaired surrogates are stored as U+FFFD and it is cut at {@link dev.atlas.Limits#MAX_REASON_LENGTH}
+     *        characters. {@code null} is refused with {@link dev.atlas.InvalidInputException} on {@code error}
      */
     void fail(String error);
 

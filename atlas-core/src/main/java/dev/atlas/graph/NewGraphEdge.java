@@ -65,6 +65,6 @@ public record NewGraphEdge(String sourceKey, String type, String targetKey, doub
      * @return a copy with this change
      */
     public NewGraphEdge metadata(Map<String, ?> metadata) {
-        return new NewGraphEdge(sourceKey, type, targetKey, weight, Check.metadata("metadata", metadata));
+        return new NewGraphEdge(sourceKey, type, targetKey, weight, Check.given(metadata));
     }
 }

@@ -68,6 +68,6 @@ public record NewGraphNode(String key, @Nullable String label, @Nullable String 
      * @return a copy with this change
      */
     public NewGraphNode metadata(Map<String, ?> metadata) {
-        return new NewGraphNode(key, label, type, Check.metadata("metadata", metadata));
+        return new NewGraphNode(key, label, type, Check.given(metadata));
     }
 }

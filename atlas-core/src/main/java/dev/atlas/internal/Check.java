@@ -130,6 +130,36 @@ public final class Check {
     }
 
     /**
+     * {@code text} as a failure's error is stored whatever it holds: NUL and unpaired surrogates replaced by U+FFFD,
+     * cut after {@code max} characters (never between the two halves of a surrogate pair, so an astral character at the
+     * cut leaves the text one shorter). For the text of a failure, which must be recorded rather than refused.
+     *
+     * @param text the text, or {@code null}
+     * @param max the most characters kept
+     * @return the storable text, or {@code null} for {@code null}
+     */
+    public static @Nullable String storable(@Nullable String text, int max) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(Math.min(text.length(), max));
+        for (int i = 0, n = text.length(); i < n && sb.length() < max; i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                if (sb.length() + 2 > max) {
+                    break;
+                }
+                sb.append(c).append(text.charAt(++i));
+            } else if (c == 0 || Character.isSurrogate(c)) {
+                sb.append('\uFFFD');
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
      * Returns {@code value} when it is storable text of at most {@code max} characters.
      *
      * @param field the input field to name in the exception
@@ -309,7 +339,7 @@ public final class Check {
                         copies = new java.util.IdentityHashMap<>();
                         copies.put(value, frozen);
                     }
-                    v = frozen(v, 1, copies);
+                    v = frozen(v, 1, Limits.MAX_JSON_DEPTH, copies);
                 }
                 copy.put(key, v);
             }
@@ -320,6 +350,36 @@ public final class Check {
             throw new InvalidInputException(field, "is not JSON-serialisable: " + bounded(String.valueOf(e.getMessage())));
         }
         return frozen;
+    }
+
+    /**
+     * {@code value} as the value classes' canonical constructors take it, not copied: for a wither or factory that
+     * hands the caller's map to the constructor, which copies it with {@link #metadata} (once, not twice).
+     *
+     * @param value the caller's map, or {@code null}
+     * @return {@code value}, typed as the constructors take it
+     */
+    @SuppressWarnings("unchecked")
+    public static @Nullable Map<String, Object> given(@Nullable Map<String, ?> value) {
+        return (Map<String, Object>) value;
+    }
+
+    /**
+     * An unmodifiable copy of a JSON map a read model holds (an assistant's metadata, a revision's settings), every
+     * map and list inside it copied alike, in their order, {@code null} values kept: the same copy {@link #metadata}
+     * makes, without its key checks (a read model holds what a store read back or what its caller built). A map or
+     * list held twice, or holding itself, is copied once, holding its copy.
+     *
+     * @param value the map, or {@code null}
+     * @return the copy; an empty map for {@code null}
+     */
+    public static Map<String, Object> frozenJson(@Nullable Map<String, ?> value) {
+        if (value == null || value.isEmpty()) {
+            return Map.of();
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> copy = (Map<String, Object>) frozen(value, 0, Integer.MAX_VALUE, new java.util.IdentityHashMap<>());
+        return copy;
     }
 
     /**
@@ -346,14 +406,17 @@ public final class Check {
         return escaped(type.isArray() ? type.getComponentType().getTypeName() + "[]" : type.getName());
     }
 
-    /** {@code value}, at {@code level} of a metadata map (the map being level 0), as {@link #metadata} copies it. */
-    private static Object frozen(Object value, int level, java.util.IdentityHashMap<Object, Object> copies) {
+    /**
+     * {@code value}, at {@code level} of a JSON map (the map being level 0), copied as {@link #metadata} and
+     * {@link #frozenJson} copy it: maps and lists at levels below {@code depth}, deeper ones kept as given.
+     */
+    private static Object frozen(Object value, int level, int depth, java.util.IdentityHashMap<Object, Object> copies) {
         boolean map = value instanceof Map<?, ?>;
         if (!map && !(value instanceof List<?>)) {
             return value;
         }
         Object done = copies.get(value);
-        if (done != null || level >= Limits.MAX_JSON_DEPTH) {
+        if (done != null || level >= depth) {
             return done != null ? done : value;
         }
         if (map) {
@@ -361,7 +424,7 @@ public final class Check {
             Map<Object, Object> frozen = Collections.unmodifiableMap(copy);
             copies.put(value, frozen);
             for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
-                copy.put(e.getKey(), frozen(e.getValue(), level + 1, copies));
+                copy.put(e.getKey(), frozen(e.getValue(), level + 1, depth, copies));
             }
             return frozen;
         }
@@ -369,7 +432,7 @@ public final class Check {
         List<Object> frozen = Collections.unmodifiableList(copy);
         copies.put(value, frozen);
         for (Object element : (List<?>) value) {
-            copy.add(frozen(element, level + 1, copies));
+            copy.add(frozen(element, level + 1, depth, copies));
         }
         return frozen;
     }

@@ -103,7 +103,7 @@ public record MemoryPatch(@Nullable String content, @Nullable List<String> tags,
      * @return a copy with this change
      */
     public MemoryPatch metadata(Map<String, ?> metadata) {
-        return new MemoryPatch(content, tags, Check.metadata("metadata", Check.notNull("metadata", metadata)), importance, expiresAt, clearExpiry);
+        return new MemoryPatch(content, tags, Check.given(Check.notNull("metadata", metadata)), importance, expiresAt, clearExpiry);
     }
 
     /**

@@ -332,7 +332,7 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory metadata(Map<String, ?> metadata) {
-        return new NewMemory(owner, agent, kind, content, tags, Check.metadata("metadata", metadata), importance, conversationId,
+        return new NewMemory(owner, agent, kind, content, tags, Check.given(metadata), importance, conversationId,
                 messageId, toolCallId, expiresAt, clientKey);
     }
 

@@ -89,7 +89,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
         if (payload == null) {
             throw new InvalidInputException("payload", "is required: Map.of() for a task without input");
         }
-        return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null, null);
+        return new NewTask(kind, Check.given(payload), null, null, null, 3, null, null);
     }
 
     /**

@@ -199,8 +199,12 @@ public interface TaskStore {
      * for good. Only for the current lease holder, else {@link LeaseLostException}.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
-     * @param error why it failed
+     * @param error why it failed, stored as {@link Task#error()}: required, any storable text of at most
+     *        {@link Limits#MAX_REASON_LENGTH} characters, blank included (stored as given: a failure is recorded
+     *        whatever its text, as every {@code fail(error)} of the API records it)
      * @return the task
+     * @throws dev.atlas.InvalidInputException on {@code error} when it is {@code null}, longer than
+     *         {@link Limits#MAX_REASON_LENGTH} characters, or holds a NUL or an unpaired surrogate; nothing changes
      */
     Task fail(ClaimedTask claim, String error);
 
@@ -211,11 +215,12 @@ public interface TaskStore {
      * claims taking the oldest {@code runAfter} first, the next claim takes it before tasks due later.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
-     * @param error why it failed
+     * @param error why it failed, as {@link #fail(ClaimedTask, String)} takes it (blank included)
      * @param retryAt not before this instant, or {@code null} for the default backoff
      * @return the task
      * @throws dev.atlas.InvalidInputException naming {@code retryAt} when it is outside
-     *         {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}
+     *         {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}, or {@code error} as
+     *         {@link #fail(ClaimedTask, String)} refuses it
      */
     Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
 
@@ -267,8 +272,11 @@ public interface TaskStore {
      * {@link #completeAsOperator}.
      *
      * @param taskId the task to fail
-     * @param error why, stored as {@link Task#error()} (required, at most {@link Limits#MAX_REASON_LENGTH} characters)
+     * @param error why, stored as {@link Task#error()}, as {@link #fail(ClaimedTask, String)} takes it: required, blank
+     *        included (stored as given), at most {@link Limits#MAX_REASON_LENGTH} characters
      * @return the task, now failed
+     * @throws dev.atlas.InvalidInputException on {@code error} as {@link #fail(ClaimedTask, String)} refuses it,
+     *         nothing changed
      * @throws IllegalTransitionException when the task is already completed, failed or cancelled
      * @throws NotFoundException when no such task exists in this tenant
      */

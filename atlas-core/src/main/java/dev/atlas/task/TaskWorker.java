@@ -330,19 +330,7 @@ public final class TaskWorker implements AutoCloseable {
 
     /** {@code s} cut to {@link Limits#MAX_REASON_LENGTH}, with NUL and unpaired surrogates replaced: an error the store accepts. */
     private static String storable(String s) {
-        StringBuilder sb = new StringBuilder(Math.min(s.length(), Limits.MAX_REASON_LENGTH));
-        for (int i = 0; i < s.length() && sb.length() < Limits.MAX_REASON_LENGTH - 1; i++) {
-            char c = s.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-            if (paired) {
-                sb.append(c).append(s.charAt(++i));
-            } else if (c == 0 || Character.isSurrogate(c)) {
-                sb.append('\uFFFD');
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
+        return dev.atlas.internal.Check.storable(s, Limits.MAX_REASON_LENGTH);
     }
 
     /**

@@ -108,6 +108,6 @@ public record NewVoiceCall(
      * @return a copy with this change
      */
     public NewVoiceCall metadata(Map<String, ?> metadata) {
-        return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, Check.metadata("metadata", metadata));
+        return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, Check.given(metadata));
     }
 }

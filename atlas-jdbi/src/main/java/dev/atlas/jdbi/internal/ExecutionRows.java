@@ -127,25 +127,6 @@ final class ExecutionRows {
 
     /** Exception and error messages are arbitrary text: make them storable instead of failing. */
     static String storable(String text, int max) {
-        if (text == null) {
-            return null;
-        }
-        StringBuilder sb = new StringBuilder(Math.min(text.length(), max));
-        for (int i = 0, n = text.length(); i < n && sb.length() < max; i++) {
-            char c = text.charAt(i);
-            if (c == 0) {
-                sb.append('\uFFFD');
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
-                if (sb.length() + 2 > max) {
-                    break;
-                }
-                sb.append(c).append(text.charAt(++i));
-            } else if (Character.isSurrogate(c)) {
-                sb.append('\uFFFD');
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
+        return dev.atlas.internal.Check.storable(text, max);
     }
 }

@@ -345,10 +345,18 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task fail(ClaimedTask claim, String error, Instant retryAt) {
         checkClaim(claim);
-        Check.required("error", error, Limits.MAX_REASON_LENGTH);
+        checkError(error);
         Check.instant("retryAt", retryAt);
         return held(q.fail, claim, (c, now) -> c.bind("error", error)
                 .bind("retry", retryAt != null ? retryAt.truncatedTo(ChronoUnit.MICROS) : now.plus(backoff(claim.task().attempts()))));
+    }
+
+    /**
+     * A failure's error, as every {@code fail(error)} of the API takes it: required, any storable text, blank included
+     * (a failure is recorded whatever its text; refusing a blank one would leave the task running or unfailed).
+     */
+    private static void checkError(String error) {
+        Check.text("error", Check.notNull("error", error), Limits.MAX_REASON_LENGTH);
     }
 
     /** 1 s after the first failed attempt, doubling, at most {@link #MAX_BACKOFF}. */
@@ -394,7 +402,7 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task failAsOperator(UUID taskId, String error) {
         Check.notNull("taskId", taskId);
-        Check.required("error", error, Limits.MAX_REASON_LENGTH);
+        checkError(error);
         return finishUnheld(taskId, TaskStatus.FAILED, h -> sql.on(h, q.failUnheld).bind("error", error));
     }
 

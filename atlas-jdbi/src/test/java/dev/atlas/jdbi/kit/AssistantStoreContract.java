@@ -34,6 +34,7 @@ import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** The behaviour every {@link AssistantStore} implementation must have, on every database. */
 public abstract class AssistantStoreContract extends AtlasContract {
@@ -140,6 +141,19 @@ public abstract class AssistantStoreContract extends AtlasContract {
         store.delete(a.id());
         Assistant again = store.create(AssistantSpec.of("support-bot", "Second life"));
         assertThat(store.getBySlug("support-bot").orElseThrow().id()).isEqualTo(again.id());
+
+        // getBySlug matches exactly: no case folding, no LIKE wildcard, no Unicode look-alike, no trimming
+        for (String near : List.of("SUPPORT-BOT", "Support-bot", "support-bo_", "support%", "%", "support_bot", "\u0455upport-bot",
+                "support-bot ", " support-bot", "support-bot' OR '1'='1", "support\u2011bot")) {
+            assertThat(store.getBySlug(near)).as(near).isEmpty();
+        }
+        // and a slug that only looks like a valid one is refused on slug, quoted with its escapes, before any write
+        for (String bad : List.of("Support-bot", "\u0455upport-bot", "support\u2011bot", "support%", "support-bot\n", "-bot", "bot\u200b")) {
+            assertThatThrownBy(() -> store.create(AssistantSpec.of(bad, "Look-alike"))).as(bad)
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("slug"))
+                    .hasMessageStartingWith("slug: '" + dev.atlas.internal.Check.escaped(bad) + "' is invalid");
+        }
+        assertThat(store.list(100, null).items()).extracting(Assistant::slug).containsExactly("support-bot");
     }
 
     @Test
@@ -492,8 +506,17 @@ public abstract class AssistantStoreContract extends AtlasContract {
         Assistant foreign = other.create(AssistantSpec.of("support-bot", "Foreign"));
         AssistantRevision ofForeign = other.publish(foreign.id(), rev("foreign", Map.of()));
 
-        assertThatThrownBy(() -> store.rollback(a.id(), ofB.id(), ALICE)).isInstanceOf(NotFoundException.class);
-        assertThatThrownBy(() -> store.rollback(a.id(), ofForeign.id(), ALICE)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.rollback(a.id(), ofB.id(), ALICE)).isInstanceOf(NotFoundException.class)
+                .hasMessage("toRevisionId: assistant revision " + ofB.id() + " not found");
+        assertThatThrownBy(() -> store.rollback(a.id(), ofForeign.id(), ALICE)).isInstanceOf(NotFoundException.class)
+                .hasMessage("toRevisionId: assistant revision " + ofForeign.id() + " not found");
+        UUID nowhere = UUID.randomUUID();
+        assertThatThrownBy(() -> store.rollback(a.id(), nowhere, ALICE)).isInstanceOf(NotFoundException.class)
+                .hasMessage("toRevisionId: assistant revision " + nowhere + " not found");
+        // another tenant's assistant reads as an assistant that exists nowhere, by number and by revision id
+        assertThat(catchThrowable(() -> store.rollback(foreign.id(), ofForeign.id(), ALICE)).getMessage())
+                .isEqualTo(catchThrowable(() -> store.rollback(nowhere, ofForeign.id(), ALICE)).getMessage().replace(nowhere.toString(),
+                        foreign.id().toString()));
         assertThatThrownBy(() -> store.rollback(a.id(), 5, ALICE)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.rollback(foreign.id(), 1, ALICE)).isInstanceOf(NotFoundException.class);
         assertThat(store.revisions(a.id())).hasSize(1);

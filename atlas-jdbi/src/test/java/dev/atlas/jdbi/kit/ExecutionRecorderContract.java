@@ -699,6 +699,21 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(tree.steps().get(0).finishReason()).isEqualTo(FinishReason.ERROR);
         assertThat(tree.toolCalls().get(0).error()).isEqualTo("quota exceeded");
         assertThat(tree.toolCalls().get(0).type()).isEqualTo(ToolCallType.PROVIDER);
+
+        // Every fail(error) records the failure whatever its text: a blank error (an exception without a message) is
+        // stored as given, as TaskStore.fail and failAsOperator store it; only null is refused, naming error.
+        ExecutionHandle blank = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle blankStep = blank.step();
+        StepHandle.ToolCallHandle blankCall = blankStep.toolCall("c2", "web_search", "{}");
+        assertThatThrownBy(() -> blankCall.fail(null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("error"));
+        blankCall.fail("");
+        blankStep.fail(" ");
+        assertThat(blank.fail("\t").error()).isEqualTo("\t");
+        ExecutionTree blankTree = recorder.tree(blank.id()).orElseThrow();
+        assertThat(blankTree.toolCalls().get(0)).returns(ExecutionStatus.FAILED, ToolCall::status).returns("", ToolCall::error);
+        assertThat(blankTree.steps().get(0)).returns(ExecutionStatus.FAILED, ExecutionStep::status).returns(" ", ExecutionStep::error);
+        assertThat(recorder.require(blank.id())).returns(ExecutionStatus.FAILED, Execution::status).returns("\t", Execution::error);
     }
 
     @Test

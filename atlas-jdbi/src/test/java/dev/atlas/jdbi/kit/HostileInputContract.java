@@ -1196,8 +1196,11 @@ public abstract class HostileInputContract extends AtlasContract {
                     r -> tasks.get(((Task) r).id()).orElseThrow().owner().id(), h));
             cases.add(Case.expectAfter("task result " + tag, jsonString("result", h), () -> claimFresh("result-" + h.hashCode()), c -> tasks.complete(c, Map.of("k", h)),
                     r -> tasks.get(((Task) r).id()).orElseThrow().result().get("k"), h));
-            cases.add(Case.expectAfter("task error " + tag, named("error", h, Limits.MAX_REASON_LENGTH), () -> claimFresh("error-" + h.hashCode()), c -> tasks.fail(c, h),
+            // A failure is recorded whatever its text: blank is a value, as on every fail(error) of the API.
+            cases.add(Case.expectAfter("task error " + tag, free("error", h, Limits.MAX_REASON_LENGTH), () -> claimFresh("error-" + h.hashCode()), c -> tasks.fail(c, h),
                     r -> tasks.get(((Task) r).id()).orElseThrow().error(), h));
+            cases.add(Case.expectAfter("task operator error " + tag, free("error", h, Limits.MAX_REASON_LENGTH), () -> tasks.create(NewTask.of("op", Map.of())),
+                    t -> tasks.failAsOperator(t.id(), h), r -> tasks.get(((Task) r).id()).orElseThrow().error(), h));
             cases.add(Case.expect("claim kinds " + tag, key("kinds", h), () -> tasks.claim(Duration.ofSeconds(30), Set.of(h)), null, null));
         }
         cases.add(Case.rejectAfter("task error " + tag(TEN_MB), "error", () -> claimFresh("error-big"), c -> tasks.fail(c, TEN_MB)));
@@ -1838,6 +1841,11 @@ public abstract class HostileInputContract extends AtlasContract {
                 new JsonSink("revision settings", "settings", () -> assistants.create(AssistantSpec.of(unique.get(), "n")),
                         (a, m) -> assistants.publish(((dev.atlas.assistant.Assistant) a).id(), NewRevision.of("p", m)),
                         r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().settings()),
+                new JsonSink("settings values", "values", () -> acme.settings().create(unique.get(), "n", null),
+                        (d, m) -> acme.settings().publish(((dev.atlas.assistant.Settings) d).id(), m, null, null), r -> {
+                            dev.atlas.assistant.SettingsRevision v = (dev.atlas.assistant.SettingsRevision) r;
+                            return acme.settings().getRevision(v.settingsId(), v.number()).orElseThrow().values();
+                        }),
                 new JsonSink("task payload", "payload", () -> null, (x, m) -> tasks.create(NewTask.of(unique.get(), m)),
                         r -> tasks.get(((Task) r).id()).orElseThrow().payload()),
                 new JsonSink("task result", "result", () -> claimFresh(unique.get()), (c, m) -> tasks.complete((ClaimedTask) c, m),

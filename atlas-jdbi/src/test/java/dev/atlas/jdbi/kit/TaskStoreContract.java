@@ -422,6 +422,9 @@ public abstract class TaskStoreContract extends AtlasContract {
         }
         UUID broken = store.create(NewTask.of("boom", Map.of()).maxAttempts(1)).id();
         UUID ignored = store.create(NewTask.of("unknown", Map.of())).id();
+        // an exception whose text is exactly as long as an error may be is stored whole, not one character short
+        IllegalStateException longest = new IllegalStateException("y".repeat(Limits.MAX_REASON_LENGTH - "java.lang.IllegalStateException: ".length()));
+        UUID exact = store.create(NewTask.of("longest", Map.of()).maxAttempts(1)).id();
         Set<UUID> ran = Collections.newSetFromMap(new ConcurrentHashMap<>());
         try (TaskWorker worker = TaskWorker.builder(store)
                 .handler("echo", t -> {
@@ -431,11 +434,17 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .handler("boom", t -> {
                     throw new IllegalStateException("kaboom");
                 })
+                .handler("longest", t -> {
+                    throw longest;
+                })
                 .concurrency(3).pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
                 .start()) {
             await(() -> ok.stream().allMatch(id -> store.get(id).orElseThrow().status() == TaskStatus.COMPLETED)
-                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED);
+                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED && store.get(exact).orElseThrow().status() == TaskStatus.FAILED);
         }
+        String stored = store.get(exact).orElseThrow().error();
+        assertThat(stored.length()).isEqualTo(Limits.MAX_REASON_LENGTH);
+        assertThat(stored.equals(longest.toString())).as("the exception's text, whole").isTrue();
         assertThat(ran).containsExactlyInAnyOrderElementsOf(ok);
         assertThat(store.get(ok.get(7)).orElseThrow().result()).isEqualTo(Map.of("echo", 7));
         assertThat(store.get(broken).orElseThrow().error()).contains("kaboom");
@@ -595,6 +604,15 @@ public abstract class TaskStoreContract extends AtlasContract {
 
         Task pending = task("c");
         assertThat(store.failAsOperator(pending.id(), "obsolete").status()).isEqualTo(TaskStatus.FAILED);
+
+        // Every fail(error) records the failure whatever its text: a blank error is stored as given (the execution
+        // handles' rule), never refused, which would leave the task running (a worker's) or unfailed (an operator's).
+        assertThat(store.failAsOperator(task("d").id(), " ")).returns(TaskStatus.FAILED, Task::status).returns(" ", Task::error);
+        task("e");
+        ClaimedTask c3 = store.claim(LEASE).orElseThrow();
+        assertThat(store.fail(c3, "")).returns(TaskStatus.PENDING, Task::status).returns("", Task::error);
+        assertThatThrownBy(() -> store.failAsOperator(task("f").id(), null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("error"));
     }
 
     @Test
