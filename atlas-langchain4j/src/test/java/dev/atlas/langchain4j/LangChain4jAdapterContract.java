@@ -733,6 +733,65 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A memory whose image or JSON assets were removed (deleted, detached and discarded) keeps working through AiServices on"
+            + " another Atlas instance (a second JVM, no cache): each gone image is left out, the rest of its message kept (an empty text"
+            + " where nothing else remains), a message whose JSON asset is gone reads as its columns, and every later turn is stored")
+    void goneAssetsAreLeftOutAndTheMemoryGoesOn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.sql.SQLException {
+        reopenWithCountingBlobs(dir);
+        ChatMemory memory = AtlasChatMemory.provider(tenant, 30).get("pics");
+        UserMessage cat = photo("a cat?", 1);
+        UserMessage dog = UserMessage.from("ann", List.of(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {4, 5}), "image/jpeg")));
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("s1").name("screenshot").arguments("{}").build());
+        ToolExecutionResultMessage shot = ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false)
+                .contents(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}), "image/png")).build();
+        UserMessage bird = photo("a bird?", 4);
+        UserMessage pdf = UserMessage.from(TextContent.from("summarise"), dev.langchain4j.data.message.PdfFileContent.from(
+                java.util.Base64.getEncoder().encodeToString(new byte[300_000]), "application/pdf"));
+        List<ChatMessage> given = List.of(cat, AiMessage.from("A cat."), dog, AiMessage.from("A dog."), asks, shot,
+                AiMessage.from("A form."), bird, AiMessage.from("A bird."), pdf, AiMessage.from("Zeros."));
+        given.forEach(memory::add);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("pics").id(), 0, 20);
+        java.util.function.IntFunction<UUID> assetOf = i -> tenant.assets().forMessage(rows.get(i).id()).get(0).asset().id();
+        tenant.assets().delete(assetOf.apply(0));                                        // a moderator takes the cat down
+        UUID dogImage = assetOf.apply(2);
+        assertThat(tenant.assets().detach(rows.get(2).id(), dogImage)).isTrue();       // the wrong file, removed at once
+        tenant.assets().discard(dogImage);
+        tenant.assets().delete(assetOf.apply(5));
+        tenant.assets().delete(assetOf.apply(9));                                        // the PDF message's JSON
+
+        List<ChatMessage> expected = List.of(UserMessage.from("a cat?"), AiMessage.from("A cat."),
+                UserMessage.from("ann", ""), AiMessage.from("A dog."), asks,
+                ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false).text("").build(),
+                AiMessage.from("A form."), bird, AiMessage.from("A bird."), UserMessage.from("summarise"), AiMessage.from("Zeros."));
+        try (Atlas other = Atlas.builder().dataSource(database.dataSource())
+                .blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir)).build()) {
+            Tenant acme = other.tenant("acme");
+            assertThat(AtlasChatMemoryStore.of(acme).getMessages("pics")).isEqualTo(expected);
+            List<List<ChatMessage>> sent = new ArrayList<>();
+            Assistant assistant = AiServices.builder(Assistant.class).chatModel(new dev.langchain4j.model.chat.ChatModel() {
+                @Override
+                public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                    sent.add(request.messages());
+                    return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(AiMessage.from("ok " + sent.size())).build();
+                }
+            }).chatMemoryProvider(AtlasChatMemory.provider(acme, 30)).build();
+            assertThat(assistant.chat("pics", "and now?")).isEqualTo("ok 1");
+            assertThat(assistant.chat("pics", "again?")).isEqualTo("ok 2");
+            List<ChatMessage> window = new ArrayList<>(expected);
+            window.add(0, dev.langchain4j.data.message.SystemMessage.from("You help with orders."));
+            window.add(UserMessage.from("and now?"));
+            assertThat(sent.get(0)).isEqualTo(window);
+            window.addAll(List.of(AiMessage.from("ok 1"), UserMessage.from("again?")));
+            assertThat(sent.get(1)).isEqualTo(window);
+            window.add(AiMessage.from("ok 2"));
+            assertThat(AtlasChatMemoryStore.of(acme).getMessages("pics")).isEqualTo(window);
+            assertThat(acme.conversations().messages(rows.get(0).conversationId(), 0, 30)).extracting(Message::content)
+                    .containsExactly("a cat?", "A cat.", "", "A dog.", "", "", "A form.", "a bird?", "A bird.", "summarise", "Zeros.",
+                            "You help with orders.", "and now?", "ok 1", "again?", "ok 2");
+        }
+    }
+
+    @Test
     @DisplayName("A window read on a thread is never applied to another memory id updated next on that thread")
     void aReadIsNotAppliedToAnotherMemoryId() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
