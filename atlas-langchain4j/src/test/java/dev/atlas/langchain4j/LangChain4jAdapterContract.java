@@ -744,7 +744,7 @@ public abstract class LangChain4jAdapterContract {
         AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("s1").name("screenshot").arguments("{}").build());
         ToolExecutionResultMessage shot = ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false)
                 .contents(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}), "image/png")).build();
-        UserMessage bird = photo("a bird?", 4);
+        UserMessage bird = UserMessage.from(TextContent.from("a bird?"), ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {7, 8, 9}), "image/png"));
         UserMessage pdf = UserMessage.from(TextContent.from("summarise"), dev.langchain4j.data.message.PdfFileContent.from(
                 java.util.Base64.getEncoder().encodeToString(new byte[300_000]), "application/pdf"));
         List<ChatMessage> given = List.of(cat, AiMessage.from("A cat."), dog, AiMessage.from("A dog."), asks, shot,
@@ -778,7 +778,7 @@ public abstract class LangChain4jAdapterContract {
             assertThat(assistant.chat("pics", "and now?")).isEqualTo("ok 1");
             assertThat(assistant.chat("pics", "again?")).isEqualTo("ok 2");
             List<ChatMessage> window = new ArrayList<>(expected);
-            window.add(0, dev.langchain4j.data.message.SystemMessage.from("You help with orders."));
+            window.add(dev.langchain4j.data.message.SystemMessage.from("You help with orders.")); // where MessageWindowChatMemory puts a new one
             window.add(UserMessage.from("and now?"));
             assertThat(sent.get(0)).isEqualTo(window);
             window.addAll(List.of(AiMessage.from("ok 1"), UserMessage.from("again?")));
