@@ -855,6 +855,31 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A tool call that never gets its result (the AI service threw: the model named no tool it has) stays processing until"
+            + " its memory is cleared (ChatMemory.clear()), which cancels it, no error, as Spring AI's adapter cancels the calls it knows"
+            + " will not run; another tenant's clear of the same memory id cancels nothing; the next turn starts afresh")
+    void toolCallsLeftWithoutResultsAreCancelledWhenTheMemoryIsCleared() {
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("t1").name("refund").arguments("{\"order\":4}").build());
+        ChatMemoryProvider memories = AtlasChatMemory.provider(tenant, 20);
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(answering(asks, AiMessage.from("Hello again.")))
+                .chatMemoryProvider(memories).tools(new OrderTools()).build();
+        assertThatThrownBy(() -> assistant.chat("refunds", "refund order 4")).hasMessage("The LLM is trying to execute the 'refund' tool, but no such"
+                + " tool exists. Most likely, it is a hallucination. You can override this default strategy by setting the hallucinatedToolNameStrategy on the AiService");
+        Supplier<ToolCall> call = () -> tenant.executions().tree(tenant.executions().list(ExecutionQuery.all()).items().get(0).id())
+                .orElseThrow().toolCalls().get(0);
+        assertThat(call.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+
+        AtlasChatMemory.provider(atlas.tenant("globex"), 20).get("refunds").clear();
+        assertThat(call.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        memories.get("refunds").clear();
+        assertThat(call.get()).extracting(ToolCall::providerCallId, ToolCall::status, ToolCall::error, ToolCall::result)
+                .containsExactly("t1", ExecutionStatus.CANCELLED, null, null);
+        assertThat(assistant.chat("refunds", "hi")).isEqualTo("Hello again.");
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("refunds")).containsExactly(
+                dev.langchain4j.data.message.SystemMessage.from("You help with orders."), UserMessage.from("hi"), AiMessage.from("Hello again."));
+    }
+
+    @Test
     @DisplayName("A tool result without an id completes the call of its own model response, not an earlier call the app abandoned")
     void abandonedToolCallWithoutIdDoesNotTakeALaterResult() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
