@@ -61,7 +61,9 @@ import java.util.function.Function;
  * cannot write, could not be given back and is refused with
  * {@link dev.atlas.InvalidInputException} naming {@code messages[i]}, before any write.
  * {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
- * write under the same memory id starts a new conversation. A conversation deleted by another
+ * write under the same memory id starts a new conversation; the tool calls of the conversation
+ * still waiting for their results (recorded by an {@link AtlasChatModelListener} of this Atlas)
+ * are cancelled, since no result can reach them any more. A conversation deleted by another
  * process (or through Atlas) while {@link #updateMessages} stores a list does not fail it: the
  * whole list goes to a new conversation.
  *
@@ -328,9 +330,31 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             conversations.getByKey(key).ifPresent(c -> {
                 conversations.delete(c.id());
                 recent.forget(c.id());
+                cancelUnanswered(c.id());
             });
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Cancels the tool calls of the cleared conversation still waiting for their results (the model
+     * asked, the app never ran them, or the AI service threw before their results): no result can
+     * complete them any more, as a result stored later goes to a new conversation. Cancelled rather
+     * than failed, as Spring AI's adapter closes the calls it knows will not run.
+     */
+    private void cancelUnanswered(UUID conversationId) {
+        Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
+        if (pending == null) {
+            return;
+        }
+        for (ToolCallHandle call : pending.dropConversation(tenant.id(), conversationId)) {
+            try {
+                call.cancel();
+            } catch (AtlasException e) {
+                // The sweep (or another instance) may have closed it already; the clear itself is done.
+                LOG.warn("tool call {} of cleared conversation {} not cancelled: {}", call.id(), conversationId, e.toString());
+            }
         }
     }
 
