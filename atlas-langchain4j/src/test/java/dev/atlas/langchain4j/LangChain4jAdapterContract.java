@@ -736,19 +736,17 @@ public abstract class LangChain4jAdapterContract {
     @DisplayName("A memory whose image or JSON assets were removed (deleted, detached and discarded) keeps working through AiServices on"
             + " another Atlas instance (a second JVM, no cache): each gone image is left out, the rest of its message kept (an empty text"
             + " where nothing else remains), a message whose JSON asset is gone reads as its columns, and every later turn is stored")
-    void goneAssetsAreLeftOutAndTheMemoryGoesOn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.sql.SQLException {
-        reopenWithCountingBlobs(dir);
+    void goneAssetsAreLeftOutAndTheMemoryGoesOn() {
         ChatMemory memory = AtlasChatMemory.provider(tenant, 30).get("pics");
         UserMessage cat = photo("a cat?", 1);
         UserMessage dog = UserMessage.from("ann", List.of(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {4, 5}), "image/jpeg")));
         AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("s1").name("screenshot").arguments("{}").build());
         ToolExecutionResultMessage shot = ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false)
                 .contents(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}), "image/png")).build();
-        UserMessage bird = UserMessage.from(TextContent.from("a bird?"), ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {7, 8, 9}), "image/png"));
-        UserMessage pdf = UserMessage.from(TextContent.from("summarise"), dev.langchain4j.data.message.PdfFileContent.from(
-                java.util.Base64.getEncoder().encodeToString(new byte[300_000]), "application/pdf"));
+        // A NUL no text column holds: the row gets a storable copy, the message its exact JSON in an asset.
+        UserMessage nul = UserMessage.from("sum\u0000marise");
         List<ChatMessage> given = List.of(cat, AiMessage.from("A cat."), dog, AiMessage.from("A dog."), asks, shot,
-                AiMessage.from("A form."), bird, AiMessage.from("A bird."), pdf, AiMessage.from("Zeros."));
+                AiMessage.from("A form."), nul, AiMessage.from("Zeros."));
         given.forEach(memory::add);
         List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("pics").id(), 0, 20);
         java.util.function.IntFunction<UUID> assetOf = i -> tenant.assets().forMessage(rows.get(i).id()).get(0).asset().id();
@@ -757,14 +755,14 @@ public abstract class LangChain4jAdapterContract {
         assertThat(tenant.assets().detach(rows.get(2).id(), dogImage)).isTrue();       // the wrong file, removed at once
         tenant.assets().discard(dogImage);
         tenant.assets().delete(assetOf.apply(5));
-        tenant.assets().delete(assetOf.apply(9));                                        // the PDF message's JSON
+        tenant.assets().delete(assetOf.apply(7));                                        // the NUL message's JSON
 
         List<ChatMessage> expected = List.of(UserMessage.from("a cat?"), AiMessage.from("A cat."),
                 UserMessage.from("ann", ""), AiMessage.from("A dog."), asks,
                 ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false).text("").build(),
-                AiMessage.from("A form."), bird, AiMessage.from("A bird."), UserMessage.from("summarise"), AiMessage.from("Zeros."));
-        try (Atlas other = Atlas.builder().dataSource(database.dataSource())
-                .blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir)).build()) {
+                AiMessage.from("A form."), UserMessage.from("sum\uFFFDmarise"), AiMessage.from("Zeros."));
+        // Another instance (as another JVM): its cache holds none of the bytes; the assets it reads are all gone.
+        try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
             Tenant acme = other.tenant("acme");
             assertThat(AtlasChatMemoryStore.of(acme).getMessages("pics")).isEqualTo(expected);
             List<List<ChatMessage>> sent = new ArrayList<>();
@@ -786,7 +784,7 @@ public abstract class LangChain4jAdapterContract {
             window.add(AiMessage.from("ok 2"));
             assertThat(AtlasChatMemoryStore.of(acme).getMessages("pics")).isEqualTo(window);
             assertThat(acme.conversations().messages(rows.get(0).conversationId(), 0, 30)).extracting(Message::content)
-                    .containsExactly("a cat?", "A cat.", "", "A dog.", "", "", "A form.", "a bird?", "A bird.", "summarise", "Zeros.",
+                    .containsExactly("a cat?", "A cat.", "", "A dog.", "", "", "A form.", "sum\uFFFDmarise", "Zeros.",
                             "You help with orders.", "and now?", "ok 1", "again?", "ok 2");
         }
     }
