@@ -61,7 +61,9 @@ import java.util.function.Function;
  * cannot write, could not be given back and is refused with
  * {@link dev.atlas.InvalidInputException} naming {@code messages[i]}, before any write.
  * {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
- * write under the same memory id starts a new conversation. A conversation deleted by another
+ * write under the same memory id starts a new conversation; the tool calls of the conversation
+ * still waiting for their results (recorded by an {@link AtlasChatModelListener} of this Atlas)
+ * are cancelled, since no result can reach them any more. A conversation deleted by another
  * process (or through Atlas) while {@link #updateMessages} stores a list does not fail it: the
  * whole list goes to a new conversation.
  *
@@ -69,7 +71,10 @@ import java.util.function.Function;
  * with its message; so is the JSON of a message too large for a row's metadata (a PDF, a tool call
  * carrying a file). Stores cache the text of such assets they wrote or read (at most 32 MiB for the
  * JVM, per tenant and asset, least recently used out), so reading or updating a window does not
- * read them again. Each is attached to its message as a part of it
+ * read them again. An asset that is gone (deleted, discarded, purged) once no cache holds it never
+ * makes the memory unreadable: a gone image is left out of its message (an empty text standing in
+ * when nothing else remains), a message whose JSON asset is gone reads as its row's role and text.
+ * Each is attached to its message as a part of it
  * ({@link dev.atlas.asset.AssetStore#attachPart}), so it goes, row and bytes, when retention
  * hard-deletes the message or purges the conversation (after {@link #deleteMessages}, say), and
  * when the conversation or its owner is erased.
@@ -325,9 +330,31 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             conversations.getByKey(key).ifPresent(c -> {
                 conversations.delete(c.id());
                 recent.forget(c.id());
+                cancelUnanswered(c.id());
             });
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Cancels the tool calls of the cleared conversation still waiting for their results (the model
+     * asked, the app never ran them, or the AI service threw before their results): no result can
+     * complete them any more, as a result stored later goes to a new conversation. Cancelled rather
+     * than failed, as Spring AI's adapter closes the calls it knows will not run.
+     */
+    private void cancelUnanswered(UUID conversationId) {
+        Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
+        if (pending == null) {
+            return;
+        }
+        for (ToolCallHandle call : pending.dropConversation(tenant.id(), conversationId)) {
+            try {
+                call.cancel();
+            } catch (AtlasException e) {
+                // The sweep (or another instance) may have closed it already; the clear itself is done.
+                LOG.warn("tool call {} of cleared conversation {} not cancelled: {}", call.id(), conversationId, e.toString());
+            }
         }
     }
 
@@ -625,7 +652,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::imageBase64, this::assetText), executionOf(m)));
+                        ChatMessage message = Messages.fromAtlas(m, this::imageBase64, this::assetText);
+                        // Null only for a message whose JSON asset is gone and whose columns describe no message.
+                        if (message != null) {
+                            out.add(new Stored(m.sequence(), message, executionOf(m)));
+                        }
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
@@ -634,12 +665,27 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return out;
     }
 
+    /**
+     * An image asset's base64 text, or null when the asset is gone (deleted, discarded, purged):
+     * the image is then left out of its message, as the Spring AI adapter leaves out a gone medium,
+     * so that one removed image never makes the memory unreadable (every later turn failing).
+     * Bytes missing under a live asset are the blob store's failure and fail the read.
+     */
     private String imageBase64(UUID assetId) {
-        return assetTexts.get(assetId, id -> Base64.getEncoder().encodeToString(assetBytes(id)));
+        try {
+            return assetTexts.get(assetId, id -> Base64.getEncoder().encodeToString(assetBytes(id)));
+        } catch (dev.atlas.NotFoundException gone) {
+            return null;
+        }
     }
 
+    /** A message's JSON kept as an asset, or null when the asset is gone: the message then reads as its columns. */
     private String assetText(UUID assetId) {
-        return assetTexts.get(assetId, id -> new String(assetBytes(id), java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            return assetTexts.get(assetId, id -> new String(assetBytes(id), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (dev.atlas.NotFoundException gone) {
+            return null;
+        }
     }
 
     private byte[] assetBytes(UUID assetId) {

@@ -262,6 +262,24 @@ final class Correlation {
         }
 
         /**
+         * The parked calls of {@code tenant}'s conversation {@code conversationId}, removed: its memory
+         * was cleared, so no result can reach them any more (a later result goes to a new conversation).
+         */
+        List<ToolCallHandle> dropConversation(String tenant, UUID conversationId) {
+            List<ToolCallHandle> out = new ArrayList<>();
+            synchronized (rounds) {
+                for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
+                    Round round = it.next();
+                    if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
+                        round.calls().forEach(c -> out.add(c.handle()));
+                        it.remove();
+                    }
+                }
+            }
+            return out;
+        }
+
+        /**
          * The parked call a tool result answers, removed: within the round of {@code executionId} (the
          * response that asked for it, when the store knows it), the call with the result's id, or, for a
          * result without an id, the first call of the same tool without one; a call of another response

@@ -265,7 +265,10 @@ final class Messages {
 
     /**
      * The message a row holds, its inline images' base64 text given by {@code assetBase64}, and its
-     * JSON, when kept as an asset, by {@code assetText}.
+     * JSON, when kept as an asset, by {@code assetText}. Either function returns null for an asset
+     * that is gone: a gone image is left out of its message (an empty text stands in when nothing
+     * else remains, as LangChain4j needs a content), a gone JSON leaves the message its columns
+     * describe, or null when they describe none.
      */
     static ChatMessage fromAtlas(Message row, Function<UUID, String> assetBase64, Function<UUID, String> assetText) {
         Object extra = row.metadata().get(KEY);
@@ -273,6 +276,12 @@ final class Messages {
         Object json = fields.get("json");
         if (!(json instanceof String) && fields.get("jsonAsset") instanceof String id) {
             json = assetText.apply(uuid(row, "jsonAsset", id));
+            if (json == null) {
+                // The asset holding the message's JSON is gone (deleted, purged): what the columns hold
+                // (role and text) is what is left of it, as the transcript shows; null when they describe
+                // no message (a blank system text), which is then left out of the window.
+                return rebuild(row.role(), row.content(), Map.of());
+            }
         }
         if (json instanceof String s) {
             ChatMessage message;
@@ -376,12 +385,19 @@ final class Messages {
             if (ref != null && ref.startsWith(ASSET_SCHEME) && assets.contains(ref.substring(ASSET_SCHEME.length()))) {
                 ImageContent ic = (ImageContent) c;
                 String base64 = assetBase64.apply(uuid(row, "assets", ref.substring(ASSET_SCHEME.length())));
+                if (base64 == null) {
+                    continue;
+                }
                 Image image = Image.builder().base64Data(base64)
                         .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
                 contents.add(ImageContent.from(image, ic.detailLevel()));
             } else {
                 contents.add(c);
             }
+        }
+        if (contents.isEmpty()) {
+            // Its only contents were images that are gone: LangChain4j needs one, and "" is what the row's text holds.
+            contents.add(TextContent.from(""));
         }
         return withContents(message, contents);
     }

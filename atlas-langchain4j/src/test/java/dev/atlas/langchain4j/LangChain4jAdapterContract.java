@@ -604,7 +604,9 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
-    @DisplayName("Two Atlas instances on one database, two callers each, on one memory id: no turn fails, one conversation, every message stored exactly once, both read the same window")
+    @DisplayName("Two Atlas instances on one database, two callers each, on one memory id: no turn fails, one conversation, every message stored exactly once,"
+            + " both read the same window; a memory whose image and JSON assets are gone keeps working on the other instance (no cache):"
+            + " images left out, the JSON message read as its columns, later turns stored")
     void twoAtlasInstancesOnOneMemory() throws Exception {
         try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
             List<Tenant> tenants = List.of(tenant, other.tenant("acme"));
@@ -635,7 +637,66 @@ public abstract class LangChain4jAdapterContract {
             assertThat(stored).hasSize(80).doesNotHaveDuplicates();
             assertThat(AtlasChatMemoryStore.of(tenants.get(1)).getMessages("both")).isEqualTo(AtlasChatMemoryStore.of(tenant).getMessages("both"))
                     .hasSizeBetween(1, 6);
+            goneAssetsAreLeftOutAndTheMemoryGoesOn(other);
         }
+    }
+
+    /**
+     * A memory whose image or JSON assets were removed (deleted, detached and discarded), read by
+     * {@code other} (another instance on this database, as a second JVM: its cache holds none of the
+     * bytes) through AiServices: each gone image is left out, the rest of its message kept (an empty
+     * text where nothing else remains), a message whose JSON asset is gone reads as its columns, and
+     * every later turn is stored.
+     */
+    private void goneAssetsAreLeftOutAndTheMemoryGoesOn(Atlas other) {
+        ChatMemory memory = AtlasChatMemory.provider(tenant, 30).get("pics");
+        UserMessage cat = photo("a cat?", 1);
+        UserMessage dog = UserMessage.from("ann", List.of(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {4, 5}), "image/jpeg")));
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("s1").name("screenshot").arguments("{}").build());
+        ToolExecutionResultMessage shot = ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false)
+                .contents(ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}), "image/png")).build();
+        // A NUL no text column holds: the row gets a storable copy, the message its exact JSON in an asset.
+        UserMessage nul = UserMessage.from("sum\u0000marise");
+        List<ChatMessage> given = List.of(cat, AiMessage.from("A cat."), dog, AiMessage.from("A dog."), asks, shot,
+                AiMessage.from("A form."), nul, AiMessage.from("Zeros."));
+        given.forEach(memory::add);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("pics").id(), 0, 20);
+        java.util.function.IntFunction<UUID> assetOf = i -> tenant.assets().forMessage(rows.get(i).id()).get(0).asset().id();
+        tenant.assets().delete(assetOf.apply(0));                                        // a moderator takes the cat down
+        UUID dogImage = assetOf.apply(2);
+        assertThat(tenant.assets().detach(rows.get(2).id(), dogImage)).isTrue();       // the wrong file, removed at once
+        tenant.assets().discard(dogImage);
+        tenant.assets().delete(assetOf.apply(5));
+        tenant.assets().delete(assetOf.apply(7));                                        // the NUL message's JSON
+
+        List<ChatMessage> expected = List.of(UserMessage.from("a cat?"), AiMessage.from("A cat."),
+                UserMessage.from("ann", ""), AiMessage.from("A dog."), asks,
+                ToolExecutionResultMessage.builder().id("s1").toolName("screenshot").isError(false).text("").build(),
+                AiMessage.from("A form."), UserMessage.from("sum\uFFFDmarise"), AiMessage.from("Zeros."));
+        // The other instance's cache holds none of the bytes; the assets it reads are all gone (no blob store of this one needed).
+        Tenant acme = other.tenant("acme");
+        assertThat(AtlasChatMemoryStore.of(acme).getMessages("pics")).isEqualTo(expected);
+        List<List<ChatMessage>> sent = new ArrayList<>();
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                sent.add(request.messages());
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(AiMessage.from("ok " + sent.size())).build();
+            }
+        }).chatMemoryProvider(AtlasChatMemory.provider(acme, 30)).build();
+        assertThat(assistant.chat("pics", "and now?")).isEqualTo("ok 1");
+        assertThat(assistant.chat("pics", "again?")).isEqualTo("ok 2");
+        List<ChatMessage> window = new ArrayList<>(expected);
+        window.add(dev.langchain4j.data.message.SystemMessage.from("You help with orders.")); // where MessageWindowChatMemory puts a new one
+        window.add(UserMessage.from("and now?"));
+        assertThat(sent.get(0)).isEqualTo(window);
+        window.addAll(List.of(AiMessage.from("ok 1"), UserMessage.from("again?")));
+        assertThat(sent.get(1)).isEqualTo(window);
+        window.add(AiMessage.from("ok 2"));
+        assertThat(AtlasChatMemoryStore.of(acme).getMessages("pics")).isEqualTo(window);
+        assertThat(acme.conversations().messages(rows.get(0).conversationId(), 0, 30)).extracting(Message::content)
+                .containsExactly("a cat?", "A cat.", "", "A dog.", "", "", "A form.", "sum\uFFFDmarise", "Zeros.",
+                        "You help with orders.", "and now?", "ok 1", "again?", "ok 2");
     }
 
     private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
@@ -793,6 +854,31 @@ public abstract class LangChain4jAdapterContract {
                 return List.of(listener);
             }
         };
+    }
+
+    @Test
+    @DisplayName("A tool call that never gets its result (the AI service threw: the model named no tool it has) stays processing until"
+            + " its memory is cleared (ChatMemory.clear()), which cancels it, no error, as Spring AI's adapter cancels the calls it knows"
+            + " will not run; another tenant's clear of the same memory id cancels nothing; the next turn starts afresh")
+    void toolCallsLeftWithoutResultsAreCancelledWhenTheMemoryIsCleared() {
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("t1").name("refund").arguments("{\"order\":4}").build());
+        ChatMemoryProvider memories = AtlasChatMemory.provider(tenant, 20);
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(answering(asks, AiMessage.from("Hello again.")))
+                .chatMemoryProvider(memories).tools(new OrderTools()).build();
+        assertThatThrownBy(() -> assistant.chat("refunds", "refund order 4")).hasMessage("The LLM is trying to execute the 'refund' tool, but no such"
+                + " tool exists. Most likely, it is a hallucination. You can override this default strategy by setting the hallucinatedToolNameStrategy on the AiService");
+        Supplier<ToolCall> call = () -> tenant.executions().tree(tenant.executions().list(ExecutionQuery.all()).items().get(0).id())
+                .orElseThrow().toolCalls().get(0);
+        assertThat(call.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+
+        AtlasChatMemory.provider(atlas.tenant("globex"), 20).get("refunds").clear();
+        assertThat(call.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        memories.get("refunds").clear();
+        assertThat(call.get()).extracting(ToolCall::providerCallId, ToolCall::status, ToolCall::error, ToolCall::result)
+                .containsExactly("t1", ExecutionStatus.CANCELLED, null, null);
+        assertThat(assistant.chat("refunds", "hi")).isEqualTo("Hello again.");
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("refunds")).containsExactly(
+                dev.langchain4j.data.message.SystemMessage.from("You help with orders."), UserMessage.from("hi"), AiMessage.from("Hello again."));
     }
 
     @Test

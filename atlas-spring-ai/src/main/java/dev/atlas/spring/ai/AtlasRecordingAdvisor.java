@@ -80,7 +80,8 @@ import java.util.UUID;
  * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
  * assistant message before the chat memory stores it.
  *
- * <p>{@link #close()} fails the calls still in flight ({@link #SHUT_DOWN}), which would otherwise
+ * <p>{@link #close()} fails the calls still in flight ({@link #SHUT_DOWN}; their awaited tool calls
+ * {@code interrupted: ...}), which would otherwise
  * stay processing once Atlas closes; the Spring Boot bean is closed with the context, before Atlas.
  */
 public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, AutoCloseable {
@@ -160,10 +161,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     }
 
     /**
-     * Fails every call in flight, its open step, its awaited tool calls and its execution, with
+     * Fails every call in flight: its execution, and the step of a model round it is waiting on, with
+     * the error {@link #SHUT_DOWN}; the tool calls whose results it awaits (running in the tool loop,
+     * or not yet run) with {@code interrupted: java.lang.IllegalStateException: } followed by
      * {@link #SHUT_DOWN} (an awaited tool call left to the caller is cancelled instead: it never ran
-     * here): call it while Atlas is still open. What those calls do afterwards is not
-     * recorded (an answer arriving later still reaches its caller). Closing again does nothing more.
+     * here). Call it while Atlas is still open. The calls go on: what they do afterwards (their
+     * tools, their next model rounds) is not recorded, and their answers still reach their callers.
+     * Closing again does nothing more.
      */
     @Override
     public void close() {
@@ -580,7 +584,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run.start(request, model);
             }
             run.results(request.prompt().getInstructions());
-            StepHandle step = run.execution == null ? null : run.execution.step();
+            // A call close() ended goes on unrecorded: a next round (after a tool ran) opens no step in its failed execution.
+            StepHandle step = run.execution == null || run.ended.get() ? null : run.execution.step();
             run.open = step; // for close(): a call waiting on its model has this step open
             ChatClientResponse response;
             try {
@@ -632,7 +637,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     run.start(request, model);
                 }
                 run.results(request.prompt().getInstructions());
-                AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null ? null : run.execution.step());
+                AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null || run.ended.get() ? null : run.execution.step());
                 run.open = step.get();
                 run.cut = Usage.NONE;
                 run.roundStarts();

@@ -1895,6 +1895,46 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("close() while a tool runs in the tool loop: the execution and its step fail with SHUT_DOWN, the tool calls awaited"
+            + " with 'interrupted: ' and the IllegalStateException of SHUT_DOWN, as close()'s Javadoc says; the call goes on unrecorded")
+    void closeWhileAToolRunsInterruptsItsCalls() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(new ScriptedChatModel()).defaultTools(new OrderTools() {
+                    @Override
+                    public String lookup(int order) {
+                        entered.countDown();
+                        try {
+                            release.await(1, java.util.concurrent.TimeUnit.MINUTES);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return super.lookup(order);
+                    }
+                })
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        java.util.concurrent.CompletableFuture<String> answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> say(client, "tool-closing", "where is order 4?"));
+        assertThat(entered.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+        recording.close();
+        release.countDown();
+        // The call goes on: its tools run, its next model round answers the caller, and none of it is recorded.
+        assertThat(answer.get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+
+        Conversation c = tenant.conversations().requireByKey("tool-closing");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+            dev.atlas.execution.ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            // The round that asked for the tools had ended; no later round is recorded.
+            assertThat(tree.steps()).extracting(s -> s.status() + " " + s.error()).containsExactly("completed null");
+            String interrupted = "failed interrupted: " + new IllegalStateException(AtlasRecordingAdvisor.SHUT_DOWN);
+            assertThat(tree.toolCalls()).extracting(t -> t.status() + " " + t.error()).containsExactly(interrupted, interrupted);
+        });
+    }
+
+    @Test
     @DisplayName("8 conversations streamed at once, each answer on a scheduler thread, with tool rounds: every execution completed with its rounds and usage, every conversation whole")
     void concurrentStreams() throws Exception {
         ScriptedChatModel scripted = new ScriptedChatModel();
