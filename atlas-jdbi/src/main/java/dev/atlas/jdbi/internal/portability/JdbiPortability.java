@@ -1469,12 +1469,16 @@ public final class JdbiPortability implements Portability {
 
     private long detach(Scope scope, Statement select, @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long total = 0;
+        Batches batches = new Batches();
         while (true) {
+            List<UUID> chosen = new ArrayList<>();
             int n = db.write(h -> {
+                chosen.clear();
                 List<UUID> ids = call(h, select, scope).bind("limit", BATCH).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
+                chosen.addAll(ids);
                 if (before != null) {
                     InList.bind(sql.on(h, before.apply(ids.size())), "ids", ids).update();
                 }
@@ -1483,9 +1487,36 @@ public final class JdbiPortability implements Portability {
                 return (update.parameters().contains("now") ? call.bind("now", db.now()) : call).update();
             });
             total += n;
-            if (n == 0) {
+            if (!batches.more(chosen, n)) {
                 return total;
             }
+        }
+    }
+
+    /**
+     * When a batched loop of the erase is done: once its select finds no row. A batch that changed no row is not the end: its
+     * rows were deleted by another transaction (another instance's purge or erase) between the select and the statement,
+     * which reads the last committed rows on PostgreSQL, and the rows after them are still there. The same batch changing no
+     * row twice in a row ends the loop instead of spinning (a statement by id changes a row its select chose unless the row
+     * is gone, so this is a guard, not a path).
+     */
+    static final class Batches {
+        private List<UUID> unchanged = List.of();
+
+        /** Whether to read another batch after one that chose {@code ids} and changed {@code changed} rows. */
+        boolean more(List<UUID> ids, long changed) {
+            if (ids.isEmpty()) {
+                return false;
+            }
+            if (changed > 0) {
+                unchanged = List.of();
+                return true;
+            }
+            if (ids.equals(unchanged)) {
+                return false;
+            }
+            unchanged = List.copyOf(ids);
+            return true;
         }
     }
 
@@ -1624,15 +1655,19 @@ public final class JdbiPortability implements Portability {
         String select = "SELECT x.id FROM <p>" + table + " x WHERE x.tenant_id = :t AND " + condition + leaves + order + " LIMIT " + BATCH;
         long total = 0;
         Map<String, Long> batch = new LinkedHashMap<>();
+        Batches batches = new Batches();
         while (true) {
             List<String> keys = new ArrayList<>();
+            List<UUID> chosen = new ArrayList<>();
             int n = db.write(h -> {
                 keys.clear();
                 batch.clear();
+                chosen.clear();
                 List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
+                chosen.addAll(ids);
                 if (table.equals("assets")) {
                     // Retention's order: the assets' executions share-locked, then the assets locked in id order, then their
                     // attachments, then their keys (locking a part before a purge holding its message's execution asset took the
@@ -1656,7 +1691,7 @@ public final class JdbiPortability implements Portability {
                 }
             });
             deleteErasedBlobs(keys, counts);
-            if (n == 0) {
+            if (!batches.more(chosen, n)) {
                 return total;
             }
         }
