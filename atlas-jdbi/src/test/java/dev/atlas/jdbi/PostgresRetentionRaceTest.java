@@ -414,12 +414,14 @@ class PostgresRetentionRaceTest extends AtlasContract {
         java.util.concurrent.atomic.AtomicReference<Thread> purger = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.CountDownLatch partsRead = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        // The purge stops once it has read its messages' parts, holding the conversation, its execution and the execution's asset.
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        // The purge stops once it has read its messages' parts, holding the conversation, its execution and the execution's asset,
+        // until the test has seen the erase blocked by it (never released by a time: on a busy machine the erase may be slow).
         db.statementListener((name, jdbc) -> {
             if (Thread.currentThread() == purger.get() && name.equals("retention.attachments")) {
                 partsRead.countDown();
                 try {
-                    release.await(10, TimeUnit.SECONDS);
+                    released.set(release.await(60, TimeUnit.SECONDS));
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                 }
@@ -432,12 +434,13 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 purger.set(Thread.currentThread());
                 return outcome(retention(policy));
             });
-            assertThat(partsRead.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(partsRead.await(60, TimeUnit.SECONDS)).isTrue();
             Future<Object> erase = pool.submit(() -> outcome(() -> acme.portability().eraseConversation(m.conversationId(), false)));
-            PostgresLockWaits.await(probe, 1, erase);
+            awaitBlocked(probe, erase);
             release.countDown();
             Object purged = purge.get(60, TimeUnit.SECONDS);
             Object erased = erase.get(60, TimeUnit.SECONDS);
+            assertThat(released).as("the purge went on when the test released it, the erase blocked").isTrue();
             // Each row is deleted once and counted in the report of the one that deleted it: the erase deleted the message before
             // the purge went on, the purge everything else.
             assertThat(purged).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts()).isEqualTo(Map.of(
