@@ -383,7 +383,6 @@ public final class JdbiPortability implements Portability {
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
         Counters counters = new Counters();
-        Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
         Steps steps = new Steps();
         ToolThreads threads = new ToolThreads();
@@ -419,11 +418,8 @@ public final class JdbiPortability implements Portability {
                             .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
                 }
                 counters.check(row, where);
-                if (table.table().equals("memory_tags") && tagsPerMemory.merge((UUID) row.values()[table.index("memory_id")], 1, Integer::sum)
-                        > dev.atlas.Limits.MAX_TAGS) {
-                    throw new InvalidInputException(where + "memory_tag.tag", "is one tag too many for memory "
-                            + row.values()[table.index("memory_id")] + ": the API gives a memory at most " + dev.atlas.Limits.MAX_TAGS);
-                }
+                // No count of a memory's tags: an import before ee78d540 stored any number, which the memory store reads; a backup holding
+                // them must restore (PortabilityContract#tagsOlderVersionsStoredRoundTrip).
                 parents.check(row, where);
                 steps.check(row, where);
                 threads.check(row, where);
