@@ -275,7 +275,7 @@ public final class JdbiPortability implements Portability {
     }
 
     /** Reads records one by one with their line numbers. */
-    private static final class Reader implements AutoCloseable {
+    static final class Reader implements AutoCloseable {
         /**
          * One record of many in a stream: what follows it is the next record, not trailing
          * garbage. Here, not in the outer class, so that opening Atlas does not build Jackson's mapper.
@@ -297,14 +297,55 @@ public final class JdbiPortability implements Portability {
                         .maxNestingDepth(Json.MAX_DETAILS_DEPTH + 2).maxNumberLength(dev.atlas.Limits.MAX_JSON_NUMBER_LENGTH).build())
                 .build();
 
+        /**
+         * Bytes one record may span: above the widest row Atlas writes (a row's few long columns, each at most
+         * Limits.MAX_CONTENT_LENGTH characters, every one at most a six-byte escape: under 32 MiB), so that a hostile or broken
+         * file's endless line is refused naming it once the reader is this far into it, instead of being read into memory whole.
+         */
+        static final long MAX_RECORD_BYTES = 64L << 20;
+
         final JsonParser p;
         int index = -1;
         int line;
         /** The line the last record ended on. */
         private int endLine;
+        /** Where the record being read starts, in bytes of the file. */
+        private long start;
 
         Reader(Path file) throws IOException {
-            p = FACTORY.createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            this(file, MAX_RECORD_BYTES);
+        }
+
+        /** A reader refusing a record longer than {@code maxRecordBytes} (give or take the buffers' 72 KiB read ahead). */
+        Reader(Path file, long maxRecordBytes) throws IOException {
+            java.io.InputStream in = Files.newInputStream(file);
+            long slack = (1 << 16) + (1 << 13);
+            java.io.InputStream capped = new java.io.FilterInputStream(in) {
+                private long read;
+
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    count(b < 0 ? 0 : 1);
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    count(Math.max(n, 0));
+                    return n;
+                }
+
+                private void count(int n) {
+                    read += n;
+                    if (read - start > maxRecordBytes + slack) {
+                        throw new InvalidInputException("line " + line, "is longer than " + maxRecordBytes + " bytes, which no record"
+                                + " Atlas exports is; write one JSON object per line");
+                    }
+                }
+            };
+            p = FACTORY.createParser(new BufferedInputStream(capped, 1 << 16));
             // A field given twice would otherwise be read as its last value, silently.
             p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         }
@@ -316,6 +357,7 @@ public final class JdbiPortability implements Portability {
                 return null;
             }
             line = p.currentLocation().getLineNr();
+            start = p.currentLocation().getByteOffset();
             if (t != JsonToken.START_OBJECT) {
                 throw new InvalidInputException("line " + line, "is not a JSON object");
             }
