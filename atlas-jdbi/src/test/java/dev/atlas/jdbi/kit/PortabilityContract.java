@@ -9,6 +9,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.portability.EraseReport;
@@ -241,6 +242,53 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS + 4);
         assertThat(beta.memories().require(m.id()).tags()).isEqualTo(stored);
         assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
+    @DisplayName("a stored row the file names, deleted by another writer (a purge, an erase) after the import checked it and before"
+            + " its write, is a ConflictException on input naming the first line of the batch and saying how to resume, nothing of"
+            + " the batch written (before: a StorageException 'database call failed: ... FOREIGN KEY constraint failed')")
+    void storedRowDeletedBetweenTheChecksAndTheWriteIsAConflict() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(NewConversation.of(Owner.user("ada"))).id();
+        acme.conversations().append(c, NewMessage.user("hi"));
+        String file = text(export(acme, ExportScope.tenant()));
+        try (Connection k = database.dataSource().getConnection()) {
+            k.createStatement().executeUpdate("DELETE FROM atlas_message_events");
+            k.createStatement().executeUpdate("DELETE FROM atlas_messages");
+        }
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicBoolean purged = new java.util.concurrent.atomic.AtomicBoolean();
+        // Another writer deletes the stored conversation the file's message names once the import's checks are done.
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.existing.message_events") && purged.compareAndSet(false, true)) {
+                Thread other = new Thread(() -> {
+                    try (Connection k = database.dataSource().getConnection()) {
+                        k.createStatement().executeUpdate("DELETE FROM atlas_conversations");
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                other.start();
+                try {
+                    other.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        int messageLine = file.lines().toList().indexOf(file.lines().filter(l -> l.startsWith("{\"type\":\"message\",")).findFirst().orElseThrow()) + 1;
+        try {
+            assertThatThrownBy(() -> importBytes(acme, file.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(ConflictException.class,
+                    x -> assertThat(x).hasMessage("input: a row from line " + messageLine + " on names a stored row deleted after the import"
+                            + " checked it (by another writer: a purge or an erase), and rows before line " + messageLine + " are imported:"
+                            + " import the same file again to resume (rows already imported are skipped as unchanged, and a row naming"
+                            + " the deleted one is refused as naming a row that exists nowhere)"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(purged).isTrue();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages")).isZero();
     }
 
     @Test
