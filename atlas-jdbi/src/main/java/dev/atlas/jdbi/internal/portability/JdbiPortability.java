@@ -1287,6 +1287,9 @@ public final class JdbiPortability implements Portability {
             if (isUniqueViolation(e)) {
                 throw takenSinceChecked(batch, wheres, e);
             }
+            if (isForeignKeyViolation(e)) {
+                throw goneSinceChecked(wheres, e);
+            }
             throw e;
         }
         counts.forEach((k, v) -> imported.merge(k, v, Long::sum));
@@ -1321,6 +1324,25 @@ public final class JdbiPortability implements Portability {
                 + e.getMessage() + resume);
         out.initCause(e);
         return out;
+    }
+
+    /**
+     * A stored row the batch names was deleted after the import checked it (another writer's purge or erase): the batch rolled
+     * back, the batches before it stay committed (see {@link #takenSinceChecked}); importing the file again resumes, and the
+     * first pass then refuses the row naming the deleted one as naming a row that exists nowhere.
+     */
+    private static ConflictException goneSinceChecked(List<String> wheres, StorageException e) {
+        String first = wheres.isEmpty() ? "the last batch" : wheres.get(0).substring(0, wheres.get(0).length() - 2);
+        ConflictException out = new ConflictException("input", "a row from " + first + " on names a stored row deleted after the import"
+                + " checked it (by another writer: a purge or an erase), and rows before " + first + " are imported: import the same"
+                + " file again to resume (rows already imported are skipped as unchanged, and a row naming the deleted one is refused"
+                + " as naming a row that exists nowhere)");
+        out.initCause(e);
+        return out;
+    }
+
+    private static boolean isForeignKeyViolation(StorageException e) {
+        return "23503".equals(e.sqlState()) || String.valueOf(e.getMessage()).contains("FOREIGN KEY constraint failed");
     }
 
     private static boolean isUniqueViolation(StorageException e) {
