@@ -123,6 +123,32 @@ class PostgresRetentionRaceTest extends AtlasContract {
         }
     }
 
+    /**
+     * Waits until a session of this test's database is blocked by another's lock (pg_blocking_pids, not a time or another
+     * database's waits), failing if {@code call} finishes first or none is blocked within 60 s.
+     */
+    private static void awaitBlocked(Connection probe, Future<?> call) throws Exception {
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); System.nanoTime() < end; Thread.sleep(5)) {
+            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND cardinality(pg_blocking_pids(pid)) > 0"); java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) > 0) {
+                    return;
+                }
+            }
+            assertThat(call.isDone()).as("finished without waiting for the lock held: %s", call.isDone() ? outcomeOf(call) : null).isFalse();
+        }
+        throw new AssertionError("no session of the test's database was blocked within 60 s");
+    }
+
+    private static Object outcomeOf(Future<?> call) {
+        try {
+            return call.get();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
     /** acme's retention run of {@code policy}, as a racer. */
     private Callable<Object> retention(RetentionPolicy policy) {
         return () -> acme().retention().runRetention(policy);
@@ -388,12 +414,14 @@ class PostgresRetentionRaceTest extends AtlasContract {
         java.util.concurrent.atomic.AtomicReference<Thread> purger = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.CountDownLatch partsRead = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        // The purge stops once it has read its messages' parts, holding the conversation, its execution and the execution's asset.
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        // The purge stops once it has read its messages' parts, holding the conversation, its execution and the execution's asset,
+        // until the test has seen the erase blocked by it (never released by a time: on a busy machine the erase may be slow).
         db.statementListener((name, jdbc) -> {
             if (Thread.currentThread() == purger.get() && name.equals("retention.attachments")) {
                 partsRead.countDown();
                 try {
-                    release.await(10, TimeUnit.SECONDS);
+                    released.set(release.await(60, TimeUnit.SECONDS));
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                 }
@@ -406,12 +434,13 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 purger.set(Thread.currentThread());
                 return outcome(retention(policy));
             });
-            assertThat(partsRead.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(partsRead.await(60, TimeUnit.SECONDS)).isTrue();
             Future<Object> erase = pool.submit(() -> outcome(() -> acme.portability().eraseConversation(m.conversationId(), false)));
-            PostgresLockWaits.await(probe, 1, erase);
+            awaitBlocked(probe, erase);
             release.countDown();
             Object purged = purge.get(60, TimeUnit.SECONDS);
             Object erased = erase.get(60, TimeUnit.SECONDS);
+            assertThat(released).as("the purge went on when the test released it, the erase blocked").isTrue();
             // Each row is deleted once and counted in the report of the one that deleted it: the erase deleted the message before
             // the purge went on, the purge everything else.
             assertThat(purged).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts()).isEqualTo(Map.of(
@@ -427,6 +456,37 @@ class PostgresRetentionRaceTest extends AtlasContract {
         assertThat(acme.assets().get(part)).isEmpty();
         assertThat(acme.assets().get(made)).isEmpty();
         assertThat(blobIntents()).isZero();
+    }
+
+    @Test
+    @DisplayName("an erase whose batch is deleted by another transaction between the erase's select and its delete (another"
+            + " instance's purge or erase committing first) reads the next batch: the deleted tool thread's parent is erased too"
+            + " (before: a batch that deleted no row ended its table, leaving the parent behind, soft-deleted, and out of the report)")
+    void eraseBatchDeletedByAnotherTransactionGoesOn() throws Exception {
+        Tenant acme = acme();
+        UUID parent = acme.conversations().create(NewConversation.of(Owner.user("alice"))).id();
+        UUID thread = acme.conversations().create(NewConversation.toolThread(Owner.user("alice"), null, parent, null)).id();
+        acme.conversations().delete(thread);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection other = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            // What a purge of the deleted thread does: deletes its row (uncommitted while the erase reads its first batch).
+            try (PreparedStatement ps = other.prepareStatement("DELETE FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ?")) {
+                ps.setObject(1, thread);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            Future<Object> erase = pool.submit(() -> outcome(() -> acme.portability().eraseOwner(Owner.user("alice"), false)));
+            awaitBlocked(probe, erase);
+            other.commit();
+            assertThat(erase.get(60, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.atlas.portability.EraseReport.class,
+                    r -> assertThat(r.counts()).isEqualTo(Map.of("conversations", 1L)));
+            try (java.sql.ResultSet rs = probe.createStatement().executeQuery("SELECT count(*) FROM atlas_conversations")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isZero();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.portability.EraseReport;
@@ -218,22 +219,76 @@ public abstract class PortabilityContract extends AtlasContract {
 
 
     @Test
-    @DisplayName("a file giving one memory more tags than the API allows (Limits.MAX_TAGS) is refused naming the first tag too many, nothing written")
-    void tooManyTagsOfOneMemoryAreRefused() {
+    @DisplayName("memory tags older versions stored (an import before the text rules: blank, empty, over Limits.MAX_TAG_LENGTH, more"
+            + " than Limits.MAX_TAGS on one memory), written here by plain SQL, export and import into another tenant as they are: the"
+            + " backup restores, reads back the same tags and exports back line for line (before: the import refused the tags)")
+    void tagsOlderVersionsStoredRoundTrip() {
         Tenant acme = atlas.tenant("acme");
         String[] tags = new String[Limits.MAX_TAGS];
         for (int i = 0; i < tags.length; i++) {
             tags[i] = "t" + (100 + i);
         }
         dev.atlas.memory.Memory m = acme.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("ada"), "Lives in Lyon").tags(tags));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        for (String old : List.of(" ", "", "t".repeat(Limits.MAX_TAG_LENGTH + 1), "t999")) {
+            int inserted = db.write(h -> AdHoc.on(db, h, "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES ('acme', :m, :tag)")
+                    .bind("m", m.id()).bind("tag", old).update());
+            assertThat(inserted).isEqualTo(1);
+        }
+        List<String> stored = acme.memories().require(m.id()).tags();
+        assertThat(stored).hasSize(Limits.MAX_TAGS + 4).contains(" ", "", "t".repeat(Limits.MAX_TAG_LENGTH + 1));
         String file = text(export(acme, ExportScope.tenant()));
-        assertThat(importBytes(atlas.tenant("beta"), file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS);
-        String extra = "{\"row\":{\"memory_id\":\"" + m.id() + "\",\"tag\":\"t999\"},\"type\":\"memory_tag\"}\n";
-        String more = file + extra;
-        Tenant gamma = atlas.tenant("gamma");
-        assertThatThrownBy(() -> importBytes(gamma, more.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
-                x -> assertThat(x.field()).isEqualTo("line " + (file.split("\n").length + 1) + ": memory_tag.tag"));
-        assertThat(gamma.memories().get(m.id())).isEmpty();
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS + 4);
+        assertThat(beta.memories().require(m.id()).tags()).isEqualTo(stored);
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
+    @DisplayName("a stored row the file names, deleted by another writer (a purge, an erase) after the import checked it and before"
+            + " its write, is a ConflictException on input naming the first line of the batch and saying how to resume, nothing of"
+            + " the batch written (before: a StorageException 'database call failed: ... FOREIGN KEY constraint failed')")
+    void storedRowDeletedBetweenTheChecksAndTheWriteIsAConflict() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(NewConversation.of(Owner.user("ada"))).id();
+        acme.conversations().append(c, NewMessage.user("hi"));
+        String file = text(export(acme, ExportScope.tenant()));
+        try (Connection k = database.dataSource().getConnection()) {
+            k.createStatement().executeUpdate("DELETE FROM atlas_message_events");
+            k.createStatement().executeUpdate("DELETE FROM atlas_messages");
+        }
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicBoolean purged = new java.util.concurrent.atomic.AtomicBoolean();
+        // Another writer deletes the stored conversation the file's message names once the import's checks are done.
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.existing.message_events") && purged.compareAndSet(false, true)) {
+                Thread other = new Thread(() -> {
+                    try (Connection k = database.dataSource().getConnection()) {
+                        k.createStatement().executeUpdate("DELETE FROM atlas_conversations");
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                other.start();
+                try {
+                    other.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        int messageLine = file.lines().toList().indexOf(file.lines().filter(l -> l.startsWith("{\"type\":\"message\",")).findFirst().orElseThrow()) + 1;
+        try {
+            assertThatThrownBy(() -> importBytes(acme, file.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(ConflictException.class,
+                    x -> assertThat(x).hasMessage("input: a row from line " + messageLine + " on names a stored row deleted after the import"
+                            + " checked it (by another writer: a purge or an erase), and rows before line " + messageLine + " are imported:"
+                            + " import the same file again to resume (rows already imported are skipped as unchanged, and a row naming"
+                            + " the deleted one is refused as naming a row that exists nowhere)"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(purged).isTrue();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages")).isZero();
     }
 
     @Test
@@ -1775,7 +1830,6 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("message.client_message_id", new Object[] {nodes.textNode("m".repeat(Limits.MAX_KEY_LENGTH + 1))});
         cases.put("message.failure_reason", new Object[] {nodes.textNode("f".repeat(Limits.MAX_REASON_LENGTH + 1))});
         cases.put("memory.content", new Object[] {nodes.textNode("  ")});
-        cases.put("memory_tag.tag", new Object[] {nodes.textNode("t".repeat(Limits.MAX_TAG_LENGTH + 1))});
         cases.put("asset.filename", new Object[] {nodes.textNode("")});
         cases.put("voice_call.session_id", new Object[] {nodes.textNode("s".repeat(Limits.MAX_KEY_LENGTH + 1))});
         cases.put("vector.model", new Object[] {nodes.textNode("no spaces allowed")});

@@ -275,7 +275,7 @@ public final class JdbiPortability implements Portability {
     }
 
     /** Reads records one by one with their line numbers. */
-    private static final class Reader implements AutoCloseable {
+    static final class Reader implements AutoCloseable {
         /**
          * One record of many in a stream: what follows it is the next record, not trailing
          * garbage. Here, not in the outer class, so that opening Atlas does not build Jackson's mapper.
@@ -297,14 +297,55 @@ public final class JdbiPortability implements Portability {
                         .maxNestingDepth(Json.MAX_DETAILS_DEPTH + 2).maxNumberLength(dev.atlas.Limits.MAX_JSON_NUMBER_LENGTH).build())
                 .build();
 
+        /**
+         * Bytes one record may span: above the widest row Atlas writes (a row's few long columns, each at most
+         * Limits.MAX_CONTENT_LENGTH characters, every one at most a six-byte escape: under 32 MiB), so that a hostile or broken
+         * file's endless line is refused naming it once the reader is this far into it, instead of being read into memory whole.
+         */
+        static final long MAX_RECORD_BYTES = 64L << 20;
+
         final JsonParser p;
         int index = -1;
         int line;
         /** The line the last record ended on. */
         private int endLine;
+        /** Where the record being read starts, in bytes of the file. */
+        private long start;
 
         Reader(Path file) throws IOException {
-            p = FACTORY.createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            this(file, MAX_RECORD_BYTES);
+        }
+
+        /** A reader refusing a record longer than {@code maxRecordBytes} (give or take the buffers' 72 KiB read ahead). */
+        Reader(Path file, long maxRecordBytes) throws IOException {
+            java.io.InputStream in = Files.newInputStream(file);
+            long slack = (1 << 16) + (1 << 13);
+            java.io.InputStream capped = new java.io.FilterInputStream(in) {
+                private long read;
+
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    count(b < 0 ? 0 : 1);
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    count(Math.max(n, 0));
+                    return n;
+                }
+
+                private void count(int n) {
+                    read += n;
+                    if (read - start > maxRecordBytes + slack) {
+                        throw new InvalidInputException("line " + line, "is longer than " + maxRecordBytes + " bytes, which no record"
+                                + " Atlas exports is; write one JSON object per line");
+                    }
+                }
+            };
+            p = FACTORY.createParser(new BufferedInputStream(capped, 1 << 16));
             // A field given twice would otherwise be read as its last value, silently.
             p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         }
@@ -316,6 +357,7 @@ public final class JdbiPortability implements Portability {
                 return null;
             }
             line = p.currentLocation().getLineNr();
+            start = p.currentLocation().getByteOffset();
             if (t != JsonToken.START_OBJECT) {
                 throw new InvalidInputException("line " + line, "is not a JSON object");
             }
@@ -383,7 +425,6 @@ public final class JdbiPortability implements Portability {
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
         Counters counters = new Counters();
-        Map<UUID, Integer> tagsPerMemory = new HashMap<>();
         Parents parents = new Parents();
         Steps steps = new Steps();
         ToolThreads threads = new ToolThreads();
@@ -419,11 +460,8 @@ public final class JdbiPortability implements Portability {
                             .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
                 }
                 counters.check(row, where);
-                if (table.table().equals("memory_tags") && tagsPerMemory.merge((UUID) row.values()[table.index("memory_id")], 1, Integer::sum)
-                        > dev.atlas.Limits.MAX_TAGS) {
-                    throw new InvalidInputException(where + "memory_tag.tag", "is one tag too many for memory "
-                            + row.values()[table.index("memory_id")] + ": the API gives a memory at most " + dev.atlas.Limits.MAX_TAGS);
-                }
+                // No count of a memory's tags: an import before ee78d540 stored any number, which the memory store reads; a backup holding
+                // them must restore (PortabilityContract#tagsOlderVersionsStoredRoundTrip).
                 parents.check(row, where);
                 steps.check(row, where);
                 threads.check(row, where);
@@ -1249,6 +1287,9 @@ public final class JdbiPortability implements Portability {
             if (isUniqueViolation(e)) {
                 throw takenSinceChecked(batch, wheres, e);
             }
+            if (isForeignKeyViolation(e)) {
+                throw goneSinceChecked(wheres, e);
+            }
             throw e;
         }
         counts.forEach((k, v) -> imported.merge(k, v, Long::sum));
@@ -1283,6 +1324,25 @@ public final class JdbiPortability implements Portability {
                 + e.getMessage() + resume);
         out.initCause(e);
         return out;
+    }
+
+    /**
+     * A stored row the batch names was deleted after the import checked it (another writer's purge or erase): the batch rolled
+     * back, the batches before it stay committed (see {@link #takenSinceChecked}); importing the file again resumes, and the
+     * first pass then refuses the row naming the deleted one as naming a row that exists nowhere.
+     */
+    private static ConflictException goneSinceChecked(List<String> wheres, StorageException e) {
+        String first = wheres.isEmpty() ? "the last batch" : wheres.get(0).substring(0, wheres.get(0).length() - 2);
+        ConflictException out = new ConflictException("input", "a row from " + first + " on names a stored row deleted after the import"
+                + " checked it (by another writer: a purge or an erase), and rows before " + first + " are imported: import the same"
+                + " file again to resume (rows already imported are skipped as unchanged, and a row naming the deleted one is refused"
+                + " as naming a row that exists nowhere)");
+        out.initCause(e);
+        return out;
+    }
+
+    private static boolean isForeignKeyViolation(StorageException e) {
+        return "23503".equals(e.sqlState()) || String.valueOf(e.getMessage()).contains("FOREIGN KEY constraint failed");
     }
 
     private static boolean isUniqueViolation(StorageException e) {
@@ -1469,12 +1529,16 @@ public final class JdbiPortability implements Portability {
 
     private long detach(Scope scope, Statement select, @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long total = 0;
+        Batches batches = new Batches();
         while (true) {
+            List<UUID> chosen = new ArrayList<>();
             int n = db.write(h -> {
+                chosen.clear();
                 List<UUID> ids = call(h, select, scope).bind("limit", BATCH).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
+                chosen.addAll(ids);
                 if (before != null) {
                     InList.bind(sql.on(h, before.apply(ids.size())), "ids", ids).update();
                 }
@@ -1483,9 +1547,36 @@ public final class JdbiPortability implements Portability {
                 return (update.parameters().contains("now") ? call.bind("now", db.now()) : call).update();
             });
             total += n;
-            if (n == 0) {
+            if (!batches.more(chosen, n)) {
                 return total;
             }
+        }
+    }
+
+    /**
+     * When a batched loop of the erase is done: once its select finds no row. A batch that changed no row is not the end: its
+     * rows were deleted by another transaction (another instance's purge or erase) between the select and the statement,
+     * which reads the last committed rows on PostgreSQL, and the rows after them are still there. The same batch changing no
+     * row twice in a row ends the loop instead of spinning (a statement by id changes a row its select chose unless the row
+     * is gone, so this is a guard, not a path).
+     */
+    static final class Batches {
+        private List<UUID> unchanged = List.of();
+
+        /** Whether to read another batch after one that chose {@code ids} and changed {@code changed} rows. */
+        boolean more(List<UUID> ids, long changed) {
+            if (ids.isEmpty()) {
+                return false;
+            }
+            if (changed > 0) {
+                unchanged = List.of();
+                return true;
+            }
+            if (ids.equals(unchanged)) {
+                return false;
+            }
+            unchanged = List.copyOf(ids);
+            return true;
         }
     }
 
@@ -1624,15 +1715,19 @@ public final class JdbiPortability implements Portability {
         String select = "SELECT x.id FROM <p>" + table + " x WHERE x.tenant_id = :t AND " + condition + leaves + order + " LIMIT " + BATCH;
         long total = 0;
         Map<String, Long> batch = new LinkedHashMap<>();
+        Batches batches = new Batches();
         while (true) {
             List<String> keys = new ArrayList<>();
+            List<UUID> chosen = new ArrayList<>();
             int n = db.write(h -> {
                 keys.clear();
                 batch.clear();
+                chosen.clear();
                 List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
+                chosen.addAll(ids);
                 if (table.equals("assets")) {
                     // Retention's order: the assets' executions share-locked, then the assets locked in id order, then their
                     // attachments, then their keys (locking a part before a purge holding its message's execution asset took the
@@ -1656,7 +1751,7 @@ public final class JdbiPortability implements Portability {
                 }
             });
             deleteErasedBlobs(keys, counts);
-            if (n == 0) {
+            if (!batches.more(chosen, n)) {
                 return total;
             }
         }

@@ -45,7 +45,8 @@ final class TextRules {
         rule(v -> Check.text("v", v, Limits.MAX_REASON_LENGTH), "assistants.description", "executions.error", "execution_steps.error",
                 "execution_tool_calls.error", "messages.failure_reason", "assets.description", "tasks.error");
         rule(v -> Check.required("v", v, Limits.MAX_CONTENT_LENGTH), "memories.content", "memory_revisions.content");
-        rule(v -> Check.required("v", v, Limits.MAX_TAG_LENGTH), "memory_tags.tag");
+        // No rule for memory_tags.tag: an import before these rules stored any text as a tag (blank, over MAX_TAG_LENGTH), and the
+        // memory store reads such a tag as stored; a backup holding one must restore (PortabilityContract#tagsOlderVersionsStoredRoundTrip).
         rule(dev.atlas.assistant.AssistantSpec::checkSlug, "assistants.slug");
         rule(v -> {
             dev.atlas.task.Cron.parse(v);
