@@ -102,6 +102,43 @@ class Newcomer18TelemetryTest {
     }
 
     @Test
+    @DisplayName("opentelemetry.md: a call the sweep fails after its run ended is exported under the span current where that sweep ran"
+            + " when the sweeping thread next reports anything, its next sweep included, also when that first sweep failed no run")
+    void aCallOfAnEndedRunIsExportedByTheNextSweep() {
+        Path file = dir.resolve("app.db");
+        try (Atlas dead = Atlas.builder().sqlite(file).clock(clock).build()) {
+            ExecutionHandle done = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3"));
+            StepHandle doneStep = done.step();
+            doneStep.toolCall("call_9", "lookup", "{}");
+            doneStep.finish("calling", FinishReason.TOOL_CALLS);
+            done.complete();
+            clock.advanceMillis(Duration.ofMinutes(90).toMillis());
+            dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("call_1", "refund", "{}");
+        } // the process dies here
+        clock.advanceMillis(Duration.ofMinutes(30).toMillis());
+        try (Sdk sdk = new Sdk(); Atlas next = Atlas.builder().sqlite(file).clock(clock)
+                .executionListener(AtlasTelemetry.create(sdk.otel)).build()) {
+            Span first = sdk.otel.getTracer("ops").spanBuilder("first sweep").startSpan();
+            try (Scope ignored = first.makeCurrent()) {
+                // Only the ended run's call is old enough: no run is failed.
+                assertThat(next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).toolCalls()).isEqualTo(1);
+            } finally {
+                first.end();
+            }
+            clock.advanceMillis(Duration.ofHours(1).toMillis());
+            Span second = sdk.otel.getTracer("ops").spanBuilder("second sweep").startSpan();
+            try (Scope ignored = second.makeCurrent()) {
+                assertThat(next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(1);
+            } finally {
+                second.end();
+            }
+            assertThat(sdk.span("execute_tool refund").getParentSpanId()).isEqualTo(sdk.span("chat gpt-4o").getSpanId());
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).as("exported by the next sweep").contains("execute_tool lookup");
+            assertThat(sdk.span("execute_tool lookup").getParentSpanId()).isEqualTo(sdk.span("first sweep").getSpanId());
+        }
+    }
+
+    @Test
     @DisplayName("opentelemetry.md, several nodes: an execution whose span was evicted and that then finishes in this process exports a"
             + " complete span of its own then, with the steps' finish reasons as every execution span has them")
     void anEvictedExecutionFinishingHereExportsItsCompleteSpan() {
