@@ -62,7 +62,15 @@ class Newcomer18TelemetryTest {
             StepHandle doneStep = done.step();
             doneStep.toolCall("call_9", "lookup", "{}");
             doneStep.finish("calling", FinishReason.TOOL_CALLS);
-            done.complete(); // the process dies here
+            done.complete();
+            // Another instance, whose clock runs 5 h ahead, ended a run with its step open: the sweep stamps that step's end
+            // with its own (later) start, not with the sweep's time.
+            Instant before = clock.instant();
+            clock.advanceMillis(Duration.ofHours(5).toMillis());
+            ExecutionHandle ahead = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "o4-mini"));
+            ahead.step();
+            ahead.complete();
+            clock.now = before; // the process dies here
         }
         clock.advanceMillis(Duration.ofHours(2).toMillis());
         try (Sdk sdk = new Sdk(); Atlas next = Atlas.builder().sqlite(file).clock(clock)
