@@ -254,7 +254,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void stepFinished(String tenantId, ExecutionStep step) {
-        endBatch(sweptAt(step.status(), step.error(), step.completedAt()));
+        reported(step.status(), step.error(), step.startedAt(), step.completedAt());
         if (step.finishReason() == null) {
             return;
         }
@@ -275,8 +275,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
-        Instant sweptAt = sweptAt(toolCall.status(), toolCall.error(), toolCall.completedAt());
-        endBatch(sweptAt);
+        Instant sweptAt = reported(toolCall.status(), toolCall.error(), toolCall.startedAt(), toolCall.completedAt());
         ToolSpan tool = toolSpan(tenantId, toolCall);
         if (tool == null) {
             return;
@@ -285,6 +284,7 @@ public final class AtlasTelemetry implements ExecutionListener {
         Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
         if (parent == null && sweptAt != null) {
             // The sweep reports the calls it fails before their executions: a dead process's run gets its span only then.
+            // (A call that ran, the only kind with a span, started before the sweep's time: its end is that time.)
             hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread().getId(), sweptAt));
             return;
         }
@@ -383,9 +383,23 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
     }
 
-    /** The time of the sweep that failed a record with this status, error and end, or null for a record no sweep failed. */
-    private static Instant sweptAt(ExecutionStatus status, String error, Instant completedAt) {
-        return status == ExecutionStatus.FAILED && SWEPT.equals(error) ? completedAt : null;
+    /**
+     * A step or tool call reported on this thread: one no sweep failed ends the thread's batch of held calls; one a sweep
+     * failed ends it when that sweep is a later one, told by its time, which the sweep stamps as the end of all it fails
+     * but of a record that started after that time (another instance's clock ran ahead): such a one ends nothing.
+     *
+     * @return the time of the sweep that failed the record, or null (no sweep failed it, or its sweep's time is unknown)
+     */
+    private Instant reported(ExecutionStatus status, String error, Instant startedAt, Instant completedAt) {
+        if (status != ExecutionStatus.FAILED || !SWEPT.equals(error)) {
+            endBatch(null);
+            return null;
+        }
+        if (completedAt == null || !startedAt.isBefore(completedAt)) {
+            return null;
+        }
+        endBatch(completedAt);
+        return completedAt;
     }
 
     /**
