@@ -9,6 +9,7 @@ import dev.atlas.opentelemetry.AtlasTelemetryTest.HandClock;
 import dev.atlas.opentelemetry.AtlasTelemetryTest.Sdk;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanId;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -112,7 +113,7 @@ class Newcomer18TelemetryTest {
     @Test
     @DisplayName("opentelemetry.md: a call the sweep fails after its run ended is exported under the span current where that sweep ran"
             + " when the sweeping thread next reports anything, its next sweep included, also when that first sweep failed no run")
-    void aCallOfAnEndedRunIsExportedByTheNextSweep() {
+    void aCallOfAnEndedRunIsExportedByTheNextSweep() throws InterruptedException {
         Path file = dir.resolve("app.db");
         try (Atlas dead = Atlas.builder().sqlite(file).clock(clock).build()) {
             ExecutionHandle done = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3"));
@@ -143,6 +144,25 @@ class Newcomer18TelemetryTest {
             assertThat(sdk.span("execute_tool refund").getParentSpanId()).isEqualTo(sdk.span("chat gpt-4o").getSpanId());
             assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).as("exported by the next sweep").contains("execute_tool lookup");
             assertThat(sdk.span("execute_tool lookup").getParentSpanId()).isEqualTo(sdk.span("first sweep").getSpanId());
+
+            // A sweep at start-up on a thread that then ends (an application's main thread): that thread never reports again,
+            // so the call is exported when any thread next reports anything.
+            try (Atlas third = Atlas.builder().sqlite(dir.resolve("other.db")).clock(clock).build()) {
+                ExecutionHandle ended = third.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3"));
+                ended.step().toolCall("call_7", "fetch", "{}");
+                ended.complete();
+            }
+            clock.advanceMillis(Duration.ofHours(2).toMillis());
+            try (Atlas restarted = Atlas.builder().sqlite(dir.resolve("other.db")).clock(clock)
+                    .executionListener(AtlasTelemetry.create(sdk.otel)).build()) {
+                Thread startUp = new Thread(() -> restarted.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)));
+                startUp.start();
+                startUp.join();
+                restarted.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1")).complete();
+                assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).as("exported once the sweeping thread ended")
+                        .contains("execute_tool fetch");
+                assertThat(sdk.span("execute_tool fetch").getParentSpanId()).isEqualTo(SpanId.getInvalid());
+            }
         }
     }
 
