@@ -132,7 +132,7 @@ public final class AtlasTelemetry implements ExecutionListener {
      * A swept tool call waiting for its execution's span; {@code fallback} is its parent if none comes. {@code sweptAt} is
      * the sweep's time, stored as the end of everything that sweep failed: it tells the thread's next sweep from this one.
      */
-    private record Pending(ToolSpan tool, Context fallback, long thread, Instant sweptAt) {}
+    private record Pending(ToolSpan tool, Context fallback, Thread thread, Instant sweptAt) {}
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
@@ -285,7 +285,7 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (parent == null && sweptAt != null) {
             // The sweep reports the calls it fails before their executions: a dead process's run gets its span only then.
             // (A call that ran, the only kind with a span, started before the sweep's time: its end is that time.)
-            hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread().getId(), sweptAt));
+            hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread(), sweptAt));
             return;
         }
         emit(parent != null ? parent : Context.current(), tool);
@@ -407,20 +407,21 @@ public final class AtlasTelemetry implements ExecutionListener {
      * time: a later sweep): the calls an earlier sweep of it failed that are still held, their execution not failed by that
      * sweep (it ended before, in another process or beyond what is kept here), will get no execution span here, so they are
      * exported under the span current where they were heard. A sweep reports all its calls, then its steps, then its runs,
-     * on one thread, each with the sweep's time as its end.
+     * on one thread, each with the sweep's time as its end. The calls held by a thread that ended (a start-up sweep's) go
+     * out too: that thread reports nothing more.
      */
     private void endBatch(Instant sweptAt) {
         if (pendingCount == 0) {
             return;
         }
         List<Pending> stale = new ArrayList<>();
-        long thread = Thread.currentThread().getId();
+        Thread thread = Thread.currentThread();
         synchronized (pending) {
             for (var it = pending.values().iterator(); it.hasNext(); ) {
                 List<Pending> calls = it.next();
                 for (var c = calls.iterator(); c.hasNext(); ) {
                     Pending p = c.next();
-                    if (p.thread() == thread && !p.sweptAt().equals(sweptAt)) {
+                    if (p.thread() == thread ? !p.sweptAt().equals(sweptAt) : !p.thread().isAlive()) {
                         stale.add(p);
                         c.remove();
                         pendingCount--;
