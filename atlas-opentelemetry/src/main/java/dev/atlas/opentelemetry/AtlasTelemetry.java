@@ -65,7 +65,8 @@ import java.util.UUID;
  * execution's failure is heard) but without finish reasons, since that process heard none of its
  * earlier steps. Executions another node finishes are not heard here: at most
  * {@link #create(OpenTelemetry, int) maxRunningSpans} spans stay open, the oldest beyond it ended as
- * evicted; one of them finishing here later exports a complete span with all its steps' finish reasons.
+ * evicted; one of them finishing here later exports a complete span with all its steps' finish reasons (kept for
+ * the last 10,000 evicted).
  */
 public final class AtlasTelemetry implements ExecutionListener {
     /** The instrumentation scope of the spans and metrics. */
