@@ -147,22 +147,19 @@ class Newcomer18TelemetryTest {
 
             // A sweep at start-up on a thread that then ends (an application's main thread): that thread never reports again,
             // so the call is exported when any thread next reports anything.
-            try (Atlas third = Atlas.builder().sqlite(dir.resolve("other.db")).clock(clock).build()) {
-                ExecutionHandle ended = third.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3"));
+            try (Atlas elsewhere = Atlas.builder().sqlite(file).clock(clock).build()) {
+                ExecutionHandle ended = elsewhere.tenant("acme").executions().start(ExecutionSpec.text("openai", "o3"));
                 ended.step().toolCall("call_7", "fetch", "{}");
                 ended.complete();
             }
             clock.advanceMillis(Duration.ofHours(2).toMillis());
-            try (Atlas restarted = Atlas.builder().sqlite(dir.resolve("other.db")).clock(clock)
-                    .executionListener(AtlasTelemetry.create(sdk.otel)).build()) {
-                Thread startUp = new Thread(() -> restarted.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)));
-                startUp.start();
-                startUp.join();
-                restarted.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1")).complete();
-                assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).as("exported once the sweeping thread ended")
-                        .contains("execute_tool fetch");
-                assertThat(sdk.span("execute_tool fetch").getParentSpanId()).isEqualTo(SpanId.getInvalid());
-            }
+            Thread startUp = new Thread(() -> next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)));
+            startUp.start();
+            startUp.join();
+            next.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1")).complete();
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).as("exported once the sweeping thread ended")
+                    .contains("execute_tool fetch");
+            assertThat(sdk.span("execute_tool fetch").getParentSpanId()).isEqualTo(SpanId.getInvalid());
         }
     }
 
