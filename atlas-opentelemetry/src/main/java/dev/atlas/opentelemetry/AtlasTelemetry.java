@@ -65,7 +65,8 @@ import java.util.UUID;
  * execution's failure is heard) but without finish reasons, since that process heard none of its
  * earlier steps. Executions another node finishes are not heard here: at most
  * {@link #create(OpenTelemetry, int) maxRunningSpans} spans stay open, the oldest beyond it ended as
- * evicted; one of them finishing here later exports a complete span with all its steps' finish reasons.
+ * evicted; one of them finishing here later exports a complete span with all its steps' finish reasons (kept for
+ * the last 10,000 evicted).
  */
 public final class AtlasTelemetry implements ExecutionListener {
     /** The instrumentation scope of the spans and metrics. */
@@ -114,10 +115,9 @@ public final class AtlasTelemetry implements ExecutionListener {
      * its span only then. At most {@link #PENDING_KEPT} in all; guarded by itself.
      */
     private final Map<UUID, List<Pending>> pending = new LinkedHashMap<>();
-    private int pendingCount;
+    /** How many calls {@link #pending} holds; written under its lock, read without it so that no event takes the lock while none waits. */
+    private volatile int pendingCount;
     private static final int PENDING_KEPT = 10_000;
-    /** Whether this thread reported a failed execution since it last reported a tool call or a step (the sweep's last events). */
-    private final ThreadLocal<Boolean> afterFailed = ThreadLocal.withInitial(() -> Boolean.FALSE);
     /** The default cap on spans of running executions. */
     public static final int DEFAULT_MAX_RUNNING_SPANS = 10_000;
     /** The error the sweep stores on what it fails ({@code ExecutionRecorder#sweepInterrupted}). */
@@ -129,8 +129,11 @@ public final class AtlasTelemetry implements ExecutionListener {
     /** What a tool call's span is made of: only this is kept while it waits for its execution's span (no arguments, no result). */
     private record ToolSpan(String name, Attributes attributes, Instant start, Instant end, boolean failed, String error) {}
 
-    /** A swept tool call waiting for its execution's span; {@code fallback} is its parent if none comes. */
-    private record Pending(ToolSpan tool, Context fallback, long thread) {}
+    /**
+     * A swept tool call waiting for its execution's span; {@code fallback} is its parent if none comes. {@code sweptAt} is
+     * the sweep's time, stored as the end of everything that sweep failed: it tells the thread's next sweep from this one.
+     */
+    private record Pending(ToolSpan tool, Context fallback, Thread thread, Instant sweptAt) {}
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
@@ -202,7 +205,7 @@ public final class AtlasTelemetry implements ExecutionListener {
         Context parent = Context.current();
         Span span = startSpan(parent, tenantId, execution);
         Instant start = execution.startedAt() != null ? execution.startedAt() : execution.createdAt();
-        endBatch();
+        endBatch(null);
         Running r = new Running(span, parent.with(span), Collections.synchronizedMap(new TreeMap<>()), start);
         List<Map.Entry<UUID, Running>> evicted = new ArrayList<>();
         synchronized (running) {
@@ -252,7 +255,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void stepFinished(String tenantId, ExecutionStep step) {
-        continueBatch();
+        reported(step.status(), step.error(), step.startedAt(), step.completedAt());
         if (step.finishReason() == null) {
             return;
         }
@@ -273,16 +276,17 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
-        continueBatch();
+        Instant sweptAt = reported(toolCall.status(), toolCall.error(), toolCall.startedAt(), toolCall.completedAt());
         ToolSpan tool = toolSpan(tenantId, toolCall);
         if (tool == null) {
             return;
         }
         Running r = running(toolCall.executionId());
         Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
-        if (parent == null && toolCall.status() == ExecutionStatus.FAILED && SWEPT.equals(toolCall.error())) {
+        if (parent == null && sweptAt != null) {
             // The sweep reports the calls it fails before their executions: a dead process's run gets its span only then.
-            hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread().getId()));
+            // (A call that ran, the only kind with a span, started before the sweep's time: its end is that time.)
+            hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread(), sweptAt));
             return;
         }
         emit(parent != null ? parent : Context.current(), tool);
@@ -292,7 +296,7 @@ public final class AtlasTelemetry implements ExecutionListener {
     public void completed(String tenantId, Execution execution) {
         finish(tenantId, execution);
         recordMetrics(execution);
-        endBatch();
+        endBatch(null);
     }
 
     @Override
@@ -302,8 +306,10 @@ public final class AtlasTelemetry implements ExecutionListener {
             finish(tenantId, execution);
             recordMetrics(execution);
         }
-        // The sweep's last events: tool calls it failed may still be waiting for the runs it fails next.
-        afterFailed.set(Boolean.TRUE);
+        // The sweep's last events: tool calls it failed may still be waiting for the runs it fails next. Any other failure ends its batch.
+        if (!SWEPT.equals(execution.error())) {
+            endBatch(null);
+        }
     }
 
     @Override
@@ -315,7 +321,7 @@ public final class AtlasTelemetry implements ExecutionListener {
             // duration: the time to a cancel is the user's, not the operation's.
             recordTokens(execution, tokenAttributes(execution));
         }
-        endBatch();
+        endBatch(null);
     }
 
     private void finish(String tenantId, Execution execution) {
@@ -365,10 +371,10 @@ public final class AtlasTelemetry implements ExecutionListener {
     }
 
     private List<Pending> release(UUID executionId) {
+        if (pendingCount == 0) {
+            return List.of();
+        }
         synchronized (pending) {
-            if (pendingCount == 0) {
-                return List.of();
-            }
             List<Pending> mine = pending.remove(executionId);
             if (mine == null) {
                 return List.of();
@@ -378,31 +384,45 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
     }
 
-    /** A tool call or step: after a failed execution on this thread, it starts a new batch (the previous sweep is over). */
-    private void continueBatch() {
-        if (afterFailed.get()) {
-            endBatch();
+    /**
+     * A step or tool call reported on this thread: one no sweep failed ends the thread's batch of held calls; one a sweep
+     * failed ends it when that sweep is a later one, told by its time, which the sweep stamps as the end of all it fails
+     * but of a record that started after that time (another instance's clock ran ahead): such a one ends nothing.
+     *
+     * @return the time of the sweep that failed the record, or null (no sweep failed it, or its sweep's time is unknown)
+     */
+    private Instant reported(ExecutionStatus status, String error, Instant startedAt, Instant completedAt) {
+        if (status != ExecutionStatus.FAILED || !SWEPT.equals(error)) {
+            endBatch(null);
+            return null;
         }
+        if (completedAt == null || !startedAt.isBefore(completedAt)) {
+            return null;
+        }
+        endBatch(completedAt);
+        return completedAt;
     }
 
     /**
-     * This thread reports something no sweep reports, or a new sweep: the calls its last sweep failed whose
-     * execution it did not fail (that execution ended before, in another process or beyond what is kept
-     * here) will get no execution span here, so they are exported under the span current where they were heard.
+     * This thread reports something its sweep at {@code sweptAt} did not fail (null: something no sweep reports; another
+     * time: a later sweep): the calls an earlier sweep of it failed that are still held, their execution not failed by that
+     * sweep (it ended before, in another process or beyond what is kept here), will get no execution span here, so they are
+     * exported under the span current where they were heard. A sweep reports all its calls, then its steps, then its runs,
+     * on one thread, each with the sweep's time as its end. The calls held by a thread that ended (a start-up sweep's) go
+     * out too: that thread reports nothing more.
      */
-    private void endBatch() {
-        afterFailed.set(Boolean.FALSE);
+    private void endBatch(Instant sweptAt) {
+        if (pendingCount == 0) {
+            return;
+        }
         List<Pending> stale = new ArrayList<>();
-        long thread = Thread.currentThread().getId();
+        Thread thread = Thread.currentThread();
         synchronized (pending) {
-            if (pendingCount == 0) {
-                return;
-            }
             for (var it = pending.values().iterator(); it.hasNext(); ) {
                 List<Pending> calls = it.next();
                 for (var c = calls.iterator(); c.hasNext(); ) {
                     Pending p = c.next();
-                    if (p.thread() == thread) {
+                    if (p.thread() == thread ? !p.sweptAt().equals(sweptAt) : !p.thread().isAlive()) {
                         stale.add(p);
                         c.remove();
                         pendingCount--;

@@ -9,6 +9,7 @@ import dev.atlas.opentelemetry.AtlasTelemetryTest.HandClock;
 import dev.atlas.opentelemetry.AtlasTelemetryTest.Sdk;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanId;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -44,8 +45,10 @@ class Newcomer18TelemetryTest {
 
     @Test
     @DisplayName("opentelemetry.md: a process that dies loses its running spans and the sweep of the next one exports them, under the"
-            + " span current where the sweep runs, with the tool call the sweep failed inside the execution's span")
-    void theNextProcessesSweepExportsTheDeadOnesRun() {
+            + " span current where the sweep runs, with the tool call the sweep failed inside the execution's span; a call the sweep"
+            + " fails after its run ended goes under the sweep's span when the sweeping thread next reports anything, its next sweep"
+            + " included, or when any thread does once the sweeping one ended")
+    void theNextProcessesSweepExportsTheDeadOnesRun() throws InterruptedException {
         Path file = dir.resolve("app.db");
         Instant startedAt = clock.instant();
         try (Atlas dead = Atlas.builder().sqlite(file).clock(clock).build()) {
@@ -62,11 +65,49 @@ class Newcomer18TelemetryTest {
             StepHandle doneStep = done.step();
             doneStep.toolCall("call_9", "lookup", "{}");
             doneStep.finish("calling", FinishReason.TOOL_CALLS);
-            done.complete(); // the process dies here
+            done.complete();
+            var globex = dead.tenant("globex").executions();
+            ExecutionHandle ended = globex.start(ExecutionSpec.text("openai", "o3"));
+            ended.step().toolCall("call_8", "fetch", "{}");
+            ended.complete();
+            // Another instance, whose clock runs 5 h ahead, ended a run with its step open: the sweep stamps that step's end
+            // with its own (later) start, not with the sweep's time.
+            Instant before = clock.instant();
+            clock.advanceMillis(Duration.ofHours(5).toMillis());
+            ExecutionHandle ahead = dead.tenant("acme").executions().start(ExecutionSpec.text("openai", "o4-mini"));
+            ahead.step();
+            ahead.complete();
+            clock.now = before;
+            // In globex, 90 min later a run dies with its tool running, and 20 min later another ends with its tool running.
+            clock.advanceMillis(Duration.ofMinutes(90).toMillis());
+            globex.start(ExecutionSpec.text("openai", "gpt-5")).step().toolCall("call_6", "notify", "{}");
+            clock.advanceMillis(Duration.ofMinutes(20).toMillis());
+            ExecutionHandle endedLater = globex.start(ExecutionSpec.text("openai", "o3"));
+            endedLater.step().toolCall("call_7", "render", "{}");
+            endedLater.complete(); // the process dies here
         }
-        clock.advanceMillis(Duration.ofHours(2).toMillis());
+        clock.advanceMillis(Duration.ofMinutes(10).toMillis());
         try (Sdk sdk = new Sdk(); Atlas next = Atlas.builder().sqlite(file).clock(clock)
                 .executionListener(AtlasTelemetry.create(sdk.otel)).build()) {
+            // A first sweep of globex fails the call of its first ended run and no run: the call waits, as a run may follow.
+            var globex = next.tenant("globex").executions();
+            Span first = sdk.otel.getTracer("ops").spanBuilder("first sweep").startSpan();
+            try (Scope ignored = first.makeCurrent()) {
+                assertThat(globex.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new dev.atlas.execution.SweepResult(0, 2, 1));
+            } finally {
+                first.end();
+            }
+            clock.advanceMillis(Duration.ofHours(1).toMillis());
+            Span second = sdk.otel.getTracer("ops").spanBuilder("second sweep").startSpan();
+            try (Scope ignored = second.makeCurrent()) {
+                assertThat(globex.sweepInterrupted(Duration.ofMinutes(80)).executions()).isEqualTo(1);
+            } finally {
+                second.end();
+            }
+            assertThat(sdk.span("execute_tool notify").getParentSpanId()).isEqualTo(sdk.span("chat gpt-5").getSpanId());
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).as("exported by the next sweep").contains("execute_tool fetch");
+            assertThat(sdk.span("execute_tool fetch").getParentSpanId()).isEqualTo(first.getSpanContext().getSpanId());
+
             Span sweepSpan = sdk.otel.getTracer("ops").spanBuilder("nightly sweep").startSpan();
             try (Scope ignored = sweepSpan.makeCurrent()) {
                 assertThat(next.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(2);
@@ -95,9 +136,17 @@ class Newcomer18TelemetryTest {
             // The third run's span was the dead process's: the call the sweep failed after it is exported under the sweep's span
             // once the sweeping thread reports anything else (it cannot know sooner that no failed run of its own follows).
             assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).doesNotContain("execute_tool lookup");
+            // A sweep at start-up on a thread that then ends (an application's main thread) never reports again: the call it
+            // holds goes out when any thread next reports anything.
+            Thread startUp = new Thread(() -> globex.sweepInterrupted(Duration.ofHours(1)));
+            startUp.start();
+            startUp.join();
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).doesNotContain("execute_tool render");
             next.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4.1")).complete();
             assertThat(sdk.span("execute_tool lookup").getParentSpanId()).isEqualTo(sdk.span("nightly sweep").getSpanId());
             assertThat(sdk.span("execute_tool lookup").getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+            assertThat(sdk.span("execute_tool render").getParentSpanId()).as("exported once the sweeping thread ended")
+                    .isEqualTo(SpanId.getInvalid());
         }
     }
 
