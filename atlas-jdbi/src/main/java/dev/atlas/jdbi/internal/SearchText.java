@@ -38,6 +38,7 @@ public final class SearchText {
     /** The search column's value for {@code text}: its terms, space-separated (empty when it has no words). */
     public static String index(String text) {
         StringBuilder out = new StringBuilder(text.length() + 8);
+        Terms terms = new Terms();
         scan(text, Integer.MAX_VALUE, (start, end, ascii) -> {
             if (out.length() > 0) {
                 out.append(' ');
@@ -50,7 +51,7 @@ public final class SearchText {
                     out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
                 }
             } else {
-                out.append(term(text.substring(start, end), ascii));
+                out.append(terms.of(text, start, end, ascii));
             }
         });
         return out.toString();
@@ -58,9 +59,35 @@ public final class SearchText {
 
     /** The words of {@code text} with their positions, at most {@code max}. */
     static List<Word> words(String text, int max) {
+        return words(text, max, new Terms());
+    }
+
+    /** {@link #words(String, int)}, making the terms with {@code terms}. */
+    static List<Word> words(String text, int max, Terms terms) {
         List<Word> words = new ArrayList<>();
-        scan(text, max, (start, end, ascii) -> words.add(new Word(start, end, term(text.substring(start, end), ascii))));
+        scan(text, max, (start, end, ascii) -> words.add(new Word(start, end, terms.of(text, start, end, ascii))));
         return words;
+    }
+
+    /**
+     * Makes the terms of one text's words: a word that is not plain ASCII is normalised ({@link #term}), which costs
+     * about a microsecond. {@link #normalised()} counts those normalisations.
+     */
+    static final class Terms {
+        private int normalised;
+
+        /** The term of {@code text[start, end)}, a word. */
+        String of(String text, int start, int end, boolean ascii) {
+            if (!ascii) {
+                normalised++;
+            }
+            return term(text.substring(start, end), ascii);
+        }
+
+        /** How many words' terms were normalised. */
+        int normalised() {
+            return normalised;
+        }
     }
 
     /**
