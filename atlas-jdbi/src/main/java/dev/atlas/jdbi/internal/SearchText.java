@@ -71,17 +71,26 @@ public final class SearchText {
 
     /**
      * Makes the terms of one text's words: a word that is not plain ASCII is normalised ({@link #term}), which costs
-     * about a microsecond. {@link #normalised()} counts those normalisations.
+     * about a microsecond, once per different word of the text (a CJK text is mostly a few thousand characters, each a
+     * word, over and over); a plain ASCII word is lower-cased. {@link #normalised()} counts the normalisations.
      */
     static final class Terms {
+        private final java.util.HashMap<String, String> made = new java.util.HashMap<>();
         private int normalised;
 
         /** The term of {@code text[start, end)}, a word. */
         String of(String text, int start, int end, boolean ascii) {
-            if (!ascii) {
-                normalised++;
+            String raw = text.substring(start, end);
+            if (ascii) {
+                return term(raw, true);
             }
-            return term(text.substring(start, end), ascii);
+            String term = made.get(raw);
+            if (term == null) {
+                normalised++;
+                term = term(raw, false);
+                made.put(raw, term);
+            }
+            return term;
         }
 
         /** How many words' terms were normalised. */
