@@ -72,12 +72,12 @@ class CliPostgresTest {
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("""
                 Database:        PostgreSQL %s
-                Schema version:  31 (up to date)
+                Schema version:  32 (up to date)
                 Tenants:         acme, globex
                 """.formatted(url));
         assertThat(info.out()).contains("\natlas_conversations            4\n", "\natlas_executions               3\n");
         Cli.Result migrate = atlas("migrate");
-        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 31\n");
+        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 32\n");
         assertThat(migrate.exitCode()).isZero();
     }
 
@@ -117,7 +117,7 @@ class CliPostgresTest {
         assertThat(info.err()).isEmpty();
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("Database:        PostgreSQL " + url.replace("//", "//postgres:****@") + "\n"
-                + "Schema version:  31 (up to date)\n").doesNotContain("s3cret-pw");
+                + "Schema version:  32 (up to date)\n").doesNotContain("s3cret-pw");
     }
 
     /**

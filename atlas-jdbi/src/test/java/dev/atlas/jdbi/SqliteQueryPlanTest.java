@@ -464,6 +464,8 @@ class SqliteQueryPlanTest {
         graph.upsertNode(NewGraphNode.of("c"));
         graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
         graph.upsertEdge(NewGraphEdge.of("c", "r", "a"));
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "c"));
+        graph.upsertEdge(NewGraphEdge.of("b", "r", "a"));
         Db db = ((JdbiAtlas) atlas).db();
         Map<String, String> seen = new TreeMap<>();
         db.statementListener((name, jdbc) -> {
@@ -474,23 +476,30 @@ class SqliteQueryPlanTest {
         try {
             for (Direction d : Direction.values()) {
                 for (String type : new String[] {null, "r"}) {
-                    String cursor = graph.neighbours("a", d, type, 1, null).nextCursor().orElse(null);
-                    if (cursor != null) {
-                        graph.neighbours("a", d, type, 1, cursor);
-                    }
+                    graph.neighbours("a", d, type, 1, graph.neighbours("a", d, type, 1, null).nextCursor().orElseThrow());
                 }
             }
             graph.deleteNode("a");
         } finally {
             db.statementListener(null);
         }
-        assertThat(seen).containsKeys("graph.deleteEdgesFrom", "graph.deleteEdgesTo", "graph.neighbours.both", "graph.neighbours.both.typed.after",
-                "graph.neighbours.incoming", "graph.neighbours.outgoing.typed");
+        assertThat(seen).hasSize(14).containsKeys("graph.deleteEdgesFrom", "graph.deleteEdgesTo", "graph.neighbours.both",
+                "graph.neighbours.both.typed.after", "graph.neighbours.incoming", "graph.neighbours.outgoing.typed");
         for (Map.Entry<String, String> s : seen.entrySet()) {
             List<String> plan = plan(s.getValue());
             assertThat(plan).as(s.getKey() + ": " + plan)
                     .anySatisfy(p -> assertThat(p).matches("SEARCH (e|atlas_graph_edges) .*\\(tenant_id=\\? AND (source|target)_id=\\?.*\\)"))
                     .noneSatisfy(p -> assertThat(p).matches("(SCAN (e|atlas_graph_edges)|SEARCH (e|atlas_graph_edges) .*\\(tenant_id=\\?\\)).*"));
+            if (s.getKey().startsWith("graph.neighbours")) {
+                // graph18 (V32): a page reads the node's edges in page order from the (tenant, source|target, weight DESC, id)
+                // index, after a cursor from the cursor's weight on, and sorts nothing (it sorted all of the node's edges).
+                List<String> edges = plan.stream().filter(p -> p.startsWith("SEARCH e ")).toList();
+                assertThat(edges).as(s.getKey() + ": " + plan).hasSize(s.getKey().contains(".both") ? 2 : 1)
+                        .allSatisfy(p -> assertThat(p).matches("SEARCH e USING INDEX atlas_graph_edges_" + (s.getKey().contains(".typed") ? "(source_type_weight|target)"
+                                : "(source|target)_weight") + " \\(tenant_id=\\? AND (source|target)_id=\\?"
+                                + (s.getKey().contains(".typed") ? " AND type=\\?" : "") + (s.getKey().endsWith(".after") ? " AND weight<\\?" : "") + "\\)"));
+                assertThat(plan).as(s.getKey() + ": " + plan).noneSatisfy(p -> assertThat(p).contains("TEMP B-TREE"));
+            }
         }
     }
 }

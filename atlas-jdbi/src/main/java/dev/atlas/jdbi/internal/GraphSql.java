@@ -22,6 +22,9 @@ final class GraphSql {
     private static final String EDGE_FROM = "<p>graph_edges e JOIN <p>graph_nodes s ON s.tenant_id = e.tenant_id AND s.id = e.source_id"
             + " JOIN <p>graph_nodes t ON t.tenant_id = e.tenant_id AND t.id = e.target_id";
 
+    /** A neighbour page's order and size. */
+    private static final String PAGE = " ORDER BY e_weight DESC, e_id, dir LIMIT :limit";
+
     /** The id of the node keyed {@code :key}: a scalar subquery, so a read finds its node in its own statement (one snapshot). */
     private static final String START = "(SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key)";
 
@@ -75,18 +78,27 @@ final class GraphSql {
             Statement[] w = new Statement[2];
             for (int typed = 0; typed < 2; typed++) {
                 String type = typed == 1 ? " AND e.type = :type" : "";
-                // BOTH: a self-loop is one edge, so its incoming side (the same node and edge again) is left out.
-                String rows = switch (d) {
-                    case OUTGOING -> neighbour("e.target_id", "e.source_id = " + START, type, 0);
-                    case INCOMING -> neighbour("e.source_id", "e.target_id = " + START, type, 1);
-                    case BOTH -> neighbour("e.target_id", "e.source_id = " + START, type, 0) + " UNION ALL "
-                            + neighbour("e.source_id", "e.target_id = " + START + " AND e.source_id <> " + START, type, 1);
-                };
                 String name = "graph.neighbours." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : "");
-                String order = " ORDER BY e_weight DESC, e_id, dir LIMIT :limit";
-                n[typed] = c.sql(name, ofNode("SELECT * FROM (" + rows + ") x" + order));
-                n[2 + typed] = c.sql(name + ".after", ofNode("SELECT * FROM (" + rows + ") x"
-                        + " WHERE (e_weight < :w OR (e_weight = :w AND (e_id > :edge OR (e_id = :edge AND dir > :dir))))" + order));
+                for (int after = 0; after < 2; after++) {
+                    boolean a = after == 1;
+                    // BOTH: a self-loop is one edge, so its incoming side (the same node and edge again) is left out.
+                    String rows = switch (d) {
+                        case OUTGOING -> neighbour("e.target_id", "e.source_id = " + START, type, 0, a);
+                        case INCOMING -> neighbour("e.source_id", "e.target_id = " + START, type, 1, a);
+                        case BOTH -> {
+                            String out = neighbour("e.target_id", "e.source_id = " + START, type, 0, a);
+                            String in = neighbour("e.source_id", "e.target_id = " + START + " AND e.source_id <> " + START, type, 1, a);
+                            yield c.dialect() == Dialect.SQLITE ? out + " UNION ALL " + in
+                                    : "SELECT * FROM (" + out + PAGE + ") o UNION ALL SELECT * FROM (" + in + PAGE + ") i";
+                        }
+                    };
+                    // V32's (tenant, source|target[, type], weight DESC, id) indexes hand each direction's edges over in this
+                    // order from the cursor on: no sort of the node's edges. BOTH: SQLite merges the two directions as it reads
+                    // them; PostgreSQL, which estimates a node's edges by the tenant's average degree, sorted all of a hub's
+                    // edges of both directions rather than merge them, so it takes a page of each direction, each read in order,
+                    // and merges those two pages.
+                    n[2 * after + typed] = c.sql(name + (a ? ".after" : ""), ofNode(rows + PAGE));
+                }
                 w[typed] = c.sql("graph.traverse." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : ""),
                         walk(d, type, c.dialect()));
             }
@@ -100,14 +112,22 @@ final class GraphSql {
      * without edges is one row of NULLs and a missing node no row.
      */
     private static String ofNode(String edges) {
+        // No ORDER BY here: the page is ordered by its own statement, and its at most :limit rows are put in that order
+        // again by the caller (an ORDER BY over the join sorted them in a step of its own on both databases).
         return "SELECT y.* FROM (SELECT 1 AS found FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key) s"
-                + " LEFT JOIN (" + edges + ") y ON 1 = 1 ORDER BY y.e_weight DESC, y.e_id, y.dir";
+                + " LEFT JOIN (" + edges + ") y ON 1 = 1";
     }
 
-    private static String neighbour(String otherEnd, String condition, String typeFilter, int dir) {
+    /**
+     * One direction's edges of the node, {@code dir} telling which; after a cursor, those after {@code (:w, :edge, :dir)}
+     * in the page order, with the weight's bound ({@code e.weight <= :w}) stated alone so that it starts the index range.
+     */
+    private static String neighbour(String otherEnd, String condition, String typeFilter, int dir, boolean after) {
+        String cursor = after ? " AND e.weight <= :w AND (e.weight < :w OR (e.weight = :w AND (e.id > :edge OR (e.id = :edge AND "
+                + dir + " > :dir))))" : "";
         return "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + ", " + dir + " AS dir FROM " + EDGE_FROM
                 + " JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
-                + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
+                + " WHERE e.tenant_id = :t AND " + condition + typeFilter + cursor;
     }
 
     private static String walk(Direction direction, String typeFilter, Dialect dialect) {

@@ -142,7 +142,9 @@ public final class JdbiMemoryGraph implements MemoryGraph {
             if (found.isEmpty()) {
                 throw notFound(key);
             }
-            return found.stream().flatMap(Optional::stream).toList();
+            // The statement's page, in its order: heaviest first, then by id (UUIDs order as their text on both databases),
+            // outgoing before incoming. The join that tells a missing node leaves the order to the plan, so it is restated here.
+            return found.stream().flatMap(Optional::stream).sorted(PAGE_ORDER).toList();
         });
         // The cursor keeps the weight's exact bits (Double.toString round-trips), the edge id and the direction.
         Page<Row> page = Cursor.page(rows, limit, r -> Cursor.encode(listing, Double.toString(r.neighbour().edge().weight()),
@@ -164,6 +166,17 @@ public final class JdbiMemoryGraph implements MemoryGraph {
     }
 
     private record Row(GraphNeighbour neighbour, int dir) {}
+
+    /** A neighbour page's order, as the database's: weights compared as numbers (0.0 equals -0.0), ids as text. */
+    private static final java.util.Comparator<Row> PAGE_ORDER = (a, b) -> {
+        double wa = a.neighbour().edge().weight();
+        double wb = b.neighbour().edge().weight();
+        if (wa != wb) {
+            return wa > wb ? -1 : 1;
+        }
+        int byId = a.neighbour().edge().id().toString().compareTo(b.neighbour().edge().id().toString());
+        return byId != 0 ? byId : Integer.compare(a.dir(), b.dir());
+    };
 
     @Override
     public List<GraphReach> traverse(String key, Direction direction, String edgeType, int maxDepth, int limit) {

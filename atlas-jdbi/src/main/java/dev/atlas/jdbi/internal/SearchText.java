@@ -38,6 +38,7 @@ public final class SearchText {
     /** The search column's value for {@code text}: its terms, space-separated (empty when it has no words). */
     public static String index(String text) {
         StringBuilder out = new StringBuilder(text.length() + 8);
+        Terms terms = new Terms();
         scan(text, Integer.MAX_VALUE, (start, end, ascii) -> {
             if (out.length() > 0) {
                 out.append(' ');
@@ -50,7 +51,7 @@ public final class SearchText {
                     out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
                 }
             } else {
-                out.append(term(text.substring(start, end), ascii));
+                out.append(terms.of(text, start, end, ascii));
             }
         });
         return out.toString();
@@ -58,9 +59,44 @@ public final class SearchText {
 
     /** The words of {@code text} with their positions, at most {@code max}. */
     static List<Word> words(String text, int max) {
+        return words(text, max, new Terms());
+    }
+
+    /** {@link #words(String, int)}, making the terms with {@code terms}. */
+    static List<Word> words(String text, int max, Terms terms) {
         List<Word> words = new ArrayList<>();
-        scan(text, max, (start, end, ascii) -> words.add(new Word(start, end, term(text.substring(start, end), ascii))));
+        scan(text, max, (start, end, ascii) -> words.add(new Word(start, end, terms.of(text, start, end, ascii))));
         return words;
+    }
+
+    /**
+     * Makes the terms of one text's words: a word that is not plain ASCII is normalised ({@link #term}), which costs
+     * about a microsecond, once per different word of the text (a CJK text is mostly a few thousand characters, each a
+     * word, over and over); a plain ASCII word is lower-cased. {@link #normalised()} counts the normalisations.
+     */
+    static final class Terms {
+        private final java.util.HashMap<String, String> made = new java.util.HashMap<>();
+        private int normalised;
+
+        /** The term of {@code text[start, end)}, a word. */
+        String of(String text, int start, int end, boolean ascii) {
+            String raw = text.substring(start, end);
+            if (ascii) {
+                return term(raw, true);
+            }
+            String term = made.get(raw);
+            if (term == null) {
+                normalised++;
+                term = term(raw, false);
+                made.put(raw, term);
+            }
+            return term;
+        }
+
+        /** How many words' terms were normalised. */
+        int normalised() {
+            return normalised;
+        }
     }
 
     /**

@@ -36,6 +36,11 @@ public final class DeclaredStatements {
         return named(dialect, CredentialSql::new, name, "CredentialSql");
     }
 
+    /** {@code GraphSql}'s statement {@code name} ({@code graph.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
+    public static Statement graph(Dialect dialect, String name) {
+        return named(dialect, GraphSql::new, name, "GraphSql");
+    }
+
     /** {@code ScheduleSql}'s statement {@code name} ({@code task_schedules.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement schedule(Dialect dialect, String name) {
         return named(dialect, ScheduleSql::new, name, "ScheduleSql");

@@ -229,6 +229,71 @@ public abstract class MigrationContract {
     }
 
     @Test
+    @DisplayName("V32 indexes the edges a V31 database holds: a node's neighbours page afterwards in their order (heaviest first, then by"
+            + " edge id, outgoing before incoming), each direction, with and without a type, across pages")
+    void v32IndexesExistingEdges() throws SQLException {
+        DataSource ds = database.empty();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("31").load().migrate();
+        boolean pg = database.name().equals("PostgreSQL");
+        String now = pg ? "now()" : "0";
+        String[] keys = {"h", "a", "b", "c"};
+        UUID[] nodes = new UUID[keys.length];
+        try (Connection conn = ds.getConnection()) {
+            for (int i = 0; i < keys.length; i++) {
+                nodes[i] = UUID.randomUUID();
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_graph_nodes (tenant_id, id, node_key, metadata, created_at,"
+                        + " updated_at) VALUES ('" + Atlas.DEFAULT_TENANT + "', ?, '" + keys[i] + "', '{}', " + now + ", " + now + ")")) {
+                    bindId(ps, 1, nodes[i], pg);
+                    ps.executeUpdate();
+                }
+            }
+            // {source, target, type, weight}: ties of weight (ordered by id), a self-loop, both types.
+            for (Object[] e : edges()) {
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_graph_edges (tenant_id, id, source_id, target_id, type, weight,"
+                        + " metadata, created_at, updated_at) VALUES ('" + Atlas.DEFAULT_TENANT + "', ?, ?, ?, '" + e[2] + "', " + e[3] + ", '{}', "
+                        + now + ", " + now + ")")) {
+                    bindId(ps, 1, UUID.randomUUID(), pg);
+                    bindId(ps, 2, nodes[(int) e[0]], pg);
+                    bindId(ps, 3, nodes[(int) e[1]], pg);
+                    ps.executeUpdate();
+                }
+            }
+        }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        var graph = openOn(ds).graph();
+        for (dev.atlas.graph.Direction d : dev.atlas.graph.Direction.values()) {
+            for (String type : new String[] {null, "r", "s"}) {
+                java.util.List<dev.atlas.graph.GraphNeighbour> whole = graph.neighbours("h", d, type, 100, null).items();
+                java.util.List<dev.atlas.graph.GraphNeighbour> paged = new java.util.ArrayList<>();
+                String cursor = null;
+                do {
+                    dev.atlas.Page<dev.atlas.graph.GraphNeighbour> page = graph.neighbours("h", d, type, 1, cursor);
+                    paged.addAll(page.items());
+                    cursor = page.nextCursor().orElse(null);
+                } while (cursor != null);
+                java.util.List<String> shown = whole.stream().map(n -> n.edge().sourceKey() + "-" + n.edge().type() + "->" + n.edge().targetKey()
+                        + " " + n.edge().weight()).toList();
+                assertThat(paged).as(d + " " + type).isEqualTo(whole);
+                // Heaviest first, then by edge id (as text), an edge seen from both ends (none here but the self-loop, listed once).
+                for (int i = 1; i < whole.size(); i++) {
+                    var x = whole.get(i - 1).edge();
+                    var y = whole.get(i).edge();
+                    assertThat(x.weight() > y.weight() || x.weight() == y.weight() && x.id().toString().compareTo(y.id().toString()) < 0)
+                            .as(d + " " + type + ": " + shown).isTrue();
+                }
+                long expectedCount = java.util.Arrays.stream(edges()).filter(e -> (type == null || e[2].equals(type))
+                        && (d == dev.atlas.graph.Direction.OUTGOING ? (int) e[0] == 0 : d == dev.atlas.graph.Direction.INCOMING ? (int) e[1] == 0
+                        : (int) e[0] == 0 || (int) e[1] == 0)).count();
+                assertThat(whole).as(d + " " + type + ": " + shown).hasSize((int) expectedCount);
+            }
+        }
+    }
+
+    private static Object[][] edges() {
+        return new Object[][] {{0, 1, "r", 0.5}, {0, 2, "r", 0.5}, {0, 3, "s", 0.9}, {1, 0, "r", 0.5}, {2, 0, "s", 0.1}, {0, 0, "r", 0.7}};
+    }
+
+    @Test
     @DisplayName("V14 keeps every tool call, index and foreign key (SQLite rebuilds the table, here with foreign keys enforced) and allows calls outside a step")
     void v14KeepsToolCallsIndexesAndReferences() throws SQLException {
         boolean pg = database.name().equals("PostgreSQL");
