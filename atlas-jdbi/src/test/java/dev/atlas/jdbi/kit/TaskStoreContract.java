@@ -425,6 +425,9 @@ public abstract class TaskStoreContract extends AtlasContract {
         // an exception whose text is exactly as long as an error may be is stored whole, not one character short
         IllegalStateException longest = new IllegalStateException("y".repeat(Limits.MAX_REASON_LENGTH - "java.lang.IllegalStateException: ".length()));
         UUID exact = store.create(NewTask.of("longest", Map.of()).maxAttempts(1)).id();
+        // an exception whose text holds a NUL and an unpaired surrogate fails its task, the text made storable (not left
+        // running until its lease expires because the store refused the text)
+        UUID hostile = store.create(NewTask.of("hostile", Map.of()).maxAttempts(1)).id();
         Set<UUID> ran = Collections.newSetFromMap(new ConcurrentHashMap<>());
         try (TaskWorker worker = TaskWorker.builder(store)
                 .handler("echo", t -> {
@@ -437,11 +440,16 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .handler("longest", t -> {
                     throw longest;
                 })
+                .handler("hostile", t -> {
+                    throw new IllegalStateException("bad\u0000byte\uD800");
+                })
                 .concurrency(3).pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
                 .start()) {
             await(() -> ok.stream().allMatch(id -> store.get(id).orElseThrow().status() == TaskStatus.COMPLETED)
-                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED && store.get(exact).orElseThrow().status() == TaskStatus.FAILED);
+                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED && store.get(exact).orElseThrow().status() == TaskStatus.FAILED
+                    && store.get(hostile).orElseThrow().status() == TaskStatus.FAILED);
         }
+        assertThat(store.get(hostile).orElseThrow().error()).isEqualTo("java.lang.IllegalStateException: bad\uFFFDbyte\uFFFD");
         String stored = store.get(exact).orElseThrow().error();
         assertThat(stored.length()).isEqualTo(Limits.MAX_REASON_LENGTH);
         assertThat(stored.equals(longest.toString())).as("the exception's text, whole").isTrue();
