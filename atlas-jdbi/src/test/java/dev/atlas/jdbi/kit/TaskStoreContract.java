@@ -621,6 +621,23 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.fail(c3, "")).returns(TaskStatus.PENDING, Task::status).returns("", Task::error);
         assertThatThrownBy(() -> store.failAsOperator(task("f").id(), null)).isInstanceOfSatisfying(InvalidInputException.class,
                 e -> assertThat(e.field()).isEqualTo("error"));
+
+        // ... and whatever it holds, as the handles store it: a worker of the application's own that fails with an
+        // exception's text holding a NUL or an unpaired surrogate records the attempt (NUL and the surrogate as U+FFFD)
+        // rather than being refused and leaving the task running until its lease expires; an operator's pasted stack
+        // trace longer than Limits.MAX_REASON_LENGTH is cut there (never inside a surrogate pair), the task failed.
+        task("g");
+        ClaimedTask c4 = store.claim(LEASE).orElseThrow();
+        String raw = new IllegalStateException("bad\u0000byte\uD800").toString();
+        assertThat(store.fail(c4, raw, null)).returns(TaskStatus.PENDING, Task::status).returns(null, Task::claimId)
+                .returns("java.lang.IllegalStateException: bad\uFFFDbyte\uFFFD", Task::error);
+        assertThat(store.get(c4.taskId()).orElseThrow().error()).isEqualTo("java.lang.IllegalStateException: bad\uFFFDbyte\uFFFD");
+        Task h = task("h");
+        String trace = "z".repeat(Limits.MAX_REASON_LENGTH - 1) + "\uD83D\uDE00 and more";
+        assertThat(store.failAsOperator(h.id(), trace)).returns(TaskStatus.FAILED, Task::status)
+                .returns("z".repeat(Limits.MAX_REASON_LENGTH - 1), Task::error);
+        assertThat(store.failAsOperator(task("i").id(), "q".repeat(Limits.MAX_REASON_LENGTH + 1)).error())
+                .isEqualTo("q".repeat(Limits.MAX_REASON_LENGTH));
     }
 
     @Test
