@@ -28,12 +28,14 @@ import java.util.UUID;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Every value taking a JSON map copies the caller's map whole: a later change never reaches it. */
 class JsonMapsCopiedWholeTest {
     @Test
     @DisplayName("metadata(...), payload and settings factories and a read model copy the caller's map whole, maps and lists"
             + " inside it too: a change the caller makes afterwards reaches neither the value nor what it holds")
+    @SuppressWarnings("unchecked")
     void everyJsonMapIsCopiedWhole() {
         Owner alice = Owner.user("alice");
         Map<String, Function<Map<String, ?>, Map<String, Object>>> takers = new LinkedHashMap<>();
@@ -52,6 +54,10 @@ class JsonMapsCopiedWholeTest {
         takers.put("NewToolCall.metadata", m -> NewToolCall.of(null, "t", "{}").metadata(m).metadata());
         takers.put("SettingsRevision", m -> new SettingsRevision(UUID.randomUUID(), "t", UUID.randomUUID(), 1, RevisionKind.PUBLISHED, null, 0,
                 Map.copyOf(m), null, null, Instant.EPOCH).values());
+        takers.put("AssistantRevision", m -> new dev.atlas.assistant.AssistantRevision(UUID.randomUUID(), "t", UUID.randomUUID(), 1,
+                RevisionKind.PUBLISHED, null, 0, "p", Map.copyOf(m), null, null, Instant.EPOCH).settings());
+        takers.put("Assistant", m -> new dev.atlas.assistant.Assistant(UUID.randomUUID(), "t", "bot", "Bot", null, true, false, null, null,
+                null, null, null, List.of(), Map.copyOf(m), null, 0, 0, Instant.EPOCH, Instant.EPOCH, null).metadata());
         takers.forEach((name, taker) -> {
             Map<String, Object> nested = new LinkedHashMap<>();
             nested.put("a", 1);
@@ -64,6 +70,10 @@ class JsonMapsCopiedWholeTest {
             list.add(3);
             given.put("c", 4);
             assertThat(held).as(name).isEqualTo(Map.of("n", Map.of("a", 1), "l", List.of("x")));
+            // and what it holds is immutable all the way down: no caller of the value changes it either
+            assertThatThrownBy(() -> held.put("d", 5)).as(name).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> ((Map<String, Object>) held.get("n")).put("e", 6)).as(name).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> ((List<Object>) held.get("l")).add(7)).as(name).isInstanceOf(UnsupportedOperationException.class);
         });
     }
 }

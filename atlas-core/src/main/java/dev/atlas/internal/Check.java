@@ -366,9 +366,9 @@ public final class Check {
 
     /**
      * An unmodifiable copy of a JSON map a read model holds (an assistant's metadata, a revision's settings), every
-     * map and list inside it copied alike, in their order, {@code null} values kept: the same copy {@link #metadata}
-     * makes, without its key checks (a read model holds what a store read back or what its caller built). A map or
-     * list held twice, or holding itself, is copied once, holding its copy.
+     * map and list inside it copied alike, in their order, {@code null} values kept, at every depth: the copy
+     * {@link #metadata} makes, without its key checks and without its depth limit (a read model holds what a store read
+     * back or what its caller built). A map or list held twice, or holding itself, is copied once, holding its copy.
      *
      * @param value the map, or {@code null}
      * @return the copy; an empty map for {@code null}

@@ -199,12 +199,13 @@ public interface TaskStore {
      * for good. Only for the current lease holder, else {@link LeaseLostException}.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
-     * @param error why it failed, stored as {@link Task#error()}: required, any storable text of at most
-     *        {@link Limits#MAX_REASON_LENGTH} characters, blank included (stored as given: a failure is recorded
-     *        whatever its text, as every {@code fail(error)} of the API records it)
+     * @param error why it failed (often an exception's text), stored as {@link Task#error()} whatever it holds, as
+     *        every {@code fail(error)} of the API stores it ({@link dev.atlas.execution.StepHandle#fail(String)}): blank
+     *        included, as given; NUL and unpaired surrogates are stored as U+FFFD and it is cut at
+     *        {@link Limits#MAX_REASON_LENGTH} characters (never inside a surrogate pair), so that a failure is
+     *        recorded rather than refused, which would leave the task running until its lease expired
      * @return the task
-     * @throws dev.atlas.InvalidInputException on {@code error} when it is {@code null}, longer than
-     *         {@link Limits#MAX_REASON_LENGTH} characters, or holds a NUL or an unpaired surrogate; nothing changes
+     * @throws dev.atlas.InvalidInputException on {@code error} when it is {@code null}; nothing changes
      */
     Task fail(ClaimedTask claim, String error);
 
@@ -215,7 +216,7 @@ public interface TaskStore {
      * claims taking the oldest {@code runAfter} first, the next claim takes it before tasks due later.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
-     * @param error why it failed, as {@link #fail(ClaimedTask, String)} takes it (blank included)
+     * @param error why it failed, stored as {@link #fail(ClaimedTask, String)} stores it
      * @param retryAt not before this instant, or {@code null} for the default backoff
      * @return the task
      * @throws dev.atlas.InvalidInputException naming {@code retryAt} when it is outside
@@ -272,11 +273,10 @@ public interface TaskStore {
      * {@link #completeAsOperator}.
      *
      * @param taskId the task to fail
-     * @param error why, stored as {@link Task#error()}, as {@link #fail(ClaimedTask, String)} takes it: required, blank
-     *        included (stored as given), at most {@link Limits#MAX_REASON_LENGTH} characters
+     * @param error why, stored as {@link Task#error()} as {@link #fail(ClaimedTask, String)} stores it: whatever it
+     *        holds, NUL and unpaired surrogates as U+FFFD, cut at {@link Limits#MAX_REASON_LENGTH} characters
      * @return the task, now failed
-     * @throws dev.atlas.InvalidInputException on {@code error} as {@link #fail(ClaimedTask, String)} refuses it,
-     *         nothing changed
+     * @throws dev.atlas.InvalidInputException on {@code error} when it is {@code null}, nothing changed
      * @throws IllegalTransitionException when the task is already completed, failed or cancelled
      * @throws NotFoundException when no such task exists in this tenant
      */

@@ -24,7 +24,6 @@ import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.NotFoundException;
-import dev.atlas.Limits;
 
 /**
  * A small polling worker over any {@link TaskStore}: it claims due tasks of the kinds it has
@@ -287,11 +286,12 @@ public final class TaskWorker implements AutoCloseable {
                     // handler runs, shutdowns included. With attempts left the task is retried.
                     log.warn("Task {} ({}) attempt {} of {} was interrupted by close()", task.id(), task.kind(), task.attempts(),
                             task.maxAttempts());
-                    store.fail(current.get(), storable("interrupted by TaskWorker.close(): " + e));
+                    store.fail(current.get(), "interrupted by TaskWorker.close(): " + e);
                     return;
                 }
                 log.warn("Task {} ({}) attempt {} of {} failed", task.id(), task.kind(), task.attempts(), task.maxAttempts(), e);
-                store.fail(current.get(), describe(e));
+                // Its text as it is: the store records a failure whatever it holds (NUL and unpaired surrogates as U+FFFD, cut).
+                store.fail(current.get(), e.toString());
                 return;
             }
             heartbeat.cancel(false);
@@ -306,7 +306,7 @@ public final class TaskWorker implements AutoCloseable {
                 // left running, the task would run again once its lease expired, to the same end.
                 log.warn("Task {} ({}) attempt {} of {} returned a result that cannot be stored", task.id(), task.kind(),
                         task.attempts(), task.maxAttempts(), e);
-                store.fail(current.get(), storable(String.valueOf(e.getMessage())));
+                store.fail(current.get(), String.valueOf(e.getMessage()));
             }
         } catch (LeaseLostException e) {
             log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());
@@ -322,15 +322,6 @@ public final class TaskWorker implements AutoCloseable {
             Thread.interrupted();
             slots.release();
         }
-    }
-
-    static String describe(Throwable e) {
-        return storable(e.toString());
-    }
-
-    /** {@code s} cut to {@link Limits#MAX_REASON_LENGTH}, with NUL and unpaired surrogates replaced: an error the store accepts. */
-    private static String storable(String s) {
-        return dev.atlas.internal.Check.storable(s, Limits.MAX_REASON_LENGTH);
     }
 
     /**

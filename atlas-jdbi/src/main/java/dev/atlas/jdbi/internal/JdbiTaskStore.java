@@ -345,18 +345,20 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task fail(ClaimedTask claim, String error, Instant retryAt) {
         checkClaim(claim);
-        checkError(error);
+        String stored = storedError(error);
         Check.instant("retryAt", retryAt);
-        return held(q.fail, claim, (c, now) -> c.bind("error", error)
+        return held(q.fail, claim, (c, now) -> c.bind("error", stored)
                 .bind("retry", retryAt != null ? retryAt.truncatedTo(ChronoUnit.MICROS) : now.plus(backoff(claim.task().attempts()))));
     }
 
     /**
-     * A failure's error, as every {@code fail(error)} of the API takes it: required, any storable text, blank included
-     * (a failure is recorded whatever its text; refusing a blank one would leave the task running or unfailed).
+     * A failure's error as it is stored, by the rule of every {@code fail(error)} of the API (the execution, step and tool
+     * call handles' too): required, and recorded whatever its text, blank included, NUL and unpaired surrogates as
+     * U+FFFD, cut at {@link Limits#MAX_REASON_LENGTH} characters. Refusing any of it would leave a worker's task running
+     * until its lease expired (its real error lost), or an operator's task unfailed.
      */
-    private static void checkError(String error) {
-        Check.text("error", Check.notNull("error", error), Limits.MAX_REASON_LENGTH);
+    private static String storedError(String error) {
+        return Check.storable(Check.notNull("error", error), Limits.MAX_REASON_LENGTH);
     }
 
     /** 1 s after the first failed attempt, doubling, at most {@link #MAX_BACKOFF}. */
@@ -402,8 +404,8 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task failAsOperator(UUID taskId, String error) {
         Check.notNull("taskId", taskId);
-        checkError(error);
-        return finishUnheld(taskId, TaskStatus.FAILED, h -> sql.on(h, q.failUnheld).bind("error", error));
+        String stored = storedError(error);
+        return finishUnheld(taskId, TaskStatus.FAILED, h -> sql.on(h, q.failUnheld).bind("error", stored));
     }
 
     @Override

@@ -1196,14 +1196,17 @@ public abstract class HostileInputContract extends AtlasContract {
                     r -> tasks.get(((Task) r).id()).orElseThrow().owner().id(), h));
             cases.add(Case.expectAfter("task result " + tag, jsonString("result", h), () -> claimFresh("result-" + h.hashCode()), c -> tasks.complete(c, Map.of("k", h)),
                     r -> tasks.get(((Task) r).id()).orElseThrow().result().get("k"), h));
-            // A failure is recorded whatever its text: blank is a value, as on every fail(error) of the API.
-            cases.add(Case.expectAfter("task error " + tag, free("error", h, Limits.MAX_REASON_LENGTH), () -> claimFresh("error-" + h.hashCode()), c -> tasks.fail(c, h),
-                    r -> tasks.get(((Task) r).id()).orElseThrow().error(), h));
-            cases.add(Case.expectAfter("task operator error " + tag, free("error", h, Limits.MAX_REASON_LENGTH), () -> tasks.create(NewTask.of("op", Map.of())),
-                    t -> tasks.failAsOperator(t.id(), h), r -> tasks.get(((Task) r).id()).orElseThrow().error(), h));
+            // A failure is recorded whatever its text, as on every fail(error) of the API: blank is a value, NUL and
+            // unpaired surrogates are stored as U+FFFD.
+            cases.add(Case.acceptAfter("task error " + tag, () -> claimFresh("error-" + h.hashCode()), c -> tasks.fail(c, h),
+                    r -> tasks.get(((Task) r).id()).orElseThrow().error(), storable(h)));
+            cases.add(Case.acceptAfter("task operator error " + tag, () -> tasks.create(NewTask.of("op", Map.of())),
+                    t -> tasks.failAsOperator(t.id(), h), r -> tasks.get(((Task) r).id()).orElseThrow().error(), storable(h)));
             cases.add(Case.expect("claim kinds " + tag, key("kinds", h), () -> tasks.claim(Duration.ofSeconds(30), Set.of(h)), null, null));
         }
-        cases.add(Case.rejectAfter("task error " + tag(TEN_MB), "error", () -> claimFresh("error-big"), c -> tasks.fail(c, TEN_MB)));
+        // and cut at Limits.MAX_REASON_LENGTH characters
+        cases.add(Case.acceptAfter("task error " + tag(TEN_MB), () -> claimFresh("error-big"), c -> tasks.fail(c, TEN_MB),
+                r -> tasks.get(((Task) r).id()).orElseThrow().error(), TEN_MB.substring(0, Limits.MAX_REASON_LENGTH)));
         for (int n : HOSTILE_INTS) {
             cases.add(Case.reject("task maxAttempts " + n, "maxAttempts", () -> tasks.create(NewTask.of("k", Map.of()).maxAttempts(n))));
         }

@@ -425,6 +425,9 @@ public abstract class TaskStoreContract extends AtlasContract {
         // an exception whose text is exactly as long as an error may be is stored whole, not one character short
         IllegalStateException longest = new IllegalStateException("y".repeat(Limits.MAX_REASON_LENGTH - "java.lang.IllegalStateException: ".length()));
         UUID exact = store.create(NewTask.of("longest", Map.of()).maxAttempts(1)).id();
+        // an exception whose text holds a NUL and an unpaired surrogate fails its task, the text made storable (not left
+        // running until its lease expires because the store refused the text)
+        UUID hostile = store.create(NewTask.of("hostile", Map.of()).maxAttempts(1)).id();
         Set<UUID> ran = Collections.newSetFromMap(new ConcurrentHashMap<>());
         try (TaskWorker worker = TaskWorker.builder(store)
                 .handler("echo", t -> {
@@ -437,11 +440,16 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .handler("longest", t -> {
                     throw longest;
                 })
+                .handler("hostile", t -> {
+                    throw new IllegalStateException("bad\u0000byte\uD800");
+                })
                 .concurrency(3).pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
                 .start()) {
             await(() -> ok.stream().allMatch(id -> store.get(id).orElseThrow().status() == TaskStatus.COMPLETED)
-                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED && store.get(exact).orElseThrow().status() == TaskStatus.FAILED);
+                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED && store.get(exact).orElseThrow().status() == TaskStatus.FAILED
+                    && store.get(hostile).orElseThrow().status() == TaskStatus.FAILED);
         }
+        assertThat(store.get(hostile).orElseThrow().error()).isEqualTo("java.lang.IllegalStateException: bad\uFFFDbyte\uFFFD");
         String stored = store.get(exact).orElseThrow().error();
         assertThat(stored.length()).isEqualTo(Limits.MAX_REASON_LENGTH);
         assertThat(stored.equals(longest.toString())).as("the exception's text, whole").isTrue();
@@ -613,6 +621,23 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.fail(c3, "")).returns(TaskStatus.PENDING, Task::status).returns("", Task::error);
         assertThatThrownBy(() -> store.failAsOperator(task("f").id(), null)).isInstanceOfSatisfying(InvalidInputException.class,
                 e -> assertThat(e.field()).isEqualTo("error"));
+
+        // ... and whatever it holds, as the handles store it: a worker of the application's own that fails with an
+        // exception's text holding a NUL or an unpaired surrogate records the attempt (NUL and the surrogate as U+FFFD)
+        // rather than being refused and leaving the task running until its lease expires; an operator's pasted stack
+        // trace longer than Limits.MAX_REASON_LENGTH is cut there (never inside a surrogate pair), the task failed.
+        task("g");
+        ClaimedTask c4 = store.claim(LEASE).orElseThrow();
+        String raw = new IllegalStateException("bad\u0000byte\uD800").toString();
+        assertThat(store.fail(c4, raw, null)).returns(TaskStatus.PENDING, Task::status).returns(null, Task::claimId)
+                .returns("java.lang.IllegalStateException: bad\uFFFDbyte\uFFFD", Task::error);
+        assertThat(store.get(c4.taskId()).orElseThrow().error()).isEqualTo("java.lang.IllegalStateException: bad\uFFFDbyte\uFFFD");
+        Task h = task("h");
+        String trace = "z".repeat(Limits.MAX_REASON_LENGTH - 1) + "\uD83D\uDE00 and more";
+        assertThat(store.failAsOperator(h.id(), trace)).returns(TaskStatus.FAILED, Task::status)
+                .returns("z".repeat(Limits.MAX_REASON_LENGTH - 1), Task::error);
+        assertThat(store.failAsOperator(task("i").id(), "q".repeat(Limits.MAX_REASON_LENGTH + 1)).error())
+                .isEqualTo("q".repeat(Limits.MAX_REASON_LENGTH));
     }
 
     @Test
