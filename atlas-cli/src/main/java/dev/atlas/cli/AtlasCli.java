@@ -145,8 +145,9 @@ public final class AtlasCli implements Callable<Integer> {
     private static java.io.OutputStream stdout;
 
     /**
-     * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor
-     * itself, since {@link System#out}, a PrintStream, swallows write errors, so an export into a pipe whose
+     * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor's
+     * stream, which throws its write errors (and remembers the first, for {@link #stdoutFailure}), since
+     * {@link System#out}, a PrintStream, swallows them, so an export into a pipe whose
      * reader died ran to its end and exited 0. {@code System.out} is flushed first, and the stream is not to be
      * closed. Where {@code main} did not run (the CLI called in-process), {@code System.out}.
      */
