@@ -91,24 +91,33 @@ public final class AtlasCli implements Callable<Integer> {
         // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
         // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
         // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
-        Watched out = new Watched(new java.io.FileOutputStream(java.io.FileDescriptor.out));
-        stdout = out;
+        stdout = new Watched(new java.io.FileOutputStream(java.io.FileDescriptor.out));
         System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
         int code = run(args);
-        System.out.flush();
-        // System.out swallows write errors. A reader that stopped early (| head -1) ends a listing quietly, as Unix
-        // tools do; any other failure (a full disk, an I/O error) lost output the command reported as written.
-        if (code == OK && out.failure != null && !"Broken pipe".equals(out.failure.getMessage())) {
-            System.err.println("atlas: cannot write standard output: " + out.failure.getMessage());
+        String failure = stdoutFailure();
+        if (code == OK && failure != null) {
+            System.err.println("atlas: cannot write standard output: " + failure);
             code = FAILED;
         }
         System.exit(code);
     }
 
+    /**
+     * Why standard output lost what was written to it, or null. System.out swallows write errors: a reader that
+     * stopped early (| head -1) ends a listing quietly, as Unix tools do, so a closed pipe is no failure here; any
+     * other (a full disk, an I/O error) lost output the command reported as written. Flushes System.out first;
+     * null where {@link #main} did not run (the CLI called in-process).
+     */
+    static String stdoutFailure() {
+        System.out.flush();
+        java.io.IOException failure = stdout instanceof Watched watched ? watched.failure : null;
+        return failure == null || "Broken pipe".equals(failure.getMessage()) ? null : failure.getMessage();
+    }
+
     /** Standard output that remembers its first write error (and still throws it). */
     private static final class Watched extends java.io.FilterOutputStream {
-        java.io.IOException failure;
+        volatile java.io.IOException failure;
 
         Watched(java.io.OutputStream out) {
             super(out);
@@ -136,8 +145,9 @@ public final class AtlasCli implements Callable<Integer> {
     private static java.io.OutputStream stdout;
 
     /**
-     * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor
-     * itself, since {@link System#out}, a PrintStream, swallows write errors, so an export into a pipe whose
+     * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor's
+     * stream, which throws its write errors (and remembers the first, for {@link #stdoutFailure}), since
+     * {@link System#out}, a PrintStream, swallows them, so an export into a pipe whose
      * reader died ran to its end and exited 0. {@code System.out} is flushed first, and the stream is not to be
      * closed. Where {@code main} did not run (the CLI called in-process), {@code System.out}.
      */

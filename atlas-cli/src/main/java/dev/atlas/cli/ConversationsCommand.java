@@ -97,7 +97,6 @@ final class ConversationsCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--search: must not be blank when given");
             }
             ConversationQuery.Order by = order(spec, order);
-            Owner ownerGiven = owner(spec, owner, ownerType, ownerId);
             if (search != null) {
                 // The search lists conversations by best hit, not through the filtered, paged listing.
                 java.util.List<String> given = new ArrayList<>();
@@ -126,6 +125,8 @@ final class ConversationsCommand implements Callable<Integer> {
                     throw new ParameterException(spec.commandLine(), "--search cannot be combined with " + String.join(", ", given));
                 }
             }
+            // After what cannot be combined: a half owner given with --search is refused for --search.
+            Owner ownerGiven = owner(spec, owner, ownerType, ownerId);
             AtlasCli root = parent.root;
             PrintWriter out = spec.commandLine().getOut();
             Database db = root.database(spec.commandLine());

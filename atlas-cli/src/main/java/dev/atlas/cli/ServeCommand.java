@@ -62,6 +62,12 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("Warning: listening on " + address.getHostAddress() + ", reachable from other machines; anyone with the URL can read the data.");
             }
             out.flush();
+            // The URL carries the only access token: a viewer whose URL was lost (a full disk) would run on
+            // unreachable. Checked now, as other commands' output is at their end, since this one runs until stopped.
+            String failure = AtlasCli.stdoutFailure();
+            if (failure != null) {
+                throw new CliException("cannot write standard output: " + failure);
+            }
             stopped.await();
         }
         return AtlasCli.OK;

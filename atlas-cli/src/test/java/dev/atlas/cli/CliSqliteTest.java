@@ -319,6 +319,8 @@ class CliSqliteTest {
                         "--owner-id", "u".repeat(300)},
                 new String[] {"atlas: --search cannot be combined with --owner-type, --owner-id", "conversations", "list", "--owner-type", "t",
                         "--owner-id", "x", "--search", "w"},
+                // What cannot be combined is said first, as export does for --conversation: not a half owner to complete.
+                new String[] {"atlas: --search cannot be combined with --owner-id", "conversations", "list", "--owner-id", "x", "--search", "w"},
                 new String[] {"atlas: --owner-type and --conversation cannot be combined", "export", "-o", "x.jsonl", "--owner-type", "t",
                         "--owner-id", "x", "--conversation", first.toString()},
                 new String[] {"atlas: --owner-id needs --owner-type", "export", "-o", "x.jsonl", "--owner-id", "x"});
