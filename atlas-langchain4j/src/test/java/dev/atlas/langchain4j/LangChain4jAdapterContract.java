@@ -638,7 +638,64 @@ public abstract class LangChain4jAdapterContract {
             assertThat(AtlasChatMemoryStore.of(tenants.get(1)).getMessages("both")).isEqualTo(AtlasChatMemoryStore.of(tenant).getMessages("both"))
                     .hasSizeBetween(1, 6);
             goneAssetsAreLeftOutAndTheMemoryGoesOn(other);
+            toolRoundsWhoseJsonAssetIsGoneAreLeftOutWhole(other);
         }
+    }
+
+    /** A tool whose output for file "a" holds a NUL byte, which no text column holds: that result's JSON goes to an asset. */
+    public static final class BinaryReader {
+        @dev.langchain4j.agent.tool.Tool("Reads a file")
+        public String read(String file) {
+            return file.equals("a") ? "bin\u0000ary" : "text";
+        }
+    }
+
+    /**
+     * Two tool rounds of a real AiServices flow, one whose tool result's JSON asset is gone (its row
+     * holds no tool call id), one whose request's JSON asset is gone (its row holds no tool request;
+     * its result, a row of its own, keeps its id),
+     * read by {@code other} (no cache): each round is left out whole, so the window the next turn
+     * sends has no tool result without its request nor a request without its result (which a provider
+     * refuses, every later turn failing), and the turn is stored.
+     */
+    private void toolRoundsWhoseJsonAssetIsGoneAreLeftOutWhole(Atlas other) {
+        java.util.Iterator<AiMessage> answers = List.of(
+                AiMessage.from(ToolExecutionRequest.builder().id("r1").name("read").arguments("{\"file\":\"a\"}").build()),
+                // An argument with an escaped NUL: the request's JSON goes to an asset too.
+                AiMessage.from(ToolExecutionRequest.builder().id("r2").name("read").arguments("{\"file\":\"b\\u0000\"}").build()),
+                AiMessage.from("Both read.")).iterator();
+        Assistant writer = AiServices.builder(Assistant.class).chatModel(new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(answers.next()).build();
+            }
+        }).chatMemoryProvider(AtlasChatMemory.provider(tenant, 30)).tools(new BinaryReader()).build();
+        assertThat(writer.chat("tools", "read a and b")).isEqualTo("Both read.");
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("tools").id(), 0, 20);
+        assertThat(rows).extracting(m -> m.role() + " " + m.content()).containsExactly("system You help with orders.", "user read a and b",
+                "assistant ", "tool bin\uFFFDary", "assistant ", "tool text", "assistant Both read.");
+        java.util.function.IntFunction<UUID> assetOf = i -> tenant.assets().forMessage(rows.get(i).id()).get(0).asset().id();
+        tenant.assets().delete(assetOf.apply(3));                                        // the first round's result
+        tenant.assets().delete(assetOf.apply(4));                                        // the second round's request
+        assertThat(tenant.assets().forMessage(rows.get(5).id())).isEmpty();              // its result is its row alone, id and all
+
+        Tenant acme = other.tenant("acme");
+        List<ChatMessage> window = new ArrayList<>(List.of(SystemMessage.from("You help with orders."), UserMessage.from("read a and b"),
+                AiMessage.from("Both read.")));
+        assertThat(AtlasChatMemoryStore.of(acme).getMessages("tools")).isEqualTo(window);
+        List<List<ChatMessage>> sent = new ArrayList<>();
+        Assistant reader = AiServices.builder(Assistant.class).chatModel(new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                sent.add(request.messages());
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(AiMessage.from("ok")).build();
+            }
+        }).chatMemoryProvider(AtlasChatMemory.provider(acme, 30)).tools(new BinaryReader()).build();
+        assertThat(reader.chat("tools", "and now?")).isEqualTo("ok");
+        window.add(UserMessage.from("and now?"));
+        assertThat(sent).containsExactly(window);
+        window.add(AiMessage.from("ok"));
+        assertThat(AtlasChatMemoryStore.of(acme).getMessages("tools")).isEqualTo(window);
     }
 
     /**
