@@ -73,7 +73,10 @@ import java.util.function.Function;
  * JVM, per tenant and asset, least recently used out), so reading or updating a window does not
  * read them again. An asset that is gone (deleted, discarded, purged) once no cache holds it never
  * makes the memory unreadable: a gone image is left out of its message (an empty text standing in
- * when nothing else remains), a message whose JSON asset is gone reads as its row's role and text.
+ * when nothing else remains), a message whose JSON asset is gone reads as its row's role and text,
+ * and a tool round holding one (the response asking for tools and the results that follow it) is
+ * left out whole: read so, a request has lost its tool calls or a result its call's id, which a
+ * provider refuses.
  * Each is attached to its message as a part of it
  * ({@link dev.atlas.asset.AssetStore#attachPart}), so it goes, row and bytes, when retention
  * hard-deletes the message or purges the conversation (after {@link #deleteMessages}, say), and
@@ -642,6 +645,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     /** The window's messages, one query per run of sequences (a window is usually one or two runs). */
     private List<Stored> read(Conversation c, Window window) {
         List<Stored> out = new ArrayList<>();
+        // The indexes in out of the messages whose JSON asset is gone (read as their columns).
+        List<Integer> lost = new ArrayList<>(0);
+        boolean[] gone = new boolean[1];
+        Function<UUID, String> json = id -> {
+            String text = assetText(id);
+            gone[0] = text == null;
+            return text;
+        };
         for (long[] run : window.runs()) {
             long after = run[0] - 1;
             // A row deleted through Atlas leaves a gap in a run: page on until the run's end.
@@ -652,15 +663,56 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        ChatMessage message = Messages.fromAtlas(m, this::imageBase64, this::assetText);
+                        gone[0] = false;
+                        ChatMessage message = Messages.fromAtlas(m, this::imageBase64, json);
                         // Null only for a message whose JSON asset is gone and whose columns describe no message.
                         if (message != null) {
+                            if (gone[0]) {
+                                lost.add(out.size());
+                            }
                             out.add(new Stored(m.sequence(), message, executionOf(m)));
                         }
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
             }
+        }
+        return lost.isEmpty() ? out : withoutBrokenToolRounds(out, lost);
+    }
+
+    /**
+     * {@code window} without the tool rounds (a response asking for tools and the results that follow
+     * it) holding a message at one of the indexes {@code lost}, whose JSON asset is gone: read as its
+     * columns, a request has lost its tool calls and a result its call's id, which a provider refuses
+     * (a result answering no call, a call without its result), failing every later turn. Such a round
+     * is left out whole, as a gone image is left out of its message; a lost response that was no tool
+     * round (no results follow it) stays, as its text.
+     */
+    private static List<Stored> withoutBrokenToolRounds(List<Stored> window, List<Integer> lost) {
+        List<Stored> out = new ArrayList<>(window.size());
+        int i = 0;
+        while (i < window.size()) {
+            // A round: a response asking for tools (or one whose requests may be lost), then its results.
+            int end = i;
+            ChatMessage head = window.get(i).message();
+            boolean round = head instanceof ToolExecutionResultMessage
+                    || (head instanceof AiMessage && end + 1 < window.size() && window.get(end + 1).message() instanceof ToolExecutionResultMessage);
+            if (round) {
+                end = head instanceof AiMessage ? i + 1 : i;
+                while (end < window.size() && window.get(end).message() instanceof ToolExecutionResultMessage) {
+                    end++;
+                }
+            } else {
+                end = i + 1;
+            }
+            boolean broken = false;
+            for (int j = i; j < end && round && !broken; j++) {
+                broken = lost.contains(j);
+            }
+            if (!broken) {
+                out.addAll(window.subList(i, end));
+            }
+            i = end;
         }
         return out;
     }
