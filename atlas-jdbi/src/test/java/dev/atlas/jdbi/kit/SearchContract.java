@@ -825,6 +825,47 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(ids(search.text(TextQuery.messages("NEAR(")))).containsExactly(m.id());
         assertThat(search.text(TextQuery.messages("*"))).isEmpty();
         assertThat(conversations.getMessage(m.id())).isPresent();
+        // srch19: every engine's syntax is plain words, and each query finds exactly these rows on every database: FTS5's
+        // quotes, NEAR, *, -, ^, column filters and AND/OR/NOT (words, all of them required), tsquery's & | ! <->, unbalanced
+        // parentheses, stop words (none: "the" is a word), and queries of punctuation only (nothing, no error).
+        Message syntax = conversations.append(c.id(), NewMessage.user("NOT and OR near(x) body:value \"quoted phrase\" star* -minus ^caret (open"));
+        Map<String, List<UUID>> expected = new LinkedHashMap<>();
+        expected.put("'; DROP TABLE atlas_messages; --", List.of());
+        expected.put("\"quoted phrase\"", List.of(syntax.id()));
+        expected.put("\"drop window\"", List.of(m.id()));
+        expected.put("NEAR(drop window)", List.of(m.id()));
+        expected.put("NEAR(drop table, 2)", List.of());
+        expected.put("NEAR/2", List.of());
+        expected.put("NEAR", List.of(m.id(), syntax.id()));
+        expected.put("drop OR window", List.of());
+        expected.put("drop AND table", List.of());
+        expected.put("drop NOT window", List.of());
+        expected.put("NOT", List.of(syntax.id()));
+        expected.put("OR NOT and", List.of(syntax.id()));
+        expected.put("body:value", List.of(syntax.id()));
+        expected.put("{body}: drop", List.of());
+        expected.put("star*", List.of(syntax.id()));
+        expected.put("dro*", List.of());
+        expected.put("-minus", List.of(syntax.id()));
+        expected.put("drop -window", List.of(m.id()));
+        expected.put("^caret", List.of(syntax.id()));
+        expected.put("(open", List.of(syntax.id()));
+        expected.put("open))", List.of(syntax.id()));
+        expected.put("((((", List.of());
+        expected.put("drop & table | !window", List.of(m.id()));
+        expected.put("drop <-> table", List.of(m.id()));
+        expected.put("table-near", List.of(m.id()));
+        expected.put("near-table", List.of());
+        expected.put("the", List.of(m.id()));
+        expected.put("THE the The", List.of(m.id()));
+        expected.put("... ,,, ::: \"\" '' -- ** ^^ ()", List.of());
+        for (Map.Entry<String, List<UUID>> e : expected.entrySet()) {
+            assertThat(search.text(TextQuery.messages(e.getKey())).stream().map(SearchHit::id).sorted().toList()).as(e.getKey())
+                    .isEqualTo(e.getValue().stream().sorted().toList());
+        }
+        // The longest query is Limits.MAX_QUERY_LENGTH characters: a megabyte of words is refused on text, before any read.
+        assertThatThrownBy(() -> TextQuery.messages("drop ".repeat(200_000))).isInstanceOf(dev.atlas.InvalidInputException.class)
+                .hasMessage("text: is 1000000 characters; at most 1000 are allowed");
     }
 
     @Test
