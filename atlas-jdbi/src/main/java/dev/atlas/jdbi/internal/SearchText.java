@@ -70,32 +70,157 @@ public final class SearchText {
     }
 
     /**
+     * The words of {@code text} in arrays (no object per word): where each is ({@code [start, end)} in UTF-16 units)
+     * and its stored term. A snippet reads every word of its content: a megabyte of CJK is a million words.
+     */
+    static final class Spans {
+        private int n;
+        private int[] starts = new int[16];
+        private int[] ends = new int[16];
+        private String[] terms = new String[16];
+
+        private void add(int start, int end, String term) {
+            if (n == starts.length) {
+                int size = n * 2;
+                starts = java.util.Arrays.copyOf(starts, size);
+                ends = java.util.Arrays.copyOf(ends, size);
+                terms = java.util.Arrays.copyOf(terms, size);
+            }
+            starts[n] = start;
+            ends[n] = end;
+            terms[n++] = term;
+        }
+
+        /** How many words. */
+        int size() {
+            return n;
+        }
+
+        int start(int i) {
+            return starts[i];
+        }
+
+        int end(int i) {
+            return ends[i];
+        }
+
+        String term(int i) {
+            return terms[i];
+        }
+
+        /** Whether the words from {@code i} on are the terms of {@code phrase}. */
+        boolean at(int i, List<String> phrase) {
+            if (i + phrase.size() > n) {
+                return false;
+            }
+            for (int j = 0; j < phrase.size(); j++) {
+                if (!terms[i + j].equals(phrase.get(j))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** The words of {@code text}, all of them, in {@link Spans}. */
+    static Spans spans(String text) {
+        Spans spans = new Spans();
+        Terms terms = new Terms();
+        scan(text, Integer.MAX_VALUE, (start, end, ascii) -> spans.add(start, end, terms.of(text, start, end, ascii)));
+        return spans;
+    }
+
+    /**
      * Makes the terms of one text's words: a word that is not plain ASCII is normalised ({@link #term}), which costs
      * about a microsecond, once per different word of the text (a CJK text is mostly a few thousand characters, each a
-     * word, over and over); a plain ASCII word is lower-cased. {@link #normalised()} counts the normalisations.
+     * word, over and over); a plain ASCII word is lower-cased. A word of one code point (a CJK character, an emoji) is
+     * looked up by its code point, without a substring. At most {@link #KEPT} terms are kept, so the memory a text's
+     * terms take is bounded whatever the text (a megabyte of different accented words): a word met after that is
+     * normalised each time, as before. {@link #normalised()} counts the normalisations.
      */
     static final class Terms {
+        /** Most terms kept per text. */
+        static final int KEPT = 4096;
+
         private final java.util.HashMap<String, String> made = new java.util.HashMap<>();
+        // Words of one code point: an open-addressing table keyed by the code point (0: empty; 0 is never a word).
+        private int[] points = new int[64];
+        private String[] pointTerms = new String[64];
+        private int pointCount;
         private int normalised;
 
         /** The term of {@code text[start, end)}, a word. */
         String of(String text, int start, int end, boolean ascii) {
-            String raw = text.substring(start, end);
             if (ascii) {
-                return term(raw, true);
+                return term(text.substring(start, end), true);
             }
+            int cp = text.codePointAt(start);
+            if (start + Character.charCount(cp) == end) {
+                return single(cp);
+            }
+            String raw = text.substring(start, end);
             String term = made.get(raw);
             if (term == null) {
                 normalised++;
                 term = term(raw, false);
-                made.put(raw, term);
+                if (kept() < KEPT) {
+                    made.put(raw, term);
+                }
             }
             return term;
+        }
+
+        private String single(int cp) {
+            int mask = points.length - 1;
+            int i = slot(cp, mask);
+            for (; points[i] != 0; i = (i + 1) & mask) {
+                if (points[i] == cp) {
+                    return pointTerms[i];
+                }
+            }
+            normalised++;
+            String term = term(new String(Character.toChars(cp)), false);
+            if (kept() < KEPT) {
+                points[i] = cp;
+                pointTerms[i] = term;
+                if (++pointCount * 2 > points.length) {
+                    grow();
+                }
+            }
+            return term;
+        }
+
+        private static int slot(int cp, int mask) {
+            int h = cp * 0x9E3779B9;
+            return (h ^ (h >>> 16)) & mask;
+        }
+
+        private void grow() {
+            int[] oldPoints = points;
+            String[] oldTerms = pointTerms;
+            points = new int[oldPoints.length * 2];
+            pointTerms = new String[oldPoints.length * 2];
+            int mask = points.length - 1;
+            for (int k = 0; k < oldPoints.length; k++) {
+                if (oldPoints[k] != 0) {
+                    int i = slot(oldPoints[k], mask);
+                    while (points[i] != 0) {
+                        i = (i + 1) & mask;
+                    }
+                    points[i] = oldPoints[k];
+                    pointTerms[i] = oldTerms[k];
+                }
+            }
         }
 
         /** How many words' terms were normalised. */
         int normalised() {
             return normalised;
+        }
+
+        /** How many terms are kept. */
+        int kept() {
+            return made.size() + pointCount;
         }
     }
 
@@ -169,18 +294,6 @@ public final class SearchText {
             }
         }
         return n;
-    }
-
-    static boolean at(List<Word> words, int i, List<String> phrase) {
-        if (i + phrase.size() > words.size()) {
-            return false;
-        }
-        for (int j = 0; j < phrase.size(); j++) {
-            if (!words.get(i + j).term().equals(phrase.get(j))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ---- scanning ----------------------------------------------------------------------------

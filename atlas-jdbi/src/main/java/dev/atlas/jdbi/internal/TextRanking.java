@@ -39,7 +39,7 @@ final class TextRanking {
      * between two words longer than {@value #SNIPPET_SPAN} code points is cut to that.
      */
     static String snippet(String content, List<List<String>> phrases) {
-        List<SearchText.Word> words = SearchText.words(content, Integer.MAX_VALUE);
+        SearchText.Spans words = SearchText.spans(content);
         int n = words.size();
         boolean[] matched = new boolean[n];
         boolean[] joined = new boolean[n]; // word i and i + 1 are in one matched phrase
@@ -47,7 +47,7 @@ final class TextRanking {
         for (int i = 0; i < n; i++) {
             for (int p = 0; p < phrases.size(); p++) {
                 List<String> phrase = phrases.get(p);
-                if (SearchText.at(words, i, phrase)) {
+                if (words.at(i, phrase)) {
                     for (int j = 0; j < phrase.size(); j++) {
                         matched[i + j] = true;
                         if (j > 0) {
@@ -68,18 +68,17 @@ final class TextRanking {
             out.append('…');
         }
         // The text before the first word is shown only at the start of the content, by its end.
-        cut(out, content, from == 0 ? 0 : words.get(from).start(), words.get(from).start(), true);
+        cut(out, content, from == 0 ? 0 : words.start(from), words.start(from), true);
         for (int i = from; i < to; i++) {
-            SearchText.Word w = words.get(i);
             if (matched[i] && (i == from || !joined[i - 1])) {
                 out.append('[');
             }
-            cut(out, content, w.start(), w.end(), false);
+            cut(out, content, words.start(i), words.end(i), false);
             if (matched[i] && (i == to - 1 || !joined[i])) {
                 out.append(']');
             }
             if (i + 1 < to || to == n) { // the text up to the next word shown, or the content's end
-                cut(out, content, w.end(), i + 1 < n ? words.get(i + 1).start() : content.length(), false);
+                cut(out, content, words.end(i), i + 1 < n ? words.start(i + 1) : content.length(), false);
             }
         }
         if (to < n) {

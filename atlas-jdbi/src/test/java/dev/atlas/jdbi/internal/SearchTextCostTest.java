@@ -3,7 +3,9 @@ package dev.atlas.jdbi.internal;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,5 +46,66 @@ class SearchTextCostTest {
             assertThat(w.term()).isEqualTo(SearchText.term(text.substring(w.start(), w.end()), false));
         }
         assertThat(SearchText.index(twice)).isEqualTo(SearchText.index(text) + " " + SearchText.index(text));
+    }
+
+    /** Pieces of hostile text: NFKC-changing, combining, astral, emoji, CJK, Thai, RTL, Turkish, German, lone surrogates. */
+    private static final List<String> HOSTILE = List.of("\uFB01le \uFB00 \u216B \u2460 \u338F", "\uFF21\uFF22\uFF23\uFF11\uFF12\uFF13",
+            "x\u00B2 X\u00B2 xylophone Xylophone", "\uFF8A\uFF9D\uFF76\uFF78 \uFF76\uFF9E", "\u1100\u1161 \uAC00", "e\u0301 \u0301 a\u0308\u0304",
+            "\uD835\uDC00\uD835\uDC01\uD835\uDC02", "\uD840\uDC00\uD840\uDC01", "\uD83D\uDC4D\uD83C\uDFFD\uD83D\uDC4D",
+            "\uD83C\uDDE7\uD83C\uDDEA\uD83C\uDDF7\uD83C\uDDFA", "\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67", "\uD83E\uDD79\u270C\uFE0F",
+            "\u4E2D\u6587\u641C\u7D22\u3002", "\u0E20\u0E32\u0E29\u0E32\u0E44\u0E17\u0E22", "\u0645\u064E\u0631\u0652\u062D\u064E\u0628\u064B\u0627 \u0645\u0631\u062D\u0628\u0627",
+            "\u05E9\u05C1\u05B8\u05DC\u05D5\u05B9\u05DD\u200F", "\u0130stanbul \u0131i I \u0130", "Stra\u00DFe STRASSE \u1E9E",
+            "\uD800 \uDC00x\uD800", "\u039F\u0394\u039F\u03A3 \u03BF\u03B4\u03BF\u03C2", "\u00E9".repeat(100), "A".repeat(100),
+            "co\u00ADoperate", "caf\u00E9 CAF\u00C9 cafe\u0301", "\u0000 NUL\u0000word", "\u2163\u00BD\u0663\u0664", " \t\n ", "");
+
+    /** The terms as the tokeniser made them before SearchText.Terms: each word's own, from its substring. */
+    private static List<String> eachWordsOwn(String text, SearchText.Spans spans) {
+        List<String> terms = new ArrayList<>();
+        for (int i = 0; i < spans.size(); i++) {
+            String raw = text.substring(spans.start(i), spans.end(i));
+            terms.add(SearchText.term(raw, raw.chars().allMatch(c -> c < 0x80)));
+        }
+        return terms;
+    }
+
+    @Test
+    @DisplayName("srch19: the terms a text's words share (SearchText.Terms) are each word's own term on hostile text (NFKC-changing"
+            + " characters, combining marks, astral letters, emoji, CJK, Thai, RTL, Turkish and German letters, lone surrogates, NUL), in"
+            + " the index, the words and the snippet's spans; a text of more different words than Terms keeps gets them all right, keeping"
+            + " at most Terms.KEPT")
+    void sharedTermsAreEachWordsOwn() {
+        Random random = new Random(19);
+        List<String> texts = new ArrayList<>(HOSTILE);
+        StringBuilder mixed = new StringBuilder();
+        for (int i = 0; i < 500; i++) {
+            String piece = HOSTILE.get(random.nextInt(HOSTILE.size()));
+            int from = random.nextInt(piece.length() + 1);
+            mixed.append(piece, from, from + random.nextInt(piece.length() - from + 1)).append(random.nextBoolean() ? " " : "");
+        }
+        texts.add(mixed.toString());
+        StringBuilder different = new StringBuilder();
+        for (int i = 0; i < SearchText.Terms.KEPT / 2 + 100; i++) { // 200 different words more than Terms keeps
+            different.append("\u00E9").append(i).append(' ').appendCodePoint(0x4E00 + i);
+        }
+        texts.add(different.toString() + different);
+        for (String text : texts) {
+            SearchText.Spans spans = SearchText.spans(text);
+            List<String> own = eachWordsOwn(text, spans);
+            List<String> spanTerms = new ArrayList<>();
+            List<SearchText.Word> expected = new ArrayList<>();
+            for (int i = 0; i < spans.size(); i++) {
+                spanTerms.add(spans.term(i));
+                expected.add(new SearchText.Word(spans.start(i), spans.end(i), own.get(i)));
+            }
+            assertThat(spanTerms.equals(own)).as(text).isTrue();
+            assertThat(SearchText.words(text, Integer.MAX_VALUE).equals(expected)).as(text).isTrue();
+            assertThat(SearchText.index(text).equals(String.join(" ", own))).as(text).isTrue();
+        }
+        SearchText.Terms terms = new SearchText.Terms();
+        String text = texts.get(texts.size() - 1);
+        SearchText.words(text, Integer.MAX_VALUE, terms);
+        assertThat(terms.kept()).isEqualTo(SearchText.Terms.KEPT);
+        // Words beyond the first KEPT different ones are normalised each time they come: twice here.
+        assertThat(terms.normalised()).isEqualTo(SearchText.Terms.KEPT + 2 * 200);
     }
 }

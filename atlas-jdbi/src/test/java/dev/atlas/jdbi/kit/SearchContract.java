@@ -810,21 +810,49 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("any query string is safe: quotes, operators and punctuation never cause an error")
+    @DisplayName("any query string is safe: quotes, operators and punctuation never cause an error, and every engine's syntax (AND/OR/NOT,"
+            + " NEAR, *, -, ^, column filters, & | ! <->) is plain words, each query finding exactly its rows on every database")
     void hostileQueries() {
         Conversation c = convo(ALICE);
         Message m = conversations.append(c.id(), NewMessage.user("drop the table near the window"));
-        List<String> hostile = List.of("'; DROP TABLE atlas_messages; --", "\"", "\"unbalanced", "NEAR(", "NEAR(drop table, 2)", "*", "drop*",
-                "AND", "OR NOT", "a:b", "body:drop", "-drop", "^drop", "(drop", "drop)", "{body}: drop", "''", "\\", "%", "_", "?",
-                "drop & table | !window", "<p>", "", "   ", "\u00e9t\u00e9", "\uD83D\uDE00 emoji");
-        for (String q : hostile) {
-            search.text(TextQuery.messages(q));
-            search.text(TextQuery.memories(q));
+        // srch19: each query finds exactly these rows on every database: FTS5's quotes, NEAR, *, -, ^, column filters and
+        // AND/OR/NOT are words (every one required), as are tsquery's & | ! <->; unbalanced parentheses, stop words (none:
+        // "the" is a word), and queries of punctuation only find nothing without an error.
+        Message syntax = conversations.append(c.id(), NewMessage.user("NOT and OR body:value \"quoted phrase\" star* -minus ^caret (open"));
+        List<UUID> none = List.of();
+        List<UUID> drop = List.of(m.id());
+        List<UUID> words = List.of(syntax.id());
+        Map<String, List<UUID>> hostile = new LinkedHashMap<>();
+        for (String q : List.of("'; DROP TABLE atlas_messages; --", "\"", "\"unbalanced", "NEAR(drop table, 2)", "*", "a:b", "body:drop",
+                "{body}: drop", "''", "\\", "%", "_", "?", "<p>", "", "   ", "\u00e9t\u00e9", "\uD83D\uDE00 emoji")) {
+            hostile.put(q, none);
         }
-        assertThat(ids(search.text(TextQuery.messages("'; DROP")))).containsExactly(m.id());
-        assertThat(ids(search.text(TextQuery.messages("NEAR(")))).containsExactly(m.id());
-        assertThat(search.text(TextQuery.messages("*"))).isEmpty();
+        for (String q : List.of("NEAR(", "drop*", "-drop", "^drop", "(drop", "drop)", "drop & table | !window")) {
+            hostile.put(q, drop);
+        }
+        hostile.put("AND", words);
+        hostile.put("OR NOT", words);
+        for (Map.Entry<String, List<UUID>> e : hostile.entrySet()) {
+            assertThat(ids(search.text(TextQuery.messages(e.getKey())))).as(e.getKey()).isEqualTo(e.getValue());
+            search.text(TextQuery.memories(e.getKey()));
+        }
+        Map<String, List<UUID>> more = new LinkedHashMap<>();
+        for (String q : List.of("NEAR/2", "drop OR window", "drop NOT window", "dro*", "((((", "near-table", "... ,,, ::: \"\" '' -- ** ^^ ()")) {
+            more.put(q, none);
+        }
+        for (String q : List.of("'; DROP", "NEAR(drop window)", "drop -window", "drop <-> table", "table-near", "THE the The")) {
+            more.put(q, drop);
+        }
+        for (String q : List.of("\"quoted phrase\"", "body:value", "star*", "-minus", "open))")) {
+            more.put(q, words);
+        }
+        for (Map.Entry<String, List<UUID>> e : more.entrySet()) {
+            assertThat(ids(search.text(TextQuery.messages(e.getKey())))).as(e.getKey()).isEqualTo(e.getValue());
+        }
         assertThat(conversations.getMessage(m.id())).isPresent();
+        // The longest query is Limits.MAX_QUERY_LENGTH characters: a megabyte of words is refused on text, before any read.
+        assertThatThrownBy(() -> TextQuery.messages("drop ".repeat(200_000))).isInstanceOf(dev.atlas.InvalidInputException.class)
+                .hasMessage("text: is 1000000 characters; at most 1000 are allowed");
     }
 
     @Test
