@@ -309,7 +309,10 @@ public final class JdbiPortability implements Portability {
         int line;
         /** The line the last record ended on. */
         private int endLine;
-        /** Where the record being read starts, in bytes of the file. */
+        /**
+         * Where the record being read starts, in bytes of the file; {@link Long#MAX_VALUE} while the parser skips the
+         * whitespace before the next record, which it does without keeping it (blank lines are no part of a record).
+         */
         private long start;
 
         Reader(Path file) throws IOException {
@@ -352,6 +355,7 @@ public final class JdbiPortability implements Portability {
 
         /** The next record (after the header), or null at the end. */
         JsonNode next() throws IOException {
+            start = Long.MAX_VALUE;
             JsonToken t = p.nextToken();
             if (t == null) {
                 return null;
