@@ -282,13 +282,18 @@ public abstract class PortabilityContract extends AtlasContract {
             assertThatThrownBy(() -> importBytes(acme, file.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(ConflictException.class,
                     x -> assertThat(x).hasMessage("input: a row from line " + messageLine + " on names a stored row deleted after the import"
                             + " checked it (by another writer: a purge or an erase), and rows before line " + messageLine + " are imported:"
-                            + " import the same file again to resume (rows already imported are skipped as unchanged, and a row naming"
-                            + " the deleted one is refused as naming a row that exists nowhere)"));
+                            + " import the same file again to resume (rows already imported are skipped as unchanged, a deleted row"
+                            + " the file holds is imported again, and a row naming a deleted row the file does not hold is refused as"
+                            + " naming a row that exists nowhere)"));
         } finally {
             db.statementListener(null);
         }
         assertThat(purged).isTrue();
         assertThat(count("SELECT COUNT(*) FROM atlas_messages")).isZero();
+        // The deleted conversation is a row of the file: the same file imported again brings it back with its message.
+        ImportReport resumed = importBytes(acme, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(resumed.imported()).containsEntry("conversation", 1L).containsEntry("message", 1L);
+        assertThat(acme.conversations().messages(c, 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
     }
 
     @Test
