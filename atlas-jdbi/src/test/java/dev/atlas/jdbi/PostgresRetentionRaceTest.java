@@ -501,6 +501,34 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an erase of an owner racing another erase of the same owner (another instance) that detaches the owner's message"
+            + " in another owner's conversation first: the erase waits for it and counts nothing it did not change (before: it"
+            + " cleared the already detached message again, touching its updated_at, and reported messages_detached 1)")
+    void eraseCountsNoRowAnotherEraseDetached() throws Exception {
+        Tenant acme = acme();
+        UUID bobs = acme.conversations().create(NewConversation.of(Owner.user("bob"))).id();
+        Message m = acme.conversations().append(bobs, NewMessage.user("from alice").author(Owner.user("alice")));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection other = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            // What the other instance's erase of alice does first: clears the author (uncommitted while this erase reads its batch).
+            try (PreparedStatement ps = other.prepareStatement("UPDATE atlas_messages SET author_type = NULL, author_id = NULL"
+                    + " WHERE tenant_id = 'acme' AND id = ?")) {
+                ps.setObject(1, m.id());
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            Future<Object> erase = pool.submit(() -> outcome(() -> acme.portability().eraseOwner(Owner.user("alice"), false)));
+            awaitBlocked(probe, erase);
+            other.commit();
+            assertThat(erase.get(60, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.atlas.portability.EraseReport.class,
+                    r -> assertThat(r.counts()).isEmpty());
+            assertThat(acme.conversations().requireMessage(m.id()).updatedAt()).isEqualTo(m.updatedAt());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("two instances purging one archived conversation and its deleted tool thread, whose id sorts first (an instance"
             + " whose clock lags made it): one chose the conversation alone, the other both: both finish, the tree deleted once"
             + " (before: the first locked the conversation and then its tool thread, the other the thread and then the conversation,"
