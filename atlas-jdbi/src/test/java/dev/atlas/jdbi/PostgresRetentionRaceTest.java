@@ -15,7 +15,6 @@ import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
 import dev.atlas.jdbi.kit.AtlasContract;
-import dev.atlas.jdbi.kit.PostgresLockWaits;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
@@ -62,9 +61,9 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 ps.executeQuery().close();
             }
             Future<Object> p = pool.submit(() -> outcome(purge));
-            PostgresLockWaits.await(probe, 1, p);
+            awaitBlocked(probe, 1, p, false);
             Future<Object> r = pool.submit(() -> outcome(racer));
-            PostgresLockWaits.await(probe, 2, r);
+            awaitBlocked(probe, 2, r, true);
             hold.rollback();
             return new Outcome(p.get(60, TimeUnit.SECONDS), r.get(60, TimeUnit.SECONDS));
         } finally {
@@ -128,17 +127,29 @@ class PostgresRetentionRaceTest extends AtlasContract {
      * database's waits), failing if {@code call} finishes first or none is blocked within 60 s.
      */
     private static void awaitBlocked(Connection probe, Future<?> call) throws Exception {
+        awaitBlocked(probe, 1, call, false);
+    }
+
+    /**
+     * Waits until {@code n} sessions of this test's database are blocked by others' locks (pg_blocking_pids: the waits of
+     * other databases on the server, other suites', count for nothing), or {@code call} has finished when {@code mayFinish}
+     * (it did not need to wait); fails if it finishes otherwise, or if they are not blocked within 60 s.
+     */
+    private static void awaitBlocked(Connection probe, int n, Future<?> call, boolean mayFinish) throws Exception {
         for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); System.nanoTime() < end; Thread.sleep(5)) {
             try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                     + " AND cardinality(pg_blocking_pids(pid)) > 0"); java.sql.ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                if (rs.getInt(1) > 0) {
+                if (rs.getInt(1) >= n) {
                     return;
                 }
             }
+            if (mayFinish && call.isDone()) {
+                return;
+            }
             assertThat(call.isDone()).as("finished without waiting for the lock held: %s", call.isDone() ? outcomeOf(call) : null).isFalse();
         }
-        throw new AssertionError("no session of the test's database was blocked within 60 s");
+        throw new AssertionError(n + " sessions of the test's database were not blocked within 60 s");
     }
 
     private static Object outcomeOf(Future<?> call) {
@@ -490,6 +501,34 @@ class PostgresRetentionRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an erase of an owner racing another erase of the same owner (another instance) that detaches the owner's message"
+            + " in another owner's conversation first: the erase waits for it and counts nothing it did not change (before: it"
+            + " cleared the already detached message again, touching its updated_at, and reported messages_detached 1)")
+    void eraseCountsNoRowAnotherEraseDetached() throws Exception {
+        Tenant acme = acme();
+        UUID bobs = acme.conversations().create(NewConversation.of(Owner.user("bob"))).id();
+        Message m = acme.conversations().append(bobs, NewMessage.user("from alice").author(Owner.user("alice")));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection other = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            // What the other instance's erase of alice does first: clears the author (uncommitted while this erase reads its batch).
+            try (PreparedStatement ps = other.prepareStatement("UPDATE atlas_messages SET author_type = NULL, author_id = NULL"
+                    + " WHERE tenant_id = 'acme' AND id = ?")) {
+                ps.setObject(1, m.id());
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            Future<Object> erase = pool.submit(() -> outcome(() -> acme.portability().eraseOwner(Owner.user("alice"), false)));
+            awaitBlocked(probe, erase);
+            other.commit();
+            assertThat(erase.get(60, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.atlas.portability.EraseReport.class,
+                    r -> assertThat(r.counts()).isEmpty());
+            assertThat(acme.conversations().requireMessage(m.id()).updatedAt()).isEqualTo(m.updatedAt());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("two instances purging one archived conversation and its deleted tool thread, whose id sorts first (an instance"
             + " whose clock lags made it): one chose the conversation alone, the other both: both finish, the tree deleted once"
             + " (before: the first locked the conversation and then its tool thread, the other the thread and then the conversation,"
@@ -527,13 +566,14 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 }
             }
             Future<Object> second = pool.submit(() -> outcome(both));
-            PostgresLockWaits.await(probe, 1, second);
+            awaitBlocked(probe, 1, second, false);
             Future<Object> first = pool.submit(() -> outcome(alone));
-            PostgresLockWaits.await(probe, 2, first);
+            awaitBlocked(probe, 2, first, false);
             holdA.rollback();
             // The first run waits for the tool thread behind the second (which holds the row's tuple lock, first in line).
             for (int i = 0; i < 3000 && !first.isDone(); i++) {
-                try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'tuple' AND NOT granted");
+                try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'tuple' AND NOT granted"
+                        + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
                      java.sql.ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     if (rs.getInt(1) > 0) {

@@ -230,18 +230,35 @@ public abstract class PortabilityContract extends AtlasContract {
         }
         dev.atlas.memory.Memory m = acme.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("ada"), "Lives in Lyon").tags(tags));
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
-        for (String old : List.of(" ", "", "t".repeat(Limits.MAX_TAG_LENGTH + 1), "t999")) {
+        // The longest an import takes: 600 characters, here of three bytes each in UTF-8 (1,800 bytes).
+        for (String old : List.of(" ", "", "t".repeat(Limits.MAX_TAG_LENGTH + 1), "t999", "\u20ac".repeat(600))) {
             int inserted = db.write(h -> AdHoc.on(db, h, "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES ('acme', :m, :tag)")
                     .bind("m", m.id()).bind("tag", old).update());
             assertThat(inserted).isEqualTo(1);
         }
         List<String> stored = acme.memories().require(m.id()).tags();
-        assertThat(stored).hasSize(Limits.MAX_TAGS + 4).contains(" ", "", "t".repeat(Limits.MAX_TAG_LENGTH + 1));
+        assertThat(stored).hasSize(Limits.MAX_TAGS + 5).contains(" ", "", "t".repeat(Limits.MAX_TAG_LENGTH + 1));
         String file = text(export(acme, ExportScope.tenant()));
         Tenant beta = atlas.tenant("beta");
-        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS + 4);
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("memory_tag", (long) Limits.MAX_TAGS + 5);
         assertThat(beta.memories().require(m.id()).tags()).isEqualTo(stored);
         assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+
+        // A tag of 601 characters (3,000 here, that do not compress) is refused before any write on both databases: PostgreSQL's
+        // indexes of tags cannot store one of about 2,700 bytes, so no version stored one there, and the insert failed mid-import
+        // with a StorageException after the memory's batch (on SQLite it imported, and would not restore on PostgreSQL).
+        StringBuilder noise = new StringBuilder();
+        for (int i = 0; noise.length() < 3_000; i++) {
+            noise.append(UUID.nameUUIDFromBytes(new byte[] {(byte) i, (byte) (i >> 8)}).toString().replace("-", ""));
+        }
+        String longTag = noise.substring(0, 3_000);
+        String edited = file.replace("\"" + "t999" + "\"", "\"" + longTag + "\"");
+        int tagLine = edited.lines().toList().indexOf(edited.lines().filter(l -> l.contains(longTag)).findFirst().orElseThrow()) + 1;
+        Tenant gamma = atlas.tenant("gamma");
+        assertThatThrownBy(() -> importBytes(gamma, edited.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(
+                InvalidInputException.class, x -> assertThat(x).hasMessage("line " + tagLine + ": memory_tag.tag: is 3000 characters;"
+                        + " at most 600 are allowed"));
+        assertThat(gamma.memories().get(m.id())).isEmpty();
     }
 
     @Test
@@ -282,13 +299,18 @@ public abstract class PortabilityContract extends AtlasContract {
             assertThatThrownBy(() -> importBytes(acme, file.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(ConflictException.class,
                     x -> assertThat(x).hasMessage("input: a row from line " + messageLine + " on names a stored row deleted after the import"
                             + " checked it (by another writer: a purge or an erase), and rows before line " + messageLine + " are imported:"
-                            + " import the same file again to resume (rows already imported are skipped as unchanged, and a row naming"
-                            + " the deleted one is refused as naming a row that exists nowhere)"));
+                            + " import the same file again to resume (rows already imported are skipped as unchanged, a deleted row"
+                            + " the file holds is imported again, and a row naming a deleted row the file does not hold is refused as"
+                            + " naming a row that exists nowhere)"));
         } finally {
             db.statementListener(null);
         }
         assertThat(purged).isTrue();
         assertThat(count("SELECT COUNT(*) FROM atlas_messages")).isZero();
+        // The deleted conversation is a row of the file: the same file imported again brings it back with its message.
+        ImportReport resumed = importBytes(acme, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(resumed.imported()).containsEntry("conversation", 1L).containsEntry("message", 1L);
+        assertThat(acme.conversations().messages(c, 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
     }
 
     @Test

@@ -309,7 +309,10 @@ public final class JdbiPortability implements Portability {
         int line;
         /** The line the last record ended on. */
         private int endLine;
-        /** Where the record being read starts, in bytes of the file. */
+        /**
+         * Where the record being read starts, in bytes of the file; {@link Long#MAX_VALUE} while the parser skips the
+         * whitespace before the next record, which it does without keeping it (blank lines are no part of a record).
+         */
         private long start;
 
         Reader(Path file) throws IOException {
@@ -352,6 +355,7 @@ public final class JdbiPortability implements Portability {
 
         /** The next record (after the header), or null at the end. */
         JsonNode next() throws IOException {
+            start = Long.MAX_VALUE;
             JsonToken t = p.nextToken();
             if (t == null) {
                 return null;
@@ -1328,15 +1332,15 @@ public final class JdbiPortability implements Portability {
 
     /**
      * A stored row the batch names was deleted after the import checked it (another writer's purge or erase): the batch rolled
-     * back, the batches before it stay committed (see {@link #takenSinceChecked}); importing the file again resumes, and the
-     * first pass then refuses the row naming the deleted one as naming a row that exists nowhere.
+     * back, the batches before it stay committed (see {@link #takenSinceChecked}); importing the file again resumes: a deleted
+     * row the file holds is imported again, and a row naming one it does not hold is refused as naming a row that exists nowhere.
      */
     private static ConflictException goneSinceChecked(List<String> wheres, StorageException e) {
         String first = wheres.isEmpty() ? "the last batch" : wheres.get(0).substring(0, wheres.get(0).length() - 2);
         ConflictException out = new ConflictException("input", "a row from " + first + " on names a stored row deleted after the import"
                 + " checked it (by another writer: a purge or an erase), and rows before " + first + " are imported: import the same"
-                + " file again to resume (rows already imported are skipped as unchanged, and a row naming the deleted one is refused"
-                + " as naming a row that exists nowhere)");
+                + " file again to resume (rows already imported are skipped as unchanged, a deleted row the file holds is imported again,"
+                + " and a row naming a deleted row the file does not hold is refused as naming a row that exists nowhere)");
         out.initCause(e);
         return out;
     }

@@ -324,10 +324,16 @@ public final class PortabilitySql {
         return updateIds("detachExecutionOwner", "executions", "owner_type = NULL, owner_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
-    /** {@code UPDATE table SET set} on {@code n} of the tenant's rows by id: the rows an erase keeps but unlinks. */
+    /**
+     * {@code UPDATE table SET set} on {@code n} of the tenant's rows by id: the rows an erase keeps but unlinks. Only a row
+     * with a link still set changes: one another transaction unlinked since the erase chose it (another instance's erase of
+     * the same owner) is neither touched again nor counted (PostgresRetentionRaceTest#eraseCountsNoRowAnotherEraseDetached).
+     */
     private Statement updateIds(String name, String table, String set, int n) {
+        String linked = java.util.Arrays.stream(set.split(", ")).filter(a -> a.endsWith(" = NULL"))
+                .map(a -> a.substring(0, a.length() - " = NULL".length()) + " IS NOT NULL").collect(java.util.stream.Collectors.joining(" OR "));
         return c.render("portability." + name, "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t AND id IN ("
-                + InList.marks("ids", n) + ")");
+                + InList.marks("ids", n) + ") AND (" + linked + ")");
     }
 
     /** A statement whose text depends on the erase's scope (the uploads it takes). */

@@ -18,6 +18,12 @@ import java.util.function.UnaryOperator;
 final class TextRules {
     private TextRules() {}
 
+    /**
+     * The longest memory tag an import takes, in characters: at most 1,800 bytes in UTF-8, which PostgreSQL's indexes of
+     * tags store beside the longest tenant id whatever the text; the API's writes take at most {@link Limits#MAX_TAG_LENGTH}.
+     */
+    static final int MAX_IMPORTED_TAG_LENGTH = 600;
+
     /** A rule: the value as stored, or an InvalidInputException naming some field (renamed by {@link #check}). */
     private static final Map<String, UnaryOperator<String>> RULES = new HashMap<>();
 
@@ -45,8 +51,11 @@ final class TextRules {
         rule(v -> Check.text("v", v, Limits.MAX_REASON_LENGTH), "assistants.description", "executions.error", "execution_steps.error",
                 "execution_tool_calls.error", "messages.failure_reason", "assets.description", "tasks.error");
         rule(v -> Check.required("v", v, Limits.MAX_CONTENT_LENGTH), "memories.content", "memory_revisions.content");
-        // No rule for memory_tags.tag: an import before these rules stored any text as a tag (blank, over MAX_TAG_LENGTH), and the
-        // memory store reads such a tag as stored; a backup holding one must restore (PortabilityContract#tagsOlderVersionsStoredRoundTrip).
+        // memory_tags.tag: an import before these rules stored any text as a tag (blank, over MAX_TAG_LENGTH), and the memory store
+        // reads such a tag as stored; a backup holding one must restore (PortabilityContract#tagsOlderVersionsStoredRoundTrip). Up to
+        // MAX_IMPORTED_TAG_LENGTH only: PostgreSQL's indexes of tags hold no entry over 2,704 bytes, so no version stored a longer
+        // tag there, and one would fail the insert mid-import.
+        rule(v -> Check.text("v", v, MAX_IMPORTED_TAG_LENGTH), "memory_tags.tag");
         rule(dev.atlas.assistant.AssistantSpec::checkSlug, "assistants.slug");
         rule(v -> {
             dev.atlas.task.Cron.parse(v);
