@@ -238,7 +238,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         void returnedDirectly(ToolResponseMessage results);
     }
 
-    /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
+    /**
+     * One ChatClient call: the execution, its latest step and the tool calls awaiting results.
+     *
+     * <p>Its monitor is the one lock of the run: {@link #complete}, {@link #fail} (also run by {@link #close()} on
+     * another thread), the tool outcomes, and a round's bookkeeping (recording the results in its prompt, checking
+     * {@link #ended} and opening its step; recording its answer) hold it. So "the run ended" and "a round recorded
+     * results or opened a step" exclude each other: a close() landing in a round either comes first (the round
+     * records nothing) or waits for the round's step to be open (and fails it); never a step left processing, a
+     * result recorded as interrupted, a write on an ended execution failing the caller's call, or {@link #pending}
+     * changed while close() walks it. The model call and the tools run outside the lock.
+     */
     private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
         /** Where the application called (this run is made there): its execution's listeners hear the start in that context. */
@@ -501,7 +511,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
         }
 
-        void complete() {
+        synchronized void complete() {
             if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
             }
@@ -521,7 +531,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         /** Fails the call; {@code round}: and closes its latest tool round in the memory ({@link #closeRound(Throwable)}). */
-        void fail(Throwable e, boolean round) {
+        synchronized void fail(Throwable e, boolean round) {
             if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
             }
@@ -580,43 +590,50 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run = new Run();
             }
             String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
-            if (run.execution == null && model != null) {
-                run.start(request, model);
+            StepHandle step;
+            synchronized (run) { // the run's lock: see Run
+                if (run.execution == null && model != null) {
+                    run.start(request, model);
+                }
+                run.results(request.prompt().getInstructions());
+                // A call close() ended goes on unrecorded: a next round (after a tool ran) opens no step in its failed execution.
+                step = run.execution == null || run.ended.get() ? null : run.execution.step();
+                run.open = step; // for close(): a call waiting on its model has this step open
             }
-            run.results(request.prompt().getInstructions());
-            // A call close() ended goes on unrecorded: a next round (after a tool ran) opens no step in its failed execution.
-            StepHandle step = run.execution == null || run.ended.get() ? null : run.execution.step();
-            run.open = step; // for close(): a call waiting on its model has this step open
             ChatClientResponse response;
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
-                run.open = null;
-                if (run.ended.get()) {
-                    throw e;
-                }
-                if (step == null) {
-                    step = run.unknownModelStep(request);
-                }
-                step.fail(String.valueOf(e.getMessage()));
-                if (own) {
-                    run.fail(e);
+                synchronized (run) {
+                    run.open = null;
+                    if (run.ended.get()) {
+                        throw e;
+                    }
+                    if (step == null) {
+                        step = run.unknownModelStep(request);
+                    }
+                    step.fail(String.valueOf(e.getMessage()));
+                    if (own) {
+                        run.fail(e);
+                    }
                 }
                 throw e;
             }
-            run.open = null;
-            if (run.ended.get()) {
-                return response;
-            }
-            ChatResponse chat = response.chatResponse();
-            if (run.execution == null) {
-                // The prompt named no model: take the one the provider reports (timing starts here).
-                run.start(request, reported(chat));
-                step = run.execution.step();
-            }
-            record(run, step, chat, usage(chat));
-            if (own) {
-                run.complete();
+            synchronized (run) {
+                run.open = null;
+                if (run.ended.get()) {
+                    return response;
+                }
+                ChatResponse chat = response.chatResponse();
+                if (run.execution == null) {
+                    // The prompt named no model: take the one the provider reports (timing starts here).
+                    run.start(request, reported(chat));
+                    step = run.execution.step();
+                }
+                record(run, step, chat, usage(chat));
+                if (own) {
+                    run.complete();
+                }
             }
             return response;
         }
@@ -633,65 +650,74 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 Run run = own ? new Run() : found;
                 run.stream = true;
                 String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
-                if (run.execution == null && model != null) {
-                    run.start(request, model);
+                AtomicReference<StepHandle> step = new AtomicReference<>();
+                synchronized (run) { // the run's lock: see Run
+                    if (run.execution == null && model != null) {
+                        run.start(request, model);
+                    }
+                    run.results(request.prompt().getInstructions());
+                    step.set(run.execution == null || run.ended.get() ? null : run.execution.step());
+                    run.open = step.get();
+                    run.cut = Usage.NONE;
+                    run.roundStarts();
                 }
-                run.results(request.prompt().getInstructions());
-                AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null || run.ended.get() ? null : run.execution.step());
-                run.open = step.get();
-                run.cut = Usage.NONE;
-                run.roundStarts();
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
-                    if (run.ended.get()) {
+                    synchronized (run) {
+                        if (run.ended.get()) {
+                            return chunk;
+                        }
+                        ChatResponse chat = chunk.chatResponse();
+                        if (chat != null) {
+                            run.cut = latest(run.cut, chat);
+                            // The text Spring AI's aggregator makes the answer of: the first generation's.
+                            if (chat.getResult() != null && chat.getResult().getOutput() != null) {
+                                run.streamed(chat.getResult().getOutput().getText());
+                            }
+                        }
+                        if (run.execution == null) {
+                            run.start(request, reported(chat));
+                            step.set(run.execution.step());
+                            run.open = step.get();
+                        }
+                        run.execution.firstToken();
+                        if (chat != null) {
+                            // MessageChatMemoryAdvisor aggregates the chunks itself, merging their metadata: tag each.
+                            for (Generation g : chat.getResults()) {
+                                g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
+                                g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.get().id().toString());
+                            }
+                        }
                         return chunk;
                     }
-                    ChatResponse chat = chunk.chatResponse();
-                    if (chat != null) {
-                        run.cut = latest(run.cut, chat);
-                        // The text Spring AI's aggregator makes the answer of: the first generation's.
-                        if (chat.getResult() != null && chat.getResult().getOutput() != null) {
-                            run.streamed(chat.getResult().getOutput().getText());
-                        }
-                    }
-                    if (run.execution == null) {
-                        run.start(request, reported(chat));
-                        step.set(run.execution.step());
-                        run.open = step.get();
-                    }
-                    run.execution.firstToken();
-                    if (chat != null) {
-                        // MessageChatMemoryAdvisor aggregates the chunks itself, merging their metadata: tag each.
-                        for (Generation g : chat.getResults()) {
-                            g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
-                            g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.get().id().toString());
-                        }
-                    }
-                    return chunk;
                 });
                 return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
-                    if (run.ended.get()) {
-                        return;
-                    }
-                    run.open = null;
-                    Usage streamed = run.cut;
-                    run.cut = Usage.NONE;
-                    if (step.get() != null) {
-                        record(run, step.get(), aggregated.chatResponse(), streamed);
-                    }
-                    if (own) {
-                        run.complete();
+                    synchronized (run) {
+                        if (run.ended.get()) {
+                            return;
+                        }
+                        run.open = null;
+                        Usage streamed = run.cut;
+                        run.cut = Usage.NONE;
+                        if (step.get() != null) {
+                            record(run, step.get(), aggregated.chatResponse(), streamed);
+                        }
+                        if (own) {
+                            run.complete();
+                        }
                     }
                 }).doOnError(e -> {
-                    if (run.ended.get()) {
-                        return;
-                    }
-                    // No open step but one made: the round was recorded, what failed came after it.
-                    StepHandle failing = run.open != null ? run.open : step.get() == null ? run.unknownModelStep(request) : null;
-                    if (failing != null) {
-                        run.roundFailed(failing, e);
-                    }
-                    if (own) {
-                        run.fail(e);
+                    synchronized (run) {
+                        if (run.ended.get()) {
+                            return;
+                        }
+                        // No open step but one made: the round was recorded, what failed came after it.
+                        StepHandle failing = run.open != null ? run.open : step.get() == null ? run.unknownModelStep(request) : null;
+                        if (failing != null) {
+                            run.roundFailed(failing, e);
+                        }
+                        if (own) {
+                            run.fail(e);
+                        }
                     }
                 }).doOnCancel(() -> {
                     if (own) {

@@ -1935,6 +1935,93 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("close() while the tool loop records its tools' results waits for them (both recorded, none interrupted), then fails"
+            + " the execution with SHUT_DOWN; the next round opens no step, and the caller still gets the answer")
+    void closeWhileTheToolResultsAreRecordedWaitsForThem() throws Exception {
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> closer = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<AtlasRecordingAdvisor> advisor = new java.util.concurrent.atomic.AtomicReference<>();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        // The first tool result recorded: close() starts on another thread, and the recording goes on once close() ended
+        // or waits for the run it is recording.
+        dev.atlas.execution.ExecutionListener listener = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void toolCallFinished(String tenantId, dev.atlas.execution.ToolCall call) {
+                if (call.status() != dev.atlas.execution.ExecutionStatus.COMPLETED || closer.get() != null) {
+                    return;
+                }
+                Thread t = new Thread(() -> {
+                    advisor.get().close();
+                    closed.countDown();
+                });
+                closer.set(t);
+                t.start();
+                while (t.getState() != Thread.State.TERMINATED) {
+                    java.lang.management.ThreadInfo info = threads.getThreadInfo(t.getId());
+                    if (info != null && info.getThreadState() == Thread.State.BLOCKED && String.valueOf(info.getLockName()).contains("AtlasRecordingAdvisor$Run")) {
+                        return;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+        };
+        Atlas own = database().open(b -> b.executionListener(listener));
+        try {
+            Tenant acme = own.tenant("acme");
+            AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(acme, Owner.user("42"), "support");
+            advisor.set(AtlasRecordingAdvisor.of(acme, memoryRepository, "scripted", "support"));
+            // The chat memory stores the tools' results before the next round: it waits there for close() to end, so the
+            // next round starts after it.
+            ChatMemoryRepository waiting = new ChatMemoryRepository() {
+                @Override
+                public List<String> findConversationIds() {
+                    return memoryRepository.findConversationIds();
+                }
+
+                @Override
+                public List<org.springframework.ai.chat.messages.Message> findByConversationId(String conversationId) {
+                    return memoryRepository.findByConversationId(conversationId);
+                }
+
+                @Override
+                public void saveAll(String conversationId, List<org.springframework.ai.chat.messages.Message> messages) {
+                    if (closer.get() != null) {
+                        try {
+                            assertThat(closed.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                    memoryRepository.saveAll(conversationId, messages);
+                }
+
+                @Override
+                public void deleteByConversationId(String conversationId) {
+                    memoryRepository.deleteByConversationId(conversationId);
+                }
+            };
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(waiting).build();
+            ChatClient client = ChatClient.builder(new ScriptedChatModel()).defaultTools(new OrderTools())
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                    .defaultAdvisors(advisor.get().advisors()).build();
+            assertThat(say(client, "results-closing", "where is order 4?")).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+            closer.get().join();
+
+            Conversation c = acme.conversations().requireByKey("results-closing");
+            assertThat(acme.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement().satisfies(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                ExecutionTree tree = acme.executions().tree(e.id()).orElseThrow();
+                assertThat(tree.toolCalls()).extracting(t -> t.status() + " " + t.result())
+                        .containsExactly("completed \"order 4 shipped\"", "completed \"order 5 packed\"");
+                assertThat(tree.steps()).extracting(s -> s.status() + " " + s.error()).containsExactly("completed null");
+            });
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
     @DisplayName("8 conversations streamed at once, each answer on a scheduler thread, with tool rounds: every execution completed with its rounds and usage, every conversation whole")
     void concurrentStreams() throws Exception {
         ScriptedChatModel scripted = new ScriptedChatModel();
