@@ -4,8 +4,11 @@ import dev.atlas.graph.Direction;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The memory graph's statements; each neighbour and traversal shape is declared once per direction. */
 final class GraphSql {
@@ -82,21 +85,21 @@ final class GraphSql {
                 for (int after = 0; after < 2; after++) {
                     boolean a = after == 1;
                     // BOTH: a self-loop is one edge, so its incoming side (the same node and edge again) is left out.
-                    String rows = switch (d) {
-                        case OUTGOING -> neighbour("e.target_id", "e.source_id = " + START, type, 0, a);
-                        case INCOMING -> neighbour("e.source_id", "e.target_id = " + START, type, 1, a);
-                        case BOTH -> {
-                            String out = neighbour("e.target_id", "e.source_id = " + START, type, 0, a);
-                            String in = neighbour("e.source_id", "e.target_id = " + START + " AND e.source_id <> " + START, type, 1, a);
-                            yield c.dialect() == Dialect.SQLITE ? out + " UNION ALL " + in
-                                    : "SELECT * FROM (" + out + PAGE + ") o UNION ALL SELECT * FROM (" + in + PAGE + ") i";
-                        }
-                    };
-                    // V32's (tenant, source|target[, type], weight DESC, id) indexes hand each direction's edges over in this
-                    // order from the cursor on: no sort of the node's edges. BOTH: SQLite merges the two directions as it reads
-                    // them; PostgreSQL, which estimates a node's edges by the tenant's average degree, sorted all of a hub's
-                    // edges of both directions rather than merge them, so it takes a page of each direction, each read in order,
-                    // and merges those two pages.
+                    String out = "e.source_id = " + START;
+                    String in = "e.target_id = " + START;
+                    List<String> arms = new ArrayList<>();
+                    if (d != Direction.INCOMING) {
+                        arms.addAll(neighbour("e.target_id", out, type, 0, a));
+                    }
+                    if (d != Direction.OUTGOING) {
+                        arms.addAll(neighbour("e.source_id", d == Direction.BOTH ? in + " AND e.source_id <> " + START : in, type, 1, a));
+                    }
+                    // V32's (tenant, source|target[, type], weight DESC, id) indexes hand each arm's edges over in page order: no
+                    // sort of the node's edges. SQLite merges the arms as it reads them; PostgreSQL, which estimates a node's edges
+                    // by the tenant's average degree, sorted all of a hub's edges of both directions rather than merge them, so it
+                    // takes a page of each arm, each read in order, and merges those pages.
+                    String rows = arms.size() == 1 ? arms.get(0) : c.dialect() == Dialect.SQLITE ? String.join(" UNION ALL ", arms)
+                            : arms.stream().map(arm -> "SELECT * FROM (" + arm + PAGE + ") a").collect(Collectors.joining(" UNION ALL "));
                     n[2 * after + typed] = c.sql(name + (a ? ".after" : ""), ofNode(rows + PAGE));
                 }
                 w[typed] = c.sql("graph.traverse." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : ""),
@@ -119,15 +122,17 @@ final class GraphSql {
     }
 
     /**
-     * One direction's edges of the node, {@code dir} telling which; after a cursor, those after {@code (:w, :edge, :dir)}
-     * in the page order, with the weight's bound ({@code e.weight <= :w}) stated alone so that it starts the index range.
+     * One direction's edges of the node, {@code dir} telling which: one arm; after a cursor, those after {@code (:w, :edge, :dir)}
+     * in the page order as two arms, each an index range that starts at the cursor: the cursor's weight from its edge id on
+     * ({@code e.weight = :w AND e.id >= :edge}), then the lighter edges ({@code e.weight < :w}). One range from the cursor's
+     * weight on read a run of equal weights (every edge's default 1.0) from its start again on every later page.
      */
-    private static String neighbour(String otherEnd, String condition, String typeFilter, int dir, boolean after) {
-        String cursor = after ? " AND e.weight <= :w AND (e.weight < :w OR (e.weight = :w AND (e.id > :edge OR (e.id = :edge AND "
-                + dir + " > :dir))))" : "";
-        return "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + ", " + dir + " AS dir FROM " + EDGE_FROM
+    private static List<String> neighbour(String otherEnd, String condition, String typeFilter, int dir, boolean after) {
+        String rows = "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + ", " + dir + " AS dir FROM " + EDGE_FROM
                 + " JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
-                + " WHERE e.tenant_id = :t AND " + condition + typeFilter + cursor;
+                + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
+        return after ? List.of(rows + " AND e.weight = :w AND e.id >= :edge AND (e.id > :edge OR " + dir + " > :dir)",
+                rows + " AND e.weight < :w") : List.of(rows);
     }
 
     private static String walk(Direction direction, String typeFilter, Dialect dialect) {

@@ -435,6 +435,88 @@ public abstract class MemoryGraphContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("rf51: neighbour pages list a node's edges exactly as the database's own ORDER BY weight DESC, id (the statement's order"
+            + " before V32) lists them, each direction, with and without a type, whole and one edge a page: a run of equal weights whose"
+            + " ids differ in their first and last hex digits (UUID.compareTo's signed order is not the databases'), -0.0 beside 0.0,"
+            + " ±Double.MAX_VALUE and subnormals, a self-loop")
+    void neighbourOrderIsTheDatabasesOrder() throws java.sql.SQLException {
+        Object[][] spec = {{"hub", "n0", "r", 1.0}, {"hub", "n1", "r", 1.0}, {"hub", "n2", "r", 1.0}, {"hub", "n3", "r", 1.0},
+                {"hub", "n4", "r", 1.0}, {"n0", "hub", "r", 1.0}, {"n1", "hub", "r", 1.0}, {"n2", "hub", "r", 1.0},
+                {"hub", "n5", "s", 1.0}, {"n5", "hub", "s", 1.0}, {"hub", "hub", "r", 1.0}, {"hub", "n6", "r", 0.0}, {"n6", "hub", "r", 0.0},
+                {"hub", "n7", "r", Double.MAX_VALUE}, {"n7", "hub", "r", -Double.MAX_VALUE}, {"hub", "n8", "s", Double.MIN_VALUE},
+                {"n8", "hub", "s", 1e-310}};
+        String[] ids = {"ffffffff-ffff-7fff-bfff-fffffffffffe", "80000000-0000-7000-8000-000000000000", "7fffffff-ffff-7fff-bfff-ffffffffffff",
+                "0000000a-0000-7000-8000-000000000000", "00000009-0000-7000-8000-000000000000", "00000000-0000-7000-8000-a00000000000",
+                "00000000-0000-7000-8000-900000000000", "00000000-0000-7000-8000-00000000000a", "00000000-0000-7000-8000-000000000009",
+                "00000000-0000-7000-8000-000000000001"};
+        boolean pg = database.name().startsWith("PostgreSQL");
+        String tenant = "acme";
+        try (java.sql.Connection c = database.dataSource().getConnection()) {
+            for (int i = 0; i < 10; i++) {
+                graph.upsertNode(NewGraphNode.of(i == 0 ? "hub" : "n" + (i - 1)));
+            }
+            for (Object[] e : spec) {
+                graph.upsertEdge(NewGraphEdge.of((String) e[0], (String) e[2], (String) e[1]).weight((double) e[3]));
+            }
+            // The equal weights' ids (UUIDv7, in creation order) replaced by ids that order differently as text and as signed longs.
+            List<String> equal = new java.util.ArrayList<>();
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT id FROM atlas_graph_edges WHERE tenant_id = ? AND weight = 1.0 ORDER BY id")) {
+                ps.setString(1, tenant);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        equal.add(rs.getString(1));
+                    }
+                }
+            }
+            assertThat(equal).hasSize(11);
+            for (int i = 0; i < ids.length; i++) {
+                try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE atlas_graph_edges SET id = ? WHERE tenant_id = ? AND id = ?")) {
+                    ps.setObject(1, pg ? java.util.UUID.fromString(ids[i]) : ids[i]);
+                    ps.setString(2, tenant);
+                    ps.setObject(3, pg ? java.util.UUID.fromString(equal.get(i)) : equal.get(i));
+                    assertThat(ps.executeUpdate()).isEqualTo(1);
+                }
+            }
+            // A negative zero (an import's or an older version's; NewGraphEdge stores 0.0) equals 0.0 and is ordered by id.
+            try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE atlas_graph_edges SET weight = ? WHERE tenant_id = ?"
+                    + " AND target_id = (SELECT id FROM atlas_graph_nodes WHERE tenant_id = ? AND node_key = 'n6')")) {
+                ps.setDouble(1, -0.0);
+                ps.setString(2, tenant);
+                ps.setString(3, tenant);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            for (Direction d : Direction.values()) {
+                String end = d == Direction.OUTGOING ? "e.source_id = h.id" : d == Direction.INCOMING ? "e.target_id = h.id"
+                        : "(e.source_id = h.id OR e.target_id = h.id)";
+                for (String type : new String[] {null, "s"}) {
+                    List<java.util.UUID> expected = new java.util.ArrayList<>();
+                    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT e.id FROM atlas_graph_edges e JOIN atlas_graph_nodes h"
+                            + " ON h.tenant_id = e.tenant_id AND h.node_key = 'hub' WHERE e.tenant_id = 'acme' AND " + end
+                            + (type == null ? "" : " AND e.type = '" + type + "'") + " ORDER BY e.weight DESC, e.id")) {
+                        try (java.sql.ResultSet rs = ps.executeQuery()) {
+                            while (rs.next()) {
+                                expected.add(java.util.UUID.fromString(rs.getString(1)));
+                            }
+                        }
+                    }
+                    assertThat(expected).as(d + " " + type).hasSize(type != null ? (d == Direction.BOTH ? 4 : 2)
+                            : d == Direction.BOTH ? 17 : d == Direction.OUTGOING ? 10 : 8);
+                    List<GraphNeighbour> whole = graph.neighbours("hub", d, type, 100, null).items();
+                    assertThat(whole).as(d + " " + type).extracting(n -> n.edge().id()).containsExactlyElementsOf(expected);
+                    List<GraphNeighbour> paged = new java.util.ArrayList<>();
+                    String cursor = null;
+                    do {
+                        dev.atlas.Page<GraphNeighbour> page = graph.neighbours("hub", d, type, 1, cursor);
+                        paged.addAll(page.items());
+                        cursor = page.nextCursor().orElse(null);
+                    } while (cursor != null);
+                    assertThat(paged).as(d + " " + type).isEqualTo(whole);
+                }
+            }
+        }
+    }
+
+    @Test
     @DisplayName("NUL or an unpaired surrogate in a key, type, label or metadata is refused naming that field; nothing is written")
     void hostileGraphText() {
         nodes("a");
