@@ -21,6 +21,7 @@ public final class Benchmarks {
                 new StatementIdioms(),
                 new SemanticSearchCache(),
                 new PgvectorRecall(),
-                new TextSearchNeighbours());
+                new TextSearchNeighbours(),
+                new GraphEdges());
     }
 }
