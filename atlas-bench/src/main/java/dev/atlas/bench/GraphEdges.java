@@ -38,6 +38,8 @@ final class GraphEdges implements Benchmark {
     /** Quick profile: every how many pages the V31-shaped table's page is read (each costs the hub's whole degree); full reads all. */
     static final int V31_STRIDE = 1;
     static final String OLD = "v31_graph_edges";
+    /** A fourth write side: V32 without its two typed indexes (primary key, unique, (tenant, source|target, weight DESC, id)). */
+    static final String FOUR = "four_graph_edges";
     static final String EDGES = RawJdbc.PREFIX + "graph_edges";
     static final String NODES_TABLE = RawJdbc.PREFIX + "graph_nodes";
 
@@ -61,9 +63,10 @@ final class GraphEdges implements Benchmark {
                 + Fmt.length(NODES) + " nodes, weights spread), then weight-changing re-writes of the edges each side wrote, against"
                 + " the ceiling: raw JDBC on one held connection, statements prepared once, sending Atlas's upsert statement"
                 + " (INSERT .. ON CONFLICT DO UPDATE, auto-commit, node ids known) into (a) the V32 table as Atlas has it and (b) a"
-                + " table shaped as before V32 (V3's columns, keys and indexes), in the same database. Atlas's call also looks both"
+                + " table shaped as before V32 (V3's columns, keys and indexes), in the same database, and (c) a 4-index alternative, V32 without its two typed indexes (primary key, the unique one,"
+                + " (tenant, source, weight DESC, id), (tenant, target, weight DESC, id)). Atlas's call also looks both"
                 + " nodes up (share-locked on PostgreSQL) and reads the edge back, in one transaction; on SQLite Atlas runs on its own"
-                + " pool and file as an application opens it (held write connection, background checkpoints). The three sides run"
+                + " pool and file as an application opens it (held write connection, background checkpoints). The four sides run"
                 + " interleaved call by call (rotating order) for " + seconds + " s per side after a warm-up (then, on PostgreSQL,"
                 + " ANALYZE); throughput = calls / time spent in that side's calls. Paging: a hub with " + Fmt.length(HUB_EDGES)
                 + " outgoing edges of weight 1.0, every page of " + PAGE + " through the cursor (MemoryGraph.neighbours, OUTGOING, no"
@@ -85,30 +88,33 @@ final class GraphEdges implements Benchmark {
     private static void writes(BenchDatabase database, Profile p, Section s) throws Exception {
         try (BenchDatabase.Opened db = database.openOwnPool("bench_graph_writes")) {
             Dialect dialect = db.dialect();
-            createOldTable(db.dataSource(), dialect);
+            createOldTable(db.dataSource(), dialect, OLD);
+            createOldTable(db.dataSource(), dialect, FOUR);
             UUID[] atlasNodes = seedNodes(db.atlasDataSource(), dialect, "atlas", NODES, "n");
             UUID[] rawNodes = seedNodes(db.dataSource(), dialect, "raw", NODES, "n");
             MemoryGraph graph = db.atlas().tenant("atlas").graph();
             try (Connection c = db.dataSource().getConnection();
                  PreparedStatement v32 = c.prepareStatement(upsert(EDGES));
-                 PreparedStatement v31 = c.prepareStatement(upsert(OLD))) {
+                 PreparedStatement v31 = c.prepareStatement(upsert(OLD));
+                 PreparedStatement four = c.prepareStatement(upsert(FOUR))) {
                 c.setAutoCommit(true);
                 // Each side counts its own calls (interleave's call number starts again after the warm-up): call k writes edge k.
-                long[] written = new long[3];
+                long[] written = new long[4];
                 LongConsumer atlasNew = n -> {
                     long k = ++written[0];
                     graph.upsertEdge(new NewGraphEdge("n" + source(k), type(k), "n" + target(k), weight(k), java.util.Map.of()));
                 };
                 LongConsumer v32New = n -> rawUpsert(v32, dialect, rawNodes, ++written[1], weight(written[1]));
                 LongConsumer v31New = n -> rawUpsert(v31, dialect, rawNodes, ++written[2], weight(written[2]));
+                LongConsumer fourNew = n -> rawUpsert(four, dialect, rawNodes, ++written[3], weight(written[3]));
                 List<AppendVsRawJdbc.Side> inserts = sides();
-                List<LongConsumer> insertOps = List.of(atlasNew, v32New, v31New);
+                List<LongConsumer> insertOps = List.of(atlasNew, v32New, v31New, fourNew);
                 AppendVsRawJdbc.Side.interleave(inserts, insertOps, p.roundMillis() * inserts.size(), false);
                 db.analyze();
                 AppendVsRawJdbc.Side.interleave(inserts, insertOps, p.roundMillis() * p.rounds() * inserts.size(), true);
                 // Re-writes: call k of a side re-writes that side's edge (k % written) + 1 with a new weight (another k's).
                 long[] count = written.clone();
-                long[] re = new long[3];
+                long[] re = new long[4];
                 LongConsumer atlasRe = n -> {
                     long k = ++re[0];
                     long e = k % count[0] + 1;
@@ -116,8 +122,9 @@ final class GraphEdges implements Benchmark {
                 };
                 LongConsumer v32Re = n -> rawUpsert(v32, dialect, rawNodes, ++re[1] % count[1] + 1, reweight(re[1]));
                 LongConsumer v31Re = n -> rawUpsert(v31, dialect, rawNodes, ++re[2] % count[2] + 1, reweight(re[2]));
+                LongConsumer fourRe = n -> rawUpsert(four, dialect, rawNodes, ++re[3] % count[3] + 1, reweight(re[3]));
                 List<AppendVsRawJdbc.Side> rewrites = sides();
-                List<LongConsumer> rewriteOps = List.of(atlasRe, v32Re, v31Re);
+                List<LongConsumer> rewriteOps = List.of(atlasRe, v32Re, v31Re, fourRe);
                 AppendVsRawJdbc.Side.interleave(rewrites, rewriteOps, p.roundMillis() * rewrites.size(), false);
                 AppendVsRawJdbc.Side.interleave(rewrites, rewriteOps, p.roundMillis() * p.rounds() * rewrites.size(), true);
                 report(s, database.label(), "new edge", inserts);
@@ -125,22 +132,24 @@ final class GraphEdges implements Benchmark {
                 long atlasRows = count(db.atlasDataSource(), EDGES, "atlas");
                 long v32Rows = count(db.dataSource(), EDGES, "raw");
                 long v31Rows = count(db.dataSource(), OLD, "raw");
-                boolean ok = atlasRows == written[0] && v32Rows == written[1] && v31Rows == written[2];
+                long fourRows = count(db.dataSource(), FOUR, "raw");
+                boolean ok = atlasRows == written[0] && v32Rows == written[1] && v31Rows == written[2] && fourRows == written[3];
                 s.note(database.label() + " writes: " + (ok ? "row check passed" : "ROW CHECK FAILED") + " (edges written/stored: Atlas "
                         + written[0] + "/" + atlasRows + ", raw V32 table " + written[1] + "/" + v32Rows + ", raw V31-shaped table "
-                        + written[2] + "/" + v31Rows + "; re-writes change weights only)");
+                        + written[2] + "/" + v31Rows + ", raw 4-index table " + written[3] + "/" + fourRows + "; re-writes change weights only)");
             }
         }
     }
 
     private static List<AppendVsRawJdbc.Side> sides() {
-        return List.of(new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side());
+        return List.of(new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side());
     }
 
     private static void report(Section s, String db, String what, List<AppendVsRawJdbc.Side> sides) {
         AppendVsRawJdbc.Side atlas = sides.get(0);
         AppendVsRawJdbc.Side v32 = sides.get(1);
         AppendVsRawJdbc.Side v31 = sides.get(2);
+        AppendVsRawJdbc.Side four = sides.get(3);
         s.figure(Figure.throughput(db, "raw JDBC " + what + ", V32 table (6 indexes)", v32.throughput(),
                 "raw JDBC " + what + ", V31-shaped table (3 indexes)", v31.throughput(), "cost of V32's indexes; medians "
                         + us(v32.latency) + " vs " + us(v31.latency) + " us"));
@@ -149,8 +158,13 @@ final class GraphEdges implements Benchmark {
                         + us(atlas.latency) + " vs " + us(v32.latency) + " us"));
         s.figure(Figure.throughput(db, "Atlas upsertEdge, " + what, atlas.throughput(), "raw JDBC " + what + ", V31-shaped table",
                 v31.throughput(), "Atlas today against the pre-V32 ceiling"));
-        Env.log("%s %s: Atlas %.0f/s, raw V32 %.0f/s, raw V31 %.0f/s (V32/V31 %.2fx, Atlas/V32 %.2fx)", db, what, atlas.throughput(),
-                v32.throughput(), v31.throughput(), v32.throughput() / v31.throughput(), atlas.throughput() / v32.throughput());
+        s.figure(Figure.throughput(db, "raw JDBC " + what + ", 4-index alternative (V32 without the typed indexes)", four.throughput(),
+                "raw JDBC " + what + ", V31-shaped table (3 indexes)", v31.throughput(), "medians " + us(four.latency) + " vs "
+                        + us(v31.latency) + " us (V32 table " + us(v32.latency) + " us)"));
+        Env.log("%s %s: Atlas %.0f/s, raw V32 %.0f/s, raw V31 %.0f/s, raw 4-index %.0f/s (V32/V31 %.2fx, Atlas/V32 %.2fx, 4-index/V31 %.2fx);"
+                        + " medians %s / %s / %s / %s us", db, what, atlas.throughput(), v32.throughput(), v31.throughput(), four.throughput(),
+                v32.throughput() / v31.throughput(), atlas.throughput() / v32.throughput(), four.throughput() / v31.throughput(),
+                us(atlas.latency), us(v32.latency), us(v31.latency), us(four.latency));
     }
 
     private static String us(Stats st) {
@@ -205,7 +219,7 @@ final class GraphEdges implements Benchmark {
     private static void paging(BenchDatabase database, Section s, int stride) throws Exception {
         try (BenchDatabase.Opened db = database.open("bench_graph_pages")) {
             Dialect dialect = db.dialect();
-            createOldTable(db.dataSource(), dialect);
+            createOldTable(db.dataSource(), dialect, OLD);
             long t0 = System.nanoTime();
             UUID[] nodes = seedNodes(db.dataSource(), dialect, "pages", HUB_EDGES + 1, "p");
             UUID[] edgeIds = new UUID[HUB_EDGES + 1];
@@ -423,9 +437,9 @@ final class GraphEdges implements Benchmark {
     // ---- schema and seeding -----------------------------------------------------------------
 
     /** graph_edges as V3 made it and V31 left it: the same columns, keys and foreign keys, V3's target index. */
-    private static void createOldTable(DataSource ds, Dialect dialect) throws SQLException {
+    private static void createOldTable(DataSource ds, Dialect dialect, String table) throws SQLException {
         boolean pg = dialect == Dialect.POSTGRESQL;
-        String ddl = "CREATE TABLE " + OLD + " (tenant_id " + (pg ? "text" : "TEXT") + " NOT NULL, id " + (pg ? "uuid" : "TEXT")
+        String ddl = "CREATE TABLE " + table + " (tenant_id " + (pg ? "text" : "TEXT") + " NOT NULL, id " + (pg ? "uuid" : "TEXT")
                 + " NOT NULL, source_id " + (pg ? "uuid" : "TEXT") + " NOT NULL, target_id " + (pg ? "uuid" : "TEXT") + " NOT NULL,"
                 + " type " + (pg ? "text" : "TEXT") + " NOT NULL, weight " + (pg ? "double precision" : "REAL") + " NOT NULL,"
                 + " metadata " + (pg ? "jsonb NOT NULL" : "TEXT NOT NULL CHECK (json_valid(metadata))") + ", created_at "
@@ -435,7 +449,12 @@ final class GraphEdges implements Benchmark {
                 + " FOREIGN KEY (tenant_id, target_id) REFERENCES " + NODES_TABLE + " (tenant_id, id))";
         try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
             st.execute(ddl);
-            st.execute("CREATE INDEX " + OLD + "_target ON " + OLD + " (tenant_id, target_id, type)");
+            if (table.equals(FOUR)) {
+                st.execute("CREATE INDEX " + table + "_source ON " + table + " (tenant_id, source_id, weight DESC, id)");
+                st.execute("CREATE INDEX " + table + "_target ON " + table + " (tenant_id, target_id, weight DESC, id)");
+            } else {
+                st.execute("CREATE INDEX " + table + "_target ON " + table + " (tenant_id, target_id, type)");
+            }
         }
     }
 
