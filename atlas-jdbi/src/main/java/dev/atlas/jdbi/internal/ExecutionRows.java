@@ -124,9 +124,4 @@ final class ExecutionRows {
                     d.instant(rs, "valid_from"));
         };
     }
-
-    /** Exception and error messages are arbitrary text: make them storable instead of failing. */
-    static String storable(String text, int max) {
-        return dev.atlas.internal.Check.storable(text, max);
-    }
 }

@@ -231,7 +231,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public Execution fail(String error) {
         Check.notNull("error", error);
-        return finish(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH), "fail");
+        return finish(ExecutionStatus.FAILED, Check.storable(error, Limits.MAX_REASON_LENGTH), "fail");
     }
 
     private Execution finish(ExecutionStatus target, String error, String what) {
@@ -249,7 +249,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      * a usage whose cost cannot be stored is dropped rather than leaving the run processing.
      */
     Execution failEndingTheRun(String error) {
-        return ending(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH), "fail");
+        return ending(ExecutionStatus.FAILED, Check.storable(error, Limits.MAX_REASON_LENGTH), "fail");
     }
 
     /** Finishes with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
@@ -423,7 +423,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         @Override
         public void fail(String error) {
             Check.notNull("error", error);
-            String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
+            String e = Check.storable(error, Limits.MAX_REASON_LENGTH);
             toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, null,
                     c -> c.bind("error", e), recorder::storedToolCall));
         }
@@ -539,7 +539,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         @Override
         public void fail(String error) {
             Check.notNull("error", error);
-            String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
+            String e = Check.storable(error, Limits.MAX_REASON_LENGTH);
             stepFinished(end(() -> close(q.failStep, q.stepStatus, "step", stepId, ExecutionStatus.FAILED, stepStarted,
                     c -> c.bind("error", e), recorder::storedStep)));
         }

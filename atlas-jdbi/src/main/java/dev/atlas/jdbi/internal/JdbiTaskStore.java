@@ -284,7 +284,7 @@ public final class JdbiTaskStore implements TaskStore {
                 } catch (UnreadableRowException e) {
                     // No worker can run a task it cannot read, and retrying will not make it readable:
                     // fail it for good with the reason and take the next one, so one bad row never stalls the queue.
-                    String reason = ExecutionRows.storable("unreadable task row: " + e.why(), Limits.MAX_REASON_LENGTH);
+                    String reason = Check.storable("unreadable task row: " + e.why(), Limits.MAX_REASON_LENGTH);
                     sql.on(h, q.failUnreadable).bind("id", id.get()).bind("error", reason).bind("now", now).update();
                 }
             }
