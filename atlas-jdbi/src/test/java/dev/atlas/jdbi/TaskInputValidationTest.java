@@ -69,7 +69,6 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("taskId", () -> store.completeAsOperator(null, Map.of()));
         refused("result", () -> store.completeAsOperator(t.id(), Map.of("v", "\uD800")));
         refused("taskId", () -> store.failAsOperator(null, "x"));
-        refused("error", () -> store.failAsOperator(t.id(), null));
         refused("taskId", () -> store.requeue(null));
         refused("taskId", () -> store.requeue(null, Instant.now()));
         refused("runAfter", () -> store.requeue(t.id(), Instant.MAX));

@@ -619,8 +619,30 @@ public abstract class TaskStoreContract extends AtlasContract {
         task("e");
         ClaimedTask c3 = store.claim(LEASE).orElseThrow();
         assertThat(store.fail(c3, "")).returns(TaskStatus.PENDING, Task::status).returns("", Task::error);
-        assertThatThrownBy(() -> store.failAsOperator(task("f").id(), null)).isInstanceOfSatisfying(InvalidInputException.class,
-                e -> assertThat(e.field()).isEqualTo("error"));
+        // ... null included: an exception's getMessage() is often null (new IllegalStateException(), most
+        // InterruptedExceptions), and fail(claim, e.getMessage()) in a worker's catch must record the attempt, not throw
+        // from the catch and leave the task running until its lease expires. The failure is stored without a text:
+        // error() reads null (the latest failure had none), the attempt counted, the backoff or the final failure as
+        // for any text.
+        Task f = store.failAsOperator(task("f").id(), null);
+        assertThat(f).returns(TaskStatus.FAILED, Task::status).returns(null, Task::error).returns(clock.instant(), Task::finishedAt);
+        assertThat(store.get(f.id()).orElseThrow()).isEqualTo(f);
+        Task nulls = store.create(NewTask.of("null-error", Map.of()).maxAttempts(3));
+        ClaimedTask n1 = store.claim(LEASE, Set.of("null-error")).orElseThrow();
+        assertThat(store.fail(n1, "first")).returns("first", Task::error);
+        advance(Duration.ofSeconds(1));
+        ClaimedTask n2 = store.claim(LEASE, Set.of("null-error")).orElseThrow();
+        Task n2failed = store.fail(n2, null);
+        assertThat(n2failed).returns(TaskStatus.PENDING, Task::status).returns(2, Task::attempts).returns(null, Task::error)
+                .returns(null, Task::claimId).returns(clock.instant().plus(Duration.ofSeconds(2)), Task::runAfter);
+        assertThat(store.get(nulls.id()).orElseThrow()).isEqualTo(n2failed);
+        advance(Duration.ofSeconds(2));
+        ClaimedTask n3 = store.claim(LEASE, Set.of("null-error")).orElseThrow();
+        Task n3failed = store.fail(n3, null, clock.instant());
+        assertThat(n3failed).returns(TaskStatus.FAILED, Task::status).returns(3, Task::attempts).returns(null, Task::error)
+                .returns(clock.instant(), Task::finishedAt);
+        assertThat(store.get(nulls.id()).orElseThrow()).isEqualTo(n3failed);
+        assertThatThrownBy(() -> store.fail(n3, null)).isInstanceOf(LeaseLostException.class);
 
         // ... and whatever it holds, as the handles store it: a worker of the application's own that fails with an
         // exception's text holding a NUL or an unpaired surrogate records the attempt (NUL and the surrogate as U+FFFD)
