@@ -118,10 +118,10 @@ public interface ExecutionHandle {
      * processing → failed with {@code error}; stores usage and cost so far, refused like
      * {@link #complete} when the cost does not fit.
      *
-     * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
+     * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it; {@code null} for no text
      * @return the execution
      */
-    Execution fail(String error);
+    Execution fail(@org.jspecify.annotations.Nullable String error);
 
     /**
      * processing → cancelled; stores usage (set, or the finished steps' sum), cost and timing like

@@ -84,9 +84,10 @@ public interface StepHandle {
      * @param error why it failed: any text (often an exception's message), blank included (stored as given: a
      *        failure is recorded whatever its text, as every {@code fail(error)} of the API records it); NUL and
      *        unpaired surrogates are stored as U+FFFD and it is cut at {@link dev.atlas.Limits#MAX_REASON_LENGTH}
-     *        characters. {@code null} is refused with {@link dev.atlas.InvalidInputException} on {@code error}
+     *        characters; {@code null} (an exception's {@code getMessage()} is often null) records the failure
+     *        without a text, {@link ExecutionStep#error()} then null
      */
-    void fail(String error);
+    void fail(@Nullable String error);
 
     /**
      * Replaces the step's metadata ({@link ExecutionStep#metadata()}) with {@code metadata}, in any
@@ -129,9 +130,9 @@ public interface StepHandle {
          * run with {@link #cancel()}. {@link dev.atlas.IllegalTransitionException} on {@code status}
          * unless the call is processing.
          *
-         * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
+         * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it; {@code null} for no text
          */
-        void fail(String error);
+        void fail(@Nullable String error);
 
         /**
          * queued or processing → cancelled: the agent decided not to run the call (a queued one,

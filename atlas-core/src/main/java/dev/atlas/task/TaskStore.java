@@ -202,12 +202,12 @@ public interface TaskStore {
      * @param error why it failed (often an exception's text), stored as {@link Task#error()} whatever it holds, as
      *        every {@code fail(error)} of the API stores it ({@link dev.atlas.execution.StepHandle#fail(String)}): blank
      *        included, as given; NUL and unpaired surrogates are stored as U+FFFD and it is cut at
-     *        {@link Limits#MAX_REASON_LENGTH} characters (never inside a surrogate pair), so that a failure is
-     *        recorded rather than refused, which would leave the task running until its lease expired
+     *        {@link Limits#MAX_REASON_LENGTH} characters (never inside a surrogate pair); {@code null} (an exception's
+     *        {@code getMessage()} is often null) records the failure without a text, {@link Task#error()} then null. A
+     *        failure is recorded rather than refused, which would leave the task running until its lease expired
      * @return the task
-     * @throws dev.atlas.InvalidInputException on {@code error} when it is {@code null}; nothing changes
      */
-    Task fail(ClaimedTask claim, String error);
+    Task fail(ClaimedTask claim, @Nullable String error);
 
     /**
      * Like {@link #fail(ClaimedTask, String)} with an explicit retry time (used only if attempts are left).
@@ -216,14 +216,13 @@ public interface TaskStore {
      * claims taking the oldest {@code runAfter} first, the next claim takes it before tasks due later.
      *
      * @param claim the claim returned by {@link TaskStore#claim}
-     * @param error why it failed, stored as {@link #fail(ClaimedTask, String)} stores it
+     * @param error why it failed, stored as {@link #fail(ClaimedTask, String)} stores it; {@code null} for no text
      * @param retryAt not before this instant, or {@code null} for the default backoff
      * @return the task
      * @throws dev.atlas.InvalidInputException naming {@code retryAt} when it is outside
-     *         {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}, or {@code error} as
-     *         {@link #fail(ClaimedTask, String)} refuses it
+     *         {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}
      */
-    Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
+    Task fail(ClaimedTask claim, @Nullable String error, @Nullable Instant retryAt);
 
     /**
      * Gives a held task back without a result, as if it had not been claimed: pending with its
@@ -274,13 +273,13 @@ public interface TaskStore {
      *
      * @param taskId the task to fail
      * @param error why, stored as {@link Task#error()} as {@link #fail(ClaimedTask, String)} stores it: whatever it
-     *        holds, NUL and unpaired surrogates as U+FFFD, cut at {@link Limits#MAX_REASON_LENGTH} characters
+     *        holds, NUL and unpaired surrogates as U+FFFD, cut at {@link Limits#MAX_REASON_LENGTH} characters;
+     *        {@code null} for no text
      * @return the task, now failed
-     * @throws dev.atlas.InvalidInputException on {@code error} when it is {@code null}, nothing changed
      * @throws IllegalTransitionException when the task is already completed, failed or cancelled
      * @throws NotFoundException when no such task exists in this tenant
      */
-    Task failAsOperator(UUID taskId, String error);
+    Task failAsOperator(UUID taskId, @Nullable String error);
 
     /**
      * Puts a failed task back in the queue on an operator's word (a dead letter whose cause was

@@ -306,7 +306,7 @@ public final class TaskWorker implements AutoCloseable {
                 // left running, the task would run again once its lease expired, to the same end.
                 log.warn("Task {} ({}) attempt {} of {} returned a result that cannot be stored", task.id(), task.kind(),
                         task.attempts(), task.maxAttempts(), e);
-                store.fail(current.get(), String.valueOf(e.getMessage()));
+                store.fail(current.get(), e.getMessage());
             }
         } catch (LeaseLostException e) {
             log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());

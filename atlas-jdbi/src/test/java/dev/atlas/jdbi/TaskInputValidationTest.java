@@ -109,7 +109,6 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("kinds", () -> store.claim(LEASE, Set.of()));
         refused("kinds", () -> store.claim(LEASE, Set.of(" ")));
         ClaimedTask c = store.claim(LEASE).orElseThrow();
-        refused("error", () -> store.fail(c, null));
         refused("result", () -> store.complete(c, Map.of("v", "\uD800")));
         refused("claim", () -> store.complete(null, Map.of()));
         assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(c.task());

@@ -229,8 +229,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     }
 
     @Override
-    public Execution fail(String error) {
-        Check.notNull("error", error);
+    public Execution fail(@org.jspecify.annotations.Nullable String error) {
         return finish(ExecutionStatus.FAILED, Check.storable(error, Limits.MAX_REASON_LENGTH), "fail");
     }
 
@@ -421,8 +420,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
 
         @Override
-        public void fail(String error) {
-            Check.notNull("error", error);
+        public void fail(@org.jspecify.annotations.Nullable String error) {
             String e = Check.storable(error, Limits.MAX_REASON_LENGTH);
             toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, null,
                     c -> c.bind("error", e), recorder::storedToolCall));
@@ -537,8 +535,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
 
         @Override
-        public void fail(String error) {
-            Check.notNull("error", error);
+        public void fail(@org.jspecify.annotations.Nullable String error) {
             String e = Check.storable(error, Limits.MAX_REASON_LENGTH);
             stepFinished(end(() -> close(q.failStep, q.stepStatus, "step", stepId, ExecutionStatus.FAILED, stepStarted,
                     c -> c.bind("error", e), recorder::storedStep)));

@@ -338,12 +338,12 @@ public final class JdbiTaskStore implements TaskStore {
     }
 
     @Override
-    public Task fail(ClaimedTask claim, String error) {
+    public Task fail(ClaimedTask claim, @org.jspecify.annotations.Nullable String error) {
         return fail(claim, error, null);
     }
 
     @Override
-    public Task fail(ClaimedTask claim, String error, Instant retryAt) {
+    public Task fail(ClaimedTask claim, @org.jspecify.annotations.Nullable String error, @org.jspecify.annotations.Nullable Instant retryAt) {
         checkClaim(claim);
         String stored = storedError(error);
         Check.instant("retryAt", retryAt);
@@ -353,12 +353,13 @@ public final class JdbiTaskStore implements TaskStore {
 
     /**
      * A failure's error as it is stored, by the rule of every {@code fail(error)} of the API (the execution, step and tool
-     * call handles' too): required, and recorded whatever its text, blank included, NUL and unpaired surrogates as
-     * U+FFFD, cut at {@link Limits#MAX_REASON_LENGTH} characters. Refusing any of it would leave a worker's task running
-     * until its lease expired (its real error lost), or an operator's task unfailed.
+     * call handles' too): recorded whatever its text, blank included, NUL and unpaired surrogates as U+FFFD, cut at
+     * {@link Limits#MAX_REASON_LENGTH} characters, and {@code null} (an exception's message is often null) as no text.
+     * Refusing any of it would leave a worker's task running until its lease expired (its real error lost), or an
+     * operator's task unfailed.
      */
-    private static String storedError(String error) {
-        return Check.storable(Check.notNull("error", error), Limits.MAX_REASON_LENGTH);
+    private static @org.jspecify.annotations.Nullable String storedError(@org.jspecify.annotations.Nullable String error) {
+        return Check.storable(error, Limits.MAX_REASON_LENGTH);
     }
 
     /** 1 s after the first failed attempt, doubling, at most {@link #MAX_BACKOFF}. */
@@ -402,7 +403,7 @@ public final class JdbiTaskStore implements TaskStore {
     }
 
     @Override
-    public Task failAsOperator(UUID taskId, String error) {
+    public Task failAsOperator(UUID taskId, @org.jspecify.annotations.Nullable String error) {
         Check.notNull("taskId", taskId);
         String stored = storedError(error);
         return finishUnheld(taskId, TaskStatus.FAILED, h -> sql.on(h, q.failUnheld).bind("error", stored));
