@@ -932,6 +932,25 @@ public abstract class LangChain4jAdapterContract {
         assertThat(assistant.chat("refunds", "hi")).isEqualTo("Hello again.");
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("refunds")).containsExactly(
                 dev.langchain4j.data.message.SystemMessage.from("You help with orders."), UserMessage.from("hi"), AiMessage.from("Hello again."));
+
+        // The limit docs/langchain4j.md states: a clear on another instance (a second JVM on the same database) frees the memory
+        // id but cannot reach the calls this instance's listener holds, so the call stays processing, left to the sweep, also
+        // when this instance clears the id later (it now names no conversation, or a new one).
+        AiMessage asksAgain = AiMessage.from(ToolExecutionRequest.builder().id("t2").name("refund").arguments("{\"order\":5}").build());
+        Assistant again = AiServices.builder(Assistant.class).chatModel(answering(asksAgain)).chatMemoryProvider(memories)
+                .tools(new OrderTools()).build();
+        assertThatThrownBy(() -> again.chat("refunds", "refund order 5")).hasMessageStartingWith("The LLM is trying to execute the 'refund' tool");
+        Supplier<ToolCall> left = () -> tenant.executions().list(ExecutionQuery.all()).items().stream()
+                .flatMap(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().stream())
+                .filter(t -> "t2".equals(t.providerCallId())).findFirst().orElseThrow();
+        assertThat(left.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
+            AtlasChatMemory.provider(other.tenant("acme"), 20).get("refunds").clear();
+        }
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("refunds")).isEmpty();
+        assertThat(left.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        memories.get("refunds").clear();
+        assertThat(left.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
     }
 
     @Test
