@@ -607,7 +607,7 @@ public abstract class LangChain4jAdapterContract {
     @DisplayName("Two Atlas instances on one database, two callers each, on one memory id: no turn fails, one conversation, every message stored exactly once,"
             + " both read the same window; a memory whose image and JSON assets are gone keeps working on the other instance (no cache):"
             + " images left out, the JSON message read as its columns, a tool round whose request's or result's JSON asset is gone left out whole,"
-            + " a later turn stored")
+            + " a later turn stored; a clear on the other instance leaves the tool call this one's listener holds processing, for the sweep")
     void twoAtlasInstancesOnOneMemory() throws Exception {
         try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
             List<Tenant> tenants = List.of(tenant, other.tenant("acme"));
@@ -640,7 +640,30 @@ public abstract class LangChain4jAdapterContract {
                     .hasSizeBetween(1, 6);
             goneAssetsAreLeftOutAndTheMemoryGoesOn(other);
             toolRoundsWhoseJsonAssetIsGoneAreLeftOutWhole(other);
+            clearOnAnotherInstanceLeavesItsCallsToTheSweep(other);
         }
+    }
+
+    /**
+     * The limit docs/langchain4j.md states: a clear on {@code other} (a second JVM on the same database) frees the memory id but
+     * cannot reach the tool calls this instance's listener holds, so a call left without its result stays processing, left to
+     * the sweep, also when this instance clears the id later (it then names no conversation).
+     */
+    private void clearOnAnotherInstanceLeavesItsCallsToTheSweep(Atlas other) {
+        ChatMemoryProvider memories = AtlasChatMemory.provider(tenant, 20);
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("t2").name("refund").arguments("{\"order\":5}").build());
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(answering(asks)).chatMemoryProvider(memories)
+                .tools(new OrderTools()).build();
+        assertThatThrownBy(() -> assistant.chat("refunds", "refund order 5")).hasMessageStartingWith("The LLM is trying to execute the 'refund' tool");
+        Supplier<ToolCall> left = () -> tenant.executions().list(ExecutionQuery.all()).items().stream()
+                .flatMap(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().stream())
+                .filter(t -> "t2".equals(t.providerCallId())).findFirst().orElseThrow();
+        assertThat(left.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        AtlasChatMemory.provider(other.tenant("acme"), 20).get("refunds").clear();
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("refunds")).isEmpty();
+        assertThat(left.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        memories.get("refunds").clear();
+        assertThat(left.get().status()).isEqualTo(ExecutionStatus.PROCESSING);
     }
 
     /** A tool whose output for file "a" holds a NUL byte, which no text column holds: that result's JSON goes to an asset. */

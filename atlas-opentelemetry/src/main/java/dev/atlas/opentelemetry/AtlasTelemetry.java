@@ -62,7 +62,9 @@ import java.util.UUID;
  * is never finished in this process (the process died; another process sweeps it later) leaves its
  * span unexported here, and {@link #replay} exports it once stored as failed; the sweep of the next
  * process exports it too, with the tool calls the sweep failed inside it (they are held until their
- * execution's failure is heard) but without finish reasons, since that process heard none of its
+ * execution's failure is heard; at most 10,000, the eldest beyond that exported at once under the span current where
+ * the sweep ran; one whose execution ended before waits until the sweeping thread reports anything else, or, once that
+ * thread ended, until any thread does) but without finish reasons, since that process heard none of its
  * earlier steps. Executions another node finishes are not heard here: at most
  * {@link #create(OpenTelemetry, int) maxRunningSpans} spans stay open, the oldest beyond it ended as
  * evicted; one of them finishing here later exports a complete span with all its steps' finish reasons (kept for
@@ -110,13 +112,17 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
     };
     /**
-     * Tool calls the sweep failed whose execution has no span here yet, by execution, oldest first:
-     * the sweep reports its calls before the executions it fails, and a dead process's execution gets
-     * its span only then. At most {@link #PENDING_KEPT} in all; guarded by itself.
+     * Tool calls the sweep failed whose execution has no span here yet, by the thread that heard them, then by execution,
+     * oldest first: the sweep reports its calls before the executions it fails, and a dead process's execution gets its
+     * span only then. A thread's calls are all of one sweep (its next report of anything else releases them), so an event
+     * looks at its own thread's batch and at the other threads' liveness, never at each held call. At most
+     * {@link #PENDING_KEPT} in all; guarded by itself.
      */
-    private final Map<UUID, List<Pending>> pending = new LinkedHashMap<>();
+    private final Map<Thread, Batch> pending = new LinkedHashMap<>();
     /** How many calls {@link #pending} holds; written under its lock, read without it so that no event takes the lock while none waits. */
     private volatile int pendingCount;
+    /** Orders the held calls, for the eldest to go first beyond {@link #PENDING_KEPT}; guarded by {@link #pending}. */
+    private long heldSeq;
     private static final int PENDING_KEPT = 10_000;
     /** The default cap on spans of running executions. */
     public static final int DEFAULT_MAX_RUNNING_SPANS = 10_000;
@@ -133,7 +139,22 @@ public final class AtlasTelemetry implements ExecutionListener {
      * A swept tool call waiting for its execution's span; {@code fallback} is its parent if none comes. {@code sweptAt} is
      * the sweep's time, stored as the end of everything that sweep failed: it tells the thread's next sweep from this one.
      */
-    private record Pending(ToolSpan tool, Context fallback, Thread thread, Instant sweptAt) {}
+    private record Pending(ToolSpan tool, Context fallback, long seq) {}
+
+    /** The calls one thread's sweep at {@code sweptAt} failed that wait for their executions, by execution, oldest first. */
+    private record Batch(Instant sweptAt, Map<UUID, List<Pending>> calls) {
+        Batch(Instant sweptAt) {
+            this(sweptAt, new LinkedHashMap<>());
+        }
+
+        long eldest() {
+            return calls.values().iterator().next().get(0).seq();
+        }
+
+        void drainTo(List<Pending> out) {
+            calls.values().forEach(out::addAll);
+        }
+    }
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
@@ -286,7 +307,7 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (parent == null && sweptAt != null) {
             // The sweep reports the calls it fails before their executions: a dead process's run gets its span only then.
             // (A call that ran, the only kind with a span, started before the sweep's time: its end is that time.)
-            hold(toolCall.executionId(), new Pending(tool, Context.current(), Thread.currentThread(), sweptAt));
+            hold(toolCall.executionId(), tool, sweptAt);
             return;
         }
         emit(parent != null ? parent : Context.current(), tool);
@@ -352,21 +373,44 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     // ---- swept tool calls waiting for their execution's span ----------------------------
 
-    private void hold(UUID executionId, Pending p) {
-        Pending overflow = null;
+    private void hold(UUID executionId, ToolSpan tool, Instant sweptAt) {
+        List<Pending> out = new ArrayList<>();
+        Context fallback = Context.current();
+        Thread thread = Thread.currentThread();
         synchronized (pending) {
-            pending.computeIfAbsent(executionId, k -> new ArrayList<>()).add(p);
+            Batch batch = pending.get(thread);
+            if (batch != null && !batch.sweptAt().equals(sweptAt)) {
+                // reported() ended this thread's earlier batch before the call came here; should one remain, it goes as endBatch sends it.
+                pending.remove(thread);
+                batch.drainTo(out);
+                pendingCount -= out.size();
+                batch = null;
+            }
+            if (batch == null) {
+                batch = new Batch(sweptAt);
+                pending.put(thread, batch);
+            }
+            batch.calls().computeIfAbsent(executionId, k -> new ArrayList<>()).add(new Pending(tool, fallback, heldSeq++));
             if (++pendingCount > PENDING_KEPT) {
-                var eldest = pending.entrySet().iterator().next();
-                overflow = eldest.getValue().remove(0);
+                Map.Entry<Thread, Batch> oldest = null;
+                for (Map.Entry<Thread, Batch> e : pending.entrySet()) {
+                    if (oldest == null || e.getValue().eldest() < oldest.getValue().eldest()) {
+                        oldest = e;
+                    }
+                }
+                var eldest = oldest.getValue().calls().entrySet().iterator().next();
+                out.add(eldest.getValue().remove(0));
                 if (eldest.getValue().isEmpty()) {
-                    pending.remove(eldest.getKey());
+                    oldest.getValue().calls().remove(eldest.getKey());
+                    if (oldest.getValue().calls().isEmpty()) {
+                        pending.remove(oldest.getKey());
+                    }
                 }
                 pendingCount--;
             }
         }
-        if (overflow != null) {
-            emit(overflow.fallback(), overflow.tool());
+        for (Pending p : out) {
+            emit(p.fallback(), p.tool());
         }
     }
 
@@ -374,14 +418,21 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (pendingCount == 0) {
             return List.of();
         }
+        List<Pending> mine = new ArrayList<>();
         synchronized (pending) {
-            List<Pending> mine = pending.remove(executionId);
-            if (mine == null) {
-                return List.of();
+            for (var it = pending.values().iterator(); it.hasNext(); ) {
+                Batch batch = it.next();
+                List<Pending> calls = batch.calls().remove(executionId);
+                if (calls != null) {
+                    mine.addAll(calls);
+                    if (batch.calls().isEmpty()) {
+                        it.remove();
+                    }
+                }
             }
             pendingCount -= mine.size();
-            return mine;
         }
+        return mine;
     }
 
     /**
@@ -418,17 +469,12 @@ public final class AtlasTelemetry implements ExecutionListener {
         List<Pending> stale = new ArrayList<>();
         Thread thread = Thread.currentThread();
         synchronized (pending) {
-            for (var it = pending.values().iterator(); it.hasNext(); ) {
-                List<Pending> calls = it.next();
-                for (var c = calls.iterator(); c.hasNext(); ) {
-                    Pending p = c.next();
-                    if (p.thread() == thread ? !p.sweptAt().equals(sweptAt) : !p.thread().isAlive()) {
-                        stale.add(p);
-                        c.remove();
-                        pendingCount--;
-                    }
-                }
-                if (calls.isEmpty()) {
+            for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Thread, Batch> e = it.next();
+                if (e.getKey() == thread ? !e.getValue().sweptAt().equals(sweptAt) : !e.getKey().isAlive()) {
+                    int before = stale.size();
+                    e.getValue().drainTo(stale);
+                    pendingCount -= stale.size() - before;
                     it.remove();
                 }
             }

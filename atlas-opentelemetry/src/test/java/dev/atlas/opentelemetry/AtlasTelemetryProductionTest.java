@@ -540,6 +540,62 @@ class AtlasTelemetryProductionTest {
                 .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("maxRunningSpans"));
     }
 
+    /** A tool call the sweep at {@code sweptAt} failed after it ran an hour (its run ended before, elsewhere). */
+    private static ToolCall swept(String name, Instant sweptAt) {
+        return new ToolCall(UUID.randomUUID(), UUID.randomUUID(), null, null, 0, name, dev.atlas.execution.ToolCallType.LOCAL, "{}", null,
+                ExecutionStatus.FAILED, "interrupted", sweptAt.minusSeconds(3600), sweptAt, 3_600_000L, Map.of());
+    }
+
+    @Test
+    @DisplayName("tool calls a sweep failed after their runs ended wait for a run that never comes, bounded: at most 10,000 wait, the"
+            + " eldest beyond that exported at once under the span current where the sweep ran; none goes out while the sweeping"
+            + " thread lives and reports nothing more (another thread's events release none); all go out at the next event once it ended")
+    void heldSweptToolCallsAreBoundedAndReleased() throws Exception {
+        AtlasTelemetry listener = AtlasTelemetry.create(sdk.otel);
+        Instant sweptAt = Instant.parse("2026-03-01T12:00:00Z");
+        java.util.concurrent.CountDownLatch reported = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+        Span sweep = sdk.otel.getTracer("ops").spanBuilder("periodic sweep").startSpan();
+        Thread sweeper = new Thread(() -> {
+            try (Scope ignored = sweep.makeCurrent()) {
+                for (int i = 0; i <= 10_000; i++) {
+                    listener.toolCallFinished("acme", swept("t" + i, sweptAt));
+                }
+            }
+            reported.countDown();
+            try {
+                end.await(); // a scheduler's thread: alive, its next sweeps find nothing
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        sweeper.start();
+        try {
+            assertThat(reported.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("execute_tool t0");
+            assertThat(sdk.span("execute_tool t0").getParentSpanId()).isEqualTo(sweep.getSpanContext().getSpanId());
+            // Another thread's events: the sweeping thread may still report the runs its calls wait for.
+            listener.toolCallFinished("acme", new ToolCall(UUID.randomUUID(), UUID.randomUUID(), null, null, 0, "live",
+                    dev.atlas.execution.ToolCallType.LOCAL, "{}", "ok", ExecutionStatus.COMPLETED, null, sweptAt, sweptAt.plusSeconds(1), 1000L,
+                    Map.of()));
+            assertThat(sdk.spans.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("execute_tool t0", "execute_tool live");
+        } finally {
+            end.countDown();
+            sweeper.join();
+            sweep.end();
+        }
+        listener.toolCallFinished("acme", new ToolCall(UUID.randomUUID(), UUID.randomUUID(), null, null, 0, "next",
+                dev.atlas.execution.ToolCallType.LOCAL, "{}", "ok", ExecutionStatus.COMPLETED, null, sweptAt, sweptAt.plusSeconds(1), 1000L,
+                Map.of()));
+        List<SpanData> tools = sdk.spans.getFinishedSpanItems().stream().filter(s -> s.getName().matches("execute_tool t\\d+")).toList();
+        assertThat(tools).hasSize(10_001).extracting(SpanData::getName).doesNotHaveDuplicates();
+        assertThat(tools).allSatisfy(t -> {
+            assertThat(t.getParentSpanId()).isEqualTo(sweep.getSpanContext().getSpanId());
+            assertThat(t.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+            assertThat(t.getEndEpochNanos()).isEqualTo(nanos(sweptAt));
+        });
+    }
+
     private static long nanos(Instant t) {
         return java.util.concurrent.TimeUnit.SECONDS.toNanos(t.getEpochSecond()) + t.getNano();
     }
