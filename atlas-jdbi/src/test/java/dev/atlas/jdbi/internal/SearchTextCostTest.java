@@ -110,14 +110,14 @@ class SearchTextCostTest {
     }
 
     @Test
-    @DisplayName("srch20: a snippet's memory is its window's, not its text's: 256K characters of CJK and of ASCII whose every word"
+    @DisplayName("srch20: a snippet's memory is its window's, not its text's: 128K characters of CJK and of ASCII whose every word"
             + " matches the query allocate under 1 MB each for their snippet (srch19's snippet, holding every word's position and term"
-            + " and every occurrence boxed, allocated 23 MB and 9 MB; 88 MB and 36 MB for a megabyte)")
+            + " and every occurrence boxed, allocated 11 MB and 4.5 MB; 88 MB and 36 MB for a megabyte)")
     void aSnippetsMemoryIsBoundedByItsWindow() throws ReflectiveOperationException {
         long thread = Thread.currentThread().getId();
         java.util.Map<String, String> snippets = new java.util.LinkedHashMap<>();
-        snippets.put("\u4e2d".repeat(262_144), "[\u4e2d]".repeat(16) + "\u2026");
-        snippets.put("cat dog ".repeat(32_768), "[cat] [dog] ".repeat(7) + "[cat] [dog]\u2026");
+        snippets.put("\u4e2d".repeat(131_072), "[\u4e2d]".repeat(16) + "\u2026");
+        snippets.put("cat dog ".repeat(16_384), "[cat] [dog] ".repeat(7) + "[cat] [dog]\u2026");
         for (var text : snippets.entrySet()) {
             List<List<String>> phrases = SearchText.phrases(text.getKey().startsWith("cat") ? "cat dog" : "\u4e2d", 32);
             TextRanking.snippet(text.getKey().substring(0, 4096), phrases); // warm: classes loaded

@@ -22,11 +22,11 @@ class SnippetWindowTest {
 
     @Test
     @DisplayName("srch20: a snippet is byte-exact the snippet the code before srch20 made (every word and occurrence kept in memory), over"
-            + " 500 random texts of hostile words and gaps and queries of 1 to 4 phrases of 1 to 20 words")
+            + " 300 random texts of hostile words and gaps and queries of 1 to 4 phrases of 1 to 20 words")
     void snippetIsTheSnippetOfTheCodeBefore() {
         Random random = new Random(20);
         List<String> wrong = new ArrayList<>();
-        for (int round = 0; round < 500; round++) {
+        for (int round = 0; round < 300; round++) {
             int words = random.nextInt(round % 10 == 0 ? 300 : 40);
             int vocabulary = 2 + random.nextInt(VOCABULARY.size() - 1); // a small vocabulary repeats words
             StringBuilder text = new StringBuilder(random.nextBoolean() ? GAPS.get(random.nextInt(GAPS.size())) : "");
