@@ -71,7 +71,8 @@ public final class SearchText {
 
     /**
      * The words of {@code text} in arrays (no object per word): where each is ({@code [start, end)} in UTF-16 units)
-     * and its stored term. A snippet reads every word of its content: a megabyte of CJK is a million words.
+     * and its stored term. The snippet held its content's words so until srch20 (a megabyte of CJK is a million words);
+     * it now streams them ({@link TextRanking.Matcher}), and these are the tests' reference of each word's term.
      */
     static final class Spans {
         private int n;
@@ -337,11 +338,13 @@ public final class SearchText {
     }
 
     /** Receives each word's span and whether it is plain ASCII (letters and digits). */
-    private interface Sink {
+    /** Takes each word a scan finds: {@code text[start, end)}, plain ASCII or not. */
+    interface Sink {
         void word(int start, int end, boolean ascii);
     }
 
-    private static void scan(String text, int max, Sink sink) {
+    /** Hands {@code sink} the words of {@code text} in order, at most {@code max}. */
+    static void scan(String text, int max, Sink sink) {
         int count = 0;
         int start = -1;        // start of the word in progress, or -1
         boolean single = false; // the word in progress is one character of an unspaced script or a symbol

@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.internal;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,48 +36,73 @@ final class TextRanking {
      * At most {@value #SNIPPET_WORDS} words of {@code content} around the matches, each matched
      * phrase in one pair of brackets, with "…" where the content was cut; a word or the text
      * between two words longer than {@value #SNIPPET_SPAN} code points is cut to that.
+     * <p>Its memory is the window's, whatever the content: a first scan streams the words through a
+     * {@link Window}, which keeps the last few words only; a second scan reads the words of the chosen
+     * window (and the phrases' lengths around it, for the brackets of phrases crossing its edges).
      */
     static String snippet(String content, List<List<String>> phrases) {
-        SearchText.Spans words = SearchText.spans(content);
-        int n = words.size();
-        boolean[] matched = new boolean[n];
-        boolean[] joined = new boolean[n]; // word i and i + 1 are in one matched phrase
-        List<int[]> occurrences = new ArrayList<>(); // {first word, phrase}
-        for (int i = 0; i < n; i++) {
-            for (int p = 0; p < phrases.size(); p++) {
-                List<String> phrase = phrases.get(p);
-                if (words.at(i, phrase)) {
-                    for (int j = 0; j < phrase.size(); j++) {
-                        matched[i + j] = true;
-                        if (j > 0) {
-                            joined[i + j - 1] = true;
-                        }
-                    }
-                    occurrences.add(new int[] {i, p});
-                }
-            }
-        }
-        int from = n > SNIPPET_WORDS ? window(occurrences, phrases, n) : 0;
-        int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
+        Matcher matcher = new Matcher(phrases);
+        Window window = new Window(matcher.lengths);
+        int[] count = new int[1];
+        SearchText.scan(content, Integer.MAX_VALUE, (start, end, ascii) -> {
+            window.next(matcher.next(content, start, end, ascii));
+            count[0]++;
+        });
+        int n = count[0];
         if (n == 0) {
             return cut(new StringBuilder(), content, 0, content.length(), false).toString();
+        }
+        int from = n > SNIPPET_WORDS ? window.from(n) : 0;
+        int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
+        // The words of the window and of the phrases that may cross its edges: [lo, hi).
+        int lo = Math.max(0, from - matcher.longest + 1);
+        int hi = Math.min(n, to + matcher.longest - 1);
+        int[] starts = new int[hi - lo];
+        int[] ends = new int[hi - lo];
+        long[] ending = new long[hi - lo]; // the phrases ending at each word
+        Matcher again = new Matcher(phrases);
+        int[] at = new int[1];
+        SearchText.scan(content, hi, (start, end, ascii) -> {
+            long e = again.next(content, start, end, ascii);
+            if (at[0] >= lo) {
+                starts[at[0] - lo] = start;
+                ends[at[0] - lo] = end;
+                ending[at[0] - lo] = e;
+            }
+            at[0]++;
+        });
+        boolean[] matched = new boolean[hi - lo];
+        boolean[] joined = new boolean[hi - lo]; // word i and i + 1 are in one matched phrase
+        for (int i = 0; i < hi - lo; i++) {
+            for (long e = ending[i]; e != 0; e &= e - 1) {
+                int length = matcher.lengths[Long.numberOfTrailingZeros(e)];
+                for (int j = i - length + 1; j <= i; j++) {
+                    if (j >= 0) { // a phrase ending before from shows nothing of itself
+                        matched[j] = true;
+                        if (j < i) {
+                            joined[j] = true;
+                        }
+                    }
+                }
+            }
         }
         StringBuilder out = new StringBuilder(128);
         if (from > 0) {
             out.append('…');
         }
         // The text before the first word is shown only at the start of the content, by its end.
-        cut(out, content, from == 0 ? 0 : words.start(from), words.start(from), true);
+        cut(out, content, from == 0 ? 0 : starts[from - lo], starts[from - lo], true);
         for (int i = from; i < to; i++) {
-            if (matched[i] && (i == from || !joined[i - 1])) {
+            int w = i - lo;
+            if (matched[w] && (i == from || !joined[w - 1])) {
                 out.append('[');
             }
-            cut(out, content, words.start(i), words.end(i), false);
-            if (matched[i] && (i == to - 1 || !joined[i])) {
+            cut(out, content, starts[w], ends[w], false);
+            if (matched[w] && (i == to - 1 || !joined[w])) {
                 out.append(']');
             }
             if (i + 1 < to || to == n) { // the text up to the next word shown, or the content's end
-                cut(out, content, words.end(i), i + 1 < n ? words.start(i + 1) : content.length(), false);
+                cut(out, content, ends[w], i + 1 < n ? starts[w + 1] : content.length(), false);
             }
         }
         if (to < n) {
@@ -88,51 +112,177 @@ final class TextRanking {
     }
 
     /**
-     * The first word of the snippet's window: of the windows starting {@value #SNIPPET_CONTEXT} words before an
-     * occurrence (kept within the content), the one holding the most different phrases whole, the earliest of equals.
-     * Every occurrence is a candidate, in one pass: the windows' starts and ends only move forward, so each occurrence
-     * enters the count once (when the window's end reaches its end) and leaves it once (when the start passes it).
-     * {@code occurrences}: {first word, phrase}, in word order.
+     * Which of a query's phrases end at each word of a text, read word by word: it keeps the query's terms and
+     * the last words' terms as numbers (a word that is no term of the query is -1), so a word costs no memory kept.
+     * A plain ASCII word of letters and digits is compared with the query's terms as it is, without making its term.
      */
-    static int window(List<int[]> occurrences, List<List<String>> phrases, int n) {
-        int m = occurrences.size();
-        Integer[] byEnd = new Integer[m];
-        for (int k = 0; k < m; k++) {
-            byEnd[k] = k;
-        }
-        java.util.Arrays.sort(byEnd, java.util.Comparator.comparingInt(k -> occurrences.get(k)[0] + phrases.get(occurrences.get(k)[1]).size()));
-        int[] counts = new int[phrases.size()];
-        boolean[] in = new boolean[m];
-        boolean[] passed = new boolean[m];
-        int distinct = 0;
-        int best = -1;
-        int from = 0;
-        for (int k = 0, added = 0, left = 0; k < m; k++) {
-            int start = Math.max(0, Math.min(occurrences.get(k)[0] - SNIPPET_CONTEXT, n - SNIPPET_WORDS));
-            for (; left < m && occurrences.get(left)[0] < start; left++) {
-                passed[left] = true;
-                if (in[left] && --counts[occurrences.get(left)[1]] == 0) {
-                    distinct--;
+    static final class Matcher {
+        /** Each phrase's number of words. */
+        final int[] lengths;
+        /** The most words of a phrase. */
+        final int longest;
+        private final int[][] phrases; // each phrase's terms, as numbers
+        private final String[] terms; // the query's different terms, by number
+        private final java.util.Map<String, Integer> numbers = new java.util.HashMap<>();
+        private final SearchText.Terms made = new SearchText.Terms();
+        private final int[] last; // the last words' term numbers, by word number modulo its length
+        private int words;
+
+        Matcher(List<List<String>> query) {
+            if (query.size() > Long.SIZE) {
+                throw new IllegalArgumentException("at most 64 phrases: " + query.size());
+            }
+            lengths = new int[query.size()];
+            phrases = new int[query.size()][];
+            int most = 1;
+            for (int p = 0; p < query.size(); p++) {
+                List<String> phrase = query.get(p);
+                lengths[p] = phrase.size();
+                most = Math.max(most, phrase.size());
+                phrases[p] = new int[phrase.size()];
+                for (int j = 0; j < phrase.size(); j++) {
+                    phrases[p][j] = numbers.computeIfAbsent(phrase.get(j), t -> numbers.size());
                 }
             }
-            for (; added < m; added++) {
-                int o = byEnd[added];
-                if (occurrences.get(o)[0] + phrases.get(occurrences.get(o)[1]).size() > start + SNIPPET_WORDS) {
-                    break;
-                }
-                if (!passed[o]) {
-                    in[o] = true;
-                    if (counts[occurrences.get(o)[1]]++ == 0) {
-                        distinct++;
+            longest = most;
+            terms = new String[numbers.size()];
+            numbers.forEach((t, k) -> terms[k] = t);
+            last = new int[most];
+        }
+
+        /** The phrases (bit p: phrase p) whose last word is the next word, {@code text[start, end)}. */
+        long next(String text, int start, int end, boolean ascii) {
+            int w = words++;
+            last[w % last.length] = number(text, start, end, ascii);
+            long ending = 0;
+            for (int p = 0; p < phrases.length; p++) {
+                int[] phrase = phrases[p];
+                if (phrase.length <= w + 1) {
+                    boolean all = true;
+                    for (int j = 0; all && j < phrase.length; j++) {
+                        all = last[(w - phrase.length + 1 + j) % last.length] == phrase[j];
+                    }
+                    if (all) {
+                        ending |= 1L << p;
                     }
                 }
             }
-            if (distinct > best) {
+            return ending;
+        }
+
+        private int number(String text, int start, int end, boolean ascii) {
+            if (ascii && plain(text, start, end)) {
+                // Its term is itself in lower case (SearchText.term, SearchText.encode).
+                for (int k = 0; k < terms.length; k++) {
+                    if (terms[k].length() == end - start && text.regionMatches(true, start, terms[k], 0, end - start)) {
+                        return k;
+                    }
+                }
+                return -1;
+            }
+            Integer k = numbers.get(made.of(text, start, end, ascii));
+            return k == null ? -1 : k;
+        }
+
+        /** Whether ASCII {@code text[start, end)} is letters and digits, not starting with x, at most a term long. */
+        private static boolean plain(String text, int start, int end) {
+            if (end - start > SearchText.MAX_TERM || text.charAt(start) == 'x' || text.charAt(start) == 'X') {
+                return false;
+            }
+            for (int i = start; i < end; i++) {
+                char c = text.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * The first word of the snippet's window: of the windows starting {@value #SNIPPET_CONTEXT} words before an
+     * occurrence (kept within the content), the one holding the most different phrases whole, the earliest of equals.
+     * The words come one at a time with the phrases ending at each ({@link #next}); a window is counted once its
+     * last word has come, from the occurrences starting in the last words, which a ring keeps: the memory is the
+     * ring's, whatever the number of words or occurrences. A window past the content's end is the content's last
+     * {@value #SNIPPET_WORDS} words, counted at the end ({@link #from}).
+     */
+    static final class Window {
+        private final int[] lengths;
+        private final int mask;
+        private final long[] starting; // the phrases found starting at each of the last words, by word number & mask
+        private final boolean[] waiting; // a window starting at that word is to be counted when its last word comes
+        private int words;
+        private int best = -1;
+        private int from;
+
+        /** A window for phrases of {@code lengths} words (at most 64 phrases). */
+        Window(int[] lengths) {
+            this.lengths = lengths;
+            int longest = 1;
+            for (int length : lengths) {
+                longest = Math.max(longest, length);
+            }
+            // A window is counted at the latest when its first word is longest + SNIPPET_CONTEXT - 1 words back.
+            int size = Integer.highestOneBit(Math.max(longest + SNIPPET_CONTEXT, SNIPPET_WORDS) * 2);
+            mask = size - 1;
+            starting = new long[size];
+            waiting = new boolean[size];
+        }
+
+        /** The next word: bit p of {@code ending} is set when an occurrence of phrase p ends at it. */
+        void next(long ending) {
+            int w = words++;
+            starting[w & mask] = 0;
+            waiting[w & mask] = false;
+            for (long e = ending; e != 0; e &= e - 1) {
+                int p = Long.numberOfTrailingZeros(e);
+                int first = w - lengths[p] + 1;
+                starting[first & mask] |= 1L << p;
+                int start = Math.max(0, first - SNIPPET_CONTEXT);
+                if (start + SNIPPET_WORDS - 1 <= w) {
+                    count(start);
+                } else {
+                    waiting[start & mask] = true;
+                }
+            }
+            int start = w - SNIPPET_WORDS + 1;
+            if (start >= 0 && waiting[start & mask]) {
+                waiting[start & mask] = false;
+                count(start);
+            }
+        }
+
+        /** The window's first word, for a content of {@code n} words in all (n > {@value #SNIPPET_WORDS}). */
+        int from(int n) {
+            // A window still waiting starts past n - SNIPPET_WORDS: it is the last one.
+            int last = n - SNIPPET_WORDS;
+            for (int s = last + 1; s < n; s++) {
+                if (waiting[s & mask]) {
+                    count(last);
+                    break;
+                }
+            }
+            return from;
+        }
+
+        /** Counts the different phrases whole in the window from word {@code start}, all of whose words have come. */
+        private void count(int start) {
+            long seen = 0;
+            for (int i = start; i < start + SNIPPET_WORDS; i++) {
+                for (long s = starting[i & mask]; s != 0; s &= s - 1) {
+                    int p = Long.numberOfTrailingZeros(s);
+                    if (i + lengths[p] <= start + SNIPPET_WORDS) {
+                        seen |= 1L << p;
+                    }
+                }
+            }
+            int distinct = Long.bitCount(seen);
+            if (distinct > best || (distinct == best && start < from)) {
                 best = distinct;
                 from = start;
             }
         }
-        return from;
     }
 
     /** Longest word, or text between words, a snippet shows whole; longer ones are cut to it with "…". */
