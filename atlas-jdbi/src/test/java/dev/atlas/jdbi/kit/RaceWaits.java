@@ -102,7 +102,8 @@ public final class RaceWaits {
             return false;
         }
         for (StackTraceElement e : stack) {
-            if (e.getClassName().startsWith("dev.atlas.")) {
+            // Past the driver and any test proxy of the connection (StatementRecorder), to Atlas's own code.
+            if (e.getClassName().startsWith("dev.atlas.jdbi.internal.")) {
                 return e.getClassName().equals("dev.atlas.jdbi.internal.sql.Handle") && e.getMethodName().equals("control");
             }
         }
