@@ -101,8 +101,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
     /**
      * Runs {@code first} until it has run the statement {@code pauseAfter} and holds it there,
-     * then starts {@code second}; {@code first} goes on once {@code second} returned or, when
-     * {@code second} waits for one of {@code first}'s locks, after two seconds. On PostgreSQL this
+     * then starts {@code second}; {@code first} goes on once {@code second} returned or is seen
+     * waiting for one of {@code first}'s locks ({@link RaceWaits}; two seconds at most). On PostgreSQL this
      * puts {@code second} between {@code first}'s write and its commit; SQLite's single writer
      * makes {@code second} wait for the commit.
      */
@@ -110,11 +110,12 @@ public abstract class ConversationStoreContract extends AtlasContract {
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         CountDownLatch paused = new CountDownLatch(1);
         CountDownLatch secondDone = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> secondThread = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
             if (name.equals(pauseAfter) && paused.getCount() == 1) {
                 paused.countDown();
                 try {
-                    secondDone.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(secondDone, secondThread::get, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -125,6 +126,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
             Future<Outcome<?>> a = pool.submit(() -> outcome(first));
             paused.await();
             Future<Outcome<?>> b = pool.submit(() -> {
+                secondThread.set(Thread.currentThread());
                 try {
                     return outcome(second);
                 } finally {
@@ -1171,11 +1173,11 @@ public abstract class ConversationStoreContract extends AtlasContract {
     // ---- concurrency --------------------------------------------------------------------------
 
     @Test
-    @DisplayName("8 threads × 500 appends to one conversation: no error, sequences exactly 1..4000")
+    @DisplayName("8 threads × 125 appends to one conversation: no error, sequences exactly 1..1000")
     void concurrentAppends() throws Exception {
         Conversation c = convo();
         int threads = 8;
-        int perThread = 500;
+        int perThread = 125; // 8 writers contend on every append already; 1000 keeps the time small
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<List<Long>>> futures = new ArrayList<>();

@@ -550,12 +550,13 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         java.util.concurrent.CountDownLatch summed = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
         // The completing thread stops right after it summed the steps, until the step's finish has
-        // returned or (when the finish waits for the completion's lock) for two seconds.
+        // returned or (when the finish waits for the completion's lock) until it is seen waiting (RaceWaits).
+        java.util.concurrent.atomic.AtomicReference<Thread> stepper = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
             if (Thread.currentThread() == completer.get() && name.equals("executions.stepUsage")) {
                 summed.countDown();
                 try {
-                    stepTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(stepTried, stepper::get, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -568,6 +569,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             });
             summed.await();
             CompletableFuture<Throwable> finished = CompletableFuture.supplyAsync(() -> {
+                stepper.set(Thread.currentThread());
                 try {
                     step.finish("answer", null, FinishReason.STOP, Usage.of(100, 20));
                     return null;
@@ -979,12 +981,13 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch tried = new java.util.concurrent.CountDownLatch(1);
         // The finishing thread stops after its update of the step, before the commit, until the
-        // tool call returned or (when the insert waits for the finish's lock) for two seconds.
+        // tool call returned or (when the insert waits for the finish's lock) until it is seen waiting (RaceWaits).
+        java.util.concurrent.atomic.AtomicReference<Thread> caller = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
             if (Thread.currentThread() == finisher.get() && name.equals("executions.finishStep")) {
                 closed.countDown();
                 try {
-                    tried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(tried, caller::get, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -997,6 +1000,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             });
             closed.await();
             CompletableFuture<Throwable> call = CompletableFuture.supplyAsync(() -> {
+                caller.set(Thread.currentThread());
                 try {
                     step.toolCall("late", "lookup", "{}");
                     return null;
@@ -1499,12 +1503,13 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
         // The sweeping thread stops just before it looks for runs with finished steps, until the
-        // step's finish has returned or (when the finish waits for the sweep's lock) for two seconds.
+        // step's finish has returned or (when the finish waits for the sweep's lock) until it is seen waiting (RaceWaits).
+        java.util.concurrent.atomic.AtomicReference<Thread> stepper = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
             if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunsWithSteps")) {
                 reading.countDown();
                 try {
-                    stepTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(stepTried, stepper::get, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -1517,6 +1522,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             });
             reading.await();
             CompletableFuture<Throwable> finished = CompletableFuture.supplyAsync(() -> {
+                stepper.set(Thread.currentThread());
                 try {
                     step.finish("answer", null, FinishReason.STOP, Usage.of(100, 20));
                     return null;
@@ -2447,12 +2453,13 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         java.util.concurrent.CountDownLatch summed = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch secondTried = new java.util.concurrent.CountDownLatch(1);
         // The first step's finish stops right after it summed the finished steps, until the second's
-        // finish has returned or (when that waits for the first's transaction) for two seconds.
+        // finish has returned or (when that waits for the first's transaction) until it is seen waiting (RaceWaits).
+        Thread secondThread = Thread.currentThread();
         db.statementListener((name, jdbc) -> {
             if (Thread.currentThread() == firstThread.get() && name.equals("executions.stepUsage") && paused.compareAndSet(false, true)) {
                 summed.countDown();
                 try {
-                    secondTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(secondTried, () -> secondThread, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

@@ -1044,12 +1044,13 @@ public abstract class MemoryStoreContract extends AtlasContract {
         java.util.concurrent.CountDownLatch childrenDeleted = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch updateReturned = new java.util.concurrent.CountDownLatch(1);
         // The purge stops after deleting the memory's revisions until the update has returned or,
-        // when the update waits for one of the purge's locks, for two seconds.
+        // until the update is seen waiting for one of the purge's locks (RaceWaits).
+        java.util.concurrent.atomic.AtomicReference<Thread> updater = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
             if (name.equals("retention.delete.memory_revisions")) {
                 childrenDeleted.countDown();
                 try {
-                    updateReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(updateReturned, updater::get, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -1062,6 +1063,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
                     .runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)));
             childrenDeleted.await();
             var update = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                updater.set(Thread.currentThread());
                 try {
                     return (Object) lagging.update(m.id(), MemoryPatch.content("v2").tags("late"));
                 } catch (RuntimeException e) {

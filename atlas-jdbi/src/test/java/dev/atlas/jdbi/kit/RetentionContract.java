@@ -687,17 +687,18 @@ public abstract class RetentionContract extends AtlasContract {
     /**
      * Runs a purge of conversations archived over 90 days that stops after deleting the execution
      * steps until {@code late} (run on another thread) has returned or, when it waits for the
-     * purge's locks (PostgreSQL) or its write transaction (SQLite), for two seconds.
+     * purge's locks (PostgreSQL) or its write transaction (SQLite), until it is seen waiting ({@link RaceWaits}).
      */
     private RetentionReport purgePausedAfterSteps(Runnable late) throws Exception {
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         CountDownLatch stepsDeleted = new CountDownLatch(1);
         CountDownLatch lateReturned = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> lateThread = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
             if (name.equals("retention.delete.execution_steps") && stepsDeleted.getCount() > 0) {
                 stepsDeleted.countDown();
                 try {
-                    lateReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                    RaceWaits.awaitReturnedOrBlocked(lateReturned, lateThread::get, db, database);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -708,6 +709,7 @@ public abstract class RetentionContract extends AtlasContract {
                     () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90))));
             stepsDeleted.await();
             java.util.concurrent.CompletableFuture<Void> writes = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                lateThread.set(Thread.currentThread());
                 try {
                     late.run();
                 } finally {
