@@ -88,19 +88,27 @@ public final class AtlasCli implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
+        System.exit(exitCode(new java.io.FileOutputStream(java.io.FileDescriptor.out), new java.io.FileOutputStream(java.io.FileDescriptor.err), args));
+    }
+
+    /**
+     * All {@link #main} does short of exiting, with {@code out} and {@code err} as standard output and error: the
+     * exit code it exits with. System.out and System.err are left set to them (the caller restores them).
+     */
+    static int exitCode(java.io.OutputStream out, java.io.OutputStream err, String... args) {
         // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
         // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
         // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
-        stdout = new Watched(new java.io.FileOutputStream(java.io.FileDescriptor.out));
+        stdout = new Watched(out);
         System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
-        System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
         int code = run(args);
         String failure = stdoutFailure();
         if (code == OK && failure != null) {
             System.err.println("atlas: cannot write standard output: " + failure);
             code = FAILED;
         }
-        System.exit(code);
+        return code;
     }
 
     /**
@@ -141,8 +149,11 @@ public final class AtlasCli implements Callable<Integer> {
         }
     }
 
-    /** The process's standard output as written by {@link #main}, or null in a JVM that runs the CLI another way. */
-    private static java.io.OutputStream stdout;
+    /**
+     * The process's standard output as written by {@link #main} ({@link #exitCode}), or null in a JVM that runs the CLI
+     * another way (tests that run it in-process set it back to null).
+     */
+    static java.io.OutputStream stdout;
 
     /**
      * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor's
@@ -159,15 +170,16 @@ public final class AtlasCli implements Callable<Integer> {
     /** Runs the command line and returns the exit code (the process's, when called from {@link #main}). */
     static int run(String... args) {
         CommandLine cli = commandLine();
+        driverLogsTo((AtlasCli) cli.getCommand(), cli.getErr());
         return cli.execute(args);
     }
 
+    /** The command line, its handlers set; java.util.logging is left as it is (routed by {@link #run}). */
     static CommandLine commandLine() {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
         cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
-        driverLogsTo(root, cli.getErr());
         cli.registerConverter(UUID.class, AtlasCli::uuid);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
