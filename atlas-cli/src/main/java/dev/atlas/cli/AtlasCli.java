@@ -120,7 +120,31 @@ public final class AtlasCli implements Callable<Integer> {
     static String stdoutFailure() {
         System.out.flush();
         java.io.IOException failure = stdout instanceof Watched watched ? watched.failure : null;
-        return failure == null || "Broken pipe".equals(failure.getMessage()) ? null : failure.getMessage();
+        return failure == null || brokenPipe(failure) ? null : failure.getMessage();
+    }
+
+    /**
+     * Whether {@code e} is a write into a pipe whose reader closed. Java gives no error number, only the C library's
+     * message, which is in the locale's language ("Datenübergabe unterbrochen (broken pipe)" under German messages):
+     * it is compared with the message this JVM gives for a pipe of its own whose reader is closed.
+     */
+    static boolean brokenPipe(java.io.IOException e) {
+        String message = e.getMessage();
+        return message != null && (message.equals("Broken pipe") || message.equals(brokenPipeMessage()));
+    }
+
+    /** This JVM's message for a write into a pipe whose reader closed, or null if such a write did not fail. */
+    private static String brokenPipeMessage() {
+        try {
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            pipe.source().close();
+            try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
+                sink.write(java.nio.ByteBuffer.wrap(new byte[1]));
+            }
+            return null;
+        } catch (java.io.IOException e) {
+            return e.getMessage();
+        }
     }
 
     /** Standard output that remembers its first write error (and still throws it). */
