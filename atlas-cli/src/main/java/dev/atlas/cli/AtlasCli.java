@@ -135,12 +135,16 @@ public final class AtlasCli implements Callable<Integer> {
 
     /** This JVM's message for a write into a pipe whose reader closed, or null if such a write did not fail. */
     private static String brokenPipeMessage() {
+        java.nio.channels.Pipe pipe;
         try {
-            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            pipe = java.nio.channels.Pipe.open();
             pipe.source().close();
-            try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
-                sink.write(java.nio.ByteBuffer.wrap(new byte[1]));
-            }
+        } catch (java.io.IOException e) {
+            // No pipe to ask (no file descriptor left, say): its failure is not the message looked for.
+            return null;
+        }
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
+            sink.write(java.nio.ByteBuffer.wrap(new byte[1]));
             return null;
         } catch (java.io.IOException e) {
             return e.getMessage();
