@@ -88,19 +88,27 @@ public final class AtlasCli implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
+        System.exit(exitCode(new java.io.FileOutputStream(java.io.FileDescriptor.out), new java.io.FileOutputStream(java.io.FileDescriptor.err), args));
+    }
+
+    /**
+     * All {@link #main} does short of exiting, with {@code out} and {@code err} as standard output and error: the
+     * exit code it exits with. System.out and System.err are left set to them (the caller restores them).
+     */
+    static int exitCode(java.io.OutputStream out, java.io.OutputStream err, String... args) {
         // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
         // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
         // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
-        stdout = new Watched(new java.io.FileOutputStream(java.io.FileDescriptor.out));
+        stdout = new Watched(out);
         System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
-        System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
         int code = run(args);
         String failure = stdoutFailure();
         if (code == OK && failure != null) {
             System.err.println("atlas: cannot write standard output: " + failure);
             code = FAILED;
         }
-        System.exit(code);
+        return code;
     }
 
     /**
@@ -112,7 +120,35 @@ public final class AtlasCli implements Callable<Integer> {
     static String stdoutFailure() {
         System.out.flush();
         java.io.IOException failure = stdout instanceof Watched watched ? watched.failure : null;
-        return failure == null || "Broken pipe".equals(failure.getMessage()) ? null : failure.getMessage();
+        return failure == null || brokenPipe(failure) ? null : failure.getMessage();
+    }
+
+    /**
+     * Whether {@code e} is a write into a pipe whose reader closed. Java gives no error number, only the C library's
+     * message, which is in the locale's language ("Datenübergabe unterbrochen (broken pipe)" under German messages):
+     * it is compared with the message this JVM gives for a pipe of its own whose reader is closed.
+     */
+    static boolean brokenPipe(java.io.IOException e) {
+        String message = e.getMessage();
+        return message != null && (message.equals("Broken pipe") || message.equals(brokenPipeMessage()));
+    }
+
+    /** This JVM's message for a write into a pipe whose reader closed, or null if such a write did not fail. */
+    private static String brokenPipeMessage() {
+        java.nio.channels.Pipe pipe;
+        try {
+            pipe = java.nio.channels.Pipe.open();
+            pipe.source().close();
+        } catch (java.io.IOException e) {
+            // No pipe to ask (no file descriptor left, say): its failure is not the message looked for.
+            return null;
+        }
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
+            sink.write(java.nio.ByteBuffer.wrap(new byte[1]));
+            return null;
+        } catch (java.io.IOException e) {
+            return e.getMessage();
+        }
     }
 
     /** Standard output that remembers its first write error (and still throws it). */
@@ -141,8 +177,11 @@ public final class AtlasCli implements Callable<Integer> {
         }
     }
 
-    /** The process's standard output as written by {@link #main}, or null in a JVM that runs the CLI another way. */
-    private static java.io.OutputStream stdout;
+    /**
+     * The process's standard output as written by {@link #main} ({@link #exitCode}), or null in a JVM that runs the CLI
+     * another way (tests that run it in-process set it back to null).
+     */
+    static java.io.OutputStream stdout;
 
     /**
      * Standard output for data whose loss must fail the command ({@code export --output -}): the file descriptor's
@@ -159,15 +198,16 @@ public final class AtlasCli implements Callable<Integer> {
     /** Runs the command line and returns the exit code (the process's, when called from {@link #main}). */
     static int run(String... args) {
         CommandLine cli = commandLine();
+        driverLogsTo((AtlasCli) cli.getCommand(), cli.getErr());
         return cli.execute(args);
     }
 
+    /** The command line, its handlers set; java.util.logging is left as it is (routed by {@link #run}). */
     static CommandLine commandLine() {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
         cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
-        driverLogsTo(root, cli.getErr());
         cli.registerConverter(UUID.class, AtlasCli::uuid);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.

@@ -96,7 +96,6 @@ final class ConversationsCommand implements Callable<Integer> {
                 // As --agent and --model: an empty variable in a script would otherwise print "No conversations."
                 throw new ParameterException(spec.commandLine(), "--search: must not be blank when given");
             }
-            ConversationQuery.Order by = order(spec, order);
             if (search != null) {
                 // The search lists conversations by best hit, not through the filtered, paged listing.
                 java.util.List<String> given = new ArrayList<>();
@@ -125,7 +124,8 @@ final class ConversationsCommand implements Callable<Integer> {
                     throw new ParameterException(spec.commandLine(), "--search cannot be combined with " + String.join(", ", given));
                 }
             }
-            // After what cannot be combined: a half owner given with --search is refused for --search.
+            // After what cannot be combined: a half owner, or an --order of no value, given with --search is refused for --search.
+            ConversationQuery.Order by = order(spec, order);
             Owner ownerGiven = owner(spec, owner, ownerType, ownerId);
             AtlasCli root = parent.root;
             PrintWriter out = spec.commandLine().getOut();

@@ -103,6 +103,11 @@ final class ViewerApi {
         return atlas.tenant(id);
     }
 
+    /** A query parameter's value as a message quotes it: in quotes, cut, on one line with controls as codes. */
+    private static String quoted(String value) {
+        return "'" + Text.oneLine(Text.cut(value, 60)) + "'";
+    }
+
     private static UUID id(String s) {
         UUID id = AtlasCli.id(s);
         if (id == null) {
@@ -124,7 +129,7 @@ final class ViewerApi {
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        throw new IllegalArgumentException("limit must be between 1 and " + max);
+        throw new IllegalArgumentException("limit: must be between 1 and " + max + ", was " + quoted(v));
     }
 
     private Map<String, Object> meta() throws SQLException {
@@ -211,7 +216,7 @@ final class ViewerApi {
             try {
                 after = Long.parseLong(q.get("after"));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("after must be a message sequence");
+                throw new IllegalArgumentException("after: must be a message sequence (0 or more), was " + quoted(q.get("after")));
             }
         }
         Transcript t = Transcript.load(tenant, db, id, after, limit(q, TRANSCRIPT_PAGE, TRANSCRIPT_PAGE));
@@ -387,7 +392,7 @@ final class ViewerApi {
                 days = -1;
             }
             if (days < 1 || days > 366) {
-                throw new IllegalArgumentException("days must be between 1 and 366");
+                throw new IllegalArgumentException("days: must be between 1 and 366, was " + quoted(q.get("days")));
             }
         }
         LocalDate last = LocalDate.now(ZoneOffset.UTC);

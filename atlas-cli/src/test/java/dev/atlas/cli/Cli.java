@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the shaded jar as its own process, with the java of this JVM, and captures what it printed. */
+/**
+ * Runs the CLI and captures what it printed: in this JVM ({@link #run(String...)}), or the shaded jar as its own
+ * process, with the java of this JVM ({@link #process}, and the runs with an environment, JVM options or as a user).
+ */
 final class Cli {
     private Cli() {}
 
@@ -85,7 +88,45 @@ final class Cli {
         return sharedClasses;
     }
 
-    static Result run(String... args) {
+    /**
+     * Runs the command in this JVM, as {@link AtlasCli#main} would in its own but for exiting: what it printed to
+     * standard output and error (UTF-8, as the process prints them) and the code {@code main} would exit with
+     * ({@link AtlasCli#exitCode}, standard output's failures included). Standard input is empty, as the process's
+     * ({@code /dev/null}). For tests whose subject is not the process boundary itself (for that, {@link #process}):
+     * a JVM's start-up costs most of a command here. Nothing is left behind: System.out, System.err and System.in,
+     * the CLI's standard output and java.util.logging's root handlers (the CLI routes driver logs) are restored.
+     */
+    static synchronized Result run(String... args) {
+        java.io.PrintStream out = System.out;
+        java.io.PrintStream err = System.err;
+        java.io.InputStream in = System.in;
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("");
+        java.util.logging.Handler[] handlers = jul.getHandlers();
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream errors = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
+            code = AtlasCli.exitCode(printed, errors, args);
+        } finally {
+            System.out.flush();
+            System.err.flush();
+            System.setOut(out);
+            System.setErr(err);
+            System.setIn(in);
+            AtlasCli.stdout = null;
+            for (java.util.logging.Handler h : jul.getHandlers()) {
+                jul.removeHandler(h);
+            }
+            for (java.util.logging.Handler h : handlers) {
+                jul.addHandler(h);
+            }
+        }
+        return new Result(code, printed.toString(StandardCharsets.UTF_8), errors.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs the shaded jar as its own process: for tests of the process boundary, and a sample of each command family. */
+    static Result process(String... args) {
         return run(Map.of(), args);
     }
 

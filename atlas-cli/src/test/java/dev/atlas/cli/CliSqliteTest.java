@@ -580,7 +580,8 @@ class CliSqliteTest {
 
     @Test
     void retentionDryRunCountsPerTenantAndPrintsPlainProgressLinesWhenNotATerminal() {
-        Cli.Result r = atlas("retention", "run", "--dry-run", "--archive-idle-after", "1d");
+        // A process whose streams are no terminal (the retention family's sample of the jar).
+        Cli.Result r = Cli.process("--db", db.toString(), "retention", "run", "--dry-run", "--archive-idle-after", "1d");
         assertThat(r.out()).isEqualTo(Expected.RETENTION_DRY_RUN);
         assertThat(r.err()).isEqualTo("[1/2] retention on tenant acme ...\n[2/2] retention on tenant globex ...\n");
         assertThat(r.exitCode()).isZero();
@@ -600,7 +601,7 @@ class CliSqliteTest {
     @Test
     void migrateCreatesAFileThenReportsItUpToDate() {
         Path fresh = dir.resolve("fresh.db");
-        Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
+        Cli.Result first = Cli.process("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
         assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 32 migrations, schema version 32\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
@@ -612,7 +613,8 @@ class CliSqliteTest {
 
     @Test
     void usageErrorsExitWith2AndPointToHelp() {
-        Cli.Result noDb = Cli.run("info");
+        // The JVM's exit status (the rest of this class runs in-process: Cli#run gives the code main exits with).
+        Cli.Result noDb = Cli.process("info");
         assertThat(noDb.exitCode()).isEqualTo(2);
         assertThat(noDb.err()).isEqualTo("""
                 atlas: --db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file
@@ -629,7 +631,7 @@ class CliSqliteTest {
 
     @Test
     void runtimeFailuresExitWith1WithoutAStackTraceUnlessVerbose() {
-        Cli.Result missing = Cli.run("--db", dir.resolve("missing.db").toString(), "info");
+        Cli.Result missing = Cli.process("--db", dir.resolve("missing.db").toString(), "info");
         String shown = dir.resolve("missing.db").toAbsolutePath().normalize().toString();
         assertThat(missing.exitCode()).isEqualTo(1);
         assertThat(missing.err()).isEqualTo("atlas: no SQLite database at " + shown + " (run 'atlas --db " + dir.resolve("missing.db")
@@ -657,7 +659,7 @@ class CliSqliteTest {
 
     @Test
     void helpAndVersionEverywhere() {
-        Cli.Result help = Cli.run("--help");
+        Cli.Result help = Cli.process("--help");
         assertThat(help.exitCode()).isZero();
         assertThat(help.out()).startsWith("Usage: atlas [-hvV] [--data-dir=<dir>]")
                 .contains("migrate", "info", "conversations", "executions", "usage", "retention", "serve")
@@ -688,7 +690,8 @@ class CliSqliteTest {
             assertThat(cli.execute(args)).as(String.join(" ", sub)).isZero();
             assertThat(version.toString()).as(String.join(" ", sub) + " -V").isEqualTo(rootVersion.toString());
         }
-        Cli.Result version = Cli.run("--version");
+        // The jar's manifest gives the version: a process.
+        Cli.Result version = Cli.process("--version");
         assertThat(version.exitCode()).isZero();
         assertThat(version.out()).isEqualTo("atlas 0.1.0-SNAPSHOT, Java " + System.getProperty("java.version") + "\n");
     }

@@ -303,6 +303,9 @@ class CliUserErrorsTest {
                 "atlas: --order: 'newest' is not one of [activity, creation]\nTry 'atlas conversations list --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "creation")).isEqualTo(new Cli.Result(2,
                 "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
+        // The combination is named first: an --order of no use with --search was refused for its value.
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "newest")).isEqualTo(new Cli.Result(2,
+                "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
         // usage's --by and --format (any case, as --order) refuse a value in the same words.
         assertThat(Cli.run("--db", db.toString(), "usage", "--by", "week")).isEqualTo(new Cli.Result(2, "", "atlas: --by: 'week' is not one of"
                 + " [day, model, provider, agent, conversation, owner, project, tenant]\nTry 'atlas usage --help' for more information.\n"));

@@ -395,7 +395,14 @@ class ViewerHttpTest {
                 {"/api/conversations/" + f.support + "?tenant=acme&after=-5", "after: must not be negative, was -5"},
                 {"/api/conversations?tenant=acme&after=%27", "after: is not a cursor returned by a previous page of this listing"},
                 {"/api/executions?tenant=acme&after=x", "after: is not a cursor returned by a previous page of this listing"},
-                {"/api/conversations?tenant=acme&q=%00", "q: contains a NUL character (U+0000) at index 0, which databases cannot store"}};
+                {"/api/conversations?tenant=acme&q=%00", "q: contains a NUL character (U+0000) at index 0, which databases cannot store"},
+                // The viewer's own checks in the same form, parameter and colon first, then the value given
+                // (they said 'limit must be between 1 and 100', without either).
+                {"/api/conversations?tenant=acme&limit=0", "limit: must be between 1 and 100, was '0'"},
+                {"/api/executions?tenant=acme&limit=x", "limit: must be between 1 and 100, was 'x'"},
+                {"/api/conversations/" + f.support + "?tenant=acme&limit=101", "limit: must be between 1 and 100, was '101'"},
+                {"/api/conversations/" + f.support + "?tenant=acme&after=x", "after: must be a message sequence (0 or more), was 'x'"},
+                {"/api/usage?tenant=acme&days=367", "days: must be between 1 and 366, was '367'"}};
         for (String[] c : refused) {
             HttpResponse<String> r = get(c[0], viewer.cookie + "=" + viewer.token);
             assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
