@@ -292,6 +292,46 @@ public abstract class Newcomer19Contract extends AtlasContract {
         assertThat(acme.graph().getNode("user:42")).map(n -> n.label()).contains("Ada");
     }
 
+    @Test
+    @DisplayName("the cursors TenantIsolationContract#cursorOfAnotherTenantIsRefusedByEveryListing leaves out (an owner's credentials,"
+            + " a settings document's and an assistant's revisions): acme's next cursor, handed to globex's same listing (the same owner,"
+            + " name and slug, its own ids), is refused on cursor as a cursor globex never minted, naming nothing of acme")
+    void cursorsOfRevisionsAndCredentialsAreTheTenants() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        Owner user = Owner.user("42");
+        Map<Tenant, UUID> settings = new LinkedHashMap<>();
+        Map<Tenant, UUID> assistants = new LinkedHashMap<>();
+        for (Tenant t : List.of(acme, globex)) {
+            t.credentials().upsert(user, "a", "s1");
+            t.credentials().upsert(user, "b", "s2");
+            Settings st = t.settings().create("chat", "Chat", user);
+            t.settings().publish(st.id(), Map.of("v", 1), "v1", user);
+            t.settings().publish(st.id(), Map.of("v", 2), "v2", user);
+            settings.put(t, st.id());
+            Assistant a = t.assistants().create(AssistantSpec.of("helper", "Helper"));
+            t.assistants().publish(a.id(), NewRevision.of("one", Map.of()));
+            t.assistants().publish(a.id(), NewRevision.of("two", Map.of()));
+            assistants.put(t, a.id());
+        }
+        Map<String, java.util.function.BiFunction<Tenant, String, Page<?>>> listings = new LinkedHashMap<>();
+        listings.put("credentials.list", (t, k) -> t.credentials().list(user, 1, k));
+        listings.put("settings.revisions", (t, k) -> t.settings().revisions(settings.get(t), 1, k));
+        listings.put("assistants.revisions", (t, k) -> t.assistants().revisions(assistants.get(t), 1, k));
+        List<String> seen = new ArrayList<>();
+        listings.forEach((name, listing) -> {
+            String cursor = listing.apply(acme, null).nextCursor().orElseThrow();
+            assertThat(listing.apply(acme, cursor).items()).as(name + " pages on in acme").hasSize(1);
+            String forged = cursor.substring(0, cursor.length() - 2) + (cursor.endsWith("AA") ? "BB" : "AA");
+            String foreign = outcome(UUID.randomUUID(), x -> listing.apply(globex, cursor));
+            seen.add(name + ": " + foreign.replace(cursor, "<cursor>") + " / forged: " + outcome(UUID.randomUUID(), x -> listing.apply(globex, forged))
+                    .replace(forged, "<cursor>"));
+        });
+        String refused = "InvalidInputException [cursor] cursor: is not a cursor returned by a previous page of this listing";
+        assertThat(seen).containsExactly("credentials.list: " + refused + " / forged: " + refused,
+                "settings.revisions: " + refused + " / forged: " + refused, "assistants.revisions: " + refused + " / forged: " + refused);
+    }
+
     private static String export(Tenant t, ExportScope scope) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         t.portability().exportTo(out, scope);
