@@ -269,6 +269,17 @@ public abstract class Newcomer19Contract extends AtlasContract {
             }
         }
         acme.graph().upsertNode(dev.atlas.graph.NewGraphNode.of("user:42").label("Ada"));
+        // Owners an exact match keeps apart from user 42: another type, LIKE wildcards, a full-width look-alike, a longer id.
+        List<Owner> lookAlikes = List.of(Owner.of("team", "42"), Owner.user("4_"), Owner.user("4%"), Owner.user("\uFF14\uFF12"), Owner.user("42\\"),
+                Owner.user("420"));
+        for (Owner o : lookAlikes) {
+            Conversation c = acme.conversations().create(NewConversation.of(o, "support"));
+            acme.conversations().append(c.id(), NewMessage.user("look-alike").author(ada));
+            acme.memories().create(NewMemory.fact(o, "look-alike memory"));
+            acme.credentials().upsert(o, "mail", "other");
+        }
+        Map<Owner, String> lookAlikesBefore = new LinkedHashMap<>();
+        lookAlikes.forEach(o -> lookAlikesBefore.put(o, export(acme, ExportScope.owner(o))));
         String globexBefore = export(globex, ExportScope.tenant());
         String bobBefore = export(acme, ExportScope.owner(bob));
         String header = export(acme, ExportScope.owner(Owner.user("nobody")));
@@ -277,7 +288,10 @@ public abstract class Newcomer19Contract extends AtlasContract {
         dev.atlas.portability.EraseReport done = acme.portability().eraseOwner(ada, false);
 
         assertThat(done.counts()).containsEntry("conversations", 1L).containsEntry("messages", 2L).containsEntry("executions", 1L)
-                .containsEntry("memories", 1L).containsEntry("credentials", 1L);
+                .containsEntry("memories", 1L).containsEntry("credentials", 1L).containsEntry("messages_detached", (long) lookAlikes.size());
+        // Their conversations keep ada's message, its author cleared (a null column is left out of the file), nothing else changed.
+        lookAlikes.forEach(o -> assertThat(export(acme, ExportScope.owner(o))).as(o.toString())
+                .isEqualTo(lookAlikesBefore.get(o).replace(",\"author_type\":\"user\",\"author_id\":\"42\"", "")));
         assertThat(export(acme, ExportScope.owner(ada))).isEqualTo(header);
         assertThat(acme.search().text(dev.atlas.search.TextQuery.messages("zanzibar"))).extracting(h -> h.snippet())
                 .containsExactlyInAnyOrder("[zanzibar] passport of 43", "[zanzibar] answer for 43");
