@@ -346,6 +346,42 @@ public abstract class Newcomer19Contract extends AtlasContract {
                 "settings.revisions: " + refused + " / forged: " + refused, "assistants.revisions: " + refused + " / forged: " + refused);
     }
 
+    @Test
+    @DisplayName("tenant ids that LIKE, case folding, NFKC or a prefix would merge (acme, Acme, ACME, a full-width acme, acm_, acm%, acm\\,"
+            + " acme/.., acme:1, SQL text) are separate tenants: each lists, counts, searches, exports and erases its own rows alone")
+    void lookAlikeTenantIdsShareNothing() {
+        List<String> ids = List.of("acme", "Acme", "ACME", "\uFF41\uFF43\uFF4D\uFF45", "acm_", "acm%", "acm\\", "acme/..", "acme:1",
+                "acme' OR '1'='1");
+        Owner user = Owner.user("42");
+        Map<String, UUID> conversations = new LinkedHashMap<>();
+        for (String id : ids) {
+            Tenant t = atlas.tenant(id);
+            Conversation c = t.conversations().create(NewConversation.of(user, "support"));
+            t.conversations().append(c.id(), NewMessage.user("quokka of " + id));
+            t.memories().create(NewMemory.fact(user, "quokka memory of " + id));
+            conversations.put(id, c.id());
+        }
+        for (String id : ids) {
+            Tenant t = atlas.tenant(id);
+            assertThat(t.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(user).limit(100)).items())
+                    .as(id).extracting(Conversation::id, Conversation::tenantId).containsExactly(org.assertj.core.groups.Tuple.tuple(conversations.get(id), id));
+            assertThat(t.search().text(dev.atlas.search.TextQuery.messages("quokka"))).as(id).extracting(h -> h.snippet())
+                    .containsExactly("[quokka] of " + id);
+            assertThat(t.memories().list(dev.atlas.memory.MemoryQuery.forOwner(user).limit(100)).items()).as(id)
+                    .extracting(Memory::content).containsExactly("quokka memory of " + id);
+            // the conversation (titled by its first message), the message and the memory: its own three rows
+            assertThat(export(t, ExportScope.tenant()).lines().filter(l -> l.contains("quokka")).count()).as(id).isEqualTo(3);
+        }
+        assertThat(atlas.tenant("acm_").portability().eraseOwner(user, false).counts()).containsEntry("conversations", 1L)
+                .containsEntry("memories", 1L);
+        for (String id : ids) {
+            assertThat(atlas.tenant(id).conversations().get(conversations.get(id))).as(id).isEqualTo(id.equals("acm_")
+                    ? Optional.empty() : atlas.tenant(id).conversations().get(conversations.get(id)).filter(c -> c.tenantId().equals(id)));
+            assertThat(atlas.tenant(id).memories().list(dev.atlas.memory.MemoryQuery.forOwner(user).limit(100)).items()).as(id)
+                    .hasSize(id.equals("acm_") ? 0 : 1);
+        }
+    }
+
     private static String export(Tenant t, ExportScope scope) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         t.portability().exportTo(out, scope);
