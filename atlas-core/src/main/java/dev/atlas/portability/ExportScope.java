@@ -38,8 +38,9 @@ public record ExportScope(@Nullable Owner owner, @Nullable UUID conversation) {
 
     /**
      * The owner's conversations (with tool threads, messages, executions, assets, voice calls,
-     * tasks and vectors hanging off them), memories, assets, credentials, voice calls, tasks and
-     * assistants.
+     * tasks and vectors hanging off them), executions without a conversation, memories, assets,
+     * credentials, voice calls, tasks, task schedules, assistants and settings (with revisions). Not
+     * the memory graph, whose nodes have no owner: only {@link #tenant()} exports it.
      *
      * @param owner whose data is exported
      * @return a scope for {@code owner}
