@@ -576,6 +576,37 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("failures recorded without a text (every fail(error) takes null: a task's, an execution's, a step's and a tool"
+            + " call's) export without an error column, import into another tenant where each reads its status with error() null,"
+            + " and export back byte-identical")
+    void failuresWithoutATextRoundTrip() {
+        Tenant acme = atlas.tenant("acme");
+        UUID task = acme.tasks().create(dev.atlas.task.NewTask.of("job", Map.of()).maxAttempts(1)).id();
+        acme.tasks().fail(acme.tasks().claim(java.time.Duration.ofMinutes(1), Set.of("job")).orElseThrow(), null);
+        dev.atlas.execution.ExecutionHandle e = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .owner(ALICE));
+        dev.atlas.execution.StepHandle step = e.step();
+        step.toolCall("c1", "lookup", "{}").fail(null);
+        step.fail(null);
+        e.fail(null);
+        String file = text(export(acme, ExportScope.tenant()));
+        assertThat(file).doesNotContain("\"error\":").contains("\"status\":\"failed\"");
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("task", 1L)
+                .containsEntry("execution", 1L).containsEntry("execution_step", 1L).containsEntry("tool_call", 1L);
+        assertThat(beta.tasks().require(task)).returns(dev.atlas.task.TaskStatus.FAILED, dev.atlas.task.Task::status)
+                .returns(null, dev.atlas.task.Task::error);
+        dev.atlas.execution.ExecutionTree tree = beta.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.execution()).returns(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.Execution::status)
+                .returns(null, dev.atlas.execution.Execution::error);
+        assertThat(tree.steps()).singleElement().returns(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.ExecutionStep::status)
+                .returns(null, dev.atlas.execution.ExecutionStep::error);
+        assertThat(tree.toolCalls()).singleElement().returns(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.ToolCall::status)
+                .returns(null, dev.atlas.execution.ToolCall::error);
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
     @DisplayName("a message or tool call naming a step, or an asset naming a tool call, without its execution or of another execution"
             + " (in the file or stored), is refused naming the line and column before any write: imported, retention's purge of the step's execution and an"
             + " erase of its conversation failed on the step's foreign key on every run")
@@ -1509,6 +1540,48 @@ public abstract class PortabilityContract extends AtlasContract {
         Tenant gamma = atlas.tenant("gamma");
         importBytes(gamma, upper.getBytes(StandardCharsets.UTF_8));
         assertThat(export(gamma, ExportScope.tenant())).isEqualTo(file);
+    }
+
+    @Test
+    @DisplayName("a blob key with a segment ending in '.', which register stored before it refused them (schema 16, LocalDirectoryBlobStore"
+            + " taking 'scans/report.'; its open still reads such a key), imports as stored and exports back byte-identical (before: refused"
+            + " on asset.blob_key as no blob key); as Windows opens 'report.' as 'report', it names another tenant's 'report' only with"
+            + " its content, and '.' and '..' segments stay refused")
+    void blobKeysOlderVersionsRegisteredRoundTrip() throws IOException {
+        byte[] bytes = "scanned".getBytes(StandardCharsets.UTF_8);
+        Files.createDirectories(blobDir.resolve("scans"));
+        Files.write(blobDir.resolve("scans/report"), bytes);
+        Files.write(blobDir.resolve("scans/report."), bytes);
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset scan = acme.assets().register(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "report",
+                "text/plain"), "scans/report");
+        // The line as register wrote it then: the key as given.
+        String older = text(export(acme, ExportScope.tenant())).replace("\"blob_key\":\"scans/report\"", "\"blob_key\":\"scans/report.\"");
+        assertThat(older).contains("\"blob_key\":\"scans/report.\"");
+        // Before any copy names scans/report. itself: the other tenant's scans/report is the file Windows opens.
+        int line = lineOf(older, "scans/report.");
+        String otherContent = replaceLine(older, "scans/report.", "\"size_bytes\":7", "\"size_bytes\":8");
+        assertThat(otherContent).isNotEqualTo(older);
+        Tenant gamma = atlas.tenant("gamma");
+        for (String[] c : new String[][] {{otherContent, "names the bytes of another asset, whose sha256 and size differ: a copy shares"
+                + " an asset's bytes only with its content"},
+                {older.replace("scans/report.", "scans/../report"), "is not a blob key: / separated segments of letters, digits, . _ -,"
+                        + " none of dots only (no . or .. segment), at most 1000 characters"},
+                {older.replace("scans/report.", "scans/./report"), "is not a blob key: / separated segments of letters, digits, . _ -,"
+                        + " none of dots only (no . or .. segment), at most 1000 characters"}}) {
+            assertThatThrownBy(() -> importBytes(gamma, c[0].getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(
+                    InvalidInputException.class, x -> assertThat(x).hasMessage("line " + line + ": asset.blob_key: " + c[1]));
+        }
+        assertThat(gamma.assets().get(scan.id())).isEmpty();
+
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, older.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("asset", 1L);
+        assertThat(beta.assets().require(scan.id()).blobKey()).isEqualTo("scans/report.");
+        try (java.io.InputStream in = beta.assets().open(scan.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(older);
+        assertThat(importBytes(beta, older.getBytes(StandardCharsets.UTF_8)).unchanged()).containsEntry("asset", 1L);
     }
 
     @Test

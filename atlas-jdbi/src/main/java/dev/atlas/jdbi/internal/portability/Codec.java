@@ -317,9 +317,9 @@ final class Codec {
         }
         switch (t.table()) {
             case "assets" -> {
-                if (!dev.atlas.jdbi.internal.JdbiAssetStore.isBlobKey((String) v[t.index("blob_key")])) {
+                if (!storedBlobKey((String) v[t.index("blob_key")])) {
                     throw new InvalidInputException(f + "blob_key", "is not a blob key: / separated segments of letters, digits, . _ -,"
-                            + " none ending in . (so no . or .. segment), at most 1000 characters");
+                            + " none of dots only (no . or .. segment), at most 1000 characters");
                 }
             }
             case "memories" -> {
@@ -386,6 +386,26 @@ final class Codec {
             }
             default -> { }
         }
+    }
+
+    /**
+     * A key some version stored: one {@code JdbiAssetStore.isBlobKey} takes, or one whose segments end in {@code .}, which
+     * {@code register} stored before schema version 17 refused them ({@code scans/report.}; {@code LocalDirectoryBlobStore}
+     * still opens and deletes such keys). No version stored a segment of dots only ({@code .}, {@code ..}).
+     */
+    static boolean storedBlobKey(String key) {
+        return key.length() <= 1_000 && STORED_BLOB_KEY.matcher(key).matches();
+    }
+
+    private static final java.util.regex.Pattern STORED_BLOB_KEY = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9._-]*[A-Za-z0-9_-]\\.*(?:/[A-Za-z0-9._-]*[A-Za-z0-9_-]\\.*)*");
+
+    /**
+     * {@code key} as Windows opens it, in lower case: the segments' trailing dots dropped ({@code Report.} opens {@code report}).
+     * The same as the key lower-cased for every key but those {@link #storedBlobKey} takes from older versions.
+     */
+    static String openedBlobKey(String key) {
+        return key.toLowerCase(java.util.Locale.ROOT).replaceAll("\\.+(?=/|$)", "");
     }
 
     private static Object value(Table table, Column c, JsonNode node, String field) {

@@ -470,7 +470,8 @@ public final class JdbiPortability implements Portability {
                 steps.check(row, where);
                 threads.check(row, where);
                 rollbacks.check(row, where);
-                if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
+                // Each asset looks up one key, or two (as stored and as Windows opens it): room for two left in a query.
+                if (!assets.isEmpty() && (table != assets.get(0).row().table() || lookupKeys(assets).size() >= PortabilitySql.BLOB_KEYS - 1)) {
                     checkSharedBlobKey(assets, blobKeys);
                 }
                 if (table.table().equals("assets")) {
@@ -991,12 +992,13 @@ public final class JdbiPortability implements Portability {
             return;
         }
         Table t = assets.get(0).row().table();
+        List<String> keys = lookupKeys(assets);
         Map<String, List<Object[]>> stored = new HashMap<>();
         db.read(h -> {
             Sql.Call call = sql.on(h, q.blobKeyContent)
                     .bind("tenant", tenant());
             for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
-                call.bind("lowerKey" + i, i < assets.size() ? lowerKey(assets.get(i).row()) : null);
+                call.bind("lowerKey" + i, i < keys.size() ? keys.get(i) : null);
             }
             return call.list((rs, ctx) -> new Object[] {rs.getString(1), rs.getString(2), rs.getObject(3) == null ? null : rs.getLong(3)});
         }).forEach(found -> stored.computeIfAbsent((String) found[0], k -> new ArrayList<>()).add(found));
@@ -1004,9 +1006,12 @@ public final class JdbiPortability implements Portability {
             Object[] v = a.row().values();
             Object sha256 = v[t.index("sha256")];
             Object size = v[t.index("size_bytes")];
-            // The file's own earlier rows naming the key count as stored ones: the two would share the bytes.
-            Object[] earlier = inFile.putIfAbsent(lowerKey(a.row()), new Object[] {null, sha256, size});
-            List<Object[]> named = new ArrayList<>(stored.getOrDefault(lowerKey(a.row()), List.of()));
+            // The file's own earlier rows naming the key (as Windows opens it) count as stored ones: the two would share the bytes.
+            Object[] earlier = inFile.putIfAbsent(Codec.openedBlobKey(key(a.row())), new Object[] {null, sha256, size});
+            List<Object[]> named = new ArrayList<>();
+            for (String k : new java.util.LinkedHashSet<>(List.of(lowerKey(a.row()), Codec.openedBlobKey(key(a.row()))))) {
+                named.addAll(stored.getOrDefault(k, List.of()));
+            }
             if (earlier != null) {
                 named.add(earlier);
             }
@@ -1020,8 +1025,30 @@ public final class JdbiPortability implements Portability {
         assets.clear();
     }
 
+    /**
+     * The keys {@link #checkSharedBlobKey} looks up for {@code assets}: each lower-cased, and a key older versions stored with a
+     * segment ending in {@code .} also as Windows opens it ({@code report.} is {@code report} there), so that it names another
+     * tenant's {@code report} only with its content.
+     */
+    private static List<String> lookupKeys(List<Located> assets) {
+        List<String> keys = new ArrayList<>();
+        for (Located a : assets) {
+            String lower = lowerKey(a.row());
+            keys.add(lower);
+            String opened = Codec.openedBlobKey(key(a.row()));
+            if (!opened.equals(lower)) {
+                keys.add(opened);
+            }
+        }
+        return keys;
+    }
+
+    private static String key(Parsed asset) {
+        return (String) asset.values()[asset.table().index("blob_key")];
+    }
+
     private static String lowerKey(Parsed asset) {
-        return ((String) asset.values()[asset.table().index("blob_key")]).toLowerCase(java.util.Locale.ROOT);
+        return key(asset).toLowerCase(java.util.Locale.ROOT);
     }
 
     /** A parsed record with where it stands in the input. */
