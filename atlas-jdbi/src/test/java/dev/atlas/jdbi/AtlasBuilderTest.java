@@ -176,8 +176,7 @@ class AtlasBuilderTest {
     void unopenableDatabases() throws Exception {
         Path plain = Files.writeString(dir.resolve("plain"), "x");
         Path junk = Files.writeString(dir.resolve("junk.db"), "not an SQLite database, only text long enough to fill a header page");
-        String unknown = dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("unknown_" + ProcessHandle.current().pid())
-                .replaceFirst("/[^/?]+\\?", "/no_such_database?");
+        String unknown = dev.atlas.jdbi.kit.PostgresTestDatabase.server().getJdbcUrl("postgres", "no_such_database");
         var before = poolThreads();
         assertThatThrownBy(() -> Atlas.sqlite(plain.resolve("a.db"))).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining(plain.resolve("a.db").toString()).hasMessageContaining("SQLITE_CANTOPEN");

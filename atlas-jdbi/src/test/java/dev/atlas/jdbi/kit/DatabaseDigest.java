@@ -26,6 +26,11 @@ public final class DatabaseDigest {
 
     /** The digest read through an open connection (cheaper when taken many times). */
     public static String of(Connection c, String prefix) {
+        return of(c, tables(c, prefix));
+    }
+
+    /** The tables {@link #of(Connection, String)} hashes: those of the prefix but the migration history, sorted. */
+    public static List<String> tables(Connection c, String prefix) {
         try {
             List<String> tables = new ArrayList<>();
             try (ResultSet rs = c.getMetaData().getTables(null, null, prefix + "%", new String[] {"TABLE"})) {
@@ -37,6 +42,18 @@ public final class DatabaseDigest {
                 }
             }
             tables.sort(null);
+            return tables;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The digest of these tables (from {@link #tables}): for a caller that takes many digests of one
+     * schema, reading the table list once (on PostgreSQL that catalog query costs more than the rows).
+     */
+    public static String of(Connection c, List<String> tables) {
+        try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (String t : tables) {
                 md.update(t.getBytes(StandardCharsets.UTF_8));

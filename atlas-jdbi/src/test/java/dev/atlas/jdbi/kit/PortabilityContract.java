@@ -1729,8 +1729,10 @@ public abstract class PortabilityContract extends AtlasContract {
     void keyTakenWhileImportingLeavesAResumableImport() {
         Tenant src = atlas.tenant("src");
         dev.atlas.conversation.Conversation c = src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE));
-        for (int i = 0; i < 1_100; i++) {
-            src.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("m" + i));
+        // The rows of 1,100 appends in a row (each message and its created event), in two calls of at most 1,000.
+        for (int from = 0; from < 1_100; from += 1_000) {
+            src.conversations().appendAll(c.id(), java.util.stream.IntStream.range(from, Math.min(from + 1_000, 1_100))
+                    .mapToObj(i -> dev.atlas.conversation.NewMessage.user("m" + i)).toList());
         }
         src.tasks().schedule(dev.atlas.task.NewSchedule.every("digest", java.time.Duration.ofHours(2), dev.atlas.task.NewTask.of("digest", Map.of())));
         byte[] file = export(src, ExportScope.tenant());
@@ -1779,9 +1781,9 @@ public abstract class PortabilityContract extends AtlasContract {
         PortabilityFixture.populate(src, ALICE, "a", false, clock);
         // Long enough for two transactions of rows (2,000 rows each: a message and its event are two).
         UUID longOne = src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
-        for (int i = 0; i < 1_000; i++) {
-            src.conversations().append(longOne, dev.atlas.conversation.NewMessage.user("m" + i));
-        }
+        // The rows of 1,000 appends in a row (each message and its created event), in one call.
+        src.conversations().appendAll(longOne, java.util.stream.IntStream.range(0, 1_000)
+                .mapToObj(i -> dev.atlas.conversation.NewMessage.user("m" + i)).toList());
         byte[] file = export(src, ExportScope.tenant());
         dev.atlas.Atlas otherAtlas = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", TestKeys.key("k1"))));
         Map<String, String> outcomes = new TreeMap<>();

@@ -968,12 +968,14 @@ public abstract class SearchContract extends AtlasContract {
         List<List<String>> before = answers(texts, vectors);
         var globex = atlas.tenant("globex");
         Conversation g = globex.conversations().create(NewConversation.of(ALICE));
+        List<NewMessage> theirs = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             String text = "alpha beta alpha gamma " + "alpha ".repeat(i % 7);
             Memory m = globex.memories().create(NewMemory.fact(ALICE, text).tags("t0", "t1"));
-            globex.conversations().append(g.id(), NewMessage.user(text));
+            theirs.add(NewMessage.user(text));
             other.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 1, 0});
         }
+        globex.conversations().appendAll(g.id(), theirs); // the rows of 200 appends, in one call
         UUID hooli = atlas.tenant("hooli").memories().create(NewMemory.fact(ALICE, "alpha")).id();
         atlas.tenant("hooli").search().upsertVector(SearchTarget.MEMORY, hooli, MODEL, new float[] {1, 1, 0, 0});
         assertThat(answers(texts, vectors)).isEqualTo(before);

@@ -307,17 +307,12 @@ class ConcurrentStartTest {
     void sqliteProcesses() throws Exception {
         Path file = dir.resolve("shared.db");
         int n = 2;
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<Process> children = new ArrayList<>();
         List<BufferedReader> outs = new ArrayList<>();
         List<Writer> ins = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
-                List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
-                if (Runtime.version().feature() >= 24) {
-                    command.add("--enable-native-access=ALL-UNNAMED");
-                }
-                command.addAll(List.of(StartChild.class.getName(), file.toString(), "p" + i));
+                List<String> command = ChildJvm.command(List.of(), StartChild.class, List.of(file.toString(), "p" + i));
                 Process child = new ProcessBuilder(command).redirectError(dir.resolve("child" + i + ".err").toFile()).start();
                 children.add(child);
                 outs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));

@@ -67,9 +67,7 @@ class CrashSafetyTest {
     }
 
     private Acks runAndKill(String... args) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), CrashChild.class.getName()));
-        command.addAll(List.of(args));
+        List<String> command = ChildJvm.command(List.of(), CrashChild.class, List.of(args));
         Process child = new ProcessBuilder(command).redirectError(dir.resolve("child.err").toFile()).start();
         UUID conversation = null;
         List<UUID> acked = new ArrayList<>();

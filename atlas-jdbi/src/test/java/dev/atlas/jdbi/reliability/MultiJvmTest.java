@@ -96,16 +96,11 @@ class MultiJvmTest {
 
     /** Starts children (each {@code args} one child's name, work and work arguments), waits until all opened Atlas, then says GO. */
     private List<Child> start(String db, long[] offsetMinutes, List<List<String>> args) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<Child> started = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
-            List<String> command = new ArrayList<>(List.of(java, "-Dmultijvm.offsetMinutes=" + offsetMinutes[i], "-cp", System.getProperty("java.class.path")));
-            if (Runtime.version().feature() >= 24) {
-                command.add("--enable-native-access=ALL-UNNAMED");
-            }
-            command.add(MultiJvmChild.class.getName());
-            command.add(db);
-            command.addAll(args.get(i));
+            List<String> childArgs = new ArrayList<>(List.of(db));
+            childArgs.addAll(args.get(i));
+            List<String> command = ChildJvm.command(List.of("-Dmultijvm.offsetMinutes=" + offsetMinutes[i]), MultiJvmChild.class, childArgs);
             Process p = new ProcessBuilder(command).redirectError(dir.resolve("child" + i + ".err").toFile()).start();
             Child c = new Child(p, new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)),
                     new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
