@@ -96,7 +96,16 @@ final class Cli {
      * a JVM's start-up costs most of a command here. Nothing is left behind: System.out, System.err and System.in,
      * the CLI's standard output and java.util.logging's root handlers (the CLI routes driver logs) are restored.
      */
-    static synchronized Result run(String... args) {
+    static Result run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    /**
+     * {@link #run(String...)} with {@code env} set on top of this JVM's environment, as {@link #process(Map, String...)}
+     * sets it on the process's: the command reads it through {@link AtlasCli#environment}, the one place it reads
+     * environment variables from. Not the locale's (LC_ALL, LANG), which the JVM reads at its start: those need a process.
+     */
+    static synchronized Result run(Map<String, String> env, String... args) {
         java.io.PrintStream out = System.out;
         java.io.PrintStream err = System.err;
         java.io.InputStream in = System.in;
@@ -107,7 +116,7 @@ final class Cli {
         int code;
         try {
             System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
-            code = AtlasCli.exitCode(printed, errors, args);
+            code = AtlasCli.exitCode(printed, errors, name -> env.containsKey(name) ? env.get(name) : System.getenv(name), args);
         } finally {
             System.out.flush();
             System.err.flush();
@@ -127,10 +136,11 @@ final class Cli {
 
     /** Runs the shaded jar as its own process: for tests of the process boundary, and a sample of each command family. */
     static Result process(String... args) {
-        return run(Map.of(), args);
+        return process(Map.of(), args);
     }
 
-    static Result run(Map<String, String> env, String... args) {
+    /** {@link #process(String...)} with {@code env} set on top of this JVM's environment. */
+    static Result process(Map<String, String> env, String... args) {
         return run(command(args), env, args);
     }
 
