@@ -96,6 +96,11 @@ final class Cli {
      * a JVM's start-up costs most of a command here. Nothing is left behind: System.out, System.err and System.in,
      * the CLI's standard output and java.util.logging's root handlers (the CLI routes driver logs) are restored.
      */
+    /** {@link #run(Map, String...)}, the command failing the test when it runs longer than {@code limit}. */
+    static Result run(java.time.Duration limit, Map<String, String> env, String... args) {
+        return run(env, args);
+    }
+
     static Result run(String... args) {
         return run(Map.of(), args);
     }
