@@ -88,21 +88,24 @@ public final class AtlasCli implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(exitCode(new java.io.FileOutputStream(java.io.FileDescriptor.out), new java.io.FileOutputStream(java.io.FileDescriptor.err), args));
+        System.exit(exitCode(new java.io.FileOutputStream(java.io.FileDescriptor.out), new java.io.FileOutputStream(java.io.FileDescriptor.err),
+                System::getenv, args));
     }
 
     /**
-     * All {@link #main} does short of exiting, with {@code out} and {@code err} as standard output and error: the
-     * exit code it exits with. System.out and System.err are left set to them (the caller restores them).
+     * All {@link #main} does short of exiting, with {@code out} and {@code err} as standard output and error and
+     * {@code environment} as the environment variables the command reads ({@link #environment}): the exit code it
+     * exits with. System.out and System.err are left set to them (the caller restores them).
      */
-    static int exitCode(java.io.OutputStream out, java.io.OutputStream err, String... args) {
+    static int exitCode(java.io.OutputStream out, java.io.OutputStream err, java.util.function.UnaryOperator<String> environment,
+                        String... args) {
         // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
         // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
         // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
         stdout = new Watched(out);
         System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
-        int code = run(args);
+        int code = run(environment, args);
         String failure = stdoutFailure();
         if (code == OK && failure != null) {
             System.err.println("atlas: cannot write standard output: " + failure);
@@ -195,12 +198,24 @@ public final class AtlasCli implements Callable<Integer> {
         return stdout != null ? stdout : System.out;
     }
 
-    /** Runs the command line and returns the exit code (the process's, when called from {@link #main}). */
-    static int run(String... args) {
+    /**
+     * Runs the command line with {@code environment} as its environment variables and returns the exit code (the
+     * process's, when called from {@link #main}).
+     */
+    static int run(java.util.function.UnaryOperator<String> environment, String... args) {
         CommandLine cli = commandLine();
-        driverLogsTo((AtlasCli) cli.getCommand(), cli.getErr());
+        AtlasCli root = (AtlasCli) cli.getCommand();
+        root.environment = environment;
+        driverLogsTo(root, cli.getErr());
         return cli.execute(args);
     }
+
+    /**
+     * The one place the command reads environment variables from ({@code --password-env}, {@link #DEFAULT_PASSWORD_ENV},
+     * {@code --credential-keys-env}): the process's ({@link System#getenv(String)}), unless {@link #exitCode} was given
+     * others (tests that run the CLI in their JVM). Null when a variable is not set.
+     */
+    java.util.function.UnaryOperator<String> environment = System::getenv;
 
     /** The command line, its handlers set; java.util.logging is left as it is (routed by {@link #run}). */
     static CommandLine commandLine() {
@@ -289,7 +304,7 @@ public final class AtlasCli implements Callable<Integer> {
         if (user != null && user.isBlank()) {
             throw new ParameterException(asking, "--user: must not be blank when given");
         }
-        if (passwordEnv != null && System.getenv(passwordEnv) == null) {
+        if (passwordEnv != null && environment.apply(passwordEnv) == null) {
             // The given text is never shown: the common slip --password-env "$PGPASSWORD" gives the password itself.
             throw new ParameterException(asking, "--password-env names an environment variable that is not set (give the"
                     + " variable's name, e.g. --password-env PGPASSWORD, not its value)");
@@ -305,7 +320,7 @@ public final class AtlasCli implements Callable<Integer> {
 
     /** The password from {@code --password-env}'s variable, else from {@link #DEFAULT_PASSWORD_ENV}; null when unset. */
     private String password() {
-        return System.getenv(passwordEnv != null ? passwordEnv : DEFAULT_PASSWORD_ENV);
+        return environment.apply(passwordEnv != null ? passwordEnv : DEFAULT_PASSWORD_ENV);
     }
 
     /** The tenant the command works on: {@code --tenant}, else {@code default}. */

@@ -33,10 +33,10 @@ final class KeySource {
         return parse(where, text);
     }
 
-    /** The keys in environment variable {@code variable}. */
-    static CredentialKeys fromEnvironment(String variable) {
+    /** The keys in environment variable {@code variable} of {@code environment} (the command's, {@link AtlasCli#environment}). */
+    static CredentialKeys fromEnvironment(String variable, java.util.function.UnaryOperator<String> environment) {
         String where = "--credential-keys-env " + variable;
-        String text = System.getenv(variable);
+        String text = environment.apply(variable);
         if (text == null) {
             throw new Database.BadOption(where + ": the variable is not set");
         }

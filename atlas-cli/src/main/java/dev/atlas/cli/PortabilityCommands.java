@@ -237,7 +237,7 @@ final class PortabilityCommands {
                 throw new ParameterException(spec.commandLine(), "--credential-keys-env must name an environment variable, was '" + keysEnv + "'");
             }
             try {
-                return keysFile != null ? KeySource.fromFile(keysFile) : keysEnv != null ? KeySource.fromEnvironment(keysEnv) : null;
+                return keysFile != null ? KeySource.fromFile(keysFile) : keysEnv != null ? KeySource.fromEnvironment(keysEnv, root.environment) : null;
             } catch (Database.BadOption e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

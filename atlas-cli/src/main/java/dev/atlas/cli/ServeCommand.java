@@ -75,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
 
     private Viewer listen(Atlas atlas, Database db, InetAddress address) throws java.io.IOException {
         try {
-            return Viewer.start(atlas, db, root.tenant, address, port, root::shown);
+            return Viewer.start(atlas, db, root.tenant, address, port, root::shown, System.err);
         } catch (java.net.BindException e) {
             String where = (address.getHostAddress().contains(":") ? "[" + address.getHostAddress() + "]" : address.getHostAddress()) + ":" + port;
             String why = e.getMessage() == null ? "" : e.getMessage().toLowerCase(java.util.Locale.ROOT);

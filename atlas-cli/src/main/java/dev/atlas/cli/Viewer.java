@@ -53,17 +53,22 @@ final class Viewer implements AutoCloseable {
     private final ViewerApi api;
     /** Text for the log (stderr) as the CLI shows any: the database's secrets masked, on one line. */
     private final java.util.function.UnaryOperator<String> shown;
+    /** The log: {@code atlas serve}'s standard error. */
+    private final java.io.PrintStream log;
 
-    private Viewer(HttpServer server, ExecutorService executor, String token, ViewerApi api, java.util.function.UnaryOperator<String> shown) {
+    private Viewer(HttpServer server, ExecutorService executor, String token, ViewerApi api, java.util.function.UnaryOperator<String> shown,
+                   java.io.PrintStream log) {
         this.server = server;
         this.executor = executor;
         this.token = token.getBytes(StandardCharsets.US_ASCII);
         this.api = api;
         this.shown = shown;
+        this.log = log;
     }
 
+    /** The viewer listening on {@code address}:{@code port}; it logs failures to {@code log}, each line as {@code shown} gives it. */
     static Viewer start(Atlas atlas, Database db, String pinnedTenant, InetAddress address, int port,
-                        java.util.function.UnaryOperator<String> shown) throws IOException {
+                        java.util.function.UnaryOperator<String> shown, java.io.PrintStream log) throws IOException {
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
@@ -73,7 +78,7 @@ final class Viewer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        Viewer viewer = new Viewer(server, executor, token, new ViewerApi(atlas, db, pinnedTenant), shown);
+        Viewer viewer = new Viewer(server, executor, token, new ViewerApi(atlas, db, pinnedTenant), shown, log);
         server.createContext("/", viewer::handle);
         server.setExecutor(executor);
         server.start();
@@ -179,7 +184,7 @@ final class Viewer implements AutoCloseable {
                     } catch (ReadFailed e) {
                         // The bytes failed (the blob store, or a discard or purge racing the download):
                         // the operator's log says so once; the exchange is closed, never answered again.
-                        System.err.println(shown.apply("atlas serve: GET /api/assets/" + bytes.id()
+                        log.println(shown.apply("atlas serve: GET /api/assets/" + bytes.id()
                                 + " failed after its headers were sent, the download is cut short: " + AtlasCli.message(e.getCause())));
                         return;
                     } catch (IOException e) {
@@ -209,7 +214,7 @@ final class Viewer implements AutoCloseable {
         } catch (java.sql.SQLException | RuntimeException e) {
             // The database's own words (table names, SQL, driver details) go to the operator's
             // terminal, not to whoever sent the request.
-            System.err.println(shown.apply("atlas serve: GET /api/" + path + " failed: " + AtlasCli.message(e)));
+            log.println(shown.apply("atlas serve: GET /api/" + path + " failed: " + AtlasCli.message(e)));
             json(ex, 500, Map.of("error", "internal error: the viewer's log (where 'atlas serve' runs) has the details"));
         }
     }

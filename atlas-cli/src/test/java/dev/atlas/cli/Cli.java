@@ -96,7 +96,25 @@ final class Cli {
      * a JVM's start-up costs most of a command here. Nothing is left behind: System.out, System.err and System.in,
      * the CLI's standard output and java.util.logging's root handlers (the CLI routes driver logs) are restored.
      */
-    static synchronized Result run(String... args) {
+    static Result run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    /**
+     * {@link #run(String...)} with {@code env} set on top of this JVM's environment, as {@link #process(Map, String...)}
+     * sets it on the process's: the command reads it through {@link AtlasCli#environment}, the one place it reads
+     * environment variables from. Not the locale's (LC_ALL, LANG), which the JVM reads at its start: those need a process.
+     */
+    static Result run(Map<String, String> env, String... args) {
+        return run(java.time.Duration.ofSeconds(120), env, args);
+    }
+
+    /**
+     * {@link #run(Map, String...)} with a limit, 120 s there as for {@link #process}: a command still running then (serve
+     * listening, say) is interrupted (serve stops, closing its viewer and database) and the test fails, rather than
+     * hang every later test class of this JVM.
+     */
+    static synchronized Result run(java.time.Duration limit, Map<String, String> env, String... args) {
         java.io.PrintStream out = System.out;
         java.io.PrintStream err = System.err;
         java.io.InputStream in = System.in;
@@ -107,7 +125,38 @@ final class Cli {
         int code;
         try {
             System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
-            code = AtlasCli.exitCode(printed, errors, args);
+            int[] exit = new int[1];
+            Throwable[] thrown = new Throwable[1];
+            Thread command = new Thread(() -> {
+                try {
+                    exit[0] = AtlasCli.exitCode(printed, errors, name -> env.containsKey(name) ? env.get(name) : System.getenv(name), args);
+                } catch (Throwable t) {
+                    thrown[0] = t;
+                }
+            }, "atlas in this JVM");
+            command.setDaemon(true);
+            command.start();
+            try {
+                command.join(limit.toMillis());
+                if (command.isAlive()) {
+                    command.interrupt();
+                    command.join(TimeUnit.SECONDS.toMillis(20));
+                    throw new IllegalStateException("atlas " + String.join(" ", args) + " did not finish within " + limit.toMillis() + " ms ("
+                            + (command.isAlive() ? "interrupted, it still runs" : "interrupted, it stopped") + ")");
+                }
+            } catch (InterruptedException e) {
+                command.interrupt();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            if (thrown[0] instanceof RuntimeException r) {
+                throw r;
+            } else if (thrown[0] instanceof Error e) {
+                throw e;
+            } else if (thrown[0] != null) {
+                throw new IllegalStateException(thrown[0]);
+            }
+            code = exit[0];
         } finally {
             System.out.flush();
             System.err.flush();
@@ -127,10 +176,11 @@ final class Cli {
 
     /** Runs the shaded jar as its own process: for tests of the process boundary, and a sample of each command family. */
     static Result process(String... args) {
-        return run(Map.of(), args);
+        return process(Map.of(), args);
     }
 
-    static Result run(Map<String, String> env, String... args) {
+    /** {@link #process(String...)} with {@code env} set on top of this JVM's environment. */
+    static Result process(Map<String, String> env, String... args) {
         return run(command(args), env, args);
     }
 

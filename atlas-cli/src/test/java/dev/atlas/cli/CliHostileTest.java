@@ -70,11 +70,11 @@ class CliHostileTest {
             e.complete();
         }
         java.util.Map<String, String> noLocale = java.util.Map.of("LC_ALL", "C", "LANG", "C");
-        Cli.Result csv = Cli.run(noLocale, "--db", plain.toString(), "-t", "acme", "usage", "--by", "agent", "--format", "csv");
+        Cli.Result csv = Cli.process(noLocale, "--db", plain.toString(), "-t", "acme", "usage", "--by", "agent", "--format", "csv");
         assertThat(csv.out()).contains("\n" + agent + ",1,0,1,1,0,0,0,0\n");
-        Cli.Result json = Cli.run(noLocale, "--db", plain.toString(), "-t", "acme", "usage", "--by", "agent", "--format", "json");
+        Cli.Result json = Cli.process(noLocale, "--db", plain.toString(), "-t", "acme", "usage", "--by", "agent", "--format", "json");
         assertThat(json.out()).contains("\"group\" : \"" + agent + "\"");
-        Cli.Result show = Cli.run(noLocale, "--db", plain.toString(), "-t", "acme", "conversations", "show", id.toString());
+        Cli.Result show = Cli.process(noLocale, "--db", plain.toString(), "-t", "acme", "conversations", "show", id.toString());
         assertThat(show.out()).startsWith("Conversation " + id + ": café\n").contains("   naïve 𝄞\n");
     }
 

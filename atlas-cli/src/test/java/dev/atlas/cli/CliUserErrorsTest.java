@@ -145,6 +145,19 @@ class CliUserErrorsTest {
         assertThat(behind.out()).contains("Schema version:  31.5 (1 pending, latest 32)\n");
     }
 
+    /**
+     * Cli.run runs the command in this JVM: one that never ends (serve, listening) fails the test as a process past its
+     * limit does, and is stopped, rather than hang the build (it waited for Ctrl-C forever: no test of serve's failures
+     * could regress into listening without hanging every later class of its JVM).
+     */
+    @Test
+    void aCommandRunInThisJvmThatDoesNotEndFailsRatherThanHangs() {
+        String[] args = {"--db", db.toString(), "serve", "--port", "0"};
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Cli.run(java.time.Duration.ofMillis(200), java.util.Map.of(), args))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("atlas --db " + db + " serve --port 0 did not finish within 200 ms (interrupted, it stopped)");
+    }
+
     @Test
     void servingOnAPortInUseSaysSo() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

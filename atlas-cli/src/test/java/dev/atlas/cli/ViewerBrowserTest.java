@@ -41,7 +41,7 @@ class ViewerBrowserTest {
         f = ViewerProcess.recentFixture(db);
         h = new HostileFixture().populate(b -> b.sqlite(db));
         g = new Gallery().populate(b -> b.sqlite(db));
-        viewer = ViewerProcess.start(f, db);
+        viewer = ViewerProcess.inJvm(f, db);
         browser = Chromium.start();
     }
 

@@ -41,7 +41,7 @@ class ViewerHttpTest {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }
-        viewer = ViewerProcess.start(f, db);
+        viewer = ViewerProcess.inJvm(f, db);
     }
 
     @AfterAll
@@ -83,7 +83,7 @@ class ViewerHttpTest {
     @Test
     void twoViewersOnOneHostKeepTheirOwnSignIn() throws Exception {
         HttpClient browser = HttpClient.newBuilder().cookieHandler(new java.net.CookieManager(null, java.net.CookiePolicy.ACCEPT_ALL)).build();
-        try (ViewerProcess second = ViewerProcess.start(f, dir.resolve("viewer.db"))) {
+        try (ViewerProcess second = ViewerProcess.inJvm(f, dir.resolve("viewer.db"))) {
             for (ViewerProcess v : new ViewerProcess[] {viewer, second}) {
                 HttpResponse<String> signIn = browser.send(HttpRequest.newBuilder(URI.create(v.base + "/?token=" + v.token)).build(),
                         HttpResponse.BodyHandlers.ofString());
@@ -434,7 +434,7 @@ class ViewerHttpTest {
     @Test
     void aPinnedViewerRefusesOtherTenants() throws Exception {
         Path db = dir.resolve("viewer.db");
-        try (ViewerProcess pinned = ViewerProcess.start(f, db, "--tenant", "acme")) {
+        try (ViewerProcess pinned = ViewerProcess.inJvm(f, db, "--tenant", "acme")) {
             String cookie = pinned.cookie + "=" + pinned.token;
             HttpResponse<String> meta = http.send(HttpRequest.newBuilder(URI.create(pinned.base + "/api/meta")).header("Cookie", cookie).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -488,7 +488,7 @@ class ViewerHttpTest {
     void aDatabaseFailureIsA500ThatDoesNotQuoteTheDatabase() throws Exception {
         Path db = dir.resolve("failing.db");
         Fixture fx = ViewerProcess.recentFixture(db);
-        try (ViewerProcess v = ViewerProcess.start(fx, db)) {
+        try (ViewerProcess v = ViewerProcess.inJvm(fx, db)) {
             try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
                  java.sql.Statement s = c.createStatement()) {
                 s.execute("ALTER TABLE atlas_executions RENAME TO atlas_executions_gone");
@@ -510,7 +510,7 @@ class ViewerHttpTest {
     void theViewersLogLineMasksTheDatabasesSecrets() throws Exception {
         Path db = dir.resolve("secret-failing.db");
         Fixture fx = ViewerProcess.recentFixture(db);
-        try (ViewerProcess v = ViewerProcess.startOn(List.of(), fx, db, "jdbc:sqlite:" + db + "?password=atlas_executions")) {
+        try (ViewerProcess v = ViewerProcess.inJvmOn(fx, db, "jdbc:sqlite:" + db + "?password=atlas_executions")) {
             try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
                  java.sql.Statement s = c.createStatement()) {
                 s.execute("ALTER TABLE atlas_executions RENAME TO gone");
@@ -525,7 +525,7 @@ class ViewerHttpTest {
 
     @Test
     void aPinnedViewerAnswersOtherTenantsIdsWithNotFound() throws Exception {
-        try (ViewerProcess pinned = ViewerProcess.start(f, dir.resolve("viewer.db"), "--tenant", "acme")) {
+        try (ViewerProcess pinned = ViewerProcess.inJvm(f, dir.resolve("viewer.db"), "--tenant", "acme")) {
             String cookie = pinned.cookie + "=" + pinned.token;
             for (String path : new String[] {"/api/conversations/" + f.globex, "/api/conversations/" + h.conversation,
                     "/api/executions/" + h.execution, "/api/assets/" + h.svgAsset, "/api/executions?conversation=" + h.conversation}) {

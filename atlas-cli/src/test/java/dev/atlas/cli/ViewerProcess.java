@@ -14,7 +14,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** {@code atlas serve} as a process on an SQLite file with the {@link Fixture} data dated yesterday (inside the usage chart's 30 days). */
+/**
+ * {@code atlas serve} on an SQLite file with the {@link Fixture} data dated yesterday (inside the usage chart's 30 days): as a
+ * process ({@link #start}), or in this JVM ({@link #inJvm}: the same command line parsed, the same database opened and the
+ * same viewer listening, its log in {@link #errFile}) for tests whose subject is not the process.
+ */
 final class ViewerProcess implements AutoCloseable {
     final Fixture fixture;
     final URI base;
@@ -23,11 +27,12 @@ final class ViewerProcess implements AutoCloseable {
     final String cookie;
     /** Where the viewer's stderr (its log) goes. */
     final Path errFile;
-    private final Process process;
+    /** Stops the viewer: the process, or the viewer and database of {@link #inJvm}. */
+    private final AutoCloseable stop;
 
-    private ViewerProcess(Fixture fixture, Process process, String url, Path errFile) {
+    private ViewerProcess(Fixture fixture, AutoCloseable stop, String url, Path errFile) {
         this.fixture = fixture;
-        this.process = process;
+        this.stop = stop;
         this.errFile = errFile;
         int q = url.indexOf("/?token=");
         this.base = URI.create(url.substring(0, q));
@@ -80,7 +85,7 @@ final class ViewerProcess implements AutoCloseable {
             drain.setDaemon(true);
             drain.start();
             String url = first.substring("Atlas viewer on ".length(), first.indexOf(' ', "Atlas viewer on ".length()));
-            return new ViewerProcess(fixture, p, url, errFile);
+            return new ViewerProcess(fixture, () -> stop(p), url, errFile);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -90,8 +95,49 @@ final class ViewerProcess implements AutoCloseable {
         return base + "/?token=" + token + pathAndFragment;
     }
 
-    @Override
-    public void close() {
+    /**
+     * The viewer {@code atlas --db <db> <extra> serve --port 0} starts, in this JVM: the command line parsed as the
+     * command's, the database it names opened as {@code serve} opens it, and {@link Viewer} listening on the loopback
+     * address with a port of its own; what it logs goes to {@link #errFile}. What is left of {@code serve} (printing
+     * the URL, waiting for Ctrl-C) is the process's, tested by {@link #start}.
+     */
+    static ViewerProcess inJvm(Fixture fixture, Path db, String... extra) {
+        return inJvmOn(fixture, db, db.toString(), extra);
+    }
+
+    /** {@link #inJvm} on {@code db} named on the command line as {@code dbArgument} (a URL with parameters, say). */
+    static ViewerProcess inJvmOn(Fixture fixture, Path db, String dbArgument, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--db", dbArgument));
+        args.addAll(List.of(extra));
+        args.addAll(List.of("serve", "--port", "0"));
+        picocli.CommandLine cli = AtlasCli.commandLine();
+        picocli.CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
+        AtlasCli root = (AtlasCli) cli.getCommand();
+        picocli.CommandLine serve = parsed.subcommand().commandSpec().commandLine();
+        Path errFile = db.resolveSibling("serve-" + System.nanoTime() + ".err");
+        try {
+            java.io.PrintStream log = new java.io.PrintStream(java.nio.file.Files.newOutputStream(errFile), true, StandardCharsets.UTF_8);
+            Database database = root.database(serve);
+            dev.atlas.Atlas atlas = database.open();
+            Viewer viewer;
+            try {
+                viewer = Viewer.start(atlas, database, root.tenant, java.net.InetAddress.getLoopbackAddress(), 0, root::shown, log);
+            } catch (IOException | RuntimeException e) {
+                atlas.close();
+                log.close();
+                throw e;
+            }
+            return new ViewerProcess(fixture, () -> {
+                try (log; atlas; viewer) {
+                    // closed in reverse: the viewer, the database, the log
+                }
+            }, viewer.url(), errFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void stop(Process process) {
         process.destroy();
         try {
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
@@ -99,6 +145,15 @@ final class ViewerProcess implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            stop.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("the viewer did not stop", e);
         }
     }
 }
