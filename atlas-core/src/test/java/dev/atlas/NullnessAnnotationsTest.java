@@ -55,6 +55,7 @@ class NullnessAnnotationsTest {
                 "dev.atlas.execution.StepHandle#finish(String,String,FinishReason,Usage):0",
                 "dev.atlas.execution.StepHandle#fail(String):0",
                 "dev.atlas.execution.ExecutionHandle#fail(String):0",
+                "dev.atlas.execution.StepHandle$ToolCallHandle#fail(String):0",
                 "dev.atlas.task.TaskStore#fail(ClaimedTask,String):1",
                 "dev.atlas.task.TaskStore#fail(ClaimedTask,String,Instant):1",
                 "dev.atlas.task.TaskStore#failAsOperator(UUID,String):1",

@@ -63,8 +63,8 @@ import java.util.function.Function;
  * {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation; the tool calls of the conversation
  * still waiting for their results (recorded by an {@link AtlasChatModelListener} of this Atlas)
- * are cancelled, since no result can reach them any more; those another Atlas instance's listener recorded (another
- * JVM) are beyond its reach and stay processing until {@code executions().sweepInterrupted} closes them, also when
+ * are cancelled, since no result can reach them any more; those another Atlas instance's listener recorded (in another
+ * JVM, or another instance opened in this one) are beyond its reach and stay processing until {@code executions().sweepInterrupted} closes them, also when
  * that instance clears the id later. A conversation deleted by another
  * process (or through Atlas) while {@link #updateMessages} stores a list does not fail it: the
  * whole list goes to a new conversation.

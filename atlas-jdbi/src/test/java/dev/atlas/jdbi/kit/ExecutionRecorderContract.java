@@ -702,8 +702,8 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(tree.toolCalls().get(0).error()).isEqualTo("quota exceeded");
         assertThat(tree.toolCalls().get(0).type()).isEqualTo(ToolCallType.PROVIDER);
 
-        // Every fail(error) records the failure whatever its text: a blank error (an exception without a message) is
-        // stored as given, as TaskStore.fail and failAsOperator store it; only null is refused, naming error.
+        // Every fail(error) records the failure whatever its text: a blank error is stored as given, as TaskStore.fail and
+        // failAsOperator store it ...
         ExecutionHandle blank = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle blankStep = blank.step();
         StepHandle.ToolCallHandle blankCall = blankStep.toolCall("c2", "web_search", "{}");

@@ -1105,10 +1105,18 @@ public abstract class TaskStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
-            + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
+            + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported; a failure"
+            + " recorded without a text (fail(null): a task, an execution, its step and tool call) imports as it was, error null")
     void exportCarriesTaskClientKeys() {
         NewTask send = NewTask.of("email", Map.of("to", "a@example.com")).clientKey("send-1");
         Task t = store.create(send);
+        Task failed = store.failAsOperator(store.create(NewTask.of("email", Map.of())).id(), null);
+        dev.atlas.execution.ExecutionHandle run = atlas.tenant("acme").executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        dev.atlas.execution.StepHandle step = run.step();
+        step.toolCall("c1", "web_search", "{}").fail(null);
+        step.fail(null);
+        run.fail(null);
+        dev.atlas.execution.ExecutionTree tree = atlas.tenant("acme").executions().tree(run.id()).orElseThrow();
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         atlas.tenant("acme").portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
         byte[] file = out.toByteArray();
@@ -1116,7 +1124,18 @@ public abstract class TaskStoreContract extends AtlasContract {
         atlas.tenant("beta").portability().importFrom(new java.io.ByteArrayInputStream(file));
         assertThat(beta.require(t.id()).clientKey()).isEqualTo("send-1");
         assertThat(beta.create(send).id()).isEqualTo(t.id());
-        assertThat(beta.list(TaskQuery.all()).items()).hasSize(1);
+        assertThat(beta.require(failed.id())).returns(TaskStatus.FAILED, Task::status).returns(null, Task::error)
+                .returns(failed.finishedAt(), Task::finishedAt);
+        dev.atlas.execution.ExecutionTree imported = atlas.tenant("beta").executions().tree(run.id()).orElseThrow();
+        for (dev.atlas.execution.ExecutionTree x : List.of(tree, imported)) {
+            assertThat(x.execution()).returns(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.Execution::status)
+                    .returns(null, dev.atlas.execution.Execution::error).returns(tree.execution().completedAt(),
+                            dev.atlas.execution.Execution::completedAt);
+            assertThat(x.steps()).extracting(st -> st.status() + " " + st.error()).containsExactly("failed null");
+            assertThat(x.toolCalls()).extracting(c -> c.id() + " " + c.status() + " " + c.error())
+                    .containsExactly(tree.toolCalls().get(0).id() + " failed null");
+        }
+        assertThat(beta.list(TaskQuery.all()).items()).hasSize(2);
         TaskStore gamma = atlas.tenant("gamma").tasks();
         Task own = gamma.create(NewTask.of("other", Map.of()).clientKey("send-1"));
         assertThatThrownBy(() -> atlas.tenant("gamma").portability().importFrom(new java.io.ByteArrayInputStream(file)))

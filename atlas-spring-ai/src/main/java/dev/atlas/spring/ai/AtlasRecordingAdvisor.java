@@ -116,6 +116,14 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     /** Set on a round's request once a {@link ModelCalls} advisor records it: a second copy inside passes it on. */
     static final String ROUND = "atlas_round_recorded";
 
+    /**
+     * The error a failed call's execution and its failed round's step store: the exception's message, or its text (its
+     * class name) when it has none, which a step stored as the text {@code "null"}.
+     */
+    private static String errorText(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
     private final Tenant tenant;
     private final AtlasChatMemoryRepository conversations;
     private final String provider;
@@ -390,7 +398,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                             .warn("partial content of step {} not kept: {}", step.id(), refused.toString());
                 }
             }
-            step.fail(String.valueOf(e.getMessage()));
+            step.fail(errorText(e));
         }
 
         /** Sets the execution's usage when rounds that failed reported some: else it is the steps' sum. */
@@ -561,7 +569,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 // Its subscriber stopped the stream: cancelled, as ExecutionRecorder.record records a cancelled call.
                 execution.cancel();
             } else {
-                execution.fail(String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage()));
+                execution.fail(errorText(e));
             }
         }
     }
@@ -612,7 +620,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     if (step == null) {
                         step = run.unknownModelStep(request);
                     }
-                    step.fail(String.valueOf(e.getMessage()));
+                    step.fail(errorText(e));
                     if (own) {
                         run.fail(e);
                     }

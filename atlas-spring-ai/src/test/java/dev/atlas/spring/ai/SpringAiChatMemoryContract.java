@@ -1663,15 +1663,20 @@ public abstract class SpringAiChatMemoryContract {
 
     /** A provider that is down; {@code model} is what its options name (null: none). */
     private static org.springframework.ai.chat.model.ChatModel failing(String model) {
+        return failing(model, "provider down");
+    }
+
+    /** A provider that is down, failing with an IllegalStateException of {@code message} (null: none). */
+    private static org.springframework.ai.chat.model.ChatModel failing(String model, String message) {
         return new org.springframework.ai.chat.model.ChatModel() {
             @Override
             public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
-                throw new IllegalStateException("provider down");
+                throw new IllegalStateException(message);
             }
 
             @Override
             public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
-                return reactor.core.publisher.Flux.error(new IllegalStateException("provider down"));
+                return reactor.core.publisher.Flux.error(new IllegalStateException(message));
             }
 
             @Override
@@ -1686,7 +1691,8 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("a failing model call is one failed execution with the exception's message, whether or not the prompt names a model")
+    @DisplayName("a failing model call is one failed execution with the exception's message, whether or not the prompt names a model;"
+            + " its step has the execution's error, the exception's text when it has no message (never the text 'null')")
     void failingModelFailsTheExecution() {
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
         int n = 0;
@@ -1714,6 +1720,18 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(streams.get(0).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
             assertThat(streams.get(0).error()).isEqualTo("provider down");
             assertThat(streams.get(0).model()).isEqualTo(model == null ? "unknown" : model);
+        }
+        ChatClient silent = ChatClient.builder(failing("gpt-x", null)).defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+                .defaultAdvisors(recording.advisors()).build();
+        assertThatThrownBy(() -> say(silent, "silent", "hello?")).isExactlyInstanceOf(IllegalStateException.class).hasMessage(null);
+        assertThatThrownBy(() -> silent.prompt().user("hello?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "silent-stream"))
+                .stream().content().blockLast()).isExactlyInstanceOf(IllegalStateException.class).hasMessage(null);
+        for (String key : new String[] {"silent", "silent-stream"}) {
+            List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(tenant.conversations().requireByKey(key).id()))
+                    .items();
+            assertThat(executions).as(key).extracting(e -> e.status() + " " + e.error()).containsExactly("failed java.lang.IllegalStateException");
+            assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().steps()).as(key)
+                    .extracting(s -> s.status() + " " + s.error()).containsExactly("failed java.lang.IllegalStateException");
         }
     }
 
