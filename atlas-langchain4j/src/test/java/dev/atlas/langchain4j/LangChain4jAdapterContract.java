@@ -73,6 +73,14 @@ public abstract class LangChain4jAdapterContract {
     /** Another database of the same kind, for a second Atlas instance beside the test's. */
     protected abstract TestDatabase anotherDatabase();
 
+    /**
+     * The data source a second Atlas instance on the test's database is given, as another JVM's application would give it;
+     * closed by the test when it is {@link AutoCloseable}.
+     */
+    protected javax.sql.DataSource secondInstanceDataSource() {
+        return database.dataSource();
+    }
+
     @BeforeEach
     void open() {
         atlas = database.open();
@@ -609,7 +617,9 @@ public abstract class LangChain4jAdapterContract {
             + " images left out, the JSON message read as its columns, a tool round whose request's or result's JSON asset is gone left out whole,"
             + " a later turn stored; a clear on the other instance leaves the tool call this one's listener holds processing, for the sweep")
     void twoAtlasInstancesOnOneMemory() throws Exception {
-        try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
+        javax.sql.DataSource second = secondInstanceDataSource();
+        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
+             Atlas other = Atlas.builder().dataSource(second).build()) {
             List<Tenant> tenants = List.of(tenant, other.tenant("acme"));
             ExecutorService pool = Executors.newFixedThreadPool(4);
             try {

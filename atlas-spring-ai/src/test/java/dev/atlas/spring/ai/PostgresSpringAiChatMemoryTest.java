@@ -10,4 +10,15 @@ class PostgresSpringAiChatMemoryTest extends SpringAiChatMemoryContract {
     protected TestDatabase database() {
         return db;
     }
+
+    /**
+     * A pool, as an application's: the kit's data source opens a new server connection (a new PostgreSQL process) for each
+     * statement, which was most of twoInstancesTakeTurnsOnOneConversation's time.
+     */
+    @Override
+    protected javax.sql.DataSource secondInstanceDataSource() {
+        com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource();
+        pool.setDataSource(super.secondInstanceDataSource());
+        return pool;
+    }
 }

@@ -57,6 +57,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 public abstract class SpringAiChatMemoryContract {
     protected abstract TestDatabase database();
 
+    /**
+     * The data source a second Atlas instance on the test's database is given, as another application instance would give it;
+     * closed by the test when it is {@link AutoCloseable}.
+     */
+    protected javax.sql.DataSource secondInstanceDataSource() {
+        return database().dataSource();
+    }
+
     private Atlas atlas;
     private Tenant tenant;
     private AtlasChatMemoryRepository repository;
@@ -193,9 +201,11 @@ public abstract class SpringAiChatMemoryContract {
     @DisplayName("two application instances (two Atlas instances on one database) taking turns on one conversation, as behind a"
             + " load balancer without sticky sessions: every prompt is what one instance with the in-memory repository sends,"
             + " every message stored once, one execution per call")
-    void twoInstancesTakeTurnsOnOneConversation() {
+    void twoInstancesTakeTurnsOnOneConversation() throws Exception {
         int window = 4;
-        try (Atlas second = Atlas.builder().dataSource(database().dataSource()).build()) {
+        javax.sql.DataSource secondSource = secondInstanceDataSource();
+        try (AutoCloseable closesSecondSource = secondSource instanceof AutoCloseable c ? c : () -> { };
+             Atlas second = Atlas.builder().dataSource(secondSource).build()) {
             Tenant other = second.tenant("acme");
             AtlasChatMemoryRepository otherRepository = AtlasChatMemoryRepository.of(other, Owner.user("42"), "support");
             AtlasRecordingAdvisor otherRecording = AtlasRecordingAdvisor.of(other, otherRepository, "scripted", "support");

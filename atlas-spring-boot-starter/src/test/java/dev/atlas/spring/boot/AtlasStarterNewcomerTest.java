@@ -48,6 +48,40 @@ class AtlasStarterNewcomerTest {
         return atlas != null ? atlas : t;
     }
 
+    /**
+     * An environment holding {@code properties} as {@link SpringApplicationBuilder#properties} holds them (Boot's default
+     * properties, behind the system properties and the environment variables), for the checks start-up runs on it, called
+     * directly: each refused value cost a full start-up (0.2 to 0.4 s); one full start-up per check shows it runs at start-up,
+     * before Atlas opens anything.
+     */
+    static org.springframework.core.env.StandardEnvironment environment(String... properties) {
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+        for (String property : properties) {
+            // As Boot splits them: at the first ':' or '=', whichever comes first.
+            int colon = property.indexOf(':');
+            int equals = property.indexOf('=');
+            int at = colon < 0 ? equals : equals < 0 ? colon : Math.min(colon, equals);
+            map.put(property.substring(0, at), property.substring(at + 1));
+        }
+        environment.getPropertySources().addLast(new org.springframework.core.env.MapPropertySource("defaultProperties", map));
+        org.springframework.boot.context.properties.source.ConfigurationPropertySources.attach(environment);
+        return environment;
+    }
+
+    /** The exception {@code check} refuses the environment of {@code properties} with (asserted to be one). */
+    static Throwable refusedBy(java.util.function.Consumer<org.springframework.core.env.Environment> check, String... properties) {
+        Throwable t = catchThrowable(() -> check.accept(environment(properties)));
+        assertThat(t).as("the check must refuse it").isNotNull();
+        return t;
+    }
+
+    /** The settings bound from the environment of {@code properties}, as Boot binds them for the starter. */
+    static AtlasProperties bound(String... properties) {
+        return org.springframework.boot.context.properties.bind.Binder.get(environment(properties))
+                .bindOrCreate("atlas", AtlasProperties.class);
+    }
+
     @Test
     @DisplayName("atlas.table-prefix, atlas.history-limit, atlas.max-pool-size: a bad value fails start-up naming the property,"
             + " before the database file is created")
@@ -77,7 +111,8 @@ class AtlasStarterNewcomerTest {
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.password is a ${...} placeholder that is not set (no"
                         + " environment variable or property of that name): set it, or give a default with ${NAME:...}");
         // A default that is itself an unset placeholder: the whole text is still one placeholder, refused the same way.
-        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app",
+        // The other cases call the check start-up runs first (before the one above), on the environment start-up would have.
+        assertThat(refusedBy(AtlasAutoConfiguration::refuseUnresolved, "atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.username=app",
                 "atlas.password=${" + unset + ":${" + unset + "_TOO}}")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.password is a ${...} placeholder that is not set (no environment variable or property of that name):"
                         + " set it, or give a default with ${NAME:...}");
@@ -94,23 +129,18 @@ class AtlasStarterNewcomerTest {
         }
         assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("${" + unset + "}.db"))).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.sqlite-path refers to " + unset + advice);
-        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tenant=${" + unset + "}"))
+        assertThat(refusedBy(AtlasAutoConfiguration::refuseUnresolved, "atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tenant=${" + unset + "}"))
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.tenant refers to " + unset + advice);
-        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.data-directory=${" + unset + "}/blobs"))
+        assertThat(refusedBy(AtlasAutoConfiguration::refuseUnresolved, "atlas.sqlite-path=" + dir.resolve("t.db"),
+                "atlas.data-directory=${" + unset + "}/blobs"))
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.data-directory refers to " + unset + advice);
         // Relaxed forms Boot binds as the same settings: a camel-case key, and an environment variable.
-        assertThat(failureOfStart("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tablePrefix=${" + unset + "}"))
+        assertThat(refusedBy(AtlasAutoConfiguration::refuseUnresolved, "atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tablePrefix=${" + unset + "}"))
                 .isInstanceOf(ConfigurationException.class).hasMessage("atlas.table-prefix refers to " + unset + advice);
-        Throwable fromEnvironment = catchThrowable(() -> new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
-                .properties("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
-                        "atlas.sqlite-path=" + dir.resolve("t.db"))
-                .initializers(ctx -> ctx.getEnvironment().getPropertySources().addFirst(
-                        new org.springframework.core.env.SystemEnvironmentPropertySource("test-systemEnvironment",
-                                java.util.Map.of("ATLAS_TENANT", "${" + unset + "}"))))
-                .run().close());
-        while (fromEnvironment != null && !(fromEnvironment instanceof dev.atlas.AtlasException)) {
-            fromEnvironment = fromEnvironment.getCause();
-        }
+        org.springframework.core.env.StandardEnvironment variables = environment("atlas.sqlite-path=" + dir.resolve("t.db"));
+        variables.getPropertySources().addFirst(new org.springframework.core.env.SystemEnvironmentPropertySource("test-systemEnvironment",
+                java.util.Map.of("ATLAS_TENANT", "${" + unset + "}")));
+        Throwable fromEnvironment = catchThrowable(() -> AtlasAutoConfiguration.refuseUnresolved(variables));
         assertThat(fromEnvironment).isInstanceOf(ConfigurationException.class).hasMessage("atlas.tenant refers to " + unset + advice);
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
             assertThat(files).isEmpty();
@@ -126,11 +156,15 @@ class AtlasStarterNewcomerTest {
         String db = "atlas.sqlite-path=" + dir.resolve("a.db");
         assertThat(failureOfStart(db, "atlas.tenant= ")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.tenant: must not be blank");
-        assertThat(failureOfStart(db, "atlas.tenant=" + "x".repeat(200))).isInstanceOf(ConfigurationException.class)
+        // The others through the check start-up runs (before Atlas opens its database), on the settings as Boot binds them.
+        assertThat(catchThrowable(() -> AtlasAutoConfiguration.tenantId(bound(db, "atlas.tenant=" + "x".repeat(200)))))
+                .isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.tenant: is 200 characters; at most 128 are allowed");
-        assertThat(failureOfStart(db, "atlas.tenant=acme\u0020")).isInstanceOf(ConfigurationException.class)
+        assertThat(catchThrowable(() -> AtlasAutoConfiguration.tenantId(bound(db, "atlas.tenant=acme\u0020"))))
+                .isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.tenant: must not start or end with white space");
-        assertThat(failureOfStart(db, "atlas.tenant=a\u0007b")).isInstanceOf(ConfigurationException.class)
+        assertThat(catchThrowable(() -> AtlasAutoConfiguration.tenantId(bound(db, "atlas.tenant=a\u0007b"))))
+                .isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.tenant: contains a control character (U+0007) at index 1");
         assertThat(dir.resolve("a.db")).doesNotExist();
     }
@@ -154,9 +188,11 @@ class AtlasStarterNewcomerTest {
         assertThat(failureOfStart("atlas.url=")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
         // jdbc:sqlite:${ATLAS_DB:} with the variable unset: SQLite's private temporary database, lost at shutdown.
+        // The first at start-up, the others through the check start-up runs (refuseBlank) on the environment it would have.
         for (String url : new String[] {"jdbc:sqlite:", "jdbc:sqlite:?journal_mode=WAL", "jdbc:sqlite:file:", "jdbc:sqlite:file://",
                 "jdbc:sqlite:file://?mode=rwc"}) {
-            assertThat(failureOfStart("atlas.url=" + url)).isInstanceOf(ConfigurationException.class)
+            assertThat(url.equals("jdbc:sqlite:") ? failureOfStart("atlas.url=" + url)
+                    : refusedBy(AtlasAutoConfiguration::refuseBlank, "atlas.url=" + url)).isInstanceOf(ConfigurationException.class)
                     .hasMessage("atlas.url " + url + " names no SQLite file (an empty path is SQLite's private temporary database,"
                             + " lost when Atlas closes): name the file, or write jdbc:sqlite::memory: for a database meant to be lost");
         }
@@ -179,11 +215,14 @@ class AtlasStarterNewcomerTest {
         boolean existedBefore = java.nio.file.Files.exists(fallback);
         assertThat(failureOfStart("atlas.jdbc-url=jdbc:sqlite:" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.jdbc-url is not an Atlas setting (did you mean atlas.url?)");
-        assertThat(failureOfStart("atlas.jdbcUrl=jdbc:sqlite:" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
+        // The others through the check start-up runs first, on the environment it would have.
+        java.util.function.Consumer<org.springframework.core.env.Environment> unknown =
+                environment -> AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
+        assertThat(refusedBy(unknown, "atlas.jdbcUrl=jdbc:sqlite:" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.jdbcurl is not an Atlas setting (did you mean atlas.url?)");
-        assertThat(failureOfStart("atlas.sqlite=" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
+        assertThat(refusedBy(unknown, "atlas.sqlite=" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.sqlite is not an Atlas setting (did you mean atlas.sqlite-path?)");
-        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.user=app", "atlas.pass=pw"))
+        assertThat(refusedBy(unknown, "atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.user=app", "atlas.pass=pw"))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.pass is not an Atlas setting (did you mean atlas.password?);"
                         + " atlas.user is not an Atlas setting (did you mean atlas.username?)");

@@ -86,45 +86,28 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
-    @DisplayName("atlas.close-timeout sets how long close() waits for calls in flight (10s, 0, 1h); unset it is 30 s")
-    void closeTimeoutProperty() {
-        for (String[] c : new String[][] {{"10s", "PT10S"}, {"0", "PT0S"}, {"1h", "PT1H"}, {null, "PT30S"}}) {
-            List<String> properties = new ArrayList<>(List.of("atlas.sqlite-path=" + dir.resolve("close.db")));
+    @DisplayName("atlas.close-timeout sets how long close() waits for calls in flight (10s, 0, 1h); unset it is 30 s."
+            + " atlas.health-timeout sets how long the atlas health component waits for the database (2s, 1ms, 1m); unset it is"
+            + " 500 ms; 0, a negative value or more than 1 minute fails start-up naming the property, before the database is created")
+    void closeAndHealthTimeoutProperties() {
+        // One start-up per pair of values: the two settings are read apart, so a start-up checks one of each.
+        for (String[] c : new String[][] {{"10s", "PT10S", "2s", "PT2S"}, {"0", "PT0S", "1ms", "PT0.001S"}, {"1h", "PT1H", "1m", "PT1M"},
+                {null, "PT30S", null, "PT0.5S"}}) {
+            List<String> properties = new ArrayList<>(List.of("atlas.sqlite-path=" + dir.resolve("timeouts.db")));
             if (c[0] != null) {
                 properties.add("atlas.close-timeout=" + c[0]);
+                properties.add("atlas.health-timeout=" + c[2]);
             }
             try (ConfigurableApplicationContext ctx = start(App.class, properties.toArray(String[]::new))) {
                 assertThat(ctx.getBean(Atlas.class).config().closeTimeout()).as(c[0]).hasToString(c[1]);
-            }
-        }
-    }
-
-    @Test
-    @DisplayName("atlas.health-timeout sets how long the atlas health component waits for the database (2s, 1ms, 1m); unset it is"
-            + " 500 ms; 0, a negative value or more than 1 minute fails start-up naming the property, before the database is created")
-    void healthTimeoutProperty() {
-        for (String[] c : new String[][] {{"2s", "PT2S"}, {"1ms", "PT0.001S"}, {"1m", "PT1M"}, {null, "PT0.5S"}}) {
-            List<String> properties = new ArrayList<>(List.of("atlas.sqlite-path=" + dir.resolve("health.db")));
-            if (c[0] != null) {
-                properties.add("atlas.health-timeout=" + c[0]);
-            }
-            try (ConfigurableApplicationContext ctx = start(App.class, properties.toArray(String[]::new))) {
                 AtlasHealthIndicator indicator = ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class);
-                assertThat(indicator.timeout()).as(c[0]).hasToString(c[1]);
+                assertThat(indicator.timeout()).as(c[2]).hasToString(c[3]);
                 // The check's read ran once during start-up (pool, statement and classes warm), before any check was asked:
                 // the first probe is not the one that pays for them against the timeout.
-                assertThat(indicator.warmUpRead()).as(c[0]).isNotNull().isCompleted();
+                assertThat(indicator.warmUpRead()).as(c[2]).isNotNull().isCompleted();
             }
         }
-        // Under spring.main.lazy-initialization=true the indicator was made by the first health check, which then waited for
-        // the start-up read (up to 1 minute) instead of answering within atlas.health-timeout: it is made, and read, at start-up.
-        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("health.db"),
-                "spring.main.lazy-initialization=true")) {
-            assertThat(ctx.getBeanFactory().containsSingleton("atlasHealthIndicator")).isTrue();
-            AtlasHealthIndicator indicator = ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class);
-            assertThat(indicator.warmUpRead()).isNotNull().isCompleted();
-            assertThat(indicator.health().getStatus()).isEqualTo(org.springframework.boot.actuate.health.Status.UP);
-        }
+        // Under spring.main.lazy-initialization=true: lazyInitializationStillChecksAndMigratesAtStartUp.
         // management.health.atlas.enabled=false (Actuator's switch of a health component): no indicator, no start-up read.
         try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("health.db"),
                 "management.health.atlas.enabled=false")) {
@@ -133,8 +116,13 @@ class AtlasStarterStartUpTest {
         // The start-up read's warning shows its cause escaped: a driver's message may carry a line break that forges a log line.
         assertThat(AtlasHealthIndicator.startUpReadFailed(new IllegalStateException("no\nINFO forged")))
                 .isEqualTo("Atlas health: the start-up read failed; the checks report it: java.lang.IllegalStateException: no\\u000aINFO forged");
-        for (String[] c : new String[][] {{"0", "0 s"}, {"-5s", "-5 s"}, {"61s", "61 s"}}) {
-            assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.health-timeout=" + c[0]))
+        // 0 at start-up; the others through the check start-up runs, on the settings as Boot binds them.
+        assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.health-timeout=0"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.health-timeout must be greater than 0 and at most 1 minute, was 0 s");
+        for (String[] c : new String[][] {{"-5s", "-5 s"}, {"61s", "61 s"}}) {
+            assertThat(catchThrowable(() -> AtlasAutoConfiguration.healthTimeout("atlas.health-timeout", AtlasStarterNewcomerTest.bound(
+                    "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.health-timeout=" + c[0]).getHealthTimeout())))
                     .isInstanceOf(ConfigurationException.class)
                     .hasMessage("atlas.health-timeout must be greater than 0 and at most 1 minute, was " + c[1]);
         }
@@ -238,8 +226,9 @@ class AtlasStarterStartUpTest {
             assertThat(unnamed).isInstanceOf(ConfigurationException.class)
                     .hasMessage("atlas.credential-primary-key is required with several atlas.credential-keys ([k-new, k-old]): name the key"
                             + " new credentials are encrypted with (the order of property sources is not reliable)");
-            Throwable unknown = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("c.db"), "atlas.credential-keys.k-new=" + newKey,
-                    "atlas.credential-primary-key=k-neu");
+            // The others through the check start-up runs, on the settings as Boot binds them (the system property's key merged).
+            Throwable unknown = catchThrowable(() -> primaryKeyChecked("atlas.sqlite-path=" + dir.resolve("c.db"),
+                    "atlas.credential-keys.k-new=" + newKey, "atlas.credential-primary-key=k-neu"));
             assertThat(unknown).isInstanceOf(ConfigurationException.class)
                     .hasMessage("atlas.credential-primary-key: credential key id 'k-neu' is not among [k-new, k-old]");
             for (Throwable t : List.of(unnamed, unknown)) {
@@ -248,9 +237,15 @@ class AtlasStarterStartUpTest {
         } finally {
             System.clearProperty("atlas.credential-keys.k-old");
         }
-        Throwable withoutKeys = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("d.db"), "atlas.credential-primary-key=k1");
+        Throwable withoutKeys = catchThrowable(() -> primaryKeyChecked("atlas.sqlite-path=" + dir.resolve("d.db"), "atlas.credential-primary-key=k1"));
         assertThat(withoutKeys).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.credential-primary-key: credential key id 'k1' is not among []");
+    }
+
+    /** The credential keys start-up makes of the settings {@code properties} bind to. */
+    private static dev.atlas.credential.CredentialKeys primaryKeyChecked(String... properties) {
+        AtlasProperties bound = AtlasStarterNewcomerTest.bound(properties);
+        return AtlasAutoConfiguration.credentialKeys(bound.getCredentialKeys(), bound.getCredentialPrimaryKey());
     }
 
     @Test
@@ -271,34 +266,21 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
-    @DisplayName("an atlas.* key near no Atlas setting (an Apache Atlas client's atlas.rest.address) does not stop start-up")
-    void foreignAtlasKeysDoNotStopStartUp() {
-        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("foreign.db"),
-                "atlas.rest.address=http://localhost:21000")) {
-            assertThat(ctx.getBean(Atlas.class).config().sqliteFile()).isEqualTo(dir.resolve("foreign.db"));
-        }
-    }
-
-    @Test
-    @DisplayName("atlas.* system properties that are not Spring settings (Atlas's -Datlas.vectors.exact, its benchmarks') do not stop start-up")
-    void atlasSystemPropertiesOutsideSpringAreLeftAlone() {
-        System.setProperty("atlas.bench.probe", "1");
-        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("sys.db"))) {
-            assertThat(ctx.getBean(Atlas.class).config().sqliteFile()).isEqualTo(dir.resolve("sys.db"));
-        } finally {
-            System.clearProperty("atlas.bench.probe");
-        }
-    }
-
-    @Test
-    @DisplayName("relaxed property names bind: atlas.sqlitePath, atlas.table_prefix")
-    void relaxedNames() {
+    @DisplayName("relaxed property names bind: atlas.sqlitePath, atlas.table_prefix; an atlas.* key near no Atlas setting (an Apache"
+            + " Atlas client's atlas.rest.address) and atlas.* system properties that are not Spring settings (Atlas's"
+            + " -Datlas.vectors.exact, its benchmarks') do not stop start-up")
+    void relaxedNamesAndForeignAtlasKeys() {
+        // One start-up: each setting is read on its own, and a foreign key that stopped start-up would fail it naming the key.
         Path file = dir.resolve("relaxed.db");
-        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlitePath=" + file, "atlas.table_prefix=rx_")) {
+        System.setProperty("atlas.bench.probe", "1");
+        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlitePath=" + file, "atlas.table_prefix=rx_",
+                "atlas.rest.address=http://localhost:21000")) {
             Atlas atlas = ctx.getBean(Atlas.class);
             atlas.conversations().create(NewConversation.of(Owner.user("1")));
             assertThat(atlas.config().sqliteFile()).isEqualTo(file);
             assertThat(atlas.config().tablePrefix()).isEqualTo("rx_");
+        } finally {
+            System.clearProperty("atlas.bench.probe");
         }
     }
 
@@ -615,7 +597,8 @@ class AtlasStarterStartUpTest {
 
     @Test
     @DisplayName("spring.main.lazy-initialization=true: Atlas is still made at start-up, so a misspelt atlas.* setting fails start-up"
-            + " naming it (not the first request) and the database is migrated before the application serves")
+            + " naming it (not the first request) and the database is migrated before the application serves; the atlas health"
+            + " indicator is made, and its start-up read done, at start-up too")
     void lazyInitializationStillChecksAndMigratesAtStartUp() throws Exception {
         assertThat(failureOfStart(App.class, "spring.main.lazy-initialization=true", "atlas.sqlite-path=" + dir.resolve("z.db"),
                 "atlas.histroy-limit=5")).isInstanceOf(ConfigurationException.class)
@@ -626,6 +609,12 @@ class AtlasStarterStartUpTest {
                  java.sql.ResultSet r = c.createStatement().executeQuery("SELECT count(*) FROM sqlite_master WHERE name = 'atlas_conversations'")) {
                 assertThat(r.next() && r.getInt(1) == 1).as("atlas_conversations exists once started").isTrue();
             }
+            // The indicator was made by the first health check, which then waited for the start-up read (up to 1 minute)
+            // instead of answering within atlas.health-timeout: it is made, and read, at start-up.
+            assertThat(ctx.getBeanFactory().containsSingleton("atlasHealthIndicator")).isTrue();
+            AtlasHealthIndicator indicator = ctx.getBean("atlasHealthIndicator", AtlasHealthIndicator.class);
+            assertThat(indicator.warmUpRead()).isNotNull().isCompleted();
+            assertThat(indicator.health().getStatus()).isEqualTo(org.springframework.boot.actuate.health.Status.UP);
         }
     }
     @Test

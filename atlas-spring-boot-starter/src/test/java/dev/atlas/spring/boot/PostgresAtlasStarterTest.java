@@ -36,6 +36,12 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     }
 
     @Override
+    protected String migratedDatabase() {
+        return PostgresTestDatabase.server().getJdbcUrl("postgres",
+                PostgresTestDatabase.createMigratedDatabase("starter_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet()));
+    }
+
+    @Override
     protected List<String> credentials() {
         return List.of("spring.datasource.username=postgres", "spring.datasource.password=postgres");
     }
@@ -73,7 +79,8 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: Atlas's writes inside @Transactional work (create, a plain append, an append with a client id) roll back with it, also when Atlas's write is the transaction's first statement; on a pool with auto-commit off a transaction is recognised from its first statement only, so Atlas's writes before it are kept (README)")
     void boundDataSourceRollsBackWithTheApplication(boolean appRowFirst, boolean poolAutoCommit) {
         BoundApp.autoCommit = poolAutoCommit;
-        String url = freshDatabase();
+        // Auto-commit off: Atlas migrates through that pool, as an application meets it.
+        String url = poolAutoCommit ? migratedDatabase() : freshDatabase();
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
             JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
@@ -110,7 +117,7 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: an Atlas write refused inside @Transactional work (a client id re-sent with other content) leaves nothing of itself in the application's transaction, which still commits its own row and Atlas's earlier write; the sequence has no gap")
     void refusedWriteInsideBoundTransactionLeavesNothing() {
         BoundApp.autoCommit = true;
-        String url = freshDatabase();
+        String url = migratedDatabase();
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
             JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
@@ -137,7 +144,7 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: a read of several statements (an execution's tree) inside @Transactional work reads in the application's transaction and leaves it writable: the application's rows and Atlas's write commit")
     void consistentReadInsideBoundTransaction(boolean appRowFirst) {
         BoundApp.autoCommit = true;
-        String url = freshDatabase();
+        String url = migratedDatabase();
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
             JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
@@ -164,7 +171,8 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @CsvSource({"true", "false"})
     @DisplayName("the application's plain DataSource: Atlas's writes inside @Transactional work that rolls back (create, a plain append, an append with a client id) are kept, as the README says, also on a pool with auto-commit off; the application's row is rolled back")
     void plainDataSourceKeepsAtlasWritesOnRollback(boolean poolAutoCommit) {
-        String url = freshDatabase();
+        // Auto-commit off: Atlas migrates through that pool, as an application meets it.
+        String url = poolAutoCommit ? migratedDatabase() : freshDatabase();
         try (ConfigurableApplicationContext ctx = start(url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false",
                 "spring.datasource.hikari.auto-commit=" + poolAutoCommit)) {
             JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
@@ -193,7 +201,7 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     void listenersHearJoinedWritesBeforeTheApplicationsCommit() {
         BoundApp.autoCommit = true;
         BoundApp.COMPLETED.clear();
-        String url = freshDatabase();
+        String url = migratedDatabase();
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
             TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
@@ -220,7 +228,7 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @DisplayName("the atlas health component answers within atlas.health-timeout: DOWN naming it while the database does not answer"
             + " (its table locked), then UP again once it does")
     void healthAnswersWithinItsTimeout() throws Exception {
-        String url = freshDatabase();
+        String url = migratedDatabase();
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
                 .properties("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
                         "atlas.url=" + url, "atlas.health-timeout=200ms").run()) {
