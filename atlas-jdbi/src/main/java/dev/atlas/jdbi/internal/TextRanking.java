@@ -237,8 +237,11 @@ final class TextRanking {
             waiting[w & mask] = false;
             for (long e = ending; e != 0; e &= e - 1) {
                 int p = Long.numberOfTrailingZeros(e);
-                int first = w - lengths[p] + 1;
-                starting[first & mask] |= 1L << p;
+                starting[(w - lengths[p] + 1) & mask] |= 1L << p;
+            }
+            // Then the windows: one counted now holds every phrase ending at this word, not only those before it.
+            for (long e = ending; e != 0; e &= e - 1) {
+                int first = w - lengths[Long.numberOfTrailingZeros(e)] + 1;
                 int start = Math.max(0, first - SNIPPET_CONTEXT);
                 if (start + SNIPPET_WORDS - 1 <= w) {
                     count(start);
