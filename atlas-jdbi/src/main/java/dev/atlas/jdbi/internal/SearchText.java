@@ -337,7 +337,6 @@ public final class SearchText {
         return cp >= 0x1F1E6 && cp <= 0x1F1FF;
     }
 
-    /** Receives each word's span and whether it is plain ASCII (letters and digits). */
     /** Takes each word a scan finds: {@code text[start, end)}, plain ASCII or not. */
     interface Sink {
         void word(int start, int end, boolean ascii);
@@ -345,12 +344,20 @@ public final class SearchText {
 
     /** Hands {@code sink} the words of {@code text} in order, at most {@code max}. */
     static void scan(String text, int max, Sink sink) {
+        scan(text, 0, max, sink);
+    }
+
+    /**
+     * Hands {@code sink} the words of {@code text} from index {@code from} on, in order, at most {@code max}: {@code from}
+     * is 0 or a word's start, where the words are those of the whole text.
+     */
+    static void scan(String text, int from, int max, Sink sink) {
         int count = 0;
         int start = -1;        // start of the word in progress, or -1
         boolean single = false; // the word in progress is one character of an unspaced script or a symbol
         boolean ascii = true;   // the word in progress is plain ASCII, so needs no normalisation
         boolean halfFlag = false; // the word in progress is one regional indicator, waiting for its pair
-        for (int i = 0; i < text.length() && count < max; ) {
+        for (int i = from; i < text.length() && count < max; ) {
             int cp = text.codePointAt(i);
             Kind k = kind(cp);
             if (k == Kind.MARK || k == Kind.IGNORED) {

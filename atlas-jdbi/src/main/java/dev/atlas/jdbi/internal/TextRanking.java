@@ -37,39 +37,47 @@ final class TextRanking {
      * phrase in one pair of brackets, with "…" where the content was cut; a word or the text
      * between two words longer than {@value #SNIPPET_SPAN} code points is cut to that.
      * <p>Its memory is the window's, whatever the content: a first scan streams the words through a
-     * {@link Window}, which keeps the last few words only; a second scan reads the words of the chosen
-     * window (and the phrases' lengths around it, for the brackets of phrases crossing its edges).
+     * {@link Window}, which keeps the last few words only (and the start of the first word to read again for
+     * the best window so far); a second scan reads the words of the chosen window only, from the first word of
+     * a phrase that may end in it (for the brackets of phrases crossing its edges): each word is read once
+     * but those few.
      */
     static String snippet(String content, List<List<String>> phrases) {
         Matcher matcher = new Matcher(phrases);
         Window window = new Window(matcher.lengths);
-        int[] count = new int[1];
+        int longest = matcher.longest;
+        // The last words' starts, as far back as the first word a second scan reads for a window counted now.
+        int[] starts = new int[Integer.highestOneBit((2 * longest + SNIPPET_WORDS) * 2)];
+        int[] read = {0, 0, 0}; // words; then the first word the second scan reads for the best window so far, and its start
         SearchText.scan(content, Integer.MAX_VALUE, (start, end, ascii) -> {
+            int w = read[0]++;
+            starts[w & (starts.length - 1)] = start;
+            int best = window.from;
             window.next(matcher.next(content, start, end, ascii));
-            count[0]++;
+            if (window.from != best) {
+                read[1] = Math.max(0, window.from - longest + 1);
+                read[2] = starts[read[1] & (starts.length - 1)];
+            }
         });
-        int n = count[0];
+        int n = read[0];
         if (n == 0) {
             return cut(new StringBuilder(), content, 0, content.length(), false).toString();
         }
         int from = n > SNIPPET_WORDS ? window.from(n) : 0;
         int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
-        // The words of the window and of the phrases that may cross its edges: [lo, hi).
-        int lo = Math.max(0, from - matcher.longest + 1);
-        int hi = Math.min(n, to + matcher.longest - 1);
-        int[] starts = new int[hi - lo];
+        // The words of the window and of the phrases that may cross its edges: [lo, hi), read again from lo's start
+        // (the phrases ending in the window start there or later).
+        int lo = Math.max(0, from - longest + 1);
+        int hi = Math.min(n, to + longest - 1);
+        int[] wordStarts = new int[hi - lo];
         int[] ends = new int[hi - lo];
         long[] ending = new long[hi - lo]; // the phrases ending at each word
         Matcher again = new Matcher(phrases);
         int[] at = new int[1];
-        SearchText.scan(content, hi, (start, end, ascii) -> {
-            long e = again.next(content, start, end, ascii);
-            if (at[0] >= lo) {
-                starts[at[0] - lo] = start;
-                ends[at[0] - lo] = end;
-                ending[at[0] - lo] = e;
-            }
-            at[0]++;
+        SearchText.scan(content, lo == read[1] ? read[2] : starts[lo & (starts.length - 1)], hi - lo, (start, end, ascii) -> {
+            wordStarts[at[0]] = start;
+            ends[at[0]] = end;
+            ending[at[0]++] = again.next(content, start, end, ascii);
         });
         boolean[] matched = new boolean[hi - lo];
         boolean[] joined = new boolean[hi - lo]; // word i and i + 1 are in one matched phrase
@@ -91,18 +99,18 @@ final class TextRanking {
             out.append('…');
         }
         // The text before the first word is shown only at the start of the content, by its end.
-        cut(out, content, from == 0 ? 0 : starts[from - lo], starts[from - lo], true);
+        cut(out, content, from == 0 ? 0 : wordStarts[from - lo], wordStarts[from - lo], true);
         for (int i = from; i < to; i++) {
             int w = i - lo;
             if (matched[w] && (i == from || !joined[w - 1])) {
                 out.append('[');
             }
-            cut(out, content, starts[w], ends[w], false);
+            cut(out, content, wordStarts[w], ends[w], false);
             if (matched[w] && (i == to - 1 || !joined[w])) {
                 out.append(']');
             }
             if (i + 1 < to || to == n) { // the text up to the next word shown, or the content's end
-                cut(out, content, ends[w], i + 1 < n ? starts[w + 1] : content.length(), false);
+                cut(out, content, ends[w], i + 1 < n ? wordStarts[w + 1] : content.length(), false);
             }
         }
         if (to < n) {
@@ -237,8 +245,11 @@ final class TextRanking {
             waiting[w & mask] = false;
             for (long e = ending; e != 0; e &= e - 1) {
                 int p = Long.numberOfTrailingZeros(e);
-                int first = w - lengths[p] + 1;
-                starting[first & mask] |= 1L << p;
+                starting[(w - lengths[p] + 1) & mask] |= 1L << p;
+            }
+            // Then the windows: one counted now holds every phrase ending at this word, not only those before it.
+            for (long e = ending; e != 0; e &= e - 1) {
+                int first = w - lengths[Long.numberOfTrailingZeros(e)] + 1;
                 int start = Math.max(0, first - SNIPPET_CONTEXT);
                 if (start + SNIPPET_WORDS - 1 <= w) {
                     count(start);

@@ -51,6 +51,24 @@ class SnippetWindowTest {
         assertThat(wrong).isEmpty();
     }
 
+    @Test
+    @DisplayName("two phrases ending at one word both count in the window the first one's occurrence completes: a 13-word phrase"
+            + " and its last word, 3 words in, are both whole in the first 16 words, which the snippet shows")
+    void phrasesEndingAtOneWordCountTogether() {
+        String content = "w w w a b c d e f g h i j k l m w";
+        List<List<String>> phrases = SearchText.phrases("a-b-c-d-e-f-g-h-i-j-k-l-m m", 32);
+        assertThat(phrases).hasSize(2);
+        assertThat(TextRanking.snippet(content, phrases)).isEqualTo("w w w [a b c d e f g h i j k l m]\u2026")
+                .isEqualTo(Before.snippet(content, phrases));
+        // Phrases of 13 to 16 words ending at word 15 with a one-word phrase: both whole in the window from word 0.
+        for (int length = 13; length <= 16; length++) {
+            List<int[]> occurrences = List.of(new int[] {16 - length, 0}, new int[] {15, 1});
+            List<List<String>> lengths = List.of(java.util.Collections.nCopies(length, "w"), List.of("v"));
+            assertThat(window(occurrences, lengths, 17)).as("%d words", length).isEqualTo(everyCandidate(occurrences, lengths, 17))
+                    .isEqualTo(0);
+        }
+    }
+
     /** TextRanking's snippet as it was before srch20 (words and occurrences all held), the reference of the differential. */
     private static final class Before {
         static String snippet(String content, List<List<String>> phrases) {

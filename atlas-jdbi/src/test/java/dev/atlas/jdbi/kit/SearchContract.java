@@ -1234,6 +1234,11 @@ public abstract class SearchContract extends AtlasContract {
         memories.create(NewMemory.fact(ALICE, "cat ".repeat(120) + "dog"));
         assertThat(search.text(TextQuery.memories("cat dog"))).extracting(SearchHit::snippet)
                 .containsExactly("\u2026" + "[cat] ".repeat(15) + "[dog]");
+        // Two phrases ending at one word (a 13-word name and its last word) both count in the first 16 words' window.
+        String name = "org.example.app.core.model.user.account.settings.privacy.mail.notify.rules.engine";
+        memories.create(NewMemory.fact(ALICE, "See the docs: " + name + " is slow."));
+        assertThat(search.text(TextQuery.memories(name + " engine"))).extracting(SearchHit::snippet)
+                .containsExactly("See the docs: [" + name + "]\u2026");
     }
 
     @Test
