@@ -70,68 +70,6 @@ public final class SearchText {
     }
 
     /**
-     * The words of {@code text} in arrays (no object per word): where each is ({@code [start, end)} in UTF-16 units)
-     * and its stored term. The snippet held its content's words so until srch20 (a megabyte of CJK is a million words);
-     * it now streams them ({@link TextRanking.Matcher}), and these are the tests' reference of each word's term.
-     */
-    static final class Spans {
-        private int n;
-        private int[] starts = new int[16];
-        private int[] ends = new int[16];
-        private String[] terms = new String[16];
-
-        private void add(int start, int end, String term) {
-            if (n == starts.length) {
-                int size = n * 2;
-                starts = java.util.Arrays.copyOf(starts, size);
-                ends = java.util.Arrays.copyOf(ends, size);
-                terms = java.util.Arrays.copyOf(terms, size);
-            }
-            starts[n] = start;
-            ends[n] = end;
-            terms[n++] = term;
-        }
-
-        /** How many words. */
-        int size() {
-            return n;
-        }
-
-        int start(int i) {
-            return starts[i];
-        }
-
-        int end(int i) {
-            return ends[i];
-        }
-
-        String term(int i) {
-            return terms[i];
-        }
-
-        /** Whether the words from {@code i} on are the terms of {@code phrase}. */
-        boolean at(int i, List<String> phrase) {
-            if (i + phrase.size() > n) {
-                return false;
-            }
-            for (int j = 0; j < phrase.size(); j++) {
-                if (!terms[i + j].equals(phrase.get(j))) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-
-    /** The words of {@code text}, all of them, in {@link Spans}. */
-    static Spans spans(String text) {
-        Spans spans = new Spans();
-        Terms terms = new Terms();
-        scan(text, Integer.MAX_VALUE, (start, end, ascii) -> spans.add(start, end, terms.of(text, start, end, ascii)));
-        return spans;
-    }
-
-    /**
      * Makes the terms of one text's words: a word that is not plain ASCII is normalised ({@link #term}), which costs
      * about a microsecond, once per different word of the text (a CJK text is mostly a few thousand characters, each a
      * word, over and over); a plain ASCII word is lower-cased. A word of one code point (a CJK character, an emoji) is

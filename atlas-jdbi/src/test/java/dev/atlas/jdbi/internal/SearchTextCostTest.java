@@ -59,7 +59,7 @@ class SearchTextCostTest {
             "co\u00ADoperate", "caf\u00E9 CAF\u00C9 cafe\u0301", "\u0000 NUL\u0000word", "\u2163\u00BD\u0663\u0664", " \t\n ", "");
 
     /** The terms as the tokeniser made them before SearchText.Terms: each word's own, from its substring. */
-    private static List<String> eachWordsOwn(String text, SearchText.Spans spans) {
+    private static List<String> eachWordsOwn(String text, Spans spans) {
         List<String> terms = new ArrayList<>();
         for (int i = 0; i < spans.size(); i++) {
             String raw = text.substring(spans.start(i), spans.end(i));
@@ -89,7 +89,7 @@ class SearchTextCostTest {
         }
         texts.add(different.toString() + different);
         for (String text : texts) {
-            SearchText.Spans spans = SearchText.spans(text);
+            Spans spans = Spans.of(text);
             List<String> own = eachWordsOwn(text, spans);
             List<String> spanTerms = new ArrayList<>();
             List<SearchText.Word> expected = new ArrayList<>();

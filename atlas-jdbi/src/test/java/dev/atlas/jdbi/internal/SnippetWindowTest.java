@@ -72,7 +72,7 @@ class SnippetWindowTest {
     /** TextRanking's snippet as it was before srch20 (words and occurrences all held), the reference of the differential. */
     private static final class Before {
         static String snippet(String content, List<List<String>> phrases) {
-            SearchText.Spans words = SearchText.spans(content);
+            Spans words = Spans.of(content);
             int n = words.size();
             boolean[] matched = new boolean[n];
             boolean[] joined = new boolean[n];
