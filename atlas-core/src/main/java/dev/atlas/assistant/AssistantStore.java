@@ -101,8 +101,11 @@ public interface AssistantStore {
      * {@link Integer#MAX_VALUE}, the last: nothing is written, create a new assistant instead.
      *
      * @param assistantId the assistant's id
-     * @param spec the description of what to create
+     * @param spec the new definition
      * @return the assistant
+     * @throws ConflictException (field {@code slug}) when another live assistant of this tenant has the new slug;
+     *         (field {@code version}) when the definition is at {@link Integer#MAX_VALUE}; nothing is written
+     * @throws NotFoundException when there is no live assistant with this id in this tenant, checked before the slug
      */
     Assistant update(UUID assistantId, AssistantSpec spec);
 
@@ -119,7 +122,7 @@ public interface AssistantStore {
      * @throws ConflictException (field {@code expectedVersion}) when the definition is at another version, nothing written;
      *         (field {@code slug}) when the new slug is taken; (field {@code version}) when it is at {@link Integer#MAX_VALUE}, the last
      * @throws dev.atlas.InvalidInputException (field {@code expectedVersion}) when it is below 1
-     * @throws NotFoundException when there is no live assistant with this id in this tenant
+     * @throws NotFoundException when there is no live assistant with this id in this tenant, checked before the slug
      */
     Assistant update(UUID assistantId, AssistantSpec spec, int expectedVersion);
 

@@ -90,7 +90,7 @@ public interface SettingsStore {
      * @param name  the new display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
      * @return the document as renamed
      * @throws ConflictException (field {@code slug}) when another live settings document has the slug; nothing is written
-     * @throws NotFoundException when there is no live document with this id in this tenant
+     * @throws NotFoundException when there is no live document with this id in this tenant, checked before the slug
      */
     Settings rename(UUID settingsId, String slug, String name);
 

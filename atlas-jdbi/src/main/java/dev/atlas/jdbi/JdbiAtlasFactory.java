@@ -241,6 +241,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         long giveUp = System.nanoTime() + SQLITE_BUSY_AT_OPEN.toNanos();
         while (true) {
             try {
+                firstConnection(hc);
                 return new HikariDataSource(hc);
             } catch (RuntimeException e) {
                 // Switching a file to WAL needs it to itself, and SQLite answers SQLITE_BUSY at
@@ -259,6 +260,28 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                     throw new ConfigurationException("interrupted while opening a connection pool for " + describe(config), e);
                 }
             }
+        }
+    }
+
+    /**
+     * Opens and closes one connection the way the pool will (its driver, URL, properties, user and
+     * password, and the login timeout HikariCP derives from its connection timeout), failing as the
+     * pool would: a {@link com.zaxxer.hikari.pool.HikariPool.PoolInitializationException} over the
+     * driver's exception. HikariCP's own start-up check sleeps a second after a failed first
+     * connection before it gives up (HikariPool.checkFailFast), so a wrong password, an unknown
+     * database or a refused port stalled every build() by a second; this fails at once.
+     */
+    private static void firstConnection(HikariConfig hc) {
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(hc.getDataSourceProperties());
+        com.zaxxer.hikari.util.DriverDataSource driver = new com.zaxxer.hikari.util.DriverDataSource(hc.getJdbcUrl(),
+                hc.getDriverClassName(), properties, hc.getUsername(), hc.getPassword());
+        try {
+            // As HikariCP's PoolBase sets it (it is DriverManager's, for every driver of the JVM).
+            driver.setLoginTimeout(Math.max(1, (int) java.util.concurrent.TimeUnit.MILLISECONDS.toSeconds(500L + hc.getConnectionTimeout())));
+            driver.getConnection().close();
+        } catch (java.sql.SQLException e) {
+            throw new com.zaxxer.hikari.pool.HikariPool.PoolInitializationException(e);
         }
     }
 

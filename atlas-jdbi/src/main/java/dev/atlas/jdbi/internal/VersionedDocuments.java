@@ -198,11 +198,17 @@ final class VersionedDocuments<R> {
     /**
      * Runs {@code write} (an insert or update naming {@code slug}) once no live document other than
      * {@code except} holds the slug, checked in the caller's transaction; two concurrent writers can
-     * both pass the check, and the partial unique index stops the second.
+     * both pass the check, and the partial unique index stops the second. When {@code except} (the
+     * document an update names) is no live document of the tenant, that is reported first, as
+     * {@link NotFoundException}: the caller's mistake is the id, and another tenant's id must not
+     * learn which document of this tenant holds the slug.
      */
     <T> T withFreeSlug(Handle h, String slug, UUID except, Supplier<T> write) {
         Optional<UUID> holder = sql.on(h, q.slugHolder).bind("slug", slug).optional(sql.uuidColumn());
         if (holder.isPresent() && !holder.get().equals(except)) {
+            if (except != null && known(h, except).orElse(0) != 1) {
+                throw new NotFoundException(noun, except);
+            }
             throw new ConflictException("slug", "'" + slug + "' is already used by " + noun + " " + holder.get());
         }
         try {

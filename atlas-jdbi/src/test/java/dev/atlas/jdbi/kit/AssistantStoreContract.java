@@ -255,6 +255,20 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(store.get(a.id()).orElseThrow().version()).isEqualTo(4);
         store.delete(a.id());
         assertThatThrownBy(() -> store.update(a.id(), AssistantSpec.of("support", "x"), 4)).isInstanceOf(NotFoundException.class);
+        // The id is checked before the slug: an unknown, deleted or foreign id given a slug another assistant of
+        // the tenant holds is the same NotFoundException on the id, never a ConflictException naming the holder.
+        Assistant holder = store.create(AssistantSpec.of("holder", "Holder"));
+        UUID nowhere = UUID.randomUUID();
+        for (UUID id : List.of(nowhere, a.id(), foreign.id())) {
+            assertThatThrownBy(() -> store.update(id, AssistantSpec.of("holder", "x"))).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("assistant " + id + " not found");
+            assertThatThrownBy(() -> store.update(id, AssistantSpec.of("holder", "x"), 1)).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("assistant " + id + " not found");
+        }
+        assertThatThrownBy(() -> other.update(holder.id(), AssistantSpec.of("foreign-bot", "x"))).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("assistant " + holder.id() + " not found");
+        assertThat(store.get(holder.id()).orElseThrow()).isEqualTo(holder);
+        assertThat(other.get(foreign.id()).orElseThrow()).isEqualTo(foreign);
     }
 
     @Test

@@ -344,6 +344,17 @@ public abstract class SettingsStoreContract extends AtlasContract {
         store.delete(taken.id());
         assertThatThrownBy(() -> store.rename(taken.id(), "revived", "x")).isInstanceOf(NotFoundException.class);
         assertThat(store.getBySlug("revived")).isEmpty();
+        // The id is checked before the slug: an unknown, deleted or foreign id given a slug another document
+        // of the tenant holds is the same NotFoundException on the id, never a ConflictException naming the holder.
+        UUID nowhere = UUID.randomUUID();
+        for (UUID id : List.of(nowhere, taken.id(), foreign.id())) {
+            assertThatThrownBy(() -> store.rename(id, "plain-chat", "x")).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("settings " + id + " not found");
+        }
+        assertThatThrownBy(() -> other.rename(s.id(), "foreign", "x")).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage("settings " + s.id() + " not found");
+        assertThat(store.get(s.id()).orElseThrow().slug()).isEqualTo("chat-defaults");
+        assertThat(other.get(foreign.id())).contains(foreign);
     }
 
     @Test
