@@ -39,8 +39,9 @@ public record ExportScope(@Nullable Owner owner, @Nullable UUID conversation) {
     /**
      * The owner's conversations (with tool threads, messages, executions, assets, voice calls,
      * tasks and vectors hanging off them), executions without a conversation, memories, assets,
-     * credentials, voice calls, tasks, task schedules, assistants and settings (with revisions). Not
-     * the memory graph, whose nodes have no owner: only {@link #tenant()} exports it.
+     * credentials, voice calls, tasks, task schedules and settings (with revisions), and the assistants
+     * it owns or its conversations and executions ran with (with all their revisions). Not the memory
+     * graph, whose nodes have no owner, nor model prices: only {@link #tenant()} exports them.
      *
      * @param owner whose data is exported
      * @return a scope for {@code owner}

@@ -40,6 +40,8 @@ class StatementLayerTest {
             Map.entry("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants' rows name (a copy"
                     + " of an export shares the original's bytes), but only with the same content, and no key another tenant is"
                     + " purging; only sha256 and size are read, compared, never returned"),
+            Map.entry("portability.dottedBlobKeyContent", "import: as portability.blobKeyContent, for the stored keys with a segment"
+                    + " ending in . that Windows opens without those dots; only sha256 and size are read, compared, never returned"),
             Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {

@@ -269,6 +269,11 @@ public abstract class Newcomer19Contract extends AtlasContract {
             }
         }
         acme.graph().upsertNode(dev.atlas.graph.NewGraphNode.of("user:42").label("Ada"));
+        // Revisions ada published of the tenant's assistant and settings (no owner): kept, and their author with them.
+        UUID bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot")).id();
+        acme.assistants().publish(bot, dev.atlas.assistant.NewRevision.of("Be brief.", Map.of()).author(ada));
+        UUID defaults = acme.settings().create("defaults", "Defaults", null).id();
+        acme.settings().publish(defaults, Map.of("tone", "dry"), null, ada);
         // Owners an exact match keeps apart from user 42: another type, LIKE wildcards, a full-width look-alike, a longer id.
         List<Owner> lookAlikes = List.of(Owner.of("team", "42"), Owner.user("4_"), Owner.user("4%"), Owner.user("\uFF14\uFF12"), Owner.user("42\\"),
                 Owner.user("420"));
@@ -304,6 +309,8 @@ public abstract class Newcomer19Contract extends AtlasContract {
         assertThat(export(acme, ExportScope.owner(bob))).isEqualTo(bobBefore);
         assertThat(export(globex, ExportScope.tenant())).isEqualTo(globexBefore);
         assertThat(acme.graph().getNode("user:42")).map(n -> n.label()).contains("Ada");
+        assertThat(acme.assistants().currentRevision(bot)).map(r -> r.author()).contains(ada);
+        assertThat(acme.settings().currentRevision(defaults)).map(r -> r.author()).contains(ada);
     }
 
     @Test

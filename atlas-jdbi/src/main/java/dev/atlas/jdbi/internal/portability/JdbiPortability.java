@@ -433,8 +433,7 @@ public final class JdbiPortability implements Portability {
         Steps steps = new Steps();
         ToolThreads threads = new ToolThreads();
         Rollbacks rollbacks = new Rollbacks();
-        List<Located> assets = new ArrayList<>();
-        Map<String, Object[]> blobKeys = new HashMap<>();
+        SharedBlobKeys blobKeys = new SharedBlobKeys();
         try (Reader r = new Reader(spool)) {
             header(r);
             plan.credentials = new ImportedCredentials(cipher, tenant(), options.credentialsFrom());
@@ -471,11 +470,12 @@ public final class JdbiPortability implements Portability {
                 threads.check(row, where);
                 rollbacks.check(row, where);
                 // Each asset looks up one key, or two (as stored and as Windows opens it): room for two left in a query.
-                if (!assets.isEmpty() && (table != assets.get(0).row().table() || lookupKeys(assets).size() >= PortabilitySql.BLOB_KEYS - 1)) {
-                    checkSharedBlobKey(assets, blobKeys);
+                if (!blobKeys.assets.isEmpty() && (table != blobKeys.assets.get(0).row().table()
+                        || blobKeys.keys.size() >= PortabilitySql.BLOB_KEYS - 1)) {
+                    checkSharedBlobKey(blobKeys);
                 }
                 if (table.table().equals("assets")) {
-                    assets.add(new Located(row, where));
+                    blobKeys.add(new Located(row, where));
                 }
                 if (table.byId()) {
                     UUID id = (UUID) row.values()[table.index("id")];
@@ -503,7 +503,7 @@ public final class JdbiPortability implements Portability {
                 chunkWhere.add(where);
             }
             compareExisting(chunk, chunkIndex, chunkWhere, plan);
-            checkSharedBlobKey(assets, blobKeys);
+            checkSharedBlobKey(blobKeys);
         }
         for (Map.Entry<String, Map<UUID, String>> e : deferred.entrySet()) {
             Set<UUID> inFile = seen.getOrDefault(e.getKey(), Set.of());
@@ -985,33 +985,43 @@ public final class JdbiPortability implements Portability {
      * An imported asset may name a blob key that rows of other tenants name (a copy of an export
      * shares the original's bytes), but only with their content (sha256 and size), and not a key
      * another tenant is purging: otherwise a file could name another tenant's key and read its
-     * bytes, live or erased but not yet deleted. One query per {@link PortabilitySql#BLOB_KEYS} asset rows.
+     * bytes, live or erased but not yet deleted. A key names the same file as another one in any ASCII case, and, as Windows opens
+     * it, without the dots ending its segments ({@code report.} is {@code report}): the keys of {@code b}'s assets are looked up
+     * as written and so opened, one query per {@link PortabilitySql#BLOB_KEYS} keys; the stored keys with a segment ending in
+     * {@code .} (which only older versions and imports of their files stored) are read once per import, so opened.
      */
-    private void checkSharedBlobKey(List<Located> assets, Map<String, Object[]> inFile) {
-        if (assets.isEmpty()) {
+    private void checkSharedBlobKey(SharedBlobKeys b) {
+        if (b.assets.isEmpty()) {
             return;
         }
-        Table t = assets.get(0).row().table();
-        List<String> keys = lookupKeys(assets);
+        Table t = b.assets.get(0).row().table();
+        if (b.dotted == null) {
+            Map<String, List<Object[]>> dotted = new HashMap<>();
+            db.read(h -> sql.on(h, q.dottedBlobKeyContent).bind("tenant", tenant()).list(JdbiPortability::keyContent))
+                    .forEach(found -> dotted.computeIfAbsent(Codec.openedBlobKey((String) found[0]), k -> new ArrayList<>()).add(found));
+            b.dotted = dotted;
+        }
         Map<String, List<Object[]>> stored = new HashMap<>();
         db.read(h -> {
             Sql.Call call = sql.on(h, q.blobKeyContent)
                     .bind("tenant", tenant());
             for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
-                call.bind("lowerKey" + i, i < keys.size() ? keys.get(i) : null);
+                call.bind("lowerKey" + i, i < b.keys.size() ? b.keys.get(i) : null);
             }
-            return call.list((rs, ctx) -> new Object[] {rs.getString(1), rs.getString(2), rs.getObject(3) == null ? null : rs.getLong(3)});
+            return call.list(JdbiPortability::keyContent);
         }).forEach(found -> stored.computeIfAbsent((String) found[0], k -> new ArrayList<>()).add(found));
-        for (Located a : assets) {
+        for (Located a : b.assets) {
             Object[] v = a.row().values();
             Object sha256 = v[t.index("sha256")];
             Object size = v[t.index("size_bytes")];
+            String opened = Codec.openedBlobKey(key(a.row()));
             // The file's own earlier rows naming the key (as Windows opens it) count as stored ones: the two would share the bytes.
-            Object[] earlier = inFile.putIfAbsent(Codec.openedBlobKey(key(a.row())), new Object[] {null, sha256, size});
+            Object[] earlier = b.inFile.putIfAbsent(opened, new Object[] {null, sha256, size});
             List<Object[]> named = new ArrayList<>();
-            for (String k : new java.util.LinkedHashSet<>(List.of(lowerKey(a.row()), Codec.openedBlobKey(key(a.row()))))) {
+            for (String k : new java.util.LinkedHashSet<>(List.of(lowerKey(a.row()), opened))) {
                 named.addAll(stored.getOrDefault(k, List.of()));
             }
+            named.addAll(b.dotted.getOrDefault(opened, List.of()));
             if (earlier != null) {
                 named.add(earlier);
             }
@@ -1022,25 +1032,35 @@ public final class JdbiPortability implements Portability {
                 }
             }
         }
-        assets.clear();
+        b.assets.clear();
+        b.keys.clear();
+    }
+
+    private static Object[] keyContent(java.sql.ResultSet rs, @Nullable Object ctx) throws java.sql.SQLException {
+        return new Object[] {rs.getString(1), rs.getString(2), rs.getObject(3) == null ? null : rs.getLong(3)};
     }
 
     /**
-     * The keys {@link #checkSharedBlobKey} looks up for {@code assets}: each lower-cased, and a key older versions stored with a
-     * segment ending in {@code .} also as Windows opens it ({@code report.} is {@code report} there), so that it names another
-     * tenant's {@code report} only with its content.
+     * What {@link #checkSharedBlobKey} checks an import's assets against: the asset rows it has yet to look up with the keys it
+     * looks up for them (each lower-cased, and a key with a segment ending in {@code .} also as Windows opens it, so that it names
+     * another tenant's {@code report} only with its content), the keys the file named before, and the stored keys with a segment
+     * ending in {@code .} by the key Windows opens (read at the first check).
      */
-    private static List<String> lookupKeys(List<Located> assets) {
-        List<String> keys = new ArrayList<>();
-        for (Located a : assets) {
-            String lower = lowerKey(a.row());
+    private static final class SharedBlobKeys {
+        final List<Located> assets = new ArrayList<>();
+        final List<String> keys = new ArrayList<>();
+        final Map<String, Object[]> inFile = new HashMap<>();
+        Map<String, List<Object[]>> dotted;
+
+        void add(Located asset) {
+            assets.add(asset);
+            String lower = lowerKey(asset.row());
             keys.add(lower);
-            String opened = Codec.openedBlobKey(key(a.row()));
+            String opened = Codec.openedBlobKey(lower);
             if (!opened.equals(lower)) {
                 keys.add(opened);
             }
         }
-        return keys;
     }
 
     private static String key(Parsed asset) {
