@@ -1906,16 +1906,9 @@ public abstract class TaskStoreContract extends AtlasContract {
         awaitDatabaseClockPast(shortened.leaseExpiresAt());
     }
 
-    /** Ends a lease as if its time had run out (a lease cannot be shorter than {@link TaskStore#MIN_LEASE}). */
+    /** Ends a lease as if its time had run out ({@link Leases#expire}). */
     private void expireLease(ClaimedTask claim) throws SQLException {
-        String past = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? "now() - INTERVAL '1 hour'" : "lease_expires_at - 3600000000";
-        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
-            if (atlas.databaseKind() != DatabaseKind.POSTGRESQL) {
-                s.execute("PRAGMA busy_timeout = 30000");
-            }
-            s.executeUpdate("UPDATE atlas_tasks SET lease_expires_at = " + past + " WHERE id = '" + claim.taskId() + "' AND claim_id = '"
-                    + claim.claimId() + "'");
-        }
+        Leases.expire(atlas, database, claim);
     }
 
     private void setPayload(UUID id, String json) throws SQLException {

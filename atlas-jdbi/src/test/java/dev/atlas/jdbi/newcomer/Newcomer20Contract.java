@@ -1,9 +1,9 @@
 package dev.atlas.jdbi.newcomer;
 
 import dev.atlas.Atlas;
-import dev.atlas.DatabaseKind;
 import dev.atlas.LeaseLostException;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.Leases;
 import dev.atlas.jdbi.kit.MutableClock;
 import dev.atlas.jdbi.kit.TestDatabase;
 import dev.atlas.task.ClaimedTask;
@@ -17,9 +17,7 @@ import dev.atlas.task.TaskStore;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -190,15 +188,8 @@ public abstract class Newcomer20Contract extends AtlasContract {
         }
     }
 
-    /** Ends a lease as if its time had run out on the database's clock (a lease cannot be shorter than 1 s). */
+    /** Ends a lease as if its time had run out on the database's clock ({@link Leases#expire}). */
     private void expireLease(ClaimedTask claim) throws SQLException {
-        String past = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? "now() - INTERVAL '1 hour'" : "lease_expires_at - 3600000000";
-        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
-            if (atlas.databaseKind() != DatabaseKind.POSTGRESQL) {
-                s.execute("PRAGMA busy_timeout = 30000");
-            }
-            s.executeUpdate("UPDATE atlas_tasks SET lease_expires_at = " + past + " WHERE id = '" + claim.taskId() + "' AND claim_id = '"
-                    + claim.claimId() + "'");
-        }
+        Leases.expire(atlas, database, claim);
     }
 }
