@@ -2050,6 +2050,100 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a listener that waits for close() on another thread of the call it hears completes (called, and streamed):"
+            + " it runs once the run's lock is released, on the recording thread, with the events in the order they were recorded")
+    void aListenerWaitingForCloseOfItsRunCompletes() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<AtlasRecordingAdvisor> advisor = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Thread> closer = new java.util.concurrent.atomic.AtomicReference<>();
+        List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Boolean> waited = java.util.Collections.synchronizedList(new ArrayList<>());
+        dev.atlas.execution.ExecutionListener listener = new dev.atlas.execution.ExecutionListener() {
+            private void hear(String event) {
+                heard.add(event + (Thread.currentThread() == closer.get() ? " (closer)" : ""));
+            }
+
+            @Override
+            public void started(String tenantId, Execution execution) {
+                hear("started " + execution.status());
+            }
+
+            @Override
+            public void stepFinished(String tenantId, dev.atlas.execution.ExecutionStep step) {
+                hear("stepFinished " + step.status() + " " + step.finishReason());
+                if (step.finishReason() != dev.atlas.execution.FinishReason.STOP) {
+                    return;
+                }
+                // The answer's round is recorded: the application shuts down meanwhile, and the listener waits for it (bounded).
+                CountDownLatch closed = new CountDownLatch(1);
+                Thread t = new Thread(() -> {
+                    advisor.get().close();
+                    closed.countDown();
+                });
+                closer.set(t);
+                t.start();
+                try {
+                    waited.add(closed.await(20, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public void toolCallFinished(String tenantId, dev.atlas.execution.ToolCall call) {
+                hear("toolCallFinished " + call.status() + " " + call.result());
+            }
+
+            @Override
+            public void completed(String tenantId, Execution execution) {
+                hear("completed");
+            }
+
+            @Override
+            public void failed(String tenantId, Execution execution) {
+                hear("failed " + execution.error());
+            }
+        };
+        Atlas own = database().open(b -> b.executionListener(listener));
+        try {
+            Tenant acme = own.tenant("acme");
+            AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(acme, Owner.user("42"), "support");
+            advisor.set(AtlasRecordingAdvisor.of(acme, memoryRepository, "scripted", "support"));
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).build();
+            ChatClient client = ChatClient.builder(new ScriptedChatModel()).defaultTools(new OrderTools())
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                    .defaultAdvisors(advisor.get().advisors()).build();
+            List<String> expected = List.of("started processing", "stepFinished completed tool_calls",
+                    "toolCallFinished completed \"order 4 shipped\"", "toolCallFinished completed \"order 5 packed\"",
+                    "stepFinished completed stop", "failed " + AtlasRecordingAdvisor.SHUT_DOWN + " (closer)");
+
+            assertThat(say(client, "close-heard", "where is order 4?")).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+            closer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(heard).containsExactlyElementsOf(expected);
+
+            heard.clear();
+            waited.clear();
+            assertThat(client.prompt().user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "close-heard-streamed"))
+                    .stream().content().collectList().block()).containsExactly("Status: \"order 4 shipped\" \"order 5 packed\"");
+            closer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(heard).containsExactlyElementsOf(expected);
+
+            for (String key : List.of("close-heard", "close-heard-streamed")) {
+                Conversation c = acme.conversations().requireByKey(key);
+                assertThat(acme.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement().satisfies(e -> {
+                    assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                    assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                    assertThat(acme.executions().tree(e.id()).orElseThrow().steps()).extracting(st -> st.status() + " " + st.finishReason())
+                            .containsExactly("completed tool_calls", "completed stop");
+                });
+            }
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
     @DisplayName("8 conversations streamed at once, each answer on a scheduler thread, with tool rounds: every execution completed with its rounds and usage, every conversation whole")
     void concurrentStreams() throws Exception {
         ScriptedChatModel scripted = new ScriptedChatModel();
