@@ -204,6 +204,65 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("a listener that waits for another thread writing the same memory completes: the tool call a stored result"
+            + " completes is heard once the memory's lock is released, on the writing thread, with the events in the order recorded")
+    void aListenerWaitingForAWriteOfItsMemoryCompletes() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<AtlasChatMemoryStore> store = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Thread> writer = new java.util.concurrent.atomic.AtomicReference<>();
+        List<String> heard = Collections.synchronizedList(new ArrayList<>());
+        List<Boolean> waited = Collections.synchronizedList(new ArrayList<>());
+        dev.atlas.execution.ExecutionListener listener = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void started(String tenantId, Execution execution) {
+                heard.add("started");
+            }
+
+            @Override
+            public void stepFinished(String tenantId, ExecutionStep step) {
+                heard.add("stepFinished " + step.finishReason());
+            }
+
+            @Override
+            public void toolCallFinished(String tenantId, ToolCall call) {
+                heard.add("toolCallFinished " + call.status() + " " + call.result());
+                // Another request of the same user writes the memory meanwhile (as ChatMemory.set would), and the listener waits for it.
+                CountDownLatch written = new CountDownLatch(1);
+                Thread t = new Thread(() -> {
+                    store.get().updateMessages("lock-heard", store.get().getMessages("lock-heard"));
+                    written.countDown();
+                });
+                writer.set(t);
+                t.start();
+                try {
+                    waited.add(written.await(20, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public void completed(String tenantId, Execution execution) {
+                heard.add("completed");
+            }
+        };
+        Atlas own = database.open(b -> b.executionListener(listener));
+        try {
+            Tenant acme = own.tenant("acme");
+            store.set(AtlasChatMemoryStore.of(acme));
+            Assistant assistant = AiServices.builder(Assistant.class)
+                    .chatModel(new ScriptedChatModel(List.of(AtlasChatModelListener.of(acme))))
+                    .chatMemoryProvider(AtlasChatMemory.provider(store.get(), WINDOW)).tools(new OrderTools()).build();
+            assertThat(assistant.chat("lock-heard", "where is order 4")).isEqualTo("done: order 4 shipped");
+            writer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(heard).containsExactly("started", "stepFinished tool_calls", "completed", "toolCallFinished completed order 4 shipped",
+                    "started", "stepFinished stop", "completed");
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
     @DisplayName("AiServices with a @MemoryId long and another with a @MemoryId String (not a UUID): user 7 and \"7\" are one memory"
             + " whichever service takes the turn (each AI service caches its own ChatMemory), its window equal to one service's"
             + " keyed by \"7\" on InMemoryChatMemoryStore; \"user-7\" is another; each call's execution is linked to its memory")
