@@ -149,6 +149,48 @@ class AtlasTelemetryTest {
     }
 
     @Test
+    @DisplayName("an execution imported into another tenant keeps its id: both running at once, each has its own span"
+            + " (its tenant, status, finish reasons) and its own tool calls under it, one finishing after its execution too")
+    void sameExecutionIdInTwoTenants() {
+        Tenant globex = atlas.tenant("globex");
+        UUID id = acme.executions().create(ExecutionSpec.text("openai", "gpt-4o")).id();
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        acme.portability().exportTo(file, dev.atlas.portability.ExportScope.tenant());
+        globex.portability().importFrom(new java.io.ByteArrayInputStream(file.toByteArray()));
+
+        dev.atlas.execution.ExecutionHandle a = acme.executions().resume(id);
+        dev.atlas.execution.ExecutionHandle g = globex.executions().resume(id);
+        StepHandle stepA = a.step();
+        StepHandle.ToolCallHandle callA = stepA.toolCall("call_a", "lookup_order", "{}");
+        StepHandle.ToolCallHandle lateA = stepA.toolCall("call_a2", "lookup_order", "{}");
+        StepHandle stepG = g.step();
+        StepHandle.ToolCallHandle callG = stepG.toolCall("call_g", "lookup_order", "{}");
+        clock.advanceMillis(10);
+        callA.complete("\"a\"");
+        stepA.finish(null, FinishReason.TOOL_CALLS);
+        a.complete();
+        callG.complete("\"g\"");
+        stepG.finish("done", FinishReason.STOP);
+        g.fail("boom");
+        lateA.complete("\"a2\""); // after both executions ended, as LangChain4j's tool calls complete
+
+        List<SpanData> runs = sdk.spans.getFinishedSpanItems().stream().filter(s -> s.getName().equals("chat gpt-4o"))
+                .sorted(Comparator.comparing(s -> s.getAttributes().get(GenAi.ATLAS_TENANT_ID))).toList();
+        assertThat(runs).extracting(s -> s.getAttributes().get(GenAi.ATLAS_TENANT_ID) + " " + s.getAttributes().get(GenAi.ATLAS_EXECUTION_ID)
+                + " " + s.getAttributes().get(GenAi.ATLAS_EXECUTION_STATUS) + " " + s.getAttributes().get(GenAi.RESPONSE_FINISH_REASONS)
+                + " " + s.getStatus().getStatusCode())
+                .containsExactly("acme " + id + " completed [tool_calls] UNSET", "globex " + id + " failed [stop] ERROR");
+        assertThat(runs.get(0).getSpanId()).isNotEqualTo(runs.get(1).getSpanId());
+        List<SpanData> tools = sdk.spans.getFinishedSpanItems().stream().filter(s -> s.getAttributes().get(GenAi.TOOL_CALL_ID) != null)
+                .sorted(Comparator.comparing(s -> s.getAttributes().get(GenAi.TOOL_CALL_ID))).toList();
+        assertThat(tools).extracting(s -> s.getAttributes().get(GenAi.TOOL_CALL_ID) + " " + s.getAttributes().get(GenAi.ATLAS_TENANT_ID)
+                + " " + s.getParentSpanId())
+                .containsExactly("call_a acme " + runs.get(0).getSpanId(), "call_a2 acme " + runs.get(0).getSpanId(),
+                        "call_g globex " + runs.get(1).getSpanId());
+        assertThat(telemetry.runningSpans()).isZero();
+    }
+
+    @Test
     @DisplayName("a tool loop is one CLIENT span under the application's span, with a tool span inside, at the stored times")
     void liveSpans() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
