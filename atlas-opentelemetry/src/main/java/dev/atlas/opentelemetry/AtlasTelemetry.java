@@ -83,7 +83,7 @@ public final class AtlasTelemetry implements ExecutionListener {
     private final LongHistogram tokenUsage;
     private final DoubleHistogram operationDuration;
     /** Running executions' spans, oldest started first; guarded by itself. */
-    private final Map<UUID, Running> running = new LinkedHashMap<>();
+    private final Map<Key, Running> running = new LinkedHashMap<>();
     private final int maxRunning;
     /** Whether a failed span's status description is the stored error text (opt-in: it may hold content or secrets). */
     private final boolean errorText;
@@ -92,10 +92,10 @@ public final class AtlasTelemetry implements ExecutionListener {
      * execution (LangChain4j's tool calls complete when their results are stored) and must still
      * be a child of the execution's span. Bounded, oldest first out.
      */
-    private final Map<UUID, Context> finished = java.util.Collections.synchronizedMap(
+    private final Map<Key, Context> finished = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, false) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<UUID, Context> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<Key, Context> eldest) {
                     return size() > FINISHED_KEPT;
                 }
             });
@@ -105,9 +105,9 @@ public final class AtlasTelemetry implements ExecutionListener {
      * that the complete span exported if one finishes here later has them all. Bounded, oldest first
      * out (one then finishing exports no finish reasons: they are no longer all known). Guarded by itself.
      */
-    private final Map<UUID, Map<Integer, String>> evicted = new LinkedHashMap<>(16, 0.75f, false) {
+    private final Map<Key, Map<Integer, String>> evicted = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<UUID, Map<Integer, String>> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Key, Map<Integer, String>> eldest) {
             return size() > FINISHED_KEPT;
         }
     };
@@ -141,8 +141,14 @@ public final class AtlasTelemetry implements ExecutionListener {
      */
     private record Pending(ToolSpan tool, Context fallback, long seq) {}
 
+    /**
+     * What the spans of an execution are kept by: its tenant and its id. An import keeps ids, so a copy of an execution in
+     * another tenant has the same id, and both may run in this process at once.
+     */
+    private record Key(String tenant, UUID execution) {}
+
     /** The calls one thread's sweep at {@code sweptAt} failed that wait for their executions, by execution, oldest first. */
-    private record Batch(Instant sweptAt, Map<UUID, List<Pending>> calls) {
+    private record Batch(Instant sweptAt, Map<Key, List<Pending>> calls) {
         Batch(Instant sweptAt) {
             this(sweptAt, new LinkedHashMap<>());
         }
@@ -228,11 +234,11 @@ public final class AtlasTelemetry implements ExecutionListener {
         Instant start = execution.startedAt() != null ? execution.startedAt() : execution.createdAt();
         endBatch(null);
         Running r = new Running(span, parent.with(span), Collections.synchronizedMap(new TreeMap<>()), start);
-        List<Map.Entry<UUID, Running>> evicted = new ArrayList<>();
+        List<Map.Entry<Key, Running>> evicted = new ArrayList<>();
         synchronized (running) {
-            running.put(execution.id(), r);
+            running.put(new Key(tenantId, execution.id()), r);
             for (var it = running.entrySet().iterator(); running.size() > maxRunning && it.hasNext(); ) {
-                Map.Entry<UUID, Running> e = it.next();
+                Map.Entry<Key, Running> e = it.next();
                 evicted.add(e);
                 it.remove();
                 // In the same lock: a step heard meanwhile finds its reasons in one map or the other.
@@ -242,7 +248,7 @@ public final class AtlasTelemetry implements ExecutionListener {
             }
         }
         // Outside the lock: ending a span may export synchronously.
-        for (Map.Entry<UUID, Running> e : evicted) {
+        for (Map.Entry<Key, Running> e : evicted) {
             // Never before its own start (two starts on other threads may be put in either order).
             evict(e.getKey(), e.getValue(), start.isBefore(e.getValue().start()) ? e.getValue().start() : start);
         }
@@ -255,20 +261,20 @@ public final class AtlasTelemetry implements ExecutionListener {
      * exports a complete span of its own, with the finish reasons of all its steps (kept in
      * {@link #evicted}); its tool calls stay under the evicted span.
      */
-    private void evict(UUID id, Running r, Instant at) {
+    private void evict(Key id, Running r, Instant at) {
         r.span().setAttribute(GenAi.ATLAS_EXECUTION_STATUS, ExecutionStatus.PROCESSING.toString());
         r.span().setAttribute(GenAi.ATLAS_SPAN_EVICTED, true);
         r.span().end(at);
         finished.put(id, Context.root().with(Span.wrap(r.span().getSpanContext())));
     }
 
-    private Running running(UUID id) {
+    private Running running(Key id) {
         synchronized (running) {
             return running.get(id);
         }
     }
 
-    private Running removeRunning(UUID id) {
+    private Running removeRunning(Key id) {
         synchronized (running) {
             return running.remove(id);
         }
@@ -280,13 +286,14 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (step.finishReason() == null) {
             return;
         }
-        Running r = running(step.executionId());
+        Key key = new Key(tenantId, step.executionId());
+        Running r = running(key);
         Map<Integer, String> reasons;
         if (r != null) {
             reasons = r.finishReasons();
         } else {
             synchronized (evicted) {
-                reasons = evicted.get(step.executionId());
+                reasons = evicted.get(key);
             }
         }
         // An execution not started here (another process's, failed by the sweep): its other steps were never heard.
@@ -302,12 +309,13 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (tool == null) {
             return;
         }
-        Running r = running(toolCall.executionId());
-        Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
+        Key key = new Key(tenantId, toolCall.executionId());
+        Running r = running(key);
+        Context parent = r != null ? r.context() : finished.get(key);
         if (parent == null && sweptAt != null) {
             // The sweep reports the calls it fails before their executions: a dead process's run gets its span only then.
             // (A call that ran, the only kind with a span, started before the sweep's time: its end is that time.)
-            hold(toolCall.executionId(), tool, sweptAt);
+            hold(key, tool, sweptAt);
             return;
         }
         emit(parent != null ? parent : Context.current(), tool);
@@ -323,7 +331,7 @@ public final class AtlasTelemetry implements ExecutionListener {
     @Override
     public void failed(String tenantId, Execution execution) {
         // The sweep fails pending executions too: one that never started made no call, so no span and no metrics.
-        if (running(execution.id()) != null || execution.startedAt() != null) {
+        if (running(new Key(tenantId, execution.id())) != null || execution.startedAt() != null) {
             finish(tenantId, execution);
             recordMetrics(execution);
         }
@@ -336,7 +344,7 @@ public final class AtlasTelemetry implements ExecutionListener {
     @Override
     public void cancelled(String tenantId, Execution execution) {
         // A cancelled execution that never started (pending or queued) made no call: no span.
-        if (running(execution.id()) != null || execution.startedAt() != null) {
+        if (running(new Key(tenantId, execution.id())) != null || execution.startedAt() != null) {
             finish(tenantId, execution);
             // The tokens spent before the cancel are stored and billed: the conventions count billable tokens. No
             // duration: the time to a cancel is the user's, not the operation's.
@@ -346,14 +354,15 @@ public final class AtlasTelemetry implements ExecutionListener {
     }
 
     private void finish(String tenantId, Execution execution) {
-        Running r = removeRunning(execution.id());
+        Key key = new Key(tenantId, execution.id());
+        Running r = removeRunning(key);
         Map<Integer, String> evictedReasons;
         synchronized (evicted) {
-            evictedReasons = evicted.remove(execution.id());
+            evictedReasons = evicted.remove(key);
         }
         Span span = r != null ? r.span() : startSpan(Context.current(), tenantId, execution);
         Context inside = r != null ? r.context() : Context.current().with(span);
-        for (Pending p : release(execution.id())) {
+        for (Pending p : release(key)) {
             emit(inside, p.tool());
         }
         // The steps' reasons when this listener heard every step (it heard the start); otherwise unknown here, so none.
@@ -368,12 +377,12 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
         end(span, execution, ordered);
         // Only the span's identity is kept, not the context it started in.
-        finished.put(execution.id(), Context.root().with(Span.wrap(span.getSpanContext())));
+        finished.put(key, Context.root().with(Span.wrap(span.getSpanContext())));
     }
 
     // ---- swept tool calls waiting for their execution's span ----------------------------
 
-    private void hold(UUID executionId, ToolSpan tool, Instant sweptAt) {
+    private void hold(Key executionId, ToolSpan tool, Instant sweptAt) {
         List<Pending> out = new ArrayList<>();
         Context fallback = Context.current();
         Thread thread = Thread.currentThread();
@@ -414,7 +423,7 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
     }
 
-    private List<Pending> release(UUID executionId) {
+    private List<Pending> release(Key executionId) {
         if (pendingCount == 0) {
             return List.of();
         }
