@@ -205,24 +205,27 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
         String key = key(memoryId);
         ReentrantLock lock = lock(key);
-        lock.lock();
-        try {
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    write(key, memoryId, messages);
-                    return;
-                } catch (Cleared cleared) {
-                    // Deleted meanwhile by a writer this JVM's lock does not hold up (another instance's
-                    // deleteMessages, or the app through Atlas): that frees the key, and the list, all of
-                    // it, goes to a new conversation, as a list given after a clear does. Bounded: a
-                    // memory cleared again and again fails the turn rather than spinning.
-                    if (attempt == 3) {
-                        throw cleared.notFound;
+        // The tool calls the messages complete are heard by the execution listeners once the key's lock is released.
+        try (var deferred = dev.atlas.internal.ListenerCalls.defer()) {
+            lock.lock();
+            try {
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        write(key, memoryId, messages);
+                        return;
+                    } catch (Cleared cleared) {
+                        // Deleted meanwhile by a writer this JVM's lock does not hold up (another instance's
+                        // deleteMessages, or the app through Atlas): that frees the key, and the list, all of
+                        // it, goes to a new conversation, as a list given after a clear does. Bounded: a
+                        // memory cleared again and again fails the turn rather than spinning.
+                        if (attempt == 3) {
+                            throw cleared.notFound;
+                        }
                     }
                 }
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -330,15 +333,18 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     public void deleteMessages(Object memoryId) {
         String key = key(memoryId);
         ReentrantLock lock = lock(key);
-        lock.lock();
-        try {
-            conversations.getByKey(key).ifPresent(c -> {
-                conversations.delete(c.id());
-                recent.forget(c.id());
-                cancelUnanswered(c.id());
-            });
-        } finally {
-            lock.unlock();
+        // The tool calls the clear cancels are heard by the execution listeners once the key's lock is released.
+        try (var deferred = dev.atlas.internal.ListenerCalls.defer()) {
+            lock.lock();
+            try {
+                conversations.getByKey(key).ifPresent(c -> {
+                    conversations.delete(c.id());
+                    recent.forget(c.id());
+                    cancelUnanswered(c.id());
+                });
+            } finally {
+                lock.unlock();
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
+import dev.atlas.internal.ListenerCalls;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.ai.chat.client.ChatClientMessageAggregator;
 import org.springframework.ai.chat.client.ChatClientRequest;
@@ -255,7 +256,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * results or opened a step" exclude each other: a close() landing in a round either comes first (the round
      * records nothing) or waits for the round's step to be open (and fails it); never a step left processing, a
      * result recorded as interrupted, a write on an ended execution failing the caller's call, or {@link #pending}
-     * changed while close() walks it. The model call and the tools run outside the lock.
+     * changed while close() walks it. The model call and the tools run outside the lock, and so do the execution
+     * listeners: every section holding it is inside a {@link ListenerCalls#defer()} scope, whose events are delivered,
+     * in order and on the same thread, once the lock is released (a listener waiting for a close() on another thread
+     * would otherwise stall both).
      */
     private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
@@ -432,7 +436,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
          * the model (Spring AI's exception processor sends the error text as the tool's result).
          */
         @Override
-        public synchronized void toolFailed(String callId, String name, String error) {
+        public void toolFailed(String callId, String name, String error) {
+            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                toolFailedLocked(callId, name, error);
+            }
+        }
+
+        private synchronized void toolFailedLocked(String callId, String name, String error) {
             java.util.ArrayDeque<Awaited> calls = pending.get(String.valueOf(callId));
             if (calls == null) {
                 return;
@@ -485,7 +495,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         @Override
-        public synchronized void toolResults(List<Message> history) {
+        public void toolResults(List<Message> history) {
+            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                toolResultsLocked(history);
+            }
+        }
+
+        private synchronized void toolResultsLocked(List<Message> history) {
             Message last = history.isEmpty() ? null : history.get(history.size() - 1);
             StepHandle step = asked;
             if (last instanceof ToolResponseMessage && execution != null && step != null) {
@@ -519,7 +535,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
         }
 
-        synchronized void complete() {
+        void complete() {
+            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                completeLocked();
+            }
+        }
+
+        private synchronized void completeLocked() {
             if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
             }
@@ -539,7 +561,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         /** Fails the call; {@code round}: and closes its latest tool round in the memory ({@link #closeRound(Throwable)}). */
-        synchronized void fail(Throwable e, boolean round) {
+        void fail(Throwable e, boolean round) {
+            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                failLocked(e, round);
+            }
+        }
+
+        private synchronized void failLocked(Throwable e, boolean round) {
             if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
             }
@@ -599,48 +627,54 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
             StepHandle step;
-            synchronized (run) { // the run's lock: see Run
-                if (run.execution == null && model != null) {
-                    run.start(request, model);
+            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                synchronized (run) { // the run's lock: see Run
+                    if (run.execution == null && model != null) {
+                        run.start(request, model);
+                    }
+                    run.results(request.prompt().getInstructions());
+                    // A call close() ended goes on unrecorded: a next round (after a tool ran) opens no step in its failed execution.
+                    step = run.execution == null || run.ended.get() ? null : run.execution.step();
+                    run.open = step; // for close(): a call waiting on its model has this step open
                 }
-                run.results(request.prompt().getInstructions());
-                // A call close() ended goes on unrecorded: a next round (after a tool ran) opens no step in its failed execution.
-                step = run.execution == null || run.ended.get() ? null : run.execution.step();
-                run.open = step; // for close(): a call waiting on its model has this step open
             }
             ChatClientResponse response;
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
-                synchronized (run) {
-                    run.open = null;
-                    if (run.ended.get()) {
-                        throw e;
-                    }
-                    if (step == null) {
-                        step = run.unknownModelStep(request);
-                    }
-                    step.fail(errorText(e));
-                    if (own) {
-                        run.fail(e);
+                try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    synchronized (run) {
+                        run.open = null;
+                        if (run.ended.get()) {
+                            throw e;
+                        }
+                        if (step == null) {
+                            step = run.unknownModelStep(request);
+                        }
+                        step.fail(errorText(e));
+                        if (own) {
+                            run.fail(e);
+                        }
                     }
                 }
                 throw e;
             }
-            synchronized (run) {
-                run.open = null;
-                if (run.ended.get()) {
-                    return response;
-                }
-                ChatResponse chat = response.chatResponse();
-                if (run.execution == null) {
-                    // The prompt named no model: take the one the provider reports (timing starts here).
-                    run.start(request, reported(chat));
-                    step = run.execution.step();
-                }
-                record(run, step, chat, usage(chat));
-                if (own) {
-                    run.complete();
+            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                synchronized (run) {
+                    run.open = null;
+                    if (run.ended.get()) {
+                        return response;
+                    }
+                    ChatResponse chat = response.chatResponse();
+                    if (run.execution == null) {
+                        // The prompt named no model: take the one the provider reports (timing starts here).
+                        run.start(request, reported(chat));
+                        step = run.execution.step();
+                    }
+                    record(run, step, chat, usage(chat));
+                    if (own) {
+                        run.complete();
+                    }
                 }
             }
             return response;
@@ -659,72 +693,80 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run.stream = true;
                 String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
                 AtomicReference<StepHandle> step = new AtomicReference<>();
-                synchronized (run) { // the run's lock: see Run
-                    if (run.execution == null && model != null) {
-                        run.start(request, model);
+                try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    synchronized (run) { // the run's lock: see Run
+                        if (run.execution == null && model != null) {
+                            run.start(request, model);
+                        }
+                        run.results(request.prompt().getInstructions());
+                        step.set(run.execution == null || run.ended.get() ? null : run.execution.step());
+                        run.open = step.get();
+                        run.cut = Usage.NONE;
+                        run.roundStarts();
                     }
-                    run.results(request.prompt().getInstructions());
-                    step.set(run.execution == null || run.ended.get() ? null : run.execution.step());
-                    run.open = step.get();
-                    run.cut = Usage.NONE;
-                    run.roundStarts();
                 }
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
-                    synchronized (run) {
-                        if (run.ended.get()) {
+                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                        synchronized (run) {
+                            if (run.ended.get()) {
+                                return chunk;
+                            }
+                            ChatResponse chat = chunk.chatResponse();
+                            if (chat != null) {
+                                run.cut = latest(run.cut, chat);
+                                // The text Spring AI's aggregator makes the answer of: the first generation's.
+                                if (chat.getResult() != null && chat.getResult().getOutput() != null) {
+                                    run.streamed(chat.getResult().getOutput().getText());
+                                }
+                            }
+                            if (run.execution == null) {
+                                run.start(request, reported(chat));
+                                step.set(run.execution.step());
+                                run.open = step.get();
+                            }
+                            run.execution.firstToken();
+                            if (chat != null) {
+                                // MessageChatMemoryAdvisor aggregates the chunks itself, merging their metadata: tag each.
+                                for (Generation g : chat.getResults()) {
+                                    g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
+                                    g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.get().id().toString());
+                                }
+                            }
                             return chunk;
                         }
-                        ChatResponse chat = chunk.chatResponse();
-                        if (chat != null) {
-                            run.cut = latest(run.cut, chat);
-                            // The text Spring AI's aggregator makes the answer of: the first generation's.
-                            if (chat.getResult() != null && chat.getResult().getOutput() != null) {
-                                run.streamed(chat.getResult().getOutput().getText());
-                            }
-                        }
-                        if (run.execution == null) {
-                            run.start(request, reported(chat));
-                            step.set(run.execution.step());
-                            run.open = step.get();
-                        }
-                        run.execution.firstToken();
-                        if (chat != null) {
-                            // MessageChatMemoryAdvisor aggregates the chunks itself, merging their metadata: tag each.
-                            for (Generation g : chat.getResults()) {
-                                g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
-                                g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.get().id().toString());
-                            }
-                        }
-                        return chunk;
                     }
                 });
                 return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
-                    synchronized (run) {
-                        if (run.ended.get()) {
-                            return;
-                        }
-                        run.open = null;
-                        Usage streamed = run.cut;
-                        run.cut = Usage.NONE;
-                        if (step.get() != null) {
-                            record(run, step.get(), aggregated.chatResponse(), streamed);
-                        }
-                        if (own) {
-                            run.complete();
+                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                        synchronized (run) {
+                            if (run.ended.get()) {
+                                return;
+                            }
+                            run.open = null;
+                            Usage streamed = run.cut;
+                            run.cut = Usage.NONE;
+                            if (step.get() != null) {
+                                record(run, step.get(), aggregated.chatResponse(), streamed);
+                            }
+                            if (own) {
+                                run.complete();
+                            }
                         }
                     }
                 }).doOnError(e -> {
-                    synchronized (run) {
-                        if (run.ended.get()) {
-                            return;
-                        }
-                        // No open step but one made: the round was recorded, what failed came after it.
-                        StepHandle failing = run.open != null ? run.open : step.get() == null ? run.unknownModelStep(request) : null;
-                        if (failing != null) {
-                            run.roundFailed(failing, e);
-                        }
-                        if (own) {
-                            run.fail(e);
+                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                        synchronized (run) {
+                            if (run.ended.get()) {
+                                return;
+                            }
+                            // No open step but one made: the round was recorded, what failed came after it.
+                            StepHandle failing = run.open != null ? run.open : step.get() == null ? run.unknownModelStep(request) : null;
+                            if (failing != null) {
+                                run.roundFailed(failing, e);
+                            }
+                            if (own) {
+                                run.fail(e);
+                            }
                         }
                     }
                 }).doOnCancel(() -> {
