@@ -2051,7 +2051,8 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("a listener that waits for close() on another thread of the call it hears completes (called, and streamed):"
-            + " it runs once the run's lock is released, on the recording thread, with the events in the order they were recorded")
+            + " it runs once the run's lock is released, on the recording thread, with the events in the order they were recorded;"
+            + " a listener before it that throws changes nothing")
     void aListenerWaitingForCloseOfItsRunCompletes() throws Exception {
         java.util.concurrent.atomic.AtomicReference<AtlasRecordingAdvisor> advisor = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicReference<Thread> closer = new java.util.concurrent.atomic.AtomicReference<>();
@@ -2103,7 +2104,24 @@ public abstract class SpringAiChatMemoryContract {
                 hear("failed " + execution.error());
             }
         };
-        Atlas own = database().open(b -> b.executionListener(listener));
+        // Registered first, it throws on every event: logged and swallowed, the next listener and the call go on, as without a lock.
+        dev.atlas.execution.ExecutionListener throwing = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void started(String tenantId, Execution execution) {
+                throw new IllegalStateException("listener bug");
+            }
+
+            @Override
+            public void stepFinished(String tenantId, dev.atlas.execution.ExecutionStep step) {
+                throw new IllegalStateException("listener bug");
+            }
+
+            @Override
+            public void toolCallFinished(String tenantId, dev.atlas.execution.ToolCall call) {
+                throw new IllegalStateException("listener bug");
+            }
+        };
+        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener));
         try {
             Tenant acme = own.tenant("acme");
             AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(acme, Owner.user("42"), "support");
