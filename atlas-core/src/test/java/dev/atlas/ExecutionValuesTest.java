@@ -86,9 +86,9 @@ class ExecutionValuesTest {
         assertThatThrownBy(() -> ModelPrice.fromPico(null)).isInstanceOf(InvalidInputException.class).hasMessage("pico: is required");
         assertThatThrownBy(() -> ModelPrice.micros(null)).isInstanceOf(InvalidInputException.class).hasMessage("perMillion: is required");
         assertThatThrownBy(() -> ModelPrice.micros(new java.math.BigDecimal("1E-7"))).isInstanceOf(InvalidInputException.class)
-                .hasMessage("perMillion: has more than 6 decimal places: 1E-7");
+                .hasMessage("perMillion: has more than 6 decimal places: 0.0000001");
         assertThatThrownBy(() -> ModelPrice.micros(new java.math.BigDecimal("1E+30"))).isInstanceOf(InvalidInputException.class)
-                .hasMessage("perMillion: must be at most 1000000, was 1E+30");
+                .hasMessage("perMillion: must be at most 1000000, was 1000000000000000000000000000000");
         assertThatThrownBy(() -> ModelPrice.micros(new java.math.BigDecimal("-0.000001"))).isInstanceOf(InvalidInputException.class)
                 .hasMessage("perMillion: must not be negative, was -0.000001");
         assertThat(ModelPrice.micros(new java.math.BigDecimal("2.500000"))).isEqualTo(2_500_000L);
