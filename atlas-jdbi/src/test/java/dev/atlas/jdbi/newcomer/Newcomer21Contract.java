@@ -157,6 +157,27 @@ public abstract class Newcomer21Contract extends AtlasContract {
         Execution ge = g.complete();
         sameAmount(ge.cost(), new Book("999999.999999", "1000000", "0", "0").cost(Usage.of(3, 1)));
 
+        // The call's LLM calls listed by model, type and creation time, two a page: each once, newest first by id; globex's none.
+        List<UUID> listed = new java.util.ArrayList<>();
+        dev.atlas.execution.ExecutionQuery byModel = dev.atlas.execution.ExecutionQuery.all().model("gpt-realtime").type(ExecutionType.VOICE)
+                .between(JAN, Limits.MAX_INSTANT).limit(2);
+        String cursor = null;
+        do {
+            dev.atlas.Page<Execution> page = acme.executions().list(byModel.after(cursor));
+            page.items().forEach(x -> listed.add(x.id()));
+            if (cursor == null) {
+                String acmeCursor = page.nextCursor().orElseThrow();
+                Throwable foreign = catchThrowable(() -> globex.executions().list(byModel.after(acmeCursor)));
+                Throwable forged = catchThrowable(() -> globex.executions().list(byModel.after(acmeCursor.substring(1))));
+                // acme's cursor handed to globex is refused exactly as a forged one is: it tells nothing of acme's rows.
+                assertThat(foreign).isInstanceOf(InvalidInputException.class).hasMessage(forged.getMessage())
+                        .hasMessage("cursor: is not a cursor returned by a previous page of this listing");
+            }
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(listed).containsExactly(e4.id(), e3.id(), e2.id(), e1.id());
+        assertThat(globex.executions().list(byModel.limit(10)).items()).extracting(Execution::id).containsExactly(ge.id());
+
         BigDecimal acmeTotal = before.cost(sum).add(after.cost(uMax)).add(before.cost(Usage.of(1, 0)));
         // Per conversation, model and tenant over all time (MAX_INSTANT is inclusive): exact, globex nowhere.
         for (UsageGroup group : List.of(UsageGroup.CONVERSATION, UsageGroup.MODEL, UsageGroup.TENANT, UsageGroup.PROVIDER)) {
