@@ -75,6 +75,28 @@ class ExecutionValuesTest {
     }
 
     @Test
+    @DisplayName("the public cost helpers of ModelPrice and Usage refuse bad arguments with InvalidInputException naming the parameter"
+            + " (they threw NullPointerException and ArithmeticException): cost, costPico and plus of null, micros of null, of more than"
+            + " 6 decimals, of a negative or too large price, fromPico of null")
+    void costHelpersNameTheirParameter() {
+        ModelPrice p = ModelPrice.of("openai", "gpt-4o", "2.50", "10", Instant.EPOCH);
+        assertThatThrownBy(() -> p.cost(null)).isInstanceOf(InvalidInputException.class).hasMessage("usage: is required");
+        assertThatThrownBy(() -> p.costPico(null)).isInstanceOf(InvalidInputException.class).hasMessage("usage: is required");
+        assertThatThrownBy(() -> Usage.of(1, 1).plus(null)).isInstanceOf(InvalidInputException.class).hasMessage("other: is required");
+        assertThatThrownBy(() -> ModelPrice.fromPico(null)).isInstanceOf(InvalidInputException.class).hasMessage("pico: is required");
+        assertThatThrownBy(() -> ModelPrice.micros(null)).isInstanceOf(InvalidInputException.class).hasMessage("perMillion: is required");
+        assertThatThrownBy(() -> ModelPrice.micros(new java.math.BigDecimal("1E-7"))).isInstanceOf(InvalidInputException.class)
+                .hasMessage("perMillion: has more than 6 decimal places: 0.0000001");
+        assertThatThrownBy(() -> ModelPrice.micros(new java.math.BigDecimal("1E+30"))).isInstanceOf(InvalidInputException.class)
+                .hasMessage("perMillion: must be at most 1000000, was 1000000000000000000000000000000");
+        assertThatThrownBy(() -> ModelPrice.micros(new java.math.BigDecimal("-0.000001"))).isInstanceOf(InvalidInputException.class)
+                .hasMessage("perMillion: must not be negative, was -0.000001");
+        assertThat(ModelPrice.micros(new java.math.BigDecimal("2.500000"))).isEqualTo(2_500_000L);
+        assertThat(ModelPrice.micros(Limits.MAX_PRICE_PER_MILLION)).isEqualTo(1_000_000_000_000L);
+        assertThat(ModelPrice.fromPico(java.math.BigInteger.valueOf(3_085_000_000L)).toPlainString()).isEqualTo("0.003085");
+    }
+
+    @Test
     @DisplayName("the default asset directory sits beside an SQLite file, under a data directory when one is set, else ./atlas-data/assets")
     void assetDirectory() {
         Path db = Path.of("/srv/app/agent.db");

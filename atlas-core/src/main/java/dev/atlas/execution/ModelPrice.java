@@ -132,6 +132,7 @@ public record ModelPrice(
      *
      * @param usage the token counts
      * @return the bigDecimal
+     * @throws dev.atlas.InvalidInputException on {@code usage} when it is {@code null}
      */
     public BigDecimal cost(Usage usage) {
         return fromPico(costPico(usage));
@@ -142,9 +143,10 @@ public record ModelPrice(
      *
      * @param pico pico-units of currency
      * @return the bigDecimal
+     * @throws dev.atlas.InvalidInputException on {@code pico} when it is {@code null}
      */
     public static BigDecimal fromPico(BigInteger pico) {
-        BigDecimal d = new BigDecimal(pico, 12).stripTrailingZeros();
+        BigDecimal d = new BigDecimal(Check.notNull("pico", pico), 12).stripTrailingZeros();
         return d.scale() < 0 ? d.setScale(0) : d;
     }
 
@@ -153,8 +155,10 @@ public record ModelPrice(
      *
      * @param usage the token counts
      * @return the bigInteger
+     * @throws dev.atlas.InvalidInputException on {@code usage} when it is {@code null}
      */
     public BigInteger costPico(Usage usage) {
+        Check.notNull("usage", usage);
         BigInteger sum = BigInteger.ZERO;
         sum = sum.add(times(usage.inputTokens(), inputPerMillion));
         sum = sum.add(times(usage.outputTokens(), outputPerMillion));
@@ -166,11 +170,13 @@ public record ModelPrice(
     /**
      * Price in micro-units per million tokens, the unit Atlas stores.
      *
-     * @param perMillion price per million tokens
+     * @param perMillion price per million tokens, 0 to {@link Limits#MAX_PRICE_PER_MILLION} with at most
+     *        {@value Limits#MAX_PRICE_SCALE} decimal places, as a price holds
      * @return micro-units of currency
+     * @throws dev.atlas.InvalidInputException on {@code perMillion} when it is {@code null} or no price
      */
     public static long micros(BigDecimal perMillion) {
-        return perMillion.movePointRight(6).longValueExact();
+        return price("perMillion", Check.notNull("perMillion", perMillion)).movePointRight(6).longValueExact();
     }
 
     /**

@@ -95,9 +95,10 @@ public record Usage(@Nullable Long inputTokens, @Nullable Long outputTokens, @Nu
      * @param other the other usage
      * @return the sum
      * @throws InvalidInputException naming the field (as {@code usage.inputTokens}) when a
-     *         sum passes {@link Limits#MAX_TOKEN_COUNT}
+     *         sum passes {@link Limits#MAX_TOKEN_COUNT}, or on {@code other} when it is {@code null}
      */
     public Usage plus(Usage other) {
+        dev.atlas.internal.Check.notNull("other", other);
         return new Usage(add(inputTokens, other.inputTokens), add(outputTokens, other.outputTokens),
                 add(reasoningTokens, other.reasoningTokens), add(cachedTokens, other.cachedTokens),
                 add(cacheWriteTokens, other.cacheWriteTokens));
