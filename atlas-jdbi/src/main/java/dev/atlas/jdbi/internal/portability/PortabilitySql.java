@@ -72,7 +72,7 @@ public final class PortabilitySql {
                         + " AND tenant_id <> :tenant");
         // Windows opens report. as report: a stored key with a segment ending in . (only older versions and imports of their files
         // stored one) names the file of the keys without those dots. No index finds them: read once per import that holds assets.
-        String dotted = "(blob_key LIKE '%.' OR blob_key LIKE '%./%')";
+        String dotted = dev.atlas.jdbi.internal.BlobReaper.DOTTED_KEY;
         dottedBlobKeyContent = c.crossTenant("portability.dottedBlobKeyContent", "import: as portability.blobKeyContent, for the stored"
                 + " keys with a segment ending in . that Windows opens without those dots; only sha256 and size are read, compared,"
                 + " never returned", "SELECT lower(blob_key), sha256, size_bytes FROM <p>assets WHERE " + dotted
