@@ -78,12 +78,13 @@ final class AssetSql {
                 "SELECT tenant_id FROM <p>assets WHERE lower(blob_key) = :lowerKey"
                         + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
         // Windows opens report. as report: a stored key with a segment ending in . (only versions before schema 17 and imports
-        // of their files stored one) names the bytes of the keys without those dots. No index finds them: read once per call.
+        // of their files stored one) names the bytes of the keys without those dots. Read once per call from V33's partial
+        // indexes, which hold only those keys (their condition is this one, BlobReaper.dottedKey).
         dottedKeys = c.crossTenant("assets.dottedKeys", "AssetStore.register and deleting a purged asset's bytes: a key with a segment"
                 + " ending in . names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's"
                 + " assets and pending purges; only the holders' tenant ids and keys are read, compared, never returned",
-                "SELECT tenant_id, lower(blob_key), 1 FROM <p>assets WHERE " + BlobReaper.DOTTED_KEY
-                        + " UNION ALL SELECT tenant_id, lower(blob_key), 0 FROM <p>blob_intents WHERE " + BlobReaper.DOTTED_KEY);
+                "SELECT tenant_id, lower(blob_key), 1 FROM <p>assets WHERE " + BlobReaper.dottedKey(c.dialect())
+                        + " UNION ALL SELECT tenant_id, lower(blob_key), 0 FROM <p>blob_intents WHERE " + BlobReaper.dottedKey(c.dialect()));
         keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", PgSessions.XACT_KEY_LOCK) : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.

@@ -27,12 +27,18 @@ public final class BlobReaper {
     /**
      * The condition on {@code blob_key} of a key with a segment ending in {@code .}: only versions before schema 17 (whose
      * register took {@code scans/report.}) and imports of their files stored one. Windows opens it as {@link #openedKey}.
+     * Exactly the condition of V33's partial indexes of assets and blob_intents, which hold only those keys, so that a
+     * statement with it reads them alone (the planner takes a partial index only for its own condition; SQLite's has no
+     * LIKE, whose case rule is a pragma).
      */
-    public static final String DOTTED_KEY = "(blob_key LIKE '%.' OR blob_key LIKE '%./%')";
+    public static String dottedKey(Dialect dialect) {
+        return dialect == Dialect.POSTGRESQL ? "(right(blob_key, 1) = '.' OR strpos(blob_key, './') > 0)"
+                : "(substr(blob_key, -1) = '.' OR instr(blob_key, './') > 0)";
+    }
 
     /**
      * {@code key} as Windows opens it, in lower case: the segments' trailing dots dropped ({@code Report.} opens {@code report}),
-     * so two keys naming one file there open the same. The same as the key lower-cased for every key but {@link #DOTTED_KEY} ones.
+     * so two keys naming one file there open the same. The same as the key lower-cased for every key but {@link #dottedKey} ones.
      */
     public static String openedKey(String key) {
         return key.toLowerCase(Locale.ROOT).replaceAll("\\.+(?=/|$)", "");
@@ -40,7 +46,7 @@ public final class BlobReaper {
 
     /**
      * The stored keys with a segment ending in {@code .} (assets, and pending purges when {@code intents}) by {@link #openedKey}:
-     * each as {@code {tenant id, lower-cased key}}. One statement, reading no index (such keys are rare; none has one).
+     * each as {@code {tenant id, lower-cased key}}. One statement, reading only V33's partial indexes (such keys are rare: none on nearly every database).
      */
     static Map<String, List<String[]>> dottedKeys(Sql sql, Handle h, boolean intents) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
@@ -79,7 +85,7 @@ public final class BlobReaper {
      * tenant still names in any ASCII case, or with other dots ending its segments (Windows opens
      * {@code report.} as {@code report}: {@link #openedKey}): an imported row keeps the file's key, so one key may
      * be named by several rows, and its bytes belong to the last of them. The stored keys with a segment ending in
-     * {@code .} are read once per call (one statement; no index finds them), the others looked up by key. The check runs after
+     * {@code .} are read once per call (one statement, from V33's indexes of those keys alone), the others looked up by key. The check runs after
      * the delete committed, so the last of two concurrent purges always sees the other's row gone;
      * a register of the key cannot slip in between, as it is refused while the intent exists. A
      * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
