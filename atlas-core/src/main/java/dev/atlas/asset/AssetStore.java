@@ -25,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * <p>An asset row imported by {@link dev.atlas.portability.Portability#importFrom} keeps its blob
  * key, so rows of several tenants (or, imported before keys were exclusive, of one) may name one
  * key. They share the bytes: purges, erases and orphan cleanup delete bytes only once no asset row
- * of any tenant names their key in any ASCII case, so they go with the last row naming them.
+ * of any tenant names their key in any ASCII case, or with other dots ending its segments (a key
+ * versions before schema 17 stored, {@code scans/report.}, names the file Windows opens for
+ * {@code scans/report}), so they go with the last row naming them.
  */
 public interface AssetStore {
     /**
@@ -66,7 +68,9 @@ public interface AssetStore {
      * Atlas's, and a purge of the deleted asset, an owner erase or retention deletes them, as for
      * {@link #create}. So a key is held by one asset of one tenant at a time, from its register
      * until the purge has deleted its bytes (a soft-deleted asset still holds it). Keys are compared
-     * ignoring ASCII case, since case-insensitive file systems open one file under both spellings.
+     * ignoring ASCII case, since case-insensitive file systems open one file under both spellings,
+     * and a key older versions stored with dots ending its segments ({@code scans/report.}) holds the
+     * key without them too, since Windows opens one file for both.
      * Registering a key this tenant holds is a {@link dev.atlas.ConflictException} on
      * {@code blobKey}. A key another tenant holds fails exactly as a key without bytes does, with a
      * {@link dev.atlas.NotFoundException} on {@code blobKey} and the same message, so register

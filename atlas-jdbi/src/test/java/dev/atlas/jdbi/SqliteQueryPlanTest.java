@@ -322,6 +322,21 @@ class SqliteQueryPlanTest {
         }
     }
 
+    @Test
+    @DisplayName("alias33 (V33): the stored keys with a segment ending in . (which Windows opens without those dots), read by every"
+            + " register, deletion of purged bytes and import, come from partial indexes holding only them, never from a scan of"
+            + " every tenant's assets and pending purges")
+    void dottedBlobKeysReadFromTheirIndexes() throws SQLException {
+        for (dev.atlas.jdbi.internal.sql.Statement s : List.of(DeclaredStatements.asset(Dialect.SQLITE, "assets.dottedKeys"),
+                DeclaredStatements.portability(Dialect.SQLITE, "portability.dottedBlobKeyContent"))) {
+            List<String> plan = plan(s.jdbc());
+            // Each table once, from its own partial index (covering where the statement reads only the tenant and the key).
+            assertThat(plan).as(s.name() + ": " + plan).filteredOn(d -> d.startsWith("SCAN") || d.startsWith("SEARCH")).hasSize(2)
+                    .anySatisfy(d -> assertThat(d).matches("SCAN atlas_assets USING (COVERING )?INDEX atlas_assets_dotted_blob_key"))
+                    .anySatisfy(d -> assertThat(d).matches("SCAN atlas_blob_intents USING (COVERING )?INDEX atlas_blob_intents_dotted_blob_key"));
+        }
+    }
+
     /** The statement {@code name} as Atlas sends it to SQLite, its parameters unbound. */
     private static String statement(String name) {
         return DeclaredStatements.asset(Dialect.SQLITE, name).jdbc();

@@ -42,6 +42,9 @@ class StatementLayerTest {
                     + " purging; only sha256 and size are read, compared, never returned"),
             Map.entry("portability.dottedBlobKeyContent", "import: as portability.blobKeyContent, for the stored keys with a segment"
                     + " ending in . that Windows opens without those dots; only sha256 and size are read, compared, never returned"),
+            Map.entry("assets.dottedKeys", "AssetStore.register and deleting a purged asset's bytes: a key with a segment ending in ."
+                    + " names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's assets"
+                    + " and pending purges; only the holders' tenant ids and keys are read, compared, never returned"),
             Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {

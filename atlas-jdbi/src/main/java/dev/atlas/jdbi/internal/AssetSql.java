@@ -50,6 +50,7 @@ final class AssetSql {
     final Statement claimed;
     final Statement keyCount;
     final Statement keyElsewhere;
+    final Statement dottedKeys;
 
     AssetSql(Catalogue c) {
         this.c = c;
@@ -76,6 +77,14 @@ final class AssetSql {
                 + " looked up in every tenant's assets and pending purges; only the holders' tenant ids are read, never returned",
                 "SELECT tenant_id FROM <p>assets WHERE lower(blob_key) = :lowerKey"
                         + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
+        // Windows opens report. as report: a stored key with a segment ending in . (only versions before schema 17 and imports
+        // of their files stored one) names the bytes of the keys without those dots. Read once per call from V33's partial
+        // indexes, which hold only those keys (their condition is this one, BlobReaper.dottedKey).
+        dottedKeys = c.crossTenant("assets.dottedKeys", "AssetStore.register and deleting a purged asset's bytes: a key with a segment"
+                + " ending in . names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's"
+                + " assets and pending purges; only the holders' tenant ids and keys are read, compared, never returned",
+                "SELECT tenant_id, lower(blob_key), 1 FROM <p>assets WHERE " + BlobReaper.dottedKey(c.dialect())
+                        + " UNION ALL SELECT tenant_id, lower(blob_key), 0 FROM <p>blob_intents WHERE " + BlobReaper.dottedKey(c.dialect()));
         keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", PgSessions.XACT_KEY_LOCK) : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.
@@ -140,10 +149,10 @@ final class AssetSql {
                 + " AND created_at <= " + c.dialect().databaseNowPlusMicros("age") + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");
         claimed = c.sql("assets.claimed", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL");
-        keyCount = c.sql("assets.keyCount", "SELECT COUNT(*) FROM <p>assets WHERE tenant_id = :t AND lower(blob_key) = :lowerKey");
+        keyCount = c.sql("assets.keyCount", "SELECT COUNT(*) FROM <p>assets WHERE tenant_id = :t AND lower(blob_key) IN (:lowerKey, :openedKey)");
         keyElsewhere = c.crossTenant("assets.keyElsewhere", "deleting a purged asset's bytes: rows of several tenants may name one"
                 + " blob key (an import into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it;"
-                + " only whether such a row exists is read", "SELECT 1 FROM <p>assets WHERE lower(blob_key) = :lowerKey AND tenant_id <> :tenant");
+                + " only whether such a row exists is read", "SELECT 1 FROM <p>assets WHERE lower(blob_key) IN (:lowerKey, :openedKey) AND tenant_id <> :tenant");
     }
 
     /** Deletes the intents of {@code keys}: the text depends on how many. */

@@ -25,6 +25,42 @@ public final class BlobReaper {
     private BlobReaper() {}
 
     /**
+     * The condition on {@code blob_key} of a key with a segment ending in {@code .}: only versions before schema 17 (whose
+     * register took {@code scans/report.}) and imports of their files stored one. Windows opens it as {@link #openedKey}.
+     * Exactly the condition of V33's partial indexes of assets and blob_intents, which hold only those keys, so that a
+     * statement with it reads them alone (the planner takes a partial index only for its own condition; SQLite's has no
+     * LIKE, whose case rule is a pragma).
+     */
+    public static String dottedKey(Dialect dialect) {
+        return dialect == Dialect.POSTGRESQL ? "(right(blob_key, 1) = '.' OR strpos(blob_key, './') > 0)"
+                : "(substr(blob_key, -1) = '.' OR instr(blob_key, './') > 0)";
+    }
+
+    /**
+     * {@code key} as Windows opens it, in lower case: the segments' trailing dots dropped ({@code Report.} opens {@code report}),
+     * so two keys naming one file there open the same. The same as the key lower-cased for every key but {@link #dottedKey} ones.
+     */
+    public static String openedKey(String key) {
+        return key.toLowerCase(Locale.ROOT).replaceAll("\\.+(?=/|$)", "");
+    }
+
+    /**
+     * The stored keys with a segment ending in {@code .} (assets, and pending purges when {@code intents}) by {@link #openedKey}:
+     * each as {@code {tenant id, lower-cased key}}. One statement, reading only V33's partial indexes (such keys are rare: none on nearly every database).
+     */
+    static Map<String, List<String[]>> dottedKeys(Sql sql, Handle h, boolean intents) {
+        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
+        Map<String, List<String[]>> byOpened = new java.util.HashMap<>();
+        for (String[] k : Sql.crossTenant(sql.db()).on(h, q.dottedKeys).list((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2),
+                rs.getString(3)})) {
+            if (intents || k[2].equals("1")) {
+                byOpened.computeIfAbsent(openedKey(k[1]), o -> new ArrayList<>()).add(new String[] {k[0], k[1]});
+            }
+        }
+        return byOpened;
+    }
+
+    /**
      * Records {@code keys}, whose asset rows this transaction deletes, as orphans already claimed
      * for removal: bytes the caller cannot delete once it has committed are then removed by the
      * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #deleteUnnamed}, which forgets the intents.
@@ -46,8 +82,10 @@ public final class BlobReaper {
     /**
      * Deletes the bytes of {@code keys}, whose asset rows a committed transaction deleted (each
      * with its claimed intent, {@link #recordPurged}), except those some asset row of any
-     * tenant still names in any ASCII case: an imported row keeps the file's key, so one key may
-     * be named by several rows, and its bytes belong to the last of them. The check runs after
+     * tenant still names in any ASCII case, or with other dots ending its segments (Windows opens
+     * {@code report.} as {@code report}: {@link #openedKey}): an imported row keeps the file's key, so one key may
+     * be named by several rows, and its bytes belong to the last of them. The stored keys with a segment ending in
+     * {@code .} are read once per call (one statement, from V33's indexes of those keys alone), the others looked up by key. The check runs after
      * the delete committed, so the last of two concurrent purges always sees the other's row gone;
      * a register of the key cannot slip in between, as it is refused while the intent exists. A
      * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
@@ -60,9 +98,10 @@ public final class BlobReaper {
         List<String> removed = new ArrayList<>();
         List<String> done = new ArrayList<>();
         try {
+            Dotted dotted = new Dotted();
             for (String key : new LinkedHashSet<>(keys)) {
                 try {
-                    boolean named = sql.db().read(h -> stillNamed(sql, h, key, 0));
+                    boolean named = sql.db().read(h -> stillNamed(sql, h, key, 0, dotted));
                     if (!named && blobs.delete(key)) {
                         removed.add(key);
                     }
@@ -99,22 +138,46 @@ public final class BlobReaper {
     }
 
     /**
-     * What a dry run reports for {@link #deleteUnnamed}: how many distinct keys (in any case)
-     * no row would name once the rows of {@code keys} (one key per row to delete) are gone.
+     * What a dry run reports for {@link #deleteUnnamed}: how many distinct keys (in any case, and
+     * as Windows opens them: {@link #openedKey}) no row would name once the rows of {@code keys} (one key per row to delete) are gone.
      */
     public static long unnamedAfter(Sql sql, Handle h, List<String> keys) {
-        Map<String, Long> going = keys.stream().collect(Collectors.groupingBy(k -> k.toLowerCase(Locale.ROOT), LinkedHashMap::new,
+        Map<String, Long> going = keys.stream().collect(Collectors.groupingBy(BlobReaper::openedKey, LinkedHashMap::new,
                 Collectors.counting()));
-        return going.entrySet().stream().filter(e -> !stillNamed(sql, h, e.getKey(), e.getValue())).count();
+        Dotted dotted = new Dotted();
+        return going.entrySet().stream().filter(e -> !stillNamed(sql, h, e.getKey(), e.getValue(), dotted)).count();
     }
 
-    /** Whether an asset row other than {@code going} of this tenant's names {@code key}, in any tenant and ASCII case. */
-    private static boolean stillNamed(Sql sql, Handle h, String key, long going) {
+    /** The {@link #dottedKeys} of assets, read at the first {@link #stillNamed} of a call. */
+    private static final class Dotted {
+        Map<String, List<String[]>> byOpened;
+    }
+
+    /**
+     * Whether asset rows other than {@code going} of this tenant's name {@code key}, in any tenant and ASCII case, or as
+     * Windows opens it ({@code dotted}: {@link #dottedKeys} of assets, read once): the key and its opened form are looked up by index.
+     */
+    private static boolean stillNamed(Sql sql, Handle h, String key, long going, Dotted dotted) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
+        if (dotted.byOpened == null) {
+            dotted.byOpened = dottedKeys(sql, h, false);
+        }
         String lowerKey = key.toLowerCase(Locale.ROOT);
-        return sql.on(h, q.keyCount).bind("lowerKey", lowerKey).one(Sql.LONG) > going
-                || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey)
-                        .bind("tenant", Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value()).exists();
+        String openedKey = openedKey(key);
+        String tenant = Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value();
+        long own = 0;
+        for (String[] d : dotted.byOpened.getOrDefault(openedKey, List.of())) {
+            // Those the lookups below find by index are not counted twice.
+            if (!d[1].equals(lowerKey) && !d[1].equals(openedKey)) {
+                if (!d[0].equals(tenant)) {
+                    return true;
+                }
+                own++;
+            }
+        }
+        return own + sql.on(h, q.keyCount).bind("lowerKey", lowerKey).bind("openedKey", openedKey).one(Sql.LONG) > going
+                || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey).bind("openedKey", openedKey)
+                        .bind("tenant", tenant).exists();
     }
 
     /** Removes the intents of {@code keys}, once their bytes are gone. */

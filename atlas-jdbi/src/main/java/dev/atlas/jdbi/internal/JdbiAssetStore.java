@@ -28,6 +28,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -431,11 +432,14 @@ public final class JdbiAssetStore implements AssetStore {
 
     /**
      * Refuses a key some asset row (live or soft-deleted) or a purge whose bytes are not deleted yet
-     * holds, in any tenant and any ASCII case. Another tenant's key fails exactly as a missing blob
+     * holds, in any tenant and any ASCII case, or with dots ending its segments (a key older versions stored, which
+     * Windows opens as this one: {@link BlobReaper#openedKey}). Another tenant's key fails exactly as a missing blob
      * does, so register tells nothing about other tenants' keys.
      */
     private void checkKeyFree(Handle h, String blobKey, String lowerKey) {
-        List<String> holders = Sql.crossTenant(db).on(h, q.keyHolders).bind("lowerKey", lowerKey).list(Sql.STRING);
+        List<String> holders = new ArrayList<>(Sql.crossTenant(db).on(h, q.keyHolders).bind("lowerKey", lowerKey).list(Sql.STRING));
+        // lowerKey has no segment ending in . (register refuses one): it is the key Windows opens for such an alias.
+        BlobReaper.dottedKeys(sql, h, true).getOrDefault(lowerKey, List.of()).forEach(d -> holders.add(d[0]));
         if (holders.isEmpty()) {
             return;
         }

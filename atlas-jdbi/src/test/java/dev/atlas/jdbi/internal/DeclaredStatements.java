@@ -16,6 +16,11 @@ public final class DeclaredStatements {
         return named(dialect, AssetSql::new, name, "AssetSql");
     }
 
+    /** {@code PortabilitySql}'s statement {@code name} ({@code portability.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
+    public static Statement portability(Dialect dialect, String name) {
+        return named(dialect, dev.atlas.jdbi.internal.portability.PortabilitySql::new, name, "PortabilitySql");
+    }
+
     /** {@code ConversationSql}'s statement {@code name} ({@code conversations.…}) for {@code dialect}, tables prefixed {@code atlas_}. */
     public static Statement conversation(Dialect dialect, String name) {
         return named(dialect, ConversationSql::new, name, "ConversationSql");

@@ -230,8 +230,10 @@ public abstract class MigrationContract {
 
     @Test
     @DisplayName("V32 indexes the edges a V31 database holds: a node's neighbours page afterwards in their order (heaviest first, then by"
-            + " edge id, outgoing before incoming), each direction, with and without a type, across pages")
-    void v32IndexesExistingEdges() throws SQLException {
+            + " edge id, outgoing before incoming), each direction, with and without a type, across pages; V33 indexes the blob keys with a"
+            + " segment ending in . it holds (assets and pending purges, every tenant): assets.dottedKeys, which register and the deletion"
+            + " of purged bytes run, reads exactly those")
+    void v32AndV33IndexExistingRows() throws SQLException {
         DataSource ds = database.empty();
         Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("31").load().migrate();
         boolean pg = database.name().equals("PostgreSQL");
@@ -259,7 +261,28 @@ public abstract class MigrationContract {
                 }
             }
         }
+        try (Connection conn = ds.getConnection()) {
+            // A segment starting with a dot (.hidden) or holding one (a.b) is not one ending in a dot.
+            for (String[] a : new String[][] {{"a", "scans./old."}, {"a", "scans/report."}, {"a", "plain/k.bin"}, {"a", ".hidden/x"},
+                    {"b", "a.b/c"}, {"b", "Mixed./Case"}, {"b", "x.."}}) {
+                insert(conn, pg, "INSERT INTO atlas_assets (tenant_id, id, type, filename, blob_key, size_bytes, sha256, metadata, created_at,"
+                        + " updated_at) VALUES ('" + a[0] + "', ?, 'image', 'f', '" + a[1] + "', 1, 'x', '{}', " + now + ", " + now + ")",
+                        UUID.randomUUID());
+            }
+            for (String key : new String[] {"gone./k", "gone/k"}) {
+                insert(conn, pg, "INSERT INTO atlas_blob_intents (tenant_id, blob_key, created_at) VALUES ('b', '" + key + "', " + now + ")");
+            }
+        }
         assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        java.util.List<String> dotted = new java.util.ArrayList<>();
+        try (Connection conn = ds.getConnection(); Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
+                dev.atlas.jdbi.internal.DeclaredStatements.asset(pg ? dev.atlas.jdbi.internal.Dialect.POSTGRESQL
+                        : dev.atlas.jdbi.internal.Dialect.SQLITE, "assets.dottedKeys").jdbc())) {
+            while (rs.next()) {
+                dotted.add(rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getString(3));
+            }
+        }
+        assertThat(dotted).containsExactlyInAnyOrder("a|scans./old.|1", "a|scans/report.|1", "b|mixed./case|1", "b|x..|1", "b|gone./k|0");
         var graph = openOn(ds).graph();
         for (dev.atlas.graph.Direction d : dev.atlas.graph.Direction.values()) {
             for (String type : new String[] {null, "r", "s"}) {

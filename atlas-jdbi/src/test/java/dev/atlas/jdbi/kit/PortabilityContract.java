@@ -1593,6 +1593,29 @@ public abstract class PortabilityContract extends AtlasContract {
                             + " size differ: a copy shares an asset's bytes only with its content"));
         }
         assertThat(gamma.assets().get(scan.id())).isEmpty();
+
+        // register treats a key another row names by such an alias as it treats the key itself: another tenant's as a missing
+        // blob, this tenant's as taken (before: registered, so two tenants' rows named the file Windows opens for both).
+        Files.createDirectories(blobDir.resolve("scans."));
+        Files.write(blobDir.resolve("scans/old"), bytes);
+        Files.write(blobDir.resolve("scans./old."), bytes);
+        dev.atlas.asset.NewAsset na = dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "old", "text/plain");
+        String missing = org.assertj.core.api.Assertions.catchThrowable(() -> gamma.assets().register(na, "scans/report")).getMessage();
+        assertThatThrownBy(() -> gamma.assets().register(na, "scans/old")).isExactlyInstanceOf(dev.atlas.NotFoundException.class)
+                .hasMessage(missing.replace("scans/report", "scans/old"));
+        assertThatThrownBy(() -> atlas.tenant("delta").assets().register(na, "Scans/Old"))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, x -> assertThat(x.field()).isEqualTo("blobKey"));
+
+        // A discard deletes the bytes only once no row names them, by an alias either: beta's scans/report. while acme's
+        // scans/report is the file Windows opens for both, and the other way round (before: deleted, the other row unreadable there).
+        beta.assets().discard(scan.id());
+        assertThat(blobDir.resolve("scans/report.")).exists();
+        assertThat(importBytes(gamma, older.replace("scans/report.", "scans/old").getBytes(StandardCharsets.UTF_8)).imported())
+                .containsEntry("asset", 1L);
+        gamma.assets().discard(scan.id());
+        assertThat(blobDir.resolve("scans/old")).exists();
+        acme.assets().discard(scan.id());
+        assertThat(blobDir.resolve("scans/report")).doesNotExist();
     }
 
     @Test

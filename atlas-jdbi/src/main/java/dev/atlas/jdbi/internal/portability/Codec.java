@@ -405,7 +405,7 @@ final class Codec {
      * The same as the key lower-cased for every key but those {@link #storedBlobKey} takes from older versions.
      */
     static String openedBlobKey(String key) {
-        return key.toLowerCase(java.util.Locale.ROOT).replaceAll("\\.+(?=/|$)", "");
+        return dev.atlas.jdbi.internal.BlobReaper.openedKey(key);
     }
 
     private static Object value(Table table, Column c, JsonNode node, String field) {

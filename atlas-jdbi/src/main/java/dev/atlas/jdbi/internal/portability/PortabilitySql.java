@@ -71,8 +71,9 @@ public final class PortabilitySql {
                         + " UNION ALL SELECT lower(blob_key), NULL, NULL FROM <p>blob_intents WHERE lower(blob_key) IN (" + keys + ")"
                         + " AND tenant_id <> :tenant");
         // Windows opens report. as report: a stored key with a segment ending in . (only older versions and imports of their files
-        // stored one) names the file of the keys without those dots. No index finds them: read once per import that holds assets.
-        String dotted = "(blob_key LIKE '%.' OR blob_key LIKE '%./%')";
+        // stored one) names the file of the keys without those dots. Read once per import that holds assets, from V33's partial
+        // indexes, which hold only those keys.
+        String dotted = dev.atlas.jdbi.internal.BlobReaper.dottedKey(c.dialect());
         dottedBlobKeyContent = c.crossTenant("portability.dottedBlobKeyContent", "import: as portability.blobKeyContent, for the stored"
                 + " keys with a segment ending in . that Windows opens without those dots; only sha256 and size are read, compared,"
                 + " never returned", "SELECT lower(blob_key), sha256, size_bytes FROM <p>assets WHERE " + dotted
