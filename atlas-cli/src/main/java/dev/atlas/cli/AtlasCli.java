@@ -284,7 +284,7 @@ public final class AtlasCli implements Callable<Integer> {
     /** The database the global options name; a usage error when {@code --db} is missing. */
     Database database(CommandLine asking) {
         if (db == null || db.isBlank()) {
-            throw new ParameterException(asking, "--db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file");
+            throw new ParameterException(asking, "--db: is required (a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file)");
         }
         if (tenant != null) {
             // Checked before anything is opened: found at its first use, an import had already migrated the database.
@@ -296,17 +296,17 @@ public final class AtlasCli implements Callable<Integer> {
         }
         // Blank, each was taken silently: the working directory (or a directory named ' '), no password, no user.
         if (dataDir != null && dataDir.toString().isBlank()) {
-            throw new ParameterException(asking, "--data-dir must be a directory, was '" + dataDir + "'");
+            throw new ParameterException(asking, "--data-dir: must be a directory, was '" + dataDir + "'");
         }
         if (passwordEnv != null && passwordEnv.isBlank()) {
-            throw new ParameterException(asking, "--password-env must name an environment variable, was '" + passwordEnv + "'");
+            throw new ParameterException(asking, "--password-env: must name an environment variable, was '" + passwordEnv + "'");
         }
         if (user != null && user.isBlank()) {
             throw new ParameterException(asking, "--user: must not be blank when given");
         }
         if (passwordEnv != null && environment.apply(passwordEnv) == null) {
             // The given text is never shown: the common slip --password-env "$PGPASSWORD" gives the password itself.
-            throw new ParameterException(asking, "--password-env names an environment variable that is not set (give the"
+            throw new ParameterException(asking, "--password-env: names an environment variable that is not set (give the"
                     + " variable's name, e.g. --password-env PGPASSWORD, not its value)");
         }
         String password = password();

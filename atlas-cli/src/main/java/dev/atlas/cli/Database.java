@@ -57,12 +57,12 @@ final class Database {
         try {
             AtlasConfig.checkTablePrefix(prefix);
         } catch (ConfigurationException e) {
-            throw new BadOption("--table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
+            throw new BadOption("--table-prefix: must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
                     + prefix + "'");
         }
         if (db.startsWith("jdbc:")) {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
-                throw new BadOption("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
+                throw new BadOption("--db: must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
@@ -80,14 +80,14 @@ final class Database {
             this.urlFile = null;
         }
         if (this.sqliteFile == null && this.urlFile == null && db.startsWith("jdbc:sqlite:") && !isResource(db)) {
-            throw new BadOption("--db names an in-memory SQLite database, which is gone when the command exits; give a file");
+            throw new BadOption("--db: names an in-memory SQLite database, which is gone when the command exits; give a file");
         }
         Path file = this.sqliteFile != null ? this.sqliteFile : this.urlFile;
         if (file != null && Files.isDirectory(file)) {
-            throw new BadOption("--db names a directory, not an SQLite file: " + file.toAbsolutePath().normalize());
+            throw new BadOption("--db: names a directory, not an SQLite file: " + file.toAbsolutePath().normalize());
         }
         if (dataDir != null && Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
-            throw new BadOption("--data-dir names a file, not a directory: " + dataDir);
+            throw new BadOption("--data-dir: names a file, not a directory: " + dataDir);
         }
         this.given = db;
         this.user = user;

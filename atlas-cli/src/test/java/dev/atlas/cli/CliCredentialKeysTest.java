@@ -108,7 +108,7 @@ class CliCredentialKeysTest {
         Path copy = dir.resolve("no-keys.db");
         Cli.Result r = Cli.run("--db", copy.toString(), "-t", "acme-copy", "import", "-i", export.toString(),
                 "--reseal-credentials-from", "acme");
-        assertThat(r).isEqualTo(new Cli.Result(2, "", "atlas: --reseal-credentials-from needs the keys the credentials were sealed"
+        assertThat(r).isEqualTo(new Cli.Result(2, "", "atlas: --reseal-credentials-from: needs the keys the credentials were sealed"
                 + " with: give --credential-keys-file or --credential-keys-env\nTry 'atlas import --help' for more information.\n"));
         assertThat(copy).doesNotExist();
 
@@ -160,18 +160,18 @@ class CliCredentialKeysTest {
                         + "\nTry 'atlas import --help' for more information.\n"));
         // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env : ...".
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", ""))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env must name an environment variable, was ''"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: must name an environment variable, was ''"
                         + "\nTry 'atlas import --help' for more information.\n"));
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", ""))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file must be a file name, was ''"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: must be a file name, was ''"
                         + "\nTry 'atlas import --help' for more information.\n"));
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", " "))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file must be a file name, was ' '"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: must be a file name, was ' '"
                         + "\nTry 'atlas import --help' for more information.\n"));
         Files.writeString(keys, "k1=" + KEY64);
         assertThat(Cli.run(Map.of("MY_KEYS", "k1=" + KEY64), "--db", copy.toString(), "import", "-i", export.toString(),
                 "--credential-keys-file", keys.toString(), "--credential-keys-env", "MY_KEYS"))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file and --credential-keys-env cannot be combined"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: cannot be combined with --credential-keys-env"
                         + "\nTry 'atlas import --help' for more information.\n"));
         assertThat(copy).doesNotExist();
     }
