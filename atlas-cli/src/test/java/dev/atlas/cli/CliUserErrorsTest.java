@@ -418,10 +418,10 @@ class CliUserErrorsTest {
     @Test
     void aMalformedIdIsAUsageErrorNotANotFound() {
         String[][] cases = {
-                {"conversations show", "", "positional parameter at index 0 (<id>)"},
-                {"executions show", "", "positional parameter at index 0 (<id>)"},
-                {"executions list", "--conversation", "option '--conversation'"},
-                {"export", "--conversation", "option '--conversation'"},
+                {"conversations show", "", "<id>"},
+                {"executions show", "", "<id>"},
+                {"executions list", "--conversation", "--conversation"},
+                {"export", "--conversation", "--conversation"},
         };
         String[] bads = {"1-1-1-1-1", "0190f1e2-8b3c-7def-8123-456789abcdef0", "+190f1e2-8b3c-7def-8123-456789abcdef"};
         for (String bad : bads) {
@@ -441,7 +441,7 @@ class CliUserErrorsTest {
                 args.addAll(java.util.List.of("--output", "-"));
             }
             Cli.Result r = Cli.run(args.toArray(String[]::new));
-            assertThat(r.err()).as(c[0] + " " + bad).isEqualTo("atlas: Invalid value for " + c[2]
+            assertThat(r.err()).as(c[0] + " " + bad).isEqualTo("atlas: " + c[2]
                     + ": not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): '" + bad + "'\n"
                     + "Try 'atlas " + c[0] + " --help' for more information.\n");
             assertThat(r.exitCode()).as(c[0] + " " + bad).isEqualTo(2);
@@ -481,6 +481,23 @@ class CliUserErrorsTest {
         assertThat(imported.err()).isEqualTo("atlas: --input: must be a file name or '-', was ' '\n"
                 + "Try 'atlas import --help' for more information.\n");
         assertThat(imported.exitCode()).isEqualTo(2);
+        assertThat(fresh).doesNotExist();
+        // A NUL (which only a caller in this JVM can pass; exec arguments end at one) cannot be in a file name: it was
+        // "atlas: InvalidPathException: Nul character not allowed: f<NUL>", exit 1, for --db, --output and --input,
+        // and picocli's "cannot convert 'd<NUL>' to interface java.nio.file.Path (...)" for --data-dir.
+        // {the command's name, the option named, the NUL's index, the arguments}
+        String[][] nuls = {
+                {"atlas info", "--db", "1", "--db", "x\0.db", "info"},
+                {"atlas info", "--db", "13", "--db", "jdbc:sqlite:x\0.db", "info"},
+                {"atlas export", "--output", "1", "--db", db.toString(), "export", "--output", "f\0"},
+                {"atlas import", "--input", "1", "--db", fresh.toString(), "import", "--input", "f\0"},
+                {"atlas info", "--data-dir", "1", "--db", db.toString(), "--data-dir", "d\0", "info"},
+                {"atlas import", "--credential-keys-file", "1", "--db", fresh.toString(), "import", "--input", "-", "--credential-keys-file", "k\0"}};
+        for (String[] c : nuls) {
+            String[] args = java.util.Arrays.copyOfRange(c, 3, c.length);
+            assertThat(Cli.run(args)).as(c[1]).isEqualTo(new Cli.Result(2, "", "atlas: " + c[1] + ": contains a NUL character (U+0000) at index "
+                    + c[2] + ", which file names cannot hold\nTry '" + c[0] + " --help' for more information.\n"));
+        }
         assertThat(fresh).doesNotExist();
     }
 
