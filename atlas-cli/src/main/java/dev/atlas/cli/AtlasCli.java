@@ -224,6 +224,7 @@ public final class AtlasCli implements Callable<Integer> {
         cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         cli.registerConverter(UUID.class, AtlasCli::uuid);
+        cli.registerConverter(java.nio.file.Path.class, AtlasCli::path);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
         everywhere(cli, new Version());
@@ -285,6 +286,10 @@ public final class AtlasCli implements Callable<Integer> {
     Database database(CommandLine asking) {
         if (db == null || db.isBlank()) {
             throw new ParameterException(asking, "--db: is required (a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file)");
+        }
+        if (!db.startsWith("jdbc:postgresql:") && nulRefusal(db) != null) {
+            // An SQLite file (or jdbc:sqlite: URL): Path.of refused it at run time, "InvalidPathException: Nul character not allowed", exit 1.
+            throw new ParameterException(asking, "--db: " + nulRefusal(db));
         }
         if (tenant != null) {
             // Checked before anything is opened: found at its first use, an import had already migrated the database.
@@ -396,7 +401,7 @@ public final class AtlasCli implements Callable<Integer> {
     private static int usageError(AtlasCli root, ParameterException ex) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("atlas: " + root.shown(ex.getMessage()));
+        err.println("atlas: " + root.shown(usageMessage(ex)));
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
             // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
             String typed = unmatched.getUnmatched().get(0);
@@ -409,6 +414,39 @@ public final class AtlasCli implements Callable<Integer> {
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;
+    }
+
+    private static final java.util.regex.Pattern PICOCLI_INVALID_VALUE = java.util.regex.Pattern.compile(
+            "Invalid value for (?:option '([^']+)'|positional parameter at index \\d+ \\(([^)]+)\\)): (.*)", java.util.regex.Pattern.DOTALL);
+
+    /**
+     * {@code ex}'s message in the form of every other usage error, the option (or parameter) first: picocli's
+     * "Invalid value for option '--limit': 'x' is not an int" is "--limit: 'x' is not an int", and its
+     * "Missing required option: '--output=<file>'" is "--output: is required".
+     */
+    static String usageMessage(ParameterException ex) {
+        if (ex instanceof CommandLine.MissingParameterException missing && missing.getMissing().size() == 1) {
+            CommandLine.Model.ArgSpec arg = missing.getMissing().get(0);
+            return (arg instanceof CommandLine.Model.OptionSpec option ? option.longestName() : arg.paramLabel()) + ": is required";
+        }
+        String message = ex.getMessage();
+        java.util.regex.Matcher invalid = message == null ? null : PICOCLI_INVALID_VALUE.matcher(message);
+        return invalid != null && invalid.matches() ? (invalid.group(1) != null ? invalid.group(1) : invalid.group(2)) + ": " + invalid.group(3)
+                : message;
+    }
+
+    /** Why {@code value} cannot name a file, or null: a NUL, which no file name holds (Path.of's "Nul character not allowed"). */
+    static String nulRefusal(String value) {
+        int nul = value.indexOf('\0');
+        return nul < 0 ? null : "contains a NUL character (U+0000) at index " + nul + ", which file names cannot hold";
+    }
+
+    private static java.nio.file.Path path(String value) {
+        String refusal = nulRefusal(value);
+        if (refusal != null) {
+            throw new CommandLine.TypeConversionException(refusal);
+        }
+        return java.nio.file.Path.of(value);
     }
 
     private static UUID uuid(String value) {

@@ -451,10 +451,13 @@ final class PortabilityCommands {
         }
     }
 
-    /** A blank file name is not the current directory: a usage error. */
+    /** A blank file name is not the current directory, and a NUL is in no file name: usage errors. */
     private static void fileName(CommandSpec spec, String option, String value) {
         if (value.isBlank()) {
             throw new ParameterException(spec.commandLine(), option + ": must be a file name or '-', was '" + value + "'");
+        }
+        if (AtlasCli.nulRefusal(value) != null) {
+            throw new ParameterException(spec.commandLine(), option + ": " + AtlasCli.nulRefusal(value));
         }
     }
 
