@@ -676,7 +676,7 @@ class CliUserErrorsTest {
         for (boolean verbose : new boolean[] {false, true}) {
             String[] args = {"--db", "jdbc:postgresql://bob:hun@ter2@127.0.0.1:1/atlas", "info"};
             Cli.Result r = verbose ? Cli.run("-v", args[0], args[1], args[2]) : Cli.run(args);
-            String refused = "atlas: could not connect to detect the database: Connection to 127.0.0.1:1 refused. Check that the"
+            String refused = "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): Connection to 127.0.0.1:1 refused. Check that the"
                     + " hostname and port are correct and that the postmaster is accepting TCP/IP connections.\n";
             assertThat(r.exitCode()).as("verbose " + verbose).isEqualTo(1);
             assertThat(r.out()).isEmpty();
