@@ -233,13 +233,26 @@ final class Database {
     }
 
     /**
-     * What SQLite's refusal to read or write the file means here, or null when {@code failure} is not one.
+     * What SQLite's refusal to read or write the file, or a PostgreSQL server's refusal of the connection (with the
+     * URL, its password masked), means here, or null when {@code failure} is not one.
      * A file that is not a database gives {@link #info()}'s line, also when met opening the pool (import, migrate),
      * where the library's message named the pool instead. For writing, SQLite's
      * message names neither the file nor which permission is missing, nor, for a write lock another
      * process held past the busy timeout, what to do.
      */
     String whyRefused(Throwable failure) {
+        if (!isSqlite()) {
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                String state = t instanceof SQLException sql ? sql.getSQLState() : t instanceof dev.atlas.StorageException storage ? storage.sqlState() : null;
+                // A connection failure (08), a refused login (28) or a database that does not exist (3D000) was the library's
+                // "could not connect to detect the database: ...", naming neither --db nor the server.
+                if (state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")) && t.getMessage() != null) {
+                    String why = t.getMessage().lines().findFirst().orElse("");
+                    String library = "could not connect to detect the database: ";
+                    return "cannot connect to " + describe() + " (--db): " + (why.startsWith(library) ? why.substring(library.length()) : why);
+                }
+            }
+        }
         Path file = file();
         for (Throwable t = failure; t != null && file != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_NOTADB]")) {
