@@ -229,7 +229,7 @@ final class PortabilityCommands {
             if (keysFile != null && keysEnv != null) {
                 throw new ParameterException(spec.commandLine(), "--credential-keys-file: cannot be combined with --credential-keys-env");
             }
-            // Blank (an unset shell variable), each read as a key source: "--credential-keys-env : the variable is not set".
+            // Blank (an unset shell variable), each read as a key source: "--credential-keys-env: : the variable is not set".
             if (keysFile != null && keysFile.toString().isBlank()) {
                 throw new ParameterException(spec.commandLine(), "--credential-keys-file: must be a file name, was '" + keysFile + "'");
             }

@@ -142,23 +142,23 @@ class CliCredentialKeysTest {
             Files.writeString(keys, c.getKey());
             Cli.Result fromFile = Cli.run("--db", copy.toString(), "-t", "acme", "import", "-i", export.toString(),
                     "--credential-keys-file", keys.toString());
-            assertThat(fromFile).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file " + keys + ": "
+            assertThat(fromFile).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: " + keys + ": "
                     + c.getValue() + "\nTry 'atlas import --help' for more information.\n"));
             Cli.Result fromEnv = Cli.run(Map.of("MY_KEYS", c.getKey()), "--db", copy.toString(), "-t", "acme", "import",
                     "-i", export.toString(), "--credential-keys-env", "MY_KEYS");
-            assertThat(fromEnv).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env MY_KEYS: "
+            assertThat(fromEnv).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: MY_KEYS: "
                     + c.getValue() + "\nTry 'atlas import --help' for more information.\n"));
             assertThat(copy).doesNotExist();
         }
 
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", "ATLAS_NO_SUCH_VARIABLE"))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env ATLAS_NO_SUCH_VARIABLE: the variable is not set"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: ATLAS_NO_SUCH_VARIABLE: the variable is not set"
                         + "\nTry 'atlas import --help' for more information.\n"));
         Path missing = dir.resolve("no-such-keys");
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", missing.toString()))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file " + missing + ": cannot read it: no such file or directory"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: " + missing + ": cannot read it: no such file or directory"
                         + "\nTry 'atlas import --help' for more information.\n"));
-        // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env : ...".
+        // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env: : ...".
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", ""))
                 .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: must name an environment variable, was ''"
                         + "\nTry 'atlas import --help' for more information.\n"));
