@@ -503,6 +503,23 @@ class CliUserErrorsTest {
     }
 
     /**
+     * A value longer than 1000 characters is quoted by its first 199 and an ellipsis: a 100,000-character value
+     * (a file's content given as "$(cat file)") was echoed whole, a 100 KB error line.
+     */
+    @Test
+    void aVeryLongValueIsQuotedCut() {
+        String huge = "x".repeat(100_000);
+        String shown = "x".repeat(199) + "\u2026";
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--owner", huge)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --owner: must be <type>:<id>, e.g. user:42, was '" + shown + "'\nTry 'atlas conversations list --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "usage", "--by=" + huge)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --by: '" + shown + "' is not one of [day, model, provider, agent, conversation, owner, project, tenant]"
+                        + "\nTry 'atlas usage --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--limit", huge)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --limit: '" + shown + "' is not an int\nTry 'atlas conversations list --help' for more information.\n"));
+    }
+
+    /**
      * A full disk (here /dev/full, which refuses every write with ENOSPC) is named with its
      * option and the system's reason; it was "UncheckedIOException: export: writing the output failed".
      */
