@@ -228,7 +228,7 @@ public final class AtlasCli implements Callable<Integer> {
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
         everywhere(cli, new Version());
-        cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex));
+        cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex, args));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             String option = ex instanceof InvalidInputException bad ? OPTION_OF_FIELD.get(bad.field()) : null;
@@ -398,10 +398,10 @@ public final class AtlasCli implements Callable<Integer> {
         return Redaction.text(text, secrets);
     }
 
-    private static int usageError(AtlasCli root, ParameterException ex) {
+    private static int usageError(AtlasCli root, ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("atlas: " + root.shown(usageMessage(ex)));
+        err.println("atlas: " + root.shown(longValuesCut(usageMessage(ex), args)));
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
             // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
             String typed = unmatched.getUnmatched().get(0);
@@ -433,6 +433,29 @@ public final class AtlasCli implements Callable<Integer> {
         java.util.regex.Matcher invalid = message == null ? null : PICOCLI_INVALID_VALUE.matcher(message);
         return invalid != null && invalid.matches() ? (invalid.group(1) != null ? invalid.group(1) : invalid.group(2)) + ": " + invalid.group(3)
                 : message;
+    }
+
+    /** Values longer than this are quoted by their first {@link #LONG_VALUE_SHOWN} characters in a usage error. */
+    private static final int LONG_VALUE = 1000;
+    private static final int LONG_VALUE_SHOWN = 200;
+
+    /**
+     * {@code message} with each value of {@code args} longer than {@link #LONG_VALUE} characters cut to its start and an
+     * ellipsis: the messages quote what was given, and a 100,000-character value (a file given as "$(cat file)") was
+     * a 100 KB error line. A value given as {@code --option=value} is cut as the value.
+     */
+    static String longValuesCut(String message, String[] args) {
+        if (message == null || args == null) {
+            return message;
+        }
+        for (String arg : args) {
+            int eq = arg.startsWith("-") ? arg.indexOf('=') : -1;
+            String value = eq < 0 ? arg : arg.substring(eq + 1);
+            if (value.length() > LONG_VALUE && message.contains(value)) {
+                message = message.replace(value, Text.cut(value, LONG_VALUE_SHOWN));
+            }
+        }
+        return message;
     }
 
     /** Why {@code value} cannot name a file, or null: a NUL, which no file name holds (Path.of's "Nul character not allowed"). */
