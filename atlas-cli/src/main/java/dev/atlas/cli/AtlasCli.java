@@ -224,10 +224,11 @@ public final class AtlasCli implements Callable<Integer> {
         cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         cli.registerConverter(UUID.class, AtlasCli::uuid);
+        cli.registerConverter(java.nio.file.Path.class, AtlasCli::path);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
         everywhere(cli, new Version());
-        cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex));
+        cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex, args));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             String option = ex instanceof InvalidInputException bad ? OPTION_OF_FIELD.get(bad.field()) : null;
@@ -284,7 +285,11 @@ public final class AtlasCli implements Callable<Integer> {
     /** The database the global options name; a usage error when {@code --db} is missing. */
     Database database(CommandLine asking) {
         if (db == null || db.isBlank()) {
-            throw new ParameterException(asking, "--db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file");
+            throw new ParameterException(asking, "--db: is required (a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file)");
+        }
+        if (!db.startsWith("jdbc:postgresql:") && nulRefusal(db) != null) {
+            // An SQLite file (or jdbc:sqlite: URL): Path.of refused it at run time, "InvalidPathException: Nul character not allowed", exit 1.
+            throw new ParameterException(asking, "--db: " + nulRefusal(db));
         }
         if (tenant != null) {
             // Checked before anything is opened: found at its first use, an import had already migrated the database.
@@ -296,17 +301,17 @@ public final class AtlasCli implements Callable<Integer> {
         }
         // Blank, each was taken silently: the working directory (or a directory named ' '), no password, no user.
         if (dataDir != null && dataDir.toString().isBlank()) {
-            throw new ParameterException(asking, "--data-dir must be a directory, was '" + dataDir + "'");
+            throw new ParameterException(asking, "--data-dir: must be a directory, was '" + dataDir + "'");
         }
         if (passwordEnv != null && passwordEnv.isBlank()) {
-            throw new ParameterException(asking, "--password-env must name an environment variable, was '" + passwordEnv + "'");
+            throw new ParameterException(asking, "--password-env: must name an environment variable, was '" + passwordEnv + "'");
         }
         if (user != null && user.isBlank()) {
             throw new ParameterException(asking, "--user: must not be blank when given");
         }
         if (passwordEnv != null && environment.apply(passwordEnv) == null) {
             // The given text is never shown: the common slip --password-env "$PGPASSWORD" gives the password itself.
-            throw new ParameterException(asking, "--password-env names an environment variable that is not set (give the"
+            throw new ParameterException(asking, "--password-env: names an environment variable that is not set (give the"
                     + " variable's name, e.g. --password-env PGPASSWORD, not its value)");
         }
         String password = password();
@@ -393,10 +398,10 @@ public final class AtlasCli implements Callable<Integer> {
         return Redaction.text(text, secrets);
     }
 
-    private static int usageError(AtlasCli root, ParameterException ex) {
+    private static int usageError(AtlasCli root, ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("atlas: " + root.shown(ex.getMessage()));
+        err.println("atlas: " + root.shown(longValuesCut(usageMessage(ex), args)));
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
             // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
             String typed = unmatched.getUnmatched().get(0);
@@ -409,6 +414,62 @@ public final class AtlasCli implements Callable<Integer> {
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;
+    }
+
+    private static final java.util.regex.Pattern PICOCLI_INVALID_VALUE = java.util.regex.Pattern.compile(
+            "Invalid value for (?:option '([^']+)'|positional parameter at index \\d+ \\(([^)]+)\\)): (.*)", java.util.regex.Pattern.DOTALL);
+
+    /**
+     * {@code ex}'s message in the form of every other usage error, the option (or parameter) first: picocli's
+     * "Invalid value for option '--limit': 'x' is not an int" is "--limit: 'x' is not an int", and its
+     * "Missing required option: '--output=<file>'" is "--output: is required".
+     */
+    static String usageMessage(ParameterException ex) {
+        if (ex instanceof CommandLine.MissingParameterException missing && missing.getMissing().size() == 1) {
+            CommandLine.Model.ArgSpec arg = missing.getMissing().get(0);
+            return (arg instanceof CommandLine.Model.OptionSpec option ? option.longestName() : arg.paramLabel()) + ": is required";
+        }
+        String message = ex.getMessage();
+        java.util.regex.Matcher invalid = message == null ? null : PICOCLI_INVALID_VALUE.matcher(message);
+        return invalid != null && invalid.matches() ? (invalid.group(1) != null ? invalid.group(1) : invalid.group(2)) + ": " + invalid.group(3)
+                : message;
+    }
+
+    /** Values longer than this are quoted by their first {@link #LONG_VALUE_SHOWN} characters in a usage error. */
+    private static final int LONG_VALUE = 1000;
+    private static final int LONG_VALUE_SHOWN = 200;
+
+    /**
+     * {@code message} with each value of {@code args} longer than {@link #LONG_VALUE} characters cut to its start and an
+     * ellipsis: the messages quote what was given, and a 100,000-character value (a file given as "$(cat file)") was
+     * a 100 KB error line. A value given as {@code --option=value} is cut as the value.
+     */
+    static String longValuesCut(String message, String[] args) {
+        if (message == null || args == null) {
+            return message;
+        }
+        for (String arg : args) {
+            int eq = arg.startsWith("-") ? arg.indexOf('=') : -1;
+            String value = eq < 0 ? arg : arg.substring(eq + 1);
+            if (value.length() > LONG_VALUE && message.contains(value)) {
+                message = message.replace(value, Text.cut(value, LONG_VALUE_SHOWN));
+            }
+        }
+        return message;
+    }
+
+    /** Why {@code value} cannot name a file, or null: a NUL, which no file name holds (Path.of's "Nul character not allowed"). */
+    static String nulRefusal(String value) {
+        int nul = value.indexOf('\0');
+        return nul < 0 ? null : "contains a NUL character (U+0000) at index " + nul + ", which file names cannot hold";
+    }
+
+    private static java.nio.file.Path path(String value) {
+        String refusal = nulRefusal(value);
+        if (refusal != null) {
+            throw new CommandLine.TypeConversionException(refusal);
+        }
+        return java.nio.file.Path.of(value);
     }
 
     private static UUID uuid(String value) {

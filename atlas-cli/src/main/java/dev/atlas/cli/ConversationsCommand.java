@@ -90,7 +90,7 @@ final class ConversationsCommand implements Callable<Integer> {
         @Override
         public Integer call() throws SQLException {
             if (limit < 1 || limit > 100) {
-                throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 100, was " + limit);
+                throw new ParameterException(spec.commandLine(), "--limit: must be between 1 and 100, was " + limit);
             }
             if (search != null && search.isBlank()) {
                 // As --agent and --model: an empty variable in a script would otherwise print "No conversations."
@@ -121,7 +121,7 @@ final class ConversationsCommand implements Callable<Integer> {
                     given.add("--order");
                 }
                 if (!given.isEmpty()) {
-                    throw new ParameterException(spec.commandLine(), "--search cannot be combined with " + String.join(", ", given));
+                    throw new ParameterException(spec.commandLine(), "--search: cannot be combined with " + String.join(", ", given));
                 }
             }
             // After what cannot be combined: a half owner, or an --order of no value, given with --search is refused for --search.
@@ -196,10 +196,10 @@ final class ConversationsCommand implements Callable<Integer> {
          */
         static Owner owner(CommandSpec spec, String value, String type, String id) {
             if (value != null && (type != null || id != null)) {
-                throw new ParameterException(spec.commandLine(), "--owner cannot be combined with " + (type != null ? "--owner-type" : "--owner-id"));
+                throw new ParameterException(spec.commandLine(), "--owner: cannot be combined with " + (type != null ? "--owner-type" : "--owner-id"));
             }
             if ((type == null) != (id == null)) {
-                throw new ParameterException(spec.commandLine(), type == null ? "--owner-id needs --owner-type" : "--owner-type needs --owner-id");
+                throw new ParameterException(spec.commandLine(), type == null ? "--owner-id: needs --owner-type" : "--owner-type: needs --owner-id");
             }
             if (type != null) {
                 try {
@@ -214,7 +214,7 @@ final class ConversationsCommand implements Callable<Integer> {
             }
             int colon = value.indexOf(':');
             if (colon <= 0 || colon == value.length() - 1) {
-                throw new ParameterException(spec.commandLine(), "--owner must be <type>:<id>, e.g. user:42, was '" + value + "'");
+                throw new ParameterException(spec.commandLine(), "--owner: must be <type>:<id>, e.g. user:42, was '" + value + "'");
             }
             return Owner.of(value.substring(0, colon), value.substring(colon + 1));
         }
@@ -287,10 +287,10 @@ final class ConversationsCommand implements Callable<Integer> {
         @Override
         public Integer call() throws SQLException {
             if (limit < 1 || limit > 1000) {
-                throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 1000, was " + limit);
+                throw new ParameterException(spec.commandLine(), "--limit: must be between 1 and 1000, was " + limit);
             }
             if (after < 0) {
-                throw new ParameterException(spec.commandLine(), "--after must be a message sequence (0 or more), was " + after);
+                throw new ParameterException(spec.commandLine(), "--after: must be a message sequence (0 or more), was " + after);
             }
             AtlasCli root = parent.root;
             Database db = root.database(spec.commandLine());

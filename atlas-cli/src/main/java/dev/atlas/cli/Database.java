@@ -57,12 +57,12 @@ final class Database {
         try {
             AtlasConfig.checkTablePrefix(prefix);
         } catch (ConfigurationException e) {
-            throw new BadOption("--table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
+            throw new BadOption("--table-prefix: must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
                     + prefix + "'");
         }
         if (db.startsWith("jdbc:")) {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
-                throw new BadOption("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
+                throw new BadOption("--db: must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
@@ -80,14 +80,14 @@ final class Database {
             this.urlFile = null;
         }
         if (this.sqliteFile == null && this.urlFile == null && db.startsWith("jdbc:sqlite:") && !isResource(db)) {
-            throw new BadOption("--db names an in-memory SQLite database, which is gone when the command exits; give a file");
+            throw new BadOption("--db: names an in-memory SQLite database, which is gone when the command exits; give a file");
         }
         Path file = this.sqliteFile != null ? this.sqliteFile : this.urlFile;
         if (file != null && Files.isDirectory(file)) {
-            throw new BadOption("--db names a directory, not an SQLite file: " + file.toAbsolutePath().normalize());
+            throw new BadOption("--db: names a directory, not an SQLite file: " + file.toAbsolutePath().normalize());
         }
         if (dataDir != null && Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
-            throw new BadOption("--data-dir names a file, not a directory: " + dataDir);
+            throw new BadOption("--data-dir: names a file, not a directory: " + dataDir);
         }
         this.given = db;
         this.user = user;
@@ -233,13 +233,26 @@ final class Database {
     }
 
     /**
-     * What SQLite's refusal to read or write the file means here, or null when {@code failure} is not one.
+     * What SQLite's refusal to read or write the file, or a PostgreSQL server's refusal of the connection (with the
+     * URL, its password masked), means here, or null when {@code failure} is not one.
      * A file that is not a database gives {@link #info()}'s line, also when met opening the pool (import, migrate),
      * where the library's message named the pool instead. For writing, SQLite's
      * message names neither the file nor which permission is missing, nor, for a write lock another
      * process held past the busy timeout, what to do.
      */
     String whyRefused(Throwable failure) {
+        if (!isSqlite()) {
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                String state = t instanceof SQLException sql ? sql.getSQLState() : t instanceof dev.atlas.StorageException storage ? storage.sqlState() : null;
+                // A connection failure (08), a refused login (28) or a database that does not exist (3D000) was the library's
+                // "could not connect to detect the database: ...", naming neither --db nor the server.
+                if (state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")) && t.getMessage() != null) {
+                    String why = t.getMessage().lines().findFirst().orElse("");
+                    String library = "could not connect to detect the database: ";
+                    return "cannot connect to " + describe() + " (--db): " + (why.startsWith(library) ? why.substring(library.length()) : why);
+                }
+            }
+        }
         Path file = file();
         for (Throwable t = failure; t != null && file != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_NOTADB]")) {

@@ -67,7 +67,7 @@ final class ExecutionsCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             if (limit < 1 || limit > 100) {
-                throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 100, was " + limit);
+                throw new ParameterException(spec.commandLine(), "--limit: must be between 1 and 100, was " + limit);
             }
             AtlasCli root = parent.root;
             PrintWriter out = spec.commandLine().getOut();

@@ -21,9 +21,9 @@ final class KeySource {
     private KeySource() {
     }
 
-    /** The keys in {@code file}; {@code where} names the option for messages. */
+    /** The keys in {@code file}; messages name the option, then the file ("--credential-keys-file: /etc/keys: entry 2 ..."). */
     static CredentialKeys fromFile(Path file) {
-        String where = "--credential-keys-file " + file;
+        String where = "--credential-keys-file: " + file;
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -35,7 +35,7 @@ final class KeySource {
 
     /** The keys in environment variable {@code variable} of {@code environment} (the command's, {@link AtlasCli#environment}). */
     static CredentialKeys fromEnvironment(String variable, java.util.function.UnaryOperator<String> environment) {
-        String where = "--credential-keys-env " + variable;
+        String where = "--credential-keys-env: " + variable;
         String text = environment.apply(variable);
         if (text == null) {
             throw new Database.BadOption(where + ": the variable is not set");

@@ -70,7 +70,7 @@ final class PortabilityCommands {
         public Integer call() throws Exception {
             if ((owner != null || ownerType != null || ownerId != null) && conversation != null) {
                 throw new ParameterException(spec.commandLine(), (owner != null ? "--owner" : ownerType != null ? "--owner-type" : "--owner-id")
-                        + " and --conversation cannot be combined");
+                        + ": cannot be combined with --conversation");
             }
             fileName(spec, "--output", output);
             dev.atlas.Owner ownerGiven = ConversationsCommand.List.owner(spec, owner, ownerType, ownerId);
@@ -201,7 +201,7 @@ final class PortabilityCommands {
             CredentialKeys keys = keys();
             if (resealFrom != null) {
                 if (keys == null) {
-                    throw new ParameterException(spec.commandLine(), "--reseal-credentials-from needs the keys the credentials were sealed"
+                    throw new ParameterException(spec.commandLine(), "--reseal-credentials-from: needs the keys the credentials were sealed"
                             + " with: give --credential-keys-file or --credential-keys-env");
                 }
                 options = ImportOptions.defaults().resealCredentialsFrom(resealFrom);
@@ -227,14 +227,14 @@ final class PortabilityCommands {
         /** The keys {@code --credential-keys-file} or {@code --credential-keys-env} give, or null; checked before anything is opened. */
         private CredentialKeys keys() {
             if (keysFile != null && keysEnv != null) {
-                throw new ParameterException(spec.commandLine(), "--credential-keys-file and --credential-keys-env cannot be combined");
+                throw new ParameterException(spec.commandLine(), "--credential-keys-file: cannot be combined with --credential-keys-env");
             }
-            // Blank (an unset shell variable), each read as a key source: "--credential-keys-env : the variable is not set".
+            // Blank (an unset shell variable), each read as a key source: "--credential-keys-env: : the variable is not set".
             if (keysFile != null && keysFile.toString().isBlank()) {
-                throw new ParameterException(spec.commandLine(), "--credential-keys-file must be a file name, was '" + keysFile + "'");
+                throw new ParameterException(spec.commandLine(), "--credential-keys-file: must be a file name, was '" + keysFile + "'");
             }
             if (keysEnv != null && keysEnv.isBlank()) {
-                throw new ParameterException(spec.commandLine(), "--credential-keys-env must name an environment variable, was '" + keysEnv + "'");
+                throw new ParameterException(spec.commandLine(), "--credential-keys-env: must name an environment variable, was '" + keysEnv + "'");
             }
             try {
                 return keysFile != null ? KeySource.fromFile(keysFile) : keysEnv != null ? KeySource.fromEnvironment(keysEnv, root.environment) : null;
@@ -388,7 +388,7 @@ final class PortabilityCommands {
             for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
                 Path part = Path.of(file.toAbsolutePath().normalize() + suffix);
                 if (part.equals(target) || (Files.exists(part) && Files.exists(target) && Files.isSameFile(part, target))) {
-                    throw new ParameterException(spec.commandLine(), "--output must not name the database being exported"
+                    throw new ParameterException(spec.commandLine(), "--output: must not name the database being exported"
                             + " (nor its -wal, -shm or -journal file), was " + output);
                 }
             }
@@ -451,10 +451,13 @@ final class PortabilityCommands {
         }
     }
 
-    /** A blank file name is not the current directory: a usage error. */
+    /** A blank file name is not the current directory, and a NUL is in no file name: usage errors. */
     private static void fileName(CommandSpec spec, String option, String value) {
         if (value.isBlank()) {
-            throw new ParameterException(spec.commandLine(), option + " must be a file name or '-', was '" + value + "'");
+            throw new ParameterException(spec.commandLine(), option + ": must be a file name or '-', was '" + value + "'");
+        }
+        if (AtlasCli.nulRefusal(value) != null) {
+            throw new ParameterException(spec.commandLine(), option + ": " + AtlasCli.nulRefusal(value));
         }
     }
 

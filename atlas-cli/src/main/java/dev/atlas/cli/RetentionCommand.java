@@ -91,7 +91,7 @@ final class RetentionCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             RetentionPolicy policy = RetentionPolicy.none().dryRun(dryRun).dropExpiredMemories(dropExpiredMemories);
             if (batchSize < 1 || batchSize > 10_000) {
-                throw new ParameterException(spec.commandLine(), "--batch-size must be between 1 and 10000, was " + batchSize);
+                throw new ParameterException(spec.commandLine(), "--batch-size: must be between 1 and 10000, was " + batchSize);
             }
             policy = policy.batchSize(batchSize);
             if (deleteMessagesAfter != null) {
@@ -125,7 +125,7 @@ final class RetentionCommand implements Callable<Integer> {
             }
             Duration leaseFor = duration("--lease", lease);
             if (leaseFor.compareTo(Retention.MIN_LEASE) < 0 || leaseFor.compareTo(Duration.ofDays(1)) > 0) {
-                throw new ParameterException(spec.commandLine(), "--lease must be between 1s and 1d, was '" + lease + "'");
+                throw new ParameterException(spec.commandLine(), "--lease: must be between 1s and 1d, was '" + lease + "'");
             }
             AtlasCli root = parent.root;
             Database db = root.database(spec.commandLine());
@@ -197,7 +197,7 @@ final class RetentionCommand implements Callable<Integer> {
         private Duration duration(String option, String value) {
             Duration d = parse(option, value);
             if (d.isZero() || d.isNegative()) {
-                throw new ParameterException(spec.commandLine(), option + " must be a positive duration such as 30d, 12h, 45m or P30D, was '"
+                throw new ParameterException(spec.commandLine(), option + ": must be a positive duration such as 30d, 12h, 45m or P30D, was '"
                         + value + "'");
             }
             return d;
@@ -216,7 +216,7 @@ final class RetentionCommand implements Callable<Integer> {
                 }
                 return Duration.parse(value);
             } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-                throw new ParameterException(spec.commandLine(), option + " must be a duration such as 30d, 12h, 45m or P30D, was '" + value + "'");
+                throw new ParameterException(spec.commandLine(), option + ": must be a duration such as 30d, 12h, 45m or P30D, was '" + value + "'");
             }
         }
     }

@@ -35,7 +35,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
-            throw new ParameterException(spec.commandLine(), "--port must be between 0 and 65535, was " + port);
+            throw new ParameterException(spec.commandLine(), "--port: must be between 0 and 65535, was " + port);
         }
         InetAddress address;
         try {
@@ -45,7 +45,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             address = InetAddress.getByName(bind);
         } catch (UnknownHostException e) {
-            throw new ParameterException(spec.commandLine(), "--bind must be an address of this machine, was '" + bind + "'");
+            throw new ParameterException(spec.commandLine(), "--bind: must be an address of this machine, was '" + bind + "'");
         }
         Database db = root.database(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();

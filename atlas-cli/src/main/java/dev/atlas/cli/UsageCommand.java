@@ -66,7 +66,7 @@ final class UsageCommand implements Callable<Integer> {
         Instant start = from == null ? Limits.MIN_INSTANT : instant("--from", from);
         Instant end = to == null ? Limits.MAX_INSTANT : instant("--to", to);
         if (!start.isBefore(end)) {
-            throw new ParameterException(spec.commandLine(), "--to must be after --from");
+            throw new ParameterException(spec.commandLine(), "--to: must be after --from");
         }
         PrintWriter out = spec.commandLine().getOut();
         List<UsageRow> rows;
@@ -87,9 +87,9 @@ final class UsageCommand implements Callable<Integer> {
         try {
             instant = value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
         } catch (DateTimeParseException e) {
-            throw new ParameterException(spec.commandLine(), option + " must be a date (2026-01-31) or an instant (2026-01-31T12:00:00Z), was '" + value + "'");
+            throw new ParameterException(spec.commandLine(), option + ": must be a date (2026-01-31) or an instant (2026-01-31T12:00:00Z), was '" + value + "'");
         }
-        // Checked here, before --from and --to are compared: a year past 9999 is out of range, not "--to must be after --from".
+        // Checked here, before --from and --to are compared: a year past 9999 is out of range, not "--to: must be after --from".
         if (instant.isBefore(Limits.MIN_INSTANT) || instant.isAfter(Limits.MAX_INSTANT)) {
             throw new ParameterException(spec.commandLine(), option + ": must be between " + Limits.MIN_INSTANT + " and " + Limits.MAX_INSTANT
                     + ", was " + instant);

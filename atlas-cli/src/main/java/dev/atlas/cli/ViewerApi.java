@@ -72,13 +72,13 @@ final class ViewerApi {
             return conversations(tenant(q), q);
         }
         if (parts.size() == 2 && head.equals("conversations")) {
-            return transcript(tenant(q), id(parts.get(1)), q);
+            return transcript(tenant(q), id("id", parts.get(1)), q);
         }
         if (parts.size() == 1 && head.equals("executions")) {
             return executions(tenant(q), q);
         }
         if (parts.size() == 2 && head.equals("executions")) {
-            return execution(tenant(q), id(parts.get(1)));
+            return execution(tenant(q), id("id", parts.get(1)));
         }
         if (parts.size() == 1 && head.equals("usage")) {
             return usage(tenant(q), q);
@@ -108,10 +108,11 @@ final class ViewerApi {
         return "'" + Text.oneLine(Text.cut(value, 60)) + "'";
     }
 
-    private static UUID id(String s) {
+    /** {@code s} as an id; a 400 naming {@code field} (the query parameter, or {@code id} for the path's) when it is none. */
+    private static UUID id(String field, String s) {
         UUID id = AtlasCli.id(s);
         if (id == null) {
-            throw new IllegalArgumentException("not an id: " + Text.oneLine(Text.cut(s, 60)));
+            throw new IllegalArgumentException(field + ": not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef), was " + quoted(s));
         }
         return id;
     }
@@ -286,7 +287,7 @@ final class ViewerApi {
     private Map<String, Object> executions(Tenant tenant, Map<String, String> q) {
         ExecutionQuery query = ExecutionQuery.all().limit(limit(q, PAGE, 100));
         if (q.get("conversation") != null) {
-            query = query.conversation(id(q.get("conversation")));
+            query = query.conversation(id("conversation", q.get("conversation")));
         }
         if (q.get("after") != null && !q.get("after").isEmpty()) {
             query = query.after(q.get("after"));
@@ -431,7 +432,7 @@ final class ViewerApi {
 
     Bytes assetBytes(String idText, Map<String, String> q, boolean head) {
         Tenant tenant = tenant(q);
-        UUID id = id(idText);
+        UUID id = id("id", idText);
         Asset asset = tenant.assets().get(id).orElseThrow(() -> new NotFoundException("asset", id));
         boolean inline = INLINE_IMAGES.contains(asset.mimeType());
         // Streamed, never read whole: an asset may be far larger than the viewer's heap.

@@ -108,7 +108,7 @@ class CliCredentialKeysTest {
         Path copy = dir.resolve("no-keys.db");
         Cli.Result r = Cli.run("--db", copy.toString(), "-t", "acme-copy", "import", "-i", export.toString(),
                 "--reseal-credentials-from", "acme");
-        assertThat(r).isEqualTo(new Cli.Result(2, "", "atlas: --reseal-credentials-from needs the keys the credentials were sealed"
+        assertThat(r).isEqualTo(new Cli.Result(2, "", "atlas: --reseal-credentials-from: needs the keys the credentials were sealed"
                 + " with: give --credential-keys-file or --credential-keys-env\nTry 'atlas import --help' for more information.\n"));
         assertThat(copy).doesNotExist();
 
@@ -142,36 +142,36 @@ class CliCredentialKeysTest {
             Files.writeString(keys, c.getKey());
             Cli.Result fromFile = Cli.run("--db", copy.toString(), "-t", "acme", "import", "-i", export.toString(),
                     "--credential-keys-file", keys.toString());
-            assertThat(fromFile).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file " + keys + ": "
+            assertThat(fromFile).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: " + keys + ": "
                     + c.getValue() + "\nTry 'atlas import --help' for more information.\n"));
             Cli.Result fromEnv = Cli.run(Map.of("MY_KEYS", c.getKey()), "--db", copy.toString(), "-t", "acme", "import",
                     "-i", export.toString(), "--credential-keys-env", "MY_KEYS");
-            assertThat(fromEnv).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env MY_KEYS: "
+            assertThat(fromEnv).as(c.getKey()).isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: MY_KEYS: "
                     + c.getValue() + "\nTry 'atlas import --help' for more information.\n"));
             assertThat(copy).doesNotExist();
         }
 
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", "ATLAS_NO_SUCH_VARIABLE"))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env ATLAS_NO_SUCH_VARIABLE: the variable is not set"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: ATLAS_NO_SUCH_VARIABLE: the variable is not set"
                         + "\nTry 'atlas import --help' for more information.\n"));
         Path missing = dir.resolve("no-such-keys");
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", missing.toString()))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file " + missing + ": cannot read it: no such file or directory"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: " + missing + ": cannot read it: no such file or directory"
                         + "\nTry 'atlas import --help' for more information.\n"));
-        // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env : ...".
+        // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env: : ...".
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", ""))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env must name an environment variable, was ''"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: must name an environment variable, was ''"
                         + "\nTry 'atlas import --help' for more information.\n"));
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", ""))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file must be a file name, was ''"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: must be a file name, was ''"
                         + "\nTry 'atlas import --help' for more information.\n"));
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", " "))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file must be a file name, was ' '"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: must be a file name, was ' '"
                         + "\nTry 'atlas import --help' for more information.\n"));
         Files.writeString(keys, "k1=" + KEY64);
         assertThat(Cli.run(Map.of("MY_KEYS", "k1=" + KEY64), "--db", copy.toString(), "import", "-i", export.toString(),
                 "--credential-keys-file", keys.toString(), "--credential-keys-env", "MY_KEYS"))
-                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file and --credential-keys-env cannot be combined"
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: cannot be combined with --credential-keys-env"
                         + "\nTry 'atlas import --help' for more information.\n"));
         assertThat(copy).doesNotExist();
     }

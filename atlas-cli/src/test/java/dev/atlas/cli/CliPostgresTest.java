@@ -120,6 +120,10 @@ class CliPostgresTest {
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("Database:        PostgreSQL " + url.replace("//", "//postgres:****@") + "\n"
                 + "Schema version:  33 (up to date)\n").doesNotContain("s3cret-pw");
+        // A server refusing the login was "could not connect to detect the database: FATAL: ...", naming neither --db nor the database.
+        Cli.Result refused = Cli.run(Map.of("ATLAS_DB_PASSWORD", "s3cret-pw"), "--db", url, "--user", "nobody", "info");
+        assertThat(refused).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL " + url
+                + " (--db): FATAL: role \"nobody\" does not exist\n"));
     }
 
     /**

@@ -132,7 +132,7 @@ class CliRetentionTest {
             Cli.Result refused = Cli.run("--db", db.toString(), "retention", "run", "--purge-detached-voice-calls-after", bad[0]);
             assertThat(refused.exitCode()).as(bad[0]).isEqualTo(2);
             assertThat(refused.out()).as(bad[0]).isEmpty();
-            assertThat(refused.err()).as(bad[0]).isEqualTo("atlas: --purge-detached-voice-calls-after must be " + bad[1]
+            assertThat(refused.err()).as(bad[0]).isEqualTo("atlas: --purge-detached-voice-calls-after: must be " + bad[1]
                     + " such as 30d, 12h, 45m or P30D, was '" + bad[0] + "'\nTry 'atlas retention run --help' for more information.\n");
         }
     }
@@ -224,7 +224,7 @@ class CliRetentionTest {
         for (String lease : new String[] {"0s", "PT0.5S", "2d"}) {
             Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", "--archive-idle-after", "1d", "--lease", lease);
             assertThat(r.exitCode()).as(lease).isEqualTo(2);
-            assertThat(r.err()).as(lease).startsWith("atlas: --lease must be ").contains("'" + lease + "'")
+            assertThat(r.err()).as(lease).startsWith("atlas: --lease: must be ").contains("'" + lease + "'")
                     .endsWith("\nTry 'atlas retention run --help' for more information.\n");
         }
         assertThat(dryRun(db, RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(1))).counts())

@@ -311,19 +311,19 @@ class CliSqliteTest {
         assertThat(exported).contains(first.toString(), second.toString()).doesNotContain(other.toString());
 
         java.util.List<String[]> refusals = java.util.List.of(
-                new String[] {"atlas: --owner-type needs --owner-id", "conversations", "list", "--owner-type", "team"},
-                new String[] {"atlas: --owner-id needs --owner-type", "conversations", "list", "--owner-id", "x"},
-                new String[] {"atlas: --owner cannot be combined with --owner-id", "conversations", "list", "--owner", "user:1", "--owner-id", "x"},
+                new String[] {"atlas: --owner-type: needs --owner-id", "conversations", "list", "--owner-type", "team"},
+                new String[] {"atlas: --owner-id: needs --owner-type", "conversations", "list", "--owner-id", "x"},
+                new String[] {"atlas: --owner: cannot be combined with --owner-id", "conversations", "list", "--owner", "user:1", "--owner-id", "x"},
                 new String[] {"atlas: --owner-type: must not be blank", "conversations", "list", "--owner-type", " ", "--owner-id", "x"},
                 new String[] {"atlas: --owner-id: is 300 characters; at most 255 are allowed", "conversations", "list", "--owner-type", "t",
                         "--owner-id", "u".repeat(300)},
-                new String[] {"atlas: --search cannot be combined with --owner-type, --owner-id", "conversations", "list", "--owner-type", "t",
+                new String[] {"atlas: --search: cannot be combined with --owner-type, --owner-id", "conversations", "list", "--owner-type", "t",
                         "--owner-id", "x", "--search", "w"},
                 // What cannot be combined is said first, as export does for --conversation: not a half owner to complete.
-                new String[] {"atlas: --search cannot be combined with --owner-id", "conversations", "list", "--owner-id", "x", "--search", "w"},
-                new String[] {"atlas: --owner-type and --conversation cannot be combined", "export", "-o", "x.jsonl", "--owner-type", "t",
+                new String[] {"atlas: --search: cannot be combined with --owner-id", "conversations", "list", "--owner-id", "x", "--search", "w"},
+                new String[] {"atlas: --owner-type: cannot be combined with --conversation", "export", "-o", "x.jsonl", "--owner-type", "t",
                         "--owner-id", "x", "--conversation", first.toString()},
-                new String[] {"atlas: --owner-id needs --owner-type", "export", "-o", "x.jsonl", "--owner-id", "x"});
+                new String[] {"atlas: --owner-id: needs --owner-type", "export", "-o", "x.jsonl", "--owner-id", "x"});
         for (String[] r : refusals) {
             java.util.List<String> args = new java.util.ArrayList<>(List.of("--db", d, "-t", "owners"));
             args.addAll(List.of(r).subList(1, r.length));
@@ -617,7 +617,7 @@ class CliSqliteTest {
         Cli.Result noDb = Cli.process("info");
         assertThat(noDb.exitCode()).isEqualTo(2);
         assertThat(noDb.err()).isEqualTo("""
-                atlas: --db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file
+                atlas: --db: is required (a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file)
                 Try 'atlas info --help' for more information.
                 """);
         Cli.Result unknown = atlas("frobnicate");

@@ -96,7 +96,7 @@ class CliUserErrorsTest {
     void anInMemoryDatabaseIsAUsageError() {
         for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:", "jdbc:sqlite:file:x?mode=memory&cache=shared"}) {
             Cli.Result r = Cli.run("--db", url, "migrate");
-            assertThat(r).as(url).isEqualTo(new Cli.Result(2, "", "atlas: --db names an in-memory SQLite database, which is gone"
+            assertThat(r).as(url).isEqualTo(new Cli.Result(2, "", "atlas: --db: names an in-memory SQLite database, which is gone"
                     + " when the command exits; give a file\nTry 'atlas migrate --help' for more information.\n"));
         }
     }
@@ -109,7 +109,7 @@ class CliUserErrorsTest {
         String[][] cases = {{directory.toString(), "info"}, {"jdbc:sqlite:" + directory, "migrate"}};
         for (String[] c : cases) {
             Cli.Result r = Cli.run("--db", c[0], c[1]);
-            assertThat(r).as(c[0] + " " + c[1]).isEqualTo(new Cli.Result(2, "", "atlas: --db names a directory, not an SQLite file: "
+            assertThat(r).as(c[0] + " " + c[1]).isEqualTo(new Cli.Result(2, "", "atlas: --db: names a directory, not an SQLite file: "
                     + directory.toAbsolutePath().normalize() + "\nTry 'atlas " + c[1] + " --help' for more information.\n"));
         }
     }
@@ -315,10 +315,10 @@ class CliUserErrorsTest {
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--order", "newest")).isEqualTo(new Cli.Result(2, "",
                 "atlas: --order: 'newest' is not one of [activity, creation]\nTry 'atlas conversations list --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "creation")).isEqualTo(new Cli.Result(2,
-                "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
+                "", "atlas: --search: cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
         // The combination is named first: an --order of no use with --search was refused for its value.
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--order", "newest")).isEqualTo(new Cli.Result(2,
-                "", "atlas: --search cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
+                "", "atlas: --search: cannot be combined with --order\nTry 'atlas conversations list --help' for more information.\n"));
         // usage's --by and --format (any case, as --order) refuse a value in the same words.
         assertThat(Cli.run("--db", db.toString(), "usage", "--by", "week")).isEqualTo(new Cli.Result(2, "", "atlas: --by: 'week' is not one of"
                 + " [day, model, provider, agent, conversation, owner, project, tenant]\nTry 'atlas usage --help' for more information.\n"));
@@ -365,16 +365,16 @@ class CliUserErrorsTest {
         // --search is a different listing (by best hit): filters it would silently drop are refused.
         Cli.Result searchAndStatus = Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--status", "open",
                 "--agent", "support");
-        assertThat(searchAndStatus.err()).isEqualTo("atlas: --search cannot be combined with --agent, --status\n"
+        assertThat(searchAndStatus.err()).isEqualTo("atlas: --search: cannot be combined with --agent, --status\n"
                 + "Try 'atlas conversations list --help' for more information.\n");
         assertThat(searchAndStatus.exitCode()).isEqualTo(2);
 
         Cli.Result prefix = Cli.run("--db", db.toString(), "--table-prefix", "Bad", "info");
-        assertThat(prefix.err()).isEqualTo("atlas: --table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter,"
+        assertThat(prefix.err()).isEqualTo("atlas: --table-prefix: must be 1 to 30 lowercase letters, digits or underscores, starting with a letter,"
                 + " was 'Bad'\nTry 'atlas info --help' for more information.\n");
         assertThat(prefix.exitCode()).isEqualTo(2);
         Cli.Result mysql = Cli.run("--db", "jdbc:mysql://localhost/atlas", "info");
-        assertThat(mysql.err()).isEqualTo("atlas: --db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was jdbc:mysql://localhost/atlas\n"
+        assertThat(mysql.err()).isEqualTo("atlas: --db: must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was jdbc:mysql://localhost/atlas\n"
                 + "Try 'atlas info --help' for more information.\n");
         assertThat(mysql.exitCode()).isEqualTo(2);
     }
@@ -404,7 +404,7 @@ class CliUserErrorsTest {
     void aZeroOrNegativeRetentionDurationIsAUsageError() {
         for (String value : new String[] {"0d", "P-3D"}) {
             Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", "--archive-idle-after", value);
-            assertThat(r.err()).isEqualTo("atlas: --archive-idle-after must be a positive duration such as 30d, 12h, 45m or P30D, was '"
+            assertThat(r.err()).isEqualTo("atlas: --archive-idle-after: must be a positive duration such as 30d, 12h, 45m or P30D, was '"
                     + value + "'\nTry 'atlas retention run --help' for more information.\n");
             assertThat(r.exitCode()).isEqualTo(2);
             assertThat(r.out()).isEmpty();
@@ -418,10 +418,10 @@ class CliUserErrorsTest {
     @Test
     void aMalformedIdIsAUsageErrorNotANotFound() {
         String[][] cases = {
-                {"conversations show", "", "positional parameter at index 0 (<id>)"},
-                {"executions show", "", "positional parameter at index 0 (<id>)"},
-                {"executions list", "--conversation", "option '--conversation'"},
-                {"export", "--conversation", "option '--conversation'"},
+                {"conversations show", "", "<id>"},
+                {"executions show", "", "<id>"},
+                {"executions list", "--conversation", "--conversation"},
+                {"export", "--conversation", "--conversation"},
         };
         String[] bads = {"1-1-1-1-1", "0190f1e2-8b3c-7def-8123-456789abcdef0", "+190f1e2-8b3c-7def-8123-456789abcdef"};
         for (String bad : bads) {
@@ -441,7 +441,7 @@ class CliUserErrorsTest {
                 args.addAll(java.util.List.of("--output", "-"));
             }
             Cli.Result r = Cli.run(args.toArray(String[]::new));
-            assertThat(r.err()).as(c[0] + " " + bad).isEqualTo("atlas: Invalid value for " + c[2]
+            assertThat(r.err()).as(c[0] + " " + bad).isEqualTo("atlas: " + c[2]
                     + ": not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): '" + bad + "'\n"
                     + "Try 'atlas " + c[0] + " --help' for more information.\n");
             assertThat(r.exitCode()).as(c[0] + " " + bad).isEqualTo(2);
@@ -453,7 +453,7 @@ class CliUserErrorsTest {
         assertThat(upper.exitCode()).isEqualTo(1);
     }
 
-    /** A date past 9999 (or before 0001) is out of range, named by its option; it is not "--to must be after --from". */
+    /** A date past 9999 (or before 0001) is out of range, named by its option; it is not "--to: must be after --from". */
     @Test
     void aDateOutsideTheStorableYearsIsNamedAsOutOfRange() {
         String range = "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, was ";
@@ -473,15 +473,50 @@ class CliUserErrorsTest {
     @Test
     void anEmptyOutputOrInputIsAUsageError() {
         Cli.Result export = Cli.run("--db", db.toString(), "export", "--output", "");
-        assertThat(export.err()).isEqualTo("atlas: --output must be a file name or '-', was ''\n"
+        assertThat(export.err()).isEqualTo("atlas: --output: must be a file name or '-', was ''\n"
                 + "Try 'atlas export --help' for more information.\n");
         assertThat(export.exitCode()).isEqualTo(2);
         Path fresh = dir.resolve("fresh-for-empty-input.db");
         Cli.Result imported = Cli.run("--db", fresh.toString(), "import", "--input", " ");
-        assertThat(imported.err()).isEqualTo("atlas: --input must be a file name or '-', was ' '\n"
+        assertThat(imported.err()).isEqualTo("atlas: --input: must be a file name or '-', was ' '\n"
                 + "Try 'atlas import --help' for more information.\n");
         assertThat(imported.exitCode()).isEqualTo(2);
         assertThat(fresh).doesNotExist();
+        // A NUL (which only a caller in this JVM can pass; exec arguments end at one) cannot be in a file name: it was
+        // "atlas: InvalidPathException: Nul character not allowed: f<NUL>", exit 1, for --db, --output and --input,
+        // and picocli's "cannot convert 'd<NUL>' to interface java.nio.file.Path (...)" for --data-dir.
+        // {the command's name, the option named, the NUL's index, the arguments}
+        String[][] nuls = {
+                {"atlas info", "--db", "1", "--db", "x\0.db", "info"},
+                {"atlas info", "--db", "13", "--db", "jdbc:sqlite:x\0.db", "info"},
+                {"atlas export", "--output", "1", "--db", db.toString(), "export", "--output", "f\0"},
+                {"atlas import", "--input", "1", "--db", fresh.toString(), "import", "--input", "f\0"},
+                // Parsed before the command, by the root: picocli points to the root's help.
+                {"atlas", "--data-dir", "1", "--db", db.toString(), "--data-dir", "d\0", "info"},
+                {"atlas import", "--credential-keys-file", "1", "--db", fresh.toString(), "import", "--input", "-", "--credential-keys-file", "k\0"}};
+        for (String[] c : nuls) {
+            String[] args = java.util.Arrays.copyOfRange(c, 3, c.length);
+            assertThat(Cli.run(args)).as(c[1]).isEqualTo(new Cli.Result(2, "", "atlas: " + c[1] + ": contains a NUL character (U+0000) at index "
+                    + c[2] + ", which file names cannot hold\nTry '" + c[0] + " --help' for more information.\n"));
+        }
+        assertThat(fresh).doesNotExist();
+    }
+
+    /**
+     * A value longer than 1000 characters is quoted by its first 199 and an ellipsis: a 100,000-character value
+     * (a file's content given as "$(cat file)") was echoed whole, a 100 KB error line.
+     */
+    @Test
+    void aVeryLongValueIsQuotedCut() {
+        String huge = "x".repeat(100_000);
+        String shown = "x".repeat(199) + "\u2026";
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--owner", huge)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --owner: must be <type>:<id>, e.g. user:42, was '" + shown + "'\nTry 'atlas conversations list --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "usage", "--by=" + huge)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --by: '" + shown + "' is not one of [day, model, provider, agent, conversation, owner, project, tenant]"
+                        + "\nTry 'atlas usage --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--limit", huge)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --limit: '" + shown + "' is not an int\nTry 'atlas conversations list --help' for more information.\n"));
     }
 
     /**
@@ -499,19 +534,19 @@ class CliUserErrorsTest {
     @Test
     void aBlankBindOrAFileAsDataDirIsAUsageError() throws Exception {
         Cli.Result bind = Cli.run("--db", db.toString(), "serve", "--bind", "");
-        assertThat(bind.err()).isEqualTo("atlas: --bind must be an address of this machine, was ''\n"
+        assertThat(bind.err()).isEqualTo("atlas: --bind: must be an address of this machine, was ''\n"
                 + "Try 'atlas serve --help' for more information.\n");
         assertThat(bind.exitCode()).isEqualTo(2);
         assertThat(bind.out()).isEmpty();
         Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir.txt"), "x");
         Cli.Result dataDir = Cli.run("--db", db.toString(), "--data-dir", file.toString(), "info");
-        assertThat(dataDir.err()).isEqualTo("atlas: --data-dir names a file, not a directory: " + file + "\n"
+        assertThat(dataDir.err()).isEqualTo("atlas: --data-dir: names a file, not a directory: " + file + "\n"
                 + "Try 'atlas info --help' for more information.\n");
         assertThat(dataDir.exitCode()).isEqualTo(2);
         assertThat(dataDir.out()).isEmpty();
         // Blank, each was taken silently: --data-dir as the working directory, --password-env as no password, --user as none.
-        String[][] blanks = {{"--data-dir", " ", "atlas: --data-dir must be a directory, was ' '"},
-                {"--password-env", "", "atlas: --password-env must name an environment variable, was ''"},
+        String[][] blanks = {{"--data-dir", " ", "atlas: --data-dir: must be a directory, was ' '"},
+                {"--password-env", "", "atlas: --password-env: must name an environment variable, was ''"},
                 {"--user", " ", "atlas: --user: must not be blank when given"},
                 // Given, a variable that is not set was taken as no password too; its name is shown, never a value.
                 // Given, a variable that is not set was taken as no password too; the given text is never shown: it may be the
@@ -527,7 +562,7 @@ class CliUserErrorsTest {
         }
     }
 
-    static final String UNSET_PASSWORD_ENV = "atlas: --password-env names an environment variable that is not set (give the"
+    static final String UNSET_PASSWORD_ENV = "atlas: --password-env: names an environment variable that is not set (give the"
             + " variable's name, e.g. --password-env PGPASSWORD, not its value)";
 
     /**
@@ -580,7 +615,7 @@ class CliUserErrorsTest {
     @Test
     void aNegativeSequenceIsAUsageError() {
         Cli.Result r = Cli.run("--db", db.toString(), "conversations", "show", "0190f1e2-8b3c-7def-8123-456789abcdef", "--after", "-5");
-        assertThat(r.err()).isEqualTo("atlas: --after must be a message sequence (0 or more), was -5\n"
+        assertThat(r.err()).isEqualTo("atlas: --after: must be a message sequence (0 or more), was -5\n"
                 + "Try 'atlas conversations show --help' for more information.\n");
         assertThat(r.exitCode()).isEqualTo(2);
     }
@@ -658,7 +693,7 @@ class CliUserErrorsTest {
         for (boolean verbose : new boolean[] {false, true}) {
             String[] args = {"--db", "jdbc:postgresql://bob:hun@ter2@127.0.0.1:1/atlas", "info"};
             Cli.Result r = verbose ? Cli.run("-v", args[0], args[1], args[2]) : Cli.run(args);
-            String refused = "atlas: could not connect to detect the database: Connection to 127.0.0.1:1 refused. Check that the"
+            String refused = "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): Connection to 127.0.0.1:1 refused. Check that the"
                     + " hostname and port are correct and that the postmaster is accepting TCP/IP connections.\n";
             assertThat(r.exitCode()).as("verbose " + verbose).isEqualTo(1);
             assertThat(r.out()).isEmpty();
@@ -678,7 +713,7 @@ class CliUserErrorsTest {
                     : Cli.run("--db", copy.toString(), "export", "--output", copy.toString());
             assertThat(r.exitCode()).as("force " + force).isEqualTo(2);
             assertThat(r.out()).isEmpty();
-            assertThat(r.err()).isEqualTo("atlas: --output must not name the database being exported (nor its -wal, -shm or -journal file), was "
+            assertThat(r.err()).isEqualTo("atlas: --output: must not name the database being exported (nor its -wal, -shm or -journal file), was "
                     + copy + "\nTry 'atlas export --help' for more information.\n");
         }
         // Refused by name, whether or not the file exists at this moment (SQLite creates and removes them as it works).
@@ -687,7 +722,7 @@ class CliUserErrorsTest {
             Cli.Result r = Cli.run("--db", copy.toString(), "--tenant", "acme", "export", "-o", part.toString(), "--force");
             assertThat(r.exitCode()).as(suffix).isEqualTo(2);
             assertThat(r.out()).isEmpty();
-            assertThat(r.err()).isEqualTo("atlas: --output must not name the database being exported (nor its -wal, -shm or -journal file), was "
+            assertThat(r.err()).isEqualTo("atlas: --output: must not name the database being exported (nor its -wal, -shm or -journal file), was "
                     + part + "\nTry 'atlas export --help' for more information.\n");
             assertThat(part).doesNotExist();
         }

@@ -387,7 +387,8 @@ class ViewerHttpTest {
                 "/api/assets/1-1-1-1-1?tenant=acme", "/api/executions?tenant=acme&conversation=1-1-1-1-1"}) {
             HttpResponse<String> r = get(path, viewer.cookie + "=" + viewer.token);
             assertThat(r.statusCode()).as(path).isEqualTo(400);
-            assertThat(r.body()).as(path).isEqualTo("{\"error\":\"not an id: 1-1-1-1-1\"}");
+            assertThat(r.body()).as(path).isEqualTo("{\"error\":\"" + (path.contains("conversation=") ? "conversation" : "id")
+                    + ": not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef), was '1-1-1-1-1'\"}");
         }
         // A value the library refuses is named by the query parameter that gave it, as the CLI names its option
         // (it was the library's field: afterSequence, cursor, text).
