@@ -2601,6 +2601,8 @@ public abstract class PortabilityContract extends AtlasContract {
                 acme.assistants().rollback(bobBot, 2, ALICE),
                 acme.settings().rollback(bobChat, 2, ALICE),
                 acme.settings().publish(shared, Map.of("tone", "dry"), "v1", ALICE));
+        // Every other kind of reference between the two owners' rows, for the search of the export below.
+        PortabilityFixture.crossOwnerReferences(acme);
         List<String> revisionsBefore = List.of(String.valueOf(acme.assistants().revisions(bobBot)), String.valueOf(acme.settings()
                 .revisions(bobChat)), String.valueOf(acme.settings().revisions(shared)));
         long bobMessages = count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(bobs));
@@ -2608,7 +2610,8 @@ public abstract class PortabilityContract extends AtlasContract {
 
         EraseReport dry = acme.portability().eraseOwner(ALICE, true);
         assertThat(dry.count("messages_detached")).isEqualTo(2);
-        assertThat(dry.count("messages")).isEqualTo(6);
+        // Her populated conversation and tool thread's 6, and her conversation of crossOwnerReferences' 3 (one of them Bob's).
+        assertThat(dry.count("messages")).isEqualTo(9);
         assertThat(dry.count("executions_detached")).isEqualTo(1);
         assertThat(dry.count("assistant_revisions_detached")).isEqualTo(2);
         assertThat(dry.count("settings_revisions_detached")).isEqualTo(2);
