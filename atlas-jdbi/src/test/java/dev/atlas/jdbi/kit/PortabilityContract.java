@@ -2583,7 +2583,7 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", true, clock);
         PortabilityFixture.populate(acme, ALICE, "a", false, clock);
         UUID bobs = bob.get("conversation");
-        var reply = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Alice here, same order.").author(ALICE));
+        var reply = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Me again, same order.").author(ALICE));
         var again = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("And one more thing.").author(ALICE));
         // Alice's call in Bob's conversation stays without its owner; her voice call and upload there go.
         UUID call = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(bobs).owner(ALICE))
@@ -2636,13 +2636,15 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(acme.assistants().currentRevision(bobBot).orElseThrow().author()).isNull();
         assertThat(acme.settings().currentRevision(shared).orElseThrow().author()).isNull();
         assertThat(acme.executions().get(call).orElseThrow().owner()).isNull();
-        // Nothing of the tenant names her any more (her messages' text is Bob's history and says "Alice", not her id).
+        // Nothing of the tenant names her any more (her messages' text stays, Bob's history; it does not name her).
         assertThat(text(export(acme, ExportScope.tenant()))).doesNotContain("alice");
+        // Nor does any column of any of the tenant's tables, those the export leaves out (leases, blob intents, search keys) too.
+        assertThat(rows(database.dataSource(), "acme").toString()).doesNotContain("alice");
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(bobs)))
                 .isEqualTo(bobMessages);
         var kept = acme.conversations().getMessage(reply.id()).orElseThrow();
         assertThat(kept.author()).isNull();
-        assertThat(kept.content()).isEqualTo("Alice here, same order.");
+        assertThat(kept.content()).isEqualTo("Me again, same order.");
         assertThat(acme.conversations().getMessage(again.id()).orElseThrow().author()).isNull();
         assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
     }
