@@ -147,7 +147,9 @@ public final class SettingsRevision {
     }
 
     /**
-     * Who published or rolled back, or {@code null}.
+     * Who published or rolled back, or {@code null}: none was given, or the author was erased
+     * ({@link dev.atlas.portability.Portability#eraseOwner}) while the revision stays in the history of
+     * a document it did not own.
      *
      * @return who published or rolled back, or {@code null}
      */

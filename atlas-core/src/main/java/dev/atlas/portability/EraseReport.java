@@ -10,7 +10,9 @@ import java.util.Map;
  * @param counts rows per table ({@code conversations}, {@code messages}, …), blob files
  *               ({@code asset_blobs}) and messages kept without their author
  *               ({@code messages_detached}), executions kept without their owner
- *               ({@code executions_detached}), and messages and voice calls kept without their link to
+ *               ({@code executions_detached}), revisions of assistants and settings the erased owner does
+ *               not own kept without it as their author ({@code assistant_revisions_detached},
+ *               {@code settings_revisions_detached}), and messages and voice calls kept without their link to
  *               an erased execution ({@code messages_unlinked}, {@code voice_calls_unlinked}), other
  *               owners' conversations and executions kept without the erased owner's assistant
  *               ({@code conversations_unlinked}, {@code executions_unlinked}); tables with nothing

@@ -118,11 +118,13 @@ public interface Portability {
      * its executions without a conversation, memories, credentials, voice calls, tasks, task schedules,
      * the assistants and settings they own with their revisions), in batches, and reports the rows
      * deleted per table. The memory graph has no owner and stays: delete the owner's nodes with
-     * {@link dev.atlas.graph.MemoryGraph#deleteNode}. So do the revisions the owner published or rolled
-     * back of assistants and settings it does not own, naming it as their author. Messages the owner wrote in
+     * {@link dev.atlas.graph.MemoryGraph#deleteNode}. Messages the owner wrote in
      * other owners' conversations stay there, since they are part of those owners' history, but
      * lose their author: counted as {@code messages_detached}; its executions there stay without their
-     * owner ({@code executions_detached}). Blob bytes another asset row (of
+     * owner ({@code executions_detached}). So do the revisions the owner published or rolled back of
+     * assistants and settings it does not own (the tenant's, other owners'): they stay in those
+     * documents' history with their author cleared ({@code author()} then reads {@code null}), counted as
+     * {@code assistant_revisions_detached} and {@code settings_revisions_detached}. Blob bytes another asset row (of
      * any tenant) still names stay, and {@code asset_blobs} counts only the bytes deleted. With
      * {@code dryRun} nothing changes and the same counts are returned.
      *

@@ -2597,31 +2597,77 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("erasing an owner keeps the messages they wrote in other owners' conversations but clears their author, counted as messages_detached (a dry run the same)")
+    @DisplayName("erasing an owner keeps the messages they wrote in other owners' conversations but clears their author, counted as"
+            + " messages_detached, and the revisions they published or rolled back of other owners' and the tenant's assistants and"
+            + " settings, their author cleared (assistant_revisions_detached, settings_revisions_detached); a dry run the same; the"
+            + " tenant's export then holds no byte of the owner's id")
     void eraseOwnerDetachesMessagesElsewhere() {
         Tenant acme = atlas.tenant("acme");
         Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", true, clock);
         PortabilityFixture.populate(acme, ALICE, "a", false, clock);
         UUID bobs = bob.get("conversation");
-        var reply = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Alice here, same order.").author(ALICE));
+        var reply = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Me again, same order.").author(ALICE));
         var again = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("And one more thing.").author(ALICE));
+        // Alice's call in Bob's conversation stays without its owner; her voice call and upload there go.
+        UUID call = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(bobs).owner(ALICE))
+                .complete().id();
+        acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("alice-in-bobs", "openai", "gpt-realtime").owner(ALICE).conversation(bobs));
+        var upload = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "id.pdf", "application/pdf")
+                .owner(ALICE), "alice's id".getBytes(StandardCharsets.UTF_8));
+        acme.assets().attach(reply.id(), upload.id(), Map.of());
+        // Revisions Alice published and rolled back of Bob's assistant and settings and of the tenant's settings: they stay, without her.
+        UUID bobBot = bob.get("assistant");
+        UUID bobChat = bob.get("settings");
+        UUID shared = acme.settings().create("shared", "Shared", null).id();
+        List<Object> authored = List.of(
+                acme.assistants().publish(bobBot, dev.atlas.assistant.NewRevision.of("Alice's prompt.", Map.of("k", 1)).label("hers").author(ALICE)),
+                acme.assistants().rollback(bobBot, 2, ALICE),
+                acme.settings().rollback(bobChat, 2, ALICE),
+                acme.settings().publish(shared, Map.of("tone", "dry"), "v1", ALICE));
+        // Every other kind of reference between the two owners' rows, for the search of the export below.
+        PortabilityFixture.crossOwnerReferences(acme);
+        List<String> revisionsBefore = List.of(String.valueOf(acme.assistants().revisions(bobBot)), String.valueOf(acme.settings()
+                .revisions(bobChat)), String.valueOf(acme.settings().revisions(shared)));
         long bobMessages = count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(bobs));
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
 
         EraseReport dry = acme.portability().eraseOwner(ALICE, true);
         assertThat(dry.count("messages_detached")).isEqualTo(2);
-        assertThat(dry.count("messages")).isEqualTo(6);
+        // Her populated conversation and tool thread's 6, and her conversation of crossOwnerReferences' 3 (one of them Bob's).
+        assertThat(dry.count("messages")).isEqualTo(9);
+        assertThat(dry.count("executions_detached")).isEqualTo(1);
+        assertThat(dry.count("assistant_revisions_detached")).isEqualTo(2);
+        assertThat(dry.count("settings_revisions_detached")).isEqualTo(2);
+        // Her own documents' revisions (three each) are deleted, not detached.
+        assertThat(dry.count("assistant_revisions")).isEqualTo(3);
+        assertThat(dry.count("settings_revisions")).isEqualTo(3);
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
 
         EraseReport done = acme.portability().eraseOwner(ALICE, false);
 
         assertThat(done.counts()).isEqualTo(dry.counts());
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND author_id = 'alice'")).isZero();
+        for (String table : List.of("assistant_revisions", "settings_revisions")) {
+            assertThat(count("SELECT COUNT(*) FROM atlas_" + table + " WHERE tenant_id = 'acme' AND (author_id = 'alice' OR (author_type IS NULL)"
+                    + " <> (author_id IS NULL))")).as(table).isZero();
+        }
+        // Each revision as it was, but for the author Alice was: Bob's and the unauthored ones unchanged.
+        assertThat(List.of(String.valueOf(acme.assistants().revisions(bobBot)), String.valueOf(acme.settings().revisions(bobChat)),
+                String.valueOf(acme.settings().revisions(shared)))).isEqualTo(revisionsBefore.stream()
+                .map(r -> r.replace("author=" + ALICE, "author=null")).toList());
+        assertThat(revisionsBefore.stream().mapToInt(r -> r.split("author=" + ALICE, -1).length - 1).sum()).isEqualTo(authored.size());
+        assertThat(acme.assistants().currentRevision(bobBot).orElseThrow().author()).isNull();
+        assertThat(acme.settings().currentRevision(shared).orElseThrow().author()).isNull();
+        assertThat(acme.executions().get(call).orElseThrow().owner()).isNull();
+        // Nothing of the tenant names her any more (her messages' text stays, Bob's history; it does not name her).
+        assertThat(text(export(acme, ExportScope.tenant()))).doesNotContain("alice");
+        // Nor does any column of any of the tenant's tables, those the export leaves out (leases, blob intents, search keys) too.
+        assertThat(rows(database.dataSource(), "acme").toString()).doesNotContain("alice");
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(bobs)))
                 .isEqualTo(bobMessages);
         var kept = acme.conversations().getMessage(reply.id()).orElseThrow();
         assertThat(kept.author()).isNull();
-        assertThat(kept.content()).isEqualTo("Alice here, same order.");
+        assertThat(kept.content()).isEqualTo("Me again, same order.");
         assertThat(acme.conversations().getMessage(again.id()).orElseThrow().author()).isNull();
         assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
     }

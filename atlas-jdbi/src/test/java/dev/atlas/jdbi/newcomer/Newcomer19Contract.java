@@ -248,7 +248,8 @@ public abstract class Newcomer19Contract extends AtlasContract {
     @Test
     @DisplayName("portability.md's erase, as a GDPR request: after eraseOwner the owner's export is its header alone, full-text finds"
             + " none of their words, usage no longer counts their calls, a second erase counts nothing; the same owner id in globex and"
-            + " acme's other owner are untouched byte for byte; the memory graph, which has no owner, stays as the docs now say")
+            + " acme's other owner are untouched byte for byte; the memory graph, which has no owner, stays as the docs now say; the revisions"
+            + " the owner published of the tenant's assistant and settings stay without their author")
     void eraseOwnerAsAGdprRequest() {
         Tenant acme = atlas.tenant("acme");
         Tenant globex = atlas.tenant("globex");
@@ -269,11 +270,11 @@ public abstract class Newcomer19Contract extends AtlasContract {
             }
         }
         acme.graph().upsertNode(dev.atlas.graph.NewGraphNode.of("user:42").label("Ada"));
-        // Revisions ada published of the tenant's assistant and settings (no owner): kept, and their author with them.
+        // Revisions ada published of the tenant's assistant and settings (no owner): kept, their author cleared.
         UUID bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot")).id();
-        acme.assistants().publish(bot, dev.atlas.assistant.NewRevision.of("Be brief.", Map.of()).author(ada));
+        var botRevision = acme.assistants().publish(bot, dev.atlas.assistant.NewRevision.of("Be brief.", Map.of()).author(ada));
         UUID defaults = acme.settings().create("defaults", "Defaults", null).id();
-        acme.settings().publish(defaults, Map.of("tone", "dry"), null, ada);
+        var defaultsRevision = acme.settings().publish(defaults, Map.of("tone", "dry"), null, ada);
         // Owners an exact match keeps apart from user 42: another type, LIKE wildcards, a full-width look-alike, a longer id.
         List<Owner> lookAlikes = List.of(Owner.of("team", "42"), Owner.user("4_"), Owner.user("4%"), Owner.user("\uFF14\uFF12"), Owner.user("42\\"),
                 Owner.user("420"));
@@ -293,7 +294,8 @@ public abstract class Newcomer19Contract extends AtlasContract {
         dev.atlas.portability.EraseReport done = acme.portability().eraseOwner(ada, false);
 
         assertThat(done.counts()).containsEntry("conversations", 1L).containsEntry("messages", 2L).containsEntry("executions", 1L)
-                .containsEntry("memories", 1L).containsEntry("credentials", 1L).containsEntry("messages_detached", (long) lookAlikes.size());
+                .containsEntry("memories", 1L).containsEntry("credentials", 1L).containsEntry("messages_detached", (long) lookAlikes.size())
+                .containsEntry("assistant_revisions_detached", 1L).containsEntry("settings_revisions_detached", 1L);
         // Their conversations keep ada's message, its author cleared (a null column is left out of the file), nothing else changed.
         lookAlikes.forEach(o -> assertThat(export(acme, ExportScope.owner(o))).as(o.toString())
                 .isEqualTo(lookAlikesBefore.get(o).replace(",\"author_type\":\"user\",\"author_id\":\"42\"", "")));
@@ -309,8 +311,13 @@ public abstract class Newcomer19Contract extends AtlasContract {
         assertThat(export(acme, ExportScope.owner(bob))).isEqualTo(bobBefore);
         assertThat(export(globex, ExportScope.tenant())).isEqualTo(globexBefore);
         assertThat(acme.graph().getNode("user:42")).map(n -> n.label()).contains("Ada");
-        assertThat(acme.assistants().currentRevision(bot)).map(r -> r.author()).contains(ada);
-        assertThat(acme.settings().currentRevision(defaults)).map(r -> r.author()).contains(ada);
+        // The revisions stay as they were, but for their author.
+        assertThat(acme.assistants().currentRevision(bot).orElseThrow().toString())
+                .isEqualTo(botRevision.toString().replace("author=user:42,", "author=null,"));
+        assertThat(acme.settings().currentRevision(defaults).orElseThrow().toString())
+                .isEqualTo(defaultsRevision.toString().replace("author=user:42,", "author=null,"));
+        assertThat(botRevision.author()).isEqualTo(ada);
+        assertThat(defaultsRevision.author()).isEqualTo(ada);
     }
 
     @Test

@@ -1533,6 +1533,11 @@ public final class JdbiPortability implements Portability {
                     q.assistantConversationsElsewhere, q::unlinkConversationAssistant);
             detachOrCount(counts, "executions_unlinked", scope, dryRun, q.countAssistantExecutionsElsewhere,
                     q.assistantExecutionsElsewhere, q::unlinkExecutionAssistant);
+            // Revisions the owner published or rolled back of the tenant's and other owners' documents keep the history, not the author.
+            for (String revisions : List.of("assistant_revisions", "settings_revisions")) {
+                detachOrCount(counts, revisions + "_detached", scope, dryRun, q.countRevisionsAuthoredElsewhere.get(revisions),
+                        q.revisionsAuthoredElsewhere.get(revisions), n -> q.detachRevisionAuthor(revisions, n));
+            }
         }
         // Answers of one execution are active together; unlinked, only the last of each group stays active.
         detachOrCount(counts, "messages_unlinked", scope, dryRun, q.countLinksElsewhere.get(scope.kind), q.linksElsewhere.get(scope.kind),

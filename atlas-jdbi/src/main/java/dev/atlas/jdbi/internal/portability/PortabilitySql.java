@@ -33,6 +33,9 @@ public final class PortabilitySql {
     final Statement assistantConversationsElsewhere;
     final Statement countAssistantExecutionsElsewhere;
     final Statement assistantExecutionsElsewhere;
+    /** Per revisions table ({@code assistant_revisions}, {@code settings_revisions}): those the owner authored of others' documents. */
+    final Map<String, Statement> countRevisionsAuthoredElsewhere = new HashMap<>();
+    final Map<String, Statement> revisionsAuthoredElsewhere = new HashMap<>();
     /** PostgreSQL: takes the client-key locks of the keyed rows an import inserts, as the stores' keyed creates do (SQLite: null). */
     final @org.jspecify.annotations.Nullable Statement keyLocks;
     /** Frees a client key an expired memory still holds, as a create with the key does (the unique index spans hidden rows). */
@@ -99,6 +102,13 @@ public final class PortabilitySql {
                 + owner.assistantExecutionsElsewhere());
         assistantExecutionsElsewhere = c.sql("portability.assistantExecutionsElsewhere", "SELECT id" + onRevision
                 + closedOwner.assistantExecutionsElsewhere() + " ORDER BY id LIMIT :limit");
+        for (String revisions : List.of("assistant_revisions", "settings_revisions")) {
+            String authored = " FROM <p>" + revisions + " WHERE tenant_id = :t AND " + Scope.revisionsAuthoredElsewhere(revisions);
+            countRevisionsAuthoredElsewhere.put(revisions, c.sql("portability.countRevisionsAuthoredElsewhere." + revisions,
+                    "SELECT COUNT(*)" + authored));
+            revisionsAuthoredElsewhere.put(revisions, c.sql("portability.revisionsAuthoredElsewhere." + revisions, "SELECT id" + authored
+                    + " ORDER BY id LIMIT :limit"));
+        }
         for (Scope.Kind kind : List.of(Scope.Kind.OWNER, Scope.Kind.CONVERSATION)) {
             Scope scope = Scope.template(kind);
             String links = " FROM <p>messages WHERE tenant_id = :t AND ";
@@ -298,6 +308,14 @@ public final class PortabilitySql {
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
         return updateIds("detachAuthor", "messages", "author_type = NULL, author_id = NULL, updated_at = " + Dialect.LATER, n);
+    }
+
+    /**
+     * Clears the author of {@code n} revisions of {@code table}: what stays of an erased owner in the history of documents it
+     * does not own. A revision is never changed otherwise (it has no {@code updated_at}).
+     */
+    Statement detachRevisionAuthor(String table, int n) {
+        return updateIds("detachRevisionAuthor." + table, table, "author_type = NULL, author_id = NULL", n);
     }
 
     /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */

@@ -157,6 +157,18 @@ final class Scope {
         return "author_type = :ot AND author_id = :oi AND conversation_id NOT IN (" + conversations() + ")";
     }
 
+    /**
+     * Revisions of {@code table} ({@code assistant_revisions}, {@code settings_revisions}) the owner published or rolled back
+     * of documents it does not own (the tenant's, other owners'): they stay, part of that document's history, without their
+     * author. Those of the owner's own documents go with them.
+     */
+    static String revisionsAuthoredElsewhere(String table) {
+        String parent = table.equals("assistant_revisions") ? "assistant" : "settings";
+        String parents = parent.equals("assistant") ? "assistants" : "settings";
+        return "author_type = :ot AND author_id = :oi AND " + parent + "_id NOT IN (SELECT od.id FROM <p>" + parents + " od"
+                + " WHERE od.tenant_id = :t AND od.owner_type = :ot AND od.owner_id = :oi)";
+    }
+
     /** Executions attributed to the owner in conversations outside the scope (other owners'): they stay, without the owner. */
     String executionsElsewhere() {
         return "owner_type = :ot AND owner_id = :oi AND conversation_id IS NOT NULL AND conversation_id NOT IN (" + conversations() + ")";
