@@ -3,6 +3,7 @@ package dev.atlas.jdbi.internal;
 import dev.atlas.graph.Direction;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
+import org.jspecify.annotations.Nullable;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -25,8 +26,12 @@ final class GraphSql {
     private static final String EDGE_FROM = "<p>graph_edges e JOIN <p>graph_nodes s ON s.tenant_id = e.tenant_id AND s.id = e.source_id"
             + " JOIN <p>graph_nodes t ON t.tenant_id = e.tenant_id AND t.id = e.target_id";
 
-    /** A neighbour page's order and size. */
-    private static final String PAGE = " ORDER BY e_weight DESC, e_id, dir LIMIT :limit";
+    /**
+     * A neighbour page's order and size. No edge is in two arms (BOTH leaves a self-loop's incoming side out; the two arms
+     * after a cursor take other weights), so ids never tie and the order needs no direction term: with one, SQLite sorted
+     * each arm's rows for it once the arm no longer joined the start node first.
+     */
+    private static final String PAGE = " ORDER BY e_weight DESC, e_id LIMIT :limit";
 
     /** The id of the node keyed {@code :key}: a scalar subquery, so a read finds its node in its own statement (one snapshot). */
     private static final String START = "(SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key)";
@@ -39,6 +44,13 @@ final class GraphSql {
     final Statement deleteEdgesTo;
     final Statement deleteNode;
     final Statement upsertEdge;
+    /**
+     * PostgreSQL only, null on SQLite: {@link #upsertEdge} as one statement that share-locks both nodes of the tenant,
+     * upserts the edge and returns it as stored: one round trip in auto-commit mode instead of six (BEGIN with the
+     * source's lookup, the target's, the upsert, the read-back, COMMIT). Always one row: {@code e_source} (or
+     * {@code e_target}) NULL when the tenant has no such source (target) node, and then nothing was written.
+     */
+    final @Nullable Statement upsertEdgeOne;
     final Statement findEdge;
     final Statement deleteEdge;
     /**
@@ -71,6 +83,18 @@ final class GraphSql {
                 + " created_at, updated_at) VALUES (:t, :id, :source, :target, :type, :weight, :metadata, :now, :now)"
                 + " ON CONFLICT (tenant_id, source_id, target_id, type) DO UPDATE SET weight = excluded.weight,"
                 + " metadata = excluded.metadata, updated_at = " + Dialect.upsertLater("<p>graph_edges"));
+        // Data-modifying WITH is PostgreSQL's. Each node's lookup is a CTE of its own, read once (FOR SHARE materializes it):
+        // no row in either, and the INSERT's SELECT writes nothing, while the outer join still answers with one row.
+        upsertEdgeOne = c.dialect() != Dialect.POSTGRESQL ? null : c.sql("graph.upsertEdgeOne", "WITH s AS (SELECT id, node_key FROM <p>graph_nodes"
+                + " WHERE tenant_id = :t AND node_key = :source FOR SHARE), tg AS (SELECT id, node_key FROM <p>graph_nodes"
+                + " WHERE tenant_id = :t AND node_key = :target FOR SHARE), e AS (INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight,"
+                + " metadata, created_at, updated_at) SELECT :t, :id, s.id, tg.id, :type, :weight, :metadata, :now, :now FROM s, tg"
+                + " ON CONFLICT (tenant_id, source_id, target_id, type) DO UPDATE SET weight = excluded.weight,"
+                + " metadata = excluded.metadata, updated_at = " + Dialect.upsertLater("<p>graph_edges")
+                + " RETURNING id, type, weight, metadata, created_at, updated_at)"
+                + " SELECT e.id AS e_id, s.node_key AS e_source, tg.node_key AS e_target, e.type AS e_type, e.weight AS e_weight,"
+                + " e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated"
+                + " FROM (SELECT 1) o LEFT JOIN s ON true LEFT JOIN tg ON true LEFT JOIN e ON true");
         findEdge = c.sql("graph.findEdge", "SELECT " + EDGE_COLUMNS + " FROM " + EDGE_FROM
                 + " WHERE e.tenant_id = :t AND e.source_id = :source AND e.target_id = :target AND e.type = :type");
         deleteEdge = c.sql("graph.deleteEdge", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND type = :type"
@@ -128,8 +152,12 @@ final class GraphSql {
      * weight on read a run of equal weights (every edge's default 1.0) from its start again on every later page.
      */
     private static List<String> neighbour(String otherEnd, String condition, String typeFilter, int dir, boolean after) {
-        String rows = "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + ", " + dir + " AS dir FROM " + EDGE_FROM
-                + " JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
+        // The edge's two keys without joining its two nodes again: one end is node :key (found by that key, so stored as
+        // bound), the other the neighbour n. Each joined node cost a lookup per row, and on PostgreSQL most of the plan's time.
+        String ends = dir == 0 ? ":key AS e_source, n.node_key AS e_target" : "n.node_key AS e_source, :key AS e_target";
+        String rows = "SELECT " + NODE_COLUMNS + ", e.id AS e_id, " + ends + ", e.type AS e_type, e.weight AS e_weight,"
+                + " e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated, " + dir + " AS dir"
+                + " FROM <p>graph_edges e JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
                 + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
         return after ? List.of(rows + " AND e.weight = :w AND e.id >= :edge AND (e.id > :edge OR " + dir + " > :dir)",
                 rows + " AND e.weight < :w") : List.of(rows);

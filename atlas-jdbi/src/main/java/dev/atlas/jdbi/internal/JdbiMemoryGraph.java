@@ -96,6 +96,21 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.notNull("edge", edge);
         JsonDoc metadata = Json.write("metadata", edge.metadata());
         UUID id = Ids.next(db.clock());
+        if (q.upsertEdgeOne != null) {
+            // PostgreSQL: one statement locks both nodes, upserts and returns the edge (auto-commit; in an application's
+            // transaction it joins it). A missing node (or another tenant's) is told as the lookups below tell it, source first.
+            return db.writeOneStatement(h -> sql.on(h, q.upsertEdgeOne).bind("source", edge.sourceKey())
+                    .bind("target", edge.targetKey()).bind("id", id).bind("type", edge.type()).bind("weight", edge.weight())
+                    .bind("metadata", metadata).bind("now", db.now()).one((rs, ctx) -> {
+                        if (rs.getString("e_source") == null) {
+                            throw new NotFoundException("graph node", edge.sourceKey(), "sourceKey");
+                        }
+                        if (rs.getString("e_target") == null) {
+                            throw new NotFoundException("graph node", edge.targetKey(), "targetKey");
+                        }
+                        return edges.map(rs, ctx);
+                    }));
+        }
         return db.write(h -> {
             UUID source = lockedNodeId(h, q.nodeIdShared, edge.sourceKey(), "sourceKey");
             UUID target = lockedNodeId(h, q.nodeIdShared, edge.targetKey(), "targetKey");
@@ -138,7 +153,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
                 call.bind("w", weight).bind("edge", after.uuid(1)).bind("dir", (int) after.number(2));
             }
             List<Optional<Row>> found = call.list((rs, ctx) -> rs.getString("e_id") == null ? Optional.empty()
-                    : Optional.of(new Row(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir"))));
+                    : Optional.of(Row.of(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir"))));
             if (found.isEmpty()) {
                 throw notFound(key);
             }
@@ -165,7 +180,12 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
     }
 
-    private record Row(GraphNeighbour neighbour, int dir) {}
+    /** A page's row; {@code id} is the edge id's text, made once per row rather than on every comparison of the sort. */
+    private record Row(GraphNeighbour neighbour, int dir, String id) {
+        static Row of(GraphNeighbour neighbour, int dir) {
+            return new Row(neighbour, dir, neighbour.edge().id().toString());
+        }
+    }
 
     /** A neighbour page's order, as the database's: weights compared as numbers (0.0 equals -0.0), ids as text. */
     private static final java.util.Comparator<Row> PAGE_ORDER = (a, b) -> {
@@ -174,7 +194,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         if (wa != wb) {
             return wa > wb ? -1 : 1;
         }
-        int byId = a.neighbour().edge().id().toString().compareTo(b.neighbour().edge().id().toString());
+        int byId = a.id().compareTo(b.id());
         return byId != 0 ? byId : Integer.compare(a.dir(), b.dir());
     };
 
