@@ -446,7 +446,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         if (holders.contains(tenant)) {
             throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset of this tenant (perhaps"
-                    + " spelt in another case, or deleted and awaiting its purge or cleanupOrphanBlobs)");
+                    + " spelt in another case or with dots ending its segments, or deleted and awaiting its purge or cleanupOrphanBlobs)");
         }
         throw new NotFoundException("blob", blobKey, "blobKey");
     }
