@@ -146,19 +146,21 @@ class PostgresQueryPlanTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"assets.dottedKeys", "portability.dottedBlobKeyContent"})
+    @ValueSource(strings = {"assets.dottedKeys", "assets.keyHolders", "portability.dottedBlobKeyContent"})
     @DisplayName("alias33 (V33): the stored keys with a segment ending in . (which Windows opens without those dots), read by every"
             + " register, deletion of purged bytes and import, come from partial indexes holding only them, never from every tenant's"
             + " assets and pending purges")
     void dottedBlobKeysReadFromTheirIndexes(String name) throws SQLException {
         // The statement Atlas runs, its one parameter (import's tenant) written as a value.
         String text = (name.startsWith("assets.") ? DeclaredStatements.asset(Dialect.POSTGRESQL, name)
-                : DeclaredStatements.portability(Dialect.POSTGRESQL, name)).declared().replace("<p>", "atlas_").replace(":tenant", "'t'");
+                : DeclaredStatements.portability(Dialect.POSTGRESQL, name)).declared().replace("<p>", "atlas_").replace(":tenant", "'t'")
+                .replace(":lowerKey", "'scans/report'");
         List<String> plan = plan(text);
         String shown = String.join("\n", plan);
-        // Each table from its own partial index (an index scan or a bitmap of it, whichever the planner guesses cheaper), no other.
+        // Each table from its own partial index (an index scan or a bitmap of it, whichever the planner guesses cheaper), no other;
+        // register's keyHolders also looks the key up in each table's lower(blob_key) index.
         assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).contains("Seq Scan"))
-                .filteredOn(line -> line.contains("Index Scan") || line.contains("Index Only Scan")).hasSize(2)
+                .filteredOn(line -> line.contains("Index Scan") || line.contains("Index Only Scan")).hasSize(name.equals("assets.keyHolders") ? 4 : 2)
                 .anySatisfy(line -> assertThat(line).matches(".*Index (Only )?Scan (using|on) atlas_assets_dotted_blob_key( on atlas_assets)? .*"))
                 .anySatisfy(line -> assertThat(line).matches(".*Index (Only )?Scan (using|on) atlas_blob_intents_dotted_blob_key( on atlas_blob_intents)? .*"));
     }

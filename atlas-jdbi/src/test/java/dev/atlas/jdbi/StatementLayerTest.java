@@ -33,7 +33,8 @@ class StatementLayerTest {
             Map.entry("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before pgvector was installed;"
                     + " each is then back-filled by tenant-bound statements"),
             Map.entry("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is looked up in every"
-                    + " tenant's assets and pending purges; only the holders' tenant ids are read, never returned"),
+                    + " tenant's assets and pending purges, with the stored keys with a segment ending in . (Windows opens them without"
+                    + " those dots); only the holders' tenant ids and keys are read, compared, never returned"),
             Map.entry("assets.keyElsewhere", "deleting a purged asset's bytes: rows of several tenants may name one blob key (an import"
                     + " into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it; only whether"
                     + " such a row exists is read"),
@@ -42,9 +43,10 @@ class StatementLayerTest {
                     + " purging; only sha256 and size are read, compared, never returned"),
             Map.entry("portability.dottedBlobKeyContent", "import: as portability.blobKeyContent, for the stored keys with a segment"
                     + " ending in . that Windows opens without those dots; only sha256 and size are read, compared, never returned"),
-            Map.entry("assets.dottedKeys", "AssetStore.register and deleting a purged asset's bytes: a key with a segment ending in ."
-                    + " names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's assets"
-                    + " and pending purges; only the holders' tenant ids and keys are read, compared, never returned"),
+            Map.entry("assets.dottedKeys", "deleting a purged asset's bytes and its dry run: a key with a segment ending in . names the"
+                    + " file Windows opens for the key without those dots, so such keys are looked up in every tenant's assets (and pending"
+                    + " purges, as assets.keyHolders reads them, left unused); only the holders' tenant ids and keys are read, compared,"
+                    + " never returned"),
             Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {

@@ -73,18 +73,23 @@ final class AssetSql {
         lockExecution = c.sql("assets.lockExecution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :e" + c.dialect().forShare());
         toolCallExecution = c.sql("assets.toolCallExecution", "SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         keyRecorded = c.sql("assets.keyRecorded", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key");
-        keyHolders = c.crossTenant("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is"
-                + " looked up in every tenant's assets and pending purges; only the holders' tenant ids are read, never returned",
-                "SELECT tenant_id FROM <p>assets WHERE lower(blob_key) = :lowerKey"
-                        + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
         // Windows opens report. as report: a stored key with a segment ending in . (only versions before schema 17 and imports
-        // of their files stored one) names the bytes of the keys without those dots. Read once per call from V33's partial
-        // indexes, which hold only those keys (their condition is this one, BlobReaper.dottedKey).
-        dottedKeys = c.crossTenant("assets.dottedKeys", "AssetStore.register and deleting a purged asset's bytes: a key with a segment"
-                + " ending in . names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's"
-                + " assets and pending purges; only the holders' tenant ids and keys are read, compared, never returned",
-                "SELECT tenant_id, lower(blob_key), 1 FROM <p>assets WHERE " + BlobReaper.dottedKey(c.dialect())
-                        + " UNION ALL SELECT tenant_id, lower(blob_key), 0 FROM <p>blob_intents WHERE " + BlobReaper.dottedKey(c.dialect()));
+        // of their files stored one) names the bytes of the keys without those dots. Read from V33's partial indexes, which hold
+        // only those keys (their condition is this one, BlobReaper.dottedKey): each row as {tenant, lower-cased key, 1 for an
+        // asset, 0 for a pending purge}.
+        String dotted = "SELECT tenant_id, lower(blob_key), 1 FROM <p>assets WHERE " + BlobReaper.dottedKey(c.dialect())
+                + " UNION ALL SELECT tenant_id, lower(blob_key), 0 FROM <p>blob_intents WHERE " + BlobReaper.dottedKey(c.dialect());
+        // One statement per check of register: the key's own holders and the dotted keys, compared by the key Windows opens.
+        keyHolders = c.crossTenant("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is"
+                + " looked up in every tenant's assets and pending purges, with the stored keys with a segment ending in . (Windows"
+                + " opens them without those dots); only the holders' tenant ids and keys are read, compared, never returned",
+                "SELECT tenant_id, lower(blob_key), 1 FROM <p>assets WHERE lower(blob_key) = :lowerKey"
+                        + " UNION SELECT tenant_id, lower(blob_key), 0 FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey"
+                        + " UNION ALL " + dotted);
+        dottedKeys = c.crossTenant("assets.dottedKeys", "deleting a purged asset's bytes and its dry run: a key with a segment ending"
+                + " in . names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's"
+                + " assets (and pending purges, as assets.keyHolders reads them, left unused); only the holders' tenant ids and keys"
+                + " are read, compared, never returned", dotted);
         keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", PgSessions.XACT_KEY_LOCK) : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.

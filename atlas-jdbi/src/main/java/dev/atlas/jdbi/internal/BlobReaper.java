@@ -45,15 +45,15 @@ public final class BlobReaper {
     }
 
     /**
-     * The stored keys with a segment ending in {@code .} (assets, and pending purges when {@code intents}) by {@link #openedKey}:
-     * each as {@code {tenant id, lower-cased key}}. One statement, reading only V33's partial indexes (such keys are rare: none on nearly every database).
+     * The assets' stored keys with a segment ending in {@code .} by {@link #openedKey}: each as {@code {tenant id, lower-cased key}}.
+     * One statement, reading only V33's partial indexes (such keys are rare: none on nearly every database).
      */
-    static Map<String, List<String[]>> dottedKeys(Sql sql, Handle h, boolean intents) {
+    private static Map<String, List<String[]>> dottedKeys(Sql sql, Handle h) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
         Map<String, List<String[]>> byOpened = new java.util.HashMap<>();
         for (String[] k : Sql.crossTenant(sql.db()).on(h, q.dottedKeys).list((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2),
                 rs.getString(3)})) {
-            if (intents || k[2].equals("1")) {
+            if (k[2].equals("1")) {
                 byOpened.computeIfAbsent(openedKey(k[1]), o -> new ArrayList<>()).add(new String[] {k[0], k[1]});
             }
         }
@@ -160,7 +160,7 @@ public final class BlobReaper {
     private static boolean stillNamed(Sql sql, Handle h, String key, long going, Dotted dotted) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
         if (dotted.byOpened == null) {
-            dotted.byOpened = dottedKeys(sql, h, false);
+            dotted.byOpened = dottedKeys(sql, h);
         }
         String lowerKey = key.toLowerCase(Locale.ROOT);
         String openedKey = openedKey(key);

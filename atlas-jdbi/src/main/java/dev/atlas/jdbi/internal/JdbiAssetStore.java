@@ -28,7 +28,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -437,15 +436,17 @@ public final class JdbiAssetStore implements AssetStore {
      * does, so register tells nothing about other tenants' keys.
      */
     private void checkKeyFree(Handle h, String blobKey, String lowerKey) {
-        List<String> holders = new ArrayList<>(Sql.crossTenant(db).on(h, q.keyHolders).bind("lowerKey", lowerKey).list(Sql.STRING));
-        // lowerKey has no segment ending in . (register refuses one): it is the key Windows opens for such an alias.
-        BlobReaper.dottedKeys(sql, h, true).getOrDefault(lowerKey, List.of()).forEach(d -> holders.add(d[0]));
+        // The key's holders and those of the stored keys with a segment ending in .: lowerKey has no such segment (register
+        // refuses one), so it is the key Windows opens for an alias.
+        List<String> holders = Sql.crossTenant(db).on(h, q.keyHolders).bind("lowerKey", lowerKey)
+                .list((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)}).stream()
+                .filter(k -> BlobReaper.openedKey(k[1]).equals(lowerKey)).map(k -> k[0]).toList();
         if (holders.isEmpty()) {
             return;
         }
         if (holders.contains(tenant)) {
             throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset of this tenant (perhaps"
-                    + " spelt in another case, or deleted and awaiting its purge or cleanupOrphanBlobs)");
+                    + " spelt in another case or with dots ending its segments, or deleted and awaiting its purge or cleanupOrphanBlobs)");
         }
         throw new NotFoundException("blob", blobKey, "blobKey");
     }

@@ -1603,8 +1603,11 @@ public abstract class PortabilityContract extends AtlasContract {
         String missing = org.assertj.core.api.Assertions.catchThrowable(() -> gamma.assets().register(na, "scans/report")).getMessage();
         assertThatThrownBy(() -> gamma.assets().register(na, "scans/old")).isExactlyInstanceOf(dev.atlas.NotFoundException.class)
                 .hasMessage(missing.replace("scans/report", "scans/old"));
+        // The message names the alias rule, as the key this tenant holds is scans./old., not a spelling of Scans/Old in another case.
         assertThatThrownBy(() -> atlas.tenant("delta").assets().register(na, "Scans/Old"))
-                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, x -> assertThat(x.field()).isEqualTo("blobKey"));
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, x -> assertThat(x.field()).isEqualTo("blobKey"))
+                .hasMessage("blobKey: 'Scans/Old' is already the blob of an asset of this tenant (perhaps spelt in another case or with"
+                        + " dots ending its segments, or deleted and awaiting its purge or cleanupOrphanBlobs)");
 
         // A discard deletes the bytes only once no row names them, by an alias either: beta's scans/report. while acme's
         // scans/report is the file Windows opens for both, and the other way round (before: deleted, the other row unreadable there).
