@@ -2,8 +2,8 @@
 -- Windows opens for the key without those dots (scans/report, scans/old). Register refuses such
 -- keys since V17, but versions before it stored them and an import of their files restores them, so
 -- AssetStore.register and the deletion of a purged asset's bytes (and its dry run) read the stored
--- ones, of every tenant, to treat each as the key Windows opens (assets.dottedKeys; import's
--- portability.dottedBlobKeyContent the same). No index found them: each register read the whole
+-- ones, of every tenant, to treat each as the key Windows opens (assets.keyHolders for register,
+-- assets.dottedKeys for the deletion; import's portability.dottedBlobKeyContent the same). No index found them: each register read the whole
 -- assets table. These partial indexes hold only those keys (none on nearly every database), so the
 -- statements read as many rows as there are such keys. Their condition is the statements' own
 -- (BlobReaper.dottedKey: substr and instr, not LIKE, whose case rule a connection's
