@@ -517,6 +517,18 @@ class CliUserErrorsTest {
                         + "\nTry 'atlas usage --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--limit", huge)).isEqualTo(new Cli.Result(2, "",
                 "atlas: --limit: '" + shown + "' is not an int\nTry 'atlas conversations list --help' for more information.\n"));
+        // A URL whose password is a 1000-character token (a cloud access token used as the password) is masked before any
+        // cut: cut first, the quoted URL kept the token's first 177 characters and lost the '@' that marks where it ends.
+        String token = "eyJ0" + "T".repeat(996);
+        String url = "jdbc:postgresql://app:" + token + "@127.0.0.1:1/atlas";
+        assertThat(Cli.run("--db", url, "info", url)).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unmatched argument at index 3: 'jdbc:postgresql://app:****@127.0.0.1:1/atlas'\nTry 'atlas info --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "--bd=" + url, "info")).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unknown option: '--bd=jdbc:postgresql://app:****@127.0.0.1:1/atlas'\nTry 'atlas --help' for more information.\n"));
+        // Masked, a value still over 1000 characters is cut.
+        String longPath = url + "x".repeat(1000);
+        assertThat(Cli.run("--db", longPath, "info", longPath)).isEqualTo(new Cli.Result(2, "", "atlas: Unmatched argument at index 3: '"
+                + ("jdbc:postgresql://app:****@127.0.0.1:1/atlas" + "x".repeat(1000)).substring(0, 199) + "\u2026'\nTry 'atlas info --help' for more information.\n"));
     }
 
     /**
