@@ -401,7 +401,10 @@ public final class AtlasCli implements Callable<Integer> {
     private static int usageError(AtlasCli root, ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("atlas: " + root.shown(longValuesCut(usageMessage(ex), args)));
+        // Masked before the cut: cut first, a long value lost the end (the '@') that marks where a URL's password ends, and
+        // the password's start was shown. The values are looked for masked, as the message quotes them.
+        String[] shownArgs = args == null ? null : java.util.Arrays.stream(args).map(root::redacted).toArray(String[]::new);
+        err.println("atlas: " + Text.oneLine(longValuesCut(root.redacted(usageMessage(ex)), shownArgs)));
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
             // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
             String typed = unmatched.getUnmatched().get(0);
