@@ -242,13 +242,16 @@ final class Database {
      */
     String whyRefused(Throwable failure) {
         if (!isSqlite()) {
+            String library = "could not connect to detect the database: ";
             for (Throwable t = failure; t != null; t = t.getCause()) {
                 String state = t instanceof SQLException sql ? sql.getSQLState() : t instanceof dev.atlas.StorageException storage ? storage.sqlState() : null;
                 // A connection failure (08), a refused login (28) or a database that does not exist (3D000) was the library's
-                // "could not connect to detect the database: ...", naming neither --db nor the server.
-                if (state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")) && t.getMessage() != null) {
+                // "could not connect to detect the database: ...", naming neither --db nor the server; so was any other
+                // refusal of that first connection, whatever its state (a database closed to the user: 42501).
+                boolean firstConnection = t instanceof dev.atlas.StorageException && t.getMessage() != null && t.getMessage().startsWith(library);
+                if (t.getMessage() != null && (firstConnection
+                        || state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")))) {
                     String why = t.getMessage().lines().findFirst().orElse("");
-                    String library = "could not connect to detect the database: ";
                     return "cannot connect to " + describe() + " (--db): " + (why.startsWith(library) ? why.substring(library.length()) : why);
                 }
             }
