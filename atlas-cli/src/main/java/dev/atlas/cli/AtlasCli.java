@@ -384,13 +384,6 @@ public final class AtlasCli implements Callable<Integer> {
         return Text.oneLine(redacted(text));
     }
 
-    /**
-     * A user-info password holding a raw '/', '?' or '#' ({@code //bob:hun#ter2@host/db}), which ends the user-info
-     * {@link Redaction} masks: from the first ':' after "//" to the last '@'. Not taken when that starts with a port and
-     * the path ({@code 5432/db?user=app} of {@code //host:5432/db?user=app@server}, a user named in a parameter).
-     */
-    private static final java.util.regex.Pattern RAW_USER_INFO = java.util.regex.Pattern.compile("//[^/@?#:\\s\\[]*:(\\S*[/?#]\\S*)@");
-
     /** {@code text} with the password of {@code --db} (user-info or parameter) and of {@code --password-env} masked. */
     String redacted(String text) {
         java.util.List<String> secrets = new java.util.ArrayList<>(Redaction.secretsOf(db));
@@ -398,9 +391,9 @@ public final class AtlasCli implements Callable<Integer> {
         if (userInfo != null) {
             secrets.add(userInfo.password());
         }
-        java.util.regex.Matcher raw = userInfo == null && db != null ? RAW_USER_INFO.matcher(db) : null;
-        if (raw != null && raw.find() && !raw.group(1).matches("\\d+/.*")) {
-            secrets.add(raw.group(1));
+        String raw = Database.rawPassword(db);
+        if (raw != null) {
+            secrets.add(raw);
         }
         String password = password();
         if (password != null) {

@@ -720,9 +720,9 @@ class CliUserErrorsTest {
         java.util.Map<String, String> raw = new java.util.LinkedHashMap<>();
         raw.put("#", "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): The connection attempt failed.\n");
         raw.put("/", "atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n"
-                + "atlas: could not connect to detect the database: Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n");
+                + "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n");
         raw.put("?", "atlas: warning: JDBC URL must contain a / at the end of the host or port: jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n"
-                + "atlas: could not connect to detect the database: Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n");
+                + "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n");
         for (java.util.Map.Entry<String, String> c : raw.entrySet()) {
             String url = "jdbc:postgresql://bob:hun" + c.getKey() + "ter2@127.0.0.1:1/atlas";
             assertThat(Cli.run("--db", url, "info")).as(c.getKey()).isEqualTo(new Cli.Result(1, "", c.getValue()));
