@@ -126,16 +126,16 @@ class CliPostgresTest {
                 + " (--db): FATAL: role \"nobody\" does not exist\n"));
         // A database closed to the user (CONNECT revoked) is refused at the login too, in SQLState 42501, not a login state:
         // it was still "could not connect to detect the database: FATAL: permission denied ...", naming neither --db nor the server.
+        // (The server's own database, this class's alone: the superuser the other tests connect as is never refused.)
         try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE atlas_cli_closed");
-            s.execute("REVOKE CONNECT ON DATABASE atlas_cli_closed FROM PUBLIC");
+            s.execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC");
             s.execute("CREATE ROLE outsider LOGIN");
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }
-        String closed = url.replace("/atlas_cli", "/atlas_cli_closed");
+        String closed = url.replace("/atlas_cli", "/postgres");
         assertThat(Cli.run("--db", closed, "--user", "outsider", "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL "
-                + closed + " (--db): FATAL: permission denied for database \"atlas_cli_closed\"\n"));
+                + closed + " (--db): FATAL: permission denied for database \"postgres\"\n"));
     }
 
     /**
