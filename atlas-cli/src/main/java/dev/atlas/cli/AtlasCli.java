@@ -391,6 +391,10 @@ public final class AtlasCli implements Callable<Integer> {
         if (userInfo != null) {
             secrets.add(userInfo.password());
         }
+        String raw = Database.rawPassword(db);
+        if (raw != null) {
+            secrets.add(raw);
+        }
         String password = password();
         if (password != null) {
             secrets.add(password);
@@ -401,7 +405,10 @@ public final class AtlasCli implements Callable<Integer> {
     private static int usageError(AtlasCli root, ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("atlas: " + root.shown(longValuesCut(usageMessage(ex), args)));
+        // Masked before the cut: cut first, a long value lost the end (the '@') that marks where a URL's password ends, and
+        // the password's start was shown. The values are looked for masked, as the message quotes them.
+        String[] shownArgs = args == null ? null : java.util.Arrays.stream(args).map(root::redacted).toArray(String[]::new);
+        err.println("atlas: " + Text.oneLine(longValuesCut(root.redacted(usageMessage(ex)), shownArgs)));
         if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
             // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
             String typed = unmatched.getUnmatched().get(0);
@@ -418,13 +425,35 @@ public final class AtlasCli implements Callable<Integer> {
 
     private static final java.util.regex.Pattern PICOCLI_INVALID_VALUE = java.util.regex.Pattern.compile(
             "Invalid value for (?:option '([^']+)'|positional parameter at index \\d+ \\(([^)]+)\\)): (.*)", java.util.regex.Pattern.DOTALL);
+    private static final java.util.regex.Pattern PICOCLI_NO_VALUE = java.util.regex.Pattern.compile(
+            "Missing required parameter for option '([^']+)' \\(.*\\)");
+    private static final java.util.regex.Pattern PICOCLI_OPTION_FOR_VALUE = java.util.regex.Pattern.compile(
+            "Expected parameter for option '([^']+)' but found '([^']*)'");
+    private static final java.util.regex.Pattern PICOCLI_TWICE = java.util.regex.Pattern.compile(
+            "option '([^']+)' \\(.*\\) should be specified only once");
 
     /**
      * {@code ex}'s message in the form of every other usage error, the option (or parameter) first: picocli's
-     * "Invalid value for option '--limit': 'x' is not an int" is "--limit: 'x' is not an int", and its
-     * "Missing required option: '--output=<file>'" is "--output: is required".
+     * "Invalid value for option '--limit': 'x' is not an int" is "--limit: 'x' is not an int", its
+     * "Missing required option: '--output=<file>'" is "--output: is required", an option given without its value
+     * "--limit: needs a value" ("--owner: needs a value, found the option '--limit'" when another option follows it),
+     * and one given twice "--limit: should be specified only once".
      */
     static String usageMessage(ParameterException ex) {
+        String text = ex.getMessage() == null ? "" : ex.getMessage();
+        java.util.regex.Matcher noValue = PICOCLI_NO_VALUE.matcher(text);
+        if (noValue.matches()) {
+            // Given without its value (the last argument): not a missing option, which "is required" said of an optional one.
+            return noValue.group(1) + ": needs a value";
+        }
+        java.util.regex.Matcher optionForValue = PICOCLI_OPTION_FOR_VALUE.matcher(text);
+        if (optionForValue.matches()) {
+            return optionForValue.group(1) + ": needs a value, found the option '" + optionForValue.group(2) + "'";
+        }
+        java.util.regex.Matcher twice = PICOCLI_TWICE.matcher(text);
+        if (twice.matches()) {
+            return twice.group(1) + ": should be specified only once";
+        }
         if (ex instanceof CommandLine.MissingParameterException missing && missing.getMissing().size() == 1) {
             CommandLine.Model.ArgSpec arg = missing.getMissing().get(0);
             return (arg instanceof CommandLine.Model.OptionSpec option ? option.longestName() : arg.paramLabel()) + ": is required";

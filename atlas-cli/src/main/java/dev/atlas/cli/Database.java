@@ -120,7 +120,26 @@ final class Database {
     }
 
     private static String redact(String url) {
-        return Redaction.url(url).replaceFirst("\\?.*", "");
+        String raw = rawPassword(url);
+        // Masked before the query string is cut: a password holding a raw '?' would be cut at it, its start shown.
+        String masked = raw == null ? url : url.replace(":" + raw + "@", ":" + Redaction.MASK + "@");
+        return Redaction.url(masked).replaceFirst("\\?.*", "");
+    }
+
+    /**
+     * A user-info password holding a raw '/', '?' or '#' ({@code //bob:hun#ter2@host/db}), which ends the user-info
+     * {@link Redaction} masks: from the first ':' after "//" to the last '@'. Not taken when that starts with a port and
+     * the path ({@code 5432/db?user=app} of {@code //host:5432/db?user=app@server}, a user named in a parameter).
+     */
+    private static final java.util.regex.Pattern RAW_USER_INFO = java.util.regex.Pattern.compile("//[^/@?#:\\s\\[]*:(\\S*[/?#]\\S*)@");
+
+    /** The password {@code db} writes in its user-info with a raw '/', '?' or '#' ({@link #RAW_USER_INFO}), or null. */
+    static String rawPassword(String db) {
+        if (db == null || Redaction.userInfo(db) != null) {
+            return null;
+        }
+        java.util.regex.Matcher raw = RAW_USER_INFO.matcher(db);
+        return raw.find() && !raw.group(1).matches("\\d+/.*") ? raw.group(1) : null;
     }
 
     /** Opens Atlas for a command that reads or changes data: the schema must exist and be current. */
@@ -242,13 +261,16 @@ final class Database {
      */
     String whyRefused(Throwable failure) {
         if (!isSqlite()) {
+            String library = "could not connect to detect the database: ";
             for (Throwable t = failure; t != null; t = t.getCause()) {
                 String state = t instanceof SQLException sql ? sql.getSQLState() : t instanceof dev.atlas.StorageException storage ? storage.sqlState() : null;
                 // A connection failure (08), a refused login (28) or a database that does not exist (3D000) was the library's
-                // "could not connect to detect the database: ...", naming neither --db nor the server.
-                if (state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")) && t.getMessage() != null) {
+                // "could not connect to detect the database: ...", naming neither --db nor the server; so was any other
+                // refusal of that first connection, whatever its state (a database closed to the user: 42501).
+                boolean firstConnection = t instanceof dev.atlas.StorageException && t.getMessage() != null && t.getMessage().startsWith(library);
+                if (t.getMessage() != null && (firstConnection
+                        || state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")))) {
                     String why = t.getMessage().lines().findFirst().orElse("");
-                    String library = "could not connect to detect the database: ";
                     return "cannot connect to " + describe() + " (--db): " + (why.startsWith(library) ? why.substring(library.length()) : why);
                 }
             }

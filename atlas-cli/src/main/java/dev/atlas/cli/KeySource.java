@@ -28,6 +28,11 @@ final class KeySource {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
+            if (holdsKeys(file.toString())) {
+                // The slip "$(cat keys)": the name given is the keys themselves, never quoted (as --password-env's text).
+                throw new Database.BadOption("--credential-keys-file: names no file that can be read, and holds keys itself (give the"
+                        + " file's name, not its content)");
+            }
             throw new Database.BadOption(where + ": cannot read it: " + PortabilityCommands.why(e));
         }
         return parse(where, text);
@@ -38,9 +43,24 @@ final class KeySource {
         String where = "--credential-keys-env: " + variable;
         String text = environment.apply(variable);
         if (text == null) {
+            if (variable.indexOf('=') >= 0) {
+                // No variable's name holds '=', which every key entry does: the slip "$ATLAS_KEYS" gave the keys, never quoted.
+                throw new Database.BadOption("--credential-keys-env: names an environment variable that is not set (give the"
+                        + " variable's name, e.g. --credential-keys-env ATLAS_KEYS, not its value)");
+            }
             throw new Database.BadOption(where + ": the variable is not set");
         }
         return parse(where, text);
+    }
+
+    /** Whether {@code text} reads as key entries ({@link #parse} takes it). */
+    private static boolean holdsKeys(String text) {
+        try {
+            parse("", text);
+            return true;
+        } catch (Database.BadOption notKeys) {
+            return false;
+        }
     }
 
     static CredentialKeys parse(String where, String text) {

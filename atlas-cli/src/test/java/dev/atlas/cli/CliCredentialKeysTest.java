@@ -158,6 +158,16 @@ class CliCredentialKeysTest {
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", missing.toString()))
                 .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: " + missing + ": cannot read it: no such file or directory"
                         + "\nTry 'atlas import --help' for more information.\n"));
+        // The slip of giving the keys themselves ("$ATLAS_KEYS", "$(cat keys)") where the variable's or the file's name goes:
+        // the given text is never quoted, as --password-env's (it was "--credential-keys-env: primary=<the key>: ...").
+        String given = "primary=" + KEY64;
+        assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", given))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: names an environment variable that is not set (give the"
+                        + " variable's name, e.g. --credential-keys-env ATLAS_KEYS, not its value)\nTry 'atlas import --help' for more information.\n"));
+        assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-file", given))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-file: names no file that can be read, and holds keys itself (give the"
+                        + " file's name, not its content)\nTry 'atlas import --help' for more information.\n"));
+        assertThat(copy).doesNotExist();
         // A blank option (an unset shell variable in "$KEYS_FILE") says what it must be, not "--credential-keys-env: : ...".
         assertThat(Cli.run("--db", copy.toString(), "import", "-i", export.toString(), "--credential-keys-env", ""))
                 .isEqualTo(new Cli.Result(2, "", "atlas: --credential-keys-env: must name an environment variable, was ''"

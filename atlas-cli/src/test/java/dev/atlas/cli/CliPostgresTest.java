@@ -124,6 +124,18 @@ class CliPostgresTest {
         Cli.Result refused = Cli.run(Map.of("ATLAS_DB_PASSWORD", "s3cret-pw"), "--db", url, "--user", "nobody", "info");
         assertThat(refused).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL " + url
                 + " (--db): FATAL: role \"nobody\" does not exist\n"));
+        // A database closed to the user (CONNECT revoked) is refused at the login too, in SQLState 42501, not a login state:
+        // it was still "could not connect to detect the database: FATAL: permission denied ...", naming neither --db nor the server.
+        // (The server's own database, this class's alone: the superuser the other tests connect as is never refused.)
+        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC");
+            s.execute("CREATE ROLE outsider LOGIN");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        String closed = url.replace("/atlas_cli", "/postgres");
+        assertThat(Cli.run("--db", closed, "--user", "outsider", "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL "
+                + closed + " (--db): FATAL: permission denied for database \"postgres\"\n"));
     }
 
     /**

@@ -517,6 +517,18 @@ class CliUserErrorsTest {
                         + "\nTry 'atlas usage --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--limit", huge)).isEqualTo(new Cli.Result(2, "",
                 "atlas: --limit: '" + shown + "' is not an int\nTry 'atlas conversations list --help' for more information.\n"));
+        // A URL whose password is a 1000-character token (a cloud access token used as the password) is masked before any
+        // cut: cut first, the quoted URL kept the token's first 177 characters and lost the '@' that marks where it ends.
+        String token = "eyJ0" + "T".repeat(996);
+        String url = "jdbc:postgresql://app:" + token + "@127.0.0.1:1/atlas";
+        assertThat(Cli.run("--db", url, "info", url)).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unmatched argument at index 3: 'jdbc:postgresql://app:****@127.0.0.1:1/atlas'\nTry 'atlas info --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "--bd=" + url, "info")).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unknown option: '--bd=jdbc:postgresql://app:****@127.0.0.1:1/atlas'\nTry 'atlas --help' for more information.\n"));
+        // Masked, a value still over 1000 characters is cut.
+        String longPath = url + "x".repeat(1000);
+        assertThat(Cli.run("--db", longPath, "info", longPath)).isEqualTo(new Cli.Result(2, "", "atlas: Unmatched argument at index 3: '"
+                + ("jdbc:postgresql://app:****@127.0.0.1:1/atlas" + "x".repeat(1000)).substring(0, 199) + "\u2026'\nTry 'atlas info --help' for more information.\n"));
     }
 
     /**
@@ -702,6 +714,21 @@ class CliUserErrorsTest {
             if (!verbose) {
                 assertThat(r.err()).isEqualTo(refused);
             }
+        }
+        // A raw '#', '/' or '?' in the password (unencoded) ends the user-info the mask looks for: the URL the messages quote
+        // (the connection failure's, pgjdbc's warning, its "Unable to parse URL") showed the password whole.
+        java.util.Map<String, String> raw = new java.util.LinkedHashMap<>();
+        raw.put("#", "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): The connection attempt failed.\n");
+        raw.put("/", "atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n"
+                + "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n");
+        raw.put("?", "atlas: warning: JDBC URL must contain a / at the end of the host or port: jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n"
+                + "atlas: cannot connect to PostgreSQL jdbc:postgresql://bob:****@127.0.0.1:1/atlas (--db): Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas\n");
+        for (java.util.Map.Entry<String, String> c : raw.entrySet()) {
+            String url = "jdbc:postgresql://bob:hun" + c.getKey() + "ter2@127.0.0.1:1/atlas";
+            assertThat(Cli.run("--db", url, "info")).as(c.getKey()).isEqualTo(new Cli.Result(1, "", c.getValue()));
+            Cli.Result verbose = Cli.run("-v", "--db", url, "info");
+            assertThat(verbose.exitCode()).as(c.getKey()).isEqualTo(1);
+            assertThat(verbose.out() + verbose.err()).as(c.getKey()).startsWith(c.getValue()).doesNotContain("ter2");
         }
     }
 

@@ -82,6 +82,13 @@ class Newcomer10CliTest {
                 {"conversations list --owner user", "atlas: --owner: must be <type>:<id>, e.g. user:42, was 'user'", "atlas conversations list"},
                 {"conversations list --owner user:", "atlas: --owner: must be <type>:<id>, e.g. user:42, was 'user:'", "atlas conversations list"},
                 {"export", "atlas: --output: is required", "atlas export"},
+                // An option given without its value is not a missing option: it was "--limit: is required" of an optional --limit.
+                {"conversations list --limit", "atlas: --limit: needs a value", "atlas conversations list"},
+                {"export -o", "atlas: --output: needs a value", "atlas export"},
+                {"conversations list --owner --limit 5", "atlas: --owner: needs a value, found the option '--limit'", "atlas conversations list"},
+                {"-t", "atlas: --tenant: needs a value", "atlas"},
+                {"conversations show", "atlas: <id>: is required", "atlas conversations show"},
+                {"export -o a --output b", "atlas: --output: should be specified only once", "atlas export"},
                 {"usage --from 2026-02-30", "atlas: --from: must be a date (2026-01-31) or an instant (2026-01-31T12:00:00Z), was '2026-02-30'",
                         "atlas usage"},
                 {"usage --from 2026-03-01T25:00:00Z",
