@@ -2058,6 +2058,7 @@ public abstract class SpringAiChatMemoryContract {
         java.util.concurrent.atomic.AtomicReference<Thread> closer = new java.util.concurrent.atomic.AtomicReference<>();
         List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Boolean> waited = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean waitInStarted = new java.util.concurrent.atomic.AtomicBoolean();
         dev.atlas.execution.ExecutionListener listener = new dev.atlas.execution.ExecutionListener() {
             private void hear(String event) {
                 heard.add(event + (Thread.currentThread() == closer.get() ? " (closer)" : ""));
@@ -2066,15 +2067,21 @@ public abstract class SpringAiChatMemoryContract {
             @Override
             public void started(String tenantId, Execution execution) {
                 hear("started " + execution.status());
+                if (waitInStarted.get()) {
+                    closeAndWait();
+                }
             }
 
             @Override
             public void stepFinished(String tenantId, dev.atlas.execution.ExecutionStep step) {
                 hear("stepFinished " + step.status() + " " + step.finishReason());
-                if (step.finishReason() != dev.atlas.execution.FinishReason.STOP) {
-                    return;
+                if (step.finishReason() == dev.atlas.execution.FinishReason.STOP && !waitInStarted.get()) {
+                    closeAndWait();
                 }
-                // The answer's round is recorded: the application shuts down meanwhile, and the listener waits for it (bounded).
+            }
+
+            private void closeAndWait() {
+                // The application shuts down meanwhile (the answer's round recorded, or the call just started), and the listener waits for it (bounded).
                 CountDownLatch closed = new CountDownLatch(1);
                 Thread t = new Thread(() -> {
                     advisor.get().close();
@@ -2121,7 +2128,12 @@ public abstract class SpringAiChatMemoryContract {
                 throw new IllegalStateException("listener bug");
             }
         };
-        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener));
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        dev.atlas.opentelemetry.AtlasTelemetry telemetry = dev.atlas.opentelemetry.AtlasTelemetry.create(io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                        .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build()).build());
+        // AtlasTelemetry, registered after the waiting listener, hears each execution's started before its end.
+        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener).executionListener(telemetry));
         try {
             Tenant acme = own.tenant("acme");
             AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(acme, Owner.user("42"), "support");
@@ -2146,6 +2158,25 @@ public abstract class SpringAiChatMemoryContract {
             closer.get().join();
             assertThat(waited).containsExactly(true);
             assertThat(heard).containsExactlyElementsOf(expected);
+
+            assertThat(telemetry.runningSpans()).isZero();
+
+            // close() on another thread while the listeners hear the call's started: the run is failed by close() only
+            // once its started was heard by every listener (else AtlasTelemetry, hearing failed first, kept an open span).
+            heard.clear();
+            waited.clear();
+            waitInStarted.set(true);
+            assertThat(say(client, "close-at-start", "where is order 4?")).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+            closer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(heard).containsExactly("started processing", "stepFinished completed tool_calls",
+                    "toolCallFinished completed \"order 4 shipped\"", "toolCallFinished completed \"order 5 packed\"",
+                    "stepFinished completed stop", "completed");
+            assertThat(telemetry.runningSpans()).isZero();
+            assertThat(acme.executions().list(ExecutionQuery.all().conversation(acme.conversations().requireByKey("close-at-start").id()))
+                    .items()).singleElement().extracting(Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(spans.getFinishedSpanItems()).filteredOn(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.CLIENT)
+                    .extracting(s -> s.getStatus().getStatusCode().toString()).containsExactly("ERROR", "ERROR", "UNSET");
 
             for (String key : List.of("close-heard", "close-heard-streamed")) {
                 Conversation c = acme.conversations().requireByKey(key);
