@@ -176,7 +176,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * {@link #SHUT_DOWN} (an awaited tool call left to the caller is cancelled instead: it never ran
      * here). Call it while Atlas is still open. The calls go on: what they do afterwards (their
      * tools, their next model rounds) is not recorded, and their answers still reach their callers.
-     * Closing again does nothing more.
+     * Closing again does nothing more. A call is in flight here once the execution listeners heard its
+     * {@code started}, so they never hear its {@code failed} first: a call whose start they are still
+     * hearing (a listener waiting in {@code started} for this close()) goes on and is recorded as it ends.
      */
     @Override
     public void close() {
@@ -437,7 +439,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
          */
         @Override
         public void toolFailed(String callId, String name, String error) {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 toolFailedLocked(callId, name, error);
             }
         }
@@ -480,7 +482,41 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             ExecutionSpec started = spec;
             execution = dev.atlas.internal.CallerContext.callIn(caller, () -> tenant.executions().start(started));
-            running.add(this);
+            // Known to close() once its started is heard: see deferred().
+        }
+
+        /** Whether {@link #close()} knows the run (it is in {@link #running}, or ended first). */
+        private volatile boolean announced;
+
+        /**
+         * A {@link ListenerCalls#defer()} scope for a section holding the run's lock: closing it delivers the section's
+         * events, then makes a run started in it known to {@link #close()}. So close() fails a call only once every
+         * listener heard its {@code started}, and listeners never hear an execution's end before its start (a listener
+         * that waits, in {@code started}, for a close() on another thread leaves that call to go on as recorded).
+         */
+        ListenerCalls.Deferral deferred() {
+            ListenerCalls.Deferral events = ListenerCalls.defer();
+            return () -> {
+                try {
+                    events.close();
+                } finally {
+                    announce();
+                }
+            };
+        }
+
+        private void announce() {
+            if (announced) {
+                return;
+            }
+            synchronized (this) {
+                if (execution != null && !announced) {
+                    announced = true;
+                    if (!ended.get()) {
+                        running.add(this);
+                    }
+                }
+            }
         }
 
         /**
@@ -496,7 +532,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         @Override
         public void toolResults(List<Message> history) {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 toolResultsLocked(history);
             }
         }
@@ -536,7 +572,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         void complete() {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 completeLocked();
             }
         }
@@ -562,7 +598,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         /** Fails the call; {@code round}: and closes its latest tool round in the memory ({@link #closeRound(Throwable)}). */
         void fail(Throwable e, boolean round) {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 failLocked(e, round);
             }
         }
@@ -627,7 +663,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
             StepHandle step;
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                 synchronized (run) { // the run's lock: see Run
                     if (run.execution == null && model != null) {
                         run.start(request, model);
@@ -642,7 +678,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
-                try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                     synchronized (run) {
                         run.open = null;
                         if (run.ended.get()) {
@@ -659,7 +695,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 }
                 throw e;
             }
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                 synchronized (run) {
                     run.open = null;
                     if (run.ended.get()) {
@@ -693,7 +729,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run.stream = true;
                 String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
                 AtomicReference<StepHandle> step = new AtomicReference<>();
-                try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                     synchronized (run) { // the run's lock: see Run
                         if (run.execution == null && model != null) {
                             run.start(request, model);
@@ -706,7 +742,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     }
                 }
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
-                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                         synchronized (run) {
                             if (run.ended.get()) {
                                 return chunk;
@@ -737,7 +773,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     }
                 });
                 return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
-                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                         synchronized (run) {
                             if (run.ended.get()) {
                                 return;
@@ -754,7 +790,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                         }
                     }
                 }).doOnError(e -> {
-                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                         synchronized (run) {
                             if (run.ended.get()) {
                                 return;
