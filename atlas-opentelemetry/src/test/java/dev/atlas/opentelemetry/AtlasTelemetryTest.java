@@ -149,6 +149,34 @@ class AtlasTelemetryTest {
     }
 
     @Test
+    @DisplayName("an execution's end heard before its start (an integration delivers each thread's events once its lock is released:"
+            + " a stream cancelled on another thread as its first chunk starts the execution): one span, ended; none left running")
+    void endHeardBeforeStart() {
+        List<Runnable> heard = new java.util.ArrayList<>();
+        dev.atlas.execution.ExecutionListener replay = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void started(String tenantId, dev.atlas.execution.Execution execution) {
+                heard.add(() -> telemetry.started(tenantId, execution));
+            }
+
+            @Override
+            public void cancelled(String tenantId, dev.atlas.execution.Execution execution) {
+                heard.add(0, () -> telemetry.cancelled(tenantId, execution));
+            }
+        };
+        try (Atlas other = Atlas.builder().sqlite(dir.resolve("other.db")).clock(clock).executionListener(replay).build()) {
+            dev.atlas.execution.ExecutionHandle run = other.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+            clock.advanceMillis(5);
+            run.cancel();
+        }
+        heard.forEach(Runnable::run); // cancelled, then started
+
+        assertThat(telemetry.runningSpans()).isZero();
+        assertThat(sdk.spans.getFinishedSpanItems()).extracting(s -> s.getName() + " " + s.getAttributes().get(GenAi.ATLAS_EXECUTION_STATUS))
+                .containsExactly("chat gpt-4o cancelled");
+    }
+
+    @Test
     @DisplayName("an execution imported into another tenant keeps its id: both running at once, each has its own span"
             + " (its tenant, status, finish reasons) and its own tool calls under it, one finishing after its execution too")
     void sameExecutionIdInTwoTenants() {
