@@ -2059,6 +2059,10 @@ public abstract class SpringAiChatMemoryContract {
         List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Boolean> waited = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicBoolean waitInStarted = new java.util.concurrent.atomic.AtomicBoolean();
+        // When set, the listener waiting in started cancels the stream's subscription instead of closing the advisor.
+        java.util.concurrent.atomic.AtomicBoolean cancelInstead = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture<reactor.core.Disposable> subscription = new java.util.concurrent.CompletableFuture<>();
+        CountDownLatch cancelled = new CountDownLatch(1);
         dev.atlas.execution.ExecutionListener listener = new dev.atlas.execution.ExecutionListener() {
             private void hear(String event) {
                 heard.add(event + (Thread.currentThread() == closer.get() ? " (closer)" : ""));
@@ -2084,15 +2088,27 @@ public abstract class SpringAiChatMemoryContract {
                 // The application shuts down meanwhile (the answer's round recorded, or the call just started), and the listener waits for it (bounded).
                 CountDownLatch closed = new CountDownLatch(1);
                 Thread t = new Thread(() -> {
-                    advisor.get().close();
+                    if (cancelInstead.get()) {
+                        subscription.join().dispose();
+                    } else {
+                        advisor.get().close();
+                    }
                     closed.countDown();
                 });
                 closer.set(t);
                 t.start();
-                try {
-                    waited.add(closed.await(20, java.util.concurrent.TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
+                // A cancelled stream's worker is interrupted (Reactor cancels its task): waited for all the same, then kept interrupted.
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        waited.add(closed.await(20, java.util.concurrent.TimeUnit.SECONDS));
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
             }
 
@@ -2109,6 +2125,11 @@ public abstract class SpringAiChatMemoryContract {
             @Override
             public void failed(String tenantId, Execution execution) {
                 hear("failed " + execution.error());
+            }
+
+            @Override
+            public void cancelled(String tenantId, Execution execution) {
+                hear("cancelled");
             }
         };
         // Registered first, it throws on every event: logged and swallowed, the next listener and the call go on, as without a lock.
@@ -2133,7 +2154,15 @@ public abstract class SpringAiChatMemoryContract {
                 .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
                         .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build()).build());
         // AtlasTelemetry, registered after the waiting listener, hears each execution's started before its end.
-        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener).executionListener(telemetry));
+        // Registered last: the cancelled stream's end was heard by every listener.
+        dev.atlas.execution.ExecutionListener last = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void cancelled(String tenantId, Execution execution) {
+                cancelled.countDown();
+            }
+        };
+        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener).executionListener(telemetry)
+                .executionListener(last));
         try {
             Tenant acme = own.tenant("acme");
             AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(acme, Owner.user("42"), "support");
@@ -2175,8 +2204,25 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(telemetry.runningSpans()).isZero();
             assertThat(acme.executions().list(ExecutionQuery.all().conversation(acme.conversations().requireByKey("close-at-start").id()))
                     .items()).singleElement().extracting(Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+
+            // The subscriber cancels the stream on another thread while the listeners hear its start (MessageChatMemoryAdvisor
+            // subscribes the round on another thread): the thread that started it records the cancel once they heard the start.
+            heard.clear();
+            waited.clear();
+            cancelInstead.set(true);
+            subscription.complete(client.prompt().user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cancel-at-start"))
+                    .stream().content().subscribe());
+            assertThat(cancelled.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(heard).containsExactly("started processing", "stepFinished failed error", "cancelled");
+            closer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(telemetry.runningSpans()).isZero();
+            assertThat(acme.executions().list(ExecutionQuery.all().conversation(acme.conversations().requireByKey("cancel-at-start").id()))
+                    .items()).singleElement().extracting(Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+            // One span per call, each ended: failed by close() (called, streamed), completed, cancelled.
             assertThat(spans.getFinishedSpanItems()).filteredOn(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.CLIENT)
-                    .extracting(s -> s.getStatus().getStatusCode().toString()).containsExactly("ERROR", "ERROR", "UNSET");
+                    .extracting(s -> s.getStatus().getStatusCode() + " " + s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.status")))
+                    .containsExactly("ERROR failed", "ERROR failed", "UNSET completed", "UNSET cancelled");
 
             for (String key : List.of("close-heard", "close-heard-streamed")) {
                 Conversation c = acme.conversations().requireByKey(key);
