@@ -482,17 +482,28 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             ExecutionSpec started = spec;
             execution = dev.atlas.internal.CallerContext.callIn(caller, () -> tenant.executions().start(started));
+            starter = Thread.currentThread();
             // Known to close() once its started is heard: see deferred().
         }
 
-        /** Whether {@link #close()} knows the run (it is in {@link #running}, or ended first). */
+        /** Whether the listeners heard the run's started (it is in {@link #running} then, unless it ended first). */
         private volatile boolean announced;
+        /** The thread that started the execution, and delivers its started; guarded by the run's lock. */
+        private Thread starter;
+        /**
+         * An end another thread asked for while {@link #starter} was still delivering the started (a stream its subscriber
+         * cancels as its first round starts), and whether to close its round: the starter records it once the listeners
+         * heard the start ({@link #announce()}), so none hears the end first. Guarded by the run's lock.
+         */
+        private Throwable endAsked;
+        private boolean endAskedRound;
 
         /**
          * A {@link ListenerCalls#defer()} scope for a section holding the run's lock: closing it delivers the section's
-         * events, then makes a run started in it known to {@link #close()}. So close() fails a call only once every
-         * listener heard its {@code started}, and listeners never hear an execution's end before its start (a listener
-         * that waits, in {@code started}, for a close() on another thread leaves that call to go on as recorded).
+         * events, then makes a run started in it known to {@link #close()}, and records an end another thread asked for
+         * meanwhile. So close() fails a call only once every listener heard its {@code started}, and listeners never hear
+         * an execution's end before its start (a listener that waits, in {@code started}, for a close() on another thread
+         * leaves that call to go on as recorded; for a cancel on another thread, the cancel is recorded after it returns).
          */
         ListenerCalls.Deferral deferred() {
             ListenerCalls.Deferral events = ListenerCalls.defer();
@@ -509,12 +520,28 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             if (announced) {
                 return;
             }
+            Throwable end;
+            boolean round;
             synchronized (this) {
-                if (execution != null && !announced) {
-                    announced = true;
-                    if (!ended.get()) {
-                        running.add(this);
-                    }
+                // Only the starter knows its listeners heard the start: another thread's section may close meanwhile.
+                if (execution == null || announced || Thread.currentThread() != starter) {
+                    return;
+                }
+                announced = true;
+                end = endAsked;
+                round = endAskedRound;
+                endAsked = null;
+                if (end == null && !ended.get()) {
+                    running.add(this);
+                }
+            }
+            if (end != null) {
+                try {
+                    fail(end, round);
+                } catch (RuntimeException e) {
+                    // As the thread that asked for it would have: its caller (a cancel) was not to be failed by it.
+                    org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
+                            .warn("could not end execution {}: {}", execution.id(), end.toString(), e);
                 }
             }
         }
@@ -604,9 +631,18 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         private synchronized void failLocked(Throwable e, boolean round) {
-            if (execution == null || !ended.compareAndSet(false, true)) {
+            if (execution == null || ended.get()) {
                 return;
             }
+            if (!announced && Thread.currentThread() != starter) {
+                // The starter is still delivering the started: it records this end once the listeners heard it (announce()).
+                if (endAsked == null) {
+                    endAsked = e;
+                    endAskedRound = round;
+                }
+                return;
+            }
+            ended.set(true);
             if (round) {
                 closeRound(e);
             }
