@@ -194,16 +194,19 @@ final class Correlation {
     }
 
     /**
-     * The rounds of one Atlas instance whose results were not all seen yet, by execution: a tenant
+     * The rounds of one Atlas instance whose results were not all seen yet, by tenant and execution: a tenant
      * id names a tenant of one Atlas only, so another instance (another database, or the same
      * one) with that tenant id never completes them. Bounded so calls whose result never comes (an
      * app that stops the loop) cannot grow it without end; the sweep closes those rows.
      */
     static final class Pending {
         private static final int MAX_ROUNDS = 10_000;
-        private final Map<UUID, Round> rounds = new LinkedHashMap<>(16, 0.75f, false) {
+        /** A round's key: its tenant and execution id (an import keeps ids, so a copy in another tenant has the same id). */
+        private record Key(String tenant, UUID execution) {}
+
+        private final Map<Key, Round> rounds = new LinkedHashMap<>(16, 0.75f, false) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<UUID, Round> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Key, Round> eldest) {
                 return size() > MAX_ROUNDS;
             }
         };
@@ -222,7 +225,7 @@ final class Correlation {
         void park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
                   ToolCallHandle call) {
             synchronized (rounds) {
-                rounds.computeIfAbsent(executionId, k -> new Round(tenant, conversationId, new WeakReference<>(asked), new ArrayList<>()))
+                rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, new WeakReference<>(asked), new ArrayList<>()))
                         .calls().add(new Call(toolCallId, toolName, call));
             }
         }
@@ -243,8 +246,8 @@ final class Correlation {
                     if (!(messages.get(i) instanceof AiMessage ai) || !ai.hasToolExecutionRequests()) {
                         continue;
                     }
-                    Map.Entry<UUID, Round> asked = null;
-                    for (Map.Entry<UUID, Round> e : rounds.entrySet()) {
+                    Map.Entry<Key, Round> asked = null;
+                    for (Map.Entry<Key, Round> e : rounds.entrySet()) {
                         if (e.getValue().asked().get() == ai && e.getValue().tenant().equals(tenant)) {
                             asked = e;
                             break;
@@ -290,14 +293,15 @@ final class Correlation {
         ToolCallHandle unpark(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName) {
             synchronized (rounds) {
                 if (executionId != null) {
-                    Round round = rounds.get(executionId);
-                    ToolCallHandle call = round == null || !round.tenant().equals(tenant) || !conversationId.equals(round.conversationId())
-                            ? null : take(executionId, round, toolCallId, toolName);
+                    Key key = new Key(tenant, executionId);
+                    Round round = rounds.get(key);
+                    ToolCallHandle call = round == null || !conversationId.equals(round.conversationId())
+                            ? null : take(key, round, toolCallId, toolName);
                     if (call != null || toolCallId == null) {
                         return call;
                     }
                 }
-                List<Map.Entry<UUID, Round>> all = new ArrayList<>(rounds.entrySet());
+                List<Map.Entry<Key, Round>> all = new ArrayList<>(rounds.entrySet());
                 for (int i = all.size() - 1; i >= 0; i--) {
                     Round round = all.get(i).getValue();
                     if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
@@ -311,14 +315,14 @@ final class Correlation {
             }
         }
 
-        private ToolCallHandle take(UUID executionId, Round round, String toolCallId, String toolName) {
+        private ToolCallHandle take(Key key, Round round, String toolCallId, String toolName) {
             for (Iterator<Call> it = round.calls().iterator(); it.hasNext(); ) {
                 Call c = it.next();
                 boolean matches = toolCallId != null ? toolCallId.equals(c.id()) : c.id() == null && Objects.equals(toolName, c.name());
                 if (matches) {
                     it.remove();
                     if (round.calls().isEmpty()) {
-                        rounds.remove(executionId);
+                        rounds.remove(key);
                     }
                     return c.handle();
                 }

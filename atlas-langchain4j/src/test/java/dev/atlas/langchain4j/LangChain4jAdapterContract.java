@@ -263,6 +263,58 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("a conversation imported into another tenant (same id) asking for tools in both at once: each tenant's result round"
+            + " is started in the OpenTelemetry context of its own tenant's round that asked, never in the other tenant's")
+    void toolRoundContextsAreKeptPerTenant() {
+        Map<String, String> traces = Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+        dev.atlas.execution.ExecutionListener traced = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void started(String tenantId, Execution execution) {
+                traces.put(tenantId + " " + traces.size(), io.opentelemetry.api.trace.Span.current().getSpanContext().getTraceId());
+            }
+        };
+        Atlas own = database.open(b -> b.executionListener(traced));
+        try {
+            Tenant acme = own.tenant("acme");
+            Tenant globex = own.tenant("globex");
+            AtlasChatMemoryStore.of(acme).updateMessages("shared", List.of(UserMessage.from("hello")));
+            java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+            acme.portability().exportTo(file, dev.atlas.portability.ExportScope.tenant());
+            globex.portability().importFrom(new java.io.ByteArrayInputStream(file.toByteArray()));
+            assertThat(AtlasChatMemoryStore.of(globex).conversation("shared").orElseThrow().id())
+                    .isEqualTo(AtlasChatMemoryStore.of(acme).conversation("shared").orElseThrow().id());
+
+            ScriptedChatModel model = new ScriptedChatModel(List.of(AtlasChatModelListener.builder(own).build()));
+            String traceA = "0af7651916cd43dd8448eb211c80319a";
+            String traceG = "0af7651916cd43dd8448eb211c80319b";
+            Map<String, AiMessage> asked = new java.util.HashMap<>();
+            for (String[] t : List.of(new String[] {"acme", traceA}, new String[] {"globex", traceG})) {
+                io.opentelemetry.api.trace.Span app = io.opentelemetry.api.trace.Span.wrap(io.opentelemetry.api.trace.SpanContext.create(t[1],
+                        "b7ad6b7169203331", io.opentelemetry.api.trace.TraceFlags.getSampled(), io.opentelemetry.api.trace.TraceState.getDefault()));
+                try (io.opentelemetry.context.Scope s = io.opentelemetry.context.Context.root().with(app).makeCurrent()) {
+                    asked.put(t[0], model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("order 4")).build(),
+                            options(t[0])).aiMessage());
+                }
+            }
+            // Each result round asked on a thread with no context of its own (as a provider's thread): its tenant's asking round's.
+            for (String t : List.of("acme", "globex")) {
+                AiMessage ai = asked.get(t);
+                model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("order 4"), ai,
+                        dev.langchain4j.data.message.ToolExecutionResultMessage.from(ai.toolExecutionRequests().get(0), "shipped")).build(), options(t));
+            }
+            assertThat(traces).containsExactly(Map.entry("acme 0", traceA), Map.entry("globex 1", traceG),
+                    Map.entry("acme 2", traceA), Map.entry("globex 3", traceG));
+        } finally {
+            own.close();
+        }
+    }
+
+    private static dev.langchain4j.model.chat.ChatRequestOptions options(String tenantId) {
+        return dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.TENANT_ID, tenantId)
+                .addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "shared").build();
+    }
+
+    @Test
     @DisplayName("AiServices with a @MemoryId long and another with a @MemoryId String (not a UUID): user 7 and \"7\" are one memory"
             + " whichever service takes the turn (each AI service caches its own ChatMemory), its window equal to one service's"
             + " keyed by \"7\" on InMemoryChatMemoryStore; \"user-7\" is another; each call's execution is linked to its memory")

@@ -229,6 +229,12 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void started(String tenantId, Execution execution) {
+        if (finished.containsKey(new Key(tenantId, execution.id()))) {
+            // Its end was heard first (an integration delivers each thread's events once its lock is released, and another
+            // thread ended it meanwhile): its span is exported already, and a new one would stay open.
+            endBatch(null);
+            return;
+        }
         Context parent = Context.current();
         Span span = startSpan(parent, tenantId, execution);
         Instant start = execution.startedAt() != null ? execution.startedAt() : execution.createdAt();

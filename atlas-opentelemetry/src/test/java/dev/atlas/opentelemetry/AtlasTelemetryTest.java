@@ -149,6 +149,28 @@ class AtlasTelemetryTest {
     }
 
     @Test
+    @DisplayName("an execution's end heard before its start (another thread cancelled it between the start's commit and its"
+            + " listeners): one span, ended; none left running")
+    void endHeardBeforeStart() {
+        dev.atlas.execution.ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        dev.atlas.execution.Execution started = acme.executions().get(run.id()).orElseThrow(); // as its started carries it
+        clock.advanceMillis(5);
+        run.cancel();
+        dev.atlas.execution.Execution cancelled = acme.executions().get(run.id()).orElseThrow();
+
+        // Another listener, told the two events the other way round.
+        try (Sdk late = new Sdk()) {
+            AtlasTelemetry heard = AtlasTelemetry.create(late.otel);
+            heard.cancelled("acme", cancelled);
+            heard.started("acme", started);
+
+            assertThat(heard.runningSpans()).isZero();
+            assertThat(late.spans.getFinishedSpanItems()).extracting(s -> s.getName() + " " + s.getAttributes().get(GenAi.ATLAS_EXECUTION_STATUS))
+                    .containsExactly("chat gpt-4o cancelled");
+        }
+    }
+
+    @Test
     @DisplayName("an execution imported into another tenant keeps its id: both running at once, each has its own span"
             + " (its tenant, status, finish reasons) and its own tool calls under it, one finishing after its execution too")
     void sameExecutionIdInTwoTenants() {

@@ -176,7 +176,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * {@link #SHUT_DOWN} (an awaited tool call left to the caller is cancelled instead: it never ran
      * here). Call it while Atlas is still open. The calls go on: what they do afterwards (their
      * tools, their next model rounds) is not recorded, and their answers still reach their callers.
-     * Closing again does nothing more.
+     * Closing again does nothing more. A call is in flight here once the execution listeners heard its
+     * {@code started}, so they never hear its {@code failed} first: a call whose start they are still
+     * hearing (a listener waiting in {@code started} for this close()) goes on and is recorded as it ends.
      */
     @Override
     public void close() {
@@ -437,7 +439,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
          */
         @Override
         public void toolFailed(String callId, String name, String error) {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 toolFailedLocked(callId, name, error);
             }
         }
@@ -480,7 +482,68 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             ExecutionSpec started = spec;
             execution = dev.atlas.internal.CallerContext.callIn(caller, () -> tenant.executions().start(started));
-            running.add(this);
+            starter = Thread.currentThread();
+            // Known to close() once its started is heard: see deferred().
+        }
+
+        /** Whether the listeners heard the run's started (it is in {@link #running} then, unless it ended first). */
+        private volatile boolean announced;
+        /** The thread that started the execution, and delivers its started; guarded by the run's lock. */
+        private Thread starter;
+        /**
+         * An end another thread asked for while {@link #starter} was still delivering the started (a stream its subscriber
+         * cancels as its first round starts), and whether to close its round: the starter records it once the listeners
+         * heard the start ({@link #announce()}), so none hears the end first. Guarded by the run's lock.
+         */
+        private Throwable endAsked;
+        private boolean endAskedRound;
+
+        /**
+         * A {@link ListenerCalls#defer()} scope for a section holding the run's lock: closing it delivers the section's
+         * events, then makes a run started in it known to {@link #close()}, and records an end another thread asked for
+         * meanwhile. So close() fails a call only once every listener heard its {@code started}, and listeners never hear
+         * an execution's end before its start (a listener that waits, in {@code started}, for a close() on another thread
+         * leaves that call to go on as recorded; for a cancel on another thread, the cancel is recorded after it returns).
+         */
+        ListenerCalls.Deferral deferred() {
+            ListenerCalls.Deferral events = ListenerCalls.defer();
+            return () -> {
+                try {
+                    events.close();
+                } finally {
+                    announce();
+                }
+            };
+        }
+
+        private void announce() {
+            if (announced) {
+                return;
+            }
+            Throwable end;
+            boolean round;
+            synchronized (this) {
+                // Only the starter knows its listeners heard the start: another thread's section may close meanwhile.
+                if (execution == null || announced || Thread.currentThread() != starter) {
+                    return;
+                }
+                announced = true;
+                end = endAsked;
+                round = endAskedRound;
+                endAsked = null;
+                if (end == null && !ended.get()) {
+                    running.add(this);
+                }
+            }
+            if (end != null) {
+                try {
+                    fail(end, round);
+                } catch (RuntimeException e) {
+                    // As the thread that asked for it would have: its caller (a cancel) was not to be failed by it.
+                    org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
+                            .warn("could not end execution {}: {}", execution.id(), end.toString(), e);
+                }
+            }
         }
 
         /**
@@ -496,7 +559,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         @Override
         public void toolResults(List<Message> history) {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 toolResultsLocked(history);
             }
         }
@@ -536,7 +599,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         void complete() {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 completeLocked();
             }
         }
@@ -562,15 +625,24 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         /** Fails the call; {@code round}: and closes its latest tool round in the memory ({@link #closeRound(Throwable)}). */
         void fail(Throwable e, boolean round) {
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = deferred()) { // listeners run once the run's lock is released
                 failLocked(e, round);
             }
         }
 
         private synchronized void failLocked(Throwable e, boolean round) {
-            if (execution == null || !ended.compareAndSet(false, true)) {
+            if (execution == null || ended.get()) {
                 return;
             }
+            if (!announced && Thread.currentThread() != starter) {
+                // The starter is still delivering the started: it records this end once the listeners heard it (announce()).
+                if (endAsked == null) {
+                    endAsked = e;
+                    endAskedRound = round;
+                }
+                return;
+            }
+            ended.set(true);
             if (round) {
                 closeRound(e);
             }
@@ -627,7 +699,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
             StepHandle step;
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                 synchronized (run) { // the run's lock: see Run
                     if (run.execution == null && model != null) {
                         run.start(request, model);
@@ -642,7 +714,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
-                try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                     synchronized (run) {
                         run.open = null;
                         if (run.ended.get()) {
@@ -659,7 +731,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 }
                 throw e;
             }
-            try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+            try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                 synchronized (run) {
                     run.open = null;
                     if (run.ended.get()) {
@@ -693,7 +765,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run.stream = true;
                 String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
                 AtomicReference<StepHandle> step = new AtomicReference<>();
-                try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                     synchronized (run) { // the run's lock: see Run
                         if (run.execution == null && model != null) {
                             run.start(request, model);
@@ -706,7 +778,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     }
                 }
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
-                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                         synchronized (run) {
                             if (run.ended.get()) {
                                 return chunk;
@@ -737,7 +809,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     }
                 });
                 return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
-                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                         synchronized (run) {
                             if (run.ended.get()) {
                                 return;
@@ -754,7 +826,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                         }
                     }
                 }).doOnError(e -> {
-                    try (var deferred = ListenerCalls.defer()) { // listeners run once the run's lock is released
+                    try (var deferred = run.deferred()) { // listeners run once the run's lock is released
                         synchronized (run) {
                             if (run.ended.get()) {
                                 return;

@@ -2058,6 +2058,11 @@ public abstract class SpringAiChatMemoryContract {
         java.util.concurrent.atomic.AtomicReference<Thread> closer = new java.util.concurrent.atomic.AtomicReference<>();
         List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Boolean> waited = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean waitInStarted = new java.util.concurrent.atomic.AtomicBoolean();
+        // When set, the listener waiting in started cancels the stream's subscription instead of closing the advisor.
+        java.util.concurrent.atomic.AtomicBoolean cancelInstead = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture<reactor.core.Disposable> subscription = new java.util.concurrent.CompletableFuture<>();
+        CountDownLatch cancelled = new CountDownLatch(1);
         dev.atlas.execution.ExecutionListener listener = new dev.atlas.execution.ExecutionListener() {
             private void hear(String event) {
                 heard.add(event + (Thread.currentThread() == closer.get() ? " (closer)" : ""));
@@ -2066,26 +2071,44 @@ public abstract class SpringAiChatMemoryContract {
             @Override
             public void started(String tenantId, Execution execution) {
                 hear("started " + execution.status());
+                if (waitInStarted.get()) {
+                    closeAndWait();
+                }
             }
 
             @Override
             public void stepFinished(String tenantId, dev.atlas.execution.ExecutionStep step) {
                 hear("stepFinished " + step.status() + " " + step.finishReason());
-                if (step.finishReason() != dev.atlas.execution.FinishReason.STOP) {
-                    return;
+                if (step.finishReason() == dev.atlas.execution.FinishReason.STOP && !waitInStarted.get()) {
+                    closeAndWait();
                 }
-                // The answer's round is recorded: the application shuts down meanwhile, and the listener waits for it (bounded).
+            }
+
+            private void closeAndWait() {
+                // The application shuts down meanwhile (the answer's round recorded, or the call just started), and the listener waits for it (bounded).
                 CountDownLatch closed = new CountDownLatch(1);
                 Thread t = new Thread(() -> {
-                    advisor.get().close();
+                    if (cancelInstead.get()) {
+                        subscription.join().dispose();
+                    } else {
+                        advisor.get().close();
+                    }
                     closed.countDown();
                 });
                 closer.set(t);
                 t.start();
-                try {
-                    waited.add(closed.await(20, java.util.concurrent.TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
+                // A cancelled stream's worker is interrupted (Reactor cancels its task): waited for all the same, then kept interrupted.
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        waited.add(closed.await(20, java.util.concurrent.TimeUnit.SECONDS));
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
             }
 
@@ -2102,6 +2125,11 @@ public abstract class SpringAiChatMemoryContract {
             @Override
             public void failed(String tenantId, Execution execution) {
                 hear("failed " + execution.error());
+            }
+
+            @Override
+            public void cancelled(String tenantId, Execution execution) {
+                hear("cancelled");
             }
         };
         // Registered first, it throws on every event: logged and swallowed, the next listener and the call go on, as without a lock.
@@ -2121,7 +2149,20 @@ public abstract class SpringAiChatMemoryContract {
                 throw new IllegalStateException("listener bug");
             }
         };
-        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener));
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        dev.atlas.opentelemetry.AtlasTelemetry telemetry = dev.atlas.opentelemetry.AtlasTelemetry.create(io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                        .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build()).build());
+        // AtlasTelemetry, registered after the waiting listener, hears each execution's started before its end.
+        // Registered last: the cancelled stream's end was heard by every listener.
+        dev.atlas.execution.ExecutionListener last = new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void cancelled(String tenantId, Execution execution) {
+                cancelled.countDown();
+            }
+        };
+        Atlas own = database().open(b -> b.executionListener(throwing).executionListener(listener).executionListener(telemetry)
+                .executionListener(last));
         try {
             Tenant acme = own.tenant("acme");
             AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(acme, Owner.user("42"), "support");
@@ -2146,6 +2187,42 @@ public abstract class SpringAiChatMemoryContract {
             closer.get().join();
             assertThat(waited).containsExactly(true);
             assertThat(heard).containsExactlyElementsOf(expected);
+
+            assertThat(telemetry.runningSpans()).isZero();
+
+            // close() on another thread while the listeners hear the call's started: the run is failed by close() only
+            // once its started was heard by every listener (else AtlasTelemetry, hearing failed first, kept an open span).
+            heard.clear();
+            waited.clear();
+            waitInStarted.set(true);
+            assertThat(say(client, "close-at-start", "where is order 4?")).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+            closer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(heard).containsExactly("started processing", "stepFinished completed tool_calls",
+                    "toolCallFinished completed \"order 4 shipped\"", "toolCallFinished completed \"order 5 packed\"",
+                    "stepFinished completed stop", "completed");
+            assertThat(telemetry.runningSpans()).isZero();
+            assertThat(acme.executions().list(ExecutionQuery.all().conversation(acme.conversations().requireByKey("close-at-start").id()))
+                    .items()).singleElement().extracting(Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+
+            // The subscriber cancels the stream on another thread while the listeners hear its start (MessageChatMemoryAdvisor
+            // subscribes the round on another thread): the thread that started it records the cancel once they heard the start.
+            heard.clear();
+            waited.clear();
+            cancelInstead.set(true);
+            subscription.complete(client.prompt().user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cancel-at-start"))
+                    .stream().content().subscribe());
+            assertThat(cancelled.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(heard).containsExactly("started processing", "stepFinished failed error", "cancelled");
+            closer.get().join();
+            assertThat(waited).containsExactly(true);
+            assertThat(telemetry.runningSpans()).isZero();
+            assertThat(acme.executions().list(ExecutionQuery.all().conversation(acme.conversations().requireByKey("cancel-at-start").id()))
+                    .items()).singleElement().extracting(Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+            // One span per call, each ended: failed by close() (called, streamed), completed, cancelled.
+            assertThat(spans.getFinishedSpanItems()).filteredOn(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.CLIENT)
+                    .extracting(s -> s.getStatus().getStatusCode() + " " + s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("atlas.execution.status")))
+                    .containsExactly("ERROR failed", "ERROR failed", "UNSET completed", "UNSET cancelled");
 
             for (String key : List.of("close-heard", "close-heard-streamed")) {
                 Conversation c = acme.conversations().requireByKey(key);
