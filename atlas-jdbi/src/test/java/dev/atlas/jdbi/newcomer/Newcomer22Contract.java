@@ -122,7 +122,7 @@ public abstract class Newcomer22Contract extends AtlasContract {
     void interruptedWaitForAConnectionFailsOnlyItsOwnCall() throws Exception {
         boolean sqlite = sqlite();
         ExecutorService requests = Executors.newFixedThreadPool(5);
-        try (HikariDataSource app = applicationPool(); Atlas shared = Atlas.builder().dataSource(app).build()) {
+        try (HikariDataSource app = applicationPool(); Atlas shared = Atlas.builder().dataSource(app).migrate(false).build()) {
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             // The application's own work holds both connections (a long report, a batch job).
