@@ -195,4 +195,66 @@ public abstract class Newcomer22Contract extends AtlasContract {
             assertThat(requests.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    @Test
+    @DisplayName("Atlas.close() on the application's pool that gives up on a write still waiting for a lock (closeTimeout 0) stops it:"
+            + " the write fails with a StorageException and its change is never stored, even once the lock is released")
+    void closeGivingUpOnAWriteOnTheApplicationsPoolRollsItBack() throws Exception {
+        boolean sqlite = sqlite();
+        ExecutorService requests = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = applicationPool()) {
+            Atlas shared = Atlas.builder().dataSource(app).migrate(false).closeTimeout(java.time.Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            Future<Message> pending;
+            try (Connection lock = app.getConnection(); Statement s = lock.createStatement()) {
+                // The application's own transaction holds what the write needs.
+                if (sqlite) {
+                    s.execute("BEGIN IMMEDIATE");
+                } else {
+                    lock.setAutoCommit(false);
+                    s.execute("SELECT id FROM atlas_conversations WHERE tenant_id = 'acme' AND id = '" + c.id() + "' FOR UPDATE");
+                }
+                AtomicReference<Thread> thread = new AtomicReference<>();
+                pending = requests.submit(() -> {
+                    thread.set(Thread.currentThread());
+                    return acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true));
+                });
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                boolean blocked = false;
+                while (!blocked && System.nanoTime() < end) {
+                    TimeUnit.MILLISECONDS.sleep(1);
+                    if (sqlite) {
+                        Thread t = thread.get();
+                        StackTraceElement[] stack = t == null ? new StackTraceElement[0] : t.getStackTrace();
+                        blocked = stack.length > 0 && stack[0].getClassName().startsWith("org.sqlite")
+                                && java.util.Arrays.stream(stack).anyMatch(e -> e.getMethodName().equals("control"));
+                    } else {
+                        try (Connection probe = database.dataSource().getConnection(); Statement q = probe.createStatement();
+                             java.sql.ResultSet rs = q.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                     + " AND datname = current_database()")) {
+                            rs.next();
+                            blocked = rs.getInt(1) > 0;
+                        }
+                    }
+                }
+                assertThat(blocked).as("the write waits for the lock").isTrue();
+                shared.close();
+                if (sqlite) {
+                    s.execute("COMMIT");
+                } else {
+                    lock.commit();
+                }
+            }
+            Throwable x = failure(pending);
+            assertThat(x).isInstanceOf(StorageException.class);
+            assertThat(x.getMessage()).startsWith("Atlas was closed with this call still running after its closeTimeout (PT0S):"
+                    + " the call was stopped and its transaction rolled back");
+            assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).isEmpty();
+        } finally {
+            requests.shutdownNow();
+            assertThat(requests.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
 }
