@@ -433,7 +433,7 @@ public final class Db {
                 }
                 // Inside the application's transaction (auto-commit left off) even one statement
                 // runs under inTransaction's savepoint: its failure must not abort that transaction.
-                return transaction || !autoCommit(h) ? h.inTransaction(work) : autoCommitted(h, work);
+                return transaction || !autoCommit(h) ? h.inTransaction(t -> unlessAbandoned(work.withHandle(t))) : autoCommitted(h, work);
             }
         } catch (AtlasException e) {
             throw e;
@@ -446,6 +446,20 @@ public final class Db {
             }
             throw translate(e);
         }
+    }
+
+    /**
+     * {@code value}, unless close() gave up on the calls still running: the transaction then rolls
+     * back instead of committing after close() returned. Atlas's own pool aborts such a call's
+     * connection as it closes; an application's pool (which Atlas does not close) did not, so a
+     * write that waited for a lock past the close timeout committed once the lock was released.
+     */
+    private <T> T unlessAbandoned(T value) {
+        String why = abandoned;
+        if (why != null) {
+            throw new StorageException(why, null, false, null);
+        }
+        return value;
     }
 
     /** Runs one statement in auto-commit mode where close() can cancel it ({@link #autoCommitWrites}). */

@@ -224,7 +224,7 @@ final class WriteCombiner {
             }
             Handle orphan = null;
             try {
-                run(batch);
+                run(batch, mine);
             } finally {
                 synchronized (this) {
                     leading = false;
@@ -271,12 +271,23 @@ final class WriteCombiner {
         return (T) p.value;
     }
 
-    private void run(List<Pending<?>> batch) {
+    private void run(List<Pending<?>> batch, Pending<?> mine) {
         Throwable fatal = null;
         Handle h = null;
         boolean broken = true;
         try {
             h = borrow();
+        } catch (RuntimeException | Error e) {
+            if (Thread.currentThread().isInterrupted() && !(batch.size() == 1 && batch.get(0) == mine)) {
+                // The leader's thread was interrupted (a request timeout), which stops a pool's wait
+                // for a connection: only the leader's own call, which has not run, fails of it.
+                withdraw(batch, mine, e);
+                return;
+            }
+            finish(batch, e);
+            return;
+        }
+        try {
             Consumer<Handle> hook = beforeEachWrite.get();
             if (hook != null) {
                 hook.accept(h);
@@ -350,6 +361,11 @@ final class WriteCombiner {
                 }
             }
         }
+        finish(batch, fatal);
+    }
+
+    /** Hands each call of {@code batch} its outcome: its own, or {@code fatal} where the batch failed as a whole. */
+    private void finish(List<Pending<?>> batch, @Nullable Throwable fatal) {
         for (Pending<?> p : batch) {
             if (fatal != null && p.error == null) {
                 p.error = fatal;
@@ -361,6 +377,23 @@ final class WriteCombiner {
                 p.done = true;
             }
         }
+    }
+
+    /**
+     * The leader's interrupted wait for a connection failed: its own call fails with {@code failure}
+     * (nothing of it ran), and the other calls of the batch go back to the head of the queue, in
+     * their order, for the next leader. The leader's call is taken from the queue when the batch
+     * did not hold it (more than {@link #MAX_BATCH} calls were queued before it).
+     */
+    private synchronized void withdraw(List<Pending<?>> batch, Pending<?> mine, Throwable failure) {
+        queue.remove(mine);
+        for (int i = batch.size() - 1; i >= 0; i--) {
+            if (batch.get(i) != mine) {
+                queue.addFirst(batch.get(i));
+            }
+        }
+        mine.error = failure;
+        mine.done = true;
     }
 
     private synchronized void startCommit() {
