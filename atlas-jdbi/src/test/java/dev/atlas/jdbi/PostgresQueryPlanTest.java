@@ -556,10 +556,15 @@ class PostgresQueryPlanTest {
         return ds;
     }
 
+    /** The neighbour statements that read the hub's outgoing edges (its only ones in {@link #many()}'s tenant). */
+    static Stream<Arguments> hubOutgoingPages() {
+        return neighbourPages().filter(a -> !((String) a.get()[0]).contains(".incoming"));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("neighbourPages")
+    @MethodSource("hubOutgoingPages")
     @DisplayName("rf60: in a tenant of many nodes, a hub's neighbour page at any position in a run of equal weights (first, after a"
-            + " cursor 10 %, 50 % and 90 % through the run) reads at most a page of the hub's edges per scan and looks its neighbours up by"
+            + " cursor 10 %, 50 % and 90 % through the run), outgoing or both ways, reads at most a page of the hub's edges per scan and looks its neighbours up by"
             + " key (no hash join of every node, no sort of the rest of the hub's edges), EXPLAIN ANALYZE")
     void neighbourPagesReadAPageAtAnyPosition(String name) throws SQLException {
         DataSource ds = many();
