@@ -49,6 +49,9 @@ class PostgresQueryPlanTest {
     static void drop() throws SQLException {
         try (Connection c = PostgresTestDatabase.server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE " + NAME + " WITH (FORCE)");
+            if (many != null) {
+                s.execute("DROP DATABASE " + MANY + " WITH (FORCE)");
+            }
         }
     }
 
@@ -522,5 +525,89 @@ class PostgresQueryPlanTest {
             assertThat(plan.subList(limit, scan)).as(shown).noneSatisfy(line -> assertThat(line).contains("Sort"));
         }
         assertThat(plan).as(shown).filteredOn(line -> line.matches(".*Scan.* on atlas_graph_edges .*")).hasSameSizeAs(scans);
+    }
+
+    private static final String MANY = NAME + "_many";
+    private static DataSource many;
+
+    /**
+     * rf60: a database of its own (the planner estimates a node's edges by the table's average degree, and {@link #hub()}'s rows
+     * would set that average), holding one tenant as many apps have: 50 nodes of 49 edges each and a hub with 2,000 edges to
+     * leaves, every weight the default 1.0, ids spread (md5), ANALYZE'd. A node's edges are estimated at 87 (4,450 edges, 51
+     * sources): the hub's first page read all 2,000 of its edges (a bitmap scan), hash-joined them to every node of the table and
+     * sorted them for 51 rows; after a cursor, the rest of the hub's run of equal weights.
+     */
+    private static synchronized DataSource many() throws SQLException {
+        if (many != null) {
+            return many;
+        }
+        PostgresTestDatabase.createMigratedDatabase(MANY);
+        DataSource ds = PostgresTestDatabase.server().getDatabase("postgres", MANY);
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO atlas_graph_nodes (tenant_id, id, node_key, label, type, metadata, created_at, updated_at)"
+                    + " SELECT 'many', md5('node ' || k)::uuid, k, NULL, NULL, '{}', now(), now() FROM (SELECT 'n' || i AS k FROM"
+                    + " generate_series(1, 50) i UNION ALL SELECT 'leaf' || i FROM generate_series(1, 2000) i UNION ALL SELECT 'hub') keys");
+            s.execute("INSERT INTO atlas_graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata, created_at, updated_at)"
+                    + " SELECT 'many', md5('edge ' || a.node_key || ' ' || b.node_key)::uuid, a.id, b.id, 'r', 1.0, '{}', now(), now()"
+                    + " FROM atlas_graph_nodes a JOIN atlas_graph_nodes b ON (a.node_key ~ '^n' AND b.node_key ~ '^n' AND a.id <> b.id)"
+                    + " OR (a.node_key = 'hub' AND b.node_key ~ '^leaf')");
+            s.execute("ANALYZE atlas_graph_nodes");
+            s.execute("ANALYZE atlas_graph_edges");
+        }
+        many = ds;
+        return ds;
+    }
+
+    /** The neighbour statements that read the hub's outgoing edges (its only ones in {@link #many()}'s tenant). */
+    static Stream<Arguments> hubOutgoingPages() {
+        return neighbourPages().filter(a -> !((String) a.get()[0]).contains(".incoming"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hubOutgoingPages")
+    @DisplayName("rf60: in a tenant of many nodes, a hub's neighbour page at any position in a run of equal weights (first, after a"
+            + " cursor 10 %, 50 % and 90 % through the run), outgoing or both ways, reads at most a page of the hub's edges per scan and looks its neighbours up by"
+            + " key (no hash join of every node, no sort of the rest of the hub's edges), EXPLAIN ANALYZE")
+    void neighbourPagesReadAPageAtAnyPosition(String name) throws SQLException {
+        DataSource ds = many();
+        List<String> cursors = new ArrayList<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT e.id FROM atlas_graph_edges e JOIN atlas_graph_nodes h ON h.tenant_id = e.tenant_id"
+                     + " AND h.id = e.source_id AND h.node_key = 'hub' ORDER BY e.id")) {
+            for (int i = 0; rs.next(); i++) {
+                if (i % 800 == 200) {
+                    cursors.add(rs.getString(1));
+                }
+            }
+        }
+        assertThat(cursors).hasSize(3);
+        for (String cursor : name.endsWith(".after") ? cursors : List.of("none")) {
+            String declared = DeclaredStatements.graph(Dialect.POSTGRESQL, name).declared().replace("<p>", "atlas_");
+            Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared);
+            StringBuilder text = new StringBuilder();
+            while (m.find()) {
+                m.appendReplacement(text, switch (m.group(1)) {
+                    case "limit" -> "51";
+                    case "w" -> "1.0";
+                    case "dir" -> "0";
+                    case "key" -> "'hub'";
+                    case "type" -> "'r'";
+                    case "edge" -> "'" + cursor + "'::uuid";
+                    default -> "'many'";
+                });
+            }
+            List<String> plan = new ArrayList<>();
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF) " + m.appendTail(text))) {
+                while (rs.next()) {
+                    plan.add(rs.getString(1));
+                }
+            }
+            String shown = cursor + "\n" + String.join("\n", plan);
+            // Every read of the edges stops within a page (51 rows); the neighbours come from their primary key, one per edge.
+            assertThat(plan).as(shown).filteredOn(line -> line.contains(" on atlas_graph_edges "))
+                    .isNotEmpty().allSatisfy(line -> assertThat(line).containsPattern("Index Scan using atlas_graph_edges_\\w+ on atlas_graph_edges e(_\\d+)? \\(actual rows=(\\d|[1-4]\\d|5[01])\\.00 "));
+            assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).containsAnyOf("Hash", "Seq Scan", "Bitmap"));
+        }
     }
 }

@@ -31,7 +31,12 @@ final class GraphSql {
      * after a cursor take other weights), so ids never tie and the order needs no direction term: with one, SQLite sorted
      * each arm's rows for it once the arm no longer joined the start node first.
      */
-    private static final String PAGE = " ORDER BY e_weight DESC, e_id LIMIT :limit";
+    private static final String PAGE = page("e_weight", "e_id");
+
+    /** A page's order and size over the columns {@code weight} and {@code id}: the page's rows or, on PostgreSQL, an arm's edges. */
+    private static String page(String weight, String id) {
+        return " ORDER BY " + weight + " DESC, " + id + " LIMIT :limit";
+    }
 
     /** The id of the node keyed {@code :key}: a scalar subquery, so a read finds its node in its own statement (one snapshot). */
     private static final String START = "(SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key)";
@@ -113,10 +118,11 @@ final class GraphSql {
                     String in = "e.target_id = " + START;
                     List<String> arms = new ArrayList<>();
                     if (d != Direction.INCOMING) {
-                        arms.addAll(neighbour("e.target_id", out, type, 0, a));
+                        arms.addAll(neighbour("e.target_id", out, type, 0, a, c.dialect()));
                     }
                     if (d != Direction.OUTGOING) {
-                        arms.addAll(neighbour("e.source_id", d == Direction.BOTH ? in + " AND e.source_id <> " + START : in, type, 1, a));
+                        arms.addAll(neighbour("e.source_id", d == Direction.BOTH ? in + " AND e.source_id <> " + START : in, type, 1, a,
+                                c.dialect()));
                     }
                     // V32's (tenant, source|target[, type], weight DESC, id) indexes hand each arm's edges over in page order: no
                     // sort of the node's edges. SQLite merges the arms as it reads them; PostgreSQL, which estimates a node's edges
@@ -151,16 +157,27 @@ final class GraphSql {
      * ({@code e.weight = :w AND e.id >= :edge}), then the lighter edges ({@code e.weight < :w}). One range from the cursor's
      * weight on read a run of equal weights (every edge's default 1.0) from its start again on every later page.
      */
-    private static List<String> neighbour(String otherEnd, String condition, String typeFilter, int dir, boolean after) {
+    private static List<String> neighbour(String otherEnd, String condition, String typeFilter, int dir, boolean after, Dialect dialect) {
         // The edge's two keys without joining its two nodes again: one end is node :key (found by that key, so stored as
         // bound), the other the neighbour n. Each joined node cost a lookup per row, and on PostgreSQL most of the plan's time.
         String ends = dir == 0 ? ":key AS e_source, n.node_key AS e_target" : "n.node_key AS e_source, :key AS e_target";
-        String rows = "SELECT " + NODE_COLUMNS + ", e.id AS e_id, " + ends + ", e.type AS e_type, e.weight AS e_weight,"
-                + " e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated, " + dir + " AS dir"
-                + " FROM <p>graph_edges e JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
-                + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
-        return after ? List.of(rows + " AND e.weight = :w AND e.id >= :edge AND (e.id > :edge OR " + dir + " > :dir)",
-                rows + " AND e.weight < :w") : List.of(rows);
+        String columns = "SELECT " + NODE_COLUMNS + ", e.id AS e_id, " + ends + ", e.type AS e_type, e.weight AS e_weight,"
+                + " e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated, " + dir + " AS dir";
+        String where = " WHERE e.tenant_id = :t AND " + condition + typeFilter;
+        List<String> ranges = after ? List.of(" AND e.weight = :w AND e.id >= :edge AND (e.id > :edge OR " + dir + " > :dir)",
+                " AND e.weight < :w") : List.of("");
+        if (dialect == Dialect.SQLITE) {
+            String rows = columns + " FROM <p>graph_edges e JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd + where;
+            return ranges.stream().map(range -> rows + range).toList();
+        }
+        // PostgreSQL estimates a node's edges by the table's average degree (the node is a subquery, so a hub's own count is
+        // never used): where that estimate came near a page, it read all of a hub's edges (or all after the cursor), hash-joined
+        // them to every node of the table and sorted them for one page. Here each arm takes its page of edges first (its own
+        // ORDER BY and LIMIT over the index range) and each of those edges looks its neighbour up by primary key (LATERAL;
+        // OFFSET 0 keeps it a per-row lookup, never a join): no plan reads more than a page (PostgresQueryPlanTest, rf60).
+        return ranges.stream().map(range -> columns + " FROM (SELECT e.id, " + otherEnd + " AS other_id, e.type, e.weight, e.metadata,"
+                + " e.created_at, e.updated_at FROM <p>graph_edges e" + where + range + page("e.weight", "e.id")
+                + ") e CROSS JOIN LATERAL (SELECT * FROM <p>graph_nodes n WHERE n.tenant_id = :t AND n.id = e.other_id OFFSET 0) n").toList();
     }
 
     private static String walk(Direction direction, String typeFilter, Dialect dialect) {
