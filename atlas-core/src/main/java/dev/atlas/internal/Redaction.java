@@ -26,6 +26,11 @@ public final class Redaction {
 
     // The password runs to the last '@' before the path: a raw '@' in it is the password's, as a host has none.
     private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/?#\\s]*)@");
+    // Where a user-info password is masked: as USER_INFO when that ends at its '@'; else a password holding a raw
+    // '/', '?' or '#' (which would end the user-info) runs from the first ':' after "//" to the last '@' of the
+    // URL, unless it starts with a port and the path (//host:5432/db?user=app@server names a user in a parameter).
+    private static final Pattern PASSWORD = Pattern.compile(
+            "(//[^/@?#:\\s\\[]*:)(?:([^/?#\\s]*)|(?!\\d+/)(\\S*[/?#]\\S*))@");
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     private static final Pattern SECRET_PARAM = Pattern.compile(
@@ -36,6 +41,9 @@ public final class Redaction {
 
     /**
      * {@code url} with the user-info password and secret parameter values masked; {@code null} stays null.
+     * A password holding a raw (not percent-encoded) '/', '?' or '#', which would end the user-info, is
+     * masked up to the last '@' ({@code //bob:hun#ter2@host/db} reads {@code //bob:****@host/db}), unless
+     * what follows the ':' is a port and the path ({@code //host:5432/db?user=app@server} stays as it is).
      *
      * @param url the JDBC URL, or {@code null}
      * @return the JDBC URL, or {@code null}
@@ -44,7 +52,7 @@ public final class Redaction {
         if (url == null) {
             return null;
         }
-        String out = USER_INFO.matcher(url).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
+        String out = PASSWORD.matcher(url).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
         StringBuilder masked = new StringBuilder(out.length());
         int done = 0;
         for (int[] value : secretParams(out)) {
@@ -155,9 +163,10 @@ public final class Redaction {
         if (url == null) {
             return secrets;
         }
-        Matcher u = USER_INFO.matcher(url);
+        Matcher u = PASSWORD.matcher(url);
         while (u.find()) {
-            addWithDecoded(secrets, u.group(2), decode(u.group(2)));
+            String password = u.group(2) != null ? u.group(2) : u.group(3);
+            addWithDecoded(secrets, password, decode(password));
         }
         for (int[] value : secretParams(url)) {
             String secret = url.substring(value[0], value[1]);
