@@ -42,6 +42,13 @@ class RedactionTest {
         assertThat(Redaction.secretsOf("jdbc:postgresql://bob:a/b%21@host/db")).containsExactly("a/b%21", "a/b!");
         assertThat(Redaction.text("FATAL: bad password a/b!", Redaction.secretsOf("jdbc:postgresql://bob:a/b%21@host/db")))
                 .isEqualTo("FATAL: bad password ****");
+        // Split off as a clean user-info is, so that the driver never sees (nor logs) the URL with it.
+        assertThat(Redaction.userInfo("jdbc:postgresql://bob:hun#ter2@127.0.0.1:1/db?sslmode=require"))
+                .isEqualTo(new Redaction.UserInfo("bob", "hun#ter2", "jdbc:postgresql://127.0.0.1:1/db?sslmode=require"));
+        assertThat(Redaction.userInfo("jdbc:postgresql://bob:a/b%21@host/db")).isEqualTo(new Redaction.UserInfo("bob", "a/b!", "jdbc:postgresql://host/db"));
+        assertThat(Redaction.userInfo("jdbc:postgresql://host:5432/db?user=app@server")).isNull();
+        assertThat(Redaction.userInfo("jdbc:postgresql://bob:pw@host/db?user=app@server"))
+                .isEqualTo(new Redaction.UserInfo("bob", "pw", "jdbc:postgresql://host/db?user=app@server"));
         // A port and a path before the '@': a user named in a parameter, no password; and a clean user-info ends at its own '@'.
         assertThat(Redaction.url("jdbc:postgresql://host:5432/db?user=app@server")).isEqualTo("jdbc:postgresql://host:5432/db?user=app@server");
         assertThat(Redaction.secretsOf("jdbc:postgresql://host:5432/db?user=app@server")).isEmpty();
