@@ -24,11 +24,10 @@ public final class Redaction {
     /** What replaces a secret in redacted text. */
     public static final String MASK = "****";
 
-    // The password runs to the last '@' before the path: a raw '@' in it is the password's, as a host has none.
-    private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/?#\\s]*)@");
-    // Where a user-info password is masked: as USER_INFO when that ends at its '@'; else a password holding a raw
-    // '/', '?' or '#' (which would end the user-info) runs from the first ':' after "//" to the last '@' of the
-    // URL, unless it starts with a port and the path (//host:5432/db?user=app@server names a user in a parameter).
+    // The user-info password: one without a raw '/', '?' or '#' runs to its '@' (a raw '@' in it is the password's,
+    // as a host has none). Else a password holding a raw '/', '?' or '#' (which would end the user-info) runs from
+    // the first ':' after "//" to the last '@' of the URL, unless it starts with a port and the path
+    // (//host:5432/db?user=app@server names a user in a parameter).
     private static final Pattern PASSWORD = Pattern.compile(
             "(//[^/@?#:\\s\\[]*:)(?:([^/?#\\s]*)|(?!\\d+/)(\\S*[/?#]\\S*))@");
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
@@ -129,18 +128,20 @@ public final class Redaction {
     /**
      * The user-info of {@code url} split off, or {@code null} when it has none. Drivers do not
      * read it (PostgreSQL's takes {@code user:password@host} for a host name) and pools log the URL
-     * as given, so it is better passed as user and password.
+     * as given, so it is better passed as user and password. The password is the one {@link #url}
+     * masks: one holding a raw '/', '?' or '#' runs to the last '@'.
      *
      * @param url the JDBC URL, or {@code null}
      * @return the userInfo, or {@code null}
      */
     public static @Nullable UserInfo userInfo(@Nullable String url) {
-        Matcher m = url == null ? null : USER_INFO.matcher(url);
+        Matcher m = url == null ? null : PASSWORD.matcher(url);
         if (m == null || !m.find()) {
             return null;
         }
         String user = m.group(1).substring(2, m.group(1).length() - 1);
-        return new UserInfo(decode(user), decode(m.group(2)), url.substring(0, m.start()) + "//" + url.substring(m.end()));
+        String password = m.group(2) != null ? m.group(2) : m.group(3);
+        return new UserInfo(decode(user), decode(password), url.substring(0, m.start()) + "//" + url.substring(m.end()));
     }
 
     private static String decode(String s) {
