@@ -47,6 +47,8 @@ class RedactionTest {
                 .isEqualTo(new Redaction.UserInfo("bob", "hun#ter2", "jdbc:postgresql://127.0.0.1:1/db?sslmode=require"));
         assertThat(Redaction.userInfo("jdbc:postgresql://bob:a/b%21@host/db")).isEqualTo(new Redaction.UserInfo("bob", "a/b!", "jdbc:postgresql://host/db"));
         assertThat(Redaction.userInfo("jdbc:postgresql://host:5432/db?user=app@server")).isNull();
+        assertThat(Redaction.userInfo("jdbc:postgresql://h1:5432,h2:5433/db?user=app@server")).isNull();
+        assertThat(Redaction.url("jdbc:postgresql://h1:5432,h2:5433/db?user=app@server")).isEqualTo("jdbc:postgresql://h1:5432,h2:5433/db?user=app@server");
         assertThat(Redaction.userInfo("jdbc:postgresql://bob:pw@host/db?user=app@server"))
                 .isEqualTo(new Redaction.UserInfo("bob", "pw", "jdbc:postgresql://host/db?user=app@server"));
         // A port and a path before the '@': a user named in a parameter, no password; and a clean user-info ends at its own '@'.
