@@ -26,10 +26,10 @@ public final class Redaction {
 
     // The user-info password: one without a raw '/', '?' or '#' runs to its '@' (a raw '@' in it is the password's,
     // as a host has none). Else a password holding a raw '/', '?' or '#' (which would end the user-info) runs from
-    // the first ':' after "//" to the last '@' of the URL, unless it starts with a port and the path
-    // (//host:5432/db?user=app@server names a user in a parameter).
+    // the first ':' after "//" to the last '@' of the URL, unless it starts with a port and the path or the next host
+    // (//host:5432/db?user=app@server and //h1:5432,h2:5433/db?user=app@server name a user in a parameter).
     private static final Pattern PASSWORD = Pattern.compile(
-            "(//[^/@?#:\\s\\[]*:)(?:([^/?#\\s]*)|(?!\\d+/)(\\S*[/?#]\\S*))@");
+            "(//[^/@?#:\\s\\[]*:)(?:([^/?#\\s]*)|(?!\\d+[/,])(\\S*[/?#]\\S*))@");
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     private static final Pattern SECRET_PARAM = Pattern.compile(
@@ -42,7 +42,8 @@ public final class Redaction {
      * {@code url} with the user-info password and secret parameter values masked; {@code null} stays null.
      * A password holding a raw (not percent-encoded) '/', '?' or '#', which would end the user-info, is
      * masked up to the last '@' ({@code //bob:hun#ter2@host/db} reads {@code //bob:****@host/db}), unless
-     * what follows the ':' is a port and the path ({@code //host:5432/db?user=app@server} stays as it is).
+     * what follows the ':' is a port and the path or the next host ({@code //host:5432/db?user=app@server}
+     * stays as it is).
      *
      * @param url the JDBC URL, or {@code null}
      * @return the JDBC URL, or {@code null}
