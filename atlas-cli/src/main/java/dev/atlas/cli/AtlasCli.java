@@ -391,10 +391,6 @@ public final class AtlasCli implements Callable<Integer> {
         if (userInfo != null) {
             secrets.add(userInfo.password());
         }
-        String raw = Database.rawPassword(db);
-        if (raw != null) {
-            secrets.add(raw);
-        }
         String password = password();
         if (password != null) {
             secrets.add(password);

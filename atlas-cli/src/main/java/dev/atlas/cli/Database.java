@@ -120,26 +120,8 @@ final class Database {
     }
 
     private static String redact(String url) {
-        String raw = rawPassword(url);
         // Masked before the query string is cut: a password holding a raw '?' would be cut at it, its start shown.
-        String masked = raw == null ? url : url.replace(":" + raw + "@", ":" + Redaction.MASK + "@");
-        return Redaction.url(masked).replaceFirst("\\?.*", "");
-    }
-
-    /**
-     * A user-info password holding a raw '/', '?' or '#' ({@code //bob:hun#ter2@host/db}), which ends the user-info
-     * {@link Redaction} masks: from the first ':' after "//" to the last '@'. Not taken when that starts with a port and
-     * the path ({@code 5432/db?user=app} of {@code //host:5432/db?user=app@server}, a user named in a parameter).
-     */
-    private static final java.util.regex.Pattern RAW_USER_INFO = java.util.regex.Pattern.compile("//[^/@?#:\\s\\[]*:(\\S*[/?#]\\S*)@");
-
-    /** The password {@code db} writes in its user-info with a raw '/', '?' or '#' ({@link #RAW_USER_INFO}), or null. */
-    static String rawPassword(String db) {
-        if (db == null || Redaction.userInfo(db) != null) {
-            return null;
-        }
-        java.util.regex.Matcher raw = RAW_USER_INFO.matcher(db);
-        return raw.find() && !raw.group(1).matches("\\d+/.*") ? raw.group(1) : null;
+        return Redaction.url(url).replaceFirst("\\?.*", "");
     }
 
     /** Opens Atlas for a command that reads or changes data: the schema must exist and be current. */

@@ -24,8 +24,12 @@ public final class Redaction {
     /** What replaces a secret in redacted text. */
     public static final String MASK = "****";
 
-    // The password runs to the last '@' before the path: a raw '@' in it is the password's, as a host has none.
-    private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/?#\\s]*)@");
+    // The user-info password: one without a raw '/', '?' or '#' runs to its '@' (a raw '@' in it is the password's,
+    // as a host has none). Else a password holding a raw '/', '?' or '#' (which would end the user-info) runs from
+    // the first ':' after "//" to the last '@' of the URL, unless it starts with a port and the path or the next host
+    // (//host:5432/db?user=app@server and //h1:5432,h2:5433/db?user=app@server name a user in a parameter).
+    private static final Pattern PASSWORD = Pattern.compile(
+            "(//[^/@?#:\\s\\[]*:)(?:([^/?#\\s]*)|(?!\\d+[/,])(\\S*[/?#]\\S*))@");
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     private static final Pattern SECRET_PARAM = Pattern.compile(
@@ -36,6 +40,10 @@ public final class Redaction {
 
     /**
      * {@code url} with the user-info password and secret parameter values masked; {@code null} stays null.
+     * A password holding a raw (not percent-encoded) '/', '?' or '#', which would end the user-info, is
+     * masked up to the last '@' ({@code //bob:hun#ter2@host/db} reads {@code //bob:****@host/db}), unless
+     * what follows the ':' is a port and the path or the next host ({@code //host:5432/db?user=app@server}
+     * stays as it is).
      *
      * @param url the JDBC URL, or {@code null}
      * @return the JDBC URL, or {@code null}
@@ -44,7 +52,7 @@ public final class Redaction {
         if (url == null) {
             return null;
         }
-        String out = USER_INFO.matcher(url).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
+        String out = PASSWORD.matcher(url).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
         StringBuilder masked = new StringBuilder(out.length());
         int done = 0;
         for (int[] value : secretParams(out)) {
@@ -121,18 +129,20 @@ public final class Redaction {
     /**
      * The user-info of {@code url} split off, or {@code null} when it has none. Drivers do not
      * read it (PostgreSQL's takes {@code user:password@host} for a host name) and pools log the URL
-     * as given, so it is better passed as user and password.
+     * as given, so it is better passed as user and password. The password is the one {@link #url}
+     * masks: one holding a raw '/', '?' or '#' runs to the last '@'.
      *
      * @param url the JDBC URL, or {@code null}
      * @return the userInfo, or {@code null}
      */
     public static @Nullable UserInfo userInfo(@Nullable String url) {
-        Matcher m = url == null ? null : USER_INFO.matcher(url);
+        Matcher m = url == null ? null : PASSWORD.matcher(url);
         if (m == null || !m.find()) {
             return null;
         }
         String user = m.group(1).substring(2, m.group(1).length() - 1);
-        return new UserInfo(decode(user), decode(m.group(2)), url.substring(0, m.start()) + "//" + url.substring(m.end()));
+        String password = m.group(2) != null ? m.group(2) : m.group(3);
+        return new UserInfo(decode(user), decode(password), url.substring(0, m.start()) + "//" + url.substring(m.end()));
     }
 
     private static String decode(String s) {
@@ -155,9 +165,10 @@ public final class Redaction {
         if (url == null) {
             return secrets;
         }
-        Matcher u = USER_INFO.matcher(url);
+        Matcher u = PASSWORD.matcher(url);
         while (u.find()) {
-            addWithDecoded(secrets, u.group(2), decode(u.group(2)));
+            String password = u.group(2) != null ? u.group(2) : u.group(3);
+            addWithDecoded(secrets, password, decode(password));
         }
         for (int[] value : secretParams(url)) {
             String secret = url.substring(value[0], value[1]);

@@ -29,6 +29,36 @@ class RedactionTest {
     }
 
     @Test
+    void aRawHashSlashOrQuestionMarkInThePasswordBelongsToThePasswordUpToTheLastAtSign() {
+        // Unencoded, they would end the user-info: the password was shown whole, or its end after the mask.
+        assertThat(Redaction.url("jdbc:postgresql://bob:hun#ter2@host/db")).isEqualTo("jdbc:postgresql://bob:****@host/db");
+        assertThat(Redaction.url("jdbc:postgresql://bob:a/b@host/db")).isEqualTo("jdbc:postgresql://bob:****@host/db");
+        assertThat(Redaction.url("jdbc:postgresql://bob:p?x@host/db")).isEqualTo("jdbc:postgresql://bob:****@host/db");
+        assertThat(Redaction.url("jdbc:postgresql://bob:h?u/n#t@e@r2@127.0.0.1:1/db?sslmode=require"))
+                .isEqualTo("jdbc:postgresql://bob:****@127.0.0.1:1/db?sslmode=require");
+        assertThat(Redaction.url("Unable to parse URL jdbc:postgresql://bob:hun?ter2@127.0.0.1:1/atlas: refused (url jdbc:postgresql://bob:hun?ter2@127.0.0.1:1/atlas)"))
+                .isEqualTo("Unable to parse URL jdbc:postgresql://bob:****@127.0.0.1:1/atlas: refused (url jdbc:postgresql://bob:****@127.0.0.1:1/atlas)");
+        assertThat(Redaction.secretsOf("jdbc:postgresql://bob:hun#ter2@host/db?password=x")).containsExactly("hun#ter2", "x");
+        assertThat(Redaction.secretsOf("jdbc:postgresql://bob:a/b%21@host/db")).containsExactly("a/b%21", "a/b!");
+        assertThat(Redaction.text("FATAL: bad password a/b!", Redaction.secretsOf("jdbc:postgresql://bob:a/b%21@host/db")))
+                .isEqualTo("FATAL: bad password ****");
+        // Split off as a clean user-info is, so that the driver never sees (nor logs) the URL with it.
+        assertThat(Redaction.userInfo("jdbc:postgresql://bob:hun#ter2@127.0.0.1:1/db?sslmode=require"))
+                .isEqualTo(new Redaction.UserInfo("bob", "hun#ter2", "jdbc:postgresql://127.0.0.1:1/db?sslmode=require"));
+        assertThat(Redaction.userInfo("jdbc:postgresql://bob:a/b%21@host/db")).isEqualTo(new Redaction.UserInfo("bob", "a/b!", "jdbc:postgresql://host/db"));
+        assertThat(Redaction.userInfo("jdbc:postgresql://host:5432/db?user=app@server")).isNull();
+        assertThat(Redaction.userInfo("jdbc:postgresql://h1:5432,h2:5433/db?user=app@server")).isNull();
+        assertThat(Redaction.url("jdbc:postgresql://h1:5432,h2:5433/db?user=app@server")).isEqualTo("jdbc:postgresql://h1:5432,h2:5433/db?user=app@server");
+        assertThat(Redaction.userInfo("jdbc:postgresql://bob:pw@host/db?user=app@server"))
+                .isEqualTo(new Redaction.UserInfo("bob", "pw", "jdbc:postgresql://host/db?user=app@server"));
+        // A port and a path before the '@': a user named in a parameter, no password; and a clean user-info ends at its own '@'.
+        assertThat(Redaction.url("jdbc:postgresql://host:5432/db?user=app@server")).isEqualTo("jdbc:postgresql://host:5432/db?user=app@server");
+        assertThat(Redaction.secretsOf("jdbc:postgresql://host:5432/db?user=app@server")).isEmpty();
+        assertThat(Redaction.url("jdbc:postgresql://bob:pw@host/db?user=app@server")).isEqualTo("jdbc:postgresql://bob:****@host/db?user=app@server");
+        assertThat(Redaction.url("jdbc:postgresql://[::1]:5432/db?user=app@server")).isEqualTo("jdbc:postgresql://[::1]:5432/db?user=app@server");
+    }
+
+    @Test
     void masksTheWholeValueInsideAUrl() {
         assertThat(Redaction.url("jdbc:postgresql://db/app?password=a:b.&sslmode=require"))
                 .isEqualTo("jdbc:postgresql://db/app?password=****&sslmode=require");

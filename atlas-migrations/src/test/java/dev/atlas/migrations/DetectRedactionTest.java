@@ -44,5 +44,15 @@ class DetectRedactionTest {
         for (String shown : new String[] {e.getMessage(), e.toString(), trace.toString()}) {
             assertThat(shown).doesNotContain("hunter2").doesNotContain("s3cretUser").doesNotContain("k3y");
         }
+        // A raw '#', '/', '?' or '@' in the user-info password (not percent-encoded) is the password's, up to the last '@'.
+        for (String c : new String[] {"#", "/", "?", "@"}) {
+            StorageException raw = catchThrowableOfType(() -> AtlasMigrations.Dialect.detect(
+                    new DriverManagerDataSource("jdbc:postgresql://bob:hun" + c + "ter2@localhost:1/app")), StorageException.class);
+            assertThat(raw.getMessage()).as(c).isEqualTo(
+                    "could not connect to detect the database: No suitable driver found for jdbc:postgresql://bob:****@localhost:1/app");
+            StringWriter rawTrace = new StringWriter();
+            raw.printStackTrace(new PrintWriter(rawTrace));
+            assertThat(rawTrace.toString()).as(c).doesNotContain("hun").doesNotContain("ter2");
+        }
     }
 }

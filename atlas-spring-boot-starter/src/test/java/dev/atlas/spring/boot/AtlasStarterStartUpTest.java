@@ -75,6 +75,13 @@ class AtlasStarterStartUpTest {
         for (Throwable c = t; c != null; c = c.getCause()) {
             assertThat(c.getMessage()).doesNotContain("hunter2").doesNotContain("s3cret-pw");
         }
+        // A raw '#' in the URL's user-info password (not percent-encoded) is the password's, up to the last '@'.
+        Throwable raw = failureOfStart(App.class, "atlas.url=jdbc:postgresql://app:hun#ter2@127.0.0.1:1/app");
+        assertThat(raw).isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("atlas.url: could not open a connection pool for jdbc:postgresql://app:****@127.0.0.1:1/app: ");
+        for (Throwable c = raw; c != null; c = c.getCause()) {
+            assertThat(c.getMessage()).doesNotContain("hun").doesNotContain("ter2");
+        }
     }
 
     @Test
