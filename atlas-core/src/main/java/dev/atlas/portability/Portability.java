@@ -72,7 +72,9 @@ public interface Portability {
      * check, the import fails at the transaction holding that line with
      * {@link dev.atlas.ConflictException} naming {@code line N: type.field}; the rows of the
      * transactions before it stay imported (whole rows, each with its parents), and importing the
-     * same input again once the key is free resumes: those rows are skipped as unchanged.
+     * same input again once the key is free resumes: those rows are skipped as unchanged. An asset
+     * whose blob key a purge (of any tenant) is deleting the bytes of when its transaction runs fails
+     * it the same way, on {@code line N: asset.blob_key}: the asset is never left naming deleted bytes.
      *
      * <p>An imported asset row keeps its blob key (the bytes are not in the file). Where two rows,
      * of this or another tenant, name one key (in any ASCII case) they share the bytes: a purge or

@@ -41,6 +41,8 @@ class StatementLayerTest {
             Map.entry("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants' rows name (a copy"
                     + " of an export shares the original's bytes), but only with the same content, and no key another tenant is"
                     + " purging; only sha256 and size are read, compared, never returned"),
+            Map.entry("portability.blobKeyPurges", "import: an imported asset may not name a blob key whose bytes a purge of any tenant"
+                    + " is deleting, checked as the import writes it; only the keys are read, compared, never returned"),
             Map.entry("portability.dottedBlobKeyContent", "import: as portability.blobKeyContent, for the stored keys with a segment"
                     + " ending in . that Windows opens without those dots; only sha256 and size are read, compared, never returned"),
             Map.entry("assets.dottedKeys", "deleting a purged asset's bytes and its dry run: a key with a segment ending in . names the"

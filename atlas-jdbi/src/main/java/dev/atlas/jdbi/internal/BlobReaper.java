@@ -87,7 +87,8 @@ public final class BlobReaper {
      * be named by several rows, and its bytes belong to the last of them. The stored keys with a segment ending in
      * {@code .} are read once per call (one statement, from V33's indexes of those keys alone), the others looked up by key. The check runs after
      * the delete committed, so the last of two concurrent purges always sees the other's row gone;
-     * a register of the key cannot slip in between, as it is refused while the intent exists. A
+     * a register or an import of the key cannot slip in between, as both are refused while the intent exists (on PostgreSQL
+     * the check runs under the key's lock, {@link #keyLock}, which both hold from their check of intents to their commit). A
      * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
      * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw), with the key
      * and the blob store's exception text as a message or a log line may show them.
@@ -101,7 +102,13 @@ public final class BlobReaper {
             Dotted dotted = new Dotted();
             for (String key : new LinkedHashSet<>(keys)) {
                 try {
-                    boolean named = sql.db().read(h -> stillNamed(sql, h, key, 0, dotted));
+                    boolean named = sql.db().dialect() == Dialect.POSTGRESQL ? sql.db().write(h -> {
+                        // Under the key's lock, which an import's and a register's insert of the key hold to their commit: either
+                        // their row is committed and read here, or they wait, and then find this purge's intent and refuse the key.
+                        // The assets' dotted keys are read under it too (an import may have stored one since the last key's read).
+                        sql.on(h, sql.db().statements(AssetSql.class, AssetSql::new).keyLock).bind("lock", keyLock(openedKey(key))).exists();
+                        return stillNamed(sql, h, key, 0, new Dotted());
+                    }) : sql.db().read(h -> stillNamed(sql, h, key, 0, dotted));
                     if (!named && blobs.delete(key)) {
                         removed.add(key);
                     }
@@ -115,6 +122,16 @@ public final class BlobReaper {
             forgetIntents(sql, done);
         }
         return removed;
+    }
+
+    /**
+     * The PostgreSQL advisory lock of a key as Windows opens it ({@link #openedKey}), apart from other Atlas locks: register
+     * and import hold it from their check of the key's pending purges (intents) to their commit, and {@link #deleteUnnamed}
+     * while it reads the key's holders. On SQLite the single writer does the same: an insert of the key committed after the
+     * purge's intent sees that intent.
+     */
+    public static long keyLock(String openedKey) {
+        return PgSessions.keyLock("atlas blob key " + openedKey);
     }
 
     /** Hears of a key whose bytes {@link #deleteUnnamed} could not delete. */

@@ -453,7 +453,8 @@ public final class JdbiAssetStore implements AssetStore {
 
     /** The PostgreSQL advisory lock of a key (lower-cased), apart from other Atlas locks. */
     private static long keyLock(String lowerKey) {
-        return PgSessions.keyLock("atlas blob key " + lowerKey);
+        // lowerKey has no segment ending in . (register refuses one): it is the key Windows opens.
+        return BlobReaper.keyLock(lowerKey);
     }
 
     /**

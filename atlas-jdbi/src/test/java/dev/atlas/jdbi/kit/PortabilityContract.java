@@ -1663,6 +1663,104 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an import racing a purge of the bytes its asset names (a discard of this tenant's row, or of another tenant's that the"
+            + " import's checks saw) never leaves a row naming deleted bytes: an asset written while the purge deletes them is a"
+            + " ConflictException on its line's asset.blob_key, nothing of its batch written, the bytes gone (before: imported,"
+            + " then its bytes deleted, so open() failed)")
+    void importRacingAPurgeLeavesNoRowNamingDeletedBytes() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Runnable> beforeDelete = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
+        LocalDirectoryBlobStore files = new LocalDirectoryBlobStore(blobDir);
+        // A second instance purges: its blob store runs the racing step once the purge has found no row naming the key, before
+        // it deletes the bytes.
+        dev.atlas.asset.BlobStore pausing = new dev.atlas.asset.BlobStore() {
+            @Override
+            public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws IOException {
+                return files.put(key, content);
+            }
+
+            @Override
+            public java.io.InputStream open(String key) throws IOException {
+                return files.open(key);
+            }
+
+            @Override
+            public boolean delete(String key) throws IOException {
+                beforeDelete.getAndSet(() -> {}).run();
+                return files.delete(key);
+            }
+
+            @Override
+            public List<dev.atlas.asset.BlobInfo> list(String prefix) throws IOException {
+                return files.list(prefix);
+            }
+        };
+        Atlas purger = reopen(b -> b.blobStore(pausing));
+        String conflict = " rows before line %d are imported: import the same file again to resume once the asset's bytes are back"
+                + " under its key (rows already imported are skipped as unchanged)";
+
+        // (a) This tenant's discard: a restore of its export, checked and written while the discard deletes the bytes.
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset own = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "o.txt",
+                "text/plain"), new java.io.ByteArrayInputStream("acme's own".getBytes(StandardCharsets.UTF_8)));
+        byte[] backup = export(acme, ExportScope.tenant());
+        int ownLine = lineOf(text(backup), own.blobKey());
+        java.util.concurrent.atomic.AtomicReference<Throwable> restore = new java.util.concurrent.atomic.AtomicReference<>();
+        beforeDelete.set(() -> restore.set(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(acme, backup))));
+        purger.tenant("acme").assets().discard(own.id());
+        assertThat(restore.get()).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + ownLine
+                + ": asset.blob_key: names a blob key whose bytes a purge is deleting (of an asset of this tenant or another, purged"
+                + " after the import checked the key), and" + String.format(conflict, ownLine)));
+        assertThat(acme.assets().get(own.id())).isEmpty();
+        assertThat(blobDir.resolve(own.blobKey())).doesNotExist();
+
+        // (b) Another tenant's discard, committed after the import's checks found its row, deleting the bytes as the import writes.
+        Tenant victim = atlas.tenant("victim");
+        dev.atlas.asset.Asset shared = victim.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "s.txt",
+                "text/plain"), new java.io.ByteArrayInputStream("shared".getBytes(StandardCharsets.UTF_8)));
+        byte[] file = export(victim, ExportScope.tenant());
+        int line = lineOf(text(file), shared.blobKey());
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.CountDownLatch deleting = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch imported = new java.util.concurrent.CountDownLatch(1);
+        beforeDelete.set(() -> {
+            deleting.countDown();
+            try {
+                assertThat(imported.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        java.util.concurrent.atomic.AtomicReference<Thread> discard = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.blobKeyContent") && discard.get() == null) {
+                Thread t = new Thread(() -> purger.tenant("victim").assets().discard(shared.id()));
+                discard.set(t);
+                t.start();
+                try {
+                    assertThat(deleting.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        Tenant copy = atlas.tenant("copy");
+        Throwable raced;
+        try {
+            raced = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(copy, file));
+        } finally {
+            db.statementListener(null);
+            imported.countDown();
+        }
+        discard.get().join();
+        assertThat(raced).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + line
+                + ": asset.blob_key: names a blob key whose bytes a purge is deleting (of an asset of this tenant or another, purged"
+                + " after the import checked the key), and" + String.format(conflict, line)));
+        assertThat(copy.assets().get(shared.id())).isEmpty();
+        assertThat(victim.assets().get(shared.id())).isEmpty();
+        assertThat(blobDir.resolve(shared.blobKey())).doesNotExist();
+    }
+
+    @Test
     @DisplayName("a line beyond the JSON reader's limits (a 30 MB string, nesting 5,000 deep, a number of 2,000 digits) or with a"
             + " field twice is an InvalidInputException naming the line, and nothing is written")
     void unreadableLinesNamed() {
@@ -3158,8 +3256,9 @@ public abstract class PortabilityContract extends AtlasContract {
                 }
                 accepted++;
             }
-            // The blob intent's release, the asset step's last (empty) batch, and the executions' batch, which deletes the late asset.
-            assertThat(accepted).as(byOwner ? "owner" : "conversation").isEqualTo(3);
+            // The blob intent's release, the asset step's last (empty) batch, and the executions' batch, which deletes the late asset;
+            // on PostgreSQL also the check of the bytes' holders, under the key's lock (BlobReaper.keyLock), in a transaction of its own.
+            assertThat(accepted).as(byOwner ? "owner" : "conversation").isEqualTo(db.dialect() == dev.atlas.jdbi.internal.Dialect.POSTGRESQL ? 4 : 3);
         }
     }
 

@@ -26,14 +26,15 @@ public final class TenantPredicateCheck {
      * back-fill of pgvector embeddings for vectors stored before the extension was installed, and
      * AssetStore.register's look-up of who holds a blob key (a key belongs to one tenant), and
      * whether another tenant's row still names a purged asset's blob key before its bytes go, and
-     * the content of the rows naming a blob key an imported asset names.
+     * the content of the rows naming a blob key an imported asset names, and the purges (of any tenant) deleting its bytes.
      */
     public static final Map<String, String> CROSS_TENANT = Map.of(
             "JdbiAtlas#usageReport", "the operator's usage report sums every tenant",
             "PgVectorIndex#backfill", "start-up maintenance: fills the embedding column of every tenant's older vectors",
             "JdbiAssetStore#checkKeyFree", "AssetStore.register: a registered blob key belongs to one tenant, so every tenant's holders are looked up",
             "BlobReaper#stillNamed", "deleting purged bytes: whether any other tenant's asset row still names the blob key",
-            "JdbiPortability#checkSharedBlobKey", "import: an asset naming a blob key other tenants' rows name must have their content");
+            "JdbiPortability#checkSharedBlobKey", "import: an asset naming a blob key other tenants' rows name must have their content",
+            "JdbiPortability#refusePurgedBlobKeys", "import: an asset may not name a blob key whose bytes a purge of any tenant is deleting");
 
     /** The statements of {@code recorded} that miss a tenant predicate, each with the Atlas method that ran it. */
     public static List<String> misses(List<StatementRecorder.Recorded> recorded, String prefix) {

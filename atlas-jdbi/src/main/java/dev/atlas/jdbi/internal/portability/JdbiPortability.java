@@ -1320,6 +1320,7 @@ public final class JdbiPortability implements Portability {
         try {
             db.write(h -> {
                 counts.clear();
+                refusePurgedBlobKeys(h, batch, wheres);
                 int from = 0;
                 while (from < batch.size()) {
                     Table table = batch.get(from).table();
@@ -1344,6 +1345,53 @@ public final class JdbiPortability implements Portability {
             throw e;
         }
         counts.forEach((k, v) -> imported.merge(k, v, Long::sum));
+    }
+
+    /**
+     * Refuses an asset of {@code batch} whose blob key (in any ASCII case, or as Windows opens it) a purge of any tenant, this one
+     * too, is deleting the bytes of (a claimed intent): one that committed after the first pass checked the key may already have
+     * found no row naming it, and would delete the bytes the asset names. Run in the transaction writing the batch, after the
+     * keys' locks on PostgreSQL ({@link BlobReaper#keyLock}, which the purge's check of the key's holders takes): the purge then
+     * sees the asset, or the asset sees its intent. On SQLite the single writer orders them the same way.
+     */
+    private void refusePurgedBlobKeys(Handle h, List<Parsed> batch, List<String> wheres) {
+        List<Integer> assets = new ArrayList<>();
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+        java.util.Set<String> opened = new java.util.TreeSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.get(i).table().table().equals("assets")) {
+                assets.add(i);
+                String lower = lowerKey(batch.get(i));
+                keys.add(lower);
+                keys.add(Codec.openedBlobKey(lower));
+                opened.add(Codec.openedBlobKey(lower));
+            }
+        }
+        if (assets.isEmpty()) {
+            return;
+        }
+        if (q.keyLocks != null) {
+            sql.on(h, q.keyLocks).bind("locks", PgSessions.lockArray(opened.stream().mapToLong(BlobReaper::keyLock))).one(Sql.LONG);
+        }
+        List<String> all = new ArrayList<>(keys);
+        Set<String> purging = new HashSet<>();
+        for (int from = 0; from < all.size(); from += PortabilitySql.BLOB_KEYS) {
+            List<String> part = all.subList(from, Math.min(all.size(), from + PortabilitySql.BLOB_KEYS));
+            Sql.Call call = Sql.crossTenant(db).on(h, q.blobKeyPurges);
+            for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
+                call.bind("lowerKey" + i, i < part.size() ? part.get(i) : null);
+            }
+            call.list(Sql.STRING).forEach(k -> purging.add(Codec.openedBlobKey(k)));
+        }
+        for (int i : assets) {
+            if (purging.contains(Codec.openedBlobKey(lowerKey(batch.get(i))))) {
+                String first = wheres.get(0).substring(0, wheres.get(0).length() - 2);
+                throw new ConflictException(wheres.get(i) + batch.get(i).table().type() + ".blob_key", "names a blob key whose bytes a"
+                        + " purge is deleting (of an asset of this tenant or another, purged after the import checked the key), and rows"
+                        + " before " + first + " are imported: import the same file again to resume once the asset's bytes are back"
+                        + " under its key (rows already imported are skipped as unchanged)");
+            }
+        }
     }
 
     /**

@@ -25,6 +25,7 @@ public final class PortabilitySql {
     final Statement conversationExists;
     final Statement blobKeyContent;
     final Statement dottedBlobKeyContent;
+    final Statement blobKeyPurges;
     final Statement countAuthoredElsewhere;
     final Statement authoredElsewhere;
     final Statement countExecutionsElsewhere;
@@ -81,6 +82,12 @@ public final class PortabilitySql {
                 + " keys with a segment ending in . that Windows opens without those dots; only sha256 and size are read, compared,"
                 + " never returned", "SELECT lower(blob_key), sha256, size_bytes FROM <p>assets WHERE " + dotted
                         + " UNION ALL SELECT lower(blob_key), NULL, NULL FROM <p>blob_intents WHERE " + dotted + " AND tenant_id <> :tenant");
+        // Checked again by the transaction writing the assets, under the keys' locks on PostgreSQL: a purge (of any tenant) that
+        // committed its intent since the checks may already have found no row naming the key, and then deletes its bytes.
+        blobKeyPurges = c.crossTenant("portability.blobKeyPurges", "import: an imported asset may not name a blob key whose bytes a"
+                + " purge of any tenant is deleting, checked as the import writes it; only the keys are read, compared, never returned",
+                "SELECT lower(blob_key) FROM <p>blob_intents WHERE lower(blob_key) IN (" + keys + ") AND claimed_at IS NOT NULL"
+                        + " UNION ALL SELECT lower(blob_key) FROM <p>blob_intents WHERE " + dotted + " AND claimed_at IS NOT NULL");
         // Counted by a dry run over the scope as it stands; cleared by a real run over what it closed (Scope#closed).
         Scope owner = Scope.template(Scope.Kind.OWNER);
         Scope closedOwner = owner.closed();
