@@ -406,16 +406,23 @@ final class GraphEdges implements Benchmark {
 
     /**
      * GraphSql's neighbours statement, OUTGOING, untyped (copied: GraphSql is internal to atlas-jdbi): the edge's keys are
-     * {@code :key} and the neighbour's, no join of the edge's two nodes again.
+     * {@code :key} and the neighbour's, no join of the edge's two nodes again; on PostgreSQL each arm takes its page of
+     * edges first and looks each neighbour up by primary key (rf60), as GraphSql does.
      */
     static String statement(String table, Dialect dialect, boolean after) {
         String start = "(SELECT id FROM " + NODES_TABLE + " WHERE tenant_id = :t AND node_key = :key)";
-        String rows = "SELECT " + NODE_COLUMNS + ", e.id AS e_id, :key AS e_source, n.node_key AS e_target, e.type AS e_type,"
-                + " e.weight AS e_weight, e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated, 0 AS dir"
-                + " FROM " + table + " e JOIN " + NODES_TABLE + " n ON n.tenant_id = e.tenant_id AND n.id = e.target_id"
-                + " WHERE e.tenant_id = :t AND e.source_id = " + start;
-        List<String> arms = after ? List.of(rows + " AND e.weight = :w AND e.id >= :edge AND (e.id > :edge OR 0 > :dir)",
-                rows + " AND e.weight < :w") : List.of(rows);
+        String columns = "SELECT " + NODE_COLUMNS + ", e.id AS e_id, :key AS e_source, n.node_key AS e_target, e.type AS e_type,"
+                + " e.weight AS e_weight, e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated, 0 AS dir";
+        String where = " WHERE e.tenant_id = :t AND e.source_id = " + start;
+        List<String> ranges = after ? List.of(" AND e.weight = :w AND e.id >= :edge AND (e.id > :edge OR 0 > :dir)", " AND e.weight < :w")
+                : List.of("");
+        List<String> arms = dialect == Dialect.SQLITE
+                ? ranges.stream().map(r -> columns + " FROM " + table + " e JOIN " + NODES_TABLE
+                        + " n ON n.tenant_id = e.tenant_id AND n.id = e.target_id" + where + r).toList()
+                : ranges.stream().map(r -> columns + " FROM (SELECT e.id, e.target_id AS other_id, e.type, e.weight, e.metadata,"
+                        + " e.created_at, e.updated_at FROM " + table + " e" + where + r + " ORDER BY e.weight DESC, e.id LIMIT :limit)"
+                        + " e CROSS JOIN LATERAL (SELECT * FROM " + NODES_TABLE + " n WHERE n.tenant_id = :t AND n.id = e.other_id OFFSET 0) n")
+                        .toList();
         String union = arms.size() == 1 ? arms.get(0) : dialect == Dialect.SQLITE ? String.join(" UNION ALL ", arms)
                 : String.join(" UNION ALL ", arms.stream().map(a -> "SELECT * FROM (" + a + ORDER + ") a").toList());
         return "SELECT y.* FROM (SELECT 1 AS found FROM " + NODES_TABLE + " WHERE tenant_id = :t AND node_key = :key) s"
