@@ -24,7 +24,6 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -73,7 +72,7 @@ public abstract class StatementCacheContract extends AtlasContract {
         boolean[] counting = {false};
         HikariConfig config = new HikariConfig();
         config.setMaximumPoolSize(1);
-        config.setDataSource(new Unpooled(() -> counting(server.getConnection(), prepares, counting, new ArrayList<>())));
+        config.setDataSource(new Unpooled(() -> counting(server.getConnection(), prepares, counting)));
         try (HikariDataSource pool = new HikariDataSource(config); Atlas cached = Atlas.builder().dataSource(pool).migrate(false).build()) {
             counting[0] = true;
             ConversationStore store = cached.tenant("acme").conversations();
@@ -88,8 +87,8 @@ public abstract class StatementCacheContract extends AtlasContract {
             assertThat(prepares).isNotEmpty();
             assertThat(prepares).allSatisfy((sql, n) -> assertThat(n).as(sql).isEqualTo(1));
 
-            // Another instance's write: the cached history statement reads the database as it is now.
-            ids.add(reopen(b -> b.migrate(false)).tenant("acme").conversations().append(c, NewMessage.user("from elsewhere")).id());
+            // Another instance's write (the test's own, on its own pool): the cached history statement reads the database as it is now.
+            ids.add(atlas.tenant("acme").conversations().append(c, NewMessage.user("from elsewhere")).id());
             assertThat(store.history(c, 100)).extracting(Message::id).containsExactlyElementsOf(ids);
 
             String prefix = atlas.config().tablePrefix();
@@ -119,60 +118,15 @@ public abstract class StatementCacheContract extends AtlasContract {
         }
     }
 
-    @Test
-    @DisplayName("a pool that closes what was prepared on a connection when it comes back gets its statements prepared again, never"
-            + " a closed one")
-    void statementsAPoolClosedArePreparedAgain() throws SQLException {
-        Map<String, Integer> prepares = new TreeMap<>();
-        boolean[] counting = {false};
-        try (Connection physical = database.dataSource().getConnection()) {
-            // A pool handing out the same connection object each time, closing what was prepared on it when it comes back.
-            List<PreparedStatement> prepared = new ArrayList<>();
-            Connection counted = counting(physical, prepares, counting, prepared);
-            Connection reused = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                    (proxy, m, args) -> {
-                        if (m.getName().equals("close")) {
-                            for (PreparedStatement ps : prepared) {
-                                ps.close();
-                            }
-                            prepared.clear();
-                            return null;
-                        }
-                        if (m.getName().equals("unwrap") && args[0] == Connection.class) {
-                            return proxy;
-                        }
-                        try {
-                            return m.invoke(counted, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
-            try (Atlas reusing = Atlas.builder().dataSource(new Unpooled(() -> reused)).migrate(false).build()) {
-                counting[0] = true;
-                ConversationStore store = reusing.tenant("acme").conversations();
-                UUID c = store.create(NewConversation.of(Owner.user("u"))).id();
-                List<UUID> ids = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
-                    ids.add(store.append(c, NewMessage.user("message " + i)).id());
-                    assertThat(store.history(c, 100)).extracting(Message::id).containsExactlyElementsOf(ids);
-                }
-            }
-        }
-        // Each append prepared its insert anew: the cached one was closed by the "pool" in between.
-        String prefix = atlas.config().tablePrefix();
-        assertThat(prepares.entrySet()).filteredOn(e -> e.getKey().contains("INSERT INTO " + prefix + "messages"))
-                .extracting(Map.Entry::getValue).containsExactly(3);
-    }
-
     private static Db db(Atlas a) {
         return ((JdbiAtlas) a).db();
     }
 
     /**
      * {@code target}, counting each statement text prepared on it while {@code counting[0]} (transaction control
-     * and PRAGMAs aside), noting what it prepared in {@code prepared}; it unwraps to itself.
+     * and PRAGMAs aside); it unwraps to itself, so what Atlas prepares on the pooled connection is counted.
      */
-    private Connection counting(Connection target, Map<String, Integer> prepares, boolean[] counting, List<PreparedStatement> prepared) {
+    private Connection counting(Connection target, Map<String, Integer> prepares, boolean[] counting) {
         return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, (proxy, m, args) -> {
             if (m.getName().equals("unwrap") && args[0] == Connection.class) {
                 return proxy;
@@ -189,7 +143,6 @@ public abstract class StatementCacheContract extends AtlasContract {
                             prepares.merge(sql, 1, Integer::sum);
                         }
                     }
-                    prepared.add((PreparedStatement) result);
                 }
                 return result;
             } catch (InvocationTargetException e) {
