@@ -57,9 +57,11 @@ public final class Db {
     private volatile @Nullable StatementListener statementListener;
     private final java.util.concurrent.ConcurrentHashMap<Class<?>, Object> catalogues = new java.util.concurrent.ConcurrentHashMap<>();
     /**
-     * PostgreSQL: the statements prepared on each pooled connection, kept across borrows (guarded
-     * by itself; each inner map is used only by the thread that holds its connection). A retired
-     * connection's entry goes when the next new connection comes (its statements closed with it).
+     * The statements prepared on each pooled connection, kept across borrows (guarded by itself;
+     * each inner map is used only by the thread that holds its connection), at most
+     * {@code Handle}'s 256 per connection. A retired connection's entry goes when the next new
+     * connection comes (its statements closed with it: both drivers close a connection's
+     * statements when it closes).
      */
     private final java.util.Map<Connection, java.util.Map<dev.atlas.jdbi.internal.sql.Statement, java.sql.PreparedStatement>> prepared =
             new java.util.IdentityHashMap<>();
@@ -116,7 +118,9 @@ public final class Db {
                 }
             });
         }
-        if (dialect == Dialect.POSTGRESQL && decorator == null) {
+        if (decorator == null) {
+            // A decorated connection (a test recording the SQL sent) prepares per call: statements
+            // prepared on the pooled connection under it would bypass the decorator.
             shareStatements(h, c);
         }
         Consumer<Handle> each = onEachConnection;
@@ -154,8 +158,17 @@ public final class Db {
     /**
      * Lets {@code h} reuse the statements prepared on its pooled connection in earlier borrows, as
      * a hand-written DAO holding a connection would: preparing per call cost a driver statement,
-     * its date formatter and the pool's proxy per statement (benchmark 1's profile, issue 17).
+     * its date formatter and the pool's proxy per statement (benchmark 1's profile, issue 17);
+     * on SQLite compiling the statement, a fifth of a graph page's time (perf23's profile).
      * A pool whose proxy does not unwrap gets no cache.
+     *
+     * <p>SQLite: a kept statement holds no read transaction between calls. sqlite-jdbc resets a
+     * statement when its result set closes and at the end of every {@code executeUpdate} and
+     * batch, and the runner closes every result set it opens (a call that fails midway included);
+     * a statement that ran to its last row has already ended its read. So a cached statement pins
+     * no WAL snapshot (later reads see later commits, checkpoints can reset the log), and a schema
+     * change by another connection only makes SQLite compile it again on its next run
+     * ({@code StatementCacheContract}).
      */
     private void shareStatements(Handle h, Connection c) {
         Connection physical;

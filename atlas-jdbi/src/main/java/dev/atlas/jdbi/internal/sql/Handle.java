@@ -17,9 +17,11 @@ import java.util.Set;
  * goes home) run newest first on {@link #close}, which returns the connection to its pool and
  * never fails: a failure there is logged, since the work on the connection is already over.
  *
- * <p>A handle held across calls (SQLite's write connection) {@link #cacheStatements caches} its
- * prepared statements: each catalogued statement is prepared once per connection. A statement
- * still in use (a call made while iterating another call of the same statement) gets a fresh one.
+ * <p>A handle on a pooled connection {@link #shareStatements shares} the statements prepared on
+ * that connection in earlier borrows; a handle held across calls on a connection that is not
+ * shared {@link #cacheStatements caches} its own: either way each catalogued statement is
+ * prepared once per connection. A statement still in use (a call made while iterating another
+ * call of the same statement) gets a fresh one.
  */
 public final class Handle implements AutoCloseable {
     /** Undoes a per-connection setting before the connection is returned. */
@@ -53,7 +55,11 @@ public final class Handle implements AutoCloseable {
         cleanables.push(cleanable);
     }
 
-    /** From now on, statements prepared on this handle are kept for its next calls (until {@link #close}). */
+    /**
+     * From now on, statements prepared on this handle are kept for its next calls (until
+     * {@link #close}); a handle already {@link #shareStatements sharing} its pooled connection's
+     * statements keeps sharing them (they then outlive it, for the connection's next borrower).
+     */
     public void cacheStatements() {
         if (cache == null) {
             cache = new HashMap<>();
