@@ -49,7 +49,7 @@ public abstract class TenantPredicateContract extends AtlasContract {
         assertThat(report.get(0).callers()).contains("JdbiAtlas#usageReport");
         assertThat(TenantPredicateCheck.misses(report, "atlas_")).isEmpty();
         assertThat(TenantPredicateCheck.CROSS_TENANT).containsOnlyKeys("JdbiAtlas#usageReport", "PgVectorIndex#backfill", "JdbiAssetStore#checkKeyFree",
-                "BlobReaper#stillNamed", "JdbiPortability#checkSharedBlobKey");
+                "BlobReaper#stillNamed", "JdbiPortability#checkSharedBlobKey", "JdbiPortability#refusePurgedBlobKeys");
     }
 
     @Test
