@@ -503,7 +503,8 @@ class CliUserErrorsTest {
     }
 
     /**
-     * A value longer than 1000 characters is quoted by its first 199 and an ellipsis: a 100,000-character value
+     * A value longer than 1000 characters is quoted by its first 199 characters (198 when the 199th would split a surrogate
+     * pair) and an ellipsis: a 100,000-character value
      * (a file's content given as "$(cat file)") was echoed whole, a 100 KB error line.
      */
     @Test
@@ -517,6 +518,10 @@ class CliUserErrorsTest {
                         + "\nTry 'atlas usage --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--limit", huge)).isEqualTo(new Cli.Result(2, "",
                 "atlas: --limit: '" + shown + "' is not an int\nTry 'atlas conversations list --help' for more information.\n"));
+        // An emoji (a surrogate pair) across the cut is left out whole: 198 characters, never half a pair.
+        String emoji = "x".repeat(198) + "\uD83D\uDE00" + "x".repeat(1000);
+        assertThat(Cli.run("--db", db.toString(), "conversations", "list", "--limit", emoji)).isEqualTo(new Cli.Result(2, "",
+                "atlas: --limit: '" + "x".repeat(198) + "\u2026' is not an int\nTry 'atlas conversations list --help' for more information.\n"));
         // A URL whose password is a 1000-character token (a cloud access token used as the password) is masked before any
         // cut: cut first, the quoted URL kept the token's first 177 characters and lost the '@' that marks where it ends.
         String token = "eyJ0" + "T".repeat(996);
