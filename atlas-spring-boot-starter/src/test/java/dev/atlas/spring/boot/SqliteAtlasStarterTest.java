@@ -66,7 +66,26 @@ class SqliteAtlasStarterTest extends AtlasStarterContract {
         javax.sql.DataSource dataSource(org.springframework.core.env.Environment env) {
             com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource();
             pool.setJdbcUrl(env.getProperty("spring.datasource.url") + "?journal_mode=WAL&busy_timeout=10000&foreign_keys=true&transaction_mode=IMMEDIATE");
-            return new org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy(pool);
+            return new ClosingProxy(pool);
+        }
+    }
+
+    /**
+     * Spring closes a DataSource bean only when it is closeable; a bare proxy left its Hikari pool open after the
+     * context closed, and the pool's background fill could reopen (recreate) the database file while JUnit deleted
+     * the test's directory (CI failed once on "Failed to close extension context").
+     */
+    static final class ClosingProxy extends org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy implements AutoCloseable {
+        private final com.zaxxer.hikari.HikariDataSource pool;
+
+        ClosingProxy(com.zaxxer.hikari.HikariDataSource pool) {
+            super(pool);
+            this.pool = pool;
+        }
+
+        @Override
+        public void close() {
+            pool.close();
         }
     }
 
@@ -74,6 +93,7 @@ class SqliteAtlasStarterTest extends AtlasStarterContract {
     @org.junit.jupiter.api.DisplayName("a TransactionAwareDataSourceProxy DataSource bean on SQLite: Atlas's writes inside @Transactional work join it (never committing the application's pending row): a rollback takes back both; a refused write leaves nothing and the transaction commits; a read of several statements reads in it")
     void boundSqliteDataSourceNeverCommitsTheApplicationsWork() {
         String url = freshDatabase();
+        ClosingProxy pool;
         try (var ctx = new org.springframework.boot.builder.SpringApplicationBuilder(BoundApp.class)
                 .web(org.springframework.boot.WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
@@ -105,6 +125,8 @@ class SqliteAtlasStarterTest extends AtlasStarterContract {
                     .containsExactly("first");
             org.assertj.core.api.Assertions.assertThat(tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("next")).sequence())
                     .isEqualTo(2);
+            pool = (ClosingProxy) ctx.getBean(javax.sql.DataSource.class);
         }
+        org.assertj.core.api.Assertions.assertThat(pool.pool.isClosed()).isTrue();
     }
 }
