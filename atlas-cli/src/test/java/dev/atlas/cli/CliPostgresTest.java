@@ -134,8 +134,12 @@ class CliPostgresTest {
             throw new IllegalStateException(e);
         }
         String closed = url.replace("/atlas_cli", "/postgres");
+        // The server's whole reason, its Detail line included (the first line alone was kept): joined on the one line by "; ".
         assertThat(Cli.run("--db", closed, "--user", "outsider", "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL "
-                + closed + " (--db): FATAL: permission denied for database \"postgres\"\n"));
+                + closed + " (--db): FATAL: permission denied for database \"postgres\"; Detail: User does not have CONNECT privilege.\n"));
+        String missing = url.replace("/atlas_cli", "/nope");
+        assertThat(Cli.run("--db", missing.replace("//", "//postgres:s3cret-pw@"), "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL "
+                + missing.replace("//", "//postgres:****@") + " (--db): FATAL: database \"nope\" does not exist\n"));
     }
 
     /**
