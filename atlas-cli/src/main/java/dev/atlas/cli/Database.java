@@ -252,7 +252,9 @@ final class Database {
                 boolean firstConnection = t instanceof dev.atlas.StorageException && t.getMessage() != null && t.getMessage().startsWith(library);
                 if (t.getMessage() != null && (firstConnection
                         || state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")))) {
-                    String why = t.getMessage().lines().findFirst().orElse("");
+                    // The whole reason: pgjdbc puts the server's Detail and Hint on lines of their own ("\n  Detail: ..."),
+                    // which the first line alone dropped; joined on the message's one line.
+                    String why = String.join("; ", t.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
                     return "cannot connect to " + describe() + " (--db): " + (why.startsWith(library) ? why.substring(library.length()) : why);
                 }
             }
