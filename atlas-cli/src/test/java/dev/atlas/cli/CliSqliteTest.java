@@ -59,22 +59,24 @@ class CliSqliteTest {
     }
 
     /**
-     * Without --tenant an export is of tenant default. Here that holds nothing while acme and
-     * globex hold data: the empty "backup" was written with exit 0 and not a word. It still is
-     * (the tenant may be meant), with a note naming the tenants there are.
+     * Without --tenant an export was of tenant default, whatever else the database held: an operator backing up a
+     * multi-tenant database got tenant default alone (here an empty file, with a note on stderr), exit 0. An export
+     * holds one tenant (import writes it into the tenant it is given), so without --tenant, in a database holding any
+     * tenant other than default, it is refused before anything is written, naming the tenants and how to export each.
      */
     @Test
-    void anEmptyExportOfTheDefaultTenantNamesTheTenantsThereAre() throws Exception {
+    void anExportWithoutTenantOfAMultiTenantDatabaseIsRefused() throws Exception {
         Path file = dir.resolve("default.jsonl");
-        Cli.Result r = atlas("export", "--output", file.toString());
-        assertThat(r).isEqualTo(new Cli.Result(0, "Exported 0 rows to " + file + "\n", "exporting tenant default ...\n"
-                + "atlas: note: tenant default holds nothing to export; this database's tenants are acme, globex: give --tenant\n"));
-        assertThat(java.nio.file.Files.readString(file)).isEqualTo("{\"type\":\"atlas-export\",\"version\":1}\n");
-        Cli.Result stream = atlas("export", "--output", "-");
-        assertThat(stream).isEqualTo(new Cli.Result(0, "{\"type\":\"atlas-export\",\"version\":1}\n", "exporting tenant default ...\n"
-                + "atlas: note: tenant default holds nothing to export; this database's tenants are acme, globex: give --tenant\n"));
-        // Named, the tenant is taken at its word.
+        String refused = "atlas: --tenant: is required: an export holds one tenant, and this database holds acme, globex;"
+                + " export each with its --tenant (atlas ... --tenant <tenant> export --output <tenant>.jsonl)\n"
+                + "Try 'atlas export --help' for more information.\n";
+        assertThat(atlas("export", "--output", file.toString())).isEqualTo(new Cli.Result(2, "", refused));
+        assertThat(file).doesNotExist();
+        assertThat(atlas("export", "--output", "-")).isEqualTo(new Cli.Result(2, "", refused));
+        // Named, the tenant is taken at its word, default included.
         assertThat(atlas("--tenant", "nobody", "export", "--output", "-").err()).isEqualTo("exporting tenant nobody ...\n");
+        assertThat(atlas("--tenant", "default", "export", "--output", "-"))
+                .isEqualTo(new Cli.Result(0, "{\"type\":\"atlas-export\",\"version\":1}\n", "exporting tenant default ...\n"));
     }
 
     /**
@@ -665,7 +667,7 @@ class CliSqliteTest {
                 .contains("migrate", "info", "conversations", "executions", "usage", "retention", "serve")
                 .doesNotContain("null");
         assertThat(help.out().replaceAll("\\s+", " ")).contains("Tenant whose data the command reads or changes (default: default;"
-                + " usage, retention run and serve without it cover every tenant).");
+                + " usage, retention run and serve without it cover every tenant; export without it is refused in a database holding another tenant).");
         java.io.StringWriter rootVersion = new java.io.StringWriter();
         picocli.CommandLine root = AtlasCli.commandLine();
         root.setOut(new java.io.PrintWriter(rootVersion));

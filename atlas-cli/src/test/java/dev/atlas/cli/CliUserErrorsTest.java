@@ -65,7 +65,7 @@ class CliUserErrorsTest {
     @Test
     void anExportOfAnUnknownConversationNamesTheOption() {
         String id = "0190f1e2-8b3c-7def-8123-456789abcdef";
-        assertThat(Cli.run("--db", db.toString(), "export", "--conversation", id, "-o", "-")).isEqualTo(new Cli.Result(1, "",
+        assertThat(Cli.run("--db", db.toString(), "-t", "default", "export", "--conversation", id, "-o", "-")).isEqualTo(new Cli.Result(1, "",
                 "exporting tenant default ...\natlas: --conversation: conversation " + id + " not found\n"));
     }
 
@@ -542,7 +542,7 @@ class CliUserErrorsTest {
      */
     @Test
     void anExportOntoAFullDiskSaysSo() {
-        Cli.Result r = Cli.run("--db", db.toString(), "export", "--output", "/dev/full");
+        Cli.Result r = Cli.run("--db", db.toString(), "-t", "default", "export", "--output", "/dev/full");
         assertThat(r.err()).isEqualTo("exporting tenant default ...\natlas: cannot write --output /dev/full: No space left on device\n");
         assertThat(r.exitCode()).isEqualTo(1);
     }
