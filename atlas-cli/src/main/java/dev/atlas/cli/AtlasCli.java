@@ -81,7 +81,8 @@ public final class AtlasCli implements Callable<Integer> {
     java.nio.file.Path dataDir;
 
     @Option(scope = ScopeType.INHERIT, names = {"-t", "--tenant"},
-            description = "Tenant whose data the command reads or changes (default: default; usage, retention run and serve without it cover every tenant).")
+            description = "Tenant whose data the command reads or changes (default: default; usage, retention run and serve without it cover every tenant;"
+                    + " export without it is refused in a database holding another tenant).")
     String tenant;
 
     @Option(scope = ScopeType.INHERIT, names = {"-v", "--verbose"}, description = "Print stack traces of failures.")

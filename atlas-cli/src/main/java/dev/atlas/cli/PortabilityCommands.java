@@ -37,7 +37,8 @@ final class PortabilityCommands {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = {"Writes the tenant given by --tenant (default: default), one owner or one conversation as JSON Lines.",
+            description = {"Writes the tenant given by --tenant, one owner or one conversation as JSON Lines.",
+                    "Without --tenant: tenant default, in a database holding no other tenant (else a usage error naming them).",
                     "The file imports back byte-exact into SQLite or PostgreSQL with 'atlas import'."})
     static final class Export implements Callable<Integer> {
         @ParentCommand
@@ -88,6 +89,7 @@ final class PortabilityCommands {
             Progress progress = stream ? new Progress(spec.commandLine().getErr(), false) : new Progress(spec.commandLine().getErr());
             ExportReport report;
             try (Atlas atlas = db.open()) {
+                requireTenantWhereThereAreOthers(db);
                 progress.step("exporting tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
                 if (stream) {
                     OutputStream target;
@@ -110,7 +112,6 @@ final class PortabilityCommands {
                         }
                     }
                     progress.done();
-                    noteOtherTenants(db, report);
                     return AtlasCli.OK;
                 }
                 Path target = Path.of(output).toAbsolutePath();
@@ -142,25 +143,27 @@ final class PortabilityCommands {
             out.printf(Locale.ROOT, "Exported %,d rows to %s%n", report.total(), Text.oneLine(output));
             print(out, report.exported());
             out.flush();
-            noteOtherTenants(db, report);
             return AtlasCli.OK;
         }
 
         /**
-         * Without --tenant an export is of tenant {@code default}; where that holds nothing but
-         * other tenants hold data, an empty file is almost surely not the backup the user meant.
+         * Without --tenant an export is of tenant {@code default}. An export holds one tenant (import writes it into the
+         * tenant it is given), so in a database holding any other tenant, an export without --tenant is refused before
+         * anything is written: run to back the database up, it silently left every other tenant out.
          */
-        private void noteOtherTenants(Database db, ExportReport report) throws java.sql.SQLException {
-            if (root.tenant != null || report.total() > 0) {
+        private void requireTenantWhereThereAreOthers(Database db) throws java.sql.SQLException {
+            if (root.tenant != null) {
                 return;
             }
-            java.util.List<String> others = db.tenants().stream().filter(t -> !t.equals(root.tenantOrDefault())).map(Text::oneLine).toList();
-            if (!others.isEmpty()) {
-                PrintWriter err = spec.commandLine().getErr();
-                err.println("atlas: note: tenant " + root.tenantOrDefault() + " holds nothing to export; this database's tenants are "
-                        + String.join(", ", others) + ": give --tenant");
-                err.flush();
+            java.util.List<String> others = db.tenants().stream().filter(t -> !t.equals(root.tenantOrDefault())).toList();
+            if (others.isEmpty()) {
+                return;
             }
+            int shown = Math.min(others.size(), 10);
+            String named = String.join(", ", others.subList(0, shown).stream().map(Text::shellWord).toList())
+                    + (others.size() > shown ? String.format(Locale.ROOT, " and %,d more ('atlas info' lists them)", others.size() - shown) : "");
+            throw new ParameterException(spec.commandLine(), "--tenant: is required: an export holds one tenant, and this database holds "
+                    + named + "; export each with its --tenant (atlas ... --tenant <tenant> export --output <tenant>.jsonl)");
         }
     }
 
