@@ -169,8 +169,8 @@ final class PortabilityCommands {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = {"Reads JSON Lines written by 'atlas export' into the tenant given by --tenant (default: default).",
-                    "Everything is validated before the first write; rows already stored with the same values are skipped,",
-                    "so importing a file twice changes nothing. Migrates the schema first when needed.",
+                    "Everything is validated before the first write; rows already stored with the same values are skipped, so importing a file twice changes nothing.",
+                    "Migrates the schema first when needed.",
                     "A new SQLite file appears only when the import succeeds; one another process creates meanwhile is imported into."})
     static final class Import implements Callable<Integer> {
         @ParentCommand
