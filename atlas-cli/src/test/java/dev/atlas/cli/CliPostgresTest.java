@@ -113,7 +113,7 @@ class CliPostgresTest {
     }
 
     @Test
-    void credentialsInTheUrlAreUsedAndNeverPrinted() {
+    void credentialsInTheUrlAreUsedAndNeverPrinted(@TempDir Path dir) throws IOException {
         String withUserInfo = url.replace("//", "//postgres:s3cret-pw@");
         Cli.Result info = Cli.run("--db", withUserInfo, "info");
         assertThat(info.err()).isEmpty();
@@ -135,8 +135,18 @@ class CliPostgresTest {
         }
         String closed = url.replace("/atlas_cli", "/postgres");
         // The server's whole reason, its Detail line included (the first line alone was kept): joined on the one line by "; ".
-        assertThat(Cli.run("--db", closed, "--user", "outsider", "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL "
-                + closed + " (--db): FATAL: permission denied for database \"postgres\"; Detail: User does not have CONNECT privilege.\n"));
+        String whole = "atlas: cannot connect to PostgreSQL " + closed + " (--db): FATAL: permission denied for database \"postgres\";"
+                + " Detail: User does not have CONNECT privilege.\n";
+        assertThat(Cli.run("--db", closed, "--user", "outsider", "info")).isEqualTo(new Cli.Result(1, "", whole));
+        // The same from the commands that open Atlas's own pool (migrate, import), whose connections leave the server's Detail out.
+        assertThat(Cli.run("--db", closed, "--user", "outsider", "migrate"))
+                .isEqualTo(new Cli.Result(1, "", "Migrating PostgreSQL " + closed + " ...\n" + whole));
+        Path header = dir.resolve("header.jsonl");
+        Files.writeString(header, "{\"type\":\"atlas-export\",\"version\":1}\n");
+        Cli.Result imported = Cli.run("--db", closed, "--user", "outsider", "import", "--input", header.toString());
+        assertThat(imported.exitCode()).isOne();
+        assertThat(imported.out()).isEmpty();
+        assertThat(imported.err().lines().reduce((first, last) -> last).orElse("") + "\n").as(imported.err()).isEqualTo(whole);
         String missing = url.replace("/atlas_cli", "/nope");
         assertThat(Cli.run("--db", missing.replace("//", "//postgres:s3cret-pw@"), "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL "
                 + missing.replace("//", "//postgres:****@") + " (--db): FATAL: database \"nope\" does not exist\n"));
