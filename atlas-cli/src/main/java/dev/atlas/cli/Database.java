@@ -135,6 +135,16 @@ final class Database {
         if (file() != null && !Files.notExists(file())) {
             requireFile();
         }
+        if (!isSqlite()) {
+            // A first connection of the driver's own: a server refusing it reads as for every command, with the server's whole
+            // reason. Refused to Atlas's pool it was "could not open a connection pool for <url>: Failed to initialize pool: ...",
+            // naming neither --db nor the server, its Detail left out (the pool sets logServerErrorDetail=false).
+            try (Connection c = connect()) {
+                c.isValid(0);
+            } catch (SQLException e) {
+                throw new CliException(cannotConnect(e.getMessage() == null ? e.toString() : e.getMessage()), e);
+            }
+        }
         try {
             return builder().migrate(true).build();
         } catch (ConfigurationException e) {
@@ -234,6 +244,14 @@ final class Database {
     }
 
     /**
+     * The one line for a PostgreSQL server refusing the connection: the server's whole reason, pgjdbc's lines of its
+     * Detail and Hint ("\n  Detail: ...", which the first line alone dropped) joined on it by "; ".
+     */
+    private String cannotConnect(String reason) {
+        return "cannot connect to " + describe() + " (--db): " + String.join("; ", reason.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+    }
+
+    /**
      * What SQLite's refusal to read or write the file, or a PostgreSQL server's refusal of the connection (with the
      * URL, its password masked), means here, or null when {@code failure} is not one.
      * A file that is not a database gives {@link #info()}'s line, also when met opening the pool (import, migrate),
@@ -252,10 +270,8 @@ final class Database {
                 boolean firstConnection = t instanceof dev.atlas.StorageException && t.getMessage() != null && t.getMessage().startsWith(library);
                 if (t.getMessage() != null && (firstConnection
                         || state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")))) {
-                    // The whole reason: pgjdbc puts the server's Detail and Hint on lines of their own ("\n  Detail: ..."),
-                    // which the first line alone dropped; joined on the message's one line.
-                    String why = String.join("; ", t.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
-                    return "cannot connect to " + describe() + " (--db): " + (why.startsWith(library) ? why.substring(library.length()) : why);
+                    String why = t.getMessage();
+                    return cannotConnect(why.startsWith(library) ? why.substring(library.length()) : why);
                 }
             }
         }
