@@ -34,9 +34,24 @@ class PostgresLogLeakTest extends LogLeakContract {
             try (Atlas a = Atlas.builder().jdbcUrl(withParameter).build()) {
                 a.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             }
+            // A connection the server refuses (a database that does not exist; the test server trusts every password):
+            // pgjdbc logs the failed connection through java.util.logging.
+            String missing = url.replaceFirst("/([^/?]+)(\\?|$)", "/noSuchDbXq$2");
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> Atlas.builder().jdbcUrl(missing).credentials("postgres", "refusedPw" + SECRET).build().close());
             logged = logs.text();
+            assertThat(refused).isNotNull();
         }
         assertThat(logged).as("the capture works: the pool logs its configuration").contains("HikariConfig");
-        assertThat(logged).doesNotContain(SECRET);
+        assertThat(logged).as("the capture works: pgjdbc's java.util.logging is captured").contains("[jul] FINE org.postgresql.");
+        // KNOWN LEAK, reported (cli30), pinned until the library fixes it: pgjdbc logs the URL it connects with at FINE
+        // ("Connecting with URL: ...?user=postgres&password=paramPw..."), and Atlas's pool hands the driver a password=
+        // parameter inside the URL (it takes a user-info password out of it, JdbiAtlasFactory, but not a parameter).
+        // Once the parameter is taken out as well, this pin fails: drop it and the filter below.
+        String connecting = "[jul] FINE org.postgresql.Driver - Connecting with URL: ";
+        assertThat(logged.lines().filter(l -> l.startsWith(connecting) && l.contains("password=paramPw" + SECRET)))
+                .as("the known leak of a password= URL parameter").isNotEmpty();
+        String rest = String.join("\n", logged.lines().filter(l -> !(l.startsWith(connecting) && l.contains("password=paramPw" + SECRET))).toList());
+        assertThat(rest).doesNotContain(SECRET);
     }
 }

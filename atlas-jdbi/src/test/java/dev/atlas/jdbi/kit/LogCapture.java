@@ -16,6 +16,12 @@ import java.util.Map;
  * it is open. The tests' binding is slf4j-simple, which has no API to change levels or output at
  * run time, so this sets its fields reflectively (test code only; its layout is that of the pinned
  * version) and puts everything back on close.
+ * <p>
+ * It also captures java.util.logging, which pgjdbc logs through (connection failures, URLs it
+ * cannot parse), down to {@link #JUL_LEVEL} {@code FINE}: the root logger's level is lowered and a
+ * handler added, both undone on close. Not below FINE: at FINER and FINEST pgjdbc traces its wire
+ * protocol, every bound value included, a driver's debugging switch an application turns on
+ * knowingly (as it would capture the traffic) and no library can mask.
  */
 public final class LogCapture implements AutoCloseable {
     private static final int TRACE = 0;
@@ -29,6 +35,11 @@ public final class LogCapture implements AutoCloseable {
     private final Field currentLevel;
     private final Map<Object, Integer> previousLevels = new HashMap<>();
     private final ILoggerFactory factory;
+    /** The lowest java.util.logging level captured (see the class comment). */
+    public static final java.util.logging.Level JUL_LEVEL = java.util.logging.Level.FINE;
+    private final java.util.logging.Logger julRoot = java.util.logging.Logger.getLogger("");
+    private java.util.logging.Level previousJulLevel;
+    private java.util.logging.Handler julHandler;
 
     private LogCapture() throws ReflectiveOperationException {
         factory = LoggerFactory.getILoggerFactory();
@@ -57,6 +68,42 @@ public final class LogCapture implements AutoCloseable {
         for (Object logger : loggers()) {
             previousLevels.put(logger, currentLevel.getInt(logger));
             currentLevel.setInt(logger, TRACE);
+        }
+        captureJul(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    }
+
+    /** Adds a handler on java.util.logging's root logger writing into {@code out}, and lowers its level to {@link #JUL_LEVEL}. */
+    private void captureJul(PrintStream out) {
+        java.util.logging.Formatter format = new java.util.logging.SimpleFormatter();
+        julHandler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (!isLoggable(r)) {
+                    return;
+                }
+                synchronized (LogCapture.this) {
+                    out.println("[jul] " + r.getLevel() + " " + r.getLoggerName() + " - " + format.formatMessage(r));
+                    if (r.getThrown() != null) {
+                        r.getThrown().printStackTrace(out);
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+                out.flush();
+            }
+
+            @Override
+            public void close() {
+                // the bytes are the capture's
+            }
+        };
+        julHandler.setLevel(JUL_LEVEL);
+        previousJulLevel = julRoot.getLevel();
+        julRoot.addHandler(julHandler);
+        if (previousJulLevel == null || previousJulLevel.intValue() > JUL_LEVEL.intValue()) {
+            julRoot.setLevel(JUL_LEVEL);
         }
     }
 
@@ -87,6 +134,8 @@ public final class LogCapture implements AutoCloseable {
 
     @Override
     public void close() {
+        julRoot.removeHandler(julHandler);
+        julRoot.setLevel(previousJulLevel);
         try {
             outputChoice.set(config, previousOutput);
             defaultLevel.setInt(config, previousDefault);
