@@ -191,7 +191,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
         lastRead.set(Read.of(key, conversation.orElse(null), read));
-        return new Handed(read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes)).toList(), read);
+        return new Handed(read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes, this::langChain4jToolCalls)).toList(), read);
     }
 
     @Override
@@ -485,7 +485,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 throw new ConflictException(field, "reorders stored message " + stored[i].sequence()
                         + ": earlier history cannot be rewritten");
             }
-            if (!SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(stored[i]))) {
+            if (!SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(stored[i], null, this::langChain4jToolCalls))) {
                 throw new ConflictException(field, "changes stored message " + stored[i].sequence()
                         + " (text, tool calls or tool responses): earlier history cannot be edited through chat memory");
             }
@@ -766,6 +766,35 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         };
     }
 
+    /**
+     * Tool calls read from atlas-langchain4j's JSON assets, by asset (written once, never changed): a read of the window
+     * holding a LangChain4j service's tool round reads its JSON once, not at each of a turn's reads and diffs.
+     */
+    private final Map<UUID, List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall>> langChain4jCalls =
+            java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<UUID, List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall>> eldest) {
+                    return size() > 64;
+                }
+            });
+
+    /**
+     * The tool calls of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when the asset
+     * is gone or unreadable (the message then reads as its text, as LangChain4j's store reads it).
+     */
+    private List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall> langChain4jToolCalls(UUID asset) {
+        List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall> calls = langChain4jCalls.get(asset);
+        if (calls == null) {
+            try (java.io.InputStream in = tenant.assets().open(asset)) {
+                calls = SpringMessages.langChain4jToolCalls(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (NotFoundException | dev.atlas.StorageException | java.io.IOException e) {
+                return List.of();
+            }
+            langChain4jCalls.put(asset, calls);
+        }
+        return calls;
+    }
+
     /** Key of the latest message with tool calls in a save's call map (not a provider id: it has a NUL). */
     private static final String LAST_ASKER = "\u0000last";
 
@@ -816,11 +845,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * The largest {@code k} such that the first {@code k} given messages say what the last
      * {@code k} stored window messages say: for lists built without the ids this repository hands out.
      */
-    private static int overlap(List<dev.atlas.conversation.Message> window, List<Message> messages) {
+    private int overlap(List<dev.atlas.conversation.Message> window, List<Message> messages) {
         for (int k = Math.min(window.size(), messages.size()); k > 0; k--) {
             boolean same = true;
             for (int i = 0; i < k && same; i++) {
-                same = SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(window.get(window.size() - k + i)));
+                same = SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(window.get(window.size() - k + i), null, this::langChain4jToolCalls));
             }
             if (same) {
                 return k;

@@ -450,16 +450,18 @@ final class SpringMessages {
      * comparing what a message says, where media play no part.
      */
     static Message toSpring(dev.atlas.conversation.Message stored) {
-        return toSpring(stored, null);
+        return toSpring(stored, null, null);
     }
 
     /**
      * The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata;
      * the bytes of a media asset are read by what {@code assetBytes} gives for it, when the media's
-     * data is first asked for (null: no media; a null result: the asset is gone, left out).
+     * data is first asked for (null: no media; a null result: the asset is gone, left out); the tool calls of a message
+     * atlas-langchain4j's store kept as JSON in an asset are what {@code assetToolCalls} gives for it (null: none read).
      */
     @SuppressWarnings("unchecked")
-    static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, Supplier<byte[]>> assetBytes) {
+    static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, Supplier<byte[]>> assetBytes,
+            Function<UUID, List<AssistantMessage.ToolCall>> assetToolCalls) {
         Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
         Map<String, Object> meta = new LinkedHashMap<>();
         if (spring.get("metadata") instanceof Map<?, ?> m) {
@@ -507,18 +509,81 @@ final class SpringMessages {
                         calls.add(new AssistantMessage.ToolCall((String) c.get("id"), (String) c.get("type"),
                                 (String) c.get("name"), (String) c.get("arguments")));
                     }
+                } else {
+                    calls.addAll(langChain4jToolCalls(stored.metadata(), assetToolCalls));
                 }
                 yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).media(media).build();
             }
             case TOOL -> {
                 List<ToolResponseMessage.ToolResponse> responses = stored.contentType() == ContentType.JSON ? responses(stored.content()) : null;
                 if (responses == null) {
-                    // Not written by this adapter (the Atlas API, another framework): its content is the one response.
-                    responses = List.of(new ToolResponseMessage.ToolResponse(null, null, stored.content()));
+                    // Not written by this adapter (the Atlas API, another framework): its content is the one response,
+                    // answering the call LangChain4j's store names (a service on LangChain4j sharing the conversation).
+                    Map<String, Object> lc = stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> l ? (Map<String, Object>) l : Map.of();
+                    responses = List.of(new ToolResponseMessage.ToolResponse(lc.get("toolCallId") instanceof String id ? id : null,
+                            lc.get("toolName") instanceof String name ? name : null, stored.content()));
                 }
                 yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
             }
         };
+    }
+
+    /** The metadata key under which atlas-langchain4j's store keeps what Atlas's columns cannot carry. */
+    private static final String LANGCHAIN4J = "langchain4j";
+
+    /**
+     * The tool calls of an assistant message atlas-langchain4j's store wrote (its LangChain4j JSON kept in the message's
+     * metadata, or in an asset {@code assetToolCalls} reads), so a Spring AI service sharing the conversation reads that
+     * round as a tool round, each result answering its call; none for any other message.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<AssistantMessage.ToolCall> langChain4jToolCalls(Map<String, Object> metadata,
+            Function<UUID, List<AssistantMessage.ToolCall>> assetToolCalls) {
+        if (!(metadata.get(LANGCHAIN4J) instanceof Map<?, ?> lc)) {
+            return List.of();
+        }
+        if (lc.get("json") instanceof String json) {
+            return langChain4jToolCalls(json);
+        }
+        if (assetToolCalls != null && lc.get("jsonAsset") instanceof String asset) {
+            try {
+                return assetToolCalls.apply(UUID.fromString(asset));
+            } catch (IllegalArgumentException notAnId) {
+                return List.of();
+            }
+        }
+        return List.of();
+    }
+
+    /** Reads LangChain4j's JSON without Jackson's default read limits, as atlas-langchain4j writes it. */
+    private static final ObjectMapper LANGCHAIN4J_JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNestingDepth(Integer.MAX_VALUE).build())
+            .build());
+
+    /**
+     * The tool calls ({@code toolExecutionRequests}: id, name, arguments byte for byte) of a LangChain4j message's JSON
+     * (the format of {@code ChatMessageSerializer}); none when it has none or is no such JSON.
+     */
+    static List<AssistantMessage.ToolCall> langChain4jToolCalls(String json) {
+        Map<String, Object> message;
+        try {
+            message = LANGCHAIN4J_JSON.readValue(json, new TypeReference<>() {
+            });
+        } catch (JsonProcessingException | RuntimeException notAnObject) {
+            return List.of();
+        }
+        if (message == null || !(message.get("toolExecutionRequests") instanceof List<?> requests)) {
+            return List.of();
+        }
+        List<AssistantMessage.ToolCall> calls = new ArrayList<>();
+        for (Object o : requests) {
+            if (o instanceof Map<?, ?> r) {
+                calls.add(new AssistantMessage.ToolCall(r.get("id") instanceof String id ? id : null, "function",
+                        r.get("name") instanceof String name ? name : null, r.get("arguments") instanceof String args ? args : null));
+            }
+        }
+        return List.copyOf(calls);
     }
 
     /**

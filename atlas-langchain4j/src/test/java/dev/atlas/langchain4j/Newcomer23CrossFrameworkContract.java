@@ -1,0 +1,283 @@
+package dev.atlas.langchain4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.atlas.Atlas;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
+import dev.atlas.Owner;
+import dev.atlas.jdbi.kit.TestDatabase;
+import dev.atlas.spring.ai.AtlasChatMemoryRepository;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.memory.ChatMemory;
+import dev.langchain4j.memory.chat.MessageWindowChatMemory;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
+
+/**
+ * Newcomer 23: two services of one agent product on one database, one on Spring AI ({@code AtlasChatMemoryRepository}
+ * under Spring AI's {@code MessageWindowChatMemory}), the other on LangChain4j ({@code AtlasChatMemoryStore} under
+ * LangChain4j's), each with its own Atlas instance as two JVMs have, following README.md, docs/integrations.md and
+ * docs/langchain4j.md only.
+ */
+public abstract class Newcomer23CrossFrameworkContract {
+    private final TestDatabase database;
+    protected Atlas atlas;
+
+    protected Newcomer23CrossFrameworkContract(TestDatabase database) {
+        this.database = database;
+    }
+
+    /** The data source of the second service's Atlas instance, as another JVM's application would give it. */
+    protected javax.sql.DataSource secondInstanceDataSource() {
+        return database.dataSource();
+    }
+
+    /** The services' one blob store, as docs/integrations.md asks of several instances (the default is a local directory). */
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path blobs;
+
+    @BeforeEach
+    void open() {
+        atlas = database.open(b -> b.blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(blobs)));
+    }
+
+    @AfterEach
+    void close() {
+        atlas.close();
+        database.cleanup();
+    }
+
+    private static String shape(org.springframework.ai.chat.messages.Message m) {
+        String s = m.getMessageType() + "[" + m.getText() + "]";
+        if (m instanceof AssistantMessage a && a.hasToolCalls()) {
+            s += a.getToolCalls();
+        }
+        if (m instanceof ToolResponseMessage t) {
+            s += t.getResponses();
+        }
+        return s;
+    }
+
+    private static org.springframework.ai.chat.memory.ChatMemory springMemory(Tenant tenant) {
+        return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder()
+                .chatMemoryRepository(AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)).maxMessages(6).build();
+    }
+
+    private static ChatMemory langChain4jMemory(Tenant tenant, String id) {
+        return MessageWindowChatMemory.builder().id(id).maxMessages(6).chatMemoryStore(AtlasChatMemoryStore.of(tenant)).build();
+    }
+
+    private static List<String> rows(Tenant tenant, Conversation c) {
+        return tenant.conversations().messages(c.id(), 0, 1000).stream().map(m -> m.role() + ":" + m.content()).toList();
+    }
+
+    @Test
+    @DisplayName("a Spring AI service and a LangChain4j service (two Atlas instances) on one conversation: every message stored once in the"
+            + " order written; Spring AI reads the LangChain4j service's tool round as a tool round (the calls with their ids, name and"
+            + " arguments, each result answering its call), LangChain4j reads the list it last gave; another tenant reads, lists and clears"
+            + " that id as one that exists nowhere; taking turns at once loses nothing")
+    void springAiAndLangChain4jServicesShareOneConversation() throws Exception {
+        javax.sql.DataSource second = secondInstanceDataSource();
+        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
+             Atlas other = Atlas.builder().dataSource(second).blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(blobs)).build()) {
+            Tenant springTenant = atlas.tenant("acme");
+            Tenant lcTenant = other.tenant("acme");
+            org.springframework.ai.chat.memory.ChatMemory spring = springMemory(springTenant);
+            ChatMemory lc = langChain4jMemory(lcTenant, "chat-1");
+            String huge = "1" + "0".repeat(1500);
+            for (int t = 0; t < 2; t++) {
+                spring.add("chat-1", new org.springframework.ai.chat.messages.UserMessage("s-u" + t));
+                spring.add("chat-1", AssistantMessage.builder().content("")
+                        .toolCalls(List.of(new AssistantMessage.ToolCall("sc" + t, "function", "lookup", "{\"n\":" + t + "}"))).build());
+                spring.add("chat-1", ToolResponseMessage.builder().responses(List.of(new ToolResponseMessage.ToolResponse("sc" + t, "lookup", "s-r" + t))).build());
+                spring.add("chat-1", new AssistantMessage("s-a" + t));
+                lc.add(dev.langchain4j.data.message.UserMessage.from("l-u" + t));
+                ToolExecutionRequest req = ToolExecutionRequest.builder().id("lc" + t).name("lookup").arguments("{\"n\":" + huge + ",\"q\":\"\\u0000\"}").build();
+                lc.add(AiMessage.from(req));
+                lc.add(ToolExecutionResultMessage.from(req, "l-r" + t));
+                lc.add(AiMessage.from("l-a" + t));
+            }
+            List<Conversation> conversations = springTenant.conversations().list(ConversationQuery.all()).items();
+            assertThat(conversations).singleElement().satisfies(c -> assertThat(c.owner()).isEqualTo(Owner.of("app", "spring-ai")));
+            assertThat(rows(springTenant, conversations.get(0))).containsExactly("user:s-u0", "assistant:", "tool:[{\"id\":\"sc0\",\"name\":\"lookup\",\"responseData\":\"s-r0\"}]",
+                    "assistant:s-a0", "user:l-u0", "assistant:", "tool:l-r0", "assistant:l-a0",
+                    "user:s-u1", "assistant:", "tool:[{\"id\":\"sc1\",\"name\":\"lookup\",\"responseData\":\"s-r1\"}]",
+                    "assistant:s-a1", "user:l-u1", "assistant:", "tool:l-r1", "assistant:l-a1");
+            String args = "{\"n\":" + huge + ",\"q\":\"\\u0000\"}";
+            // Spring AI's window: what its last save kept (its own eviction, as over the in-memory repository), then what the
+            // other service appended since, its tool round read as one, arguments byte for byte.
+            assertThat(spring.get("chat-1").stream().map(Newcomer23CrossFrameworkContract::shape).toList()).containsExactly(
+                    "TOOL[][ToolResponse[id=lc0, name=lookup, responseData=l-r0]]", "ASSISTANT[l-a0]", "USER[s-u1]",
+                    "ASSISTANT[][ToolCall[id=sc1, type=function, name=lookup, arguments={\"n\":1}]]",
+                    "TOOL[][ToolResponse[id=sc1, name=lookup, responseData=s-r1]]", "ASSISTANT[s-a1]", "USER[l-u1]",
+                    "ASSISTANT[][ToolCall[id=lc1, type=function, name=lookup, arguments=" + args + "]]",
+                    "TOOL[][ToolResponse[id=lc1, name=lookup, responseData=l-r1]]", "ASSISTANT[l-a1]");
+            // LangChain4j's: the list it last gave (docs/langchain4j.md, getMessages), the other service's messages not in it.
+            ToolExecutionRequest req1 = ToolExecutionRequest.builder().id("lc1").name("lookup").arguments(args).build();
+            List<ChatMessage> lcWindow = List.of(AiMessage.from("l-a0"), dev.langchain4j.data.message.UserMessage.from("l-u1"), AiMessage.from(req1),
+                    ToolExecutionResultMessage.from(req1, "l-r1"), AiMessage.from("l-a1"));
+            assertThat(lc.messages()).isEqualTo(lcWindow);
+            assertThat(AtlasChatMemoryStore.of(springTenant).getMessages("chat-1")).isEqualTo(lcWindow);
+            // The same id under another tenant (the tenant taken per request), on either instance: as if it existed nowhere.
+            for (Tenant globex : List.of(atlas.tenant("globex"), other.tenant("globex"))) {
+                AtlasChatMemoryRepository repository = AtlasChatMemoryRepository.of(globex, Owner.of("app", "spring-ai"), null);
+                assertThat(repository.findByConversationId("chat-1")).isEmpty();
+                assertThat(repository.findConversationIds()).isEmpty();
+                assertThat(AtlasChatMemoryStore.of(globex).getMessages("chat-1")).isEmpty();
+                repository.deleteByConversationId("chat-1");
+                AtlasChatMemoryStore.of(globex).deleteMessages("chat-1");
+                assertThat(globex.conversations().list(ConversationQuery.all()).items()).isEmpty();
+            }
+            assertThat(springTenant.conversations().list(ConversationQuery.all()).items()).containsExactlyElementsOf(conversations);
+            assertThat(lc.messages()).isEqualTo(lcWindow);
+
+            // Both services taking turns at once on another conversation.
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                ChatMemory lc2 = langChain4jMemory(lcTenant, "chat-2");
+                Future<?> s = pool.submit(() -> {
+                    for (int t = 0; t < 3; t++) {
+                        spring.add("chat-2", new org.springframework.ai.chat.messages.UserMessage("s-u" + t));
+                        spring.add("chat-2", new AssistantMessage("s-a" + t));
+                    }
+                    return null;
+                });
+                Future<?> l = pool.submit(() -> {
+                    for (int t = 0; t < 3; t++) {
+                        lc2.add(dev.langchain4j.data.message.UserMessage.from("l-u" + t));
+                        lc2.add(AiMessage.from("l-a" + t));
+                    }
+                    return null;
+                });
+                s.get(60, TimeUnit.SECONDS);
+                l.get(60, TimeUnit.SECONDS);
+                Conversation c2 = springTenant.conversations().requireByKey("chat-2");
+                List<String> stored = tenantContents(springTenant, c2);
+                assertThat(stored).hasSize(12).doesNotHaveDuplicates();
+                assertThat(stored.stream().filter(x -> x.startsWith("s-")).toList()).isEqualTo(turns("s"));
+                assertThat(stored.stream().filter(x -> x.startsWith("l-")).toList()).isEqualTo(turns("l"));
+                assertThat(lc2.messages()).isEqualTo(List.of(dev.langchain4j.data.message.UserMessage.from("l-u0"), AiMessage.from("l-a0"),
+                        dev.langchain4j.data.message.UserMessage.from("l-u1"), AiMessage.from("l-a1"),
+                        dev.langchain4j.data.message.UserMessage.from("l-u2"), AiMessage.from("l-a2")));
+                List<String> springWindow = spring.get("chat-2").stream().map(org.springframework.ai.chat.messages.Message::getText).toList();
+                // In the stored order, ending with what the Spring service said last, and holding every message the other
+                // service appended after that.
+                assertThat(stored).containsSubsequence(springWindow);
+                assertThat(springWindow).contains("s-u2", "s-a2").containsAll(stored.subList(stored.indexOf("s-a2") + 1, stored.size()));
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static List<String> tenantContents(Tenant tenant, Conversation c) {
+        return tenant.conversations().messages(c.id(), 0, 1000).stream().map(Message::content).toList();
+    }
+
+    private static List<String> turns(String who) {
+        List<String> out = new java.util.ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            out.add(who + "-u" + t);
+            out.add(who + "-a" + t);
+        }
+        return out;
+    }
+
+    /**
+     * Both services record their calls with AtlasTelemetry: run by the SQLite test only (what it checks is the listeners',
+     * the same on either database).
+     */
+    protected void bothServicesTraceTheirCallsPerTenant() throws Exception {
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter springSpans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter lcSpans = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        io.opentelemetry.sdk.OpenTelemetrySdk springSdk = sdk(springSpans);
+        io.opentelemetry.sdk.OpenTelemetrySdk lcSdk = sdk(lcSpans);
+        javax.sql.DataSource second = secondInstanceDataSource();
+        javax.sql.DataSource third = secondInstanceDataSource();
+        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
+             AutoCloseable closesThird = third instanceof AutoCloseable c ? c : () -> { };
+             Atlas springAtlas = Atlas.builder().dataSource(second).blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(blobs))
+                     .executionListener(dev.atlas.opentelemetry.AtlasTelemetry.create(springSdk)).build();
+             Atlas lcAtlas = Atlas.builder().dataSource(third).blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(blobs))
+                     .executionListener(dev.atlas.opentelemetry.AtlasTelemetry.create(lcSdk)).build()) {
+            dev.atlas.examples.springai.scripted.ScriptedChatModel springModel = new dev.atlas.examples.springai.scripted.ScriptedChatModel();
+            io.opentelemetry.api.common.AttributeKey<String> tenantKey = io.opentelemetry.api.common.AttributeKey.stringKey("atlas.tenant.id");
+            io.opentelemetry.api.common.AttributeKey<String> conversationKey = io.opentelemetry.api.common.AttributeKey.stringKey("gen_ai.conversation.id");
+            for (String tenantId : List.of("acme", "globex")) {
+                Tenant lcTenant = lcAtlas.tenant(tenantId);
+                AtlasChatModelListener listener = AtlasChatModelListener.of(lcTenant, "openai", "support");
+                Assistant assistant = dev.langchain4j.service.AiServices.builder(Assistant.class)
+                        .chatModel(new dev.atlas.examples.langchain4j.scripted.ScriptedChatModel(List.of(listener)))
+                        .chatMemoryProvider(AtlasChatMemory.provider(lcTenant, 20)).tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+                io.opentelemetry.api.trace.Span lcRequest = lcSdk.getTracer("app").spanBuilder("POST /lc " + tenantId).startSpan();
+                try (io.opentelemetry.context.Scope ignored = lcRequest.makeCurrent()) {
+                    assertThat(assistant.chat("chat-9", "where is order 5")).isEqualTo("done: order 5 is archived");
+                }
+                lcRequest.end();
+
+                Tenant springTenant = springAtlas.tenant(tenantId);
+                AtlasChatMemoryRepository repository = AtlasChatMemoryRepository.of(springTenant, Owner.of("app", "spring-ai"), null);
+                org.springframework.ai.chat.client.ChatClient chat = org.springframework.ai.chat.client.ChatClient.builder(springModel)
+                        .defaultAdvisors(dev.atlas.spring.ai.AtlasRecordingAdvisor.of(springTenant, repository, "openai", null).advisors())
+                        .defaultAdvisors(org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor.builder(
+                                org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build()).build())
+                        .build();
+                io.opentelemetry.api.trace.Span springRequest = springSdk.getTracer("app").spanBuilder("POST /spring " + tenantId).startSpan();
+                try (io.opentelemetry.context.Scope ignored = springRequest.makeCurrent()) {
+                    assertThat(chat.prompt().user("thanks").advisors(a -> a.param(org.springframework.ai.chat.memory.ChatMemory.CONVERSATION_ID, "chat-9"))
+                            .call().content()).isEqualTo("echo: thanks");
+                }
+                springRequest.end();
+                String conversation = springTenant.conversations().requireByKey("chat-9").id().toString();
+                List<io.opentelemetry.sdk.trace.data.SpanData> springCalls = springSpans.getFinishedSpanItems().stream()
+                        .filter(s -> tenantId.equals(s.getAttributes().get(tenantKey))).toList();
+                assertThat(springCalls).singleElement().satisfies(s -> {
+                    assertThat(s.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.CLIENT);
+                    assertThat(s.getParentSpanId()).isEqualTo(springRequest.getSpanContext().getSpanId());
+                    assertThat(s.getAttributes().get(conversationKey)).isEqualTo(conversation);
+                });
+                List<io.opentelemetry.sdk.trace.data.SpanData> lcCalls = lcSpans.getFinishedSpanItems().stream()
+                        .filter(s -> tenantId.equals(s.getAttributes().get(tenantKey))).toList();
+                List<io.opentelemetry.sdk.trace.data.SpanData> rounds = lcCalls.stream().filter(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.CLIENT).toList();
+                assertThat(rounds).hasSize(2).allSatisfy(s -> {
+                    assertThat(s.getParentSpanId()).isEqualTo(lcRequest.getSpanContext().getSpanId());
+                    assertThat(s.getAttributes().get(conversationKey)).isEqualTo(conversation);
+                });
+                assertThat(lcCalls).filteredOn(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.INTERNAL).singleElement()
+                        .satisfies(s -> assertThat(s.getParentSpanId()).isEqualTo(rounds.get(0).getSpanId()));
+            }
+            assertThat(springSpans.getFinishedSpanItems()).hasSize(2 + 2);   // two calls and the two requests' spans
+            assertThat(lcSpans.getFinishedSpanItems()).hasSize(2 * 3 + 2);
+            assertThat(springAtlas.tenant("acme").conversations().requireByKey("chat-9").id())
+                    .isNotEqualTo(springAtlas.tenant("globex").conversations().requireByKey("chat-9").id());
+            // The Spring AI model got the LangChain4j service's round as a provider takes it: the call, then its result.
+            List<String> sent = springModel.prompts().get(1).stream().map(Newcomer23CrossFrameworkContract::shape).toList();
+            assertThat(sent).containsExactly("SYSTEM[You help with orders.]", "USER[where is order 5]",
+                    "ASSISTANT[][ToolCall[id=call-5, type=function, name=lookup, arguments={\"order\":\"5\"}]]",
+                    "TOOL[][ToolResponse[id=call-5, name=lookup, responseData=order 5 is archived]]", "ASSISTANT[done: order 5 is archived]", "USER[thanks]");
+        } finally {
+            springSdk.close();
+            lcSdk.close();
+        }
+    }
+
+    private static io.opentelemetry.sdk.OpenTelemetrySdk sdk(io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter exporter) {
+        return io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exporter)).build()).build();
+    }
+}
