@@ -37,7 +37,7 @@ class StatementLayerTest {
                     + " those dots); only the holders' tenant ids and keys are read, compared, never returned"),
             Map.entry("assets.keyElsewhere", "deleting a purged asset's bytes: rows of several tenants may name one blob key (an import"
                     + " into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it; only whether"
-                    + " such a row exists is read"),
+                    + " such a row exists, and whether one is spelt as the purged key, is read"),
             Map.entry("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants' rows name (a copy"
                     + " of an export shares the original's bytes), but only with the same content, and no key another tenant is"
                     + " purging; only sha256 and size are read, compared, never returned"),
@@ -47,8 +47,8 @@ class StatementLayerTest {
                     + " ending in . that Windows opens without those dots; only sha256 and size are read, compared, never returned"),
             Map.entry("assets.dottedKeys", "deleting a purged asset's bytes and its dry run: a key with a segment ending in . names the"
                     + " file Windows opens for the key without those dots, so such keys are looked up in every tenant's assets (and pending"
-                    + " purges, as assets.keyHolders reads them, left unused); only the holders' tenant ids and keys are read, compared,"
-                    + " never returned"),
+                    + " purges, of which only the purging tenant's are used: their files go with the last row's); only the holders'"
+                    + " tenant ids and keys are read, compared, never returned"),
             Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {

@@ -25,6 +25,8 @@ final class AssetSql {
     final Statement keyHolders;
     /** PostgreSQL only: serialises registrations of one key; SQLite's single writer already does. */
     final @Nullable Statement keyLock;
+    /** PostgreSQL only: the locks of a batch of keys in one statement, as {@link #keyLock} each, in ascending order. */
+    final @Nullable Statement keyLocks;
     final Statement get;
     final Statement getForShare;
     final Statement lockAny;
@@ -48,9 +50,10 @@ final class AssetSql {
     final Statement forMessageAfter;
     final Statement claimOrphans;
     final Statement claimed;
-    final Statement keyCount;
+    final Statement keyRows;
     final Statement keyElsewhere;
     final Statement dottedKeys;
+    final Statement claimedSpellings;
 
     AssetSql(Catalogue c) {
         this.c = c;
@@ -88,9 +91,10 @@ final class AssetSql {
                         + " UNION ALL " + dotted);
         dottedKeys = c.crossTenant("assets.dottedKeys", "deleting a purged asset's bytes and its dry run: a key with a segment ending"
                 + " in . names the file Windows opens for the key without those dots, so such keys are looked up in every tenant's"
-                + " assets (and pending purges, as assets.keyHolders reads them, left unused); only the holders' tenant ids and keys"
-                + " are read, compared, never returned", dotted);
+                + " assets (and pending purges, of which only the purging tenant's are used: their files go with the last row's);"
+                + " only the holders' tenant ids and keys are read, compared, never returned", dotted);
         keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", PgSessions.XACT_KEY_LOCK) : null;
+        keyLocks = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLocks", PgSessions.XACT_KEY_LOCKS) : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.
         getForShare = c.sql("assets.getForShare", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL" + c.dialect().forShare());
@@ -154,10 +158,22 @@ final class AssetSql {
                 + " AND created_at <= " + c.dialect().databaseNowPlusMicros("age") + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");
         claimed = c.sql("assets.claimed", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL");
-        keyCount = c.sql("assets.keyCount", "SELECT COUNT(*) FROM <p>assets WHERE tenant_id = :t AND lower(blob_key) IN (:lowerKey, :openedKey)");
+        // This tenant's rows (1) and pending purges (claimed intents, 0) of the key in any case or as Windows opens it: on a file
+        // system where the spellings are two files (Linux), a purged spelling's file that only other spellings name is kept, its
+        // purge pending, and goes with the last of them (BlobReaper.deleteUnnamed).
+        String spellings = " WHERE tenant_id = :t AND lower(blob_key) IN (:lowerKey, :openedKey)";
+        keyRows = c.sql("assets.keyRows", "SELECT 1, blob_key FROM <p>assets" + spellings + " UNION ALL SELECT 0, blob_key FROM"
+                + " <p>blob_intents" + spellings + " AND claimed_at IS NOT NULL");
+        // Other tenants' rows: none (NULL), one spelt as :key (1), only other spellings (0).
+        String spelt = "MAX(CASE WHEN blob_key = :key THEN 1 ELSE 0 END)";
         keyElsewhere = c.crossTenant("assets.keyElsewhere", "deleting a purged asset's bytes: rows of several tenants may name one"
                 + " blob key (an import into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it;"
-                + " only whether such a row exists is read", "SELECT 1 FROM <p>assets WHERE lower(blob_key) IN (:lowerKey, :openedKey) AND tenant_id <> :tenant");
+                + " only whether such a row exists, and whether one is spelt as the purged key, is read",
+                "SELECT " + spelt + " FROM <p>assets WHERE lower(blob_key) IN (:lowerKey, :openedKey) AND tenant_id <> :tenant");
+        // This tenant's purges pending (claimed intents) of a key in any case: spellings of one file on Windows whose own files wait
+        // for the last row naming any of them (those with a segment ending in ., found by assets.dottedKeys; rare).
+        claimedSpellings = c.sql("assets.claimedSpellings", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t"
+                + " AND lower(blob_key) = :lowerKey AND claimed_at IS NOT NULL");
     }
 
     /** Deletes the intents of {@code keys}: the text depends on how many. */

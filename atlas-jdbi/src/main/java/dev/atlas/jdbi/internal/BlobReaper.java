@@ -8,13 +8,15 @@ import dev.atlas.jdbi.internal.sql.Sql;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.stream.Collectors;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Deletes the bytes of asset rows that are gone (purged by retention, erased, or never recorded:
@@ -45,19 +47,22 @@ public final class BlobReaper {
     }
 
     /**
-     * The assets' stored keys with a segment ending in {@code .} by {@link #openedKey}: each as {@code {tenant id, lower-cased key}}.
-     * One statement, reading only V33's partial indexes (such keys are rare: none on nearly every database).
+     * The stored keys with a segment ending in {@code .} by {@link #openedKey}: the assets' as {@code {tenant id, lower-cased key}}, and
+     * the lower-cased keys of {@code tenant}'s intents (their claimed ones looked up by {@link #stillNamed}). One statement, reading
+     * only V33's partial indexes (such keys are rare: none on nearly every database).
      */
-    private static Map<String, List<String[]>> dottedKeys(Sql sql, Handle h) {
+    private static Dotted dottedKeys(Sql sql, Handle h, String tenant) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
-        Map<String, List<String[]>> byOpened = new java.util.HashMap<>();
+        Dotted dotted = new Dotted();
         for (String[] k : Sql.crossTenant(sql.db()).on(h, q.dottedKeys).list((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2),
                 rs.getString(3)})) {
             if (k[2].equals("1")) {
-                byOpened.computeIfAbsent(openedKey(k[1]), o -> new ArrayList<>()).add(new String[] {k[0], k[1]});
+                dotted.assets.computeIfAbsent(openedKey(k[1]), o -> new ArrayList<>()).add(new String[] {k[0], k[1]});
+            } else if (k[0].equals(tenant)) {
+                dotted.purges.computeIfAbsent(openedKey(k[1]), o -> new ArrayList<>()).add(k[1]);
             }
         }
-        return byOpened;
+        return dotted;
     }
 
     /**
@@ -79,49 +84,102 @@ public final class BlobReaper {
         batch.batch();
     }
 
+    /** Keys whose holders {@link #deleteUnnamed} reads in one transaction (on PostgreSQL, holding their locks). */
+    private static final int HOLDERS_BATCH = 100;
+
     /**
      * Deletes the bytes of {@code keys}, whose asset rows a committed transaction deleted (each
      * with its claimed intent, {@link #recordPurged}), except those some asset row of any
      * tenant still names in any ASCII case, or with other dots ending its segments (Windows opens
      * {@code report.} as {@code report}: {@link #openedKey}): an imported row keeps the file's key, so one key may
-     * be named by several rows, and its bytes belong to the last of them. The stored keys with a segment ending in
-     * {@code .} are read once per call (one statement, from V33's indexes of those keys alone), the others looked up by key. The check runs after
+     * be named by several rows, and its bytes belong to the last of them. A key named only by rows of other spellings keeps its
+     * claimed intent (where the spellings are two files, as on Linux, its file is its own; on Windows it is theirs): its file is
+     * deleted with the last of them, which deletes the files of this tenant's pending purges of every spelling, so no file is
+     * left behind and none a row names is deleted, on either. The holders of up to {@value #HOLDERS_BATCH} keys are read in one
+     * transaction, the stored keys with a segment ending in {@code .} once in it (one statement, from V33's indexes of those
+     * keys alone), the others looked up by key. The check runs after
      * the delete committed, so the last of two concurrent purges always sees the other's row gone;
      * a register or an import of the key cannot slip in between, as both are refused while the intent exists (on PostgreSQL
-     * the check runs under the key's lock, {@link #keyLock}, which both hold from their check of intents to their commit). A
-     * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
+     * the check runs under the keys' locks, {@link #keyLock}, which both hold from their check of intents to their commit). A
+     * key is forgotten once its bytes are gone or still named by a row of its own spelling; one whose delete failed keeps its
      * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw), with the key
      * and the blob store's exception text as a message or a log line may show them.
      *
-     * @return the keys whose bytes were deleted
+     * @return the keys whose bytes were deleted: of {@code keys}, and of this tenant's pending purges of their other spellings
      */
     public static List<String> deleteUnnamed(Sql sql, BlobStore blobs, List<String> keys, Failure onFailure) {
         List<String> removed = new ArrayList<>();
-        List<String> done = new ArrayList<>();
+        Set<String> done = new LinkedHashSet<>();
+        Set<String> tried = new HashSet<>();
+        List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
         try {
-            Dotted dotted = new Dotted();
-            for (String key : new LinkedHashSet<>(keys)) {
+            for (int i = 0; i < distinct.size(); i += HOLDERS_BATCH) {
+                List<String> batch = distinct.subList(i, Math.min(distinct.size(), i + HOLDERS_BATCH));
+                Map<String, Holders> found;
                 try {
-                    boolean named = sql.db().dialect() == Dialect.POSTGRESQL ? sql.db().write(h -> {
-                        // Under the key's lock, which an import's and a register's insert of the key hold to their commit: either
-                        // their row is committed and read here, or they wait, and then find this purge's intent and refuse the key.
-                        // The assets' dotted keys are read under it too (an import may have stored one since the last key's read).
-                        sql.on(h, sql.db().statements(AssetSql.class, AssetSql::new).keyLock).bind("lock", keyLock(openedKey(key))).exists();
-                        return stillNamed(sql, h, key, 0, new Dotted());
-                    }) : sql.db().read(h -> stillNamed(sql, h, key, 0, dotted));
-                    if (!named && blobs.delete(key)) {
-                        removed.add(key);
+                    found = holders(sql, batch);
+                } catch (RuntimeException e) {
+                    for (String key : batch) {
+                        onFailure.accept(shownKey(key), Check.bounded(e.toString()), e);
                     }
-                    done.add(key);
-                } catch (IOException | RuntimeException e) {
-                    onFailure.accept(shownKey(key), Check.bounded(e.toString()), e);
+                    continue;
+                }
+                for (String key : batch) {
+                    Holders k = found.get(key);
+                    if (k.named()) {
+                        if (k.spelt()) {
+                            done.add(key);
+                        }
+                        continue;
+                    }
+                    List<String> files = new ArrayList<>();
+                    files.add(key);
+                    files.addAll(k.pending());
+                    for (String file : files) {
+                        if (!tried.add(file)) {
+                            continue;
+                        }
+                        try {
+                            if (blobs.delete(file)) {
+                                removed.add(file);
+                            }
+                            done.add(file);
+                        } catch (IOException | RuntimeException e) {
+                            onFailure.accept(shownKey(file), Check.bounded(e.toString()), e);
+                        }
+                    }
                 }
             }
         } finally {
             // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
-            forgetIntents(sql, done);
+            forgetIntents(sql, new ArrayList<>(done));
         }
         return removed;
+    }
+
+    /**
+     * The holders of each of {@code keys} ({@link #stillNamed}), read in one transaction. On PostgreSQL it holds the keys' locks,
+     * which an import's and a register's insert of a key hold to their commit: either their row is committed and read here, or
+     * they wait, and then find this purge's intent and refuse the key. The assets' dotted keys are read under them too (an import
+     * may have stored one since the last batch's read).
+     */
+    private static Map<String, Holders> holders(Sql sql, List<String> keys) {
+        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
+        Function<Handle, Map<String, Holders>> read = h -> {
+            Dotted dotted = new Dotted();
+            Map<String, Holders> found = new HashMap<>();
+            for (String key : keys) {
+                found.put(key, stillNamed(sql, h, key, 0, dotted, true));
+            }
+            return found;
+        };
+        if (q.keyLocks == null) {
+            return sql.db().read(read::apply);
+        }
+        return sql.db().write(h -> {
+            sql.on(h, q.keyLocks).bind("locks", PgSessions.lockArray(keys.stream().mapToLong(k -> keyLock(openedKey(k))))).one(Sql.LONG);
+            return read.apply(h);
+        });
     }
 
     /**
@@ -155,46 +213,123 @@ public final class BlobReaper {
     }
 
     /**
-     * What a dry run reports for {@link #deleteUnnamed}: how many distinct keys (in any case, and
-     * as Windows opens them: {@link #openedKey}) no row would name once the rows of {@code keys} (one key per row to delete) are gone.
+     * What a dry run reports for {@link #deleteUnnamed}: how many files no row would name once the rows of {@code keys} (one key per
+     * row to delete) are gone, each spelling of a key (in case, or dots ending its segments: {@link #openedKey}) a file of its own, as
+     * on Linux, with those of this tenant's pending purges of them.
      */
     public static long unnamedAfter(Sql sql, Handle h, List<String> keys) {
-        Map<String, Long> going = keys.stream().collect(Collectors.groupingBy(BlobReaper::openedKey, LinkedHashMap::new,
-                Collectors.counting()));
-        Dotted dotted = new Dotted();
-        return going.entrySet().stream().filter(e -> !stillNamed(sql, h, e.getKey(), e.getValue(), dotted)).count();
+        return unnamedAfter(sql, h, keys, new Going());
     }
 
-    /** The {@link #dottedKeys} of assets, read at the first {@link #stillNamed} of a call. */
+    /** {@link #unnamedAfter}, with the rows of earlier calls of one dry run ({@code going}) gone too, and their files not counted again. */
+    public static long unnamedAfter(Sql sql, Handle h, List<String> keys, Going going) {
+        Set<String> touched = new LinkedHashSet<>();
+        for (String key : keys) {
+            String opened = openedKey(key);
+            touched.add(opened);
+            going.rows.merge(opened, 1L, Long::sum);
+            going.spellings.computeIfAbsent(opened, o -> new LinkedHashSet<>()).add(key);
+        }
+        Dotted dotted = new Dotted();
+        long files = 0;
+        for (String opened : touched) {
+            Holders found = stillNamed(sql, h, opened, going.rows.get(opened), dotted, false);
+            if (!found.named()) {
+                Set<String> spellings = new LinkedHashSet<>(going.spellings.get(opened));
+                spellings.addAll(found.pending());
+                for (String spelling : spellings) {
+                    if (going.counted.add(spelling)) {
+                        files++;
+                    }
+                }
+            }
+        }
+        return files;
+    }
+
+    /** The rows one dry run has counted as gone, by {@link #openedKey}, and the files it counted. */
+    public static final class Going {
+        private final Map<String, Long> rows = new HashMap<>();
+        private final Map<String, Set<String>> spellings = new HashMap<>();
+        private final Set<String> counted = new HashSet<>();
+    }
+
+    /** The {@link #dottedKeys} of a call, read at its first {@link #stillNamed}. */
     private static final class Dotted {
-        Map<String, List<String[]>> byOpened;
+        boolean read;
+        final Map<String, List<String[]>> assets = new HashMap<>();
+        final Map<String, List<String>> purges = new HashMap<>();
     }
 
     /**
-     * Whether asset rows other than {@code going} of this tenant's name {@code key}, in any tenant and ASCII case, or as
-     * Windows opens it ({@code dotted}: {@link #dottedKeys} of assets, read once): the key and its opened form are looked up by index.
+     * Who names a key: whether a row does, in any tenant, case, or as Windows opens it; whether one is spelt as the key; and,
+     * when none does, this tenant's pending purges (claimed intents) of every spelling of it, whose files then go too.
      */
-    private static boolean stillNamed(Sql sql, Handle h, String key, long going, Dotted dotted) {
+    private record Holders(boolean named, boolean spelt, List<String> pending) {
+    }
+
+    /**
+     * The {@link Holders} of {@code key} once {@code going} rows of this tenant naming it (as Windows opens it) are gone, in any
+     * tenant and ASCII case, or as Windows opens it ({@code dotted}: {@link #dottedKeys}, read once): the key and its opened form
+     * are looked up by index. {@code spelling}: whether {@link Holders#spelt} is needed (a deletion's, not its dry run's).
+     */
+    private static Holders stillNamed(Sql sql, Handle h, String key, long going, Dotted dotted, boolean spelling) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
-        if (dotted.byOpened == null) {
-            dotted.byOpened = dottedKeys(sql, h);
+        String tenant = Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value();
+        if (!dotted.read) {
+            Dotted read = dottedKeys(sql, h, tenant);
+            dotted.assets.putAll(read.assets);
+            dotted.purges.putAll(read.purges);
+            dotted.read = true;
         }
         String lowerKey = key.toLowerCase(Locale.ROOT);
         String openedKey = openedKey(key);
-        String tenant = Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value();
         long own = 0;
-        for (String[] d : dotted.byOpened.getOrDefault(openedKey, List.of())) {
+        boolean elsewhere = false;
+        for (String[] d : dotted.assets.getOrDefault(openedKey, List.of())) {
             // Those the lookups below find by index are not counted twice.
             if (!d[1].equals(lowerKey) && !d[1].equals(openedKey)) {
                 if (!d[0].equals(tenant)) {
-                    return true;
+                    elsewhere = true;
+                    break;
                 }
                 own++;
             }
         }
-        return own + sql.on(h, q.keyCount).bind("lowerKey", lowerKey).bind("openedKey", openedKey).one(Sql.LONG) > going
-                || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey).bind("openedKey", openedKey)
-                        .bind("tenant", tenant).exists();
+        long mine = 0;
+        boolean spelt = false;
+        Set<String> pending = new LinkedHashSet<>();
+        for (String[] r : sql.on(h, q.keyRows).bind("lowerKey", lowerKey).bind("openedKey", openedKey)
+                .list((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)})) {
+            if (r[0].equals("1")) {
+                mine++;
+                spelt |= r[1].equals(key);
+            } else {
+                pending.add(r[1]);
+            }
+        }
+        boolean named = elsewhere || own + mine > going;
+        // Only a deletion (not its dry run) needs to know whether a row spells the key as it is, when it is named.
+        int others = !named || (spelling && !spelt) ? othersSpelling(sql, h, key, lowerKey, openedKey, tenant) : -1;
+        if (named || others >= 0) {
+            return new Holders(true, spelt || others == 1, List.of());
+        }
+        // This tenant's pending purges of a spelling with a segment ending in . that the lookups above did not find (rare).
+        for (String dottedPurge : dotted.purges.getOrDefault(openedKey, List.of())) {
+            if (!dottedPurge.equals(lowerKey) && !dottedPurge.equals(openedKey)) {
+                pending.addAll(sql.on(h, q.claimedSpellings).bind("lowerKey", dottedPurge).list(Sql.STRING));
+            }
+        }
+        return new Holders(false, false, List.copyOf(pending));
+    }
+
+    /** Whether other tenants' rows name {@code key} in any case or as Windows opens it: -1 none, 1 one spelt as it, 0 only others. */
+    private static int othersSpelling(Sql sql, Handle h, String key, String lowerKey, String openedKey, String tenant) {
+        return Sql.crossTenant(sql.db()).on(h, sql.db().statements(AssetSql.class, AssetSql::new).keyElsewhere).bind("lowerKey", lowerKey)
+                .bind("openedKey", openedKey).bind("tenant", tenant).bind("key", key).one((rs, ctx) -> {
+                    int v = rs.getInt(1);
+                    return rs.wasNull() ? -1 : v;
+                });
     }
 
     /** Removes the intents of {@code keys}, once their bytes are gone. */

@@ -418,7 +418,8 @@ public final class JdbiAssetStore implements AssetStore {
         return db.write(h -> {
             Owner owner = lockedReferences(h, na);
             if (q.keyLock != null) {
-                sql.on(h, q.keyLock).bind("lock", keyLock(lowerKey)).exists();
+                // lowerKey has no segment ending in . (register refuses one): it is the key Windows opens.
+                sql.on(h, q.keyLock).bind("lock", BlobReaper.keyLock(lowerKey)).exists();
             }
             Optional<Asset> held = heldClientKey(h, na, blob);
             if (held.isPresent()) {
@@ -449,12 +450,6 @@ public final class JdbiAssetStore implements AssetStore {
                     + " spelt in another case or with dots ending its segments, or deleted and awaiting its purge or cleanupOrphanBlobs)");
         }
         throw new NotFoundException("blob", blobKey, "blobKey");
-    }
-
-    /** The PostgreSQL advisory lock of a key (lower-cased), apart from other Atlas locks. */
-    private static long keyLock(String lowerKey) {
-        // lowerKey has no segment ending in . (register refuses one): it is the key Windows opens.
-        return BlobReaper.keyLock(lowerKey);
     }
 
     /**

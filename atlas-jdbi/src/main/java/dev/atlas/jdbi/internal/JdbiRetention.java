@@ -687,9 +687,16 @@ public final class JdbiRetention implements Retention {
                     LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, failure)).size());
         }
 
-        /** What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}. */
+        /** The rows whose bytes this dry run counted so far: a key's rows in several batches leave it unnamed with the last. */
+        private final BlobReaper.Going goingBlobs = new BlobReaper.Going();
+
+        /**
+         * What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}, with the rows of the batches
+         * counted before gone too.
+         */
         private void countBlobs(String name, String blobKeys, List<UUID> ids) {
-            add("asset_blobs.deleted", db.read(h -> BlobReaper.unnamedAfter(sql, h, call(h, name, blobKeys, binds, ids).list(Sql.STRING))));
+            add("asset_blobs.deleted", db.read(h -> BlobReaper.unnamedAfter(sql, h, call(h, name, blobKeys, binds, ids).list(Sql.STRING),
+                    goingBlobs)));
         }
 
         // ---- children and dry-run pages ------------------------------------------------------

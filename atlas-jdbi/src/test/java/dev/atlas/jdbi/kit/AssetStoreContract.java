@@ -956,6 +956,71 @@ public abstract class AssetStoreContract extends AtlasContract {
         return type.cast(t);
     }
 
+    /**
+     * An asset of {@code bytes} whose stored key is {@code key} (a segment ending in . that register refuses), as versions before
+     * schema 17 or an import of their files stored it: registered under another key, then renamed.
+     */
+    private Asset storedAs(String key, byte[] bytes) throws Exception {
+        Path file = external(key + "-registered", bytes);
+        Asset a = assets.register(png(), key + "-registered");
+        Files.delete(file);
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("UPDATE atlas_assets SET blob_key = ? WHERE tenant_id = 'acme' AND blob_key = ?")) {
+            ps.setString(1, key);
+            ps.setString(2, a.blobKey());
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        return a;
+    }
+
+    @Test
+    @DisplayName("blob30: keys naming one file on Windows (scans/report. and scans/report, or another case) are two files on Linux:"
+            + " a purged spelling's file stays while another spelling's row lives, and goes with the last of them, so no file is"
+            + " left behind and no named bytes are deleted; a retention dry run counts each spelling's file, as the real run then deletes")
+    void aliasSpellingsAreEachDeletedOnceNoRowNamesTheirFile() throws Exception {
+        byte[] bytes = "the report".getBytes(StandardCharsets.UTF_8);
+        dev.atlas.retention.RetentionPolicy purge = dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1));
+        // Both spellings of a pair purged by one run: two files where they are two (here), and the dry run says so.
+        Path old = external("scans/old", bytes);
+        Path oldDotted = external("scans/old.", bytes);
+        Asset oldRow = assets.register(png(), "scans/old");
+        Asset oldAlias = storedAs("scans/old.", bytes);
+        assets.delete(oldRow.id());
+        assets.delete(oldAlias.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        assertThat(acme.retention().runRetention(purge.dryRun(true)).counts()).as("dry run")
+                .containsEntry("assets.deleted", 2L).containsEntry("asset_blobs.deleted", 2L);
+        assertThat(acme.retention().runRetention(purge).counts()).as("real run")
+                .containsEntry("assets.deleted", 2L).containsEntry("asset_blobs.deleted", 2L);
+        assertThat(old).doesNotExist();
+        assertThat(oldDotted).doesNotExist();
+
+        // One spelling discarded while the other's row lives: its file is kept (Windows opens the other's bytes under it), its
+        // purge pending; the other's purge later deletes both, and its dry run counts both.
+        Path report = external("scans/report", bytes);
+        Path dotted = external("scans/report.", bytes);
+        Asset plain = assets.register(png(), "scans/report");
+        Asset alias = storedAs("scans/report.", bytes);
+        assets.discard(plain.id());
+        assertThat(Files.readAllBytes(report)).isEqualTo(bytes);
+        assertThat(Files.readAllBytes(dotted)).isEqualTo(bytes);
+        assertThat(refusal(dev.atlas.ConflictException.class, () -> assets.register(png(), "scans/report")).field()).isEqualTo("blobKey");
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(Files.readAllBytes(report)).isEqualTo(bytes);
+        assets.delete(alias.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        assertThat(acme.retention().runRetention(purge.dryRun(true)).counts()).as("dry run")
+                .containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 2L);
+        assertThat(acme.retention().runRetention(purge).counts()).as("real run")
+                .containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 2L);
+        assertThat(report).doesNotExist();
+        assertThat(dotted).doesNotExist();
+        assertThat(rows("blob_intents")).isZero();
+        // The key is free again.
+        external("scans/report", bytes);
+        assertThat(assets.register(png(), "scans/report").blobKey()).isEqualTo("scans/report");
+    }
+
     @Test
     @DisplayName("a registered blob key belongs to one tenant: another tenant's register of it (any ASCII case) fails exactly like a missing blob, reads nothing, and the key is free again once the owner's purge removed the bytes")
     void registeredKeyIsExclusiveAcrossTenants() throws Exception {
