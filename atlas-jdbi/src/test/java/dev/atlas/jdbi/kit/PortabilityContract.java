@@ -1654,6 +1654,40 @@ public abstract class PortabilityContract extends AtlasContract {
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(withIntent);
 
+        // A key no row names when the import checks it, registered by another tenant (other bytes) before the import writes it: the
+        // write checks the content again, under the key's lock on PostgreSQL (SQLite's single writer orders the two the same way,
+        // but the check is a read outside the write, so the race exists on both). Before: imported, naming the victim's bytes.
+        Files.createDirectories(blobDir.resolve("ext"));
+        Files.write(blobDir.resolve("ext/late.txt"), "registered late".getBytes(StandardCharsets.UTF_8));
+        byte[] late = file.replace(own.blobKey(), "ext/late.txt").getBytes(StandardCharsets.UTF_8);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<dev.atlas.asset.Asset> registered = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.blobKeyContent") && registered.get() == null) {
+                Thread t = new Thread(() -> registered.set(victim.assets().register(dev.atlas.asset.NewAsset.of(
+                        dev.atlas.asset.AssetType.DOCUMENT, "late.txt", "text/plain"), "ext/late.txt")));
+                t.start();
+                try {
+                    t.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        Throwable raced;
+        try {
+            raced = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(mallory, late));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(registered.get()).isNotNull();
+        assertThat(raced).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + line
+                + ": asset.blob_key: names the bytes of another asset, whose sha256 and size differ (stored after the import checked"
+                + " the key): a copy shares an asset's bytes only with its content, and rows before line " + line + " are imported"
+                + " (importing the same file again skips them as unchanged)"));
+        assertThat(mallory.assets().get(own.id())).isEmpty();
+        assertThat(victim.assets().require(registered.get().id()).blobKey()).isEqualTo("ext/late.txt");
+
         // The victim's own export imported elsewhere names the key with its content: a copy, sharing the bytes.
         Tenant copy = atlas.tenant("copy");
         importBytes(copy, export(victim, ExportScope.tenant()));
