@@ -1697,6 +1697,65 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an import and a register of one blob key and one client key take the two kinds of lock in one order (the blob key's,"
+            + " then the client key's): the import, writing while the register holds the blob key's lock only, waits and then fails"
+            + " with a ConflictException on its line's asset.client_key, never a deadlock")
+    void importAndRegisterOfOneBlobAndClientKeyTakeTheirLocksInOneOrder() throws Exception {
+        // The file's asset names ext/same.txt and the client key upload-1, which no row holds when the import checks them.
+        Tenant source = atlas.tenant("source");
+        byte[] bytes = "the same bytes".getBytes(StandardCharsets.UTF_8);
+        dev.atlas.asset.Asset made = source.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "s.txt",
+                "text/plain").clientKey("upload-1"), new ByteArrayInputStream(bytes));
+        String file = text(export(source, ExportScope.tenant()));
+        int line = lineOf(file, made.blobKey());
+        byte[] forged = file.replace(made.blobKey(), "ext/same.txt").getBytes(StandardCharsets.UTF_8);
+        Files.createDirectories(blobDir.resolve("ext"));
+        Files.write(blobDir.resolve("ext/same.txt"), bytes);
+        Tenant acme = atlas.tenant("acme");
+        // The register pauses once it holds the blob key's lock (PostgreSQL; on SQLite, once it writes: the single writer orders
+        // the two), and the import runs until it returns or waits: had it taken the client key's lock first, the register would
+        // now wait for it, and PostgreSQL would fail one of the two with a deadlock (40P01).
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String pause = database.name().equals("PostgreSQL") ? "assets.keyLock" : "assets.keyHolders";
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Thread> importer = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> imported = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch returned = new java.util.concurrent.CountDownLatch(1);
+        // On SQLite the register reads the key's holders twice: before reading the bytes, and in its write.
+        int at = database.name().equals("PostgreSQL") ? 1 : 2;
+        db.statementListener((name, sql) -> {
+            if (name.equals(pause) && seen.incrementAndGet() == at) {
+                Thread t = new Thread(() -> {
+                    imported.set(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(acme, forged)));
+                    returned.countDown();
+                });
+                importer.set(t);
+                t.start();
+                try {
+                    RaceWaits.awaitReturnedOrBlocked(returned, importer::get, db, database);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        dev.atlas.asset.Asset registered;
+        try {
+            registered = acme.assets().register(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "r.txt", "text/plain")
+                    .clientKey("upload-1"), "ext/same.txt");
+        } finally {
+            db.statementListener(null);
+        }
+        importer.get().join(10_000);
+        assertThat(seen.get()).isGreaterThanOrEqualTo(at);
+        assertThat(imported.get()).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + line
+                + ": asset.blob_key: asset " + registered.id() + " of this tenant already holds blob_key [ext/same.txt]: they are"
+                + " unique; it was taken after the import checked it, and rows before line " + line + " are imported: once the key"
+                + " is free, import the same file again to resume (rows already imported are skipped as unchanged)"));
+        assertThat(acme.assets().get(made.id())).isEmpty();
+        assertThat(acme.assets().require(registered.id()).blobKey()).isEqualTo("ext/same.txt");
+    }
+
+    @Test
     @DisplayName("an import racing a purge of the bytes its asset names (a discard of this tenant's row, or of another tenant's that the"
             + " import's checks saw) never leaves a row naming deleted bytes: an asset written while the purge deletes them is a"
             + " ConflictException on its line's asset.blob_key, nothing of its batch written, the bytes gone (before: imported,"

@@ -1320,6 +1320,9 @@ public final class JdbiPortability implements Portability {
         try {
             db.write(h -> {
                 counts.clear();
+                // The blob keys' locks before any client key's (insertRun), the order AssetStore.register takes them in: taken the
+                // other way round, an import and a register of one blob key and one client key deadlocked (PostgreSQL fails one with
+                // 40P01, a retryable StorageException; PortabilityContract#importAndRegisterOfOneBlobAndClientKeyTakeTheirLocksInOneOrder).
                 refusePurgedBlobKeys(h, batch, wheres);
                 int from = 0;
                 while (from < batch.size()) {
