@@ -2795,7 +2795,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " messages_detached, and the revisions they published or rolled back of other owners' and the tenant's assistants and"
             + " settings, their author cleared (assistant_revisions_detached, settings_revisions_detached); a dry run the same; the"
             + " tenant's export then holds no byte of the owner's id")
-    void eraseOwnerDetachesMessagesElsewhere() {
+    void eraseOwnerDetachesMessagesElsewhere() throws InterruptedException {
         Tenant acme = atlas.tenant("acme");
         Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", true, clock);
         PortabilityFixture.populate(acme, ALICE, "a", false, clock);
@@ -2864,6 +2864,38 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(kept.content()).isEqualTo("Me again, same order.");
         assertThat(acme.conversations().getMessage(again.id()).orElseThrow().author()).isNull();
         assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
+
+        // Writes of hers racing an erase, landing after it cleared her references elsewhere (the listener starts them once the
+        // erase has passed its detaching steps; on SQLite they commit after the erase's transaction in flight): they keep her as
+        // author, as the docs say; a dry run afterwards shows them, and erasing again clears them.
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> racer = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.linksElsewhere.OWNER") && racer.get() == null) {
+                Thread t = new Thread(() -> {
+                    late.set(acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Late.").author(ALICE)).id());
+                    acme.assistants().publish(bobBot, dev.atlas.assistant.NewRevision.of("Late prompt.", Map.of()).author(ALICE));
+                });
+                racer.set(t);
+                t.start();
+            }
+        });
+        EraseReport raced;
+        try {
+            raced = acme.portability().eraseOwner(ALICE, false);
+        } finally {
+            db.statementListener(null);
+        }
+        racer.get().join(10_000);
+        assertThat(raced.counts()).isEmpty();
+        assertThat(acme.conversations().getMessage(late.get()).orElseThrow().author()).isEqualTo(ALICE);
+        assertThat(acme.assistants().currentRevision(bobBot).orElseThrow().author()).isEqualTo(ALICE);
+        Map<String, Long> left = Map.of("messages_detached", 1L, "assistant_revisions_detached", 1L);
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).containsExactlyInAnyOrderEntriesOf(left);
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsExactlyInAnyOrderEntriesOf(left);
+        assertThat(rows(database.dataSource(), "acme").toString()).doesNotContain("alice");
+        assertThat(acme.conversations().getMessage(late.get()).orElseThrow().author()).isNull();
     }
 
     @Test
