@@ -155,7 +155,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  33 (up to date)
+                Schema version:  34 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -605,11 +605,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.process("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 33 migrations, schema version 33\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 34 migrations, schema version 34\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 33\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 34\n");
         assertThat(again.exitCode()).isZero();
     }
 

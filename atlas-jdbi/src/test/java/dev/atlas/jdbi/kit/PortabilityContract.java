@@ -1654,12 +1654,105 @@ public abstract class PortabilityContract extends AtlasContract {
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(withIntent);
 
+        // A key no row names when the import checks it, registered by another tenant (other bytes) before the import writes it: the
+        // write checks the content again, under the key's lock on PostgreSQL (SQLite's single writer orders the two the same way,
+        // but the check is a read outside the write, so the race exists on both). Before: imported, naming the victim's bytes.
+        Files.createDirectories(blobDir.resolve("ext"));
+        Files.write(blobDir.resolve("ext/late.txt"), "registered late".getBytes(StandardCharsets.UTF_8));
+        byte[] late = file.replace(own.blobKey(), "ext/late.txt").getBytes(StandardCharsets.UTF_8);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<dev.atlas.asset.Asset> registered = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.blobKeyContent") && registered.get() == null) {
+                Thread t = new Thread(() -> registered.set(victim.assets().register(dev.atlas.asset.NewAsset.of(
+                        dev.atlas.asset.AssetType.DOCUMENT, "late.txt", "text/plain"), "ext/late.txt")));
+                t.start();
+                try {
+                    t.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        Throwable raced;
+        try {
+            raced = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(mallory, late));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(registered.get()).isNotNull();
+        assertThat(raced).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + line
+                + ": asset.blob_key: names the bytes of another asset, whose sha256 and size differ (stored after the import checked"
+                + " the key): a copy shares an asset's bytes only with its content, and rows before line " + line + " are imported"
+                + " (importing the same file again skips them as unchanged)"));
+        assertThat(mallory.assets().get(own.id())).isEmpty();
+        assertThat(victim.assets().require(registered.get().id()).blobKey()).isEqualTo("ext/late.txt");
+
         // The victim's own export imported elsewhere names the key with its content: a copy, sharing the bytes.
         Tenant copy = atlas.tenant("copy");
         importBytes(copy, export(victim, ExportScope.tenant()));
         try (java.io.InputStream in = copy.assets().open(secret.id())) {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("the victim's secret");
         }
+    }
+
+    @Test
+    @DisplayName("an import and a register of one blob key and one client key take the two kinds of lock in one order (the blob key's,"
+            + " then the client key's): the import, writing while the register holds the blob key's lock only, waits and then fails"
+            + " with a ConflictException on its line's asset.client_key, never a deadlock")
+    void importAndRegisterOfOneBlobAndClientKeyTakeTheirLocksInOneOrder() throws Exception {
+        // The file's asset names ext/same.txt and the client key upload-1, which no row holds when the import checks them.
+        Tenant source = atlas.tenant("source");
+        byte[] bytes = "the same bytes".getBytes(StandardCharsets.UTF_8);
+        dev.atlas.asset.Asset made = source.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "s.txt",
+                "text/plain").clientKey("upload-1"), new ByteArrayInputStream(bytes));
+        String file = text(export(source, ExportScope.tenant()));
+        int line = lineOf(file, made.blobKey());
+        byte[] forged = file.replace(made.blobKey(), "ext/same.txt").getBytes(StandardCharsets.UTF_8);
+        Files.createDirectories(blobDir.resolve("ext"));
+        Files.write(blobDir.resolve("ext/same.txt"), bytes);
+        Tenant acme = atlas.tenant("acme");
+        // The register pauses once it holds the blob key's lock (PostgreSQL; on SQLite, once it writes: the single writer orders
+        // the two), and the import runs until it returns or waits: had it taken the client key's lock first, the register would
+        // now wait for it, and PostgreSQL would fail one of the two with a deadlock (40P01).
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String pause = database.name().equals("PostgreSQL") ? "assets.keyLock" : "assets.keyHolders";
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Thread> importer = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> imported = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch returned = new java.util.concurrent.CountDownLatch(1);
+        // On SQLite the register reads the key's holders twice: before reading the bytes, and in its write.
+        int at = database.name().equals("PostgreSQL") ? 1 : 2;
+        db.statementListener((name, sql) -> {
+            if (name.equals(pause) && seen.incrementAndGet() == at) {
+                Thread t = new Thread(() -> {
+                    imported.set(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(acme, forged)));
+                    returned.countDown();
+                });
+                importer.set(t);
+                t.start();
+                try {
+                    RaceWaits.awaitReturnedOrBlocked(returned, importer::get, db, database);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        dev.atlas.asset.Asset registered;
+        try {
+            registered = acme.assets().register(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "r.txt", "text/plain")
+                    .clientKey("upload-1"), "ext/same.txt");
+        } finally {
+            db.statementListener(null);
+        }
+        importer.get().join(10_000);
+        assertThat(seen.get()).isGreaterThanOrEqualTo(at);
+        assertThat(imported.get()).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + line
+                + ": asset.blob_key: asset " + registered.id() + " of this tenant already holds blob_key [ext/same.txt]: they are"
+                + " unique; it was taken after the import checked it, and rows before line " + line + " are imported: once the key"
+                + " is free, import the same file again to resume (rows already imported are skipped as unchanged)"));
+        assertThat(acme.assets().get(made.id())).isEmpty();
+        assertThat(acme.assets().require(registered.id()).blobKey()).isEqualTo("ext/same.txt");
     }
 
     @Test
@@ -2702,7 +2795,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " messages_detached, and the revisions they published or rolled back of other owners' and the tenant's assistants and"
             + " settings, their author cleared (assistant_revisions_detached, settings_revisions_detached); a dry run the same; the"
             + " tenant's export then holds no byte of the owner's id")
-    void eraseOwnerDetachesMessagesElsewhere() {
+    void eraseOwnerDetachesMessagesElsewhere() throws InterruptedException {
         Tenant acme = atlas.tenant("acme");
         Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", true, clock);
         PortabilityFixture.populate(acme, ALICE, "a", false, clock);
@@ -2771,6 +2864,38 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(kept.content()).isEqualTo("Me again, same order.");
         assertThat(acme.conversations().getMessage(again.id()).orElseThrow().author()).isNull();
         assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
+
+        // Writes of hers racing an erase, landing after it cleared her references elsewhere (the listener starts them once the
+        // erase has passed its detaching steps; on SQLite they commit after the erase's transaction in flight): they keep her as
+        // author, as the docs say; a dry run afterwards shows them, and erasing again clears them.
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> racer = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.linksElsewhere.OWNER") && racer.get() == null) {
+                Thread t = new Thread(() -> {
+                    late.set(acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Late.").author(ALICE)).id());
+                    acme.assistants().publish(bobBot, dev.atlas.assistant.NewRevision.of("Late prompt.", Map.of()).author(ALICE));
+                });
+                racer.set(t);
+                t.start();
+            }
+        });
+        EraseReport raced;
+        try {
+            raced = acme.portability().eraseOwner(ALICE, false);
+        } finally {
+            db.statementListener(null);
+        }
+        racer.get().join(10_000);
+        assertThat(raced.counts()).isEmpty();
+        assertThat(acme.conversations().getMessage(late.get()).orElseThrow().author()).isEqualTo(ALICE);
+        assertThat(acme.assistants().currentRevision(bobBot).orElseThrow().author()).isEqualTo(ALICE);
+        Map<String, Long> left = Map.of("messages_detached", 1L, "assistant_revisions_detached", 1L);
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).containsExactlyInAnyOrderEntriesOf(left);
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsExactlyInAnyOrderEntriesOf(left);
+        assertThat(rows(database.dataSource(), "acme").toString()).doesNotContain("alice");
+        assertThat(acme.conversations().getMessage(late.get()).orElseThrow().author()).isNull();
     }
 
     @Test

@@ -1320,6 +1320,9 @@ public final class JdbiPortability implements Portability {
         try {
             db.write(h -> {
                 counts.clear();
+                // The blob keys' locks before any client key's (insertRun), the order AssetStore.register takes them in: taken the
+                // other way round, an import and a register of one blob key and one client key deadlocked (PostgreSQL fails one with
+                // 40P01, a retryable StorageException; PortabilityContract#importAndRegisterOfOneBlobAndClientKeyTakeTheirLocksInOneOrder).
                 refusePurgedBlobKeys(h, batch, wheres);
                 int from = 0;
                 while (from < batch.size()) {
@@ -1352,7 +1355,10 @@ public final class JdbiPortability implements Portability {
      * too, is deleting the bytes of (a claimed intent): one that committed after the first pass checked the key may already have
      * found no row naming it, and would delete the bytes the asset names. Run in the transaction writing the batch, after the
      * keys' locks on PostgreSQL ({@link BlobReaper#keyLock}, which the purge's check of the key's holders takes): the purge then
-     * sees the asset, or the asset sees its intent. On SQLite the single writer orders them the same way.
+     * sees the asset, or the asset sees its intent. On SQLite the single writer orders them the same way. Then, under the same
+     * locks, refuses an asset whose key a row stored since the first pass names with other content (sha256, size), as
+     * {@link #checkSharedBlobKey} does: another tenant's register or import of the key (which hold the key's lock from their own
+     * check to their commit) is committed and read here, or waits and then finds this asset's row.
      */
     private void refusePurgedBlobKeys(Handle h, List<Parsed> batch, List<String> wheres) {
         List<Integer> assets = new ArrayList<>();
@@ -1383,13 +1389,40 @@ public final class JdbiPortability implements Portability {
             }
             call.list(Sql.STRING).forEach(k -> purging.add(Codec.openedBlobKey(k)));
         }
+        String first = wheres.get(0).substring(0, wheres.get(0).length() - 2);
         for (int i : assets) {
             if (purging.contains(Codec.openedBlobKey(lowerKey(batch.get(i))))) {
-                String first = wheres.get(0).substring(0, wheres.get(0).length() - 2);
                 throw new ConflictException(wheres.get(i) + batch.get(i).table().type() + ".blob_key", "names a blob key whose bytes a"
                         + " purge is deleting (of an asset of this tenant or another, purged after the import checked the key), and rows"
                         + " before " + first + " are imported: import the same file again to resume once the asset's bytes are back"
                         + " under its key (rows already imported are skipped as unchanged)");
+            }
+        }
+        // The content of the rows naming the keys, read again under the same locks: a row another tenant stored since the first
+        // pass checked the key (a register, an import) with other content would otherwise share its bytes with this one.
+        Map<String, List<Object[]>> stored = new HashMap<>();
+        sql.on(h, q.dottedBlobKeyContent).bind("tenant", tenant()).list(JdbiPortability::keyContent)
+                .forEach(found -> stored.computeIfAbsent(Codec.openedBlobKey((String) found[0]), k -> new ArrayList<>()).add(found));
+        for (int from = 0; from < all.size(); from += PortabilitySql.BLOB_KEYS) {
+            List<String> part = all.subList(from, Math.min(all.size(), from + PortabilitySql.BLOB_KEYS));
+            Sql.Call call = sql.on(h, q.blobKeyContent).bind("tenant", tenant());
+            for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
+                call.bind("lowerKey" + i, i < part.size() ? part.get(i) : null);
+            }
+            call.list(JdbiPortability::keyContent).forEach(found -> stored.computeIfAbsent(Codec.openedBlobKey((String) found[0]),
+                    k -> new ArrayList<>()).add(found));
+        }
+        for (int i : assets) {
+            Parsed a = batch.get(i);
+            Object sha256 = a.values()[a.table().index("sha256")];
+            Object size = a.values()[a.table().index("size_bytes")];
+            for (Object[] found : stored.getOrDefault(Codec.openedBlobKey(lowerKey(a)), List.of())) {
+                if (!sha256.equals(found[1]) || !size.equals(found[2])) {
+                    throw new ConflictException(wheres.get(i) + a.table().type() + ".blob_key", "names the bytes of another asset, whose"
+                            + " sha256 and size differ (stored after the import checked the key): a copy shares an asset's bytes only"
+                            + " with its content, and rows before " + first + " are imported (importing the same file again skips them as"
+                            + " unchanged)");
+                }
             }
         }
     }
