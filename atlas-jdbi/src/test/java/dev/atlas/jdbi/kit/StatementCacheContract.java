@@ -63,7 +63,8 @@ public abstract class StatementCacheContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("on a pool of one connection each statement is prepared once and reused by later reads and writes; a cached read still"
+    @DisplayName("on a pool of one connection each statement is prepared once and reused by later reads and writes, with the kit's"
+            + " statement recorder attached (which notes each run); a cached read still"
             + " sees another instance's later write, works after another connection adds a column to its table, and leaves no read"
             + " open behind it (SQLite: a TRUNCATE checkpoint completes; PostgreSQL: an ALTER TABLE needs no wait)")
     void statementsArePreparedOncePerPooledConnectionAndHoldNothingOpen() throws Exception {
@@ -75,6 +76,8 @@ public abstract class StatementCacheContract extends AtlasContract {
         config.setDataSource(new Unpooled(() -> counting(server.getConnection(), prepares, counting)));
         try (HikariDataSource pool = new HikariDataSource(config); Atlas cached = Atlas.builder().dataSource(pool).migrate(false).build()) {
             counting[0] = true;
+            // As every kit suite runs (AtlasContract): recording the SQL keeps the statements shared.
+            StatementRecorder recorder = StatementRecorder.attach(cached);
             ConversationStore store = cached.tenant("acme").conversations();
             UUID c = store.create(NewConversation.of(Owner.user("u"))).id();
             List<UUID> ids = new ArrayList<>();
@@ -86,6 +89,11 @@ public abstract class StatementCacheContract extends AtlasContract {
             // Every statement prepared once: before, SQLite prepared each per call (5 appends, 5 histories).
             assertThat(prepares).isNotEmpty();
             assertThat(prepares).allSatisfy((sql, n) -> assertThat(n).as(sql).isEqualTo(1));
+            // ...and the recorder still notes every run of them: one history statement per call.
+            List<String> history = recorder.recorded().stream().filter(r -> r.callers().contains("JdbiConversationStore#history"))
+                    .map(StatementRecorder.Recorded::sql).toList();
+            assertThat(history).hasSize(5);
+            assertThat(prepares).containsEntry(history.get(0).strip(), 1);
 
             // Another instance's write (the test's own, on its own pool): the cached history statement reads the database as it is now.
             ids.add(atlas.tenant("acme").conversations().append(c, NewMessage.user("from elsewhere")).id());
