@@ -63,6 +63,31 @@ public abstract class StatementCacheContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two nested borrows of one connection (an application's transaction handed out twice, as Spring's"
+            + " TransactionAwareDataSourceProxy does) never share a statement in use: a read of the same statement made while"
+            + " iterating its rows leaves those rows to the outer read")
+    void nestedBorrowsOfOneConnectionDoNotShareAStatementInUse() throws Exception {
+        Db own = ((JdbiAtlas) atlas).db();
+        own.write(h -> AdHoc.execute(h, "CREATE TABLE probe_rows (v TEXT NOT NULL)"));
+        own.write(h -> AdHoc.execute(h, "INSERT INTO probe_rows (v) VALUES ('a'), ('b'), ('c')"));
+        ApplicationTransactions app = new ApplicationTransactions(database, own.dialect() == Dialect.POSTGRESQL);
+        Db db = db(reopen(b -> configure(b.dataSource(app.dataSource())).migrate(false)));
+        Statement from = new Catalogue(db.dialect(), db.prefix()).crossTenant("test.probeFrom", "a test table without tenants",
+                "SELECT v FROM probe_rows WHERE v >= :v ORDER BY v");
+        List<String> seen = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> db.read(outer -> {
+            List<String> out = new ArrayList<>();
+            Sql.crossTenant(db).on(outer, from).bind("v", "a").forEach(Sql.STRING,
+                    v -> out.add(v + ":" + db.read(inner -> Sql.crossTenant(db).on(inner, from).bind("v", v).list(Sql.STRING))));
+            return out;
+        }));
+        assertThat(seen).containsExactly("a:[a, b, c]", "b:[b, c]", "c:[c]");
+        // The statement stays cached for the connection's next borrow: still one statement, still right.
+        List<String> again = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> db.read(h -> Sql.crossTenant(db).on(h, from).bind("v", "b")
+                .list(Sql.STRING)));
+        assertThat(again).containsExactly("b", "c");
+    }
+
+    @Test
     @DisplayName("on a pool of one connection each statement is prepared once and reused by later reads and writes, with the kit's"
             + " statement recorder attached (which notes each run); a cached read still"
             + " sees another instance's later write, works after another connection adds a column to its table, and leaves no read"
