@@ -71,7 +71,9 @@ public abstract class StatementCacheContract extends AtlasContract {
         own.write(h -> AdHoc.execute(h, "CREATE TABLE probe_rows (v TEXT NOT NULL)"));
         own.write(h -> AdHoc.execute(h, "INSERT INTO probe_rows (v) VALUES ('a'), ('b'), ('c')"));
         ApplicationTransactions app = new ApplicationTransactions(database, own.dialect() == Dialect.POSTGRESQL);
-        Db db = db(reopen(b -> configure(b.dataSource(app.dataSource())).migrate(false)));
+        // A bare Db on it (no second Atlas to build): the joining instance's database layer.
+        Db db = new Db(app.dataSource(), own.dialect(), own.prefix(), own.clock());
+        db.autoCommitOffIsApplications();
         Statement from = new Catalogue(db.dialect(), db.prefix()).crossTenant("test.probeFrom", "a test table without tenants",
                 "SELECT v FROM probe_rows WHERE v >= :v ORDER BY v");
         List<String> seen = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> db.read(outer -> {
