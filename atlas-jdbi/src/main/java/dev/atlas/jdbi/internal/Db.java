@@ -118,11 +118,7 @@ public final class Db {
                 }
             });
         }
-        if (decorator == null) {
-            // A decorated connection (a test recording the SQL sent) prepares per call: statements
-            // prepared on the pooled connection under it would bypass the decorator.
-            shareStatements(h, c);
-        }
+        shareStatements(h, c, decorator);
         Consumer<Handle> each = onEachConnection;
         if (each != null) {
             try {
@@ -170,13 +166,16 @@ public final class Db {
      * change by another connection only makes SQLite compile it again on its next run
      * ({@code StatementCacheContract}).
      */
-    private void shareStatements(Handle h, Connection c) {
+    private void shareStatements(Handle h, Connection c, @Nullable UnaryOperator<Connection> decorator) {
         Connection physical;
         try {
             physical = c.unwrap(Connection.class);
         } catch (SQLException | RuntimeException e) {
             return;
         }
+        // A decorated connection (a test recording the SQL sent) shares them too, prepared through
+        // the decorator: the statements tests run are the ones production reuses.
+        Connection preparer = decorator == null ? physical : decorator.apply(physical);
         java.util.Map<dev.atlas.jdbi.internal.sql.Statement, java.sql.PreparedStatement> statements;
         synchronized (prepared) {
             statements = prepared.get(physical);
@@ -187,7 +186,7 @@ public final class Db {
                 prepared.put(physical, statements);
             }
         }
-        h.shareStatements(statements, physical);
+        h.shareStatements(statements, preparer);
     }
 
     private static boolean isClosed(Connection c) {
@@ -381,11 +380,19 @@ public final class Db {
         this.onEachConnection = hook;
     }
 
-    /** Wraps every connection borrowed from now on (tests record the SQL sent); null for none. */
+    /**
+     * Wraps every connection borrowed from now on (tests record the SQL sent), and the pooled
+     * connection the shared statements are prepared on; null for none.
+     */
     public void decorateConnections(@Nullable UnaryOperator<Connection> decorator) {
         this.connectionDecorator = decorator;
         if (combiner != null) {
             combiner.releaseConnection(); // the held write connection was borrowed undecorated
+        }
+        synchronized (prepared) {
+            // Statements prepared through the previous decorator (or none) are forgotten, not closed
+            // (a borrower may be running one): they close with their connections.
+            prepared.clear();
         }
     }
 

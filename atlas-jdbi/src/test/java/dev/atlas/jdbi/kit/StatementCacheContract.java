@@ -63,7 +63,35 @@ public abstract class StatementCacheContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("on a pool of one connection each statement is prepared once and reused by later reads and writes; a cached read still"
+    @DisplayName("two nested borrows of one connection (an application's transaction handed out twice, as Spring's"
+            + " TransactionAwareDataSourceProxy does) never share a statement in use: a read of the same statement made while"
+            + " iterating its rows leaves those rows to the outer read")
+    void nestedBorrowsOfOneConnectionDoNotShareAStatementInUse() throws Exception {
+        Db own = ((JdbiAtlas) atlas).db();
+        own.write(h -> AdHoc.execute(h, "CREATE TABLE probe_rows (v TEXT NOT NULL)"));
+        own.write(h -> AdHoc.execute(h, "INSERT INTO probe_rows (v) VALUES ('a'), ('b'), ('c')"));
+        ApplicationTransactions app = new ApplicationTransactions(database, own.dialect() == Dialect.POSTGRESQL);
+        // A bare Db on it (no second Atlas to build): the joining instance's database layer.
+        Db db = new Db(app.dataSource(), own.dialect(), own.prefix(), own.clock());
+        db.autoCommitOffIsApplications();
+        Statement from = new Catalogue(db.dialect(), db.prefix()).crossTenant("test.probeFrom", "a test table without tenants",
+                "SELECT v FROM probe_rows WHERE v >= :v ORDER BY v");
+        List<String> seen = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> db.read(outer -> {
+            List<String> out = new ArrayList<>();
+            Sql.crossTenant(db).on(outer, from).bind("v", "a").forEach(Sql.STRING,
+                    v -> out.add(v + ":" + db.read(inner -> Sql.crossTenant(db).on(inner, from).bind("v", v).list(Sql.STRING))));
+            return out;
+        }));
+        assertThat(seen).containsExactly("a:[a, b, c]", "b:[b, c]", "c:[c]");
+        // The statement stays cached for the connection's next borrow: still one statement, still right.
+        List<String> again = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> db.read(h -> Sql.crossTenant(db).on(h, from).bind("v", "b")
+                .list(Sql.STRING)));
+        assertThat(again).containsExactly("b", "c");
+    }
+
+    @Test
+    @DisplayName("on a pool of one connection each statement is prepared once and reused by later reads and writes, with the kit's"
+            + " statement recorder attached (which notes each run); a cached read still"
             + " sees another instance's later write, works after another connection adds a column to its table, and leaves no read"
             + " open behind it (SQLite: a TRUNCATE checkpoint completes; PostgreSQL: an ALTER TABLE needs no wait)")
     void statementsArePreparedOncePerPooledConnectionAndHoldNothingOpen() throws Exception {
@@ -75,6 +103,8 @@ public abstract class StatementCacheContract extends AtlasContract {
         config.setDataSource(new Unpooled(() -> counting(server.getConnection(), prepares, counting)));
         try (HikariDataSource pool = new HikariDataSource(config); Atlas cached = Atlas.builder().dataSource(pool).migrate(false).build()) {
             counting[0] = true;
+            // As every kit suite runs (AtlasContract): recording the SQL keeps the statements shared.
+            StatementRecorder recorder = StatementRecorder.attach(cached);
             ConversationStore store = cached.tenant("acme").conversations();
             UUID c = store.create(NewConversation.of(Owner.user("u"))).id();
             List<UUID> ids = new ArrayList<>();
@@ -86,6 +116,11 @@ public abstract class StatementCacheContract extends AtlasContract {
             // Every statement prepared once: before, SQLite prepared each per call (5 appends, 5 histories).
             assertThat(prepares).isNotEmpty();
             assertThat(prepares).allSatisfy((sql, n) -> assertThat(n).as(sql).isEqualTo(1));
+            // ...and the recorder still notes every run of them: one history statement per call.
+            List<String> history = recorder.recorded().stream().filter(r -> r.callers().contains("JdbiConversationStore#history"))
+                    .map(StatementRecorder.Recorded::sql).toList();
+            assertThat(history).hasSize(5);
+            assertThat(prepares).containsEntry(history.get(0).strip(), 1);
 
             // Another instance's write (the test's own, on its own pool): the cached history statement reads the database as it is now.
             ids.add(atlas.tenant("acme").conversations().append(c, NewMessage.user("from elsewhere")).id());

@@ -16,8 +16,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Records every SQL string an Atlas instance sends to its database: each connection the stores
- * get is wrapped ({@code Db#decorateConnections}) and the text of every statement prepared or executed is noted, with the
- * Atlas method that ran it. The database still runs everything; nothing is stubbed. Test-only.
+ * get is wrapped ({@code Db#decorateConnections}) and the text of every statement run is noted, with the
+ * Atlas method that ran it, once per run (a statement Atlas keeps prepared across calls included).
+ * The statement cache stays on: the suites run the path production takes. The database still runs
+ * everything; nothing is stubbed. Test-only.
  */
 public final class StatementRecorder {
     /** One statement and the first Atlas frame below the connection (class#method) that sent it. */
@@ -25,6 +27,8 @@ public final class StatementRecorder {
 
     private static final Set<String> PREPARE = Set.of("prepareStatement", "prepareCall");
     private static final Set<String> EXECUTE = Set.of("execute", "executeQuery", "executeUpdate", "executeLargeUpdate", "addBatch");
+    /** A prepared statement's runs (a batch is noted once, at its executeBatch). */
+    private static final Set<String> RUN = Set.of("execute", "executeQuery", "executeUpdate", "executeLargeUpdate", "executeBatch", "executeLargeBatch");
     private static final StackWalker WALKER = StackWalker.getInstance();
 
     private final List<Recorded> recorded = new CopyOnWriteArrayList<>();
@@ -44,21 +48,14 @@ public final class StatementRecorder {
 
     private Connection wrap(Connection target) {
         return proxy(Connection.class, target, (method, args) -> {
-            if (PREPARE.contains(method.getName()) && args != null && args[0] instanceof String sql) {
-                note(sql);
-            }
             Object result = method.invoke(target, args);
             if (PREPARE.contains(method.getName()) && args != null && args[0] instanceof String sql
                     && result instanceof PreparedStatement ps) {
-                // Transaction control (BEGIN IMMEDIATE, COMMIT, SAVEPOINT) is prepared once on the held
-                // write connection and run by execute(): noted on every run, the first one at its prepare.
-                boolean[] first = {true};
+                // Noted on every run, not at its prepare: Atlas keeps statements prepared per pooled
+                // connection (Db#open prepares them through this wrapper too) and runs them again.
                 return proxy(PreparedStatement.class, ps, (m, a) -> {
-                    if (m.getName().equals("execute") && (a == null || a.length == 0)) {
-                        if (!first[0]) {
-                            note(sql);
-                        }
-                        first[0] = false;
+                    if (RUN.contains(m.getName()) && (a == null || a.length == 0)) {
+                        note(sql);
                     }
                     return m.invoke(ps, a);
                 });

@@ -9,7 +9,6 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One borrowed connection for the length of a {@code db.read} or {@code db.write}: what the
@@ -21,7 +20,8 @@ import java.util.Set;
  * that connection in earlier borrows; a handle held across calls on a connection that is not
  * shared {@link #cacheStatements caches} its own: either way each catalogued statement is
  * prepared once per connection. A statement still in use (a call made while iterating another
- * call of the same statement) gets a fresh one.
+ * call of the same statement, on this handle or on another borrow of the same connection) gets a
+ * fresh one.
  */
 public final class Handle implements AutoCloseable {
     /** Undoes a per-connection setting before the connection is returned. */
@@ -41,7 +41,14 @@ public final class Handle implements AutoCloseable {
     private boolean ownsCache;
     /** Transaction-control statements prepared once on a caching handle ({@link #control}). */
     private final Map<String, PreparedStatement> controls = new HashMap<>(8);
-    private final Set<PreparedStatement> busy = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
+     * The cached statements this handle's calls have taken out of {@link #cache} while they run, with
+     * their keys. Taken out, not marked: a nested borrow of the same pooled connection (an
+     * application's transaction handed out twice, as Spring's {@code TransactionAwareDataSourceProxy}
+     * does, by a call made while this one iterates rows) shares the cache but not this handle, and
+     * must never run a statement whose result set is still being read.
+     */
+    private final Map<PreparedStatement, Statement> busy = new IdentityHashMap<>();
 
     public Handle(Connection connection) {
         this.connection = connection;
@@ -108,45 +115,51 @@ public final class Handle implements AutoCloseable {
         if (c == null) {
             return connection.prepareStatement(statement.jdbc());
         }
-        PreparedStatement ps = c.get(statement);
-        if (ps != null && !busy.contains(ps)) {
-            if (ps.isClosed()) {
-                c.remove(statement, ps); // a host pool closed it behind our back: prepare again below
-                ps = null;
-            } else {
-                ps.clearParameters();
-                // A call abandoned between add() and batch() (a refusal mid-batch) left its rows queued
-                // on the statement; the next batch would write them too. Clearing costs no round trip.
-                ps.clearBatch();
-                if (ps.getFetchSize() != 0) {
-                    ps.setFetchSize(0);
-                }
-                busy.add(ps);
-                return ps;
+        PreparedStatement ps = c.remove(statement);
+        if (ps != null && !ps.isClosed()) { // one a host pool closed behind our back is prepared again below
+            ps.clearParameters();
+            // A call abandoned between add() and batch() (a refusal mid-batch) left its rows queued
+            // on the statement; the next batch would write them too. Clearing costs no round trip.
+            ps.clearBatch();
+            if (ps.getFetchSize() != 0) {
+                ps.setFetchSize(0);
             }
+            busy.put(ps, statement);
+            return ps;
         }
-        boolean keep = ps == null && c.size() < CACHE_LIMIT;
-        PreparedStatement fresh = (keep ? preparer : connection).prepareStatement(statement.jdbc());
-        if (keep) {
-            c.put(statement, fresh);
-            busy.add(fresh);
-        }
+        PreparedStatement fresh = preparer.prepareStatement(statement.jdbc());
+        busy.put(fresh, statement);
         return fresh;
     }
 
-    /** Ends a call's use of {@code ps}: a cached statement stays prepared, any other is closed; {@code failed} drops it from the cache. */
+    /**
+     * Ends a call's use of {@code ps}: a cached statement goes back to the cache (unless one
+     * prepared meanwhile is there, or the cache is full), any other is closed; {@code failed}
+     * closes it.
+     */
     void done(Statement statement, PreparedStatement ps, boolean failed) throws SQLException {
-        if (busy.remove(ps)) {
-            if (!failed) {
-                return;
-            }
-            cache.remove(statement, ps);
+        if (busy.remove(ps) != null && !failed && putBack(statement, ps)) {
+            return;
         }
         ps.close();
     }
 
+    private boolean putBack(Statement statement, PreparedStatement ps) {
+        Map<Statement, PreparedStatement> c = cache;
+        return c != null && c.size() < CACHE_LIMIT && c.putIfAbsent(statement, ps) == null;
+    }
+
     /** Forgets calls left unfinished (a callback that threw between binding and running): their statements are free again. */
     public void releaseAll() {
+        for (Map.Entry<PreparedStatement, Statement> e : busy.entrySet()) {
+            if (!putBack(e.getValue(), e.getKey())) {
+                try {
+                    e.getKey().close();
+                } catch (SQLException ignored) {
+                    // a statement that will not close goes with its connection
+                }
+            }
+        }
         busy.clear();
     }
 
@@ -229,6 +242,7 @@ public final class Handle implements AutoCloseable {
     @Override
     public void close() {
         SQLException failed = null;
+        releaseAll();
         if (cache != null && ownsCache) {
             for (PreparedStatement ps : cache.values()) {
                 try {
@@ -239,7 +253,6 @@ public final class Handle implements AutoCloseable {
             }
             cache.clear();
         }
-        busy.clear();
         for (PreparedStatement ps : controls.values()) {
             try {
                 ps.close();
