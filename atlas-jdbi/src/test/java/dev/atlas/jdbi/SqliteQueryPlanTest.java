@@ -104,7 +104,8 @@ class SqliteQueryPlanTest {
         // every due task (MULTI-INDEX OR and a temp B-tree over the OR of pending and expired running tasks cost 70 ms at 100k).
         for (String kinds : new String[] {null, " AND kind IN (:kind0, :kind1)"}) {
             List<String> pick = plan(DeclaredStatements.taskPick(Dialect.SQLITE, kinds).jdbc());
-            assertThat(pick).as("claim, kinds " + kinds).contains("SEARCH atlas_tasks USING INDEX atlas_tasks_due (tenant_id=? AND status=? AND run_after<?)");
+            assertThat(pick).as("claim, kinds " + kinds).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_tasks USING")
+                    .endsWith("INDEX atlas_tasks_due (tenant_id=? AND status=? AND run_after<?)"));
             assertThat(pick).as("claim, kinds " + kinds).noneSatisfy(d -> assertThat(d).contains("MULTI-INDEX OR"));
         }
         // keyset24: a page after a cursor, as Atlas renders it, starts its index range at the cursor's activity time.

@@ -65,7 +65,7 @@ final class TaskSql {
                 + " AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts");
         pick = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now) OR (status = 'running'"
                 + " AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))";
-        pickAny = c.sql("tasks.pick", pick + " ORDER BY run_after, id LIMIT 1" + d.lockSkipLocked());
+        pickAny = c.sql("tasks.pick", pick(""));
         take = c.sql("tasks.take", "UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim, lease_expires_at = "
                 + d.databaseNowPlusMicros("lease") + ", started_at = COALESCE(started_at, " + Dialect.LATER + "), updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS);
@@ -110,6 +110,25 @@ final class TaskSql {
 
     /** The claim's pick restricted to the kinds {@code where} renders. */
     Statement pickKinds(String where) {
-        return c.render("tasks.pickKinds", pick + where + " ORDER BY run_after, id LIMIT 1" + c.dialect().lockSkipLocked());
+        return c.render("tasks.pickKinds", pick(where));
+    }
+
+    /**
+     * The first due task of the kinds {@code where} renders (empty: any kind) in (run_after, id) order. SQLite: the earlier of
+     * two arms, each its own index range read in order and stopped at its first row: the pending tasks due from
+     * (tenant, status, run_after, id), and the running ones whose lease ran out (few: at most one per worker that vanished).
+     * As one OR, SQLite read both index ranges and sorted every due task for one row (0.4 ms at 1k pending tasks, 50 to 73 ms at
+     * 100k: the scale probe, perf30). Same row: the minimum of the two arms' minimums. PostgreSQL keeps the single statement,
+     * whose {@code FOR UPDATE SKIP LOCKED} a UNION would not allow.
+     */
+    private String pick(String where) {
+        if (c.dialect() != Dialect.SQLITE) {
+            return pick + where + " ORDER BY run_after, id LIMIT 1" + c.dialect().lockSkipLocked();
+        }
+        String arm = "SELECT id, run_after FROM (SELECT id, run_after FROM <p>tasks WHERE tenant_id = :t AND ";
+        String order = " ORDER BY run_after, id LIMIT 1)";
+        return "SELECT id FROM (" + arm + "status = 'pending' AND run_after <= :now" + where + order
+                + " UNION ALL " + arm + "status = 'running' AND lease_expires_at <= " + c.dialect().databaseNow()
+                + " AND attempts < max_attempts" + where + order + ") ORDER BY run_after, id LIMIT 1";
     }
 }
