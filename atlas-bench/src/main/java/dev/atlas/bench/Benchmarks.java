@@ -22,6 +22,7 @@ public final class Benchmarks {
                 new SemanticSearchCache(),
                 new PgvectorRecall(),
                 new TextSearchNeighbours(),
-                new GraphEdges());
+                new GraphEdges(),
+                new ScaleProbe());
     }
 }

@@ -100,6 +100,14 @@ class SqliteQueryPlanTest {
                 + " AND deleted_at IS NULL ORDER BY activity_at DESC, id DESC LIMIT 51");
         assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_owner_activity"));
         assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        // perf30: a claim picks the earliest due task from the (tenant, status, run_after, id) index: one row, never a sort of
+        // every due task (MULTI-INDEX OR and a temp B-tree over the OR of pending and expired running tasks cost 70 ms at 100k).
+        for (String kinds : new String[] {null, " AND kind IN (:kind0, :kind1)"}) {
+            List<String> pick = plan(DeclaredStatements.taskPick(Dialect.SQLITE, kinds).jdbc());
+            assertThat(pick).as("claim, kinds " + kinds).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_tasks USING")
+                    .endsWith("INDEX atlas_tasks_due (tenant_id=? AND status=? AND run_after<?)"));
+            assertThat(pick).as("claim, kinds " + kinds).noneSatisfy(d -> assertThat(d).contains("MULTI-INDEX OR"));
+        }
         // keyset24: a page after a cursor, as Atlas renders it, starts its index range at the cursor's activity time.
         for (String[] c : new String[][] {{" AND owner_type = :ownerType AND owner_id = :ownerId AND deleted_at IS NULL",
                 "atlas_conversations_owner_activity (tenant_id=? AND owner_type=? AND owner_id=? AND activity_at<?)"},

@@ -65,7 +65,7 @@ final class TaskSql {
                 + " AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts");
         pick = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now) OR (status = 'running'"
                 + " AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))";
-        pickAny = c.sql("tasks.pick", pick + " ORDER BY run_after, id LIMIT 1" + d.lockSkipLocked());
+        pickAny = c.sql("tasks.pick", pick(""));
         take = c.sql("tasks.take", "UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim, lease_expires_at = "
                 + d.databaseNowPlusMicros("lease") + ", started_at = COALESCE(started_at, " + Dialect.LATER + "), updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS);
@@ -110,6 +110,34 @@ final class TaskSql {
 
     /** The claim's pick restricted to the kinds {@code where} renders. */
     Statement pickKinds(String where) {
-        return c.render("tasks.pickKinds", pick + where + " ORDER BY run_after, id LIMIT 1" + c.dialect().lockSkipLocked());
+        return c.render("tasks.pickKinds", pick(where));
+    }
+
+    /**
+     * The first due task of the kinds {@code where} renders (empty: any kind) in (run_after, id) order: a pending task due, or a
+     * running one whose lease ran out with attempts left. As one OR both databases read every due task of the tenant and sorted
+     * them for one row (scale probe, perf30: at 100k pending tasks 50 to 73 ms on SQLite; 170 ms and an external sort on
+     * PostgreSQL, against 0.4 ms at 1k). SQLite: the earlier of two arms, each its own index range read in order and stopped at
+     * its first row: the pending tasks due from (tenant, status, run_after, id), and the running ones whose lease ran out
+     * (few: at most one per worker that vanished); same row, the minimum of the arms' minimums. PostgreSQL, whose
+     * {@code FOR UPDATE SKIP LOCKED} locks what it reads: while the tenant has no running task with an expired lease (an
+     * uncorrelated EXISTS, evaluated once), the pending arm alone, read in index order and stopped at the first row it can
+     * lock; otherwise the OR as before. Exactly one arm runs, on the statement's one snapshot, so the row and the rows locked
+     * are the OR's.
+     */
+    private String pick(String where) {
+        String expired = "SELECT 1 FROM <p>tasks WHERE tenant_id = :t AND status = 'running' AND lease_expires_at <= "
+                + c.dialect().databaseNow() + " AND attempts < max_attempts";
+        if (c.dialect() != Dialect.SQLITE) {
+            String lock = c.dialect().lockSkipLocked();
+            return "SELECT id FROM (SELECT id FROM <p>tasks WHERE tenant_id = :t AND status = 'pending' AND run_after <= :now" + where
+                    + " AND NOT EXISTS (" + expired + ") ORDER BY run_after, id LIMIT 1" + lock + ") a UNION ALL SELECT id FROM ("
+                    + pick + where + " AND EXISTS (" + expired + ") ORDER BY run_after, id LIMIT 1" + lock + ") b";
+        }
+        String arm = "SELECT id, run_after FROM (SELECT id, run_after FROM <p>tasks WHERE tenant_id = :t AND ";
+        String order = " ORDER BY run_after, id LIMIT 1)";
+        return "SELECT id FROM (" + arm + "status = 'pending' AND run_after <= :now" + where + order
+                + " UNION ALL " + arm + "status = 'running' AND lease_expires_at <= " + c.dialect().databaseNow()
+                + " AND attempts < max_attempts" + where + order + ") ORDER BY run_after, id LIMIT 1";
     }
 }

@@ -52,6 +52,15 @@ public final class DeclaredStatements {
     }
 
     /**
+     * A claim's pick of the next due task ({@code TaskStore.claim}): of any kind, or with {@code kinds} (an {@code " AND …"}
+     * filter, as the store renders it).
+     */
+    public static Statement taskPick(Dialect dialect, @org.jspecify.annotations.Nullable String kinds) {
+        TaskSql sql = new TaskSql(new Catalogue(dialect, "atlas_"));
+        return kinds == null ? sql.pickAny : sql.pickKinds(kinds);
+    }
+
+    /**
      * The conversation listing, newest activity first ({@code ConversationStore.list}), with the
      * filters {@code filters} (each {@code " AND …"}) and, after a cursor, its keyset, as the store renders it.
      */
