@@ -544,7 +544,7 @@ public abstract class SpringAiChatMemoryContract {
                 + "\"type\":\"AI\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
         Conversation h = tenant.conversations().ensure("hostile-langchain4j", NewConversation.of(Owner.user("42"), "support"));
         tenant.conversations().appendAll(h.id(), List.of(
-                NewMessage.assistant("deep").metadata(lc.apply("{\"toolExecutionRequests\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}")),
+                NewMessage.assistant("deep").metadata(lc.apply("{\"toolExecutionRequests\":" + "[".repeat(2_000) + "]".repeat(2_000) + "}")),
                 NewMessage.assistant("not json").metadata(lc.apply("{\"toolExecutionRequests\":")),
                 NewMessage.assistant("other tenant's").metadata(lc.apply(globexAsset)),
                 NewMessage.tool("no such asset").metadata(lc.apply(UUID.randomUUID())),
