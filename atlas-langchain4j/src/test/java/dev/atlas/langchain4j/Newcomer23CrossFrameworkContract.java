@@ -187,7 +187,7 @@ public abstract class Newcomer23CrossFrameworkContract {
 
     @Test
     @DisplayName("LangChain4j tool results its store keeps as JSON (a NUL in the text, in an asset; two texts, in metadata) read in"
-            + " Spring AI as answering their call by id and name, their text byte for byte")
+            + " Spring AI as answering their call by id and name, their text byte for byte; the asset's bytes missing, the read fails")
     void langChain4jToolResultsKeptAsJsonAnswerTheirCall() {
         Tenant tenant = atlas.tenant("acme");
         ToolExecutionRequest nul = ToolExecutionRequest.builder().id("lc0").name("lookup").arguments("{}").build();
@@ -203,6 +203,18 @@ public abstract class Newcomer23CrossFrameworkContract {
         assertThat(read).hasSize(4);
         assertThat(((ToolResponseMessage) read.get(2)).getResponses()).containsExactly(new ToolResponseMessage.ToolResponse("lc0", "lookup", "r\u0000x"));
         assertThat(((ToolResponseMessage) read.get(3)).getResponses()).containsExactly(new ToolResponseMessage.ToolResponse("lc1", "fetch", "a\nb"));
+
+        // The JSON asset live, its bytes missing (a blob store failing): the read fails, as LangChain4j's store's and a
+        // medium's, instead of handing the model a round whose answer lost its calls.
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(blobs)) {
+            for (java.nio.file.Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                java.nio.file.Files.delete(f);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
+                .findByConversationId("chat-1")).isInstanceOf(dev.atlas.StorageException.class);
     }
 
     private static List<String> tenantContents(Tenant tenant, Conversation c) {
