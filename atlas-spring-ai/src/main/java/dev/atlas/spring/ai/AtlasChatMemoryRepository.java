@@ -777,7 +777,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     /**
      * What Spring AI reads of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when the
-     * asset is gone or unreadable (the message then reads as its text, as LangChain4j's store reads it).
+     * asset is gone or not such JSON (the message then reads as its text, as LangChain4j's store reads it). Bytes missing
+     * under a live asset are the blob store's failure and fail the read ({@link dev.atlas.StorageException}), as they fail
+     * LangChain4j's store's read and a medium's.
      */
     private SpringMessages.LangChain4jJson langChain4jJson(UUID asset) {
         synchronized (langChain4jJsons) {
@@ -789,8 +791,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         SpringMessages.LangChain4jJson read;
         try (java.io.InputStream in = tenant.assets().open(asset)) {
             read = SpringMessages.langChain4jJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-        } catch (NotFoundException | dev.atlas.StorageException | java.io.IOException e) {
+        } catch (NotFoundException gone) {
             return SpringMessages.LangChain4jJson.NONE;
+        } catch (java.io.IOException e) {
+            throw new dev.atlas.StorageException("asset " + asset + " of a stored message could not be read: " + e.getMessage(), null, true, e);
         }
         long chars = read.chars();
         if (chars <= LANGCHAIN4J_CHARS) {
