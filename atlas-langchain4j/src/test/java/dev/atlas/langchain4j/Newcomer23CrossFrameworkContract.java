@@ -185,6 +185,38 @@ public abstract class Newcomer23CrossFrameworkContract {
         }
     }
 
+    @Test
+    @DisplayName("LangChain4j tool results its store keeps as JSON (a NUL in the text, in an asset; two texts, in metadata) read in"
+            + " Spring AI as answering their call by id and name, their text byte for byte; the asset's bytes missing, the read fails")
+    void langChain4jToolResultsKeptAsJsonAnswerTheirCall() {
+        Tenant tenant = atlas.tenant("acme");
+        ToolExecutionRequest nul = ToolExecutionRequest.builder().id("lc0").name("lookup").arguments("{}").build();
+        ToolExecutionRequest big = ToolExecutionRequest.builder().id("lc1").name("fetch").arguments("{}").build();
+        AtlasChatMemoryStore.of(tenant).updateMessages("chat-1", List.of(dev.langchain4j.data.message.UserMessage.from("l-u0"),
+                AiMessage.from(nul, big), ToolExecutionResultMessage.from(nul, "r\u0000x"), ToolExecutionResultMessage.builder().id("lc1")
+                        .toolName("fetch").contents(dev.langchain4j.data.message.TextContent.from("a"), dev.langchain4j.data.message.TextContent.from("b")).build()));
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("chat-1").id(), 0, 10);
+        assertThat(((java.util.Map<?, ?>) rows.get(2).metadata().get("langchain4j")).keySet().toString()).isEqualTo("[jsonAsset]");
+        assertThat(((java.util.Map<?, ?>) rows.get(3).metadata().get("langchain4j")).keySet().toString()).isEqualTo("[json]");
+        List<org.springframework.ai.chat.messages.Message> read = AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
+                .findByConversationId("chat-1");
+        assertThat(read).hasSize(4);
+        assertThat(((ToolResponseMessage) read.get(2)).getResponses()).containsExactly(new ToolResponseMessage.ToolResponse("lc0", "lookup", "r\u0000x"));
+        assertThat(((ToolResponseMessage) read.get(3)).getResponses()).containsExactly(new ToolResponseMessage.ToolResponse("lc1", "fetch", "a\nb"));
+
+        // The JSON asset live, its bytes missing (a blob store failing): the read fails, as LangChain4j's store's and a
+        // medium's, instead of handing the model a round whose answer lost its calls.
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(blobs)) {
+            for (java.nio.file.Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                java.nio.file.Files.delete(f);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
+                .findByConversationId("chat-1")).isInstanceOf(dev.atlas.StorageException.class);
+    }
+
     private static List<String> tenantContents(Tenant tenant, Conversation c) {
         return tenant.conversations().messages(c.id(), 0, 1000).stream().map(Message::content).toList();
     }

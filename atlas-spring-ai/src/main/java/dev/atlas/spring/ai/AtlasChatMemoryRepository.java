@@ -191,7 +191,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
         lastRead.set(Read.of(key, conversation.orElse(null), read));
-        return new Handed(read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes, this::langChain4jToolCalls)).toList(), read);
+        return new Handed(read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes, this::langChain4jJson)).toList(), read);
     }
 
     @Override
@@ -485,7 +485,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 throw new ConflictException(field, "reorders stored message " + stored[i].sequence()
                         + ": earlier history cannot be rewritten");
             }
-            if (!SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(stored[i], null, this::langChain4jToolCalls))) {
+            if (!SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(stored[i], null, this::langChain4jJson))) {
                 throw new ConflictException(field, "changes stored message " + stored[i].sequence()
                         + " (text, tool calls or tool responses): earlier history cannot be edited through chat memory");
             }
@@ -767,32 +767,48 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
-     * Tool calls read from atlas-langchain4j's JSON assets, by asset (written once, never changed): a read of the window
-     * holding a LangChain4j service's tool round reads its JSON once, not at each of a turn's reads and diffs.
+     * What Spring AI reads of atlas-langchain4j's JSON assets, by asset (written once, never changed): a read of the window
+     * holding a LangChain4j service's tool round reads its JSON once, not at each of a turn's reads and diffs. The 64
+     * assets read last, at most {@link #LANGCHAIN4J_CHARS} characters in all (a tool's arguments or result can be large).
      */
-    private final Map<UUID, List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall>> langChain4jCalls =
-            java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<UUID, List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall>> eldest) {
-                    return size() > 64;
-                }
-            });
+    private final LinkedHashMap<UUID, SpringMessages.LangChain4jJson> langChain4jJsons = new LinkedHashMap<>(16, 0.75f, true);
+    private long langChain4jChars;
+    private static final long LANGCHAIN4J_CHARS = 4L << 20;
 
     /**
-     * The tool calls of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when the asset
-     * is gone or unreadable (the message then reads as its text, as LangChain4j's store reads it).
+     * What Spring AI reads of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when the
+     * asset is gone or not such JSON (the message then reads as its text, as LangChain4j's store reads it). Bytes missing
+     * under a live asset are the blob store's failure and fail the read ({@link dev.atlas.StorageException}), as they fail
+     * LangChain4j's store's read and a medium's.
      */
-    private List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall> langChain4jToolCalls(UUID asset) {
-        List<org.springframework.ai.chat.messages.AssistantMessage.ToolCall> calls = langChain4jCalls.get(asset);
-        if (calls == null) {
-            try (java.io.InputStream in = tenant.assets().open(asset)) {
-                calls = SpringMessages.langChain4jToolCalls(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-            } catch (NotFoundException | dev.atlas.StorageException | java.io.IOException e) {
-                return List.of();
+    private SpringMessages.LangChain4jJson langChain4jJson(UUID asset) {
+        synchronized (langChain4jJsons) {
+            SpringMessages.LangChain4jJson cached = langChain4jJsons.get(asset);
+            if (cached != null) {
+                return cached;
             }
-            langChain4jCalls.put(asset, calls);
         }
-        return calls;
+        SpringMessages.LangChain4jJson read;
+        try (java.io.InputStream in = tenant.assets().open(asset)) {
+            read = SpringMessages.langChain4jJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (NotFoundException gone) {
+            return SpringMessages.LangChain4jJson.NONE;
+        } catch (java.io.IOException e) {
+            throw new dev.atlas.StorageException("asset " + asset + " of a stored message could not be read: " + e.getMessage(), null, true, e);
+        }
+        long chars = read.chars();
+        if (chars <= LANGCHAIN4J_CHARS) {
+            synchronized (langChain4jJsons) {
+                SpringMessages.LangChain4jJson old = langChain4jJsons.put(asset, read);
+                langChain4jChars += chars - (old == null ? 0 : old.chars());
+                for (var it = langChain4jJsons.values().iterator();
+                        (langChain4jChars > LANGCHAIN4J_CHARS || langChain4jJsons.size() > 64) && it.hasNext(); ) {
+                    langChain4jChars -= it.next().chars();
+                    it.remove();
+                }
+            }
+        }
+        return read;
     }
 
     /** Key of the latest message with tool calls in a save's call map (not a provider id: it has a NUL). */
@@ -849,7 +865,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         for (int k = Math.min(window.size(), messages.size()); k > 0; k--) {
             boolean same = true;
             for (int i = 0; i < k && same; i++) {
-                same = SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(window.get(window.size() - k + i), null, this::langChain4jToolCalls));
+                same = SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(window.get(window.size() - k + i), null, this::langChain4jJson));
             }
             if (same) {
                 return k;

@@ -456,12 +456,12 @@ final class SpringMessages {
     /**
      * The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata;
      * the bytes of a media asset are read by what {@code assetBytes} gives for it, when the media's
-     * data is first asked for (null: no media; a null result: the asset is gone, left out); the tool calls of a message
-     * atlas-langchain4j's store kept as JSON in an asset are what {@code assetToolCalls} gives for it (null: none read).
+     * data is first asked for (null: no media; a null result: the asset is gone, left out); what Spring AI reads of a
+     * message atlas-langchain4j's store kept as JSON in an asset is what {@code assetJson} gives for it (null: none read).
      */
     @SuppressWarnings("unchecked")
     static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, Supplier<byte[]>> assetBytes,
-            Function<UUID, List<AssistantMessage.ToolCall>> assetToolCalls) {
+            Function<UUID, LangChain4jJson> assetJson) {
         Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
         Map<String, Object> meta = new LinkedHashMap<>();
         if (spring.get("metadata") instanceof Map<?, ?> m) {
@@ -510,7 +510,7 @@ final class SpringMessages {
                                 (String) c.get("name"), (String) c.get("arguments")));
                     }
                 } else {
-                    calls.addAll(langChain4jToolCalls(stored.metadata(), assetToolCalls));
+                    calls.addAll(langChain4jJson(stored.metadata(), assetJson).calls());
                 }
                 yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).media(media).build();
             }
@@ -518,10 +518,14 @@ final class SpringMessages {
                 List<ToolResponseMessage.ToolResponse> responses = stored.contentType() == ContentType.JSON ? responses(stored.content()) : null;
                 if (responses == null) {
                     // Not written by this adapter (the Atlas API, another framework): its content is the one response,
-                    // answering the call LangChain4j's store names (a service on LangChain4j sharing the conversation).
+                    // answering the call LangChain4j's store names (a service on LangChain4j sharing the conversation), in
+                    // its metadata's fields or, for a result whose text the columns cannot hold as is, in its JSON.
                     Map<String, Object> lc = stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> l ? (Map<String, Object>) l : Map.of();
-                    responses = List.of(new ToolResponseMessage.ToolResponse(lc.get("toolCallId") instanceof String id ? id : null,
-                            lc.get("toolName") instanceof String name ? name : null, stored.content()));
+                    LangChain4jJson json = langChain4jJson(stored.metadata(), assetJson);
+                    responses = List.of(new ToolResponseMessage.ToolResponse(
+                            lc.get("toolCallId") instanceof String id ? id : json.toolCallId(),
+                            lc.get("toolName") instanceof String name ? name : json.toolName(),
+                            json.text() != null ? json.text() : stored.content()));
                 }
                 yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
             }
@@ -532,27 +536,45 @@ final class SpringMessages {
     private static final String LANGCHAIN4J = "langchain4j";
 
     /**
-     * The tool calls of an assistant message atlas-langchain4j's store wrote (its LangChain4j JSON kept in the message's
-     * metadata, or in an asset {@code assetToolCalls} reads), so a Spring AI service sharing the conversation reads that
-     * round as a tool round, each result answering its call; none for any other message.
+     * What Spring AI reads of a LangChain4j message's JSON (the format of {@code ChatMessageSerializer}): an answer's tool
+     * calls ({@code toolExecutionRequests}: id, name, arguments byte for byte), or the call a tool result answers
+     * ({@code id}, {@code toolName}) and its exact text (its text contents, one per line); absent parts are empty or null.
      */
-    @SuppressWarnings("unchecked")
-    private static List<AssistantMessage.ToolCall> langChain4jToolCalls(Map<String, Object> metadata,
-            Function<UUID, List<AssistantMessage.ToolCall>> assetToolCalls) {
+    record LangChain4jJson(List<AssistantMessage.ToolCall> calls, String toolCallId, String toolName, String text) {
+        static final LangChain4jJson NONE = new LangChain4jJson(List.of(), null, null, null);
+
+        /** About how many characters this holds (a cache's budget). */
+        long chars() {
+            long n = (toolCallId == null ? 0 : toolCallId.length()) + (toolName == null ? 0 : toolName.length())
+                    + (text == null ? 0 : text.length());
+            for (AssistantMessage.ToolCall c : calls) {
+                n += (c.id() == null ? 0 : c.id().length()) + (c.name() == null ? 0 : c.name().length())
+                        + (c.arguments() == null ? 0 : c.arguments().length());
+            }
+            return n;
+        }
+    }
+
+    /**
+     * What Spring AI reads of a message atlas-langchain4j's store wrote with its LangChain4j JSON (kept in the message's
+     * metadata, or in an asset {@code assetJson} reads), so a Spring AI service sharing the conversation reads its tool
+     * rounds as tool rounds, each result answering its call; {@link LangChain4jJson#NONE} for any other message.
+     */
+    private static LangChain4jJson langChain4jJson(Map<String, Object> metadata, Function<UUID, LangChain4jJson> assetJson) {
         if (!(metadata.get(LANGCHAIN4J) instanceof Map<?, ?> lc)) {
-            return List.of();
+            return LangChain4jJson.NONE;
         }
         if (lc.get("json") instanceof String json) {
-            return langChain4jToolCalls(json);
+            return langChain4jJson(json);
         }
-        if (assetToolCalls != null && lc.get("jsonAsset") instanceof String asset) {
+        if (assetJson != null && lc.get("jsonAsset") instanceof String asset) {
             try {
-                return assetToolCalls.apply(UUID.fromString(asset));
+                return assetJson.apply(UUID.fromString(asset));
             } catch (IllegalArgumentException notAnId) {
-                return List.of();
+                return LangChain4jJson.NONE;
             }
         }
-        return List.of();
+        return LangChain4jJson.NONE;
     }
 
     /** Reads LangChain4j's JSON without Jackson's default read limits, as atlas-langchain4j writes it. */
@@ -562,28 +584,45 @@ final class SpringMessages {
             .build());
 
     /**
-     * The tool calls ({@code toolExecutionRequests}: id, name, arguments byte for byte) of a LangChain4j message's JSON
-     * (the format of {@code ChatMessageSerializer}); none when it has none or is no such JSON.
+     * What Spring AI reads of a LangChain4j message's JSON; {@link LangChain4jJson#NONE} when it is no such JSON (the
+     * message then reads as its row's text).
      */
-    static List<AssistantMessage.ToolCall> langChain4jToolCalls(String json) {
+    static LangChain4jJson langChain4jJson(String json) {
         Map<String, Object> message;
         try {
             message = LANGCHAIN4J_JSON.readValue(json, new TypeReference<>() {
             });
         } catch (JsonProcessingException | RuntimeException notAnObject) {
-            return List.of();
+            return LangChain4jJson.NONE;
         }
-        if (message == null || !(message.get("toolExecutionRequests") instanceof List<?> requests)) {
-            return List.of();
+        if (message == null) {
+            return LangChain4jJson.NONE;
         }
         List<AssistantMessage.ToolCall> calls = new ArrayList<>();
-        for (Object o : requests) {
-            if (o instanceof Map<?, ?> r) {
-                calls.add(new AssistantMessage.ToolCall(r.get("id") instanceof String id ? id : null, "function",
-                        r.get("name") instanceof String name ? name : null, r.get("arguments") instanceof String args ? args : null));
+        if (message.get("toolExecutionRequests") instanceof List<?> requests) {
+            for (Object o : requests) {
+                if (o instanceof Map<?, ?> r) {
+                    calls.add(new AssistantMessage.ToolCall(r.get("id") instanceof String id ? id : null, "function",
+                            r.get("name") instanceof String name ? name : null, r.get("arguments") instanceof String args ? args : null));
+                }
             }
         }
-        return List.copyOf(calls);
+        if (!"TOOL_EXECUTION_RESULT".equals(message.get("type"))) {
+            return new LangChain4jJson(List.copyOf(calls), null, null, null);
+        }
+        // A result's text: its text contents, one per line (as atlas-langchain4j's store writes its row's text).
+        String text = message.get("text") instanceof String t ? t : null;
+        if (message.get("contents") instanceof List<?> contents) {
+            StringBuilder texts = new StringBuilder();
+            for (Object o : contents) {
+                if (o instanceof Map<?, ?> c && "TEXT".equals(c.get("type")) && c.get("text") instanceof String t) {
+                    texts.append(texts.isEmpty() ? "" : "\n").append(t);
+                }
+            }
+            text = texts.toString();
+        }
+        return new LangChain4jJson(List.copyOf(calls), message.get("id") instanceof String id ? id : null,
+                message.get("toolName") instanceof String name ? name : null, text);
     }
 
     /**

@@ -531,6 +531,27 @@ public abstract class SpringAiChatMemoryContract {
                 "TOOL[ToolResponse[id=null, name=null, responseData=[1,{\"id\":5}]]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData=[{\"id\":\"x\",\"rows\":2}]]]",
                 "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]");
+
+        // Rows claiming to be atlas-langchain4j's whose JSON is not what its store writes (an app's metadata, hostile or
+        // malformed): read as their text, as other foreign rows; another tenant's asset is one that exists nowhere.
+        java.util.function.Function<Object, java.util.Map<String, Object>> lc = v -> {
+            java.util.Map<String, Object> fields = new java.util.LinkedHashMap<>();
+            fields.put(v instanceof UUID ? "jsonAsset" : "json", v.toString());
+            return java.util.Map.of("langchain4j", fields);
+        };
+        UUID globexAsset = atlas.tenant("globex").assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.JSON,
+                "langchain4j-message.json", "application/json"), ("{\"toolExecutionRequests\":[{\"id\":\"g\",\"name\":\"f\",\"arguments\":\"{}\"}],"
+                + "\"type\":\"AI\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
+        Conversation h = tenant.conversations().ensure("hostile-langchain4j", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(h.id(), List.of(
+                NewMessage.assistant("deep").metadata(lc.apply("{\"toolExecutionRequests\":" + "[".repeat(2_000) + "]".repeat(2_000) + "}")),
+                NewMessage.assistant("not json").metadata(lc.apply("{\"toolExecutionRequests\":")),
+                NewMessage.assistant("other tenant's").metadata(lc.apply(globexAsset)),
+                NewMessage.tool("no such asset").metadata(lc.apply(UUID.randomUUID())),
+                NewMessage.tool("an array").metadata(lc.apply("[1]"))));
+        assertThat(shapes(repository.findByConversationId("hostile-langchain4j"))).containsExactly("ASSISTANT[deep][]", "ASSISTANT[not json][]",
+                "ASSISTANT[other tenant's][]", "TOOL[ToolResponse[id=null, name=null, responseData=no such asset]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]");
     }
 
     @Test
