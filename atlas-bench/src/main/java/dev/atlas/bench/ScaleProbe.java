@@ -57,7 +57,7 @@ final class ScaleProbe implements Benchmark {
     static final int SMALL_TENANT = Integer.getInteger("bench.scale.small", 1_000);
     static final int SMALL_OTHERS = Integer.getInteger("bench.scale.smallOthers", 10_000);
     static final int LARGE_TENANT = Integer.getInteger("bench.scale.large", 100_000);
-    static final int LARGE_OTHERS = Integer.getInteger("bench.scale.large", 100_000);
+    static final int LARGE_OTHERS = Integer.getInteger("bench.scale.largeOthers", 100_000);
     static final int RUNS = 3;
     static final int WARMUP = 5;
     static final int CALLS = 30;

@@ -120,15 +120,16 @@ final class TaskSql {
      * PostgreSQL, against 0.4 ms at 1k). SQLite: the earlier of two arms, each its own index range read in order and stopped at
      * its first row: the pending tasks due from (tenant, status, run_after, id), and the running ones whose lease ran out
      * (few: at most one per worker that vanished); same row, the minimum of the arms' minimums. PostgreSQL, whose
-     * {@code FOR UPDATE SKIP LOCKED} locks what it reads: while the tenant has no running task with an expired lease (an
-     * uncorrelated EXISTS, evaluated once), the pending arm alone, read in index order and stopped at the first row it can
-     * lock; otherwise the OR as before. Exactly one arm runs, on the statement's one snapshot, so the row and the rows locked
+     * {@code FOR UPDATE SKIP LOCKED} locks what it reads: while the tenant has no running task of the kinds claimed with an
+     * expired lease (an uncorrelated EXISTS, evaluated once), the pending arm alone, read in index order and stopped at the
+     * first row it can lock; otherwise the OR as before. Exactly one arm runs, on the statement's one snapshot, so the row and the rows locked
      * are the OR's.
      */
     private String pick(String where) {
-        String expired = "SELECT 1 FROM <p>tasks WHERE tenant_id = :t AND status = 'running' AND lease_expires_at <= "
-                + c.dialect().databaseNow() + " AND attempts < max_attempts";
         if (c.dialect() != Dialect.SQLITE) {
+            // Of the kinds claimed only: an expired lease of another kind (its workers gone) would keep these claims on the OR.
+            String expired = "SELECT 1 FROM <p>tasks WHERE tenant_id = :t AND status = 'running' AND lease_expires_at <= "
+                    + c.dialect().databaseNow() + " AND attempts < max_attempts" + where;
             String lock = c.dialect().lockSkipLocked();
             return "SELECT id FROM (SELECT id FROM <p>tasks WHERE tenant_id = :t AND status = 'pending' AND run_after <= :now" + where
                     + " AND NOT EXISTS (" + expired + ") ORDER BY run_after, id LIMIT 1" + lock + ") a UNION ALL SELECT id FROM ("
