@@ -1667,7 +1667,6 @@ public final class JdbiPortability implements Portability {
         }
     }
 
-    /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
     /** Rows outside the scope that keep their history but lose their link into it: counted in a dry run, cleared otherwise. */
     private void detachOrCount(Map<String, Long> counts, String name, Scope scope, boolean dryRun, Statement count, Statement select,
             IntFunction<Statement> clear) {
@@ -1683,6 +1682,7 @@ public final class JdbiPortability implements Portability {
         }
     }
 
+    /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
     private long detach(Scope scope, Statement select, @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long total = 0;
         Batches batches = new Batches();
