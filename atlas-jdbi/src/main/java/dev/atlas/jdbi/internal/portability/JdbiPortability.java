@@ -1411,7 +1411,8 @@ public final class JdbiPortability implements Portability {
         // row of another spelling (BlobReaper.deleteUnnamed keeps such an intent), and under the key's lock no purge can be deleting
         // the bytes of a key a committed row names (its check would have found the row; a row stored since had to pass this check).
         stored.replaceAll((k, found) -> pendingIgnoredWhileNamed(found));
-        Set<String> named = new HashSet<>(stored.entrySet().stream().filter(e -> !e.getValue().isEmpty()).map(Map.Entry::getKey).toList());
+        Set<String> named = new HashSet<>(stored.entrySet().stream().filter(e -> e.getValue().stream().anyMatch(f -> f[1] != null))
+                .map(Map.Entry::getKey).toList());
         Set<String> purging = new HashSet<>();
         for (int from = 0; from < all.size(); from += PortabilitySql.BLOB_KEYS) {
             List<String> part = all.subList(from, Math.min(all.size(), from + PortabilitySql.BLOB_KEYS));
