@@ -220,6 +220,23 @@ class PostgresQueryPlanTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"assistant_revisions", "settings_revisions"})
+    @DisplayName("port30 (V34): eraseOwner finds the revisions the owner authored of others' documents (its dry-run count and each"
+            + " batch of its detach) from the (tenant, author_type, author_id, id) index, a batch in id order without sorting")
+    void revisionsOfAnAuthorFromTheirIndex(String table) throws SQLException {
+        for (String name : List.of("portability.countRevisionsAuthoredElsewhere.", "portability.revisionsAuthoredElsewhere.")) {
+            // The statement Atlas runs, its parameters written as values.
+            String text = DeclaredStatements.portability(Dialect.POSTGRESQL, name + table).declared().replace("<p>", "atlas_")
+                    .replace(":t", "'t'").replace(":ot", "'user'").replace(":oi", "'alice'").replace(":limit", "2000");
+            List<String> plan = plan(text);
+            String shown = String.join("\n", plan);
+            assertThat(plan).as(shown).anySatisfy(line -> assertThat(line).matches(".*Index (Only )?Scan using atlas_" + table
+                    + "_author on atlas_" + table + " .*")).noneSatisfy(line -> assertThat(line).contains("Sort"))
+                    .noneSatisfy(line -> assertThat(line).contains("Seq Scan on atlas_" + table));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"", " AND owner_type = 'user' AND owner_id = '1'", " AND agent = 'support'"})
     @DisplayName("conversations page in creation order (oldest first by id) from an index without sorting, whatever the owner or"
             + " agent filter (V28)")

@@ -351,6 +351,22 @@ class SqliteQueryPlanTest {
         }
     }
 
+    @Test
+    @DisplayName("port30 (V34): eraseOwner finds the revisions the owner authored of others' documents (its dry-run count and each"
+            + " batch of its detach) from the (tenant, author_type, author_id, id) index, a batch in id order without sorting, never"
+            + " from every revision of the tenant")
+    void revisionsOfAnAuthorFromTheirIndex() throws SQLException {
+        for (String table : List.of("assistant_revisions", "settings_revisions")) {
+            for (String name : List.of("portability.countRevisionsAuthoredElsewhere.", "portability.revisionsAuthoredElsewhere.")) {
+                List<String> plan = plan(DeclaredStatements.portability(Dialect.SQLITE, name + table).jdbc());
+                assertThat(plan).as(name + table + ": " + plan).anySatisfy(d -> assertThat(d).matches("SEARCH atlas_" + table
+                        + " USING (COVERING )?INDEX atlas_" + table + "_author \\(tenant_id=\\? AND author_type=\\? AND author_id=\\?\\)"))
+                        .noneSatisfy(d -> assertThat(d).startsWith("SCAN atlas_" + table))
+                        .noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+            }
+        }
+    }
+
     /** The statement {@code name} as Atlas sends it to SQLite, its parameters unbound. */
     private static String statement(String name) {
         return DeclaredStatements.asset(Dialect.SQLITE, name).jdbc();

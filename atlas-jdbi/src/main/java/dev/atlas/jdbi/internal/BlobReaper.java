@@ -99,8 +99,10 @@ public final class BlobReaper {
      * transaction, the stored keys with a segment ending in {@code .} once in it (one statement, from V33's indexes of those
      * keys alone), the others looked up by key. The check runs after
      * the delete committed, so the last of two concurrent purges always sees the other's row gone;
-     * a register or an import of the key cannot slip in between, as both are refused while the intent exists (on PostgreSQL
-     * the check runs under the keys' locks, {@link #keyLock}, which both hold from their check of intents to their commit). A
+     * a register or an import of the key cannot slip in between, as both are refused while the intent exists and no row names
+     * the key in any spelling (an import of a key some row names is a copy sharing the bytes that row keeps: the check, finding
+     * that row, deletes nothing) (on PostgreSQL the check runs under the keys' locks, {@link #keyLock}, which both hold from
+     * their check of intents to their commit). A
      * key is forgotten once its bytes are gone or still named by a row of its own spelling; one whose delete failed keeps its
      * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw), with the key
      * and the blob store's exception text as a message or a log line may show them.

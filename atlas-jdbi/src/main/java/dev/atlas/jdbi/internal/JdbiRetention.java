@@ -659,9 +659,16 @@ public final class JdbiRetention implements Retention {
             }
         }
 
-        /** What {@link #deleteParts} would delete: the part assets and their bytes (a dry run). */
+        /**
+         * The part assets this dry run counted: the real run deletes a part once, with the first rule that takes it (a purged
+         * conversation's message, a hard-deleted one), so a later page or rule (the deleted assets') does not count it again.
+         * As many ids as parts the run would delete.
+         */
+        private final Set<UUID> countedParts = new HashSet<>();
+
+        /** What {@link #deleteParts} would delete: the part assets and their bytes (a dry run), each once per run. */
         private void countParts(String attachments, List<UUID> ids) {
-            List<UUID> parts = db.read(h -> parts(h, attachments, ids));
+            List<UUID> parts = db.read(h -> parts(h, attachments, ids)).stream().filter(countedParts::add).toList();
             for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
                 List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
                 add("assets.deleted", chunk.size());
@@ -721,7 +728,12 @@ public final class JdbiRetention implements Retention {
         /** Counts the rows of {@code table} {@code select} finds and their children, a page at a time. */
         private void countPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String table,
                                 @Nullable Consumer<List<UUID>> perPage) {
-            pages("retention.page." + table, select, idColumn, binds, page -> {
+            pages("retention.page." + table, select, idColumn, binds, all -> {
+                // The deleted assets that are parts an earlier rule of this run counted (countParts) go with that rule.
+                List<UUID> page = table.equals("assets") ? all.stream().filter(id -> !countedParts.contains(id)).toList() : all;
+                if (page.isEmpty()) {
+                    return;
+                }
                 countChildren(children, page, true);
                 add(table + ".deleted", page.size());
                 if (perPage != null) {

@@ -1697,6 +1697,44 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("blob30 x port30: a purge whose file waits for a row of another spelling of its key (a claimed intent kept while the"
+            + " alias row lives) is no purge in progress to an import: the key's bytes are named, so an import of exactly that key, into"
+            + " the purging tenant or another, is a copy sharing them, and cleanupOrphanBlobs then forgets the intent, keeping the file")
+    void importOfAKeyWhosePurgeWaitsForAnAliasRowIsACopy() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        byte[] bytes = "the report".getBytes(StandardCharsets.UTF_8);
+        dev.atlas.asset.Asset own = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "r.txt",
+                "text/plain"), new ByteArrayInputStream(bytes));
+        String key = own.blobKey();
+        byte[] file = export(acme, ExportScope.tenant());
+        // Another tenant's row names the key in another case (Windows opens one file for both; on Linux they are two).
+        String alias = key.toUpperCase(java.util.Locale.ROOT);
+        assertThat(alias).isNotEqualTo(key);
+        importBytes(atlas.tenant("alias"), text(file).replace(key, alias).getBytes(StandardCharsets.UTF_8));
+        // acme's purge keeps its file and its claimed intent while only the alias row names the key.
+        acme.assets().discard(own.id());
+        assertThat(Files.readAllBytes(blobDir.resolve(key))).isEqualTo(bytes);
+        assertThat(count("SELECT COUNT(*) FROM " + PREFIX + "blob_intents WHERE claimed_at IS NOT NULL")).isEqualTo(1);
+
+        // Into another tenant: a copy of the named bytes (before: InvalidInputException on asset.blob_key, the intent read as
+        // another tenant's purge in progress).
+        Tenant third = atlas.tenant("third");
+        assertThat(importBytes(third, file).imported()).containsEntry("asset", 1L);
+        try (java.io.InputStream in = third.assets().open(own.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        // Into the purging tenant: the asset is back (before: ConflictException on asset.blob_key, a purge in progress).
+        assertThat(importBytes(acme, file).imported()).containsEntry("asset", 1L);
+        try (java.io.InputStream in = acme.assets().open(own.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        // A row spelt as the key names it again: cleanup forgets the intent and keeps the file.
+        assertThat(acme.assets().cleanupOrphanBlobs(java.time.Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM " + PREFIX + "blob_intents")).isZero();
+        assertThat(Files.readAllBytes(blobDir.resolve(key))).isEqualTo(bytes);
+    }
+
+    @Test
     @DisplayName("an import and a register of one blob key and one client key take the two kinds of lock in one order (the blob key's,"
             + " then the client key's): the import, writing while the register holds the blob key's lock only, waits and then fails"
             + " with a ConflictException on its line's asset.client_key, never a deadlock")

@@ -259,6 +259,23 @@ public abstract class RetentionContract extends AtlasContract {
         Map<String, Long> dry = retention.runRetention(policy.dryRun(true)).counts();
         Map<String, Long> real = retention.runRetention(policy).counts();
         assertThat(dry).isEqualTo(real).doesNotContainKey("messages.detached").containsEntry("executions.deleted", 1L);
+
+        // One asset two rules would purge (a part of a purged conversation's message, deleted long ago): the real run deletes it
+        // once, with the conversation; the dry run counted it again with the deleted assets (found by blob30).
+        Conversation d = conversations.create(NewConversation.of(ALICE));
+        Message m = conversations.append(d.id(), NewMessage.user("see the picture"));
+        dev.atlas.asset.Asset part = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "p.png",
+                "image/png"), new java.io.ByteArrayInputStream(new byte[] {7}));
+        acme.assets().attach(m.id(), part.id(), Map.of(dev.atlas.asset.AttachedAsset.PART, true));
+        acme.assets().delete(part.id());
+        conversations.archive(d.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy both = policy.purgeDeletedAssetsAfter(Duration.ofDays(1));
+        Map<String, Long> dryBoth = retention.runRetention(both.dryRun(true)).counts();
+        Map<String, Long> realBoth = retention.runRetention(both).counts();
+        assertThat(realBoth).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
+        assertThat(dryBoth).isEqualTo(realBoth);
+        assertThat(acme.assets().get(part.id())).isEmpty();
     }
 
     @Test

@@ -1022,6 +1022,7 @@ public final class JdbiPortability implements Portability {
                 named.addAll(stored.getOrDefault(k, List.of()));
             }
             named.addAll(b.dotted.getOrDefault(opened, List.of()));
+            named = new ArrayList<>(pendingIgnoredWhileNamed(named));
             if (earlier != null) {
                 named.add(earlier);
             }
@@ -1038,6 +1039,15 @@ public final class JdbiPortability implements Portability {
 
     private static Object[] keyContent(java.sql.ResultSet rs, @Nullable Object ctx) throws java.sql.SQLException {
         return new Object[] {rs.getString(1), rs.getString(2), rs.getObject(3) == null ? null : rs.getLong(3)};
+    }
+
+    /**
+     * The stored holders {@code found} of one key ({@link #keyContent}: asset rows with their content, other tenants' intents
+     * without) with the intents left out when an asset row is among them: the bytes a row names are not being deleted, whatever
+     * intents wait for that row (a purge of another spelling, {@code BlobReaper#deleteUnnamed}); the row's content decides.
+     */
+    private static List<Object[]> pendingIgnoredWhileNamed(List<Object[]> found) {
+        return found.stream().anyMatch(f -> f[1] != null) ? found.stream().filter(f -> f[1] != null).toList() : found;
     }
 
     /**
@@ -1355,7 +1365,10 @@ public final class JdbiPortability implements Portability {
      * too, is deleting the bytes of (a claimed intent): one that committed after the first pass checked the key may already have
      * found no row naming it, and would delete the bytes the asset names. Run in the transaction writing the batch, after the
      * keys' locks on PostgreSQL ({@link BlobReaper#keyLock}, which the purge's check of the key's holders takes): the purge then
-     * sees the asset, or the asset sees its intent. On SQLite the single writer orders them the same way. Then, under the same
+     * sees the asset, or the asset sees its intent. On SQLite the single writer orders them the same way. A claimed intent of a key
+     * that a committed asset row (of any tenant, in any spelling) still names is no purge in progress: such an intent waits for
+     * that row ({@link BlobReaper#deleteUnnamed} keeps it while only rows of other spellings name the key), and no purge can be
+     * deleting the bytes then (its check under the lock found no row, and any row stored since passed this check). Then, under the same
      * locks, refuses an asset whose key a row stored since the first pass names with other content (sha256, size), as
      * {@link #checkSharedBlobKey} does: another tenant's register or import of the key (which hold the key's lock from their own
      * check to their commit) is committed and read here, or waits and then finds this asset's row.
@@ -1379,27 +1392,9 @@ public final class JdbiPortability implements Portability {
         if (q.keyLocks != null) {
             sql.on(h, q.keyLocks).bind("locks", PgSessions.lockArray(opened.stream().mapToLong(BlobReaper::keyLock))).one(Sql.LONG);
         }
-        List<String> all = new ArrayList<>(keys);
-        Set<String> purging = new HashSet<>();
-        for (int from = 0; from < all.size(); from += PortabilitySql.BLOB_KEYS) {
-            List<String> part = all.subList(from, Math.min(all.size(), from + PortabilitySql.BLOB_KEYS));
-            Sql.Call call = Sql.crossTenant(db).on(h, q.blobKeyPurges);
-            for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
-                call.bind("lowerKey" + i, i < part.size() ? part.get(i) : null);
-            }
-            call.list(Sql.STRING).forEach(k -> purging.add(Codec.openedBlobKey(k)));
-        }
-        String first = wheres.get(0).substring(0, wheres.get(0).length() - 2);
-        for (int i : assets) {
-            if (purging.contains(Codec.openedBlobKey(lowerKey(batch.get(i))))) {
-                throw new ConflictException(wheres.get(i) + batch.get(i).table().type() + ".blob_key", "names a blob key whose bytes a"
-                        + " purge is deleting (of an asset of this tenant or another, purged after the import checked the key), and rows"
-                        + " before " + first + " are imported: import the same file again to resume once the asset's bytes are back"
-                        + " under its key (rows already imported are skipped as unchanged)");
-            }
-        }
         // The content of the rows naming the keys, read again under the same locks: a row another tenant stored since the first
         // pass checked the key (a register, an import) with other content would otherwise share its bytes with this one.
+        List<String> all = new ArrayList<>(keys);
         Map<String, List<Object[]>> stored = new HashMap<>();
         sql.on(h, q.dottedBlobKeyContent).bind("tenant", tenant()).list(JdbiPortability::keyContent)
                 .forEach(found -> stored.computeIfAbsent(Codec.openedBlobKey((String) found[0]), k -> new ArrayList<>()).add(found));
@@ -1411,6 +1406,31 @@ public final class JdbiPortability implements Portability {
             }
             call.list(JdbiPortability::keyContent).forEach(found -> stored.computeIfAbsent(Codec.openedBlobKey((String) found[0]),
                     k -> new ArrayList<>()).add(found));
+        }
+        // A claimed intent of a key some row still names (as Windows opens it) is no purge in progress: its file waits for the last
+        // row of another spelling (BlobReaper.deleteUnnamed keeps such an intent), and under the key's lock no purge can be deleting
+        // the bytes of a key a committed row names (its check would have found the row; a row stored since had to pass this check).
+        stored.replaceAll((k, found) -> pendingIgnoredWhileNamed(found));
+        Set<String> named = new HashSet<>(stored.entrySet().stream().filter(e -> e.getValue().stream().anyMatch(f -> f[1] != null))
+                .map(Map.Entry::getKey).toList());
+        Set<String> purging = new HashSet<>();
+        for (int from = 0; from < all.size(); from += PortabilitySql.BLOB_KEYS) {
+            List<String> part = all.subList(from, Math.min(all.size(), from + PortabilitySql.BLOB_KEYS));
+            Sql.Call call = Sql.crossTenant(db).on(h, q.blobKeyPurges);
+            for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
+                call.bind("lowerKey" + i, i < part.size() ? part.get(i) : null);
+            }
+            call.list(Sql.STRING).forEach(k -> purging.add(Codec.openedBlobKey(k)));
+        }
+        String first = wheres.get(0).substring(0, wheres.get(0).length() - 2);
+        for (int i : assets) {
+            String openedKey = Codec.openedBlobKey(lowerKey(batch.get(i)));
+            if (purging.contains(openedKey) && !named.contains(openedKey)) {
+                throw new ConflictException(wheres.get(i) + batch.get(i).table().type() + ".blob_key", "names a blob key whose bytes a"
+                        + " purge is deleting (of an asset of this tenant or another, purged after the import checked the key), and rows"
+                        + " before " + first + " are imported: import the same file again to resume once the asset's bytes are back"
+                        + " under its key (rows already imported are skipped as unchanged)");
+            }
         }
         for (int i : assets) {
             Parsed a = batch.get(i);
@@ -1648,7 +1668,6 @@ public final class JdbiPortability implements Portability {
         }
     }
 
-    /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
     /** Rows outside the scope that keep their history but lose their link into it: counted in a dry run, cleared otherwise. */
     private void detachOrCount(Map<String, Long> counts, String name, Scope scope, boolean dryRun, Statement count, Statement select,
             IntFunction<Statement> clear) {
@@ -1664,6 +1683,7 @@ public final class JdbiPortability implements Portability {
         }
     }
 
+    /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
     private long detach(Scope scope, Statement select, @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long total = 0;
         Batches batches = new Batches();

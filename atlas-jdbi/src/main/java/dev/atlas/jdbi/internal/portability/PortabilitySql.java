@@ -66,7 +66,8 @@ public final class PortabilitySql {
         freeExpiredMemoryKey = c.sql("portability.freeExpiredMemoryKey", "UPDATE <p>memories SET client_key = NULL WHERE tenant_id = :t"
                 + " AND client_key = :clientKey AND deleted_at IS NULL AND expires_at <= :now");
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
-        // Another tenant's pending purge (an intent) counts as other content: its bytes may still be on disk.
+        // Another tenant's pending purge (an intent) counts as other content, its bytes may still be on disk, unless an asset row
+        // names the key too (JdbiPortability.pendingIgnoredWhileNamed: then that row's content decides).
         String keys = InList.marks("lowerKey", BLOB_KEYS);
         blobKeyContent = c.crossTenant("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants'"
                 + " rows name (a copy of an export shares the original's bytes), but only with the same content, and no key another"
