@@ -67,11 +67,18 @@ final class Database {
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
             Redaction.UserInfo userInfo = Redaction.userInfo(db);
-            this.jdbcUrl = userInfo == null ? db : userInfo.urlWithout();
+            String url = userInfo == null ? db : userInfo.urlWithout();
             if (userInfo != null) {
                 user = user != null ? user : userInfo.user();
                 password = password != null ? password : userInfo.password();
             }
+            // A password= parameter too (pgjdbc logs the URL it connects with), winning over --password-env as it did in the URL.
+            Redaction.PasswordParameter parameter = db.startsWith("jdbc:postgresql:") ? Redaction.passwordParameter(url) : null;
+            if (parameter != null) {
+                url = parameter.urlWithout();
+                password = parameter.password() != null ? parameter.password() : password;
+            }
+            this.jdbcUrl = url;
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
         } else {
