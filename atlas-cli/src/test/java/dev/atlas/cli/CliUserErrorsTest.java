@@ -701,6 +701,18 @@ class CliUserErrorsTest {
     }
 
     /**
+     * A host name that does not resolve was only pgjdbc's "The connection attempt failed." (its reason in the cause): the
+     * line now says it, for a command that reads (info) and for migrate, which connects before opening Atlas's pool.
+     */
+    @Test
+    void anUnknownHostIsSaidToBeOne() {
+        String url = "jdbc:postgresql://nohost.invalid:5432/atlas";
+        String expected = "atlas: cannot connect to PostgreSQL " + url + " (--db): The connection attempt failed: unknown host nohost.invalid\n";
+        assertThat(Cli.run("--db", url, "info")).isEqualTo(new Cli.Result(1, "", expected));
+        assertThat(Cli.run("--db", url, "migrate")).isEqualTo(new Cli.Result(1, "", expected));
+    }
+
+    /**
      * A password with a raw '@' ({@code //bob:hun@ter2@host}) was split at its first '@': the rest
      * went to the driver as part of the host name and was printed ("UnknownHostException:
      * ter2@127.0.0.1" under --verbose). It is refused before any connection, the URL not quoted.
