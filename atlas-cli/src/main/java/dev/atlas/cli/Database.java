@@ -67,11 +67,18 @@ final class Database {
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
             Redaction.UserInfo userInfo = Redaction.userInfo(db);
-            this.jdbcUrl = userInfo == null ? db : userInfo.urlWithout();
+            String url = userInfo == null ? db : userInfo.urlWithout();
             if (userInfo != null) {
                 user = user != null ? user : userInfo.user();
                 password = password != null ? password : userInfo.password();
             }
+            // A password= parameter too (pgjdbc logs the URL it connects with), winning over --password-env as it did in the URL.
+            Redaction.PasswordParameter parameter = db.startsWith("jdbc:postgresql:") ? Redaction.passwordParameter(url) : null;
+            if (parameter != null) {
+                url = parameter.urlWithout();
+                password = parameter.password() != null ? parameter.password() : password;
+            }
+            this.jdbcUrl = url;
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
         } else {
@@ -142,7 +149,7 @@ final class Database {
             try (Connection c = connect()) {
                 c.isValid(0);
             } catch (SQLException e) {
-                throw new CliException(cannotConnect(e.getMessage() == null ? e.toString() : e.getMessage()), e);
+                throw new CliException(cannotConnect(e.getMessage() == null ? e.toString() : e.getMessage(), e), e);
             }
         }
         try {
@@ -245,10 +252,18 @@ final class Database {
 
     /**
      * The one line for a PostgreSQL server refusing the connection: the server's whole reason, pgjdbc's lines of its
-     * Detail and Hint ("\n  Detail: ...", which the first line alone dropped) joined on it by "; ".
+     * Detail and Hint ("\n  Detail: ...", which the first line alone dropped) joined on it by "; ". A host name that
+     * does not resolve, which pgjdbc words only "The connection attempt failed." (the host in its cause), is said.
      */
-    private String cannotConnect(String reason) {
-        return "cannot connect to " + describe() + " (--db): " + String.join("; ", reason.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+    private String cannotConnect(String reason, Throwable failure) {
+        List<String> lines = new ArrayList<>(reason.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        for (Throwable t = failure; t != null && !lines.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.UnknownHostException unknown && unknown.getMessage() != null) {
+                lines.set(0, lines.get(0).replaceFirst("\\.$", "") + ": unknown host " + unknown.getMessage());
+                break;
+            }
+        }
+        return "cannot connect to " + describe() + " (--db): " + String.join("; ", lines);
     }
 
     /**
@@ -271,7 +286,7 @@ final class Database {
                 if (t.getMessage() != null && (firstConnection
                         || state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")))) {
                     String why = t.getMessage();
-                    return cannotConnect(why.startsWith(library) ? why.substring(library.length()) : why);
+                    return cannotConnect(why.startsWith(library) ? why.substring(library.length()) : why, t);
                 }
             }
         }

@@ -155,13 +155,14 @@ final class PortabilityCommands {
             if (root.tenant != null) {
                 return;
             }
-            java.util.List<String> others = db.tenants().stream().filter(t -> !t.equals(root.tenantOrDefault())).toList();
-            if (others.isEmpty()) {
+            // Every tenant is named, default too when it holds data: the line lists what to export.
+            java.util.List<String> tenants = db.tenants();
+            if (tenants.stream().allMatch(t -> t.equals(root.tenantOrDefault()))) {
                 return;
             }
-            int shown = Math.min(others.size(), 10);
-            String named = String.join(", ", others.subList(0, shown).stream().map(Text::shellWord).toList())
-                    + (others.size() > shown ? String.format(Locale.ROOT, " and %,d more ('atlas info' lists them)", others.size() - shown) : "");
+            int shown = Math.min(tenants.size(), 10);
+            String named = String.join(", ", tenants.subList(0, shown).stream().map(Text::shellWord).toList())
+                    + (tenants.size() > shown ? String.format(Locale.ROOT, " and %,d more ('atlas info' lists them)", tenants.size() - shown) : "");
             throw new ParameterException(spec.commandLine(), "--tenant: is required: an export holds one tenant, and this database holds "
                     + named + "; export each with its --tenant (atlas ... --tenant <tenant> export --output <tenant>.jsonl)");
         }

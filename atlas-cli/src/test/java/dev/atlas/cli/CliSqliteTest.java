@@ -77,6 +77,17 @@ class CliSqliteTest {
         assertThat(atlas("--tenant", "nobody", "export", "--output", "-").err()).isEqualTo("exporting tenant nobody ...\n");
         assertThat(atlas("--tenant", "default", "export", "--output", "-"))
                 .isEqualTo(new Cli.Result(0, "{\"type\":\"atlas-export\",\"version\":1}\n", "exporting tenant default ...\n"));
+        // Tenant default holding data is named with the others: the line lists what to export, and one following it
+        // exported every tenant but default.
+        Path both = dir.resolve("default-and-acme.db");
+        try (dev.atlas.Atlas a = dev.atlas.Atlas.builder().sqlite(both).build()) {
+            a.tenant("default").conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("alice"), "support"));
+            a.tenant("acme").conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("bob"), "support"));
+        }
+        assertThat(Cli.run("--db", both.toString(), "export", "--output", "-")).isEqualTo(new Cli.Result(2, "",
+                "atlas: --tenant: is required: an export holds one tenant, and this database holds acme, default;"
+                        + " export each with its --tenant (atlas ... --tenant <tenant> export --output <tenant>.jsonl)\n"
+                        + "Try 'atlas export --help' for more information.\n"));
     }
 
     /**

@@ -678,8 +678,8 @@ class CliUserErrorsTest {
                 {"jdbc:postgresql://admin:hunter2@127.0.0.1:1/atlas", "migrate"},
                 {"jdbc:postgresql://127.0.0.1:notaport/atlas?password=hunter2", "serve"},
                 {"jdbc:sqlite:" + dir.resolve("secret.db") + "?password=hunter2", "info"},
-                // pgjdbc warns of a URL with too many '/' through java.util.logging, the URL quoted whole
-                {"jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2", "info"},
+                // pgjdbc warns of a URL with too many '/' through java.util.logging, the URL it was handed quoted whole
+                {"jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2&sslpassword=hunter2", "info"},
         };
         java.util.Map<String, Cli.Result> plain = new java.util.HashMap<>();
         for (String[] c : cases) {
@@ -692,12 +692,25 @@ class CliUserErrorsTest {
                 }
             }
         }
-        // The driver's warning is the CLI's, masked, not java.util.logging's two lines.
-        assertThat(plain.get("jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2 info").err())
-                .startsWith("atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://127.0.0.1:1/atlas/extra?password=****\natlas: ");
+        // The driver's warning is the CLI's, masked, not java.util.logging's two lines; the password= parameter is not in the
+        // URL the driver is handed (taken out and passed as the password), another secret parameter is masked.
+        assertThat(plain.get("jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2&sslpassword=hunter2 info").err())
+                .startsWith("atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://127.0.0.1:1/atlas/extra?sslpassword=****\natlas: ");
         Cli.Result sqlite = plain.get("jdbc:sqlite:" + dir.resolve("secret.db") + "?password=hunter2 info");
         assertThat(sqlite.err()).isEqualTo("atlas: no SQLite database at " + dir.resolve("secret.db") + " (run 'atlas --db jdbc:sqlite:"
                 + dir.resolve("secret.db") + "?password=**** migrate' to create one)\n");
+    }
+
+    /**
+     * A host name that does not resolve was only pgjdbc's "The connection attempt failed." (its reason in the cause): the
+     * line now says it, for a command that reads (info) and for migrate, which connects before opening Atlas's pool.
+     */
+    @Test
+    void anUnknownHostIsSaidToBeOne() {
+        String url = "jdbc:postgresql://nohost.invalid:5432/atlas";
+        String expected = "atlas: cannot connect to PostgreSQL " + url + " (--db): The connection attempt failed: unknown host nohost.invalid\n";
+        assertThat(Cli.run("--db", url, "info")).isEqualTo(new Cli.Result(1, "", expected));
+        assertThat(Cli.run("--db", url, "migrate")).isEqualTo(new Cli.Result(1, "", "Migrating PostgreSQL " + url + " ...\n" + expected));
     }
 
     /**

@@ -145,6 +145,57 @@ public final class Redaction {
         return new UserInfo(decode(user), decode(password), url.substring(0, m.start()) + "//" + url.substring(m.end()));
     }
 
+    /**
+     * A {@code password} parameter of a PostgreSQL JDBC URL, and the URL without it.
+     *
+     * @param password the password the driver would read from the URL ({@code ?password} alone: empty), decoded as the
+     *     driver decodes it; {@code null} when the URL only held the parameter's name in another case, which the driver
+     *     does not read as the password
+     * @param urlWithout the URL with every {@code password} parameter, in any case, removed
+     */
+    public record PasswordParameter(@Nullable String password, String urlWithout) {}
+
+    /**
+     * The {@code password} parameters of a PostgreSQL JDBC URL's query split off, or {@code null} when it has none.
+     * The PostgreSQL driver logs the URL it connects with ({@code Connecting with URL: ...} at FINE), so a password
+     * in it is better passed as the password. Read as the driver reads the query: parameters split on '&amp;', a
+     * value form-decoded ('+' a space), the last {@code password} the one it uses, one given as a parameter winning
+     * over one passed beside the URL. A parameter named so in another case ({@code Password=}) is a secret the driver
+     * does not read: it is removed, its value not used. A value the driver cannot decode (a bare '%') leaves the URL
+     * as it is ({@code null}), for the driver to refuse.
+     *
+     * @param url the JDBC URL, or {@code null}
+     * @return the password and the URL without it, or {@code null}
+     */
+    public static @Nullable PasswordParameter passwordParameter(@Nullable String url) {
+        int query = url == null ? -1 : url.indexOf('?');
+        if (query < 0) {
+            return null;
+        }
+        List<String> kept = new ArrayList<>();
+        String password = null;
+        boolean found = false;
+        for (String parameter : url.substring(query + 1).split("&", -1)) {
+            int equals = parameter.indexOf('=');
+            String name = equals < 0 ? parameter : parameter.substring(0, equals);
+            if (!name.equalsIgnoreCase("password")) {
+                if (!parameter.isEmpty()) {
+                    kept.add(parameter);
+                }
+                continue;
+            }
+            found = true;
+            if (name.equals("password")) {
+                try {
+                    password = java.net.URLDecoder.decode(equals < 0 ? "" : parameter.substring(equals + 1), java.nio.charset.StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException notEncoded) {
+                    return null;
+                }
+            }
+        }
+        return found ? new PasswordParameter(password, url.substring(0, query) + (kept.isEmpty() ? "" : "?" + String.join("&", kept))) : null;
+    }
+
     private static String decode(String s) {
         // URLDecoder reads '+' as a space (form encoding); in a URL's user-info it is a plain '+'.
         try {

@@ -59,6 +59,25 @@ class RedactionTest {
     }
 
     @Test
+    void aPasswordParameterIsSplitOffAsThePostgreSqlDriverReadsIt() {
+        // Form-decoded as pgjdbc decodes a parameter ('+' a space), the last one winning, the other parameters kept in order.
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://db/app?user=a&password=p%26w+x&sslmode=require&password=b%2B1"))
+                .isEqualTo(new Redaction.PasswordParameter("b+1", "jdbc:postgresql://db/app?user=a&sslmode=require"));
+        assertThat(Redaction.passwordParameter("jdbc:postgresql:app?password=s3cret"))
+                .isEqualTo(new Redaction.PasswordParameter("s3cret", "jdbc:postgresql:app"));
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://db/app?password"))
+                .isEqualTo(new Redaction.PasswordParameter("", "jdbc:postgresql://db/app"));
+        // Another case is a secret pgjdbc does not read as the password: taken out, not used.
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://db/app?PASSWORD=x&user=a"))
+                .isEqualTo(new Redaction.PasswordParameter(null, "jdbc:postgresql://db/app?user=a"));
+        // Left to the driver: no query, no password parameter (sslpassword is another), a value pgjdbc cannot decode.
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://db/app")).isNull();
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://db/app?sslpassword=x&user=a")).isNull();
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://db/app?password=%zz")).isNull();
+        assertThat(Redaction.passwordParameter(null)).isNull();
+    }
+
+    @Test
     void masksTheWholeValueInsideAUrl() {
         assertThat(Redaction.url("jdbc:postgresql://db/app?password=a:b.&sslmode=require"))
                 .isEqualTo("jdbc:postgresql://db/app?password=****&sslmode=require");

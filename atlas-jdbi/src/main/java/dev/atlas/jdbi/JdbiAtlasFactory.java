@@ -231,12 +231,21 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             hc.setUsername(userInfo.user());
             hc.setPassword(userInfo.password());
         }
+        Redaction.PasswordParameter parameter = driver == Drivers.POSTGRESQL ? Redaction.passwordParameter(url) : null;
+        if (parameter != null) {
+            // pgjdbc logs the URL it connects with at FINE ("Connecting with URL: ..."): a password= parameter is
+            // taken out as well, and still wins over the credentials given beside the URL, as it did in the URL.
+            url = parameter.urlWithout();
+        }
         hc.setJdbcUrl(url);
         if (config.username() != null) {
             hc.setUsername(config.username());
         }
         if (config.password() != null) {
             hc.setPassword(config.password().reveal());
+        }
+        if (parameter != null && parameter.password() != null) {
+            hc.setPassword(parameter.password());
         }
         long giveUp = System.nanoTime() + SQLITE_BUSY_AT_OPEN.toNanos();
         while (true) {
