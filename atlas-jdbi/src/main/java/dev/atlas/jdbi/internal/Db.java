@@ -89,7 +89,14 @@ public final class Db {
         try {
             c = dataSource.getConnection();
         } catch (SQLException e) {
-            throw new SqlFailure("could not get a connection", e, true);
+            // A wait for a connection cut short by an interrupt (a request timeout, an executor shutting
+            // down) is the caller's cancellation, not the database's trouble: a retry on that thread would
+            // stop at the pool's wait again, so it is not retryable, and the interrupt is kept.
+            boolean interrupted = Thread.currentThread().isInterrupted() || e.getCause() instanceof InterruptedException;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            throw new SqlFailure("could not get a connection", e, !interrupted);
         }
         try {
             // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would all

@@ -77,10 +77,12 @@ public final class Handle implements AutoCloseable {
 
     /**
      * Uses {@code statements}, the statements already prepared on {@code physical} (the pooled
-     * connection under this handle's proxy), and adds to it: a statement is then prepared once per
-     * pooled connection, not once per borrow. They are prepared on {@code physical} so that the
-     * pool, which closes what was prepared through its proxy when the connection goes back, leaves
-     * them open; the map's owner closes them.
+     * connection under this handle's proxy, or a test's decorator of it), and adds to it: a statement
+     * is then prepared once per pooled connection, not once per borrow. They are prepared on
+     * {@code physical} so that the pool, which closes what was prepared through its proxy when the
+     * connection goes back, leaves them open; nothing closes them but that connection's own close
+     * (both drivers close a connection's statements with it), and a handle closes only those it
+     * could not put back.
      */
     public void shareStatements(Map<Statement, PreparedStatement> statements, Connection physical) {
         cache = statements;
