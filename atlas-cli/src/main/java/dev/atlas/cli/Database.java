@@ -41,6 +41,10 @@ import java.util.logging.Logger;
  */
 final class Database {
     private final String jdbcUrl;
+    /** The URL the CLI's own connections are made with: {@link #jdbcUrl} without its other secret parameters (sslpassword). */
+    private final String driverUrl;
+    /** Those parameters, handed to the driver as connection properties. */
+    private final java.util.Map<String, String> driverSecrets;
     private final Path sqliteFile;
     /** The file a {@code jdbc:sqlite:} URL names, when it names one: read commands must not create it. */
     private final Path urlFile;
@@ -79,11 +83,18 @@ final class Database {
                 password = parameter.password() != null ? parameter.password() : password;
             }
             this.jdbcUrl = url;
+            // The other secret parameters pgjdbc reads (sslpassword) leave the URL of the CLI's own connections too, handed to the
+            // driver as properties; the library takes them out of the URL it is given the same way.
+            Redaction.SecretParameters secrets = db.startsWith("jdbc:postgresql:") ? Redaction.secretParameters(url) : null;
+            this.driverUrl = secrets == null ? url : secrets.urlWithout();
+            this.driverSecrets = secrets == null ? java.util.Map.of() : secrets.properties();
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
         } else {
             this.sqliteFile = Path.of(db);
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;
+            this.driverUrl = jdbcUrl;
+            this.driverSecrets = java.util.Map.of();
             this.urlFile = null;
         }
         if (this.sqliteFile == null && this.urlFile == null && db.startsWith("jdbc:sqlite:") && !isResource(db)) {
@@ -354,7 +365,20 @@ final class Database {
     /** A plain connection for the operator queries. */
     Connection connect() throws SQLException {
         requireFile();
-        return DriverManager.getConnection(jdbcUrl, user, password);
+        return driverConnection(user, password);
+    }
+
+    /** A connection of the driver's to {@link #driverUrl}, with the secret parameters taken out of it as properties. */
+    private Connection driverConnection(String u, String p) throws SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(driverSecrets);
+        if (u != null) {
+            properties.setProperty("user", u);
+        }
+        if (p != null) {
+            properties.setProperty("password", p);
+        }
+        return DriverManager.getConnection(driverUrl, properties);
     }
 
     /** Atlas's tables (full-text index internals left out) and their row counts, by name. */
@@ -535,7 +559,7 @@ final class Database {
 
             @Override
             public Connection getConnection(String u, String p) throws SQLException {
-                return DriverManager.getConnection(jdbcUrl, u, p);
+                return driverConnection(u, p);
             }
 
             @Override
