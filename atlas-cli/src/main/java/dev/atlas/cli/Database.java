@@ -264,15 +264,13 @@ final class Database {
     /**
      * The one line for a PostgreSQL server refusing the connection: the server's whole reason, pgjdbc's lines of its
      * Detail and Hint ("\n  Detail: ...", which the first line alone dropped) joined on it by "; ". A host name that
-     * does not resolve, which pgjdbc words only "The connection attempt failed." (the host in its cause), is said.
+     * does not resolve or a connect or first read that timed out, which pgjdbc words only "The connection attempt failed." (the
+     * host or the timeout in its cause), is said (as the library says it).
      */
     private String cannotConnect(String reason, Throwable failure) {
         List<String> lines = new ArrayList<>(reason.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
-        for (Throwable t = failure; t != null && !lines.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.UnknownHostException unknown && unknown.getMessage() != null) {
-                lines.set(0, lines.get(0).replaceFirst("\\.$", "") + ": unknown host " + unknown.getMessage());
-                break;
-            }
+        if (!lines.isEmpty()) {
+            lines.set(0, dev.atlas.jdbi.internal.Drivers.withConnectionFailureReason(lines.get(0), failure, jdbcUrl));
         }
         return "cannot connect to " + describe() + " (--db): " + String.join("; ", lines);
     }

@@ -272,7 +272,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
                     discardEmpty(created);
                     throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": "
-                            + Redaction.text(poolFailure(e), secrets(config)), scrubbed(e, secrets(config)));
+                            + Redaction.text(poolFailure(e, hc.getJdbcUrl()), secrets(config)), scrubbed(e, secrets(config)));
                 }
                 try {
                     Thread.sleep(100);
@@ -309,10 +309,16 @@ public final class JdbiAtlasFactory implements AtlasFactory {
 
     /**
      * Hikari's message, with the root cause's when it adds to it: the SQLite driver says only
-     * "Error opening connection", and logs why, where an application may not look.
+     * "Error opening connection", and logs why, where an application may not look. pgjdbc's "The connection
+     * attempt failed." is followed by the reason its cause tells (an unknown host, a timeout).
      */
-    private static String poolFailure(RuntimeException e) {
+    private static String poolFailure(RuntimeException e, String url) {
         String message = String.valueOf(e.getMessage());
+        String withReason = Drivers.withConnectionFailureReason(message, e, url);
+        if (!withReason.equals(message)) {
+            // A host that does not resolve, a timeout: said after the driver's "The connection attempt failed.".
+            return withReason;
+        }
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
