@@ -41,6 +41,10 @@ import java.util.logging.Logger;
  */
 final class Database {
     private final String jdbcUrl;
+    /** The URL the CLI's own connections are made with: {@link #jdbcUrl} without its other secret parameters (sslpassword). */
+    private final String driverUrl;
+    /** Those parameters, handed to the driver as connection properties. */
+    private final java.util.Map<String, String> driverSecrets;
     private final Path sqliteFile;
     /** The file a {@code jdbc:sqlite:} URL names, when it names one: read commands must not create it. */
     private final Path urlFile;
@@ -79,11 +83,18 @@ final class Database {
                 password = parameter.password() != null ? parameter.password() : password;
             }
             this.jdbcUrl = url;
+            // The other secret parameters pgjdbc reads (sslpassword) leave the URL of the CLI's own connections too, handed to the
+            // driver as properties; the library takes them out of the URL it is given the same way.
+            Redaction.SecretParameters secrets = db.startsWith("jdbc:postgresql:") ? Redaction.secretParameters(url) : null;
+            this.driverUrl = secrets == null ? url : secrets.urlWithout();
+            this.driverSecrets = secrets == null ? java.util.Map.of() : secrets.properties();
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
         } else {
             this.sqliteFile = Path.of(db);
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;
+            this.driverUrl = jdbcUrl;
+            this.driverSecrets = java.util.Map.of();
             this.urlFile = null;
         }
         if (this.sqliteFile == null && this.urlFile == null && db.startsWith("jdbc:sqlite:") && !isResource(db)) {
@@ -253,15 +264,13 @@ final class Database {
     /**
      * The one line for a PostgreSQL server refusing the connection: the server's whole reason, pgjdbc's lines of its
      * Detail and Hint ("\n  Detail: ...", which the first line alone dropped) joined on it by "; ". A host name that
-     * does not resolve, which pgjdbc words only "The connection attempt failed." (the host in its cause), is said.
+     * does not resolve or a connect or first read that timed out, which pgjdbc words only "The connection attempt failed." (the
+     * host or the timeout in its cause), is said (as the library says it).
      */
     private String cannotConnect(String reason, Throwable failure) {
         List<String> lines = new ArrayList<>(reason.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
-        for (Throwable t = failure; t != null && !lines.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.UnknownHostException unknown && unknown.getMessage() != null) {
-                lines.set(0, lines.get(0).replaceFirst("\\.$", "") + ": unknown host " + unknown.getMessage());
-                break;
-            }
+        if (!lines.isEmpty()) {
+            lines.set(0, dev.atlas.jdbi.internal.Drivers.withConnectionFailureReason(lines.get(0), failure, jdbcUrl));
         }
         return "cannot connect to " + describe() + " (--db): " + String.join("; ", lines);
     }
@@ -354,7 +363,20 @@ final class Database {
     /** A plain connection for the operator queries. */
     Connection connect() throws SQLException {
         requireFile();
-        return DriverManager.getConnection(jdbcUrl, user, password);
+        return driverConnection(user, password);
+    }
+
+    /** A connection of the driver's to {@link #driverUrl}, with the secret parameters taken out of it as properties. */
+    private Connection driverConnection(String u, String p) throws SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(driverSecrets);
+        if (u != null) {
+            properties.setProperty("user", u);
+        }
+        if (p != null) {
+            properties.setProperty("password", p);
+        }
+        return DriverManager.getConnection(driverUrl, properties);
     }
 
     /** Atlas's tables (full-text index internals left out) and their row counts, by name. */
@@ -535,7 +557,7 @@ final class Database {
 
             @Override
             public Connection getConnection(String u, String p) throws SQLException {
-                return DriverManager.getConnection(jdbcUrl, u, p);
+                return driverConnection(u, p);
             }
 
             @Override

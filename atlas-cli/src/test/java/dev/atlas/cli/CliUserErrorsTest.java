@@ -692,10 +692,10 @@ class CliUserErrorsTest {
                 }
             }
         }
-        // The driver's warning is the CLI's, masked, not java.util.logging's two lines; the password= parameter is not in the
-        // URL the driver is handed (taken out and passed as the password), another secret parameter is masked.
+        // The driver's warning is the CLI's, masked, not java.util.logging's two lines; neither the password= nor the sslpassword=
+        // parameter is in the URL the driver is handed (taken out and passed as the password and a driver property).
         assertThat(plain.get("jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2&sslpassword=hunter2 info").err())
-                .startsWith("atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://127.0.0.1:1/atlas/extra?sslpassword=****\natlas: ");
+                .startsWith("atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://127.0.0.1:1/atlas/extra\natlas: ");
         Cli.Result sqlite = plain.get("jdbc:sqlite:" + dir.resolve("secret.db") + "?password=hunter2 info");
         assertThat(sqlite.err()).isEqualTo("atlas: no SQLite database at " + dir.resolve("secret.db") + " (run 'atlas --db jdbc:sqlite:"
                 + dir.resolve("secret.db") + "?password=**** migrate' to create one)\n");
@@ -711,6 +711,19 @@ class CliUserErrorsTest {
         String expected = "atlas: cannot connect to PostgreSQL " + url + " (--db): The connection attempt failed: unknown host nohost.invalid\n";
         assertThat(Cli.run("--db", url, "info")).isEqualTo(new Cli.Result(1, "", expected));
         assertThat(Cli.run("--db", url, "migrate")).isEqualTo(new Cli.Result(1, "", "Migrating PostgreSQL " + url + " ...\n" + expected));
+    }
+
+    /**
+     * A server that never answers was only pgjdbc's "The connection attempt failed." (the read's timeout in its cause): the
+     * line says it timed out, and after how long (the URL's socketTimeout). A socket that accepts and never reads stands for it.
+     */
+    @Test
+    void aServerThatNeverAnswersIsSaidToHaveTimedOut() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String url = "jdbc:postgresql://127.0.0.1:" + silent.getLocalPort() + "/atlas";
+            assertThat(Cli.run("--db", url + "?sslmode=disable&socketTimeout=1", "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to"
+                    + " PostgreSQL " + url + " (--db): The connection attempt failed: the server did not answer within 1 s (socketTimeout)\n"));
+        }
     }
 
     /**

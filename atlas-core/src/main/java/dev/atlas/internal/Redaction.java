@@ -32,8 +32,11 @@ public final class Redaction {
             "(//[^/@?#:\\s\\[]*:)(?:([^/?#\\s]*)|(?!\\d+[/,])(\\S*[/?#]\\S*))@");
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
+    // A parameter name that says its value is a secret.
+    private static final String SECRET_NAME = "(?:[a-z0-9_.-]*(?:password|passwd|secret|token)|pwd|key|hexkey|apikey|[a-z0-9]*[_.-]key)";
+    private static final Pattern SECRET_NAME_ALONE = Pattern.compile("(?i)" + SECRET_NAME);
     private static final Pattern SECRET_PARAM = Pattern.compile(
-            "(?i)([?&;](?:[a-z0-9_.-]*(?:password|passwd|secret|token)|pwd|key|hexkey|apikey|[a-z0-9]*[_.-]key)=)([^&;#\\s]*?)"
+            "(?i)([?&;]" + SECRET_NAME + "=)([^&;#\\s]*?)"
                     + "(?=[&;#\\s]|$|[:,.)'\"\\]>]+\\s|[)'\"\\]>]+$)");
 
     private Redaction() {}
@@ -194,6 +197,51 @@ public final class Redaction {
             }
         }
         return found ? new PasswordParameter(password, url.substring(0, query) + (kept.isEmpty() ? "" : "?" + String.join("&", kept))) : null;
+    }
+
+    /**
+     * The secret parameters of a PostgreSQL JDBC URL's query other than {@code password}, and the URL without them.
+     *
+     * @param properties each parameter's value by its name as written, decoded as the driver decodes it, the last one of a name
+     * @param urlWithout the URL with those parameters removed
+     */
+    public record SecretParameters(java.util.Map<String, String> properties, String urlWithout) {}
+
+    /**
+     * The parameters of a PostgreSQL JDBC URL's query whose name says they hold a secret (those {@link #url} masks:
+     * {@code sslpassword}, the client key's password, is the one the driver reads) split off, {@code password} (any case) left
+     * to {@link #passwordParameter}; {@code null} when it has none. The PostgreSQL driver logs the URL it connects with
+     * ({@code Connecting with URL: ...} at FINE), so they are better handed to it as connection properties, where it reads them
+     * as from the URL: values form-decoded ('+' a space), the last one of a name the one it uses. A value the driver cannot
+     * decode (a bare '%') leaves the URL as it is ({@code null}), for the driver to refuse.
+     *
+     * @param url the JDBC URL, or {@code null}
+     * @return the secret parameters and the URL without them, or {@code null}
+     */
+    public static @Nullable SecretParameters secretParameters(@Nullable String url) {
+        int query = url == null ? -1 : url.indexOf('?');
+        if (query < 0) {
+            return null;
+        }
+        List<String> kept = new ArrayList<>();
+        java.util.Map<String, String> secrets = new java.util.LinkedHashMap<>();
+        for (String parameter : url.substring(query + 1).split("&", -1)) {
+            int equals = parameter.indexOf('=');
+            String name = equals < 0 ? parameter : parameter.substring(0, equals);
+            if (name.equalsIgnoreCase("password") || !SECRET_NAME_ALONE.matcher(name).matches()) {
+                if (!parameter.isEmpty()) {
+                    kept.add(parameter);
+                }
+                continue;
+            }
+            try {
+                secrets.put(name, java.net.URLDecoder.decode(equals < 0 ? "" : parameter.substring(equals + 1), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException notEncoded) {
+                return null;
+            }
+        }
+        return secrets.isEmpty() ? null
+                : new SecretParameters(secrets, url.substring(0, query) + (kept.isEmpty() ? "" : "?" + String.join("&", kept)));
     }
 
     private static String decode(String s) {

@@ -78,6 +78,20 @@ class RedactionTest {
     }
 
     @Test
+    void theOtherSecretParametersAreSplitOffAsThePostgreSqlDriverReadsThem() {
+        // Every parameter url() masks but password (passwordParameter's): by name as written, form-decoded, the last one winning.
+        assertThat(Redaction.secretParameters("jdbc:postgresql://db/app?user=a&sslpassword=k%26y+1&sslmode=verify-full"
+                + "&sslkey=/k.pk8&password=p&accessToken=t&sslpassword=k2"))
+                .isEqualTo(new Redaction.SecretParameters(new java.util.LinkedHashMap<>(java.util.Map.of("sslpassword", "k2", "accessToken", "t")),
+                        "jdbc:postgresql://db/app?user=a&sslmode=verify-full&sslkey=/k.pk8&password=p"));
+        assertThat(Redaction.secretParameters("jdbc:postgresql://db/app?SSLPassword")).isEqualTo(
+                new Redaction.SecretParameters(java.util.Map.of("SSLPassword", ""), "jdbc:postgresql://db/app"));
+        assertThat(Redaction.secretParameters("jdbc:postgresql://db/app?password=x&sslkey=/k.pk8")).isNull();
+        assertThat(Redaction.secretParameters("jdbc:postgresql://db/app?sslpassword=%zz")).isNull();
+        assertThat(Redaction.secretParameters(null)).isNull();
+    }
+
+    @Test
     void masksTheWholeValueInsideAUrl() {
         assertThat(Redaction.url("jdbc:postgresql://db/app?password=a:b.&sslmode=require"))
                 .isEqualTo("jdbc:postgresql://db/app?password=****&sslmode=require");

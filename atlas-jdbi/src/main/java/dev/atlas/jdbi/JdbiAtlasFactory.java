@@ -237,6 +237,13 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             // taken out as well, and still wins over the credentials given beside the URL, as it did in the URL.
             url = parameter.urlWithout();
         }
+        // The other secrets pgjdbc reads from the URL (sslpassword, the client key's password) go out of it as well, handed to the
+        // driver as connection properties. Not as the pool's data source properties: HikariCP logs those at DEBUG, masking only
+        // "password"; a data source of the pool's own kind holding them is logged by its class name.
+        Redaction.SecretParameters secretParameters = driver == Drivers.POSTGRESQL ? Redaction.secretParameters(url) : null;
+        if (secretParameters != null) {
+            url = secretParameters.urlWithout();
+        }
         hc.setJdbcUrl(url);
         if (config.username() != null) {
             hc.setUsername(config.username());
@@ -246,6 +253,12 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         }
         if (parameter != null && parameter.password() != null) {
             hc.setPassword(parameter.password());
+        }
+        if (secretParameters != null) {
+            java.util.Properties properties = new java.util.Properties();
+            properties.putAll(hc.getDataSourceProperties());
+            properties.putAll(secretParameters.properties());
+            hc.setDataSource(new com.zaxxer.hikari.util.DriverDataSource(url, driverClass, properties, hc.getUsername(), hc.getPassword()));
         }
         long giveUp = System.nanoTime() + SQLITE_BUSY_AT_OPEN.toNanos();
         while (true) {
@@ -259,7 +272,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
                     discardEmpty(created);
                     throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": "
-                            + Redaction.text(poolFailure(e), secrets(config)), scrubbed(e, secrets(config)));
+                            + Redaction.text(poolFailure(e, hc.getJdbcUrl()), secrets(config)), scrubbed(e, secrets(config)));
                 }
                 try {
                     Thread.sleep(100);
@@ -274,7 +287,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
 
     /**
      * Opens and closes one connection the way the pool will (its driver, URL, properties, user and
-     * password, and the login timeout HikariCP derives from its connection timeout), failing as the
+     * password, or the data source holding them, and the login timeout HikariCP derives from its connection timeout), failing as the
      * pool would: a {@link com.zaxxer.hikari.pool.HikariPool.PoolInitializationException} over the
      * driver's exception. HikariCP's own start-up check sleeps a second after a failed first
      * connection before it gives up (HikariPool.checkFailFast), so a wrong password, an unknown
@@ -283,7 +296,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     private static void firstConnection(HikariConfig hc) {
         java.util.Properties properties = new java.util.Properties();
         properties.putAll(hc.getDataSourceProperties());
-        com.zaxxer.hikari.util.DriverDataSource driver = new com.zaxxer.hikari.util.DriverDataSource(hc.getJdbcUrl(),
+        DataSource driver = hc.getDataSource() != null ? hc.getDataSource() : new com.zaxxer.hikari.util.DriverDataSource(hc.getJdbcUrl(),
                 hc.getDriverClassName(), properties, hc.getUsername(), hc.getPassword());
         try {
             // As HikariCP's PoolBase sets it (it is DriverManager's, for every driver of the JVM).
@@ -296,10 +309,16 @@ public final class JdbiAtlasFactory implements AtlasFactory {
 
     /**
      * Hikari's message, with the root cause's when it adds to it: the SQLite driver says only
-     * "Error opening connection", and logs why, where an application may not look.
+     * "Error opening connection", and logs why, where an application may not look. pgjdbc's "The connection
+     * attempt failed." is followed by the reason its cause tells (an unknown host, a timeout).
      */
-    private static String poolFailure(RuntimeException e) {
+    private static String poolFailure(RuntimeException e, String url) {
         String message = String.valueOf(e.getMessage());
+        String withReason = Drivers.withConnectionFailureReason(message, e, url);
+        if (!withReason.equals(message)) {
+            // A host that does not resolve, a timeout: said after the driver's "The connection attempt failed.".
+            return withReason;
+        }
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -34,6 +34,16 @@ class PostgresLogLeakTest extends LogLeakContract {
             try (Atlas a = Atlas.builder().jdbcUrl(withParameter).build()) {
                 a.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             }
+            // sslpassword= (the client key's password) is the other secret pgjdbc reads from a URL: taken out as well and handed
+            // to the driver as a property. SeenProperties, the socket factory pgjdbc builds from its properties, tells that it arrives.
+            String withSslPassword = url + (url.contains("?") ? "&" : "?") + "sslmode=disable&sslpassword=sslPw" + SECRET
+                    + "&socketFactory=" + SeenProperties.class.getName();
+            SeenProperties.SSL_PASSWORDS.clear();
+            try (Atlas a = Atlas.builder().jdbcUrl(withSslPassword).build()) {
+                a.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            }
+            assertThat(SeenProperties.SSL_PASSWORDS).as("every connection's driver properties hold the sslpassword").isNotEmpty()
+                    .containsOnly("sslPw" + SECRET);
             // A connection the server refuses (a database that does not exist; the test server trusts every password):
             // pgjdbc logs the failed connection through java.util.logging.
             String missing = url.replaceFirst("/([^/?]+)(\\?|$)", "/noSuchDbXq$2");
@@ -48,5 +58,40 @@ class PostgresLogLeakTest extends LogLeakContract {
         // of the URL (as it does a user-info password) and hands it to the driver as the password, so no line quotes it.
         assertThat(logged).as("pgjdbc's connections are logged").contains("[jul] FINE org.postgresql.Driver - Connecting with URL: ");
         assertThat(logged).doesNotContain(SECRET);
+    }
+
+    /** A socket factory pgjdbc builds with the connection's properties (its Properties constructor): records their sslpassword. */
+    public static final class SeenProperties extends javax.net.SocketFactory {
+        static final java.util.Queue<String> SSL_PASSWORDS = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+        public SeenProperties(java.util.Properties info) {
+            SSL_PASSWORDS.add(String.valueOf(info.getProperty("sslpassword")));
+        }
+
+        @Override
+        public java.net.Socket createSocket() throws java.io.IOException {
+            return javax.net.SocketFactory.getDefault().createSocket();
+        }
+
+        @Override
+        public java.net.Socket createSocket(String host, int port) throws java.io.IOException {
+            return javax.net.SocketFactory.getDefault().createSocket(host, port);
+        }
+
+        @Override
+        public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort) throws java.io.IOException {
+            return javax.net.SocketFactory.getDefault().createSocket(host, port, local, localPort);
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.InetAddress host, int port) throws java.io.IOException {
+            return javax.net.SocketFactory.getDefault().createSocket(host, port);
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.InetAddress host, int port, java.net.InetAddress local, int localPort)
+                throws java.io.IOException {
+            return javax.net.SocketFactory.getDefault().createSocket(host, port, local, localPort);
+        }
     }
 }

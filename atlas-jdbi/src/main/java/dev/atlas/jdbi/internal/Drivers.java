@@ -47,4 +47,51 @@ public enum Drivers {
                     + groupId + ":" + artifactId + " to your build (atlas-jdbi declares it optional)", e);
         }
     }
+
+    /**
+     * {@code message}, a failed connection's, with the reason only its cause tells: pgjdbc words a host name that does not
+     * resolve and a connect or a first read that timed out all as "The connection attempt failed.", the host or the timeout
+     * left in its cause. The reason follows the message, less its final '.': {@code The connection attempt failed: unknown
+     * host db.example}, {@code ...: no connection within 10 s (connectTimeout)}, {@code ...: the server did not answer within
+     * 1 s (socketTimeout)}, the seconds the URL's (pgjdbc's default when it sets none). Any other failure: {@code message}.
+     *
+     * @param message the message to add the reason to
+     * @param failure the failure, its causes read
+     * @param url the JDBC URL connected with (its {@code connectTimeout} and {@code socketTimeout}), or {@code null}
+     * @return the message, with the reason when its cause tells one
+     */
+    public static String withConnectionFailureReason(String message, Throwable failure, @org.jspecify.annotations.Nullable String url) {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth++ < 20; t = t.getCause() == t ? null : t.getCause()) {
+            String reason = null;
+            if (t instanceof java.net.UnknownHostException && t.getMessage() != null) {
+                reason = "unknown host " + t.getMessage();
+            } else if (t instanceof java.net.SocketTimeoutException) {
+                boolean connecting = t.getMessage() != null && t.getMessage().toLowerCase(java.util.Locale.ROOT).startsWith("connect");
+                Integer seconds = seconds(url, connecting ? "connectTimeout" : "socketTimeout");
+                reason = connecting ? "no connection within " + (seconds == null ? CONNECT_TIMEOUT_DEFAULT : seconds) + " s (connectTimeout)"
+                        : "the server did not answer" + (seconds == null || seconds == 0 ? " in time" : " within " + seconds + " s") + " (socketTimeout)";
+            }
+            if (reason != null && message.contains(": " + reason)) {
+                return message; // said already (the library's message, quoted by the CLI)
+            }
+            if (reason != null) {
+                return message.strip().replaceFirst("\\.$", "") + ": " + reason;
+            }
+        }
+        return message;
+    }
+
+    /** pgjdbc's connectTimeout when the URL sets none, in seconds. */
+    private static final int CONNECT_TIMEOUT_DEFAULT = 10;
+
+    /** The last whole-number value of {@code name} in {@code url}'s query, or null. */
+    private static @org.jspecify.annotations.Nullable Integer seconds(@org.jspecify.annotations.Nullable String url, String name) {
+        java.util.regex.Matcher m = url == null ? null : java.util.regex.Pattern.compile("[?&]" + name + "=(\\d{1,9})(?=&|$)").matcher(url);
+        Integer value = null;
+        while (m != null && m.find()) {
+            value = Integer.valueOf(m.group(1));
+        }
+        return value;
+    }
 }
