@@ -262,4 +262,120 @@ public abstract class Newcomer22Contract extends AtlasContract {
             assertThat(requests.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
         }
     }
+    /**
+     * The application's pool, each of whose connections, once {@code armed}, counts down
+     * {@code atCommit} and waits for {@code release} before its commit (PostgreSQL: {@code commit()};
+     * SQLite's group commit: its {@code COMMIT} statement).
+     */
+    private static javax.sql.DataSource commitHeldAt(HikariDataSource app, java.util.concurrent.atomic.AtomicBoolean armed,
+            java.util.concurrent.CountDownLatch atCommit, java.util.concurrent.CountDownLatch release) {
+        Runnable hold = () -> {
+            if (armed.getAndSet(false)) {
+                atCommit.countDown();
+                try {
+                    if (!release.await(20, TimeUnit.SECONDS)) {
+                        throw new AssertionError("the commit was never released");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
+        };
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                    Object r = invoke(app, dm, dargs);
+                    if (!dm.getName().equals("getConnection")) {
+                        return r;
+                    }
+                    Connection c = (Connection) r;
+                    return java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (cp, cm, cargs) -> {
+                                if (cm.getName().equals("commit")) {
+                                    hold.run();
+                                }
+                                Object cr = invoke(c, cm, cargs);
+                                if (cm.getName().equals("prepareStatement") && "COMMIT".equals(cargs[0])) {
+                                    java.sql.PreparedStatement ps = (java.sql.PreparedStatement) cr;
+                                    return java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                                            new Class<?>[] {java.sql.PreparedStatement.class}, (sp, sm, sargs) -> {
+                                                if (sm.getName().equals("execute") && sargs == null) {
+                                                    hold.run();
+                                                }
+                                                return invoke(ps, sm, sargs);
+                                            });
+                                }
+                                return cr;
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Test
+    @DisplayName("Atlas.close() that gives up on the calls still running (closeTimeout 0) while a write's COMMIT is under way on the"
+            + " application's pool never lets it commit after close() returned. SQLite (group commit): close() returns once that"
+            + " COMMIT has ended, and the write reports success and is stored. PostgreSQL: close() aborts the write's connection"
+            + " and returns; the write fails with the rolled-back StorageException and nothing of it is stored")
+    void closeGivingUpDuringACommitNeverCommitsAfterwards() throws Exception {
+        boolean sqlite = sqlite();
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch atCommit = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (HikariDataSource app = applicationPool()) {
+            Atlas shared = Atlas.builder().dataSource(commitHeldAt(app, armed, atCommit, release)).migrate(false)
+                    .closeTimeout(java.time.Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            armed.set(true);
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true)));
+            assertThat(atCommit.await(20, TimeUnit.SECONDS)).as("the write reaches its commit").isTrue();
+            if (sqlite) {
+                AtomicReference<Thread> closer = new AtomicReference<>();
+                Future<?> closing = threads.submit(() -> {
+                    closer.set(Thread.currentThread());
+                    shared.close();
+                });
+                // close() either returns (it did not wait for the commit) or parks waiting for it.
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                boolean parked = false;
+                while (!parked && !closing.isDone() && System.nanoTime() < end) {
+                    Thread t = closer.get();
+                    Thread.State s = t == null ? Thread.State.NEW : t.getState();
+                    if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+                        parked = java.util.Arrays.stream(t.getStackTrace()).anyMatch(
+                                e -> e.getClassName().equals("dev.atlas.jdbi.internal.WriteCombiner") && e.getMethodName().equals("abandon"));
+                    }
+                    TimeUnit.MILLISECONDS.sleep(1);
+                }
+                assertThat(closing.isDone()).as("close() returned while the write's COMMIT was under way").isFalse();
+                assertThat(parked).as("close() waits for the COMMIT under way").isTrue();
+                release.countDown();
+                closing.get(20, TimeUnit.SECONDS);
+                assertThat(write.get(20, TimeUnit.SECONDS).metadata()).isEqualTo(java.util.Map.of("late", true));
+                assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).isEqualTo(java.util.Map.of("late", true));
+            } else {
+                shared.close();
+                release.countDown(); // the COMMIT goes on only now, after close() returned
+                Throwable x = failure(write);
+                assertThat(x).isInstanceOf(StorageException.class);
+                assertThat(x.getMessage()).startsWith("Atlas was closed with this call still running after its closeTimeout (PT0S):"
+                        + " the call was stopped and its transaction rolled back: ");
+                assertThat(((StorageException) x).isOutcomeUnknown()).isFalse();
+                assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).isEmpty();
+            }
+        } finally {
+            release.countDown();
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
 }
