@@ -56,6 +56,7 @@ public interface MemoryGraph {
      * Deletes the node and every edge touching it; throws {@link NotFoundException} naming {@code key} when there is none.
      *
      * @param key the key
+     * @throws NotFoundException naming {@code key} when this tenant has no node with that key
      */
     void deleteNode(String key);
 
@@ -65,6 +66,8 @@ public interface MemoryGraph {
      *
      * @param edge the edge
      * @return the graphEdge
+     * @throws NotFoundException naming {@code sourceKey} (checked first) or {@code targetKey} when this tenant has no
+     *         node with that key (another tenant's node is refused alike, with the same message); nothing is written
      */
     GraphEdge upsertEdge(NewGraphEdge edge);
 
@@ -74,6 +77,7 @@ public interface MemoryGraph {
      * @param sourceKey the source node's key
      * @param type the type
      * @param targetKey the target node's key
+     * @throws NotFoundException naming {@code sourceKey} when this tenant has no such edge (whichever part is missing)
      */
     void deleteEdge(String sourceKey, String type, String targetKey);
 
