@@ -339,7 +339,7 @@ public final class JdbiRetention implements Retention {
         void hardDeleteMessages(Instant cutoff) {
             if (policy.dryRun()) {
                 countPages(RetentionSql.HARD_DELETABLE + " AND NOT " + RetentionSql.purgedConversation(policy, "m.conversation_id"), "m.id",
-                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", page -> countParts(RetentionPlan.MESSAGE_ATTACHMENTS, page));
+                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", page -> countParts(RetentionPlan.MESSAGE_ATTACHMENTS, page, null));
                 return;
             }
             purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.REPLIES_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
@@ -385,7 +385,7 @@ public final class JdbiRetention implements Retention {
                                 RetentionSql.countUnlinkedVoiceCalls(policy), binds, ids).one(Sql.LONG)));
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
                         countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
-                        countParts(RetentionPlan.CONVERSATION_ATTACHMENTS, ids);
+                        countParts(RetentionPlan.CONVERSATION_ATTACHMENTS, ids, RetentionPlan.EXECUTION_ASSETS);
                         add("conversations.deleted", ids.size());
                     }
                 });
@@ -666,9 +666,20 @@ public final class JdbiRetention implements Retention {
          */
         private final Set<UUID> countedParts = new HashSet<>();
 
-        /** What {@link #deleteParts} would delete: the part assets and their bytes (a dry run), each once per run. */
-        private void countParts(String attachments, List<UUID> ids) {
-            List<UUID> parts = db.read(h -> parts(h, attachments, ids)).stream().filter(countedParts::add).toList();
+        /**
+         * What {@link #deleteParts} would delete: the part assets and their bytes (a dry run), each once per run. Those
+         * {@code children} finds for {@code ids} (the assets the parents' executions produced) are left out: they were counted
+         * with the parents' children, and the real run deletes each once.
+         */
+        private void countParts(String attachments, List<UUID> ids, @Nullable String children) {
+            List<UUID> parts = db.read(h -> {
+                List<UUID> found = parts(h, attachments, ids);
+                if (children == null || found.isEmpty()) {
+                    return found;
+                }
+                Set<UUID> counted = new HashSet<>(call(h, "retention.producedParts", children, binds, ids).list(sql.uuidColumn()));
+                return found.stream().filter(id -> !counted.contains(id)).toList();
+            }).stream().filter(countedParts::add).toList();
             for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
                 List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
                 add("assets.deleted", chunk.size());

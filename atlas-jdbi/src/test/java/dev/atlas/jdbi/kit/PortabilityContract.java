@@ -1797,7 +1797,8 @@ public abstract class PortabilityContract extends AtlasContract {
     @DisplayName("an import racing a purge of the bytes its asset names (a discard of this tenant's row, or of another tenant's that the"
             + " import's checks saw) never leaves a row naming deleted bytes: an asset written while the purge deletes them is a"
             + " ConflictException on its line's asset.blob_key, nothing of its batch written, the bytes gone (before: imported,"
-            + " then its bytes deleted, so open() failed)")
+            + " then its bytes deleted, so open() failed); so too when the key's purge waits for a row of another spelling whose"
+            + " purge races the import, in either order, and after cleanupOrphanBlobs no file is left that no row or intent names")
     void importRacingAPurgeLeavesNoRowNamingDeletedBytes() throws Exception {
         java.util.concurrent.atomic.AtomicReference<Runnable> beforeDelete = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
         LocalDirectoryBlobStore files = new LocalDirectoryBlobStore(blobDir);
@@ -1889,6 +1890,119 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(copy.assets().get(shared.id())).isEmpty();
         assertThat(victim.assets().get(shared.id())).isEmpty();
         assertThat(blobDir.resolve(shared.blobKey())).doesNotExist();
+
+        // (c) A key whose purge waits for a row of another spelling (acme's, kept while alias's row names the key in another
+        // case), that row's purge racing an import of the key: no bytes lost in either order. The alias row's purge checks the
+        // key's holders (none) after the import's first pass saw that row, before the import writes: the import then sees the
+        // purges (acme's waiting one, the alias's own) and no row, and refuses the asset.
+        AliasPurge c = aliasPurge("c");
+        java.util.concurrent.CountDownLatch deletingC = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch importedC = new java.util.concurrent.CountDownLatch(1);
+        beforeDelete.set(() -> {
+            deletingC.countDown();
+            try {
+                assertThat(importedC.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        java.util.concurrent.atomic.AtomicReference<Thread> discardC = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.blobKeyContent") && discardC.get() == null) {
+                Thread t = new Thread(() -> purger.tenant("alias-c").assets().discard(c.asset.id()));
+                discardC.set(t);
+                t.start();
+                try {
+                    assertThat(deletingC.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        Tenant thirdC = atlas.tenant("third-c");
+        Throwable racedC;
+        try {
+            racedC = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(thirdC, c.file));
+        } finally {
+            db.statementListener(null);
+            importedC.countDown();
+        }
+        discardC.get().join();
+        int lineC = lineOf(text(c.file), c.key);
+        assertThat(racedC).isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x).hasMessage("line " + lineC
+                + ": asset.blob_key: names a blob key whose bytes a purge is deleting (of an asset of this tenant or another, purged"
+                + " after the import checked the key), and rows before line " + lineC + " are imported: import the same file again to"
+                + " resume once the asset's bytes are back under its key (rows already imported are skipped as unchanged)"));
+        assertThat(thirdC.assets().get(c.asset.id())).isEmpty();
+        assertThat(blobDir.resolve(c.alias)).doesNotExist();
+        // acme's waiting purge: no row names its file now, so cleanup deletes it.
+        assertThat(atlas.tenant("acme-c").assets().cleanupOrphanBlobs(java.time.Duration.ZERO).removedKeys()).containsExactly(c.key);
+        assertThat(blobDir.resolve(c.key)).doesNotExist();
+        assertThat(count("SELECT COUNT(*) FROM " + PREFIX + "blob_intents WHERE lower(blob_key) = ?", c.key)).isZero();
+
+        // (d) The import writes first, its check under the key's lock having seen the alias row (PostgreSQL: the purge's check
+        // waits for that lock; SQLite: for the writer): a copy, and the purge, seeing the copy's row, keeps both files.
+        AliasPurge d = aliasPurge("d");
+        java.util.concurrent.atomic.AtomicReference<Thread> purge = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch purged = new java.util.concurrent.CountDownLatch(1);
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.blobKeyPurges") && purge.get() == null) {
+                Thread t = new Thread(() -> {
+                    purger.tenant("alias-d").assets().discard(d.asset.id());
+                    purged.countDown();
+                });
+                purge.set(t);
+                t.start();
+                try {
+                    RaceWaits.awaitReturnedOrBlocked(purged, purge::get, db, database);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        Tenant thirdD = atlas.tenant("third-d");
+        try {
+            assertThat(importBytes(thirdD, d.file).imported()).containsEntry("asset", 1L);
+        } finally {
+            db.statementListener(null);
+        }
+        purge.get().join();
+        assertThat(purge.get().isAlive()).isFalse();
+        assertThat(atlas.tenant("alias-d").assets().get(d.asset.id())).isEmpty();
+        assertThat(atlas.tenant("acme-d").assets().cleanupOrphanBlobs(java.time.Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(atlas.tenant("alias-d").assets().cleanupOrphanBlobs(java.time.Duration.ZERO).removedKeys()).isEmpty();
+        try (java.io.InputStream in = thirdD.assets().open(d.asset.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(d.bytes);
+        }
+        // The alias's file stays, its purge waiting for the copy's row (Windows opens the copy's bytes under it); acme's is done.
+        assertThat(Files.readAllBytes(blobDir.resolve(d.alias))).isEqualTo(d.bytes);
+        assertThat(count("SELECT COUNT(*) FROM " + PREFIX + "blob_intents WHERE tenant_id = 'alias-d' AND blob_key = ?", d.alias)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM " + PREFIX + "blob_intents WHERE tenant_id <> 'alias-d'")).isZero();
+        // The copy's purge, the last row naming either spelling: its file goes; the alias's cleanup then deletes the other.
+        thirdD.assets().discard(d.asset.id());
+        assertThat(blobDir.resolve(d.key)).doesNotExist();
+        assertThat(atlas.tenant("alias-d").assets().cleanupOrphanBlobs(java.time.Duration.ZERO).removedKeys()).containsExactly(d.alias);
+        assertThat(blobDir.resolve(d.alias)).doesNotExist();
+        assertThat(count("SELECT COUNT(*) FROM " + PREFIX + "blob_intents")).isZero();
+    }
+
+    /** acme-X's asset, discarded while alias-X's row (its export imported with the key upper-cased, the file copied) names it. */
+    private record AliasPurge(dev.atlas.asset.Asset asset, String key, String alias, byte[] bytes, byte[] file) {
+    }
+
+    private AliasPurge aliasPurge(String x) throws IOException {
+        Tenant acme = atlas.tenant("acme-" + x);
+        byte[] bytes = ("the report " + x).getBytes(StandardCharsets.UTF_8);
+        dev.atlas.asset.Asset own = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "r.txt",
+                "text/plain"), new ByteArrayInputStream(bytes));
+        byte[] file = export(acme, ExportScope.tenant());
+        String alias = own.blobKey().toUpperCase(java.util.Locale.ROOT);
+        importBytes(atlas.tenant("alias-" + x), text(file).replace(own.blobKey(), alias).getBytes(StandardCharsets.UTF_8));
+        Files.createDirectories(blobDir.resolve(alias).getParent());
+        Files.write(blobDir.resolve(alias), bytes);
+        acme.assets().discard(own.id());
+        assertThat(Files.readAllBytes(blobDir.resolve(own.blobKey()))).isEqualTo(bytes);
+        return new AliasPurge(own, own.blobKey(), alias, bytes, file);
     }
 
     @Test

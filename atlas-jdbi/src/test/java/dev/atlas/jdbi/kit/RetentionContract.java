@@ -276,6 +276,26 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(realBoth).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
         assertThat(dryBoth).isEqualTo(realBoth);
         assertThat(acme.assets().get(part.id())).isEmpty();
+
+        // An asset an execution of a purged conversation produced, attached as a part of one of its messages: the real run deletes
+        // it once, as a part; the dry run counted it again as the execution's child (found by rf66).
+        Conversation e = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle made = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(e.id()));
+        Message asked = conversations.append(e.id(), NewMessage.user("draw it"));
+        Message drawn = conversations.append(e.id(), NewMessage.assistant("here").parent(asked.id()).execution(made.id(), null));
+        dev.atlas.asset.Asset produced = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "d.png",
+                "image/png").execution(made.id(), null), new java.io.ByteArrayInputStream(new byte[] {8}));
+        acme.assets().attach(drawn.id(), produced.id(), Map.of(dev.atlas.asset.AttachedAsset.PART, true));
+        made.complete();
+        conversations.archive(e.id());
+        advance(Duration.ofDays(3));
+        Map<String, Long> dryProduced = retention.runRetention(both.dryRun(true)).counts();
+        Map<String, Long> realProduced = retention.runRetention(both).counts();
+        assertThat(realProduced).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L)
+                .containsEntry("executions.deleted", 1L);
+        assertThat(dryProduced).isEqualTo(realProduced);
+        assertThat(acme.assets().get(produced.id())).isEmpty();
     }
 
     @Test
