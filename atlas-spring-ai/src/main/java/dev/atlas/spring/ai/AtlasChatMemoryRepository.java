@@ -776,8 +776,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private static final long LANGCHAIN4J_CHARS = 4L << 20;
 
     /**
-     * What Spring AI reads of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when the
-     * asset is gone or not such JSON (the message then reads as its text, as LangChain4j's store reads it). Bytes missing
+     * What Spring AI reads of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when it is
+     * not such JSON, {@link SpringMessages.LangChain4jJson#GONE} when the asset is gone (the message then reads as its text,
+     * as LangChain4j's store reads it, and {@link #load} leaves its tool round out). Bytes missing
      * under a live asset are the blob store's failure and fail the read ({@link dev.atlas.StorageException}), as they fail
      * LangChain4j's store's read and a medium's.
      */
@@ -792,7 +793,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         try (java.io.InputStream in = tenant.assets().open(asset)) {
             read = SpringMessages.langChain4jJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         } catch (NotFoundException gone) {
-            return SpringMessages.LangChain4jJson.NONE;
+            // For good (an asset never comes back): kept too, so each read of the window does not ask again.
+            read = SpringMessages.LangChain4jJson.GONE;
         } catch (java.io.IOException e) {
             throw new dev.atlas.StorageException("asset " + asset + " of a stored message could not be read: " + e.getMessage(), null, true, e);
         }
@@ -906,7 +908,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
         long last = Math.max(conversation.lastSequence(), tail.isEmpty() ? 0 : tail.get(tail.size() - 1).sequence());
         if (marker == null) {
-            return new Window(tail, null, last);
+            return new Window(withoutBrokenToolRounds(tail), null, last);
         }
         long oldest = tail.isEmpty() ? last + 1 : tail.get(0).sequence();
         List<dev.atlas.conversation.Message> out = new ArrayList<>();
@@ -935,7 +937,44 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
         }
         out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
-        return new Window(out, marker, last);
+        return new Window(withoutBrokenToolRounds(out), marker, last);
+    }
+
+    /**
+     * {@code window} without the tool rounds (an answer followed by tool results, or results with no answer before them)
+     * holding a message atlas-langchain4j's store kept as JSON in an asset that is gone: read as its text, an answer has
+     * lost its calls or a result the call it answers, which providers refuse. Such a round is left out whole, as
+     * LangChain4j's store leaves it out; a lone answer reads as its text. The window is what reads hand out and what saves
+     * diff against: a round left out is neither handed out nor evicted, and stays stored.
+     */
+    private List<dev.atlas.conversation.Message> withoutBrokenToolRounds(List<dev.atlas.conversation.Message> window) {
+        boolean[] gone = new boolean[window.size()];
+        boolean any = false;
+        for (int i = 0; i < window.size(); i++) {
+            gone[i] = SpringMessages.langChain4jJsonGone(window.get(i).metadata(), this::langChain4jJson);
+            any |= gone[i];
+        }
+        if (!any) {
+            return window;
+        }
+        List<dev.atlas.conversation.Message> out = new ArrayList<>(window.size());
+        for (int i = 0; i < window.size(); ) {
+            int end = i + 1;
+            Role head = window.get(i).role();
+            boolean round = head == Role.TOOL || head == Role.ASSISTANT && end < window.size() && window.get(end).role() == Role.TOOL;
+            while (round && end < window.size() && window.get(end).role() == Role.TOOL) {
+                end++;
+            }
+            boolean broken = false;
+            for (int j = i; j < end && round && !broken; j++) {
+                broken = gone[j];
+            }
+            if (!broken) {
+                out.addAll(window.subList(i, end));
+            }
+            i = end;
+        }
+        return out;
     }
 
     /**
