@@ -243,6 +243,18 @@ public abstract class Newcomer23CrossFrameworkContract {
         assertThat(tenant.conversations().messages(chat1.id(), 0, 20)).extracting(Message::id)
                 .startsWith(rows.stream().map(Message::id).toArray(UUID[]::new)).hasSize(10);
         assertThat(tenantContents(tenant, chat1).subList(5, 10)).containsExactly("s-u1", "s-a1", "s-u2", "s-a2", "s-u3");
+
+        // JSON LangChain4j's store reads back (no limit on a name's length) reads in Spring AI too: an attribute's key of
+        // 60,000 characters, over Jackson's default 50,000, leaves the answer its calls.
+        ToolExecutionRequest keyed = ToolExecutionRequest.builder().id("lc2").name("lookup").arguments("{\"n\":2}").build();
+        List<ChatMessage> longKey = List.of(AiMessage.builder().toolExecutionRequests(List.of(keyed))
+                .attributes(java.util.Map.of("k".repeat(60_000), "v")).build(), ToolExecutionResultMessage.from(keyed, "l-r2"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("chat-2", longKey);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("chat-2")).isEqualTo(longKey);
+        assertThat(AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null).findByConversationId("chat-2").stream()
+                .map(Newcomer23CrossFrameworkContract::shape).toList()).containsExactly(
+                "ASSISTANT[][ToolCall[id=lc2, type=function, name=lookup, arguments={\"n\":2}]]",
+                "TOOL[][ToolResponse[id=lc2, name=lookup, responseData=l-r2]]");
     }
 
     private static List<String> tenantContents(Tenant tenant, Conversation c) {
