@@ -602,7 +602,8 @@ final class SpringMessages {
     /** Reads LangChain4j's JSON without Jackson's default read limits, as atlas-langchain4j writes it. */
     private static final ObjectMapper LANGCHAIN4J_JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
             .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
-                    .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNestingDepth(Integer.MAX_VALUE).build())
+                    .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE)
+                    .maxNestingDepth(Integer.MAX_VALUE).build())
             .build());
 
     /**
