@@ -442,7 +442,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
-        window.forEach(m -> inWindow.put(m.id(), m));
+        Map<UUID, Integer> windowIndex = new HashMap<>();
+        for (int i = 0; i < window.size(); i++) {
+            inWindow.put(window.get(i).id(), window.get(i));
+            windowIndex.put(window.get(i).id(), i);
+        }
 
         // Which given messages are stored already: by the Atlas id they were read with, else by content.
         dev.atlas.conversation.Message[] stored = new dev.atlas.conversation.Message[messages.size()];
@@ -462,8 +466,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 anyId = true;
             }
         }
+        // Each window message as Spring AI reads it, converted once (when first compared), not at each comparison.
+        Message[] springOf = new Message[window.size()];
+        java.util.function.IntFunction<Message> spring = i -> springOf[i] != null ? springOf[i]
+                : (springOf[i] = SpringMessages.toSpring(window.get(i), null, this::langChain4jJson));
         if (!anyId && !window.isEmpty()) {
-            int overlap = overlap(window, messages);
+            int overlap = overlap(window.size(), spring, messages);
             for (int i = 0; i < overlap; i++) {
                 stored[i] = window.get(window.size() - overlap + i);
             }
@@ -485,7 +493,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 throw new ConflictException(field, "reorders stored message " + stored[i].sequence()
                         + ": earlier history cannot be rewritten");
             }
-            if (!SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(stored[i], null, this::langChain4jJson))) {
+            Integer at = windowIndex.get(stored[i].id());
+            Message storedSpring = at != null ? spring.apply(at) : SpringMessages.toSpring(stored[i], null, this::langChain4jJson);
+            if (!SpringMessages.sameContent(messages.get(i), storedSpring)) {
                 throw new ConflictException(field, "changes stored message " + stored[i].sequence()
                         + " (text, tool calls or tool responses): earlier history cannot be edited through chat memory");
             }
@@ -861,13 +871,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     /**
      * The largest {@code k} such that the first {@code k} given messages say what the last
-     * {@code k} stored window messages say: for lists built without the ids this repository hands out.
+     * {@code k} stored window messages say (the window's {@code size} messages as Spring AI reads
+     * them, by index): for lists built without the ids this repository hands out.
      */
-    private int overlap(List<dev.atlas.conversation.Message> window, List<Message> messages) {
-        for (int k = Math.min(window.size(), messages.size()); k > 0; k--) {
+    private static int overlap(int size, java.util.function.IntFunction<Message> window, List<Message> messages) {
+        for (int k = Math.min(size, messages.size()); k > 0; k--) {
             boolean same = true;
             for (int i = 0; i < k && same; i++) {
-                same = SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(window.get(window.size() - k + i), null, this::langChain4jJson));
+                same = SpringMessages.sameContent(messages.get(i), window.apply(size - k + i));
             }
             if (same) {
                 return k;
