@@ -17,6 +17,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.memory.ChatMemory;
 import dev.langchain4j.memory.chat.MessageWindowChatMemory;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -194,13 +195,15 @@ public abstract class Newcomer23CrossFrameworkContract {
         ToolExecutionRequest big = ToolExecutionRequest.builder().id("lc1").name("fetch").arguments("{}").build();
         AtlasChatMemoryStore.of(tenant).updateMessages("chat-1", List.of(dev.langchain4j.data.message.UserMessage.from("l-u0"),
                 AiMessage.from(nul, big), ToolExecutionResultMessage.from(nul, "r\u0000x"), ToolExecutionResultMessage.builder().id("lc1")
-                        .toolName("fetch").contents(dev.langchain4j.data.message.TextContent.from("a"), dev.langchain4j.data.message.TextContent.from("b")).build()));
-        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("chat-1").id(), 0, 10);
+                        .toolName("fetch").contents(dev.langchain4j.data.message.TextContent.from("a"), dev.langchain4j.data.message.TextContent.from("b")).build(),
+                AiMessage.from("l-a0")));
+        Conversation chat1 = tenant.conversations().requireByKey("chat-1");
+        List<Message> rows = tenant.conversations().messages(chat1.id(), 0, 10);
         assertThat(((java.util.Map<?, ?>) rows.get(2).metadata().get("langchain4j")).keySet().toString()).isEqualTo("[jsonAsset]");
         assertThat(((java.util.Map<?, ?>) rows.get(3).metadata().get("langchain4j")).keySet().toString()).isEqualTo("[json]");
         List<org.springframework.ai.chat.messages.Message> read = AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
                 .findByConversationId("chat-1");
-        assertThat(read).hasSize(4);
+        assertThat(read).hasSize(5);
         assertThat(((ToolResponseMessage) read.get(2)).getResponses()).containsExactly(new ToolResponseMessage.ToolResponse("lc0", "lookup", "r\u0000x"));
         assertThat(((ToolResponseMessage) read.get(3)).getResponses()).containsExactly(new ToolResponseMessage.ToolResponse("lc1", "fetch", "a\nb"));
 
@@ -215,6 +218,43 @@ public abstract class Newcomer23CrossFrameworkContract {
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
                 .findByConversationId("chat-1")).isInstanceOf(dev.atlas.StorageException.class);
+
+        // The JSON asset gone (detached and discarded; a purge alike): the round it belonged to (the answer asking for both
+        // tools and both results) is left out whole, as LangChain4j's store leaves it out, never read as an answer without
+        // its calls followed by results a provider refuses; the Spring AI service's turns save, evict and diff past it,
+        // deleting and duplicating nothing.
+        UUID asset = UUID.fromString((String) ((java.util.Map<?, ?>) rows.get(2).metadata().get("langchain4j")).get("jsonAsset"));
+        tenant.assets().detach(rows.get(2).id(), asset);
+        tenant.assets().discard(asset);
+        org.springframework.ai.chat.memory.ChatMemory spring = springMemory(tenant);
+        assertThat(spring.get("chat-1").stream().map(Newcomer23CrossFrameworkContract::shape).toList())
+                .containsExactly("USER[l-u0]", "ASSISTANT[l-a0]");
+        spring.add("chat-1", new org.springframework.ai.chat.messages.UserMessage("s-u1"));
+        spring.add("chat-1", new AssistantMessage("s-a1"));
+        // A list built by hand (no ids, no read before): matched by content against the same window.
+        AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null).saveAll("chat-1", List.of(
+                new org.springframework.ai.chat.messages.UserMessage("l-u0"), new AssistantMessage("l-a0"),
+                new org.springframework.ai.chat.messages.UserMessage("s-u1"), new AssistantMessage("s-a1"),
+                new org.springframework.ai.chat.messages.UserMessage("s-u2")));
+        spring.add("chat-1", new AssistantMessage("s-a2"));
+        spring.add("chat-1", new org.springframework.ai.chat.messages.UserMessage("s-u3"));
+        assertThat(spring.get("chat-1").stream().map(Newcomer23CrossFrameworkContract::shape).toList())
+                .containsExactly("ASSISTANT[l-a0]", "USER[s-u1]", "ASSISTANT[s-a1]", "USER[s-u2]", "ASSISTANT[s-a2]", "USER[s-u3]");
+        assertThat(tenant.conversations().messages(chat1.id(), 0, 20)).extracting(Message::id)
+                .startsWith(rows.stream().map(Message::id).toArray(UUID[]::new)).hasSize(10);
+        assertThat(tenantContents(tenant, chat1).subList(5, 10)).containsExactly("s-u1", "s-a1", "s-u2", "s-a2", "s-u3");
+
+        // JSON LangChain4j's store reads back (no limit on a name's length) reads in Spring AI too: an attribute's key of
+        // 60,000 characters, over Jackson's default 50,000, leaves the answer its calls.
+        ToolExecutionRequest keyed = ToolExecutionRequest.builder().id("lc2").name("lookup").arguments("{\"n\":2}").build();
+        List<ChatMessage> longKey = List.of(AiMessage.builder().toolExecutionRequests(List.of(keyed))
+                .attributes(java.util.Map.of("k".repeat(60_000), "v")).build(), ToolExecutionResultMessage.from(keyed, "l-r2"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("chat-2", longKey);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("chat-2")).isEqualTo(longKey);
+        assertThat(AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null).findByConversationId("chat-2").stream()
+                .map(Newcomer23CrossFrameworkContract::shape).toList()).containsExactly(
+                "ASSISTANT[][ToolCall[id=lc2, type=function, name=lookup, arguments={\"n\":2}]]",
+                "TOOL[][ToolResponse[id=lc2, name=lookup, responseData=l-r2]]");
     }
 
     private static List<String> tenantContents(Tenant tenant, Conversation c) {

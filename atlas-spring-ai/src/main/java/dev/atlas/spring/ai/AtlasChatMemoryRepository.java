@@ -442,7 +442,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
-        window.forEach(m -> inWindow.put(m.id(), m));
+        Map<UUID, Integer> windowIndex = new HashMap<>();
+        for (int i = 0; i < window.size(); i++) {
+            inWindow.put(window.get(i).id(), window.get(i));
+            windowIndex.put(window.get(i).id(), i);
+        }
 
         // Which given messages are stored already: by the Atlas id they were read with, else by content.
         dev.atlas.conversation.Message[] stored = new dev.atlas.conversation.Message[messages.size()];
@@ -462,8 +466,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 anyId = true;
             }
         }
+        // Each window message as Spring AI reads it, converted once (when first compared), not at each comparison.
+        Message[] springOf = new Message[window.size()];
+        java.util.function.IntFunction<Message> spring = i -> springOf[i] != null ? springOf[i]
+                : (springOf[i] = SpringMessages.toSpring(window.get(i), null, this::langChain4jJson));
         if (!anyId && !window.isEmpty()) {
-            int overlap = overlap(window, messages);
+            int overlap = overlap(window.size(), spring, messages);
             for (int i = 0; i < overlap; i++) {
                 stored[i] = window.get(window.size() - overlap + i);
             }
@@ -485,7 +493,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 throw new ConflictException(field, "reorders stored message " + stored[i].sequence()
                         + ": earlier history cannot be rewritten");
             }
-            if (!SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(stored[i], null, this::langChain4jJson))) {
+            Integer at = windowIndex.get(stored[i].id());
+            Message storedSpring = at != null ? spring.apply(at) : SpringMessages.toSpring(stored[i], null, this::langChain4jJson);
+            if (!SpringMessages.sameContent(messages.get(i), storedSpring)) {
                 throw new ConflictException(field, "changes stored message " + stored[i].sequence()
                         + " (text, tool calls or tool responses): earlier history cannot be edited through chat memory");
             }
@@ -776,8 +786,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private static final long LANGCHAIN4J_CHARS = 4L << 20;
 
     /**
-     * What Spring AI reads of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when the
-     * asset is gone or not such JSON (the message then reads as its text, as LangChain4j's store reads it). Bytes missing
+     * What Spring AI reads of a message atlas-langchain4j's store kept as JSON in the asset {@code asset}; none when it is
+     * not such JSON, {@link SpringMessages.LangChain4jJson#GONE} when the asset is gone (the message then reads as its text,
+     * as LangChain4j's store reads it, and {@link #load} leaves its tool round out). Bytes missing
      * under a live asset are the blob store's failure and fail the read ({@link dev.atlas.StorageException}), as they fail
      * LangChain4j's store's read and a medium's.
      */
@@ -792,7 +803,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         try (java.io.InputStream in = tenant.assets().open(asset)) {
             read = SpringMessages.langChain4jJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         } catch (NotFoundException gone) {
-            return SpringMessages.LangChain4jJson.NONE;
+            // For good (an asset never comes back): kept too, so each read of the window does not ask again.
+            read = SpringMessages.LangChain4jJson.GONE;
         } catch (java.io.IOException e) {
             throw new dev.atlas.StorageException("asset " + asset + " of a stored message could not be read: " + e.getMessage(), null, true, e);
         }
@@ -859,13 +871,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     /**
      * The largest {@code k} such that the first {@code k} given messages say what the last
-     * {@code k} stored window messages say: for lists built without the ids this repository hands out.
+     * {@code k} stored window messages say (the window's {@code size} messages as Spring AI reads
+     * them, by index): for lists built without the ids this repository hands out.
      */
-    private int overlap(List<dev.atlas.conversation.Message> window, List<Message> messages) {
-        for (int k = Math.min(window.size(), messages.size()); k > 0; k--) {
+    private static int overlap(int size, java.util.function.IntFunction<Message> window, List<Message> messages) {
+        for (int k = Math.min(size, messages.size()); k > 0; k--) {
             boolean same = true;
             for (int i = 0; i < k && same; i++) {
-                same = SpringMessages.sameContent(messages.get(i), SpringMessages.toSpring(window.get(window.size() - k + i), null, this::langChain4jJson));
+                same = SpringMessages.sameContent(messages.get(i), window.apply(size - k + i));
             }
             if (same) {
                 return k;
@@ -906,7 +919,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
         long last = Math.max(conversation.lastSequence(), tail.isEmpty() ? 0 : tail.get(tail.size() - 1).sequence());
         if (marker == null) {
-            return new Window(tail, null, last);
+            return new Window(withoutBrokenToolRounds(tail), null, last);
         }
         long oldest = tail.isEmpty() ? last + 1 : tail.get(0).sequence();
         List<dev.atlas.conversation.Message> out = new ArrayList<>();
@@ -935,7 +948,44 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
         }
         out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
-        return new Window(out, marker, last);
+        return new Window(withoutBrokenToolRounds(out), marker, last);
+    }
+
+    /**
+     * {@code window} without the tool rounds (an answer followed by tool results, or results with no answer before them)
+     * holding a message atlas-langchain4j's store kept as JSON in an asset that is gone: read as its text, an answer has
+     * lost its calls or a result the call it answers, which providers refuse. Such a round is left out whole, as
+     * LangChain4j's store leaves it out; a lone answer reads as its text. The window is what reads hand out and what saves
+     * diff against: a round left out is neither handed out nor evicted, and stays stored.
+     */
+    private List<dev.atlas.conversation.Message> withoutBrokenToolRounds(List<dev.atlas.conversation.Message> window) {
+        boolean[] gone = new boolean[window.size()];
+        boolean any = false;
+        for (int i = 0; i < window.size(); i++) {
+            gone[i] = SpringMessages.langChain4jJsonGone(window.get(i).metadata(), this::langChain4jJson);
+            any |= gone[i];
+        }
+        if (!any) {
+            return window;
+        }
+        List<dev.atlas.conversation.Message> out = new ArrayList<>(window.size());
+        for (int i = 0; i < window.size(); ) {
+            int end = i + 1;
+            Role head = window.get(i).role();
+            boolean round = head == Role.TOOL || head == Role.ASSISTANT && end < window.size() && window.get(end).role() == Role.TOOL;
+            while (round && end < window.size() && window.get(end).role() == Role.TOOL) {
+                end++;
+            }
+            boolean broken = false;
+            for (int j = i; j < end && round && !broken; j++) {
+                broken = gone[j];
+            }
+            if (!broken) {
+                out.addAll(window.subList(i, end));
+            }
+            i = end;
+        }
+        return out;
     }
 
     /**

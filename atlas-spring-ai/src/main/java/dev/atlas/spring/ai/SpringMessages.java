@@ -542,6 +542,11 @@ final class SpringMessages {
      */
     record LangChain4jJson(List<AssistantMessage.ToolCall> calls, String toolCallId, String toolName, String text) {
         static final LangChain4jJson NONE = new LangChain4jJson(List.of(), null, null, null);
+        /**
+         * What a message whose JSON asset is gone (deleted, discarded, purged, another tenant's) reads as: nothing, as
+         * {@link #NONE}, told apart by identity, so that its tool round can be left out whole.
+         */
+        static final LangChain4jJson GONE = new LangChain4jJson(List.of(), null, null, null);
 
         /** About how many characters this holds (a cache's budget). */
         long chars() {
@@ -577,10 +582,28 @@ final class SpringMessages {
         return LangChain4jJson.NONE;
     }
 
+    /**
+     * Whether the stored message with {@code metadata} is one atlas-langchain4j's store kept as JSON in an asset that is
+     * gone ({@code assetJson} gives {@link LangChain4jJson#GONE} for it): read as its text, it lost its tool calls or the
+     * call it answers.
+     */
+    static boolean langChain4jJsonGone(Map<String, Object> metadata, Function<UUID, LangChain4jJson> assetJson) {
+        if (!(metadata.get(LANGCHAIN4J) instanceof Map<?, ?> lc) || lc.get("json") instanceof String
+                || !(lc.get("jsonAsset") instanceof String asset)) {
+            return false;
+        }
+        try {
+            return assetJson.apply(UUID.fromString(asset)) == LangChain4jJson.GONE;
+        } catch (IllegalArgumentException notAnId) {
+            return false;
+        }
+    }
+
     /** Reads LangChain4j's JSON without Jackson's default read limits, as atlas-langchain4j writes it. */
     private static final ObjectMapper LANGCHAIN4J_JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
             .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
-                    .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNestingDepth(Integer.MAX_VALUE).build())
+                    .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE)
+                    .maxNestingDepth(Integer.MAX_VALUE).build())
             .build());
 
     /**

@@ -533,7 +533,8 @@ public abstract class SpringAiChatMemoryContract {
                 "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]");
 
         // Rows claiming to be atlas-langchain4j's whose JSON is not what its store writes (an app's metadata, hostile or
-        // malformed): read as their text, as other foreign rows; another tenant's asset is one that exists nowhere.
+        // malformed): read as their text, as other foreign rows. Another tenant's asset is one that exists nowhere: gone, it
+        // leaves its tool round out whole (a result answering a call no answer makes), a lone answer reads as its text.
         java.util.function.Function<Object, java.util.Map<String, Object>> lc = v -> {
             java.util.Map<String, Object> fields = new java.util.LinkedHashMap<>();
             fields.put(v instanceof UUID ? "jsonAsset" : "json", v.toString());
@@ -546,12 +547,13 @@ public abstract class SpringAiChatMemoryContract {
         tenant.conversations().appendAll(h.id(), List.of(
                 NewMessage.assistant("deep").metadata(lc.apply("{\"toolExecutionRequests\":" + "[".repeat(2_000) + "]".repeat(2_000) + "}")),
                 NewMessage.assistant("not json").metadata(lc.apply("{\"toolExecutionRequests\":")),
-                NewMessage.assistant("other tenant's").metadata(lc.apply(globexAsset)),
+                NewMessage.tool("an array").metadata(lc.apply("[1]")),
+                NewMessage.user("next"),
+                NewMessage.tool("other tenant's").metadata(lc.apply(globexAsset)),
                 NewMessage.tool("no such asset").metadata(lc.apply(UUID.randomUUID())),
-                NewMessage.tool("an array").metadata(lc.apply("[1]"))));
+                NewMessage.assistant("other tenant's answer").metadata(lc.apply(globexAsset))));
         assertThat(shapes(repository.findByConversationId("hostile-langchain4j"))).containsExactly("ASSISTANT[deep][]", "ASSISTANT[not json][]",
-                "ASSISTANT[other tenant's][]", "TOOL[ToolResponse[id=null, name=null, responseData=no such asset]]",
-                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]");
+                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]", "USER[next]", "ASSISTANT[other tenant's answer][]");
     }
 
     @Test
