@@ -296,6 +296,61 @@ public abstract class RetentionContract extends AtlasContract {
                 .containsEntry("executions.deleted", 1L);
         assertThat(dryProduced).isEqualTo(realProduced);
         assertThat(acme.assets().get(produced.id())).isEmpty();
+
+        // An asset a DETACHED execution the run purges produced, attached as a part of a purged conversation's message: the real
+        // run deletes it once, as a part; the dry run counted it again as the execution's child (found by ret31's reviewer).
+        Conversation f = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle alone = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        Message told = conversations.append(f.id(), NewMessage.user("the chart"));
+        dev.atlas.asset.Asset chart = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "c.png",
+                "image/png").execution(alone.id(), null), new java.io.ByteArrayInputStream(new byte[] {9}));
+        acme.assets().attach(told.id(), chart.id(), Map.of(dev.atlas.asset.AttachedAsset.PART, true));
+        alone.complete();
+        conversations.archive(f.id());
+        advance(Duration.ofDays(3));
+        Map<String, Long> dryDetached = retention.runRetention(both.dryRun(true)).counts();
+        Map<String, Long> realDetached = retention.runRetention(both).counts();
+        assertThat(realDetached).containsEntry("conversations.deleted", 1L).containsEntry("assets.deleted", 1L)
+                .containsEntry("message_assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L).containsEntry("executions.deleted", 1L);
+        assertThat(dryDetached).isEqualTo(realDetached);
+
+        // The same with a hard-deleted message: the part and its attachment are deleted once, with the message.
+        Conversation g = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle loose = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        Message gone = conversations.append(g.id(), NewMessage.user("the map"));
+        dev.atlas.asset.Asset map = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "m.png",
+                "image/png").execution(loose.id(), null), new java.io.ByteArrayInputStream(new byte[] {10}));
+        acme.assets().attach(gone.id(), map.id(), Map.of(dev.atlas.asset.AttachedAsset.PART, true));
+        loose.complete();
+        conversations.deleteMessage(gone.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy hard = policy.hardDeleteAfter(Duration.ofDays(1));
+        Map<String, Long> dryHard = retention.runRetention(hard.dryRun(true)).counts();
+        Map<String, Long> realHard = retention.runRetention(hard).counts();
+        assertThat(realHard).containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 1L)
+                .containsEntry("message_assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L).containsEntry("executions.deleted", 1L);
+        assertThat(dryHard).isEqualTo(realHard);
+        assertThat(acme.assets().get(map.id())).isEmpty();
+
+        // A part goes with its attachments to messages that stay and with its vectors: the dry run counts them too.
+        Conversation h = conversations.create(NewConversation.of(ALICE));
+        Conversation kept = conversations.create(NewConversation.of(ALICE));
+        Message shown = conversations.append(h.id(), NewMessage.user("the plan"));
+        Message cited = conversations.append(kept.id(), NewMessage.user("as in the plan"));
+        dev.atlas.asset.Asset plan = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "pl.png",
+                "image/png"), new java.io.ByteArrayInputStream(new byte[] {11}));
+        acme.assets().attach(shown.id(), plan.id(), Map.of(dev.atlas.asset.AttachedAsset.PART, true));
+        acme.assets().attach(cited.id(), plan.id(), Map.of());
+        search.upsertAssetVector(plan.id(), null, MODEL, new float[] {1, 0});
+        conversations.archive(h.id());
+        advance(Duration.ofDays(3));
+        Map<String, Long> dryPlan = retention.runRetention(both.dryRun(true)).counts();
+        Map<String, Long> realPlan = retention.runRetention(both).counts();
+        assertThat(realPlan).containsEntry("assets.deleted", 1L).containsEntry("message_assets.deleted", 2L)
+                .containsEntry("vectors.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
+        assertThat(dryPlan).isEqualTo(realPlan);
+        assertThat(acme.assets().get(plan.id())).isEmpty();
+        assertThat(conversations.getMessage(cited.id())).isPresent();
     }
 
     @Test
