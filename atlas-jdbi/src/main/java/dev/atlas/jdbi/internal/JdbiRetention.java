@@ -41,7 +41,8 @@ import java.util.function.Consumer;
  * detached executions, finished tasks, long-deleted assets and detached voice calls (last, so a call
  * an execution purge unlinked first is counted as unlinked there and deleted here, in a dry run
  * alike). A dry run counts what each rule
- * would touch in the current state, rule by rule. The statements' texts are in {@link RetentionSql}.
+ * would touch in the current state, rule by rule, and each asset once, with its attachments, vectors and bytes, whichever
+ * rules would take it (see {@code countAssets}). The statements' texts are in {@link RetentionSql}.
  */
 public final class JdbiRetention implements Retention {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiRetention.class);
@@ -339,7 +340,8 @@ public final class JdbiRetention implements Retention {
         void hardDeleteMessages(Instant cutoff) {
             if (policy.dryRun()) {
                 countPages(RetentionSql.HARD_DELETABLE + " AND NOT " + RetentionSql.purgedConversation(policy, "m.conversation_id"), "m.id",
-                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", page -> countParts(RetentionPlan.MESSAGE_ATTACHMENTS, page, null));
+                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages",
+                        page -> countAssets(db.read(h -> parts(h, RetentionPlan.MESSAGE_ATTACHMENTS, page))));
                 return;
             }
             purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.REPLIES_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
@@ -383,9 +385,10 @@ public final class JdbiRetention implements Retention {
                                 .one(Sql.LONG)));
                         add("voice_calls.unlinked", db.read(h -> call(h, "retention.countUnlinkedVoiceCalls",
                                 RetentionSql.countUnlinkedVoiceCalls(policy), binds, ids).one(Sql.LONG)));
-                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
-                        countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
-                        countParts(RetentionPlan.CONVERSATION_ATTACHMENTS, ids, RetentionPlan.EXECUTION_ASSETS);
+                        countChildren(RetentionSql.CONVERSATION_ROWS, ids, false);
+                        countAssets(db.read(h -> call(h, "retention.executionAssets", RetentionPlan.EXECUTION_ASSETS, binds, ids)
+                                .list(sql.uuidColumn())));
+                        countAssets(db.read(h -> parts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids)));
                         add("conversations.deleted", ids.size());
                     }
                 });
@@ -497,12 +500,13 @@ public final class JdbiRetention implements Retention {
             Map<String, Object> b = with(cutoff);
             String select = RetentionSql.detachedExecutions("cutoff");
             if (policy.dryRun()) {
-                countPages(select, "id", b, RetentionPlan.EXECUTION_CHILDREN, "executions", page -> {
+                countPages(select, "id", b, RetentionSql.EXECUTION_ROWS, "executions", page -> {
                     add("messages.detached", db.read(h -> call(h, "retention.countDetachedFromExecutions",
                             RetentionSql.countDetachedFromExecutions(policy), b, page).one(Sql.LONG)));
                     add("voice_calls.unlinked", db.read(h -> call(h, "retention.countUnlinkedVoiceCallsOfExecutions",
                             RetentionSql.countUnlinkedVoiceCallsOfExecutions(policy), b, page).one(Sql.LONG)));
-                    countBlobs("retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, page);
+                    countAssets(db.read(h -> call(h, "retention.assetsOfExecutions", RetentionPlan.ASSETS_OF_EXECUTIONS, b, page)
+                            .list(sql.uuidColumn())));
                 });
                 return;
             }
@@ -552,7 +556,7 @@ public final class JdbiRetention implements Retention {
             Map<String, Object> b = with(cutoff);
             String select = RetentionSql.deletedAssets(policy);
             if (policy.dryRun()) {
-                purge("assets", select, b, RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
+                pages("retention.page.assets", select, "id", b, this::countAssets);
                 return;
             }
             String lock = q.lockDeletedAssets(policy);
@@ -660,30 +664,27 @@ public final class JdbiRetention implements Retention {
         }
 
         /**
-         * The part assets this dry run counted: the real run deletes a part once, with the first rule that takes it (a purged
-         * conversation's message, a hard-deleted one), so a later page or rule (the deleted assets') does not count it again.
-         * As many ids as parts the run would delete.
+         * The assets this dry run counted as deleted, by any rule: the real run deletes each once, with the first rule that takes
+         * it (a purged conversation's execution or message part, a hard-deleted message's part, a purged detached execution, a
+         * long-deleted asset), so no later page or rule counts it again. As many ids as assets the run would delete.
          */
-        private final Set<UUID> countedParts = new HashSet<>();
+        private final Set<UUID> countedAssets = new HashSet<>();
 
         /**
-         * What {@link #deleteParts} would delete: the part assets and their bytes (a dry run), each once per run. Those
-         * {@code children} finds for {@code ids} (the assets the parents' executions produced) are left out: they were counted
-         * with the parents' children, and the real run deletes each once.
+         * What the real run deletes with the assets {@code ids} (see {@link #deleteAssets}, and the execution rules' children): the
+         * rows, their vectors and every attachment, and their bytes, each asset once per run. The attachments of messages the run
+         * deletes and the vectors of purged conversations are counted with those ({@link RetentionSql#countAssetChild}).
          */
-        private void countParts(String attachments, List<UUID> ids, @Nullable String children) {
-            List<UUID> parts = db.read(h -> {
-                List<UUID> found = parts(h, attachments, ids);
-                if (children == null || found.isEmpty()) {
-                    return found;
-                }
-                Set<UUID> counted = new HashSet<>(call(h, "retention.producedParts", children, binds, ids).list(sql.uuidColumn()));
-                return found.stream().filter(id -> !counted.contains(id)).toList();
-            }).stream().filter(countedParts::add).toList();
-            for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
-                List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
+        private void countAssets(List<UUID> ids) {
+            List<UUID> fresh = ids.stream().filter(countedAssets::add).toList();
+            for (int i = 0; i < fresh.size(); i += PARTS_CHUNK) {
+                List<UUID> chunk = fresh.subList(i, Math.min(fresh.size(), i + PARTS_CHUNK));
                 add("assets.deleted", chunk.size());
-                countBlobs("retention.partBlobKeys", RetentionSql.ASSET_BLOB_KEYS, chunk);
+                for (ChildTable child : RetentionPlan.ASSET_CHILDREN) {
+                    add(child.table() + ".deleted", db.read(h -> call(h, "retention.countAsset." + child.table(),
+                            RetentionSql.countAssetChild(child, policy), binds, chunk).one(Sql.LONG)));
+                }
+                countBlobs("retention.assetBlobKeys", RetentionSql.ASSET_BLOB_KEYS, chunk);
             }
         }
 
@@ -739,12 +740,7 @@ public final class JdbiRetention implements Retention {
         /** Counts the rows of {@code table} {@code select} finds and their children, a page at a time. */
         private void countPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String table,
                                 @Nullable Consumer<List<UUID>> perPage) {
-            pages("retention.page." + table, select, idColumn, binds, all -> {
-                // The deleted assets that are parts an earlier rule of this run counted (countParts) go with that rule.
-                List<UUID> page = table.equals("assets") ? all.stream().filter(id -> !countedParts.contains(id)).toList() : all;
-                if (page.isEmpty()) {
-                    return;
-                }
+            pages("retention.page." + table, select, idColumn, binds, page -> {
                 countChildren(children, page, true);
                 add(table + ".deleted", page.size());
                 if (perPage != null) {

@@ -364,6 +364,48 @@ public final class RetentionSql {
 
     // ---- dry runs --------------------------------------------------------------------------
 
+    /**
+     * What a dry run counts for a purged conversation tree besides the assets its executions produced and the parts of its
+     * messages, which the run counts once each with their own vectors and attachments ({@link #countAssetChild}): the
+     * vectors of the tree (by conversation), the attachments of its messages (by message), and the other rows
+     * {@link RetentionPlan#CONVERSATION_CHILDREN} deletes.
+     */
+    static final List<ChildTable> CONVERSATION_ROWS = RetentionPlan.CONVERSATION_CHILDREN.stream()
+            .filter(child -> !child.table().equals("assets"))
+            .map(child -> switch (child.table()) {
+                case "vectors" -> ChildTable.byColumn("vectors", "conversation_id");
+                case "message_assets" -> new ChildTable("message_assets",
+                        "message_id IN (SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>))");
+                default -> child;
+            }).toList();
+
+    /** What a dry run counts for a purged detached execution besides its assets (counted as assets, see {@link #countAssetChild}). */
+    static final List<ChildTable> EXECUTION_ROWS = RetentionPlan.EXECUTION_CHILDREN.stream()
+            .filter(child -> !List.of("vectors", "message_assets", "assets").contains(child.table())).toList();
+
+    /**
+     * Counts the rows of {@code child} (one of {@link RetentionPlan#ASSET_CHILDREN}) of the assets bound as {@code <ids>}
+     * that no other rule of a dry run counts: not the vectors of a purged conversation (counted with its tree), nor the
+     * attachments of a message the run deletes (a purged tree's, counted with it; a hard-deletable one, counted with it;
+     * binds :deletedCutoff when that rule runs).
+     */
+    static String countAssetChild(ChildTable child, RetentionPolicy p) {
+        String t = "<p>" + child.table();
+        if (child.table().equals("vectors")) {
+            return child.countSql() + (purges(p) ? " AND (" + t + ".conversation_id IS NULL OR NOT "
+                    + purgedConversation(p, t + ".conversation_id") + ")" : "");
+        }
+        List<String> deleted = new ArrayList<>();
+        if (purges(p)) {
+            deleted.add(purgedConversation(p, "mm.conversation_id"));
+        }
+        if (p.hardDeleteAfter() != null) {
+            deleted.add("mm.id IN (" + HARD_DELETABLE.replace(":cutoff", ":deletedCutoff") + ")");
+        }
+        return child.countSql() + (deleted.isEmpty() ? "" : " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t"
+                + " AND mm.id = " + t + ".message_id AND (" + String.join(" OR ", deleted) + "))");
+    }
+
     /** A page of the ids {@code select} finds, in {@code idColumn} order, after {@code :after} unless it is the first. */
     static String page(String select, String idColumn, boolean first) {
         return select + (first ? "" : " AND " + idColumn + " > :after") + " ORDER BY " + idColumn + " LIMIT :batch";
