@@ -284,15 +284,12 @@ public final class Db {
     /**
      * After this, every call fails fast instead of reporting a (retryable) pool error. Calls
      * already running finish first, for up to {@code grace} (the configured close timeout):
-     * closing the pool under them would fail a write that was about to commit. Then no write
-     * commits any more: one whose commit is under way gets up to {@code grace} more, and on
-     * PostgreSQL its connection is then aborted ({@link #commitGate}).
+     * closing the pool under them would fail a write that was about to commit.
      */
     public void close(java.time.Duration grace) {
         closed = true;
         long deadline = System.nanoTime() + grace.toNanos();
         boolean interrupted = false;
-        boolean gaveUp = false;
         synchronized (inFlight) {
             // An interrupt (an executor shutting down) does not cut the wait short: closing the pool
             // under a write is what this wait prevents. The interrupt is kept for the caller.
@@ -303,10 +300,7 @@ public final class Db {
                     String closedAfter = "Atlas was closed with this call still running after its closeTimeout (" + grace + ")";
                     String why = closedAfter + ": the call was stopped and its transaction rolled back";
                     abandonedWhileCommitting = closedAfter + " while its write was committing" + MAY_HAVE_BEEN_STORED;
-                    synchronized (commits) {
-                        abandoned = why;
-                    }
-                    gaveUp = true;
+                    abandoned = why;
                     if (dialect == Dialect.POSTGRESQL) {
                         synchronized (autoCommitWrites) {
                             autoCommitWrites.forEach(PgSessions::cancel);
@@ -324,12 +318,6 @@ public final class Db {
                     interrupted = true;
                 }
             }
-        }
-        if (gaveUp) {
-            // A COMMIT under way gets up to closeTimeout more to finish; one still running is aborted, so
-            // close() returns with each such write committed and reported stored, or reported as unknown
-            // (a COMMIT sent without reply) or rolled back, never reported failed and committed later.
-            interrupted |= endCommitsUnderWay(grace);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -472,7 +460,7 @@ public final class Db {
                 }
                 // Inside the application's transaction (auto-commit left off) even one statement
                 // runs under inTransaction's savepoint: its failure must not abort that transaction.
-                return transaction || !autoCommit(h) ? h.inTransaction(t -> unlessAbandoned(work.withHandle(t)), commitGate) : autoCommitted(h, work);
+                return transaction || !autoCommit(h) ? h.inTransaction(t -> unlessAbandoned(work.withHandle(t))) : autoCommitted(h, work);
             }
         } catch (AtlasException e) {
             throw e;
@@ -499,86 +487,6 @@ public final class Db {
             throw new StorageException(why, null, false, null);
         }
         return value;
-    }
-
-    /** Guards {@link #commitsUnderWay}, and {@link #abandoned} against a commit about to start. */
-    private final Object commits = new Object();
-    /** Connections of PostgreSQL transactions between their last check of {@link #abandoned} and the end of their commit. */
-    private final java.util.Set<Connection> commitsUnderWay = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-
-    /**
-     * The check of {@link #abandoned} and the start of the commit, made one step: a close() that
-     * gives up either sees the commit under way (and waits for it, or aborts it) or is seen by it
-     * (it rolls back). Otherwise a commit checked just before close() gave up went on after close()
-     * returned, on an application's pool (which close() does not close) reported as a success.
-     */
-    private final Handle.CommitGate commitGate = new Handle.CommitGate() {
-        @Override
-        public void enter(Connection c) {
-            synchronized (commits) {
-                String why = abandoned;
-                if (why != null) {
-                    throw new StorageException(why, null, false, null);
-                }
-                commitsUnderWay.add(c);
-            }
-        }
-
-        @Override
-        public void exit(Connection c) {
-            synchronized (commits) {
-                commitsUnderWay.remove(c);
-                if (commitsUnderWay.isEmpty()) {
-                    commits.notifyAll();
-                }
-            }
-        }
-    };
-
-    /**
-     * After close() gave up: waits up to {@code grace} more for the commits under way to end, then
-     * aborts the connections of those still running (their callers are told the write may have been
-     * stored, or, when the COMMIT was not yet sent, that it was rolled back).
-     */
-    private boolean endCommitsUnderWay(java.time.Duration grace) {
-        boolean interrupted = false;
-        long end = System.nanoTime() + grace.toNanos();
-        synchronized (commits) {
-            while (!commitsUnderWay.isEmpty()) {
-                long left = end - System.nanoTime();
-                if (left <= 0) {
-                    LoggerFactory.getLogger(Db.class).warn("closing Atlas: aborting the connection of {} commit(s) still unanswered after {}",
-                            commitsUnderWay.size(), grace);
-                    for (Connection c : commitsUnderWay) {
-                        abort(c);
-                    }
-                    break;
-                }
-                try {
-                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(commits, left);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        return interrupted;
-    }
-
-    /**
-     * Closes {@code c}'s socket at once: the call blocked on it fails with a connection error, and
-     * the pool evicts it. Best effort, as {@link PgSessions#cancel}.
-     */
-    private static void abort(Connection c) {
-        try {
-            // Closed on a thread of its own: the blocked call may hold the driver's locks that close() takes.
-            c.unwrap(Connection.class).abort(r -> {
-                Thread t = new Thread(r, "atlas-abort-commit");
-                t.setDaemon(true);
-                t.start();
-            });
-        } catch (SQLException | RuntimeException ignored) {
-            // nothing more to do: the pool's close (Atlas's own) still aborts the connection
-        }
     }
 
     /** Runs one statement in auto-commit mode where close() can cancel it ({@link #autoCommitWrites}). */
