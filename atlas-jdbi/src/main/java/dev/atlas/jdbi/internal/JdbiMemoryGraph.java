@@ -144,8 +144,13 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         // One statement finds the node and reads its edges: one snapshot at every isolation level, in an application's
         // transaction too. No row: no node; a row of NULLs: the node without such edges.
         List<Row> rows = db.read(h -> {
-            Sql.Call call = sql.on(h, q.neighbours.get(direction)[(after == null ? 0 : 2) + (edgeType == null ? 0 : 1)])
-                    .bind("key", key).bind("limit", limit + 1);
+            // On PostgreSQL the statement carries its page size as a number (a plan cached per connection, see GraphSql)
+            // and may read a few rows more than limit + 1: the page keeps the first limit + 1 in the page order.
+            Statement statement = q.neighbours(direction, (after == null ? 0 : 2) + (edgeType == null ? 0 : 1), limit);
+            Sql.Call call = sql.on(h, statement).bind("key", key);
+            if (statement.parameters().contains("limit")) {
+                call.bind("limit", limit + 1);
+            }
             if (edgeType != null) {
                 call.bind("type", edgeType);
             }
@@ -159,7 +164,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
             }
             // The statement's page, in its order: heaviest first, then by id (UUIDs order as their text on both databases),
             // outgoing before incoming. The join that tells a missing node leaves the order to the plan, so it is restated here.
-            return found.stream().flatMap(Optional::stream).sorted(PAGE_ORDER).toList();
+            return found.stream().flatMap(Optional::stream).sorted(PAGE_ORDER).limit(limit + 1L).toList();
         });
         // The cursor keeps the weight's exact bits (Double.toString round-trips), the edge id and the direction.
         Page<Row> page = Cursor.page(rows, limit, r -> Cursor.encode(listing, Double.toString(r.neighbour().edge().weight()),
