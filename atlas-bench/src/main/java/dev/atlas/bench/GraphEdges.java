@@ -350,8 +350,13 @@ final class GraphEdges implements Benchmark {
 
         RawPages(Connection c, Dialect dialect, String table) throws SQLException {
             this.dialect = dialect;
-            first = c.prepareStatement(jdbc(statement(table, dialect, false), firstParams));
-            after = c.prepareStatement(jdbc(statement(table, dialect, true), afterParams));
+            first = c.prepareStatement(jdbc(limit(statement(table, dialect, false), dialect), firstParams));
+            after = c.prepareStatement(jdbc(limit(statement(table, dialect, true), dialect), afterParams));
+        }
+
+        /** As GraphSql sends it: on PostgreSQL the page's LIMIT written as a number (graph32: a plan the plan cache keeps), on SQLite bound. */
+        private static String limit(String statement, Dialect dialect) {
+            return dialect == Dialect.POSTGRESQL ? statement.replace(":limit", Integer.toString(PAGE + 1)) : statement;
         }
 
         /** The edge ids of the page after {@code (w, edge)} (null: the first), up to {@value PAGE} + 1, every column read. */
