@@ -156,10 +156,15 @@ public interface AssetStore {
      * {@link NullPointerException}, as any stream's, and the stream reads on.
      * A blob store whose open returns {@code null} is a {@link dev.atlas.StorageException}.
      *
+     * <p>The stream carries the asset it reads ({@link AssetInputStream#asset()}), read in the same
+     * statement that found the bytes: a caller that needs the mime type or size too (to send them
+     * before the bytes) needs no {@link #get} beforehand, which an asset deleted between the two
+     * calls would contradict.
+     *
      * @param assetId the asset's id
-     * @return the inputStream
+     * @return the asset's bytes, with the asset
      */
-    InputStream open(UUID assetId);
+    AssetInputStream open(UUID assetId);
 
     /**
      * Assets produced by the execution, oldest first, all at once: an execution with many assets

@@ -520,7 +520,7 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     @Override
-    public InputStream open(UUID assetId) {
+    public dev.atlas.asset.AssetInputStream open(UUID assetId) {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
         InputStream bytes;
         try {
@@ -540,7 +540,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         // A read failing because the asset went meanwhile (a discard or purge, on a blob store that
         // cannot read deleted bytes further) is the asset not found, as this open would have been.
-        return new VerifiedStream(bytes, a, () -> get(assetId).isPresent());
+        return new dev.atlas.asset.AssetInputStream(new VerifiedStream(bytes, a, () -> get(assetId).isPresent()), a);
     }
 
     @Override
