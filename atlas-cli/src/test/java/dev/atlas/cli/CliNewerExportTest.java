@@ -91,4 +91,29 @@ class CliNewerExportTest {
                 + " (a file written by a newer Atlas holds columns and rows this atlas does not know: if it was, upgrade atlas to import it)\n");
         assertThat(dir.resolve("new-4.db")).doesNotExist();
     }
+
+    /**
+     * A database a newer Atlas migrated opens (rolling upgrades, docs/cli.md's migrate): an export of this atlas
+     * imports into it, the migration step finding nothing to apply, and a second import changes nothing.
+     */
+    @Test
+    void anExportImportsIntoADatabaseANewerAtlasMigrated() throws Exception {
+        Path newer = dir.resolve("newer-schema.db");
+        assertThat(Cli.run("--db", newer.toString(), "migrate").exitCode()).isZero();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + newer);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO atlas_schema_history SELECT installed_rank + 1, '99', 'future', type, 'V99__future.sql',"
+                    + " checksum, installed_by, installed_on, execution_time, success FROM atlas_schema_history"
+                    + " WHERE installed_rank = (SELECT max(installed_rank) FROM atlas_schema_history)");
+        }
+        Cli.Result first = Cli.run("--db", newer.toString(), "-t", "acme", "import", "--input", export.toString());
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        java.util.regex.Matcher imported = java.util.regex.Pattern.compile("Imported (\\d+) rows \\(0 already stored, unchanged\\)\n(?s:.*)")
+                .matcher(first.out());
+        assertThat(imported.matches()).as(first.out()).isTrue();
+        assertThat(Integer.parseInt(imported.group(1))).isPositive();
+        Cli.Result again = Cli.run("--db", newer.toString(), "-t", "acme", "import", "--input", export.toString());
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).isEqualTo("Imported 0 rows (" + imported.group(1) + " already stored, unchanged)\n");
+    }
 }
