@@ -436,7 +436,7 @@ final class ViewerApi {
         UUID id = id("id", idText);
         // A GET reads the row once, with the bytes: the headers then describe the bytes sent, even when the
         // asset is deleted meanwhile. A HEAD opens no bytes.
-        AssetInputStream content = head ? null : tenant.assets().open(id);
+        AssetInputStream content = head ? null : tenant.assets().openWithAsset(id);
         Asset asset = content != null ? content.asset() : tenant.assets().get(id).orElseThrow(() -> new NotFoundException("asset", id));
         boolean inline = INLINE_IMAGES.contains(asset.mimeType());
         // Streamed, never read whole: an asset may be far larger than the viewer's heap.

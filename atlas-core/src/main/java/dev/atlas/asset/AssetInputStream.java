@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.util.Objects;
 
 /**
- * The bytes of an asset, as {@link AssetStore#open} returns them, with the asset they belong to:
+ * The bytes of an asset, as {@link AssetStore#openWithAsset} returns them, with the asset they belong to:
  * its mime type, file name and size as they were when the stream was opened, read in the same
  * statement as the blob's key. A caller that needs both (a server sending
  * {@code Content-Type} and {@code Content-Length} before the bytes) reads the row once instead of

@@ -520,7 +520,12 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     @Override
-    public dev.atlas.asset.AssetInputStream open(UUID assetId) {
+    public InputStream open(UUID assetId) {
+        return openWithAsset(assetId);
+    }
+
+    @Override
+    public dev.atlas.asset.AssetInputStream openWithAsset(UUID assetId) {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
         InputStream bytes;
         try {

@@ -125,21 +125,24 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("open returns the bytes with the asset they belong to, read in one statement; another tenant's or a deleted asset is not found")
+    @DisplayName("openWithAsset returns the bytes with the asset they belong to, read in one statement; another tenant's or a deleted asset is not found")
     void openCarriesItsAsset() throws Exception {
         byte[] bytes = "chart bytes".getBytes(StandardCharsets.UTF_8);
         Asset a = assets.create(png().description("a chart").metadata(Map.of("width", 800)), bytes);
-        StatementCounter.Counted<InputStream> opened = StatementCounter.count(atlas, () -> assets.open(a.id()));
+        StatementCounter.Counted<dev.atlas.asset.AssetInputStream> opened = StatementCounter.count(atlas, () -> assets.openWithAsset(a.id()));
         assertThat(opened.statements()).isEqualTo(1);
-        try (InputStream in = opened.result()) {
-            assertThat(in).isInstanceOfSatisfying(dev.atlas.asset.AssetInputStream.class, s -> assertThat(s.asset()).isEqualTo(a));
+        try (dev.atlas.asset.AssetInputStream in = opened.result()) {
+            assertThat(in.asset()).isEqualTo(a);
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        try (InputStream in = assets.open(a.id())) {
             assertThat(in.readAllBytes()).isEqualTo(bytes);
         }
         Asset theirs = atlas.tenant("globex").assets().create(png(), bytes);
-        assertThat(catchThrowableOfType(NotFoundException.class, () -> assets.open(theirs.id())).getMessage())
+        assertThat(catchThrowableOfType(NotFoundException.class, () -> assets.openWithAsset(theirs.id())).getMessage())
                 .isEqualTo("asset " + theirs.id() + " not found");
         assets.delete(a.id());
-        assertThat(catchThrowableOfType(NotFoundException.class, () -> assets.open(a.id())).getMessage())
+        assertThat(catchThrowableOfType(NotFoundException.class, () -> assets.openWithAsset(a.id())).getMessage())
                 .isEqualTo("asset " + a.id() + " not found");
     }
 
