@@ -2,7 +2,6 @@ package dev.atlas.asset;
 
 import java.io.FilterInputStream;
 import java.io.InputStream;
-import java.util.Objects;
 
 /**
  * The bytes of an asset, as {@link AssetStore#openWithAsset} returns them, with the asset they belong to:
@@ -22,10 +21,11 @@ public final class AssetInputStream extends FilterInputStream {
      *
      * @param in the asset's bytes
      * @param asset the asset they belong to
+     * @throws dev.atlas.InvalidInputException naming {@code in} or {@code asset} when it is null
      */
     public AssetInputStream(InputStream in, Asset asset) {
-        super(Objects.requireNonNull(in, "in"));
-        this.asset = Objects.requireNonNull(asset, "asset");
+        super(dev.atlas.internal.Check.notNull("in", in));
+        this.asset = dev.atlas.internal.Check.notNull("asset", asset);
     }
 
     /**
