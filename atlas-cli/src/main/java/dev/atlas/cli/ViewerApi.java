@@ -5,6 +5,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetInputStream;
 import dev.atlas.asset.AttachedAsset;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationQuery;
@@ -433,11 +434,14 @@ final class ViewerApi {
     Bytes assetBytes(String idText, Map<String, String> q, boolean head) {
         Tenant tenant = tenant(q);
         UUID id = id("id", idText);
-        Asset asset = tenant.assets().get(id).orElseThrow(() -> new NotFoundException("asset", id));
+        // A GET reads the row once, with the bytes: the headers then describe the bytes sent, even when the
+        // asset is deleted meanwhile. A HEAD opens no bytes.
+        AssetInputStream content = head ? null : tenant.assets().openWithAsset(id);
+        Asset asset = content != null ? content.asset() : tenant.assets().get(id).orElseThrow(() -> new NotFoundException("asset", id));
         boolean inline = INLINE_IMAGES.contains(asset.mimeType());
         // Streamed, never read whole: an asset may be far larger than the viewer's heap.
         return new Bytes(id, inline ? asset.mimeType() : "application/octet-stream", inline, asset.sizeBytes(),
-                head ? InputStream.nullInputStream() : tenant.assets().open(id));
+                content != null ? content : InputStream.nullInputStream());
     }
 
     // ---- helpers ------------------------------------------------------------------------

@@ -156,10 +156,31 @@ public interface AssetStore {
      * {@link NullPointerException}, as any stream's, and the stream reads on.
      * A blob store whose open returns {@code null} is a {@link dev.atlas.StorageException}.
      *
+     * <p>{@link #openWithAsset} opens the same stream with the asset it reads.
+     *
      * @param assetId the asset's id
      * @return the inputStream
      */
     InputStream open(UUID assetId);
+
+    /**
+     * Opens the asset's bytes as {@link #open} does, with the asset they belong to
+     * ({@link AssetInputStream#asset()}), read in the statement that found the bytes: a caller that
+     * needs the mime type or size too (to send them before the bytes) needs no {@link #get}
+     * beforehand, which an asset deleted between the two calls would contradict. Failures are
+     * {@link #open}'s; the caller closes the stream.
+     *
+     * <p>The default, for a store that wraps another without forwarding this method, reads the
+     * asset and then opens it ({@link #require}, {@link #open}); Atlas's own stores read it once.
+     *
+     * @param assetId the asset's id
+     * @return the asset's bytes, with the asset
+     * @throws dev.atlas.NotFoundException when the asset is absent, another tenant's or deleted
+     */
+    default AssetInputStream openWithAsset(UUID assetId) {
+        Asset asset = require(assetId);
+        return new AssetInputStream(open(assetId), asset);
+    }
 
     /**
      * Assets produced by the execution, oldest first, all at once: an execution with many assets

@@ -521,6 +521,11 @@ public final class JdbiAssetStore implements AssetStore {
 
     @Override
     public InputStream open(UUID assetId) {
+        return openWithAsset(assetId);
+    }
+
+    @Override
+    public dev.atlas.asset.AssetInputStream openWithAsset(UUID assetId) {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
         InputStream bytes;
         try {
@@ -540,7 +545,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         // A read failing because the asset went meanwhile (a discard or purge, on a blob store that
         // cannot read deleted bytes further) is the asset not found, as this open would have been.
-        return new VerifiedStream(bytes, a, () -> get(assetId).isPresent());
+        return new dev.atlas.asset.AssetInputStream(new VerifiedStream(bytes, a, () -> get(assetId).isPresent()), a);
     }
 
     @Override

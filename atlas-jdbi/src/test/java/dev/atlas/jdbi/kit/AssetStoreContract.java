@@ -125,6 +125,28 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("openWithAsset returns the bytes with the asset they belong to, read in one statement; another tenant's or a deleted asset is not found")
+    void openCarriesItsAsset() throws Exception {
+        byte[] bytes = "chart bytes".getBytes(StandardCharsets.UTF_8);
+        Asset a = assets.create(png().description("a chart").metadata(Map.of("width", 800)), bytes);
+        StatementCounter.Counted<dev.atlas.asset.AssetInputStream> opened = StatementCounter.count(atlas, () -> assets.openWithAsset(a.id()));
+        assertThat(opened.statements()).isEqualTo(1);
+        try (dev.atlas.asset.AssetInputStream in = opened.result()) {
+            assertThat(in.asset()).isEqualTo(a);
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        Asset theirs = atlas.tenant("globex").assets().create(png(), bytes);
+        assertThat(catchThrowableOfType(NotFoundException.class, () -> assets.openWithAsset(theirs.id())).getMessage())
+                .isEqualTo("asset " + theirs.id() + " not found");
+        assets.delete(a.id());
+        assertThat(catchThrowableOfType(NotFoundException.class, () -> assets.openWithAsset(a.id())).getMessage())
+                .isEqualTo("asset " + a.id() + " not found");
+    }
+
+    @Test
     @DisplayName("an asset links to the execution and tool call that made it and takes the conversation's owner by default")
     void linksToExecution() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));

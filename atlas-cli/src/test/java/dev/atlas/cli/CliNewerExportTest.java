@@ -1,0 +1,119 @@
+package dev.atlas.cli;
+
+import dev.atlas.Atlas;
+import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An export written by a newer Atlas: {@code import} says so and what to do (upgrade atlas), instead of
+ * "version: must be 1, was '2'" or a column it does not know, and writes nothing.
+ */
+class CliNewerExportTest {
+    @TempDir
+    static Path dir;
+    static Path export;
+
+    @BeforeAll
+    static void write() {
+        Path source = dir.resolve("source.db");
+        try (Atlas atlas = Atlas.sqlite(source)) {
+            Conversation c = atlas.tenant("acme").conversations().create(NewConversation.of(Owner.user("42"), "support").title("Hello"));
+            atlas.tenant("acme").conversations().append(c.id(), NewMessage.user("hi"));
+        }
+        export = dir.resolve("acme.jsonl");
+        Cli.Result r = Cli.run("--db", source.toString(), "-t", "acme", "export", "--output", export.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+    }
+
+    @Test
+    void aNewerFormatSaysToUpgradeAndCreatesNothing() throws Exception {
+        Path newer = dir.resolve("format-2.jsonl");
+        Files.writeString(newer, Files.readString(export).replace("{\"type\":\"atlas-export\",\"version\":1}", "{\"type\":\"atlas-export\",\"version\":2}"));
+        Path target = dir.resolve("new-1.db");
+        Cli.Result r = Cli.run("--db", target.toString(), "-t", "acme", "import", "--input", newer.toString());
+        assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: the file was written by a newer Atlas (export format 2);"
+                + " this atlas reads export format 1: upgrade atlas to import it\n"));
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void aVersionBelowOneIsStillMalformed() throws Exception {
+        Path zero = dir.resolve("format-0.jsonl");
+        Files.writeString(zero, "{\"type\":\"atlas-export\",\"version\":0}\n");
+        Cli.Result r = Cli.run("--db", dir.resolve("new-2.db").toString(), "import", "--input", zero.toString());
+        assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was '0'\n"));
+    }
+
+    /** A newer schema's column in a row of format 1: the column is named, and the likely cause with what to do. */
+    @Test
+    void aColumnOfANewerSchemaSaysToUpgrade() throws Exception {
+        List<String> lines = new ArrayList<>(Files.readAllLines(export));
+        int at = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("{\"type\":\"conversation\",\"row\":{")) {
+                lines.set(i, lines.get(i).replace("\"row\":{", "\"row\":{\"pinned\":true,"));
+                at = i + 1;
+                break;
+            }
+        }
+        assertThat(at).isPositive();
+        Path newer = dir.resolve("newer-schema.jsonl");
+        Files.write(newer, lines);
+        Path target = dir.resolve("new-3.db");
+        Cli.Result r = Cli.run("--db", target.toString(), "-t", "acme", "import", "--input", newer.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).endsWith("atlas: line " + at + ": conversation.pinned: is not a column of conversation"
+                + " (a file written by a newer Atlas holds columns and rows this atlas does not know: if it was, upgrade atlas to import it)\n");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void aRowTypeOfANewerSchemaSaysToUpgrade() throws Exception {
+        Path newer = dir.resolve("newer-type.jsonl");
+        Files.writeString(newer, Files.readString(export) + "{\"type\":\"conversation_pin\",\"row\":{}}\n");
+        int at = Files.readAllLines(newer).size();
+        Cli.Result r = Cli.run("--db", dir.resolve("new-4.db").toString(), "-t", "acme", "import", "--input", newer.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).endsWith("atlas: line " + at + ": type: is not a known row type: 'conversation_pin'"
+                + " (a file written by a newer Atlas holds columns and rows this atlas does not know: if it was, upgrade atlas to import it)\n");
+        assertThat(dir.resolve("new-4.db")).doesNotExist();
+    }
+
+    /**
+     * A database a newer Atlas migrated opens (rolling upgrades, docs/cli.md's migrate): an export of this atlas
+     * imports into it, the migration step finding nothing to apply, and a second import changes nothing.
+     */
+    @Test
+    void anExportImportsIntoADatabaseANewerAtlasMigrated() throws Exception {
+        Path newer = dir.resolve("newer-schema.db");
+        assertThat(Cli.run("--db", newer.toString(), "migrate").exitCode()).isZero();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + newer);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO atlas_schema_history SELECT installed_rank + 1, '99', 'future', type, 'V99__future.sql',"
+                    + " checksum, installed_by, installed_on, execution_time, success FROM atlas_schema_history"
+                    + " WHERE installed_rank = (SELECT max(installed_rank) FROM atlas_schema_history)");
+        }
+        Cli.Result first = Cli.run("--db", newer.toString(), "-t", "acme", "import", "--input", export.toString());
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        java.util.regex.Matcher imported = java.util.regex.Pattern.compile("Imported (\\d+) rows \\(0 already stored, unchanged\\)\n(?s:.*)")
+                .matcher(first.out());
+        assertThat(imported.matches()).as(first.out()).isTrue();
+        assertThat(Integer.parseInt(imported.group(1))).isPositive();
+        Cli.Result again = Cli.run("--db", newer.toString(), "-t", "acme", "import", "--input", export.toString());
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).isEqualTo("Imported 0 rows (" + imported.group(1) + " already stored, unchanged)\n");
+    }
+}
