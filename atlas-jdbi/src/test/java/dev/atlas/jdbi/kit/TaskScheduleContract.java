@@ -364,6 +364,23 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a task template whose payload the database cannot store (NUL, a value that is no JSON, a number a read would round, a document over the size limit) is refused naming task.payload, the field as written in NewSchedule, and nothing is stored")
+    void badTemplatePayloadNamesTaskPayload() {
+        List<Map<String, Object>> bad = List.of(Map.of("nul", "a\u0000b"), Map.of("object", new Object()),
+                Map.of("precise", new java.math.BigDecimal("0.1000000000000000000000000000000000001")),
+                Map.of("huge", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH)));
+        for (Map<String, Object> payload : bad) {
+            NewTask task = NewTask.of("k", payload);
+            for (NewSchedule s : List.of(NewSchedule.every("every", MINUTE, task), NewSchedule.cron("cron", "* * * * *", task))) {
+                assertThatThrownBy(() -> store.schedule(s)).isInstanceOf(InvalidInputException.class)
+                        .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("task.payload"))
+                        .hasMessageStartingWith("task.payload: ");
+            }
+        }
+        assertThat(store.schedules(100, null).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("a schedule never holds an occurrence after Limits.MAX_INSTANT: one whose first would is refused naming cron or interval; one whose next would fires its last occurrence and is paused there, resume refused with ConflictException; the tenant's other schedules go on")
     void occurrencesEndAtMaxInstant() {
         Instant max = dev.atlas.Limits.MAX_INSTANT;
