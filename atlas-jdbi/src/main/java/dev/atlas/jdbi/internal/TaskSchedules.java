@@ -70,7 +70,8 @@ final class TaskSchedules {
 
     TaskSchedule schedule(NewSchedule s) {
         Check.notNull("schedule", s);
-        JsonDoc payload = Json.write("payload", s.task().payload());
+        // Named as the caller wrote it: the payload is the task template's (NewSchedule.task), not a payload of its own.
+        JsonDoc payload = Json.write("task.payload", s.task().payload());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             Instant now = db.now();
