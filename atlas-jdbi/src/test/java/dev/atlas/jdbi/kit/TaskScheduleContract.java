@@ -222,6 +222,34 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule row that reads but whose task this version would refuse (a payload key over 255 characters, a blank kind, maxAttempts 101, written by another tool) is skipped and left as stored like an unreadable one: enqueueScheduled does not throw, and the tenant's other schedules fire")
+    void scheduleWhoseTaskWouldBeRefusedIsSkipped() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        List<String> bad = List.of("bad-key", "bad-kind", "bad-attempts");
+        for (String name : bad) {
+            store.schedule(NewSchedule.every(name, MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        }
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '{\"" + "k".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1) + "\": 1}'"
+                + " WHERE name = 'bad-key'");
+        rawUpdate("UPDATE atlas_task_schedules SET kind = ' ' WHERE name = 'bad-kind'");
+        rawUpdate("UPDATE atlas_task_schedules SET max_attempts = 101 WHERE name = 'bad-attempts'");
+        Map<String, List<String>> stored = new java.util.LinkedHashMap<>();
+        for (String name : bad) {
+            stored.put(name, rawRow(name));
+        }
+        advance(Duration.ofSeconds(30));
+        List<Task> fired = new ArrayList<>(store.enqueueScheduled());
+        advance(MINUTE);
+        fired.addAll(store.enqueueScheduled());
+        assertThat(fired).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start), tuple("good", start.plus(MINUTE)));
+        for (String name : bad) {
+            assertThat(rawRow(name)).as(name).isEqualTo(stored.get(name));
+        }
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
+    @Test
     @DisplayName("a full page (1,000) of skipped unreadable schedules due before a readable one does not starve it: enqueueScheduled reads on past them and fires it")
     void skippedRowsDoNotStarveOthers() throws java.sql.SQLException {
         Instant start = clock.instant();
