@@ -606,6 +606,21 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("createAll refuses a task whose payload cannot be stored naming it by its place, tasks[i].payload (as a held key's conflict names tasks[i].clientKey), and stores none of the call's tasks; create names payload")
+    void createAllNamesTheBadPayloadByItsPlace() {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            batch.add(NewTask.of("batch", Map.of("i", i)));
+        }
+        batch.set(3, NewTask.of("batch", Map.of("nul", "a\u0000b")));
+        assertThatThrownBy(() -> store.createAll(batch)).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("tasks[3].payload"))
+                .hasMessageStartingWith("tasks[3].payload: ");
+        assertField(() -> store.create(batch.get(3)), "payload");
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("list pages through 1,001 pending tasks with no task lost or repeated, whatever the page size")
     void listPages() {
         List<UUID> all = new ArrayList<>();
