@@ -98,7 +98,7 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         List<NewTask> tooMany = Collections.nCopies(1001, NewTask.of("a", Map.of()));
         refused("tasks", () -> store.createAll(tooMany));
         List<NewTask> oneBad = List.of(NewTask.of("a", Map.of()), NewTask.of("a", Map.of("v", "\u0000")));
-        refused("payload", () -> store.createAll(oneBad));
+        refused("tasks[1].payload", () -> store.createAll(oneBad));
         assertThat(store.claim(LEASE)).isEmpty();
 
         task("a");

@@ -104,7 +104,8 @@ public final class JdbiTaskStore implements TaskStore {
         Map<String, Integer> keyed = new java.util.HashMap<>();
         for (int i = 0; i < all.size(); i++) {
             NewTask t = Check.notNull("tasks[" + i + "]", all.get(i));
-            payloads.add(Json.write("payload", t.payload()));
+            // By its place in a batch, as a held key's conflict is: "payload" alone would not say which of up to 1,000.
+            payloads.add(Json.write(single ? "payload" : "tasks[" + i + "].payload", t.payload()));
             Integer earlier = t.clientKey() == null ? null : keyed.putIfAbsent(t.clientKey(), i);
             if (earlier != null) {
                 throw new InvalidInputException("tasks", "client key '" + Check.escaped(t.clientKey()) + "' is used by tasks " + earlier + " and " + i

@@ -70,7 +70,8 @@ final class TaskSchedules {
 
     TaskSchedule schedule(NewSchedule s) {
         Check.notNull("schedule", s);
-        JsonDoc payload = Json.write("payload", s.task().payload());
+        // Named as the caller wrote it: the payload is the task template's (NewSchedule.task), not a payload of its own.
+        JsonDoc payload = Json.write("task.payload", s.task().payload());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             Instant now = db.now();
@@ -147,8 +148,19 @@ final class TaskSchedules {
         }
     }
 
-    /** A due schedule as read, or why this version cannot evaluate it ({@code schedule} null). */
-    private record Due(UUID id, Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule, String why) {}
+    /** A due schedule as read with the task it fires and its payload document, or why this version cannot fire it ({@code schedule} null). */
+    private record Due(UUID id, Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule,
+                       @org.jspecify.annotations.Nullable NewTask task, @org.jspecify.annotations.Nullable JsonDoc payload, String why) {}
+
+    /** A schedule that reads is still unfireable when its task is one this version refuses (a row another tool wrote). */
+    private static Due firing(UUID id, Instant at, TaskSchedule s) {
+        try {
+            NewTask task = new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt(), null);
+            return new Due(id, at, s, task, Json.write("payload", task.payload()), "");
+        } catch (InvalidInputException e) {
+            return new Due(id, at, null, null, null, "its task would be refused: " + Check.bounded(e.getMessage()));
+        }
+    }
 
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
@@ -162,19 +174,19 @@ final class TaskSchedules {
                 if (s.cron() != null) {
                     cron(s);
                 }
-                return new Due(id, at, s, "");
+                return firing(id, at, s);
             } catch (UnreadableRowException e) {
-                return new Due(id, at, null, e.why());
+                return new Due(id, at, null, null, null, e.why());
             }
         };
         int limit = Limits.MAX_PAGE_SIZE;
-        List<TaskSchedule> runnable = new ArrayList<>();
+        List<Due> runnable = new ArrayList<>();
         List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
         while (true) {
             for (Due row : page) {
                 if (row.schedule() != null) {
                     if (runnable.size() < limit) {
-                        runnable.add(row.schedule());
+                        runnable.add(row);
                     }
                     continue;
                 }
@@ -204,13 +216,14 @@ final class TaskSchedules {
             Instant now = db.now();
             List<NewTask> fired = new ArrayList<>();
             List<JsonDoc> payloads = new ArrayList<>();
-            for (TaskSchedule s : runnable) {
+            for (Due due : runnable) {
+                TaskSchedule s = due.schedule();
                 Instant next = next(s, now);
                 Sql.Call move = next == null ? sql.on(h, q.end) : sql.on(h, q.advance).bind("next", next);
                 int moved = move.bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("now", now).update();
                 if (moved == 1) {
-                    fired.add(new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt(), null));
-                    payloads.add(Json.write("payload", s.payload()));
+                    fired.add(due.task());
+                    payloads.add(due.payload());
                 }
             }
             return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now, false);

@@ -222,6 +222,34 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule row that reads but whose task this version would refuse (a payload key over 255 characters, a blank kind, maxAttempts 101, written by another tool) is skipped and left as stored like an unreadable one: enqueueScheduled does not throw, and the tenant's other schedules fire")
+    void scheduleWhoseTaskWouldBeRefusedIsSkipped() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        List<String> bad = List.of("bad-key", "bad-kind", "bad-attempts");
+        for (String name : bad) {
+            store.schedule(NewSchedule.every(name, MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        }
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '{\"" + "k".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1) + "\": 1}'"
+                + " WHERE name = 'bad-key'");
+        rawUpdate("UPDATE atlas_task_schedules SET kind = ' ' WHERE name = 'bad-kind'");
+        rawUpdate("UPDATE atlas_task_schedules SET max_attempts = 101 WHERE name = 'bad-attempts'");
+        Map<String, List<String>> stored = new java.util.LinkedHashMap<>();
+        for (String name : bad) {
+            stored.put(name, rawRow(name));
+        }
+        advance(Duration.ofSeconds(30));
+        List<Task> fired = new ArrayList<>(store.enqueueScheduled());
+        advance(MINUTE);
+        fired.addAll(store.enqueueScheduled());
+        assertThat(fired).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start), tuple("good", start.plus(MINUTE)));
+        for (String name : bad) {
+            assertThat(rawRow(name)).as(name).isEqualTo(stored.get(name));
+        }
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
+    @Test
     @DisplayName("a full page (1,000) of skipped unreadable schedules due before a readable one does not starve it: enqueueScheduled reads on past them and fires it")
     void skippedRowsDoNotStarveOthers() throws java.sql.SQLException {
         Instant start = clock.instant();
@@ -361,6 +389,23 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThatThrownBy(() -> store.schedule(NewSchedule.cron("dup", "* * * * *", task))).isInstanceOf(ConflictException.class)
                 .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("name"));
         assertThat(store.schedules(100, null).items()).extracting(TaskSchedule::interval).containsExactly(MINUTE);
+    }
+
+    @Test
+    @DisplayName("a task template whose payload the database cannot store (NUL, a value that is no JSON, a number a read would round, a document over the size limit) is refused naming task.payload, the field as written in NewSchedule, and nothing is stored")
+    void badTemplatePayloadNamesTaskPayload() {
+        List<Map<String, Object>> bad = List.of(Map.of("nul", "a\u0000b"), Map.of("object", new Object()),
+                Map.of("precise", new java.math.BigDecimal("0.1000000000000000000000000000000000001")),
+                Map.of("huge", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH)));
+        for (Map<String, Object> payload : bad) {
+            NewTask task = NewTask.of("k", payload);
+            for (NewSchedule s : List.of(NewSchedule.every("every", MINUTE, task), NewSchedule.cron("cron", "* * * * *", task))) {
+                assertThatThrownBy(() -> store.schedule(s)).isInstanceOf(InvalidInputException.class)
+                        .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("task.payload"))
+                        .hasMessageStartingWith("task.payload: ");
+            }
+        }
+        assertThat(store.schedules(100, null).items()).isEmpty();
     }
 
     @Test

@@ -544,6 +544,83 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("list with several statuses returns exactly the tasks in any of them, oldest first, paged by cursor without loss or repeat, combined with kind; another tenant's tasks in those statuses never appear")
+    void listSeveralStatuses() {
+        List<UUID> created = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            for (TaskStatus s : TaskStatus.values()) {
+                for (TaskStore tenant : List.of(other, store)) {
+                    Task t = tenant.create(NewTask.of(round == 0 ? "a" : "b", Map.of("status", s.toString())));
+                    clock.advanceMicros(1);
+                    // Each task is the only pending one of its tenant when it moves, so the claim takes exactly it.
+                    switch (s) {
+                        case PENDING -> { }
+                        case RUNNING -> tenant.claim(LEASE).orElseThrow();
+                        case COMPLETED -> tenant.complete(tenant.claim(LEASE).orElseThrow(), Map.of());
+                        case FAILED -> tenant.failAsOperator(t.id(), "broken");
+                        case CANCELLED -> tenant.cancel(t.id());
+                    }
+                    assertThat(tenant.get(t.id()).orElseThrow().status()).isEqualTo(s);
+                    if (tenant == store) {
+                        created.add(t.id());
+                    }
+                }
+                // Pending tasks stay pending: the next claim must not take them.
+                if (s == TaskStatus.PENDING) {
+                    for (TaskStore tenant : List.of(other, store)) {
+                        List<Task> pending = tenant.list(TaskQuery.withStatus(TaskStatus.PENDING)).items();
+                        pending.forEach(p -> tenant.requeue(tenant.failAsOperator(p.id(), "parked").id(), dev.atlas.Limits.MAX_INSTANT));
+                    }
+                }
+            }
+        }
+        // Parked tasks: failed then requeued far in the future, pending again and never due.
+        java.util.function.Function<Set<TaskStatus>, List<UUID>> expected = set -> created.stream()
+                .filter(id -> set.contains(store.get(id).orElseThrow().status())).toList();
+        List<Set<TaskStatus>> combos = List.of(Set.of(TaskStatus.PENDING, TaskStatus.RUNNING),
+                Set.of(TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED), Set.of(TaskStatus.RUNNING, TaskStatus.FAILED),
+                Set.of(TaskStatus.PENDING, TaskStatus.CANCELLED, TaskStatus.COMPLETED), java.util.EnumSet.allOf(TaskStatus.class));
+        for (Set<TaskStatus> combo : combos) {
+            List<UUID> want = expected.apply(combo);
+            assertThat(want).hasSize(2 * combo.size());
+            assertThat(ids(store.list(TaskQuery.all().statuses(combo).limit(1000)))).containsExactlyElementsOf(want);
+            List<UUID> paged = new ArrayList<>();
+            String cursor = null;
+            do {
+                Page<Task> p = store.list(TaskQuery.all().statuses(combo).limit(1).after(cursor));
+                p.items().forEach(t -> {
+                    assertThat(t.tenantId()).isEqualTo("acme");
+                    assertThat(combo).contains(t.status());
+                    paged.add(t.id());
+                });
+                cursor = p.nextCursor().orElse(null);
+            } while (cursor != null);
+            assertThat(paged).containsExactlyElementsOf(want);
+            assertThat(ids(store.list(TaskQuery.all().statuses(combo).kind("b").limit(1000))))
+                    .containsExactlyElementsOf(want.stream().filter(id -> store.get(id).orElseThrow().kind().equals("b")).toList());
+        }
+        assertThat(ids(store.list(TaskQuery.all().statuses(java.util.EnumSet.allOf(TaskStatus.class)).limit(1000))))
+                .containsExactlyElementsOf(ids(store.list(TaskQuery.all().limit(1000))));
+        assertThat(ids(other.list(TaskQuery.withStatus(TaskStatus.PENDING, TaskStatus.RUNNING).limit(1000))))
+                .hasSize(4).doesNotContainAnyElementsOf(created);
+    }
+
+    @Test
+    @DisplayName("createAll refuses a task whose payload cannot be stored naming it by its place, tasks[i].payload (as a held key's conflict names tasks[i].clientKey), and stores none of the call's tasks; create names payload")
+    void createAllNamesTheBadPayloadByItsPlace() {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            batch.add(NewTask.of("batch", Map.of("i", i)));
+        }
+        batch.set(3, NewTask.of("batch", Map.of("nul", "a\u0000b")));
+        assertThatThrownBy(() -> store.createAll(batch)).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("tasks[3].payload"))
+                .hasMessageStartingWith("tasks[3].payload: ");
+        assertField(() -> store.create(batch.get(3)), "payload");
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("list pages through 1,001 pending tasks with no task lost or repeated, whatever the page size")
     void listPages() {
         List<UUID> all = new ArrayList<>();
