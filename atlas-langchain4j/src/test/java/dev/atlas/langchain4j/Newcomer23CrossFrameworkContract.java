@@ -259,8 +259,8 @@ public abstract class Newcomer23CrossFrameworkContract {
 
     @Test
     @DisplayName("the images of LangChain4j user messages (inline base64, kept as assets; a URL) read in Spring AI as the user message's"
-            + " media, mime type and bytes exact, also when the message's JSON is in an asset; a gone image is left out, as LangChain4j's"
-            + " store leaves it out; the Spring AI service's next turn saves past them, appending and deleting nothing else")
+            + " media, mime type and bytes exact, its text exact also when the message's JSON is in an asset (a NUL); a gone image is left"
+            + " out; the Spring AI service's next turn saves past them, appending and deleting nothing else")
     void langChain4jImagesReadAsSpringAiMedia() {
         Tenant tenant = atlas.tenant("acme");
         byte[] png = new byte[70_000];
@@ -304,15 +304,14 @@ public abstract class Newcomer23CrossFrameworkContract {
         assertThat(tenant.conversations().messages(chat1.id(), 0, 20)).extracting(Message::id)
                 .startsWith(before.toArray(UUID[]::new)).hasSize(5);
 
-        // The PNG gone (detached and discarded): left out of its message in either framework.
+        // The PNG gone (detached and discarded): left out of the message's media (LangChain4j's store may serve it from its
+        // cache until evicted, docs/langchain4j.md; Spring AI asks the asset store at each read).
         Message row = tenant.conversations().messages(chat1.id(), 0, 1).get(0);
         UUID image = UUID.fromString((String) ((List<?>) ((java.util.Map<?, ?>) row.metadata().get("langchain4j")).get("assets")).get(0));
         tenant.assets().detach(row.id(), image);
         tenant.assets().discard(image);
         assertThat(((org.springframework.ai.chat.messages.UserMessage) repository.findByConversationId("chat-1").get(0)).getMedia())
                 .singleElement().satisfies(m -> assertThat(m.getMimeType().toString()).isEqualTo("image/gif"));
-        assertThat(((dev.langchain4j.data.message.UserMessage) AtlasChatMemoryStore.of(tenant).getMessages("chat-1").get(0)).contents())
-                .hasSize(2);
     }
 
     private static List<String> tenantContents(Tenant tenant, Conversation c) {
