@@ -480,13 +480,32 @@ final class SpringMessages {
         List<Media> media = new ArrayList<>();
         if (assetBytes != null && spring.get(MEDIA) instanceof List<?> described) {
             for (Object o : described) {
-                Map<String, Object> d = (Map<String, Object>) o;
-                MimeType mime = MimeType.valueOf((String) d.get("mimeType"));
-                if (d.get("asset") instanceof String asset) {
-                    Supplier<byte[]> bytes = assetBytes.apply(UUID.fromString(asset));
-                    if (bytes != null) {
-                        media.add(new AssetMedia(mime, UUID.fromString(asset), (String) d.get("id"), (String) d.get("name"), bytes));
+                // A description this adapter did not write (an app's metadata, hostile or imported) is left out, as
+                // an unreadable LangChain4j image is: failing would make every read of the conversation fail.
+                if (!(o instanceof Map<?, ?> d) || !(d.get("mimeType") instanceof String type)
+                        || !stringOrAbsent(d.get("id")) || !stringOrAbsent(d.get("name"))) {
+                    continue;
+                }
+                MimeType mime;
+                try {
+                    mime = MimeType.valueOf(type);
+                } catch (RuntimeException notAMimeType) {
+                    continue;
+                }
+                if (d.get("asset") instanceof String id) {
+                    UUID asset;
+                    try {
+                        asset = UUID.fromString(id);
+                    } catch (IllegalArgumentException notAnId) {
+                        continue;
                     }
+                    Supplier<byte[]> bytes = assetBytes.apply(asset);
+                    if (bytes != null) {
+                        media.add(new AssetMedia(mime, asset, (String) d.get("id"), (String) d.get("name"), bytes));
+                    }
+                    continue;
+                }
+                if (!(d.get("url") instanceof String url)) {
                     continue;
                 }
                 Media.Builder b = Media.builder().mimeType(mime);
@@ -496,7 +515,7 @@ final class SpringMessages {
                 if (d.get("name") != null) {
                     b.name((String) d.get("name"));
                 }
-                b.data((String) d.get("url"));
+                b.data(url);
                 media.add(b.build());
             }
         }
@@ -510,7 +529,12 @@ final class SpringMessages {
                 List<AssistantMessage.ToolCall> calls = new ArrayList<>();
                 if (spring.get("toolCalls") instanceof List<?> list) {
                     for (Object o : list) {
-                        Map<String, Object> c = (Map<String, Object>) o;
+                        if (!(o instanceof Map<?, ?> c) || !stringOrAbsent(c.get("id")) || !stringOrAbsent(c.get("type"))
+                                || !stringOrAbsent(c.get("name")) || !stringOrAbsent(c.get("arguments"))) {
+                            // Calls this adapter did not write: the answer reads as its text, as a foreign row.
+                            calls.clear();
+                            break;
+                        }
                         calls.add(new AssistantMessage.ToolCall((String) c.get("id"), (String) c.get("type"),
                                 (String) c.get("name"), (String) c.get("arguments")));
                     }
@@ -535,6 +559,10 @@ final class SpringMessages {
                 yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
             }
         };
+    }
+
+    private static boolean stringOrAbsent(Object value) {
+        return value == null || value instanceof String;
     }
 
     /** The metadata key under which atlas-langchain4j's store keeps what Atlas's columns cannot carry. */
