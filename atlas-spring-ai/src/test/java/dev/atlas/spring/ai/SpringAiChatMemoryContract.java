@@ -569,7 +569,10 @@ public abstract class SpringAiChatMemoryContract {
                 NewMessage.user("media not maps").metadata(media.apply(List.of("x", 5, ok))),
                 NewMessage.user("no mime type").metadata(media.apply(List.of(java.util.Map.of("mimeType", "not a mime type", "url", "https://e.com/a.png"),
                         java.util.Map.of("mimeType", 5, "url", "https://e.com/b.png"), java.util.Map.of("url", "https://e.com/c.png")))),
-                NewMessage.user("asset not an id").metadata(media.apply(List.of(java.util.Map.of("mimeType", "image/png", "asset", "not-a-uuid")))),
+                NewMessage.user("asset not an id").metadata(media.apply(List.of(java.util.Map.of("mimeType", "image/png", "asset", "not-a-uuid"),
+                        // Another tenant's asset is one that exists nowhere: left out, its bytes never read.
+                        java.util.Map.of("mimeType", "image/png", "asset", atlas.tenant("globex").assets().create(dev.atlas.asset.NewAsset.of(
+                                dev.atlas.asset.AssetType.IMAGE, "globex.png", "image/png"), new byte[] {1, 2, 3}).id().toString())))),
                 NewMessage.user("fields not strings").metadata(media.apply(List.of(java.util.Map.of("mimeType", "image/png", "url", 5),
                         java.util.Map.of("mimeType", "image/png", "url", "https://e.com/d.png", "name", 5, "id", List.of())))),
                 NewMessage.assistant("calls not maps").metadata(spring.apply(java.util.Map.of("toolCalls", List.of(1)))),
