@@ -257,6 +257,63 @@ public abstract class Newcomer23CrossFrameworkContract {
                 "TOOL[][ToolResponse[id=lc2, name=lookup, responseData=l-r2]]");
     }
 
+    @Test
+    @DisplayName("the images of LangChain4j user messages (inline base64, kept as assets; a URL) read in Spring AI as the user message's"
+            + " media, mime type and bytes exact, its text exact also when the message's JSON is in an asset (a NUL); a gone image is left"
+            + " out; the Spring AI service's next turn saves past them, appending and deleting nothing else")
+    void langChain4jImagesReadAsSpringAiMedia() {
+        Tenant tenant = atlas.tenant("acme");
+        byte[] png = new byte[70_000];
+        new java.util.Random(7).nextBytes(png);
+        byte[] jpeg = {(byte) 0xFF, (byte) 0xD8, 0, 1, 2, (byte) 0xFF, (byte) 0xD9};
+        String b64 = java.util.Base64.getEncoder().encodeToString(png);
+        dev.langchain4j.data.message.UserMessage withImages = dev.langchain4j.data.message.UserMessage.from(
+                dev.langchain4j.data.message.TextContent.from("what is on these?"),
+                dev.langchain4j.data.message.ImageContent.from(b64, "image/png"),
+                dev.langchain4j.data.message.ImageContent.from(dev.langchain4j.data.image.Image.builder()
+                        .url(java.net.URI.create("https://example.com/cat.gif")).mimeType("image/gif").build()));
+        // A text the columns cannot hold as is (a NUL): the message's JSON goes to an asset, its image to another.
+        dev.langchain4j.data.message.UserMessage inAsset = dev.langchain4j.data.message.UserMessage.from(
+                dev.langchain4j.data.message.TextContent.from("and \u0000 this"),
+                dev.langchain4j.data.message.ImageContent.from(java.util.Base64.getEncoder().encodeToString(jpeg), "image/jpeg"));
+        List<ChatMessage> lcMessages = List.of(withImages, AiMessage.from("a cat"), inAsset, AiMessage.from("a jpeg"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("chat-1", lcMessages);
+
+        AtlasChatMemoryRepository repository = AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null);
+        List<org.springframework.ai.chat.messages.Message> read = repository.findByConversationId("chat-1");
+        assertThat(read).hasSize(4);
+        var first = (org.springframework.ai.chat.messages.UserMessage) read.get(0);
+        assertThat(first.getText()).isEqualTo("what is on these?");
+        assertThat(first.getMedia()).hasSize(2);
+        assertThat(first.getMedia().get(0).getMimeType().toString()).isEqualTo("image/png");
+        assertThat(first.getMedia().get(0).getDataAsByteArray()).isEqualTo(png);
+        assertThat(first.getMedia().get(1).getMimeType().toString()).isEqualTo("image/gif");
+        assertThat(first.getMedia().get(1).getData()).isEqualTo("https://example.com/cat.gif");
+        var third = (org.springframework.ai.chat.messages.UserMessage) read.get(2);
+        assertThat(third.getText()).isEqualTo("and \u0000 this");
+        assertThat(third.getMedia()).singleElement().satisfies(m -> {
+            assertThat(m.getMimeType().toString()).isEqualTo("image/jpeg");
+            assertThat(m.getDataAsByteArray()).isEqualTo(jpeg);
+        });
+
+        // The next turn of the Spring AI service: its window, media and all, saves back as stored.
+        Conversation chat1 = tenant.conversations().requireByKey("chat-1");
+        List<UUID> before = tenant.conversations().messages(chat1.id(), 0, 20).stream().map(Message::id).toList();
+        org.springframework.ai.chat.memory.ChatMemory spring = springMemory(tenant);
+        spring.add("chat-1", new org.springframework.ai.chat.messages.UserMessage("s-u0"));
+        assertThat(tenant.conversations().messages(chat1.id(), 0, 20)).extracting(Message::id)
+                .startsWith(before.toArray(UUID[]::new)).hasSize(5);
+
+        // The PNG gone (detached and discarded): left out of the message's media (LangChain4j's store may serve it from its
+        // cache until evicted, docs/langchain4j.md; Spring AI asks the asset store at each read).
+        Message row = tenant.conversations().messages(chat1.id(), 0, 1).get(0);
+        UUID image = UUID.fromString((String) ((List<?>) ((java.util.Map<?, ?>) row.metadata().get("langchain4j")).get("assets")).get(0));
+        tenant.assets().detach(row.id(), image);
+        tenant.assets().discard(image);
+        assertThat(((org.springframework.ai.chat.messages.UserMessage) repository.findByConversationId("chat-1").get(0)).getMedia())
+                .singleElement().satisfies(m -> assertThat(m.getMimeType().toString()).isEqualTo("image/gif"));
+    }
+
     private static List<String> tenantContents(Tenant tenant, Conversation c) {
         return tenant.conversations().messages(c.id(), 0, 1000).stream().map(Message::content).toList();
     }

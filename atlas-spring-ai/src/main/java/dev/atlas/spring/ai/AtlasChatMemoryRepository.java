@@ -402,14 +402,28 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             if (!(value instanceof Map<?, ?> m) || !(m.get("from") instanceof Number from)) {
                 return null;
             }
+            Set<Long> system = longs(m.get("system"));
+            Set<Long> drop = longs(m.get("drop"));
+            // Not a marker this repository wrote (an app's metadata, hostile or imported): none, so the messages still read.
+            if (system == null || drop == null) {
+                return null;
+            }
             long when = m.get("at") instanceof Number n ? n.longValue() : at;
-            return new Marker(from.longValue(), longs(m.get("system")), longs(m.get("drop")), when);
+            return new Marker(from.longValue(), system, drop, when);
         }
 
+        /** The numbers of {@code list} (none when absent), or null when it holds anything else. */
         private static Set<Long> longs(Object list) {
             Set<Long> out = new HashSet<>();
             if (list instanceof List<?> l) {
-                l.forEach(n -> out.add(((Number) n).longValue()));
+                for (Object n : l) {
+                    if (!(n instanceof Number number)) {
+                        return null;
+                    }
+                    out.add(number.longValue());
+                }
+            } else if (list != null) {
+                return null;
             }
             return out;
         }
@@ -858,7 +872,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (execution != null && metadata.get(SpringMessages.KEY) instanceof Map<?, ?> spring
                 && spring.get("toolCalls") instanceof List<?> calls) {
             for (Object c : calls) {
-                Object id = ((Map<String, Object>) c).get("id");
+                Object id = c instanceof Map<?, ?> call ? call.get("id") : null;
                 if (id != null) {
                     callOwner.put(id.toString(), new Link(execution, step));
                 }

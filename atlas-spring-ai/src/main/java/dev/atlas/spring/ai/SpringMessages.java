@@ -474,17 +474,38 @@ final class SpringMessages {
         if (stored.stepId() != null) {
             meta.put(STEP_ID, stored.stepId().toString());
         }
-        String text = Boolean.TRUE.equals(spring.get("nullText")) ? null : stored.content();
+        LangChain4jJson lcJson = langChain4jJson(stored.metadata(), assetJson);
+        String text = Boolean.TRUE.equals(spring.get("nullText")) ? null
+                : lcJson.text() != null && stored.role() != Role.TOOL ? lcJson.text() : stored.content();
         List<Media> media = new ArrayList<>();
         if (assetBytes != null && spring.get(MEDIA) instanceof List<?> described) {
             for (Object o : described) {
-                Map<String, Object> d = (Map<String, Object>) o;
-                MimeType mime = MimeType.valueOf((String) d.get("mimeType"));
-                if (d.get("asset") instanceof String asset) {
-                    Supplier<byte[]> bytes = assetBytes.apply(UUID.fromString(asset));
-                    if (bytes != null) {
-                        media.add(new AssetMedia(mime, UUID.fromString(asset), (String) d.get("id"), (String) d.get("name"), bytes));
+                // A description this adapter did not write (an app's metadata, hostile or imported) is left out, as
+                // an unreadable LangChain4j image is: failing would make every read of the conversation fail.
+                if (!(o instanceof Map<?, ?> d) || !(d.get("mimeType") instanceof String type)
+                        || !stringOrAbsent(d.get("id")) || !stringOrAbsent(d.get("name"))) {
+                    continue;
+                }
+                MimeType mime;
+                try {
+                    mime = MimeType.valueOf(type);
+                } catch (RuntimeException notAMimeType) {
+                    continue;
+                }
+                if (d.get("asset") instanceof String id) {
+                    UUID asset;
+                    try {
+                        asset = UUID.fromString(id);
+                    } catch (IllegalArgumentException notAnId) {
+                        continue;
                     }
+                    Supplier<byte[]> bytes = assetBytes.apply(asset);
+                    if (bytes != null) {
+                        media.add(new AssetMedia(mime, asset, (String) d.get("id"), (String) d.get("name"), bytes));
+                    }
+                    continue;
+                }
+                if (!(d.get("url") instanceof String url)) {
                     continue;
                 }
                 Media.Builder b = Media.builder().mimeType(mime);
@@ -494,9 +515,12 @@ final class SpringMessages {
                 if (d.get("name") != null) {
                     b.name((String) d.get("name"));
                 }
-                b.data((String) d.get("url"));
+                b.data(url);
                 media.add(b.build());
             }
+        }
+        if (assetBytes != null && stored.role() == Role.USER && !(spring.get(MEDIA) instanceof List<?>)) {
+            media.addAll(langChain4jImages(stored.metadata(), lcJson, assetBytes));
         }
         return switch (stored.role()) {
             case USER -> UserMessage.builder().text(text).media(media).metadata(meta).build();
@@ -505,12 +529,17 @@ final class SpringMessages {
                 List<AssistantMessage.ToolCall> calls = new ArrayList<>();
                 if (spring.get("toolCalls") instanceof List<?> list) {
                     for (Object o : list) {
-                        Map<String, Object> c = (Map<String, Object>) o;
+                        if (!(o instanceof Map<?, ?> c) || !stringOrAbsent(c.get("id")) || !stringOrAbsent(c.get("type"))
+                                || !stringOrAbsent(c.get("name")) || !stringOrAbsent(c.get("arguments"))) {
+                            // Calls this adapter did not write: the answer reads as its text, as a foreign row.
+                            calls.clear();
+                            break;
+                        }
                         calls.add(new AssistantMessage.ToolCall((String) c.get("id"), (String) c.get("type"),
                                 (String) c.get("name"), (String) c.get("arguments")));
                     }
                 } else {
-                    calls.addAll(langChain4jJson(stored.metadata(), assetJson).calls());
+                    calls.addAll(lcJson.calls());
                 }
                 yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).media(media).build();
             }
@@ -521,7 +550,7 @@ final class SpringMessages {
                     // answering the call LangChain4j's store names (a service on LangChain4j sharing the conversation), in
                     // its metadata's fields or, for a result whose text the columns cannot hold as is, in its JSON.
                     Map<String, Object> lc = stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> l ? (Map<String, Object>) l : Map.of();
-                    LangChain4jJson json = langChain4jJson(stored.metadata(), assetJson);
+                    LangChain4jJson json = lcJson;
                     responses = List.of(new ToolResponseMessage.ToolResponse(
                             lc.get("toolCallId") instanceof String id ? id : json.toolCallId(),
                             lc.get("toolName") instanceof String name ? name : json.toolName(),
@@ -532,6 +561,10 @@ final class SpringMessages {
         };
     }
 
+    private static boolean stringOrAbsent(Object value) {
+        return value == null || value instanceof String;
+    }
+
     /** The metadata key under which atlas-langchain4j's store keeps what Atlas's columns cannot carry. */
     private static final String LANGCHAIN4J = "langchain4j";
 
@@ -540,13 +573,14 @@ final class SpringMessages {
      * calls ({@code toolExecutionRequests}: id, name, arguments byte for byte), or the call a tool result answers
      * ({@code id}, {@code toolName}) and its exact text (its text contents, one per line); absent parts are empty or null.
      */
-    record LangChain4jJson(List<AssistantMessage.ToolCall> calls, String toolCallId, String toolName, String text) {
-        static final LangChain4jJson NONE = new LangChain4jJson(List.of(), null, null, null);
+    record LangChain4jJson(List<AssistantMessage.ToolCall> calls, String toolCallId, String toolName, String text,
+            List<LangChain4jImage> images) {
+        static final LangChain4jJson NONE = new LangChain4jJson(List.of(), null, null, null, List.of());
         /**
          * What a message whose JSON asset is gone (deleted, discarded, purged, another tenant's) reads as: nothing, as
          * {@link #NONE}, told apart by identity, so that its tool round can be left out whole.
          */
-        static final LangChain4jJson GONE = new LangChain4jJson(List.of(), null, null, null);
+        static final LangChain4jJson GONE = new LangChain4jJson(List.of(), null, null, null, List.of());
 
         /** About how many characters this holds (a cache's budget). */
         long chars() {
@@ -555,6 +589,9 @@ final class SpringMessages {
             for (AssistantMessage.ToolCall c : calls) {
                 n += (c.id() == null ? 0 : c.id().length()) + (c.name() == null ? 0 : c.name().length())
                         + (c.arguments() == null ? 0 : c.arguments().length());
+            }
+            for (LangChain4jImage i : images) {
+                n += (i.url() == null ? 0 : i.url().length()) + (i.base64() == null ? 0 : i.base64().length()) + 32;
             }
             return n;
         }
@@ -630,10 +667,8 @@ final class SpringMessages {
                 }
             }
         }
-        if (!"TOOL_EXECUTION_RESULT".equals(message.get("type"))) {
-            return new LangChain4jJson(List.copyOf(calls), null, null, null);
-        }
-        // A result's text: its text contents, one per line (as atlas-langchain4j's store writes its row's text).
+        // The exact text (the row's column holds a storable copy: a NUL or a lone surrogate replaced): a message's text, or
+        // its text contents, one per line, as atlas-langchain4j's store writes its row's text.
         String text = message.get("text") instanceof String t ? t : null;
         if (message.get("contents") instanceof List<?> contents) {
             StringBuilder texts = new StringBuilder();
@@ -644,8 +679,90 @@ final class SpringMessages {
             }
             text = texts.toString();
         }
+        if ("USER".equals(message.get("type"))) {
+            return new LangChain4jJson(List.of(), null, null, text, images(message.get("contents")));
+        }
+        if (!"TOOL_EXECUTION_RESULT".equals(message.get("type"))) {
+            return new LangChain4jJson(List.copyOf(calls), null, null, text, List.of());
+        }
         return new LangChain4jJson(List.copyOf(calls), message.get("id") instanceof String id ? id : null,
-                message.get("toolName") instanceof String name ? name : null, text);
+                message.get("toolName") instanceof String name ? name : null, text, List.of());
+    }
+
+    /**
+     * An image of a LangChain4j user message as its JSON holds it ({@code ImageContent}'s {@code image}): a URL (an
+     * {@value #ASSET_SCHEME} one names the Atlas asset atlas-langchain4j's store keeps its bytes in) or base64 data, and
+     * its mime type; null where absent.
+     */
+    record LangChain4jImage(String url, String base64, String mimeType) {
+    }
+
+    /** The reference atlas-langchain4j's store puts in an image's URL for the asset holding its bytes. */
+    private static final String ASSET_SCHEME = "atlas-asset:";
+
+    /** The images among a LangChain4j message's {@code contents}, in order. */
+    private static List<LangChain4jImage> images(Object contents) {
+        if (!(contents instanceof List<?> list)) {
+            return List.of();
+        }
+        List<LangChain4jImage> out = new ArrayList<>();
+        for (Object o : list) {
+            if (o instanceof Map<?, ?> c && "IMAGE".equals(c.get("type")) && c.get("image") instanceof Map<?, ?> image) {
+                out.add(new LangChain4jImage(image.get("url") instanceof String u ? u : null,
+                        image.get("base64Data") instanceof String b ? b : null, image.get("mimeType") instanceof String m ? m : null));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * The media of a user message atlas-langchain4j's store wrote, from the images of its JSON: an image kept as an asset
+     * of the message (listed under {@code assets} in its metadata) is that asset's bytes, read when first asked for, and
+     * is left out when the asset is gone, as LangChain4j's store leaves it out; a URL stays a URL; base64 data is its
+     * bytes. Spring AI's media need a mime type: an image LangChain4j gave none reads as {@code image/*}. An image whose
+     * reference or data cannot be read as such (an asset reference the message does not list, data that is not base64)
+     * is left out rather than sent to a model as a URL no one can fetch.
+     */
+    private static List<Media> langChain4jImages(Map<String, Object> metadata, LangChain4jJson json,
+            Function<UUID, Supplier<byte[]>> assetBytes) {
+        if (json.images().isEmpty()) {
+            return List.of();
+        }
+        List<?> assets = metadata.get(LANGCHAIN4J) instanceof Map<?, ?> lc && lc.get("assets") instanceof List<?> l ? l : List.of();
+        List<Media> out = new ArrayList<>();
+        for (LangChain4jImage image : json.images()) {
+            MimeType mime;
+            try {
+                mime = MimeType.valueOf(image.mimeType() == null ? "image/*" : image.mimeType());
+            } catch (RuntimeException notAMimeType) {
+                mime = MimeType.valueOf("image/*");
+            }
+            if (image.url() != null && image.url().startsWith(ASSET_SCHEME)) {
+                String id = image.url().substring(ASSET_SCHEME.length());
+                if (!assets.contains(id)) {
+                    continue;
+                }
+                UUID asset;
+                try {
+                    asset = UUID.fromString(id);
+                } catch (IllegalArgumentException notAnId) {
+                    continue;
+                }
+                Supplier<byte[]> bytes = assetBytes.apply(asset);
+                if (bytes != null) {
+                    out.add(new AssetMedia(mime, asset, null, null, bytes));
+                }
+            } else if (image.url() != null) {
+                out.add(Media.builder().mimeType(mime).data(image.url()).build());
+            } else if (image.base64() != null) {
+                try {
+                    out.add(Media.builder().mimeType(mime).data(java.util.Base64.getMimeDecoder().decode(image.base64())).build());
+                } catch (IllegalArgumentException notBase64) {
+                    // Left out: no bytes to give a model.
+                }
+            }
+        }
+        return out;
     }
 
     /**

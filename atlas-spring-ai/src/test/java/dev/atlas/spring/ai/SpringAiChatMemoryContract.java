@@ -557,6 +557,38 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("rows claiming to be this adapter's whose spring_ai metadata is not what it writes (media, tool calls, a window"
+            + " marker of another shape: an app's metadata, hostile or imported) read as their text, as other foreign rows;"
+            + " before, every read of the conversation failed with ClassCastException or IllegalArgumentException")
+    void hostileSpringAiMetadataReadsAsText() {
+        java.util.function.Function<Object, java.util.Map<String, Object>> spring = v -> java.util.Map.of("spring_ai", v);
+        java.util.function.Function<Object, java.util.Map<String, Object>> media = v -> spring.apply(java.util.Map.of("media", v));
+        java.util.Map<String, Object> ok = java.util.Map.of("mimeType", "image/png", "url", "https://example.com/ok.png");
+        Conversation c = tenant.conversations().ensure("hostile-spring-ai", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(
+                NewMessage.user("media not maps").metadata(media.apply(List.of("x", 5, ok))),
+                NewMessage.user("no mime type").metadata(media.apply(List.of(java.util.Map.of("mimeType", "not a mime type", "url", "https://e.com/a.png"),
+                        java.util.Map.of("mimeType", 5, "url", "https://e.com/b.png"), java.util.Map.of("url", "https://e.com/c.png")))),
+                NewMessage.user("asset not an id").metadata(media.apply(List.of(java.util.Map.of("mimeType", "image/png", "asset", "not-a-uuid"),
+                        // Another tenant's asset is one that exists nowhere: left out, its bytes never read.
+                        java.util.Map.of("mimeType", "image/png", "asset", atlas.tenant("globex").assets().create(dev.atlas.asset.NewAsset.of(
+                                dev.atlas.asset.AssetType.IMAGE, "globex.png", "image/png"), new byte[] {1, 2, 3}).id().toString())))),
+                NewMessage.user("fields not strings").metadata(media.apply(List.of(java.util.Map.of("mimeType", "image/png", "url", 5),
+                        java.util.Map.of("mimeType", "image/png", "url", "https://e.com/d.png", "name", 5, "id", List.of())))),
+                NewMessage.assistant("calls not maps").metadata(spring.apply(java.util.Map.of("toolCalls", List.of(1)))),
+                NewMessage.assistant("call fields not strings").metadata(spring.apply(java.util.Map.of("toolCalls",
+                        List.of(java.util.Map.of("id", 5, "type", "function", "name", "f", "arguments", "{}"))))),
+                NewMessage.user("marker of another shape").metadata(java.util.Map.of(AtlasChatMemoryRepository.WINDOW,
+                        java.util.Map.of("from", 1, "system", List.of("x"), "drop", List.of(java.util.Map.of()))))));
+        List<Message> read = repository.findByConversationId("hostile-spring-ai");
+        assertThat(shapes(read)).containsExactly("USER[media not maps]", "USER[no mime type]", "USER[asset not an id]",
+                "USER[fields not strings]", "ASSISTANT[calls not maps][]", "ASSISTANT[call fields not strings][]", "USER[marker of another shape]");
+        // Only the media described as this adapter describes them are read.
+        assertThat(read).extracting(m -> m instanceof UserMessage u ? u.getMedia().stream().map(x -> x.getMimeType() + " " + x.getData()).toList()
+                : List.of()).containsExactly(List.of("image/png https://example.com/ok.png"), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+    }
+
+    @Test
     @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
     void markerFoundBehindMoreThanAWindowOfForeignAppends() {
         CountingDataSource counting = new CountingDataSource(database().dataSource());
