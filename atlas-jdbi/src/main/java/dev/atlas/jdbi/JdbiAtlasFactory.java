@@ -223,6 +223,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             // pgjdbc quotes a failed batch row's values and a constraint's key values in its errors,
             // which reach whoever logs the exception: stored content must not. A URL parameter still wins.
             hc.addDataSourceProperty("logServerErrorDetail", "false");
+            // HikariCP bounds a connection attempt with DriverManager's login timeout, which pgjdbc 42.7 ignores (its own
+            // loginTimeout property defaults to 0): a server that accepts and never answers held build(), and each new
+            // connection of the pool, forever. A URL's loginTimeout still wins.
+            hc.addDataSourceProperty("loginTimeout", String.valueOf(java.util.concurrent.TimeUnit.MILLISECONDS.toSeconds(hc.getConnectionTimeout())));
         }
         // The user-info, a password= parameter and the other secrets pgjdbc reads (sslpassword, sslfactoryarg ...) leave the URL
         // the pool and the driver log; a password= parameter still wins over the credentials given beside the URL, as in pgjdbc.
