@@ -40,6 +40,19 @@ class CliConnectionSecretsTest {
         }
     }
 
+    /**
+     * A server that accepts and never answers, with no socketTimeout in the URL: pgjdbc ignores DriverManager's login timeout, so
+     * the command waited forever. It gives up after 30 s, as the library's pool does.
+     */
+    @Test
+    void aSilentServerWithoutSocketTimeoutIsGivenUpOn() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String url = "jdbc:postgresql://127.0.0.1:" + silent.getLocalPort() + "/atlas";
+            assertThat(Cli.run("--db", url + "?sslmode=disable", "info")).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to"
+                    + " PostgreSQL " + url + " (--db): Connection attempt timed out.\n"));
+        }
+    }
+
     /** pgjdbc separates parameters with '&' only: a ';password=' would be read into the user's value, and logged with the URL. */
     @Test
     void aSecretAfterASemicolonIsRefusedWithoutItsValue() {
