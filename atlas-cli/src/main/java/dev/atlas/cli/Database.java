@@ -364,6 +364,11 @@ final class Database {
     private Connection driverConnection(String u, String p) throws SQLException {
         java.util.Properties properties = new java.util.Properties();
         properties.putAll(driverSecrets);
+        if (!isSqlite()) {
+            // pgjdbc 42.7 ignores DriverManager's login timeout: a server that accepts and never answers held the command
+            // forever. 30 s, as the library's pool waits (HikariCP's connection timeout); a URL's loginTimeout still wins.
+            properties.setProperty("loginTimeout", "30");
+        }
         if (u != null) {
             properties.setProperty("user", u);
         }
