@@ -58,9 +58,9 @@ class CliConnectionSecretsTest {
     void aSecretAfterASemicolonIsRefusedWithoutItsValue() {
         for (String db : new String[] {"jdbc:postgresql://127.0.0.1:1/atlas?user=app;password=hunter2", "jdbc:postgresql://127.0.0.1:1/atlas;sslpassword=hunter2"}) {
             String name = db.contains(";password") ? "password" : "sslpassword";
-            assertThat(Cli.run("--db", db, "info")).as(db).isEqualTo(new Cli.Result(2, "", "atlas: --db: pgjdbc separates a URL's parameters with '&' only: ';"
-                    + name + "=' would be read as part of what comes before it, and logged with the URL; write '&" + name + "=' (or '?" + name
-                    + "=' for the first)\n"));
+            assertThat(Cli.run("--db", db, "info")).as(db).isEqualTo(new Cli.Result(2, "", "atlas: --db: pgjdbc separates a URL's parameters with '&' only: the "
+                    + name + " parameter after a ';' would be read as part of what comes before it, and logged with the URL; put '&' before it (or '?'"
+                    + " for the first parameter)\nTry 'atlas info --help' for more information.\n"));
         }
     }
 

@@ -104,8 +104,8 @@ class PostgresLogLeakTest extends LogLeakContract {
                 logged = logs.text();
             }
             assertThat(thrown).as(u).isInstanceOf(dev.atlas.ConfigurationException.class)
-                    .hasMessage("jdbcUrl: pgjdbc separates a URL's parameters with '&' only: ';password=' would be read as part of"
-                            + " what comes before it, and logged with the URL; write '&password=' (or '?password=' for the first)");
+                    .hasMessage("jdbcUrl: pgjdbc separates a URL's parameters with '&' only: the password parameter after a ';' would"
+                            + " be read as part of what comes before it, and logged with the URL; put '&' before it (or '?' for the first parameter)");
             java.io.StringWriter trace = new java.io.StringWriter();
             thrown.printStackTrace(new java.io.PrintWriter(trace));
             assertThat(trace.toString()).doesNotContain(SECRET);

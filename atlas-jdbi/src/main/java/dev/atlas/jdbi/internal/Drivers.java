@@ -68,9 +68,10 @@ public enum Drivers {
             while (semicolon.find()) {
                 String name = semicolon.group(1);
                 if (dev.atlas.internal.Redaction.isSecretName(name)) {
-                    throw new ConfigurationException(field + ": pgjdbc separates a URL's parameters with '&' only: ';" + name
-                            + "=' would be read as part of what comes before it, and logged with the URL; write '&" + name
-                            + "=' (or '?" + name + "=' for the first)");
+                    // Worded without "name=": a message quoting that would read as a parameter to every mask after this one.
+                    throw new ConfigurationException(field + ": pgjdbc separates a URL's parameters with '&' only: the " + name
+                            + " parameter after a ';' would be read as part of what comes before it, and logged with the URL;"
+                            + " put '&' before it (or '?' for the first parameter)");
                 }
             }
         }
