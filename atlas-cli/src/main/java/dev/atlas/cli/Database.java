@@ -68,26 +68,20 @@ final class Database {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
                 throw new BadOption("--db: must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
-            // As the library does: user and password written in the URL are passed as credentials,
-            // so the driver never sees (nor quotes in an error) a password as part of a host name.
-            Redaction.UserInfo userInfo = Redaction.userInfo(db);
-            String url = userInfo == null ? db : userInfo.urlWithout();
-            if (userInfo != null) {
-                user = user != null ? user : userInfo.user();
-                password = password != null ? password : userInfo.password();
+            // Split as the library splits the URL it is given (Drivers.split): user and password written in the URL become the
+            // credentials (a password= parameter winning over --password-env, as in pgjdbc), and the other secret parameters
+            // (sslpassword) leave the URL of the CLI's own connections, handed to the driver as properties: pgjdbc logs that URL.
+            dev.atlas.jdbi.internal.Drivers.SplitUrl split;
+            try {
+                split = dev.atlas.jdbi.internal.Drivers.forUrl(db).split(db, user, password, "--db");
+            } catch (ConfigurationException e) {
+                throw new BadOption(e.getMessage());
             }
-            // A password= parameter too (pgjdbc logs the URL it connects with), winning over --password-env as it did in the URL.
-            Redaction.PasswordParameter parameter = db.startsWith("jdbc:postgresql:") ? Redaction.passwordParameter(url) : null;
-            if (parameter != null) {
-                url = parameter.urlWithout();
-                password = parameter.password() != null ? parameter.password() : password;
-            }
-            this.jdbcUrl = url;
-            // The other secret parameters pgjdbc reads (sslpassword) leave the URL of the CLI's own connections too, handed to the
-            // driver as properties; the library takes them out of the URL it is given the same way.
-            Redaction.SecretParameters secrets = db.startsWith("jdbc:postgresql:") ? Redaction.secretParameters(url) : null;
-            this.driverUrl = secrets == null ? url : secrets.urlWithout();
-            this.driverSecrets = secrets == null ? java.util.Map.of() : secrets.properties();
+            user = split.user();
+            password = split.password();
+            this.jdbcUrl = split.url();
+            this.driverUrl = split.driverUrl();
+            this.driverSecrets = split.properties();
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
         } else {
@@ -370,6 +364,11 @@ final class Database {
     private Connection driverConnection(String u, String p) throws SQLException {
         java.util.Properties properties = new java.util.Properties();
         properties.putAll(driverSecrets);
+        if (!isSqlite()) {
+            // pgjdbc 42.7 ignores DriverManager's login timeout: a server that accepts and never answers held the command
+            // forever. 30 s, as the library's pool waits (HikariCP's connection timeout); a URL's loginTimeout still wins.
+            properties.setProperty("loginTimeout", "30");
+        }
         if (u != null) {
             properties.setProperty("user", u);
         }

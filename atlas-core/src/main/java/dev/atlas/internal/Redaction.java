@@ -16,9 +16,12 @@ import java.util.regex.Pattern;
  * parameters whose whole name says so, in any case: one ending in {@code password}, {@code passwd},
  * {@code secret} or {@code token} ({@code sslpassword}, {@code client_secret}, {@code accessToken}),
  * {@code pwd}, SQLCipher's {@code key} and {@code hexkey}, and API keys ({@code apikey},
- * {@code api_key}, {@code access-key}). Both are replaced by {@link #MASK}; everything else stays,
+ * {@code api_key}, {@code access-key}), and the opaque arguments pgjdbc hands to a class's constructor
+ * ({@code sslfactoryarg}, {@code socketFactoryArg}, {@code connectExecutorArg}); a name counts percent-decoded
+ * ({@code pass%77ord}). Both are replaced by {@link #MASK}; everything else stays,
  * so a redacted URL still tells an operator which database was meant: scheme, user, hosts, ports,
- * database, and parameters such as {@code sslkey} (a file's path) or {@code ApplicationName}.
+ * database, and parameters such as {@code sslkey} (a file's path: the file's permissions guard the key, and
+ * {@code sslpassword} its password) or {@code ApplicationName}.
  */
 public final class Redaction {
     /** What replaces a secret in redacted text. */
@@ -33,10 +36,12 @@ public final class Redaction {
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     // A parameter name that says its value is a secret.
-    private static final String SECRET_NAME = "(?:[a-z0-9_.-]*(?:password|passwd|secret|token)|pwd|key|hexkey|apikey|[a-z0-9]*[_.-]key)";
+    // pgjdbc's sslfactoryarg, socketFactoryArg and connectExecutorArg go to a class's constructor as written: opaque, so secret.
+    private static final String SECRET_NAME = "(?:[a-z0-9_.-]*(?:password|passwd|secret|token)|pwd|key|hexkey|apikey|[a-z0-9]*[_.-]key"
+            + "|[a-z0-9_.-]*(?:factory|executor)arg)";
     private static final Pattern SECRET_NAME_ALONE = Pattern.compile("(?i)" + SECRET_NAME);
     private static final Pattern SECRET_PARAM = Pattern.compile(
-            "(?i)([?&;]" + SECRET_NAME + "=)([^&;#\\s]*?)"
+            "(?i)([?&;]([a-z0-9_.%-]+)=)([^&;#\\s]*?)"
                     + "(?=[&;#\\s]|$|[:,.)'\"\\]>]+\\s|[)'\"\\]>]+$)");
 
     private Redaction() {}
@@ -71,14 +76,37 @@ public final class Redaction {
         Matcher m = SECRET_PARAM.matcher(s);
         int from = 0;
         while (from <= s.length() && m.find(from)) {
-            int end = m.end(2);
-            while (end < s.length() && CLOSERS.indexOf(s.charAt(end)) >= 0 && !closesText(s, m.start(2), end)) {
+            if (!isSecretName(m.group(2))) {
+                from = m.end(1);
+                continue;
+            }
+            int end = m.end(3);
+            while (end < s.length() && CLOSERS.indexOf(s.charAt(end)) >= 0 && !closesText(s, m.start(3), end)) {
                 end++;
             }
-            values.add(new int[] {m.start(2), end});
+            values.add(new int[] {m.start(3), end});
             from = Math.max(end, m.end());
         }
         return values;
+    }
+
+    /**
+     * Whether a URL parameter of this name holds a secret (see the class comment), in any case and percent-decoded: a name the
+     * driver does not decode ({@code pass%77ord}) is no setting it reads, but its value was meant as the secret the name says.
+     *
+     * @param name the parameter's name as written
+     * @return whether its value is masked
+     */
+    public static boolean isSecretName(String name) {
+        return SECRET_NAME_ALONE.matcher(decodedName(name)).matches();
+    }
+
+    private static String decodedName(String name) {
+        try {
+            return java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException notEncoded) {
+            return name;
+        }
     }
 
     private static final String CLOSERS = ")]>'\"";
@@ -164,7 +192,8 @@ public final class Redaction {
      * in it is better passed as the password. Read as the driver reads the query: parameters split on '&amp;', a
      * value form-decoded ('+' a space), the last {@code password} the one it uses, one given as a parameter winning
      * over one passed beside the URL. A parameter named so in another case ({@code Password=}) is a secret the driver
-     * does not read: it is removed, its value not used. A value the driver cannot decode (a bare '%') leaves the URL
+     * does not read: it is removed, its value not used; so is one whose name is percent-encoded ({@code pass%77ord=}), which
+     * the driver does not decode. A value the driver cannot decode (a bare '%') leaves the URL
      * as it is ({@code null}), for the driver to refuse.
      *
      * @param url the JDBC URL, or {@code null}
@@ -181,7 +210,7 @@ public final class Redaction {
         for (String parameter : url.substring(query + 1).split("&", -1)) {
             int equals = parameter.indexOf('=');
             String name = equals < 0 ? parameter : parameter.substring(0, equals);
-            if (!name.equalsIgnoreCase("password")) {
+            if (!decodedName(name).equalsIgnoreCase("password")) {
                 if (!parameter.isEmpty()) {
                     kept.add(parameter);
                 }
@@ -228,7 +257,7 @@ public final class Redaction {
         for (String parameter : url.substring(query + 1).split("&", -1)) {
             int equals = parameter.indexOf('=');
             String name = equals < 0 ? parameter : parameter.substring(0, equals);
-            if (name.equalsIgnoreCase("password") || !SECRET_NAME_ALONE.matcher(name).matches()) {
+            if (decodedName(name).equalsIgnoreCase("password") || !isSecretName(name)) {
                 if (!parameter.isEmpty()) {
                     kept.add(parameter);
                 }

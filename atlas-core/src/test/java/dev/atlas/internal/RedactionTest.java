@@ -141,4 +141,21 @@ class RedactionTest {
         assertThat(Redaction.text("FATAL: bad password p:w@rd", Redaction.secretsOf("jdbc:postgresql://app:p%3Aw%40rd@db/orders")))
                 .isEqualTo("FATAL: bad password ****");
     }
+
+    @Test
+    void pgjdbcsOpaqueFactoryArgumentsAndPercentEncodedNamesAreSecrets() {
+        // sslfactoryarg and socketFactoryArg go to a class's constructor as they are: a key store's password, say.
+        assertThat(Redaction.url("jdbc:postgresql://h/db?sslfactoryarg=s1&socketFactoryArg=s2&connectExecutorArg=s3&sslkey=/k.pk8"))
+                .isEqualTo("jdbc:postgresql://h/db?sslfactoryarg=****&socketFactoryArg=****&connectExecutorArg=****&sslkey=/k.pk8");
+        // A name percent-encoded is a name that says so once decoded (pgjdbc does not decode it, so does not use it: still a secret).
+        assertThat(Redaction.url("jdbc:postgresql://h/db?pass%77ord=s4&ssl%70assword=s5")).isEqualTo("jdbc:postgresql://h/db?pass%77ord=****&ssl%70assword=****");
+        assertThat(Redaction.secretsOf("jdbc:postgresql://h/db?pass%77ord=s4")).containsExactly("s4");
+        assertThat(Redaction.secretParameters("jdbc:postgresql://h/db?sslfactoryarg=s1&ApplicationName=a&socketFactoryArg=s%202"))
+                .isEqualTo(new Redaction.SecretParameters(java.util.Map.of("sslfactoryarg", "s1", "socketFactoryArg", "s 2"),
+                        "jdbc:postgresql://h/db?ApplicationName=a"));
+        assertThat(Redaction.passwordParameter("jdbc:postgresql://h/db?pass%77ord=s4&ApplicationName=a"))
+                .isEqualTo(new Redaction.PasswordParameter(null, "jdbc:postgresql://h/db?ApplicationName=a"));
+        assertThat(Redaction.secretParameters("jdbc:postgresql://h/db?ssl%70assword=s5")).isEqualTo(
+                new Redaction.SecretParameters(java.util.Map.of("ssl%70assword", "s5"), "jdbc:postgresql://h/db"));
+    }
 }

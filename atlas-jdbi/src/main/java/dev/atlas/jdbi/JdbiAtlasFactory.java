@@ -223,42 +223,23 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             // pgjdbc quotes a failed batch row's values and a constraint's key values in its errors,
             // which reach whoever logs the exception: stored content must not. A URL parameter still wins.
             hc.addDataSourceProperty("logServerErrorDetail", "false");
+            // HikariCP bounds a connection attempt with DriverManager's login timeout, which pgjdbc 42.7 ignores (its own
+            // loginTimeout property defaults to 0): a server that accepts and never answers held build(), and each new
+            // connection of the pool, forever. A URL's loginTimeout still wins.
+            hc.addDataSourceProperty("loginTimeout", String.valueOf(java.util.concurrent.TimeUnit.MILLISECONDS.toSeconds(hc.getConnectionTimeout())));
         }
-        Redaction.UserInfo userInfo = Redaction.userInfo(url);
-        if (userInfo != null) {
-            // Keep the password out of the URL the pool logs and the driver quotes in errors.
-            url = userInfo.urlWithout();
-            hc.setUsername(userInfo.user());
-            hc.setPassword(userInfo.password());
-        }
-        Redaction.PasswordParameter parameter = driver == Drivers.POSTGRESQL ? Redaction.passwordParameter(url) : null;
-        if (parameter != null) {
-            // pgjdbc logs the URL it connects with at FINE ("Connecting with URL: ..."): a password= parameter is
-            // taken out as well, and still wins over the credentials given beside the URL, as it did in the URL.
-            url = parameter.urlWithout();
-        }
-        // The other secrets pgjdbc reads from the URL (sslpassword, the client key's password) go out of it as well, handed to the
-        // driver as connection properties. Not as the pool's data source properties: HikariCP logs those at DEBUG, masking only
-        // "password"; a data source of the pool's own kind holding them is logged by its class name.
-        Redaction.SecretParameters secretParameters = driver == Drivers.POSTGRESQL ? Redaction.secretParameters(url) : null;
-        if (secretParameters != null) {
-            url = secretParameters.urlWithout();
-        }
-        hc.setJdbcUrl(url);
-        if (config.username() != null) {
-            hc.setUsername(config.username());
-        }
-        if (config.password() != null) {
-            hc.setPassword(config.password().reveal());
-        }
-        if (parameter != null && parameter.password() != null) {
-            hc.setPassword(parameter.password());
-        }
-        if (secretParameters != null) {
+        // The user-info, a password= parameter and the other secrets pgjdbc reads (sslpassword, sslfactoryarg ...) leave the URL
+        // the pool and the driver log; a password= parameter still wins over the credentials given beside the URL, as in pgjdbc.
+        Drivers.SplitUrl split = driver.split(url, config.username(), config.password() == null ? null : config.password().reveal(), "jdbcUrl");
+        hc.setJdbcUrl(split.driverUrl());
+        hc.setUsername(split.user());
+        hc.setPassword(split.password());
+        if (!split.properties().isEmpty()) {
+            // A data source of the pool's own kind is logged by its class name.
             java.util.Properties properties = new java.util.Properties();
             properties.putAll(hc.getDataSourceProperties());
-            properties.putAll(secretParameters.properties());
-            hc.setDataSource(new com.zaxxer.hikari.util.DriverDataSource(url, driverClass, properties, hc.getUsername(), hc.getPassword()));
+            properties.putAll(split.properties());
+            hc.setDataSource(new com.zaxxer.hikari.util.DriverDataSource(split.driverUrl(), driverClass, properties, hc.getUsername(), hc.getPassword()));
         }
         long giveUp = System.nanoTime() + SQLITE_BUSY_AT_OPEN.toNanos();
         while (true) {

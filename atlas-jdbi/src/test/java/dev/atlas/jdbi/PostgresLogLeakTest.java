@@ -60,12 +60,67 @@ class PostgresLogLeakTest extends LogLeakContract {
         assertThat(logged).doesNotContain(SECRET);
     }
 
+    @Test
+    @DisplayName("at TRACE, the other secrets a PostgreSQL URL can carry (sslfactoryarg, socketFactoryArg, a password parameter named"
+            + " in another case or percent-encoded) appear in no log line nor in Atlas's config, and the factory arguments still"
+            + " reach the driver")
+    void otherUrlSecretsAreNotLogged() {
+        String url = atlas.config().jdbcUrl();
+        String sep = url.contains("?") ? "&" : "?";
+        String withArgs = url + sep + "sslmode=disable&sslfactoryarg=sslArg" + SECRET + "&socketFactoryArg=sockArg" + SECRET
+                + "&socketFactory=" + SeenProperties.class.getName();
+        String withOtherNames = url + sep + "PASSWORD=upperPw" + SECRET + "&pass%77ord=encodedPw" + SECRET;
+        String logged;
+        java.util.List<String> configs = new java.util.ArrayList<>();
+        SeenProperties.FACTORY_ARGS.clear();
+        try (LogCapture logs = LogCapture.start()) {
+            for (String u : java.util.List.of(withArgs, withOtherNames)) {
+                try (Atlas a = Atlas.builder().jdbcUrl(u).build()) {
+                    a.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                    configs.add(a.config().toString() + " " + a.config().jdbcUrl() + " " + a);
+                }
+            }
+            logged = logs.text();
+        }
+        assertThat(SeenProperties.FACTORY_ARGS).as("every connection's driver properties hold both arguments").isNotEmpty()
+                .containsOnly("sockArg" + SECRET + "|sslArg" + SECRET);
+        assertThat(logged).as("pgjdbc's connections are logged").contains("[jul] FINE org.postgresql.Driver - Connecting with URL: ");
+        assertThat(logged).doesNotContain(SECRET);
+        assertThat(String.join("\n", configs)).doesNotContain(SECRET);
+    }
+
+    @Test
+    @DisplayName("a secret parameter written after ';' in a PostgreSQL URL (pgjdbc separates parameters with '&' only, so it would"
+            + " be read into the value before it and logged with the URL) fails build() with a ConfigurationException naming"
+            + " jdbcUrl and the parameter, never its value, before any connection")
+    void secretAfterSemicolonIsRefused() {
+        String url = atlas.config().jdbcUrl();
+        for (String u : java.util.List.of(url + (url.contains("?") ? "&" : "?") + "user=postgres;password=semiPw" + SECRET,
+                url.replaceFirst("\\?.*$", "") + ";password=semiPw" + SECRET)) {
+            Throwable thrown;
+            String logged;
+            try (LogCapture logs = LogCapture.start()) {
+                thrown = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder().jdbcUrl(u).build().close());
+                logged = logs.text();
+            }
+            assertThat(thrown).as(u).isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("jdbcUrl: pgjdbc separates a URL's parameters with '&' only: the password parameter after a ';' would"
+                            + " be read as part of what comes before it, and logged with the URL; put '&' before it (or '?' for the first parameter)");
+            java.io.StringWriter trace = new java.io.StringWriter();
+            thrown.printStackTrace(new java.io.PrintWriter(trace));
+            assertThat(trace.toString()).doesNotContain(SECRET);
+            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("Connecting with URL");
+        }
+    }
+
     /** A socket factory pgjdbc builds with the connection's properties (its Properties constructor): records their sslpassword. */
     public static final class SeenProperties extends javax.net.SocketFactory {
         static final java.util.Queue<String> SSL_PASSWORDS = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        static final java.util.Queue<String> FACTORY_ARGS = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
         public SeenProperties(java.util.Properties info) {
             SSL_PASSWORDS.add(String.valueOf(info.getProperty("sslpassword")));
+            FACTORY_ARGS.add(info.getProperty("socketFactoryArg") + "|" + info.getProperty("sslfactoryarg"));
         }
 
         @Override

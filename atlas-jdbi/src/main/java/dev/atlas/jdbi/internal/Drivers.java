@@ -36,6 +36,70 @@ public enum Drivers {
                 + ": Atlas runs on jdbc:sqlite: and jdbc:postgresql: URLs");
     }
 
+    /**
+     * A JDBC URL with the secrets a driver logs or quotes split off it: the URL pgjdbc connects with is logged at FINE
+     * ({@code Connecting with URL: ...}) and HikariCP logs a pool's URL at DEBUG, masking only {@code password=}.
+     *
+     * @param url the URL less its user-info and, for PostgreSQL, its {@code password} parameters: what may be given to Atlas's builder again
+     * @param driverUrl {@code url} less, for PostgreSQL, its other secret parameters ({@code sslpassword}, {@code sslfactoryarg} ...): what the driver is given
+     * @param user the user given beside the URL, else the user-info's, or null
+     * @param password a {@code password} parameter's (it wins, as it does in pgjdbc), else the one given beside the URL, else the user-info's, or null
+     * @param properties the other secret parameters, each by its name as written, for the driver's connection properties (read as from the URL)
+     */
+    public record SplitUrl(String url, String driverUrl, @org.jspecify.annotations.Nullable String user,
+            @org.jspecify.annotations.Nullable String password, java.util.Map<String, String> properties) {}
+
+    /**
+     * {@code url}'s secrets split off, with {@code user} and {@code password} given beside it; the one place the library's pool
+     * and the CLI's own connections do it. A PostgreSQL URL with a secret parameter after a ';' is refused: pgjdbc separates
+     * parameters with '&amp;' only, so it would read it into the value before it (a user, a database name) and log it with the URL.
+     *
+     * @param url the JDBC URL, of this driver
+     * @param user the user given beside the URL, or null
+     * @param password the password given beside the URL, or null
+     * @param field the setting that named the URL, for the message ({@code jdbcUrl}, {@code --db})
+     * @return the URL split
+     * @throws ConfigurationException for a secret parameter after a ';' in a PostgreSQL URL (its name told, never its value)
+     */
+    public SplitUrl split(String url, @org.jspecify.annotations.Nullable String user, @org.jspecify.annotations.Nullable String password,
+            String field) {
+        if (this == POSTGRESQL) {
+            java.util.regex.Matcher semicolon = java.util.regex.Pattern.compile(";([^=&;?#/]+)=").matcher(url);
+            while (semicolon.find()) {
+                String name = semicolon.group(1);
+                if (dev.atlas.internal.Redaction.isSecretName(name)) {
+                    // Worded without "name=": a message quoting that would read as a parameter to every mask after this one.
+                    throw new ConfigurationException(field + ": pgjdbc separates a URL's parameters with '&' only: the " + name
+                            + " parameter after a ';' would be read as part of what comes before it, and logged with the URL;"
+                            + " put '&' before it (or '?' for the first parameter)");
+                }
+            }
+        }
+        String u = user;
+        String p = password;
+        dev.atlas.internal.Redaction.UserInfo userInfo = dev.atlas.internal.Redaction.userInfo(url);
+        String without = url;
+        if (userInfo != null) {
+            // Drivers do not read a user-info (pgjdbc takes user:password@host for a host name) and pools log the URL as given.
+            without = userInfo.urlWithout();
+            u = u != null ? u : userInfo.user();
+            p = p != null ? p : userInfo.password();
+        }
+        if (this != POSTGRESQL) {
+            return new SplitUrl(without, without, u, p, java.util.Map.of());
+        }
+        dev.atlas.internal.Redaction.PasswordParameter parameter = dev.atlas.internal.Redaction.passwordParameter(without);
+        if (parameter != null) {
+            without = parameter.urlWithout();
+            p = parameter.password() != null ? parameter.password() : p;
+        }
+        // Handed to the driver as connection properties, not as a pool's data source properties: HikariCP logs those at DEBUG,
+        // masking only "password".
+        dev.atlas.internal.Redaction.SecretParameters secrets = dev.atlas.internal.Redaction.secretParameters(without);
+        return secrets == null ? new SplitUrl(without, without, u, p, java.util.Map.of())
+                : new SplitUrl(without, secrets.urlWithout(), u, p, secrets.properties());
+    }
+
     /** The driver class name, after checking it is on the class path. */
     public String requireDriverClass() {
         try {
