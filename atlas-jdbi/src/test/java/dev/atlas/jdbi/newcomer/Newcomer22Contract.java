@@ -262,4 +262,224 @@ public abstract class Newcomer22Contract extends AtlasContract {
             assertThat(requests.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    /**
+     * The application's pool, each of whose connections, once {@code armed}, counts down
+     * {@code atCommit} and waits for {@code release} before its commit is handed to the driver
+     * (PostgreSQL: {@code commit()}; SQLite's group commit: its {@code COMMIT} statement).
+     */
+    private static javax.sql.DataSource commitHeldAt(HikariDataSource app, java.util.concurrent.atomic.AtomicBoolean armed,
+            java.util.concurrent.CountDownLatch atCommit, java.util.concurrent.CountDownLatch release) {
+        Runnable hold = () -> {
+            if (armed.getAndSet(false)) {
+                atCommit.countDown();
+                try {
+                    if (!release.await(20, TimeUnit.SECONDS)) {
+                        throw new AssertionError("the commit was never released");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
+        };
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                    Object r = invoke(app, dm, dargs);
+                    if (!dm.getName().equals("getConnection")) {
+                        return r;
+                    }
+                    Connection c = (Connection) r;
+                    return java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (cp, cm, cargs) -> {
+                                if (cm.getName().equals("commit")) {
+                                    hold.run();
+                                }
+                                Object cr = invoke(c, cm, cargs);
+                                if (cm.getName().equals("prepareStatement") && "COMMIT".equals(cargs[0])) {
+                                    java.sql.PreparedStatement ps = (java.sql.PreparedStatement) cr;
+                                    return java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                                            new Class<?>[] {java.sql.PreparedStatement.class}, (sp, sm, sargs) -> {
+                                                if (sm.getName().equals("execute") && sargs == null) {
+                                                    hold.run();
+                                                }
+                                                return invoke(ps, sm, sargs);
+                                            });
+                                }
+                                return cr;
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static final String CLOSED_ROLLED_BACK = "Atlas was closed with this call still running after its closeTimeout (PT0S):"
+            + " the call was stopped and its transaction rolled back: ";
+    private static final String CLOSED_MAY_HAVE_BEEN_STORED = "Atlas was closed with this call still running after its closeTimeout (PT0S)"
+            + " while its write was committing, so it may have been stored; read it back, or repeat it only with the same client id or key: ";
+
+    @Test
+    @DisplayName("Atlas.close() that gives up on the calls still running (closeTimeout 0) while a write's commit is about to be sent on the"
+            + " application's pool never lets it commit after close() returned. SQLite (group commit): close() returns once that"
+            + " COMMIT has ended, and the write reports success and is stored. PostgreSQL: close() returns once the write's connection"
+            + " is closed; the write, released, fails with the rolled-back StorageException and nothing of it is ever stored")
+    void closeGivingUpDuringACommitNeverCommitsAfterwards() throws Exception {
+        boolean sqlite = sqlite();
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch atCommit = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (HikariDataSource app = applicationPool()) {
+            Atlas shared = Atlas.builder().dataSource(commitHeldAt(app, armed, atCommit, release)).migrate(false)
+                    .closeTimeout(java.time.Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            armed.set(true);
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true)));
+            assertThat(atCommit.await(20, TimeUnit.SECONDS)).as("the write reaches its commit").isTrue();
+            if (sqlite) {
+                AtomicReference<Thread> closer = new AtomicReference<>();
+                java.util.concurrent.CountDownLatch closerStarted = new java.util.concurrent.CountDownLatch(1);
+                Future<?> closing = threads.submit(() -> {
+                    closer.set(Thread.currentThread());
+                    closerStarted.countDown();
+                    shared.close();
+                });
+                closerStarted.await();
+                awaitParkedIn(closer.get(), e -> e.getClassName().equals("dev.atlas.jdbi.internal.WriteCombiner")
+                        && e.getMethodName().equals("abandon"), "close()'s wait for the COMMIT under way");
+                assertThat(closing.isDone()).as("close() returned while the write's COMMIT was under way").isFalse();
+                release.countDown();
+                closing.get(20, TimeUnit.SECONDS);
+                assertThat(write.get(20, TimeUnit.SECONDS).metadata()).isEqualTo(java.util.Map.of("late", true));
+                assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).isEqualTo(java.util.Map.of("late", true));
+            } else {
+                shared.close();
+                assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("right after close()").isEmpty();
+                release.countDown(); // the commit goes on only now, after close() returned
+                Throwable x = failure(write);
+                assertThat(x).isInstanceOf(StorageException.class);
+                assertThat(x.getMessage()).startsWith(CLOSED_ROLLED_BACK);
+                assertThat(((StorageException) x).isOutcomeUnknown()).isFalse();
+                assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the write ended").isEmpty();
+            }
+        } finally {
+            release.countDown();
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("PostgreSQL: Atlas.close() that gives up (closeTimeout 0) on a write whose COMMIT the server is still running (held by a"
+            + " deferred trigger waiting for a lock) returns only once that session is over: the write is not stored, neither right"
+            + " after close() nor once the lock is released, and it fails with the StorageException saying it may have been stored"
+            + " (its COMMIT was sent without a reply). Closing the driver's connection alone left the COMMIT running on the server")
+    void closeGivingUpDuringACommitTheServerRunsEndsThatSession() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(sqlite(), "SQLite commits in the JVM's own process: no server holds a COMMIT");
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = applicationPool(); Connection admin = database.dataSource().getConnection();
+             Statement s = admin.createStatement()) {
+            Atlas shared = Atlas.builder().dataSource(app).migrate(false).closeTimeout(java.time.Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            // A deferred trigger runs inside COMMIT: it waits there for the advisory lock this test holds.
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732101); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732101)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            shared.close();
+            assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("right after close()").isEmpty();
+            s.execute("SELECT pg_advisory_unlock(732101)");
+            Throwable x = failure(write);
+            assertThat(x).isInstanceOf(StorageException.class);
+            assertThat(x.getMessage()).startsWith(CLOSED_MAY_HAVE_BEEN_STORED);
+            assertThat(((StorageException) x).isOutcomeUnknown()).isTrue();
+            assertThat(((StorageException) x).isRetryable()).isFalse();
+            assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the lock was released").isEmpty();
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("Atlas.close() does not wait (closeTimeout 1 hour) for a call still waiting for its first connection from the application's"
+            + " exhausted pool: close() returns, and once the pool hands that call a connection it fails with AtlasClosedException,"
+            + " gives the connection back without using it, and stores nothing")
+    void closeDoesNotWaitForACallWaitingForItsFirstConnection() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean closeReturned = new java.util.concurrent.atomic.AtomicBoolean();
+        List<String> usedAfterClose = java.util.Collections.synchronizedList(new ArrayList<>());
+        Connection first = null;
+        Connection second = null;
+        try (HikariDataSource app = applicationPool()) {
+            javax.sql.DataSource watched = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        Object r = invoke(app, dm, dargs);
+                        if (!dm.getName().equals("getConnection")) {
+                            return r;
+                        }
+                        Connection c = (Connection) r;
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                (cp, cm, cargs) -> {
+                                    if (closeReturned.get() && !cm.getName().equals("close")) {
+                                        usedAfterClose.add(cm.getName());
+                                    }
+                                    return invoke(c, cm, cargs);
+                                });
+                    });
+            Atlas shared = Atlas.builder().dataSource(watched).migrate(false).closeTimeout(java.time.Duration.ofHours(1)).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            first = app.getConnection();
+            second = app.getConnection();
+            Request waiting = request(threads, acme, c, "sent while closing");
+            awaitParkedIn(waiting.thread(), POOL_WAIT, "the wait for a connection");
+            Future<?> closing = threads.submit(() -> {
+                shared.close();
+                closeReturned.set(true);
+            });
+            closing.get(20, TimeUnit.SECONDS);
+            assertThat(waiting.outcome().isDone()).as("the call still waits for its connection").isFalse();
+            first.close();
+            first = null;
+            Throwable x = failure(waiting.outcome());
+            assertThat(x).isExactlyInstanceOf(dev.atlas.AtlasClosedException.class).hasMessage("this Atlas instance is closed");
+            assertThat(usedAfterClose).as("connection methods Atlas called after close() returned").isEmpty();
+            assertThat(atlas.tenant("acme").conversations().history(c.id(), 10)).isEmpty();
+        } finally {
+            if (first != null) {
+                first.close();
+            }
+            if (second != null) {
+                second.close();
+            }
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
 }
