@@ -437,47 +437,51 @@ public abstract class Newcomer22Contract extends AtlasContract {
         Connection first = null;
         Connection second = null;
         try (HikariDataSource app = applicationPool()) {
-            javax.sql.DataSource watched = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
-                        Object r = invoke(app, dm, dargs);
-                        if (!dm.getName().equals("getConnection")) {
-                            return r;
-                        }
-                        Connection c = (Connection) r;
-                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                                (cp, cm, cargs) -> {
-                                    if (closeReturned.get() && !cm.getName().equals("close")) {
-                                        usedAfterClose.add(cm.getName());
-                                    }
-                                    return invoke(c, cm, cargs);
-                                });
-                    });
-            Atlas shared = Atlas.builder().dataSource(watched).migrate(false).closeTimeout(java.time.Duration.ofHours(1)).build();
-            Tenant acme = shared.tenant("acme");
-            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-            first = app.getConnection();
-            second = app.getConnection();
-            Request waiting = request(threads, acme, c, "sent while closing");
-            awaitParkedIn(waiting.thread(), POOL_WAIT, "the wait for a connection");
-            Future<?> closing = threads.submit(() -> {
-                shared.close();
-                closeReturned.set(true);
-            });
-            closing.get(20, TimeUnit.SECONDS);
-            assertThat(waiting.outcome().isDone()).as("the call still waits for its connection").isFalse();
-            first.close();
-            first = null;
-            Throwable x = failure(waiting.outcome());
-            assertThat(x).isExactlyInstanceOf(dev.atlas.AtlasClosedException.class).hasMessage("this Atlas instance is closed");
-            assertThat(usedAfterClose).as("connection methods Atlas called after close() returned").isEmpty();
-            assertThat(atlas.tenant("acme").conversations().history(c.id(), 10)).isEmpty();
-        } finally {
-            if (first != null) {
+            try {
+                javax.sql.DataSource watched = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                            Object r = invoke(app, dm, dargs);
+                            if (!dm.getName().equals("getConnection")) {
+                                return r;
+                            }
+                            Connection c = (Connection) r;
+                            return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                    (cp, cm, cargs) -> {
+                                        if (closeReturned.get() && !cm.getName().equals("close")) {
+                                            usedAfterClose.add(cm.getName());
+                                        }
+                                        return invoke(c, cm, cargs);
+                                    });
+                        });
+                Atlas shared = Atlas.builder().dataSource(watched).migrate(false).closeTimeout(java.time.Duration.ofHours(1)).build();
+                Tenant acme = shared.tenant("acme");
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                first = app.getConnection();
+                second = app.getConnection();
+                Request waiting = request(threads, acme, c, "sent while closing");
+                awaitParkedIn(waiting.thread(), POOL_WAIT, "the wait for a connection");
+                Future<?> closing = threads.submit(() -> {
+                    shared.close();
+                    closeReturned.set(true);
+                });
+                closing.get(20, TimeUnit.SECONDS);
+                assertThat(waiting.outcome().isDone()).as("the call still waits for its connection").isFalse();
                 first.close();
+                first = null;
+                Throwable x = failure(waiting.outcome());
+                assertThat(x).isExactlyInstanceOf(dev.atlas.AtlasClosedException.class).hasMessage("this Atlas instance is closed");
+                assertThat(usedAfterClose).as("connection methods Atlas called after close() returned").isEmpty();
+                assertThat(atlas.tenant("acme").conversations().history(c.id(), 10)).isEmpty();
+            } finally {
+                // Before the pool closes, which would otherwise wait for them.
+                if (first != null) {
+                    first.close();
+                }
+                if (second != null) {
+                    second.close();
+                }
             }
-            if (second != null) {
-                second.close();
-            }
+        } finally {
             threads.shutdownNow();
             assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
         }
