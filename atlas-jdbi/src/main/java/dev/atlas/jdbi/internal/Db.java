@@ -137,7 +137,6 @@ public final class Db {
         return prepare(c);
     }
 
-
     /** The pool Atlas borrows its connections from. */
     public DataSource dataSource() {
         return dataSource;
