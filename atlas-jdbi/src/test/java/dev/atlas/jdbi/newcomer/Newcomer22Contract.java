@@ -486,4 +486,192 @@ public abstract class Newcomer22Contract extends AtlasContract {
             assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    /**
+     * The application's pool, whose connections do not support {@code abort} (a wrapper written
+     * before JDBC 4.1, unwrapping to itself as a Connection) and, once {@code armed}, hold their
+     * {@code commit()} as {@link #commitHeldAt} does, recording their server process in {@code pid}.
+     * Atlas's helper that ends sessions ({@code atlas-end-sessions}) is handed, once {@code helperGo}
+     * opens, a connection of {@code admin} instead, after counting down {@code helperAsked}.
+     */
+    private static javax.sql.DataSource abortUnsupported(HikariDataSource app, javax.sql.DataSource admin,
+            java.util.concurrent.atomic.AtomicBoolean armed, java.util.concurrent.atomic.AtomicInteger pid,
+            java.util.concurrent.CountDownLatch atCommit, java.util.concurrent.CountDownLatch release,
+            java.util.concurrent.CountDownLatch helperAsked, java.util.concurrent.CountDownLatch helperGo) {
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                    if (dm.getName().equals("getConnection") && Thread.currentThread().getName().equals("atlas-end-sessions")) {
+                        helperAsked.countDown();
+                        if (!helperGo.await(20, TimeUnit.SECONDS)) {
+                            throw new java.sql.SQLException("the helper was never let go");
+                        }
+                        return admin.getConnection();
+                    }
+                    Object r = invoke(app, dm, dargs);
+                    if (!dm.getName().equals("getConnection")) {
+                        return r;
+                    }
+                    Connection c = (Connection) r;
+                    return java.lang.reflect.Proxy.newProxyInstance(Newcomer22Contract.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (cp, cm, cargs) -> {
+                                if (cm.getName().equals("unwrap") && cargs[0] == Connection.class) {
+                                    return cp;
+                                }
+                                if (cm.getName().equals("abort")) {
+                                    throw new java.sql.SQLFeatureNotSupportedException("abort");
+                                }
+                                if (cm.getName().equals("commit") && armed.getAndSet(false)) {
+                                    pid.set(c.unwrap(org.postgresql.PGConnection.class).getBackendPID());
+                                    atCommit.countDown();
+                                    if (!release.await(20, TimeUnit.SECONDS)) {
+                                        throw new AssertionError("the commit was never released");
+                                    }
+                                }
+                                return invoke(c, cm, cargs);
+                            });
+                });
+    }
+
+    @Test
+    @DisplayName("PostgreSQL: Atlas.close() that gives up (closeTimeout 0) on a write whose commit is about to be sent on a connection it"
+            + " cannot close (the application's wrapper does not support abort) never ends that connection's server session: the"
+            + " connection goes back to the application's pool alive once the write has committed, and the application's own"
+            + " transaction on it goes on. Before, close() ended the session by its process id after the application had it back")
+    void closeNeverEndsTheSessionOfAConnectionItCouldNotClose() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(sqlite(), "SQLite has no server sessions");
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger pid = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch atCommit = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // Counted down by the helper asking for its connection (before the fix) or by close() returning (after).
+        java.util.concurrent.CountDownLatch closedOrHelperAsked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch helperGo = new java.util.concurrent.CountDownLatch(1);
+        List<Connection> appWork = new ArrayList<>();
+        try (HikariDataSource app = applicationPool()) {
+            Atlas shared = Atlas.builder().dataSource(abortUnsupported(app, database.dataSource(), armed, pid, atCommit, release,
+                    closedOrHelperAsked, helperGo)).migrate(false).closeTimeout(java.time.Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            armed.set(true);
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true)));
+            assertThat(atCommit.await(20, TimeUnit.SECONDS)).as("the write reaches its commit").isTrue();
+            Future<?> closing = threads.submit(() -> {
+                shared.close();
+                closedOrHelperAsked.countDown();
+            });
+            assertThat(closedOrHelperAsked.await(20, TimeUnit.SECONDS)).isTrue();
+            release.countDown();
+            // close() could not stop this commit (its documented limit): it commits, and says so.
+            assertThat(write.get(20, TimeUnit.SECONDS).metadata()).isEqualTo(java.util.Map.of("late", true));
+            // The application's own work, on both connections of its pool: one is the write's, back alive.
+            List<Integer> pids = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Connection own = app.getConnection();
+                appWork.add(own);
+                own.setAutoCommit(false);
+                try (Statement st = own.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    pids.add(rs.getInt(1));
+                }
+            }
+            assertThat(pids).as("the application's connections").contains(pid.get());
+            helperGo.countDown();
+            closing.get(20, TimeUnit.SECONDS);
+            for (Connection own : appWork) {
+                try (Statement st = own.createStatement()) {
+                    st.execute("SELECT 1");
+                }
+                own.commit();
+            }
+        } finally {
+            release.countDown();
+            helperGo.countDown();
+            for (Connection own : appWork) {
+                try {
+                    own.close();
+                } catch (java.sql.SQLException ignored) {
+                    // a connection the test failed on
+                }
+            }
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("PostgreSQL: when the pool hands Atlas's helper its connection only after close() gave up waiting for it (the helper's"
+            + " SESSION_END_WAIT, a pool that does not heed interrupts), the helper runs nothing on it: no session is ended after"
+            + " close() returned, when its process id may belong to another session by then. Before, it ended the sessions late")
+    void closeEndsNoSessionAfterItReturned() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(sqlite(), "SQLite has no server sessions");
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch atCommit = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch helperGo = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean closeReturned = new java.util.concurrent.atomic.AtomicBoolean();
+        List<String> ranAfterClose = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (HikariDataSource app = applicationPool()) {
+            javax.sql.DataSource held = commitHeldAt(app, armed, atCommit, release);
+            javax.sql.DataSource slowForHelper = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        if (!dm.getName().equals("getConnection") || !Thread.currentThread().getName().equals("atlas-end-sessions")) {
+                            return invoke(held, dm, dargs);
+                        }
+                        boolean interrupted = false;
+                        while (true) {
+                            try {
+                                if (!helperGo.await(20, TimeUnit.SECONDS)) {
+                                    throw new java.sql.SQLException("the helper was never let go");
+                                }
+                                break;
+                            } catch (InterruptedException e) {
+                                interrupted = true; // a pool that finishes its connect first
+                            }
+                        }
+                        if (interrupted) {
+                            Thread.currentThread().interrupt();
+                        }
+                        Connection c = database.dataSource().getConnection();
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                (cp, cm, cargs) -> {
+                                    if (closeReturned.get() && (cm.getName().startsWith("prepare") || cm.getName().equals("createStatement"))) {
+                                        ranAfterClose.add(cargs == null ? cm.getName() : String.valueOf(cargs[0]));
+                                    }
+                                    return invoke(c, cm, cargs);
+                                });
+                    });
+            Atlas shared = Atlas.builder().dataSource(slowForHelper).migrate(false).closeTimeout(java.time.Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            armed.set(true);
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true)));
+            assertThat(atCommit.await(20, TimeUnit.SECONDS)).as("the write reaches its commit").isTrue();
+            threads.submit(() -> {
+                shared.close();
+                closeReturned.set(true);
+            }).get(20, TimeUnit.SECONDS);
+            // Started before close() waited for it: it is there, whether or not it has asked for its connection yet.
+            List<Thread> helpers = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("atlas-end-sessions") && t.isAlive()).toList();
+            assertThat(helpers).as("close()'s helper, still waiting for its connection").hasSize(1);
+            helperGo.countDown();
+            helpers.get(0).join(TimeUnit.SECONDS.toMillis(20));
+            assertThat(helpers.get(0).isAlive()).as("the helper ended").isFalse();
+            assertThat(ranAfterClose).as("statements the helper ran after close() returned").isEmpty();
+            release.countDown();
+            Throwable x = failure(write);
+            assertThat(x).isInstanceOf(StorageException.class);
+            assertThat(x.getMessage()).startsWith(CLOSED_ROLLED_BACK);
+            assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).isEmpty();
+        } finally {
+            release.countDown();
+            helperGo.countDown();
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
 }
