@@ -676,7 +676,7 @@ public final class Db {
         if (ending > 0) {
             LoggerFactory.getLogger(Db.class).warn("closing Atlas: ending the session of {} write(s) still committing after {}", ending, grace);
             if (sessions.size() < ending) {
-                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) do not unwrap to pgjdbc; their writes may still commit",
+                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) could not be closed or do not unwrap to pgjdbc; their writes may still commit",
                         ending - sessions.size());
             }
         }
@@ -692,9 +692,10 @@ public final class Db {
 
         /**
          * Closes {@code c}'s socket now and returns its server process id, or null for a connection
-         * that does not unwrap to pgjdbc. On this thread: pgjdbc's abort only closes the socket,
-         * taking none of the locks the call blocked on it holds, so it has taken effect on return
-         * (handed to another thread, a COMMIT could still be sent after close() returned).
+         * that does not unwrap to pgjdbc or could not be closed. On this thread: pgjdbc's abort only
+         * closes the socket, taking none of the locks the call blocked on it holds, so it has taken
+         * effect on return (handed to another thread, a COMMIT could still be sent after close()
+         * returned).
          */
         static @Nullable Integer abort(Connection c) {
             Integer pid = null;
@@ -705,8 +706,11 @@ public final class Db {
             }
             try {
                 c.unwrap(Connection.class).abort(Runnable::run);
-            } catch (SQLException | RuntimeException ignored) {
-                // best effort: the pool's close (Atlas's own) aborts it too
+            } catch (SQLException | RuntimeException | LinkageError e) {
+                // Not closed (a wrapper without abort): the connection goes back to the pool alive once
+                // its commit ends, and the application's next transaction would run in that session,
+                // so it must not be ended (Newcomer22Contract#closeNeverEndsTheSessionOfAConnectionItCouldNotClose).
+                return null;
             }
             return pid;
         }
