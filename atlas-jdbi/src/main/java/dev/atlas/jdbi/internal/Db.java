@@ -719,15 +719,17 @@ public final class Db {
          * Terminates the server processes {@code pids} from a fresh connection of {@code pool} and
          * waits until they are gone, so their transactions are over (committed or rolled back for
          * good). Runs on a thread of its own so that a pool with no connection to spare, or a server
-         * that does not answer, delays close() by {@code within} at most. Returns whether the caller
+         * that does not answer, delays close() by {@code within} at most; once that has passed, the
+         * thread ends no session any more, however late the pool answers. Returns whether the caller
          * was interrupted (kept, not acted on).
          */
         static boolean terminate(DataSource pool, java.util.List<Integer> pids, java.time.Duration within) {
             long deadline = System.nanoTime() + within.toNanos();
             java.util.concurrent.CompletableFuture<Boolean> ended = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
             Thread t = new Thread(() -> {
                 try {
-                    ended.complete(terminateNow(pool, pids, deadline));
+                    ended.complete(terminateNow(pool, pids, deadline, late));
                 } catch (Throwable e) {
                     ended.completeExceptionally(e);
                 }
@@ -745,6 +747,9 @@ public final class Db {
                 } catch (InterruptedException e) {
                     interrupted = true;
                 } catch (java.util.concurrent.TimeoutException e) {
+                    // Before close() returns: a process id named after that may be another session's by then
+                    // (Newcomer22Contract#closeEndsNoSessionAfterItReturned).
+                    late.set(true);
                     t.interrupt();
                     failure = "no answer within " + within;
                     break;
@@ -760,8 +765,12 @@ public final class Db {
             return interrupted;
         }
 
-        private static boolean terminateNow(DataSource pool, java.util.List<Integer> pids, long deadline) throws SQLException, InterruptedException {
+        private static boolean terminateNow(DataSource pool, java.util.List<Integer> pids, long deadline,
+                java.util.concurrent.atomic.AtomicBoolean late) throws SQLException, InterruptedException {
             try (Connection c = pool.getConnection()) {
+                if (late.get()) {
+                    return false; // a pool that answered after close() returned (one that does not heed the interrupt)
+                }
                 boolean autoCommit = c.getAutoCommit();
                 if (!autoCommit) {
                     c.setAutoCommit(true); // pg_stat_activity is read once per transaction: each poll must be its own
@@ -769,6 +778,9 @@ public final class Db {
                 try (java.sql.PreparedStatement terminate = c.prepareStatement("SELECT pg_terminate_backend(?)");
                      java.sql.PreparedStatement present = c.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
                     for (int pid : pids) {
+                        if (late.get()) {
+                            return false;
+                        }
                         terminate.setInt(1, pid);
                         terminate.executeQuery().close();
                     }
