@@ -548,7 +548,8 @@ public abstract class Newcomer22Contract extends AtlasContract {
         java.util.concurrent.CountDownLatch closedOrHelperAsked = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch helperGo = new java.util.concurrent.CountDownLatch(1);
         List<Connection> appWork = new ArrayList<>();
-        try (HikariDataSource app = applicationPool()) {
+        HikariDataSource app = applicationPool();
+        try {
             Atlas shared = Atlas.builder().dataSource(abortUnsupported(app, database.dataSource(), armed, pid, atCommit, release,
                     closedOrHelperAsked, helperGo)).migrate(false).closeTimeout(java.time.Duration.ZERO).build();
             Tenant acme = shared.tenant("acme");
@@ -588,6 +589,7 @@ public abstract class Newcomer22Contract extends AtlasContract {
         } finally {
             release.countDown();
             helperGo.countDown();
+            // Before the pool closes, which would otherwise wait for them.
             for (Connection own : appWork) {
                 try {
                     own.close();
@@ -595,6 +597,7 @@ public abstract class Newcomer22Contract extends AtlasContract {
                     // a connection the test failed on
                 }
             }
+            app.close();
             threads.shutdownNow();
             assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
         }
