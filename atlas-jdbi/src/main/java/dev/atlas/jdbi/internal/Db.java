@@ -43,13 +43,18 @@ public final class Db {
     /** {@link #abandoned} for a call whose connection was lost while it committed: it may be stored. */
     private volatile @Nullable String abandonedWhileCommitting;
     private static final String MAY_HAVE_BEEN_STORED = ", so it may have been stored; read it back, or repeat it only with the same client id or key";
+    /** Guards {@link #committing}, and {@link #abandoned} against a commit about to start. */
+    private final Object commits = new Object();
     /**
-     * Connections running a {@link #writeOneStatement} in auto-commit mode. Its commit is already on
-     * the wire with the statement, so aborting the connection (the pool's close) does not stop it:
-     * a statement waiting for a lock would commit once the lock is released. close() cancels these
-     * when it gives up on them.
+     * PostgreSQL connections whose write may commit now: a transaction between its last check of
+     * {@link #abandoned} and the end of its commit ({@link #commitGate}), or (value true) a
+     * {@link #writeOneStatement} in auto-commit mode, whose commit travels with the statement, so a
+     * statement waiting for a lock would commit once the lock is released. close() cancels the
+     * latter when it gives up, and ends the session of any still here ({@link #endCommitsUnderWay}).
      */
-    private final java.util.Set<Connection> autoCommitWrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Map<Connection, Boolean> committing = new java.util.IdentityHashMap<>();
+    /** How long close() waits for the server to end the sessions of writes still committing once their connections are closed. */
+    static final java.time.Duration SESSION_END_WAIT = java.time.Duration.ofSeconds(5);
     private volatile String installationId;
     private volatile @Nullable Consumer<Handle> beforeEachWrite;
     private volatile @Nullable Consumer<Handle> onEachConnection;
@@ -74,6 +79,64 @@ public final class Db {
         this.combiner = dialect == Dialect.SQLITE ? new WriteCombiner(this::open, () -> beforeEachWrite) : null;
     }
 
+    /** Calls counted in {@link #inFlight} that wait for their first connection: close() does not wait for them. */
+    private final java.util.concurrent.atomic.AtomicInteger borrowing = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Whether the calling thread's call has not borrowed a connection yet: true outside
+     * {@link #running}, and for the first borrow of a running call.
+     */
+    boolean firstBorrow() {
+        Running r = runningHere.get();
+        if (r == null) {
+            return true;
+        }
+        boolean first = !r.borrowed;
+        r.borrowed = true;
+        return first;
+    }
+
+    /**
+     * {@link #open()} on behalf of {@code waiters} calls that have not borrowed a connection yet.
+     * A call waiting for its first connection (an application's pool exhausted by the application)
+     * has done nothing: close() does not wait for it, and it then fails with
+     * {@link AtlasClosedException} once the pool answers, giving the connection back unused.
+     * Leaving the count first and reading {@link #closed} second, as close() sets it first and
+     * reads the count second, means either close() waits for the call or the call sees close().
+     */
+    Handle open(int waiters) {
+        if (waiters <= 0) {
+            return open();
+        }
+        borrowing.addAndGet(waiters);
+        if (closed) {
+            wakeCloser();
+        }
+        Connection c;
+        try {
+            c = dataSource.getConnection();
+        } catch (SQLException e) {
+            borrowing.addAndGet(-waiters);
+            if (closed) {
+                throw new AtlasClosedException();
+            }
+            throw borrowFailed(e);
+        } catch (RuntimeException | Error e) {
+            borrowing.addAndGet(-waiters);
+            throw e;
+        }
+        borrowing.addAndGet(-waiters);
+        if (closed) {
+            try {
+                c.close();
+            } catch (SQLException | RuntimeException ignored) {
+                // an unused connection that will not go back: the pool's problem, not this call's
+            }
+            throw new AtlasClosedException();
+        }
+        return prepare(c);
+    }
+
     /** The pool Atlas borrows its connections from. */
     public DataSource dataSource() {
         return dataSource;
@@ -85,19 +148,28 @@ public final class Db {
      */
     Handle open() {
         Connection c;
-        boolean reset = false;
         try {
             c = dataSource.getConnection();
         } catch (SQLException e) {
-            // A wait for a connection cut short by an interrupt (a request timeout, an executor shutting
-            // down) is the caller's cancellation, not the database's trouble: a retry on that thread would
-            // stop at the pool's wait again, so it is not retryable, and the interrupt is kept.
-            boolean interrupted = Thread.currentThread().isInterrupted() || e.getCause() instanceof InterruptedException;
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            throw new SqlFailure("could not get a connection", e, !interrupted);
+            throw borrowFailed(e);
         }
+        return prepare(c);
+    }
+
+    private static SqlFailure borrowFailed(SQLException e) {
+        // A wait for a connection cut short by an interrupt (a request timeout, an executor shutting
+        // down) is the caller's cancellation, not the database's trouble: a retry on that thread would
+        // stop at the pool's wait again, so it is not retryable, and the interrupt is kept.
+        boolean interrupted = Thread.currentThread().isInterrupted() || e.getCause() instanceof InterruptedException;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return new SqlFailure("could not get a connection", e, !interrupted);
+    }
+
+    /** Applies the per-connection settings to {@code c}, fresh from the pool. */
+    private Handle prepare(Connection c) {
+        boolean reset = false;
         try {
             // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would all
             // join one transaction nobody commits. Each borrow runs in auto-commit mode and the
@@ -262,7 +334,12 @@ public final class Db {
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Set on a thread inside {@link #running}: its own statements still run while close() waits for it. */
-    private final ThreadLocal<Boolean> runningHere = new ThreadLocal<>();
+    private final ThreadLocal<Running> runningHere = new ThreadLocal<>();
+
+    /** A call of several transactions ({@link #running}); only its first borrow may be left out of close()'s wait. */
+    private static final class Running {
+        boolean borrowed;
+    }
 
     private void enter() {
         inFlight.incrementAndGet();
@@ -274,38 +351,55 @@ public final class Db {
     }
 
     private void exit() {
-        if (inFlight.decrementAndGet() == 0 && closed) {
-            synchronized (inFlight) {
-                inFlight.notifyAll();
-            }
+        inFlight.decrementAndGet();
+        if (closed) {
+            wakeCloser();
+        }
+    }
+
+    /** close() waits for the calls in flight but those waiting for their first connection: a change of either wakes it. */
+    private void wakeCloser() {
+        synchronized (inFlight) {
+            inFlight.notifyAll();
         }
     }
 
     /**
      * After this, every call fails fast instead of reporting a (retryable) pool error. Calls
      * already running finish first, for up to {@code grace} (the configured close timeout):
-     * closing the pool under them would fail a write that was about to commit.
+     * closing the pool under them would fail a write that was about to commit. Calls still
+     * waiting for their first connection are not waited for ({@link #open(int)}). Then no write
+     * commits any more: on PostgreSQL one whose commit is under way gets up to {@code grace} more,
+     * then its connection is aborted and its session ended on the server, which this waits for
+     * (up to {@link #SESSION_END_WAIT}); on SQLite a COMMIT under way ends first.
      */
     public void close(java.time.Duration grace) {
         closed = true;
         long deadline = System.nanoTime() + grace.toNanos();
         boolean interrupted = false;
+        boolean gaveUp = false;
         synchronized (inFlight) {
             // An interrupt (an executor shutting down) does not cut the wait short: closing the pool
             // under a write is what this wait prevents. The interrupt is kept for the caller.
-            while (inFlight.get() > 0) {
+            while (inFlight.get() - borrowing.get() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}", inFlight.get(), grace);
+                    LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}",
+                            inFlight.get() - borrowing.get(), grace);
                     String closedAfter = "Atlas was closed with this call still running after its closeTimeout (" + grace + ")";
                     String why = closedAfter + ": the call was stopped and its transaction rolled back";
                     abandonedWhileCommitting = closedAfter + " while its write was committing" + MAY_HAVE_BEEN_STORED;
-                    abandoned = why;
-                    if (dialect == Dialect.POSTGRESQL) {
-                        synchronized (autoCommitWrites) {
-                            autoCommitWrites.forEach(PgSessions::cancel);
-                        }
+                    synchronized (commits) {
+                        abandoned = why;
+                        // Under the lock: a statement cancelled here cannot go back to the pool (and a
+                        // host's next borrower) before the cancel has landed.
+                        committing.forEach((c, statement) -> {
+                            if (statement) {
+                                PgSessions.cancel(c);
+                            }
+                        });
                     }
+                    gaveUp = true;
                     if (combiner != null) {
                         // SQLite's driver ignores the pool's abort: the write must not commit after close() returns.
                         combiner.abandon(why);
@@ -318,6 +412,11 @@ public final class Db {
                     interrupted = true;
                 }
             }
+        }
+        if (gaveUp && dialect == Dialect.POSTGRESQL) {
+            // A COMMIT under way gets up to closeTimeout more; one still running is stopped on the
+            // server, so close() returns with each such write committed or never to commit.
+            interrupted |= endCommitsUnderWay(grace);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -358,7 +457,7 @@ public final class Db {
         enter();
         boolean outermost = runningHere.get() == null;
         if (outermost) {
-            runningHere.set(Boolean.TRUE);
+            runningHere.set(new Running());
         }
         try {
             return call.get();
@@ -443,7 +542,7 @@ public final class Db {
                     // A wrapper that may hand this thread the application's transaction (Spring's
                     // TransactionAwareDataSourceProxy): the write joins it here, under a savepoint; the
                     // combiner would commit it, or run it on another caller's connection.
-                    Handle h = open();
+                    Handle h = open(firstBorrow() ? 1 : 0);
                     if (!autoCommit(h)) {
                         try (h) {
                             return h.inTransaction(work);
@@ -451,16 +550,16 @@ public final class Db {
                     }
                     h.close();
                 }
-                return combiner.write(work);
+                return combiner.write(work, firstBorrow());
             }
-            try (Handle h = open()) {
+            try (Handle h = open(firstBorrow() ? 1 : 0)) {
                 Consumer<Handle> hook = beforeEachWrite;
                 if (hook != null) {
                     hook.accept(h);
                 }
                 // Inside the application's transaction (auto-commit left off) even one statement
                 // runs under inTransaction's savepoint: its failure must not abort that transaction.
-                return transaction || !autoCommit(h) ? h.inTransaction(t -> unlessAbandoned(work.withHandle(t))) : autoCommitted(h, work);
+                return transaction || !autoCommit(h) ? h.inTransaction(t -> unlessAbandoned(work.withHandle(t)), commitGate) : autoCommitted(h, work);
             }
         } catch (AtlasException e) {
             throw e;
@@ -489,29 +588,221 @@ public final class Db {
         return value;
     }
 
-    /** Runs one statement in auto-commit mode where close() can cancel it ({@link #autoCommitWrites}). */
-    private <T> T autoCommitted(Handle h, HandleCallback<T> work) {
-        Connection c = h.getConnection();
-        autoCommitWrites.add(c);
-        try {
-            // Registered first: a close() that gives up from now on cancels it; one that gave up before is seen here.
+    /**
+     * The check of {@link #abandoned} and the start of the commit, made one step: a close() that
+     * gives up either sees the commit under way (and waits for it, or ends it) or is seen by it
+     * (it rolls back). Otherwise a commit checked just before close() gave up went on after close()
+     * returned, on an application's pool (which close() does not close) reported as a success.
+     */
+    private final Handle.CommitGate commitGate = new Handle.CommitGate() {
+        @Override
+        public void enter(Connection c) {
+            committingFrom(c, false);
+        }
+
+        @Override
+        public void exit(Connection c) {
+            committed(c);
+        }
+    };
+
+    private void committingFrom(Connection c, boolean statement) {
+        synchronized (commits) {
             String why = abandoned;
             if (why != null) {
                 throw new StorageException(why, null, false, null);
             }
-            try {
-                return work.withHandle(h);
-            } catch (SqlFailure e) {
-                // The statement commits as it runs: a connection lost on it leaves the write's fate unknown.
-                throw e.committing();
+            committing.put(c, statement);
+        }
+    }
+
+    /** Waits for a cancel or an abort close() is sending to {@code c}: it must land before {@code c} goes back to the pool. */
+    private void committed(Connection c) {
+        synchronized (commits) {
+            committing.remove(c);
+            if (committing.isEmpty()) {
+                commits.notifyAll();
             }
+        }
+    }
+
+    /** Runs one statement in auto-commit mode where close() can cancel it ({@link #committing}). */
+    private <T> T autoCommitted(Handle h, HandleCallback<T> work) {
+        Connection c = h.getConnection();
+        committingFrom(c, true);
+        try {
+            return work.withHandle(h);
+        } catch (SqlFailure e) {
+            // The statement commits as it runs: a connection lost on it leaves the write's fate unknown.
+            throw e.committing();
         } finally {
-            autoCommitWrites.remove(c);
-            if (abandoned != null) {
-                // A cancel close() is sending to this connection must land before it goes back to
-                // the pool, or it would stop the next borrower's statement (a host pool's).
-                synchronized (autoCommitWrites) {
-                    // nothing: entering waits for close() to finish its cancels
+            committed(c);
+        }
+    }
+
+    /**
+     * After close() gave up: waits up to {@code grace} more for the writes committing to end,
+     * then closes the connections of those still running (a COMMIT not yet sent then fails as
+     * rolled back) and ends their sessions on the server, waiting up to {@link #SESSION_END_WAIT}
+     * for them to be gone. Closing the connection alone is not enough: a COMMIT the server already
+     * received (held by a lock in a deferred trigger, a synchronous standby, a slow disk) still
+     * commits once it can, after close() returned ({@code Newcomer22Contract}).
+     */
+    private boolean endCommitsUnderWay(java.time.Duration grace) {
+        boolean interrupted = false;
+        long end = System.nanoTime() + grace.toNanos();
+        java.util.List<Integer> sessions = new java.util.ArrayList<>();
+        int ending = 0;
+        synchronized (commits) {
+            while (!committing.isEmpty()) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    ending = committing.size();
+                    for (Connection c : committing.keySet()) {
+                        Integer pid = PgSessionEnd.abort(c);
+                        if (pid != null) {
+                            sessions.add(pid);
+                        }
+                    }
+                    break;
+                }
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(commits, left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (ending > 0) {
+            LoggerFactory.getLogger(Db.class).warn("closing Atlas: ending the session of {} write(s) still committing after {}", ending, grace);
+            if (sessions.size() < ending) {
+                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) could not be closed or do not unwrap to pgjdbc; their writes may still commit",
+                        ending - sessions.size());
+            }
+        }
+        if (!sessions.isEmpty()) {
+            interrupted |= PgSessionEnd.terminate(dataSource, sessions, SESSION_END_WAIT);
+        }
+        return interrupted;
+    }
+
+    /** Ends PostgreSQL sessions from outside them; a class of its own, loaded only on PostgreSQL (pgjdbc is optional). */
+    private static final class PgSessionEnd {
+        private PgSessionEnd() {}
+
+        /**
+         * Closes {@code c}'s socket now and returns its server process id, or null for a connection
+         * that does not unwrap to pgjdbc or could not be closed. On this thread: pgjdbc's abort only
+         * closes the socket, taking none of the locks the call blocked on it holds, so it has taken
+         * effect on return (handed to another thread, a COMMIT could still be sent after close()
+         * returned).
+         */
+        static @Nullable Integer abort(Connection c) {
+            Integer pid = null;
+            try {
+                pid = c.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+            } catch (SQLException | RuntimeException | LinkageError ignored) {
+                // a wrapper that hides pgjdbc: its session cannot be named, only its socket closed
+            }
+            try {
+                c.unwrap(Connection.class).abort(Runnable::run);
+            } catch (SQLException | RuntimeException | LinkageError e) {
+                // Not closed (a wrapper without abort): the connection goes back to the pool alive once
+                // its commit ends, and the application's next transaction would run in that session,
+                // so it must not be ended (Newcomer22Contract#closeNeverEndsTheSessionOfAConnectionItCouldNotClose).
+                return null;
+            }
+            return pid;
+        }
+
+        /**
+         * Terminates the server processes {@code pids} from a fresh connection of {@code pool} and
+         * waits until they are gone, so their transactions are over (committed or rolled back for
+         * good). Runs on a thread of its own so that a pool with no connection to spare, or a server
+         * that does not answer, delays close() by {@code within} at most; once that has passed, the
+         * thread ends no session any more, however late the pool answers. Returns whether the caller
+         * was interrupted (kept, not acted on).
+         */
+        static boolean terminate(DataSource pool, java.util.List<Integer> pids, java.time.Duration within) {
+            long deadline = System.nanoTime() + within.toNanos();
+            java.util.concurrent.CompletableFuture<Boolean> ended = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread t = new Thread(() -> {
+                try {
+                    ended.complete(terminateNow(pool, pids, deadline, late));
+                } catch (Throwable e) {
+                    ended.completeExceptionally(e);
+                }
+            }, "atlas-end-sessions");
+            t.setDaemon(true);
+            t.start();
+            boolean interrupted = false;
+            String failure = null;
+            while (true) {
+                try {
+                    if (!ended.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                        failure = "they were still there after " + within;
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // Before close() returns: a process id named after that may be another session's by then
+                    // (Newcomer22Contract#closeEndsNoSessionAfterItReturned).
+                    late.set(true);
+                    t.interrupt();
+                    failure = "no answer within " + within;
+                    break;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failure = dev.atlas.internal.Redaction.url(String.valueOf(e.getCause()));
+                    break;
+                }
+            }
+            if (failure != null) {
+                LoggerFactory.getLogger(Db.class).warn("closing Atlas: could not end the server sessions {} of writes still committing ({});"
+                        + " those writes may still commit", pids, failure);
+            }
+            return interrupted;
+        }
+
+        private static boolean terminateNow(DataSource pool, java.util.List<Integer> pids, long deadline,
+                java.util.concurrent.atomic.AtomicBoolean late) throws SQLException, InterruptedException {
+            try (Connection c = pool.getConnection()) {
+                if (late.get()) {
+                    return false; // a pool that answered after close() returned (one that does not heed the interrupt)
+                }
+                boolean autoCommit = c.getAutoCommit();
+                if (!autoCommit) {
+                    c.setAutoCommit(true); // pg_stat_activity is read once per transaction: each poll must be its own
+                }
+                try (java.sql.PreparedStatement terminate = c.prepareStatement("SELECT pg_terminate_backend(?)");
+                     java.sql.PreparedStatement present = c.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
+                    for (int pid : pids) {
+                        if (late.get()) {
+                            return false;
+                        }
+                        terminate.setInt(1, pid);
+                        terminate.executeQuery().close();
+                    }
+                    for (int pid : pids) {
+                        present.setInt(1, pid);
+                        while (true) {
+                            try (java.sql.ResultSet rs = present.executeQuery()) {
+                                if (!rs.next()) {
+                                    break;
+                                }
+                            }
+                            if (System.nanoTime() - deadline > 0) {
+                                return false;
+                            }
+                            Thread.sleep(5);
+                        }
+                    }
+                    return true;
+                } finally {
+                    if (!autoCommit) {
+                        c.setAutoCommit(false);
+                    }
                 }
             }
         }
@@ -533,7 +824,7 @@ public final class Db {
     /** Runs read-only {@code work} on a pooled connection without a transaction. */
     public <T> T read(HandleCallback<T> work) {
         enter();
-        try (Handle h = open()) {
+        try (Handle h = open(firstBorrow() ? 1 : 0)) {
             return work.withHandle(h);
         } catch (AtlasException e) {
             throw e;

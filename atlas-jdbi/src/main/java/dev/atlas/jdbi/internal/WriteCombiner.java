@@ -43,7 +43,8 @@ final class WriteCombiner {
 
     private static final ThreadLocal<@Nullable Handle> CURRENT = new ThreadLocal<>();
 
-    private final java.util.function.Supplier<Handle> open;
+    /** Borrows a connection on behalf of that many calls that have not borrowed one yet ({@link Db#open(int)}). */
+    private final java.util.function.IntFunction<Handle> open;
     private final java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite;
     private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
     private boolean leading;
@@ -60,19 +61,22 @@ final class WriteCombiner {
     /** Checkpoints the log off the writers' path while a connection is held; null until {@link #holdConnection}. */
     private volatile @Nullable WalCheckpointer checkpointer;
 
-    WriteCombiner(java.util.function.Supplier<Handle> open, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
+    WriteCombiner(java.util.function.IntFunction<Handle> open, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
         this.open = open;
         this.beforeEachWrite = beforeEachWrite;
     }
 
     private static final class Pending<T> {
         final HandleCallback<T> work;
+        /** Whether the call has not borrowed a connection yet: close() need not wait while its batch waits for one. */
+        final boolean first;
         @Nullable T value;
         @Nullable Throwable error;
         boolean done;
 
-        Pending(HandleCallback<T> work) {
+        Pending(HandleCallback<T> work, boolean first) {
             this.work = work;
+            this.first = first;
         }
     }
 
@@ -143,12 +147,18 @@ final class WriteCombiner {
         }
     }
 
-    private Handle borrow() {
+    private Handle borrow(List<Pending<?>> batch) {
         Handle h = held;
         if (h != null) {
             return h;
         }
-        h = open.get();
+        int firsts = 0;
+        for (Pending<?> p : batch) {
+            if (p.first) {
+                firsts++;
+            }
+        }
+        h = open.apply(firsts);
         boolean keep;
         synchronized (this) {
             keep = hold && !closed;
@@ -190,13 +200,16 @@ final class WriteCombiner {
         return queue.size();
     }
 
-    /** Runs {@code work} in a committed write transaction, possibly shared with other callers', and returns its result. */
-    <T> T write(HandleCallback<T> work) {
+    /**
+     * Runs {@code work} in a committed write transaction, possibly shared with other callers', and
+     * returns its result; {@code first}: the call has not borrowed a connection yet.
+     */
+    <T> T write(HandleCallback<T> work, boolean first) {
         Handle open = CURRENT.get();
         if (open != null) {
             return nested(open, work);
         }
-        Pending<T> mine = new Pending<>(work);
+        Pending<T> mine = new Pending<>(work, first);
         synchronized (this) {
             queue.add(mine);
         }
@@ -276,7 +289,7 @@ final class WriteCombiner {
         Handle h = null;
         boolean broken = true;
         try {
-            h = borrow();
+            h = borrow(batch);
         } catch (RuntimeException | Error e) {
             if (Thread.currentThread().isInterrupted() && !(batch.size() == 1 && batch.get(0) == mine)) {
                 // The leader's thread was interrupted (a request timeout), which stops a pool's wait

@@ -172,6 +172,23 @@ public final class Handle implements AutoCloseable {
      * that transaction usable, as a refused call writes nothing.
      */
     public <T> T inTransaction(HandleCallback<T> work) {
+        return inTransaction(work, null);
+    }
+
+    /** Lets a commit through, or refuses it; told when a commit it let through has ended. */
+    public interface CommitGate {
+        /** Called right before {@code c} commits: throws to roll back instead; else {@link #exit} follows. */
+        void enter(Connection c);
+
+        /** Called once the commit of {@code c} it let through returned or failed. */
+        void exit(Connection c);
+    }
+
+    /**
+     * {@link #inTransaction(HandleCallback)}, its commit passing {@code gate} first: a gate that
+     * refuses rolls the transaction back, and the gate knows which commits are under way.
+     */
+    public <T> T inTransaction(HandleCallback<T> work, @Nullable CommitGate gate) {
         boolean autoCommit;
         try {
             autoCommit = connection.getAutoCommit();
@@ -185,7 +202,16 @@ public final class Handle implements AutoCloseable {
         boolean committed = false;
         try {
             T value = work.withHandle(this);
-            connection.commit();
+            if (gate == null) {
+                connection.commit();
+            } else {
+                gate.enter(connection);
+                try {
+                    connection.commit();
+                } finally {
+                    gate.exit(connection);
+                }
+            }
             committed = true;
             return value;
         } catch (SQLException e) {
