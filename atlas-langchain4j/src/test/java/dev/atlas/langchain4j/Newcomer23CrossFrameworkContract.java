@@ -314,6 +314,33 @@ public abstract class Newcomer23CrossFrameworkContract {
                 .singleElement().satisfies(m -> assertThat(m.getMimeType().toString()).isEqualTo("image/gif"));
     }
 
+    @Test
+    @DisplayName("LangChain4j images whose base64 its store keeps inline (not its canonical encoding) read in Spring AI as their exact"
+            + " bytes (line-wrapped MIME, URL-safe), and text that is no base64 is left out instead of sent to the model as the"
+            + " bytes a lenient decoder makes of it")
+    void langChain4jInlineBase64ImagesReadExactOrLeftOut() {
+        Tenant tenant = atlas.tenant("acme");
+        byte[] bytes = new byte[300];
+        new java.util.Random(11).nextBytes(bytes);
+        String mime = java.util.Base64.getMimeEncoder().encodeToString(bytes);
+        String urlSafe = java.util.Base64.getUrlEncoder().encodeToString(bytes);
+        assertThat(mime).contains("\r\n");
+        assertThat(urlSafe).containsAnyOf("-", "_");
+        dev.langchain4j.data.message.UserMessage user = dev.langchain4j.data.message.UserMessage.from(
+                dev.langchain4j.data.message.TextContent.from("three images"),
+                dev.langchain4j.data.message.ImageContent.from(mime, "image/png"),
+                dev.langchain4j.data.message.ImageContent.from(urlSafe, "image/webp"),
+                dev.langchain4j.data.message.ImageContent.from("hello world!", "image/jpeg"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("chat-b64", List.of(user, AiMessage.from("seen")));
+
+        var read = (org.springframework.ai.chat.messages.UserMessage) AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
+                .findByConversationId("chat-b64").get(0);
+        assertThat(read.getText()).isEqualTo("three images");
+        assertThat(read.getMedia()).extracting(m -> m.getMimeType().toString()).containsExactly("image/png", "image/webp");
+        assertThat(read.getMedia().get(0).getDataAsByteArray()).isEqualTo(bytes);
+        assertThat(read.getMedia().get(1).getDataAsByteArray()).isEqualTo(bytes);
+    }
+
     private static List<String> tenantContents(Tenant tenant, Conversation c) {
         return tenant.conversations().messages(c.id(), 0, 1000).stream().map(Message::content).toList();
     }

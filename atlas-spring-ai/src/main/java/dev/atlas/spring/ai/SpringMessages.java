@@ -755,14 +755,31 @@ final class SpringMessages {
             } else if (image.url() != null) {
                 out.add(Media.builder().mimeType(mime).data(image.url()).build());
             } else if (image.base64() != null) {
-                try {
-                    out.add(Media.builder().mimeType(mime).data(java.util.Base64.getMimeDecoder().decode(image.base64())).build());
-                } catch (IllegalArgumentException notBase64) {
-                    // Left out: no bytes to give a model.
+                byte[] bytes = base64(image.base64());
+                if (bytes != null) {
+                    out.add(Media.builder().mimeType(mime).data(bytes).build());
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * The bytes {@code data} encodes in Base64, standard or URL-safe, line breaks allowed (MIME's); null when it is no such
+     * encoding. Not the MIME decoder alone: it skips every character outside its alphabet, so text that is no base64 (or
+     * URL-safe base64) would reach a model as other bytes.
+     */
+    private static byte[] base64(String data) {
+        String compact = data.indexOf('\r') < 0 && data.indexOf('\n') < 0 ? data : data.replace("\r", "").replace("\n", "");
+        try {
+            return java.util.Base64.getDecoder().decode(compact);
+        } catch (IllegalArgumentException notStandard) {
+            try {
+                return java.util.Base64.getUrlDecoder().decode(compact);
+            } catch (IllegalArgumentException notBase64) {
+                return null;
+            }
+        }
     }
 
     /**
