@@ -2054,6 +2054,38 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("createAll names a task whose message is unknown, another tenant's or of another conversation by its place, tasks[i].messageId (as a bad payload names tasks[i].payload), worded as for an unknown id, and stores none of the call's tasks; create names messageId")
+    void createAllNamesTheBadMessageByItsPlace() {
+        dev.atlas.conversation.ConversationStore acme = atlas.tenant("acme").conversations();
+        dev.atlas.conversation.ConversationStore globex = atlas.tenant("globex").conversations();
+        UUID c1 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID m1 = acme.append(c1, dev.atlas.conversation.NewMessage.user("x")).id();
+        UUID c2 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID theirs = globex.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID theirMessage = globex.append(theirs, dev.atlas.conversation.NewMessage.user("secret")).id();
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            batch.add(NewTask.of("batch", Map.of("i", i)).forMessage(c1, m1));
+        }
+        UUID unknown = UUID.randomUUID();
+        for (UUID missing : List.of(unknown, theirMessage)) {
+            List<NewTask> bad = new ArrayList<>(batch);
+            bad.set(3, NewTask.of("batch", Map.of()).forMessage(missing == unknown ? c1 : theirs, missing));
+            NotFoundException e = catchThrowableOfType(NotFoundException.class, () -> store.createAll(bad));
+            assertThat(e.field()).hasValue("tasks[3].messageId");
+            assertThat(e).hasMessage("tasks[3].messageId: message " + missing + " not found");
+            assertThat(catchThrowableOfType(NotFoundException.class, () -> store.create(bad.get(3))).field()).hasValue("messageId");
+        }
+        List<NewTask> elsewhere = new ArrayList<>(batch);
+        elsewhere.set(2, NewTask.of("batch", Map.of()).forMessage(c2, m1));
+        InvalidInputException e = catchThrowableOfType(InvalidInputException.class, () -> store.createAll(elsewhere));
+        assertThat(e.field()).isEqualTo("tasks[2].messageId");
+        assertThat(e).hasMessageStartingWith("tasks[2].messageId: ");
+        assertField(() -> store.create(elsewhere.get(2)), "messageId");
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("a cursor of a listing under one filter is refused naming cursor under another (tasks, executions, tool calls, memories, settings, assistants)")
     void cursorOfAnotherFilterIsRefused() {
         dev.atlas.Tenant acme = atlas.tenant("acme");
