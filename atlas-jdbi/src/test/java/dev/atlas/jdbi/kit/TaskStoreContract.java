@@ -2044,11 +2044,11 @@ public abstract class TaskStoreContract extends AtlasContract {
             assertThatThrownBy(() -> store.create(bad)).isExactlyInstanceOf(NotFoundException.class)
                     .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
             assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), bad))).isExactlyInstanceOf(NotFoundException.class)
-                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("tasks[1].messageId"));
         }
         assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), NewTask.of("k", Map.of()).forMessage(c1, m2))))
                 .isExactlyInstanceOf(InvalidInputException.class)
-                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("messageId"));
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("tasks[1].messageId"));
         assertThat(store.list(TaskQuery.all()).items()).isEmpty();
         assertThat(store.create(NewTask.of("k", Map.of()).forMessage(c2, m2)).messageId()).isEqualTo(m2);
     }
