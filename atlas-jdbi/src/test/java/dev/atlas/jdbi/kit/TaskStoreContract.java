@@ -2086,6 +2086,30 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a client key stays taken while its finished task exists (another task under it is a ConflictException naming clientKey), is free once retention purged the task (the same key then stores a new, different task, which a retry returns), and never reaches another tenant")
+    void clientKeyIsFreeAfterPurge() {
+        Task first = store.create(NewTask.of("email", Map.of("to", "a")).clientKey("K"));
+        Task theirs = other.create(NewTask.of("sms", Map.of("to", "z")).clientKey("K"));
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        assertThat(held.taskId()).isEqualTo(first.id());
+        store.complete(held, Map.of("ok", true));
+        assertThatThrownBy(() -> store.create(NewTask.of("email", Map.of("to", "b")).clientKey("K")))
+                .isInstanceOf(dev.atlas.ConflictException.class)
+                .satisfies(e -> assertThat(((dev.atlas.ConflictException) e).field()).isEqualTo("clientKey"));
+        assertThat(store.create(NewTask.of("email", Map.of("to", "a")).clientKey("K"))).isEqualTo(store.require(first.id()));
+        advance(Duration.ofDays(2));
+        assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .purgeFinishedTasksAfter(Duration.ofDays(1))).counts()).containsEntry("tasks.deleted", 1L);
+        assertThat(store.get(first.id())).isEmpty();
+        Task second = store.create(NewTask.of("email", Map.of("to", "b")).clientKey("K"));
+        assertThat(second.id()).isNotEqualTo(first.id());
+        assertThat(second).returns(TaskStatus.PENDING, Task::status).returns(Map.of("to", "b"), Task::payload).returns("K", Task::clientKey);
+        assertThat(store.create(NewTask.of("email", Map.of("to", "b")).clientKey("K"))).isEqualTo(store.require(second.id()));
+        assertThat(other.require(theirs.id())).isEqualTo(theirs);
+        assertThat(store.list(TaskQuery.all()).items()).extracting(Task::id).containsExactly(second.id());
+    }
+
+    @Test
     @DisplayName("a cursor of a listing under one filter is refused naming cursor under another (tasks, executions, tool calls, memories, settings, assistants)")
     void cursorOfAnotherFilterIsRefused() {
         dev.atlas.Tenant acme = atlas.tenant("acme");
