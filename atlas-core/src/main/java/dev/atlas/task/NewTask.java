@@ -108,7 +108,8 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * Returns a copy with {@code conversationId} and {@code messageId} replaced. Creating the task
      * checks the message: one that is not a live message of this tenant fails with
      * {@link dev.atlas.NotFoundException} on {@code messageId}, one of another conversation with
-     * {@link dev.atlas.InvalidInputException} on {@code messageId}.
+     * {@link dev.atlas.InvalidInputException} on {@code messageId} ({@code tasks[i].messageId} in
+     * {@link TaskStore#createAll}).
      *
      * @param conversationId the conversation it serves
      * @param messageId the message it serves

@@ -75,7 +75,8 @@ public interface TaskStore {
      * Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}.
      * A task whose client key is held comes back as stored, in its place; a conflict names
      * {@code tasks[i].clientKey}, and one key twice in the call is refused on {@code tasks}. A payload
-     * that cannot be stored is refused on {@code tasks[i].payload}.
+     * that cannot be stored is refused on {@code tasks[i].payload}, and a message that {@link #create} refuses on
+     * {@code messageId} on {@code tasks[i].messageId}.
      *
      * @param tasks the tasks to create
      * @return the matching items, in order

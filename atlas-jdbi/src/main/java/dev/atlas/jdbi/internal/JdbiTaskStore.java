@@ -126,7 +126,7 @@ public final class JdbiTaskStore implements TaskStore {
             if (stored != null) {
                 replayed[i] = sameTask(stored, t, payloads.get(i), single ? "clientKey" : "tasks[" + i + "].clientKey");
             } else {
-                requireMessageOf(h, t.conversationId(), t.messageId());
+                requireMessageOf(h, t.conversationId(), t.messageId(), single ? "messageId" : "tasks[" + i + "].messageId");
             }
         }
         List<Task> out = new ArrayList<>(all.size());
@@ -191,15 +191,18 @@ public final class JdbiTaskStore implements TaskStore {
         return stored;
     }
 
-    /** A task's message is a live message of this tenant, and of the task's conversation. */
-    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
+    /**
+     * A task's message is a live message of this tenant, and of the task's conversation; {@code field} names it as the caller
+     * wrote it ({@code tasks[i].messageId} in a batch: "messageId" alone would not say which of up to 1,000).
+     */
+    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId, String field) {
         if (messageId == null) {
             return;
         }
         UUID in = sql.on(h, q.messageConversation).bind("id", messageId).optional((rs, ctx) -> db.dialect().uuid(rs, "conversation_id"))
-                .orElseThrow(() -> new NotFoundException("message", messageId, "messageId"));
+                .orElseThrow(() -> new NotFoundException("message", messageId, field));
         if (!in.equals(conversationId)) {
-            throw new InvalidInputException("messageId", "message " + messageId + " belongs to another conversation than conversationId "
+            throw new InvalidInputException(field, "message " + messageId + " belongs to another conversation than conversationId "
                     + conversationId);
         }
     }

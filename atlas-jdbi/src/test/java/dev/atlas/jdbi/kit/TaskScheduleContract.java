@@ -239,13 +239,23 @@ public abstract class TaskScheduleContract extends AtlasContract {
             stored.put(name, rawRow(name));
         }
         advance(Duration.ofSeconds(30));
-        List<Task> fired = new ArrayList<>(store.enqueueScheduled());
-        advance(MINUTE);
-        fired.addAll(store.enqueueScheduled());
-        assertThat(fired).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start), tuple("good", start.plus(MINUTE)));
+        List<Task> fired = new ArrayList<>();
+        String warnings = capturingStandardError(() -> {
+            fired.addAll(store.enqueueScheduled());
+            advance(MINUTE);
+            fired.addAll(store.enqueueScheduled());
+            advance(MINUTE);
+            fired.addAll(store.enqueueScheduled());
+        });
+        assertThat(fired).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start), tuple("good", start.plus(MINUTE)),
+                tuple("good", start.plus(MINUTE.multipliedBy(2))));
         for (String name : bad) {
             assertThat(rawRow(name)).as(name).isEqualTo(stored.get(name));
+            // Due again at every poll: one WARN per row and process, not one per poll.
+            String id = stored.get(name).get(1);
+            assertThat(warnings.split(id, -1)).as("warnings naming " + name + " in:\n" + warnings).hasSize(2);
         }
+        assertThat(warnings).contains("its task would be refused: maxAttempts: ");
         assertThat(tasksOf("bad")).isEmpty();
     }
 

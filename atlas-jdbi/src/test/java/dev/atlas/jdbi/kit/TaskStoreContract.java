@@ -2044,13 +2044,69 @@ public abstract class TaskStoreContract extends AtlasContract {
             assertThatThrownBy(() -> store.create(bad)).isExactlyInstanceOf(NotFoundException.class)
                     .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
             assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), bad))).isExactlyInstanceOf(NotFoundException.class)
-                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("tasks[1].messageId"));
         }
         assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), NewTask.of("k", Map.of()).forMessage(c1, m2))))
                 .isExactlyInstanceOf(InvalidInputException.class)
-                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("messageId"));
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("tasks[1].messageId"));
         assertThat(store.list(TaskQuery.all()).items()).isEmpty();
         assertThat(store.create(NewTask.of("k", Map.of()).forMessage(c2, m2)).messageId()).isEqualTo(m2);
+    }
+
+    @Test
+    @DisplayName("createAll names a task whose message is unknown, another tenant's or of another conversation by its place, tasks[i].messageId (as a bad payload names tasks[i].payload), worded as for an unknown id, and stores none of the call's tasks; create names messageId")
+    void createAllNamesTheBadMessageByItsPlace() {
+        dev.atlas.conversation.ConversationStore acme = atlas.tenant("acme").conversations();
+        dev.atlas.conversation.ConversationStore globex = atlas.tenant("globex").conversations();
+        UUID c1 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID m1 = acme.append(c1, dev.atlas.conversation.NewMessage.user("x")).id();
+        UUID c2 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID theirs = globex.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID theirMessage = globex.append(theirs, dev.atlas.conversation.NewMessage.user("secret")).id();
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            batch.add(NewTask.of("batch", Map.of("i", i)).forMessage(c1, m1));
+        }
+        UUID unknown = UUID.randomUUID();
+        for (UUID missing : List.of(unknown, theirMessage)) {
+            List<NewTask> bad = new ArrayList<>(batch);
+            bad.set(3, NewTask.of("batch", Map.of()).forMessage(missing == unknown ? c1 : theirs, missing));
+            NotFoundException e = catchThrowableOfType(NotFoundException.class, () -> store.createAll(bad));
+            assertThat(e.field()).hasValue("tasks[3].messageId");
+            assertThat(e).hasMessage("tasks[3].messageId: message " + missing + " not found");
+            assertThat(catchThrowableOfType(NotFoundException.class, () -> store.create(bad.get(3))).field()).hasValue("messageId");
+        }
+        List<NewTask> elsewhere = new ArrayList<>(batch);
+        elsewhere.set(2, NewTask.of("batch", Map.of()).forMessage(c2, m1));
+        InvalidInputException e = catchThrowableOfType(InvalidInputException.class, () -> store.createAll(elsewhere));
+        assertThat(e.field()).isEqualTo("tasks[2].messageId");
+        assertThat(e).hasMessageStartingWith("tasks[2].messageId: ");
+        assertField(() -> store.create(elsewhere.get(2)), "messageId");
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a client key stays taken while its finished task exists (another task under it is a ConflictException naming clientKey), is free once retention purged the task (the same key then stores a new, different task, which a retry returns), and never reaches another tenant")
+    void clientKeyIsFreeAfterPurge() {
+        Task first = store.create(NewTask.of("email", Map.of("to", "a")).clientKey("K"));
+        Task theirs = other.create(NewTask.of("sms", Map.of("to", "z")).clientKey("K"));
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        assertThat(held.taskId()).isEqualTo(first.id());
+        store.complete(held, Map.of("ok", true));
+        assertThatThrownBy(() -> store.create(NewTask.of("email", Map.of("to", "b")).clientKey("K")))
+                .isInstanceOf(dev.atlas.ConflictException.class)
+                .satisfies(e -> assertThat(((dev.atlas.ConflictException) e).field()).isEqualTo("clientKey"));
+        assertThat(store.create(NewTask.of("email", Map.of("to", "a")).clientKey("K"))).isEqualTo(store.require(first.id()));
+        advance(Duration.ofDays(2));
+        assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .purgeFinishedTasksAfter(Duration.ofDays(1))).counts()).containsEntry("tasks.deleted", 1L);
+        assertThat(store.get(first.id())).isEmpty();
+        Task second = store.create(NewTask.of("email", Map.of("to", "b")).clientKey("K"));
+        assertThat(second.id()).isNotEqualTo(first.id());
+        assertThat(second).returns(TaskStatus.PENDING, Task::status).returns(Map.of("to", "b"), Task::payload).returns("K", Task::clientKey);
+        assertThat(store.create(NewTask.of("email", Map.of("to", "b")).clientKey("K"))).isEqualTo(store.require(second.id()));
+        assertThat(other.require(theirs.id())).isEqualTo(theirs);
+        assertThat(store.list(TaskQuery.all()).items()).extracting(Task::id).containsExactly(second.id());
     }
 
     @Test
