@@ -169,7 +169,7 @@ public abstract class PortabilityContract extends AtlasContract {
     void roundTripIntoAnotherTenant() {
         Tenant acme = populated();
         byte[] file = export(acme, ExportScope.tenant());
-        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":1}\n").endsWith("}\n");
+        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}\n").endsWith("}\n");
         ExportReport counts = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
         assertThat(text(file).lines().count()).isEqualTo(1 + counts.total());
         assertThat(counts.exported()).contains(entry("conversation", 4L), entry("message", 12L), entry("execution", 3L),
@@ -2359,7 +2359,7 @@ public abstract class PortabilityContract extends AtlasContract {
     void headerVersionOtherThanTheInteger1Refused() {
         Tenant acme = populated();
         String file = text(export(acme, ExportScope.tenant()));
-        String header = "{\"type\":\"atlas-export\",\"version\":1}";
+        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}";
         assertThat(file).startsWith(header + "\n");
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
@@ -2584,7 +2584,7 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
         cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
                 "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
-        cases.put("version", new String[] {file.replace("\"version\":1}", "\"version\":\"1\\u2028" + y + "\"}"),
+        cases.put("version", new String[] {file.replace("\"version\":1,", "\"version\":\"1\\u2028" + y + "\","),
                 "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
         cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
                 "line " + msg + ": message.metadata: must be a JSON object, was '[\"\\u2028\"," + "1,".repeat(17) + "1\u2026'"});
@@ -2812,7 +2812,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 }
                 assertThat(acme.conversations().get(x)).isEmpty();
                 if (level == Connection.TRANSACTION_READ_COMMITTED) {
-                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1}\n");
+                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}\n");
                     assertThat(reportX.exported()).isEmpty();
                 } else {
                     assertThat(text(outX.toByteArray())).as("level %s", level).isEqualTo(text(wasX));
