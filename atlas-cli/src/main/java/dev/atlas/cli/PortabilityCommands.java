@@ -217,12 +217,8 @@ final class PortabilityCommands {
             try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
                 header(in);
                 Path file = db.file();
-                try {
-                    report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress, false)
-                            : withoutAtlasTables(db) ? intoNewFile(db, file, in, progress, true) : into(db, in, progress);
-                } catch (dev.atlas.InvalidInputException e) {
-                    throw newerAtlas(e);
-                }
+                report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress, false)
+                        : withoutAtlasTables(db) ? intoNewFile(db, file, in, progress, true) : into(db, in, progress);
             }
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
@@ -337,20 +333,6 @@ final class PortabilityCommands {
             }
         }
 
-        /**
-         * A newer Atlas writes the same export format with the rows and columns its newer schema added (the header
-         * names no schema version), which this atlas can only see as unknown: the refusal says the likely cause and
-         * what to do, since "is not a column" alone reads as a damaged file.
-         */
-        static RuntimeException newerAtlas(dev.atlas.InvalidInputException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.matches("line \\d+: (type: is not a known row type: .*|[^ ]+: is not a column of [a-z_]+)")) {
-                return new CliException(m + " (a file written by a newer Atlas holds columns and rows this atlas does not know:"
-                        + " if it was, upgrade atlas to import it)", e);
-            }
-            return e;
-        }
-
         /** Reads the header line and goes back to the start, failing as the library would on a file that is not an export. */
         private static void header(InputStream in) throws IOException {
             int max = 64 * 1024;
@@ -368,22 +350,9 @@ final class PortabilityCommands {
                     throw new CliException("line 1: is not JSON: " + dev.atlas.internal.Check.escaped(String.valueOf(e.getOriginalMessage())));
                 }
             }
-            if (h == null || !JdbiPortability.HEADER_TYPE.equals(h.path("type").asText(null))) {
-                throw new CliException("line 1: type: must be the header {\"type\":\"" + JdbiPortability.HEADER_TYPE
-                        + "\",\"version\":" + JdbiPortability.VERSION + "}");
-            }
-            // Exactly the integer, as the library checks it (and words its refusal): asInt would take "1", 1.5, true and 2^32+1 as 1, and the
-            // library would refuse the file only after an application's database had been migrated.
-            com.fasterxml.jackson.databind.JsonNode version = h.get("version");
-            if (version != null && version.isIntegralNumber() && version.canConvertToInt() && version.intValue() > JdbiPortability.VERSION) {
-                // Not malformed: a format this atlas predates. "must be 1, was '2'" did not say that upgrading is the fix.
-                throw new CliException("line 1: version: the file was written by a newer Atlas (export format " + version.intValue()
-                        + "); this atlas reads export format " + JdbiPortability.VERSION + ": upgrade atlas to import it");
-            }
-            if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != JdbiPortability.VERSION) {
-                throw new CliException("line 1: version: must be " + JdbiPortability.VERSION + ", was "
-                        + dev.atlas.internal.Check.quoted(String.valueOf(h.get("version"))));
-            }
+            // The library's own check and words (a newer format says to upgrade): only where it reads the header differs, here
+            // before a database is created or migrated.
+            JdbiPortability.checkHeader(h);
         }
 
         private static InputStream open(String file) {

@@ -24,6 +24,7 @@ class CliNewerExportTest {
     @TempDir
     static Path dir;
     static Path export;
+    static long schema;
 
     @BeforeAll
     static void write() {
@@ -35,12 +36,37 @@ class CliNewerExportTest {
         export = dir.resolve("acme.jsonl");
         Cli.Result r = Cli.run("--db", source.toString(), "-t", "acme", "export", "--output", export.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
+        schema = schemaVersion(source);
+    }
+
+    /** The newest migration the SQLite database at {@code db} ran. */
+    static long schemaVersion(Path db) {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT max(CAST(version AS INTEGER)) FROM atlas_schema_history WHERE success")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The export as a newer Atlas, one migration ahead, would head it. */
+    static String fromANewerSchema(String file, long schema) {
+        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schema + "}\n";
+        assertThat(file).startsWith(header);
+        return "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + (schema + 1) + "}\n" + file.substring(header.length());
+    }
+
+    /** What the refusal of a newer schema's row adds. */
+    static String upgrade(long schema) {
+        return ": the file was written by a newer Atlas (schema " + (schema + 1) + "); this database is at schema " + schema
+                + ": upgrade atlas to import it";
     }
 
     @Test
     void aNewerFormatSaysToUpgradeAndCreatesNothing() throws Exception {
         Path newer = dir.resolve("format-2.jsonl");
-        Files.writeString(newer, Files.readString(export).replace("{\"type\":\"atlas-export\",\"version\":1}", "{\"type\":\"atlas-export\",\"version\":2}"));
+        Files.writeString(newer, Files.readString(export).replace("{\"type\":\"atlas-export\",\"version\":1,", "{\"type\":\"atlas-export\",\"version\":2,"));
         Path target = dir.resolve("new-1.db");
         Cli.Result r = Cli.run("--db", target.toString(), "-t", "acme", "import", "--input", newer.toString());
         assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: the file was written by a newer Atlas (export format 2);"
@@ -70,25 +96,23 @@ class CliNewerExportTest {
         }
         assertThat(at).isPositive();
         Path newer = dir.resolve("newer-schema.jsonl");
-        Files.write(newer, lines);
+        Files.writeString(newer, fromANewerSchema(String.join("\n", lines) + "\n", schema));
         Path target = dir.resolve("new-3.db");
         Cli.Result r = Cli.run("--db", target.toString(), "-t", "acme", "import", "--input", newer.toString());
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).endsWith("atlas: line " + at + ": conversation.pinned: is not a column of conversation"
-                + " (a file written by a newer Atlas holds columns and rows this atlas does not know: if it was, upgrade atlas to import it)\n");
+        assertThat(r.err()).endsWith("atlas: line " + at + ": conversation.pinned: is not a column of conversation" + upgrade(schema) + "\n");
         assertThat(target).doesNotExist();
     }
 
     @Test
     void aRowTypeOfANewerSchemaSaysToUpgrade() throws Exception {
         Path newer = dir.resolve("newer-type.jsonl");
-        Files.writeString(newer, Files.readString(export) + "{\"type\":\"conversation_pin\",\"row\":{}}\n");
+        Files.writeString(newer, fromANewerSchema(Files.readString(export), schema) + "{\"type\":\"conversation_pin\",\"row\":{}}\n");
         int at = Files.readAllLines(newer).size();
         Cli.Result r = Cli.run("--db", dir.resolve("new-4.db").toString(), "-t", "acme", "import", "--input", newer.toString());
         assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.err()).endsWith("atlas: line " + at + ": type: is not a known row type: 'conversation_pin'"
-                + " (a file written by a newer Atlas holds columns and rows this atlas does not know: if it was, upgrade atlas to import it)\n");
+        assertThat(r.err()).endsWith("atlas: line " + at + ": type: is not a known row type: 'conversation_pin'" + upgrade(schema) + "\n");
         assertThat(dir.resolve("new-4.db")).doesNotExist();
     }
 

@@ -176,10 +176,16 @@ public interface AssetStore {
      * @param assetId the asset's id
      * @return the asset's bytes, with the asset
      * @throws dev.atlas.NotFoundException when the asset is absent, another tenant's or deleted
+     * @throws dev.atlas.StorageException when the wrapped store's {@code open} returns no stream
      */
     default AssetInputStream openWithAsset(UUID assetId) {
         Asset asset = require(assetId);
-        return new AssetInputStream(open(assetId), asset);
+        InputStream in = open(assetId);
+        if (in == null) {
+            // The wrapped store broke open's contract; the caller's id is not at fault.
+            throw new dev.atlas.StorageException("open of asset " + assetId + " returned no stream", null, false, null);
+        }
+        return new AssetInputStream(in, asset);
     }
 
     /**

@@ -169,7 +169,7 @@ public abstract class PortabilityContract extends AtlasContract {
     void roundTripIntoAnotherTenant() {
         Tenant acme = populated();
         byte[] file = export(acme, ExportScope.tenant());
-        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":1}\n").endsWith("}\n");
+        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}\n").endsWith("}\n");
         ExportReport counts = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
         assertThat(text(file).lines().count()).isEqualTo(1 + counts.total());
         assertThat(counts.exported()).contains(entry("conversation", 4L), entry("message", 12L), entry("execution", 3L),
@@ -2359,7 +2359,7 @@ public abstract class PortabilityContract extends AtlasContract {
     void headerVersionOtherThanTheInteger1Refused() {
         Tenant acme = populated();
         String file = text(export(acme, ExportScope.tenant()));
-        String header = "{\"type\":\"atlas-export\",\"version\":1}";
+        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}";
         assertThat(file).startsWith(header + "\n");
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
@@ -2376,6 +2376,89 @@ public abstract class PortabilityContract extends AtlasContract {
         expected.put("missing", "InvalidInputException line 1: version");
         actual.put("missing", missing == null ? "imported" : missing.getClass().getSimpleName()
                 + (missing instanceof InvalidInputException a ? " " + a.field() : ""));
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    /** The newest migration this database ran, as its history records it. */
+    long schemaVersion() {
+        return count("SELECT max(CAST(version AS INTEGER)) FROM " + PREFIX + "schema_history WHERE success");
+    }
+
+    @Test
+    @DisplayName("a file in a newer export format says it was written by a newer Atlas and to upgrade, naming line 1: version, and"
+            + " writes nothing; a version below 1 is still malformed")
+    void aNewerExportFormatSaysToUpgrade() {
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        InvalidInputException newer = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> importBytes(beta,
+                "{\"type\":\"atlas-export\",\"version\":2}\n{\"type\":\"conversation_pin\",\"row\":{}}\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(newer.field()).isEqualTo("line 1: version");
+        assertThat(newer.getMessage()).isEqualTo("line 1: version: the file was written by a newer Atlas (export format 2);"
+                + " this atlas reads export format 1: upgrade atlas to import it");
+        InvalidInputException zero = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> importBytes(beta,
+                "{\"type\":\"atlas-export\",\"version\":0}\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(zero.getMessage()).isEqualTo("line 1: version: must be 1, was '0'");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("an export's header records the schema version of the database it was read from; a file whose header has none (written"
+            + " before it was recorded) still imports")
+    void exportHeaderRecordsTheSchemaVersion() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        long schema = schemaVersion();
+        assertThat(schema).isPositive();
+        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schema + "}";
+        assertThat(file).startsWith(header + "\n");
+        String older = "{\"type\":\"atlas-export\",\"version\":1}" + file.substring(header.length());
+        importBytes(atlas.tenant("beta"), older.getBytes(StandardCharsets.UTF_8), "acme");
+        assertThat(unsealed(export(atlas.tenant("beta"), ExportScope.tenant()))).isEqualTo(unsealed(file));
+    }
+
+    @Test
+    @DisplayName("a row type or column this atlas does not know, in a file whose header records a newer schema than this database's, says"
+            + " the file was written by a newer Atlas and to upgrade; in a file of this schema, an older one or none, it is only unknown;"
+            + " a schema that is not a positive integer is refused naming line 1: schema; nothing is written")
+    void aNewerSchemasRowsSayToUpgrade() {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        long schema = schemaVersion();
+        String file = text(export(acme, ExportScope.tenant()));
+        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schema + "}";
+        assertThat(file).startsWith(header + "\n");
+        String body = file.substring(header.length());
+        int at = lineOf(file, "{\"type\":\"conversation\",");
+        String column = body.replace("{\"type\":\"conversation\",\"row\":{", "{\"type\":\"conversation\",\"row\":{\"pinned\":true,");
+        String rowType = body + "{\"type\":\"conversation_pin\",\"row\":{}}\n";
+        int last = (int) rowType.lines().count();
+        String upgrade = ": the file was written by a newer Atlas (schema " + (schema + 1) + "); this database is at schema " + schema
+                + ": upgrade atlas to import it";
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("column, newer", "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + (schema + 1) + "}" + column);
+        expected.put("column, newer", "line " + at + ": conversation.pinned: is not a column of conversation" + upgrade);
+        cases.put("type, newer", "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + (schema + 1) + "}" + rowType);
+        expected.put("type, newer", "line " + last + ": type: is not a known row type: 'conversation_pin'" + upgrade);
+        cases.put("column, same", header + column);
+        expected.put("column, same", "line " + at + ": conversation.pinned: is not a column of conversation");
+        cases.put("type, older", "{\"type\":\"atlas-export\",\"version\":1,\"schema\":1}" + rowType);
+        expected.put("type, older", "line " + last + ": type: is not a known row type: 'conversation_pin'");
+        cases.put("column, none", "{\"type\":\"atlas-export\",\"version\":1}" + column);
+        expected.put("column, none", "line " + at + ": conversation.pinned: is not a column of conversation");
+        for (String bad : List.of("\"35\"", "0", "-1", "1.5", "null", "99999999999999999999")) {
+            cases.put("schema " + bad, "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + bad + "}" + body);
+            expected.put("schema " + bad, "line 1: schema: must be a positive integer, was " + dev.atlas.internal.Check.quoted(bad));
+        }
+        cases.forEach((name, input) -> {
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, input.getBytes(StandardCharsets.UTF_8)));
+            actual.put(name, x == null ? "imported" : x instanceof InvalidInputException ? x.getMessage() : x.toString());
+        });
         assertThat(actual).isEqualTo(expected);
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
@@ -2501,7 +2584,7 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
         cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
                 "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
-        cases.put("version", new String[] {file.replace("\"version\":1}", "\"version\":\"1\\u2028" + y + "\"}"),
+        cases.put("version", new String[] {file.replace("\"version\":1,", "\"version\":\"1\\u2028" + y + "\","),
                 "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
         cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
                 "line " + msg + ": message.metadata: must be a JSON object, was '[\"\\u2028\"," + "1,".repeat(17) + "1\u2026'"});
@@ -2729,7 +2812,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 }
                 assertThat(acme.conversations().get(x)).isEmpty();
                 if (level == Connection.TRANSACTION_READ_COMMITTED) {
-                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1}\n");
+                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}\n");
                     assertThat(reportX.exported()).isEmpty();
                 } else {
                     assertThat(text(outX.toByteArray())).as("level %s", level).isEqualTo(text(wasX));

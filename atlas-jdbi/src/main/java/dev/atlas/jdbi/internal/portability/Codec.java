@@ -33,6 +33,17 @@ import java.util.UUID;
  * what makes an export byte-identical across dialects and a re-import a no-op.
  */
 final class Codec {
+    /** A row type, column or record field this atlas does not know (perhaps a newer Atlas's: see JdbiPortability#unknown). */
+    static final class Unknown extends InvalidInputException {
+        private static final long serialVersionUID = 1L;
+        final String problem;
+
+        Unknown(String field, String problem) {
+            super(field, problem);
+            this.problem = problem;
+        }
+    }
+
     /** Writes JSON values with object keys sorted, recursively: jsonb reorders keys, SQLite keeps them. */
     static final ObjectMapper SORTED = Json.deepMapper().copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
@@ -161,7 +172,7 @@ final class Codec {
         for (Iterator<String> it = envelope.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!name.equals("type") && !name.equals("row")) {
-                throw new InvalidInputException(where + shownName(name), "is not a field of a record (only type and row are)");
+                throw new Unknown(where + shownName(name), "is not a field of a record (only type and row are)");
             }
         }
         JsonNode record = envelope.get("row");
@@ -174,7 +185,7 @@ final class Codec {
         for (Iterator<Map.Entry<String, JsonNode>> it = record.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
             if (table.index(f.getKey()) < 0) {
-                throw new InvalidInputException(where + table.type() + "." + shownName(f.getKey()), "is not a column of " + table.type());
+                throw new Unknown(where + table.type() + "." + shownName(f.getKey()), "is not a column of " + table.type());
             }
         }
         for (int i = 0; i < n; i++) {

@@ -145,7 +145,7 @@ public final class JdbiPortability implements Portability {
                 if (conversation != null && !sql.on(h, q.conversationExists).bind("id", conversation).exists()) {
                     throw new NotFoundException("conversation", conversation, "conversationId");
                 }
-                writeHeader(g);
+                writeHeader(g, schemaVersion(h));
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
@@ -179,11 +179,29 @@ public final class JdbiPortability implements Portability {
         return query.forEach((rs, ctx) -> Codec.read(table, rs, d), row -> writeRow(g, table, row));
     }
 
-    private static void writeHeader(JsonGenerator g) {
+    /**
+     * The newest migration the database ran, from Atlas's schema history; null when it records none Atlas could have
+     * written (a numbered version). Read with the rows, so an import can tell a newer schema's rows from a damaged file.
+     */
+    private @Nullable Long schemaVersion(Handle h) {
+        Long newest = null;
+        for (String v : sql.on(h, q.schemaVersions).list((rs, ctx) -> rs.getString(1))) {
+            if (v != null && v.matches("[1-9]\\d{0,17}")) {
+                newest = newest == null ? Long.parseLong(v) : Math.max(newest, Long.parseLong(v));
+            }
+        }
+        return newest;
+    }
+
+    private static void writeHeader(JsonGenerator g, @Nullable Long schema) {
         try {
             g.writeStartObject();
             g.writeStringField("type", HEADER_TYPE);
             g.writeNumberField("version", VERSION);
+            // Older atlases read only type and version: a file with it still imports there (rows permitting).
+            if (schema != null) {
+                g.writeNumberField("schema", schema);
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException("export: writing the output failed", e);
@@ -395,27 +413,67 @@ public final class JdbiPortability implements Portability {
         }
         Table table = PortableSchema.byType(type.textValue());
         if (table == null) {
-            throw new InvalidInputException(where + "type", "is not a known row type: " + Check.quoted(type.textValue()));
+            throw new Codec.Unknown(where + "type", "is not a known row type: " + Check.quoted(type.textValue()));
         }
         return table;
     }
 
-    private static void header(Reader r) throws IOException {
+    /** Reads the header: the schema version it records, or null (a file written before headers recorded it). */
+    private static @Nullable Long header(Reader r) throws IOException {
         JsonNode h;
         try {
             h = r.next();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new InvalidInputException("line 1", "is not JSON: " + Check.bounded(e.getOriginalMessage()));
         }
+        Long schema = checkHeader(h);
+        r.index = -1;
+        return schema;
+    }
+
+    /**
+     * Checks an export's header line, as import does before reading any row (the CLI too, before it creates or
+     * migrates a database), and returns the schema version it records, or null when it records none.
+     *
+     * @throws InvalidInputException naming {@code line 1: type}, {@code line 1: version} (a newer format says so, and
+     *         to upgrade) or {@code line 1: schema}
+     */
+    public static @Nullable Long checkHeader(@Nullable JsonNode h) {
         if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
         }
         // Exactly the integer: asInt would also take "1", 1.5, true and 2^32+1 (truncated) as version 1.
         JsonNode version = h.get("version");
+        if (version != null && version.isIntegralNumber() && version.canConvertToInt() && version.intValue() > VERSION) {
+            // Not malformed: a format this atlas predates, and upgrading is the fix.
+            throw new InvalidInputException("line 1: version", "the file was written by a newer Atlas (export format " + version.intValue()
+                    + "); this atlas reads export format " + VERSION + ": upgrade atlas to import it");
+        }
         if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
             throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + Check.quoted(String.valueOf(h.get("version"))));
         }
-        r.index = -1;
+        JsonNode schema = h.get("schema");
+        if (schema == null) {
+            return null;
+        }
+        if (!schema.isIntegralNumber() || !schema.canConvertToLong() || schema.longValue() < 1) {
+            throw new InvalidInputException("line 1: schema", "must be a positive integer, was " + Check.quoted(String.valueOf(schema)));
+        }
+        return schema.longValue();
+    }
+
+    /**
+     * A row type, column or record field this atlas does not know: when the file's header records a newer schema than
+     * this database's, a newer Atlas wrote it, and the refusal says so and what to do; otherwise it is only unknown.
+     */
+    private InvalidInputException unknown(Codec.Unknown e, @Nullable Long fileSchema) {
+        Long here = fileSchema == null ? null : db.read(this::schemaVersion);
+        if (fileSchema == null || here == null || fileSchema <= here) {
+            // Exactly the public type, as every other refusal of a record.
+            return new InvalidInputException(e.field(), e.problem);
+        }
+        return new InvalidInputException(e.field(), e.problem + ": the file was written by a newer Atlas (schema " + fileSchema
+                + "); this database is at schema " + here + ": upgrade atlas to import it");
     }
 
     private Plan validate(Path spool, ImportOptions options) throws IOException {
@@ -435,7 +493,7 @@ public final class JdbiPortability implements Portability {
         Rollbacks rollbacks = new Rollbacks();
         SharedBlobKeys blobKeys = new SharedBlobKeys();
         try (Reader r = new Reader(spool)) {
-            header(r);
+            Long fileSchema = header(r);
             plan.credentials = new ImportedCredentials(cipher, tenant(), options.credentialsFrom());
             while (true) {
                 JsonNode record;
@@ -450,8 +508,14 @@ public final class JdbiPortability implements Portability {
                     break;
                 }
                 String where = r.where();
-                Table table = tableOf(record, where);
-                Parsed row = Codec.parse(table, record, where);
+                Table table;
+                Parsed row;
+                try {
+                    table = tableOf(record, where);
+                    row = Codec.parse(table, record, where);
+                } catch (Codec.Unknown e) {
+                    throw unknown(e, fileSchema);
+                }
                 Codec.checkRow(row, where);
                 if (table.table().equals("credentials")) {
                     plan.credentials.check(row, where);
@@ -1301,7 +1365,12 @@ public final class JdbiPortability implements Portability {
                     continue;
                 }
                 String where = r.where();
-                Parsed row = Codec.parse(tableOf(record, where), record, where);
+                Parsed row;
+                try {
+                    row = Codec.parse(tableOf(record, where), record, where);
+                } catch (Codec.Unknown e) {
+                    throw unknown(e, null); // validated already: the spool file is read again unchanged
+                }
                 batch.add(row.table().table().equals("credentials") ? plan.credentials.sealedHere(row, where) : row);
                 wheres.add(where);
                 if (batch.size() >= BATCH) {

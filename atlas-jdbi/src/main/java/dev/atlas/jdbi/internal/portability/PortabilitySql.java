@@ -23,6 +23,8 @@ import java.util.Map;
 public final class PortabilitySql {
     private final Catalogue c;
     final Statement conversationExists;
+    /** The versions of the migrations the database ran successfully (a few dozen rows). */
+    final Statement schemaVersions;
     final Statement blobKeyContent;
     final Statement dottedBlobKeyContent;
     final Statement blobKeyPurges;
@@ -65,6 +67,8 @@ public final class PortabilitySql {
         keyLocks = c.dialect() == Dialect.POSTGRESQL ? c.sql("portability.keyLocks", dev.atlas.jdbi.internal.PgSessions.XACT_KEY_LOCKS) : null;
         freeExpiredMemoryKey = c.sql("portability.freeExpiredMemoryKey", "UPDATE <p>memories SET client_key = NULL WHERE tenant_id = :t"
                 + " AND client_key = :clientKey AND deleted_at IS NULL AND expires_at <= :now");
+        // The history is the database's (a reference table, no tenant's): an export records the schema its rows were read at.
+        schemaVersions = c.sql("portability.schemaVersions", "SELECT version FROM <p>schema_history WHERE success");
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
         // Another tenant's pending purge (an intent) counts as other content, its bytes may still be on disk, unless an asset row
         // names the key too (JdbiPortability.pendingIgnoredWhileNamed: then that row's content decides).
