@@ -11,7 +11,10 @@ import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -30,6 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code pg_prepared_statements} of Atlas's one pooled connection (pgjdbc prepares a statement on the server from its fifth
  * run; PostgreSQL then plans it custom five times before it compares): plan choices, not times.
  */
+// The plan counts are of the one pooled connection's statements: the test that counts runs first.
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PostgresPlanCacheTest {
     private static final String NAME = "atlas_plancache_" + ProcessHandle.current().pid();
     /** Calls per statement: 4 unnamed (pgjdbc's prepareThreshold 5), then 5 custom plans of the named one, then the choice. */
@@ -93,6 +98,7 @@ class PostgresPlanCacheTest {
     }
 
     @Test
+    @Order(1)
     @DisplayName("graph32: a neighbour page, each direction, with and without an edge type, first and after a cursor, called "
             + CALLS + " times with one page size (4) on one connection, runs PostgreSQL's generic plan once the plan cache compares"
             + " (it was planned custom on every call: the generic plan costed the parameter LIMIT at 10 % of the hub's edges)")
@@ -116,5 +122,61 @@ class PostgresPlanCacheTest {
         assertThat(plans).hasSize(variants);
         assertThat(plans).allSatisfy(p -> assertThat(Long.parseLong(p[0])).as("generic plans of " + p[2] + " (custom " + p[1] + ")")
                 .isPositive());
+    }
+
+    /** The hub's edge ids of {@code direction} (and {@code type}) in the database's own page order, every one. */
+    private static List<java.util.UUID> hubEdges(Direction direction, String type) throws SQLException {
+        String end = direction == Direction.OUTGOING ? "e.source_id = h.id" : direction == Direction.INCOMING ? "e.target_id = h.id"
+                : "(e.source_id = h.id OR e.target_id = h.id)";
+        List<java.util.UUID> ids = new ArrayList<>();
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT e.id FROM atlas_graph_edges e JOIN atlas_graph_nodes h ON h.tenant_id = e.tenant_id"
+                     + " AND h.node_key = 'hub' WHERE e.tenant_id = 'acme' AND " + end + (type == null ? "" : " AND e.type = '" + type + "'")
+                     + " ORDER BY e.weight DESC, e.id")) {
+            while (rs.next()) {
+                ids.add(rs.getObject(1, java.util.UUID.class));
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    @Order(2)
+    @DisplayName("rfgraph: a walk whose page size changes on every page, across each literal page size and the sizes on both sides of"
+            + " it (1 to Limits.MAX_PAGE_SIZE), each cursor handed to a page of another size, lists the hub's edges exactly as the"
+            + " database's ORDER BY weight DESC, id does, each direction, with and without a type; another tenant's hub of the same key"
+            + " and a one-edge page of 1000 stay apart")
+    void pagesOfEverySizeWalkTheHubExactly() throws SQLException {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            // Another tenant's node keyed 'hub', one edge: a page that read past the tenant predicate would show it.
+            s.execute("INSERT INTO atlas_graph_nodes (tenant_id, id, node_key, label, type, metadata, created_at, updated_at)"
+                    + " VALUES ('other', gen_random_uuid(), 'hub', NULL, NULL, '{}', now(), now()),"
+                    + " ('other', gen_random_uuid(), 'x', NULL, NULL, '{}', now(), now())");
+            s.execute("INSERT INTO atlas_graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata, created_at, updated_at)"
+                    + " SELECT 'other', gen_random_uuid(), h.id, x.id, 'likes', 2.0, '{}', now(), now() FROM atlas_graph_nodes h,"
+                    + " atlas_graph_nodes x WHERE h.tenant_id = 'other' AND h.node_key = 'hub' AND x.tenant_id = 'other' AND x.node_key = 'x'");
+        }
+        MemoryGraph graph = atlas.tenant("acme").graph();
+        int[] sizes = {1, 2, 3, 5, 6, 7, 10, 11, 12, 20, 21, 22, 50, 51, 52, 100, 101, 102, 200, 201, 202, 500, 501, 502, 999, 1000};
+        for (Direction d : Direction.values()) {
+            for (String type : new String[] {null, d == Direction.INCOMING ? "t7" : "likes"}) {
+                List<java.util.UUID> expected = hubEdges(d, type);
+                assertThat(expected).as(d + " " + type).hasSizeGreaterThanOrEqualTo(9);
+                List<java.util.UUID> walked = new ArrayList<>();
+                String cursor = null;
+                int call = 0;
+                do {
+                    int size = sizes[call++ % sizes.length];
+                    Page<GraphNeighbour> page = graph.neighbours("hub", d, type, size, cursor);
+                    int left = expected.size() - walked.size();
+                    assertThat(page.items()).as(d + " " + type + " page of " + size).hasSize(Math.min(size, left));
+                    assertThat(page.nextCursor().isPresent()).as(d + " " + type + " page of " + size + " has more").isEqualTo(left > size);
+                    page.items().forEach(n -> walked.add(n.edge().id()));
+                    cursor = page.nextCursor().orElse(null);
+                } while (cursor != null);
+                assertThat(walked).as(d + " " + type).containsExactlyElementsOf(expected);
+            }
+        }
+        assertThat(atlas.tenant("other").graph().neighbours("hub", Direction.OUTGOING, null, 1000, null).items()).hasSize(1);
     }
 }
