@@ -113,6 +113,45 @@ class PostgresLogLeakTest extends LogLeakContract {
         }
     }
 
+    @Test
+    @DisplayName("a secret parameter whose value pgjdbc cannot percent-decode (a bare '%') fails build() with a ConfigurationException"
+            + " naming jdbcUrl and the parameter, never its value, before pgjdbc logs the value or HikariCP the URL")
+    void secretNotPercentEncodedIsRefused() {
+        String url = atlas.config().jdbcUrl();
+        String sep = url.contains("?") ? "&" : "?";
+        for (String name : java.util.List.of("password", "sslpassword", "socketFactoryArg")) {
+            String u = url + sep + "user=postgres&" + name + "=50%off" + SECRET;
+            Throwable thrown;
+            String logged;
+            try (LogCapture logs = LogCapture.start()) {
+                thrown = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder().jdbcUrl(u).build().close());
+                logged = logs.text();
+            }
+            assertThat(thrown).as(u).isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("jdbcUrl: the " + name + " parameter's value holds a '%' not followed by two hex digits, which pgjdbc"
+                            + " cannot decode (it refuses the URL, logging the value); write a '%' as %25");
+            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("Connecting with URL");
+        }
+    }
+
+    @Test
+    @DisplayName("a '#' in a URL's password is the password's (pgjdbc reads no fragment): neither Atlas's config nor a failed"
+            + " open's message shows what follows it")
+    void aPasswordHoldingAHashIsMaskedWhole() {
+        String url = atlas.config().jdbcUrl();
+        String sep = url.contains("?") ? "&" : "?";
+        try (Atlas a = Atlas.builder().jdbcUrl(url + sep + "user=postgres&password=pw%23" + "x#" + SECRET).build()) {
+            assertThat(a.config().jdbcUrl() + " " + a.config()).doesNotContain(SECRET);
+        }
+        String missing = url.replaceFirst("/([^/?]+)(\\?|$)", "/noSuchDbXq$2");
+        Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder()
+                .jdbcUrl(missing + (missing.contains("?") ? "&" : "?") + "user=postgres&sslpassword=k#" + SECRET).build().close());
+        assertThat(refused).isInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("noSuchDbXq");
+        java.io.StringWriter trace = new java.io.StringWriter();
+        refused.printStackTrace(new java.io.PrintWriter(trace));
+        assertThat(trace.toString()).doesNotContain(SECRET);
+    }
+
     /** A socket factory pgjdbc builds with the connection's properties (its Properties constructor): records their sslpassword. */
     public static final class SeenProperties extends javax.net.SocketFactory {
         static final java.util.Queue<String> SSL_PASSWORDS = new java.util.concurrent.ConcurrentLinkedQueue<>();
