@@ -152,6 +152,40 @@ class PostgresLogLeakTest extends LogLeakContract {
         assertThat(trace.toString()).doesNotContain(SECRET);
     }
 
+    @Test
+    @DisplayName("at TRACE, opening Atlas on an application's HikariCP pool of one connection (copied for the migration) logs"
+            + " through HikariCP none of the secrets the application gave its pool (a data source property, a URL's factory argument), and the"
+            + " copy's connections still carry them")
+    void anApplicationsOnePoolIsNotReLogged() {
+        String url = atlas.config().jdbcUrl();
+        com.zaxxer.hikari.HikariConfig hc = new com.zaxxer.hikari.HikariConfig();
+        hc.setPoolName("app");
+        hc.setMaximumPoolSize(1);
+        hc.setJdbcUrl(url + (url.contains("?") ? "&" : "?") + "sslmode=disable&socketFactoryArg=appArg" + SECRET
+                + "&socketFactory=" + SeenProperties.class.getName());
+        hc.setUsername("postgres");
+        hc.addDataSourceProperty("sslpassword", "appSslPw" + SECRET);
+        String logged;
+        try (com.zaxxer.hikari.HikariDataSource app = new com.zaxxer.hikari.HikariDataSource(hc)) {
+            SeenProperties.FACTORY_ARGS.clear();
+            SeenProperties.SSL_PASSWORDS.clear();
+            try (LogCapture logs = LogCapture.start()) {
+                try (Atlas a = Atlas.builder().dataSource(app).build()) {
+                    a.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                }
+                logged = logs.text();
+            }
+        }
+        // pgjdbc's "Connecting with URL" is the application's URL, logged for its every connection: the application's to keep
+        // clean. HikariCP's lines are the copy's own: its configuration and the driver it loads.
+        String hikari = logged.lines().filter(line -> line.contains("com.zaxxer.hikari")).collect(java.util.stream.Collectors.joining("\n"));
+        assertThat(hikari).as("the capture works: the copy's configuration is logged").contains("app-migrations");
+        assertThat(hikari).doesNotContain(SECRET);
+        assertThat(SeenProperties.FACTORY_ARGS).as("the copy's connections are the application pool's").isNotEmpty()
+                .containsOnly("appArg" + SECRET + "|null");
+        assertThat(SeenProperties.SSL_PASSWORDS).containsOnly("appSslPw" + SECRET);
+    }
+
     /** A socket factory pgjdbc builds with the connection's properties (its Properties constructor): records their sslpassword. */
     public static final class SeenProperties extends javax.net.SocketFactory {
         static final java.util.Queue<String> SSL_PASSWORDS = new java.util.concurrent.ConcurrentLinkedQueue<>();
