@@ -109,7 +109,8 @@ class PostgresLogLeakTest extends LogLeakContract {
             java.io.StringWriter trace = new java.io.StringWriter();
             thrown.printStackTrace(new java.io.PrintWriter(trace));
             assertThat(trace.toString()).doesNotContain(SECRET);
-            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("Connecting with URL");
+            // Not "no Connecting with URL line": the contract's own pool may open a connection meanwhile.
+            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("semiPw");
         }
     }
 
@@ -130,7 +131,8 @@ class PostgresLogLeakTest extends LogLeakContract {
             assertThat(thrown).as(u).isInstanceOf(dev.atlas.ConfigurationException.class)
                     .hasMessage("jdbcUrl: the " + name + " parameter's value holds a '%' not followed by two hex digits, which pgjdbc"
                             + " cannot decode (it refuses the URL, logging the value); write a '%' as %25");
-            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("Connecting with URL");
+            // Not "no Connecting with URL line": the contract's own pool may open a connection meanwhile.
+            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("50%off");
         }
     }
 
