@@ -40,9 +40,10 @@ public final class Redaction {
     private static final String SECRET_NAME = "(?:[a-z0-9_.-]*(?:password|passwd|secret|token)|pwd|key|hexkey|apikey|[a-z0-9]*[_.-]key"
             + "|[a-z0-9_.-]*(?:factory|executor)arg)";
     private static final Pattern SECRET_NAME_ALONE = Pattern.compile("(?i)" + SECRET_NAME);
+    // A '#' belongs to the value: pgjdbc and sqlite-jdbc read no fragment, so what follows it is the secret's rest.
     private static final Pattern SECRET_PARAM = Pattern.compile(
-            "(?i)([?&;]([a-z0-9_.%-]+)=)([^&;#\\s]*?)"
-                    + "(?=[&;#\\s]|$|[:,.)'\"\\]>]+\\s|[)'\"\\]>]+$)");
+            "(?i)([?&;]([a-z0-9_.%-]+)=)([^&;\\s]*?)"
+                    + "(?=[&;\\s]|$|[:,.)'\"\\]>]+\\s|[)'\"\\]>]+$)");
 
     private Redaction() {}
 

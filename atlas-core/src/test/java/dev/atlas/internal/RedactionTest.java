@@ -158,4 +158,15 @@ class RedactionTest {
         assertThat(Redaction.secretParameters("jdbc:postgresql://h/db?ssl%70assword=s5")).isEqualTo(
                 new Redaction.SecretParameters(java.util.Map.of("ssl%70assword", "s5"), "jdbc:postgresql://h/db"));
     }
+
+    @Test
+    void aHashInASecretValueIsPartOfIt() {
+        // pgjdbc and sqlite-jdbc read no fragment: a '#' in a parameter's value is the value's, as the driver reads it.
+        assertThat(Redaction.url("jdbc:postgresql://h/db?sslpassword=ab#cd&ApplicationName=a#b"))
+                .isEqualTo("jdbc:postgresql://h/db?sslpassword=****&ApplicationName=a#b");
+        assertThat(Redaction.url("jdbc:postgresql://h/db?password=ab#cd")).isEqualTo("jdbc:postgresql://h/db?password=****");
+        assertThat(Redaction.secretsOf("jdbc:postgresql://h/db?password=ab#c%64")).containsExactly("ab#c%64", "ab#cd");
+        assertThat(Redaction.text("FATAL: bad password ab#cd (url ?password=ab#cd)", Redaction.secretsOf("jdbc:postgresql://h/db?password=ab#cd")))
+                .isEqualTo("FATAL: bad password **** (url ?password=****)");
+    }
 }

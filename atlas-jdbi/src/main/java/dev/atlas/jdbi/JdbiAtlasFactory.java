@@ -151,6 +151,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
      * For a HikariCP pool of one connection (Atlas's own with {@code maxPoolSize} 1, or an
      * application's), a temporary pool of two with its settings, for the migration only; otherwise
      * null. It registers no meters or health checks: they would outlive it in the application's registries.
+     * Its connections come from the pool's own data source, so it logs none of the settings that built it.
      */
     private static @org.jspecify.annotations.Nullable HikariDataSource migrationPoolLike(DataSource supplied) {
         HikariDataSource pool;
@@ -167,6 +168,16 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         }
         HikariConfig config = new HikariConfig();
         pool.copyStateTo(config);
+        if (pool.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool started) {
+            // The copy opens its connections through the pool's own data source (the one its jdbcUrl or data source class
+            // built, or the application's), not from the URL and properties again: HikariCP logs a new pool's configuration
+            // at DEBUG masking only "password", so an sslpassword property or a URL's factory argument was logged a second time.
+            config.setDataSource(started.getUnwrappedDataSource());
+            config.setJdbcUrl(null);
+            config.setDataSourceClassName(null);
+            config.setDataSourceJNDI(null);
+            config.getDataSourceProperties().clear(); // setDataSourceProperties adds to them
+        }
         config.setPoolName((pool.getPoolName() == null ? "application" : pool.getPoolName()) + "-migrations");
         config.setMaximumPoolSize(MIGRATION_CONNECTIONS);
         config.setMinimumIdle(0);

@@ -109,8 +109,83 @@ class PostgresLogLeakTest extends LogLeakContract {
             java.io.StringWriter trace = new java.io.StringWriter();
             thrown.printStackTrace(new java.io.PrintWriter(trace));
             assertThat(trace.toString()).doesNotContain(SECRET);
-            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("Connecting with URL");
+            // Not "no Connecting with URL line": the contract's own pool may open a connection meanwhile.
+            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("semiPw");
         }
+    }
+
+    @Test
+    @DisplayName("a secret parameter whose value pgjdbc cannot percent-decode (a bare '%') fails build() with a ConfigurationException"
+            + " naming jdbcUrl and the parameter, never its value, before pgjdbc logs the value or HikariCP the URL")
+    void secretNotPercentEncodedIsRefused() {
+        String url = atlas.config().jdbcUrl();
+        String sep = url.contains("?") ? "&" : "?";
+        for (String name : java.util.List.of("password", "sslpassword", "socketFactoryArg")) {
+            String u = url + sep + "user=postgres&" + name + "=50%off" + SECRET;
+            Throwable thrown;
+            String logged;
+            try (LogCapture logs = LogCapture.start()) {
+                thrown = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder().jdbcUrl(u).build().close());
+                logged = logs.text();
+            }
+            assertThat(thrown).as(u).isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("jdbcUrl: the " + name + " parameter's value holds a '%' not followed by two hex digits, which pgjdbc"
+                            + " cannot decode (it refuses the URL, logging the value); write a '%' as %25");
+            // Not "no Connecting with URL line": the contract's own pool may open a connection meanwhile.
+            assertThat(logged).as(u).doesNotContain(SECRET).doesNotContain("50%off");
+        }
+    }
+
+    @Test
+    @DisplayName("a '#' in a URL's password is the password's (pgjdbc reads no fragment): neither Atlas's config nor a failed"
+            + " open's message shows what follows it")
+    void aPasswordHoldingAHashIsMaskedWhole() {
+        String url = atlas.config().jdbcUrl();
+        String sep = url.contains("?") ? "&" : "?";
+        try (Atlas a = Atlas.builder().jdbcUrl(url + sep + "user=postgres&password=pw%23" + "x#" + SECRET).build()) {
+            assertThat(a.config().jdbcUrl() + " " + a.config()).doesNotContain(SECRET);
+        }
+        String missing = url.replaceFirst("/([^/?]+)(\\?|$)", "/noSuchDbXq$2");
+        Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder()
+                .jdbcUrl(missing + (missing.contains("?") ? "&" : "?") + "user=postgres&sslpassword=k#" + SECRET).build().close());
+        assertThat(refused).isInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("noSuchDbXq");
+        java.io.StringWriter trace = new java.io.StringWriter();
+        refused.printStackTrace(new java.io.PrintWriter(trace));
+        assertThat(trace.toString()).doesNotContain(SECRET);
+    }
+
+    @Test
+    @DisplayName("at TRACE, opening Atlas on an application's HikariCP pool of one connection (copied for the migration) logs"
+            + " through HikariCP none of the secrets the application gave its pool (a data source property, a URL's factory argument), and the"
+            + " copy's connections still carry them")
+    void anApplicationsOnePoolIsNotReLogged() {
+        String url = atlas.config().jdbcUrl();
+        com.zaxxer.hikari.HikariConfig hc = new com.zaxxer.hikari.HikariConfig();
+        hc.setPoolName("app");
+        hc.setMaximumPoolSize(1);
+        hc.setJdbcUrl(url + (url.contains("?") ? "&" : "?") + "sslmode=disable&socketFactoryArg=appArg" + SECRET
+                + "&socketFactory=" + SeenProperties.class.getName());
+        hc.setUsername("postgres");
+        hc.addDataSourceProperty("sslpassword", "appSslPw" + SECRET);
+        String logged;
+        try (com.zaxxer.hikari.HikariDataSource app = new com.zaxxer.hikari.HikariDataSource(hc)) {
+            SeenProperties.FACTORY_ARGS.clear();
+            SeenProperties.SSL_PASSWORDS.clear();
+            try (LogCapture logs = LogCapture.start()) {
+                try (Atlas a = Atlas.builder().dataSource(app).build()) {
+                    a.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                }
+                logged = logs.text();
+            }
+        }
+        // pgjdbc's "Connecting with URL" is the application's URL, logged for its every connection: the application's to keep
+        // clean. HikariCP's lines are the copy's own: its configuration and the driver it loads.
+        String hikari = logged.lines().filter(line -> line.contains("com.zaxxer.hikari")).collect(java.util.stream.Collectors.joining("\n"));
+        assertThat(hikari).as("the capture works: the copy's configuration is logged").contains("app-migrations");
+        assertThat(hikari).doesNotContain(SECRET);
+        assertThat(SeenProperties.FACTORY_ARGS).as("the copy's connections are the application pool's").isNotEmpty()
+                .containsOnly("appArg" + SECRET + "|null");
+        assertThat(SeenProperties.SSL_PASSWORDS).containsOnly("appSslPw" + SECRET);
     }
 
     /** A socket factory pgjdbc builds with the connection's properties (its Properties constructor): records their sslpassword. */

@@ -59,7 +59,8 @@ public enum Drivers {
      * @param password the password given beside the URL, or null
      * @param field the setting that named the URL, for the message ({@code jdbcUrl}, {@code --db})
      * @return the URL split
-     * @throws ConfigurationException for a secret parameter after a ';' in a PostgreSQL URL (its name told, never its value)
+     * @throws ConfigurationException for a secret parameter after a ';' in a PostgreSQL URL, or one whose value pgjdbc cannot
+     *     percent-decode (its name told, never its value)
      */
     public SplitUrl split(String url, @org.jspecify.annotations.Nullable String user, @org.jspecify.annotations.Nullable String password,
             String field) {
@@ -88,6 +89,8 @@ public enum Drivers {
         if (this != POSTGRESQL) {
             return new SplitUrl(without, without, u, p, java.util.Map.of());
         }
+        // After the user-info is gone, as pgjdbc is given the URL: a '?' in a user-info password starts no query.
+        undecodableSecret(without, field);
         dev.atlas.internal.Redaction.PasswordParameter parameter = dev.atlas.internal.Redaction.passwordParameter(without);
         if (parameter != null) {
             without = parameter.urlWithout();
@@ -98,6 +101,31 @@ public enum Drivers {
         dev.atlas.internal.Redaction.SecretParameters secrets = dev.atlas.internal.Redaction.secretParameters(without);
         return secrets == null ? new SplitUrl(without, without, u, p, java.util.Map.of())
                 : new SplitUrl(without, secrets.urlWithout(), u, p, secrets.properties());
+    }
+
+    /**
+     * Refuses a secret parameter whose value pgjdbc cannot percent-decode (a '%' not followed by two hex digits): pgjdbc refuses
+     * the whole URL after logging it ("Unable to parse URL ...") and the value, and the split, which cannot decode it either,
+     * would leave it in the URL HikariCP logs. Parameters are read as pgjdbc reads them: after the first '?', split on '&amp;'.
+     */
+    private static void undecodableSecret(String url, String field) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return;
+        }
+        for (String parameter : url.substring(query + 1).split("&", -1)) {
+            int equals = parameter.indexOf('=');
+            if (equals < 0 || !dev.atlas.internal.Redaction.isSecretName(parameter.substring(0, equals))) {
+                continue;
+            }
+            try {
+                java.net.URLDecoder.decode(parameter.substring(equals + 1), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException notEncoded) {
+                throw new ConfigurationException(field + ": the " + parameter.substring(0, equals) + " parameter's value holds a '%'"
+                        + " not followed by two hex digits, which pgjdbc cannot decode (it refuses the URL, logging the value);"
+                        + " write a '%' as %25");
+            }
+        }
     }
 
     /** The driver class name, after checking it is on the class path. */
