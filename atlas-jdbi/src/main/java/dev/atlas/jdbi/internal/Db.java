@@ -681,7 +681,7 @@ public final class Db {
             }
         }
         if (!sessions.isEmpty()) {
-            interrupted |= PgSessionEnd.terminate(dataSource, sessions, SESSION_END_WAIT);
+            interrupted |= PgSessionEnd.terminate(dataSource, statements(SessionSql.class, SessionSql::new), sessions, SESSION_END_WAIT);
         }
         return interrupted;
     }
@@ -723,13 +723,13 @@ public final class Db {
          * thread ends no session any more, however late the pool answers. Returns whether the caller
          * was interrupted (kept, not acted on).
          */
-        static boolean terminate(DataSource pool, java.util.List<Integer> pids, java.time.Duration within) {
+        static boolean terminate(DataSource pool, SessionSql sql, java.util.List<Integer> pids, java.time.Duration within) {
             long deadline = System.nanoTime() + within.toNanos();
             java.util.concurrent.CompletableFuture<Boolean> ended = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
             Thread t = new Thread(() -> {
                 try {
-                    ended.complete(terminateNow(pool, pids, deadline, late));
+                    ended.complete(terminateNow(pool, sql, pids, deadline, late));
                 } catch (Throwable e) {
                     ended.completeExceptionally(e);
                 }
@@ -765,7 +765,7 @@ public final class Db {
             return interrupted;
         }
 
-        private static boolean terminateNow(DataSource pool, java.util.List<Integer> pids, long deadline,
+        private static boolean terminateNow(DataSource pool, SessionSql sql, java.util.List<Integer> pids, long deadline,
                 java.util.concurrent.atomic.AtomicBoolean late) throws SQLException, InterruptedException {
             try (Connection c = pool.getConnection()) {
                 if (late.get()) {
@@ -775,8 +775,10 @@ public final class Db {
                 if (!autoCommit) {
                     c.setAutoCommit(true); // pg_stat_activity is read once per transaction: each poll must be its own
                 }
-                try (java.sql.PreparedStatement terminate = c.prepareStatement("SELECT pg_terminate_backend(?)");
-                     java.sql.PreparedStatement present = c.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
+                // Prepared once each and bound by position (:pid is their only parameter): polled in a loop,
+                // on a connection no Handle owns.
+                try (java.sql.PreparedStatement terminate = c.prepareStatement(sql.terminate.jdbc());
+                     java.sql.PreparedStatement present = c.prepareStatement(sql.present.jdbc())) {
                     for (int pid : pids) {
                         if (late.get()) {
                             return false;
