@@ -22,6 +22,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The statement layer without a database: every catalogue's statements carry the tenant; parsing and cursors. */
 class StatementLayerTest {
+    private static final String SESSION_CONTROL = "tenant-less session control: Atlas.close() ends the server sessions of its own"
+            + " connections it closed while their writes were committing; names a process id, reads or writes no tenant's rows";
+
     /** The statements that read or write across tenants on purpose, by name, with their reasons. */
     private static final Map<String, String> CROSS_TENANT = Map.ofEntries(
             usageOfEveryTenant("day"), usageOfEveryTenant("provider"), usageOfEveryTenant("model"), usageOfEveryTenant("agent"),
@@ -49,7 +52,10 @@ class StatementLayerTest {
                     + " file Windows opens for the key without those dots, so such keys are looked up in every tenant's assets (and pending"
                     + " purges, of which only the purging tenant's are used: their files go with the last row's); only the holders'"
                     + " tenant ids and keys are read, compared, never returned"),
-            Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
+            Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"),
+            Map.entry("session.terminate", SESSION_CONTROL),
+            Map.entry("session.present", SESSION_CONTROL));
+
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {
         return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");

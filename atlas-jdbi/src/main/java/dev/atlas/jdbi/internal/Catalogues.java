@@ -33,7 +33,8 @@ public final class Catalogues {
             RetentionSql::new,
             dev.atlas.jdbi.internal.portability.PortabilitySql::new,
             ScheduleSql::new,
-            InstallationSql::new);
+            InstallationSql::new,
+            SessionSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
