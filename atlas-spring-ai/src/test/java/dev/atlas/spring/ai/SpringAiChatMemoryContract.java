@@ -589,6 +589,43 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("tool rounds appended through the Atlas API that providers would refuse (an answer whose tool calls are of another"
+            + " shape, a result answering no call of the answer before it, a call no result answers, a result after a user message)"
+            + " are left out whole; a lone answer with such calls reads as its text; well-formed rounds read exactly; all stay stored")
+    void foreignToolRoundsAreLeftOutWhole() {
+        java.util.function.Function<Object, java.util.Map<String, Object>> calls = v -> java.util.Map.of("spring_ai", java.util.Map.of("toolCalls", v));
+        java.util.function.Function<String, java.util.Map<String, Object>> call = id -> java.util.Map.of("id", id, "type", "function", "name", "f", "arguments", "{}");
+        java.util.function.Function<String, NewMessage> result = id -> NewMessage.json(Role.TOOL,
+                "[{\"id\":\"" + id + "\",\"name\":\"f\",\"responseData\":\"r-" + id + "\"}]");
+        Conversation c = tenant.conversations().ensure("foreign-rounds", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(
+                NewMessage.user("u1"),
+                NewMessage.assistant("calls not maps").metadata(calls.apply(List.of(1))), result.apply("c1"),
+                NewMessage.user("u2"),
+                NewMessage.assistant("call fields not strings").metadata(calls.apply(List.of(java.util.Map.of("id", 5, "name", "f")))),
+                NewMessage.user("u3"),
+                NewMessage.assistant("asks c2").metadata(calls.apply(List.of(call.apply("c2")))), result.apply("other"),
+                NewMessage.user("u4"),
+                NewMessage.assistant("asks c3 and c4").metadata(calls.apply(List.of(call.apply("c3"), call.apply("c4")))), result.apply("c3"),
+                NewMessage.user("u5"),
+                NewMessage.tool("after a user"),
+                NewMessage.assistant("plain answer"), result.apply("c6"),
+                NewMessage.user("u6"),
+                NewMessage.assistant("asks c5").metadata(calls.apply(List.of(call.apply("c5")))), result.apply("c5"),
+                NewMessage.assistant("done")));
+        List<Message> read = repository.findByConversationId("foreign-rounds");
+        assertThat(shapes(read)).containsExactly("USER[u1]", "USER[u2]", "ASSISTANT[call fields not strings][]", "USER[u3]", "USER[u4]",
+                "USER[u5]", "USER[u6]", "ASSISTANT[asks c5][ToolCall[id=c5, type=function, name=f, arguments={}]]",
+                "TOOL[ToolResponse[id=c5, name=f, responseData=r-c5]]", "ASSISTANT[done][]");
+
+        // A memory saving after that read appends its turn and evicts nothing left out: every row stays stored.
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        memory.add("foreign-rounds", new UserMessage("u7"));
+        assertThat(shapes(memory.get("foreign-rounds"))).endsWith("ASSISTANT[done][]", "USER[u7]").hasSize(11);
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(20);
+    }
+
+    @Test
     @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
     void markerFoundBehindMoreThanAWindowOfForeignAppends() {
         CountingDataSource counting = new CountingDataSource(database().dataSource());
