@@ -522,15 +522,17 @@ public abstract class SpringAiChatMemoryContract {
             + " holding the content, instead of making the whole conversation unreadable; this adapter's own read back exactly")
     void foreignToolMessagesRead() {
         Conversation c = tenant.conversations().ensure("foreign-tools", NewConversation.of(Owner.user("42"), "support"));
-        tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("weather?"), NewMessage.tool("sunny"),
+        // First in the conversation, as a window's eviction leaves results: a round they break is left out whole
+        // (foreignToolRoundsAreLeftOutWhole), which would hide how they read.
+        tenant.conversations().appendAll(c.id(), List.of(NewMessage.tool("sunny"),
                 NewMessage.json(Role.TOOL, "{\"temperature\":20}"), NewMessage.json(Role.TOOL, "[1,{\"id\":5}]"), NewMessage.json(Role.TOOL, "[{\"id\":\"x\",\"rows\":2}]"),
-                NewMessage.json(Role.TOOL, "[{\"id\":\"c1\",\"name\":\"f\",\"responseData\":\"ok\"}]")));
-        assertThat(shapes(repository.findByConversationId("foreign-tools"))).containsExactly("USER[weather?]",
+                NewMessage.json(Role.TOOL, "[{\"id\":\"c1\",\"name\":\"f\",\"responseData\":\"ok\"}]"), NewMessage.user("weather?")));
+        assertThat(shapes(repository.findByConversationId("foreign-tools"))).containsExactly(
                 "TOOL[ToolResponse[id=null, name=null, responseData=sunny]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData={\"temperature\":20}]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData=[1,{\"id\":5}]]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData=[{\"id\":\"x\",\"rows\":2}]]]",
-                "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]");
+                "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]", "USER[weather?]");
 
         // Rows claiming to be atlas-langchain4j's whose JSON is not what its store writes (an app's metadata, hostile or
         // malformed): read as their text, as other foreign rows. Another tenant's asset is one that exists nowhere: gone, it
@@ -545,15 +547,16 @@ public abstract class SpringAiChatMemoryContract {
                 + "\"type\":\"AI\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
         Conversation h = tenant.conversations().ensure("hostile-langchain4j", NewConversation.of(Owner.user("42"), "support"));
         tenant.conversations().appendAll(h.id(), List.of(
+                NewMessage.tool("an array").metadata(lc.apply("[1]")),
                 NewMessage.assistant("deep").metadata(lc.apply("{\"toolExecutionRequests\":" + "[".repeat(2_000) + "]".repeat(2_000) + "}")),
                 NewMessage.assistant("not json").metadata(lc.apply("{\"toolExecutionRequests\":")),
-                NewMessage.tool("an array").metadata(lc.apply("[1]")),
                 NewMessage.user("next"),
                 NewMessage.tool("other tenant's").metadata(lc.apply(globexAsset)),
                 NewMessage.tool("no such asset").metadata(lc.apply(UUID.randomUUID())),
                 NewMessage.assistant("other tenant's answer").metadata(lc.apply(globexAsset))));
-        assertThat(shapes(repository.findByConversationId("hostile-langchain4j"))).containsExactly("ASSISTANT[deep][]", "ASSISTANT[not json][]",
-                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]", "USER[next]", "ASSISTANT[other tenant's answer][]");
+        assertThat(shapes(repository.findByConversationId("hostile-langchain4j"))).containsExactly(
+                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]", "ASSISTANT[deep][]", "ASSISTANT[not json][]", "USER[next]",
+                "ASSISTANT[other tenant's answer][]");
     }
 
     @Test
