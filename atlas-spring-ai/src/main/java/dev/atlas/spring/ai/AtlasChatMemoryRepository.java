@@ -967,22 +967,20 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     /**
      * {@code window} without the tool rounds (an answer followed by tool results, or results with no answer before them)
-     * holding a message atlas-langchain4j's store kept as JSON in an asset that is gone: read as its text, an answer has
-     * lost its calls or a result the call it answers, which providers refuse. Such a round is left out whole, as
-     * LangChain4j's store leaves it out; a lone answer reads as its text. The window is what reads hand out and what saves
-     * diff against: a round left out is neither handed out nor evicted, and stays stored.
+     * that providers refuse (HTTP 400: every result must answer a call of the answer just before it, every call be
+     * answered), as messages appended through the Atlas API or another framework can make them: a message
+     * atlas-langchain4j's store kept as JSON in an asset that is gone (read as its text, an answer has lost its calls or a
+     * result the call it answers), an answer whose Spring AI tool calls are of another shape (read as its text), results
+     * whose call ids are not exactly the answer's, results after a user message or an answer without calls. Such a round
+     * is left out whole, as LangChain4j's store leaves one out; a lone answer reads as its text. Results before any
+     * message but system ones stay: a window's eviction leaves them so, as Spring AI's in-memory repository hands them
+     * out. The window is what reads hand out and what saves diff against: a round left out is neither handed out nor
+     * evicted, and stays stored.
      */
     private List<dev.atlas.conversation.Message> withoutBrokenToolRounds(List<dev.atlas.conversation.Message> window) {
-        boolean[] gone = new boolean[window.size()];
-        boolean any = false;
-        for (int i = 0; i < window.size(); i++) {
-            gone[i] = SpringMessages.langChain4jJsonGone(window.get(i).metadata(), this::langChain4jJson);
-            any |= gone[i];
-        }
-        if (!any) {
-            return window;
-        }
         List<dev.atlas.conversation.Message> out = new ArrayList<>(window.size());
+        boolean dropped = false;
+        boolean conversed = false; // a message other than a system one before the round
         for (int i = 0; i < window.size(); ) {
             int end = i + 1;
             Role head = window.get(i).role();
@@ -990,16 +988,42 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             while (round && end < window.size() && window.get(end).role() == Role.TOOL) {
                 end++;
             }
-            boolean broken = false;
+            boolean broken = round && (head == Role.TOOL ? conversed : !answered(window.subList(i, end)));
             for (int j = i; j < end && round && !broken; j++) {
-                broken = gone[j];
+                broken = SpringMessages.langChain4jJsonGone(window.get(j).metadata(), this::langChain4jJson);
             }
-            if (!broken) {
+            if (broken) {
+                dropped = true;
+            } else {
                 out.addAll(window.subList(i, end));
+            }
+            for (int j = i; j < end; j++) {
+                conversed |= window.get(j).role() != Role.SYSTEM;
             }
             i = end;
         }
-        return out;
+        return dropped ? out : window;
+    }
+
+    /**
+     * Whether the answer heading {@code round} makes calls of this adapter's shape and the results after it answer exactly
+     * those calls (by id; calls without ids are answered by results without).
+     */
+    private boolean answered(List<dev.atlas.conversation.Message> round) {
+        if (SpringMessages.foreignToolCalls(round.get(0).metadata())) {
+            return false;
+        }
+        Set<String> asked = new HashSet<>();
+        if (SpringMessages.toSpring(round.get(0), null, this::langChain4jJson) instanceof AssistantMessage a) {
+            a.getToolCalls().forEach(c -> asked.add(c.id()));
+        }
+        Set<String> answered = new HashSet<>();
+        for (dev.atlas.conversation.Message result : round.subList(1, round.size())) {
+            if (SpringMessages.toSpring(result, null, this::langChain4jJson) instanceof ToolResponseMessage t) {
+                t.getResponses().forEach(r -> answered.add(r.id()));
+            }
+        }
+        return !asked.isEmpty() && asked.equals(answered);
     }
 
     /**

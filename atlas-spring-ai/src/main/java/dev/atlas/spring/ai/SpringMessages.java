@@ -561,6 +561,27 @@ final class SpringMessages {
         };
     }
 
+    /**
+     * Whether the stored message with {@code metadata} holds tool calls in its Spring AI form of a shape this adapter does
+     * not write (an app's metadata, hostile or imported): it reads as its text with no calls, so results after it answer
+     * none.
+     */
+    static boolean foreignToolCalls(Map<String, Object> metadata) {
+        if (!(metadata.get(KEY) instanceof Map<?, ?> spring) || !spring.containsKey("toolCalls")) {
+            return false;
+        }
+        if (!(spring.get("toolCalls") instanceof List<?> list)) {
+            return true;
+        }
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> c) || !stringOrAbsent(c.get("id")) || !stringOrAbsent(c.get("type"))
+                    || !stringOrAbsent(c.get("name")) || !stringOrAbsent(c.get("arguments"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean stringOrAbsent(Object value) {
         return value == null || value instanceof String;
     }

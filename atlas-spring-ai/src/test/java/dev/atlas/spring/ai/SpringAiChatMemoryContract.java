@@ -522,15 +522,17 @@ public abstract class SpringAiChatMemoryContract {
             + " holding the content, instead of making the whole conversation unreadable; this adapter's own read back exactly")
     void foreignToolMessagesRead() {
         Conversation c = tenant.conversations().ensure("foreign-tools", NewConversation.of(Owner.user("42"), "support"));
-        tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("weather?"), NewMessage.tool("sunny"),
+        // First in the conversation, as a window's eviction leaves results: a round they break is left out whole
+        // (foreignToolRoundsAreLeftOutWhole), which would hide how they read.
+        tenant.conversations().appendAll(c.id(), List.of(NewMessage.tool("sunny"),
                 NewMessage.json(Role.TOOL, "{\"temperature\":20}"), NewMessage.json(Role.TOOL, "[1,{\"id\":5}]"), NewMessage.json(Role.TOOL, "[{\"id\":\"x\",\"rows\":2}]"),
-                NewMessage.json(Role.TOOL, "[{\"id\":\"c1\",\"name\":\"f\",\"responseData\":\"ok\"}]")));
-        assertThat(shapes(repository.findByConversationId("foreign-tools"))).containsExactly("USER[weather?]",
+                NewMessage.json(Role.TOOL, "[{\"id\":\"c1\",\"name\":\"f\",\"responseData\":\"ok\"}]"), NewMessage.user("weather?")));
+        assertThat(shapes(repository.findByConversationId("foreign-tools"))).containsExactly(
                 "TOOL[ToolResponse[id=null, name=null, responseData=sunny]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData={\"temperature\":20}]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData=[1,{\"id\":5}]]]",
                 "TOOL[ToolResponse[id=null, name=null, responseData=[{\"id\":\"x\",\"rows\":2}]]]",
-                "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]");
+                "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]", "USER[weather?]");
 
         // Rows claiming to be atlas-langchain4j's whose JSON is not what its store writes (an app's metadata, hostile or
         // malformed): read as their text, as other foreign rows. Another tenant's asset is one that exists nowhere: gone, it
@@ -545,15 +547,16 @@ public abstract class SpringAiChatMemoryContract {
                 + "\"type\":\"AI\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
         Conversation h = tenant.conversations().ensure("hostile-langchain4j", NewConversation.of(Owner.user("42"), "support"));
         tenant.conversations().appendAll(h.id(), List.of(
+                NewMessage.tool("an array").metadata(lc.apply("[1]")),
                 NewMessage.assistant("deep").metadata(lc.apply("{\"toolExecutionRequests\":" + "[".repeat(2_000) + "]".repeat(2_000) + "}")),
                 NewMessage.assistant("not json").metadata(lc.apply("{\"toolExecutionRequests\":")),
-                NewMessage.tool("an array").metadata(lc.apply("[1]")),
                 NewMessage.user("next"),
                 NewMessage.tool("other tenant's").metadata(lc.apply(globexAsset)),
                 NewMessage.tool("no such asset").metadata(lc.apply(UUID.randomUUID())),
                 NewMessage.assistant("other tenant's answer").metadata(lc.apply(globexAsset))));
-        assertThat(shapes(repository.findByConversationId("hostile-langchain4j"))).containsExactly("ASSISTANT[deep][]", "ASSISTANT[not json][]",
-                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]", "USER[next]", "ASSISTANT[other tenant's answer][]");
+        assertThat(shapes(repository.findByConversationId("hostile-langchain4j"))).containsExactly(
+                "TOOL[ToolResponse[id=null, name=null, responseData=an array]]", "ASSISTANT[deep][]", "ASSISTANT[not json][]", "USER[next]",
+                "ASSISTANT[other tenant's answer][]");
     }
 
     @Test
@@ -586,6 +589,43 @@ public abstract class SpringAiChatMemoryContract {
         // Only the media described as this adapter describes them are read.
         assertThat(read).extracting(m -> m instanceof UserMessage u ? u.getMedia().stream().map(x -> x.getMimeType() + " " + x.getData()).toList()
                 : List.of()).containsExactly(List.of("image/png https://example.com/ok.png"), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+    }
+
+    @Test
+    @DisplayName("tool rounds appended through the Atlas API that providers would refuse (an answer whose tool calls are of another"
+            + " shape, a result answering no call of the answer before it, a call no result answers, a result after a user message)"
+            + " are left out whole; a lone answer with such calls reads as its text; well-formed rounds read exactly; all stay stored")
+    void foreignToolRoundsAreLeftOutWhole() {
+        java.util.function.Function<Object, java.util.Map<String, Object>> calls = v -> java.util.Map.of("spring_ai", java.util.Map.of("toolCalls", v));
+        java.util.function.Function<String, java.util.Map<String, Object>> call = id -> java.util.Map.of("id", id, "type", "function", "name", "f", "arguments", "{}");
+        java.util.function.Function<String, NewMessage> result = id -> NewMessage.json(Role.TOOL,
+                "[{\"id\":\"" + id + "\",\"name\":\"f\",\"responseData\":\"r-" + id + "\"}]");
+        Conversation c = tenant.conversations().ensure("foreign-rounds", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(
+                NewMessage.user("u1"),
+                NewMessage.assistant("calls not maps").metadata(calls.apply(List.of(1))), result.apply("c1"),
+                NewMessage.user("u2"),
+                NewMessage.assistant("call fields not strings").metadata(calls.apply(List.of(java.util.Map.of("id", 5, "name", "f")))),
+                NewMessage.user("u3"),
+                NewMessage.assistant("asks c2").metadata(calls.apply(List.of(call.apply("c2")))), result.apply("other"),
+                NewMessage.user("u4"),
+                NewMessage.assistant("asks c3 and c4").metadata(calls.apply(List.of(call.apply("c3"), call.apply("c4")))), result.apply("c3"),
+                NewMessage.user("u5"),
+                NewMessage.tool("after a user"),
+                NewMessage.assistant("plain answer"), result.apply("c6"),
+                NewMessage.user("u6"),
+                NewMessage.assistant("asks c5").metadata(calls.apply(List.of(call.apply("c5")))), result.apply("c5"),
+                NewMessage.assistant("done")));
+        List<Message> read = repository.findByConversationId("foreign-rounds");
+        assertThat(shapes(read)).containsExactly("USER[u1]", "USER[u2]", "ASSISTANT[call fields not strings][]", "USER[u3]", "USER[u4]",
+                "USER[u5]", "USER[u6]", "ASSISTANT[asks c5][ToolCall[id=c5, type=function, name=f, arguments={}]]",
+                "TOOL[ToolResponse[id=c5, name=f, responseData=r-c5]]", "ASSISTANT[done][]");
+
+        // A memory saving after that read appends its turn and evicts nothing left out: every row stays stored.
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        memory.add("foreign-rounds", new UserMessage("u7"));
+        assertThat(shapes(memory.get("foreign-rounds"))).endsWith("ASSISTANT[done][]", "USER[u7]").hasSize(11);
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(20);
     }
 
     @Test
