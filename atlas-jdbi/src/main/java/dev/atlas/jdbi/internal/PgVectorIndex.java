@@ -36,11 +36,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *       statement (one snapshot), takes every candidate row that has none (stored in exact mode,
  *       bulk-inserted, or not yet back-filled); all are scored exactly from the stored bytes in
  *       double precision and merged. No vector is invisible.</li>
- *   <li>The index is asked for k + 1 rows: fewer (a tenant's rows hidden behind other tenants'
- *       nearer ones past {@code hnsw.max_scan_tuples}, or a filter rejecting them), a tie between
- *       the k-th and the next, or a row taken at the index distance of the farthest row returned
- *       (vectors of one direction at other lengths, one unit embedding), and the search runs
- *       exactly instead.</li>
+ *   <li>The index is asked for k + max(k, 16) rows: fewer (a tenant's rows hidden behind other
+ *       tenants' nearer ones past {@code hnsw.max_scan_tuples}, or a filter rejecting them), or a
+ *       k-th exact score not above what a row past the farthest returned could score (its float32
+ *       distance is the exact one only within {@link #distanceError}: ties, vectors of one direction
+ *       at other lengths, cosines differing below float32 precision), and the search runs exactly
+ *       instead.</li>
  *   <li>Vectors stored before pgvector was installed get their embedding on a background thread
  *       started when Atlas first uses the index, tenant by tenant, 500 rows per transaction;
  *       searches meanwhile score them exactly.</li>
@@ -227,13 +228,14 @@ public final class PgVectorIndex implements VectorIndex {
                 + "%d AS unembedded " + c.fromWhere();
         // The model literal repeats the bound filter so the planner can prove the partial index applies.
         // One statement, so one snapshot: a row back-filled meanwhile is in exactly one branch.
+        int asked = k + Math.max(k, MIN_EXTRA_ROWS);
         String text = "(" + columns.formatted(distance, 0) + " AND v.model = " + quote(model) + " AND v.dimension = " + d
                 + " AND v.embedding IS NOT NULL ORDER BY " + distance + " LIMIT "
-                + (k + 1) + ") UNION ALL (" + columns.formatted("CAST(NULL AS double precision)", 1) + " AND v.embedding IS NULL)";
+                + asked + ") UNION ALL (" + columns.formatted("CAST(NULL AS double precision)", 1) + " AND v.embedding IS NULL)";
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
         ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
-        List<Ranked> ranked = new java.util.ArrayList<>(k + 1); // the index's rows
+        List<Ranked> ranked = new java.util.ArrayList<>(asked); // the index's rows
         double qq = Vectors.squaredNorm(query);
         c.call(sql, h, "search.nearest.hnsw", text).bind("qv", embedding(query)).fetchSize(1000).forEach((rs, ctx) -> {
             double score = ExactVectorIndex.cosine(query, qq, rs.getBytes(3));
@@ -245,26 +247,43 @@ public final class PgVectorIndex implements VectorIndex {
             return null;
         }, x -> { });
         ranked.sort(java.util.Comparator.comparingDouble(Ranked::score).reversed().thenComparing(Ranked::id));
-        // Exact instead when the index's k + 1 rows cannot settle the answer: fewer came back (the
-        // tenant and filter have no more, or the scan gave up after hnsw.max_scan_tuples nearer rows
-        // of other tenants or rejected by the filter, which would hide this tenant's rows), or the
-        // k-th ties with the next (tied rows beyond the LIMIT, in whatever order the index met
-        // them, would decide which ids come back; among equal scores the smaller ids must), or a
-        // row taken is as far from the query, by the index's distance, as the farthest row it
-        // returned: vectors of one direction at other lengths are one unit embedding, tied in the
-        // index while their exact scores differ in the last bits, so a row of that distance beyond
-        // the LIMIT could score above it (SearchContract#semanticDifferential).
-        if (ranked.size() <= k || ranked.get(k - 1).score() == ranked.get(k).score()) {
+        // Exact instead unless the index's rows settle the answer. Fewer than asked came back: the tenant
+        // and filter have no more, or the scan gave up after hnsw.max_scan_tuples nearer rows of other
+        // tenants or rejected by the filter, which would hide this tenant's rows. Or a row the index did
+        // not return could score at least the k-th: the rows it did not return are at least as far as
+        // the farthest it returned by its float32 distance, which is the exact one only within
+        // distanceError, so the k-th must score above 1 - farthest + distanceError. Rows tied in score
+        // beyond the LIMIT (met in whatever order the index met them; among equal scores the smaller ids
+        // must win), and vectors of one direction at other lengths (one unit embedding, tied in the
+        // index while their exact scores differ in the last bits: SearchContract#semanticDifferential)
+        // fail it too, and so do cosines that differ below float32 precision, which the index met in
+        // another order than their scores (SearchContract#semanticNearTiesBelowFloat32).
+        if (ranked.size() < asked) {
             return EXACT.nearest(sql, h, target, c, model, query, k);
         }
         double farthest = ranked.stream().mapToDouble(Ranked::distance).max().orElseThrow();
-        if (ranked.subList(0, k).stream().anyMatch(r -> r.distance() == farthest)) {
+        if (!(ranked.get(k - 1).score() > 1 - farthest + distanceError(d))) {
             return EXACT.nearest(sql, h, target, c, model, query, k);
         }
         for (Ranked r : ranked.subList(0, k)) {
             top.add(r.score(), r.id(), r.conversation());
         }
         return top.hits(target);
+    }
+
+    /** Rows asked of the index beyond k, at least: k more, so the farthest it returns is usually far enough to settle the k best. */
+    static final int MIN_EXTRA_ROWS = 16;
+
+    /**
+     * A bound on how far pgvector's cosine distance of two vectors of {@code d} dimensions can be from 1 minus their
+     * exact score: each vector is scaled to unit length in float32 (an angle of about 2^-24 each), and pgvector sums the
+     * products and both squared norms in float32, each sum off by at most gamma(d) = d u / (1 - d u), u = 2^-24,
+     * relative to the sum of the terms' magnitudes (at most about 1 for unit vectors), the norms' errors halved by the
+     * square root. So 2 gamma(d) for the sums, and 2^-20 for the scaling and the double arithmetic on both sides.
+     */
+    static double distanceError(int d) {
+        double du = d * 0x1p-24;
+        return 2 * du / (1 - du) + 0x1p-20;
     }
 
     /** A row the index returned: its exact score and the index's own (float32) cosine distance. */

@@ -1686,6 +1686,42 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("vectors whose cosines with the query differ below float32 precision are ranked by their exact scores: the k"
+            + " returned and their order are exact search's on every database and index")
+    void semanticNearTiesBelowFloat32() {
+        // Sixty vectors around one direction, each a small step off it: their exact cosines with the query differ by about
+        // 1e-8 to 1e-7, less than the rounding of pgvector's float32 distance (each vector scaled to unit length in float32,
+        // the sums in float32), so the index meets them in another order than their scores, and a row the index placed
+        // just past its LIMIT could score above one it returned.
+        Random random = new Random(32);
+        int d = 384;
+        float[] query = new float[d];
+        for (int i = 0; i < d; i++) {
+            query[i] = (float) random.nextGaussian();
+        }
+        for (double base : new double[] {1e-3, 3e-3}) {
+            String model = "near-" + base;
+            Map<UUID, float[]> vectors = new LinkedHashMap<>();
+            for (int j = 0; j < 60; j++) {
+                float[] v = new float[d];
+                double step = base * (1 + j * 1e-2);
+                for (int i = 0; i < d; i++) {
+                    v[i] = (float) (query[i] + step * random.nextGaussian());
+                }
+                UUID id = memories.create(NewMemory.fact(ALICE, "near " + j)).id();
+                search.upsertVector(SearchTarget.MEMORY, id, model, v);
+                vectors.put(id, v);
+            }
+            List<UUID> exact = new ArrayList<>(vectors.keySet());
+            exact.sort(Comparator.comparingDouble((UUID id) -> -cosine(query, vectors.get(id))).thenComparing(UUID::toString));
+            for (int k = 1; k <= 40; k++) {
+                List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, model, query).k(k));
+                assertThat(ids(hits)).as(model + " k=" + k).containsExactlyElementsOf(exact.subList(0, k));
+            }
+        }
+    }
+
+    @Test
     @DisplayName("equal semantic scores are ordered by id (as text): the k returned are the smallest ids, in order, whatever the"
             + " scan order, with or without a filter")
     void semanticTiesByIdOrder() {
