@@ -18,7 +18,8 @@ import dev.atlas.InvalidInputException;
  * {@link #reveal()} where it is used. {@link #equals} compares in constant time and
  * {@link #hashCode()} is a keyed hash (the key is random per JVM), so neither tells anything
  * about the plaintext. It is not {@link java.io.Serializable}, and JSON serialisers find no property
- * to write, so it cannot leave through a session or a response by accident.
+ * to write (the plaintext is in a {@code transient} field, which serialisers that read fields skip too),
+ * so it cannot leave through a session, a log line or a response by accident.
  *
  * <p>The plaintext is a {@code String}, which the JVM cannot wipe: there is no {@code close()} or
  * zeroing, since it would promise what it cannot do. Keep a {@code Secret} no longer than the call
@@ -31,7 +32,9 @@ public final class Secret {
         new SecureRandom().nextBytes(HASH_KEY);
     }
 
-    private final String value;
+    // transient: serialisers that read private fields (Jackson with field visibility ANY, Gson, reflective
+    // toString builders) skip transient fields, so the plaintext never reaches their output.
+    private final transient String value;
 
     private Secret(String value) {
         this.value = Objects.requireNonNull(value, "value");
