@@ -1,7 +1,6 @@
 package dev.atlas.credential;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -64,8 +63,7 @@ public final class Secret {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Secret s && MessageDigest.isEqual(
-                value.getBytes(StandardCharsets.UTF_8), s.value.getBytes(StandardCharsets.UTF_8));
+        return o instanceof Secret s && MessageDigest.isEqual(utf16(value), utf16(s.value));
     }
 
     @Override
@@ -75,10 +73,24 @@ public final class Secret {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(HASH_KEY, "HmacSHA256"));
-            return ByteBuffer.wrap(mac.doFinal(value.getBytes(StandardCharsets.UTF_8))).getInt();
+            return ByteBuffer.wrap(mac.doFinal(utf16(value))).getInt();
         } catch (GeneralSecurityException e) {
             throw new ConfigurationException("this JVM lacks HmacSHA256, which every Java SE platform must provide", e);
         }
+    }
+
+    /**
+     * Every UTF-16 unit as two bytes: unlike a charset encoder, which turns an unpaired surrogate
+     * into '?', this keeps distinct texts distinct, so equals and hashCode compare the exact text.
+     */
+    private static byte[] utf16(String text) {
+        byte[] bytes = new byte[text.length() * 2];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            bytes[2 * i] = (byte) (c >>> 8);
+            bytes[2 * i + 1] = (byte) c;
+        }
+        return bytes;
     }
 
     @Override
