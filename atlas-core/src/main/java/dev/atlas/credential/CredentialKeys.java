@@ -29,8 +29,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * Immutable. No public method returns key material: {@link #toString()}, {@link #ids()} and
- * {@link #primaryId()} show ids only, so these keys can sit in {@link AtlasConfig} (and in
- * {@link Atlas#config()}) without exposing the keys.
+ * {@link #primaryId()} show ids only, and a serialiser that reads fields finds only the primary id, so
+ * these keys can sit in {@link AtlasConfig} (and in {@link Atlas#config()}) without exposing the keys.
  */
 public final class CredentialKeys {
     /** Allowed key ids: 1 to 64 characters of letters, digits, '.', '_' and '-'. */
@@ -39,7 +39,9 @@ public final class CredentialKeys {
     public static final int KEY_BYTES = 32;
 
     private final String primaryId;
-    private final Map<String, SecretKey> keys;
+    // transient: a serialiser that reads private fields (Jackson with field visibility ANY, Gson) would
+    // otherwise write each SecretKeySpec's encoded key; they skip transient fields.
+    private final transient Map<String, SecretKey> keys;
 
     static {
         // The cipher (dev.atlas.internal) is the only reader of key material; it gets it through

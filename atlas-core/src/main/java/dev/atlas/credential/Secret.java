@@ -1,7 +1,6 @@
 package dev.atlas.credential;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -18,7 +17,8 @@ import dev.atlas.InvalidInputException;
  * {@link #reveal()} where it is used. {@link #equals} compares in constant time and
  * {@link #hashCode()} is a keyed hash (the key is random per JVM), so neither tells anything
  * about the plaintext. It is not {@link java.io.Serializable}, and JSON serialisers find no property
- * to write, so it cannot leave through a session or a response by accident.
+ * to write (the plaintext is in a {@code transient} field, which serialisers that read fields skip too),
+ * so it cannot leave through a session, a log line or a response by accident.
  *
  * <p>The plaintext is a {@code String}, which the JVM cannot wipe: there is no {@code close()} or
  * zeroing, since it would promise what it cannot do. Keep a {@code Secret} no longer than the call
@@ -31,7 +31,9 @@ public final class Secret {
         new SecureRandom().nextBytes(HASH_KEY);
     }
 
-    private final String value;
+    // transient: serialisers that read private fields (Jackson with field visibility ANY, Gson, reflective
+    // toString builders) skip transient fields, so the plaintext never reaches their output.
+    private final transient String value;
 
     private Secret(String value) {
         this.value = Objects.requireNonNull(value, "value");
@@ -61,8 +63,7 @@ public final class Secret {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Secret s && MessageDigest.isEqual(
-                value.getBytes(StandardCharsets.UTF_8), s.value.getBytes(StandardCharsets.UTF_8));
+        return o instanceof Secret s && MessageDigest.isEqual(utf16(value), utf16(s.value));
     }
 
     @Override
@@ -72,10 +73,24 @@ public final class Secret {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(HASH_KEY, "HmacSHA256"));
-            return ByteBuffer.wrap(mac.doFinal(value.getBytes(StandardCharsets.UTF_8))).getInt();
+            return ByteBuffer.wrap(mac.doFinal(utf16(value))).getInt();
         } catch (GeneralSecurityException e) {
             throw new ConfigurationException("this JVM lacks HmacSHA256, which every Java SE platform must provide", e);
         }
+    }
+
+    /**
+     * Every UTF-16 unit as two bytes: unlike a charset encoder, which turns an unpaired surrogate
+     * into '?', this keeps distinct texts distinct, so equals and hashCode compare the exact text.
+     */
+    private static byte[] utf16(String text) {
+        byte[] bytes = new byte[text.length() * 2];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            bytes[2 * i] = (byte) (c >>> 8);
+            bytes[2 * i + 1] = (byte) c;
+        }
+        return bytes;
     }
 
     @Override

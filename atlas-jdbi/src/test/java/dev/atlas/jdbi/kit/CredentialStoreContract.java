@@ -131,6 +131,24 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a serialiser that reads private fields (Jackson with field visibility ANY, as apps configure it for value classes;"
+            + " Gson and reflective toString builders likewise skip transient fields) shows neither a Secret's plaintext nor the"
+            + " key material of CredentialKeys")
+    void fieldSerialisersSeeNoSecretOrKey() throws Exception {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Secret secret = store.require(ALICE, "openai");
+        CredentialKeys keys = CredentialKeys.of("k2", K2).with("k1", K1);
+        com.fasterxml.jackson.databind.ObjectMapper fields = new com.fasterxml.jackson.databind.ObjectMapper()
+                .setVisibility(com.fasterxml.jackson.annotation.PropertyAccessor.FIELD,
+                        com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.ANY)
+                .disable(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS);
+        java.util.Map<String, Object> shown = new java.util.LinkedHashMap<>();
+        shown.put("secret", secret);
+        shown.put("keys", keys);
+        assertThat(fields.writeValueAsString(shown)).isEqualTo("{\"secret\":{},\"keys\":{\"primaryId\":\"k2\"}}");
+    }
+
+    @Test
     @DisplayName("delete removes one credential; deleting a missing one is a NotFoundException naming name")
     void delete() {
         store.upsert(ALICE, "openai", PLAINTEXT);
