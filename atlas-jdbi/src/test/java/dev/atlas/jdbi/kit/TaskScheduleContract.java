@@ -383,6 +383,27 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThat(rawRow("beyond")).isEqualTo(beyond);
     }
 
+    @Test
+    @DisplayName("an unreadable schedule row is warned about once per tenant: another tenant's row with the same id (an import keeps ids) gets its own WARN naming that tenant")
+    void unreadableRowsAreWarnedPerTenant() throws java.sql.SQLException {
+        store.schedule(NewSchedule.every("bad", MINUTE, NewTask.of("bad", Map.of())).startingAt(clock.instant()));
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate("INSERT INTO atlas_task_schedules (tenant_id, id, name, kind, payload, owner_type, owner_id, max_attempts,"
+                    + " interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at) SELECT 'globex', id, name, kind, payload,"
+                    + " owner_type, owner_id, max_attempts, interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at"
+                    + " FROM atlas_task_schedules WHERE tenant_id = 'acme' AND name = 'bad'")).isEqualTo(1);
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name = 'bad'")).isEqualTo(2);
+        }
+        String id = rawRow("bad").get(1);
+        advance(MINUTE);
+        String warnings = capturingStandardError(() -> {
+            assertThat(store.enqueueScheduled()).isEmpty();
+            assertThat(other.enqueueScheduled()).isEmpty();
+        });
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains(id)).map(l -> l.contains("tenant globex") ? "globex"
+                : l.contains("tenant acme") ? "acme" : l).toList()).containsExactly("acme", "globex");
+    }
+
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
     private static String capturingStandardError(Runnable body) {
         return capturingStandardError(body, true);
