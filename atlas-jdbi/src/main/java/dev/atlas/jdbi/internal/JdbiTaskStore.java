@@ -270,7 +270,7 @@ public final class JdbiTaskStore implements TaskStore {
                     if (row.task() != null) {
                         found.add(row.task());
                     } else {
-                        TaskSchedules.warned(db).once("tasks " + row.id() + " " + row.why(), () -> LOG.warn(
+                        TaskSchedules.warned(db).once("tasks " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
                                 "Skipping task {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
                     }
                 }

@@ -197,7 +197,7 @@ final class TaskSchedules {
                     if (row.schedule() != null) {
                         found.add(row.schedule());
                     } else {
-                        warned.once("task_schedules " + row.id() + " " + row.why(), () -> LOG.warn(
+                        warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
                                 "Skipping task schedule {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
                     }
                 }
@@ -288,7 +288,7 @@ final class TaskSchedules {
                 // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
                 // pausing or moving it would destroy that node's schedule, and failing here would
                 // stall every other schedule. It is left exactly as stored and skipped, with one warning.
-                warned.once("task_schedules " + row.id() + " " + row.why(),
+                warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(),
                         () -> LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why()));
             }
             // Skipped rows stay due and sort first: read on past them while pages are full, so that
