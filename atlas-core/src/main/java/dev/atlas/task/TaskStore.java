@@ -40,8 +40,10 @@ import dev.atlas.NotFoundException;
  *
  * <p><b>Unreadable rows.</b> A task whose stored payload or result this version cannot read
  * (written by an older version or by hand) is failed by {@link #claim} with the error
- * "unreadable task row: …" and the claim goes on to the next due task; every other read of it
- * throws {@link UnreadableRowException} naming the row.
+ * "unreadable task row: …" and the claim goes on to the next due task. Listings ({@link #list},
+ * {@link #forConversation}, {@link #schedules}) skip such a row with one WARN naming it (once per row
+ * and Atlas instance, for at most 10,000 rows), so one row never fails a page of the others; every
+ * call on it by id throws {@link UnreadableRowException} naming the row.
  *
  * <pre>{@code
  * TaskStore tasks = atlas.tenant("acme").tasks();
@@ -146,7 +148,8 @@ public interface TaskStore {
 
     /**
      * Tasks matching {@code query}, oldest first ({@code createdAt}, then id), keyset-paged: a
-     * page never repeats or skips a task that existed when the first page was read.
+     * page never repeats or skips a task that existed when the first page was read, except a row
+     * this version cannot read, which is left out with a WARN (see the class comment).
      *
      * @param query the filters, page size and cursor
      * @return one page of tasks and the cursor of the next
@@ -344,11 +347,14 @@ public interface TaskStore {
      *
      * @param name the schedule's name
      * @return the schedule, or empty
+     * @throws UnreadableRowException when this version cannot read the stored schedule
      */
     Optional<TaskSchedule> getSchedule(String name);
 
     /**
-     * This tenant's schedules by name, one page.
+     * This tenant's schedules by name, one page. A row this version cannot read is left out with a
+     * WARN naming it, as {@link #enqueueScheduled} skips it; {@link #getSchedule} of it throws
+     * {@link UnreadableRowException}.
      *
      * @param limit  1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@code null} for the first page, else {@link Page#nextCursor()} of the previous one
@@ -395,7 +401,7 @@ public interface TaskStore {
      * A due schedule this version cannot evaluate (a stored cron it refuses, a payload it cannot
      * read: written by an import, another tool or a newer version during a rolling upgrade) is
      * skipped and left exactly as stored (neither paused nor moved, so the node that wrote it keeps
-     * running it), with a warning logged once per row and process; the tenant's other schedules fire
+     * running it), with a warning logged once per row and Atlas instance; the tenant's other schedules fire
      * as usual.
      *
      * @return the tasks enqueued by this call

@@ -46,6 +46,7 @@ import java.util.function.Function;
  * each other by; on SQLite the single writer lock already serialises claims), then take it.
  */
 public final class JdbiTaskStore implements TaskStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JdbiTaskStore.class);
     static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     private final Db db;
@@ -223,22 +224,63 @@ public final class JdbiTaskStore implements TaskStore {
         return list(TaskQuery.all().conversation(conversationId).limit(limit).after(cursor));
     }
 
+    /** A listed row: the task, or null when this version cannot read it (its id and createdAt still page past it). */
+    private record Listed(@org.jspecify.annotations.Nullable Task task, UUID id, Instant createdAt, String why) {}
+
+    /**
+     * A row this version cannot read is skipped with one WARN naming it rather than failing the page for every other
+     * task: {@link #claim} fails such a task, so a listing of failed tasks (the dead letters an operator reads) would
+     * otherwise be unreadable as a whole. Reading goes on past such rows, so a page is full whenever more tasks follow.
+     */
     @Override
     public Page<Task> list(TaskQuery query) {
         Check.notNull("query", query);
         Cursor.Listing listing = sql.listing("tasks", query.statuses(), query.kind(), query.conversationId(),
                 query.owner() == null ? null : query.owner().type(), query.owner() == null ? null : query.owner().id());
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
-        Where where = new Where()
-                .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
-                .and("kind = :kind", "kind", query.kind())
-                .and("conversation_id = :conversation", "conversation", query.conversationId())
-                .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
-                .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
-                .and(TaskSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
+        Cursor start = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
+        Dialect d = db.dialect();
+        RowMapper<Listed> listed = (rs, ctx) -> {
+            try {
+                Task t = tasks.map(rs, ctx);
+                return new Listed(t, t.id(), t.createdAt(), "");
+            } catch (UnreadableRowException e) {
+                try {
+                    return new Listed(null, d.uuid(rs, "id"), d.instant(rs, "created_at"), e.why());
+                } catch (RuntimeException keyUnreadable) {
+                    // Without its key the keyset cannot page past the row: the page fails, naming it.
+                    throw e;
+                }
+            }
+        };
         List<Task> rows = db.read(h -> {
-            Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
-            return (after == null ? call : call.bind("afterId", after.uuid(1))).list(tasks);
+            List<Task> found = new ArrayList<>();
+            Instant afterAt = start == null ? null : start.instant(0);
+            UUID afterId = start == null ? null : start.uuid(1);
+            while (true) {
+                Where where = new Where()
+                        .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
+                        .and("kind = :kind", "kind", query.kind())
+                        .and("conversation_id = :conversation", "conversation", query.conversationId())
+                        .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
+                        .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
+                        .and(TaskSql.LIST_AFTER, "afterAt", afterAt);
+                Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
+                List<Listed> page = (afterAt == null ? call : call.bind("afterId", afterId)).list(listed);
+                for (Listed row : page) {
+                    if (row.task() != null) {
+                        found.add(row.task());
+                    } else {
+                        TaskSchedules.warned(db).once("tasks " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
+                                "Skipping task {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
+                    }
+                }
+                if (found.size() > query.limit() || page.size() <= query.limit()) {
+                    return found;
+                }
+                Listed last = page.get(page.size() - 1);
+                afterAt = last.createdAt();
+                afterId = last.id();
+            }
         });
         return Cursor.page(rows, query.limit(), t -> Cursor.encode(listing, t.createdAt(), t.id()));
     }

@@ -25,11 +25,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,14 +45,15 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskSchedules {
     private static final Logger LOG = LoggerFactory.getLogger(TaskSchedules.class);
-    /** Rows (id and reason) already warned about in this process: a skipped row is due again at every poll. */
-    private static final Set<String> UNREADABLE_WARNED = ConcurrentHashMap.newKeySet();
+    /** Per Atlas instance (weakly, so a closed one's memory goes with it): the rows it already warned about. */
+    private static final Map<Db, Warned> WARNED = Collections.synchronizedMap(new WeakHashMap<>());
     private final Db db;
     private final Sql sql;
     private final ScheduleSql q;
     private final JdbiTaskStore tasks;
     private final RowMapper<TaskSchedule> schedules;
     private final String tenant;
+    private final Warned warned;
 
     TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks, String tenant) {
         this.db = db;
@@ -59,13 +64,69 @@ final class TaskSchedules {
         Dialect d = db.dialect();
         this.schedules = Rows.guard("task_schedules", "id", (rs, ctx) -> new TaskSchedule(d.uuid(rs, "id"), rs.getString("tenant_id"),
                 rs.getString("name"), rs.getString("kind"), Json.readMap(rs.getString("payload")), Rows.owner(rs, "owner_type", "owner_id"),
-                rs.getInt("max_attempts"), interval(rs), rs.getString("cron"), rs.getBoolean("paused"), d.instant(rs, "next_run_at"),
-                d.instant(rs, "last_run_at"), d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
+                rs.getInt("max_attempts"), interval(rs), rs.getString("cron"), rs.getBoolean("paused"), occurrence(d, rs, "next_run_at"),
+                occurrence(d, rs, "last_run_at"), d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
+        this.warned = warned(db);
     }
 
-    private static Duration interval(ResultSet rs) throws SQLException {
+    /*
+     * A stored interval or occurrence no version writes (NewSchedule's bounds, Limits' instants) makes the row
+     * unreadable here, where Rows.guard names it: evaluating it overflowed next()'s arithmetic
+     * (ArithmeticException from resume), or resumed a schedule onto an occurrence after Limits.MAX_INSTANT.
+     */
+    private static @org.jspecify.annotations.Nullable Duration interval(ResultSet rs) throws SQLException {
         long micros = rs.getLong("interval_micros");
-        return rs.wasNull() ? null : Duration.ofNanos(Math.multiplyExact(micros, 1_000L));
+        if (rs.wasNull()) {
+            return null;
+        }
+        if (micros < NewSchedule.MIN_INTERVAL.toNanos() / 1_000 || micros > NewSchedule.MAX_INTERVAL.toNanos() / 1_000) {
+            throw new UnreadableRowException(null, null, "interval_micros: " + micros + " is outside " + NewSchedule.MIN_INTERVAL + " to "
+                    + NewSchedule.MAX_INTERVAL, new IllegalStateException("interval out of range"));
+        }
+        return Duration.ofNanos(micros * 1_000L);
+    }
+
+    private static @org.jspecify.annotations.Nullable Instant occurrence(Dialect d, ResultSet rs, String column) throws SQLException {
+        Instant at = d.instant(rs, column);
+        if (at != null && (at.isBefore(Limits.MIN_INSTANT) || at.isAfter(Limits.MAX_INSTANT))) {
+            throw new UnreadableRowException(null, null, column + ": " + at + " is outside " + Limits.MIN_INSTANT + " to " + Limits.MAX_INSTANT,
+                    new IllegalStateException("instant out of range"));
+        }
+        return at;
+    }
+
+    /**
+     * The rows one Atlas instance has warned about as unreadable (a skipped row is read again at every poll or listing,
+     * so each is named once). Bounded without ever being cleared: a clear let every skipped row warn again, at each
+     * poll once more rows were skipped than it held. Past {@link #CAPACITY} rows one notice says that further ones
+     * are skipped unnamed.
+     */
+    static final class Warned {
+        static final int CAPACITY = 10_000;
+        private final Set<String> keys = ConcurrentHashMap.newKeySet();
+        private final AtomicBoolean full = new AtomicBoolean();
+
+        /** Runs {@code warning} the first time {@code key} is seen, unless {@link #CAPACITY} keys were seen already. */
+        void once(String key, Runnable warning) {
+            if (keys.contains(key)) {
+                return;
+            }
+            if (keys.size() >= CAPACITY) {
+                if (full.compareAndSet(false, true)) {
+                    LOG.warn("This Atlas instance has warned about {} rows it cannot read or evaluate; further task schedules this version"
+                            + " cannot evaluate and unreadable task rows are skipped without a warning each", CAPACITY);
+                }
+                return;
+            }
+            if (keys.add(key)) {
+                warning.run();
+            }
+        }
+    }
+
+    /** The warned rows of {@code db}'s Atlas instance. */
+    static Warned warned(Db db) {
+        return WARNED.computeIfAbsent(db, k -> new Warned());
     }
 
     TaskSchedule schedule(NewSchedule s) {
@@ -106,13 +167,47 @@ final class TaskSchedules {
         return sql.on(h, q.byName).bind("name", name).optional(schedules);
     }
 
+    /** A listed row: the schedule, or null when this version cannot read it (its name still pages past it). */
+    private record Listed(@org.jspecify.annotations.Nullable TaskSchedule schedule, String name, String id, String why) {}
+
+    /**
+     * One page by name. A row this version cannot read is skipped with one WARN naming it, as {@link #enqueueScheduled}
+     * skips it, rather than failing the page for every other schedule; reading goes on past such rows so a page is full
+     * whenever more readable schedules follow.
+     */
     Page<TaskSchedule> list(int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Cursor.Listing listing = sql.listing("schedules");
-        String after = cursor == null ? null : Cursor.decode(cursor, listing, 1).string(0);
-        List<TaskSchedule> rows = db.read(h -> (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
-                .bind("limit", limit + 1).list(schedules));
-        return Cursor.page(rows, limit, s -> Cursor.encode(listing, s.name()));
+        String start = cursor == null ? null : Cursor.decode(cursor, listing, 1).string(0);
+        RowMapper<Listed> listed = (rs, ctx) -> {
+            try {
+                TaskSchedule s = schedules.map(rs, ctx);
+                return new Listed(s, s.name(), s.id().toString(), "");
+            } catch (UnreadableRowException e) {
+                return new Listed(null, rs.getString("name"), String.valueOf(e.rowId()), e.why());
+            }
+        };
+        List<TaskSchedule> out = db.read(h -> {
+            List<TaskSchedule> found = new ArrayList<>();
+            String after = start;
+            while (true) {
+                List<Listed> rows = (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
+                        .bind("limit", limit + 1).list(listed);
+                for (Listed row : rows) {
+                    if (row.schedule() != null) {
+                        found.add(row.schedule());
+                    } else {
+                        warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
+                                "Skipping task schedule {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
+                    }
+                }
+                if (found.size() > limit || rows.size() <= limit) {
+                    return found;
+                }
+                after = rows.get(rows.size() - 1).name();
+            }
+        });
+        return Cursor.page(out, limit, s -> Cursor.encode(listing, s.name()));
     }
 
     TaskSchedule pause(String name) {
@@ -193,12 +288,8 @@ final class TaskSchedules {
                 // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
                 // pausing or moving it would destroy that node's schedule, and failing here would
                 // stall every other schedule. It is left exactly as stored and skipped, with one warning.
-                if (UNREADABLE_WARNED.size() > 10_000) {
-                    UNREADABLE_WARNED.clear();  // bounded: at worst a row is warned about again
-                }
-                if (UNREADABLE_WARNED.add(row.id() + " " + row.why())) {
-                    LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why());
-                }
+                warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(),
+                        () -> LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why()));
             }
             // Skipped rows stay due and sort first: read on past them while pages are full, so that
             // no number of them starves the tenant's other schedules.

@@ -301,8 +301,116 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThat(rawRow("newer")).isEqualTo(stored);
     }
 
+    @Test
+    @DisplayName("schedules() skips a schedule row this version cannot read (one WARN naming it), as enqueueScheduled does, instead of failing the page; pages stay full; getSchedule still names it")
+    void schedulesListingSkipsUnreadableRow() throws java.sql.SQLException {
+        for (String name : List.of("a", "b", "c")) {
+            store.schedule(NewSchedule.every(name, MINUTE, NewTask.of("k", Map.of())));
+        }
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name = 'b'");
+        String id = rawRow("b").get(1);
+        String warnings = capturingStandardError(() -> {
+            assertThat(store.schedules(100, null).items()).extracting(TaskSchedule::name).containsExactly("a", "c");
+            Page<TaskSchedule> one = store.schedules(1, null);
+            assertThat(one.items()).extracting(TaskSchedule::name).containsExactly("a");
+            Page<TaskSchedule> two = store.schedules(1, one.nextCursor().orElseThrow());
+            assertThat(two.items()).extracting(TaskSchedule::name).containsExactly("c");
+            assertThat(two.hasMore()).isFalse();
+        });
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains(id)).count()).as(warnings).isEqualTo(1);
+        assertThatThrownBy(() -> store.getSchedule("b")).isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).rowId()).isEqualTo(id));
+    }
+
+    @Test
+    @DisplayName("more unreadable due schedules than the warned-row memory holds (10,000) never cause a warning storm: the first poll names 10,000 and says once that further ones go unnamed, the next poll warns about none")
+    void unreadableWarningsAreBounded() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("bad-00000", MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        int rows = 10_001;
+        String uuid = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL ? "CAST(? AS uuid)" : "?";
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement copy = c.prepareStatement("INSERT INTO atlas_task_schedules (tenant_id, id, name, kind, payload,"
+                     + " owner_type, owner_id, max_attempts, interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at)"
+                     + " SELECT tenant_id, " + uuid + ", ?, kind, payload, owner_type, owner_id, max_attempts, interval_micros, cron, paused,"
+                     + " next_run_at, last_run_at, created_at, updated_at FROM atlas_task_schedules WHERE name = 'bad-00000'");
+             java.sql.Statement st = c.createStatement()) {
+            for (int i = 1; i < rows; i++) {
+                copy.setString(1, java.util.UUID.randomUUID().toString());
+                copy.setString(2, String.format("bad-%05d", i));
+                copy.addBatch();
+            }
+            copy.executeBatch();
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name LIKE 'bad-%'")).isEqualTo(rows);
+        }
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        advance(Duration.ofSeconds(30));
+        List<Task> fired = new ArrayList<>();
+        String first = capturingStandardError(() -> fired.addAll(store.enqueueScheduled()), false);
+        advance(MINUTE);
+        String second = capturingStandardError(() -> fired.addAll(store.enqueueScheduled()), false);
+        assertThat(fired).extracting(Task::kind).containsExactly("good", "good");
+        assertThat(first.lines().filter(l -> l.contains("Skipping task schedule")).count()).isEqualTo(10_000);
+        assertThat(first.lines().filter(l -> l.contains("further task schedules this version cannot evaluate")).count()).isEqualTo(1);
+        assertThat(second.lines().filter(l -> l.contains("WARN")).toList()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a stored schedule no version writes (an interval of 1 microsecond from before year 1, whose resume overflowed next's arithmetic with an ArithmeticException on SQLite and resumed a 1-microsecond schedule on PostgreSQL; a next occurrence after Limits.MAX_INSTANT, which resume kept) is unreadable: resume and get throw UnreadableRowException naming the row, which stays as stored, and the tenant's other schedules fire")
+    void scheduleOutsideStoredRangeIsUnreadable() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        store.schedule(NewSchedule.every("ancient", MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        store.schedule(NewSchedule.cron("beyond", "* * * * *", NewTask.of("bad", Map.of())));
+        store.pauseSchedule("ancient");
+        store.pauseSchedule("beyond");
+        boolean pg = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
+        rawUpdate("UPDATE atlas_task_schedules SET interval_micros = 1, next_run_at = "
+                + (pg ? "'4713-01-01 00:00:00+00 BC'" : Long.MIN_VALUE) + " WHERE name = 'ancient'");
+        rawUpdate("UPDATE atlas_task_schedules SET next_run_at = " + (pg ? "'10000-01-01 00:00:00+00'" : Long.MAX_VALUE) + " WHERE name = 'beyond'");
+        List<String> ancient = rawRow("ancient");
+        List<String> beyond = rawRow("beyond");
+        advance(MINUTE);
+        assertThat(store.enqueueScheduled()).extracting(Task::kind).containsExactly("good");
+        assertThatThrownBy(() -> store.resumeSchedule("ancient")).isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).rowId()).isEqualTo(ancient.get(1)));
+        assertThatThrownBy(() -> store.resumeSchedule("beyond")).isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .hasMessageContaining("next_run_at")
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).rowId()).isEqualTo(beyond.get(1)));
+        assertThatThrownBy(() -> store.getSchedule("ancient")).isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).rowId()).isEqualTo(ancient.get(1)));
+        assertThat(rawRow("ancient")).isEqualTo(ancient);
+        assertThat(rawRow("beyond")).isEqualTo(beyond);
+    }
+
+    @Test
+    @DisplayName("an unreadable schedule row is warned about once per tenant: another tenant's row with the same id (an import keeps ids) gets its own WARN naming that tenant")
+    void unreadableRowsAreWarnedPerTenant() throws java.sql.SQLException {
+        store.schedule(NewSchedule.every("bad", MINUTE, NewTask.of("bad", Map.of())).startingAt(clock.instant()));
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate("INSERT INTO atlas_task_schedules (tenant_id, id, name, kind, payload, owner_type, owner_id, max_attempts,"
+                    + " interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at) SELECT 'globex', id, name, kind, payload,"
+                    + " owner_type, owner_id, max_attempts, interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at"
+                    + " FROM atlas_task_schedules WHERE tenant_id = 'acme' AND name = 'bad'")).isEqualTo(1);
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name = 'bad'")).isEqualTo(2);
+        }
+        String id = rawRow("bad").get(1);
+        advance(MINUTE);
+        String warnings = capturingStandardError(() -> {
+            assertThat(store.enqueueScheduled()).isEmpty();
+            assertThat(other.enqueueScheduled()).isEmpty();
+        });
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains(id)).map(l -> l.contains("tenant globex") ? "globex"
+                : l.contains("tenant acme") ? "acme" : l).toList()).containsExactly("acme", "globex");
+    }
+
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
     private static String capturingStandardError(Runnable body) {
+        return capturingStandardError(body, true);
+    }
+
+    /** {@link #capturingStandardError(Runnable)}, printing what was captured only when {@code echo}. */
+    private static String capturingStandardError(Runnable body, boolean echo) {
         java.io.PrintStream original = System.err;
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
         System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
@@ -312,7 +420,9 @@ public abstract class TaskScheduleContract extends AtlasContract {
             System.setErr(original);
         }
         String text = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
-        original.print(text);
+        if (echo) {
+            original.print(text);
+        }
         return text;
     }
 

@@ -1511,6 +1511,49 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.complete(claimed, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
     }
 
+    @Test
+    @DisplayName("a listing skips a task row this version cannot read (one WARN naming it per Atlas instance) instead of failing the"
+            + " page: the failed tasks list, the one claim failed as unreadable left out; pages stay full; get still names the row")
+    void listingSkipsUnreadableTask() throws SQLException {
+        Task first = task("a");
+        clock.advanceMicros(1);
+        Task bad = task("a");
+        clock.advanceMicros(1);
+        Task last = task("a");
+        setPayload(bad.id(), "[1]");
+        store.failAsOperator(first.id(), "first");
+        store.failAsOperator(last.id(), "last");
+        String warnings = capturingStandardError(() -> {
+            assertThat(store.claim(LEASE)).isEmpty();
+            Page<Task> failed = store.list(TaskQuery.all().statuses(Set.of(TaskStatus.FAILED)));
+            assertThat(failed.items()).extracting(Task::id).containsExactly(first.id(), last.id());
+            assertThat(failed.hasMore()).isFalse();
+            Page<Task> one = store.list(TaskQuery.all().limit(1));
+            assertThat(one.items()).extracting(Task::id).containsExactly(first.id());
+            Page<Task> two = store.list(TaskQuery.all().limit(1).after(one.nextCursor().orElseThrow()));
+            assertThat(two.items()).extracting(Task::id).containsExactly(last.id());
+            assertThat(two.hasMore()).isFalse();
+        });
+        assertThat(rawStatus(bad.id())).isEqualTo("failed");
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains(bad.id().toString())).count())
+                .as("warnings naming the row in:\n" + warnings).isEqualTo(1);
+        assertThatThrownBy(() -> store.get(bad.id())).isInstanceOf(UnreadableRowException.class)
+                .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(bad.id().toString()));
+    }
+
+    /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
+    static String capturingStandardError(Runnable body) {
+        java.io.PrintStream original = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            System.setErr(original);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     // ---- TaskWorker: lost leases, failures, bounded close (issue 10 item 2) -------------------
 
     @Test
