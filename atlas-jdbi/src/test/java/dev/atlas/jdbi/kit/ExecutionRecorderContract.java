@@ -1205,6 +1205,26 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a stream's first token is never after its end: a clock stepping back between firstToken() and the finish (NTP)"
+            + " ends the run at its first token, so durationMs is at least firstTokenMs, through complete, fail and cancel")
+    void firstTokenIsNeverAfterTheEnd() {
+        for (java.util.function.Function<ExecutionHandle, Execution> end : List.<java.util.function.Function<ExecutionHandle, Execution>>of(
+                ExecutionHandle::complete, x -> x.fail("reset"), ExecutionHandle::cancel)) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.of(ExecutionType.STREAM, "openai", "gpt-4o"));
+            Instant started = recorder.require(h.id()).startedAt();
+            advance(500);
+            h.firstToken();
+            advance(-300); // stepped back: the finish's clock reads 200 ms after the start
+            Execution e = end.apply(h);
+            assertThat(e.firstTokenMs()).isEqualTo(500L);
+            assertThat(e.durationMs()).isEqualTo(500L);
+            assertThat(e.completedAt()).isEqualTo(started.plusMillis(500));
+            assertThat(recorder.require(h.id())).isEqualTo(e);
+            advance(1_000);
+        }
+    }
+
+    @Test
     @DisplayName("updatedAt never moves back when a writer's clock is behind (another Atlas on the database, NTP): every change of an"
             + " execution, its steps and tool calls through handles, the recorder and the sweep keeps the later time; a run cancelled"
             + " or swept before it started ends no earlier than its creation")
