@@ -74,7 +74,16 @@ final class ExecutionRows {
         });
     }
 
+    /**
+     * The step of the current row with {@code toolCalls}. Guarded as the other tables' rows are: a
+     * row Atlas cannot read (a finish reason of a newer version, which no CHECK stops, or metadata
+     * past the read limit) fails naming the table and the step, not as the caller's input.
+     */
     static ExecutionStep step(Dialect d, ResultSet rs, List<ToolCall> toolCalls) throws SQLException {
+        return Rows.guard("execution_steps", "id", (r, ctx) -> stepRow(d, r, toolCalls)).map(rs, null);
+    }
+
+    private static ExecutionStep stepRow(Dialect d, ResultSet rs, List<ToolCall> toolCalls) throws SQLException {
         String finish = rs.getString("finish_reason");
         return new ExecutionStep(
                 d.uuid(rs, "id"),
@@ -93,8 +102,9 @@ final class ExecutionRows {
                 Json.readMap(rs.getString("metadata")));
     }
 
+    /** Guarded as {@link #step} is, so an unreadable call fails naming {@code execution_tool_calls} and its id. */
     static RowMapper<ToolCall> toolCall(Dialect d) {
-        return (rs, ctx) -> new ToolCall(
+        return Rows.guard("execution_tool_calls", "id", (rs, ctx) -> new ToolCall(
                 d.uuid(rs, "id"),
                 d.uuid(rs, "execution_id"),
                 d.uuid(rs, "step_id"),
@@ -109,7 +119,7 @@ final class ExecutionRows {
                 d.instant(rs, "started_at"),
                 d.instant(rs, "completed_at"),
                 nullableLong(rs, "duration_ms"),
-                Json.readMap(rs.getString("metadata")));
+                Json.readMap(rs.getString("metadata"))));
     }
 
     static RowMapper<ModelPrice> price(Dialect d) {

@@ -293,6 +293,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             // Never dated before that write, whichever instance's clock stamped it; the duration is counted to the end stamped.
             Instant clock = db.now();
             Instant now = last != null && last.isAfter(clock) ? last : clock;
+            // Nor before its first token, which no write records: a clock stepped back since firstToken()
+            // would store a duration shorter than the time to that token.
+            if (firstTokenMs != null && x.startedAt() != null && x.startedAt().plusMillis(firstTokenMs).isAfter(now)) {
+                now = x.startedAt().plusMillis(firstTokenMs);
+            }
             Usage usage = !costed ? Usage.NONE : explicitUsage != null ? explicitUsage
                     : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
             Long cost = costed ? costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage") : null;

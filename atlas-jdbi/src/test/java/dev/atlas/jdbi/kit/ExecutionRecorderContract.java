@@ -779,6 +779,62 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.list(ExecutionQuery.all()).items()).hasSize(2);
     }
 
+    /** Runs {@code text} ({@code <p>} for the prefix, {@code :id} bound to {@code id}) as a hand edit would, expecting one row changed. */
+    private void handEdit(String text, UUID id) {
+        Db db = ((JdbiAtlas) atlas).db();
+        int changed = db.write(x -> AdHoc.on(db, x, text).bind("id", id).update());
+        assertThat(changed).isEqualTo(1);
+    }
+
+    /** {@code read} fails with UnreadableRowException naming {@code table} and {@code id}. */
+    private static void unreadable(String table, UUID id, Runnable read) {
+        assertThatThrownBy(read::run).isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class, e -> {
+            assertThat(e.table()).isEqualTo(table);
+            assertThat(e.rowId()).isEqualTo(id.toString());
+            assertThat(e.getMessage()).contains(table, id.toString());
+        });
+    }
+
+    @Test
+    @DisplayName("a step or tool call row Atlas cannot read (a finish reason or status of a newer version, metadata past the read limit)"
+            + " fails tree, historyWithTools and toolCalls with UnreadableRowException naming its table and id, as an execution row does;"
+            + " other executions still read, and the row reads again once repaired")
+    void unreadableStepAndToolCallRowsAreNamed() {
+        Conversation c = convo();
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup", "{}");
+        call.complete("{\"ok\":true}");
+        step.finish(null, FinishReason.TOOL_CALLS);
+        h.reply(step, "done");
+        h.complete();
+        Execution good = recorder.start(ExecutionSpec.text("openai", "gpt-4o")).complete();
+
+        // A finish reason a newer Atlas on the same database might write (the column has no CHECK).
+        handEdit("UPDATE <p>execution_steps SET finish_reason = 'pause_turn' WHERE tenant_id = 'acme' AND id = :id", step.id());
+        unreadable("execution_steps", step.id(), () -> recorder.tree(h.id()));
+        unreadable("execution_steps", step.id(), () -> recorder.historyWithTools(c.id(), 10));
+        assertThat(recorder.tree(good.id())).isPresent();
+        handEdit("UPDATE <p>execution_steps SET finish_reason = 'tool_calls' WHERE tenant_id = 'acme' AND id = :id", step.id());
+
+        // Metadata every database stores but no read accepts: an integer past the read limit.
+        String unreadableJson = "'{\"n\": " + "1".repeat(1200) + "}'";
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", call.id());
+        unreadable("execution_tool_calls", call.id(), () -> recorder.tree(h.id()));
+        unreadable("execution_tool_calls", call.id(), () -> recorder.toolCalls(ToolCallQuery.all()));
+        unreadable("execution_tool_calls", call.id(), () -> recorder.historyWithTools(c.id(), 10));
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", call.id());
+
+        handEdit("UPDATE <p>execution_steps SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", step.id());
+        unreadable("execution_steps", step.id(), () -> recorder.tree(h.id()));
+        handEdit("UPDATE <p>execution_steps SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", step.id());
+
+        ExecutionTree repaired = recorder.tree(h.id()).orElseThrow();
+        assertThat(repaired.steps()).singleElement().returns(FinishReason.TOOL_CALLS, ExecutionStep::finishReason);
+        assertThat(repaired.toolCalls()).extracting(ToolCall::id).containsExactly(call.id());
+        assertThat(recorder.historyWithTools(c.id(), 10)).singleElement().satisfies(m -> assertThat(m.toolCalls()).hasSize(1));
+    }
+
     @Test
     @DisplayName("metadata on a step and on a tool call is stored with it, replaced in any status, and read back exactly")
     void stepAndToolCallMetadata() {
@@ -1146,6 +1202,26 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             assertThat(c.completedAt()).isEqualTo(c.startedAt());
             assertThat(c.durationMs()).isZero();
         });
+    }
+
+    @Test
+    @DisplayName("a stream's first token is never after its end: a clock stepping back between firstToken() and the finish (NTP)"
+            + " ends the run at its first token, so durationMs is at least firstTokenMs, through complete, fail and cancel")
+    void firstTokenIsNeverAfterTheEnd() {
+        for (java.util.function.Function<ExecutionHandle, Execution> end : List.<java.util.function.Function<ExecutionHandle, Execution>>of(
+                ExecutionHandle::complete, x -> x.fail("reset"), ExecutionHandle::cancel)) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.of(ExecutionType.STREAM, "openai", "gpt-4o"));
+            Instant started = recorder.require(h.id()).startedAt();
+            advance(500);
+            h.firstToken();
+            advance(-300); // stepped back: the finish's clock reads 200 ms after the start
+            Execution e = end.apply(h);
+            assertThat(e.firstTokenMs()).isEqualTo(500L);
+            assertThat(e.durationMs()).isEqualTo(500L);
+            assertThat(e.completedAt()).isEqualTo(started.plusMillis(500));
+            assertThat(recorder.require(h.id())).isEqualTo(e);
+            advance(1_000);
+        }
     }
 
     @Test
