@@ -1053,6 +1053,36 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    @Test
+    @DisplayName("a read of a window holding 4 media assets (in 3 messages) runs one statement for all of them, not one per medium:"
+            + " exactly one statement more than the same window without media; each medium still reads its own bytes")
+    void mediaAssetsOfAWindowAreReadInOneStatement() {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        for (int i = 0; i < 3; i++) {
+            memory.add("plain", new UserMessage("look " + i));
+            memory.add("plain", new AssistantMessage("seen " + i));
+            UserMessage look = i == 1
+                    ? UserMessage.builder().text("look " + i).media(List.of(
+                            org.springframework.ai.content.Media.builder().mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG)
+                                    .data(png(10 + i)).name("a.png").build(),
+                            org.springframework.ai.content.Media.builder().mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG)
+                                    .data(png(20 + i)).name("b.png").build())).build()
+                    : photo("look " + i, 10 + i);
+            memory.add("photos", look);
+            memory.add("photos", new AssistantMessage("seen " + i));
+        }
+        int plain = dev.atlas.jdbi.kit.StatementCounter.count(atlas, () -> repository.findByConversationId("plain")).statements();
+        var photos = dev.atlas.jdbi.kit.StatementCounter.count(atlas, () -> repository.findByConversationId("photos"));
+
+        assertThat(photos.statements()).isEqualTo(plain + 1);
+        List<Message> read = photos.result();
+        assertThat(shapes(read)).hasSize(6);
+        assertThat(((UserMessage) read.get(0)).getMedia().get(0).getDataAsByteArray()).isEqualTo(png(10));
+        assertThat(((UserMessage) read.get(2)).getMedia()).extracting(org.springframework.ai.content.Media::getDataAsByteArray)
+                .containsExactly(png(11), png(21));
+        assertThat(((UserMessage) read.get(4)).getMedia().get(0).getDataAsByteArray()).isEqualTo(png(12));
+    }
+
     /** Reopens Atlas on a fresh database with a blob directory the test can count and a clock it can move. */
     private dev.atlas.jdbi.kit.MutableClock reopenWithBlobs(java.nio.file.Path dir) {
         atlas.close();
