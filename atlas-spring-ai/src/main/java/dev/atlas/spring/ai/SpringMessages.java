@@ -493,15 +493,9 @@ final class SpringMessages {
                     continue;
                 }
                 if (d.get("asset") instanceof String id) {
-                    UUID asset;
-                    try {
-                        asset = UUID.fromString(id);
-                    } catch (IllegalArgumentException notAnId) {
-                        continue;
-                    }
-                    Supplier<byte[]> bytes = assetBytes.apply(asset);
-                    if (bytes != null) {
-                        media.add(new AssetMedia(mime, asset, (String) d.get("id"), (String) d.get("name"), bytes));
+                    Media asset = assetMedia(mime, id, (String) d.get("id"), (String) d.get("name"), assetBytes);
+                    if (asset != null) {
+                        media.add(asset);
                     }
                     continue;
                 }
@@ -760,18 +754,9 @@ final class SpringMessages {
             }
             if (image.url() != null && image.url().startsWith(ASSET_SCHEME)) {
                 String id = image.url().substring(ASSET_SCHEME.length());
-                if (!assets.contains(id)) {
-                    continue;
-                }
-                UUID asset;
-                try {
-                    asset = UUID.fromString(id);
-                } catch (IllegalArgumentException notAnId) {
-                    continue;
-                }
-                Supplier<byte[]> bytes = assetBytes.apply(asset);
-                if (bytes != null) {
-                    out.add(new AssetMedia(mime, asset, null, null, bytes));
+                Media asset = assets.contains(id) ? assetMedia(mime, id, null, null, assetBytes) : null;
+                if (asset != null) {
+                    out.add(asset);
                 }
             } else if (image.url() != null) {
                 out.add(Media.builder().mimeType(mime).data(image.url()).build());
@@ -801,6 +786,53 @@ final class SpringMessages {
                 return null;
             }
         }
+    }
+
+    /**
+     * The medium whose bytes are those of the asset {@code id} names, as {@code assetBytes} reads them; null when {@code id}
+     * is no asset id or the asset is gone ({@code assetBytes} gives null).
+     */
+    private static Media assetMedia(MimeType mime, String id, String mediaId, String name, Function<UUID, Supplier<byte[]>> assetBytes) {
+        UUID asset = assetId(id);
+        Supplier<byte[]> bytes = asset == null ? null : assetBytes.apply(asset);
+        return bytes == null ? null : new AssetMedia(mime, asset, mediaId, name, bytes);
+    }
+
+    private static UUID assetId(Object id) {
+        try {
+            return id instanceof String s ? UUID.fromString(s) : null;
+        } catch (IllegalArgumentException notAnId) {
+            return null;
+        }
+    }
+
+    /**
+     * The assets whose bytes the media of {@code stored} may name, as {@link #toSpring} reads them: its Spring AI media
+     * descriptions' and, for a user message atlas-langchain4j's store wrote, its images kept as assets. For one lookup of
+     * a whole window's assets; an id that no medium ends up using costs nothing but its place in that lookup.
+     */
+    static List<UUID> mediaAssets(dev.atlas.conversation.Message stored, Function<UUID, LangChain4jJson> assetJson) {
+        List<UUID> out = new ArrayList<>();
+        Object spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? s.get(MEDIA) : null;
+        if (spring instanceof List<?> described) {
+            for (Object o : described) {
+                UUID asset = o instanceof Map<?, ?> d ? assetId(d.get("asset")) : null;
+                if (asset != null) {
+                    out.add(asset);
+                }
+            }
+        } else if (stored.role() == Role.USER && stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> lc
+                && lc.get("assets") instanceof List<?> listed && !listed.isEmpty()) {
+            for (LangChain4jImage image : langChain4jJson(stored.metadata(), assetJson).images()) {
+                String url = image.url();
+                UUID asset = url != null && url.startsWith(ASSET_SCHEME) && listed.contains(url.substring(ASSET_SCHEME.length()))
+                        ? assetId(url.substring(ASSET_SCHEME.length())) : null;
+                if (asset != null) {
+                    out.add(asset);
+                }
+            }
+        }
+        return out;
     }
 
     /**
