@@ -523,6 +523,8 @@ public final class JdbiAssetStore implements AssetStore {
             ids.add(Check.notNull("assetIds[" + i + "]", assetIds.get(i)));
         }
         if (ids.isEmpty()) {
+            // Nothing to read, but a closed instance still says so, as every call does.
+            db.checkOpen();
             return Map.of();
         }
         List<UUID> distinct = List.copyOf(ids);
