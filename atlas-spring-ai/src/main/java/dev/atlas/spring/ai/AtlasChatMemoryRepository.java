@@ -108,15 +108,18 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private final String agent;
     private final int window;
     private final ReentrantLock[] locks;
+    /** Conversations whose read left out stored media, warned about once (see {@link #converted}). */
+    private final Set<UUID> warned;
     private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
-    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks) {
+    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks, Set<UUID> warned) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.owner = Limits.requireNonNull("owner", owner);
         // Checked here, not at the first save, where a bad setting would fail a user's chat.
         this.agent = agent == null ? null : Limits.requireKey("agent", agent);
         this.window = window;
         this.locks = locks;
+        this.warned = warned;
     }
 
     /**
@@ -128,7 +131,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
-        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks);
+        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks, java.util.concurrent.ConcurrentHashMap.newKeySet());
     }
 
     /**
@@ -140,7 +143,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (messages < 1 || messages > Limits.MAX_PAGE_SIZE) {
             throw new InvalidInputException("window", "must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + messages);
         }
-        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks);
+        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks, warned);
     }
 
     /** The tenant whose conversations this repository keeps. */
@@ -188,6 +191,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         String key = key(conversationId);
         Optional<Conversation> conversation = conversation(key);
         Window read = conversation.map(c -> load(c, true)).orElse(Window.EMPTY);
+        conversation.ifPresent(c -> warnLostMedia(c.id(), read));
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
         lastRead.set(Read.of(key, conversation.orElse(null), read));
@@ -389,8 +393,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * converted once per read), the marker it was read with (null for a conversation never saved through this
      * repository) and the newest sequence known at the read.
      */
-    private record Window(List<dev.atlas.conversation.Message> messages, List<Message> spring, Marker marker, long last) {
-        static final Window EMPTY = new Window(List.of(), List.of(), null, 0);
+    private record Window(List<dev.atlas.conversation.Message> messages, List<Message> spring, Marker marker, long last,
+                          Map<UUID, Set<String>> lostMedia) {
+        static final Window EMPTY = new Window(List.of(), List.of(), null, 0, Map.of());
     }
 
     /**
@@ -769,6 +774,41 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
+     * Logs, once per conversation (for this repository and those {@link #window(int)} made of it), the stored media
+     * {@code read} left out because Spring AI's messages cannot carry them or they cannot be read as media (see
+     * {@link SpringMessages#toSpring(dev.atlas.conversation.Message, java.util.function.Function, java.util.function.Function,
+     * java.util.function.Consumer)}): the prompt then lacks what the user gave, which must leave a trace. Each message is
+     * named by its id and what it lost, never by its content. Not refused: one such message must not make the chat
+     * unusable. At most 10,000 conversations are remembered; past that the set starts again (a warning may repeat).
+     */
+    private void warnLostMedia(UUID conversationId, Window read) {
+        if (read.lostMedia().isEmpty() || warned.contains(conversationId)) {
+            return;
+        }
+        if (warned.size() >= 10_000) {
+            warned.clear();
+        }
+        if (!warned.add(conversationId)) {
+            return;
+        }
+        StringBuilder text = new StringBuilder("chat memory of conversation ").append(conversationId)
+                .append(" reads without stored media Spring AI's messages cannot carry or that cannot be read as media:");
+        String sep = " ";
+        int named = 0;
+        for (Map.Entry<UUID, Set<String>> e : read.lostMedia().entrySet()) {
+            if (named++ == 20) {
+                // A window of up to 1,000 such messages: the first 20 locate the problem, a line stays readable.
+                text.append(" and ").append(read.lostMedia().size() - 20).append(" more messages");
+                break;
+            }
+            text.append(sep).append("message ").append(e.getKey()).append(" (").append(String.join(", ", e.getValue())).append(')');
+            sep = "; ";
+        }
+        System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                text.append(" (see docs/integrations.md, \"Media Spring AI cannot carry\"); not repeated for this conversation").toString());
+    }
+
+    /**
      * How to read the bytes of a media asset found live when they are used ({@link #converted} leaves out an asset that is
      * gone, deleted or purged by retention: one removed image must not make the whole conversation unreadable). Bytes that
      * cannot be read when used (removed since, or a local blob store on another instance) fail the use with
@@ -977,10 +1017,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             assetBytes = asset -> live.containsKey(asset) ? assetBytes(asset) : null;
         }
         List<Message> spring = new ArrayList<>(stored.size());
+        Map<UUID, Set<String>> lost = new LinkedHashMap<>();
         for (dev.atlas.conversation.Message m : stored) {
-            spring.add(SpringMessages.toSpring(m, assetBytes, this::langChain4jJson));
+            spring.add(SpringMessages.toSpring(m, assetBytes, this::langChain4jJson,
+                    what -> lost.computeIfAbsent(m.id(), id -> new LinkedHashSet<>()).add(what)));
         }
-        return withoutBrokenToolRounds(new Window(stored, spring, marker, last));
+        return withoutBrokenToolRounds(new Window(stored, spring, marker, last, lost));
     }
 
     /**
@@ -1023,7 +1065,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             i = end;
         }
-        return dropped ? new Window(out, spring, read.marker(), read.last()) : read;
+        return dropped ? new Window(out, spring, read.marker(), read.last(), read.lostMedia()) : read;
     }
 
     /**
