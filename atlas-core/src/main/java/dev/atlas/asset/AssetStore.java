@@ -104,6 +104,19 @@ public interface AssetStore {
     Optional<Asset> get(UUID assetId);
 
     /**
+     * The live assets among {@code assetIds}, read together (one statement per 500 ids) instead of
+     * one {@link #get} each: for a reader that holds many references at once, such as a chat
+     * memory's window with its media. An id that is unknown, soft-deleted or another tenant's is
+     * absent from the map, as {@link #get} finds nothing for it; an id given twice is read once.
+     *
+     * @param assetIds the assets' ids, in any number (none gives an empty map)
+     * @return the live assets found, by id, in the order of their first mention in {@code assetIds}; unmodifiable
+     * @throws dev.atlas.InvalidInputException naming {@code assetIds} when it is null, {@code assetIds[i]} when an id is
+     *         null, before anything is read
+     */
+    Map<UUID, Asset> getAll(List<UUID> assetIds);
+
+    /**
      * The asset with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's.
      *
      * @param assetId the asset's id

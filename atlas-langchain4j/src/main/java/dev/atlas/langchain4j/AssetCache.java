@@ -11,7 +11,9 @@ import java.util.function.Function;
 /**
  * The text of assets stores read or wrote lately (an image's base64, a large message's JSON), so a
  * window's assets are not read from the blob store (and decoded again) on every read and every
- * update. An asset's bytes never change, so an entry never goes stale.
+ * update. An asset's bytes never change, so an entry's text never goes stale; whether the asset is
+ * still live (not deleted, purged or discarded) is not cached: each read of a window asks, for all
+ * its assets in one statement.
  *
  * <p>One least-recently-used table for the whole JVM, bounded by total size ({@link #MAX_CHARS}), so
  * an app with a store per tenant (thousands of them) holds no more than one store would. Entries are

@@ -650,17 +650,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return read(c, Window.parse(window(c)));
     }
 
-    /** The window's messages, one query per run of sequences (a window is usually one or two runs). */
+    /**
+     * The window's messages, one query per run of sequences (a window is usually one or two runs), and one for the live
+     * assets its messages name (images, JSON kept as an asset), whichever of them the cache holds: an asset deleted since
+     * it was cached (a user removing a photo) must not reach a model again, and an asset's row, unlike its bytes, changes.
+     */
     private List<Stored> read(Conversation c, Window window) {
-        List<Stored> out = new ArrayList<>();
-        // The indexes in out of the messages whose JSON asset is gone (read as their columns).
-        List<Integer> lost = new ArrayList<>(0);
-        boolean[] gone = new boolean[1];
-        Function<UUID, String> json = id -> {
-            String text = assetText(id);
-            gone[0] = text == null;
-            return text;
-        };
+        List<Message> rows = new ArrayList<>();
         for (long[] run : window.runs()) {
             long after = run[0] - 1;
             // A row deleted through Atlas leaves a gap in a run: page on until the run's end.
@@ -671,21 +667,60 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        gone[0] = false;
-                        ChatMessage message = Messages.fromAtlas(m, this::imageBase64, json);
-                        // Null only for a message whose JSON asset is gone and whose columns describe no message.
-                        if (message != null) {
-                            if (gone[0]) {
-                                lost.add(out.size());
-                            }
-                            out.add(new Stored(m.sequence(), message, executionOf(m)));
-                        }
+                        rows.add(m);
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
             }
         }
+        List<UUID> named = new ArrayList<>();
+        for (Message m : rows) {
+            assetsOf(m, named);
+        }
+        java.util.Set<UUID> live = named.isEmpty() ? java.util.Set.of() : tenant.assets().getAll(named).keySet();
+        Function<UUID, String> image = id -> live.contains(id) ? imageBase64(id) : null;
+        List<Stored> out = new ArrayList<>();
+        // The indexes in out of the messages whose JSON asset is gone (read as their columns).
+        List<Integer> lost = new ArrayList<>(0);
+        boolean[] gone = new boolean[1];
+        Function<UUID, String> json = id -> {
+            String text = live.contains(id) ? assetText(id) : null;
+            gone[0] = text == null;
+            return text;
+        };
+        for (Message m : rows) {
+            gone[0] = false;
+            ChatMessage message = Messages.fromAtlas(m, image, json);
+            // Null only for a message whose JSON asset is gone and whose columns describe no message.
+            if (message != null) {
+                if (gone[0]) {
+                    lost.add(out.size());
+                }
+                out.add(new Stored(m.sequence(), message, executionOf(m)));
+            }
+        }
         return lost.isEmpty() ? out : withoutBrokenToolRounds(out, lost);
+    }
+
+    /** Adds to {@code out} the assets {@code row} names (its JSON's, its images'); a reference that is no id is left to the read to refuse. */
+    private static void assetsOf(Message row, List<UUID> out) {
+        if (!(row.metadata().get(Messages.KEY) instanceof Map<?, ?> fields)) {
+            return;
+        }
+        List<Object> refs = new ArrayList<>();
+        refs.add(fields.get("jsonAsset"));
+        if (fields.get("assets") instanceof List<?> assets) {
+            refs.addAll(assets);
+        }
+        for (Object ref : refs) {
+            if (ref instanceof String id) {
+                try {
+                    out.add(UUID.fromString(id));
+                } catch (IllegalArgumentException notAnId) {
+                    // Messages.fromAtlas refuses it, naming the row and the field.
+                }
+            }
+        }
     }
 
     /**

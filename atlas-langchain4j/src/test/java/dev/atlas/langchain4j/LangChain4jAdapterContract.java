@@ -508,6 +508,29 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("An image whose asset the application deletes after it was read (a user removing a photo) is left out of the very next read,"
+            + " by this store and a new one alike: the bytes read before are not sent to a model again")
+    void imageDeletedAfterAReadIsLeftOutAtOnce() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] png = new byte[3_000];
+        new java.util.Random(8).nextBytes(png);
+        UserMessage photo = UserMessage.from(TextContent.from("What is on this photo?"),
+                ImageContent.from(java.util.Base64.getEncoder().encodeToString(png), "image/png", ImageContent.DetailLevel.HIGH));
+        store.updateMessages("removed-photo", List.of(photo, AiMessage.from("A cat.")));
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("removed-photo")).hasSize(2);
+
+        Message row = tenant.conversations().messages(tenant.conversations().requireByKey("removed-photo").id(), 0, 10).get(0);
+        tenant.assets().delete(tenant.assets().forMessage(row.id()).get(0).asset().id());
+
+        for (AtlasChatMemoryStore reader : List.of(store, AtlasChatMemoryStore.of(tenant))) {
+            List<ChatMessage> read = reader.getMessages("removed-photo");
+            assertThat(read).hasSize(2);
+            assertThat(((UserMessage) read.get(0)).contents()).containsExactly(TextContent.from("What is on this photo?"));
+            assertThat(read.get(1)).isEqualTo(AiMessage.from("A cat."));
+        }
+    }
+
+    @Test
     @DisplayName("A tool result carrying an inline image of 300 KB (a screenshot tool, an MCP tool) is stored, its bytes as an asset, and round-trips exactly")
     void toolResultWithAnInlineImageRoundTrips() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);

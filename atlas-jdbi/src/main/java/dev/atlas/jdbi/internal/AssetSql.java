@@ -176,6 +176,14 @@ final class AssetSql {
                 + " AND lower(blob_key) = :lowerKey AND claimed_at IS NOT NULL");
     }
 
+    /**
+     * The live assets among {@code n} ids bound by {@link InList} as {@code ids}: {@code n} is one of a few sizes (see
+     * {@code JdbiAssetStore.getAll}), so few texts are rendered and each is prepared once per connection.
+     */
+    Statement getAll(int n) {
+        return c.render("assets.getAll", A + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ") AND deleted_at IS NULL");
+    }
+
     /** Deletes the intents of {@code keys}: the text depends on how many. */
     Statement forgetIntents(List<String> keys) {
         return c.render("assets.forgetIntents", "DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (" + InList.marks("key", keys.size()) + ")");

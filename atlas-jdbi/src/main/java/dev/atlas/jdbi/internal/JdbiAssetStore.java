@@ -515,6 +515,48 @@ public final class JdbiAssetStore implements AssetStore {
         return db.read(h -> find(h, assetId));
     }
 
+    @Override
+    public Map<UUID, Asset> getAll(List<UUID> assetIds) {
+        Check.notNull("assetIds", assetIds);
+        java.util.LinkedHashSet<UUID> ids = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < assetIds.size(); i++) {
+            ids.add(Check.notNull("assetIds[" + i + "]", assetIds.get(i)));
+        }
+        if (ids.isEmpty()) {
+            // Nothing to read, but a closed instance still says so, as every call does.
+            db.checkOpen();
+            return Map.of();
+        }
+        List<UUID> distinct = List.copyOf(ids);
+        Map<UUID, Asset> found = new java.util.HashMap<>();
+        db.read(h -> {
+            for (int from = 0; from < distinct.size(); from += GET_ALL_CHUNK) {
+                List<UUID> chunk = distinct.subList(from, Math.min(distinct.size(), from + GET_ALL_CHUNK));
+                // Padded to a power of two (the last id repeated): a handful of texts, each prepared once, instead of one per count.
+                int size = Math.min(GET_ALL_CHUNK, Integer.highestOneBit(chunk.size() * 2 - 1));
+                List<UUID> padded = new java.util.ArrayList<>(chunk);
+                while (padded.size() < size) {
+                    padded.add(chunk.get(chunk.size() - 1));
+                }
+                for (Asset a : InList.bind(sql.on(h, q.getAll(size)), "ids", padded).list(assets)) {
+                    found.put(a.id(), a);
+                }
+            }
+            return null;
+        });
+        Map<UUID, Asset> out = new java.util.LinkedHashMap<>();
+        for (UUID id : distinct) {
+            Asset a = found.get(id);
+            if (a != null) {
+                out.put(id, a);
+            }
+        }
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
+    /** Ids per statement of {@link #getAll}: well below both databases' bound-parameter limits. */
+    private static final int GET_ALL_CHUNK = 512;
+
     private Optional<Asset> find(Handle h, UUID assetId) {
         return sql.on(h, q.get).bind("id", assetId).optional(assets);
     }

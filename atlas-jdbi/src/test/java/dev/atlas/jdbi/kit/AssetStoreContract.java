@@ -369,6 +369,46 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("getAll reads the live assets among many ids in one statement per 512 ids, by id in the order first given; an unknown,"
+            + " deleted or another tenant's id is absent, one given twice is read once; null is refused naming assetIds or assetIds[i]"
+            + " before any statement")
+    void getAllReadsManyInOneStatement() {
+        Asset a = assets.create(png(), new byte[] {1});
+        Asset b = assets.create(NewAsset.of(AssetType.TEXT, "b.txt", "text/plain"), new byte[] {2});
+        Asset gone = assets.create(png(), new byte[] {3});
+        assets.delete(gone.id());
+        Asset theirs = atlas.tenant("globex").assets().create(png(), new byte[] {4});
+        UUID unknown = UUID.randomUUID();
+
+        var read = StatementCounter.count(atlas, () -> assets.getAll(List.of(b.id(), theirs.id(), a.id(), gone.id(), unknown, b.id())));
+        assertThat(read.statements()).isEqualTo(1);
+        assertThat(read.result()).containsExactly(Map.entry(b.id(), b), Map.entry(a.id(), a));
+        assertThat(read.result().get(b.id())).isEqualTo(assets.get(b.id()).orElseThrow());
+        assertThat(atlas.tenant("globex").assets().getAll(List.of(a.id(), theirs.id()))).containsExactly(Map.entry(theirs.id(), theirs));
+
+        List<UUID> many = new ArrayList<>();
+        for (int i = 0; i < 1100; i++) {
+            many.add(UUID.randomUUID());
+        }
+        many.add(700, a.id());
+        var large = StatementCounter.count(atlas, () -> assets.getAll(many));
+        assertThat(large.statements()).isEqualTo(3);
+        assertThat(large.result()).containsExactly(Map.entry(a.id(), a));
+
+        var none = StatementCounter.count(atlas, () -> assets.getAll(List.of()));
+        assertThat(none.statements()).isZero();
+        assertThat(none.result()).isEmpty();
+        List<UUID> withNull = new ArrayList<>(List.of(a.id()));
+        withNull.add(null);
+        assertThat(StatementCounter.count(atlas, () -> {
+            assertField("assetIds", () -> assets.getAll(null));
+            assertField("assetIds[1]", () -> assets.getAll(withNull));
+            return null;
+        }).statements()).isZero();
+        assertThatThrownBy(() -> read.result().put(unknown, a)).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
     @DisplayName("getBySha256 finds the tenant's oldest live asset holding those bytes (hex in either case); none, a deleted one or another"
             + " tenant's is empty; a value that is not 64 hex digits is refused naming sha256")
     void getBySha256() throws Exception {

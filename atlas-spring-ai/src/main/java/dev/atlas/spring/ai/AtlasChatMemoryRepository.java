@@ -108,15 +108,18 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private final String agent;
     private final int window;
     private final ReentrantLock[] locks;
+    /** Conversations whose read left out stored media, warned about once (see {@link #converted}). */
+    private final Set<UUID> warned;
     private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
-    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks) {
+    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks, Set<UUID> warned) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.owner = Limits.requireNonNull("owner", owner);
         // Checked here, not at the first save, where a bad setting would fail a user's chat.
         this.agent = agent == null ? null : Limits.requireKey("agent", agent);
         this.window = window;
         this.locks = locks;
+        this.warned = warned;
     }
 
     /**
@@ -128,7 +131,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
-        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks);
+        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks, java.util.concurrent.ConcurrentHashMap.newKeySet());
     }
 
     /**
@@ -140,7 +143,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (messages < 1 || messages > Limits.MAX_PAGE_SIZE) {
             throw new InvalidInputException("window", "must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + messages);
         }
-        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks);
+        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks, warned);
     }
 
     /** The tenant whose conversations this repository keeps. */
@@ -187,11 +190,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     public List<Message> findByConversationId(String conversationId) {
         String key = key(conversationId);
         Optional<Conversation> conversation = conversation(key);
-        Window read = conversation.map(this::load).orElse(Window.EMPTY);
+        Window read = conversation.map(c -> load(c, true)).orElse(Window.EMPTY);
+        conversation.ifPresent(c -> warnLostMedia(c.id(), read));
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
         lastRead.set(Read.of(key, conversation.orElse(null), read));
-        return new Handed(read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes, this::langChain4jJson)).toList(), read);
+        return new Handed(read.spring(), read);
     }
 
     @Override
@@ -247,7 +251,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
             }
             Conversation conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
-            Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
+            Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation, false);
             // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
             boolean sawAll = read == null || !read.key().equals(key) || !read.ids().isEmpty();
             save(conversation, messages, converted, current, sawAll);
@@ -381,15 +385,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             i = j + 1;
         }
-        return new Window(out, read.marker(), read.last());
+        return converted(out, read.marker(), read.last(), false);
     }
 
     /**
-     * A window as read: its messages in sequence order, the marker it was read with (null for a
-     * conversation never saved through this repository) and the newest sequence known at the read.
+     * A window as read: its messages in sequence order, each as Spring AI reads it ({@code spring}, at the same index,
+     * converted once per read), the marker it was read with (null for a conversation never saved through this
+     * repository) and the newest sequence known at the read.
      */
-    private record Window(List<dev.atlas.conversation.Message> messages, Marker marker, long last) {
-        static final Window EMPTY = new Window(List.of(), null, 0);
+    private record Window(List<dev.atlas.conversation.Message> messages, List<Message> spring, Marker marker, long last,
+                          Map<UUID, Set<String>> lostMedia) {
+        static final Window EMPTY = new Window(List.of(), List.of(), null, 0, Map.of());
     }
 
     /**
@@ -480,10 +486,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 anyId = true;
             }
         }
-        // Each window message as Spring AI reads it, converted once (when first compared), not at each comparison.
-        Message[] springOf = new Message[window.size()];
-        java.util.function.IntFunction<Message> spring = i -> springOf[i] != null ? springOf[i]
-                : (springOf[i] = SpringMessages.toSpring(window.get(i), null, this::langChain4jJson));
+        // Each window message as Spring AI reads it, converted once, by the read.
+        java.util.function.IntFunction<Message> spring = current.spring()::get;
         if (!anyId && !window.isEmpty()) {
             int overlap = overlap(window.size(), spring, messages);
             for (int i = 0; i < overlap; i++) {
@@ -770,17 +774,48 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
-     * How to read a media asset's bytes when they are used, or null when the asset is gone (deleted,
-     * purged by retention): one removed image must not make the whole conversation unreadable, so it
-     * is left out. Only the asset's row is read here, not its bytes. Bytes that cannot be read when
-     * used (removed since, or a local blob store on another instance) fail the use with
-     * {@link IllegalStateException} naming the asset: sending the model a message without the image
-     * it was about would be a silent lie.
+     * Logs, once per conversation (for this repository and those {@link #window(int)} made of it), the stored media
+     * {@code read} left out because Spring AI's messages cannot carry them or they cannot be read as media (see
+     * {@link SpringMessages#toSpring(dev.atlas.conversation.Message, java.util.function.Function, java.util.function.Function,
+     * java.util.function.Consumer)}): the prompt then lacks what the user gave, which must leave a trace. Each message is
+     * named by its id and what it lost, never by its content. Not refused: one such message must not make the chat
+     * unusable. At most 10,000 conversations are remembered; past that the set starts again (a warning may repeat).
+     */
+    private void warnLostMedia(UUID conversationId, Window read) {
+        if (read.lostMedia().isEmpty() || warned.contains(conversationId)) {
+            return;
+        }
+        if (warned.size() >= 10_000) {
+            warned.clear();
+        }
+        if (!warned.add(conversationId)) {
+            return;
+        }
+        StringBuilder text = new StringBuilder("chat memory of conversation ").append(conversationId)
+                .append(" reads without stored media Spring AI's messages cannot carry or that cannot be read as media:");
+        String sep = " ";
+        int named = 0;
+        for (Map.Entry<UUID, Set<String>> e : read.lostMedia().entrySet()) {
+            if (named++ == 20) {
+                // A window of up to 1,000 such messages: the first 20 locate the problem, a line stays readable.
+                text.append(" and ").append(read.lostMedia().size() - 20).append(" more messages");
+                break;
+            }
+            text.append(sep).append("message ").append(e.getKey()).append(" (").append(String.join(", ", e.getValue())).append(')');
+            sep = "; ";
+        }
+        System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                text.append(" (see docs/integrations.md, \"Media Spring AI cannot carry\"); not repeated for this conversation").toString());
+    }
+
+    /**
+     * How to read the bytes of a media asset found live when they are used ({@link #converted} leaves out an asset that is
+     * gone, deleted or purged by retention: one removed image must not make the whole conversation unreadable). Bytes that
+     * cannot be read when used (removed since, or a local blob store on another instance) fail the use with
+     * {@link IllegalStateException} naming the asset: sending the model a message without the image it was about would
+     * be a silent lie.
      */
     private java.util.function.Supplier<byte[]> assetBytes(UUID asset) {
-        if (tenant.assets().get(asset).isEmpty()) {
-            return null;
-        }
         return () -> {
             try (java.io.InputStream in = tenant.assets().open(asset)) {
                 return in.readAllBytes();
@@ -908,7 +943,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * the conversation's, when newer); older messages only when the marker's window reaches further
      * back (a memory window larger than this repository's, or kept system messages).
      */
-    private Window load(Conversation conversation) {
+    private Window load(Conversation conversation, boolean media) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> tail = store.history(conversation.id(), window);
         Marker saved = Marker.parse(conversation.metadata().get(WINDOW), 0);
@@ -933,7 +968,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
         long last = Math.max(conversation.lastSequence(), tail.isEmpty() ? 0 : tail.get(tail.size() - 1).sequence());
         if (marker == null) {
-            return new Window(withoutBrokenToolRounds(tail), null, last);
+            return converted(tail, null, last, media);
         }
         long oldest = tail.isEmpty() ? last + 1 : tail.get(0).sequence();
         List<dev.atlas.conversation.Message> out = new ArrayList<>();
@@ -962,11 +997,36 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
         }
         out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
-        return new Window(withoutBrokenToolRounds(out), marker, last);
+        return converted(out, marker, last, media);
     }
 
     /**
-     * {@code window} without the tool rounds (an answer followed by tool results, or results with no answer before them)
+     * The window of {@code stored} (ascending) with each message converted once, as Spring AI reads it, broken tool rounds
+     * left out ({@link #withoutBrokenToolRounds}). With {@code media}, the media assets of every message are looked up in
+     * one statement ({@link dev.atlas.asset.AssetStore#getAll}), not one per medium; without, messages read with none (a
+     * save compares text, tool calls and responses only).
+     */
+    private Window converted(List<dev.atlas.conversation.Message> stored, Marker marker, long last, boolean media) {
+        java.util.function.Function<UUID, java.util.function.Supplier<byte[]>> assetBytes = null;
+        if (media) {
+            List<UUID> ids = new ArrayList<>();
+            for (dev.atlas.conversation.Message m : stored) {
+                ids.addAll(SpringMessages.mediaAssets(m, this::langChain4jJson));
+            }
+            Map<UUID, dev.atlas.asset.Asset> live = ids.isEmpty() ? Map.of() : tenant.assets().getAll(ids);
+            assetBytes = asset -> live.containsKey(asset) ? assetBytes(asset) : null;
+        }
+        List<Message> spring = new ArrayList<>(stored.size());
+        Map<UUID, Set<String>> lost = new LinkedHashMap<>();
+        for (dev.atlas.conversation.Message m : stored) {
+            spring.add(SpringMessages.toSpring(m, assetBytes, this::langChain4jJson,
+                    what -> lost.computeIfAbsent(m.id(), id -> new LinkedHashSet<>()).add(what)));
+        }
+        return withoutBrokenToolRounds(new Window(stored, spring, marker, last, lost));
+    }
+
+    /**
+     * {@code read} without the tool rounds (an answer followed by tool results, or results with no answer before them)
      * that providers refuse (HTTP 400: every result must answer a call of the answer just before it, every call be
      * answered), as messages appended through the Atlas API or another framework can make them: a message
      * atlas-langchain4j's store kept as JSON in an asset that is gone (read as its text, an answer has lost its calls or a
@@ -977,8 +1037,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * out. The window is what reads hand out and what saves diff against: a round left out is neither handed out nor
      * evicted, and stays stored.
      */
-    private List<dev.atlas.conversation.Message> withoutBrokenToolRounds(List<dev.atlas.conversation.Message> window) {
+    private Window withoutBrokenToolRounds(Window read) {
+        List<dev.atlas.conversation.Message> window = read.messages();
         List<dev.atlas.conversation.Message> out = new ArrayList<>(window.size());
+        List<Message> spring = new ArrayList<>(window.size());
         boolean dropped = false;
         boolean conversed = false; // a message other than a system one before the round
         for (int i = 0; i < window.size(); ) {
@@ -988,7 +1050,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             while (round && end < window.size() && window.get(end).role() == Role.TOOL) {
                 end++;
             }
-            boolean broken = round && (head == Role.TOOL ? conversed : !answered(window.subList(i, end)));
+            boolean broken = round && (head == Role.TOOL ? conversed : !answered(window.get(i), read.spring().subList(i, end)));
             for (int j = i; j < end && round && !broken; j++) {
                 broken = SpringMessages.langChain4jJsonGone(window.get(j).metadata(), this::langChain4jJson);
             }
@@ -996,30 +1058,32 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 dropped = true;
             } else {
                 out.addAll(window.subList(i, end));
+                spring.addAll(read.spring().subList(i, end));
             }
             for (int j = i; j < end; j++) {
                 conversed |= window.get(j).role() != Role.SYSTEM;
             }
             i = end;
         }
-        return dropped ? out : window;
+        return dropped ? new Window(out, spring, read.marker(), read.last(), read.lostMedia()) : read;
     }
 
     /**
-     * Whether the answer heading {@code round} makes calls of this adapter's shape and the results after it answer exactly
-     * those calls (by id; calls without ids are answered by results without).
+     * Whether {@code answer}, the stored message heading {@code round} (the round as Spring AI reads it), makes calls of this
+     * adapter's shape and the results after it answer exactly those calls (by id; calls without ids are answered by results
+     * without).
      */
-    private boolean answered(List<dev.atlas.conversation.Message> round) {
-        if (SpringMessages.foreignToolCalls(round.get(0).metadata())) {
+    private static boolean answered(dev.atlas.conversation.Message answer, List<Message> round) {
+        if (SpringMessages.foreignToolCalls(answer.metadata())) {
             return false;
         }
         Set<String> asked = new HashSet<>();
-        if (SpringMessages.toSpring(round.get(0), null, this::langChain4jJson) instanceof AssistantMessage a) {
+        if (round.get(0) instanceof AssistantMessage a) {
             a.getToolCalls().forEach(c -> asked.add(c.id()));
         }
         Set<String> answered = new HashSet<>();
-        for (dev.atlas.conversation.Message result : round.subList(1, round.size())) {
-            if (SpringMessages.toSpring(result, null, this::langChain4jJson) instanceof ToolResponseMessage t) {
+        for (Message result : round.subList(1, round.size())) {
+            if (result instanceof ToolResponseMessage t) {
                 t.getResponses().forEach(r -> answered.add(r.id()));
             }
         }

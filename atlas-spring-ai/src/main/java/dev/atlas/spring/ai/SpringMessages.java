@@ -459,9 +459,22 @@ final class SpringMessages {
      * data is first asked for (null: no media; a null result: the asset is gone, left out); what Spring AI reads of a
      * message atlas-langchain4j's store kept as JSON in an asset is what {@code assetJson} gives for it (null: none read).
      */
-    @SuppressWarnings("unchecked")
     static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, Supplier<byte[]>> assetBytes,
             Function<UUID, LangChain4jJson> assetJson) {
+        return toSpring(stored, assetBytes, assetJson, null);
+    }
+
+    /**
+     * As {@link #toSpring(dev.atlas.conversation.Message, Function, Function)}, telling {@code lost} (when not null, and
+     * media are read) what stored media the message read leaves out because Spring AI's message cannot carry them or this
+     * adapter cannot read them, in a few words without content: a LangChain4j content of a kind Spring AI's message does
+     * not take ({@code audio}, {@code pdf}, an image of a tool result …), an image or description unreadable as a medium,
+     * media of a system or tool message. An asset that is gone (deleted, purged) is not told: it was removed on purpose.
+     */
+    @SuppressWarnings("unchecked")
+    static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, Supplier<byte[]>> assetBytes,
+            Function<UUID, LangChain4jJson> assetJson, java.util.function.Consumer<String> lost) {
+        java.util.function.Consumer<String> tell = lost == null || assetBytes == null ? x -> { } : lost;
         Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
         Map<String, Object> meta = new LinkedHashMap<>();
         if (spring.get("metadata") instanceof Map<?, ?> m) {
@@ -484,28 +497,27 @@ final class SpringMessages {
                 // an unreadable LangChain4j image is: failing would make every read of the conversation fail.
                 if (!(o instanceof Map<?, ?> d) || !(d.get("mimeType") instanceof String type)
                         || !stringOrAbsent(d.get("id")) || !stringOrAbsent(d.get("name"))) {
+                    tell.accept("a medium described in another shape");
                     continue;
                 }
                 MimeType mime;
                 try {
                     mime = MimeType.valueOf(type);
                 } catch (RuntimeException notAMimeType) {
+                    tell.accept("a medium described in another shape");
                     continue;
                 }
                 if (d.get("asset") instanceof String id) {
-                    UUID asset;
-                    try {
-                        asset = UUID.fromString(id);
-                    } catch (IllegalArgumentException notAnId) {
-                        continue;
-                    }
-                    Supplier<byte[]> bytes = assetBytes.apply(asset);
-                    if (bytes != null) {
-                        media.add(new AssetMedia(mime, asset, (String) d.get("id"), (String) d.get("name"), bytes));
+                    Media asset = assetMedia(mime, id, (String) d.get("id"), (String) d.get("name"), assetBytes);
+                    if (asset != null) {
+                        media.add(asset);
+                    } else if (assetId(id) == null) {
+                        tell.accept("a medium described in another shape");
                     }
                     continue;
                 }
                 if (!(d.get("url") instanceof String url)) {
+                    tell.accept("a medium described in another shape");
                     continue;
                 }
                 Media.Builder b = Media.builder().mimeType(mime);
@@ -520,7 +532,11 @@ final class SpringMessages {
             }
         }
         if (assetBytes != null && stored.role() == Role.USER && !(spring.get(MEDIA) instanceof List<?>)) {
-            media.addAll(langChain4jImages(stored.metadata(), lcJson, assetBytes));
+            media.addAll(langChain4jImages(stored.metadata(), lcJson, assetBytes, tell));
+        }
+        lcJson.unread().forEach(tell);
+        if (!media.isEmpty() && (stored.role() == Role.SYSTEM || stored.role() == Role.TOOL)) {
+            tell.accept(media.size() + " media of a " + stored.role().name().toLowerCase(java.util.Locale.ROOT) + " message, which carries none in Spring AI");
         }
         return switch (stored.role()) {
             case USER -> UserMessage.builder().text(text).media(media).metadata(meta).build();
@@ -593,15 +609,16 @@ final class SpringMessages {
      * What Spring AI reads of a LangChain4j message's JSON (the format of {@code ChatMessageSerializer}): an answer's tool
      * calls ({@code toolExecutionRequests}: id, name, arguments byte for byte), or the call a tool result answers
      * ({@code id}, {@code toolName}) and its exact text (its text contents, one per line); absent parts are empty or null.
+     * {@code unread} names the contents Spring AI's message does not take ({@code "audio content"}, …), for the read's warning.
      */
     record LangChain4jJson(List<AssistantMessage.ToolCall> calls, String toolCallId, String toolName, String text,
-            List<LangChain4jImage> images) {
-        static final LangChain4jJson NONE = new LangChain4jJson(List.of(), null, null, null, List.of());
+            List<LangChain4jImage> images, List<String> unread) {
+        static final LangChain4jJson NONE = new LangChain4jJson(List.of(), null, null, null, List.of(), List.of());
         /**
          * What a message whose JSON asset is gone (deleted, discarded, purged, another tenant's) reads as: nothing, as
          * {@link #NONE}, told apart by identity, so that its tool round can be left out whole.
          */
-        static final LangChain4jJson GONE = new LangChain4jJson(List.of(), null, null, null, List.of());
+        static final LangChain4jJson GONE = new LangChain4jJson(List.of(), null, null, null, List.of(), List.of());
 
         /** About how many characters this holds (a cache's budget). */
         long chars() {
@@ -700,15 +717,29 @@ final class SpringMessages {
             }
             text = texts.toString();
         }
-        if ("USER".equals(message.get("type"))) {
-            return new LangChain4jJson(List.of(), null, null, text, images(message.get("contents")));
+        boolean user = "USER".equals(message.get("type"));
+        // Contents Spring AI's message does not take (its tool responses are text only; its user media are read from images).
+        List<String> unread = new ArrayList<>();
+        if (message.get("contents") instanceof List<?> contents) {
+            for (Object o : contents) {
+                Object type = o instanceof Map<?, ?> c ? c.get("type") : null;
+                if (!"TEXT".equals(type) && !(user && "IMAGE".equals(type))) {
+                    // Named only by LangChain4j's own kinds: a type of another shape may be anything, content included.
+                    unread.add((type instanceof String t && CONTENT_KINDS.contains(t) ? t.toLowerCase(java.util.Locale.ROOT) : "other") + " content");
+                }
+            }
+        }
+        if (user) {
+            return new LangChain4jJson(List.of(), null, null, text, images(message.get("contents")), List.copyOf(unread));
         }
         if (!"TOOL_EXECUTION_RESULT".equals(message.get("type"))) {
-            return new LangChain4jJson(List.copyOf(calls), null, null, text, List.of());
+            return new LangChain4jJson(List.copyOf(calls), null, null, text, List.of(), List.copyOf(unread));
         }
         return new LangChain4jJson(List.copyOf(calls), message.get("id") instanceof String id ? id : null,
-                message.get("toolName") instanceof String name ? name : null, text, List.of());
+                message.get("toolName") instanceof String name ? name : null, text, List.of(), List.copyOf(unread));
     }
+
+    private static final java.util.Set<String> CONTENT_KINDS = java.util.Set.of("IMAGE", "AUDIO", "VIDEO", "PDF");
 
     /**
      * An image of a LangChain4j user message as its JSON holds it ({@code ImageContent}'s {@code image}): a URL (an
@@ -745,7 +776,7 @@ final class SpringMessages {
      * is left out rather than sent to a model as a URL no one can fetch.
      */
     private static List<Media> langChain4jImages(Map<String, Object> metadata, LangChain4jJson json,
-            Function<UUID, Supplier<byte[]>> assetBytes) {
+            Function<UUID, Supplier<byte[]>> assetBytes, java.util.function.Consumer<String> lost) {
         if (json.images().isEmpty()) {
             return List.of();
         }
@@ -760,18 +791,11 @@ final class SpringMessages {
             }
             if (image.url() != null && image.url().startsWith(ASSET_SCHEME)) {
                 String id = image.url().substring(ASSET_SCHEME.length());
-                if (!assets.contains(id)) {
-                    continue;
-                }
-                UUID asset;
-                try {
-                    asset = UUID.fromString(id);
-                } catch (IllegalArgumentException notAnId) {
-                    continue;
-                }
-                Supplier<byte[]> bytes = assetBytes.apply(asset);
-                if (bytes != null) {
-                    out.add(new AssetMedia(mime, asset, null, null, bytes));
+                Media asset = assets.contains(id) ? assetMedia(mime, id, null, null, assetBytes) : null;
+                if (asset != null) {
+                    out.add(asset);
+                } else if (!assets.contains(id) || assetId(id) == null) {
+                    lost.accept("an image whose asset the message does not list");
                 }
             } else if (image.url() != null) {
                 out.add(Media.builder().mimeType(mime).data(image.url()).build());
@@ -779,7 +803,11 @@ final class SpringMessages {
                 byte[] bytes = base64(image.base64());
                 if (bytes != null) {
                     out.add(Media.builder().mimeType(mime).data(bytes).build());
+                } else {
+                    lost.accept("an image whose data is no base64");
                 }
+            } else {
+                lost.accept("an image with neither URL nor data");
             }
         }
         return out;
@@ -801,6 +829,53 @@ final class SpringMessages {
                 return null;
             }
         }
+    }
+
+    /**
+     * The medium whose bytes are those of the asset {@code id} names, as {@code assetBytes} reads them; null when {@code id}
+     * is no asset id or the asset is gone ({@code assetBytes} gives null).
+     */
+    private static Media assetMedia(MimeType mime, String id, String mediaId, String name, Function<UUID, Supplier<byte[]>> assetBytes) {
+        UUID asset = assetId(id);
+        Supplier<byte[]> bytes = asset == null ? null : assetBytes.apply(asset);
+        return bytes == null ? null : new AssetMedia(mime, asset, mediaId, name, bytes);
+    }
+
+    private static UUID assetId(Object id) {
+        try {
+            return id instanceof String s ? UUID.fromString(s) : null;
+        } catch (IllegalArgumentException notAnId) {
+            return null;
+        }
+    }
+
+    /**
+     * The assets whose bytes the media of {@code stored} may name, as {@link #toSpring} reads them: its Spring AI media
+     * descriptions' and, for a user message atlas-langchain4j's store wrote, its images kept as assets. For one lookup of
+     * a whole window's assets; an id that no medium ends up using costs nothing but its place in that lookup.
+     */
+    static List<UUID> mediaAssets(dev.atlas.conversation.Message stored, Function<UUID, LangChain4jJson> assetJson) {
+        List<UUID> out = new ArrayList<>();
+        Object spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? s.get(MEDIA) : null;
+        if (spring instanceof List<?> described) {
+            for (Object o : described) {
+                UUID asset = o instanceof Map<?, ?> d ? assetId(d.get("asset")) : null;
+                if (asset != null) {
+                    out.add(asset);
+                }
+            }
+        } else if (stored.role() == Role.USER && stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> lc
+                && lc.get("assets") instanceof List<?> listed && !listed.isEmpty()) {
+            for (LangChain4jImage image : langChain4jJson(stored.metadata(), assetJson).images()) {
+                String url = image.url();
+                UUID asset = url != null && url.startsWith(ASSET_SCHEME) && listed.contains(url.substring(ASSET_SCHEME.length()))
+                        ? assetId(url.substring(ASSET_SCHEME.length())) : null;
+                if (asset != null) {
+                    out.add(asset);
+                }
+            }
+        }
+        return out;
     }
 
     /**

@@ -592,6 +592,73 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("stored media a read leaves out (a LangChain4j user message's audio and PDF, a LangChain4j tool result's image, a"
+            + " description of another shape, media on a system message) are logged: one WARNING per conversation naming each such"
+            + " message's id and what it lost, never its content; media read as media, or an asset deleted, are no warning")
+    void foreignMediaLeftOutAreWarnedOncePerConversation() {
+        java.util.function.Function<String, java.util.Map<String, Object>> lc4j = json -> java.util.Map.of("langchain4j", java.util.Map.of("json", json));
+        java.util.Map<String, Object> ok = java.util.Map.of("mimeType", "image/png", "url", "https://example.com/ok.png");
+        Conversation c = tenant.conversations().ensure("foreign-media", NewConversation.of(Owner.user("42"), "support"));
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().appendAll(c.id(), List.of(
+                NewMessage.system("secret system text").metadata(java.util.Map.of("spring_ai", java.util.Map.of("media", List.of(ok)))),
+                NewMessage.user("secret hear this").metadata(lc4j.apply("{\"type\":\"USER\",\"contents\":[{\"type\":\"TEXT\",\"text\":\"secret hear this\"},"
+                        + "{\"type\":\"AUDIO\",\"audio\":{\"base64Data\":\"AAEC\",\"mimeType\":\"audio/wav\"}},"
+                        + "{\"type\":\"PDF\",\"pdfFile\":{\"url\":\"https://example.com/a.pdf\"}},"
+                        + "{\"type\":\"IMAGE\",\"image\":{\"url\":\"https://example.com/read.png\"}}]}")),
+                NewMessage.user("secret fine").metadata(java.util.Map.of("spring_ai", java.util.Map.of("media", List.of(ok)))),
+                NewMessage.user("secret no mime type").metadata(java.util.Map.of("spring_ai", java.util.Map.of("media",
+                        List.of(ok, java.util.Map.of("url", "https://example.com/c.png"))))),
+                NewMessage.assistant("asks").metadata(java.util.Map.of("spring_ai", java.util.Map.of("toolCalls",
+                        List.of(java.util.Map.of("id", "call-1", "type", "function", "name", "chart", "arguments", "{}"))))),
+                NewMessage.tool("secret chart").metadata(java.util.Map.of("langchain4j", java.util.Map.of("toolCallId", "call-1", "toolName", "chart",
+                        "json", "{\"type\":\"TOOL_EXECUTION_RESULT\",\"id\":\"call-1\",\"toolName\":\"chart\",\"contents\":["
+                                + "{\"type\":\"TEXT\",\"text\":\"secret chart\"},{\"type\":\"IMAGE\",\"image\":{\"url\":\"https://example.com/chart.png\"}}]}")))));
+        Conversation clean = tenant.conversations().ensure("clean-media", NewConversation.of(Owner.user("42"), "support"));
+        UUID deleted = tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "x.png", "image/png"), new byte[] {1}).id();
+        tenant.assets().delete(deleted);
+        tenant.conversations().appendAll(clean.id(), List.of(
+                NewMessage.user("fine").metadata(java.util.Map.of("spring_ai", java.util.Map.of("media", List.of(ok,
+                        java.util.Map.of("mimeType", "image/png", "asset", deleted.toString())))))));
+
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(AtlasChatMemoryRepository.class.getName());
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(handler);
+        try {
+            List<Message> read = repository.findByConversationId("foreign-media");
+            repository.findByConversationId("foreign-media");
+            repository.findByConversationId("clean-media");
+            repository.findByConversationId("clean-media");
+
+            assertThat(shapes(read)).containsExactly("SYSTEM[secret system text]", "USER[secret hear this]", "USER[secret fine]",
+                    "USER[secret no mime type]", "ASSISTANT[asks][ToolCall[id=call-1, type=function, name=chart, arguments={}]]",
+                    "TOOL[ToolResponse[id=call-1, name=chart, responseData=secret chart]]");
+            assertThat(((UserMessage) read.get(1)).getMedia()).extracting(m -> m.getData()).containsExactly("https://example.com/read.png");
+            assertThat(records).hasSize(1);
+            java.util.logging.LogRecord warning = records.get(0);
+            assertThat(warning.getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+            String text = warning.getMessage();
+            assertThat(text).contains(c.id().toString(), rows.get(0).id().toString(), rows.get(1).id().toString(), rows.get(3).id().toString(),
+                    rows.get(5).id().toString(), "audio", "pdf").doesNotContain(rows.get(2).id().toString(), rows.get(4).id().toString(), "secret");
+        } finally {
+            log.removeHandler(handler);
+        }
+    }
+
+    @Test
     @DisplayName("tool rounds appended through the Atlas API that providers would refuse (an answer whose tool calls are of another"
             + " shape, a result answering no call of the answer before it, a call no result answers, a result after a user message)"
             + " are left out whole; a lone answer with such calls reads as its text; well-formed rounds read exactly; all stay stored")
@@ -1051,6 +1118,36 @@ public abstract class SpringAiChatMemoryContract {
             assertThatThrownBy(unused::getData).isInstanceOf(IllegalStateException.class).hasMessageContaining(asset.toString());
             assertThat(((UserMessage) memory.get("lazy").get(0)).getMedia()).isEmpty();
         }
+    }
+
+    @Test
+    @DisplayName("a read of a window holding 4 media assets (in 3 messages) runs one statement for all of them, not one per medium:"
+            + " exactly one statement more than the same window without media; each medium still reads its own bytes")
+    void mediaAssetsOfAWindowAreReadInOneStatement() {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        for (int i = 0; i < 3; i++) {
+            memory.add("plain", new UserMessage("look " + i));
+            memory.add("plain", new AssistantMessage("seen " + i));
+            UserMessage look = i == 1
+                    ? UserMessage.builder().text("look " + i).media(List.of(
+                            org.springframework.ai.content.Media.builder().mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG)
+                                    .data(png(10 + i)).name("a.png").build(),
+                            org.springframework.ai.content.Media.builder().mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG)
+                                    .data(png(20 + i)).name("b.png").build())).build()
+                    : photo("look " + i, 10 + i);
+            memory.add("photos", look);
+            memory.add("photos", new AssistantMessage("seen " + i));
+        }
+        int plain = dev.atlas.jdbi.kit.StatementCounter.count(atlas, () -> repository.findByConversationId("plain")).statements();
+        var photos = dev.atlas.jdbi.kit.StatementCounter.count(atlas, () -> repository.findByConversationId("photos"));
+
+        assertThat(photos.statements()).isEqualTo(plain + 1);
+        List<Message> read = photos.result();
+        assertThat(shapes(read)).hasSize(6);
+        assertThat(((UserMessage) read.get(0)).getMedia().get(0).getDataAsByteArray()).isEqualTo(png(10));
+        assertThat(((UserMessage) read.get(2)).getMedia()).extracting(org.springframework.ai.content.Media::getDataAsByteArray)
+                .containsExactly(png(11), png(21));
+        assertThat(((UserMessage) read.get(4)).getMedia().get(0).getDataAsByteArray()).isEqualTo(png(12));
     }
 
     /** Reopens Atlas on a fresh database with a blob directory the test can count and a clock it can move. */
