@@ -324,6 +324,7 @@ public abstract class Newcomer13Contract extends AtlasContract {
                 new M(TaskStore.class, "requeue", true, u), new M(TaskStore.class, "requeue", false, u, Instant.class),
                 new M(AssistantStore.class, "update", false, u, AssistantSpec.class, int.class),
                 new M(AssetStore.class, "getBySha256", false, s), new M(AssetStore.class, "byExecution", false, u, int.class, s),
+                new M(AssetStore.class, "getAll", false, List.class),
                 new M(Search.class, "text", false, dev.atlas.search.TextQuery.class, s),
                 new M(CredentialStore.class, "list", false, Owner.class, int.class, s),
                 new M(AssistantStore.class, "revisions", false, u, int.class, s),
