@@ -671,6 +671,26 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("appendAll returns a re-sent message as stored when a new message earlier in the same list replaced its branch:"
+            + " a re-sent answer its new sibling replaced, and a re-sent answer under an edited question, read back inactive")
+    void appendAllReturnsReplayedMessagesAsAnEarlierNewOneLeftThem() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q.id()).clientId("a1"));
+        List<Message> regenerated = store.appendAll(c.id(), List.of(NewMessage.assistant("a2").parent(q.id()),
+                NewMessage.assistant("a1").parent(q.id()).clientId("a1")));
+        assertThat(regenerated).extracting(Message::active).containsExactly(true, false);
+        assertThat(regenerated).containsExactly(store.requireMessage(regenerated.get(0).id()), store.requireMessage(a1.id()));
+
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(regenerated.get(0).id()));
+        Message a3 = store.append(c.id(), NewMessage.assistant("a3").parent(q2.id()).clientId("a3"));
+        List<Message> edited = store.appendAll(c.id(), List.of(NewMessage.user("q2, edited").parent(regenerated.get(0).id()),
+                NewMessage.assistant("a3").parent(q2.id()).clientId("a3")));
+        assertThat(edited).extracting(Message::active).containsExactly(true, false);
+        assertThat(edited).containsExactly(store.requireMessage(edited.get(0).id()), store.requireMessage(a3.id()));
+    }
+
+    @Test
     @DisplayName("appendAll to a closed conversation is a conflict on conversationId; to another tenant's or an unknown one, not found")
     void appendAllClosedOrForeign() {
         Conversation c = convo();
