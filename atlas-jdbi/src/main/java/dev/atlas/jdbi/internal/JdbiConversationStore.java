@@ -560,10 +560,11 @@ public final class JdbiConversationStore implements ConversationStore {
                     // stored, so the list behaves exactly like k appends in a row.
                     out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), "messages[" + i + "].", metadata[i], now, false);
                 }
-                // A later answer switched a branch after an earlier message of the list was built or
-                // looked up (its sibling, or an ancestor): return that one as it is now stored.
+                // An answer inserted after a message of the list was built (a later one of the list), or
+                // after it was looked up (a re-sent one: looked up before any insert), may have switched
+                // its branch (its sibling, or an ancestor): return that one as it is now stored.
                 for (int j = 0; j < k; j++) {
-                    if (switchedLater(out, fresh, j)) {
+                    if (switchedLater(out, fresh, stored.containsKey(j), j)) {
                         out[j] = sql.on(h, mq.byIdWithDeleted).bind("id", out[j].id()).one(messages);
                     }
                 }
@@ -574,9 +575,12 @@ public final class JdbiConversationStore implements ConversationStore {
         }
     }
 
-    /** Whether {@code out[j]} answers a message and a message inserted after it does too: that may have switched its branch. */
-    private static boolean switchedLater(Message[] out, List<Integer> fresh, int j) {
-        return out[j].parentId() != null && fresh.stream().anyMatch(i -> i > j && out[i].parentId() != null);
+    /**
+     * Whether {@code out[j]} answers a message and a message inserted after {@code out[j]} was read does too: that may
+     * have switched its branch. A re-sent message ({@code replayed}) was read before every insert of the list.
+     */
+    private static boolean switchedLater(Message[] out, List<Integer> fresh, boolean replayed, int j) {
+        return out[j].parentId() != null && fresh.stream().anyMatch(i -> (replayed || i > j) && out[i].parentId() != null);
     }
 
     /**
