@@ -2721,6 +2721,30 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a soft-deleted question still links its answers into their branch: regenerating an earlier answer hides them with"
+            + " it, switching back shows them again, activating one of them shows its branch, and restoring the question shows it there")
+    void answersOfADeletedQuestionStayInTheirBranch() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(store.requireMessage(a2.id()).active()).isFalse();
+        store.activate(a1.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        store.activate(a1b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(store.activate(a2.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        assertThat(store.restoreMessage(q2.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
+    }
+
+    @Test
     @DisplayName("edits, answers and switches racing from two instances keep the tree: an active message's parent is active, one answer per turn")
     void racingBranchSwitchesKeepTheTree() throws Exception {
         Conversation c = convo();
