@@ -842,8 +842,9 @@ public final class JdbiConversationStore implements ConversationStore {
             // A message of a hidden branch shows with the answers leading to it: its hidden
             // ancestors are switched to first, top down (an inactive message is hidden).
             List<Message> path = new ArrayList<>(List.of(self));
+            // A soft-deleted ancestor is on the way too: it still links the branch together.
             for (Message up = self; up.parentId() != null; ) {
-                up = findMessage(h, up.parentId()).orElse(null);
+                up = sql.on(h, mq.byIdWithDeleted).bind("id", up.parentId()).optional(messages).orElse(null);
                 if (up == null || up.active()) {
                     break;
                 }
@@ -869,7 +870,9 @@ public final class JdbiConversationStore implements ConversationStore {
                 }
                 for (Message a : activated) {
                     shownNow.add(a.id());
-                    recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                    if (!a.isDeleted()) {
+                        recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                    }
                 }
             }
             Message top = path.get(0);
@@ -905,8 +908,11 @@ public final class JdbiConversationStore implements ConversationStore {
         }
     }
 
-    /** A message as the branch structure sees it. */
-    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active) {}
+    /**
+     * A message as the branch structure sees it. A soft-deleted one ({@code deleted}) keeps its place: its flag follows its
+     * branch like any other's, so what answers it shows and hides with that branch, and a restore finds the flag it would have.
+     */
+    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active, boolean deleted) {}
 
     /**
      * After the active answer of a message at {@code sequence} changed: every message below it
@@ -919,7 +925,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private void showBranches(Handle h, UUID conversationId, long sequence, Set<UUID> pinned, Set<UUID> shownNow, Instant now) {
         List<Node> tail = sql.on(h, mq.tail).bind("conversation", conversationId).bind("after", sequence)
                 .list((rs, ctx) -> new Node(db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "parent_id"), rs.getString("role"),
-                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active")));
+                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active"), rs.getString("deleted_at") != null));
         if (tail.isEmpty()) {
             return;
         }
@@ -960,7 +966,9 @@ public final class JdbiConversationStore implements ConversationStore {
         setActive(h, conversationId, hide, false, now);
         setActive(h, conversationId, show, true, now);
         for (UUID id : show) {
-            recordEvent(h, conversationId, id, MessageEventType.ACTIVATED, Map.of(), now);
+            if (!byId.get(id).deleted()) {
+                recordEvent(h, conversationId, id, MessageEventType.ACTIVATED, Map.of(), now);
+            }
         }
     }
 
@@ -970,10 +978,18 @@ public final class JdbiConversationStore implements ConversationStore {
         return ids;
     }
 
-    /** The answers of one turn that show: the pinned one's group, else the active ones while the parent stayed shown, else the latest group. */
+    /**
+     * The answers of one turn that show: the pinned one's group, else the active ones while the parent stayed shown, else
+     * the latest group (of the messages not deleted, when the turn has one).
+     */
     private static Set<UUID> choose(List<Node> turn, Set<UUID> pinned, boolean parentWasShown) {
-        Node pick = turn.stream().filter(n -> pinned.contains(n.id())).findFirst()
-                .orElse(parentWasShown ? null : turn.get(turn.size() - 1));
+        Node latest = turn.get(turn.size() - 1);
+        for (int i = turn.size() - 1; i >= 0 && latest.deleted(); i--) {
+            if (!turn.get(i).deleted()) {
+                latest = turn.get(i);
+            }
+        }
+        Node pick = turn.stream().filter(n -> pinned.contains(n.id())).findFirst().orElse(parentWasShown ? null : latest);
         if (pick == null) {
             Set<UUID> active = new HashSet<>();
             turn.stream().filter(Node::active).forEach(n -> active.add(n.id()));
