@@ -37,7 +37,9 @@ import org.jspecify.annotations.Nullable;
  * replaced one (recursively) becomes inactive too, and leaves {@link #history}; when its branch
  * is switched back to, each turn below shows its latest answer: the sibling group appended last,
  * whichever was shown when the branch was hidden (a turn on the path to a message passed to
- * {@link #activate} shows that message). An answer to an inactive message is stored inactive.
+ * {@link #activate} shows that message). An answer to an inactive message is stored inactive. A
+ * soft-deleted message keeps its place in the tree: deleting it hides nothing, and what answers it
+ * leaves and comes back with its branch.
  */
 public interface ConversationStore {
 
@@ -455,7 +457,8 @@ public interface ConversationStore {
     Message edit(UUID messageId, String content);
 
     /**
-     * Soft-deletes a message; it leaves history and transcripts.
+     * Soft-deletes a message; it leaves history and transcripts. What answers it stays as it was, and
+     * still leaves and comes back with the deleted message's branch (see the tree rule above).
      *
      * @param messageId the message's id
      */

@@ -560,10 +560,11 @@ public final class JdbiConversationStore implements ConversationStore {
                     // stored, so the list behaves exactly like k appends in a row.
                     out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), "messages[" + i + "].", metadata[i], now, false);
                 }
-                // A later answer switched a branch after an earlier message of the list was built or
-                // looked up (its sibling, or an ancestor): return that one as it is now stored.
+                // An answer inserted after a message of the list was built (a later one of the list), or
+                // after it was looked up (a re-sent one: looked up before any insert), may have switched
+                // its branch (its sibling, or an ancestor): return that one as it is now stored.
                 for (int j = 0; j < k; j++) {
-                    if (switchedLater(out, fresh, j)) {
+                    if (switchedLater(out, fresh, stored.containsKey(j), j)) {
                         out[j] = sql.on(h, mq.byIdWithDeleted).bind("id", out[j].id()).one(messages);
                     }
                 }
@@ -574,9 +575,12 @@ public final class JdbiConversationStore implements ConversationStore {
         }
     }
 
-    /** Whether {@code out[j]} answers a message and a message inserted after it does too: that may have switched its branch. */
-    private static boolean switchedLater(Message[] out, List<Integer> fresh, int j) {
-        return out[j].parentId() != null && fresh.stream().anyMatch(i -> i > j && out[i].parentId() != null);
+    /**
+     * Whether {@code out[j]} answers a message and a message inserted after {@code out[j]} was read does too: that may
+     * have switched its branch. A re-sent message ({@code replayed}) was read before every insert of the list.
+     */
+    private static boolean switchedLater(Message[] out, List<Integer> fresh, boolean replayed, int j) {
+        return out[j].parentId() != null && fresh.stream().anyMatch(i -> (replayed || i > j) && out[i].parentId() != null);
     }
 
     /**
@@ -838,8 +842,9 @@ public final class JdbiConversationStore implements ConversationStore {
             // A message of a hidden branch shows with the answers leading to it: its hidden
             // ancestors are switched to first, top down (an inactive message is hidden).
             List<Message> path = new ArrayList<>(List.of(self));
+            // A soft-deleted ancestor is on the way too: it still links the branch together.
             for (Message up = self; up.parentId() != null; ) {
-                up = findMessage(h, up.parentId()).orElse(null);
+                up = sql.on(h, mq.byIdWithDeleted).bind("id", up.parentId()).optional(messages).orElse(null);
                 if (up == null || up.active()) {
                     break;
                 }
@@ -865,7 +870,9 @@ public final class JdbiConversationStore implements ConversationStore {
                 }
                 for (Message a : activated) {
                     shownNow.add(a.id());
-                    recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                    if (!a.isDeleted()) {
+                        recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                    }
                 }
             }
             Message top = path.get(0);
@@ -901,8 +908,11 @@ public final class JdbiConversationStore implements ConversationStore {
         }
     }
 
-    /** A message as the branch structure sees it. */
-    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active) {}
+    /**
+     * A message as the branch structure sees it. A soft-deleted one ({@code deleted}) keeps its place: its flag follows its
+     * branch like any other's, so what answers it shows and hides with that branch, and a restore finds the flag it would have.
+     */
+    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active, boolean deleted) {}
 
     /**
      * After the active answer of a message at {@code sequence} changed: every message below it
@@ -915,7 +925,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private void showBranches(Handle h, UUID conversationId, long sequence, Set<UUID> pinned, Set<UUID> shownNow, Instant now) {
         List<Node> tail = sql.on(h, mq.tail).bind("conversation", conversationId).bind("after", sequence)
                 .list((rs, ctx) -> new Node(db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "parent_id"), rs.getString("role"),
-                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active")));
+                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active"), rs.getString("deleted_at") != null));
         if (tail.isEmpty()) {
             return;
         }
@@ -956,7 +966,9 @@ public final class JdbiConversationStore implements ConversationStore {
         setActive(h, conversationId, hide, false, now);
         setActive(h, conversationId, show, true, now);
         for (UUID id : show) {
-            recordEvent(h, conversationId, id, MessageEventType.ACTIVATED, Map.of(), now);
+            if (!byId.get(id).deleted()) {
+                recordEvent(h, conversationId, id, MessageEventType.ACTIVATED, Map.of(), now);
+            }
         }
     }
 
@@ -966,10 +978,18 @@ public final class JdbiConversationStore implements ConversationStore {
         return ids;
     }
 
-    /** The answers of one turn that show: the pinned one's group, else the active ones while the parent stayed shown, else the latest group. */
+    /**
+     * The answers of one turn that show: the pinned one's group, else the active ones while the parent stayed shown, else
+     * the latest group (of the messages not deleted, when the turn has one).
+     */
     private static Set<UUID> choose(List<Node> turn, Set<UUID> pinned, boolean parentWasShown) {
-        Node pick = turn.stream().filter(n -> pinned.contains(n.id())).findFirst()
-                .orElse(parentWasShown ? null : turn.get(turn.size() - 1));
+        Node latest = turn.get(turn.size() - 1);
+        for (int i = turn.size() - 1; i >= 0 && latest.deleted(); i--) {
+            if (!turn.get(i).deleted()) {
+                latest = turn.get(i);
+            }
+        }
+        Node pick = turn.stream().filter(n -> pinned.contains(n.id())).findFirst().orElse(parentWasShown ? null : latest);
         if (pick == null) {
             Set<UUID> active = new HashSet<>();
             turn.stream().filter(Node::active).forEach(n -> active.add(n.id()));

@@ -97,7 +97,10 @@ final class MessageSql {
     final Statement eventsAfter;
     /** A message's edits, oldest first: the first one's previous content is what the message was sent with. */
     final Statement edits;
-    /** The branch structure after a sequence: what a switch of the active answer may show or hide below it. */
+    /**
+     * The branch structure after a sequence, soft-deleted messages included: what a switch of the active answer may show
+     * or hide below it.
+     */
     final Statement tail;
 
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
@@ -193,9 +196,9 @@ final class MessageSql {
         String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
         this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");
         eventsAfter = c.sql("messages.eventsAfter", events + " AND " + EVENTS_AFTER + " ORDER BY created_at, id LIMIT :limit");
-        tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active FROM <p>messages"
-                + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after AND deleted_at IS NULL"
-                + " ORDER BY sequence");
+        // Soft-deleted messages too: a deleted message still links what answers it into its branch.
+        tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, deleted_at FROM <p>messages"
+                + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 

@@ -671,6 +671,26 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("appendAll returns a re-sent message as stored when a new message earlier in the same list replaced its branch:"
+            + " a re-sent answer its new sibling replaced, and a re-sent answer under an edited question, read back inactive")
+    void appendAllReturnsReplayedMessagesAsAnEarlierNewOneLeftThem() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q.id()).clientId("a1"));
+        List<Message> regenerated = store.appendAll(c.id(), List.of(NewMessage.assistant("a2").parent(q.id()),
+                NewMessage.assistant("a1").parent(q.id()).clientId("a1")));
+        assertThat(regenerated).extracting(Message::active).containsExactly(true, false);
+        assertThat(regenerated).containsExactly(store.requireMessage(regenerated.get(0).id()), store.requireMessage(a1.id()));
+
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(regenerated.get(0).id()));
+        Message a3 = store.append(c.id(), NewMessage.assistant("a3").parent(q2.id()).clientId("a3"));
+        List<Message> edited = store.appendAll(c.id(), List.of(NewMessage.user("q2, edited").parent(regenerated.get(0).id()),
+                NewMessage.assistant("a3").parent(q2.id()).clientId("a3")));
+        assertThat(edited).extracting(Message::active).containsExactly(true, false);
+        assertThat(edited).containsExactly(store.requireMessage(edited.get(0).id()), store.requireMessage(a3.id()));
+    }
+
+    @Test
     @DisplayName("appendAll to a closed conversation is a conflict on conversationId; to another tenant's or an unknown one, not found")
     void appendAllClosedOrForeign() {
         Conversation c = convo();
@@ -2698,6 +2718,30 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q edited");
         store.activate(q.id());
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q", "a");
+    }
+
+    @Test
+    @DisplayName("a soft-deleted question still links its answers into their branch: regenerating an earlier answer hides them with"
+            + " it, switching back shows them again, activating one of them shows its branch, and restoring the question shows it there")
+    void answersOfADeletedQuestionStayInTheirBranch() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(store.requireMessage(a2.id()).active()).isFalse();
+        store.activate(a1.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        store.activate(a1b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(store.activate(a2.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        assertThat(store.restoreMessage(q2.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
     }
 
     @Test
