@@ -1,6 +1,7 @@
 package dev.atlas.assistant;
 
 import dev.atlas.ConflictException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
@@ -107,6 +108,8 @@ public interface SettingsStore {
      * @return the document as renamed
      * @throws ConflictException (field {@code expected}) when the document has another slug or name now;
      *         (field {@code slug}) when another live document has the slug; nothing is written
+     * @throws InvalidInputException (field {@code expected}) when it is null or lacks an id, slug or name,
+     *         as a document built by hand rather than read may; nothing is read or written
      * @throws NotFoundException when there is no live document with its id in this tenant
      */
     Settings rename(Settings expected, String slug, String name);

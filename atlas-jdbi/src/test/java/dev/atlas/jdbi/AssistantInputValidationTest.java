@@ -113,6 +113,13 @@ class AssistantInputValidationTest extends RefusedBeforeSql {
         refused("limit", () -> settings.list(null, 0, null));
         refused("limit", () -> settings.list(null, 1001, null));
         refused("cursor", () -> settings.list(null, 10, "not-a-cursor"));
+        // A caller-built document missing what a read one always has is bad input, not a stale or missing document.
+        refused("expected", () -> settings.rename(new Settings(null, s.tenantId(), s.slug(), s.name(), null, null, 0, 0, s.createdAt(),
+                s.updatedAt()), "fine", "Fine"));
+        refused("expected", () -> settings.rename(new Settings(s.id(), s.tenantId(), null, s.name(), null, null, 0, 0, s.createdAt(),
+                s.updatedAt()), "fine", "Fine"));
+        refused("expected", () -> settings.rename(new Settings(s.id(), s.tenantId(), s.slug(), null, null, null, 0, 0, s.createdAt(),
+                s.updatedAt()), "fine", "Fine"));
         assertThat(settings.getBySlug("fine")).isEmpty();
         assertThat(settings.get(s.id()).orElseThrow().lastRevisionNumber()).isZero();
     }

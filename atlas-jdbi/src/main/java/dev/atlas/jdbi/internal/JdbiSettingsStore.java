@@ -113,6 +113,12 @@ public final class JdbiSettingsStore implements SettingsStore {
     @Override
     public Settings rename(Settings expected, String slug, String name) {
         Check.notNull("expected", expected);
+        // Settings has a public constructor: a document built by hand without what every read one has would
+        // otherwise look missing (null id) or renamed since it was read (null slug or name).
+        if (expected.id() == null || expected.slug() == null || expected.name() == null) {
+            throw new dev.atlas.InvalidInputException("expected",
+                    "must be a settings document as read from this store; its id, slug and name are required");
+        }
         return renameFrom(expected.id(), expected, slug, name);
     }
 

@@ -422,6 +422,27 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("rename from a caller-built document without an id, slug or name is an InvalidInputException naming expected"
+            + " and writes nothing; never a NotFoundException on a null id nor a ConflictException saying it was renamed")
+    void renameFromADocumentMissingIdSlugOrName() {
+        Settings read = store.create("plain-chat", "Plain chat", ALICE);
+        java.util.function.BiFunction<UUID, String[], Settings> built = (id, slugAndName) -> new Settings(id, "acme", slugAndName[0],
+                slugAndName[1], ALICE, null, 0, 0, read.createdAt(), read.updatedAt());
+        List<Settings> malformed = List.of(
+                built.apply(null, new String[] {"plain-chat", "Plain chat"}),
+                built.apply(read.id(), new String[] {null, "Plain chat"}),
+                built.apply(read.id(), new String[] {"plain-chat", null}));
+        for (Settings expected : malformed) {
+            assertThatThrownBy(() -> store.rename(expected, "renamed", "Renamed"))
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .hasMessage("expected: must be a settings document as read from this store; its id, slug and name are required")
+                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("expected"));
+        }
+        assertThat(store.get(read.id())).contains(read);
+        assertThat(store.getBySlug("renamed")).isEmpty();
+    }
+
+    @Test
     @DisplayName("a publish or rollback from an instance whose clock runs an hour behind dates its revision no earlier than the"
             + " document's last change: revisions in number order are in time order, none before the document was created")
     void laggingClockNeverDatesARevisionBack() {
