@@ -224,6 +224,14 @@ public final class JdbiTaskStore implements TaskStore {
         return list(TaskQuery.all().conversation(conversationId).limit(limit).after(cursor));
     }
 
+    /**
+     * Test hook: lowers the number of unreadable task and schedule rows {@code atlas} names in a WARN each (10,000), so a
+     * test can pass it with a few rows instead of ten thousand. Internal; not for applications.
+     */
+    public static void unreadableWarningBound(dev.atlas.Atlas atlas, int rows) {
+        TaskSchedules.warnedCapacity(((JdbiAtlas) atlas).db(), rows);
+    }
+
     /** A listed row: the task, or null when this version cannot read it (its id and createdAt still page past it). */
     private record Listed(@org.jspecify.annotations.Nullable Task task, UUID id, Instant createdAt, String why) {}
 

@@ -105,16 +105,19 @@ final class TaskSchedules {
         static final int CAPACITY = 10_000;
         private final Set<String> keys = ConcurrentHashMap.newKeySet();
         private final AtomicBoolean full = new AtomicBoolean();
+        /** {@link #CAPACITY}, lowered only by tests, so that exceeding it does not take ten thousand rows. */
+        private volatile int capacity = CAPACITY;
 
         /** Runs {@code warning} the first time {@code key} is seen, unless {@link #CAPACITY} keys were seen already. */
         void once(String key, Runnable warning) {
             if (keys.contains(key)) {
                 return;
             }
-            if (keys.size() >= CAPACITY) {
+            int cap = capacity;
+            if (keys.size() >= cap) {
                 if (full.compareAndSet(false, true)) {
                     LOG.warn("This Atlas instance has warned about {} rows it cannot read or evaluate; further task schedules this version"
-                            + " cannot evaluate and unreadable task rows are skipped without a warning each", CAPACITY);
+                            + " cannot evaluate and unreadable task rows are skipped without a warning each", cap);
                 }
                 return;
             }
@@ -127,6 +130,12 @@ final class TaskSchedules {
     /** The warned rows of {@code db}'s Atlas instance. */
     static Warned warned(Db db) {
         return WARNED.computeIfAbsent(db, k -> new Warned());
+    }
+
+    /** Test hook: lowers the warned-row bound of {@code db}'s Atlas instance (see {@link JdbiTaskStore#unreadableWarningBound}). */
+    static void warnedCapacity(Db db, int capacity) {
+        Check.positive("capacity", capacity, Warned.CAPACITY);
+        warned(db).capacity = capacity;
     }
 
     TaskSchedule schedule(NewSchedule s) {
