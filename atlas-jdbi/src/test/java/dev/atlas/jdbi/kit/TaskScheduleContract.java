@@ -397,6 +397,37 @@ public abstract class TaskScheduleContract extends AtlasContract {
                 : l.contains("tenant acme") ? "acme" : l).toList()).containsExactly("acme", "globex");
     }
 
+    @Test
+    @DisplayName("schedules() that cannot page past skipped rows (SQLite: a name stored as a blob, which sorts after every text)"
+            + " fails naming the row and column, where it read the same rows again forever in one read transaction")
+    void schedulesListingFailsOnRowsItCannotPagePast() throws java.sql.SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a text column");
+        for (String name : List.of("a", "b", "c")) {
+            store.schedule(NewSchedule.every(name, MINUTE, NewTask.of("k", Map.of())));
+        }
+        String b = rawRow("b").get(1);
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '[1]', name = CAST(name AS BLOB) WHERE name = 'b'");
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '[1]', name = CAST(name AS BLOB) WHERE name = 'c'");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicInteger statements = new java.util.concurrent.atomic.AtomicInteger();
+        // Turns the endless re-reading into a failure of its own instead of a hung test.
+        db.statementListener((name, sql) -> {
+            if (statements.incrementAndGet() > 100) {
+                throw new IllegalStateException("the listing ran over 100 statements");
+            }
+        });
+        Throwable thrown;
+        try {
+            thrown = org.assertj.core.api.Assertions.catchThrowable(() -> capturingStandardError(() -> store.schedules(1, null)));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(thrown).isInstanceOf(dev.atlas.UnreadableRowException.class).hasMessageContaining("name");
+        assertThat(((dev.atlas.UnreadableRowException) thrown).rowId()).isEqualTo(b);
+        assertThat(((dev.atlas.UnreadableRowException) thrown).table()).isEqualTo("task_schedules");
+    }
+
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
     private static String capturingStandardError(Runnable body) {
         java.io.PrintStream original = System.err;
