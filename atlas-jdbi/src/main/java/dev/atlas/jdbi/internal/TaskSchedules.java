@@ -199,9 +199,19 @@ final class TaskSchedules {
         List<TaskSchedule> out = db.read(h -> {
             List<TaskSchedule> found = new ArrayList<>();
             String after = start;
+            Set<String> seen = new java.util.HashSet<>();
+            Listed pagedFrom = null;
             while (true) {
                 List<Listed> rows = (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
                         .bind("limit", limit + 1).list(listed);
+                for (Listed row : rows) {
+                    if (!seen.add(row.id())) {
+                        // The name read from the row the page went on from does not order as stored (SQLite: a name
+                        // stored as a blob sorts after every text): the same rows would come back forever.
+                        throw new UnreadableRowException("task_schedules", pagedFrom.id(), "name: a listing cannot page past this row,"
+                                + " its stored value does not order as the name read from it", new IllegalStateException("keyset did not advance"));
+                    }
+                }
                 for (Listed row : rows) {
                     if (row.schedule() != null) {
                         found.add(row.schedule());
@@ -213,7 +223,8 @@ final class TaskSchedules {
                 if (found.size() > limit || rows.size() <= limit) {
                     return found;
                 }
-                after = rows.get(rows.size() - 1).name();
+                pagedFrom = rows.get(rows.size() - 1);
+                after = pagedFrom.name();
             }
         });
         return Cursor.page(out, limit, s -> Cursor.encode(listing, s.name()));
