@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiFunction;
@@ -224,6 +225,14 @@ public final class JdbiTaskStore implements TaskStore {
         return list(TaskQuery.all().conversation(conversationId).limit(limit).after(cursor));
     }
 
+    /**
+     * Test hook: lowers the number of unreadable task and schedule rows {@code atlas} names in a WARN each (10,000), so a
+     * test can pass it with a few rows instead of ten thousand. Internal; not for applications.
+     */
+    public static void unreadableWarningBound(dev.atlas.Atlas atlas, int rows) {
+        TaskSchedules.warnedCapacity(((JdbiAtlas) atlas).db(), rows);
+    }
+
     /** A listed row: the task, or null when this version cannot read it (its id and createdAt still page past it). */
     private record Listed(@org.jspecify.annotations.Nullable Task task, UUID id, Instant createdAt, String why) {}
 
@@ -256,6 +265,8 @@ public final class JdbiTaskStore implements TaskStore {
             List<Task> found = new ArrayList<>();
             Instant afterAt = start == null ? null : start.instant(0);
             UUID afterId = start == null ? null : start.uuid(1);
+            Set<UUID> seen = new HashSet<>();
+            Listed pagedFrom = null;
             while (true) {
                 Where where = new Where()
                         .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
@@ -267,6 +278,15 @@ public final class JdbiTaskStore implements TaskStore {
                 Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
                 List<Listed> page = (afterAt == null ? call : call.bind("afterId", afterId)).list(listed);
                 for (Listed row : page) {
+                    if (!seen.add(row.id())) {
+                        // The key read from the row the page went on from does not order as stored (SQLite: a created_at
+                        // stored as text sorts after every number): the same rows would come back forever.
+                        throw new UnreadableRowException("tasks", pagedFrom.id().toString(), "created_at: a listing cannot page past"
+                                + " this row, its stored value does not order as the " + pagedFrom.createdAt() + " read from it",
+                                new IllegalStateException("keyset did not advance"));
+                    }
+                }
+                for (Listed row : page) {
                     if (row.task() != null) {
                         found.add(row.task());
                     } else {
@@ -277,9 +297,9 @@ public final class JdbiTaskStore implements TaskStore {
                 if (found.size() > query.limit() || page.size() <= query.limit()) {
                     return found;
                 }
-                Listed last = page.get(page.size() - 1);
-                afterAt = last.createdAt();
-                afterId = last.id();
+                pagedFrom = page.get(page.size() - 1);
+                afterAt = pagedFrom.createdAt();
+                afterId = pagedFrom.id();
             }
         });
         return Cursor.page(rows, query.limit(), t -> Cursor.encode(listing, t.createdAt(), t.id()));

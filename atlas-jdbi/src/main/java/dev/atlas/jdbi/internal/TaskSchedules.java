@@ -105,16 +105,19 @@ final class TaskSchedules {
         static final int CAPACITY = 10_000;
         private final Set<String> keys = ConcurrentHashMap.newKeySet();
         private final AtomicBoolean full = new AtomicBoolean();
+        /** {@link #CAPACITY}, lowered only by tests, so that exceeding it does not take ten thousand rows. */
+        private volatile int capacity = CAPACITY;
 
         /** Runs {@code warning} the first time {@code key} is seen, unless {@link #CAPACITY} keys were seen already. */
         void once(String key, Runnable warning) {
             if (keys.contains(key)) {
                 return;
             }
-            if (keys.size() >= CAPACITY) {
+            int cap = capacity;
+            if (keys.size() >= cap) {
                 if (full.compareAndSet(false, true)) {
                     LOG.warn("This Atlas instance has warned about {} rows it cannot read or evaluate; further task schedules this version"
-                            + " cannot evaluate and unreadable task rows are skipped without a warning each", CAPACITY);
+                            + " cannot evaluate and unreadable task rows are skipped without a warning each", cap);
                 }
                 return;
             }
@@ -127,6 +130,12 @@ final class TaskSchedules {
     /** The warned rows of {@code db}'s Atlas instance. */
     static Warned warned(Db db) {
         return WARNED.computeIfAbsent(db, k -> new Warned());
+    }
+
+    /** Test hook: lowers the warned-row bound of {@code db}'s Atlas instance (see {@link JdbiTaskStore#unreadableWarningBound}). */
+    static void warnedCapacity(Db db, int capacity) {
+        Check.positive("capacity", capacity, Warned.CAPACITY);
+        warned(db).capacity = capacity;
     }
 
     TaskSchedule schedule(NewSchedule s) {
@@ -190,9 +199,19 @@ final class TaskSchedules {
         List<TaskSchedule> out = db.read(h -> {
             List<TaskSchedule> found = new ArrayList<>();
             String after = start;
+            Set<String> seen = new java.util.HashSet<>();
+            Listed pagedFrom = null;
             while (true) {
                 List<Listed> rows = (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
                         .bind("limit", limit + 1).list(listed);
+                for (Listed row : rows) {
+                    if (!seen.add(row.id())) {
+                        // The name read from the row the page went on from does not order as stored (SQLite: a name
+                        // stored as a blob sorts after every text): the same rows would come back forever.
+                        throw new UnreadableRowException("task_schedules", pagedFrom.id(), "name: a listing cannot page past this row,"
+                                + " its stored value does not order as the name read from it", new IllegalStateException("keyset did not advance"));
+                    }
+                }
                 for (Listed row : rows) {
                     if (row.schedule() != null) {
                         found.add(row.schedule());
@@ -204,7 +223,8 @@ final class TaskSchedules {
                 if (found.size() > limit || rows.size() <= limit) {
                     return found;
                 }
-                after = rows.get(rows.size() - 1).name();
+                pagedFrom = rows.get(rows.size() - 1);
+                after = pagedFrom.name();
             }
         });
         return Cursor.page(out, limit, s -> Cursor.encode(listing, s.name()));

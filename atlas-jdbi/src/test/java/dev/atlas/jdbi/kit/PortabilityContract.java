@@ -2320,6 +2320,28 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule whose interval NewSchedule refuses (under 1 second, over 366 days) is an InvalidInputException naming"
+            + " line, type and interval_micros, and nothing is written: imported, it was skipped as unreadable at every poll and listing")
+    void scheduleIntervalOutsideTheApiBoundsIsRefused() throws IOException {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        var nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        long min = dev.atlas.task.NewSchedule.MIN_INTERVAL.toNanos() / 1_000;
+        long max = dev.atlas.task.NewSchedule.MAX_INTERVAL.toNanos() / 1_000;
+        for (long micros : new long[] {1, min - 1, max + 1, Long.MAX_VALUE}) {
+            eachRefused(file, Map.of("task_schedule.interval_micros", new Object[] {nodes.numberNode(micros)}));
+        }
+        // The bounds themselves import.
+        for (long micros : new long[] {min, max}) {
+            assertThat(file).contains("\"interval_micros\":21600000000");
+            String at = file.replace("\"interval_micros\":21600000000", "\"interval_micros\":" + micros);
+            Tenant beta = atlas.tenant(micros == min ? "beta" : "gamma");
+            importBytes(beta, at.getBytes(StandardCharsets.UTF_8), "acme");
+            assertThat(beta.tasks().getSchedule("digest-a").orElseThrow().interval()).isEqualTo(java.time.Duration.ofNanos(micros * 1_000));
+        }
+    }
+
+    @Test
     @DisplayName("an enum value in another case than its stored form, as the readers accept it (IMAGE, Text, ASSISTANT), imports in"
             + " the stored form: the tenant exports back byte-identical to the canonical file")
     void enumValuesInAnyCaseImportCanonical() {

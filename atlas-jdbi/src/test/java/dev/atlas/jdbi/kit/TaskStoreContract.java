@@ -1541,6 +1541,40 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(bad.id().toString()));
     }
 
+    @Test
+    @DisplayName("a listing that cannot page past skipped rows (SQLite: a created_at stored as text reads as 2024 us but sorts after"
+            + " every number) fails naming the row and column, where it read the rows before it again: a page held the same task twice,"
+            + " or said more followed when none did, and skipped rows alone came back forever")
+    void listingFailsOnRowsItCannotPagePast() throws SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Task good = task("a");
+        Task x = task("a");
+        Task y = task("a");
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_tasks SET payload = '[1]', created_at = '2024-01-01 00:00:00' WHERE id IN ('"
+                    + x.id() + "', '" + y.id() + "')")).isEqualTo(2);
+        }
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        AtomicInteger statements = new AtomicInteger();
+        // Turns the endless re-reading into a failure of its own instead of a hung test.
+        db.statementListener((name, sql) -> {
+            if (statements.incrementAndGet() > 100) {
+                throw new IllegalStateException("the listing ran over 100 statements");
+            }
+        });
+        Throwable thrown;
+        try {
+            thrown = org.assertj.core.api.Assertions.catchThrowable(() -> capturingStandardError(() -> store.list(TaskQuery.all().limit(1))));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(thrown).isInstanceOf(UnreadableRowException.class).hasMessageContaining("created_at");
+        assertThat(((UnreadableRowException) thrown).rowId()).isEqualTo(x.id().toString());
+        assertThat(((UnreadableRowException) thrown).table()).isEqualTo("tasks");
+        assertThat(store.list(TaskQuery.all().limit(100)).items()).extracting(Task::id).containsExactly(good.id());
+    }
+
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
     static String capturingStandardError(Runnable body) {
         java.io.PrintStream original = System.err;

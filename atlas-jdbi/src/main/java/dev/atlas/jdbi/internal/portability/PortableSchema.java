@@ -253,7 +253,9 @@ public final class PortableSchema {
                     time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"),
                     text("client_key"))),
             t("task_schedule", "task_schedules", "id", cols(id(), req("name"), req("kind"), json("payload"), text("owner_type"),
-                    text("owner_id"), reqLong("max_attempts", 1), c("interval_micros", Kind.LONG, false).min(1), text("cron"),
+                    text("owner_id"), reqLong("max_attempts", 1), c("interval_micros", Kind.LONG, false)
+                    .range(dev.atlas.task.NewSchedule.MIN_INTERVAL.toNanos() / 1_000, dev.atlas.task.NewSchedule.MAX_INTERVAL.toNanos() / 1_000),
+                    text("cron"),
                     c("paused", Kind.BOOL, true), reqTime("next_run_at"), time("last_run_at"), reqTime("created_at"),
                     reqTime("updated_at"))),
             t("settings", "settings", "id", cols(id(), req("slug"), req("name"), text("owner_type"), text("owner_id"),
