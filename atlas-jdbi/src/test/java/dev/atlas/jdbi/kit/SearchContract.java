@@ -2053,6 +2053,23 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("deleteVector of an asset vector stored with a conversation that is deleted now throws NotFoundException naming id"
+            + " and deletes nothing: search hides it, and it answers again when the conversation is restored")
+    void deleteVectorOfAnAssetInADeletedConversationIsNotFound() {
+        Conversation c = convo(ALICE);
+        UUID inC = asset();
+        search.upsertAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
+        SemanticQuery assets = SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1});
+        conversations.delete(c.id());
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.ASSET, inC, MODEL))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("id"));
+        conversations.restore(c.id());
+        assertThat(ids(search.similar(assets))).containsExactly(inC);
+        search.deleteVector(SearchTarget.ASSET, inC, MODEL);
+        assertThat(search.similar(assets)).isEmpty();
+    }
+
+    @Test
     @DisplayName("storing again replaces a vector; deleteVector deletes it; an Embedder is called with the stored content")
     void replaceRemoveEmbed() {
         Memory m = memories.create(NewMemory.fact(ALICE, "hello"));
