@@ -295,12 +295,13 @@ public final class JdbiSearch implements Search {
         Check.notNull("id", id);
         VectorCheck.model("model", model);
         int deleted = db.write(h -> {
-            // The vector of an expired or deleted memory, or of a deleted message or one in a deleted conversation, is not
-            // found, as by every other call: those rows come back (restore, a clock behind the expiry) with their vectors.
+            // The vector of an expired or deleted memory, of a deleted message or one in a deleted conversation, or of an asset
+            // stored with a deleted conversation is not found, as by every other call: those rows come back (restore, a clock
+            // behind the expiry) with their vectors. A deleted asset has none left.
             boolean visible = switch (target) {
                 case MEMORY -> sql.on(h, q.memoryVisible).bind("id", id).bind("now", db.now()).exists();
                 case MESSAGE -> sql.on(h, q.messageConversation).bind("id", id).exists();
-                case ASSET -> true; // a deleted asset has no vectors left
+                case ASSET -> sql.on(h, q.assetVectorVisible).bind("model", model).bind("id", id).exists();
             };
             return visible ? sql.on(h, q.deleteVector).bind("model", model).bind("type", target.toString()).bind("id", id).update() : 0;
         });
