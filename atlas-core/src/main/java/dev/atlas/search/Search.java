@@ -143,7 +143,8 @@ public interface Search {
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
 
     /**
-     * Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none.
+     * Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none, or when its
+     * message or memory is not found by reads (deleted, expired, in a deleted conversation), and then keeps it.
      *
      * @param target what kind of item to search
      * @param id the id Atlas assigned

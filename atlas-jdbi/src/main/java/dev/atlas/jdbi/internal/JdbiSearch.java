@@ -294,7 +294,17 @@ public final class JdbiSearch implements Search {
         Check.notNull("target", target);
         Check.notNull("id", id);
         VectorCheck.model("model", model);
-        int deleted = db.write(h -> sql.on(h, q.deleteVector).bind("model", model).bind("type", target.toString()).bind("id", id).update());
+        int deleted = db.write(h -> {
+            // The vector of an expired or deleted memory, of a deleted message or one in a deleted conversation, or of an asset
+            // stored with a deleted conversation is not found, as by every other call: those rows come back (restore, a clock
+            // behind the expiry) with their vectors. A deleted asset has none left.
+            boolean visible = switch (target) {
+                case MEMORY -> sql.on(h, q.memoryVisible).bind("id", id).bind("now", db.now()).exists();
+                case MESSAGE -> sql.on(h, q.messageConversation).bind("id", id).exists();
+                case ASSET -> sql.on(h, q.assetVectorVisible).bind("model", model).bind("id", id).exists();
+            };
+            return visible ? sql.on(h, q.deleteVector).bind("model", model).bind("type", target.toString()).bind("id", id).update() : 0;
+        });
         index().changed(sql.tenant().value(), model);
         if (deleted == 0) {
             throw new NotFoundException("vector", id, "id");

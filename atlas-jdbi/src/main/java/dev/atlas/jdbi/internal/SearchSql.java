@@ -39,6 +39,8 @@ final class SearchSql {
     final Statement dimension;
     final Statement upsertVector;
     final Statement deleteVector;
+    /** An asset's vector of a model, unless the conversation it was stored with is deleted (search hides it then). */
+    final Statement assetVectorVisible;
     final Statement vectorSet;
     final Statement vectorLoad;
     /** Per table of {@link #TEXT_TABLES}: whether a row lacks its search column, a batch of such rows, and writing one. */
@@ -85,6 +87,9 @@ final class SearchSql {
                 + " updated_at = " + Dialect.upsertLater("<p>vectors"));
         deleteVector = c.sql("search.deleteVector", "DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
                 + " AND target_type = :type AND target_id = :id");
+        assetVectorVisible = c.sql("search.assetVectorVisible", "SELECT 1 FROM <p>vectors v WHERE v.tenant_id = :t AND v.model = :model"
+                + " AND v.target_type = 'asset' AND v.target_id = :id AND (v.conversation_id IS NULL OR EXISTS (SELECT 1 FROM"
+                + " <p>conversations c WHERE c.tenant_id = v.tenant_id AND c.id = v.conversation_id AND c.deleted_at IS NULL))");
         // SQLite only (V19): the count and version its triggers keep per (tenant, model, type).
         vectorSet = c.sql("search.vectorSet", "SELECT vectors, version FROM <p>vector_sets WHERE tenant_id = :t AND model = :model"
                 + " AND target_type = :type");

@@ -2013,6 +2013,63 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("deleteVector of an expired or deleted memory, or of a deleted message or one in a deleted conversation, throws"
+            + " NotFoundException naming id, as for an unknown id, and deletes nothing: a restored message is found by its vector again")
+    void deleteVectorOfAnInvisibleTargetIsNotFound() {
+        Instant expiry = clock.instant().plusSeconds(10);
+        Memory expiring = memories.create(NewMemory.fact(ALICE, "expiring").expiresAt(expiry));
+        Memory deleted = memories.create(NewMemory.fact(ALICE, "deleted"));
+        search.upsertVector(SearchTarget.MEMORY, expiring.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MEMORY, deleted.id(), MODEL, new float[] {0, 1});
+        memories.delete(deleted.id());
+        clock.set(expiry);
+        for (UUID id : List.of(expiring.id(), deleted.id())) {
+            assertThatThrownBy(() -> search.deleteVector(SearchTarget.MEMORY, id, MODEL)).as("memory " + id)
+                    .isInstanceOfSatisfying(NotFoundException.class, e -> {
+                        assertThat(e.field()).contains("id");
+                        assertThat(e.id()).isEqualTo(id);
+                    });
+            assertThat(search.removeVector(SearchTarget.MEMORY, id, MODEL)).isFalse();
+        }
+        // A microsecond before its expiry the memory is visible again, with the vector the refused calls left.
+        clock.set(expiry.minusNanos(1_000));
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})))).containsExactly(expiring.id());
+        Conversation c = convo(ALICE);
+        Message gone = conversations.append(c.id(), NewMessage.user("gone"));
+        search.upsertVector(SearchTarget.MESSAGE, gone.id(), MODEL, new float[] {1, 1});
+        SemanticQuery messages = SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 1});
+        conversations.deleteMessage(gone.id());
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.MESSAGE, gone.id(), MODEL)).as("deleted message")
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("id"));
+        conversations.restoreMessage(gone.id());
+        assertThat(ids(search.similar(messages))).containsExactly(gone.id());
+        conversations.delete(c.id());
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.MESSAGE, gone.id(), MODEL)).as("message of a deleted conversation")
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("id"));
+        conversations.restore(c.id());
+        assertThat(ids(search.similar(messages))).containsExactly(gone.id());
+        search.deleteVector(SearchTarget.MESSAGE, gone.id(), MODEL);
+        assertThat(search.similar(messages)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("deleteVector of an asset vector stored with a conversation that is deleted now throws NotFoundException naming id"
+            + " and deletes nothing: search hides it, and it answers again when the conversation is restored")
+    void deleteVectorOfAnAssetInADeletedConversationIsNotFound() {
+        Conversation c = convo(ALICE);
+        UUID inC = asset();
+        search.upsertAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
+        SemanticQuery assets = SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1});
+        conversations.delete(c.id());
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.ASSET, inC, MODEL))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("id"));
+        conversations.restore(c.id());
+        assertThat(ids(search.similar(assets))).containsExactly(inC);
+        search.deleteVector(SearchTarget.ASSET, inC, MODEL);
+        assertThat(search.similar(assets)).isEmpty();
+    }
+
+    @Test
     @DisplayName("storing again replaces a vector; deleteVector deletes it; an Embedder is called with the stored content")
     void replaceRemoveEmbed() {
         Memory m = memories.create(NewMemory.fact(ALICE, "hello"));
