@@ -149,6 +149,27 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation created while its assistant is deleted (by id, or by a revision) is created before the delete:"
+            + " when the delete returns the conversation is there, none naming the deleted assistant appears after it")
+    void conversationRacingItsAssistantsDeleteIsCreatedBeforeIt() throws Exception {
+        dev.atlas.assistant.AssistantStore assistants = atlas.tenant("acme").assistants();
+        for (String pauseAfter : List.of("conversations.assistantExists", "conversations.revisionAssistant")) {
+            boolean byId = pauseAfter.endsWith("assistantExists");
+            UUID a = assistants.create(AssistantSpec.of(byId ? "racing-by-id" : "racing-by-revision", "Racing")).id();
+            UUID revision = assistants.publish(a, dev.atlas.assistant.NewRevision.of("prompt", Map.of())).id();
+            NewConversation nc = byId ? NewConversation.of(ALICE).assistant(a) : NewConversation.of(ALICE).assistantRevision(revision);
+            List<Outcome<?>> r = race(pauseAfter, () -> store.create(nc), () -> {
+                assistants.delete(a);
+                return store.list(ConversationQuery.all()).items().stream().filter(c -> a.equals(c.assistantId())).count();
+            });
+            assertThat(r.get(0).error()).as(pauseAfter).isNull();
+            assertThat(r.get(1).error()).as(pauseAfter).isNull();
+            // Seen by the deleting call: the create committed before the delete did, not after.
+            assertThat(r.get(1).value()).as(pauseAfter).isEqualTo(1L);
+        }
+    }
+
+    @Test
     @DisplayName("two edits racing: the later one's audit event records the content it replaced (the earlier edit's), not the original")
     void racingEditsRecordWhatTheyReplaced() throws Exception {
         Message m = store.append(convo().id(), NewMessage.assistant("C0"));
