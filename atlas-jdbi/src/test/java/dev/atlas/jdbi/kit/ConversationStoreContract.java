@@ -2766,6 +2766,31 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the retry rule reads the history as shown: in a hidden branch a regeneration is refused (ConflictException on"
+            + " parentId, canRetry false) once the shown branch has a later user message, and accepted once that branch is activated")
+    void retryInAHiddenBranchFollowsTheShownHistory() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.activate(a1b.id());
+        store.append(c.id(), NewMessage.user("q3").parent(a1b.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q3");
+        assertThat(store.canRetry(a2.id())).isFalse();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("a2b").parent(q2.id())))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("parentId"));
+        assertThat(store.siblings(a2.id())).extracting(Message::content).containsExactly("a2");
+        store.activate(a2.id());
+        assertThat(store.canRetry(a2.id())).isTrue();
+        Message a2b = store.append(c.id(), NewMessage.assistant("a2b").parent(q2.id()));
+        assertThat(a2b.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2b");
+    }
+
+    @Test
     @DisplayName("edits, answers and switches racing from two instances keep the tree: an active message's parent is active, one answer per turn")
     void racingBranchSwitchesKeepTheTree() throws Exception {
         Conversation c = convo();
