@@ -2791,6 +2791,30 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a soft-deleted answer of an execution's group keeps its place too: when its group is shown again, what answers it"
+            + " comes back with it, and restoring it shows it with its group")
+    void answersOfADeletedGroupMemberComeBackWithTheGroup() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        UUID e1 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        Message a1x = store.append(c.id(), NewMessage.assistant("a1x").parent(q.id()).execution(e1, null));
+        Message a1y = store.append(c.id(), NewMessage.assistant("a1y").parent(q.id()).execution(e1, null));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1y.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        store.deleteMessage(a1y.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1x", "a2");
+        UUID e2 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        store.append(c.id(), NewMessage.assistant("a1z").parent(q.id()).execution(e2, null));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1z");
+        store.activate(a1x.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1x", "a2");
+        assertThat(store.requireMessage(a2.id()).active()).isTrue();
+        assertThat(store.restoreMessage(a1y.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1x", "a1y", "a2");
+    }
+
+    @Test
     @DisplayName("edits, answers and switches racing from two instances keep the tree: an active message's parent is active, one answer per turn")
     void racingBranchSwitchesKeepTheTree() throws Exception {
         Conversation c = convo();
