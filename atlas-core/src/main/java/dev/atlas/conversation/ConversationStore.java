@@ -374,7 +374,7 @@ public interface ConversationStore {
      * A message of a hidden branch is shown with the inactive messages leading to it; what
      * answered the replaced siblings is hidden with them, and what answers the shown ones comes
      * back (see the tree rule above). Each message that becomes active records an
-     * {@code activated} event.
+     * {@code activated} event (a soft-deleted one, whose flag moves with its branch, records none).
      *
      * @param messageId the message's id
      * @return the message
