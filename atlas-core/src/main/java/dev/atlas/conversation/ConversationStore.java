@@ -374,7 +374,7 @@ public interface ConversationStore {
      * A message of a hidden branch is shown with the inactive messages leading to it; what
      * answered the replaced siblings is hidden with them, and what answers the shown ones comes
      * back (see the tree rule above). Each message that becomes active records an
-     * {@code activated} event.
+     * {@code activated} event (a soft-deleted one, whose flag moves with its branch, records none).
      *
      * @param messageId the message's id
      * @return the message
@@ -385,6 +385,9 @@ public interface ConversationStore {
      * Whether a response to this message's parent may still be regenerated: no active user
      * message follows the parent (for a message without parent: follows the message). The same
      * rule decides whether {@link #append} accepts a regeneration (a first answer is always accepted).
+     * It reads the history as shown: in a hidden branch, a user message the shown branch has after
+     * the parent counts, one of the hidden branch does not; {@link #activate} the branch first to
+     * regenerate there as it would show.
      *
      * @param messageId the message's id
      * @return whether a response to this message's parent may still be regenerated

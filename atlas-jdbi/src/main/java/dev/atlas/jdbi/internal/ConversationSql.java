@@ -53,11 +53,15 @@ final class ConversationSql {
         catalogue = c;
         byId = c.sql("conversations.byId", SELECT + LIVE_BY_ID);
         byKey = c.sql("conversations.byKey", SELECT + " WHERE tenant_id = :t AND external_key = :key AND deleted_at IS NULL");
-        assistantExists = c.sql("conversations.assistantExists", "SELECT 1 FROM <p>assistants" + LIVE_BY_ID);
+        // Share-locks the assistant (PostgreSQL) until the new conversation commits: a delete racing it waits and
+        // comes after the conversation, or goes first and the lookup finds no live assistant; a plain read let a
+        // conversation commit after the delete, naming an assistant already deleted. SQLite has one writer.
+        assistantExists = c.sql("conversations.assistantExists", "SELECT 1 FROM <p>assistants" + LIVE_BY_ID + c.dialect().forShare());
         revisionAssistant = c.sql("conversations.revisionAssistant",
                 // A deleted assistant's revisions stay readable but start nothing new, as the assistant itself.
                 "SELECT r.assistant_id FROM <p>assistant_revisions r JOIN <p>assistants a ON a.tenant_id = :t AND a.id = r.assistant_id"
-                        + " AND a.deleted_at IS NULL WHERE r.tenant_id = :t AND r.id = :id");
+                        + " AND a.deleted_at IS NULL WHERE r.tenant_id = :t AND r.id = :id"
+                        + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF a"));
         String insertText = "INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
                 + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
                 + " created_at, updated_at, assistant_revision_id, external_key) VALUES (:t, :id, :ownerType, :ownerId, :agent,"

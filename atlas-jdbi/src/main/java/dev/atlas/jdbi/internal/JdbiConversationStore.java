@@ -642,7 +642,9 @@ public final class JdbiConversationStore implements ConversationStore {
                 // The execution's earlier answers come back with it when another group was shown meanwhile.
                 Switch s = switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now);
                 for (Message rejoined : s.activated()) {
-                    recordEvent(h, conversationId, rejoined.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                    if (!rejoined.isDeleted()) {
+                        recordEvent(h, conversationId, rejoined.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                    }
                 }
                 if (s.changed()) {
                     showBranches(h, conversationId, parent.sequence(), Set.of(), ids(s.activated()), now);

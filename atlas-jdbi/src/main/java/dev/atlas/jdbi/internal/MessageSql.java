@@ -143,8 +143,10 @@ final class MessageSql {
         String otherGroups = " AND (execution_id IS NULL OR execution_id <> :execution)";
         deactivateOtherGroups = c.sql("messages.deactivateOtherGroups", "UPDATE <p>messages SET is_active = FALSE, updated_at = " + Dialect.LATER
                 + SIBLINGS + " AND is_active = TRUE" + otherGroups);
+        // Soft-deleted members too: their flag follows the group, as the branch switch moves it (messages.tail), so
+        // what answers a deleted member comes back with the group, and a restore finds the flag the member would have.
         activateGroup = c.sql("messages.activateGroup", "UPDATE <p>messages SET is_active = TRUE, updated_at = " + Dialect.LATER + SIBLINGS
-                + " AND execution_id = :execution AND deleted_at IS NULL AND is_active = FALSE" + RETURNING);
+                + " AND execution_id = :execution AND is_active = FALSE" + RETURNING);
         String activeSibling = "SELECT 1 FROM <p>messages" + SIBLINGS + " AND id <> :id AND is_active = TRUE AND deleted_at IS NULL";
         siblingActive = c.sql("messages.siblingActive", activeSibling + " LIMIT 1");
         otherGroupActive = c.sql("messages.otherGroupActive", activeSibling + otherGroups + " LIMIT 1");

@@ -149,6 +149,27 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation created while its assistant is deleted (by id, or by a revision) is created before the delete:"
+            + " when the delete returns the conversation is there, none naming the deleted assistant appears after it")
+    void conversationRacingItsAssistantsDeleteIsCreatedBeforeIt() throws Exception {
+        dev.atlas.assistant.AssistantStore assistants = atlas.tenant("acme").assistants();
+        for (String pauseAfter : List.of("conversations.assistantExists", "conversations.revisionAssistant")) {
+            boolean byId = pauseAfter.endsWith("assistantExists");
+            UUID a = assistants.create(AssistantSpec.of(byId ? "racing-by-id" : "racing-by-revision", "Racing")).id();
+            UUID revision = assistants.publish(a, dev.atlas.assistant.NewRevision.of("prompt", Map.of())).id();
+            NewConversation nc = byId ? NewConversation.of(ALICE).assistant(a) : NewConversation.of(ALICE).assistantRevision(revision);
+            List<Outcome<?>> r = race(pauseAfter, () -> store.create(nc), () -> {
+                assistants.delete(a);
+                return store.list(ConversationQuery.all()).items().stream().filter(c -> a.equals(c.assistantId())).count();
+            });
+            assertThat(r.get(0).error()).as(pauseAfter).isNull();
+            assertThat(r.get(1).error()).as(pauseAfter).isNull();
+            // Seen by the deleting call: the create committed before the delete did, not after.
+            assertThat(r.get(1).value()).as(pauseAfter).isEqualTo(1L);
+        }
+    }
+
+    @Test
     @DisplayName("two edits racing: the later one's audit event records the content it replaced (the earlier edit's), not the original")
     void racingEditsRecordWhatTheyReplaced() throws Exception {
         Message m = store.append(convo().id(), NewMessage.assistant("C0"));
@@ -2742,6 +2763,55 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
         assertThat(store.restoreMessage(q2.id()).active()).isTrue();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
+    }
+
+    @Test
+    @DisplayName("the retry rule reads the history as shown: in a hidden branch a regeneration is refused (ConflictException on"
+            + " parentId, canRetry false) once the shown branch has a later user message, and accepted once that branch is activated")
+    void retryInAHiddenBranchFollowsTheShownHistory() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.activate(a1b.id());
+        store.append(c.id(), NewMessage.user("q3").parent(a1b.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q3");
+        assertThat(store.canRetry(a2.id())).isFalse();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("a2b").parent(q2.id())))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("parentId"));
+        assertThat(store.siblings(a2.id())).extracting(Message::content).containsExactly("a2");
+        store.activate(a2.id());
+        assertThat(store.canRetry(a2.id())).isTrue();
+        Message a2b = store.append(c.id(), NewMessage.assistant("a2b").parent(q2.id()));
+        assertThat(a2b.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2b");
+    }
+
+    @Test
+    @DisplayName("a soft-deleted answer of an execution's group keeps its place too: when its group is shown again, what answers it"
+            + " comes back with it, and restoring it shows it with its group")
+    void answersOfADeletedGroupMemberComeBackWithTheGroup() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        UUID e1 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        Message a1x = store.append(c.id(), NewMessage.assistant("a1x").parent(q.id()).execution(e1, null));
+        Message a1y = store.append(c.id(), NewMessage.assistant("a1y").parent(q.id()).execution(e1, null));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1y.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        store.deleteMessage(a1y.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1x", "a2");
+        UUID e2 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        store.append(c.id(), NewMessage.assistant("a1z").parent(q.id()).execution(e2, null));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1z");
+        store.activate(a1x.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1x", "a2");
+        assertThat(store.requireMessage(a2.id()).active()).isTrue();
+        assertThat(store.restoreMessage(a1y.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "a1x", "a1y", "a2");
     }
 
     @Test
