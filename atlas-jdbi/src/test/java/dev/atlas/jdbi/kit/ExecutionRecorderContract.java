@@ -2323,6 +2323,42 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 });
     }
 
+    @Test
+    @DisplayName("a priced run that ran but finished no step costs 0 however it ended: swept as when cancelled by id or failed"
+            + " through its handle (no step, an open step, a failed step); a run that never ran costs nothing known (null) either way")
+    void runWithoutFinishedStepsCostsTheSameHoweverItEnded() {
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        List<java.util.function.Consumer<ExecutionHandle>> shapes = List.of(x -> { }, x -> x.step(), x -> x.step().fail("timeout"));
+        List<UUID> swept = new ArrayList<>();
+        List<Execution> ended = new ArrayList<>();
+        for (java.util.function.Consumer<ExecutionHandle> shape : shapes) {
+            ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            shape.accept(crashed);
+            swept.add(crashed.id());
+            ExecutionHandle cancelled = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            shape.accept(cancelled);
+            ended.add(recorder.cancel(cancelled.id()));
+            ExecutionHandle failed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            shape.accept(failed);
+            ended.add(failed.fail("boom"));
+        }
+        UUID neverRan = recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id();
+        Execution neverRanCancelled = recorder.cancel(recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id());
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(4);
+
+        for (Execution e : ended) {
+            assertThat(e.usage()).isEqualTo(Usage.NONE);
+            assertThat(e.cost()).as("ended by cancel or fail").isEqualByComparingTo("0");
+        }
+        for (UUID id : swept) {
+            assertThat(recorder.require(id)).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.NONE, Execution::usage)
+                    .satisfies(e -> assertThat(e.cost()).as("swept").isEqualByComparingTo("0"));
+        }
+        assertThat(neverRanCancelled.cost()).isNull();
+        assertThat(recorder.require(neverRan)).returns(ExecutionStatus.FAILED, Execution::status).returns(null, Execution::cost);
+    }
+
     // ---- seed capabilities (issue 15) ---------------------------------------------------
 
     @Test
