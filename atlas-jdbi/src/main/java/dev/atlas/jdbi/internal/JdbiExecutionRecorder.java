@@ -615,14 +615,14 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     /**
-     * Stores on each run about to be swept its finished steps' usage with its cost, as a finish
-     * does: the tokens of a crashed run were spent all the same. A cost that cannot be stored is
-     * left out with its usage, as a cancel leaves it out.
+     * Stores on each running run about to be swept its finished steps' usage with its cost, as a finish
+     * does: the tokens of a crashed run were spent all the same, and one that finished no step costs 0
+     * at its price, as when cancelled. A cost that cannot be stored is left out with its usage, as a cancel leaves it out.
      */
     private void keepStepsUsage(Handle h, Instant cutoff) {
         // Locks the runs where the dialect has row locks (on SQLite the write transaction serialises them already).
         sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
-        for (Execution x : sql.on(h, q.sweepRunsWithSteps).bind("cutoff", cutoff).list(executions)) {
+        for (Execution x : sql.on(h, q.sweepRunningRuns).bind("cutoff", cutoff).list(executions)) {
             Usage usage;
             Long cost;
             try {

@@ -1578,11 +1578,11 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         java.util.concurrent.atomic.AtomicReference<Thread> sweeper = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
-        // The sweeping thread stops just before it looks for runs with finished steps, until the
+        // The sweeping thread stops just before it looks for the running runs to bill, until the
         // step's finish has returned or (when the finish waits for the sweep's lock) until it is seen waiting (RaceWaits).
         java.util.concurrent.atomic.AtomicReference<Thread> stepper = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
-            if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunsWithSteps")) {
+            if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunningRuns")) {
                 reading.countDown();
                 try {
                     RaceWaits.awaitReturnedOrBlocked(stepTried, stepper::get, db, database);
