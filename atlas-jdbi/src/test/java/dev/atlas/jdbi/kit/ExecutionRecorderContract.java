@@ -2359,6 +2359,30 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.require(neverRan)).returns(ExecutionStatus.FAILED, Execution::status).returns(null, Execution::cost);
     }
 
+    @Test
+    @DisplayName("a crashed run whose row Atlas cannot read (metadata past the read limit) never stops the sweep: it and the"
+            + " other stale runs are failed, each billed its finished steps' usage, and the row reads so once repaired")
+    void sweepIsNotStoppedByAnUnreadableRun() {
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        List<UUID> runs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+            h.step();
+            runs.add(h.id());
+        }
+        handEdit("UPDATE <p>executions SET metadata = '{\"n\": " + "1".repeat(1200) + "}' WHERE tenant_id = 'acme' AND id = :id", runs.get(0));
+        advance(Duration.ofHours(2).toMillis());
+
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 2, 0));
+
+        handEdit("UPDATE <p>executions SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", runs.get(0));
+        for (UUID id : runs) {
+            assertThat(recorder.require(id)).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.of(1000, 100), Execution::usage)
+                    .satisfies(e -> assertThat(e.cost()).isEqualByComparingTo("0.0035"));
+        }
+    }
+
     // ---- seed capabilities (issue 15) ---------------------------------------------------
 
     @Test
