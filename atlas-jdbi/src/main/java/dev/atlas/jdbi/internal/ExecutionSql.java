@@ -180,7 +180,9 @@ final class ExecutionSql {
         sweepLockRuns = c.sql("executions.sweepLockRuns", "SELECT id FROM <p>executions WHERE tenant_id = :t" + sweptRuns
                 + " ORDER BY id" + c.dialect().forUpdate());
         // Every running one, finished steps or not: a run that finished none costs 0 at its price, as a cancel or fail stores it.
-        sweepRunningRuns = c.sql("executions.sweepRunningRuns", E + sweptRuns);
+        // Only what its price needs: a column Atlas cannot read (metadata past the read limit) must not stop the sweep.
+        sweepRunningRuns = c.sql("executions.sweepRunningRuns", "SELECT id, provider, model, created_at FROM <p>executions"
+                + " WHERE tenant_id = :t" + sweptRuns);
         sweptUsage = c.sql("executions.sweptUsage", "UPDATE <p>executions SET input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost"
                 + " WHERE tenant_id = :t AND id = :id AND status = 'processing'");

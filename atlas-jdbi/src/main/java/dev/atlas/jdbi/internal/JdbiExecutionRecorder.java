@@ -333,6 +333,14 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * reports would count as zero: a wrong figure, not an unknown one.
      */
     private Long costPico(Handle h, Execution x, Usage usage, String what) {
+        return costPico(h, new Priced(x.id(), x.provider(), x.model(), x.createdAt()), usage, what);
+    }
+
+    /** What an execution's cost depends on: read alone by the sweep, which must bill a run whose other columns it cannot read. */
+    private record Priced(UUID id, String provider, String model, Instant createdAt) {
+    }
+
+    private Long costPico(Handle h, Priced x, Usage usage, String what) {
         Optional<ModelPrice> price = JdbiPriceStore.priceAt(sql, h, prices, x.provider(), x.model(), x.createdAt());
         if (price.isEmpty()) {
             return null;
@@ -579,9 +587,17 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it
                 // started in this process is closed rather than kept open forever.
-                swept.addAll(sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
-                        .list(this.executions));
-                executions = swept.size();
+                // A run whose row Atlas cannot read is failed all the same, unheard: no Execution can be given for it.
+                List<Execution> returned = sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now)
+                        .bind("cutoff", cutoff).list((rs, ctx) -> {
+                            try {
+                                return this.executions.map(rs, ctx);
+                            } catch (dev.atlas.UnreadableRowException unreadable) {
+                                return null;
+                            }
+                        });
+                executions = returned.size();
+                returned.stream().filter(java.util.Objects::nonNull).forEach(swept::add);
             } else {
                 executions = sql.on(h, q.sweepExecutions).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
             }
@@ -622,7 +638,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     private void keepStepsUsage(Handle h, Instant cutoff) {
         // Locks the runs where the dialect has row locks (on SQLite the write transaction serialises them already).
         sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
-        for (Execution x : sql.on(h, q.sweepRunningRuns).bind("cutoff", cutoff).list(executions)) {
+        Dialect d = db.dialect();
+        for (Priced x : sql.on(h, q.sweepRunningRuns).bind("cutoff", cutoff)
+                .list((rs, ctx) -> new Priced(d.uuid(rs, "id"), rs.getString("provider"), rs.getString("model"), d.instant(rs, "created_at")))) {
             Usage usage;
             Long cost;
             try {

@@ -2376,7 +2376,26 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
 
         assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 2, 0));
 
+        // Again through an instance with a listener, which reads the swept runs back to tell it: the readable one is heard.
+        List<UUID> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionRecorder listened = reopen(b -> b.clock(clock).executionListener(new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void failed(String tenantId, Execution execution) {
+                heard.add(execution.id());
+            }
+        })).tenant("acme").executions();
+        for (int i = 0; i < 2; i++) {
+            ExecutionHandle h = listened.start(ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+            runs.add(h.id());
+        }
+        handEdit("UPDATE <p>executions SET metadata = '{\"n\": " + "1".repeat(1200) + "}' WHERE tenant_id = 'acme' AND id = :id", runs.get(2));
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(listened.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 0, 0));
+        assertThat(heard).containsExactly(runs.get(3));
+
         handEdit("UPDATE <p>executions SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", runs.get(0));
+        handEdit("UPDATE <p>executions SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", runs.get(2));
         for (UUID id : runs) {
             assertThat(recorder.require(id)).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.of(1000, 100), Execution::usage)
                     .satisfies(e -> assertThat(e.cost()).isEqualByComparingTo("0.0035"));
