@@ -2402,6 +2402,35 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("an open step and a running tool call Atlas cannot read never stop a sweep with listeners: both are failed and"
+            + " counted with their run, the listeners hear the rest, and they read so once repaired")
+    void sweepWithListenersIsNotStoppedByAnUnreadableStepOrCall() {
+        List<UUID> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionRecorder listened = reopen(b -> b.clock(clock).executionListener(new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void failed(String tenantId, Execution execution) {
+                heard.add(execution.id());
+            }
+        })).tenant("acme").executions();
+        ExecutionHandle h = listened.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup", "{}");
+        String unreadableJson = "'{\"n\": " + "1".repeat(1200) + "}'";
+        handEdit("UPDATE <p>execution_steps SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", step.id());
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", call.id());
+        advance(Duration.ofHours(2).toMillis());
+
+        assertThat(listened.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 1, 1));
+        assertThat(heard).containsExactly(h.id());
+
+        handEdit("UPDATE <p>execution_steps SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", step.id());
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", call.id());
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps()).singleElement().returns(ExecutionStatus.FAILED, ExecutionStep::status);
+        assertThat(t.toolCalls()).singleElement().returns(ExecutionStatus.FAILED, ToolCall::status);
+    }
+
     // ---- seed capabilities (issue 15) ---------------------------------------------------
 
     @Test
