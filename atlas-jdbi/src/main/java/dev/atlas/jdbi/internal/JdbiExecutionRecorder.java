@@ -589,13 +589,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 // started in this process is closed rather than kept open forever.
                 // A run whose row Atlas cannot read is failed all the same, unheard: no Execution can be given for it.
                 List<Execution> returned = sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now)
-                        .bind("cutoff", cutoff).list((rs, ctx) -> {
-                            try {
-                                return this.executions.map(rs, ctx);
-                            } catch (dev.atlas.UnreadableRowException unreadable) {
-                                return null;
-                            }
-                        });
+                        .bind("cutoff", cutoff).list(orNull(this.executions));
                 executions = returned.size();
                 returned.stream().filter(java.util.Objects::nonNull).forEach(swept::add);
             } else {
@@ -608,13 +602,19 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             }
             List<UUID> stepIds = sql.on(h, q.sweepStepsReturning).bind("error", INTERRUPTED).bind("now", now).list(sql.uuidColumn());
             // The tool call a run was waiting on is what its trace most needs to show.
-            sweptCalls.addAll(sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
-                    .list(toolCalls));
+            // Those Atlas cannot read are failed and counted all the same, unheard, as the runs are.
+            List<ToolCall> calls = sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
+                    .list(orNull(toolCalls));
+            calls.stream().filter(java.util.Objects::nonNull).forEach(sweptCalls::add);
             // Read after the calls were swept: each step is heard with its calls as stored, as a step's fail() is.
             for (UUID stepId : stepIds) {
-                sweptSteps.add(storedStep(h, stepId));
+                try {
+                    sweptSteps.add(storedStep(h, stepId));
+                } catch (dev.atlas.UnreadableRowException unreadable) {
+                    // the step or one of its calls: failed and counted, unheard
+                }
             }
-            return new SweepResult(executions, stepIds.size(), sweptCalls.size());
+            return new SweepResult(executions, stepIds.size(), calls.size());
         });
         // Tool calls first, then steps: their executions are still running for the listeners, so a call
         // nests inside its step and its run.
@@ -628,6 +628,17 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             events.fire("failed", l -> l.failed(tenant, e));
         }
         return result;
+    }
+
+    /** {@code mapper}, giving null for a row Atlas cannot read: for the sweep, which fails such rows too. */
+    private static <T> RowMapper<T> orNull(RowMapper<T> mapper) {
+        return (rs, ctx) -> {
+            try {
+                return mapper.map(rs, ctx);
+            } catch (dev.atlas.UnreadableRowException unreadable) {
+                return null;
+            }
+        };
     }
 
     /**
