@@ -81,7 +81,7 @@ final class ExecutionSql {
     /** {@link #sweepSteps} returning the swept steps' ids, for the listeners. */
     final Statement sweepStepsReturning;
     /** The runs a sweep is about to fail that have finished steps, locked: their tokens are kept. */
-    final Statement sweepRunsWithSteps;
+    final Statement sweepRunningRuns;
     final Statement sweepLockRuns;
     final Statement sweptUsage;
     final Statement sweepCalls;
@@ -179,8 +179,10 @@ final class ExecutionSql {
         // In id order: two instances sweeping at start-up take the locks in one order, never deadlocking.
         sweepLockRuns = c.sql("executions.sweepLockRuns", "SELECT id FROM <p>executions WHERE tenant_id = :t" + sweptRuns
                 + " ORDER BY id" + c.dialect().forUpdate());
-        sweepRunsWithSteps = c.sql("executions.sweepRunsWithSteps", E + sweptRuns + " AND EXISTS (SELECT 1 FROM <p>execution_steps s"
-                + " WHERE s.tenant_id = :t AND s.execution_id = <p>executions.id AND s.status = 'completed')");
+        // Every running one, finished steps or not: a run that finished none costs 0 at its price, as a cancel or fail stores it.
+        // Only what its price needs: a column Atlas cannot read (metadata past the read limit) must not stop the sweep.
+        sweepRunningRuns = c.sql("executions.sweepRunningRuns", "SELECT id, provider, model, created_at FROM <p>executions"
+                + " WHERE tenant_id = :t" + sweptRuns);
         sweptUsage = c.sql("executions.sweptUsage", "UPDATE <p>executions SET input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost"
                 + " WHERE tenant_id = :t AND id = :id AND status = 'processing'");

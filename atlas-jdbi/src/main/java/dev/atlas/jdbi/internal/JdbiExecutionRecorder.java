@@ -333,6 +333,14 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * reports would count as zero: a wrong figure, not an unknown one.
      */
     private Long costPico(Handle h, Execution x, Usage usage, String what) {
+        return costPico(h, new Priced(x.id(), x.provider(), x.model(), x.createdAt()), usage, what);
+    }
+
+    /** What an execution's cost depends on: read alone by the sweep, which must bill a run whose other columns it cannot read. */
+    private record Priced(UUID id, String provider, String model, Instant createdAt) {
+    }
+
+    private Long costPico(Handle h, Priced x, Usage usage, String what) {
         Optional<ModelPrice> price = JdbiPriceStore.priceAt(sql, h, prices, x.provider(), x.model(), x.createdAt());
         if (price.isEmpty()) {
             return null;
@@ -579,9 +587,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it
                 // started in this process is closed rather than kept open forever.
-                swept.addAll(sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
-                        .list(this.executions));
-                executions = swept.size();
+                // A run whose row Atlas cannot read is failed all the same, unheard: no Execution can be given for it.
+                List<Execution> returned = sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now)
+                        .bind("cutoff", cutoff).list(orNull(this.executions));
+                executions = returned.size();
+                returned.stream().filter(java.util.Objects::nonNull).forEach(swept::add);
             } else {
                 executions = sql.on(h, q.sweepExecutions).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
             }
@@ -592,13 +602,19 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             }
             List<UUID> stepIds = sql.on(h, q.sweepStepsReturning).bind("error", INTERRUPTED).bind("now", now).list(sql.uuidColumn());
             // The tool call a run was waiting on is what its trace most needs to show.
-            sweptCalls.addAll(sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
-                    .list(toolCalls));
+            // Those Atlas cannot read are failed and counted all the same, unheard, as the runs are.
+            List<ToolCall> calls = sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
+                    .list(orNull(toolCalls));
+            calls.stream().filter(java.util.Objects::nonNull).forEach(sweptCalls::add);
             // Read after the calls were swept: each step is heard with its calls as stored, as a step's fail() is.
             for (UUID stepId : stepIds) {
-                sweptSteps.add(storedStep(h, stepId));
+                try {
+                    sweptSteps.add(storedStep(h, stepId));
+                } catch (dev.atlas.UnreadableRowException unreadable) {
+                    // the step or one of its calls: failed and counted, unheard
+                }
             }
-            return new SweepResult(executions, stepIds.size(), sweptCalls.size());
+            return new SweepResult(executions, stepIds.size(), calls.size());
         });
         // Tool calls first, then steps: their executions are still running for the listeners, so a call
         // nests inside its step and its run.
@@ -614,15 +630,28 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return result;
     }
 
+    /** {@code mapper}, giving null for a row Atlas cannot read: for the sweep, which fails such rows too. */
+    private static <T> RowMapper<T> orNull(RowMapper<T> mapper) {
+        return (rs, ctx) -> {
+            try {
+                return mapper.map(rs, ctx);
+            } catch (dev.atlas.UnreadableRowException unreadable) {
+                return null;
+            }
+        };
+    }
+
     /**
-     * Stores on each run about to be swept its finished steps' usage with its cost, as a finish
-     * does: the tokens of a crashed run were spent all the same. A cost that cannot be stored is
-     * left out with its usage, as a cancel leaves it out.
+     * Stores on each running run about to be swept its finished steps' usage with its cost, as a finish
+     * does: the tokens of a crashed run were spent all the same, and one that finished no step costs 0
+     * at its price, as when cancelled. A cost that cannot be stored is left out with its usage, as a cancel leaves it out.
      */
     private void keepStepsUsage(Handle h, Instant cutoff) {
         // Locks the runs where the dialect has row locks (on SQLite the write transaction serialises them already).
         sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
-        for (Execution x : sql.on(h, q.sweepRunsWithSteps).bind("cutoff", cutoff).list(executions)) {
+        Dialect d = db.dialect();
+        for (Priced x : sql.on(h, q.sweepRunningRuns).bind("cutoff", cutoff)
+                .list((rs, ctx) -> new Priced(d.uuid(rs, "id"), rs.getString("provider"), rs.getString("model"), d.instant(rs, "created_at")))) {
             Usage usage;
             Long cost;
             try {

@@ -1578,11 +1578,11 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         java.util.concurrent.atomic.AtomicReference<Thread> sweeper = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
-        // The sweeping thread stops just before it looks for runs with finished steps, until the
+        // The sweeping thread stops just before it looks for the running runs to bill, until the
         // step's finish has returned or (when the finish waits for the sweep's lock) until it is seen waiting (RaceWaits).
         java.util.concurrent.atomic.AtomicReference<Thread> stepper = new java.util.concurrent.atomic.AtomicReference<>();
         db.statementListener((name, jdbc) -> {
-            if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunsWithSteps")) {
+            if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunningRuns")) {
                 reading.countDown();
                 try {
                     RaceWaits.awaitReturnedOrBlocked(stepTried, stepper::get, db, database);
@@ -2321,6 +2321,114 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                     assertThat(r.failures()).isEqualTo(20);
                     assertThat(r.cost()).isEqualByComparingTo("0.07");
                 });
+    }
+
+    @Test
+    @DisplayName("a priced run that ran but finished no step costs 0 however it ended: swept as when cancelled by id or failed"
+            + " through its handle (no step, an open step, a failed step); a run that never ran costs nothing known (null) either way")
+    void runWithoutFinishedStepsCostsTheSameHoweverItEnded() {
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        List<java.util.function.Consumer<ExecutionHandle>> shapes = List.of(x -> { }, x -> x.step(), x -> x.step().fail("timeout"));
+        List<UUID> swept = new ArrayList<>();
+        List<Execution> ended = new ArrayList<>();
+        for (java.util.function.Consumer<ExecutionHandle> shape : shapes) {
+            ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            shape.accept(crashed);
+            swept.add(crashed.id());
+            ExecutionHandle cancelled = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            shape.accept(cancelled);
+            ended.add(recorder.cancel(cancelled.id()));
+            ExecutionHandle failed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            shape.accept(failed);
+            ended.add(failed.fail("boom"));
+        }
+        UUID neverRan = recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id();
+        Execution neverRanCancelled = recorder.cancel(recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id());
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(4);
+
+        for (Execution e : ended) {
+            assertThat(e.usage()).isEqualTo(Usage.NONE);
+            assertThat(e.cost()).as("ended by cancel or fail").isEqualByComparingTo("0");
+        }
+        for (UUID id : swept) {
+            assertThat(recorder.require(id)).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.NONE, Execution::usage)
+                    .satisfies(e -> assertThat(e.cost()).as("swept").isEqualByComparingTo("0"));
+        }
+        assertThat(neverRanCancelled.cost()).isNull();
+        assertThat(recorder.require(neverRan)).returns(ExecutionStatus.FAILED, Execution::status).returns(null, Execution::cost);
+    }
+
+    @Test
+    @DisplayName("a crashed run whose row Atlas cannot read (metadata past the read limit) never stops the sweep: it and the"
+            + " other stale runs are failed, each billed its finished steps' usage, and the row reads so once repaired")
+    void sweepIsNotStoppedByAnUnreadableRun() {
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        List<UUID> runs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+            h.step();
+            runs.add(h.id());
+        }
+        handEdit("UPDATE <p>executions SET metadata = '{\"n\": " + "1".repeat(1200) + "}' WHERE tenant_id = 'acme' AND id = :id", runs.get(0));
+        advance(Duration.ofHours(2).toMillis());
+
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 2, 0));
+
+        // Again through an instance with a listener, which reads the swept runs back to tell it: the readable one is heard.
+        List<UUID> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionRecorder listened = reopen(b -> b.clock(clock).executionListener(new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void failed(String tenantId, Execution execution) {
+                heard.add(execution.id());
+            }
+        })).tenant("acme").executions();
+        for (int i = 0; i < 2; i++) {
+            ExecutionHandle h = listened.start(ExecutionSpec.text("openai", "gpt-4o"));
+            h.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+            runs.add(h.id());
+        }
+        handEdit("UPDATE <p>executions SET metadata = '{\"n\": " + "1".repeat(1200) + "}' WHERE tenant_id = 'acme' AND id = :id", runs.get(2));
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(listened.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 0, 0));
+        assertThat(heard).containsExactly(runs.get(3));
+
+        handEdit("UPDATE <p>executions SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", runs.get(0));
+        handEdit("UPDATE <p>executions SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", runs.get(2));
+        for (UUID id : runs) {
+            assertThat(recorder.require(id)).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.of(1000, 100), Execution::usage)
+                    .satisfies(e -> assertThat(e.cost()).isEqualByComparingTo("0.0035"));
+        }
+    }
+
+    @Test
+    @DisplayName("an open step and a running tool call Atlas cannot read never stop a sweep with listeners: both are failed and"
+            + " counted with their run, the listeners hear the rest, and they read so once repaired")
+    void sweepWithListenersIsNotStoppedByAnUnreadableStepOrCall() {
+        List<UUID> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionRecorder listened = reopen(b -> b.clock(clock).executionListener(new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void failed(String tenantId, Execution execution) {
+                heard.add(execution.id());
+            }
+        })).tenant("acme").executions();
+        ExecutionHandle h = listened.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup", "{}");
+        String unreadableJson = "'{\"n\": " + "1".repeat(1200) + "}'";
+        handEdit("UPDATE <p>execution_steps SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", step.id());
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", call.id());
+        advance(Duration.ofHours(2).toMillis());
+
+        assertThat(listened.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 1, 1));
+        assertThat(heard).containsExactly(h.id());
+
+        handEdit("UPDATE <p>execution_steps SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", step.id());
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = '{}' WHERE tenant_id = 'acme' AND id = :id", call.id());
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps()).singleElement().returns(ExecutionStatus.FAILED, ExecutionStep::status);
+        assertThat(t.toolCalls()).singleElement().returns(ExecutionStatus.FAILED, ToolCall::status);
     }
 
     // ---- seed capabilities (issue 15) ---------------------------------------------------
