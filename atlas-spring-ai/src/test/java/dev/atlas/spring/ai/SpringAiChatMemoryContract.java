@@ -616,7 +616,7 @@ public abstract class SpringAiChatMemoryContract {
         next.add(new UserMessage("and tomorrow?"));
         repository.saveAll("lc4j-json-deleted", next);
         assertThat(tenant.conversations().history(c.id(), 10)).extracting(m -> m.role() + " " + m.content())
-                .containsExactly("USER weather in Oslo?", "ASSISTANT ", "TOOL secret forecast", "ASSISTANT It is sunny.", "USER and tomorrow?");
+                .containsExactly("user weather in Oslo?", "assistant ", "tool secret forecast", "assistant It is sunny.", "user and tomorrow?");
         assertThat(shapes(repository.findByConversationId("lc4j-json-deleted"))).containsExactly("USER[weather in Oslo?]",
                 "ASSISTANT[It is sunny.][]", "USER[and tomorrow?]");
     }
