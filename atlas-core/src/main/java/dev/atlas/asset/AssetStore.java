@@ -104,7 +104,7 @@ public interface AssetStore {
     Optional<Asset> get(UUID assetId);
 
     /**
-     * The live assets among {@code assetIds}, read together (one statement per 500 ids) instead of
+     * The live assets among {@code assetIds}, read together (one statement per 512 ids) instead of
      * one {@link #get} each: for a reader that holds many references at once, such as a chat
      * memory's window with its media. An id that is unknown, soft-deleted or another tenant's is
      * absent from the map, as {@link #get} finds nothing for it; an id given twice is read once.

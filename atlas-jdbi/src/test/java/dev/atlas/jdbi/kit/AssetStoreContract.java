@@ -409,6 +409,49 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("getAll at the statement boundaries: 513 and 1025 distinct ids (duplicates not counted) take 2 and 3 statements,"
+            + " the id alone in the last statement is found, a soft-deleted asset and another tenant's mixed in are absent"
+            + " wherever they fall, and the padding of a short statement matches nothing else")
+    void getAllAtStatementBoundaries() {
+        Asset a = assets.create(png(), new byte[] {1});
+        Asset b = assets.create(png(), new byte[] {2});
+        Asset gone = assets.create(png(), new byte[] {3});
+        assets.delete(gone.id());
+        Asset theirs = atlas.tenant("globex").assets().create(png(), new byte[] {4});
+
+        List<UUID> ids513 = new ArrayList<>();
+        for (int i = 0; i < 510; i++) {
+            ids513.add(UUID.randomUUID());
+        }
+        ids513.addAll(List.of(gone.id(), theirs.id(), gone.id(), theirs.id(), a.id()));
+        var read513 = StatementCounter.count(atlas, () -> assets.getAll(ids513));
+        assertThat(read513.statements()).isEqualTo(2);
+        assertThat(read513.result()).containsExactly(Map.entry(a.id(), a));
+
+        List<UUID> ids1025 = new ArrayList<>(List.of(a.id()));
+        for (int i = 0; i < 1021; i++) {
+            ids1025.add(UUID.randomUUID());
+            if (i == 300) {
+                ids1025.addAll(List.of(a.id(), gone.id()));
+            }
+            if (i == 700) {
+                ids1025.addAll(List.of(theirs.id(), a.id()));
+            }
+        }
+        ids1025.add(b.id());
+        ids1025.add(a.id());
+        var read1025 = StatementCounter.count(atlas, () -> assets.getAll(ids1025));
+        assertThat(read1025.statements()).isEqualTo(3);
+        assertThat(read1025.result()).containsExactly(Map.entry(a.id(), a), Map.entry(b.id(), b));
+
+        // 3 ids padded to 4 (the last repeated): another tenant's or a deleted id there still finds nothing.
+        assertThat(assets.getAll(List.of(b.id(), a.id(), theirs.id()))).containsExactly(Map.entry(b.id(), b), Map.entry(a.id(), a));
+        assertThat(assets.getAll(List.of(gone.id(), b.id(), gone.id(), gone.id(), gone.id()))).containsExactly(Map.entry(b.id(), b));
+        assertThat(atlas.tenant("globex").assets().getAll(List.of(a.id(), b.id(), gone.id(), theirs.id(), a.id())))
+                .containsExactly(Map.entry(theirs.id(), theirs));
+    }
+
+    @Test
     @DisplayName("getBySha256 finds the tenant's oldest live asset holding those bytes (hex in either case); none, a deleted one or another"
             + " tenant's is empty; a value that is not 64 hex digits is refused naming sha256")
     void getBySha256() throws Exception {

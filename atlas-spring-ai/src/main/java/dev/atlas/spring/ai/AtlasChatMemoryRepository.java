@@ -1002,27 +1002,29 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     /**
      * The window of {@code stored} (ascending) with each message converted once, as Spring AI reads it, broken tool rounds
-     * left out ({@link #withoutBrokenToolRounds}). With {@code media}, the media assets of every message are looked up in
-     * one statement ({@link dev.atlas.asset.AssetStore#getAll}), not one per medium; without, messages read with none (a
-     * save compares text, tool calls and responses only).
+     * left out ({@link #withoutBrokenToolRounds}). Which of the assets the messages read are live is asked in one statement
+     * ({@link dev.atlas.asset.AssetStore#getAll}), not one per asset: the JSON assets of atlas-langchain4j's messages always
+     * (the JSON cache holds what an asset says, not whether it is still there: an asset deleted since it was cached reads
+     * as gone at once, by reads and saves alike), with {@code media} the media assets too; without, messages read with no
+     * media (a save compares text, tool calls and responses only).
      */
     private Window converted(List<dev.atlas.conversation.Message> stored, Marker marker, long last, boolean media) {
-        java.util.function.Function<UUID, java.util.function.Supplier<byte[]>> assetBytes = null;
-        if (media) {
-            List<UUID> ids = new ArrayList<>();
-            for (dev.atlas.conversation.Message m : stored) {
-                ids.addAll(SpringMessages.mediaAssets(m, this::langChain4jJson));
-            }
-            Map<UUID, dev.atlas.asset.Asset> live = ids.isEmpty() ? Map.of() : tenant.assets().getAll(ids);
-            assetBytes = asset -> live.containsKey(asset) ? assetBytes(asset) : null;
+        List<UUID> ids = new ArrayList<>();
+        for (dev.atlas.conversation.Message m : stored) {
+            SpringMessages.assetsRead(m, media, ids);
         }
+        Set<UUID> live = ids.isEmpty() ? Set.of() : tenant.assets().getAll(ids).keySet();
+        java.util.function.Function<UUID, SpringMessages.LangChain4jJson> json =
+                asset -> live.contains(asset) ? langChain4jJson(asset) : SpringMessages.LangChain4jJson.GONE;
+        java.util.function.Function<UUID, java.util.function.Supplier<byte[]>> assetBytes =
+                media ? asset -> live.contains(asset) ? assetBytes(asset) : null : null;
         List<Message> spring = new ArrayList<>(stored.size());
         Map<UUID, Set<String>> lost = new LinkedHashMap<>();
         for (dev.atlas.conversation.Message m : stored) {
-            spring.add(SpringMessages.toSpring(m, assetBytes, this::langChain4jJson,
+            spring.add(SpringMessages.toSpring(m, assetBytes, json,
                     what -> lost.computeIfAbsent(m.id(), id -> new LinkedHashSet<>()).add(what)));
         }
-        return withoutBrokenToolRounds(new Window(stored, spring, marker, last, lost));
+        return withoutBrokenToolRounds(new Window(stored, spring, marker, last, lost), json);
     }
 
     /**
@@ -1037,7 +1039,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * out. The window is what reads hand out and what saves diff against: a round left out is neither handed out nor
      * evicted, and stays stored.
      */
-    private Window withoutBrokenToolRounds(Window read) {
+    private Window withoutBrokenToolRounds(Window read, java.util.function.Function<UUID, SpringMessages.LangChain4jJson> json) {
         List<dev.atlas.conversation.Message> window = read.messages();
         List<dev.atlas.conversation.Message> out = new ArrayList<>(window.size());
         List<Message> spring = new ArrayList<>(window.size());
@@ -1052,7 +1054,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             boolean broken = round && (head == Role.TOOL ? conversed : !answered(window.get(i), read.spring().subList(i, end)));
             for (int j = i; j < end && round && !broken; j++) {
-                broken = SpringMessages.langChain4jJsonGone(window.get(j).metadata(), this::langChain4jJson);
+                broken = SpringMessages.langChain4jJsonGone(window.get(j).metadata(), json);
             }
             if (broken) {
                 dropped = true;

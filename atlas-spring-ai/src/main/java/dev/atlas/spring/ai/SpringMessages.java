@@ -850,12 +850,20 @@ final class SpringMessages {
     }
 
     /**
-     * The assets whose bytes the media of {@code stored} may name, as {@link #toSpring} reads them: its Spring AI media
-     * descriptions' and, for a user message atlas-langchain4j's store wrote, its images kept as assets. For one lookup of
-     * a whole window's assets; an id that no medium ends up using costs nothing but its place in that lookup.
+     * Adds to {@code out} the assets {@link #toSpring} may read for {@code stored}: the asset holding its LangChain4j JSON
+     * and, with {@code media}, those its media may name (its Spring AI media descriptions', or, for a user message
+     * atlas-langchain4j's store wrote, the assets that message lists, its images among them). For one lookup of a whole
+     * window's live assets, without reading any asset first; an id no medium ends up using costs only its place in it.
      */
-    static List<UUID> mediaAssets(dev.atlas.conversation.Message stored, Function<UUID, LangChain4jJson> assetJson) {
-        List<UUID> out = new ArrayList<>();
+    static void assetsRead(dev.atlas.conversation.Message stored, boolean media, List<UUID> out) {
+        Map<?, ?> lc = stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> m ? m : Map.of();
+        UUID json = lc.get("json") instanceof String ? null : assetId(lc.get("jsonAsset"));
+        if (json != null) {
+            out.add(json);
+        }
+        if (!media) {
+            return;
+        }
         Object spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? s.get(MEDIA) : null;
         if (spring instanceof List<?> described) {
             for (Object o : described) {
@@ -864,18 +872,14 @@ final class SpringMessages {
                     out.add(asset);
                 }
             }
-        } else if (stored.role() == Role.USER && stored.metadata().get(LANGCHAIN4J) instanceof Map<?, ?> lc
-                && lc.get("assets") instanceof List<?> listed && !listed.isEmpty()) {
-            for (LangChain4jImage image : langChain4jJson(stored.metadata(), assetJson).images()) {
-                String url = image.url();
-                UUID asset = url != null && url.startsWith(ASSET_SCHEME) && listed.contains(url.substring(ASSET_SCHEME.length()))
-                        ? assetId(url.substring(ASSET_SCHEME.length())) : null;
+        } else if (stored.role() == Role.USER && lc.get("assets") instanceof List<?> listed) {
+            for (Object id : listed) {
+                UUID asset = assetId(id);
                 if (asset != null) {
                     out.add(asset);
                 }
             }
         }
-        return out;
     }
 
     /**

@@ -592,6 +592,36 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a LangChain4j tool round kept as JSON assets whose asset the application deletes after a read is left out of the"
+            + " very next read by the same repository (not served from its JSON cache), and the save after it agrees: it keeps"
+            + " the round stored, evicts nothing and adds only the new turn")
+    void langChain4jJsonAssetDeletedAfterAReadIsLeftOutAtOnce() {
+        java.util.function.Function<String, UUID> jsonAsset = json -> tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.JSON,
+                "langchain4j-message.json", "application/json"), json.getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
+        java.util.function.Function<UUID, java.util.Map<String, Object>> lc = id -> java.util.Map.of("langchain4j", java.util.Map.of("jsonAsset", id.toString()));
+        UUID ask = jsonAsset.apply("{\"toolExecutionRequests\":[{\"id\":\"c1\",\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}],\"type\":\"AI\"}");
+        UUID result = jsonAsset.apply("{\"id\":\"c1\",\"toolName\":\"weather\",\"text\":\"secret forecast\",\"type\":\"TOOL_EXECUTION_RESULT\"}");
+        Conversation c = tenant.conversations().ensure("lc4j-json-deleted", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("weather in Oslo?"),
+                NewMessage.assistant("").metadata(lc.apply(ask)), NewMessage.tool("secret forecast").metadata(lc.apply(result)),
+                NewMessage.assistant("It is sunny.")));
+        assertThat(shapes(repository.findByConversationId("lc4j-json-deleted"))).containsExactly("USER[weather in Oslo?]",
+                "ASSISTANT[][ToolCall[id=c1, type=function, name=weather, arguments={\"city\":\"Oslo\"}]]",
+                "TOOL[ToolResponse[id=c1, name=weather, responseData=secret forecast]]", "ASSISTANT[It is sunny.][]");
+
+        tenant.assets().delete(result);
+        List<Message> read = repository.findByConversationId("lc4j-json-deleted");
+        assertThat(shapes(read)).containsExactly("USER[weather in Oslo?]", "ASSISTANT[It is sunny.][]");
+        List<Message> next = new ArrayList<>(read);
+        next.add(new UserMessage("and tomorrow?"));
+        repository.saveAll("lc4j-json-deleted", next);
+        assertThat(tenant.conversations().history(c.id(), 10)).extracting(m -> m.role() + " " + m.content())
+                .containsExactly("user weather in Oslo?", "assistant ", "tool secret forecast", "assistant It is sunny.", "user and tomorrow?");
+        assertThat(shapes(repository.findByConversationId("lc4j-json-deleted"))).containsExactly("USER[weather in Oslo?]",
+                "ASSISTANT[It is sunny.][]", "USER[and tomorrow?]");
+    }
+
+    @Test
     @DisplayName("stored media a read leaves out (a LangChain4j user message's audio and PDF, a LangChain4j tool result's image, a"
             + " description of another shape, media on a system message) are logged: one WARNING per conversation naming each such"
             + " message's id and what it lost, never its content; media read as media, or an asset deleted, are no warning")
