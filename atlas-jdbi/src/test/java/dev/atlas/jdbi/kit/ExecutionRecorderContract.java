@@ -2431,6 +2431,34 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(t.toolCalls()).singleElement().returns(ExecutionStatus.FAILED, ToolCall::status);
     }
 
+    @Test
+    @DisplayName("rows the sweep fails but cannot tell the listeners about (an unreadable run, step or tool call) are each named in"
+            + " one WARN with its table, id and tenant, so an operator learns why a listener missed them; a readable run is not named")
+    void unheardSweptRowsAreWarned() {
+        ExecutionRecorder listened = reopen(b -> b.clock(clock).executionListener(new dev.atlas.execution.ExecutionListener() {
+        })).tenant("acme").executions();
+        ExecutionHandle unreadableRun = listened.start(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle readableRun = listened.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = readableRun.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup", "{}");
+        String unreadableJson = "'{\"n\": " + "1".repeat(1200) + "}'";
+        handEdit("UPDATE <p>executions SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", unreadableRun.id());
+        handEdit("UPDATE <p>execution_steps SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", step.id());
+        handEdit("UPDATE <p>execution_tool_calls SET metadata = " + unreadableJson + " WHERE tenant_id = 'acme' AND id = :id", call.id());
+        advance(Duration.ofHours(2).toMillis());
+
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            assertThat(listened.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(2, 1, 1));
+            log = capture.text();
+        }
+        List<String> warnings = log.lines().filter(l -> l.contains("WARN") && l.contains("without telling the execution listeners")).toList();
+        assertThat(warnings).hasSize(3);
+        assertThat(warnings).anySatisfy(l -> assertThat(l).contains("executions " + unreadableRun.id()).contains("tenant acme"));
+        assertThat(warnings).anySatisfy(l -> assertThat(l).contains("execution_steps " + step.id()).contains("tenant acme"));
+        assertThat(warnings).anySatisfy(l -> assertThat(l).contains("execution_tool_calls " + call.id()).contains("tenant acme"));
+    }
+
     // ---- seed capabilities (issue 15) ---------------------------------------------------
 
     @Test
