@@ -576,10 +576,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         List<Execution> swept = new ArrayList<>();
         List<ToolCall> sweptCalls = new ArrayList<>();
         List<ExecutionStep> sweptSteps = new ArrayList<>();
+        // Rows failed but unheard, by table and id (a step unreadable because of its call names the call again).
+        Map<String, dev.atlas.UnreadableRowException> unheard = new java.util.LinkedHashMap<>();
         SweepResult result = db.write(h -> {
             swept.clear();
             sweptCalls.clear();
             sweptSteps.clear();
+            unheard.clear();
             Instant now = db.now();
             Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
             keepStepsUsage(h, cutoff);
@@ -589,7 +592,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 // started in this process is closed rather than kept open forever.
                 // A run whose row Atlas cannot read is failed all the same, unheard: no Execution can be given for it.
                 List<Execution> returned = sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now)
-                        .bind("cutoff", cutoff).list(orNull(this.executions));
+                        .bind("cutoff", cutoff).list(orNull(this.executions, unheard));
                 executions = returned.size();
                 returned.stream().filter(java.util.Objects::nonNull).forEach(swept::add);
             } else {
@@ -604,14 +607,19 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             // The tool call a run was waiting on is what its trace most needs to show.
             // Those Atlas cannot read are failed and counted all the same, unheard, as the runs are.
             List<ToolCall> calls = sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
-                    .list(orNull(toolCalls));
+                    .list(orNull(toolCalls, unheard));
             calls.stream().filter(java.util.Objects::nonNull).forEach(sweptCalls::add);
             // Read after the calls were swept: each step is heard with its calls as stored, as a step's fail() is.
             for (UUID stepId : stepIds) {
                 try {
                     sweptSteps.add(storedStep(h, stepId));
                 } catch (dev.atlas.UnreadableRowException unreadable) {
-                    // the step or one of its calls: failed and counted, unheard
+                    unheard.putIfAbsent(unreadable.table() + " " + unreadable.rowId(), unreadable);
+                    if (!"execution_steps".equals(unreadable.table())) {
+                        // the step's calls are read first: a step unheard because of its call is named too
+                        unheard.putIfAbsent("execution_steps " + stepId, new dev.atlas.UnreadableRowException("execution_steps", stepId.toString(),
+                                "its tool call " + unreadable.rowId() + " cannot be read", unreadable));
+                    }
                 }
             }
             return new SweepResult(executions, stepIds.size(), calls.size());
@@ -627,15 +635,22 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         for (Execution e : swept) {
             events.fire("failed", l -> l.failed(tenant, e));
         }
+        // Logged after the commit, once: a listener closing spans or counting failures misses these, and only the log says why.
+        for (dev.atlas.UnreadableRowException u : unheard.values()) {
+            org.slf4j.LoggerFactory.getLogger(JdbiExecutionRecorder.class).warn(
+                    "Swept {} {} of tenant {} as interrupted without telling the execution listeners: Atlas cannot read it ({})",
+                    u.table(), u.rowId(), tenant, u.why());
+        }
         return result;
     }
 
-    /** {@code mapper}, giving null for a row Atlas cannot read: for the sweep, which fails such rows too. */
-    private static <T> RowMapper<T> orNull(RowMapper<T> mapper) {
+    /** {@code mapper}, giving null for a row Atlas cannot read (kept in {@code unheard}): for the sweep, which fails such rows too. */
+    private static <T> RowMapper<T> orNull(RowMapper<T> mapper, Map<String, dev.atlas.UnreadableRowException> unheard) {
         return (rs, ctx) -> {
             try {
                 return mapper.map(rs, ctx);
             } catch (dev.atlas.UnreadableRowException unreadable) {
+                unheard.putIfAbsent(unreadable.table() + " " + unreadable.rowId(), unreadable);
                 return null;
             }
         };
