@@ -621,6 +621,93 @@ public abstract class SpringAiChatMemoryContract {
                 "ASSISTANT[It is sunny.][]", "USER[and tomorrow?]");
     }
 
+    /** A message atlas-langchain4j's store kept as JSON in an asset, as its metadata names it; the asset's id. */
+    private UUID langChain4jJsonAsset(String json) {
+        return tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.JSON, "langchain4j-message.json", "application/json"),
+                json.getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
+    }
+
+    private static java.util.Map<String, Object> langChain4jJsonAt(UUID asset) {
+        return java.util.Map.of("langchain4j", java.util.Map.of("jsonAsset", asset.toString()));
+    }
+
+    /** Runs {@code save} on a thread that made no read (a stream's reply is saved on a Reactor thread), rethrowing what it threw. */
+    private static void onAnotherThread(Runnable save) throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            other.submit(save).get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        } finally {
+            other.shutdown();
+        }
+    }
+
+    @Test
+    @DisplayName("a save giving back what a read handed out after a LangChain4j message's JSON asset was deleted (the row's text) is"
+            + " stored, the message outside the window by then (evicted), also by the repository that had read that JSON while it was"
+            + " live: its cache is not asked whether the message still says so")
+    void saveOutsideTheWindowDoesNotReadADeletedJsonAssetFromTheCache() {
+        UUID asset = langChain4jJsonAsset("{\"type\":\"USER\",\"contents\":[{\"type\":\"TEXT\",\"text\":\"a\\u0000b\"}]}");
+        Conversation c = tenant.conversations().ensure("lc4j-json-gone-evicted", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("a\uFFFDb").metadata(langChain4jJsonAt(asset)),
+                NewMessage.assistant("hi"), NewMessage.user("more?"), NewMessage.assistant("ok")));
+        assertThat(repository.findByConversationId("lc4j-json-gone-evicted").get(0).getText()).isEqualTo("a\u0000b");
+
+        tenant.assets().delete(asset);
+        List<Message> read = repository.findByConversationId("lc4j-json-gone-evicted");
+        assertThat(read.get(0).getText()).isEqualTo("a\uFFFDb");
+        // Another turn's memory evicts the oldest message.
+        List<Message> evicting = repository.findByConversationId("lc4j-json-gone-evicted");
+        evicting.remove(0);
+        repository.saveAll("lc4j-json-gone-evicted", evicting);
+        List<Message> next = new ArrayList<>(read);
+        next.add(new UserMessage("and now?"));
+        repository.saveAll("lc4j-json-gone-evicted", next);
+
+        assertThat(tenant.conversations().history(c.id(), 10)).extracting(m -> m.role() + " " + m.content())
+                .containsExactly("user a\uFFFDb", "assistant hi", "user more?", "assistant ok", "user and now?");
+        assertThat(shapes(repository.findByConversationId("lc4j-json-gone-evicted"))).containsExactly("USER[a\uFFFDb]",
+                "ASSISTANT[hi][]", "USER[more?]", "ASSISTANT[ok][]", "USER[and now?]");
+    }
+
+    @Test
+    @DisplayName("a save on another thread giving back a LangChain4j tool round read before its result's JSON asset was deleted"
+            + " appends only the new message, by the repository that read the round and by one whose cache never held it alike"
+            + " (refused with ConflictException by the latter before), and the round stays left out of reads")
+    void saveOfARoundReadBeforeItsJsonAssetWasDeletedIsStoredWhateverTheCache() throws Exception {
+        List<String> keys = List.of("round-cached", "round-uncached");
+        List<List<Message>> reads = new ArrayList<>();
+        List<UUID> results = new ArrayList<>();
+        for (String key : keys) {
+            UUID ask = langChain4jJsonAsset("{\"toolExecutionRequests\":[{\"id\":\"c1\",\"name\":\"weather\",\"arguments\":\"{}\"}],\"type\":\"AI\"}");
+            UUID result = langChain4jJsonAsset("{\"id\":\"c1\",\"toolName\":\"weather\",\"text\":\"sunny\",\"type\":\"TOOL_EXECUTION_RESULT\"}");
+            Conversation c = tenant.conversations().ensure(key, NewConversation.of(Owner.user("42"), "support"));
+            tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("weather?"), NewMessage.assistant("").metadata(langChain4jJsonAt(ask)),
+                    NewMessage.tool("sunny").metadata(langChain4jJsonAt(result)), NewMessage.assistant("It is sunny.")));
+            reads.add(repository.findByConversationId(key));
+            results.add(result);
+        }
+        assertThat(shapes(reads.get(0))).containsExactly("USER[weather?]", "ASSISTANT[][ToolCall[id=c1, type=function, name=weather, arguments={}]]",
+                "TOOL[ToolResponse[id=c1, name=weather, responseData=sunny]]", "ASSISTANT[It is sunny.][]");
+        results.forEach(tenant.assets()::delete);
+        AtlasChatMemoryRepository uncached = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), "support");
+
+        for (int k = 0; k < keys.size(); k++) {
+            String key = keys.get(k);
+            AtlasChatMemoryRepository saving = k == 0 ? repository : uncached;
+            List<Message> next = new ArrayList<>(reads.get(k));
+            next.add(new UserMessage("and tomorrow?"));
+            onAnotherThread(() -> saving.saveAll(key, next));
+
+            UUID id = tenant.conversations().getByKey(key).orElseThrow().id();
+            assertThat(tenant.conversations().history(id, 10)).as(key).extracting(m -> m.role() + " " + m.content())
+                    .containsExactly("user weather?", "assistant ", "tool sunny", "assistant It is sunny.", "user and tomorrow?");
+            assertThat(shapes(saving.findByConversationId(key))).as(key)
+                    .containsExactly("USER[weather?]", "ASSISTANT[It is sunny.][]", "USER[and tomorrow?]");
+        }
+    }
+
     @Test
     @DisplayName("stored media a read leaves out (a LangChain4j user message's audio and PDF, a LangChain4j tool result's image, a"
             + " description of another shape, media on a system message) are logged: one WARNING per conversation naming each such"
