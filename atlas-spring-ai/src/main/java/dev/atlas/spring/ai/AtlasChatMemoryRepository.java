@@ -391,11 +391,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     /**
      * A window as read: its messages in sequence order, each as Spring AI reads it ({@code spring}, at the same index,
      * converted once per read), the marker it was read with (null for a conversation never saved through this
-     * repository) and the newest sequence known at the read.
+     * repository), the newest sequence known at the read, and the messages whose LangChain4j JSON asset was gone at the
+     * read ({@code jsonGone}: they read as their row's text).
      */
     private record Window(List<dev.atlas.conversation.Message> messages, List<Message> spring, Marker marker, long last,
-                          Map<UUID, Set<String>> lostMedia) {
-        static final Window EMPTY = new Window(List.of(), List.of(), null, 0, Map.of());
+                          Map<UUID, Set<String>> lostMedia, Set<UUID> jsonGone) {
+        static final Window EMPTY = new Window(List.of(), List.of(), null, 0, Map.of(), Set.of());
     }
 
     /**
@@ -512,8 +513,21 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                         + ": earlier history cannot be rewritten");
             }
             Integer at = windowIndex.get(stored[i].id());
-            Message storedSpring = at != null ? spring.apply(at) : SpringMessages.toSpring(stored[i], null, this::langChain4jJson);
-            if (!SpringMessages.sameContent(messages.get(i), storedSpring)) {
+            boolean jsonGone;
+            Message storedSpring;
+            if (at != null) {
+                jsonGone = current.jsonGone().contains(stored[i].id());
+                storedSpring = spring.apply(at);
+            } else {
+                // Asked as a read asks: the JSON cache knows what an asset said, not whether it is still there.
+                var json = liveJson(List.of(stored[i]), false).json();
+                jsonGone = SpringMessages.langChain4jJsonGone(stored[i].metadata(), json);
+                storedSpring = SpringMessages.toSpring(stored[i], null, json);
+            }
+            // A message whose JSON asset is gone cannot say what it said (the caller may hold it as read before or after
+            // the delete): known by its id, it is that stored message, of the same type; nothing of it is written either way.
+            if (jsonGone ? messages.get(i).getMessageType() != storedSpring.getMessageType()
+                    : !SpringMessages.sameContent(messages.get(i), storedSpring)) {
                 throw new ConflictException(field, "changes stored message " + stored[i].sequence()
                         + " (text, tool calls or tool responses): earlier history cannot be edited through chat memory");
             }
@@ -1009,22 +1023,39 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * media (a save compares text, tool calls and responses only).
      */
     private Window converted(List<dev.atlas.conversation.Message> stored, Marker marker, long last, boolean media) {
+        LiveAssets live = liveJson(stored, media);
+        java.util.function.Function<UUID, SpringMessages.LangChain4jJson> json = live.json();
+        java.util.function.Function<UUID, java.util.function.Supplier<byte[]>> assetBytes =
+                media ? asset -> live.live().contains(asset) ? assetBytes(asset) : null : null;
+        List<Message> spring = new ArrayList<>(stored.size());
+        Map<UUID, Set<String>> lost = new LinkedHashMap<>();
+        Set<UUID> jsonGone = new HashSet<>();
+        for (dev.atlas.conversation.Message m : stored) {
+            spring.add(SpringMessages.toSpring(m, assetBytes, json,
+                    what -> lost.computeIfAbsent(m.id(), id -> new LinkedHashSet<>()).add(what)));
+            if (SpringMessages.langChain4jJsonGone(m.metadata(), json)) {
+                jsonGone.add(m.id());
+            }
+        }
+        return withoutBrokenToolRounds(new Window(stored, spring, marker, last, lost, jsonGone), json);
+    }
+
+    /** The assets {@code stored} name that are live (asked in one statement) and how their LangChain4j JSON reads. */
+    private record LiveAssets(Set<UUID> live, java.util.function.Function<UUID, SpringMessages.LangChain4jJson> json) {
+    }
+
+    /**
+     * Which assets of {@code stored} (their LangChain4j JSON assets, with {@code media} their media assets too) are live, in
+     * one statement, and what each JSON asset says: its cached or read JSON when live, {@link SpringMessages.LangChain4jJson#GONE}
+     * when not, whatever the cache holds.
+     */
+    private LiveAssets liveJson(List<dev.atlas.conversation.Message> stored, boolean media) {
         List<UUID> ids = new ArrayList<>();
         for (dev.atlas.conversation.Message m : stored) {
             SpringMessages.assetsRead(m, media, ids);
         }
         Set<UUID> live = ids.isEmpty() ? Set.of() : tenant.assets().getAll(ids).keySet();
-        java.util.function.Function<UUID, SpringMessages.LangChain4jJson> json =
-                asset -> live.contains(asset) ? langChain4jJson(asset) : SpringMessages.LangChain4jJson.GONE;
-        java.util.function.Function<UUID, java.util.function.Supplier<byte[]>> assetBytes =
-                media ? asset -> live.contains(asset) ? assetBytes(asset) : null : null;
-        List<Message> spring = new ArrayList<>(stored.size());
-        Map<UUID, Set<String>> lost = new LinkedHashMap<>();
-        for (dev.atlas.conversation.Message m : stored) {
-            spring.add(SpringMessages.toSpring(m, assetBytes, json,
-                    what -> lost.computeIfAbsent(m.id(), id -> new LinkedHashSet<>()).add(what)));
-        }
-        return withoutBrokenToolRounds(new Window(stored, spring, marker, last, lost), json);
+        return new LiveAssets(live, asset -> live.contains(asset) ? langChain4jJson(asset) : SpringMessages.LangChain4jJson.GONE);
     }
 
     /**
@@ -1067,7 +1098,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             i = end;
         }
-        return dropped ? new Window(out, spring, read.marker(), read.last(), read.lostMedia()) : read;
+        return dropped ? new Window(out, spring, read.marker(), read.last(), read.lostMedia(), read.jsonGone()) : read;
     }
 
     /**
