@@ -100,6 +100,11 @@ class Newcomer33SpringAiTest {
             return "{\"id\": 1" + "0".repeat(1500) + ", \"ratio\": 1e400, \"tiny\": -0.1" + "0".repeat(400) + "1}";
         }
 
+        @Tool(description = "five million characters of output", resultConverter = Raw.class)
+        public String big() {
+            return "z".repeat(5_000_000);
+        }
+
         @Tool(description = "echoes a text")
         public String echo(String text) {
             echoed.add(text);
@@ -287,6 +292,34 @@ class Newcomer33SpringAiTest {
                 assertThat(shapes(restarted.prompts.get(turn))).as(id).isEqualTo(expected);
                 turn++;
             }
+        });
+    }
+
+    @Test
+    void aFiveMegabyteToolResultReachesTheModelWholeAndIsKeptCut() {
+        assumeFalse(SPRING_AI_2, "Spring AI 2.0's ChatClient keeps no tool rounds in the memory");
+        Model model = new Model();
+        app(model).run(context -> {
+            assertThat(context).hasNotFailed();
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new HostileTools()).build();
+            assertThat(ask(chat, "big", "call big")).isEqualTo("got 1 result(s) for big");
+            List<Message> second = model.prompts.get(1);
+            assertThat(((ToolResponseMessage) second.get(second.size() - 1)).getResponses().get(0).responseData()).isEqualTo("z".repeat(5_000_000));
+            // docs/integrations.md: a tool result the recording stores is cut at 1 MiB (Limits.MAX_CONTENT_LENGTH).
+            assertThat(recordedCall(context.getBean(Tenant.class), "big", "call_1").result()).isEqualTo("z".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH));
+        });
+        Model restarted = new Model();
+        app(restarted).run(context -> {
+            assertThat(context).hasNotFailed();
+            // The memory's tool message: its responses' JSON cut to fill one message exactly, the rest of the round as sent.
+            String skeleton = "[{\"id\":\"call_1\",\"name\":\"big\",\"responseData\":\"\"}]";
+            List<String> expected = List.of("USER[call big]", "ASSISTANT[][ToolCall[id=call_1, type=function, name=big, arguments={}]]",
+                    "TOOL[ToolResponse[id=call_1, name=big, responseData=" + "z".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - skeleton.length()) + "]]",
+                    "ASSISTANT[got 1 result(s) for big][]");
+            assertThat(shapes(context.getBean(ChatMemory.class).get("big"))).isEqualTo(expected);
+            ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+            assertThat(ask(chat, "big", "go on")).isEqualTo("echo: go on");
+            assertThat(shapes(restarted.prompts.get(0))).containsSubsequence(expected).endsWith("USER[go on]");
         });
     }
 
