@@ -2765,6 +2765,56 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
     }
 
+    /**
+     * The flags a store before the deleted-messages-keep-their-place change left behind: a message
+     * deleted while shown kept {@code is_active} when an earlier answer was regenerated, and so did
+     * what answers it. Set with plain SQL, as such a database holds them.
+     */
+    private void setStaleActive(UUID... ids) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        for (UUID id : ids) {
+            db.write(h -> AdHoc.on(db, h, "UPDATE <p>messages SET is_active = TRUE WHERE tenant_id = 'acme' AND id = :id")
+                    .bind("id", id).update());
+        }
+    }
+
+    @Test
+    @DisplayName("on a database written before deleted messages kept their place (a deleted question and its answer still flagged"
+            + " active under a replaced answer), activating that answer shows its branch: q1, a1, a2, and a1b is hidden")
+    void activateThroughAStaleDeletedAncestor() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        setStaleActive(q2.id(), a2.id());
+        Message shown = store.activate(a2.id());
+        assertThat(shown.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        assertThat(store.requireMessage(a1b.id()).active()).isFalse();
+        store.activate(a1b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+    }
+
+    @Test
+    @DisplayName("on such a database, activating the answer that replaced the stale branch (already active) hides what the stale"
+            + " flags showed beside it: history q1, a1b")
+    void activateHidesAStaleBranchBesideIt() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        setStaleActive(q2.id(), a2.id());
+        assertThat(store.activate(a1b.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(store.requireMessage(a2.id()).active()).isFalse();
+    }
+
     @Test
     @DisplayName("the retry rule reads the history as shown: in a hidden branch a regeneration is refused (ConflictException on"
             + " parentId, canRetry false) once the shown branch has a later user message, and accepted once that branch is activated")
