@@ -841,20 +841,24 @@ public final class JdbiConversationStore implements ConversationStore {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            // A message of a hidden branch shows with the answers leading to it: its hidden
-            // ancestors are switched to first, top down (an inactive message is hidden).
-            List<Message> path = new ArrayList<>(List.of(self));
-            // A soft-deleted ancestor is on the way too: it still links the branch together.
-            for (Message up = self; up.parentId() != null; ) {
-                up = sql.on(h, mq.byIdWithDeleted).bind("id", up.parentId()).optional(messages).orElse(null);
-                if (up == null || up.active()) {
-                    break;
+            // A message of a hidden branch shows with the answers leading to it: its ancestors are
+            // switched to top down, from the highest inactive one (an inactive message is hidden).
+            // Soft-deleted ancestors are on the way too: they still link the branch together. The
+            // whole chain is read, not walked up to the first active ancestor: a database written
+            // before deleted messages kept their place has a deleted message (and what answers it)
+            // still flagged active under a hidden one.
+            List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
+                    .list(messages);
+            int highestHidden = chain.size() - 1;
+            for (int i = chain.size() - 1; i >= 0; i--) {
+                if (!chain.get(i).active()) {
+                    highestHidden = i;
                 }
-                path.add(0, up);
             }
+            List<Message> path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
+            path.add(self);
             Instant now = db.now();
             Set<UUID> shownNow = new HashSet<>();
-            boolean changed = false;
             for (Message m : path) {
                 boolean single = m.parentId() == null || m.executionId() == null;
                 if (single && m.active()) {
@@ -864,11 +868,9 @@ public final class JdbiConversationStore implements ConversationStore {
                 if (m.parentId() != null) {
                     Switch s = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now);
                     activated = s.activated();
-                    changed |= s.changed();
                 }
                 if (single) {
                     activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
-                    changed = true;
                 }
                 for (Message a : activated) {
                     shownNow.add(a.id());
@@ -877,8 +879,10 @@ public final class JdbiConversationStore implements ConversationStore {
                     }
                 }
             }
+            // Also when nothing changed: a stale flag below (see above) is put right, and on a
+            // consistent tree the pass changes nothing.
             Message top = path.get(0);
-            if (changed && top.parentId() != null) {
+            if (top.parentId() != null) {
                 long from = sql.on(h, mq.sequence).bind("id", top.parentId()).one(Sql.LONG);
                 showBranches(h, self.conversationId(), from, ids(path), shownNow, now);
             }

@@ -102,6 +102,12 @@ final class MessageSql {
      * or hide below it.
      */
     final Statement tail;
+    /**
+     * A message and every message above it through parents, soft-deleted ones included, oldest first
+     * ({@code :id}, {@code :conversation}): one statement whatever the depth. Each step goes to an
+     * earlier sequence, so a parent link that loops (edited by hand) still ends.
+     */
+    final Statement ancestors;
 
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
     Statement setActive(int n, boolean active) {
@@ -201,6 +207,11 @@ final class MessageSql {
         // Soft-deleted messages too: a deleted message still links what answers it into its branch.
         tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, deleted_at FROM <p>messages"
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after ORDER BY sequence");
+        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence) AS (SELECT id, parent_id, sequence"
+                + " FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id,"
+                + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
+                + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
+                + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 
