@@ -2816,6 +2816,45 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
+            + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
+    void activateAtTheBottomOfADeepHiddenChain() {
+        Conversation c = convo();
+        int depth = 10_000;
+        Message root = store.append(c.id(), NewMessage.user("m0"));
+        // An agent's chain of assistant steps, each answering the one before, stored as appends store them (in one
+        // transaction, so the test does not take 10,000 commits).
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        UUID[] ids = new UUID[depth];
+        ids[0] = root.id();
+        db.write(h -> {
+            for (int i = 1; i < depth; i++) {
+                ids[i] = dev.atlas.Ids.next(clock);
+                AdHoc.on(db, h, "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                        + " is_active, parent_id, metadata, created_at, updated_at, search_text) VALUES ('acme', :id, :c, :seq, 'assistant',"
+                        + " 'text', :content, 'delivered', TRUE, :parent, '{}', :now, :now, :content)")
+                        .bind("id", ids[i]).bind("c", c.id()).bind("seq", (long) i + 1).bind("content", "m" + i)
+                        .bind("parent", ids[i - 1]).bind("now", clock.instant()).update();
+            }
+            return AdHoc.on(db, h, "UPDATE <p>conversations SET last_sequence = :n WHERE tenant_id = 'acme' AND id = :c")
+                    .bind("n", (long) depth).bind("c", c.id()).update();
+        });
+        assertThat(store.history(c.id(), 3)).extracting(Message::content)
+                .containsExactly("m" + (depth - 3), "m" + (depth - 2), "m" + (depth - 1));
+        Message regenerated = store.append(c.id(), NewMessage.assistant("m1b").parent(root.id()));
+        assertThat(store.history(c.id(), 5)).extracting(Message::content).containsExactly("m0", "m1b");
+        UUID bottom = ids[depth - 1];
+        StatementCounter.Counted<Message> shown = StatementCounter.count(atlas, () -> store.activate(bottom));
+        assertThat(shown.result().active()).isTrue();
+        assertThat(shown.statements()).isLessThanOrEqualTo(200);
+        assertThat(store.history(c.id(), 3)).extracting(Message::content)
+                .containsExactly("m" + (depth - 3), "m" + (depth - 2), "m" + (depth - 1));
+        assertThat(store.requireMessage(ids[1]).active()).isTrue();
+        assertThat(store.requireMessage(regenerated.id()).active()).isFalse();
+        assertThat(store.messages(c.id(), 0, 1000).stream().filter(Message::active).count()).isEqualTo(1000);
+    }
+
+    @Test
     @DisplayName("the retry rule reads the history as shown: in a hidden branch a regeneration is refused (ConflictException on"
             + " parentId, canRetry false) once the shown branch has a later user message, and accepted once that branch is activated")
     void retryInAHiddenBranchFollowsTheShownHistory() {
