@@ -115,6 +115,21 @@ final class MessageSql {
                 + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN (" + InList.marks("ids", n) + ")");
     }
 
+    /**
+     * {@link #insertLaterEvent} of an {@code activated} event (details {@code :details}) for each of up to {@code n}
+     * messages ({@code :message0 ...}, event ids {@code :event0 ...}) of a conversation, in one statement.
+     */
+    Statement insertActivatedEvents(int n) {
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            rows.append(i == 0 ? "SELECT " : " UNION ALL SELECT ").append(":event").append(i).append(i == 0 ? " AS id, " : ", ")
+                    .append(":message").append(i).append(i == 0 ? " AS message_id" : "");
+        }
+        return catalogue.render("messages.insertActivatedEvents", "INSERT INTO <p>message_events (tenant_id, id, conversation_id,"
+                + " message_id, type, details, created_at) SELECT :t, v.id, :conversation, v.message_id, 'activated', :details, "
+                + laterEventTime(catalogue.dialect(), "v.message_id") + " FROM (" + rows + ") v");
+    }
+
     MessageSql(Catalogue c) {
         catalogue = c;
         insert = c.sql("messages.insert", "INSERT INTO <p>messages (" + INSERT_COLUMNS + ") VALUES (:t, :id, :conversation,"
