@@ -375,6 +375,11 @@ public interface ConversationStore {
      * answered the replaced siblings is hidden with them, and what answers the shown ones comes
      * back (see the tree rule above). Each message that becomes active records an
      * {@code activated} event (a soft-deleted one, whose flag moves with its branch, records none).
+     * The branches below the switched turn are derived again from the tree on every call, also
+     * when the message was active already: on a database written by 0.2 or earlier, where a message
+     * deleted before its branch was switched (and what answers it) may still be flagged active
+     * under a hidden one, this puts such flags right. The work does not grow with the depth of the
+     * branch (one read of its ancestors, a few statements per 500 messages shown or hidden).
      *
      * @param messageId the message's id
      * @return the message

@@ -841,34 +841,48 @@ public final class JdbiConversationStore implements ConversationStore {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            // A message of a hidden branch shows with the answers leading to it: its hidden
-            // ancestors are switched to first, top down (an inactive message is hidden).
-            List<Message> path = new ArrayList<>(List.of(self));
-            // A soft-deleted ancestor is on the way too: it still links the branch together.
-            for (Message up = self; up.parentId() != null; ) {
-                up = sql.on(h, mq.byIdWithDeleted).bind("id", up.parentId()).optional(messages).orElse(null);
-                if (up == null || up.active()) {
-                    break;
+            // A message of a hidden branch shows with the answers leading to it: its ancestors are
+            // switched to top down, from the highest inactive one (an inactive message is hidden).
+            // Soft-deleted ancestors are on the way too: they still link the branch together. The
+            // whole chain is read, not walked up to the first active ancestor: a database written
+            // before deleted messages kept their place has a deleted message (and what answers it)
+            // still flagged active under a hidden one.
+            List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
+                    .list(messages);
+            int highestHidden = chain.size() - 1;
+            for (int i = chain.size() - 1; i >= 0; i--) {
+                if (!chain.get(i).active()) {
+                    highestHidden = i;
                 }
-                path.add(0, up);
             }
+            List<Message> path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
+            path.add(self);
             Instant now = db.now();
             Set<UUID> shownNow = new HashSet<>();
-            boolean changed = false;
-            for (Message m : path) {
-                boolean single = m.parentId() == null || m.executionId() == null;
-                if (single && m.active()) {
-                    continue;
+            int at = 0;
+            Message top = path.get(0);
+            if (top.parentId() == null) {
+                // A root answers nothing, so it has no turn to switch; only an import or a hand edit leaves one inactive.
+                if (!top.active()) {
+                    Message root = sql.on(h, mq.activate).bind("id", top.id()).bind("now", now).one(messages);
+                    shownNow.add(root.id());
+                    recordEvent(h, root.conversationId(), root.id(), MessageEventType.ACTIVATED, Map.of(), now);
                 }
+                at = 1;
+            }
+            if (at < path.size()) {
+                // Only the highest turn of the path is switched here; the branch pass below shows the rest of the path
+                // (pinned) and hides their siblings, in a number of statements that does not grow with the depth.
+                // Also when nothing changed: a stale flag below (see above) is put right, and on a consistent tree the
+                // pass changes nothing.
+                Message m = path.get(at);
+                boolean single = m.executionId() == null;
                 List<Message> activated = List.of();
-                if (m.parentId() != null) {
-                    Switch s = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now);
-                    activated = s.activated();
-                    changed |= s.changed();
-                }
-                if (single) {
-                    activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
-                    changed = true;
+                if (!(single && m.active())) {
+                    activated = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now).activated();
+                    if (single) {
+                        activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
+                    }
                 }
                 for (Message a : activated) {
                     shownNow.add(a.id());
@@ -876,10 +890,7 @@ public final class JdbiConversationStore implements ConversationStore {
                         recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
                     }
                 }
-            }
-            Message top = path.get(0);
-            if (changed && top.parentId() != null) {
-                long from = sql.on(h, mq.sequence).bind("id", top.parentId()).one(Sql.LONG);
+                long from = sql.on(h, mq.sequence).bind("id", m.parentId()).one(Sql.LONG);
                 showBranches(h, self.conversationId(), from, ids(path), shownNow, now);
             }
             return requireMessage(h, messageId);
@@ -967,10 +978,16 @@ public final class JdbiConversationStore implements ConversationStore {
         // Hidden first: the one-active-answer index never sees two active answers of one turn.
         setActive(h, conversationId, hide, false, now);
         setActive(h, conversationId, show, true, now);
-        for (UUID id : show) {
-            if (!byId.get(id).deleted()) {
-                recordEvent(h, conversationId, id, MessageEventType.ACTIVATED, Map.of(), now);
+        List<UUID> shownLive = show.stream().filter(id -> !byId.get(id).deleted()).toList();
+        JsonDoc noDetails = Json.internal(Map.of());
+        for (int from = 0; from < shownLive.size(); from += EVENT_CHUNK) {
+            List<UUID> chunk = shownLive.subList(from, Math.min(shownLive.size(), from + EVENT_CHUNK));
+            Sql.Call call = sql.on(h, mq.insertActivatedEvents(chunk.size())).bind("conversation", conversationId)
+                    .bind("details", noDetails).bind("now", now);
+            for (int i = 0; i < chunk.size(); i++) {
+                call.bind("event" + i, Ids.next(db.clock())).bind("message" + i, chunk.get(i));
             }
+            call.update();
         }
     }
 
@@ -1016,6 +1033,9 @@ public final class JdbiConversationStore implements ConversationStore {
 
     /** Ids per statement: well below both databases' bound-parameter limits. */
     private static final int SET_ACTIVE_CHUNK = 500;
+
+    /** Events per statement: one SELECT each in a UNION ALL, well below SQLite's 500 terms of a compound SELECT. */
+    private static final int EVENT_CHUNK = 200;
 
     @Override
     public Message restoreMessage(UUID messageId) {

@@ -102,11 +102,32 @@ final class MessageSql {
      * or hide below it.
      */
     final Statement tail;
+    /**
+     * A message and every message above it through parents, soft-deleted ones included, oldest first
+     * ({@code :id}, {@code :conversation}): one statement whatever the depth. Each step goes to an
+     * earlier sequence, so a parent link that loops (edited by hand) still ends.
+     */
+    final Statement ancestors;
 
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
     Statement setActive(int n, boolean active) {
         return catalogue.render("messages.setActive", "UPDATE <p>messages SET is_active = " + (active ? "TRUE" : "FALSE")
                 + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /**
+     * {@link #insertLaterEvent} of an {@code activated} event (details {@code :details}) for each of up to {@code n}
+     * messages ({@code :message0 ...}, event ids {@code :event0 ...}) of a conversation, in one statement.
+     */
+    Statement insertActivatedEvents(int n) {
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            rows.append(i == 0 ? "SELECT " : " UNION ALL SELECT ").append(":event").append(i).append(i == 0 ? " AS id, " : ", ")
+                    .append(":message").append(i).append(i == 0 ? " AS message_id" : "");
+        }
+        return catalogue.render("messages.insertActivatedEvents", "INSERT INTO <p>message_events (tenant_id, id, conversation_id,"
+                + " message_id, type, details, created_at) SELECT :t, v.id, :conversation, v.message_id, 'activated', :details, "
+                + laterEventTime(catalogue.dialect(), "v.message_id") + " FROM (" + rows + ") v");
     }
 
     MessageSql(Catalogue c) {
@@ -201,6 +222,11 @@ final class MessageSql {
         // Soft-deleted messages too: a deleted message still links what answers it into its branch.
         tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, deleted_at FROM <p>messages"
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after ORDER BY sequence");
+        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence) AS (SELECT id, parent_id, sequence"
+                + " FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id,"
+                + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
+                + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
+                + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 

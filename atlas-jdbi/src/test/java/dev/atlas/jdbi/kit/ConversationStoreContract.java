@@ -2765,6 +2765,95 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
     }
 
+    /**
+     * The flags a store before the deleted-messages-keep-their-place change left behind: a message
+     * deleted while shown kept {@code is_active} when an earlier answer was regenerated, and so did
+     * what answers it. Set with plain SQL, as such a database holds them.
+     */
+    private void setStaleActive(UUID... ids) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        for (UUID id : ids) {
+            db.write(h -> AdHoc.on(db, h, "UPDATE <p>messages SET is_active = TRUE WHERE tenant_id = 'acme' AND id = :id")
+                    .bind("id", id).update());
+        }
+    }
+
+    @Test
+    @DisplayName("on a database written before deleted messages kept their place (a deleted question and its answer still flagged"
+            + " active under a replaced answer), activating that answer shows its branch: q1, a1, a2, and a1b is hidden")
+    void activateThroughAStaleDeletedAncestor() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        setStaleActive(q2.id(), a2.id());
+        Message shown = store.activate(a2.id());
+        assertThat(shown.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        assertThat(store.requireMessage(a1b.id()).active()).isFalse();
+        store.activate(a1b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+    }
+
+    @Test
+    @DisplayName("on such a database, activating the answer that replaced the stale branch (already active) hides what the stale"
+            + " flags showed beside it: history q1, a1b")
+    void activateHidesAStaleBranchBesideIt() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        setStaleActive(q2.id(), a2.id());
+        assertThat(store.activate(a1b.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(store.requireMessage(a2.id()).active()).isFalse();
+    }
+
+    @Test
+    @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
+            + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
+    void activateAtTheBottomOfADeepHiddenChain() {
+        Conversation c = convo();
+        int depth = 10_000;
+        Message root = store.append(c.id(), NewMessage.user("m0"));
+        // An agent's chain of assistant steps, each answering the one before, stored as appends store them (in one
+        // transaction, so the test does not take 10,000 commits).
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        UUID[] ids = new UUID[depth];
+        ids[0] = root.id();
+        db.write(h -> {
+            for (int i = 1; i < depth; i++) {
+                ids[i] = dev.atlas.Ids.next(clock);
+                AdHoc.on(db, h, "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                        + " is_active, parent_id, metadata, created_at, updated_at, search_text) VALUES ('acme', :id, :c, :seq, 'assistant',"
+                        + " 'text', :content, 'delivered', TRUE, :parent, '{}', :now, :now, :content)")
+                        .bind("id", ids[i]).bind("c", c.id()).bind("seq", (long) i + 1).bind("content", "m" + i)
+                        .bind("parent", ids[i - 1]).bind("now", clock.instant()).update();
+            }
+            return AdHoc.on(db, h, "UPDATE <p>conversations SET last_sequence = :n WHERE tenant_id = 'acme' AND id = :c")
+                    .bind("n", (long) depth).bind("c", c.id()).update();
+        });
+        assertThat(store.history(c.id(), 3)).extracting(Message::content)
+                .containsExactly("m" + (depth - 3), "m" + (depth - 2), "m" + (depth - 1));
+        Message regenerated = store.append(c.id(), NewMessage.assistant("m1b").parent(root.id()));
+        assertThat(store.history(c.id(), 5)).extracting(Message::content).containsExactly("m0", "m1b");
+        UUID bottom = ids[depth - 1];
+        StatementCounter.Counted<Message> shown = StatementCounter.count(atlas, () -> store.activate(bottom));
+        assertThat(shown.result().active()).isTrue();
+        assertThat(shown.statements()).isLessThanOrEqualTo(200);
+        assertThat(store.history(c.id(), 3)).extracting(Message::content)
+                .containsExactly("m" + (depth - 3), "m" + (depth - 2), "m" + (depth - 1));
+        assertThat(store.requireMessage(ids[1]).active()).isTrue();
+        assertThat(store.requireMessage(regenerated.id()).active()).isFalse();
+        assertThat(store.messages(c.id(), 0, 1000).stream().filter(Message::active).count()).isEqualTo(1000);
+    }
+
     @Test
     @DisplayName("the retry rule reads the history as shown: in a hidden branch a regeneration is refused (ConflictException on"
             + " parentId, canRetry false) once the shown branch has a later user message, and accepted once that branch is activated")

@@ -184,6 +184,30 @@ public abstract class StoredJsonContract extends AtlasContract {
         assertThat(acme.tasks().get(task.id()).orElseThrow().payload()).isEqualTo(expected());
     }
 
+    @Test
+    @DisplayName("every metadata-bearing call of conversations and messages returns the numbers as they read back (-0.0 as 0.0,"
+            + " a Float as the Double of its text, 0.10 as 0.1): updateMetadata (also compare-and-set with the given numbers as"
+            + " expected), appendAll, updateMessageMetadata and an application event's details")
+    void conversationCallsReturnNumbersAsTheyReadBack() {
+        var conversations = acme.conversations();
+        Conversation c = conversations.create(NewConversation.of(ALICE, "support"));
+        assertThat(conversations.updateMetadata(c.id(), given()).metadata()).isEqualTo(expected());
+        assertThat(conversations.require(c.id()).metadata()).isEqualTo(expected());
+        assertThat(conversations.updateMetadata(c.id(), given(), Map.of("v", 2)).metadata()).isEqualTo(Map.of("v", 2));
+        List<Message> appended = conversations.appendAll(c.id(), List.of(NewMessage.user("a").metadata(given()),
+                NewMessage.user("b").metadata(given())));
+        assertThat(appended).extracting(Message::metadata).containsExactly(expected(), expected());
+        Message m = appended.get(0);
+        assertThat(conversations.requireMessage(m.id()).metadata()).isEqualTo(expected());
+        assertThat(conversations.updateMessageMetadata(m.id(), given()).metadata()).isEqualTo(expected());
+        assertThat(conversations.requireMessage(m.id()).metadata()).isEqualTo(expected());
+        var event = conversations.recordEvent(m.id(), dev.atlas.conversation.MessageEventType.app("rated"), given());
+        assertThat(event.details()).isEqualTo(expected());
+        assertThat(conversations.events(dev.atlas.conversation.MessageEventQuery.forMessage(m.id())).items())
+                .filteredOn(e -> e.id().equals(event.id())).extracting(dev.atlas.conversation.MessageEvent::details)
+                .containsExactly(expected());
+    }
+
     private static Map<String, Object> withNulls() {
         Map<String, Object> inner = new HashMap<>();
         inner.put("b", null);
