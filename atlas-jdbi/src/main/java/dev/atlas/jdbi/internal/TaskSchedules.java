@@ -176,57 +176,20 @@ final class TaskSchedules {
         return sql.on(h, q.byName).bind("name", name).optional(schedules);
     }
 
-    /** A listed row: the schedule, or null when this version cannot read it (its name still pages past it). */
-    private record Listed(@org.jspecify.annotations.Nullable TaskSchedule schedule, String name, String id, String why) {}
-
     /**
      * One page by name. A row this version cannot read is skipped with one WARN naming it, as {@link #enqueueScheduled}
-     * skips it, rather than failing the page for every other schedule; reading goes on past such rows so a page is full
-     * whenever more readable schedules follow.
+     * skips it, rather than failing the page for every other schedule; reading goes on past such rows ({@link
+     * SkippingListing}) so a page is full whenever more readable schedules follow.
      */
     Page<TaskSchedule> list(int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Cursor.Listing listing = sql.listing("schedules");
         String start = cursor == null ? null : Cursor.decode(cursor, listing, 1).string(0);
-        RowMapper<Listed> listed = (rs, ctx) -> {
-            try {
-                TaskSchedule s = schedules.map(rs, ctx);
-                return new Listed(s, s.name(), s.id().toString(), "");
-            } catch (UnreadableRowException e) {
-                return new Listed(null, rs.getString("name"), String.valueOf(e.rowId()), e.why());
-            }
-        };
-        List<TaskSchedule> out = db.read(h -> {
-            List<TaskSchedule> found = new ArrayList<>();
-            String after = start;
-            Set<String> seen = new java.util.HashSet<>();
-            Listed pagedFrom = null;
-            while (true) {
-                List<Listed> rows = (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
-                        .bind("limit", limit + 1).list(listed);
-                for (Listed row : rows) {
-                    if (!seen.add(row.id())) {
-                        // The name read from the row the page went on from does not order as stored (SQLite: a name
-                        // stored as a blob sorts after every text): the same rows would come back forever.
-                        throw new UnreadableRowException("task_schedules", pagedFrom.id(), "name: a listing cannot page past this row,"
-                                + " its stored value does not order as the name read from it", new IllegalStateException("keyset did not advance"));
-                    }
-                }
-                for (Listed row : rows) {
-                    if (row.schedule() != null) {
-                        found.add(row.schedule());
-                    } else {
-                        warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
-                                "Skipping task schedule {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
-                    }
-                }
-                if (found.size() > limit || rows.size() <= limit) {
-                    return found;
-                }
-                pagedFrom = rows.get(rows.size() - 1);
-                after = pagedFrom.name();
-            }
-        });
+        RowMapper<SkippingListing.Row<TaskSchedule, String>> listed = SkippingListing.rows(schedules, s -> s.id().toString(),
+                TaskSchedule::name, rs -> rs.getString("name"));
+        SkippingListing<TaskSchedule, String> skipping = new SkippingListing<>("task_schedules", "name", "task schedule", tenant, warned, LOG);
+        List<TaskSchedule> out = db.read(h -> skipping.read(start, limit, (after, max) ->
+                (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after)).bind("limit", max).list(listed)));
         return Cursor.page(out, limit, s -> Cursor.encode(listing, s.name()));
     }
 
