@@ -227,7 +227,7 @@ final class TaskSchedules {
     }
 
     /** A due schedule as read with the task it fires and its payload document, or why this version cannot fire it ({@code schedule} null). */
-    private record Due(UUID id, Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule,
+    private record Due(UUID id, @org.jspecify.annotations.Nullable Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule,
                        @org.jspecify.annotations.Nullable NewTask task, @org.jspecify.annotations.Nullable JsonDoc payload, String why) {}
 
     /** A schedule that reads is still unfireable when its task is one this version refuses (a row another tool wrote). */
@@ -246,7 +246,13 @@ final class TaskSchedules {
         Instant read = db.now();
         RowMapper<Due> dueRow = (rs, ctx) -> {
             UUID id = d.uuid(rs, "id");
-            Instant at = d.instant(rs, "next_run_at");
+            Instant at;
+            try {
+                at = d.instant(rs, "next_run_at");
+            } catch (UnreadableRowException e) {
+                // Skipped as any unreadable row is; only paging from it is impossible (below).
+                return new Due(id, null, null, null, null, e.why());
+            }
             try {
                 TaskSchedule s = schedules.map(rs, ctx);
                 if (s.cron() != null) {
@@ -260,8 +266,15 @@ final class TaskSchedules {
         int limit = Limits.MAX_PAGE_SIZE;
         List<Due> runnable = new ArrayList<>();
         List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
+        Set<UUID> seen = new java.util.HashSet<>();
+        Due pagedFrom = null;
         while (true) {
+            boolean repeated = false;
             for (Due row : page) {
+                if (!seen.add(row.id())) {
+                    repeated = true;
+                    continue;
+                }
                 if (row.schedule() != null) {
                     if (runnable.size() < limit) {
                         runnable.add(row);
@@ -274,12 +287,23 @@ final class TaskSchedules {
                 warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(),
                         () -> LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why()));
             }
+            if (repeated) {
+                // The occurrence read from the row this page went on from does not order as stored (SQLite: a fraction of a
+                // microsecond, cut off when read): the same rows would come back forever. The poll fires what it found.
+                cannotPagePast(pagedFrom, "its next_run_at does not order as the " + pagedFrom.nextRunAt() + " read from it");
+                break;
+            }
             // Skipped rows stay due and sort first: read on past them while pages are full, so that
             // no number of them starves the tenant's other schedules.
             if (page.size() < limit || runnable.size() >= limit) {
                 break;
             }
             Due last = page.get(page.size() - 1);
+            if (last.nextRunAt() == null) {
+                cannotPagePast(last, "its " + last.why());
+                break;
+            }
+            pagedFrom = last;
             page = db.read(h -> sql.on(h, q.dueAfter).bind("now", read).bind("afterAt", last.nextRunAt()).bind("afterId", last.id())
                     .bind("limit", limit).list(dueRow));
         }
@@ -302,6 +326,15 @@ final class TaskSchedules {
             }
             return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now, false);
         });
+    }
+
+    /**
+     * Warns once that the schedules due after {@code row} are not polled: no page can start after it. They wait until it is
+     * repaired or deleted; the ones before it still fire.
+     */
+    private void cannotPagePast(Due row, String why) {
+        warned.once("task_schedules " + tenant + " " + row.id() + " cannot page past", () -> LOG.warn("Task schedules of tenant {} due after"
+                + " task schedule {} are not polled until it is repaired or deleted: enqueueScheduled cannot page past it, {}", tenant, row.id(), why));
     }
 
     /**
