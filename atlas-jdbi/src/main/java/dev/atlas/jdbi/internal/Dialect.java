@@ -36,8 +36,22 @@ public enum Dialect {
 
         @Override
         public Instant instant(ResultSet rs, String column) throws SQLException {
-            long micros = rs.getLong(column);
-            return rs.wasNull() ? null : fromMicros(micros);
+            // The column's INTEGER affinity stores any whole number as an integer, but keeps text that is no number and a
+            // fraction as they are: getLong read '12abc' as 12 and cut 1.5 to 1, a wrong instant and a key that does not
+            // order as stored (a listing paging from it read the same rows again).
+            Object stored = rs.getObject(column);
+            if (stored == null) {
+                return null;
+            }
+            if (stored instanceof Long || stored instanceof Integer) {
+                return fromMicros(((Number) stored).longValue());
+            }
+            if (stored instanceof Double d && d == Math.rint(d) && d >= -0x1p63 && d < 0x1p63) {
+                return fromMicros(d.longValue());
+            }
+            String type = stored instanceof Double ? "a fraction" : stored instanceof String ? "text" : "a blob";
+            throw new dev.atlas.UnreadableRowException(null, null, column + ": stored as " + type
+                    + ", not a whole number of microseconds", new IllegalStateException("timestamp stored as " + type));
         }
     },
     POSTGRESQL {

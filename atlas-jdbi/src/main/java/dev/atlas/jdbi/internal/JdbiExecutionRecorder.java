@@ -614,10 +614,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 try {
                     sweptSteps.add(storedStep(h, stepId));
                 } catch (dev.atlas.UnreadableRowException unreadable) {
-                    unheard.putIfAbsent(unreadable.table() + " " + unreadable.rowId(), unreadable);
+                    unheard(unheard, unreadable);
                     if (!"execution_steps".equals(unreadable.table())) {
                         // the step's calls are read first: a step unheard because of its call is named too
-                        unheard.putIfAbsent("execution_steps " + stepId, new dev.atlas.UnreadableRowException("execution_steps", stepId.toString(),
+                        unheard(unheard, new dev.atlas.UnreadableRowException("execution_steps", stepId.toString(),
                                 "its tool call " + unreadable.rowId() + " cannot be read", unreadable));
                     }
                 }
@@ -650,10 +650,15 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             try {
                 return mapper.map(rs, ctx);
             } catch (dev.atlas.UnreadableRowException unreadable) {
-                unheard.putIfAbsent(unreadable.table() + " " + unreadable.rowId(), unreadable);
+                unheard(unheard, unreadable);
                 return null;
             }
         };
+    }
+
+    /** Keeps {@code unreadable} among the sweep's unheard rows, once per row: a row read twice (a step, then its call's step) warns once. */
+    private static void unheard(Map<String, dev.atlas.UnreadableRowException> unheard, dev.atlas.UnreadableRowException unreadable) {
+        unheard.putIfAbsent(unreadable.table() + " " + unreadable.rowId(), unreadable);
     }
 
     /**

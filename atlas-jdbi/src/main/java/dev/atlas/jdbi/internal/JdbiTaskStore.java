@@ -35,7 +35,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiFunction;
@@ -233,13 +232,19 @@ public final class JdbiTaskStore implements TaskStore {
         TaskSchedules.warnedCapacity(((JdbiAtlas) atlas).db(), rows);
     }
 
-    /** A listed row: the task, or null when this version cannot read it (its id and createdAt still page past it). */
-    private record Listed(@org.jspecify.annotations.Nullable Task task, UUID id, Instant createdAt, String why) {}
+    /** A task's place in a listing: created_at then id; shown by its created_at, the value a stored one may not order as. */
+    private record Key(Instant createdAt, UUID id) {
+        @Override
+        public String toString() {
+            return createdAt.toString();
+        }
+    }
 
     /**
      * A row this version cannot read is skipped with one WARN naming it rather than failing the page for every other
      * task: {@link #claim} fails such a task, so a listing of failed tasks (the dead letters an operator reads) would
-     * otherwise be unreadable as a whole. Reading goes on past such rows, so a page is full whenever more tasks follow.
+     * otherwise be unreadable as a whole. Reading goes on past such rows ({@link SkippingListing}), so a page is full
+     * whenever more tasks follow.
      */
     @Override
     public Page<Task> list(TaskQuery query) {
@@ -248,60 +253,20 @@ public final class JdbiTaskStore implements TaskStore {
                 query.owner() == null ? null : query.owner().type(), query.owner() == null ? null : query.owner().id());
         Cursor start = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Dialect d = db.dialect();
-        RowMapper<Listed> listed = (rs, ctx) -> {
-            try {
-                Task t = tasks.map(rs, ctx);
-                return new Listed(t, t.id(), t.createdAt(), "");
-            } catch (UnreadableRowException e) {
-                try {
-                    return new Listed(null, d.uuid(rs, "id"), d.instant(rs, "created_at"), e.why());
-                } catch (RuntimeException keyUnreadable) {
-                    // Without its key the keyset cannot page past the row: the page fails, naming it.
-                    throw e;
-                }
-            }
-        };
-        List<Task> rows = db.read(h -> {
-            List<Task> found = new ArrayList<>();
-            Instant afterAt = start == null ? null : start.instant(0);
-            UUID afterId = start == null ? null : start.uuid(1);
-            Set<UUID> seen = new HashSet<>();
-            Listed pagedFrom = null;
-            while (true) {
-                Where where = new Where()
-                        .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
-                        .and("kind = :kind", "kind", query.kind())
-                        .and("conversation_id = :conversation", "conversation", query.conversationId())
-                        .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
-                        .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
-                        .and(TaskSql.LIST_AFTER, "afterAt", afterAt);
-                Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
-                List<Listed> page = (afterAt == null ? call : call.bind("afterId", afterId)).list(listed);
-                for (Listed row : page) {
-                    if (!seen.add(row.id())) {
-                        // The key read from the row the page went on from does not order as stored (SQLite: a created_at
-                        // stored as text sorts after every number): the same rows would come back forever.
-                        throw new UnreadableRowException("tasks", pagedFrom.id().toString(), "created_at: a listing cannot page past"
-                                + " this row, its stored value does not order as the " + pagedFrom.createdAt() + " read from it",
-                                new IllegalStateException("keyset did not advance"));
-                    }
-                }
-                for (Listed row : page) {
-                    if (row.task() != null) {
-                        found.add(row.task());
-                    } else {
-                        TaskSchedules.warned(db).once("tasks " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
-                                "Skipping task {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
-                    }
-                }
-                if (found.size() > query.limit() || page.size() <= query.limit()) {
-                    return found;
-                }
-                pagedFrom = page.get(page.size() - 1);
-                afterAt = pagedFrom.createdAt();
-                afterId = pagedFrom.id();
-            }
-        });
+        RowMapper<SkippingListing.Row<Task, Key>> listed = SkippingListing.rows(tasks, t -> t.id().toString(),
+                t -> new Key(t.createdAt(), t.id()), rs -> new Key(d.instant(rs, "created_at"), d.uuid(rs, "id")));
+        SkippingListing<Task, Key> skipping = new SkippingListing<>("tasks", "created_at", "task", tenant, TaskSchedules.warned(db), LOG);
+        List<Task> rows = db.read(h -> skipping.read(start == null ? null : new Key(start.instant(0), start.uuid(1)), query.limit(), (after, limit) -> {
+            Where where = new Where()
+                    .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
+                    .and("kind = :kind", "kind", query.kind())
+                    .and("conversation_id = :conversation", "conversation", query.conversationId())
+                    .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
+                    .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
+                    .and(TaskSql.LIST_AFTER, "afterAt", after == null ? null : after.createdAt());
+            Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", limit);
+            return (after == null ? call : call.bind("afterId", after.id())).list(listed);
+        }));
         return Cursor.page(rows, query.limit(), t -> Cursor.encode(listing, t.createdAt(), t.id()));
     }
 

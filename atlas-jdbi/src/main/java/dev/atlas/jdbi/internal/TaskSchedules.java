@@ -176,57 +176,20 @@ final class TaskSchedules {
         return sql.on(h, q.byName).bind("name", name).optional(schedules);
     }
 
-    /** A listed row: the schedule, or null when this version cannot read it (its name still pages past it). */
-    private record Listed(@org.jspecify.annotations.Nullable TaskSchedule schedule, String name, String id, String why) {}
-
     /**
      * One page by name. A row this version cannot read is skipped with one WARN naming it, as {@link #enqueueScheduled}
-     * skips it, rather than failing the page for every other schedule; reading goes on past such rows so a page is full
-     * whenever more readable schedules follow.
+     * skips it, rather than failing the page for every other schedule; reading goes on past such rows ({@link
+     * SkippingListing}) so a page is full whenever more readable schedules follow.
      */
     Page<TaskSchedule> list(int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Cursor.Listing listing = sql.listing("schedules");
         String start = cursor == null ? null : Cursor.decode(cursor, listing, 1).string(0);
-        RowMapper<Listed> listed = (rs, ctx) -> {
-            try {
-                TaskSchedule s = schedules.map(rs, ctx);
-                return new Listed(s, s.name(), s.id().toString(), "");
-            } catch (UnreadableRowException e) {
-                return new Listed(null, rs.getString("name"), String.valueOf(e.rowId()), e.why());
-            }
-        };
-        List<TaskSchedule> out = db.read(h -> {
-            List<TaskSchedule> found = new ArrayList<>();
-            String after = start;
-            Set<String> seen = new java.util.HashSet<>();
-            Listed pagedFrom = null;
-            while (true) {
-                List<Listed> rows = (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
-                        .bind("limit", limit + 1).list(listed);
-                for (Listed row : rows) {
-                    if (!seen.add(row.id())) {
-                        // The name read from the row the page went on from does not order as stored (SQLite: a name
-                        // stored as a blob sorts after every text): the same rows would come back forever.
-                        throw new UnreadableRowException("task_schedules", pagedFrom.id(), "name: a listing cannot page past this row,"
-                                + " its stored value does not order as the name read from it", new IllegalStateException("keyset did not advance"));
-                    }
-                }
-                for (Listed row : rows) {
-                    if (row.schedule() != null) {
-                        found.add(row.schedule());
-                    } else {
-                        warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(), () -> LOG.warn(
-                                "Skipping task schedule {} of tenant {} in a listing: this version cannot read it: {}", row.id(), tenant, row.why()));
-                    }
-                }
-                if (found.size() > limit || rows.size() <= limit) {
-                    return found;
-                }
-                pagedFrom = rows.get(rows.size() - 1);
-                after = pagedFrom.name();
-            }
-        });
+        RowMapper<SkippingListing.Row<TaskSchedule, String>> listed = SkippingListing.rows(schedules, s -> s.id().toString(),
+                TaskSchedule::name, rs -> rs.getString("name"));
+        SkippingListing<TaskSchedule, String> skipping = new SkippingListing<>("task_schedules", "name", "task schedule", tenant, warned, LOG);
+        List<TaskSchedule> out = db.read(h -> skipping.read(start, limit, (after, max) ->
+                (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after)).bind("limit", max).list(listed)));
         return Cursor.page(out, limit, s -> Cursor.encode(listing, s.name()));
     }
 
@@ -264,7 +227,7 @@ final class TaskSchedules {
     }
 
     /** A due schedule as read with the task it fires and its payload document, or why this version cannot fire it ({@code schedule} null). */
-    private record Due(UUID id, Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule,
+    private record Due(UUID id, @org.jspecify.annotations.Nullable Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule,
                        @org.jspecify.annotations.Nullable NewTask task, @org.jspecify.annotations.Nullable JsonDoc payload, String why) {}
 
     /** A schedule that reads is still unfireable when its task is one this version refuses (a row another tool wrote). */
@@ -283,7 +246,13 @@ final class TaskSchedules {
         Instant read = db.now();
         RowMapper<Due> dueRow = (rs, ctx) -> {
             UUID id = d.uuid(rs, "id");
-            Instant at = d.instant(rs, "next_run_at");
+            Instant at;
+            try {
+                at = d.instant(rs, "next_run_at");
+            } catch (UnreadableRowException e) {
+                // Skipped as any unreadable row is; only paging from it is impossible (below).
+                return new Due(id, null, null, null, null, e.why());
+            }
             try {
                 TaskSchedule s = schedules.map(rs, ctx);
                 if (s.cron() != null) {
@@ -297,8 +266,15 @@ final class TaskSchedules {
         int limit = Limits.MAX_PAGE_SIZE;
         List<Due> runnable = new ArrayList<>();
         List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
+        Set<UUID> seen = new java.util.HashSet<>();
+        Due pagedFrom = null;
         while (true) {
+            boolean repeated = false;
             for (Due row : page) {
+                if (!seen.add(row.id())) {
+                    repeated = true;
+                    continue;
+                }
                 if (row.schedule() != null) {
                     if (runnable.size() < limit) {
                         runnable.add(row);
@@ -311,12 +287,23 @@ final class TaskSchedules {
                 warned.once("task_schedules " + tenant + " " + row.id() + " " + row.why(),
                         () -> LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why()));
             }
+            if (repeated) {
+                // The occurrence read from the row this page went on from does not order as stored (SQLite: a fraction of a
+                // microsecond, cut off when read): the same rows would come back forever. The poll fires what it found.
+                cannotPagePast(pagedFrom, "its next_run_at does not order as the " + pagedFrom.nextRunAt() + " read from it");
+                break;
+            }
             // Skipped rows stay due and sort first: read on past them while pages are full, so that
             // no number of them starves the tenant's other schedules.
             if (page.size() < limit || runnable.size() >= limit) {
                 break;
             }
             Due last = page.get(page.size() - 1);
+            if (last.nextRunAt() == null) {
+                cannotPagePast(last, "its " + last.why());
+                break;
+            }
+            pagedFrom = last;
             page = db.read(h -> sql.on(h, q.dueAfter).bind("now", read).bind("afterAt", last.nextRunAt()).bind("afterId", last.id())
                     .bind("limit", limit).list(dueRow));
         }
@@ -339,6 +326,15 @@ final class TaskSchedules {
             }
             return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now, false);
         });
+    }
+
+    /**
+     * Warns once that the schedules due after {@code row} are not polled: no page can start after it. They wait until it is
+     * repaired or deleted; the ones before it still fire.
+     */
+    private void cannotPagePast(Due row, String why) {
+        warned.once("task_schedules " + tenant + " " + row.id() + " cannot page past", () -> LOG.warn("Task schedules of tenant {} due after"
+                + " task schedule {} are not polled until it is repaired or deleted: enqueueScheduled cannot page past it, {}", tenant, row.id(), why));
     }
 
     /**

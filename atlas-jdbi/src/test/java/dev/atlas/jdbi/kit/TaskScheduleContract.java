@@ -428,6 +428,53 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThat(((dev.atlas.UnreadableRowException) thrown).table()).isEqualTo("task_schedules");
     }
 
+    @Test
+    @DisplayName("SQLite: enqueueScheduled that cannot page past a full page of skipped due schedules (next_run_at stored as a fraction"
+            + " of a microsecond, shared by 1,000 unreadable rows) fires the readable ones before them and warns naming next_run_at,"
+            + " where it read the same 1,000 rows again forever")
+    void enqueueScheduledStopsWhereItCannotPagePast() throws java.sql.SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        store.schedule(NewSchedule.every("bad-0000", MINUTE, NewTask.of("bad", Map.of())).startingAt(start.plusSeconds(1)));
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement copy = c.prepareStatement("INSERT INTO atlas_task_schedules (tenant_id, id, name, kind, payload,"
+                     + " owner_type, owner_id, max_attempts, interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at)"
+                     + " SELECT tenant_id, ?, ?, kind, payload, owner_type, owner_id, max_attempts, interval_micros, cron, paused,"
+                     + " next_run_at, last_run_at, created_at, updated_at FROM atlas_task_schedules WHERE name = 'bad-0000'");
+             java.sql.Statement st = c.createStatement()) {
+            for (int i = 1; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+                copy.setString(1, java.util.UUID.randomUUID().toString());
+                copy.setString(2, String.format("bad-%04d", i));
+                copy.addBatch();
+            }
+            copy.executeBatch();
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]', next_run_at = next_run_at + 0.5 WHERE name LIKE 'bad-%'"))
+                    .isEqualTo(dev.atlas.Limits.MAX_PAGE_SIZE);
+        }
+        advance(MINUTE);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicInteger statements = new java.util.concurrent.atomic.AtomicInteger();
+        // Turns the endless re-reading into a failure of its own instead of a hung test.
+        db.statementListener((name, sql) -> {
+            if (statements.incrementAndGet() > 100) {
+                throw new IllegalStateException("the poll ran over 100 statements");
+            }
+        });
+        List<Task> fired = new ArrayList<>();
+        String warnings;
+        try {
+            warnings = capturingStandardError(() -> fired.addAll(store.enqueueScheduled()));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(fired).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start));
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains("cannot page past") && l.contains("next_run_at")).count())
+                .as(warnings).isEqualTo(1);
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
     private static String capturingStandardError(Runnable body) {
         java.io.PrintStream original = System.err;

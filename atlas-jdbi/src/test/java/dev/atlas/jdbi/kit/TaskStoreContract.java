@@ -1575,6 +1575,68 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.list(TaskQuery.all().limit(100)).items()).extracting(Task::id).containsExactly(good.id());
     }
 
+    @Test
+    @DisplayName("a listing that meets 1,000 unreadable tasks in a row fails with UnreadableRowException naming the first of them,"
+            + " where it read every unreadable row of the tenant at every call (about 2,000 statements for 100,000 rows)")
+    void listingStopsAfterOneThousandUnreadableTasksInARow() throws SQLException {
+        Task good = task("a");
+        clock.advanceMicros(1);
+        Task bad = task("a");
+        clock.advanceMicros(1);
+        Task last = task("a");
+        List<String> badIds = new ArrayList<>(List.of(bad.id().toString()));
+        String id = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? "CAST(? AS uuid)" : "?";
+        // Copies of one row in one batch, all created at its instant: a thousand create() calls only cost time.
+        try (Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement copy = c.prepareStatement("INSERT INTO atlas_tasks (tenant_id, id, kind, payload, conversation_id,"
+                     + " message_id, owner_type, owner_id, status, attempts, max_attempts, result, error, run_after, claim_id, lease_expires_at,"
+                     + " created_at, updated_at, started_at, finished_at, client_key) SELECT tenant_id, " + id + ", kind, payload, conversation_id,"
+                     + " message_id, owner_type, owner_id, status, attempts, max_attempts, result, error, run_after, claim_id, lease_expires_at,"
+                     + " created_at, updated_at, started_at, finished_at, client_key FROM atlas_tasks WHERE id = " + id);
+             Statement st = c.createStatement()) {
+            for (int i = 1; i < Limits.MAX_PAGE_SIZE; i++) {
+                String copyId = UUID.randomUUID().toString();
+                badIds.add(copyId);
+                copy.setString(1, copyId);
+                copy.setString(2, bad.id().toString());
+                copy.addBatch();
+            }
+            copy.executeBatch();
+            assertThat(st.executeUpdate("UPDATE atlas_tasks SET payload = '[1]' WHERE id NOT IN ('" + good.id() + "', '" + last.id() + "')"))
+                    .isEqualTo(Limits.MAX_PAGE_SIZE);
+        }
+        String first = badIds.stream().sorted().findFirst().orElseThrow();
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> capturingStandardError(() -> store.list(TaskQuery.all().limit(10))));
+        assertThat(thrown).isInstanceOf(UnreadableRowException.class).hasMessageContaining("unreadable rows in a row");
+        assertThat(((UnreadableRowException) thrown).table()).isEqualTo("tasks");
+        assertThat(((UnreadableRowException) thrown).rowId()).isEqualTo(first);
+        // Once the run is deleted, the tasks on both sides of it list again.
+        try (Connection c = database.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM atlas_tasks WHERE id = '" + first + "'");
+        }
+        assertThat(store.list(TaskQuery.all().limit(10)).items()).extracting(Task::id).containsExactly(good.id(), last.id());
+    }
+
+    @Test
+    @DisplayName("SQLite: a timestamp stored as text ('12abc') or as a fraction of a microsecond is unreadable, naming the table, the row"
+            + " and the column, where it read as its number prefix (1970-01-01T00:00:00.000012Z) or cut the fraction off")
+    void timestampStoredAsTextOrFractionIsUnreadable() throws SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Task text = task("a");
+        Task fraction = task("a");
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_tasks SET run_after = '12abc' WHERE id = '" + text.id() + "'")).isEqualTo(1);
+            assertThat(s.executeUpdate("UPDATE atlas_tasks SET updated_at = updated_at + 0.5 WHERE id = '" + fraction.id() + "'")).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> store.get(text.id())).isInstanceOf(UnreadableRowException.class).hasMessageContaining("run_after")
+                .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(text.id().toString()))
+                .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("tasks"));
+        assertThatThrownBy(() -> store.get(fraction.id())).isInstanceOf(UnreadableRowException.class).hasMessageContaining("updated_at")
+                .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(fraction.id().toString()))
+                .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("tasks"));
+    }
+
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
     static String capturingStandardError(Runnable body) {
         java.io.PrintStream original = System.err;
