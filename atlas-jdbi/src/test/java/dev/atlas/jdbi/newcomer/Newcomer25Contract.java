@@ -213,11 +213,170 @@ public abstract class Newcomer25Contract extends AtlasContract {
                 .archiveIdleConversations(Duration.ofDays(1)).purgeArchivedAfter(Duration.ofSeconds(1)).purgeDetachedExecutionsAfter(Duration.ofSeconds(1))
                 .purgeDeletedAssetsAfter(Duration.ofSeconds(1)).purgeDetachedVoiceCallsAfter(Duration.ofSeconds(1)).purgeFinishedTasksAfter(Duration.ofSeconds(1)));
         assertThat(report(globex, UsageGroup.OWNER)).isEqualTo(globexBefore);
+        // Bob's asset deleted and his archived conversation purged by a later run: the bytes globex shares stay.
+        acme.assets().delete(stays.asset());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        var purged = acme.retention().runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1))
+                .hardDeleteAfter(Duration.ofDays(1)).purgeDeletedAssetsAfter(Duration.ofSeconds(1)));
+        assertThat(purged.counts()).containsEntry("conversations.deleted", 1L).containsEntry("assets.deleted", 1L);
+        assertThat(acme.conversations().get(stays.conversation())).isEmpty();
+        assertThat(acme.executions().get(stays.execution())).isEmpty();
+        assertThat(acme.voiceCalls().get(stays.voiceCall()).map(VoiceCall::conversationId)).isEmpty();
+        assertThat(acme.assets().get(stays.asset())).isEmpty();
+        assertThat(report(globex, UsageGroup.OWNER)).isEqualTo(globexBefore);
         assertThat(globex.conversations().get(other.conversation())).isPresent();
         try (var in = globex.assets().open(other.asset())) {
             assertThat(in.readAllBytes()).isEqualTo(image);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    @DisplayName("another tenant's ids on every write and read of a turn are refused as unknown ones, naming the field; hostile text,"
+            + " numbers past the limits, LIKE metacharacters and look-alike owners are refused naming the field or match nothing")
+    void foreignIdsAndHostileValuesOnEveryCallOfATurn() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        for (Tenant t : List.of(acme, globex)) {
+            t.prices().create(ModelPrice.of("openai", "gpt-4o", INPUT_PRICE, OUTPUT_PRICE, PRICED));
+        }
+        byte[] image = {1, 2, 3};
+        Turn mine = turn(acme, Owner.user("42"), "bot", image);
+        Turn theirs = turn(globex, Owner.user("42"), "bot", image);
+        Map<String, Runnable> calls = new java.util.LinkedHashMap<>();
+        calls.put("exec.conversation", () -> acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(theirs.conversation())));
+        calls.put("exec.revision", () -> acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").assistantRevision(theirs.revision())));
+        calls.put("exec.cancel", () -> acme.executions().cancel(theirs.execution()));
+        calls.put("exec.queue", () -> acme.executions().queue(theirs.execution()));
+        calls.put("exec.resume", () -> acme.executions().resume(theirs.execution()));
+        calls.put("exec.historyWithTools", () -> acme.executions().historyWithTools(theirs.conversation(), 10));
+        calls.put("asset.execution", () -> acme.assets().create(NewAsset.of(AssetType.FILE, "f", null).execution(theirs.execution(), null), image));
+        calls.put("asset.toolCall", () -> acme.assets().create(NewAsset.of(AssetType.FILE, "f", null).execution(mine.execution(), theirs.toolCall()), image));
+        calls.put("asset.attach.asset", () -> acme.assets().attach(mine.messages().get(0), theirs.asset(), Map.of()));
+        calls.put("asset.attach.message", () -> acme.assets().attach(theirs.messages().get(0), mine.asset(), Map.of()));
+        calls.put("asset.detach", () -> acme.assets().detach(theirs.messages().get(0), theirs.asset()));
+        calls.put("asset.delete", () -> acme.assets().delete(theirs.asset()));
+        calls.put("asset.discard", () -> acme.assets().discard(theirs.asset()));
+        calls.put("asset.byExecution", () -> { if (!acme.assets().byExecution(theirs.execution()).isEmpty()) throw new AssertionError("leak"); });
+        calls.put("asset.getBySha256", () -> { if (acme.assets().getBySha256(theirs.sha256()).map(a -> a.id().equals(theirs.asset())).orElse(false)) throw new AssertionError("leak"); });
+        calls.put("asset.getAll", () -> { if (!acme.assets().getAll(List.of(theirs.asset())).isEmpty()) throw new AssertionError("leak"); });
+        calls.put("voice.conversation", () -> acme.voiceCalls().start(NewVoiceCall.of("s", "openai", "m").conversation(theirs.conversation())));
+        calls.put("voice.execution", () -> acme.voiceCalls().start(NewVoiceCall.of("s", "openai", "m").execution(theirs.execution())));
+        calls.put("voice.checkpoint", () -> acme.voiceCalls().checkpoint(theirs.voiceCall(), List.of(VoiceTurn.user("x"))));
+        calls.put("voice.summarize", () -> acme.voiceCalls().summarize(theirs.voiceCall(), "x"));
+        calls.put("voice.fail", () -> acme.voiceCalls().fail(theirs.voiceCall()));
+        calls.put("voice.byConversation", () -> { if (!acme.voiceCalls().byConversation(theirs.conversation()).isEmpty()) throw new AssertionError("leak"); });
+        calls.put("assistant.publish", () -> acme.assistants().publish(theirs.assistant(), NewRevision.of("x", Map.of())));
+        calls.put("assistant.rollback", () -> acme.assistants().rollback(mine.assistant(), theirs.revision(), null));
+        calls.put("assistant.diff", () -> acme.assistants().diff(theirs.assistant(), 1, 1));
+        calls.put("convo.revision", () -> acme.conversations().create(NewConversation.of(Owner.user("1")).assistantRevision(theirs.revision())));
+        calls.put("erase.conversation", () -> acme.portability().eraseConversation(theirs.conversation(), true));
+        // Hostile values.
+        calls.put("usage.max", () -> new Usage(Long.MAX_VALUE, 0L, null, null, null));
+        calls.put("price.7dec", () -> ModelPrice.of("openai", "m", "0.0000001", "1", PRICED));
+        calls.put("price.nan", () -> ModelPrice.of("openai", "m", "NaN", "1", PRICED));
+        calls.put("price.nul", () -> ModelPrice.of("openai", "m", "1\u0000", "1", PRICED));
+        calls.put("price.huge", () -> ModelPrice.of("openai", "m", "1e999999999", "1", PRICED));
+        calls.put("price.tiny", () -> ModelPrice.of("openai", "m", "1e-999999999", "1", PRICED));
+        calls.put("price.provider.nul", () -> ModelPrice.of("open\u0000ai", "m", "1", "1", PRICED));
+        calls.put("cred.name.nul", () -> acme.credentials().upsert(Owner.user("42"), "open\u0000ai", "x"));
+        calls.put("cred.secret.surrogate", () -> acme.credentials().upsert(Owner.user("42"), "openai2", "sk-\uD800"));
+        calls.put("cred.owner.nul", () -> acme.credentials().upsert(Owner.of("user", "4\u00002"), "openai", "x"));
+        calls.put("cred.secret.empty", () -> acme.credentials().upsert(Owner.user("42"), "empty", ""));
+        calls.put("voice.turn.surrogate", () -> VoiceTurn.user("hi\uDC00"));
+        calls.put("voice.session.nul", () -> NewVoiceCall.of("s\u0000", "openai", "m"));
+        calls.put("tool.args.invalid", () -> acme.executions().record(ExecutionSpec.text("openai", "gpt-4o"), e -> { e.step().toolCall("c", "t", "{\"a\":1,}"); return null; }));
+        calls.put("revision.settings.nul", () -> acme.assistants().publish(mine.assistant(), NewRevision.of("x", Map.of("a\u0000", 1))));
+        calls.put("asset.filename.nul", () -> NewAsset.of(AssetType.FILE, "a\u0000.png", null));
+        calls.put("asset.filename.traversal", () -> acme.assets().create(NewAsset.of(AssetType.FILE, "../../etc/passwd", null), image));
+        calls.put("asset.mime.bad", () -> NewAsset.of(AssetType.FILE, "a", "text/html\r\nX: y"));
+        calls.put("report.reversed", () -> acme.executions().usageReport(UsageGroup.DAY, Limits.MAX_INSTANT, PRICED));
+        calls.put("erase.like", () -> { var r = acme.portability().eraseOwner(Owner.user("4_"), true); if (r.counts().values().stream().anyMatch(v -> v > 0)) throw new AssertionError("4_ erases " + r); });
+        calls.put("erase.like2", () -> { var r = acme.portability().eraseOwner(Owner.user("4%"), true); if (r.counts().values().stream().anyMatch(v -> v > 0)) throw new AssertionError("4% erases " + r); });
+        calls.put("voice.bySession.like", () -> { if (!acme.voiceCalls().bySession("sess-4_").isEmpty()) throw new AssertionError("leak"); });
+        calls.put("cred.list.like", () -> { if (!acme.credentials().list(Owner.user("4%")).isEmpty()) throw new AssertionError("leak"); });
+        for (Owner look : List.of(Owner.of("USER", "42"), Owner.user("42 "), Owner.user("\uFF14\uFF12"), Owner.user("042"), Owner.of("user ", "42"))) {
+            calls.put("erase.lookalike " + look, () -> { var r = acme.portability().eraseOwner(look, true); if (r.counts().values().stream().anyMatch(v -> v > 0)) throw new AssertionError("erases " + r); });
+            calls.put("cred.lookalike " + look, () -> { if (acme.credentials().get(look, "openai").isPresent()) throw new AssertionError("leak"); });
+            calls.put("report.lookalike " + look, () -> { if (acme.executions().list(dev.atlas.execution.ExecutionQuery.all().owner(look)).items().size() > 0) throw new AssertionError("leak"); });
+        }
+        calls.put("cred.name.case", () -> { if (acme.credentials().get(Owner.user("42"), "OpenAI").isPresent()) throw new AssertionError("leak"); });
+        calls.put("assistant.slug.case", () -> { if (acme.assistants().getBySlug("BOT").isPresent()) throw new AssertionError("leak"); });
+        List<String> outcomes = calls.entrySet().stream().map(e -> e.getKey() + " => " + outcome(e.getValue())).toList();
+        // "no exception" on a read means it found nothing of the other tenant's (each such call throws on a leak).
+        assertThat(outcomes).containsExactly(
+                "exec.conversation => NotFoundException on conversationId",
+                "exec.revision => NotFoundException on assistantRevisionId",
+                "exec.cancel => NotFoundException on -",
+                "exec.queue => NotFoundException on -",
+                "exec.resume => NotFoundException on -",
+                "exec.historyWithTools => NotFoundException on -",
+                "asset.execution => NotFoundException on executionId",
+                "asset.toolCall => NotFoundException on toolCallId",
+                "asset.attach.asset => NotFoundException on assetId",
+                "asset.attach.message => NotFoundException on messageId",
+                "asset.detach => NotFoundException on messageId",
+                "asset.delete => NotFoundException on -",
+                "asset.discard => NotFoundException on -",
+                "asset.byExecution => no exception",
+                "asset.getBySha256 => no exception",
+                "asset.getAll => no exception",
+                "voice.conversation => NotFoundException on conversationId",
+                "voice.execution => NotFoundException on executionId",
+                "voice.checkpoint => NotFoundException on -",
+                "voice.summarize => NotFoundException on -",
+                "voice.fail => NotFoundException on -",
+                "voice.byConversation => no exception",
+                "assistant.publish => NotFoundException on -",
+                "assistant.rollback => NotFoundException on toRevisionId",
+                "assistant.diff => NotFoundException on -",
+                "convo.revision => NotFoundException on assistantRevisionId",
+                "erase.conversation => NotFoundException on conversationId",
+                "usage.max => InvalidInputException on usage.inputTokens",
+                "price.7dec => InvalidInputException on inputPerMillion",
+                "price.nan => InvalidInputException on inputPerMillion",
+                "price.nul => InvalidInputException on inputPerMillion",
+                "price.huge => InvalidInputException on inputPerMillion",
+                "price.tiny => InvalidInputException on inputPerMillion",
+                "price.provider.nul => InvalidInputException on provider",
+                "cred.name.nul => InvalidInputException on name",
+                "cred.secret.surrogate => InvalidInputException on secret",
+                "cred.owner.nul => InvalidInputException on owner.id",
+                "cred.secret.empty => no exception",
+                "voice.turn.surrogate => InvalidInputException on content",
+                "voice.session.nul => InvalidInputException on sessionId",
+                "tool.args.invalid => InvalidInputException on arguments",
+                "revision.settings.nul => InvalidInputException on settings key",
+                "asset.filename.nul => InvalidInputException on filename",
+                "asset.filename.traversal => InvalidInputException on filename",
+                "asset.mime.bad => InvalidInputException on mimeType",
+                "report.reversed => InvalidInputException on to",
+                "erase.like => no exception",
+                "erase.like2 => no exception",
+                "voice.bySession.like => no exception",
+                "cred.list.like => no exception",
+                "erase.lookalike USER:42 => no exception",
+                "cred.lookalike USER:42 => no exception",
+                "report.lookalike USER:42 => no exception",
+                "erase.lookalike user:42  => no exception",
+                "cred.lookalike user:42  => no exception",
+                "report.lookalike user:42  => no exception",
+                "erase.lookalike user:４２ => no exception",
+                "cred.lookalike user:４２ => no exception",
+                "report.lookalike user:４２ => no exception",
+                "erase.lookalike user:042 => no exception",
+                "cred.lookalike user:042 => no exception",
+                "report.lookalike user:042 => no exception",
+                "erase.lookalike user :42 => no exception",
+                "cred.lookalike user :42 => no exception",
+                "report.lookalike user :42 => no exception",
+                "cred.name.case => no exception",
+                "assistant.slug.case => no exception");
+        // Nothing of acme's turn moved through all this.
+        assertThat(acme.assets().require(mine.asset()).deletedAt()).isNull();
+        assertThat(acme.credentials().require(Owner.user("42"), "openai").reveal()).isEqualTo("sk-acme-42");
+        assertThat(globex.executions().require(theirs.execution()).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(globex.voiceCalls().require(theirs.voiceCall()).status()).isEqualTo(dev.atlas.voice.VoiceCallStatus.COMPLETED);
     }
 }
