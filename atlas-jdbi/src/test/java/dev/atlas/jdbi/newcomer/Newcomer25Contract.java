@@ -379,4 +379,43 @@ public abstract class Newcomer25Contract extends AtlasContract {
         assertThat(globex.executions().require(theirs.execution()).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
         assertThat(globex.voiceCalls().require(theirs.voiceCall()).status()).isEqualTo(dev.atlas.voice.VoiceCallStatus.COMPLETED);
     }
+
+    @Test
+    @DisplayName("the user erased while their turn runs (docs/portability.md): every later write of the turn, and the record itself,"
+            + " is NotFoundException, a link to the erased execution from an asset or voice call names executionId, nothing is left"
+            + " behind and the usage report is empty")
+    void eraseMidTurn() {
+        Tenant acme = atlas.tenant("acme");
+        acme.prices().create(ModelPrice.of("openai", "gpt-4o", INPUT_PRICE, OUTPUT_PRICE, PRICED));
+        Owner alice = Owner.user("42");
+        Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+        acme.conversations().append(convo.id(), NewMessage.user("hi"));
+        List<String> out = new ArrayList<>();
+        Throwable thrown = catchThrowable(() -> acme.executions().record(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()).owner(alice), exec -> {
+            StepHandle step = exec.step();
+            var call = step.toolCall("c1", "lookup", "{}");
+            acme.portability().eraseOwner(alice, false);
+            out.add("call.complete " + outcome(() -> call.complete("{}")));
+            out.add("step.toolCall " + outcome(() -> step.toolCall("c2", "lookup", "{}")));
+            out.add("step.finish " + outcome(() -> step.finish("x", FinishReason.STOP)));
+            out.add("exec.step " + outcome(exec::step));
+            out.add("exec.usage " + outcome(() -> exec.usage(Usage.of(1, 1))));
+            out.add("exec.reply " + outcome(() -> exec.reply(step, "x")));
+            out.add("asset " + outcome(() -> acme.assets().create(NewAsset.of(AssetType.FILE, "f", null).owner(alice).execution(exec.id(), call.id()), new byte[] {1})));
+            out.add("voice " + outcome(() -> acme.voiceCalls().start(NewVoiceCall.of("s", "openai", "m").owner(alice).execution(exec.id()))));
+            out.add("append " + outcome(() -> acme.conversations().append(convo.id(), NewMessage.assistant("late"))));
+            return null;
+        }));
+        out.add("record " + describe(thrown));
+        out.add("executions " + acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().size());
+        out.add("voice " + acme.voiceCalls().list(dev.atlas.voice.VoiceCallQuery.all()).items().size());
+        out.add("toolcalls " + acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all()).items().size());
+        out.add("report " + report(acme, UsageGroup.TENANT));
+        // usage() reads no status (docs/executions.md): the finish that would store it is refused instead.
+        assertThat(out).containsExactly("call.complete NotFoundException on -", "step.toolCall NotFoundException on -",
+                "step.finish NotFoundException on -", "exec.step NotFoundException on -", "exec.usage no exception",
+                "exec.reply NotFoundException on -", "asset NotFoundException on executionId", "voice NotFoundException on executionId",
+                "append NotFoundException on -", "record NotFoundException on -", "executions 0", "voice 0", "toolcalls 0",
+                "report []");
+    }
 }
