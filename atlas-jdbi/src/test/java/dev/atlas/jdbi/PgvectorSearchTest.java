@@ -279,9 +279,10 @@ class PgvectorSearchTest extends SearchContract {
 
     @Test
     @DisplayName("a tenant of fewer vectors than the index is asked for (k + max(k, 16)), sharing the model's index with a tenant of"
-            + " 50,000, is searched exactly in the one search statement: the index is not walked (rows read per search counted by"
-            + " PostgreSQL on Atlas's one connection, statements by Atlas)")
-    void smallTenantDoesNotWalkTheSharedIndex() throws SQLException {
+            + " 50,000, is answered exactly by the one search statement, also once the driver prepares it on the server: no second,"
+            + " exact statement, and only its own rows read (rows read per search counted by PostgreSQL on Atlas's one connection,"
+            + " statements by Atlas)")
+    void smallTenantIsSearchedInOneStatement() throws SQLException {
         int bulk = 50_000;
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("ALTER TABLE atlas_vectors ADD COLUMN IF NOT EXISTS embedding vector");
@@ -318,7 +319,11 @@ class PgvectorSearchTest extends SearchContract {
             s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-small", query)); // chooses the index and warms the connection
             List<UUID> exact = new ArrayList<>(ids);
             exact.sort(java.util.Comparator.comparingDouble((UUID id) -> -cosine(query, vectors.get(ids.indexOf(id)))));
-            for (int k : new int[] {3, 10}) {
+            // Each k a dozen times on the one connection: the driver prepares a statement on the server from its 5th run, and
+            // PostgreSQL may then plan it generically (tenant_id = $1 estimated at the average tenant's share of the table).
+            List<Long> read = new ArrayList<>();
+            List<Integer> statements = new ArrayList<>();
+            for (int k : new int[] {3, 10, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10}) {
                 long[] before = rowsRead(pool);
                 dev.atlas.jdbi.kit.StatementCounter.Counted<List<SearchHit>> hits = dev.atlas.jdbi.kit.StatementCounter.count(single,
                         () -> s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-small", query).k(k)));
@@ -327,10 +332,12 @@ class PgvectorSearchTest extends SearchContract {
                         + ", statements " + hits.statements());
                 assertThat(after[1]).as("one backend").isEqualTo(before[1]);
                 assertThat(ids(hits.result())).as("k = " + k).containsExactlyElementsOf(exact.subList(0, k));
-                assertThat(after[0] - before[0]).as("rows of atlas_vectors read by one search, k = " + k).isLessThan(200);
-                // The model's dimension, the index settings, the search: no second, exact statement.
-                assertThat(hits.statements()).as("statements of one search, k = " + k).isEqualTo(3);
+                read.add(after[0] - before[0]);
+                statements.add(hits.statements());
             }
+            assertThat(read).as("rows of atlas_vectors read by each search").allMatch(n -> n < 200);
+            // The model's dimension, the index settings, the search: no second, exact statement.
+            assertThat(statements).as("statements of each search").containsOnly(3);
         }
     }
 
