@@ -277,6 +277,70 @@ class PgvectorSearchTest extends SearchContract {
         }
     }
 
+    @Test
+    @DisplayName("a tenant of fewer vectors than the index is asked for (k + max(k, 16)), sharing the model's index with a tenant of"
+            + " 50,000, is answered exactly by the one search statement, also once the driver prepares it on the server: no second,"
+            + " exact statement, and only its own rows read (rows read per search counted by PostgreSQL on Atlas's one connection,"
+            + " statements by Atlas)")
+    void smallTenantIsSearchedInOneStatement() throws SQLException {
+        int bulk = 50_000;
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE atlas_vectors ADD COLUMN IF NOT EXISTS embedding vector");
+            // globex's vectors as Atlas stores them (bytes and embedding of one direction), random directions; only the index sees
+            // them, so they need no memory rows.
+            s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
+                    + " updated_at, embedding) SELECT 'globex', md5('v' || g)::uuid, 'memory', md5('m' || g)::uuid, 'pgv-small', 4,"
+                    + " " + float32("a") + " || " + float32("b") + " || " + float32("c") + " || " + float32("d") + ", now(), now(),"
+                    + " ('[' || CAST(a AS real) || ',' || CAST(b AS real) || ',' || CAST(c AS real) || ',' || CAST(d AS real) || ']')::vector"
+                    + " FROM (SELECT g, random() - 0.5 AS a, random() - 0.5 AS b, random() - 0.5 AS c, random() - 0.5 AS d"
+                    + " FROM generate_series(1, " + bulk + ") g) r");
+        }
+        java.util.Random random = new java.util.Random(20);
+        List<UUID> ids = new ArrayList<>();
+        List<float[]> vectors = new ArrayList<>();
+        for (int i = 0; i < 20; i++) { // the model's first store through Atlas builds its index over every row
+            UUID id = memories.create(NewMemory.fact(Owner.user("alice"), "few " + i)).id();
+            float[] v = gaussian(random, 4);
+            search.upsertVector(SearchTarget.MEMORY, id, "pgv-small", v);
+            ids.add(id);
+            vectors.add(v);
+        }
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("ANALYZE atlas_vectors");
+            s.execute("ANALYZE atlas_memories");
+        }
+        com.zaxxer.hikari.HikariConfig one = new com.zaxxer.hikari.HikariConfig();
+        one.setDataSource(database.dataSource());
+        one.setMaximumPoolSize(1);
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(one);
+             dev.atlas.Atlas single = dev.atlas.Atlas.builder().dataSource(pool).build()) {
+            dev.atlas.search.Search s = single.tenant("acme").search();
+            float[] query = gaussian(random, 4);
+            s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-small", query)); // chooses the index and warms the connection
+            List<UUID> exact = new ArrayList<>(ids);
+            exact.sort(java.util.Comparator.comparingDouble((UUID id) -> -cosine(query, vectors.get(ids.indexOf(id)))));
+            // Each k a dozen times on the one connection: the driver prepares a statement on the server from its 5th run, and
+            // PostgreSQL may then plan it generically (tenant_id = $1 estimated at the average tenant's share of the table).
+            List<Long> read = new ArrayList<>();
+            List<Integer> statements = new ArrayList<>();
+            for (int k : new int[] {3, 10, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10}) {
+                long[] before = rowsRead(pool);
+                dev.atlas.jdbi.kit.StatementCounter.Counted<List<SearchHit>> hits = dev.atlas.jdbi.kit.StatementCounter.count(single,
+                        () -> s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-small", query).k(k)));
+                long[] after = rowsRead(pool);
+                System.out.println("pgvector, a tenant of 20 rows beside one of " + bulk + ", k=" + k + ": rows read " + (after[0] - before[0])
+                        + ", statements " + hits.statements());
+                assertThat(after[1]).as("one backend").isEqualTo(before[1]);
+                assertThat(ids(hits.result())).as("k = " + k).containsExactlyElementsOf(exact.subList(0, k));
+                read.add(after[0] - before[0]);
+                statements.add(hits.statements());
+            }
+            assertThat(read).as("rows of atlas_vectors read by each search").allMatch(n -> n < 200);
+            // The model's dimension, the index settings, the search: no second, exact statement.
+            assertThat(statements).as("statements of each search").containsOnly(3);
+        }
+    }
+
     private static float[] gaussian(java.util.Random random, int d) {
         float[] v = new float[d];
         for (int i = 0; i < d; i++) {

@@ -681,4 +681,95 @@ class PostgresQueryPlanTest {
             assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).containsAnyOf("Hash", "Seq Scan", "Bitmap"));
         }
     }
+
+    private static final String PAGED = NAME + "_paged";
+    private static DataSource paged;
+
+    /** A database of 200 tenants of 500 memories each (100,000), ANALYZE'd: a generic plan estimates one tenant's rows from it. */
+    private static synchronized DataSource paged() throws SQLException {
+        if (paged == null) {
+            PostgresTestDatabase.createMigratedDatabase(PAGED);
+            DataSource ds = PostgresTestDatabase.server().getDatabase("postgres", PAGED);
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO atlas_memories (tenant_id, id, owner_type, owner_id, agent, kind, content, metadata, importance,"
+                        + " revision, created_at, updated_at) SELECT 't' || (g % 200), md5('m' || g)::uuid, 'user', 'u' || (g % 1000),"
+                        + " CASE WHEN g % 3 = 0 THEN 'support' END, CASE WHEN g % 2 = 0 THEN 'fact' ELSE 'preference' END, 'memory ' || g,"
+                        + " '{}'::jsonb, 0.5, 1, now(), now() FROM generate_series(1, 100000) g");
+                s.execute("ANALYZE atlas_memories");
+            }
+            paged = ds;
+        }
+        return paged;
+    }
+
+    static Stream<Arguments> memoryPages() {
+        Stream.Builder<Arguments> all = Stream.builder();
+        String[][] filters = {{"", "atlas_memories_pkey"}, {" AND owner_type = :ownerType AND owner_id = :ownerId", "atlas_memories_owner"},
+                {" AND kind = :kind", "atlas_memories_kind"}};
+        for (String[] f : filters) {
+            for (boolean after : new boolean[] {false, true}) {
+                all.add(Arguments.of((f[0].isEmpty() ? "memories.list" : "memories.list" + f[0]) + (after ? " after a cursor" : ""),
+                        f[0] + (after ? " AND id < :after" : ""), f[1], after));
+            }
+        }
+        return all.build();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("memoryPages")
+    @DisplayName("mem33: a memory page, any filter, first or after a cursor, planned generically (as PostgreSQL may plan a prepared"
+            + " statement from its 6th run) among 200 tenants of 500 memories, reads its index newest first from the cursor on"
+            + " (Index Cond) and stops at the page's end: no Sort of the tenant's memories")
+    void memoryPagesPlannedGenericallyReadTheirIndex(String listing, String where, String index, boolean after) throws SQLException {
+        String declared = dev.atlas.jdbi.internal.MemoryStatements.list(Dialect.POSTGRESQL, where).declared().replace("<p>", "atlas_");
+        Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared);
+        List<String> names = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            if (!names.contains(m.group(1))) {
+                names.add(m.group(1));
+            }
+            m.appendReplacement(text, "\\$" + (names.indexOf(m.group(1)) + 1));
+        }
+        m.appendTail(text);
+        List<String> values = names.stream().map(n -> switch (n) {
+            case "t" -> "'t7'";
+            case "now" -> "now()";
+            case "limit" -> "51";
+            case "after" -> "'019ca8e5-5e64-73ab-8da0-9b09328874c9'";
+            case "ownerType" -> "'user'";
+            case "ownerId" -> "'u7'";
+            case "kind" -> "'fact'";
+            default -> throw new IllegalArgumentException(n);
+        }).toList();
+        List<String> plan = new ArrayList<>();
+        try (Connection c = paged().getConnection(); Statement s = c.createStatement()) {
+            s.execute("PREPARE page AS " + text);
+            s.execute("SET plan_cache_mode = force_generic_plan");
+            try (ResultSet rs = s.executeQuery("EXPLAIN (COSTS OFF) EXECUTE page(" + String.join(", ", values) + ")")) {
+                while (rs.next()) {
+                    plan.add(rs.getString(1));
+                }
+            } finally {
+                s.execute("DEALLOCATE page");
+                s.execute("RESET plan_cache_mode");
+            }
+        }
+        String shown = text + "\n" + String.join("\n", plan);
+        int scan = plan.stream().filter(line -> line.contains("Index Scan") && line.contains(" " + index + " ")).findFirst()
+                .map(plan::indexOf).orElse(-1);
+        assertThat(scan).as(shown).isNotNegative();
+        assertThat(plan.get(scan + 1).trim()).as(shown).startsWith("Index Cond: ").satisfies(cond -> assertThat(cond.contains("id < "))
+                .isEqualTo(after));
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).containsAnyOf("Sort", "Seq Scan", "Bitmap"));
+    }
+
+    @AfterAll
+    static void dropPaged() throws SQLException {
+        if (paged != null) {
+            try (Connection c = PostgresTestDatabase.server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE " + PAGED + " WITH (FORCE)");
+            }
+        }
+    }
 }
