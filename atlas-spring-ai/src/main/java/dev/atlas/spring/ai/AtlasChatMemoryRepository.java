@@ -66,7 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A list that changes a stored message (other text, tool calls or responses), reorders stored
  * messages, or places a stored message after a new one is refused with {@link ConflictException}
- * naming {@code messages[i]}: earlier history is never rewritten silently. A message Atlas cannot
+ * naming {@code messages[i]}: earlier history is never rewritten silently. A message of the conversation soft-deleted
+ * since a read handed it out stays deleted: it is neither compared nor appended again. A message Atlas cannot
  * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
  * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
  * anything is written. Except what a recorded call's model or tool loop sent (assistant messages and

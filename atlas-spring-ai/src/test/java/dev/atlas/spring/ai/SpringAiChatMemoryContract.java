@@ -743,6 +743,27 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a message soft-deleted in another conversation of the tenant, or in another tenant's, is a new message in a save"
+            + " (appended, as a live one of another conversation is): only this conversation's deleted messages stay deleted")
+    void deletedMessageOfAnotherConversationOrTenantIsANewMessageHere() {
+        Tenant globex = atlas.tenant("globex");
+        AtlasChatMemoryRepository theirs = AtlasChatMemoryRepository.of(globex, Owner.user("42"), "support");
+        theirs.saveAll("same-key", List.of(new UserMessage("globex text")));
+        Message foreign = theirs.findByConversationId("same-key").get(0);
+        globex.conversations().deleteMessage(globex.conversations().history(globex.conversations().requireByKey("same-key").id(), 10).get(0).id());
+        repository.saveAll("elsewhere", List.of(new UserMessage("acme elsewhere")));
+        Message elsewhere = repository.findByConversationId("elsewhere").get(0);
+        UUID elsewhereId = tenant.conversations().requireByKey("elsewhere").id();
+        tenant.conversations().deleteMessage(tenant.conversations().history(elsewhereId, 10).get(0).id());
+
+        repository.saveAll("same-key", List.of(foreign, elsewhere, new UserMessage("mine")));
+
+        assertThat(tenant.conversations().history(tenant.conversations().requireByKey("same-key").id(), 10))
+                .extracting(m -> m.role() + " " + m.content()).containsExactly("user globex text", "user acme elsewhere", "user mine");
+        assertThat(globex.conversations().history(globex.conversations().requireByKey("same-key").id(), 10)).isEmpty();
+    }
+
+    @Test
     @DisplayName("stored media a read leaves out (a LangChain4j user message's audio and PDF, a LangChain4j tool result's image, a"
             + " description of another shape, media on a system message) are logged: one WARNING per conversation naming each such"
             + " message's id and what it lost, never its content; media read as media, or an asset deleted, are no warning")
