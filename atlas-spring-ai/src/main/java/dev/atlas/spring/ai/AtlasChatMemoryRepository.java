@@ -66,7 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A list that changes a stored message (other text, tool calls or responses), reorders stored
  * messages, or places a stored message after a new one is refused with {@link ConflictException}
- * naming {@code messages[i]}: earlier history is never rewritten silently. A message Atlas cannot
+ * naming {@code messages[i]}: earlier history is never rewritten silently. A message of the conversation soft-deleted
+ * since a read handed it out stays deleted: it is neither compared nor appended again. A message Atlas cannot
  * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
  * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
  * anything is written. Except what a recorded call's model or tool loop sent (assistant messages and
@@ -389,6 +390,20 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
+     * Whether {@code id}, which {@link ConversationStore#getMessage} does not find, is a soft-deleted message of
+     * {@code conversation}: its audit trail outlives the delete (an unknown id, another tenant's or one of a deleted
+     * conversation has none to read).
+     */
+    private static boolean deletedHere(ConversationStore store, UUID id, UUID conversation) {
+        try {
+            List<dev.atlas.conversation.MessageEvent> trail = store.events(dev.atlas.conversation.MessageEventQuery.forMessage(id).limit(1)).items();
+            return !trail.isEmpty() && trail.get(0).conversationId().equals(conversation);
+        } catch (NotFoundException unknown) {
+            return false;
+        }
+    }
+
+    /**
      * A window as read: its messages in sequence order, each as Spring AI reads it ({@code spring}, at the same index,
      * converted once per read), the marker it was read with (null for a conversation never saved through this
      * repository), the newest sequence known at the read, and the messages whose LangChain4j JSON asset was gone at the
@@ -471,6 +486,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
         // Which given messages are stored already: by the Atlas id they were read with, else by content.
         dev.atlas.conversation.Message[] stored = new dev.atlas.conversation.Message[messages.size()];
+        // Messages of this conversation soft-deleted since the caller read them: neither stored nor new.
+        boolean[] deleted = new boolean[messages.size()];
         boolean anyId = false;
         for (int i = 0; i < messages.size(); i++) {
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
@@ -484,6 +501,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // An id from another conversation (a message object reused across chats) is a new message here.
             if (m != null) {
                 stored[i] = m;
+                anyId = true;
+            } else if (deletedHere(store, id, conversation.id())) {
+                // Deleted (moderation, the app) after a read handed it out: appending it again would bring it back, and
+                // refusing the list would lose the turn's reply for a change the caller did not make.
+                deleted[i] = true;
                 anyId = true;
             }
         }
@@ -499,6 +521,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         long lastSeq = 0;
         boolean sawNew = false;
         for (int i = 0; i < messages.size(); i++) {
+            if (deleted[i]) {
+                continue;
+            }
             if (stored[i] == null) {
                 sawNew = true;
                 continue;
@@ -603,6 +628,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         List<NewMessage> appends = new ArrayList<>();
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
+            if (deleted[i]) {
+                continue;
+            }
             if (stored[i] == null) {
                 NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : convert(i, messages.get(i)), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());

@@ -709,6 +709,61 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a message soft-deleted (moderation) after a read handed it out stays deleted when that list comes back in a save"
+            + " on a thread that made no read (a stream's reply) or after a newer read: the deleted last answer is not appended"
+            + " again, a deleted message in the middle does not make the save a ConflictException; only the new message is appended")
+    void saveOfAListHoldingAMessageDeletedSinceTheReadDoesNotBringItBack() throws Exception {
+        for (String key : List.of("deleted-last", "deleted-middle", "deleted-reread")) {
+            repository.saveAll(key, List.of(new UserMessage("hello"), new AssistantMessage("hi"), new UserMessage("rude words"),
+                    new AssistantMessage("a rude answer")));
+            List<Message> read = repository.findByConversationId(key);
+            UUID c = tenant.conversations().requireByKey(key).id();
+            List<dev.atlas.conversation.Message> rows = tenant.conversations().history(c, 10);
+            dev.atlas.conversation.Message moderated = rows.get(key.equals("deleted-last") ? 3 : 2);
+            tenant.conversations().deleteMessage(moderated.id());
+            List<Message> next = new ArrayList<>(read);
+            next.add(new UserMessage("sorry"));
+            if (key.equals("deleted-reread")) {
+                // Another turn's read on this thread, after the delete: the save's list is the older one.
+                repository.findByConversationId(key);
+                repository.saveAll(key, next);
+            } else {
+                onAnotherThread(() -> repository.saveAll(key, next));
+            }
+
+            List<String> expected = new ArrayList<>();
+            rows.stream().filter(m -> !m.id().equals(moderated.id())).forEach(m -> expected.add(m.role() + " " + m.content()));
+            expected.add("user sorry");
+            assertThat(tenant.conversations().history(c, 10)).as(key).extracting(m -> m.role() + " " + m.content())
+                    .containsExactlyElementsOf(expected);
+            assertThat(repository.findByConversationId(key)).as(key).extracting(m -> m.getMessageType() + " " + m.getText())
+                    .containsExactlyElementsOf(expected.stream().map(e -> e.toUpperCase(java.util.Locale.ROOT).substring(0, e.indexOf(' '))
+                            + e.substring(e.indexOf(' '))).toList());
+        }
+    }
+
+    @Test
+    @DisplayName("a message soft-deleted in another conversation of the tenant, or in another tenant's, is a new message in a save"
+            + " (appended, as a live one of another conversation is): only this conversation's deleted messages stay deleted")
+    void deletedMessageOfAnotherConversationOrTenantIsANewMessageHere() {
+        Tenant globex = atlas.tenant("globex");
+        AtlasChatMemoryRepository theirs = AtlasChatMemoryRepository.of(globex, Owner.user("42"), "support");
+        theirs.saveAll("same-key", List.of(new UserMessage("globex text")));
+        Message foreign = theirs.findByConversationId("same-key").get(0);
+        globex.conversations().deleteMessage(globex.conversations().history(globex.conversations().requireByKey("same-key").id(), 10).get(0).id());
+        repository.saveAll("elsewhere", List.of(new UserMessage("acme elsewhere")));
+        Message elsewhere = repository.findByConversationId("elsewhere").get(0);
+        UUID elsewhereId = tenant.conversations().requireByKey("elsewhere").id();
+        tenant.conversations().deleteMessage(tenant.conversations().history(elsewhereId, 10).get(0).id());
+
+        repository.saveAll("same-key", List.of(foreign, elsewhere, new UserMessage("mine")));
+
+        assertThat(tenant.conversations().history(tenant.conversations().requireByKey("same-key").id(), 10))
+                .extracting(m -> m.role() + " " + m.content()).containsExactly("user globex text", "user acme elsewhere", "user mine");
+        assertThat(globex.conversations().history(globex.conversations().requireByKey("same-key").id(), 10)).isEmpty();
+    }
+
+    @Test
     @DisplayName("stored media a read leaves out (a LangChain4j user message's audio and PDF, a LangChain4j tool result's image, a"
             + " description of another shape, media on a system message) are logged: one WARNING per conversation naming each such"
             + " message's id and what it lost, never its content; media read as media, or an asset deleted, are no warning")
