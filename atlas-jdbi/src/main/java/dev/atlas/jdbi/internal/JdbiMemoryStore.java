@@ -296,7 +296,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public List<MemoryRevision> revisions(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
-        return trail(memoryId, db.read(h -> sql.on(h, q.revisions).bind("m", memoryId).bind("now", db.now()).list(this::revision)));
+        return trail(memoryId, db.read(h -> sql.on(h, q.revisions).bind("m", memoryId).bind("now", db.now()).list(revision)));
     }
 
     /**
@@ -311,7 +311,10 @@ public final class JdbiMemoryStore implements MemoryStore {
         return rows.stream().flatMap(Optional::stream).toList();
     }
 
-    private Optional<MemoryRevision> revision(java.sql.ResultSet rs, @org.jspecify.annotations.Nullable Object ctx)
+    /** A stored value that cannot be read names the revision's row (Dialect reads a column without knowing its row). */
+    private final RowMapper<Optional<MemoryRevision>> revision = Rows.guard("memory_revisions", "revision_id", this::revisionOf);
+
+    private Optional<MemoryRevision> revisionOf(java.sql.ResultSet rs, @org.jspecify.annotations.Nullable Object ctx)
             throws java.sql.SQLException {
         int revision = rs.getInt("revision");
         if (rs.wasNull()) {
@@ -330,7 +333,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         Cursor.Listing listing = sql.listing(REVISIONS, memoryId);
         long after = cursor == null ? 0 : Cursor.decode(cursor, listing, 1).number(0, 1, Integer.MAX_VALUE);
         List<MemoryRevision> rows = trail(memoryId, db.read(h -> sql.on(h, q.revisionsPage).bind("m", memoryId).bind("after", after)
-                .bind("now", db.now()).bind("limit", limit + 1).list(this::revision)));
+                .bind("now", db.now()).bind("limit", limit + 1).list(revision)));
         return Cursor.page(rows, limit, r -> Cursor.encode(listing, r.revision()));
     }
 }

@@ -268,7 +268,7 @@ public final class JdbiSearch implements Search {
     private LiveMessage message(Handle h, UUID id) {
         Dialect d = db.dialect();
         return sql.on(h, q.messageConversation).bind("id", id)
-                .optional((rs, ctx) -> new LiveMessage(d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")))
+                .optional(Rows.guard("messages", "id", (rs, ctx) -> new LiveMessage(d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at"))))
                 .orElseThrow(() -> new NotFoundException("message", id, "id"));
     }
 

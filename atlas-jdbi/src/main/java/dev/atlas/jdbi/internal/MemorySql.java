@@ -92,7 +92,7 @@ final class MemorySql {
                 + " AND " + VISIBLE);
         // The trail with its memory's visibility in one statement (one snapshot, one round trip): no row is no visible memory
         // of this tenant (NotFoundException, as get), a row of NULL revision is a memory without revisions.
-        String trail = "SELECT m.id AS memory_id, r.revision, r.content, r.replaced_at FROM <p>memories m LEFT JOIN <p>memory_revisions r"
+        String trail = "SELECT m.id AS memory_id, r.id AS revision_id, r.revision, r.content, r.replaced_at FROM <p>memories m LEFT JOIN <p>memory_revisions r"
                 + " ON r.tenant_id = m.tenant_id AND r.memory_id = m.id";
         String visible = " WHERE m.tenant_id = :t AND m.id = :m AND " + VISIBLE; // memory_revisions has neither of its columns
         revisions = c.sql("memories.revisions", trail + visible + " ORDER BY r.revision");

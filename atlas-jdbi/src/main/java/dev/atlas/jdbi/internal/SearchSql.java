@@ -54,7 +54,7 @@ final class SearchSql {
 
     SearchSql(Catalogue c) {
         catalogue = c;
-        messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id, m.edited_at FROM <p>messages m JOIN <p>conversations c"
+        messageConversation = c.sql("search.messageConversation", "SELECT m.id, m.conversation_id, m.edited_at FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
                 + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
         // The checks of a vector's write share-lock the row they check (on PostgreSQL): vectors have

@@ -1083,4 +1083,46 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)
                 .dryRun(true)).counts()).isEmpty();
     }
+
+    @Test
+    @DisplayName("SQLite: a revision whose replaced_at is stored as text ('12abc') or a fraction is unreadable, naming memory_revisions,"
+            + " the revision's row id and the column")
+    void revisionTimestampStoredAsTextIsUnreadable() throws java.sql.SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Memory text = memories.create(NewMemory.of(ALICE, MemoryKind.FACT, "v1"));
+        memories.update(text.id(), MemoryPatch.content("v2"));
+        Memory fraction = memories.create(NewMemory.of(ALICE, MemoryKind.FACT, "w1"));
+        memories.update(fraction.id(), MemoryPatch.content("w2"));
+        String textRow;
+        String fractionRow;
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_memory_revisions SET replaced_at = '12abc' WHERE memory_id = '" + text.id() + "'"))
+                    .isEqualTo(1);
+            assertThat(s.executeUpdate("UPDATE atlas_memory_revisions SET replaced_at = replaced_at + 0.5 WHERE memory_id = '"
+                    + fraction.id() + "'")).isEqualTo(1);
+            textRow = revisionRow(s, text.id());
+            fractionRow = revisionRow(s, fraction.id());
+        }
+        for (Executable read : List.<Executable>of(() -> memories.revisions(text.id()), () -> memories.revisions(text.id(), 5, null))) {
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(dev.atlas.UnreadableRowException.class, read))
+                    .hasMessageContaining("replaced_at")
+                    .satisfies(e -> assertThat(e.table()).isEqualTo("memory_revisions"))
+                    .satisfies(e -> assertThat(e.rowId()).isEqualTo(textRow));
+        }
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(dev.atlas.UnreadableRowException.class,
+                        () -> memories.revisions(fraction.id(), 5, null)))
+                .hasMessageContaining("replaced_at")
+                .satisfies(e -> assertThat(e.table()).isEqualTo("memory_revisions"))
+                .satisfies(e -> assertThat(e.rowId()).isEqualTo(fractionRow));
+        // The memories themselves still read.
+        assertThat(memories.get(text.id())).map(Memory::content).contains("v2");
+    }
+
+    private static String revisionRow(java.sql.Statement s, UUID memoryId) throws java.sql.SQLException {
+        try (java.sql.ResultSet rs = s.executeQuery("SELECT id FROM atlas_memory_revisions WHERE memory_id = '" + memoryId + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
 }

@@ -502,6 +502,7 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(beforeJustAfter))))
                 .containsExactly(m.id());
     }
+
     @Test
     @DisplayName("agentWithGlobal searches an agent's memories plus the owner's global ones, full-text, paged and semantic; messages"
             + " and a filter without an agent refuse it")
@@ -2251,5 +2252,78 @@ public abstract class SearchContract extends AtlasContract {
             nb += (double) b[i] * b[i];
         }
         return dot / Math.sqrt(na * nb);
+    }
+
+    @Test
+    @DisplayName("SQLite: a vector for a message whose edited_at is stored as text ('12abc') is refused as unreadable, naming messages,"
+            + " the message's id and the column, before any write")
+    void messageEditTimeStoredAsTextIsUnreadable() throws SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("hello"));
+        try (Connection conn = database.dataSource().getConnection(); Statement s = conn.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_messages SET edited_at = '12abc' WHERE id = '" + m.id() + "'")).isEqualTo(1);
+        }
+        List<org.junit.jupiter.api.function.Executable> writes = List.of(
+                () -> search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0}),
+                () -> search.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}));
+        for (org.junit.jupiter.api.function.Executable write : writes) {
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(dev.atlas.UnreadableRowException.class, write))
+                    .hasMessageContaining("edited_at")
+                    .satisfies(e -> assertThat(e.table()).isEqualTo("messages"))
+                    .satisfies(e -> assertThat(e.rowId()).isEqualTo(m.id().toString()));
+        }
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("semantic search answers exactly (best k by exact cosine, ties by id) for a tenant of one fewer, as many and one more"
+            + " live vectors than an index is asked for (k + max(k, 16)), deleted, expired and filtered-out rows nearest the query,"
+            + " each query repeated past the driver's server-side prepare")
+    void semanticAnswerAtTheIndexBoundary() {
+        float[] query = {0.3f, -0.7f, 0.2f, 0.5f};
+        Random random = new Random(33);
+        for (int k : new int[] {3, 10}) {
+            int asked = k + Math.max(k, 16);
+            for (int n = asked - 1; n <= asked + 1; n++) {
+                dev.atlas.Tenant tenant = atlas.tenant("edge-" + k + "-" + n);
+                MemoryStore mine = tenant.memories();
+                Search find = tenant.search();
+                Map<UUID, float[]> live = new HashMap<>();
+                for (int i = 0; i < n; i++) {
+                    UUID id = mine.create(NewMemory.fact(ALICE, "in " + i).metadata(Map.of("g", "in"))).id();
+                    float[] v = {(float) random.nextGaussian(), (float) random.nextGaussian(), (float) random.nextGaussian(),
+                            (float) random.nextGaussian()};
+                    find.upsertVector(SearchTarget.MEMORY, id, MODEL, v);
+                    live.put(id, v);
+                }
+                // Rows that would win if they were candidates: the query's own direction.
+                UUID deleted = mine.create(NewMemory.fact(ALICE, "deleted").metadata(Map.of("g", "in"))).id();
+                find.upsertVector(SearchTarget.MEMORY, deleted, MODEL, query);
+                mine.delete(deleted);
+                UUID expired = mine.create(NewMemory.fact(ALICE, "expired").metadata(Map.of("g", "in"))
+                        .expiresAt(clock.instant().plusSeconds(1))).id();
+                find.upsertVector(SearchTarget.MEMORY, expired, MODEL, query);
+                clock.set(clock.instant().plusSeconds(1));
+                List<UUID> expected = new ArrayList<>(live.keySet());
+                expected.sort(Comparator.comparingDouble((UUID id) -> -cosine(query, live.get(id))).thenComparing(UUID::toString));
+                List<UUID> best = expected.subList(0, k);
+                for (int run = 0; run < 7; run++) {
+                    assertThat(ids(find.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query).k(k))))
+                            .as("k = %d, %d live, run %d", k, n, run).containsExactlyElementsOf(best);
+                }
+                // As many filtered out, all nearer than any live one.
+                for (int i = 0; i < n; i++) {
+                    UUID out = mine.create(NewMemory.fact(ALICE, "out " + i).metadata(Map.of("g", "out"))).id();
+                    find.upsertVector(SearchTarget.MEMORY, out, MODEL, new float[] {query[0], query[1], query[2], query[3] + 0.001f * i});
+                }
+                for (int run = 0; run < 7; run++) {
+                    assertThat(ids(find.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query).k(k)
+                            .filter(SearchFilter.none().metadata("g", "in")))))
+                            .as("filtered, k = %d, %d live, run %d", k, n, run).containsExactlyElementsOf(best);
+                }
+            }
+        }
     }
 }
