@@ -57,7 +57,7 @@ public final class UsageReports {
                     String key;
                     List<String> parts;
                     if (day) {
-                        Instant start = d.instant(rs, "k1");
+                        Instant start = dayStart(d, rs);
                         key = start == null ? null : LocalDate.ofInstant(start, ZoneOffset.UTC).toString();
                         parts = key == null ? List.of() : List.of(key);
                     } else if (pair) {
@@ -106,6 +106,20 @@ public final class UsageReports {
      */
     static Instant lastIncluded(Instant to) {
         return to.equals(Limits.MAX_INSTANT) ? to : Check.ceilMicros(to).minusNanos(1000);
+    }
+
+    /**
+     * The day's start; a creation time SQLite stores as a fraction of a microsecond keeps its fraction
+     * through {@link Dialect#dayStart}, and is named as the execution it belongs to (the group holds
+     * only rows with that fraction, so its least id is one of them).
+     */
+    private static Instant dayStart(Dialect d, java.sql.ResultSet rs) throws java.sql.SQLException {
+        try {
+            return d.instant(rs, "k1");
+        } catch (dev.atlas.UnreadableRowException e) {
+            throw new dev.atlas.UnreadableRowException("executions", rs.getString("row_id"),
+                    "created_at: " + e.why().substring(e.why().indexOf(':') + 2), e.getCause());
+        }
     }
 
     /** The exact sum of {@code column}, taken in two parts ({@link UsageSql#COST_SPLIT}); zero when no row has one. */

@@ -51,7 +51,8 @@ final class UsageSql {
 
     private static String text(Catalogue c, UsageGroup group, String tenantFilter, boolean byTenant) {
         String keys = switch (group) {
-            case DAY -> c.dialect().dayStart("e.created_at") + " AS k1";
+            // row_id: an execution of the group, to name in an UnreadableRowException when the day cannot be read.
+            case DAY -> c.dialect().dayStart("e.created_at") + " AS k1, MIN(CAST(e.id AS TEXT)) AS row_id";
             case PROVIDER -> "e.provider AS k1";
             case MODEL -> "e.provider AS k1, e.model AS k2";
             case AGENT -> "e.agent AS k1";

@@ -55,6 +55,7 @@ final class VersionedDocuments<R> {
         final Statement page;
         final Statement pageAfter;
         final String revisionsListing;
+        final String documents;
         final List<String> content;
 
         /**
@@ -65,6 +66,7 @@ final class VersionedDocuments<R> {
          */
         Statements(Catalogue c, String docs, String revs, String parent, String... content) {
             this.content = List.of(content);
+            this.documents = docs;
             String cols = "tenant_id, id, " + parent + ", number, kind, rolled_back_to, " + String.join(", ", content)
                     + ", label, author_type, author_id, created_at";
             String select = "SELECT " + Arrays.stream(cols.split(", ")).map(s -> "r." + s).collect(Collectors.joining(", "))
@@ -79,12 +81,12 @@ final class VersionedDocuments<R> {
             // PostgreSQL refuses and SQLite would store and read back wrapped to a negative number.
             bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + Dialect.LATER
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
-                    + " RETURNING last_revision, updated_at");
+                    + " RETURNING id, last_revision, updated_at");
             // The same, only from an expected number: under the row lock (PostgreSQL) or the write lock
             // (SQLite) a concurrent publish that got there first leaves no row to bump.
             bumpFrom = c.sql(revs + ".bumpFrom", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + Dialect.LATER
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
-                    + " AND last_revision = :expected RETURNING last_revision, updated_at");
+                    + " AND last_revision = :expected RETURNING id, last_revision, updated_at");
             last = c.sql(docs + ".last", "SELECT last_revision FROM <p>" + docs + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL");
             insert = c.sql(revs + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
                     + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
@@ -274,7 +276,9 @@ final class VersionedDocuments<R> {
 
     private RowMapper<Bumped> bumped() {
         Dialect d = db.dialect();
-        return (rs, ctx) -> new Bumped(rs.getInt("last_revision"), d.instant(rs, "updated_at"));
+        // The bump returns the stored update time when it is later than now (SQLite keeps text there as later than any
+        // number): an unreadable one names the document's row, not only its column.
+        return Rows.guard(q.documents, "id", (rs, ctx) -> new Bumped(rs.getInt("last_revision"), d.instant(rs, "updated_at")));
     }
 
     private Bumped bump(Handle h, UUID doc, Instant now) {

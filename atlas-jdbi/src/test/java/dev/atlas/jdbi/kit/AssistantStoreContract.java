@@ -1062,4 +1062,30 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(back.systemPrompt()).isEqualTo(prompt);
         assertField(() -> NewRevision.of(prompt + "x", Map.of()), "systemPrompt");
     }
+
+    @Test
+    @DisplayName("SQLite: an assistant whose updated_at is stored as text ('12abc') or a fraction of a microsecond refuses a publish with"
+            + " UnreadableRowException naming assistants, its id and updated_at (it named no table nor row), and nothing is written")
+    void publishOverAnUnreadableUpdateTimeNamesTheRow() throws java.sql.SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Assistant text = bot();
+        Assistant fraction = store.create(AssistantSpec.of("other-bot", "Other bot"));
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_assistants SET updated_at = '12abc' WHERE id = '" + text.id() + "'")).isEqualTo(1);
+            // Half a microsecond after the clock's now: the bump keeps it, as it is later.
+            assertThat(s.executeUpdate("UPDATE atlas_assistants SET updated_at = updated_at + 0.5 WHERE id = '" + fraction.id() + "'"))
+                    .isEqualTo(1);
+        }
+        for (Assistant a : List.of(text, fraction)) {
+            for (Executable call : List.<Executable>of(() -> store.publish(a.id(), rev("p", Map.of())),
+                    () -> store.publish(a.id(), rev("p", Map.of()).expectedRevision(0)))) {
+                Throwable thrown = catchThrowable(call::execute);
+                assertThat(thrown).isInstanceOf(dev.atlas.UnreadableRowException.class).hasMessageContaining("updated_at");
+                assertThat(((dev.atlas.UnreadableRowException) thrown).table()).isEqualTo("assistants");
+                assertThat(((dev.atlas.UnreadableRowException) thrown).rowId()).isEqualTo(a.id().toString());
+            }
+            assertThat(store.revisions(a.id())).isEmpty();
+        }
+    }
 }

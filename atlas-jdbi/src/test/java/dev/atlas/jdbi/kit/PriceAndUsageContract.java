@@ -1185,4 +1185,29 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertThat(acme.executions().require(acmeIds.get(3)).cost()).isNull();
         assertThat(acme.executions().usageReport(UsageGroup.MODEL, d1, Instant.parse("2026-03-05T00:00:00Z"))).isEqualTo(models);
     }
+
+    @Test
+    @DisplayName("SQLite: a report by day over an execution whose created_at is stored as a fraction of a microsecond fails with"
+            + " UnreadableRowException naming executions, that execution's id and created_at (it named no table nor row)")
+    void dayReportOverAnUnreadableCreationTimeNamesTheRow() throws java.sql.SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        standardPrices();
+        Execution fine = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(10, 0), false);
+        clock.advanceMicros(5);
+        Execution bad = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(10, 0), false);
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_executions SET created_at = created_at + 0.5 WHERE id = '" + bad.id() + "'")).isEqualTo(1);
+        }
+        Instant to = bad.createdAt().plusSeconds(1);
+        for (Runnable report : List.<Runnable>of(() -> acme.executions().usageReport(UsageGroup.DAY, fine.createdAt(), to),
+                () -> atlas.usageReport(UsageGroup.DAY, fine.createdAt(), to))) {
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(report::run);
+            assertThat(thrown).isInstanceOf(dev.atlas.UnreadableRowException.class).hasMessageContaining("created_at");
+            assertThat(((dev.atlas.UnreadableRowException) thrown).table()).isEqualTo("executions");
+            assertThat(((dev.atlas.UnreadableRowException) thrown).rowId()).isEqualTo(bad.id().toString());
+        }
+        // The other groupings do not read the time back.
+        assertThat(acme.executions().usageReport(UsageGroup.MODEL, fine.createdAt(), to)).extracting(UsageRow::executions).containsExactly(2L);
+    }
 }
