@@ -132,50 +132,8 @@ public abstract class PortabilityContract extends AtlasContract {
         return out;
     }
 
-    /**
-     * The test's database through a small pool on PostgreSQL: the race tests' second instance and
-     * their row counts borrow a connection per write or count, and a new PostgreSQL session for
-     * each (the kit's data source pools nothing) was about a quarter of their time (thread
-     * samples). On SQLite, the kit's data source as it is.
-     */
-    DataSource shared() {
-        DataSource kits = database.dataSource();
-        if (!(kits instanceof org.postgresql.ds.common.BaseDataSource)) {
-            return kits;
-        }
-        if (pool == null) {
-            com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
-            config.setDataSource(kits);
-            config.setPoolName("portability-contract");
-            config.setMaximumPoolSize(4);
-            config.setMinimumIdle(0); // opens sessions as the test needs them, none ahead
-            pool = new com.zaxxer.hikari.HikariDataSource(config);
-        }
-        return pool;
-    }
-
-    private com.zaxxer.hikari.HikariDataSource pool;
-
-    /**
-     * Closes {@link #shared} after every {@code @AfterEach} method: the second instances on it
-     * close in {@link AtlasContract}'s, and may still borrow from it while they do.
-     */
-    @org.junit.jupiter.api.extension.RegisterExtension
-    final org.junit.jupiter.api.extension.AfterEachCallback closeShared = context -> {
-        if (pool != null) {
-            pool.close();
-            pool = null;
-        }
-    };
-
-    /** A second instance on {@link #shared}, as another process running Atlas on the same database would be. */
-    protected Atlas reopenShared(java.util.function.UnaryOperator<AtlasBuilder> customize) {
-        DataSource source = shared();
-        return reopen(b -> customize.apply(b).dataSource(source));
-    }
-
     long count(String sql, Object... args) {
-        try (Connection c = shared().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = pooledDatabase().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 ps.setObject(i + 1, args[i]);
             }
@@ -3517,7 +3475,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " conversation's messages, is refused with NotFoundException; the erase completes, counts exactly the messages it"
             + " deleted and leaves no row of the conversation (eraseConversation and eraseOwner alike)")
     void eraseRacingAnAppendHalfErasesNothing() {
-        Tenant other = reopenShared(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         for (boolean byOwner : new boolean[] {false, true}) {
             Tenant acme = atlas.tenant("acme");
@@ -3579,7 +3537,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " every erase completes and leaves no row of the execution (eraseConversation; eraseOwner of an execution without a"
             + " conversation)")
     void eraseRacingARunningExecutionHalfErasesNothing() {
-        Tenant other = reopenShared(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfE = "SELECT (" + executionRow + ")"
                 + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
@@ -3638,7 +3596,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " every erase completes and leaves no asset of the execution (before: one landing after the erase's asset step failed it"
             + " half-way on the asset's foreign key to its execution; eraseConversation, and eraseOwner of an execution without a conversation)")
     void eraseRacingAnUploadOfItsExecutionErasesIt() {
-        Tenant other = reopenShared(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))).tenant("acme");
+        Tenant other = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))).tenant("acme");
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String assetsOfE = "SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND execution_id = ?";
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
@@ -3691,7 +3649,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " of eraseOwner is erased whole with the owner's other conversation: the erase completes, its report counts both, and no"
             + " conversation or message of the owner is left")
     void eraseOwnerRacingANewConversationErasesItWhole() {
-        Tenant other = reopenShared(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         String conversationsOf = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?";
         String messagesOf = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id IN"
                 + " (SELECT id FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?)";
@@ -3725,7 +3683,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " call started elsewhere naming the conversation's execution is accepted while that execution is there and kept unlinked"
             + " (voice_calls_unlinked), NotFoundException (execution) once it is gone; every erase completes")
     void eraseRacingVoiceCallsHalfErasesNothing() {
-        Tenant other = reopenShared(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
         String liveConversation = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ? AND deleted_at IS NULL";
         Set<String> seen = new java.util.HashSet<>();
@@ -3770,7 +3728,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " while the memory is there and erased with it, NotFoundException (memory) once it is gone; every erase completes and"
             + " leaves no memory, revision or tag of the owner")
     void eraseOwnerRacingAMemoryUpdateHalfErasesNothing() {
-        Tenant other = reopenShared(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         String memoryRow = "SELECT COUNT(*) FROM atlas_memories WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfM = "SELECT (" + memoryRow + ") + (SELECT COUNT(*) FROM atlas_memory_revisions WHERE tenant_id = 'acme' AND memory_id = ?)"
                 + " + (SELECT COUNT(*) FROM atlas_memory_tags WHERE tenant_id = 'acme' AND memory_id = ?)";
@@ -3799,7 +3757,7 @@ public abstract class PortabilityContract extends AtlasContract {
             + " while the assistant is there and erased with it, NotFoundException (assistant) once it is gone; every erase completes"
             + " and leaves no assistant or revision of the owner")
     void eraseOwnerRacingAPublishHalfErasesNothing() {
-        Tenant other = reopenShared(b -> b).tenant("acme");
+        Tenant other = reopen(b -> b).tenant("acme");
         String assistantRow = "SELECT COUNT(*) FROM atlas_assistants WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfA = "SELECT (" + assistantRow + ") + (SELECT COUNT(*) FROM atlas_assistant_revisions WHERE tenant_id = 'acme'"
                 + " AND assistant_id = ?)";
