@@ -82,7 +82,17 @@ class SqliteUnreadableTimestampTest {
         ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         ExecutionHandle other = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         assertThat(update("UPDATE atlas_executions SET created_at = '12abc' WHERE id = '" + run.id() + "'")).isEqualTo(1);
-        assertThat(acme.executions().sweepInterrupted(Duration.ZERO).executions()).isEqualTo(2);
+        java.io.PrintStream original = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(acme.executions().sweepInterrupted(Duration.ZERO).executions()).isEqualTo(2);
+        } finally {
+            System.setErr(original);
+        }
+        String warnings = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains(run.id().toString()) && l.contains("created_at")).count())
+                .as(warnings).isEqualTo(1);
         assertThat(status(run.id())).isEqualTo("failed");
         assertThat(status(other.id())).isEqualTo("failed");
     }
