@@ -288,8 +288,15 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             // The run's last write, locked before the steps are summed (on SQLite the write transaction
             // serialises already): a step closing meanwhile either commits first and is counted, or waits and finds the run done.
             boolean lock = costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL;
-            Instant last = sql.on(h, lock ? q.lastWriteLocked : q.lastWrite).bind("id", x.id()).optional((rs, ctx) -> db.dialect().instant(rs, "last_write"))
-                    .orElse(null);
+            Instant last;
+            try {
+                last = sql.on(h, lock ? q.lastWriteLocked : q.lastWrite).bind("id", x.id()).optional((rs, ctx) -> db.dialect().instant(rs, "last_write"))
+                        .orElse(null);
+            } catch (dev.atlas.UnreadableRowException unreadable) {
+                // The finish would store that value as the run's end (the SQL ends it no earlier than its last write): refused, naming the run.
+                throw new dev.atlas.UnreadableRowException("executions", x.id().toString(), "updated_at (its own, a step's or a tool call's): "
+                        + unreadable.why(), unreadable);
+            }
             // Never dated before that write, whichever instance's clock stamped it; the duration is counted to the end stamped.
             Instant clock = db.now();
             Instant now = last != null && last.isAfter(clock) ? last : clock;
@@ -585,7 +592,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             unheard.clear();
             Instant now = db.now();
             Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
-            keepStepsUsage(h, cutoff);
+            keepStepsUsage(h, cutoff, unheard);
             int executions;
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it
@@ -666,12 +673,18 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * does: the tokens of a crashed run were spent all the same, and one that finished no step costs 0
      * at its price, as when cancelled. A cost that cannot be stored is left out with its usage, as a cancel leaves it out.
      */
-    private void keepStepsUsage(Handle h, Instant cutoff) {
+    private void keepStepsUsage(Handle h, Instant cutoff, Map<String, dev.atlas.UnreadableRowException> unheard) {
         // Locks the runs where the dialect has row locks (on SQLite the write transaction serialises them already).
         sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
         Dialect d = db.dialect();
-        for (Priced x : sql.on(h, q.sweepRunningRuns).bind("cutoff", cutoff)
-                .list((rs, ctx) -> new Priced(d.uuid(rs, "id"), rs.getString("provider"), rs.getString("model"), d.instant(rs, "created_at")))) {
+        // A run whose creation cannot be read has no price to cost its steps at: it is swept without its usage, named
+        // among the unheard rows, rather than failing the sweep of every other run.
+        RowMapper<Priced> priced = orNull(Rows.guard("executions", "id", (rs, ctx) ->
+                new Priced(d.uuid(rs, "id"), rs.getString("provider"), rs.getString("model"), d.instant(rs, "created_at"))), unheard);
+        for (Priced x : sql.on(h, q.sweepRunningRuns).bind("cutoff", cutoff).list(priced)) {
+            if (x == null) {
+                continue;
+            }
             Usage usage;
             Long cost;
             try {

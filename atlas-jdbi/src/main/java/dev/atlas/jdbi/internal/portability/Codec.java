@@ -87,7 +87,13 @@ final class Codec {
                     boolean v = rs.getBoolean(n);
                     yield rs.wasNull() ? null : v;
                 }
-                case TIME -> d.instant(rs, n);
+                case TIME -> {
+                    try {
+                        yield d.instant(rs, n);
+                    } catch (dev.atlas.UnreadableRowException e) {
+                        throw new dev.atlas.UnreadableRowException(table.table(), rowKey(table, rs), e.why(), e);
+                    }
+                }
                 case JSONB -> {
                     String s = rs.getString(n);
                     yield s == null ? null : sortedJson(s);
@@ -99,6 +105,19 @@ final class Codec {
             };
         }
         return row;
+    }
+
+    /** The row's key as stored (its id for all but two tables), to name an unreadable row. */
+    private static @org.jspecify.annotations.Nullable String rowKey(Table table, ResultSet rs) {
+        try {
+            java.util.List<String> parts = new java.util.ArrayList<>();
+            for (String k : table.key()) {
+                parts.add(rs.getString(k));
+            }
+            return String.join(" ", parts);
+        } catch (SQLException | RuntimeException e) {
+            return null;
+        }
     }
 
     // ---- portable -> file ----------------------------------------------------------------------

@@ -1,0 +1,110 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.Atlas;
+import dev.atlas.Tenant;
+import dev.atlas.UnreadableRowException;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.Usage;
+import dev.atlas.jdbi.kit.SqliteTestDatabase;
+import dev.atlas.portability.ExportScope;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * SQLite keeps a value of another type in a timestamp column (text, a fraction): the reads outside a store's row mapper
+ * (an execution's last write, the sweep's running runs, an export) name the table, the row and the column of such a
+ * value, where they threw an UnreadableRowException naming nothing.
+ */
+class SqliteUnreadableTimestampTest {
+    private final SqliteTestDatabase database = new SqliteTestDatabase();
+    private Atlas atlas;
+    private Tenant acme;
+
+    @BeforeEach
+    void open() {
+        atlas = database.open(b -> b);
+        acme = atlas.tenant("acme");
+    }
+
+    @AfterEach
+    void close() {
+        atlas.close();
+        database.cleanup();
+    }
+
+    private int update(String sql) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            return s.executeUpdate(sql);
+        }
+    }
+
+    private String status(UUID execution) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT status FROM atlas_executions WHERE id = '" + execution + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    @DisplayName("finishing a run whose step's updated_at is stored as text fails naming the execution and updated_at, writing nothing")
+    void finishWithATextStepTimestampNamesTheExecution() throws SQLException {
+        ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        run.step().finish(null, null, FinishReason.STOP, Usage.of(10, 1));
+        assertThat(update("UPDATE atlas_execution_steps SET updated_at = '12abc' WHERE execution_id = '" + run.id() + "'")).isEqualTo(1);
+        assertThatThrownBy(run::complete).isInstanceOf(UnreadableRowException.class).hasMessageContaining("updated_at")
+                .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("executions"))
+                .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(run.id().toString()));
+        assertThat(status(run.id())).isEqualTo("processing");
+    }
+
+    @Test
+    @DisplayName("the sweep fails a running run whose created_at is stored as text, without its usage, instead of failing the whole sweep")
+    void sweepFailsARunWithATextCreatedAt() throws SQLException {
+        ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle other = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        assertThat(update("UPDATE atlas_executions SET created_at = '12abc' WHERE id = '" + run.id() + "'")).isEqualTo(1);
+        java.io.PrintStream original = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(acme.executions().sweepInterrupted(Duration.ZERO).executions()).isEqualTo(2);
+        } finally {
+            System.setErr(original);
+        }
+        String warnings = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(warnings.lines().filter(l -> l.contains("WARN") && l.contains(run.id().toString()) && l.contains("created_at")).count())
+                .as(warnings).isEqualTo(1);
+        assertThat(status(run.id())).isEqualTo("failed");
+        assertThat(status(other.id())).isEqualTo("failed");
+    }
+
+    @Test
+    @DisplayName("an export meeting a task whose created_at is stored as text fails naming tasks, the task's id and created_at")
+    void exportNamesTheRowOfATextTimestamp() throws SQLException {
+        Task t = acme.tasks().create(NewTask.of("email", Map.of()));
+        assertThat(update("UPDATE atlas_tasks SET created_at = '12abc' WHERE id = '" + t.id() + "'")).isEqualTo(1);
+        assertThatThrownBy(() -> acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant()))
+                .isInstanceOf(UnreadableRowException.class).hasMessageContaining("created_at")
+                .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("tasks"))
+                .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(t.id().toString()));
+    }
+}
