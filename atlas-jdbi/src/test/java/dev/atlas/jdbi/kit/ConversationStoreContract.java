@@ -2855,6 +2855,22 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool result without an execution arriving after a later user message is accepted like a first answer (it answers"
+            + " its own tool call, it regenerates nothing), beside the earlier result; an assistant regeneration there is still refused")
+    void lateParallelToolResultIsAFirstAnswer() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message call = store.append(c.id(), NewMessage.assistant("calls two tools").parent(q.id()));
+        store.append(c.id(), NewMessage.tool("t1").parent(call.id()));
+        store.append(c.id(), NewMessage.user("q2"));
+        Message late = store.append(c.id(), NewMessage.tool("t2").parent(call.id()));
+        assertThat(late.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "calls two tools", "t1", "q2", "t2");
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("calls again").parent(q.id())))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+    }
+
+    @Test
     @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
             + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
     void activateAtTheBottomOfADeepHiddenChain() {
