@@ -252,7 +252,8 @@ public interface ConversationStore {
      * deleted (with its {@link Message#deletedAt()}; nothing is stored again). A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
      * answering the same parent with the same role are deactivated in the same transaction (a tool
      * result without an execution deactivates none: see above). A
-     * regeneration (a parent that already has an answer of this role) is refused with
+     * regeneration (a parent that already has an answer of this role; a tool result without an
+     * execution is never one) is refused with
      * {@link ConflictException} on {@code parentId} when {@link #canRetry} would say false: an
      * active user message already follows the parent. A first answer is accepted even then: a
      * question answered late follows the messages sent meanwhile. An execution and step, when

@@ -709,7 +709,8 @@ public final class JdbiConversationStore implements ConversationStore {
         if (!parent.conversationId().equals(conversationId)) {
             throw new InvalidInputException(at + "parentId", "message " + parentId + " belongs to another conversation");
         }
-        if (userMessageFollows(h, conversationId, parent.sequence(), parentId)
+        // A tool result without an execution answers its own tool call: always a first answer, never a regeneration.
+        if (!answersAlone(m.role(), m.executionId()) && userMessageFollows(h, conversationId, parent.sequence(), parentId)
                 && sql.on(h, mq.answered).bind("conversation", conversationId).bind("parent", parentId)
                         .bind("role", m.role().toString()).exists()) {
             throw new ConflictException(at + "parentId", "message " + parentId + " is followed by a later user message; regenerating"
