@@ -167,7 +167,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  34 (up to date)
+                Schema version:  35 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -617,11 +617,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.process("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 34 migrations, schema version 34\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 35 migrations, schema version 35\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 34\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 35\n");
         assertThat(again.exitCode()).isZero();
     }
 

@@ -30,7 +30,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Among the messages answering one parent with one role (retry siblings) at most one is
  * active, under any concurrency: the database enforces it with a unique index, and
- * {@link #append} and {@link #activate} serialise on the conversation.
+ * {@link #append} and {@link #activate} serialise on the conversation. Tool results without an
+ * execution are no retry siblings: each answers its own one of the parent's parallel tool calls,
+ * so all of them show while the parent does (a retry of one shows beside it: delete the failed one).
  *
  * <p>Branches form a tree through {@link NewMessage#parent(UUID) parents}: a message is active only
  * while the message it answers is. When a sibling replaces another, everything answering the
@@ -248,8 +250,10 @@ public interface ConversationStore {
      * change after the send, are not compared). A repeat of what was first sent is still
      * returned after the conversation was closed or the message edited, and after the message was
      * deleted (with its {@link Message#deletedAt()}; nothing is stored again). A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
-     * answering the same parent with the same role are deactivated in the same transaction. A
-     * regeneration (a parent that already has an answer of this role) is refused with
+     * answering the same parent with the same role are deactivated in the same transaction (a tool
+     * result without an execution deactivates none: see above). A
+     * regeneration (a parent that already has an answer of this role; a tool result without an
+     * execution is never one) is refused with
      * {@link ConflictException} on {@code parentId} when {@link #canRetry} would say false: an
      * active user message already follows the parent. A first answer is accepted even then: a
      * question answered late follows the messages sent meanwhile. An execution and step, when
@@ -370,7 +374,8 @@ public interface ConversationStore {
 
     /**
      * Makes this message's {@link SiblingGroup} the active answer: every non-deleted message of the
-     * same execution answering the same parent becomes active, and the other siblings inactive.
+     * same execution answering the same parent becomes active, and the other siblings inactive
+     * (a tool result without an execution hides no other answer and is hidden by none).
      * A message of a hidden branch is shown with the inactive messages leading to it; what
      * answered the replaced siblings is hidden with them, and what answers the shown ones comes
      * back (see the tree rule above). Each message that becomes active records an

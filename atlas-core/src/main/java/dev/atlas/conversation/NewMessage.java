@@ -294,10 +294,11 @@ public final class NewMessage {
     /**
      * Marks this message as an answer to {@code parentId}; see {@link ConversationStore#siblings(UUID)}.
      * Messages of one role answering one parent are retry siblings, of which one is shown: a later
-     * one hides the earlier. That holds for tool results too, unless they carry the same
-     * {@link #execution execution}, whose answers to a parent are shown together; so give parallel
-     * tool results of one assistant message its execution, or chain them (each answering the
-     * previous result).
+     * one hides the earlier, unless they carry the same {@link #execution execution}, whose answers
+     * to a parent are shown together. Tool results without an execution are the exception: each
+     * answers one of the parent's parallel tool calls, so all of them show, in append order; a
+     * retried result shows beside the first, so {@link ConversationStore#deleteMessage delete} the
+     * one it replaces.
      *
      * @param parentId the message this one answers; answers of one role to the same parent are retry siblings, of which one is active (one group, for answers of one execution), or {@code null}
      * @return a copy with this change

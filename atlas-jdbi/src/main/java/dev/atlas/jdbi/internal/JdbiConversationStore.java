@@ -638,7 +638,7 @@ public final class JdbiConversationStore implements ConversationStore {
         if (m.parentId() != null) {
             Parent parent = requireAnswerableParent(h, conversationId, m, at);
             active = parent.active();
-            if (active) {
+            if (active && !answersAlone(m.role(), m.executionId())) {
                 // The execution's earlier answers come back with it when another group was shown meanwhile.
                 Switch s = switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now);
                 for (Message rejoined : s.activated()) {
@@ -709,7 +709,8 @@ public final class JdbiConversationStore implements ConversationStore {
         if (!parent.conversationId().equals(conversationId)) {
             throw new InvalidInputException(at + "parentId", "message " + parentId + " belongs to another conversation");
         }
-        if (userMessageFollows(h, conversationId, parent.sequence(), parentId)
+        // A tool result without an execution answers its own tool call: always a first answer, never a regeneration.
+        if (!answersAlone(m.role(), m.executionId()) && userMessageFollows(h, conversationId, parent.sequence(), parentId)
                 && sql.on(h, mq.answered).bind("conversation", conversationId).bind("parent", parentId)
                         .bind("role", m.role().toString()).exists()) {
             throw new ConflictException(at + "parentId", "message " + parentId + " is followed by a later user message; regenerating"
@@ -808,8 +809,20 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private List<Message> siblingsOf(Handle h, Message self) {
+        if (answersAlone(self.role(), self.executionId())) {
+            return List.of(self);
+        }
         return sql.on(h, mq.siblings).bind("conversation", self.conversationId()).bind("parent", self.parentId())
-                .bind("role", self.role().toString()).list(messages);
+                .bind("role", self.role().toString()).list(messages).stream()
+                .filter(m -> !answersAlone(m.role(), m.executionId())).toList();
+    }
+
+    /**
+     * A tool result without an execution answers one of the parallel tool calls of its parent, not the same call as
+     * another result: it is no retry sibling, so it neither hides nor is hidden by the parent's other answers (V35).
+     */
+    private static boolean answersAlone(Role role, UUID execution) {
+        return role == Role.TOOL && execution == null;
     }
 
     @Override
@@ -878,7 +891,11 @@ public final class JdbiConversationStore implements ConversationStore {
                 Message m = path.get(at);
                 boolean single = m.executionId() == null;
                 List<Message> activated = List.of();
-                if (!(single && m.active())) {
+                if (answersAlone(m.role(), m.executionId())) {
+                    if (!m.active()) {
+                        activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
+                    }
+                } else if (!(single && m.active())) {
                     activated = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now).activated();
                     if (single) {
                         activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
@@ -925,7 +942,12 @@ public final class JdbiConversationStore implements ConversationStore {
      * A message as the branch structure sees it. A soft-deleted one ({@code deleted}) keeps its place: its flag follows its
      * branch like any other's, so what answers it shows and hides with that branch, and a restore finds the flag it would have.
      */
-    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active, boolean deleted) {}
+    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active, boolean deleted) {
+        /** See {@link JdbiConversationStore#answersAlone}: shows whenever its parent shows. */
+        boolean answersAlone() {
+            return execution == null && Role.TOOL.toString().equals(role);
+        }
+    }
 
     /**
      * After the active answer of a message at {@code sequence} changed: every message below it
@@ -946,7 +968,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Map<List<Object>, List<Node>> turns = new HashMap<>();
         for (Node n : tail) {
             byId.put(n.id(), n);
-            if (n.parent() != null) {
+            if (n.parent() != null && !n.answersAlone()) {
                 turns.computeIfAbsent(List.of(n.parent(), n.role()), k -> new ArrayList<>()).add(n);
             }
         }
@@ -965,6 +987,8 @@ public final class JdbiConversationStore implements ConversationStore {
             boolean visible;
             if (!shown.get(parent.id())) {
                 visible = false;
+            } else if (n.answersAlone()) {
+                visible = true;
             } else {
                 boolean parentWasShown = parent.active() && !shownNow.contains(parent.id());
                 List<Object> turn = List.of(n.parent(), n.role());
@@ -1051,10 +1075,11 @@ public final class JdbiConversationStore implements ConversationStore {
             }
             // Under a hidden (inactive) parent it stays hidden with the parent's branch.
             boolean active = current.active() && (current.parentId() == null || parentShown(h, current.parentId())
-                    && !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
+                    && (answersAlone(current.role(), current.executionId())
+                    || !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
                             .bind("execution", current.executionId()))
                     .bind("conversation", current.conversationId()).bind("parent", current.parentId())
-                    .bind("role", current.role().toString()).bind("id", messageId).exists());
+                    .bind("role", current.role().toString()).bind("id", messageId).exists()));
             Instant now = db.now();
             Message restored = sql.on(h, mq.restore).bind("id", messageId).bind("active", active).bind("now", now).one(messages);
             recordEvent(h, current.conversationId(), messageId, MessageEventType.RESTORED, Map.of("active", active), now);

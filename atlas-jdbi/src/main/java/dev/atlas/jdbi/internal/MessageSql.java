@@ -160,8 +160,9 @@ final class MessageSql {
         siblings = c.sql("messages.siblings", SELECT + SIBLINGS + " AND deleted_at IS NULL ORDER BY sequence");
         deactivateSiblings = c.sql("messages.deactivateSiblings", "UPDATE <p>messages SET is_active = FALSE, updated_at = " + Dialect.LATER
                 + SIBLINGS + " AND is_active = TRUE");
-        // A sibling group is the answers of one execution: they stay active together.
-        String otherGroups = " AND (execution_id IS NULL OR execution_id <> :execution)";
+        // A sibling group is the answers of one execution: they stay active together. A tool result without an execution
+        // answers its own tool call, no other group's (V35): switching groups leaves it as it is.
+        String otherGroups = " AND (execution_id IS NULL AND role <> 'tool' OR execution_id <> :execution)";
         deactivateOtherGroups = c.sql("messages.deactivateOtherGroups", "UPDATE <p>messages SET is_active = FALSE, updated_at = " + Dialect.LATER
                 + SIBLINGS + " AND is_active = TRUE" + otherGroups);
         // Soft-deleted members too: their flag follows the group, as the branch switch moves it (messages.tail), so

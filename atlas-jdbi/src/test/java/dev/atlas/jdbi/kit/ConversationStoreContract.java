@@ -2816,6 +2816,61 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("three tool results answering one assistant message without an execution all show, in append order; a retry of one"
+            + " with the same parent shows beside them (delete the failed one to drop it); activating one hides none of the others")
+    void parallelToolResultsWithoutAnExecutionAllShow() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message call = store.append(c.id(), NewMessage.assistant("calls three tools").parent(q.id()));
+        Message t1 = store.append(c.id(), NewMessage.tool("t1").parent(call.id()));
+        Message t2 = store.append(c.id(), NewMessage.tool("t2").parent(call.id()));
+        Message t3 = store.append(c.id(), NewMessage.tool("t3").parent(call.id()));
+        assertThat(List.of(t1.active(), t2.active(), t3.active())).containsExactly(true, true, true);
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "calls three tools", "t1", "t2", "t3");
+        assertThat(store.siblings(t2.id())).extracting(Message::content).containsExactly("t2");
+
+        Message retry = store.append(c.id(), NewMessage.tool("t2 again").parent(call.id()));
+        assertThat(retry.active()).isTrue();
+        store.deleteMessage(t2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "calls three tools", "t1", "t3", "t2 again");
+        assertThat(store.activate(t1.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "calls three tools", "t1", "t3", "t2 again");
+
+        // The answer after the results, in one appendAll with two more results, as a tool loop records a round.
+        List<Message> round = store.appendAll(c.id(), List.of(NewMessage.tool("t4").parent(call.id()),
+                NewMessage.tool("t5").parent(call.id()), NewMessage.assistant("done").parent(t3.id())));
+        assertThat(round).extracting(Message::active).containsExactly(true, true, true);
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("q", "calls three tools", "t1", "t3", "t2 again", "t4", "t5", "done");
+
+        // A regenerated call hides its results with it; switching back shows every one of them again.
+        store.append(c.id(), NewMessage.assistant("calls again").parent(q.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "calls again");
+        assertThat(store.activate(t3.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("q", "calls three tools", "t1", "t3", "t2 again", "t4", "t5", "done");
+        assertThat(store.restoreMessage(t2.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("q", "calls three tools", "t1", "t2", "t3", "t2 again", "t4", "t5", "done");
+    }
+
+    @Test
+    @DisplayName("a tool result without an execution arriving after a later user message is accepted like a first answer (it answers"
+            + " its own tool call, it regenerates nothing), beside the earlier result; an assistant regeneration there is still refused")
+    void lateParallelToolResultIsAFirstAnswer() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message call = store.append(c.id(), NewMessage.assistant("calls two tools").parent(q.id()));
+        store.append(c.id(), NewMessage.tool("t1").parent(call.id()));
+        store.append(c.id(), NewMessage.user("q2"));
+        Message late = store.append(c.id(), NewMessage.tool("t2").parent(call.id()));
+        assertThat(late.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q", "calls two tools", "t1", "q2", "t2");
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("calls again").parent(q.id())))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+    }
+
+    @Test
     @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
             + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
     void activateAtTheBottomOfADeepHiddenChain() {

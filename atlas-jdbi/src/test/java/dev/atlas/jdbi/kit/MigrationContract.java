@@ -186,6 +186,52 @@ public abstract class MigrationContract {
     }
 
     @Test
+    @DisplayName("V35 on a V34 database keeps every flag (a tool result V34 hid stays hidden); after it a new tool result to the same"
+            + " assistant message shows beside the shown one, and activating the hidden one shows all three")
+    void v35LetsToolResultsWithoutAnExecutionShowTogether() throws SQLException {
+        DataSource ds = database.empty();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("34").load().migrate();
+        boolean pg = database.name().equals("PostgreSQL");
+        String now = pg ? "now()" : "0";
+        UUID c = UUID.randomUUID();
+        UUID q = UUID.randomUUID();
+        UUID call = UUID.randomUUID();
+        UUID hidden = UUID.randomUUID();
+        UUID shown = UUID.randomUUID();
+        try (Connection conn = ds.getConnection()) {
+            insert(conn, pg, "INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
+                    + " activity_at, created_at, updated_at) VALUES ('" + Atlas.DEFAULT_TENANT + "', ?, 'user', '1', 'user', 'open', '{}', 4, "
+                    + now + ", " + now + ", " + now + ")", c);
+            Object[][] rows = {{q, 1, "user", "question", null, true}, {call, 2, "assistant", "calls two tools", q, true},
+                    {hidden, 3, "tool", "first result", call, false}, {shown, 4, "tool", "second result", call, true}};
+            for (Object[] r : rows) {
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
+                        + " role, content_type, content, status, is_active, parent_id, metadata, created_at, updated_at, search_text) VALUES ('"
+                        + Atlas.DEFAULT_TENANT + "', ?, ?, ?, ?, 'text', ?, 'delivered', " + ((Boolean) r[5] ? "(1 = 1)" : "(1 = 0)")
+                        + ", ?, '{}', " + now + ", " + now + ", ?)")) {
+                    bindId(ps, 1, (UUID) r[0], pg);
+                    bindId(ps, 2, c, pg);
+                    ps.setInt(3, (Integer) r[1]);
+                    ps.setString(4, (String) r[2]);
+                    ps.setString(5, (String) r[3]);
+                    bindId(ps, 6, (UUID) r[4], pg);
+                    ps.setString(7, (String) r[3]);
+                    ps.executeUpdate();
+                }
+            }
+        }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        var store = openOn(ds).conversations();
+        assertThat(store.history(c)).extracting(m -> m.content()).containsExactly("question", "calls two tools", "second result");
+        store.append(c, NewMessage.tool("third result").parent(call));
+        assertThat(store.history(c)).extracting(m -> m.content())
+                .containsExactly("question", "calls two tools", "second result", "third result");
+        assertThat(store.activate(hidden).active()).isTrue();
+        assertThat(store.history(c)).extracting(m -> m.content())
+                .containsExactly("question", "calls two tools", "first result", "second result", "third result");
+    }
+
+    @Test
     @DisplayName("V12 clears links that already dangle (a message's execution and step, a conversation's assistant and revision) and keeps the rows")
     void v12ClearsDanglingLinks() throws SQLException {
         DataSource ds = database.empty();
