@@ -219,6 +219,33 @@ public abstract class PortabilityContract extends AtlasContract {
 
 
     @Test
+    @DisplayName("parallel tool results without an execution (all of them shown, V35) export and import: into an empty tenant, and"
+            + " as new rows beside one such result the tenant already holds, and the history reads the same there")
+    void parallelToolResultsRoundTrip() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore store = acme.conversations();
+        var c = store.create(NewConversation.of(BOB));
+        var q = store.append(c.id(), NewMessage.user("q"));
+        var call = store.append(c.id(), NewMessage.assistant("calls three tools").parent(q.id()));
+        store.append(c.id(), NewMessage.tool("t1").parent(call.id()));
+        byte[] first = export(acme, ExportScope.tenant());
+        store.append(c.id(), NewMessage.tool("t2").parent(call.id()));
+        store.append(c.id(), NewMessage.tool("t3").parent(call.id()));
+        byte[] all = export(acme, ExportScope.tenant());
+        List<String> history = store.history(c.id()).stream().map(dev.atlas.conversation.Message::content).toList();
+        assertThat(history).containsExactly("q", "calls three tools", "t1", "t2", "t3");
+
+        Tenant beta = atlas.tenant("beta");
+        assertThat(importBytes(beta, all, "acme").imported()).contains(entry("message", 5L));
+        assertThat(beta.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).isEqualTo(history);
+
+        Tenant gamma = atlas.tenant("gamma");
+        importBytes(gamma, first, "acme");
+        assertThat(importBytes(gamma, all, "acme").imported()).contains(entry("message", 2L));
+        assertThat(gamma.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).isEqualTo(history);
+    }
+
+    @Test
     @DisplayName("memory tags older versions stored (an import before the text rules: blank, empty, over Limits.MAX_TAG_LENGTH, more"
             + " than Limits.MAX_TAGS on one memory), written here by plain SQL, export and import into another tenant as they are: the"
             + " backup restores, reads back the same tags and exports back line for line (before: the import refused the tags)")
