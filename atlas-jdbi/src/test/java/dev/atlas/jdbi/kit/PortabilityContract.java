@@ -220,7 +220,7 @@ public abstract class PortabilityContract extends AtlasContract {
 
     @Test
     @DisplayName("parallel tool results without an execution (all of them shown, V35) export and import: into an empty tenant, and"
-            + " as new rows beside one such result the tenant already holds, and the history reads the same there")
+            + " again over itself (every row unchanged), and the history reads the same there")
     void parallelToolResultsRoundTrip() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.conversation.ConversationStore store = acme.conversations();
@@ -239,10 +239,16 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(importBytes(beta, all, "acme").imported()).contains(entry("message", 5L));
         assertThat(beta.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).isEqualTo(history);
 
+        // Imported again, every row is found unchanged (the tenant's stored results hold no key against the file's).
+        ImportReport again = importBytes(beta, all, "acme");
+        assertThat(again.imported()).isEmpty();
+        assertThat(again.unchanged()).contains(entry("message", 5L));
+        // A conversation that has grown since an earlier import is refused whole, as for any conversation (its counter
+        // differs), not on its tool results.
         Tenant gamma = atlas.tenant("gamma");
         importBytes(gamma, first, "acme");
-        assertThat(importBytes(gamma, all, "acme").imported()).contains(entry("message", 2L));
-        assertThat(gamma.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).isEqualTo(history);
+        assertThatThrownBy(() -> importBytes(gamma, all, "acme")).isInstanceOf(dev.atlas.ConflictException.class)
+                .hasMessageContaining("conversation.last_sequence");
     }
 
     @Test

@@ -1302,6 +1302,9 @@ public final class JdbiPortability implements Portability {
         if (u.trueColumn() != null && !Boolean.TRUE.equals(row[table.index(u.trueColumn())])) {
             return null;
         }
+        if (u.exceptColumn() != null && u.exceptValue().equals(row[table.index(u.exceptColumn())])) {
+            return null;
+        }
         List<Object> key = new ArrayList<>(u.columns().size());
         for (String col : u.columns()) {
             Object v = row[table.index(col)];

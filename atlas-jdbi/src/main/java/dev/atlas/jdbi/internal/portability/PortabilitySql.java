@@ -211,6 +211,10 @@ public final class PortabilitySql {
         if (unique.trueColumn() != null) {
             where.append(" AND ").append(unique.trueColumn()).append(dialect == Dialect.POSTGRESQL ? "" : " = 1");
         }
+        if (unique.exceptColumn() != null) {
+            // A schema constant, never input: the partial index's own literal.
+            where.append(" AND ").append(unique.exceptColumn()).append(" <> '").append(unique.exceptValue()).append('\'');
+        }
         List<String> keys = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             List<String> parts = new ArrayList<>();

@@ -268,9 +268,16 @@ public final class PortableSchema {
     /**
      * A unique key of a table besides its id: its {@code columns}, the column an import names when
      * two rows share it ({@code field}), and for a partial index the columns that must be null and
-     * the one that must be true for a row to hold the key. A row with a null key column holds none.
+     * the one that must be true for a row to hold the key, and a text column whose value {@code exceptValue} keeps a row out
+     * of it. A row with a null key column holds none.
      */
-    public record Unique(List<String> columns, String field, List<String> nullColumns, String trueColumn) {}
+    public record Unique(List<String> columns, String field, List<String> nullColumns, String trueColumn,
+            String exceptColumn, String exceptValue) {
+
+        public Unique(List<String> columns, String field, List<String> nullColumns, String trueColumn) {
+            this(columns, field, nullColumns, trueColumn, null, null);
+        }
+    }
 
     private static Unique unique(String... columns) {
         return new Unique(List.of(columns), columns[columns.length - 1], List.of(), null);
@@ -295,9 +302,10 @@ public final class PortableSchema {
             Map.entry("execution_tool_calls", List.of(unique("step_id", "call_index"),
                     new Unique(List.of("execution_id", "call_index"), "call_index", List.of("step_id"), null))),
             Map.entry("messages", List.of(unique("conversation_id", "sequence"), unique("conversation_id", "client_message_id"),
-                    // V15 messages_one_active_sibling: one active reply per parent and role, but those of an execution.
+                    // V35 messages_one_active_sibling: one active reply per parent and role, but those of an execution and
+                    // tool results (the answers to parallel tool calls all show).
                     new Unique(List.of("conversation_id", "parent_id", "role"), "is_active", List.of("deleted_at", "execution_id"),
-                            "is_active"))),
+                            "is_active", "role", "tool"))),
             Map.entry("assets", List.of(unique("blob_key"), live("client_key"))),
             Map.entry("message_assets", List.of(unique("message_id", "asset_id"))),
             Map.entry("memories", List.of(live("client_key"))),
