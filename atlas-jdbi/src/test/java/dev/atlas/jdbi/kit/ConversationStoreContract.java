@@ -2855,6 +2855,23 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("SQLite: a conversation whose activity_at is stored as text ('12abc') fails a listing with UnreadableRowException naming"
+            + " conversations, its id and the column")
+    void listingOverATextActivityTimeNamesTheRow() throws java.sql.SQLException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.SQLITE,
+                "only SQLite stores a value of another type in a timestamp column");
+        Conversation c = convo();
+        try (java.sql.Connection conn = database.dataSource().getConnection(); java.sql.Statement s = conn.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_conversations SET activity_at = '12abc' WHERE id = '" + c.id() + "'")).isEqualTo(1);
+        }
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(dev.atlas.UnreadableRowException.class,
+                        () -> store.list(ConversationQuery.all())))
+                .hasMessageContaining("activity_at")
+                .satisfies(e -> assertThat(e.table()).isEqualTo("conversations"))
+                .satisfies(e -> assertThat(e.rowId()).isEqualTo(c.id().toString()));
+    }
+
+    @Test
     @DisplayName("a tool result without an execution arriving after a later user message is accepted like a first answer (it answers"
             + " its own tool call, it regenerates nothing), beside the earlier result; an assistant regeneration there is still refused")
     void lateParallelToolResultIsAFirstAnswer() {
