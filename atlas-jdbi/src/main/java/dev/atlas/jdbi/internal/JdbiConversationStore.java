@@ -225,7 +225,8 @@ public final class JdbiConversationStore implements ConversationStore {
         List<Map.Entry<Conversation, Instant>> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, list)).bind("limit", q.limit() + 1);
             return (after == null ? call : call.bind("afterId", after.uuid(1)))
-                    .list((rs, ctx) -> Map.entry(conversations.map(rs, ctx), db.dialect().instant(rs, "activity_at")));
+                    .list(Rows.guard("conversations", "id",
+                            (rs, ctx) -> Map.entry(conversations.map(rs, ctx), db.dialect().instant(rs, "activity_at"))));
         });
         Page<Map.Entry<Conversation, Instant>> page = Cursor.page(rows, q.limit(), e -> Cursor.encode(listing, e.getValue(), e.getKey().id()));
         return new Page<>(page.items().stream().map(Map.Entry::getKey).toList(), page.nextCursor());
