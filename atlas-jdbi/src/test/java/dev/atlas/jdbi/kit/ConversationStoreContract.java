@@ -2888,6 +2888,22 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("canRetry says what append does: true for a tool result without an execution even after a later user message"
+            + " (another result for its parent is accepted), false for the assistant call it answers (its regeneration is refused)")
+    void canRetryOfAParallelToolResultMatchesAppend() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message call = store.append(c.id(), NewMessage.assistant("calls two tools").parent(q.id()));
+        Message t1 = store.append(c.id(), NewMessage.tool("t1").parent(call.id()));
+        store.append(c.id(), NewMessage.user("q2"));
+        assertThat(store.canRetry(t1.id())).isTrue();
+        assertThat(store.canRetry(call.id())).isFalse();
+        assertThat(store.append(c.id(), NewMessage.tool("t2").parent(call.id())).active()).isTrue();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("calls again").parent(q.id())))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+    }
+
+    @Test
     @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
             + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
     void activateAtTheBottomOfADeepHiddenChain() {
