@@ -394,7 +394,8 @@ public interface ConversationStore {
     /**
      * Whether a response to this message's parent may still be regenerated: no active user
      * message follows the parent (for a message without parent: follows the message). The same
-     * rule decides whether {@link #append} accepts a regeneration (a first answer is always accepted).
+     * rule decides whether {@link #append} accepts a regeneration (a first answer is always accepted). For a tool
+     * result without an execution it is always true: another result for its parent answers another parallel call.
      * It reads the history as shown: in a hidden branch, a user message the shown branch has after
      * the parent counts, one of the hidden branch does not; {@link #activate} the branch first to
      * regenerate there as it would show.

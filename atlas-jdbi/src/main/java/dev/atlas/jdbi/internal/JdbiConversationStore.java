@@ -1132,6 +1132,9 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("messageId", messageId);
         return db.read(h -> {
             Message self = requireMessage(h, messageId);
+            if (self.parentId() != null && answersAlone(self.role(), self.executionId())) {
+                return true; // append takes another result for the parent whatever follows: it regenerates nothing
+            }
             long after = self.parentId() == null ? self.sequence()
                     : sql.on(h, mq.sequence).bind("id", self.parentId()).optional(Sql.LONG).orElse(self.sequence());
             return !userMessageFollows(h, self.conversationId(), after, self.parentId());
