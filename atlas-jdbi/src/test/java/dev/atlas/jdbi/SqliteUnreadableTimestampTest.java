@@ -107,4 +107,25 @@ class SqliteUnreadableTimestampTest {
                 .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("tasks"))
                 .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(t.id().toString()));
     }
+
+    @Test
+    @DisplayName("a vector for a message whose edited_at is stored as text ('12abc') is refused as unreadable, naming messages, the"
+            + " message's id and the column, before any write")
+    void messageEditTimeStoredAsTextIsUnreadable() throws SQLException {
+        dev.atlas.conversation.Conversation c = acme.conversations().create(
+                dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("alice")));
+        dev.atlas.conversation.Message m = acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        assertThat(update("UPDATE atlas_messages SET edited_at = '12abc' WHERE id = '" + m.id() + "'")).isEqualTo(1);
+        java.util.List<org.junit.jupiter.api.function.Executable> writes = java.util.List.of(
+                () -> acme.search().upsertVector(dev.atlas.search.SearchTarget.MESSAGE, m.id(), "m", new float[] {1, 0, 0}),
+                () -> acme.search().embed(dev.atlas.search.SearchTarget.MESSAGE, m.id(), "m", text -> new float[] {1, 0, 0}));
+        for (org.junit.jupiter.api.function.Executable write : writes) {
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(UnreadableRowException.class, write))
+                    .hasMessageContaining("edited_at")
+                    .satisfies(e -> assertThat(e.table()).isEqualTo("messages"))
+                    .satisfies(e -> assertThat(e.rowId()).isEqualTo(m.id().toString()));
+        }
+        assertThat(acme.search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.MESSAGE, "m",
+                new float[] {1, 0, 0}))).isEmpty();
+    }
 }

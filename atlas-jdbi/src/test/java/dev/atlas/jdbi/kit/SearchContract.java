@@ -2255,29 +2255,6 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("SQLite: a vector for a message whose edited_at is stored as text ('12abc') is refused as unreadable, naming messages,"
-            + " the message's id and the column, before any write")
-    void messageEditTimeStoredAsTextIsUnreadable() throws SQLException {
-        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == DatabaseKind.SQLITE,
-                "only SQLite stores a value of another type in a timestamp column");
-        Conversation c = convo(ALICE);
-        Message m = conversations.append(c.id(), NewMessage.user("hello"));
-        try (Connection conn = database.dataSource().getConnection(); Statement s = conn.createStatement()) {
-            assertThat(s.executeUpdate("UPDATE atlas_messages SET edited_at = '12abc' WHERE id = '" + m.id() + "'")).isEqualTo(1);
-        }
-        List<org.junit.jupiter.api.function.Executable> writes = List.of(
-                () -> search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0}),
-                () -> search.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}));
-        for (org.junit.jupiter.api.function.Executable write : writes) {
-            assertThat(org.junit.jupiter.api.Assertions.assertThrows(dev.atlas.UnreadableRowException.class, write))
-                    .hasMessageContaining("edited_at")
-                    .satisfies(e -> assertThat(e.table()).isEqualTo("messages"))
-                    .satisfies(e -> assertThat(e.rowId()).isEqualTo(m.id().toString()));
-        }
-        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).isEmpty();
-    }
-
-    @Test
     @DisplayName("semantic search answers exactly (best k by exact cosine, ties by id) for a tenant of one fewer, as many and one more"
             + " live vectors than an index is asked for (k + max(k, 16)), deleted, expired and filtered-out rows nearest the query,"
             + " each query repeated past the driver's server-side prepare")
