@@ -743,6 +743,59 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a message retention hard-deleted (its audit trail gone with it) after a read handed it out stays deleted when that list"
+            + " comes back in a save, on a thread that made no read, after a newer read, or with the read's own list: only the new message"
+            + " is appended; a hard-deleted message of another conversation is still a new message there")
+    void saveOfAListHoldingAMessageHardDeletedSinceTheReadDoesNotBringItBack(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        List<String> keys = List.of("hard-last", "hard-middle", "hard-reread", "hard-held");
+        java.util.Map<String, List<Message>> reads = new java.util.HashMap<>();
+        java.util.Map<String, List<String>> expected = new java.util.HashMap<>();
+        for (String key : keys) {
+            repository.saveAll(key, List.of(new UserMessage("hello"), new AssistantMessage("hi"), new UserMessage("rude words"),
+                    new AssistantMessage("a rude answer")));
+        }
+        repository.saveAll("other", List.of(new UserMessage("other text")));
+        Message other = repository.findByConversationId("other").get(0);
+        for (String key : keys) {
+            reads.put(key, repository.findByConversationId(key));
+            UUID c = tenant.conversations().requireByKey(key).id();
+            List<dev.atlas.conversation.Message> rows = tenant.conversations().history(c, 10);
+            dev.atlas.conversation.Message moderated = rows.get(key.equals("hard-last") || key.equals("hard-held") ? 3 : 2);
+            tenant.conversations().deleteMessage(moderated.id());
+            List<String> e = new ArrayList<>();
+            rows.stream().filter(m -> !m.id().equals(moderated.id())).forEach(m -> e.add(m.role() + " " + m.content()));
+            e.add("user sorry");
+            expected.put(key, e);
+        }
+        tenant.conversations().deleteMessage(tenant.conversations().history(tenant.conversations().requireByKey("other").id(), 10).get(0).id());
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(2)));
+        assertThat(tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(1)))
+                .counts()).containsEntry("messages.deleted", 5L);
+
+        for (String key : List.of("hard-held", "hard-last", "hard-middle", "hard-reread")) {
+            List<Message> next = new ArrayList<>(reads.get(key));
+            next.add(new UserMessage("sorry"));
+            if (key.equals("hard-reread")) {
+                repository.findByConversationId(key);
+                repository.saveAll(key, next);
+            } else if (key.equals("hard-held")) {
+                // The read's own list, saved on its thread (its read was the last): the window it handed out still holds the row.
+                repository.saveAll(key, next);
+            } else {
+                onAnotherThread(() -> repository.saveAll(key, next));
+            }
+            UUID c = tenant.conversations().requireByKey(key).id();
+            assertThat(tenant.conversations().history(c, 10)).as(key).extracting(m -> m.role() + " " + m.content())
+                    .containsExactlyElementsOf(expected.get(key));
+        }
+        repository.saveAll("another", List.of(other, new UserMessage("mine")));
+        assertThat(tenant.conversations().history(tenant.conversations().requireByKey("another").id(), 10))
+                .extracting(m -> m.role() + " " + m.content()).containsExactly("user other text", "user mine");
+    }
+
+    @Test
     @DisplayName("a message soft-deleted in another conversation of the tenant, or in another tenant's, is a new message in a save"
             + " (appended, as a live one of another conversation is): only this conversation's deleted messages stay deleted")
     void deletedMessageOfAnotherConversationOrTenantIsANewMessageHere() {
