@@ -66,8 +66,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A list that changes a stored message (other text, tool calls or responses), reorders stored
  * messages, or places a stored message after a new one is refused with {@link ConflictException}
- * naming {@code messages[i]}: earlier history is never rewritten silently. A message of the conversation soft-deleted
- * since a read handed it out stays deleted: it is neither compared nor appended again. A message Atlas cannot
+ * naming {@code messages[i]}: earlier history is never rewritten silently. A message of the conversation deleted
+ * since a read handed it out (soft-deleted, or hard-deleted by retention) stays deleted: it is neither compared nor
+ * appended again; read messages carry the conversation they came from ({@value SpringMessages#CONVERSATION_ID}) for
+ * this, as a hard delete leaves no trail to ask. A message Atlas cannot
  * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
  * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
  * anything is written. Except what a recorded call's model or tool loop sent (assistant messages and
@@ -502,9 +504,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             if (m != null) {
                 stored[i] = m;
                 anyId = true;
-            } else if (deletedHere(store, id, conversation.id())) {
-                // Deleted (moderation, the app) after a read handed it out: appending it again would bring it back, and
-                // refusing the list would lose the turn's reply for a change the caller did not make.
+            } else if (conversation.id().equals(SpringMessages.uuid(messages.get(i), SpringMessages.CONVERSATION_ID))
+                    || deletedHere(store, id, conversation.id())) {
+                // Deleted (moderation, the app) or hard-deleted (retention, its trail with it) after a read of this
+                // conversation handed it out: appending it again would bring it back, and refusing the list would lose
+                // the turn's reply for a change the caller did not make. A model's message carries no Atlas id: never skipped.
                 deleted[i] = true;
                 anyId = true;
             }

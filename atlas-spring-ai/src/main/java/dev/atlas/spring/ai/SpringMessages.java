@@ -39,6 +39,11 @@ import java.util.function.Supplier;
 final class SpringMessages {
     /** Metadata key carrying the Atlas message id of a message read from the repository. */
     static final String MESSAGE_ID = "atlas_message_id";
+    /**
+     * Metadata key carrying the Atlas conversation a message was read from: a save told by it that an id it no longer finds
+     * was removed from this very conversation (retention's hard delete leaves no trail to ask), not a message new to it.
+     */
+    static final String CONVERSATION_ID = "atlas_conversation_id";
     /** Metadata key carrying the Atlas execution that produced an assistant message. */
     static final String EXECUTION_ID = "atlas_execution_id";
     /** Metadata key carrying the Atlas execution step that produced an assistant message. */
@@ -481,6 +486,7 @@ final class SpringMessages {
             meta.putAll((Map<String, Object>) m);
         }
         meta.put(MESSAGE_ID, stored.id().toString());
+        meta.put(CONVERSATION_ID, stored.conversationId().toString());
         if (stored.executionId() != null) {
             meta.put(EXECUTION_ID, stored.executionId().toString());
         }
@@ -962,7 +968,7 @@ final class SpringMessages {
         List<Object> open = new ArrayList<>();
         for (Map.Entry<String, Object> e : metadata.entrySet()) {
             String k = e.getKey();
-            if (k.equals(AbstractMessage.MESSAGE_TYPE) || k.equals(MESSAGE_ID) || k.equals(EXECUTION_ID) || k.equals(STEP_ID)) {
+            if (k.equals(AbstractMessage.MESSAGE_TYPE) || k.equals(MESSAGE_ID) || k.equals(CONVERSATION_ID) || k.equals(EXECUTION_ID) || k.equals(STEP_ID)) {
                 continue;
             }
             if (isJson(e.getValue(), open)) {

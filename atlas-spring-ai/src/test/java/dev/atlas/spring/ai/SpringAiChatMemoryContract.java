@@ -1199,6 +1199,8 @@ public abstract class SpringAiChatMemoryContract {
         java.util.Map<String, Object> back = new java.util.LinkedHashMap<>(repository.findByConversationId("meta").get(0).getMetadata());
         back.remove(SpringMessages.MESSAGE_ID);
         back.remove("messageType");
+        // Atlas's own key, never stored: which conversation the message was read from.
+        assertThat(back.remove(SpringMessages.CONVERSATION_ID)).isEqualTo(tenant.conversations().requireByKey("meta").id().toString());
         java.util.Map<String, Object> expected = new java.util.HashMap<>(java.util.Map.of("text", "ok", "flag", true, "int", 7,
                 "long", 5_000_000_000L, "double", 2.5, "float", 1.5, "short", 3, "byte", -1,
                 "bigInteger", java.math.BigInteger.TEN.pow(30), "bigDecimal", 0.25));
