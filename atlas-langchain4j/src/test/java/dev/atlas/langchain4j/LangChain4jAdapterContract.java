@@ -1259,6 +1259,57 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("a message deleted (soft, or hard by retention, its audit trail gone with it) after getMessages handed it out stays deleted"
+            + " when LangChain4j gives that list back to updateMessages: at the end or in the middle, only the new message is appended")
+    void updateOfAListHoldingAMessageDeletedSinceTheReadDoesNotBringItBack() {
+        MutableClockHolder clock = new MutableClockHolder();
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.clock(clock.clock));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<String> keys = List.of("soft-last", "soft-middle", "hard-last", "hard-middle");
+        java.util.Map<String, List<ChatMessage>> reads = new java.util.HashMap<>();
+        java.util.Map<String, List<String>> expected = new java.util.HashMap<>();
+        for (String key : keys) {
+            store.updateMessages(key, List.of(UserMessage.from("hello"), AiMessage.from("hi"), UserMessage.from("rude words"),
+                    AiMessage.from("a rude answer")));
+            reads.put(key, store.getMessages(key));
+            UUID c = tenant.conversations().requireByKey(key).id();
+            List<Message> rows = tenant.conversations().history(c, 10);
+            Message moderated = rows.get(key.endsWith("last") ? 3 : 2);
+            tenant.conversations().deleteMessage(moderated.id());
+            List<String> e = new ArrayList<>();
+            rows.stream().filter(m -> !m.id().equals(moderated.id())).forEach(m -> e.add(m.role() + " " + m.content()));
+            e.add("user sorry");
+            expected.put(key, e);
+        }
+        for (String key : keys) {
+            if (key.startsWith("hard")) {
+                continue;
+            }
+            updateAndCheck(store, key, reads.get(key), expected.get(key));
+        }
+        clock.advance(java.time.Duration.ofDays(2));
+        assertThat(tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(1)))
+                .counts()).containsEntry("messages.deleted", 4L);
+        for (String key : keys) {
+            if (key.startsWith("hard")) {
+                updateAndCheck(store, key, reads.get(key), expected.get(key));
+            }
+        }
+    }
+
+    private void updateAndCheck(AtlasChatMemoryStore store, String key, List<ChatMessage> read, List<String> expected) {
+        List<ChatMessage> next = new ArrayList<>(read);
+        next.add(UserMessage.from("sorry"));
+        store.updateMessages(key, next);
+        UUID c = tenant.conversations().requireByKey(key).id();
+        assertThat(tenant.conversations().history(c, 10)).as(key).extracting(m -> m.role() + " " + m.content())
+                .containsExactlyElementsOf(expected);
+    }
+
+    @Test
     @DisplayName("retention keeps no last N messages: deleteMessagesOlderThan removes old messages still in a window, which then reads back"
             + " as the newer ones in order; the memory's next turns (its system message again) append and read back; a dry run changes nothing")
     void retentionAgeRuleKeepsNoLastMessages() {
