@@ -52,7 +52,11 @@ public final class UsageReports {
         boolean byTenant = tenant == null && UsageSql.perTenant(group);
         String separator = group == UsageGroup.MODEL ? "/" : ":";
         Dialect d = db.dialect();
-        List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
+        List<Totals> totals = db.read(h -> {
+            // Its time unknown, such an execution may belong in the report or not: the report fails naming it
+            // rather than give a total without it.
+            sql.on(h, q.noInstant(tenant == null)).list((rs, ctx) -> d.instant(rs, "created_at", "executions", "created_at", rs.getString("id")));
+            return sql.on(h, q.of(group, tenant == null))
                 .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list((rs, ctx) -> {
                     String key;
                     List<String> parts;
@@ -83,7 +87,8 @@ public final class UsageReports {
                         sums[i] = sum(rs, UsageSql.SUMMED.get(i));
                     }
                     return new Totals(key, parts, rs.getLong("executions"), rs.getLong("failures"), sums);
-                }));
+                });
+        });
         if (totals.size() > maxRows) {
             throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
                     + maxRows + " rows; report a shorter period");
@@ -114,12 +119,7 @@ public final class UsageReports {
      * only rows with that fraction, so its least id is one of them).
      */
     private static Instant dayStart(Dialect d, java.sql.ResultSet rs) throws java.sql.SQLException {
-        try {
-            return d.instant(rs, "k1");
-        } catch (dev.atlas.UnreadableRowException e) {
-            throw new dev.atlas.UnreadableRowException("executions", rs.getString("row_id"),
-                    "created_at: " + e.why().substring(e.why().indexOf(':') + 2), e.getCause());
-        }
+        return d.instant(rs, "k1", "executions", "created_at", rs.getString("row_id"));
     }
 
     /** The exact sum of {@code column}, taken in two parts ({@link UsageSql#COST_SPLIT}); zero when no row has one. */

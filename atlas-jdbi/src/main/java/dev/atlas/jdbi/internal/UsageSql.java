@@ -20,13 +20,24 @@ final class UsageSql {
 
     private final Map<UsageGroup, Statement> tenant = new EnumMap<>(UsageGroup.class);
     private final Map<UsageGroup, Statement> all = new EnumMap<>(UsageGroup.class);
+    /** An execution whose created_at holds no instant (SQLite only): in no report's range, so a report would leave it out silently. */
+    private final Statement noInstant;
+    private final Statement noInstantAll;
 
     UsageSql(Catalogue c) {
+        String noInstantText = "SELECT e.id AS id, e.created_at FROM <p>executions e WHERE %s" + c.dialect().noInstant("e.created_at") + " LIMIT 1";
+        noInstant = c.sql("usage.noInstant", String.format(noInstantText, "e.tenant_id = :t AND "));
+        noInstantAll = c.crossTenant("usage.allTenants.noInstant", "the operator's usage report over every tenant", String.format(noInstantText, ""));
         for (UsageGroup g : UsageGroup.values()) {
             tenant.put(g, c.sql("usage." + g, text(c, g, "e.tenant_id = :t AND ", false)));
             all.put(g, c.crossTenant("usage.allTenants." + g, "the operator's usage report over every tenant", text(c, g, "",
                     perTenant(g))));
         }
+    }
+
+    /** The first execution, of the tenant or of every tenant, whose created_at holds no instant. */
+    Statement noInstant(boolean allTenants) {
+        return allTenants ? noInstantAll : noInstant;
     }
 
     Statement of(UsageGroup group, boolean allTenants) {
