@@ -114,7 +114,7 @@ public enum Dialect {
      * A condition true for a timestamp {@code column} whose value is no instant, so it is in no range of instants:
      * SQLite keeps text and blobs in an INTEGER column and sorts them after every number (a range of bound
      * instants never meets them; this reaches them through the same index, the empty text being the least
-     * text). PostgreSQL's timestamptz holds nothing else.
+     * text; a fraction, which orders among the numbers, is not matched). PostgreSQL's timestamptz holds nothing else.
      */
     public String noInstant(String column) {
         return this == SQLITE ? "(" + column + " >= '')" : "FALSE";

@@ -52,12 +52,14 @@ public final class UsageReports {
         boolean byTenant = tenant == null && UsageSql.perTenant(group);
         String separator = group == UsageGroup.MODEL ? "/" : ":";
         Dialect d = db.dialect();
-        List<Totals> totals = db.read(h -> {
-            // Its time unknown, such an execution may belong in the report or not: the report fails naming it
-            // rather than give a total without it.
-            sql.on(h, q.noInstant(tenant == null)).list((rs, ctx) -> d.instant(rs, "created_at", "executions", "created_at", rs.getString("id")));
-            return sql.on(h, q.of(group, tenant == null))
+        List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
                 .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list((rs, ctx) -> {
+                    String noInstant = rs.getString("no_instant_id");
+                    if (noInstant != null) {
+                        // Its time unknown, the execution may belong in the report or not: the report fails naming it
+                        // rather than give a total without it.
+                        d.instant(rs, "no_instant_at", "executions", "created_at", noInstant);
+                    }
                     String key;
                     List<String> parts;
                     if (day) {
@@ -87,8 +89,7 @@ public final class UsageReports {
                         sums[i] = sum(rs, UsageSql.SUMMED.get(i));
                     }
                     return new Totals(key, parts, rs.getLong("executions"), rs.getLong("failures"), sums);
-                });
-        });
+                }));
         if (totals.size() > maxRows) {
             throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
                     + maxRows + " rows; report a shorter period");
