@@ -98,6 +98,34 @@ class SqliteUnreadableTimestampTest {
     }
 
     @Test
+    @DisplayName("a usage report over a tenant with an execution whose created_at is stored as text fails naming executions, its id and"
+            + " created_at, in the tenant's and the operator's report, for every grouping; another tenant's report is unaffected")
+    void usageReportNamesAnExecutionWithATextCreatedAt() throws SQLException {
+        ExecutionHandle counted = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        counted.usage(Usage.of(10, 1));
+        counted.complete();
+        ExecutionHandle text = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        text.usage(Usage.of(1000, 100));
+        text.complete();
+        Tenant other = atlas.tenant("other");
+        ExecutionHandle theirs = other.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        theirs.complete();
+        assertThat(update("UPDATE atlas_executions SET created_at = '2026-01-01T00:00:00Z' WHERE id = '" + text.id() + "'")).isEqualTo(1);
+        java.time.Instant from = java.time.Instant.parse("2000-01-01T00:00:00Z");
+        java.time.Instant to = java.time.Instant.parse("2100-01-01T00:00:00Z");
+        for (dev.atlas.execution.UsageGroup g : dev.atlas.execution.UsageGroup.values()) {
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable report : java.util.List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    () -> acme.executions().usageReport(g, from, to), () -> atlas.usageReport(g, from, to))) {
+                assertThatThrownBy(report).as(g.toString()).isInstanceOf(UnreadableRowException.class).hasMessageContaining("created_at")
+                        .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("executions"))
+                        .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(text.id().toString()));
+            }
+            assertThat(other.executions().usageReport(g, from, to)).as(g.toString()).hasSize(1)
+                    .allSatisfy(r -> assertThat(r.executions()).isEqualTo(1));
+        }
+    }
+
+    @Test
     @DisplayName("an export meeting a task whose created_at is stored as text fails naming tasks, the task's id and created_at")
     void exportNamesTheRowOfATextTimestamp() throws SQLException {
         Task t = acme.tasks().create(NewTask.of("email", Map.of()));

@@ -35,11 +35,11 @@ public enum Dialect {
         }
 
         @Override
-        public Instant instant(ResultSet rs, String column) throws SQLException {
+        Instant instant(ResultSet rs, String alias, String column) throws SQLException {
             // The column's INTEGER affinity stores any whole number as an integer, but keeps text that is no number and a
             // fraction as they are: getLong read '12abc' as 12 and cut 1.5 to 1, a wrong instant and a key that does not
             // order as stored (a listing paging from it read the same rows again).
-            Object stored = rs.getObject(column);
+            Object stored = rs.getObject(alias);
             if (stored == null) {
                 return null;
             }
@@ -73,8 +73,8 @@ public enum Dialect {
         }
 
         @Override
-        public Instant instant(ResultSet rs, String column) throws SQLException {
-            OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        Instant instant(ResultSet rs, String alias, String column) throws SQLException {
+            OffsetDateTime t = rs.getObject(alias, OffsetDateTime.class);
             return t == null ? null : t.toInstant();
         }
     };
@@ -85,7 +85,40 @@ public enum Dialect {
 
     public abstract void bindJson(PreparedStatement ps, int i, String json) throws SQLException;
 
-    public abstract Instant instant(ResultSet rs, String column) throws SQLException;
+    /**
+     * The timestamp in {@code column}; a value this version cannot read throws {@link dev.atlas.UnreadableRowException}
+     * naming the column but no row: a mapper wrapped by {@link Rows#guard} adds the row, any other read uses
+     * {@link #instant(ResultSet, String, String, String, String)}.
+     */
+    public Instant instant(ResultSet rs, String column) throws SQLException {
+        return instant(rs, column, column);
+    }
+
+    /**
+     * The one way to read a timestamp outside a guarded row mapper: a value this version cannot read fails naming
+     * {@code table}, the row {@code rowId} and {@code column}, the stored column the value came from, where the
+     * statement reads it as the computed {@code alias} (a day's start, the latest of several writes).
+     */
+    public Instant instant(ResultSet rs, String alias, String table, String column, String rowId) throws SQLException {
+        try {
+            return instant(rs, alias, column);
+        } catch (dev.atlas.UnreadableRowException e) {
+            throw Rows.inRow(table, rowId, e);
+        }
+    }
+
+    /** The timestamp read as {@code alias}; unreadable, it is named as {@code column}'s value. */
+    abstract Instant instant(ResultSet rs, String alias, String column) throws SQLException;
+
+    /**
+     * A condition true for a timestamp {@code column} whose value is no instant, so it is in no range of instants:
+     * SQLite keeps text and blobs in an INTEGER column and sorts them after every number (a range of bound
+     * instants never meets them; this reaches them through the same index, the empty text being the least
+     * text; a fraction, which orders among the numbers, is not matched). PostgreSQL's timestamptz holds nothing else.
+     */
+    public String noInstant(String column) {
+        return this == SQLITE ? "(" + column + " >= '')" : "FALSE";
+    }
 
     /** {@link #bindUuid}, or SQL NULL typed for the id column (uuid on PostgreSQL, text on SQLite). */
     public void bindOptionalUuid(PreparedStatement ps, int i, UUID id) throws SQLException {

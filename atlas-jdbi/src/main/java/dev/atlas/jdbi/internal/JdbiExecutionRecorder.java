@@ -288,15 +288,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             // The run's last write, locked before the steps are summed (on SQLite the write transaction
             // serialises already): a step closing meanwhile either commits first and is counted, or waits and finds the run done.
             boolean lock = costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL;
-            Instant last;
-            try {
-                last = sql.on(h, lock ? q.lastWriteLocked : q.lastWrite).bind("id", x.id()).optional((rs, ctx) -> db.dialect().instant(rs, "last_write"))
-                        .orElse(null);
-            } catch (dev.atlas.UnreadableRowException unreadable) {
-                // The finish would store that value as the run's end (the SQL ends it no earlier than its last write): refused, naming the run.
-                throw new dev.atlas.UnreadableRowException("executions", x.id().toString(), "updated_at (its own, a step's or a tool call's): "
-                        + unreadable.why(), unreadable);
-            }
+            // Unreadable, the finish would store that value as the run's end (the SQL ends it no earlier than its last write): refused, naming the run.
+            Instant last = sql.on(h, lock ? q.lastWriteLocked : q.lastWrite).bind("id", x.id()).optional((rs, ctx) -> db.dialect().instant(
+                    rs, "last_write", "executions", "updated_at (its own, a step's or a tool call's)", x.id().toString())).orElse(null);
             // Never dated before that write, whichever instance's clock stamped it; the duration is counted to the end stamped.
             Instant clock = db.now();
             Instant now = last != null && last.isAfter(clock) ? last : clock;

@@ -40,14 +40,20 @@ public final class Rows {
             try {
                 return mapper.map(rs, ctx);
             } catch (UnreadableRowException e) {
-                if (e.table() != null) {
-                    throw e;
-                }
-                throw new UnreadableRowException(table, rowId(rs, idColumn), e.why(), e.getCause());
+                throw e.table() != null ? e : inRow(table, rowId(rs, idColumn), e);
             } catch (RuntimeException e) {
                 throw new UnreadableRowException(table, rowId(rs, idColumn), String.valueOf(e.getMessage()), e);
             }
         };
+    }
+
+    /**
+     * {@code e}, a value read without its row, named as the value of {@code table} row {@code rowId}: the one way every
+     * read (a guarded mapper, {@link Dialect#instant(ResultSet, String, String, String, String)}, an export) names the
+     * row of an unreadable value. {@code e} already naming a row is returned as it is.
+     */
+    public static UnreadableRowException inRow(String table, @org.jspecify.annotations.Nullable String rowId, UnreadableRowException e) {
+        return e.table() != null ? e : new UnreadableRowException(table, rowId, e.why(), e.getCause() == null ? e : e.getCause());
     }
 
     private static String rowId(ResultSet rs, String idColumn) {

@@ -268,6 +268,9 @@ final class TaskSchedules {
         List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
         Set<UUID> seen = new java.util.HashSet<>();
         Due pagedFrom = null;
+        Due firstSkipped = null;
+        int skippedInARow = 0;
+        paging:
         while (true) {
             boolean repeated = false;
             for (Due row : page) {
@@ -279,7 +282,19 @@ final class TaskSchedules {
                     if (runnable.size() < limit) {
                         runnable.add(row);
                     }
+                    skippedInARow = 0;
                     continue;
+                }
+                firstSkipped = skippedInARow == 0 ? row : firstSkipped;
+                if (++skippedInARow > SkippingListing.MAX_SKIPPED_IN_A_ROW) {
+                    // As a listing is bounded: past this many, every poll would read a table of unreadable rows in full.
+                    // Not thrown: the schedules found before them still fire.
+                    Due named = firstSkipped;
+                    warned.once("task_schedules " + tenant + " " + named.id() + " too many skipped", () -> LOG.warn("Task schedules of"
+                            + " tenant {} due after task schedule {} and the {} unreadable ones after it are not polled until those are"
+                            + " repaired or deleted: enqueueScheduled skips at most {} unreadable task schedules in a row", tenant,
+                            named.id(), SkippingListing.MAX_SKIPPED_IN_A_ROW, SkippingListing.MAX_SKIPPED_IN_A_ROW));
+                    break paging;
                 }
                 // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
                 // pausing or moving it would destroy that node's schedule, and failing here would

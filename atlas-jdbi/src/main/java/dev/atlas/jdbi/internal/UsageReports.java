@@ -54,6 +54,12 @@ public final class UsageReports {
         Dialect d = db.dialect();
         List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
                 .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list((rs, ctx) -> {
+                    String noInstant = rs.getString("no_instant_id");
+                    if (noInstant != null) {
+                        // Its time unknown, the execution may belong in the report or not: the report fails naming it
+                        // rather than give a total without it.
+                        d.instant(rs, "no_instant_at", "executions", "created_at", noInstant);
+                    }
                     String key;
                     List<String> parts;
                     if (day) {
@@ -114,12 +120,7 @@ public final class UsageReports {
      * only rows with that fraction, so its least id is one of them).
      */
     private static Instant dayStart(Dialect d, java.sql.ResultSet rs) throws java.sql.SQLException {
-        try {
-            return d.instant(rs, "k1");
-        } catch (dev.atlas.UnreadableRowException e) {
-            throw new dev.atlas.UnreadableRowException("executions", rs.getString("row_id"),
-                    "created_at: " + e.why().substring(e.why().indexOf(':') + 2), e.getCause());
-        }
+        return d.instant(rs, "k1", "executions", "created_at", rs.getString("row_id"));
     }
 
     /** The exact sum of {@code column}, taken in two parts ({@link UsageSql#COST_SPLIT}); zero when no row has one. */

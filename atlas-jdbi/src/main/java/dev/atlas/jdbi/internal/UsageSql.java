@@ -76,10 +76,17 @@ final class UsageSql {
             sums.append(", SUM(e.").append(column).append(" / ").append(COST_SPLIT).append(") AS ").append(column).append("_high, SUM(e.")
                     .append(column).append(" % ").append(COST_SPLIT).append(") AS ").append(column).append("_low");
         }
+        // An execution whose created_at holds no instant (SQLite: text or a blob) lies in no range, so the report left it out
+        // silently; it is read too, its group naming it in no_instant_id (its value in no_instant_at), and the report fails.
+        // SQLite reads both ranges of the (tenant_id, created_at) index (MULTI-INDEX OR); PostgreSQL folds the FALSE away.
+        String noInstant = c.dialect().noInstant("e.created_at");
         return "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures"
                 + sums
+                + ", MIN(CASE WHEN " + noInstant + " THEN CAST(e.id AS TEXT) END) AS no_instant_id, MIN(CASE WHEN " + noInstant
+                + " THEN e.created_at END) AS no_instant_at"
                 // :last is the last microsecond included: the report's to is exclusive, but Limits.MAX_INSTANT includes itself.
-                + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "e.created_at >= :from AND e.created_at <= :last"
+                + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "(e.created_at >= :from AND e.created_at <= :last OR "
+                + noInstant + ")"
                 + " GROUP BY " + (keyColumns == 1 ? "1" : keyColumns == 2 ? "1, 2" : "1, 2, 3")
                 // One row more than allowed tells a report that is too large from one that fits.
                 + " LIMIT :limit";

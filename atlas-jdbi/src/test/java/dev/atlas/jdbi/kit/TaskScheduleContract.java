@@ -323,6 +323,44 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("enqueueScheduled skips at most 1,000 unreadable due schedules in a row, as a listing does: behind 1,001 of them a"
+            + " readable one is not fired, and one WARN (once, not at every poll) names the first of them and the bound")
+    void skippingUnreadableSchedulesIsBounded() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("bad-0000", MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        String id = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL ? "CAST(? AS uuid)" : "?";
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement copy = c.prepareStatement("INSERT INTO atlas_task_schedules (tenant_id, id, name, kind, payload,"
+                     + " owner_type, owner_id, max_attempts, interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at)"
+                     + " SELECT tenant_id, " + id + ", ?, kind, payload, owner_type, owner_id, max_attempts, interval_micros, cron, paused,"
+                     + " next_run_at, last_run_at, created_at, updated_at FROM atlas_task_schedules WHERE name = 'bad-0000'");
+             java.sql.Statement st = c.createStatement()) {
+            for (int i = 1; i <= dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+                copy.setString(1, java.util.UUID.randomUUID().toString());
+                copy.setString(2, String.format("bad-%04d", i));
+                copy.addBatch();
+            }
+            copy.executeBatch();
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name LIKE 'bad-%'"))
+                    .isEqualTo(dev.atlas.Limits.MAX_PAGE_SIZE + 1);
+        }
+        String first;
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT CAST(id AS TEXT) FROM atlas_task_schedules WHERE name LIKE 'bad-%' ORDER BY id LIMIT 1")) {
+            assertThat(rs.next()).isTrue();
+            first = rs.getString(1);
+        }
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start.plusSeconds(1)));
+        advance(MINUTE);
+        List<Task> fired = new ArrayList<>();
+        String warnings = capturingStandardError(() -> fired.addAll(store.enqueueScheduled()));
+        warnings += capturingStandardError(() -> fired.addAll(store.enqueueScheduled()));
+        assertThat(fired).isEmpty();
+        assertThat(warnings.lines().filter(l -> l.contains("skips at most 1000 unreadable task schedules in a row")).toList())
+                .as(warnings).singleElement().asString().contains(first);
+    }
+
+    @Test
     @DisplayName("more unreadable due schedules than the warned-row memory holds (10,000; lowered to 10 here) never cause a warning"
             + " storm: the first poll names 10 and says once that further ones go unnamed, the next poll warns about none (a memory"
             + " cleared when full named every row again at every poll)")

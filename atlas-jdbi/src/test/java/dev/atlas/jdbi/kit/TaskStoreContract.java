@@ -1791,41 +1791,59 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done).returns(Map.of("by", "second"), Task::result);
     }
 
-    @Test
-    @DisplayName("cancel racing the holder's complete on another thread: exactly one wins, the other gets IllegalTransitionException or LeaseLostException, and the stored task is the winner's")
-    void cancelRacingComplete() throws Exception {
+    /**
+     * Runs {@code first} on one thread and, once it returned, {@code second} on another (a latch orders them): what each
+     * returned or threw.
+     */
+    private Object[] inOrder(java.util.concurrent.Callable<Object> first, java.util.concurrent.Callable<Object> second) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            for (int i = 0; i < 10; i++) {
-                Task t = task("race");
-                ClaimedTask c = store.claim(LEASE).orElseThrow();
-                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-                Future<Object> cancel = pool.submit(() -> {
-                    start.await();
-                    try {
-                        return store.cancel(t.id());
-                    } catch (IllegalTransitionException e) {
-                        return e;
-                    }
-                });
-                Future<Object> complete = pool.submit(() -> {
-                    start.await();
-                    try {
-                        return store.complete(c, Map.of("by", "worker"));
-                    } catch (LeaseLostException e) {
-                        return e;
-                    }
-                });
-                Object cancelled = cancel.get(30, TimeUnit.SECONDS);
-                Object completed = complete.get(30, TimeUnit.SECONDS);
-                assertThat(cancelled instanceof Task ^ completed instanceof Task).as("exactly one of cancel and complete wins").isTrue();
-                Task stored = store.get(t.id()).orElseThrow();
-                assertThat(stored).isEqualTo(cancelled instanceof Task ? cancelled : completed);
-                assertThat(stored.status()).isEqualTo(cancelled instanceof Task ? TaskStatus.CANCELLED : TaskStatus.COMPLETED);
-            }
+            java.util.concurrent.CountDownLatch firstDone = new java.util.concurrent.CountDownLatch(1);
+            Future<Object> a = pool.submit(() -> {
+                try {
+                    return first.call();
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    firstDone.countDown();
+                }
+            });
+            Future<Object> b = pool.submit(() -> {
+                firstDone.await();
+                try {
+                    return second.call();
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            return new Object[] {a.get(30, TimeUnit.SECONDS), b.get(30, TimeUnit.SECONDS)};
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    @DisplayName("an operator's cancel that commits before the holder's complete wins: the complete throws LeaseLostException saying the task is cancelled, and the stored task is the cancel's")
+    void cancelBeforeCompleteWins() throws Exception {
+        Task t = task("race");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Object[] outcome = inOrder(() -> store.cancel(t.id()), () -> store.complete(c, Map.of("by", "worker")));
+        assertThat(outcome[0]).isInstanceOf(Task.class).extracting(o -> ((Task) o).status()).isEqualTo(TaskStatus.CANCELLED);
+        assertThat(outcome[1]).isExactlyInstanceOf(LeaseLostException.class).asString().contains("the task is cancelled");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(outcome[0]).returns(Map.of(), Task::result);
+    }
+
+    @Test
+    @DisplayName("the holder's complete that commits before an operator's cancel wins: the cancel throws IllegalTransitionException on status (completed to cancelled), and the stored task is the complete's")
+    void completeBeforeCancelWins() throws Exception {
+        Task t = task("race");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Object[] outcome = inOrder(() -> store.complete(c, Map.of("by", "worker")), () -> store.cancel(t.id()));
+        assertThat(outcome[0]).isInstanceOf(Task.class).extracting(o -> ((Task) o).status()).isEqualTo(TaskStatus.COMPLETED);
+        assertThat(outcome[1]).isExactlyInstanceOf(IllegalTransitionException.class)
+                .satisfies(e -> assertThat(((IllegalTransitionException) e).field()).isEqualTo("status"))
+                .asString().contains("cannot change from completed to cancelled");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(outcome[0]).returns(Map.of("by", "worker"), Task::result);
     }
 
     @Test
