@@ -1,0 +1,51 @@
+package dev.atlas.cli;
+
+import dev.atlas.Atlas;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An operator backing a tenant up with {@code atlas export}: asset bytes are not in the file (docs/portability.md, "Not
+ * in the file"), and the command says so where the operator looks, on stderr, naming the directory that holds them, so
+ * a backup script's log shows what else to copy. A tenant without assets gets no note.
+ */
+class CliAssetBytesTest {
+    @Test
+    void anExportHoldingAssetsSaysTheirBytesAreNotInTheFile(@TempDir Path dir) throws Exception {
+        Path db = dir.resolve("agent.db");
+        try (Atlas atlas = Atlas.builder().sqlite(db).build()) {
+            Tenant acme = atlas.tenant("acme");
+            var c = acme.conversations().create(NewConversation.of(Owner.user("42"), "support"));
+            var m = acme.conversations().append(c.id(), NewMessage.user("here is the map"));
+            acme.assets().attach(m.id(), acme.assets().create(NewAsset.of(AssetType.IMAGE, "map.png", "image/png"), new byte[] {1, 2}).id(),
+                    java.util.Map.of());
+            acme.assets().create(NewAsset.of(AssetType.FILE, "b.bin", "application/octet-stream"), new byte[] {3});
+            atlas.tenant("globex").conversations().create(NewConversation.of(Owner.user("7"), "support"));
+        }
+        Path assets = db.toRealPath().resolveSibling("agent.db-assets");
+        Path file = dir.resolve("acme.jsonl");
+        Cli.Result r = Cli.run("--db", db.toString(), "-t", "acme", "export", "-o", file.toString());
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.err()).isEqualTo("exporting tenant acme ...\n"
+                + "atlas: note: the file holds the rows of 2 assets, not their bytes: copy them from " + assets
+                + " with it, into the asset directory of the database it is imported into (its --data-dir)\n");
+
+        Cli.Result none = Cli.run("--db", db.toString(), "-t", "globex", "export", "-o", dir.resolve("globex.jsonl").toString());
+        assertThat(none.err()).isEqualTo("exporting tenant globex ...\n");
+
+        Cli.Result one = Cli.run("--db", db.toString(), "-t", "acme", "export", "-o", "-", "--owner", "user:42");
+        assertThat(one.err()).isEqualTo("exporting tenant acme ...\n"
+                + "atlas: note: the file holds the row of 1 asset, not its bytes: copy them from " + assets
+                + " with it, into the asset directory of the database it is imported into (its --data-dir)\n");
+    }
+}
