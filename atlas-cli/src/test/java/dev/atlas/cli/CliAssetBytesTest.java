@@ -32,20 +32,29 @@ class CliAssetBytesTest {
             acme.assets().create(NewAsset.of(AssetType.FILE, "b.bin", "application/octet-stream"), new byte[] {3});
             atlas.tenant("globex").conversations().create(NewConversation.of(Owner.user("7"), "support"));
         }
-        Path assets = db.toRealPath().resolveSibling("agent.db-assets");
         Path file = dir.resolve("acme.jsonl");
         Cli.Result r = Cli.run("--db", db.toString(), "-t", "acme", "export", "-o", file.toString());
         assertThat(r.exitCode()).isZero();
         assertThat(r.err()).isEqualTo("exporting tenant acme ...\n"
-                + "atlas: note: the file holds the rows of 2 assets, not their bytes: copy them from " + assets
+                + "atlas: note: the file holds the rows of 2 assets, not their bytes: copy them from " + assets(db)
                 + " with it, into the asset directory of the database it is imported into (its --data-dir)\n");
 
         Cli.Result none = Cli.run("--db", db.toString(), "-t", "globex", "export", "-o", dir.resolve("globex.jsonl").toString());
         assertThat(none.err()).isEqualTo("exporting tenant globex ...\n");
 
         Cli.Result one = Cli.run("--db", db.toString(), "-t", "acme", "export", "-o", "-", "--owner", "user:42");
-        assertThat(one.err()).isEqualTo("exporting tenant acme ...\n"
-                + "atlas: note: the file holds the row of 1 asset, not its bytes: copy them from " + assets
+        assertThat(one.err()).isEqualTo("exporting tenant acme ...\n" + note(db, 1));
+        assertThat(note(db, 1)).isEqualTo("atlas: note: the file holds the row of 1 asset, not its bytes: copy them from " + assets(db)
                 + " with it, into the asset directory of the database it is imported into (its --data-dir)\n");
+    }
+
+    /** The note an export of {@code assets} assets from the SQLite file {@code db} (its default asset directory) ends stderr with. */
+    static String note(Path db, int assets) throws java.io.IOException {
+        return "atlas: note: the file holds " + (assets == 1 ? "the row of 1 asset, not its" : "the rows of " + assets + " assets, not their")
+                + " bytes: copy them from " + assets(db) + " with it, into the asset directory of the database it is imported into (its --data-dir)\n";
+    }
+
+    private static Path assets(Path db) throws java.io.IOException {
+        return db.toRealPath().resolveSibling(db.getFileName() + "-assets");
     }
 }
