@@ -72,6 +72,8 @@ class CliAssetBytesTest {
         assertThat(r.err()).isEqualTo("importing into tenant acme ...\n"
                 + "atlas: warning: 2 of the file's assets have no bytes in " + assets(copy) + ": copy them there from the asset directory of"
                 + " the database it was exported from (the same blob keys), or their downloads fail\n");
+        assertThat(missing(copy, 1)).isEqualTo("atlas: warning: 1 of the file's assets has no bytes in " + assets(copy)
+                + ": copy them there from the asset directory of the database it was exported from (the same blob keys), or their downloads fail\n");
 
         // The bytes copied over (the file names are the blob keys): the same import says nothing more.
         Path from = assets(db);
@@ -93,6 +95,17 @@ class CliAssetBytesTest {
     static String note(Path db, int assets) throws java.io.IOException {
         return "atlas: note: the file holds " + (assets == 1 ? "the row of 1 asset, not its" : "the rows of " + assets + " assets, not their")
                 + " bytes: copy them from " + assets(db) + " with it, into the asset directory of the database it is imported into (its --data-dir)\n";
+    }
+
+    /** The warning an import into the SQLite file {@code db} ends stderr with when {@code assets} of the file's assets have no bytes there. */
+    static String missing(Path db, int assets) throws java.io.IOException {
+        return missingIn(assets(db), assets);
+    }
+
+    /** {@link #missing} for the asset directory {@code dir}. */
+    static String missingIn(Path dir, int assets) {
+        return "atlas: warning: " + assets + " of the file's assets " + (assets == 1 ? "has" : "have") + " no bytes in " + dir
+                + ": copy them there from the asset directory of the database it was exported from (the same blob keys), or their downloads fail\n";
     }
 
     private static Path assets(Path db) throws java.io.IOException {
