@@ -112,6 +112,7 @@ final class PortabilityCommands {
                         }
                     }
                     progress.done();
+                    assetBytesNote(atlas, report);
                     return AtlasCli.OK;
                 }
                 Path target = Path.of(output).toAbsolutePath();
@@ -138,12 +139,31 @@ final class PortabilityCommands {
                     removeHook(cleanup);
                 }
                 progress.done();
+                assetBytesNote(atlas, report);
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "Exported %,d rows to %s%n", report.total(), Text.oneLine(output));
             print(out, report.exported());
             out.flush();
             return AtlasCli.OK;
+        }
+
+        /**
+         * Asset bytes are not in an export, only the asset rows: an operator backing a tenant up with this command had no
+         * sign of it until a restored viewer showed broken images. Said on stderr (stdout may be the file itself), with
+         * the directory holding the bytes, so a backup script's log names what else to copy.
+         */
+        private void assetBytesNote(Atlas atlas, ExportReport report) {
+            long assets = report.exported().getOrDefault("asset", 0L);
+            if (assets == 0) {
+                return;
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "atlas: note: the file holds %s, not %s bytes: copy them from %s with it, into the asset directory"
+                            + " of the database it is imported into (its --data-dir)%n",
+                    assets == 1 ? "the row of 1 asset" : String.format(Locale.ROOT, "the rows of %,d assets", assets),
+                    assets == 1 ? "its" : "their", Text.oneLine(atlas.config().assetDirectory().toAbsolutePath().toString()));
+            err.flush();
         }
 
         /**
@@ -214,18 +234,55 @@ final class PortabilityCommands {
             Progress progress = new Progress(spec.commandLine().getErr());
             ImportReport report;
             // The input is opened and its header read first: a wrong file must not leave a new, empty database behind.
-            try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
-                header(in);
+            AssetRows assets;
+            try (InputStream given = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
+                header(given);
+                InputStream in = assets = new AssetRows(given);
                 Path file = db.file();
                 report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress, false)
                         : withoutAtlasTables(db) ? intoNewFile(db, file, in, progress, true) : into(db, in, progress);
             }
+            missingAssetBytes(db, assets.ids());
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
             out.printf(Locale.ROOT, "Imported %,d rows (%,d already stored, unchanged)%n", report.totalImported(), unchanged);
             print(out, report.imported());
             out.flush();
             return AtlasCli.OK;
+        }
+
+        /**
+         * Asset bytes are not in an export: restored into a fresh database (another host, PostgreSQL), every asset row
+         * imported and every download then failed, with nothing said at import. Counts the file's live assets whose bytes
+         * this database's blob store cannot open, and says where to copy them. Opening is the check (a read would pull the
+         * whole blob); an asset deleted in the file is not live and needs none.
+         */
+        private void missingAssetBytes(Database db, java.util.Collection<UUID> ids) {
+            if (ids.isEmpty()) {
+                return;
+            }
+            long missing = 0;
+            Path dir;
+            try (Atlas atlas = db.open()) {
+                dev.atlas.asset.AssetStore store = atlas.tenant(root.tenantOrDefault()).assets();
+                for (UUID id : ids) {
+                    try (InputStream ignored = store.open(id)) {
+                        // opened: its bytes are here
+                    } catch (dev.atlas.NotFoundException e) {
+                        // deleted: no bytes needed
+                    } catch (dev.atlas.StorageException | IOException e) {
+                        missing++;
+                    }
+                }
+                dir = atlas.config().assetDirectory().toAbsolutePath();
+            }
+            if (missing > 0) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.printf(Locale.ROOT, "atlas: warning: %,d of the file's assets %s no bytes in %s: copy them there from the asset directory"
+                        + " of the database it was exported from (the same blob keys), or their downloads fail%n",
+                        missing, missing == 1 ? "has" : "have", Text.oneLine(dir.toString()));
+                err.flush();
+            }
         }
 
         /** The keys {@code --credential-keys-file} or {@code --credential-keys-env} give, or null; checked before anything is opened. */
@@ -520,6 +577,92 @@ final class PortabilityCommands {
             return fs.getReason();
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /**
+     * Reads through, noting the id of every asset row ({@code {"type":"asset",...}} lines, as export writes them), for
+     * the check of their bytes after an import. Only those lines are kept, up to 1 MiB each: any other line, however
+     * long, passes through unbuffered. A line it cannot read is left to the import, which refuses it.
+     */
+    static final class AssetRows extends java.io.FilterInputStream {
+        private static final byte[] PREFIX = "{\"type\":\"asset\",".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private static final int MAX_LINE = 1 << 20;
+        private final java.util.Set<UUID> ids = new java.util.LinkedHashSet<>();
+        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        private int matched;
+        private boolean other;
+
+        AssetRows(InputStream in) {
+            super(in);
+        }
+
+        java.util.Set<UUID> ids() {
+            return ids;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            // A last line without its newline (a hand-edited file) is seen at the end.
+            see(b >= 0 ? (byte) b : (byte) '\n');
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            for (int i = 0; i < n; i++) {
+                see(b[off + i]);
+            }
+            if (n < 0) {
+                see((byte) '\n');
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            // Read, not skipped past: a skipped asset row would go unchecked.
+            return Math.max(0, read(new byte[(int) Math.min(n, 8192)]));
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        private void see(byte b) {
+            if (b == '\n') {
+                if (matched == PREFIX.length && !other) {
+                    id(line.toByteArray());
+                }
+                line.reset();
+                matched = 0;
+                other = false;
+            } else if (other) {
+                return;
+            } else if (matched < PREFIX.length) {
+                if (b == PREFIX[matched]) {
+                    matched++;
+                } else {
+                    other = true;
+                }
+            } else if (line.size() < MAX_LINE) {
+                line.write(b);
+            } else {
+                other = true;
+            }
+        }
+
+        private void id(byte[] rest) {
+            try {
+                com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(("{" + new String(rest, java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                ids.add(UUID.fromString(row.path("row").path("id").asText()));
+            } catch (IOException | IllegalArgumentException e) {
+                // The import refuses the line, or has refused it: nothing to check.
+            }
+        }
     }
 
     private static void print(PrintWriter out, Map<String, Long> counts) {
