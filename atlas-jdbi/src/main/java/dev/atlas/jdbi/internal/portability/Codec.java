@@ -91,7 +91,7 @@ final class Codec {
                     try {
                         yield d.instant(rs, n);
                     } catch (dev.atlas.UnreadableRowException e) {
-                        throw new dev.atlas.UnreadableRowException(table.table(), rowKey(table, rs), e.why(), e);
+                        throw dev.atlas.jdbi.internal.Rows.inRow(table.table(), rowKey(table, rs), e);
                     }
                 }
                 case JSONB -> {
