@@ -2891,6 +2891,28 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("activating an answer of a hidden branch shows its path and hides every answer of the other siblings, also those"
+            + " that were shown when their branch was: after activate(a2) only a2 of its turn and a1 of its turn are active")
+    void activateHidesAnswersOfOtherSiblings() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a1b.id()));
+        Message a3 = store.append(c.id(), NewMessage.assistant("a3").parent(q3.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        Message a2b = store.append(c.id(), NewMessage.assistant("a2b").parent(q2.id()));
+        store.activate(a3.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q3", "a3");
+        store.activate(a2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
+        assertThat(List.of(a1b, q3, a3, a2b).stream().map(m -> store.requireMessage(m.id()).active()).toList())
+                .containsExactly(false, false, false, false);
+    }
+
+    @Test
     @DisplayName("three tool results answering one assistant message without an execution all show, in append order; a retry of one"
             + " with the same parent shows beside them (delete the failed one to drop it); activating one hides none of the others")
     void parallelToolResultsWithoutAnExecutionAllShow() {
