@@ -482,8 +482,10 @@ public interface ConversationStore {
      * Brings back a soft-deleted message, recording a {@code restored} event. Restoring never
      * switches the branch a conversation shows: the message comes back with the active flag it had,
      * except that when a sibling of another {@link SiblingGroup} is active now, or the message it
-     * answers is inactive, it comes back inactive (call {@link #activate} to show it). Restoring a message that is not deleted returns
-     * it unchanged.
+     * answers or any message above that is inactive, it comes back inactive (call {@link #activate} to show it).
+     * Only this message comes back: a deleted message it answers stays deleted, and the answer shows
+     * where its branch shows, as a live answer of a deleted message does. Restoring a message that is
+     * not deleted returns it unchanged.
      *
      * @param messageId the message's id
      * @return the restored message

@@ -35,6 +35,8 @@ import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
+import org.jspecify.annotations.Nullable;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -638,7 +640,11 @@ public final class JdbiConversationStore implements ConversationStore {
         boolean active = true;
         if (m.parentId() != null) {
             Parent parent = requireAnswerableParent(h, conversationId, m, at);
-            active = parent.active();
+            active = parent.active() && parent.hiddenFrom() == null;
+            if (parent.active() && parent.hiddenFrom() != null) {
+                // A stale flag above (see pathShown): the answer is stored hidden with the branch, and the flags put right.
+                showBranches(h, conversationId, parent.hiddenFrom() - 1, Set.of(), Set.of(), now);
+            }
             if (active && !answersAlone(m.role(), m.executionId())) {
                 // The execution's earlier answers come back with it when another group was shown meanwhile.
                 Switch s = switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now);
@@ -705,7 +711,8 @@ public final class JdbiConversationStore implements ConversationStore {
     private Parent requireAnswerableParent(Handle h, UUID conversationId, NewMessage m, String at) {
         UUID parentId = m.parentId();
         Parent parent = sql.on(h, mq.parent).bind("id", parentId)
-                .optional((rs, ctx) -> new Parent(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"), rs.getBoolean("is_active")))
+                .optional((rs, ctx) -> new Parent(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"), rs.getBoolean("is_active"),
+                        rs.getObject("hidden_from") == null ? null : rs.getLong("hidden_from")))
                 .orElseThrow(() -> new NotFoundException("message", parentId, at + "parentId"));
         if (!parent.conversationId().equals(conversationId)) {
             throw new InvalidInputException(at + "parentId", "message " + parentId + " belongs to another conversation");
@@ -720,7 +727,8 @@ public final class JdbiConversationStore implements ConversationStore {
         return parent;
     }
 
-    private record Parent(UUID conversationId, long sequence, boolean active) {}
+    /** {@code hiddenFrom}: the sequence of the highest hidden message on the parent's path (itself included), if any. */
+    private record Parent(UUID conversationId, long sequence, boolean active, @Nullable Long hiddenFrom) {}
 
     /**
      * The retry rule, in one place: whether an active user message follows the parent (at
@@ -1074,23 +1082,30 @@ public final class JdbiConversationStore implements ConversationStore {
             if (!current.isDeleted()) {
                 return current;
             }
-            // Under a hidden (inactive) parent it stays hidden with the parent's branch.
-            boolean active = current.active() && (current.parentId() == null || parentShown(h, current.parentId())
+            // Under a hidden parent, or a hidden message higher up, it stays hidden with that branch. A deleted parent hides
+            // nothing by itself, as it does not for its live answers: the parent stays deleted, the answer shows on its branch.
+            Instant now = db.now();
+            boolean active = current.active() && (current.parentId() == null
+                    || pathShown(h, current.parentId())
                     && (answersAlone(current.role(), current.executionId())
                     || !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
                             .bind("execution", current.executionId()))
                     .bind("conversation", current.conversationId()).bind("parent", current.parentId())
                     .bind("role", current.role().toString()).bind("id", messageId).exists()));
-            Instant now = db.now();
             Message restored = sql.on(h, mq.restore).bind("id", messageId).bind("active", active).bind("now", now).one(messages);
             recordEvent(h, current.conversationId(), messageId, MessageEventType.RESTORED, Map.of("active", active), now);
             return restored;
         });
     }
 
-    /** Whether the message is active, or deleted (a deleted parent hides nothing, as it does not for its live answers). */
-    private boolean parentShown(Handle h, UUID parentId) {
-        return sql.on(h, mq.parent).bind("id", parentId).optional((rs, ctx) -> rs.getBoolean("is_active")).orElse(true);
+    /**
+     * Whether the message and every message above it are active (soft-deleted ones included: their flag follows their
+     * branch). An active message under a hidden one is a stale flag, left by a version from before deleted messages kept
+     * their place; an append under it repairs ({@link #showBranches} from just above the highest hidden message, which
+     * keeps its inactive flag while the pass hides what it answers).
+     */
+    private boolean pathShown(Handle h, UUID id) {
+        return sql.on(h, mq.highestHidden).bind("id", id).optional(Sql.LONG).isEmpty();
     }
 
     @Override

@@ -25,6 +25,14 @@ final class MessageSql {
     private static final String LIVE_BY_ID = BY_ID + " AND deleted_at IS NULL";
     private static final String LIVE_CONVERSATION = " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
             + " AND c.id = :conversation AND c.deleted_at IS NULL)";
+    /**
+     * {@code chain}: message {@code :id} and every message above it through parents, soft-deleted ones included, within
+     * its conversation. Each step goes to an earlier sequence, so a parent link that loops (edited by hand) still ends.
+     */
+    private static final String PATH = "WITH RECURSIVE chain (id, conversation_id, parent_id, sequence, is_active) AS (SELECT id,"
+            + " conversation_id, parent_id, sequence, is_active FROM <p>messages WHERE tenant_id = :t AND id = :id UNION ALL"
+            + " SELECT m.id, m.conversation_id, m.parent_id, m.sequence, m.is_active FROM <p>messages m JOIN chain ON m.tenant_id = :t"
+            + " AND m.conversation_id = chain.conversation_id AND m.id = chain.parent_id AND m.sequence < chain.sequence)";
     private static final String SIBLINGS = " WHERE tenant_id = :t AND conversation_id = :conversation AND parent_id = :parent"
             + " AND role = :role";
     /** Oldest first, strictly after the cursor's event (of a message, or of a conversation's trail). */
@@ -108,6 +116,11 @@ final class MessageSql {
      * earlier sequence, so a parent link that loops (edited by hand) still ends.
      */
     final Statement ancestors;
+    /**
+     * The sequence of the highest hidden (inactive) message among {@code :id} and every message above it through parents,
+     * soft-deleted ones included; no row when the whole path shows. One statement, one index lookup per level.
+     */
+    final Statement highestHidden;
 
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
     Statement setActive(int n, boolean active) {
@@ -191,7 +204,9 @@ final class MessageSql {
         executionOfStep = c.sql("messages.executionOfStep", "SELECT e.status, s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
                 + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :execution"
                 + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF e"));
-        parent = c.sql("messages.parent", "SELECT conversation_id, sequence, is_active FROM <p>messages" + LIVE_BY_ID);
+        // With the path check in the same statement: an answer's append runs no statement more for it.
+        parent = c.sql("messages.parent", PATH + " SELECT conversation_id, sequence, is_active, (SELECT chain.sequence FROM chain"
+                + " WHERE chain.is_active = FALSE ORDER BY chain.sequence LIMIT 1) AS hidden_from FROM <p>messages" + LIVE_BY_ID);
         answered = c.sql("messages.answered", "SELECT 1 FROM <p>messages" + SIBLINGS + " AND deleted_at IS NULL LIMIT 1");
         String follows = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :sequence"
                 + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL";
@@ -228,6 +243,8 @@ final class MessageSql {
                 + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
                 + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
                 + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
+        highestHidden = c.sql("messages.highestHidden", PATH + " SELECT sequence FROM chain WHERE is_active = FALSE"
+                + " ORDER BY sequence LIMIT 1");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 

@@ -2816,6 +2816,103 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("on a database with a stale flag (a question still flagged active under a replaced answer), an answer appended to"
+            + " it is stored hidden with its branch and the stale flag is put right: history q1, a1b; activating the answer shows"
+            + " q1, a1, q2, a2")
+    void appendUnderAStaleActiveParentIsHidden() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        store.activate(a1b.id());
+        setStaleActive(q2.id());
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        assertThat(a2.active()).isFalse();
+        assertThat(store.requireMessage(q2.id()).active()).isFalse();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        store.activate(a2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
+    }
+
+    @Test
+    @DisplayName("on such a database, an answer appended two stale levels below the replaced answer (q2 and a2 flagged active) is"
+            + " stored hidden too, and both stale flags are put right: history q1, a1b")
+    void appendTwoStaleLevelsBelowIsHidden() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.activate(a1b.id());
+        setStaleActive(q2.id(), a2.id());
+        List<Message> added = store.appendAll(c.id(), List.of(NewMessage.user("q3").parent(a2.id())));
+        assertThat(added.get(0).active()).isFalse();
+        assertThat(List.of(store.requireMessage(q2.id()).active(), store.requireMessage(a2.id()).active())).containsExactly(false, false);
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+    }
+
+    @Test
+    @DisplayName("restoring an answer whose question is still deleted brings back that answer alone, where its branch shows:"
+            + " history q1, a1, a2 (q2 stays deleted)")
+    void restoreUnderADeletedQuestionShowsOnItsBranch() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(a2.id());
+        store.deleteMessage(q2.id());
+        assertThat(store.restoreMessage(a2.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+        assertThat(store.getMessage(q2.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("on a database with stale flags (a deleted question and its deleted answer still flagged active under a replaced"
+            + " answer), restoring the answer keeps it hidden with its branch: history q1, a1b; activating it then shows q1, a1, a2")
+    void restoreUnderAStaleDeletedQuestionStaysHidden() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(a2.id());
+        store.deleteMessage(q2.id());
+        store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        setStaleActive(q2.id(), a2.id());
+        assertThat(store.restoreMessage(a2.id()).active()).isFalse();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        store.activate(a2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
+    }
+
+    @Test
+    @DisplayName("activating an answer of a hidden branch shows its path and hides every answer of the other siblings, also those"
+            + " that were shown when their branch was: after activate(a2) only a2 of its turn and a1 of its turn are active")
+    void activateHidesAnswersOfOtherSiblings() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a1b.id()));
+        Message a3 = store.append(c.id(), NewMessage.assistant("a3").parent(q3.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        Message a2b = store.append(c.id(), NewMessage.assistant("a2b").parent(q2.id()));
+        store.activate(a3.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q3", "a3");
+        store.activate(a2.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
+        assertThat(List.of(a1b, q3, a3, a2b).stream().map(m -> store.requireMessage(m.id()).active()).toList())
+                .containsExactly(false, false, false, false);
+    }
+
+    @Test
     @DisplayName("three tool results answering one assistant message without an execution all show, in append order; a retry of one"
             + " with the same parent shows beside them (delete the failed one to drop it); activating one hides none of the others")
     void parallelToolResultsWithoutAnExecutionAllShow() {
