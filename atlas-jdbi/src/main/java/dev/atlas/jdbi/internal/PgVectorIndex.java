@@ -200,12 +200,9 @@ public final class PgVectorIndex implements VectorIndex {
                     return null;
                 }
                 if (valid.isPresent()) {
-                    any.on(h, q.catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + name)).update();
+                    any.on(h, q.dropInvalidIndex(name)).update();
                 }
-                any.on(h, q.catalogue.render("pgvector.createIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + name
-                        + " ON <p>vectors USING hnsw ((embedding::vector(" + dimension + ")) vector_cosine_ops)"
-                        + " WITH (m = " + settings.m() + ", ef_construction = " + settings.efConstruction() + ")"
-                        + " WHERE model = " + quote(model) + " AND dimension = " + dimension)).update();
+                any.on(h, q.createIndex(name, model, dimension, settings.m(), settings.efConstruction())).update();
                 return null;
             });
         } catch (RuntimeException e) {
@@ -224,28 +221,17 @@ public final class PgVectorIndex implements VectorIndex {
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
         sql.on(h, q.settings).bind("ef", String.valueOf(Math.min(1000, Math.max(settings.efSearch(), 2 * k)))).one(Sql.STRING);
-        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
-        String columns = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector, %s AS distance, "
-                + "%d AS unembedded " + c.fromWhere();
-        // The model literal repeats the bound filter so the planner can prove the partial index applies.
-        // One statement, so one snapshot: a row back-filled meanwhile is in exactly one branch.
         int asked = k + Math.max(k, MIN_EXTRA_ROWS);
         // When the index hands back fewer than `asked` rows (a tenant with fewer vectors of the model, or a filter rejecting
-        // most), the answer is exact search's: the third branch, run only then (a one-time filter on the count of the
-        // index's rows, already read), streams the embedded candidates for exact scoring in this statement, where a second
-        // statement read them after it. The rows read are the same; a tenant of 20 vectors beside one of 50,000 ran 4
-        // statements, now 3 (PgvectorSearchTest#smallTenantIsSearchedInOneStatement).
-        String text = "WITH idx AS MATERIALIZED (" + columns.formatted(distance, 0) + " AND v.model = " + quote(model)
-                + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL ORDER BY " + distance + " LIMIT " + asked + ")"
-                + " SELECT * FROM idx UNION ALL (" + columns.formatted("CAST(NULL AS double precision)", 1) + " AND v.embedding IS NULL)"
-                + " UNION ALL (" + columns.formatted("CAST(NULL AS double precision)", 2) + " AND v.embedding IS NOT NULL"
-                + " AND (SELECT COUNT(*) FROM idx) < " + asked + ")";
+        // most), the answer is exact search's, streamed by the statement's last branch (PgVectorSql#nearest): a tenant of 20
+        // vectors beside one of 50,000 ran 4 statements, now 3 (PgvectorSearchTest#smallTenantIsSearchedInOneStatement).
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
         ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
         List<Ranked> ranked = new java.util.ArrayList<>(asked); // the index's rows
         double qq = Vectors.squaredNorm(query);
-        c.call(sql, h, "search.nearest.hnsw", text).bind("qv", embedding(query)).fetchSize(1000).forEach((rs, ctx) -> {
+        c.call(sql, h, q.nearest(c.fromWhere(), c.conversationExpr(), model, d, asked)).bind("qv", embedding(query))
+                .fetchSize(1000).forEach((rs, ctx) -> {
             double score = ExactVectorIndex.cosine(query, qq, rs.getBytes(3));
             if (rs.getInt(5) == 0) {
                 ranked.add(new Ranked(score, rs.getString(1), rs.getString(2), rs.getDouble(4)));
@@ -266,7 +252,7 @@ public final class PgVectorIndex implements VectorIndex {
         // index while their exact scores differ in the last bits: SearchContract#semanticDifferential)
         // fail it too, and so do cosines that differ below float32 precision, which the index met in
         // another order than their scores (SearchContract#semanticNearTiesBelowFloat32).
-        if (ranked.size() < asked) { // the third branch ran: top holds every candidate, scored exactly
+        if (ranked.size() < asked) { // the last branch ran: top holds every candidate, scored exactly
             return top.hits(target);
         }
         double farthest = ranked.stream().mapToDouble(Ranked::distance).max().orElseThrow();
@@ -322,9 +308,5 @@ public final class PgVectorIndex implements VectorIndex {
             b.append(i == 0 ? "" : ",").append(v[i]);
         }
         return b.append(']').toString();
-    }
-
-    private static String quote(String s) {
-        return "'" + s.replace("'", "''") + "'";
     }
 }

@@ -3,7 +3,7 @@ package dev.atlas.jdbi.internal;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
 
-/** pgvector's statements: its schema additions, the embedding column's back-fill and the search settings. */
+/** pgvector's statements: its schema additions and indexes, the embedding column's back-fill, the search settings and the search. */
 final class PgVectorSql {
     final Catalogue catalogue;
     final Statement available;
@@ -40,5 +40,43 @@ final class PgVectorSql {
                 + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan");
         indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
                 + " WHERE x.relname = :name");
+    }
+
+    /** Drops the invalid index {@code name} (a build that failed) so it can be built again. */
+    Statement dropInvalidIndex(String name) {
+        return catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + name);
+    }
+
+    /** The HNSW index {@code name} of (model, dimension): cosine distance over the embedding cast to its dimension. */
+    Statement createIndex(String name, String model, int dimension, int m, int efConstruction) {
+        return catalogue.render("pgvector.createIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + name
+                + " ON <p>vectors USING hnsw ((embedding::vector(" + dimension + ")) vector_cosine_ops)"
+                + " WITH (m = " + m + ", ef_construction = " + efConstruction + ")"
+                + " WHERE model = " + quote(model) + " AND dimension = " + dimension);
+    }
+
+    /**
+     * The search, one statement (one snapshot): the candidates ({@code fromWhere}, vectors aliased {@code v}, binding
+     * {@code :t}, {@code :model}, {@code :type}, {@code :dim} and the filters' values) of a {@code d}-dimensional query
+     * {@code :qv}. Columns: target id, conversation, the stored bytes, the index's float32 distance (null where not ranked by
+     * the index) and which branch gave the row: 0 the index's {@code asked} nearest with an embedding, 1 every candidate
+     * without one, 2 every candidate with one, only when the index returned fewer than {@code asked} (a one-time filter on
+     * the count of the materialized index rows).
+     */
+    Statement nearest(String fromWhere, String conversationExpr, String model, int d, int asked) {
+        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
+        String columns = "SELECT v.target_id AS target_id, " + conversationExpr + " AS conv, v.vector AS vector, %s AS distance, "
+                + "%d AS unembedded " + fromWhere;
+        String nothing = "CAST(NULL AS double precision)";
+        // The model literal repeats the bound filter so the planner can prove the partial index applies.
+        return catalogue.render("pgvector.nearest", "WITH idx AS MATERIALIZED (" + columns.formatted(distance, 0) + " AND v.model = "
+                + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL ORDER BY " + distance + " LIMIT " + asked + ")"
+                + " SELECT * FROM idx UNION ALL (" + columns.formatted(nothing, 1) + " AND v.embedding IS NULL)"
+                + " UNION ALL (" + columns.formatted(nothing, 2) + " AND v.embedding IS NOT NULL"
+                + " AND (SELECT COUNT(*) FROM idx) < " + asked + ")");
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "''") + "'";
     }
 }

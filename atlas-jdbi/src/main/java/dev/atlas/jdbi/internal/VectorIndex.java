@@ -40,7 +40,12 @@ public interface VectorIndex {
      */
     record Candidates(SearchSql statements, String fromWhere, String conversationExpr, Map<String, Object> binds) {
         Sql.Call call(Sql sql, Handle h, String name, String text) {
-            Sql.Call call = sql.on(h, statements.render(name, text));
+            return call(sql, h, statements.render(name, text));
+        }
+
+        /** {@code statement}, assembled around {@link #fromWhere} elsewhere, with these candidates' values bound. */
+        Sql.Call call(Sql sql, Handle h, dev.atlas.jdbi.internal.sql.Statement statement) {
+            Sql.Call call = sql.on(h, statement);
             binds.forEach(call::bind);
             return call;
         }
