@@ -57,15 +57,14 @@ public final class PgvectorTestDatabase implements TestDatabase {
         reusable = Templates.wanted(builder, c -> url.equals(c.jdbcUrl()));
         if (reusable && emptied == null) {
             create(database, template());
+            Templates.newInstallationId(dataSource());
         } else if (!reusable) {
             if (emptied != null) {
                 drop(database);
             }
             create(database, null);
         }
-        if (reusable) {
-            Templates.newInstallationId(dataSource());
-        }
+        // An emptied database got its new installation id when it was given back (ReusedDatabases#giveBack).
         return builder.build();
     }
 

@@ -77,15 +77,14 @@ public final class PostgresTestDatabase implements TestDatabase {
             // FILE_COPY copies the template's files instead of logging every page (WAL_LOG, the
             // default since PostgreSQL 15): half the time for a small template.
             execute("CREATE DATABASE " + database + " TEMPLATE " + template() + " STRATEGY FILE_COPY");
+            Templates.newInstallationId(dataSource());
         } else if (!reusable) {
             if (emptied != null) {
                 execute("DROP DATABASE " + database + " WITH (FORCE)");
             }
             createDatabase(database);
         }
-        if (reusable) {
-            Templates.newInstallationId(dataSource());
-        }
+        // An emptied database got its new installation id when it was given back (ReusedDatabases#giveBack).
         return builder.build();
     }
 

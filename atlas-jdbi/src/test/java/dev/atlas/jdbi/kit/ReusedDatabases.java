@@ -77,15 +77,15 @@ final class ReusedDatabases {
         templateDigest = digest(template);
     }
 
-    /** An emptied database to open the next test on, or null. */
+    /** An emptied database with a new installation id to open the next test on, or null. */
     synchronized String take() {
         return emptied.poll();
     }
 
     /**
      * Ends every other session on the used database, then, if its schema is still the template's,
-     * deletes every row but the migration history and the installation row and keeps it for
-     * {@link #take}; false when the caller must drop it.
+     * deletes every row but the migration history and the installation row, gives the installation
+     * row a new id and keeps the database for {@link #take}; false when the caller must drop it.
      */
     boolean giveBack(String name, DataSource used) {
         String expected;
@@ -115,6 +115,9 @@ final class ReusedDatabases {
             for (String table : tables) {
                 s.execute("DELETE FROM " + table);
             }
+            // The next test's installation id, set here rather than when it opens: in this session and
+            // transaction instead of a new session of its own (a new session was a fifth of a short test's set-up).
+            Templates.newInstallationId(c);
             c.commit();
         } catch (SQLException e) {
             return false;

@@ -30,13 +30,20 @@ final class Templates {
 
     /** Each database has its own installation id (V5), as a freshly migrated one would. */
     static void newInstallationId(DataSource dataSource) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE atlas_installation SET id = ?")) {
+        try (Connection c = dataSource.getConnection()) {
+            newInstallationId(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** As {@link #newInstallationId(DataSource)}, on a connection the caller holds (and commits). */
+    static void newInstallationId(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE atlas_installation SET id = ?")) {
             ps.setString(1, UUID.randomUUID().toString().replace("-", ""));
             if (ps.executeUpdate() != 1) {
                 throw new IllegalStateException("the template has no installation row");
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
