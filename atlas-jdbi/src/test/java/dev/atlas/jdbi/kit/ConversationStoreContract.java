@@ -3008,19 +3008,20 @@ public abstract class ConversationStoreContract extends AtlasContract {
         int depth = 10_000;
         Message root = store.append(c.id(), NewMessage.user("m0"));
         // An agent's chain of assistant steps, each answering the one before, stored as appends store them (in one
-        // transaction, so the test does not take 10,000 commits).
+        // transaction and one batch, so the test takes neither 10,000 commits nor 10,000 round trips).
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         UUID[] ids = new UUID[depth];
         ids[0] = root.id();
         db.write(h -> {
+            var insert = AdHoc.on(db, h, "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content,"
+                    + " status, is_active, parent_id, metadata, created_at, updated_at, search_text) VALUES ('acme', :id, :c, :seq,"
+                    + " 'assistant', 'text', :content, 'delivered', TRUE, :parent, '{}', :now, :now, :content)");
             for (int i = 1; i < depth; i++) {
                 ids[i] = dev.atlas.Ids.next(clock);
-                AdHoc.on(db, h, "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
-                        + " is_active, parent_id, metadata, created_at, updated_at, search_text) VALUES ('acme', :id, :c, :seq, 'assistant',"
-                        + " 'text', :content, 'delivered', TRUE, :parent, '{}', :now, :now, :content)")
-                        .bind("id", ids[i]).bind("c", c.id()).bind("seq", (long) i + 1).bind("content", "m" + i)
-                        .bind("parent", ids[i - 1]).bind("now", clock.instant()).update();
+                insert.bind("id", ids[i]).bind("c", c.id()).bind("seq", (long) i + 1).bind("content", "m" + i)
+                        .bind("parent", ids[i - 1]).bind("now", clock.instant()).add();
             }
+            assertThat(insert.batch()).hasSize(depth - 1);
             return AdHoc.on(db, h, "UPDATE <p>conversations SET last_sequence = :n WHERE tenant_id = 'acme' AND id = :c")
                     .bind("n", (long) depth).bind("c", c.id()).update();
         });
