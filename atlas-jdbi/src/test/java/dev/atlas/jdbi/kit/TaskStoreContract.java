@@ -1440,6 +1440,19 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("runAfter is the enqueuing instance's time: a task enqueued for now on an instance an hour ahead is not due for an"
+            + " instance an hour behind it until that one's clock reaches it, then it is claimed once")
+    void runAfterIsComparedWithTheClaimingInstancesClock() {
+        MutableClock ahead = new MutableClock(clock.instant().plus(Duration.ofHours(1)));
+        Task t = reopen(b -> b.clock(ahead)).tenant("acme").tasks().create(NewTask.of("a", Map.of()));
+        assertThat(t.runAfter()).isEqualTo(ahead.instant());
+        advance(Duration.ofHours(1).minusNanos(1_000));
+        assertThat(store.claim(LEASE)).isEmpty();
+        advance(Duration.ofNanos(1_000));
+        assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(t.id());
+    }
+
+    @Test
     @DisplayName("a second instance whose clock runs an hour behind claims a task as soon as the database's clock passes its lease")
     void laggingClockClaimsExpiredLease() {
         Task t = task("a");
@@ -1844,6 +1857,55 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .satisfies(e -> assertThat(((IllegalTransitionException) e).field()).isEqualTo("status"))
                 .asString().contains("cannot change from completed to cancelled");
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(outcome[0]).returns(Map.of("by", "worker"), Task::result);
+    }
+
+    @Test
+    @DisplayName("cancel and the holder's complete released together by a barrier, 30 times: exactly one returns a task, the stored task is"
+            + " that one, and the other throws the exception of the stored state (cancelled: complete's LeaseLostException 'the task is"
+            + " cancelled'; completed: cancel's IllegalTransitionException on status)")
+    void cancelRacingCompleteHasOneWinner() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 30; i++) {
+                Task t = task("race");
+                ClaimedTask c = store.claim(LEASE).orElseThrow();
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                Future<Object> cancel = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.cancel(t.id());
+                    } catch (RuntimeException e) {
+                        return e;
+                    }
+                });
+                Future<Object> complete = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.complete(c, Map.of("by", "worker"));
+                    } catch (RuntimeException e) {
+                        return e;
+                    }
+                });
+                Object cancelled = cancel.get(30, TimeUnit.SECONDS);
+                Object completed = complete.get(30, TimeUnit.SECONDS);
+                Task stored = store.get(t.id()).orElseThrow();
+                String round = "round " + i + ": cancel " + cancelled + ", complete " + completed;
+                if (stored.status() == TaskStatus.CANCELLED) {
+                    assertThat(cancelled).as(round).isEqualTo(stored);
+                    assertThat(stored.result()).as(round).isEqualTo(Map.of());
+                    assertThat(completed).as(round).isExactlyInstanceOf(LeaseLostException.class).asString().contains("the task is cancelled");
+                } else {
+                    assertThat(stored.status()).as(round).isEqualTo(TaskStatus.COMPLETED);
+                    assertThat(completed).as(round).isEqualTo(stored);
+                    assertThat(stored.result()).as(round).isEqualTo(Map.of("by", "worker"));
+                    assertThat(cancelled).as(round).isExactlyInstanceOf(IllegalTransitionException.class)
+                            .satisfies(e -> assertThat(((IllegalTransitionException) e).field()).isEqualTo("status"))
+                            .asString().contains("cannot change from completed to cancelled");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
