@@ -247,6 +247,7 @@ class AtlasStarterProductionTest {
                 }
             }
             assertThat(closer.isAlive()).as("closer still closing").isTrue();
+            assertThat(Thread.currentThread().isInterrupted()).as("interrupted by the test's guard timeout").isFalse();
             Thread.onSpinWait();
         }
     }
