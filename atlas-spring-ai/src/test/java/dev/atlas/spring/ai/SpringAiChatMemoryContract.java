@@ -796,6 +796,34 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("after a save that skipped a message retention hard-deleted in the middle of the read window, the memory reads back"
+            + " what is stored (no gap, no stale message) and its next turn saves without a conflict, on another thread too")
+    void theTurnAfterASaveThatSkippedAHardDeletedMessageReadsAndSavesCleanly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        repository.saveAll("hard", List.of(new UserMessage("hello"), new AssistantMessage("hi"), new UserMessage("rude words"),
+                new AssistantMessage("a rude answer")));
+        List<Message> read = repository.findByConversationId("hard");
+        UUID c = tenant.conversations().requireByKey("hard").id();
+        tenant.conversations().deleteMessage(tenant.conversations().history(c, 10).get(2).id());
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(2)));
+        tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(1)));
+        List<Message> next = new ArrayList<>(read);
+        next.add(new UserMessage("sorry"));
+        repository.saveAll("hard", next);
+
+        List<Message> again = repository.findByConversationId("hard");
+        assertThat(again).extracting(Message::getText).containsExactly("hello", "hi", "a rude answer", "sorry");
+        List<Message> turn = new ArrayList<>(again);
+        turn.add(new AssistantMessage("apology accepted"));
+        onAnotherThread(() -> repository.saveAll("hard", turn));
+        assertThat(tenant.conversations().history(c, 10)).extracting(m -> m.role() + " " + m.content())
+                .containsExactly("user hello", "assistant hi", "assistant a rude answer", "user sorry", "assistant apology accepted");
+        assertThat(repository.findByConversationId("hard")).extracting(Message::getText)
+                .containsExactly("hello", "hi", "a rude answer", "sorry", "apology accepted");
+    }
+
+    @Test
     @DisplayName("a message soft-deleted in another conversation of the tenant, or in another tenant's, is a new message in a save"
             + " (appended, as a live one of another conversation is): only this conversation's deleted messages stay deleted")
     void deletedMessageOfAnotherConversationOrTenantIsANewMessageHere() {
