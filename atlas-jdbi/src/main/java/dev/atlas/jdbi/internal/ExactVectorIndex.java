@@ -59,7 +59,7 @@ public final class ExactVectorIndex implements VectorIndex {
         VectorCache.Entry e = cache == null ? null : cache.get(sql, h, c.statements(), model, target.toString(), query.length);
         TopK top = new TopK(k);
         if (e == null) {
-            scan(sql, h, c, query, top, "");
+            scan(sql, h, c, query, top);
             return top.hits(target);
         }
         int n = e.ids.length;
@@ -92,8 +92,7 @@ public final class ExactVectorIndex implements VectorIndex {
         if (checked.size() <= best.length + MAX_NEAR_TIES) {
             Where ids = new Where().in("v.target_id", "c", checked.stream().map(i -> UUID.fromString(e.ids[i])).toList());
             java.util.Map<String, String> live = new java.util.HashMap<>();
-            ids.bindTo(c.call(sql, h, "search.nearest.verify", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv "
-                            + c.fromWhere() + ids))
+            ids.bindTo(c.call(sql, h, c.statements().vectorIds(c.fromWhere(), c.conversationExpr(), ids)))
                     .forEach((rs, ctx) -> {
                         live.put(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2));
                         return null;
@@ -116,8 +115,7 @@ public final class ExactVectorIndex implements VectorIndex {
         }
         TopK all = new TopK(k);
         java.util.Map<String, Integer> positions = e.positions();
-        c.call(sql, h, "search.nearest.candidates", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv "
-                        + c.fromWhere())
+        c.call(sql, h, c.statements().vectorIds(c.fromWhere(), c.conversationExpr(), null))
                 .fetchSize(1000).forEach((rs, ctx) -> {
                     Integer at = positions.get(rs.getString(1));
                     double score = at == null ? 0 : e.score(query, qq, at);
@@ -174,11 +172,10 @@ public final class ExactVectorIndex implements VectorIndex {
         heap[at] = item;
     }
 
-    /** Scores every candidate (with {@code extra} conditions appended) into {@code top}. */
-    static void scan(Sql sql, Handle h, Candidates c, float[] query, TopK top, String extra) {
+    /** Scores every candidate into {@code top}. */
+    static void scan(Sql sql, Handle h, Candidates c, float[] query, TopK top) {
         double qq = Vectors.squaredNorm(query);
-        c.call(sql, h, "search.nearest.exact", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector "
-                        + c.fromWhere() + extra)
+        c.call(sql, h, c.statements().vectorBytes(c.fromWhere(), c.conversationExpr()))
                 .fetchSize(1000).forEach((rs, ctx) -> {
                     byte[] bytes = rs.getBytes(3);
                     if (bytes.length == query.length * 4) {

@@ -166,6 +166,21 @@ final class SearchSql {
                 + filters(target, f, now, binds);
     }
 
+    /**
+     * Exact search's candidates ({@code fromWhere} of {@link #vectorCandidates}): target id and conversation
+     * ({@code conversationExpr}), only the rows whose ids {@code ids} binds when given.
+     */
+    Statement vectorIds(String fromWhere, String conversationExpr, @Nullable Where ids) {
+        return ids == null ? render("search.nearest.candidates", "SELECT v.target_id AS target_id, " + conversationExpr + " AS conv " + fromWhere)
+                : render("search.nearest.verify", "SELECT v.target_id AS target_id, " + conversationExpr + " AS conv " + fromWhere + ids);
+    }
+
+    /** As {@link #vectorIds} without {@code ids}, with each candidate's stored bytes (3rd column) for exact scoring. */
+    Statement vectorBytes(String fromWhere, String conversationExpr) {
+        return render("search.nearest.exact", "SELECT v.target_id AS target_id, " + conversationExpr + " AS conv, v.vector AS vector "
+                + fromWhere);
+    }
+
     private static final String TAG = "EXISTS (SELECT 1 FROM <p>memory_tags g# WHERE g#.tenant_id = x.tenant_id AND g#.memory_id = x.id"
             + " AND g#.tag = :fTag#)";
 

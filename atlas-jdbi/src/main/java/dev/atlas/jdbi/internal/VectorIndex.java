@@ -39,11 +39,7 @@ public interface VectorIndex {
      * renders the assembled statement.
      */
     record Candidates(SearchSql statements, String fromWhere, String conversationExpr, Map<String, Object> binds) {
-        Sql.Call call(Sql sql, Handle h, String name, String text) {
-            return call(sql, h, statements.render(name, text));
-        }
-
-        /** {@code statement}, assembled around {@link #fromWhere} elsewhere, with these candidates' values bound. */
+        /** {@code statement}, assembled around {@link #fromWhere} in a catalogue, with these candidates' values bound. */
         Sql.Call call(Sql sql, Handle h, dev.atlas.jdbi.internal.sql.Statement statement) {
             Sql.Call call = sql.on(h, statement);
             binds.forEach(call::bind);
