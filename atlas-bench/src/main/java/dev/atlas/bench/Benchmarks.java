@@ -23,6 +23,7 @@ public final class Benchmarks {
                 new PgvectorRecall(),
                 new TextSearchNeighbours(),
                 new GraphEdges(),
-                new ScaleProbe());
+                new ScaleProbe(),
+                new AppendDeepChain());
     }
 }

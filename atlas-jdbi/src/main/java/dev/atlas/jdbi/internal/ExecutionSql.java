@@ -276,9 +276,11 @@ final class ExecutionSql {
     /**
      * Limits {@link #stepsOf}/{@link #toolCallsOf} to executions of {@code :conversation} or of none:
      * a message may link to another conversation's execution, whose rounds must not reach this history.
+     * A correlated EXISTS reads each row's execution by key: as an IN over the tenant's executions,
+     * SQLite listed every execution of the tenant on each call (ToolHistoryQueryPlanTest).
      */
-    static final String OF_CONVERSATION = "execution_id IN (SELECT id FROM <p>executions WHERE tenant_id = :t"
-            + " AND (conversation_id IS NULL OR conversation_id = :conversation))";
+    static final String OF_CONVERSATION = "EXISTS (SELECT 1 FROM <p>executions e WHERE e.tenant_id = :t AND e.id = execution_id"
+            + " AND (e.conversation_id IS NULL OR e.conversation_id = :conversation))";
 
     /** The steps of the executions in {@code where} (an IN list), in sequence order. */
     Statement stepsOf(String where) {

@@ -35,8 +35,6 @@ import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
-import org.jspecify.annotations.Nullable;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -640,11 +638,9 @@ public final class JdbiConversationStore implements ConversationStore {
         boolean active = true;
         if (m.parentId() != null) {
             Parent parent = requireAnswerableParent(h, conversationId, m, at);
-            active = parent.active() && parent.hiddenFrom() == null;
-            if (parent.active() && parent.hiddenFrom() != null) {
-                // A stale flag above (see pathShown): the answer is stored hidden with the branch, and the flags put right.
-                showBranches(h, conversationId, parent.hiddenFrom() - 1, Set.of(), Set.of(), now);
-            }
+            // The parent's own flag is its path's: V37 put right the stale flags older versions left under hidden messages,
+            // and every write since keeps them (a walk up the path here cost one lookup per level of the conversation).
+            active = parent.active();
             if (active && !answersAlone(m.role(), m.executionId())) {
                 // The execution's earlier answers come back with it when another group was shown meanwhile.
                 Switch s = switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now);
@@ -711,8 +707,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private Parent requireAnswerableParent(Handle h, UUID conversationId, NewMessage m, String at) {
         UUID parentId = m.parentId();
         Parent parent = sql.on(h, mq.parent).bind("id", parentId)
-                .optional((rs, ctx) -> new Parent(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"), rs.getBoolean("is_active"),
-                        rs.getObject("hidden_from") == null ? null : rs.getLong("hidden_from")))
+                .optional((rs, ctx) -> new Parent(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"), rs.getBoolean("is_active")))
                 .orElseThrow(() -> new NotFoundException("message", parentId, at + "parentId"));
         if (!parent.conversationId().equals(conversationId)) {
             throw new InvalidInputException(at + "parentId", "message " + parentId + " belongs to another conversation");
@@ -727,8 +722,7 @@ public final class JdbiConversationStore implements ConversationStore {
         return parent;
     }
 
-    /** {@code hiddenFrom}: the sequence of the highest hidden message on the parent's path (itself included), if any. */
-    private record Parent(UUID conversationId, long sequence, boolean active, @Nullable Long hiddenFrom) {}
+    private record Parent(UUID conversationId, long sequence, boolean active) {}
 
     /**
      * The retry rule, in one place: whether an active user message follows the parent (at
@@ -1101,8 +1095,8 @@ public final class JdbiConversationStore implements ConversationStore {
     /**
      * Whether the message and every message above it are active (soft-deleted ones included: their flag follows their
      * branch). An active message under a hidden one is a stale flag, left by a version from before deleted messages kept
-     * their place; an append under it repairs ({@link #showBranches} from just above the highest hidden message, which
-     * keeps its inactive flag while the pass hides what it answers).
+     * their place, which V37 put right; restoring is rare, so it reads the whole path rather than trust that (an append
+     * trusts its parent's flag: it runs on every message).
      */
     private boolean pathShown(Handle h, UUID id) {
         return sql.on(h, mq.highestHidden).bind("id", id).optional(Sql.LONG).isEmpty();

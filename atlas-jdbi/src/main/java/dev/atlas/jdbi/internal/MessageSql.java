@@ -204,9 +204,7 @@ final class MessageSql {
         executionOfStep = c.sql("messages.executionOfStep", "SELECT e.status, s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
                 + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :execution"
                 + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF e"));
-        // With the path check in the same statement: an answer's append runs no statement more for it.
-        parent = c.sql("messages.parent", PATH + " SELECT conversation_id, sequence, is_active, (SELECT chain.sequence FROM chain"
-                + " WHERE chain.is_active = FALSE ORDER BY chain.sequence LIMIT 1) AS hidden_from FROM <p>messages" + LIVE_BY_ID);
+        parent = c.sql("messages.parent", "SELECT conversation_id, sequence, is_active FROM <p>messages" + LIVE_BY_ID);
         answered = c.sql("messages.answered", "SELECT 1 FROM <p>messages" + SIBLINGS + " AND deleted_at IS NULL LIMIT 1");
         String follows = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :sequence"
                 + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL";

@@ -2778,6 +2778,48 @@ public abstract class ConversationStoreContract extends AtlasContract {
         }
     }
 
+    /**
+     * Runs migration V37 again, as the upgrade runs it on such a database: it hides every message
+     * flagged active under a hidden one, so an append trusts its parent's flag.
+     */
+    private void putRightAsV37() {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String folder = db.dialect() == dev.atlas.jdbi.internal.Dialect.SQLITE ? "sqlite" : "postgresql";
+        String script;
+        try (java.io.InputStream in = getClass().getClassLoader()
+                .getResourceAsStream("dev/atlas/migrations/" + folder + "/V37__stale_branch_flags_put_right.sql")) {
+            script = new String(java.util.Objects.requireNonNull(in, "V37 on the class path").readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        String update = script.lines().filter(l -> !l.startsWith("--")).collect(java.util.stream.Collectors.joining("\n"))
+                .replace("${prefix}", "<p>").replaceAll(";\\s*$", "");
+        db.write(h -> AdHoc.on(db, h, update).update());
+    }
+
+    @Test
+    @DisplayName("V37 puts right the flags an older version left (a deleted question and its answer flagged active under a replaced"
+            + " answer): history q1, a1b instead of q1, a2, a1b, q3; activating q3 then shows q1, a1, a2, q3")
+    void v37HidesStaleFlags() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        store.deleteMessage(q2.id());
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a2.id()));
+        setStaleActive(q2.id(), a2.id(), q3.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a2", "a1b", "q3");
+        putRightAsV37();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        assertThat(List.of(store.requireMessage(a1.id()).active(), store.requireMessage(a2.id()).active(),
+                store.requireMessage(q3.id()).active(), store.requireMessage(a1b.id()).active())).containsExactly(false, false, false, true);
+        store.activate(q3.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2", "q3");
+    }
+
     @Test
     @DisplayName("on a database written before deleted messages kept their place (a deleted question and its answer still flagged"
             + " active under a replaced answer), activating that answer shows its branch: q1, a1, a2, and a1b is hidden")
@@ -2816,8 +2858,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("on a database with a stale flag (a question still flagged active under a replaced answer), an answer appended to"
-            + " it is stored hidden with its branch and the stale flag is put right: history q1, a1b; activating the answer shows"
+    @DisplayName("on a database with a stale flag (a question still flagged active under a replaced answer), once V37 put it right"
+            + " an answer appended to it is stored hidden with its branch: history q1, a1b; activating the answer shows"
             + " q1, a1, q2, a2")
     void appendUnderAStaleActiveParentIsHidden() {
         Conversation c = convo();
@@ -2828,6 +2870,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
         store.activate(a1b.id());
         setStaleActive(q2.id());
+        putRightAsV37();
         Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
         assertThat(a2.active()).isFalse();
         assertThat(store.requireMessage(q2.id()).active()).isFalse();
@@ -2837,8 +2880,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("on such a database, an answer appended two stale levels below the replaced answer (q2 and a2 flagged active) is"
-            + " stored hidden too, and both stale flags are put right: history q1, a1b")
+    @DisplayName("on such a database, once V37 put right both stale flags (q2 and a2 flagged active below the replaced answer), an"
+            + " answer appended two levels below is stored hidden too: history q1, a1b")
     void appendTwoStaleLevelsBelowIsHidden() {
         Conversation c = convo();
         Message q1 = store.append(c.id(), NewMessage.user("q1"));
@@ -2849,6 +2892,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
         store.activate(a1b.id());
         setStaleActive(q2.id(), a2.id());
+        putRightAsV37();
         List<Message> added = store.appendAll(c.id(), List.of(NewMessage.user("q3").parent(a2.id())));
         assertThat(added.get(0).active()).isFalse();
         assertThat(List.of(store.requireMessage(q2.id()).active(), store.requireMessage(a2.id()).active())).containsExactly(false, false);
