@@ -638,7 +638,7 @@ public final class JdbiConversationStore implements ConversationStore {
         boolean active = true;
         if (m.parentId() != null) {
             Parent parent = requireAnswerableParent(h, conversationId, m, at);
-            // The parent's own flag is its path's: V37 put right the stale flags older versions left under hidden messages,
+            // The parent's own flag is its path's: V36 put right the stale flags older versions left under hidden messages,
             // and every write since keeps them (a walk up the path here cost one lookup per level of the conversation).
             active = parent.active();
             if (active && !answersAlone(m.role(), m.executionId())) {
@@ -1095,7 +1095,7 @@ public final class JdbiConversationStore implements ConversationStore {
     /**
      * Whether the message and every message above it are active (soft-deleted ones included: their flag follows their
      * branch). An active message under a hidden one is a stale flag, left by a version from before deleted messages kept
-     * their place, which V37 put right; restoring is rare, so it reads the whole path rather than trust that (an append
+     * their place, which V36 put right; restoring is rare, so it reads the whole path rather than trust that (an append
      * trusts its parent's flag: it runs on every message).
      */
     private boolean pathShown(Handle h, UUID id) {

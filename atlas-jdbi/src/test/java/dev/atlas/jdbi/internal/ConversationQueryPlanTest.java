@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * SQLite's plan of the parent lookup every answer's append runs ({@code messages.parent}): one
  * lookup by key. Walking the parent's whole path up through parents (to find a stale flag an older
  * version left) cost one lookup per level: an append at the end of a 10,000-message chain took
- * 46 ms, 53x a raw JDBC append (atlas-bench append-deep-chain); V37 put those flags right once.
+ * 46 ms, 53x a raw JDBC append (atlas-bench append-deep-chain); V36 put those flags right once.
  */
 class ConversationQueryPlanTest {
     private final SqliteTestDatabase database = new SqliteTestDatabase();

@@ -2779,16 +2779,16 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     /**
-     * Runs migration V37 again, as the upgrade runs it on such a database: it hides every message
+     * Runs migration V36 again, as the upgrade runs it on such a database: it hides every message
      * flagged active under a hidden one, so an append trusts its parent's flag.
      */
-    private void putRightAsV37() {
+    private void putRightAsV36() {
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String folder = db.dialect() == dev.atlas.jdbi.internal.Dialect.SQLITE ? "sqlite" : "postgresql";
         String script;
         try (java.io.InputStream in = getClass().getClassLoader()
-                .getResourceAsStream("dev/atlas/migrations/" + folder + "/V37__stale_branch_flags_put_right.sql")) {
-            script = new String(java.util.Objects.requireNonNull(in, "V37 on the class path").readAllBytes(),
+                .getResourceAsStream("dev/atlas/migrations/" + folder + "/V36__stale_branch_flags_put_right.sql")) {
+            script = new String(java.util.Objects.requireNonNull(in, "V36 on the class path").readAllBytes(),
                     java.nio.charset.StandardCharsets.UTF_8);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -2799,9 +2799,9 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("V37 puts right the flags an older version left (a deleted question and its answer flagged active under a replaced"
+    @DisplayName("V36 puts right the flags an older version left (a deleted question and its answer flagged active under a replaced"
             + " answer): history q1, a1b instead of q1, a2, a1b, q3; activating q3 then shows q1, a1, a2, q3")
-    void v37HidesStaleFlags() {
+    void v36HidesStaleFlags() {
         Conversation c = convo();
         Message q1 = store.append(c.id(), NewMessage.user("q1"));
         Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
@@ -2812,7 +2812,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a2.id()));
         setStaleActive(q2.id(), a2.id(), q3.id());
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a2", "a1b", "q3");
-        putRightAsV37();
+        putRightAsV36();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
         assertThat(List.of(store.requireMessage(a1.id()).active(), store.requireMessage(a2.id()).active(),
                 store.requireMessage(q3.id()).active(), store.requireMessage(a1b.id()).active())).containsExactly(false, false, false, true);
@@ -2858,7 +2858,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("on a database with a stale flag (a question still flagged active under a replaced answer), once V37 put it right"
+    @DisplayName("on a database with a stale flag (a question still flagged active under a replaced answer), once V36 put it right"
             + " an answer appended to it is stored hidden with its branch: history q1, a1b; activating the answer shows"
             + " q1, a1, q2, a2")
     void appendUnderAStaleActiveParentIsHidden() {
@@ -2870,7 +2870,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
         store.activate(a1b.id());
         setStaleActive(q2.id());
-        putRightAsV37();
+        putRightAsV36();
         Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
         assertThat(a2.active()).isFalse();
         assertThat(store.requireMessage(q2.id()).active()).isFalse();
@@ -2880,7 +2880,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("on such a database, once V37 put right both stale flags (q2 and a2 flagged active below the replaced answer), an"
+    @DisplayName("on such a database, once V36 put right both stale flags (q2 and a2 flagged active below the replaced answer), an"
             + " answer appended two levels below is stored hidden too: history q1, a1b")
     void appendTwoStaleLevelsBelowIsHidden() {
         Conversation c = convo();
@@ -2892,7 +2892,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
         store.activate(a1b.id());
         setStaleActive(q2.id(), a2.id());
-        putRightAsV37();
+        putRightAsV36();
         List<Message> added = store.appendAll(c.id(), List.of(NewMessage.user("q3").parent(a2.id())));
         assertThat(added.get(0).active()).isFalse();
         assertThat(List.of(store.requireMessage(q2.id()).active(), store.requireMessage(a2.id()).active())).containsExactly(false, false);

@@ -145,7 +145,7 @@ public abstract class Newcomer17Contract extends AtlasContract {
         }
         List<String> lines = Files.readAllLines(dir.resolve("acme.jsonl"), StandardCharsets.UTF_8);
         assertThat(lines).hasSize(6);
-        assertThat(lines.get(0)).isEqualTo("{\"type\":\"atlas-export\",\"version\":1,\"schema\":35}");
+        assertThat(lines.get(0)).isEqualTo("{\"type\":\"atlas-export\",\"version\":1,\"schema\":36}");
         assertThat(lines.get(1)).startsWith("{\"type\":\"conversation\",\"row\":{\"id\":\"" + convo.id() + "\"")
                 .contains("\"metadata\":{}", "\"last_sequence\":2", "\"created_at\":\"2026-03-01T10:00:00Z\"")
                 .doesNotContain("null", "\"title\":null");

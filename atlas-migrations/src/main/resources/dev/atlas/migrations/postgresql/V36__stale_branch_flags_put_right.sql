@@ -1,4 +1,4 @@
--- Atlas V37: a version from before deleted messages kept their place left messages flagged active
+-- Atlas V36: a version from before deleted messages kept their place left messages flagged active
 -- under a hidden one (a message deleted while shown, and what answers it, kept the flag when an
 -- earlier answer was regenerated), so history showed them beside the answer that replaced them.
 -- Hidden here once, with every active message below them: from now on a message's own flag is its
