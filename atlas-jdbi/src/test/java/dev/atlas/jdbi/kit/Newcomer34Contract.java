@@ -363,7 +363,7 @@ public abstract class Newcomer34Contract extends AtlasContract {
         }
         // Another tenant: same owner and name read nothing; hostile names are refused by field.
         assertThat(atlas.tenant("globex").credentials().get(user, "svc-0")).isEmpty();
-        assertThat(outcome(() -> acme.credentials().upsert(user, "a\u0000b", "x"))).isEqualTo("InvalidInputException on name");
+        assertThat(outcome(() -> acme.credentials().upsert(user, "a\u0000b", "x"))).startsWith("InvalidInputException on name");
         assertThat(outcome(() -> acme.credentials().upsert(user, "svc", "x\uDC00"))).isEqualTo("InvalidInputException on secret");
     }
 
@@ -432,5 +432,85 @@ public abstract class Newcomer34Contract extends AtlasContract {
         assertThat(lookups).extracting(ToolCall::id).doesNotHaveDuplicates();
         assertThat(atlas.tenant("globex").executions().tree(id)).isEmpty();
         assertThat(atlas.tenant("globex").executions().toolCalls(ToolCallQuery.forTool("lookup")).items()).isEmpty();
+    }
+
+    @Test
+    void hostileValuesOnSettingsAssistantsAssetsAndToolQueries() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        var settings = acme.settings().create("prefs", "Preferences", null);
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("max", Long.MAX_VALUE);
+        values.put("text", "\u00e9\uD83D\uDE00 \"quote\" \\ \n");
+        var r1 = acme.settings().publish(settings.id(), values, "v1", null);
+        assertThat(r1.number()).isEqualTo(1);
+        var read = acme.settings().getRevision(settings.id(), 1).orElseThrow().values();
+        // A fraction that would not read back exactly is refused, naming the field, and nothing is published.
+        assertThat(outcome(() -> acme.settings().publish(settings.id(), Map.of("big", new java.math.BigDecimal("123456789012345678901234567890.123456789")),
+                null, null))).startsWith("InvalidInputException on values");
+        assertThat(((Number) read.get("max")).longValue()).isEqualTo(Long.MAX_VALUE);
+        assertThat(read.get("text")).isEqualTo("\u00e9\uD83D\uDE00 \"quote\" \\ \n");
+        assertThat(outcome(() -> acme.settings().publish(settings.id(), Map.of("k", "a\u0000b"), null, null)))
+                .startsWith("InvalidInputException on values");
+        assertThat(outcome(() -> acme.settings().publish(settings.id(), Map.of("k\uD800", "x"), null, null)))
+                .startsWith("InvalidInputException on values");
+        assertThat(outcome(() -> acme.settings().publish(settings.id(), Map.of("k", Double.NaN), null, null)))
+                .startsWith("InvalidInputException on values");
+        Object deep = "leaf";
+        for (int i = 0; i < 5000; i++) {
+            deep = List.of(deep);
+        }
+        Object deepest = deep;
+        assertThat(outcome(() -> acme.settings().publish(settings.id(), Map.of("k", deepest), null, null)))
+                .startsWith("InvalidInputException on values");
+        assertThat(outcome(() -> acme.settings().publish(settings.id(), Map.of("k", "x"), "l\u0000", null)))
+                .startsWith("InvalidInputException on label");
+        Throwable theirs = catchThrowable(() -> globex.settings().publish(settings.id(), Map.of("k", "x"), null, null));
+        assertThat(describe(theirs)).startsWith("NotFoundException");
+        assertThat(theirs.getMessage()).doesNotContain("acme").doesNotContain("prefs");
+        assertThat(globex.settings().getRevision(settings.id(), 1)).isEmpty();
+        assertThat(acme.settings().getRevision(settings.id(), 2)).isEmpty();
+
+        assertThat(outcome(() -> AssistantSpec.of("bot", "Bot").temperature(new java.math.BigDecimal("1E+400"))))
+                .startsWith("InvalidInputException on temperature");
+        assertThat(outcome(() -> acme.assistants().create(AssistantSpec.of("bot", "B\u0000ot")))).startsWith("InvalidInputException on name");
+        assertThat(outcome(() -> acme.assistants().create(AssistantSpec.of("bot", "Bot").tools(List.of("a\uDC00")))))
+                .startsWith("InvalidInputException on tools");
+        var bot = acme.assistants().create(AssistantSpec.of("bot", "Bot"));
+        assertThat(outcome(() -> acme.assistants().publish(bot.id(), NewRevision.of("p", Map.of("k", deepest)))))
+                .startsWith("InvalidInputException on settings");
+        assertThat(acme.assistants().revisions(bot.id())).isEmpty();
+
+        assertThat(outcome(() -> NewAsset.of(AssetType.FILE, "a\u0000.bin", "application/octet-stream"))).startsWith("InvalidInputException on filename");
+        assertThat(outcome(() -> NewAsset.of(AssetType.FILE, "a\uD800.bin", "application/octet-stream"))).startsWith("InvalidInputException on filename");
+        Asset mine = acme.assets().create(NewAsset.of(AssetType.FILE, "a.bin", "application/octet-stream")
+                .metadata(Map.of("big", new java.math.BigDecimal("1e-30"))), new byte[] {0, 1, 2});
+        assertThat(acme.assets().getBySha256(mine.sha256().toUpperCase(java.util.Locale.ROOT))).map(Asset::id).contains(mine.id());
+        assertThat(outcome(() -> acme.assets().getBySha256("%"))).startsWith("InvalidInputException on sha256");
+        var convo = globex.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.of("user", "1"), "support"));
+        var msg = globex.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("hi"));
+        Throwable attach = catchThrowable(() -> acme.assets().attach(msg.id(), mine.id(), Map.of()));
+        assertThat(describe(attach)).startsWith("NotFoundException on message");
+        assertThat(attach.getMessage()).doesNotContain("globex");
+        Throwable attach2 = catchThrowable(() -> globex.assets().attach(msg.id(), mine.id(), Map.of()));
+        assertThat(describe(attach2)).startsWith("NotFoundException on asset");
+        assertThat(globex.assets().forMessage(msg.id())).isEmpty();
+        Throwable delete = catchThrowable(() -> globex.assets().delete(mine.id()));
+        assertThat(describe(delete)).startsWith("NotFoundException");
+        assertThat(acme.assets().require(mine.id()).isDeleted()).isFalse();
+
+        acme.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            StepHandle step = exec.step();
+            step.toolCall("c1", "lookup", "{}").complete("{}");
+            step.finish(null, FinishReason.STOP);
+            return null;
+        });
+        assertThat(acme.executions().toolCalls(ToolCallQuery.forTool("look%")).items()).isEmpty();
+        assertThat(acme.executions().toolCalls(ToolCallQuery.forTool("look_p")).items()).isEmpty();
+        assertThat(acme.executions().toolCalls(ToolCallQuery.forTool("lookup")).items()).hasSize(1);
+        assertThat(outcome(() -> acme.voiceCalls().start(NewVoiceCall.of("s\u0000", "openai", "m")))).startsWith("InvalidInputException on sessionId");
+        acme.voiceCalls().start(NewVoiceCall.of("sess_1", "openai", "m"));
+        assertThat(acme.voiceCalls().bySession("sess%")).isEmpty();
+        assertThat(acme.voiceCalls().bySession("sessx1")).isEmpty();
     }
 }
