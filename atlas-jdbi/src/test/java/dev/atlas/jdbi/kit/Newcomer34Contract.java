@@ -513,4 +513,40 @@ public abstract class Newcomer34Contract extends AtlasContract {
         assertThat(acme.voiceCalls().bySession("sess%")).isEmpty();
         assertThat(acme.voiceCalls().bySession("sessx1")).isEmpty();
     }
+
+    @Test
+    void orphanCleanupDuringAnUploadLeavesNeitherARowNorBytes() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        long size = 2L * 1024 * 1024;
+        CountDownLatch half = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Asset> upload = pool.submit(() -> acme.assets().create(NewAsset.of(AssetType.FILE, "live.bin", "application/octet-stream")
+                    .clientKey("up-1"), new Generated(size, -1, half, resume)));
+            assertThat(half.await(60, TimeUnit.SECONDS)).isTrue();
+            clock.set(clock.instant().plus(Duration.ofHours(1)));
+            acme.assets().cleanupOrphanBlobs(Duration.ZERO);
+            resume.countDown();
+            Throwable failed = catchThrowable(() -> upload.get(60, TimeUnit.SECONDS));
+            assertThat(failed).isInstanceOf(java.util.concurrent.ExecutionException.class).cause().isInstanceOf(StorageException.class);
+        } finally {
+            resume.countDown();
+            pool.shutdownNow();
+        }
+        acme.assets().cleanupOrphanBlobs(Duration.ZERO);
+        assertThat(blobFiles()).isEmpty();
+        // The retry with the same client key stores the bytes whole.
+        Asset again = acme.assets().create(NewAsset.of(AssetType.FILE, "live.bin", "application/octet-stream").clientKey("up-1"),
+                Generated.of(size));
+        assertThat(verifyGenerated(acme.assets().open(again.id()))).isEqualTo(size);
+        assertThat(blobFiles()).hasSize(1);
+        // Another tenant's delete of this tenant's credential finds none and removes nothing.
+        Owner user = Owner.of("user", "42");
+        acme.credentials().upsert(user, "openai", "sk-acme");
+        Throwable delete = catchThrowable(() -> atlas.tenant("globex").credentials().delete(user, "openai"));
+        assertThat(describe(delete)).isEqualTo("NotFoundException on name");
+        assertThat(delete.getMessage()).doesNotContain("acme");
+        assertThat(acme.credentials().get(user, "openai").orElseThrow().reveal()).isEqualTo("sk-acme");
+    }
 }
