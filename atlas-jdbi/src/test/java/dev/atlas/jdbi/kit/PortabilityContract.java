@@ -2473,6 +2473,81 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an export ends with an end record counting its rows per type; a copy cut at any line boundary (down to the header"
+            + " alone) is refused naming the line the end record was due on, and nothing is written")
+    void aFileCutAtALineBoundaryIsRefused() {
+        Tenant acme = populated();
+        ExportReport report = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
+        String file = text(export(acme, ExportScope.tenant()));
+        List<String> lines = file.lines().toList();
+        StringBuilder rows = new StringBuilder();
+        report.exported().forEach((type, n) -> rows.append(rows.length() == 0 ? "" : ",").append('"').append(type).append("\":").append(n));
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"type\":\"end\",\"rows\":{" + rows + "}}");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<Integer, String> actual = new TreeMap<>();
+        Map<Integer, String> expected = new TreeMap<>();
+        for (int keep = 1; keep < lines.size(); keep++) {
+            String cut = String.join("\n", lines.subList(0, keep)) + "\n";
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, cut.getBytes(StandardCharsets.UTF_8), "acme"));
+            expected.put(keep, "InvalidInputException line " + (keep + 1) + ": end");
+            actual.put(keep, x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        }
+        assertThat(actual).isEqualTo(expected);
+        InvalidInputException last = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> importBytes(beta,
+                (String.join("\n", lines.subList(0, lines.size() - 1)) + "\n").getBytes(StandardCharsets.UTF_8), "acme"));
+        assertThat(last.getMessage()).isEqualTo("line " + lines.size() + ": end: is missing: the header announces an end record"
+                + " {\"type\":\"end\",...} after the last row, and the file ends before it (cut short when it was written or copied);"
+                + " export it again or use a whole copy");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("an end record whose counts differ from the rows before it (a line lost in the middle, a count edited), that is not an object"
+            + " of counts, or that a record follows, is refused naming its line and field, and nothing is written")
+    void anEndRecordThatDoesNotMatchIsRefused() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        List<String> lines = file.lines().toList();
+        int end = lines.size();
+        String trailer = lines.get(end - 1);
+        int event = lineOf(file, "{\"type\":\"message_event\",");
+        Map<String, String> cases = new TreeMap<>();
+        List<String> lost = new ArrayList<>(lines);
+        lost.remove(event - 1);
+        cases.put("line " + (end - 1) + ": rows.message_event", String.join("\n", lost) + "\n");
+        cases.put("line " + end + ": rows.message", file.replace(trailer, trailer.replaceFirst("\"message\":(\\d+)", "\"message\":99")));
+        cases.put("line " + end + ": rows.letter", file.replace(trailer, trailer.replace("\"rows\":{", "\"rows\":{\"letter\":0,")));
+        cases.put("line " + end + ": rows", file.replace(trailer, "{\"type\":\"end\",\"rows\":[]}"));
+        cases.put("line " + end + ": rows.memory", file.replace(trailer, trailer.replaceFirst("\"memory\":(\\d+)", "\"memory\":\"2\"")));
+        cases.put("line " + (end + 1), file + lines.get(1) + "\n");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        cases.forEach((field, input) -> {
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, input.getBytes(StandardCharsets.UTF_8), "acme"));
+            expected.put(field, "InvalidInputException " + field);
+            actual.put(field, x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        });
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("a file in the older export format 1 (no end record announced) still imports, as before")
+    void anOlderFormatFileWithoutEndRecordStillImports() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        lines.set(0, "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}");
+        lines.remove(lines.size() - 1);
+        String older = String.join("\n", lines) + "\n";
+        importBytes(atlas.tenant("beta"), older.getBytes(StandardCharsets.UTF_8), "acme");
+        assertThat(unsealed(export(atlas.tenant("beta"), ExportScope.tenant()))).isEqualTo(unsealed(file));
+    }
+
+    @Test
     @DisplayName("a row type or column this atlas does not know, in a file whose header records a newer schema than this database's, says"
             + " the file was written by a newer Atlas and to upgrade; in a file of this schema, an older one or none, it is only unknown;"
             + " a schema that is not a positive integer is refused naming line 1: schema; nothing is written")
