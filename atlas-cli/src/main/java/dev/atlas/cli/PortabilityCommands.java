@@ -587,6 +587,8 @@ final class PortabilityCommands {
     static final class AssetRows extends java.io.FilterInputStream {
         private static final byte[] PREFIX = "{\"type\":\"asset\",".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         private static final int MAX_LINE = 1 << 20;
+        /** One reader for every asset line: a mapper per line rebuilt Jackson's caches for each of a file's assets. */
+        private static final com.fasterxml.jackson.databind.ObjectReader ROW = new com.fasterxml.jackson.databind.ObjectMapper().reader();
         private final java.util.Set<UUID> ids = new java.util.LinkedHashSet<>();
         private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
         private int matched;
@@ -656,7 +658,7 @@ final class PortabilityCommands {
 
         private void id(byte[] rest) {
             try {
-                com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper()
+                com.fasterxml.jackson.databind.JsonNode row = ROW
                         .readTree(("{" + new String(rest, java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 ids.add(UUID.fromString(row.path("row").path("id").asText()));
             } catch (IOException | IllegalArgumentException e) {

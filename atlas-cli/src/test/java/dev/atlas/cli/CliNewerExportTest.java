@@ -52,9 +52,9 @@ class CliNewerExportTest {
 
     /** The export as a newer Atlas, one migration ahead, would head it. */
     static String fromANewerSchema(String file, long schema) {
-        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schema + "}\n";
+        String header = "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + schema + "}\n";
         assertThat(file).startsWith(header);
-        return "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + (schema + 1) + "}\n" + file.substring(header.length());
+        return "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + (schema + 1) + "}\n" + file.substring(header.length());
     }
 
     /** What the refusal of a newer schema's row adds. */
@@ -65,12 +65,12 @@ class CliNewerExportTest {
 
     @Test
     void aNewerFormatSaysToUpgradeAndCreatesNothing() throws Exception {
-        Path newer = dir.resolve("format-2.jsonl");
-        Files.writeString(newer, Files.readString(export).replace("{\"type\":\"atlas-export\",\"version\":1,", "{\"type\":\"atlas-export\",\"version\":2,"));
+        Path newer = dir.resolve("format-3.jsonl");
+        Files.writeString(newer, Files.readString(export).replace("{\"type\":\"atlas-export\",\"version\":2,", "{\"type\":\"atlas-export\",\"version\":3,"));
         Path target = dir.resolve("new-1.db");
         Cli.Result r = Cli.run("--db", target.toString(), "-t", "acme", "import", "--input", newer.toString());
-        assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: the file was written by a newer Atlas (export format 2);"
-                + " this atlas reads export format 1: upgrade atlas to import it\n"));
+        assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: the file was written by a newer Atlas (export format 3);"
+                + " this atlas reads export format 2: upgrade atlas to import it\n"));
         assertThat(target).doesNotExist();
     }
 
@@ -79,7 +79,7 @@ class CliNewerExportTest {
         Path zero = dir.resolve("format-0.jsonl");
         Files.writeString(zero, "{\"type\":\"atlas-export\",\"version\":0}\n");
         Cli.Result r = Cli.run("--db", dir.resolve("new-2.db").toString(), "import", "--input", zero.toString());
-        assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was '0'\n"));
+        assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1 to 2, was '0'\n"));
     }
 
     /** A newer schema's column in a row of format 1: the column is named, and the likely cause with what to do. */
@@ -108,8 +108,10 @@ class CliNewerExportTest {
     @Test
     void aRowTypeOfANewerSchemaSaysToUpgrade() throws Exception {
         Path newer = dir.resolve("newer-type.jsonl");
-        Files.writeString(newer, fromANewerSchema(Files.readString(export), schema) + "{\"type\":\"conversation_pin\",\"row\":{}}\n");
-        int at = Files.readAllLines(newer).size();
+        // Before the end record, where a newer Atlas would have written the row.
+        Files.writeString(newer, fromANewerSchema(Files.readString(export), schema).replace("{\"type\":\"end\",",
+                "{\"type\":\"conversation_pin\",\"row\":{}}\n{\"type\":\"end\","));
+        int at = Files.readAllLines(newer).size() - 1;
         Cli.Result r = Cli.run("--db", dir.resolve("new-4.db").toString(), "-t", "acme", "import", "--input", newer.toString());
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).endsWith("atlas: line " + at + ": type: is not a known row type: 'conversation_pin'" + upgrade(schema) + "\n");

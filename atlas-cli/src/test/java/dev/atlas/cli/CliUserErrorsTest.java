@@ -193,7 +193,7 @@ class CliUserErrorsTest {
         Path notAnExport = dir.resolve("not-an-export.jsonl");
         java.nio.file.Files.writeString(notAnExport, "{\"rows\":[]}\n");
         Cli.Result bad = Cli.run("--db", fresh.toString(), "import", "--input", notAnExport.toString());
-        assertThat(bad.err()).isEqualTo("atlas: line 1: type: must be the header {\"type\":\"atlas-export\",\"version\":1}\n");
+        assertThat(bad.err()).isEqualTo("atlas: line 1: type: must be the header {\"type\":\"atlas-export\",\"version\":2}\n");
         assertThat(bad.exitCode()).isEqualTo(1);
         assertThat(fresh).doesNotExist();
     }

@@ -169,9 +169,9 @@ public abstract class PortabilityContract extends AtlasContract {
     void roundTripIntoAnotherTenant() {
         Tenant acme = populated();
         byte[] file = export(acme, ExportScope.tenant());
-        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}\n").endsWith("}\n");
+        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + schemaVersion() + "}\n").endsWith("}\n");
         ExportReport counts = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
-        assertThat(text(file).lines().count()).isEqualTo(1 + counts.total());
+        assertThat(text(file).lines().count()).isEqualTo(2 + counts.total()); // header and end record
         assertThat(counts.exported()).contains(entry("conversation", 4L), entry("message", 12L), entry("execution", 3L),
                 entry("execution_step", 2L), entry("tool_call", 3L), entry("asset", 4L), entry("message_asset", 2L),
                 entry("memory", 2L), entry("memory_tag", 4L), entry("memory_revision", 2L), entry("vector", 6L),
@@ -209,8 +209,9 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(beta.assistants().require(bot.id()).version()).isEqualTo(2);
         assertThat(beta.assets().require(a.id()).clientKey()).isEqualTo("k-1");
 
-        String older = file.replace(",\"version\":2", "").replace(",\"client_key\":\"k-1\"", "");
-        assertThat(older).doesNotContain("\"client_key\":\"k-1\"").doesNotContain(",\"version\":2");
+        String header = file.lines().findFirst().orElseThrow();
+        String older = header + file.substring(header.length()).replace(",\"version\":2", "").replace(",\"client_key\":\"k-1\"", "");
+        assertThat(older.substring(header.length())).doesNotContain("\"client_key\":\"k-1\"").doesNotContain(",\"version\":2");
         Tenant gamma = atlas.tenant("gamma");
         importBytes(gamma, older.getBytes(StandardCharsets.UTF_8));
         assertThat(gamma.assistants().require(bot.id()).version()).isEqualTo(1);
@@ -395,9 +396,9 @@ public abstract class PortabilityContract extends AtlasContract {
             clock.advanceMicros(1_000_000);
             created.add(src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id());
         }
-        String file = text(export(src, ExportScope.conversation(created.get(0))))
+        String file = withEnd(text(export(src, ExportScope.conversation(created.get(0))))
                 + text(export(src, ExportScope.conversation(created.get(1)))).lines().skip(1).map(l -> l + "\n").collect(java.util.stream.Collectors.joining())
-                + text(export(src, ExportScope.conversation(created.get(2)))).lines().skip(1).map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
+                + text(export(src, ExportScope.conversation(created.get(2)))).lines().skip(1).map(l -> l + "\n").collect(java.util.stream.Collectors.joining()));
         // The oldest conversation was active last: activity order is the reverse of creation order.
         for (int i = 0; i < 3; i++) {
             file = file.replaceFirst("(\"id\":\"" + created.get(i) + "\".*?\"activity_at\":\")[^\"]+", "$1" + "2027-01-0" + (3 - i) + "T00:00:00Z");
@@ -534,6 +535,26 @@ public abstract class PortabilityContract extends AtlasContract {
             }
         }
         throw new AssertionError("no line contains " + contains);
+    }
+
+    /**
+     * {@code file} (a header and rows, end records dropped) closed with the end record counting its rows, as an export ends: for files
+     * a test puts together from parts of exports.
+     */
+    static String withEnd(String file) {
+        Map<String, Long> counts = new java.util.LinkedHashMap<>();
+        StringBuilder out = new StringBuilder();
+        List<String> lines = file.lines().filter(l -> !l.startsWith("{\"type\":\"end\",")).toList();
+        for (int i = 0; i < lines.size(); i++) {
+            out.append(lines.get(i)).append('\n');
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"type\":\"([a-z_]+)\"").matcher(lines.get(i));
+            if (i > 0 && m.find()) {
+                counts.merge(m.group(1), 1L, Long::sum);
+            }
+        }
+        StringBuilder rows = new StringBuilder();
+        counts.forEach((type, n) -> rows.append(rows.length() == 0 ? "" : ",").append('"').append(type).append("\":").append(n));
+        return out.append("{\"type\":\"end\",\"rows\":{").append(rows).append("}}\n").toString();
     }
 
     private static int lineOf(String file, String contains) {
@@ -689,10 +710,10 @@ public abstract class PortabilityContract extends AtlasContract {
         // The step stored (imported before without the message and its events), the message in a file of its own: checked
         // against the stored step.
         List<String> lines = file.lines().toList();
-        String withoutMessage = lines.stream().filter(l -> !l.contains(r.toString())).reduce("", (p, l) -> p + l + "\n");
+        String withoutMessage = withEnd(lines.stream().filter(l -> !l.contains(r.toString())).reduce("", (p, l) -> p + l + "\n"));
         assertThat(importBytes(beta, withoutMessage.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("execution_step", 1L);
-        String messageAlone = lines.get(0) + "\n" + lines.get(lineOf(file, message) - 1)
-                .replace("\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\"") + "\n";
+        String messageAlone = withEnd(lines.get(0) + "\n" + lines.get(lineOf(file, message) - 1)
+                .replace("\"execution_id\":\"" + x.id() + "\"", "\"execution_id\":\"" + y.id() + "\"") + "\n");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, messageAlone.getBytes(StandardCharsets.UTF_8))))
                 .isExactlyInstanceOf(InvalidInputException.class)
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message.step_id");
@@ -726,9 +747,9 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
         // The call stored (imported before without the thread), the thread in a file of its own: checked against the stored call.
         List<String> lines = file.lines().toList();
-        String withoutThread = lines.stream().filter(l -> !l.contains(threadLine)).reduce("", (p, l) -> p + l + "\n");
+        String withoutThread = withEnd(lines.stream().filter(l -> !l.contains(threadLine)).reduce("", (p, l) -> p + l + "\n"));
         assertThat(importBytes(beta, withoutThread.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("tool_call", 1L);
-        String threadAlone = lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, threadLine) - 1) + "\n";
+        String threadAlone = withEnd(lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, threadLine) - 1) + "\n");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, threadAlone.getBytes(StandardCharsets.UTF_8))))
                 .isExactlyInstanceOf(InvalidInputException.class)
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: conversation.parent_tool_call_id");
@@ -787,9 +808,9 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
         // The parent stored (imported before without q2), q2 in a file of its own: checked against the stored parent.
         List<String> lines = file.lines().toList();
-        String withoutQ2 = lines.stream().filter(l -> !l.contains(q2.toString())).reduce("", (p, l) -> p + l + "\n");
+        String withoutQ2 = withEnd(lines.stream().filter(l -> !l.contains(q2.toString())).reduce("", (p, l) -> p + l + "\n"));
         importBytes(beta, withoutQ2.getBytes(StandardCharsets.UTF_8));
-        String q2Alone = lines.get(0) + "\n" + orphan.lines().toList().get(lineOf(file, q2Line) - 1) + "\n";
+        String q2Alone = withEnd(lines.get(0) + "\n" + orphan.lines().toList().get(lineOf(file, q2Line) - 1) + "\n");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, q2Alone.getBytes(StandardCharsets.UTF_8))))
                 .isExactlyInstanceOf(InvalidInputException.class)
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message.is_active");
@@ -820,9 +841,9 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
         // The message stored (imported before without its event), the event in a file of its own: checked against the stored message.
         List<String> lines = file.lines().toList();
-        assertThat(importBytes(beta, lines.stream().filter(l -> !l.contains(event)).reduce("", (p, l) -> p + l + "\n")
+        assertThat(importBytes(beta, withEnd(lines.stream().filter(l -> !l.contains(event)).reduce("", (p, l) -> p + l + "\n"))
                 .getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("message", 2L);
-        String eventAlone = lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, event) - 1) + "\n";
+        String eventAlone = withEnd(lines.get(0) + "\n" + moved.lines().toList().get(lineOf(file, event) - 1) + "\n");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, eventAlone.getBytes(StandardCharsets.UTF_8))))
                 .isExactlyInstanceOf(InvalidInputException.class)
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line 2: message_event.conversation_id");
@@ -870,7 +891,7 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("line " + msg + ": message.conversation_id", replaceLine(file, "Your order shipped.", "\"conversation_id\":\"",
                 "\"conversation_id\":\"" + UUID.randomUUID() + "\",\"_x\":\""));
         cases.put("line " + msg + ": type", replaceLine(file, "Your order shipped.", "\"type\":\"message\"", "\"type\":\"letter\""));
-        cases.put("line 1: version", file.replaceFirst("\"version\":1", "\"version\":2"));
+        cases.put("line 1: version", file.replaceFirst("\"version\":2", "\"version\":3"));
         for (Map.Entry<String, String> c : cases.entrySet()) {
             String input = c.getValue().replace(",\"_s\":", ",\"sequence_\":").replace(",\"_c\":", ",\"created_\":")
                     .replace(",\"_x\":", ",\"conv_\":");
@@ -1013,7 +1034,7 @@ public abstract class PortabilityContract extends AtlasContract {
         ImportReport first = importBytes(gamma, file);
 
         assertThat(first.unchanged()).isEmpty();
-        assertThat(first.totalImported()).isEqualTo(text(file).lines().count() - 1);
+        assertThat(first.totalImported()).isEqualTo(text(file).lines().count() - 2); // but header and end record
         assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(file));
         assertThat(importBytes(gamma, file).imported()).isEmpty();
         ImportReport home = importBytes(acme, file);
@@ -1267,7 +1288,7 @@ public abstract class PortabilityContract extends AtlasContract {
         for (int i = 0; i < 2_100; i++) {
             filler.append(memoryLine.replace(memory.id().toString(), UUID.randomUUID().toString())).append('\n');
         }
-        file = file.replace(memoryLine + "\n", memoryLine + "\n" + filler);
+        file = withEnd(file.replace(memoryLine + "\n", memoryLine + "\n" + filler));
         int line = lineOf(file, "\"type\":\"vector\"");
         String good = "\"vector\":\"" + java.util.Base64.getEncoder().encodeToString(floats(1, 2, 3)) + "\"";
         assertThat(file).contains(good);
@@ -1500,7 +1521,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 + "{\"row\":{\"assistant_id\":\"" + twin + "\",\"created_at\":\"2026-01-01T00:00:00Z\",\"id\":\"" + UUID.randomUUID()
                 + "\",\"kind\":\"rollback\",\"number\":1,\"rolled_back_to\":\"" + otherV1.id() + "\",\"settings\":{},"
                 + "\"system_prompt\":\"Other.\"},\"type\":\"assistant_revision\"}\n";
-        assertThatThrownBy(() -> importBytes(beta, rows.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+        assertThatThrownBy(() -> importBytes(beta, withEnd(rows).getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
                 x -> assertThat(x.field()).isEqualTo("line 3: assistant_revision.rolled_back_to"));
         assertThat(beta.assistants().get(twin)).isEmpty();
     }
@@ -1548,7 +1569,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 + "{\"row\":{\"created_at\":\"2026-01-01T00:00:00Z\",\"current_revision_id\":\"" + otherV1.id() + "\",\"id\":\""
                 + twin + "\",\"is_active\":true,\"is_public\":false,\"last_revision\":0,\"metadata\":{},\"name\":\"Twin\","
                 + "\"slug\":\"twin\",\"tools\":[],\"updated_at\":\"2026-01-01T00:00:00Z\"},\"type\":\"assistant\"}\n";
-        assertThatThrownBy(() -> importBytes(beta, rows.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
+        assertThatThrownBy(() -> importBytes(beta, withEnd(rows).getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(InvalidInputException.class,
                 x -> assertThat(x.field()).isEqualTo("line 2: assistant.current_revision_id"));
         assertThat(beta.assistants().get(twin)).isEmpty();
     }
@@ -2409,18 +2430,18 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a header whose version is anything but the integer 1 (\"1\", 1.0, true, 2, 2^32+1, null, missing) is refused naming line 1: version,"
+    @DisplayName("a header whose version is anything but the integer 1 or 2 (\"1\", 1.0, true, 3, 2^32+1, null, missing) is refused naming line 1: version,"
             + " and nothing is written")
     void headerVersionOtherThanTheInteger1Refused() {
         Tenant acme = populated();
         String file = text(export(acme, ExportScope.tenant()));
-        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}";
+        String header = "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + schemaVersion() + "}";
         assertThat(file).startsWith(header + "\n");
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         Map<String, String> actual = new TreeMap<>();
         Map<String, String> expected = new TreeMap<>();
-        for (String version : List.of("\"1\"", "1.0", "1.5", "true", "2", "0", "4294967297", "null", "[1]", "{}")) {
+        for (String version : List.of("\"1\"", "1.0", "1.5", "true", "3", "0", "4294967297", "null", "[1]", "{}")) {
             String edited = "{\"type\":\"atlas-export\",\"version\":" + version + "}" + file.substring(header.length());
             Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, edited.getBytes(StandardCharsets.UTF_8)));
             expected.put(version, "InvalidInputException line 1: version");
@@ -2447,13 +2468,13 @@ public abstract class PortabilityContract extends AtlasContract {
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         InvalidInputException newer = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> importBytes(beta,
-                "{\"type\":\"atlas-export\",\"version\":2}\n{\"type\":\"conversation_pin\",\"row\":{}}\n".getBytes(StandardCharsets.UTF_8)));
+                "{\"type\":\"atlas-export\",\"version\":3}\n{\"type\":\"conversation_pin\",\"row\":{}}\n".getBytes(StandardCharsets.UTF_8)));
         assertThat(newer.field()).isEqualTo("line 1: version");
-        assertThat(newer.getMessage()).isEqualTo("line 1: version: the file was written by a newer Atlas (export format 2);"
-                + " this atlas reads export format 1: upgrade atlas to import it");
+        assertThat(newer.getMessage()).isEqualTo("line 1: version: the file was written by a newer Atlas (export format 3);"
+                + " this atlas reads export format 2: upgrade atlas to import it");
         InvalidInputException zero = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> importBytes(beta,
                 "{\"type\":\"atlas-export\",\"version\":0}\n".getBytes(StandardCharsets.UTF_8)));
-        assertThat(zero.getMessage()).isEqualTo("line 1: version: must be 1, was '0'");
+        assertThat(zero.getMessage()).isEqualTo("line 1: version: must be 1 to 2, was '0'");
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
 
@@ -2465,9 +2486,84 @@ public abstract class PortabilityContract extends AtlasContract {
         String file = text(export(acme, ExportScope.tenant()));
         long schema = schemaVersion();
         assertThat(schema).isPositive();
-        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schema + "}";
+        String header = "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + schema + "}";
         assertThat(file).startsWith(header + "\n");
-        String older = "{\"type\":\"atlas-export\",\"version\":1}" + file.substring(header.length());
+        String older = "{\"type\":\"atlas-export\",\"version\":2}" + file.substring(header.length());
+        importBytes(atlas.tenant("beta"), older.getBytes(StandardCharsets.UTF_8), "acme");
+        assertThat(unsealed(export(atlas.tenant("beta"), ExportScope.tenant()))).isEqualTo(unsealed(file));
+    }
+
+    @Test
+    @DisplayName("an export ends with an end record counting its rows per type; a copy cut at any line boundary (down to the header"
+            + " alone) is refused naming the line the end record was due on, and nothing is written")
+    void aFileCutAtALineBoundaryIsRefused() {
+        Tenant acme = populated();
+        ExportReport report = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
+        String file = text(export(acme, ExportScope.tenant()));
+        List<String> lines = file.lines().toList();
+        StringBuilder rows = new StringBuilder();
+        report.exported().forEach((type, n) -> rows.append(rows.length() == 0 ? "" : ",").append('"').append(type).append("\":").append(n));
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"type\":\"end\",\"rows\":{" + rows + "}}");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<Integer, String> actual = new TreeMap<>();
+        Map<Integer, String> expected = new TreeMap<>();
+        for (int keep = 1; keep < lines.size(); keep++) {
+            String cut = String.join("\n", lines.subList(0, keep)) + "\n";
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, cut.getBytes(StandardCharsets.UTF_8), "acme"));
+            expected.put(keep, "InvalidInputException line " + (keep + 1) + ": end");
+            actual.put(keep, x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        }
+        assertThat(actual).isEqualTo(expected);
+        InvalidInputException last = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> importBytes(beta,
+                (String.join("\n", lines.subList(0, lines.size() - 1)) + "\n").getBytes(StandardCharsets.UTF_8), "acme"));
+        assertThat(last.getMessage()).isEqualTo("line " + lines.size() + ": end: is missing: the header announces an end record"
+                + " {\"type\":\"end\",...} after the last row, and the file ends before it (cut short when it was written or copied);"
+                + " export it again or use a whole copy");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("an end record whose counts differ from the rows before it (a line lost in the middle, a count edited), that is not an object"
+            + " of counts, or that a record follows, is refused naming its line and field, and nothing is written")
+    void anEndRecordThatDoesNotMatchIsRefused() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        List<String> lines = file.lines().toList();
+        int end = lines.size();
+        String trailer = lines.get(end - 1);
+        int event = lineOf(file, "{\"type\":\"message_event\",");
+        Map<String, String> cases = new TreeMap<>();
+        List<String> lost = new ArrayList<>(lines);
+        lost.remove(event - 1);
+        cases.put("line " + (end - 1) + ": rows.message_event", String.join("\n", lost) + "\n");
+        cases.put("line " + end + ": rows.message", file.replace(trailer, trailer.replaceFirst("\"message\":(\\d+)", "\"message\":99")));
+        cases.put("line " + end + ": rows.letter", file.replace(trailer, trailer.replace("\"rows\":{", "\"rows\":{\"letter\":0,")));
+        cases.put("line " + end + ": rows", file.replace(trailer, "{\"type\":\"end\",\"rows\":[]}"));
+        cases.put("line " + end + ": rows.memory", file.replace(trailer, trailer.replaceFirst("\"memory\":(\\d+)", "\"memory\":\"2\"")));
+        cases.put("line " + (end + 1), file + lines.get(1) + "\n");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        cases.forEach((field, input) -> {
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, input.getBytes(StandardCharsets.UTF_8), "acme"));
+            expected.put(field, "InvalidInputException " + field);
+            actual.put(field, x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        });
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("a file in the older export format 1 (no end record announced) still imports, as before")
+    void anOlderFormatFileWithoutEndRecordStillImports() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        lines.set(0, "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}");
+        lines.remove(lines.size() - 1);
+        String older = String.join("\n", lines) + "\n";
         importBytes(atlas.tenant("beta"), older.getBytes(StandardCharsets.UTF_8), "acme");
         assertThat(unsealed(export(atlas.tenant("beta"), ExportScope.tenant()))).isEqualTo(unsealed(file));
     }
@@ -2482,13 +2578,13 @@ public abstract class PortabilityContract extends AtlasContract {
         acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
         long schema = schemaVersion();
         String file = text(export(acme, ExportScope.tenant()));
-        String header = "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schema + "}";
+        String header = "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + schema + "}";
         assertThat(file).startsWith(header + "\n");
         String body = file.substring(header.length());
         int at = lineOf(file, "{\"type\":\"conversation\",");
         String column = body.replace("{\"type\":\"conversation\",\"row\":{", "{\"type\":\"conversation\",\"row\":{\"pinned\":true,");
-        String rowType = body + "{\"type\":\"conversation_pin\",\"row\":{}}\n";
-        int last = (int) rowType.lines().count();
+        String rowType = body.replace("{\"type\":\"end\",", "{\"type\":\"conversation_pin\",\"row\":{}}\n{\"type\":\"end\",");
+        int last = lineOf(rowType, "conversation_pin"); // rowType starts with the header line's newline: lines as in the file
         String upgrade = ": the file was written by a newer Atlas (schema " + (schema + 1) + "); this database is at schema " + schema
                 + ": upgrade atlas to import it";
         Tenant beta = atlas.tenant("beta");
@@ -2496,9 +2592,9 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String> actual = new TreeMap<>();
         Map<String, String> expected = new TreeMap<>();
         Map<String, String> cases = new TreeMap<>();
-        cases.put("column, newer", "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + (schema + 1) + "}" + column);
+        cases.put("column, newer", "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + (schema + 1) + "}" + column);
         expected.put("column, newer", "line " + at + ": conversation.pinned: is not a column of conversation" + upgrade);
-        cases.put("type, newer", "{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + (schema + 1) + "}" + rowType);
+        cases.put("type, newer", "{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + (schema + 1) + "}" + rowType);
         expected.put("type, newer", "line " + last + ": type: is not a known row type: 'conversation_pin'" + upgrade);
         cases.put("column, same", header + column);
         expected.put("column, same", "line " + at + ": conversation.pinned: is not a column of conversation");
@@ -2639,8 +2735,8 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String[]> cases = new TreeMap<>(); // name := input, exception's message
         cases.put("type", new String[] {file.replace("\"type\":\"message\"", "\"type\":\"mess\\u2028age" + y + "\""),
                 "line " + msg + ": type: is not a known row type: 'mess\\u2028age" + "y".repeat(32) + "\u2026'"});
-        cases.put("version", new String[] {file.replace("\"version\":1,", "\"version\":\"1\\u2028" + y + "\","),
-                "line 1: version: must be 1, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
+        cases.put("version", new String[] {file.replace("\"version\":2,", "\"version\":\"1\\u2028" + y + "\","),
+                "line 1: version: must be 1 to 2, was '\"1\\u2028" + "y".repeat(37) + "\u2026'"});
         cases.put("json column", new String[] {file.replace("\"metadata\":{\"m\":\"v\"}", "\"metadata\":[\"\\u2028\"," + "1,".repeat(50) + "1]"),
                 "line " + msg + ": message.metadata: must be a JSON object, was '[\"\\u2028\"," + "1,".repeat(17) + "1\u2026'"});
         cases.put("parser", new String[] {file.replace("\"content\":\"hello\"", "\"content\":tru\u001b\u2028x"),
@@ -2767,7 +2863,7 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(file).contains("\"content\":\"hello\"", "erased later", "\"content\":\"answer\"", "call-1", d.toString())
                 .doesNotContain("written during the export", "reply during the export", "call-late", "edited during the export");
         Map<String, Long> lines = new TreeMap<>();
-        file.lines().skip(1).forEach(l -> lines.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
+        file.lines().skip(1).filter(l -> !l.startsWith("{\"type\":\"end\",")).forEach(l -> lines.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
         assertThat(new TreeMap<>(report.exported())).isEqualTo(lines);
         assertThat(lines).containsEntry("conversation", 3L).containsEntry("message", 3L).containsEntry("execution", 1L)
                 .containsEntry("execution_step", 1L).containsEntry("tool_call", 1L);
@@ -2867,7 +2963,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 }
                 assertThat(acme.conversations().get(x)).isEmpty();
                 if (level == Connection.TRANSACTION_READ_COMMITTED) {
-                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":1,\"schema\":" + schemaVersion() + "}\n");
+                    assertThat(text(outX.toByteArray())).isEqualTo("{\"type\":\"atlas-export\",\"version\":2,\"schema\":" + schemaVersion() + "}\n{\"type\":\"end\",\"rows\":{}}\n");
                     assertThat(reportX.exported()).isEmpty();
                 } else {
                     assertThat(text(outX.toByteArray())).as("level %s", level).isEqualTo(text(wasX));
@@ -2876,7 +2972,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 }
                 String file = text(out.toByteArray());
                 Map<String, Long> counts = new TreeMap<>();
-                file.lines().skip(1).forEach(l -> counts.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
+                file.lines().skip(1).filter(l -> !l.startsWith("{\"type\":\"end\",")).forEach(l -> counts.merge(l.substring(9, l.indexOf('"', 9)), 1L, Long::sum));
                 assertThat(new TreeMap<>(report.exported())).as("level %s", level).isEqualTo(counts);
                 if (level != Connection.TRANSACTION_READ_COMMITTED) {
                     // One snapshot: the tenant as it was when the export began.
@@ -2885,7 +2981,8 @@ public abstract class PortabilityContract extends AtlasContract {
                 }
                 // The tenant as it is now, but for the late conversation: its message and the message's event are in the file.
                 String now = text(export(acme, ExportScope.tenant()));
-                assertThat(file).isEqualTo(now.replaceFirst("\\{\"type\":\"conversation\",\"row\":\\{\"id\":\"" + late.get() + "\"[^\n]*\n", ""))
+                assertThat(file).isEqualTo(now.replaceFirst("\\{\"type\":\"conversation\",\"row\":\\{\"id\":\"" + late.get() + "\"[^\n]*\n", "")
+                        .replace("{\"type\":\"end\",\"rows\":{\"conversation\":2,", "{\"type\":\"end\",\"rows\":{\"conversation\":1,"))
                         .isNotEqualTo(now).contains("written during the export");
                 assertThat(counts).isEqualTo(Map.of("conversation", 1L, "message", 2L, "message_event", 2L));
                 assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(atlas.tenant("beta"), file.getBytes(StandardCharsets.UTF_8))))
@@ -3919,8 +4016,8 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, String> cases = new TreeMap<>();
         cases.put("line " + answer + ": message.parent_id (itself)", relink(file, answer, "parent_id", a));
         cases.put("line " + elsewhere + ": message.parent_id (in another conversation of the file)", relink(file, elsewhere, "parent_id", q));
-        cases.put("line 3: message.parent_id (stored in another conversation)", storedParent);
-        cases.put("line 2: message.sequence (beyond the stored counter)", beyond);
+        cases.put("line 3: message.parent_id (stored in another conversation)", withEnd(storedParent));
+        cases.put("line 2: message.sequence (beyond the stored counter)", withEnd(beyond));
         Tenant beta = atlas.tenant("beta");
         importBytes(beta, export(acme, ExportScope.conversation(c)));
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);

@@ -76,7 +76,18 @@ public final class JdbiPortability implements Portability {
     /** Keys one query of {@link #checkUnique} looks up. */
     private static final int UNIQUE_LOOKUP = 100;
     public static final String HEADER_TYPE = "atlas-export";
-    public static final int VERSION = 1;
+    /**
+     * The export format written. Format 2 announces the end record ({@link #END_TYPE}) that closes the file; format 1 files (older
+     * atlases) have none and still import as they did.
+     */
+    public static final int VERSION = 2;
+    /** The oldest export format read. */
+    static final int FIRST_VERSION = 1;
+    /**
+     * The record closing a format-2 file, counting its rows per type: without it a copy cut between two lines was a whole file
+     * of fewer rows, and imported them silently.
+     */
+    public static final String END_TYPE = "end";
 
     private final Db db;
     private final Sql sql;
@@ -152,6 +163,7 @@ public final class JdbiPortability implements Portability {
                         counts.put(table.type(), n);
                     }
                 }
+                writeEnd(g, counts);
                 return null;
             });
             g.writeRaw('\n');
@@ -202,6 +214,22 @@ public final class JdbiPortability implements Portability {
             if (schema != null) {
                 g.writeNumberField("schema", schema);
             }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("export: writing the output failed", e);
+        }
+    }
+
+    /** The end record: counted while the rows streamed out, so the export stays one pass. */
+    private static void writeEnd(JsonGenerator g, Map<String, Long> counts) {
+        try {
+            g.writeStartObject();
+            g.writeStringField("type", END_TYPE);
+            g.writeObjectFieldStart("rows");
+            for (Map.Entry<String, Long> e : counts.entrySet()) {
+                g.writeNumberField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException("export: writing the output failed", e);
@@ -418,8 +446,14 @@ public final class JdbiPortability implements Portability {
         return table;
     }
 
-    /** Reads the header: the schema version it records, or null (a file written before headers recorded it). */
-    private static @Nullable Long header(Reader r) throws IOException {
+    /**
+     * What an import learns from the header: the schema version it records, or null (a file written before headers recorded
+     * it), and whether the file must close with an end record (format 2 on).
+     */
+    private record Header(@Nullable Long schema, boolean ends) {
+    }
+
+    private static Header header(Reader r) throws IOException {
         JsonNode h;
         try {
             h = r.next();
@@ -428,7 +462,47 @@ public final class JdbiPortability implements Portability {
         }
         Long schema = checkHeader(h);
         r.index = -1;
-        return schema;
+        return new Header(schema, h.get("version").intValue() >= 2);
+    }
+
+    private static boolean isEnd(JsonNode record) {
+        return END_TYPE.equals(record.path("type").textValue());
+    }
+
+    /** Checks a format-2 file's end record against the rows counted before it, each type's count exactly. */
+    private static void checkEnd(JsonNode end, String where, Map<String, Long> counted) {
+        for (java.util.Iterator<String> it = end.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!name.equals("type") && !name.equals("rows")) {
+                throw new InvalidInputException(where + "end." + name, "is not a field of the end record (type, rows)");
+            }
+        }
+        JsonNode rows = end.get("rows");
+        if (rows == null || !rows.isObject()) {
+            throw new InvalidInputException(where + "rows", "must be an object counting the file's rows per type, e.g. {\"message\":12}");
+        }
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = rows.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String field = where + "rows." + e.getKey();
+            if (PortableSchema.byType(e.getKey()) == null) {
+                throw new InvalidInputException(field, "is not a known row type: " + Check.quoted(e.getKey()));
+            }
+            JsonNode n = e.getValue();
+            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0) {
+                throw new InvalidInputException(field, "must be a count (an integer, 0 or more), was " + Check.quoted(String.valueOf(n)));
+            }
+            long held = counted.getOrDefault(e.getKey(), 0L);
+            if (n.longValue() != held) {
+                throw new InvalidInputException(field, "is " + n.longValue() + ", but the file holds " + held + " " + e.getKey()
+                        + " rows before it: lines were lost or edited; export it again or use a whole copy");
+            }
+        }
+        for (Map.Entry<String, Long> e : counted.entrySet()) {
+            if (!rows.has(e.getKey())) {
+                throw new InvalidInputException(where + "rows." + e.getKey(), "is missing, but the file holds " + e.getValue() + " "
+                        + e.getKey() + " rows before it: the file was edited; export it again");
+            }
+        }
     }
 
     /**
@@ -439,7 +513,7 @@ public final class JdbiPortability implements Portability {
      *         to upgrade) or {@code line 1: schema}
      */
     public static @Nullable Long checkHeader(@Nullable JsonNode h) {
-        if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
+        if (h == null || !h.isObject() || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
         }
         // Exactly the integer: asInt would also take "1", 1.5, true and 2^32+1 (truncated) as version 1.
@@ -449,8 +523,9 @@ public final class JdbiPortability implements Portability {
             throw new InvalidInputException("line 1: version", "the file was written by a newer Atlas (export format " + version.intValue()
                     + "); this atlas reads export format " + VERSION + ": upgrade atlas to import it");
         }
-        if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
-            throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + Check.quoted(String.valueOf(h.get("version"))));
+        if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() < FIRST_VERSION) {
+            throw new InvalidInputException("line 1: version", "must be " + FIRST_VERSION + " to " + VERSION + ", was "
+                    + Check.quoted(String.valueOf(h.get("version"))));
         }
         JsonNode schema = h.get("schema");
         if (schema == null) {
@@ -492,8 +567,12 @@ public final class JdbiPortability implements Portability {
         ToolThreads threads = new ToolThreads();
         Rollbacks rollbacks = new Rollbacks();
         SharedBlobKeys blobKeys = new SharedBlobKeys();
+        Map<String, Long> counted = new HashMap<>();
+        JsonNode end = null;
+        String endWhere = null;
         try (Reader r = new Reader(spool)) {
-            Long fileSchema = header(r);
+            Header header = header(r);
+            Long fileSchema = header.schema();
             plan.credentials = new ImportedCredentials(cipher, tenant(), options.credentialsFrom());
             while (true) {
                 JsonNode record;
@@ -505,9 +584,30 @@ public final class JdbiPortability implements Portability {
                     throw new InvalidInputException("line " + line, "is not JSON: " + Check.bounded(e.getOriginalMessage()));
                 }
                 if (record == null) {
+                    if (header.ends()) {
+                        throw new InvalidInputException("line " + (r.line + 1) + ": end", "is missing: the header announces an end record"
+                                + " {\"type\":\"" + END_TYPE + "\",...} after the last row, and the file ends before it (cut short when it"
+                                + " was written or copied); export it again or use a whole copy");
+                    }
                     break;
                 }
                 String where = r.where();
+                if (header.ends() && isEnd(record)) {
+                    end = record;
+                    endWhere = where;
+                    JsonNode after;
+                    try {
+                        after = r.next();
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
+                        throw new InvalidInputException("line " + line, "follows the end record, which closes the file, and is not JSON");
+                    }
+                    if (after != null) {
+                        throw new InvalidInputException("line " + r.line, "follows the end record, which closes the file: two files"
+                                + " joined, or lines added; import each export on its own");
+                    }
+                    break;
+                }
                 Table table;
                 Parsed row;
                 try {
@@ -517,6 +617,7 @@ public final class JdbiPortability implements Portability {
                     throw unknown(e, fileSchema);
                 }
                 Codec.checkRow(row, where);
+                counted.merge(table.type(), 1L, Long::sum);
                 if (table.table().equals("credentials")) {
                     plan.credentials.check(row, where);
                 }
@@ -582,6 +683,10 @@ public final class JdbiPortability implements Portability {
         threads.checkStored();
         rollbacks.checkStored();
         counters.checkStored();
+        if (end != null) {
+            // After the rows' own checks: a row edited out or in is named by what it breaks, when it breaks something.
+            checkEnd(end, endWhere, counted);
+        }
         return plan;
     }
 
@@ -1362,8 +1467,11 @@ public final class JdbiPortability implements Portability {
         List<Parsed> batch = new ArrayList<>(BATCH);
         List<String> wheres = new ArrayList<>(BATCH);
         try (Reader r = new Reader(spool)) {
-            header(r);
+            boolean ends = header(r).ends();
             for (JsonNode record = r.next(); record != null; record = r.next()) {
+                if (ends && isEnd(record)) {
+                    break; // checked by validate, as the last record
+                }
                 if (plan.skip.get(r.index)) {
                     continue;
                 }
