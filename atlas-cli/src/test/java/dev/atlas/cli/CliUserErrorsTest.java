@@ -283,7 +283,7 @@ class CliUserErrorsTest {
             Path file = dir.resolve("inexact-version.jsonl");
             java.nio.file.Files.writeString(file, "{\"type\":\"atlas-export\",\"version\":" + version + "}\n");
             Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", file.toString());
-            assertThat(r).as(version).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was '" + version + "'\n"));
+            assertThat(r).as(version).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1 to 2, was '" + version + "'\n"));
             try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
                  java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
                 assertThat(rs.getString(1)).as(version).isEqualTo("notes");
