@@ -20,7 +20,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -60,14 +59,7 @@ class SqliteQueryPlanTest {
     }
 
     private List<String> plan(String jdbc) throws SQLException {
-        List<String> rows = new ArrayList<>();
-        try (Connection c = database.dataSource().getConnection(); PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + jdbc);
-             ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-                rows.add(rs.getString("detail"));
-            }
-        }
-        return rows;
+        return database.plan(jdbc);
     }
 
     @Test

@@ -8,12 +8,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,14 +39,7 @@ class RetentionQueryPlanTest {
 
     private List<String> plan(String statement) throws SQLException {
         String text = RetentionSql.withIds(statement, 2).replace("<p>", "atlas_");
-        List<String> rows = new ArrayList<>();
-        try (Connection c = database.dataSource().getConnection(); PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + text);
-             ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-                rows.add(rs.getString("detail"));
-            }
-        }
-        return rows;
+        return database.plan(text);
     }
 
     /** The plan's lines that read table alias {@code alias}: each must be a search on both key columns {@code keys}. */

@@ -7,11 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,14 +38,7 @@ class ToolHistoryQueryPlanTest {
         // As JdbiExecutionRecorder#steps assembles it: the page's executions as an IN list, then the conversation's limit.
         String text = ("SELECT * FROM <p>" + table + " WHERE tenant_id = :t AND execution_id IN (:e0, :e1) AND "
                 + ExecutionSql.OF_CONVERSATION).replace("<p>", "atlas_").replaceAll(":[a-z0-9]+", "?");
-        List<String> rows = new ArrayList<>();
-        try (Connection c = database.dataSource().getConnection(); PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + text);
-             ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-                rows.add(rs.getString("detail"));
-            }
-        }
-        return rows;
+        return database.plan(text);
     }
 
     @Test

@@ -116,4 +116,16 @@ public final class SqliteTestDatabase implements TestDatabase {
     public String name() {
         return "SQLite";
     }
+
+    /** SQLite's plan of {@code jdbc} (positional parameters) on this database: the detail of each EXPLAIN QUERY PLAN row, in order. */
+    public java.util.List<String> plan(String jdbc) throws java.sql.SQLException {
+        java.util.List<String> rows = new java.util.ArrayList<>();
+        try (java.sql.Connection c = dataSource().getConnection(); java.sql.PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + jdbc);
+             java.sql.ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                rows.add(rs.getString("detail"));
+            }
+        }
+        return rows;
+    }
 }
