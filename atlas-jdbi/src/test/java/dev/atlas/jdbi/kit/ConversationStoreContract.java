@@ -223,6 +223,77 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.get(c1.id())).isEmpty();
     }
 
+    @Test
+    @DisplayName("a client-id replay racing a delete of its message, the delete first: the replay returns the message deleted"
+            + " (same id, deletedAt set), stores nothing and leaves the sequence at 1")
+    void replayAfterARacingDeleteReturnsTheMessageDeleted() throws Exception {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        List<Outcome<?>> r = race("messages.delete", () -> {
+            store.deleteMessage(sent.id());
+            return null;
+        }, () -> store.append(c.id(), NewMessage.user("hi").clientId("k")));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        Message replayed = (Message) r.get(1).value();
+        assertThat(replayed.id()).isEqualTo(sent.id());
+        assertThat(replayed.deletedAt()).isNotNull();
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a client-id replay racing a delete of its message, the replay first: it returns the message live (deletedAt"
+            + " null), the delete then deletes that one message; nothing else is stored")
+    void replayBeforeARacingDeleteReturnsTheMessageLive() throws Exception {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        List<Outcome<?>> r = race("messages.byClientIds", () -> store.appendAll(c.id(), List.of(NewMessage.user("hi").clientId("k"))),
+                () -> {
+                    store.deleteMessage(sent.id());
+                    return null;
+                });
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        assertThat((List<?>) r.get(0).value()).containsExactly(sent);
+        assertThat(store.getMessage(sent.id())).isEmpty();
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a client-id replay racing a restore of its deleted message, the restore first: the replay returns it restored"
+            + " (deletedAt null); nothing else is stored")
+    void replayAfterARacingRestoreReturnsTheMessageRestored() throws Exception {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        store.deleteMessage(sent.id());
+        List<Outcome<?>> r = race("messages.restore", () -> store.restoreMessage(sent.id()),
+                () -> store.append(c.id(), NewMessage.user("hi").clientId("k")));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        Message replayed = (Message) r.get(1).value();
+        assertThat(replayed.id()).isEqualTo(sent.id());
+        assertThat(replayed.deletedAt()).isNull();
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::id).containsExactly(sent.id());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a message deleted through one Atlas instance and re-sent by client id through another on the same database:"
+            + " the re-send returns it deleted, a different re-send is a ConflictException on clientId; one message stored")
+    void replayOfAMessageDeletedByAnotherInstance() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        Message sent = second.append(c.id(), NewMessage.user("hi").clientId("k"));
+        store.deleteMessage(sent.id());
+        Message again = second.append(c.id(), NewMessage.user("hi").clientId("k"));
+        assertThat(again.id()).isEqualTo(sent.id());
+        assertThat(again.deletedAt()).isNotNull();
+        assertThat(catchThrowableOfType(ConflictException.class, () -> second.append(c.id(), NewMessage.user("other").clientId("k"))).field())
+                .isEqualTo("clientId");
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
     // ---- conversations ------------------------------------------------------------------
 
     @Test
@@ -3044,12 +3115,11 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
     }
 
-    @Test
-    @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
-            + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
-    void activateAtTheBottomOfADeepHiddenChain() {
-        Conversation c = convo();
-        int depth = 10_000;
+    /**
+     * A chain of {@code depth} messages in {@code c}, each answering the one before (a user message, then assistant steps),
+     * all shown; their ids, top first.
+     */
+    private UUID[] deepChain(Conversation c, int depth) {
         Message root = store.append(c.id(), NewMessage.user("m0"));
         // An agent's chain of assistant steps, each answering the one before, stored as appends store them (in one
         // transaction and one batch, so the test takes neither 10,000 commits nor 10,000 round trips).
@@ -3069,6 +3139,40 @@ public abstract class ConversationStoreContract extends AtlasContract {
             return AdHoc.on(db, h, "UPDATE <p>conversations SET last_sequence = :n WHERE tenant_id = 'acme' AND id = :c")
                     .bind("n", (long) depth).bind("c", c.id()).update();
         });
+        return ids;
+    }
+
+    @Test
+    @DisplayName("restoring the deleted last message of a 10,000-deep chain runs 6 statements and none walks the path (no recursive"
+            + " query: its cost does not grow with the depth, as an append's does not since V36); it shows again as the newest message")
+    void restoreAtTheBottomOfADeepChainReadsNoPath() {
+        Conversation c = convo();
+        int depth = 10_000;
+        UUID bottom = deepChain(c, depth)[depth - 1];
+        store.deleteMessage(bottom);
+        assertThat(store.history(c.id(), 1)).extracting(Message::content).containsExactly("m" + (depth - 2));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        db.statementListener((name, text) -> ran.add(name + (text.contains("RECURSIVE") ? " (recursive)" : "")));
+        Message restored;
+        try {
+            restored = store.restoreMessage(bottom);
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(restored.active()).isTrue();
+        assertThat(ran).hasSize(6).noneMatch(name -> name.endsWith("(recursive)"));
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m" + (depth - 2), "m" + (depth - 1));
+    }
+
+    @Test
+    @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
+            + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
+    void activateAtTheBottomOfADeepHiddenChain() {
+        Conversation c = convo();
+        int depth = 10_000;
+        UUID[] ids = deepChain(c, depth);
+        Message root = store.requireMessage(ids[0]);
         assertThat(store.history(c.id(), 3)).extracting(Message::content)
                 .containsExactly("m" + (depth - 3), "m" + (depth - 2), "m" + (depth - 1));
         Message regenerated = store.append(c.id(), NewMessage.assistant("m1b").parent(root.id()));
