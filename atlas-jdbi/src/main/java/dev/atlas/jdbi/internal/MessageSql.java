@@ -25,14 +25,6 @@ final class MessageSql {
     private static final String LIVE_BY_ID = BY_ID + " AND deleted_at IS NULL";
     private static final String LIVE_CONVERSATION = " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
             + " AND c.id = :conversation AND c.deleted_at IS NULL)";
-    /**
-     * {@code chain}: message {@code :id} and every message above it through parents, soft-deleted ones included, within
-     * its conversation. Each step goes to an earlier sequence, so a parent link that loops (edited by hand) still ends.
-     */
-    private static final String PATH = "WITH RECURSIVE chain (id, conversation_id, parent_id, sequence, is_active) AS (SELECT id,"
-            + " conversation_id, parent_id, sequence, is_active FROM <p>messages WHERE tenant_id = :t AND id = :id UNION ALL"
-            + " SELECT m.id, m.conversation_id, m.parent_id, m.sequence, m.is_active FROM <p>messages m JOIN chain ON m.tenant_id = :t"
-            + " AND m.conversation_id = chain.conversation_id AND m.id = chain.parent_id AND m.sequence < chain.sequence)";
     private static final String SIBLINGS = " WHERE tenant_id = :t AND conversation_id = :conversation AND parent_id = :parent"
             + " AND role = :role";
     /** Oldest first, strictly after the cursor's event (of a message, or of a conversation's trail). */
@@ -117,10 +109,10 @@ final class MessageSql {
      */
     final Statement ancestors;
     /**
-     * The sequence of the highest hidden (inactive) message among {@code :id} and every message above it through parents,
-     * soft-deleted ones included; no row when the whole path shows. One statement, one index lookup per level.
+     * The active flag of message {@code :id}, soft-deleted or not: since V36 a message's own flag is its path's (an
+     * inactive message has no active one below it), so one row tells whether a branch through it shows.
      */
-    final Statement highestHidden;
+    final Statement shown;
 
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
     Statement setActive(int n, boolean active) {
@@ -241,8 +233,7 @@ final class MessageSql {
                 + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
                 + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
                 + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
-        highestHidden = c.sql("messages.highestHidden", PATH + " SELECT sequence FROM chain WHERE is_active = FALSE"
-                + " ORDER BY sequence LIMIT 1");
+        shown = c.sql("messages.shown", "SELECT is_active FROM <p>messages WHERE tenant_id = :t AND id = :id");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 
