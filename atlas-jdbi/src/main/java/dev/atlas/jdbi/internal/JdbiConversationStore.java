@@ -790,13 +790,20 @@ public final class JdbiConversationStore implements ConversationStore {
         return List.copyOf(readMessages(conversationId, mq.after, "after", afterSequence, limit));
     }
 
-    /** One statement for a page of a live conversation; only an empty page looks again, to tell an unknown conversation apart. */
+    /**
+     * One statement for a page of a live conversation; only an empty page looks again, to tell an unknown conversation, or
+     * (history) a page cursor on a message switched away since, apart.
+     */
     private List<Message> readMessages(UUID conversationId, Statement page, String bound, long sequence, int limit) {
         return db.read(h -> {
             List<Message> rows = sql.on(h, page).bind("conversation", conversationId).bind(bound, sequence).bind("limit", limit)
                     .list(messages);
             if (rows.isEmpty()) {
                 requireLiveConversation(h, conversationId);
+                if (page == mq.history && sql.on(h, mq.hiddenAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
+                    throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " is no longer shown:"
+                            + " another branch was activated since the page ending there was read; read the history again");
+                }
             }
             return rows;
         });
