@@ -25,14 +25,9 @@ final class MessageSql {
     private static final String LIVE_BY_ID = BY_ID + " AND deleted_at IS NULL";
     private static final String LIVE_CONVERSATION = " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
             + " AND c.id = :conversation AND c.deleted_at IS NULL)";
-    /**
-     * {@code chain}: message {@code :id} and every message above it through parents, soft-deleted ones included, within
-     * its conversation. Each step goes to an earlier sequence, so a parent link that loops (edited by hand) still ends.
-     */
-    private static final String PATH = "WITH RECURSIVE chain (id, conversation_id, parent_id, sequence, is_active) AS (SELECT id,"
-            + " conversation_id, parent_id, sequence, is_active FROM <p>messages WHERE tenant_id = :t AND id = :id UNION ALL"
-            + " SELECT m.id, m.conversation_id, m.parent_id, m.sequence, m.is_active FROM <p>messages m JOIN chain ON m.tenant_id = :t"
-            + " AND m.conversation_id = chain.conversation_id AND m.id = chain.parent_id AND m.sequence < chain.sequence)";
+    /** The message at sequence {@code :before} of the conversation, when it is hidden (soft-deleted or not). */
+    private static final String HIDDEN_AT_BEFORE = " WHERE b.tenant_id = :t AND b.conversation_id = :conversation AND b.sequence = :before"
+            + " AND b.is_active = FALSE";
     private static final String SIBLINGS = " WHERE tenant_id = :t AND conversation_id = :conversation AND parent_id = :parent"
             + " AND role = :role";
     /** Oldest first, strictly after the cursor's event (of a message, or of a conversation's trail). */
@@ -74,7 +69,13 @@ final class MessageSql {
     final Statement byClientId;
     final Statement byId;
     final Statement exists;
+    /**
+     * Active messages before {@code :before}, newest first; none when the message at {@code :before} is hidden
+     * ({@link #hiddenAt} tells that apart from the start of the history).
+     */
     final Statement history;
+    /** A row when the message at sequence {@code :before} of the conversation is hidden. */
+    final Statement hiddenAt;
     final Statement after;
     final Statement siblings;
     final Statement deactivateSiblings;
@@ -117,10 +118,10 @@ final class MessageSql {
      */
     final Statement ancestors;
     /**
-     * The sequence of the highest hidden (inactive) message among {@code :id} and every message above it through parents,
-     * soft-deleted ones included; no row when the whole path shows. One statement, one index lookup per level.
+     * The active flag of message {@code :id}, soft-deleted or not: since V36 a message's own flag is its path's (an
+     * inactive message has no active one below it), so one row tells whether a branch through it shows.
      */
-    final Statement highestHidden;
+    final Statement shown;
 
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
     Statement setActive(int n, boolean active) {
@@ -165,9 +166,12 @@ final class MessageSql {
                 + " AND client_message_id = :clientId");
         byId = c.sql("messages.byId", SELECT + LIVE_BY_ID);
         exists = c.sql("messages.exists", "SELECT 1 FROM <p>messages" + BY_ID);
+        // Nothing when the message at :before is hidden: the page that ended there was read from a branch switched away
+        // since, and the messages before it that show now are another branch's (sequences interleave across branches).
         history = c.sql("messages.history", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence < :before"
                 + " AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'" + LIVE_CONVERSATION
-                + " ORDER BY sequence DESC LIMIT :limit");
+                + " AND NOT EXISTS (SELECT 1 FROM <p>messages b" + HIDDEN_AT_BEFORE + ") ORDER BY sequence DESC LIMIT :limit");
+        hiddenAt = c.sql("messages.hiddenAt", "SELECT 1 FROM <p>messages b" + HIDDEN_AT_BEFORE);
         after = c.sql("messages.after", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
                 + " AND deleted_at IS NULL" + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit");
         siblings = c.sql("messages.siblings", SELECT + SIBLINGS + " AND deleted_at IS NULL ORDER BY sequence");
@@ -241,8 +245,7 @@ final class MessageSql {
                 + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
                 + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
                 + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
-        highestHidden = c.sql("messages.highestHidden", PATH + " SELECT sequence FROM chain WHERE is_active = FALSE"
-                + " ORDER BY sequence LIMIT 1");
+        shown = c.sql("messages.shown", "SELECT is_active FROM <p>messages WHERE tenant_id = :t AND id = :id");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 

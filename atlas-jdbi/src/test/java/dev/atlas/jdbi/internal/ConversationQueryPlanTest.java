@@ -46,4 +46,24 @@ class ConversationQueryPlanTest {
         assertThat(plan).as(plan.toString()).hasSize(2).allSatisfy(d -> assertThat(d).startsWith("SEARCH ").endsWith("(tenant_id=? AND id=?)"));
         assertThat(plan.get(0)).startsWith("SEARCH atlas_messages USING ");
     }
+
+    @Test
+    @DisplayName("a restore reads the flag of the message it answers by (tenant, id) and nothing above it: the cost does not grow"
+            + " with the depth of the conversation")
+    void restoreReadsTheParentsFlagAlone() throws SQLException {
+        List<String> plan = plan(DeclaredStatements.message(Dialect.SQLITE, "messages.shown").jdbc());
+        assertThat(plan).as(plan.toString()).singleElement().satisfies(d -> assertThat(d).startsWith("SEARCH atlas_messages USING ")
+                .endsWith("(tenant_id=? AND id=?)"));
+    }
+
+    @Test
+    @DisplayName("a history page searches the (tenant, conversation, sequence) index backwards and checks the message at its"
+            + " cursor by that key: no scan, no sort")
+    void historyPageChecksItsCursorByKey() throws SQLException {
+        List<String> plan = plan(DeclaredStatements.message(Dialect.SQLITE, "messages.history").jdbc());
+        assertThat(plan).as(plan.toString()).noneSatisfy(d -> assertThat(d).startsWith("SCAN "))
+                .noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH b USING ").endsWith("(tenant_id=? AND conversation_id=? AND sequence=?)"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_messages USING ").contains("sequence<?"));
+    }
 }

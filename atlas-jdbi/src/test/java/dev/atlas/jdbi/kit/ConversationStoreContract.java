@@ -223,6 +223,220 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.get(c1.id())).isEmpty();
     }
 
+    @Test
+    @DisplayName("a client-id replay racing a delete of its message, the delete first: the replay returns the message deleted"
+            + " (same id, deletedAt set), stores nothing and leaves the sequence at 1")
+    void replayAfterARacingDeleteReturnsTheMessageDeleted() throws Exception {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        List<Outcome<?>> r = race("messages.delete", () -> {
+            store.deleteMessage(sent.id());
+            return null;
+        }, () -> store.append(c.id(), NewMessage.user("hi").clientId("k")));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        Message replayed = (Message) r.get(1).value();
+        assertThat(replayed.id()).isEqualTo(sent.id());
+        assertThat(replayed.deletedAt()).isNotNull();
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a client-id replay racing a delete of its message, the replay first: it returns the message live (deletedAt"
+            + " null), the delete then deletes that one message; nothing else is stored")
+    void replayBeforeARacingDeleteReturnsTheMessageLive() throws Exception {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        List<Outcome<?>> r = race("messages.byClientIds", () -> store.appendAll(c.id(), List.of(NewMessage.user("hi").clientId("k"))),
+                () -> {
+                    store.deleteMessage(sent.id());
+                    return null;
+                });
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        assertThat(r.get(0).value()).isEqualTo(List.of(sent));
+        assertThat(store.getMessage(sent.id())).isEmpty();
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a client-id replay racing a restore of its deleted message, the restore first: the replay returns it restored"
+            + " (deletedAt null); nothing else is stored")
+    void replayAfterARacingRestoreReturnsTheMessageRestored() throws Exception {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        store.deleteMessage(sent.id());
+        List<Outcome<?>> r = race("messages.restore", () -> store.restoreMessage(sent.id()),
+                () -> store.append(c.id(), NewMessage.user("hi").clientId("k")));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        Message replayed = (Message) r.get(1).value();
+        assertThat(replayed.id()).isEqualTo(sent.id());
+        assertThat(replayed.deletedAt()).isNull();
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::id).containsExactly(sent.id());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a message deleted through one Atlas instance and re-sent by client id through another on the same database:"
+            + " the re-send returns it deleted, a different re-send is a ConflictException on clientId; one message stored")
+    void replayOfAMessageDeletedByAnotherInstance() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        Message sent = second.append(c.id(), NewMessage.user("hi").clientId("k"));
+        store.deleteMessage(sent.id());
+        Message again = second.append(c.id(), NewMessage.user("hi").clientId("k"));
+        assertThat(again.id()).isEqualTo(sent.id());
+        assertThat(again.deletedAt()).isNotNull();
+        assertThat(catchThrowableOfType(ConflictException.class, () -> second.append(c.id(), NewMessage.user("other").clientId("k"))).field())
+                .isEqualTo("clientId");
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    // ---- paging while other writers switch branches and purge -----------------------------
+
+    /**
+     * Two branches below q1: A is q1, a1, q2, a2 (sequences 1, 2, 6, 7) and B is q1, a1b, q3, a3 (1, 3, 4, 5), interleaved
+     * in sequence order as regenerations interleave them; A shows. The messages by sequence.
+     */
+    private List<Message> twoInterleavedBranches(Conversation c) {
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q3 = store.append(c.id(), NewMessage.user("q3").parent(a1b.id()));
+        Message a3 = store.append(c.id(), NewMessage.assistant("a3").parent(q3.id()));
+        store.activate(a1.id());
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2");
+        return List.of(q1, a1, a1b, q3, a3, q2, a2);
+    }
+
+    /** Runs {@code switcher} on another thread between two pages, and returns once it is done. */
+    private void betweenPages(Runnable switcher) throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                switcher.run();
+            } catch (Throwable e) {
+                failed.set(e);
+            } finally {
+                done.countDown();
+            }
+        });
+        t.start();
+        done.await();
+        assertThat(failed.get()).isNull();
+    }
+
+    @Test
+    @DisplayName("loading older history after another thread activated another branch between the pages is a ConflictException"
+            + " on beforeSequence (the page read first is no longer shown), never a page of the other branch: no mixed history")
+    void loadOlderAcrossABranchSwitchIsRefused() throws Exception {
+        Conversation c = convo();
+        List<Message> m = twoInterleavedBranches(c);
+        List<Message> newest = store.history(c.id(), 2);
+        assertThat(newest).extracting(Message::content).containsExactly("q2", "a2");
+        betweenPages(() -> store.activate(m.get(4).id()));
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.historyBefore(c.id(), newest.get(0).sequence(), 2))
+                .field()).isEqualTo("beforeSequence");
+        // And back: paging B while A is activated.
+        List<Message> newestOfB = store.history(c.id(), 2);
+        assertThat(newestOfB).extracting(Message::content).containsExactly("q3", "a3");
+        betweenPages(() -> store.activate(m.get(6).id()));
+        assertThat(catchThrowableOfType(ConflictException.class, () -> store.historyBefore(c.id(), newestOfB.get(0).sequence(), 2))
+                .field()).isEqualTo("beforeSequence");
+        // A new pass reads the branch now shown, whole.
+        List<Message> again = store.history(c.id(), 2);
+        assertThat(store.historyBefore(c.id(), again.get(0).sequence(), 2)).extracting(Message::content).containsExactly("q1", "a1");
+    }
+
+    @Test
+    @DisplayName("loading older history continues past a switch that leaves the page read first shown (another turn's answer was"
+            + " regenerated and switched back), and past that page's oldest message deleted meanwhile: q1, a1, then q2, a2, no repeat")
+    void loadOlderContinuesWhileThePageReadStaysShown() throws Exception {
+        Conversation c = convo();
+        List<Message> m = twoInterleavedBranches(c);
+        List<Message> newest = store.history(c.id(), 2);
+        betweenPages(() -> {
+            store.activate(m.get(4).id());
+            store.activate(m.get(6).id());
+            store.deleteMessage(m.get(5).id());
+        });
+        assertThat(store.historyBefore(c.id(), newest.get(0).sequence(), 2)).extracting(Message::content).containsExactly("q1", "a1");
+    }
+
+    @Test
+    @DisplayName("messages(afterSequence) pages every message once across a branch switch between its pages: the transcript"
+            + " holds both branches whatever shows, in sequence order")
+    void transcriptPagingIgnoresBranchSwitches() throws Exception {
+        Conversation c = convo();
+        List<Message> m = twoInterleavedBranches(c);
+        List<Message> first = store.messages(c.id(), 0, 3);
+        betweenPages(() -> store.activate(m.get(4).id()));
+        List<Message> rest = store.messages(c.id(), first.get(2).sequence(), 10);
+        List<String> all = new ArrayList<>();
+        first.forEach(x -> all.add(x.content()));
+        rest.forEach(x -> all.add(x.content()));
+        assertThat(all).containsExactly("q1", "a1", "a1b", "q3", "a3", "q2", "a2");
+    }
+
+    @Test
+    @DisplayName("retention hard-deleting the message a history or transcript page ended on, between two pages: the next page"
+            + " continues below it (history) or after it (transcript), no error, no repeat")
+    void pagingContinuesPastAPurgedMessage() throws Exception {
+        Conversation c = convo();
+        List<Message> sent = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) {
+            sent.add(store.append(c.id(), NewMessage.user("m" + i)));
+        }
+        List<Message> newest = store.history(c.id(), 3);
+        List<Message> first = store.messages(c.id(), 0, 3);
+        store.deleteMessage(sent.get(3).id());
+        store.deleteMessage(sent.get(2).id());
+        clock.advanceMicros(java.time.Duration.ofDays(2).toNanos() / 1000);
+        betweenPages(() -> atlas.tenant("acme").retention().runRetention(
+                dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(1))));
+        // Purged, not only deleted: a restore finds nothing.
+        assertThatThrownBy(() -> store.restoreMessage(sent.get(3).id())).isInstanceOf(NotFoundException.class);
+        assertThat(store.historyBefore(c.id(), newest.get(0).sequence(), 3)).extracting(Message::content).containsExactly("m1", "m2");
+        assertThat(store.messages(c.id(), first.get(2).sequence(), 3)).extracting(Message::content).containsExactly("m5", "m6");
+    }
+
+    @Test
+    @DisplayName("conversations().list paged while retention purges the conversation a page ended on: the next page continues"
+            + " after it, every other conversation once, no error")
+    void listPagingContinuesPastAPurgedConversation() throws Exception {
+        List<UUID> created = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            clock.advanceMicros(1000);
+            created.add(store.create(NewConversation.of(ALICE, "support")).id());
+        }
+        for (ConversationQuery.Order order : ConversationQuery.Order.values()) {
+            ConversationQuery q = ConversationQuery.forOwner(ALICE).order(order).limit(2);
+            Page<Conversation> page = store.list(q);
+            List<UUID> seen = new ArrayList<>(page.items().stream().map(Conversation::id).toList());
+            UUID last = seen.get(1);
+            store.archive(last);
+            clock.advanceMicros(java.time.Duration.ofDays(2).toNanos() / 1000);
+            betweenPages(() -> atlas.tenant("acme").retention().runRetention(
+                    dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(java.time.Duration.ofDays(1))));
+            assertThat(store.get(last)).as(order.toString()).isEmpty();
+            while (page.hasMore()) {
+                page = store.list(q.after(page.nextCursor().orElseThrow()));
+                seen.addAll(page.items().stream().map(Conversation::id).toList());
+            }
+            List<UUID> expected = new ArrayList<>(created);
+            if (order != ConversationQuery.Order.CREATION) {
+                java.util.Collections.reverse(expected);
+            }
+            assertThat(seen).as(order.toString()).doesNotHaveDuplicates().containsExactlyElementsOf(expected);
+            created.remove(last);
+        }
+    }
+
     // ---- conversations ------------------------------------------------------------------
 
     @Test
@@ -2917,7 +3131,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("on a database with stale flags (a deleted question and its deleted answer still flagged active under a replaced"
-            + " answer), restoring the answer keeps it hidden with its branch: history q1, a1b; activating it then shows q1, a1, a2")
+            + " answer), once V36 put them right restoring the answer keeps it hidden with its branch: history q1, a1b; activating"
+            + " it then shows q1, a1, a2")
     void restoreUnderAStaleDeletedQuestionStaysHidden() {
         Conversation c = convo();
         Message q1 = store.append(c.id(), NewMessage.user("q1"));
@@ -2928,6 +3143,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         store.deleteMessage(q2.id());
         store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
         setStaleActive(q2.id(), a2.id());
+        putRightAsV36();
         assertThat(store.restoreMessage(a2.id()).active()).isFalse();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
         store.activate(a2.id());
@@ -3044,12 +3260,11 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
     }
 
-    @Test
-    @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
-            + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
-    void activateAtTheBottomOfADeepHiddenChain() {
-        Conversation c = convo();
-        int depth = 10_000;
+    /**
+     * A chain of {@code depth} messages in {@code c}, each answering the one before (a user message, then assistant steps),
+     * all shown; their ids, top first.
+     */
+    private UUID[] deepChain(Conversation c, int depth) {
         Message root = store.append(c.id(), NewMessage.user("m0"));
         // An agent's chain of assistant steps, each answering the one before, stored as appends store them (in one
         // transaction and one batch, so the test takes neither 10,000 commits nor 10,000 round trips).
@@ -3069,6 +3284,40 @@ public abstract class ConversationStoreContract extends AtlasContract {
             return AdHoc.on(db, h, "UPDATE <p>conversations SET last_sequence = :n WHERE tenant_id = 'acme' AND id = :c")
                     .bind("n", (long) depth).bind("c", c.id()).update();
         });
+        return ids;
+    }
+
+    @Test
+    @DisplayName("restoring the deleted last message of a 10,000-deep chain runs 6 statements and none walks the path (no recursive"
+            + " query: its cost does not grow with the depth, as an append's does not since V36); it shows again as the newest message")
+    void restoreAtTheBottomOfADeepChainReadsNoPath() {
+        Conversation c = convo();
+        int depth = 10_000;
+        UUID bottom = deepChain(c, depth)[depth - 1];
+        store.deleteMessage(bottom);
+        assertThat(store.history(c.id(), 1)).extracting(Message::content).containsExactly("m" + (depth - 2));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        db.statementListener((name, text) -> ran.add(name + (text.contains("RECURSIVE") ? " (recursive)" : "")));
+        Message restored;
+        try {
+            restored = store.restoreMessage(bottom);
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(restored.active()).isTrue();
+        assertThat(ran).hasSize(6).noneMatch(name -> name.endsWith("(recursive)"));
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m" + (depth - 2), "m" + (depth - 1));
+    }
+
+    @Test
+    @DisplayName("a 10,000-deep chain hidden by a regenerated first answer comes back whole when its last message is activated,"
+            + " in at most 200 statements (not one or more per level), and the regenerated answer is hidden")
+    void activateAtTheBottomOfADeepHiddenChain() {
+        Conversation c = convo();
+        int depth = 10_000;
+        UUID[] ids = deepChain(c, depth);
+        Message root = store.requireMessage(ids[0]);
         assertThat(store.history(c.id(), 3)).extracting(Message::content)
                 .containsExactly("m" + (depth - 3), "m" + (depth - 2), "m" + (depth - 1));
         Message regenerated = store.append(c.id(), NewMessage.assistant("m1b").parent(root.id()));
