@@ -253,36 +253,26 @@ final class PortabilityCommands {
 
         /**
          * Asset bytes are not in an export: restored into a fresh database (another host, PostgreSQL), every asset row
-         * imported and every download then failed, with nothing said at import. Counts the file's live assets whose bytes
-         * this database's blob store cannot open, and says where to copy them. Opening is the check (a read would pull the
-         * whole blob); an asset deleted in the file is not live and needs none.
+         * imported and every download then failed, with nothing said at import. Says how many of the file's live assets
+         * this database's blob store cannot serve, per cause with its own fix ({@link AssetBytes}); a permission error, a
+         * directory in the blob's place or a blob cut short are no "missing bytes", and a database failing meanwhile is
+         * said as the check failing.
          */
         private void missingAssetBytes(Database db, java.util.Collection<UUID> ids) {
             if (ids.isEmpty()) {
                 return;
             }
-            long missing = 0;
+            AssetBytes.Outcome outcome;
             Path dir;
             try (Atlas atlas = db.open()) {
-                dev.atlas.asset.AssetStore store = atlas.tenant(root.tenantOrDefault()).assets();
-                for (UUID id : ids) {
-                    try (InputStream ignored = store.open(id)) {
-                        // opened: its bytes are here
-                    } catch (dev.atlas.NotFoundException e) {
-                        // deleted: no bytes needed
-                    } catch (dev.atlas.StorageException | IOException e) {
-                        missing++;
-                    }
-                }
                 dir = atlas.config().assetDirectory().toAbsolutePath();
+                outcome = AssetBytes.check(atlas.tenant(root.tenantOrDefault()).assets(), dir, ids);
             }
-            if (missing > 0) {
-                PrintWriter err = spec.commandLine().getErr();
-                err.printf(Locale.ROOT, "atlas: warning: %,d of the file's assets %s no bytes in %s: copy them there from the asset directory"
-                        + " of the database it was exported from (the same blob keys), or their downloads fail%n",
-                        missing, missing == 1 ? "has" : "have", Text.oneLine(dir.toString()));
-                err.flush();
+            PrintWriter err = spec.commandLine().getErr();
+            for (String warning : outcome.warnings(dir)) {
+                err.println(warning);
             }
+            err.flush();
         }
 
         /** The keys {@code --credential-keys-file} or {@code --credential-keys-env} give, or null; checked before anything is opened. */

@@ -107,4 +107,19 @@ class CliAssetBytesCausesTest {
                 + "atlas: warning: 1 of the file's assets has damaged bytes in " + r.assets() + " (not the size its row records): copy them"
                 + " again from the asset directory of the database it was exported from, or their downloads fail\n");
     }
+
+    /** The database closed (or failing) while the bytes are checked: said as the check failing, with the database's reason. */
+    @Test
+    void aDatabaseThatFailsDuringTheCheckIsNotCountedAsMissingBytes() throws Exception {
+        Path db = dir.resolve("agent.db");
+        UUID id;
+        Atlas atlas = Atlas.sqlite(db);
+        dev.atlas.asset.AssetStore store = atlas.tenant("acme").assets();
+        id = store.create(NewAsset.of(AssetType.FILE, "a.bin", "application/octet-stream"), new byte[] {1}).id();
+        Path assets = atlas.config().assetDirectory().toAbsolutePath();
+        atlas.close();
+        AssetBytes.Outcome outcome = AssetBytes.check(store, assets, List.of(id));
+        assertThat(outcome.warnings(assets)).containsExactly("atlas: warning: the rows were imported, but their assets' bytes could not"
+                + " be checked: this Atlas instance is closed");
+    }
 }
