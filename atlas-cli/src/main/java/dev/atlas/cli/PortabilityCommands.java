@@ -253,36 +253,26 @@ final class PortabilityCommands {
 
         /**
          * Asset bytes are not in an export: restored into a fresh database (another host, PostgreSQL), every asset row
-         * imported and every download then failed, with nothing said at import. Counts the file's live assets whose bytes
-         * this database's blob store cannot open, and says where to copy them. Opening is the check (a read would pull the
-         * whole blob); an asset deleted in the file is not live and needs none.
+         * imported and every download then failed, with nothing said at import. Says how many of the file's live assets
+         * this database's blob store cannot serve, per cause with its own fix ({@link AssetBytes}); a permission error, a
+         * directory in the blob's place or a blob cut short are no "missing bytes", and a database failing meanwhile is
+         * said as the check failing.
          */
         private void missingAssetBytes(Database db, java.util.Collection<UUID> ids) {
             if (ids.isEmpty()) {
                 return;
             }
-            long missing = 0;
+            AssetBytes.Outcome outcome;
             Path dir;
             try (Atlas atlas = db.open()) {
-                dev.atlas.asset.AssetStore store = atlas.tenant(root.tenantOrDefault()).assets();
-                for (UUID id : ids) {
-                    try (InputStream ignored = store.open(id)) {
-                        // opened: its bytes are here
-                    } catch (dev.atlas.NotFoundException e) {
-                        // deleted: no bytes needed
-                    } catch (dev.atlas.StorageException | IOException e) {
-                        missing++;
-                    }
-                }
                 dir = atlas.config().assetDirectory().toAbsolutePath();
+                outcome = AssetBytes.check(atlas.tenant(root.tenantOrDefault()).assets(), dir, ids);
             }
-            if (missing > 0) {
-                PrintWriter err = spec.commandLine().getErr();
-                err.printf(Locale.ROOT, "atlas: warning: %,d of the file's assets %s no bytes in %s: copy them there from the asset directory"
-                        + " of the database it was exported from (the same blob keys), or their downloads fail%n",
-                        missing, missing == 1 ? "has" : "have", Text.oneLine(dir.toString()));
-                err.flush();
+            PrintWriter err = spec.commandLine().getErr();
+            for (String warning : outcome.warnings(dir)) {
+                err.println(warning);
             }
+            err.flush();
         }
 
         /** The keys {@code --credential-keys-file} or {@code --credential-keys-env} give, or null; checked before anything is opened. */
@@ -581,16 +571,14 @@ final class PortabilityCommands {
 
     /**
      * Reads through, noting the id of every asset row ({@code {"type":"asset",...}} lines, as export writes them), for
-     * the check of their bytes after an import. Only those lines are kept, up to 1 MiB each: any other line, however
-     * long, passes through unbuffered. A line it cannot read is left to the import, which refuses it.
+     * the check of their bytes after an import. Nothing is buffered: an asset line's id is picked out as its bytes pass
+     * ({@link AssetIds}), and any other line, however long, passes through. A line it cannot read is left to the import, which refuses it.
      */
     static final class AssetRows extends java.io.FilterInputStream {
         private static final byte[] PREFIX = "{\"type\":\"asset\",".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        private static final int MAX_LINE = 1 << 20;
-        /** One reader for every asset line: a mapper per line rebuilt Jackson's caches for each of a file's assets. */
-        private static final com.fasterxml.jackson.databind.ObjectReader ROW = new com.fasterxml.jackson.databind.ObjectMapper().reader();
         private final java.util.Set<UUID> ids = new java.util.LinkedHashSet<>();
-        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        /** Follows an asset line in constant memory: a line of any length is checked (CliLongLinesTest). */
+        private final AssetIds scan = new AssetIds();
         private int matched;
         private boolean other;
 
@@ -636,33 +624,25 @@ final class PortabilityCommands {
         private void see(byte b) {
             if (b == '\n') {
                 if (matched == PREFIX.length && !other) {
-                    id(line.toByteArray());
+                    UUID id = scan.id();
+                    if (id != null) {
+                        ids.add(id);
+                    }
                 }
-                line.reset();
                 matched = 0;
                 other = false;
             } else if (other) {
                 return;
             } else if (matched < PREFIX.length) {
                 if (b == PREFIX[matched]) {
-                    matched++;
+                    if (++matched == PREFIX.length) {
+                        scan.start();
+                    }
                 } else {
                     other = true;
                 }
-            } else if (line.size() < MAX_LINE) {
-                line.write(b);
             } else {
-                other = true;
-            }
-        }
-
-        private void id(byte[] rest) {
-            try {
-                com.fasterxml.jackson.databind.JsonNode row = ROW
-                        .readTree(("{" + new String(rest, java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                ids.add(UUID.fromString(row.path("row").path("id").asText()));
-            } catch (IOException | IllegalArgumentException e) {
-                // The import refuses the line, or has refused it: nothing to check.
+                scan.see(b);
             }
         }
     }

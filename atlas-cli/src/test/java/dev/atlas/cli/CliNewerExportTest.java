@@ -118,6 +118,25 @@ class CliNewerExportTest {
         assertThat(dir.resolve("new-4.db")).doesNotExist();
     }
 
+    /** A newer schema's message role (a value this atlas's Role does not know): named, with what to do, and nothing created. */
+    @Test
+    void aRoleOfANewerSchemaSaysToUpgrade() throws Exception {
+        String file = fromANewerSchema(Files.readString(export), schema);
+        assertThat(file).contains("\"role\":\"user\"");
+        Path newer = dir.resolve("newer-role.jsonl");
+        Files.writeString(newer, file.replace("\"role\":\"user\"", "\"role\":\"developer\""));
+        List<String> lines = Files.readAllLines(newer);
+        int at = 0;
+        while (!lines.get(at).contains("\"role\":\"developer\"")) {
+            at++;
+        }
+        Path target = dir.resolve("new-5.db");
+        Cli.Result r = Cli.run("--db", target.toString(), "-t", "acme", "import", "--input", newer.toString());
+        assertThat(r).isEqualTo(new Cli.Result(1, "", "importing into tenant acme ...\natlas: line " + (at + 1) + ": message.role: 'developer' is not one of"
+                + " [system, user, assistant, tool]" + upgrade(schema) + "\n"));
+        assertThat(target).doesNotExist();
+    }
+
     /**
      * A database a newer Atlas migrated opens (rolling upgrades, docs/cli.md's migrate): an export of this atlas
      * imports into it, the migration step finding nothing to apply, and a second import changes nothing.

@@ -460,7 +460,8 @@ final class Codec {
                         }
                         return s;
                     }
-                    throw new InvalidInputException(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + Check.quoted(s));
+                    // Perhaps a newer Atlas's value: Unknown, so a newer schema's file gets the upgrade hint.
+                    throw new Unknown(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + Check.quoted(s));
                 }
                 return s;
             }

@@ -353,6 +353,8 @@ public final class JdbiPortability implements Portability {
         final JsonParser p;
         int index = -1;
         int line;
+        /** The type of the record being read, once read. */
+        private @Nullable String type;
         /** The line the last record ended on. */
         private int endLine;
         /**
@@ -394,7 +396,18 @@ public final class JdbiPortability implements Portability {
                     }
                 }
             };
-            p = FACTORY.createParser(new BufferedInputStream(capped, 1 << 16));
+            // Remembers the record's type as it goes by, so that a limit the parser hits inside a row names the column.
+            p = new com.fasterxml.jackson.core.util.JsonParserDelegate(FACTORY.createParser(new BufferedInputStream(capped, 1 << 16))) {
+                @Override
+                public JsonToken nextToken() throws IOException {
+                    JsonToken t = super.nextToken();
+                    if (t == JsonToken.VALUE_STRING && "type".equals(currentName()) && getParsingContext().getParent() != null
+                            && getParsingContext().getParent().inRoot()) {
+                        type = getText();
+                    }
+                    return t;
+                }
+            };
             // A field given twice would otherwise be read as its last value, silently.
             p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         }
@@ -402,6 +415,7 @@ public final class JdbiPortability implements Portability {
         /** The next record (after the header), or null at the end. */
         JsonNode next() throws IOException {
             start = Long.MAX_VALUE;
+            type = null;
             JsonToken t = p.nextToken();
             if (t == null) {
                 return null;
@@ -426,6 +440,27 @@ public final class JdbiPortability implements Portability {
 
         String where() {
             return "line " + line + ": ";
+        }
+
+        /**
+         * Where the parser is in the record, as refusals name fields: {@code message.sequence} inside a row whose type was
+         * read ({@code row.sequence} before it is), else the record's field; null outside any. Never the path below: a
+         * hostile file's 67 nested names would make the message.
+         */
+        @Nullable String field() {
+            List<String> names = new ArrayList<>();
+            for (com.fasterxml.jackson.core.JsonStreamContext c = p.getParsingContext(); c != null; c = c.getParent()) {
+                if (c.inObject() && c.getCurrentName() != null) {
+                    names.add(0, Codec.shownName(c.getCurrentName()));
+                }
+            }
+            if (names.isEmpty()) {
+                return null;
+            }
+            if (names.size() >= 2 && names.get(0).equals("row")) {
+                return (type != null && PortableSchema.byType(type) != null ? type : "row") + "." + names.get(1);
+            }
+            return names.get(0);
         }
 
         @Override
@@ -581,6 +616,14 @@ public final class JdbiPortability implements Portability {
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     // A limit of the reader (string length, nesting, number length) reports no location of its own.
                     int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
+                    if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException
+                            || e.getCause() instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+                        // A 100 MB string, 10 million nested arrays, 10,000 digits: JSON, but beyond what any row holds.
+                        // field() stays the line (PortabilityContract#unreadableLinesNamed); the message names the column.
+                        String field = r.field();
+                        throw new InvalidInputException("line " + line, (field == null ? "" : field + ": ") + "is beyond the import's limits: "
+                                + Check.bounded(String.valueOf(e.getOriginalMessage()).replaceAll(", from `[^`]*`\\)", ")")));
+                    }
                     throw new InvalidInputException("line " + line, "is not JSON: " + Check.bounded(e.getOriginalMessage()));
                 }
                 if (record == null) {

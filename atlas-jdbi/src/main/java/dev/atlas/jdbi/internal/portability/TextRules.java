@@ -27,6 +27,17 @@ final class TextRules {
     /** A rule: the value as stored, or an InvalidInputException naming some field (renamed by {@link #check}). */
     private static final Map<String, UnaryOperator<String>> RULES = new HashMap<>();
 
+    /**
+     * Enum columns: a value none of this atlas's constants takes may be a newer Atlas's (a new role or status), so its
+     * refusal is a {@link Codec.Unknown}, which an import of a newer schema's file turns into the upgrade hint.
+     */
+    private static final java.util.Set<String> ENUMS = new java.util.HashSet<>();
+
+    private static void enumRule(UnaryOperator<String> rule, String... columns) {
+        rule(rule, columns);
+        ENUMS.addAll(java.util.Arrays.asList(columns));
+    }
+
     private static void rule(UnaryOperator<String> rule, String... columns) {
         for (String c : columns) {
             if (RULES.put(c, rule) != null) {
@@ -69,20 +80,20 @@ final class TextRules {
             return v;
         }, "credentials.key_id");
         // Enums, as the readers parse them (Check.enumValue: the stored form, or the constant's name in any case).
-        rule(v -> dev.atlas.conversation.ConversationType.of(v).toString(), "conversations.type");
-        rule(v -> dev.atlas.conversation.ConversationStatus.of(v).toString(), "conversations.status");
-        rule(v -> dev.atlas.conversation.Role.of(v).toString(), "messages.role");
-        rule(v -> dev.atlas.conversation.ContentType.of(v).toString(), "messages.content_type");
-        rule(v -> dev.atlas.conversation.MessageStatus.of(v).toString(), "messages.status");
-        rule(v -> dev.atlas.execution.ExecutionType.of(v).toString(), "executions.type");
-        rule(v -> dev.atlas.execution.ExecutionStatus.of(v).toString(), "executions.status", "execution_steps.status",
+        enumRule(v -> dev.atlas.conversation.ConversationType.of(v).toString(), "conversations.type");
+        enumRule(v -> dev.atlas.conversation.ConversationStatus.of(v).toString(), "conversations.status");
+        enumRule(v -> dev.atlas.conversation.Role.of(v).toString(), "messages.role");
+        enumRule(v -> dev.atlas.conversation.ContentType.of(v).toString(), "messages.content_type");
+        enumRule(v -> dev.atlas.conversation.MessageStatus.of(v).toString(), "messages.status");
+        enumRule(v -> dev.atlas.execution.ExecutionType.of(v).toString(), "executions.type");
+        enumRule(v -> dev.atlas.execution.ExecutionStatus.of(v).toString(), "executions.status", "execution_steps.status",
                 "execution_tool_calls.status");
-        rule(v -> dev.atlas.execution.FinishReason.of(v).toString(), "execution_steps.finish_reason");
-        rule(v -> dev.atlas.execution.ToolCallType.of(v).toString(), "execution_tool_calls.type");
-        rule(v -> dev.atlas.asset.AssetType.of(v).toString(), "assets.type");
-        rule(v -> dev.atlas.voice.VoiceCallStatus.of(v).toString(), "voice_calls.status");
-        rule(v -> dev.atlas.task.TaskStatus.of(v).toString(), "tasks.status");
-        rule(v -> dev.atlas.assistant.RevisionKind.of(v).toString(), "assistant_revisions.kind", "settings_revisions.kind");
+        enumRule(v -> dev.atlas.execution.FinishReason.of(v).toString(), "execution_steps.finish_reason");
+        enumRule(v -> dev.atlas.execution.ToolCallType.of(v).toString(), "execution_tool_calls.type");
+        enumRule(v -> dev.atlas.asset.AssetType.of(v).toString(), "assets.type");
+        enumRule(v -> dev.atlas.voice.VoiceCallStatus.of(v).toString(), "voice_calls.status");
+        enumRule(v -> dev.atlas.task.TaskStatus.of(v).toString(), "tasks.status");
+        enumRule(v -> dev.atlas.assistant.RevisionKind.of(v).toString(), "assistant_revisions.kind", "settings_revisions.kind");
     }
 
     /** {@code value} of {@code column} ({@code table.column}) in its stored form; refused naming {@code field}. */
@@ -96,7 +107,7 @@ final class TextRules {
         } catch (InvalidInputException e) {
             String m = e.getMessage();
             String problem = m.startsWith(e.field() + ": ") ? m.substring(e.field().length() + 2) : m;
-            throw new InvalidInputException(field, problem);
+            throw ENUMS.contains(column) ? new Codec.Unknown(field, problem) : new InvalidInputException(field, problem);
         }
     }
 }
