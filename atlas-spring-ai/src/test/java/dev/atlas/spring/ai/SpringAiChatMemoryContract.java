@@ -239,6 +239,88 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    /** A repository whose reads wait at {@code barrier} once done: two callers' reads both happen before either saves. */
+    private static ChatMemoryRepository readsMeetAt(ChatMemoryRepository delegate, java.util.concurrent.CyclicBarrier barrier) {
+        return new ChatMemoryRepository() {
+            @Override
+            public List<String> findConversationIds() {
+                return delegate.findConversationIds();
+            }
+
+            @Override
+            public List<Message> findByConversationId(String conversationId) {
+                List<Message> read = delegate.findByConversationId(conversationId);
+                try {
+                    barrier.await(60, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return read;
+            }
+
+            @Override
+            public void saveAll(String conversationId, List<Message> messages) {
+                delegate.saveAll(conversationId, messages);
+            }
+
+            @Override
+            public void deleteByConversationId(String conversationId) {
+                delegate.deleteByConversationId(conversationId);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("two Atlas instances on one database (two JVMs) each read the same window, then save it with their own turn at once:"
+            + " both turns stored once, each whole, and the window holds both in the order stored (sequence), with and without"
+            + " eviction; the next turn's window is the newest messages")
+    void twoInstancesSavingTheSameReadAtOnceKeepBothTurns() throws Exception {
+        javax.sql.DataSource secondSource = secondInstanceDataSource();
+        try (AutoCloseable closesSecondSource = secondSource instanceof AutoCloseable c ? c : () -> { };
+             Atlas second = Atlas.builder().dataSource(secondSource).build()) {
+            AtlasChatMemoryRepository otherRepository = AtlasChatMemoryRepository.of(second.tenant("acme"), Owner.user("42"), "support");
+            for (int window : new int[] {10, 4}) {
+                String key = "race-" + window;
+                repository.saveAll(key, List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2"), new AssistantMessage("a2")));
+                java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+                List<ChatMemory> memories = new ArrayList<>();
+                for (ChatMemoryRepository r : List.of(repository, otherRepository)) {
+                    memories.add(MessageWindowChatMemory.builder().chatMemoryRepository(readsMeetAt(r, barrier)).maxMessages(window).build());
+                }
+                ExecutorService pool = Executors.newFixedThreadPool(2);
+                try {
+                    List<Future<?>> saves = new ArrayList<>();
+                    for (int i = 0; i < 2; i++) {
+                        ChatMemory memory = memories.get(i);
+                        String who = i == 0 ? "A" : "B";
+                        saves.add(pool.submit(() -> memory.add(key, List.of(new UserMessage("u" + who), new AssistantMessage("a" + who)))));
+                    }
+                    for (Future<?> f : saves) {
+                        f.get(2, TimeUnit.MINUTES);
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
+                List<String> rows = tenant.conversations().messages(tenant.conversations().requireByKey(key).id(), 0, 100).stream()
+                        .map(dev.atlas.conversation.Message::content).toList();
+                assertThat(rows).as("rows, window %d", window).hasSize(8).doesNotHaveDuplicates()
+                        .containsAll(List.of("u1", "a1", "u2", "a2", "uA", "aA", "uB", "aB"));
+                assertThat(rows.subList(0, 4)).containsExactly("u1", "a1", "u2", "a2");
+                assertThat(String.join(",", rows.subList(4, 8))).as("each turn whole").isIn("uA,aA,uB,aB", "uB,aB,uA,aA");
+                List<String> expected = window == 10 ? rows : rows.subList(2, 8);
+                for (AtlasChatMemoryRepository r : List.of(repository, otherRepository)) {
+                    assertThat(r.findByConversationId(key)).extracting(Message::getText).as("window %d", window).containsExactlyElementsOf(expected);
+                }
+                ChatMemory next = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(window).build();
+                next.add(key, new UserMessage("u3"));
+                List<String> after = new ArrayList<>(rows);
+                after.add("u3");
+                assertThat(repository.findByConversationId(key)).extracting(Message::getText)
+                        .containsExactlyElementsOf(after.subList(Math.max(0, after.size() - window), after.size()));
+            }
+        }
+    }
+
     @Test
     @DisplayName("a MessageWindowChatMemory of 30 over the repository's default read window of 20, 16 turns with tool rounds (48 messages): every"
             + " window and prompt as with the in-memory repository (the read goes back as far as the window marker says)")
