@@ -2026,6 +2026,80 @@ public abstract class LangChain4jAdapterContract {
         assertThat(liveAssets()).isEqualTo(2);
     }
 
+    /** A store whose reads wait at {@code barrier} once done: two callers' reads both happen before either writes. */
+    private static dev.langchain4j.store.memory.chat.ChatMemoryStore readsMeetAt(AtlasChatMemoryStore delegate,
+            java.util.concurrent.CyclicBarrier barrier) {
+        return new dev.langchain4j.store.memory.chat.ChatMemoryStore() {
+            @Override
+            public List<ChatMessage> getMessages(Object memoryId) {
+                List<ChatMessage> read = delegate.getMessages(memoryId);
+                try {
+                    barrier.await(60, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return read;
+            }
+
+            @Override
+            public void updateMessages(Object memoryId, List<ChatMessage> messages) {
+                delegate.updateMessages(memoryId, messages);
+            }
+
+            @Override
+            public void deleteMessages(Object memoryId) {
+                delegate.deleteMessages(memoryId);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("Two Atlas instances on one database (two JVMs) each read the same window, then write it with their own message at once, twice"
+            + " (a user message, then an answer): every message stored once, and the window keeps both writers' messages, in the order"
+            + " stored (sequence), with and without eviction; both instances read that window")
+    void twoInstancesWritingTheSameReadAtOnceKeepBothMessages() throws Exception {
+        javax.sql.DataSource second = secondInstanceDataSource();
+        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
+             Atlas other = Atlas.builder().dataSource(second).build()) {
+            List<AtlasChatMemoryStore> stores = List.of(AtlasChatMemoryStore.of(tenant), AtlasChatMemoryStore.of(other.tenant("acme")));
+            for (int window : new int[] {10, 4}) {
+                String id = "race-" + window;
+                stores.get(0).updateMessages(id, List.of(UserMessage.from("u1"), AiMessage.from("a1"), UserMessage.from("u2"), AiMessage.from("a2")));
+                java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+                ExecutorService pool = Executors.newFixedThreadPool(2);
+                try {
+                    List<Future<?>> writes = new ArrayList<>();
+                    for (int i = 0; i < 2; i++) {
+                        String who = i == 0 ? "A" : "B";
+                        ChatMemory memory = MessageWindowChatMemory.builder().id(id).maxMessages(window)
+                                .chatMemoryStore(readsMeetAt(stores.get(i), barrier)).build();
+                        writes.add(pool.submit(() -> {
+                            memory.add(UserMessage.from("u" + who));
+                            memory.add(AiMessage.from("a" + who));
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : writes) {
+                        f.get(2, TimeUnit.MINUTES);
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
+                List<String> rows = tenant.conversations().messages(tenant.conversations().requireByKey(id).id(), 0, 100).stream()
+                        .map(Message::content).toList();
+                assertThat(rows).as("rows, window %d", window).hasSize(8).doesNotHaveDuplicates()
+                        .containsAll(List.of("u1", "a1", "u2", "a2", "uA", "aA", "uB", "aB"));
+                assertThat(rows.subList(0, 4)).containsExactly("u1", "a1", "u2", "a2");
+                assertThat(rows.subList(4, 6)).containsExactlyInAnyOrder("uA", "uB");
+                List<String> expected = window == 10 ? rows : rows.subList(3, 8);
+                for (AtlasChatMemoryStore s : stores) {
+                    assertThat(s.getMessages(id)).extracting(m -> m instanceof UserMessage u ? u.singleText() : ((AiMessage) m).text())
+                            .as("window %d", window).containsExactlyElementsOf(expected);
+                }
+            }
+        }
+    }
+
     @Test
     @DisplayName("24 callers each read one memory, the window then moves on, and each updates with its own read plus a new message: no exception, every message stored exactly once")
     void manyCallersReadingOneMemoryAreEachRecognised() {
