@@ -322,6 +322,67 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a streamed tool turn whose final answer arrives in three chunks: the caller gets the whole answer; the memory keeps the"
+            + " question, the answer asking for tools, their results and the final answer once each, whole, as the in-memory repository"
+            + " does; the execution completed with two steps, its two tool calls completed with their results")
+    void streamedToolTurnWithAChunkedAnswerIsStoredOnceWhole() {
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.call(prompt);
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.defer(() -> {
+                    org.springframework.ai.chat.model.ChatResponse whole = scripted.call(prompt);
+                    AssistantMessage answer = whole.getResult().getOutput();
+                    if (answer.hasToolCalls()) {
+                        return reactor.core.publisher.Flux.just(whole);
+                    }
+                    String text = answer.getText();
+                    int third = text.length() / 3;
+                    return reactor.core.publisher.Flux.just(scriptedChunk(text.substring(0, third), 1),
+                            scriptedChunk(text.substring(third, 2 * third), 2), scriptedChunk(text.substring(2 * third), 3));
+                });
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return scripted.getDefaultOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return scripted.getOptions();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        String streamed = String.join("", client.prompt().user("where is order 8?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "chunked"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(2)));
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        String called = say(client(new ScriptedChatModel(), reference, 20, false), "chunked", "where is order 8?");
+        assertThat(streamed).isEqualTo(called).isEqualTo("Status: \"order 8 shipped\" \"order 9 packed\"");
+        assertThat(shapes(repository.findByConversationId("chunked"))).isEqualTo(shapes(reference.findByConversationId("chunked")));
+
+        Conversation c = tenant.conversations().requireByKey("chunked");
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(c.id(), 0, 100);
+        assertThat(rows).extracting(dev.atlas.conversation.Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(rows.get(3).content()).isEqualTo(called);
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        assertThat(executions).singleElement().satisfies(e -> {
+            assertThat(e.type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tree.steps()).hasSize(2);
+            assertThat(tree.steps().get(1).content()).isEqualTo(called);
+            assertThat(tree.toolCalls()).extracting(t -> t.status().name() + " " + t.result())
+                    .containsExactly("COMPLETED \"order 8 shipped\"", "COMPLETED \"order 9 packed\"");
+            assertThat(rows.get(3).executionId()).isEqualTo(e.id());
+        });
+    }
+
+    @Test
     @DisplayName("a MessageWindowChatMemory of 30 over the repository's default read window of 20, 16 turns with tool rounds (48 messages): every"
             + " window and prompt as with the in-memory repository (the read goes back as far as the window marker says)")
     void memoryWindowLargerThanTheRepositorysReadWindow() {
@@ -2569,7 +2630,7 @@ public abstract class SpringAiChatMemoryContract {
                 assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
                 assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
                 ExecutionTree tree = acme.executions().tree(e.id()).orElseThrow();
-                assertThat(tree.toolCalls()).extracting(t -> t.status() + " " + t.result())
+                assertThat(tree.toolCalls()).extracting(t -> t.status().name() + " " + t.result())
                         .containsExactly("completed \"order 4 shipped\"", "completed \"order 5 packed\"");
                 assertThat(tree.steps()).extracting(s -> s.status() + " " + s.error()).containsExactly("completed null");
             });
