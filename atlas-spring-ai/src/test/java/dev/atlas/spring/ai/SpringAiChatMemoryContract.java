@@ -239,6 +239,149 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    /** A repository whose reads wait at {@code barrier} once done: two callers' reads both happen before either saves. */
+    private static ChatMemoryRepository readsMeetAt(ChatMemoryRepository delegate, java.util.concurrent.CyclicBarrier barrier) {
+        return new ChatMemoryRepository() {
+            @Override
+            public List<String> findConversationIds() {
+                return delegate.findConversationIds();
+            }
+
+            @Override
+            public List<Message> findByConversationId(String conversationId) {
+                List<Message> read = delegate.findByConversationId(conversationId);
+                try {
+                    barrier.await(60, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return read;
+            }
+
+            @Override
+            public void saveAll(String conversationId, List<Message> messages) {
+                delegate.saveAll(conversationId, messages);
+            }
+
+            @Override
+            public void deleteByConversationId(String conversationId) {
+                delegate.deleteByConversationId(conversationId);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("two Atlas instances on one database (two JVMs) each read the same window, then save it with their own turn at once:"
+            + " both turns stored once, each whole, and the window holds both in the order stored (sequence), with and without"
+            + " eviction; the next turn's window is the newest messages")
+    void twoInstancesSavingTheSameReadAtOnceKeepBothTurns() throws Exception {
+        javax.sql.DataSource secondSource = secondInstanceDataSource();
+        try (AutoCloseable closesSecondSource = secondSource instanceof AutoCloseable c ? c : () -> { };
+             Atlas second = Atlas.builder().dataSource(secondSource).build()) {
+            AtlasChatMemoryRepository otherRepository = AtlasChatMemoryRepository.of(second.tenant("acme"), Owner.user("42"), "support");
+            for (int window : new int[] {10, 4}) {
+                String key = "race-" + window;
+                repository.saveAll(key, List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2"), new AssistantMessage("a2")));
+                java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+                List<ChatMemory> memories = new ArrayList<>();
+                for (ChatMemoryRepository r : List.of(repository, otherRepository)) {
+                    memories.add(MessageWindowChatMemory.builder().chatMemoryRepository(readsMeetAt(r, barrier)).maxMessages(window).build());
+                }
+                ExecutorService pool = Executors.newFixedThreadPool(2);
+                try {
+                    List<Future<?>> saves = new ArrayList<>();
+                    for (int i = 0; i < 2; i++) {
+                        ChatMemory memory = memories.get(i);
+                        String who = i == 0 ? "A" : "B";
+                        saves.add(pool.submit(() -> memory.add(key, List.of(new UserMessage("u" + who), new AssistantMessage("a" + who)))));
+                    }
+                    for (Future<?> f : saves) {
+                        f.get(2, TimeUnit.MINUTES);
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
+                List<String> rows = tenant.conversations().messages(tenant.conversations().requireByKey(key).id(), 0, 100).stream()
+                        .map(dev.atlas.conversation.Message::content).toList();
+                assertThat(rows).as("rows, window %d", window).hasSize(8).doesNotHaveDuplicates()
+                        .containsAll(List.of("u1", "a1", "u2", "a2", "uA", "aA", "uB", "aB"));
+                assertThat(rows.subList(0, 4)).containsExactly("u1", "a1", "u2", "a2");
+                assertThat(String.join(",", rows.subList(4, 8))).as("each turn whole").isIn("uA,aA,uB,aB", "uB,aB,uA,aA");
+                List<String> expected = window == 10 ? rows : rows.subList(2, 8);
+                for (AtlasChatMemoryRepository r : List.of(repository, otherRepository)) {
+                    assertThat(r.findByConversationId(key)).extracting(Message::getText).as("window %d", window).containsExactlyElementsOf(expected);
+                }
+                ChatMemory next = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(window).build();
+                next.add(key, new UserMessage("u3"));
+                List<String> after = new ArrayList<>(rows);
+                after.add("u3");
+                assertThat(repository.findByConversationId(key)).extracting(Message::getText)
+                        .containsExactlyElementsOf(after.subList(Math.max(0, after.size() - window), after.size()));
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a streamed tool turn whose final answer arrives in three chunks: the caller gets the whole answer; the memory keeps the"
+            + " question, the answer asking for tools, their results and the final answer once each, whole, as the in-memory repository"
+            + " does; the execution completed with two steps, its two tool calls completed with their results")
+    void streamedToolTurnWithAChunkedAnswerIsStoredOnceWhole() {
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.call(prompt);
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.defer(() -> {
+                    org.springframework.ai.chat.model.ChatResponse whole = scripted.call(prompt);
+                    AssistantMessage answer = whole.getResult().getOutput();
+                    if (answer.hasToolCalls()) {
+                        return reactor.core.publisher.Flux.just(whole);
+                    }
+                    String text = answer.getText();
+                    int third = text.length() / 3;
+                    return reactor.core.publisher.Flux.just(scriptedChunk(text.substring(0, third), 1),
+                            scriptedChunk(text.substring(third, 2 * third), 2), scriptedChunk(text.substring(2 * third), 3));
+                });
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return scripted.getDefaultOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return scripted.getOptions();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        String streamed = String.join("", client.prompt().user("where is order 8?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "chunked"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(2)));
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        String called = say(client(new ScriptedChatModel(), reference, 20, false), "chunked", "where is order 8?");
+        assertThat(streamed).isEqualTo(called).isEqualTo("Status: \"order 8 shipped\" \"order 9 packed\"");
+        assertThat(shapes(repository.findByConversationId("chunked"))).isEqualTo(shapes(reference.findByConversationId("chunked")));
+
+        Conversation c = tenant.conversations().requireByKey("chunked");
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(c.id(), 0, 100);
+        assertThat(rows).extracting(dev.atlas.conversation.Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(rows.get(3).content()).isEqualTo(called);
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        assertThat(executions).singleElement().satisfies(e -> {
+            assertThat(e.type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tree.steps()).hasSize(2);
+            assertThat(tree.steps().get(1).content()).isEqualTo(called);
+            assertThat(tree.toolCalls()).extracting(t -> t.status().name() + " " + t.result())
+                    .containsExactly("COMPLETED \"order 8 shipped\"", "COMPLETED \"order 9 packed\"");
+            assertThat(rows.get(3).executionId()).isEqualTo(e.id());
+        });
+    }
+
     @Test
     @DisplayName("a MessageWindowChatMemory of 30 over the repository's default read window of 20, 16 turns with tool rounds (48 messages): every"
             + " window and prompt as with the in-memory repository (the read goes back as far as the window marker says)")
@@ -2487,7 +2630,7 @@ public abstract class SpringAiChatMemoryContract {
                 assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
                 assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
                 ExecutionTree tree = acme.executions().tree(e.id()).orElseThrow();
-                assertThat(tree.toolCalls()).extracting(t -> t.status() + " " + t.result())
+                assertThat(tree.toolCalls()).extracting(t -> t.status().name() + " " + t.result())
                         .containsExactly("completed \"order 4 shipped\"", "completed \"order 5 packed\"");
                 assertThat(tree.steps()).extracting(s -> s.status() + " " + s.error()).containsExactly("completed null");
             });
