@@ -772,4 +772,109 @@ class PostgresQueryPlanTest {
             }
         }
     }
+
+    private static final String GRAPHS = NAME + "_graphs";
+    private static DataSource graphs;
+
+    /**
+     * A database of 200 tenants of 30 nodes each, every node joined to every other of its tenant (870 edges a tenant, 174,000), half
+     * the weights the default 1.0 and half spread, ANALYZE'd: a generic plan estimates one node's edges from the table's average.
+     */
+    private static synchronized DataSource graphs() throws SQLException {
+        if (graphs == null) {
+            PostgresTestDatabase.createMigratedDatabase(GRAPHS);
+            DataSource ds = PostgresTestDatabase.server().getDatabase("postgres", GRAPHS);
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO atlas_graph_nodes (tenant_id, id, node_key, label, type, metadata, created_at, updated_at)"
+                        + " SELECT 't' || t, md5('node ' || t || ' ' || i)::uuid, 'n' || i, NULL, NULL, '{}', now(), now()"
+                        + " FROM generate_series(0, 199) t, generate_series(0, 29) i");
+                s.execute("INSERT INTO atlas_graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata, created_at, updated_at)"
+                        + " SELECT a.tenant_id, md5('edge ' || a.id || ' ' || b.id)::uuid, a.id, b.id, CASE WHEN b.node_key LIKE '%7' THEN"
+                        + " 'likes' ELSE 'knows' END, CASE WHEN b.node_key < 'n2' THEN 1.0 ELSE random() END, '{}', now(), now()"
+                        + " FROM atlas_graph_nodes a JOIN atlas_graph_nodes b ON b.tenant_id = a.tenant_id AND b.id <> a.id");
+                s.execute("ANALYZE atlas_graph_nodes");
+                s.execute("ANALYZE atlas_graph_edges");
+            }
+            graphs = ds;
+        }
+        return graphs;
+    }
+
+    static Stream<Arguments> neighbourPagesAfterACursor() {
+        return neighbourPages().filter(a -> ((String) a.get()[0]).endsWith(".after"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("neighbourPagesAfterACursor")
+    @DisplayName("search35: a neighbour page after a cursor, each direction, with and without an edge type, planned generically (as"
+            + " PostgreSQL may plan a prepared statement from its 6th run) among 200 tenants, reads the node's edges from their"
+            + " (tenant, source|target, weight DESC, id) index from the cursor on (Index Cond) and stops at the page's end: no scan,"
+            + " bitmap, hash or sort of the node's edges")
+    void neighbourPagesAfterACursorPlannedGenericallyReadTheirIndex(String name) throws SQLException {
+        String declared = DeclaredStatements.graph(Dialect.POSTGRESQL, name).declared().replace("<p>", "atlas_");
+        Matcher m = Pattern.compile("(?<!:):([A-Za-z_][A-Za-z0-9_]*)").matcher(declared);
+        List<String> names = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            if (!names.contains(m.group(1))) {
+                names.add(m.group(1));
+            }
+            m.appendReplacement(text, "\\$" + (names.indexOf(m.group(1)) + 1));
+        }
+        m.appendTail(text);
+        List<String> values = names.stream().map(n -> switch (n) {
+            case "t" -> "'t7'";
+            case "limit" -> "51";
+            case "w" -> "1.0";
+            case "dir" -> "0";
+            case "key" -> "'n3'";
+            case "type" -> "'likes'";
+            case "edge" -> "md5('edge x')::uuid";
+            default -> throw new IllegalArgumentException(n);
+        }).toList();
+        List<String> plan = new ArrayList<>();
+        try (Connection c = graphs().getConnection(); Statement s = c.createStatement()) {
+            s.execute("PREPARE page AS " + text);
+            s.execute("SET plan_cache_mode = force_generic_plan");
+            try (ResultSet rs = s.executeQuery("EXPLAIN (COSTS OFF) EXECUTE page(" + String.join(", ", values) + ")")) {
+                while (rs.next()) {
+                    plan.add(rs.getString(1));
+                }
+            } finally {
+                s.execute("DEALLOCATE page");
+                s.execute("RESET plan_cache_mode");
+            }
+        }
+        String shown = text + "\n" + String.join("\n", plan);
+        List<Integer> scans = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            if (plan.get(i).contains(" on atlas_graph_edges ")) {
+                assertThat(plan.get(i)).as(shown).matches(".*Index Scan using atlas_graph_edges_" + (name.contains(".typed")
+                        ? "(source_type_weight|target)" : "(source|target)_weight") + " on atlas_graph_edges e(_\\d+)?( .*)?");
+                assertThat(plan.get(i + 1).trim()).as(shown).startsWith("Index Cond: ").matches(".*(source|target)_id = .*weight .*");
+                scans.add(i);
+            }
+        }
+        // From the cursor on: its weight from its id on, then the lighter edges; both ways, two of each.
+        assertThat(scans).as(shown).hasSize(name.contains(".both") ? 4 : 2);
+        int append = plan.stream().filter(line -> line.contains("Append")).findFirst().map(plan::indexOf).orElse(0);
+        for (int scan : scans) {
+            int limit = scan;
+            while (limit > append && !plan.get(limit).trim().equals("->  Limit")) {
+                limit--;
+            }
+            assertThat(limit).as(shown).isGreaterThan(append);
+            assertThat(plan.subList(limit, scan)).as(shown).noneSatisfy(line -> assertThat(line).contains("Sort"));
+        }
+        assertThat(plan).as(shown).noneSatisfy(line -> assertThat(line).containsAnyOf("Seq Scan", "Bitmap", "Hash"));
+    }
+
+    @AfterAll
+    static void dropGraphs() throws SQLException {
+        if (graphs != null) {
+            try (Connection c = PostgresTestDatabase.server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE " + GRAPHS + " WITH (FORCE)");
+            }
+        }
+    }
 }

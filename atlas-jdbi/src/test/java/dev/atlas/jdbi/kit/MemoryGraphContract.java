@@ -190,6 +190,50 @@ public abstract class MemoryGraphContract extends AtlasContract {
         assertThat(graph.neighbours("a", Direction.OUTGOING, null)).hasSize(1);
     }
 
+    @Test
+    @DisplayName("search35: every graph call with another tenant's node keys is refused with NotFoundException, message for message the"
+            + " same as for keys no tenant ever used (nothing says the other tenant has them), and writes nothing to either tenant")
+    void anotherTenantsKeysAreRefusedLikeUnknownOnes() {
+        other.upsertNode(NewGraphNode.of("theirs-a").label("globex secret"));
+        other.upsertNode(NewGraphNode.of("theirs-b"));
+        other.upsertEdge(NewGraphEdge.of("theirs-a", "r", "theirs-b"));
+        nodes("mine");
+        for (String[] keys : new String[][] {{"theirs-a", "theirs-b"}, {"nobody-a", "nobody-b"}}) {
+            String a = keys[0];
+            String b = keys[1];
+            List<Runnable> calls = List.of(
+                    () -> graph.requireNode(a),
+                    () -> graph.deleteNode(a),
+                    () -> graph.upsertEdge(NewGraphEdge.of(a, "r", b)),
+                    () -> graph.upsertEdge(NewGraphEdge.of("mine", "r", b)),
+                    () -> graph.upsertEdge(NewGraphEdge.of(a, "r", "mine")),
+                    () -> graph.deleteEdge(a, "r", b),
+                    () -> graph.deleteEdge("mine", "r", b),
+                    () -> graph.neighbours(a, Direction.BOTH, null),
+                    () -> graph.neighbours(a, Direction.OUTGOING, "r", 1, null),
+                    () -> graph.traverse(a, Direction.BOTH, null, 3, 10));
+            List<String> messages = new java.util.ArrayList<>();
+            for (Runnable call : calls) {
+                Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(call::run);
+                assertThat(thrown).as(a).isInstanceOf(NotFoundException.class);
+                messages.add(thrown.getMessage().replace(a, "A").replace(b, "B"));
+            }
+            if (a.startsWith("theirs")) {
+                assertThat(graph.getNode(a)).isEmpty();
+                refused.clear();
+                refused.addAll(messages);
+                assertThat(messages).noneSatisfy(m -> assertThat(m).containsAnyOf("globex", "secret"));
+            } else {
+                assertThat(messages).isEqualTo(refused);
+            }
+        }
+        assertThat(graph.neighbours("mine", Direction.BOTH, null)).isEmpty();
+        assertThat(other.neighbours("theirs-a", Direction.BOTH, null)).hasSize(1);
+        assertThat(other.requireNode("theirs-a").label()).isEqualTo("globex secret");
+    }
+
+    private final List<String> refused = new java.util.ArrayList<>();
+
     private static List<String> keys(List<GraphNeighbour> ns) {
         return ns.stream().map(n -> n.node().key()).toList();
     }

@@ -670,6 +670,38 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("search35: a metadata filter matches only the string that equals its value code unit for code unit, on every dialect:"
+            + " NFC and NFD forms of one letter, a symbol outside the BMP, a key with JSON path characters, and a number beyond long"
+            + " (stored as a number it matches no string filter, stored as text it does)")
+    void metadataFiltersMatchExactStringsOnly() {
+        Map<String, Object> nfc = Map.of("k", "\u00e9");
+        Map<String, Object> nfd = Map.of("k", "e\u0301");
+        Map<String, Object> astral = Map.of("k", "\uD835\uDEC1");
+        Map<String, Object> pathKey = Map.of("k\".$[0]", "q");
+        Map<String, Object> bigNumber = Map.of("n", new java.math.BigInteger("123456789012345678901234567890"));
+        Map<String, Object> bigText = Map.of("n", "123456789012345678901234567890");
+        List<Map<String, Object>> all = List.of(nfc, nfd, astral, pathKey, bigNumber, bigText);
+        List<UUID> ids = new ArrayList<>();
+        for (Map<String, Object> metadata : all) {
+            UUID id = memories.create(NewMemory.fact(ALICE, "meta").metadata(metadata)).id();
+            search.upsertVector(SearchTarget.MEMORY, id, "meta-model", new float[] {1, 0});
+            ids.add(id);
+        }
+        String[][] filters = {{"k", "\u00e9"}, {"k", "e\u0301"}, {"k", "\uD835\uDEC1"}, {"k\".$[0]", "q"},
+                {"n", "123456789012345678901234567890"}, {"k", "e"}, {"k\"", "q"}};
+        List<List<UUID>> expected = List.of(List.of(ids.get(0)), List.of(ids.get(1)), List.of(ids.get(2)), List.of(ids.get(3)),
+                List.of(ids.get(5)), List.of(), List.of());
+        for (int i = 0; i < filters.length; i++) {
+            SearchFilter f = SearchFilter.none().metadata(filters[i][0], filters[i][1]);
+            List<UUID> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, "meta-model", new float[] {1, 0}).k(10).filter(f))
+                    .stream().map(SearchHit::id).toList();
+            assertThat(hits).as(filters[i][0] + " = " + filters[i][1]).isEqualTo(expected.get(i));
+            List<UUID> text = search.text(TextQuery.memories("meta").filter(f)).stream().map(SearchHit::id).toList();
+            assertThat(text).as("text, " + filters[i][0] + " = " + filters[i][1]).isEqualTo(expected.get(i));
+        }
+    }
+
+    @Test
     @DisplayName("a memory is found by text and semantic search up to the microsecond before its expiresAt and by neither at it, by"
             + " the reading instance's clock, with the vectors already cached")
     void expiryBoundaryInSearch() {
