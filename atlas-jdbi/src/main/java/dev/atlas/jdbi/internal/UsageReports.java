@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.UUID;
 
 /** Usage reports: totals of executions grouped one way, computed by the database in one catalogued statement ({@link UsageSql}). */
 public final class UsageReports {
@@ -54,11 +55,22 @@ public final class UsageReports {
         Dialect d = db.dialect();
         List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
                 .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list((rs, ctx) -> {
-                    String noInstant = rs.getString("no_instant_id");
+                    String noInstant = rs.getString("no_instant_row");
                     if (noInstant != null) {
                         // Its time unknown, the execution may belong in the report or not: the report fails naming it
                         // rather than give a total without it.
-                        d.instant(rs, "no_instant_at", "executions", "created_at", noInstant);
+                        int tab = noInstant.indexOf('\t');
+                        String rowTenant = noInstant.substring(0, tab);
+                        String id = noInstant.substring(tab + 1);
+                        UUID uuid = uuidOrNull(id);
+                        Sql ofRow = tenant != null ? sql : new Sql(db, new TenantId(rowTenant));
+                        // An id that is no UUID is bound as the text it is (only SQLite holds such an id, and no instant).
+                        ofRow.on(h, q.noInstantAt).bind("id", uuid != null ? uuid : id)
+                                .optional((row, c) -> d.instant(row, "no_instant_at", "executions", "created_at", id));
+                        // Read in the same transaction, the row is there and throws above; this is never reached.
+                        throw Rows.inRow("executions", id, new dev.atlas.UnreadableRowException(null, null,
+                                "created_at: stored as text or a blob, not a whole number of microseconds",
+                                new IllegalStateException("timestamp stored as text or a blob")));
                     }
                     String key;
                     List<String> parts;
@@ -121,6 +133,14 @@ public final class UsageReports {
      */
     private static Instant dayStart(Dialect d, java.sql.ResultSet rs) throws java.sql.SQLException {
         return d.instant(rs, "k1", "executions", "created_at", rs.getString("row_id"));
+    }
+
+    private static UUID uuidOrNull(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** The exact sum of {@code column}, taken in two parts ({@link UsageSql#COST_SPLIT}); zero when no row has one. */

@@ -20,6 +20,8 @@ final class UsageSql {
 
     private final Map<UsageGroup, Statement> tenant = new EnumMap<>(UsageGroup.class);
     private final Map<UsageGroup, Statement> all = new EnumMap<>(UsageGroup.class);
+    /** The created_at of the execution {@code :id} when it holds no instant: read again for the row a report names. */
+    final Statement noInstantAt;
 
     UsageSql(Catalogue c) {
         for (UsageGroup g : UsageGroup.values()) {
@@ -27,6 +29,8 @@ final class UsageSql {
             all.put(g, c.crossTenant("usage.allTenants." + g, "the operator's usage report over every tenant", text(c, g, "",
                     perTenant(g))));
         }
+        noInstantAt = c.sql("usage.noInstantAt", "SELECT e.created_at AS no_instant_at FROM <p>executions e WHERE e.tenant_id = :t AND e.id = :id AND "
+                + c.dialect().noInstant("e.created_at"));
     }
 
     Statement of(UsageGroup group, boolean allTenants) {
@@ -77,13 +81,15 @@ final class UsageSql {
                     .append(column).append(" % ").append(COST_SPLIT).append(") AS ").append(column).append("_low");
         }
         // An execution whose created_at holds no instant (SQLite: text or a blob) lies in no range, so the report left it out
-        // silently; it is read too, its group naming it in no_instant_id (its value in no_instant_at), and the report fails.
+        // silently; it is read too, its group naming it in no_instant_row (its tenant, a tab, its id) and the report fails.
+        // Its value is read again by that tenant and id (noInstantAt): a MIN of the values beside the MIN of the rows could
+        // be another row's (text sorts before a blob), naming one row with the other's type.
         // SQLite reads both ranges of the (tenant_id, created_at) index (MULTI-INDEX OR); PostgreSQL folds the FALSE away.
         String noInstant = c.dialect().noInstant("e.created_at");
         return "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures"
                 + sums
-                + ", MIN(CASE WHEN " + noInstant + " THEN CAST(e.id AS TEXT) END) AS no_instant_id, MIN(CASE WHEN " + noInstant
-                + " THEN e.created_at END) AS no_instant_at"
+                // Tenant ids hold no control character: the tab parts the tenant from the id whatever the id holds.
+                + ", MIN(CASE WHEN " + noInstant + " THEN e.tenant_id || '\t' || CAST(e.id AS TEXT) END) AS no_instant_row"
                 // :last is the last microsecond included: the report's to is exclusive, but Limits.MAX_INSTANT includes itself.
                 + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "(e.created_at >= :from AND e.created_at <= :last OR "
                 + noInstant + ")"
