@@ -1423,6 +1423,32 @@ public abstract class TaskStoreContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a handler that returns after Atlas closed logs one warning line naming the task, not an error with a stack trace:"
+            + " the close is the application's own doing, and the task runs again once its lease expires")
+    void handlerReturningAfterCloseLogsOneWarning() throws Exception {
+        Task t = task("slow");
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (LogCapture logs = LogCapture.start()) {
+            TaskWorker worker = TaskWorker.builder(store).handler("slow", task -> {
+                running.countDown();
+                release.await();
+                return Map.of();
+            }).pollInterval(Duration.ofMillis(10)).start();
+            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            atlas.close();
+            release.countDown();
+            String line = "Task " + t.id() + " (slow) finished after Atlas was closed; its outcome is not recorded and it runs again"
+                    + " when its lease expires";
+            await(() -> logs.text().contains(line));
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+            String text = logs.text();
+            assertThat(text).doesNotContain("Recording the outcome of task").doesNotContain("AtlasClosedException").doesNotContain("\tat ");
+            assertThat(text.split(java.util.regex.Pattern.quote(line), -1)).hasSize(2);
+        }
+    }
+
     // ---- one clock for leases (issue 10 item 2) --------------------------------------------
 
     @Test
