@@ -257,6 +257,8 @@ public final class TaskWorker implements AutoCloseable {
                 // Deleted while it ran (its owner or conversation erased, or purged): no outcome can be recorded.
                 log.warn("Task {} ({}) was deleted while running; interrupting its handler", task.id(), task.kind());
                 run.loseLease();
+            } catch (AtlasClosedException e) {
+                // Nothing can renew the lease any more; the outcome path says so once, when the handler returns.
             } catch (RuntimeException | Error e) {
                 // Storage down (or an Error: a job that throws is never run again, and the lease would
                 // run out under a live handler): keep trying; if the lease runs out meanwhile, the next
@@ -312,6 +314,10 @@ public final class TaskWorker implements AutoCloseable {
             log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());
         } catch (NotFoundException e) {
             log.warn("Task {} ({}) finished but was deleted meanwhile; its outcome is dropped", task.id(), task.kind());
+        } catch (AtlasClosedException e) {
+            // The application closed Atlas under a running handler: expected at shutdown, so no error and no stack trace.
+            log.warn("Task {} ({}) finished after Atlas was closed; its outcome is not recorded and it runs again when its lease"
+                    + " expires", task.id(), task.kind());
         } catch (RuntimeException e) {
             // Storage down: the lease expires and the task is retried.
             log.error("Recording the outcome of task {} ({}) failed; it is retried when its lease expires", task.id(), task.kind(), e);
