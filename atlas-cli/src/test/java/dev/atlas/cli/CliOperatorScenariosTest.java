@@ -307,4 +307,39 @@ class CliOperatorScenariosTest {
             assertThat(atlas.tenant("acme").conversations().require(convo).title()).isEqualTo("acme's secret title");
         }
     }
+    /**
+     * An export passed through a JSON tool (keys sorted, a space after ':' and ',', a name escaped) imports as it was; its
+     * asset's bytes, not copied, are warned of as they are for the file as written. The warning was missing, silently.
+     */
+    @Test
+    void anExportRewrittenByAJsonToolStillWarnsOfAssetBytesNotCopied() throws Exception {
+        Path source = dir.resolve("source.db");
+        try (Atlas atlas = Atlas.sqlite(source)) {
+            atlas.tenant("acme").assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "a.bin", "application/octet-stream"),
+                    new byte[] {1, 2, 3});
+        }
+        Path file = dir.resolve("acme.jsonl");
+        assertThat(Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", file.toString()).exitCode()).isZero();
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder rewritten = new StringBuilder();
+        for (String line : Files.readAllLines(file)) {
+            JsonNode record = json.readTree(line);
+            if (record.path("type").asText().equals("asset")) {
+                String row = json.writeValueAsString(record.path("row")).replace(",\"", ", \"").replace("\":", "\": ")
+                        .replaceFirst("\"id\": ", "\"\\\\u0069d\": ");
+                line = "{\"row\": " + row + ", \"type\": \"asset\"}";
+            }
+            rewritten.append(line).append('\n');
+        }
+        Path tool = dir.resolve("tool.jsonl");
+        Files.writeString(tool, rewritten);
+        assertThat(Files.readString(tool)).contains("{\"row\": {\"\\u0069d\": \"");
+        Path restored = Files.createDirectory(dir.resolve("restored")).toRealPath().resolve("copy.db");
+        Cli.Result imported = Cli.run("--db", restored.toString(), "-t", "acme", "import", "-i", tool.toString());
+        assertThat(imported.exitCode()).as(imported.err()).isZero();
+        assertThat(imported.out()).isEqualTo("Imported 1 rows (0 already stored, unchanged)\n  asset                            1\n");
+        assertThat(imported.err()).isEqualTo("importing into tenant acme ...\natlas: warning: 1 of the file's assets has no bytes in "
+                + restored.resolveSibling("copy.db-assets") + ": copy them there from the asset directory of the database it was exported"
+                + " from (the same blob keys), or their downloads fail\n");
+    }
 }
