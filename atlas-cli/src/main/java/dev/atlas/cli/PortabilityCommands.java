@@ -570,17 +570,16 @@ final class PortabilityCommands {
     }
 
     /**
-     * Reads through, noting the id of every asset row ({@code {"type":"asset",...}} lines, as export writes them), for
-     * the check of their bytes after an import. Nothing is buffered: an asset line's id is picked out as its bytes pass
-     * ({@link AssetIds}), and any other line, however long, passes through. A line it cannot read is left to the import, which refuses it.
+     * Reads through, noting the id of every asset row (the records whose type is asset, however a tool wrote them), for
+     * the check of their bytes after an import. Nothing is buffered: each line's id is picked out as its bytes pass
+     * ({@link AssetIds}), and a line of another type is passed through once its type is read. A line it cannot read is
+     * left to the import, which refuses it.
      */
     static final class AssetRows extends java.io.FilterInputStream {
-        private static final byte[] PREFIX = "{\"type\":\"asset\",".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         private final java.util.Set<UUID> ids = new java.util.LinkedHashSet<>();
-        /** Follows an asset line in constant memory: a line of any length is checked (CliLongLinesTest). */
+        /** Follows a line in constant memory: a line of any length is checked (CliLongLinesTest). */
         private final AssetIds scan = new AssetIds();
-        private int matched;
-        private boolean other;
+        private boolean started;
 
         AssetRows(InputStream in) {
             super(in);
@@ -622,26 +621,17 @@ final class PortabilityCommands {
         }
 
         private void see(byte b) {
+            if (!started) {
+                scan.start();
+                started = true;
+            }
             if (b == '\n') {
-                if (matched == PREFIX.length && !other) {
-                    UUID id = scan.id();
-                    if (id != null) {
-                        ids.add(id);
-                    }
+                UUID id = scan.id();
+                if (id != null) {
+                    ids.add(id);
                 }
-                matched = 0;
-                other = false;
-            } else if (other) {
-                return;
-            } else if (matched < PREFIX.length) {
-                if (b == PREFIX[matched]) {
-                    if (++matched == PREFIX.length) {
-                        scan.start();
-                    }
-                } else {
-                    other = true;
-                }
-            } else {
+                started = false;
+            } else if (!scan.done()) {
                 scan.see(b);
             }
         }

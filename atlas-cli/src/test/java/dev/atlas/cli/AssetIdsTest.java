@@ -40,4 +40,31 @@ class AssetIdsTest {
         assertThat(ids("{\"type\":\"asset\",\"row\":{\"id\":\"not-a-uuid-at-all-but-long-enough-to-overflow\"}}\n"
                 + "{\"type\":\"asset\",\"row\":{\"id\":\"" + A + "\"}}")).containsExactly(UUID.fromString(A));
     }
+    /**
+     * The same records as any JSON tool may write them, all of which atlas import reads: escaped names and values, space
+     * after ':' and ',' (Python's json.dumps), keys sorted so "row" comes before "type" (jq -S), space before the record.
+     * Each asset went unchecked, silently, as the scan knew only the bytes export writes.
+     */
+    @Test
+    void anAssetRecordAsOtherJsonToolsWriteItIsFound() throws Exception {
+        assertThat(ids("{\"type\":\"asset\",\"row\":{\"\\u0069d\":\"" + A + "\"}}\n")).as("escaped name").containsExactly(UUID.fromString(A));
+        assertThat(ids("{\"type\":\"asset\",\"row\":{\"id\":\"\\u0030" + A.substring(1) + "\"}}\n")).as("escaped value")
+                .containsExactly(UUID.fromString(A));
+        assertThat(ids("{\"type\":\"\\u0061sset\",\"row\":{\"id\":\"" + A + "\"}}\n")).as("escaped type").containsExactly(UUID.fromString(A));
+        assertThat(ids("{\"type\": \"asset\", \"row\": {\"id\": \"" + A + "\", \"size_bytes\": 3}}\n")).as("spaced")
+                .containsExactly(UUID.fromString(A));
+        assertThat(ids("{\"row\":{\"id\":\"" + A + "\",\"metadata\":{\"type\":\"x\"}},\"type\":\"asset\"}\n"
+                + "{\"row\":{\"id\":\"" + B + "\"},\"type\":\"message\"}\n")).as("sorted").containsExactly(UUID.fromString(A));
+        assertThat(ids(" \t{\"type\":\"asset\",\"row\":{\"id\":\"" + A + "\"}}\r\n")).as("blank around").containsExactly(UUID.fromString(A));
+    }
+
+    /** A record whose type is not asset, or a line that is no record, yields no id, however its row reads. */
+    @Test
+    void otherRecordsAndNoRecordsYieldNone() throws Exception {
+        assertThat(ids("{\"type\":\"assets\",\"row\":{\"id\":\"" + A + "\"}}\n"
+                + "{\"type\":\"asset\\u0000\",\"row\":{\"id\":\"" + A + "\"}}\n"
+                + "[{\"type\":\"asset\",\"row\":{\"id\":\"" + A + "\"}}]\n"
+                + "{\"x\":{\"type\":\"asset\",\"row\":{\"id\":\"" + A + "\"}}}\n"
+                + "\"{\\\"type\\\":\\\"asset\\\",\\\"row\\\":{\\\"id\\\":\\\"" + A + "\\\"}}\"\n")).isEmpty();
+    }
 }
