@@ -354,6 +354,22 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("loading older history while another thread switches back to the branch read first, between the page query"
+            + " (which saw the cursor hidden) and the check that tells a switch apart: the page below it, q1, a1, never an empty"
+            + " page (the start of the history)")
+    void loadOlderRacingASwitchBackReadsThePageBelow() throws Exception {
+        Conversation c = convo();
+        List<Message> m = twoInterleavedBranches(c);
+        List<Message> newest = store.history(c.id(), 2);
+        store.activate(m.get(4).id());
+        List<Outcome<?>> r = race("messages.history", () -> store.historyBefore(c.id(), newest.get(0).sequence(), 2),
+                () -> store.activate(m.get(6).id()));
+        assertThat(r.get(1).error()).isNull();
+        assertThat(r.get(0).error()).isNull();
+        assertThat((List<?>) r.get(0).value()).extracting(x -> ((Message) x).content()).containsExactly("q1", "a1");
+    }
+
+    @Test
     @DisplayName("loading older history continues past a switch that leaves the page read first shown (another turn's answer was"
             + " regenerated and switched back), and past that page's oldest message deleted meanwhile: q1, a1, then q2, a2, no repeat")
     void loadOlderContinuesWhileThePageReadStaysShown() throws Exception {
