@@ -792,21 +792,30 @@ public final class JdbiConversationStore implements ConversationStore {
 
     /**
      * One statement for a page of a live conversation; only an empty page looks again, to tell an unknown conversation, or
-     * (history) a page cursor on a message switched away since, apart.
+     * (history) a page cursor on a message switched away since, apart. It looks again in one snapshot, the page read too:
+     * read after a page of another snapshot, a switch back committed between the two would show the cursor's message
+     * and make a page cut short by the switch pass for the start of the history.
      */
     private List<Message> readMessages(UUID conversationId, Statement page, String bound, long sequence, int limit) {
-        return db.read(h -> {
-            List<Message> rows = sql.on(h, page).bind("conversation", conversationId).bind(bound, sequence).bind("limit", limit)
-                    .list(messages);
-            if (rows.isEmpty()) {
+        List<Message> rows = db.read(h -> page(h, page, conversationId, bound, sequence, limit));
+        if (!rows.isEmpty()) {
+            return rows;
+        }
+        return db.readConsistent(h -> {
+            List<Message> again = page(h, page, conversationId, bound, sequence, limit);
+            if (again.isEmpty()) {
                 requireLiveConversation(h, conversationId);
                 if (page == mq.history && sql.on(h, mq.hiddenAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
                     throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " is no longer shown:"
                             + " another branch was activated since the page ending there was read; read the history again");
                 }
             }
-            return rows;
+            return again;
         });
+    }
+
+    private List<Message> page(Handle h, Statement page, UUID conversationId, String bound, long sequence, int limit) {
+        return sql.on(h, page).bind("conversation", conversationId).bind(bound, sequence).bind("limit", limit).list(messages);
     }
 
     @Override
