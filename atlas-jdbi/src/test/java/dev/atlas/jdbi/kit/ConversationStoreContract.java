@@ -3052,7 +3052,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("on a database written before deleted messages kept their place (a deleted question and its answer still flagged"
-            + " active under a replaced answer), activating that answer shows its branch: q1, a1, a2, and a1b is hidden")
+            + " active under a replaced answer), once V36 put them right activating that answer shows its branch: q1, a1, a2, and a1b is"
+            + " hidden")
     void activateThroughAStaleDeletedAncestor() {
         Conversation c = convo();
         Message q1 = store.append(c.id(), NewMessage.user("q1"));
@@ -3062,6 +3063,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         store.deleteMessage(q2.id());
         Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
         setStaleActive(q2.id(), a2.id());
+        putRightAsV36();
         Message shown = store.activate(a2.id());
         assertThat(shown.active()).isTrue();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
@@ -3324,6 +3326,34 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(restored.active()).isTrue();
         assertThat(ran).hasSize(6).noneMatch(name -> name.endsWith("(recursive)"));
         assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m" + (depth - 2), "m" + (depth - 1));
+    }
+
+    @Test
+    @DisplayName("activating the shown last message of a 10,000-deep chain, and switching between two answers at its bottom, reads"
+            + " no path (no recursive statement): a shown message's flag is its path's since V36, and above a hidden one only the"
+            + " hidden levels are walked, which the switch shows anyway; history ends on the answer activated")
+    void activateAtTheBottomOfADeepShownChainReadsNoPath() {
+        Conversation c = convo();
+        int depth = 10_000;
+        UUID[] ids = deepChain(c, depth);
+        Message other = store.append(c.id(), NewMessage.assistant("other").parent(ids[depth - 2]));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        db.statementListener((name, text) -> ran.add(name + (text.contains("RECURSIVE") ? " (recursive)" : "")));
+        try {
+            assertThat(store.activate(other.id()).active()).isTrue();
+            assertThat(ran).as(ran.toString()).noneMatch(name -> name.endsWith("(recursive)"));
+            ran.clear();
+            assertThat(store.activate(ids[depth - 1]).active()).isTrue();
+            assertThat(ran).as(ran.toString()).allMatch(name -> !name.endsWith("(recursive)") || name.startsWith("messages.hiddenPath "));
+            ran.clear();
+            assertThat(store.activate(ids[depth - 1]).active()).isTrue();
+            assertThat(ran).as(ran.toString()).hasSizeLessThanOrEqualTo(6).noneMatch(name -> name.endsWith("(recursive)"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m" + (depth - 2), "m" + (depth - 1));
+        assertThat(store.requireMessage(other.id()).active()).isFalse();
     }
 
     @Test
