@@ -873,13 +873,27 @@ public final class JdbiConversationStore implements ConversationStore {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            // A message of a hidden branch shows with the answers leading to it: its hidden ancestors are switched to top
-            // down, from the highest one (soft-deleted ones too: they still link the branch together). Since V36 a message's
-            // own flag is its path's, as append and restoreMessage trust: a shown message needs no walk, a hidden one walks
-            // up only through hidden levels. Reading the whole path instead cost a 10,000-deep chain 10,000 full rows on
-            // every switch at its bottom (about a second on SQLite).
-            List<Message> path = self.active() ? List.of(self)
-                    : sql.on(h, mq.hiddenPath).bind("id", messageId).bind("conversation", self.conversationId()).list(messages);
+            // A message of a hidden branch shows with the answers leading to it: its ancestors are switched to top down, from
+            // the highest inactive one (soft-deleted ones too: they still link the branch together). Since V36 a message's own
+            // flag is its path's, as append and restoreMessage trust: a shown message, or a hidden one answering a shown one
+            // (a switch between answers), reads no path; reading it cost a 10,000-deep chain 10,000 full rows on every such
+            // switch at its bottom (about a second on SQLite, 7-10 s on PostgreSQL). Only a message under a hidden one reads
+            // the whole path (those levels are switched anyway), and puts right a stale flag above it on the way.
+            List<Message> path;
+            if (self.active() || self.parentId() == null || pathShown(h, self.parentId())) {
+                path = List.of(self);
+            } else {
+                List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
+                        .list(messages);
+                int highestHidden = chain.size() - 1;
+                for (int i = chain.size() - 1; i >= 0; i--) {
+                    if (!chain.get(i).active()) {
+                        highestHidden = i;
+                    }
+                }
+                path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
+                path.add(self);
+            }
             Instant now = db.now();
             Set<UUID> shownNow = new HashSet<>();
             int at = 0;

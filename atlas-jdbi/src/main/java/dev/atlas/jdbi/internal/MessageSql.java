@@ -112,12 +112,11 @@ final class MessageSql {
      */
     final Statement tail;
     /**
-     * Message {@code :id} of {@code :conversation} and the hidden messages above it up to the first shown one (that one
-     * excluded), soft-deleted ones included, oldest first: the part of its path an activation shows. Since V36 a shown
-     * message has no hidden one above it, so the walk stops there and reads only levels the activation switches anyway,
-     * not the whole path. Each step goes to an earlier sequence, so a parent link that loops (edited by hand) still ends.
+     * A message and every message above it through parents, soft-deleted ones included, oldest first
+     * ({@code :id}, {@code :conversation}): one statement whatever the depth. Each step goes to an
+     * earlier sequence, so a parent link that loops (edited by hand) still ends.
      */
-    final Statement hiddenPath;
+    final Statement ancestors;
     /**
      * The active flag of message {@code :id}, soft-deleted or not: since V36 a message's own flag is its path's (an
      * inactive message has no active one below it), so one row tells whether a branch through it shows.
@@ -241,12 +240,11 @@ final class MessageSql {
         // Soft-deleted messages too: a deleted message still links what answers it into its branch.
         tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, deleted_at FROM <p>messages"
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after ORDER BY sequence");
-        hiddenPath = c.sql("messages.hiddenPath", "WITH RECURSIVE chain (id, parent_id, sequence, is_active) AS (SELECT id,"
-                + " parent_id, sequence, is_active FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND id = :id"
-                + " UNION ALL SELECT m.id, m.parent_id, m.sequence, m.is_active FROM <p>messages m JOIN chain ON m.tenant_id = :t"
-                + " AND m.conversation_id = :conversation AND m.id = chain.parent_id AND m.sequence < chain.sequence"
-                + " WHERE chain.is_active = FALSE) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
-                + " AND id IN (SELECT id FROM chain WHERE is_active = FALSE OR id = :id) ORDER BY sequence");
+        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence) AS (SELECT id, parent_id, sequence"
+                + " FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id,"
+                + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
+                + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
+                + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
         shown = c.sql("messages.shown", "SELECT is_active FROM <p>messages WHERE tenant_id = :t AND id = :id");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
