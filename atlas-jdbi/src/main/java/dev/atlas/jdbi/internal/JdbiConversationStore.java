@@ -792,21 +792,30 @@ public final class JdbiConversationStore implements ConversationStore {
 
     /**
      * One statement for a page of a live conversation; only an empty page looks again, to tell an unknown conversation, or
-     * (history) a page cursor on a message switched away since, apart.
+     * (history) a page cursor on a message switched away since, apart. It looks again in one snapshot, the page read too:
+     * read after a page of another snapshot, a switch back committed between the two would show the cursor's message
+     * and make a page cut short by the switch pass for the start of the history.
      */
     private List<Message> readMessages(UUID conversationId, Statement page, String bound, long sequence, int limit) {
-        return db.read(h -> {
-            List<Message> rows = sql.on(h, page).bind("conversation", conversationId).bind(bound, sequence).bind("limit", limit)
-                    .list(messages);
-            if (rows.isEmpty()) {
+        List<Message> rows = db.read(h -> page(h, page, conversationId, bound, sequence, limit));
+        if (!rows.isEmpty()) {
+            return rows;
+        }
+        return db.readConsistent(h -> {
+            List<Message> again = page(h, page, conversationId, bound, sequence, limit);
+            if (again.isEmpty()) {
                 requireLiveConversation(h, conversationId);
                 if (page == mq.history && sql.on(h, mq.hiddenAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
                     throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " is no longer shown:"
                             + " another branch was activated since the page ending there was read; read the history again");
                 }
             }
-            return rows;
+            return again;
         });
+    }
+
+    private List<Message> page(Handle h, Statement page, UUID conversationId, String bound, long sequence, int limit) {
+        return sql.on(h, page).bind("conversation", conversationId).bind(bound, sequence).bind("limit", limit).list(messages);
     }
 
     @Override
@@ -864,22 +873,27 @@ public final class JdbiConversationStore implements ConversationStore {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            // A message of a hidden branch shows with the answers leading to it: its ancestors are
-            // switched to top down, from the highest inactive one (an inactive message is hidden).
-            // Soft-deleted ancestors are on the way too: they still link the branch together. The
-            // whole chain is read, not walked up to the first active ancestor: a database written
-            // before deleted messages kept their place has a deleted message (and what answers it)
-            // still flagged active under a hidden one.
-            List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
-                    .list(messages);
-            int highestHidden = chain.size() - 1;
-            for (int i = chain.size() - 1; i >= 0; i--) {
-                if (!chain.get(i).active()) {
-                    highestHidden = i;
+            // A message of a hidden branch shows with the answers leading to it: its ancestors are switched to top down, from
+            // the highest inactive one (soft-deleted ones too: they still link the branch together). Since V36 a message's own
+            // flag is its path's, as append and restoreMessage trust: a shown message, or a hidden one answering a shown one
+            // (a switch between answers), reads no path; reading it cost a 10,000-deep chain 10,000 full rows on every such
+            // switch at its bottom (about a second on SQLite, 7-10 s on PostgreSQL). Only a message under a hidden one reads
+            // the whole path (those levels are switched anyway), and puts right a stale flag above it on the way.
+            List<Message> path;
+            if (self.active() || self.parentId() == null || pathShown(h, self.parentId())) {
+                path = List.of(self);
+            } else {
+                List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
+                        .list(messages);
+                int highestHidden = chain.size() - 1;
+                for (int i = chain.size() - 1; i >= 0; i--) {
+                    if (!chain.get(i).active()) {
+                        highestHidden = i;
+                    }
                 }
+                path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
+                path.add(self);
             }
-            List<Message> path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
-            path.add(self);
             Instant now = db.now();
             Set<UUID> shownNow = new HashSet<>();
             int at = 0;

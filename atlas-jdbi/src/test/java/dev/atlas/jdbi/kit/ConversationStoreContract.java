@@ -354,6 +354,22 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("loading older history while another thread switches back to the branch read first, between the page query"
+            + " (which saw the cursor hidden) and the check that tells a switch apart: the page below it, q1, a1, never an empty"
+            + " page (the start of the history)")
+    void loadOlderRacingASwitchBackReadsThePageBelow() throws Exception {
+        Conversation c = convo();
+        List<Message> m = twoInterleavedBranches(c);
+        List<Message> newest = store.history(c.id(), 2);
+        store.activate(m.get(4).id());
+        List<Outcome<?>> r = race("messages.history", () -> store.historyBefore(c.id(), newest.get(0).sequence(), 2),
+                () -> store.activate(m.get(6).id()));
+        assertThat(r.get(1).error()).isNull();
+        assertThat(r.get(0).error()).isNull();
+        assertThat((List<?>) r.get(0).value()).extracting(x -> ((Message) x).content()).containsExactly("q1", "a1");
+    }
+
+    @Test
     @DisplayName("loading older history continues past a switch that leaves the page read first shown (another turn's answer was"
             + " regenerated and switched back), and past that page's oldest message deleted meanwhile: q1, a1, then q2, a2, no repeat")
     void loadOlderContinuesWhileThePageReadStaysShown() throws Exception {
@@ -3036,7 +3052,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("on a database written before deleted messages kept their place (a deleted question and its answer still flagged"
-            + " active under a replaced answer), activating that answer shows its branch: q1, a1, a2, and a1b is hidden")
+            + " active under a replaced answer), once V36 put them right activating that answer shows its branch: q1, a1, a2, and a1b is"
+            + " hidden")
     void activateThroughAStaleDeletedAncestor() {
         Conversation c = convo();
         Message q1 = store.append(c.id(), NewMessage.user("q1"));
@@ -3046,6 +3063,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         store.deleteMessage(q2.id());
         Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
         setStaleActive(q2.id(), a2.id());
+        putRightAsV36();
         Message shown = store.activate(a2.id());
         assertThat(shown.active()).isTrue();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "a2");
@@ -3308,6 +3326,34 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(restored.active()).isTrue();
         assertThat(ran).hasSize(6).noneMatch(name -> name.endsWith("(recursive)"));
         assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m" + (depth - 2), "m" + (depth - 1));
+    }
+
+    @Test
+    @DisplayName("activating the shown last message of a 10,000-deep chain, and switching between two answers at its bottom, reads"
+            + " no path (no recursive statement): a shown message's flag is its path's since V36, and a hidden answer of a shown"
+            + " message needs only that message's flag; history ends on the answer activated")
+    void activateAtTheBottomOfADeepShownChainReadsNoPath() {
+        Conversation c = convo();
+        int depth = 10_000;
+        UUID[] ids = deepChain(c, depth);
+        Message other = store.append(c.id(), NewMessage.assistant("other").parent(ids[depth - 2]));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        db.statementListener((name, text) -> ran.add(name + (text.contains("RECURSIVE") ? " (recursive)" : "")));
+        try {
+            assertThat(store.activate(other.id()).active()).isTrue();
+            assertThat(ran).as(ran.toString()).noneMatch(name -> name.endsWith("(recursive)"));
+            ran.clear();
+            assertThat(store.activate(ids[depth - 1]).active()).isTrue();
+            assertThat(ran).as(ran.toString()).noneMatch(name -> name.endsWith("(recursive)"));
+            ran.clear();
+            assertThat(store.activate(ids[depth - 1]).active()).isTrue();
+            assertThat(ran).as(ran.toString()).hasSizeLessThanOrEqualTo(6).noneMatch(name -> name.endsWith("(recursive)"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m" + (depth - 2), "m" + (depth - 1));
+        assertThat(store.requireMessage(other.id()).active()).isFalse();
     }
 
     @Test
