@@ -670,6 +670,94 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("rfsearch35: a search stopped between its statements (after its first read) while eraseOwner runs to the end"
+            + " returns, without error, what its snapshot held before the erase; every search begun after the erase returned, on"
+            + " the erasing instance and on another instance whose vector cache held the erased vectors, has no hit of the"
+            + " owner's memories or messages, semantic or text")
+    void searchBetweenItsStatementsWhileAnEraseRunsSeesBeforeOrAfterOnly() throws Exception {
+        float[] query = {1, 0, 0, 0};
+        Memory alices = memories.create(NewMemory.fact(ALICE, "parcel code lilac"));
+        search.upsertVector(SearchTarget.MEMORY, alices.id(), MODEL, new float[] {1, 0, 0, 0});
+        Memory bobs = memories.create(NewMemory.fact(BOB, "parcel code lilac too"));
+        search.upsertVector(SearchTarget.MEMORY, bobs.id(), MODEL, new float[] {4, 3, 0, 0});
+        Message alicesMessage = conversations.append(convo(ALICE).id(), NewMessage.user("the lilac parcel"));
+        search.upsertVector(SearchTarget.MESSAGE, alicesMessage.id(), MODEL, new float[] {1, 0, 0, 0});
+        Message bobsMessage = conversations.append(convo(BOB).id(), NewMessage.user("the lilac parcel again"));
+        search.upsertVector(SearchTarget.MESSAGE, bobsMessage.id(), MODEL, new float[] {4, 3, 0, 0});
+
+        StatementGate gate = new StatementGate(pooledDatabase());
+        Search second = reopen(b -> b.clock(clock).dataSource(gate.dataSource())).tenant("acme").search();
+        // Chooses the vector index and fills the second instance's cache with alice's vectors.
+        assertThat(ids(second.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query)))).containsExactly(alices.id(), bobs.id());
+        assertThat(ids(second.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, query))))
+                .containsExactly(alicesMessage.id(), bobsMessage.id());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<List<SearchHit>> inFlight = pool.submit(() -> {
+                gate.arm(2); // the first statement (the model's dimension) has begun the snapshot
+                try {
+                    return second.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query));
+                } finally {
+                    gate.finished(); // a search of one statement (plain PostgreSQL) has no boundary inside: it ended before the erase
+                }
+            });
+            gate.awaitReached();
+            atlas.tenant("acme").portability().eraseOwner(ALICE, false);
+            for (Search s : List.of(search, second)) {
+                assertThat(ids(s.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query)))).containsExactly(bobs.id());
+                assertThat(ids(s.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, query)))).containsExactly(bobsMessage.id());
+                assertThat(ids(s.text(TextQuery.memories("lilac")))).containsExactly(bobs.id());
+                assertThat(ids(s.text(TextQuery.messages("lilac")))).containsExactly(bobsMessage.id());
+            }
+            gate.release();
+            assertThat(ids(inFlight.get(60, java.util.concurrent.TimeUnit.SECONDS))).containsExactly(alices.id(), bobs.id());
+            // The in-flight search loaded its snapshot's vectors: none of them may answer a later search.
+            assertThat(ids(second.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query)))).containsExactly(bobs.id());
+        } finally {
+            gate.release();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("rfsearch35: a memory deleted (or expired) and created again with the same client key is a new memory: semantic and"
+            + " text search return the new one only, at exactly its own vector's score, never the old one's vector or content; the"
+            + " old id takes no vector (NotFound); globex sees none of it")
+    void memoryRecreatedWithItsClientKeyIsSearchedAsTheNewOneOnly() {
+        float[] query = {1, 0, 0, 0};
+        Memory old = memories.create(NewMemory.fact(ALICE, "parcel code lilac").clientKey("k1"));
+        search.upsertVector(SearchTarget.MEMORY, old.id(), MODEL, new float[] {1, 0, 0, 0}); // would score 1.0
+        Memory aside = memories.create(NewMemory.fact(ALICE, "parcel code aside"));
+        search.upsertVector(SearchTarget.MEMORY, aside.id(), MODEL, new float[] {4, 3, 0, 0}); // 0.8
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query)))).containsExactly(old.id(), aside.id());
+        memories.delete(old.id());
+        Memory again = memories.create(NewMemory.fact(ALICE, "parcel code lilac").clientKey("k1"));
+        assertThat(again.id()).isNotEqualTo(old.id());
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query)))).containsExactly(aside.id());
+        search.upsertVector(SearchTarget.MEMORY, again.id(), MODEL, new float[] {3, 4, 0, 0}); // 0.6
+        assertThatThrownBy(() -> search.upsertVector(SearchTarget.MEMORY, old.id(), MODEL, new float[] {1, 0, 0, 0}))
+                .isInstanceOf(NotFoundException.class);
+        List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query));
+        assertThat(ids(hits)).containsExactly(aside.id(), again.id());
+        assertThat(hits.stream().map(SearchHit::score).toList()).containsExactly(0.8, 0.6);
+        assertThat(ids(search.text(TextQuery.memories("lilac")))).containsExactly(again.id());
+
+        // The same through expiry: the key of an expired memory is freed by the next create with it.
+        Memory expiring = memories.create(NewMemory.fact(ALICE, "parcel code mauve").clientKey("k2")
+                .expiresAt(clock.instant().plusSeconds(10)));
+        search.upsertVector(SearchTarget.MEMORY, expiring.id(), MODEL, new float[] {1, 0, 0, 0});
+        clock.set(clock.instant().plusSeconds(10));
+        Memory renewed = memories.create(NewMemory.fact(ALICE, "parcel code mauve").clientKey("k2"));
+        assertThat(renewed.id()).isNotEqualTo(expiring.id());
+        search.upsertVector(SearchTarget.MEMORY, renewed.id(), MODEL, new float[] {0, 1, 0, 0}); // 0.0
+        hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query));
+        assertThat(ids(hits)).containsExactly(aside.id(), again.id(), renewed.id());
+        assertThat(hits.stream().map(SearchHit::score).toList()).containsExactly(0.8, 0.6, 0.0);
+        assertThat(ids(search.text(TextQuery.memories("mauve")))).containsExactly(renewed.id());
+        assertThat(other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, query))).isEmpty();
+    }
+
+    @Test
     @DisplayName("search35: a metadata filter matches only the string that equals its value code unit for code unit, on every dialect:"
             + " NFC and NFD forms of one letter, a symbol outside the BMP, a key with JSON path characters, and a number beyond long"
             + " (stored as a number it matches no string filter, stored as text it does)")
