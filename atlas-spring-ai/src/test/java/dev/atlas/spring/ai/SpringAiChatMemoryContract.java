@@ -2726,7 +2726,7 @@ public abstract class SpringAiChatMemoryContract {
                 assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
                 assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
                 ExecutionTree tree = acme.executions().tree(e.id()).orElseThrow();
-                assertThat(tree.toolCalls()).extracting(t -> t.status().name() + " " + t.result())
+                assertThat(tree.toolCalls()).extracting(t -> t.status() + " " + t.result())
                         .containsExactly("completed \"order 4 shipped\"", "completed \"order 5 packed\"");
                 assertThat(tree.steps()).extracting(s -> s.status() + " " + s.error()).containsExactly("completed null");
             });
