@@ -374,7 +374,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             sequences.add(kept);
         }
-        storeWindow(c, current -> merged(sequences, appended, current, seen));
+        int others = 0;
+        while (others < messages.size() && !appended.contains(sequences.get(others))) {
+            others++;
+        }
+        // Results completing a round the list kept: what other writers stored goes after them, not between the request and
+        // its results (a window providers refuse on every later call, until the round leaves it).
+        while (others < messages.size() && messages.get(others) instanceof ToolExecutionResultMessage) {
+            others++;
+        }
+        int at = others;
+        storeWindow(c, current -> merged(sequences, at, current, seen));
         Correlation.bind(tenant, c.id(), messages);
         // Last, once the rows and the window are stored: a failure here must not fail the turn,
         // whose retry would then append the messages again.
@@ -422,14 +432,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /**
-     * The window a write stores: its list's messages ({@code mine}, those it {@code appended} among them) and the messages
-     * of the {@code current} window that the writer never saw (neither {@code seen} nor in its list), stored by another
-     * writer meanwhile: none is lost. The window's order is the order messages first entered it: the messages the list
-     * kept before its first new one, then the other writers' (in the stored window's order), then this writer's new ones,
-     * together, so a tool round stays whole. Never reordering what the stored window holds matters: a racing writer's
-     * list, read from that window, matches the messages it shares with it in the window's order only.
+     * The window a write stores: its list's messages ({@code mine}) and the messages of the {@code current} window that the
+     * writer never saw (neither {@code seen} nor in its list), stored by another writer meanwhile: none is lost. The window's
+     * order is the order messages first entered it: the messages the list kept before its first new one (and the results
+     * it appends to a round it kept), then the other writers' (in the stored window's order) from index {@code at} of
+     * {@code mine}, then this writer's other new ones, together, so a tool round stays whole. Never reordering what the
+     * stored window holds matters: a racing writer's list, read from that window, matches the messages it shares with it
+     * in the window's order only.
      */
-    static List<Long> merged(List<Long> mine, java.util.Set<Long> appended, Window current, java.util.Set<Long> seen) {
+    static List<Long> merged(List<Long> mine, int at, Window current, java.util.Set<Long> seen) {
         java.util.Set<Long> listed = new java.util.HashSet<>(mine);
         List<Long> foreign = new ArrayList<>();
         for (long s : current.sequences()) {
@@ -439,10 +450,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
         if (foreign.isEmpty()) {
             return mine;
-        }
-        int at = 0;
-        while (at < mine.size() && !appended.contains(mine.get(at))) {
-            at++;
         }
         List<Long> out = new ArrayList<>(mine.size() + foreign.size());
         out.addAll(mine.subList(0, at));

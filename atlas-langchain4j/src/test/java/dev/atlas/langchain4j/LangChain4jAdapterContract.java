@@ -2124,6 +2124,53 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("one message instance added again after the window evicted it (a constant 'continue' prompt) is a new message: stored"
+            + " again, the history keeps both, the window ends with it")
+    @org.junit.jupiter.api.Disabled("Open defect (rfinteg35): RecentMessages.find's older-instance fallback (45522e30) takes a re-added instance"
+            + " for its evicted row; restricting it to held rows or to newer ones makes racing writers store messages twice"
+            + " (fourCallersWithTheirOwnStoresOnOneMemoryId, twoAtlasInstancesOnOneMemory)")
+    void aMessageInstanceAddedAgainAfterItsEvictionIsStoredAgain() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        ChatMemory memory = MessageWindowChatMemory.builder().id("again").maxMessages(2).chatMemoryStore(store).build();
+        UserMessage again = UserMessage.from("continue");
+        memory.add(again);
+        memory.add(AiMessage.from("a1"));
+        memory.add(AiMessage.from("a2"));
+        memory.add(again);
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("again").id(), 0, 100)).extracting(Message::content)
+                .containsExactly("continue", "a1", "a2", "continue");
+        assertThat(store.getMessages("again")).extracting(LangChain4jAdapterContract::text).containsExactly("a2", "continue");
+    }
+
+    @Test
+    @DisplayName("Two Atlas instances on one database: A reads a window ending in a tool request, B then adds a user message, A writes the"
+            + " tool result from its read: the window keeps B's message after the whole round (request, result), never between them,"
+            + " which providers refuse on every later call")
+    void anotherInstancesMessageDuringAToolRoundLandsAfterTheRound() throws Exception {
+        javax.sql.DataSource second = secondInstanceDataSource();
+        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
+             Atlas other = Atlas.builder().dataSource(second).build()) {
+            AtlasChatMemoryStore a = AtlasChatMemoryStore.of(tenant);
+            AtlasChatMemoryStore b = AtlasChatMemoryStore.of(other.tenant("acme"));
+            ToolExecutionRequest request = ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{}").build();
+            a.updateMessages("round", List.of(UserMessage.from("u1"), AiMessage.from(request)));
+            // A's tool loop: the read it builds the result on, then B's message, then A's write.
+            List<ChatMessage> read = a.getMessages("round");
+            MessageWindowChatMemory.builder().id("round").maxMessages(10).chatMemoryStore(b).build().add(UserMessage.from("uB"));
+            List<ChatMessage> withResult = new ArrayList<>(read);
+            withResult.add(ToolExecutionResultMessage.from(request, "found"));
+            a.updateMessages("round", withResult);
+
+            java.util.function.Function<ChatMessage, String> shape = m -> m instanceof ToolExecutionResultMessage t ? "result:" + t.text()
+                    : m instanceof AiMessage ai && ai.hasToolExecutionRequests() ? "asks:" + ai.toolExecutionRequests().get(0).id() : text(m);
+            for (AtlasChatMemoryStore s : List.of(a, b)) {
+                assertThat(s.getMessages("round")).extracting(shape).containsExactly("u1", "asks:c1", "result:found", "uB");
+            }
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("round").id(), 0, 100)).hasSize(4);
+        }
+    }
+
+    @Test
     @DisplayName("Two Atlas instances on one database: B's write, holding a photo, is held up in blob I/O after it read the window, while A"
             + " writes its own message whole; B's window then keeps A's message, before B's photo message, every message stored once")
     void anotherInstancesWriteDuringAWriteStaysInTheWindow(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {

@@ -984,6 +984,48 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- reading ------------------------------------------------------------------------
 
+    /** The newest messages read back to the newest window marker among them ({@code saved} when none is), and that marker. */
+    private record Tail(List<dev.atlas.conversation.Message> messages, Marker marker) {
+    }
+
+    /**
+     * The newest {@code window} messages, and the pages before them back to a window marker when none is among them. Another
+     * branch activated between two pages (historyBefore's ConflictException) makes the history shown now the other branch's:
+     * it is read again from its newest message, a few times at most, rather than fail the read or mix the two branches.
+     */
+    private Tail tail(ConversationStore store, UUID conversationId, Marker saved) {
+        for (int attempt = 1; ; attempt++) {
+            List<dev.atlas.conversation.Message> tail = store.history(conversationId, window);
+            Marker marker = newestMarker(tail, saved);
+            if (marker != saved || saved == null || tail.size() < window) {
+                return new Tail(tail, marker);
+            }
+            // No marker among the newest messages: more than a window was appended since the last save
+            // through the Atlas API. The conversation's marker (every saved-to conversation has one)
+            // bounds the search back; pages grow so that a few foreign messages cost few rows, many
+            // few statements. The messages read become part of the tail, not read again by the caller.
+            int size = Math.max(window, 16);
+            try {
+                while (marker == saved && tail.get(0).sequence() > saved.at() + 1) {
+                    List<dev.atlas.conversation.Message> page = store.historyBefore(conversationId, tail.get(0).sequence(), size);
+                    List<dev.atlas.conversation.Message> longer = new ArrayList<>(page);
+                    longer.addAll(tail);
+                    tail = longer;
+                    marker = newestMarker(page, saved);
+                    if (page.size() < size) {
+                        break;
+                    }
+                    size = Math.min(Limits.MAX_PAGE_SIZE, size * 4);
+                }
+                return new Tail(tail, marker);
+            } catch (ConflictException branchSwitched) {
+                if (attempt == 3) {
+                    throw branchSwitched;
+                }
+            }
+        }
+    }
+
     /**
      * The stored window: the newest {@code window} messages and the newest marker among them (or
      * the conversation's, when newer); older messages only when the marker's window reaches further
@@ -991,27 +1033,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      */
     private Window load(Conversation conversation, boolean media) {
         ConversationStore store = tenant.conversations();
-        List<dev.atlas.conversation.Message> tail = store.history(conversation.id(), window);
         Marker saved = Marker.parse(conversation.metadata().get(WINDOW), 0);
-        Marker marker = newestMarker(tail, saved);
-        if (marker == saved && saved != null && tail.size() == window) {
-            // No marker among the newest messages: more than a window was appended since the last save
-            // through the Atlas API. The conversation's marker (every saved-to conversation has one)
-            // bounds the search back; pages grow so that a few foreign messages cost few rows, many
-            // few statements. The messages read become part of the tail, not read again below.
-            int size = Math.max(window, 16);
-            while (marker == saved && tail.get(0).sequence() > saved.at() + 1) {
-                List<dev.atlas.conversation.Message> page = store.historyBefore(conversation.id(), tail.get(0).sequence(), size);
-                List<dev.atlas.conversation.Message> longer = new ArrayList<>(page);
-                longer.addAll(tail);
-                tail = longer;
-                marker = newestMarker(page, saved);
-                if (page.size() < size) {
-                    break;
-                }
-                size = Math.min(Limits.MAX_PAGE_SIZE, size * 4);
-            }
-        }
+        Tail read = tail(store, conversation.id(), saved);
+        List<dev.atlas.conversation.Message> tail = read.messages();
+        Marker marker = read.marker();
         long last = Math.max(conversation.lastSequence(), tail.isEmpty() ? 0 : tail.get(tail.size() - 1).sequence());
         if (marker == null) {
             return converted(tail, null, last, media);

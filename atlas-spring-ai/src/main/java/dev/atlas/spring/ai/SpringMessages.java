@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -84,6 +85,7 @@ final class SpringMessages {
     static NewMessage toAtlas(Message m) {
         Map<String, Object> spring = new LinkedHashMap<>();
         Map<String, Object> meta = jsonMetadata(m.getMetadata());
+        warnLeftOut(m.getMetadata(), meta);
         if (!meta.isEmpty()) {
             spring.put("metadata", meta);
         }
@@ -963,6 +965,57 @@ final class SpringMessages {
     }
 
     /** Spring AI metadata entries that are JSON, without Atlas's own keys and the message type. */
+    /** The metadata keys (with their value's class) already warned about in this JVM: each is told once, not on every turn. */
+    private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Enough distinct keys to find the provider sending them; past that, a hostile stream of keys cannot grow memory or the log. */
+    private static final int MAX_WARNED = 256;
+
+    /**
+     * Warns, in one line on {@link AtlasChatMemoryRepository}'s logger, of the metadata entries {@code kept} leaves out of
+     * {@code metadata} (their values are no JSON Atlas stores): each key and its value's class, never the value, which may
+     * be personal data; once per key and class in this JVM. Not refused: a provider's object on a model's answer must not
+     * fail the call it answered.
+     */
+    private static void warnLeftOut(Map<String, Object> metadata, Map<String, Object> kept) {
+        StringBuilder text = null;
+        for (Map.Entry<String, Object> e : metadata.entrySet()) {
+            String k = e.getKey();
+            if (kept.containsKey(k) || k.equals(AbstractMessage.MESSAGE_TYPE) || k.equals(MESSAGE_ID) || k.equals(CONVERSATION_ID)
+                    || k.equals(EXECUTION_ID) || k.equals(STEP_ID)) {
+                continue;
+            }
+            String type = e.getValue().getClass().getName();
+            if (WARNED.size() >= MAX_WARNED || !WARNED.add(k + '\u0000' + type)) {
+                continue;
+            }
+            text = text == null ? new StringBuilder("Spring AI message metadata left out, its value being no JSON Atlas stores"
+                    + " (see docs/integrations.md, \"Metadata\"): ") : text.append(", ");
+            text.append('\'').append(printable(k)).append("' (").append(type).append(')');
+        }
+        if (text != null) {
+            System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                    text.append("; not repeated for these keys").toString());
+        }
+    }
+
+    /** {@code key} fit for one log line: at most 100 characters, control characters and lone surrogates escaped. */
+    private static String printable(String key) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        for (; i < key.length() && out.length() < 100; i++) {
+            char ch = key.charAt(i);
+            boolean pair = Character.isHighSurrogate(ch) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1));
+            if (pair) {
+                out.append(ch).append(key.charAt(++i));
+            } else if (Character.isISOControl(ch) || Character.isSurrogate(ch)) {
+                out.append(String.format("\\u%04x", (int) ch));
+            } else {
+                out.append(ch);
+            }
+        }
+        return i < key.length() ? out.append('…').toString() : out.toString();
+    }
+
     private static Map<String, Object> jsonMetadata(Map<String, Object> metadata) {
         Map<String, Object> out = new LinkedHashMap<>();
         List<Object> open = new ArrayList<>();

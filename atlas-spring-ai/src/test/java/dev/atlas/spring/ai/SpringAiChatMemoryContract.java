@@ -1380,6 +1380,102 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("another branch activated between the read of the newest messages and the page before them: the read starts over on the branch now shown, never mixes the two")
+    void branchSwitchedWhileReadingBehindTheWindowReadsTheNewBranch() {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository.window(4)).maxMessages(4).build();
+        memory.add("switch", new UserMessage("u1"));
+        Conversation c = tenant.conversations().requireByKey("switch");
+        UUID u1 = tenant.conversations().history(c.id(), 1).get(0).id();
+        // Two answers to u1 (a regenerate), each followed by five more messages, more than the window of 4; B shows.
+        UUID[] newest = new UUID[2];
+        UUID[] first = {tenant.conversations().append(c.id(), NewMessage.assistant("A1").parent(u1)).id(),
+                tenant.conversations().append(c.id(), NewMessage.assistant("B1").parent(u1)).id()};
+        for (int b = 0; b < 2; b++) {
+            tenant.conversations().activate(first[b]);
+            UUID parent = first[b];
+            for (int i = 2; i <= 6; i++) {
+                String text = (b == 0 ? "A" : "B") + i;
+                parent = tenant.conversations().append(c.id(), (i % 2 == 0 ? NewMessage.user(text) : NewMessage.assistant(text)).parent(parent)).id();
+            }
+            newest[b] = parent;
+        }
+        assertThat(tenant.conversations().history(c.id(), 1)).extracting(dev.atlas.conversation.Message::content).containsExactly("B6");
+        UUID showA = newest[0];
+        // The switch lands after the repository read B's newest four and before it pages back from B3.
+        boolean[] switched = {false};
+        Tenant racing = (Tenant) java.lang.reflect.Proxy.newProxyInstance(Tenant.class.getClassLoader(), new Class<?>[] {Tenant.class},
+                (proxy, method, args) -> {
+                    Object result = invoke(tenant, method, args);
+                    if (!method.getName().equals("conversations")) {
+                        return result;
+                    }
+                    dev.atlas.conversation.ConversationStore store = (dev.atlas.conversation.ConversationStore) result;
+                    return java.lang.reflect.Proxy.newProxyInstance(Tenant.class.getClassLoader(),
+                            new Class<?>[] {dev.atlas.conversation.ConversationStore.class}, (p, m, a) -> {
+                                if (m.getName().equals("historyBefore") && !switched[0]) {
+                                    switched[0] = true;
+                                    store.activate(showA);
+                                }
+                                return invoke(store, m, a);
+                            });
+                });
+        AtlasChatMemoryRepository reading = AtlasChatMemoryRepository.of(racing, Owner.user("42"), "support").window(4);
+
+        assertThat(shapes(reading.findByConversationId("switch"))).containsExactly(
+                "USER[u1]", "ASSISTANT[A1][]", "USER[A2]", "ASSISTANT[A3][]", "USER[A4]", "ASSISTANT[A5][]", "USER[A6]");
+        assertThat(switched[0]).isTrue();
+    }
+
+    @Test
+    @DisplayName("Spring AI metadata values that are no JSON Atlas stores (an Instant, NaN, a map holding itself) are left out of the saved"
+            + " message with one warning naming each key and its type, never its value; the JSON ones are stored; a second save warns no more")
+    void metadataThatIsNoJsonIsLeftOutWithAWarningNamingTheKey() {
+        // Keys of this run only: the warning is given once per key and value type in a JVM.
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        java.util.Map<String, Object> self = new java.util.HashMap<>();
+        self.put("me", self);
+        java.util.Map<String, Object> meta = new java.util.LinkedHashMap<>();
+        meta.put("kept-" + run, "plain");
+        meta.put("when-" + run, Instant.parse("2026-12-07T02:00:00Z"));
+        meta.put("nan-" + run, Double.NaN);
+        meta.put("loop-" + run, self);
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(AtlasChatMemoryRepository.class.getName());
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().contains(run)) {
+                    records.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(handler);
+        try {
+            repository.saveAll("meta-" + run, List.of(UserMessage.builder().text("u1").metadata(meta).build()));
+            repository.saveAll("meta-" + run, List.of(UserMessage.builder().text("u1").metadata(meta).build(),
+                    UserMessage.builder().text("u2").metadata(meta).build()));
+        } finally {
+            log.removeHandler(handler);
+        }
+        List<Message> read = repository.findByConversationId("meta-" + run);
+        assertThat(shapes(read)).containsExactly("USER[u1]", "USER[u2]");
+        assertThat(read.get(1).getMetadata()).containsEntry("kept-" + run, "plain")
+                .doesNotContainKeys("when-" + run, "nan-" + run, "loop-" + run);
+        assertThat(records).hasSize(1);
+        assertThat(records.get(0).getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+        assertThat(records.get(0).getMessage()).contains("when-" + run + "' (java.time.Instant)", "nan-" + run + "' (java.lang.Double)",
+                "loop-" + run + "' (java.util.HashMap)").doesNotContain("kept-" + run, "02:00:00", "NaN");
+    }
+
+    @Test
     @DisplayName("a hand-built list saved long after a read on the same thread is diffed against the current window: nothing appended twice")
     void handBuiltListAfterAnOlderReadOnTheSameThread() throws Exception {
         repository.saveAll("k", List.of(new UserMessage("u1")));
@@ -2630,7 +2726,7 @@ public abstract class SpringAiChatMemoryContract {
                 assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
                 assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
                 ExecutionTree tree = acme.executions().tree(e.id()).orElseThrow();
-                assertThat(tree.toolCalls()).extracting(t -> t.status().name() + " " + t.result())
+                assertThat(tree.toolCalls()).extracting(t -> t.status() + " " + t.result())
                         .containsExactly("completed \"order 4 shipped\"", "completed \"order 5 packed\"");
                 assertThat(tree.steps()).extracting(s -> s.status() + " " + s.error()).containsExactly("completed null");
             });
