@@ -85,13 +85,8 @@ import java.util.function.Function;
  * when the conversation or its owner is erased.
  *
  * <p>Thread-safe. Writes to one memory id of a tenant are serialised within this JVM, across
- * the stores of one Atlas instance (two instances, on two databases, never wait on each other). A list built from this
- * thread's latest {@link #getMessages} of the memory (LangChain4j's {@code add} reads, then writes, on one thread) keeps
- * in the window every message another writer put there since that read (another thread, or another Atlas instance on
- * the same database, which no lock here holds up), instead of the later list replacing the window: the list's messages
- * kept from its read, then those other writers stored in the window since, then this write's new ones: the order
- * messages first entered the window. Any other list ({@code ChatMemory.set}, a write with no read) replaces the window as this write finds it,
- * keeping only what another instance stores during the write. The store keeps no message instance
+ * the stores of one Atlas instance (two instances, on two databases, never wait on each other); two processes writing one memory id at the same instant both append their messages and
+ * the later window wins, as LangChain4j's own stores behave. The store keeps no message instance
  * alive once its caller drops it (the asset cache may keep its images' text until evicted).
  *
  * <p>Needs LangChain4j 1.19.0 or later: with an older {@code langchain4j-core} the factories (and
@@ -113,34 +108,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final RecentMessages recent = new RecentMessages();
     private final AssetCache assetTexts;
     private final ReentrantLock[] locks;
-    /**
-     * What this thread's latest {@link #getMessages} handed out: LangChain4j's memories read, then write on one thread, so
-     * a write knows which messages of the stored window its list was built from, and keeps those it never saw.
-     */
-    private final ThreadLocal<LastRead> lastRead = new ThreadLocal<>();
-
-    /**
-     * One read: the memory's key, its conversation (null when there was none), the stored window's sequences, and the messages
-     * handed out, held weakly so that a read with no write pins nothing on a pooled thread.
-     */
-    private record LastRead(String key, UUID conversation, java.util.Set<Long> sequences,
-                            List<java.lang.ref.WeakReference<ChatMessage>> handed) {
-        /** Whether {@code messages} were built from this read: it handed out nothing, or one of its instances is among them. */
-        boolean builds(List<ChatMessage> messages) {
-            if (handed.isEmpty()) {
-                return true;
-            }
-            java.util.Set<ChatMessage> given = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            given.addAll(messages);
-            for (java.lang.ref.WeakReference<ChatMessage> h : handed) {
-                ChatMessage m = h.get();
-                if (m != null && given.contains(m)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         LangChain4jVersion.require();
@@ -204,26 +171,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
 
     @Override
     public List<ChatMessage> getMessages(Object memoryId) {
-        String key = key(memoryId);
-        Conversation c = conversations.getByKey(key).orElse(null);
+        Conversation c = conversations.getByKey(key(memoryId)).orElse(null);
         if (c == null) {
-            lastRead.set(new LastRead(key, null, java.util.Set.of(), List.of()));
             return new ArrayList<>();
         }
         List<ChatMessage> messages = new ArrayList<>();
-        Window window = Window.parse(window(c));
-        // The window as stored, not only the messages handed out: those a read leaves out (a tool round whose JSON asset is
-        // gone, a row deleted through Atlas) were seen too, and the list built from it drops them from the window.
-        java.util.Set<Long> sequences = new java.util.HashSet<>(window.sequences());
-        List<java.lang.ref.WeakReference<ChatMessage>> handed = new ArrayList<>();
-        for (Stored s : read(c, window)) {
+        for (Stored s : read(c)) {
             messages.add(s.message());
-            handed.add(new java.lang.ref.WeakReference<>(s.message()));
             // A racing caller may hand these very instances back after another write dropped them
             // from the window: they are then recognised rather than stored twice.
             recent.put(c.id(), s.sequence(), s.message());
         }
-        lastRead.set(new LastRead(key, c.id(), sequences, handed));
         Correlation.bind(tenant, c.id(), messages);
         return messages;
     }
@@ -246,11 +204,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         String key = key(memoryId);
-        LastRead read = lastRead.get();
-        lastRead.remove();
-        // Only a list built from this thread's read of this memory is diffed against that read; any other (ChatMemory.set
-        // with a list of the app's, a write with no read) replaces the window as it stands when the write starts.
-        LastRead base = read != null && read.key().equals(key) && read.builds(messages) ? read : null;
         ReentrantLock lock = lock(key);
         // The tool calls the messages complete are heard by the execution listeners once the key's lock is released.
         try (var deferred = dev.atlas.internal.ListenerCalls.defer()) {
@@ -258,7 +211,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             try {
                 for (int attempt = 1; ; attempt++) {
                     try {
-                        write(key, memoryId, messages, base);
+                        write(key, memoryId, messages);
                         return;
                     } catch (Cleared cleared) {
                         // Deleted meanwhile by a writer this JVM's lock does not hold up (another instance's
@@ -288,15 +241,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /** One attempt of {@link #updateMessages}, under the memory's lock. */
-    private void write(String key, Object memoryId, List<ChatMessage> messages, LastRead read) {
+    private void write(String key, Object memoryId, List<ChatMessage> messages) {
         // Created only once the list is known to be storable: a refused list leaves nothing behind.
         Conversation existing = conversations.getByKey(key).orElse(null);
         Window before = existing == null ? Window.EMPTY : Window.parse(window(existing));
-        // The stored messages the list was built knowing: the read's (none of a conversation the read did not see: created
-        // or replaced since), else the window as this write finds it. Any other message of the window when it is stored was
-        // put there by a writer this one never saw (another thread since the read, another Atlas instance) and is kept.
-        java.util.Set<Long> seen = read == null ? new java.util.HashSet<>(before.sequences())
-                : existing != null && existing.id().equals(read.conversation()) ? read.sequences() : java.util.Set.of();
         List<Stored> held = existing == null ? List.of() : read(existing, before);
         Plan plan = plan(held, existing == null ? null : existing.id(), messages);
         // Every new message is mapped (and so validated) before the first one is written; kept
@@ -311,11 +259,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
             prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER, "messages[" + i + "]"));
         }
-        // Another process may have created it meanwhile: then this list, all new to it, is appended after what it stored.
+        // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
         Conversation c = existing != null ? existing : conversations.ensure(key, newConversation(memoryId));
         markerFits(c, before, plan);
         try {
-            write(c, seen, held, plan, prepared, messages);
+            write(c, before, held, plan, prepared, messages);
         } catch (dev.atlas.NotFoundException e) {
             if (conversations.get(c.id()).isEmpty()) {
                 throw new Cleared(e);
@@ -325,8 +273,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /** Appends the new messages of {@code plan} to {@code c} and records the window; completes the tool calls answered. */
-    private void write(Conversation c, java.util.Set<Long> seen, List<Stored> held, Plan plan,
-                       List<Messages.Mapped> prepared, List<ChatMessage> messages) {
+    private void write(Conversation c, Window before, List<Stored> held, Plan plan, List<Messages.Mapped> prepared, List<ChatMessage> messages) {
         Map<Long, UUID> heldRounds = new java.util.HashMap<>();
         for (Stored s : held) {
             if (asksForTools(s.message())) {
@@ -334,7 +281,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         List<Long> sequences = new ArrayList<>(messages.size());
-        java.util.Set<Long> appended = new java.util.HashSet<>();
         List<Runnable> completions = new ArrayList<>();
         // The response whose tool calls the results that follow it answer: its sequence, and its
         // execution once known.
@@ -355,7 +301,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 Message row = append(c.id(), m, prepared.get(i), answers, completions);
                 kept = row.sequence();
-                appended.add(kept);
                 recent.put(c.id(), kept, m);
                 if (asksForTools(m)) {
                     roundSequence = kept;
@@ -374,17 +319,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             sequences.add(kept);
         }
-        int others = 0;
-        while (others < messages.size() && !appended.contains(sequences.get(others))) {
-            others++;
+        Window after = Window.of(sequences);
+        if (!after.sameAs(before)) {
+            storeWindow(c, after);
         }
-        // Results completing a round the list kept: what other writers stored goes after them, not between the request and
-        // its results (a window providers refuse on every later call, until the round leaves it).
-        while (others < messages.size() && messages.get(others) instanceof ToolExecutionResultMessage) {
-            others++;
-        }
-        int at = others;
-        storeWindow(c, current -> merged(sequences, at, current, seen));
         Correlation.bind(tenant, c.id(), messages);
         // Last, once the rows and the window are stored: a failure here must not fail the turn,
         // whose retry would then append the messages again.
@@ -432,47 +370,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /**
-     * The window a write stores: its list's messages ({@code mine}) and the messages of the {@code current} window that the
-     * writer never saw (neither {@code seen} nor in its list), stored by another writer meanwhile: none is lost. The window's
-     * order is the order messages first entered it: the messages the list kept before its first new one (and the results
-     * it appends to a round it kept), then the other writers' (in the stored window's order) from index {@code at} of
-     * {@code mine}, then this writer's other new ones, together, so a tool round stays whole. Never reordering what the
-     * stored window holds matters: a racing writer's list, read from that window, matches the messages it shares with it
-     * in the window's order only.
-     */
-    static List<Long> merged(List<Long> mine, int at, Window current, java.util.Set<Long> seen) {
-        java.util.Set<Long> listed = new java.util.HashSet<>(mine);
-        List<Long> foreign = new ArrayList<>();
-        for (long s : current.sequences()) {
-            if (!seen.contains(s) && !listed.contains(s)) {
-                foreign.add(s);
-            }
-        }
-        if (foreign.isEmpty()) {
-            return mine;
-        }
-        List<Long> out = new ArrayList<>(mine.size() + foreign.size());
-        out.addAll(mine.subList(0, at));
-        out.addAll(foreign);
-        out.addAll(mine.subList(at, mine.size()));
-        return out;
-    }
-
-    /**
      * Puts the window marker into the conversation's metadata, keeping whatever else is there:
      * compare-and-set, re-read when the app (or another process) wrote the metadata since it was
-     * read, so its write is not lost, and the window computed again from the window then stored
-     * (another Atlas instance's write to the same memory, which this JVM's lock does not hold up).
+     * read, so its write is not lost.
      */
-    private void storeWindow(Conversation c, Function<Window, List<Long>> windowOver) {
+    private void storeWindow(Conversation c, Window window) {
         Map<String, Object> read = c.metadata();
-        // The conversation as this write found or created it: one another writer created meanwhile has its window already.
-        Window current = Window.parse(window(c));
         for (int attempt = 1; ; attempt++) {
-            Window window = Window.of(windowOver.apply(current));
-            if (window.sameAs(current)) {
-                return;
-            }
             Map<String, Object> metadata = new LinkedHashMap<>(read);
             Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
             ours.put("window", window.stored());
@@ -487,7 +391,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 return;
             } catch (ConflictException e) {
                 read = conversations.require(c.id()).metadata();
-                current = Window.parse(read.get(Messages.KEY) instanceof Map<?, ?> m ? m.get("window") : null);
             }
         }
     }
@@ -709,30 +612,21 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
         int next = 0;
         long newestKept = 0;
-        java.util.Set<Long> taken = new java.util.HashSet<>();
         for (ChatMessage m : messages) {
             Long sequence = null;
             // In the window's order only: a message equal to one the list put before it is a new
             // message repeating it (a user's second "ok" as the window drops the first), not that one.
             for (int j = next; j < held.size() && sequence == null; j++) {
-                if (!taken.contains(held.get(j).sequence()) && held.get(j).message().equals(m)) {
+                if (held.get(j).message().equals(m)) {
                     sequence = held.get(j).sequence();
                     next = j + 1;
                 }
             }
             if (sequence == null) {
                 sequence = recent.find(conversationId, m, newestKept, used);
-                if (sequence == null) {
-                    // The very instance of a held message the list places before one it kept already: a racing writer
-                    // put messages of others in the window in another order than this caller's read had them.
-                    sequence = recent.find(conversationId, m, newestKept, taken);
-                }
                 if (sequence != null) {
                     used.add(sequence);
                 }
-            }
-            if (sequence != null) {
-                taken.add(sequence);
             }
             kept.add(sequence);
             if (sequence != null) {

@@ -53,11 +53,8 @@ final class RecentMessages {
     }
 
     /**
-     * The sequence of this very instance in the conversation, not in {@code used}: one newer than
-     * {@code after} first, else an older one; {@code null} when the store holds no such instance.
-     * An older one counts too: a window that keeps what racing writers added puts their messages in
-     * the order they entered it, which need not be their rows' order, and the very instance is that
-     * message whatever its place (taken for a new one, it would be stored twice).
+     * The sequence of this very instance in the conversation, if it is newer than {@code after} and
+     * not in {@code used}; {@code null} otherwise.
      */
     synchronized Long find(UUID conversationId, ChatMessage message, long after, Set<Long> used) {
         purge();
@@ -65,12 +62,7 @@ final class RecentMessages {
         if (m == null) {
             return null;
         }
-        Long newer = find(m.tailMap(after, false), message, used);
-        return newer != null ? newer : find(m.headMap(after, true), message, used);
-    }
-
-    private static Long find(Map<Long, List<Ref>> m, ChatMessage message, Set<Long> used) {
-        for (Map.Entry<Long, List<Ref>> e : m.entrySet()) {
+        for (Map.Entry<Long, List<Ref>> e : m.tailMap(after, false).entrySet()) {
             if (used.contains(e.getKey())) {
                 continue;
             }

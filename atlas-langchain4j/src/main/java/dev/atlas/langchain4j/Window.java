@@ -43,17 +43,6 @@ record Window(List<long[]> runs) {
         return runs.stream().map(r -> List.of(r[0], r[1])).toList();
     }
 
-    /** The window's sequences, in order. */
-    List<Long> sequences() {
-        List<Long> out = new ArrayList<>();
-        for (long[] r : runs) {
-            for (long s = r[0]; s <= r[1]; s++) {
-                out.add(s);
-            }
-        }
-        return out;
-    }
-
     boolean sameAs(Window other) {
         return stored().equals(other.stored());
     }

@@ -780,11 +780,8 @@ public abstract class LangChain4jAdapterContract {
             assertThat(conversations).hasSize(1);
             List<String> stored = tenant.conversations().messages(conversations.get(0).id(), 0, 1000).stream().map(Message::content).toList();
             assertThat(stored).hasSize(80).doesNotHaveDuplicates();
-            // The stored window may hold more than 6: a writer keeps what others added since its read; LangChain4j's window trims it.
             assertThat(AtlasChatMemoryStore.of(tenants.get(1)).getMessages("both")).isEqualTo(AtlasChatMemoryStore.of(tenant).getMessages("both"))
-                    .isNotEmpty();
-            assertThat(MessageWindowChatMemory.builder().id("both").maxMessages(6).chatMemoryStore(AtlasChatMemoryStore.of(tenant)).build()
-                    .messages()).hasSizeBetween(1, 6);
+                    .hasSizeBetween(1, 6);
             goneAssetsAreLeftOutAndTheMemoryGoesOn(other);
             toolRoundsWhoseJsonAssetIsGoneAreLeftOutWhole(other);
             clearOnAnotherInstanceLeavesItsCallsToTheSweep(other);
@@ -2001,12 +1998,7 @@ public abstract class LangChain4jAdapterContract {
         assertThat(added).hasSize(4 * 5 * 2);
         assertThat(stored.stream().filter(m -> !(m instanceof SystemMessage)).toList())
                 .as("each user message and answer stored exactly once").containsExactlyInAnyOrderElementsOf(added);
-        // The stored window keeps what racing callers added since each one's read (so it may hold more than WINDOW messages):
-        // what LangChain4j's window hands the model is its newest, as trimmed from it.
-        List<ChatMessage> window = AtlasChatMemoryStore.of(tenant).getMessages("shared");
-        assertThat(window).containsAll(memory.get("shared").messages());
-        assertThat(MessageWindowChatMemory.builder().id("shared").maxMessages(WINDOW).chatMemoryStore(AtlasChatMemoryStore.of(tenant)).build()
-                .messages()).isEqualTo(memory.get("shared").messages());
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shared")).isEqualTo(memory.get("shared").messages());
     }
 
     @Test
@@ -2032,182 +2024,6 @@ public abstract class LangChain4jAdapterContract {
         assertThat(tenant.assets().forMessage(row.id())).extracting(a -> a.asset().mimeType())
                 .containsExactlyInAnyOrder("image/png", "application/json");
         assertThat(liveAssets()).isEqualTo(2);
-    }
-
-    /**
-     * A store whose reads wait at {@code barrier} once done (two callers' reads both happen before either writes) and whose
-     * writes run {@code beforeWrite} first and {@code afterWrite} once done.
-     */
-    private static dev.langchain4j.store.memory.chat.ChatMemoryStore readsMeetAt(AtlasChatMemoryStore delegate,
-            java.util.concurrent.CyclicBarrier barrier, Runnable beforeWrite, Runnable afterWrite) {
-        return new dev.langchain4j.store.memory.chat.ChatMemoryStore() {
-            @Override
-            public List<ChatMessage> getMessages(Object memoryId) {
-                List<ChatMessage> read = delegate.getMessages(memoryId);
-                try {
-                    barrier.await(60, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                return read;
-            }
-
-            @Override
-            public void updateMessages(Object memoryId, List<ChatMessage> messages) {
-                beforeWrite.run();
-                delegate.updateMessages(memoryId, messages);
-                afterWrite.run();
-            }
-
-            @Override
-            public void deleteMessages(Object memoryId) {
-                delegate.deleteMessages(memoryId);
-            }
-        };
-    }
-
-    private static String text(ChatMessage m) {
-        return m instanceof UserMessage u ? u.contents().stream().filter(TextContent.class::isInstance).map(c -> ((TextContent) c).text())
-                .findFirst().orElse("") : ((AiMessage) m).text();
-    }
-
-    @Test
-    @DisplayName("Two Atlas instances on one database (two JVMs) each read the same window, meet at a barrier, then write it with their own"
-            + " message, A then B, twice (a user message, then an answer): every message stored once, and the window keeps both"
-            + " writers' messages in the order they entered it (A's, then B's), with and without eviction; both instances read it")
-    void twoInstancesWritingTheSameReadKeepBothMessages() throws Exception {
-        javax.sql.DataSource second = secondInstanceDataSource();
-        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
-             Atlas other = Atlas.builder().dataSource(second).build()) {
-            List<AtlasChatMemoryStore> stores = List.of(AtlasChatMemoryStore.of(tenant), AtlasChatMemoryStore.of(other.tenant("acme")));
-            for (int window : new int[] {10, 4}) {
-                String id = "race-" + window;
-                stores.get(0).updateMessages(id, List.of(UserMessage.from("u1"), AiMessage.from("a1"), UserMessage.from("u2"), AiMessage.from("a2")));
-                java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
-                // B writes what it read before A wrote, once A's write is done: the stale list the barrier makes.
-                java.util.concurrent.Semaphore aWrote = new java.util.concurrent.Semaphore(0);
-                ExecutorService pool = Executors.newFixedThreadPool(2);
-                try {
-                    List<Future<?>> writes = new ArrayList<>();
-                    for (int i = 0; i < 2; i++) {
-                        String who = i == 0 ? "A" : "B";
-                        Runnable before = i == 0 ? () -> { } : aWrote::acquireUninterruptibly;
-                        Runnable after = i == 0 ? aWrote::release : () -> { };
-                        ChatMemory memory = MessageWindowChatMemory.builder().id(id).maxMessages(window)
-                                .chatMemoryStore(readsMeetAt(stores.get(i), barrier, before, after)).build();
-                        writes.add(pool.submit(() -> {
-                            memory.add(UserMessage.from("u" + who));
-                            memory.add(AiMessage.from("a" + who));
-                            return null;
-                        }));
-                    }
-                    for (Future<?> f : writes) {
-                        f.get(2, TimeUnit.MINUTES);
-                    }
-                } finally {
-                    pool.shutdownNow();
-                }
-                List<String> rows = tenant.conversations().messages(tenant.conversations().requireByKey(id).id(), 0, 100).stream()
-                        .map(Message::content).toList();
-                assertThat(rows).as("rows, window %d", window).containsExactly("u1", "a1", "u2", "a2", "uA", "uB", "aA", "aB");
-                // Window 4: each list drops what LangChain4j's window evicted from its read; both writers' messages stay.
-                List<String> expected = window == 10 ? rows : rows.subList(3, 8);
-                for (AtlasChatMemoryStore s : stores) {
-                    assertThat(s.getMessages(id)).extracting(LangChain4jAdapterContract::text).as("window %d", window)
-                            .containsExactlyElementsOf(expected);
-                }
-                // What the model is given: LangChain4j's window over it.
-                assertThat(MessageWindowChatMemory.builder().id(id).maxMessages(window).chatMemoryStore(stores.get(1)).build().messages())
-                        .extracting(LangChain4jAdapterContract::text).containsExactlyElementsOf(expected.subList(Math.max(0, expected.size() - window), expected.size()));
-            }
-        }
-    }
-
-    @Test
-    @DisplayName("one message instance added again after the window evicted it (a constant 'continue' prompt) is a new message: stored"
-            + " again, the history keeps both, the window ends with it")
-    @org.junit.jupiter.api.Disabled("Open defect (rfinteg35): RecentMessages.find's older-instance fallback (45522e30) takes a re-added instance"
-            + " for its evicted row; restricting it to held rows or to newer ones makes racing writers store messages twice"
-            + " (fourCallersWithTheirOwnStoresOnOneMemoryId, twoAtlasInstancesOnOneMemory)")
-    void aMessageInstanceAddedAgainAfterItsEvictionIsStoredAgain() {
-        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
-        ChatMemory memory = MessageWindowChatMemory.builder().id("again").maxMessages(2).chatMemoryStore(store).build();
-        UserMessage again = UserMessage.from("continue");
-        memory.add(again);
-        memory.add(AiMessage.from("a1"));
-        memory.add(AiMessage.from("a2"));
-        memory.add(again);
-        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("again").id(), 0, 100)).extracting(Message::content)
-                .containsExactly("continue", "a1", "a2", "continue");
-        assertThat(store.getMessages("again")).extracting(LangChain4jAdapterContract::text).containsExactly("a2", "continue");
-    }
-
-    @Test
-    @DisplayName("Two Atlas instances on one database: A reads a window ending in a tool request, B then adds a user message, A writes the"
-            + " tool result from its read: the window keeps B's message after the whole round (request, result), never between them,"
-            + " which providers refuse on every later call")
-    void anotherInstancesMessageDuringAToolRoundLandsAfterTheRound() throws Exception {
-        javax.sql.DataSource second = secondInstanceDataSource();
-        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
-             Atlas other = Atlas.builder().dataSource(second).build()) {
-            AtlasChatMemoryStore a = AtlasChatMemoryStore.of(tenant);
-            AtlasChatMemoryStore b = AtlasChatMemoryStore.of(other.tenant("acme"));
-            ToolExecutionRequest request = ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{}").build();
-            a.updateMessages("round", List.of(UserMessage.from("u1"), AiMessage.from(request)));
-            // A's tool loop: the read it builds the result on, then B's message, then A's write.
-            List<ChatMessage> read = a.getMessages("round");
-            MessageWindowChatMemory.builder().id("round").maxMessages(10).chatMemoryStore(b).build().add(UserMessage.from("uB"));
-            List<ChatMessage> withResult = new ArrayList<>(read);
-            withResult.add(ToolExecutionResultMessage.from(request, "found"));
-            a.updateMessages("round", withResult);
-
-            java.util.function.Function<ChatMessage, String> shape = m -> m instanceof ToolExecutionResultMessage t ? "result:" + t.text()
-                    : m instanceof AiMessage ai && ai.hasToolExecutionRequests() ? "asks:" + ai.toolExecutionRequests().get(0).id() : text(m);
-            for (AtlasChatMemoryStore s : List.of(a, b)) {
-                assertThat(s.getMessages("round")).extracting(shape).containsExactly("u1", "asks:c1", "result:found", "uB");
-            }
-            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("round").id(), 0, 100)).hasSize(4);
-        }
-    }
-
-    @Test
-    @DisplayName("Two Atlas instances on one database: B's write, holding a photo, is held up in blob I/O after it read the window, while A"
-            + " writes its own message whole; B's window then keeps A's message, before B's photo message, every message stored once")
-    void anotherInstancesWriteDuringAWriteStaysInTheWindow(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        javax.sql.DataSource second = secondInstanceDataSource();
-        try (AutoCloseable closesSecond = second instanceof AutoCloseable c ? c : () -> { };
-             Atlas other = Atlas.builder().dataSource(second).blobStore(new CountingBlobStore(dir, () -> {
-                 entered.countDown();
-                 try {
-                     release.await(1, TimeUnit.MINUTES);
-                 } catch (InterruptedException e) {
-                     Thread.currentThread().interrupt();
-                 }
-             })).build()) {
-            AtlasChatMemoryStore a = AtlasChatMemoryStore.of(tenant);
-            AtlasChatMemoryStore b = AtlasChatMemoryStore.of(other.tenant("acme"));
-            a.updateMessages("held", List.of(UserMessage.from("u1"), AiMessage.from("a1")));
-            ExecutorService pool = Executors.newSingleThreadExecutor();
-            try {
-                ChatMemory bMemory = MessageWindowChatMemory.builder().id("held").maxMessages(10).chatMemoryStore(b).build();
-                Future<?> slow = pool.submit(() -> bMemory.add(photo("look", 4)));
-                assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
-                try {
-                    MessageWindowChatMemory.builder().id("held").maxMessages(10).chatMemoryStore(a).build().add(UserMessage.from("uA"));
-                } finally {
-                    release.countDown();
-                }
-                slow.get(1, TimeUnit.MINUTES);
-            } finally {
-                release.countDown();
-                pool.shutdownNow();
-            }
-            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("held").id(), 0, 100))
-                    .extracting(Message::content).containsExactly("u1", "a1", "uA", "look");
-            assertThat(b.getMessages("held")).extracting(LangChain4jAdapterContract::text).containsExactly("u1", "a1", "uA", "look");
-        }
     }
 
     @Test
@@ -2361,5 +2177,26 @@ public abstract class LangChain4jAdapterContract {
                     .isInstanceOf(dev.atlas.UnreadableRowException.class)
                     .hasMessageContaining(row.id().toString()).hasMessageContaining("langchain4j." + field);
         });
+    }
+
+    @Test
+    @DisplayName("one message instance added again after the window evicted it (a constant 'continue' prompt) is a new message: stored"
+            + " again, the history keeps both, the window ends with it")
+    void aMessageInstanceAddedAgainAfterItsEvictionIsStoredAgain() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        ChatMemory memory = MessageWindowChatMemory.builder().id("again").maxMessages(2).chatMemoryStore(store).build();
+        UserMessage again = UserMessage.from("continue");
+        memory.add(again);
+        memory.add(AiMessage.from("a1"));
+        memory.add(AiMessage.from("a2"));
+        memory.add(again);
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("again").id(), 0, 100)).extracting(Message::content)
+                .containsExactly("continue", "a1", "a2", "continue");
+        assertThat(store.getMessages("again")).extracting(LangChain4jAdapterContract::text).containsExactly("a2", "continue");
+    }
+
+    private static String text(ChatMessage m) {
+        return m instanceof UserMessage u ? u.contents().stream().filter(TextContent.class::isInstance).map(c -> ((TextContent) c).text())
+                .findFirst().orElse("") : ((AiMessage) m).text();
     }
 }
