@@ -33,6 +33,7 @@ import dev.atlas.jdbi.internal.sql.Transition;
 import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.HandleCallback;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.time.Instant;
@@ -801,17 +802,20 @@ public final class JdbiConversationStore implements ConversationStore {
         if (!rows.isEmpty()) {
             return rows;
         }
-        return db.readConsistent(h -> {
-            List<Message> again = page(h, page, conversationId, bound, sequence, limit);
-            if (again.isEmpty()) {
+        HandleCallback<List<Message>> again = h -> {
+            List<Message> found = page(h, page, conversationId, bound, sequence, limit);
+            if (found.isEmpty()) {
                 requireLiveConversation(h, conversationId);
                 if (page == mq.history && sql.on(h, mq.hiddenAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
                     throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " is no longer shown:"
                             + " another branch was activated since the page ending there was read; read the history again");
                 }
             }
-            return again;
-        });
+            return found;
+        };
+        // Only a history page's check can be fooled by a second snapshot; a transcript page's re-check needs no transaction
+        // (on SQLite a read transaction is one more BEGIN and COMMIT for every empty page).
+        return page == mq.history ? db.readConsistent(again) : db.read(again);
     }
 
     private List<Message> page(Handle h, Statement page, UUID conversationId, String bound, long sequence, int limit) {
