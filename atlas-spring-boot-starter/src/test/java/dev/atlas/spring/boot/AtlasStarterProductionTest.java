@@ -33,7 +33,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,11 +62,15 @@ class AtlasStarterProductionTest {
     }
 
     private static ConfigurableApplicationContext onPostgres(String url, String... more) {
+        return postgresApp(url, more).run();
+    }
+
+    private static SpringApplicationBuilder postgresApp(String url, String... more) {
         List<String> props = new ArrayList<>(List.of("spring.datasource.url=" + url, "spring.datasource.username=postgres",
                 "spring.datasource.password=postgres", "spring.liquibase.enabled=false", "spring.flyway.enabled=false",
                 "atlas.health-timeout=1m"));
         props.addAll(List.of(more));
-        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE).properties(props.toArray(String[]::new)).run();
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE).properties(props.toArray(String[]::new));
     }
 
     private static ConfigurableApplicationContext start(String... props) {
@@ -190,16 +196,32 @@ class AtlasStarterProductionTest {
             + " for it; both start and write, and a third start finds nothing to migrate")
     void twoInstancesStartingAtOnceOnAFreshDatabase() throws Exception {
         String url = freshDatabase();
+        // Spring Boot initialises its logging system per SpringApplication and not thread-safely (CI saw a
+        // ConcurrentModificationException in StructuredLogEncoder); two instances of a rolling deploy are two JVMs.
+        // So the starts take turns up to the end of the environment and meet at the barrier before the context
+        // refreshes, where the Atlas bean migrates: the race under test.
+        Semaphore loggingTurn = new Semaphore(1);
         CyclicBarrier barrier = new CyclicBarrier(2);
         List<CompletableFuture<ConfigurableApplicationContext>> starts = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             starts.add(CompletableFuture.supplyAsync(() -> {
+                loggingTurn.acquireUninterruptibly();
+                AtomicBoolean turnGiven = new AtomicBoolean();
                 try {
-                    barrier.await(30, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                    return postgresApp(url).initializers(context -> {
+                        turnGiven.set(true);
+                        loggingTurn.release();
+                        try {
+                            barrier.await(30, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }).run();
+                } finally {
+                    if (!turnGiven.get()) {
+                        loggingTurn.release();
+                    }
                 }
-                return onPostgres(url);
             }, java.util.concurrent.Executors.newSingleThreadExecutor()));
         }
         List<ConfigurableApplicationContext> contexts = new ArrayList<>();
