@@ -123,6 +123,14 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
     }
 
     // Sorted copies: equal filters render the same SQL, and the order of conditions never matters.
+    /**
+     * A value a condition compares: any text metadata can hold, an empty or blank string included, since
+     * metadata stores those and a filter must find what was stored.
+     */
+    private static String value(@Nullable String value) {
+        return Check.text("metadata", Check.notNull("metadata", value), MAX_METADATA_VALUE);
+    }
+
     private static Map<String, String> checkMetadata(@Nullable Map<String, String> metadata) {
         if (metadata == null) {
             return Map.of();
@@ -131,7 +139,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
             throw new InvalidInputException("metadata", "has more than " + MAX_METADATA + " conditions");
         }
         TreeMap<String, String> copy = new TreeMap<>();
-        metadata.forEach((k, v) -> copy.put(Check.key("metadata", k), Check.required("metadata", v, MAX_METADATA_VALUE)));
+        metadata.forEach((k, v) -> copy.put(Check.key("metadata", k), value(v)));
         return Collections.unmodifiableMap(copy);
     }
 
@@ -211,7 +219,8 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
     }
 
     /**
-     * Returns a copy that also requires the top-level metadata {@code key} to be the string {@code value}.
+     * Returns a copy that also requires the top-level metadata {@code key} to be the string {@code value}
+     * (exactly: an empty or blank value matches only that string).
      *
      * @param key the metadata key
      * @param value the string value it must have
@@ -219,7 +228,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      */
     public SearchFilter metadata(String key, String value) {
         Check.key("metadata", key);
-        Check.required("metadata", value, MAX_METADATA_VALUE);
+        value(value);
         if (metadata.size() == MAX_METADATA && !metadata.containsKey(key)) {
             throw new InvalidInputException("metadata", "has more than " + MAX_METADATA + " conditions");
         }
