@@ -122,15 +122,13 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         this(conversationId, owner, kind, role, from, to, Map.of(), List.of(), null);
     }
 
-    // Sorted copies: equal filters render the same SQL, and the order of conditions never matters.
-    /**
-     * A value a condition compares: any text metadata can hold, an empty or blank string included, since
-     * metadata stores those and a filter must find what was stored.
-     */
+    // Any text metadata can hold, an empty or blank string included: metadata stores those and a filter must find
+    // what was stored.
     private static String value(@Nullable String value) {
         return Check.text("metadata", Check.notNull("metadata", value), MAX_METADATA_VALUE);
     }
 
+    // Sorted copies: equal filters render the same SQL, and the order of conditions never matters.
     private static Map<String, String> checkMetadata(@Nullable Map<String, String> metadata) {
         if (metadata == null) {
             return Map.of();
