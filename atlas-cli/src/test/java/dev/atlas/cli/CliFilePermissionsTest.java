@@ -170,13 +170,17 @@ class CliFilePermissionsTest {
             }
         });
         Cli.Result r = Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", fifo.toString());
-        if (!read.isDone()) {
-            // The export never opened the pipe: open it once so the reader ends instead of waiting for ever.
-            Files.newOutputStream(fifo).close();
+        // Should the export not have opened the pipe, the reader still waits in its open: open the pipe once so it ends.
+        // Read-write, never write-only: a write-only open waits for a reader, for ever once the reader has closed the pipe
+        // but not yet completed its future (read.isDone() cannot tell that apart); a read-write open never waits.
+        try (java.nio.channels.FileChannel once = java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            assertThat(once.isOpen()).isTrue();
         }
         assertThat(r).isEqualTo(new Cli.Result(0, "", "exporting tenant acme ...\n" + CliAssetBytesTest.note(source, 1)));
         // The same export as the file written from the same database.
-        assertThat(new String(read.get(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(Files.readString(export));
+        assertThat(new String(read.get(60, java.util.concurrent.TimeUnit.SECONDS), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(Files.readString(export));
         assertThat(Files.isRegularFile(fifo)).isFalse();
         assertThat(files(dir)).containsExactly("pipe");
 

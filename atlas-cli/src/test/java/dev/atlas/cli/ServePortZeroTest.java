@@ -59,7 +59,7 @@ class ServePortZeroTest {
             assertThat(meta.body()).contains("\"acme\"");
         } finally {
             serve.interrupt();
-            serve.join(TimeUnit.SECONDS.toMillis(20));
+            serve.join(TimeUnit.SECONDS.toMillis(60));
             System.setOut(out);
             System.setErr(err);
             AtlasCli.stdout = null;

@@ -140,8 +140,10 @@ final class ViewerProcess implements AutoCloseable {
     private static void stop(Process process) {
         process.destroy();
         try {
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                // Waited for too: the test's temporary directory is deleted next, and a process not yet dead can still
+                // be closing SQLite (writing and removing -wal and -shm there), which fails that deletion.
+                process.destroyForcibly().waitFor();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -152,7 +152,11 @@ public abstract class LangChain4jUserProbesContract {
     private void collectUntilNoneProcessing() {
         // Bounded: System.gc() is a hint, so each attempt also allocates garbage; the call's state
         // is dropped with the handler, and an execution still processing after all attempts is kept forever.
-        for (int i = 0; i < 200 && executions().stream().anyMatch(e -> e.status() == ExecutionStatus.PROCESSING); i++) {
+        // The bound is a deadline, not 200 attempts (4 s of sleeps when the collections are quick): on a loaded machine
+        // the provider's thread may still hold the handler on its stack, and the Cleaner's thread, which fails the
+        // execution, may not have run yet. Only a call that is never dropped reaches 2 minutes.
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < deadline && executions().stream().anyMatch(e -> e.status() == ExecutionStatus.PROCESSING)) {
             System.gc();
             byte[][] garbage = new byte[8][];
             for (int j = 0; j < garbage.length; j++) {
