@@ -9,12 +9,14 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.env.Environment;
 
 /**
- * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys,
- * immediate write transactions, except on a pool with auto-commit off) before it opens its first connection, so Atlas can share it:
- * a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in rollback-journal
- * mode, where readers block the writer, and Atlas refuses it. Settings the URL already names
- * are kept as given. Pools are left alone when Atlas has its own ({@code atlas.url} or
- * {@code atlas.sqlite-path}).
+ * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys) before it opens its first
+ * connection, so Atlas can share it: a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in
+ * rollback-journal mode, where readers block the writer, and Atlas refuses it. Settings the URL already names are kept
+ * as given. Not {@code transaction_mode=IMMEDIATE}: sqlite-jdbc begins every transaction of such a pool with the write
+ * lock, a {@code @Transactional(readOnly = true)} read included, so an Atlas write during any transaction of the
+ * application (a chat turn inside it) waited the busy timeout and failed; Atlas makes the connections it borrows
+ * IMMEDIATE itself and puts the application's mode back. Pools are left alone when Atlas has its own ({@code atlas.url}
+ * or {@code atlas.sqlite-path}).
  */
 final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     private static final Logger log = LoggerFactory.getLogger(AtlasSqlitePoolSettings.class);
@@ -42,18 +44,16 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
         if (bean instanceof HikariDataSource pool && !ownPool() && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
                 && !pool.isRunning()) {
             String url = JdbiAtlasFactory.withSqliteDefaults(pool.getJdbcUrl());
-            boolean immediate = pool.isAutoCommit() || pool.getJdbcUrl().contains("transaction_mode=");
-            if (!immediate) {
-                // With auto-commit off sqlite-jdbc begins a transaction as soon as a connection opens and after each
-                // commit: IMMEDIATE would have every pooled connection hold the write lock, so the application's second
-                // connection (its Flyway's, say) could never write. Atlas runs its own transactions either way.
-                url = url.replace("&transaction_mode=IMMEDIATE", "").replace("?transaction_mode=IMMEDIATE&", "?");
+            if (!pool.getJdbcUrl().contains("transaction_mode=")) {
+                // The application's transactions keep SQLite's deferred BEGIN (see the class comment); with auto-commit off,
+                // IMMEDIATE also had every idle connection hold the write lock, as sqlite-jdbc begins at once there.
+                url = url.replace("&transaction_mode=IMMEDIATE", "").replace("?transaction_mode=IMMEDIATE&", "?")
+                        .replace("?transaction_mode=IMMEDIATE", "");
             }
             if (!url.equals(pool.getJdbcUrl())) {
                 pool.setJdbcUrl(url);
-                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys{}"
-                        + " unless already given)", beanName, immediate ? ", transaction_mode=IMMEDIATE" : "; not transaction_mode=IMMEDIATE,"
-                        + " as auto-commit is off");
+                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys unless"
+                        + " already given)", beanName);
             }
         }
         return bean;
