@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Week one of a LangChain4j team that followed docs/langchain4j.md alone: an {@code AiServices} agent with
  * {@code @MemoryId}, the two lines of glue, a tool; attacked with a model failing mid-turn (before any answer and after
- * a tool round), memory ids that are user input, many users at once and a restart. LangChain4j's
+ * a tool round), memory ids that are user input, users at once and a restart. LangChain4j's
  * {@code InMemoryChatMemoryStore}, given the same calls, is the reference for what the model sees.
  */
 class Newcomer36LangChain4jTest {
@@ -172,7 +172,7 @@ class Newcomer36LangChain4jTest {
             Model model = new Model(List.of(AtlasChatModelListener.of(tenant, "openai", "support")));
             Agent agent = AiServices.builder(Agent.class).chatModel(model).chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
                     .tools(new Tools()).build();
-            int users = 8;
+            int users = 4;
             CyclicBarrier start = new CyclicBarrier(users);
             ExecutorService pool = Executors.newFixedThreadPool(users);
             try {

@@ -52,7 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Week one of a Spring Boot 3.5 + Spring AI team that followed README.md and docs/integrations.md alone: lazy
  * initialization and devtools-style restarts (one JVM, one file, a context closed and started again), a model that
- * fails mid-turn (before any answer, after a tool round, mid-stream), and many users at once. Spring AI's
+ * fails mid-turn (before any answer, after a tool round, mid-stream), and users at once. Spring AI's
  * {@code InMemoryChatMemoryRepository}, given the same calls, is the reference for what the model sees.
  */
 class Newcomer36SpringAiTest {
@@ -261,7 +261,7 @@ class Newcomer36SpringAiTest {
         app(model).run(context -> {
             assertThat(context).hasNotFailed();
             ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new Tools()).build();
-            int users = 8;
+            int users = 4;
             CyclicBarrier start = new CyclicBarrier(users);
             ExecutorService pool = Executors.newFixedThreadPool(users);
             try {
