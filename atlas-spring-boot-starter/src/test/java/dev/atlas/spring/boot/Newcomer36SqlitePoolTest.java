@@ -1,0 +1,96 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the starter does to the application's own {@code spring.datasource.url=jdbc:sqlite:} pool, seen from the
+ * application: its data as durable as SQLite makes it by default, and its {@code @Transactional} work beside Atlas.
+ */
+class Newcomer36SqlitePoolTest {
+    @TempDir
+    Path dir;
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+    }
+
+    private ConfigurableApplicationContext start(String query) {
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE).properties(
+                "spring.datasource.url=jdbc:sqlite:" + dir.resolve("app.db") + query,
+                "spring.flyway.locations=classpath:db/migration", "spring.liquibase.enabled=false",
+                "atlas.data-directory=" + dir.resolve("blobs")).run();
+    }
+
+    /**
+     * WAL makes synchronous=NORMAL crash-safe for the process, not for power loss: a committed order of the application
+     * can be gone after the machine loses power. That trade is Atlas's to make for the files it opens, not the
+     * application's database it shares: the pool keeps SQLite's default (FULL, 2), also after Atlas borrowed its
+     * connections, and a URL that names synchronous keeps it.
+     */
+    @Test
+    void theApplicationsPoolKeepsSqlitesDurability() throws Exception {
+        try (ConfigurableApplicationContext context = start("")) {
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            Tenant tenant = context.getBean(Tenant.class);
+            Conversation c = tenant.conversations().ensure("chat-1", NewConversation.of(Owner.of("user", "42"), "support"));
+            tenant.conversations().append(c.id(), NewMessage.user("hello"));
+            for (int i = 0; i < 3; i++) { // every pooled connection, not only the first one
+                assertThat(jdbc.queryForObject("PRAGMA synchronous", Integer.class)).as("synchronous").isEqualTo(2);
+            }
+        }
+        try (ConfigurableApplicationContext context = start("?synchronous=NORMAL")) {
+            assertThat(context.getBean(JdbcTemplate.class).queryForObject("PRAGMA synchronous", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A read-write {@code @Transactional} method reads the application's table, another writer (another instance of the
+     * application) commits, then the method records a chat turn: Atlas writes in a transaction of its own, waiting for
+     * no one, and the application's transaction commits. With the starter's former transaction_mode=IMMEDIATE the
+     * method held the write lock from its first read and Atlas's append waited on it for the busy timeout, then failed.
+     */
+    @Test
+    void aReadWriteTransactionThatReadsThenCallsAtlasAfterAnotherWriterCommits() throws Exception {
+        try (ConfigurableApplicationContext context = start("")) {
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            TransactionTemplate tx = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+            Tenant tenant = context.getBean(Tenant.class);
+            Conversation c = tenant.conversations().ensure("chat-1", NewConversation.of(Owner.of("user", "42"), "support"));
+            long sequence = tx.execute(status -> {
+                assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isZero();
+                try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("app.db") + "?busy_timeout=0");
+                     Statement s = other.createStatement()) {
+                    s.execute("INSERT INTO app_orders (item) VALUES ('other')");
+                } catch (java.sql.SQLException e) {
+                    throw new AssertionError("the other writer waited on a transaction that had only read", e);
+                }
+                return tenant.conversations().append(c.id(), NewMessage.user("hello")).sequence();
+            });
+            assertThat(sequence).isEqualTo(1);
+            assertThat(jdbc.queryForList("SELECT item FROM app_orders", String.class)).containsExactly("other");
+            assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(m -> m.content()).containsExactly("hello");
+        }
+    }
+}
