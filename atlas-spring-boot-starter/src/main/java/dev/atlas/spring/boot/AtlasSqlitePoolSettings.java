@@ -15,8 +15,10 @@ import org.springframework.core.env.Environment;
  * as given. Not {@code transaction_mode=IMMEDIATE}: sqlite-jdbc begins every transaction of such a pool with the write
  * lock, a {@code @Transactional(readOnly = true)} read included, so an Atlas write during any transaction of the
  * application (a chat turn inside it) waited the busy timeout and failed; Atlas makes the connections it borrows
- * IMMEDIATE itself and puts the application's mode back. Pools are left alone when Atlas has its own ({@code atlas.url}
- * or {@code atlas.sqlite-path}).
+ * IMMEDIATE itself and puts the application's mode back. Not {@code synchronous=NORMAL} either, which Atlas gives the
+ * files it opens: in WAL mode it survives a crash of the process, not a power loss, and the application's committed rows
+ * are the application's to trade. Pools are left alone when Atlas has its own ({@code atlas.url} or
+ * {@code atlas.sqlite-path}).
  */
 final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     private static final Logger log = LoggerFactory.getLogger(AtlasSqlitePoolSettings.class);
@@ -43,19 +45,48 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     public Object postProcessBeforeInitialization(Object bean, String beanName) {
         if (bean instanceof HikariDataSource pool && !ownPool() && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
                 && !pool.isRunning()) {
-            String url = JdbiAtlasFactory.withSqliteDefaults(pool.getJdbcUrl());
-            if (!pool.getJdbcUrl().contains("transaction_mode=")) {
-                // The application's transactions keep SQLite's deferred BEGIN (see the class comment); with auto-commit off,
-                // IMMEDIATE also had every idle connection hold the write lock, as sqlite-jdbc begins at once there.
-                url = url.replace("&transaction_mode=IMMEDIATE", "").replace("?transaction_mode=IMMEDIATE&", "?")
-                        .replace("?transaction_mode=IMMEDIATE", "");
-            }
+            String url = applicationDefaults(pool.getJdbcUrl());
             if (!url.equals(pool.getJdbcUrl())) {
                 pool.setJdbcUrl(url);
                 log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys unless"
-                        + " already given)", beanName);
+                        + " already given; not synchronous=NORMAL or transaction_mode=IMMEDIATE)", beanName);
             }
         }
         return bean;
+    }
+
+    /** Atlas's SQLite defaults for the application's URL, less the ones that are the application's choice (see above). */
+    static String applicationDefaults(String url) {
+        String withDefaults = JdbiAtlasFactory.withSqliteDefaults(url);
+        int q = withDefaults.indexOf('?');
+        if (q < 0) {
+            return withDefaults;
+        }
+        java.util.Set<String> named = parameterNames(url);
+        StringBuilder kept = new StringBuilder(withDefaults.substring(0, q));
+        char separator = '?';
+        for (String kv : withDefaults.substring(q + 1).split("&")) {
+            int eq = kv.indexOf('=');
+            String key = eq < 0 ? kv : kv.substring(0, eq);
+            // The application's deferred transactions (a read-only one takes no write lock; with auto-commit off, IMMEDIATE
+            // also had every idle connection hold it, as sqlite-jdbc begins at once there) and SQLite's FULL synchronous.
+            if (!kv.isEmpty() && (named.contains(key) || !(key.equals("transaction_mode") || key.equals("synchronous")))) {
+                kept.append(separator).append(kv);
+                separator = '&';
+            }
+        }
+        return kept.toString();
+    }
+
+    private static java.util.Set<String> parameterNames(String url) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        int q = url.indexOf('?');
+        if (q >= 0) {
+            for (String kv : url.substring(q + 1).split("&")) {
+                int eq = kv.indexOf('=');
+                names.add(eq < 0 ? kv : kv.substring(0, eq));
+            }
+        }
+        return names;
     }
 }
