@@ -20,6 +20,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -89,6 +94,80 @@ class Newcomer36SqlitePoolTest {
                 return tenant.conversations().append(c.id(), NewMessage.user("hello")).sequence();
             });
             assertThat(sequence).isEqualTo(1);
+            assertThat(jdbc.queryForList("SELECT item FROM app_orders", String.class)).containsExactly("other");
+            assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(m -> m.content()).containsExactly("hello");
+        }
+    }
+
+    /** The README's joining DataSource: a TransactionAwareDataSourceProxy over the application's HikariCP pool bean. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class JoiningApp {
+        @org.springframework.context.annotation.Bean
+        com.zaxxer.hikari.HikariDataSource pool(org.springframework.core.env.Environment env) {
+            com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource();
+            pool.setJdbcUrl(env.getProperty("app.url"));
+            return pool;
+        }
+
+        @org.springframework.context.annotation.Bean
+        @org.springframework.context.annotation.Primary
+        javax.sql.DataSource dataSource(com.zaxxer.hikari.HikariDataSource pool) {
+            return new org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy(pool);
+        }
+    }
+
+    /**
+     * On a DataSource that joins the application's transactions, Atlas's append inside a read-write transaction that
+     * has read is a write of that transaction. Another instance of the application writes meanwhile (its insert waits
+     * in SQLite's busy handler, or has committed, when the chat turn is recorded): the chat turn must be recorded, and
+     * the other write too. A deferred transaction cannot take the write lock after another writer committed
+     * (SQLITE_BUSY_SNAPSHOT), so the pool's transactions must begin IMMEDIATE here.
+     */
+    @Test
+    void aJoinedReadWriteTransactionThatReadsThenCallsAtlasWhileAnotherInstanceWrites() throws Exception {
+        String url = "jdbc:sqlite:" + dir.resolve("joined.db");
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(JoiningApp.class).web(WebApplicationType.NONE)
+                .properties("app.url=" + url, "spring.flyway.locations=classpath:db/migration", "spring.liquibase.enabled=false",
+                        "atlas.data-directory=" + dir.resolve("blobs")).run()) {
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            TransactionTemplate tx = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+            Tenant tenant = context.getBean(Tenant.class);
+            Conversation c = tenant.conversations().ensure("chat-1", NewConversation.of(Owner.of("user", "42"), "support"));
+            CountDownLatch otherWaitsOrCommitted = new CountDownLatch(1);
+            ExecutorService otherInstance = Executors.newSingleThreadExecutor();
+            try {
+                java.util.concurrent.atomic.AtomicReference<Future<?>> other = new java.util.concurrent.atomic.AtomicReference<>();
+                long sequence = tx.execute(status -> {
+                    assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isZero();
+                    other.set(otherInstance.submit(() -> {
+                        try (Connection o = DriverManager.getConnection(url + "?busy_timeout=0"); Statement s = o.createStatement()) {
+                            org.sqlite.BusyHandler.setHandler(o, new org.sqlite.BusyHandler() {
+                                @Override
+                                protected int callback(int attempts) {
+                                    otherWaitsOrCommitted.countDown();
+                                    Thread.onSpinWait();
+                                    return attempts < 50_000_000 ? 1 : 0; // retry until the lock is free
+                                }
+                            });
+                            s.execute("INSERT INTO app_orders (item) VALUES ('other')");
+                        } finally {
+                            otherWaitsOrCommitted.countDown();
+                        }
+                        return null;
+                    }));
+                    try {
+                        assertThat(otherWaitsOrCommitted.await(30, TimeUnit.SECONDS)).isTrue();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    return tenant.conversations().append(c.id(), NewMessage.user("hello")).sequence();
+                });
+                other.get().get(30, TimeUnit.SECONDS);
+                assertThat(sequence).isEqualTo(1);
+            } finally {
+                otherInstance.shutdown();
+            }
             assertThat(jdbc.queryForList("SELECT item FROM app_orders", String.class)).containsExactly("other");
             assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(m -> m.content()).containsExactly("hello");
         }
