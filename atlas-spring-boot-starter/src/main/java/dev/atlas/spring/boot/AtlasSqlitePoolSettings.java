@@ -17,13 +17,17 @@ import org.springframework.core.env.Environment;
  * application (a chat turn inside it) waited the busy timeout and failed; Atlas makes the connections it borrows
  * IMMEDIATE itself and puts the application's mode back. Not {@code synchronous=NORMAL} either, which Atlas gives the
  * files it opens: in WAL mode it survives a crash of the process, not a power loss, and the application's committed rows
- * are the application's to trade. Pools are left alone when Atlas has its own ({@code atlas.url} or
- * {@code atlas.sqlite-path}).
+ * are the application's to trade. A pool behind a {@code TransactionAwareDataSourceProxy} bean does get IMMEDIATE:
+ * Atlas's writes join its transactions, and a deferred one that has read cannot take the write lock after another
+ * connection committed. Pools are left alone when Atlas has its own ({@code atlas.url} or {@code atlas.sqlite-path}).
  */
 final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     private static final Logger log = LoggerFactory.getLogger(AtlasSqlitePoolSettings.class);
     private final Environment environment;
     private Boolean ownPool;
+    /** Pools given SQLite's deferred transactions, and pools behind a DataSource that joins transactions (by identity). */
+    private final java.util.Set<HikariDataSource> deferred = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final java.util.Set<HikariDataSource> joined = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     AtlasSqlitePoolSettings(Environment environment) {
         this.environment = environment;
@@ -43,16 +47,64 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
 
     @Override
     public Object postProcessBeforeInitialization(Object bean, String beanName) {
-        if (bean instanceof HikariDataSource pool && !ownPool() && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
+        if (ownPool()) {
+            return bean;
+        }
+        if (bean instanceof HikariDataSource pool && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
                 && !pool.isRunning()) {
             String url = applicationDefaults(pool.getJdbcUrl());
+            if (joined.contains(pool)) {
+                url = immediate(pool, url);
+            } else if (!url.contains("transaction_mode=")) {
+                deferred.add(pool);
+            }
             if (!url.equals(pool.getJdbcUrl())) {
                 pool.setJdbcUrl(url);
                 log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys unless"
-                        + " already given; not synchronous=NORMAL or transaction_mode=IMMEDIATE)", beanName);
+                        + " already given; not synchronous=NORMAL{})", beanName, url.contains("transaction_mode=IMMEDIATE")
+                        ? "" : " or transaction_mode=IMMEDIATE");
+            }
+        } else if (bean instanceof javax.sql.DataSource && joinsTransactions(bean)
+                && target(bean) instanceof HikariDataSource pool) {
+            // SQLITE_BUSY_SNAPSHOT otherwise (see the class comment); read-only transactions begin IMMEDIATE here too, and
+            // Atlas's writes inside them join them rather than wait for them.
+            joined.add(pool);
+            if (deferred.remove(pool) && !pool.isRunning()) {
+                String url = immediate(pool, pool.getJdbcUrl());
+                if (!url.equals(pool.getJdbcUrl())) {
+                    pool.setJdbcUrl(url);
+                    log.info("Atlas set transaction_mode=IMMEDIATE on the SQLite pool behind DataSource '{}': Atlas's writes"
+                            + " join its transactions", beanName);
+                }
             }
         }
         return bean;
+    }
+
+    /** The URL with transaction_mode=IMMEDIATE, in auto-commit mode only (else every idle connection would hold the lock). */
+    private static String immediate(HikariDataSource pool, String url) {
+        if (!pool.isAutoCommit() || url.contains("transaction_mode=")) {
+            return url;
+        }
+        return url + (url.indexOf('?') < 0 ? "?" : "&") + "transaction_mode=IMMEDIATE";
+    }
+
+    /** Spring's TransactionAwareDataSourceProxy, by name: spring-jdbc is the application's choice, not a dependency. */
+    private static boolean joinsTransactions(Object dataSource) {
+        for (Class<?> c = dataSource.getClass(); c != null; c = c.getSuperclass()) {
+            if (c.getName().equals("org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Object target(Object proxy) {
+        try {
+            return proxy.getClass().getMethod("getTargetDataSource").invoke(proxy);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Atlas's SQLite defaults for the application's URL, less the ones that are the application's choice (see above). */

@@ -99,6 +99,28 @@ class Newcomer36SqlitePoolTest {
         }
     }
 
+    /**
+     * README: on the deferred pool Atlas's append inside the application's transaction commits on its own, so it is the
+     * "other writer" of that transaction: a write of the application after it fails (SQLITE_BUSY_SNAPSHOT) at once, and
+     * the transaction's read and Atlas's turn stay as they were.
+     */
+    @Test
+    void readAtlasWriteThenTheApplicationsWriteInOneTransaction() {
+        try (ConfigurableApplicationContext context = start("")) {
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            TransactionTemplate tx = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+            Tenant tenant = context.getBean(Tenant.class);
+            Conversation c = tenant.conversations().ensure("chat-1", NewConversation.of(Owner.of("user", "42"), "support"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(status -> {
+                jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class);
+                tenant.conversations().append(c.id(), NewMessage.user("hello"));
+                jdbc.update("INSERT INTO app_orders (item) VALUES ('mine')");
+            })).isInstanceOf(org.springframework.dao.DataAccessException.class).hasMessageContaining("SQLITE_BUSY_SNAPSHOT");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isZero();
+            assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(m -> m.content()).containsExactly("hello");
+        }
+    }
+
     /** The README's joining DataSource: a TransactionAwareDataSourceProxy over the application's HikariCP pool bean. */
     @SpringBootConfiguration
     @EnableAutoConfiguration
