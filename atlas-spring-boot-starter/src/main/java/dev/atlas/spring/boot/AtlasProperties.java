@@ -65,9 +65,12 @@ public class AtlasProperties {
 
     /**
      * Whether the application's own SQLite pool (HikariCP on a {@code jdbc:sqlite:} URL) gets
-     * Atlas's SQLite settings (WAL, busy timeout, foreign keys, immediate transactions) before
-     * it opens (not when {@code atlas.url} or {@code atlas.sqlite-path} gives Atlas a pool of its
-     * own). Atlas refuses an SQLite pool that is not in WAL mode.
+     * Atlas's SQLite settings (WAL, busy timeout, foreign keys) before it opens (not when
+     * {@code atlas.url} or {@code atlas.sqlite-path} gives Atlas a pool of its own); its transactions
+     * keep the mode the URL gives (SQLite's deferred one by default), so a read-only one takes no
+     * write lock, IMMEDIATE behind a TransactionAwareDataSourceProxy, whose transactions Atlas's
+     * writes join; and synchronous the URL gives, SQLite's FULL by default. Atlas refuses an SQLite
+     * pool that is not in WAL mode.
      */
     private boolean configureSqlitePool = true;
 

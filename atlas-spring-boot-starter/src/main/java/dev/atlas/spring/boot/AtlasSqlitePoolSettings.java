@@ -9,17 +9,25 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.env.Environment;
 
 /**
- * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys,
- * immediate write transactions, except on a pool with auto-commit off) before it opens its first connection, so Atlas can share it:
- * a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in rollback-journal
- * mode, where readers block the writer, and Atlas refuses it. Settings the URL already names
- * are kept as given. Pools are left alone when Atlas has its own ({@code atlas.url} or
- * {@code atlas.sqlite-path}).
+ * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys) before it opens its first
+ * connection, so Atlas can share it: a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in
+ * rollback-journal mode, where readers block the writer, and Atlas refuses it. Settings the URL already names are kept
+ * as given. Not {@code transaction_mode=IMMEDIATE}: sqlite-jdbc begins every transaction of such a pool with the write
+ * lock, a {@code @Transactional(readOnly = true)} read included, so an Atlas write during any transaction of the
+ * application (a chat turn inside it) waited the busy timeout and failed; Atlas makes the connections it borrows
+ * IMMEDIATE itself and puts the application's mode back. Not {@code synchronous=NORMAL} either, which Atlas gives the
+ * files it opens: in WAL mode it survives a crash of the process, not a power loss, and the application's committed rows
+ * are the application's to trade. A pool behind a {@code TransactionAwareDataSourceProxy} bean does get IMMEDIATE:
+ * Atlas's writes join its transactions, and a deferred one that has read cannot take the write lock after another
+ * connection committed. Pools are left alone when Atlas has its own ({@code atlas.url} or {@code atlas.sqlite-path}).
  */
 final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     private static final Logger log = LoggerFactory.getLogger(AtlasSqlitePoolSettings.class);
     private final Environment environment;
     private Boolean ownPool;
+    /** Pools given SQLite's deferred transactions, and pools behind a DataSource that joins transactions (by identity). */
+    private final java.util.Set<HikariDataSource> deferred = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final java.util.Set<HikariDataSource> joined = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     AtlasSqlitePoolSettings(Environment environment) {
         this.environment = environment;
@@ -39,23 +47,98 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
 
     @Override
     public Object postProcessBeforeInitialization(Object bean, String beanName) {
-        if (bean instanceof HikariDataSource pool && !ownPool() && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
+        if (ownPool()) {
+            return bean;
+        }
+        if (bean instanceof HikariDataSource pool && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
                 && !pool.isRunning()) {
-            String url = JdbiAtlasFactory.withSqliteDefaults(pool.getJdbcUrl());
-            boolean immediate = pool.isAutoCommit() || pool.getJdbcUrl().contains("transaction_mode=");
-            if (!immediate) {
-                // With auto-commit off sqlite-jdbc begins a transaction as soon as a connection opens and after each
-                // commit: IMMEDIATE would have every pooled connection hold the write lock, so the application's second
-                // connection (its Flyway's, say) could never write. Atlas runs its own transactions either way.
-                url = url.replace("&transaction_mode=IMMEDIATE", "").replace("?transaction_mode=IMMEDIATE&", "?");
+            String url = applicationDefaults(pool.getJdbcUrl());
+            if (joined.contains(pool)) {
+                url = immediate(pool, url);
+            } else if (!url.contains("transaction_mode=")) {
+                deferred.add(pool);
             }
             if (!url.equals(pool.getJdbcUrl())) {
                 pool.setJdbcUrl(url);
-                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys{}"
-                        + " unless already given)", beanName, immediate ? ", transaction_mode=IMMEDIATE" : "; not transaction_mode=IMMEDIATE,"
-                        + " as auto-commit is off");
+                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys unless"
+                        + " already given; not synchronous=NORMAL{})", beanName, url.contains("transaction_mode=IMMEDIATE")
+                        ? "" : " or transaction_mode=IMMEDIATE");
+            }
+        } else if (bean instanceof javax.sql.DataSource && joinsTransactions(bean)
+                && target(bean) instanceof HikariDataSource pool) {
+            // SQLITE_BUSY_SNAPSHOT otherwise (see the class comment); read-only transactions begin IMMEDIATE here too, and
+            // Atlas's writes inside them join them rather than wait for them.
+            joined.add(pool);
+            if (deferred.remove(pool) && !pool.isRunning()) {
+                String url = immediate(pool, pool.getJdbcUrl());
+                if (!url.equals(pool.getJdbcUrl())) {
+                    pool.setJdbcUrl(url);
+                    log.info("Atlas set transaction_mode=IMMEDIATE on the SQLite pool behind DataSource '{}': Atlas's writes"
+                            + " join its transactions", beanName);
+                }
             }
         }
         return bean;
+    }
+
+    /** The URL with transaction_mode=IMMEDIATE, in auto-commit mode only (else every idle connection would hold the lock). */
+    private static String immediate(HikariDataSource pool, String url) {
+        if (!pool.isAutoCommit() || url.contains("transaction_mode=")) {
+            return url;
+        }
+        return url + (url.indexOf('?') < 0 ? "?" : "&") + "transaction_mode=IMMEDIATE";
+    }
+
+    /** Spring's TransactionAwareDataSourceProxy, by name: spring-jdbc is the application's choice, not a dependency. */
+    private static boolean joinsTransactions(Object dataSource) {
+        for (Class<?> c = dataSource.getClass(); c != null; c = c.getSuperclass()) {
+            if (c.getName().equals("org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Object target(Object proxy) {
+        try {
+            return proxy.getClass().getMethod("getTargetDataSource").invoke(proxy);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Atlas's SQLite defaults for the application's URL, less the ones that are the application's choice (see above). */
+    static String applicationDefaults(String url) {
+        String withDefaults = JdbiAtlasFactory.withSqliteDefaults(url);
+        int q = withDefaults.indexOf('?');
+        if (q < 0) {
+            return withDefaults;
+        }
+        java.util.Set<String> named = parameterNames(url);
+        StringBuilder kept = new StringBuilder(withDefaults.substring(0, q));
+        char separator = '?';
+        for (String kv : withDefaults.substring(q + 1).split("&")) {
+            int eq = kv.indexOf('=');
+            String key = eq < 0 ? kv : kv.substring(0, eq);
+            // The application's deferred transactions (a read-only one takes no write lock; with auto-commit off, IMMEDIATE
+            // also had every idle connection hold it, as sqlite-jdbc begins at once there) and SQLite's FULL synchronous.
+            if (!kv.isEmpty() && (named.contains(key) || !(key.equals("transaction_mode") || key.equals("synchronous")))) {
+                kept.append(separator).append(kv);
+                separator = '&';
+            }
+        }
+        return kept.toString();
+    }
+
+    private static java.util.Set<String> parameterNames(String url) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        int q = url.indexOf('?');
+        if (q >= 0) {
+            for (String kv : url.substring(q + 1).split("&")) {
+                int eq = kv.indexOf('=');
+                names.add(eq < 0 ? kv : kv.substring(0, eq));
+            }
+        }
+        return names;
     }
 }
