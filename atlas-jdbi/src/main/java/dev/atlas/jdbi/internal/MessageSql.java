@@ -142,24 +142,7 @@ final class MessageSql {
      */
     final Statement insertActivatedEvents;
 
-    /**
-     * The rows of the JSON array of ids bound to {@code :param}, as one column comparable with an id column. A dialect
-     * fragment: it belongs in {@link Dialect} (proposed there), kept here until that file's owner moves it.
-     */
-    static String listedIds(Dialect dialect, String param) {
-        return dialect == Dialect.POSTGRESQL ? "SELECT CAST(value AS uuid) FROM jsonb_array_elements_text(CAST(:" + param + " AS jsonb))"
-                : "SELECT value FROM json_each(:" + param + ")";
-    }
-
-    /** The rows {@code (id, message_id)} of the JSON array of [event id, message id] pairs bound to {@code :param}; see {@link #listedIds}. */
-    static String listedPairs(Dialect dialect, String param) {
-        return dialect == Dialect.POSTGRESQL
-                ? "SELECT CAST(p.value ->> 0 AS uuid) AS id, CAST(p.value ->> 1 AS uuid) AS message_id FROM jsonb_array_elements(CAST(:"
-                        + param + " AS jsonb)) p"
-                : "SELECT json_extract(p.value, '$[0]') AS id, json_extract(p.value, '$[1]') AS message_id FROM json_each(:" + param + ") p";
-    }
-
-    /** {@code ids} as the JSON array {@link #listedIds} reads. */
+    /** {@code ids} as the JSON array {@link Dialect#listedIds} reads. */
     static String jsonIds(java.util.Collection<java.util.UUID> ids) {
         StringBuilder out = new StringBuilder(ids.size() * 39 + 2).append('[');
         for (java.util.UUID id : ids) {
@@ -285,12 +268,12 @@ final class MessageSql {
         shown = c.sql("messages.shown", "SELECT is_active FROM <p>messages WHERE tenant_id = :t AND id = :id");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
         String listed = ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN ("
-                + listedIds(c.dialect(), "ids") + ")";
+                + c.dialect().listedIds("ids") + ")";
         showListed = c.sql("messages.showListed", "UPDATE <p>messages SET is_active = TRUE" + listed);
         hideListed = c.sql("messages.hideListed", "UPDATE <p>messages SET is_active = FALSE" + listed);
         insertActivatedEvents = c.sql("messages.insertActivatedEvents", "INSERT INTO <p>message_events (tenant_id, id, conversation_id,"
                 + " message_id, type, details, created_at) SELECT :t, v.id, :conversation, v.message_id, 'activated', :details, "
-                + laterEventTime(c.dialect(), "v.message_id") + " FROM (" + listedPairs(c.dialect(), "events") + ") v");
+                + laterEventTime(c.dialect(), "v.message_id") + " FROM (" + c.dialect().listedPairs("events") + ") v");
     }
 
     /** {@link #CONVERSATION_EVENTS} with the filters of {@code where} (rendered once per shape), oldest or newest first. */
