@@ -446,6 +446,32 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("loading older history after another branch was activated and retention purged the cursor's whole branch, the"
+            + " hidden answer it hung from too (nothing hidden is left below the cursor), is a ConflictException on beforeSequence,"
+            + " never the other branch's q3, a3 as older than q2, a2")
+    void loadOlderPastACursorWhoseWholeBranchWasPurgedAfterASwitchIsRefused() throws Exception {
+        Conversation c = convo();
+        List<Message> m = twoInterleavedBranches(c);
+        List<Message> newest = store.history(c.id(), 2);
+        assertThat(newest).extracting(Message::content).containsExactly("q2", "a2");
+        betweenPages(() -> {
+            store.activate(m.get(4).id());
+            store.deleteMessage(m.get(6).id());
+            store.deleteMessage(m.get(5).id());
+            store.deleteMessage(m.get(1).id());
+            clock.advanceMicros(java.time.Duration.ofDays(2).toNanos() / 1000);
+            atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(1)));
+        });
+        assertThatThrownBy(() -> store.restoreMessage(m.get(1).id())).isInstanceOf(NotFoundException.class);
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("q1", "a1b", "q3", "a3");
+        ConflictException refused = catchThrowableOfType(ConflictException.class, () -> store.historyBefore(c.id(), newest.get(0).sequence(), 2));
+        assertThat(refused).as("historyBefore past the purged q2").isNotNull();
+        assertThat(refused.field()).isEqualTo("beforeSequence");
+        assertThat(refused.getMessage()).contains("sequence " + newest.get(0).sequence()).contains("purged");
+        assertThat(store.history(c.id(), 10)).extracting(Message::content).containsExactly("q1", "a1b", "q3", "a3");
+    }
+
+    @Test
     @DisplayName("conversations().list paged while retention purges the conversation a page ended on: the next page continues"
             + " after it, every other conversation once, no error")
     void listPagingContinuesPastAPurgedConversation() throws Exception {
