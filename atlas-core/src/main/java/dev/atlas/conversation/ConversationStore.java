@@ -338,15 +338,16 @@ public interface ConversationStore {
      * {@linkplain #activate activated} since it was read) the messages before it that show are
      * another branch's, and the call is refused rather than return them. A message deleted meanwhile
      * at {@code beforeSequence} is no switch: the page continues below it. A message purged meanwhile
-     * by retention no longer tells its branch: the page continues below it when no message below it
-     * is hidden (a conversation without branches there), and is refused otherwise.
+     * by retention no longer tells its branch: the page continues below it when no branch below it was
+     * ever switched (no message there hidden, none shown again by a switch: a conversation without
+     * branches there), and is refused otherwise.
      *
      * @param conversationId the conversation's id
      * @param beforeSequence only messages before this sequence
      * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
      * @return the matching items, in order
      * @throws ConflictException on {@code beforeSequence} when the message at that sequence is hidden,
-     *         or was purged while a message below it is hidden: read the history again from
+     *         or was purged while a branch below it was switched: read the history again from
      *         {@link #history(UUID, int)}
      */
     List<Message> historyBefore(UUID conversationId, long beforeSequence, int limit);

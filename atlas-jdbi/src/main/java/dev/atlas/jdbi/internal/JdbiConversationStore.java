@@ -823,11 +823,12 @@ public final class JdbiConversationStore implements ConversationStore {
                         + " another branch was activated since the page ending there was read; read the history again");
             }
             if (sql.on(h, mq.purgedAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
-                // Without its row, only a conversation with no hidden message below the cursor tells that the page below is
-                // the one the cursor's branch showed: with one, a switch may have hidden that branch before the purge.
-                if (sql.on(h, mq.hiddenBelow).bind("conversation", conversationId).bind("before", sequence).exists()) {
+                // Without its row, only a conversation whose branches below the cursor were never switched tells that the page
+                // below is the one the cursor's branch showed: a switch may have hidden that branch before the purge, and the
+                // purge may have taken every hidden message of it (then only the activated events of the branch shown tell).
+                if (sql.on(h, mq.switchedBelow).bind("conversation", conversationId).bind("before", sequence).exists()) {
                     throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " was purged and a"
-                            + " branch below it is hidden: whether its branch still shows cannot be told; read the history again");
+                            + " branch below it was switched: whether its branch still shows cannot be told; read the history again");
                 }
                 return page(h, mq.historyPastPurged, conversationId, bound, sequence, limit);
             }

@@ -78,9 +78,12 @@ final class MessageSql {
     final Statement hiddenAt;
     /** A row when the message at sequence {@code :before} of the conversation was purged: the counter passed it, no row holds it. */
     final Statement purgedAt;
-    /** A row when a message of the conversation before sequence {@code :before} is hidden: a branch there could have been switched. */
-    final Statement hiddenBelow;
-    /** {@link #history} without its cursor's checks: the page below a purged cursor, read only when no branch below it is hidden. */
+    /**
+     * A row when a branch below sequence {@code :before} of the conversation was ever switched: a message there is hidden, or
+     * was shown by a switch (an {@code activated} event), which tells it also when the branch it hid was purged since.
+     */
+    final Statement switchedBelow;
+    /** {@link #history} without its cursor's checks: the page below a purged cursor, read only when no branch below it was switched ({@link #switchedBelow}). */
     final Statement historyPastPurged;
     final Statement after;
     final Statement siblings;
@@ -189,8 +192,10 @@ final class MessageSql {
         hiddenAt = c.sql("messages.hiddenAt", "SELECT 1 FROM <p>messages b" + HIDDEN_AT_BEFORE);
         purgedAt = c.sql("messages.purgedAt", "SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation"
                 + " AND c.last_sequence >= :before AND NOT EXISTS (" + heldAtBefore + ")");
-        hiddenBelow = c.sql("messages.hiddenBelow", "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation"
-                + " AND sequence < :before AND is_active = FALSE LIMIT 1");
+        switchedBelow = c.sql("messages.switchedBelow", "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation"
+                + " AND sequence < :before AND is_active = FALSE UNION ALL SELECT 1 FROM <p>message_events e JOIN <p>messages m"
+                + " ON m.tenant_id = :t AND m.id = e.message_id AND m.sequence < :before WHERE e.tenant_id = :t"
+                + " AND e.conversation_id = :conversation AND e.type = 'activated' LIMIT 1");
         historyPastPurged = c.sql("messages.historyPastPurged", SELECT + live + LIVE_CONVERSATION + " ORDER BY sequence DESC LIMIT :limit");
         after = c.sql("messages.after", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
                 + " AND deleted_at IS NULL" + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit");
