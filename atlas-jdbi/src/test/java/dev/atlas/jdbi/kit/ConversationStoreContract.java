@@ -3402,6 +3402,41 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("activating the bottom of a hidden chain reads its path in one recursive statement that carries no message's content"
+            + " or metadata (a path of 10,000 agent steps with large tool outputs was read whole, every content and metadata);"
+            + " the chain comes back whole with its content")
+    void activateUnderAHiddenChainReadsThePathWithoutContent() {
+        Conversation c = convo();
+        Message root = store.append(c.id(), NewMessage.user("q"));
+        String big = "x".repeat(10_000);
+        List<Message> chain = new ArrayList<>();
+        Message parent = root;
+        for (int i = 0; i < 5; i++) {
+            parent = store.append(c.id(), NewMessage.assistant(big + i).parent(parent.id()).metadata(Map.of("step", i)));
+            chain.add(parent);
+        }
+        store.append(c.id(), NewMessage.assistant("a1b").parent(root.id()));
+        assertThat(store.requireMessage(chain.get(4).id()).active()).isFalse();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        List<String> recursive = java.util.Collections.synchronizedList(new ArrayList<>());
+        db.statementListener((name, text) -> {
+            if (text.contains("RECURSIVE")) {
+                recursive.add(text);
+            }
+        });
+        try {
+            assertThat(store.activate(chain.get(4).id()).active()).isTrue();
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(recursive).hasSize(1);
+        assertThat(recursive.get(0)).as(recursive.get(0)).doesNotContainPattern("(?i)\\bcontent\\b").doesNotContainPattern("(?i)\\bmetadata\\b");
+        assertThat(store.history(c.id(), 10)).extracting(Message::content)
+                .containsExactly("q", big + 0, big + 1, big + 2, big + 3, big + 4);
+        assertThat(store.requireMessage(chain.get(2).id()).metadata()).isEqualTo(Map.of("step", 2));
+    }
+
+    @Test
     @DisplayName("activating the shown last message of a 10,000-deep chain, and switching between two answers at its bottom, reads"
             + " no path (no recursive statement): a shown message's flag is its path's since V36, and a hidden answer of a shown"
             + " message needs only that message's flag; history ends on the answer activated")
