@@ -901,12 +901,15 @@ public final class JdbiConversationStore implements ConversationStore {
             // (a switch between answers), reads no path; reading it cost a 10,000-deep chain 10,000 full rows on every such
             // switch at its bottom (about a second on SQLite, 7-10 s on PostgreSQL). Only a message under a hidden one reads
             // the whole path (those levels are switched anyway), and puts right a stale flag above it on the way.
-            List<Message> path;
+            // The path is read as steps, without content or metadata: only the turn switched and the ids are needed, and
+            // a path of agent steps with large tool outputs was read whole (every content, 10,000 of them at that depth).
+            List<Step> path;
             if (self.active() || self.parentId() == null || pathShown(h, self.parentId())) {
-                path = List.of(self);
+                path = List.of(Step.of(self));
             } else {
-                List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
-                        .list(messages);
+                List<Step> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
+                        .list((rs, ctx) -> new Step(db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "parent_id"),
+                                Role.of(rs.getString("role")), db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active")));
                 int highestHidden = chain.size() - 1;
                 for (int i = chain.size() - 1; i >= 0; i--) {
                     if (!chain.get(i).active()) {
@@ -914,12 +917,12 @@ public final class JdbiConversationStore implements ConversationStore {
                     }
                 }
                 path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
-                path.add(self);
+                path.add(Step.of(self));
             }
             Instant now = db.now();
             Set<UUID> shownNow = new HashSet<>();
             int at = 0;
-            Message top = path.get(0);
+            Step top = path.get(0);
             if (top.parentId() == null) {
                 // A root answers nothing, so it has no turn to switch; only an import or a hand edit leaves one inactive.
                 if (!top.active()) {
@@ -934,7 +937,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 // (pinned) and hides their siblings, in a number of statements that does not grow with the depth.
                 // Also when nothing changed: a stale flag below (see above) is put right, and on a consistent tree the
                 // pass changes nothing.
-                Message m = path.get(at);
+                Step m = path.get(at);
                 boolean single = m.executionId() == null;
                 List<Message> activated = List.of();
                 if (answersAlone(m.role(), m.executionId())) {
@@ -942,7 +945,7 @@ public final class JdbiConversationStore implements ConversationStore {
                         activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
                     }
                 } else if (!(single && m.active())) {
-                    activated = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now).activated();
+                    activated = switchGroup(h, self.conversationId(), m.parentId(), m.role(), m.executionId(), now).activated();
                     if (single) {
                         activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
                     }
@@ -950,14 +953,23 @@ public final class JdbiConversationStore implements ConversationStore {
                 for (Message a : activated) {
                     shownNow.add(a.id());
                     if (!a.isDeleted()) {
-                        recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                        recordEvent(h, self.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
                     }
                 }
                 long from = sql.on(h, mq.sequence).bind("id", m.parentId()).one(Sql.LONG);
-                showBranches(h, self.conversationId(), from, ids(path), shownNow, now);
+                Set<UUID> pinned = new HashSet<>();
+                path.forEach(step -> pinned.add(step.id()));
+                showBranches(h, self.conversationId(), from, pinned, shownNow, now);
             }
             return requireMessage(h, messageId);
         });
+    }
+
+    /** A message of the path {@code activate} switches to, as far as the switch needs it. */
+    private record Step(UUID id, UUID parentId, Role role, UUID executionId, boolean active) {
+        static Step of(Message m) {
+            return new Step(m.id(), m.parentId(), m.role(), m.executionId(), m.active());
+        }
     }
 
     /**

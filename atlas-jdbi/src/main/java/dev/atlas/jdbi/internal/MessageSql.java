@@ -122,7 +122,8 @@ final class MessageSql {
     final Statement tail;
     /**
      * A message and every message above it through parents, soft-deleted ones included, oldest first
-     * ({@code :id}, {@code :conversation}): one statement whatever the depth. Each step goes to an
+     * ({@code :id}, {@code :conversation}), as {@code id, parent_id, role, execution_id, is_active}
+     * (no content): one statement whatever the depth. Each step goes to an
      * earlier sequence, so a parent link that loops (edited by hand) still ends.
      */
     final Statement ancestors;
@@ -265,11 +266,12 @@ final class MessageSql {
         // Soft-deleted messages too: a deleted message still links what answers it into its branch.
         tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, deleted_at FROM <p>messages"
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after ORDER BY sequence");
-        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence) AS (SELECT id, parent_id, sequence"
-                + " FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id,"
-                + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
-                + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
-                + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
+        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence, role, execution_id, is_active) AS"
+                + " (SELECT id, parent_id, sequence, role, execution_id, is_active FROM <p>messages WHERE tenant_id = :t"
+                + " AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id, m.sequence, m.role, m.execution_id,"
+                + " m.is_active FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation"
+                + " AND m.id = chain.parent_id AND m.sequence < chain.sequence) SELECT id, parent_id, role, execution_id, is_active"
+                + " FROM chain ORDER BY sequence");
         shown = c.sql("messages.shown", "SELECT is_active FROM <p>messages WHERE tenant_id = :t AND id = :id");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
         String listed = ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN ("
