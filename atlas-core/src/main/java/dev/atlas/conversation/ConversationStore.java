@@ -336,15 +336,19 @@ public interface ConversationStore {
      * {@code beforeSequence}, oldest first. Pass the sequence of the oldest message already read:
      * branches interleave in sequence order, so when that message is hidden now (another branch was
      * {@linkplain #activate activated} since it was read) the messages before it that show are
-     * another branch's, and the call is refused rather than return them. A message deleted or purged
-     * meanwhile at {@code beforeSequence} is no switch: the page continues below it.
+     * another branch's, and the call is refused rather than return them. A message deleted meanwhile
+     * at {@code beforeSequence} is no switch: the page continues below it. A message purged meanwhile
+     * by retention no longer tells its branch: the page continues below it when no branch below it was
+     * ever switched (no message there hidden, none shown again by a switch: a conversation without
+     * branches there), and is refused otherwise.
      *
      * @param conversationId the conversation's id
      * @param beforeSequence only messages before this sequence
      * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
      * @return the matching items, in order
-     * @throws ConflictException on {@code beforeSequence} when the message at that sequence is hidden:
-     *         read the history again from {@link #history(UUID, int)}
+     * @throws ConflictException on {@code beforeSequence} when the message at that sequence is hidden,
+     *         or was purged while a branch below it was switched: read the history again from
+     *         {@link #history(UUID, int)}
      */
     List<Message> historyBefore(UUID conversationId, long beforeSequence, int limit);
 

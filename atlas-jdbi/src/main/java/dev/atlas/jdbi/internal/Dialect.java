@@ -306,4 +306,21 @@ public enum Dialect {
                 ? "(now() + :" + param + " * INTERVAL '1 microsecond')"
                 : "(" + databaseNow() + " + :" + param + ")";
     }
+
+    /**
+     * The rows of the JSON array of ids bound to {@code :param}, as one column comparable with an id column: any number
+     * of ids in one bound parameter, where an IN list of bound ids is capped by the databases' parameter limits.
+     */
+    public String listedIds(String param) {
+        return this == POSTGRESQL ? "SELECT CAST(value AS uuid) FROM jsonb_array_elements_text(CAST(:" + param + " AS jsonb))"
+                : "SELECT value FROM json_each(:" + param + ")";
+    }
+
+    /** The rows {@code (id, message_id)} of the JSON array of [event id, message id] pairs bound to {@code :param}; see {@link #listedIds}. */
+    public String listedPairs(String param) {
+        return this == POSTGRESQL
+                ? "SELECT CAST(p.value ->> 0 AS uuid) AS id, CAST(p.value ->> 1 AS uuid) AS message_id FROM jsonb_array_elements(CAST(:"
+                        + param + " AS jsonb)) p"
+                : "SELECT json_extract(p.value, '$[0]') AS id, json_extract(p.value, '$[1]') AS message_id FROM json_each(:" + param + ") p";
+    }
 }

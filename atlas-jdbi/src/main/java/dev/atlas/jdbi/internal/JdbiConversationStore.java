@@ -33,7 +33,6 @@ import dev.atlas.jdbi.internal.sql.Transition;
 import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Handle;
-import dev.atlas.jdbi.internal.sql.HandleCallback;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.time.Instant;
@@ -793,8 +792,8 @@ public final class JdbiConversationStore implements ConversationStore {
 
     /**
      * One statement for a page of a live conversation; only an empty page looks again, to tell an unknown conversation, or
-     * (history) a page cursor on a message switched away since, apart. It looks again in one snapshot, the page read too:
-     * read after a page of another snapshot, a switch back committed between the two would show the cursor's message
+     * (history) a page cursor on a message switched away or purged since, apart. It looks again in one snapshot, the page read
+     * too: read after a page of another snapshot, a switch back committed between the two would show the cursor's message
      * and make a page cut short by the switch pass for the start of the history.
      */
     private List<Message> readMessages(UUID conversationId, Statement page, String bound, long sequence, int limit) {
@@ -802,20 +801,39 @@ public final class JdbiConversationStore implements ConversationStore {
         if (!rows.isEmpty()) {
             return rows;
         }
-        HandleCallback<List<Message>> again = h -> {
-            List<Message> found = page(h, page, conversationId, bound, sequence, limit);
-            if (found.isEmpty()) {
-                requireLiveConversation(h, conversationId);
-                if (page == mq.history && sql.on(h, mq.hiddenAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
-                    throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " is no longer shown:"
-                            + " another branch was activated since the page ending there was read; read the history again");
+        if (page != mq.history) {
+            // A transcript page's re-check needs no transaction (on SQLite a read transaction is one more BEGIN and COMMIT
+            // for every empty page).
+            return db.read(h -> {
+                List<Message> found = page(h, page, conversationId, bound, sequence, limit);
+                if (found.isEmpty()) {
+                    requireLiveConversation(h, conversationId);
                 }
+                return found;
+            });
+        }
+        return db.readConsistent(h -> {
+            List<Message> found = page(h, page, conversationId, bound, sequence, limit);
+            if (!found.isEmpty()) {
+                return found;
+            }
+            requireLiveConversation(h, conversationId);
+            if (sql.on(h, mq.hiddenAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
+                throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " is no longer shown:"
+                        + " another branch was activated since the page ending there was read; read the history again");
+            }
+            if (sql.on(h, mq.purgedAt).bind("conversation", conversationId).bind("before", sequence).exists()) {
+                // Without its row, only a conversation whose branches below the cursor were never switched tells that the page
+                // below is the one the cursor's branch showed: a switch may have hidden that branch before the purge, and the
+                // purge may have taken every hidden message of it (then only the activated events of the branch shown tell).
+                if (sql.on(h, mq.switchedBelow).bind("conversation", conversationId).bind("before", sequence).exists()) {
+                    throw new ConflictException("beforeSequence", "the message at sequence " + sequence + " was purged and a"
+                            + " branch below it was switched: whether its branch still shows cannot be told; read the history again");
+                }
+                return page(h, mq.historyPastPurged, conversationId, bound, sequence, limit);
             }
             return found;
-        };
-        // Only a history page's check can be fooled by a second snapshot; a transcript page's re-check needs no transaction
-        // (on SQLite a read transaction is one more BEGIN and COMMIT for every empty page).
-        return page == mq.history ? db.readConsistent(again) : db.read(again);
+        });
     }
 
     private List<Message> page(Handle h, Statement page, UUID conversationId, String bound, long sequence, int limit) {
@@ -883,12 +901,15 @@ public final class JdbiConversationStore implements ConversationStore {
             // (a switch between answers), reads no path; reading it cost a 10,000-deep chain 10,000 full rows on every such
             // switch at its bottom (about a second on SQLite, 7-10 s on PostgreSQL). Only a message under a hidden one reads
             // the whole path (those levels are switched anyway), and puts right a stale flag above it on the way.
-            List<Message> path;
+            // The path is read as steps, without content or metadata: only the turn switched and the ids are needed, and
+            // a path of agent steps with large tool outputs was read whole (every content, 10,000 of them at that depth).
+            List<Step> path;
             if (self.active() || self.parentId() == null || pathShown(h, self.parentId())) {
-                path = List.of(self);
+                path = List.of(Step.of(self));
             } else {
-                List<Message> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
-                        .list(messages);
+                List<Step> chain = sql.on(h, mq.ancestors).bind("id", messageId).bind("conversation", self.conversationId())
+                        .list((rs, ctx) -> new Step(db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "parent_id"),
+                                Role.of(rs.getString("role")), db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active")));
                 int highestHidden = chain.size() - 1;
                 for (int i = chain.size() - 1; i >= 0; i--) {
                     if (!chain.get(i).active()) {
@@ -896,12 +917,12 @@ public final class JdbiConversationStore implements ConversationStore {
                     }
                 }
                 path = new ArrayList<>(chain.subList(highestHidden, chain.size() - 1));
-                path.add(self);
+                path.add(Step.of(self));
             }
             Instant now = db.now();
             Set<UUID> shownNow = new HashSet<>();
             int at = 0;
-            Message top = path.get(0);
+            Step top = path.get(0);
             if (top.parentId() == null) {
                 // A root answers nothing, so it has no turn to switch; only an import or a hand edit leaves one inactive.
                 if (!top.active()) {
@@ -916,7 +937,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 // (pinned) and hides their siblings, in a number of statements that does not grow with the depth.
                 // Also when nothing changed: a stale flag below (see above) is put right, and on a consistent tree the
                 // pass changes nothing.
-                Message m = path.get(at);
+                Step m = path.get(at);
                 boolean single = m.executionId() == null;
                 List<Message> activated = List.of();
                 if (answersAlone(m.role(), m.executionId())) {
@@ -924,7 +945,7 @@ public final class JdbiConversationStore implements ConversationStore {
                         activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
                     }
                 } else if (!(single && m.active())) {
-                    activated = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now).activated();
+                    activated = switchGroup(h, self.conversationId(), m.parentId(), m.role(), m.executionId(), now).activated();
                     if (single) {
                         activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
                     }
@@ -932,14 +953,23 @@ public final class JdbiConversationStore implements ConversationStore {
                 for (Message a : activated) {
                     shownNow.add(a.id());
                     if (!a.isDeleted()) {
-                        recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                        recordEvent(h, self.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
                     }
                 }
                 long from = sql.on(h, mq.sequence).bind("id", m.parentId()).one(Sql.LONG);
-                showBranches(h, self.conversationId(), from, ids(path), shownNow, now);
+                Set<UUID> pinned = new HashSet<>();
+                path.forEach(step -> pinned.add(step.id()));
+                showBranches(h, self.conversationId(), from, pinned, shownNow, now);
             }
             return requireMessage(h, messageId);
         });
+    }
+
+    /** A message of the path {@code activate} switches to, as far as the switch needs it. */
+    private record Step(UUID id, UUID parentId, Role role, UUID executionId, boolean active) {
+        static Step of(Message m) {
+            return new Step(m.id(), m.parentId(), m.role(), m.executionId(), m.active());
+        }
     }
 
     /**
@@ -1031,15 +1061,13 @@ public final class JdbiConversationStore implements ConversationStore {
         setActive(h, conversationId, hide, false, now);
         setActive(h, conversationId, show, true, now);
         List<UUID> shownLive = show.stream().filter(id -> !byId.get(id).deleted()).toList();
-        JsonDoc noDetails = Json.internal(Map.of());
-        for (int from = 0; from < shownLive.size(); from += EVENT_CHUNK) {
-            List<UUID> chunk = shownLive.subList(from, Math.min(shownLive.size(), from + EVENT_CHUNK));
-            Sql.Call call = sql.on(h, mq.insertActivatedEvents(chunk.size())).bind("conversation", conversationId)
-                    .bind("details", noDetails).bind("now", now);
-            for (int i = 0; i < chunk.size(); i++) {
-                call.bind("event" + i, Ids.next(db.clock())).bind("message" + i, chunk.get(i));
+        if (!shownLive.isEmpty()) {
+            StringBuilder pairs = new StringBuilder(shownLive.size() * 80 + 2).append('[');
+            for (UUID id : shownLive) {
+                pairs.append(pairs.length() == 1 ? "[\"" : ",[\"").append(Ids.next(db.clock())).append("\",\"").append(id).append("\"]");
             }
-            call.update();
+            sql.on(h, mq.insertActivatedEvents).bind("conversation", conversationId).bind("events", pairs.append(']').toString())
+                    .bind("details", Json.internal(Map.of())).bind("now", now).update();
         }
     }
 
@@ -1075,19 +1103,17 @@ public final class JdbiConversationStore implements ConversationStore {
         return group;
     }
 
+    /**
+     * One statement whatever the number of messages, so a switch costs the same statements at any depth: in IN lists of
+     * 500 ids, and events in statements of 200, showing a 10,000-deep chain again took 70 statements (about 11 s on
+     * PostgreSQL on a loaded machine, most of it these round trips).
+     */
     private void setActive(Handle h, UUID conversationId, List<UUID> ids, boolean active, Instant now) {
-        for (int from = 0; from < ids.size(); from += SET_ACTIVE_CHUNK) {
-            List<UUID> chunk = ids.subList(from, Math.min(ids.size(), from + SET_ACTIVE_CHUNK));
-            InList.bind(sql.on(h, mq.setActive(chunk.size(), active)), "ids", chunk).bind("conversation", conversationId)
+        if (!ids.isEmpty()) {
+            sql.on(h, active ? mq.showListed : mq.hideListed).bind("ids", MessageSql.jsonIds(ids)).bind("conversation", conversationId)
                     .bind("now", now).update();
         }
     }
-
-    /** Ids per statement: well below both databases' bound-parameter limits. */
-    private static final int SET_ACTIVE_CHUNK = 500;
-
-    /** Events per statement: one SELECT each in a UNION ALL, well below SQLite's 500 terms of a compound SELECT. */
-    private static final int EVENT_CHUNK = 200;
 
     @Override
     public Message restoreMessage(UUID messageId) {

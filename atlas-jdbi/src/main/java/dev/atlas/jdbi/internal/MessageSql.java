@@ -76,6 +76,15 @@ final class MessageSql {
     final Statement history;
     /** A row when the message at sequence {@code :before} of the conversation is hidden. */
     final Statement hiddenAt;
+    /** A row when the message at sequence {@code :before} of the conversation was purged: the counter passed it, no row holds it. */
+    final Statement purgedAt;
+    /**
+     * A row when a branch below sequence {@code :before} of the conversation was ever switched: a message there is hidden, or
+     * was shown by a switch (an {@code activated} event), which tells it also when the branch it hid was purged since.
+     */
+    final Statement switchedBelow;
+    /** {@link #history} without its cursor's checks: the page below a purged cursor, read only when no branch below it was switched ({@link #switchedBelow}). */
+    final Statement historyPastPurged;
     final Statement after;
     final Statement siblings;
     final Statement deactivateSiblings;
@@ -113,7 +122,8 @@ final class MessageSql {
     final Statement tail;
     /**
      * A message and every message above it through parents, soft-deleted ones included, oldest first
-     * ({@code :id}, {@code :conversation}): one statement whatever the depth. Each step goes to an
+     * ({@code :id}, {@code :conversation}), as {@code id, parent_id, role, execution_id, is_active}
+     * (no content): one statement whatever the depth. Each step goes to an
      * earlier sequence, so a parent link that loops (edited by hand) still ends.
      */
     final Statement ancestors;
@@ -123,25 +133,26 @@ final class MessageSql {
      */
     final Statement shown;
 
-    /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
-    Statement setActive(int n, boolean active) {
-        return catalogue.render("messages.setActive", "UPDATE <p>messages SET is_active = " + (active ? "TRUE" : "FALSE")
-                + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN (" + InList.marks("ids", n) + ")");
-    }
-
     /**
-     * {@link #insertLaterEvent} of an {@code activated} event (details {@code :details}) for each of up to {@code n}
-     * messages ({@code :message0 ...}, event ids {@code :event0 ...}) of a conversation, in one statement.
+     * Sets the active flag of the messages of a conversation whose ids are in the JSON array {@code :ids}, however many:
+     * one statement, where an IN list of bound ids took one per 500 (20 to hide or show a 10,000-deep chain).
      */
-    Statement insertActivatedEvents(int n) {
-        StringBuilder rows = new StringBuilder();
-        for (int i = 0; i < n; i++) {
-            rows.append(i == 0 ? "SELECT " : " UNION ALL SELECT ").append(":event").append(i).append(i == 0 ? " AS id, " : ", ")
-                    .append(":message").append(i).append(i == 0 ? " AS message_id" : "");
+    final Statement showListed;
+    /** {@link #showListed}, hiding. */
+    final Statement hideListed;
+    /**
+     * {@link #insertLaterEvent} of an {@code activated} event (details {@code :details}) for each pair [event id, message id]
+     * of the JSON array {@code :events}, of a conversation, in one statement however many (it took one per 200).
+     */
+    final Statement insertActivatedEvents;
+
+    /** {@code ids} as the JSON array {@link Dialect#listedIds} reads. */
+    static String jsonIds(java.util.Collection<java.util.UUID> ids) {
+        StringBuilder out = new StringBuilder(ids.size() * 39 + 2).append('[');
+        for (java.util.UUID id : ids) {
+            out.append(out.length() == 1 ? "\"" : ",\"").append(id).append('"');
         }
-        return catalogue.render("messages.insertActivatedEvents", "INSERT INTO <p>message_events (tenant_id, id, conversation_id,"
-                + " message_id, type, details, created_at) SELECT :t, v.id, :conversation, v.message_id, 'activated', :details, "
-                + laterEventTime(catalogue.dialect(), "v.message_id") + " FROM (" + rows + ") v");
+        return out.append(']').toString();
     }
 
     MessageSql(Catalogue c) {
@@ -168,10 +179,25 @@ final class MessageSql {
         exists = c.sql("messages.exists", "SELECT 1 FROM <p>messages" + BY_ID);
         // Nothing when the message at :before is hidden: the page that ended there was read from a branch switched away
         // since, and the messages before it that show now are another branch's (sequences interleave across branches).
-        history = c.sql("messages.history", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence < :before"
-                + " AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'" + LIVE_CONVERSATION
+        // Nor when it was purged (sequences are taken without gaps, so a sequence the counter passed with no row was
+        // purged): that message can no longer tell whether its branch still shows. Retention purges a message only once
+        // it and everything answering it were deleted, so a switch and a purge between two pages left no row to check,
+        // and the page was the other branch's (ConversationStoreContract#loadOlderPastACursorPurgedAfterASwitchIsRefused).
+        String live = " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence < :before AND is_active = TRUE"
+                + " AND deleted_at IS NULL AND status = 'delivered'";
+        String heldAtBefore = "SELECT 1 FROM <p>messages b WHERE b.tenant_id = :t AND b.conversation_id = :conversation"
+                + " AND b.sequence = :before";
+        history = c.sql("messages.history", SELECT + live + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
+                + " AND c.id = :conversation AND c.deleted_at IS NULL AND (c.last_sequence < :before OR EXISTS (" + heldAtBefore + ")))"
                 + " AND NOT EXISTS (SELECT 1 FROM <p>messages b" + HIDDEN_AT_BEFORE + ") ORDER BY sequence DESC LIMIT :limit");
         hiddenAt = c.sql("messages.hiddenAt", "SELECT 1 FROM <p>messages b" + HIDDEN_AT_BEFORE);
+        purgedAt = c.sql("messages.purgedAt", "SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation"
+                + " AND c.last_sequence >= :before AND NOT EXISTS (" + heldAtBefore + ")");
+        switchedBelow = c.sql("messages.switchedBelow", "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation"
+                + " AND sequence < :before AND is_active = FALSE UNION ALL SELECT 1 FROM <p>message_events e JOIN <p>messages m"
+                + " ON m.tenant_id = :t AND m.id = e.message_id AND m.sequence < :before WHERE e.tenant_id = :t"
+                + " AND e.conversation_id = :conversation AND e.type = 'activated' LIMIT 1");
+        historyPastPurged = c.sql("messages.historyPastPurged", SELECT + live + LIVE_CONVERSATION + " ORDER BY sequence DESC LIMIT :limit");
         after = c.sql("messages.after", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
                 + " AND deleted_at IS NULL" + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit");
         siblings = c.sql("messages.siblings", SELECT + SIBLINGS + " AND deleted_at IS NULL ORDER BY sequence");
@@ -240,13 +266,21 @@ final class MessageSql {
         // Soft-deleted messages too: a deleted message still links what answers it into its branch.
         tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, deleted_at FROM <p>messages"
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after ORDER BY sequence");
-        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence) AS (SELECT id, parent_id, sequence"
-                + " FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id,"
-                + " m.sequence FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation AND m.id = chain.parent_id"
-                + " AND m.sequence < chain.sequence) " + SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
-                + " AND id IN (SELECT id FROM chain) ORDER BY sequence");
+        ancestors = c.sql("messages.ancestors", "WITH RECURSIVE chain (id, parent_id, sequence, role, execution_id, is_active) AS"
+                + " (SELECT id, parent_id, sequence, role, execution_id, is_active FROM <p>messages WHERE tenant_id = :t"
+                + " AND conversation_id = :conversation AND id = :id UNION ALL SELECT m.id, m.parent_id, m.sequence, m.role, m.execution_id,"
+                + " m.is_active FROM <p>messages m JOIN chain ON m.tenant_id = :t AND m.conversation_id = :conversation"
+                + " AND m.id = chain.parent_id AND m.sequence < chain.sequence) SELECT id, parent_id, role, execution_id, is_active"
+                + " FROM chain ORDER BY sequence");
         shown = c.sql("messages.shown", "SELECT is_active FROM <p>messages WHERE tenant_id = :t AND id = :id");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
+        String listed = ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN ("
+                + c.dialect().listedIds("ids") + ")";
+        showListed = c.sql("messages.showListed", "UPDATE <p>messages SET is_active = TRUE" + listed);
+        hideListed = c.sql("messages.hideListed", "UPDATE <p>messages SET is_active = FALSE" + listed);
+        insertActivatedEvents = c.sql("messages.insertActivatedEvents", "INSERT INTO <p>message_events (tenant_id, id, conversation_id,"
+                + " message_id, type, details, created_at) SELECT :t, v.id, :conversation, v.message_id, 'activated', :details, "
+                + laterEventTime(c.dialect(), "v.message_id") + " FROM (" + c.dialect().listedPairs("events") + ") v");
     }
 
     /** {@link #CONVERSATION_EVENTS} with the filters of {@code where} (rendered once per shape), oldest or newest first. */
