@@ -290,12 +290,7 @@ class PgvectorSearchTest extends SearchContract {
             s.execute("ALTER TABLE atlas_vectors ADD COLUMN IF NOT EXISTS embedding vector");
             // globex's vectors as Atlas stores them (bytes and embedding of one direction), random directions; only the index sees
             // them, so they need no memory rows.
-            s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
-                    + " updated_at, embedding) SELECT 'globex', md5('v' || g)::uuid, 'memory', md5('m' || g)::uuid, 'pgv-small', 4,"
-                    + " " + float32("a") + " || " + float32("b") + " || " + float32("c") + " || " + float32("d") + ", now(), now(),"
-                    + " ('[' || CAST(a AS real) || ',' || CAST(b AS real) || ',' || CAST(c AS real) || ',' || CAST(d AS real) || ']')::vector"
-                    + " FROM (SELECT g, random() - 0.5 AS a, random() - 0.5 AS b, random() - 0.5 AS c, random() - 0.5 AS d"
-                    + " FROM generate_series(1, " + bulk + ") g) r");
+            s.executeUpdate(randomVectors("globex", "", "pgv-small", bulk));
         }
         java.util.Random random = new java.util.Random(20);
         List<UUID> ids = new ArrayList<>();
@@ -364,13 +359,7 @@ class PgvectorSearchTest extends SearchContract {
             // globex's vectors and, for now, 30,000 of acme's: random directions as Atlas stores them (bytes and embedding of one
             // direction).
             for (String[] tenant : new String[][] {{"globex", String.valueOf(bulk)}, {"acme", "30000"}}) {
-                s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
-                        + " updated_at, embedding) SELECT '" + tenant[0] + "', md5('" + tenant[0] + "v' || g)::uuid, 'memory', md5('"
-                        + tenant[0] + "m' || g)::uuid, 'pgv-stale', 4, " + float32("a") + " || " + float32("b") + " || " + float32("c")
-                        + " || " + float32("d") + ", now(), now(),"
-                        + " ('[' || CAST(a AS real) || ',' || CAST(b AS real) || ',' || CAST(c AS real) || ',' || CAST(d AS real) || ']')::vector"
-                        + " FROM (SELECT g, random() - 0.5 AS a, random() - 0.5 AS b, random() - 0.5 AS c, random() - 0.5 AS d"
-                        + " FROM generate_series(1, " + tenant[1] + ") g) r");
+                s.executeUpdate(randomVectors(tenant[0], tenant[0], "pgv-stale", Integer.parseInt(tenant[1])));
             }
         }
         java.util.Random random = new java.util.Random(50);
@@ -437,12 +426,7 @@ class PgvectorSearchTest extends SearchContract {
                     + " CASE WHEN g % 500 = 0 THEN '{\"topic\":\"rare\"}' WHEN g % 50 = 0 THEN '{\"topic\":\"some\"}'"
                     + " WHEN g % 5 = 0 THEN '{\"topic\":\"common\"}' ELSE '{}' END::jsonb, 0.5, 1, now(), now()"
                     + " FROM generate_series(1, " + bulk + ") g");
-            s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
-                    + " updated_at, embedding) SELECT 'acme', md5('acmev' || g)::uuid, 'memory', md5('acmem' || g)::uuid, 'pgv-filter', 4, "
-                    + float32("a") + " || " + float32("b") + " || " + float32("c") + " || " + float32("d") + ", now(), now(),"
-                    + " ('[' || CAST(a AS real) || ',' || CAST(b AS real) || ',' || CAST(c AS real) || ',' || CAST(d AS real) || ']')::vector"
-                    + " FROM (SELECT g, random() - 0.5 AS a, random() - 0.5 AS b, random() - 0.5 AS c, random() - 0.5 AS d"
-                    + " FROM generate_series(1, " + bulk + ") g) r");
+            s.executeUpdate(randomVectors("acme", "acme", "pgv-filter", bulk));
         }
         java.util.Random random = new java.util.Random(500);
         Memory first = memories.create(NewMemory.fact(Owner.user("alice"), "first")); // builds the model's index over every row
@@ -545,6 +529,22 @@ class PgvectorSearchTest extends SearchContract {
             bb += (double) b[i] * b[i];
         }
         return ab / Math.sqrt(aa * bb);
+    }
+
+    /**
+     * SQL inserting {@code count} vectors of {@code tenant} in random 4-dimensional directions (of
+     * the session's {@code setseed}) as Atlas stores them: the little-endian float32 bytes and the
+     * embedding of one direction. Ids are {@code md5(prefix || 'v' || g)}, targets
+     * {@code md5(prefix || 'm' || g)}, so a test's memory rows can point at them.
+     */
+    private static String randomVectors(String tenant, String prefix, String model, int count) {
+        return "INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
+                + " updated_at, embedding) SELECT '" + tenant + "', md5('" + prefix + "v' || g)::uuid, 'memory', md5('" + prefix
+                + "m' || g)::uuid, '" + model + "', 4, " + float32("a") + " || " + float32("b") + " || " + float32("c") + " || "
+                + float32("d") + ", now(), now(),"
+                + " ('[' || CAST(a AS real) || ',' || CAST(b AS real) || ',' || CAST(c AS real) || ',' || CAST(d AS real) || ']')::vector"
+                + " FROM (SELECT g, random() - 0.5 AS a, random() - 0.5 AS b, random() - 0.5 AS c, random() - 0.5 AS d"
+                + " FROM generate_series(1, " + count + ") g) r";
     }
 
     /** SQL for the little-endian float32 bytes of the numeric expression {@code x}, as Atlas stores a vector's component. */
