@@ -228,6 +228,27 @@ public abstract class Newcomer36Contract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("An asset that is a part of one message and attached to another conversation's message goes with the first, bytes and all")
+    void aPartAttachedElsewhereGoesWithItsMessage() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation alices = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+        Conversation bobs = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+        Message inline = acme.conversations().append(alices.id(), NewMessage.user("an inline image"));
+        Message forwarded = acme.conversations().append(bobs.id(), NewMessage.user("the image, forwarded"));
+        Asset image = acme.assets().create(NewAsset.of(AssetType.IMAGE, "i.png", "image/png"), bytes("png"));
+        acme.assets().attachPart(inline.id(), image.id());
+        acme.assets().attach(forwarded.id(), image.id(), Map.of());
+        acme.conversations().deleteMessage(inline.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        var report = acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(1)));
+        assertThat(report.counts()).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L)
+                .containsEntry("message_assets.deleted", 2L);
+        assertThat(acme.assets().forMessage(forwarded.id())).isEmpty();
+        assertThat(acme.assets().get(image.id())).isEmpty();
+        assertThat(blobFiles()).isEmpty();
+    }
+
+    @Test
     @DisplayName("A read that opened an asset before a purge deleted it reads the whole bytes; the next open is NotFoundException and no bytes stay")
     void readingWhileAPurgeDeletesTheAsset() throws Exception {
         Tenant acme = atlas.tenant("acme");
@@ -379,6 +400,13 @@ public abstract class Newcomer36Contract extends AtlasContract {
         assertThat(done.cost()).isEqualByComparingTo(expected);
         assertThat(acme.executions().require(done.id()).cost()).isEqualByComparingTo(expected);
         assertThat(outcome(() -> exec.usage(Usage.of(1, 1)))).isEqualTo("ConflictException on executionId");
+
+        // Input and output reported in separate events (a stream's start, then its end): each call replaces the whole usage,
+        // so the last one carries both counts; a count it leaves out is not kept from the earlier call.
+        ExecutionHandle split = acme.executions().start(ExecutionSpec.of(dev.atlas.execution.ExecutionType.STREAM, "anthropic", "s"));
+        split.usage(new Usage(1000L, null, null, null, null));
+        split.usage(new Usage(null, 777L, null, null, null));
+        assertThat(split.complete().usage()).isEqualTo(new Usage(null, 777L, null, null, null));
     }
 
     @Test
