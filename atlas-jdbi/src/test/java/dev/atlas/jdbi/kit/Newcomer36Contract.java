@@ -228,24 +228,50 @@ public abstract class Newcomer36Contract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("An asset that is a part of one message and attached to another conversation's message goes with the first, bytes and all")
-    void aPartAttachedElsewhereGoesWithItsMessage() throws Exception {
+    @DisplayName("A part of one message that another owner's message also holds stays for that message, bytes and all, when retention"
+            + " deletes the first message or purges its conversation; a dry run counts the same; a part nobody else holds goes")
+    void aPartAttachedElsewhereStaysForTheOtherMessage() throws Exception {
         Tenant acme = atlas.tenant("acme");
         Conversation alices = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
         Conversation bobs = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
         Message inline = acme.conversations().append(alices.id(), NewMessage.user("an inline image"));
         Message forwarded = acme.conversations().append(bobs.id(), NewMessage.user("the image, forwarded"));
-        Asset image = acme.assets().create(NewAsset.of(AssetType.IMAGE, "i.png", "image/png"), bytes("png"));
+        byte[] png = bytes("png \u0000 bytes");
+        Asset image = acme.assets().create(NewAsset.of(AssetType.IMAGE, "i.png", "image/png"), png);
+        Asset alone = acme.assets().create(NewAsset.of(AssetType.IMAGE, "alone.png", "image/png"), bytes("alone"));
         acme.assets().attachPart(inline.id(), image.id());
-        acme.assets().attach(forwarded.id(), image.id(), Map.of());
+        acme.assets().attachPart(inline.id(), alone.id());
+        acme.assets().attach(forwarded.id(), image.id(), Map.of("fwd", true));
         acme.conversations().deleteMessage(inline.id());
         clock.set(clock.instant().plus(Duration.ofDays(2)));
-        var report = acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(1)));
-        assertThat(report.counts()).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L)
-                .containsEntry("message_assets.deleted", 2L);
-        assertThat(acme.assets().forMessage(forwarded.id())).isEmpty();
-        assertThat(acme.assets().get(image.id())).isEmpty();
-        assertThat(blobFiles()).isEmpty();
+        RetentionPolicy hardDelete = RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(1));
+        Map<String, Long> expected = Map.of("messages.deleted", 1L, "assets.deleted", 1L, "asset_blobs.deleted", 1L,
+                "message_assets.deleted", 2L);
+        assertThat(acme.retention().runRetention(hardDelete.dryRun(true)).counts()).containsAllEntriesOf(expected)
+                .doesNotContainKey("vectors.deleted");
+        assertThat(acme.retention().runRetention(hardDelete).counts()).containsAllEntriesOf(expected);
+        assertThat(acme.assets().get(alone.id())).isEmpty();
+        assertThat(acme.assets().forMessage(forwarded.id())).extracting(a -> a.asset().id(), a -> a.attachmentMetadata())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(image.id(), Map.of("fwd", true)));
+        try (InputStream in = acme.assets().open(image.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(png);
+        }
+        assertThat(blobFiles()).hasSize(1);
+
+        // The same through a purge of the whole conversation holding it as a part.
+        Conversation carols = acme.conversations().create(NewConversation.of(Owner.user("carol"), "x"));
+        Message again = acme.conversations().append(carols.id(), NewMessage.user("inline again"));
+        acme.assets().attachPart(again.id(), image.id());
+        acme.conversations().archive(carols.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy purge = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1));
+        Map<String, Long> purged = Map.of("conversations.deleted", 1L, "messages.deleted", 1L, "message_assets.deleted", 1L);
+        assertThat(acme.retention().runRetention(purge.dryRun(true)).counts()).containsAllEntriesOf(purged).doesNotContainKey("assets.deleted");
+        assertThat(acme.retention().runRetention(purge).counts()).containsAllEntriesOf(purged).doesNotContainKey("assets.deleted");
+        assertThat(acme.assets().forMessage(forwarded.id())).extracting(a -> a.asset().id()).containsExactly(image.id());
+        try (InputStream in = acme.assets().open(image.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(png);
+        }
     }
 
     @Test
@@ -314,6 +340,57 @@ public abstract class Newcomer36Contract extends AtlasContract {
         assertThat(acme.voiceCalls().require(call.id())).isEqualTo(done);
         assertThat(done.metadata()).isEqualTo(Map.of("n", new java.math.BigInteger("1" + "0".repeat(40))));
         assertThat(outcome(() -> acme.voiceCalls().complete(call.id(), List.of()))).isEqualTo("IllegalTransitionException on status");
+    }
+
+    @Test
+    @DisplayName("A voice call started without an owner belongs to whom its conversation or execution belongs, so erasing that owner"
+            + " takes it with its transcript; a call given another owner stays, unlinked")
+    void aVoiceCallWithoutAnOwnerGoesWithTheOwnerItWasFor() {
+        Tenant acme = atlas.tenant("acme");
+        Owner alice = Owner.user("alice");
+        Owner bob = Owner.user("bob");
+        Conversation hers = acme.conversations().create(NewConversation.of(alice, "voice"));
+        Conversation his = acme.conversations().create(NewConversation.of(bob, "voice"));
+        Execution loose = acme.executions().start(ExecutionSpec.text("openai", "rt").owner(alice)).complete();
+        Execution inHers = acme.executions().start(ExecutionSpec.text("openai", "rt").conversation(hers.id())).complete();
+        var voice = acme.voiceCalls();
+        VoiceCall onLoose = voice.start(NewVoiceCall.of("s1", "openai", "rt").execution(loose.id()));
+        VoiceCall onInHers = voice.start(NewVoiceCall.of("s2", "openai", "rt").execution(inHers.id()));
+        VoiceCall inHerConversation = voice.start(NewVoiceCall.of("s3", "openai", "rt").conversation(hers.id()));
+        // Where it took place first: in Bob's conversation on her execution it is his.
+        VoiceCall inHisOnHers = voice.start(NewVoiceCall.of("s4", "openai", "rt").conversation(his.id()).execution(loose.id()));
+        VoiceCall givenBob = voice.start(NewVoiceCall.of("s5", "openai", "rt").owner(bob).execution(loose.id()));
+        VoiceCall nobodys = voice.start(NewVoiceCall.of("s6", "openai", "rt"));
+        assertThat(List.of(onLoose, onInHers, inHerConversation, inHisOnHers, givenBob, nobodys)).extracting(VoiceCall::owner)
+                .containsExactly(alice, alice, alice, bob, bob, null);
+        assertThat(voice.require(onLoose.id()).owner()).isEqualTo(alice);
+        voice.complete(onLoose.id(), List.of(VoiceTurn.user("my voice, my words")));
+
+        var counts = acme.portability().eraseOwner(alice, false).counts();
+        assertThat(counts).containsEntry("voice_calls", 3L).containsEntry("voice_calls_unlinked", 2L);
+        assertThat(voice.get(onLoose.id())).isEmpty();
+        assertThat(voice.get(onInHers.id())).isEmpty();
+        assertThat(voice.get(inHerConversation.id())).isEmpty();
+        assertThat(voice.require(inHisOnHers.id()).executionId()).isNull();
+        assertThat(voice.require(givenBob.id()).executionId()).isNull();
+        assertThat(voice.require(nobodys.id()).owner()).isNull();
+    }
+
+    @Test
+    @DisplayName("An asset produced by an execution without a conversation belongs to the execution's owner unless given one")
+    void anAssetOfAnOwnersLooseExecutionIsTheirs() {
+        Tenant acme = atlas.tenant("acme");
+        Owner alice = Owner.user("alice");
+        Conversation bobs = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+        Execution loose = acme.executions().start(ExecutionSpec.text("openai", "img").owner(alice)).complete();
+        Execution inBobs = acme.executions().start(ExecutionSpec.text("openai", "img").conversation(bobs.id())).complete();
+        Execution nobodys = acme.executions().start(ExecutionSpec.text("openai", "img")).complete();
+        NewAsset png = NewAsset.of(AssetType.IMAGE, "a.png", "image/png");
+        assertThat(acme.assets().create(png.execution(loose.id(), null), bytes("a")).owner()).isEqualTo(alice);
+        assertThat(acme.assets().create(png.execution(inBobs.id(), null), bytes("b")).owner()).isEqualTo(Owner.user("bob"));
+        assertThat(acme.assets().create(png.execution(nobodys.id(), null), bytes("c")).owner()).isNull();
+        assertThat(acme.assets().create(png.execution(loose.id(), null).owner(Owner.user("carol")), bytes("d")).owner())
+                .isEqualTo(Owner.user("carol"));
     }
 
     // ---- executions ------------------------------------------------------------------------
@@ -428,6 +505,8 @@ public abstract class Newcomer36Contract extends AtlasContract {
         assertThat(lateOutcome(() -> {
             throw (RuntimeException) thrown;
         })).isEqualTo("NotFoundException execution " + id[0]);
+        assertThat(describe(thrown)).isEqualTo("NotFoundException on executionId");
+        assertThat(thrown).hasMessage("executionId: execution " + id[0] + " not found");
         assertThat(acme.executions().get(id[0])).isEmpty();
         assertThat(acme.executions().tree(id[0])).isEmpty();
         assertThat(acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).isEmpty();
