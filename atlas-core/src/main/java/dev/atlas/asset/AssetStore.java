@@ -293,7 +293,8 @@ public interface AssetStore {
      * Attaches the asset to a message as a part of it (an image inline in the message, the
      * message's own content kept as a file): the attachment carries {@link AttachedAsset#PART}.
      * When retention hard-deletes the message, or purges its conversation, the asset goes too, row
-     * and bytes, with its attachments to any other message. (An erase of the conversation or of
+     * and bytes, unless a message retention keeps also holds it: then it stays for that message and
+     * loses only the deleted message's attachment. (An erase of the conversation or of
      * its owner takes every asset attached only to their messages, parts or not.) Attach uploads,
      * which outlive the message, with {@link #attach}.
      *

@@ -16,7 +16,8 @@ public record AttachedAsset(UUID messageId, Asset asset, Map<String, Object> att
     /**
      * The attachment metadata key that makes the asset part of its message when its value is
      * {@code true} (see {@link AssetStore#attachPart}): retention deletes the asset, row and bytes,
-     * when it deletes the message, as it deletes an execution's assets with its conversation. An
+     * when it deletes the message, as it deletes an execution's assets with its conversation, unless a
+     * message it keeps also holds the asset. An
      * asset attached without it is an upload that outlives the message.
      */
     public static final String PART = "atlas.part";

@@ -156,7 +156,8 @@ public final class NewAsset {
     }
 
     /**
-     * The owner.
+     * The owner; {@code null} stores the owner of the execution's conversation, or the execution's own
+     * when it has no conversation (nobody without an execution).
      *
      * @return the owner
      */

@@ -13,7 +13,8 @@ import java.util.UUID;
  * @param sessionId the provider's session id; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
  * @param provider the provider key; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
  * @param model the model key; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
- * @param owner who the call belongs to, or {@code null} when nobody in particular
+ * @param owner who the call belongs to; {@code null}: the owner of its conversation, else of its execution (its
+ *        conversation's owner, else its own), else nobody, so an erase of that owner takes the call
  * @param agent the agent key, not blank; {@code null} when none
  * @param conversationId the conversation the call belongs to, or {@code null} when none
  * @param executionId the execution that records the call's usage, or {@code null} when none
@@ -64,7 +65,7 @@ public record NewVoiceCall(
     /**
      * Returns a copy with {@code owner} replaced.
      *
-     * @param owner who it belongs to, or {@code null}
+     * @param owner who it belongs to, or {@code null} for the owner of its conversation, else of its execution
      * @return a copy with this change
      */
     public NewVoiceCall owner(@Nullable Owner owner) {

@@ -70,8 +70,7 @@ final class AssetSql {
                 + " owner_type, owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at, client_key) VALUES (:t, :id,"
                 + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description, :metadata, :now, :now,"
                 + " :clientKey)");
-        executionOwner = c.sql("assets.executionOwner", "SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN <p>conversations c"
-                + " ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e");
+        executionOwner = c.sql("assets.executionOwner", ExecutionSql.OWNER_OF_EXECUTION);
         // Share-locked on PostgreSQL: a purge of the execution waits for the asset row, or the upload sees the execution gone.
         lockExecution = c.sql("assets.lockExecution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :e" + c.dialect().forShare());
         toolCallExecution = c.sql("assets.toolCallExecution", "SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");

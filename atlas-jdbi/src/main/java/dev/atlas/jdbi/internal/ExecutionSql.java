@@ -18,6 +18,14 @@ final class ExecutionSql {
      */
     static final String ENDED = "CASE WHEN started_at > :now THEN started_at ELSE :now END";
     /**
+     * The owner (owner_type, owner_id) execution {@code :e} belongs to: its conversation's, else its own, the rule an
+     * owner's erase and export find executions by (Scope.ownExecutions). An asset or voice call started on it without
+     * an owner gets this one, so erasing that owner takes it too. No row: no such execution in the tenant.
+     */
+    static final String OWNER_OF_EXECUTION = "SELECT CASE WHEN e.conversation_id IS NULL THEN e.owner_type ELSE c.owner_type END AS owner_type,"
+            + " CASE WHEN e.conversation_id IS NULL THEN e.owner_id ELSE c.owner_id END AS owner_id FROM <p>executions e"
+            + " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e";
+    /**
      * The latest write of an execution row: its own update time (never before its start nor its
      * creation) or that of one of its steps or tool calls, whichever instance's clock stamped it.
      */

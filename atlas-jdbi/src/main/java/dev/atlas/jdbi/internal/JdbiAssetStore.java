@@ -467,7 +467,8 @@ public final class JdbiAssetStore implements AssetStore {
 
     /**
      * Checks the execution and tool call the asset names (another tenant's are unknown here) and
-     * returns its owner: the given one, or by default the owner of the execution's conversation.
+     * returns its owner: the given one, or by default the owner of the execution's conversation (the execution's
+     * own owner when it has none).
      */
     private Owner checkReferences(Handle h, NewAsset na) {
         Owner owner = na.owner();
@@ -476,7 +477,8 @@ public final class JdbiAssetStore implements AssetStore {
                     .optional((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
                     .orElseThrow(() -> new NotFoundException("execution", na.executionId(), "executionId"));
             if (owner == null) {
-                // Seed 002: an asset's owner defaults to the owner of the execution's conversation.
+                // Seed 002: an asset's owner defaults to the owner of the execution's conversation; one without a
+                // conversation is its owner's, as an owner's erase and export count it.
                 owner = convoOwner.orElse(null);
             }
         }

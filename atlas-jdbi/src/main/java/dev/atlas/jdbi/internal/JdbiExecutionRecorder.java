@@ -724,7 +724,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     dev.atlas.AtlasException notRecording(Handle h, UUID executionId, UUID stepId) {
         Optional<Execution> x = find(h, executionId);
         if (x.isEmpty()) {
-            return new NotFoundException("execution", executionId);
+            return new NotFoundException("execution", executionId, "executionId");
         }
         if (stepId == null || x.get().status() != ExecutionStatus.PROCESSING) {
             return notProcessing(executionId);

@@ -341,7 +341,7 @@ public final class JdbiRetention implements Retention {
             if (policy.dryRun()) {
                 countPages(RetentionSql.HARD_DELETABLE + " AND NOT " + RetentionSql.purgedConversation(policy, "m.conversation_id"), "m.id",
                         with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages",
-                        page -> countAssets(db.read(h -> parts(h, RetentionPlan.MESSAGE_ATTACHMENTS, page))));
+                        page -> countAssets(db.read(h -> partsAlone(h, RetentionPlan.MESSAGE_ATTACHMENTS, page))));
                 return;
             }
             purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.REPLIES_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
@@ -388,7 +388,7 @@ public final class JdbiRetention implements Retention {
                         countChildren(RetentionSql.CONVERSATION_ROWS, ids, false);
                         countAssets(db.read(h -> call(h, "retention.executionAssets", RetentionPlan.EXECUTION_ASSETS, binds, ids)
                                 .list(sql.uuidColumn())));
-                        countAssets(db.read(h -> parts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids)));
+                        countAssets(db.read(h -> partsAlone(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids)));
                         add("conversations.deleted", ids.size());
                     }
                 });
@@ -577,11 +577,21 @@ public final class JdbiRetention implements Retention {
          */
         private void deleteAssets(Handle h, String lockName, String lock, Map<String, Object> binds, List<UUID> chosen,
                                   List<String> keys) {
+            deleteAssets(h, lockName, lock, binds, chosen, keys, null);
+        }
+
+        /** {@link #deleteAssets}, keeping those of the locked assets that {@code kept}, read once they are locked, names. */
+        private void deleteAssets(Handle h, String lockName, String lock, Map<String, Object> binds, List<UUID> chosen,
+                                  List<String> keys, java.util.function.@Nullable Supplier<Set<UUID>> kept) {
             boolean locks = !db.dialect().forUpdate().isEmpty();
             if (locks) {
                 call(h, "retention.shareExecutionsOfAssets", q.shareExecutionsOfAssets(), binds, chosen).list(sql.uuidColumn());
             }
             List<UUID> ids = locks ? call(h, lockName, lock, binds, chosen).list(sql.uuidColumn()) : chosen;
+            if (kept != null) {
+                Set<UUID> held = kept.get();
+                ids = ids.stream().filter(id -> !held.contains(id)).toList();
+            }
             if (ids.isEmpty()) {
                 return;
             }
@@ -650,16 +660,37 @@ public final class JdbiRetention implements Retention {
         }
 
         /**
+         * Of the assets attached to the parents {@code ids}, those a message outside them also holds (the same image
+         * forwarded to another message, perhaps another owner's): a part stays for that message.
+         */
+        private Set<UUID> heldElsewhere(Handle h, String attachments, List<UUID> ids) {
+            String elsewhere = attachments.equals(RetentionPlan.MESSAGE_ATTACHMENTS) ? RetentionPlan.MESSAGE_PARTS_HELD_ELSEWHERE
+                    : RetentionPlan.CONVERSATION_PARTS_HELD_ELSEWHERE;
+            return new HashSet<>(call(h, "retention.partsHeldElsewhere", elsewhere, binds, ids).list(sql.uuidColumn()));
+        }
+
+        /** {@link #parts} without those {@link #heldElsewhere}: what a dry run counts as deleted with the parents. */
+        private List<UUID> partsAlone(Handle h, String attachments, List<UUID> ids) {
+            Set<UUID> kept = heldElsewhere(h, attachments, ids);
+            return parts(h, attachments, ids).stream().filter(id -> !kept.contains(id)).toList();
+        }
+
+        /**
          * Deletes the assets that are parts of the parents {@code ids} (an image inline in a message,
          * a message kept as a file), with their vectors and every attachment, claiming their blob
          * keys into {@code keys}: they go with their message, as an execution's assets go with its
-         * conversation. Runs before the parents' own attachments are deleted, which name them.
+         * conversation, unless a message outside the parents also holds them ({@link #heldElsewhere}):
+         * then they stay for it, and only the parents' attachments go. Runs before the parents' own
+         * attachments are deleted, which name them.
          */
         private void deleteParts(Handle h, String attachments, List<UUID> ids, List<String> keys) {
             List<UUID> parts = parts(h, attachments, ids);
             String lock = q.lockAssets();
             for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
-                deleteAssets(h, "retention.lockParts", lock, binds, parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK)), keys);
+                // Read under the assets' locks (PostgreSQL): an attach elsewhere that committed before them is seen here and
+                // keeps its asset; one that comes later waits for them and then finds the asset gone.
+                deleteAssets(h, "retention.lockParts", lock, binds, parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK)), keys,
+                        () -> heldElsewhere(h, attachments, ids));
             }
         }
 

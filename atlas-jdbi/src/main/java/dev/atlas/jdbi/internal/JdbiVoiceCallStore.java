@@ -108,13 +108,20 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         JsonDoc metadata = Json.write("metadata", nc.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            if (nc.conversationId() != null && !sql.on(h, q.liveConversation).bind("id", nc.conversationId()).exists()) {
-                throw new NotFoundException("conversation", nc.conversationId(), "conversationId");
+            Optional<Owner> conversationOwner = Optional.empty();
+            if (nc.conversationId() != null) {
+                conversationOwner = sql.on(h, q.liveConversation).bind("id", nc.conversationId())
+                        .optional((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
+                        .orElseThrow(() -> new NotFoundException("conversation", nc.conversationId(), "conversationId"));
             }
             if (nc.executionId() != null && !sql.on(h, q.execution).bind("id", nc.executionId()).exists()) {
                 throw new NotFoundException("execution", nc.executionId(), "executionId");
             }
-            Owner owner = nc.owner();
+            // A call without an owner is that of the conversation it took place in, else that of its execution: an
+            // erase of that owner then takes it with its transcript (left ownerless, it outlived the erase, unlinked).
+            Owner owner = nc.owner() != null ? nc.owner() : conversationOwner.orElseGet(() -> nc.executionId() == null ? null
+                    : sql.on(h, q.executionOwner).bind("e", nc.executionId()).optional((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
+                            .flatMap(o -> o).orElse(null));
             return sql.on(h, q.insert).bind("id", id).bind("session", nc.sessionId()).bind("c", nc.conversationId())
                     .bind("e", nc.executionId()).bind("ownerType", owner == null ? null : owner.type())
                     .bind("ownerId", owner == null ? null : owner.id()).bind("agent", nc.agent()).bind("provider", nc.provider())

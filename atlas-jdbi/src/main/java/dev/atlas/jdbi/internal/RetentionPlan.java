@@ -122,6 +122,20 @@ public final class RetentionPlan {
     /** The attachments of the messages being hard-deleted; see {@link #CONVERSATION_ATTACHMENTS}. */
     static final String MESSAGE_ATTACHMENTS = "SELECT asset_id, metadata FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (<ids>)";
 
+    /**
+     * Of the assets attached to the messages of the conversations being purged, those a message outside them also
+     * holds: a part of a purged message stays for that other message, losing only the purged message's attachment.
+     */
+    static final String CONVERSATION_PARTS_HELD_ELSEWHERE = "SELECT DISTINCT asset_id FROM <p>message_assets WHERE tenant_id = :t"
+            + " AND asset_id IN (SELECT asset_id FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (SELECT id FROM <p>messages"
+            + " WHERE tenant_id = :t AND conversation_id IN (<ids>))) AND message_id NOT IN (SELECT id FROM <p>messages WHERE tenant_id = :t"
+            + " AND conversation_id IN (<ids>))";
+
+    /** {@link #CONVERSATION_PARTS_HELD_ELSEWHERE} for the messages being hard-deleted. */
+    static final String MESSAGE_PARTS_HELD_ELSEWHERE = "SELECT DISTINCT asset_id FROM <p>message_assets WHERE tenant_id = :t"
+            + " AND asset_id IN (SELECT asset_id FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (<ids>))"
+            + " AND message_id NOT IN (<ids>)";
+
     /** The attachments of the assets bound as {@code <ids>}. */
     static final ChildTable ASSET_ATTACHMENTS = ChildTable.byColumn("message_assets", "asset_id");
 

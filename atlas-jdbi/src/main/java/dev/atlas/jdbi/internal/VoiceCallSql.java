@@ -23,6 +23,7 @@ final class VoiceCallSql {
     private final Catalogue c;
     final Statement liveConversation;
     final Statement execution;
+    final Statement executionOwner;
     final Statement insert;
     final Statement checkpoint;
     final Statement complete;
@@ -40,9 +41,10 @@ final class VoiceCallSql {
         this.c = c;
         // Share-locked on PostgreSQL: a retention purge cannot remove the row between this check and the
         // insert (which would fail on the foreign key); the purge waits, or the start sees the row gone.
-        liveConversation = c.sql("voice.liveConversation", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
-                + c.dialect().forShare());
+        liveConversation = c.sql("voice.liveConversation", "SELECT owner_type, owner_id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
+                + " AND deleted_at IS NULL" + c.dialect().forShare());
         execution = c.sql("voice.execution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id" + c.dialect().forShare());
+        executionOwner = c.sql("voice.executionOwner", ExecutionSql.OWNER_OF_EXECUTION);
         insert = c.sql("voice.insert", "INSERT INTO <p>voice_calls (tenant_id, id, session_id, conversation_id, execution_id, owner_type,"
                 + " owner_id, agent, provider, model, status, transcript, metadata, started_at, created_at, updated_at) VALUES (:t, :id,"
                 + " :session, :c, :e, :ownerType, :ownerId, :agent, :provider, :model, 'active', :transcript, :metadata, :now, :now, :now)"
