@@ -3338,7 +3338,10 @@ public abstract class PortabilityContract extends AtlasContract {
                 call.metadata(), call.startedAt(), call.completedAt(), call.createdAt(), call.updatedAt());
     }
 
-    /** Voice calls outside Alice's rows naming her execution: Bob's (in his conversation) and one of nobody's; and one of hers. */
+    /**
+     * Voice calls naming Alice's execution: Bob's (in his conversation), one started without an owner (hers by default, her
+     * execution's), and one of hers.
+     */
     private Map<String, dev.atlas.voice.VoiceCall> voiceCallsOnExecution(Tenant t, Map<String, UUID> bob, UUID execution) {
         var voice = t.voiceCalls();
         var bobs = voice.start(dev.atlas.voice.NewVoiceCall.of("bob-call", "openai", "gpt-realtime").owner(BOB)
@@ -3350,13 +3353,25 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("erasing an owner keeps other owners' and ownerless voice calls on their executions, without the link (voice_calls_unlinked, a dry run the same); theirs go; other tenants untouched")
+    @DisplayName("erasing an owner keeps other owners' voice calls on their executions, without the link (voice_calls_unlinked, a dry run the same); theirs go, also one started on her execution without an owner and one an earlier Atlas stored ownerless on it; other tenants untouched")
     void eraseOwnerUnlinksVoiceCallsElsewhere() {
         Tenant acme = atlas.tenant("acme");
         Tenant globex = atlas.tenant("globex");
         Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", false, clock);
         Map<String, UUID> alice = PortabilityFixture.populate(acme, ALICE, "a", false, clock);
         Map<String, dev.atlas.voice.VoiceCall> calls = voiceCallsOnExecution(acme, bob, alice.get("execution"));
+        // A call an earlier Atlas stored without an owner (no conversation, her execution): hers too.
+        UUID legacy = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("legacy-call", "openai", "gpt-realtime")
+                .execution(alice.get("execution"))).id();
+        try (Connection k = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = k.prepareStatement("UPDATE atlas_voice_calls SET owner_type = NULL, owner_id = NULL"
+                     + " WHERE tenant_id = 'acme' AND id = ?")) {
+            ps.setObject(1, atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL ? legacy : legacy.toString());
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        assertThat(acme.voiceCalls().require(legacy).owner()).isNull();
         Map<String, UUID> gBob = PortabilityFixture.populate(globex, BOB, "b", false, clock);
         Map<String, UUID> gAlice = PortabilityFixture.populate(globex, ALICE, "a", false, clock);
         voiceCallsOnExecution(globex, gBob, gAlice.get("execution"));
@@ -3367,7 +3382,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
                 entry("asset_blobs", 2L), entry("message_assets", 1L), entry("memories", 1L), entry("memory_tags", 2L),
                 entry("memory_revisions", 1L), entry("vectors", 3L), entry("assistants", 1L), entry("assistant_revisions", 3L),
-                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 2L), entry("voice_calls_unlinked", 2L),
+                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 4L), entry("voice_calls_unlinked", 1L),
                 entry("task_schedules", 1L), entry("settings", 1L), entry("settings_revisions", 3L));
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
 
@@ -3378,7 +3393,9 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsExactlyInAnyOrderEntriesOf(expected);
 
         assertThat(acme.voiceCalls().require(calls.get("bob").id())).isEqualTo(unlinked(calls.get("bob")));
-        assertThat(acme.voiceCalls().require(calls.get("nobody").id())).isEqualTo(unlinked(calls.get("nobody")));
+        assertThat(calls.get("nobody").owner()).isEqualTo(ALICE);
+        assertThat(acme.voiceCalls().get(calls.get("nobody").id())).isEmpty();
+        assertThat(acme.voiceCalls().get(legacy)).isEmpty();
         assertThat(acme.voiceCalls().get(calls.get("alice").id())).isEmpty();
         assertThat(acme.voiceCalls().get(alice.get("voiceCall"))).isEmpty();
         assertThat(acme.voiceCalls().require(bob.get("voiceCall")).executionId()).isNull();
