@@ -197,13 +197,13 @@ final class Scope {
     }
 
     /**
-     * Voice calls outside the scope (another conversation, another owner or none) that name one of its
+     * Voice calls outside the scope (another conversation, another owner, or none in another conversation) that name one of its
      * executions: they stay, without the link (as retention does). Written without NOT over a
      * nullable comparison, which would drop the calls that have no conversation or no owner.
      */
     String voiceCallLinksElsewhere() {
         String notOwners = kind == Kind.OWNER
-                ? " AND (owner_type IS NULL OR owner_id IS NULL OR owner_type <> :ot OR owner_id <> :oi)" : "";
+                ? " AND ((owner_type IS NULL AND conversation_id IS NOT NULL) OR owner_type <> :ot OR owner_id <> :oi)" : "";
         return "execution_id IN (" + executions() + ") AND (conversation_id IS NULL OR conversation_id NOT IN (" + conversations()
                 + "))" + notOwners;
     }
@@ -283,8 +283,10 @@ final class Scope {
             case "message_assets" -> "(message_id IN (" + messages() + ")" + (forExport ? " AND " : " OR ")
                     + "asset_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + "))";
             // A call belongs where it took place or to whom it belongs; one elsewhere that used the scope's execution is
-            // not the scope's (an erase keeps it, unlinked: voiceCallLinksElsewhere).
-            case "voice_calls" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
+            // not the scope's (an erase keeps it, unlinked: voiceCallLinksElsewhere). A call stored without an owner and
+            // without a conversation (before calls took their execution's owner) is its execution's owner's.
+            case "voice_calls" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + (kind == Kind.OWNER
+                    ? " OR (owner_type IS NULL AND conversation_id IS NULL AND execution_id IN (" + executions() + "))" : "") + ")";
             case "memories" -> memories();
             case "memory_tags", "memory_revisions" -> "memory_id IN (SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t AND "
                     + memories() + ")";
