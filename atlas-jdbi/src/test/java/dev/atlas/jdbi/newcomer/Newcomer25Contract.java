@@ -412,8 +412,8 @@ public abstract class Newcomer25Contract extends AtlasContract {
         out.add("toolcalls " + acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all()).items().size());
         out.add("report " + report(acme, UsageGroup.TENANT));
         // usage() reads no status (docs/executions.md): the finish that would store it is refused instead.
-        assertThat(out).containsExactly("call.complete NotFoundException on -", "step.toolCall NotFoundException on -",
-                "step.finish NotFoundException on -", "exec.step NotFoundException on -", "exec.usage no exception",
+        assertThat(out).containsExactly("call.complete NotFoundException on -", "step.toolCall NotFoundException on executionId",
+                "step.finish NotFoundException on -", "exec.step NotFoundException on executionId", "exec.usage no exception",
                 "exec.reply NotFoundException on -", "asset NotFoundException on executionId", "voice NotFoundException on executionId",
                 "append NotFoundException on -", "record NotFoundException on -", "executions 0", "voice 0", "toolcalls 0",
                 "report []");
