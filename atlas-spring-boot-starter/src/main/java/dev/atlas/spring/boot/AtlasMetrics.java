@@ -11,8 +11,6 @@ import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Micrometer meters for what Atlas records, fed by the execution listener events (after each
@@ -33,17 +31,26 @@ import java.util.concurrent.ConcurrentHashMap;
  *       name count under tool {@code (other)} (a name no provider accepts for a tool), so a model cannot
  *       grow the registry without bound.</li>
  * </ul>
- * Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
+ * {@code model} and {@code provider} are bounded likewise: the first 100 distinct model names and the first 100
+ * distinct provider names this instance sees are tagged as they are, later ones as {@code (other)} (their executions,
+ * tokens and cost still counted there), since an application may take either from its users (a model chosen per
+ * request). Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
  * switch the meters off.
  */
 public final class AtlasMetrics implements ExecutionListener {
     /** How many distinct tool names are tagged as they are. */
     static final int MAX_TOOL_NAMES = 100;
+    /** How many distinct model names, and how many distinct provider names, are tagged as they are. */
+    static final int MAX_MODEL_NAMES = 100;
+    /** The tag value of the names beyond the bounds. */
+    static final String OTHER = "(other)";
     /** The tag of the calls of tools beyond {@link #MAX_TOOL_NAMES}. */
-    static final String OTHER_TOOL = "(other)";
+    static final String OTHER_TOOL = OTHER;
 
     private final MeterRegistry registry;
-    private final Set<String> toolNames = ConcurrentHashMap.newKeySet();
+    private final BoundedTagValues tools = new BoundedTagValues(MAX_TOOL_NAMES);
+    private final BoundedTagValues models = new BoundedTagValues(MAX_MODEL_NAMES);
+    private final BoundedTagValues providers = new BoundedTagValues(MAX_MODEL_NAMES);
 
     public AtlasMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -72,20 +79,11 @@ public final class AtlasMetrics implements ExecutionListener {
     }
 
     private String toolTag(String name) {
-        if (toolNames.contains(name)) {
-            return name;
-        }
-        synchronized (toolNames) {
-            if (toolNames.size() < MAX_TOOL_NAMES) {
-                toolNames.add(name);
-                return name;
-            }
-        }
-        return toolNames.contains(name) ? name : OTHER_TOOL;
+        return tools.tag(name);
     }
 
     private void finished(Execution e) {
-        Tags model = Tags.of("provider", e.provider(), "model", e.model());
+        Tags model = Tags.of("provider", providers.tag(e.provider()), "model", models.tag(e.model()));
         Tags withStatus = model.and("status", e.status().toString());
         Counter.builder("atlas.executions").description("Executions finished, by status, provider and model")
                 .tags(withStatus).register(registry).increment();
