@@ -31,8 +31,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Atlas executions as OpenTelemetry spans and metrics, following the GenAI semantic conventions.
@@ -161,6 +163,12 @@ public final class AtlasTelemetry implements ExecutionListener {
             calls.values().forEach(out::addAll);
         }
     }
+
+    /** How many distinct model names, and provider names, the metrics carry as they are; later ones are {@code _OTHER}. */
+    static final int MAX_METRIC_NAMES = 100;
+
+    private final BoundedValues metricModels = new BoundedValues();
+    private final BoundedValues metricProviders = new BoundedValues();
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
@@ -635,12 +643,37 @@ public final class AtlasTelemetry implements ExecutionListener {
         }
     }
 
-    private static AttributesBuilder tokenAttributes(Execution e) {
+    private AttributesBuilder tokenAttributes(Execution e) {
+        String model = metricModels.value(e.model());
         return Attributes.builder()
                 .put(GenAi.OPERATION_NAME, GenAi.operation(e.type()))
-                .put(GenAi.PROVIDER_NAME, e.provider())
-                .put(GenAi.REQUEST_MODEL, e.model())
-                .put(GenAi.RESPONSE_MODEL, e.model());
+                .put(GenAi.PROVIDER_NAME, metricProviders.value(e.provider()))
+                .put(GenAi.REQUEST_MODEL, model)
+                .put(GenAi.RESPONSE_MODEL, model);
+    }
+
+    /**
+     * The values one metric attribute takes: the first {@link #MAX_METRIC_NAMES} distinct ones as they are, any later
+     * one {@code _OTHER}. Model and provider names may come from users (a model chosen per request), and each distinct
+     * value is a series the SDK keeps; past its cardinality limit it folds every new series, legitimate ones too, into
+     * one overflow point. Spans keep the names as recorded.
+     */
+    private static final class BoundedValues {
+        private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+        String value(String name) {
+            if (seen.contains(name)) {
+                return name;
+            }
+            // The size check and the add are one step, or racing threads could pass the bound together.
+            synchronized (seen) {
+                if (seen.size() < MAX_METRIC_NAMES) {
+                    seen.add(name);
+                    return name;
+                }
+            }
+            return seen.contains(name) ? name : GenAi.OTHER_ERROR;
+        }
     }
 
     private void recordMetrics(Execution e) {
