@@ -156,6 +156,18 @@ public abstract class Newcomer37Contract extends AtlasContract {
             }));
             expected.put(end, "NotFoundException on executionId: executionId: execution " + exec.id() + " not found");
         }
+        // recordAsync: the body's run erased before its future completes ends the returned future with the same refusal.
+        Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+        UUID[] id = new UUID[1];
+        java.util.concurrent.CompletableFuture<String> future = acme.executions().recordAsync(
+                ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()), exec -> {
+                    id[0] = exec.id();
+                    exec.step().finish("r", FinishReason.STOP);
+                    acme.portability().eraseConversation(convo.id(), false);
+                    return java.util.concurrent.CompletableFuture.completedFuture("answer");
+                });
+        out.put("recordAsync", describe(catchThrowable(future::join).getCause()));
+        expected.put("recordAsync", "NotFoundException on executionId: executionId: execution " + id[0] + " not found");
         assertThat(out).containsExactlyEntriesOf(expected);
     }
 
@@ -220,6 +232,12 @@ public abstract class Newcomer37Contract extends AtlasContract {
         calls.put("assets.detach", id -> globex.assets().detach(theirMsg.id(), id));
         calls.put("assets.forMessage", id -> globex.assets().forMessage(id));
         calls.put("assets.forMessage paged", id -> globex.assets().forMessage(id, 10, null));
+        calls.put("conversations.append linked to the execution", id -> globex.conversations().append(theirs.id(),
+                NewMessage.assistant("x").execution(id, null)));
+        calls.put("conversations.append linked to its step", id -> globex.conversations().append(theirs.id(),
+                NewMessage.assistant("x").execution(id, id.equals(run.id()) ? step.id() : UUID.randomUUID())));
+        calls.put("conversations.create tool thread of the call", id -> globex.conversations().create(
+                NewConversation.toolThread(alice, "helper", theirs.id(), id)));
         calls.put("voice.get", id -> globex.voiceCalls().get(id));
         calls.put("voice.checkpoint", id -> globex.voiceCalls().checkpoint(id, java.util.List.of(dev.atlas.voice.VoiceTurn.user("x"))));
         calls.put("voice.complete", id -> globex.voiceCalls().complete(id, java.util.List.of()));
@@ -240,7 +258,9 @@ public abstract class Newcomer37Contract extends AtlasContract {
                 Map.entry("assets.create on tool call", run.id()), Map.entry("assets.delete", asset.id()), Map.entry("assets.discard", asset.id()),
                 Map.entry("assets.attach their asset to the message", hi.id()), Map.entry("assets.attach the asset to their message", asset.id()),
                 Map.entry("assets.detach", asset.id()), Map.entry("assets.forMessage", hi.id()), Map.entry("assets.forMessage paged", hi.id()),
-                Map.entry("voice.get", voice.id()), Map.entry("voice.checkpoint", voice.id()), Map.entry("voice.complete", voice.id()),
+                Map.entry("conversations.append linked to the execution", run.id()),
+                Map.entry("conversations.append linked to its step", run.id()),
+                Map.entry("conversations.create tool thread of the call", call.id()), Map.entry("voice.get", voice.id()), Map.entry("voice.checkpoint", voice.id()), Map.entry("voice.complete", voice.id()),
                 Map.entry("voice.fail", voice.id()), Map.entry("voice.summarize", voice.id()), Map.entry("voice.start in conversation", convo.id()),
                 Map.entry("voice.start on execution", run.id()), Map.entry("voice.byConversation", convo.id()),
                 Map.entry("voice.byConversation paged", convo.id()));
