@@ -10,7 +10,10 @@ import java.util.UUID;
  * A running execution (status processing). Each call writes in its own small transaction, so the
  * progress of a long tool loop is durable as it happens. Thread-safe. Once its Atlas is closed,
  * every method but {@link #id()} fails with {@link dev.atlas.AtlasClosedException} ({@link #usage}
- * and {@link #firstToken} too: the finish that would store them can no longer come).
+ * and {@link #firstToken} too: the finish that would store them can no longer come). Once its
+ * execution is erased or purged by retention, every method that writes, of this handle and of its
+ * {@link StepHandle}s and tool calls, fails with {@link dev.atlas.NotFoundException} on
+ * {@code executionId}, writing nothing.
  */
 public interface ExecutionHandle {
     /**

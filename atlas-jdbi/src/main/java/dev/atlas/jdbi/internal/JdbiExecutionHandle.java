@@ -186,7 +186,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             if (sql.on(h, statement).bind("id", id).bind("value", value).bind("now", db.now()).update() == 1) {
                 return null;
             }
-            return recorder.find(h, id).orElseThrow(() -> new NotFoundException("execution", id)).status();
+            return recorder.find(h, id).orElseThrow(() -> recorder.gone(id)).status();
         });
         if (ended != null) {
             finished = true; // ended elsewhere (cancelled through the store, swept, another process): refuse later usage too
@@ -219,7 +219,16 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         // message returned here is always this execution's and this step's.
         return locked(finishLock, () -> {
             requireUnfinished("a reply");
-            return recorder.conversations.reply(execution.conversationId(), linked);
+            try {
+                return recorder.conversations.reply(execution.conversationId(), linked);
+            } catch (NotFoundException conversationGone) {
+                // An erase or purge takes the run with its conversation, which the append finds missing
+                // first: named as every other recording call into a run that is gone names it.
+                if (db.read(h -> recorder.find(h, id)).isEmpty()) {
+                    throw recorder.gone(id);
+                }
+                throw conversationGone;
+            }
         });
     }
 
@@ -346,7 +355,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             int n = (started == null ? update : update.bind("duration", millisSince(started, now))).update();
             if (n == 0) {
                 String current = sql.on(h, status).bind("id", rowId).optional(Sql.STRING)
-                        .orElseThrow(() -> new NotFoundException(entity, rowId));
+                        .orElseThrow(() -> recorder.rowGone(h, id, entity, rowId, field(entity)));
                 ExecutionStatus.of(current).checkMoveTo(target);
                 if (close == q.finishStep || close == q.failStep) {
                     throw recorder.notProcessing(id); // the step could move: its execution no longer runs
@@ -370,13 +379,22 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
-    /** A handle outlives its rows when its execution is erased, or purged by retention once finished: then the row is not found. */
+    /**
+     * A handle outlives its rows when its execution is erased, or purged by retention once finished:
+     * then it is the execution that is not found (see {@link JdbiExecutionRecorder#rowGone}).
+     */
     private void setMetadata(Statement statement, String entity, UUID rowId, Map<String, ?> metadata) {
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
-        int n = db.write(h -> sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update());
-        if (n == 0) {
-            throw new NotFoundException(entity, rowId);
-        }
+        db.write(h -> {
+            if (sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update() == 0) {
+                throw recorder.rowGone(h, id, entity, rowId, field(entity));
+            }
+            return null;
+        });
+    }
+
+    private static String field(String entity) {
+        return entity.equals("step") ? "stepId" : "toolCallId";
     }
 
     private final class Call implements ToolCallHandle {
@@ -398,7 +416,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 Instant now = db.now();
                 if (sql.on(h, q.startToolCall).bind("id", callId).bind("now", now).update() == 0) {
                     String current = sql.on(h, q.toolCallStatus).bind("id", callId).optional(Sql.STRING)
-                            .orElseThrow(() -> new NotFoundException("tool call", callId));
+                            .orElseThrow(() -> recorder.rowGone(h, id, "tool call", callId, "toolCallId"));
                     ExecutionStatus.of(current).checkMoveTo(ExecutionStatus.PROCESSING);
                     // Still queued: its execution no longer runs (nothing can start the call then; the sweep fails it).
                     if (recorder.find(h, id).filter(x -> x.status() == ExecutionStatus.PROCESSING).isEmpty()) {
@@ -443,7 +461,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             if (execution.conversationId() == null) {
                 throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to branch a tool thread from");
             }
-            return recorder.conversations.create(NewConversation.toolThread(owner, agent, execution.conversationId(), callId));
+            try {
+                return recorder.conversations.create(NewConversation.toolThread(owner, agent, execution.conversationId(), callId));
+            } catch (NotFoundException parentGone) {
+                // As reply(): the run went with its conversation (erase, purge), which the create finds missing first.
+                if (db.read(h -> recorder.find(h, id)).isEmpty()) {
+                    throw recorder.gone(id);
+                }
+                throw parentGone;
+            }
         }
 
         @Override

@@ -308,7 +308,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                     .bind("cached", usage.cachedTokens()).bind("cacheWrite", usage.cacheWriteTokens()).bind("cost", cost)
                     .bind("error", error).bind("now", now).bind("duration", duration).bind("firstToken", firstTokenMs)
                     .optional(executions);
-            return Transition.apply(done, () -> find(h, x.id()), () -> new NotFoundException("execution", x.id()),
+            return Transition.apply(done, () -> find(h, x.id()), () -> gone(x.id()),
                     current -> current.status().checkMoveTo(target));
         });
         return e;
@@ -724,13 +724,30 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     dev.atlas.AtlasException notRecording(Handle h, UUID executionId, UUID stepId) {
         Optional<Execution> x = find(h, executionId);
         if (x.isEmpty()) {
-            return new NotFoundException("execution", executionId, "executionId");
+            return gone(executionId);
         }
         if (stepId == null || x.get().status() != ExecutionStatus.PROCESSING) {
             return notProcessing(executionId);
         }
         return new ConflictException("stepId", "step " + stepId + " of execution " + executionId + " has finished; its tool calls"
                 + " can only be recorded before its finish or fail, so record them first or start a new step");
+    }
+
+    /**
+     * The run a handle records into is gone: erased with its owner or conversation, or purged by
+     * retention, with its steps and tool calls. Every recording call of the handle (and a finish)
+     * names it so, on {@code executionId}, whichever of its rows the call wrote to.
+     */
+    NotFoundException gone(UUID executionId) {
+        return new NotFoundException("execution", executionId, "executionId");
+    }
+
+    /**
+     * Why {@code rowId} (a step or tool call of {@code executionId}) was not found: its run went
+     * ({@link #gone}), or, the run still there, the row itself, named on {@code field}.
+     */
+    NotFoundException rowGone(Handle h, UUID executionId, String entity, UUID rowId, String field) {
+        return find(h, executionId).isEmpty() ? gone(executionId) : new NotFoundException(entity, rowId, field);
     }
 
     ConflictException notProcessing(UUID executionId) {
