@@ -2614,7 +2614,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("step and tool call metadata written after retention purged the execution is a NotFoundException naming the row, not a StorageException")
+    @DisplayName("step and tool call metadata written after retention purged the execution is a NotFoundException naming the execution, not a StorageException")
     void metadataAfterPurge() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle step = h.step();
@@ -2624,10 +2624,14 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         advance(Duration.ofDays(2).toMillis());
         acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1)));
         assertThat(recorder.get(h.id())).isEmpty();
-        assertThatThrownBy(() -> step.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class,
-                e -> assertThat(e.getMessage()).contains(step.id().toString()));
-        assertThatThrownBy(() -> call.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class,
-                e -> assertThat(e.getMessage()).contains(call.id().toString()));
+        assertThatThrownBy(() -> step.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class, e -> {
+            assertThat(e.field()).isEqualTo("executionId");
+            assertThat(e.getMessage()).isEqualTo("executionId: execution " + h.id() + " not found");
+        });
+        assertThatThrownBy(() -> call.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class, e -> {
+            assertThat(e.field()).isEqualTo("executionId");
+            assertThat(e.getMessage()).isEqualTo("executionId: execution " + h.id() + " not found");
+        });
         assertThatThrownBy(() -> call.complete("late")).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> h.metadata(Map.of("k", 1))).isInstanceOf(ConflictException.class);
     }

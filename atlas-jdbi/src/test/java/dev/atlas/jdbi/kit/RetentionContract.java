@@ -745,7 +745,7 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(report.counts()).containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 1L)
                 .containsEntry("conversations.deleted", 1L);
         // The step went with its conversation.
-        assertThat(late).isEqualTo(Map.of("finish", "NotFoundException step " + step.id()));
+        assertThat(late).isEqualTo(Map.of("finish", "NotFoundException execution " + running.id()));
         assertThat(acme.executions().get(running.id())).isEmpty();
     }
 

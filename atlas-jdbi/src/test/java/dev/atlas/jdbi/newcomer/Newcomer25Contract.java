@@ -412,10 +412,10 @@ public abstract class Newcomer25Contract extends AtlasContract {
         out.add("toolcalls " + acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all()).items().size());
         out.add("report " + report(acme, UsageGroup.TENANT));
         // usage() reads no status (docs/executions.md): the finish that would store it is refused instead.
-        assertThat(out).containsExactly("call.complete NotFoundException on -", "step.toolCall NotFoundException on executionId",
-                "step.finish NotFoundException on -", "exec.step NotFoundException on executionId", "exec.usage no exception",
-                "exec.reply NotFoundException on -", "asset NotFoundException on executionId", "voice NotFoundException on executionId",
-                "append NotFoundException on -", "record NotFoundException on -", "executions 0", "voice 0", "toolcalls 0",
+        assertThat(out).containsExactly("call.complete NotFoundException on executionId", "step.toolCall NotFoundException on executionId",
+                "step.finish NotFoundException on executionId", "exec.step NotFoundException on executionId", "exec.usage no exception",
+                "exec.reply NotFoundException on executionId", "asset NotFoundException on executionId", "voice NotFoundException on executionId",
+                "append NotFoundException on -", "record NotFoundException on executionId", "executions 0", "voice 0", "toolcalls 0",
                 "report []");
     }
 }
