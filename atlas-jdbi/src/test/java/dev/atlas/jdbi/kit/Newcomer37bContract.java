@@ -1,0 +1,62 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchFilter;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
+import dev.atlas.search.TextQuery;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A new user who read only README.md and docs/, across memories, search, the memory graph,
+ * assistants, credentials, settings and durable tasks, with hostile input and another tenant's ids
+ * on every call. Search tests live here (not in {@code SearchContract}) so they run on both dialects
+ * at little cost.
+ */
+public abstract class Newcomer37bContract extends AtlasContract {
+
+    protected Newcomer37bContract(TestDatabase database) {
+        super(database);
+    }
+
+    private static List<UUID> ids(List<SearchHit> hits) {
+        return hits.stream().map(SearchHit::id).toList();
+    }
+
+    @Test
+    @DisplayName("a metadata filter finds a memory by any key metadata stores, an empty or blank one included")
+    void metadataFilterMatchesBlankKeys() {
+        Tenant acme = atlas.tenant("acme");
+        Owner ada = Owner.user("42");
+        Memory empty = acme.memories().create(NewMemory.fact(ada, "note one").metadata(Map.of("", "x")));
+        Memory blank = acme.memories().create(NewMemory.fact(ada, "note two").metadata(Map.of(" ", "x")));
+        Memory named = acme.memories().create(NewMemory.fact(ada, "note three").metadata(Map.of("k", "x")));
+        // Another tenant's memory with the same metadata is never a hit.
+        Memory foreign = atlas.tenant("other").memories().create(NewMemory.fact(ada, "note four").metadata(Map.of("", "x")));
+        for (Memory m : List.of(empty, blank, named)) {
+            acme.search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+        }
+        atlas.tenant("other").search().upsertVector(SearchTarget.MEMORY, foreign.id(), "m3", new float[] {1, 2, 3});
+
+        assertThat(ids(acme.search().text(TextQuery.memories("note").filter(SearchFilter.none().metadata("", "x")))))
+                .containsExactly(empty.id());
+        assertThat(ids(acme.search().text(TextQuery.memories("note")
+                .filter(new SearchFilter(null, null, null, null, null, null, Map.of(" ", "x"), List.of(), null)))))
+                .containsExactly(blank.id());
+        assertThat(ids(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})
+                .filter(SearchFilter.none().metadata("", "x"))))).containsExactly(empty.id());
+        assertThat(ids(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})
+                .filter(SearchFilter.none().metadata(" ", "x"))))).containsExactly(blank.id());
+    }
+}
