@@ -2,6 +2,10 @@ package dev.atlas.jdbi.kit;
 
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.search.SearchFilter;
@@ -58,5 +62,12 @@ public abstract class Newcomer37bContract extends AtlasContract {
                 .filter(SearchFilter.none().metadata("", "x"))))).containsExactly(empty.id());
         assertThat(ids(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})
                 .filter(SearchFilter.none().metadata(" ", "x"))))).containsExactly(blank.id());
+
+        // Messages store such keys too.
+        Conversation c = acme.conversations().create(NewConversation.of(ada, "support"));
+        Message keyed = acme.conversations().append(c.id(), NewMessage.user("refund please").metadata(Map.of("", "web")));
+        acme.conversations().append(c.id(), NewMessage.user("refund now").metadata(Map.of("channel", "web")));
+        assertThat(ids(acme.search().text(TextQuery.messages("refund").filter(SearchFilter.none().metadata("", "web")))))
+                .containsExactly(keyed.id());
     }
 }
