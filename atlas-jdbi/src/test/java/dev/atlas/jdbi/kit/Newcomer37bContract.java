@@ -70,4 +70,36 @@ public abstract class Newcomer37bContract extends AtlasContract {
         assertThat(ids(acme.search().text(TextQuery.messages("refund").filter(SearchFilter.none().metadata("", "web")))))
                 .containsExactly(keyed.id());
     }
+
+    @Test
+    @DisplayName("a metadata filter finds a key JSON must escape (control characters, backslash, quote, U+2028, a lone escape-like text) exactly, and pages through it")
+    void metadataFilterMatchesEscapedKeys() {
+        Tenant acme = atlas.tenant("acme");
+        Owner ada = Owner.user("42");
+        List<String> keys = List.of("tab\tkey", "back\\slash", "\u0001", "line\u2028sep", "q\"uote", "\\u0041", "A", "nl\nkey", "\u007f");
+        Map<String, UUID> byKey = new java.util.LinkedHashMap<>();
+        for (String key : keys) {
+            Memory m = acme.memories().create(NewMemory.fact(ada, "note key").metadata(Map.of(key, "v")));
+            acme.search().upsertVector(SearchTarget.MEMORY, m.id(), "m2", new float[] {1, 0});
+            byKey.put(key, m.id());
+        }
+        for (String key : keys) {
+            SearchFilter f = SearchFilter.none().metadata(key, "v");
+            assertThat(ids(acme.search().text(TextQuery.memories("note").filter(f)))).as(key).containsExactly(byKey.get(key));
+            assertThat(ids(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m2", new float[] {1, 0}).filter(f))))
+                    .as(key).containsExactly(byKey.get(key));
+        }
+        // A page cursor of a blank-key filter is its own listing: it pages that filter, and no other filter takes it.
+        Memory second = acme.memories().create(NewMemory.fact(ada, "note key again").metadata(Map.of(" ", "v")));
+        Memory first = acme.memories().create(NewMemory.fact(ada, "note key once more").metadata(Map.of(" ", "v")));
+        TextQuery blank = TextQuery.memories("note").filter(SearchFilter.none().metadata(" ", "v")).limit(1);
+        dev.atlas.Page<SearchHit> p1 = acme.search().text(blank, null);
+        assertThat(p1.items()).hasSize(1);
+        dev.atlas.Page<SearchHit> p2 = acme.search().text(blank, p1.nextCursor().orElseThrow());
+        assertThat(java.util.stream.Stream.concat(p1.items().stream(), p2.items().stream()).map(SearchHit::id))
+                .containsExactlyInAnyOrder(first.id(), second.id());
+        TextQuery empty = TextQuery.memories("note").filter(SearchFilter.none().metadata("", "v")).limit(1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> acme.search().text(empty, p1.nextCursor().orElseThrow()))
+                .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessageStartingWith("cursor:");
+    }
 }
