@@ -102,4 +102,23 @@ public abstract class Newcomer37bContract extends AtlasContract {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> acme.search().text(empty, p1.nextCursor().orElseThrow()))
                 .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessageStartingWith("cursor:");
     }
+
+    @Test
+    @DisplayName("a metadata filter key metadata could never store (null, NUL, an unpaired surrogate, over 255 characters) is refused naming metadata, before any query")
+    void metadataFilterRefusesUnstorableKeys() {
+        Map<String, String> nullKey = new java.util.HashMap<>();
+        nullKey.put(null, "x");
+        for (Runnable call : List.<Runnable>of(
+                () -> SearchFilter.none().metadata(null, "x"),
+                () -> SearchFilter.none().metadata("k\u0000", "x"),
+                () -> SearchFilter.none().metadata("\uDC00", "x"),
+                () -> SearchFilter.none().metadata("k".repeat(256), "x"),
+                () -> new SearchFilter(null, null, null, null, null, null, nullKey, List.of(), null),
+                () -> new SearchFilter(null, null, null, null, null, null, Map.of("\uD800", "x"), List.of(), null))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(call::run)
+                    .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessageStartingWith("metadata:");
+        }
+        // The longest key metadata stores is a key a filter takes.
+        assertThat(SearchFilter.none().metadata("k".repeat(255), "x").metadata()).containsOnlyKeys("k".repeat(255));
+    }
 }
