@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.conversation.Role;
 import dev.atlas.memory.MemoryKind;
@@ -27,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code kind}: memories only. {@code role}: messages only.</li>
  *   <li>{@code from} (inclusive) and {@code to} (exclusive): creation time of the message or memory (of the vector for assets).</li>
  *   <li>{@code metadata}: messages and memories whose metadata has each given top-level key with exactly the given
- *       string value (a number or a nested object never matches; case and accents count).</li>
+ *       string value (a number or a nested object never matches; case and accents count; an empty or blank key or
+ *       value matches only that key or value, as metadata stores those).</li>
  *   <li>{@code tags}: memories carrying every given tag. {@code agent}: the agent of the message or memory; for memories
  *       only those scoped to that agent, not the owner's global ones (unlike {@code MemoryQuery.agent}): leave it unset to
  *       include them, or set {@code includeGlobal} ({@link #agentWithGlobal(String)}) to search that agent's memories and
@@ -128,6 +130,12 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         return Check.text("metadata", Check.notNull("metadata", value), MAX_METADATA_VALUE);
     }
 
+    // Any key metadata stores, an empty or blank one included (metadata stores those), so that what was stored can be
+    // found: a blank key refused here left such a memory or message unfindable by its metadata.
+    private static String key(@Nullable String key) {
+        return Check.text("metadata", Check.notNull("metadata", key), Limits.MAX_KEY_LENGTH);
+    }
+
     // Sorted copies: equal filters render the same SQL, and the order of conditions never matters.
     private static Map<String, String> checkMetadata(@Nullable Map<String, String> metadata) {
         if (metadata == null) {
@@ -137,7 +145,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
             throw new InvalidInputException("metadata", "has more than " + MAX_METADATA + " conditions");
         }
         TreeMap<String, String> copy = new TreeMap<>();
-        metadata.forEach((k, v) -> copy.put(Check.key("metadata", k), value(v)));
+        metadata.forEach((k, v) -> copy.put(key(k), value(v)));
         return Collections.unmodifiableMap(copy);
     }
 
@@ -218,14 +226,15 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
 
     /**
      * Returns a copy that also requires the top-level metadata {@code key} to be the string {@code value}
-     * (exactly: an empty or blank value matches only that string).
+     * (exactly: an empty or blank key or value matches only that string).
      *
-     * @param key the metadata key
+     * @param key the metadata key: any text metadata stores (an empty or blank one included), at most
+     *            {@link Limits#MAX_KEY_LENGTH} characters
      * @param value the string value it must have
      * @return a copy with this change
      */
     public SearchFilter metadata(String key, String value) {
-        Check.key("metadata", key);
+        key(key);
         value(value);
         if (metadata.size() == MAX_METADATA && !metadata.containsKey(key)) {
             throw new InvalidInputException("metadata", "has more than " + MAX_METADATA + " conditions");
