@@ -100,7 +100,7 @@ class MemoryInputValidationTest extends RefusedBeforeSql {
     @DisplayName("bad metadata, tag and agent filters are refused naming the field, before any query")
     void badMetadataTagAndAgentFilters() {
         refused("metadata", () -> SearchFilter.none().metadata(null, "x"));
-        refused("metadata", () -> SearchFilter.none().metadata(" ", "x"));
+        refused("metadata", () -> SearchFilter.none().metadata("k\u0000", "x"));
         refused("metadata", () -> SearchFilter.none().metadata("k".repeat(256), "x"));
         refused("metadata", () -> SearchFilter.none().metadata("source", null));
         refused("metadata", () -> SearchFilter.none().metadata("source", "v".repeat(1001)));
