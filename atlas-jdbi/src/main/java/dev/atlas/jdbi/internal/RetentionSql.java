@@ -395,15 +395,37 @@ public final class RetentionSql {
             return child.countSql() + (purges(p) ? " AND (" + t + ".conversation_id IS NULL OR NOT "
                     + purgedConversation(p, t + ".conversation_id") + ")" : "");
         }
+        String deleted = deletedByRun(p, "mm");
+        return child.countSql() + (deleted == null ? "" : " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t"
+                + " AND mm.id = " + t + ".message_id AND " + deleted + ")");
+    }
+
+    /**
+     * For a dry run: the message row aliased {@code m} is one the run deletes (its tree is purged, or it is
+     * hard-deletable; binds :deletedCutoff when that rule runs), or null when no rule of {@code p} deletes messages.
+     */
+    static @org.jspecify.annotations.Nullable String deletedByRun(RetentionPolicy p, String m) {
         List<String> deleted = new ArrayList<>();
         if (purges(p)) {
-            deleted.add(purgedConversation(p, "mm.conversation_id"));
+            deleted.add(purgedConversation(p, m + ".conversation_id"));
         }
         if (p.hardDeleteAfter() != null) {
-            deleted.add("mm.id IN (" + HARD_DELETABLE.replace(":cutoff", ":deletedCutoff") + ")");
+            deleted.add(m + ".id IN (" + HARD_DELETABLE.replace(":cutoff", ":deletedCutoff") + ")");
         }
-        return child.countSql() + (deleted.isEmpty() ? "" : " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t"
-                + " AND mm.id = " + t + ".message_id AND (" + String.join(" OR ", deleted) + "))");
+        return deleted.isEmpty() ? null : "(" + String.join(" OR ", deleted) + ")";
+    }
+
+    /**
+     * For a dry run: of the assets attached to the messages {@code messages} (a query over {@code <ids>}, messages the
+     * run deletes), those a message the run keeps also holds. The real run deletes a part once no message holds it
+     * any more, in the batch that deletes its last holder, whichever batch or rule that is (see {@code JdbiRetention.partsKept}):
+     * a holder outside the page that a later batch or rule deletes keeps nothing.
+     */
+    static String partsHeldByKeptMessages(RetentionPolicy p, String messages) {
+        String deleted = deletedByRun(p, "mm");
+        return "SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.asset_id IN (SELECT asset_id"
+                + " FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (" + messages + "))"
+                + " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = ma.message_id AND " + deleted + ")";
     }
 
     /** A page of the ids {@code select} finds, in {@code idColumn} order, after {@code :after} unless it is the first. */
