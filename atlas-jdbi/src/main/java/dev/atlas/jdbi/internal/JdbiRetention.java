@@ -317,7 +317,7 @@ public final class JdbiRetention implements Retention {
         void softDeleteMessages(Instant cutoff) {
             Map<String, Object> b = with(cutoff);
             if (policy.dryRun()) {
-                add("messages.soft_deleted", count("retention.countOldMessages", RetentionSql.COUNT_OLD_MESSAGES, b));
+                add("messages.soft_deleted", count("retention.countOldMessages", RetentionSql.countOldMessages(policy), b));
                 return;
             }
             Dialect d = db.dialect();

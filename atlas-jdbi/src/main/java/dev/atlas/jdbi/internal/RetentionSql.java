@@ -70,7 +70,13 @@ public final class RetentionSql {
             + " updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id IN (<ids>) AND " + IDLE_RULE;
 
     private static final String OLD_MESSAGES = " FROM <p>messages WHERE tenant_id = :t AND deleted_at IS NULL AND created_at < :cutoff";
-    static final String COUNT_OLD_MESSAGES = "SELECT COUNT(*)" + OLD_MESSAGES;
+    /**
+     * What the soft delete changes, counted by a dry run: the conversation purge before it deletes the messages of the
+     * trees it purges, so those are not soft-deleted (counted as deleted there).
+     */
+    static String countOldMessages(RetentionPolicy p) {
+        return "SELECT COUNT(*)" + OLD_MESSAGES + (purges(p) ? " AND NOT " + purgedConversation(p, "<p>messages.conversation_id") : "");
+    }
     static final String OLD_MESSAGE_IDS = "SELECT id" + OLD_MESSAGES;
     /** Only rows still live: a user's delete that committed since the SELECT keeps its own time and its own single audit event. */
     static final String SOFT_DELETE = "UPDATE <p>messages SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
