@@ -16,6 +16,8 @@ import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.retention.RetentionPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -165,6 +167,31 @@ public abstract class Newcomer37cContract extends AtlasContract {
         assertThat(acme.retention().runRetention(policy).counts()).isEqualTo(expected);
         assertThat(acme.conversations().getMessage(old.id())).isEmpty();
         assertThat(contents(acme.conversations().history(live.id(), 10))).containsExactly(fresh.content());
+    }
+
+    @Test
+    @DisplayName("A message naming an execution of another conversation the same run purges goes with its own conversation: not"
+            + " reported as detached (kept without the link), whichever batch comes first, in the dry run and the real run alike")
+    void messageNamingAnExecutionOfAnotherPurgedConversation() {
+        Tenant acme = atlas.tenant("acme");
+        // The execution's conversation first: the dry run pages by id and meets it before the message's conversation.
+        Conversation withExecution = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+        Execution run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(withExecution.id())).complete();
+        clock.set(clock.instant().plusMillis(5));
+        Conversation naming = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+        Message answer = acme.conversations().append(naming.id(), NewMessage.assistant("from the other run").execution(run.id(), null));
+        Conversation kept = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+        Message keptAnswer = acme.conversations().append(kept.id(), NewMessage.assistant("kept").execution(run.id(), null));
+        acme.conversations().archive(withExecution.id());
+        acme.conversations().archive(naming.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy purge = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).batchSize(1);
+        Map<String, Long> expected = Map.of("conversations.deleted", 2L, "executions.deleted", 1L, "messages.deleted", 1L,
+                "message_events.deleted", 1L, "messages.detached", 1L);
+        assertThat(acme.retention().runRetention(purge.dryRun(true)).counts()).isEqualTo(expected);
+        assertThat(acme.retention().runRetention(purge).counts()).isEqualTo(expected);
+        assertThat(acme.conversations().getMessage(answer.id())).isEmpty();
+        assertThat(acme.conversations().requireMessage(keptAnswer.id()).executionId()).isNull();
     }
 
     // ---- paging while another thread switches branches and purges ----------------------------
