@@ -381,7 +381,7 @@ public final class JdbiRetention implements Retention {
                         return roots.isEmpty() ? List.<UUID>of() : withDescendants(h, roots);
                     });
                     if (!ids.isEmpty()) {
-                        add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.COUNT_DETACHED, binds, ids)
+                        add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.countDetached(policy), binds, ids)
                                 .one(Sql.LONG)));
                         add("voice_calls.unlinked", db.read(h -> call(h, "retention.countUnlinkedVoiceCalls",
                                 RetentionSql.countUnlinkedVoiceCalls(policy), binds, ids).one(Sql.LONG)));
@@ -416,7 +416,8 @@ public final class JdbiRetention implements Retention {
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
                 call(h, "retention.keepOneActive", RetentionSql.DETACH_KEEPING_ONE_ACTIVE, binds, ids).update();
-                add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
+                add("messages.detached", call(h, "retention.countDetached", RetentionSql.countDetached(policy), binds, ids).one(Sql.LONG));
+                call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update();
                 add("voice_calls.unlinked", call(h, "retention.countUnlinkedVoiceCalls", RetentionSql.countUnlinkedVoiceCalls(policy),
                         binds, ids).one(Sql.LONG));
                 call(h, "retention.detachVoiceCalls", RetentionSql.DETACH_VOICE_CALLS, binds, ids).update();

@@ -188,7 +188,15 @@ public final class RetentionSql {
 
     static final String DETACH = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
             + RetentionPlan.DETACHED_MESSAGES;
-    static final String COUNT_DETACHED = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES;
+    /**
+     * The messages a conversation purge keeps without their execution, reported as {@code messages.detached}: not those of
+     * a conversation the same run purges (in another batch), which go with it and are counted as deleted there, whichever
+     * batch comes first (as {@link #countUnlinkedVoiceCalls}). Counted before {@link #DETACH}, which unlinks them all.
+     */
+    static String countDetached(RetentionPolicy p) {
+        return "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES
+                + " AND NOT " + purgedConversation(p, "<p>messages.conversation_id");
+    }
     static final String DETACH_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(RetentionPlan.DETACHED_MESSAGES);
     /** Messages of any conversation that name an execution being purged (bound as {@code <ids>}). */
     static final String MESSAGES_OF_EXECUTIONS = "execution_id IN (<ids>)";
