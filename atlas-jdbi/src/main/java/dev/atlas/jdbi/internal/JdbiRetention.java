@@ -317,7 +317,7 @@ public final class JdbiRetention implements Retention {
         void softDeleteMessages(Instant cutoff) {
             Map<String, Object> b = with(cutoff);
             if (policy.dryRun()) {
-                add("messages.soft_deleted", count("retention.countOldMessages", RetentionSql.COUNT_OLD_MESSAGES, b));
+                add("messages.soft_deleted", count("retention.countOldMessages", RetentionSql.countOldMessages(policy), b));
                 return;
             }
             Dialect d = db.dialect();
@@ -381,7 +381,7 @@ public final class JdbiRetention implements Retention {
                         return roots.isEmpty() ? List.<UUID>of() : withDescendants(h, roots);
                     });
                     if (!ids.isEmpty()) {
-                        add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.COUNT_DETACHED, binds, ids)
+                        add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.countDetached(policy), binds, ids)
                                 .one(Sql.LONG)));
                         add("voice_calls.unlinked", db.read(h -> call(h, "retention.countUnlinkedVoiceCalls",
                                 RetentionSql.countUnlinkedVoiceCalls(policy), binds, ids).one(Sql.LONG)));
@@ -416,7 +416,8 @@ public final class JdbiRetention implements Retention {
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
                 call(h, "retention.keepOneActive", RetentionSql.DETACH_KEEPING_ONE_ACTIVE, binds, ids).update();
-                add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
+                add("messages.detached", call(h, "retention.countDetached", RetentionSql.countDetached(policy), binds, ids).one(Sql.LONG));
+                call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update();
                 add("voice_calls.unlinked", call(h, "retention.countUnlinkedVoiceCalls", RetentionSql.countUnlinkedVoiceCalls(policy),
                         binds, ids).one(Sql.LONG));
                 call(h, "retention.detachVoiceCalls", RetentionSql.DETACH_VOICE_CALLS, binds, ids).update();
@@ -650,14 +651,26 @@ public final class JdbiRetention implements Retention {
         private List<UUID> parts(Handle h, String attachments, List<UUID> ids) {
             Dialect d = db.dialect();
             Set<UUID> parts = new java.util.LinkedHashSet<>();
-            for (UUID[] part : call(h, "retention.attachments", attachments, binds, ids).list((rs, ctx) ->
-                    new UUID[] {Boolean.TRUE.equals(Json.readMap(rs.getString("metadata")).get(AttachedAsset.PART)) ? d.uuid(rs, "asset_id") : null})) {
+            for (UUID[] part : call(h, "retention.attachments", attachments, binds, ids).list((rs, ctx) -> {
+                UUID asset = d.uuid(rs, "asset_id");
+                return new UUID[] {partsKept.contains(asset) || Boolean.TRUE.equals(Json.readMap(rs.getString("metadata"))
+                        .get(AttachedAsset.PART)) ? asset : null};
+            })) {
                 if (part[0] != null) {
                     parts.add(part[0]);
                 }
             }
             return new ArrayList<>(parts);
         }
+
+        /**
+         * Parts of messages this run deleted that stayed because another message held them then: each is a part of
+         * every holder a later batch or rule of this run deletes, so it goes with the last holder whatever order the
+         * holders' batches and rules take (a holder that held it as a plain attachment, deleted last, kept it for
+         * ever without a holder, while the other order deleted it), and a dry run, which cannot follow batches, counts
+         * what the run does ({@link RetentionSql#partsHeldByKeptMessages}). Grows only with such shared parts.
+         */
+        private final Set<UUID> partsKept = new HashSet<>();
 
         /**
          * Of the assets attached to the parents {@code ids}, those a message outside them also holds (the same image
@@ -669,9 +682,16 @@ public final class JdbiRetention implements Retention {
             return new HashSet<>(call(h, "retention.partsHeldElsewhere", elsewhere, binds, ids).list(sql.uuidColumn()));
         }
 
-        /** {@link #parts} without those {@link #heldElsewhere}: what a dry run counts as deleted with the parents. */
+        /**
+         * {@link #parts} without those a message the run keeps also holds: what a dry run counts as deleted with the
+         * parents. Not {@link #heldElsewhere}: a holder outside the page that a later page or rule deletes keeps nothing
+         * in the real run, which deletes the part with its last holder (see {@link #partsKept}).
+         */
         private List<UUID> partsAlone(Handle h, String attachments, List<UUID> ids) {
-            Set<UUID> kept = heldElsewhere(h, attachments, ids);
+            String messages = attachments.equals(RetentionPlan.MESSAGE_ATTACHMENTS) ? "<ids>"
+                    : "SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>)";
+            Set<UUID> kept = new HashSet<>(call(h, "retention.partsHeldByKeptMessages", RetentionSql.partsHeldByKeptMessages(policy, messages),
+                    binds, ids).list(sql.uuidColumn()));
             return parts(h, attachments, ids).stream().filter(id -> !kept.contains(id)).toList();
         }
 
@@ -689,8 +709,12 @@ public final class JdbiRetention implements Retention {
             for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
                 // Read under the assets' locks (PostgreSQL): an attach elsewhere that committed before them is seen here and
                 // keeps its asset; one that comes later waits for them and then finds the asset gone.
-                deleteAssets(h, "retention.lockParts", lock, binds, parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK)), keys,
-                        () -> heldElsewhere(h, attachments, ids));
+                List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
+                deleteAssets(h, "retention.lockParts", lock, binds, chunk, keys, () -> {
+                    Set<UUID> held = heldElsewhere(h, attachments, ids);
+                    chunk.stream().filter(held::contains).forEach(partsKept::add);
+                    return held;
+                });
             }
         }
 

@@ -70,7 +70,13 @@ public final class RetentionSql {
             + " updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id IN (<ids>) AND " + IDLE_RULE;
 
     private static final String OLD_MESSAGES = " FROM <p>messages WHERE tenant_id = :t AND deleted_at IS NULL AND created_at < :cutoff";
-    static final String COUNT_OLD_MESSAGES = "SELECT COUNT(*)" + OLD_MESSAGES;
+    /**
+     * What the soft delete changes, counted by a dry run: the conversation purge before it deletes the messages of the
+     * trees it purges, so those are not soft-deleted (counted as deleted there).
+     */
+    static String countOldMessages(RetentionPolicy p) {
+        return "SELECT COUNT(*)" + OLD_MESSAGES + (purges(p) ? " AND NOT " + purgedConversation(p, "<p>messages.conversation_id") : "");
+    }
     static final String OLD_MESSAGE_IDS = "SELECT id" + OLD_MESSAGES;
     /** Only rows still live: a user's delete that committed since the SELECT keeps its own time and its own single audit event. */
     static final String SOFT_DELETE = "UPDATE <p>messages SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
@@ -182,7 +188,15 @@ public final class RetentionSql {
 
     static final String DETACH = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
             + RetentionPlan.DETACHED_MESSAGES;
-    static final String COUNT_DETACHED = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES;
+    /**
+     * The messages a conversation purge keeps without their execution, reported as {@code messages.detached}: not those of
+     * a conversation the same run purges (in another batch), which go with it and are counted as deleted there, whichever
+     * batch comes first (as {@link #countUnlinkedVoiceCalls}). Counted before {@link #DETACH}, which unlinks them all.
+     */
+    static String countDetached(RetentionPolicy p) {
+        return "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES
+                + " AND NOT " + purgedConversation(p, "<p>messages.conversation_id");
+    }
     static final String DETACH_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(RetentionPlan.DETACHED_MESSAGES);
     /** Messages of any conversation that name an execution being purged (bound as {@code <ids>}). */
     static final String MESSAGES_OF_EXECUTIONS = "execution_id IN (<ids>)";
@@ -395,15 +409,37 @@ public final class RetentionSql {
             return child.countSql() + (purges(p) ? " AND (" + t + ".conversation_id IS NULL OR NOT "
                     + purgedConversation(p, t + ".conversation_id") + ")" : "");
         }
+        String deleted = deletedByRun(p, "mm");
+        return child.countSql() + (deleted == null ? "" : " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t"
+                + " AND mm.id = " + t + ".message_id AND " + deleted + ")");
+    }
+
+    /**
+     * For a dry run: the message row aliased {@code m} is one the run deletes (its tree is purged, or it is
+     * hard-deletable; binds :deletedCutoff when that rule runs), or null when no rule of {@code p} deletes messages.
+     */
+    static @org.jspecify.annotations.Nullable String deletedByRun(RetentionPolicy p, String m) {
         List<String> deleted = new ArrayList<>();
         if (purges(p)) {
-            deleted.add(purgedConversation(p, "mm.conversation_id"));
+            deleted.add(purgedConversation(p, m + ".conversation_id"));
         }
         if (p.hardDeleteAfter() != null) {
-            deleted.add("mm.id IN (" + HARD_DELETABLE.replace(":cutoff", ":deletedCutoff") + ")");
+            deleted.add(m + ".id IN (" + HARD_DELETABLE.replace(":cutoff", ":deletedCutoff") + ")");
         }
-        return child.countSql() + (deleted.isEmpty() ? "" : " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t"
-                + " AND mm.id = " + t + ".message_id AND (" + String.join(" OR ", deleted) + "))");
+        return deleted.isEmpty() ? null : "(" + String.join(" OR ", deleted) + ")";
+    }
+
+    /**
+     * For a dry run: of the assets attached to the messages {@code messages} (a query over {@code <ids>}, messages the
+     * run deletes), those a message the run keeps also holds. The real run deletes a part once no message holds it
+     * any more, in the batch that deletes its last holder, whichever batch or rule that is (see {@code JdbiRetention.partsKept}):
+     * a holder outside the page that a later batch or rule deletes keeps nothing.
+     */
+    static String partsHeldByKeptMessages(RetentionPolicy p, String messages) {
+        String deleted = deletedByRun(p, "mm");
+        return "SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.asset_id IN (SELECT asset_id"
+                + " FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (" + messages + "))"
+                + " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = ma.message_id AND " + deleted + ")";
     }
 
     /** A page of the ids {@code select} finds, in {@code idColumn} order, after {@code :after} unless it is the first. */
