@@ -167,8 +167,12 @@ public final class AtlasTelemetry implements ExecutionListener {
     /** How many distinct model names, and provider names, the metrics carry as they are; later ones are {@code _OTHER}. */
     static final int MAX_METRIC_NAMES = 100;
 
-    private final BoundedValues metricModels = new BoundedValues();
-    private final BoundedValues metricProviders = new BoundedValues();
+    /** How many distinct provider-model combinations the metrics carry as they are; a later one's model is {@code _OTHER}. */
+    static final int MAX_METRIC_PAIRS = 300;
+
+    private final BoundedValues metricModels = new BoundedValues(MAX_METRIC_NAMES);
+    private final BoundedValues metricProviders = new BoundedValues(MAX_METRIC_NAMES);
+    private final BoundedValues metricPairs = new BoundedValues(MAX_METRIC_PAIRS);
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
@@ -645,21 +649,32 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     private AttributesBuilder tokenAttributes(Execution e) {
         String model = metricModels.value(e.model());
+        String provider = metricProviders.value(e.provider());
+        // Each name within its bound, their combinations could still be 101 x 101 series per token type, past the SDK's
+        // limit. The length prefix keeps two pairs from sharing a key.
+        if (!model.equals(GenAi.OTHER_ERROR) && metricPairs.value(provider.length() + ":" + provider + model).equals(GenAi.OTHER_ERROR)) {
+            model = GenAi.OTHER_ERROR;
+        }
         return Attributes.builder()
                 .put(GenAi.OPERATION_NAME, GenAi.operation(e.type()))
-                .put(GenAi.PROVIDER_NAME, metricProviders.value(e.provider()))
+                .put(GenAi.PROVIDER_NAME, provider)
                 .put(GenAi.REQUEST_MODEL, model)
                 .put(GenAi.RESPONSE_MODEL, model);
     }
 
     /**
-     * The values one metric attribute takes: the first {@link #MAX_METRIC_NAMES} distinct ones as they are, any later
-     * one {@code _OTHER}. Model and provider names may come from users (a model chosen per request), and each distinct
+     * The values one metric attribute takes: the first {@code max} distinct ones as they are, any later one
+     * {@code _OTHER}. Model and provider names may come from users (a model chosen per request), and each distinct
      * value is a series the SDK keeps; past its cardinality limit it folds every new series, legitimate ones too, into
      * one overflow point. Spans keep the names as recorded.
      */
     private static final class BoundedValues {
+        private final int max;
         private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+        BoundedValues(int max) {
+            this.max = max;
+        }
 
         String value(String name) {
             if (seen.contains(name)) {
@@ -667,7 +682,7 @@ public final class AtlasTelemetry implements ExecutionListener {
             }
             // The size check and the add are one step, or racing threads could pass the bound together.
             synchronized (seen) {
-                if (seen.size() < MAX_METRIC_NAMES) {
+                if (seen.size() < max) {
                     seen.add(name);
                     return name;
                 }

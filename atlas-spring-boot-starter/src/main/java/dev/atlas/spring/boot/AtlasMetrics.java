@@ -34,7 +34,8 @@ import java.util.Objects;
  * {@code model} and {@code provider} are bounded likewise: the first 100 distinct model names and the first 100
  * distinct provider names this instance sees are tagged as they are, later ones as {@code (other)} (their executions,
  * tokens and cost still counted there), since an application may take either from its users (a model chosen per
- * request). Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
+ * request); so are their combinations: the first 300 distinct provider-model pairs are tagged as they are, the model
+ * of any later pair as {@code (other)} under its provider. Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
  * switch the meters off.
  */
 public final class AtlasMetrics implements ExecutionListener {
@@ -42,6 +43,8 @@ public final class AtlasMetrics implements ExecutionListener {
     static final int MAX_TOOL_NAMES = 100;
     /** How many distinct model names, and how many distinct provider names, are tagged as they are. */
     static final int MAX_MODEL_NAMES = 100;
+    /** How many distinct provider-model combinations are tagged as they are; a later one's model is {@link #OTHER}. */
+    static final int MAX_MODEL_PAIRS = 300;
     /** The tag value of the names beyond the bounds. */
     static final String OTHER = "(other)";
     /** The tag of the calls of tools beyond {@link #MAX_TOOL_NAMES}. */
@@ -51,6 +54,7 @@ public final class AtlasMetrics implements ExecutionListener {
     private final BoundedTagValues tools = new BoundedTagValues(MAX_TOOL_NAMES);
     private final BoundedTagValues models = new BoundedTagValues(MAX_MODEL_NAMES);
     private final BoundedTagValues providers = new BoundedTagValues(MAX_MODEL_NAMES);
+    private final BoundedTagValues pairs = new BoundedTagValues(MAX_MODEL_PAIRS);
 
     public AtlasMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -83,7 +87,14 @@ public final class AtlasMetrics implements ExecutionListener {
     }
 
     private void finished(Execution e) {
-        Tags model = Tags.of("provider", providers.tag(e.provider()), "model", models.tag(e.model()));
+        String provider = providers.tag(e.provider());
+        String modelName = models.tag(e.model());
+        // Each name within its bound, their combinations could still be 101 x 101 meters per status and token type.
+        // The length prefix keeps two pairs from sharing a key.
+        if (!modelName.equals(OTHER) && pairs.tag(provider.length() + ":" + provider + modelName).equals(OTHER)) {
+            modelName = OTHER;
+        }
+        Tags model = Tags.of("provider", provider, "model", modelName);
         Tags withStatus = model.and("status", e.status().toString());
         Counter.builder("atlas.executions").description("Executions finished, by status, provider and model")
                 .tags(withStatus).register(registry).increment();

@@ -17,7 +17,8 @@ import org.springframework.core.env.Environment;
  * application (a chat turn inside it) waited the busy timeout and failed; Atlas makes the connections it borrows
  * IMMEDIATE itself and puts the application's mode back. Not {@code synchronous=NORMAL} either, which Atlas gives the
  * files it opens: in WAL mode it survives a crash of the process, not a power loss, and the application's committed rows
- * are the application's to trade. A pool behind a {@code TransactionAwareDataSourceProxy} bean does get IMMEDIATE:
+ * are the application's to trade. A pool behind a {@code TransactionAwareDataSourceProxy} bean (a bean of its own, or
+ * built inside the proxy's bean method) does get IMMEDIATE:
  * Atlas's writes join its transactions, and a deferred one that has read cannot take the write lock after another
  * connection committed. Pools are left alone when Atlas has its own ({@code atlas.url} or {@code atlas.sqlite-path}).
  */
@@ -28,6 +29,8 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     /** Pools given SQLite's deferred transactions, and pools behind a DataSource that joins transactions (by identity). */
     private final java.util.Set<HikariDataSource> deferred = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final java.util.Set<HikariDataSource> joined = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /** Pools given the settings, as beans or as the target of a joining DataSource bean. */
+    private final java.util.Set<HikariDataSource> settled = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     AtlasSqlitePoolSettings(Environment environment) {
         this.environment = environment;
@@ -50,26 +53,18 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
         if (ownPool()) {
             return bean;
         }
-        if (bean instanceof HikariDataSource pool && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
-                && !pool.isRunning()) {
-            String url = applicationDefaults(pool.getJdbcUrl());
-            if (joined.contains(pool)) {
-                url = immediate(pool, url);
-            } else if (!url.contains("transaction_mode=")) {
-                deferred.add(pool);
-            }
-            if (!url.equals(pool.getJdbcUrl())) {
-                pool.setJdbcUrl(url);
-                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys unless"
-                        + " already given; not synchronous=NORMAL{})", beanName, url.contains("transaction_mode=IMMEDIATE")
-                        ? "" : " or transaction_mode=IMMEDIATE");
-            }
+        if (bean instanceof HikariDataSource pool && unstartedSqlite(pool)) {
+            settle(pool, beanName);
         } else if (bean instanceof javax.sql.DataSource && joinsTransactions(bean)
                 && target(bean) instanceof HikariDataSource pool) {
             // SQLITE_BUSY_SNAPSHOT otherwise (see the class comment); read-only transactions begin IMMEDIATE here too, and
             // Atlas's writes inside them join them rather than wait for them.
             joined.add(pool);
-            if (deferred.remove(pool) && !pool.isRunning()) {
+            if (!settled.contains(pool) && unstartedSqlite(pool)) {
+                // A pool built inside the proxy's bean method is no bean: this is the only time the starter sees it, and
+                // without the settings Atlas refuses its rollback-journal database at start-up.
+                settle(pool, beanName);
+            } else if (deferred.remove(pool) && !pool.isRunning()) {
                 String url = immediate(pool, pool.getJdbcUrl());
                 if (!url.equals(pool.getJdbcUrl())) {
                     pool.setJdbcUrl(url);
@@ -79,6 +74,27 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
             }
         }
         return bean;
+    }
+
+    private static boolean unstartedSqlite(HikariDataSource pool) {
+        return pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:") && !pool.isRunning();
+    }
+
+    /** Puts the application defaults (and IMMEDIATE behind a joining DataSource) on a pool that opened no connection yet. */
+    private void settle(HikariDataSource pool, String beanName) {
+        settled.add(pool);
+        String url = applicationDefaults(pool.getJdbcUrl());
+        if (joined.contains(pool)) {
+            url = immediate(pool, url);
+        } else if (!url.contains("transaction_mode=")) {
+            deferred.add(pool);
+        }
+        if (!url.equals(pool.getJdbcUrl())) {
+            pool.setJdbcUrl(url);
+            log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys unless"
+                    + " already given; not synchronous=NORMAL{})", beanName, url.contains("transaction_mode=IMMEDIATE")
+                    ? "" : " or transaction_mode=IMMEDIATE");
+        }
     }
 
     /** The URL with transaction_mode=IMMEDIATE, in auto-commit mode only (else every idle connection would hold the lock). */
