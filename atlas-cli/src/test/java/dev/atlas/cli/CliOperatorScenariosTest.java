@@ -12,7 +12,6 @@ import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
 import dev.atlas.portability.ImportReport;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,12 +50,7 @@ class CliOperatorScenariosTest {
 
     @BeforeAll
     static void start() throws IOException {
-        server = EmbeddedPostgres.builder().start();
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        server.close();
+        server = SharedPostgres.server();
     }
 
     /** A new, empty PostgreSQL database of the embedded server: its JDBC URL. */

@@ -1,7 +1,6 @@
 package dev.atlas.cli;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,17 +25,9 @@ class CliPostgresTest {
 
     @BeforeAll
     static void populate() throws Exception {
-        server = EmbeddedPostgres.builder().start();
-        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE atlas_cli");
-        }
-        url = "jdbc:postgresql://localhost:" + server.getPort() + "/atlas_cli";
+        server = SharedPostgres.server();
+        url = SharedPostgres.createDatabase("atlas_cli");
         f = new Fixture(Instant.parse("2026-03-02T09:00:00Z")).populate(b -> b.jdbcUrl(url).credentials("postgres", "postgres"));
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        server.close();
     }
 
     /** The password travels in an environment variable, never on the command line. */
@@ -126,7 +117,7 @@ class CliPostgresTest {
                 + " (--db): FATAL: role \"nobody\" does not exist\n"));
         // A database closed to the user (CONNECT revoked) is refused at the login too, in SQLState 42501, not a login state:
         // it was still "could not connect to detect the database: FATAL: permission denied ...", naming neither --db nor the server.
-        // (The server's own database, this class's alone: the superuser the other tests connect as is never refused.)
+        // (The server's own database: the superuser every test of the module connects as is never refused.)
         try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC");
             s.execute("CREATE ROLE outsider LOGIN");

@@ -7,7 +7,6 @@ import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.credential.CredentialKeys;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,8 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,10 +40,8 @@ class CliSecretsNeverShownTest {
 
     @BeforeAll
     static void populate() throws Exception {
-        server = EmbeddedPostgres.builder().start();
-        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE atlas_sec");
-        }
+        server = SharedPostgres.server();
+        SharedPostgres.createDatabase("atlas_sec");
         host = "localhost:" + server.getPort();
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
@@ -56,13 +51,6 @@ class CliSecretsNeverShownTest {
             conversation = acme.conversations().create(NewConversation.of(Owner.user("42"), "support").title("orders")).id();
             acme.conversations().append(conversation, NewMessage.user("where is order 1234?"));
             acme.credentials().upsert(Owner.user("42"), "openai", PLAINTEXT);
-        }
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (server != null) {
-            server.close();
         }
     }
 

@@ -3,7 +3,6 @@ package dev.atlas.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.atlas.migrations.AtlasMigrations;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -45,44 +45,45 @@ class DocScalingScriptTest {
             setAside.add(dropped.group(2));
         }
 
-        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
-            AtlasMigrations.of(postgres.getPostgresDatabase()).migrate();
-            Set<String> tenantTables = new TreeSet<>();
-            Set<String> otherTables = new TreeSet<>();
-            List<String[]> foreignKeys = new ArrayList<>();   // {constraint, table, referenced}
-            try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-                try (ResultSet rs = s.executeQuery("SELECT t.table_name, EXISTS (SELECT 1 FROM information_schema.columns k"
-                        + " WHERE k.table_schema = t.table_schema AND k.table_name = t.table_name AND k.column_name = 'tenant_id')"
-                        + " FROM information_schema.tables t WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'"
-                        + " AND t.table_name LIKE 'atlas\\_%'")) {
-                    while (rs.next()) {
-                        (rs.getBoolean(2) ? tenantTables : otherTables).add(rs.getString(1).substring("atlas_".length()));
-                    }
-                }
-                try (ResultSet rs = s.executeQuery("SELECT conname, conrelid::regclass::text, confrelid::regclass::text"
-                        + " FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text LIKE 'atlas\\_%'")) {
-                    while (rs.next()) {
-                        foreignKeys.add(new String[] {rs.getString(1), rs.getString(2).substring("atlas_".length()),
-                                rs.getString(3).substring("atlas_".length())});
-                    }
+        // A database of its own on the module's shared server: its catalogue holds Atlas's tables alone.
+        SharedPostgres.createDatabase("atlas_scaling");
+        DataSource database = SharedPostgres.server().getDatabase("postgres", "atlas_scaling");
+        AtlasMigrations.of(database).migrate();
+        Set<String> tenantTables = new TreeSet<>();
+        Set<String> otherTables = new TreeSet<>();
+        List<String[]> foreignKeys = new ArrayList<>();   // {constraint, table, referenced}
+        try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT t.table_name, EXISTS (SELECT 1 FROM information_schema.columns k"
+                    + " WHERE k.table_schema = t.table_schema AND k.table_name = t.table_name AND k.column_name = 'tenant_id')"
+                    + " FROM information_schema.tables t WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'"
+                    + " AND t.table_name LIKE 'atlas\\_%'")) {
+                while (rs.next()) {
+                    (rs.getBoolean(2) ? tenantTables : otherTables).add(rs.getString(1).substring("atlas_".length()));
                 }
             }
-            assertThat(reference).as("reference tables in docs/scaling.md").isEqualTo(otherTables);
-            assertThat(new TreeSet<>(distributed)).as("distributed tables in docs/scaling.md").isEqualTo(tenantTables);
-            assertThat(distributed).as("each table distributed once").doesNotHaveDuplicates();
-            assertThat(foreignKeys.stream().map(fk -> fk[0]).toList()).as("keys docs/scaling.md sets aside").containsAll(setAside);
-            for (String name : setAside) {
-                assertThat(doc).as("docs/scaling.md adds %s back", name).contains(" ADD CONSTRAINT " + name + "\n");
-            }
-            List<String> outOfOrder = new ArrayList<>();
-            for (String[] fk : foreignKeys) {
-                if (!fk[1].equals(fk[2]) && !setAside.contains(fk[0]) && !reference.contains(fk[2])
-                        && distributed.indexOf(fk[2]) > distributed.indexOf(fk[1])) {
-                    outOfOrder.add(fk[1] + " before " + fk[2] + " (" + fk[0] + ")");
+            try (ResultSet rs = s.executeQuery("SELECT conname, conrelid::regclass::text, confrelid::regclass::text"
+                    + " FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text LIKE 'atlas\\_%'")) {
+                while (rs.next()) {
+                    foreignKeys.add(new String[] {rs.getString(1), rs.getString(2).substring("atlas_".length()),
+                            rs.getString(3).substring("atlas_".length())});
                 }
             }
-            assertThat(outOfOrder).as("tables distributed before a table they reference").isEmpty();
         }
+        assertThat(reference).as("reference tables in docs/scaling.md").isEqualTo(otherTables);
+        assertThat(new TreeSet<>(distributed)).as("distributed tables in docs/scaling.md").isEqualTo(tenantTables);
+        assertThat(distributed).as("each table distributed once").doesNotHaveDuplicates();
+        assertThat(foreignKeys.stream().map(fk -> fk[0]).toList()).as("keys docs/scaling.md sets aside").containsAll(setAside);
+        for (String name : setAside) {
+            assertThat(doc).as("docs/scaling.md adds %s back", name).contains(" ADD CONSTRAINT " + name + "\n");
+        }
+        List<String> outOfOrder = new ArrayList<>();
+        for (String[] fk : foreignKeys) {
+            if (!fk[1].equals(fk[2]) && !setAside.contains(fk[0]) && !reference.contains(fk[2])
+                    && distributed.indexOf(fk[2]) > distributed.indexOf(fk[1])) {
+                outOfOrder.add(fk[1] + " before " + fk[2] + " (" + fk[0] + ")");
+            }
+        }
+        assertThat(outOfOrder).as("tables distributed before a table they reference").isEmpty();
     }
 
     private static Path repositoryRoot() {

@@ -17,7 +17,6 @@ import dev.atlas.memory.NewMemory;
 import dev.atlas.task.Task;
 import dev.atlas.task.TaskStatus;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -45,13 +44,8 @@ class SupportAgentDemoTest {
     private static EmbeddedPostgres postgres;
 
     @BeforeAll
-    static void startPostgres() throws IOException {
-        postgres = EmbeddedPostgres.builder().start();
-    }
-
-    @AfterAll
-    static void stopPostgres() throws IOException {
-        postgres.close();
+    static void startPostgres() {
+        postgres = SharedPostgres.server();
     }
 
     @Test

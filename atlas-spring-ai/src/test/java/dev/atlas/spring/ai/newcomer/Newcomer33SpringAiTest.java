@@ -6,9 +6,7 @@ import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.spring.ai.AtlasChatMemoryRepository;
 import dev.atlas.spring.ai.AtlasRecordingAdvisor;
-import dev.atlas.spring.ai.AtlasSpringAiAutoConfiguration;
 import dev.atlas.spring.ai.AtlasToolLoopAdvisor;
-import dev.atlas.spring.boot.AtlasAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.ai.chat.client.ChatClient;
@@ -28,13 +26,10 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
-import org.springframework.ai.model.chat.client.autoconfigure.ChatClientAutoConfiguration;
-import org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.tool.annotation.Tool;
 import org.springframework.ai.tool.execution.ToolCallResultConverter;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import reactor.core.publisher.Flux;
 
@@ -50,6 +45,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.atlas.spring.ai.newcomer.NewcomerSpringAiApp.ask;
+import static dev.atlas.spring.ai.newcomer.NewcomerSpringAiApp.shapes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -156,15 +153,7 @@ class Newcomer33SpringAiTest {
     }
 
     private ApplicationContextRunner app(ChatModel model) {
-        return new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(AtlasAutoConfiguration.class, AtlasSpringAiAutoConfiguration.class,
-                        ChatMemoryAutoConfiguration.class, ChatClientAutoConfiguration.class))
-                .withPropertyValues("atlas.sqlite-path=" + dir.resolve("app.db"))
-                .withBean(ChatModel.class, () -> model);
-    }
-
-    private static String ask(ChatClient client, String chat, String text) {
-        return client.prompt().user(text).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, chat)).call().content();
+        return NewcomerSpringAiApp.app(dir.resolve("app.db"), model);
     }
 
     /** The answer, or what the call threw (a tool the model named that the app lacks, arguments that are no JSON). */
@@ -174,21 +163,6 @@ class Newcomer33SpringAiTest {
         } catch (RuntimeException e) {
             return "failed: " + e.getClass().getName() + ": " + e.getMessage();
         }
-    }
-
-    /** What a message says, without metadata: type, text, tool calls, tool responses. */
-    private static String shape(Message m) {
-        if (m instanceof ToolResponseMessage t) {
-            return "TOOL" + t.getResponses();
-        }
-        if (m instanceof AssistantMessage a) {
-            return "ASSISTANT[" + a.getText() + "]" + a.getToolCalls();
-        }
-        return m.getMessageType() + "[" + m.getText() + "]";
-    }
-
-    private static List<String> shapes(List<Message> messages) {
-        return messages.stream().map(Newcomer33SpringAiTest::shape).toList();
     }
 
     /** {@code text} as docs/integrations.md says Atlas keeps what a model or tool sent: each NUL and unpaired surrogate U+FFFD. */

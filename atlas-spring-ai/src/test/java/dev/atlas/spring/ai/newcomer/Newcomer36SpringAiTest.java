@@ -5,9 +5,7 @@ import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStatus;
-import dev.atlas.spring.ai.AtlasSpringAiAutoConfiguration;
 import dev.atlas.spring.ai.AtlasToolLoopAdvisor;
-import dev.atlas.spring.boot.AtlasAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.ai.chat.client.ChatClient;
@@ -27,12 +25,9 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
-import org.springframework.ai.model.chat.client.autoconfigure.ChatClientAutoConfiguration;
-import org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.tool.annotation.Tool;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import reactor.core.publisher.Flux;
 
@@ -47,6 +42,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.atlas.spring.ai.newcomer.NewcomerSpringAiApp.ask;
+import static dev.atlas.spring.ai.newcomer.NewcomerSpringAiApp.shapes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -135,15 +132,7 @@ class Newcomer36SpringAiTest {
     }
 
     private ApplicationContextRunner app(ChatModel model) {
-        return new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(AtlasAutoConfiguration.class, AtlasSpringAiAutoConfiguration.class,
-                        ChatMemoryAutoConfiguration.class, ChatClientAutoConfiguration.class))
-                .withPropertyValues("atlas.sqlite-path=" + dir.resolve("app.db"))
-                .withBean(ChatModel.class, () -> model);
-    }
-
-    private static String ask(ChatClient client, String chat, String text) {
-        return client.prompt().user(text).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, chat)).call().content();
+        return NewcomerSpringAiApp.app(dir.resolve("app.db"), model);
     }
 
     private static String tryAsk(ChatClient client, String chat, String text) {
@@ -161,20 +150,6 @@ class Newcomer36SpringAiTest {
         } catch (RuntimeException e) {
             return "failed: " + e.getMessage();
         }
-    }
-
-    private static String shape(Message m) {
-        if (m instanceof ToolResponseMessage t) {
-            return "TOOL" + t.getResponses();
-        }
-        if (m instanceof AssistantMessage a) {
-            return "ASSISTANT[" + a.getText() + "]" + a.getToolCalls();
-        }
-        return m.getMessageType() + "[" + m.getText() + "]";
-    }
-
-    private static List<String> shapes(List<Message> messages) {
-        return messages.stream().map(Newcomer36SpringAiTest::shape).toList();
     }
 
     private static final List<String> TURNS = List.of("hello", "boom now", "call order {\"id\":\"A-1\"}", "call order {\"id\":\"boom\"}", "still there?");
@@ -197,8 +172,8 @@ class Newcomer36SpringAiTest {
             ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new Tools()).build();
             List<String> answers = TURNS.stream().map(t -> tryAsk(chat, "chat-1", t)).toList();
             assertThat(answers).isEqualTo(referenceAnswers);
-            assertThat(model.prompts.stream().map(Newcomer36SpringAiTest::shapes).toList())
-                    .isEqualTo(referenceModel.prompts.stream().map(Newcomer36SpringAiTest::shapes).toList());
+            assertThat(model.prompts.stream().map(NewcomerSpringAiApp::shapes).toList())
+                    .isEqualTo(referenceModel.prompts.stream().map(NewcomerSpringAiApp::shapes).toList());
             assertThat(shapes(context.getBean(ChatMemory.class).get("chat-1"))).isEqualTo(shapes(referenceMemory.get("chat-1")));
 
             Tenant tenant = context.getBean(Tenant.class);
@@ -227,8 +202,8 @@ class Newcomer36SpringAiTest {
             assertThat(context).hasNotFailed();
             ChatClient chat = context.getBean(ChatClient.Builder.class).build();
             assertThat(turns.stream().map(t -> tryStream(chat, "s-1", t)).toList()).isEqualTo(referenceAnswers);
-            assertThat(model.prompts.stream().map(Newcomer36SpringAiTest::shapes).toList())
-                    .isEqualTo(referenceModel.prompts.stream().map(Newcomer36SpringAiTest::shapes).toList());
+            assertThat(model.prompts.stream().map(NewcomerSpringAiApp::shapes).toList())
+                    .isEqualTo(referenceModel.prompts.stream().map(NewcomerSpringAiApp::shapes).toList());
             assertThat(shapes(context.getBean(ChatMemory.class).get("s-1"))).isEqualTo(shapes(referenceMemory.get("s-1")));
         });
     }
