@@ -48,6 +48,7 @@ class Newcomer37CliTest {
     static Path db;
     static ViewerProcess viewer;
     static UUID conversation;
+    static UUID thread;
     static UUID bigExecution;
     static UUID failedExecution;
     static final HttpClient http = HttpClient.newHttpClient();
@@ -65,6 +66,13 @@ class Newcomer37CliTest {
             ExecutionHandle big = acme.executions().start(ExecutionSpec.text("openai", "gpt-test").conversation(conversation));
             bigExecution = big.id();
             StepHandle step = big.step();
+            // Its tool call started a thread of a thousand messages.
+            var search = step.toolCall("call_0", "search", "{}");
+            thread = search.thread(Owner.user("42"), "researcher").id();
+            for (int i = 0; i < 1_000; i++) {
+                acme.conversations().append(thread, NewMessage.user("finding " + i));
+            }
+            search.complete("{}");
             step.finish("The quarter in short.", null, FinishReason.STOP, Usage.of(1_234_567, 2_000).reasoning(1_500).cached(3_000));
             UUID reply = big.reply(step, NewMessage.assistant("The quarter in short.")).id();
             big.complete();
@@ -116,6 +124,24 @@ class Newcomer37CliTest {
         assertThat(show.exitCode()).as(show.err()).isZero();
         assertThat(show.out()).contains("1,234,567 in / 2,000 out / 1,500 reasoning / 3,000 cached tokens")
                 .doesNotContain("1234567", "2000 out", "1500 reasoning", "3000 cached");
+    }
+
+    /**
+     * The same for message counts: the MESSAGES column of {@code conversations list}, a transcript's header and its tool
+     * threads' counts printed "1000", where the viewer and {@code info} print "1,000".
+     */
+    @Test
+    void messageCountsAreGroupedInListingsAndTranscripts() {
+        Cli.Result list = Cli.run("--db", db.toString(), "-t", "acme", "conversations", "list");
+        assertThat(list.exitCode()).as(list.err()).isZero();
+        assertThat(list.out().lines().filter(l -> l.startsWith(thread.toString())).findFirst().orElseThrow())
+                .matches(thread + "  \\S+ +1,000  open .*");
+        Cli.Result parent = Cli.run("--db", db.toString(), "-t", "acme", "conversations", "show", conversation.toString());
+        assertThat(parent.exitCode()).as(parent.err()).isZero();
+        assertThat(parent.out()).contains("tool thread " + thread + " (1,000 messages)").doesNotContain("1000 messages");
+        Cli.Result own = Cli.run("--db", db.toString(), "-t", "acme", "conversations", "show", thread.toString(), "--limit", "1");
+        assertThat(own.exitCode()).as(own.err()).isZero();
+        assertThat(own.out()).contains(", 1,000 messages\n").contains("--limit=1 --after 1\n");
     }
 
     /**
