@@ -160,7 +160,7 @@ final class ConversationsCommand implements Callable<Integer> {
                     rows.add(new String[]{"ID", "LAST ACTIVITY", "MESSAGES", "STATUS", "AGENT", "OWNER", "TITLE"});
                     for (Conversation c : items) {
                         rows.add(new String[]{c.id().toString(), Text.time(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt()),
-                                Long.toString(counts.getOrDefault(c.id(), 0L)), c.status().toString(), Text.oneLine(c.agent() == null ? "-" : c.agent()),
+                                String.format(Locale.ROOT, "%,d", counts.getOrDefault(c.id(), 0L)), c.status().toString(), Text.oneLine(c.agent() == null ? "-" : c.agent()),
                                 Text.oneLine(c.owner().toString()), Text.cut(Text.oneLine(c.title() == null ? "" : c.title()), 60)});
                     }
                     out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
@@ -317,7 +317,7 @@ final class ConversationsCommand implements Callable<Integer> {
         private static void print(PrintWriter out, Transcript t, java.util.List<Transcript.Entry> entries, boolean more, String limitGiven) {
             Conversation c = t.conversation();
             out.printf(Locale.ROOT, "Conversation %s: %s%n", c.id(), Text.oneLine(c.title() == null ? "(untitled)" : c.title()));
-            out.printf(Locale.ROOT, "  %s conversation of %s, agent %s, %s, created %s, %d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
+            out.printf(Locale.ROOT, "  %s conversation of %s, agent %s, %s, created %s, %,d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
                     Text.oneLine(c.agent() == null ? "-" : c.agent()), c.status(), Text.time(c.createdAt()), t.messages(c),
                     t.messages(c) == 1 ? "" : "s");
             if (c.parentConversationId() != null) {
@@ -351,7 +351,7 @@ final class ConversationsCommand implements Callable<Integer> {
                         out.printf(Locale.ROOT, "   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cut(Text.oneLine(call.arguments()), 200),
                                 Text.cut(Text.oneLine(call.result() == null ? call.status().toString() : call.result()), 200), call.status());
                         for (Conversation thread : t.threadsByToolCall().getOrDefault(call.id(), java.util.List.of())) {
-                            out.printf(Locale.ROOT, "     tool thread %s (%d message%s)%n", thread.id(), t.messages(thread),
+                            out.printf(Locale.ROOT, "     tool thread %s (%,d message%s)%n", thread.id(), t.messages(thread),
                                     t.messages(thread) == 1 ? "" : "s");
                         }
                     }
@@ -369,7 +369,7 @@ final class ConversationsCommand implements Callable<Integer> {
                 }
             }
             for (Conversation thread : t.otherThreads()) {
-                out.printf(Locale.ROOT, "%nTool thread %s (%d message%s)%n", thread.id(), t.messages(thread), t.messages(thread) == 1 ? "" : "s");
+                out.printf(Locale.ROOT, "%nTool thread %s (%,d message%s)%n", thread.id(), t.messages(thread), t.messages(thread) == 1 ? "" : "s");
             }
             if (more) {
                 long last = entries.get(entries.size() - 1).message().sequence();

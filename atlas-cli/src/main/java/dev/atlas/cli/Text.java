@@ -127,18 +127,19 @@ final class Text {
         if (u == null || u.isEmpty()) {
             return "no usage";
         }
+        // Grouped as every number the CLI prints (docs/cli.md), whatever the locale.
         StringBuilder b = new StringBuilder().append(n(u.inputTokens())).append(" in / ").append(n(u.outputTokens())).append(" out");
         if (u.reasoningTokens() != null) {
-            b.append(" / ").append(u.reasoningTokens()).append(" reasoning");
+            b.append(" / ").append(n(u.reasoningTokens())).append(" reasoning");
         }
         if (u.cachedTokens() != null) {
-            b.append(" / ").append(u.cachedTokens()).append(" cached");
+            b.append(" / ").append(n(u.cachedTokens())).append(" cached");
         }
         return b.append(" tokens").toString();
     }
 
-    private static long n(Long v) {
-        return v == null ? 0 : v;
+    private static String n(Long v) {
+        return String.format(Locale.ROOT, "%,d", v == null ? 0 : v);
     }
 
     /** Left-aligned columns, each as wide as its widest cell, separated by two spaces. */

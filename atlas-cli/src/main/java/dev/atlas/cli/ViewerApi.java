@@ -35,7 +35,8 @@ import java.util.UUID;
 
 /**
  * The viewer's JSON, read through the library's API. Content is returned as stored (the page
- * renders it as text), long texts cut at {@link #MAX_TEXT} characters with their full length.
+ * renders it as text), long texts (contents, arguments, results, errors, failure reasons,
+ * captions, descriptions) cut at {@link #MAX_TEXT} characters with their full length.
  */
 final class ViewerApi {
     static final int MAX_TEXT = 20_000;
@@ -231,7 +232,7 @@ final class ViewerApi {
             m.put("role", msg.role().toString());
             text(m, "content", msg.content());
             m.put("status", msg.status().toString());
-            m.put("failureReason", msg.failureReason());
+            text(m, "failureReason", msg.failureReason());
             m.put("active", msg.active());
             m.put("branch", e.branch());
             m.put("branches", e.branches());
@@ -261,10 +262,10 @@ final class ViewerApi {
                 att.put("filename", asset.filename());
                 att.put("mimeType", asset.mimeType());
                 att.put("sizeBytes", asset.sizeBytes());
-                att.put("description", asset.description());
+                text(att, "description", asset.description());
                 att.put("image", INLINE_IMAGES.contains(asset.mimeType()));
                 Object caption = a.attachmentMetadata().get("caption");
-                att.put("caption", caption == null ? null : caption.toString());
+                text(att, "caption", caption == null ? null : caption.toString());
                 attachments.add(att);
             }
             m.put("attachments", attachments);
@@ -318,7 +319,7 @@ final class ViewerApi {
             m.put("durationMs", s.durationMs());
             m.put("usage", usage(s.usage()));
             text(m, "content", s.content());
-            m.put("error", s.error());
+            text(m, "error", s.error());
             List<Map<String, Object>> calls = new ArrayList<>();
             s.toolCalls().forEach(c -> calls.add(toolCall(c, origin)));
             m.put("toolCalls", calls);
@@ -346,7 +347,7 @@ final class ViewerApi {
         m.put("firstTokenMs", e.firstTokenMs());
         m.put("usage", usage(e.usage()));
         m.put("cost", e.cost() == null ? null : e.cost().toPlainString());
-        m.put("error", e.error());
+        text(m, "error", e.error());
         return m;
     }
 
@@ -360,7 +361,7 @@ final class ViewerApi {
         m.put("status", c.status().toString());
         text(m, "arguments", c.arguments());
         text(m, "result", c.result());
-        m.put("error", c.error());
+        text(m, "error", c.error());
         m.put("startedAt", str(c.startedAt()));
         if (origin != null) {
             m.put("offsetMs", offset(origin, c.startedAt()));

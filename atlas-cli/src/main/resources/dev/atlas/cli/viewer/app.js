@@ -216,15 +216,15 @@ async function waterfall(id) {
     el('div', { class: 'head' }, el('span', { class: 'role' }, 'step ' + s.sequence), el('span', {}, s.status), el('span', {}, s.finishReason || ''),
       el('span', {}, tokens(s.usage))),
     s.content ? el('pre', { class: 'content' }, s.content) : null, truncatedNote(s, 'content'),
-    s.error ? el('div', { class: 'error' }, s.error) : null,
+    s.error ? el('div', { class: 'error' }, s.error) : null, truncatedNote(s, 'error'),
     ...s.toolCalls.map((c) => el('div', { class: 'toolcall' }, el('strong', {}, 'tool ', iso(c.name)), ' ' + c.status,
       el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
-      c.error ? el('div', { class: 'error' }, c.error) : null))));
+      c.error ? el('div', { class: 'error' }, c.error) : null, truncatedNote(c, 'error')))));
   show('waterfall', el('h1', {}, 'Execution ' + e.provider + '/' + e.model),
     el('div', { class: 'meta' }, e.type + ' · ' + e.status + ' · agent ', iso(e.agent || '–'), ' · started ' + fmtTime(e.startedAt) + ' · '
       + fmtMs(e.durationMs) + ' · ' + tokens(e.usage) + ' · cost ' + fmtCost(e.cost) + ' ',
       e.conversationId ? link('/c/' + encodeURIComponent(e.conversationId), 'conversation') : null),
-    e.error ? el('div', { class: 'error' }, e.error) : null,
+    e.error ? el('div', { class: 'error' }, e.error) : null, truncatedNote(e, 'error'),
     el('div', { class: 'waterfall', id: 'waterfall' }, rows),
     el('h2', {}, 'Steps'), details);
 }
