@@ -330,6 +330,70 @@ public abstract class Newcomer37Contract extends AtlasContract {
         assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
     }
 
+    @Test
+    @DisplayName("rfnewa37: record and recordAsync whose run was erased under their body rethrow the refusal on executionId alone:"
+            + " no second refusal suppressed in it from a fail of a run that is gone, and one read spent instead of that fail")
+    void recordIntoAnErasedRunRethrowsOneRefusal() {
+        Tenant acme = atlas.tenant("acme");
+        Owner alice = Owner.user("alice");
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> expected = new LinkedHashMap<>();
+        UUID[] id = new UUID[4];
+        // The body's own call refused (a step finish), and the body returning normally (record's complete refused).
+        for (int i = 0; i < 2; i++) {
+            int n = i;
+            Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+            Throwable thrown = catchThrowable(() -> acme.executions().record(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()), exec -> {
+                id[n] = exec.id();
+                StepHandle step = exec.step();
+                acme.portability().eraseConversation(convo.id(), false);
+                if (n == 0) {
+                    step.finish("r", FinishReason.STOP);
+                }
+                return "answer";
+            }));
+            String name = n == 0 ? "record, the body refused" : "record, its complete refused";
+            out.put(name, describe(thrown) + ", suppressed " + java.util.Arrays.stream(thrown.getSuppressed()).map(Newcomer37Contract::describe).toList());
+            expected.put(name, "NotFoundException on executionId: executionId: execution " + id[n] + " not found, suppressed []");
+        }
+        for (int i = 2; i < 4; i++) {
+            int n = i;
+            Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+            java.util.concurrent.CompletableFuture<String> future = acme.executions().recordAsync(
+                    ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()), exec -> {
+                        id[n] = exec.id();
+                        StepHandle step = exec.step();
+                        acme.portability().eraseConversation(convo.id(), false);
+                        if (n == 2) {
+                            step.finish("r", FinishReason.STOP);
+                        }
+                        return java.util.concurrent.CompletableFuture.completedFuture("answer");
+                    });
+            Throwable thrown = catchThrowable(future::join).getCause();
+            String name = n == 2 ? "recordAsync, the body refused" : "recordAsync, its complete refused";
+            out.put(name, describe(thrown) + ", suppressed " + java.util.Arrays.stream(thrown.getSuppressed()).map(Newcomer37Contract::describe).toList());
+            expected.put(name, "NotFoundException on executionId: executionId: execution " + id[n] + " not found, suppressed []");
+        }
+        // A record whose run is erased costs its start, its refused complete and one read making sure the run is gone (the
+        // same refusal can come from another tenant's view of the id), not a fail's transaction: each counted alone first.
+        // Erased from a second instance, whose statements are not counted.
+        Tenant eraser = reopen(b -> b.clock(clock)).tenant("acme");
+        Conversation first = acme.conversations().create(NewConversation.of(alice, "support"));
+        ExecutionSpec spec = ExecutionSpec.text("openai", "gpt-4o").conversation(first.id());
+        ExecutionHandle[] started = new ExecutionHandle[1];
+        int start = counted(() -> started[0] = acme.executions().start(spec));
+        eraser.portability().eraseConversation(first.id(), false);
+        int refusedComplete = counted(() -> catchThrowable(started[0]::complete));
+        Conversation second = acme.conversations().create(NewConversation.of(alice, "support"));
+        int record = counted(() -> catchThrowable(() -> acme.executions().record(spec.conversation(second.id()), exec -> {
+            eraser.portability().eraseConversation(second.id(), false);
+            return "answer";
+        })));
+        out.put("statements of record", String.valueOf(record));
+        expected.put("statements of record", String.valueOf(start + refusedComplete + 1));
+        assertThat(out).containsExactlyEntriesOf(expected);
+    }
+
     // ---- another tenant's ids ----------------------------------------------------------------
 
     /** What a call did, with {@code id} written {@code <id>}: a refusal's type, field and message, or the value returned. */
