@@ -52,7 +52,9 @@ public interface ExecutionRecorder {
      * finishes the execution itself (for example {@link ExecutionHandle#cancel()}) is left as it
      * is; one ended elsewhere meanwhile (cancelled, swept, another process) makes the complete, and
      * so this call, fail with {@link dev.atlas.ConflictException} on {@code executionId} naming the
-     * stored status, which stays.
+     * stored status, which stays. A run erased or purged meanwhile is not failed: the
+     * {@link dev.atlas.NotFoundException} on {@code executionId} that refused the body's call or
+     * the complete is thrown alone.
      *
      * @param spec the description of what to create
      * @param body the body

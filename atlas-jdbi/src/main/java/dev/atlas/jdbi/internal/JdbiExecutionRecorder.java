@@ -113,13 +113,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * {@link CancellationException} (the call was stopped, it did not fail), also as the cause of a
      * {@link CompletionException} or {@link ExecutionException} (a body joining or getting a
      * dependent stage of a cancelled future, as {@link #recordAsync} unwraps them), unless it ended
-     * already; an error doing so is suppressed in {@code cause}.
+     * already or is gone; an error doing so is suppressed in {@code cause}.
      */
-    private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
+    private void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
-            if (!handle.isFinished()) {
-                // The wrapped failure's own message: a CompletionException's is its cause's class and message.
-                Throwable failure = unwrap(cause);
+            // The wrapped failure's own message: a CompletionException's is its cause's class and message.
+            Throwable failure = unwrap(cause);
+            if (!handle.isFinished() && !refusedAsGone(handle, failure)) {
                 String m = failure.getMessage();
                 if (failure instanceof CancellationException) {
                     handle.cancel();
@@ -130,6 +130,17 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
         }
+    }
+
+    /**
+     * Whether {@code failure} refused a call because {@code handle}'s run is gone (erased or
+     * purged, {@link #gone}): nothing is left to end, and a fail would be refused the same way,
+     * suppressed into the first. Read to be sure: another tenant's view refuses that id alike
+     * while the run is there to fail. One read instead of the fail's write transaction.
+     */
+    private boolean refusedAsGone(JdbiExecutionHandle handle, Throwable failure) {
+        return failure instanceof NotFoundException n && n.field().filter("executionId"::equals).isPresent() && handle.id().equals(n.id())
+                && db.read(h -> find(h, handle.id())).isEmpty();
     }
 
     @Override

@@ -171,6 +171,229 @@ public abstract class Newcomer37Contract extends AtlasContract {
         assertThat(out).containsExactlyEntriesOf(expected);
     }
 
+    // ---- what the refusals cost, and races with the erase ------------------------------------
+
+    @Test
+    @DisplayName("rfnewa37: a recording call that succeeds pays no statement for the erase checks: a step, a tool call, its start,"
+            + " complete, fail, cancel, metadata, a step's finish, fail and metadata, a reply, the response id, metadata, a tool thread"
+            + " each run one statement, a tool thread three, a reply four (keyed five) and complete four, as before the checks existed")
+    void recordingCallsThatSucceedPayNoExistenceCheck() {
+        Tenant acme = atlas.tenant("acme");
+        Owner alice = Owner.user("alice");
+        Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+        acme.conversations().append(convo.id(), NewMessage.user("hi"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()).owner(alice));
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        StepHandle[] steps = new StepHandle[3];
+        StepHandle.ToolCallHandle[] calls = new StepHandle.ToolCallHandle[5];
+        counts.put("exec.step", counted(() -> steps[0] = exec.step()));
+        steps[1] = exec.step();
+        steps[2] = exec.step();
+        counts.put("step.toolCall", counted(() -> calls[0] = steps[0].toolCall("c0", "lookup", "{}")));
+        counts.put("step.toolCall queued", counted(() -> calls[1] = steps[0].toolCall(NewToolCall.of("c1", "lookup", "{}").queued())));
+        calls[2] = steps[0].toolCall("c2", "lookup", "{}");
+        calls[3] = steps[0].toolCall("c3", "lookup", "{}");
+        counts.put("exec.toolCall", counted(() -> calls[4] = exec.toolCall(NewToolCall.of("v1", "speak", "{}"))));
+        counts.put("call.start", counted(calls[1]::start));
+        counts.put("call.metadata", counted(() -> calls[0].metadata(Map.of("k", "v"))));
+        counts.put("call.complete", counted(() -> calls[0].complete("ok")));
+        counts.put("call.fail", counted(() -> calls[2].fail("boom")));
+        counts.put("call.cancel", counted(calls[3]::cancel));
+        counts.put("outside.complete", counted(() -> calls[4].complete("{}")));
+        counts.put("call.thread", counted(() -> calls[0].thread(alice, "helper")));
+        counts.put("step.metadata", counted(() -> steps[0].metadata(Map.of("k", "v"))));
+        calls[1].complete("ok");
+        counts.put("step.finish", counted(() -> steps[0].finish("r0", FinishReason.TOOL_CALLS)));
+        counts.put("step.finish with usage", counted(() -> steps[1].finish("r1", null, FinishReason.STOP, Usage.of(3, 4))));
+        counts.put("step.fail", counted(() -> steps[2].fail("boom")));
+        counts.put("exec.reply", counted(() -> exec.reply(steps[1], "answer")));
+        counts.put("exec.reply keyed", counted(() -> exec.reply(steps[1], NewMessage.assistant("more").clientId("k1"))));
+        counts.put("exec.providerResponseId", counted(() -> exec.providerResponseId("resp_1")));
+        counts.put("exec.metadata", counted(() -> exec.metadata(Map.of("k", "v"))));
+        counts.put("exec.complete", counted(exec::complete));
+        Map<String, Integer> expected = new LinkedHashMap<>();
+        counts.keySet().forEach(k -> expected.put(k, 1));
+        // As before any check for an erased run existed (measured on 7b6347fb): the checks run on the refusal path only.
+        expected.put("call.thread", 3);
+        expected.put("exec.reply", 4);
+        expected.put("exec.reply keyed", 5);
+        expected.put("exec.complete", 4);
+        assertThat(counts).containsExactlyEntriesOf(expected);
+    }
+
+    private int counted(Runnable call) {
+        return StatementCounter.count(atlas, () -> {
+            call.run();
+            return null;
+        }).statements();
+    }
+
+    /**
+     * Holds one thread of an instance before it runs the first statement of its own whose SQL
+     * matches, until {@link #release}: the instance's other threads, and other instances, run
+     * whole operations meanwhile, so a race is played in one order every time. It decorates the
+     * instance's connections (which also prepares its cached statements through it), so the
+     * instance's statements are not recorded for the tenant-predicate check.
+     */
+    private static final class Pause {
+        private final java.util.concurrent.CountDownLatch reached = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        private volatile Thread armed;
+        private volatile java.util.function.Predicate<String> at;
+
+        Pause(dev.atlas.Atlas instance) {
+            ((dev.atlas.jdbi.internal.JdbiAtlas) instance).db().decorateConnections(this::wrap);
+        }
+
+        /** Holds the calling thread before its next statement whose SQL matches {@code at}. */
+        void arm(java.util.function.Predicate<String> at) {
+            this.at = at;
+            this.armed = Thread.currentThread();
+        }
+
+        void awaitReached() throws InterruptedException {
+            assertThat(reached.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the armed thread reached its statement").isTrue();
+        }
+
+        void release() {
+            released.countDown();
+        }
+
+        private java.sql.Connection wrap(java.sql.Connection target) {
+            return proxy(java.sql.Connection.class, target, (m, args) -> {
+                Object result = m.invoke(target, args);
+                if (m.getName().equals("prepareStatement") && args != null && args[0] instanceof String sql
+                        && result instanceof java.sql.PreparedStatement ps) {
+                    return proxy(java.sql.PreparedStatement.class, ps, (pm, pargs) -> {
+                        if (pm.getName().startsWith("execute") && Thread.currentThread() == armed && at.test(sql)) {
+                            armed = null;
+                            reached.countDown();
+                            if (!released.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                                throw new AssertionError("the pause was never released");
+                            }
+                        }
+                        return pm.invoke(ps, pargs);
+                    });
+                }
+                return result;
+            });
+        }
+
+        private interface Call {
+            Object run(java.lang.reflect.Method m, Object[] args) throws Throwable;
+        }
+
+        private static <T> T proxy(Class<T> type, T target, Call call) {
+            return type.cast(java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, m, args) -> {
+                try {
+                    return call.run(m, args);
+                } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            }));
+        }
+    }
+
+    @Test
+    @DisplayName("rfnewa37: a reply refused because its conversation was deleted, whose run an erase then takes before the reply checks"
+            + " for it, is NotFoundException on executionId, and the erase leaves no row of the run, its conversation or the reply")
+    void replyWhoseRunIsErasedBeforeItsRecheckNamesExecutionId() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Owner alice = Owner.user("alice");
+        Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+        acme.conversations().append(convo.id(), NewMessage.user("hi"));
+        dev.atlas.Atlas second = reopen(b -> b.clock(clock));
+        Pause pause = new Pause(second);
+        String executions = second.config().tablePrefix() + "executions";
+        ExecutionHandle exec = second.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()));
+        StepHandle step = exec.step();
+        step.finish("r", FinishReason.STOP);
+        acme.conversations().delete(convo.id());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<String> reply = pool.submit(() -> {
+                // The reply's own write fails on the deleted conversation; its next read of the executions table is the re-check.
+                pause.arm(sql -> sql.startsWith("SELECT") && sql.contains(" FROM " + executions + " "));
+                return outcome(() -> exec.reply(step, NewMessage.assistant("late").clientId("late-1")));
+            });
+            pause.awaitReached();
+            acme.portability().eraseConversation(convo.id(), false);
+            pause.release();
+            assertThat(reply.get(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .isEqualTo("NotFoundException on executionId: executionId: execution " + exec.id() + " not found");
+        } finally {
+            pause.release();
+            pool.shutdownNow();
+        }
+        assertThat(acme.executions().get(exec.id())).isEmpty();
+        assertThat(acme.conversations().get(convo.id())).isEmpty();
+        assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("rfnewa37: record and recordAsync whose run was erased under their body rethrow the refusal on executionId alone:"
+            + " no second refusal suppressed in it from a fail of a run that is gone, and one read spent instead of that fail")
+    void recordIntoAnErasedRunRethrowsOneRefusal() {
+        Tenant acme = atlas.tenant("acme");
+        Owner alice = Owner.user("alice");
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> expected = new LinkedHashMap<>();
+        UUID[] id = new UUID[4];
+        // The body's own call refused (a step finish), and the body returning normally (record's complete refused).
+        for (int i = 0; i < 2; i++) {
+            int n = i;
+            Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+            Throwable thrown = catchThrowable(() -> acme.executions().record(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()), exec -> {
+                id[n] = exec.id();
+                StepHandle step = exec.step();
+                acme.portability().eraseConversation(convo.id(), false);
+                if (n == 0) {
+                    step.finish("r", FinishReason.STOP);
+                }
+                return "answer";
+            }));
+            String name = n == 0 ? "record, the body refused" : "record, its complete refused";
+            out.put(name, describe(thrown) + ", suppressed " + java.util.Arrays.stream(thrown.getSuppressed()).map(Newcomer37Contract::describe).toList());
+            expected.put(name, "NotFoundException on executionId: executionId: execution " + id[n] + " not found, suppressed []");
+        }
+        for (int i = 2; i < 4; i++) {
+            int n = i;
+            Conversation convo = acme.conversations().create(NewConversation.of(alice, "support"));
+            java.util.concurrent.CompletableFuture<String> future = acme.executions().recordAsync(
+                    ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()), exec -> {
+                        id[n] = exec.id();
+                        StepHandle step = exec.step();
+                        acme.portability().eraseConversation(convo.id(), false);
+                        if (n == 2) {
+                            step.finish("r", FinishReason.STOP);
+                        }
+                        return java.util.concurrent.CompletableFuture.completedFuture("answer");
+                    });
+            Throwable thrown = catchThrowable(future::join).getCause();
+            String name = n == 2 ? "recordAsync, the body refused" : "recordAsync, its complete refused";
+            out.put(name, describe(thrown) + ", suppressed " + java.util.Arrays.stream(thrown.getSuppressed()).map(Newcomer37Contract::describe).toList());
+            expected.put(name, "NotFoundException on executionId: executionId: execution " + id[n] + " not found, suppressed []");
+        }
+        // A record whose run is erased costs its start, its refused complete and one read making sure the run is gone (the
+        // same refusal can come from another tenant's view of the id), not a fail's transaction: each counted alone first.
+        // Erased from a second instance, whose statements are not counted.
+        Tenant eraser = reopen(b -> b.clock(clock)).tenant("acme");
+        Conversation first = acme.conversations().create(NewConversation.of(alice, "support"));
+        ExecutionSpec spec = ExecutionSpec.text("openai", "gpt-4o").conversation(first.id());
+        ExecutionHandle[] started = new ExecutionHandle[1];
+        int start = counted(() -> started[0] = acme.executions().start(spec));
+        eraser.portability().eraseConversation(first.id(), false);
+        int refusedComplete = counted(() -> catchThrowable(started[0]::complete));
+        Conversation second = acme.conversations().create(NewConversation.of(alice, "support"));
+        int record = counted(() -> catchThrowable(() -> acme.executions().record(spec.conversation(second.id()), exec -> {
+            eraser.portability().eraseConversation(second.id(), false);
+            return "answer";
+        })));
+        out.put("statements of record", String.valueOf(record));
+        expected.put("statements of record", String.valueOf(start + refusedComplete + 1));
+        assertThat(out).containsExactlyEntriesOf(expected);
+    }
+
     // ---- another tenant's ids ----------------------------------------------------------------
 
     /** What a call did, with {@code id} written {@code <id>}: a refusal's type, field and message, or the value returned. */
