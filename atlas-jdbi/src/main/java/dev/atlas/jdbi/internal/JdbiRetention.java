@@ -688,10 +688,9 @@ public final class JdbiRetention implements Retention {
          * in the real run, which deletes the part with its last holder (see {@link #partsKept}).
          */
         private List<UUID> partsAlone(Handle h, String attachments, List<UUID> ids) {
-            String messages = attachments.equals(RetentionPlan.MESSAGE_ATTACHMENTS) ? "<ids>"
-                    : "SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>)";
-            Set<UUID> kept = new HashSet<>(call(h, "retention.partsHeldByKeptMessages", RetentionSql.partsHeldByKeptMessages(policy, messages),
-                    binds, ids).list(sql.uuidColumn()));
+            boolean ofConversations = !attachments.equals(RetentionPlan.MESSAGE_ATTACHMENTS);
+            Set<UUID> kept = new HashSet<>(call(h, "retention.partsHeldByKeptMessages",
+                    RetentionSql.partsHeldByKeptMessages(policy, ofConversations), binds, ids).list(sql.uuidColumn()));
             return parts(h, attachments, ids).stream().filter(id -> !kept.contains(id)).toList();
         }
 

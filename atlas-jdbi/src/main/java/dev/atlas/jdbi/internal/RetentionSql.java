@@ -430,12 +430,13 @@ public final class RetentionSql {
     }
 
     /**
-     * For a dry run: of the assets attached to the messages {@code messages} (a query over {@code <ids>}, messages the
-     * run deletes), those a message the run keeps also holds. The real run deletes a part once no message holds it
-     * any more, in the batch that deletes its last holder, whichever batch or rule that is (see {@code JdbiRetention.partsKept}):
-     * a holder outside the page that a later batch or rule deletes keeps nothing.
+     * For a dry run: of the assets attached to the messages bound as {@code <ids>} (with {@code ofConversations}, to the messages
+     * of the conversations bound so), messages the run deletes, those a message the run keeps also holds. The real run deletes a
+     * part once no message holds it any more, in the batch that deletes its last holder, whichever batch or rule that is (see
+     * {@code JdbiRetention.partsKept}): a holder outside the page that a later batch or rule deletes keeps nothing.
      */
-    static String partsHeldByKeptMessages(RetentionPolicy p, String messages) {
+    static String partsHeldByKeptMessages(RetentionPolicy p, boolean ofConversations) {
+        String messages = ofConversations ? "SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>)" : "<ids>";
         String deleted = deletedByRun(p, "mm");
         return "SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.asset_id IN (SELECT asset_id"
                 + " FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (" + messages + "))"

@@ -9,6 +9,7 @@ import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetType;
+import dev.atlas.asset.AttachedAsset;
 import dev.atlas.asset.LocalDirectoryBlobStore;
 import dev.atlas.asset.NewAsset;
 import dev.atlas.conversation.Conversation;
@@ -192,6 +193,163 @@ public abstract class Newcomer37cContract extends AtlasContract {
         assertThat(acme.retention().runRetention(purge).counts()).isEqualTo(expected);
         assertThat(acme.conversations().getMessage(answer.id())).isEmpty();
         assertThat(acme.conversations().requireMessage(keptAnswer.id()).executionId()).isNull();
+    }
+
+    // ---- retention: parts kept across batches, races and interrupted runs (review of conv37) ----------
+
+    /** Two archived conversations, each with one message; {@code image} is a part of the first and a plain attachment of the second. */
+    private List<Conversation> twoHolders(Tenant acme, Asset image, boolean partFirst) {
+        List<Conversation> archived = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("holder " + i));
+            if ((i == 0) == partFirst) {
+                acme.assets().attachPart(m.id(), image.id());
+            } else {
+                acme.assets().attach(m.id(), image.id(), Map.of());
+            }
+            acme.conversations().archive(c.id());
+            archived.add(c);
+        }
+        return archived;
+    }
+
+    @Test
+    @DisplayName("A part the purge kept for another holder, then attached by another instance to a message the run keeps between"
+            + " batches, survives the purge of its last purged holder: the run checks the holders again under the asset's lock")
+    void partAttachedByAnotherInstanceBetweenBatchesSurvives() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        Atlas other = reopen(b -> b.clock(clock));
+        for (boolean partFirst : List.of(true, false)) {
+            Asset image = acme.assets().create(NewAsset.of(AssetType.IMAGE, "i.png", "image/png"), bytes("png " + partFirst));
+            List<Conversation> archived = twoHolders(acme, image, partFirst);
+            Conversation live = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+            Message keeper = acme.conversations().append(live.id(), NewMessage.user("keeps the image"));
+            clock.set(clock.instant().plus(Duration.ofDays(2)));
+            // Asked before every transaction: the second time, one conversation is purged and the other not yet.
+            int[] asked = {0};
+            java.util.function.BooleanSupplier between = () -> {
+                if (++asked[0] == 2) {
+                    assertThat(archived.stream().filter(c -> acme.conversations().get(c.id()).isEmpty())).hasSize(1);
+                    other.tenant("acme").assets().attach(keeper.id(), image.id(), Map.of("by", "other instance"));
+                }
+                return false;
+            };
+            RetentionPolicy purge = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).batchSize(1);
+            Map<String, Long> counts = acme.retention().runRetention(purge, between).counts();
+            assertThat(asked[0]).as("part first: " + partFirst).isEqualTo(3);
+            assertThat(counts).as("part first: " + partFirst).isEqualTo(Map.of("conversations.deleted", 2L, "messages.deleted", 2L,
+                    "message_events.deleted", 2L, "message_assets.deleted", 2L));
+            assertThat(acme.assets().get(image.id())).as("part first: " + partFirst).isPresent();
+            assertThat(acme.assets().forMessage(keeper.id())).extracting(a -> a.asset().id()).containsExactly(image.id());
+            try (var in = acme.assets().open(image.id())) {
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("png " + partFirst);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A run that fails between batches leaves whole conversations only, keeps every part a kept message holds, and the run"
+            + " again finishes the rest exactly as its dry run says")
+    void runFailingBetweenBatchesAndRunAgain() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        Asset shared = acme.assets().create(NewAsset.of(AssetType.IMAGE, "s.png", "image/png"), bytes("shared"));
+        Conversation live = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+        Message keeper = acme.conversations().append(live.id(), NewMessage.user("keeps the shared image"));
+        acme.assets().attach(keeper.id(), shared.id(), Map.of());
+        List<Conversation> archived = new ArrayList<>();
+        List<Asset> own = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("holder " + i));
+            Asset mine = acme.assets().create(NewAsset.of(AssetType.IMAGE, "o.png", "image/png"), bytes("own " + i));
+            acme.assets().attachPart(m.id(), mine.id());
+            acme.assets().attachPart(m.id(), shared.id());
+            acme.conversations().archive(c.id());
+            archived.add(c);
+            own.add(mine);
+        }
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy purge = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).batchSize(1);
+        int[] asked = {0};
+        Throwable failed = catchThrowable(() -> acme.retention().runRetention(purge, () -> {
+            if (++asked[0] == 2) {
+                throw new IllegalStateException("the worker was interrupted");
+            }
+            return false;
+        }));
+        assertThat(failed).isInstanceOf(IllegalStateException.class).hasMessage("the worker was interrupted");
+        // One conversation went whole with its own part (rows and bytes); the other is untouched, its attachments all there.
+        List<Integer> gone = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            boolean purged = acme.conversations().get(archived.get(i).id()).isEmpty();
+            assertThat(acme.assets().get(own.get(i).id()).isEmpty()).as("own part of conversation " + i).isEqualTo(purged);
+            if (purged) {
+                gone.add(i);
+            } else {
+                Message m = acme.conversations().history(archived.get(i).id(), 10).get(0);
+                assertThat(acme.assets().forMessage(m.id())).extracting(a -> a.asset().id())
+                        .containsExactlyInAnyOrder(own.get(i).id(), shared.id());
+            }
+        }
+        assertThat(gone).hasSize(1);
+        assertThat(blobFiles()).hasSize(2);
+        Map<String, Long> rest = Map.of("conversations.deleted", 1L, "messages.deleted", 1L, "message_events.deleted", 1L,
+                "message_assets.deleted", 2L, "assets.deleted", 1L, "asset_blobs.deleted", 1L);
+        assertThat(acme.retention().runRetention(purge.dryRun(true)).counts()).isEqualTo(rest);
+        assertThat(acme.retention().runRetention(purge).counts()).isEqualTo(rest);
+        assertThat(archived).allSatisfy(c -> assertThat(acme.conversations().get(c.id())).isEmpty());
+        assertThat(own).allSatisfy(a -> assertThat(acme.assets().get(a.id())).isEmpty());
+        assertThat(acme.assets().forMessage(keeper.id())).extracting(a -> a.asset().id()).containsExactly(shared.id());
+        try (var in = acme.assets().open(shared.id())) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("shared");
+        }
+        assertThat(blobFiles()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("A purge batch runs as many statements with 39 parts kept for another message as with 1, in the real run and the"
+            + " dry run (no statement per part), and the dry run counts what the real run deletes")
+    void purgeStatementsDoNotGrowWithKeptParts() throws IOException {
+        Tenant acme = atlas.tenant("acme");
+        Conversation live = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+        Message keeper = acme.conversations().append(live.id(), NewMessage.user("keeps the shared parts"));
+        RetentionPolicy purge = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).batchSize(1);
+        Map<Integer, List<Integer>> statements = new LinkedHashMap<>();
+        for (int kept : List.of(1, 39)) {
+            List<Message> holders = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+                holders.add(acme.conversations().append(c.id(), NewMessage.user("holder " + i)));
+                acme.conversations().archive(c.id());
+            }
+            // One part that goes, with its last holder whichever batch that is (a part of one, a plain attachment of the other).
+            Asset going = acme.assets().create(NewAsset.of(AssetType.IMAGE, "g.png", "image/png"), bytes("going " + kept));
+            acme.assets().attachPart(holders.get(0).id(), going.id());
+            acme.assets().attach(holders.get(1).id(), going.id(), Map.of());
+            List<UUID> keptParts = new ArrayList<>();
+            for (int j = 0; j < kept; j++) {
+                Asset part = acme.assets().create(NewAsset.of(AssetType.IMAGE, "p.png", "image/png"), bytes("kept " + kept + " " + j));
+                for (Message m : holders) {
+                    acme.assets().attachPart(m.id(), part.id());
+                }
+                acme.assets().attach(keeper.id(), part.id(), Map.of());
+                keptParts.add(part.id());
+            }
+            clock.set(clock.instant().plus(Duration.ofDays(2)));
+            var dry = StatementCounter.count(atlas, () -> acme.retention().runRetention(purge.dryRun(true)));
+            var real = StatementCounter.count(atlas, () -> acme.retention().runRetention(purge));
+            statements.put(kept, List.of(dry.statements(), real.statements()));
+            System.out.println("purge statements (dry, real) by kept parts: " + statements);
+            Map<String, Long> expected = Map.of("conversations.deleted", 2L, "messages.deleted", 2L, "message_events.deleted", 2L,
+                    "message_assets.deleted", 2L + 2L * kept, "assets.deleted", 1L, "asset_blobs.deleted", 1L);
+            assertThat(dry.result().counts()).as("dry run, kept parts: " + kept).isEqualTo(expected);
+            assertThat(real.result().counts()).as("kept parts: " + kept).isEqualTo(expected);
+            assertThat(acme.assets().get(going.id())).isEmpty();
+            assertThat(acme.assets().forMessage(keeper.id())).extracting(a -> a.asset().id()).containsAll(keptParts);
+            assertThat(acme.assets().getAll(keptParts)).hasSize(kept);
+        }
+        assertThat(statements.get(39)).as("statements (dry run, real run) by kept parts: " + statements).isEqualTo(statements.get(1));
     }
 
     // ---- paging while another thread switches branches and purges ----------------------------
