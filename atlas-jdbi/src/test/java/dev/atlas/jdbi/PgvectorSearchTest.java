@@ -384,19 +384,23 @@ class PgvectorSearchTest extends SearchContract {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("ANALYZE atlas_vectors");
             s.execute("ANALYZE atlas_memories");
-            // For the sessions of the measured instance below.
-            s.execute("ALTER DATABASE " + c.getCatalog() + " SET hnsw.max_scan_tuples = " + maxScanTuples);
             // acme shrinks to its 50 after the ANALYZE (a purge, say, not yet followed by autovacuum): the statistics still give
             // acme ~37% of the table. (After a VACUUM of both tables the planner already sorted acme's rows.)
             s.executeUpdate("DELETE FROM atlas_vectors WHERE tenant_id = 'acme' AND model = 'pgv-stale' AND target_id IN"
                     + " (SELECT id FROM atlas_memories WHERE tenant_id = 'acme' AND content LIKE 'bulk %')");
             s.executeUpdate("DELETE FROM atlas_memories WHERE tenant_id = 'acme' AND content LIKE 'bulk %'");
         }
+        // The lowered limit for the measured instance's sessions only (a startup option), not for the database: nothing of
+        // it is left for whatever runs on this database or server next.
+        org.postgresql.ds.PGSimpleDataSource measured = (org.postgresql.ds.PGSimpleDataSource) database.dataSource();
+        measured.setOptions("-c hnsw.max_scan_tuples=" + maxScanTuples);
         com.zaxxer.hikari.HikariConfig one = new com.zaxxer.hikari.HikariConfig();
-        one.setDataSource(database.dataSource());
+        one.setDataSource(measured);
         one.setMaximumPoolSize(1);
         try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(one);
              dev.atlas.Atlas single = dev.atlas.Atlas.builder().dataSource(pool).build()) {
+            assertThat(scanLimit(pool)).isEqualTo(String.valueOf(maxScanTuples));
+            assertThat(scanLimit(database.dataSource())).as("the database's own sessions").isEqualTo("20000");
             dev.atlas.search.Search s = single.tenant("acme").search();
             float[] query = gaussian(random, 4);
             s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-stale", query)); // chooses the index and warms the connection
@@ -484,6 +488,17 @@ class PgvectorSearchTest extends SearchContract {
                     System.out.println("filtered " + topic + " (" + passing.size() + " pass), k=" + k + ": rows read " + read);
                     assertThat(read).as("rows of atlas_vectors read per search, " + topic + ", k = " + k).allMatch(n -> n <= 10_000);
                 }
+            }
+        }
+    }
+
+    /** hnsw.max_scan_tuples of a new session of {@code source} (pgvector loaded first, so the setting is its own, not a placeholder). */
+    private static String scanLimit(javax.sql.DataSource source) throws SQLException {
+        try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
+            s.execute("LOAD 'vector'");
+            try (ResultSet rs = s.executeQuery("SHOW hnsw.max_scan_tuples")) {
+                rs.next();
+                return rs.getString(1);
             }
         }
     }
