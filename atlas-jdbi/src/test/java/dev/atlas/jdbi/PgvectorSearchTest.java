@@ -429,8 +429,9 @@ class PgvectorSearchTest extends SearchContract {
 
     @Test
     @DisplayName("search35: a tenant of 50,000 vectors searched with a metadata filter that few of them pass (1 in 500, 1 in 55, 1 in 5)"
-            + " gets exact search's hits at k = 10 and k = 50, reading at most 10,000 of its rows per search: the iterative scan finds"
-            + " the filter's rows within hnsw.max_scan_tuples (pgvector's default 20,000); at 1,000 it gave up at 1 in 55 and every search read all 51,000")
+            + " gets exact search's hits at k = 10 and k = 50, reading at most 10,000 of its rows per search through the index: the iterative"
+            + " scan finds the filter's rows within hnsw.max_scan_tuples (pgvector's default 20,000); at 1,000 it gave up at 1 in 55 and every"
+            + " search read all 51,000. A search PostgreSQL plans without the index reads each of the tenant's rows at most once")
     void bigTenantWithASelectiveFilterGetsExactHits() throws SQLException, InterruptedException {
         int bulk = 50_000;
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
@@ -458,6 +459,7 @@ class PgvectorSearchTest extends SearchContract {
             dev.atlas.search.Search s = single.tenant("acme").search();
             s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-filter", gaussian(random, 4))); // chooses the index, warms the connection
             backfillDone();
+            int indexed = 0;
             for (String topic : new String[] {"rare", "some", "common"}) {
                 java.util.Map<UUID, float[]> passing = new java.util.HashMap<>();
                 try (Connection c = pool.getConnection(); PreparedStatement p = c.prepareStatement("SELECT v.target_id, v.vector"
@@ -472,23 +474,38 @@ class PgvectorSearchTest extends SearchContract {
                 }
                 for (int k : new int[] {10, 50}) {
                     List<Long> read = new ArrayList<>();
+                    List<Long> planned = new ArrayList<>();
                     for (int run = 0; run < 8; run++) {
                         float[] query = gaussian(random, 4);
                         List<UUID> exact = new ArrayList<>(passing.keySet());
                         exact.sort(java.util.Comparator.comparingDouble((UUID id) -> -cosine(query, passing.get(id)))
                                 .thenComparing(UUID::toString));
                         long[] before = rowsRead(pool);
+                        long scansBefore = hnswScans(pool);
                         List<SearchHit> hits = s.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-filter", query).k(k)
                                 .filter(dev.atlas.search.SearchFilter.none().metadata("topic", topic)));
                         long[] after = rowsRead(pool);
+                        long scansAfter = hnswScans(pool);
                         assertThat(after[1]).as("one backend").isEqualTo(before[1]);
                         assertThat(ids(hits)).as(topic + ", k = " + k + ", run " + run).containsExactlyElementsOf(exact.subList(0, k));
-                        read.add(after[0] - before[0]);
+                        (scansAfter > scansBefore ? read : planned).add(after[0] - before[0]);
                     }
-                    System.out.println("filtered " + topic + " (" + passing.size() + " pass), k=" + k + ": rows read " + read);
-                    assertThat(read).as("rows of atlas_vectors read per search, " + topic + ", k = " + k).allMatch(n -> n <= 10_000);
+                    System.out.println("filtered " + topic + " (" + passing.size() + " pass), k=" + k + ": rows read through the index "
+                            + read + ", without it " + planned);
+                    indexed += read.size();
+                    // The bound is on the iterative scan: giving up and falling back to exact (the defect at max_scan_tuples
+                    // 1,000) scans the index and then reads all 50,001. PostgreSQL may instead plan a filter of 1 in 55 at
+                    // k = 50 as one sequential scan and sort (its costs are within ~15% of the index plan's and ANALYZE's
+                    // random sample decides: 2 of 5 runs): that reads the tenant's rows once, exact by construction.
+                    assertThat(read).as("rows of atlas_vectors read per search through the index, " + topic + ", k = " + k)
+                            .allMatch(n -> n <= 10_000);
+                    assertThat(planned).as("rows read per search planned without the index, " + topic + ", k = " + k)
+                            .allMatch(n -> n <= bulk + 1);
                 }
             }
+            // "rare" (100 rows) is planned through the memories' metadata, not the HNSW index; "common" and "some" at k = 10 go
+            // through it in every run seen.
+            assertThat(indexed).as("searches answered through the HNSW index").isGreaterThanOrEqualTo(8 * 2);
         }
     }
 
