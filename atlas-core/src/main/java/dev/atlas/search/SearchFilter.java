@@ -57,8 +57,13 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
                            @Nullable String agent, boolean includeGlobal) {
     /** At most this many metadata conditions in one filter. */
     public static final int MAX_METADATA = 16;
-    /** Longest metadata value a filter compares. */
-    public static final int MAX_METADATA_VALUE = 1000;
+    /**
+     * Longest metadata value a filter compares: {@link Limits#MAX_METADATA_LENGTH}, so every string value metadata can
+     * store is a value a filter finds it by.
+     */
+    // Was 1,000: a memory stored with a longer value could not be found by it. Nothing indexes metadata values (both
+    // dialects compare the bound value to each candidate's), so a long value costs its bytes only.
+    public static final int MAX_METADATA_VALUE = Limits.MAX_METADATA_LENGTH;
     /** Longest tag, as memories store them. */
     private static final int MAX_TAG = 100;
 
