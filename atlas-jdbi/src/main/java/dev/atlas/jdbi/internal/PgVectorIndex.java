@@ -121,9 +121,20 @@ public final class PgVectorIndex implements VectorIndex {
                     return EXACT;
                 }
                 any.on(h, q.createExtension).update();
-                any.on(h, q.addColumn).update();
+                addColumn(any, h, q);
+                String unembedded = db.prefix() + "vectors_unembedded";
                 try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block
-                    any.on(h, q.unembeddedIndex).update();
+                    // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
+                    // build on the table (another instance's HNSW build, minutes on a large model) before it sees the
+                    // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
+                    java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", unembedded)
+                            .optional((rs, ctx) -> rs.getBoolean(1));
+                    if (!valid.orElse(false)) {
+                        if (valid.isPresent()) {
+                            any.on(h, q.dropInvalidIndex(unembedded)).update();
+                        }
+                        any.on(h, q.unembeddedIndex).update();
+                    }
                 } catch (RuntimeException e) { // searches stay correct without it, they only read every row of the model
                     LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", e.getMessage());
                 }
@@ -135,6 +146,32 @@ public final class PgVectorIndex implements VectorIndex {
             return EXACT;
         }
     }
+
+    /**
+     * Adds the embedding column unless it exists. Only the very first start on a database runs the ALTER; two instances
+     * starting at once there can still meet another's index build (a deadlock PostgreSQL resolves by failing one), so a
+     * failure is retried, at most {@value #ADD_COLUMN_ATTEMPTS} times, each asking the catalogue again: the other
+     * instance's ALTER has usually committed meanwhile. Never seen by a user call: a last failure leaves this instance
+     * on exact search, logged.
+     */
+    private static void addColumn(Sql any, Handle h, PgVectorSql q) {
+        for (int attempt = 1; ; attempt++) {
+            if (any.on(h, q.hasColumn).one(Sql.LONG) > 0) {
+                return;
+            }
+            try {
+                any.on(h, q.addColumn).update();
+                return;
+            } catch (RuntimeException e) {
+                if (attempt == ADD_COLUMN_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.debug("adding the embedding column failed ({}), attempt {}; asking again", e.getMessage(), attempt);
+            }
+        }
+    }
+
+    private static final int ADD_COLUMN_ATTEMPTS = 3;
 
     /**
      * Fills the embedding column of vectors stored before pgvector was installed (or by bulk

@@ -8,6 +8,7 @@ final class PgVectorSql {
     final Catalogue catalogue;
     final Statement available;
     final Statement createExtension;
+    final Statement hasColumn;
     final Statement addColumn;
     final Statement unembeddedIndex;
     final Statement backfillTenants;
@@ -21,6 +22,12 @@ final class PgVectorSql {
         catalogue = c;
         available = c.sql("pgvector.available", "SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'");
         createExtension = c.sql("pgvector.createExtension", "CREATE EXTENSION IF NOT EXISTS vector");
+        // ALTER TABLE takes ACCESS EXCLUSIVE even when the column exists (IF NOT EXISTS is decided under the lock): every
+        // instance's first vector use queued behind any reader of the table, stalled every reader queued behind it, and
+        // deadlocked with another instance's CREATE INDEX CONCURRENTLY, which waits for the ALTER's older snapshot
+        // (PgvectorStartupLocksTest). Asking the catalogue first takes no lock on the table.
+        hasColumn = c.sql("pgvector.hasColumn", "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass('<p>vectors')"
+                + " AND attname = 'embedding' AND NOT attisdropped");
         addColumn = c.sql("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
         // The rows a search scores exactly besides the HNSW hits (and the back-fill's work list): without this index
         // every search read the whole table to find that there are none.
