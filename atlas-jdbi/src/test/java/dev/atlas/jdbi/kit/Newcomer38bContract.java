@@ -74,4 +74,29 @@ public abstract class Newcomer38bContract extends AtlasContract {
         assertThat(ids(acme.search().text(TextQuery.messages("refund").filter(SearchFilter.none().metadata("k", over)))))
                 .containsExactly(keyed.id());
     }
+
+    @Test
+    @DisplayName("another tenant's memory id is unknown to upsertVector and deleteVector, and a model's dimension is per tenant: nothing of either tenant changes")
+    void vectorsOfAnotherTenantsIds() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant other = atlas.tenant("other");
+        Owner ada = Owner.user("42");
+        Memory theirs = other.memories().create(NewMemory.fact(ada, "their note"));
+        other.search().upsertVector(SearchTarget.MEMORY, theirs.id(), "m", new float[] {1, 0, 0, 0});
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> acme.search().upsertVector(SearchTarget.MEMORY, theirs.id(), "m",
+                new float[] {0, 1, 0})).isInstanceOf(dev.atlas.NotFoundException.class).hasMessageContaining(theirs.id().toString());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> acme.search().deleteVector(SearchTarget.MEMORY, theirs.id(), "m"))
+                .isInstanceOf(dev.atlas.NotFoundException.class);
+        assertThat(acme.search().dimension("m")).isZero();
+        // The same model key in this tenant may have its own dimension.
+        Memory mine = acme.memories().create(NewMemory.fact(ada, "my note"));
+        acme.search().upsertVector(SearchTarget.MEMORY, mine.id(), "m", new float[] {0, 1, 0});
+        assertThat(acme.search().dimension("m")).isEqualTo(3);
+        assertThat(other.search().dimension("m")).isEqualTo(4);
+        assertThat(ids(other.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m", new float[] {1, 0, 0, 0}))))
+                .containsExactly(theirs.id());
+        assertThat(ids(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m", new float[] {0, 1, 0}))))
+                .containsExactly(mine.id());
+    }
 }
