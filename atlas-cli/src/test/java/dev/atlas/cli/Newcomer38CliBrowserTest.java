@@ -101,7 +101,7 @@ class Newcomer38CliBrowserTest {
         assertThat(browser.evaluate("document.querySelector('.wf-row.step .wf-info').textContent").asText())
                 .isEqualTo("-50 ms · 130 ms · no usage");
         // The bar starts at the track's left edge, not before it.
-        assertThat(browser.evaluate("document.querySelector('.wf-row.step .wf-track > *').style.left").asText()).isEqualTo("0.000%");
+        assertThat(browser.evaluate("document.querySelector('.wf-row.step .wf-track > *').style.left").asText()).isEqualTo("0%");
         assertThat(browser.errors()).isEmpty();
     }
 

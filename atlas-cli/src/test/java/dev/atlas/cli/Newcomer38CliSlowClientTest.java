@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class Newcomer38CliSlowClientTest {
     /** Far more than the sockets' buffers hold, so a client that reads nothing stalls the write of it. */
-    static final int BIG = 48 * 1024 * 1024;
+    static final int BIG = 16 * 1024 * 1024;
     /** More stalled clients of each kind than the old viewer had workers. */
     static final int STALLED = 6;
 
