@@ -145,8 +145,8 @@ function messageNode(m) {
     m.executionId ? link('/e/' + encodeURIComponent(m.executionId), 'execution') : null);
   const calls = m.toolCalls.map((c) => el('div', { class: 'toolcall' },
     el('div', {}, el('strong', {}, 'tool ', iso(c.name)), ' ', el('span', { class: 'muted' }, c.status + ' · ' + fmtMs(c.durationMs))),
-    el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')),
-    c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
+    el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), truncatedNote(c, 'arguments'),
+    c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null, truncatedNote(c, 'result'),
     ...c.threads.map((t) => el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), iso(t.title || t.id)), ' (' + t.messages + ' messages)'))));
   const attachments = m.attachments.map((a) => {
     const url = '/api/assets/' + encodeURIComponent(a.assetId) + (state.tenant ? '?tenant=' + encodeURIComponent(state.tenant) : '');
@@ -225,7 +225,8 @@ async function waterfall(id) {
     s.content ? el('pre', { class: 'content' }, s.content) : null, truncatedNote(s, 'content'),
     s.error ? el('div', { class: 'error' }, s.error) : null, truncatedNote(s, 'error'),
     ...s.toolCalls.map((c) => el('div', { class: 'toolcall' }, el('strong', {}, 'tool ', iso(c.name)), ' ' + c.status,
-      el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
+      el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), truncatedNote(c, 'arguments'),
+      c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null, truncatedNote(c, 'result'),
       c.error ? el('div', { class: 'error' }, c.error) : null, truncatedNote(c, 'error')))));
   show('waterfall', el('h1', {}, 'Execution ' + e.provider + '/' + e.model),
     el('div', { class: 'meta' }, e.type + ' · ' + e.status + ' · agent ', iso(e.agent || '–'), ' · started ' + fmtTime(e.startedAt) + ' · '
