@@ -41,6 +41,11 @@ class Newcomer38CliTest {
     static UUID hostile;
     static UUID spanning;
     static UUID spanningExecution;
+    static UUID titled;
+    /** A title whose 58th character is a right-to-left override: shown as a 6-character escape across the 60th. */
+    static final String TITLE_AT_THE_CUT = "t".repeat(57) + "\u202e" + "xyz";
+    /** Arguments whose escape would straddle the transcript's cut at 200 characters. */
+    static final String ARGUMENTS_AT_THE_TRANSCRIPT_CUT = "{\"q\":\"" + "a".repeat(191) + "\u202e" + "x\"}";
     static final HttpClient http = HttpClient.newHttpClient();
     static final ObjectMapper json = new ObjectMapper();
 
@@ -93,6 +98,14 @@ class Newcomer38CliTest {
             answer.finish("Shipped from Lyon.", FinishReason.STOP);
             x.reply(answer, NewMessage.assistant("Shipped from Lyon."));
             x.complete();
+
+            titled = acme.conversations().create(NewConversation.of(Owner.user("7"), "titled").title(TITLE_AT_THE_CUT)).id();
+            ExecutionHandle t = acme.executions().start(ExecutionSpec.text("openai", "gpt-test").conversation(titled));
+            StepHandle calls = t.step();
+            calls.toolCall("call_5", "render", ARGUMENTS_AT_THE_TRANSCRIPT_CUT).complete("{}");
+            calls.finish("", FinishReason.TOOL_CALLS);
+            t.reply(calls, NewMessage.assistant("Rendered."));
+            t.complete();
         }
         viewer = ViewerProcess.inJvm(null, db);
     }
@@ -199,5 +212,19 @@ class Newcomer38CliTest {
         String out = show.out();
         assertThat(out.indexOf("tool lookup_order")).isPositive().isLessThan(out.indexOf("tool track"));
         assertThat(out.indexOf("tool lookup_order")).isEqualTo(out.lastIndexOf("tool lookup_order"));
+    }
+
+    /**
+     * The same cut in {@code conversations list}'s title column (60 characters) and a transcript's tool calls (200):
+     * the title was shown as its 57 letters, half an escape and "…".
+     */
+    @Test
+    void listingsAndTranscriptsNeverCutInsideAnEscape() {
+        Cli.Result list = Cli.run("--db", db.toString(), "-t", "acme", "conversations", "list", "--agent", "titled");
+        assertThat(list.exitCode()).as(list.err()).isZero();
+        assertThat(line(list.out(), titled.toString())).endsWith("  " + "t".repeat(57) + "…");
+        Cli.Result show = Cli.run("--db", db.toString(), "-t", "acme", "conversations", "show", titled.toString());
+        assertThat(show.exitCode()).as(show.err()).isZero();
+        assertThat(line(show.out(), "tool render")).isEqualTo("   tool render {\"q\":\"" + "a".repeat(191) + "… -> {} (completed)");
     }
 }
