@@ -161,7 +161,7 @@ final class ConversationsCommand implements Callable<Integer> {
                     for (Conversation c : items) {
                         rows.add(new String[]{c.id().toString(), Text.time(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt()),
                                 String.format(Locale.ROOT, "%,d", counts.getOrDefault(c.id(), 0L)), c.status().toString(), Text.oneLine(c.agent() == null ? "-" : c.agent()),
-                                Text.oneLine(c.owner().toString()), Text.cut(Text.oneLine(c.title() == null ? "" : c.title()), 60)});
+                                Text.oneLine(c.owner().toString()), Text.cutOneLine(c.title() == null ? "" : c.title(), 60)});
                     }
                     out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
                 }
@@ -348,8 +348,8 @@ final class ConversationsCommand implements Callable<Integer> {
                 out.println(head);
                 for (ExecutionStep step : e.toolSteps()) {
                     for (ToolCall call : step.toolCalls()) {
-                        out.printf(Locale.ROOT, "   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cut(Text.oneLine(call.arguments()), 200),
-                                Text.cut(Text.oneLine(call.result() == null ? call.status().toString() : call.result()), 200), call.status());
+                        out.printf(Locale.ROOT, "   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cutOneLine(call.arguments(), 200),
+                                Text.cutOneLine(call.result() == null ? call.status().toString() : call.result(), 200), call.status());
                         for (Conversation thread : t.threadsByToolCall().getOrDefault(call.id(), java.util.List.of())) {
                             out.printf(Locale.ROOT, "     tool thread %s (%,d message%s)%n", thread.id(), t.messages(thread),
                                     t.messages(thread) == 1 ? "" : "s");

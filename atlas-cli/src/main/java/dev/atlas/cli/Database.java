@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -525,6 +526,36 @@ final class Database {
             }
         }
         return counts;
+    }
+
+    /**
+     * Which of {@code executionIds} produced a live message of the conversation at or before
+     * {@code sequence}: a transcript read from a later page shows their tool calls under that earlier
+     * message, not again.
+     */
+    Set<UUID> executionsBefore(Connection c, String tenant, UUID conversationId, long sequence, Collection<UUID> executionIds)
+            throws SQLException {
+        Set<UUID> found = new HashSet<>();
+        if (executionIds.isEmpty() || sequence < 1) {
+            return found;
+        }
+        String marks = String.join(", ", Collections.nCopies(executionIds.size(), "?"));
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT execution_id FROM " + prefix + "messages WHERE tenant_id = ?"
+                + " AND conversation_id = ? AND sequence <= ? AND deleted_at IS NULL AND execution_id IN (" + marks + ")")) {
+            ps.setString(1, tenant);
+            ps.setObject(2, isSqlite() ? conversationId.toString() : conversationId);
+            ps.setLong(3, sequence);
+            int i = 4;
+            for (UUID id : executionIds) {
+                ps.setObject(i++, isSqlite() ? id.toString() : id);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.add(UUID.fromString(rs.getString(1)));
+                }
+            }
+        }
+        return found;
     }
 
     /**

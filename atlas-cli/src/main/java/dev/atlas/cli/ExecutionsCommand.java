@@ -141,18 +141,18 @@ final class ExecutionsCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  error: %s%n", Text.oneLine(e.error()));
             }
             for (ExecutionStep step : tree.steps()) {
-                out.printf(Locale.ROOT, "  step %d  %s  %s  at +%s  took %s  %s%n", step.sequence(),
+                out.printf(Locale.ROOT, "  step %d  %s  %s  at %s  took %s  %s%n", step.sequence(),
                         step.finishReason() == null ? "-" : step.finishReason(), step.status(), offset(origin, step.startedAt()),
                         Text.ms(step.durationMs()), Text.tokens(step.usage()));
                 if (step.error() != null) {
                     out.printf(Locale.ROOT, "    error: %s%n", Text.oneLine(step.error()));
                 }
                 for (ToolCall call : step.toolCalls()) {
-                    out.printf(Locale.ROOT, "    tool call %d %s (%s)  %s  at +%s  took %s%n", call.index(), Text.oneLine(call.name()), call.type(),
+                    out.printf(Locale.ROOT, "    tool call %d %s (%s)  %s  at %s  took %s%n", call.index(), Text.oneLine(call.name()), call.type(),
                             call.status(), offset(origin, call.startedAt()), Text.ms(call.durationMs()));
-                    out.printf(Locale.ROOT, "      arguments: %s%n", Text.cut(Text.oneLine(call.arguments()), 500));
+                    out.printf(Locale.ROOT, "      arguments: %s%n", Text.cutOneLine(call.arguments(), 500));
                     if (call.result() != null) {
-                        out.printf(Locale.ROOT, "      result:    %s%n", Text.cut(Text.oneLine(call.result()), 500));
+                        out.printf(Locale.ROOT, "      result:    %s%n", Text.cutOneLine(call.result(), 500));
                     }
                     if (call.error() != null) {
                         out.printf(Locale.ROOT, "      error:     %s%n", Text.oneLine(call.error()));
@@ -161,8 +161,16 @@ final class ExecutionsCommand implements Callable<Integer> {
             }
         }
 
-        private static String offset(Instant origin, Instant at) {
-            return at == null || origin == null ? "-" : String.format(Locale.ROOT, "%,d ms", Duration.between(origin, at).toMillis());
+        /**
+         * Signed: the clocks of an application's servers disagree, so a step may be stamped before its
+         * execution's start ({@code -50 ms}); {@code -} alone when a time is missing.
+         */
+        static String offset(Instant origin, Instant at) {
+            if (at == null || origin == null) {
+                return "-";
+            }
+            long ms = Duration.between(origin, at).toMillis();
+            return (ms < 0 ? "-" : "+") + String.format(Locale.ROOT, "%,d ms", Math.abs(ms));
         }
     }
 }

@@ -111,6 +111,29 @@ final class Text {
         return s.substring(0, end) + "…";
     }
 
+    /**
+     * {@link #oneLine} of {@code s} in at most {@code max} characters, with an ellipsis when cut. Cut
+     * between the characters of {@code s}, never inside the escape one of them is shown as (half of
+     * {@code \\u001b} reads as another text) nor between the halves of a surrogate pair.
+     */
+    static String cutOneLine(String s, int max) {
+        String whole = oneLine(s);
+        if (whole.length() <= max) {
+            return whole;
+        }
+        StringBuilder b = new StringBuilder(max);
+        for (int i = 0; i < s.length(); ) {
+            int n = Character.charCount(s.codePointAt(i));
+            String shown = oneLine(s.substring(i, i + n));
+            if (b.length() + shown.length() > max - 1) {
+                break;
+            }
+            b.append(shown);
+            i += n;
+        }
+        return b.append('…').toString();
+    }
+
     static String time(Instant t) {
         return t == null ? "-" : t.truncatedTo(ChronoUnit.SECONDS).toString();
     }

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,6 +66,15 @@ record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List
         List<Message> page = tenant.conversations().messages(conversationId, afterSequence, limit + 1);
         boolean more = page.size() > limit;
         List<Message> messages = more ? page.subList(0, limit) : page;
+        // A page after the first: an execution whose first message an earlier page holds had its tool
+        // calls shown there (the viewer's "Later messages", the CLI's --after).
+        Set<UUID> unseen = new LinkedHashSet<>();
+        messages.stream().map(Message::executionId).filter(x -> x != null && !executionsShown.contains(x)).forEach(unseen::add);
+        if (afterSequence > 0 && !unseen.isEmpty()) {
+            try (Connection c = db.connect()) {
+                executionsShown.addAll(db.executionsBefore(c, tenant.id(), conversationId, afterSequence, unseen));
+            }
+        }
         List<Entry> entries = new ArrayList<>();
         for (Message m : messages) {
             int branch = 0;

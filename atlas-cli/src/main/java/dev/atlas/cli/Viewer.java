@@ -44,6 +44,30 @@ final class Viewer implements AutoCloseable {
     private static final Map<String, String> STATIC = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css", "/favicon.svg", "favicon.svg");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Requests served at once. A worker is held by its client until the request is read and the response
+     * written: a client that stalls holds one until {@link #REQUEST_SECONDS} or {@link #RESPONSE_SECONDS}
+     * end it, while the others serve everyone else (4 workers were held for good by 4 stalled clients).
+     */
+    static final int WORKERS = 32;
+    /** Seconds a client has to send its request (the JDK server's {@code sun.net.httpserver.maxReqTime}). */
+    static final String REQUEST_SECONDS = "10";
+    /**
+     * Seconds a client has to take a response, a download included ({@code sun.net.httpserver.maxRspTime}):
+     * the whole response, so generous; on loopback even a large asset takes a fraction of it.
+     */
+    static final String RESPONSE_SECONDS = "120";
+
+    static {
+        // The JDK's server reads these once, when its first server is created; an operator's own values
+        // (java -Dsun.net.httpserver.maxRspTime=600, or JAVA_TOOL_OPTIONS) win. Without them it waits for ever.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", REQUEST_SECONDS);
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+            System.setProperty("sun.net.httpserver.maxRspTime", RESPONSE_SECONDS);
+        }
+    }
     /** Fields the library checks that only ever hold a query parameter's value, and that parameter. */
     private static final Map<String, String> PARAMETER_OF_FIELD = Map.of("afterSequence", "after", "cursor", "after", "text", "q");
 
@@ -73,7 +97,7 @@ final class Viewer implements AutoCloseable {
         new SecureRandom().nextBytes(random);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 50);
-        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+        ExecutorService executor = Executors.newFixedThreadPool(WORKERS, r -> {
             Thread t = new Thread(r, "atlas-viewer");
             t.setDaemon(true);
             return t;

@@ -63,8 +63,11 @@ function tokens(u) {
   if (!u || (u.inputTokens === null && u.outputTokens === null)) return 'no usage';
   return fmtInt(u.inputTokens || 0) + ' in / ' + fmtInt(u.outputTokens || 0) + ' out';
 }
+// Signed: servers whose clocks disagree stamp a step before its execution's start ("-50 ms").
+function fmtOffset(n) { return n === null || n === undefined ? '–' : (n < 0 ? '-' + fmtMs(-n) : '+' + fmtMs(n)); }
+function notShownCount(obj, key) { return fmtInt(obj[key + 'Length'] - obj[key].length) + ' more characters not shown'; }
 function truncatedNote(obj, key) {
-  return obj[key + 'Truncated'] ? el('div', { class: 'muted', text: '… ' + fmtInt(obj[key + 'Length'] - obj[key].length) + ' more characters not shown' }) : null;
+  return obj[key + 'Truncated'] ? el('div', { class: 'muted', text: '… ' + notShownCount(obj, key) }) : null;
 }
 
 function parseRoute() {
@@ -132,15 +135,18 @@ function messageNode(m) {
   } else if (!m.active) {
     badges.push(el('span', { class: 'badge replaced' }, 'inactive'));
   }
-  if (m.status !== 'delivered') badges.push(el('span', { class: 'badge failed' }, m.status, m.failureReason ? [': ', iso(m.failureReason)] : null));
+  if (m.status !== 'delivered') {
+    badges.push(el('span', { class: 'badge failed' }, m.status, m.failureReason ? [': ', iso(m.failureReason)] : null,
+      m.failureReasonTruncated ? el('span', { class: 'not-shown' }, ' … ' + notShownCount(m, 'failureReason')) : null));
+  }
   const head = el('div', { class: 'head' },
     el('span', { class: 'role' }, m.role), el('span', {}, '#' + m.sequence), el('span', {}, fmtTime(m.createdAt)),
     m.author ? el('span', {}, 'by ', iso(m.author)) : null, ...badges,
     m.executionId ? link('/e/' + encodeURIComponent(m.executionId), 'execution') : null);
   const calls = m.toolCalls.map((c) => el('div', { class: 'toolcall' },
     el('div', {}, el('strong', {}, 'tool ', iso(c.name)), ' ', el('span', { class: 'muted' }, c.status + ' · ' + fmtMs(c.durationMs))),
-    el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')),
-    c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
+    el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), truncatedNote(c, 'arguments'),
+    c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null, truncatedNote(c, 'result'),
     ...c.threads.map((t) => el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), iso(t.title || t.id)), ' (' + t.messages + ' messages)'))));
   const attachments = m.attachments.map((a) => {
     const url = '/api/assets/' + encodeURIComponent(a.assetId) + (state.tenant ? '?tenant=' + encodeURIComponent(state.tenant) : '');
@@ -197,7 +203,8 @@ async function waterfall(id) {
   span = Math.max(span, 1);
   const row = (kind, label, offset, duration, info, title) => {
     const bar = el('div', { class: 'wf-bar' });
-    bar.style.left = ((offset || 0) / span * 100).toFixed(3) + '%';
+    // A bar stamped before the execution's start (clock skew) starts at the track's edge; its text says how early.
+    bar.style.left = (Math.max(offset || 0, 0) / span * 100).toFixed(3) + '%';
     bar.style.width = Math.max((duration || 0) / span * 100, 0.3).toFixed(3) + '%';
     return el('div', { class: 'wf-row ' + kind, title },
       el('div', { class: 'wf-label' }, label), el('div', { class: 'wf-track' }, bar), el('div', { class: 'wf-info' }, info));
@@ -206,10 +213,10 @@ async function waterfall(id) {
     fmtMs(e.durationMs) + ' · ' + tokens(e.usage) + ' · ' + fmtCost(e.cost), e.status)];
   for (const s of data.steps) {
     rows.push(row('step', 'step ' + s.sequence + ' · ' + (s.finishReason || s.status), s.offsetMs, s.durationMs,
-      '+' + fmtMs(s.offsetMs) + ' · ' + fmtMs(s.durationMs) + ' · ' + tokens(s.usage), s.content || ''));
+      fmtOffset(s.offsetMs) + ' · ' + fmtMs(s.durationMs) + ' · ' + tokens(s.usage), s.content || ''));
     for (const c of s.toolCalls) {
       rows.push(row('tool', ['tool ', iso(c.name), ' (' + c.status + ')'], c.offsetMs, c.durationMs,
-        '+' + fmtMs(c.offsetMs) + ' · ' + fmtMs(c.durationMs), c.arguments || ''));
+        fmtOffset(c.offsetMs) + ' · ' + fmtMs(c.durationMs), c.arguments || ''));
     }
   }
   const details = data.steps.map((s) => el('div', { class: 'msg' },
@@ -218,7 +225,8 @@ async function waterfall(id) {
     s.content ? el('pre', { class: 'content' }, s.content) : null, truncatedNote(s, 'content'),
     s.error ? el('div', { class: 'error' }, s.error) : null, truncatedNote(s, 'error'),
     ...s.toolCalls.map((c) => el('div', { class: 'toolcall' }, el('strong', {}, 'tool ', iso(c.name)), ' ' + c.status,
-      el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
+      el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), truncatedNote(c, 'arguments'),
+      c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null, truncatedNote(c, 'result'),
       c.error ? el('div', { class: 'error' }, c.error) : null, truncatedNote(c, 'error')))));
   show('waterfall', el('h1', {}, 'Execution ' + e.provider + '/' + e.model),
     el('div', { class: 'meta' }, e.type + ' · ' + e.status + ' · agent ', iso(e.agent || '–'), ' · started ' + fmtTime(e.startedAt) + ' · '
