@@ -96,9 +96,14 @@ class Newcomer38SendableWindowTest {
     private static AiMessage asks(String... ids) {
         List<ToolExecutionRequest> requests = new ArrayList<>();
         for (String id : ids) {
-            requests.add(ToolExecutionRequest.builder().id(id).name("lookup").arguments("{\"arg0\":\"" + id + "\"}").build());
+            requests.add(ToolExecutionRequest.builder().id(id).name("lookup").arguments("{\"order\":\"" + id + "\"}").build());
         }
         return AiMessage.from(requests);
+    }
+
+    /** The result AiServices stores for a call of {@link Orders#lookup} that succeeded. */
+    private static ToolExecutionResultMessage ran(String id) {
+        return ToolExecutionResultMessage.builder().id(id).toolName("lookup").text("order " + id + " shipped").isError(false).build();
     }
 
     private static void add(ChatMemoryStore store, ChatMessage m) {
@@ -162,9 +167,9 @@ class Newcomer38SendableWindowTest {
             assertThat(chat.chat("chat-1", "where are orders 1 and 2?")).isEqualTo("Both shipped.");
             assertThat(chat.chat("chat-1", "and 3?")).isEqualTo("Shipped too.");
             List<ChatMessage> window = List.of(UserMessage.from("where are orders 1 and 2?"), asks("call_1", "call_2"),
-                    ToolExecutionResultMessage.from("call_1", "lookup", "order call_1 shipped"),
-                    ToolExecutionResultMessage.from("call_2", "lookup", "order call_2 shipped"), AiMessage.from("Both shipped."),
-                    UserMessage.from("and 3?"), asks("call_3"), ToolExecutionResultMessage.from("call_3", "lookup", "order call_3 shipped"),
+                    ran("call_1"),
+                    ran("call_2"), AiMessage.from("Both shipped."),
+                    UserMessage.from("and 3?"), asks("call_3"), ran("call_3"),
                     AiMessage.from("Shipped too."));
             assertThat(AtlasChatMemoryStore.of(tenant).getMessages("chat-1")).isEqualTo(window);
             assertThat(AtlasChatMemoryStore.of(tenant).sendableWindowsOnly().getMessages("chat-1")).isEqualTo(window);
