@@ -108,9 +108,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final RecentMessages recent = new RecentMessages();
     private final AssetCache assetTexts;
     private final ReentrantLock[] locks;
+    private final boolean sendableOnly;
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
+        this(tenant, newConversation, false);
+    }
+
+    private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation, boolean sendableOnly) {
         LangChain4jVersion.require();
+        this.sendableOnly = sendableOnly;
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
         this.locks = stripes(tenant.atlas());
@@ -137,6 +143,21 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         // Checked now rather than at the first write, where a bad setting would fail a user's chat.
         String checked = agent == null ? null : Limits.requireKey("agent", agent);
         return of(tenant, memoryId -> NewConversation.of(owner, checked));
+    }
+
+    /**
+     * A store like this one (same tenant, same new conversations) whose {@link #getMessages} gives a window a provider
+     * accepts: a tool round (a response asking for tools and the results right after it) whose results are not all there,
+     * or a tool result whose request is not right before it, is left out of what it returns, unless the round ends the
+     * window (a turn in progress, its results still being added). Such windows come from a race of two instances on one
+     * memory id, which providers refuse on every turn; the memory's next write stores the window without them, while the
+     * history keeps every message. Opt-in because it gives back a list other than the one last given, which
+     * {@code InMemoryChatMemoryStore} and this store by default return exactly.
+     *
+     * @return a new store reading sendable windows only
+     */
+    public AtlasChatMemoryStore sendableWindowsOnly() {
+        return new AtlasChatMemoryStore(tenant, newConversation, true);
     }
 
     /** Whether a class's {@code toString} is its own, not Object's class name and hash code. */
@@ -181,6 +202,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             // A racing caller may hand these very instances back after another write dropped them
             // from the window: they are then recognised rather than stored twice.
             recent.put(c.id(), s.sequence(), s.message());
+        }
+        if (sendableOnly) {
+            messages = SendableWindow.of(messages);
         }
         Correlation.bind(tenant, c.id(), messages);
         return messages;

@@ -170,15 +170,35 @@ public final class AtlasTelemetry implements ExecutionListener {
     /** How many distinct provider-model combinations the metrics carry as they are; a later one's model is {@code _OTHER}. */
     static final int MAX_METRIC_PAIRS = 300;
 
-    private final BoundedValues metricModels = new BoundedValues(MAX_METRIC_NAMES);
-    private final BoundedValues metricProviders = new BoundedValues(MAX_METRIC_NAMES);
-    private final BoundedValues metricPairs = new BoundedValues(MAX_METRIC_PAIRS);
+    // The series live as long as the meter provider, not as this listener: a context restarted on a shared
+    // OpenTelemetry, or a second Atlas exporting through it, creates another AtlasTelemetry, which must not admit
+    // another 100 names. So the names admitted are kept per meter (the SDK hands out one per scope and provider),
+    // weakly: a dropped provider takes its bounds with it.
+    private static final Map<Meter, MetricBounds> METRIC_BOUNDS = new java.util.WeakHashMap<>();
+
+    /** The attribute values admitted for one meter. Holds nothing of the meter, so the weak key can go. */
+    private static final class MetricBounds {
+        final BoundedValues models = new BoundedValues(MAX_METRIC_NAMES);
+        final BoundedValues providers = new BoundedValues(MAX_METRIC_NAMES);
+        final BoundedValues pairs = new BoundedValues(MAX_METRIC_PAIRS);
+    }
+
+    private final BoundedValues metricModels;
+    private final BoundedValues metricProviders;
+    private final BoundedValues metricPairs;
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning, boolean errorText) {
         this.maxRunning = maxRunning;
         this.errorText = errorText;
         this.tracer = openTelemetry.getTracer(SCOPE);
         Meter meter = openTelemetry.getMeter(SCOPE);
+        MetricBounds bounds;
+        synchronized (METRIC_BOUNDS) {
+            bounds = METRIC_BOUNDS.computeIfAbsent(meter, m -> new MetricBounds());
+        }
+        this.metricModels = bounds.models;
+        this.metricProviders = bounds.providers;
+        this.metricPairs = bounds.pairs;
         this.tokenUsage = meter.histogramBuilder("gen_ai.client.token.usage").ofLongs()
                 .setUnit("{token}")
                 .setDescription("Number of input and output tokens used")

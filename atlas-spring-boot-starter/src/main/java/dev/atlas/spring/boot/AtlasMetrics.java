@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.Objects;
 
 /**
@@ -27,12 +29,13 @@ import java.util.Objects;
  *       {@code provider} and {@code model};</li>
  *   <li>{@code atlas.tool.calls} (counter): finished tool calls by {@code tool} and {@code status}. Tool
  *       names come from the model, which may ask for any name (a hallucinated tool, a prompt injection):
- *       the first 100 distinct names this instance sees are tagged as they are, the calls of any later
+ *       the first 100 distinct names the registry sees are tagged as they are, the calls of any later
  *       name count under tool {@code (other)} (a name no provider accepts for a tool), so a model cannot
  *       grow the registry without bound.</li>
  * </ul>
  * {@code model} and {@code provider} are bounded likewise: the first 100 distinct model names and the first 100
- * distinct provider names this instance sees are tagged as they are, later ones as {@code (other)} (their executions,
+ * distinct provider names the registry sees (through every {@code AtlasMetrics} on it: a restarted context, a second
+ * Atlas) are tagged as they are, later ones as {@code (other)} (their executions,
  * tokens and cost still counted there), since an application may take either from its users (a model chosen per
  * request); so are their combinations: the first 300 distinct provider-model pairs are tagged as they are, the model
  * of any later pair as {@code (other)} under its provider. Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
@@ -50,14 +53,39 @@ public final class AtlasMetrics implements ExecutionListener {
     /** The tag of the calls of tools beyond {@link #MAX_TOOL_NAMES}. */
     static final String OTHER_TOOL = OTHER;
 
-    private final MeterRegistry registry;
-    private final BoundedTagValues tools = new BoundedTagValues(MAX_TOOL_NAMES);
-    private final BoundedTagValues models = new BoundedTagValues(MAX_MODEL_NAMES);
-    private final BoundedTagValues providers = new BoundedTagValues(MAX_MODEL_NAMES);
-    private final BoundedTagValues pairs = new BoundedTagValues(MAX_MODEL_PAIRS);
+    // The meters live as long as their registry, not as this listener: a context restarted on a shared registry, or a
+    // second Atlas reporting to it, builds another AtlasMetrics, which must not admit another 100 names. So the names
+    // admitted are kept per registry (weakly: a dropped registry takes its bounds with it).
+    private static final Map<MeterRegistry, Bounds> BOUNDS = new WeakHashMap<>();
 
+    private final MeterRegistry registry;
+    private final BoundedTagValues tools;
+    private final BoundedTagValues models;
+    private final BoundedTagValues providers;
+    private final BoundedTagValues pairs;
+
+    /**
+     * Meters in {@code registry}. The bounds on tag values hold for the registry: every {@code AtlasMetrics} on it
+     * (a restarted context, a second Atlas) shares the names admitted so far.
+     */
     public AtlasMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
+        Bounds bounds;
+        synchronized (BOUNDS) {
+            bounds = BOUNDS.computeIfAbsent(registry, r -> new Bounds());
+        }
+        this.tools = bounds.tools;
+        this.models = bounds.models;
+        this.providers = bounds.providers;
+        this.pairs = bounds.pairs;
+    }
+
+    /** The tag values admitted in one registry. Holds nothing of the registry, so the weak key can go. */
+    private static final class Bounds {
+        final BoundedTagValues tools = new BoundedTagValues(MAX_TOOL_NAMES);
+        final BoundedTagValues models = new BoundedTagValues(MAX_MODEL_NAMES);
+        final BoundedTagValues providers = new BoundedTagValues(MAX_MODEL_NAMES);
+        final BoundedTagValues pairs = new BoundedTagValues(MAX_MODEL_PAIRS);
     }
 
     @Override
