@@ -103,7 +103,7 @@ class MemoryInputValidationTest extends RefusedBeforeSql {
         refused("metadata", () -> SearchFilter.none().metadata("k\u0000", "x"));
         refused("metadata", () -> SearchFilter.none().metadata("k".repeat(256), "x"));
         refused("metadata", () -> SearchFilter.none().metadata("source", null));
-        refused("metadata", () -> SearchFilter.none().metadata("source", "v".repeat(1001)));
+        refused("metadata", () -> SearchFilter.none().metadata("source", "v".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH + 1)));
         SearchFilter many = SearchFilter.none();
         for (int i = 0; i < SearchFilter.MAX_METADATA; i++) {
             many = many.metadata("k" + i, "v");
