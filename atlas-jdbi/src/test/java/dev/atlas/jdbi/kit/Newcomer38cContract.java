@@ -107,7 +107,9 @@ public abstract class Newcomer38cContract extends AtlasContract {
             // One conversation per batch; the long-deleted message in a later rule.
             RetentionPolicy policy = second == SecondHolder.PURGED_CONVERSATION ? purge : purge.hardDeleteAfter(Duration.ofDays(1));
             for (boolean partFirst : List.of(true, false)) {
-                for (boolean keeper : List.of(false, true)) {
+                // A keeper matters where the part's holder goes first (its other holders take the part over): with the part last,
+                // the keeper holds it when its holder goes, as in Newcomer36Contract#aPartAttachedElsewhereStaysForTheOtherMessage.
+                for (boolean keeper : partFirst ? List.of(false, true) : List.of(false)) {
                     // A crash leaves what a stop signal leaves (the transaction it would have started never begins): once, without a
                     // keeper, is enough to show the next run finishes from there.
                     for (Ending ending : keeper ? List.of(Ending.SIGNAL) : List.of(Ending.values())) {
@@ -185,9 +187,9 @@ public abstract class Newcomer38cContract extends AtlasContract {
                 }
             }
         }
-        // Each of the 12 combinations stopped before its 1st, 2nd, ... transaction until a run was not stopped: before the first
+        // Each of the 10 combinations stopped before its 1st, 2nd, ... transaction until a run was not stopped: before the first
         // holder's, between the two, after the second, and once not at all.
-        assertThat(scenarios).isGreaterThanOrEqualTo(12 * 4);
+        assertThat(scenarios).isGreaterThanOrEqualTo(10 * 4);
     }
 
     // ---- writes into a deleted conversation, or another tenant's -------------------------------
