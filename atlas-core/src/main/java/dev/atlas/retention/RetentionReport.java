@@ -11,6 +11,9 @@ import dev.atlas.conversation.ConversationStore;
  * {@code "conversations.skipped"}, {@code "message_events.deleted"}, {@code "vectors.deleted"},
  * {@code "memories.deleted"}, {@code "messages.detached"} and {@code "voice_calls.unlinked"} (rows
  * kept without the link to an execution the run purged). A table with nothing to do is absent.
+ * Messages of a conversation the same run purges in a later batch are not counted as detached (they
+ * are counted as deleted there); a run stopped before that batch has unlinked them without counting
+ * them, and the next run counts them as deleted.
  *
  * <p>A report holds counts only, never the ids of the rows, so its size does not grow with the
  * data; a dry run likewise reads the rows it counts a batch at a time. To see which

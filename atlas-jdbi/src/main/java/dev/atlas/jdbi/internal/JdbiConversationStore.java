@@ -198,6 +198,11 @@ public final class JdbiConversationStore implements ConversationStore {
         return findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
     }
 
+    /** {@link #requireLiveConversation} for a write into it: the refusal names {@code conversationId}, as a closed one's does. */
+    private Conversation requireLiveConversationToWrite(Handle h, UUID conversationId) {
+        return findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId, "conversationId"));
+    }
+
     @Override
     public Page<Conversation> list(ConversationQuery q) {
         Check.notNull("query", q);
@@ -503,7 +508,7 @@ public final class JdbiConversationStore implements ConversationStore {
         }
         if (all.isEmpty()) {
             // Nothing to write, but an unknown conversation is named as append names it.
-            db.read(h -> requireLiveConversation(h, conversationId));
+            db.read(h -> requireLiveConversationToWrite(h, conversationId));
             return List.of();
         }
         int k = all.size();
@@ -623,7 +628,7 @@ public final class JdbiConversationStore implements ConversationStore {
         if (last.isPresent()) {
             return last.get();
         }
-        requireLiveConversation(h, conversationId);
+        requireLiveConversationToWrite(h, conversationId);
         throw new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
     }
 

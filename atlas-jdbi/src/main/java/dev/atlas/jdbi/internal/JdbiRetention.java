@@ -653,8 +653,7 @@ public final class JdbiRetention implements Retention {
             Set<UUID> parts = new java.util.LinkedHashSet<>();
             for (UUID[] part : call(h, "retention.attachments", attachments, binds, ids).list((rs, ctx) -> {
                 UUID asset = d.uuid(rs, "asset_id");
-                return new UUID[] {partsKept.contains(asset) || Boolean.TRUE.equals(Json.readMap(rs.getString("metadata"))
-                        .get(AttachedAsset.PART)) ? asset : null};
+                return new UUID[] {Boolean.TRUE.equals(Json.readMap(rs.getString("metadata")).get(AttachedAsset.PART)) ? asset : null};
             })) {
                 if (part[0] != null) {
                     parts.add(part[0]);
@@ -662,15 +661,6 @@ public final class JdbiRetention implements Retention {
             }
             return new ArrayList<>(parts);
         }
-
-        /**
-         * Parts of messages this run deleted that stayed because another message held them then: each is a part of
-         * every holder a later batch or rule of this run deletes, so it goes with the last holder whatever order the
-         * holders' batches and rules take (a holder that held it as a plain attachment, deleted last, kept it for
-         * ever without a holder, while the other order deleted it), and a dry run, which cannot follow batches, counts
-         * what the run does ({@link RetentionSql#partsHeldByKeptMessages}). Grows only with such shared parts.
-         */
-        private final Set<UUID> partsKept = new HashSet<>();
 
         /**
          * Of the assets attached to the parents {@code ids}, those a message outside them also holds (the same image
@@ -685,7 +675,7 @@ public final class JdbiRetention implements Retention {
         /**
          * {@link #parts} without those a message the run keeps also holds: what a dry run counts as deleted with the
          * parents. Not {@link #heldElsewhere}: a holder outside the page that a later page or rule deletes keeps nothing
-         * in the real run, which deletes the part with its last holder (see {@link #partsKept}).
+         * in the real run, which deletes the part with its last holder (see {@link #takeOverParts}).
          */
         private List<UUID> partsAlone(Handle h, String attachments, List<UUID> ids) {
             boolean ofConversations = !attachments.equals(RetentionPlan.MESSAGE_ATTACHMENTS);
@@ -711,10 +701,42 @@ public final class JdbiRetention implements Retention {
                 List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
                 deleteAssets(h, "retention.lockParts", lock, binds, chunk, keys, () -> {
                     Set<UUID> held = heldElsewhere(h, attachments, ids);
-                    chunk.stream().filter(held::contains).forEach(partsKept::add);
+                    takeOverParts(h, chunk.stream().filter(held::contains).toList());
                     return held;
                 });
             }
+        }
+
+        /**
+         * Marks {@link AttachedAsset#PART} the attachments of the parts {@code kept} (held by a message outside the batch,
+         * locked) that messages the run deletes hold, in the batch's transaction: the part then goes with the last of them,
+         * whatever order the batches and rules take, and a run that stops (a signal, a lost lease, a failure) before their
+         * batch leaves the mark for the next run, which deletes the part with them; held as a plain upload, it stayed for
+         * ever without a holder. The attachments of messages the run keeps are left as they are (their metadata is the
+         * application's): such a message keeps the part as an upload. Nothing of the run is held in memory between batches.
+         */
+        private void takeOverParts(Handle h, List<UUID> kept) {
+            if (kept.isEmpty()) {
+                return;
+            }
+            Dialect d = db.dialect();
+            List<Object[]> marked = new ArrayList<>();
+            for (Object[] a : call(h, "retention.partHolders", RetentionSql.partHoldersTheRunDeletes(policy), binds, kept)
+                    .list((rs, ctx) -> new Object[] {d.uuid(rs, "id"), rs.getString("metadata")})) {
+                Map<String, Object> metadata = new LinkedHashMap<>(Json.readMap((String) a[1]));
+                if (!Boolean.TRUE.equals(metadata.get(AttachedAsset.PART))) {
+                    metadata.put(AttachedAsset.PART, true);
+                    marked.add(new Object[] {a[0], Json.internal(metadata)});
+                }
+            }
+            if (marked.isEmpty()) {
+                return;
+            }
+            Sql.Call update = sql.on(h, q.takeOverPart);
+            for (Object[] m : marked) {
+                update.bind("id", m[0]).bind("metadata", m[1]).add();
+            }
+            update.batch();
         }
 
         /**

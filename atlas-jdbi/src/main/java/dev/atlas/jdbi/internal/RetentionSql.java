@@ -20,6 +20,7 @@ public final class RetentionSql {
     final Statement releaseLease;
     final Statement renewLease;
     final Statement deletedEvent;
+    final Statement takeOverPart;
 
     RetentionSql(Catalogue c) {
         this.c = c;
@@ -33,6 +34,7 @@ public final class RetentionSql {
         releaseLease = c.sql("retention.releaseLease", "DELETE FROM <p>leases WHERE tenant_id = :t AND name = :name AND holder = :holder");
         deletedEvent = c.sql("retention.deletedEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
                 + " details, created_at) VALUES (:t, :id, :c, :m, 'deleted', :details, " + MessageSql.laterEventTime(c.dialect(), ":m") + ")");
+        takeOverPart = c.sql("retention.takeOverPart", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t AND id = :id");
         for (List<ChildTable> plan : List.of(RetentionPlan.CONVERSATION_CHILDREN, RetentionPlan.EXECUTION_CHILDREN,
                 RetentionPlan.ASSET_CHILDREN, RetentionPlan.MESSAGE_CHILDREN, RetentionPlan.MEMORY_CHILDREN)) {
             for (ChildTable child : plan) {
@@ -433,7 +435,7 @@ public final class RetentionSql {
      * For a dry run: of the assets attached to the messages bound as {@code <ids>} (with {@code ofConversations}, to the messages
      * of the conversations bound so), messages the run deletes, those a message the run keeps also holds. The real run deletes a
      * part once no message holds it any more, in the batch that deletes its last holder, whichever batch or rule that is (see
-     * {@code JdbiRetention.partsKept}): a holder outside the page that a later batch or rule deletes keeps nothing.
+     * {@link #partHoldersTheRunDeletes}): a holder outside the page that a later batch or rule deletes keeps nothing.
      */
     static String partsHeldByKeptMessages(RetentionPolicy p, boolean ofConversations) {
         String messages = ofConversations ? "SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>)" : "<ids>";
@@ -441,6 +443,17 @@ public final class RetentionSql {
         return "SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.asset_id IN (SELECT asset_id"
                 + " FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (" + messages + "))"
                 + " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = ma.message_id AND " + deleted + ")";
+    }
+
+    /**
+     * The attachments (id and metadata) of the assets bound as {@code <ids>} held by messages the run deletes (by any of its
+     * rules, in a later batch or rule; those of the batch itself too): when a part's holder goes and such messages still hold
+     * it, their attachments are marked parts in the same transaction, so the part goes with the last of them, in this run or,
+     * when this one stops first, in the next.
+     */
+    static String partHoldersTheRunDeletes(RetentionPolicy p) {
+        return "SELECT ma.id, ma.metadata FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.asset_id IN (<ids>)"
+                + " AND EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = ma.message_id AND " + deletedByRun(p, "mm") + ")";
     }
 
     /** A page of the ids {@code select} finds, in {@code idColumn} order, after {@code :after} unless it is the first. */
