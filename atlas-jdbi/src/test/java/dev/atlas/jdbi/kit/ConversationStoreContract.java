@@ -1423,9 +1423,9 @@ public abstract class ConversationStoreContract extends AtlasContract {
         UUID unknown = UUID.randomUUID();
         for (UUID id : List.of(unknown, theirs, deleted.id())) {
             assertThatThrownBy(() -> store.appendAll(id, List.of())).isInstanceOf(NotFoundException.class)
-                    .hasMessage("conversation " + id + " not found");
+                    .hasMessage("conversationId: conversation " + id + " not found");
             assertThatThrownBy(() -> store.append(id, NewMessage.user("x"))).isInstanceOf(NotFoundException.class)
-                    .hasMessage("conversation " + id + " not found");
+                    .hasMessage("conversationId: conversation " + id + " not found");
         }
         Conversation live = convo();
         assertThat(store.appendAll(live.id(), List.of())).isEmpty();

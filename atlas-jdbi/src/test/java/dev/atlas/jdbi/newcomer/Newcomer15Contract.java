@@ -354,9 +354,9 @@ public abstract class Newcomer15Contract extends AtlasContract {
 
         // Wrong argument: the message's id where the conversation's goes.
         NotFoundException wrongId = thrown(NotFoundException.class, () -> conv.append(q.id(), NewMessage.assistant("It shipped")));
-        assertThat(wrongId.field()).isEmpty();
+        assertThat(wrongId.field()).hasValue("conversationId");
         assertThat(wrongId.entity() + " " + wrongId.id()).isEqualTo("conversation " + q.id());
-        assertThat(wrongId).hasMessage("conversation " + q.id() + " not found");
+        assertThat(wrongId).hasMessage("conversationId: conversation " + q.id() + " not found");
         // Provenance given as (message, conversation) instead of (conversation, message).
         NotFoundException swapped = thrown(NotFoundException.class,
                 () -> acme.memories().create(NewMemory.fact(user, "Lives in Lyon").from(q.id(), convo.id())));
@@ -368,7 +368,7 @@ public abstract class Newcomer15Contract extends AtlasContract {
         NotFoundException viaDefault = thrown(NotFoundException.class, () -> atlas.conversations().append(convo.id(), NewMessage.user("hi")));
         NotFoundException unknown = thrown(NotFoundException.class, () -> atlas.conversations().append(nowhere, NewMessage.user("hi")));
         assertThat(viaDefault.getMessage().replace(convo.id().toString(), "<id>")).isEqualTo(unknown.getMessage().replace(nowhere.toString(), "<id>"));
-        assertThat(viaDefault.field()).isEmpty();
+        assertThat(viaDefault.field()).hasValue("conversationId");
         assertThat(thrown(NotFoundException.class, () -> atlas.conversations().require(convo.id())))
                 .hasMessage("conversation " + convo.id() + " not found");
 
