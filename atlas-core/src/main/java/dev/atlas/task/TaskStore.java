@@ -242,7 +242,7 @@ public interface TaskStore {
      * @param claim the claim returned by {@link TaskStore#claim}
      * @return the task, pending again
      * @throws LeaseLostException when this claim is no longer the task's current one
-     * @throws NotFoundException when no such task exists in this tenant
+     * @throws NotFoundException naming {@code claim.taskId} when no such task exists in this tenant
      */
     Task release(ClaimedTask claim);
 
@@ -252,6 +252,7 @@ public interface TaskStore {
      *
      * @param taskId the task's id
      * @return the task
+     * @throws NotFoundException naming {@code taskId} when no such task exists in this tenant
      */
     Task cancel(UUID taskId);
 
@@ -267,7 +268,7 @@ public interface TaskStore {
      * @param result what to store as {@link Task#result()}; {@code null} for none
      * @return the task, now completed
      * @throws IllegalTransitionException when the task is already completed, failed or cancelled
-     * @throws NotFoundException when no such task exists in this tenant
+     * @throws NotFoundException naming {@code taskId} when no such task exists in this tenant
      */
     Task completeAsOperator(UUID taskId, @Nullable Map<String, ?> result);
 
@@ -282,7 +283,7 @@ public interface TaskStore {
      *        {@code null} for no text
      * @return the task, now failed
      * @throws IllegalTransitionException when the task is already completed, failed or cancelled
-     * @throws NotFoundException when no such task exists in this tenant
+     * @throws NotFoundException naming {@code taskId} when no such task exists in this tenant
      */
     Task failAsOperator(UUID taskId, @Nullable String error);
 
@@ -293,7 +294,7 @@ public interface TaskStore {
      * @param taskId the failed task
      * @return the task, pending again
      * @throws IllegalTransitionException on {@code status} when the task is not failed
-     * @throws NotFoundException when no such task exists in this tenant
+     * @throws NotFoundException naming {@code taskId} when no such task exists in this tenant
      */
     default Task requeue(UUID taskId) {
         return requeue(taskId, null);
@@ -317,7 +318,7 @@ public interface TaskStore {
      * @param runAfter not claimable before this instant; {@code null} for now (this instance's clock)
      * @return the task, pending again
      * @throws IllegalTransitionException on {@code status} when the task is not failed; nothing changes
-     * @throws NotFoundException when no such task exists in this tenant
+     * @throws NotFoundException naming {@code taskId} when no such task exists in this tenant
      * @throws dev.atlas.InvalidInputException naming {@code runAfter} when it is outside the supported range
      */
     Task requeue(UUID taskId, @Nullable Instant runAfter);

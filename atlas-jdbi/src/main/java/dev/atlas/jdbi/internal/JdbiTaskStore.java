@@ -411,7 +411,7 @@ public final class JdbiTaskStore implements TaskStore {
     private RuntimeException leaseLost(Handle h, ClaimedTask claim) {
         Optional<Task> current = find(h, claim.taskId());
         if (current.isEmpty()) {
-            return new NotFoundException("task", claim.taskId());
+            return new NotFoundException("task", claim.taskId(), "claim.taskId");
         }
         Task t = current.get();
         String why = t.status().isFinal() ? "the task is " + t.status()
@@ -451,7 +451,7 @@ public final class JdbiTaskStore implements TaskStore {
             // it is failed (the next claim would mark it so), so fail it here first and requeue it.
             sql.on(h, q.sweepOne).bind("id", taskId).bind("now", now).update();
             return Transition.apply(sql.on(h, q.requeue).bind("id", taskId).bind("runAfter", due).bind("now", now).optional(tasks),
-                    () -> find(h, taskId), () -> new NotFoundException("task", taskId), t -> {
+                    () -> find(h, taskId), () -> new NotFoundException("task", taskId, "taskId"), t -> {
                         if (t.status() != TaskStatus.FAILED) {
                             throw new IllegalTransitionException("status", t.status(), TaskStatus.PENDING,
                                     t.status().next() + "; requeue takes only a failed task");
@@ -463,7 +463,7 @@ public final class JdbiTaskStore implements TaskStore {
     /** Moves a pending or running task to a final status without a lease: cancel and the operator's complete and fail. */
     private Task finishUnheld(UUID taskId, TaskStatus target, Function<Handle, Sql.Call> update) {
         return db.write(h -> Transition.apply(update.apply(h).bind("id", taskId).bind("now", db.now()).optional(tasks),
-                () -> find(h, taskId), () -> new NotFoundException("task", taskId), t -> t.status().checkMoveTo(target)));
+                () -> find(h, taskId), () -> new NotFoundException("task", taskId, "taskId"), t -> t.status().checkMoveTo(target)));
     }
 
     // ---- recurring tasks -----------------------------------------------------------------

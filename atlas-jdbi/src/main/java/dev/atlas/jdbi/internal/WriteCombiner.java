@@ -70,6 +70,8 @@ final class WriteCombiner {
         final HandleCallback<T> work;
         /** Whether the call has not borrowed a connection yet: close() need not wait while its batch waits for one. */
         final boolean first;
+        /** When the call joined the queue ({@link System#nanoTime}). */
+        final long queuedAt = System.nanoTime();
         @Nullable T value;
         @Nullable Throwable error;
         boolean done;
@@ -315,7 +317,19 @@ final class WriteCombiner {
                     // Housekeeping: the batch's writes do not depend on it, and the next full log asks again.
                 }
             }
-            h.control("BEGIN IMMEDIATE");
+            long beginSent = System.nanoTime();
+            try {
+                h.control("BEGIN IMMEDIATE");
+            } catch (SQLException e) {
+                if (!dev.atlas.internal.SqliteErrors.busy(e)) {
+                    throw e;
+                }
+                // The calls queued before this BEGIN have waited for the lock as long as it did:
+                // waiting a busy timeout more per batch of MAX_BATCH queued calls left a call at
+                // the tail of a long queue waiting without bound while another process held the lock.
+                failQueuedBefore(beginSent, e);
+                throw lockNotGranted(e);
+            }
             CURRENT.set(h);
             boolean ended = false;
             try {
@@ -407,6 +421,34 @@ final class WriteCombiner {
         }
         mine.error = failure;
         mine.done = true;
+    }
+
+    /** The BEGIN of a batch gave up waiting for another connection's write lock (SQLITE_BUSY after the busy timeout). */
+    private static StorageException lockNotGranted(SQLException e) {
+        return new StorageException("the write waited its busy timeout for SQLite's write lock, which another connection holds"
+                + " (another process or Atlas instance on this file, a backup, a shell); nothing of it was stored, repeat it later: "
+                + dev.atlas.internal.Redaction.url(e.getMessage()), e.getSQLState(), true, e);
+    }
+
+    /**
+     * Fails with {@link #lockNotGranted} every call still queued that joined the queue before {@code beginSent}:
+     * each call then waits for the lock at most two busy timeouts (the rest of the wait under way
+     * when it came, and one BEGIN of its own), however long the queue.
+     */
+    private synchronized void failQueuedBefore(long beginSent, SQLException busy) {
+        boolean any = false;
+        for (java.util.Iterator<Pending<?>> it = queue.iterator(); it.hasNext(); ) {
+            Pending<?> p = it.next();
+            if (p.queuedAt - beginSent < 0) {
+                it.remove();
+                p.error = lockNotGranted(busy); // one per call: each caller's thread may add to it
+                p.done = true;
+                any = true;
+            }
+        }
+        if (any) {
+            notifyAll();
+        }
     }
 
     private synchronized void startCommit() {
