@@ -109,6 +109,11 @@ final class Viewer implements AutoCloseable {
         return viewer;
     }
 
+    /** Requests waiting for their turn to read the database and build their response. */
+    int waitingToBuild() {
+        return 0;
+    }
+
     /** The URL to open, with the token. */
     String url() {
         InetSocketAddress a = server.getAddress();
