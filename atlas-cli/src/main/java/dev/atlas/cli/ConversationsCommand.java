@@ -350,6 +350,9 @@ final class ConversationsCommand implements Callable<Integer> {
                     for (ToolCall call : step.toolCalls()) {
                         out.printf(Locale.ROOT, "   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cutOneLine(call.arguments(), 200),
                                 Text.cutOneLine(call.result() == null ? call.status().toString() : call.result(), 200), call.status());
+                        if (call.error() != null) {
+                            out.printf(Locale.ROOT, "     error: %s%n", Text.cutOneLine(call.error(), 200));
+                        }
                         for (Conversation thread : t.threadsByToolCall().getOrDefault(call.id(), java.util.List.of())) {
                             out.printf(Locale.ROOT, "     tool thread %s (%,d message%s)%n", thread.id(), t.messages(thread),
                                     t.messages(thread) == 1 ? "" : "s");

@@ -50,6 +50,12 @@ final class Viewer implements AutoCloseable {
      * end it, while the others serve everyone else (4 workers were held for good by 4 stalled clients).
      */
     static final int WORKERS = 32;
+    /**
+     * Requests reading the database and building their response at once, of the {@link #WORKERS}: a transcript page
+     * is read whole (100 messages of up to 1 MiB each) before it is cut, so the heap holds this many, not 32. A
+     * request writes its response after its turn, so a client that stalls never holds one.
+     */
+    static final int BUILDERS = 4;
     /** Seconds a client has to send its request (the JDK server's {@code sun.net.httpserver.maxReqTime}). */
     static final String REQUEST_SECONDS = "10";
     /**
@@ -73,6 +79,8 @@ final class Viewer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    /** Turns to read and build, {@link #BUILDERS} of them, in arrival order. */
+    private final java.util.concurrent.Semaphore builders = new java.util.concurrent.Semaphore(BUILDERS, true);
     private final byte[] token;
     private final ViewerApi api;
     /** Text for the log (stderr) as the CLI shows any: the database's secrets masked, on one line. */
@@ -107,6 +115,11 @@ final class Viewer implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         return viewer;
+    }
+
+    /** Requests waiting for their turn to read the database and build their response. */
+    int waitingToBuild() {
+        return builders.getQueueLength();
     }
 
     /** The URL to open, with the token. */
@@ -179,68 +192,93 @@ final class Viewer implements AutoCloseable {
         }
     }
 
+    /** What a request to {@code /api/} answers: JSON (a status and its bytes) or an asset's bytes to stream. */
+    private record Reply(int status, byte[] json, ViewerApi.Bytes asset) {}
+
     private void api(HttpExchange ex, String path, Map<String, String> query) throws IOException {
+        Reply reply;
+        try {
+            builders.acquire();
+        } catch (InterruptedException e) {
+            // The viewer is closing.
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            reply = build(ex.getRequestMethod().equals("HEAD"), path, query);
+        } finally {
+            // Released before the write: a client that stalls holds its worker and its bytes, not a turn to read.
+            builders.release();
+        }
+        if (reply.asset() == null) {
+            send(ex, reply.status(), "application/json; charset=utf-8", reply.json());
+            return;
+        }
+        ViewerApi.Bytes bytes = reply.asset();
+        try (InputStream in = bytes.content()) {
+            ex.getResponseHeaders().set("Content-Disposition", bytes.inline() ? "inline" : "attachment");
+            // Stored bytes, even opened on their own (an SVG, HTML under an image type), run no
+            // script and are not of the viewer's origin.
+            ex.getResponseHeaders().set("Content-Security-Policy", ASSET_CSP);
+            ex.getResponseHeaders().set("Content-Type", bytes.mimeType());
+            boolean head = ex.getRequestMethod().equals("HEAD");
+            if (head || bytes.size() == 0) {
+                if (head) {
+                    ex.getResponseHeaders().set("Content-Length", Long.toString(bytes.size()));
+                }
+                ex.sendResponseHeaders(200, -1);
+                return;
+            }
+            ex.sendResponseHeaders(200, bytes.size());
+            // From here on the status and length are sent: a failure can only cut the
+            // response short, which the client sees as a broken download.
+            OutputStream out = ex.getResponseBody();
+            try {
+                // Bytes the blob store holds beyond the recorded size are not sent.
+                copy(in, out, bytes.size());
+            } catch (ReadFailed e) {
+                // The bytes failed (the blob store, or a discard or purge racing the download):
+                // the operator's log says so once; the exchange is closed, never answered again.
+                log.println(shown.apply("atlas serve: GET /api/assets/" + bytes.id()
+                        + " failed after its headers were sent, the download is cut short: " + AtlasCli.message(e.getCause())));
+                return;
+            } catch (IOException e) {
+                // The client went away (a cancelled download): nothing failed here.
+                return;
+            }
+            out.close();
+        }
+    }
+
+    /** The reply to {@code /api/<path>}, read and built whole (an asset's bytes opened, not read). */
+    private Reply build(boolean head, String path, Map<String, String> query) throws IOException {
         List<String> parts = List.of(path.split("/", -1));
         try {
             if (parts.size() == 2 && parts.get(0).equals("assets")) {
-                boolean head = ex.getRequestMethod().equals("HEAD");
-                ViewerApi.Bytes bytes = api.assetBytes(parts.get(1), query, head);
-                try (InputStream in = bytes.content()) {
-                    ex.getResponseHeaders().set("Content-Disposition", bytes.inline() ? "inline" : "attachment");
-                    // Stored bytes, even opened on their own (an SVG, HTML under an image type), run no
-                    // script and are not of the viewer's origin.
-                    ex.getResponseHeaders().set("Content-Security-Policy", ASSET_CSP);
-                    ex.getResponseHeaders().set("Content-Type", bytes.mimeType());
-                    if (head || bytes.size() == 0) {
-                        if (head) {
-                            ex.getResponseHeaders().set("Content-Length", Long.toString(bytes.size()));
-                        }
-                        ex.sendResponseHeaders(200, -1);
-                        return;
-                    }
-                    ex.sendResponseHeaders(200, bytes.size());
-                    // From here on the status and length are sent: a failure can only cut the
-                    // response short, which the client sees as a broken download.
-                    OutputStream out = ex.getResponseBody();
-                    try {
-                        // Bytes the blob store holds beyond the recorded size are not sent.
-                        copy(in, out, bytes.size());
-                    } catch (ReadFailed e) {
-                        // The bytes failed (the blob store, or a discard or purge racing the download):
-                        // the operator's log says so once; the exchange is closed, never answered again.
-                        log.println(shown.apply("atlas serve: GET /api/assets/" + bytes.id()
-                                + " failed after its headers were sent, the download is cut short: " + AtlasCli.message(e.getCause())));
-                        return;
-                    } catch (IOException e) {
-                        // The client went away (a cancelled download): nothing failed here.
-                        return;
-                    }
-                    out.close();
-                }
-                return;
+                return new Reply(200, null, api.assetBytes(parts.get(1), query, head));
             }
             Object body = api.route(parts, query);
-            if (body == null) {
-                json(ex, 404, Map.of("error", "no such endpoint: /api/" + path));
-            } else {
-                json(ex, 200, body);
-            }
+            return body == null ? json(404, Map.of("error", "no such endpoint: /api/" + path)) : json(200, body);
         } catch (ViewerApi.Forbidden e) {
-            json(ex, 403, Map.of("error", e.getMessage()));
+            return json(403, Map.of("error", e.getMessage()));
         } catch (NotFoundException e) {
-            json(ex, 404, Map.of("error", e.getMessage()));
+            return json(404, Map.of("error", e.getMessage()));
         } catch (InvalidInputException e) {
             // The library names its own field; the request named a query parameter.
             String param = PARAMETER_OF_FIELD.get(e.field());
-            json(ex, 400, Map.of("error", param == null ? e.getMessage() : param + e.getMessage().substring(e.field().length())));
+            return json(400, Map.of("error", param == null ? e.getMessage() : param + e.getMessage().substring(e.field().length())));
         } catch (IllegalArgumentException e) {
-            json(ex, 400, Map.of("error", e.getMessage()));
+            return json(400, Map.of("error", e.getMessage()));
         } catch (java.sql.SQLException | RuntimeException e) {
             // The database's own words (table names, SQL, driver details) go to the operator's
             // terminal, not to whoever sent the request.
             log.println(shown.apply("atlas serve: GET /api/" + path + " failed: " + AtlasCli.message(e)));
-            json(ex, 500, Map.of("error", "internal error: the viewer's log (where 'atlas serve' runs) has the details"));
+            return json(500, Map.of("error", "internal error: the viewer's log (where 'atlas serve' runs) has the details"));
         }
+    }
+
+    private static Reply json(int status, Object body) throws IOException {
+        return new Reply(status, JSON.writeValueAsBytes(body), null);
     }
 
     /** A read of the asset's bytes failed (not a write to the client): its cause says why. */
@@ -279,10 +317,6 @@ final class Viewer implements AutoCloseable {
                     : name.endsWith(".css") ? "text/css; charset=utf-8" : "image/svg+xml";
             send(ex, 200, type, in.readAllBytes());
         }
-    }
-
-    private void json(HttpExchange ex, int status, Object body) throws IOException {
-        send(ex, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body));
     }
 
     private static void unauthorized(HttpExchange ex) throws IOException {

@@ -147,6 +147,7 @@ function messageNode(m) {
     el('div', {}, el('strong', {}, 'tool ', iso(c.name)), ' ', el('span', { class: 'muted' }, c.status + ' · ' + fmtMs(c.durationMs))),
     el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), truncatedNote(c, 'arguments'),
     c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null, truncatedNote(c, 'result'),
+    c.error ? el('div', { class: 'error' }, c.error) : null, truncatedNote(c, 'error'),
     ...c.threads.map((t) => el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), iso(t.title || t.id)), ' (' + t.messages + ' messages)'))));
   const attachments = m.attachments.map((a) => {
     const url = '/api/assets/' + encodeURIComponent(a.assetId) + (state.tenant ? '?tenant=' + encodeURIComponent(state.tenant) : '');
