@@ -127,11 +127,10 @@ public final class PgVectorIndex implements VectorIndex {
                     // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
                     // build on the table (another instance's HNSW build, minutes on a large model) before it sees the
                     // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
-                    java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", unembedded)
-                            .optional((rs, ctx) -> rs.getBoolean(1));
-                    if (!valid.orElse(false)) {
-                        if (valid.isPresent()) {
-                            any.on(h, q.dropInvalidIndex(unembedded)).update();
+                    java.util.Optional<Existing> found = existing(any, h, q, unembedded);
+                    if (!found.map(Existing::valid).orElse(false)) {
+                        if (found.isPresent()) {
+                            any.on(h, q.dropInvalidIndex(found.get().qualifiedName())).update();
                         }
                         any.on(h, q.unembeddedIndex).update();
                     }
@@ -172,6 +171,13 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     private static final int ADD_COLUMN_ATTEMPTS = 3;
+
+    /** An index of this installation's vectors table: whether it is valid, and its schema-qualified name. */
+    private record Existing(boolean valid, String qualifiedName) {}
+
+    private static java.util.Optional<Existing> existing(Sql any, Handle h, PgVectorSql q, String name) {
+        return any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> new Existing(rs.getBoolean(1), rs.getString(2)));
+    }
 
     /**
      * Fills the embedding column of vectors stored before pgvector was installed (or by bulk
@@ -232,12 +238,12 @@ public final class PgVectorIndex implements VectorIndex {
         Sql any = Sql.crossTenant(db);
         try {
             db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
-                java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> rs.getBoolean(1));
-                if (valid.orElse(false)) {
+                java.util.Optional<Existing> found = existing(any, h, q, name);
+                if (found.map(Existing::valid).orElse(false)) {
                     return null;
                 }
-                if (valid.isPresent()) {
-                    any.on(h, q.dropInvalidIndex(name)).update();
+                if (found.isPresent()) {
+                    any.on(h, q.dropInvalidIndex(found.get().qualifiedName())).update();
                 }
                 any.on(h, q.createIndex(name, model, dimension, settings.m(), settings.efConstruction())).update();
                 return null;
