@@ -3,7 +3,9 @@ package dev.atlas.jdbi;
 import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.LogCapture;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
+import dev.atlas.jdbi.kit.StatementRecorder;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.search.SearchHit;
@@ -56,6 +58,32 @@ class PgvectorSchemasTest extends AtlasContract {
             TreeSet<String> inPublic = indexes(c, "public");
             assertThat(inPublic).contains("atlas_vectors_unembedded").anyMatch(n -> n.startsWith("atlas_vectors_hnsw_"));
             assertThat(indexes(c, "app2")).as("the pgvector indexes of app2.atlas_vectors").isEqualTo(inPublic);
+        }
+    }
+
+    @Test
+    @DisplayName("when pgvector is installed but unusable from the installation's schema, the first vector use tries the ALTER once and warns with the server's reason; searches are exact and correct")
+    void unusablePgvectorIsWarnedOnceNotRetried() throws Exception {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA app3");
+        }
+        // Only app3 on the search path: the extension's type vector, in public, is not visible there.
+        PGSimpleDataSource kits = (PGSimpleDataSource) database.dataSource();
+        PGSimpleDataSource app3 = new PGSimpleDataSource();
+        app3.setUrl(kits.getUrl());
+        app3.setUser(kits.getUser());
+        app3.setPassword(kits.getPassword());
+        app3.setCurrentSchema("app3");
+        try (Atlas other = Atlas.builder().dataSource(app3).build(); LogCapture logs = LogCapture.start()) {
+            StatementRecorder recorder = StatementRecorder.attach(other);
+            Memory m = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+            assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})))
+                    .extracting(SearchHit::id).containsExactly(m.id());
+            // Not a deadlock or a lock timeout: asking again cannot help, and each try is an ERROR in the server's log.
+            assertThat(recorder.recorded()).filteredOn(r -> r.sql().startsWith("ALTER TABLE")).hasSize(1);
+            assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector is installed but could not be"
+                    + " enabled \\(.*type \"vector\" does not exist");
         }
     }
 
