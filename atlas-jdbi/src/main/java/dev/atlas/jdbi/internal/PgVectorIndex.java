@@ -127,11 +127,10 @@ public final class PgVectorIndex implements VectorIndex {
                     // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
                     // build on the table (another instance's HNSW build, minutes on a large model) before it sees the
                     // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
-                    java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", unembedded)
-                            .optional((rs, ctx) -> rs.getBoolean(1));
-                    if (!valid.orElse(false)) {
-                        if (valid.isPresent()) {
-                            any.on(h, q.dropInvalidIndex(unembedded)).update();
+                    java.util.Optional<Existing> found = existing(any, h, q, unembedded);
+                    if (!found.map(Existing::valid).orElse(false)) {
+                        if (found.isPresent()) {
+                            any.on(h, q.dropInvalidIndex(found.get().qualifiedName())).update();
                         }
                         any.on(h, q.unembeddedIndex).update();
                     }
@@ -142,17 +141,34 @@ public final class PgVectorIndex implements VectorIndex {
                 return new PgVectorIndex(db, settings);
             });
         } catch (RuntimeException e) {
-            LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
+            // WARN, with the server's reason: the server offers the extension, so exact search for this instance's life is
+            // most likely a configuration to fix (a search path without the extension's schema, a user who does not own the table).
+            LOG.warn("pgvector could not be enabled ({}); semantic search is exact", reason(e));
             return EXACT;
         }
+    }
+
+    /** The database's own message when there is one (a wrapper's says only which statement failed). */
+    private static String reason(Throwable e) {
+        java.sql.SQLException sql = sqlCause(e);
+        return sql != null ? sql.getMessage() : e.getMessage();
+    }
+
+    private static java.sql.@org.jspecify.annotations.Nullable SQLException sqlCause(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLException s) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /**
      * Adds the embedding column unless it exists. Only the very first start on a database runs the ALTER; two instances
      * starting at once there can still meet another's index build (a deadlock PostgreSQL resolves by failing one), so a
      * failure is retried, at most {@value #ADD_COLUMN_ATTEMPTS} times, each asking the catalogue again: the other
-     * instance's ALTER has usually committed meanwhile. Never seen by a user call: a last failure leaves this instance
-     * on exact search, logged.
+     * instance's ALTER has usually committed meanwhile. Any other failure is not retried. Never seen by a user call: a
+     * last failure leaves this instance on exact search, warned with the server's reason.
      */
     private static void addColumn(Sql any, Handle h, PgVectorSql q) {
         for (int attempt = 1; ; attempt++) {
@@ -163,7 +179,12 @@ public final class PgVectorIndex implements VectorIndex {
                 any.on(h, q.addColumn).update();
                 return;
             } catch (RuntimeException e) {
-                if (attempt == ADD_COLUMN_ATTEMPTS) {
+                // Only a lost lock race is worth asking again; any other error (a type not on the search path, a user
+                // who does not own the table) would fail alike, each time an ERROR in the server's log.
+                java.sql.SQLException sql = sqlCause(e);
+                String state = sql == null ? "" : String.valueOf(sql.getSQLState());
+                boolean lockRace = state.equals("40P01") || state.equals("40001") || state.equals("55P03");
+                if (!lockRace || attempt == ADD_COLUMN_ATTEMPTS) {
                     throw e;
                 }
                 LOG.debug("adding the embedding column failed ({}), attempt {}; asking again", e.getMessage(), attempt);
@@ -172,6 +193,13 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     private static final int ADD_COLUMN_ATTEMPTS = 3;
+
+    /** An index of this installation's vectors table: whether it is valid, and its schema-qualified name. */
+    private record Existing(boolean valid, String qualifiedName) {}
+
+    private static java.util.Optional<Existing> existing(Sql any, Handle h, PgVectorSql q, String name) {
+        return any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> new Existing(rs.getBoolean(1), rs.getString(2)));
+    }
 
     /**
      * Fills the embedding column of vectors stored before pgvector was installed (or by bulk
@@ -232,12 +260,12 @@ public final class PgVectorIndex implements VectorIndex {
         Sql any = Sql.crossTenant(db);
         try {
             db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
-                java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> rs.getBoolean(1));
-                if (valid.orElse(false)) {
+                java.util.Optional<Existing> found = existing(any, h, q, name);
+                if (found.map(Existing::valid).orElse(false)) {
                     return null;
                 }
-                if (valid.isPresent()) {
-                    any.on(h, q.dropInvalidIndex(name)).update();
+                if (found.isPresent()) {
+                    any.on(h, q.dropInvalidIndex(found.get().qualifiedName())).update();
                 }
                 any.on(h, q.createIndex(name, model, dimension, settings.m(), settings.efConstruction())).update();
                 return null;

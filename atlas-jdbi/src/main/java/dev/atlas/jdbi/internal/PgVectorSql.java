@@ -45,13 +45,17 @@ final class PgVectorSql {
         // Named columns: two unnamed set_config columns would share one name.
         settings = c.sql("pgvector.settings", "SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
                 + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan");
-        indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
-                + " WHERE x.relname = :name");
+        // The index of that name on this installation's vectors table (the one the search path resolves, as CREATE INDEX
+        // does), with its schema for the drop: by name alone, an installation in another schema with the same prefix
+        // took the other's index for its own and never built one (PgvectorSchemasTest).
+        indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(x.relname)"
+                + " FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace"
+                + " WHERE i.indrelid = to_regclass('<p>vectors') AND x.relname = :name");
     }
 
-    /** Drops the invalid index {@code name} (a build that failed) so it can be built again. */
-    Statement dropInvalidIndex(String name) {
-        return catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + name);
+    /** Drops the invalid index {@code qualifiedName} (a build that failed; schema-qualified, quoted) so it can be built again. */
+    Statement dropInvalidIndex(String qualifiedName) {
+        return catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + qualifiedName);
     }
 
     /** The HNSW index {@code name} of (model, dimension): cosine distance over the embedding cast to its dimension. */
