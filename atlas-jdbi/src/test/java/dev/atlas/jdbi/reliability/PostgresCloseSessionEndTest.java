@@ -112,6 +112,67 @@ class PostgresCloseSessionEndTest {
         }
     }
 
+    @Test
+    @DisplayName("close() giving up on a write stuck in its COMMIT that holds the only connection of the application's pool still ends"
+            + " that session: with no connection to spare to read the session's start first, it closes the stuck connection, which"
+            + " frees one, and reads the start after; the write is not stored, neither right after close() nor once the lock is released")
+    void closeEndsTheStuckSessionWhenItHoldsThePoolsOnlyConnection() throws Exception {
+        String name = "atlas_close_one_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(1);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = new HikariDataSource(hc);
+             Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
+             Statement s = admin.createStatement()) {
+            Atlas shared = Atlas.builder().dataSource(app).migrate(false).closeTimeout(Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732103); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732103)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            shared.close();
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND query = 'COMMIT'")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("sessions still running a COMMIT right after close()").isZero();
+            }
+            s.execute("SELECT pg_advisory_unlock(732103)");
+            try {
+                write.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // told it may have been stored: Newcomer22Contract's subject
+            }
+            try (Atlas reader = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").migrate(false).build()) {
+                assertThat(reader.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the lock was released").isEmpty();
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** {@code c}, whose {@code getBackendPID()} (through {@code unwrap(PGConnection.class)}) says {@code pid}. */
     private static Connection reportingPid(Connection c, int pid) throws Exception {
         PGConnection pg = c.unwrap(PGConnection.class);
