@@ -651,17 +651,22 @@ public final class Db {
     private boolean endCommitsUnderWay(java.time.Duration grace) {
         boolean interrupted = false;
         long end = System.nanoTime() + grace.toNanos();
-        java.util.List<Integer> sessions = new java.util.ArrayList<>();
+        // Connections pgjdbc names the session of, by process id: closed once that session's start is read.
+        java.util.Map<Connection, Integer> named = new java.util.IdentityHashMap<>();
         int ending = 0;
+        int unnamed = 0;
         synchronized (commits) {
             while (!committing.isEmpty()) {
                 long left = end - System.nanoTime();
                 if (left <= 0) {
                     ending = committing.size();
                     for (Connection c : committing.keySet()) {
-                        Integer pid = PgSessionEnd.abort(c);
+                        Integer pid = PgSessionEnd.pid(c);
                         if (pid != null) {
-                            sessions.add(pid);
+                            named.put(c, pid);
+                        } else {
+                            PgSessionEnd.abort(c);
+                            unnamed++;
                         }
                     }
                     break;
@@ -675,98 +680,158 @@ public final class Db {
         }
         if (ending > 0) {
             LoggerFactory.getLogger(Db.class).warn("closing Atlas: ending the session of {} write(s) still committing after {}", ending, grace);
-            if (sessions.size() < ending) {
-                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) could not be closed or do not unwrap to pgjdbc; their writes may still commit",
-                        ending - sessions.size());
+            if (unnamed > 0) {
+                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) do not unwrap to pgjdbc; their writes may still commit", unnamed);
             }
         }
-        if (!sessions.isEmpty()) {
-            interrupted |= PgSessionEnd.terminate(dataSource, statements(SessionSql.class, SessionSql::new), sessions, SESSION_END_WAIT);
+        if (!named.isEmpty()) {
+            interrupted |= PgSessionEnd.end(dataSource, statements(SessionSql.class, SessionSql::new), named, this::abortIfCommitting,
+                    SESSION_END_WAIT);
         }
         return interrupted;
+    }
+
+    /**
+     * Closes {@code c} if its commit is still under way, and says whether it did. Under the lock that
+     * {@link #committed} takes: a connection whose commit ended meanwhile may be another caller's by
+     * now, and one closed here cannot go back to the pool before the close has landed.
+     */
+    private boolean abortIfCommitting(Connection c) {
+        synchronized (commits) {
+            if (!committing.containsKey(c)) {
+                return false;
+            }
+            if (!PgSessionEnd.abort(c)) {
+                LoggerFactory.getLogger(Db.class).warn("closing Atlas: a connection still committing could not be closed; its write may still commit");
+                return false;
+            }
+            return true;
+        }
     }
 
     /** Ends PostgreSQL sessions from outside them; a class of its own, loaded only on PostgreSQL (pgjdbc is optional). */
     private static final class PgSessionEnd {
         private PgSessionEnd() {}
 
+        /** {@code c}'s server process id, without a round trip; null for a connection that does not unwrap to pgjdbc. */
+        static @Nullable Integer pid(Connection c) {
+            try {
+                return c.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+            } catch (SQLException | RuntimeException | LinkageError ignored) {
+                return null; // a wrapper that hides pgjdbc: its session cannot be named, only its socket closed
+            }
+        }
+
         /**
-         * Closes {@code c}'s socket now and returns its server process id, or null for a connection
-         * that does not unwrap to pgjdbc or could not be closed. On this thread: pgjdbc's abort only
+         * Closes {@code c}'s socket now and says whether it could. On this thread: pgjdbc's abort only
          * closes the socket, taking none of the locks the call blocked on it holds, so it has taken
          * effect on return (handed to another thread, a COMMIT could still be sent after close()
          * returned).
          */
-        static @Nullable Integer abort(Connection c) {
-            Integer pid = null;
-            try {
-                pid = c.unwrap(org.postgresql.PGConnection.class).getBackendPID();
-            } catch (SQLException | RuntimeException | LinkageError ignored) {
-                // a wrapper that hides pgjdbc: its session cannot be named, only its socket closed
-            }
+        static boolean abort(Connection c) {
             try {
                 c.unwrap(Connection.class).abort(Runnable::run);
+                return true;
             } catch (SQLException | RuntimeException | LinkageError e) {
                 // Not closed (a wrapper without abort): the connection goes back to the pool alive once
                 // its commit ends, and the application's next transaction would run in that session,
                 // so it must not be ended (Newcomer22Contract#closeNeverEndsTheSessionOfAConnectionItCouldNotClose).
-                return null;
+                return false;
             }
-            return pid;
         }
 
         /**
-         * Terminates the server processes {@code pids} from a fresh connection of {@code pool} and
-         * waits until they are gone, so their transactions are over (committed or rolled back for
-         * good). Runs on a thread of its own so that a pool with no connection to spare, or a server
-         * that does not answer, delays close() by {@code within} at most; once that has passed, the
-         * thread ends no session any more, however late the pool answers. Returns whether the caller
-         * was interrupted (kept, not acted on).
+         * Closes the connections {@code named} (through {@code abort}, which skips those whose commit
+         * has ended) and ends their server sessions from a fresh connection of {@code pool}, waiting
+         * until they are gone, so their transactions are over (committed or rolled back for good).
+         *
+         * <p>A session is named by its process id AND its start time, read before its connection is
+         * closed, while the session is surely alive: once closed, its process may exit and the id go
+         * to another session (the helper's own new connection, the application's) before it is
+         * ended. When the pool has no connection to spare for half of {@code within} (every one
+         * stuck in a COMMIT), the connections are closed first, which frees theirs, and the start is
+         * read after: then only a session started in between, on a reused id, could be ended.
+         *
+         * <p>Runs on a thread of its own so that a pool with no connection to spare, or a server that
+         * does not answer, delays close() by {@code within} at most; once that has passed, the thread
+         * runs nothing any more, however late the pool answers. Returns whether the caller was
+         * interrupted (kept, not acted on).
          */
-        static boolean terminate(DataSource pool, SessionSql sql, java.util.List<Integer> pids, java.time.Duration within) {
+        static boolean end(DataSource pool, SessionSql sql, java.util.Map<Connection, Integer> named,
+                java.util.function.Predicate<Connection> abort, java.time.Duration within) {
             long deadline = System.nanoTime() + within.toNanos();
+            java.util.List<Integer> pids = java.util.List.copyOf(new java.util.LinkedHashSet<>(named.values()));
+            java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<java.util.Set<Integer>> closed = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.CompletableFuture<Boolean> ended = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
             Thread t = new Thread(() -> {
                 try {
-                    ended.complete(terminateNow(pool, sql, pids, deadline, late));
+                    ended.complete(endNow(pool, sql, pids, started, closed, deadline, late));
                 } catch (Throwable e) {
+                    started.completeExceptionally(e);
                     ended.completeExceptionally(e);
                 }
             }, "atlas-end-sessions");
             t.setDaemon(true);
             t.start();
-            boolean interrupted = false;
+            boolean[] interrupted = {false};
             String failure = null;
-            while (true) {
+            try {
+                await(started, deadline - within.toNanos() / 2, interrupted);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // no connection yet: closing the stuck ones gives the pool theirs back
+            } catch (java.util.concurrent.ExecutionException e) {
+                failure = dev.atlas.internal.Redaction.url(String.valueOf(e.getCause()));
+            }
+            java.util.Set<Integer> ending = new java.util.LinkedHashSet<>();
+            for (java.util.Map.Entry<Connection, Integer> e : named.entrySet()) {
+                if (abort.test(e.getKey())) {
+                    ending.add(e.getValue());
+                }
+            }
+            if (failure == null) {
+                closed.complete(ending);
                 try {
-                    if (!ended.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    if (!await(ended, deadline, interrupted)) {
                         failure = "they were still there after " + within;
                     }
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
                 } catch (java.util.concurrent.TimeoutException e) {
-                    // Before close() returns: a process id named after that may be another session's by then
-                    // (Newcomer22Contract#closeEndsNoSessionAfterItReturned).
-                    late.set(true);
-                    t.interrupt();
                     failure = "no answer within " + within;
-                    break;
                 } catch (java.util.concurrent.ExecutionException e) {
                     failure = dev.atlas.internal.Redaction.url(String.valueOf(e.getCause()));
-                    break;
                 }
             }
             if (failure != null) {
+                // Before close() returns: a process id named after that may be another session's by then
+                // (Newcomer22Contract#closeEndsNoSessionAfterItReturned).
+                late.set(true);
+                t.interrupt();
                 LoggerFactory.getLogger(Db.class).warn("closing Atlas: could not end the server sessions {} of writes still committing ({});"
-                        + " those writes may still commit", pids, failure);
+                        + " those writes may still commit", ending, failure);
             }
-            return interrupted;
+            return interrupted[0];
         }
 
-        private static boolean terminateNow(DataSource pool, SessionSql sql, java.util.List<Integer> pids, long deadline,
-                java.util.concurrent.atomic.AtomicBoolean late) throws SQLException, InterruptedException {
+        /** {@code f}'s value, waiting until {@code deadline}; an interrupt is noted in {@code interrupted[0]}, not acted on. */
+        private static <T> T await(java.util.concurrent.CompletableFuture<T> f, long deadline, boolean[] interrupted)
+                throws java.util.concurrent.TimeoutException, java.util.concurrent.ExecutionException {
+            while (true) {
+                try {
+                    return f.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted[0] = true;
+                }
+            }
+        }
+
+        /**
+         * Reads the start of the sessions {@code pids}, says so ({@code started}), waits for the
+         * caller to close their connections and name those it closed ({@code closed}), then ends them.
+         */
+        private static boolean endNow(DataSource pool, SessionSql sql, java.util.List<Integer> pids,
+                java.util.concurrent.CompletableFuture<Void> started, java.util.concurrent.CompletableFuture<java.util.Set<Integer>> closed,
+                long deadline, java.util.concurrent.atomic.AtomicBoolean late) throws Exception {
             try (Connection c = pool.getConnection()) {
                 if (late.get()) {
                     return false; // a pool that answered after close() returned (one that does not heed the interrupt)
@@ -775,25 +840,30 @@ public final class Db {
                 if (!autoCommit) {
                     c.setAutoCommit(true); // pg_stat_activity is read once per transaction: each poll must be its own
                 }
-                // Prepared once each and bound by position (:pid is their only parameter): polled in a loop,
-                // on a connection no Handle owns.
+                // Prepared once each and bound by position (:pid, then :started): polled in a loop, on a
+                // connection no Handle owns.
                 try (java.sql.PreparedStatement terminate = c.prepareStatement(sql.terminate.jdbc());
                      java.sql.PreparedStatement present = c.prepareStatement(sql.present.jdbc())) {
+                    java.util.Map<Integer, Long> starts = new java.util.LinkedHashMap<>();
                     for (int pid : pids) {
+                        Long start = startOf(present, pid);
+                        if (start != null) {
+                            starts.put(pid, start);
+                        }
+                    }
+                    started.complete(null);
+                    starts.keySet().retainAll(closed.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS));
+                    for (java.util.Map.Entry<Integer, Long> s : starts.entrySet()) {
                         if (late.get()) {
                             return false;
                         }
-                        terminate.setInt(1, pid);
+                        terminate.setInt(1, s.getKey());
+                        terminate.setLong(2, s.getValue());
                         terminate.executeQuery().close();
                     }
-                    for (int pid : pids) {
-                        present.setInt(1, pid);
-                        while (true) {
-                            try (java.sql.ResultSet rs = present.executeQuery()) {
-                                if (!rs.next()) {
-                                    break;
-                                }
-                            }
+                    for (java.util.Map.Entry<Integer, Long> s : starts.entrySet()) {
+                        // Gone, or its id already another session's: either way its transaction is over.
+                        while (s.getValue().equals(startOf(present, s.getKey()))) {
                             if (System.nanoTime() - deadline > 0) {
                                 return false;
                             }
@@ -806,6 +876,14 @@ public final class Db {
                         c.setAutoCommit(false);
                     }
                 }
+            }
+        }
+
+        /** The start of process {@code pid}'s session, or null when there is none (or it is the asking one). */
+        private static @Nullable Long startOf(java.sql.PreparedStatement present, int pid) throws SQLException {
+            present.setInt(1, pid);
+            try (java.sql.ResultSet rs = present.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
             }
         }
     }

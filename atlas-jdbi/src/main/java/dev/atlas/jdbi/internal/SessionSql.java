@@ -11,13 +11,24 @@ final class SessionSql {
     private static final String TENANT_LESS = "tenant-less session control: Atlas.close() ends the server sessions of its own"
             + " connections it closed while their writes were committing; names a process id, reads or writes no tenant's rows";
 
-    /** Asks the server to end process {@code :pid}. */
+    /** A session's start, in microseconds since 1970: a bigint, so it is compared exactly whatever the session's time zone. */
+    private static final String STARTED = "CAST(EXTRACT(EPOCH FROM backend_start) * 1000000 AS bigint)";
+
+    /**
+     * Asks the server to end process {@code :pid} if its session is still the one that started at
+     * {@code :started} ({@link #present}'s value): a process id is reused once its process exits.
+     */
     final Statement terminate;
-    /** One row while process {@code :pid} is still there (its transaction not yet over). */
+    /**
+     * While process {@code :pid} is there, one row: its session's start; none for the asking
+     * session itself (whose id may be the reused id of a session that is gone).
+     */
     final Statement present;
 
     SessionSql(Catalogue c) {
-        terminate = c.crossTenant("session.terminate", TENANT_LESS, "SELECT pg_terminate_backend(:pid)");
-        present = c.crossTenant("session.present", TENANT_LESS, "SELECT 1 FROM pg_stat_activity WHERE pid = :pid");
+        terminate = c.crossTenant("session.terminate", TENANT_LESS, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                + " WHERE pid = :pid AND " + STARTED + " = :started AND pid <> pg_backend_pid()");
+        present = c.crossTenant("session.present", TENANT_LESS, "SELECT " + STARTED + " FROM pg_stat_activity"
+                + " WHERE pid = :pid AND pid <> pg_backend_pid()");
     }
 }

@@ -1,0 +1,203 @@
+package dev.atlas.jdbi.reliability;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.atlas.Atlas;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+/**
+ * Atlas.close() giving up on a write whose COMMIT the server is running ends that write's server
+ * session by its process id. Process ids are reused once a process exits: after close() closed the
+ * write's socket, its process may exit and its id go to another session before the helper that
+ * ends sessions names it. Here the recorded id is, deterministically, the one such a reuse most
+ * readily produces: the helper's own, freshly borrowed connection.
+ */
+class PostgresCloseSessionEndTest {
+
+    @Test
+    @DisplayName("close() giving up on a write stuck in its COMMIT, whose recorded process id now belongs to the session Atlas's helper"
+            + " ends sessions from (the id was reused), ends no session but the one that was committing: the helper's own session"
+            + " is not terminated. Before, pg_terminate_backend(pid) ended whichever session had that id by then")
+    void closeEndsNoSessionThatReusedTheCommittingOnesProcessId() throws Exception {
+        String name = "atlas_close_pid_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(2);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = new HikariDataSource(hc);
+             Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
+             Statement s = admin.createStatement();
+             Connection helpers = DriverManager.getConnection(url, "postgres", "postgres")) {
+            int helpersPid = helpers.unwrap(PGConnection.class).getBackendPID();
+            javax.sql.DataSource reusing = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        if (!dm.getName().equals("getConnection")) {
+                            return invoke(app, dm, dargs);
+                        }
+                        if (Thread.currentThread().getName().equals("atlas-end-sessions")) {
+                            return notClosing(helpers);
+                        }
+                        return reportingPid((Connection) invoke(app, dm, dargs), helpersPid);
+                    });
+            Atlas shared = Atlas.builder().dataSource(reusing).migrate(false).closeTimeout(Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            // A deferred trigger runs inside COMMIT: it waits there for the advisory lock this test holds.
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732102); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732102)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            shared.close();
+            assertThatCode(() -> {
+                try (Statement h = helpers.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(helpersPid);
+                }
+            }).as("the session that had the recorded process id, not the committing one").doesNotThrowAnyException();
+            s.execute("SELECT pg_advisory_unlock(732102)");
+            try {
+                write.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // its socket was closed: how it failed is Newcomer22Contract's subject, not this test's
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("close() giving up on a write stuck in its COMMIT that holds the only connection of the application's pool still ends"
+            + " that session: with no connection to spare to read the session's start first, it closes the stuck connection, which"
+            + " frees one, and reads the start after; the write is not stored, neither right after close() nor once the lock is released")
+    void closeEndsTheStuckSessionWhenItHoldsThePoolsOnlyConnection() throws Exception {
+        String name = "atlas_close_one_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(1);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = new HikariDataSource(hc);
+             Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
+             Statement s = admin.createStatement()) {
+            Atlas shared = Atlas.builder().dataSource(app).migrate(false).closeTimeout(Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732103); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732103)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            shared.close();
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND query = 'COMMIT'")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("sessions still running a COMMIT right after close()").isZero();
+            }
+            s.execute("SELECT pg_advisory_unlock(732103)");
+            try {
+                write.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // told it may have been stored: Newcomer22Contract's subject
+            }
+            try (Atlas reader = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").migrate(false).build()) {
+                assertThat(reader.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the lock was released").isEmpty();
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** {@code c}, whose {@code getBackendPID()} (through {@code unwrap(PGConnection.class)}) says {@code pid}. */
+    private static Connection reportingPid(Connection c, int pid) throws Exception {
+        PGConnection pg = c.unwrap(PGConnection.class);
+        PGConnection lying = (PGConnection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
+                new Class<?>[] {PGConnection.class}, (p, m, args) -> m.getName().equals("getBackendPID") ? pid : invoke(pg, m, args));
+        return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (p, m, args) -> {
+                    if (m.getName().equals("unwrap") && args[0] == PGConnection.class) {
+                        return lying;
+                    }
+                    return invoke(c, m, args);
+                });
+    }
+
+    /** {@code c}, left open when the helper closes it, so the test can ask it afterwards whether its session still lives. */
+    private static Connection notClosing(Connection c) {
+        return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (p, m, args) -> m.getName().equals("close") ? null : invoke(c, m, args));
+    }
+
+    private static Object invoke(Object target, Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
