@@ -70,8 +70,8 @@ final class WriteCombiner {
         final HandleCallback<T> work;
         /** Whether the call has not borrowed a connection yet: close() need not wait while its batch waits for one. */
         final boolean first;
-        /** When the call joined the queue ({@link System#nanoTime}). */
-        final long queuedAt = System.nanoTime();
+        /** When the call joined the queue ({@link System#nanoTime}), stamped under the monitor as it joins. */
+        long queuedAt;
         @Nullable T value;
         @Nullable Throwable error;
         boolean done;
@@ -213,6 +213,8 @@ final class WriteCombiner {
         }
         Pending<T> mine = new Pending<>(work, first);
         synchronized (this) {
+            // Stamped here, not when built: a thread paused in between must not count as queued before a BEGIN it never waited for.
+            mine.queuedAt = System.nanoTime();
             queue.add(mine);
         }
         while (true) {
