@@ -270,7 +270,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         Conversation existing = conversations.getByKey(key).orElse(null);
         Window before = existing == null ? Window.EMPTY : Window.parse(window(existing));
         List<Stored> held = existing == null ? List.of() : read(existing, before);
-        Plan plan = plan(held, existing == null ? null : existing.id(), messages);
+        Plan plan = plan(held, existing, messages);
         // Every new message is mapped (and so validated) before the first one is written; kept
         // messages, and their images, are not looked at again.
         List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
@@ -628,7 +628,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * every message kept before it in the list. A new message equal to an earlier, evicted one (a
      * user repeating "ok") is another instance, and so gets a new row, as a new message should.
      */
-    private Plan plan(List<Stored> held, UUID conversationId, List<ChatMessage> messages) {
+    private Plan plan(List<Stored> held, Conversation existing, List<ChatMessage> messages) {
+        UUID conversationId = existing == null ? null : existing.id();
+        long lastSequence = existing == null ? 0 : existing.lastSequence();
         List<Long> kept = new ArrayList<>(messages.size());
         java.util.Set<Long> used = new java.util.HashSet<>();
         for (Stored s : held) {
@@ -646,10 +648,16 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                     next = j + 1;
                 }
             }
-            if (sequence == null) {
-                sequence = recent.find(conversationId, m, newestKept, used);
-                if (sequence != null) {
-                    used.add(sequence);
+            while (sequence == null) {
+                Long found = recent.find(conversationId, m, newestKept, used);
+                if (found == null) {
+                    break;
+                }
+                used.add(found);
+                // Its row may have been written in an application's transaction that rolled back (the sequence then
+                // taken by a later message, or by none yet): taken for it, the message would be stored nowhere.
+                if (!rolledBack(conversationId, lastSequence, found, m)) {
+                    sequence = found;
                 }
             }
             kept.add(sequence);
@@ -658,6 +666,24 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         return new Plan(kept);
+    }
+
+    /**
+     * Whether the row {@code m} was given at {@code sequence} was rolled back: the conversation's last sequence is below it,
+     * or a row there holds another message (role, text). A row missing at or below the last sequence was deleted since
+     * (moderation, retention), and stays so. One read, for a recent instance only.
+     */
+    private boolean rolledBack(UUID conversationId, long lastSequence, long sequence, ChatMessage m) {
+        if (sequence > lastSequence) {
+            return true;
+        }
+        List<Message> rows = conversations.messages(conversationId, sequence - 1, 1);
+        if (rows.isEmpty() || rows.get(0).sequence() != sequence) {
+            return false;
+        }
+        List<UUID> placeholders = Messages.inlineImages(m).stream().map(x -> PLACEHOLDER).toList();
+        NewMessage row = Messages.map(m, placeholders, PLACEHOLDER, "message").row();
+        return row.role() != rows.get(0).role() || !row.content().equals(rows.get(0).content());
     }
 
     private static Object window(Conversation c) {

@@ -172,9 +172,10 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     // The series live as long as the meter provider, not as this listener: a context restarted on a shared
     // OpenTelemetry, or a second Atlas exporting through it, creates another AtlasTelemetry, which must not admit
-    // another 100 names. So the names admitted are kept per meter (the SDK hands out one per scope and provider),
-    // weakly: a dropped provider takes its bounds with it.
-    private static final Map<Meter, MetricBounds> METRIC_BOUNDS = new java.util.WeakHashMap<>();
+    // another 100 names. So the names admitted are kept per meter (the SDK hands out one per scope and provider) and
+    // per meter provider (the Java agent's bridge hands out a new meter on every call, from one provider), weakly: a
+    // dropped provider takes its bounds with it.
+    private static final Map<Object, MetricBounds> METRIC_BOUNDS = new java.util.WeakHashMap<>();
 
     /** The attribute values admitted for one meter. Holds nothing of the meter, so the weak key can go. */
     private static final class MetricBounds {
@@ -192,9 +193,17 @@ public final class AtlasTelemetry implements ExecutionListener {
         this.errorText = errorText;
         this.tracer = openTelemetry.getTracer(SCOPE);
         Meter meter = openTelemetry.getMeter(SCOPE);
+        io.opentelemetry.api.metrics.MeterProvider provider = openTelemetry.getMeterProvider();
+        // The no-op provider is every OpenTelemetry's default, also of one overriding getMeter alone: no common series.
+        Object shared = provider == io.opentelemetry.api.metrics.MeterProvider.noop() ? meter : provider;
         MetricBounds bounds;
         synchronized (METRIC_BOUNDS) {
-            bounds = METRIC_BOUNDS.computeIfAbsent(meter, m -> new MetricBounds());
+            bounds = METRIC_BOUNDS.get(meter);
+            if (bounds == null) {
+                bounds = METRIC_BOUNDS.computeIfAbsent(shared, k -> new MetricBounds());
+            }
+            METRIC_BOUNDS.putIfAbsent(meter, bounds);
+            METRIC_BOUNDS.putIfAbsent(shared, bounds);
         }
         this.metricModels = bounds.models;
         this.metricProviders = bounds.providers;
