@@ -617,10 +617,10 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     }
                     UUID foreign = w.pickForeign("task", t.id());
                     likeUnknown("get task", "empty", foreign, s::get);
-                    likeUnknown("cancel task", "NotFoundException task", foreign, s::cancel);
-                    likeUnknown("completeAsOperator", "NotFoundException task", foreign, id -> s.completeAsOperator(id, Map.of("hijack", true)));
-                    likeUnknown("failAsOperator", "NotFoundException task", foreign, id -> s.failAsOperator(id, "hijack"));
-                    likeUnknown("requeue", "NotFoundException task", foreign, s::requeue);
+                    likeUnknown("cancel task", "NotFoundException task taskId", foreign, s::cancel);
+                    likeUnknown("completeAsOperator", "NotFoundException task taskId", foreign, id -> s.completeAsOperator(id, Map.of("hijack", true)));
+                    likeUnknown("failAsOperator", "NotFoundException task taskId", foreign, id -> s.failAsOperator(id, "hijack"));
+                    likeUnknown("requeue", "NotFoundException task taskId", foreign, s::requeue);
                     s.list(dev.atlas.task.TaskQuery.all().kind("shared-kind").limit(1000)).items()
                             .forEach(x -> assertThat(x.tenantId()).as("listed task's tenant").isEqualTo(t.id()));
                     likeUnknown("forConversation", "page of 0", w.pickForeign("conversation", t.id()), s::forConversation);
