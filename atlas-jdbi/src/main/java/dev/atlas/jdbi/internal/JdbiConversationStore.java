@@ -1257,7 +1257,8 @@ public final class JdbiConversationStore implements ConversationStore {
     public int markAllRead(UUID conversationId) {
         Check.notNull("conversationId", conversationId);
         return db.write(h -> {
-            requireLiveConversation(h, conversationId);
+            // A write into the conversation's messages: named as an append into it is.
+            requireLiveConversationToWrite(h, conversationId);
             return sql.on(h, mq.markAllRead).bind("conversation", conversationId).bind("now", db.now()).update();
         });
     }

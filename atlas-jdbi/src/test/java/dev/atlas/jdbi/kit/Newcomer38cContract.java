@@ -220,4 +220,24 @@ public abstract class Newcomer38cContract extends AtlasContract {
         assertThat(acme.conversations().history(c.id())).extracting(Message::content).containsExactly("question");
         assertThat(atlas.tenant("globex").conversations().history(globex.id())).isEmpty();
     }
+
+    @Test
+    @DisplayName("markAllRead of a soft-deleted, unknown or another tenant's conversation is refused with NotFoundException naming"
+            + " conversationId, as an append into it is, and marks nothing (the other tenant's messages stay unread)")
+    void markAllReadOfADeletedOrForeignConversationNamesConversationId() {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+        acme.conversations().append(c.id(), NewMessage.assistant("unread"));
+        Tenant globex = atlas.tenant("globex");
+        Conversation theirs = globex.conversations().create(NewConversation.of(Owner.user("mallory"), "x"));
+        globex.conversations().append(theirs.id(), NewMessage.assistant("theirs, unread"));
+        acme.conversations().delete(c.id());
+        for (var target : List.of(c.id(), theirs.id(), java.util.UUID.randomUUID())) {
+            assertThat(refusal(catchThrowable(() -> acme.conversations().markAllRead(target)))).as(target.toString())
+                    .isEqualTo("NotFoundException conversationId");
+        }
+        assertThat(globex.conversations().unreadCount(theirs.id())).isEqualTo(1);
+        acme.conversations().restore(c.id());
+        assertThat(acme.conversations().unreadCount(c.id())).isEqualTo(1);
+    }
 }
