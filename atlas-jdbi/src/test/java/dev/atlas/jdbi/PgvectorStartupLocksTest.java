@@ -6,9 +6,12 @@ import dev.atlas.Tenant;
 import dev.atlas.jdbi.kit.AtlasContract;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
 import dev.atlas.jdbi.kit.PostgresLockWaits;
+import dev.atlas.jdbi.kit.StatementRecorder;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -96,10 +99,121 @@ class PgvectorStartupLocksTest extends AtlasContract {
         }
     }
 
-    private static String valid(Statement s) throws java.sql.SQLException {
+    @Test
+    @DisplayName("an HNSW index another instance is still building (invalid until it ends) is left to its builder: the next instance neither waits for the build nor drops and rebuilds it, and searches meanwhile")
+    void indexInProgressIsLeftToItsBuilder() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Memory first = acme.memories().create(NewMemory.fact(Owner.user("42"), "one"));
+        Memory second = acme.memories().create(NewMemory.fact(Owner.user("42"), "two"));
+        acme.search().upsertVector(SearchTarget.MEMORY, first.id(), "m3", new float[] {1, 2, 3});
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Connection holder = database.dataSource().getConnection(); Connection builder = database.dataSource().getConnection();
+             Connection probe = database.dataSource().getConnection(); Statement s = probe.createStatement()) {
+            String name;
+            String definition;
+            try (ResultSet rs = s.executeQuery("SELECT relname, pg_get_indexdef(oid) FROM pg_class WHERE relname LIKE 'atlas\\_vectors\\_hnsw\\_%'")) {
+                assertThat(rs.next()).isTrue();
+                name = rs.getString(1);
+                definition = rs.getString(2);
+            }
+            s.execute("DROP INDEX " + name);
+            // Another instance's build, held in its wait for older writers: its index is in the catalogue, invalid, until
+            // the holder's transaction ends. In life the HNSW build itself takes minutes on a large model.
+            holder.setAutoCommit(false);
+            try (Statement h = holder.createStatement()) {
+                h.execute("LOCK TABLE atlas_vectors IN ROW EXCLUSIVE MODE");
+            }
+            Future<?> build = pool.submit(() -> {
+                try (Statement b = builder.createStatement()) {
+                    b.execute(definition.replaceFirst("^CREATE INDEX ", "CREATE INDEX CONCURRENTLY "));
+                }
+                return null;
+            });
+            PostgresLockWaits.await(probe, 1, build);
+            assertThat(build.isDone()).as("the build waits for the holder").isFalse();
+            long building = oid(s, name);
+            assertThat(valid(s, name)).isEqualTo("false");
+
+            Atlas other = reopen(b -> b);
+            StatementRecorder recorder = StatementRecorder.attach(other);
+            Future<?> write = pool.submit(() ->
+                    other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1}));
+            PostgresLockWaits.await(probe, 2, write);
+            boolean queued = !write.isDone();
+            holder.commit();
+            build.get(30, TimeUnit.SECONDS);
+            write.get(30, TimeUnit.SECONDS);
+            assertThat(recorder.recorded()).as("statements on the index in progress").noneMatch(r -> r.sql().contains(name));
+            assertThat(queued).as("the other instance's first vector write queued behind the build").isFalse();
+            assertThat(oid(s, name)).as("the index the build made, kept").isEqualTo(building);
+            assertThat(valid(s, name)).isEqualTo("true");
+            assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {3, 2, 1})))
+                    .extracting(SearchHit::id).containsExactly(second.id(), first.id());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("an instance whose CREATE EXTENSION loses the race to another instance's (on a database that never had pgvector) uses pgvector all the same, not exact search for life")
+    void extensionCreatedMeanwhileByAnotherInstanceIsUsed() throws Exception {
+        String admin = System.getenv(PgvectorTestDatabase.ENV);
+        String name = "atlas_pgv_ext_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        String url = admin.substring(0, admin.indexOf('/', "jdbc:postgresql://".length()) + 1) + name
+                + (admin.indexOf('?') < 0 ? "" : admin.substring(admin.indexOf('?')));
+        try (Connection c = java.sql.DriverManager.getConnection(admin); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        }
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Atlas fresh = Atlas.builder().jdbcUrl(url).build(); Connection holder = java.sql.DriverManager.getConnection(url);
+             Connection probe = java.sql.DriverManager.getConnection(url); Statement s = probe.createStatement()) {
+            Memory m = fresh.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            // Another instance starting at the same moment: its CREATE EXTENSION has run and not committed yet.
+            holder.setAutoCommit(false);
+            try (Statement h = holder.createStatement()) {
+                h.execute("CREATE EXTENSION vector");
+            }
+            Future<?> write = pool.submit(() ->
+                    fresh.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3}));
+            PostgresLockWaits.await(probe, 1, write);
+            holder.commit();
+            write.get(30, TimeUnit.SECONDS);
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_attribute WHERE attrelid = 'atlas_vectors'::regclass"
+                    + " AND attname = 'embedding' AND NOT attisdropped")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("the embedding column of an instance on pgvector").isEqualTo(1);
+            }
+            try (PreparedStatement ps = probe.prepareStatement("SELECT embedding IS NOT NULL FROM atlas_vectors WHERE target_id = ?")) {
+                ps.setObject(1, m.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getBoolean(1)).isTrue();
+                }
+            }
+            assertThat(fresh.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})))
+                    .extracting(SearchHit::id).containsExactly(m.id());
+        } finally {
+            pool.shutdownNow();
+            try (Connection c = java.sql.DriverManager.getConnection(admin); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            }
+        }
+    }
+
+    private static long oid(Statement s, String name) throws java.sql.SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT oid FROM pg_class WHERE relname = '" + name + "'")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+
+    private static String valid(Statement s, String name) throws java.sql.SQLException {
         try (ResultSet rs = s.executeQuery("SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
-                + " WHERE x.relname = 'atlas_vectors_unembedded'")) {
+                + " WHERE x.relname = '" + name + "'")) {
             return rs.next() ? String.valueOf(rs.getBoolean(1)) : "missing";
         }
+    }
+
+    private static String valid(Statement s) throws java.sql.SQLException {
+        return valid(s, "atlas_vectors_unembedded");
     }
 }

@@ -21,8 +21,9 @@ import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Approximate search with pgvector's HNSW index, used on PostgreSQL when
- * {@code CREATE EXTENSION IF NOT EXISTS vector} succeeds. Beside the portable bytes Atlas keeps
+ * Approximate search with pgvector's HNSW index, used on PostgreSQL when the {@code vector}
+ * extension is installed or {@code CREATE EXTENSION} installs it (or another instance's, run at the
+ * same moment, does). Beside the portable bytes Atlas keeps
  * an untyped {@code embedding vector} column holding the vector scaled to unit length; each
  * (model, dimension) gets a partial HNSW index on {@code embedding::vector(d)} with cosine
  * distance, named by 64 bits of the SHA-256 of model and dimension.
@@ -30,8 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>The index is built with {@code CREATE INDEX CONCURRENTLY} on its own connection, after the
  *       transaction that stored the model's first vector in this process committed: no user
- *       transaction holds it and writers are not blocked. A build that failed (an invalid index)
- *       is dropped and built again the next time.</li>
+ *       transaction holds it and writers are not blocked. A build that failed (an invalid index no
+ *       session is building) is dropped and built again the next time; one another instance is
+ *       running is left to it.</li>
  *   <li>A search asks the index for the k nearest rows that have an embedding and, in the same
  *       statement (one snapshot), takes every candidate row that has none (stored in exact mode,
  *       bulk-inserted, or not yet back-filled); all are scored exactly from the stored bytes in
@@ -65,7 +67,7 @@ public final class PgVectorIndex implements VectorIndex {
     private final Db db;
     private final PgVectorSql q;
     private final Settings settings;
-    /** (model, dimension) keys whose index this process has seen valid, or is building now. */
+    /** (model, dimension) keys whose index this process has seen valid, or is building now, or saw another session build. */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
     /**
@@ -120,18 +122,24 @@ public final class PgVectorIndex implements VectorIndex {
                     LOG.info("pgvector is not installed on this server; semantic search is exact");
                     return EXACT;
                 }
-                any.on(h, q.createExtension).update();
+                if (any.on(h, q.installed).one(Sql.LONG) == 0) {
+                    try {
+                        any.on(h, q.createExtension).update();
+                    } catch (RuntimeException e) {
+                        // Another instance's CREATE EXTENSION committed while ours waited for it: its extension serves us.
+                        if (any.on(h, q.installed).one(Sql.LONG) == 0) {
+                            throw e;
+                        }
+                        LOG.debug("another session created the vector extension meanwhile ({})", reason(e));
+                    }
+                }
                 addColumn(any, h, q);
                 String unembedded = db.prefix() + "vectors_unembedded";
                 try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block
                     // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
                     // build on the table (another instance's HNSW build, minutes on a large model) before it sees the
                     // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
-                    java.util.Optional<Existing> found = existing(any, h, q, unembedded);
-                    if (!found.map(Existing::valid).orElse(false)) {
-                        if (found.isPresent()) {
-                            any.on(h, q.dropInvalidIndex(found.get().qualifiedName())).update();
-                        }
+                    if (clearedToBuild(any, h, q, unembedded)) {
                         any.on(h, q.unembeddedIndex).update();
                     }
                 } catch (RuntimeException e) { // searches stay correct without it, they only read every row of the model
@@ -194,11 +202,26 @@ public final class PgVectorIndex implements VectorIndex {
 
     private static final int ADD_COLUMN_ATTEMPTS = 3;
 
-    /** An index of this installation's vectors table: whether it is valid, and its schema-qualified name. */
-    private record Existing(boolean valid, String qualifiedName) {}
+    /** An index of this installation's vectors table: whether it is valid, whether another session builds it, its schema-qualified name. */
+    private record Existing(boolean valid, boolean building, String qualifiedName) {}
 
-    private static java.util.Optional<Existing> existing(Sql any, Handle h, PgVectorSql q, String name) {
-        return any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> new Existing(rs.getBoolean(1), rs.getString(2)));
+    /**
+     * Whether this instance should build index {@code name}: it is missing, or a build failed (invalid, and no session
+     * builds it), whose leftover is dropped here first. A valid index needs nothing; one another instance is building
+     * (invalid until its build ends) is left to it: a drop would wait for that build and then throw it away.
+     */
+    private static boolean clearedToBuild(Sql any, Handle h, PgVectorSql q, String name) {
+        java.util.Optional<Existing> found = any.on(h, q.indexValid).bind("name", name)
+                .optional((rs, ctx) -> new Existing(rs.getBoolean(1), rs.getBoolean(3), rs.getString(2)));
+        if (found.isEmpty()) {
+            return true;
+        }
+        Existing e = found.get();
+        if (e.valid() || e.building()) {
+            return false;
+        }
+        any.on(h, q.dropInvalidIndex(e.qualifiedName())).update();
+        return true;
     }
 
     /**
@@ -260,14 +283,11 @@ public final class PgVectorIndex implements VectorIndex {
         Sql any = Sql.crossTenant(db);
         try {
             db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
-                java.util.Optional<Existing> found = existing(any, h, q, name);
-                if (found.map(Existing::valid).orElse(false)) {
-                    return null;
+                // One another session builds stays in `indexed`: its builder finishes it, and asking on every store while
+                // it runs (minutes) would cost each a catalogue query; should it fail, the next start builds it.
+                if (clearedToBuild(any, h, q, name)) {
+                    any.on(h, q.createIndex(name, model, dimension, settings.m(), settings.efConstruction())).update();
                 }
-                if (found.isPresent()) {
-                    any.on(h, q.dropInvalidIndex(found.get().qualifiedName())).update();
-                }
-                any.on(h, q.createIndex(name, model, dimension, settings.m(), settings.efConstruction())).update();
                 return null;
             });
         } catch (RuntimeException e) {

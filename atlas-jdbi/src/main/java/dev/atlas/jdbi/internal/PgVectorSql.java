@@ -7,6 +7,7 @@ import dev.atlas.jdbi.internal.sql.Statement;
 final class PgVectorSql {
     final Catalogue catalogue;
     final Statement available;
+    final Statement installed;
     final Statement createExtension;
     final Statement hasColumn;
     final Statement addColumn;
@@ -21,6 +22,10 @@ final class PgVectorSql {
     PgVectorSql(Catalogue c) {
         catalogue = c;
         available = c.sql("pgvector.available", "SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'");
+        // Asked before CREATE EXTENSION and again after it failed: IF NOT EXISTS does not see another session's uncommitted
+        // CREATE EXTENSION, so two instances starting at once on a database without it both ran it and the one that waited
+        // failed (23505 on pg_extension_name_index) while the extension was there (PgvectorStartupLocksTest).
+        installed = c.sql("pgvector.installed", "SELECT COUNT(*) FROM pg_extension WHERE extname = 'vector'");
         createExtension = c.sql("pgvector.createExtension", "CREATE EXTENSION IF NOT EXISTS vector");
         // ALTER TABLE takes ACCESS EXCLUSIVE even when the column exists (IF NOT EXISTS is decided under the lock): every
         // instance's first vector use queued behind any reader of the table, stalled every reader queued behind it, and
@@ -48,12 +53,21 @@ final class PgVectorSql {
         // The index of that name on this installation's vectors table (the one the search path resolves, as CREATE INDEX
         // does), with its schema for the drop: by name alone, an installation in another schema with the same prefix
         // took the other's index for its own and never built one (PgvectorSchemasTest).
-        indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(x.relname)"
+        // And whether another session builds it now: CREATE INDEX CONCURRENTLY commits the index invalid before it builds,
+        // so invalid alone is a failed build or one in progress, which a drop waited for and then threw away
+        // (PgvectorStartupLocksTest#indexInProgressIsLeftToItsBuilder). The progress view hides the columns of another
+        // role's sessions from a user without pg_read_all_stats: a hidden build in this database counts as this one.
+        indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(x.relname),"
+                + " EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.pid <> pg_backend_pid() AND (p.index_relid = x.oid"
+                + " OR (p.relid IS NULL AND p.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))))"
                 + " FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace"
                 + " WHERE i.indrelid = to_regclass('<p>vectors') AND x.relname = :name");
     }
 
-    /** Drops the invalid index {@code qualifiedName} (a build that failed; schema-qualified, quoted) so it can be built again. */
+    /**
+     * Drops the invalid index {@code qualifiedName} (a build that failed, which no session is running; schema-qualified,
+     * quoted) so it can be built again.
+     */
     Statement dropInvalidIndex(String qualifiedName) {
         return catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + qualifiedName);
     }
