@@ -415,7 +415,7 @@ public abstract class Newcomer25Contract extends AtlasContract {
         assertThat(out).containsExactly("call.complete NotFoundException on executionId", "step.toolCall NotFoundException on executionId",
                 "step.finish NotFoundException on executionId", "exec.step NotFoundException on executionId", "exec.usage no exception",
                 "exec.reply NotFoundException on executionId", "asset NotFoundException on executionId", "voice NotFoundException on executionId",
-                "append NotFoundException on -", "record NotFoundException on executionId", "executions 0", "voice 0", "toolcalls 0",
+                "append NotFoundException on conversationId", "record NotFoundException on executionId", "executions 0", "voice 0", "toolcalls 0",
                 "report []");
     }
 }
