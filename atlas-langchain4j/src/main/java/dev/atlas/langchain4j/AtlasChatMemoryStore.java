@@ -147,12 +147,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
 
     /**
      * A store like this one (same tenant, same new conversations) whose {@link #getMessages} gives a window a provider
-     * accepts: a tool round (a response asking for tools and the results right after it) whose results are not all there,
-     * or a tool result whose request is not right before it, is left out of what it returns, unless the round ends the
-     * window (a turn in progress, its results still being added). Such windows come from a race of two instances on one
-     * memory id, which providers refuse on every turn; the memory's next write stores the window without them, while the
-     * history keeps every message. Opt-in because it gives back a list other than the one last given, which
-     * {@code InMemoryChatMemoryStore} and this store by default return exactly.
+     * accepts: each tool result right after the response whose call it answers (two instances' rounds interleaved,
+     * request A, request B, result A, result B, read as A, its result, B, its result); a tool round (a response asking
+     * for tools and its results) whose results are not all there is left out of what it returns, unless only tool
+     * requests and results follow it (a turn in progress, its results still being added), and so is a tool result that
+     * answers no request before it. Such windows come from a race of two instances on one memory id, which providers
+     * refuse on every turn; the memory's next write stores the window so, while the history keeps every message.
+     * Opt-in because it gives back a list other than the one last given, which {@code InMemoryChatMemoryStore} and this
+     * store by default return exactly.
      *
      * @return a new store reading sendable windows only
      */

@@ -6,48 +6,69 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * A window as a provider accepts it: every tool round (a response asking for tools and the results right after it)
- * whole, or left out. Providers refuse a request whose results do not follow it and a result that follows no request
- * of its (OpenAI: "An assistant message with 'tool_calls' must be followed by tool messages ..."); a race of two
- * instances on one memory id leaves both. The round at the very end is kept however many results it has: that is a
- * turn in progress, {@code AiServices} adding its results one {@code add} at a time.
+ * A window as a provider accepts it: every tool round (a response asking for tools and the results answering it)
+ * whole, its results right after it, or left out. Providers take a round's results in any order, but only right after
+ * the response whose calls they answer (OpenAI: "An assistant message with 'tool_calls' must be followed by tool
+ * messages responding to each 'tool_call_id'", "messages with role 'tool' must be a response to a preceeding message
+ * with 'tool_calls'"). Two instances writing one memory at once interleave their rounds (request A, request B, result
+ * A, result B): each result is moved right after the request it answers, so both rounds are kept. A round whose
+ * results are not all there is kept only while nothing but tool requests and results follows it (a turn in progress:
+ * {@code AiServices} adds a round's results one {@code add} at a time, and another instance's round may be filling
+ * beside it); left out, its next write would drop it from the window for good.
  */
 final class SendableWindow {
     private SendableWindow() {}
 
     static List<ChatMessage> of(List<ChatMessage> window) {
-        List<ChatMessage> out = new ArrayList<>(window.size());
         int n = window.size();
-        int i = 0;
-        while (i < n) {
+        // For each tool result, the request it answers: the nearest one before it with that call still open.
+        int[] answers = new int[n];
+        Arrays.fill(answers, -1);
+        List<Integer> rounds = new ArrayList<>();
+        List<List<ToolExecutionRequest>> open = new ArrayList<>();
+        int lastOther = -1;
+        for (int i = 0; i < n; i++) {
             ChatMessage m = window.get(i);
             if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
-                List<ToolExecutionRequest> open = new ArrayList<>(ai.toolExecutionRequests());
-                List<ChatMessage> results = new ArrayList<>();
-                int j = i + 1;
-                for (; j < n && window.get(j) instanceof ToolExecutionResultMessage r; j++) {
-                    int k = answered(open, r);
-                    if (k >= 0) {
-                        open.remove(k);
-                        results.add(r);
+                rounds.add(i);
+                open.add(new ArrayList<>(ai.toolExecutionRequests()));
+            } else if (m instanceof ToolExecutionResultMessage r) {
+                for (int k = rounds.size() - 1; k >= 0; k--) {
+                    int q = answered(open.get(k), r);
+                    if (q >= 0) {
+                        open.get(k).remove(q);
+                        answers[i] = rounds.get(k);
+                        break;
                     }
-                    // A result answering no open request of this round would be refused with it: left out alone.
                 }
-                if (open.isEmpty() || j == n) {
-                    out.add(m);
-                    out.addAll(results);
-                }
-                i = j;
+                // A result answering no open request (its request evicted, or split off by a race) would be refused.
             } else {
-                // A result outside a round: its request is not right before it (evicted, or split off by a race).
-                if (!(m instanceof ToolExecutionResultMessage)) {
+                lastOther = i;
+            }
+        }
+        List<ChatMessage> out = new ArrayList<>(n);
+        for (int k = 0, i = 0; i < n; i++) {
+            ChatMessage m = window.get(i);
+            if (m instanceof ToolExecutionResultMessage) {
+                continue;
+            }
+            if (k < rounds.size() && rounds.get(k) == i) {
+                boolean whole = open.get(k++).isEmpty();
+                if (whole || i > lastOther) {
                     out.add(m);
+                    for (int j = i + 1; j < n; j++) {
+                        if (answers[j] == i) {
+                            out.add(window.get(j));
+                        }
+                    }
                 }
-                i++;
+            } else {
+                out.add(m);
             }
         }
         return out;

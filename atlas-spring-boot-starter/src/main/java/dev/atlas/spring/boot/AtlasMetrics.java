@@ -5,12 +5,18 @@ import dev.atlas.execution.ExecutionListener;
 import dev.atlas.execution.ToolCall;
 import dev.atlas.execution.Usage;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.Objects;
 
@@ -38,7 +44,11 @@ import java.util.Objects;
  * Atlas) are tagged as they are, later ones as {@code (other)} (their executions,
  * tokens and cost still counted there), since an application may take either from its users (a model chosen per
  * request); so are their combinations: the first 300 distinct provider-model pairs are tagged as they are, the model
- * of any later pair as {@code (other)} under its provider. Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
+ * of any later pair as {@code (other)} under its provider. The bounds are on what a registry holds: a
+ * {@link CompositeMeterRegistry} admits a name only where every registry inside it has room for it (an Atlas reporting
+ * through the composite and another using a member directly share the member's 100 names), and a name is released once
+ * the registry holds no meter of Atlas carrying it (meters removed, or the registry cleared, on a context's restart).
+ * Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
  * switch the meters off.
  */
 public final class AtlasMetrics implements ExecutionListener {
@@ -57,27 +67,22 @@ public final class AtlasMetrics implements ExecutionListener {
     // second Atlas reporting to it, builds another AtlasMetrics, which must not admit another 100 names. So the names
     // admitted are kept per registry (weakly: a dropped registry takes its bounds with it).
     private static final Map<MeterRegistry, Bounds> BOUNDS = new WeakHashMap<>();
+    /** Held while a value is admitted into the bounds of a registry and of the registries inside it, as one step. */
+    private static final Object ADMISSION = new Object();
+    private static final List<String> METERS = List.of("atlas.executions", "atlas.execution.duration", "atlas.tokens", "atlas.cost",
+            "atlas.tool.calls");
 
     private final MeterRegistry registry;
-    private final BoundedTagValues tools;
-    private final BoundedTagValues models;
-    private final BoundedTagValues providers;
-    private final BoundedTagValues pairs;
+    private final Bounds own;
 
     /**
-     * Meters in {@code registry}. The bounds on tag values hold for the registry: every {@code AtlasMetrics} on it
-     * (a restarted context, a second Atlas) shares the names admitted so far.
+     * Meters in {@code registry}. The bounds on tag values hold for what the registry holds: every {@code AtlasMetrics}
+     * on it (a restarted context, a second Atlas) shares the names admitted so far, a {@link CompositeMeterRegistry}
+     * shares them with the registries inside it, and a name is released once the registry holds no meter carrying it.
      */
     public AtlasMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
-        Bounds bounds;
-        synchronized (BOUNDS) {
-            bounds = BOUNDS.computeIfAbsent(registry, r -> new Bounds());
-        }
-        this.tools = bounds.tools;
-        this.models = bounds.models;
-        this.providers = bounds.providers;
-        this.pairs = bounds.pairs;
+        this.own = bounds(registry);
     }
 
     /** The tag values admitted in one registry. Holds nothing of the registry, so the weak key can go. */
@@ -86,6 +91,127 @@ public final class AtlasMetrics implements ExecutionListener {
         final BoundedTagValues models = new BoundedTagValues(MAX_MODEL_NAMES);
         final BoundedTagValues providers = new BoundedTagValues(MAX_MODEL_NAMES);
         final BoundedTagValues pairs = new BoundedTagValues(MAX_MODEL_PAIRS);
+        /** Set when a meter of Atlas left the registry: the names it carried may be free. */
+        volatile boolean removed;
+    }
+
+    private static Bounds bounds(MeterRegistry registry) {
+        synchronized (BOUNDS) {
+            Bounds b = BOUNDS.get(registry);
+            if (b == null) {
+                Bounds created = new Bounds();
+                // Captures the bounds only, never the registry, or the weak key would never go.
+                registry.config().onMeterRemoved(m -> {
+                    if (METERS.contains(m.getId().getName())) {
+                        created.removed = true;
+                    }
+                });
+                BOUNDS.put(registry, created);
+                b = created;
+            }
+            return b;
+        }
+    }
+
+    /** The registry and, for a composite, every registry inside it (now: members may be added later). */
+    private static void withMembers(MeterRegistry registry, List<MeterRegistry> out) {
+        if (out.contains(registry)) {
+            return;
+        }
+        out.add(registry);
+        if (registry instanceof CompositeMeterRegistry composite) {
+            for (MeterRegistry member : composite.getRegistries()) {
+                withMembers(member, out);
+            }
+        }
+    }
+
+    private interface Which {
+        BoundedTagValues of(Bounds bounds);
+    }
+
+    /**
+     * {@code value} if every registry its meters reach (this one, and those inside a composite) has admitted it or has
+     * room for it, then admitted in each; {@link #OTHER} otherwise. A meter registered through a composite lands in
+     * each member, so a member another Atlas uses directly must not take more names through the composite.
+     */
+    private String tag(Which which, String value) {
+        if (!(registry instanceof CompositeMeterRegistry) && which.of(own).contains(value)) {
+            return value;
+        }
+        List<MeterRegistry> registries = new ArrayList<>(2);
+        withMembers(registry, registries);
+        List<Bounds> all = new ArrayList<>(registries.size());
+        boolean known = true;
+        for (MeterRegistry r : registries) {
+            Bounds b = bounds(r);
+            all.add(b);
+            known &= which.of(b).contains(value);
+        }
+        if (known) {
+            return value;
+        }
+        synchronized (ADMISSION) {
+            for (int i = 0; i < all.size(); i++) {
+                BoundedTagValues values = which.of(all.get(i));
+                if (!values.contains(value) && !values.hasRoom()) {
+                    release(registries.get(i), all.get(i));
+                    if (!values.hasRoom()) {
+                        return OTHER;
+                    }
+                }
+            }
+            for (Bounds b : all) {
+                which.of(b).add(value);
+            }
+            return value;
+        }
+    }
+
+    /**
+     * Releases the names no meter of {@code registry} carries any more, once a meter of Atlas was removed from it. A
+     * name being admitted by another thread whose meter is not registered yet may be released too, and admitted again
+     * later: the bound can then be passed by the few names in flight, never without limit.
+     */
+    private static void release(MeterRegistry registry, Bounds bounds) {
+        if (!bounds.removed) {
+            return;
+        }
+        bounds.removed = false;
+        Set<String> tools = new HashSet<>();
+        Set<String> models = new HashSet<>();
+        Set<String> providers = new HashSet<>();
+        Set<String> pairs = new HashSet<>();
+        for (Meter m : registry.getMeters()) {
+            Meter.Id id = m.getId();
+            if (!METERS.contains(id.getName())) {
+                continue;
+            }
+            String tool = id.getTag("tool");
+            if (tool != null) {
+                tools.add(tool);
+            }
+            String provider = id.getTag("provider");
+            String model = id.getTag("model");
+            if (provider != null) {
+                providers.add(provider);
+            }
+            if (model != null) {
+                models.add(model);
+            }
+            if (provider != null && model != null) {
+                pairs.add(pairKey(provider, model));
+            }
+        }
+        bounds.tools.retainOnly(tools);
+        bounds.models.retainOnly(models);
+        bounds.providers.retainOnly(providers);
+        bounds.pairs.retainOnly(pairs);
+    }
+
+    /** The length prefix keeps two pairs from sharing a key. */
+    private static String pairKey(String provider, String model) {
+        return provider.length() + ":" + provider + model;
     }
 
     @Override
@@ -111,15 +237,14 @@ public final class AtlasMetrics implements ExecutionListener {
     }
 
     private String toolTag(String name) {
-        return tools.tag(name);
+        return tag(b -> b.tools, name);
     }
 
     private void finished(Execution e) {
-        String provider = providers.tag(e.provider());
-        String modelName = models.tag(e.model());
+        String provider = tag(b -> b.providers, e.provider());
+        String modelName = tag(b -> b.models, e.model());
         // Each name within its bound, their combinations could still be 101 x 101 meters per status and token type.
-        // The length prefix keeps two pairs from sharing a key.
-        if (!modelName.equals(OTHER) && pairs.tag(provider.length() + ":" + provider + modelName).equals(OTHER)) {
+        if (!modelName.equals(OTHER) && tag(b -> b.pairs, pairKey(provider, modelName)).equals(OTHER)) {
             modelName = OTHER;
         }
         Tags model = Tags.of("provider", provider, "model", modelName);
