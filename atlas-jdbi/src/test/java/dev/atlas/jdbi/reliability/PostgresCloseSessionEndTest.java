@@ -194,10 +194,12 @@ class PostgresCloseSessionEndTest {
              // The session a reused process id would name: any other live session, whose id the stuck connection reports.
              Connection later = DriverManager.getConnection(url, "postgres", "postgres")) {
             int laterPid = later.unwrap(PGConnection.class).getBackendPID();
+            // Until close(), each connection reports its own process id; from then on, the later session's.
+            java.util.concurrent.atomic.AtomicBoolean reused = new java.util.concurrent.atomic.AtomicBoolean();
             javax.sql.DataSource reusing = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
                     new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
                         Object result = invoke(app, dm, dargs);
-                        return dm.getName().equals("getConnection") ? reportingPid((Connection) result, laterPid) : result;
+                        return dm.getName().equals("getConnection") ? reportingPid((Connection) result, laterPid, reused) : result;
                     });
             Atlas shared = Atlas.builder().dataSource(reusing).migrate(false).closeTimeout(Duration.ZERO).build();
             Tenant acme = shared.tenant("acme");
@@ -222,6 +224,7 @@ class PostgresCloseSessionEndTest {
                 }
             }
             assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            reused.set(true);
             shared.close();
             assertThatCode(() -> {
                 try (Statement h = later.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
@@ -251,15 +254,20 @@ class PostgresCloseSessionEndTest {
 
     /** {@code c}, whose {@code getBackendPID()} (through {@code unwrap(PGConnection.class)}) says {@code pid}. */
     private static Connection reportingPid(Connection c, int pid) throws Exception {
+        return reportingPid(c, pid, new java.util.concurrent.atomic.AtomicBoolean(true));
+    }
+
+    /** {@code c}, whose {@code getBackendPID()} says {@code pid} once {@code lying} is set, its own process id until then. */
+    private static Connection reportingPid(Connection c, int pid, java.util.concurrent.atomic.AtomicBoolean lying) throws Exception {
         PGConnection pg = c.unwrap(PGConnection.class);
         // A Connection too, as pgjdbc's own is: everything but the process id it reports is the real connection's.
-        PGConnection lying = (PGConnection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
+        PGConnection reporting = (PGConnection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
                 new Class<?>[] {PGConnection.class, Connection.class},
-                (p, m, args) -> m.getName().equals("getBackendPID") ? pid : invoke(pg, m, args));
+                (p, m, args) -> m.getName().equals("getBackendPID") && lying.get() ? pid : invoke(pg, m, args));
         return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (p, m, args) -> {
                     if (m.getName().equals("unwrap") && args[0] == PGConnection.class) {
-                        return lying;
+                        return reporting;
                     }
                     return invoke(c, m, args);
                 });
