@@ -15,6 +15,8 @@ final class Text {
      * The text with every control character except newline and tab shown as {@code \\uXXXX}, so
      * stored content cannot move the cursor, recolour or retitle the user's terminal, nor (with
      * the bidirectional embeddings, overrides and isolates) reorder what follows it on the line.
+     * A lone surrogate (half of a pair, which UTF-8 cannot carry: the output encoder would print
+     * an indistinguishable {@code ?}) is shown the same way, as {@code \\udXXX}.
      */
     static String safe(String s) {
         if (s == null) {
@@ -23,7 +25,7 @@ final class Text {
         StringBuilder b = null;
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
-            if (isControl(ch) || ch == '\u2028' || ch == '\u2029') {
+            if (isControl(ch) || ch == '\u2028' || ch == '\u2029' || lone(s, i)) {
                 if (b == null) {
                     b = new StringBuilder(s.length() + 16).append(s, 0, i);
                 }
@@ -45,16 +47,26 @@ final class Text {
                 || (ch >= '\u2066' && ch <= '\u2069') || ch == '\u200e' || ch == '\u200f' || ch == '\u061c';
     }
 
+    /** Whether {@code s.charAt(i)} is half of a surrogate pair without its other half. */
+    static boolean lone(String s, int i) {
+        char ch = s.charAt(i);
+        if (Character.isHighSurrogate(ch)) {
+            return i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        return Character.isLowSurrogate(ch) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)));
+    }
+
     /**
      * JSON text with the controls JSON leaves raw (DEL, C1, bidirectional, line and paragraph
-     * separators) written as {@code \\uXXXX} escapes: the same JSON value, safe on a terminal.
+     * separators) and lone surrogates (which UTF-8 cannot carry) written as {@code \\uXXXX}
+     * escapes: the same JSON value, safe on a terminal and well-formed UTF-8.
      * JSON's own structure is ASCII, so such characters only occur inside strings.
      */
     static String jsonSafe(String json) {
         StringBuilder b = new StringBuilder(json.length());
         for (int i = 0; i < json.length(); i++) {
             char ch = json.charAt(i);
-            if (ch >= 0x7f && (isControl(ch) || ch == '\u2028' || ch == '\u2029')) {
+            if (ch >= 0x7f && (isControl(ch) || ch == '\u2028' || ch == '\u2029' || lone(json, i))) {
                 b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
             } else {
                 b.append(ch);
@@ -69,13 +81,15 @@ final class Text {
      * a control character (a line break, a bidirectional override, see {@link #safe}) in bash's
      * {@code $'...'} with each such character as its UTF-8 bytes, {@code \\xHH} each, so it stays one
      * line on the terminal ({@code \\xHH} reads the same in every locale, {@code \\uXXXX} does not).
+     * A lone surrogate, which no argument can carry, is written as U+FFFD's bytes.
      */
     static String shellWord(String s) {
         if (!s.isEmpty() && s.chars().allMatch(ch -> (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
                 || "_@%+=:,./-".indexOf(ch) >= 0)) {
             return s;
         }
-        if (s.chars().noneMatch(ch -> isControl((char) ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029')) {
+        boolean anyLone = java.util.stream.IntStream.range(0, s.length()).anyMatch(i -> lone(s, i));
+        if (!anyLone && s.chars().noneMatch(ch -> isControl((char) ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029')) {
             return "'" + s.replace("'", "'\\''") + "'";
         }
         StringBuilder b = new StringBuilder(s.length() + 16).append("$'");
@@ -83,8 +97,8 @@ final class Text {
             char ch = s.charAt(i);
             if (ch == '\\' || ch == '\'') {
                 b.append('\\').append(ch);
-            } else if (isControl(ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029') {
-                for (byte x : String.valueOf(ch).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            } else if (isControl(ch) || ch == '\n' || ch == '\t' || ch == '\u2028' || ch == '\u2029' || lone(s, i)) {
+                for (byte x : String.valueOf(lone(s, i) ? '\ufffd' : ch).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
                     b.append(String.format(Locale.ROOT, "\\x%02x", x & 0xff));
                 }
             } else {

@@ -167,22 +167,41 @@ public final class Db {
         return new SqlFailure("could not get a connection", e, !interrupted);
     }
 
+    /**
+     * The session (process id and start) of each PostgreSQL connection Atlas has used, by pgjdbc's
+     * connection: read once per physical connection (one round trip), while the session is surely
+     * the connection's. close() names a session stuck in its COMMIT by these, never by an id read
+     * after its connection was closed, when the id may already be another session's. Weak keys:
+     * a connection the pool retires leaves with it. Guarded by itself.
+     */
+    private final java.util.Map<Object, Session> sessions = new java.util.WeakHashMap<>();
+
+    /** A PostgreSQL session: its process id, and its start in microseconds since 1970 (null when not known). */
+    private record Session(int pid, @Nullable Long started) {}
+
     /** Applies the per-connection settings to {@code c}, fresh from the pool. */
     private Handle prepare(Connection c) {
         boolean reset = false;
+        boolean autoCommit;
         try {
             // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would all
             // join one transaction nobody commits. Each borrow runs in auto-commit mode and the
             // connection goes back as the pool configured it. A connection already inside the
             // application's transaction (a data source bound to it) is left as it is: switching
             // would commit the application's pending work, so Atlas's writes join that transaction.
-            if (!c.getAutoCommit() && !inApplicationTransaction(c)) {
+            autoCommit = c.getAutoCommit();
+            if (!autoCommit && !inApplicationTransaction(c)) {
                 c.setAutoCommit(true);
                 reset = true;
+                autoCommit = true;
             }
         } catch (SQLException e) {
             closeQuietly(new Handle(c));
             throw new SqlFailure("could not switch a pooled connection to auto-commit", e, true);
+        }
+        if (dialect == Dialect.POSTGRESQL && autoCommit) {
+            // Not inside the application's transaction: a statement there would be part of it.
+            rememberSession(c);
         }
         UnaryOperator<Connection> decorator = connectionDecorator;
         Handle h = new Handle(decorator == null ? c : decorator.apply(c));
@@ -274,6 +293,46 @@ public final class Db {
         } catch (SQLException e) {
             return true;
         }
+    }
+
+    private void rememberSession(Connection c) {
+        Object key = PgSessionEnd.physical(c);
+        if (key == null) {
+            return;
+        }
+        synchronized (sessions) {
+            if (sessions.containsKey(key)) {
+                return;
+            }
+        }
+        Session own = PgSessionEnd.own((Connection) key, statements(SessionSql.class, SessionSql::new));
+        Integer reported = PgSessionEnd.pid(c);
+        if (own == null || reported == null) {
+            return;
+        }
+        if (own.pid() != reported) {
+            // A pooling proxy (PgBouncer): the server session answering now is lent to other clients
+            // between transactions, so it must never be ended for this connection. Kept as unknown.
+            own = new Session(reported, null);
+        }
+        synchronized (sessions) {
+            sessions.put(key, own);
+        }
+    }
+
+    /** {@code c}'s session as first read ({@link #sessions}); else its process id alone, or null when pgjdbc is hidden. */
+    private @Nullable Session sessionOf(Connection c) {
+        Object key = PgSessionEnd.physical(c);
+        if (key != null) {
+            synchronized (sessions) {
+                Session known = sessions.get(key);
+                if (known != null) {
+                    return known;
+                }
+            }
+        }
+        Integer pid = PgSessionEnd.pid(c);
+        return pid == null ? null : new Session(pid, null);
     }
 
     /**
@@ -651,8 +710,9 @@ public final class Db {
     private boolean endCommitsUnderWay(java.time.Duration grace) {
         boolean interrupted = false;
         long end = System.nanoTime() + grace.toNanos();
-        // Connections pgjdbc names the session of, by process id: closed once that session's start is read.
-        java.util.Map<Connection, Integer> named = new java.util.IdentityHashMap<>();
+        // Connections pgjdbc names the session of: by the process id and start read when Atlas first used
+        // them, else by the id alone, closed once that session's start is read.
+        java.util.Map<Connection, Session> named = new java.util.IdentityHashMap<>();
         int ending = 0;
         int unnamed = 0;
         synchronized (commits) {
@@ -661,9 +721,9 @@ public final class Db {
                 if (left <= 0) {
                     ending = committing.size();
                     for (Connection c : committing.keySet()) {
-                        Integer pid = PgSessionEnd.pid(c);
-                        if (pid != null) {
-                            named.put(c, pid);
+                        Session session = sessionOf(c);
+                        if (session != null) {
+                            named.put(c, session);
                         } else {
                             PgSessionEnd.abort(c);
                             unnamed++;
@@ -741,33 +801,71 @@ public final class Db {
         }
 
         /**
+         * pgjdbc's own connection under {@code c} (what identifies its session across borrows), or null
+         * for a wrapper that hides it or a pgjdbc that is not also a {@link Connection}.
+         */
+        static @Nullable Object physical(Connection c) {
+            try {
+                Object pg = c.unwrap(org.postgresql.PGConnection.class);
+                return pg instanceof Connection ? pg : null;
+            } catch (SQLException | RuntimeException | LinkageError ignored) {
+                return null;
+            }
+        }
+
+        /**
+         * The session of {@code c} (pgjdbc's own connection, in auto-commit mode) as it says itself,
+         * or null when it cannot say (close() then names it by its process id alone).
+         */
+        static @Nullable Session own(Connection c, SessionSql sql) {
+            try (java.sql.PreparedStatement own = c.prepareStatement(sql.own.jdbc()); java.sql.ResultSet rs = own.executeQuery()) {
+                return rs.next() ? new Session(rs.getInt(1), rs.getLong(2)) : null;
+            } catch (SQLException | RuntimeException e) {
+                // The call's own statements meet a connection this broken and report it.
+                return null;
+            }
+        }
+
+        /**
          * Closes the connections {@code named} (through {@code abort}, which skips those whose commit
          * has ended) and ends their server sessions from a fresh connection of {@code pool}, waiting
          * until they are gone, so their transactions are over (committed or rolled back for good).
          *
-         * <p>A session is named by its process id AND its start time, read before its connection is
-         * closed, while the session is surely alive: once closed, its process may exit and the id go
-         * to another session (the helper's own new connection, the application's) before it is
-         * ended. When the pool has no connection to spare for half of {@code within} (every one
-         * stuck in a COMMIT), the connections are closed first, which frees theirs, and the start is
-         * read after: then only a session started in between, on a reused id, could be ended.
+         * <p>A session is named by its process id AND its start time, read while the session was surely
+         * alive: once its connection is closed, its process may exit and the id go to another session
+         * (the helper's own new connection, the application's) before it is ended. Atlas read both
+         * when it first used the connection ({@link Db#sessions}); for a session it could not read
+         * then, the helper reads the start before the connection is closed. A session whose start
+         * was read neither way (the pool had no connection to spare for half of {@code within}, every
+         * one stuck) only has its connection closed: ending it by an id read after that could end
+         * another session.
          *
          * <p>Runs on a thread of its own so that a pool with no connection to spare, or a server that
          * does not answer, delays close() by {@code within} at most; once that has passed, the thread
          * runs nothing any more, however late the pool answers. Returns whether the caller was
          * interrupted (kept, not acted on).
          */
-        static boolean end(DataSource pool, SessionSql sql, java.util.Map<Connection, Integer> named,
+        static boolean end(DataSource pool, SessionSql sql, java.util.Map<Connection, Session> named,
                 java.util.function.Predicate<Connection> abort, java.time.Duration within) {
             long deadline = System.nanoTime() + within.toNanos();
-            java.util.List<Integer> pids = java.util.List.copyOf(new java.util.LinkedHashSet<>(named.values()));
+            java.util.Map<Integer, Long> known = new java.util.LinkedHashMap<>();
+            java.util.List<Integer> unknown = new java.util.ArrayList<>();
+            for (Session s : named.values()) {
+                if (s.started() != null) {
+                    known.put(s.pid(), s.started());
+                } else if (!unknown.contains(s.pid())) {
+                    unknown.add(s.pid());
+                }
+            }
+            // Completed by the helper once it has read the unknown starts, or by this thread when it stops
+            // waiting for that: whichever comes first says whether those reads came before the close.
             java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.CompletableFuture<java.util.Set<Integer>> closed = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.CompletableFuture<Boolean> ended = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
             Thread t = new Thread(() -> {
                 try {
-                    ended.complete(endNow(pool, sql, pids, started, closed, deadline, late));
+                    ended.complete(endNow(pool, sql, known, unknown, started, closed, deadline, late));
                 } catch (Throwable e) {
                     started.completeExceptionally(e);
                     ended.completeExceptionally(e);
@@ -777,17 +875,20 @@ public final class Db {
             t.start();
             boolean[] interrupted = {false};
             String failure = null;
-            try {
-                await(started, deadline - within.toNanos() / 2, interrupted);
-            } catch (java.util.concurrent.TimeoutException e) {
-                // no connection yet: closing the stuck ones gives the pool theirs back
-            } catch (java.util.concurrent.ExecutionException e) {
-                failure = dev.atlas.internal.Redaction.url(String.valueOf(e.getCause()));
+            if (!unknown.isEmpty()) {
+                try {
+                    await(started, deadline - within.toNanos() / 2, interrupted);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // no connection yet: closing the stuck ones gives the pool theirs back
+                    started.completeExceptionally(e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failure = dev.atlas.internal.Redaction.url(String.valueOf(e.getCause()));
+                }
             }
             java.util.Set<Integer> ending = new java.util.LinkedHashSet<>();
-            for (java.util.Map.Entry<Connection, Integer> e : named.entrySet()) {
+            for (java.util.Map.Entry<Connection, Session> e : named.entrySet()) {
                 if (abort.test(e.getKey())) {
-                    ending.add(e.getValue());
+                    ending.add(e.getValue().pid());
                 }
             }
             if (failure == null) {
@@ -826,10 +927,12 @@ public final class Db {
         }
 
         /**
-         * Reads the start of the sessions {@code pids}, says so ({@code started}), waits for the
-         * caller to close their connections and name those it closed ({@code closed}), then ends them.
+         * Reads the start of the sessions {@code unknown} and says so ({@code started}), unless the
+         * caller stopped waiting for that first (those starts are then dropped: they may have been
+         * read after the close); waits for the caller to close the connections and name those it
+         * closed ({@code closed}), then ends them, {@code known} ones included.
          */
-        private static boolean endNow(DataSource pool, SessionSql sql, java.util.List<Integer> pids,
+        private static boolean endNow(DataSource pool, SessionSql sql, java.util.Map<Integer, Long> known, java.util.List<Integer> unknown,
                 java.util.concurrent.CompletableFuture<Void> started, java.util.concurrent.CompletableFuture<java.util.Set<Integer>> closed,
                 long deadline, java.util.concurrent.atomic.AtomicBoolean late) throws Exception {
             try (Connection c = pool.getConnection()) {
@@ -844,14 +947,17 @@ public final class Db {
                 // connection no Handle owns.
                 try (java.sql.PreparedStatement terminate = c.prepareStatement(sql.terminate.jdbc());
                      java.sql.PreparedStatement present = c.prepareStatement(sql.present.jdbc())) {
-                    java.util.Map<Integer, Long> starts = new java.util.LinkedHashMap<>();
-                    for (int pid : pids) {
+                    java.util.Map<Integer, Long> starts = new java.util.LinkedHashMap<>(known);
+                    java.util.Map<Integer, Long> readNow = new java.util.LinkedHashMap<>();
+                    for (int pid : unknown) {
                         Long start = startOf(present, pid);
                         if (start != null) {
-                            starts.put(pid, start);
+                            readNow.put(pid, start);
                         }
                     }
-                    started.complete(null);
+                    if (started.complete(null)) {
+                        readNow.forEach(starts::putIfAbsent);
+                    }
                     starts.keySet().retainAll(closed.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS));
                     for (java.util.Map.Entry<Integer, Long> s : starts.entrySet()) {
                         if (late.get()) {

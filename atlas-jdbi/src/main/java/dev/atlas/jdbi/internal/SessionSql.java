@@ -25,7 +25,15 @@ final class SessionSql {
      */
     final Statement present;
 
+    /**
+     * The asking session's own process id and start: read when Atlas first uses a connection, while
+     * its session is surely the connection's, so close() can later name it exactly without reading
+     * anything about it once it is stuck. Reads no Atlas table, so it binds no tenant.
+     */
+    final Statement own;
+
     SessionSql(Catalogue c) {
+        own = c.sql("session.own", "SELECT pg_backend_pid(), " + STARTED + " FROM pg_stat_activity WHERE pid = pg_backend_pid()");
         terminate = c.crossTenant("session.terminate", TENANT_LESS, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 + " WHERE pid = :pid AND " + STARTED + " = :started AND pid <> pg_backend_pid()");
         present = c.crossTenant("session.present", TENANT_LESS, "SELECT " + STARTED + " FROM pg_stat_activity"

@@ -173,15 +173,101 @@ class PostgresCloseSessionEndTest {
         }
     }
 
+    @Test
+    @DisplayName("close() giving up on a write stuck in its COMMIT that holds the application's pool's only connection ends that"
+            + " session and no other, even when the stuck connection's process id names another session by the time the pool"
+            + " frees a connection (a reused id): the session is named by the id and start Atlas read when it first used the"
+            + " connection. Before, the start was read after the stuck connection was closed, so the later session was ended")
+    void closeWithThePoolsOnlyConnectionStuckEndsNoSessionThatReusedItsProcessId() throws Exception {
+        String name = "atlas_close_reuse1_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(1);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = new HikariDataSource(hc);
+             Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
+             Statement s = admin.createStatement();
+             // The session a reused process id would name: any other live session, whose id the stuck connection reports.
+             Connection later = DriverManager.getConnection(url, "postgres", "postgres")) {
+            int laterPid = later.unwrap(PGConnection.class).getBackendPID();
+            // Until close(), each connection reports its own process id; from then on, the later session's.
+            java.util.concurrent.atomic.AtomicBoolean reused = new java.util.concurrent.atomic.AtomicBoolean();
+            javax.sql.DataSource reusing = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        Object result = invoke(app, dm, dargs);
+                        return dm.getName().equals("getConnection") ? reportingPid((Connection) result, laterPid, reused) : result;
+                    });
+            Atlas shared = Atlas.builder().dataSource(reusing).migrate(false).closeTimeout(Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732104); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732104)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            reused.set(true);
+            shared.close();
+            assertThatCode(() -> {
+                try (Statement h = later.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(laterPid);
+                }
+            }).as("the session the stuck connection's process id names now").doesNotThrowAnyException();
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND query = 'COMMIT'")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("sessions still running a COMMIT right after close()").isZero();
+            }
+            s.execute("SELECT pg_advisory_unlock(732104)");
+            try {
+                write.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // told it may have been stored: Newcomer22Contract's subject
+            }
+            try (Atlas reader = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").migrate(false).build()) {
+                assertThat(reader.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the lock was released").isEmpty();
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** {@code c}, whose {@code getBackendPID()} (through {@code unwrap(PGConnection.class)}) says {@code pid}. */
     private static Connection reportingPid(Connection c, int pid) throws Exception {
+        return reportingPid(c, pid, new java.util.concurrent.atomic.AtomicBoolean(true));
+    }
+
+    /** {@code c}, whose {@code getBackendPID()} says {@code pid} once {@code lying} is set, its own process id until then. */
+    private static Connection reportingPid(Connection c, int pid, java.util.concurrent.atomic.AtomicBoolean lying) throws Exception {
         PGConnection pg = c.unwrap(PGConnection.class);
-        PGConnection lying = (PGConnection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
-                new Class<?>[] {PGConnection.class}, (p, m, args) -> m.getName().equals("getBackendPID") ? pid : invoke(pg, m, args));
+        // A Connection too, as pgjdbc's own is: everything but the process id it reports is the real connection's.
+        PGConnection reporting = (PGConnection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
+                new Class<?>[] {PGConnection.class, Connection.class},
+                (p, m, args) -> m.getName().equals("getBackendPID") && lying.get() ? pid : invoke(pg, m, args));
         return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (p, m, args) -> {
                     if (m.getName().equals("unwrap") && args[0] == PGConnection.class) {
-                        return lying;
+                        return reporting;
                     }
                     return invoke(c, m, args);
                 });
