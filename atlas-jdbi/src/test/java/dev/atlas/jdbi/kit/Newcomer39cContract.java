@@ -286,6 +286,33 @@ public abstract class Newcomer39cContract extends AtlasContract {
         myStep.finish("x", dev.atlas.execution.FinishReason.STOP);
     }
 
+    @Test
+    @DisplayName("An idempotent re-send: after a soft delete it returns the deleted message (deletedAt set, nothing stored); once"
+            + " retention hard-deleted the message its client id is free and the re-send stores a new message at the next sequence;"
+            + " once retention purged the conversation it is NotFoundException on conversationId")
+    void idempotentResendAfterRetention() {
+        Tenant acme = atlas.tenant("acme");
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "x"));
+        Message sent = acme.conversations().append(c.id(), NewMessage.user("hello").clientId("c-1"));
+        acme.conversations().append(c.id(), NewMessage.user("after"));
+        acme.conversations().deleteMessage(sent.id());
+        Message replayed = acme.conversations().append(c.id(), NewMessage.user("hello").clientId("c-1"));
+        assertThat(replayed.id()).isEqualTo(sent.id());
+        assertThat(replayed.deletedAt()).isNotNull();
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        assertThat(acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(1))).counts())
+                .containsEntry("messages.deleted", 1L);
+        Message again = acme.conversations().append(c.id(), NewMessage.user("hello").clientId("c-1"));
+        assertThat(again.id()).isNotEqualTo(sent.id());
+        assertThat(again.sequence()).isEqualTo(3);
+        assertThat(acme.conversations().history(c.id())).extracting(Message::content).containsExactly("after", "hello");
+        acme.conversations().archive(c.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        acme.retention().runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)));
+        assertThat(refusal(() -> acme.conversations().append(c.id(), NewMessage.user("hello").clientId("c-1"))))
+                .isEqualTo("NotFoundException conversationId");
+    }
+
     // ---- hostile content -----------------------------------------------------------------------
 
     @Test
