@@ -644,22 +644,29 @@ public final class JdbiRetention implements Retention {
         // ---- assets that are parts of messages ------------------------------------------------
 
         /**
-         * The assets attached to the parents {@code ids} as parts of their messages ({@link AttachedAsset#PART}),
-         * each once. The mark is read here, not in SQL: neither database's JSON operators are used
-         * anywhere else, and a batch's attachments are few.
+         * The assets attached to the parents {@code ids}, each once, in the order read, each with whether any of the parents holds
+         * it as a part of its message ({@link AttachedAsset#PART}). The mark is read here, not in SQL: neither database's JSON
+         * operators are used anywhere else, and a batch's attachments are few.
          */
-        private List<UUID> parts(Handle h, String attachments, List<UUID> ids) {
+        private Map<UUID, Boolean> attachedAssets(Handle h, String attachments, List<UUID> ids) {
             Dialect d = db.dialect();
-            Set<UUID> parts = new java.util.LinkedHashSet<>();
-            for (UUID[] part : call(h, "retention.attachments", attachments, binds, ids).list((rs, ctx) -> {
-                UUID asset = d.uuid(rs, "asset_id");
-                return new UUID[] {Boolean.TRUE.equals(Json.readMap(rs.getString("metadata")).get(AttachedAsset.PART)) ? asset : null};
-            })) {
-                if (part[0] != null) {
-                    parts.add(part[0]);
-                }
+            Map<UUID, Boolean> assets = new LinkedHashMap<>();
+            for (Object[] a : call(h, "retention.attachments", attachments, binds, ids).list((rs, ctx) -> new Object[] {
+                    d.uuid(rs, "asset_id"), Boolean.TRUE.equals(Json.readMap(rs.getString("metadata")).get(AttachedAsset.PART))})) {
+                assets.merge((UUID) a[0], (Boolean) a[1], Boolean::logicalOr);
             }
-            return new ArrayList<>(parts);
+            return assets;
+        }
+
+        /** The assets attached to the parents {@code ids} as parts of their messages, each once (see {@link #attachedAssets}). */
+        private List<UUID> parts(Handle h, String attachments, List<UUID> ids) {
+            List<UUID> parts = new ArrayList<>();
+            attachedAssets(h, attachments, ids).forEach((asset, part) -> {
+                if (part) {
+                    parts.add(asset);
+                }
+            });
+            return parts;
         }
 
         /**
@@ -693,16 +700,41 @@ public final class JdbiRetention implements Retention {
          * attachments are deleted, which name them.
          */
         private void deleteParts(Handle h, String attachments, List<UUID> ids, List<String> keys) {
-            List<UUID> parts = parts(h, attachments, ids);
+            // On PostgreSQL every asset the parents hold is locked, part or not, and which of them are parts is read again then.
+            // Another run taking a part over from its purged holder marks the parents' attachment under that lock: read only
+            // before it, the attachment was a plain upload, this batch deleted the holder without its part while the other run
+            // kept the part for this holder, and the part outlived both
+            // (Newcomer39cContract#secondRunDeletingThePartsOtherHolderMeanwhileLeavesNoPartBehind). A part read before stays
+            // one: an erase that deleted its holder's attachment meanwhile leaves the part to this batch
+            // (PostgresRetentionRaceTest#eraseRacingConversationPurgeOfItsParts).
+            boolean locks = !db.dialect().forUpdate().isEmpty();
+            Map<UUID, Boolean> read = attachedAssets(h, attachments, ids);
+            Set<UUID> partsRead = new HashSet<>();
+            read.forEach((asset, part) -> {
+                if (part) {
+                    partsRead.add(asset);
+                }
+            });
+            List<UUID> candidates = locks ? new ArrayList<>(read.keySet()) : new ArrayList<>(partsRead);
             String lock = q.lockAssets();
-            for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
+            for (int i = 0; i < candidates.size(); i += PARTS_CHUNK) {
                 // Read under the assets' locks (PostgreSQL): an attach elsewhere that committed before them is seen here and
                 // keeps its asset; one that comes later waits for them and then finds the asset gone.
-                List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
+                List<UUID> chunk = candidates.subList(i, Math.min(candidates.size(), i + PARTS_CHUNK));
                 deleteAssets(h, "retention.lockParts", lock, binds, chunk, keys, () -> {
+                    Set<UUID> parts = new HashSet<>(partsRead);
+                    if (locks) {
+                        attachedAssets(h, attachments, ids).forEach((asset, part) -> {
+                            if (part) {
+                                parts.add(asset);
+                            }
+                        });
+                    }
                     Set<UUID> held = heldElsewhere(h, attachments, ids);
-                    takeOverParts(h, chunk.stream().filter(held::contains).toList());
-                    return held;
+                    takeOverParts(h, chunk.stream().filter(id -> parts.contains(id) && held.contains(id)).toList());
+                    Set<UUID> kept = new HashSet<>(held);
+                    chunk.stream().filter(id -> !parts.contains(id)).forEach(kept::add);
+                    return kept;
                 });
             }
         }
