@@ -200,6 +200,147 @@ class PgvectorStartupLocksTest extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a user without pg_read_all_stats rebuilds a failed index while another role builds an index of another table: the hidden build is told apart by its lock on the vectors table, not taken for this index")
+    void hiddenBuildOfAnotherTableKeepsNoFailedIndex() throws Exception {
+        try (Plain plain = Plain.create()) {
+            plain.admin.execute("CREATE TABLE other_table (x int)");
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try (Connection holder = plain.adminConnection(); Connection builder = plain.adminConnection()) {
+                Memory second;
+                try (Atlas first = plain.atlas()) {
+                    Memory one = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                    second = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                    first.tenant("acme").search().upsertVector(SearchTarget.MEMORY, one.id(), "m3", new float[] {1, 2, 3});
+                }
+                // A build that failed half-way left an invalid index under the name.
+                plain.admin.execute("DROP INDEX atlas_vectors_unembedded");
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> plain.admin.execute(
+                        "CREATE INDEX CONCURRENTLY atlas_vectors_unembedded ON atlas_vectors ((1 / (dimension - 3)))")))
+                        .isInstanceOf(java.sql.SQLException.class);
+                assertThat(valid(plain.admin)).isEqualTo("false");
+                // The superuser's build of another table's index, held in its wait for older writers: the plain user sees a
+                // row of pg_stat_progress_create_index in its database without the index or table it builds.
+                holder.setAutoCommit(false);
+                try (Statement h = holder.createStatement()) {
+                    h.execute("LOCK TABLE other_table IN ROW EXCLUSIVE MODE");
+                }
+                Future<?> build = pool.submit(() -> {
+                    try (Statement b = builder.createStatement()) {
+                        b.execute("CREATE INDEX CONCURRENTLY other_table_x ON other_table (x)");
+                    }
+                    return null;
+                });
+                PostgresLockWaits.await(plain.admin.getConnection(), 1, build);
+                assertThat(build.isDone()).as("the other build waits for the holder").isFalse();
+                try (Atlas other = plain.atlas()) {
+                    Future<?> write = pool.submit(() ->
+                            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1}));
+                    write.get(60, TimeUnit.SECONDS);
+                    assertThat(valid(plain.admin)).as("the failed index, built again by the plain user's instance").isEqualTo("true");
+                } finally {
+                    holder.commit();
+                    build.get(30, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a user without pg_read_all_stats leaves to its builder an index another role is building on the vectors table: neither waits for it nor drops it")
+    void hiddenBuildOfThisTableIsLeftToItsBuilder() throws Exception {
+        try (Plain plain = Plain.create()) {
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try (Connection holder = plain.adminConnection(); Connection builder = plain.adminConnection();
+                 Connection probe = plain.adminConnection()) {
+                Memory second;
+                try (Atlas first = plain.atlas()) {
+                    Memory one = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                    second = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                    first.tenant("acme").search().upsertVector(SearchTarget.MEMORY, one.id(), "m3", new float[] {1, 2, 3});
+                }
+                plain.admin.execute("DROP INDEX atlas_vectors_unembedded");
+                holder.setAutoCommit(false);
+                try (Statement h = holder.createStatement()) {
+                    h.execute("LOCK TABLE atlas_vectors IN ROW EXCLUSIVE MODE");
+                }
+                Future<?> build = pool.submit(() -> {
+                    try (Statement b = builder.createStatement()) {
+                        b.execute("CREATE INDEX CONCURRENTLY atlas_vectors_unembedded ON atlas_vectors (tenant_id, model, dimension)"
+                                + " WHERE embedding IS NULL");
+                    }
+                    return null;
+                });
+                PostgresLockWaits.await(probe, 1, build);
+                assertThat(build.isDone()).as("the build waits for the holder").isFalse();
+                long building = oid(plain.admin, "atlas_vectors_unembedded");
+                try (Atlas other = plain.atlas()) {
+                    Future<?> write = pool.submit(() ->
+                            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1}));
+                    PostgresLockWaits.await(probe, 2, write);
+                    boolean queued = !write.isDone();
+                    holder.commit();
+                    build.get(30, TimeUnit.SECONDS);
+                    write.get(30, TimeUnit.SECONDS);
+                    assertThat(queued).as("the plain user's first vector write queued behind the other role's build").isFalse();
+                    assertThat(oid(plain.admin, "atlas_vectors_unembedded")).as("the index the build made, kept").isEqualTo(building);
+                    assertThat(valid(plain.admin)).isEqualTo("true");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * A database owned by a new role without superuser or pg_read_all_stats (the vector extension created in it by the
+     * superuser, as a DBA would), with a superuser statement on it; dropped with the role on close.
+     */
+    private static final class Plain implements AutoCloseable {
+        final String admin0 = System.getenv(PgvectorTestDatabase.ENV);
+        final String name = "atlas_pgv_plain_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        final Statement admin;
+
+        private Plain() throws java.sql.SQLException {
+            try (Connection c = java.sql.DriverManager.getConnection(admin0); Statement s = c.createStatement()) {
+                s.execute("CREATE ROLE " + name + " LOGIN PASSWORD 'pw'");
+                s.execute("CREATE DATABASE " + name + " OWNER " + name);
+            }
+            admin = adminConnection().createStatement();
+            admin.execute("CREATE EXTENSION vector");
+        }
+
+        static Plain create() throws java.sql.SQLException {
+            org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(PgvectorTestDatabase.ENV) != null, PgvectorTestDatabase.ENV + " is not set");
+            return new Plain();
+        }
+
+        private String url(String user) {
+            String base = admin0.substring(0, admin0.indexOf('/', "jdbc:postgresql://".length()) + 1) + name;
+            String query = admin0.indexOf('?') < 0 ? "" : admin0.substring(admin0.indexOf('?'));
+            return user == null ? base + query : base + "?user=" + user + "&password=pw";
+        }
+
+        Connection adminConnection() throws java.sql.SQLException {
+            return java.sql.DriverManager.getConnection(url(null));
+        }
+
+        Atlas atlas() {
+            return Atlas.builder().jdbcUrl(url(name)).build();
+        }
+
+        @Override
+        public void close() throws java.sql.SQLException {
+            admin.getConnection().close();
+            try (Connection c = java.sql.DriverManager.getConnection(admin0); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                s.execute("DROP ROLE IF EXISTS " + name);
+            }
+        }
+    }
+
     private static long oid(Statement s, String name) throws java.sql.SQLException {
         try (ResultSet rs = s.executeQuery("SELECT oid FROM pg_class WHERE relname = '" + name + "'")) {
             return rs.next() ? rs.getLong(1) : -1;
