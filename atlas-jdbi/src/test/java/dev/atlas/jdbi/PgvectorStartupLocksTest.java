@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.LogCapture;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
 import dev.atlas.jdbi.kit.PostgresLockWaits;
 import dev.atlas.jdbi.kit.StatementRecorder;
@@ -290,6 +291,32 @@ class PgvectorStartupLocksTest extends AtlasContract {
                 }
             } finally {
                 pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("when pgvector is installed but the embedding column cannot be added (the user does not own the vectors table), the first vector use tries the ALTER once and warns with the server's reason; vectors are stored and searched exactly")
+    void unusablePgvectorIsWarnedOnceNotRetried() throws Exception {
+        try (Plain plain = Plain.create()) {
+            // The superuser migrates (and owns the tables); the plain user may read and write their rows only.
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) {
+                owner.tenant("acme").memories().list(dev.atlas.memory.MemoryQuery.forOwner(Owner.user("42")));
+            }
+            plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+            plain.admin.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + plain.name);
+            try (Atlas other = plain.atlas(); LogCapture logs = LogCapture.start()) {
+                StatementRecorder recorder = StatementRecorder.attach(other);
+                Memory m = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                Memory n = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+                other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, n.id(), "m3", new float[] {3, 2, 1});
+                assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})))
+                        .extracting(SearchHit::id).containsExactly(m.id(), n.id());
+                // Not a deadlock or a lock timeout: asking again cannot help, and each try is an ERROR in the server's log.
+                assertThat(recorder.recorded()).filteredOn(r -> r.sql().startsWith("ALTER TABLE")).hasSize(1);
+                assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector could not be"
+                        + " enabled \\(.*must be owner of table atlas_vectors\\); semantic search is exact");
             }
         }
     }
