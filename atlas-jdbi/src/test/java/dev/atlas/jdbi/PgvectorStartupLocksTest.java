@@ -321,6 +321,29 @@ class PgvectorStartupLocksTest extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a user without USAGE on the vector extension's schema, on a database where the embedding column exists, stores and searches"
+            + " vectors exactly, warned once at start-up: before, every upsertVector failed with a StorageException (permission denied for schema)")
+    void extensionSchemaWithoutUsageIsExactNotFailing() throws Exception {
+        try (Plain plain = Plain.create("vec")) {
+            Memory first;
+            // The superuser migrates, owns the tables and adds the embedding column and indexes with its first vector.
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) {
+                first = owner.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                owner.tenant("acme").search().upsertVector(SearchTarget.MEMORY, first.id(), "m3", new float[] {1, 2, 3});
+            }
+            plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+            try (Atlas other = plain.atlas(); LogCapture logs = LogCapture.start()) {
+                Memory second = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1});
+                assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {3, 2, 1})))
+                        .extracting(SearchHit::id).containsExactly(second.id(), first.id());
+                assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector could not be"
+                        + " enabled \\(.*permission denied for schema vec\\); semantic search is exact");
+            }
+        }
+    }
+
     /**
      * A database owned by a new role without superuser or pg_read_all_stats (the vector extension created in it by the
      * superuser, as a DBA would), with a superuser statement on it; dropped with the role on close.
@@ -330,18 +353,28 @@ class PgvectorStartupLocksTest extends AtlasContract {
         final String name = "atlas_pgv_plain_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
         final Statement admin;
 
-        private Plain() throws java.sql.SQLException {
+        private Plain(String extensionSchema) throws java.sql.SQLException {
             try (Connection c = java.sql.DriverManager.getConnection(admin0); Statement s = c.createStatement()) {
                 s.execute("CREATE ROLE " + name + " LOGIN PASSWORD 'pw'");
                 s.execute("CREATE DATABASE " + name + " OWNER " + name);
             }
             admin = adminConnection().createStatement();
-            admin.execute("CREATE EXTENSION vector");
+            if (extensionSchema.equals("public")) {
+                admin.execute("CREATE EXTENSION vector");
+            } else { // a schema of the superuser's, where the plain role has no USAGE
+                admin.execute("CREATE SCHEMA " + extensionSchema);
+                admin.execute("CREATE EXTENSION vector SCHEMA " + extensionSchema);
+            }
         }
 
         static Plain create() throws java.sql.SQLException {
+            return create("public");
+        }
+
+        /** With the extension in {@code extensionSchema}. */
+        static Plain create(String extensionSchema) throws java.sql.SQLException {
             org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(PgvectorTestDatabase.ENV) != null, PgvectorTestDatabase.ENV + " is not set");
-            return new Plain();
+            return new Plain(extensionSchema);
         }
 
         private String url(String user) {
