@@ -145,6 +145,8 @@ public final class PgVectorIndex implements VectorIndex {
                         return EXACT;
                     }
                 }
+                // Fails here, at start-up (WARN, exact search), rather than in every user's vector write and search.
+                any.on(h, q.usable(ext.get())).one(Sql.STRING);
                 addColumn(any, h, q, ext.get());
                 String unembedded = db.prefix() + "vectors_unembedded";
                 try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block

@@ -67,6 +67,16 @@ final class PgVectorSql {
                 + " WHERE i.indrelid = to_regclass('<p>vectors') AND x.relname = :name");
     }
 
+    /**
+     * Whether this connection may use the extension's type and operator in schema {@code ext} (quoted): without USAGE on
+     * that schema every statement naming them fails, and where another role had added the embedding column every
+     * upsertVector failed with "permission denied for schema" (PgvectorStartupLocksTest#extensionSchemaWithoutUsageIsExactNotFailing).
+     */
+    Statement usable(String ext) {
+        return catalogue.render("pgvector.usable", "SELECT CAST('[1]' AS " + ext + ".vector) OPERATOR(" + ext + ".<=>) CAST('[1]' AS "
+                + ext + ".vector)");
+    }
+
     /** Adds the embedding column of type vector of the extension's schema {@code ext} (quoted). */
     Statement addColumn(String ext) {
         return catalogue.render("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding " + ext + ".vector");
