@@ -5,7 +5,6 @@ import dev.atlas.Owner;
 import dev.atlas.jdbi.kit.AtlasContract;
 import dev.atlas.jdbi.kit.LogCapture;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
-import dev.atlas.jdbi.kit.StatementRecorder;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.search.SearchHit;
@@ -62,28 +61,93 @@ class PgvectorSchemasTest extends AtlasContract {
     }
 
     @Test
-    @DisplayName("when pgvector is installed but unusable from the installation's schema, the first vector use tries the ALTER once and warns with the server's reason; searches are exact and correct")
-    void unusablePgvectorIsWarnedOnceNotRetried() throws Exception {
+    @DisplayName("a vector extension a DBA installed is used even when pg_available_extensions does not list it (its control file gone from the server, or the view shadowed for the role)")
+    void installedExtensionIsUsedWhateverAvailableSays() throws Exception {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA app5");
+            // The role's view of the server's available extensions lists none; pg_extension has vector.
+            s.execute("CREATE VIEW app5.pg_available_extensions AS SELECT * FROM pg_catalog.pg_available_extensions WHERE false");
+        }
+        try (Atlas other = Atlas.builder().dataSource(dataSource("app5,pg_catalog,public")).build()) {
+            Memory m = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+            assertThat(embedded(m, "app5")).as("the vector's embedding: pgvector chosen").isEqualTo("true");
+            assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})))
+                    .extracting(SearchHit::id).containsExactly(m.id());
+        }
+    }
+
+    @Test
+    @DisplayName("an installation whose search path lacks the vector extension's schema uses pgvector all the same: Atlas names the extension's type, operator and operator class by their schema")
+    void extensionOutsideTheSearchPathIsUsed() throws Exception {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA app3");
         }
         // Only app3 on the search path: the extension's type vector, in public, is not visible there.
-        PGSimpleDataSource kits = (PGSimpleDataSource) database.dataSource();
-        PGSimpleDataSource app3 = new PGSimpleDataSource();
-        app3.setUrl(kits.getUrl());
-        app3.setUser(kits.getUser());
-        app3.setPassword(kits.getPassword());
-        app3.setCurrentSchema("app3");
-        try (Atlas other = Atlas.builder().dataSource(app3).build(); LogCapture logs = LogCapture.start()) {
-            StatementRecorder recorder = StatementRecorder.attach(other);
+        try (Atlas other = Atlas.builder().dataSource(dataSource("app3")).build(); LogCapture logs = LogCapture.start()) {
             Memory m = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            Memory n = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
             other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, n.id(), "m3", new float[] {3, 2, 1});
             assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})))
-                    .extracting(SearchHit::id).containsExactly(m.id());
-            // Not a deadlock or a lock timeout: asking again cannot help, and each try is an ERROR in the server's log.
-            assertThat(recorder.recorded()).filteredOn(r -> r.sql().startsWith("ALTER TABLE")).hasSize(1);
-            assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector could not be"
-                    + " enabled \\(.*type \"vector\" does not exist");
+                    .extracting(SearchHit::id).containsExactly(m.id(), n.id());
+            assertThat(embedded(m, "app3")).as("the vector's embedding: pgvector chosen").isEqualTo("true");
+            try (Connection c = database.dataSource().getConnection()) {
+                assertThat(indexes(c, "app3")).contains("atlas_vectors_unembedded").anyMatch(x -> x.startsWith("atlas_vectors_hnsw_"));
+            }
+            assertThat(logs.text()).doesNotContain("pgvector could not be enabled");
+        }
+    }
+
+    @Test
+    @DisplayName("an instance whose search path lacks the extension's schema, on a database where another instance added the embedding column, stores and searches vectors: before, every upsertVector failed with a StorageException (type \"vector\" does not exist)")
+    void instanceWithoutTheExtensionOnItsPathStoresVectors() throws Exception {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA app4");
+        }
+        Memory m;
+        try (Atlas first = Atlas.builder().dataSource(dataSource("app4,public")).build()) {
+            m = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            first.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+        }
+        try (Atlas second = Atlas.builder().dataSource(dataSource("app4")).build()) {
+            Memory n = second.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+            second.tenant("acme").search().upsertVector(SearchTarget.MEMORY, n.id(), "m3", new float[] {3, 2, 1});
+            assertThat(second.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {3, 2, 1})))
+                    .extracting(SearchHit::id).containsExactly(n.id(), m.id());
+            assertThat(embedded(n, "app4")).as("the second instance's vector has its embedding").isEqualTo("true");
+        }
+    }
+
+    private PGSimpleDataSource dataSource(String searchPath) {
+        PGSimpleDataSource kits = (PGSimpleDataSource) database.dataSource();
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setUrl(kits.getUrl());
+        ds.setUser(kits.getUser());
+        ds.setPassword(kits.getPassword());
+        ds.setCurrentSchema(searchPath);
+        return ds;
+    }
+
+    /** Whether the stored vector of {@code m} in {@code schema}.atlas_vectors has an embedding ("missing" without the column or row). */
+    private String embedded(Memory m, String schema) throws SQLException {
+        try (Connection c = database.dataSource().getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?)"
+                    + " AND attname = 'embedding' AND NOT attisdropped")) {
+                ps.setString(1, schema + ".atlas_vectors");
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) == 0) {
+                        return "missing";
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT embedding IS NOT NULL FROM " + schema + ".atlas_vectors WHERE target_id = ?")) {
+                ps.setObject(1, m.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? String.valueOf(rs.getBoolean(1)) : "missing";
+                }
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.LogCapture;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
 import dev.atlas.jdbi.kit.PostgresLockWaits;
 import dev.atlas.jdbi.kit.StatementRecorder;
@@ -196,6 +197,206 @@ class PgvectorStartupLocksTest extends AtlasContract {
             pool.shutdownNow();
             try (Connection c = java.sql.DriverManager.getConnection(admin); Statement s = c.createStatement()) {
                 s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a user without pg_read_all_stats rebuilds a failed index while another role builds an index of another table: the hidden build is told apart by its lock on the vectors table, not taken for this index")
+    void hiddenBuildOfAnotherTableKeepsNoFailedIndex() throws Exception {
+        try (Plain plain = Plain.create()) {
+            plain.admin.execute("CREATE TABLE other_table (x int)");
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try (Connection holder = plain.adminConnection(); Connection builder = plain.adminConnection()) {
+                Memory second;
+                try (Atlas first = plain.atlas()) {
+                    Memory one = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                    second = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                    first.tenant("acme").search().upsertVector(SearchTarget.MEMORY, one.id(), "m3", new float[] {1, 2, 3});
+                }
+                // A build that failed half-way left an invalid index under the name.
+                plain.admin.execute("DROP INDEX atlas_vectors_unembedded");
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> plain.admin.execute(
+                        "CREATE INDEX CONCURRENTLY atlas_vectors_unembedded ON atlas_vectors ((1 / (dimension - 3)))")))
+                        .isInstanceOf(java.sql.SQLException.class);
+                assertThat(valid(plain.admin)).isEqualTo("false");
+                // The superuser's build of another table's index, held in its wait for older writers: the plain user sees a
+                // row of pg_stat_progress_create_index in its database without the index or table it builds.
+                holder.setAutoCommit(false);
+                try (Statement h = holder.createStatement()) {
+                    h.execute("LOCK TABLE other_table IN ROW EXCLUSIVE MODE");
+                }
+                Future<?> build = pool.submit(() -> {
+                    try (Statement b = builder.createStatement()) {
+                        b.execute("CREATE INDEX CONCURRENTLY other_table_x ON other_table (x)");
+                    }
+                    return null;
+                });
+                PostgresLockWaits.await(plain.admin.getConnection(), 1, build);
+                assertThat(build.isDone()).as("the other build waits for the holder").isFalse();
+                try (Atlas other = plain.atlas()) {
+                    Future<?> write = pool.submit(() ->
+                            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1}));
+                    write.get(60, TimeUnit.SECONDS);
+                    assertThat(valid(plain.admin)).as("the failed index, built again by the plain user's instance").isEqualTo("true");
+                } finally {
+                    holder.commit();
+                    build.get(30, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a user without pg_read_all_stats leaves to its builder an index another role is building on the vectors table: neither waits for it nor drops it")
+    void hiddenBuildOfThisTableIsLeftToItsBuilder() throws Exception {
+        try (Plain plain = Plain.create()) {
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try (Connection holder = plain.adminConnection(); Connection builder = plain.adminConnection();
+                 Connection probe = plain.adminConnection()) {
+                Memory second;
+                try (Atlas first = plain.atlas()) {
+                    Memory one = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                    second = first.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                    first.tenant("acme").search().upsertVector(SearchTarget.MEMORY, one.id(), "m3", new float[] {1, 2, 3});
+                }
+                plain.admin.execute("DROP INDEX atlas_vectors_unembedded");
+                holder.setAutoCommit(false);
+                try (Statement h = holder.createStatement()) {
+                    h.execute("LOCK TABLE atlas_vectors IN ROW EXCLUSIVE MODE");
+                }
+                Future<?> build = pool.submit(() -> {
+                    try (Statement b = builder.createStatement()) {
+                        b.execute("CREATE INDEX CONCURRENTLY atlas_vectors_unembedded ON atlas_vectors (tenant_id, model, dimension)"
+                                + " WHERE embedding IS NULL");
+                    }
+                    return null;
+                });
+                PostgresLockWaits.await(probe, 1, build);
+                assertThat(build.isDone()).as("the build waits for the holder").isFalse();
+                long building = oid(plain.admin, "atlas_vectors_unembedded");
+                try (Atlas other = plain.atlas()) {
+                    Future<?> write = pool.submit(() ->
+                            other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1}));
+                    PostgresLockWaits.await(probe, 2, write);
+                    boolean queued = !write.isDone();
+                    holder.commit();
+                    build.get(30, TimeUnit.SECONDS);
+                    write.get(30, TimeUnit.SECONDS);
+                    assertThat(queued).as("the plain user's first vector write queued behind the other role's build").isFalse();
+                    assertThat(oid(plain.admin, "atlas_vectors_unembedded")).as("the index the build made, kept").isEqualTo(building);
+                    assertThat(valid(plain.admin)).isEqualTo("true");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("when pgvector is installed but the embedding column cannot be added (the user does not own the vectors table), the first vector use tries the ALTER once and warns with the server's reason; vectors are stored and searched exactly")
+    void unusablePgvectorIsWarnedOnceNotRetried() throws Exception {
+        try (Plain plain = Plain.create()) {
+            // The superuser migrates (and owns the tables); the plain user may read and write their rows only.
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) {
+                owner.tenant("acme").memories().list(dev.atlas.memory.MemoryQuery.forOwner(Owner.user("42")));
+            }
+            plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+            plain.admin.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + plain.name);
+            try (Atlas other = plain.atlas(); LogCapture logs = LogCapture.start()) {
+                StatementRecorder recorder = StatementRecorder.attach(other);
+                Memory m = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                Memory n = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+                other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, n.id(), "m3", new float[] {3, 2, 1});
+                assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 2, 3})))
+                        .extracting(SearchHit::id).containsExactly(m.id(), n.id());
+                // Not a deadlock or a lock timeout: asking again cannot help, and each try is an ERROR in the server's log.
+                assertThat(recorder.recorded()).filteredOn(r -> r.sql().startsWith("ALTER TABLE")).hasSize(1);
+                assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector could not be"
+                        + " enabled \\(.*must be owner of table atlas_vectors\\); semantic search is exact");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a user without USAGE on the vector extension's schema, on a database where the embedding column exists, stores and searches"
+            + " vectors exactly, warned once at start-up: before, every upsertVector failed with a StorageException (permission denied for schema)")
+    void extensionSchemaWithoutUsageIsExactNotFailing() throws Exception {
+        try (Plain plain = Plain.create("vec")) {
+            Memory first;
+            // The superuser migrates, owns the tables and adds the embedding column and indexes with its first vector.
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) {
+                first = owner.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "one"));
+                owner.tenant("acme").search().upsertVector(SearchTarget.MEMORY, first.id(), "m3", new float[] {1, 2, 3});
+            }
+            plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+            try (Atlas other = plain.atlas(); LogCapture logs = LogCapture.start()) {
+                Memory second = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "two"));
+                other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, second.id(), "m3", new float[] {3, 2, 1});
+                assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {3, 2, 1})))
+                        .extracting(SearchHit::id).containsExactly(second.id(), first.id());
+                assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector could not be"
+                        + " enabled \\(.*permission denied for schema vec\\); semantic search is exact");
+            }
+        }
+    }
+
+    /**
+     * A database owned by a new role without superuser or pg_read_all_stats (the vector extension created in it by the
+     * superuser, as a DBA would), with a superuser statement on it; dropped with the role on close.
+     */
+    private static final class Plain implements AutoCloseable {
+        final String admin0 = System.getenv(PgvectorTestDatabase.ENV);
+        final String name = "atlas_pgv_plain_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        final Statement admin;
+
+        private Plain(String extensionSchema) throws java.sql.SQLException {
+            try (Connection c = java.sql.DriverManager.getConnection(admin0); Statement s = c.createStatement()) {
+                s.execute("CREATE ROLE " + name + " LOGIN PASSWORD 'pw'");
+                s.execute("CREATE DATABASE " + name + " OWNER " + name);
+            }
+            admin = adminConnection().createStatement();
+            if (extensionSchema.equals("public")) {
+                admin.execute("CREATE EXTENSION vector");
+            } else { // a schema of the superuser's, where the plain role has no USAGE
+                admin.execute("CREATE SCHEMA " + extensionSchema);
+                admin.execute("CREATE EXTENSION vector SCHEMA " + extensionSchema);
+            }
+        }
+
+        static Plain create() throws java.sql.SQLException {
+            return create("public");
+        }
+
+        /** With the extension in {@code extensionSchema}. */
+        static Plain create(String extensionSchema) throws java.sql.SQLException {
+            org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(PgvectorTestDatabase.ENV) != null, PgvectorTestDatabase.ENV + " is not set");
+            return new Plain(extensionSchema);
+        }
+
+        private String url(String user) {
+            String base = admin0.substring(0, admin0.indexOf('/', "jdbc:postgresql://".length()) + 1) + name;
+            String query = admin0.indexOf('?') < 0 ? "" : admin0.substring(admin0.indexOf('?'));
+            return user == null ? base + query : base + "?user=" + user + "&password=pw";
+        }
+
+        Connection adminConnection() throws java.sql.SQLException {
+            return java.sql.DriverManager.getConnection(url(null));
+        }
+
+        Atlas atlas() {
+            return Atlas.builder().jdbcUrl(url(name)).build();
+        }
+
+        @Override
+        public void close() throws java.sql.SQLException {
+            admin.getConnection().close();
+            try (Connection c = java.sql.DriverManager.getConnection(admin0); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                s.execute("DROP ROLE IF EXISTS " + name);
             }
         }
     }

@@ -67,6 +67,8 @@ public final class PgVectorIndex implements VectorIndex {
     private final Db db;
     private final PgVectorSql q;
     private final Settings settings;
+    /** The vector extension's schema, quoted: its type, operator and operator class are named by it, whatever the search path. */
+    private final String ext;
     /** (model, dimension) keys whose index this process has seen valid, or is building now, or saw another session build. */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
@@ -76,10 +78,11 @@ public final class PgVectorIndex implements VectorIndex {
      */
     public record Settings(int efSearch, int m, int efConstruction) {}
 
-    private PgVectorIndex(Db db, Settings settings) {
+    private PgVectorIndex(Db db, Settings settings, String ext) {
         this.db = db;
         this.q = db.statements(PgVectorSql.class, PgVectorSql::new);
         this.settings = settings;
+        this.ext = ext;
     }
 
     /**
@@ -116,24 +119,35 @@ public final class PgVectorIndex implements VectorIndex {
         Sql any = Sql.crossTenant(db);
         try {
             return db.outsideTransaction(h -> {
-                // Ask first: a failing CREATE EXTENSION would log an error on the server and make the
-                // pool discard the connection, on every start of every deployment without pgvector.
-                if (any.on(h, q.available).one(Sql.LONG) == 0) {
-                    LOG.info("pgvector is not installed on this server; semantic search is exact");
-                    return EXACT;
-                }
-                if (any.on(h, q.installed).one(Sql.LONG) == 0) {
+                // The database's extension first: one a DBA installed serves whatever pg_available_extensions says (it lists
+                // the server's control files, which a package change may remove, and a role may see another view of it);
+                // asked second, it turned such an installation to exact search (PgvectorSchemasTest).
+                java.util.Optional<String> ext = any.on(h, q.installed).optional(Sql.STRING);
+                if (ext.isEmpty()) {
+                    // Ask before creating: a failing CREATE EXTENSION would log an error on the server and make the
+                    // pool discard the connection, on every start of every deployment without pgvector.
+                    if (any.on(h, q.available).one(Sql.LONG) == 0) {
+                        LOG.info("pgvector is not installed on this server; semantic search is exact");
+                        return EXACT;
+                    }
                     try {
                         any.on(h, q.createExtension).update();
                     } catch (RuntimeException e) {
                         // Another instance's CREATE EXTENSION committed while ours waited for it: its extension serves us.
-                        if (any.on(h, q.installed).one(Sql.LONG) == 0) {
+                        if (any.on(h, q.installed).optional(Sql.STRING).isEmpty()) {
                             throw e;
                         }
                         LOG.debug("another session created the vector extension meanwhile ({})", reason(e));
                     }
+                    ext = any.on(h, q.installed).optional(Sql.STRING);
+                    if (ext.isEmpty()) { // dropped again meanwhile: nothing to use
+                        LOG.warn("the vector extension was dropped while Atlas enabled it; semantic search is exact");
+                        return EXACT;
+                    }
                 }
-                addColumn(any, h, q);
+                // Fails here, at start-up (WARN, exact search), rather than in every user's vector write and search.
+                any.on(h, q.usable(ext.get())).one(Sql.STRING);
+                addColumn(any, h, q, ext.get());
                 String unembedded = db.prefix() + "vectors_unembedded";
                 try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block
                     // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
@@ -146,11 +160,11 @@ public final class PgVectorIndex implements VectorIndex {
                     LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", e.getMessage());
                 }
                 LOG.info("pgvector is available: semantic search uses HNSW indexes");
-                return new PgVectorIndex(db, settings);
+                return new PgVectorIndex(db, settings, ext.get());
             });
         } catch (RuntimeException e) {
             // WARN, with the server's reason: the server offers the extension, so exact search for this instance's life is
-            // most likely a configuration to fix (a search path without the extension's schema, a user who does not own the table).
+            // most likely a configuration to fix (a user who does not own the table, a role that may not create the extension).
             LOG.warn("pgvector could not be enabled ({}); semantic search is exact", reason(e));
             return EXACT;
         }
@@ -178,17 +192,16 @@ public final class PgVectorIndex implements VectorIndex {
      * instance's ALTER has usually committed meanwhile. Any other failure is not retried. Never seen by a user call: a
      * last failure leaves this instance on exact search, warned with the server's reason.
      */
-    private static void addColumn(Sql any, Handle h, PgVectorSql q) {
+    private static void addColumn(Sql any, Handle h, PgVectorSql q, String ext) {
         for (int attempt = 1; ; attempt++) {
             if (any.on(h, q.hasColumn).one(Sql.LONG) > 0) {
                 return;
             }
             try {
-                any.on(h, q.addColumn).update();
+                any.on(h, q.addColumn(ext)).update();
                 return;
             } catch (RuntimeException e) {
-                // Only a lost lock race is worth asking again; any other error (a type not on the search path, a user
-                // who does not own the table) would fail alike, each time an ERROR in the server's log.
+                // Only a lost lock race is worth asking again; any other error (a user who does not own the table) would fail alike, each time an ERROR in the server's log.
                 java.sql.SQLException sql = sqlCause(e);
                 String state = sql == null ? "" : String.valueOf(sql.getSQLState());
                 boolean lockRace = state.equals("40P01") || state.equals("40001") || state.equals("55P03");
@@ -242,7 +255,7 @@ public final class PgVectorIndex implements VectorIndex {
                                 .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), rs.getBytes("vector"), rs.getString("model")});
                         for (Object[] row : rows) {
                             float[] v = Vectors.decode((byte[]) row[1]);
-                            sql.on(h, q.writeEmbedding).bind("v", embedding(v)).bind("id", row[0]).update();
+                            sql.on(h, q.writeEmbedding(ext)).bind("v", embedding(v)).bind("id", row[0]).update();
                             models.add(v.length + "\u0000" + row[2]);
                         }
                         return rows.size();
@@ -268,7 +281,7 @@ public final class PgVectorIndex implements VectorIndex {
     @Override
     public void stored(Sql sql, Handle h, SearchTarget target, UUID targetId, String model, float[] vector) {
         if (vector.length <= MAX_INDEXED_DIMENSION) { // larger ones are searched exactly from the bytes column
-            sql.on(h, q.writeEmbeddingOf).bind("v", embedding(vector)).bind("model", model).bind("type", target.toString())
+            sql.on(h, q.writeEmbeddingOf(ext)).bind("v", embedding(vector)).bind("model", model).bind("type", target.toString())
                     .bind("id", targetId).update();
         }
     }
@@ -286,7 +299,7 @@ public final class PgVectorIndex implements VectorIndex {
                 // One another session builds stays in `indexed`: its builder finishes it, and asking on every store while
                 // it runs (minutes) would cost each a catalogue query; should it fail, the next start builds it.
                 if (clearedToBuild(any, h, q, name)) {
-                    any.on(h, q.createIndex(name, model, dimension, settings.m(), settings.efConstruction())).update();
+                    any.on(h, q.createIndex(ext, name, model, dimension, settings.m(), settings.efConstruction())).update();
                 }
                 return null;
             });
@@ -322,7 +335,7 @@ public final class PgVectorIndex implements VectorIndex {
         ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
         List<Ranked> ranked = new java.util.ArrayList<>(asked); // the index's rows
         double qq = Vectors.squaredNorm(query);
-        c.call(sql, h, q.nearest(c.fromWhere(), c.conversationExpr(), model, d, asked)).bind("qv", embedding(query))
+        c.call(sql, h, q.nearest(ext, c.fromWhere(), c.conversationExpr(), model, d, asked)).bind("qv", embedding(query))
                 .fetchSize(1000).forEach((rs, ctx) -> {
             double score = ExactVectorIndex.cosine(query, qq, rs.getBytes(3));
             if (rs.getInt(5) == 0) {

@@ -10,12 +10,9 @@ final class PgVectorSql {
     final Statement installed;
     final Statement createExtension;
     final Statement hasColumn;
-    final Statement addColumn;
     final Statement unembeddedIndex;
     final Statement backfillTenants;
     final Statement backfillBatch;
-    final Statement writeEmbedding;
-    final Statement writeEmbeddingOf;
     final Statement settings;
     final Statement indexValid;
 
@@ -25,7 +22,12 @@ final class PgVectorSql {
         // Asked before CREATE EXTENSION and again after it failed: IF NOT EXISTS does not see another session's uncommitted
         // CREATE EXTENSION, so two instances starting at once on a database without it both ran it and the one that waited
         // failed (23505 on pg_extension_name_index) while the extension was there (PgvectorStartupLocksTest).
-        installed = c.sql("pgvector.installed", "SELECT COUNT(*) FROM pg_extension WHERE extname = 'vector'");
+        // Its schema, quoted: the type, operator and operator class are named by it, so an extension a DBA installed in a
+        // schema the connection's search path lacks serves all the same. Unqualified, an instance without that schema on
+        // its path failed at start-up (searching exactly), or, where another instance had added the column, failed every
+        // upsertVector with "type vector does not exist" (PgvectorSchemasTest).
+        installed = c.sql("pgvector.installed", "SELECT quote_ident(n.nspname) FROM pg_extension e"
+                + " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'");
         createExtension = c.sql("pgvector.createExtension", "CREATE EXTENSION IF NOT EXISTS vector");
         // ALTER TABLE takes ACCESS EXCLUSIVE even when the column exists (IF NOT EXISTS is decided under the lock): every
         // instance's first vector use queued behind any reader of the table, stalled every reader queued behind it, and
@@ -33,7 +35,6 @@ final class PgVectorSql {
         // (PgvectorStartupLocksTest). Asking the catalogue first takes no lock on the table.
         hasColumn = c.sql("pgvector.hasColumn", "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass('<p>vectors')"
                 + " AND attname = 'embedding' AND NOT attisdropped");
-        addColumn = c.sql("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
         // The rows a search scores exactly besides the HNSW hits (and the back-fill's work list): without this index
         // every search read the whole table to find that there are none.
         unembeddedIndex = c.sql("pgvector.unembeddedIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS <p>vectors_unembedded"
@@ -43,10 +44,6 @@ final class PgVectorSql {
                 "SELECT DISTINCT tenant_id FROM <p>vectors WHERE embedding IS NULL AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION);
         backfillBatch = c.sql("pgvector.backfillBatch", "SELECT id, vector, model FROM <p>vectors WHERE tenant_id = :t AND embedding IS NULL"
                 + " AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION + " LIMIT :limit");
-        writeEmbedding = c.sql("pgvector.writeEmbedding", "UPDATE <p>vectors SET embedding = CAST(:v AS vector)"
-                + " WHERE tenant_id = :t AND id = :id");
-        writeEmbeddingOf = c.sql("pgvector.writeEmbeddingOf", "UPDATE <p>vectors SET embedding = CAST(:v AS vector)"
-                + " WHERE tenant_id = :t AND model = :model AND target_type = :type AND target_id = :id");
         // Named columns: two unnamed set_config columns would share one name.
         settings = c.sql("pgvector.settings", "SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
                 + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan");
@@ -56,12 +53,45 @@ final class PgVectorSql {
         // And whether another session builds it now: CREATE INDEX CONCURRENTLY commits the index invalid before it builds,
         // so invalid alone is a failed build or one in progress, which a drop waited for and then threw away
         // (PgvectorStartupLocksTest#indexInProgressIsLeftToItsBuilder). The progress view hides the columns of another
-        // role's sessions from a user without pg_read_all_stats: a hidden build in this database counts as this one.
+        // role's sessions from a user without pg_read_all_stats, but pg_locks needs no privilege: CREATE INDEX CONCURRENTLY
+        // holds SHARE UPDATE EXCLUSIVE on its table, as a session lock, from start to end (none on the index itself). So a
+        // hidden build counts as this index's only when its session holds that lock on this vectors table; before, any
+        // hidden build in the database did, and a failed index waited for a later start to be rebuilt
+        // (PgvectorStartupLocksTest#hiddenBuildOfAnotherTableKeepsNoFailedIndex).
         indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(x.relname),"
                 + " EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.pid <> pg_backend_pid() AND (p.index_relid = x.oid"
-                + " OR (p.relid IS NULL AND p.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))))"
+                + " OR (p.relid IS NULL AND p.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())"
+                + " AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = p.pid AND l.locktype = 'relation' AND l.database = p.datid"
+                + " AND l.relation = i.indrelid AND l.mode = 'ShareUpdateExclusiveLock' AND l.granted))))"
                 + " FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace"
                 + " WHERE i.indrelid = to_regclass('<p>vectors') AND x.relname = :name");
+    }
+
+    /**
+     * Whether this connection may use the extension's type and operator in schema {@code ext} (quoted): without USAGE on
+     * that schema every statement naming them fails, and where another role had added the embedding column every
+     * upsertVector failed with "permission denied for schema" (PgvectorStartupLocksTest#extensionSchemaWithoutUsageIsExactNotFailing).
+     */
+    Statement usable(String ext) {
+        return catalogue.render("pgvector.usable", "SELECT CAST('[1]' AS " + ext + ".vector) OPERATOR(" + ext + ".<=>) CAST('[1]' AS "
+                + ext + ".vector)");
+    }
+
+    /** Adds the embedding column of type vector of the extension's schema {@code ext} (quoted). */
+    Statement addColumn(String ext) {
+        return catalogue.render("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding " + ext + ".vector");
+    }
+
+    /** Writes the embedding {@code :v} of the vector row {@code :id}; {@code ext} is the extension's schema, quoted. */
+    Statement writeEmbedding(String ext) {
+        return catalogue.render("pgvector.writeEmbedding", "UPDATE <p>vectors SET embedding = CAST(:v AS " + ext + ".vector)"
+                + " WHERE tenant_id = :t AND id = :id");
+    }
+
+    /** Writes the embedding {@code :v} of the vector of (model, target type, target id); {@code ext} as above. */
+    Statement writeEmbeddingOf(String ext) {
+        return catalogue.render("pgvector.writeEmbeddingOf", "UPDATE <p>vectors SET embedding = CAST(:v AS " + ext + ".vector)"
+                + " WHERE tenant_id = :t AND model = :model AND target_type = :type AND target_id = :id");
     }
 
     /**
@@ -72,10 +102,14 @@ final class PgVectorSql {
         return catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + qualifiedName);
     }
 
-    /** The HNSW index {@code name} of (model, dimension): cosine distance over the embedding cast to its dimension. */
-    Statement createIndex(String name, String model, int dimension, int m, int efConstruction) {
+    /**
+     * The HNSW index {@code name} of (model, dimension): cosine distance over the embedding cast to its dimension, the type
+     * and operator class named by the extension's schema {@code ext} (quoted). The search's expression names the same type,
+     * so the planner matches it (by the type's oid, whatever the search path).
+     */
+    Statement createIndex(String ext, String name, String model, int dimension, int m, int efConstruction) {
         return catalogue.render("pgvector.createIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + name
-                + " ON <p>vectors USING hnsw ((embedding::vector(" + dimension + ")) vector_cosine_ops)"
+                + " ON <p>vectors USING hnsw ((embedding::" + ext + ".vector(" + dimension + ")) " + ext + ".vector_cosine_ops)"
                 + " WITH (m = " + m + ", ef_construction = " + efConstruction + ")"
                 + " WHERE model = " + quote(model) + " AND dimension = " + dimension);
     }
@@ -86,10 +120,11 @@ final class PgVectorSql {
      * {@code :qv}. Columns: target id, conversation, the stored bytes, the index's float32 distance (null where not ranked by
      * the index) and which branch gave the row: 0 the index's {@code asked} nearest with an embedding, 1 every candidate
      * without one, 2 every candidate with one, only when the index returned fewer than {@code asked} (a one-time filter on
-     * the count of the materialized index rows).
+     * the count of the materialized index rows). {@code ext} is the extension's schema, quoted.
      */
-    Statement nearest(String fromWhere, String conversationExpr, String model, int d, int asked) {
-        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
+    Statement nearest(String ext, String fromWhere, String conversationExpr, String model, int d, int asked) {
+        String type = ext + ".vector(" + d + ")";
+        String distance = "(v.embedding::" + type + " OPERATOR(" + ext + ".<=>) CAST(:qv AS " + type + "))";
         String columns = "SELECT v.target_id AS target_id, " + conversationExpr + " AS conv, v.vector AS vector, %s AS distance, "
                 + "%d AS unembedded " + fromWhere;
         String nothing = "CAST(NULL AS double precision)";
