@@ -13,7 +13,8 @@ class PostgresSpringAiChatMemoryTest extends SpringAiChatMemoryContract {
 
     /**
      * A pool, as an application's: the kit's data source opens a new server connection (a new PostgreSQL process) for each
-     * statement, which was most of twoInstancesTakeTurnsOnOneConversation's time.
+     * statement, which was most of twoInstancesTakeTurnsOnOneConversation's time, and of statementsPerTurn's (the counting
+     * tests count above the pool, so the counts are Atlas's statements, the same as without it).
      */
     @Override
     protected javax.sql.DataSource secondInstanceDataSource() {

@@ -58,11 +58,17 @@ public abstract class SpringAiChatMemoryContract {
     protected abstract TestDatabase database();
 
     /**
-     * The data source a second Atlas instance on the test's database is given, as another application instance would give it;
-     * closed by the test when it is {@link AutoCloseable}.
+     * The data source a second Atlas instance on the test's database is given, as another application instance would give it
+     * (the statement-counting tests' instances are given it too, under the count); closed by the test when it is
+     * {@link AutoCloseable}.
      */
     protected javax.sql.DataSource secondInstanceDataSource() {
         return database().dataSource();
+    }
+
+    /** Closes {@code source} when it is {@link AutoCloseable} (a pool {@link #secondInstanceDataSource} made). */
+    private static AutoCloseable closer(javax.sql.DataSource source) {
+        return source instanceof AutoCloseable c ? c : () -> { };
     }
 
     private Atlas atlas;
@@ -482,9 +488,11 @@ public abstract class SpringAiChatMemoryContract {
     @Test
     @DisplayName("one turn through MessageWindowChatMemory: 12 statements and 2 commits (each save appends in one transaction, no second read);"
             + " on PostgreSQL 8 statements and no commit (each save's append is one auto-committed statement)")
-    void statementsPerTurn() {
-        CountingDataSource counting = new CountingDataSource(database().dataSource());
-        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+    void statementsPerTurn() throws Exception {
+        javax.sql.DataSource countedSource = secondInstanceDataSource();
+        CountingDataSource counting = new CountingDataSource(countedSource);
+        try (AutoCloseable closesCountedSource = closer(countedSource);
+             Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
             AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support");
             ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).maxMessages(20).build();
             ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(new InMemoryChatMemoryRepository()).maxMessages(20).build();
@@ -547,9 +555,11 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("a save after the read window was collected (as MessageWindowChatMemory drops it) reads that window again in one statement, not one per message")
-    void saveAfterWindowCollectedReadsItInOneStatement() {
-        CountingDataSource counting = new CountingDataSource(database().dataSource());
-        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+    void saveAfterWindowCollectedReadsItInOneStatement() throws Exception {
+        javax.sql.DataSource countedSource = secondInstanceDataSource();
+        CountingDataSource counting = new CountingDataSource(countedSource);
+        try (AutoCloseable closesCountedSource = closer(countedSource);
+             Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
             AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support").window(50);
             List<Message> start = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -1098,9 +1108,11 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
-    void markerFoundBehindMoreThanAWindowOfForeignAppends() {
-        CountingDataSource counting = new CountingDataSource(database().dataSource());
-        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+    void markerFoundBehindMoreThanAWindowOfForeignAppends() throws Exception {
+        javax.sql.DataSource countedSource = secondInstanceDataSource();
+        CountingDataSource counting = new CountingDataSource(countedSource);
+        try (AutoCloseable closesCountedSource = closer(countedSource);
+             Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
             Tenant t = counted.tenant("acme");
             Conversation c = t.conversations().ensure("behind", NewConversation.of(Owner.user("42"), "support"));
             // 2,500 messages of history from before the memory: reading them all would take three pages.
