@@ -80,6 +80,8 @@ public final class PortabilitySql {
     final Statement liveConversationsAfter;
     /** The tenant's assets by id after {@code :after}, with their blob keys: a dry run counts the files a page at a time. */
     final Statement blobKeysAfter;
+    /** Blob keys of the tenant's purges whose file delete has not succeeded yet (an erase stopped between commit and delete). */
+    final Statement claimedIntentsAfter;
     /** The tenant's next graph nodes: deleted with their edges. */
     final Statement graphNodes;
     /** The tenant's vector models no vector uses any more (a few rows: one per model). */
@@ -157,6 +159,8 @@ public final class PortabilitySql {
                 + " AND id > :after AND deleted_at IS NULL ORDER BY id LIMIT :limit");
         blobKeysAfter = c.sql("portability.blobKeysAfter", "SELECT id, blob_key FROM <p>assets WHERE tenant_id = :t AND id > :after"
                 + " ORDER BY id LIMIT :limit");
+        claimedIntentsAfter = c.sql("portability.claimedIntentsAfter", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t"
+                + " AND claimed_at IS NOT NULL AND blob_key > :after ORDER BY blob_key LIMIT :limit");
         graphNodes = c.sql("portability.graphNodes", "SELECT id FROM <p>graph_nodes WHERE tenant_id = :t ORDER BY id LIMIT :limit");
         deleteUnusedVectorModels = c.sql("portability.deleteUnusedVectorModels", "DELETE FROM <p>vector_models WHERE tenant_id = :t"
                 + " AND NOT EXISTS (SELECT 1 FROM <p>vectors v WHERE v.tenant_id = :t AND v.model = <p>vector_models.model)");
