@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 @Command(name = "atlas", mixinStandardHelpOptions = true, versionProvider = AtlasCli.Version.class,
         description = "Looks at and maintains an Atlas database: migrations, conversations, executions, usage, retention and a local web viewer.",
         subcommands = {MigrateCommand.class, InfoCommand.class, ConversationsCommand.class, ExecutionsCommand.class,
-                UsageCommand.class, RetentionCommand.class, PortabilityCommands.Export.class, PortabilityCommands.Import.class,
+                UsageCommand.class, RetentionCommand.class, PortabilityCommands.Export.class, PortabilityCommands.Import.class, EraseCommand.class,
                 ServeCommand.class, CommandLine.HelpCommand.class},
         sortOptions = false)
 public final class AtlasCli implements Callable<Integer> {
@@ -280,7 +280,7 @@ public final class AtlasCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "a command is required (migrate, info, conversations, executions, usage, retention, export, import, serve)");
+        throw new ParameterException(spec.commandLine(), "a command is required (migrate, info, conversations, executions, usage, retention, export, import, erase, serve)");
     }
 
     /** The database the global options name; a usage error when {@code --db} is missing. */

@@ -7,7 +7,7 @@ import java.io.OutputStream;
 import java.util.UUID;
 
 /**
- * Bringing a tenant's history in and out, and erasing an owner's data on request.
+ * Bringing a tenant's history in and out, and erasing an owner's or the whole tenant's data on request.
  *
  * <p>The exchange format is JSON Lines (UTF-8, one JSON object per line, {@code \n} after each):
  * a header line {@code {"type":"atlas-export","version":2,"schema":36}} (the format, and
@@ -164,4 +164,24 @@ public interface Portability {
      * @throws dev.atlas.NotFoundException when this tenant has no such conversation
      */
     EraseReport eraseConversation(UUID conversationId, boolean dryRun);
+
+    /**
+     * Deletes everything this tenant holds, for a customer who leaves: what {@link #eraseOwner} deletes for every owner,
+     * and the rows no owner has (executions, voice calls, tasks, schedules, assistants and settings without an owner, model
+     * prices, the memory graph, vector models, retention leases), with the blob bytes no row of another tenant still names.
+     * Other tenants' rows and the bytes they name are never touched. With {@code dryRun} nothing changes and the same counts
+     * are returned.
+     *
+     * <p>In batches of bounded transactions, memory independent of the tenant's size; an erase that stops midway (a crash, a
+     * closed pool) leaves every remaining row readable, and calling it again finishes the job. The tenant's conversations are
+     * closed (soft-deleted) first, so appends racing the erase are refused ({@link dev.atlas.NotFoundException}); a row
+     * written while it runs is erased whole or stays whole: the erase runs again while new conversations arrive, and stops
+     * with {@link dev.atlas.ConflictException} on {@code tenant} after ten such passes (erase again to finish). Afterwards
+     * the tenant holds no row and is usable again, as a new tenant.
+     *
+     * @param dryRun {@code true} to count without deleting
+     * @return rows deleted (or that would be) per table, blob files as {@code asset_blobs}
+     * @throws dev.atlas.ConflictException when new conversations kept arriving through ten passes
+     */
+    EraseReport eraseTenant(boolean dryRun);
 }

@@ -1808,6 +1808,159 @@ public final class JdbiPortability implements Portability {
         return erase(Scope.conversation(conversationId), dryRun);
     }
 
+    @Override
+    public EraseReport eraseTenant(boolean dryRun) {
+        db.checkOpen();
+        Map<String, Long> counts = new LinkedHashMap<>();
+        if (dryRun) {
+            for (String table : PortabilitySql.TENANT_TABLES) {
+                long n = db.read(h -> sql.on(h, q.countTenant.get(table)).one(Sql.LONG));
+                if (n > 0) {
+                    counts.put(table, n);
+                }
+            }
+            long files = tenantBlobFiles();
+            if (files > 0) {
+                counts.put("asset_blobs", files);
+            }
+            return new EraseReport(true, counts);
+        }
+        Scope scope = Scope.tenant().closed();
+        for (int pass = 1; ; pass++) {
+            closeTenantConversations();
+            erasePass(scope, false, counts);
+            deleteGraph(counts);
+            long n = deleteRows("model_prices", "1 = 1", scope, counts);
+            if (n > 0) {
+                counts.merge("model_prices", n, Long::sum);
+            }
+            for (var last : List.of(Map.entry("vector_models", q.deleteUnusedVectorModels), Map.entry("leases", q.deleteLeases))) {
+                long deleted = db.write(h -> sql.on(h, last.getValue()).update());
+                if (deleted > 0) {
+                    counts.merge(last.getKey(), deleted, Long::sum);
+                }
+            }
+            if (!tenantHasRows()) {
+                deletePendingBlobs(counts);
+                return new EraseReport(false, counts);
+            }
+            if (pass == ERASE_PASSES) {
+                throw new ConflictException("tenant", "new rows kept arriving in the tenant during " + ERASE_PASSES + " passes of the erase;"
+                        + " what it had closed is erased, erase again to finish");
+            }
+        }
+    }
+
+    /**
+     * Closes (soft-deletes) the tenant's live conversations, a batch per transaction, in id order: each waits for an append
+     * in flight to its conversations, and later appends are refused. One created meanwhile with a lower id stays live: this
+     * pass keeps it whole and the next one closes it.
+     */
+    private void closeTenantConversations() {
+        UUID after = new UUID(0, 0);
+        while (true) {
+            UUID from = after;
+            List<UUID> ids = db.write(h -> {
+                List<UUID> found = sql.on(h, q.liveConversationsAfter).bind("after", from).bind("limit", BATCH).list(sql.uuidColumn());
+                if (!found.isEmpty()) {
+                    InList.bind(sql.on(h, q.closeConversations(found.size())), "ids", found).bind("now", db.now()).update();
+                }
+                return found;
+            });
+            if (ids.size() < BATCH) {
+                return;
+            }
+            after = ids.get(ids.size() - 1);
+        }
+    }
+
+    /**
+     * Whether the tenant still has a row: one written while the pass ran, after its table was swept. Each table is asked in
+     * its own read, so that on SQLite a row committed while the later tables are asked is seen.
+     */
+    private boolean tenantHasRows() {
+        for (String table : PortabilitySql.TENANT_TABLES) {
+            if (db.read(h -> sql.on(h, q.tenantHas.get(table)).exists())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Deletes the bytes of the tenant's purges whose file delete did not happen (an erase or purge stopped between its commit
+     * and the delete, or a blob store that failed): what {@code cleanupOrphanBlobs} would retry, so an erase run again after
+     * a crash leaves no file and no intent of the tenant behind. Keys another row (of any tenant) names keep their bytes.
+     */
+    private void deletePendingBlobs(Map<String, Long> counts) {
+        String after = "";
+        while (true) {
+            String from = after;
+            List<String> keys = db.read(h -> sql.on(h, q.claimedIntentsAfter).bind("after", from).bind("limit", BATCH).list(Sql.STRING));
+            deleteErasedBlobs(keys, counts);
+            if (keys.size() < BATCH) {
+                return;
+            }
+            after = keys.get(keys.size() - 1);
+        }
+    }
+
+    /** The blob files a tenant's erase would delete, reading its assets a page at a time. */
+    private long tenantBlobFiles() {
+        BlobReaper.Going going = new BlobReaper.Going();
+        long files = 0;
+        UUID after = new UUID(0, 0);
+        while (true) {
+            UUID from = after;
+            List<UUID> ids = new ArrayList<>();
+            long n = db.read(h -> {
+                ids.clear();
+                List<String> keys = new ArrayList<>();
+                for (Object[] row : sql.on(h, q.blobKeysAfter).bind("after", from).bind("limit", BATCH)
+                        .list((rs, ctx) -> new Object[] {sql.uuidColumn().map(rs, ctx), rs.getString(2)})) {
+                    ids.add((UUID) row[0]);
+                    keys.add((String) row[1]);
+                }
+                return BlobReaper.unnamedAfter(sql, h, keys, going);
+            });
+            files += n;
+            if (ids.size() < BATCH) {
+                return files;
+            }
+            after = ids.get(ids.size() - 1);
+        }
+    }
+
+    /**
+     * Deletes the tenant's memory graph, a batch of nodes with their edges per transaction. The nodes are locked first on
+     * PostgreSQL: an edge being added to one (its foreign key share-locks the node) commits first and is deleted here, or
+     * waits and finds no node.
+     */
+    private void deleteGraph(Map<String, Long> counts) {
+        while (true) {
+            long[] deleted = db.write(h -> {
+                List<UUID> ids = sql.on(h, q.graphNodes).bind("limit", FAMILY_BATCH).list(sql.uuidColumn());
+                if (ids.isEmpty()) {
+                    return new long[] {0, 0};
+                }
+                if (!db.dialect().forUpdate().isEmpty()) {
+                    InList.bind(sql.on(h, q.lockByIds("graph_nodes", ids.size())), "ids", ids).list(sql.uuidColumn());
+                }
+                long edges = InList.bind(sql.on(h, q.deleteEdgesOfNodes(ids.size())), "ids", ids).update();
+                return new long[] {edges, InList.bind(sql.on(h, q.deleteByIds("graph_nodes", ids.size())), "ids", ids).update()};
+            });
+            if (deleted[0] > 0) {
+                counts.merge("graph_edges", deleted[0], Long::sum);
+            }
+            if (deleted[1] > 0) {
+                counts.merge("graph_nodes", deleted[1], Long::sum);
+            }
+            if (deleted[1] == 0) {
+                return;
+            }
+        }
+    }
+
     /**
      * Assets attached to the scope's messages and to no message outside it: uploads that belong to
      * these conversations only. Read before anything is deleted, since the attachments go first.
@@ -1863,11 +2016,21 @@ public final class JdbiPortability implements Portability {
                         q.revisionsAuthoredElsewhere.get(revisions), n -> q.detachRevisionAuthor(revisions, n));
             }
         }
+        // A tenant has nothing outside it to unlink: a pass's families unlink what a conversation created meanwhile names.
+        if (scope.isTenant()) {
+            sweep(scope, dryRun, counts);
+            return;
+        }
         // Answers of one execution are active together; unlinked, only the last of each group stays active.
         detachOrCount(counts, "messages_unlinked", scope, dryRun, q.countLinksElsewhere.get(scope.kind), q.linksElsewhere.get(scope.kind),
                 q::keepOneActive, q::unlinkExecution);
         detachOrCount(counts, "voice_calls_unlinked", scope, dryRun, q.countVoiceCallLinksElsewhere.get(scope.kind),
                 q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
+        sweep(scope, dryRun, counts);
+    }
+
+    /** Deletes (or counts) the scope's rows of {@link #ERASE_ORDER}, table by table or family by family. */
+    private void sweep(Scope scope, boolean dryRun, Map<String, Long> counts) {
         for (String table : ERASE_ORDER) {
             Family family = dryRun ? null : FAMILIES.stream().filter(f -> f.tables().contains(table)).findFirst().orElse(null);
             if (family != null) {
@@ -2085,7 +2248,8 @@ public final class JdbiPortability implements Portability {
     private long deleteRows(String table, String condition, Scope scope, Map<String, Long> counts) {
         String order = switch (table) {
             // Retry replies point at earlier messages of their conversation: the latest go first.
-            case "messages" -> " ORDER BY x.sequence DESC";
+            // A tenant's by conversation, along the unique index backwards: without a sort of all its messages per batch.
+            case "messages" -> scope.isTenant() ? " ORDER BY x.conversation_id DESC, x.sequence DESC" : " ORDER BY x.sequence DESC";
             default -> "";
         };
         // A tool thread's parent goes only once the thread is gone.

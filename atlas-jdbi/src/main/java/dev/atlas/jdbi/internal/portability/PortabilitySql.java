@@ -59,6 +59,36 @@ public final class PortabilitySql {
     final Map<Scope.Kind, Statement> countVoiceCallLinksElsewhere = new EnumMap<>(Scope.Kind.class);
     final Map<Scope.Kind, Statement> voiceCallLinksElsewhere = new EnumMap<>(Scope.Kind.class);
 
+    /**
+     * Every table a tenant's erase empties, in the order it deletes them: {@link JdbiPortability#ERASE_ORDER}, then what no
+     * owner has (the memory graph, model prices, vector models, leases). Derived tables are not listed: SQLite's search index
+     * follows its rows by trigger, and its vector set counters ({@code vector_sets}) stay, counting nothing.
+     */
+    static final List<String> TENANT_TABLES;
+
+    static {
+        List<String> all = new ArrayList<>(JdbiPortability.ERASE_ORDER);
+        all.addAll(List.of("graph_edges", "graph_nodes", "model_prices", "vector_models", "leases"));
+        TENANT_TABLES = List.copyOf(all);
+    }
+
+    /** Per table of {@link #TENANT_TABLES}: its rows of the tenant (a dry run's count). */
+    final Map<String, Statement> countTenant = new HashMap<>();
+    /** Per table of {@link #TENANT_TABLES}: whether the tenant has a row there (what a tenant's erase checks after each pass). */
+    final Map<String, Statement> tenantHas = new HashMap<>();
+    /** The next live conversations of the tenant by id, after {@code :after}: closed batch by batch before a pass deletes them. */
+    final Statement liveConversationsAfter;
+    /** The tenant's assets by id after {@code :after}, with their blob keys: a dry run counts the files a page at a time. */
+    final Statement blobKeysAfter;
+    /** Blob keys of the tenant's purges whose file delete has not succeeded yet (an erase stopped between commit and delete). */
+    final Statement claimedIntentsAfter;
+    /** The tenant's next graph nodes: deleted with their edges. */
+    final Statement graphNodes;
+    /** The tenant's vector models no vector uses any more (a few rows: one per model). */
+    final Statement deleteUnusedVectorModels;
+    /** The tenant's leases (a few named rows: retention's). */
+    final Statement deleteLeases;
+
     /** Blob keys {@link #blobKeyContent} looks up at once (unused places bound to null, which matches nothing). */
     static final int BLOB_KEYS = 100;
 
@@ -121,6 +151,20 @@ public final class PortabilitySql {
             revisionsAuthoredElsewhere.put(revisions, c.sql("portability.revisionsAuthoredElsewhere." + revisions, "SELECT id" + authored
                     + " ORDER BY id LIMIT :limit"));
         }
+        for (String table : TENANT_TABLES) {
+            countTenant.put(table, c.sql("portability.countTenant." + table, "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t"));
+            tenantHas.put(table, c.sql("portability.tenantHas." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t LIMIT 1"));
+        }
+        liveConversationsAfter = c.sql("portability.liveConversationsAfter", "SELECT id FROM <p>conversations WHERE tenant_id = :t"
+                + " AND id > :after AND deleted_at IS NULL ORDER BY id LIMIT :limit");
+        blobKeysAfter = c.sql("portability.blobKeysAfter", "SELECT id, blob_key FROM <p>assets WHERE tenant_id = :t AND id > :after"
+                + " ORDER BY id LIMIT :limit");
+        claimedIntentsAfter = c.sql("portability.claimedIntentsAfter", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t"
+                + " AND claimed_at IS NOT NULL AND blob_key > :after ORDER BY blob_key LIMIT :limit");
+        graphNodes = c.sql("portability.graphNodes", "SELECT id FROM <p>graph_nodes WHERE tenant_id = :t ORDER BY id LIMIT :limit");
+        deleteUnusedVectorModels = c.sql("portability.deleteUnusedVectorModels", "DELETE FROM <p>vector_models WHERE tenant_id = :t"
+                + " AND NOT EXISTS (SELECT 1 FROM <p>vectors v WHERE v.tenant_id = :t AND v.model = <p>vector_models.model)");
+        deleteLeases = c.sql("portability.deleteLeases", "DELETE FROM <p>leases WHERE tenant_id = :t");
         for (Scope.Kind kind : List.of(Scope.Kind.OWNER, Scope.Kind.CONVERSATION)) {
             Scope scope = Scope.template(kind);
             String links = " FROM <p>messages WHERE tenant_id = :t AND ";
@@ -291,6 +335,19 @@ public final class PortabilitySql {
     Statement lockByIds(String table, int n) {
         return c.render("portability.lock." + table, "SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
                 + ") ORDER BY id" + c.dialect().forUpdate());
+    }
+
+    /** Closes (soft-deletes) {@code n} conversations by id that are still live: the batch a tenant's erase closes. */
+    Statement closeConversations(int n) {
+        return c.render("portability.closeConversations", "UPDATE <p>conversations SET deleted_at = " + Dialect.LATER + " WHERE tenant_id = :t"
+                + " AND deleted_at IS NULL AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Deletes the graph edges from or to {@code n} nodes, before the nodes. */
+    Statement deleteEdgesOfNodes(int n) {
+        String ids = InList.marks("ids", n);
+        return c.render("portability.deleteEdgesOfNodes", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND (source_id IN (" + ids
+                + ") OR target_id IN (" + ids + "))");
     }
 
     /** Clears the current revision of {@code n} assistants or settings, before their revisions go. */

@@ -268,8 +268,44 @@ final class Scope {
                 + ")) OR (target_type = 'memory' AND target_id IN (" + memories + "))";
     }
 
+    /** Whether the conversation {@code column} names is live: created or restored since the tenant's erase closed the others. */
+    private static String live(String column) {
+        return "EXISTS (SELECT 1 FROM <p>conversations lc WHERE lc.tenant_id = :t AND lc.id = " + column + " AND lc.deleted_at IS NULL)";
+    }
+
+    /**
+     * What a pass of a tenant's erase deletes, once it has closed the tenant's conversations: everything but a conversation
+     * created (or restored) since, with what hangs off it and what it references (its messages' uploads, its executions'
+     * assets, its assistant), so that such a conversation stays whole until the next pass closes it. Names the deleted table
+     * {@code x}: read only by the erase's statements, which alias it so.
+     */
+    private static String tenantClosed(String table) {
+        String liveMessage = "SELECT 1 FROM <p>messages lm WHERE lm.tenant_id = :t AND lm.id = %s AND " + live("lm.conversation_id");
+        return switch (table) {
+            case "conversations" -> "x.deleted_at IS NOT NULL";
+            case "messages", "message_events" -> "NOT " + live("x.conversation_id");
+            case "message_assets" -> "NOT EXISTS (" + liveMessage.formatted("x.message_id") + ")";
+            case "voice_calls", "executions", "tasks" -> "(x.conversation_id IS NULL OR NOT " + live("x.conversation_id") + ")";
+            case "assets" -> "NOT EXISTS (SELECT 1 FROM <p>message_assets la WHERE la.tenant_id = :t AND la.asset_id = x.id AND EXISTS ("
+                    + liveMessage.formatted("la.message_id") + ")) AND NOT EXISTS (SELECT 1 FROM <p>executions le WHERE le.tenant_id = :t"
+                    + " AND le.id = x.execution_id AND le.conversation_id IS NOT NULL AND " + live("le.conversation_id") + ")";
+            // Asset vectors go with their assets (deleteAssets); those whose asset is gone are swept here.
+            case "vectors" -> "(x.target_type = 'memory' OR (x.target_type = 'message' AND NOT EXISTS (" + liveMessage.formatted("x.target_id")
+                    + ")) OR (x.target_type = 'asset' AND NOT EXISTS (SELECT 1 FROM <p>assets va WHERE va.tenant_id = :t AND va.id = x.target_id)))";
+            // Kept while a conversation or execution that stays runs with it (their foreign keys).
+            case "assistants" -> "NOT EXISTS (SELECT 1 FROM <p>conversations rc WHERE rc.tenant_id = :t AND (rc.assistant_id = x.id"
+                    + " OR rc.assistant_revision_id IN (SELECT rr.id FROM <p>assistant_revisions rr WHERE rr.tenant_id = :t AND rr.assistant_id = x.id)))"
+                    + " AND NOT EXISTS (SELECT 1 FROM <p>executions re WHERE re.tenant_id = :t AND re.assistant_revision_id IN (SELECT rr.id"
+                    + " FROM <p>assistant_revisions rr WHERE rr.tenant_id = :t AND rr.assistant_id = x.id))";
+            default -> ALL;
+        };
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
+        if (isTenant() && closedOnly) {
+            return tenantClosed(table);
+        }
         if (isTenant()) {
             // A vector whose target is gone (no foreign key refused that) is not exported: its import would be refused.
             return forExport && table.equals("vectors") ? "(" + vectorTargets() + ")" : ALL;
