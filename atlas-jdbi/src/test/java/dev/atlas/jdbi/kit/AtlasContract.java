@@ -38,8 +38,13 @@ public abstract class AtlasContract {
         return builder.clock(clock);
     }
 
+    /** Called before the per-test instance opens, so a suite may ask its database for more than the default (a fresh copy, say). */
+    protected void beforeOpen(org.junit.jupiter.api.TestInfo test) {
+    }
+
     @BeforeEach
-    void openAtlas() {
+    void openAtlas(org.junit.jupiter.api.TestInfo test) {
+        beforeOpen(test);
         atlas = database.open(this::configure);
         recorders.add(StatementRecorder.attach(atlas));
     }
