@@ -106,10 +106,37 @@ public final class AtlasMetrics implements ExecutionListener {
                         created.removed = true;
                     }
                 });
+                // A meter of Atlas may land here without this class admitting its names: the registry added to a
+                // composite later (the composite's meters copied in), or registered by an Atlas before this one. Its
+                // names are in the registry, so they count against its bounds (even past them: the meters exist).
+                registry.config().onMeterAdded(m -> counted(created, m.getId()));
+                registry.getMeters().forEach(m -> counted(created, m.getId()));
                 BOUNDS.put(registry, created);
                 b = created;
             }
             return b;
+        }
+    }
+
+    /** Counts the names an Atlas meter carries in {@code bounds}; {@link #OTHER} is no name. */
+    private static void counted(Bounds bounds, Meter.Id id) {
+        if (!METERS.contains(id.getName())) {
+            return;
+        }
+        String tool = id.getTag("tool");
+        if (tool != null && !tool.equals(OTHER)) {
+            bounds.tools.count(tool);
+        }
+        String provider = id.getTag("provider");
+        String model = id.getTag("model");
+        if (provider != null && !provider.equals(OTHER)) {
+            bounds.providers.count(provider);
+        }
+        if (model != null && !model.equals(OTHER)) {
+            bounds.models.count(model);
+            if (provider != null) {
+                bounds.pairs.count(pairKey(provider, model));
+            }
         }
     }
 

@@ -56,6 +56,11 @@ final class BoundedTagValues {
         seen.add(value);
     }
 
+    /** Counts {@code value}, carried by a meter already in the registry, past the bound if need be. */
+    void count(String value) {
+        seen.add(value);
+    }
+
     /** Ends a {@link #hold} or {@link #admit}: the meters carrying {@code value} are registered (or never will be). */
     void settle(String value) {
         registering.computeIfPresent(value, (v, n) -> n == 1 ? null : n - 1);
