@@ -10,7 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * is {@link AtlasMetrics#OTHER}. Tag values that come from users or models (a model name typed in a request, a tool
  * name a model made up) would otherwise make one meter per value, each kept for the registry's life. A value is
  * released once no meter of the registry carries it any more ({@link #retainOnly}), so a registry whose old meters were
- * removed admits new names again.
+ * removed admits new names again. Values of meters that reach the registry without being admitted here ({@link #count})
+ * take room too, past the bound if need be, since those meters exist.
  */
 final class BoundedTagValues {
     private final int max;
