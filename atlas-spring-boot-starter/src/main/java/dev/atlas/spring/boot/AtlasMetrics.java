@@ -106,10 +106,37 @@ public final class AtlasMetrics implements ExecutionListener {
                         created.removed = true;
                     }
                 });
+                // A meter of Atlas may land here without this class admitting its names: the registry added to a
+                // composite later (the composite's meters copied in), or registered by an Atlas before this one. Its
+                // names are in the registry, so they count against its bounds (even past them: the meters exist).
+                registry.config().onMeterAdded(m -> counted(created, m.getId()));
+                registry.getMeters().forEach(m -> counted(created, m.getId()));
                 BOUNDS.put(registry, created);
                 b = created;
             }
             return b;
+        }
+    }
+
+    /** Counts the names an Atlas meter carries in {@code bounds}; {@link #OTHER} is no name. */
+    private static void counted(Bounds bounds, Meter.Id id) {
+        if (!METERS.contains(id.getName())) {
+            return;
+        }
+        String tool = id.getTag("tool");
+        if (tool != null && !tool.equals(OTHER)) {
+            bounds.tools.count(tool);
+        }
+        String provider = id.getTag("provider");
+        String model = id.getTag("model");
+        if (provider != null && !provider.equals(OTHER)) {
+            bounds.providers.count(provider);
+        }
+        if (model != null && !model.equals(OTHER)) {
+            bounds.models.count(model);
+            if (provider != null) {
+                bounds.pairs.count(pairKey(provider, model));
+            }
         }
     }
 
@@ -130,13 +157,23 @@ public final class AtlasMetrics implements ExecutionListener {
         BoundedTagValues of(Bounds bounds);
     }
 
+    /** A value held in one registry's bounds until the meters carrying it are registered. */
+    private record Hold(BoundedTagValues values, String value) {}
+
+    private static void settle(List<Hold> held) {
+        for (Hold h : held) {
+            h.values().settle(h.value());
+        }
+    }
+
     /**
      * {@code value} if every registry its meters reach (this one, and those inside a composite) has admitted it or has
      * room for it, then admitted in each; {@link #OTHER} otherwise. A meter registered through a composite lands in
      * each member, so a member another Atlas uses directly must not take more names through the composite.
      */
-    private String tag(Which which, String value) {
-        if (!(registry instanceof CompositeMeterRegistry) && which.of(own).contains(value)) {
+    private String tag(Which which, String value, List<Hold> held) {
+        if (!(registry instanceof CompositeMeterRegistry) && which.of(own).hold(value)) {
+            held.add(new Hold(which.of(own), value));
             return value;
         }
         List<MeterRegistry> registries = new ArrayList<>(2);
@@ -146,7 +183,11 @@ public final class AtlasMetrics implements ExecutionListener {
         for (MeterRegistry r : registries) {
             Bounds b = bounds(r);
             all.add(b);
-            known &= which.of(b).contains(value);
+            if (which.of(b).hold(value)) {
+                held.add(new Hold(which.of(b), value));
+            } else {
+                known = false;
+            }
         }
         if (known) {
             return value;
@@ -162,7 +203,8 @@ public final class AtlasMetrics implements ExecutionListener {
                 }
             }
             for (Bounds b : all) {
-                which.of(b).add(value);
+                which.of(b).admit(value);
+                held.add(new Hold(which.of(b), value));
             }
             return value;
         }
@@ -170,8 +212,7 @@ public final class AtlasMetrics implements ExecutionListener {
 
     /**
      * Releases the names no meter of {@code registry} carries any more, once a meter of Atlas was removed from it. A
-     * name being admitted by another thread whose meter is not registered yet may be released too, and admitted again
-     * later: the bound can then be passed by the few names in flight, never without limit.
+     * name held by a thread registering its meters is spared, so a name released is one no thread is about to register.
      */
     private static void release(MeterRegistry registry, Bounds bounds) {
         if (!bounds.removed) {
@@ -231,20 +272,30 @@ public final class AtlasMetrics implements ExecutionListener {
 
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
-        Counter.builder("atlas.tool.calls").description("Tool calls finished, by tool and status")
-                .tags("tool", toolTag(toolCall.name()), "status", toolCall.status().toString())
-                .register(registry).increment();
-    }
-
-    private String toolTag(String name) {
-        return tag(b -> b.tools, name);
+        List<Hold> held = new ArrayList<>(2);
+        try {
+            Counter.builder("atlas.tool.calls").description("Tool calls finished, by tool and status")
+                    .tags("tool", tag(b -> b.tools, toolCall.name(), held), "status", toolCall.status().toString())
+                    .register(registry).increment();
+        } finally {
+            settle(held);
+        }
     }
 
     private void finished(Execution e) {
-        String provider = tag(b -> b.providers, e.provider());
-        String modelName = tag(b -> b.models, e.model());
+        List<Hold> held = new ArrayList<>(6);
+        try {
+            finished(e, held);
+        } finally {
+            settle(held);
+        }
+    }
+
+    private void finished(Execution e, List<Hold> held) {
+        String provider = tag(b -> b.providers, e.provider(), held);
+        String modelName = tag(b -> b.models, e.model(), held);
         // Each name within its bound, their combinations could still be 101 x 101 meters per status and token type.
-        if (!modelName.equals(OTHER) && tag(b -> b.pairs, pairKey(provider, modelName)).equals(OTHER)) {
+        if (!modelName.equals(OTHER) && tag(b -> b.pairs, pairKey(provider, modelName), held).equals(OTHER)) {
             modelName = OTHER;
         }
         Tags model = Tags.of("provider", provider, "model", modelName);
