@@ -179,6 +179,12 @@ public final class Db {
     /** A PostgreSQL session: its process id, and its start in microseconds since 1970 (null when not known). */
     private record Session(int pid, @Nullable Long started) {}
 
+    /**
+     * A connection whose driver names another process than the session answering it (a pooling
+     * proxy): the id it reports is the proxy's key, which may be any server process's, a bystander's.
+     */
+    private static final Session PROXIED = new Session(0, null);
+
     /** Applies the per-connection settings to {@code c}, fresh from the pool. */
     private Handle prepare(Connection c) {
         boolean reset = false;
@@ -312,20 +318,27 @@ public final class Db {
         }
         if (own.pid() != reported) {
             // A pooling proxy (PgBouncer): the server session answering now is lent to other clients
-            // between transactions, so it must never be ended for this connection. Kept as unknown.
-            own = new Session(reported, null);
+            // between transactions, so it must never be ended for this connection, and the id the driver
+            // reports is the proxy's, which may name a bystander: close() only closes such a connection.
+            own = PROXIED;
         }
         synchronized (sessions) {
             sessions.put(key, own);
         }
     }
 
-    /** {@code c}'s session as first read ({@link #sessions}); else its process id alone, or null when pgjdbc is hidden. */
+    /**
+     * {@code c}'s session as first read ({@link #sessions}); else its process id alone; null when pgjdbc
+     * is hidden or a pooling proxy stands between ({@link #PROXIED}).
+     */
     private @Nullable Session sessionOf(Connection c) {
         Object key = PgSessionEnd.physical(c);
         if (key != null) {
             synchronized (sessions) {
                 Session known = sessions.get(key);
+                if (known == PROXIED) {
+                    return null;
+                }
                 if (known != null) {
                     return known;
                 }
@@ -741,7 +754,8 @@ public final class Db {
         if (ending > 0) {
             LoggerFactory.getLogger(Db.class).warn("closing Atlas: ending the session of {} write(s) still committing after {}", ending, grace);
             if (unnamed > 0) {
-                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) do not unwrap to pgjdbc; their writes may still commit", unnamed);
+                LoggerFactory.getLogger(Db.class).warn("closing Atlas: {} connection(s) name no server session Atlas can end (no pgjdbc under them, or a pooling"
+                        + " proxy between); their writes may still commit", unnamed);
             }
         }
         if (!named.isEmpty()) {

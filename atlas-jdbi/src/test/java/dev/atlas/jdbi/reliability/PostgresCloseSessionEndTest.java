@@ -252,6 +252,74 @@ class PostgresCloseSessionEndTest {
         }
     }
 
+    @Test
+    @DisplayName("close() giving up on a write stuck in its COMMIT on a connection whose driver names another session than the one"
+            + " answering it (a pooling proxy such as PgBouncer, whose key is not a server process id) ends no session by that name,"
+            + " even with a connection to spare: the named session is a bystander's. Before, the connection was kept as 'unknown' and"
+            + " close() read the bystander's start and ended it")
+    void closeBehindAProxyEndsNoSessionTheDriverNames() throws Exception {
+        String name = "atlas_close_proxy_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(2);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = new HikariDataSource(hc);
+             Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
+             Statement s = admin.createStatement();
+             Connection bystander = DriverManager.getConnection(url, "postgres", "postgres")) {
+            int bystanderPid = bystander.unwrap(PGConnection.class).getBackendPID();
+            // Every connection's driver names the bystander from the start, as a proxy's key would name whichever process has that id.
+            javax.sql.DataSource proxied = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        Object result = invoke(app, dm, dargs);
+                        return dm.getName().equals("getConnection") ? reportingPid((Connection) result, bystanderPid) : result;
+                    });
+            Atlas shared = Atlas.builder().dataSource(proxied).migrate(false).closeTimeout(Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732105); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732105)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            shared.close();
+            assertThatCode(() -> {
+                try (Statement h = bystander.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(bystanderPid);
+                }
+            }).as("the bystander session the proxied driver names").doesNotThrowAnyException();
+            s.execute("SELECT pg_advisory_unlock(732105)");
+            try {
+                write.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // its socket was closed: how it failed is Newcomer22Contract's subject
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** {@code c}, whose {@code getBackendPID()} (through {@code unwrap(PGConnection.class)}) says {@code pid}. */
     private static Connection reportingPid(Connection c, int pid) throws Exception {
         return reportingPid(c, pid, new java.util.concurrent.atomic.AtomicBoolean(true));
