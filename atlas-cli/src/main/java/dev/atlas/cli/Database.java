@@ -361,6 +361,12 @@ final class Database {
         return driverConnection(user, password);
     }
 
+    /** How long the CLI waits for PostgreSQL to answer a connection attempt. */
+    static final int LOGIN_TIMEOUT_SECONDS = 30;
+
+    /** {@link #LOGIN_TIMEOUT_SECONDS}, shortened only by tests that prove the wait ends, so they need not wait 30 s. */
+    static volatile int loginTimeoutSeconds = LOGIN_TIMEOUT_SECONDS;
+
     /** A connection of the driver's to {@link #driverUrl}, with the secret parameters taken out of it as properties. */
     private Connection driverConnection(String u, String p) throws SQLException {
         java.util.Properties properties = new java.util.Properties();
@@ -368,7 +374,7 @@ final class Database {
         if (!isSqlite()) {
             // pgjdbc 42.7 ignores DriverManager's login timeout: a server that accepts and never answers held the command
             // forever. 30 s, as the library's pool waits (HikariCP's connection timeout); a URL's loginTimeout still wins.
-            properties.setProperty("loginTimeout", "30");
+            properties.setProperty("loginTimeout", Integer.toString(loginTimeoutSeconds));
         }
         if (u != null) {
             properties.setProperty("user", u);
