@@ -371,6 +371,31 @@ class PgvectorStartupLocksTest extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("the vector extension in a schema whose name has upper case, a space, a double quote, a colon and a comment marker"
+            + " serves pgvector: the name is quoted wherever Atlas's statements name the type, operator and operator class")
+    void hostileExtensionSchemaNameIsQuoted() throws Exception {
+        try (Plain plain = Plain.create("\"Vec \"\"x\"\" :t --y\"");
+             Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build(); LogCapture logs = LogCapture.start()) {
+            Tenant acme = owner.tenant("acme");
+            Memory m = acme.memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            Memory n = acme.memories().create(NewMemory.fact(Owner.user("42"), "two"));
+            acme.search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+            acme.search().upsertVector(SearchTarget.MEMORY, n.id(), "m3", new float[] {3, 2, 1});
+            assertThat(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {3, 2, 1})))
+                    .extracting(SearchHit::id).containsExactly(n.id(), m.id());
+            try (ResultSet rs = plain.admin.executeQuery("SELECT format_type(a.atttypid, NULL), (SELECT count(*) FROM atlas_vectors"
+                    + " WHERE embedding IS NOT NULL), (SELECT count(*) FROM pg_class WHERE relname LIKE 'atlas\\_vectors\\_hnsw\\_%')"
+                    + " FROM pg_attribute a WHERE a.attrelid = 'atlas_vectors'::regclass AND a.attname = 'embedding'")) {
+                assertThat(rs.next()).as("the embedding column").isTrue();
+                assertThat(rs.getString(1)).isEqualTo("\"Vec \"\"x\"\" :t --y\".vector");
+                assertThat(rs.getLong(2)).as("embedded vectors").isEqualTo(2);
+                assertThat(rs.getLong(3)).as("HNSW indexes").isEqualTo(1);
+            }
+            assertThat(logs.text()).doesNotContain("pgvector could not be enabled");
+        }
+    }
+
     /**
      * A database owned by a new role without superuser or pg_read_all_stats (the vector extension created in it by the
      * superuser, as a DBA would), with a superuser statement on it; dropped with the role on close.
