@@ -20,6 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -341,6 +342,57 @@ class PgvectorStartupLocksTest extends AtlasContract {
                 assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - pgvector could not be"
                         + " enabled \\(.*permission denied for schema vec\\); semantic search is exact");
             }
+        }
+    }
+
+    @Test
+    @DisplayName("a vector an exact-search instance (a user without USAGE on the extension's schema) rewrites in place is found by a"
+            + " pgvector instance's search at its new place: the embedding the old vector left is not kept")
+    void vectorRewrittenByAnExactInstanceIsNotRankedByItsOldEmbedding() throws Exception {
+        try (Plain plain = Plain.create("vec")) {
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) {
+                Tenant acme = owner.tenant("acme");
+                // 19 rows near the query, and one opposite it: more than the 17 rows a k = 1 search asks the index for, so the
+                // index's ranking decides which rows are scored.
+                for (int i = 1; i < 20; i++) {
+                    Memory m = acme.memories().create(NewMemory.fact(Owner.user("42"), "near " + i));
+                    acme.search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 0.01f * i, 0});
+                }
+                Memory moved = acme.memories().create(NewMemory.fact(Owner.user("42"), "moved"));
+                acme.search().upsertVector(SearchTarget.MEMORY, moved.id(), "m3", new float[] {-1, 0, 0});
+                plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+                try (Atlas exact = plain.atlas()) {
+                    exact.tenant("acme").search().upsertVector(SearchTarget.MEMORY, moved.id(), "m3", new float[] {1, 0, 0});
+                }
+                List<SearchHit> hits = acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {1, 0, 0}).k(1));
+                assertThat(hits).extracting(SearchHit::id).containsExactly(moved.id());
+                assertThat(hits.get(0).score()).isEqualTo(1.0);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("the vector extension in a schema whose name has upper case, a space, a double quote, a colon and a comment marker"
+            + " serves pgvector: the name is quoted wherever Atlas's statements name the type, operator and operator class")
+    void hostileExtensionSchemaNameIsQuoted() throws Exception {
+        try (Plain plain = Plain.create("\"Vec \"\"x\"\" :t --y\"");
+             Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build(); LogCapture logs = LogCapture.start()) {
+            Tenant acme = owner.tenant("acme");
+            Memory m = acme.memories().create(NewMemory.fact(Owner.user("42"), "one"));
+            Memory n = acme.memories().create(NewMemory.fact(Owner.user("42"), "two"));
+            acme.search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 2, 3});
+            acme.search().upsertVector(SearchTarget.MEMORY, n.id(), "m3", new float[] {3, 2, 1});
+            assertThat(acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", new float[] {3, 2, 1})))
+                    .extracting(SearchHit::id).containsExactly(n.id(), m.id());
+            try (ResultSet rs = plain.admin.executeQuery("SELECT format_type(a.atttypid, NULL), (SELECT count(*) FROM atlas_vectors"
+                    + " WHERE embedding IS NOT NULL), (SELECT count(*) FROM pg_class WHERE relname LIKE 'atlas\\_vectors\\_hnsw\\_%')"
+                    + " FROM pg_attribute a WHERE a.attrelid = 'atlas_vectors'::regclass AND a.attname = 'embedding'")) {
+                assertThat(rs.next()).as("the embedding column").isTrue();
+                assertThat(rs.getString(1)).isEqualTo("\"Vec \"\"x\"\" :t --y\".vector");
+                assertThat(rs.getLong(2)).as("embedded vectors").isEqualTo(2);
+                assertThat(rs.getLong(3)).as("HNSW indexes").isEqualTo(1);
+            }
+            assertThat(logs.text()).doesNotContain("pgvector could not be enabled");
         }
     }
 

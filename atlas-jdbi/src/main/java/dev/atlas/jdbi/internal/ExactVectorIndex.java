@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.Where;
 import org.jspecify.annotations.Nullable;
 import dev.atlas.search.SearchHit;
@@ -32,14 +33,30 @@ public final class ExactVectorIndex implements VectorIndex {
 
     private final @Nullable VectorCache cache;
 
+    private final @Nullable Statement clearEmbedding;
+
     /** {@code cache}: the vectors held in memory (SQLite), or null to stream every candidate's bytes per query. */
     ExactVectorIndex(@Nullable VectorCache cache) {
+        this(cache, null);
+    }
+
+    /**
+     * {@code clearEmbedding}: on PostgreSQL where the pgvector embedding column exists, the statement that clears the
+     * embedding of a vector this instance stores (binds {@code :model}, {@code :type}, {@code :id}), or null.
+     */
+    ExactVectorIndex(@Nullable VectorCache cache, @Nullable Statement clearEmbedding) {
         this.cache = cache;
+        this.clearEmbedding = clearEmbedding;
     }
 
     @Override
     public void stored(Sql sql, Handle h, SearchTarget target, UUID targetId, String model, float[] vector) {
-        // the bytes in the vectors table are all this index needs
+        // The bytes in the vectors table are all this index needs; an embedding a pgvector instance wrote for the vector this
+        // one replaced would have that instance rank it by the old vector, and miss it (PgvectorStartupLocksTest
+        // #vectorRewrittenByAnExactInstanceIsNotRankedByItsOldEmbedding). Without one, its searches score the row exactly.
+        if (clearEmbedding != null) {
+            sql.on(h, clearEmbedding).bind("model", model).bind("type", target.toString()).bind("id", targetId).update();
+        }
     }
 
     @Override

@@ -112,10 +112,10 @@ public final class PgVectorIndex implements VectorIndex {
         if (db.dialect() == Dialect.SQLITE) {
             return new ExactVectorIndex(VectorCache.configured());
         }
-        if (Boolean.getBoolean("atlas.vectors.exact")) {
-            return EXACT;
-        }
         PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
+        if (Boolean.getBoolean("atlas.vectors.exact")) {
+            return exactBeside(db, q);
+        }
         Sql any = Sql.crossTenant(db);
         try {
             return db.outsideTransaction(h -> {
@@ -166,6 +166,22 @@ public final class PgVectorIndex implements VectorIndex {
             // WARN, with the server's reason: the server offers the extension, so exact search for this instance's life is
             // most likely a configuration to fix (a user who does not own the table, a role that may not create the extension).
             LOG.warn("pgvector could not be enabled ({}); semantic search is exact", reason(e));
+            return exactBeside(db, q);
+        }
+    }
+
+    /**
+     * Exact search for an instance on a database where other instances may use pgvector: when the embedding column exists,
+     * each vector this instance stores has its embedding cleared (their searches score such rows exactly). A column added
+     * after this start is not seen: its back-fill embeds what is there, and a vector rewritten here later keeps the old one.
+     */
+    private static VectorIndex exactBeside(Db db, PgVectorSql q) {
+        try {
+            boolean column = db.outsideTransaction(h -> Sql.crossTenant(db).on(h, q.hasColumn).one(Sql.LONG) > 0);
+            return column ? new ExactVectorIndex(null, q.clearEmbeddingOf) : EXACT;
+        } catch (RuntimeException e) {
+            LOG.warn("could not tell whether the vectors table has pgvector embeddings ({}); vectors rewritten here may keep"
+                    + " an old one", reason(e));
             return EXACT;
         }
     }

@@ -15,6 +15,7 @@ final class PgVectorSql {
     final Statement backfillBatch;
     final Statement settings;
     final Statement indexValid;
+    final Statement clearEmbeddingOf;
 
     PgVectorSql(Catalogue c) {
         catalogue = c;
@@ -44,6 +45,10 @@ final class PgVectorSql {
                 "SELECT DISTINCT tenant_id FROM <p>vectors WHERE embedding IS NULL AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION);
         backfillBatch = c.sql("pgvector.backfillBatch", "SELECT id, vector, model FROM <p>vectors WHERE tenant_id = :t AND embedding IS NULL"
                 + " AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION + " LIMIT :limit");
+        // Run by an instance searching exactly beside pgvector ones (forced exact, or pgvector unusable by its role): the
+        // upsert rewrites only the bytes, and the embedding of the vector it replaced misled their index for good.
+        clearEmbeddingOf = c.sql("pgvector.clearEmbeddingOf", "UPDATE <p>vectors SET embedding = NULL WHERE tenant_id = :t"
+                + " AND model = :model AND target_type = :type AND target_id = :id AND embedding IS NOT NULL");
         // Named columns: two unnamed set_config columns would share one name.
         settings = c.sql("pgvector.settings", "SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
                 + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan");
