@@ -410,6 +410,9 @@ public final class JdbiRetention implements Retention {
                 }
                 List<UUID> ids = withDescendants(h, roots);
                 if (!db.dialect().forUpdate().isEmpty()) {
+                    // The messages the detach below updates first, as a hard delete takes a message before its assets'
+                    // executions (Newcomer39cContract#hardDeleteOfAMessageHoldingAPurgedExecutionsImageRacingThatPurgeBothComplete).
+                    call(h, "retention.lockDetachedMessages", q.lockDetachedMessages(), binds, ids).list(sql.uuidColumn());
                     call(h, "retention.lockExecutions", q.lockExecutions(), binds, ids).list(sql.uuidColumn());
                     call(h, "retention.lockExecutionAssets", q.lockAssetsOf(RetentionPlan.EXECUTIONS), binds, ids).list(sql.uuidColumn());
                 }

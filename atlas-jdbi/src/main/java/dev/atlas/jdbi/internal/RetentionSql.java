@@ -383,6 +383,18 @@ public final class RetentionSql {
         return RetentionPlan.EXECUTIONS + " ORDER BY id" + c.dialect().forUpdate();
     }
 
+    /**
+     * Locks the messages of other conversations that name the executions of the conversations bound as {@code <ids>}
+     * ({@link RetentionPlan#DETACHED_MESSAGES}, which the purge detaches), in id order, before those executions (PostgreSQL
+     * only). A hard delete of such a message holds it and then share-locks the executions of the assets it holds: taken only
+     * by the detach, after the executions and their assets, the message deadlocked with it. No key update, the detach's own
+     * lock: an append naming the message as its parent is not waited for.
+     */
+    String lockDetachedMessages() {
+        return "SELECT id FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES + " ORDER BY id"
+                + (c.dialect().forUpdate().isEmpty() ? "" : " FOR NO KEY UPDATE");
+    }
+
     /** Locks the conversations bound as {@code <ids>}, in id order (PostgreSQL only). */
     String lock() {
         return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
