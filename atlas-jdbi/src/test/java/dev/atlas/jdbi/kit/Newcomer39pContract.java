@@ -267,6 +267,7 @@ public abstract class Newcomer39pContract extends AtlasContract {
         int crashed = 0;
         // The erase's own statements (those of the stores it calls, such as the blob reaper's, are crash points of theirs).
         names.removeIf(n -> !n.startsWith("portability."));
+
         // Every fourth one, to keep the suite short; the others' states lie between two of these.
         List<String> points = new ArrayList<>();
         for (int i = 0; i < names.size(); i += 4) {
@@ -294,6 +295,7 @@ public abstract class Newcomer39pContract extends AtlasContract {
                 continue; // a statement this tenant's erase never ran (nothing of that kind left at that point)
             }
             crashed++;
+
             byte[] left = export(t);
             Tenant copy = atlas.tenant("copy" + i);
             copy.portability().importFrom(new ByteArrayInputStream(left), ImportOptions.defaults().resealCredentialsFrom("t" + i));
@@ -344,6 +346,82 @@ public abstract class Newcomer39pContract extends AtlasContract {
         assertThat(held("acme")).containsAllEntriesOf(Map.of("conversations", 1L, "messages", 2L, "memories", 1L, "graph_nodes", 1L))
                 .containsOnlyKeys("conversations", "messages", "message_events", "memories", "graph_nodes");
         assertThat(acme.conversations().history(kept.get())).extracting(m -> m.content()).containsExactly("one late", "two late");
+    }
+
+    @Test
+    @DisplayName("a vector stored while eraseTenant deletes the tenant's unused vector models keeps its model: an erase stopped"
+            + " after that pass leaves a vector whose dimension and search still work (PostgreSQL: SQLite runs one writer at a time)")
+    void aVectorRacingTheModelDeleteKeepsItsModel() throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL);
+        Db db = ((JdbiAtlas) atlas).db();
+        Tenant acme = atlas.tenant("acme");
+        small(acme); // a 2-dimensional vector of model "emb": the model's row exists when the racing vector is stored
+        java.util.concurrent.CountDownLatch paused = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<Thread> writer = new AtomicReference<>();
+        AtomicReference<UUID> message = new AtomicReference<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        RuntimeException crash = new IllegalStateException("crash after the pass");
+        db.statementListener((name, sql) -> {
+            Thread self = Thread.currentThread();
+            if (self == writer.get() && name.equals("search.dimension")) {
+                // The vector's write has checked its model's dimension and holds its conversation: it stops before its insert.
+                paused.countDown();
+                await(resume);
+            } else if (writer.get() == null && name.equals("portability.closeConversations")) {
+                Thread w = new Thread(() -> {
+                    try {
+                        Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
+                        UUID m = acme.conversations().append(c.id(), NewMessage.user("raced")).id();
+                        message.set(m);
+                        acme.search().putVector(dev.atlas.search.SearchTarget.MESSAGE, m, "emb", new float[] {0f, 1f});
+                    } catch (Throwable e) {
+                        failed.set(e);
+                        paused.countDown();
+                    }
+                });
+                writer.set(w);
+                w.start();
+                await(paused);
+            } else if (name.equals("portability.deleteLeases") && writer.get() != null && self != writer.get()) {
+                resume.countDown();
+                join(writer.get());
+                throw crash;
+            }
+        });
+        Throwable thrown;
+        try {
+            thrown = catchThrowable(() -> acme.portability().eraseTenant(false));
+        } finally {
+            db.statementListener(null);
+            resume.countDown();
+        }
+        assertThat(failed.get()).isNull();
+        assertThat(thrown).isSameAs(crash);
+        // The conversation created during the pass stays whole, its vector with it, and the vector's model with them.
+        assertThat(acme.search().dimension("emb")).isEqualTo(2);
+        assertThat(acme.search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.MESSAGE, "emb", new float[] {0f, 1f})))
+                .extracting(dev.atlas.search.SearchHit::id).containsExactly(message.get());
+        acme.portability().eraseTenant(false);
+        assertThat(anyRow("acme")).isZero();
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A row or two in every table, fewer than {@link #populate} writes: one tenant per crash point. */
