@@ -84,7 +84,7 @@ public final class PortabilitySql {
     final Statement claimedIntentsAfter;
     /** The tenant's next graph nodes: deleted with their edges. */
     final Statement graphNodes;
-    /** The tenant's vector models no vector uses any more (a few rows: one per model). */
+    /** The tenant's vector models no vector uses any more, once it has no conversation, memory or asset left (a few rows). */
     final Statement deleteUnusedVectorModels;
     /** The tenant's leases (a few named rows: retention's). */
     final Statement deleteLeases;
@@ -162,8 +162,15 @@ public final class PortabilitySql {
         claimedIntentsAfter = c.sql("portability.claimedIntentsAfter", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t"
                 + " AND claimed_at IS NOT NULL AND blob_key > :after ORDER BY blob_key LIMIT :limit");
         graphNodes = c.sql("portability.graphNodes", "SELECT id FROM <p>graph_nodes WHERE tenant_id = :t ORDER BY id LIMIT :limit");
+        // A vector's write finds its model's row without locking it (ON CONFLICT DO NOTHING), but share-locks its target (a
+        // conversation, memory or asset) until it commits: while the tenant has a target a vector could be written for, an
+        // uncommitted vector may rely on the row, so the models go only in a pass that leaves no target (PostgreSQL; SQLite's
+        // single writer cannot interleave them).
         deleteUnusedVectorModels = c.sql("portability.deleteUnusedVectorModels", "DELETE FROM <p>vector_models WHERE tenant_id = :t"
-                + " AND NOT EXISTS (SELECT 1 FROM <p>vectors v WHERE v.tenant_id = :t AND v.model = <p>vector_models.model)");
+                + " AND NOT EXISTS (SELECT 1 FROM <p>vectors v WHERE v.tenant_id = :t AND v.model = <p>vector_models.model)"
+                + " AND NOT EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t)"
+                + " AND NOT EXISTS (SELECT 1 FROM <p>memories m WHERE m.tenant_id = :t)"
+                + " AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t)");
         deleteLeases = c.sql("portability.deleteLeases", "DELETE FROM <p>leases WHERE tenant_id = :t");
         for (Scope.Kind kind : List.of(Scope.Kind.OWNER, Scope.Kind.CONVERSATION)) {
             Scope scope = Scope.template(kind);
