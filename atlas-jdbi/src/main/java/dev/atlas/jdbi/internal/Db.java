@@ -311,7 +311,20 @@ public final class Db {
                 return;
             }
         }
-        Session own = PgSessionEnd.own((Connection) key, statements(SessionSql.class, SessionSql::new));
+        Session own;
+        try {
+            own = PgSessionEnd.own((Connection) key, statements(SessionSql.class, SessionSql::new));
+        } catch (SQLException e) {
+            String state = e.getSQLState();
+            if (isClosed(c) || (state != null && (state.startsWith("08") || state.startsWith("57P")))) {
+                // The session is gone (the server ended it, a failover): this is the call's first statement on the
+                // connection, so the call fails with what the server said, retryable, nothing of it sent.
+                closeQuietly(new Handle(c));
+                throw new SqlFailure("could not use a pooled connection", e, true);
+            }
+            // A server without what the statement reads (a PostgreSQL-compatible one): close() only closes it.
+            return;
+        }
         Integer reported = PgSessionEnd.pid(c);
         if (own == null || reported == null) {
             return;
@@ -831,11 +844,10 @@ public final class Db {
          * The session of {@code c} (pgjdbc's own connection, in auto-commit mode) as it says itself,
          * or null when it cannot say (close() then names it by its process id alone).
          */
-        static @Nullable Session own(Connection c, SessionSql sql) {
+        static @Nullable Session own(Connection c, SessionSql sql) throws SQLException {
             try (java.sql.PreparedStatement own = c.prepareStatement(sql.own.jdbc()); java.sql.ResultSet rs = own.executeQuery()) {
                 return rs.next() ? new Session(rs.getInt(1), rs.getLong(2)) : null;
-            } catch (SQLException | RuntimeException e) {
-                // The call's own statements meet a connection this broken and report it.
+            } catch (RuntimeException e) {
                 return null;
             }
         }
