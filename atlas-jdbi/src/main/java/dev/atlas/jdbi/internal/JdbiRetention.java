@@ -517,7 +517,10 @@ public final class JdbiRetention implements Retention {
             batches("retention.select.executions", select, b, (h, ids, keys) -> {
                 if (!db.dialect().forUpdate().isEmpty()) {
                     // An append or upload naming one of them share-locks it: it commits first (and its
-                    // row is unlinked or deleted below) or waits and then finds no execution.
+                    // row is unlinked or deleted below) or waits and then finds no execution. The messages the
+                    // detach updates come first, as in the conversation purge
+                    // (Newcomer39cContract#hardDeleteOfAMessageHoldingADetachedExecutionsImageRacingItsPurgeBothComplete).
+                    call(h, "retention.lockMessagesOfExecutions", q.lockMessagesOfExecutions(), b, ids).list(sql.uuidColumn());
                     call(h, "retention.lockDetachedExecutions", q.lockExecutionsById(), b, ids).list(sql.uuidColumn());
                     call(h, "retention.lockDetachedAssets", q.lockAssetsOf("<ids>"), b, ids).list(sql.uuidColumn());
                 }
