@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,6 +137,11 @@ public final class JdbiRetention implements Retention {
     private static final String LEASE = "retention";
     /** Part assets deleted per statement: a batch of long conversations may carry many. */
     private static final int PARTS_CHUNK = 500;
+
+    /** The assets {@code ids} in the order their chunks are locked in. */
+    static List<UUID> inLockOrder(Collection<UUID> ids) {
+        return new ArrayList<>(ids);
+    }
 
     @Override
     public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
@@ -721,7 +728,7 @@ public final class JdbiRetention implements Retention {
                     partsRead.add(asset);
                 }
             });
-            List<UUID> candidates = locks ? new ArrayList<>(read.keySet()) : new ArrayList<>(partsRead);
+            List<UUID> candidates = inLockOrder(locks ? read.keySet() : partsRead);
             String lock = q.lockAssets();
             for (int i = 0; i < candidates.size(); i += PARTS_CHUNK) {
                 // Read under the assets' locks (PostgreSQL): an attach elsewhere that committed before them is seen here and
