@@ -138,9 +138,20 @@ public final class JdbiRetention implements Retention {
     /** Part assets deleted per statement: a batch of long conversations may carry many. */
     private static final int PARTS_CHUNK = 500;
 
-    /** The assets {@code ids} in the order their chunks are locked in. */
+    /** PostgreSQL's order of uuids (bytes compared unsigned); Java's {@link UUID#compareTo} compares both halves signed. */
+    private static final Comparator<UUID> POSTGRES_UUID_ORDER = Comparator
+            .comparing(UUID::getMostSignificantBits, Long::compareUnsigned)
+            .thenComparing(UUID::getLeastSignificantBits, Long::compareUnsigned);
+
+    /**
+     * The assets {@code ids} in the order their chunks are locked in. Each chunk's lock takes its rows in id order; the chunks
+     * follow this order, so two runs sharing more than a chunk of assets take every lock in the same order: in read order,
+     * each could hold a chunk the other waits for.
+     */
     static List<UUID> inLockOrder(Collection<UUID> ids) {
-        return new ArrayList<>(ids);
+        List<UUID> sorted = new ArrayList<>(ids);
+        sorted.sort(POSTGRES_UUID_ORDER);
+        return sorted;
     }
 
     @Override
