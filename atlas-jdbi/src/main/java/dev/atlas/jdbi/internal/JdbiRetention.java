@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,6 +137,22 @@ public final class JdbiRetention implements Retention {
     private static final String LEASE = "retention";
     /** Part assets deleted per statement: a batch of long conversations may carry many. */
     private static final int PARTS_CHUNK = 500;
+
+    /** PostgreSQL's order of uuids (bytes compared unsigned); Java's {@link UUID#compareTo} compares both halves signed. */
+    private static final Comparator<UUID> POSTGRES_UUID_ORDER = Comparator
+            .comparing(UUID::getMostSignificantBits, Long::compareUnsigned)
+            .thenComparing(UUID::getLeastSignificantBits, Long::compareUnsigned);
+
+    /**
+     * The assets {@code ids} in the order their chunks are locked in. Each chunk's lock takes its rows in id order; the chunks
+     * follow this order, so two runs sharing more than a chunk of assets take every lock in the same order: in read order,
+     * each could hold a chunk the other waits for.
+     */
+    static List<UUID> inLockOrder(Collection<UUID> ids) {
+        List<UUID> sorted = new ArrayList<>(ids);
+        sorted.sort(POSTGRES_UUID_ORDER);
+        return sorted;
+    }
 
     @Override
     public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
@@ -517,7 +535,10 @@ public final class JdbiRetention implements Retention {
             batches("retention.select.executions", select, b, (h, ids, keys) -> {
                 if (!db.dialect().forUpdate().isEmpty()) {
                     // An append or upload naming one of them share-locks it: it commits first (and its
-                    // row is unlinked or deleted below) or waits and then finds no execution.
+                    // row is unlinked or deleted below) or waits and then finds no execution. The messages the
+                    // detach updates come first, as in the conversation purge
+                    // (Newcomer39cContract#hardDeleteOfAMessageHoldingADetachedExecutionsImageRacingItsPurgeBothComplete).
+                    call(h, "retention.lockMessagesOfExecutions", q.lockMessagesOfExecutions(), b, ids).list(sql.uuidColumn());
                     call(h, "retention.lockDetachedExecutions", q.lockExecutionsById(), b, ids).list(sql.uuidColumn());
                     call(h, "retention.lockDetachedAssets", q.lockAssetsOf("<ids>"), b, ids).list(sql.uuidColumn());
                 }
@@ -718,7 +739,7 @@ public final class JdbiRetention implements Retention {
                     partsRead.add(asset);
                 }
             });
-            List<UUID> candidates = locks ? new ArrayList<>(read.keySet()) : new ArrayList<>(partsRead);
+            List<UUID> candidates = inLockOrder(locks ? read.keySet() : partsRead);
             String lock = q.lockAssets();
             for (int i = 0; i < candidates.size(); i += PARTS_CHUNK) {
                 // Read under the assets' locks (PostgreSQL): an attach elsewhere that committed before them is seen here and

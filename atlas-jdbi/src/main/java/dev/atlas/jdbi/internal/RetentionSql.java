@@ -395,6 +395,16 @@ public final class RetentionSql {
                 + (c.dialect().forUpdate().isEmpty() ? "" : " FOR NO KEY UPDATE");
     }
 
+    /**
+     * Locks the messages that name the executions bound as {@code <ids>} (purged without a conversation), in id order, before
+     * those executions (PostgreSQL only), for the reason of {@link #lockDetachedMessages}: a hard delete of such a message
+     * holds it and then share-locks the executions of the assets it holds.
+     */
+    String lockMessagesOfExecutions() {
+        return "SELECT id FROM <p>messages WHERE tenant_id = :t AND " + MESSAGES_OF_EXECUTIONS + " ORDER BY id"
+                + (c.dialect().forUpdate().isEmpty() ? "" : " FOR NO KEY UPDATE");
+    }
+
     /** Locks the conversations bound as {@code <ids>}, in id order (PostgreSQL only). */
     String lock() {
         return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();

@@ -293,6 +293,58 @@ public abstract class Newcomer39cContract extends AtlasContract {
         assertThat(blobFiles()).isZero();
     }
 
+    @Test
+    @DisplayName("Two retention runs at once: one purges an execution without a conversation and, holding it and its image, goes on"
+            + " to unlink a message that names the execution and holds the image as a plain upload; a second run hard-deletes that"
+            + " message meanwhile: both runs complete, the message, the image and its bytes are gone, the conversation keeps its"
+            + " first message (a deadlock failed one of them with a storage error)")
+    void hardDeleteOfAMessageHoldingADetachedExecutionsImageRacingItsPurgeBothComplete() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        ExecutionHandle drawing = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        Asset chart = acme.assets().create(NewAsset.of(AssetType.IMAGE, "c.png", "image/png").execution(drawing.id(), null),
+                bytes("chart"));
+        Conversation other = acme.conversations().create(NewConversation.of(Owner.user("bob"), "x"));
+        Message ask = acme.conversations().append(other.id(), NewMessage.user("ask"));
+        Message forwarded = acme.conversations().append(other.id(), NewMessage.assistant("here").execution(drawing.id(), null));
+        drawing.complete();
+        acme.assets().attach(forwarded.id(), chart.id(), Map.of("as", "upload"));
+        acme.conversations().deleteMessage(forwarded.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        CountDownLatch paused = new CountDownLatch(1);
+        CountDownLatch secondReturned = new CountDownLatch(1);
+        AtomicReference<Thread> second = new AtomicReference<>();
+        pauseAfter("retention.blobKeys.executions", paused, secondReturned, second::get);
+        CompletableFuture<Object> purging = CompletableFuture.supplyAsync(() -> {
+            try {
+                return acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1)));
+            } catch (RuntimeException e) {
+                return e;
+            }
+        });
+        assertThat(paused.await(60, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Object> hardDeleting = CompletableFuture.supplyAsync(() -> {
+            second.set(Thread.currentThread());
+            try {
+                return acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(1)));
+            } catch (RuntimeException e) {
+                return e;
+            } finally {
+                secondReturned.countDown();
+            }
+        });
+        Object purged = purging.get(60, TimeUnit.SECONDS);
+        Object hardDeleted = hardDeleting.get(60, TimeUnit.SECONDS);
+        db().statementListener(null);
+        assertThat(purged).isInstanceOf(RetentionReport.class);
+        assertThat(hardDeleted).isInstanceOf(RetentionReport.class);
+        assertThat(acme.executions().get(drawing.id())).isEmpty();
+        assertThat(acme.conversations().getMessage(forwarded.id())).isEmpty();
+        assertThat(acme.conversations().history(other.id())).extracting(Message::id).containsExactly(ask.id());
+        assertThat(acme.assets().get(chart.id())).isEmpty();
+        assertThat(blobFiles()).isZero();
+    }
+
     // ---- another tenant's ids inside payloads ---------------------------------------------------
 
     @Test
