@@ -118,8 +118,8 @@ final class Text {
         if (s.length() <= max) {
             return s;
         }
-        int end = max - 1;
-        if (Character.isLowSurrogate(s.charAt(end)) && Character.isHighSurrogate(s.charAt(end - 1))) {
+        int end = Math.max(0, max - 1);
+        if (end > 0 && Character.isLowSurrogate(s.charAt(end)) && Character.isHighSurrogate(s.charAt(end - 1))) {
             end--;
         }
         return s.substring(0, end) + "…";

@@ -29,6 +29,14 @@ class Newcomer39CliJvmTextTest {
     }
 
     @Test
+    void cutKeepsPairsWholeAndTakesAnyLimit() {
+        assertThat(Text.cut("ab\ud83d\ude00cd", 4)).as("the pair would be split: cut before it").isEqualTo("ab…");
+        assertThat(Text.cut("\udc00xyz", 1)).as("a lone low half first, limit 1").isEqualTo("…");
+        assertThat(Text.cut("xyz", 0)).isEqualTo("…");
+        assertThat(Text.cut("xyz", 3)).isEqualTo("xyz");
+    }
+
+    @Test
     void jsonOutputEscapesALoneSurrogateAndStaysTheSameJsonValue() throws Exception {
         String raw = "{\"q\":\"a\ud800\"}";
         String shown = Text.jsonSafe(raw);
