@@ -144,6 +144,26 @@ class StatementLayerTest {
     }
 
     @Test
+    void aTextThatPassedInOneCatalogueIsStillCheckedUnderAnotherPrefixAndARefusedOneIsRefusedAgain() {
+        // Catalogues share the texts that passed (every instance declares the same ones), keyed by prefix: a refusal is never kept.
+        String good = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND id = :id";
+        String bad = "SELECT id FROM <p>tasks WHERE id = :id";
+        for (int i = 0; i < 2; i++) {
+            Catalogue c = new Catalogue(Dialect.POSTGRESQL, "atlas_");
+            assertThat(c.sql("ok.read", good).jdbc()).isEqualTo("SELECT id FROM atlas_tasks WHERE tenant_id = ? AND id = ?");
+            assertThatThrownBy(() -> c.sql("bad.read", bad)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("bad.read lacks the tenant predicate");
+            assertThatThrownBy(() -> c.render("bad.rendered", bad)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("bad.rendered lacks the tenant predicate");
+        }
+        // Under another prefix the same texts are checked afresh: refused, and accepted.
+        Catalogue other = new Catalogue(Dialect.POSTGRESQL, "x_");
+        assertThatThrownBy(() -> other.sql("bad.read", bad)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("bad.read lacks the tenant predicate");
+        assertThat(other.sql("ok.read", good).jdbc()).isEqualTo("SELECT id FROM x_tasks WHERE tenant_id = ? AND id = ?");
+    }
+
+    @Test
     void namedParametersBecomePositionsOnceAndLiteralsCastsAndCommentsAreKept() {
         Catalogue c = new Catalogue(Dialect.POSTGRESQL, "x_");
         Statement s = c.sql("search.text", "SELECT id, ':not' AS label FROM <p>memories -- :nor this\n"

@@ -21,6 +21,15 @@ public final class Catalogue {
     /** Distinct rendered texts kept per catalogue; beyond it a rendering is parsed per call (still checked). */
     private static final int RENDERED_LIMIT = 512;
 
+    /**
+     * Texts (prefix, then the declared text) that passed {@link #check}, shared by every catalogue of the JVM: each
+     * Atlas instance declares the same statements, and the check's lower-casing and regular expressions were a tenth
+     * of the CPU of opening and using a short-lived instance. A failed check is never kept, so it fails every time.
+     */
+    private static final java.util.Set<String> PASSED = ConcurrentHashMap.newKeySet();
+    /** Bounds {@link #PASSED}: the declared statements are a few hundred per prefix; renderings add to them. */
+    private static final int PASSED_LIMIT = 8192;
+
     private final Dialect dialect;
     private final String prefix;
     private final List<Statement> declared = new ArrayList<>();
@@ -75,6 +84,10 @@ public final class Catalogue {
     }
 
     private Statement check(Statement s) {
+        String key = prefix + '\n' + s.declared();
+        if (PASSED.contains(key)) {
+            return s;
+        }
         String filled = s.declared().replace("<p>", prefix);
         if (TenantPredicate.touchesTenantTable(filled, prefix)) {
             @Nullable String miss = TenantPredicate.miss(filled, prefix);
@@ -84,6 +97,9 @@ public final class Catalogue {
             if (!s.has("t")) {
                 throw new IllegalStateException(s.name() + " touches a tenant table but does not bind :t: " + s.declared());
             }
+        }
+        if (PASSED.size() < PASSED_LIMIT) {
+            PASSED.add(key);
         }
         return s;
     }
