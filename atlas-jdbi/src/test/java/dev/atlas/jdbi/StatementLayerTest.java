@@ -179,6 +179,10 @@ class StatementLayerTest {
         assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE \"tenant_id\" = ?", "x_")).isNull();
         // A quote inside a quoted name opens no literal that would swallow the real predicate.
         assertThat(TenantPredicate.miss("SELECT id AS \"it's\" FROM x_messages WHERE tenant_id = ? AND role <> 'user'", "x_")).isNull();
+        // tenant_id <> :t reads every other tenant's rows: no predicate (the statements doing so on purpose are cross-tenant).
+        assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE tenant_id <> ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("DELETE FROM x_memories m USING x_vectors v WHERE m.tenant_id = ? AND v.target_id = m.id", "x_"))
+                .isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
         // Each table of a comma-separated FROM list is a reference of its own.
         assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m, x_conversations c WHERE m.tenant_id = ? AND c.id = m.conversation_id",
                 "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
