@@ -179,6 +179,9 @@ class StatementLayerTest {
         assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE \"tenant_id\" = ?", "x_")).isNull();
         // A quote inside a quoted name opens no literal that would swallow the real predicate.
         assertThat(TenantPredicate.miss("SELECT id AS \"it's\" FROM x_messages WHERE tenant_id = ? AND role <> 'user'", "x_")).isNull();
+        // An unterminated quote quotes the rest (no statement Atlas sends has one; the kit reads what the driver saw).
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id = ? AND role = '", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id = ? AND \"tenant_id = ?", "x_")).isEqualTo(none);
         // tenant_id <> :t reads every other tenant's rows: no predicate (the statements doing so on purpose are cross-tenant).
         assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE tenant_id <> ?", "x_")).isEqualTo(none);
         assertThat(TenantPredicate.miss("DELETE FROM x_memories m USING x_vectors v WHERE m.tenant_id = ? AND v.target_id = m.id", "x_"))

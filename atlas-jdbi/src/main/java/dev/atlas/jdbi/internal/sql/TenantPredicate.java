@@ -77,7 +77,7 @@ public final class TenantPredicate {
                 while (end >= 0 && end + 1 < n && lower.charAt(end + 1) == c) {
                     end = lower.indexOf(c, end + 2);
                 }
-                end = end < 0 ? n - 1 : end;
+                end = end < 0 ? n : end; // unterminated: the rest is quoted
                 String inner = lower.substring(i + 1, end);
                 out.append(c == '\'' ? "''" : NAME.matcher(inner).matches() ? inner : "_");
                 i = end + 1;
