@@ -8,6 +8,7 @@ import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.TenantPredicate;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -175,6 +176,47 @@ class StatementLayerTest {
         assertThat(s.parameters()).containsExactly("t", "q", "since");
         assertThatThrownBy(() -> c.sql("bad.mark", "SELECT 1 FROM <p>installation WHERE id = ?"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use named parameters");
+    }
+
+    @Test
+    void thePrefixPlaceholderIsFilledInOutsideStringLiteralsAndCommentsOnly() {
+        Catalogue c = new Catalogue(Dialect.SQLITE, "x_");
+        Statement s = c.sql("memories.tagged", "SELECT id FROM <p>memories WHERE tenant_id = :t AND content = '<p>' -- <p> stays\n"
+                + " AND \"<p>memories\".id = :id /* <p> and :kept */");
+        assertThat(s.jdbc()).isEqualTo("SELECT id FROM x_memories WHERE tenant_id = ? AND content = '<p>' -- <p> stays\n"
+                + " AND \"x_memories\".id = ? /* <p> and :kept */");
+        assertThat(s.parameters()).containsExactly("t", "id");
+    }
+
+    @Test
+    void aTenantPredicateInACommentOrAQuotedNameDoesNotCountAndEveryTableOfAFromListDoes() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id = ? -- AND tenant_id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages /* tenant_id = ? */ WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id AS \"tenant_id = x\" FROM x_messages WHERE id = ?", "x_")).isEqualTo(none);
+        // A quoted table name is still a reference; a quoted tenant_id column is still a predicate.
+        assertThat(TenantPredicate.miss("SELECT id FROM \"x_messages\" WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE \"tenant_id\" = ?", "x_")).isNull();
+        // A quote inside a quoted name opens no literal that would swallow the real predicate.
+        assertThat(TenantPredicate.miss("SELECT id AS \"it's\" FROM x_messages WHERE tenant_id = ? AND role <> 'user'", "x_")).isNull();
+        // An unterminated quote quotes the rest (no statement Atlas sends has one; the kit reads what the driver saw).
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id = ? AND role = '", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id = ? AND \"tenant_id = ?", "x_")).isEqualTo(none);
+        // tenant_id <> :t reads every other tenant's rows: no predicate (the statements doing so on purpose are cross-tenant).
+        assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE tenant_id <> ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("DELETE FROM x_memories m USING x_vectors v WHERE m.tenant_id = ? AND v.target_id = m.id", "x_"))
+                .isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        // Each table of a comma-separated FROM list is a reference of its own.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m, x_conversations c WHERE m.tenant_id = ? AND c.id = m.conversation_id",
+                "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages AS m, x_conversations c WHERE m.tenant_id = ? AND c.tenant_id = m.tenant_id",
+                "x_")).isNull();
+        // The declaration check reads the same way: :t bound, but the only tenant comparison is commented out.
+        Catalogue c = new Catalogue(Dialect.POSTGRESQL, "x_");
+        assertThatThrownBy(() -> c.sql("bad.comment", "SELECT id FROM <p>messages WHERE id = :id AND :t IS NOT NULL -- AND tenant_id = :t"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.comment lacks the tenant predicate (" + none + ")");
+        assertThatThrownBy(() -> c.sql("bad.list", "SELECT m.id FROM <p>messages m, <p>conversations c WHERE m.tenant_id = :t"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.list lacks the tenant predicate (2 tenant table reference(s)");
     }
 
     @Test

@@ -34,7 +34,7 @@ final class PgVectorSql {
         // instance's first vector use queued behind any reader of the table, stalled every reader queued behind it, and
         // deadlocked with another instance's CREATE INDEX CONCURRENTLY, which waits for the ALTER's older snapshot
         // (PgvectorStartupLocksTest). Asking the catalogue first takes no lock on the table.
-        hasColumn = c.sql("pgvector.hasColumn", "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass('<p>vectors')"
+        hasColumn = c.sql("pgvector.hasColumn", "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass(" + c.nameLiteral("vectors") + ")"
                 + " AND attname = 'embedding' AND NOT attisdropped");
         // The rows a search scores exactly besides the HNSW hits (and the back-fill's work list): without this index
         // every search read the whole table to find that there are none.
@@ -69,7 +69,7 @@ final class PgVectorSql {
                 + " AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = p.pid AND l.locktype = 'relation' AND l.database = p.datid"
                 + " AND l.relation = i.indrelid AND l.mode = 'ShareUpdateExclusiveLock' AND l.granted))))"
                 + " FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace"
-                + " WHERE i.indrelid = to_regclass('<p>vectors') AND x.relname = :name");
+                + " WHERE i.indrelid = to_regclass(" + c.nameLiteral("vectors") + ") AND x.relname = :name");
     }
 
     /**

@@ -48,6 +48,14 @@ public final class Catalogue {
         return prefix;
     }
 
+    /**
+     * The prefixed name of {@code table} as a string literal, for the catalog look-ups that take a name as text
+     * ({@code to_regclass}): {@code <p>} inside a literal is data and stays as written.
+     */
+    public String nameLiteral(String table) {
+        return "'" + (prefix + table).replace("'", "''") + "'";
+    }
+
     /** Declares a tenant-bound statement; {@code text} uses {@code <p>} for the prefix and {@code :t} for the tenant. */
     public synchronized Statement sql(String name, String text) {
         Statement s = check(new Statement(name, text, prefix, null));
@@ -88,7 +96,8 @@ public final class Catalogue {
         if (PASSED.contains(key)) {
             return s;
         }
-        String filled = s.declared().replace("<p>", prefix);
+        // The driver's text: the prefix is filled in where the driver reads a name, not inside a literal or a comment.
+        String filled = s.jdbc();
         if (TenantPredicate.touchesTenantTable(filled, prefix)) {
             @Nullable String miss = TenantPredicate.miss(filled, prefix);
             if (miss != null) {

@@ -24,9 +24,8 @@ public final class Statement {
         this.name = name;
         this.declared = declared;
         this.crossTenantReason = crossTenantReason;
-        String text = declared.replace("<p>", prefix);
         Map<String, List<Integer>> found = new LinkedHashMap<>();
-        this.jdbc = parse(text, found);
+        this.jdbc = parse(declared, prefix, found);
         Map<String, int[]> map = new LinkedHashMap<>();
         int count = 0;
         for (Map.Entry<String, List<Integer>> e : found.entrySet()) {
@@ -37,8 +36,11 @@ public final class Statement {
         this.parameterCount = count;
     }
 
-    /** {@code text} with each {@code :name} replaced by {@code ?}; string literals, quoted names, comments and {@code ::} casts kept. */
-    private static String parse(String text, Map<String, List<Integer>> found) {
+    /**
+     * {@code text} with each {@code :name} replaced by {@code ?} and {@code <p>} by the prefix, in the SQL and in quoted names;
+     * string literals, comments and {@code ::} casts kept as written (a literal {@code '<p>'} is data, not a table name).
+     */
+    private static String parse(String text, String prefix, Map<String, List<Integer>> found) {
         StringBuilder out = new StringBuilder(text.length());
         int position = 0;
         int i = 0;
@@ -53,13 +55,21 @@ public final class Statement {
                 if (end < 0) {
                     throw new IllegalArgumentException("unterminated quote in: " + text);
                 }
-                out.append(text, i, end + 1);
+                String quoted = text.substring(i, end + 1);
+                out.append(c == '"' ? quoted.replace("<p>", prefix) : quoted);
                 i = end + 1;
             } else if (c == '-' && i + 1 < n && text.charAt(i + 1) == '-') {
                 int end = text.indexOf('\n', i);
                 end = end < 0 ? n : end;
                 out.append(text, i, end);
                 i = end;
+            } else if (c == '/' && i + 1 < n && text.charAt(i + 1) == '*') {
+                int end = text.indexOf("*/", i + 2);
+                if (end < 0) {
+                    throw new IllegalArgumentException("unterminated comment in: " + text);
+                }
+                out.append(text, i, end + 2);
+                i = end + 2;
             } else if (c == ':' && i + 1 < n && text.charAt(i + 1) == ':') {
                 out.append("::");
                 i += 2;
@@ -71,6 +81,9 @@ public final class Statement {
                 found.computeIfAbsent(text.substring(i + 1, end), k -> new ArrayList<>()).add(++position);
                 out.append('?');
                 i = end;
+            } else if (text.startsWith("<p>", i)) {
+                out.append(prefix);
+                i += 3;
             } else if (c == '?') {
                 // A literal ? would shift every position after it (and is PostgreSQL's jsonb key operator).
                 throw new IllegalArgumentException("use named parameters, not ?, in: " + text);

@@ -14,21 +14,30 @@ import java.util.regex.Pattern;
  * a statement to one shard.
  *
  * <p>A count, not a parser: it cannot tell which reference a predicate belongs to, but a statement
- * joining two tenant tables with one tenant predicate (the usual slip) is caught. Schema statements
+ * joining two tenant tables with one tenant predicate (the usual slip) is caught, and so is each table
+ * of a comma-separated FROM list. Only what the database reads counts: string literals and comments
+ * are blanked first and a quoted name is read as the name it quotes, so {@code -- tenant_id = :t} or
+ * {@code "tenant_id = x"} is no predicate. {@code tenant_id <> :t} is none either: it reads every other
+ * tenant's rows (the statements that do so on purpose are declared cross-tenant). Schema statements
  * (CREATE/ALTER/DROP: the pgvector column and index made at run time) are exempt.
  */
 public final class TenantPredicate {
     private TenantPredicate() {}
 
-    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update)\\s+([a-z0-9_]+)");
-    private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|<>|\\bin\\b)");
-    private static final Pattern RIGHT = Pattern.compile("(?:=|<>)\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
+    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update|using)\\s+([a-z0-9_]+)");
+    /** A FROM list's second and later tables: {@code FROM a x, b AS y, c}. */
+    private static final Pattern FROM_LIST = Pattern.compile("\\bfrom\\s+[a-z0-9_]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?"
+            + "((?:\\s*,\\s*[a-z0-9_]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?)+)");
+    private static final Pattern LISTED = Pattern.compile(",\\s*([a-z0-9_]+)");
+    private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|\\bin\\b)");
+    private static final Pattern RIGHT = Pattern.compile("=\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
+    private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
     private static final Pattern INSERT_COLUMNS = Pattern.compile("\\binsert\\s+(?:or\\s+\\w+\\s+)?into\\s+[a-z0-9_]+\\s*\\(([^)]*)\\)");
     private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
 
     /** Why {@code sql} (table prefix filled in) misses the tenant, or null when it carries it or touches no tenant table. */
     public static @Nullable String miss(String sql, String prefix) {
-        String s = sql.toLowerCase(Locale.ROOT).replaceAll("'(?:[^']|'')*'", "''").replaceAll("\\s+", " ");
+        String s = readable(sql);
         if (SCHEMA.matcher(s).find()) {
             return null;
         }
@@ -49,19 +58,63 @@ public final class TenantPredicate {
 
     /** Whether {@code sql} reads or writes any tenant table. */
     public static boolean touchesTenantTable(String sql, String prefix) {
-        return tenantTableReferences(sql.toLowerCase(Locale.ROOT).replaceAll("\\s+", " "), prefix) > 0;
+        return tenantTableReferences(readable(sql), prefix) > 0;
     }
 
-    private static int tenantTableReferences(String lowerSql, String prefix) {
+    /**
+     * {@code sql} lower-cased as the database reads it: each string literal is {@code ''}, each comment a space, each quoted
+     * name the name it quotes (or {@code _} when that is no plain name), runs of white space one space.
+     */
+    static String readable(String sql) {
+        String lower = sql.toLowerCase(Locale.ROOT);
+        StringBuilder out = new StringBuilder(lower.length());
+        int n = lower.length();
+        int i = 0;
+        while (i < n) {
+            char c = lower.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = lower.indexOf(c, i + 1);
+                while (end >= 0 && end + 1 < n && lower.charAt(end + 1) == c) {
+                    end = lower.indexOf(c, end + 2);
+                }
+                end = end < 0 ? n : end; // unterminated: the rest is quoted
+                String inner = lower.substring(i + 1, end);
+                out.append(c == '\'' ? "''" : NAME.matcher(inner).matches() ? inner : "_");
+                i = end + 1;
+            } else if (lower.startsWith("--", i)) {
+                int end = lower.indexOf('\n', i);
+                out.append(' ');
+                i = end < 0 ? n : end;
+            } else if (lower.startsWith("/*", i)) {
+                int end = lower.indexOf("*/", i + 2);
+                out.append(' ');
+                i = end < 0 ? n : end + 2;
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString().replaceAll("\\s+", " ");
+    }
+
+    private static int tenantTableReferences(String readable, String prefix) {
         int references = 0;
-        Matcher t = TABLE.matcher(lowerSql);
+        Matcher t = TABLE.matcher(readable);
         while (t.find()) {
-            String name = t.group(1);
-            if (name.startsWith(prefix) && TenantTables.TENANT.contains(name.substring(prefix.length()))) {
-                references++;
+            references += tenantTable(t.group(1), prefix);
+        }
+        Matcher list = FROM_LIST.matcher(readable);
+        while (list.find()) {
+            Matcher listed = LISTED.matcher(list.group(1));
+            while (listed.find()) {
+                references += tenantTable(listed.group(1), prefix);
             }
         }
         return references;
+    }
+
+    private static int tenantTable(String name, String prefix) {
+        return name.startsWith(prefix) && TenantTables.TENANT.contains(name.substring(prefix.length())) ? 1 : 0;
     }
 
     private static int count(Pattern pattern, String s) {
