@@ -17,14 +17,27 @@ import java.util.Objects;
  * messages responding to each 'tool_call_id'", "messages with role 'tool' must be a response to a preceeding message
  * with 'tool_calls'"). Two instances writing one memory at once interleave their rounds (request A, request B, result
  * A, result B): each result is moved right after the request it answers, so both rounds are kept. A round whose
- * results are not all there is kept only while nothing but tool requests and results follows it (a turn in progress:
- * {@code AiServices} adds a round's results one {@code add} at a time, and another instance's round may be filling
- * beside it); left out, its next write would drop it from the window for good.
+ * results are not all there is kept only while nothing but tool requests and results follows it, and only for the
+ * caller adding them ({@code AiServices} adds a round's results one {@code add} at a time, on the thread that stored the
+ * request); any other caller would send it without its results. Left out, the next write drops it from the window; the
+ * store puts it back with its next result.
  */
 final class SendableWindow {
     private SendableWindow() {}
 
     static List<ChatMessage> of(List<ChatMessage> window) {
+        return of(window, null, null, null);
+    }
+
+    /**
+     * Like {@link #of(List)}, {@code sequences} giving each message's row and {@code requests} the row of the request
+     * each result answers where the store recorded it (null elsewhere): a result is first paired with that request, so
+     * two rounds of one tool without ids, interleaved, each get their own result (their contents cannot tell them apart).
+     * A round still being filled at the window's end is kept only when {@code owned} accepts its request's row: the
+     * caller's own round, whose results it is adding; another caller's would be sent without its results, which a
+     * provider refuses (that caller puts it back with its result).
+     */
+    static List<ChatMessage> of(List<ChatMessage> window, List<Long> sequences, List<Long> requests, java.util.function.LongPredicate owned) {
         int n = window.size();
         // For each tool result, the request it answers: the nearest one before it with that call still open.
         int[] answers = new int[n];
@@ -38,7 +51,16 @@ final class SendableWindow {
                 rounds.add(i);
                 open.add(new ArrayList<>(ai.toolExecutionRequests()));
             } else if (m instanceof ToolExecutionResultMessage r) {
-                for (int k = rounds.size() - 1; k >= 0; k--) {
+                Long request = requests == null ? null : requests.get(i);
+                for (int k = rounds.size() - 1; k >= 0 && request != null; k--) {
+                    int q = sequences.get(rounds.get(k)).equals(request) ? answered(open.get(k), r) : -1;
+                    if (q >= 0) {
+                        open.get(k).remove(q);
+                        answers[i] = rounds.get(k);
+                        break;
+                    }
+                }
+                for (int k = rounds.size() - 1; k >= 0 && answers[i] < 0; k--) {
                     int q = answered(open.get(k), r);
                     if (q >= 0) {
                         open.get(k).remove(q);
@@ -59,7 +81,7 @@ final class SendableWindow {
             }
             if (k < rounds.size() && rounds.get(k) == i) {
                 boolean whole = open.get(k++).isEmpty();
-                if (whole || i > lastOther) {
+                if (whole || (i > lastOther && (owned == null || owned.test(sequences.get(i))))) {
                     out.add(m);
                     for (int j = i + 1; j < n; j++) {
                         if (answers[j] == i) {
@@ -74,8 +96,31 @@ final class SendableWindow {
         return out;
     }
 
+    /** Whether {@code list.get(i)}, a tool result, answers a call still open among the requests before it. */
+    static boolean answersAnOpenCall(List<ChatMessage> list, int i) {
+        List<List<ToolExecutionRequest>> open = new ArrayList<>();
+        for (int j = 0; j <= i; j++) {
+            ChatMessage m = list.get(j);
+            if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                open.add(new ArrayList<>(ai.toolExecutionRequests()));
+            } else if (m instanceof ToolExecutionResultMessage r) {
+                for (int k = open.size() - 1; k >= 0; k--) {
+                    int q = answered(open.get(k), r);
+                    if (q >= 0) {
+                        if (j == i) {
+                            return true;
+                        }
+                        open.get(k).remove(q);
+                        break;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** The open request {@code r} answers: the one with its id, or, for providers that send none, the first of its tool. */
-    private static int answered(List<ToolExecutionRequest> open, ToolExecutionResultMessage r) {
+    static int answered(List<ToolExecutionRequest> open, ToolExecutionResultMessage r) {
         for (int k = 0; k < open.size(); k++) {
             ToolExecutionRequest q = open.get(k);
             if (r.id() != null ? r.id().equals(q.id()) : q.id() == null && Objects.equals(r.toolName(), q.name())) {

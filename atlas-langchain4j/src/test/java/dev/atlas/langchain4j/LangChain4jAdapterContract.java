@@ -1699,6 +1699,53 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Two callers on their own threads, one tool, no tool call ids (Gemini, Ollama), rounds interleaved: each call completes with"
+            + " the result its own thread stored, not the newest request's")
+    void interleavedRoundsOfOneToolWithoutIdsCompleteTheirOwnCalls() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage paris = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"Paris\"}").build());
+        AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
+        dev.langchain4j.model.chat.ChatModel modelOne = answering(paris);
+        dev.langchain4j.model.chat.ChatModel modelTwo = answering(london);
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        try {
+            // What each caller's tool loop does, on its own thread, in the order the race takes: ask, store the response, then
+            // (once the other caller's response is stored) store the tool's result.
+            java.util.function.BiFunction<String, dev.langchain4j.model.chat.ChatModel, Runnable> ask = (question, model) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("weather"));
+                window.add(UserMessage.from(question));
+                store.updateMessages("weather", window);
+                window = new ArrayList<>(store.getMessages("weather"));
+                AiMessage response = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build()).aiMessage();
+                window.add(response);
+                store.updateMessages("weather", window);
+            };
+            java.util.function.Function<String, Runnable> result = text -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("weather"));
+                window.add(ToolExecutionResultMessage.builder().toolName("weather").text(text).build());
+                store.updateMessages("weather", window);
+            };
+            one.submit(ask.apply("weather in Paris?", modelOne)).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("and in London?", modelTwo)).get(30, TimeUnit.SECONDS);
+            one.submit(result.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
+            two.submit(result.apply("London: sun")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+        }
+
+        Conversation c = tenant.conversations().requireByKey("weather");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("{\"city\":\"Paris\"}", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("{\"city\":\"London\"}", ExecutionStatus.COMPLETED, "London: sun"));
+    }
+
+    @Test
     @DisplayName("One memory id in two tenants, and ids differing only in case or spacing, are separate memories; a listener ties calls only within its tenant")
     void memoryIdsAreSeparatePerTenantAndExactly() {
         Tenant globex = atlas.tenant("globex");
