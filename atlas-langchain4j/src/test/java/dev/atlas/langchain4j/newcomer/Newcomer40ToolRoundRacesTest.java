@@ -14,7 +14,12 @@ import dev.langchain4j.memory.ChatMemory;
 import dev.langchain4j.memory.chat.ChatMemoryProvider;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.MemoryId;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import dev.atlas.jdbi.kit.SqliteTestDatabase;
+import dev.atlas.jdbi.kit.TestDatabase;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -53,12 +58,14 @@ class Newcomer40ToolRoundRacesTest {
         return ToolExecutionResultMessage.builder().toolName("weather").text(text).build();
     }
 
-    @Test
-    void interleavedRoundsOfOneToolWithoutIdsEachKeepTheirOwnResult() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgres"})
+    void interleavedRoundsOfOneToolWithoutIdsEachKeepTheirOwnResult(String dialect) throws Exception {
         ExecutorService threadOne = Executors.newSingleThreadExecutor();
         ExecutorService threadTwo = Executors.newSingleThreadExecutor();
-        try (Atlas one = Atlas.builder().sqlite(dir.resolve("agent.db")).build();
-             Atlas two = Atlas.builder().sqlite(dir.resolve("agent.db")).build()) {
+        TestDatabase database = dialect.equals("postgres") ? new PostgresTestDatabase() : new SqliteTestDatabase();
+        try (Atlas one = database.open();
+             Atlas two = Atlas.builder().dataSource(database.dataSource()).build()) {
             ChatMemory a = AtlasChatMemory.provider(AtlasChatMemoryStore.of(one.tenant("shop")).sendableWindowsOnly(), 50).get("chat-1");
             ChatMemory b = AtlasChatMemory.provider(AtlasChatMemoryStore.of(two.tenant("shop")).sendableWindowsOnly(), 50).get("chat-1");
             UserMessage question = UserMessage.from("weather in Paris and London?");
@@ -76,6 +83,7 @@ class Newcomer40ToolRoundRacesTest {
         } finally {
             threadOne.shutdownNow();
             threadTwo.shutdownNow();
+            database.cleanup();
         }
     }
 
