@@ -112,6 +112,31 @@ class Newcomer40ToolRoundRacesTest {
         }
     }
 
+    @Test
+    void aRoundLeftWithoutResultsDoesNotFailTheNextTurnOnAnotherThread() throws Exception {
+        ExecutorService firstRequest = Executors.newSingleThreadExecutor();
+        try (Atlas atlas = Atlas.builder().sqlite(dir.resolve("agent.db")).build()) {
+            // A web app: each request on a pooled thread of its own. The model asks for a tool the app lacks, so AiServices
+            // throws and the round stays without results at the window's end.
+            AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("call_1").name("refund").arguments("{\"order\":\"5\"}").build());
+            Newcomer39InterleavedRoundsTest.StrictModel model = new Newcomer39InterleavedRoundsTest.StrictModel()
+                    .then(asks).then(AiMessage.from("How can I help?"));
+            ChatMemoryProvider memory = AtlasChatMemory.provider(AtlasChatMemoryStore.of(atlas.tenant("shop")).sendableWindowsOnly(), 20);
+            Chat chat = AiServices.builder(Chat.class).chatModel(model).chatMemoryProvider(memory).tools(new SlowOrders()).build();
+            Future<String> first = firstRequest.submit(() -> chat.chat("chat-1", "refund order 5"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> first.get(30, TimeUnit.SECONDS))
+                    .hasRootCauseMessage("The LLM is trying to execute the 'refund' tool, but no such tool exists. Most likely, it is a"
+                            + " hallucination. You can override this default strategy by setting the hallucinatedToolNameStrategy on the AiService");
+
+            // The next request, on another thread: the round was sent without its result, refused by the provider.
+            assertThat(chat.chat("chat-1", "hello?")).isEqualTo("How can I help?");
+            assertThat(model.requests).containsExactly(List.of(UserMessage.from("refund order 5")),
+                    List.of(UserMessage.from("refund order 5"), UserMessage.from("hello?")));
+        } finally {
+            firstRequest.shutdownNow();
+        }
+    }
+
     /** One instance's tool, held until the other instance answered a question of its own. */
     static final class SlowOrders {
         final CountDownLatch running = new CountDownLatch(1);
