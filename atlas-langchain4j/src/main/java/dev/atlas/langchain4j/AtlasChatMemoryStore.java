@@ -331,6 +331,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 // The round this thread stored, when the result answers one of its calls: another caller's round may
                 // have come in between (interleaved rounds), or a question (its round then out of the window).
                 Correlation.Asked own = m instanceof ToolExecutionResultMessage r ? Correlation.askedBy(tenant, c.id(), r) : null;
+                if (own != null && !stillOpen(held, own.sequence, (ToolExecutionResultMessage) m)) {
+                    // A note left on a pooled thread: the round's calls were answered since on another thread (the app
+                    // stores results where it runs the tools, or on the request approving them), so this result is not
+                    // its; paired by the stored messages instead, as any thread's.
+                    Correlation.turnWentOn(tenant, c.id());
+                    own = null;
+                }
                 if (own != null && own.executionId != null) {
                     answers = own.executionId;
                 } else if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
@@ -506,6 +513,19 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 return;
             }
         }
+    }
+
+    /** {@link SendableWindow#stillOpen} for the stored window {@code held}. */
+    private static boolean stillOpen(List<Stored> held, long request, ToolExecutionResultMessage result) {
+        List<ChatMessage> window = new ArrayList<>(held.size());
+        List<Long> sequences = new ArrayList<>(held.size());
+        List<Long> requests = new ArrayList<>(held.size());
+        for (Stored s : held) {
+            window.add(s.message());
+            sequences.add(s.sequence());
+            requests.add(s.request());
+        }
+        return SendableWindow.stillOpen(window, sequences, requests, request, result);
     }
 
     private boolean stillThere(UUID conversationId, long sequence, UUID messageId) {

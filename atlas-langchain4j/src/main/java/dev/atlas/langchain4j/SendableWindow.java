@@ -39,37 +39,13 @@ final class SendableWindow {
      */
     static List<ChatMessage> of(List<ChatMessage> window, List<Long> sequences, List<Long> requests, java.util.function.LongPredicate owned) {
         int n = window.size();
-        // For each tool result, the request it answers: the nearest one before it with that call still open.
-        int[] answers = new int[n];
-        Arrays.fill(answers, -1);
         List<Integer> rounds = new ArrayList<>();
         List<List<ToolExecutionRequest>> open = new ArrayList<>();
+        int[] answers = pair(window, sequences, requests, rounds, open);
         int lastOther = -1;
         for (int i = 0; i < n; i++) {
             ChatMessage m = window.get(i);
-            if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
-                rounds.add(i);
-                open.add(new ArrayList<>(ai.toolExecutionRequests()));
-            } else if (m instanceof ToolExecutionResultMessage r) {
-                Long request = requests == null ? null : requests.get(i);
-                for (int k = rounds.size() - 1; k >= 0 && request != null; k--) {
-                    int q = sequences.get(rounds.get(k)).equals(request) ? answered(open.get(k), r) : -1;
-                    if (q >= 0) {
-                        open.get(k).remove(q);
-                        answers[i] = rounds.get(k);
-                        break;
-                    }
-                }
-                for (int k = rounds.size() - 1; k >= 0 && answers[i] < 0; k--) {
-                    int q = answered(open.get(k), r);
-                    if (q >= 0) {
-                        open.get(k).remove(q);
-                        answers[i] = rounds.get(k);
-                        break;
-                    }
-                }
-                // A result answering no open request (its request evicted, or split off by a race) would be refused.
-            } else {
+            if (!(m instanceof ToolExecutionResultMessage) && !(m instanceof AiMessage ai && ai.hasToolExecutionRequests())) {
                 lastOther = i;
             }
         }
@@ -94,6 +70,62 @@ final class SendableWindow {
             }
         }
         return out;
+    }
+
+    /**
+     * Pairs each tool result of {@code window} with the request it answers (see {@link #of(List, List, List,
+     * java.util.function.LongPredicate)}), filling {@code rounds} with the positions of the requests and {@code open} with
+     * each one's calls no result answers; gives, for each position, the request's position (-1: none, or no result).
+     */
+    private static int[] pair(List<ChatMessage> window, List<Long> sequences, List<Long> requests, List<Integer> rounds,
+                              List<List<ToolExecutionRequest>> open) {
+        int n = window.size();
+        // For each tool result, the request it answers: the nearest one before it with that call still open.
+        int[] answers = new int[n];
+        Arrays.fill(answers, -1);
+        for (int i = 0; i < n; i++) {
+            ChatMessage m = window.get(i);
+            if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                rounds.add(i);
+                open.add(new ArrayList<>(ai.toolExecutionRequests()));
+            } else if (m instanceof ToolExecutionResultMessage r) {
+                Long request = requests == null ? null : requests.get(i);
+                for (int k = rounds.size() - 1; k >= 0 && request != null; k--) {
+                    int q = sequences.get(rounds.get(k)).equals(request) ? answered(open.get(k), r) : -1;
+                    if (q >= 0) {
+                        open.get(k).remove(q);
+                        answers[i] = rounds.get(k);
+                        break;
+                    }
+                }
+                for (int k = rounds.size() - 1; k >= 0 && answers[i] < 0; k--) {
+                    int q = answered(open.get(k), r);
+                    if (q >= 0) {
+                        open.get(k).remove(q);
+                        answers[i] = rounds.get(k);
+                        break;
+                    }
+                }
+                // A result answering no open request (its request evicted, or split off by a race) would be refused.
+            }
+        }
+        return answers;
+    }
+
+    /**
+     * Whether {@code r} answers a call of the request at row {@code request} that no result of the stored window answers
+     * yet; true when the window lacks that request (left out of it by a race: nothing there says otherwise).
+     */
+    static boolean stillOpen(List<ChatMessage> window, List<Long> sequences, List<Long> requests, long request, ToolExecutionResultMessage r) {
+        List<Integer> rounds = new ArrayList<>();
+        List<List<ToolExecutionRequest>> open = new ArrayList<>();
+        pair(window, sequences, requests, rounds, open);
+        for (int k = 0; k < rounds.size(); k++) {
+            if (sequences.get(rounds.get(k)) == request) {
+                return answered(open.get(k), r) >= 0;
+            }
+        }
+        return true;
     }
 
     /** Whether {@code list.get(i)}, a tool result, answers a call still open among the requests before it. */
