@@ -333,8 +333,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 Correlation.Asked own = m instanceof ToolExecutionResultMessage r ? Correlation.askedBy(tenant, c.id(), r) : null;
                 if (own != null && !stillOpen(held, own.sequence, (ToolExecutionResultMessage) m)) {
                     // A note left on a pooled thread: the round's calls were answered since on another thread (the app
-                    // stores results where it runs the tools, or on the request approving them), so this result is not
-                    // its; paired by the stored messages instead, as any thread's.
+                    // stores results where it runs the tools, or on the request approving them), or the round left the
+                    // window; this result is not its, and is paired by the stored messages instead, as any thread's.
                     Correlation.turnWentOn(tenant, c.id());
                     own = null;
                 }
@@ -515,15 +515,23 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
     }
 
-    /** {@link SendableWindow#stillOpen} for the stored window {@code held}. */
+    /**
+     * {@link SendableWindow#stillOpen} for the stored window {@code held}; false when the request is older than all of it:
+     * evicted, or dropped by the app (a round another caller's question left out of the window lies among its rows).
+     */
     private static boolean stillOpen(List<Stored> held, long request, ToolExecutionResultMessage result) {
         List<ChatMessage> window = new ArrayList<>(held.size());
         List<Long> sequences = new ArrayList<>(held.size());
         List<Long> requests = new ArrayList<>(held.size());
+        long oldest = Long.MAX_VALUE;
         for (Stored s : held) {
             window.add(s.message());
             sequences.add(s.sequence());
             requests.add(s.request());
+            oldest = Math.min(oldest, s.sequence());
+        }
+        if (request < oldest) {
+            return false;
         }
         return SendableWindow.stillOpen(window, sequences, requests, request, result);
     }

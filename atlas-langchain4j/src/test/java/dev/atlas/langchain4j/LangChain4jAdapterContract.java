@@ -1793,6 +1793,49 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("The same, the earlier round since gone from a memory that keeps only the current turn, through sendableWindowsOnly():"
+            + " the later round's call completes with the result, and the earlier round does not come back into the window")
+    void aPooledThreadsEarlierRoundGoneFromTheWindowIsNotPutBackBeforeALaterRoundsResult() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant).sendableWindowsOnly();
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
+        try {
+            // An app keeping only the current turn: each question starts the window afresh.
+            java.util.function.BiFunction<String, AiMessage, Runnable> ask = (question, response) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from(question)));
+                store.updateMessages("turns", window);
+                window.add(answering(response).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m")
+                        .build()).aiMessage());
+                store.updateMessages("turns", window);
+            };
+            java.util.function.Function<String, Runnable> approve = text -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("turns"));
+                window.add(ToolExecutionResultMessage.builder().toolName("weather").text(text).build());
+                store.updateMessages("turns", window);
+            };
+            one.submit(ask.apply("weather in Paris?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
+                    .arguments("{\"city\":\"Paris\"}").build()))).get(30, TimeUnit.SECONDS);
+            two.submit(approve.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("and in London?", london)).get(30, TimeUnit.SECONDS);
+            one.submit(approve.apply("London: sun")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+        }
+
+        assertThat(store.getMessages("turns")).isEqualTo(List.of(UserMessage.from("and in London?"), london,
+                ToolExecutionResultMessage.builder().toolName("weather").text("London: sun").build()));
+        Conversation c = tenant.conversations().requireByKey("turns");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("{\"city\":\"Paris\"}", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("{\"city\":\"London\"}", ExecutionStatus.COMPLETED, "London: sun"));
+    }
+
+    @Test
     @DisplayName("One memory id in two tenants, and ids differing only in case or spacing, are separate memories; a listener ties calls only within its tenant")
     void memoryIdsAreSeparatePerTenantAndExactly() {
         Tenant globex = atlas.tenant("globex");
