@@ -16,6 +16,7 @@ import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 
@@ -317,6 +318,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         List<Long> sequences = new ArrayList<>(messages.size());
+        // The rows this write appends: a round among them is this very list's, its note new.
+        java.util.Set<Long> written = new java.util.HashSet<>();
         List<Runnable> completions = new ArrayList<>();
         // The response whose tool calls the results that follow it answer: its sequence, and its
         // execution once known.
@@ -331,7 +334,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 // The round this thread stored, when the result answers one of its calls: another caller's round may
                 // have come in between (interleaved rounds), or a question (its round then out of the window).
                 Correlation.Asked own = m instanceof ToolExecutionResultMessage r ? Correlation.askedBy(tenant, c.id(), r) : null;
-                if (own != null && !stillOpen(held, own.sequence, (ToolExecutionResultMessage) m)) {
+                if (own != null && !written.contains(own.sequence) && !stillOpen(held, own.sequence, (ToolExecutionResultMessage) m)) {
                     // A note left on a pooled thread: the round's calls were answered since on another thread (the app
                     // stores results where it runs the tools, or on the request approving them), or the round left the
                     // window; this result is not its, and is paired by the stored messages instead, as any thread's.
@@ -354,6 +357,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 Message row = append(c.id(), m, prepared.get(i), answers, own == null ? null : own.sequence, completions);
                 kept = row.sequence();
+                written.add(kept);
                 recent.put(c.id(), kept, m);
                 if (asksForTools(m)) {
                     roundSequence = kept;
@@ -516,8 +520,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /**
-     * {@link SendableWindow#stillOpen} for the stored window {@code held}; false when the request is older than all of it:
-     * evicted, or dropped by the app (a round another caller's question left out of the window lies among its rows).
+     * {@link SendableWindow#stillOpen} for the stored window {@code held}; false when the request is older than all of it
+     * but its system message: evicted, or dropped by the app (a round another caller's question left out of the window
+     * lies among its rows).
      */
     private static boolean stillOpen(List<Stored> held, long request, ToolExecutionResultMessage result) {
         List<ChatMessage> window = new ArrayList<>(held.size());
@@ -528,7 +533,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             window.add(s.message());
             sequences.add(s.sequence());
             requests.add(s.request());
-            oldest = Math.min(oldest, s.sequence());
+            if (!(s.message() instanceof SystemMessage)) {
+                // The system message stays in the window from the first turn on: it dates nothing.
+                oldest = Math.min(oldest, s.sequence());
+            }
         }
         if (request < oldest) {
             return false;

@@ -1801,9 +1801,10 @@ public abstract class LangChain4jAdapterContract {
         ExecutorService two = Executors.newSingleThreadExecutor();
         AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
         try {
-            // An app keeping only the current turn: each question starts the window afresh.
+            // An app keeping only the current turn (and its system message, kept since the first): each question starts the
+            // window afresh.
             java.util.function.BiFunction<String, AiMessage, Runnable> ask = (question, response) -> () -> {
-                List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from(question)));
+                List<ChatMessage> window = new ArrayList<>(List.of(SystemMessage.from("You forecast."), UserMessage.from(question)));
                 store.updateMessages("turns", window);
                 window.add(answering(response).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m")
                         .build()).aiMessage());
@@ -1824,7 +1825,7 @@ public abstract class LangChain4jAdapterContract {
             two.shutdownNow();
         }
 
-        assertThat(store.getMessages("turns")).isEqualTo(List.of(UserMessage.from("and in London?"), london,
+        assertThat(store.getMessages("turns")).isEqualTo(List.of(SystemMessage.from("You forecast."), UserMessage.from("and in London?"), london,
                 ToolExecutionResultMessage.builder().toolName("weather").text("London: sun").build()));
         Conversation c = tenant.conversations().requireByKey("turns");
         List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
