@@ -16,6 +16,7 @@ import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 
@@ -97,6 +98,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
     private static final UUID PLACEHOLDER = new UUID(0, 0);
+    /** Under {@link Messages#KEY} of a tool result's row: the sequence of the request it answers. */
+    private static final String REQUEST = "request";
     // One set of stripes per Atlas instance, shared by every store of it in the JVM, so stores an app
     // builds per request still take turns on a memory id, while another Atlas (another database)
     // with the same tenant and memory id never waits on them. Weak: a closed Atlas is not kept.
@@ -152,7 +155,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * for tools and its results) whose results are not all there is left out of what it returns, unless only tool
      * requests and results follow it (a turn in progress, its results still being added), and so is a tool result that
      * answers no request before it. Such windows come from a race of two instances on one memory id, which providers
-     * refuse on every turn; the memory's next write stores the window so, while the history keeps every message.
+     * refuse on every turn; the memory's next write stores the window so, while the history keeps every message. A round
+     * left out because another instance stored a question while its tool ran is put back, right before its result, by
+     * the instance (the thread) that stored it, so its model call gets the tool's output. Each result is paired with the
+     * request its own thread stored, so two rounds of one tool without tool call ids keep their own results.
      * Opt-in because it gives back a list other than the one last given, which {@code InMemoryChatMemoryStore} and this
      * store by default return exactly.
      *
@@ -199,14 +205,19 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             return new ArrayList<>();
         }
         List<ChatMessage> messages = new ArrayList<>();
+        List<Long> sequences = new ArrayList<>();
+        List<Long> requests = new ArrayList<>();
         for (Stored s : read(c)) {
             messages.add(s.message());
+            sequences.add(s.sequence());
+            requests.add(s.request());
             // A racing caller may hand these very instances back after another write dropped them
             // from the window: they are then recognised rather than stored twice.
             recent.put(c.id(), s.sequence(), s.message());
         }
         if (sendableOnly) {
-            messages = SendableWindow.of(messages);
+            UUID id = c.id();
+            messages = SendableWindow.of(messages, sequences, requests, sequence -> Correlation.owns(tenant, id, sequence));
         }
         Correlation.bind(tenant, c.id(), messages);
         return messages;
@@ -307,6 +318,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         List<Long> sequences = new ArrayList<>(messages.size());
+        // The rows this write appends: a round among them is this very list's, its note new.
+        java.util.Set<Long> written = new java.util.HashSet<>();
         List<Runnable> completions = new ArrayList<>();
         // The response whose tool calls the results that follow it answer: its sequence, and its
         // execution once known.
@@ -318,20 +331,45 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             Long kept = plan.kept().get(i);
             if (kept == null) {
                 UUID answers = null;
-                if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
+                // The round this thread stored, when the result answers one of its calls: another caller's round may
+                // have come in between (interleaved rounds), or a question (its round then out of the window).
+                Correlation.Asked own = m instanceof ToolExecutionResultMessage r ? Correlation.askedBy(tenant, c.id(), r) : null;
+                if (own != null && !written.contains(own.sequence) && !stillOpen(held, own.sequence, (ToolExecutionResultMessage) m)) {
+                    // A note left on a pooled thread: the round's calls were answered since on another thread (the app
+                    // stores results where it runs the tools, or on the request approving them), or the round left the
+                    // window; this result is not its, and is paired by the stored messages instead, as any thread's.
+                    Correlation.turnWentOn(tenant, c.id());
+                    own = null;
+                }
+                if (own != null && own.executionId != null) {
+                    answers = own.executionId;
+                } else if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
                     if (!roundKnown) {
                         round = roundOf(c.id(), roundSequence);
                         roundKnown = true;
                     }
                     answers = round;
                 }
-                Message row = append(c.id(), m, prepared.get(i), answers, completions);
+                if (own != null && sendableOnly) {
+                    putRoundBack(own, plan.kept(), sequences);
+                } else if (sendableOnly && m instanceof ToolExecutionResultMessage r && !SendableWindow.answersAnOpenCall(messages, i)) {
+                    putRoundBack(held, r, plan.kept(), sequences);
+                }
+                Message row = append(c.id(), m, prepared.get(i), answers, own == null ? null : own.sequence, completions);
                 kept = row.sequence();
+                written.add(kept);
                 recent.put(c.id(), kept, m);
                 if (asksForTools(m)) {
                     roundSequence = kept;
                     round = executionOf(row);
                     roundKnown = true;
+                    Correlation.asked(new Correlation.Asked(tenant, c.id(), kept, row.id(), round, (AiMessage) m));
+                } else if (own != null) {
+                    own.open.remove(own.match((ToolExecutionResultMessage) m));
+                    own.results.add(kept);
+                    own.resultIds.add(row.id());
+                } else if (!(m instanceof ToolExecutionResultMessage)) {
+                    Correlation.turnWentOn(tenant, c.id());
                 }
             } else if (asksForTools(m)) {
                 roundSequence = kept;
@@ -422,6 +460,95 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /**
+     * Puts this thread's round (its request and the results stored so far) back into the window right before its next
+     * result, when the list lacks them: another caller's question stored while the tool ran left the round out of its
+     * sendable read, and so out of the window it wrote. Without it the result would answer no request, be left out of
+     * every read, and the round lost. Only rows still there under the ids this thread stored (not rolled back, not
+     * deleted) are put back.
+     */
+    private void putRoundBack(Correlation.Asked own, List<Long> kept, List<Long> sequences) {
+        if (kept.contains(own.sequence) || sequences.contains(own.sequence) || !stillThere(own.conversationId, own.sequence, own.messageId)) {
+            return;
+        }
+        sequences.add(own.sequence);
+        for (int k = 0; k < own.results.size(); k++) {
+            long result = own.results.get(k);
+            if (!kept.contains(result) && !sequences.contains(result) && stillThere(own.conversationId, result, own.resultIds.get(k))) {
+                sequences.add(result);
+            }
+        }
+    }
+
+    /**
+     * Puts back, right before {@code result}, the round of the stored window {@code held} whose open call it answers, when
+     * the list lacks it: a sendable read left it out as another caller's round being filled, and this caller (another
+     * thread of the instance that stored the request: an app adding results where it runs its tools) stores its result.
+     */
+    private static void putRoundBack(List<Stored> held, ToolExecutionResultMessage result, List<Long> kept, List<Long> sequences) {
+        List<Long> requests = new ArrayList<>();
+        List<List<dev.langchain4j.agent.tool.ToolExecutionRequest>> open = new ArrayList<>();
+        List<List<Long>> results = new ArrayList<>();
+        for (Stored s : held) {
+            if (s.message() instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                requests.add(s.sequence());
+                open.add(new ArrayList<>(ai.toolExecutionRequests()));
+                results.add(new ArrayList<>());
+            } else if (s.message() instanceof ToolExecutionResultMessage r) {
+                for (int k = open.size() - 1; k >= 0; k--) {
+                    int q = SendableWindow.answered(open.get(k), r);
+                    if (q >= 0) {
+                        open.get(k).remove(q);
+                        results.get(k).add(s.sequence());
+                        break;
+                    }
+                }
+            }
+        }
+        for (int k = open.size() - 1; k >= 0; k--) {
+            if (SendableWindow.answered(open.get(k), result) >= 0) {
+                if (!kept.contains(requests.get(k)) && !sequences.contains(requests.get(k))) {
+                    sequences.add(requests.get(k));
+                    for (Long r : results.get(k)) {
+                        if (!kept.contains(r) && !sequences.contains(r)) {
+                            sequences.add(r);
+                        }
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * {@link SendableWindow#stillOpen} for the stored window {@code held}; false when the request is older than all of it
+     * but its system message: evicted, or dropped by the app (a round another caller's question left out of the window
+     * lies among its rows).
+     */
+    private static boolean stillOpen(List<Stored> held, long request, ToolExecutionResultMessage result) {
+        List<ChatMessage> window = new ArrayList<>(held.size());
+        List<Long> sequences = new ArrayList<>(held.size());
+        List<Long> requests = new ArrayList<>(held.size());
+        long oldest = Long.MAX_VALUE;
+        for (Stored s : held) {
+            window.add(s.message());
+            sequences.add(s.sequence());
+            requests.add(s.request());
+            if (!(s.message() instanceof SystemMessage)) {
+                // The system message stays in the window from the first turn on: it dates nothing.
+                oldest = Math.min(oldest, s.sequence());
+            }
+        }
+        if (request < oldest) {
+            return false;
+        }
+        return SendableWindow.stillOpen(window, sequences, requests, request, result);
+    }
+
+    private boolean stillThere(UUID conversationId, long sequence, UUID messageId) {
+        return conversations.getMessage(messageId).filter(m -> m.conversationId().equals(conversationId) && m.sequence() == sequence).isPresent();
+    }
+
+    /**
      * Refuses the list, before any message is appended, when the window marker it needs would not
      * fit the conversation's metadata beside what the app keeps there: refused only after the
      * append, the turn failed with its messages stored and its retry appended them again. The new
@@ -491,7 +618,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * Appends a new message; for a tool result, adds to {@code completions} the completion of its
      * call in {@code answers}, the execution of the response it follows.
      */
-    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers, List<Runnable> completions) {
+    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers, Long request,
+                           List<Runnable> completions) {
         NewMessage m = mapped.row();
         List<UUID> images = new ArrayList<>();
         List<Image> inline = Messages.inlineImages(message);
@@ -527,6 +655,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                         m = m.execution(p.executionId(), p.stepId());
                     }
                 }
+            }
+            if (request != null) {
+                // Which request this result answers, for reads pairing results with requests: without ids, two rounds of
+                // one tool interleaved by two callers cannot be told apart by their messages.
+                Map<String, Object> meta = new LinkedHashMap<>(m.metadata());
+                Map<String, Object> ours = meta.get(Messages.KEY) instanceof Map<?, ?> x ? copy(x) : new LinkedHashMap<>();
+                ours.put(REQUEST, request);
+                meta.put(Messages.KEY, ours);
+                m = m.metadata(meta);
             }
             stored = conversations.append(conversationId, m);
         } catch (RuntimeException e) {
@@ -605,6 +742,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return null;
     }
 
+    /** The row of the request a stored tool result answers, where the store knew it when storing the result (its metadata). */
+    private static Long requestOf(Message row) {
+        return row.metadata().get(Messages.KEY) instanceof Map<?, ?> fields && fields.get(REQUEST) instanceof Number n ? n.longValue() : null;
+    }
+
     /** {@link #executionOf} the row at {@code sequence}: a response kept outside the held window. */
     private UUID roundOf(UUID conversationId, long sequence) {
         List<Message> rows = conversations.messages(conversationId, sequence - 1, 1);
@@ -612,7 +754,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /** A stored message with its sequence and, for a response asking for tools, its execution. */
-    record Stored(long sequence, ChatMessage message, UUID round) {}
+    record Stored(long sequence, ChatMessage message, UUID round, Long request) {}
 
     /** For each position of the new list: the sequence of the held message it keeps, or null for a new one. */
     private record Plan(List<Long> kept) {}
@@ -748,7 +890,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 if (gone[0]) {
                     lost.add(out.size());
                 }
-                out.add(new Stored(m.sequence(), message, executionOf(m)));
+                out.add(new Stored(m.sequence(), message, executionOf(m), requestOf(m)));
             }
         }
         return lost.isEmpty() ? out : withoutBrokenToolRounds(out, lost);

@@ -171,6 +171,93 @@ final class Correlation {
         return null;
     }
 
+    /**
+     * The tool round a thread stored last in a conversation: its request's row (sequence and id), its execution when
+     * linked, the calls not answered yet (id and tool name, in request order) and the rows of the results stored so
+     * far. {@code AiServices} stores a response asking for tools and then, on that same thread, its results (streaming
+     * too: both on the thread that completes the response), so a result this thread stores answers this round when it
+     * matches one of its open calls, whatever another caller stored in between: without ids, a result of the same tool
+     * cannot be told apart by its content.
+     */
+    static final class Asked {
+        final WeakReference<dev.atlas.Atlas> atlas;
+        final String tenant;
+        final UUID conversationId;
+        final long sequence;
+        final UUID messageId;
+        final UUID executionId;
+        final List<String[]> open;
+        final List<Long> results = new ArrayList<>();
+        final List<UUID> resultIds = new ArrayList<>();
+
+        Asked(dev.atlas.Tenant tenant, UUID conversationId, long sequence, UUID messageId, UUID executionId, AiMessage asked) {
+            this.atlas = new WeakReference<>(tenant.atlas());
+            this.tenant = tenant.id();
+            this.conversationId = conversationId;
+            this.sequence = sequence;
+            this.messageId = messageId;
+            this.executionId = executionId;
+            this.open = new ArrayList<>();
+            asked.toolExecutionRequests().forEach(r -> open.add(new String[] {r.id(), r.name()}));
+        }
+
+        /** The index of the open call {@code result} answers: the one with its id, or, without one, the first of its tool. */
+        int match(ToolExecutionResultMessage result) {
+            for (int k = 0; k < open.size(); k++) {
+                String id = open.get(k)[0];
+                if (result.id() != null ? result.id().equals(id) : id == null && Objects.equals(result.toolName(), open.get(k)[1])) {
+                    return k;
+                }
+            }
+            return -1;
+        }
+    }
+
+    // A thread's open rounds, one per conversation, the newest last; a few, since a thread runs one turn at a time (more
+    // only where one thread plays several instances, as a test does, or leaves rounds unanswered).
+    private static final int MAX_ASKED = 8;
+    private static final ThreadLocal<List<Asked>> ASKED = ThreadLocal.withInitial(ArrayList::new);
+
+    /** Notes that this thread stored a response asking for tools, the round it now has open in that conversation. */
+    static void asked(Asked asked) {
+        List<Asked> all = ASKED.get();
+        all.removeIf(a -> a.atlas.get() == null || sameConversation(a, asked.atlas.get(), asked.tenant, asked.conversationId));
+        all.add(asked);
+        if (all.size() > MAX_ASKED) {
+            all.remove(0);
+        }
+    }
+
+    private static boolean sameConversation(Asked a, dev.atlas.Atlas atlas, String tenant, UUID conversationId) {
+        return a.atlas.get() == atlas && a.tenant.equals(tenant) && a.conversationId.equals(conversationId);
+    }
+
+    private static Asked askedIn(dev.atlas.Tenant tenant, UUID conversationId) {
+        for (Asked a : ASKED.get()) {
+            if (sameConversation(a, tenant.atlas(), tenant.id(), conversationId)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /** The round this thread stored last in {@code tenant}'s conversation, when {@code result} answers one of its open calls; else null. */
+    static Asked askedBy(dev.atlas.Tenant tenant, UUID conversationId, ToolExecutionResultMessage result) {
+        Asked a = askedIn(tenant, conversationId);
+        return a != null && a.match(result) >= 0 ? a : null;
+    }
+
+    /** Whether this thread stored the request at {@code sequence} of {@code tenant}'s conversation, its round still open: its results are on their way. */
+    static boolean owns(dev.atlas.Tenant tenant, UUID conversationId, long sequence) {
+        Asked a = askedIn(tenant, conversationId);
+        return a != null && a.sequence == sequence && !a.open.isEmpty();
+    }
+
+    /** Ends this thread's round in {@code tenant}'s conversation: it stored another kind of message there, so the turn went on. */
+    static void turnWentOn(dev.atlas.Tenant tenant, UUID conversationId) {
+        ASKED.get().removeIf(a -> sameConversation(a, tenant.atlas(), tenant.id(), conversationId));
+    }
+
     static void produced(Produced produced) {
         PRODUCED.set(produced);
     }

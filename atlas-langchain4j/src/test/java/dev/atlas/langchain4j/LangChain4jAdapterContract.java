@@ -1699,6 +1699,144 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Two callers on their own threads, one tool, no tool call ids (Gemini, Ollama), rounds interleaved: each call completes with"
+            + " the result its own thread stored, not the newest request's")
+    void interleavedRoundsOfOneToolWithoutIdsCompleteTheirOwnCalls() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage paris = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"Paris\"}").build());
+        AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
+        dev.langchain4j.model.chat.ChatModel modelOne = answering(paris);
+        dev.langchain4j.model.chat.ChatModel modelTwo = answering(london);
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        try {
+            // What each caller's tool loop does, on its own thread, in the order the race takes: ask, store the response, then
+            // (once the other caller's response is stored) store the tool's result.
+            java.util.function.BiFunction<String, dev.langchain4j.model.chat.ChatModel, Runnable> ask = (question, model) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("weather"));
+                window.add(UserMessage.from(question));
+                store.updateMessages("weather", window);
+                window = new ArrayList<>(store.getMessages("weather"));
+                AiMessage response = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build()).aiMessage();
+                window.add(response);
+                store.updateMessages("weather", window);
+            };
+            java.util.function.Function<String, Runnable> result = text -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("weather"));
+                window.add(ToolExecutionResultMessage.builder().toolName("weather").text(text).build());
+                store.updateMessages("weather", window);
+            };
+            one.submit(ask.apply("weather in Paris?", modelOne)).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("and in London?", modelTwo)).get(30, TimeUnit.SECONDS);
+            one.submit(result.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
+            two.submit(result.apply("London: sun")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+        }
+
+        Conversation c = tenant.conversations().requireByKey("weather");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("{\"city\":\"Paris\"}", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("{\"city\":\"London\"}", ExecutionStatus.COMPLETED, "London: sun"));
+    }
+
+    @Test
+    @DisplayName("A web app's pooled threads, one tool, no tool call ids, results stored on a later request (the user approves the call):"
+            + " a thread that stored an earlier round, answered since on another thread, stores a later round's result: it completes"
+            + " the later round's call, not the earlier one's again")
+    void aPooledThreadStoringAResultAfterItsOwnRoundWasAnsweredElsewhereCompletesTheRoundItFollows() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        try {
+            java.util.function.BiFunction<String, AiMessage, Runnable> ask = (question, response) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("approvals"));
+                window.add(UserMessage.from(question));
+                store.updateMessages("approvals", window);
+                window = new ArrayList<>(store.getMessages("approvals"));
+                window.add(answering(response).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m")
+                        .build()).aiMessage());
+                store.updateMessages("approvals", window);
+            };
+            java.util.function.Function<String, Runnable> approve = text -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("approvals"));
+                window.add(ToolExecutionResultMessage.builder().toolName("weather").text(text).build());
+                store.updateMessages("approvals", window);
+            };
+            // Each HTTP request on whichever pooled thread is free: ask (the model wants the tool), then approve (the tool runs).
+            one.submit(ask.apply("weather in Paris?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
+                    .arguments("{\"city\":\"Paris\"}").build()))).get(30, TimeUnit.SECONDS);
+            two.submit(approve.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("and in London?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
+                    .arguments("{\"city\":\"London\"}").build()))).get(30, TimeUnit.SECONDS);
+            one.submit(approve.apply("London: sun")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+        }
+
+        Conversation c = tenant.conversations().requireByKey("approvals");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("{\"city\":\"Paris\"}", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("{\"city\":\"London\"}", ExecutionStatus.COMPLETED, "London: sun"));
+        // Neither result names a request its thread did not store (the key records what the storing thread knew).
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).filteredOn(m -> m.role() == dev.atlas.conversation.Role.TOOL)
+                .extracting(m -> ((java.util.Map<?, ?>) m.metadata().get("langchain4j")).get("request")).containsExactly(null, null);
+    }
+
+    @Test
+    @DisplayName("The same, the earlier round since gone from a memory that keeps only the current turn, through sendableWindowsOnly():"
+            + " the later round's call completes with the result, and the earlier round does not come back into the window")
+    void aPooledThreadsEarlierRoundGoneFromTheWindowIsNotPutBackBeforeALaterRoundsResult() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant).sendableWindowsOnly();
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
+        try {
+            // An app keeping only the current turn (and its system message, kept since the first): each question starts the
+            // window afresh.
+            java.util.function.BiFunction<String, AiMessage, Runnable> ask = (question, response) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(List.of(SystemMessage.from("You forecast."), UserMessage.from(question)));
+                store.updateMessages("turns", window);
+                window.add(answering(response).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m")
+                        .build()).aiMessage());
+                store.updateMessages("turns", window);
+            };
+            java.util.function.Function<String, Runnable> approve = text -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("turns"));
+                window.add(ToolExecutionResultMessage.builder().toolName("weather").text(text).build());
+                store.updateMessages("turns", window);
+            };
+            one.submit(ask.apply("weather in Paris?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
+                    .arguments("{\"city\":\"Paris\"}").build()))).get(30, TimeUnit.SECONDS);
+            two.submit(approve.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("and in London?", london)).get(30, TimeUnit.SECONDS);
+            one.submit(approve.apply("London: sun")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+        }
+
+        assertThat(store.getMessages("turns")).isEqualTo(List.of(SystemMessage.from("You forecast."), UserMessage.from("and in London?"), london,
+                ToolExecutionResultMessage.builder().toolName("weather").text("London: sun").build()));
+        Conversation c = tenant.conversations().requireByKey("turns");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("{\"city\":\"Paris\"}", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("{\"city\":\"London\"}", ExecutionStatus.COMPLETED, "London: sun"));
+    }
+
+    @Test
     @DisplayName("One memory id in two tenants, and ids differing only in case or spacing, are separate memories; a listener ties calls only within its tenant")
     void memoryIdsAreSeparatePerTenantAndExactly() {
         Tenant globex = atlas.tenant("globex");

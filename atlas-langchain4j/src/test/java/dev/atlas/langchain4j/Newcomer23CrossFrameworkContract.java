@@ -199,8 +199,12 @@ public abstract class Newcomer23CrossFrameworkContract {
                 AiMessage.from("l-a0")));
         Conversation chat1 = tenant.conversations().requireByKey("chat-1");
         List<Message> rows = tenant.conversations().messages(chat1.id(), 0, 10);
-        assertThat(((java.util.Map<?, ?>) rows.get(2).metadata().get("langchain4j")).keySet().toString()).isEqualTo("[jsonAsset]");
-        assertThat(((java.util.Map<?, ?>) rows.get(3).metadata().get("langchain4j")).keySet().toString()).isEqualTo("[json]");
+        // Beside the JSON (or its asset), the row of the request each result answers (2, the response asking for both).
+        @SuppressWarnings("unchecked") java.util.Map<String, Object> nulResult = (java.util.Map<String, Object>) rows.get(2).metadata().get("langchain4j");
+        @SuppressWarnings("unchecked") java.util.Map<String, Object> twoTexts = (java.util.Map<String, Object>) rows.get(3).metadata().get("langchain4j");
+        assertThat(nulResult).containsOnlyKeys("jsonAsset", "request");
+        assertThat(twoTexts).containsOnlyKeys("json", "request");
+        assertThat(List.of(nulResult.get("request"), twoTexts.get("request"))).map(n -> ((Number) n).longValue()).containsExactly(2L, 2L);
         List<org.springframework.ai.chat.messages.Message> read = AtlasChatMemoryRepository.of(tenant, Owner.of("app", "spring-ai"), null)
                 .findByConversationId("chat-1");
         assertThat(read).hasSize(5);
