@@ -1915,6 +1915,52 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("one retry sent by 6 threads at once with one client id, while other retries are appended: one sibling is stored, every"
+            + " repeat gets it back, and exactly one sibling is active")
+    void sameClientIdRetryFromSixThreadsAtOnce() throws Exception {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("Tell me a joke"));
+        Message first = store.append(c.id(), NewMessage.assistant("joke").parent(q.id()));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 3; round++) {
+                String key = "retry-" + round;
+                String other = "other " + round;
+                CountDownLatch ready = new CountDownLatch(8);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Message>> same = new ArrayList<>();
+                List<Future<Message>> plain = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    boolean repeat = i < 6;
+                    Future<Message> f = pool.submit(() -> {
+                        ready.countDown();
+                        go.await();
+                        return store.append(c.id(), repeat ? NewMessage.assistant("joke again").parent(q.id()).clientId(key)
+                                : NewMessage.assistant(other).parent(q.id()));
+                    });
+                    (repeat ? same : plain).add(f);
+                }
+                ready.await();
+                go.countDown();
+                Set<UUID> ids = new HashSet<>();
+                for (Future<Message> f : same) {
+                    ids.add(f.get(60, TimeUnit.SECONDS).id());
+                }
+                for (Future<Message> f : plain) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                assertThat(ids).hasSize(1);
+                List<Message> siblings = store.siblings(first.id());
+                assertThat(siblings).filteredOn(m -> key.equals(m.clientId())).extracting(Message::id).containsExactlyElementsOf(ids);
+                assertThat(siblings).hasSize(1 + 3 * (round + 1)).filteredOn(Message::active).hasSize(1);
+                assertThat(store.require(c.id()).lastSequence()).isEqualTo(2 + 3 * (round + 1));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("the database itself refuses a second active sibling")
     void oneActiveSiblingInTheSchema() throws Exception {
         Conversation c = convo();

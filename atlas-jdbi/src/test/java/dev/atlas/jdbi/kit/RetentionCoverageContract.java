@@ -565,6 +565,52 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("every rule at once on a detached execution whose image, messages and step reach a purged conversation, a hard-deleted"
+            + " message and a live one: each count equals the rows that went from its table, and the dry run counts the same")
+    void detachedExecutionCountsAreTheRowsDeleted() {
+        Tenant acme = atlas.tenant("acme");
+        var live = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        var old = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        ExecutionHandle detached = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        Asset out = produced(acme, detached, "out.png");
+        StepHandle second = detached.step();
+        for (int i = 0; i < 3; i++) {
+            second.toolCall("c-" + i, "look", "{}").complete("ok " + i);
+        }
+        second.finish("done", FinishReason.STOP);
+        detached.complete();
+        acme.search().upsertAssetVector(out.id(), live.id(), "m", new float[] {1, 0});
+        var kept = acme.conversations().append(live.id(), dev.atlas.conversation.NewMessage.assistant("drawn").execution(detached.id(), null));
+        var gone = acme.conversations().append(live.id(), dev.atlas.conversation.NewMessage.assistant("deleted").execution(detached.id(), null));
+        var purged = acme.conversations().append(old.id(), dev.atlas.conversation.NewMessage.assistant("old").execution(detached.id(), null));
+        acme.assets().attach(kept.id(), out.id(), Map.of());
+        acme.assets().attach(gone.id(), out.id(), Map.of());
+        acme.assets().attachPart(purged.id(), out.id());
+        acme.conversations().deleteMessage(gone.id());
+        acme.conversations().archive(old.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        List<String> tables = List.of("conversations", "messages", "message_events", "message_assets", "executions", "execution_steps",
+                "execution_tool_calls", "assets", "vectors");
+        Map<String, Long> before = new java.util.TreeMap<>();
+        tables.forEach(t -> before.put(t, count("SELECT COUNT(*) FROM atlas_" + t)));
+
+        Map<String, Long> counts = dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY).hardDeleteAfter(DAY)
+                .purgeDetachedExecutionsAfter(DAY).purgeDeletedAssetsAfter(DAY), List.of(out), List.of());
+
+        Map<String, Long> went = new java.util.TreeMap<>();
+        Map<String, Long> reported = new java.util.TreeMap<>();
+        for (String t : tables) {
+            went.put(t, before.get(t) - count("SELECT COUNT(*) FROM atlas_" + t));
+            reported.put(t, counts.getOrDefault(t + ".deleted", 0L));
+        }
+        assertThat(reported).as("counts: " + counts).isEqualTo(went);
+        assertThat(went).containsEntry("executions", 1L).containsEntry("execution_steps", 2L).containsEntry("execution_tool_calls", 4L)
+                .containsEntry("assets", 1L).containsEntry("vectors", 1L).containsEntry("message_assets", 3L).containsEntry("messages", 2L);
+        assertThat(counts).containsEntry("messages.detached", 1L);
+        assertThat(acme.conversations().getMessage(kept.id()).orElseThrow().executionId()).isNull();
+    }
+
+    @Test
     @DisplayName("a dry run of rules that reach the same rows (a deleted asset of a purged conversation or a detached execution, a long-deleted"
             + " message of a purged conversation) counts each row once, as the real run deletes it once")
     void overlappingRulesDryRunMatchRun() {
