@@ -255,8 +255,9 @@ public final class AtlasMetrics implements ExecutionListener {
     /**
      * The registries the meters reach, with their bounds, as of the last event; rebuilt (taking the lock of the bounds
      * once per registry) only when a composite's members changed. Looking the bounds up on every event took that lock
-     * once per registry and tag: for a composite of two registries, AtlasMetrics cost 2.3 times a plain Micrometer
-     * counter's registration (11.7 against 5.0 microseconds an execution, measured in one JVM).
+     * once per registry and tag: through a composite of two registries an execution's meters cost 7.1 to 11.7
+     * microseconds against 3.8 to 5.5 for the same meters registered plainly, and 4.8 to 7.1 with this snapshot and
+     * the held counters of {@link BoundedTagValues} (best of 6 rounds of 400,000 events, one JVM, 2 busy cores).
      */
     private Members members() {
         Members m = members;
