@@ -147,7 +147,10 @@ public final class AtlasMetrics implements ExecutionListener {
 
     /** Whether {@code id} is one of Atlas's meters, by its name or, renamed by a filter, its description. */
     private static boolean atlas(Meter.Id id) {
-        return METERS.contains(id.getName()) || DESCRIPTIONS.contains(id.getDescription());
+        // Most meters have no description, and List.of's contains(null) throws: that in a registry's listener would
+        // fail the application's own registrations.
+        String description = id.getDescription();
+        return METERS.contains(id.getName()) || description != null && DESCRIPTIONS.contains(description);
     }
 
     /**

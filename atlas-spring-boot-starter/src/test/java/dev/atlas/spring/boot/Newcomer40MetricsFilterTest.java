@@ -122,4 +122,17 @@ class Newcomer40MetricsFilterTest {
         assertThat(registry.get("atlas.executions").tag("gen_ai.request.model", AtlasMetrics.OTHER).counters())
                 .singleElement().satisfies(c -> assertThat(c.count()).isEqualTo(50.0));
     }
+
+    @Test
+    void theApplicationsMetersWithoutADescriptionComeAndGo() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        run(new AtlasMetrics(registry), 0, 0);
+        // Most meters have no description: knowing Atlas's by theirs must not break the application's registrations.
+        registry.counter("app.requests", "uri", "/chat").increment();
+        registry.remove(registry.get("app.requests").counter());
+        registry.clear();
+        run(new AtlasMetrics(registry), 1, 1);
+        assertThat(registry.find("app.requests").meters()).isEmpty();
+        assertThat(tag(registry, "atlas.executions", "model")).containsExactly("model-1");
+    }
 }
