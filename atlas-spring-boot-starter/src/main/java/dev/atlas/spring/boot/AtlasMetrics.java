@@ -51,8 +51,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link CompositeMeterRegistry} admits a name only where every registry inside it has room for it (an Atlas reporting
  * through the composite and another using a member directly share the member's 100 names), and a name is released once
  * the registry holds no meter of Atlas carrying it (meters removed, or the registry cleared, on a context's restart),
- * also where a {@code MeterFilter} renamed the meters or their tags (in a registry inside a composite whose filters
- * rename a tag key, never: which names its meters carry is not known there).
+ * also where a {@code MeterFilter} renamed the meters or their tags, on the registry or on a registry inside a composite
+ * (only a registry added to a composite after Atlas's meters, whose filters rename a tag key, never releases: which
+ * names the meters copied into it carry is not known there).
  * Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
  * switch the meters off.
  */
@@ -81,9 +82,16 @@ public final class AtlasMetrics implements ExecutionListener {
     private static final String TOOL_CALLS = "Tool calls finished, by tool and status";
     private static final List<String> METERS = List.of("atlas.executions", "atlas.execution.duration", "atlas.tokens", "atlas.cost",
             "atlas.tool.calls");
-    // A MeterFilter may rename a meter (a prefix of the application's) or its tags, but keeps its description: so a
-    // meter of Atlas is known by its name or its description, whatever a registry's filters made of the name.
+    // A MeterFilter may rename a meter (a prefix of the application's) or its tags, but keeps its description: a meter
+    // of Atlas that no registration announced (see REGISTERING) is known by its name or its description.
     private static final List<String> DESCRIPTIONS = List.of(EXECUTIONS, DURATION, TOKENS, COST, TOOL_CALLS);
+    /**
+     * The names of the meters this thread is registering, set around Atlas's {@code register} calls. A registry, and
+     * each registry inside a composite, announces a meter new to it on the registering thread, with the id its own
+     * filters made: so every registry learns which of its meters are Atlas's, and the names they carry, whatever its
+     * filters renamed (the filters of a composite's members are not the composite's).
+     */
+    private static final ThreadLocal<Names> REGISTERING = new ThreadLocal<>();
 
     private final MeterRegistry registry;
     private final Bounds own;
@@ -108,8 +116,8 @@ public final class AtlasMetrics implements ExecutionListener {
         final BoundedTagValues providers = new BoundedTagValues(MAX_MODEL_NAMES);
         final BoundedTagValues pairs = new BoundedTagValues(MAX_MODEL_PAIRS);
         /**
-         * The names Atlas gave each of its meters whose id, as the registry's filters made it, no longer says them (a
-         * tag renamed, a value mapped), by that id; only meters this registry registered directly.
+         * The names Atlas gave each of its meters whose id, as the registry's filters made it, no longer says them (the
+         * meter or a tag renamed, a value mapped), by that id.
          */
         final Map<Meter.Id, Names> filtered = new ConcurrentHashMap<>();
         /** Set when a meter of Atlas left the registry: the names it carried may be free. */
@@ -136,7 +144,13 @@ public final class AtlasMetrics implements ExecutionListener {
                 // A meter of Atlas may land here without this class admitting its names: the registry added to a
                 // composite later (the composite's meters copied in), or registered by an Atlas before this one. Its
                 // names are in the registry, so they count against its bounds (even past them: the meters exist).
-                registry.config().onMeterAdded(m -> counted(created, m.getId()));
+                registry.config().onMeterAdded(m -> {
+                    Names registering = REGISTERING.get();
+                    if (registering != null) {
+                        given(created, m.getId(), registering);
+                    }
+                    counted(created, m.getId());
+                });
                 registry.getMeters().forEach(m -> counted(created, m.getId()));
                 BOUNDS.put(registry, created);
                 b = created;
@@ -145,7 +159,18 @@ public final class AtlasMetrics implements ExecutionListener {
         }
     }
 
-    /** Whether {@code id} is one of Atlas's meters, by its name or, renamed by a filter, its description. */
+    /** Remembers the names of a meter of Atlas whose id, as the registry's filters made it, does not say them. */
+    private static void given(Bounds bounds, Meter.Id id, Names names) {
+        if (!METERS.contains(id.getName()) || !Objects.equals(names.tool(), id.getTag("tool"))
+                || !Objects.equals(names.provider(), id.getTag("provider")) || !Objects.equals(names.model(), id.getTag("model"))) {
+            bounds.filtered.put(id, names);
+        }
+    }
+
+    /**
+     * Whether {@code id} is one of Atlas's meters, by its name or, renamed by a filter, its description (for a meter
+     * no registration of Atlas announced here: one a composite copied into a registry added to it later).
+     */
     private static boolean atlas(Meter.Id id) {
         // Most meters have no description, and List.of's contains(null) throws: that in a registry's listener would
         // fail the application's own registrations.
@@ -339,8 +364,8 @@ public final class AtlasMetrics implements ExecutionListener {
                 continue;
             }
             if (names == Names.UNREADABLE) {
-                // A filter renamed a tag key of this meter registered elsewhere (through a composite): which names it
-                // carries is unknown here, so none is released rather than one still in use.
+                // A filter renamed a tag key of a meter no registration announced here (a composite copied it in):
+                // which names it carries is unknown, so none is released rather than one still in use.
                 return;
             }
             String tool = names.tool();
@@ -390,13 +415,11 @@ public final class AtlasMetrics implements ExecutionListener {
         List<AtomicInteger> held = new ArrayList<>(2);
         try {
             String tool = tag(members(), b -> b.tools, toolCall.name(), held);
-            Counter counter = Counter.builder("atlas.tool.calls").description(TOOL_CALLS)
-                    .tags("tool", tool, "status", toolCall.status().toString()).register(registry);
-            if (!tool.equals(counter.getId().getTag("tool"))) {
-                own.filtered.put(counter.getId(), new Names(tool, null, null));
-            }
-            counter.increment();
+            REGISTERING.set(new Names(tool, null, null));
+            Counter.builder("atlas.tool.calls").description(TOOL_CALLS)
+                    .tags("tool", tool, "status", toolCall.status().toString()).register(registry).increment();
         } finally {
+            REGISTERING.remove();
             settle(held);
         }
     }
@@ -406,6 +429,7 @@ public final class AtlasMetrics implements ExecutionListener {
         try {
             finished(e, held);
         } finally {
+            REGISTERING.remove();
             settle(held);
         }
     }
@@ -418,43 +442,30 @@ public final class AtlasMetrics implements ExecutionListener {
         if (!modelName.equals(OTHER) && tag(reach, b -> b.pairs, pairKey(provider, modelName), held).equals(OTHER)) {
             modelName = OTHER;
         }
-        Names names = new Names(null, provider, modelName);
+        REGISTERING.set(new Names(null, provider, modelName));
         Tags model = Tags.of("provider", provider, "model", modelName);
         Tags withStatus = model.and("status", e.status().toString());
-        registered(Counter.builder("atlas.executions").description(EXECUTIONS).tags(withStatus).register(registry), names)
-                .increment();
+        Counter.builder("atlas.executions").description(EXECUTIONS).tags(withStatus).register(registry).increment();
         if (e.startedAt() != null && e.completedAt() != null) {
-            registered(Timer.builder("atlas.execution.duration").description(DURATION).tags(withStatus).register(registry), names)
+            Timer.builder("atlas.execution.duration").description(DURATION).tags(withStatus).register(registry)
                     .record(Duration.between(e.startedAt(), e.completedAt()));
         }
         Usage u = e.usage();
-        tokens(model, names, "input", u.inputTokens());
-        tokens(model, names, "output", u.outputTokens());
-        tokens(model, names, "reasoning", u.reasoningTokens());
-        tokens(model, names, "cached", u.cachedTokens());
-        tokens(model, names, "cache_write", u.cacheWriteTokens());
+        tokens(model, "input", u.inputTokens());
+        tokens(model, "output", u.outputTokens());
+        tokens(model, "reasoning", u.reasoningTokens());
+        tokens(model, "cached", u.cachedTokens());
+        tokens(model, "cache_write", u.cacheWriteTokens());
         if (e.cost() != null) {
-            registered(Counter.builder("atlas.cost").description(COST).tags(model).register(registry), names)
+            Counter.builder("atlas.cost").description(COST).tags(model).register(registry)
                     .increment(e.cost().doubleValue());
         }
     }
 
-    private void tokens(Tags model, Names names, String type, @Nullable Long count) {
+    private void tokens(Tags model, String type, @Nullable Long count) {
         if (count != null) {
-            registered(Counter.builder("atlas.tokens").baseUnit("tokens").description(TOKENS).tags(model.and("type", type))
-                    .register(registry), names).increment(count);
+            Counter.builder("atlas.tokens").baseUnit("tokens").description(TOKENS).tags(model.and("type", type))
+                    .register(registry).increment(count);
         }
-    }
-
-    /**
-     * Remembers the names of an execution's meter whose tags the registry's filters changed (a tag key renamed, a value
-     * mapped), so that a release does not read it as carrying none of them and free names still in use.
-     */
-    private <M extends Meter> M registered(M meter, Names names) {
-        Meter.Id id = meter.getId();
-        if (!Objects.equals(names.model(), id.getTag("model")) || !Objects.equals(names.provider(), id.getTag("provider"))) {
-            own.filtered.put(id, names);
-        }
-        return meter;
     }
 }

@@ -124,6 +124,30 @@ class Newcomer40MetricsFilterTest {
     }
 
     @Test
+    void renamedTagKeysInACompositeMemberReleaseTheirNames() {
+        // Spring Boot's layout with two backends: the MeterFilters on each registry inside the composite, not on it.
+        SimpleMeterRegistry member = new SimpleMeterRegistry();
+        member.config().meterFilter(MeterFilter.renameTag("atlas", "model", "gen_ai.request.model"));
+        member.config().meterFilter(MeterFilter.renameTag("atlas", "tool", "gen_ai.tool.name"));
+        CompositeMeterRegistry composite = new CompositeMeterRegistry();
+        composite.add(member);
+        AtlasMetrics metrics = new AtlasMetrics(composite);
+        run(metrics, 0, 99);
+        // The meters of models and tools 0 to 49 removed through the composite (so from the member too).
+        Set<String> gone = names("model-", 0, 49);
+        Set<String> goneTools = names("tool-", 0, 49);
+        composite.getMeters().stream()
+                .filter(m -> gone.contains(m.getId().getTag("model")) || goneTools.contains(m.getId().getTag("tool")))
+                .toList().forEach(composite::remove);
+        assertThat(tag(member, "atlas.executions", "gen_ai.request.model")).isEqualTo(names("model-", 50, 99));
+
+        run(metrics, 100, 199);
+        assertThat(tag(member, "atlas.executions", "gen_ai.request.model")).isEqualTo(withOther(names("model-", 50, 149)));
+        assertThat(tag(member, "atlas.tool.calls", "gen_ai.tool.name")).isEqualTo(withOther(names("tool-", 50, 149)));
+        assertThat(tag(composite, "atlas.executions", "model")).isEqualTo(withOther(names("model-", 50, 149)));
+    }
+
+    @Test
     void theApplicationsMetersWithoutADescriptionComeAndGo() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         run(new AtlasMetrics(registry), 0, 0);
