@@ -44,8 +44,9 @@ final class BoundedTagValues {
         }
         AtomicInteger holds = counter(value);
         holds.incrementAndGet();
-        // Looked at again once held: a release that dropped it before seeing the hold is seen here.
-        if (seen.contains(value)) {
+        // Looked at again once held: a release that dropped it before seeing the hold is seen here, also when the
+        // value was admitted again since (with a new counter, which releases look at instead of this one).
+        if (seen.contains(value) && registering.get(value) == holds) {
             return holds;
         }
         holds.decrementAndGet();
