@@ -8,6 +8,7 @@ import dev.atlas.execution.ToolCallType;
 import dev.atlas.execution.Usage;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -83,6 +84,25 @@ class Newcomer40MetricsFilterTest {
         run(new AtlasMetrics(registry), 200, 299);
         assertThat(tag(registry, "app.atlas.executions", "model")).isEqualTo(names("model-", 200, 299));
         assertThat(tag(registry, "app.atlas.executions", "provider")).isEqualTo(names("provider-", 200, 299));
+        assertThat(tag(registry, "app.atlas.tool.calls", "tool")).isEqualTo(names("tool-", 200, 299));
+    }
+
+    @Test
+    void metersRenamedWithoutTheirDescriptionReleaseTheirNames() {
+        // A filter building a new id (its own naming scheme) keeps neither the name nor the description.
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().startsWith("atlas.")
+                        ? new Meter.Id("app." + id.getName(), Tags.of(id.getTags()), id.getBaseUnit(), null, id.getType())
+                        : id;
+            }
+        });
+        run(new AtlasMetrics(registry), 0, 99);
+        registry.clear();
+        run(new AtlasMetrics(registry), 200, 299);
+        assertThat(tag(registry, "app.atlas.executions", "model")).isEqualTo(names("model-", 200, 299));
         assertThat(tag(registry, "app.atlas.tool.calls", "tool")).isEqualTo(names("tool-", 200, 299));
     }
 
