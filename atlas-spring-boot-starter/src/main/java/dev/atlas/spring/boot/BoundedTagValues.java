@@ -1,9 +1,11 @@
 package dev.atlas.spring.boot;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.Collection;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The values one tag takes in one registry: at most {@code max} distinct values are admitted as they are, any later one
@@ -18,8 +20,10 @@ final class BoundedTagValues {
     private final Set<String> seen = ConcurrentHashMap.newKeySet();
     // Values tagged whose meters are still being registered, with how many threads are at it. A release must spare
     // them: a value released in that moment would get its meter beside the bound, and its later uses would count
-    // under (other) beside that meter.
-    private final Map<String, Integer> registering = new ConcurrentHashMap<>();
+    // under (other) beside that meter. A value keeps its counter while admitted, so a hold is a lookup and an
+    // increment, not an insertion and a removal in the map (which, nine per execution through a composite of two
+    // registries, were a quarter of AtlasMetrics' time).
+    private final ConcurrentHashMap<String, AtomicInteger> registering = new ConcurrentHashMap<>();
 
     BoundedTagValues(int max) {
         this.max = max;
@@ -30,20 +34,28 @@ final class BoundedTagValues {
     }
 
     /**
-     * Whether {@code value} is admitted; if so it is held, spared by releases until {@link #settle} says its meter is
-     * registered.
+     * Holds {@code value} if it is admitted: releases spare it until {@link #settle} says its meter is registered.
+     *
+     * @return the hold to settle, or {@code null} when the value is not admitted
      */
-    boolean hold(String value) {
+    @Nullable AtomicInteger hold(String value) {
         if (!seen.contains(value)) {
-            return false;
+            return null;
         }
-        registering.merge(value, 1, Integer::sum);
-        // Looked at again once held: a release that dropped it before seeing the hold is seen here.
-        if (seen.contains(value)) {
-            return true;
+        AtomicInteger holds = counter(value);
+        holds.incrementAndGet();
+        // Looked at again once held: a release that dropped it before seeing the hold is seen here, also when the
+        // value was admitted again since (with a new counter, which releases look at instead of this one).
+        if (seen.contains(value) && registering.get(value) == holds) {
+            return holds;
         }
-        settle(value);
-        return false;
+        holds.decrementAndGet();
+        return null;
+    }
+
+    private AtomicInteger counter(String value) {
+        AtomicInteger holds = registering.get(value);
+        return holds != null ? holds : registering.computeIfAbsent(value, v -> new AtomicInteger());
     }
 
     /** Whether one more value fits; callers hold {@link AtlasMetrics}' admission lock, so the check and the add are one step. */
@@ -51,10 +63,12 @@ final class BoundedTagValues {
         return seen.size() < max;
     }
 
-    /** Admits {@code value}, held as by {@link #hold}. */
-    void admit(String value) {
-        registering.merge(value, 1, Integer::sum);
+    /** Admits {@code value}, held as by {@link #hold}; callers hold the admission lock. */
+    AtomicInteger admit(String value) {
+        AtomicInteger holds = counter(value);
+        holds.incrementAndGet();
         seen.add(value);
+        return holds;
     }
 
     /** Counts {@code value}, carried by a meter already in the registry, past the bound if need be. */
@@ -62,9 +76,14 @@ final class BoundedTagValues {
         seen.add(value);
     }
 
-    /** Ends a {@link #hold} or {@link #admit}: the meters carrying {@code value} are registered (or never will be). */
-    void settle(String value) {
-        registering.computeIfPresent(value, (v, n) -> n == 1 ? null : n - 1);
+    /** Ends a {@link #hold} or {@link #admit}: the meters carrying its value are registered (or never will be). */
+    static void settle(AtomicInteger holds) {
+        holds.decrementAndGet();
+    }
+
+    private boolean held(String value) {
+        AtomicInteger holds = registering.get(value);
+        return holds != null && holds.get() > 0;
     }
 
     /**
@@ -73,11 +92,14 @@ final class BoundedTagValues {
      */
     void retainOnly(Collection<String> live) {
         for (String value : seen) {
-            if (!live.contains(value) && !registering.containsKey(value)) {
+            if (!live.contains(value) && !held(value)) {
                 seen.remove(value);
-                // Held between the look and the removal: a thread saw it admitted and is registering its meter.
-                if (registering.containsKey(value)) {
+                if (held(value)) {
+                    // Held between the look and the removal: a thread saw it admitted and is registering its meter.
                     seen.add(value);
+                } else {
+                    // A hold that took the counter before this sees the value gone and lets its counter go.
+                    registering.computeIfPresent(value, (v, holds) -> holds.get() == 0 ? null : holds);
                 }
             }
         }
