@@ -1988,7 +1988,14 @@ public final class JdbiPortability implements Portability {
         }
         for (int pass = 1; ; pass++) {
             List<UUID> uploads = exclusiveUploads(scope);
-            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+            db.write(h -> {
+                // In id order, as a tenant's erase closes them: the UPDATE alone locks them in its plan's order (deadlocks).
+                Statement lock = q.lockForErase.get(scope.kind);
+                if (lock != null) {
+                    call(h, lock, scope).one(Sql.LONG);
+                }
+                return call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update();
+            });
             erasePass(scope.withUploads(uploads).closed(), false, counts);
             if (!db.read(h -> call(h, q.liveInScope.get(scope.kind), scope).exists())) {
                 return new EraseReport(false, counts);

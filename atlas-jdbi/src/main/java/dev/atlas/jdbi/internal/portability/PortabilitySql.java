@@ -50,6 +50,11 @@ public final class PortabilitySql {
     private final Map<Scope.Kind, Statement> exclusiveUploads = new EnumMap<>(Scope.Kind.class);
     /** Soft-deletes the scope's conversations, so that no append lands in them while erase deletes their rows. */
     final Map<Scope.Kind, Statement> closeForErase = new EnumMap<>(Scope.Kind.class);
+    /**
+     * PostgreSQL: locks the scope's live conversations in id order before {@link #closeForErase}, returning how many (one row,
+     * whatever the owner's number of conversations); SQLite: absent.
+     */
+    final Map<Scope.Kind, Statement> lockForErase = new EnumMap<>(Scope.Kind.class);
     /** Whether the scope has a live conversation (one created or restored since the erase closed the others). */
     final Map<Scope.Kind, Statement> liveInScope = new EnumMap<>(Scope.Kind.class);
     /** Per scope kind: messages outside the scope linked to its executions. */
@@ -155,8 +160,11 @@ public final class PortabilitySql {
             countTenant.put(table, c.sql("portability.countTenant." + table, "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t"));
             tenantHas.put(table, c.sql("portability.tenantHas." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t LIMIT 1"));
         }
+        // Locked in id order (PostgreSQL), as every erase locks the conversations it closes (lockForErase): an UPDATE locks its
+        // rows in the order its plan meets them, and a tenant's and an owner's erase closing one conversation each other holds
+        // deadlocked (PostgresEraseRaces#eraseTenantAndEraseOwnerCloseConversationsInOneOrder).
         liveConversationsAfter = c.sql("portability.liveConversationsAfter", "SELECT id FROM <p>conversations WHERE tenant_id = :t"
-                + " AND id > :after AND deleted_at IS NULL ORDER BY id LIMIT :limit");
+                + " AND id > :after AND deleted_at IS NULL ORDER BY id LIMIT :limit" + c.dialect().forUpdate());
         blobKeysAfter = c.sql("portability.blobKeysAfter", "SELECT id, blob_key FROM <p>assets WHERE tenant_id = :t AND id > :after"
                 + " ORDER BY id LIMIT :limit");
         claimedIntentsAfter = c.sql("portability.claimedIntentsAfter", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t"
@@ -230,6 +238,11 @@ public final class PortabilitySql {
                 closeForErase.put(kind, c.sql("portability.closeForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
                         "UPDATE <p>conversations SET deleted_at = " + Dialect.LATER + " WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
                                 + scope.conversations() + ")"));
+                if (!c.dialect().forUpdate().isEmpty()) {
+                    lockForErase.put(kind, c.sql("portability.lockForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
+                            "SELECT COUNT(*) FROM (SELECT id FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
+                                    + scope.conversations() + ") ORDER BY id" + c.dialect().forUpdate() + ") locked"));
+                }
                 liveInScope.put(kind, c.sql("portability.liveInScope." + kind.name().toLowerCase(java.util.Locale.ROOT),
                         "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id IN (" + scope.conversations() + ")"));
             }
