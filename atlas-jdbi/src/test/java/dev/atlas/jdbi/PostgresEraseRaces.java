@@ -293,10 +293,11 @@ abstract class PostgresEraseRaces extends AtlasContract {
         atlas.tenant("acme").portability().importFrom(new java.io.ByteArrayInputStream(file.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         // Another instance whose plans read tables in their physical order, as a large table's plans do (a sequential scan or
         // a hash join over one): the order a statement meets rows in is the planner's, not the ids'.
+        org.postgresql.ds.common.BaseDataSource kits = (org.postgresql.ds.common.BaseDataSource) database.dataSource();
         org.postgresql.ds.PGSimpleDataSource physical = new org.postgresql.ds.PGSimpleDataSource();
-        physical.setUrl(((org.postgresql.ds.common.BaseDataSource) database.dataSource()).getUrl());
-        physical.setUser("postgres");
-        physical.setPassword("postgres");
+        physical.setUrl(kits.getUrl());
+        physical.setUser(kits.getUser());
+        physical.setPassword(kits.getPassword());
         physical.setOptions("-c enable_indexscan=off -c enable_bitmapscan=off -c enable_indexonlyscan=off");
         dev.atlas.Atlas other = reopen(b -> b.dataSource(physical));
         try (Connection holder = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
