@@ -320,6 +320,59 @@ abstract class PostgresEraseRaces extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a conversation created while eraseTenant runs, whose message attaches an asset an erased execution made, is kept"
+            + " whole by that pass, the attachment and the asset's bytes with it: an erase stopped after the pass leaves it readable")
+    void aConversationCreatedMeanwhileKeepsAnUploadOfAnErasedExecution() throws Exception {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Tenant acme = atlas.tenant("acme");
+        UUID old = acme.conversations().create(NewConversation.of(Owner.user("alice"))).id();
+        acme.conversations().append(old, NewMessage.user("go"));
+        ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(old));
+        UUID made = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "c.png", "image/png")
+                .execution(run.id(), null), new byte[] {1, 2, 3}).id();
+        java.util.concurrent.atomic.AtomicReference<UUID> message = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        RuntimeException crash = new IllegalStateException("crash after the pass");
+        db.statementListener((name, sql) -> {
+            if (message.get() == null && failed.get() == null && name.equals("portability.erase.vectors")) {
+                // The pass has closed the tenant's conversations; another connection starts a new one and attaches the upload.
+                Thread w = new Thread(() -> {
+                    try {
+                        UUID n = acme.conversations().create(NewConversation.of(Owner.user("bob"))).id();
+                        UUID m = acme.conversations().append(n, NewMessage.user("look")).id();
+                        acme.assets().attach(m, made, java.util.Map.of());
+                        message.set(m);
+                    } catch (Throwable e) {
+                        failed.set(e);
+                    }
+                });
+                w.start();
+                try {
+                    w.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else if (name.equals("portability.deleteLeases")) {
+                throw crash;
+            }
+        });
+        Throwable thrown;
+        try {
+            thrown = org.assertj.core.api.Assertions.catchThrowable(() -> acme.portability().eraseTenant(false));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(failed.get()).isNull();
+        assertThat(thrown).isSameAs(crash);
+        assertThat(acme.assets().forMessage(message.get())).extracting(a -> a.asset().id()).containsExactly(made);
+        try (java.io.InputStream in = acme.assets().open(made)) {
+            assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+        }
+        acme.portability().eraseTenant(false);
+        assertThat(acme.portability().eraseTenant(true).counts()).isEmpty();
+    }
+
     /** Waits (up to 30 s) until {@code n} sessions wait on a lock, or {@code call} has finished without waiting. */
     private static void awaitLockWaits(Connection probe, int n, CompletableFuture<?> call) throws Exception {
         for (int i = 0; i < 3000 && !call.isDone(); i++) {

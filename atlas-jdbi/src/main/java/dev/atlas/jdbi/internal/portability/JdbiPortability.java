@@ -2190,7 +2190,17 @@ public final class JdbiPortability implements Portability {
                     // An upload naming one of them share-locks it: one that committed since the erase's assets went is deleted here
                     // (its asset failed the execution's delete on a foreign key), in retention's order: the executions, then their
                     // assets in id order. One that comes later waits and finds no execution.
-                    List<UUID> made = InList.bind(sql.on(h, q.lockAssetsOfExecutions(ids.size())), "ids", ids).list(sql.uuidColumn());
+                    List<UUID> made = new ArrayList<>(InList.bind(sql.on(h, q.lockAssetsOfExecutions(ids.size())), "ids", ids)
+                            .list(sql.uuidColumn()));
+                    if (scope.isTenant() && !made.isEmpty()) {
+                        // Attached to a conversation created since the tenant's erase closed the others: that pass keeps it whole,
+                        // its uploads too, so such an asset stays, without the execution (the next pass erases it with it).
+                        List<UUID> kept = InList.bind(sql.on(h, q.attachedToLiveMessages(made.size())), "ids", made).list(sql.uuidColumn());
+                        if (!kept.isEmpty()) {
+                            InList.bind(sql.on(h, q.unlinkAssetsOfExecutions(kept.size())), "ids", kept).bind("now", db.now()).update();
+                            made.removeAll(kept);
+                        }
+                    }
                     if (!made.isEmpty()) {
                         deleteAssets(h, made, keys, batch);
                     }

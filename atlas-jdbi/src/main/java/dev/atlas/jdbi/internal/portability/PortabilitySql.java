@@ -351,6 +351,22 @@ public final class PortabilitySql {
         return c.render("portability.lockAssetsOfExecutions", RetentionSql.lockAssetsOf(c.dialect(), InList.marks("ids", n)));
     }
 
+    /**
+     * Of {@code n} assets, those attached to a message of a live conversation: one created since a tenant's erase closed the
+     * others, which that pass keeps whole with its uploads.
+     */
+    Statement attachedToLiveMessages(int n) {
+        return c.render("portability.attachedToLiveMessages", "SELECT DISTINCT la.asset_id FROM <p>message_assets la WHERE la.tenant_id = :t"
+                + " AND la.asset_id IN (" + InList.marks("ids", n) + ") AND EXISTS (SELECT 1 FROM <p>messages lm WHERE lm.tenant_id = :t"
+                + " AND lm.id = la.message_id AND EXISTS (SELECT 1 FROM <p>conversations lc WHERE lc.tenant_id = :t"
+                + " AND lc.id = lm.conversation_id AND lc.deleted_at IS NULL))");
+    }
+
+    /** Clears the execution and tool call of {@code n} assets whose execution is deleted while they stay (see {@link #attachedToLiveMessages}). */
+    Statement unlinkAssetsOfExecutions(int n) {
+        return updateIds("unlinkAssetsOfExecutions", "assets", "execution_id = NULL, tool_call_id = NULL, updated_at = " + Dialect.LATER, n);
+    }
+
     /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
     Statement lockByIds(String table, int n) {
         return c.render("portability.lock." + table, "SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
