@@ -270,6 +270,123 @@ abstract class PostgresEraseRaces extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("eraseTenant and eraseOwner of one tenant at once, both queued behind a transaction holding a tool thread whose id"
+            + " is below its parent's, the owner's erase on an instance whose planner reads the table in its physical order: each"
+            + " locks the conversations it closes in id order, so both finish and erase each row once between them (before: the"
+            + " owner's close locked the parent in the order its plan met it, then waited for the thread, which the tenant's close"
+            + " held while waiting for the parent: deadlock detected, 40P01, and the tenant's erase failed)")
+    void eraseTenantAndEraseOwnerCloseConversationsInOneOrder() throws Exception {
+        Tenant source = atlas.tenant("source");
+        Owner alice = Owner.user("alice");
+        UUID parent = source.conversations().create(NewConversation.of(alice)).id();
+        source.conversations().append(parent, NewMessage.user("parent"));
+        // Another owner's agent's tool thread below alice's conversation: eraseOwner(alice) takes it with its parent.
+        UUID thread = source.conversations().create(NewConversation.toolThread(Owner.user("bob"), "agent", parent, null)).id();
+        source.conversations().append(thread, NewMessage.user("thread"));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        source.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+        // The thread imported under an id below its parent's (ids are the file's: another system's, or hand-made), and stored
+        // after it: the table holds them in the other order than their ids.
+        UUID low = new UUID(0x0000000000007000L, 0x8000000000000001L);
+        String file = out.toString(java.nio.charset.StandardCharsets.UTF_8).replace(thread.toString(), low.toString());
+        atlas.tenant("acme").portability().importFrom(new java.io.ByteArrayInputStream(file.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        // Another instance whose plans read tables in their physical order, as a large table's plans do (a sequential scan or
+        // a hash join over one): the order a statement meets rows in is the planner's, not the ids'.
+        org.postgresql.ds.common.BaseDataSource kits = (org.postgresql.ds.common.BaseDataSource) database.dataSource();
+        org.postgresql.ds.PGSimpleDataSource physical = new org.postgresql.ds.PGSimpleDataSource();
+        physical.setUrl(kits.getUrl());
+        physical.setUser(kits.getUser());
+        physical.setPassword(kits.getPassword());
+        physical.setOptions("-c enable_indexscan=off -c enable_bitmapscan=off -c enable_indexonlyscan=off");
+        dev.atlas.Atlas other = reopen(b -> b.dataSource(physical));
+        try (Connection holder = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            lockRow(holder, "conversations", low, "FOR UPDATE");
+            CompletableFuture<EraseReport> tenant = CompletableFuture.supplyAsync(() -> atlas.tenant("acme").portability().eraseTenant(false));
+            awaitLockWaits(probe, 1, tenant);
+            CompletableFuture<EraseReport> owner = CompletableFuture.supplyAsync(() -> other.tenant("acme").portability().eraseOwner(alice, false));
+            awaitLockWaits(probe, 2, owner);
+            holder.commit();
+            EraseReport t = tenant.get(60, TimeUnit.SECONDS);
+            EraseReport o = owner.get(60, TimeUnit.SECONDS);
+            assertThat(t.count("conversations") + o.count("conversations")).isEqualTo(2);
+            assertThat(t.count("messages") + o.count("messages")).isEqualTo(2);
+            try (PreparedStatement ps = probe.prepareStatement("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme'");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                assertThat(rs.getLong(1)).isZero();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a conversation created while eraseTenant runs, whose message attaches an asset an erased execution made, is kept"
+            + " whole by that pass, the attachment and the asset's bytes with it: an erase stopped after the pass leaves it readable")
+    void aConversationCreatedMeanwhileKeepsAnUploadOfAnErasedExecution() throws Exception {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Tenant acme = atlas.tenant("acme");
+        UUID old = acme.conversations().create(NewConversation.of(Owner.user("alice"))).id();
+        acme.conversations().append(old, NewMessage.user("go"));
+        ExecutionHandle run = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(old));
+        UUID made = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "c.png", "image/png")
+                .execution(run.id(), null), new byte[] {1, 2, 3}).id();
+        java.util.concurrent.atomic.AtomicReference<UUID> message = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        RuntimeException crash = new IllegalStateException("crash after the pass");
+        db.statementListener((name, sql) -> {
+            if (message.get() == null && failed.get() == null && name.equals("portability.erase.vectors")) {
+                // The pass has closed the tenant's conversations; another connection starts a new one and attaches the upload.
+                Thread w = new Thread(() -> {
+                    try {
+                        UUID n = acme.conversations().create(NewConversation.of(Owner.user("bob"))).id();
+                        UUID m = acme.conversations().append(n, NewMessage.user("look")).id();
+                        acme.assets().attach(m, made, java.util.Map.of());
+                        message.set(m);
+                    } catch (Throwable e) {
+                        failed.set(e);
+                    }
+                });
+                w.start();
+                try {
+                    w.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else if (name.equals("portability.deleteLeases")) {
+                throw crash;
+            }
+        });
+        Throwable thrown;
+        try {
+            thrown = org.assertj.core.api.Assertions.catchThrowable(() -> acme.portability().eraseTenant(false));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(failed.get()).isNull();
+        assertThat(thrown).isSameAs(crash);
+        assertThat(acme.assets().forMessage(message.get())).extracting(a -> a.asset().id()).containsExactly(made);
+        try (java.io.InputStream in = acme.assets().open(made)) {
+            assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+        }
+        acme.portability().eraseTenant(false);
+        assertThat(acme.portability().eraseTenant(true).counts()).isEmpty();
+    }
+
+    /** Waits (up to 30 s) until {@code n} sessions wait on a lock, or {@code call} has finished without waiting. */
+    private static void awaitLockWaits(Connection probe, int n, CompletableFuture<?> call) throws Exception {
+        for (int i = 0; i < 3000 && !call.isDone(); i++) {
+            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) >= n) {
+                    return;
+                }
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** What an erase's first transaction does: soft-delete the scope's conversations. */
     private static void softDelete(Connection eraser, UUID conversation) throws Exception {
         try (PreparedStatement ps = eraser.prepareStatement("UPDATE atlas_conversations SET deleted_at = now() WHERE tenant_id = 'acme' AND id = ?")) {

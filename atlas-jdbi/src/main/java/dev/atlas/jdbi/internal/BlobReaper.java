@@ -236,14 +236,21 @@ public final class BlobReaper {
         long files = 0;
         for (String opened : touched) {
             Holders found = stillNamed(sql, h, opened, going.rows.get(opened), dotted, false);
+            Set<String> spellings = new LinkedHashSet<>(going.spellings.get(opened));
+            spellings.addAll(found.pending());
             if (!found.named()) {
-                Set<String> spellings = new LinkedHashSet<>(going.spellings.get(opened));
-                spellings.addAll(found.pending());
                 for (String spelling : spellings) {
                     if (going.counted.add(spelling)) {
                         files++;
                     }
                 }
+            }
+            if (going.eachRowOnce && found.rows() <= going.rows.get(opened)) {
+                // Every row of the tenant naming the key is counted: no later page meets it again, so the dry run forgets it and
+                // holds only keys some of whose rows are still ahead (a key several rows name), not one per asset.
+                going.rows.remove(opened);
+                going.spellings.remove(opened);
+                going.counted.removeAll(spellings);
             }
         }
         return files;
@@ -254,6 +261,31 @@ public final class BlobReaper {
         private final Map<String, Long> rows = new HashMap<>();
         private final Map<String, Set<String>> spellings = new HashMap<>();
         private final Set<String> counted = new HashSet<>();
+        private final boolean eachRowOnce;
+
+        /** For a dry run that may pass one row's key in several calls (retention's rules): it remembers every key to its end. */
+        public Going() {
+            this(false);
+        }
+
+        private Going(boolean eachRowOnce) {
+            this.eachRowOnce = eachRowOnce;
+        }
+
+        /**
+         * For a dry run that passes each row's key once (a tenant's erase reading its assets a page at a time by id): a key is
+         * forgotten once every row of the tenant naming it has been passed, so its memory does not grow with the tenant's assets.
+         *
+         * @return a new, empty record of one dry run
+         */
+        public static Going eachRowOnce() {
+            return new Going(true);
+        }
+
+        /** How many keys it remembers (rows, spellings and files): what a dry run holds in memory between its pages. */
+        public int remembered() {
+            return rows.size() + spellings.values().stream().mapToInt(Set::size).sum() + counted.size();
+        }
     }
 
     /** The {@link #dottedKeys} of a call, read at its first {@link #stillNamed}. */
@@ -264,10 +296,11 @@ public final class BlobReaper {
     }
 
     /**
-     * Who names a key: whether a row does, in any tenant, case, or as Windows opens it; whether one is spelt as the key; and,
-     * when none does, this tenant's pending purges (claimed intents) of every spelling of it, whose files then go too.
+     * Who names a key: whether a row does, in any tenant, case, or as Windows opens it; whether one is spelt as the key; when
+     * none does, this tenant's pending purges (claimed intents) of every spelling of it, whose files then go too; and how many
+     * rows of this tenant name it (in any spelling).
      */
-    private record Holders(boolean named, boolean spelt, List<String> pending) {
+    private record Holders(boolean named, boolean spelt, List<String> pending, long rows) {
     }
 
     /**
@@ -314,7 +347,7 @@ public final class BlobReaper {
         // Only a deletion (not its dry run) needs to know whether a row spells the key as it is, when it is named.
         int others = !named || (spelling && !spelt) ? othersSpelling(sql, h, key, lowerKey, openedKey, tenant) : -1;
         if (named || others >= 0) {
-            return new Holders(true, spelt || others == 1, List.of());
+            return new Holders(true, spelt || others == 1, List.of(), own + mine);
         }
         // This tenant's pending purges of a spelling with a segment ending in . that the lookups above did not find (rare).
         for (String dottedPurge : dotted.purges.getOrDefault(openedKey, List.of())) {
@@ -322,7 +355,7 @@ public final class BlobReaper {
                 pending.addAll(sql.on(h, q.claimedSpellings).bind("lowerKey", dottedPurge).list(Sql.STRING));
             }
         }
-        return new Holders(false, false, List.copyOf(pending));
+        return new Holders(false, false, List.copyOf(pending), own + mine);
     }
 
     /** Whether other tenants' rows name {@code key} in any case or as Windows opens it: -1 none, 1 one spelt as it, 0 only others. */

@@ -50,6 +50,11 @@ public final class PortabilitySql {
     private final Map<Scope.Kind, Statement> exclusiveUploads = new EnumMap<>(Scope.Kind.class);
     /** Soft-deletes the scope's conversations, so that no append lands in them while erase deletes their rows. */
     final Map<Scope.Kind, Statement> closeForErase = new EnumMap<>(Scope.Kind.class);
+    /**
+     * PostgreSQL: locks the scope's live conversations in id order before {@link #closeForErase}, returning how many (one row,
+     * whatever the owner's number of conversations); SQLite: absent.
+     */
+    final Map<Scope.Kind, Statement> lockForErase = new EnumMap<>(Scope.Kind.class);
     /** Whether the scope has a live conversation (one created or restored since the erase closed the others). */
     final Map<Scope.Kind, Statement> liveInScope = new EnumMap<>(Scope.Kind.class);
     /** Per scope kind: messages outside the scope linked to its executions. */
@@ -155,8 +160,11 @@ public final class PortabilitySql {
             countTenant.put(table, c.sql("portability.countTenant." + table, "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t"));
             tenantHas.put(table, c.sql("portability.tenantHas." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t LIMIT 1"));
         }
+        // Locked in id order (PostgreSQL), as every erase locks the conversations it closes (lockForErase): an UPDATE locks its
+        // rows in the order its plan meets them, and a tenant's and an owner's erase closing one conversation each other holds
+        // deadlocked (PostgresEraseRaces#eraseTenantAndEraseOwnerCloseConversationsInOneOrder).
         liveConversationsAfter = c.sql("portability.liveConversationsAfter", "SELECT id FROM <p>conversations WHERE tenant_id = :t"
-                + " AND id > :after AND deleted_at IS NULL ORDER BY id LIMIT :limit");
+                + " AND id > :after AND deleted_at IS NULL ORDER BY id LIMIT :limit" + c.dialect().forUpdate());
         blobKeysAfter = c.sql("portability.blobKeysAfter", "SELECT id, blob_key FROM <p>assets WHERE tenant_id = :t AND id > :after"
                 + " ORDER BY id LIMIT :limit");
         claimedIntentsAfter = c.sql("portability.claimedIntentsAfter", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t"
@@ -230,6 +238,11 @@ public final class PortabilitySql {
                 closeForErase.put(kind, c.sql("portability.closeForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
                         "UPDATE <p>conversations SET deleted_at = " + Dialect.LATER + " WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
                                 + scope.conversations() + ")"));
+                if (!c.dialect().forUpdate().isEmpty()) {
+                    lockForErase.put(kind, c.sql("portability.lockForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
+                            "SELECT COUNT(*) FROM (SELECT id FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
+                                    + scope.conversations() + ") ORDER BY id" + c.dialect().forUpdate() + ") locked"));
+                }
                 liveInScope.put(kind, c.sql("portability.liveInScope." + kind.name().toLowerCase(java.util.Locale.ROOT),
                         "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id IN (" + scope.conversations() + ")"));
             }
@@ -336,6 +349,22 @@ public final class PortabilitySql {
      */
     Statement lockAssetsOfExecutions(int n) {
         return c.render("portability.lockAssetsOfExecutions", RetentionSql.lockAssetsOf(c.dialect(), InList.marks("ids", n)));
+    }
+
+    /**
+     * Of {@code n} assets, those attached to a message of a live conversation: one created since a tenant's erase closed the
+     * others, which that pass keeps whole with its uploads.
+     */
+    Statement attachedToLiveMessages(int n) {
+        return c.render("portability.attachedToLiveMessages", "SELECT DISTINCT la.asset_id FROM <p>message_assets la WHERE la.tenant_id = :t"
+                + " AND la.asset_id IN (" + InList.marks("ids", n) + ") AND EXISTS (SELECT 1 FROM <p>messages lm WHERE lm.tenant_id = :t"
+                + " AND lm.id = la.message_id AND EXISTS (SELECT 1 FROM <p>conversations lc WHERE lc.tenant_id = :t"
+                + " AND lc.id = lm.conversation_id AND lc.deleted_at IS NULL))");
+    }
+
+    /** Clears the execution and tool call of {@code n} assets whose execution is deleted while they stay (see {@link #attachedToLiveMessages}). */
+    Statement unlinkAssetsOfExecutions(int n) {
+        return updateIds("unlinkAssetsOfExecutions", "assets", "execution_id = NULL, tool_call_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
     /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
