@@ -52,7 +52,7 @@ public final class AtlasConfig {
      * @param dataSource an application-owned pool; Atlas never closes it
      * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
      * @param migrate whether to run pending migrations when building
-     * @param clock source of every timestamp Atlas writes
+     * @param clock source of the timestamps Atlas writes, but for leases and upload-intent ages (see {@link AtlasBuilder#clock})
      * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
      * @param maxPoolSize connections in the pool Atlas creates
      * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
@@ -140,7 +140,7 @@ public final class AtlasConfig {
      * @param dataSource an application-owned pool, or {@code null}; Atlas never closes it
      * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
      * @param migrate whether to run pending migrations when building
-     * @param clock source of every timestamp Atlas writes
+     * @param clock source of the timestamps Atlas writes, but for leases and upload-intent ages (see {@link AtlasBuilder#clock})
      * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
      * @param maxPoolSize connections in the pool Atlas creates
      * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
@@ -171,7 +171,7 @@ public final class AtlasConfig {
      * @param dataSource an application-owned pool, or {@code null}; Atlas never closes it
      * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
      * @param migrate whether to run pending migrations when building
-     * @param clock source of every timestamp Atlas writes
+     * @param clock source of the timestamps Atlas writes, but for leases and upload-intent ages (see {@link AtlasBuilder#clock})
      * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
      * @param maxPoolSize connections in the pool Atlas creates
      * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
@@ -199,7 +199,7 @@ public final class AtlasConfig {
      * @param dataSource an application-owned pool, or {@code null}; Atlas never closes it
      * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
      * @param migrate whether to run pending migrations when building
-     * @param clock source of every timestamp Atlas writes
+     * @param clock source of the timestamps Atlas writes, but for leases and upload-intent ages (see {@link AtlasBuilder#clock})
      * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
      * @param maxPoolSize connections in the pool Atlas creates
      * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
@@ -280,9 +280,10 @@ public final class AtlasConfig {
     }
 
     /**
-     * Source of every timestamp Atlas writes.
+     * Source of the timestamps Atlas writes, but for task and retention leases and the age of upload intents, which
+     * use the database's clock so that every instance measures them alike (see {@link AtlasBuilder#clock}).
      *
-     * @return source of every timestamp Atlas writes
+     * @return source of the timestamps Atlas writes
      */
     public Clock clock() {
         return clock;

@@ -24,19 +24,25 @@ public final class Ids {
     private Ids() {}
 
     /**
-     * A new UUIDv7 stamped with the system clock.
+     * A new UUIDv7 stamped with the system clock (see {@link #next(Clock)} for a clock behind the last id).
      *
-     * @return the uUID
+     * @return the id
      */
     public static UUID next() {
         return next(Clock.systemUTC());
     }
 
     /**
-     * A new UUIDv7 stamped with {@code clock}'s current millisecond.
+     * A new UUIDv7 stamped with {@code clock}'s current millisecond, or, when that is earlier than
+     * the last id this JVM made (a clock that went back, or another clock ahead of it: every
+     * {@link Atlas} in the JVM shares this order), with the last id's millisecond, so the id still
+     * sorts after it. An id's time is therefore not always its row's {@code createdAt}: a
+     * {@link java.time.Clock} set in the past (a test's {@code Clock.fixed}) gets ids stamped with the
+     * latest time any clock of the JVM gave, and a clock set ahead moves every later id of the JVM
+     * to its time.
      *
      * @param clock the clock to use
-     * @return the uUID
+     * @return the id
      */
     public static UUID next(Clock clock) {
         long millis = clock.millis();

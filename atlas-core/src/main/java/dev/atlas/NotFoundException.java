@@ -20,7 +20,7 @@ public class NotFoundException extends AtlasException {
      * Creates the exception.
      *
      * @param entity what was looked up, for example {@code "conversation"}
-     * @param id the id Atlas assigned
+     * @param id the id or key that was looked up (a UUID, an external key, a graph node's key, a name)
      */
     public NotFoundException(String entity, Object id) {
         this(entity, id, null);
@@ -31,7 +31,7 @@ public class NotFoundException extends AtlasException {
      * of this tenant; the message starts with the field, as {@link InvalidInputException}'s does.
      *
      * @param entity what was looked up, for example {@code "conversation"}
-     * @param id the id Atlas assigned
+     * @param id the id or key that was looked up (a UUID, an external key, a graph node's key, a name)
      * @param field the input field to name in the exception, or {@code null}
      */
     public NotFoundException(String entity, Object id, @Nullable String field) {
@@ -56,7 +56,7 @@ public class NotFoundException extends AtlasException {
     /**
      * The id that was looked up.
      *
-     * @return the id Atlas assigned
+     * @return the id or key as given, unescaped (the message shows a key's control characters escaped)
      */
     public Object id() {
         return id;

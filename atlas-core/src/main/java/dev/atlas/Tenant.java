@@ -16,9 +16,9 @@ import dev.atlas.task.TaskStore;
  */
 public interface Tenant {
     /**
-     * The tenant id every row written through this view carries.
+     * The tenant id every row written through this view carries, as given to {@link Atlas#tenant(String)}.
      *
-     * @return the id Atlas assigned
+     * @return the tenant id the application chose
      */
     String id();
 

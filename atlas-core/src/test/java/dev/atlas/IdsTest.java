@@ -1,7 +1,10 @@
 package dev.atlas;
 
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -12,8 +15,12 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Ids keeps one order per JVM: an id made with a later clock moves every later id's time, so the
+// test stamping a fixed 2026-01-01 runs before the one that goes past it.
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class IdsTest {
     @Test
+    @Order(1)
     @DisplayName("ids are version-7 UUIDs that sort in creation order, even within one millisecond")
     void monotonic() {
         Clock frozen = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
@@ -29,5 +36,18 @@ class IdsTest {
             assertThat(id.variant()).isEqualTo(2);
         });
         assertThat(ids.get(0).getMostSignificantBits() >>> 16).isEqualTo(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
+    }
+
+    @Test
+    @Order(2)
+    @DisplayName("a clock behind the last id gets the last id's millisecond, so ids keep their order (Ids.next(Clock)'s Javadoc)")
+    void aClockBehindTheLastIdIsNotItsStamp() {
+        Instant ahead = Instant.parse("2026-01-01T01:00:00Z");
+        UUID first = Ids.next(Clock.fixed(ahead, ZoneOffset.UTC));
+        UUID behind = Ids.next(Clock.fixed(ahead.minusSeconds(3600), ZoneOffset.UTC));
+
+        assertThat(first.getMostSignificantBits() >>> 16).isEqualTo(ahead.toEpochMilli());
+        assertThat(behind.getMostSignificantBits() >>> 16).isEqualTo(ahead.toEpochMilli());
+        assertThat(behind.toString()).isGreaterThan(first.toString());
     }
 }

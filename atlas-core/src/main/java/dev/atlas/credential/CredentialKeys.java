@@ -60,9 +60,10 @@ public final class CredentialKeys {
      * byte values (all zero, one byte or a short pattern repeated) or all printable ASCII (a passphrase, or hex
      * or Base64 text not decoded). A random key fails these checks with a probability below 2e-14.
      *
-     * @param id the id Atlas assigned
+     * @param id the application's name for this key ({@link #KEY_ID}), stored beside each ciphertext it seals
      * @param key the key
      * @return the new value
+     * @throws ConfigurationException naming {@code id} when the id is invalid, or the key is not 32 bytes or obviously non-random
      */
     public static CredentialKeys of(String id, byte[] key) {
         Map<String, SecretKey> keys = new LinkedHashMap<>();
@@ -75,9 +76,10 @@ public final class CredentialKeys {
      * non-random key is accepted here, so that rows an earlier version sealed with one can be read and
      * {@linkplain CredentialStore#reEncrypt() moved} to a random primary; {@link #primary(String)} refuses it.
      *
-     * @param id the id Atlas assigned
+     * @param id the application's name for this key ({@link #KEY_ID}), as stored beside the ciphertexts it sealed
      * @param key the key
      * @return a copy with this change
+     * @throws ConfigurationException naming {@code id} when the id is invalid or already present, or the key is not 32 bytes
      */
     public CredentialKeys with(String id, byte[] key) {
         checkId(id);
@@ -93,8 +95,9 @@ public final class CredentialKeys {
      * The same keys with {@code id} (already present) as the primary used for new writes. An obviously
      * non-random key (see {@link #of}) is refused as primary.
      *
-     * @param id the id Atlas assigned
+     * @param id the id of one of these keys
      * @return a copy with this change
+     * @throws ConfigurationException naming {@code id} when it is not among these keys, or its key is obviously non-random
      */
     public CredentialKeys primary(String id) {
         if (!keys.containsKey(id)) {

@@ -203,9 +203,9 @@ public final class ExecutionQuery {
     }
 
     /**
-     * Returns a copy with {@code id} replaced.
+     * Only executions of this conversation, or {@code null} for any.
      *
-     * @param id the id Atlas assigned, or {@code null}
+     * @param id the conversation's id, or {@code null}
      * @return a copy with this change
      */
     public ExecutionQuery conversation(@Nullable UUID id) {

@@ -60,30 +60,33 @@ public record Usage(@Nullable Long inputTokens, @Nullable Long outputTokens, @Nu
     }
 
     /**
-     * Returns a copy with {@code tokens} replaced.
+     * Returns a copy with {@code reasoningTokens} (of the output, how many were reasoning) set to {@code tokens}.
      *
-     * @param tokens the tokens
+     * @param tokens the count, 0 to {@link Limits#MAX_TOKEN_COUNT}
      * @return a copy with this change
+     * @throws InvalidInputException naming {@code usage.reasoningTokens} when {@code tokens} is out of range
      */
     public Usage reasoning(long tokens) {
         return new Usage(inputTokens, outputTokens, tokens, cachedTokens, cacheWriteTokens);
     }
 
     /**
-     * Returns a copy with {@code tokens} replaced.
+     * Returns a copy with {@code cachedTokens} (prompt tokens read from the provider's cache) set to {@code tokens}.
      *
-     * @param tokens the tokens
+     * @param tokens the count, 0 to {@link Limits#MAX_TOKEN_COUNT}
      * @return a copy with this change
+     * @throws InvalidInputException naming {@code usage.cachedTokens} when {@code tokens} is out of range
      */
     public Usage cached(long tokens) {
         return new Usage(inputTokens, outputTokens, reasoningTokens, tokens, cacheWriteTokens);
     }
 
     /**
-     * Returns a copy with {@code tokens} replaced.
+     * Returns a copy with {@code cacheWriteTokens} (prompt tokens written to the provider's cache) set to {@code tokens}.
      *
-     * @param tokens the tokens
+     * @param tokens the count, 0 to {@link Limits#MAX_TOKEN_COUNT}
      * @return a copy with this change
+     * @throws InvalidInputException naming {@code usage.cacheWriteTokens} when {@code tokens} is out of range
      */
     public Usage cacheWrite(long tokens) {
         return new Usage(inputTokens, outputTokens, reasoningTokens, cachedTokens, tokens);

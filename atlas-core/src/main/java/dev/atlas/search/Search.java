@@ -76,8 +76,8 @@ public interface Search {
     /**
      * Stores (or replaces) the vector of a message or memory, which must exist in this tenant.
      *
-     * @param target what kind of item to search
-     * @param id the id Atlas assigned
+     * @param target whether {@code id} is a message's or a memory's
+     * @param id the message's or memory's id, as {@code target} says
      * @param model the model key
      * @param vector the embedding
      * @throws InvalidInputException for a NaN, infinite or zero vector, or a dimension other
@@ -89,8 +89,8 @@ public interface Search {
 
     /**
      * @deprecated use {@link #upsertVector(SearchTarget, UUID, String, float[])}; removed in 1.0.
-     * @param target what kind of item to search
-     * @param id the id Atlas assigned
+     * @param target whether {@code id} is a message's or a memory's
+     * @param id the message's or memory's id, as {@code target} says
      * @param model the model key
      * @param vector the embedding
      */
@@ -129,8 +129,8 @@ public interface Search {
      * The embedder runs outside any transaction; the vector is stored only if the content is
      * still the one embedded.
      *
-     * @param target what kind of item to search
-     * @param id the id Atlas assigned
+     * @param target whether {@code id} is a message's or a memory's
+     * @param id the message's or memory's id, as {@code target} says
      * @param model the model key
      * @param embedder the application's embedding function
      * @throws ConflictException naming {@code id} when the content changed while the embedder ran
@@ -146,16 +146,16 @@ public interface Search {
      * Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none, or when its
      * message or memory is not found by reads (deleted, expired, in a deleted conversation), and then keeps it.
      *
-     * @param target what kind of item to search
-     * @param id the id Atlas assigned
+     * @param target whether {@code id} is a message's or a memory's
+     * @param id the message's or memory's id, as {@code target} says
      * @param model the model key
      */
     void deleteVector(SearchTarget target, UUID id, String model);
 
     /**
      * @deprecated use {@link #deleteVector(SearchTarget, UUID, String)}; removed in 1.0.
-     * @param target what kind of item to search
-     * @param id the id Atlas assigned
+     * @param target whether {@code id} is a message's or a memory's
+     * @param id the message's or memory's id, as {@code target} says
      * @param model the model key
      * @return whether a vector was removed
      */
