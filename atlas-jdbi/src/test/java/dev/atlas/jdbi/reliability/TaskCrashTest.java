@@ -7,6 +7,7 @@ import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.task.ClaimedTask;
 import dev.atlas.task.Task;
 import dev.atlas.task.TaskQuery;
+import dev.atlas.task.TaskSchedule;
 import dev.atlas.task.TaskStatus;
 import dev.atlas.task.TaskStore;
 import org.junit.jupiter.api.DisplayName;
@@ -23,6 +24,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,8 +67,8 @@ class TaskCrashTest {
         }
     }
 
-    /** What the child acknowledged before it died; {@code lastLine} is its last acknowledged call. */
-    record Acks(TreeMap<Integer, List<UUID>> batches, Map<UUID, Claim> claims, String lastLine) {}
+    /** What the child acknowledged before it died: {@code ticks} tasks enqueued by schedules; {@code lastLine} its last call. */
+    record Acks(TreeMap<Integer, List<UUID>> batches, Map<UUID, Claim> claims, int ticks, String lastLine) {}
 
     private Acks runAndKill(String kind, String target) throws Exception {
         List<String> command = ChildJvm.command(List.of(), TaskCrashChild.class, List.of(kind, target));
@@ -77,6 +79,8 @@ class TaskCrashTest {
         // A count that is not a multiple of one round's lines, so the kill lands at various points of a round.
         int lines = LINES_BEFORE_KILL + (int) (ProcessHandle.current().pid() % 13);
         int done = 0;
+        boolean scheduled = false;
+        int ticks = 0;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((lines-- > 0 || done == 0) && (line = out.readLine()) != null) {
@@ -86,6 +90,8 @@ class TaskCrashTest {
                     case "BATCH" -> batches.put(Integer.parseInt(f[1]),
                             java.util.Arrays.stream(f[2].split(",")).map(UUID::fromString).toList());
                     case "CLAIM" -> claims.put(UUID.fromString(f[1]), new Claim(UUID.fromString(f[2]), Integer.parseInt(f[3]), Integer.parseInt(f[4])));
+                    case "SCHEDULED" -> scheduled = true;
+                    case "TICKS" -> ticks += Integer.parseInt(f[1]);
                     case "DONE" -> {
                         claims.get(UUID.fromString(f[1])).done = true;
                         done++;
@@ -101,7 +107,8 @@ class TaskCrashTest {
         }
         assertThat(batches).as("child worked (see child.err)").isNotEmpty();
         assertThat(claims.values().stream().filter(c -> !c.done)).as("a task held when the child died").isNotEmpty();
-        return new Acks(batches, claims, last);
+        assertThat(scheduled).isTrue();
+        return new Acks(batches, claims, ticks, last);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -130,7 +137,7 @@ class TaskCrashTest {
                 : Atlas.builder().jdbcUrl(target).credentials("postgres", "postgres").build()) {
             TaskStore store = atlas.tenant("crash").tasks();
             Map<UUID, Task> all = new LinkedHashMap<>();
-            TaskQuery query = TaskQuery.all().limit(1000);
+            TaskQuery query = TaskQuery.all().kind("work").limit(1000);
             while (true) {
                 Page<Task> page = store.list(query);
                 page.items().forEach(t -> all.put(t.id(), t));
@@ -138,6 +145,27 @@ class TaskCrashTest {
                     break;
                 }
                 query = query.after(page.nextCursor().get());
+            }
+
+            // A schedule is moved exactly when its occurrence's task is stored: the last occurrence fired is the latest task's,
+            // no occurrence twice; the acknowledged polls' tasks are all there, at most one poll's more.
+            List<Task> ticks = new ArrayList<>();
+            for (TaskQuery q = TaskQuery.all().kind("tick").limit(1000); q != null; ) {
+                Page<Task> page = store.list(q);
+                ticks.addAll(page.items());
+                q = page.nextCursor().isPresent() ? q.after(page.nextCursor().get()) : null;
+            }
+            assertThat(ticks.size()).as("tasks enqueued by schedules").isBetween(acks.ticks(), acks.ticks() + TaskCrashChild.SCHEDULES);
+            Map<Object, List<Task>> bySchedule = ticks.stream().collect(Collectors.groupingBy(t -> t.payload().get("schedule")));
+            for (int i = 0; i < TaskCrashChild.SCHEDULES; i++) {
+                TaskSchedule schedule = store.getSchedule("s" + i).orElseThrow();
+                List<java.time.Instant> fired = bySchedule.getOrDefault("s" + i, List.of()).stream().map(Task::runAfter).sorted().toList();
+                assertThat(fired).as("occurrences of s" + i).doesNotHaveDuplicates();
+                assertThat(schedule.lastRunAt()).as("last occurrence of s" + i)
+                        .isEqualTo(fired.isEmpty() ? null : fired.get(fired.size() - 1));
+                if (!fired.isEmpty()) {
+                    assertThat(schedule.nextRunAt()).isAfter(fired.get(fired.size() - 1));
+                }
             }
 
             // Every acknowledged createAll is there whole, payloads exact; any other round is all there or absent.
@@ -222,7 +250,7 @@ class TaskCrashTest {
             long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             boolean staleTried = false;
             while (!reclaimed.keySet().equals(expected) || toFail.stream().anyMatch(id -> store.require(id).status() == TaskStatus.RUNNING)) {
-                Optional<ClaimedTask> c = store.claim(Duration.ofMinutes(5));
+                Optional<ClaimedTask> c = store.claim(Duration.ofMinutes(5), Set.of("work"));
                 if (c.isEmpty()) {
                     assertThat(System.nanoTime()).as("held leases ran out; claimed so far " + reclaimed.size() + " of " + expected.size())
                             .isLessThan(giveUp);
@@ -247,10 +275,10 @@ class TaskCrashTest {
                 store.complete(claim, Map.of("by", "parent"));
             }
             assertThat(staleTried || expected.stream().noneMatch(held::contains)).isTrue();
-            System.out.printf("%s: %d tasks, %d rounds acknowledged, %d held by the dead JVM (%d on their last attempt), %d pending,"
-                    + " %d unacknowledged write(s) landed%n", kind, all.size(), acks.batches().size(), held.size(), toFail.size(),
+            System.out.printf("%s: %d tasks, %d enqueued by schedules, %d rounds acknowledged, %d held by the dead JVM (%d on their last attempt), %d pending,"
+                    + " %d unacknowledged write(s) landed%n", kind, all.size(), ticks.size(), acks.batches().size(), held.size(), toFail.size(),
                     pending.size(), inFlight);
-            assertThat(store.claim(Duration.ofMinutes(5))).as("nothing left to claim").isEmpty();
+            assertThat(store.claim(Duration.ofMinutes(5), Set.of("work"))).as("nothing left to claim").isEmpty();
             for (UUID id : expected) {
                 Task t = store.require(id);
                 assertThat(t.status()).isEqualTo(TaskStatus.COMPLETED);
