@@ -155,7 +155,9 @@ public final class AtlasBuilder {
     /**
      * The clock every stored timestamp comes from (default: system UTC), except what all instances
      * must measure alike: task and retention leases and the age of upload intents
-     * ({@link dev.atlas.asset.AssetStore#cleanupOrphanBlobs}) use the database's clock.
+     * ({@link dev.atlas.asset.AssetStore#cleanupOrphanBlobs}) use the database's clock, and task
+     * schedules add to this clock how far the host's clock is from the database's, so a host whose
+     * clock is off fires each occurrence when the database's clock reaches it.
      *
      * @param clock the clock to use
      * @return this builder

@@ -37,6 +37,7 @@ import dev.atlas.NotFoundException;
  * task at once; {@link ClaimedTask#leaseExpiresAt()} is on that clock. {@code runAfter}, retry
  * backoff and the {@code createdAt}/{@code updatedAt}/{@code startedAt}/{@code finishedAt}
  * stamps use the Atlas instance's clock: skew only shifts when a pending task becomes due.
+ * Schedules are due by the database's clock (see {@link #enqueueScheduled()}).
  *
  * <p><b>Unreadable rows.</b> A task whose stored payload or result this version cannot read
  * (written by an older version or by hand) is failed by {@link #claim} with the error
@@ -398,7 +399,9 @@ public interface TaskStore {
      * Enqueues one task for each schedule of this tenant whose next occurrence is due (at most
      * {@link Limits#MAX_PAGE_SIZE} schedules per call) and moves each schedule to its next
      * occurrence. Safe to call from any number of workers at once: each occurrence is enqueued by
-     * exactly one call. "Now" is this Atlas instance's clock, as for {@link NewTask#runAfter()}.
+     * exactly one call. "Now" is this Atlas instance's clock plus how far its host's clock is from
+     * the database's (read at most once a minute; under a second counts as none), so a host whose
+     * clock is off neither fires early and skips occurrences nor fires late.
      * A due schedule this version cannot evaluate (a stored cron it refuses, a payload it cannot
      * read: written by an import, another tool or a newer version during a rolling upgrade) is
      * skipped and left exactly as stored (neither paused nor moved, so the node that wrote it keeps

@@ -185,6 +185,13 @@ public final class Db {
      */
     private static final Session PROXIED = new Session(0, null);
 
+    /**
+     * A connection whose session could not be read (a role that may not read pg_stat_activity, a
+     * PostgreSQL-compatible server without it): close() names it by its process id alone, as before
+     * the read existed. Remembered, so the read that failed is not sent again at every borrow.
+     */
+    private static final Session UNREAD = new Session(-1, null);
+
     /** Applies the per-connection settings to {@code c}, fresh from the pool. */
     private Handle prepare(Connection c) {
         boolean reset = false;
@@ -322,14 +329,14 @@ public final class Db {
                 closeQuietly(new Handle(c));
                 throw new SqlFailure("could not use a pooled connection", e, true);
             }
-            // A server without what the statement reads (a PostgreSQL-compatible one): close() only closes it.
-            return;
+            // A role that may not read it, or a server without it (a PostgreSQL-compatible one): asking again at each
+            // borrow would fail again, a round trip and a server error per call.
+            own = UNREAD;
         }
         Integer reported = PgSessionEnd.pid(c);
         if (own == null || reported == null) {
-            return;
-        }
-        if (own.pid() != reported) {
+            own = UNREAD;
+        } else if (own != UNREAD && own.pid() != reported) {
             // A pooling proxy (PgBouncer): the server session answering now is lent to other clients
             // between transactions, so it must never be ended for this connection, and the id the driver
             // reports is the proxy's, which may name a bystander: close() only closes such a connection.
@@ -352,7 +359,7 @@ public final class Db {
                 if (known == PROXIED) {
                     return null;
                 }
-                if (known != null) {
+                if (known != null && known != UNREAD) {
                     return known;
                 }
             }

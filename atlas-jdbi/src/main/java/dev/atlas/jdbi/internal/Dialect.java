@@ -295,6 +295,14 @@ public enum Dialect {
         return this == POSTGRESQL ? "now()" : "(CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER) * 1000)";
     }
 
+    /**
+     * The database's clock when the statement runs, to measure against: PostgreSQL's {@code now()} is its
+     * transaction's start, which inside a long transaction would read as a clock running behind.
+     */
+    public String databaseClock() {
+        return this == POSTGRESQL ? "clock_timestamp()" : databaseNow();
+    }
+
     /** The timestamp {@code expression} plus one microsecond, the smallest step both databases store. */
     public String plusOneMicrosecond(String expression) {
         return this == POSTGRESQL ? "(" + expression + " + INTERVAL '1 microsecond')" : "(" + expression + " + 1)";

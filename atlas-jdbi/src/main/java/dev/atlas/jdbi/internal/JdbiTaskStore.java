@@ -232,6 +232,14 @@ public final class JdbiTaskStore implements TaskStore {
         TaskSchedules.warnedCapacity(((JdbiAtlas) atlas).db(), rows);
     }
 
+    /**
+     * Test hook: the clock {@code atlas} takes for its host's when it measures how far the database's clock runs from it (for
+     * schedules), so a test can stand for a host whose clock is off. Internal; not for applications.
+     */
+    public static void hostClock(dev.atlas.Atlas atlas, java.time.Clock host) {
+        TaskSchedules.hostClock(((JdbiAtlas) atlas).db(), host);
+    }
+
     /** A task's place in a listing: created_at then id; shown by its created_at, the value a stored one may not order as. */
     private record Key(Instant createdAt, UUID id) {
         @Override

@@ -20,6 +20,7 @@ final class ScheduleSql {
     final Statement dueAfter;
     final Statement advance;
     final Statement end;
+    final Statement clock;
 
     ScheduleSql(Catalogue c) {
         insert = c.sql("task_schedules.insert", "INSERT INTO <p>task_schedules (" + COLUMNS + ") VALUES (:t, :id, :name, :kind, :payload,"
@@ -45,5 +46,7 @@ final class ScheduleSql {
         // paused on it, under the same guard as advance.
         end = c.sql("task_schedules.end", "UPDATE <p>task_schedules SET paused = TRUE, last_run_at = :occurrence, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
+        // The clock leases expire by: schedules measure the host's against it (TaskSchedules.Skew).
+        clock = c.sql("task_schedules.clock", "SELECT " + c.dialect().databaseClock() + " AS now");
     }
 }

@@ -47,6 +47,8 @@ final class TaskSchedules {
     private static final Logger LOG = LoggerFactory.getLogger(TaskSchedules.class);
     /** Per Atlas instance (weakly, so a closed one's memory goes with it): the rows it already warned about. */
     private static final Map<Db, Warned> WARNED = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Per Atlas instance (weakly, as {@link #WARNED}): how far the database's clock runs from this host's. */
+    private static final Map<Db, Skew> SKEWS = Collections.synchronizedMap(new WeakHashMap<>());
     private final Db db;
     private final Sql sql;
     private final ScheduleSql q;
@@ -54,6 +56,7 @@ final class TaskSchedules {
     private final RowMapper<TaskSchedule> schedules;
     private final String tenant;
     private final Warned warned;
+    private final Skew skew;
 
     TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks, String tenant) {
         this.db = db;
@@ -67,6 +70,61 @@ final class TaskSchedules {
                 rs.getInt("max_attempts"), interval(rs), rs.getString("cron"), rs.getBoolean("paused"), occurrence(d, rs, "next_run_at"),
                 occurrence(d, rs, "last_run_at"), d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
         this.warned = warned(db);
+        this.skew = SKEWS.computeIfAbsent(db, k -> new Skew());
+    }
+
+    /**
+     * How far the database's clock runs from this host's, added to the instance's clock wherever a schedule asks what is due
+     * or what comes next: a host whose clock is off by an hour would otherwise fire an occurrence an hour early and move
+     * the schedule past the occurrences of that hour (ahead), or fire nothing until an hour late (behind). Leases already
+     * run on the database's clock. Read at most once a minute per Atlas instance (one statement), so a clock stepped
+     * meanwhile is followed within a minute. Under a second it counts as none: shorter than any interval, it can neither
+     * repeat nor skip an occurrence, and a clock the application configured (a test's) stays exact.
+     */
+    static final class Skew {
+        static final Duration NEGLIGIBLE = Duration.ofSeconds(1);
+        static final long VALID_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+        /** The host's clock; only a test replaces it, to stand for a host whose clock is off. */
+        volatile java.time.Clock host = java.time.Clock.systemUTC();
+        private volatile @org.jspecify.annotations.Nullable Measured last;
+
+        private record Measured(Duration offset, long atNanos) {}
+
+        /** The offset to add, read through {@code database} (the database's now) when the last reading is a minute old. */
+        Duration offset(java.util.function.Supplier<Instant> database) {
+            Measured m = last;
+            long t = System.nanoTime();
+            if (m != null && t - m.atNanos() < VALID_NANOS) {
+                return m.offset();
+            }
+            java.time.Clock h = host;
+            Instant before = h.instant();
+            Instant at = database.get();
+            Instant after = h.instant();
+            Duration off = Duration.between(before.plus(Duration.between(before, after).dividedBy(2)), at);
+            off = off.abs().compareTo(NEGLIGIBLE) < 0 ? Duration.ZERO : off.truncatedTo(ChronoUnit.MICROS);
+            last = new Measured(off, t);
+            return off;
+        }
+    }
+
+    /** Test hook: the clock {@code db}'s Atlas instance takes for its host's (see {@link JdbiTaskStore#hostClock}). */
+    static void hostClock(Db db, java.time.Clock host) {
+        Check.notNull("host", host);
+        Skew s = SKEWS.computeIfAbsent(db, k -> new Skew());
+        s.host = host;
+        s.last = null;
+    }
+
+    /** The instance's clock as schedules read it: moved by the host's measured distance from the database's clock. */
+    private Instant scheduleNow(Duration offset) {
+        return db.now().plus(offset);
+    }
+
+    /** The offset to add to the instance's clock now (a read of the database's clock at most once a minute). */
+    private Duration offset() {
+        Dialect d = db.dialect();
+        return skew.offset(() -> db.read(h -> sql.on(h, q.clock).one((rs, ctx) -> d.instant(rs, "now"))));
     }
 
     /*
@@ -143,9 +201,11 @@ final class TaskSchedules {
         // Named as the caller wrote it: the payload is the task template's (NewSchedule.task), not a payload of its own.
         JsonDoc payload = Json.write("task.payload", s.task().payload());
         UUID id = Ids.next(db.clock());
+        Duration offset = offset();
         return db.write(h -> {
             Instant now = db.now();
-            Instant first = s.cron() != null ? s.cron().next(now) : s.startAt() != null ? s.startAt() : now.plus(s.interval());
+            Instant due = scheduleNow(offset);
+            Instant first = s.cron() != null ? s.cron().next(due) : s.startAt() != null ? s.startAt() : due.plus(s.interval());
             if (first == null || first.isAfter(Limits.MAX_INSTANT)) {
                 throw new InvalidInputException(s.cron() != null ? "cron" : "interval", "the first occurrence after now falls after "
                         + Limits.MAX_INSTANT);
@@ -201,12 +261,13 @@ final class TaskSchedules {
 
     TaskSchedule resume(String name) {
         Check.key("name", name);
+        Duration offset = offset();
         return db.write(h -> {
             TaskSchedule s = find(h, name).orElseThrow(() -> missing(name));
             if (!s.paused()) {
                 return s;
             }
-            Instant now = db.now();
+            Instant now = scheduleNow(offset);
             // A schedule that ended rests on its last occurrence, already fired: never the next one, whatever this clock says.
             boolean ended = s.nextRunAt().equals(s.lastRunAt());
             Instant next = s.nextRunAt().isAfter(now) && !ended ? s.nextRunAt() : next(s, now);
@@ -214,7 +275,7 @@ final class TaskSchedules {
                 throw new ConflictException("name", "schedule '" + Check.escaped(name) + "' has no occurrence after now up to " + Limits.MAX_INSTANT);
             }
             // Matching only a paused row: a concurrent resume leaves this one with nothing to do.
-            return sql.on(h, q.resume).bind("id", s.id()).bind("next", next).bind("now", now).optional(schedules)
+            return sql.on(h, q.resume).bind("id", s.id()).bind("next", next).bind("now", db.now()).optional(schedules)
                     .orElseGet(() -> find(h, name).orElseThrow(() -> missing(name)));
         });
     }
@@ -243,7 +304,8 @@ final class TaskSchedules {
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
         Dialect d = db.dialect();
-        Instant read = db.now();
+        Duration offset = offset();
+        Instant read = scheduleNow(offset);
         RowMapper<Due> dueRow = (rs, ctx) -> {
             UUID id = d.uuid(rs, "id");
             Instant at;
@@ -326,20 +388,21 @@ final class TaskSchedules {
             return List.of();
         }
         return db.write(h -> {
-            Instant now = db.now();
+            Instant stamp = db.now();
+            Instant now = stamp.plus(offset);
             List<NewTask> fired = new ArrayList<>();
             List<JsonDoc> payloads = new ArrayList<>();
             for (Due due : runnable) {
                 TaskSchedule s = due.schedule();
                 Instant next = next(s, now);
                 Sql.Call move = next == null ? sql.on(h, q.end) : sql.on(h, q.advance).bind("next", next);
-                int moved = move.bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("now", now).update();
+                int moved = move.bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("now", stamp).update();
                 if (moved == 1) {
                     fired.add(due.task());
                     payloads.add(due.payload());
                 }
             }
-            return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now, false);
+            return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, stamp, false);
         });
     }
 

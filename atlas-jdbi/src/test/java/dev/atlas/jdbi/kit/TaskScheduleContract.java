@@ -765,6 +765,36 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("instances on hosts whose clocks run an hour ahead of and an hour behind the database's fire an hourly schedule's"
+            + " occurrence once, when the database's clock has reached it: the one ahead neither moves the schedule past the next"
+            + " occurrence nor fires it early, the one behind does not wait an hour")
+    void hostClocksOffFromTheDatabaseFireOnItsClock() {
+        java.time.Clock aheadHost = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(1));
+        java.time.Clock behindHost = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(-1));
+        Atlas aheadAtlas = reopen(b -> b.clock(aheadHost));
+        dev.atlas.jdbi.internal.JdbiTaskStore.hostClock(aheadAtlas, aheadHost);
+        Atlas behindAtlas = reopen(b -> b.clock(behindHost));
+        dev.atlas.jdbi.internal.JdbiTaskStore.hostClock(behindAtlas, behindHost);
+        TaskStore ahead = aheadAtlas.tenant("acme").tasks();
+        TaskStore behind = behindAtlas.tenant("globex").tasks();
+        // Three minutes ago by the database's clock: due, and the next occurrence 57 minutes away, whatever the load.
+        Instant start = Instant.now().minus(Duration.ofMinutes(3)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Duration hour = Duration.ofHours(1);
+        ahead.schedule(NewSchedule.every("hourly", hour, NewTask.of("ahead", Map.of())).startingAt(start));
+        behind.schedule(NewSchedule.every("hourly", hour, NewTask.of("behind", Map.of())).startingAt(start));
+
+        assertThat(ahead.enqueueScheduled()).extracting(Task::runAfter).containsExactly(start);
+        assertThat(ahead.getSchedule("hourly").orElseThrow().nextRunAt()).as("the occurrence after the one fired").isEqualTo(start.plus(hour));
+        assertThat(ahead.enqueueScheduled()).as("the next occurrence, 57 minutes away").isEmpty();
+
+        assertThat(behind.enqueueScheduled()).extracting(Task::runAfter).containsExactly(start);
+        assertThat(behind.getSchedule("hourly").orElseThrow().nextRunAt()).isEqualTo(start.plus(hour));
+        assertThat(behind.enqueueScheduled()).isEmpty();
+        assertThat(atlas.tenant("globex").tasks().list(TaskQuery.all().kind("behind").limit(10)).items()).extracting(Task::runAfter)
+                .containsExactly(start);
+    }
+
+    @Test
     @DisplayName("a schedule's payload, owner and maxAttempts reach every task it fires exactly as registered: control characters, astral code points, numbers beyond long and double, keys in any order")
     void firedTasksCarryThePayloadExactly() {
         Map<String, Object> payload = new java.util.LinkedHashMap<>();

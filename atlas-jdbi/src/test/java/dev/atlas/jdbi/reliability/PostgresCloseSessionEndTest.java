@@ -320,6 +320,173 @@ class PostgresCloseSessionEndTest {
         }
     }
 
+    @Test
+    @DisplayName("close() giving up on a write stuck in its COMMIT whose recorded session (process id and start) is the very session"
+            + " Atlas's helper ends sessions from ends no session: the statements that end and wait for sessions exclude the asking"
+            + " one, so the helper never terminates itself, whatever it was told")
+    void closeNeverEndsTheHelpersOwnSessionEvenWhenItIsTheRecordedOne() throws Exception {
+        String name = "atlas_close_self_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(2);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (HikariDataSource app = new HikariDataSource(hc);
+             Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
+             Statement s = admin.createStatement();
+             Connection helpers = DriverManager.getConnection(url, "postgres", "postgres")) {
+            int helpersPid = helpers.unwrap(PGConnection.class).getBackendPID();
+            // Atlas's connections report the helper's process id and read their session on the helper's connection, so the
+            // session recorded for each (id and start alike) is the helper's own: the one case the start cannot tell apart.
+            javax.sql.DataSource self = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        if (!dm.getName().equals("getConnection")) {
+                            return invoke(app, dm, dargs);
+                        }
+                        if (Thread.currentThread().getName().equals("atlas-end-sessions")) {
+                            return notClosing(helpers);
+                        }
+                        return recordingAs((Connection) invoke(app, dm, dargs), helpers, helpersPid);
+                    });
+            Atlas shared = Atlas.builder().dataSource(self).migrate(false).closeTimeout(Duration.ZERO).build();
+            Tenant acme = shared.tenant("acme");
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+            Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732106); RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
+            s.execute("SELECT pg_advisory_lock(732106)");
+            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean held = false;
+            while (!held && System.nanoTime() < end) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
+                    rs.next();
+                    held = rs.getInt(1) == 1;
+                }
+                if (!held) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            }
+            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            shared.close();
+            assertThatCode(() -> {
+                try (Statement h = helpers.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(helpersPid);
+                }
+            }).as("the helper's own session, recorded as the committing one's").doesNotThrowAnyException();
+            s.execute("SELECT pg_advisory_unlock(732106)");
+            try {
+                write.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // its socket was closed: how it failed is Newcomer22Contract's subject
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * {@code c}, whose pgjdbc connection says {@code pid} and prepares its reads of pg_stat_activity on {@code other}: the
+     * session Atlas records for {@code c} is {@code other}'s.
+     */
+    private static Connection recordingAs(Connection c, Connection other, int pid) throws Exception {
+        PGConnection pg = c.unwrap(PGConnection.class);
+        PGConnection recording = (PGConnection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
+                new Class<?>[] {PGConnection.class, Connection.class}, (p, m, args) -> {
+                    if (m.getName().equals("getBackendPID")) {
+                        return pid;
+                    }
+                    if (m.getName().equals("prepareStatement") && String.valueOf(args[0]).contains("pg_stat_activity")) {
+                        return invoke(other, m, args);
+                    }
+                    return invoke(pg, m, args);
+                });
+        return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (p, m, args) -> m.getName().equals("unwrap") && args[0] == PGConnection.class ? recording : invoke(c, m, args));
+    }
+
+    @Test
+    @DisplayName("a role that may not read pg_stat_activity (SELECT revoked, as hardened servers do): Atlas works, and asks for a"
+            + " connection's session once, not at every borrow. Before, the failed read was not remembered and ran again, failing on"
+            + " the server, at the start of every call")
+    void sessionReadRefusedIsNotRepeatedAtEveryBorrow() throws Exception {
+        String name = "atlas_session_read_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        String role = "atlas_low_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+        try (Connection admin = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = admin.createStatement()) {
+            s.execute("CREATE ROLE " + role + " LOGIN PASSWORD 'low'");
+            s.execute("GRANT USAGE ON SCHEMA public TO " + role);
+            s.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role);
+            s.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role);
+            s.execute("REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC");
+        }
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername(role);
+        hc.setPassword("low");
+        hc.setMaximumPoolSize(1);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<String> refused = new java.util.concurrent.atomic.AtomicReference<>();
+        Map<PGConnection, PGConnection> counters = new java.util.IdentityHashMap<>();
+        try (HikariDataSource app = new HikariDataSource(hc)) {
+            try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                s.executeQuery("SELECT pid FROM pg_stat_activity").close();
+            } catch (java.sql.SQLException e) {
+                refused.set(e.getSQLState());
+            }
+            assertThat(refused.get()).as("the role may not read pg_stat_activity").isEqualTo("42501");
+            // Counts the reads of pg_stat_activity on pgjdbc's own connection, where Atlas reads its session; changes nothing else.
+            javax.sql.DataSource counting = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                        Object result = invoke(app, dm, dargs);
+                        return dm.getName().equals("getConnection") ? countingSessionReads((Connection) result, reads, counters) : result;
+                    });
+            try (Atlas atlas = Atlas.builder().dataSource(counting).migrate(false).build()) {
+                Tenant acme = atlas.tenant("acme");
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                for (int i = 0; i < 20; i++) {
+                    acme.conversations().append(c.id(), NewMessage.user("m" + i));
+                }
+                assertThat(acme.conversations().messages(c.id(), 0, 100)).hasSize(20);
+            }
+            assertThat(reads.get()).as("reads of the one pooled connection's session over 22 calls").isEqualTo(1);
+        } finally {
+            try (Connection admin = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = admin.createStatement()) {
+                s.execute("GRANT SELECT ON pg_catalog.pg_stat_activity TO PUBLIC");
+            }
+        }
+    }
+
+    /**
+     * {@code c}, whose pgjdbc connection (through {@code unwrap(PGConnection.class)}) counts the statements it prepares that read
+     * pg_stat_activity; one counting connection per pgjdbc connection ({@code counters}), as pgjdbc unwraps to itself at every borrow.
+     */
+    private static Connection countingSessionReads(Connection c, java.util.concurrent.atomic.AtomicInteger reads,
+            Map<PGConnection, PGConnection> counters) throws Exception {
+        PGConnection pg = c.unwrap(PGConnection.class);
+        PGConnection counting;
+        synchronized (counters) {
+            counting = counters.computeIfAbsent(pg, real -> (PGConnection) Proxy.newProxyInstance(
+                    PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {PGConnection.class, Connection.class}, (p, m, args) -> {
+                        if (m.getName().equals("prepareStatement") && String.valueOf(args[0]).contains("pg_stat_activity")) {
+                            reads.incrementAndGet();
+                        }
+                        return invoke(real, m, args);
+                    }));
+        }
+        return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (p, m, args) -> m.getName().equals("unwrap") && args[0] == PGConnection.class ? counting : invoke(c, m, args));
+    }
+
     /** {@code c}, whose {@code getBackendPID()} (through {@code unwrap(PGConnection.class)}) says {@code pid}. */
     private static Connection reportingPid(Connection c, int pid) throws Exception {
         return reportingPid(c, pid, new java.util.concurrent.atomic.AtomicBoolean(true));
