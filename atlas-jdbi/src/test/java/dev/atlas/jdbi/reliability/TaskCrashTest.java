@@ -73,6 +73,14 @@ class TaskCrashTest {
     private Acks runAndKill(String kind, String target) throws Exception {
         List<String> command = ChildJvm.command(List.of(), TaskCrashChild.class, List.of(kind, target));
         Process child = new ProcessBuilder(command).redirectError(dir.resolve("child.err").toFile()).start();
+        // A child that hangs (a lock it never gets) would block readLine below, and the build's fork with it: a watchdog
+        // kills it, the pipe ends, and the test fails on the child ending unkilled instead of hanging CI.
+        java.util.concurrent.ScheduledExecutorService watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "task-crash-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        watchdog.schedule(() -> child.toHandle().destroyForcibly(), 240, TimeUnit.SECONDS);
         TreeMap<Integer, List<UUID>> batches = new TreeMap<>();
         Map<UUID, Claim> claims = new LinkedHashMap<>();
         String last = null;
@@ -114,6 +122,7 @@ class TaskCrashTest {
             assertThat(killed).as("the child ended before it was killed (see child.err)").isTrue();
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
         } finally {
+            watchdog.shutdownNow();
             child.destroyForcibly();
         }
         assertThat(batches).as("child worked (see child.err)").isNotEmpty();
