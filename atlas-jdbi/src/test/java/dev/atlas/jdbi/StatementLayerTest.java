@@ -243,6 +243,16 @@ class StatementLayerTest {
     }
 
     @Test
+    void aSchemaQualifiedOrOnlyTenantTableIsStillAReference() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        assertThat(TenantPredicate.miss("SELECT id FROM public.x_messages WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM \"atlas\".\"x_messages\" WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE ONLY x_messages SET role = ? WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("DELETE FROM ONLY atlas.x_messages WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM public.x_messages WHERE tenant_id = ?", "x_")).isNull();
+    }
+
+    @Test
     void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
         TenantId acme = new TenantId("acme");
         Cursor.Listing things = Cursor.listing(acme, "things");
