@@ -220,6 +220,39 @@ class StatementLayerTest {
     }
 
     @Test
+    void reversedInequalitiesAreNoTenantPredicateAndTextTheDialectsReadDifferentlyIsRefusedAtDeclaration() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        // :t != tenant_id reads every other tenant's rows, like tenant_id <> :t; >= and <= are ranges over tenants.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE ? != tenant_id", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE ? >= tenant_id", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE ? <= m.tenant_id", "x_")).isEqualTo(none);
+        // PostgreSQL nests block comments: all of /* a /* b */ tenant_id = ? */ is a comment there.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_memories WHERE id = ? /* a /* b */ AND tenant_id = ? */", "x_")).isEqualTo(none);
+        Catalogue c = new Catalogue(Dialect.POSTGRESQL, "x_");
+        // SQLite ends the comment at the first */, PostgreSQL at the matching one: the dialects would bind different parameters.
+        assertThatThrownBy(() -> c.sql("bad.nested", "SELECT id FROM <p>memories WHERE id = :id /* a /* b */ AND tenant_id = :t */"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nested comment");
+        // PostgreSQL reads E'\'' and $$..$$ as one literal each, where :t is no parameter; SQLite reads neither.
+        assertThatThrownBy(() -> c.sql("bad.escape", "SELECT id FROM <p>memories WHERE content = E'\\' AND tenant_id = :t AND id = '"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("escape string");
+        assertThatThrownBy(() -> c.sql("bad.dollar", "SELECT id FROM <p>memories WHERE content = $$ AND tenant_id = :t $$"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dollar");
+        // What stays accepted: a plain literal with a backslash, a keyword ending in e right before a literal, '$' inside one.
+        assertThat(c.sql("ok.literals", "SELECT id FROM <p>memories WHERE tenant_id = :t AND content = '\\' AND role LIKE'$.x'").jdbc())
+                .isEqualTo("SELECT id FROM x_memories WHERE tenant_id = ? AND content = '\\' AND role LIKE'$.x'");
+    }
+
+    @Test
+    void aSchemaQualifiedOrOnlyTenantTableIsStillAReference() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        assertThat(TenantPredicate.miss("SELECT id FROM public.x_messages WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM \"atlas\".\"x_messages\" WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE ONLY x_messages SET role = ? WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("DELETE FROM ONLY atlas.x_messages WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM public.x_messages WHERE tenant_id = ?", "x_")).isNull();
+    }
+
+    @Test
     void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
         TenantId acme = new TenantId("acme");
         Cursor.Listing things = Cursor.listing(acme, "things");

@@ -47,7 +47,12 @@ public final class Statement {
         int n = text.length();
         while (i < n) {
             char c = text.charAt(i);
-            if (c == '\'' || c == '"') {
+            if (c == '\'' && i > 0 && (text.charAt(i - 1) == 'e' || text.charAt(i - 1) == 'E')
+                    && (i < 2 || !isNamePart(text.charAt(i - 2)))) {
+                // PostgreSQL reads a backslash in E'..' as an escape (E'\'' is one quote), SQLite reads E as a name: the
+                // dialects would end the literal at different quotes and bind different parameters.
+                throw new IllegalArgumentException("escape string (E'..') in: " + text);
+            } else if (c == '\'' || c == '"') {
                 int end = text.indexOf(c, i + 1);
                 while (end >= 0 && end + 1 < n && text.charAt(end + 1) == c) {
                     end = text.indexOf(c, end + 2);
@@ -68,6 +73,10 @@ public final class Statement {
                 if (end < 0) {
                     throw new IllegalArgumentException("unterminated comment in: " + text);
                 }
+                if (text.indexOf("/*", i + 2) >= 0 && text.indexOf("/*", i + 2) < end) {
+                    // PostgreSQL nests block comments, SQLite ends one at the first */: they would read different SQL.
+                    throw new IllegalArgumentException("nested comment in: " + text);
+                }
                 out.append(text, i, end + 2);
                 i = end + 2;
             } else if (c == ':' && i + 1 < n && text.charAt(i + 1) == ':') {
@@ -84,6 +93,9 @@ public final class Statement {
             } else if (text.startsWith("<p>", i)) {
                 out.append(prefix);
                 i += 3;
+            } else if (c == '$') {
+                // PostgreSQL reads $$..$$ (or $tag$..$tag$) as a literal, where :name is no parameter; SQLite reads $name as one.
+                throw new IllegalArgumentException("$ outside a literal (a dollar quote or $ parameter) in: " + text);
             } else if (c == '?') {
                 // A literal ? would shift every position after it (and is PostgreSQL's jsonb key operator).
                 throw new IllegalArgumentException("use named parameters, not ?, in: " + text);
@@ -139,5 +151,9 @@ public final class Statement {
     @Override
     public String toString() {
         return name;
+    }
+
+    private static boolean isNamePart(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
     }
 }

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * Whether a statement carries the tenant: for each reference to a tenant table (after FROM, JOIN,
- * INTO or UPDATE) the statement has one tenant_id comparison ({@code tenant_id = :t},
+ * INTO, UPDATE or USING, schema-qualified or after ONLY too) the statement has one tenant_id comparison ({@code tenant_id = :t},
  * {@code x.tenant_id = y.tenant_id}, {@code tenant_id IN (...)}) or, for each INSERT, tenant_id among
  * its inserted columns. This keeps one tenant's call off another tenant's rows and lets Citus route
  * a statement to one shard.
@@ -16,23 +16,28 @@ import java.util.regex.Pattern;
  * <p>A count, not a parser: it cannot tell which reference a predicate belongs to, but a statement
  * joining two tenant tables with one tenant predicate (the usual slip) is caught, and so is each table
  * of a comma-separated FROM list. Only what the database reads counts: string literals and comments
- * are blanked first and a quoted name is read as the name it quotes, so {@code -- tenant_id = :t} or
- * {@code "tenant_id = x"} is no predicate. {@code tenant_id <> :t} is none either: it reads every other
+ * are blanked first (block comments nested, as PostgreSQL reads them) and a quoted name is read as the
+ * name it quotes, so {@code -- tenant_id = :t} or {@code "tenant_id = x"} is no predicate. {@code tenant_id <> :t}
+ * (or {@code :t != tenant_id}, {@code :t >= tenant_id}) is none either: it reads every other
  * tenant's rows (the statements that do so on purpose are declared cross-tenant). Schema statements
  * (CREATE/ALTER/DROP: the pgvector column and index made at run time) are exempt.
  */
 public final class TenantPredicate {
     private TenantPredicate() {}
 
-    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update|using)\\s+([a-z0-9_]+)");
+    /** A table name, read past a schema ({@code public.x_messages}): the table is what the database reads. */
+    private static final String TABLE_NAME = "(?:[a-z0-9_]+\\.)?([a-z0-9_]+)";
+    /** PostgreSQL's {@code ONLY} (no inheritance children) still names the table after it. */
+    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update|using)\\s+(?:only\\s+)?" + TABLE_NAME);
     /** A FROM list's second and later tables: {@code FROM a x, b AS y, c}. */
-    private static final Pattern FROM_LIST = Pattern.compile("\\bfrom\\s+[a-z0-9_]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?"
-            + "((?:\\s*,\\s*[a-z0-9_]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?)+)");
-    private static final Pattern LISTED = Pattern.compile(",\\s*([a-z0-9_]+)");
+    private static final Pattern FROM_LIST = Pattern.compile("\\bfrom\\s+(?:only\\s+)?[a-z0-9_.]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?"
+            + "((?:\\s*,\\s*(?:only\\s+)?[a-z0-9_.]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?)+)");
+    private static final Pattern LISTED = Pattern.compile(",\\s*(?:only\\s+)?" + TABLE_NAME);
     private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|\\bin\\b)");
-    private static final Pattern RIGHT = Pattern.compile("=\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
+    /** {@code :t = tenant_id}; not {@code :t != tenant_id}, {@code >=} or {@code <=}, which read other tenants' rows. */
+    private static final Pattern RIGHT = Pattern.compile("(?<![<>!])=\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
-    private static final Pattern INSERT_COLUMNS = Pattern.compile("\\binsert\\s+(?:or\\s+\\w+\\s+)?into\\s+[a-z0-9_]+\\s*\\(([^)]*)\\)");
+    private static final Pattern INSERT_COLUMNS = Pattern.compile("\\binsert\\s+(?:or\\s+\\w+\\s+)?into\\s+[a-z0-9_.]+\\s*\\(([^)]*)\\)");
     private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
 
     /** Why {@code sql} (table prefix filled in) misses the tenant, or null when it carries it or touches no tenant table. */
@@ -86,9 +91,20 @@ public final class TenantPredicate {
                 out.append(' ');
                 i = end < 0 ? n : end;
             } else if (lower.startsWith("/*", i)) {
-                int end = lower.indexOf("*/", i + 2);
+                // PostgreSQL nests block comments; reading them nested blanks more, never less, than SQLite reads.
+                int depth = 0;
+                do {
+                    if (lower.startsWith("/*", i)) {
+                        depth++;
+                        i += 2;
+                    } else if (lower.startsWith("*/", i)) {
+                        depth--;
+                        i += 2;
+                    } else {
+                        i++;
+                    }
+                } while (depth > 0 && i < n);
                 out.append(' ');
-                i = end < 0 ? n : end + 2;
             } else {
                 out.append(c);
                 i++;
