@@ -348,6 +348,54 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an eraseTenant of the tenant run to its end between the import's checks and its writes: the erase counts what was"
+            + " stored, the import is a ConflictException saying how to resume, the tenant exports empty (nothing of the import"
+            + " half-written), and the same file imported again restores it, exported back byte-identical")
+    void eraseTenantBetweenTheChecksAndTheWritesLeavesAResumableImport() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(NewConversation.of(Owner.user("ada"))).id();
+        acme.conversations().append(c, NewMessage.user("hi"));
+        String file = text(export(acme, ExportScope.tenant()));
+        try (Connection k = database.dataSource().getConnection()) {
+            k.createStatement().executeUpdate("DELETE FROM atlas_message_events");
+            k.createStatement().executeUpdate("DELETE FROM atlas_messages");
+        }
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Object> erased = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.existing.message_events") && erased.compareAndSet(null, "running")) {
+                Thread other = new Thread(() -> {
+                    try {
+                        erased.set(acme.portability().eraseTenant(false).counts());
+                    } catch (RuntimeException e) {
+                        erased.set(e);
+                    }
+                });
+                other.start();
+                try {
+                    other.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        int messageLine = lineOf(file, "{\"type\":\"message\",");
+        try {
+            assertThatThrownBy(() -> importBytes(acme, file.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(ConflictException.class,
+                    x -> assertThat(x.getMessage()).startsWith("input: a row from line " + messageLine + " on names a stored row deleted"
+                            + " after the import checked it (by another writer: a purge or an erase), and rows before line " + messageLine
+                            + " are imported: import the same file again to resume"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(erased.get()).isEqualTo(Map.of("conversations", 1L));
+        assertThat(text(export(acme, ExportScope.tenant())).lines()).hasSize(2); // the header and an end record counting nothing
+        ImportReport resumed = importBytes(acme, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(resumed.imported()).containsEntry("conversation", 1L).containsEntry("message", 1L);
+        assertThat(text(export(acme, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
     @DisplayName("an imported memory takes a client key an expired memory still held, as a create does; a live holder is a conflict")
     void importedMemoryTakesTheKeyOfAnExpiredOne() {
         Tenant acme = atlas.tenant("acme");
