@@ -348,6 +348,54 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an eraseTenant of the tenant run to its end between the import's checks and its writes: the erase counts what was"
+            + " stored, the import is a ConflictException saying how to resume, the tenant exports empty (nothing of the import"
+            + " half-written), and the same file imported again restores it, exported back byte-identical")
+    void eraseTenantBetweenTheChecksAndTheWritesLeavesAResumableImport() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(NewConversation.of(Owner.user("ada"))).id();
+        acme.conversations().append(c, NewMessage.user("hi"));
+        String file = text(export(acme, ExportScope.tenant()));
+        try (Connection k = database.dataSource().getConnection()) {
+            k.createStatement().executeUpdate("DELETE FROM atlas_message_events");
+            k.createStatement().executeUpdate("DELETE FROM atlas_messages");
+        }
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Object> erased = new java.util.concurrent.atomic.AtomicReference<>();
+        db.statementListener((name, sql) -> {
+            if (name.equals("portability.existing.message_events") && erased.compareAndSet(null, "running")) {
+                Thread other = new Thread(() -> {
+                    try {
+                        erased.set(acme.portability().eraseTenant(false).counts());
+                    } catch (RuntimeException e) {
+                        erased.set(e);
+                    }
+                });
+                other.start();
+                try {
+                    other.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        int messageLine = lineOf(file, "{\"type\":\"message\",");
+        try {
+            assertThatThrownBy(() -> importBytes(acme, file.getBytes(StandardCharsets.UTF_8))).isInstanceOfSatisfying(ConflictException.class,
+                    x -> assertThat(x.getMessage()).startsWith("input: a row from line " + messageLine + " on names a stored row deleted"
+                            + " after the import checked it (by another writer: a purge or an erase), and rows before line " + messageLine
+                            + " are imported: import the same file again to resume"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(erased.get()).isEqualTo(Map.of("conversations", 1L));
+        assertThat(text(export(acme, ExportScope.tenant())).lines()).hasSize(2); // the header and an end record counting nothing
+        ImportReport resumed = importBytes(acme, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(resumed.imported()).containsEntry("conversation", 1L).containsEntry("message", 1L);
+        assertThat(text(export(acme, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
     @DisplayName("an imported memory takes a client key an expired memory still held, as a create does; a live holder is a conflict")
     void importedMemoryTakesTheKeyOfAnExpiredOne() {
         Tenant acme = atlas.tenant("acme");
@@ -2663,6 +2711,56 @@ public abstract class PortabilityContract extends AtlasContract {
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getValue()[1]);
         }
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("a file whose bytes are not UTF-8 where a damaged byte made an overlong form of a character (one flipped bit turns"
+            + " 'é', C3 A9, into C1 A9, which lenient decoders read as 'i') is an InvalidInputException naming the line, and nothing"
+            + " is written; the undamaged file imports and exports back byte-exact")
+    void bytesThatAreNotUtf8Refused() {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("caf\u00e9 /x"));
+        byte[] file = export(acme, ExportScope.tenant());
+        int line = lineOf(text(file), "\"title\":\"caf"); // the first 'é': the title Atlas took from the message
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> cases = new TreeMap<>(); // name := damaged bytes in place of C3 A9
+        cases.put("overlong 2 bytes (C1 A9: 'i')", "c1a9");
+        cases.put("overlong 2 bytes (C0 AF: '/')", "c0af");
+        cases.put("overlong 3 bytes (E0 81 A9: 'i')", "e081a9");
+        cases.put("overlong 4 bytes (F0 80 81 A9: 'i')", "f08081a9");
+        cases.put("beyond U+10FFFF (F4 90 80 80)", "f4908080");
+        cases.put("a 5-byte form (F8 88 80 80 80)", "f888808080");
+        cases.put("a continuation byte alone (A9)", "a9");
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> actual = new TreeMap<>();
+        byte[] e9 = {(byte) 0xC3, (byte) 0xA9};
+        int at = indexOf(file, e9);
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            byte[] bad = java.util.HexFormat.of().parseHex(e.getValue());
+            byte[] in = new byte[file.length - 2 + bad.length];
+            System.arraycopy(file, 0, in, 0, at);
+            System.arraycopy(bad, 0, in, at, bad.length);
+            System.arraycopy(file, at + 2, in, at + bad.length, file.length - at - 2);
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in));
+            expected.put(e.getKey(), "InvalidInputException line " + line + ": is not UTF-8");
+            actual.put(e.getKey(), x == null ? "imported" : x.getClass().getSimpleName()
+                    + (x instanceof InvalidInputException a ? " " + a.field() + ": " + a.getMessage().substring(a.field().length() + 2).split(":")[0] : ""));
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        importBytes(beta, file);
+        assertThat(export(beta, ExportScope.tenant())).isEqualTo(file);
+    }
+
+    private static int indexOf(byte[] in, byte[] part) {
+        for (int i = 0; i + part.length <= in.length; i++) {
+            if (java.util.Arrays.equals(in, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
     }
 
     @Test

@@ -373,11 +373,15 @@ public final class JdbiPortability implements Portability {
             long slack = (1 << 16) + (1 << 13);
             java.io.InputStream capped = new java.io.FilterInputStream(in) {
                 private long read;
+                private final Utf8Check utf8 = new Utf8Check();
 
                 @Override
                 public int read() throws IOException {
                     int b = super.read();
                     count(b < 0 ? 0 : 1);
+                    if (b >= 0) {
+                        utf8.check(new byte[] {(byte) b}, 0, 1);
+                    }
                     return b;
                 }
 
@@ -385,6 +389,9 @@ public final class JdbiPortability implements Portability {
                 public int read(byte[] b, int off, int len) throws IOException {
                     int n = super.read(b, off, len);
                     count(Math.max(n, 0));
+                    if (n > 0) {
+                        utf8.check(b, off, n);
+                    }
                     return n;
                 }
 
@@ -466,6 +473,65 @@ public final class JdbiPortability implements Portability {
         @Override
         public void close() throws IOException {
             p.close();
+        }
+    }
+
+    /**
+     * Refuses bytes that are not UTF-8 as the parser's bytes go by. Jackson decodes an overlong form of a character
+     * ({@code C1 A9}, one flipped bit of {@code é}, as {@code i}; {@code C0 AF} as {@code /}) as the character, so a damaged
+     * file imported other text than it holds, silently. Also refuses what Jackson reads as other damage (a stray continuation
+     * byte, a form beyond U+10FFFF), here with the same message. Counts lines itself: the parser reads ahead of it.
+     */
+    static final class Utf8Check {
+        private int line = 1;
+        /** Continuation bytes still due in the character being read. */
+        private int due;
+        /** Bounds of the next continuation byte (0x80..0xBF but after E0, ED, F0 and F4). */
+        private int low = 0x80;
+        private int high = 0xBF;
+        private int lead;
+
+        void check(byte[] b, int off, int len) {
+            for (int i = off; i < off + len; i++) {
+                int c = b[i] & 0xFF;
+                if (due == 0) {
+                    if (c < 0x80) {
+                        if (c == '\n') {
+                            line++;
+                        }
+                        continue;
+                    }
+                    lead = c;
+                    low = 0x80;
+                    high = 0xBF;
+                    if (c >= 0xC2 && c <= 0xDF) {
+                        due = 1;
+                    } else if (c >= 0xE0 && c <= 0xEF) {
+                        due = 2;
+                        low = c == 0xE0 ? 0xA0 : 0x80;
+                        high = c == 0xED ? 0x9F : 0xBF; // ED A0..BF: a surrogate
+                    } else if (c >= 0xF0 && c <= 0xF4) {
+                        due = 3;
+                        low = c == 0xF0 ? 0x90 : 0x80;
+                        high = c == 0xF4 ? 0x8F : 0xBF;
+                    } else {
+                        throw refused(c, -1);
+                    }
+                } else {
+                    if (c < low || c > high) {
+                        throw refused(lead, c);
+                    }
+                    low = 0x80;
+                    high = 0xBF;
+                    due--;
+                }
+            }
+        }
+
+        private InvalidInputException refused(int first, int next) {
+            String bytes = next < 0 ? String.format("byte 0x%02X starts no character", first)
+                    : String.format("byte 0x%02X cannot follow 0x%02X (an overlong form, a surrogate or beyond U+10FFFF)", next, first);
+            return new InvalidInputException("line " + line, "is not UTF-8: " + bytes + "; the file is damaged: use an undamaged copy");
         }
     }
 
