@@ -7,6 +7,7 @@ import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.PostgresLockWaits;
 import dev.atlas.jdbi.kit.TestDatabase;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
@@ -304,9 +305,9 @@ abstract class PostgresEraseRaces extends AtlasContract {
             holder.setAutoCommit(false);
             lockRow(holder, "conversations", low, "FOR UPDATE");
             CompletableFuture<EraseReport> tenant = CompletableFuture.supplyAsync(() -> atlas.tenant("acme").portability().eraseTenant(false));
-            awaitLockWaits(probe, 1, tenant);
+            PostgresLockWaits.await(probe, 1, tenant);
             CompletableFuture<EraseReport> owner = CompletableFuture.supplyAsync(() -> other.tenant("acme").portability().eraseOwner(alice, false));
-            awaitLockWaits(probe, 2, owner);
+            PostgresLockWaits.await(probe, 2, owner);
             holder.commit();
             EraseReport t = tenant.get(60, TimeUnit.SECONDS);
             EraseReport o = owner.get(60, TimeUnit.SECONDS);
@@ -371,20 +372,6 @@ abstract class PostgresEraseRaces extends AtlasContract {
         }
         acme.portability().eraseTenant(false);
         assertThat(acme.portability().eraseTenant(true).counts()).isEmpty();
-    }
-
-    /** Waits (up to 30 s) until {@code n} sessions wait on a lock, or {@code call} has finished without waiting. */
-    private static void awaitLockWaits(Connection probe, int n, CompletableFuture<?> call) throws Exception {
-        for (int i = 0; i < 3000 && !call.isDone(); i++) {
-            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getInt(1) >= n) {
-                    return;
-                }
-            }
-            Thread.sleep(10);
-        }
     }
 
     /** What an erase's first transaction does: soft-delete the scope's conversations. */

@@ -253,6 +253,20 @@ class StatementLayerTest {
     }
 
     @Test
+    void anAssignedTenantIdIsNoTenantPredicate() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        // SET tenant_id = ? moves a row of any tenant to this one: it filters nothing.
+        assertThat(TenantPredicate.miss("UPDATE x_messages SET tenant_id = ? WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_messages SET role = ?, m.tenant_id = ? WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_messages SET tenant_id=excluded.tenant_id WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id, tenant_id = ? AS mine FROM x_messages WHERE id = ?", "x_")).isEqualTo(none);
+        // Still predicates: in WHERE and ON, whatever comes before them.
+        assertThat(TenantPredicate.miss("UPDATE x_messages SET role = ? WHERE tenant_id = ? AND id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("UPDATE x_messages SET tenant_id = ? WHERE tenant_id = ? AND id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id IN (?, ?) AND tenant_id = ?", "x_")).isNull();
+    }
+
+    @Test
     void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
         TenantId acme = new TenantId("acme");
         Cursor.Listing things = Cursor.listing(acme, "things");

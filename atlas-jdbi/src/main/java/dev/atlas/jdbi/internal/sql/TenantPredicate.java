@@ -36,6 +36,11 @@ public final class TenantPredicate {
     private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|\\bin\\b)");
     /** {@code :t = tenant_id}; not {@code :t != tenant_id}, {@code >=} or {@code <=}, which read other tenants' rows. */
     private static final Pattern RIGHT = Pattern.compile("(?<![<>!])=\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
+    /**
+     * {@code SET tenant_id = ?} (or {@code , tenant_id = …} in a SET or select list) assigns or projects the column: it
+     * filters no row, so neither of its sides is a predicate.
+     */
+    private static final Pattern ASSIGNED = Pattern.compile("(\\bset\\s+|,\\s*)(?:[a-z0-9_]+\\.)?tenant_id\\s*=(?:\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b)?");
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
     private static final Pattern INSERT_COLUMNS = Pattern.compile("\\binsert\\s+(?:or\\s+\\w+\\s+)?into\\s+[a-z0-9_.]+\\s*\\(([^)]*)\\)");
     private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
@@ -51,7 +56,8 @@ public final class TenantPredicate {
             return null;
         }
         // Each side counts: x.tenant_id = y.tenant_id ties two references to each other.
-        int predicates = count(LEFT, s) + count(RIGHT, s);
+        String compared = ASSIGNED.matcher(s).replaceAll("$1assigned_ _");
+        int predicates = count(LEFT, compared) + count(RIGHT, compared);
         Matcher insert = INSERT_COLUMNS.matcher(s);
         while (insert.find()) {
             if (insert.group(1).matches(".*\\btenant_id\\b.*")) {
