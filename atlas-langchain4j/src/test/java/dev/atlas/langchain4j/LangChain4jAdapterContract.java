@@ -1751,6 +1751,10 @@ public abstract class LangChain4jAdapterContract {
             + " the later round's call, not the earlier one's again")
     void aPooledThreadStoringAResultAfterItsOwnRoundWasAnsweredElsewhereCompletesTheRoundItFollows() throws Exception {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        // The app's listener, a long-lived bean: it holds the Atlas's pending rounds, which live no longer than a listener
+        // that could complete them. Each answering(...) model's own listener is dropped after its turn, so without this one
+        // a collection between the turns lost the parked calls (CI: the Paris call left processing).
+        AtlasChatModelListener app = AtlasChatModelListener.of(tenant, "openai", null);
         ExecutorService one = Executors.newSingleThreadExecutor();
         ExecutorService two = Executors.newSingleThreadExecutor();
         try {
@@ -1771,6 +1775,7 @@ public abstract class LangChain4jAdapterContract {
             // Each HTTP request on whichever pooled thread is free: ask (the model wants the tool), then approve (the tool runs).
             one.submit(ask.apply("weather in Paris?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
                     .arguments("{\"city\":\"Paris\"}").build()))).get(30, TimeUnit.SECONDS);
+            System.gc(); // between two HTTP requests a collection may come: only what the app holds survives it
             two.submit(approve.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
             two.submit(ask.apply("and in London?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
                     .arguments("{\"city\":\"London\"}").build()))).get(30, TimeUnit.SECONDS);
@@ -1779,6 +1784,7 @@ public abstract class LangChain4jAdapterContract {
             one.shutdownNow();
             two.shutdownNow();
         }
+        java.lang.ref.Reference.reachabilityFence(app);
 
         Conversation c = tenant.conversations().requireByKey("approvals");
         List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
@@ -1797,6 +1803,10 @@ public abstract class LangChain4jAdapterContract {
             + " the later round's call completes with the result, and the earlier round does not come back into the window")
     void aPooledThreadsEarlierRoundGoneFromTheWindowIsNotPutBackBeforeALaterRoundsResult() throws Exception {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant).sendableWindowsOnly();
+        // The app's listener, a long-lived bean: it holds the Atlas's pending rounds, which live no longer than a listener
+        // that could complete them. Each answering(...) model's own listener is dropped after its turn, so without this one
+        // a collection between the turns lost the parked calls (CI: the Paris call left processing).
+        AtlasChatModelListener app = AtlasChatModelListener.of(tenant, "openai", null);
         ExecutorService one = Executors.newSingleThreadExecutor();
         ExecutorService two = Executors.newSingleThreadExecutor();
         AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
@@ -1817,6 +1827,7 @@ public abstract class LangChain4jAdapterContract {
             };
             one.submit(ask.apply("weather in Paris?", AiMessage.from(ToolExecutionRequest.builder().name("weather")
                     .arguments("{\"city\":\"Paris\"}").build()))).get(30, TimeUnit.SECONDS);
+            System.gc(); // between two HTTP requests a collection may come: only what the app holds survives it
             two.submit(approve.apply("Paris: rain")).get(30, TimeUnit.SECONDS);
             two.submit(ask.apply("and in London?", london)).get(30, TimeUnit.SECONDS);
             one.submit(approve.apply("London: sun")).get(30, TimeUnit.SECONDS);
@@ -1824,6 +1835,7 @@ public abstract class LangChain4jAdapterContract {
             one.shutdownNow();
             two.shutdownNow();
         }
+        java.lang.ref.Reference.reachabilityFence(app);
 
         assertThat(store.getMessages("turns")).isEqualTo(List.of(SystemMessage.from("You forecast."), UserMessage.from("and in London?"), london,
                 ToolExecutionResultMessage.builder().toolName("weather").text("London: sun").build()));
