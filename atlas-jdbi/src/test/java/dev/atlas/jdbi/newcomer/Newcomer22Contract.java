@@ -11,6 +11,7 @@ import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.PostgresStuckCommit;
 import dev.atlas.jdbi.kit.TestDatabase;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -391,29 +392,10 @@ public abstract class Newcomer22Contract extends AtlasContract {
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
-            // A deferred trigger runs inside COMMIT: it waits there for the advisory lock this test holds.
-            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732101); RETURN NULL; END $$");
-            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
-                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
-            s.execute("SELECT pg_advisory_lock(732101)");
-            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), java.util.Map.of("late", true)));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            boolean held = false;
-            while (!held && System.nanoTime() < end) {
-                try (java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
-                    rs.next();
-                    held = rs.getInt(1) == 1;
-                }
-                if (!held) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
-            }
-            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            Future<Message> write = PostgresStuckCommit.start(s, acme, m, 732101, threads);
             shared.close();
             assertThat(atlas.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("right after close()").isEmpty();
-            s.execute("SELECT pg_advisory_unlock(732101)");
+            PostgresStuckCommit.release(s, 732101);
             Throwable x = failure(write);
             assertThat(x).isInstanceOf(StorageException.class);
             assertThat(x.getMessage()).startsWith(CLOSED_MAY_HAVE_BEEN_STORED);

@@ -9,6 +9,7 @@ import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.kit.PostgresStuckCommit;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -45,16 +46,9 @@ class PostgresCloseSessionEndTest {
             + " ends sessions from (the id was reused), ends no session but the one that was committing: the helper's own session"
             + " is not terminated. Before, pg_terminate_backend(pid) ended whichever session had that id by then")
     void closeEndsNoSessionThatReusedTheCommittingOnesProcessId() throws Exception {
-        String name = "atlas_close_pid_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
-        PostgresTestDatabase.createMigratedDatabase(name);
-        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setUsername("postgres");
-        hc.setPassword("postgres");
-        hc.setMaximumPoolSize(2);
+        String url = newDatabase("atlas_close_pid_");
         ExecutorService threads = Executors.newFixedThreadPool(1);
-        try (HikariDataSource app = new HikariDataSource(hc);
+        try (HikariDataSource app = pool(url, 2);
              Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
              Statement s = admin.createStatement();
              Connection helpers = DriverManager.getConnection(url, "postgres", "postgres")) {
@@ -73,39 +67,10 @@ class PostgresCloseSessionEndTest {
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
-            // A deferred trigger runs inside COMMIT: it waits there for the advisory lock this test holds.
-            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732102); RETURN NULL; END $$");
-            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
-                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
-            s.execute("SELECT pg_advisory_lock(732102)");
-            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            boolean held = false;
-            while (!held && System.nanoTime() < end) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
-                    rs.next();
-                    held = rs.getInt(1) == 1;
-                }
-                if (!held) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
-            }
-            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            Future<Message> write = PostgresStuckCommit.start(s, acme, m, 732102, threads);
             shared.close();
-            assertThatCode(() -> {
-                try (Statement h = helpers.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
-                    rs.next();
-                    assertThat(rs.getInt(1)).isEqualTo(helpersPid);
-                }
-            }).as("the session that had the recorded process id, not the committing one").doesNotThrowAnyException();
-            s.execute("SELECT pg_advisory_unlock(732102)");
-            try {
-                write.get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                // its socket was closed: how it failed is Newcomer22Contract's subject, not this test's
-            }
+            assertLives(helpers, helpersPid, "the session that had the recorded process id, not the committing one");
+            PostgresStuckCommit.releaseAndAwait(s, 732102, write); // how it failed: Newcomer22Contract's subject
         } finally {
             threads.shutdownNow();
             assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
@@ -117,53 +82,19 @@ class PostgresCloseSessionEndTest {
             + " that session: with no connection to spare to read the session's start first, it closes the stuck connection, which"
             + " frees one, and reads the start after; the write is not stored, neither right after close() nor once the lock is released")
     void closeEndsTheStuckSessionWhenItHoldsThePoolsOnlyConnection() throws Exception {
-        String name = "atlas_close_one_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
-        PostgresTestDatabase.createMigratedDatabase(name);
-        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setUsername("postgres");
-        hc.setPassword("postgres");
-        hc.setMaximumPoolSize(1);
+        String url = newDatabase("atlas_close_one_");
         ExecutorService threads = Executors.newFixedThreadPool(1);
-        try (HikariDataSource app = new HikariDataSource(hc);
+        try (HikariDataSource app = pool(url, 1);
              Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
              Statement s = admin.createStatement()) {
             Atlas shared = Atlas.builder().dataSource(app).migrate(false).closeTimeout(Duration.ZERO).build();
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
-            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732103); RETURN NULL; END $$");
-            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
-                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
-            s.execute("SELECT pg_advisory_lock(732103)");
-            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            boolean held = false;
-            while (!held && System.nanoTime() < end) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
-                    rs.next();
-                    held = rs.getInt(1) == 1;
-                }
-                if (!held) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
-            }
-            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            Future<Message> write = PostgresStuckCommit.start(s, acme, m, 732103, threads);
             shared.close();
-            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND query = 'COMMIT'")) {
-                rs.next();
-                assertThat(rs.getInt(1)).as("sessions still running a COMMIT right after close()").isZero();
-            }
-            s.execute("SELECT pg_advisory_unlock(732103)");
-            try {
-                write.get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                // told it may have been stored: Newcomer22Contract's subject
-            }
+            assertThat(PostgresStuckCommit.committing(s)).as("sessions still running a COMMIT right after close()").isZero();
+            PostgresStuckCommit.releaseAndAwait(s, 732103, write); // how it failed: Newcomer22Contract's subject
             try (Atlas reader = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").migrate(false).build()) {
                 assertThat(reader.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the lock was released").isEmpty();
             }
@@ -179,16 +110,9 @@ class PostgresCloseSessionEndTest {
             + " frees a connection (a reused id): the session is named by the id and start Atlas read when it first used the"
             + " connection. Before, the start was read after the stuck connection was closed, so the later session was ended")
     void closeWithThePoolsOnlyConnectionStuckEndsNoSessionThatReusedItsProcessId() throws Exception {
-        String name = "atlas_close_reuse1_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
-        PostgresTestDatabase.createMigratedDatabase(name);
-        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setUsername("postgres");
-        hc.setPassword("postgres");
-        hc.setMaximumPoolSize(1);
+        String url = newDatabase("atlas_close_reuse1_");
         ExecutorService threads = Executors.newFixedThreadPool(1);
-        try (HikariDataSource app = new HikariDataSource(hc);
+        try (HikariDataSource app = pool(url, 1);
              Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
              Statement s = admin.createStatement();
              // The session a reused process id would name: any other live session, whose id the stuck connection reports.
@@ -205,44 +129,12 @@ class PostgresCloseSessionEndTest {
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
-            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732104); RETURN NULL; END $$");
-            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
-                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
-            s.execute("SELECT pg_advisory_lock(732104)");
-            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            boolean held = false;
-            while (!held && System.nanoTime() < end) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
-                    rs.next();
-                    held = rs.getInt(1) == 1;
-                }
-                if (!held) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
-            }
-            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            Future<Message> write = PostgresStuckCommit.start(s, acme, m, 732104, threads);
             reused.set(true);
             shared.close();
-            assertThatCode(() -> {
-                try (Statement h = later.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
-                    rs.next();
-                    assertThat(rs.getInt(1)).isEqualTo(laterPid);
-                }
-            }).as("the session the stuck connection's process id names now").doesNotThrowAnyException();
-            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND query = 'COMMIT'")) {
-                rs.next();
-                assertThat(rs.getInt(1)).as("sessions still running a COMMIT right after close()").isZero();
-            }
-            s.execute("SELECT pg_advisory_unlock(732104)");
-            try {
-                write.get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                // told it may have been stored: Newcomer22Contract's subject
-            }
+            assertLives(later, laterPid, "the session the stuck connection's process id names now");
+            assertThat(PostgresStuckCommit.committing(s)).as("sessions still running a COMMIT right after close()").isZero();
+            PostgresStuckCommit.releaseAndAwait(s, 732104, write); // how it failed: Newcomer22Contract's subject
             try (Atlas reader = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").migrate(false).build()) {
                 assertThat(reader.tenant("acme").conversations().requireMessage(m.id()).metadata()).as("once the lock was released").isEmpty();
             }
@@ -258,16 +150,9 @@ class PostgresCloseSessionEndTest {
             + " even with a connection to spare: the named session is a bystander's. Before, the connection was kept as 'unknown' and"
             + " close() read the bystander's start and ended it")
     void closeBehindAProxyEndsNoSessionTheDriverNames() throws Exception {
-        String name = "atlas_close_proxy_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
-        PostgresTestDatabase.createMigratedDatabase(name);
-        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setUsername("postgres");
-        hc.setPassword("postgres");
-        hc.setMaximumPoolSize(2);
+        String url = newDatabase("atlas_close_proxy_");
         ExecutorService threads = Executors.newFixedThreadPool(1);
-        try (HikariDataSource app = new HikariDataSource(hc);
+        try (HikariDataSource app = pool(url, 2);
              Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
              Statement s = admin.createStatement();
              Connection bystander = DriverManager.getConnection(url, "postgres", "postgres")) {
@@ -282,38 +167,10 @@ class PostgresCloseSessionEndTest {
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
-            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732105); RETURN NULL; END $$");
-            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
-                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
-            s.execute("SELECT pg_advisory_lock(732105)");
-            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            boolean held = false;
-            while (!held && System.nanoTime() < end) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
-                    rs.next();
-                    held = rs.getInt(1) == 1;
-                }
-                if (!held) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
-            }
-            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            Future<Message> write = PostgresStuckCommit.start(s, acme, m, 732105, threads);
             shared.close();
-            assertThatCode(() -> {
-                try (Statement h = bystander.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
-                    rs.next();
-                    assertThat(rs.getInt(1)).isEqualTo(bystanderPid);
-                }
-            }).as("the bystander session the proxied driver names").doesNotThrowAnyException();
-            s.execute("SELECT pg_advisory_unlock(732105)");
-            try {
-                write.get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                // its socket was closed: how it failed is Newcomer22Contract's subject
-            }
+            assertLives(bystander, bystanderPid, "the bystander session the proxied driver names");
+            PostgresStuckCommit.releaseAndAwait(s, 732105, write); // how it failed: Newcomer22Contract's subject
         } finally {
             threads.shutdownNow();
             assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
@@ -325,16 +182,9 @@ class PostgresCloseSessionEndTest {
             + " Atlas's helper ends sessions from ends no session: the statements that end and wait for sessions exclude the asking"
             + " one, so the helper never terminates itself, whatever it was told")
     void closeNeverEndsTheHelpersOwnSessionEvenWhenItIsTheRecordedOne() throws Exception {
-        String name = "atlas_close_self_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
-        PostgresTestDatabase.createMigratedDatabase(name);
-        String url = "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setUsername("postgres");
-        hc.setPassword("postgres");
-        hc.setMaximumPoolSize(2);
+        String url = newDatabase("atlas_close_self_");
         ExecutorService threads = Executors.newFixedThreadPool(1);
-        try (HikariDataSource app = new HikariDataSource(hc);
+        try (HikariDataSource app = pool(url, 2);
              Connection admin = DriverManager.getConnection(url, "postgres", "postgres");
              Statement s = admin.createStatement();
              Connection helpers = DriverManager.getConnection(url, "postgres", "postgres")) {
@@ -355,38 +205,10 @@ class PostgresCloseSessionEndTest {
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
             Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
-            s.execute("CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$ BEGIN PERFORM pg_advisory_xact_lock(732106); RETURN NULL; END $$");
-            s.execute("CREATE CONSTRAINT TRIGGER test_hold_commit AFTER UPDATE ON atlas_messages DEFERRABLE INITIALLY DEFERRED"
-                    + " FOR EACH ROW WHEN (NEW.id = '" + m.id() + "'::uuid) EXECUTE FUNCTION test_hold_commit()");
-            s.execute("SELECT pg_advisory_lock(732106)");
-            Future<Message> write = threads.submit(() -> acme.conversations().updateMessageMetadata(m.id(), Map.of("late", true)));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            boolean held = false;
-            while (!held && System.nanoTime() < end) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND wait_event = 'advisory' AND query = 'COMMIT'")) {
-                    rs.next();
-                    held = rs.getInt(1) == 1;
-                }
-                if (!held) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
-            }
-            assertThat(held).as("the write's COMMIT waits on the server").isTrue();
+            Future<Message> write = PostgresStuckCommit.start(s, acme, m, 732106, threads);
             shared.close();
-            assertThatCode(() -> {
-                try (Statement h = helpers.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
-                    rs.next();
-                    assertThat(rs.getInt(1)).isEqualTo(helpersPid);
-                }
-            }).as("the helper's own session, recorded as the committing one's").doesNotThrowAnyException();
-            s.execute("SELECT pg_advisory_unlock(732106)");
-            try {
-                write.get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                // its socket was closed: how it failed is Newcomer22Contract's subject
-            }
+            assertLives(helpers, helpersPid, "the helper's own session, recorded as the committing one's");
+            PostgresStuckCommit.releaseAndAwait(s, 732106, write); // how it failed: Newcomer22Contract's subject
         } finally {
             threads.shutdownNow();
             assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
@@ -512,6 +334,33 @@ class PostgresCloseSessionEndTest {
     private static Connection notClosing(Connection c) {
         return (Connection) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (p, m, args) -> m.getName().equals("close") ? null : invoke(c, m, args));
+    }
+
+    /** {@code session} still answers, as the session of process {@code pid}. */
+    private static void assertLives(Connection session, int pid, String which) {
+        assertThatCode(() -> {
+            try (Statement h = session.createStatement(); ResultSet rs = h.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(pid);
+            }
+        }).as(which).doesNotThrowAnyException();
+    }
+
+    /** A new migrated database of the shared server, named {@code prefix} and this run; its URL. */
+    private static String newDatabase(String prefix) {
+        String name = prefix + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        PostgresTestDatabase.createMigratedDatabase(name);
+        return "jdbc:postgresql://localhost:" + PostgresTestDatabase.server().getPort() + "/" + name;
+    }
+
+    /** The application's own pool of {@code size} connections. */
+    private static HikariDataSource pool(String url, int size) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(size);
+        return new HikariDataSource(hc);
     }
 
     private static Object invoke(Object target, Method m, Object[] args) throws Throwable {
