@@ -259,33 +259,7 @@ public abstract class Newcomer39cContract extends AtlasContract {
         acme.conversations().deleteMessage(forwarded.id());
         clock.set(clock.instant().plus(Duration.ofDays(2)));
 
-        CountDownLatch paused = new CountDownLatch(1);
-        CountDownLatch secondReturned = new CountDownLatch(1);
-        AtomicReference<Thread> second = new AtomicReference<>();
-        pauseAfter("retention.purgedBlobKeys", paused, secondReturned, second::get);
-        CompletableFuture<Object> purging = CompletableFuture.supplyAsync(() -> {
-            try {
-                return acme.retention().runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)));
-            } catch (RuntimeException e) {
-                return e;
-            }
-        });
-        assertThat(paused.await(60, TimeUnit.SECONDS)).isTrue();
-        CompletableFuture<Object> hardDeleting = CompletableFuture.supplyAsync(() -> {
-            second.set(Thread.currentThread());
-            try {
-                return acme.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(1)));
-            } catch (RuntimeException e) {
-                return e;
-            } finally {
-                secondReturned.countDown();
-            }
-        });
-        Object purged = purging.get(60, TimeUnit.SECONDS);
-        Object hardDeleted = hardDeleting.get(60, TimeUnit.SECONDS);
-        db().statementListener(null);
-        assertThat(purged).isInstanceOf(RetentionReport.class);
-        assertThat(hardDeleted).isInstanceOf(RetentionReport.class);
+        purgeRacingAHardDelete(acme, "retention.purgedBlobKeys", RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)));
         assertThat(acme.conversations().get(first.id())).isEmpty();
         assertThat(acme.conversations().getMessage(forwarded.id())).isEmpty();
         assertThat(acme.conversations().history(other.id())).extracting(Message::id).containsExactly(ask.id());
@@ -311,13 +285,26 @@ public abstract class Newcomer39cContract extends AtlasContract {
         acme.conversations().deleteMessage(forwarded.id());
         clock.set(clock.instant().plus(Duration.ofDays(2)));
 
+        purgeRacingAHardDelete(acme, "retention.blobKeys.executions", RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1)));
+        assertThat(acme.executions().get(drawing.id())).isEmpty();
+        assertThat(acme.conversations().getMessage(forwarded.id())).isEmpty();
+        assertThat(acme.conversations().history(other.id())).extracting(Message::id).containsExactly(ask.id());
+        assertThat(acme.assets().get(chart.id())).isEmpty();
+        assertThat(blobFiles()).isZero();
+    }
+
+    /**
+     * Runs {@code purge} on {@code acme}, pauses it after statement {@code point} while a second run hard-deletes what is due,
+     * and asserts both runs completed with a report (a deadlock fails one of them with a storage error).
+     */
+    private void purgeRacingAHardDelete(Tenant acme, String point, RetentionPolicy purge) throws Exception {
         CountDownLatch paused = new CountDownLatch(1);
         CountDownLatch secondReturned = new CountDownLatch(1);
         AtomicReference<Thread> second = new AtomicReference<>();
-        pauseAfter("retention.blobKeys.executions", paused, secondReturned, second::get);
+        pauseAfter(point, paused, secondReturned, second::get);
         CompletableFuture<Object> purging = CompletableFuture.supplyAsync(() -> {
             try {
-                return acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1)));
+                return acme.retention().runRetention(purge);
             } catch (RuntimeException e) {
                 return e;
             }
@@ -338,11 +325,6 @@ public abstract class Newcomer39cContract extends AtlasContract {
         db().statementListener(null);
         assertThat(purged).isInstanceOf(RetentionReport.class);
         assertThat(hardDeleted).isInstanceOf(RetentionReport.class);
-        assertThat(acme.executions().get(drawing.id())).isEmpty();
-        assertThat(acme.conversations().getMessage(forwarded.id())).isEmpty();
-        assertThat(acme.conversations().history(other.id())).extracting(Message::id).containsExactly(ask.id());
-        assertThat(acme.assets().get(chart.id())).isEmpty();
-        assertThat(blobFiles()).isZero();
     }
 
     // ---- another tenant's ids inside payloads ---------------------------------------------------
