@@ -419,11 +419,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * than failed, as Spring AI's adapter closes the calls it knows will not run.
      */
     private void cancelUnanswered(UUID conversationId) {
-        Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
-        if (pending == null) {
-            return;
-        }
-        for (ToolCallHandle call : pending.dropConversation(tenant.id(), conversationId)) {
+        for (ToolCallHandle call : Correlation.pending(tenant.atlas()).dropConversation(tenant.id(), conversationId)) {
             try {
                 call.cancel();
             } catch (AtlasException e) {
@@ -691,8 +687,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
         if (message instanceof ToolExecutionResultMessage result) {
             // Only this Atlas's rounds: another instance with this tenant id has other rows.
-            Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
-            ToolCallHandle call = pending == null ? null : pending.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
+            ToolCallHandle call = Correlation.pending(tenant.atlas()).unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
                 completions.add(() -> {
