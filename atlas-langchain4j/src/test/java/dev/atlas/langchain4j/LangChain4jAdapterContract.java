@@ -1843,6 +1843,51 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Tools without call ids whose results the app stores from the tools' own threads: a result following another caller's"
+            + " round of another tool completes the call of the request it answers, the nearest before it with that tool")
+    void aResultWithoutIdStoredByAnotherThreadAfterAnotherRoundCompletesItsOwnCall() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage weather = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"Paris\"}").build());
+        AiMessage lookup = AiMessage.from(ToolExecutionRequest.builder().name("lookup").arguments("{\"order\":5}").build());
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        ExecutorService tools = Executors.newSingleThreadExecutor();
+        try {
+            java.util.function.BiFunction<String, AiMessage, Runnable> ask = (question, response) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("shared"));
+                window.add(UserMessage.from(question));
+                store.updateMessages("shared", window);
+                window = new ArrayList<>(store.getMessages("shared"));
+                window.add(answering(response).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m")
+                        .build()).aiMessage());
+                store.updateMessages("shared", window);
+            };
+            java.util.function.BiFunction<String, String, Runnable> result = (tool, text) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("shared"));
+                window.add(ToolExecutionResultMessage.builder().toolName(tool).text(text).build());
+                store.updateMessages("shared", window);
+            };
+            one.submit(ask.apply("weather in Paris?", weather)).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("where is order 5?", lookup)).get(30, TimeUnit.SECONDS);
+            // The app runs tools on a pool of its own, which stores each result as its tool returns.
+            tools.submit(result.apply("weather", "Paris: rain")).get(30, TimeUnit.SECONDS);
+            tools.submit(result.apply("lookup", "order 5 shipped")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+            tools.shutdownNow();
+        }
+
+        Conversation c = tenant.conversations().requireByKey("shared");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::name, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("weather", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("lookup", ExecutionStatus.COMPLETED, "order 5 shipped"));
+    }
+
+    @Test
     @DisplayName("An app building its model, and so its listener, per request (as AiServices builders in request handlers do), the"
             + " garbage collector running between the request whose model asked for a tool and the one storing the result: the tool"
             + " call completes with that result, and the next request's call is recorded")
