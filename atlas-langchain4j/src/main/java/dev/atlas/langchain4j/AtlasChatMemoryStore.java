@@ -320,6 +320,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         List<Long> sequences = new ArrayList<>(messages.size());
         // The rows this write appends: a round among them is this very list's, its note new.
         java.util.Set<Long> written = new java.util.HashSet<>();
+        // The execution of each response asking for tools this write appends, by its row.
+        Map<Long, UUID> writtenRounds = new java.util.HashMap<>();
         List<Runnable> completions = new ArrayList<>();
         // The response whose tool calls the results that follow it answer: its sequence, and its
         // execution once known.
@@ -341,8 +343,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                     Correlation.turnWentOn(tenant, c.id());
                     own = null;
                 }
+                int paired = own == null && m instanceof ToolExecutionResultMessage ? SendableWindow.requestAnswered(messages, i) : -1;
                 if (own != null && own.executionId != null) {
                     answers = own.executionId;
+                } else if (paired >= 0 && !sequences.get(paired).equals(roundSequence)) {
+                    // The round just before it has no call this result answers (another caller's round of another tool came
+                    // in between): the request it answers is the nearest before it with such a call, as reads pair them.
+                    long request = sequences.get(paired);
+                    answers = writtenRounds.containsKey(request) ? writtenRounds.get(request)
+                            : heldRounds.containsKey(request) ? heldRounds.get(request) : roundOf(c.id(), request);
                 } else if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
                     if (!roundKnown) {
                         round = roundOf(c.id(), roundSequence);
@@ -363,6 +372,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                     roundSequence = kept;
                     round = executionOf(row);
                     roundKnown = true;
+                    writtenRounds.put(kept, round);
                     Correlation.asked(new Correlation.Asked(tenant, c.id(), kept, row.id(), round, (AiMessage) m));
                 } else if (own != null) {
                     own.open.remove(own.match((ToolExecutionResultMessage) m));
@@ -419,11 +429,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * than failed, as Spring AI's adapter closes the calls it knows will not run.
      */
     private void cancelUnanswered(UUID conversationId) {
-        Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
-        if (pending == null) {
-            return;
-        }
-        for (ToolCallHandle call : pending.dropConversation(tenant.id(), conversationId)) {
+        for (ToolCallHandle call : Correlation.pending(tenant.atlas()).dropConversation(tenant.id(), conversationId)) {
             try {
                 call.cancel();
             } catch (AtlasException e) {
@@ -691,8 +697,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
         if (message instanceof ToolExecutionResultMessage result) {
             // Only this Atlas's rounds: another instance with this tenant id has other rows.
-            Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
-            ToolCallHandle call = pending == null ? null : pending.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
+            ToolCallHandle call = Correlation.pending(tenant.atlas()).unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
                 completions.add(() -> {

@@ -86,6 +86,13 @@ import java.util.function.Function;
  * the next request through this listener, or {@link #failAbandoned()}, once it has run longer than
  * {@link Builder#abandonAfter} (default {@link #DEFAULT_ABANDON_AFTER}); {@link #close()}. So no
  * execution stays processing, and none for much longer than the bound.
+ *
+ * <p><b>Tool rounds</b> waiting for their results belong to the Atlas instance, not to the listener that recorded
+ * them: an application building its model, and so its listener, per request, whose listener is collected before the
+ * request that stores the results, still has them completed. A round waits at most its listener's
+ * {@link Builder#abandonAfter} (from the response, or from its latest result) and is one of at most 10,000 per Atlas
+ * instance (the oldest goes first); past either bound its calls are failed with {@link #ABANDONED_TOOL_CALL} by the next
+ * request through any listener of that Atlas (or {@link #failAbandoned()}), and a result stored later leaves them so.
  */
 public final class AtlasChatModelListener implements ChatModelListener, AutoCloseable {
     /**
@@ -112,6 +119,16 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      */
     public static final String ABANDONED =
             "the model call ended with neither a response nor an error (cancelled, or the model failed before it streamed)";
+
+    /**
+     * The error of a tool call whose result never reached Atlas: the model asked for it, and no
+     * {@link AtlasChatMemoryStore} of the Atlas instance stored its {@code ToolExecutionResultMessage}
+     * (nor did a later request carry it) within {@link Builder#abandonAfter} of the listener that recorded
+     * it (counted from the response, or from the round's latest result), or its round was the oldest of
+     * more than 10,000 rounds waiting in that Atlas instance.
+     */
+    public static final String ABANDONED_TOOL_CALL =
+            "the tool call's result never reached Atlas (the tool loop stopped, or the result came after abandonAfter)";
 
     /**
      * How long a call may run before it counts as abandoned, unless {@link Builder#abandonAfter}
@@ -146,9 +163,6 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final String agent;
     private final Duration abandonAfter;
     private final Clock clock;
-    // This Atlas's tool rounds waiting for their results, shared with its other listeners and found
-    // by its memory stores; held here so they live as long as a listener that could complete them.
-    private final Correlation.Pending pending;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
     /**
@@ -179,7 +193,6 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         this.agent = b.agent;
         this.abandonAfter = b.abandonAfter;
         this.clock = b.clock;
-        this.pending = Correlation.pending(atlas);
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
@@ -277,9 +290,12 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          * {@link #ABANDONED} (by the next request through the listener or by
          * {@link AtlasChatModelListener#failAbandoned()}). Choose it above the longest call the
          * models make, a whole stream included: the listener sees no tokens, and a response that
-         * arrives after its call was failed is not recorded. A bound no clock reaches
+         * arrives after its call was failed is not recorded. It also bounds how long the tool calls of a
+         * response wait for their results (from the response, or from the round's latest result): choose it
+         * above the longest a tool runs, or a user takes to approve a call, too. A bound no clock reaches
          * ({@code ChronoUnit.FOREVER.getDuration()}, say) means never: only {@link AtlasChatModelListener#close()}
-         * and a call's context being garbage collected then end such a call.
+         * and a call's context being garbage collected then end such a call, and only the 10,000 rounds bound such
+         * a tool call.
          *
          * @param abandonAfter a positive duration (default {@link #DEFAULT_ABANDON_AFTER})
          * @return this builder
@@ -450,7 +466,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             execution = dev.atlas.internal.CallerContext.callIn(caller, () -> tenant.executions().start(starting));
         } catch (dev.atlas.AtlasClosedException e) {
             // No round of a closed Atlas can be completed: release them (their handles reach its pool).
-            pending.clear();
+            Correlation.pending(tenant.atlas()).clear();
             throw e;
         }
         Call call = new Call(tenant, execution, execution.step(), conversationId, model, started);
@@ -612,22 +628,39 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
     /**
      * Fails with {@link #ABANDONED} the calls through this listener that have had neither a response
-     * nor an error for longer than {@link Builder#abandonAfter}. The listener does this at every
+     * nor an error for longer than {@link Builder#abandonAfter}, and with {@link #ABANDONED_TOOL_CALL}
+     * the tool calls of this Atlas instance (recorded by any of its listeners) whose results have not come
+     * for longer than the bound of the listener that recorded them. The listener does this at every
      * request; call it on a schedule where calls are rare and the bound must hold anyway.
      *
-     * @return how many calls it failed
+     * @return how many model calls and tool calls it failed
      */
     public int failAbandoned() {
+        int failed = abandon(Correlation.pending(atlas).expired());
         if (running.isEmpty()) {
-            return 0;
+            return failed;
         }
         // Measured as the time since each call's last event rather than as now minus the bound: a
         // bound beyond the instant range (ChronoUnit.FOREVER's) is never reached, not a DateTimeException.
         Instant now = clock.instant();
-        int failed = 0;
         for (Call c : running) {
             if (Duration.between(c.lastEvent, now).compareTo(abandonAfter) > 0 && c.abandon()) {
                 failed++;
+            }
+        }
+        return failed;
+    }
+
+    /** Fails {@code calls}, tool calls taken out of the pending rounds, with {@link #ABANDONED_TOOL_CALL}; how many it failed. */
+    private static int abandon(List<StepHandle.ToolCallHandle> calls) {
+        int failed = 0;
+        for (StepHandle.ToolCallHandle call : calls) {
+            try {
+                call.fail(ABANDONED_TOOL_CALL);
+                failed++;
+            } catch (RuntimeException e) {
+                // Closed already (the sweep, another instance's clear), or Atlas closing: nothing left processing here.
+                LOG.warn("abandoned tool call {} not failed: {}", call.id(), e.toString());
             }
         }
         return failed;
@@ -682,8 +715,10 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 // as a storable key rather than failing a call the model answered.
                 String name = Limits.storableKey(r.name());
                 StepHandle.ToolCallHandle call = toolCall(run.step, Limits.storableKey(r.id()), name == null ? "unnamed" : name, r.arguments());
-                // Parked also without a conversation: the next request may carry the result.
-                pending.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
+                // Parked also without a conversation: the next request may carry the result. In the Atlas
+                // instance, not this listener: a listener built per request is gone before the result comes.
+                abandon(Correlation.pending(run.tenant.atlas()).park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(),
+                        call, clock, abandonAfter));
             }
             if (run.conversationId != null && run.context != null) {
                 toolRoundContexts.put(new ConversationKey(tenantId, run.conversationId), run.context);
@@ -754,7 +789,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * not an {@link AtlasChatMemoryStore} reach Atlas only this way.
      */
     private void completeAnswered(Tenant tenant, List<ChatMessage> messages) {
-        for (Correlation.Answer a : pending.answeredIn(tenant.id(), messages)) {
+        for (Correlation.Answer a : Correlation.pending(tenant.atlas()).answeredIn(tenant.id(), messages)) {
             String text = Messages.columnText(a.result());
             try {
                 if (Boolean.TRUE.equals(a.result().isError())) {

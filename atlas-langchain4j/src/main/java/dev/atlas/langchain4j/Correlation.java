@@ -6,6 +6,9 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 
 import java.lang.ref.WeakReference;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -57,35 +60,52 @@ final class Correlation {
 
     /**
      * The tool calls of one model response (one execution), in request order; {@code asked} is
-     * that response, held weakly; {@code conversationId} is null for a call tied to none.
+     * that response, held weakly; {@code conversationId} is null for a call tied to none. It waits
+     * for its results at most {@code abandonAfter} (the recording listener's) since it was parked or
+     * last answered, by {@code clock}.
      */
-    private record Round(String tenant, UUID conversationId, WeakReference<AiMessage> asked, List<Call> calls) {}
+    private static final class Round {
+        final String tenant;
+        final UUID conversationId;
+        final WeakReference<AiMessage> asked;
+        final List<Call> calls = new ArrayList<>();
+        final Clock clock;
+        final Duration abandonAfter;
+        Instant lastEvent;
+
+        Round(String tenant, UUID conversationId, AiMessage asked, Clock clock, Duration abandonAfter) {
+            this.tenant = tenant;
+            this.conversationId = conversationId;
+            this.asked = new WeakReference<>(asked);
+            this.clock = clock;
+            this.abandonAfter = abandonAfter;
+            this.lastEvent = clock.instant();
+        }
+
+        boolean expired() {
+            // Measured as the time since the last event, not as now minus the bound: a bound beyond the instant range
+            // (ChronoUnit.FOREVER's) is never reached, rather than a DateTimeException.
+            return Duration.between(lastEvent, clock.instant()).compareTo(abandonAfter) > 0;
+        }
+    }
 
     /** A parked call and the result that answers it. */
     record Answer(ToolCallHandle call, ToolExecutionResultMessage result) {}
 
-    // Each Atlas instance's pending rounds, held by its listeners only: weakly here, so the rounds
-    // (their handles reach the Atlas's pool) live no longer than a listener that could complete them.
-    private static final Map<dev.atlas.Atlas, WeakReference<Pending>> PENDING = new java.util.WeakHashMap<>();
+    // A foreign Atlas implementation (no InstanceState) keeps its rounds here; atlas-jdbi's holds them itself.
+    private static final Map<dev.atlas.Atlas, Pending> FOREIGN = new java.util.WeakHashMap<>();
 
-    /** The pending rounds of {@code atlas}, for a listener of it to hold. */
+    /**
+     * The pending rounds of {@code atlas}: held by the Atlas instance itself, so they live as long as it does, whatever
+     * listener parked them (an app building its model, and so its listener, per request drops that listener before the
+     * request that stores the results), and go with it.
+     */
     static Pending pending(dev.atlas.Atlas atlas) {
-        synchronized (PENDING) {
-            WeakReference<Pending> ref = PENDING.get(atlas);
-            Pending p = ref == null ? null : ref.get();
-            if (p == null) {
-                p = new Pending();
-                PENDING.put(atlas, new WeakReference<>(p));
-            }
-            return p;
+        if (atlas instanceof dev.atlas.internal.InstanceState state) {
+            return state.state(Pending.class, Pending::new);
         }
-    }
-
-    /** The pending rounds of {@code atlas} while a listener of it holds them; else null (no round to complete). */
-    static Pending pendingIfAny(dev.atlas.Atlas atlas) {
-        synchronized (PENDING) {
-            WeakReference<Pending> ref = PENDING.get(atlas);
-            return ref == null ? null : ref.get();
+        synchronized (FOREIGN) {
+            return FOREIGN.computeIfAbsent(atlas, a -> new Pending());
         }
     }
 
@@ -283,22 +303,29 @@ final class Correlation {
     /**
      * The rounds of one Atlas instance whose results were not all seen yet, by tenant and execution: a tenant
      * id names a tenant of one Atlas only, so another instance (another database, or the same
-     * one) with that tenant id never completes them. Bounded so calls whose result never comes (an
-     * app that stops the loop) cannot grow it without end; the sweep closes those rows.
+     * one) with that tenant id never completes them. Bounded, as calls whose result never comes (an app that stops
+     * the loop, an {@code AiServices} call that threw) must not grow it without end: a round waiting longer than its
+     * listener's {@code abandonAfter} ({@link #expired()}), and the oldest rounds beyond {@link #MAX_ROUNDS}
+     * ({@link #park}), are taken out and their calls failed by the caller, so none stays processing.
      */
     static final class Pending {
-        private static final int MAX_ROUNDS = 10_000;
+        /** The most rounds one Atlas instance keeps waiting. */
+        static final int MAX_ROUNDS = 10_000;
         /** A round's key: its tenant and execution id (an import keeps ids, so a copy in another tenant has the same id). */
         private record Key(String tenant, UUID execution) {}
 
-        private final Map<Key, Round> rounds = new LinkedHashMap<>(16, 0.75f, false) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Key, Round> eldest) {
-                return size() > MAX_ROUNDS;
-            }
-        };
+        private final int maxRounds;
+        private final Map<Key, Round> rounds = new LinkedHashMap<>();
 
-        /** Drops every round: their Atlas is closed, so none can be completed. */
+        Pending() {
+            this(MAX_ROUNDS);
+        }
+
+        Pending(int maxRounds) {
+            this.maxRounds = maxRounds;
+        }
+
+        /** Drops every round: their Atlas is closed, so none can be completed (nor failed). */
         void clear() {
             synchronized (rounds) {
                 rounds.clear();
@@ -307,14 +334,37 @@ final class Correlation {
 
         /**
          * Parks a tool call of the response {@code asked}, recorded as {@code executionId} (in
-         * {@code conversationId}, or none when null), after the ones parked before it.
+         * {@code conversationId}, or none when null), after the ones parked before it; the round waits at most
+         * {@code abandonAfter} by {@code clock} (those of the first call parked). Gives the calls of the oldest rounds
+         * beyond {@link #MAX_ROUNDS}, taken out, for the caller to fail.
          */
-        void park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
-                  ToolCallHandle call) {
+        List<ToolCallHandle> park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
+                                  ToolCallHandle call, Clock clock, Duration abandonAfter) {
+            List<ToolCallHandle> evicted = new ArrayList<>();
             synchronized (rounds) {
-                rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, new WeakReference<>(asked), new ArrayList<>()))
-                        .calls().add(new Call(toolCallId, toolName, call));
+                rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, asked, clock, abandonAfter))
+                        .calls.add(new Call(toolCallId, toolName, call));
+                for (Iterator<Round> it = rounds.values().iterator(); rounds.size() > maxRounds && it.hasNext(); ) {
+                    it.next().calls.forEach(c -> evicted.add(c.handle()));
+                    it.remove();
+                }
             }
+            return evicted;
+        }
+
+        /** The calls of the rounds that waited longer than their bound, taken out, for the caller to fail. */
+        List<ToolCallHandle> expired() {
+            List<ToolCallHandle> out = new ArrayList<>();
+            synchronized (rounds) {
+                for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
+                    Round round = it.next();
+                    if (round.expired()) {
+                        round.calls.forEach(c -> out.add(c.handle()));
+                        it.remove();
+                    }
+                }
+            }
+            return out;
         }
 
         /**
@@ -335,7 +385,7 @@ final class Correlation {
                     }
                     Map.Entry<Key, Round> asked = null;
                     for (Map.Entry<Key, Round> e : rounds.entrySet()) {
-                        if (e.getValue().asked().get() == ai && e.getValue().tenant().equals(tenant)) {
+                        if (e.getValue().asked.get() == ai && e.getValue().tenant.equals(tenant)) {
                             asked = e;
                             break;
                         }
@@ -360,15 +410,14 @@ final class Correlation {
             synchronized (rounds) {
                 for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
                     Round round = it.next();
-                    if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
-                        round.calls().forEach(c -> out.add(c.handle()));
+                    if (round.tenant.equals(tenant) && conversationId.equals(round.conversationId)) {
+                        round.calls.forEach(c -> out.add(c.handle()));
                         it.remove();
                     }
                 }
             }
             return out;
         }
-
         /**
          * The parked call a tool result answers, removed: within the round of {@code executionId} (the
          * response that asked for it, when the store knows it), the call with the result's id, or, for a
@@ -382,7 +431,7 @@ final class Correlation {
                 if (executionId != null) {
                     Key key = new Key(tenant, executionId);
                     Round round = rounds.get(key);
-                    ToolCallHandle call = round == null || !conversationId.equals(round.conversationId())
+                    ToolCallHandle call = round == null || !conversationId.equals(round.conversationId)
                             ? null : take(key, round, toolCallId, toolName);
                     if (call != null || toolCallId == null) {
                         return call;
@@ -391,7 +440,7 @@ final class Correlation {
                 List<Map.Entry<Key, Round>> all = new ArrayList<>(rounds.entrySet());
                 for (int i = all.size() - 1; i >= 0; i--) {
                     Round round = all.get(i).getValue();
-                    if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
+                    if (round.tenant.equals(tenant) && conversationId.equals(round.conversationId)) {
                         ToolCallHandle call = take(all.get(i).getKey(), round, toolCallId, toolName);
                         if (call != null) {
                             return call;
@@ -403,13 +452,16 @@ final class Correlation {
         }
 
         private ToolCallHandle take(Key key, Round round, String toolCallId, String toolName) {
-            for (Iterator<Call> it = round.calls().iterator(); it.hasNext(); ) {
+            for (Iterator<Call> it = round.calls.iterator(); it.hasNext(); ) {
                 Call c = it.next();
                 boolean matches = toolCallId != null ? toolCallId.equals(c.id()) : c.id() == null && Objects.equals(toolName, c.name());
                 if (matches) {
                     it.remove();
-                    if (round.calls().isEmpty()) {
+                    if (round.calls.isEmpty()) {
                         rounds.remove(key);
+                    } else {
+                        // Answered in part: the round's other calls get the whole bound again from here.
+                        round.lastEvent = round.clock.instant();
                     }
                     return c.handle();
                 }

@@ -130,17 +130,27 @@ final class SendableWindow {
 
     /** Whether {@code list.get(i)}, a tool result, answers a call still open among the requests before it. */
     static boolean answersAnOpenCall(List<ChatMessage> list, int i) {
+        return requestAnswered(list, i) >= 0;
+    }
+
+    /**
+     * The position of the request {@code list.get(i)}, a tool result, answers: the nearest before it with a call still
+     * open (not answered by a result before {@code i}) that the result matches; -1 when none.
+     */
+    static int requestAnswered(List<ChatMessage> list, int i) {
+        List<Integer> positions = new ArrayList<>();
         List<List<ToolExecutionRequest>> open = new ArrayList<>();
         for (int j = 0; j <= i; j++) {
             ChatMessage m = list.get(j);
             if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                positions.add(j);
                 open.add(new ArrayList<>(ai.toolExecutionRequests()));
             } else if (m instanceof ToolExecutionResultMessage r) {
                 for (int k = open.size() - 1; k >= 0; k--) {
                     int q = answered(open.get(k), r);
                     if (q >= 0) {
                         if (j == i) {
-                            return true;
+                            return positions.get(k);
                         }
                         open.get(k).remove(q);
                         break;
@@ -148,7 +158,7 @@ final class SendableWindow {
                 }
             }
         }
-        return false;
+        return -1;
     }
 
     /** The open request {@code r} answers: the one with its id, or, for providers that send none, the first of its tool. */

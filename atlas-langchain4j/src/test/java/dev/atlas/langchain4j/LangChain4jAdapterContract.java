@@ -1751,10 +1751,8 @@ public abstract class LangChain4jAdapterContract {
             + " the later round's call, not the earlier one's again")
     void aPooledThreadStoringAResultAfterItsOwnRoundWasAnsweredElsewhereCompletesTheRoundItFollows() throws Exception {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
-        // The app's listener, a long-lived bean: it holds the Atlas's pending rounds, which live no longer than a listener
-        // that could complete them. Each answering(...) model's own listener is dropped after its turn, so without this one
-        // a collection between the turns lost the parked calls (CI: the Paris call left processing).
-        AtlasChatModelListener app = AtlasChatModelListener.of(tenant, "openai", null);
+        // Each answering(...) model's own listener is dropped after its turn, as a model built per request is: the Atlas
+        // instance, not a listener, keeps the parked calls (CI once lost the Paris call to a collection between the turns).
         ExecutorService one = Executors.newSingleThreadExecutor();
         ExecutorService two = Executors.newSingleThreadExecutor();
         try {
@@ -1784,7 +1782,6 @@ public abstract class LangChain4jAdapterContract {
             one.shutdownNow();
             two.shutdownNow();
         }
-        java.lang.ref.Reference.reachabilityFence(app);
 
         Conversation c = tenant.conversations().requireByKey("approvals");
         List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
@@ -1803,10 +1800,8 @@ public abstract class LangChain4jAdapterContract {
             + " the later round's call completes with the result, and the earlier round does not come back into the window")
     void aPooledThreadsEarlierRoundGoneFromTheWindowIsNotPutBackBeforeALaterRoundsResult() throws Exception {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant).sendableWindowsOnly();
-        // The app's listener, a long-lived bean: it holds the Atlas's pending rounds, which live no longer than a listener
-        // that could complete them. Each answering(...) model's own listener is dropped after its turn, so without this one
-        // a collection between the turns lost the parked calls (CI: the Paris call left processing).
-        AtlasChatModelListener app = AtlasChatModelListener.of(tenant, "openai", null);
+        // Each answering(...) model's own listener is dropped after its turn, as a model built per request is: the Atlas
+        // instance, not a listener, keeps the parked calls (CI once lost the Paris call to a collection between the turns).
         ExecutorService one = Executors.newSingleThreadExecutor();
         ExecutorService two = Executors.newSingleThreadExecutor();
         AiMessage london = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"London\"}").build());
@@ -1835,7 +1830,6 @@ public abstract class LangChain4jAdapterContract {
             one.shutdownNow();
             two.shutdownNow();
         }
-        java.lang.ref.Reference.reachabilityFence(app);
 
         assertThat(store.getMessages("turns")).isEqualTo(List.of(SystemMessage.from("You forecast."), UserMessage.from("and in London?"), london,
                 ToolExecutionResultMessage.builder().toolName("weather").text("London: sun").build()));
@@ -1846,6 +1840,129 @@ public abstract class LangChain4jAdapterContract {
                 .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("{\"city\":\"Paris\"}", ExecutionStatus.COMPLETED, "Paris: rain"),
                         org.assertj.core.groups.Tuple.tuple("{\"city\":\"London\"}", ExecutionStatus.COMPLETED, "London: sun"));
+    }
+
+    @Test
+    @DisplayName("Tools without call ids whose results the app stores from the tools' own threads: a result following another caller's"
+            + " round of another tool completes the call of the request it answers, the nearest before it with that tool")
+    void aResultWithoutIdStoredByAnotherThreadAfterAnotherRoundCompletesItsOwnCall() throws Exception {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage weather = AiMessage.from(ToolExecutionRequest.builder().name("weather").arguments("{\"city\":\"Paris\"}").build());
+        AiMessage lookup = AiMessage.from(ToolExecutionRequest.builder().name("lookup").arguments("{\"order\":5}").build());
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        ExecutorService two = Executors.newSingleThreadExecutor();
+        ExecutorService tools = Executors.newSingleThreadExecutor();
+        try {
+            java.util.function.BiFunction<String, AiMessage, Runnable> ask = (question, response) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("shared"));
+                window.add(UserMessage.from(question));
+                store.updateMessages("shared", window);
+                window = new ArrayList<>(store.getMessages("shared"));
+                window.add(answering(response).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m")
+                        .build()).aiMessage());
+                store.updateMessages("shared", window);
+            };
+            java.util.function.BiFunction<String, String, Runnable> result = (tool, text) -> () -> {
+                List<ChatMessage> window = new ArrayList<>(store.getMessages("shared"));
+                window.add(ToolExecutionResultMessage.builder().toolName(tool).text(text).build());
+                store.updateMessages("shared", window);
+            };
+            one.submit(ask.apply("weather in Paris?", weather)).get(30, TimeUnit.SECONDS);
+            two.submit(ask.apply("where is order 5?", lookup)).get(30, TimeUnit.SECONDS);
+            // The app runs tools on a pool of its own, which stores each result as its tool returns.
+            tools.submit(result.apply("weather", "Paris: rain")).get(30, TimeUnit.SECONDS);
+            tools.submit(result.apply("lookup", "order 5 shipped")).get(30, TimeUnit.SECONDS);
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
+            tools.shutdownNow();
+        }
+
+        Conversation c = tenant.conversations().requireByKey("shared");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::name, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("weather", ExecutionStatus.COMPLETED, "Paris: rain"),
+                        org.assertj.core.groups.Tuple.tuple("lookup", ExecutionStatus.COMPLETED, "order 5 shipped"));
+    }
+
+    @Test
+    @DisplayName("An app building its model, and so its listener, per request (as AiServices builders in request handlers do), the"
+            + " garbage collector running between the request whose model asked for a tool and the one storing the result: the tool"
+            + " call completes with that result, and the next request's call is recorded")
+    void aToolRoundOfAModelBuiltPerRequestOutlivesItsListener() throws Exception {
+        ExecutorService requests = Executors.newSingleThreadExecutor();
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("call_1").name("refund").arguments("{\"order\":5}").build());
+        try {
+            // Request 1: the model asks to refund; the app shows the user an approval button and returns.
+            java.lang.ref.WeakReference<AtlasChatModelListener> first = requests.submit(() -> perRequestTurn("refunds", "refund order 5", asks)).get(30, TimeUnit.SECONDS);
+            // Between two HTTP requests a collection may come: only what the app holds survives it, and it holds nothing.
+            for (int i = 0; i < 100 && first.get() != null; i++) {
+                System.gc();
+                byte[][] garbage = new byte[8][];
+                for (int j = 0; j < garbage.length; j++) {
+                    garbage[j] = new byte[1 << 20];
+                }
+                assertThat(garbage[7]).hasSize(1 << 20);
+            }
+            assertThat(first.get()).as("the first request's listener").isNull();
+            // Request 2, on another pooled thread's turn: the user approves, the tool runs, its result goes to the memory, the
+            // model (built for this request) answers.
+            requests.submit(() -> {
+                ChatMemory memory = AtlasChatMemory.provider(tenant, 20).get("refunds");
+                memory.add(ToolExecutionResultMessage.from("call_1", "refund", "refunded 5"));
+                return perRequestTurn("refunds", null, AiMessage.from("Order 5 is refunded."));
+            }).get(30, TimeUnit.SECONDS);
+        } finally {
+            requests.shutdownNow();
+        }
+
+        Conversation c = tenant.conversations().requireByKey("refunds");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED);
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls()).singleElement()
+                .extracting(ToolCall::providerCallId, ToolCall::status, ToolCall::result, ToolCall::error)
+                .containsExactly("call_1", ExecutionStatus.COMPLETED, "refunded 5", null);
+    }
+
+    @Test
+    @DisplayName("An Atlas instance keeps a bounded number of tool rounds waiting: past the bound the oldest round goes, its calls given"
+            + " back to be failed, and a later result finds nothing of it")
+    void pendingToolRoundsAreBounded() {
+        Correlation.Pending pending = new Correlation.Pending(2);
+        UUID conversation = UUID.randomUUID();
+        List<dev.atlas.execution.StepHandle.ToolCallHandle> calls = new ArrayList<>();
+        List<UUID> executions = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            dev.atlas.execution.ExecutionHandle e = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "m"));
+            executions.add(e.id());
+            calls.add(e.step().toolCall("c" + i, "lookup", "{}"));
+            List<dev.atlas.execution.StepHandle.ToolCallHandle> evicted = pending.park(tenant.id(), conversation, AiMessage.from("asks " + i), e.id(), "c" + i, "lookup",
+                    calls.get(i), java.time.Clock.systemUTC(), java.time.Duration.ofHours(1));
+            assertThat(evicted).as("evicted by round %d", i).isEqualTo(i < 2 ? List.of() : List.of(calls.get(0)));
+        }
+        assertThat(pending.unpark(tenant.id(), conversation, executions.get(0), "c0", "lookup")).isNull();
+        assertThat(pending.unpark(tenant.id(), conversation, executions.get(1), "c1", "lookup")).isSameAs(calls.get(1));
+        assertThat(pending.expired()).isEmpty();
+        assertThat(Correlation.Pending.MAX_ROUNDS).isEqualTo(10_000);
+    }
+
+    /**
+     * One request of a web app that builds its model per request: a memory, a listener and a model of its own, the memory's
+     * window sent and the answer added, the way {@code AiServices} does it ({@code question} null: the request adds no user
+     * message, as one approving a tool call); the listener, weakly.
+     */
+    private java.lang.ref.WeakReference<AtlasChatModelListener> perRequestTurn(String memoryId, String question, AiMessage answer) {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatMemory memory = AtlasChatMemory.provider(tenant, 20).get(memoryId);
+        if (question != null) {
+            memory.add(UserMessage.from(question));
+        }
+        memory.add(alwaysAnswering(answer, listener).chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(memory.messages()).modelName("m").build()).aiMessage());
+        return new java.lang.ref.WeakReference<>(listener);
     }
 
     @Test

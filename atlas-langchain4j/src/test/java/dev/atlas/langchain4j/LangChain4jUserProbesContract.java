@@ -1893,6 +1893,67 @@ public abstract class LangChain4jUserProbesContract {
     }
 
     @Test
+    @DisplayName("Tool calls whose results never come are failed ABANDONED_TOOL_CALL once they waited longer than the abandonAfter of the"
+            + " listener that recorded them (from the response, or from the round's latest result), by the next request through any"
+            + " listener of the Atlas, at exactly that moment; a result stored later leaves them failed")
+    void toolCallsWaitingLongerThanTheBoundAreFailedAbandoned() {
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
+        java.time.Instant t0 = clock.instant();
+        atlas.close();
+        atlas = database.open(b -> b.clock(clock));
+        tenant = atlas.tenant("acme");
+        dev.langchain4j.memory.ChatMemory memory = AtlasChatMemory.provider(tenant, 20).get("lookups");
+        AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{\"order\":1}").build(),
+                ToolExecutionRequest.builder().id("c2").name("lookup").arguments("{\"order\":2}").build()));
+        memory.add(UserMessage.from("where are orders 1 and 2?"));
+        // The model of this request, and its listener, built for it and dropped after it.
+        memory.add(answers(asks, AtlasChatModelListener.builder(tenant).provider("openai").abandonAfter(java.time.Duration.ofMinutes(10))
+                .clock(clock).build()).chat(ChatRequest.builder().messages(memory.messages()).modelName("m").build()).aiMessage());
+        UUID round = executions().get(0).id();
+
+        clock.set(t0.plus(java.time.Duration.ofMinutes(8)));
+        memory.add(ToolExecutionResultMessage.from("c1", "lookup", "order 1 shipped"));
+        // Another request's listener (the default bound, an hour) runs the check: c2 waited 10 minutes since c1's result, no more.
+        clock.set(t0.plus(java.time.Duration.ofMinutes(18)));
+        AtlasChatModelListener later = AtlasChatModelListener.builder(tenant).provider("openai").clock(clock).build();
+        answers(AiMessage.from("Hello."), later).chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
+        assertThat(tenant.executions().tree(round).orElseThrow().toolCalls()).extracting(t -> t.status())
+                .containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+
+        java.time.Instant t1 = t0.plus(java.time.Duration.ofMinutes(18)).plusNanos(1000);
+        clock.set(t1);
+        assertThat(later.failAbandoned()).isEqualTo(1);
+        assertThat(later.failAbandoned()).isZero();
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(round).orElseThrow().toolCalls();
+        assertThat(calls).extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result(), t -> t.error())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("c1", ExecutionStatus.COMPLETED, "order 1 shipped", null),
+                        org.assertj.core.groups.Tuple.tuple("c2", ExecutionStatus.FAILED, null, AtlasChatModelListener.ABANDONED_TOOL_CALL));
+        assertThat(calls.get(1).completedAt()).isEqualTo(t1);
+
+        // The result comes after all: the memory keeps it, the tool call stays as it was failed.
+        memory.add(ToolExecutionResultMessage.from("c2", "lookup", "order 2 shipped"));
+        assertThat(memory.messages()).last().isEqualTo(ToolExecutionResultMessage.from("c2", "lookup", "order 2 shipped"));
+        assertThat(tenant.executions().tree(round).orElseThrow().toolCalls().get(1))
+                .extracting(t -> t.status(), t -> t.result(), t -> t.error(), t -> t.completedAt())
+                .containsExactly(ExecutionStatus.FAILED, null, AtlasChatModelListener.ABANDONED_TOOL_CALL, t1);
+    }
+
+    /** A model answering every request with {@code answer}, recorded by {@code listener}. */
+    private static ChatModel answers(AiMessage answer, AtlasChatModelListener listener) {
+        return new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
+
+    @Test
     @DisplayName("A stream failing midway through a model wrapped by listener.streaming(...): the app still gets every token; the failed step keeps the text streamed so far, the execution its time to first token, and no usage (LangChain4j gives none before the end)")
     void wrappedStreamFailingMidwayKeepsWhatWasStreamed() throws Exception {
         AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);

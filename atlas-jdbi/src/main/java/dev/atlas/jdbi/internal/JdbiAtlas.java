@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The {@link Atlas} implementation: owns the pool it created, hands out tenant views. */
-public final class JdbiAtlas implements Atlas {
+public final class JdbiAtlas implements Atlas, dev.atlas.internal.InstanceState {
     private final AtlasConfig config;
     private final Db db;
     private final AutoCloseable ownedPool;
@@ -27,6 +27,8 @@ public final class JdbiAtlas implements Atlas {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     private final BlobStore blobs;
+    // What integrations keep per instance (InstanceState): it lives as long as this instance, not longer.
+    private final ConcurrentMap<Class<?>, Object> states = new ConcurrentHashMap<>();
 
     public JdbiAtlas(AtlasConfig config, Db db, AutoCloseable ownedPool) {
         this.config = config;
@@ -53,6 +55,11 @@ public final class JdbiAtlas implements Atlas {
             tenants.putIfAbsent(tenantId, created);
         }
         return created;
+    }
+
+    @Override
+    public <T> T state(Class<T> type, java.util.function.Supplier<? extends T> create) {
+        return type.cast(states.computeIfAbsent(type, k -> create.get()));
     }
 
     @Override

@@ -2666,6 +2666,52 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("A ChatClient, its chat memory and its Atlas advisors built per request, the garbage collector running while the tool"
+            + " loop runs the tools: each tool call completes with its result and the execution completes (a call's awaited tool"
+            + " calls live with the call, not with anything the app holds)")
+    void aClientBuiltPerRequestCollectingWhileItsToolsRunCompletesItsToolCalls() {
+        assertThat(perRequest("per-request", "where is order 4?")).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+
+        Conversation c = tenant.conversations().requireByKey("per-request");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(t -> t.status() + "=" + t.result())
+                    .containsExactly("completed=\"order 4 shipped\"", "completed=\"order 5 packed\"");
+        });
+    }
+
+    /** One request of a web app that builds its ChatClient per request, as the Boot auto-configuration's beans are not. */
+    private String perRequest(String conversation, String question) {
+        AtlasChatMemoryRepository memoryRepository = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), "support");
+        AtlasRecordingAdvisor advisor = AtlasRecordingAdvisor.of(tenant, memoryRepository, "scripted", "support");
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).build();
+        ChatClient client = ChatClient.builder(new ScriptedChatModel()).defaultTools(new OrderTools() {
+                    @Override
+                    public String lookup(int order) {
+                        collectGarbage();
+                        return super.lookup(order);
+                    }
+                })
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(advisor.advisors()).build();
+        return say(client, conversation, question);
+    }
+
+    /** Runs the garbage collector until an object dropped here is collected (bounded: System.gc() is only a hint). */
+    private static void collectGarbage() {
+        java.lang.ref.WeakReference<Object> dropped = new java.lang.ref.WeakReference<>(new Object());
+        for (int i = 0; i < 100 && dropped.get() != null; i++) {
+            System.gc();
+            byte[][] garbage = new byte[8][];
+            for (int j = 0; j < garbage.length; j++) {
+                garbage[j] = new byte[1 << 20];
+            }
+            assertThat(garbage[7]).hasSize(1 << 20);
+        }
+        assertThat(dropped.get()).as("an object dropped before the collection").isNull();
+    }
+
+    @Test
     @DisplayName("close() while the tool loop records its tools' results waits for them (both recorded, none interrupted), then fails"
             + " the execution with SHUT_DOWN; the next round opens no step, and the caller still gets the answer")
     void closeWhileTheToolResultsAreRecordedWaitsForThem() throws Exception {
