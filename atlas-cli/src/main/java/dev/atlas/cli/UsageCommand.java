@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -103,22 +104,23 @@ final class UsageCommand implements Callable<Integer> {
         }
         List<String[]> cells = new ArrayList<>();
         cells.add(new String[]{group.toString().toUpperCase(Locale.ROOT), "CALLS", "FAILED", "INPUT", "OUTPUT", "REASONING", "CACHED", "COST"});
-        long calls = 0;
-        long failed = 0;
-        long in = 0;
-        long outTokens = 0;
-        long reasoning = 0;
-        long cached = 0;
+        // Each row's counts are exact longs (the report refuses a group past 2^63-1); their total may pass it.
+        BigInteger calls = BigInteger.ZERO;
+        BigInteger failed = BigInteger.ZERO;
+        BigInteger in = BigInteger.ZERO;
+        BigInteger outTokens = BigInteger.ZERO;
+        BigInteger reasoning = BigInteger.ZERO;
+        BigInteger cached = BigInteger.ZERO;
         BigDecimal cost = BigDecimal.ZERO;
         for (UsageRow r : rows) {
             cells.add(new String[]{Text.oneLine(r.group() == null ? "(none)" : r.group()), n(r.executions()), n(r.failures()), n(r.inputTokens()),
                     n(r.outputTokens()), n(r.reasoningTokens()), n(r.cachedTokens()), Text.money(r.cost())});
-            calls += r.executions();
-            failed += r.failures();
-            in += r.inputTokens();
-            outTokens += r.outputTokens();
-            reasoning += r.reasoningTokens();
-            cached += r.cachedTokens();
+            calls = calls.add(BigInteger.valueOf(r.executions()));
+            failed = failed.add(BigInteger.valueOf(r.failures()));
+            in = in.add(BigInteger.valueOf(r.inputTokens()));
+            outTokens = outTokens.add(BigInteger.valueOf(r.outputTokens()));
+            reasoning = reasoning.add(BigInteger.valueOf(r.reasoningTokens()));
+            cached = cached.add(BigInteger.valueOf(r.cachedTokens()));
             cost = cost.add(r.cost());
         }
         cells.add(new String[]{"total", n(calls), n(failed), n(in), n(outTokens), n(reasoning), n(cached), Text.money(cost)});
@@ -126,6 +128,10 @@ final class UsageCommand implements Callable<Integer> {
     }
 
     private static String n(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+
+    private static String n(BigInteger v) {
         return String.format(Locale.ROOT, "%,d", v);
     }
 

@@ -163,6 +163,33 @@ class CliSqliteTest {
                 + ",2,0,0,0,0,0,0,0\n");
     }
 
+    /**
+     * The table's total row adds the groups' token counts: each group's sum is exact up to 2^63-1 (the report refuses
+     * more), but the total of several groups may pass it. It was added in a long and printed wrapped to a negative
+     * count; two rows stand for the millions of executions of 10^12 tokens it takes.
+     */
+    @Test
+    void usageTableTotalsPastALongAreExact() throws Exception {
+        Path big = dir.resolve("big-usage.db");
+        try (dev.atlas.Atlas a = dev.atlas.Atlas.builder().sqlite(big).build()) {
+            for (String model : List.of("gpt-4o", "gpt-4o-mini")) {
+                a.tenant("t").executions().record(dev.atlas.execution.ExecutionSpec.text("openai", model), exec -> {
+                    exec.usage(dev.atlas.execution.Usage.of(1, 1));
+                    return null;
+                });
+            }
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + big);
+             java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE atlas_executions SET input_tokens = " + (Long.MAX_VALUE - 7) + " WHERE model = 'gpt-4o'");
+            st.executeUpdate("UPDATE atlas_executions SET input_tokens = 8 WHERE model = 'gpt-4o-mini'");
+        }
+        Cli.Result r = Cli.run("--db", big.toString(), "--tenant", "t", "usage", "--by", "model");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out().lines().filter(l -> l.startsWith("total")).toList()).singleElement().asString()
+                .contains(" 9,223,372,036,854,775,808 ");
+    }
+
     @Test
     void infoShowsSchemaVersionTenantsAndRowsPerTable() {
         Cli.Result r = atlas("info");

@@ -448,16 +448,70 @@ public final class Json {
     }
 
     private static void checkNumeric(String field, String number) {
-        BigDecimal n;
-        try {
-            n = new BigDecimal(number);
-        } catch (NumberFormatException e) {
-            n = null; // an exponent past int's range
-        }
-        if (n == null || n.scale() > 16_383 || (n.signum() != 0 && (long) n.precision() - n.scale() > 131_072)) {
+        if (!fitsNumeric(number)) {
             throw new InvalidInputException(field, "has the number " + (number.length() > 40 ? number.substring(0, 40) + "…" : number)
                     + ", outside what jsonb can store (at most 131072 digits before the decimal point and 16383 after it)");
         }
+    }
+
+    /**
+     * Whether jsonb holds the JSON number {@code number} (as the parser read it): at most 16,383 digits
+     * after the decimal point and, unless it is zero, 131,072 before it, as written, counted as
+     * {@code new BigDecimal(number)} counts its scale and precision (an exponent or a scale past an
+     * {@code int}, which it cannot read, is no number). Counted in one pass over the text without making
+     * the BigDecimal, which reads n digits in time quadratic in n: a number of a million digits, which a
+     * model can be prompted into sending as tool arguments, took over 30 s of CPU to refuse
+     * ({@code JsonNumericTest} holds the two rules equal).
+     */
+    static boolean fitsNumeric(String number) {
+        int n = number.length();
+        int i = number.startsWith("-") || number.startsWith("+") ? 1 : 0;
+        long digits = 0;
+        long fraction = 0;
+        long firstSignificant = -1;
+        boolean afterPoint = false;
+        for (; i < n; i++) {
+            char c = number.charAt(i);
+            if (c == '.') {
+                afterPoint = true;
+            } else if (c == 'e' || c == 'E') {
+                break;
+            } else {
+                if (firstSignificant < 0 && c != '0') {
+                    firstSignificant = digits;
+                }
+                digits++;
+                if (afterPoint) {
+                    fraction++;
+                }
+            }
+        }
+        long exponent = 0;
+        if (i < n) {
+            i++;
+            boolean negative = number.charAt(i) == '-';
+            if (negative || number.charAt(i) == '+') {
+                i++;
+            }
+            while (i < n - 1 && number.charAt(i) == '0') {
+                i++;
+            }
+            if (n - i > 10) {
+                return false; // BigDecimal: too many nonzero exponent digits
+            }
+            exponent = Long.parseLong(number, i, n, 10);
+            if (negative) {
+                exponent = -exponent;
+            }
+            if ((int) exponent != exponent) {
+                return false; // BigDecimal: exponent overflow
+            }
+        }
+        long scale = fraction - exponent;
+        if (scale > Integer.MAX_VALUE || scale < Integer.MIN_VALUE) {
+            return false; // BigDecimal: scale out of range
+        }
+        return scale <= 16_383 && (firstSignificant < 0 || digits - firstSignificant - scale <= 131_072);
     }
 
     static JsonDoc checked(String field, String text, int max) {

@@ -2418,6 +2418,12 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("assistant.max_output_tokens", new Object[] {nodes.numberNode(dev.atlas.assistant.AssistantSpec.MAX_OUTPUT_TOKENS + 1)});
         cases.put("execution.input_tokens", new Object[] {nodes.numberNode(Limits.MAX_TOKEN_COUNT + 1)});
         cases.put("execution_step.output_tokens", new Object[] {nodes.numberNode(Limits.MAX_TOKEN_COUNT + 1)});
+        // A price past Limits.MAX_PRICE_PER_MILLION (10^12 micro-units per million): imported, every read of it and every
+        // finish of an execution of its model failed with InvalidInputException on inputPerMillion, and the run lost its usage.
+        long overMaxPrice = dev.atlas.execution.ModelPrice.micros(Limits.MAX_PRICE_PER_MILLION) + 1;
+        for (String column : List.of("input_micros_per_mtok", "output_micros_per_mtok", "cached_micros_per_mtok", "cache_write_micros_per_mtok")) {
+            cases.put("model_price." + column, new Object[] {nodes.numberNode(overMaxPrice)});
+        }
         eachRefused(file, cases);
     }
 

@@ -120,6 +120,14 @@ public final class PortableSchema {
         return c(name, Kind.LONG, false).range(0, dev.atlas.Limits.MAX_TOKEN_COUNT);
     }
 
+    /**
+     * A price in micro-units per million tokens, as {@code ModelPrice} bounds it: a larger one was
+     * imported, then every read of the price and every finish of an execution of its model failed.
+     */
+    private static Column price(String name, boolean required) {
+        return c(name, Kind.LONG, required).range(0, dev.atlas.execution.ModelPrice.micros(dev.atlas.Limits.MAX_PRICE_PER_MILLION));
+    }
+
     private static Column reqLong(String name, double min) {
         return c(name, Kind.LONG, true).min(min);
     }
@@ -177,8 +185,8 @@ public final class PortableSchema {
     /** Every portable table, parents first. */
     public static final List<Table> TABLES = List.of(
             t("model_price", "model_prices", "id", cols(id(), req("provider"), req("model"),
-                    reqLong("input_micros_per_mtok", 0), reqLong("output_micros_per_mtok", 0), count("cached_micros_per_mtok"),
-                    count("cache_write_micros_per_mtok"), reqTime("valid_from"), reqTime("created_at"))),
+                    price("input_micros_per_mtok", true), price("output_micros_per_mtok", true), price("cached_micros_per_mtok", false),
+                    price("cache_write_micros_per_mtok", false), reqTime("valid_from"), reqTime("created_at"))),
             new Table("vector_model", "vector_models", cols(req("model"), reqLong("dimension", 1), reqTime("created_at")),
                     List.of("model"), "model", null),
             t("graph_node", "graph_nodes", "id", cols(id(), req("node_key"), text("label"), text("type"), json("metadata"),
