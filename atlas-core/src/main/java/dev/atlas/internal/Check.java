@@ -438,6 +438,23 @@ public final class Check {
     }
 
     /**
+     * An unmodifiable copy of a required list, rejecting {@code null} and null elements: a value's list component.
+     *
+     * @param field the component to name in the exception
+     * @param value the list
+     * @param <T> the element type
+     * @return the copy
+     */
+    public static <T> List<T> copy(String field, @Nullable List<? extends T> value) {
+        for (T t : notNull(field, value)) {
+            if (t == null) {
+                throw new InvalidInputException(field, "must not contain null elements");
+            }
+        }
+        return List.copyOf(value);
+    }
+
+    /**
      * Copies a list, rejecting null elements.
      *
      * @param field the input field to name in the exception

@@ -1,5 +1,6 @@
 package dev.atlas.memory;
 
+import dev.atlas.internal.Check;
 import dev.atlas.Owner;
 import org.jspecify.annotations.Nullable;
 
@@ -67,7 +68,7 @@ public final class Memory {
             int revision,
             Instant createdAt,
             Instant updatedAt) {
-        tags = List.copyOf(tags);
+        tags = Check.copy("tags", tags);
         metadata = dev.atlas.internal.Check.jsonObject(metadata);
 
         this.id = id;
