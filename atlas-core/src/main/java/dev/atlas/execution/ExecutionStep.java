@@ -75,7 +75,7 @@ public final class ExecutionStep {
         this.completedAt = completedAt;
         this.durationMs = durationMs;
         this.toolCalls = toolCalls;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
     }
 
     /**

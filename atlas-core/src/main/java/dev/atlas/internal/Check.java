@@ -280,17 +280,6 @@ public final class Check {
     }
 
     /**
-     * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
-     * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
-     *
-     * @param value the value, or {@code null}
-     * @return the map
-     */
-    public static Map<String, Object> jsonObject(@Nullable Map<String, ?> value) {
-        return value == null || value.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(value));
-    }
-
-    /**
      * {@code now - age}, or {@link Limits#MIN_INSTANT} when the age reaches back further: an age
      * beyond the representable range means "older than anything" instead of overflowing.
      *

@@ -69,7 +69,7 @@ public final class Memory {
             Instant createdAt,
             Instant updatedAt) {
         tags = Check.copy("tags", tags);
-        metadata = dev.atlas.internal.Check.jsonObject(metadata);
+        metadata = dev.atlas.internal.Check.frozenJson(metadata);
 
         this.id = id;
         this.tenantId = tenantId;

@@ -87,7 +87,7 @@ public final class VoiceCall {
         this.transcript = transcript;
         this.summary = summary;
         this.durationMs = durationMs;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.startedAt = startedAt;
         this.completedAt = completedAt;
         this.createdAt = createdAt;
