@@ -227,6 +227,8 @@ public final class AtlasBuilder {
 
     /**
      * Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use.
+     * Without a {@link #blobStore}, one that is a file or lies under a file fails {@code build()} with a
+     * {@link ConfigurationException} naming {@code dataDirectory}.
      *
      * @param dataDirectory where Atlas keeps its files
      * @return this builder

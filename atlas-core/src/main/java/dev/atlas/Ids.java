@@ -1,5 +1,6 @@
 package dev.atlas;
 
+import dev.atlas.internal.Check;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.UUID;
@@ -45,7 +46,7 @@ public final class Ids {
      * @return the id
      */
     public static UUID next(Clock clock) {
-        long millis = clock.millis();
+        long millis = Check.notNull("clock", clock).millis();
         int seq;
         LOCK.lock();
         try {

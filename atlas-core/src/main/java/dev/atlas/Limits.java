@@ -58,8 +58,18 @@ public final class Limits {
      * a fraction is accepted only when a double holds it exactly (finite, not rounded).
      */
     public static final int MAX_JSON_NUMBER_LENGTH = 1000;
-    /** Largest page or history size one call may ask for. */
+    /** Largest page or history size one call may ask for, and most items one batch call may write. */
     public static final int MAX_PAGE_SIZE = 1000;
+    /**
+     * Characters one batch call may write: 33,554,432 (32 times {@link #MAX_CONTENT_LENGTH}).
+     * {@code ConversationStore.appendAll} counts every message's content, failure reason and metadata
+     * (as stored JSON) together, {@code TaskStore.createAll} every task's payload (as stored JSON); a
+     * batch over it fails with {@link InvalidInputException} on {@code messages} or {@code tasks}
+     * before anything is written, since the whole batch is one transaction that holds the write lock
+     * (on SQLite, the whole database) while it runs: split it into smaller calls. One item at its
+     * own limits always fits.
+     */
+    public static final int MAX_BATCH_LENGTH = 1 << 25;
     /**
      * Rows one usage report may return: 100,000. A report with more groups (for example by
      * conversation over a long period) fails with {@link InvalidInputException} naming
@@ -152,7 +162,7 @@ public final class Limits {
      * @return the text, or its storable copy
      */
     public static String storable(String text) {
-        int n = Math.min(text.length(), MAX_CONTENT_LENGTH);
+        int n = Math.min(Check.notNull("text", text).length(), MAX_CONTENT_LENGTH);
         StringBuilder out = null;
         for (int i = 0; i < n; i++) {
             char c = text.charAt(i);

@@ -1,5 +1,6 @@
 package dev.atlas;
 
+import dev.atlas.internal.Check;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,9 +23,12 @@ public record Page<T>(List<T> items, Optional<String> nextCursor) {
      *
      * @param items the items
      * @param nextCursor the next cursor
+     * @throws InvalidInputException naming {@code items} or {@code nextCursor} when it is {@code null}, or {@code items}
+     *         when it holds a {@code null}
      */
     public Page {
-        items = List.copyOf(items);
+        items = Check.copy("items", items);
+        Check.notNull("nextCursor", nextCursor);
     }
 
     /**

@@ -129,7 +129,7 @@ public final class Asset {
         this.executionId = executionId;
         this.toolCallId = toolCallId;
         this.description = description;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.createdAt = createdAt;
         this.updatedAt = updatedAt;
         this.deletedAt = deletedAt;

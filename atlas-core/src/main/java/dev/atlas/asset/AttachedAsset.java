@@ -14,6 +14,18 @@ import java.util.UUID;
  */
 public record AttachedAsset(UUID messageId, Asset asset, Map<String, Object> attachmentMetadata, Instant attachedAt) {
     /**
+     * Copies {@code attachmentMetadata} deeply into a map that cannot be changed.
+     *
+     * @param messageId the message the asset is attached to
+     * @param asset the asset
+     * @param attachmentMetadata JSON-compatible data of this attachment
+     * @param attachedAt when it was attached
+     */
+    public AttachedAsset {
+        attachmentMetadata = dev.atlas.internal.Check.frozenJson(attachmentMetadata);
+    }
+
+    /**
      * The attachment metadata key that makes the asset part of its message when its value is
      * {@code true} (see {@link AssetStore#attachPart}): retention deletes the asset, row and bytes,
      * when it deletes the message, as it deletes an execution's assets with its conversation, unless a

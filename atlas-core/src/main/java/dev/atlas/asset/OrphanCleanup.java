@@ -1,5 +1,6 @@
 package dev.atlas.asset;
 
+import dev.atlas.internal.Check;
 import java.util.List;
 
 /**
@@ -18,7 +19,7 @@ public record OrphanCleanup(List<String> removedKeys, int removedTemporaryFiles)
      * @param removedTemporaryFiles the removed temporary files
      */
     public OrphanCleanup {
-        removedKeys = List.copyOf(removedKeys);
+        removedKeys = Check.copy("removedKeys", removedKeys);
     }
 
     /**

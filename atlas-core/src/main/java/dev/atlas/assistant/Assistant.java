@@ -1,5 +1,6 @@
 package dev.atlas.assistant;
 
+import dev.atlas.internal.Check;
 import dev.atlas.Owner;
 import org.jspecify.annotations.Nullable;
 
@@ -133,7 +134,7 @@ public final class Assistant {
             Instant updatedAt,
             @Nullable Instant deletedAt,
             int version) {
-        tools = List.copyOf(tools);
+        tools = Check.copy("tools", tools);
 
         this.id = id;
         this.tenantId = tenantId;

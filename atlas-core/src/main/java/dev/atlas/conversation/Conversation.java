@@ -94,7 +94,7 @@ public final class Conversation {
         this.title = title;
         this.summary = summary;
         this.status = status;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.lastSequence = lastSequence;
         this.lastMessageAt = lastMessageAt;
         this.archivedAt = archivedAt;

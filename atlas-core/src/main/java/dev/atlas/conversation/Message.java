@@ -102,7 +102,7 @@ public final class Message {
         this.parentId = parentId;
         this.executionId = executionId;
         this.stepId = stepId;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.readAt = readAt;
         this.editedAt = editedAt;
         this.createdAt = createdAt;

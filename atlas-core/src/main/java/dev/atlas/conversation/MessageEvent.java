@@ -22,4 +22,18 @@ public record MessageEvent(
         UUID messageId,
         MessageEventType type,
         Map<String, Object> details,
-        Instant createdAt) {}
+        Instant createdAt) {
+    /**
+     * Copies {@code details} deeply into a map that cannot be changed.
+     *
+     * @param id the event's id
+     * @param conversationId the conversation
+     * @param messageId the message
+     * @param type what changed
+     * @param details the details
+     * @param createdAt when the change was written
+     */
+    public MessageEvent {
+        details = dev.atlas.internal.Check.frozenJson(details);
+    }
+}

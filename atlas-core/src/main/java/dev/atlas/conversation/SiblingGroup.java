@@ -1,5 +1,6 @@
 package dev.atlas.conversation;
 
+import dev.atlas.internal.Check;
 import org.jspecify.annotations.Nullable;
 
 import java.util.List;
@@ -23,6 +24,6 @@ public record SiblingGroup(@Nullable UUID executionId, List<Message> messages, b
      * @param active      whether the group is active
      */
     public SiblingGroup {
-        messages = List.copyOf(messages);
+        messages = Check.copy("messages", messages);
     }
 }

@@ -1,5 +1,6 @@
 package dev.atlas.conversation;
 
+import dev.atlas.internal.Check;
 import java.util.List;
 
 /**
@@ -18,7 +19,7 @@ public record SiblingGroups(List<SiblingGroup> groups, int index) {
      * @param index  1-based position of the asked message's group
      */
     public SiblingGroups {
-        groups = List.copyOf(groups);
+        groups = Check.copy("groups", groups);
     }
 
     /**

@@ -132,7 +132,7 @@ public final class Execution {
         this.usage = usage;
         this.cost = cost;
         this.error = error;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.providerResponseId = providerResponseId;
         this.startedAt = startedAt;
         this.completedAt = completedAt;

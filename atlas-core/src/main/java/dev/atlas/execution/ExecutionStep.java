@@ -1,5 +1,6 @@
 package dev.atlas.execution;
 
+import dev.atlas.internal.Check;
 import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
@@ -59,7 +60,7 @@ public final class ExecutionStep {
             @Nullable Long durationMs,
             List<ToolCall> toolCalls,
             java.util.Map<String, Object> metadata) {
-        toolCalls = List.copyOf(toolCalls);
+        toolCalls = Check.copy("toolCalls", toolCalls);
 
         this.id = id;
         this.executionId = executionId;
@@ -74,7 +75,7 @@ public final class ExecutionStep {
         this.completedAt = completedAt;
         this.durationMs = durationMs;
         this.toolCalls = toolCalls;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
     }
 
     /**

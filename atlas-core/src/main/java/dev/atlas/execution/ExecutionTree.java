@@ -1,5 +1,6 @@
 package dev.atlas.execution;
 
+import dev.atlas.internal.Check;
 import java.util.List;
 
 /**
@@ -19,8 +20,8 @@ public record ExecutionTree(Execution execution, List<ExecutionStep> steps, List
      * @param outsideSteps the tool calls outside any step, in index order
      */
     public ExecutionTree {
-        steps = List.copyOf(steps);
-        outsideSteps = List.copyOf(outsideSteps);
+        steps = Check.copy("steps", steps);
+        outsideSteps = Check.copy("outsideSteps", outsideSteps);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.atlas.execution;
 
+import dev.atlas.internal.Check;
 import dev.atlas.conversation.Message;
 
 import java.util.List;
@@ -34,7 +35,7 @@ public record MessageWithTools(Message message, List<ExecutionStep> toolSteps) {
      * @param toolSteps the tool-calling steps before it, oldest first, each with its tool calls in index order
      */
     public MessageWithTools {
-        toolSteps = List.copyOf(toolSteps);
+        toolSteps = Check.copy("toolSteps", toolSteps);
     }
 
     /**

@@ -75,7 +75,7 @@ public final class ToolCall {
         this.startedAt = startedAt;
         this.completedAt = completedAt;
         this.durationMs = durationMs;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
     }
 
     /**

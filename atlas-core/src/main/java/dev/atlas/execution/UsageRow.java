@@ -1,5 +1,6 @@
 package dev.atlas.execution;
 
+import dev.atlas.internal.Check;
 import org.jspecify.annotations.Nullable;
 
 import java.math.BigDecimal;
@@ -74,7 +75,7 @@ public final class UsageRow {
             long cacheWriteTokens,
             BigDecimal cost) {
         this.group = group;
-        this.parts = List.copyOf(parts);
+        this.parts = Check.copy("parts", parts);
         this.executions = executions;
         this.failures = failures;
         this.inputTokens = inputTokens;

@@ -31,6 +31,6 @@ public record GraphEdge(UUID id, String sourceKey, String targetKey, String type
      * @param updatedAt when it was last changed
      */
     public GraphEdge {
-        metadata = dev.atlas.internal.Check.jsonObject(metadata);
+        metadata = dev.atlas.internal.Check.frozenJson(metadata);
     }
 }

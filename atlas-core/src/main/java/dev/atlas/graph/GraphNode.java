@@ -30,6 +30,6 @@ public record GraphNode(UUID id, String key, @Nullable String label, @Nullable S
      * @param updatedAt when it was last changed
      */
     public GraphNode {
-        metadata = dev.atlas.internal.Check.jsonObject(metadata);
+        metadata = dev.atlas.internal.Check.frozenJson(metadata);
     }
 }

@@ -280,17 +280,6 @@ public final class Check {
     }
 
     /**
-     * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
-     * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
-     *
-     * @param value the value, or {@code null}
-     * @return the map
-     */
-    public static Map<String, Object> jsonObject(@Nullable Map<String, ?> value) {
-        return value == null || value.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(value));
-    }
-
-    /**
      * {@code now - age}, or {@link Limits#MIN_INSTANT} when the age reaches back further: an age
      * beyond the representable range means "older than anything" instead of overflowing.
      *
@@ -435,6 +424,23 @@ public final class Check {
             copy.add(frozen(element, level + 1, depth, copies));
         }
         return frozen;
+    }
+
+    /**
+     * An unmodifiable copy of a required list, rejecting {@code null} and null elements: a value's list component.
+     *
+     * @param field the component to name in the exception
+     * @param value the list
+     * @param <T> the element type
+     * @return the copy
+     */
+    public static <T> List<T> copy(String field, @Nullable List<? extends T> value) {
+        for (T t : notNull(field, value)) {
+            if (t == null) {
+                throw new InvalidInputException(field, "must not contain null elements");
+            }
+        }
+        return List.copyOf(value);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.atlas.memory;
 
+import dev.atlas.internal.Check;
 import dev.atlas.Owner;
 import org.jspecify.annotations.Nullable;
 
@@ -67,8 +68,8 @@ public final class Memory {
             int revision,
             Instant createdAt,
             Instant updatedAt) {
-        tags = List.copyOf(tags);
-        metadata = dev.atlas.internal.Check.jsonObject(metadata);
+        tags = Check.copy("tags", tags);
+        metadata = dev.atlas.internal.Check.frozenJson(metadata);
 
         this.id = id;
         this.tenantId = tenantId;

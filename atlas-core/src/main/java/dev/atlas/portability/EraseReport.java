@@ -1,5 +1,6 @@
 package dev.atlas.portability;
 
+import dev.atlas.internal.Check;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ public record EraseReport(boolean dryRun, Map<String, Long> counts) {
      * @param counts rows per table and blob files; tables with nothing to delete are absent
      */
     public EraseReport {
-        counts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(counts));
+        counts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(Check.notNull("counts", counts)));
     }
 
     /**

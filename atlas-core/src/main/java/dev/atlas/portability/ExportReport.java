@@ -1,5 +1,6 @@
 package dev.atlas.portability;
 
+import dev.atlas.internal.Check;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,7 +16,7 @@ public record ExportReport(Map<String, Long> exported) {
      * @param exported rows written per type
      */
     public ExportReport {
-        exported = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(exported));
+        exported = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(Check.notNull("exported", exported)));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.atlas.portability;
 
+import dev.atlas.internal.Check;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -17,8 +18,8 @@ public record ImportReport(Map<String, Long> imported, Map<String, Long> unchang
      * @param unchanged rows skipped per type because a row with the same id and values was already there
      */
     public ImportReport {
-        imported = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(imported));
-        unchanged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(unchanged));
+        imported = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(Check.notNull("imported", imported)));
+        unchanged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(Check.notNull("unchanged", unchanged)));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.atlas.retention;
 
+import dev.atlas.internal.Check;
 import java.util.Map;
 
 import dev.atlas.conversation.ConversationStore;
@@ -35,7 +36,7 @@ public record RetentionReport(boolean dryRun, Map<String, Long> counts, boolean 
      * @param stopped whether the run stopped before its end
      */
     public RetentionReport {
-        counts = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts));
+        counts = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(Check.notNull("counts", counts)));
     }
 
     /**
@@ -55,7 +56,7 @@ public record RetentionReport(boolean dryRun, Map<String, Long> counts, boolean 
      * @return the count for a key, 0 when absent
      */
     public long count(String key) {
-        return counts.getOrDefault(key, 0L);
+        return counts.getOrDefault(Check.notNull("key", key), 0L);
     }
 
     /**

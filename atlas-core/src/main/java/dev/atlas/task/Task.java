@@ -128,14 +128,14 @@ public final class Task {
         this.id = id;
         this.tenantId = tenantId;
         this.kind = kind;
-        this.payload = payload;
+        this.payload = dev.atlas.internal.Check.frozenJson(payload);
         this.conversationId = conversationId;
         this.messageId = messageId;
         this.owner = owner;
         this.status = status;
         this.attempts = attempts;
         this.maxAttempts = maxAttempts;
-        this.result = result;
+        this.result = dev.atlas.internal.Check.frozenJson(result);
         this.error = error;
         this.runAfter = runAfter;
         this.claimId = claimId;

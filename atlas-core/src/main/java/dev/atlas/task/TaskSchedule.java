@@ -28,4 +28,26 @@ import java.util.UUID;
  */
 public record TaskSchedule(UUID id, String tenantId, String name, String kind, Map<String, Object> payload, @Nullable Owner owner,
                            int maxAttempts, @Nullable Duration interval, @Nullable String cron, boolean paused, Instant nextRunAt,
-                           @Nullable Instant lastRunAt, Instant createdAt, Instant updatedAt) {}
+                           @Nullable Instant lastRunAt, Instant createdAt, Instant updatedAt) {
+    /**
+     * Copies {@code payload} deeply into a map that cannot be changed.
+     *
+     * @param id the schedule's id
+     * @param tenantId the tenant
+     * @param name the schedule's name
+     * @param kind the kind of task it creates
+     * @param payload the payload of each task
+     * @param owner the owner of each task
+     * @param maxAttempts the attempts of each task
+     * @param interval the interval, for an interval schedule
+     * @param cron the cron expression, for a cron schedule
+     * @param paused whether it is paused
+     * @param nextRunAt when it runs next
+     * @param lastRunAt when it last ran
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
+     */
+    public TaskSchedule {
+        payload = dev.atlas.internal.Check.frozenJson(payload);
+    }
+}

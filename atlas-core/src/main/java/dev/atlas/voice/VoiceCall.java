@@ -1,5 +1,6 @@
 package dev.atlas.voice;
 
+import dev.atlas.internal.Check;
 import dev.atlas.Owner;
 import org.jspecify.annotations.Nullable;
 
@@ -71,7 +72,7 @@ public final class VoiceCall {
             @Nullable Instant completedAt,
             Instant createdAt,
             Instant updatedAt) {
-        transcript = List.copyOf(transcript);
+        transcript = Check.copy("transcript", transcript);
 
         this.id = id;
         this.tenantId = tenantId;
@@ -86,7 +87,7 @@ public final class VoiceCall {
         this.transcript = transcript;
         this.summary = summary;
         this.durationMs = durationMs;
-        this.metadata = metadata;
+        this.metadata = dev.atlas.internal.Check.frozenJson(metadata);
         this.startedAt = startedAt;
         this.completedAt = completedAt;
         this.createdAt = createdAt;

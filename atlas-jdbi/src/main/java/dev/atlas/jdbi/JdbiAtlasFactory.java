@@ -52,6 +52,23 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     /** Idle connections Atlas's own pool keeps open, beyond SQLite's held write connection. */
     static final int MIN_IDLE = 2;
 
+    /**
+     * The default blob store creates its directory at the first asset: a data directory that is a file, or under one,
+     * would build and then fail that asset's write (a StorageException, "Not a directory"), so the build fails instead,
+     * before a pool opens. (The default beside an SQLite file under a file is the database's own open failure.)
+     */
+    private static void requireDataDirectoryPossible(Path dataDirectory, Path assets) {
+        for (Path p = assets.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw new ConfigurationException("dataDirectory " + dataDirectory.toAbsolutePath() + " cannot hold Atlas's files: " + p
+                            + " is a file, not a directory");
+                }
+                return;
+            }
+        }
+    }
+
     /** Connections Flyway holds at once while it migrates PostgreSQL. */
     private static final int MIGRATION_CONNECTIONS = 2;
 
@@ -61,6 +78,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
 
     @Override
     public Atlas open(AtlasConfig config) {
+        if (config.blobStore() == null && config.dataDirectory() != null) {
+            requireDataDirectoryPossible(config.dataDirectory(), config.assetDirectory());
+        }
         HikariDataSource owned = null;
         DataSource dataSource;
         if (config.dataSource() != null) {

@@ -187,6 +187,28 @@ class AtlasBuilderTest {
         assertThat(poolThreads()).isEqualTo(before);
     }
 
+    @Test
+    @DisplayName("a dataDirectory that is a file (or under one) fails build() with a ConfigurationException naming dataDirectory and"
+            + " the path, before a pool opens; it built, and the first asset failed with a StorageException 'Not a directory'")
+    void dataDirectoryThatIsAFileFailsTheBuild() throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain"), "x");
+        var before = poolThreads();
+        for (Path bad : new Path[] {plain, plain.resolve("below")}) {
+            assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("data.db")).dataDirectory(bad).build())
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessage("dataDirectory " + bad.toAbsolutePath() + " cannot hold Atlas's files: " + plain.toAbsolutePath()
+                            + " is a file, not a directory");
+        }
+        assertThat(poolThreads()).isEqualTo(before);
+        assertThat(dir.resolve("data.db")).doesNotExist();
+        // A blob store of the application's own: the data directory holds nothing then, and is not looked at.
+        try (Atlas atlas = Atlas.builder().sqlite(dir.resolve("data.db")).dataDirectory(plain)
+                .blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir.resolve("blobs"))).build()) {
+            assertThat(atlas.tenant("t").assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
+                    new byte[] {1}).sizeBytes()).isEqualTo(1);
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
     @DisplayName("tenant ids are exact: ids differing in case (Turkish dotted/dotless i too) or Unicode normalization are separate tenants, up to the maximum length")

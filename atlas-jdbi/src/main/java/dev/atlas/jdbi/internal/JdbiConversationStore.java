@@ -515,12 +515,19 @@ public final class JdbiConversationStore implements ConversationStore {
         JsonDoc[] metadata = new JsonDoc[k];
         UUID[] ids = new UUID[k];
         Map<String, Integer> keyed = new LinkedHashMap<>();
+        long length = 0;
         for (int i = 0; i < k; i++) {
             NewMessage m = all.get(i);
             if (m.contentType() == ContentType.JSON) {
                 Json.validate("messages[" + i + "].content", m.content());
             }
             metadata[i] = Json.write("messages[" + i + "].metadata", m.metadata());
+            length += m.content().length() + metadata[i].text().length() + (m.failureReason() == null ? 0 : m.failureReason().length());
+            if (length > Limits.MAX_BATCH_LENGTH) {
+                throw new InvalidInputException("messages", "messages[0.." + i + "] hold more than "
+                        + String.format(java.util.Locale.ROOT, "%,d", Limits.MAX_BATCH_LENGTH)
+                        + " characters of content, metadata and failure reasons together (Limits.MAX_BATCH_LENGTH); split the list into smaller calls");
+            }
             if (m.clientId() != null) {
                 Integer earlier = keyed.putIfAbsent(m.clientId(), i);
                 if (earlier != null) {

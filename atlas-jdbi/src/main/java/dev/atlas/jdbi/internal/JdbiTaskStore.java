@@ -103,10 +103,18 @@ public final class JdbiTaskStore implements TaskStore {
         }
         List<JsonDoc> payloads = new ArrayList<>(all.size());
         Map<String, Integer> keyed = new java.util.HashMap<>();
+        long length = 0;
         for (int i = 0; i < all.size(); i++) {
             NewTask t = Check.notNull("tasks[" + i + "]", all.get(i));
             // By its place in a batch, as a held key's conflict is: "payload" alone would not say which of up to 1,000.
-            payloads.add(Json.write(single ? "payload" : "tasks[" + i + "].payload", t.payload()));
+            JsonDoc payload = Json.write(single ? "payload" : "tasks[" + i + "].payload", t.payload());
+            payloads.add(payload);
+            length += payload.text().length();
+            if (length > Limits.MAX_BATCH_LENGTH) {
+                throw new InvalidInputException("tasks", "tasks[0.." + i + "] hold more than "
+                        + String.format(java.util.Locale.ROOT, "%,d", Limits.MAX_BATCH_LENGTH)
+                        + " characters of payload together (Limits.MAX_BATCH_LENGTH); split the list into smaller calls");
+            }
             Integer earlier = t.clientKey() == null ? null : keyed.putIfAbsent(t.clientKey(), i);
             if (earlier != null) {
                 throw new InvalidInputException("tasks", "client key '" + Check.escaped(t.clientKey()) + "' is used by tasks " + earlier + " and " + i

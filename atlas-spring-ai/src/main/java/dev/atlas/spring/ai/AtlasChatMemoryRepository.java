@@ -694,12 +694,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             } else {
                 markerOnConversation = true;
             }
-            for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
-                appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
+            for (List<NewMessage> part : parts(appends)) {
+                appended.addAll(store.appendAll(conversation.id(), part));
             }
         } catch (RuntimeException e) {
             // Assets of refused messages are named by nothing: left live, nothing would ever delete them.
-            // (A batch before the one that failed, in a save of more than MAX_PAGE_SIZE, is stored: its assets are attached.)
+            // (A part before the one that failed, in a save appended in parts, is stored: its assets are attached.)
             for (Map.Entry<Integer, List<UUID>> x : assetsOf.entrySet()) {
                 if (x.getKey() < appended.size()) {
                     x.getValue().forEach(a -> attachPart(appended.get(x.getKey()), a));
@@ -1202,5 +1202,41 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private static String key(String conversationId) {
         // Spring AI's id is the conversation's external key: refused here under the name the caller knows.
         return Limits.requireKey("conversationId", conversationId);
+    }
+
+    /** Most characters one part of a save holds: half of Atlas's limit, as {@link #batchLength} only estimates it. */
+    static final long PART_LENGTH = Limits.MAX_BATCH_LENGTH / 2;
+
+    /**
+     * {@code appends} cut into the parts {@code appendAll} takes: at most {@link Limits#MAX_PAGE_SIZE} messages and
+     * {@link #PART_LENGTH} characters each, in order; a save of 12 or fewer messages, which cannot be over, is one part.
+     */
+    static List<List<NewMessage>> parts(List<NewMessage> appends) {
+        long largest = Limits.MAX_CONTENT_LENGTH + Limits.MAX_METADATA_LENGTH + Limits.MAX_REASON_LENGTH;
+        if (appends.size() * largest <= PART_LENGTH) {
+            return List.of(appends);
+        }
+        List<List<NewMessage>> parts = new ArrayList<>();
+        int start = 0;
+        long length = 0;
+        for (int i = 0; i < appends.size(); i++) {
+            long size = batchLength(appends.get(i));
+            if (i > start && (i - start == Limits.MAX_PAGE_SIZE || length + size > PART_LENGTH)) {
+                parts.add(appends.subList(start, i));
+                start = i;
+                length = 0;
+            }
+            length += size;
+        }
+        parts.add(appends.subList(start, appends.size()));
+        return parts;
+    }
+
+    /**
+     * What {@code appendAll} counts of {@code m} toward {@link Limits#MAX_BATCH_LENGTH}, with this adapter's JSON for the
+     * metadata: Atlas may store a number longer than Jackson writes it (a double as its plain decimal), hence half a part.
+     */
+    private static long batchLength(NewMessage m) {
+        return m.content().length() + (m.failureReason() == null ? 0 : m.failureReason().length()) + SpringMessages.write(m.metadata()).length();
     }
 }

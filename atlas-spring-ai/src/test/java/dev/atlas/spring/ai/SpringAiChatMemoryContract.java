@@ -1759,6 +1759,24 @@ public abstract class SpringAiChatMemoryContract {
                 .extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
     }
 
+    @Test
+    @DisplayName("a save of new messages over Atlas's batch limit (33 messages of 1,048,576 characters, more than"
+            + " Limits.MAX_BATCH_LENGTH) is stored whole, in order, in several appends, and reads back")
+    void aSaveOverTheBatchLengthIsAppendedInParts() {
+        String mega = "x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH);
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < 33; i++) {
+            save.add(i % 2 == 0 ? new UserMessage(mega) : new AssistantMessage(mega));
+        }
+        repository.saveAll("big", save);
+        List<dev.atlas.conversation.Message> stored = tenant.conversations().messages(tenant.conversations().requireByKey("big").id(), 0, 40);
+        assertThat(stored).extracting(dev.atlas.conversation.Message::sequence)
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 33).boxed().toList());
+        assertThat(stored).extracting(dev.atlas.conversation.Message::role)
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 33).mapToObj(i -> i % 2 == 0 ? Role.USER : Role.ASSISTANT).toList());
+        assertThat(stored).allSatisfy(m -> assertThat(m.content()).isEqualTo(mega));
+    }
+
     /** A user message whose stored metadata is {@code length} characters as JSON. */
     private static UserMessage withMetadataOf(int length, String text) {
         int empty = SpringMessages.write(SpringMessages.checked(0, UserMessage.builder().text(text)

@@ -1,0 +1,170 @@
+package dev.atlas;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.math.BigDecimal;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The null rule of docs/api.md ("Null arguments"), over every public constructor and static method of every exported
+ * atlas-core type, found by reflection so a new one is covered: each reference parameter in turn is passed {@code null}
+ * (the others a plain valid value) and the call either accepts it or throws an {@link AtlasException}, never a
+ * {@link NullPointerException} or another JDK exception. Enums' {@code valueOf(String)} is Java's own and excepted.
+ * The stores' methods are {@code PublicApiErrorsTest}'s (atlas-jdbi).
+ */
+class NullArgumentsTest {
+    /** A plain valid value of {@code type}, or {@code null} for a type without one here. */
+    static Object sample(Class<?> type) {
+        if (type == String.class) {
+            return "x";
+        }
+        if (type == int.class || type == Integer.class) {
+            return 1;
+        }
+        if (type == long.class || type == Long.class) {
+            return 1L;
+        }
+        if (type == double.class || type == Double.class) {
+            return 0.5;
+        }
+        if (type == float.class || type == Float.class) {
+            return 0.5f;
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return false;
+        }
+        if (type == short.class || type == Short.class) {
+            return (short) 1;
+        }
+        if (type == byte.class || type == Byte.class) {
+            return (byte) 1;
+        }
+        if (type == char.class || type == Character.class) {
+            return 'x';
+        }
+        if (type == UUID.class) {
+            return UUID.fromString("0190a5e0-0000-7000-8000-000000000001");
+        }
+        if (type == Instant.class) {
+            return Instant.parse("2026-01-01T00:00:00Z");
+        }
+        if (type == Duration.class) {
+            return Duration.ofSeconds(1);
+        }
+        if (type == Clock.class) {
+            return Clock.systemUTC();
+        }
+        if (type == BigDecimal.class) {
+            return BigDecimal.ONE;
+        }
+        if (type == List.class) {
+            return List.of();
+        }
+        if (type == Set.class) {
+            return Set.of();
+        }
+        if (type == Map.class) {
+            return Map.of();
+        }
+        if (type == Optional.class) {
+            return Optional.empty();
+        }
+        if (type == byte[].class) {
+            return new byte[1];
+        }
+        if (type == float[].class) {
+            return new float[] {1f};
+        }
+        if (type == Owner.class) {
+            return Owner.user("u");
+        }
+        if (type.isEnum()) {
+            return type.getEnumConstants()[0];
+        }
+        return null;
+    }
+
+    /** The public top-level and static nested types of atlas-core's exported packages. */
+    static List<Class<?>> exportedTypes() throws Exception {
+        Path root = Path.of(Page.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<Class<?>> types = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".class")).sorted().toList()) {
+                String name = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), ".").replaceAll("\\.class$", "");
+                if (name.startsWith("dev.atlas.internal.") || name.endsWith("package-info") || name.equals("module-info")) {
+                    continue;
+                }
+                Class<?> type = Class.forName(name, false, Page.class.getClassLoader());
+                if (Modifier.isPublic(type.getModifiers()) && (type.getEnclosingClass() == null || Modifier.isStatic(type.getModifiers()))) {
+                    types.add(type);
+                }
+            }
+        }
+        return types;
+    }
+
+    @Test
+    void noConstructorOrFactoryThrowsAnythingButAnAtlasExceptionForANullArgument() throws Exception {
+        List<String> wrong = new ArrayList<>();
+        int calls = 0;
+        for (Class<?> type : exportedTypes()) {
+            List<Executable> executables = new ArrayList<>();
+            if (!Modifier.isAbstract(type.getModifiers())) {
+                executables.addAll(Arrays.asList(type.getConstructors()));
+            }
+            for (Method m : type.getDeclaredMethods()) {
+                boolean enumValueOf = type.isEnum() && m.getName().equals("valueOf") && m.getParameterCount() == 1;
+                if (Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) && !m.isSynthetic() && !enumValueOf) {
+                    executables.add(m);
+                }
+            }
+            for (Executable e : executables) {
+                Class<?>[] params = e.getParameterTypes();
+                for (int i = 0; i < params.length; i++) {
+                    if (params[i].isPrimitive()) {
+                        continue;
+                    }
+                    Object[] args = new Object[params.length];
+                    for (int j = 0; j < params.length; j++) {
+                        args[j] = j == i ? null : sample(params[j]);
+                    }
+                    calls++;
+                    try {
+                        if (e instanceof Constructor<?> c) {
+                            c.newInstance(args);
+                        } else {
+                            ((Method) e).invoke(null, args);
+                        }
+                    } catch (InvocationTargetException x) {
+                        if (!(x.getCause() instanceof AtlasException)) {
+                            wrong.add(type.getSimpleName() + "." + (e instanceof Constructor ? "<init>" : e.getName()) + "(" + e.getParameters()[i].getName()
+                                    + " = null of " + params.length + "): " + x.getCause());
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(calls).as("calls made").isGreaterThan(500);
+        assertThat(wrong).isEmpty();
+    }
+}
