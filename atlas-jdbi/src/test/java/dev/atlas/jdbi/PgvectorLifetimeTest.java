@@ -2,6 +2,7 @@ package dev.atlas.jdbi;
 
 import dev.atlas.Atlas;
 import dev.atlas.Owner;
+import dev.atlas.jdbi.kit.ApplicationTransactions;
 import dev.atlas.jdbi.kit.AtlasContract;
 import dev.atlas.jdbi.kit.LogCapture;
 import dev.atlas.jdbi.kit.MutableClock;
@@ -103,6 +104,38 @@ class PgvectorLifetimeTest extends AtlasContract {
                 assertThat(logs.text()).containsPattern("WARN dev\\.atlas\\.jdbi\\.internal\\.PgVectorIndex - the vector extension or its"
                         + " embedding column changed under this instance \\(ERROR: type \"public\\.vector\" does not exist\\); asked the catalogue"
                         + " again: semantic search is pgvector-hnsw");
+            } finally {
+                s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("the vector extension dropped while Atlas runs, met first by a search inside an application's transaction that Atlas"
+            + " joins: that search fails with StorageException 42704 and nothing is created in the transaction; the instance's next"
+            + " search outside one creates the extension again and answers the same hits")
+    void droppedExtensionMetInAnApplicationsTransaction() throws Exception {
+        ((PgvectorTestDatabase) database).freshCopyNext();
+        ApplicationTransactions app = new ApplicationTransactions(database, true);
+        try (Atlas joined = configure(Atlas.builder().dataSource(app.dataSource())).migrate(false).build();
+             Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            stored(joined);
+            List<SearchHit> before = joined.tenant("acme").search().similar(NEAR);
+            try {
+                s.execute("DROP EXTENSION vector CASCADE");
+                String outcome = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> {
+                    try {
+                        joined.tenant("acme").search().similar(NEAR);
+                        return "answered";
+                    } catch (dev.atlas.StorageException e) {
+                        return "StorageException " + e.sqlState();
+                    }
+                });
+                assertThat(outcome).isEqualTo("StorageException 42704");
+                assertThat(count(s, "SELECT COUNT(*) FROM pg_extension WHERE extname = 'vector'")).as("nothing chosen in it").isEqualTo(0);
+                // Before: the same StorageException here too, until a restart.
+                assertThat(joined.tenant("acme").search().similar(NEAR)).isEqualTo(before);
+                assertThat(count(s, "SELECT COUNT(*) FROM pg_extension WHERE extname = 'vector'")).isEqualTo(1);
             } finally {
                 s.execute("CREATE EXTENSION IF NOT EXISTS vector");
             }
