@@ -40,7 +40,6 @@ public final class JdbiSearch implements Search {
     private final Sql sql;
     private final SearchSql q;
     private final PgVectorIndex.Settings pgvector;
-    private volatile VectorIndex index;
 
     public JdbiSearch(Db db, String tenant, PgVectorIndex.Settings pgvector) {
         this.db = db;
@@ -49,13 +48,9 @@ public final class JdbiSearch implements Search {
         this.pgvector = pgvector;
     }
 
+    /** Asked at each vector call: the choice may change while the instance runs (PgVectorIndex#forDb). */
     private VectorIndex index() {
-        VectorIndex i = index;
-        if (i == null) {
-            i = PgVectorIndex.forDb(db, pgvector);
-            index = i;
-        }
-        return i;
+        return PgVectorIndex.forDb(db, pgvector);
     }
 
     // ---- full-text ------------------------------------------------------------------------
@@ -169,9 +164,25 @@ public final class JdbiSearch implements Search {
     @Override
     public List<SearchHit> similar(SemanticQuery query) {
         Check.notNull("query", query);
-        float[] vector = query.vector();
         VectorIndex idx = index(); // chosen before any transaction: choosing may run DDL on its own connection
-        return db.readConsistent(h -> {
+        boolean[] joined = new boolean[1];
+        try {
+            return similar(query, idx, joined);
+        } catch (dev.atlas.StorageException e) {
+            // The extension or its embedding column went under this instance (DROP EXTENSION vector CASCADE): choose again, as
+            // a restart would, and answer with that choice; not inside the application's transaction, which the failed
+            // statement aborted (its next call uses the new choice). Before, every search failed until a restart.
+            if (!PgVectorIndex.reconsider(db, pgvector, idx, e) || joined[0]) {
+                throw e;
+            }
+            return similar(query, index(), joined);
+        }
+    }
+
+    private List<SearchHit> similar(SemanticQuery query, VectorIndex idx, boolean[] joined) {
+        float[] vector = query.vector();
+        return db.readConsistent((h, oneSnapshot) -> {
+            joined[0] = !oneSnapshot; // PostgreSQL: only in the application's transaction
             int dimension = dimension(h, query.model());
             if (dimension == 0) {
                 return List.of();
@@ -209,6 +220,20 @@ public final class JdbiSearch implements Search {
         float[] copy = VectorCheck.checked("vector", vector).clone();
         byte[] bytes = Vectors.encode(copy);
         VectorIndex idx = index(); // chosen before the write transaction: choosing may run DDL on its own connection
+        try {
+            store(idx, target, id, assetConversation, model, copy, bytes, embedded);
+        } catch (dev.atlas.StorageException e) {
+            // As for similar: the extension or its column went under this instance. The write rolled back (inside the
+            // application's transaction, to its savepoint), so it runs again with the new choice.
+            if (!PgVectorIndex.reconsider(db, pgvector, idx, e)) {
+                throw e;
+            }
+            store(index(), target, id, assetConversation, model, copy, bytes, embedded);
+        }
+    }
+
+    private void store(VectorIndex idx, SearchTarget target, UUID id, UUID assetConversation, String model, float[] copy, byte[] bytes,
+                       String embedded) {
         db.write(h -> {
             Instant now = db.now();
             UUID conversation = switch (target) {

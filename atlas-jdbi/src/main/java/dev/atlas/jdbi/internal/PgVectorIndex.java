@@ -53,7 +53,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PgVectorIndex implements VectorIndex {
     private static final Logger LOG = LoggerFactory.getLogger(PgVectorIndex.class);
-    private static final Map<Db, VectorIndex> CHOSEN = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<Db, Choice> CHOSEN = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * pgvector's HNSW index covers at most 2,000 dimensions of type vector. Larger vectors get no
@@ -69,7 +69,10 @@ public final class PgVectorIndex implements VectorIndex {
     private final Settings settings;
     /** The vector extension's schema, quoted: its type, operator and operator class are named by it, whatever the search path. */
     private final String ext;
-    /** (model, dimension) keys whose index this process has seen valid, or is building now, or saw another session build. */
+    /**
+     * (model, dimension) keys whose index this process has seen valid, is building, or saw another session build; emptied at
+     * each look at the catalogue ({@link #forDb}), so a dropped index is built again.
+     */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
     /**
@@ -86,37 +89,160 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     /**
-     * The index for {@code db}: pgvector when the extension can be created, exact otherwise.
-     * Decided once per Db (one Db belongs to one Atlas, so one configuration). No lock is held
-     * while deciding: two threads may both run the idempotent DDL, and the first answer stays.
+     * The index for {@code db}: pgvector when the extension can be created, exact otherwise. Decided at the first vector call
+     * of a Db (one Db belongs to one Atlas, so one configuration), and decided again when what it rests on changed: on
+     * PostgreSQL the catalogue (the extension's schema, the embedding column) is asked again at the first vector call at least
+     * {@link #RECHECK} after it was last asked, by the instance's clock (one statement a minute, not one per call), and when a
+     * statement fails as if they vanished ({@link #reconsider}). Before, an extension installed later was never used and
+     * a {@code DROP EXTENSION vector CASCADE} failed every vector call until a restart. No lock is held while deciding: two
+     * threads may both run the idempotent DDL, and the first answer stays.
      */
     static VectorIndex forDb(Db db, Settings settings) {
-        VectorIndex chosen = CHOSEN.get(db);
-        if (chosen != null) {
-            return chosen;
+        Choice c = CHOSEN.get(db);
+        if (c == null) {
+            return install(db, null, choose(db, settings));
         }
-        VectorIndex fresh = choose(db, settings);
-        VectorIndex kept = CHOSEN.putIfAbsent(db, fresh);
-        if (kept != null) {
-            return kept;
+        if (c.seen() == null) {
+            return c.index();
         }
-        if (fresh instanceof PgVectorIndex p) {
+        java.time.Instant now = db.now();
+        if (now.isBefore(c.asked().plus(RECHECK)) && !now.isBefore(c.asked())) { // a clock set back asks at once
+            return c.index();
+        }
+        Choice marked = new Choice(c.index(), c.seen(), now);
+        if (!CHOSEN.replace(db, c, marked)) { // another call is asking
+            Choice other = CHOSEN.get(db);
+            return other != null ? other.index() : c.index();
+        }
+        CatalogState state = state(db, false);
+        if (state == null) {
+            return c.index();
+        }
+        if (state.equals(c.seen())) {
+            if (c.index() instanceof PgVectorIndex p) {
+                // Each model's next store asks the catalogue for its index again (one query): one an operator dropped is
+                // built again within a minute, not at the next restart. One building in another session is left to it.
+                p.indexed.clear();
+            }
+            return c.index();
+        }
+        Choice fresh = choose(db, settings);
+        VectorIndex used = install(db, marked, fresh);
+        if (used == fresh.index()) {
+            LOG.info("the vector extension or its embedding column changed (was {}, now {}); asked the catalogue again: semantic search is {}",
+                    c.seen(), state, used.name());
+        }
+        return used;
+    }
+
+    /** SQL states of a statement naming what is gone: a column, a type, an operator or function, a schema. */
+    private static final Set<String> VANISHED = Set.of("42703", "42704", "42883", "3F000");
+
+    /**
+     * After {@code failed}'s statement failed with {@code e}: when it failed as if the extension or the embedding column had
+     * vanished and the catalogue now says otherwise than when {@code failed} was chosen (an operator's {@code DROP EXTENSION
+     * vector CASCADE}, say), chooses again, as a restarted instance would (creating the extension again where the server
+     * offers it, back-filling the embeddings), warned once, and returns true: the caller may run its call again with
+     * {@link #forDb}'s new answer. False when nothing changed: the failure is the caller's to report.
+     */
+    static boolean reconsider(Db db, Settings settings, VectorIndex failed, RuntimeException e) {
+        if (!(e instanceof dev.atlas.StorageException s) || !VANISHED.contains(String.valueOf(s.sqlState()))) {
+            return false;
+        }
+        Choice c = CHOSEN.get(db);
+        if (c == null || c.index() != failed) {
+            return true; // chosen again meanwhile by another call
+        }
+        if (c.seen() == null) {
+            return false;
+        }
+        CatalogState state = state(db, false);
+        if (state == null) {
+            // Not readable here (the application's transaction, which the failed statement aborted): the next vector call
+            // asks before its first statement, so a retry outside the application's transaction gets the new choice.
+            CHOSEN.replace(db, c, new Choice(c.index(), c.seen(), java.time.Instant.MIN));
+            return false;
+        }
+        if (state.equals(c.seen())) {
+            return false;
+        }
+        Choice fresh = choose(db, settings);
+        VectorIndex used = install(db, c, fresh);
+        if (used == fresh.index()) {
+            LOG.warn("the vector extension or its embedding column changed under this instance ({}); asked the catalogue again:"
+                    + " semantic search is {}", reason(e), used.name());
+        }
+        return true;
+    }
+
+    /** Minimum time between two questions to the catalogue about the extension and the embedding column, by the instance's clock. */
+    static final java.time.Duration RECHECK = java.time.Duration.ofMinutes(1);
+
+    /**
+     * What the catalogue said when an index was chosen: the vector extension's schema (quoted; null without the extension)
+     * and whether the vectors table has the embedding column.
+     */
+    record CatalogState(@org.jspecify.annotations.Nullable String ext, boolean column) {}
+
+    /** The index chosen for a Db, what the catalogue said then (null: nothing to ask again, SQLite), and when it was last asked. */
+    private record Choice(VectorIndex index, @org.jspecify.annotations.Nullable CatalogState seen, java.time.Instant asked) {}
+
+    /**
+     * The catalogue's state now, or null when it cannot be read (the choice stands). Unless {@code evenInApplicationTransaction},
+     * also null when the connection is the application's open transaction (a data source bound to it): choosing again there
+     * would run the choice's DDL in that transaction, where {@code CREATE INDEX CONCURRENTLY} fails and aborts it.
+     */
+    private static @org.jspecify.annotations.Nullable CatalogState state(Db db, boolean evenInApplicationTransaction) {
+        PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
+        try {
+            return db.read(h -> {
+                try {
+                    if (!evenInApplicationTransaction && !h.getConnection().getAutoCommit()) {
+                        return null;
+                    }
+                } catch (java.sql.SQLException e) {
+                    return null;
+                }
+                return Sql.crossTenant(db).on(h, q.catalogState).one((rs, ctx) -> new CatalogState(rs.getString(1), rs.getLong(2) > 0));
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("could not read the vector extension's state ({})", reason(e));
+            return null;
+        }
+    }
+
+    /**
+     * Makes {@code fresh} the choice of {@code db} unless another call's stands: the first choice when {@code expected} is null,
+     * else in place of {@code expected}. Starts the back-fill of a pgvector choice it installs. Returns the index in use.
+     */
+    private static VectorIndex install(Db db, @org.jspecify.annotations.Nullable Choice expected, Choice fresh) {
+        if (expected == null) {
+            Choice kept = CHOSEN.putIfAbsent(db, fresh);
+            if (kept != null) {
+                return kept.index();
+            }
+        } else if (!CHOSEN.replace(db, expected, fresh)) {
+            Choice other = CHOSEN.get(db);
+            return other != null ? other.index() : fresh.index();
+        }
+        if (fresh.index() instanceof PgVectorIndex p) {
             Thread t = new Thread(p::backfill, "atlas-pgvector-backfill");
             t.setDaemon(true);
             t.start();
         }
-        return fresh;
+        return fresh.index();
     }
 
-    private static VectorIndex choose(Db db, Settings settings) {
+    private static Choice choose(Db db, Settings settings) {
         if (db.dialect() == Dialect.SQLITE) {
-            return new ExactVectorIndex(VectorCache.configured());
+            return new Choice(new ExactVectorIndex(VectorCache.configured()), null, db.now());
         }
         PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
         if (Boolean.getBoolean("atlas.vectors.exact")) {
             return exactBeside(db, q);
         }
         Sql any = Sql.crossTenant(db);
+        CatalogState none = new CatalogState(null, false);
         try {
             return db.outsideTransaction(h -> {
                 // The database's extension first: one a DBA installed serves whatever pg_available_extensions says (it lists
@@ -128,7 +254,7 @@ public final class PgVectorIndex implements VectorIndex {
                     // pool discard the connection, on every start of every deployment without pgvector.
                     if (any.on(h, q.available).one(Sql.LONG) == 0) {
                         LOG.info("pgvector is not installed on this server; semantic search is exact");
-                        return EXACT;
+                        return new Choice(EXACT, none, db.now());
                     }
                     try {
                         any.on(h, q.createExtension).update();
@@ -142,7 +268,7 @@ public final class PgVectorIndex implements VectorIndex {
                     ext = any.on(h, q.installed).optional(Sql.STRING);
                     if (ext.isEmpty()) { // dropped again meanwhile: nothing to use
                         LOG.warn("the vector extension was dropped while Atlas enabled it; semantic search is exact");
-                        return EXACT;
+                        return new Choice(EXACT, none, db.now());
                     }
                 }
                 // Fails here, at start-up (WARN, exact search), rather than in every user's vector write and search.
@@ -160,10 +286,10 @@ public final class PgVectorIndex implements VectorIndex {
                     LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", e.getMessage());
                 }
                 LOG.info("pgvector is available: semantic search uses HNSW indexes");
-                return new PgVectorIndex(db, settings, ext.get());
+                return new Choice(new PgVectorIndex(db, settings, ext.get()), new CatalogState(ext.get(), true), db.now());
             });
         } catch (RuntimeException e) {
-            // WARN, with the server's reason: the server offers the extension, so exact search for this instance's life is
+            // WARN, with the server's reason: the server offers the extension, so exact search until the catalogue changes is
             // most likely a configuration to fix (a user who does not own the table, a role that may not create the extension).
             LOG.warn("pgvector could not be enabled ({}); semantic search is exact", reason(e));
             return exactBeside(db, q);
@@ -173,17 +299,17 @@ public final class PgVectorIndex implements VectorIndex {
     /**
      * Exact search for an instance on a database where other instances may use pgvector: when the embedding column exists,
      * each vector this instance stores has its embedding cleared (their searches score such rows exactly). A column added
-     * after this start is not seen: its back-fill embeds what is there, and a vector rewritten here later keeps the old one.
+     * after this choice is seen at the next look at the catalogue ({@link #RECHECK}): until then a vector rewritten here keeps
+     * the old embedding.
      */
-    private static VectorIndex exactBeside(Db db, PgVectorSql q) {
-        try {
-            boolean column = db.outsideTransaction(h -> Sql.crossTenant(db).on(h, q.hasColumn).one(Sql.LONG) > 0);
-            return column ? new ExactVectorIndex(null, q.clearEmbeddingOf) : EXACT;
-        } catch (RuntimeException e) {
-            LOG.warn("could not tell whether the vectors table has pgvector embeddings ({}); vectors rewritten here may keep"
-                    + " an old one", reason(e));
-            return EXACT;
+    private static Choice exactBeside(Db db, PgVectorSql q) {
+        CatalogState state = state(db, true);
+        if (state == null) {
+            LOG.warn("could not tell whether the vectors table has pgvector embeddings; vectors rewritten here may keep an old one"
+                    + " until the catalogue can be read");
+            return new Choice(EXACT, new CatalogState(null, false), db.now());
         }
+        return new Choice(state.column() ? new ExactVectorIndex(null, q.clearEmbeddingOf) : EXACT, state, db.now());
     }
 
     /** The database's own message when there is one (a wrapper's says only which statement failed). */
@@ -313,7 +439,8 @@ public final class PgVectorIndex implements VectorIndex {
         try {
             db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
                 // One another session builds stays in `indexed`: its builder finishes it, and asking on every store while
-                // it runs (minutes) would cost each a catalogue query; should it fail, the next start builds it.
+                // it runs (minutes) would cost each a catalogue query; should it fail, the next look at the catalogue (a minute
+                // on) or the next start builds it.
                 if (clearedToBuild(any, h, q, name)) {
                     any.on(h, q.createIndex(ext, name, model, dimension, settings.m(), settings.efConstruction())).update();
                 }

@@ -10,6 +10,7 @@ final class PgVectorSql {
     final Statement installed;
     final Statement createExtension;
     final Statement hasColumn;
+    final Statement catalogState;
     final Statement unembeddedIndex;
     final Statement backfillTenants;
     final Statement backfillBatch;
@@ -36,6 +37,13 @@ final class PgVectorSql {
         // (PgvectorStartupLocksTest). Asking the catalogue first takes no lock on the table.
         hasColumn = c.sql("pgvector.hasColumn", "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass(" + c.nameLiteral("vectors") + ")"
                 + " AND attname = 'embedding' AND NOT attisdropped");
+        // What the choice of index rests on, in one statement: the extension's schema (quoted; null without it) and whether the
+        // embedding column exists. Asked again at most once a minute, and when a statement fails as if one of them vanished
+        // (PgVectorIndex#forDb, #reconsider): before, a DROP EXTENSION ... CASCADE failed every vector call, and an extension
+        // installed later was not used, until a restart (PgvectorLifetimeTest).
+        catalogState = c.sql("pgvector.catalogState", "SELECT (SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n"
+                + " ON n.oid = e.extnamespace WHERE e.extname = 'vector'), (SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass("
+                + c.nameLiteral("vectors") + ") AND attname = 'embedding' AND NOT attisdropped)");
         // The rows a search scores exactly besides the HNSW hits (and the back-fill's work list): without this index
         // every search read the whole table to find that there are none.
         unembeddedIndex = c.sql("pgvector.unembeddedIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS <p>vectors_unembedded"

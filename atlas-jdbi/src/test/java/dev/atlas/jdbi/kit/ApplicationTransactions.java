@@ -19,14 +19,14 @@ import javax.sql.DataSource;
  * the application), and a pooled connection of the test database otherwise. It counts how often Atlas asks that
  * connection its isolation level (pgjdbc: SHOW TRANSACTION ISOLATION LEVEL, a round trip). The database is real.
  */
-final class ApplicationTransactions {
+public final class ApplicationTransactions {
     private final TestDatabase database;
     private final boolean postgres;
     private final AtomicReference<Connection> bound = new AtomicReference<>();
     private final AtomicInteger isolationAsked = new AtomicInteger();
     private final DataSource dataSource;
 
-    ApplicationTransactions(TestDatabase database, boolean postgres) {
+    public ApplicationTransactions(TestDatabase database, boolean postgres) {
         this.database = database;
         this.postgres = postgres;
         DataSource base = database.dataSource();
@@ -49,7 +49,7 @@ final class ApplicationTransactions {
     }
 
     /** The DataSource to build the joining instance on. */
-    DataSource dataSource() {
+    public DataSource dataSource() {
         return dataSource;
     }
 
@@ -62,7 +62,7 @@ final class ApplicationTransactions {
      * {@code work} inside an application transaction at {@code level} (PostgreSQL; SQLite has its one level), rolled
      * back after it.
      */
-    <T> T in(int level, Callable<T> work) throws Exception {
+    public <T> T in(int level, Callable<T> work) throws Exception {
         try (Connection app = database.dataSource().getConnection()) {
             if (postgres) {
                 app.setTransactionIsolation(level);
