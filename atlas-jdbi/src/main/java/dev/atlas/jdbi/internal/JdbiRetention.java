@@ -481,7 +481,8 @@ public final class JdbiRetention implements Retention {
 
         /**
          * The next conversations to purge in one transaction, bounded by the rows they carry
-         * (about two per message: the message and its audit event), not by their count: on SQLite
+         * (about two per message: the message and its audit event; and their executions' steps,
+         * tool calls and assets), not by their count: on SQLite
          * a batch holds the only write lock, so a batch of long conversations would stall every
          * append for its whole length. At least one conversation, however long.
          *
@@ -493,13 +494,16 @@ public final class JdbiRetention implements Retention {
         private List<UUID> purgeBatch(Handle h) {
             int asked = want;
             Dialect d = db.dialect();
+            // A conversation of a few messages may carry long tool loops: 5 such of 242 execution rows each, counted as 3 rows,
+            // made one SQLite batch of 7,700 rows holding the write lock 260 ms (RetentionContract#purgeBatchesAreSizedByTheExecutionRowsToo).
             List<Map.Entry<UUID, Long>> candidates = call(h, "retention.purgeBatch", RetentionSql.purgeBatch(policy), binds, List.of())
-                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("last_sequence")));
+                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), 2 * rs.getLong("last_sequence") + 1
+                            + rs.getLong("execution_rows")));
             List<UUID> roots = new ArrayList<>();
             long rows = 0;
             boolean full = false;
             for (Map.Entry<UUID, Long> c : candidates) {
-                long size = 2 * c.getValue() + 1;
+                long size = c.getValue();
                 if (!roots.isEmpty() && rows + size > batch) {
                     full = true;
                     break;

@@ -337,9 +337,18 @@ public final class RetentionSql {
         return "SELECT a.id FROM <p>conversations a WHERE a.tenant_id = :t AND " + purgeRule(p, "a");
     }
 
-    /** The next candidates with their sizes, at most {@code :want}. */
+    /**
+     * The next candidates with their sizes, at most {@code :want}: the last sequence (its messages) and the rows of its
+     * executions' tool loops ({@code execution_rows}: their steps, tool calls and assets), each looked up by index from the
+     * conversation's executions (CROSS JOIN: SQLite reads the executions first, as RetentionQueryPlanTest checks).
+     */
     static String purgeBatch(RetentionPolicy p) {
-        return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM") + " LIMIT :want";
+        String ofExecutions = " FROM <p>executions e CROSS JOIN <p>%s r WHERE e.tenant_id = :t AND e.conversation_id = a.id"
+                + " AND r.tenant_id = :t AND r.execution_id = e.id)";
+        String rows = "(SELECT COUNT(*)" + ofExecutions.formatted("execution_steps") + " + (SELECT COUNT(*)"
+                + ofExecutions.formatted("execution_tool_calls") + " + (SELECT COUNT(*)" + ofExecutions.formatted("assets");
+        return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence, " + rows + " AS execution_rows FROM")
+                + " LIMIT :want";
     }
 
     static String stillPurgeable(RetentionPolicy p) {
