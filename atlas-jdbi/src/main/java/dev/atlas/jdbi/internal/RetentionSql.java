@@ -127,6 +127,18 @@ public final class RetentionSql {
                 + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :" + cutoff;
     }
 
+    /**
+     * {@code detachedExecutions}, at most {@code :want}, with each execution's rows ({@code execution_rows}: its steps, tool
+     * calls and assets, looked up by index), by which a purge batch is sized.
+     */
+    static String sizedExecutions(String detached) {
+        String of = " FROM <p>%s r WHERE r.tenant_id = :t AND r.execution_id = x.id)";
+        String rows = "1 + (SELECT COUNT(*)" + of.formatted("execution_steps") + " + (SELECT COUNT(*)" + of.formatted("execution_tool_calls")
+                + " + (SELECT COUNT(*)" + of.formatted("assets");
+        return detached.replace("SELECT id FROM <p>executions WHERE", "SELECT x.id, " + rows + " AS execution_rows FROM <p>executions x WHERE")
+                + " LIMIT :want";
+    }
+
     static final String EXECUTION_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
     /** A voice call outlives the execution it pointed at: keep the call, drop the link. */
     static final String DETACH_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND "
