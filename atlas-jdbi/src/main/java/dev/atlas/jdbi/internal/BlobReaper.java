@@ -256,6 +256,25 @@ public final class BlobReaper {
         return files;
     }
 
+    /**
+     * What a dry run of a tenant's erase reports for {@code keys}, the tenant's pending purges (claimed intents: a purge or erase
+     * that committed and stopped before its file deletes): how many of them no asset row of any tenant names in any spelling, whose
+     * files the erase's last step deletes ({@link #deleteUnnamed}). A key a row of the tenant names is counted with that row
+     * ({@link #unnamedAfter} counts its pending spellings), one another tenant's row names keeps its bytes. Each pending key is a
+     * file, as on Linux; whether the blob store still holds it (an erase stopped between a file delete and forgetting its
+     * intent) is not asked.
+     */
+    public static long pendingUnnamed(Sql sql, Handle h, List<String> keys) {
+        Dotted dotted = new Dotted();
+        long files = 0;
+        for (String key : keys) {
+            if (!stillNamed(sql, h, key, 0, dotted, false).named()) {
+                files++;
+            }
+        }
+        return files;
+    }
+
     /** The rows one dry run has counted as gone, by {@link #openedKey}, and the files it counted. */
     public static final class Going {
         private final Map<String, Long> rows = new HashMap<>();

@@ -192,6 +192,8 @@ public final class JdbiRetention implements Retention {
         final Map<String, Object> binds = new LinkedHashMap<>();
         /** Conversations the next purge batch reads (see {@link #purgeBatch}). */
         int want;
+        /** Detached executions the next purge batch reads (see {@link #executionBatch}). */
+        int wantExecutions;
         final BooleanSupplier stop;
         /** Once the stop signal was seen: no transaction starts after it. */
         boolean stopped;
@@ -208,6 +210,7 @@ public final class JdbiRetention implements Retention {
             this.leaseMicros = leaseMicros;
             this.batch = policy.batchSize();
             this.want = Math.min(batch, 32);
+            this.wantExecutions = want;
             binds.put("now", now);
             if (policy.purgeArchivedAfter() != null) {
                 binds.put("archivedCutoff", cutoff(now, policy.purgeArchivedAfter()));
@@ -481,7 +484,8 @@ public final class JdbiRetention implements Retention {
 
         /**
          * The next conversations to purge in one transaction, bounded by the rows they carry
-         * (about two per message: the message and its audit event), not by their count: on SQLite
+         * (about two per message: the message and its audit event; and their executions' steps,
+         * tool calls and assets), not by their count: on SQLite
          * a batch holds the only write lock, so a batch of long conversations would stall every
          * append for its whole length. At least one conversation, however long.
          *
@@ -493,23 +497,50 @@ public final class JdbiRetention implements Retention {
         private List<UUID> purgeBatch(Handle h) {
             int asked = want;
             Dialect d = db.dialect();
+            // A conversation of a few messages may carry long tool loops: 5 such of 242 execution rows each, counted as 3 rows,
+            // made one SQLite batch of 7,700 rows holding the write lock 260 ms (RetentionContract#purgeBatchesAreSizedByTheExecutionRowsToo).
             List<Map.Entry<UUID, Long>> candidates = call(h, "retention.purgeBatch", RetentionSql.purgeBatch(policy), binds, List.of())
-                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("last_sequence")));
+                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), 2 * rs.getLong("last_sequence") + 1
+                            + rs.getLong("execution_rows")));
             List<UUID> roots = new ArrayList<>();
+            want = taken(candidates, asked, roots);
+            return roots;
+        }
+
+        /**
+         * Adds to {@code taken} the first of {@code candidates} (ids with their rows) whose rows fit in {@link #batch}, at least
+         * one; returns how many candidates the next batch should read: about as many as this one took when it was full, else
+         * twice as many as it read ({@code asked}), at most {@link #batch}.
+         */
+        private int taken(List<Map.Entry<UUID, Long>> candidates, int asked, List<UUID> taken) {
             long rows = 0;
             boolean full = false;
             for (Map.Entry<UUID, Long> c : candidates) {
-                long size = 2 * c.getValue() + 1;
-                if (!roots.isEmpty() && rows + size > batch) {
+                long size = c.getValue();
+                if (!taken.isEmpty() && rows + size > batch) {
                     full = true;
                     break;
                 }
-                roots.add(c.getKey());
+                taken.add(c.getKey());
                 rows += size;
             }
-            want = full ? Math.max(1, roots.size() + roots.size() / 2 + 1) : Math.min(batch, asked * 2);
-            want = Math.min(batch, want);
-            return roots;
+            int next = full ? Math.max(1, taken.size() + taken.size() / 2 + 1) : Math.min(batch, asked * 2);
+            return Math.min(batch, next);
+        }
+
+        /**
+         * The next detached executions to purge in one transaction, bounded by the rows they carry (themselves, their steps,
+         * tool calls and assets), as {@link #purgeBatch} bounds conversations: 500 executions of long tool loops were one
+         * transaction of any size. At least one execution, however long.
+         */
+        private List<UUID> executionBatch(Handle h, Map<String, Object> b, String select) {
+            int asked = wantExecutions;
+            Dialect d = db.dialect();
+            List<Map.Entry<UUID, Long>> candidates = call(h, "retention.select.executions", RetentionSql.sizedExecutions(select), b, List.of())
+                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("execution_rows")));
+            List<UUID> ids = new ArrayList<>();
+            wantExecutions = taken(candidates, asked, ids);
+            return ids;
         }
 
         // ---- detached executions, finished tasks, deleted assets ----------------------------
@@ -532,7 +563,11 @@ public final class JdbiRetention implements Retention {
                 });
                 return;
             }
-            batches("retention.select.executions", select, b, (h, ids, keys) -> {
+            repeat(1, (h, keys) -> {
+                List<UUID> ids = executionBatch(h, b, select);
+                if (ids.isEmpty()) {
+                    return 0;
+                }
                 if (!db.dialect().forUpdate().isEmpty()) {
                     // An append or upload naming one of them share-locks it: it commits first (and its
                     // row is unlinked or deleted below) or waits and then finds no execution. The messages the
@@ -548,7 +583,8 @@ public final class JdbiRetention implements Retention {
                 add("messages.detached", call(h, "retention.detachFromExecutions", RetentionSql.DETACH_FROM_EXECUTIONS, b, ids).update());
                 deleteChildren(h, RetentionPlan.EXECUTION_CHILDREN, ids);
                 delete(h, "executions", ids);
-            }, null);
+                return ids.size();
+            });
         }
 
         void purgeFinishedTasks(Instant cutoff) {

@@ -127,6 +127,18 @@ public final class RetentionSql {
                 + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :" + cutoff;
     }
 
+    /**
+     * {@code detachedExecutions}, at most {@code :want}, with each execution's rows ({@code execution_rows}: its steps, tool
+     * calls and assets, looked up by index), by which a purge batch is sized.
+     */
+    static String sizedExecutions(String detached) {
+        String of = " FROM <p>%s r WHERE r.tenant_id = :t AND r.execution_id = x.id)";
+        String rows = "1 + (SELECT COUNT(*)" + of.formatted("execution_steps") + " + (SELECT COUNT(*)" + of.formatted("execution_tool_calls")
+                + " + (SELECT COUNT(*)" + of.formatted("assets");
+        return detached.replace("SELECT id FROM <p>executions WHERE", "SELECT x.id, " + rows + " AS execution_rows FROM <p>executions x WHERE")
+                + " LIMIT :want";
+    }
+
     static final String EXECUTION_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
     /** A voice call outlives the execution it pointed at: keep the call, drop the link. */
     static final String DETACH_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND "
@@ -337,9 +349,18 @@ public final class RetentionSql {
         return "SELECT a.id FROM <p>conversations a WHERE a.tenant_id = :t AND " + purgeRule(p, "a");
     }
 
-    /** The next candidates with their sizes, at most {@code :want}. */
+    /**
+     * The next candidates with their sizes, at most {@code :want}: the last sequence (its messages) and the rows of its
+     * executions' tool loops ({@code execution_rows}: their steps, tool calls and assets), each looked up by index from the
+     * conversation's executions (CROSS JOIN: SQLite reads the executions first, as RetentionQueryPlanTest checks).
+     */
     static String purgeBatch(RetentionPolicy p) {
-        return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM") + " LIMIT :want";
+        String ofExecutions = " FROM <p>executions e CROSS JOIN <p>%s r WHERE e.tenant_id = :t AND e.conversation_id = a.id"
+                + " AND r.tenant_id = :t AND r.execution_id = e.id)";
+        String rows = "(SELECT COUNT(*)" + ofExecutions.formatted("execution_steps") + " + (SELECT COUNT(*)"
+                + ofExecutions.formatted("execution_tool_calls") + " + (SELECT COUNT(*)" + ofExecutions.formatted("assets");
+        return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence, " + rows + " AS execution_rows FROM")
+                + " LIMIT :want";
     }
 
     static String stillPurgeable(RetentionPolicy p) {

@@ -58,7 +58,8 @@ class RetentionQueryPlanTest {
     }
 
     @Test
-    @DisplayName("the conversation purge's candidates walk their tool threads by parent and read each one's activity by id")
+    @DisplayName("the conversation purge's candidates walk their tool threads by parent and read each one's activity by id, and"
+            + " their sizes their executions by conversation and the executions' rows by execution (a detached execution's too)")
     void purgeCandidates() throws SQLException {
         RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).hardDeleteAfter(Duration.ofDays(1));
         for (String statement : List.of(RetentionSql.purgeBatch(policy), RetentionSql.stillPurgeable(policy))) {
@@ -66,6 +67,12 @@ class RetentionQueryPlanTest {
             searchedBy(plan, "x", "(tenant_id=? AND parent_conversation_id=?)");
             searchedBy(plan, "y", "(tenant_id=? AND id=?)");
         }
+        // A candidate's size: its executions by conversation, their steps, tool calls and assets by execution.
+        List<String> plan = plan(RetentionSql.purgeBatch(policy));
+        searchedBy(plan, "e", "(tenant_id=? AND conversation_id=?)");
+        searchedBy(plan, "r", "(tenant_id=? AND execution_id=?)");
+        // A detached execution's size: its steps, tool calls and assets by execution.
+        searchedBy(plan(RetentionSql.sizedExecutions(RetentionSql.detachedExecutions("cutoff"))), "r", "(tenant_id=? AND execution_id=?)");
     }
 
     @Test

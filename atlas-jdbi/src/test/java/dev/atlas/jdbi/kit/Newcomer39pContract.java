@@ -364,6 +364,49 @@ public abstract class Newcomer39pContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a dry run of eraseTenant counts the blob files of purges an earlier erase committed but could not finish (its"
+            + " file deletes never ran), as the erase then deletes them, and not those another tenant's row still names")
+    void aDryRunCountsThePendingBlobPurgesAnEarlierEraseLeft() throws IOException {
+        Db db = ((JdbiAtlas) atlas).db();
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        acme.assets().store(dev.atlas.asset.NewAsset.of(AssetType.DOCUMENT, "shared.txt", "text/plain"), "shared".getBytes(StandardCharsets.UTF_8));
+        // Globex's import names acme's key of shared.txt: its bytes are globex's to keep.
+        globex.portability().importFrom(new ByteArrayInputStream(export(acme)), ImportOptions.defaults());
+        acme.assets().store(dev.atlas.asset.NewAsset.of(AssetType.DOCUMENT, "own.txt", "text/plain"), "acme only".getBytes(StandardCharsets.UTF_8));
+        Set<Path> before = blobFiles();
+        assertThat(before).hasSize(2);
+        // The erase's rows commit, each with its claimed intent; every reading of a key's holders then fails (a crash between
+        // the commit and the file deletes, or a database gone for that moment): the files stay, pending.
+        db.statementListener((name, sql) -> {
+            if (name.equals("assets.keyRows")) {
+                throw new IllegalStateException("stopped before the file deletes");
+            }
+        });
+        EraseReport stopped;
+        try {
+            stopped = acme.portability().eraseTenant(false);
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(stopped.counts()).containsEntry("assets", 2L).doesNotContainKey("asset_blobs");
+        assertThat(blobFiles()).isEqualTo(before);
+        assertThat(anyRow("acme")).isEqualTo(2); // the two claimed intents
+
+        EraseReport dry = acme.portability().eraseTenant(true);
+        EraseReport done = acme.portability().eraseTenant(false);
+
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(Map.of("asset_blobs", 1L));
+        assertThat(done.counts()).containsExactlyInAnyOrderEntriesOf(Map.of("asset_blobs", 1L));
+        assertThat(blobFiles()).hasSize(1);
+        UUID kept = assetIds("globex").get(0);
+        try (InputStream in = globex.assets().open(kept)) {
+            assertThat(in.readAllBytes()).isEqualTo("shared".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(anyRow("acme")).isZero();
+    }
+
+    @Test
     @DisplayName("a vector stored while eraseTenant deletes the tenant's unused vector models keeps its model: an erase stopped"
             + " after that pass leaves a vector whose dimension and search still work (PostgreSQL: SQLite runs one writer at a time)")
     void aVectorRacingTheModelDeleteKeepsItsModel() throws InterruptedException {

@@ -99,6 +99,82 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a purge batch counts a conversation's execution steps and tool calls with its messages: five archived"
+            + " conversations of one message whose tool loops hold 3 steps and 6 tool calls each go one per transaction under"
+            + " batchSize(20), not all five in one (a batch of such conversations held SQLite's write lock for 260 ms)")
+    void purgeBatchesAreSizedByTheExecutionRowsToo() {
+        for (int i = 0; i < 5; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("question " + i));
+            dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                    .conversation(c.id()));
+            for (int s = 0; s < 3; s++) {
+                dev.atlas.execution.StepHandle step = x.step();
+                for (int k = 0; k < 2; k++) {
+                    step.toolCall("call-" + s + "-" + k, "lookup", "{}").complete("found");
+                }
+                step.finish("looking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+            }
+            x.complete();
+            conversations.archive(c.id());
+        }
+        advance(Duration.ofDays(3));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.purge.conversations")) {
+                transactions.incrementAndGet();
+            }
+        });
+        RetentionReport report;
+        try {
+            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(20));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(report.counts()).containsEntry("conversations.deleted", 5L).containsEntry("messages.deleted", 5L)
+                .containsEntry("executions.deleted", 5L).containsEntry("execution_steps.deleted", 15L)
+                .containsEntry("execution_tool_calls.deleted", 30L);
+        assertThat(transactions.get()).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("a purge batch of detached executions counts their steps and tool calls: five finished executions without a"
+            + " conversation whose tool loops hold 3 steps and 6 tool calls each go one per transaction under batchSize(15), not"
+            + " all five in one (the batch took batchSize executions, whatever their tool loops held)")
+    void detachedExecutionBatchesAreSizedByTheirRows() {
+        for (int i = 0; i < 5; i++) {
+            dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+            for (int s = 0; s < 3; s++) {
+                dev.atlas.execution.StepHandle step = x.step();
+                for (int k = 0; k < 2; k++) {
+                    step.toolCall("call-" + s + "-" + k, "lookup", "{}").complete("found");
+                }
+                step.finish("looking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+            }
+            x.complete();
+        }
+        advance(Duration.ofDays(3));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.purge.executions")) {
+                transactions.incrementAndGet();
+            }
+        });
+        RetentionReport report;
+        try {
+            report = retention.runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY).batchSize(15));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(report.counts()).containsEntry("executions.deleted", 5L).containsEntry("execution_steps.deleted", 15L)
+                .containsEntry("execution_tool_calls.deleted", 30L);
+        assertThat(transactions.get()).isEqualTo(5);
+        assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("purging a conversation unlinks another conversation's group of answers from its execution and keeps one of"
             + " them active (the last), so the one-active-answer rule holds and retention goes on; a dry run counts the same")
     void purgeKeepsOneActiveAnswerWhenDetachingAGroup() {

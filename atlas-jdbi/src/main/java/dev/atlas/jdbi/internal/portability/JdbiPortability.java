@@ -1885,7 +1885,7 @@ public final class JdbiPortability implements Portability {
                     counts.put(table, n);
                 }
             }
-            long files = tenantBlobFiles();
+            long files = tenantBlobFiles() + pendingBlobFiles();
             if (files > 0) {
                 counts.put("asset_blobs", files);
             }
@@ -1997,6 +1997,28 @@ public final class JdbiPortability implements Portability {
                 return files;
             }
             after = ids.get(ids.size() - 1);
+        }
+    }
+
+    /**
+     * The blob files of the tenant's pending purges that {@link #deletePendingBlobs} would delete, a page at a time: those no row
+     * names ({@link BlobReaper#pendingUnnamed}), which {@link #tenantBlobFiles} does not count.
+     */
+    private long pendingBlobFiles() {
+        long files = 0;
+        String after = "";
+        while (true) {
+            String from = after;
+            List<String> keys = new ArrayList<>();
+            files += db.read(h -> {
+                keys.clear();
+                keys.addAll(sql.on(h, q.claimedIntentsAfter).bind("after", from).bind("limit", BATCH).list(Sql.STRING));
+                return BlobReaper.pendingUnnamed(sql, h, keys);
+            });
+            if (keys.size() < BATCH) {
+                return files;
+            }
+            after = keys.get(keys.size() - 1);
         }
     }
 
