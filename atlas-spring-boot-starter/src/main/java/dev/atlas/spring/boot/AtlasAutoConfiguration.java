@@ -526,6 +526,33 @@ public class AtlasAutoConfiguration {
         FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
             return new AtlasFlywayCoexistence(properties.getTablePrefix())::customize;
         }
+
+        /** Boot's Flyway, on the class path as Atlas's dependency, leaves an application without migrations alone. */
+        @Bean
+        @ConditionalOnMissingBean
+        org.springframework.boot.autoconfigure.flyway.FlywayMigrationStrategy atlasFlywayMigrationStrategy() {
+            return AtlasFlywayCoexistence::migrateIfAny;
+        }
+    }
+
+    /**
+     * Hibernate's schema tools on the SQLite database Atlas shares with the application (see
+     * {@link AtlasHibernateSettings}). Boot 3.5's customizer type, by name: without JPA on the class path this
+     * configuration is left out.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer")
+    static class AtlasHibernateConfiguration {
+        @Bean
+        org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer atlasHibernateSettings(AtlasProperties properties,
+                ObjectProvider<DataSource> dataSource) {
+            return hibernateProperties -> {
+                // Atlas on a database of its own leaves the application's alone.
+                if (properties.getUrl() == null && properties.getSqlitePath() == null) {
+                    AtlasHibernateSettings.customize(hibernateProperties, dataSource.getIfUnique());
+                }
+            };
+        }
     }
 
     /** Boot 4's name of Flyway's customizer type (module spring-boot-flyway). */
