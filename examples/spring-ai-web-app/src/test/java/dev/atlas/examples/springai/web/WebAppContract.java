@@ -115,6 +115,18 @@ abstract class WebAppContract {
                     .contains("{\"statistic\":\"COUNT\",\"value\":1.0}");
             assertThat(send(app, "GET", "/actuator/metrics/atlas.tool.calls?tag=tool:lookup", null).body())
                     .contains("{\"statistic\":\"COUNT\",\"value\":2.0}");
+            String scrape = send(app, "GET", "/actuator/prometheus", null).body();
+            // Prometheus's names of the atlas.* meters (no atlas.cost: the app set no price); the duration's sum and max
+            // are the stored execution's, whatever they are.
+            assertThat(scrape.lines().filter(l -> l.startsWith("atlas_")).map(l -> l.replaceAll("(_sum|_max)(\\{.*}) .*", "$1$2"))
+                    .sorted().toList()).containsExactly(
+                    "atlas_execution_duration_seconds_count{model=\"scripted-1\",provider=\"scripted\",status=\"completed\"} 1",
+                    "atlas_execution_duration_seconds_max{model=\"scripted-1\",provider=\"scripted\",status=\"completed\"}",
+                    "atlas_execution_duration_seconds_sum{model=\"scripted-1\",provider=\"scripted\",status=\"completed\"}",
+                    "atlas_executions_total{model=\"scripted-1\",provider=\"scripted\",status=\"completed\"} 1.0",
+                    "atlas_tokens_total{model=\"scripted-1\",provider=\"scripted\",type=\"input\"} 200.0",
+                    "atlas_tokens_total{model=\"scripted-1\",provider=\"scripted\",type=\"output\"} 40.0",
+                    "atlas_tool_calls_total{status=\"completed\",tool=\"lookup\"} 2.0");
 
             Tenant tenant = app.getBean(Tenant.class);
             Conversation c = tenant.conversations().requireByKey("web-1");
