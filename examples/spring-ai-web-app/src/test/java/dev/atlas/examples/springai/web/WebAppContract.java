@@ -7,6 +7,15 @@ import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.execution.ExecutionTree;
+import dev.atlas.opentelemetry.AtlasTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanId;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ApplicationListener;
@@ -76,6 +85,18 @@ abstract class WebAppContract {
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The span ids above {@code span}, nearest first, as far as {@code spans} hold them. */
+    private static List<String> ancestors(SpanData span, List<SpanData> spans) {
+        List<String> ids = new ArrayList<>();
+        for (String parent = span.getParentSpanId(); !parent.equals(SpanId.getInvalid()) && !ids.contains(parent); ) {
+            ids.add(parent);
+            String current = parent;
+            parent = spans.stream().filter(d -> d.getSpanId().equals(current)).map(SpanData::getParentSpanId).findFirst()
+                    .orElse(SpanId.getInvalid());
+        }
+        return ids;
+    }
+
     private void execute(String sql) throws Exception {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute(sql);
@@ -102,7 +123,15 @@ abstract class WebAppContract {
     void anExistingApplicationTakesAtlasServesATurnAndRestarts() throws Exception {
         execute("CREATE TABLE shop_orders (id BIGINT PRIMARY KEY, status VARCHAR(255))");
         execute("INSERT INTO shop_orders (id, status) VALUES (1234, 'shipped')");
-        try (ConfigurableApplicationContext app = start(Map.of(), spring -> { })) {
+        InMemorySpanExporter spans = InMemorySpanExporter.create();
+        // Boot's tracing with an exporter bean of the application's, and AtlasTelemetry made from Boot's OpenTelemetry
+        // bean, as docs/opentelemetry.md says.
+        Consumer<SpringApplication> traced = spring -> spring.addInitializers(context -> {
+            ((org.springframework.context.support.GenericApplicationContext) context).registerBean("spanExporter", SpanExporter.class, () -> spans);
+            ((org.springframework.context.support.GenericApplicationContext) context).registerBean("atlasTelemetry", AtlasTelemetry.class,
+                    () -> AtlasTelemetry.create(context.getBean(OpenTelemetry.class)));
+        });
+        try (ConfigurableApplicationContext app = start(Map.of(), traced, "management.tracing.sampling.probability=1.0")) {
             assertThat(send(app, "PUT", "/orders/7", "packed").statusCode()).isEqualTo(200);
             HttpResponse<String> answer = send(app, "POST", "/chats/web-1", "Where is order 1234?");
             assertThat(answer.statusCode()).isEqualTo(200);
@@ -138,6 +167,22 @@ abstract class WebAppContract {
             ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
             assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.result())
                     .containsExactly("\"order 1234 shipped\"", "\"order 1235 unknown\"");
+
+            // The execution's span is in the request's trace, under its server span; its tools' spans inside it.
+            app.getBean(SdkTracerProvider.class).forceFlush().join(30, TimeUnit.SECONDS);
+            List<SpanData> exported = spans.getFinishedSpanItems();
+            SpanData server = exported.stream().filter(d -> d.getKind() == SpanKind.SERVER && d.getName().contains("/chats/")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no server span of the chat request among " + exported));
+            SpanData call = exported.stream().filter(d -> d.getName().equals("chat scripted-1")).findFirst().orElseThrow();
+            assertThat(call.getTraceId()).isEqualTo(server.getTraceId());
+            assertThat(ancestors(call, exported)).contains(server.getSpanId());
+            assertThat(call.getAttributes().get(AttributeKey.stringKey("atlas.execution.id"))).isEqualTo(e.id().toString());
+            assertThat(exported.stream().filter(d -> d.getName().equals("execute_tool lookup")))
+                    .hasSize(2).allSatisfy(d -> assertThat(d.getParentSpanId()).isEqualTo(call.getSpanId()));
+            // No content: the question, the tool results and the answer are in no attribute of Atlas's spans.
+            assertThat(exported.stream().filter(d -> d.getAttributes().get(AttributeKey.stringKey("atlas.tenant.id")) != null)
+                    .flatMap(d -> d.getAttributes().asMap().values().stream()).map(String::valueOf))
+                    .noneMatch(v -> v.contains("order 1234") || v.contains("Status:") || v.contains("Where is"));
         }
         // Boot's Flyway, there only as Atlas's dependency, left the application's database alone.
         assertThat(tables()).contains("shop_orders", "atlas_conversations").doesNotContain("flyway_schema_history");
