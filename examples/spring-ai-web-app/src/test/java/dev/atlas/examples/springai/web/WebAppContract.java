@@ -179,8 +179,19 @@ abstract class WebAppContract {
             assertThat(call.getAttributes().get(AttributeKey.stringKey("atlas.execution.id"))).isEqualTo(e.id().toString());
             assertThat(exported.stream().filter(d -> d.getName().equals("execute_tool lookup")))
                     .hasSize(2).allSatisfy(d -> assertThat(d.getParentSpanId()).isEqualTo(call.getSpanId()));
+            // A streamed turn (server-sent events; the rounds run on Reactor's threads) is in its request's trace too.
+            HttpResponse<String> streamed = send(app, "POST", "/chats/web-1/stream", "And order 1234 again?");
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            assertThat(streamed.body()).isEqualTo("data:Status: \"order 1234 shipped\" \"order 1235 unknown\"\n\n");
+            app.getBean(SdkTracerProvider.class).forceFlush().join(30, TimeUnit.SECONDS);
+            List<SpanData> all = spans.getFinishedSpanItems();
+            SpanData streamServer = all.stream().filter(d -> d.getKind() == SpanKind.SERVER && d.getName().contains("/stream")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no server span of the streamed request among " + all));
+            List<SpanData> calls = all.stream().filter(d -> d.getName().equals("chat scripted-1")).toList();
+            assertThat(calls).hasSize(2);
+            assertThat(ancestors(calls.get(1), all)).contains(streamServer.getSpanId());
             // No content: the question, the tool results and the answer are in no attribute of Atlas's spans.
-            assertThat(exported.stream().filter(d -> d.getAttributes().get(AttributeKey.stringKey("atlas.tenant.id")) != null)
+            assertThat(all.stream().filter(d -> d.getAttributes().get(AttributeKey.stringKey("atlas.tenant.id")) != null)
                     .flatMap(d -> d.getAttributes().asMap().values().stream()).map(String::valueOf))
                     .noneMatch(v -> v.contains("order 1234") || v.contains("Status:") || v.contains("Where is"));
         }
@@ -189,7 +200,7 @@ abstract class WebAppContract {
         try (ConfigurableApplicationContext app = start(Map.of(), spring -> { })) {
             assertThat(send(app, "POST", "/chats/web-1", "And order 7?").body()).isEqualTo("Status: \"order 7 packed\" \"order 8 unknown\"");
             Tenant tenant = app.getBean(Tenant.class);
-            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("web-1").id(), 0, 100)).hasSize(8);
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("web-1").id(), 0, 100)).hasSize(12);
         }
     }
 
