@@ -537,11 +537,11 @@ public class AtlasAutoConfiguration {
 
     /**
      * Hibernate's schema tools on the SQLite database Atlas shares with the application (see
-     * {@link AtlasHibernateSettings}). Boot 3.5's customizer type, by name: without JPA on the class path this
-     * configuration is left out.
+     * {@link AtlasHibernateSettings}). Boot 3.5's customizer type, by name (Boot 4 moved it); without Hibernate on the
+     * class path this configuration is left out.
      */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer")
+    @ConditionalOnClass(name = {"org.hibernate.SessionFactory", "org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer"})
     static class AtlasHibernateConfiguration {
         @Bean
         org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer atlasHibernateSettings(AtlasProperties properties,
