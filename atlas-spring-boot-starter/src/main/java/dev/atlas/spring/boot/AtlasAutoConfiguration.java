@@ -526,6 +526,33 @@ public class AtlasAutoConfiguration {
         FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
             return new AtlasFlywayCoexistence(properties.getTablePrefix())::customize;
         }
+
+        /** Boot's Flyway, on the class path as Atlas's dependency, leaves an application without migrations alone. */
+        @Bean
+        @ConditionalOnMissingBean
+        org.springframework.boot.autoconfigure.flyway.FlywayMigrationStrategy atlasFlywayMigrationStrategy() {
+            return AtlasFlywayCoexistence::migrateIfAny;
+        }
+    }
+
+    /**
+     * Hibernate's schema tools on the SQLite database Atlas shares with the application (see
+     * {@link AtlasHibernateSettings}). Boot 3.5's customizer type, by name (Boot 4 moved it); without Hibernate on the
+     * class path this configuration is left out.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.hibernate.SessionFactory", "org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer"})
+    static class AtlasHibernateConfiguration {
+        @Bean
+        org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer atlasHibernateSettings(AtlasProperties properties,
+                ObjectProvider<DataSource> dataSource) {
+            return hibernateProperties -> {
+                // Atlas on a database of its own leaves the application's alone.
+                if (properties.getUrl() == null && properties.getSqlitePath() == null) {
+                    AtlasHibernateSettings.customize(hibernateProperties, dataSource.getIfUnique());
+                }
+            };
+        }
     }
 
     /** Boot 4's name of Flyway's customizer type (module spring-boot-flyway). */
@@ -559,6 +586,66 @@ public class AtlasAutoConfiguration {
         public void registerHints(org.springframework.aot.hint.RuntimeHints hints, ClassLoader classLoader) {
             hints.proxies().registerJdkProxy(org.springframework.aot.hint.TypeReference.of(BOOT_4_FLYWAY_CUSTOMIZER));
         }
+    }
+
+    /** Boot 4's name of Flyway's migration strategy type (module spring-boot-flyway). */
+    static final String BOOT_4_FLYWAY_MIGRATION_STRATEGY = "org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy";
+
+    /**
+     * {@link AtlasFlywayCoexistence#migrateIfAny} as Boot 4's migration strategy, unless the application has one: Boot 4's
+     * Flyway too runs for every application with a DataSource, Atlas having brought flyway-core.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.flywaydb.core.Flyway", BOOT_4_FLYWAY_MIGRATION_STRATEGY})
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass(
+            "org.springframework.boot.autoconfigure.flyway.FlywayMigrationStrategy")
+    @org.springframework.context.annotation.Import(Boot4FlywayStrategyRegistrar.class)
+    @org.springframework.context.annotation.ImportRuntimeHints(Boot4FlywayStrategyRegistrar.class)
+    static class AtlasBoot4FlywayStrategyConfiguration {
+    }
+
+    /** Registers {@code atlasFlywayMigrationStrategy} (see {@link AtlasBoot4FlywayStrategyConfiguration}) and its proxy's hint. */
+    static final class Boot4FlywayStrategyRegistrar extends Boot4Registrar {
+        Boot4FlywayStrategyRegistrar() {
+            super("atlasFlywayMigrationStrategy", BOOT_4_FLYWAY_MIGRATION_STRATEGY, "boot4FlywayMigrationStrategy");
+        }
+
+        @Override
+        public void registerBeanDefinitions(org.springframework.core.type.AnnotationMetadata metadata,
+                                            org.springframework.beans.factory.support.BeanDefinitionRegistry registry) {
+            // One strategy only: Boot takes the application's with getIfAvailable, which two would fail.
+            if (registry instanceof ListableBeanFactory beans && beans.getBeanNamesForType(
+                    org.springframework.util.ClassUtils.resolveClassName(BOOT_4_FLYWAY_MIGRATION_STRATEGY, getClass().getClassLoader()),
+                    true, false).length > 0) {
+                return;
+            }
+            super.registerBeanDefinitions(metadata, registry);
+        }
+
+        @Override
+        public void registerHints(org.springframework.aot.hint.RuntimeHints hints, ClassLoader classLoader) {
+            hints.proxies().registerJdkProxy(org.springframework.aot.hint.TypeReference.of(BOOT_4_FLYWAY_MIGRATION_STRATEGY));
+        }
+    }
+
+    /** The bean {@link Boot4FlywayStrategyRegistrar} registers: Boot 4's strategy type, calling {@link AtlasFlywayCoexistence#migrateIfAny}. */
+    static Object boot4FlywayMigrationStrategy(org.springframework.beans.factory.config.ConfigurableBeanFactory beans) {
+        Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_FLYWAY_MIGRATION_STRATEGY, beans.getBeanClassLoader());
+        return java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "migrate":
+                    AtlasFlywayCoexistence.migrateIfAny((org.flywaydb.core.Flyway) args[0]);
+                    return null;
+                case "equals":
+                    return proxy == args[0];
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "toString":
+                    return "AtlasFlywayMigrationStrategy";
+                default:
+                    throw new UnsupportedOperationException(method.toString());
+            }
+        });
     }
 
     /**

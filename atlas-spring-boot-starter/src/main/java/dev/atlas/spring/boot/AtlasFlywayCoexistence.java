@@ -62,6 +62,25 @@ final class AtlasFlywayCoexistence {
         }
     }
 
+    /**
+     * Migrates with the application's Flyway unless it has no migration at all, neither found at its locations nor
+     * applied before: Atlas brings flyway-core to the class path, which turns Spring Boot's Flyway on for every
+     * application with a DataSource. Without this, an application that never used Flyway failed to start on a database
+     * already holding its tables ({@code Found non-empty schema(s) ... but no schema history table}), and on an empty one
+     * got an empty {@code flyway_schema_history} table and a warning ({@code No migrations found}) at every start.
+     * Atlas migrates its own tables with its own history table either way.
+     *
+     * @param flyway the application's Flyway, as Boot configured it
+     */
+    static void migrateIfAny(org.flywaydb.core.Flyway flyway) {
+        if (flyway.info().all().length == 0) {
+            log.info("The application has no Flyway migrations (Flyway is on the class path as Atlas's dependency): Spring Boot's"
+                    + " Flyway leaves the database alone");
+            return;
+        }
+        flyway.migrate();
+    }
+
     private static List<String> tables(FluentConfiguration configuration) throws SQLException {
         DataSource ds = configuration.getDataSource();
         try (Connection c = ds.getConnection()) {

@@ -55,7 +55,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (only a registry added to a composite after Atlas's meters, whose filters rename a tag key, never releases: which
  * names the meters copied into it carry is not known there).
  * Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
- * switch the meters off.
+ * switch the meters off. A meter of another type that the application registered under one of these names and the same
+ * tags is left as it is (the registry refuses Atlas's, logged once) and the event's other meters still count.
  */
 public final class AtlasMetrics implements ExecutionListener {
     /** How many distinct tool names are tagged as they are. */
@@ -93,8 +94,12 @@ public final class AtlasMetrics implements ExecutionListener {
      */
     private static final ThreadLocal<Names> REGISTERING = new ThreadLocal<>();
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AtlasMetrics.class);
+
     private final MeterRegistry registry;
     private final Bounds own;
+    /** The meter names a collision was logged for. */
+    private final Set<String> collisions = ConcurrentHashMap.newKeySet();
     /** The registries the meters reach and their bounds, as last seen; rebuilt when a composite's members change. */
     private volatile Members members;
 
@@ -416,8 +421,7 @@ public final class AtlasMetrics implements ExecutionListener {
         try {
             String tool = tag(members(), b -> b.tools, toolCall.name(), held);
             REGISTERING.set(new Names(tool, null, null));
-            Counter.builder("atlas.tool.calls").description(TOOL_CALLS)
-                    .tags("tool", tool, "status", toolCall.status().toString()).register(registry).increment();
+            count(Counter.builder("atlas.tool.calls").description(TOOL_CALLS).tags("tool", tool, "status", toolCall.status().toString()), 1);
         } finally {
             REGISTERING.remove();
             settle(held);
@@ -445,10 +449,14 @@ public final class AtlasMetrics implements ExecutionListener {
         REGISTERING.set(new Names(null, provider, modelName));
         Tags model = Tags.of("provider", provider, "model", modelName);
         Tags withStatus = model.and("status", e.status().toString());
-        Counter.builder("atlas.executions").description(EXECUTIONS).tags(withStatus).register(registry).increment();
+        count(Counter.builder("atlas.executions").description(EXECUTIONS).tags(withStatus), 1);
         if (e.startedAt() != null && e.completedAt() != null) {
-            Timer.builder("atlas.execution.duration").description(DURATION).tags(withStatus).register(registry)
-                    .record(Duration.between(e.startedAt(), e.completedAt()));
+            Timer.Builder duration = Timer.builder("atlas.execution.duration").description(DURATION).tags(withStatus);
+            try {
+                duration.register(registry).record(Duration.between(e.startedAt(), e.completedAt()));
+            } catch (IllegalArgumentException collision) {
+                collided("atlas.execution.duration", collision);
+            }
         }
         Usage u = e.usage();
         tokens(model, "input", u.inputTokens());
@@ -457,15 +465,39 @@ public final class AtlasMetrics implements ExecutionListener {
         tokens(model, "cached", u.cachedTokens());
         tokens(model, "cache_write", u.cacheWriteTokens());
         if (e.cost() != null) {
-            Counter.builder("atlas.cost").description(COST).tags(model).register(registry)
-                    .increment(e.cost().doubleValue());
+            count(Counter.builder("atlas.cost").description(COST).tags(model), e.cost().doubleValue());
         }
     }
 
     private void tokens(Tags model, String type, @Nullable Long count) {
         if (count != null) {
-            Counter.builder("atlas.tokens").baseUnit("tokens").description(TOKENS).tags(model.and("type", type))
-                    .register(registry).increment(count);
+            count(Counter.builder("atlas.tokens").baseUnit("tokens").description(TOKENS).tags(model.and("type", type)), count);
+        }
+    }
+
+    /**
+     * Registers (or finds) the counter and adds {@code amount}. A meter of another type under the same name and tags
+     * (the application's own {@code atlas.executions} gauge, say) makes the registry refuse it: that one meter is left
+     * out, and the event's other meters still count, instead of the refusal ending the event.
+     */
+    private void count(Counter.Builder counter, double amount) {
+        try {
+            counter.register(registry).increment(amount);
+        } catch (IllegalArgumentException collision) {
+            collided(counter, collision);
+        }
+    }
+
+    private void collided(Counter.Builder counter, IllegalArgumentException collision) {
+        // The builder does not say its name; the registry's message does.
+        collided(String.valueOf(collision.getMessage()).replaceAll(".*with the same name: ", ""), collision);
+    }
+
+    /** Logs once per meter name that the registry refused one of Atlas's meters for a meter of another type. */
+    private void collided(String name, IllegalArgumentException collision) {
+        if (collisions.add(name)) {
+            log.warn("{}: the registry holds a meter of another type under that name and tags, not Atlas's, so Atlas does not"
+                    + " count it there; its other meters go on ({})", name, collision.getMessage());
         }
     }
 }

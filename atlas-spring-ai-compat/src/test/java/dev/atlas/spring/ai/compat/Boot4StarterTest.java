@@ -85,6 +85,26 @@ class Boot4StarterTest {
         });
     }
 
+    /**
+     * An application that never used Flyway, on its existing database: Boot 4's Flyway, there as Atlas's dependency,
+     * leaves it alone (it refused the schema, non-empty and without a history table) and Atlas adds its tables.
+     */
+    @Test
+    void anApplicationWithoutMigrationsStartsOnItsExistingDatabase() throws Exception {
+        Path db = dir.resolve("existing.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE shop_orders (id INTEGER PRIMARY KEY, status TEXT)");
+        }
+        Path none = Files.createDirectories(dir.resolve("no-migrations"));
+        app(db).withPropertyValues("spring.flyway.locations=filesystem:" + none).run(context -> {
+            assertThat(context).hasNotFailed();
+            JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+            assertThat(jdbc.queryForList("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN"
+                    + " ('shop_orders', 'flyway_schema_history', 'atlas_conversations') ORDER BY name", String.class))
+                    .containsExactly("atlas_conversations", "shop_orders");
+        });
+    }
+
     @Test
     void atlasIsABoot4HealthContributorNamedAtlas() {
         ApplicationContextRunner app = new ApplicationContextRunner()
