@@ -163,6 +163,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final String agent;
     private final Duration abandonAfter;
     private final Clock clock;
+    // The Atlas instance this listener's calls are recorded in, whose tool rounds it fails past their bound: the one its
+    // tenants name, which the Atlas it was built from may only stand for (a proxy, as Spring's @Lazy injection makes).
+    private volatile Atlas instance;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
     /**
@@ -193,6 +196,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         this.agent = b.agent;
         this.abandonAfter = b.abandonAfter;
         this.clock = b.clock;
+        this.instance = atlas;
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
@@ -440,6 +444,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         failAbandoned();
         ChatRequest request = context.chatRequest();
         Tenant tenant = tenant(context);
+        if (instance != tenant.atlas()) {
+            instance = tenant.atlas();
+        }
         completeAnswered(tenant, request.messages());
         UUID conversationId = conversation(tenant, context.attributes(), request.messages());
         // A model name or response id a key cannot hold (an OpenAI-compatible server's blank one) is
@@ -633,10 +640,17 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * for longer than the bound of the listener that recorded them. The listener does this at every
      * request; call it on a schedule where calls are rare and the bound must hold anyway.
      *
-     * @return how many model calls and tool calls it failed
+     * @return how many model calls and tool calls it failed; for a listener of one tenant, of that tenant only (another
+     *         tenant's tool calls it fails are not counted)
      */
     public int failAbandoned() {
-        int failed = abandon(Correlation.pending(atlas).expired());
+        int failed = 0;
+        for (Correlation.Expired e : Correlation.pending(instance).expired()) {
+            // Another tenant's activity does not show in what a listener of one tenant returns.
+            if (abandon(List.of(e.call())) > 0 && (fixedTenant == null || fixedTenant.id().equals(e.tenant()))) {
+                failed++;
+            }
+        }
         if (running.isEmpty()) {
             return failed;
         }

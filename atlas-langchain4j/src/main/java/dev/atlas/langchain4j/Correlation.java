@@ -87,7 +87,19 @@ final class Correlation {
             // (ChronoUnit.FOREVER's) is never reached, rather than a DateTimeException.
             return Duration.between(lastEvent, clock.instant()).compareTo(abandonAfter) > 0;
         }
+
+        /** The moment past which it has waited too long; {@link Instant#MAX} for a bound beyond the instant range. */
+        Instant due() {
+            try {
+                return lastEvent.plus(abandonAfter);
+            } catch (java.time.DateTimeException | ArithmeticException e) {
+                return Instant.MAX;
+            }
+        }
     }
+
+    /** A parked call of {@code tenant} taken out of its round past the round's bound. */
+    record Expired(String tenant, ToolCallHandle call) {}
 
     /** A parked call and the result that answers it. */
     record Answer(ToolCallHandle call, ToolExecutionResultMessage result) {}
@@ -146,10 +158,13 @@ final class Correlation {
      */
     static String boundTenant(dev.atlas.Atlas atlas, List<ChatMessage> messages) {
         Bound bound = BOUND.get();
-        if (bound == null || bound.atlas().get() != atlas) {
+        dev.atlas.Atlas memories = bound == null ? null : bound.atlas().get();
+        // The memory's Atlas, or one standing for it (a proxy, as Spring's @Lazy injection makes): its tenant of that id
+        // is the memory's Atlas's.
+        if (memories == null || memories != atlas && atlas.tenant(bound.tenant()).atlas() != memories) {
             return null;
         }
-        return boundConversation(atlas, bound.tenant(), messages) == null ? null : bound.tenant();
+        return boundConversation(memories, bound.tenant(), messages) == null ? null : bound.tenant();
     }
 
     /** The conversation of {@code tenant} whose newest message, this very instance, {@code messages} contain. */
@@ -316,6 +331,11 @@ final class Correlation {
 
         private final int maxRounds;
         private final Map<Key, Round> rounds = new LinkedHashMap<>();
+        // By each clock rounds are measured with, a moment before which none of its rounds is due: every request checks
+        // for rounds due, and with thousands waiting one reading of the clock is what it can afford, not one per round.
+        // A lower bound only (a round answered in part is due later, a round taken out not at all); once a clock passes
+        // it, expired() looks at every round and sets it anew.
+        private final Map<Clock, Instant> due = new java.util.HashMap<>();
 
         Pending() {
             this(MAX_ROUNDS);
@@ -329,6 +349,7 @@ final class Correlation {
         void clear() {
             synchronized (rounds) {
                 rounds.clear();
+                due.clear();
             }
         }
 
@@ -342,8 +363,9 @@ final class Correlation {
                                   ToolCallHandle call, Clock clock, Duration abandonAfter) {
             List<ToolCallHandle> evicted = new ArrayList<>();
             synchronized (rounds) {
-                rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, asked, clock, abandonAfter))
-                        .calls.add(new Call(toolCallId, toolName, call));
+                Round round = rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, asked, clock, abandonAfter));
+                round.calls.add(new Call(toolCallId, toolName, call));
+                due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
                 for (Iterator<Round> it = rounds.values().iterator(); rounds.size() > maxRounds && it.hasNext(); ) {
                     it.next().calls.forEach(c -> evicted.add(c.handle()));
                     it.remove();
@@ -353,14 +375,27 @@ final class Correlation {
         }
 
         /** The calls of the rounds that waited longer than their bound, taken out, for the caller to fail. */
-        List<ToolCallHandle> expired() {
-            List<ToolCallHandle> out = new ArrayList<>();
+        List<Expired> expired() {
+            List<Expired> out = new ArrayList<>();
             synchronized (rounds) {
+                boolean passed = false;
+                for (Map.Entry<Clock, Instant> d : due.entrySet()) {
+                    if (d.getKey().instant().isAfter(d.getValue())) {
+                        passed = true;
+                        break;
+                    }
+                }
+                if (!passed) {
+                    return out;
+                }
+                due.clear();
                 for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
                     Round round = it.next();
                     if (round.expired()) {
-                        round.calls.forEach(c -> out.add(c.handle()));
+                        round.calls.forEach(c -> out.add(new Expired(round.tenant, c.handle())));
                         it.remove();
+                    } else {
+                        due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
                     }
                 }
             }

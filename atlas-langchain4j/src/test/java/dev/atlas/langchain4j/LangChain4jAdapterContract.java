@@ -1949,6 +1949,52 @@ public abstract class LangChain4jAdapterContract {
         assertThat(Correlation.Pending.MAX_ROUNDS).isEqualTo(10_000);
     }
 
+    @Test
+    @DisplayName("The check every request makes for tool rounds past their bound reads no clock per waiting round: with 1,000 rounds"
+            + " waiting and none due, ten checks read their clock ten times; a round that comes due is still failed at once")
+    void checkingPendingToolRoundsDoesNotReadTheClockPerRound() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.time.Instant t0 = java.time.Instant.parse("2026-03-01T10:00:00Z");
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now = new java.util.concurrent.atomic.AtomicReference<>(t0);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                reads.incrementAndGet();
+                return now.get();
+            }
+        };
+        Correlation.Pending pending = new Correlation.Pending();
+        dev.atlas.execution.ExecutionHandle e = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "m"));
+        dev.atlas.execution.StepHandle.ToolCallHandle call = e.step().toolCall("c", "lookup", "{}");
+        UUID conversation = UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        pending.park(tenant.id(), conversation, AiMessage.from("asks"), first, "c", "lookup", call, clock, java.time.Duration.ofMinutes(10));
+        now.set(t0.plusSeconds(60));
+        for (int i = 1; i < 1000; i++) {
+            pending.park(tenant.id(), conversation, AiMessage.from("asks " + i), UUID.randomUUID(), "c", "lookup", call, clock,
+                    java.time.Duration.ofMinutes(10));
+        }
+        assertThat(pending.expired()).isEmpty();
+
+        reads.set(0);
+        for (int i = 0; i < 10; i++) {
+            assertThat(pending.expired()).isEmpty();
+        }
+        assertThat(reads.get()).isEqualTo(10);
+        now.set(t0.plus(java.time.Duration.ofMinutes(10)).plusNanos(1000));
+        assertThat(pending.expired()).singleElement().extracting(Correlation.Expired::call).isSameAs(call);
+    }
+
     /**
      * One request of a web app that builds its model per request: a memory, a listener and a model of its own, the memory's
      * window sent and the answer added, the way {@code AiServices} does it ({@code question} null: the request adds no user
