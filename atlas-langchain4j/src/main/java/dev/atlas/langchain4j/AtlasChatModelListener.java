@@ -91,7 +91,8 @@ import java.util.function.Function;
  * them: an application building its model, and so its listener, per request, whose listener is collected before the
  * request that stores the results, still has them completed. A round waits at most its listener's
  * {@link Builder#abandonAfter} (from the response, or from its latest result) and is one of at most 10,000 per Atlas
- * instance (the oldest goes first); past either bound its calls are failed with {@link #ABANDONED_TOOL_CALL} by the next
+ * instance (past it the oldest of the tenant with the most waiting goes, so one tenant's tool loops that never end do not
+ * push out another's); past either bound its calls are failed with {@link #ABANDONED_TOOL_CALL} by the next
  * request through any listener of that Atlas (or {@link #failAbandoned()}), and a result stored later leaves them so.
  */
 public final class AtlasChatModelListener implements ChatModelListener, AutoCloseable {
@@ -124,8 +125,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * The error of a tool call whose result never reached Atlas: the model asked for it, and no
      * {@link AtlasChatMemoryStore} of the Atlas instance stored its {@code ToolExecutionResultMessage}
      * (nor did a later request carry it) within {@link Builder#abandonAfter} of the listener that recorded
-     * it (counted from the response, or from the round's latest result), or its round was the oldest of
-     * more than 10,000 rounds waiting in that Atlas instance.
+     * it (counted from the response, or from the round's latest result), or its round was pushed out by the
+     * bound of 10,000 rounds waiting in that Atlas instance (the oldest of the tenant with the most waiting).
      */
     public static final String ABANDONED_TOOL_CALL =
             "the tool call's result never reached Atlas (the tool loop stopped, or the result came after abandonAfter)";

@@ -336,6 +336,9 @@ final class Correlation {
         // A lower bound only (a round answered in part is due later, a round taken out not at all); once a clock passes
         // it, expired() looks at every round and sets it anew.
         private final Map<Clock, Instant> due = new java.util.HashMap<>();
+        // How many rounds each tenant has waiting: past the bound the tenant with the most gives up its oldest, so one
+        // tenant's tool loops that never end do not push out another tenant's round waiting for its user.
+        private final Map<String, Integer> perTenant = new java.util.HashMap<>();
 
         Pending() {
             this(MAX_ROUNDS);
@@ -350,25 +353,37 @@ final class Correlation {
             synchronized (rounds) {
                 rounds.clear();
                 due.clear();
+                perTenant.clear();
             }
         }
 
         /**
          * Parks a tool call of the response {@code asked}, recorded as {@code executionId} (in
          * {@code conversationId}, or none when null), after the ones parked before it; the round waits at most
-         * {@code abandonAfter} by {@code clock} (those of the first call parked). Gives the calls of the oldest rounds
-         * beyond {@link #MAX_ROUNDS}, taken out, for the caller to fail.
+         * {@code abandonAfter} by {@code clock} (those of the first call parked). Gives the calls of the rounds beyond
+         * {@link #MAX_ROUNDS}, taken out, for the caller to fail: the oldest of the tenant with the most rounds waiting.
          */
         List<ToolCallHandle> park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
                                   ToolCallHandle call, Clock clock, Duration abandonAfter) {
             List<ToolCallHandle> evicted = new ArrayList<>();
             synchronized (rounds) {
-                Round round = rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, asked, clock, abandonAfter));
+                Round round = rounds.computeIfAbsent(new Key(tenant, executionId), k -> {
+                    perTenant.merge(tenant, 1, Integer::sum);
+                    return new Round(tenant, conversationId, asked, clock, abandonAfter);
+                });
                 round.calls.add(new Call(toolCallId, toolName, call));
                 due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
-                for (Iterator<Round> it = rounds.values().iterator(); rounds.size() > maxRounds && it.hasNext(); ) {
-                    it.next().calls.forEach(c -> evicted.add(c.handle()));
-                    it.remove();
+                while (rounds.size() > maxRounds) {
+                    int most = java.util.Collections.max(perTenant.values());
+                    for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
+                        Round oldest = it.next();
+                        if (perTenant.get(oldest.tenant) == most) {
+                            oldest.calls.forEach(c -> evicted.add(c.handle()));
+                            it.remove();
+                            gone(oldest);
+                            break;
+                        }
+                    }
                 }
             }
             return evicted;
@@ -394,6 +409,7 @@ final class Correlation {
                     if (round.expired()) {
                         round.calls.forEach(c -> out.add(new Expired(round.tenant, c.handle())));
                         it.remove();
+                        gone(round);
                     } else {
                         due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
                     }
@@ -448,6 +464,7 @@ final class Correlation {
                     if (round.tenant.equals(tenant) && conversationId.equals(round.conversationId)) {
                         round.calls.forEach(c -> out.add(c.handle()));
                         it.remove();
+                        gone(round);
                     }
                 }
             }
@@ -486,6 +503,11 @@ final class Correlation {
             }
         }
 
+        /** Counts {@code round}, just taken out, no longer among its tenant's. */
+        private void gone(Round round) {
+            perTenant.computeIfPresent(round.tenant, (t, n) -> n == 1 ? null : n - 1);
+        }
+
         private ToolCallHandle take(Key key, Round round, String toolCallId, String toolName) {
             for (Iterator<Call> it = round.calls.iterator(); it.hasNext(); ) {
                 Call c = it.next();
@@ -494,6 +516,7 @@ final class Correlation {
                     it.remove();
                     if (round.calls.isEmpty()) {
                         rounds.remove(key);
+                        gone(round);
                     } else {
                         // Answered in part: the round's other calls get the whole bound again from here.
                         round.lastEvent = round.clock.instant();

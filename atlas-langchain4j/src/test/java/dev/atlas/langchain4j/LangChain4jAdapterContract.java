@@ -1950,6 +1950,30 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Past the bound on waiting tool rounds, the round that goes is the oldest of the tenant with the most waiting: one tenant's"
+            + " tool loops that never end do not push out another tenant's round waiting for its user")
+    void pendingToolRoundsBeyondTheBoundAreTakenFromTheTenantWithTheMost() {
+        Correlation.Pending pending = new Correlation.Pending(3);
+        UUID conversation = UUID.randomUUID();
+        dev.atlas.execution.ExecutionHandle e = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "m"));
+        List<dev.atlas.execution.StepHandle.ToolCallHandle> calls = new ArrayList<>();
+        List<UUID> executions = new ArrayList<>();
+        List<String> tenants = List.of("globex", "acme", "acme", "acme", "globex");
+        List<List<dev.atlas.execution.StepHandle.ToolCallHandle>> evicted = new ArrayList<>();
+        for (int i = 0; i < tenants.size(); i++) {
+            calls.add(e.step().toolCall("c" + i, "lookup", "{}"));
+            executions.add(UUID.randomUUID());
+            evicted.add(pending.park(tenants.get(i), conversation, AiMessage.from("asks " + i), executions.get(i), "c" + i, "lookup", calls.get(i),
+                    java.time.Clock.systemUTC(), java.time.Duration.ofHours(1)));
+        }
+        // acme's third round takes out acme's first; globex's second (acme 2, globex 2: the oldest of either) globex's first.
+        assertThat(evicted).isEqualTo(List.of(List.of(), List.of(), List.of(), List.of(calls.get(1)), List.of(calls.get(0))));
+        assertThat(pending.unpark("acme", conversation, executions.get(2), "c2", "lookup")).isSameAs(calls.get(2));
+        assertThat(pending.unpark("acme", conversation, executions.get(3), "c3", "lookup")).isSameAs(calls.get(3));
+        assertThat(pending.unpark("globex", conversation, executions.get(4), "c4", "lookup")).isSameAs(calls.get(4));
+    }
+
+    @Test
     @DisplayName("The check every request makes for tool rounds past their bound reads no clock per waiting round: with 1,000 rounds"
             + " waiting and none due, ten checks read their clock ten times; a round that comes due is still failed at once")
     void checkingPendingToolRoundsDoesNotReadTheClockPerRound() {
