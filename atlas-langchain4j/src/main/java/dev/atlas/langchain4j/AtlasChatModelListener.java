@@ -91,7 +91,8 @@ import java.util.function.Function;
  * them: an application building its model, and so its listener, per request, whose listener is collected before the
  * request that stores the results, still has them completed. A round waits at most its listener's
  * {@link Builder#abandonAfter} (from the response, or from its latest result) and is one of at most 10,000 per Atlas
- * instance (the oldest goes first); past either bound its calls are failed with {@link #ABANDONED_TOOL_CALL} by the next
+ * instance (past it the oldest of the tenant with the most waiting goes, so one tenant's tool loops that never end do not
+ * push out another's); past either bound its calls are failed with {@link #ABANDONED_TOOL_CALL} by the next
  * request through any listener of that Atlas (or {@link #failAbandoned()}), and a result stored later leaves them so.
  */
 public final class AtlasChatModelListener implements ChatModelListener, AutoCloseable {
@@ -124,8 +125,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * The error of a tool call whose result never reached Atlas: the model asked for it, and no
      * {@link AtlasChatMemoryStore} of the Atlas instance stored its {@code ToolExecutionResultMessage}
      * (nor did a later request carry it) within {@link Builder#abandonAfter} of the listener that recorded
-     * it (counted from the response, or from the round's latest result), or its round was the oldest of
-     * more than 10,000 rounds waiting in that Atlas instance.
+     * it (counted from the response, or from the round's latest result), or its round was pushed out by the
+     * bound of 10,000 rounds waiting in that Atlas instance (the oldest of the tenant with the most waiting).
      */
     public static final String ABANDONED_TOOL_CALL =
             "the tool call's result never reached Atlas (the tool loop stopped, or the result came after abandonAfter)";
@@ -163,6 +164,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final String agent;
     private final Duration abandonAfter;
     private final Clock clock;
+    // The Atlas instance this listener's calls are recorded in, whose tool rounds it fails past their bound: the one its
+    // tenants name, which the Atlas it was built from may only stand for (a proxy, as Spring's @Lazy injection makes).
+    private volatile Atlas instance;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
     /**
@@ -193,6 +197,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         this.agent = b.agent;
         this.abandonAfter = b.abandonAfter;
         this.clock = b.clock;
+        this.instance = atlas;
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
@@ -440,6 +445,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         failAbandoned();
         ChatRequest request = context.chatRequest();
         Tenant tenant = tenant(context);
+        if (instance != tenant.atlas()) {
+            instance = tenant.atlas();
+        }
         completeAnswered(tenant, request.messages());
         UUID conversationId = conversation(tenant, context.attributes(), request.messages());
         // A model name or response id a key cannot hold (an OpenAI-compatible server's blank one) is
@@ -633,10 +641,17 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * for longer than the bound of the listener that recorded them. The listener does this at every
      * request; call it on a schedule where calls are rare and the bound must hold anyway.
      *
-     * @return how many model calls and tool calls it failed
+     * @return how many model calls and tool calls it failed; for a listener of one tenant, of that tenant only (another
+     *         tenant's tool calls it fails are not counted)
      */
     public int failAbandoned() {
-        int failed = abandon(Correlation.pending(atlas).expired());
+        int failed = 0;
+        for (Correlation.Expired e : Correlation.pending(instance).expired()) {
+            // Another tenant's activity does not show in what a listener of one tenant returns.
+            if (abandon(List.of(e.call())) > 0 && (fixedTenant == null || fixedTenant.id().equals(e.tenant()))) {
+                failed++;
+            }
+        }
         if (running.isEmpty()) {
             return failed;
         }

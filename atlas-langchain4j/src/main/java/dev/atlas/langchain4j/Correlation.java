@@ -87,7 +87,19 @@ final class Correlation {
             // (ChronoUnit.FOREVER's) is never reached, rather than a DateTimeException.
             return Duration.between(lastEvent, clock.instant()).compareTo(abandonAfter) > 0;
         }
+
+        /** The moment past which it has waited too long; {@link Instant#MAX} for a bound beyond the instant range. */
+        Instant due() {
+            try {
+                return lastEvent.plus(abandonAfter);
+            } catch (java.time.DateTimeException | ArithmeticException e) {
+                return Instant.MAX;
+            }
+        }
     }
+
+    /** A parked call of {@code tenant} taken out of its round past the round's bound. */
+    record Expired(String tenant, ToolCallHandle call) {}
 
     /** A parked call and the result that answers it. */
     record Answer(ToolCallHandle call, ToolExecutionResultMessage result) {}
@@ -146,10 +158,13 @@ final class Correlation {
      */
     static String boundTenant(dev.atlas.Atlas atlas, List<ChatMessage> messages) {
         Bound bound = BOUND.get();
-        if (bound == null || bound.atlas().get() != atlas) {
+        dev.atlas.Atlas memories = bound == null ? null : bound.atlas().get();
+        // The memory's Atlas, or one standing for it (a proxy, as Spring's @Lazy injection makes): its tenant of that id
+        // is the memory's Atlas's.
+        if (memories == null || memories != atlas && atlas.tenant(bound.tenant()).atlas() != memories) {
             return null;
         }
-        return boundConversation(atlas, bound.tenant(), messages) == null ? null : bound.tenant();
+        return boundConversation(memories, bound.tenant(), messages) == null ? null : bound.tenant();
     }
 
     /** The conversation of {@code tenant} whose newest message, this very instance, {@code messages} contain. */
@@ -316,6 +331,14 @@ final class Correlation {
 
         private final int maxRounds;
         private final Map<Key, Round> rounds = new LinkedHashMap<>();
+        // By each clock rounds are measured with, a moment before which none of its rounds is due: every request checks
+        // for rounds due, and with thousands waiting one reading of the clock is what it can afford, not one per round.
+        // A lower bound only (a round answered in part is due later, a round taken out not at all); once a clock passes
+        // it, expired() looks at every round and sets it anew.
+        private final Map<Clock, Instant> due = new java.util.HashMap<>();
+        // How many rounds each tenant has waiting: past the bound the tenant with the most gives up its oldest, so one
+        // tenant's tool loops that never end do not push out another tenant's round waiting for its user.
+        private final Map<String, Integer> perTenant = new java.util.HashMap<>();
 
         Pending() {
             this(MAX_ROUNDS);
@@ -329,38 +352,66 @@ final class Correlation {
         void clear() {
             synchronized (rounds) {
                 rounds.clear();
+                due.clear();
+                perTenant.clear();
             }
         }
 
         /**
          * Parks a tool call of the response {@code asked}, recorded as {@code executionId} (in
          * {@code conversationId}, or none when null), after the ones parked before it; the round waits at most
-         * {@code abandonAfter} by {@code clock} (those of the first call parked). Gives the calls of the oldest rounds
-         * beyond {@link #MAX_ROUNDS}, taken out, for the caller to fail.
+         * {@code abandonAfter} by {@code clock} (those of the first call parked). Gives the calls of the rounds beyond
+         * {@link #MAX_ROUNDS}, taken out, for the caller to fail: the oldest of the tenant with the most rounds waiting.
          */
         List<ToolCallHandle> park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
                                   ToolCallHandle call, Clock clock, Duration abandonAfter) {
             List<ToolCallHandle> evicted = new ArrayList<>();
             synchronized (rounds) {
-                rounds.computeIfAbsent(new Key(tenant, executionId), k -> new Round(tenant, conversationId, asked, clock, abandonAfter))
-                        .calls.add(new Call(toolCallId, toolName, call));
-                for (Iterator<Round> it = rounds.values().iterator(); rounds.size() > maxRounds && it.hasNext(); ) {
-                    it.next().calls.forEach(c -> evicted.add(c.handle()));
-                    it.remove();
+                Round round = rounds.computeIfAbsent(new Key(tenant, executionId), k -> {
+                    perTenant.merge(tenant, 1, Integer::sum);
+                    return new Round(tenant, conversationId, asked, clock, abandonAfter);
+                });
+                round.calls.add(new Call(toolCallId, toolName, call));
+                due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
+                while (rounds.size() > maxRounds) {
+                    int most = java.util.Collections.max(perTenant.values());
+                    for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
+                        Round oldest = it.next();
+                        if (perTenant.get(oldest.tenant) == most) {
+                            oldest.calls.forEach(c -> evicted.add(c.handle()));
+                            it.remove();
+                            gone(oldest);
+                            break;
+                        }
+                    }
                 }
             }
             return evicted;
         }
 
         /** The calls of the rounds that waited longer than their bound, taken out, for the caller to fail. */
-        List<ToolCallHandle> expired() {
-            List<ToolCallHandle> out = new ArrayList<>();
+        List<Expired> expired() {
+            List<Expired> out = new ArrayList<>();
             synchronized (rounds) {
+                boolean passed = false;
+                for (Map.Entry<Clock, Instant> d : due.entrySet()) {
+                    if (d.getKey().instant().isAfter(d.getValue())) {
+                        passed = true;
+                        break;
+                    }
+                }
+                if (!passed) {
+                    return out;
+                }
+                due.clear();
                 for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
                     Round round = it.next();
                     if (round.expired()) {
-                        round.calls.forEach(c -> out.add(c.handle()));
+                        round.calls.forEach(c -> out.add(new Expired(round.tenant, c.handle())));
                         it.remove();
+                        gone(round);
+                    } else {
+                        due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
                     }
                 }
             }
@@ -413,6 +464,7 @@ final class Correlation {
                     if (round.tenant.equals(tenant) && conversationId.equals(round.conversationId)) {
                         round.calls.forEach(c -> out.add(c.handle()));
                         it.remove();
+                        gone(round);
                     }
                 }
             }
@@ -451,6 +503,11 @@ final class Correlation {
             }
         }
 
+        /** Counts {@code round}, just taken out, no longer among its tenant's. */
+        private void gone(Round round) {
+            perTenant.computeIfPresent(round.tenant, (t, n) -> n == 1 ? null : n - 1);
+        }
+
         private ToolCallHandle take(Key key, Round round, String toolCallId, String toolName) {
             for (Iterator<Call> it = round.calls.iterator(); it.hasNext(); ) {
                 Call c = it.next();
@@ -459,6 +516,7 @@ final class Correlation {
                     it.remove();
                     if (round.calls.isEmpty()) {
                         rounds.remove(key);
+                        gone(round);
                     } else {
                         // Answered in part: the round's other calls get the whole bound again from here.
                         round.lastEvent = round.clock.instant();

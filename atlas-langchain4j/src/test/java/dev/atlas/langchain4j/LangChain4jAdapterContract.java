@@ -1949,6 +1949,76 @@ public abstract class LangChain4jAdapterContract {
         assertThat(Correlation.Pending.MAX_ROUNDS).isEqualTo(10_000);
     }
 
+    @Test
+    @DisplayName("Past the bound on waiting tool rounds, the round that goes is the oldest of the tenant with the most waiting: one tenant's"
+            + " tool loops that never end do not push out another tenant's round waiting for its user")
+    void pendingToolRoundsBeyondTheBoundAreTakenFromTheTenantWithTheMost() {
+        Correlation.Pending pending = new Correlation.Pending(3);
+        UUID conversation = UUID.randomUUID();
+        dev.atlas.execution.ExecutionHandle e = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "m"));
+        List<dev.atlas.execution.StepHandle.ToolCallHandle> calls = new ArrayList<>();
+        List<UUID> executions = new ArrayList<>();
+        List<String> tenants = List.of("globex", "acme", "acme", "acme", "globex");
+        List<List<dev.atlas.execution.StepHandle.ToolCallHandle>> evicted = new ArrayList<>();
+        for (int i = 0; i < tenants.size(); i++) {
+            calls.add(e.step().toolCall("c" + i, "lookup", "{}"));
+            executions.add(UUID.randomUUID());
+            evicted.add(pending.park(tenants.get(i), conversation, AiMessage.from("asks " + i), executions.get(i), "c" + i, "lookup", calls.get(i),
+                    java.time.Clock.systemUTC(), java.time.Duration.ofHours(1)));
+        }
+        // acme's third round takes out acme's first; globex's second (acme 2, globex 2: the oldest of either) globex's first.
+        assertThat(evicted).isEqualTo(List.of(List.of(), List.of(), List.of(), List.of(calls.get(1)), List.of(calls.get(0))));
+        assertThat(pending.unpark("acme", conversation, executions.get(2), "c2", "lookup")).isSameAs(calls.get(2));
+        assertThat(pending.unpark("acme", conversation, executions.get(3), "c3", "lookup")).isSameAs(calls.get(3));
+        assertThat(pending.unpark("globex", conversation, executions.get(4), "c4", "lookup")).isSameAs(calls.get(4));
+    }
+
+    @Test
+    @DisplayName("The check every request makes for tool rounds past their bound reads no clock per waiting round: with 1,000 rounds"
+            + " waiting and none due, ten checks read their clock ten times; a round that comes due is still failed at once")
+    void checkingPendingToolRoundsDoesNotReadTheClockPerRound() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.time.Instant t0 = java.time.Instant.parse("2026-03-01T10:00:00Z");
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now = new java.util.concurrent.atomic.AtomicReference<>(t0);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                reads.incrementAndGet();
+                return now.get();
+            }
+        };
+        Correlation.Pending pending = new Correlation.Pending();
+        dev.atlas.execution.ExecutionHandle e = tenant.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "m"));
+        dev.atlas.execution.StepHandle.ToolCallHandle call = e.step().toolCall("c", "lookup", "{}");
+        UUID conversation = UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        pending.park(tenant.id(), conversation, AiMessage.from("asks"), first, "c", "lookup", call, clock, java.time.Duration.ofMinutes(10));
+        now.set(t0.plusSeconds(60));
+        for (int i = 1; i < 1000; i++) {
+            pending.park(tenant.id(), conversation, AiMessage.from("asks " + i), UUID.randomUUID(), "c", "lookup", call, clock,
+                    java.time.Duration.ofMinutes(10));
+        }
+        assertThat(pending.expired()).isEmpty();
+
+        reads.set(0);
+        for (int i = 0; i < 10; i++) {
+            assertThat(pending.expired()).isEmpty();
+        }
+        assertThat(reads.get()).isEqualTo(10);
+        now.set(t0.plus(java.time.Duration.ofMinutes(10)).plusNanos(1000));
+        assertThat(pending.expired()).singleElement().extracting(Correlation.Expired::call).isSameAs(call);
+    }
+
     /**
      * One request of a web app that builds its model per request: a memory, a listener and a model of its own, the memory's
      * window sent and the answer added, the way {@code AiServices} does it ({@code question} null: the request adds no user

@@ -1938,6 +1938,71 @@ public abstract class LangChain4jUserProbesContract {
                 .containsExactly(ExecutionStatus.FAILED, null, AtlasChatModelListener.ABANDONED_TOOL_CALL, t1);
     }
 
+    @Test
+    @DisplayName("A listener of many tenants built from an Atlas behind a proxy (a Spring @Lazy injection point, say) fails the tool calls"
+            + " it recorded whose results never come once they waited longer than its abandonAfter, as one built from the Atlas itself does")
+    void toolCallsOfAListenerBuiltFromAProxiedAtlasAreFailedAbandoned() {
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(proxied(atlas)).tenantResolver(context -> "acme").provider("openai")
+                .abandonAfter(java.time.Duration.ofMinutes(10)).clock(clock).build();
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{\"order\":1}").build());
+        answers(asks, listener).chat(ChatRequest.builder().messages(UserMessage.from("where is order 1?")).modelName("m").build());
+        UUID round = executions().get(0).id();
+
+        clock.set(clock.instant().plus(java.time.Duration.ofMinutes(10)).plusNanos(1000));
+        assertThat(listener.failAbandoned()).isEqualTo(1);
+        assertThat(tenant.executions().tree(round).orElseThrow().toolCalls()).extracting(t -> t.status(), t -> t.error())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(ExecutionStatus.FAILED, AtlasChatModelListener.ABANDONED_TOOL_CALL));
+    }
+
+    @Test
+    @DisplayName("A listener of many tenants built from an Atlas behind a proxy, without a tenant resolver, records a call on an Atlas chat"
+            + " memory in that memory's tenant and conversation, as one built from the Atlas itself does")
+    void aListenerBuiltFromAProxiedAtlasRecordsInTheMemorysTenant() {
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(proxied(atlas)).provider("openai").build();
+        dev.langchain4j.memory.ChatMemory memory = AtlasChatMemory.provider(tenant, 20).get("proxied");
+        memory.add(UserMessage.from("hello?"));
+        memory.add(answers(AiMessage.from("Hello."), listener).chat(ChatRequest.builder().messages(memory.messages()).modelName("m").build())
+                .aiMessage());
+
+        UUID conversation = tenant.conversations().requireByKey("proxied").id();
+        assertThat(executions()).extracting(Execution::conversationId, Execution::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(conversation, ExecutionStatus.COMPLETED));
+    }
+
+    /** What Spring's {@code @Lazy} makes of an {@code Atlas} injection point: a proxy of the interface only, calling {@code target} on each use. */
+    private static Atlas proxied(Atlas target) {
+        return (Atlas) java.lang.reflect.Proxy.newProxyInstance(Atlas.class.getClassLoader(), new Class<?>[] {Atlas.class},
+                (proxy, method, args) -> {
+                    try {
+                        return method.invoke(target, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    @DisplayName("failAbandoned() of one tenant's listener counts only its tenant's calls: another tenant's tool calls past their bound are"
+            + " failed too (they belong to the Atlas instance), but not counted where that tenant's activity would show")
+    void failAbandonedCountsOnlyItsTenantsToolCalls() {
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
+        Tenant other = atlas.tenant("globex");
+        AtlasChatModelListener others = AtlasChatModelListener.builder(other).provider("openai").abandonAfter(java.time.Duration.ofMinutes(10))
+                .clock(clock).build();
+        AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{\"order\":1}").build(),
+                ToolExecutionRequest.builder().id("c2").name("lookup").arguments("{\"order\":2}").build()));
+        answers(asks, others).chat(ChatRequest.builder().messages(UserMessage.from("where are orders 1 and 2?")).modelName("m").build());
+        UUID round = other.executions().list(ExecutionQuery.all()).items().get(0).id();
+        AtlasChatModelListener mine = AtlasChatModelListener.builder(tenant).provider("openai").clock(clock).build();
+
+        clock.set(clock.instant().plus(java.time.Duration.ofMinutes(10)).plusNanos(1000));
+        assertThat(mine.failAbandoned()).isZero();
+        assertThat(other.executions().tree(round).orElseThrow().toolCalls()).extracting(t -> t.status(), t -> t.error())
+                .containsOnly(org.assertj.core.groups.Tuple.tuple(ExecutionStatus.FAILED, AtlasChatModelListener.ABANDONED_TOOL_CALL));
+        assertThat(others.failAbandoned()).isZero();
+    }
+
     /** A model answering every request with {@code answer}, recorded by {@code listener}. */
     private static ChatModel answers(AiMessage answer, AtlasChatModelListener listener) {
         return new ChatModel() {
