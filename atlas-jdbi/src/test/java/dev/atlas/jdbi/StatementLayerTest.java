@@ -325,6 +325,16 @@ class StatementLayerTest {
         assertThat(TenantPredicate.miss("INSERT INTO x_tasks (tenant_id, id) SELECT t.tenant_id, ? FROM x_tasks t WHERE t.id = ?"
                 + " AND t.tenant_id = ?", "x_")).isNull();
         assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id) VALUES (?, ?), (?, ?)", "x_")).isNull();
+        // A shape the reader does not know still counts each table it names, unbound: it fails closed.
+        assertThat(TenantPredicate.miss("MERGE INTO x_tasks t USING x_memories m ON t.tenant_id = ? AND m.tenant_id = ? AND t.id = m.id"
+                + " WHEN MATCHED THEN DELETE", "x_")).isEqualTo("2 tenant table reference(s), 0 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE tenant_id = ? AND id IN (TABLE x_memories)", "x_")).isEqualTo(oneOfTwo);
+        // Schema statements stay exempt: the pgvector column is added at run time, binding no tenant.
+        assertThat(TenantPredicate.touchesTenantTable("ALTER TABLE x_vectors ADD COLUMN IF NOT EXISTS embedding public.vector", "x_")).isFalse();
+        assertThat(new Catalogue(Dialect.POSTGRESQL, "x_").render("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding"
+                + " public.vector").jdbc()).isEqualTo("ALTER TABLE x_vectors ADD COLUMN IF NOT EXISTS embedding public.vector");
+        assertThat(TenantPredicate.miss("SELECT 1 FROM x_tasks WHERE tenant_id = ? AND x IN (SELECT 1 FROM ONLY public.x_memories m"
+                + " NATURAL JOIN x_assets)", "x_")).isEqualTo("3 tenant table reference(s), 1 tenant predicate(s)");
     }
 
     @Test

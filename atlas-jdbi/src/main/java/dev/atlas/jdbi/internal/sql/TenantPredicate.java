@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -38,13 +37,6 @@ import java.util.regex.Pattern;
 public final class TenantPredicate {
     private TenantPredicate() {}
 
-    /** A table name, read past a schema ({@code public.x_messages}): the table is what the database reads. */
-    private static final String TABLE_NAME = "(?:[a-z0-9_]+\\.)?([a-z0-9_]+)";
-    /** The fail-closed floor: every table these name is a reference, whether or not the reader placed it. */
-    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update|using)\\s+(?:only\\s+)?" + TABLE_NAME);
-    private static final Pattern FROM_LIST = Pattern.compile("\\bfrom\\s+(?:only\\s+)?[a-z0-9_.]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?"
-            + "((?:\\s*,\\s*(?:only\\s+)?[a-z0-9_.]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?)+)");
-    private static final Pattern LISTED = Pattern.compile(",\\s*(?:only\\s+)?" + TABLE_NAME);
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
     private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
 
@@ -62,27 +54,25 @@ public final class TenantPredicate {
         if (SCHEMA.matcher(s).find()) {
             return null;
         }
-        int floor = regexReferences(s, prefix);
         Reader r = new Reader(tokens(s), prefix, tenant == null ? "?" : tenant);
         r.statements();
-        int references = Math.max(floor, r.references.size());
+        int references = r.references.size() + r.unplaced();
         if (references == 0) {
             return null;
         }
         int bound = r.bound();
-        // A reference the reader did not place (fewer than the floor) is one it could not bind.
         return bound >= references ? null : references + " tenant table reference(s), " + bound + " tenant predicate(s)";
     }
 
     /** Whether {@code sql} reads or writes any tenant table. */
     public static boolean touchesTenantTable(String sql, String prefix) {
         String s = readable(sql);
-        if (regexReferences(s, prefix) > 0) {
-            return true;
+        if (SCHEMA.matcher(s).find()) {
+            return false; // as miss() reads it: exempt (ALTER TABLE names the table it changes)
         }
         Reader r = new Reader(tokens(s), prefix, "?");
         r.statements();
-        return !r.references.isEmpty();
+        return !r.references.isEmpty() || r.unplaced() > 0;
     }
 
     /**
@@ -130,22 +120,6 @@ public final class TenantPredicate {
             }
         }
         return out.toString().replaceAll("\\s+", " ");
-    }
-
-    private static int regexReferences(String readable, String prefix) {
-        int references = 0;
-        Matcher t = TABLE.matcher(readable);
-        while (t.find()) {
-            references += isTenantTable(t.group(1), prefix) ? 1 : 0;
-        }
-        Matcher list = FROM_LIST.matcher(readable);
-        while (list.find()) {
-            Matcher listed = LISTED.matcher(list.group(1));
-            while (listed.find()) {
-                references += isTenantTable(listed.group(1), prefix) ? 1 : 0;
-            }
-        }
-        return references;
     }
 
     private static boolean isTenantTable(String name, String prefix) {
@@ -234,6 +208,54 @@ public final class TenantPredicate {
         final String tenant;
         final List<Ref> references = new ArrayList<>();
         final List<Tie> ties = new ArrayList<>();
+        /** The token index of each reference's table name. */
+        final Set<Integer> placed = new java.util.HashSet<>();
+
+        /**
+         * The tenant tables named where a table is read (after FROM, JOIN, INTO, UPDATE, USING, TABLE, ONLY, or a FROM
+         * list's comma) that the reader did not place: a shape it does not know. Each counts as an unbound reference.
+         */
+        int unplaced() {
+            int n = 0;
+            for (int k = 0; k < t.size(); k++) {
+                if (placed.contains(k) || !isTenantTable(t.get(k), prefix) || k + 1 < t.size() && t.get(k + 1).equals(".")) {
+                    continue;
+                }
+                int p = k - 1;
+                if (p >= 1 && t.get(p).equals(".")) {
+                    p -= 2; // a schema
+                }
+                if (p >= 0 && t.get(p).equals("only")) {
+                    p--;
+                }
+                if (p >= 0 && (Set.of("from", "join", "into", "update", "using", "table").contains(t.get(p))
+                        || t.get(p).equals(",") && inFromList(p))) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        /** Whether the comma at {@code p} separates FROM (or USING) items: the clause it is in, at its depth, is FROM or USING. */
+        private boolean inFromList(int p) {
+            int d = 0;
+            for (int k = p - 1; k >= 0; k--) {
+                String w = t.get(k);
+                if (w.equals(")")) {
+                    d++;
+                } else if (w.equals("(")) {
+                    if (d == 0) {
+                        return false;
+                    }
+                    d--;
+                } else if (d == 0 && (w.equals("from") || w.equals("using"))) {
+                    return k == 0 || !t.get(k - 1).equals("distinct");
+                } else if (d == 0 && Set.of("select", "set", "where", "on", "values", "returning", "by", "having", "into").contains(w)) {
+                    return false;
+                }
+            }
+            return false;
+        }
 
         Reader(List<String> tokens, String prefix, String tenant) {
             this.t = tokens;
@@ -351,7 +373,7 @@ public final class TenantPredicate {
 
         /**
          * Reads each branch; for an INSERT's source, the value each branch selects at {@code column}: null when it is
-         * {@link #TENANT}, the reference whose tenant_id it is, or {@link #NONE}.
+         * the tenant parameter, the reference whose tenant_id it is, or {@link #NONE}.
          */
         List<@Nullable Ref> compound(int from, int to, @Nullable Level outer, int column) {
             List<@Nullable Ref> values = new ArrayList<>();
@@ -559,6 +581,7 @@ public final class TenantPredicate {
                     while (is(i + 1, to, ".") && i + 2 < to) {
                         i += 2;
                     }
+                    int nameAt = i;
                     String name = t.get(i);
                     i++;
                     if (is(i, to, "(")) { // a table function: its arguments are expressions
@@ -572,6 +595,7 @@ public final class TenantPredicate {
                         if (isTenantTable(name, prefix)) {
                             item = new Ref(known, level);
                             references.add(item);
+                            placed.add(nameAt);
                             level.refs.add(item);
                         }
                         level.names.put(known, item);
@@ -759,6 +783,7 @@ public final class TenantPredicate {
             @Nullable Ref target = isTenantTable(name, prefix) ? new Ref(name, level) : null;
             if (target != null) {
                 references.add(target);
+                placed.add(i);
             }
             i++;
             if (is(i, to, "as")) {
@@ -885,6 +910,7 @@ public final class TenantPredicate {
                 return;
             }
             String name = t.get(i);
+            int nameAt = i;
             @Nullable Ref target = null;
             i++;
             String alias = name;
@@ -898,6 +924,7 @@ public final class TenantPredicate {
             if (isTenantTable(name, prefix)) {
                 target = new Ref(alias, level);
                 references.add(target);
+                placed.add(nameAt);
                 level.refs.add(target);
                 level.names.put(alias, target);
             } else {
