@@ -135,7 +135,7 @@ class StatementLayerTest {
                 + " WHERE m.tenant_id = :t")).isInstanceOf(IllegalStateException.class).hasMessageContaining("2 tenant table reference(s), 1");
         // A tenant comparison on a literal instead of the bound tenant.
         assertThatThrownBy(() -> c.sql("bad.literal", "DELETE FROM <p>tasks WHERE tenant_id = 'acme'"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("does not bind :t");
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.literal lacks the tenant predicate");
         assertThatThrownBy(() -> c.render("bad.rendered", "UPDATE <p>tasks SET status = :s WHERE id = :id"))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.rendered lacks the tenant predicate");
         assertThatThrownBy(() -> c.crossTenant("bad.reason", " ", "SELECT 1 FROM <p>tasks"))
@@ -264,6 +264,91 @@ class StatementLayerTest {
         assertThat(TenantPredicate.miss("UPDATE x_messages SET role = ? WHERE tenant_id = ? AND id = ?", "x_")).isNull();
         assertThat(TenantPredicate.miss("UPDATE x_messages SET tenant_id = ? WHERE tenant_id = ? AND id = ?", "x_")).isNull();
         assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id IN (?, ?) AND tenant_id = ?", "x_")).isNull();
+    }
+
+    @Test
+    void aTenantPredicateIsAConjunctOfTheWhereOrOnOfItsReferencesOwnLevel() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        String oneOfTwo = "2 tenant table reference(s), 1 tenant predicate(s)";
+        // Inside an OR or a NOT the comparison filters nothing: another tenant's row with this id is read.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE tenant_id = ? OR id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE (tenant_id = ? OR id = ?) AND id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE NOT tenant_id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE tenant_id IN (?, ?)", "x_")).isEqualTo(none);
+        // A predicate counts for the table it names, at that table's level: not another table's, nor a subquery's.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_conversations c ON m.tenant_id = ? WHERE m.tenant_id = ?", "x_"))
+                .isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT (SELECT count(*) FROM x_messages m WHERE m.conversation_id = c.id AND c.tenant_id = ?) AS n"
+                + " FROM x_conversations c WHERE c.tenant_id = ?", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT c.id FROM x_conversations c, LATERAL (SELECT id FROM x_messages m WHERE m.conversation_id = c.id"
+                + " AND c.tenant_id = ? LIMIT 1) l WHERE c.tenant_id = ?", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("UPDATE x_messages m SET role = ? FROM x_conversations c WHERE m.tenant_id = ? AND m.tenant_id = ?", "x_"))
+                .isEqualTo(oneOfTwo);
+        // A LEFT JOIN's ON filters only the table it joins: every tenant's messages are read.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m LEFT JOIN x_assets a ON a.tenant_id = ? AND m.tenant_id = ?"
+                + " AND a.id = m.asset_id", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m LEFT JOIN (SELECT 1 AS k) s ON m.tenant_id = ?", "x_")).isEqualTo(none);
+        // Tables tied to each other, or a table to itself, but none to the tenant.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_conversations c ON c.tenant_id = m.tenant_id WHERE m.id = ?", "x_"))
+                .isEqualTo("2 tenant table reference(s), 0 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m WHERE m.tenant_id = m.tenant_id AND m.id = ?", "x_")).isEqualTo(none);
+        // What binds: parentheses around an AND chain, BETWEEN's AND, a correlated tie to a bound table, an UPDATE's FROM tied.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_messages WHERE id BETWEEN ? AND ? AND (role = ? AND (tenant_id = ?))", "x_")).isNull();
+        assertThat(TenantPredicate.miss("SELECT (SELECT count(*) FROM x_messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id)"
+                + " AS n FROM x_conversations c WHERE c.tenant_id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("UPDATE x_messages m SET role = ? FROM x_conversations c WHERE m.tenant_id = ? AND c.tenant_id = m.tenant_id",
+                "x_")).isNull();
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m LEFT JOIN x_assets a ON a.tenant_id = m.tenant_id AND a.id = m.asset_id"
+                + " WHERE m.tenant_id = ?", "x_")).isNull();
+    }
+
+    @Test
+    void everyTenantTableAtEveryLevelIsAReference() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        String oneOfTwo = "2 tenant table reference(s), 1 tenant predicate(s)";
+        // A data-modifying WITH query deletes any tenant's message; its own level has no predicate.
+        assertThat(TenantPredicate.miss("WITH d AS (DELETE FROM x_messages WHERE id = ? RETURNING *) SELECT d.id FROM d"
+                + " JOIN x_conversations c ON c.tenant_id = ? AND c.tenant_id = ?", "x_")).isEqualTo(oneOfTwo);
+        // A FROM list after a table function or a subquery.
+        assertThat(TenantPredicate.miss("SELECT t.id FROM json_each(?) j, x_tasks t WHERE t.id = j.value", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT t.id FROM (SELECT 1) o, x_tasks t WHERE t.id = ?", "x_")).isEqualTo(none);
+        // Each branch of a UNION, each statement of a batch.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE tenant_id = ? UNION SELECT id FROM x_tasks WHERE id = ?", "x_"))
+                .isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT 1 FROM x_tasks WHERE tenant_id = ?; DELETE FROM x_tasks WHERE id = ?", "x_")).isEqualTo(oneOfTwo);
+        // An insert's tenant_id is a value of the tenant: not a literal, nor the tenant_id of a row read from any tenant.
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id) VALUES (?, 'acme')", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id) VALUES (?, ?), (?, 'acme')", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, status) VALUES (?, ?)", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (tenant_id, id) SELECT t.tenant_id, ? FROM x_tasks t WHERE t.id = ?", "x_"))
+                .isEqualTo("2 tenant table reference(s), 0 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (tenant_id, id) SELECT t.tenant_id, ? FROM x_tasks t WHERE t.id = ?"
+                + " AND t.tenant_id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id) VALUES (?, ?), (?, ?)", "x_")).isNull();
+        // A shape the reader does not know still counts each table it names, unbound: it fails closed.
+        assertThat(TenantPredicate.miss("MERGE INTO x_tasks t USING x_memories m ON t.tenant_id = ? AND m.tenant_id = ? AND t.id = m.id"
+                + " WHEN MATCHED THEN DELETE", "x_")).isEqualTo("2 tenant table reference(s), 0 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE tenant_id = ? AND id IN (TABLE x_memories)", "x_")).isEqualTo(oneOfTwo);
+        // Schema statements stay exempt: the pgvector column is added at run time, binding no tenant.
+        assertThat(TenantPredicate.touchesTenantTable("ALTER TABLE x_vectors ADD COLUMN IF NOT EXISTS embedding public.vector", "x_")).isFalse();
+        assertThat(new Catalogue(Dialect.POSTGRESQL, "x_").render("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding"
+                + " public.vector").jdbc()).isEqualTo("ALTER TABLE x_vectors ADD COLUMN IF NOT EXISTS embedding public.vector");
+        assertThat(TenantPredicate.miss("SELECT 1 FROM x_tasks WHERE tenant_id = ? AND x IN (SELECT 1 FROM ONLY public.x_memories m"
+                + " NATURAL JOIN x_assets)", "x_")).isEqualTo("3 tenant table reference(s), 1 tenant predicate(s)");
+    }
+
+    @Test
+    void aCatalogueTakesOnlyTheTenantParameterAsTheTenant() {
+        Catalogue c = new Catalogue(Dialect.POSTGRESQL, "x_");
+        // :t is bound, but the row is matched on another parameter: an id passed as the tenant.
+        assertThatThrownBy(() -> c.sql("bad.param", "SELECT id FROM <p>tasks WHERE tenant_id = :id AND :t IS NOT NULL"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("bad.param lacks the tenant predicate (1 tenant table reference(s), 0 tenant predicate(s)):"
+                        + " SELECT id FROM <p>tasks WHERE tenant_id = :id AND :t IS NOT NULL");
+        assertThatThrownBy(() -> c.sql("bad.insert", "INSERT INTO <p>tasks (tenant_id, id) VALUES (:id, :t)"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.insert lacks the tenant predicate");
+        assertThat(c.sql("ok.insert", "INSERT INTO <p>tasks (id, tenant_id) VALUES (:id, :t)").jdbc())
+                .isEqualTo("INSERT INTO x_tasks (id, tenant_id) VALUES (?, ?)");
     }
 
     @Test

@@ -254,7 +254,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
             if (r instanceof Page<?> p) {
                 return "page of " + p.items().size();
             }
-            return r instanceof Boolean || r instanceof Number ? String.valueOf(r) : "a value";
+            return r instanceof Boolean || r instanceof Number || r instanceof String ? String.valueOf(r) : "a value";
         } catch (NotFoundException e) {
             return "NotFoundException " + e.entity() + e.field().map(f -> " " + f).orElse("");
         } catch (AtlasException e) {
@@ -276,8 +276,33 @@ public abstract class TenantIsolationContract extends AtlasContract {
         if (foreign == null) {
             return;
         }
-        assertThat(outcome(() -> call.apply(UUID.randomUUID()))).as(what + " with an unknown id").isEqualTo(expected);
+        UUID unknown = UUID.randomUUID();
+        assertThat(outcome(() -> call.apply(unknown))).as(what + " with an unknown id").isEqualTo(expected);
         assertThat(outcome(() -> call.apply(foreign))).as(what + " with another tenant's id").isEqualTo(expected);
+        // Nothing of the exception tells the two apart either: message, id, field, cause (no existence oracle).
+        assertThat(detail(() -> call.apply(foreign), foreign)).as(what + ": what another tenant's id shows")
+                .isEqualTo(detail(() -> call.apply(unknown), unknown));
+    }
+
+    /** An exception as a caller can read it, with the id passed written {@code <id>}; or the outcome of a call that returned. */
+    private static String detail(Supplier<?> call, UUID id) {
+        try {
+            Object r = call.get();
+            return outcome(() -> r);
+        } catch (AtlasException e) {
+            StringBuilder out = new StringBuilder();
+            for (Throwable x = e; x != null; x = x.getCause()) {
+                out.append(x.getClass().getName()).append(": ").append(String.valueOf(x.getMessage()).replace(id.toString(), "<id>"));
+                if (x instanceof NotFoundException nf) {
+                    out.append(" id=").append(id.equals(nf.id()) || id.toString().equals(String.valueOf(nf.id())) ? "<id>" : nf.id())
+                            .append(" field=").append(nf.field().orElse("-"));
+                }
+                out.append(" | ");
+            }
+            return out.toString();
+        } catch (RuntimeException e) {
+            return e.getClass().getName();
+        }
     }
 
     /** Every check that ran in the walk ran at least once with a foreign id: none passed vacuously. */
@@ -1060,6 +1085,104 @@ public abstract class TenantIsolationContract extends AtlasContract {
         t.memories().update(revised.id(), MemoryPatch.content("pager revised once more"));
         ids.put("memory", revised.id());
         return ids;
+    }
+
+    @Test
+    @DisplayName("every call naming another tenant's conversation, message, execution, step or tool call acts exactly as an unknown id"
+            + " (exception, message, id, field) and leaves the other tenant's rows as they were")
+    void foreignIdsInEveryCallActAsUnknownAndChangeNothing() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        Conversation gc = globex.conversations().create(NewConversation.of(SHARED, "agent"));
+        Message gm = globex.conversations().append(gc.id(), NewMessage.user("globex's question"));
+        ExecutionHandle ge = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(gc.id()));
+        StepHandle gs = ge.step();
+        StepHandle.ToolCallHandle gt = gs.toolCall("call-1", "lookup", "{}");
+        Conversation ac = acme.conversations().create(NewConversation.of(SHARED, "agent"));
+        Message am = acme.conversations().append(ac.id(), NewMessage.user("acme's question"));
+        ExecutionHandle ae = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(ac.id()));
+        ConversationStore s = acme.conversations();
+        java.util.function.Supplier<String> globexState = () -> String.valueOf(globex.conversations().get(gc.id())) + globex.conversations().history(gc.id())
+                + globex.conversations().events(gm.id()).items() + globex.executions().tree(ge.id()) + globex.conversations().unreadCount(gc.id())
+                + globex.conversations().toolThreads(gc.id(), 10, null).items() + globex.tasks().forConversation(gc.id()).items();
+        String before = globexState.get();
+        Map<String, Function<UUID, ?>> byConversation = new java.util.LinkedHashMap<>();
+        byConversation.put("updateTitle", c -> s.updateTitle(c, "hijack"));
+        byConversation.put("updateSummary", c -> s.updateSummary(c, "hijack"));
+        byConversation.put("updateMetadata", c -> s.updateMetadata(c, Map.of("k", "hijack")));
+        byConversation.put("updateMetadata expected", c -> s.updateMetadata(c, Map.of(), Map.of("k", "hijack")));
+        byConversation.put("archive", s::archive);
+        byConversation.put("reopen", s::reopen);
+        byConversation.put("close", s::close);
+        byConversation.put("delete", c -> {
+            s.delete(c);
+            return null;
+        });
+        byConversation.put("restore", s::restore);
+        byConversation.put("append", c -> s.append(c, NewMessage.user("hijack")));
+        byConversation.put("appendAll", c -> s.appendAll(c, List.of(NewMessage.user("hijack"))));
+        byConversation.put("markAllRead", s::markAllRead);
+        byConversation.put("unreadCount", s::unreadCount);
+        byConversation.put("history limited", c -> s.history(c, 5));
+        byConversation.put("historyBefore", c -> s.historyBefore(c, 10, 5));
+        byConversation.put("tool thread under it", c -> s.create(NewConversation.of(SHARED, "agent").parent(c, null)));
+        byConversation.put("execution in it", c -> acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c)));
+        byConversation.put("voice call in it", c -> acme.voiceCalls().start(NewVoiceCall.of("s", "openai", "gpt-realtime").conversation(c)));
+        // Documented as not checked (NewTask#forConversation): accepted with any id, another tenant's as an unknown one.
+        byConversation.put("task serving it, unchecked", c -> c.equals(acme.tasks().create(NewTask.of("kind", Map.of()).forConversation(c))
+                .conversationId()) ? "the id as given" : "another id");
+        byConversation.put("memory from it", c -> acme.memories().create(NewMemory.fact(SHARED, "hijack").from(c, null)));
+        Map<String, Function<UUID, ?>> byMessage = new java.util.LinkedHashMap<>();
+        byMessage.put("activate", s::activate);
+        byMessage.put("updateStatus", m -> s.updateStatus(m, dev.atlas.conversation.MessageStatus.FAILED, "hijack"));
+        byMessage.put("markRead", s::markRead);
+        byMessage.put("edit", m -> s.edit(m, "hijack"));
+        byMessage.put("deleteMessage", m -> {
+            s.deleteMessage(m);
+            return null;
+        });
+        byMessage.put("restoreMessage", s::restoreMessage);
+        byMessage.put("updateMessageMetadata", m -> s.updateMessageMetadata(m, Map.of("k", "hijack")));
+        byMessage.put("recordEvent", m -> s.recordEvent(m, dev.atlas.conversation.MessageEventType.app("hijack"), Map.of()));
+        byMessage.put("siblingGroups", s::siblingGroups);
+        byMessage.put("answer's parent", m -> s.append(ac.id(), NewMessage.assistant("hijack").parent(m)));
+        byMessage.put("task for it", m -> acme.tasks().create(NewTask.of("kind", Map.of()).forMessage(ac.id(), m)));
+        byMessage.put("memory from it", m -> acme.memories().create(NewMemory.fact(SHARED, "hijack").from(ac.id(), m)));
+        Map<String, Function<UUID, ?>> byExecution = new java.util.LinkedHashMap<>();
+        byExecution.put("message of it", e -> s.append(ac.id(), NewMessage.assistant("hijack").execution(e, null)));
+        byExecution.put("asset of it", e -> acme.assets().create(NewAsset.of(AssetType.IMAGE, "x.png", "image/png").execution(e, null), new byte[] {1}));
+        byExecution.put("voice call of it", e -> acme.voiceCalls().start(NewVoiceCall.of("s", "openai", "gpt-realtime").execution(e)));
+        Map<String, Function<UUID, ?>> byStep = new java.util.LinkedHashMap<>();
+        byStep.put("message of it", st -> s.append(ac.id(), NewMessage.assistant("hijack").execution(ae.id(), st)));
+        Map<String, Function<UUID, ?>> byToolCall = new java.util.LinkedHashMap<>();
+        byToolCall.put("tool thread of it", tc -> s.create(NewConversation.of(SHARED, "agent").parent(ac.id(), tc)));
+        byToolCall.put("asset of it", tc -> acme.assets().create(NewAsset.of(AssetType.IMAGE, "x.png", "image/png").execution(ae.id(), tc), new byte[] {1}));
+        byToolCall.put("memory of it", tc -> acme.memories().create(NewMemory.fact(SHARED, "hijack").toolCall(tc)));
+        byToolCall.put("toolThread", s::toolThread);
+        Map<String, Map.Entry<UUID, Map<String, Function<UUID, ?>>>> all = new java.util.LinkedHashMap<>();
+        all.put("conversation", Map.entry(gc.id(), byConversation));
+        all.put("message", Map.entry(gm.id(), byMessage));
+        all.put("execution", Map.entry(ge.id(), byExecution));
+        all.put("step", Map.entry(gs.id(), byStep));
+        all.put("tool call", Map.entry(gt.id(), byToolCall));
+        List<String> differ = new ArrayList<>();
+        List<String> accepted = new ArrayList<>();
+        all.forEach((kind, calls) -> calls.getValue().forEach((name, call) -> {
+            UUID unknown = UUID.randomUUID();
+            String asUnknown = detail(() -> call.apply(unknown), unknown);
+            String asForeign = detail(() -> call.apply(calls.getKey()), calls.getKey());
+            if (!asUnknown.equals(asForeign)) {
+                differ.add(kind + " " + name + ": unknown id -> " + asUnknown + " but another tenant's -> " + asForeign);
+            }
+            if (!asForeign.contains("Exception") && !asForeign.equals("empty") && !asForeign.startsWith("size 0")
+                    && !asForeign.startsWith("page of 0") && !asForeign.equals("0") && !asForeign.equals("the id as given")) {
+                accepted.add(kind + " " + name + " -> " + asForeign);
+            }
+        }));
+        assertThat(differ).as("calls telling another tenant's id from an unknown one").isEmpty();
+        assertThat(accepted).as("calls that accepted another tenant's id").isEmpty();
+        assertThat(globexState.get()).as("globex's rows after acme's calls").isEqualTo(before);
+        assertThat(s.history(ac.id())).extracting(Message::id).containsExactly(am.id());
     }
 
     @Test

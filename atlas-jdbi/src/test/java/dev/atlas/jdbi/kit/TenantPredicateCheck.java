@@ -6,16 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every statement on a tenant table carries the tenant: for each reference to a tenant table
- * (after FROM, JOIN, INTO or UPDATE) the statement has one tenant_id comparison
- * ({@code tenant_id = :t}, {@code x.tenant_id = y.tenant_id}, {@code tenant_id IN (...)}) or,
- * for an INSERT, tenant_id among the inserted columns. This is what keeps one tenant's call off
- * another tenant's rows and what lets Citus route a statement to one shard.
- *
- * <p>A count, not a parser: it cannot tell which reference a predicate belongs to, but a
- * statement joining two tenant tables with one tenant predicate (the usual slip) is caught.
- * Schema statements (CREATE/ALTER/DROP: the pgvector column and index made at run time) and
- * the {@link #CROSS_TENANT} calls are exempt.
+ * Every statement on a tenant table carries the tenant: each reference to a tenant table, at every
+ * level of the statement, is bound by a tenant predicate of its own level (see {@link TenantPredicate}:
+ * a conjunct {@code r.tenant_id = ?} or {@code r.tenant_id = o.tenant_id} with {@code o} bound) or,
+ * for an INSERT, inserts a parameter as tenant_id. This is what keeps one tenant's call off another
+ * tenant's rows and what lets Citus route a statement to one shard. It reads the driver's text, where
+ * any {@code ?} may be the tenant; the catalogues check the declared text, where only {@code :t} is.
+ * Schema statements (CREATE/ALTER/DROP: the pgvector column and index made at run time) and the
+ * {@link #CROSS_TENANT} calls are exempt.
  */
 public final class TenantPredicateCheck {
     private TenantPredicateCheck() {}

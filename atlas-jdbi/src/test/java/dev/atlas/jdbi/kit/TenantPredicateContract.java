@@ -62,6 +62,9 @@ public abstract class TenantPredicateContract extends AtlasContract {
         assertThat(TenantPredicateCheck.miss("UPDATE atlas_tasks SET status = 'x' WHERE id = ?", "atlas_")).isNotNull();
         assertThat(TenantPredicateCheck.miss("INSERT INTO atlas_tasks (tenant_id, id) VALUES (?, ?)", "atlas_")).isNull();
         assertThat(TenantPredicateCheck.miss("SELECT id FROM atlas_installation", "atlas_")).isNull();
-        assertThat(TenantPredicateCheck.miss("SELECT 1 FROM x_tasks WHERE tenant_id = 'from atlas_tasks'", "x_")).isNull();
+        // A literal is data, never a reference; nor is it the tenant, which the statement binds.
+        assertThat(TenantPredicateCheck.miss("SELECT 1 FROM x_tasks WHERE tenant_id = ? AND kind <> 'from atlas_tasks'", "x_")).isNull();
+        assertThat(TenantPredicateCheck.miss("SELECT 1 FROM x_tasks WHERE tenant_id = 'from atlas_tasks'", "x_"))
+                .isEqualTo("1 tenant table reference(s), 0 tenant predicate(s)");
     }
 }

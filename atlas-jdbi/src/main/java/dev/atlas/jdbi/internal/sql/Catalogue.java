@@ -96,10 +96,11 @@ public final class Catalogue {
         if (PASSED.contains(key)) {
             return s;
         }
-        // The driver's text: the prefix is filled in where the driver reads a name, not inside a literal or a comment.
-        String filled = s.jdbc();
+        // The driver's text with the parameters named: the prefix is filled in where the driver reads a name, not inside
+        // a literal or a comment, and only :t is the tenant (tenant_id = :id binds another value).
+        String filled = s.named();
         if (TenantPredicate.touchesTenantTable(filled, prefix)) {
-            @Nullable String miss = TenantPredicate.miss(filled, prefix);
+            @Nullable String miss = TenantPredicate.miss(filled, prefix, ":t");
             if (miss != null) {
                 throw new IllegalStateException(s.name() + " lacks the tenant predicate (" + miss + "): " + s.declared());
             }

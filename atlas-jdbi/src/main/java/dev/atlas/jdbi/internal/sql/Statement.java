@@ -16,6 +16,7 @@ public final class Statement {
     private final String name;
     private final String declared;
     private final String jdbc;
+    private final String named;
     private final Map<String, int[]> positions;
     private final int parameterCount;
     private final @Nullable String crossTenantReason;
@@ -25,7 +26,9 @@ public final class Statement {
         this.declared = declared;
         this.crossTenantReason = crossTenantReason;
         Map<String, List<Integer>> found = new LinkedHashMap<>();
-        this.jdbc = parse(declared, prefix, found);
+        StringBuilder named = new StringBuilder(declared.length());
+        this.jdbc = parse(declared, prefix, found, named);
+        this.named = named.toString();
         Map<String, int[]> map = new LinkedHashMap<>();
         int count = 0;
         for (Map.Entry<String, List<Integer>> e : found.entrySet()) {
@@ -40,8 +43,9 @@ public final class Statement {
      * {@code text} with each {@code :name} replaced by {@code ?} and {@code <p>} by the prefix, in the SQL and in quoted names;
      * string literals, comments and {@code ::} casts kept as written (a literal {@code '<p>'} is data, not a table name).
      */
-    private static String parse(String text, String prefix, Map<String, List<Integer>> found) {
+    private static String parse(String text, String prefix, Map<String, List<Integer>> found, StringBuilder named) {
         StringBuilder out = new StringBuilder(text.length());
+        int copied = 0;
         int position = 0;
         int i = 0;
         int n = text.length();
@@ -88,7 +92,10 @@ public final class Statement {
                     end++;
                 }
                 found.computeIfAbsent(text.substring(i + 1, end), k -> new ArrayList<>()).add(++position);
+                // The named text: the driver's, with the parameter's name where the driver reads ?.
+                named.append(out, copied, out.length()).append(text, i, end);
                 out.append('?');
+                copied = out.length();
                 i = end;
             } else if (text.startsWith("<p>", i)) {
                 out.append(prefix);
@@ -104,6 +111,7 @@ public final class Statement {
                 i++;
             }
         }
+        named.append(out, copied, out.length());
         return out.toString();
     }
 
@@ -120,6 +128,11 @@ public final class Statement {
     /** The text sent to the driver. */
     public String jdbc() {
         return jdbc;
+    }
+
+    /** The driver's text with each parameter's {@code :name} where the driver reads {@code ?}: what the tenant check reads. */
+    String named() {
+        return named;
     }
 
     /** The names of its parameters, in first-use order. */

@@ -2,74 +2,77 @@ package dev.atlas.jdbi.internal.sql;
 
 import org.jspecify.annotations.Nullable;
 
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Whether a statement carries the tenant: for each reference to a tenant table (after FROM, JOIN,
- * INTO, UPDATE or USING, schema-qualified or after ONLY too) the statement has one tenant_id comparison ({@code tenant_id = :t},
- * {@code x.tenant_id = y.tenant_id}, {@code tenant_id IN (...)}) or, for each INSERT, tenant_id among
- * its inserted columns. This keeps one tenant's call off another tenant's rows and lets Citus route
- * a statement to one shard.
+ * Whether a statement carries the tenant: every reference to a tenant table is <em>bound</em>. This keeps one tenant's
+ * call off another tenant's rows and lets Citus route a statement to one shard.
  *
- * <p>A count, not a parser: it cannot tell which reference a predicate belongs to, but a statement
- * joining two tenant tables with one tenant predicate (the usual slip) is caught, and so is each table
- * of a comma-separated FROM list. Only what the database reads counts: string literals and comments
- * are blanked first (block comments nested, as PostgreSQL reads them) and a quoted name is read as the
- * name it quotes, so {@code -- tenant_id = :t} or {@code "tenant_id = x"} is no predicate. {@code tenant_id <> :t}
- * (or {@code :t != tenant_id}, {@code :t >= tenant_id}) is none either: it reads every other
- * tenant's rows (the statements that do so on purpose are declared cross-tenant). Schema statements
- * (CREATE/ALTER/DROP: the pgvector column and index made at run time) are exempt.
+ * <p>A reference is each table named after FROM, JOIN, INTO, UPDATE or USING, or as any item of a FROM list
+ * (after a function call, a subquery or {@code LATERAL} too), schema-qualified or after {@code ONLY}, at any level: the
+ * main statement, a {@code WITH} query (data-modifying ones included), a subquery anywhere (select list, FROM, WHERE,
+ * SET, RETURNING), each side of a UNION. It is bound by a <em>tenant predicate</em>: a conjunct (a term of the top-level
+ * AND chain, parentheses around an AND chain flattened) of the WHERE of its own query level, or of an ON clause there,
+ * that is exactly {@code r.tenant_id = :t} (either side; {@code tenant_id} unqualified when the level names one tenant
+ * table), or {@code r.tenant_id = o.tenant_id} with {@code o} bound (at this level or, for a correlated subquery, an
+ * enclosing one). A LEFT JOIN's ON binds only the table it joins; a RIGHT or FULL join's ON binds nothing. An INSERT's
+ * table is bound when the value it inserts as tenant_id is {@code :t} (in every VALUES row) or, for INSERT ... SELECT,
+ * {@code :t} or the tenant_id of a bound reference in each select. Everything else is no predicate, because it filters
+ * no row to the tenant: a comparison inside an OR or NOT, {@code <>}, {@code !=}, {@code >=}, {@code IN (...)},
+ * {@code x.tenant_id = x.tenant_id}, two tables tied to each other but not to {@code :t}, {@code SET tenant_id = :t}
+ * (an assignment), a comparison in a select list, or one at another level than the reference's.
+ *
+ * <p>{@link #miss(String, String)} reads the driver's text, where any {@code ?} may be the tenant; a catalogue checks
+ * the declared text ({@link #miss(String, String, String)}), where only {@code :t} is. Only what the database reads
+ * counts: string literals and comments are blanked first (block comments nested, as PostgreSQL reads them) and a quoted
+ * name is read as the name it quotes. Schema statements (CREATE/ALTER/DROP: the pgvector column and index made at run
+ * time) are exempt. Whatever shape the reader cannot place still counts as an unbound reference: it fails closed.
  */
 public final class TenantPredicate {
     private TenantPredicate() {}
 
-    /** A table name, read past a schema ({@code public.x_messages}): the table is what the database reads. */
-    private static final String TABLE_NAME = "(?:[a-z0-9_]+\\.)?([a-z0-9_]+)";
-    /** PostgreSQL's {@code ONLY} (no inheritance children) still names the table after it. */
-    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update|using)\\s+(?:only\\s+)?" + TABLE_NAME);
-    /** A FROM list's second and later tables: {@code FROM a x, b AS y, c}. */
-    private static final Pattern FROM_LIST = Pattern.compile("\\bfrom\\s+(?:only\\s+)?[a-z0-9_.]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?"
-            + "((?:\\s*,\\s*(?:only\\s+)?[a-z0-9_.]+(?:\\s+(?:as\\s+)?[a-z0-9_]+)?)+)");
-    private static final Pattern LISTED = Pattern.compile(",\\s*(?:only\\s+)?" + TABLE_NAME);
-    private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|\\bin\\b)");
-    /** {@code :t = tenant_id}; not {@code :t != tenant_id}, {@code >=} or {@code <=}, which read other tenants' rows. */
-    private static final Pattern RIGHT = Pattern.compile("(?<![<>!])=\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
-    /**
-     * {@code SET tenant_id = ?} (or {@code , tenant_id = …} in a SET or select list) assigns or projects the column: it
-     * filters no row, so neither of its sides is a predicate.
-     */
-    private static final Pattern ASSIGNED = Pattern.compile("(\\bset\\s+|,\\s*)(?:[a-z0-9_]+\\.)?tenant_id\\s*=(?:\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b)?");
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
-    private static final Pattern INSERT_COLUMNS = Pattern.compile("\\binsert\\s+(?:or\\s+\\w+\\s+)?into\\s+[a-z0-9_.]+\\s*\\(([^)]*)\\)");
     private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
 
-    /** Why {@code sql} (table prefix filled in) misses the tenant, or null when it carries it or touches no tenant table. */
+    /** Why {@code sql} (table prefix filled in, driver's {@code ?} parameters) misses the tenant, or null. */
     public static @Nullable String miss(String sql, String prefix) {
+        return miss(sql, prefix, null);
+    }
+
+    /**
+     * Why {@code sql} misses the tenant, or null when it carries it or touches no tenant table; {@code tenant} is the
+     * parameter that is the tenant ({@code ":t"}), or null when any {@code ?} may be.
+     */
+    public static @Nullable String miss(String sql, String prefix, @Nullable String tenant) {
         String s = readable(sql);
         if (SCHEMA.matcher(s).find()) {
             return null;
         }
-        int references = tenantTableReferences(s, prefix);
+        Reader r = new Reader(tokens(s), prefix, tenant == null ? "?" : tenant);
+        r.statements();
+        int references = r.references.size() + r.unplaced();
         if (references == 0) {
             return null;
         }
-        // Each side counts: x.tenant_id = y.tenant_id ties two references to each other.
-        String compared = ASSIGNED.matcher(s).replaceAll("$1assigned_ _");
-        int predicates = count(LEFT, compared) + count(RIGHT, compared);
-        Matcher insert = INSERT_COLUMNS.matcher(s);
-        while (insert.find()) {
-            if (insert.group(1).matches(".*\\btenant_id\\b.*")) {
-                predicates++;
-            }
-        }
-        return predicates >= references ? null : references + " tenant table reference(s), " + predicates + " tenant predicate(s)";
+        int bound = r.bound();
+        return bound >= references ? null : references + " tenant table reference(s), " + bound + " tenant predicate(s)";
     }
 
     /** Whether {@code sql} reads or writes any tenant table. */
     public static boolean touchesTenantTable(String sql, String prefix) {
-        return tenantTableReferences(readable(sql), prefix) > 0;
+        String s = readable(sql);
+        if (SCHEMA.matcher(s).find()) {
+            return false; // as miss() reads it: exempt (ALTER TABLE names the table it changes)
+        }
+        Reader r = new Reader(tokens(s), prefix, "?");
+        r.statements();
+        return !r.references.isEmpty() || r.unplaced() > 0;
     }
 
     /**
@@ -119,32 +122,841 @@ public final class TenantPredicate {
         return out.toString().replaceAll("\\s+", " ");
     }
 
-    private static int tenantTableReferences(String readable, String prefix) {
-        int references = 0;
-        Matcher t = TABLE.matcher(readable);
-        while (t.find()) {
-            references += tenantTable(t.group(1), prefix);
-        }
-        Matcher list = FROM_LIST.matcher(readable);
-        while (list.find()) {
-            Matcher listed = LISTED.matcher(list.group(1));
-            while (listed.find()) {
-                references += tenantTable(listed.group(1), prefix);
+    private static boolean isTenantTable(String name, String prefix) {
+        return name.startsWith(prefix) && TenantTables.TENANT.contains(name.substring(prefix.length()));
+    }
+
+    /** Names, parameters ({@code ?}, {@code :name}), literals ({@code ''}), punctuation and runs of operator characters. */
+    static List<String> tokens(String readable) {
+        List<String> out = new ArrayList<>();
+        int n = readable.length();
+        int i = 0;
+        while (i < n) {
+            char c = readable.charAt(i);
+            if (c == ' ') {
+                i++;
+            } else if (isNamePart(c)) {
+                int end = i;
+                while (end < n && isNamePart(readable.charAt(end))) {
+                    end++;
+                }
+                out.add(readable.substring(i, end));
+                i = end;
+            } else if (c == ':' && i + 1 < n && readable.charAt(i + 1) == ':') {
+                out.add("::");
+                i += 2;
+            } else if (c == ':' && i + 1 < n && (Character.isLetter(readable.charAt(i + 1)) || readable.charAt(i + 1) == '_')) {
+                int end = i + 1;
+                while (end < n && isNamePart(readable.charAt(end))) {
+                    end++;
+                }
+                out.add(readable.substring(i, end));
+                i = end;
+            } else if (c == '\'') {
+                out.add("''");
+                i += 2;
+            } else if ("(),;.?".indexOf(c) >= 0) {
+                out.add(String.valueOf(c));
+                i++;
+            } else {
+                int end = i;
+                while (end < n && "<>=!~+-*/%|&^@#:".indexOf(readable.charAt(end)) >= 0) {
+                    end++;
+                }
+                end = Math.max(end, i + 1);
+                out.add(readable.substring(i, end));
+                i = end;
             }
         }
-        return references;
+        return out;
     }
 
-    private static int tenantTable(String name, String prefix) {
-        return name.startsWith(prefix) && TenantTables.TENANT.contains(name.substring(prefix.length())) ? 1 : 0;
+    private static boolean isNamePart(char c) {
+        return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '$' || Character.isLetter(c);
     }
 
-    private static int count(Pattern pattern, String s) {
-        int n = 0;
-        Matcher m = pattern.matcher(s);
-        while (m.find()) {
-            n++;
+    /** A reference to a tenant table: the name it is known by at its level. */
+    private record Ref(String alias, Level level) {}
+
+    /** One query level (a SELECT core, an UPDATE, a DELETE, an INSERT's target): what it names, and its enclosing level. */
+    private static final class Level {
+        final @Nullable Level outer;
+        /** Each item of the level by the name it is known by; a null value for one that is no tenant table (a CTE, a subquery). */
+        final Map<String, @Nullable Ref> names = new java.util.HashMap<>();
+        final List<Ref> refs = new ArrayList<>();
+
+        Level(@Nullable Level outer) {
+            this.outer = outer;
         }
-        return n;
     }
+
+    /** Ties between tenant_id columns: {@code to} is bound once each of {@code from} is (at once when there is none). */
+    private record Tie(List<Ref> from, Ref to) {}
+
+    /** What ends a FROM list or a WHERE ("for" a select's FOR UPDATE / SHARE; a join's ON belongs to its FROM list). */
+    private static final Set<String> CLAUSE_END = Set.of("where", "group", "having", "window", "order", "limit", "offset", "for",
+            "returning", "union", "intersect", "except", "fetch");
+    private static final Set<String> JOIN_WORDS = Set.of("join", "left", "right", "full", "inner", "cross", "natural", "outer");
+    private static final Set<String> NOT_ALIAS = Set.of("where", "group", "having", "window", "order", "limit", "offset", "for",
+            "returning", "union", "intersect", "except", "on", "using", "join", "left", "right", "full", "inner", "cross", "natural",
+            "outer", "lateral", "set", "values", "select", "from", "default", "do", "fetch", "indexed", "not");
+
+    /** Reads a token list into references and the ties that bind them. Anything it cannot place binds nothing. */
+    private static final class Reader {
+        final List<String> t;
+        final String prefix;
+        final String tenant;
+        final List<Ref> references = new ArrayList<>();
+        final List<Tie> ties = new ArrayList<>();
+        /** The token index of each reference's table name. */
+        final Set<Integer> placed = new java.util.HashSet<>();
+
+        /**
+         * The tenant tables named where a table is read (after FROM, JOIN, INTO, UPDATE, USING, TABLE, ONLY, or a FROM
+         * list's comma) that the reader did not place: a shape it does not know. Each counts as an unbound reference.
+         */
+        int unplaced() {
+            int n = 0;
+            for (int k = 0; k < t.size(); k++) {
+                if (placed.contains(k) || !isTenantTable(t.get(k), prefix) || k + 1 < t.size() && t.get(k + 1).equals(".")) {
+                    continue;
+                }
+                int p = k - 1;
+                if (p >= 1 && t.get(p).equals(".")) {
+                    p -= 2; // a schema
+                }
+                if (p >= 0 && t.get(p).equals("only")) {
+                    p--;
+                }
+                if (p >= 0 && (Set.of("from", "join", "into", "update", "using", "table").contains(t.get(p))
+                        || t.get(p).equals(",") && inFromList(p))) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        /** Whether the comma at {@code p} separates FROM (or USING) items: the clause it is in, at its depth, is FROM or USING. */
+        private boolean inFromList(int p) {
+            int d = 0;
+            for (int k = p - 1; k >= 0; k--) {
+                String w = t.get(k);
+                if (w.equals(")")) {
+                    d++;
+                } else if (w.equals("(")) {
+                    if (d == 0) {
+                        return false;
+                    }
+                    d--;
+                } else if (d == 0 && (w.equals("from") || w.equals("using"))) {
+                    return k == 0 || !t.get(k - 1).equals("distinct");
+                } else if (d == 0 && Set.of("select", "set", "where", "on", "values", "returning", "by", "having", "into").contains(w)) {
+                    return false;
+                }
+            }
+            return false;
+        }
+
+        Reader(List<String> tokens, String prefix, String tenant) {
+            this.t = tokens;
+            this.prefix = prefix;
+            this.tenant = tenant;
+        }
+
+        int bound() {
+            Map<Ref, Boolean> bound = new IdentityHashMap<>();
+            boolean grew = true;
+            while (grew) {
+                grew = false;
+                for (Tie tie : ties) {
+                    if (bound.keySet().containsAll(tie.from()) && bound.put(tie.to(), Boolean.TRUE) == null) {
+                        grew = true;
+                    }
+                }
+            }
+            return bound.size();
+        }
+
+        void statements() {
+            int start = 0;
+            for (int i = 0; i <= t.size(); i++) {
+                if (i == t.size() || t.get(i).equals(";") && depthAt(start, i) == 0) {
+                    if (i > start) {
+                        statement(start, i, null);
+                    }
+                    start = i + 1;
+                }
+            }
+        }
+
+        private int depthAt(int from, int to) {
+            int d = 0;
+            for (int i = from; i < to; i++) {
+                d += t.get(i).equals("(") ? 1 : t.get(i).equals(")") ? -1 : 0;
+            }
+            return d;
+        }
+
+        /** The index after the parenthesis that closes the one at {@code open}, or {@code to} when it is not closed. */
+        private int close(int open, int to) {
+            int d = 0;
+            for (int i = open; i < to; i++) {
+                if (t.get(i).equals("(")) {
+                    d++;
+                } else if (t.get(i).equals(")") && --d == 0) {
+                    return i + 1;
+                }
+            }
+            return to;
+        }
+
+        private boolean is(int i, int to, String word) {
+            return i < to && t.get(i).equals(word);
+        }
+
+        /** A statement or query of {@code [from, to)}: WITH, SELECT (compound), INSERT, UPDATE, DELETE, VALUES. */
+        void statement(int from, int to, @Nullable Level outer) {
+            int i = from;
+            if (is(i, to, "with")) {
+                i++;
+                if (is(i, to, "recursive")) {
+                    i++;
+                }
+                while (i < to) {
+                    i++; // the query's name
+                    if (is(i, to, "(")) {
+                        i = close(i, to);
+                    }
+                    if (is(i, to, "as")) {
+                        i++;
+                    }
+                    if (is(i, to, "not")) {
+                        i++;
+                    }
+                    if (is(i, to, "materialized")) {
+                        i++;
+                    }
+                    if (!is(i, to, "(")) {
+                        unknown(i, to, outer);
+                        return;
+                    }
+                    int end = close(i, to);
+                    statement(i + 1, end - 1, outer);
+                    i = end;
+                    if (!is(i, to, ",")) {
+                        break;
+                    }
+                    i++;
+                }
+            }
+            if (i >= to) {
+                return;
+            }
+            switch (t.get(i)) {
+                case "select", "values", "(" -> compound(i, to, outer);
+                case "insert", "replace" -> insert(i, to, outer);
+                case "update" -> update(i, to, outer);
+                case "delete" -> delete(i, to, outer);
+                default -> unknown(i, to, outer);
+            }
+        }
+
+        /** Text the reader cannot place: its subqueries are still read, and the tenant tables it names count unbound. */
+        void unknown(int from, int to, @Nullable Level outer) {
+            expression(from, to, outer == null ? new Level(null) : outer);
+        }
+
+        /** A SELECT, VALUES or parenthesised query, with UNION/INTERSECT/EXCEPT: the tenant_id each branch selects at {@code column}. */
+        List<@Nullable Ref> compound(int from, int to, @Nullable Level outer) {
+            return compound(from, to, outer, -1);
+        }
+
+        /**
+         * Reads each branch; for an INSERT's source, the value each branch selects at {@code column}: null when it is
+         * the tenant parameter, the reference whose tenant_id it is, or {@link #NONE}.
+         */
+        List<@Nullable Ref> compound(int from, int to, @Nullable Level outer, int column) {
+            List<@Nullable Ref> values = new ArrayList<>();
+            int start = from;
+            int d = 0;
+            for (int i = from; i <= to; i++) {
+                if (i < to && t.get(i).equals("(")) {
+                    d++;
+                } else if (i < to && t.get(i).equals(")")) {
+                    d--;
+                } else if (i == to || d == 0 && (t.get(i).equals("union") || t.get(i).equals("intersect") || t.get(i).equals("except"))) {
+                    int end = i;
+                    if (start < end && t.get(start).equals("(") && close(start, end) == end) {
+                        values.addAll(compound(start + 1, end - 1, outer, column));
+                    } else if (start < end && t.get(start).equals("select")) {
+                        values.add(select(start, end, outer, column));
+                    } else if (start < end && t.get(start).equals("values")) {
+                        values.addAll(valueRows(start + 1, end, outer, column));
+                    } else if (start < end && t.get(start).equals("with")) {
+                        statement(start, end, outer);
+                        values.add(NONE);
+                    } else {
+                        unknown(start, end, outer);
+                        values.add(NONE);
+                    }
+                    if (i < to && (is(i + 1, to, "all") || is(i + 1, to, "distinct"))) {
+                        i++;
+                    }
+                    start = i + 1;
+                }
+            }
+            return values;
+        }
+
+        /** The rows of a VALUES list: what each gives at {@code column}. */
+        List<@Nullable Ref> valueRows(int from, int to, @Nullable Level outer, int column) {
+            List<@Nullable Ref> values = new ArrayList<>();
+            Level level = new Level(outer);
+            int i = from;
+            while (i < to) {
+                if (!is(i, to, "(")) {
+                    expression(i, to, level);
+                    values.add(NONE);
+                    return values;
+                }
+                int end = close(i, to);
+                List<int[]> items = split(i + 1, end - 1, ",");
+                values.add(column >= 0 && column < items.size() && isTenant(items.get(column)[0], items.get(column)[1]) ? null : NONE);
+                expression(i + 1, end - 1, level);
+                i = end;
+                if (is(i, to, ",")) {
+                    i++;
+                } else if (i < to) {
+                    expression(i, to, level);
+                    break;
+                }
+            }
+            return values;
+        }
+
+        private boolean isTenant(int from, int to) {
+            return to == from + 1 && t.get(from).equals(tenant);
+        }
+
+        /** A SELECT core; for an INSERT's source, what it selects at {@code column}. */
+        @Nullable Ref select(int from, int to, @Nullable Level outer, int column) {
+            Level level = new Level(outer);
+            int list = from + 1;
+            int fromAt = find(list, to, Set.of("from"));
+            int listEnd = fromAt >= 0 ? fromAt : clauseEnd(list, to);
+            int next = listEnd;
+            if (fromAt >= 0) {
+                next = clauseEnd(fromAt + 1, to);
+                fromList(fromAt + 1, next, level);
+            }
+            expression(list, listEnd, level);
+            rest(next, to, level);
+            if (column < 0) {
+                return NONE;
+            }
+            List<int[]> items = split(list, listEnd, ",");
+            if (column >= items.size()) {
+                return NONE;
+            }
+            int a = items.get(column)[0];
+            int b = items.get(column)[1];
+            if (b - a >= 2 && t.get(b - 2).equals("as")) {
+                b -= 2;
+            }
+            if (isTenant(a, b)) {
+                return null;
+            }
+            Ref r = column(a, b, level);
+            return r == null ? NONE : r;
+        }
+
+        /** The clauses after a FROM list (or a target): WHERE binds, the rest is read for subqueries. */
+        void rest(int from, int to, Level level) {
+            int i = from;
+            while (i < to) {
+                if (is(i, to, "where")) {
+                    int end = clauseEnd(i + 1, to);
+                    conjuncts(i + 1, end, level, null);
+                    expression(i + 1, end, level);
+                    i = end;
+                } else {
+                    int end = clauseEnd(i + 1, to);
+                    expression(i, end, level);
+                    i = end;
+                }
+            }
+        }
+
+        /** The first depth-0 token of {@code words} in {@code [from, to)}, or -1. */
+        private int find(int from, int to, Set<String> words) {
+            int d = 0;
+            for (int i = from; i < to; i++) {
+                String w = t.get(i);
+                if (w.equals("(") || w.equals("case")) {
+                    d++;
+                } else if (w.equals(")") || w.equals("end") && d > 0) {
+                    d--;
+                } else if (d == 0 && words.contains(w) && !(w.equals("from") && i > from && t.get(i - 1).equals("distinct"))) {
+                    return i; // IS DISTINCT FROM is no FROM clause
+                }
+            }
+            return -1;
+        }
+
+        /** Where the clause starting at {@code from} ends: the next depth-0 clause keyword, ON excepted. */
+        private int clauseEnd(int from, int to) {
+            int d = 0;
+            for (int i = from; i < to; i++) {
+                String w = t.get(i);
+                if (w.equals("(") || w.equals("case")) {
+                    d++;
+                } else if (w.equals(")") || w.equals("end") && d > 0) {
+                    d--;
+                } else if (d == 0 && CLAUSE_END.contains(w)) {
+                    return i;
+                }
+            }
+            return to;
+        }
+
+        /** {@code [from, to)} split at depth-0 {@code separator}: each part's bounds. */
+        private List<int[]> split(int from, int to, String separator) {
+            List<int[]> parts = new ArrayList<>();
+            int d = 0;
+            int start = from;
+            for (int i = from; i < to; i++) {
+                String w = t.get(i);
+                if (w.equals("(") || w.equals("case")) {
+                    d++;
+                } else if (w.equals(")") || w.equals("end") && d > 0) {
+                    d--;
+                } else if (d == 0 && w.equals(separator)) {
+                    parts.add(new int[] {start, i});
+                    start = i + 1;
+                }
+            }
+            parts.add(new int[] {start, to});
+            return parts;
+        }
+
+        /**
+         * A FROM (or USING) list: items separated by commas or joins. Each ON is read for tenant predicates: an inner
+         * join's binds any table of the level, a LEFT join's only the table it joins, a RIGHT or FULL join's none.
+         */
+        void fromList(int from, int to, Level level) {
+            int i = from;
+            while (i < to) {
+                String joinType = "inner";
+                while (i < to && JOIN_WORDS.contains(t.get(i))) {
+                    if (t.get(i).equals("left") || t.get(i).equals("right") || t.get(i).equals("full")) {
+                        joinType = t.get(i);
+                    }
+                    i++;
+                }
+                if (is(i, to, ",")) {
+                    i++;
+                    continue;
+                }
+                int itemStart = i;
+                @Nullable Ref item = null;
+                if (is(i, to, "lateral")) {
+                    i++;
+                }
+                if (is(i, to, "(")) {
+                    int end = close(i, to);
+                    String first = i + 1 < end ? t.get(i + 1) : "";
+                    if (first.equals("select") || first.equals("with") || first.equals("values") || first.equals("(")) {
+                        statement(i + 1, end - 1, level);
+                    } else {
+                        fromList(i + 1, end - 1, level); // a parenthesised join
+                    }
+                    i = alias(end, to);
+                    if (lastAlias != null) {
+                        level.names.put(lastAlias, null);
+                    }
+                } else if (i < to && isName(t.get(i))) {
+                    if (is(i, to, "only")) {
+                        i++;
+                    }
+                    while (is(i + 1, to, ".") && i + 2 < to) {
+                        i += 2;
+                    }
+                    int nameAt = i;
+                    String name = t.get(i);
+                    i++;
+                    if (is(i, to, "(")) { // a table function: its arguments are expressions
+                        int end = close(i, to);
+                        expression(i + 1, end - 1, level);
+                        i = alias(end, to);
+                        level.names.put(lastAlias != null ? lastAlias : name, null);
+                    } else {
+                        i = alias(i, to);
+                        String known = lastAlias != null ? lastAlias : name;
+                        if (isTenantTable(name, prefix)) {
+                            item = new Ref(known, level);
+                            references.add(item);
+                            placed.add(nameAt);
+                            level.refs.add(item);
+                        }
+                        level.names.put(known, item);
+                    }
+                } else {
+                    // Not a FROM item the reader knows: read what is left as an expression, fail closed.
+                    expression(itemStart, to, level);
+                    return;
+                }
+                if (is(i, to, "on")) {
+                    int end = onEnd(i + 1, to);
+                    conjuncts(i + 1, end, level, joinType.equals("inner") ? null : joinType.equals("left") && item != null ? item : NONE);
+                    expression(i + 1, end, level);
+                    i = end;
+                } else if (is(i, to, "using")) {
+                    i++;
+                    if (is(i, to, "(")) {
+                        i = close(i, to);
+                    }
+                }
+            }
+        }
+
+        /** The alias the last {@link #alias} call read, or null when the item has none. */
+        private @Nullable String lastAlias;
+
+        /** Reads an optional alias (and its column list) after a FROM item. */
+        private int alias(int i, int to) {
+            if (is(i, to, "as")) {
+                i++;
+            }
+            lastAlias = null;
+            if (i < to && isName(t.get(i)) && !NOT_ALIAS.contains(t.get(i))) {
+                lastAlias = t.get(i);
+                i++;
+                if (is(i, to, "(")) {
+                    i = close(i, to);
+                }
+            }
+            return i;
+        }
+
+        private int onEnd(int from, int to) {
+            int d = 0;
+            for (int i = from; i < to; i++) {
+                String w = t.get(i);
+                if (w.equals("(") || w.equals("case")) {
+                    d++;
+                } else if (w.equals(")") || w.equals("end") && d > 0) {
+                    d--;
+                } else if (d == 0 && (w.equals(",") || JOIN_WORDS.contains(w))) {
+                    return i;
+                }
+            }
+            return to;
+        }
+
+        /**
+         * The tenant predicates among the conjuncts of {@code [from, to)}: each exact {@code a.tenant_id = :t} or
+         * {@code a.tenant_id = b.tenant_id}. {@code only} limits what they bind: null any table, {@link #NONE} nothing.
+         */
+        void conjuncts(int from, int to, Level level, @Nullable Ref only) {
+            for (int[] c : and(from, to)) {
+                int a = c[0];
+                int b = c[1];
+                int eq = -1;
+                for (int i = a; i < b; i++) {
+                    if (t.get(i).equals("=")) {
+                        eq = i;
+                        break;
+                    }
+                }
+                if (eq < 0) {
+                    continue;
+                }
+                boolean leftTenant = isTenant(a, eq);
+                boolean rightTenant = isTenant(eq + 1, b);
+                @Nullable Ref left = leftTenant ? null : column(a, eq, level);
+                @Nullable Ref right = rightTenant ? null : column(eq + 1, b, level);
+                if (left != null && rightTenant) {
+                    bind(null, left, only);
+                } else if (right != null && leftTenant) {
+                    bind(null, right, only);
+                } else if (left != null && right != null && left != right) {
+                    bind(left, right, only);
+                    bind(right, left, only);
+                }
+            }
+        }
+
+        private void bind(@Nullable Ref from, Ref to, @Nullable Ref only) {
+            if (only == null || only == to) {
+                ties.add(new Tie(from == null ? List.of() : List.of(from), to));
+            }
+        }
+
+        /** The conjuncts of {@code [from, to)}: split at depth-0 AND (not BETWEEN's), parentheses around an AND chain flattened. */
+        List<int[]> and(int from, int to) {
+            List<int[]> out = new ArrayList<>();
+            while (from < to && t.get(from).equals("(") && close(from, to) == to) {
+                from++;
+                to--;
+            }
+            int d = 0;
+            int start = from;
+            boolean between = false;
+            for (int i = from; i < to; i++) {
+                String w = t.get(i);
+                if (w.equals("(") || w.equals("case")) {
+                    d++;
+                } else if (w.equals(")") || w.equals("end") && d > 0) {
+                    d--;
+                } else if (d == 0 && w.equals("between")) {
+                    between = true;
+                } else if (d == 0 && w.equals("and")) {
+                    if (between) {
+                        between = false;
+                    } else {
+                        addConjunct(out, start, i, to);
+                        start = i + 1;
+                    }
+                }
+            }
+            addConjunct(out, start, to, to);
+            return out;
+        }
+
+        private void addConjunct(List<int[]> out, int from, int to, int limit) {
+            if (from < to && t.get(from).equals("(") && close(from, to) == to) {
+                out.addAll(and(from, to));
+            } else if (from < to) {
+                out.add(new int[] {from, to});
+            }
+        }
+
+        /** The tenant reference whose tenant_id {@code [from, to)} is exactly ({@code tenant_id} or {@code a.tenant_id}), or null. */
+        @Nullable Ref column(int from, int to, Level level) {
+            if (to == from + 1 && t.get(from).equals("tenant_id")) {
+                return level.refs.size() == 1 ? level.refs.get(0) : null;
+            }
+            if (to == from + 3 && t.get(from + 1).equals(".") && t.get(from + 2).equals("tenant_id")) {
+                String q = t.get(from);
+                for (Level l = level; l != null; l = l.outer) {
+                    if (l.names.containsKey(q)) {
+                        return l.names.get(q);
+                    }
+                }
+            }
+            return null;
+        }
+
+        /** Reads {@code [from, to)} as an expression: each parenthesised query in it is a level of its own. */
+        void expression(int from, int to, Level level) {
+            for (int i = from; i < to; i++) {
+                if (t.get(i).equals("(")) {
+                    int end = close(i, to);
+                    String first = i + 1 < end ? t.get(i + 1) : "";
+                    if (Set.of("select", "with", "insert", "update", "delete", "values").contains(first)) {
+                        statement(i + 1, end - 1, level);
+                        i = end - 1;
+                    }
+                }
+            }
+        }
+
+        /** INSERT [OR x] INTO t [AS a] [(columns)] VALUES ... | SELECT ... | DEFAULT VALUES [ON CONFLICT ...] [RETURNING ...]. */
+        void insert(int from, int to, @Nullable Level outer) {
+            int i = from + 1;
+            if (is(i, to, "or")) {
+                i += 2;
+            }
+            if (!is(i, to, "into")) {
+                unknown(from, to, outer);
+                return;
+            }
+            i++;
+            while (is(i + 1, to, ".")) {
+                i += 2;
+            }
+            if (i >= to) {
+                return;
+            }
+            String name = t.get(i);
+            Level level = new Level(outer);
+            @Nullable Ref target = isTenantTable(name, prefix) ? new Ref(name, level) : null;
+            if (target != null) {
+                references.add(target);
+                placed.add(i);
+            }
+            i++;
+            if (is(i, to, "as")) {
+                i += 2;
+            }
+            int column = -1;
+            if (is(i, to, "(")) {
+                int end = close(i, to);
+                List<int[]> columns = split(i + 1, end - 1, ",");
+                for (int k = 0; k < columns.size(); k++) {
+                    int[] c = columns.get(k);
+                    if (c[1] == c[0] + 1 && t.get(c[0]).equals("tenant_id")) {
+                        column = k;
+                    }
+                }
+                i = end;
+            }
+            // The source ends at ON CONFLICT or RETURNING: a select's other ON is a join's.
+            int sourceEnd = to;
+            int depth = 0;
+            for (int k = i; k < to; k++) {
+                String w = t.get(k);
+                depth += w.equals("(") ? 1 : w.equals(")") ? -1 : 0;
+                if (depth == 0 && (w.equals("on") && is(k + 1, to, "conflict") || w.equals("returning"))) {
+                    sourceEnd = k;
+                    break;
+                }
+            }
+            List<@Nullable Ref> values = new ArrayList<>();
+            if (is(i, to, "default")) {
+                values.add(NONE);
+            } else if (i < sourceEnd) {
+                values = statementValues(i, sourceEnd, outer, column);
+            }
+            if (target != null && column >= 0 && !values.isEmpty()) {
+                for (@Nullable Ref v : values) {
+                    if (v == NONE) {
+                        target = null;
+                        break;
+                    }
+                }
+                if (target != null) {
+                    List<Ref> sources = new ArrayList<>();
+                    for (@Nullable Ref v : values) {
+                        if (v != null) {
+                            sources.add(v);
+                        }
+                    }
+                    ties.add(new Tie(sources, target));
+                }
+            }
+            if (sourceEnd < to) {
+                expression(sourceEnd, to, level);
+            }
+        }
+
+        private List<@Nullable Ref> statementValues(int from, int to, @Nullable Level outer, int column) {
+            if (is(from, to, "with")) {
+                // WITH ... SELECT: the queries first, then the select's values.
+                int i = from + 1;
+                if (is(i, to, "recursive")) {
+                    i++;
+                }
+                while (i < to) {
+                    i++;
+                    if (is(i, to, "(")) {
+                        i = close(i, to);
+                    }
+                    if (is(i, to, "as")) {
+                        i++;
+                    }
+                    if (is(i, to, "not")) {
+                        i++;
+                    }
+                    if (is(i, to, "materialized")) {
+                        i++;
+                    }
+                    if (!is(i, to, "(")) {
+                        unknown(from, to, outer);
+                        return List.of(NONE);
+                    }
+                    int end = close(i, to);
+                    statement(i + 1, end - 1, outer);
+                    i = end;
+                    if (!is(i, to, ",")) {
+                        break;
+                    }
+                    i++;
+                }
+                return compound(i, to, outer, column);
+            }
+            return compound(from, to, outer, column);
+        }
+
+        /** UPDATE [OR x] [ONLY] t [[AS] a] SET ... [FROM ...] [WHERE ...] [RETURNING ...]. */
+        void update(int from, int to, @Nullable Level outer) {
+            int i = from + 1;
+            if (is(i, to, "or")) {
+                i += 2;
+            }
+            target(i, to, outer, Set.of("set"), "from");
+        }
+
+        /** DELETE FROM [ONLY] t [[AS] a] [USING ...] [WHERE ...] [RETURNING ...]. */
+        void delete(int from, int to, @Nullable Level outer) {
+            int i = from + 1;
+            if (!is(i, to, "from")) {
+                unknown(from, to, outer);
+                return;
+            }
+            target(i + 1, to, outer, Set.of("using", "where", "returning"), "using");
+        }
+
+        /** An UPDATE's or DELETE's target, then its SET, its FROM or USING list, WHERE and RETURNING. */
+        private void target(int i, int to, @Nullable Level outer, Set<String> after, String listWord) {
+            Level level = new Level(outer);
+            if (is(i, to, "only")) {
+                i++;
+            }
+            while (is(i + 1, to, ".")) {
+                i += 2;
+            }
+            if (i >= to) {
+                return;
+            }
+            String name = t.get(i);
+            int nameAt = i;
+            @Nullable Ref target = null;
+            i++;
+            String alias = name;
+            if (is(i, to, "as")) {
+                i++;
+            }
+            if (i < to && isName(t.get(i)) && !after.contains(t.get(i)) && !NOT_ALIAS.contains(t.get(i))) {
+                alias = t.get(i);
+                i++;
+            }
+            if (isTenantTable(name, prefix)) {
+                target = new Ref(alias, level);
+                references.add(target);
+                placed.add(nameAt);
+                level.refs.add(target);
+                level.names.put(alias, target);
+            } else {
+                level.names.put(alias, null);
+            }
+            int whereAt = find(i, to, Set.of("where"));
+            int returningAt = find(i, to, Set.of("returning"));
+            int listAt = find(i, whereAt >= 0 ? whereAt : returningAt >= 0 ? returningAt : to, Set.of(listWord));
+            int end;
+            if (listAt >= 0) {
+                int listEnd = whereAt >= 0 ? whereAt : returningAt >= 0 ? returningAt : to;
+                fromList(listAt + 1, listEnd, level);
+                end = listAt;
+            } else {
+                end = whereAt >= 0 ? whereAt : returningAt >= 0 ? returningAt : to;
+            }
+            expression(i, end, level); // SET's subqueries
+            if (whereAt >= 0) {
+                int whereEnd = returningAt > whereAt ? returningAt : to;
+                conjuncts(whereAt + 1, whereEnd, level, null);
+                expression(whereAt + 1, whereEnd, level);
+            }
+            if (returningAt >= 0) {
+                expression(returningAt + 1, to, level);
+            }
+        }
+
+        private static boolean isName(String w) {
+            return !w.isEmpty() && isNamePart(w.charAt(0)) && !w.equals("''");
+        }
+    }
+
+    /** A value that is neither the tenant nor a reference's tenant_id: binds nothing. */
+    private static final Ref NONE = new Ref("", new Level(null));
 }
