@@ -25,9 +25,10 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What an Atlas instance decides about pgvector at its first vector call (extension, schema, indexes) holds for its
- * life: a change a DBA makes afterwards is seen by the next instance to start (docs/memory-and-search.md). Skipped
- * without {@code ATLAS_PGVECTOR_URL}.
+ * What an Atlas instance decides about pgvector at its first vector call (extension, schema, indexes) is asked again while
+ * it runs: at its first vector call a minute (by its clock) after it last asked, and when a vector statement fails as if
+ * the extension or its column vanished (docs/memory-and-search.md, "Asked again while it runs"). Skipped without
+ * {@code ATLAS_PGVECTOR_URL}.
  */
 class PgvectorLifetimeTest extends AtlasContract {
 
@@ -139,6 +140,96 @@ class PgvectorLifetimeTest extends AtlasContract {
             } finally {
                 s.execute("CREATE EXTENSION IF NOT EXISTS vector");
             }
+        }
+    }
+
+    @Test
+    @DisplayName("the vector extension dropped under two instances on one database, both searching at once: both answer the same"
+            + " hits, one extension is created, neither falls back to exact search, and each one's next store has an embedding"
+            + " and finds the one valid HNSW index of the model")
+    void droppedExtensionMetByTwoInstancesAtOnce() throws Exception {
+        ((PgvectorTestDatabase) database).freshCopyNext();
+        List<UUID> ids = stored(atlas);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (Atlas other = configure(Atlas.builder().dataSource(database.dataSource())).migrate(false).build();
+             Connection c = database.dataSource().getConnection(); Statement s = c.createStatement(); LogCapture logs = LogCapture.start()) {
+            List<SearchHit> before = atlas.tenant("acme").search().similar(NEAR);
+            assertThat(other.tenant("acme").search().similar(NEAR)).isEqualTo(before);
+            try {
+                s.execute("DROP EXTENSION vector CASCADE");
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<List<SearchHit>>> searches = new ArrayList<>();
+                for (Atlas a : List.of(atlas, other)) {
+                    searches.add(pool.submit(() -> {
+                        start.await();
+                        return a.tenant("acme").search().similar(NEAR);
+                    }));
+                }
+                for (java.util.concurrent.Future<List<SearchHit>> f : searches) {
+                    // Before: one of the two failed with StorageException (type "public.vector" does not exist, or column
+                    // v.embedding does not exist): its statement ran while the extension was gone, and by the time it asked
+                    // the catalogue the other instance had put it back, so "nothing changed" and its failure was thrown.
+                    assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(before);
+                }
+                assertThat(count(s, "SELECT COUNT(*) FROM pg_extension WHERE extname = 'vector'")).isEqualTo(1);
+                assertThat(logs.text()).doesNotContain("semantic search is exact");
+                List<UUID> all = new ArrayList<>(ids);
+                for (Atlas a : List.of(atlas, other)) {
+                    Memory more = a.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "more"));
+                    a.tenant("acme").search().upsertVector(SearchTarget.MEMORY, more.id(), "m3", new float[] {-1, 0, 0});
+                    assertThat(count(s, "SELECT COUNT(*) FROM atlas_vectors WHERE embedding IS NOT NULL AND target_id = '" + more.id() + "'"))
+                            .as("stored with an embedding: pgvector chosen").isEqualTo(1);
+                    all.add(more.id());
+                }
+                assertThat(hnswSoon(s)).isNotNull();
+                // Both builders done: one index of the model, valid (no second build, no leftover of a failed one).
+                for (int i = 0; i < 600 && count(s, "SELECT COUNT(*) FROM pg_stat_progress_create_index WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0; i++) {
+                    Thread.sleep(100);
+                }
+                assertThat(count(s, "SELECT COUNT(*) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE x.relname LIKE"
+                        + " 'atlas\\_vectors\\_hnsw\\_%' AND i.indisvalid")).isEqualTo(1);
+                assertThat(count(s, "SELECT COUNT(*) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE x.relname LIKE"
+                        + " 'atlas\\_vectors\\_%' AND NOT i.indisvalid")).isEqualTo(0);
+                List<UUID> order = all.subList(0, 5);
+                assertThat(other.tenant("acme").search().similar(NEAR)).extracting(SearchHit::id).startsWith(order.toArray(UUID[]::new))
+                        .hasSize(7);
+            } finally {
+                s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("an HNSW index dropped while Atlas runs, the model's next store a minute later inside an application's transaction"
+            + " that Atlas joins: the store builds nothing there (CREATE INDEX CONCURRENTLY would abort that transaction) and the"
+            + " transaction's next call answers; the model's next store outside one builds the index")
+    void droppedIndexIsNotBuiltInAnApplicationsTransaction() throws Exception {
+        ApplicationTransactions app = new ApplicationTransactions(database, true);
+        try (Atlas joined = configure(Atlas.builder().dataSource(app.dataSource())).migrate(false).build();
+             Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            List<UUID> ids = stored(joined);
+            List<SearchHit> before = joined.tenant("acme").search().similar(NEAR);
+            String index = hnswSoon(s);
+            assertThat(index).isNotNull();
+            s.execute("DROP INDEX " + index);
+            clock.set(clock.instant().plusSeconds(61));
+            assertThat(joined.tenant("acme").search().similar(NEAR)).isEqualTo(before); // the look at the catalogue, outside one
+            String outcome = app.in(Connection.TRANSACTION_READ_COMMITTED, () -> {
+                joined.tenant("acme").search().upsertVector(SearchTarget.MEMORY, ids.get(0), "m3", new float[] {1, 0, 0});
+                try {
+                    return joined.tenant("acme").search().similar(NEAR).size() + " hits";
+                } catch (dev.atlas.StorageException e) {
+                    return "StorageException " + e.sqlState();
+                }
+            });
+            // Before: "StorageException 25P02" (current transaction is aborted): the store ran CREATE INDEX CONCURRENTLY in
+            // the application's transaction (25001), logged it and returned normally.
+            assertThat(outcome).isEqualTo("5 hits");
+            assertThat(hnsw(s)).as("nothing built in the application's transaction").isNull();
+            joined.tenant("acme").search().upsertVector(SearchTarget.MEMORY, ids.get(0), "m3", new float[] {1, 0, 0});
+            assertThat(hnsw(s)).isEqualTo(index);
         }
     }
 

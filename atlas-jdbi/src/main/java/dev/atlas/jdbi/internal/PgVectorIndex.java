@@ -143,7 +143,9 @@ public final class PgVectorIndex implements VectorIndex {
      * vanished and the catalogue now says otherwise than when {@code failed} was chosen (an operator's {@code DROP EXTENSION
      * vector CASCADE}, say), chooses again, as a restarted instance would (creating the extension again where the server
      * offers it, back-filling the embeddings), warned once, and returns true: the caller may run its call again with
-     * {@link #forDb}'s new answer. False when nothing changed: the failure is the caller's to report.
+     * {@link #forDb}'s new answer. Also true when the catalogue is again as it was at the choice (another instance put it
+     * back meanwhile): the choice stands, the call may run once more. False when the failure names nothing that vanished,
+     * or the catalogue cannot be read here: the failure is the caller's to report.
      */
     static boolean reconsider(Db db, Settings settings, VectorIndex failed, RuntimeException e) {
         if (!(e instanceof dev.atlas.StorageException s) || !VANISHED.contains(String.valueOf(s.sqlState()))) {
@@ -164,7 +166,14 @@ public final class PgVectorIndex implements VectorIndex {
             return false;
         }
         if (state.equals(c.seen())) {
-            return false;
+            // Gone when the statement ran, back now: another instance that met the same drop first created the extension
+            // and the column again (or the statement waited for its ALTER). The choice stands and the call runs once more;
+            // each model's next store asks for its index (the column's went with it). Before, this instance's call failed
+            // (PgvectorLifetimeTest#droppedExtensionMetByTwoInstancesAtOnce).
+            if (c.index() instanceof PgVectorIndex p) {
+                p.indexed.clear();
+            }
+            return true;
         }
         Choice fresh = choose(db, settings);
         VectorIndex used = install(db, c, fresh);
@@ -173,6 +182,15 @@ public final class PgVectorIndex implements VectorIndex {
                     + " semantic search is {}", reason(e), used.name());
         }
         return true;
+    }
+
+    /** Whether {@code h} is outside any transaction; false when that cannot be told (no DDL is then run on it). */
+    private static boolean autoCommit(Handle h) {
+        try {
+            return h.getConnection().getAutoCommit();
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
     }
 
     /** Minimum time between two questions to the catalogue about the extension and the embedding column, by the instance's clock. */
@@ -437,15 +455,24 @@ public final class PgVectorIndex implements VectorIndex {
         String name = db.prefix() + "vectors_hnsw_" + indexKey(model, dimension);
         Sql any = Sql.crossTenant(db);
         try {
-            db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
+            boolean built = db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
+                if (!autoCommit(h)) {
+                    // The application's transaction, which Atlas joined (a data source bound to it): CREATE INDEX CONCURRENTLY
+                    // fails there and its error aborts that transaction, whose later statements then all failed (25P02)
+                    // while this store returned normally. The model's next store outside one builds it.
+                    return false;
+                }
                 // One another session builds stays in `indexed`: its builder finishes it, and asking on every store while
                 // it runs (minutes) would cost each a catalogue query; should it fail, the next look at the catalogue (a minute
                 // on) or the next start builds it.
                 if (clearedToBuild(any, h, q, name)) {
                     any.on(h, q.createIndex(ext, name, model, dimension, settings.m(), settings.efConstruction())).update();
                 }
-                return null;
+                return true;
             });
+            if (!built) {
+                indexed.remove(dimension + "\u0000" + model);
+            }
         } catch (RuntimeException e) {
             indexed.remove(dimension + "\u0000" + model); // the next store tries again; searches stay correct meanwhile
             LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, e.getMessage(), model);
