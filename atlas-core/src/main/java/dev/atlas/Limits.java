@@ -87,6 +87,12 @@ public final class Limits {
     public static final java.math.BigDecimal MAX_PRICE_PER_MILLION = java.math.BigDecimal.valueOf(1_000_000);
     /** Decimal places a model price per million tokens may have: 6. */
     public static final int MAX_PRICE_SCALE = 6;
+    /**
+     * Digits of a decimal an application gives (a model price, an assistant's temperature or topP):
+     * 1,000, trailing zeros included, and as many characters for one written as text. A longer one is
+     * refused before it is read: reading it takes time quadratic in its digits.
+     */
+    public static final int MAX_DECIMAL_DIGITS = 1000;
     /** Tags per memory. */
     public static final int MAX_TAGS = 64;
     /** Characters per memory tag. */

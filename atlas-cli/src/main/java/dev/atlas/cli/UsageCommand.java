@@ -45,7 +45,7 @@ final class UsageCommand implements Callable<Integer> {
     @Option(names = "--from", paramLabel = "<date|instant>", description = "Executions created at or after this (e.g. 2026-01-01); default: all time.")
     String from;
 
-    @Option(names = "--to", paramLabel = "<date|instant>", description = "Executions created before this; a date means its start (default: now).")
+    @Option(names = "--to", paramLabel = "<date|instant>", description = "Executions created before this; a date means its start; default: all time.")
     String to;
 
     @Option(names = "--format", defaultValue = "table", description = "Output: table, csv or json, in any case (default: ${DEFAULT-VALUE}).")
@@ -103,7 +103,7 @@ final class UsageCommand implements Callable<Integer> {
             return "No executions in the period.\n";
         }
         List<String[]> cells = new ArrayList<>();
-        cells.add(new String[]{group.toString().toUpperCase(Locale.ROOT), "CALLS", "FAILED", "INPUT", "OUTPUT", "REASONING", "CACHED", "COST"});
+        cells.add(new String[]{group.toString().toUpperCase(Locale.ROOT), "CALLS", "FAILED", "INPUT", "OUTPUT", "REASONING", "CACHED", "CACHE WRITE", "COST"});
         // Each row's counts are exact longs (the report refuses a group past 2^63-1); their total may pass it.
         BigInteger calls = BigInteger.ZERO;
         BigInteger failed = BigInteger.ZERO;
@@ -111,20 +111,22 @@ final class UsageCommand implements Callable<Integer> {
         BigInteger outTokens = BigInteger.ZERO;
         BigInteger reasoning = BigInteger.ZERO;
         BigInteger cached = BigInteger.ZERO;
+        BigInteger cacheWrite = BigInteger.ZERO;
         BigDecimal cost = BigDecimal.ZERO;
         for (UsageRow r : rows) {
             cells.add(new String[]{Text.oneLine(r.group() == null ? "(none)" : r.group()), n(r.executions()), n(r.failures()), n(r.inputTokens()),
-                    n(r.outputTokens()), n(r.reasoningTokens()), n(r.cachedTokens()), Text.money(r.cost())});
+                    n(r.outputTokens()), n(r.reasoningTokens()), n(r.cachedTokens()), n(r.cacheWriteTokens()), Text.money(r.cost())});
             calls = calls.add(BigInteger.valueOf(r.executions()));
             failed = failed.add(BigInteger.valueOf(r.failures()));
             in = in.add(BigInteger.valueOf(r.inputTokens()));
             outTokens = outTokens.add(BigInteger.valueOf(r.outputTokens()));
             reasoning = reasoning.add(BigInteger.valueOf(r.reasoningTokens()));
             cached = cached.add(BigInteger.valueOf(r.cachedTokens()));
+            cacheWrite = cacheWrite.add(BigInteger.valueOf(r.cacheWriteTokens()));
             cost = cost.add(r.cost());
         }
-        cells.add(new String[]{"total", n(calls), n(failed), n(in), n(outTokens), n(reasoning), n(cached), Text.money(cost)});
-        return Text.table(cells, new boolean[]{false, true, true, true, true, true, true, true});
+        cells.add(new String[]{"total", n(calls), n(failed), n(in), n(outTokens), n(reasoning), n(cached), n(cacheWrite), Text.money(cost)});
+        return Text.table(cells, new boolean[]{false, true, true, true, true, true, true, true, true});
     }
 
     private static String n(long v) {

@@ -190,6 +190,39 @@ class CliSqliteTest {
                 .contains(" 9,223,372,036,854,775,808 ");
     }
 
+    /**
+     * The table shows cache-write tokens, as the CSV and JSON do: they are billed (at the cache-write price) and were
+     * left out of it, so the table's token columns did not account for its cost.
+     */
+    @Test
+    void usageTableShowsCacheWriteTokens() {
+        Path db = dir.resolve("cache-write.db");
+        try (dev.atlas.Atlas a = dev.atlas.Atlas.builder().sqlite(db).build()) {
+            a.tenant("t").prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "1", "2", Instant.parse("2026-01-01T00:00:00Z"))
+                    .cached("0.5").cacheWrite("4"));
+            a.tenant("t").executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                exec.usage(dev.atlas.execution.Usage.of(10, 20).cached(30).cacheWrite(1_000_000));
+                return null;
+            });
+        }
+        // 10 x 1 + 20 x 2 + 30 x 0.5 + 1,000,000 x 4 per million: 4.000065.
+        assertOk(Cli.run("--db", db.toString(), "--tenant", "t", "usage"), """
+                MODEL          CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED  CACHE WRITE       COST
+                openai/gpt-4o      1       0     10      20          0      30    1,000,000  $4.000065
+                total              1       0     10      20          0      30    1,000,000  $4.000065
+                """);
+    }
+
+    /** usage --help says what an omitted --to means: all time, as --from's and docs/cli.md say (it said "default: now"). */
+    @Test
+    void usageHelpSaysThePeriodDefaultsToAllTime() {
+        Cli.Result r = Cli.run("usage", "--help");
+        assertThat(r.exitCode()).isZero();
+        String help = r.out().replaceAll("\\s+", " ");
+        assertThat(help).contains("--to=<date|instant> Executions created before this; a date means its start; default: all time.")
+                .doesNotContain("now");
+    }
+
     @Test
     void infoShowsSchemaVersionTenantsAndRowsPerTable() {
         Cli.Result r = atlas("info");

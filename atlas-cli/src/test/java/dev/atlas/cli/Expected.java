@@ -46,10 +46,10 @@ final class Expected {
 
     /** Every tenant (globex has no executions). */
     static final String USAGE_BY_MODEL = """
-            MODEL            CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED      COST
-            openai/gpt-mini      1       0  1,000     500          0       0   $0.0003
-            openai/gpt-test      2       0    270      55          0       0  $0.00098
-            total                3       0  1,270     555          0       0  $0.00128
+            MODEL            CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED  CACHE WRITE      COST
+            openai/gpt-mini      1       0  1,000     500          0       0            0   $0.0003
+            openai/gpt-test      2       0    270      55          0       0            0  $0.00098
+            total                3       0  1,270     555          0       0            0  $0.00128
             """;
 
     static final String USAGE_BY_DAY_CSV = """

@@ -49,8 +49,8 @@ public final class AssistantSpec {
      * @param isPublic whether other owners may use it (default false)
      * @param owner who owns it, or {@code null} for the tenant itself
      * @param defaultModel model key, or {@code null}
-     * @param temperature 0.00 to 2.00 with at most two decimals, or {@code null}; kept at scale 2
-     * @param topP 0.00 to 1.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @param temperature 0.00 to 2.00 with at most two decimals (and {@link Limits#MAX_DECIMAL_DIGITS} digits as given), or {@code null}; kept at scale 2
+     * @param topP 0.00 to 1.00 with at most two decimals (and {@link Limits#MAX_DECIMAL_DIGITS} digits as given), or {@code null}; kept at scale 2
      * @param maxOutputTokens 1 to {@link #MAX_OUTPUT_TOKENS}, or {@code null}
      * @param tools tool keys, distinct, at most {@link #MAX_TOOLS}
      * @param metadata JSON-compatible application data (never null)
@@ -304,7 +304,7 @@ public final class AssistantSpec {
     /**
      * Returns a copy with {@code temperature} replaced.
      *
-     * @param temperature 0.00 to 2.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @param temperature 0.00 to 2.00 with at most two decimals (and {@link Limits#MAX_DECIMAL_DIGITS} digits as given), or {@code null}; kept at scale 2
      * @return a copy with this change
      */
     public AssistantSpec temperature(@Nullable BigDecimal temperature) {
@@ -314,7 +314,7 @@ public final class AssistantSpec {
     /**
      * Returns a copy with {@code topP} replaced.
      *
-     * @param topP 0.00 to 1.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @param topP 0.00 to 1.00 with at most two decimals (and {@link Limits#MAX_DECIMAL_DIGITS} digits as given), or {@code null}; kept at scale 2
      * @return a copy with this change
      */
     public AssistantSpec topP(@Nullable BigDecimal topP) {
@@ -372,7 +372,7 @@ public final class AssistantSpec {
         if (value == null) {
             return null;
         }
-        BigDecimal stripped = value.stripTrailingZeros();
+        BigDecimal stripped = Check.digits(field, value).stripTrailingZeros();
         if (stripped.scale() > 2) {
             throw new InvalidInputException(field, "has more than two decimal places: " + Check.shown(value));
         }

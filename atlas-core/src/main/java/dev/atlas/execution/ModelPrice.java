@@ -66,7 +66,7 @@ public record ModelPrice(
         if (value.compareTo(Limits.MAX_PRICE_PER_MILLION) > 0) {
             throw new InvalidInputException(field, "must be at most " + Limits.MAX_PRICE_PER_MILLION + ", was " + Check.shown(value));
         }
-        BigDecimal stripped = value.stripTrailingZeros();
+        BigDecimal stripped = Check.digits(field, value).stripTrailingZeros();
         if (stripped.scale() > Limits.MAX_PRICE_SCALE) {
             throw new InvalidInputException(field, "has more than " + Limits.MAX_PRICE_SCALE + " decimal places: " + Check.shown(value));
         }
@@ -75,7 +75,8 @@ public record ModelPrice(
 
     /**
      * Input and output prices per million tokens, from decimal strings such as {@code "2.50"}: ASCII
-     * digits with an optional sign, point and exponent ({@code "1E+2"}), surrounding whitespace ignored.
+     * digits with an optional sign, point and exponent ({@code "1E+2"}), surrounding whitespace ignored,
+     * at most {@link Limits#MAX_DECIMAL_DIGITS} characters (a {@code BigDecimal} price at most as many digits).
      *
      * @param provider the provider key
      * @param model the model key
@@ -115,7 +116,7 @@ public record ModelPrice(
         Check.notNull(field, value);
         try {
             // strip(), not trim(): trim() also drops NUL and the other control characters, accepting "2.5\0" as 2.5.
-            String written = value.strip();
+            String written = Check.decimalText(field, value.strip());
             // BigDecimal reads the digits of every script ("\uff11" as 1): a price is written in ASCII.
             if (!written.chars().allMatch(c -> c < 0x80)) {
                 throw new NumberFormatException();

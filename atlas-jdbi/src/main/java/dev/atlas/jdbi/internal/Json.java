@@ -447,9 +447,10 @@ public final class Json {
         return false;
     }
 
-    private static void checkNumeric(String field, String number) {
+    /** Refuses, naming {@code field}, a number jsonb cannot hold; reads its text only through {@link #fitsNumeric}. */
+    static void checkNumeric(String field, CharSequence number) {
         if (!fitsNumeric(number)) {
-            throw new InvalidInputException(field, "has the number " + (number.length() > 40 ? number.substring(0, 40) + "…" : number)
+            throw new InvalidInputException(field, "has the number " + (number.length() > 40 ? number.subSequence(0, 40) + "…" : number.toString())
                     + ", outside what jsonb can store (at most 131072 digits before the decimal point and 16383 after it)");
         }
     }
@@ -463,9 +464,10 @@ public final class Json {
      * model can be prompted into sending as tool arguments, took over 30 s of CPU to refuse
      * ({@code JsonNumericTest} holds the two rules equal).
      */
-    static boolean fitsNumeric(String number) {
+    static boolean fitsNumeric(CharSequence number) {
         int n = number.length();
-        int i = number.startsWith("-") || number.startsWith("+") ? 1 : 0;
+        char first = n > 0 ? number.charAt(0) : '0';
+        int i = first == '-' || first == '+' ? 1 : 0;
         long digits = 0;
         long fraction = 0;
         long firstSignificant = -1;
@@ -489,8 +491,9 @@ public final class Json {
         long exponent = 0;
         if (i < n) {
             i++;
-            boolean negative = number.charAt(i) == '-';
-            if (negative || number.charAt(i) == '+') {
+            char sign = number.charAt(i);
+            boolean negative = sign == '-';
+            if (negative || sign == '+') {
                 i++;
             }
             while (i < n - 1 && number.charAt(i) == '0') {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link Json#fitsNumeric} against the rule it replaced, which read each number into a BigDecimal. */
 class JsonNumericTest {
@@ -91,6 +92,65 @@ class JsonNumericTest {
         }
         // Both verdicts are well represented: the corpus is no run of one answer.
         assertThat(fits).isBetween(numbers.size() / 5, numbers.size() * 4 / 5);
+    }
+
+    /**
+     * A number's text that counts the characters read from it and cannot be copied whole: no String, so no
+     * BigDecimal, can be made of it (a slice of up to 64 characters, for a message, can).
+     */
+    private static final class Counted implements CharSequence {
+        private final String text;
+        private long reads;
+
+        Counted(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public char charAt(int index) {
+            reads++;
+            return text.charAt(index);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            if (end - start > 64) {
+                throw new AssertionError("copied " + (end - start) + " characters of the number");
+            }
+            return text.substring(start, end);
+        }
+
+        @Override
+        public String toString() {
+            if (text.length() > 64) {
+                throw new AssertionError("copied the number whole (" + text.length() + " characters)");
+            }
+            return text;
+        }
+    }
+
+    @Test
+    @DisplayName("the check of tool call arguments' numbers reads each character once (the first and an exponent's first digit"
+            + " may be read twice) and never makes the number whole (a String"
+            + " for a BigDecimal, whose read is quadratic in the digits): a million-digit number is refused naming the field,"
+            + " numbers at numeric's limits pass")
+    void checkReadsEachCharacterOnce() {
+        Counted huge = new Counted("7".repeat(1_048_574));
+        assertThatThrownBy(() -> Json.checkNumeric("arguments", huge)).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                e -> assertThat(e.getMessage()).isEqualTo("arguments: has the number " + "7".repeat(40) + "…, outside what jsonb can store"
+                        + " (at most 131072 digits before the decimal point and 16383 after it)"));
+        assertThat(huge.reads).isLessThanOrEqualTo(huge.length() + 2L);
+        for (String number : List.of("9".repeat(131_072) + "." + "1".repeat(16_383), "-0." + "0".repeat(16_383) + "e-0000000000000",
+                "1" + "0".repeat(131_071) + "E+0000000000000000000000")) {
+            Counted held = new Counted(number);
+            Json.checkNumeric("arguments", held);
+            assertThat(held.reads).as(number.substring(0, 20)).isLessThanOrEqualTo(held.length() + 2L);
+        }
     }
 
     /** Appends {@code count} digits, zeros often, so leading and trailing zeros are common. */
