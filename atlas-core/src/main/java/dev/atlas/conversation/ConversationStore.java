@@ -276,7 +276,9 @@ public interface ConversationStore {
      * list is refused with {@link InvalidInputException} on {@code messages}. A message whose
      * client id is already stored is not written again: its stored message is returned in its
      * place (one that differs as {@link #append} describes throws {@link ConflictException} on its
-     * {@code messages[i].clientId}, the first in the list when several differ, and nothing is written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
+     * {@code messages[i].clientId}, the first in the list when several differ, and nothing is written). At most {@link Limits#MAX_PAGE_SIZE} messages per call,
+     * holding at most {@link Limits#MAX_BATCH_LENGTH} characters of content, failure reasons and metadata (as stored JSON)
+     * together: more is refused with {@link InvalidInputException} on {@code messages} before anything is written; an empty list writes
      * nothing and returns an empty list, once the conversation is found: an unknown, deleted or
      * other tenant's conversation is a {@link NotFoundException}, as for {@link #append}.
      *

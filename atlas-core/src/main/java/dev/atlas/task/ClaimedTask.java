@@ -23,4 +23,15 @@ public record ClaimedTask(Task task, UUID claimId, Instant leaseExpiresAt, Durat
     public UUID taskId() {
         return task.id();
     }
+
+    /**
+     * The claim without its id: the id is the lease's token (whoever has it can complete, fail or release the
+     * task), so a logged claim does not hand it out; {@link #claimId()} returns it.
+     *
+     * @return the task, {@code claimId=****}, the lease's expiry and duration
+     */
+    @Override
+    public String toString() {
+        return "ClaimedTask[task=" + task + ", claimId=****, leaseExpiresAt=" + leaseExpiresAt + ", leaseDuration=" + leaseDuration + "]";
+    }
 }

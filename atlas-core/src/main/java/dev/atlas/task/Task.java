@@ -365,6 +365,7 @@ public final class Task {
 
     @Override
     public String toString() {
-        return "Task[id=" + id + ", tenantId=" + tenantId + ", kind=" + kind + ", payload=" + payload + ", conversationId=" + conversationId + ", messageId=" + messageId + ", owner=" + owner + ", status=" + status + ", attempts=" + attempts + ", maxAttempts=" + maxAttempts + ", result=" + result + ", error=" + error + ", runAfter=" + runAfter + ", claimId=" + claimId + ", leaseExpiresAt=" + leaseExpiresAt + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", startedAt=" + startedAt + ", finishedAt=" + finishedAt + ", clientKey=" + clientKey + "]";
+        // The claim id is the lease's token (complete, fail, release): kept out of logs, as a Secret is.
+        return "Task[id=" + id + ", tenantId=" + tenantId + ", kind=" + kind + ", payload=" + payload + ", conversationId=" + conversationId + ", messageId=" + messageId + ", owner=" + owner + ", status=" + status + ", attempts=" + attempts + ", maxAttempts=" + maxAttempts + ", result=" + result + ", error=" + error + ", runAfter=" + runAfter + ", claimId=" + (claimId == null ? "null" : "****") + ", leaseExpiresAt=" + leaseExpiresAt + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", startedAt=" + startedAt + ", finishedAt=" + finishedAt + ", clientKey=" + clientKey + "]";
     }
 }

@@ -75,7 +75,9 @@ public interface TaskStore {
     Task create(NewTask task);
 
     /**
-     * Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}.
+     * Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}, holding at most
+     * {@link Limits#MAX_BATCH_LENGTH} characters of payload (as stored JSON) together: more is refused on {@code tasks}
+     * before anything is written.
      * A task whose client key is held comes back as stored, in its place; a conflict names
      * {@code tasks[i].clientKey}, and one key twice in the call is refused on {@code tasks}. A payload
      * that cannot be stored is refused on {@code tasks[i].payload}, and a message that {@link #create} refuses on

@@ -591,7 +591,8 @@ public final class Json {
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored JSON could not be read: " + shown(e), ShownFailures.scrubbed(e));
         }
-        return object(map);
+        // Parsed here and held by nothing else: frozen in place, so the value built of it does not copy it again.
+        return Check.frozenFresh(object(map));
     }
 
     /**

@@ -44,7 +44,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@code MessageWindowChatMemory} reads, then hands back the messages it read plus the new ones,
  * minus the evicted). The repository diffs the list against what {@link #findByConversationId}
  * handed out just before on the same thread (no second read), appends the new messages with one
- * {@link ConversationStore#appendAll} and never rewrites or deletes one: messages read from it
+ * {@link ConversationStore#appendAll} (more than 1,000, or more than half {@link Limits#MAX_BATCH_LENGTH} characters, in
+ * parts of one {@code appendAll} each: a part that fails leaves the parts before it stored, and the same list saved again
+ * stores them a second time) and never rewrites or deletes one: messages read from it
  * carry their Atlas id in their metadata ({@value SpringMessages#MESSAGE_ID}), so they are
  * recognised exactly, whatever their text. A list of messages built by hand (no ids, or no read
  * before) is diffed against a fresh read, matched by content against the end of the stored window.

@@ -1777,6 +1777,49 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(stored).allSatisfy(m -> assertThat(m.content()).isEqualTo(mega));
     }
 
+    @Test
+    @DisplayName("a save appended in parts is not one transaction (Spring AI's JdbcChatMemoryRepository's is): when the database refuses"
+            + " the second part, the first (1,000 messages) stays stored and reads back, and the save throws StorageException; the same"
+            + " list saved again is appended whole, so the first part is stored twice (sequences 1 to 1,000 and 1,001 to 2,000)")
+    void aSaveWhosePartFailsKeepsTheEarlierPartsAndARetryStoresThemAgain() {
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        save.add(new UserMessage("refused once"));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String p = db.prefix();
+        boolean sqlite = db.dialect() == dev.atlas.jdbi.internal.Dialect.SQLITE;
+        // A real refusal by the database of the second part's one message: a trigger, dropped before the retry.
+        if (sqlite) {
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + "messages"
+                    + " WHEN NEW.content = 'refused once' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"));
+        } else {
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE OR REPLACE FUNCTION " + p + "refuse() RETURNS trigger LANGUAGE plpgsql"
+                    + " AS $$ BEGIN IF NEW.content = 'refused once' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$"));
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + "messages"
+                    + " FOR EACH ROW EXECUTE FUNCTION " + p + "refuse()"));
+        }
+        try {
+            assertThatThrownBy(() -> repository.saveAll("parts", save)).isInstanceOf(dev.atlas.StorageException.class)
+                    .hasMessageContaining("refused by test trigger");
+        } finally {
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, sqlite ? "DROP TRIGGER " + p + "refuse" : "DROP TRIGGER " + p + "refuse ON " + p + "messages"));
+        }
+        UUID id = tenant.conversations().requireByKey("parts").id();
+        assertThat(tenant.conversations().require(id).lastSequence()).isEqualTo(1000);
+        // No window was recorded (the marker rides on the last part): the newest window of messages reads back.
+        assertThat(shapes(repository.findByConversationId("parts"))).containsExactlyElementsOf(shapes(save.subList(980, 1000)));
+
+        repository.saveAll("parts", save);
+
+        assertThat(tenant.conversations().require(id).lastSequence()).isEqualTo(2001);
+        assertThat(tenant.conversations().messages(id, 999, 2)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("a999", "u0");
+        assertThat(tenant.conversations().messages(id, 1999, 5)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("a999", "refused once");
+    }
+
     /** A user message whose stored metadata is {@code length} characters as JSON. */
     private static UserMessage withMetadataOf(int length, String text) {
         int empty = SpringMessages.write(SpringMessages.checked(0, UserMessage.builder().text(text)
