@@ -40,7 +40,7 @@ public final class RetentionPolicy {
      * @param archiveIdleAfter archive open conversations with no activity for this long
      * @param purgeArchivedAfter remove archived conversations (archived this long ago) with everything hanging off them, unless something was written in them or their tool threads within this time; the same holds for conversations deleted longer ago than {@code hardDeleteAfter}
      * @param dropExpiredMemories remove memories whose expiry time has passed
-     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions' steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction
+     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions with their steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction
      * @param dryRun count what would change without changing anything
      * @param purgeDetachedExecutionsAfter remove finished (completed, failed or cancelled) executions without a conversation, created longer ago than this, with their steps, tool calls and produced assets (rows and bytes); a voice call that pointed at one keeps its row without the link
      * @param purgeFinishedTasksAfter remove tasks that completed, failed or were cancelled longer ago than this
@@ -142,9 +142,9 @@ public final class RetentionPolicy {
     }
 
     /**
-     * Rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions' steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction.
+     * Rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions with their steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction.
      *
-     * @return rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions' steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction
+     * @return rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions with their steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction
      */
     public int batchSize() {
         return batchSize;
@@ -269,7 +269,7 @@ public final class RetentionPolicy {
     /**
      * Returns a copy with {@code batchSize} replaced.
      *
-     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions' steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction
+     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages, their audit events and its executions with their steps, tool calls and assets (a detached execution as itself and its own), and takes at least one conversation (or execution) per transaction
      * @return a copy with this change
      */
     public RetentionPolicy batchSize(int batchSize) {

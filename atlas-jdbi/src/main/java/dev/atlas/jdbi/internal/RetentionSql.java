@@ -128,15 +128,19 @@ public final class RetentionSql {
     }
 
     /**
-     * {@code detachedExecutions}, at most {@code :want}, with each execution's rows ({@code execution_rows}: its steps, tool
-     * calls and assets, looked up by index), by which a purge batch is sized.
+     * The rows a purge deletes with execution {@code x}: itself, its steps, tool calls and assets, each looked up by index (by
+     * which a purge batch is sized).
      */
-    static String sizedExecutions(String detached) {
-        String of = " FROM <p>%s r WHERE r.tenant_id = :t AND r.execution_id = x.id)";
-        String rows = "1 + (SELECT COUNT(*)" + of.formatted("execution_steps") + " + (SELECT COUNT(*)" + of.formatted("execution_tool_calls")
+    private static String executionRows(String x) {
+        String of = " FROM <p>%s r WHERE r.tenant_id = :t AND r.execution_id = " + x + ".id)";
+        return "1 + (SELECT COUNT(*)" + of.formatted("execution_steps") + " + (SELECT COUNT(*)" + of.formatted("execution_tool_calls")
                 + " + (SELECT COUNT(*)" + of.formatted("assets");
-        return detached.replace("SELECT id FROM <p>executions WHERE", "SELECT x.id, " + rows + " AS execution_rows FROM <p>executions x WHERE")
-                + " LIMIT :want";
+    }
+
+    /** {@code detachedExecutions}, at most {@code :want}, with each execution's rows ({@code execution_rows}, {@link #executionRows}). */
+    static String sizedExecutions(String detached) {
+        return detached.replace("SELECT id FROM <p>executions WHERE", "SELECT x.id, " + executionRows("x") + " AS execution_rows FROM"
+                + " <p>executions x WHERE") + " LIMIT :want";
     }
 
     static final String EXECUTION_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
@@ -351,14 +355,14 @@ public final class RetentionSql {
 
     /**
      * The next candidates with their sizes, at most {@code :want}: the last sequence (its messages) and the rows of its
-     * executions' tool loops ({@code execution_rows}: their steps, tool calls and assets), each looked up by index from the
-     * conversation's executions (CROSS JOIN: SQLite reads the executions first, as RetentionQueryPlanTest checks).
+     * executions ({@code execution_rows}: each execution with its steps, tool calls and assets, {@link #executionRows}). One
+     * lookup of the conversation's executions by index, each execution's rows looked up from it: a conversation without
+     * executions (the common case) costs one probe, not one per child table (three probes made the 500-candidate query twice as
+     * long on PostgreSQL), and an execution without a tool loop still counts as a row.
      */
     static String purgeBatch(RetentionPolicy p) {
-        String ofExecutions = " FROM <p>executions e CROSS JOIN <p>%s r WHERE e.tenant_id = :t AND e.conversation_id = a.id"
-                + " AND r.tenant_id = :t AND r.execution_id = e.id)";
-        String rows = "(SELECT COUNT(*)" + ofExecutions.formatted("execution_steps") + " + (SELECT COUNT(*)"
-                + ofExecutions.formatted("execution_tool_calls") + " + (SELECT COUNT(*)" + ofExecutions.formatted("assets");
+        String rows = "(SELECT COALESCE(SUM(" + executionRows("e") + "), 0) FROM <p>executions e WHERE e.tenant_id = :t"
+                + " AND e.conversation_id = a.id)";
         return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence, " + rows + " AS execution_rows FROM")
                 + " LIMIT :want";
     }

@@ -393,6 +393,9 @@ public abstract class Newcomer39pContract extends AtlasContract {
         assertThat(blobFiles()).isEqualTo(before);
         assertThat(anyRow("acme")).isEqualTo(2); // the two claimed intents
 
+        // Acme's pending purges are acme's alone: globex's dry run counts only the file its own row names (shared.txt, which
+        // acme no longer names), never acme's pending own.txt.
+        assertThat(globex.portability().eraseTenant(true).counts()).containsEntry("asset_blobs", 1L);
         EraseReport dry = acme.portability().eraseTenant(true);
         EraseReport done = acme.portability().eraseTenant(false);
 

@@ -139,6 +139,38 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a purge batch counts a conversation's executions themselves, not only their tool loops: five archived"
+            + " conversations of one message with ten executions each (no steps) go one per transaction under batchSize(12), not"
+            + " four in one (each counted as 3 rows)")
+    void purgeBatchesCountTheExecutionsThemselves() {
+        for (int i = 0; i < 5; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("question " + i));
+            for (int k = 0; k < 10; k++) {
+                acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).complete();
+            }
+            conversations.archive(c.id());
+        }
+        advance(Duration.ofDays(3));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.purge.conversations")) {
+                transactions.incrementAndGet();
+            }
+        });
+        RetentionReport report;
+        try {
+            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(12));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(report.counts()).containsEntry("conversations.deleted", 5L).containsEntry("messages.deleted", 5L)
+                .containsEntry("executions.deleted", 50L);
+        assertThat(transactions.get()).isEqualTo(5);
+    }
+
+    @Test
     @DisplayName("a purge batch of detached executions counts their steps and tool calls: five finished executions without a"
             + " conversation whose tool loops hold 3 steps and 6 tool calls each go one per transaction under batchSize(15), not"
             + " all five in one (the batch took batchSize executions, whatever their tool loops held)")
