@@ -21,7 +21,6 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
-import org.springframework.context.support.GenericApplicationContext;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
@@ -46,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@link WebApp} as a newcomer runs it, on SQLite and on PostgreSQL: a real {@link SpringApplication} with Tomcat on a
  * free port, JPA ({@code ddl-auto=update}) and Atlas on the application's one DataSource, Actuator's endpoints, and
- * requests over HTTP.
+ * requests over HTTP. Three starts per database, each some seconds: the tests share them.
  */
 abstract class WebAppContract {
     private final HttpClient http = HttpClient.newHttpClient();
@@ -115,38 +114,25 @@ abstract class WebAppContract {
     }
 
     /**
-     * The application restarted on its database, which holds its table and Atlas's from an earlier run and no Flyway
-     * history (it never used Flyway, which Atlas brings to its class path), Hibernate's {@code ddl-auto=update} meeting
-     * Atlas's tables (on SQLite its full-text ones have columns without a type); the tenant and agent from environment
-     * variables (relaxed binding); Boot's tracing. It starts and serves a turn whose tool reads JPA, plain and streamed;
-     * health, metrics and traces show it; at Boot's graceful shutdown a request in flight (its model call waits for the
-     * close) gets its answer, its turn stored and its execution completed before Atlas closes. One start per database
-     * (a start is some seconds): a first start, before Atlas's tables exist, is
-     * {@code AtlasStarterContract#anApplicationWithoutMigrationsIsLeftAloneByBootsFlyway}'s (the starter's tests), lazy
-     * initialization {@code Newcomer36SpringAiTest}'s.
+     * An application that ran for a while before adding Atlas (its table there, no Flyway history: it never used
+     * Flyway, which Atlas brings to its class path) takes Atlas and serves a turn whose tool reads JPA; health and
+     * metrics show it. Restarted (Hibernate's {@code ddl-auto=update} now meeting Atlas's tables, whose full-text
+     * ones on SQLite have columns without a type), it goes on with the chat.
      */
     @Test
-    void anExistingApplicationWithAtlasRestartsServesTurnsAndShutsDownWhole() throws Exception {
+    void anExistingApplicationTakesAtlasServesATurnAndRestarts() throws Exception {
         execute("CREATE TABLE shop_orders (id BIGINT PRIMARY KEY, status VARCHAR(255))");
         execute("INSERT INTO shop_orders (id, status) VALUES (1234, 'shipped')");
-        reopen().close();
         InMemorySpanExporter spans = InMemorySpanExporter.create();
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch closing = new CountDownLatch(1);
-        ConfigurableApplicationContext app = start(Map.of("ATLAS_TENANT", "acme", "ATLAS_SPRING_AI_AGENT", "desk"), spring -> {
-            spring.addInitializers(context -> {
-                // Boot's tracing with an exporter bean of the application's, and AtlasTelemetry made from Boot's
-                // OpenTelemetry bean, as docs/opentelemetry.md says.
-                GenericApplicationContext beans = (GenericApplicationContext) context;
-                beans.registerBean("spanExporter", SpanExporter.class, () -> spans);
-                beans.registerBean("atlasTelemetry", AtlasTelemetry.class, () -> AtlasTelemetry.create(context.getBean(OpenTelemetry.class)));
-                beans.getBeanFactory().addBeanPostProcessor(GatedModel.wrapping(entered, closing));
-            });
-            spring.addListeners((ApplicationListener<ContextClosedEvent>) event -> closing.countDown());
-        }, "management.tracing.sampling.probability=1.0");
-        try {
+        // Boot's tracing with an exporter bean of the application's, and AtlasTelemetry made from Boot's OpenTelemetry
+        // bean, as docs/opentelemetry.md says.
+        Consumer<SpringApplication> traced = spring -> spring.addInitializers(context -> {
+            ((org.springframework.context.support.GenericApplicationContext) context).registerBean("spanExporter", SpanExporter.class, () -> spans);
+            ((org.springframework.context.support.GenericApplicationContext) context).registerBean("atlasTelemetry", AtlasTelemetry.class,
+                    () -> AtlasTelemetry.create(context.getBean(OpenTelemetry.class)));
+        });
+        try (ConfigurableApplicationContext app = start(Map.of(), traced, "management.tracing.sampling.probability=1.0")) {
             assertThat(send(app, "PUT", "/orders/7", "packed").statusCode()).isEqualTo(200);
-            assertThat(app.getBean(ShopOrders.class).findById(7L)).map(ShopOrder::getStatus).contains("packed");
             HttpResponse<String> answer = send(app, "POST", "/chats/web-1", "Where is order 1234?");
             assertThat(answer.statusCode()).isEqualTo(200);
             assertThat(answer.body()).isEqualTo("Status: \"order 1234 shipped\" \"order 1235 unknown\"");
@@ -173,8 +159,7 @@ abstract class WebAppContract {
 
             Tenant tenant = app.getBean(Tenant.class);
             Conversation c = tenant.conversations().requireByKey("web-1");
-            assertThat(tenant.id()).isEqualTo("acme");
-            assertThat(c.agent()).isEqualTo("desk");
+            assertThat(c.agent()).isEqualTo("orders");
             assertThat(tenant.conversations().messages(c.id(), 0, 100)).extracting(m -> m.role().toString())
                     .containsExactly("user", "assistant", "tool", "assistant");
             Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(10)).items().get(0);
@@ -209,6 +194,35 @@ abstract class WebAppContract {
             assertThat(all.stream().filter(d -> d.getAttributes().get(AttributeKey.stringKey("atlas.tenant.id")) != null)
                     .flatMap(d -> d.getAttributes().asMap().values().stream()).map(String::valueOf))
                     .noneMatch(v -> v.contains("order 1234") || v.contains("Status:") || v.contains("Where is"));
+        }
+        // Boot's Flyway, there only as Atlas's dependency, left the application's database alone.
+        assertThat(tables()).contains("shop_orders", "atlas_conversations").doesNotContain("flyway_schema_history");
+        try (ConfigurableApplicationContext app = start(Map.of(), spring -> { })) {
+            assertThat(send(app, "POST", "/chats/web-1", "And order 7?").body()).isEqualTo("Status: \"order 7 packed\" \"order 8 unknown\"");
+            Tenant tenant = app.getBean(Tenant.class);
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("web-1").id(), 0, 100)).hasSize(12);
+        }
+    }
+
+    /**
+     * {@code spring.main.lazy-initialization=true}, the tenant and agent from environment variables (relaxed binding), and
+     * Boot's graceful shutdown: a request in flight when the context closes (its model call waits for the close) gets
+     * its answer, and its turn is stored and its execution completed before Atlas closes.
+     */
+    @Test
+    void lazyEnvironmentConfiguredAppKeepsARequestInFlightAtShutdownWhole() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch closing = new CountDownLatch(1);
+        ConfigurableApplicationContext app = start(Map.of("ATLAS_TENANT", "acme", "ATLAS_SPRING_AI_AGENT", "desk"), spring -> {
+            spring.addInitializers(context -> context.getBeanFactory().addBeanPostProcessor(GatedModel.wrapping(entered, closing)));
+            spring.addListeners((ApplicationListener<ContextClosedEvent>) event -> closing.countDown());
+        }, "spring.main.lazy-initialization=true");
+        try {
+            assertThat(send(app, "POST", "/chats/web-2", "Hello!").body()).isEqualTo("echo: Hello!");
+            assertThat(send(app, "GET", "/actuator/health", null).body()).contains("\"atlas\":{\"status\":\"UP\"");
+            Tenant acme = app.getBean(Tenant.class);
+            assertThat(acme.id()).isEqualTo("acme");
+            assertThat(acme.conversations().requireByKey("web-2").agent()).isEqualTo("desk");
         } catch (Throwable t) {
             app.close();
             throw t;
@@ -232,10 +246,6 @@ abstract class WebAppContract {
                     .containsExactly("Hello slowly", "echo: Hello slowly");
             assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(10)).items())
                     .extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED);
-            // The plain and the streamed tool turn, whole.
-            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("web-1").id(), 0, 100)).hasSize(8);
         }
-        // Boot's Flyway, there only as Atlas's dependency, left the application's database alone.
-        assertThat(tables()).contains("shop_orders", "atlas_conversations").doesNotContain("flyway_schema_history");
     }
 }
