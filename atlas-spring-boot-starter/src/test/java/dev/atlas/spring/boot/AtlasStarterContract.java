@@ -48,6 +48,10 @@ abstract class AtlasStarterContract {
     static class App {
     }
 
+    /** Where a test puts a database of Atlas's own (atlas.sqlite-path). */
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path ownDirectory;
+
     /** A JDBC URL of a new, empty database. */
     protected abstract String freshDatabase();
 
@@ -166,6 +170,51 @@ abstract class AtlasStarterContract {
         Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY).close());
         assertThat(failure).isNotNull();
         assertThat(org.assertj.core.util.Throwables.getRootCause(failure).getMessage()).contains("non-empty schema").contains("no schema history table");
+    }
+
+    @Test
+    @DisplayName("an application without a migration of its own (Flyway there only as Atlas's dependency), on its existing"
+            + " database without a Flyway history, starts and Boot's Flyway leaves that database alone; so with Atlas on a"
+            + " database of its own (atlas.sqlite-path), where the application's empty database stays empty")
+    void anApplicationWithoutMigrationsIsLeftAloneByBootsFlyway() throws Exception {
+        String none = "spring.flyway.locations=classpath:db/no-migrations-here";
+        // Atlas's tables there too (an earlier start), so no test time goes to migrating them: the application's table
+        // is not Atlas's either way, and Flyway refused such a schema.
+        String existing = migratedDatabase();
+        execute(existing, "CREATE TABLE legacy_orders (id INTEGER PRIMARY KEY)");
+        try (ConfigurableApplicationContext ctx = start(existing, FLYWAY_ONLY, none)) {
+            assertAtlasWorks(ctx, "existing database");
+            assertThat(tables(ctx.getBean(DataSource.class))).contains("legacy_orders", "atlas_conversations")
+                    .doesNotContain("flyway_schema_history");
+        }
+        String empty = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(empty, FLYWAY_ONLY, none, "atlas.sqlite-path=" + ownDirectory.resolve("atlas.db"))) {
+            assertAtlasWorks(ctx, "own database");
+            assertThat(tables(ctx.getBean(DataSource.class))).isEmpty();
+        }
+    }
+
+    /** Runs {@code sql} on {@code url} as the application's own tools would, before it took Atlas. */
+    private void execute(String url, String sql) throws Exception {
+        java.util.Properties login = new java.util.Properties();
+        for (String setting : credentials()) {
+            String key = setting.substring("spring.datasource.".length(), setting.indexOf('='));
+            login.setProperty(key.equals("username") ? "user" : key, setting.substring(setting.indexOf('=') + 1));
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, login); java.sql.Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static List<String> tables(DataSource dataSource) throws Exception {
+        List<String> names = new ArrayList<>();
+        try (java.sql.Connection c = dataSource.getConnection();
+             java.sql.ResultSet rs = c.getMetaData().getTables(c.getCatalog(), c.getSchema(), "%", new String[] {"TABLE"})) {
+            while (rs.next()) {
+                names.add(rs.getString("TABLE_NAME").toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        return names;
     }
 
     @Test

@@ -105,6 +105,32 @@ class Boot4StarterTest {
         });
     }
 
+    /** An application's own migration strategy, from its configuration: Boot 4's Flyway uses it, the starter's stays out. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class OwnStrategy {
+        static final java.util.concurrent.atomic.AtomicInteger CALLS = new java.util.concurrent.atomic.AtomicInteger();
+
+        @org.springframework.context.annotation.Bean
+        org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy ownStrategy() {
+            return flyway -> {
+                CALLS.incrementAndGet();
+                flyway.migrate();
+            };
+        }
+    }
+
+    @Test
+    void theApplicationsOwnMigrationStrategyIsTheOneBoot4Uses() throws Exception {
+        OwnStrategy.CALLS.set(0);
+        app(dir.resolve("own.db")).withUserConfiguration(OwnStrategy.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBeanNamesForType(org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy.class))
+                    .containsExactly("ownStrategy");
+            assertThat(OwnStrategy.CALLS).hasValue(1);
+            assertThat(applied(new JdbcTemplate(context.getBean(DataSource.class)))).containsExactly("1");
+        });
+    }
+
     @Test
     void atlasIsABoot4HealthContributorNamedAtlas() {
         ApplicationContextRunner app = new ApplicationContextRunner()
