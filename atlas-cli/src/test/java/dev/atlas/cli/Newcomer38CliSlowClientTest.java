@@ -127,14 +127,14 @@ class Newcomer38CliSlowClientTest {
     void aStalledClientsConnectionIsClosed() throws Exception {
         try (ViewerProcess viewer = ViewerProcess.start(List.of("-Dsun.net.httpserver.maxRspTime=1"), null, db)) {
             Socket unread = unreadDownload(viewer);
-            // Its response has started (the status line came) before the half request is sent: once the half request
-            // has had its 10 s, the download has had more than its 1 s, and the server's timer has closed it.
-            byte[] status = unread.getInputStream().readNBytes(12);
-            assertThat(new String(status, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+            // Sent before the half request: once the half request has had its 10 s, the download has had more than its
+            // 1 s, and the server's timer has closed it. Its status line is not awaited first: on a loaded machine the
+            // viewer's first answer can take its whole second, and the timer then cuts it before the status line (CI1
+            // of session 41 read nothing at all), which is the same cut.
             Socket half = halfARequest(viewer);
             // The viewer closes the half request's connection without an answer.
             assertThat(drain(half)).isZero();
-            // The download was cut by then: what is left to read ends short of the asset.
+            // The download was cut by then: all it sent, status line and headers included, ends short of the asset.
             assertThat(drain(unread)).isLessThan(BIG);
             HttpResponse<String> r = meta(viewer);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
