@@ -119,23 +119,27 @@ public abstract class RetentionContract extends AtlasContract {
             conversations.archive(c.id());
         }
         advance(Duration.ofDays(3));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
-        db.statementListener((name, sql) -> {
-            if (name.equals("retention.purge.conversations")) {
-                transactions.incrementAndGet();
-            }
-        });
-        RetentionReport report;
-        try {
-            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(20));
-        } finally {
-            db.statementListener(null);
-        }
+        RetentionReport report = runCounting("retention.purge.conversations", transactions, RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(20));
         assertThat(report.counts()).containsEntry("conversations.deleted", 5L).containsEntry("messages.deleted", 5L)
                 .containsEntry("executions.deleted", 5L).containsEntry("execution_steps.deleted", 15L)
                 .containsEntry("execution_tool_calls.deleted", 30L);
         assertThat(transactions.get()).isEqualTo(5);
+    }
+
+    /** Runs {@code policy}, counting in {@code sent} the times statement {@code name} is sent (one per purge transaction). */
+    private RetentionReport runCounting(String name, java.util.concurrent.atomic.AtomicInteger sent, RetentionPolicy policy) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.statementListener((statement, sql) -> {
+            if (statement.equals(name)) {
+                sent.incrementAndGet();
+            }
+        });
+        try {
+            return retention.runRetention(policy);
+        } finally {
+            db.statementListener(null);
+        }
     }
 
     @Test
@@ -152,19 +156,8 @@ public abstract class RetentionContract extends AtlasContract {
             conversations.archive(c.id());
         }
         advance(Duration.ofDays(3));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
-        db.statementListener((name, sql) -> {
-            if (name.equals("retention.purge.conversations")) {
-                transactions.incrementAndGet();
-            }
-        });
-        RetentionReport report;
-        try {
-            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(12));
-        } finally {
-            db.statementListener(null);
-        }
+        RetentionReport report = runCounting("retention.purge.conversations", transactions, RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(12));
         assertThat(report.counts()).containsEntry("conversations.deleted", 5L).containsEntry("messages.deleted", 5L)
                 .containsEntry("executions.deleted", 50L);
         assertThat(transactions.get()).isEqualTo(5);
@@ -187,19 +180,8 @@ public abstract class RetentionContract extends AtlasContract {
             x.complete();
         }
         advance(Duration.ofDays(3));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
-        db.statementListener((name, sql) -> {
-            if (name.equals("retention.purge.executions")) {
-                transactions.incrementAndGet();
-            }
-        });
-        RetentionReport report;
-        try {
-            report = retention.runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY).batchSize(15));
-        } finally {
-            db.statementListener(null);
-        }
+        RetentionReport report = runCounting("retention.purge.executions", transactions, RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY).batchSize(15));
         assertThat(report.counts()).containsEntry("executions.deleted", 5L).containsEntry("execution_steps.deleted", 15L)
                 .containsEntry("execution_tool_calls.deleted", 30L);
         assertThat(transactions.get()).isEqualTo(5);
