@@ -14,19 +14,19 @@ import java.util.regex.Pattern;
  * Whether a statement carries the tenant: every reference to a tenant table is <em>bound</em>. This keeps one tenant's
  * call off another tenant's rows and lets Citus route a statement to one shard.
  *
- * <p>A reference is each table named after FROM, JOIN, INTO, UPDATE or USING, or as any item of a FROM list
- * (after a function call, a subquery or {@code LATERAL} too), schema-qualified or after {@code ONLY}, at any level: the
- * main statement, a {@code WITH} query (data-modifying ones included), a subquery anywhere (select list, FROM, WHERE,
- * SET, RETURNING), each side of a UNION. It is bound by a <em>tenant predicate</em>: a conjunct (a term of the top-level
- * AND chain, parentheses around an AND chain flattened) of the WHERE of its own query level, or of an ON clause there,
- * that is exactly {@code r.tenant_id = :t} (either side; {@code tenant_id} unqualified when the level names one tenant
- * table), or {@code r.tenant_id = o.tenant_id} with {@code o} bound (at this level or, for a correlated subquery, an
- * enclosing one). A LEFT JOIN's ON binds only the table it joins; a RIGHT or FULL join's ON binds nothing. An INSERT's
- * table is bound when the value it inserts as tenant_id is {@code :t} (in every VALUES row) or, for INSERT ... SELECT,
- * {@code :t} or the tenant_id of a bound reference in each select. Everything else is no predicate, because it filters
- * no row to the tenant: a comparison inside an OR or NOT, {@code <>}, {@code !=}, {@code >=}, {@code IN (...)},
- * {@code x.tenant_id = x.tenant_id}, two tables tied to each other but not to {@code :t}, {@code SET tenant_id = :t}
- * (an assignment), a comparison in a select list, or one at another level than the reference's.
+ * <p>A reference is each table named after FROM, JOIN, INTO, UPDATE or USING, or as any item of a FROM list (after a function call, a
+ * subquery or {@code LATERAL} too), schema-qualified or after {@code ONLY}, at any level: the main statement, a {@code WITH} query
+ * (data-modifying ones included), a subquery anywhere (select list, FROM, WHERE, SET, RETURNING), each side of a UNION. It is bound by a
+ * <em>tenant predicate</em>: a conjunct (a term of the top-level AND chain, parentheses around an AND chain flattened; a chain beside a
+ * top-level OR is one term) of the WHERE of its own query level, or of an ON clause there, that is exactly {@code r.tenant_id = :t} (either
+ * side; {@code tenant_id} unqualified when the level names one tenant table), or {@code r.tenant_id = o.tenant_id} with {@code o} bound (at
+ * this level or, for a correlated subquery, an enclosing one); a predicate binds no reference of an enclosing level. A LEFT JOIN's ON binds
+ * only the table it joins; a RIGHT or FULL join's ON binds nothing. An INSERT's table is bound when the value it inserts as tenant_id is
+ * {@code :t} (in every VALUES row) or, for INSERT ... SELECT, {@code :t} or the tenant_id of a bound reference in each select, and it
+ * overwrites no row found by a key without tenant_id (an upsert whose DO UPDATE conflict target lacks tenant_id, SQLite's REPLACE).
+ * Everything else is no predicate, because it filters no row to the tenant: a comparison inside an OR or NOT, {@code <>}, {@code !=},
+ * {@code >=}, {@code IN (...)}, {@code x.tenant_id = x.tenant_id}, two tables tied to each other but not to {@code :t}, {@code SET
+ * tenant_id = :t} (an assignment), a comparison in a select list, or one at another level than the reference's.
  *
  * <p>{@link #miss(String, String)} reads the driver's text, where any {@code ?} may be the tenant; a catalogue checks
  * the declared text ({@link #miss(String, String, String)}), where only {@code :t} is. Only what the database reads
@@ -676,18 +676,22 @@ public final class TenantPredicate {
                 @Nullable Ref left = leftTenant ? null : column(a, eq, level);
                 @Nullable Ref right = rightTenant ? null : column(eq + 1, b, level);
                 if (left != null && rightTenant) {
-                    bind(null, left, only);
+                    bind(null, left, level, only);
                 } else if (right != null && leftTenant) {
-                    bind(null, right, only);
+                    bind(null, right, level, only);
                 } else if (left != null && right != null && left != right) {
-                    bind(left, right, only);
-                    bind(right, left, only);
+                    bind(left, right, level, only);
+                    bind(right, left, level, only);
                 }
             }
         }
 
-        private void bind(@Nullable Ref from, Ref to, @Nullable Ref only) {
-            if (only == null || only == to) {
+        /**
+         * Binds {@code to} when it is a reference of this level: an enclosing level's row is not filtered by its subquery's
+         * WHERE (under NOT EXISTS, OR EXISTS, in a select list or a LEFT JOIN LATERAL it is read whatever the subquery finds).
+         */
+        private void bind(@Nullable Ref from, Ref to, Level level, @Nullable Ref only) {
+            if (to.level() == level && (only == null || only == to)) {
                 ties.add(new Tie(from == null ? List.of() : List.of(from), to));
             }
         }
@@ -698,6 +702,11 @@ public final class TenantPredicate {
             while (from < to && t.get(from).equals("(") && close(from, to) == to) {
                 from++;
                 to--;
+            }
+            if (find(from, to, Set.of("or")) >= 0) {
+                // AND binds tighter than OR: a AND b OR c is (a AND b) OR c, one term that filters nothing.
+                out.add(new int[] {from, to});
+                return out;
             }
             int d = 0;
             int start = from;
@@ -818,6 +827,9 @@ public final class TenantPredicate {
             } else if (i < sourceEnd) {
                 values = statementValues(i, sourceEnd, outer, column);
             }
+            if (overwritesAnyTenant(from, sourceEnd, to)) {
+                target = null;
+            }
             if (target != null && column >= 0 && !values.isEmpty()) {
                 for (@Nullable Ref v : values) {
                     if (v == NONE) {
@@ -838,6 +850,32 @@ public final class TenantPredicate {
             if (sourceEnd < to) {
                 expression(sourceEnd, to, level);
             }
+        }
+
+        /**
+         * Whether the insert at {@code from} may write over a row it finds by a key without tenant_id: SQLite's REPLACE
+         * (deletes the row holding any unique key) or an upsert whose conflict target does not name tenant_id.
+         */
+        private boolean overwritesAnyTenant(int from, int sourceEnd, int to) {
+            if (t.get(from).equals("replace") || is(from + 1, to, "or") && is(from + 2, to, "replace")) {
+                return true;
+            }
+            boolean tenantInTarget = false;
+            for (int k = sourceEnd; k + 1 < to; k++) { // SQLite takes several ON CONFLICT clauses: each DO UPDATE by its own target
+                if (t.get(k).equals("on") && t.get(k + 1).equals("conflict")) {
+                    tenantInTarget = false;
+                    if (is(k + 2, to, "(")) {
+                        int end = close(k + 2, to);
+                        for (int[] c : split(k + 3, end - 1, ",")) {
+                            tenantInTarget |= c[1] == c[0] + 1 && t.get(c[0]).equals("tenant_id");
+                        }
+                        k = end - 1;
+                    }
+                } else if (t.get(k).equals("do") && t.get(k + 1).equals("update") && !tenantInTarget) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private List<@Nullable Ref> statementValues(int from, int to, @Nullable Level outer, int column) {
