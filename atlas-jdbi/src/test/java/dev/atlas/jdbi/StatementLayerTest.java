@@ -359,6 +359,13 @@ class StatementLayerTest {
         assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE id = ? OR kind = ? AND tenant_id = ?", "x_")).isEqualTo(none);
         assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_conversations c ON c.tenant_id = ? AND c.id = m.conversation_id"
                 + " OR c.id = ? WHERE m.tenant_id = ?", "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        // left(...) and right(...) in an ON are calls, not joins: the ON goes on to its OR.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_assets a ON a.tenant_id = ? AND left(a.name, 1) = ? OR true"
+                + " WHERE m.tenant_id = ?", "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_assets a ON a.tenant_id = ? AND right(a.name, 1) = ? OR true"
+                + " WHERE m.tenant_id = ?", "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_assets a ON a.tenant_id = ? AND left(a.name, 1) = ?"
+                + " WHERE m.tenant_id = ?", "x_")).isNull();
         // An OR inside parentheses, a CASE or a subquery leaves the chain around it whole.
         assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE (id = ? OR id = ?) AND tenant_id = ?", "x_")).isNull();
         assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE CASE WHEN id = ? OR id = ? THEN 1 END = 1 AND tenant_id = ?", "x_")).isNull();
@@ -382,6 +389,17 @@ class StatementLayerTest {
         // A correlated tie still binds the inner reference to the bound outer one.
         assertThat(TenantPredicate.miss("SELECT c.id FROM x_conversations c WHERE c.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM x_messages m"
                 + " WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id)", "x_")).isNull();
+    }
+
+    @Test
+    void aSessionOrSchemaStatementExemptsOnlyItselfInABatch() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        assertThat(TenantPredicate.miss("SET LOCAL statement_timeout = 0; DELETE FROM x_tasks WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.touchesTenantTable("ANALYZE; DELETE FROM x_tasks WHERE id = ?", "x_")).isTrue();
+        assertThat(TenantPredicate.miss("ANALYZE; DELETE FROM x_tasks WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SET LOCAL statement_timeout = 0; DELETE FROM x_tasks WHERE id = ? AND tenant_id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("CREATE TRIGGER x_t AFTER DELETE ON x_tasks BEGIN DELETE FROM x_memories WHERE id = old.id;"
+                + " DELETE FROM x_tasks WHERE id = old.id; END", "x_")).isNull();
     }
 
     @Test

@@ -32,13 +32,15 @@ import java.util.regex.Pattern;
  * the declared text ({@link #miss(String, String, String)}), where only {@code :t} is. Only what the database reads
  * counts: string literals and comments are blanked first (block comments nested, as PostgreSQL reads them) and a quoted
  * name is read as the name it quotes. Schema statements (CREATE/ALTER/DROP: the pgvector column and index made at run
- * time) are exempt. Whatever shape the reader cannot place still counts as an unbound reference: it fails closed.
+ * time) and session statements (SET ...) are exempt, each on its own: a batch's other statements still count (a CREATE
+ * is exempt to the end, for a trigger's body). Whatever shape the reader cannot place still counts as an unbound reference: it fails closed.
  */
 public final class TenantPredicate {
     private TenantPredicate() {}
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
-    private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
+    /** The first words of a schema or session statement: exempt, each statement of a batch on its own. */
+    private static final Set<String> SCHEMA = Set.of("create", "alter", "drop", "pragma", "analyze", "vacuum", "set", "show");
 
     /** Why {@code sql} (table prefix filled in, driver's {@code ?} parameters) misses the tenant, or null. */
     public static @Nullable String miss(String sql, String prefix) {
@@ -51,9 +53,6 @@ public final class TenantPredicate {
      */
     public static @Nullable String miss(String sql, String prefix, @Nullable String tenant) {
         String s = readable(sql);
-        if (SCHEMA.matcher(s).find()) {
-            return null;
-        }
         Reader r = new Reader(tokens(s), prefix, tenant == null ? "?" : tenant);
         r.statements();
         int references = r.references.size() + r.unplaced();
@@ -67,10 +66,7 @@ public final class TenantPredicate {
     /** Whether {@code sql} reads or writes any tenant table. */
     public static boolean touchesTenantTable(String sql, String prefix) {
         String s = readable(sql);
-        if (SCHEMA.matcher(s).find()) {
-            return false; // as miss() reads it: exempt (ALTER TABLE names the table it changes)
-        }
-        Reader r = new Reader(tokens(s), prefix, "?");
+        Reader r = new Reader(tokens(s), prefix, "?"); // as miss() reads it: a schema statement is exempt (ALTER TABLE names its table)
         r.statements();
         return !r.references.isEmpty() || r.unplaced() > 0;
     }
@@ -281,7 +277,17 @@ public final class TenantPredicate {
             int start = 0;
             for (int i = 0; i <= t.size(); i++) {
                 if (i == t.size() || t.get(i).equals(";") && depthAt(start, i) == 0) {
-                    if (i > start) {
+                    if (i > start && SCHEMA.contains(t.get(start))) {
+                        // Exempt, but only itself: the batch's other statements still count. A CREATE's body (a trigger's
+                        // BEGIN ... END) may hold semicolons, so a CREATE is exempt to the end.
+                        int end = t.get(start).equals("create") ? t.size() : i;
+                        for (int k = start; k < end; k++) {
+                            placed.add(k);
+                        }
+                        if (end == t.size()) {
+                            return;
+                        }
+                    } else if (i > start) {
                         statement(start, i, null);
                     }
                     start = i + 1;
@@ -646,8 +652,8 @@ public final class TenantPredicate {
                     d++;
                 } else if (w.equals(")") || w.equals("end") && d > 0) {
                     d--;
-                } else if (d == 0 && (w.equals(",") || JOIN_WORDS.contains(w))) {
-                    return i;
+                } else if (d == 0 && (w.equals(",") || JOIN_WORDS.contains(w) && !is(i + 1, to, "("))) {
+                    return i; // left(...) and right(...) are calls
                 }
             }
             return to;
