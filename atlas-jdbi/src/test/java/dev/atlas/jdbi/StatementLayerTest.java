@@ -403,6 +403,18 @@ class StatementLayerTest {
     }
 
     @Test
+    void anUpdateThatMovesItsRowToAnotherTenantBindsNothing() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        // The row is this tenant's, but the assignment hands it to whichever tenant :other names.
+        assertThat(TenantPredicate.miss("UPDATE x_tasks SET tenant_id = :other WHERE tenant_id = :t AND id = :id", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_tasks t SET status = :s, tenant_id = 'acme' WHERE t.tenant_id = :t", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_tasks SET (status, tenant_id) = (:s, :other) WHERE tenant_id = :t", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (tenant_id, id) VALUES (:t, :id) ON CONFLICT (tenant_id, id)"
+                + " DO UPDATE SET tenant_id = :other", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_tasks SET tenant_id = :t, status = :s WHERE tenant_id = :t", "x_", ":t")).isNull();
+    }
+
+    @Test
     void anUpsertThatCanOverwriteAnotherTenantsRowBindsNothing() {
         String none = "1 tenant table reference(s), 0 tenant predicate(s)";
         // The conflicting row is found by the conflict target: without tenant_id in it, another tenant's row with this id is updated.

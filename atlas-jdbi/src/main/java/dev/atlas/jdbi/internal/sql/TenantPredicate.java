@@ -204,6 +204,8 @@ public final class TenantPredicate {
         final String tenant;
         final List<Ref> references = new ArrayList<>();
         final List<Tie> ties = new ArrayList<>();
+        /** The UPDATE targets whose SET moves the row to another tenant: never bound. */
+        final Set<Ref> moved = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         /** The token index of each reference's table name. */
         final Set<Integer> placed = new java.util.HashSet<>();
 
@@ -265,7 +267,7 @@ public final class TenantPredicate {
             while (grew) {
                 grew = false;
                 for (Tie tie : ties) {
-                    if (bound.keySet().containsAll(tie.from()) && bound.put(tie.to(), Boolean.TRUE) == null) {
+                    if (!moved.contains(tie.to()) && bound.keySet().containsAll(tie.from()) && bound.put(tie.to(), Boolean.TRUE) == null) {
                         grew = true;
                     }
                 }
@@ -877,7 +879,33 @@ public final class TenantPredicate {
                         }
                         k = end - 1;
                     }
-                } else if (t.get(k).equals("do") && t.get(k + 1).equals("update") && !tenantInTarget) {
+                } else if (t.get(k).equals("do") && t.get(k + 1).equals("update")
+                        && (!tenantInTarget || is(k + 2, to, "set") && assignsAnotherTenant(k + 3, to))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Whether the SET list from {@code from} assigns tenant_id anything but the tenant: the row would move to another
+         * tenant ({@code SET tenant_id = :other}, a literal, or tenant_id in a {@code (a, b) = (...)} row assignment).
+         */
+        private boolean assignsAnotherTenant(int from, int to) {
+            int end = find(from, to, Set.of("from", "where", "returning", "on"));
+            for (int[] item : split(from, end < 0 ? to : end, ",")) {
+                int eq = -1;
+                for (int k = item[0]; k < item[1] && eq < 0; k++) {
+                    eq = t.get(k).equals("=") ? k : -1;
+                }
+                if (eq < 0) {
+                    continue;
+                }
+                if (t.get(item[0]).equals("(")) {
+                    if (t.subList(item[0], eq).contains("tenant_id")) {
+                        return true;
+                    }
+                } else if (t.get(eq - 1).equals("tenant_id") && !isTenant(eq + 1, item[1])) {
                     return true;
                 }
             }
@@ -984,6 +1012,9 @@ public final class TenantPredicate {
                 end = listAt;
             } else {
                 end = whereAt >= 0 ? whereAt : returningAt >= 0 ? returningAt : to;
+            }
+            if (target != null && is(i, end, "set") && assignsAnotherTenant(i + 1, end)) {
+                moved.add(target);
             }
             expression(i, end, level); // SET's subqueries
             if (whereAt >= 0) {
