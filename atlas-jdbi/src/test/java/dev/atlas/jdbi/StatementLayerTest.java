@@ -352,6 +352,86 @@ class StatementLayerTest {
     }
 
     @Test
+    void anAndChainUnderADepthZeroOrBindsNothing() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        // AND binds tighter than OR: (tenant_id = ? AND id = ?) OR true reads every tenant's rows.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE tenant_id = ? AND id = ? OR true", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE id = ? OR kind = ? AND tenant_id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_conversations c ON c.tenant_id = ? AND c.id = m.conversation_id"
+                + " OR c.id = ? WHERE m.tenant_id = ?", "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        // left(...) and right(...) in an ON are calls, not joins: the ON goes on to its OR.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_assets a ON a.tenant_id = ? AND left(a.name, 1) = ? OR true"
+                + " WHERE m.tenant_id = ?", "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_assets a ON a.tenant_id = ? AND right(a.name, 1) = ? OR true"
+                + " WHERE m.tenant_id = ?", "x_")).isEqualTo("2 tenant table reference(s), 1 tenant predicate(s)");
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m JOIN x_assets a ON a.tenant_id = ? AND left(a.name, 1) = ?"
+                + " WHERE m.tenant_id = ?", "x_")).isNull();
+        // An OR inside parentheses, a CASE or a subquery leaves the chain around it whole.
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE (id = ? OR id = ?) AND tenant_id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("SELECT id FROM x_tasks WHERE CASE WHEN id = ? OR id = ? THEN 1 END = 1 AND tenant_id = ?", "x_")).isNull();
+    }
+
+    @Test
+    void aPredicateBindsOnlyAReferenceOfItsOwnLevel() {
+        String oneOfTwo = "2 tenant table reference(s), 1 tenant predicate(s)";
+        // The outer table named inside a subquery: under NOT EXISTS, OR EXISTS, in a select list or a LEFT JOIN LATERAL
+        // it filters none of the outer rows.
+        assertThat(TenantPredicate.miss("SELECT m.id FROM x_messages m WHERE NOT EXISTS (SELECT 1 FROM x_conversations c"
+                + " WHERE m.tenant_id = ? AND c.tenant_id = ? AND c.id = m.conversation_id)", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT c.id FROM x_conversations c WHERE c.id = ? OR EXISTS (SELECT 1 FROM x_messages m"
+                + " WHERE m.tenant_id = ? AND c.tenant_id = m.tenant_id)", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT (SELECT count(*) FROM x_messages m WHERE m.tenant_id = ? AND c.tenant_id = ?) AS n"
+                + " FROM x_conversations c", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("SELECT c.id FROM x_conversations c LEFT JOIN LATERAL (SELECT 1 FROM x_messages m"
+                + " WHERE m.tenant_id = ? AND c.tenant_id = m.tenant_id) l ON true", "x_")).isEqualTo(oneOfTwo);
+        assertThat(TenantPredicate.miss("UPDATE x_messages m SET role = (SELECT c.kind FROM x_conversations c WHERE m.tenant_id = ?"
+                + " AND c.tenant_id = ?)", "x_")).isEqualTo(oneOfTwo);
+        // A correlated tie still binds the inner reference to the bound outer one.
+        assertThat(TenantPredicate.miss("SELECT c.id FROM x_conversations c WHERE c.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM x_messages m"
+                + " WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id)", "x_")).isNull();
+    }
+
+    @Test
+    void aSessionOrSchemaStatementExemptsOnlyItselfInABatch() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        assertThat(TenantPredicate.miss("SET LOCAL statement_timeout = 0; DELETE FROM x_tasks WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.touchesTenantTable("ANALYZE; DELETE FROM x_tasks WHERE id = ?", "x_")).isTrue();
+        assertThat(TenantPredicate.miss("ANALYZE; DELETE FROM x_tasks WHERE id = ?", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("SET LOCAL statement_timeout = 0; DELETE FROM x_tasks WHERE id = ? AND tenant_id = ?", "x_")).isNull();
+        assertThat(TenantPredicate.miss("CREATE TRIGGER x_t AFTER DELETE ON x_tasks BEGIN DELETE FROM x_memories WHERE id = old.id;"
+                + " DELETE FROM x_tasks WHERE id = old.id; END", "x_")).isNull();
+    }
+
+    @Test
+    void anUpdateThatMovesItsRowToAnotherTenantBindsNothing() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        // The row is this tenant's, but the assignment hands it to whichever tenant :other names.
+        assertThat(TenantPredicate.miss("UPDATE x_tasks SET tenant_id = :other WHERE tenant_id = :t AND id = :id", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_tasks t SET status = :s, tenant_id = 'acme' WHERE t.tenant_id = :t", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_tasks SET (status, tenant_id) = (:s, :other) WHERE tenant_id = :t", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (tenant_id, id) VALUES (:t, :id) ON CONFLICT (tenant_id, id)"
+                + " DO UPDATE SET tenant_id = :other", "x_", ":t")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("UPDATE x_tasks SET tenant_id = :t, status = :s WHERE tenant_id = :t", "x_", ":t")).isNull();
+    }
+
+    @Test
+    void anUpsertThatCanOverwriteAnotherTenantsRowBindsNothing() {
+        String none = "1 tenant table reference(s), 0 tenant predicate(s)";
+        // The conflicting row is found by the conflict target: without tenant_id in it, another tenant's row with this id is updated.
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id, status) VALUES (?, ?, ?) ON CONFLICT (id)"
+                + " DO UPDATE SET status = excluded.status", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id, status) VALUES (?, ?, ?) ON CONFLICT ON CONSTRAINT x_tasks_pkey"
+                + " DO UPDATE SET status = excluded.status", "x_")).isEqualTo(none);
+        // SQLite's REPLACE deletes the row holding any unique key first, whoever's it is.
+        assertThat(TenantPredicate.miss("REPLACE INTO x_tasks (id, tenant_id) VALUES (?, ?)", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT OR REPLACE INTO x_tasks (id, tenant_id) VALUES (?, ?)", "x_")).isEqualTo(none);
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id, status) VALUES (?, ?, ?) ON CONFLICT (tenant_id, id)"
+                + " DO UPDATE SET status = excluded.status", "x_")).isNull();
+        assertThat(TenantPredicate.miss("INSERT INTO x_tasks (id, tenant_id) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", "x_")).isNull();
+        assertThat(TenantPredicate.miss("INSERT OR IGNORE INTO x_tasks (id, tenant_id) VALUES (?, ?)", "x_")).isNull();
+    }
+
+    @Test
     void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
         TenantId acme = new TenantId("acme");
         Cursor.Listing things = Cursor.listing(acme, "things");

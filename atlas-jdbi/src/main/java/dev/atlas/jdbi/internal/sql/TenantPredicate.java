@@ -14,31 +14,33 @@ import java.util.regex.Pattern;
  * Whether a statement carries the tenant: every reference to a tenant table is <em>bound</em>. This keeps one tenant's
  * call off another tenant's rows and lets Citus route a statement to one shard.
  *
- * <p>A reference is each table named after FROM, JOIN, INTO, UPDATE or USING, or as any item of a FROM list
- * (after a function call, a subquery or {@code LATERAL} too), schema-qualified or after {@code ONLY}, at any level: the
- * main statement, a {@code WITH} query (data-modifying ones included), a subquery anywhere (select list, FROM, WHERE,
- * SET, RETURNING), each side of a UNION. It is bound by a <em>tenant predicate</em>: a conjunct (a term of the top-level
- * AND chain, parentheses around an AND chain flattened) of the WHERE of its own query level, or of an ON clause there,
- * that is exactly {@code r.tenant_id = :t} (either side; {@code tenant_id} unqualified when the level names one tenant
- * table), or {@code r.tenant_id = o.tenant_id} with {@code o} bound (at this level or, for a correlated subquery, an
- * enclosing one). A LEFT JOIN's ON binds only the table it joins; a RIGHT or FULL join's ON binds nothing. An INSERT's
- * table is bound when the value it inserts as tenant_id is {@code :t} (in every VALUES row) or, for INSERT ... SELECT,
- * {@code :t} or the tenant_id of a bound reference in each select. Everything else is no predicate, because it filters
- * no row to the tenant: a comparison inside an OR or NOT, {@code <>}, {@code !=}, {@code >=}, {@code IN (...)},
- * {@code x.tenant_id = x.tenant_id}, two tables tied to each other but not to {@code :t}, {@code SET tenant_id = :t}
- * (an assignment), a comparison in a select list, or one at another level than the reference's.
+ * <p>A reference is each table named after FROM, JOIN, INTO, UPDATE or USING, or as any item of a FROM list (after a function call, a
+ * subquery or {@code LATERAL} too), schema-qualified or after {@code ONLY}, at any level: the main statement, a {@code WITH} query
+ * (data-modifying ones included), a subquery anywhere (select list, FROM, WHERE, SET, RETURNING), each side of a UNION. It is bound by a
+ * <em>tenant predicate</em>: a conjunct (a term of the top-level AND chain, parentheses around an AND chain flattened; a chain beside a
+ * top-level OR is one term) of the WHERE of its own query level, or of an ON clause there, that is exactly {@code r.tenant_id = :t} (either
+ * side; {@code tenant_id} unqualified when the level names one tenant table), or {@code r.tenant_id = o.tenant_id} with {@code o} bound (at
+ * this level or, for a correlated subquery, an enclosing one); a predicate binds no reference of an enclosing level. A LEFT JOIN's ON binds
+ * only the table it joins; a RIGHT or FULL join's ON binds nothing. An INSERT's table is bound when the value it inserts as tenant_id is
+ * {@code :t} (in every VALUES row) or, for INSERT ... SELECT, {@code :t} or the tenant_id of a bound reference in each select, and it
+ * overwrites no row found by a key without tenant_id (an upsert whose DO UPDATE conflict target lacks tenant_id, SQLite's REPLACE).
+ * Everything else is no predicate, because it filters no row to the tenant: a comparison inside an OR or NOT, {@code <>}, {@code !=},
+ * {@code >=}, {@code IN (...)}, {@code x.tenant_id = x.tenant_id}, two tables tied to each other but not to {@code :t}, {@code SET
+ * tenant_id = :t} (an assignment), a comparison in a select list, or one at another level than the reference's.
  *
  * <p>{@link #miss(String, String)} reads the driver's text, where any {@code ?} may be the tenant; a catalogue checks
  * the declared text ({@link #miss(String, String, String)}), where only {@code :t} is. Only what the database reads
  * counts: string literals and comments are blanked first (block comments nested, as PostgreSQL reads them) and a quoted
  * name is read as the name it quotes. Schema statements (CREATE/ALTER/DROP: the pgvector column and index made at run
- * time) are exempt. Whatever shape the reader cannot place still counts as an unbound reference: it fails closed.
+ * time) and session statements (SET ...) are exempt, each on its own: a batch's other statements still count (a CREATE
+ * is exempt to the end, for a trigger's body). Whatever shape the reader cannot place still counts as an unbound reference: it fails closed.
  */
 public final class TenantPredicate {
     private TenantPredicate() {}
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]+");
-    private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
+    /** The first words of a schema or session statement: exempt, each statement of a batch on its own. */
+    private static final Set<String> SCHEMA = Set.of("create", "alter", "drop", "pragma", "analyze", "vacuum", "set", "show");
 
     /** Why {@code sql} (table prefix filled in, driver's {@code ?} parameters) misses the tenant, or null. */
     public static @Nullable String miss(String sql, String prefix) {
@@ -51,9 +53,6 @@ public final class TenantPredicate {
      */
     public static @Nullable String miss(String sql, String prefix, @Nullable String tenant) {
         String s = readable(sql);
-        if (SCHEMA.matcher(s).find()) {
-            return null;
-        }
         Reader r = new Reader(tokens(s), prefix, tenant == null ? "?" : tenant);
         r.statements();
         int references = r.references.size() + r.unplaced();
@@ -67,10 +66,7 @@ public final class TenantPredicate {
     /** Whether {@code sql} reads or writes any tenant table. */
     public static boolean touchesTenantTable(String sql, String prefix) {
         String s = readable(sql);
-        if (SCHEMA.matcher(s).find()) {
-            return false; // as miss() reads it: exempt (ALTER TABLE names the table it changes)
-        }
-        Reader r = new Reader(tokens(s), prefix, "?");
+        Reader r = new Reader(tokens(s), prefix, "?"); // as miss() reads it: a schema statement is exempt (ALTER TABLE names its table)
         r.statements();
         return !r.references.isEmpty() || r.unplaced() > 0;
     }
@@ -208,6 +204,8 @@ public final class TenantPredicate {
         final String tenant;
         final List<Ref> references = new ArrayList<>();
         final List<Tie> ties = new ArrayList<>();
+        /** The UPDATE targets whose SET moves the row to another tenant: never bound. */
+        final Set<Ref> moved = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         /** The token index of each reference's table name. */
         final Set<Integer> placed = new java.util.HashSet<>();
 
@@ -269,7 +267,7 @@ public final class TenantPredicate {
             while (grew) {
                 grew = false;
                 for (Tie tie : ties) {
-                    if (bound.keySet().containsAll(tie.from()) && bound.put(tie.to(), Boolean.TRUE) == null) {
+                    if (!moved.contains(tie.to()) && bound.keySet().containsAll(tie.from()) && bound.put(tie.to(), Boolean.TRUE) == null) {
                         grew = true;
                     }
                 }
@@ -281,7 +279,17 @@ public final class TenantPredicate {
             int start = 0;
             for (int i = 0; i <= t.size(); i++) {
                 if (i == t.size() || t.get(i).equals(";") && depthAt(start, i) == 0) {
-                    if (i > start) {
+                    if (i > start && SCHEMA.contains(t.get(start))) {
+                        // Exempt, but only itself: the batch's other statements still count. A CREATE's body (a trigger's
+                        // BEGIN ... END) may hold semicolons, so a CREATE is exempt to the end.
+                        int end = t.get(start).equals("create") ? t.size() : i;
+                        for (int k = start; k < end; k++) {
+                            placed.add(k);
+                        }
+                        if (end == t.size()) {
+                            return;
+                        }
+                    } else if (i > start) {
                         statement(start, i, null);
                     }
                     start = i + 1;
@@ -646,8 +654,8 @@ public final class TenantPredicate {
                     d++;
                 } else if (w.equals(")") || w.equals("end") && d > 0) {
                     d--;
-                } else if (d == 0 && (w.equals(",") || JOIN_WORDS.contains(w))) {
-                    return i;
+                } else if (d == 0 && (w.equals(",") || JOIN_WORDS.contains(w) && !is(i + 1, to, "("))) {
+                    return i; // left(...) and right(...) are calls
                 }
             }
             return to;
@@ -676,18 +684,22 @@ public final class TenantPredicate {
                 @Nullable Ref left = leftTenant ? null : column(a, eq, level);
                 @Nullable Ref right = rightTenant ? null : column(eq + 1, b, level);
                 if (left != null && rightTenant) {
-                    bind(null, left, only);
+                    bind(null, left, level, only);
                 } else if (right != null && leftTenant) {
-                    bind(null, right, only);
+                    bind(null, right, level, only);
                 } else if (left != null && right != null && left != right) {
-                    bind(left, right, only);
-                    bind(right, left, only);
+                    bind(left, right, level, only);
+                    bind(right, left, level, only);
                 }
             }
         }
 
-        private void bind(@Nullable Ref from, Ref to, @Nullable Ref only) {
-            if (only == null || only == to) {
+        /**
+         * Binds {@code to} when it is a reference of this level: an enclosing level's row is not filtered by its subquery's
+         * WHERE (under NOT EXISTS, OR EXISTS, in a select list or a LEFT JOIN LATERAL it is read whatever the subquery finds).
+         */
+        private void bind(@Nullable Ref from, Ref to, Level level, @Nullable Ref only) {
+            if (to.level() == level && (only == null || only == to)) {
                 ties.add(new Tie(from == null ? List.of() : List.of(from), to));
             }
         }
@@ -698,6 +710,11 @@ public final class TenantPredicate {
             while (from < to && t.get(from).equals("(") && close(from, to) == to) {
                 from++;
                 to--;
+            }
+            if (find(from, to, Set.of("or")) >= 0) {
+                // AND binds tighter than OR: a AND b OR c is (a AND b) OR c, one term that filters nothing.
+                out.add(new int[] {from, to});
+                return out;
             }
             int d = 0;
             int start = from;
@@ -818,6 +835,9 @@ public final class TenantPredicate {
             } else if (i < sourceEnd) {
                 values = statementValues(i, sourceEnd, outer, column);
             }
+            if (overwritesAnyTenant(from, sourceEnd, to)) {
+                target = null;
+            }
             if (target != null && column >= 0 && !values.isEmpty()) {
                 for (@Nullable Ref v : values) {
                     if (v == NONE) {
@@ -838,6 +858,58 @@ public final class TenantPredicate {
             if (sourceEnd < to) {
                 expression(sourceEnd, to, level);
             }
+        }
+
+        /**
+         * Whether the insert at {@code from} may write over a row it finds by a key without tenant_id: SQLite's REPLACE
+         * (deletes the row holding any unique key) or an upsert whose conflict target does not name tenant_id.
+         */
+        private boolean overwritesAnyTenant(int from, int sourceEnd, int to) {
+            if (t.get(from).equals("replace") || is(from + 1, to, "or") && is(from + 2, to, "replace")) {
+                return true;
+            }
+            boolean tenantInTarget = false;
+            for (int k = sourceEnd; k + 1 < to; k++) { // SQLite takes several ON CONFLICT clauses: each DO UPDATE by its own target
+                if (t.get(k).equals("on") && t.get(k + 1).equals("conflict")) {
+                    tenantInTarget = false;
+                    if (is(k + 2, to, "(")) {
+                        int end = close(k + 2, to);
+                        for (int[] c : split(k + 3, end - 1, ",")) {
+                            tenantInTarget |= c[1] == c[0] + 1 && t.get(c[0]).equals("tenant_id");
+                        }
+                        k = end - 1;
+                    }
+                } else if (t.get(k).equals("do") && t.get(k + 1).equals("update")
+                        && (!tenantInTarget || is(k + 2, to, "set") && assignsAnotherTenant(k + 3, to))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Whether the SET list from {@code from} assigns tenant_id anything but the tenant: the row would move to another
+         * tenant ({@code SET tenant_id = :other}, a literal, or tenant_id in a {@code (a, b) = (...)} row assignment).
+         */
+        private boolean assignsAnotherTenant(int from, int to) {
+            int end = find(from, to, Set.of("from", "where", "returning", "on"));
+            for (int[] item : split(from, end < 0 ? to : end, ",")) {
+                int eq = -1;
+                for (int k = item[0]; k < item[1] && eq < 0; k++) {
+                    eq = t.get(k).equals("=") ? k : -1;
+                }
+                if (eq < 0) {
+                    continue;
+                }
+                if (t.get(item[0]).equals("(")) {
+                    if (t.subList(item[0], eq).contains("tenant_id")) {
+                        return true;
+                    }
+                } else if (t.get(eq - 1).equals("tenant_id") && !isTenant(eq + 1, item[1])) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private List<@Nullable Ref> statementValues(int from, int to, @Nullable Level outer, int column) {
@@ -940,6 +1012,9 @@ public final class TenantPredicate {
                 end = listAt;
             } else {
                 end = whereAt >= 0 ? whereAt : returningAt >= 0 ? returningAt : to;
+            }
+            if (target != null && is(i, end, "set") && assignsAnotherTenant(i + 1, end)) {
+                moved.add(target);
             }
             expression(i, end, level); // SET's subqueries
             if (whereAt >= 0) {
