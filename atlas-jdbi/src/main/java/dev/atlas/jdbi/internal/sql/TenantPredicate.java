@@ -324,40 +324,8 @@ public final class TenantPredicate {
 
         /** A statement or query of {@code [from, to)}: WITH, SELECT (compound), INSERT, UPDATE, DELETE, VALUES. */
         void statement(int from, int to, @Nullable Level outer) {
-            int i = from;
-            if (is(i, to, "with")) {
-                i++;
-                if (is(i, to, "recursive")) {
-                    i++;
-                }
-                while (i < to) {
-                    i++; // the query's name
-                    if (is(i, to, "(")) {
-                        i = close(i, to);
-                    }
-                    if (is(i, to, "as")) {
-                        i++;
-                    }
-                    if (is(i, to, "not")) {
-                        i++;
-                    }
-                    if (is(i, to, "materialized")) {
-                        i++;
-                    }
-                    if (!is(i, to, "(")) {
-                        unknown(i, to, outer);
-                        return;
-                    }
-                    int end = close(i, to);
-                    statement(i + 1, end - 1, outer);
-                    i = end;
-                    if (!is(i, to, ",")) {
-                        break;
-                    }
-                    i++;
-                }
-            }
-            if (i >= to) {
+            int i = withQueries(from, to, outer);
+            if (i < 0 || i >= to) {
                 return;
             }
             switch (t.get(i)) {
@@ -367,6 +335,48 @@ public final class TenantPredicate {
                 case "delete" -> delete(i, to, outer);
                 default -> unknown(i, to, outer);
             }
+        }
+
+        /**
+         * Reads the queries of a WITH at {@code from}, if there is one: where the statement they serve starts, or -1 when
+         * a query cannot be placed (read as {@link #unknown} to the end).
+         */
+        private int withQueries(int from, int to, @Nullable Level outer) {
+            int i = from;
+            if (!is(i, to, "with")) {
+                return i;
+            }
+            i++;
+            if (is(i, to, "recursive")) {
+                i++;
+            }
+            while (i < to) {
+                i++; // the query's name
+                if (is(i, to, "(")) {
+                    i = close(i, to);
+                }
+                if (is(i, to, "as")) {
+                    i++;
+                }
+                if (is(i, to, "not")) {
+                    i++;
+                }
+                if (is(i, to, "materialized")) {
+                    i++;
+                }
+                if (!is(i, to, "(")) {
+                    unknown(i, to, outer);
+                    return -1;
+                }
+                int end = close(i, to);
+                statement(i + 1, end - 1, outer);
+                i = end;
+                if (!is(i, to, ",")) {
+                    break;
+                }
+                i++;
+            }
+            return i;
         }
 
         /** Text the reader cannot place: its subqueries are still read, and the tenant tables it names count unbound. */
@@ -913,41 +923,9 @@ public final class TenantPredicate {
         }
 
         private List<@Nullable Ref> statementValues(int from, int to, @Nullable Level outer, int column) {
-            if (is(from, to, "with")) {
-                // WITH ... SELECT: the queries first, then the select's values.
-                int i = from + 1;
-                if (is(i, to, "recursive")) {
-                    i++;
-                }
-                while (i < to) {
-                    i++;
-                    if (is(i, to, "(")) {
-                        i = close(i, to);
-                    }
-                    if (is(i, to, "as")) {
-                        i++;
-                    }
-                    if (is(i, to, "not")) {
-                        i++;
-                    }
-                    if (is(i, to, "materialized")) {
-                        i++;
-                    }
-                    if (!is(i, to, "(")) {
-                        unknown(from, to, outer);
-                        return List.of(NONE);
-                    }
-                    int end = close(i, to);
-                    statement(i + 1, end - 1, outer);
-                    i = end;
-                    if (!is(i, to, ",")) {
-                        break;
-                    }
-                    i++;
-                }
-                return compound(i, to, outer, column);
-            }
-            return compound(from, to, outer, column);
+            // WITH ... SELECT: the queries first, then the select's values.
+            int i = withQueries(from, to, outer);
+            return i < 0 ? List.of(NONE) : compound(i, to, outer, column);
         }
 
         /** UPDATE [OR x] [ONLY] t [[AS] a] SET ... [FROM ...] [WHERE ...] [RETURNING ...]. */
