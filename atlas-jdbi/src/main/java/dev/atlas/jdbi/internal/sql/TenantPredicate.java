@@ -379,6 +379,15 @@ public final class TenantPredicate {
             return i;
         }
 
+        /** The reference {@code alias} of {@code level} to the tenant table whose name is token {@code at}. */
+        private Ref reference(String alias, Level level, int at) {
+            Ref r = new Ref(alias, level);
+            references.add(r);
+            placed.add(at);
+            level.refs.add(r);
+            return r;
+        }
+
         /** Text the reader cannot place: its subqueries are still read, and the tenant tables it names count unbound. */
         void unknown(int from, int to, @Nullable Level outer) {
             expression(from, to, outer == null ? new Level(null) : outer);
@@ -611,10 +620,7 @@ public final class TenantPredicate {
                         i = alias(i, to);
                         String known = lastAlias != null ? lastAlias : name;
                         if (isTenantTable(name, prefix)) {
-                            item = new Ref(known, level);
-                            references.add(item);
-                            placed.add(nameAt);
-                            level.refs.add(item);
+                            item = reference(known, level, nameAt);
                         }
                         level.names.put(known, item);
                     }
@@ -972,10 +978,7 @@ public final class TenantPredicate {
                 i++;
             }
             if (isTenantTable(name, prefix)) {
-                target = new Ref(alias, level);
-                references.add(target);
-                placed.add(nameAt);
-                level.refs.add(target);
+                target = reference(alias, level, nameAt);
                 level.names.put(alias, target);
             } else {
                 level.names.put(alias, null);
