@@ -53,16 +53,7 @@ class PostgresCloseSessionEndTest {
              Statement s = admin.createStatement();
              Connection helpers = DriverManager.getConnection(url, "postgres", "postgres")) {
             int helpersPid = helpers.unwrap(PGConnection.class).getBackendPID();
-            javax.sql.DataSource reusing = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
-                        if (!dm.getName().equals("getConnection")) {
-                            return invoke(app, dm, dargs);
-                        }
-                        if (Thread.currentThread().getName().equals("atlas-end-sessions")) {
-                            return notClosing(helpers);
-                        }
-                        return reportingPid((Connection) invoke(app, dm, dargs), helpersPid);
-                    });
+            javax.sql.DataSource reusing = endingSessionsOn(helpers, app, c -> reportingPid(c, helpersPid));
             Atlas shared = Atlas.builder().dataSource(reusing).migrate(false).closeTimeout(Duration.ZERO).build();
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
@@ -191,16 +182,7 @@ class PostgresCloseSessionEndTest {
             int helpersPid = helpers.unwrap(PGConnection.class).getBackendPID();
             // Atlas's connections report the helper's process id and read their session on the helper's connection, so the
             // session recorded for each (id and start alike) is the helper's own: the one case the start cannot tell apart.
-            javax.sql.DataSource self = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
-                        if (!dm.getName().equals("getConnection")) {
-                            return invoke(app, dm, dargs);
-                        }
-                        if (Thread.currentThread().getName().equals("atlas-end-sessions")) {
-                            return notClosing(helpers);
-                        }
-                        return recordingAs((Connection) invoke(app, dm, dargs), helpers, helpersPid);
-                    });
+            javax.sql.DataSource self = endingSessionsOn(helpers, app, c -> recordingAs(c, helpers, helpersPid));
             Atlas shared = Atlas.builder().dataSource(self).migrate(false).closeTimeout(Duration.ZERO).build();
             Tenant acme = shared.tenant("acme");
             Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
@@ -327,6 +309,28 @@ class PostgresCloseSessionEndTest {
                         return reporting;
                     }
                     return invoke(c, m, args);
+                });
+    }
+
+    /** A connection made of another. */
+    private interface Wrapping {
+        Connection wrap(Connection c) throws Exception;
+    }
+
+    /**
+     * {@code app}, whose connections are {@code wrapped}, except that Atlas's helper that ends sessions gets {@code helpers}
+     * (left open when it closes it): the session the test then asks whether it still lives.
+     */
+    private static javax.sql.DataSource endingSessionsOn(Connection helpers, javax.sql.DataSource app, Wrapping wrapped) {
+        return (javax.sql.DataSource) Proxy.newProxyInstance(PostgresCloseSessionEndTest.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                    if (!dm.getName().equals("getConnection")) {
+                        return invoke(app, dm, dargs);
+                    }
+                    if (Thread.currentThread().getName().equals("atlas-end-sessions")) {
+                        return notClosing(helpers);
+                    }
+                    return wrapped.wrap((Connection) invoke(app, dm, dargs));
                 });
     }
 
