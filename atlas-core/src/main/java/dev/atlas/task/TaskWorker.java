@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -85,6 +86,10 @@ public final class TaskWorker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ScheduledFuture<?> polling;
     private final ReentrantLock pollLock = new ReentrantLock();
+    /** The last claim found a task, so more may be due: a slot that frees up claims at once instead of at the next tick. */
+    private volatile boolean backlog;
+    /** A claim asked for by a finished handler while a poll held {@link #pollLock}: that poll claims again once it lets go. */
+    private final AtomicBoolean claimWanted = new AtomicBoolean();
     private volatile boolean closed;
     /** Set by close() once it stops waiting: handlers it interrupts record their attempt as interrupted by close(). */
     private volatile boolean abandoning;
@@ -124,6 +129,7 @@ public final class TaskWorker implements AutoCloseable {
         } finally {
             pollLock.unlock();
         }
+        claimWantedTasks();
     }
 
     private void pollLocked() {
@@ -138,7 +144,37 @@ public final class TaskWorker implements AutoCloseable {
             // never run again, so the worker would stop polling without a word.
             log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
         }
-        while (!closed && slots.tryAcquire()) {
+        claimWhileSlotsFree();
+    }
+
+    /**
+     * Called on a pool thread whose handler just finished: while the last claim found a task, the freed slot claims the
+     * next one now. Waiting for the next poll drained a backlog at {@code concurrency} tasks per {@code pollInterval} (one
+     * a second by default), where the pause is meant only for when no task is due. Never waits for a poll in progress:
+     * one that holds the lock claims again for it as it lets go ({@link #claimWanted}).
+     */
+    private void claimAfterTask() {
+        if (backlog && !closed && !atlasClosed) {
+            claimWanted.set(true);
+            claimWantedTasks();
+        }
+    }
+
+    /** Claims for the freed slots asked for by {@link #claimAfterTask}, unless a poll holding the lock will. */
+    private void claimWantedTasks() {
+        while (claimWanted.get() && !closed && !atlasClosed && pollLock.tryLock()) {
+            try {
+                claimWanted.set(false);
+                claimWhileSlotsFree();
+            } finally {
+                pollLock.unlock();
+            }
+        }
+    }
+
+    /** Claims and starts tasks while slots are free and tasks are due; the caller holds {@link #pollLock}. */
+    private void claimWhileSlotsFree() {
+        while (!closed && !atlasClosed && slots.tryAcquire()) {
             Optional<ClaimedTask> claim;
             try {
                 claim = store.claim(lease, handlers.keySet());
@@ -152,6 +188,7 @@ public final class TaskWorker implements AutoCloseable {
                 slots.release();
                 return;
             }
+            backlog = claim.isPresent();
             if (claim.isEmpty()) {
                 slots.release();
                 return;
@@ -194,6 +231,7 @@ public final class TaskWorker implements AutoCloseable {
             } finally {
                 HANDLING.remove();
             }
+            claimAfterTask();
         }
     }
 
@@ -492,7 +530,8 @@ public final class TaskWorker implements AutoCloseable {
         }
 
         /**
-         * Pause between polls when no task is due (10 ms to 1 hour, default 1 s).
+         * Pause between polls when no task is due (10 ms to 1 hour, default 1 s). While the last claim found a task, a
+         * handler that finishes claims the next one at once, so a backlog never waits for the next poll.
          *
          * @param pollInterval how often to poll
          * @return this builder
