@@ -45,8 +45,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * minus the evicted). The repository diffs the list against what {@link #findByConversationId}
  * handed out just before on the same thread (no second read), appends the new messages with one
  * {@link ConversationStore#appendAll} (more than 1,000, or more than half {@link Limits#MAX_BATCH_LENGTH} characters, in
- * parts of one {@code appendAll} each: a part that fails leaves the parts before it stored, and the same list saved again
- * stores them a second time) and never rewrites or deletes one: messages read from it
+ * parts of one {@code appendAll} each: a part that fails leaves the parts before it stored, their messages tagged with
+ * their Atlas ids, so the same list saved again appends only the rest) and never rewrites or deletes one: messages read from it
  * carry their Atlas id in their metadata ({@value SpringMessages#MESSAGE_ID}), so they are
  * recognised exactly, whatever their text. A list of messages built by hand (no ids, or no read
  * before) is diffed against a fresh read, matched by content against the end of the stored window.
@@ -632,6 +632,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
         }
         List<NewMessage> appends = new ArrayList<>();
+        // The caller's message each append comes from, by index.
+        List<Message> sources = new ArrayList<>();
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (deleted[i]) {
@@ -645,6 +647,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     mediaOf.put(appends.size(), media);
                 }
                 appends.add(m);
+                sources.add(messages.get(i));
             } else {
                 rememberCalls(callOwner, stored[i].metadata(), stored[i].executionId(), stored[i].stepId());
             }
@@ -709,6 +712,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
             }
             created.forEach(a -> discard(a, e));
+            markStored(sources, appended);
             throw e;
         }
         // As parts of their message: retention's hard delete of the message or purge of its conversation
@@ -726,6 +730,22 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             } catch (RuntimeException e) {
                 System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
                         "window marker of conversation " + conversation.id() + " not written to its metadata: " + e, e);
+            }
+        }
+    }
+
+    /**
+     * Tags the caller's messages of the parts a failed save stored with their Atlas ids, as a read tags the messages it
+     * hands out: the same list saved again (a retry) recognises them, appending only the rest, once, where it appended
+     * the whole list again. A message whose metadata the caller made unmodifiable stays untagged (appended again).
+     */
+    private static void markStored(List<Message> sources, List<dev.atlas.conversation.Message> appended) {
+        for (int k = 0; k < appended.size(); k++) {
+            try {
+                sources.get(k).getMetadata().put(SpringMessages.MESSAGE_ID, appended.get(k).id().toString());
+                sources.get(k).getMetadata().put(SpringMessages.CONVERSATION_ID, appended.get(k).conversationId().toString());
+            } catch (UnsupportedOperationException unmodifiable) {
+                // Nothing to tag: a retry appends this message again, as before.
             }
         }
     }

@@ -546,13 +546,75 @@ public class AtlasAutoConfiguration {
         @Bean
         org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer atlasHibernateSettings(AtlasProperties properties,
                 ObjectProvider<DataSource> dataSource) {
-            return hibernateProperties -> {
-                // Atlas on a database of its own leaves the application's alone.
-                if (properties.getUrl() == null && properties.getSqlitePath() == null) {
-                    AtlasHibernateSettings.customize(hibernateProperties, dataSource.getIfUnique());
-                }
-            };
+            return hibernateProperties -> customizeHibernate(hibernateProperties, properties, dataSource);
         }
+    }
+
+    /**
+     * {@link AtlasHibernateSettings#customize} for the application's unique DataSource and the file of Atlas's own pool,
+     * if any: Atlas on a database of its own leaves the application's alone.
+     */
+    static void customizeHibernate(java.util.Map<String, Object> hibernateProperties, AtlasProperties properties,
+                                   ObjectProvider<DataSource> dataSource) {
+        Path atlasFile = null;
+        if (properties.getSqlitePath() != null) {
+            atlasFile = inHome("atlas.sqlite-path", properties.getSqlitePath(), "a file");
+        } else if (properties.getUrl() != null && properties.getUrl().startsWith(dev.atlas.internal.SqliteUrls.PREFIX)) {
+            atlasFile = dev.atlas.internal.SqliteUrls.file(properties.getUrl()).orElse(null);
+        }
+        boolean shared = properties.getUrl() == null && properties.getSqlitePath() == null;
+        AtlasHibernateSettings.customize(hibernateProperties, dataSource.getIfUnique(), shared, atlasFile);
+    }
+
+    /** Boot 4's name of Hibernate's properties customizer type (module spring-boot-hibernate). */
+    static final String BOOT_4_HIBERNATE_CUSTOMIZER = "org.springframework.boot.hibernate.autoconfigure.HibernatePropertiesCustomizer";
+
+    /**
+     * The same Hibernate setting on Spring Boot 4, whose customizer type is {@link #BOOT_4_HIBERNATE_CUSTOMIZER}: the
+     * starter is compiled against Boot 3.5, so the bean is that interface by name, implemented by a proxy. Not with Boot
+     * 3.5's type also present (one bean of that name).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.hibernate.SessionFactory", BOOT_4_HIBERNATE_CUSTOMIZER})
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass(
+            "org.springframework.boot.autoconfigure.orm.jpa.HibernatePropertiesCustomizer")
+    @org.springframework.context.annotation.Import(Boot4HibernateRegistrar.class)
+    @org.springframework.context.annotation.ImportRuntimeHints(Boot4HibernateRegistrar.class)
+    static class AtlasBoot4HibernateConfiguration {
+    }
+
+    /** Registers {@code atlasHibernateSettings} (see {@link AtlasBoot4HibernateConfiguration}) and its proxy's hint. */
+    static final class Boot4HibernateRegistrar extends Boot4Registrar {
+        Boot4HibernateRegistrar() {
+            super("atlasHibernateSettings", BOOT_4_HIBERNATE_CUSTOMIZER, "boot4HibernateSettings");
+        }
+
+        @Override
+        public void registerHints(org.springframework.aot.hint.RuntimeHints hints, ClassLoader classLoader) {
+            hints.proxies().registerJdkProxy(org.springframework.aot.hint.TypeReference.of(BOOT_4_HIBERNATE_CUSTOMIZER));
+        }
+    }
+
+    /** The bean {@link Boot4HibernateRegistrar} registers: {@link #customizeHibernate} as Boot 4's customizer type. */
+    @SuppressWarnings("unchecked")
+    static Object boot4HibernateSettings(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
+                                         org.springframework.beans.factory.config.ConfigurableBeanFactory beans) {
+        Class<?> type = org.springframework.util.ClassUtils.resolveClassName(BOOT_4_HIBERNATE_CUSTOMIZER, beans.getBeanClassLoader());
+        return java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "customize":
+                    customizeHibernate((java.util.Map<String, Object>) args[0], properties, dataSource);
+                    return null;
+                case "equals":
+                    return proxy == args[0];
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "toString":
+                    return "AtlasHibernateSettings";
+                default:
+                    throw new UnsupportedOperationException(method.toString());
+            }
+        });
     }
 
     /** Boot 4's name of Flyway's customizer type (module spring-boot-flyway). */

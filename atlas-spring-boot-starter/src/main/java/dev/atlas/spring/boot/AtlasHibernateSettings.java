@@ -3,9 +3,13 @@ package dev.atlas.spring.boot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -18,7 +22,9 @@ import javax.sql.DataSource;
  * {@code _config}), so an application using JPA with {@code ddl-auto=update} started once, and failed every start after
  * Atlas had created its tables. Hibernate's {@code individually} metadata extraction reads the application's entity
  * tables only, one by one, and so never meets Atlas's; what the tools create, change or check is the same. An application
- * that chose an extraction strategy keeps it.
+ * that chose an extraction strategy keeps it. Atlas on a pool of its own ({@code atlas.url}, {@code atlas.sqlite-path})
+ * puts its tables in the application's database when it names the application's SQLite file, however spelt: the setting
+ * is needed then too, and only then.
  */
 final class AtlasHibernateSettings {
     private static final Logger log = LoggerFactory.getLogger(AtlasHibernateSettings.class);
@@ -36,12 +42,33 @@ final class AtlasHibernateSettings {
      * @param dataSource the application's DataSource, which Atlas and JPA share; {@code null} when there is none or several
      */
     static void customize(Map<String, Object> hibernateProperties, DataSource dataSource) {
-        if (dataSource == null || hibernateProperties.containsKey(EXTRACTION_STRATEGY)) {
+        customize(hibernateProperties, dataSource, true, null);
+    }
+
+    /**
+     * Sets the {@code individually} extraction in {@code hibernateProperties} when {@code dataSource} is SQLite, the
+     * application set no strategy, and Atlas's tables are in that database: Atlas shares the DataSource, or its own pool
+     * opens the same file.
+     *
+     * @param hibernateProperties the properties Boot builds Hibernate with, changed in place
+     * @param dataSource the application's DataSource; {@code null} when there is none or several
+     * @param shared whether Atlas runs on that DataSource
+     * @param atlasFile the SQLite file of Atlas's own pool; {@code null} when shared or when that pool is not SQLite's
+     */
+    static void customize(Map<String, Object> hibernateProperties, DataSource dataSource, boolean shared, Path atlasFile) {
+        if (dataSource == null || hibernateProperties.containsKey(EXTRACTION_STRATEGY) || (!shared && atlasFile == null)) {
             return;
         }
         try (Connection c = dataSource.getConnection()) {
             if (!"SQLite".equalsIgnoreCase(c.getMetaData().getDatabaseProductName())) {
                 return;
+            }
+            if (!shared) {
+                String url = c.getMetaData().getURL();
+                Optional<Path> own = url == null ? Optional.empty() : dev.atlas.internal.SqliteUrls.file(url);
+                if (own.isEmpty() || !sameFile(own.get(), atlasFile)) {
+                    return;
+                }
             }
         } catch (SQLException e) {
             // Hibernate reports an unreachable database itself, naming it; nothing to decide here.
@@ -49,5 +76,20 @@ final class AtlasHibernateSettings {
             return;
         }
         hibernateProperties.put(EXTRACTION_STRATEGY, "individually");
+    }
+
+    /** Whether two paths, each as SQLite opens it (relative to the working directory), are one file. */
+    static boolean sameFile(Path a, Path b) {
+        Path x = a.toAbsolutePath().normalize();
+        Path y = b.toAbsolutePath().normalize();
+        if (x.equals(y)) {
+            return true;
+        }
+        try {
+            // A symbolic link or another spelling of an existing file: the file system knows.
+            return Files.exists(x) && Files.exists(y) && Files.isSameFile(x, y);
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

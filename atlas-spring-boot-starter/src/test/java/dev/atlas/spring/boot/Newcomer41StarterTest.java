@@ -69,6 +69,17 @@ class Newcomer41StarterTest {
         AtlasHibernateSettings.customize(postgres, dev.atlas.jdbi.kit.PostgresTestDatabase.server().getPostgresDatabase());
         assertThat(postgres).isEmpty();
 
+        // Atlas on a pool of its own: the setting only when that pool opens the application's file, however spelt.
+        Map<String, Object> sameFile = new HashMap<>();
+        AtlasHibernateSettings.customize(sameFile, sqlite, false, dir.resolve(".").resolve("jpa.db"));
+        assertThat(sameFile).containsExactly(Map.entry("hibernate.hbm2ddl.jdbc_metadata_extraction_strategy", "individually"));
+        Map<String, Object> otherFile = new HashMap<>();
+        AtlasHibernateSettings.customize(otherFile, sqlite, false, dir.resolve("atlas.db"));
+        assertThat(otherFile).isEmpty();
+        Map<String, Object> notSqlite = new HashMap<>();
+        AtlasHibernateSettings.customize(notSqlite, sqlite, false, null);
+        assertThat(notSqlite).isEmpty();
+
         Map<String, Object> none = new HashMap<>();
         AtlasHibernateSettings.customize(none, null);
         assertThat(none).isEmpty();

@@ -131,6 +131,38 @@ class Boot4StarterTest {
         });
     }
 
+    /** Two strategies of the application's, one {@code @Primary}: Boot 4's Flyway takes that one, the starter's stays out. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class TwoStrategies {
+        static final java.util.List<String> CALLED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @org.springframework.context.annotation.Bean
+        @org.springframework.context.annotation.Primary
+        org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy mainStrategy() {
+            return flyway -> {
+                CALLED.add("main");
+                flyway.migrate();
+            };
+        }
+
+        @org.springframework.context.annotation.Bean
+        org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy otherStrategy() {
+            return flyway -> CALLED.add("other");
+        }
+    }
+
+    @Test
+    void theApplicationsPrimaryOfTwoMigrationStrategiesIsTheOneBoot4Uses() throws Exception {
+        TwoStrategies.CALLED.clear();
+        app(dir.resolve("two.db")).withUserConfiguration(TwoStrategies.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBeanNamesForType(org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy.class))
+                    .containsExactlyInAnyOrder("mainStrategy", "otherStrategy");
+            assertThat(TwoStrategies.CALLED).containsExactly("main");
+            assertThat(applied(new JdbcTemplate(context.getBean(DataSource.class)))).containsExactly("1");
+        });
+    }
+
     @Test
     void atlasIsABoot4HealthContributorNamedAtlas() {
         ApplicationContextRunner app = new ApplicationContextRunner()

@@ -59,7 +59,7 @@ abstract class WebAppContract {
     /** Atlas opened on that database, as another process would (the app closed). */
     protected abstract Atlas reopen();
 
-    private ConfigurableApplicationContext start(Map<String, Object> environmentVariables, Consumer<SpringApplication> customize,
+    protected ConfigurableApplicationContext start(Map<String, Object> environmentVariables, Consumer<SpringApplication> customize,
             String... more) {
         List<String> args = new ArrayList<>(List.of("--server.port=0"));
         database().forEach(p -> args.add("--" + p));
@@ -78,7 +78,7 @@ abstract class WebAppContract {
         return app.run(args.toArray(String[]::new));
     }
 
-    private HttpResponse<String> send(ConfigurableApplicationContext app, String method, String path, String body) throws Exception {
+    protected HttpResponse<String> send(ConfigurableApplicationContext app, String method, String path, String body) throws Exception {
         int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).header("Content-Type", "text/plain")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
