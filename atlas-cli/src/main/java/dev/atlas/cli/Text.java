@@ -156,8 +156,9 @@ final class Text {
         return ms == null ? "-" : String.format(Locale.ROOT, "%,d ms", ms);
     }
 
+    /** A cost as a plain decimal: prices carry no currency (a tenant's are in one of its choosing), so no sign is shown. */
     static String money(BigDecimal cost) {
-        return cost == null ? "-" : "$" + cost.toPlainString();
+        return cost == null ? "-" : cost.toPlainString();
     }
 
     static String tokens(Usage u) {

@@ -207,9 +207,9 @@ class CliSqliteTest {
         }
         // 10 x 1 + 20 x 2 + 30 x 0.5 + 1,000,000 x 4 per million: 4.000065.
         assertOk(Cli.run("--db", db.toString(), "--tenant", "t", "usage"), """
-                MODEL          CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED  CACHE WRITE       COST
-                openai/gpt-4o      1       0     10      20          0      30    1,000,000  $4.000065
-                total              1       0     10      20          0      30    1,000,000  $4.000065
+                MODEL          CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED  CACHE WRITE      COST
+                openai/gpt-4o      1       0     10      20          0      30    1,000,000  4.000065
+                total              1       0     10      20          0      30    1,000,000  4.000065
                 """);
     }
 
@@ -641,7 +641,7 @@ class CliSqliteTest {
 
     @Test
     @org.junit.jupiter.api.DisplayName("the machine's locale changes no output: a server with LANG=de_DE printed 1.000 tokens and 1.500 ms"
-            + " beside a cost of $0.0003, and one with ar_EG Arabic-Indic digits beside ASCII ids and costs")
+            + " beside a cost of 0.0003, and one with ar_EG Arabic-Indic digits beside ASCII ids and costs")
     void outputIsTheSameInEveryLocale() {
         for (String[] locale : new String[][] {{"de", "DE"}, {"ar", "EG"}}) {
             List<String> jvm = List.of("-Duser.language=" + locale[0], "-Duser.country=" + locale[1]);

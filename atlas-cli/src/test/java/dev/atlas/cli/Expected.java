@@ -29,7 +29,7 @@ final class Expected {
     static final String RETRY_EXECUTION = """
             Execution {retryExecution}: text openai/gpt-test, completed
               agent support, conversation {support}
-              started 2026-03-02T09:00:10Z, took 800 ms, 250 in / 50 out tokens, cost $0.0009
+              started 2026-03-02T09:00:10Z, took 800 ms, 250 in / 50 out tokens, cost 0.0009
               step 1  tool_calls  completed  at +50 ms  took 300 ms  100 in / 10 out tokens
                 tool call 0 lookup_order (local)  completed  at +150 ms  took 150 ms
                   arguments: {"order":1234}
@@ -38,18 +38,18 @@ final class Expected {
             """;
 
     static final String EXECUTIONS_LIST = """
-            ID                                    CREATED               TYPE        MODEL            STATUS     DURATION  INPUT  OUTPUT      COST
-            {miniExecution}  2026-03-03T09:00:00Z  structured  openai/gpt-mini  completed    200 ms  1,000     500   $0.0003
-            {retryExecution}  2026-03-02T09:00:10Z  text        openai/gpt-test  completed    800 ms    250      50   $0.0009
-            {firstExecution}  2026-03-02T09:00:02Z  text        openai/gpt-test  completed    450 ms     20       5  $0.00008
+            ID                                    CREATED               TYPE        MODEL            STATUS     DURATION  INPUT  OUTPUT     COST
+            {miniExecution}  2026-03-03T09:00:00Z  structured  openai/gpt-mini  completed    200 ms  1,000     500   0.0003
+            {retryExecution}  2026-03-02T09:00:10Z  text        openai/gpt-test  completed    800 ms    250      50   0.0009
+            {firstExecution}  2026-03-02T09:00:02Z  text        openai/gpt-test  completed    450 ms     20       5  0.00008
             """;
 
     /** Every tenant (globex has no executions). */
     static final String USAGE_BY_MODEL = """
-            MODEL            CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED  CACHE WRITE      COST
-            openai/gpt-mini      1       0  1,000     500          0       0            0   $0.0003
-            openai/gpt-test      2       0    270      55          0       0            0  $0.00098
-            total                3       0  1,270     555          0       0            0  $0.00128
+            MODEL            CALLS  FAILED  INPUT  OUTPUT  REASONING  CACHED  CACHE WRITE     COST
+            openai/gpt-mini      1       0  1,000     500          0       0            0   0.0003
+            openai/gpt-test      2       0    270      55          0       0            0  0.00098
+            total                3       0  1,270     555          0       0            0  0.00128
             """;
 
     static final String USAGE_BY_DAY_CSV = """

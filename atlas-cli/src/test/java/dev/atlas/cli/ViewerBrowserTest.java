@@ -135,9 +135,10 @@ class ViewerBrowserTest {
     void executionWaterfallShowsStepsAndToolCallsWithTimingsTokensAndCost() throws Exception {
         browser.open(viewer.url("#/e/" + f.retryExecution + "?t=acme"), "waterfall");
         String text = browser.text();
-        assertThat(text).contains("Execution openai/gpt-test", "800 ms · 250 in / 50 out · $0.0009", "step 1 · tool_calls",
+        assertThat(text).contains("Execution openai/gpt-test", "800 ms · 250 in / 50 out · cost 0.0009", "step 1 · tool_calls",
                 "+50 ms · 300 ms · 100 in / 10 out", "tool lookup_order (completed)", "+150 ms · 150 ms", "step 2 · stop",
                 "+360 ms · 400 ms · 150 in / 40 out");
+        assertThat(text).doesNotContain("$");
         assertThat(browser.evaluate("document.querySelectorAll('#waterfall .wf-bar').length").asInt()).isEqualTo(4);
         // The tool call's bar starts at 150 of 800 ms.
         assertThat(browser.evaluate("document.querySelector('.wf-row.tool .wf-bar').style.left").asText()).isEqualTo("18.75%");
@@ -149,9 +150,14 @@ class ViewerBrowserTest {
         browser.open(viewer.url("#/usage?t=acme&days=7"), "usage");
         assertThat(browser.evaluate("document.querySelectorAll('#usage-chart rect').length").asInt()).isEqualTo(2);
         assertThat(browser.evaluate("[...document.querySelectorAll('#usage-chart rect title')].map(t => t.textContent).join('|')").asText())
-                .isEqualTo(f.t0.toString().substring(0, 10) + " openai/gpt-test: $0.00098, 2 calls|"
-                        + f.t0.plus(java.time.Duration.ofDays(1)).toString().substring(0, 10) + " openai/gpt-mini: $0.0003, 1 calls");
-        assertThat(browser.text()).contains("Cost by day and model", "openai/gpt-test", "openai/gpt-mini", "$0.00098", "$0.0003");
+                .isEqualTo(f.t0.toString().substring(0, 10) + " openai/gpt-test: cost 0.00098, 2 calls|"
+                        + f.t0.plus(java.time.Duration.ofDays(1)).toString().substring(0, 10) + " openai/gpt-mini: cost 0.0003, 1 calls");
+        assertThat(browser.text()).contains("Cost by day and model", "openai/gpt-test", "openai/gpt-mini", "0.00098", "0.0003");
+        // Prices carry no currency, so no cost is shown with a currency sign; the table has every token column `atlas usage` has.
+        assertThat(browser.text()).doesNotContain("$");
+        assertThat(browser.evaluate("[...document.querySelectorAll('#usage-table tr')].map(r => [...r.children].map(c => c.textContent)"
+                + ".join(',')).join('|')").asText()).isEqualTo("Model,Calls,Failed,Input,Output,Reasoning,Cached,Cache write,Cost"
+                + "|openai/gpt-mini,1,0,1,000,500,0,0,0,0.0003|openai/gpt-test,2,0,270,55,0,0,0,0.00098");
         screenshot("usage");
     }
 

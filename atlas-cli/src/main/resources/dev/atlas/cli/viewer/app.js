@@ -57,7 +57,8 @@ async function api(path, params) {
 
 function fmtInt(n) { return n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US'); }
 function fmtMs(n) { return n === null || n === undefined ? '–' : fmtInt(n) + ' ms'; }
-function fmtCost(c) { return c === null || c === undefined ? '–' : '$' + c; }
+// Prices carry no currency (a tenant's are in one of its choosing): a cost is shown as the plain decimal, never with a sign.
+function fmtCost(c) { return c === null || c === undefined ? '–' : String(c); }
 function fmtTime(t) { return t ? t.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–'; }
 function tokens(u) {
   if (!u || (u.inputTokens === null && u.outputTokens === null)) return 'no usage';
@@ -211,7 +212,7 @@ async function waterfall(id) {
       el('div', { class: 'wf-label' }, label), el('div', { class: 'wf-track' }, bar), el('div', { class: 'wf-info' }, info));
   };
   const rows = [row('execution', [e.type + ' ', iso(e.provider + '/' + e.model)], 0, e.durationMs,
-    fmtMs(e.durationMs) + ' · ' + tokens(e.usage) + ' · ' + fmtCost(e.cost), e.status)];
+    fmtMs(e.durationMs) + ' · ' + tokens(e.usage) + ' · cost ' + fmtCost(e.cost), e.status)];
   for (const s of data.steps) {
     rows.push(row('step', 'step ' + s.sequence + ' · ' + (s.finishReason || s.status), s.offsetMs, s.durationMs,
       fmtOffset(s.offsetMs) + ' · ' + fmtMs(s.durationMs) + ' · ' + tokens(s.usage), s.content || ''));
@@ -249,8 +250,8 @@ async function usage(params) {
   for (const cells of perDay.values()) max = Math.max(max, cells.reduce((sum, c) => sum + Number(c.cost), 0));
   const chart = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'aria-label': 'Cost by day and model', id: 'usage-chart' });
   chart.append(svg('line', { x1: left, y1: top + plotH, x2: width - 10, y2: top + plotH, stroke: '#8a93a6' }));
-  chart.append(svg('text', { x: left - 6, y: top + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#5a6275' }, '$' + max.toFixed(max < 1 ? 4 : 2)));
-  chart.append(svg('text', { x: left - 6, y: top + plotH, 'text-anchor': 'end', 'font-size': 11, fill: '#5a6275' }, '$0'));
+  chart.append(svg('text', { x: left - 6, y: top + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#5a6275' }, max.toFixed(max < 1 ? 4 : 2)));
+  chart.append(svg('text', { x: left - 6, y: top + plotH, 'text-anchor': 'end', 'font-size': 11, fill: '#5a6275' }, '0'));
   const slot = plotW / data.days.length;
   const color = (model) => COLORS[data.models.indexOf(model) % COLORS.length];
   data.days.forEach((day, i) => {
@@ -259,7 +260,7 @@ async function usage(params) {
       const h = max > 0 ? Number(c.cost) / max * plotH : 0;
       y -= h;
       chart.append(svg('rect', { x: left + i * slot + slot * 0.15, y, width: Math.max(slot * 0.7, 1), height: Math.max(h, 0), fill: color(c.model) },
-        svg('title', {}, day + ' ' + c.model + ': $' + c.cost + ', ' + c.executions + ' calls')));
+        svg('title', {}, day + ' ' + c.model + ': cost ' + c.cost + ', ' + c.executions + ' calls')));
     }
     if (i % Math.ceil(data.days.length / 10) === 0 || i === data.days.length - 1) {
       chart.append(svg('text', { x: left + i * slot + slot / 2, y: top + plotH + 16, 'text-anchor': 'middle', 'font-size': 10, fill: '#5a6275' }, day.slice(5)));
@@ -272,14 +273,17 @@ async function usage(params) {
   }));
   const rows = data.byModel.map((r) => el('tr', {}, el('td', {}, r.group), el('td', { class: 'num' }, fmtInt(r.executions)),
     el('td', { class: 'num' }, fmtInt(r.failures)), el('td', { class: 'num' }, fmtInt(r.inputTokens)), el('td', { class: 'num' }, fmtInt(r.outputTokens)),
-    el('td', { class: 'num' }, fmtCost(r.cost))));
+    el('td', { class: 'num' }, fmtInt(r.reasoningTokens)), el('td', { class: 'num' }, fmtInt(r.cachedTokens)),
+    el('td', { class: 'num' }, fmtInt(r.cacheWriteTokens)), el('td', { class: 'num' }, fmtCost(r.cost))));
   const select = el('select', { 'aria-label': 'Period', onchange: (e) => { location.hash = href('/usage', { days: e.target.value }); } },
     ['7', '30', '90', '365'].map((d) => el('option', { value: d, selected: d === days ? 'selected' : null }, 'last ' + d + ' days')));
   show('usage', el('h1', {}, 'Cost by day and model'), el('div', { class: 'toolbar' }, select),
     el('div', { class: 'chart' }, chart, legend),
     el('h2', {}, 'By model'),
     data.byModel.length ? el('table', { id: 'usage-table' }, el('thead', {}, el('tr', {}, el('th', {}, 'Model'), el('th', { class: 'num' }, 'Calls'),
-      el('th', { class: 'num' }, 'Failed'), el('th', { class: 'num' }, 'Input'), el('th', { class: 'num' }, 'Output'), el('th', { class: 'num' }, 'Cost'))),
+      el('th', { class: 'num' }, 'Failed'), el('th', { class: 'num' }, 'Input'), el('th', { class: 'num' }, 'Output'),
+      el('th', { class: 'num' }, 'Reasoning'), el('th', { class: 'num' }, 'Cached'), el('th', { class: 'num' }, 'Cache write'),
+      el('th', { class: 'num' }, 'Cost'))),
     el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No executions in the period.'));
 }
 

@@ -32,7 +32,7 @@ final class ExecutionRows {
     static final String TOOL_CALL_COLUMNS = "id, execution_id, step_id, provider_call_id, call_index, name, type, arguments, result,"
             + " status, error, started_at, completed_at, duration_ms, metadata";
 
-    static final String PRICE_COLUMNS = "provider, model, input_micros_per_mtok, output_micros_per_mtok, cached_micros_per_mtok,"
+    static final String PRICE_COLUMNS = "id, provider, model, input_micros_per_mtok, output_micros_per_mtok, cached_micros_per_mtok,"
             + " cache_write_micros_per_mtok, valid_from";
 
     static Long nullableLong(ResultSet rs, String column) throws SQLException {
@@ -123,7 +123,8 @@ final class ExecutionRows {
     }
 
     static RowMapper<ModelPrice> price(Dialect d) {
-        return (rs, ctx) -> {
+        // A stored price the API would refuse (written by SQL or an older Atlas) is the row's fault, not the caller's.
+        return Rows.guard("model_prices", "id", (rs, ctx) -> {
             Long cached = nullableLong(rs, "cached_micros_per_mtok");
             Long cacheWrite = nullableLong(rs, "cache_write_micros_per_mtok");
             return new ModelPrice(rs.getString("provider"), rs.getString("model"),
@@ -132,6 +133,6 @@ final class ExecutionRows {
                     cached == null ? null : ModelPrice.fromMicros(cached),
                     cacheWrite == null ? null : ModelPrice.fromMicros(cacheWrite),
                     d.instant(rs, "valid_from"));
-        };
+        });
     }
 }

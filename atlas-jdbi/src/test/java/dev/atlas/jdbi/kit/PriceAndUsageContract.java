@@ -351,6 +351,38 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a stored price the API refuses (over the maximum, negative, a blank model: written by SQL or an older Atlas) fails get, list and"
+            + " the finish it would bill with UnreadableRowException naming model_prices and its id, not an InvalidInputException"
+            + " blaming the caller's arguments")
+    void aPriceRowOutOfRangeIsUnreadableNotInvalidInput() throws java.sql.SQLException {
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        String id;
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            String table = atlas.config().tablePrefix() + "model_prices";
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT id FROM " + table + " WHERE tenant_id = 'acme'")) {
+                assertThat(rs.next()).isTrue();
+                id = rs.getString(1);
+            }
+            // 1,000,001 per million: one more than Limits.MAX_PRICE_PER_MILLION, which the column's CHECK does not bound.
+            assertThat(s.executeUpdate("UPDATE " + table + " SET input_micros_per_mtok = 1000001000000 WHERE id = '" + id + "'")).isEqualTo(1);
+        }
+        java.util.function.Consumer<Runnable> unreadable = read -> assertThatThrownBy(read::run)
+                .isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class, e -> {
+                    assertThat(e.table()).isEqualTo("model_prices");
+                    assertThat(e.rowId()).isEqualTo(id);
+                    assertThat(e.getMessage()).contains("inputPerMillion", "1000001");
+                });
+        unreadable.accept(() -> prices.get("openai", "gpt-4o", JAN.plusSeconds(1)));
+        unreadable.accept(() -> prices.list("openai", "gpt-4o"));
+        ExecutionHandle h = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        h.usage(Usage.of(1000, 10));
+        unreadable.accept(h::complete);
+        // Another model's price still reads.
+        prices.create(ModelPrice.of("openai", "gpt-4o-mini", "0.15", "0.60", JAN));
+        assertThat(prices.list("openai", "gpt-4o-mini")).hasSize(1);
+    }
+
+    @Test
     @DisplayName("adding a second price for the same instant is a conflict; history is never rewritten")
     void duplicatePrice() {
         standardPrices();
