@@ -194,6 +194,11 @@ public final class JdbiRetention implements Retention {
         int want;
         /** Detached executions the next purge batch reads (see {@link #executionBatch}). */
         int wantExecutions;
+        /**
+         * Whether the last {@link #purgeBatch} or {@link #executionBatch} read every candidate left (fewer than it asked for)
+         * and took them all: the run's rule then ends with that batch instead of a transaction that finds nothing.
+         */
+        boolean drained;
         final BooleanSupplier stop;
         /** Once the stop signal was seen: no transaction starts after it. */
         boolean stopped;
@@ -420,6 +425,7 @@ public final class JdbiRetention implements Retention {
                 if (candidates.isEmpty()) {
                     return 0;
                 }
+                int more = drained ? 0 : candidates.size();
                 lockTrees(h, candidates);
                 // The rule again on what concurrent appends, restores and tool threads committed
                 // since the candidates were chosen (a fresh statement sees them under READ COMMITTED).
@@ -427,7 +433,7 @@ public final class JdbiRetention implements Retention {
                         .list(sql.uuidColumn());
                 add("conversations.skipped", candidates.size() - roots.size());
                 if (roots.isEmpty()) {
-                    return candidates.size();
+                    return more;
                 }
                 List<UUID> ids = withDescendants(h, roots);
                 if (!db.dialect().forUpdate().isEmpty()) {
@@ -449,7 +455,7 @@ public final class JdbiRetention implements Retention {
                 // One statement for the whole tree: the parent_conversation_id foreign key is
                 // checked at the end of the statement on both databases.
                 delete(h, "conversations", ids);
-                return candidates.size();
+                return more;
             });
         }
 
@@ -483,9 +489,9 @@ public final class JdbiRetention implements Retention {
         }
 
         /**
-         * The next conversations to purge in one transaction, bounded by the rows they carry
+         * The next conversations to purge in one transaction, bounded by the rows their trees carry
          * (about two per message: the message and its audit event; and their executions' steps,
-         * tool calls and assets), not by their count: on SQLite
+         * tool calls and assets; their tool threads' too), not by their count: on SQLite
          * a batch holds the only write lock, so a batch of long conversations would stall every
          * append for its whole length. At least one conversation, however long.
          *
@@ -500,10 +506,10 @@ public final class JdbiRetention implements Retention {
             // A conversation of a few messages may carry long tool loops: 5 such of 242 execution rows each, counted as 3 rows,
             // made one SQLite batch of 7,700 rows holding the write lock 260 ms (RetentionContract#purgeBatchesAreSizedByTheExecutionRowsToo).
             List<Map.Entry<UUID, Long>> candidates = call(h, "retention.purgeBatch", RetentionSql.purgeBatch(policy), binds, List.of())
-                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), 2 * rs.getLong("last_sequence") + 1
-                            + rs.getLong("execution_rows")));
+                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("tree_rows")));
             List<UUID> roots = new ArrayList<>();
             want = taken(candidates, asked, roots);
+            drained = candidates.size() < asked && roots.size() == candidates.size();
             return roots;
         }
 
@@ -540,6 +546,7 @@ public final class JdbiRetention implements Retention {
                     .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("execution_rows")));
             List<UUID> ids = new ArrayList<>();
             wantExecutions = taken(candidates, asked, ids);
+            drained = candidates.size() < asked && ids.size() == candidates.size();
             return ids;
         }
 
@@ -583,7 +590,7 @@ public final class JdbiRetention implements Retention {
                 add("messages.detached", call(h, "retention.detachFromExecutions", RetentionSql.DETACH_FROM_EXECUTIONS, b, ids).update());
                 deleteChildren(h, RetentionPlan.EXECUTION_CHILDREN, ids);
                 delete(h, "executions", ids);
-                return ids.size();
+                return drained ? 0 : ids.size();
             });
         }
 

@@ -309,6 +309,11 @@ public final class RetentionSql {
      * :deletedCutoff, as the policy asks.
      */
     private static String purgeRule(RetentionPolicy p, String a) {
+        return "(" + String.join(" OR ", purgeRules(p, a)) + ")";
+    }
+
+    /** The terms of {@link #purgeRule}, one per rule the policy sets. */
+    private static List<String> purgeRules(RetentionPolicy p, String a) {
         List<String> rules = new ArrayList<>();
         if (p.purgeArchivedAfter() != null) {
             rules.add("(" + a + ".status = 'archived' AND " + a + ".archived_at < :archivedCutoff AND "
@@ -318,20 +323,21 @@ public final class RetentionSql {
             rules.add("(" + a + ".deleted_at IS NOT NULL AND " + a + ".deleted_at < :deletedCutoff AND "
                     + quietTree(a, "deletedCutoff") + ")");
         }
-        return "(" + String.join(" OR ", rules) + ")";
+        return rules;
     }
 
     /**
      * No conversation in the tree below {@code a} (itself included) has activity at or after
-     * {@code :cutoff}. The walk's rows come first (SQLite's CROSS JOIN keeps that order), so each
-     * step looks tool threads up by parent and each row by id; with a plain JOIN SQLite read the
-     * tenant's whole range of an index at every step of every candidate (RetentionQueryPlanTest).
+     * {@code :cutoff}. The walk carries each row's activity: the walk's rows come first (SQLite's CROSS JOIN keeps that
+     * order), so each step looks tool threads up by parent; with a plain JOIN SQLite read the tenant's whole range of an index
+     * at every step of every candidate (RetentionQueryPlanTest). Each row's activity was read again by id, and PostgreSQL's
+     * generic plan read it from the activity index instead (it holds tenant, activity and id): a range scan of the tenant's
+     * recent conversations for every row of every walk, before PostgreSQL 18's skip scan (PostgresRetentionBatchPlanTest).
      */
     private static String quietTree(String a, String cutoff) {
-        return "NOT EXISTS (WITH RECURSIVE subtree (id) AS (SELECT " + a + ".id"
-                + " UNION SELECT x.id FROM subtree CROSS JOIN <p>conversations x WHERE x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
-                + " SELECT 1 FROM subtree CROSS JOIN <p>conversations y WHERE y.tenant_id = :t AND y.id = subtree.id"
-                + " AND y.activity_at >= :" + cutoff + ")";
+        return "NOT EXISTS (WITH RECURSIVE subtree (id, activity_at) AS (SELECT " + a + ".id, " + a + ".activity_at"
+                + " UNION SELECT x.id, x.activity_at FROM subtree CROSS JOIN <p>conversations x WHERE x.tenant_id = :t"
+                + " AND x.parent_conversation_id = subtree.id) SELECT 1 FROM subtree WHERE subtree.activity_at >= :" + cutoff + ")";
     }
 
     /**
@@ -354,17 +360,37 @@ public final class RetentionSql {
     }
 
     /**
-     * The next candidates with their sizes, at most {@code :want}: the last sequence (its messages) and the rows of its
-     * executions ({@code execution_rows}: each execution with its steps, tool calls and assets, {@link #executionRows}). One
-     * lookup of the conversation's executions by index, each execution's rows looked up from it: a conversation without
-     * executions (the common case) costs one probe, not one per child table (three probes made the 500-candidate query twice as
-     * long on PostgreSQL), and an execution without a tool loop still counts as a row.
+     * The next candidates with their sizes, at most {@code :want}: {@code tree_rows}, the rows the purge of the candidate's
+     * tree deletes, about two per message (the message and its audit event) and one per conversation, and the rows of their
+     * executions (each execution with its steps, tool calls and assets, {@link #executionRows}), in the candidate and in every
+     * tool thread below it, which go with it: counting the candidate's own alone, conversations whose tool threads held
+     * long tool loops went many to a transaction (RetentionContract#purgeBatchesCountTheToolThreadsToo). One lookup of
+     * each conversation's executions by index, each execution's rows looked up from it: a conversation without executions
+     * (the common case) costs one probe, not one per child table (three probes made the 500-candidate query twice as long on
+     * PostgreSQL), and an execution without a tool loop still counts as a row.
+     *
+     * <p>With both rules, each rule picks at most {@code :want} candidates from its own index, with their sizes, and the
+     * batch takes {@code :want} of them: one {@code OR} of the two made PostgreSQL read both partial indexes into one bitmap, every
+     * purgeable conversation of the tenant for each batch (PostgresRetentionBatchPlanTest).
      */
     static String purgeBatch(RetentionPolicy p) {
-        String rows = "(SELECT COALESCE(SUM(" + executionRows("e") + "), 0) FROM <p>executions e WHERE e.tenant_id = :t"
-                + " AND e.conversation_id = a.id)";
-        return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence, " + rows + " AS execution_rows FROM")
-                + " LIMIT :want";
+        String rows = "(WITH RECURSIVE tree (id, last_sequence) AS (SELECT a.id, a.last_sequence UNION SELECT x.id, x.last_sequence"
+                + " FROM tree CROSS JOIN <p>conversations x WHERE x.tenant_id = :t AND x.parent_conversation_id = tree.id)"
+                + " SELECT COALESCE(SUM(2 * tree.last_sequence + 1 + (SELECT COALESCE(SUM(" + executionRows("e") + "), 0)"
+                + " FROM <p>executions e WHERE e.tenant_id = :t AND e.conversation_id = tree.id)), 0) FROM tree)";
+        List<String> picks = new ArrayList<>();
+        for (String rule : purgeRules(p, "a")) {
+            picks.add("SELECT a.id, " + rows + " AS tree_rows FROM <p>conversations a WHERE a.tenant_id = :t AND " + rule + " LIMIT :want");
+        }
+        if (picks.size() == 1) {
+            return picks.get(0);
+        }
+        List<String> branches = new ArrayList<>();
+        for (int i = 0; i < picks.size(); i++) {
+            branches.add("SELECT r" + i + ".id, r" + i + ".tree_rows FROM (" + picks.get(i) + ") r" + i);
+        }
+        // UNION: a conversation both rules pick (archived, then deleted) comes once, with the same size from each.
+        return "SELECT u.id, u.tree_rows FROM (" + String.join(" UNION ", branches) + ") u LIMIT :want";
     }
 
     static String stillPurgeable(RetentionPolicy p) {

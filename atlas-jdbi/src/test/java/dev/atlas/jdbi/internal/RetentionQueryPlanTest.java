@@ -58,15 +58,20 @@ class RetentionQueryPlanTest {
     }
 
     @Test
-    @DisplayName("the conversation purge's candidates walk their tool threads by parent and read each one's activity by id, and"
-            + " their sizes their executions by conversation and the executions' rows by execution (a detached execution's too)")
+    @DisplayName("the conversation purge's candidates come from each rule's index, walk their tool threads by parent (reading"
+            + " each one's activity from the row the walk found, not again), and their sizes their executions by conversation and"
+            + " the executions' rows by execution (a detached execution's too)")
     void purgeCandidates() throws SQLException {
         RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).hardDeleteAfter(Duration.ofDays(1));
         for (String statement : List.of(RetentionSql.purgeBatch(policy), RetentionSql.stillPurgeable(policy))) {
             List<String> plan = plan(statement);
             searchedBy(plan, "x", "(tenant_id=? AND parent_conversation_id=?)");
-            searchedBy(plan, "y", "(tenant_id=? AND id=?)");
+            assertThat(plan).as(plan.toString()).noneMatch(d -> d.matches("(SEARCH|SCAN) y\\b.*"));
         }
+        List<String> batch = plan(RetentionSql.purgeBatch(policy));
+        assertThat(batch).as(batch.toString()).filteredOn(d -> d.matches("(SEARCH|SCAN) a\\b.*")).hasSize(2)
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH a USING INDEX atlas_conversations_archived (tenant_id=? AND archived_at<?)"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH a USING INDEX atlas_conversations_deleted (tenant_id=? AND deleted_at>?"));
         // A candidate's size: its executions by conversation, their steps, tool calls and assets by execution.
         List<String> plan = plan(RetentionSql.purgeBatch(policy));
         searchedBy(plan, "e", "(tenant_id=? AND conversation_id=?)");

@@ -127,6 +127,59 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(transactions.get()).isEqualTo(5);
     }
 
+    @Test
+    @DisplayName("a purge batch counts the rows of a conversation's tool threads, which go with it: five archived conversations"
+            + " of one message, each with a tool thread whose execution holds 3 steps and 6 tool calls, go one per transaction"
+            + " under batchSize(20), not all five in one (only the conversation's own messages and executions counted)")
+    void purgeBatchesCountTheToolThreadsToo() {
+        for (int i = 0; i < 5; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("question " + i));
+            Conversation tool = conversations.create(NewConversation.toolThread(ALICE, "support", c.id(), null));
+            conversations.append(tool.id(), NewMessage.tool("looking " + i));
+            dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                    .conversation(tool.id()));
+            for (int s = 0; s < 3; s++) {
+                dev.atlas.execution.StepHandle step = x.step();
+                for (int k = 0; k < 2; k++) {
+                    step.toolCall("call-" + s + "-" + k, "lookup", "{}").complete("found");
+                }
+                step.finish("looking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+            }
+            x.complete();
+            conversations.archive(c.id());
+        }
+        advance(Duration.ofDays(3));
+        java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
+        RetentionReport report = runCounting("retention.purge.conversations", transactions, RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(20));
+        assertThat(report.counts()).containsEntry("conversations.deleted", 10L).containsEntry("messages.deleted", 10L)
+                .containsEntry("executions.deleted", 5L).containsEntry("execution_steps.deleted", 15L)
+                .containsEntry("execution_tool_calls.deleted", 30L);
+        assertThat(transactions.get()).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("a conversation purge and a purge of detached executions end with the batch that took the last candidates:"
+            + " three archived conversations and three finished executions without one go in one transaction each, with no"
+            + " second one that reads nothing")
+    void purgesEndWithTheirLastBatch() {
+        for (int i = 0; i < 3; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("question " + i));
+            conversations.archive(c.id());
+            acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")).complete();
+        }
+        advance(Duration.ofDays(3));
+        java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        assertThat(runCounting("retention.purgeBatch", batches, RetentionPolicy.none().purgeArchivedAfter(DAY)).counts())
+                .containsEntry("conversations.deleted", 3L);
+        assertThat(batches.get()).isEqualTo(1);
+        batches.set(0);
+        assertThat(runCounting("retention.select.executions", batches, RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY))
+                .counts()).containsEntry("executions.deleted", 3L);
+        assertThat(batches.get()).isEqualTo(1);
+    }
+
     /** Runs {@code policy}, counting in {@code sent} the times statement {@code name} is sent (one per purge transaction). */
     private RetentionReport runCounting(String name, java.util.concurrent.atomic.AtomicInteger sent, RetentionPolicy policy) {
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
