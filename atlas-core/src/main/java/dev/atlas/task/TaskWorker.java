@@ -259,11 +259,14 @@ public final class TaskWorker implements AutoCloseable {
         private boolean finished;
         private boolean leaseLost;
 
-        synchronized void loseLease() {
+        /** Interrupts the handler if it still runs; false when it had finished, so its outcome path reports instead. */
+        synchronized boolean loseLease() {
             if (!finished && !leaseLost) {
                 leaseLost = true;
                 thread.interrupt();
+                return true;
             }
+            return false;
         }
 
         synchronized boolean isLeaseLost() {
@@ -289,12 +292,16 @@ public final class TaskWorker implements AutoCloseable {
             try {
                 current.set(store.heartbeat(current.get()));
             } catch (LeaseLostException e) {
-                log.warn("Task {} ({}) lost its lease while running: {}; interrupting its handler", task.id(), task.kind(), e.getMessage());
-                run.loseLease();
+                // A heartbeat under way when the handler returned may land after its own completion ("the task is
+                // completed"): nothing was lost, and a lease really lost is reported by the outcome path.
+                if (run.loseLease()) {
+                    log.warn("Task {} ({}) lost its lease while running: {}; interrupting its handler", task.id(), task.kind(), e.getMessage());
+                }
             } catch (NotFoundException e) {
                 // Deleted while it ran (its owner or conversation erased, or purged): no outcome can be recorded.
-                log.warn("Task {} ({}) was deleted while running; interrupting its handler", task.id(), task.kind());
-                run.loseLease();
+                if (run.loseLease()) {
+                    log.warn("Task {} ({}) was deleted while running; interrupting its handler", task.id(), task.kind());
+                }
             } catch (AtlasClosedException e) {
                 // Nothing can renew the lease any more; the outcome path says so once, when the handler returns.
             } catch (RuntimeException | Error e) {

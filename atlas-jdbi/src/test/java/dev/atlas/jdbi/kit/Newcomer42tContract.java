@@ -13,6 +13,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -47,6 +52,49 @@ public abstract class Newcomer42tContract extends AtlasContract {
         assertThat(ran).containsExactlyElementsOf(created);
         assertThat(tasks.list(TaskQuery.all()).items()).extracting(Task::status, Task::attempts)
                 .containsOnly(org.assertj.core.groups.Tuple.tuple(TaskStatus.COMPLETED, 1));
+    }
+
+    @Test
+    @DisplayName("a heartbeat already under way when its handler finished, landing after the task was completed, logs no 'lost its"
+            + " lease' warning: the task completed and nothing was lost or interrupted")
+    void heartbeatLandingAfterCompletionIsNoLostLease() throws Exception {
+        TaskStore tasks = atlas.tenant("acme").tasks();
+        Task t = tasks.create(NewTask.of("job", Map.of()));
+        CountDownLatch heartbeatStarted = new CountDownLatch(1);
+        CountDownLatch completed = new CountDownLatch(1);
+        AtomicReference<Thread> heartbeatThread = new AtomicReference<>();
+        // The store as the worker sees it: its first heartbeat is held until the handler's result is stored, as a
+        // heartbeat that started just before the handler returned and reached the database just after the completion.
+        TaskStore gated = (TaskStore) Proxy.newProxyInstance(TaskStore.class.getClassLoader(), new Class<?>[] {TaskStore.class},
+                (proxy, method, args) -> {
+                    try {
+                        if (method.getName().equals("heartbeat") && heartbeatThread.compareAndSet(null, Thread.currentThread())) {
+                            heartbeatStarted.countDown();
+                            assertThat(completed.await(30, TimeUnit.SECONDS)).isTrue();
+                        }
+                        Object result = method.invoke(tasks, args);
+                        if (method.getName().equals("complete")) {
+                            completed.countDown();
+                        }
+                        return result;
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (LogCapture logs = LogCapture.start()) {
+            try (TaskWorker worker = TaskWorker.builder(gated).handler("job", task -> {
+                assertThat(heartbeatStarted.await(30, TimeUnit.SECONDS)).isTrue();
+                return Map.of("done", true);
+            }).lease(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(10)).start()) {
+                assertThat(completed.await(30, TimeUnit.SECONDS)).isTrue();
+                // The held heartbeat has answered (the task is completed) once its thread is back waiting for work.
+                await(() -> java.util.Arrays.stream(heartbeatThread.get().getStackTrace())
+                        .anyMatch(f -> f.getMethodName().equals("take") && f.getClassName().contains("DelayedWorkQueue")),
+                        () -> "heartbeat thread still at " + java.util.Arrays.toString(heartbeatThread.get().getStackTrace()));
+            }
+            assertThat(tasks.require(t.id())).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of("done", true), Task::result);
+            assertThat(logs.text()).doesNotContain("lost its lease").doesNotContain("interrupting its handler");
+        }
     }
 
     /** Waits up to a minute for {@code condition}, a bound only for failing: a worker that waits its hour-long poll never gets there. */
