@@ -41,8 +41,9 @@ public final class JdbiCredentialStore implements CredentialStore {
         this.q = db.statements(CredentialSql.class, CredentialSql::new);
         this.cipher = keys == null ? null : new CredentialCipher(keys);
         Dialect d = db.dialect();
-        this.infos = (rs, ctx) -> new CredentialInfo(Rows.owner(rs, "owner_type", "owner_id"), rs.getString("name"),
-                rs.getString("key_id"), d.instant(rs, "created_at"), d.instant(rs, "updated_at"));
+        // Guarded as every store's rows are: a time SQLite holds as text names this row, not nothing.
+        this.infos = Rows.guard("credentials", "id", (rs, ctx) -> new CredentialInfo(Rows.owner(rs, "owner_type", "owner_id"),
+                rs.getString("name"), rs.getString("key_id"), d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
     }
 
     private CredentialCipher cipher() {
