@@ -156,4 +156,52 @@ class SqliteUnreadableTimestampTest {
         assertThat(acme.search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.MESSAGE, "m",
                 new float[] {1, 0, 0}))).isEmpty();
     }
+
+    @Test
+    @DisplayName("a credential whose created_at is stored as text ('12abc') fails list (whole and paged) and upsert with"
+            + " UnreadableRowException naming credentials, its id and created_at (it named no table nor row, so one bad row hid which"
+            + " of the owner's credentials to fix), the upsert writing nothing; get still reads it; once it is deleted, a row whose"
+            + " updated_at is a fraction of a microsecond fails the listing the same way, and upserting it (at a later time) repairs it")
+    void credentialWithAnUnreadableTimeIsNamed() throws SQLException {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        Atlas keyed = database.open(b -> b.credentialKeys(dev.atlas.credential.CredentialKeys.of("k1", key)));
+        try {
+            dev.atlas.credential.CredentialStore store = keyed.tenant("acme").credentials();
+            dev.atlas.Owner owner = dev.atlas.Owner.user("7");
+            for (String name : java.util.List.of("a-text", "b-fraction", "c-fine")) {
+                store.upsert(owner, name, "secret of " + name);
+            }
+            assertThat(update("UPDATE atlas_credentials SET created_at = '12abc' WHERE name = 'a-text'")).isEqualTo(1);
+            assertThat(update("UPDATE atlas_credentials SET updated_at = updated_at + 0.5 WHERE name = 'b-fraction'")).isEqualTo(1);
+            String text = credentialId("a-text");
+            assertNamed(() -> store.list(owner), text, "created_at");
+            assertNamed(() -> store.list(owner, 10, null), text, "created_at");
+            assertNamed(() -> store.upsert(owner, "a-text", "replaced"), text, "created_at");
+            assertThat(store.require(owner, "a-text").reveal()).isEqualTo("secret of a-text");
+            store.delete(owner, "a-text");
+            assertNamed(() -> store.list(owner), credentialId("b-fraction"), "updated_at");
+            store.upsert(owner, "b-fraction", "replaced");
+            assertThat(store.list(owner)).extracting(dev.atlas.credential.CredentialInfo::name).containsExactly("b-fraction", "c-fine");
+            assertThat(store.require(owner, "b-fraction").reveal()).isEqualTo("replaced");
+        } finally {
+            keyed.close();
+        }
+    }
+
+    private String credentialId(String name) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM atlas_credentials WHERE name = '" + name + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    private static void assertNamed(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String rowId, String column) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(UnreadableRowException.class, e -> {
+            assertThat(e.table()).isEqualTo("credentials");
+            assertThat(e.rowId()).isEqualTo(rowId);
+            assertThat(e.getMessage()).contains(column);
+        });
+    }
 }

@@ -5,7 +5,8 @@ import dev.atlas.jdbi.internal.sql.Statement;
 
 /** The credential store's statements. */
 final class CredentialSql {
-    private static final String INFO = "owner_type, owner_id, name, key_id, created_at, updated_at";
+    /** With the id, which only an unreadable row's exception names: the API finds a credential by owner and name. */
+    private static final String INFO = "id, owner_type, owner_id, name, key_id, created_at, updated_at";
     private static final String BY_NAME = " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId AND name = :name";
 
     final Statement upsert;

@@ -41,8 +41,9 @@ public final class JdbiCredentialStore implements CredentialStore {
         this.q = db.statements(CredentialSql.class, CredentialSql::new);
         this.cipher = keys == null ? null : new CredentialCipher(keys);
         Dialect d = db.dialect();
-        this.infos = (rs, ctx) -> new CredentialInfo(Rows.owner(rs, "owner_type", "owner_id"), rs.getString("name"),
-                rs.getString("key_id"), d.instant(rs, "created_at"), d.instant(rs, "updated_at"));
+        // Guarded as every store's rows are: a time SQLite holds as text names this row, not nothing.
+        this.infos = Rows.guard("credentials", "id", (rs, ctx) -> new CredentialInfo(Rows.owner(rs, "owner_type", "owner_id"),
+                rs.getString("name"), rs.getString("key_id"), d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
     }
 
     private CredentialCipher cipher() {
@@ -61,11 +62,35 @@ public final class JdbiCredentialStore implements CredentialStore {
         Check.key("name", name);
         Check.notNull("secret", secret);
         Check.text("secret", secret, MAX_SECRET_LENGTH);
+        checkIdentity("name", tenant, owner.type(), owner.id(), name);
         Sealed sealed = c.encrypt(secret, tenant, owner.type(), owner.id(), name);
         UUID id = Ids.next(db.clock());
         return db.write(h -> named(sql.on(h, q.upsert), owner, name).bind("id", id)
                 .bind("keyId", sealed.keyId()).bind("nonce", sealed.nonce()).bind("ciphertext", sealed.ciphertext())
                 .bind("now", db.now()).one(infos));
+    }
+
+    /**
+     * Refuses, naming {@code field}, a credential identity too large for the unique index on it:
+     * PostgreSQL refused an entry of 2,712 bytes (128 and 3 x 255 CJK characters) with a storage
+     * error, which SQLite stored. Imports check it too, so no dialect holds what the other cannot.
+     */
+    public static void checkIdentity(String field, String tenant, String ownerType, String ownerId, String name) {
+        int bytes = utf8Length(tenant) + utf8Length(ownerType) + utf8Length(ownerId) + utf8Length(name);
+        if (bytes > MAX_IDENTITY_BYTES) {
+            throw new dev.atlas.InvalidInputException(field, "takes " + bytes + " bytes of UTF-8 with its owner type, owner id and"
+                    + " tenant id; at most " + MAX_IDENTITY_BYTES + " fit the credential's index: use a shorter name or owner id");
+        }
+    }
+
+    /** UTF-8 length of valid text (callers checked it has no unpaired surrogate), without encoding it. */
+    private static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return n;
     }
 
     private static Sql.Call named(Sql.Call call, Owner owner, String name) {

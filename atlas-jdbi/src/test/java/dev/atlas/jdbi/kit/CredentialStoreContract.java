@@ -543,6 +543,60 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a credential whose tenant id, owner type, owner id and name take more than 2,560 bytes of UTF-8 together (each"
+            + " within its own limit: 128 and 3 x 255 random CJK characters, 2,679 bytes) is InvalidInputException naming name on every"
+            + " database, nothing stored; PostgreSQL's unique index cannot hold it (index row size 2712 exceeds btree maximum 2704), and"
+            + " SQLite stored it. Exactly 2,560 bytes of incompressible text is stored and reads back on both")
+    void identityTooLargeForTheIndex() {
+        java.util.Random random = new java.util.Random(42);
+        String tenant = cjk(random, 128);
+        Owner owner = new Owner(cjk(random, 255), cjk(random, 255));
+        CredentialStore s = atlas.tenant(tenant).credentials();
+        String tooLarge = cjk(random, 255);
+        assertThatThrownBy(() -> s.upsert(owner, tooLarge, PLAINTEXT)).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                e -> assertThat(e).returns("name", dev.atlas.InvalidInputException::field).hasMessageContaining("2679 bytes")
+                        .hasMessageContaining("at most 2560"));
+        // 384 + 765 + 765 bytes of tenant and owner; the name takes the rest of the 2,560 exactly (215 CJK characters and one ASCII).
+        String atLimit = cjk(random, 215) + "x";
+        CredentialInfo stored = s.upsert(owner, atLimit, PLAINTEXT);
+        assertThat(stored.name()).isEqualTo(atLimit);
+        assertThat(s.get(owner, atLimit).orElseThrow().reveal()).isEqualTo(PLAINTEXT);
+        assertThatThrownBy(() -> s.upsert(owner, atLimit + "y", PLAINTEXT)).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("name"));
+        assertThat(s.list(owner)).extracting(CredentialInfo::name).containsExactly(atLimit);
+    }
+
+    @Test
+    @DisplayName("an import resealed from another tenant of a credential whose identity passes 2,560 bytes in the importing tenant"
+            + " (2,299 bytes in acme, 2,679 under a tenant id of 128 CJK characters) is InvalidInputException naming line N:"
+            + " credential.name, nothing written; PostgreSQL failed it with a storage error and SQLite stored it")
+    void importedIdentityTooLargeForTheIndex() {
+        java.util.Random random = new java.util.Random(7);
+        Owner owner = new Owner(cjk(random, 255), cjk(random, 255));
+        String name = cjk(random, 255);
+        store.upsert(owner, name, PLAINTEXT);
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        atlas.tenant("acme").portability().exportTo(file, dev.atlas.portability.ExportScope.owner(owner));
+        dev.atlas.Tenant big = atlas.tenant(cjk(random, 128));
+        String before = DatabaseDigest.of(database.dataSource(), "atlas_");
+        assertThatThrownBy(() -> big.portability().importFrom(new java.io.ByteArrayInputStream(file.toByteArray()),
+                dev.atlas.portability.ImportOptions.defaults().resealCredentialsFrom("acme")))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).matches("line \\d+: credential\\.name"))
+                .hasMessageContaining("2679 bytes");
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(before);
+        assertThat(big.credentials().list(owner)).isEmpty();
+    }
+
+    /** {@code n} random CJK ideographs: three bytes each in UTF-8, and incompressible, so an index stores every byte. */
+    private static String cjk(java.util.Random random, int n) {
+        StringBuilder b = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            b.append((char) (0x4E00 + random.nextInt(0x5000)));
+        }
+        return b.toString();
+    }
+
+    @Test
     @DisplayName("during a rolling rotation an instance still on the old primary keeps writing old-key rows: reEncrypt run again moves exactly those, and returns 0 once none is left; the old instance cannot read moved rows")
     void rollingRotation() {
         store.upsert(ALICE, "openai", PLAINTEXT);

@@ -38,8 +38,12 @@ final class ImportedCredentials {
         return !sealedFor.equals(tenant);
     }
 
-    /** Refuses a credential row that would not read in this tenant once stored. */
+    /** Refuses a credential row that would not read in this tenant once stored, or that this tenant's index cannot hold. */
     void check(Parsed row, String where) {
+        Object[] v = row.values();
+        Table t = row.table();
+        dev.atlas.jdbi.internal.JdbiCredentialStore.checkIdentity(where + "credential.name", tenant, (String) v[t.index("owner_type")],
+                (String) v[t.index("owner_id")], (String) v[t.index("name")]);
         if (cipher == null) {
             return; // nothing to open it with; such an Atlas reads no credential until it is given the keys
         }
