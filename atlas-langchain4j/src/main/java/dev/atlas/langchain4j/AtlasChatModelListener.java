@@ -169,21 +169,6 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private volatile Atlas instance;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
-    /**
-     * The OpenTelemetry context of each conversation's latest call that asked for tools, for the
-     * round that sends their results (see {@link dev.atlas.internal.CallerContext}), by tenant and conversation id (an
-     * import keeps ids, so a copy of a conversation in another tenant has the same id); bounded, as rounds whose results
-     * never come (an app that stops the loop) must not grow it.
-     */
-    private final Map<ConversationKey, Object> toolRoundContexts = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ConversationKey, Object> eldest) {
-            return size() > 10_000;
-        }
-    });
-
-    /** A conversation of a tenant: {@link #toolRoundContexts}' key. */
-    private record ConversationKey(String tenant, UUID conversation) {}
     // The call onRequest just started on this thread, for streaming(model)'s doChat, which
     // StreamingChatModel.chat runs right after the listeners on the same thread. Weak: the thread
     // of a model not wrapped keeps nothing.
@@ -464,7 +449,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         Object caller = dev.atlas.internal.CallerContext.capture();
         if (conversationId != null && !request.messages().isEmpty()
                 && request.messages().get(request.messages().size() - 1) instanceof dev.langchain4j.data.message.ToolExecutionResultMessage) {
-            Object asked = toolRoundContexts.remove(new ConversationKey(tenant.id(), conversationId));
+            Object asked = Correlation.pending(tenant.atlas()).takeAskedFrom(tenant.id(), conversationId);
             caller = asked != null ? asked : caller;
         }
         Instant started = clock.instant();
@@ -736,7 +721,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                         call, clock, abandonAfter));
             }
             if (run.conversationId != null && run.context != null) {
-                toolRoundContexts.put(new ConversationKey(tenantId, run.conversationId), run.context);
+                // In the Atlas instance too: the round sending the results may be recorded by another listener.
+                Correlation.pending(run.tenant.atlas()).askedFrom(tenantId, run.conversationId, run.context);
             }
         }
         Usage usage = usage(response.tokenUsage());

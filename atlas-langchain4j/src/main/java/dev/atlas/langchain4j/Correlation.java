@@ -339,6 +339,17 @@ final class Correlation {
         // How many rounds each tenant has waiting: past the bound the tenant with the most gives up its oldest, so one
         // tenant's tool loops that never end do not push out another tenant's round waiting for its user.
         private final Map<String, Integer> perTenant = new java.util.HashMap<>();
+        /** A conversation of a tenant: {@link #contexts}' key (an import keeps ids, so a copy in another tenant has the same id). */
+        private record ConversationKey(String tenant, UUID conversation) {}
+        // The caller's context (see CallerContext: OpenTelemetry's) of each conversation's latest call that asked for tools,
+        // for the round sending their results, whichever listener of this Atlas records it (one built per request is gone
+        // by then); bounded, as rounds whose results never come (an app that stops the loop) must not grow it.
+        private final Map<ConversationKey, Object> contexts = new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<ConversationKey, Object> eldest) {
+                return size() > MAX_ROUNDS;
+            }
+        };
 
         Pending() {
             this(MAX_ROUNDS);
@@ -354,6 +365,23 @@ final class Correlation {
                 rounds.clear();
                 due.clear();
                 perTenant.clear();
+            }
+            synchronized (contexts) {
+                contexts.clear();
+            }
+        }
+
+        /** Notes {@code context}, the caller's where a call of {@code tenant}'s conversation asked for tools. */
+        void askedFrom(String tenant, UUID conversationId, Object context) {
+            synchronized (contexts) {
+                contexts.put(new ConversationKey(tenant, conversationId), context);
+            }
+        }
+
+        /** The caller's context of the latest call of {@code tenant}'s conversation that asked for tools, taken; null when none. */
+        Object takeAskedFrom(String tenant, UUID conversationId) {
+            synchronized (contexts) {
+                return contexts.remove(new ConversationKey(tenant, conversationId));
             }
         }
 

@@ -1138,6 +1138,43 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A call the app abandoned takes no later result without an id, however many later rounds of its tool the same thread answers")
+    void abandonedToolCallWithoutIdTakesNoResultOfLaterRounds() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<AiMessage> asks = new ArrayList<>();
+        for (int n = 1; n <= 4; n++) {
+            asks.add(AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":" + n + "}").build())));
+        }
+        dev.langchain4j.model.chat.ChatModel model = answering(asks.toArray(AiMessage[]::new));
+        List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from("look up 1")));
+        store.updateMessages("abandon-many", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(asks.get(0));
+        store.updateMessages("abandon-many", window);
+        // The app gives up on the first call: no result is ever stored for it. Then three rounds, each answered.
+        for (int n = 2; n <= 4; n++) {
+            window.add(UserMessage.from("never mind, look up " + n));
+            store.updateMessages("abandon-many", window);
+            model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+            window.add(asks.get(n - 1));
+            store.updateMessages("abandon-many", window);
+            window.add(ToolExecutionResultMessage.from(asks.get(n - 1).toolExecutionRequests().get(0), "result " + n));
+            store.updateMessages("abandon-many", window);
+        }
+
+        Conversation c = tenant.conversations().requireByKey("abandon-many");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(4);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::arguments, ToolCall::status, ToolCall::result).containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("{\"n\":1}", ExecutionStatus.PROCESSING, null),
+                        org.assertj.core.groups.Tuple.tuple("{\"n\":2}", ExecutionStatus.COMPLETED, "result 2"),
+                        org.assertj.core.groups.Tuple.tuple("{\"n\":3}", ExecutionStatus.COMPLETED, "result 3"),
+                        org.assertj.core.groups.Tuple.tuple("{\"n\":4}", ExecutionStatus.COMPLETED, "result 4"));
+    }
+
+    @Test
     @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
     void deleteSoftDeletesAndFreesTheKey() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
@@ -1568,6 +1605,27 @@ public abstract class LangChain4jAdapterContract {
                 assertThat(garbage[7]).hasSize(1 << 20);
             }
             assertThat(marker.get()).as("an execution listener of the closed Atlas").isNull();
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    @Test
+    @DisplayName("A closed Atlas the app still holds keeps none of the tool rounds its listeners left pending")
+    void closeDropsThePendingToolRounds() {
+        TestDatabase secondDatabase = anotherDatabase();
+        try {
+            MutableClockHolder clock = new MutableClockHolder();
+            Atlas closing = secondDatabase.open();
+            Tenant t = closing.tenant("acme");
+            AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{}").build()));
+            alwaysAnswering(asks, AtlasChatModelListener.builder(t).clock(clock.clock).abandonAfter(java.time.Duration.ofMinutes(1)).build())
+                    .chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("look")).modelName("m").build());
+            assertThat(toolCallsOf(t)).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ExecutionStatus.PROCESSING));
+            closing.close();
+            clock.advance(java.time.Duration.ofMinutes(2));
+            // Past its bound, a round still held would be given back to be failed (which a closed Atlas refuses).
+            assertThat(Correlation.pending(closing).expired()).isEmpty();
         } finally {
             secondDatabase.cleanup();
         }

@@ -82,4 +82,58 @@ class SqliteLangChain4jUserProbesTest extends LangChain4jUserProbesContract {
             });
         }
     }
+
+    @Test
+    @DisplayName("With AtlasTelemetry, the round that sends a tool's result back is a span under the same span as the round that"
+            + " asked for it, also when the app builds its model, and so its listener, per request (the result on a later request:"
+            + " a user approving the call). SQLite only: no database behaviour")
+    void toolRoundOfAModelBuiltPerRequestIsUnderTheSpanOfTheRoundThatAsked(@TempDir Path dir) {
+        InMemorySpanExporter spans = InMemorySpanExporter.create();
+        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
+        try (Atlas atlas = Atlas.builder().sqlite(dir.resolve("otel-approval.db")).executionListener(AtlasTelemetry.create(sdk)).build()) {
+            Tenant shop = atlas.tenant("shop");
+            AtlasChatMemoryStore store = AtlasChatMemoryStore.of(shop);
+            AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("refund").arguments("{}").build()));
+            java.util.List<ChatMessage> window = new java.util.ArrayList<>(List.of(dev.langchain4j.data.message.UserMessage.from("refund order 4")));
+            Span first = sdk.getTracer("app").spanBuilder("POST /chat").startSpan();
+            try (Scope ignored = first.makeCurrent()) {
+                store.updateMessages("approve", window);
+                perRequestModel(shop, asks).chat(ChatRequest.builder().messages(window).modelName("gpt-s").build());
+                window.add(asks);
+                store.updateMessages("approve", window);
+            } finally {
+                first.end();
+            }
+            Span second = sdk.getTracer("app").spanBuilder("POST /approve").startSpan();
+            try (Scope ignored = second.makeCurrent()) {
+                window.add(ToolExecutionResultMessage.from("c1", "refund", "refunded"));
+                store.updateMessages("approve", window);
+                perRequestModel(shop, AiMessage.from("Refunded.")).chat(ChatRequest.builder().messages(window).modelName("gpt-s").build());
+            } finally {
+                second.end();
+            }
+            List<SpanData> chats = spans.getFinishedSpanItems().stream().filter(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.CLIENT).toList();
+            assertThat(chats).hasSize(2).allSatisfy(s -> {
+                assertThat(s.getTraceId()).isEqualTo(first.getSpanContext().getTraceId());
+                assertThat(s.getParentSpanId()).isEqualTo(first.getSpanContext().getSpanId());
+            });
+        }
+    }
+
+    /** A model answering {@code answer}, with a listener of its own, as an app building both per request has. */
+    private static dev.langchain4j.model.chat.ChatModel perRequestModel(Tenant tenant, AiMessage answer) {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        return new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(answer).modelName("gpt-s").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
 }

@@ -27,7 +27,7 @@ public final class JdbiAtlas implements Atlas, dev.atlas.internal.InstanceState 
     private final AtomicBoolean closed = new AtomicBoolean();
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     private final BlobStore blobs;
-    // What integrations keep per instance (InstanceState): it lives as long as this instance, not longer.
+    // What integrations keep per instance (InstanceState): it lives as long as this instance is open, not longer.
     private final ConcurrentMap<Class<?>, Object> states = new ConcurrentHashMap<>();
 
     public JdbiAtlas(AtlasConfig config, Db db, AutoCloseable ownedPool) {
@@ -113,6 +113,9 @@ public final class JdbiAtlas implements Atlas, dev.atlas.internal.InstanceState 
                 }
             }
         } finally {
+            // Nothing kept for this instance can be used once it is closed (LangChain4j's pending tool rounds hold
+            // handles that could only fail now): an application still holding the closed instance holds none of it.
+            states.clear();
             closeDone.countDown();
         }
     }

@@ -45,8 +45,9 @@ import javax.sql.DataSource;
 // literal Boot 4 lacks makes Spring drop this whole annotation where it reads it by reflection (an
 // ApplicationContextRunner's AutoConfigurations.of, an @Import): no @Configuration, so no nested configuration (the
 // meters, the SQLite pool settings) was processed. The nested configurations that use a Boot 3.5 type (Flyway's
-// customizer, Actuator's HealthIndicator) are conditional on its name, so Boot 4 leaves them out; each has a configuration
-// of its own by Boot 4's name (AtlasBoot4FlywayConfiguration, AtlasBoot4HealthConfiguration).
+// customizer and strategy, Hibernate's properties customizer, Actuator's HealthIndicator) are conditional on its name, so
+// Boot 4 leaves them out; each has a configuration of its own by Boot 4's name (AtlasBoot4FlywayConfiguration,
+// AtlasBoot4FlywayStrategyConfiguration, AtlasBoot4HibernateConfiguration, AtlasBoot4HealthConfiguration).
 @AutoConfiguration(afterName = {
         // The application's DataSource, Flyway, Liquibase and schema.sql run first (Boot 3.5, then Boot 4 names).
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
