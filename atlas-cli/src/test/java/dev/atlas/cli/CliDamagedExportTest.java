@@ -70,6 +70,34 @@ class CliDamagedExportTest {
     }
 
     @Test
+    void anExportMeetingAStoredValueNoImportTakesFailsNamingTheRowAndWritesNoFile(@TempDir Path dir) throws Exception {
+        Path db = dir.resolve("agent.db");
+        try (Atlas atlas = Atlas.builder().sqlite(db).build()) {
+            atlas.tenant("acme").prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10",
+                    java.time.Instant.parse("2026-01-01T00:00:00Z")));
+        }
+        String id;
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); var s = c.createStatement()) {
+            // Over Limits.MAX_PRICE_PER_MILLION: as SQL, or an older Atlas, could store it.
+            s.executeUpdate("UPDATE atlas_model_prices SET input_micros_per_mtok = 1000001000000");
+            try (var rs = s.executeQuery("SELECT id FROM atlas_model_prices")) {
+                rs.next();
+                id = rs.getString(1);
+            }
+        }
+        Path file = dir.resolve("acme.jsonl");
+        Cli.Result r = Cli.run("--db", db.toString(), "-t", "acme", "export", "-o", file.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).endsWith("atlas: model_prices row " + id + " is unreadable: model_price.input_micros_per_mtok: must be between 0"
+                + " and 1000000000000, was 1000001000000: an import would refuse it, so the export stops here; correct or delete the row,"
+                + " then export again\n");
+        assertThat(r.out()).isEmpty();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).doesNotContain("acme.jsonl").noneMatch(n -> n.startsWith("acme.jsonl"));
+        }
+    }
+
+    @Test
     void aFileCutInsideALineIsRefusedNamingTheLineAndNothingIsImported(@TempDir Path dir) throws Exception {
         List<String> lines = export(dir);
         int cut = lineOf(lines, "message", 4);

@@ -2578,6 +2578,44 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a stored value an import would refuse (a price over the maximum, a blank model: written by SQL or an older Atlas) fails"
+            + " the export with UnreadableRowException naming the table, the row and the column, instead of a backup no import restores;"
+            + " an import refusing a number out of range shows it as written, not as 1.000001E12")
+    void aValueNoImportAcceptsFailsTheExportNamingItsRow() throws java.sql.SQLException {
+        Tenant acme = atlas.tenant("acme");
+        acme.prices().create(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.50", "10", java.time.Instant.parse("2026-01-01T00:00:00Z")));
+        String good = text(export(acme, ExportScope.tenant()));
+        String id;
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            try (java.sql.ResultSet rs = st.executeQuery("SELECT id FROM " + PREFIX + "model_prices WHERE tenant_id = 'acme'")) {
+                assertThat(rs.next()).isTrue();
+                id = rs.getString(1);
+            }
+            assertThat(st.executeUpdate("UPDATE " + PREFIX + "model_prices SET input_micros_per_mtok = 1000001000000")).isEqualTo(1);
+            assertThatThrownBy(() -> export(acme, ExportScope.tenant())).isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class, e -> {
+                assertThat(e.table()).isEqualTo("model_prices");
+                assertThat(e.rowId()).isEqualTo(id);
+                assertThat(e.why()).isEqualTo("model_price.input_micros_per_mtok: must be between 0 and 1000000000000, was 1000001000000:"
+                        + " an import would refuse it, so the export stops here; correct or delete the row, then export again");
+            });
+            assertThat(st.executeUpdate("UPDATE " + PREFIX + "model_prices SET input_micros_per_mtok = 2500000, model = ' '")).isEqualTo(1);
+            assertThatThrownBy(() -> export(acme, ExportScope.tenant())).isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class, e -> {
+                assertThat(e.table()).isEqualTo("model_prices");
+                assertThat(e.rowId()).isEqualTo(id);
+                assertThat(e.why()).startsWith("model_price.model: must not be blank");
+            });
+            assertThat(st.executeUpdate("UPDATE " + PREFIX + "model_prices SET model = 'gpt-4o'")).isEqualTo(1);
+        }
+        assertThat(text(export(acme, ExportScope.tenant()))).isEqualTo(good);
+        // The import's own refusal of the same value, in a file edited by hand.
+        String edited = good.replace("\"input_micros_per_mtok\":2500000", "\"input_micros_per_mtok\":1000001000000");
+        assertThat(edited).isNotEqualTo(good);
+        assertThatThrownBy(() -> importBytes(atlas.tenant("beta"), edited.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("line 2: model_price.input_micros_per_mtok: must be between 0 and 1000000000000, was 1000001000000");
+    }
+
+    @Test
     @DisplayName("an end record whose counts differ from the rows before it (a line lost in the middle, a count edited), that is not an object"
             + " of counts, or that a record follows, is refused naming its line and field, and nothing is written")
     void anEndRecordThatDoesNotMatchIsRefused() {

@@ -107,6 +107,43 @@ final class Codec {
         return row;
     }
 
+    /**
+     * {@link #read} for an export: a stored value the import would refuse (a price over the maximum, a blank key, a status
+     * Atlas never writes, written by SQL or an older Atlas) fails the export naming its row and column, instead of writing
+     * a backup that no import restores. The checks are the import's per-value ones; JSON is checked as it is sorted.
+     */
+    static Object[] readExportable(Table table, ResultSet rs, Dialect d) throws SQLException {
+        Object[] row = read(table, rs, d);
+        for (int i = 0; i < row.length; i++) {
+            Object v = row[i];
+            if (v == null) {
+                continue;
+            }
+            Column c = table.columns().get(i);
+            String field = table.type() + "." + c.name();
+            try {
+                switch (c.kind()) {
+                    case LONG -> range(c, (long) (Long) v, field);
+                    case DOUBLE -> {
+                        if (!Double.isFinite((Double) v)) {
+                            throw new InvalidInputException(field, "must be a finite number, was " + v);
+                        }
+                        range(c, (double) (Double) v, field);
+                    }
+                    case DEC2 -> range(c, ((BigDecimal) v).doubleValue(), field);
+                    case TEXT -> text(table, c, (String) v, field);
+                    default -> {
+                        // Ids, times and booleans are read as such or fail the read; JSON is parsed to be sorted.
+                    }
+                }
+            } catch (InvalidInputException e) {
+                throw new dev.atlas.UnreadableRowException(table.table(), rowKey(table, rs), e.getMessage()
+                        + ": an import would refuse it, so the export stops here; correct or delete the row, then export again", null);
+            }
+        }
+        return row;
+    }
+
     /** The row's key as stored (its id for all but two tables), to name an unreadable row. */
     private static @org.jspecify.annotations.Nullable String rowKey(Table table, ResultSet rs) {
         try {
@@ -449,21 +486,7 @@ final class Codec {
                 }
             }
             case TEXT -> {
-                String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
-                s = TextRules.check(table.table() + "." + c.name(), field, s);
-                if (c.values() != null && !c.values().contains(s)) {
-                    if (c.values().contains(PortableSchema.APP_EVENT_TYPES) && s.startsWith("app.")) {
-                        try {
-                            dev.atlas.conversation.MessageEventType.app(s.substring(4));
-                        } catch (InvalidInputException e) {
-                            throw new InvalidInputException(field, "is not a valid app event type (app.<name>), was " + Check.quoted(s));
-                        }
-                        return s;
-                    }
-                    // Perhaps a newer Atlas's value: Unknown, so a newer schema's file gets the upgrade hint.
-                    throw new Unknown(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + Check.quoted(s));
-                }
-                return s;
+                return text(table, c, textual(node, field), field);
             }
             case JSONTEXT -> {
                 // As the API takes tool arguments: one JSON document within Json's limits that jsonb can hold (its CHECK on insert).
@@ -531,6 +554,34 @@ final class Codec {
             }
         }
         throw new IllegalStateException(c.kind().toString());
+    }
+
+    /** A text column's value as stored: storable, within its column's rules, one of its values for an enum column. */
+    private static String text(Table table, Column c, String value, String field) {
+        String s = Check.text(field, value, Limits.MAX_CONTENT_LENGTH);
+        s = TextRules.check(table.table() + "." + c.name(), field, s);
+        if (c.values() != null && !c.values().contains(s)) {
+            if (c.values().contains(PortableSchema.APP_EVENT_TYPES) && s.startsWith("app.")) {
+                try {
+                    dev.atlas.conversation.MessageEventType.app(s.substring(4));
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException(field, "is not a valid app event type (app.<name>), was " + Check.quoted(s));
+                }
+                return s;
+            }
+            // Perhaps a newer Atlas's value: Unknown, so a newer schema's file gets the upgrade hint.
+            throw new Unknown(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + Check.quoted(s));
+        }
+        return s;
+    }
+
+    /** An integer column's range, the value shown as written (as a double, 10^12 + 10^6 read 1.000001E12). */
+    private static void range(Column c, long v, String field) {
+        // Exact: the bounds are whole numbers well within 2^53, so comparing as doubles loses nothing.
+        if (c.min() != null && v < c.min() || c.max() != null && v > c.max()) {
+            throw new InvalidInputException(field, "must be " + (c.max() == null ? "at least " + fmt(c.min())
+                    : "between " + fmt(c.min()) + " and " + fmt(c.max())) + ", was " + v);
+        }
     }
 
     private static void range(Column c, double v, String field) {

@@ -181,14 +181,14 @@ public final class JdbiPortability implements Portability {
         Sql.Call query = call(h, q.export(scope, table), scope).fetchSize(1000);
         if (table.table().equals("conversations")) {
             // A tool thread must follow its parent whatever their ids: order the (few) conversations parents-first.
-            List<Object[]> rows = query.list((rs, ctx) -> Codec.read(table, rs, d));
+            List<Object[]> rows = query.list((rs, ctx) -> Codec.readExportable(table, rs, d));
             List<Object[]> ordered = parentsFirst(rows, table.index("id"), table.index("parent_conversation_id"));
             for (Object[] row : ordered) {
                 writeRow(g, table, row);
             }
             return ordered.size();
         }
-        return query.forEach((rs, ctx) -> Codec.read(table, rs, d), row -> writeRow(g, table, row));
+        return query.forEach((rs, ctx) -> Codec.readExportable(table, rs, d), row -> writeRow(g, table, row));
     }
 
     /**
