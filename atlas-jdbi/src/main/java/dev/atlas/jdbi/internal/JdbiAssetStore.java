@@ -337,7 +337,7 @@ public final class JdbiAssetStore implements AssetStore {
                 .bind("description", na.description()).bind("metadata", metadata).bind("now", now).bind("clientKey", na.clientKey())
                 .update();
         return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), blob.key(), blob.sizeBytes(), blob.sha256(), owner,
-                na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null, na.clientKey());
+                na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata), now, now, null, na.clientKey());
     }
 
     /**
@@ -696,7 +696,7 @@ public final class JdbiAssetStore implements AssetStore {
                     .bind("metadata", metadata).bind("now", now).update();
             Instant attachedAt = sql.on(h, q.attachedAt).bind("m", messageId).bind("a", assetId)
                     .one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
-            return new AttachedAsset(messageId, asset, Json.readMap(metadata.text()), attachedAt);
+            return new AttachedAsset(messageId, asset, Json.readMap(metadata), attachedAt);
         });
     }
 

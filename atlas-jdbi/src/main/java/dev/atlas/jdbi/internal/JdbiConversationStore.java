@@ -145,7 +145,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 return Optional.<Conversation>empty();
             }
             return Optional.of(new Conversation(id, tenant, nc.owner(), nc.agent(), assistant, nc.type(), nc.parentConversationId(),
-                    nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata.text()), 0, null, null,
+                    nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata), 0, null, null,
                     null, now, now, null, nc.assistantRevisionId(), key));
         });
     }
@@ -279,7 +279,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("expected", expected);
         // Compared as read back, not as text: key order and number forms differ between what was
         // given and what a database stores (jsonb reorders keys).
-        Map<String, Object> was = Json.readMap(Json.write("expected", Check.metadata("expected", expected)).text());
+        Map<String, Object> was = Json.readMap(Json.write("expected", Check.metadata("expected", expected)));
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
         return db.write(h -> {
             Conversation current = sql.on(h, cq.byIdForUpdate).bind("id", conversationId).optional(conversations)
@@ -441,7 +441,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private Message stored(UUID id, UUID conversationId, long seq, NewMessage m, boolean active, JsonDoc metadata, Instant now) {
         return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
                 m.failureReason(), active, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
-                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
+                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata), null, null, now, now, null);
     }
 
     /** Throws {@link Replay} with the message stored under {@code m}'s client id, if any (a conflict if it differs). */
@@ -1195,7 +1195,7 @@ public final class JdbiConversationStore implements ConversationStore {
             UUID conversationId = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).optional(messages)
                     .orElseThrow(() -> new NotFoundException("message", messageId)).conversationId();
             Instant at = recordEvent(h, id, conversationId, messageId, type.toString(), doc, db.now());
-            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc.text()), at);
+            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc), at);
         });
     }
 

@@ -225,7 +225,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                     .bind("started", started).bind("now", now).bind("ownerType", spec.owner() == null ? null : spec.owner().type())
                     .bind("ownerId", spec.owner() == null ? null : spec.owner().id()).bind("project", spec.project()).update();
             return new Execution(id, tenant, spec.conversationId(), spec.assistantRevisionId(), spec.type(), spec.provider(),
-                    spec.model(), spec.agent(), status, Usage.NONE, null, null, Json.readMap(metadata.text()), null, started, null,
+                    spec.model(), spec.agent(), status, Usage.NONE, null, null, Json.readMap(metadata), null, started, null,
                     null, null, now, now, spec.owner(), spec.project());
         });
     }

@@ -85,7 +85,7 @@ public final class JdbiMemoryStore implements MemoryStore {
                     .bind("expiresAt", expiresAt).bind("now", now).bind("clientKey", m.clientKey()).update();
             insertTags(h, id, m.tags());
             return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), codePointOrder(m.tags()),
-                    Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
+                    Json.readMap(metadata), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
     }
@@ -275,7 +275,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     private static boolean changesNothing(Memory current, MemoryPatch patch, JsonDoc metadata) {
         return (patch.content() == null || patch.content().equals(current.content()))
                 && (patch.tags() == null || codePointOrder(patch.tags()).equals(current.tags()))
-                && (metadata == null || Json.readMap(metadata.text()).equals(current.metadata()))
+                && (metadata == null || Json.readMap(metadata).equals(current.metadata()))
                 && (patch.importance() == null || patch.importance().doubleValue() == current.importance())
                 && (patch.expiresAt() == null || Check.micros(patch.expiresAt()).equals(current.expiresAt()))
                 && (!patch.clearExpiry() || current.expiresAt() == null);

@@ -154,7 +154,7 @@ public final class JdbiTaskStore implements TaskStore {
                     .bind("conversation", t.conversationId()).bind("message", t.messageId())
                     .bind("ownerType", t.owner() == null ? null : t.owner().type()).bind("ownerId", t.owner() == null ? null : t.owner().id())
                     .bind("maxAttempts", t.maxAttempts()).bind("runAfter", runAfter).bind("now", now).bind("clientKey", t.clientKey()).add();
-            out.add(new Task(id, tenant, t.kind(), Json.readMap(payloads.get(i).text()), t.conversationId(), t.messageId(),
+            out.add(new Task(id, tenant, t.kind(), Json.readMap(payloads.get(i)), t.conversationId(), t.messageId(),
                     t.owner(), TaskStatus.PENDING, 0, t.maxAttempts(), Map.of(), null, runAfter, null, null, now, now, null, null,
                     t.clientKey()));
         }
@@ -190,7 +190,7 @@ public final class JdbiTaskStore implements TaskStore {
 
     /** {@code stored} when {@code t} asks for the same task (runAfter aside: retries move it), else a conflict on {@code field}. */
     private static Task sameTask(Task stored, NewTask t, JsonDoc payload, String field) {
-        if (!stored.kind().equals(t.kind()) || !stored.payload().equals(Json.readMap(payload.text()))
+        if (!stored.kind().equals(t.kind()) || !stored.payload().equals(Json.readMap(payload))
                 || !java.util.Objects.equals(stored.conversationId(), t.conversationId())
                 || !java.util.Objects.equals(stored.messageId(), t.messageId()) || !java.util.Objects.equals(stored.owner(), t.owner())
                 || stored.maxAttempts() != t.maxAttempts()) {

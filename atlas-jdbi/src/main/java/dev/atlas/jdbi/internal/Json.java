@@ -130,7 +130,7 @@ public final class Json {
      */
     public static JsonDoc write(String field, Object value) {
         if (value == null || value instanceof Map<?, ?> m && m.isEmpty()) {
-            return new JsonDoc("{}");
+            return new JsonDoc("{}", Map.of());
         }
         checkPlain(field, value);
         return serialised(field, value);
@@ -141,25 +141,126 @@ public final class Json {
         return serialised(field, value);
     }
 
+    /**
+     * One serialisation and one parse in the common case: the generator notes whether {@link #canonical} would change
+     * or refuse any number, and only then is the text rewritten as before; otherwise the rewrite would copy the text
+     * unchanged. The parse that proves the text reads back is kept in the {@link JsonDoc}, so a store that returns
+     * what it wrote ({@link #readMap(JsonDoc)}) parses nothing again (createAll and append serialised a payload twice
+     * and parsed it three times).
+     */
     private static JsonDoc serialised(String field, Object value) {
-        String text;
-        try {
-            text = Mappers.MAPPER.writeValueAsString(value);
-        } catch (JsonProcessingException | RuntimeException e) {
+        StringWriter out = new StringWriter();
+        boolean rewrites;
+        // Closed, not only flushed: closing hands the generator's buffers back for the next write.
+        try (Canonical g = new Canonical(field, Mappers.MAPPER.createGenerator(out))) {
+            Mappers.MAPPER.writeValue(g, value);
+            rewrites = g.rewrites;
+        } catch (IOException | RuntimeException e) {
             throw new InvalidInputException(field, "is not JSON-serialisable: " + shown(e));
         }
+        String text = out.toString();
         Check.text(field, text, Limits.MAX_METADATA_LENGTH);
-        JsonDoc doc = checked(field, canonical(field, text), Limits.MAX_METADATA_LENGTH);
-        try {
-            Mappers.MAPPER.readValue(doc.text(), Object.class);
-        } catch (IOException e) {
-            // Unreachable while canonical() applies the read limits; kept so a limit changed on
-            // one side only can never let an unreadable document reach the database.
-            throw new InvalidInputException(field, "would not read back: " + shown(e));
+        if (rewrites) {
+            text = canonical(field, text);
+            Check.text(field, text, Limits.MAX_METADATA_LENGTH);
         }
-        return doc;
+        checkNoNulEscape(field, text);
+        Object read;
+        try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
+            // Duplicate keys are refused as canonical() refuses them: every reader would keep only one of the two values.
+            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            read = Mappers.MAPPER.readValue(p, Object.class);
+        } catch (IOException e) {
+            throw new InvalidInputException(field, "cannot be stored as JSON: " + shown(e));
+        }
+        return new JsonDoc(text, read instanceof Map<?, ?> ? Check.frozenFresh(object(castMap(read))) : null);
     }
 
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object map) {
+        return (Map<String, Object>) map;
+    }
+
+    /**
+     * The generator {@link #serialised} writes with: it writes every number as the mapper would and notes whether
+     * {@link #canonical} would rewrite or refuse one (a fraction not in its plain read-back form, an integer longer than
+     * the limit, a NaN), so that text with none needs no second pass.
+     */
+    private static final class Canonical extends com.fasterxml.jackson.core.util.JsonGeneratorDelegate {
+        private final String field;
+        boolean rewrites;
+
+        Canonical(String field, JsonGenerator d) {
+            super(d, false);
+            this.field = field;
+        }
+
+        private void fraction(String given) {
+            if (!rewrites) {
+                try {
+                    rewrites = !canonicalFraction(field, given).equals(given);
+                } catch (InvalidInputException | NumberFormatException e) {
+                    rewrites = true; // canonical() refuses it, with its message
+                }
+            }
+        }
+
+        private void integer(String digits) {
+            if (!rewrites) {
+                rewrites = (digits.startsWith("-") ? digits.length() - 1 : digits.length()) > Limits.MAX_JSON_NUMBER_LENGTH;
+            }
+        }
+
+        private void number(String text) {
+            if (text.indexOf('.') >= 0 || text.indexOf('e') >= 0 || text.indexOf('E') >= 0 || !text.matches("-?[0-9]+")) {
+                fraction(text);
+            } else {
+                integer(text);
+            }
+        }
+
+        @Override
+        public void writeNumber(double v) throws IOException {
+            super.writeNumber(v);
+            fraction(Double.toString(v));
+        }
+
+        @Override
+        public void writeNumber(float v) throws IOException {
+            super.writeNumber(v);
+            fraction(Float.toString(v));
+        }
+
+        @Override
+        public void writeNumber(BigDecimal v) throws IOException {
+            super.writeNumber(v);
+            if (v != null) {
+                number(v.toString());
+            }
+        }
+
+        @Override
+        public void writeNumber(java.math.BigInteger v) throws IOException {
+            super.writeNumber(v);
+            if (v != null) {
+                integer(v.toString());
+            }
+        }
+
+        @Override
+        public void writeNumber(String encoded) throws IOException {
+            super.writeNumber(encoded);
+            if (encoded != null) {
+                number(encoded);
+            }
+        }
+
+        @Override
+        public void writeNumber(char[] encoded, int offset, int length) throws IOException {
+            super.writeNumber(encoded, offset, length);
+            number(new String(encoded, offset, length));
+        }
+    }
     /**
      * Refuses, naming {@code field} and the path to it, any part of {@code value} that is not a
      * JSON value in Java's plain types: a {@link Map} with {@link String} keys, a {@link List}, a
@@ -301,8 +402,18 @@ public final class Json {
         if (p.isNaN()) {
             throw new InvalidInputException(field, "contains " + p.getText() + ", which JSON cannot hold; use a finite number or a string");
         }
-        String given = p.getText();
-        BigDecimal exact = p.getDecimalValue();
+        return canonicalFraction(field, p.getText(), p.getDecimalValue());
+    }
+
+    /** {@link #canonicalFraction(String, JsonParser)} of a number's text as the mapper writes it. */
+    private static String canonicalFraction(String field, String given) {
+        if (given.equals("NaN") || given.endsWith("Infinity")) {
+            throw new InvalidInputException(field, "contains " + given + ", which JSON cannot hold; use a finite number or a string");
+        }
+        return canonicalFraction(field, given, new BigDecimal(given));
+    }
+
+    private static String canonicalFraction(String field, String given, BigDecimal exact) {
         double d = exact.doubleValue();
         if (Double.isInfinite(d)) {
             throw new InvalidInputException(field, "contains the number " + abbreviate(given)
@@ -574,6 +685,15 @@ public final class Json {
             return true;
         }
         return java.util.Objects.equals(a, b);
+    }
+
+    /**
+     * {@link #readMap(String)} of a document {@link #write} made: the map its parse read back, parsed once only.
+     *
+     * @param doc a document {@link #write} or another method of this class returned, or one built of text
+     */
+    public static Map<String, Object> readMap(JsonDoc doc) {
+        return doc.read() != null ? doc.read() : readMap(doc.text());
     }
 
     /**

@@ -72,6 +72,28 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("createAll writes each payload's JSON text once and parses it once (the returned payload is that parse), and"
+            + " returns what a read gives")
+    void createAllWritesAndParsesEachPayloadOnce() {
+        List<NewTask> tasks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> options = new java.util.LinkedHashMap<>();
+            options.put("zeta", List.of(1, 2.5, "three", true));
+            options.put("id", i);
+            tasks.add(NewTask.of("crawl", Map.of("url", "https://example.com/" + i, "score", 0.25 + i, "big", 12_345_678_901L,
+                    "options", options, "none", List.of())));
+        }
+
+        JsonPasses.Counted<List<Task>> created = JsonPasses.count(() -> store.createAll(tasks));
+
+        assertThat(created.written()).isEqualTo(3);
+        assertThat(created.parsed()).isEqualTo(3);
+        assertThat(store.list(TaskQuery.all()).items()).isEqualTo(created.result());
+        assertThat(created.result().get(2).payload()).isEqualTo(Map.of("url", "https://example.com/2", "score", 2.25, "big",
+                12_345_678_901L, "options", Map.of("zeta", List.of(1, 2.5, "three", true), "id", 2), "none", List.of()));
+    }
+
+    @Test
     @DisplayName("statements run: a claim 3 (sweep, pick, take), an empty claim 2, enqueueing 3 tasks 1 batch, a page 1")
     void statementCounts() {
         StatementCounter.Counted<List<Task>> created = StatementCounter.count(atlas,
