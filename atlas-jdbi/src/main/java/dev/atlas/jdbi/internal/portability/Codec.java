@@ -108,9 +108,9 @@ final class Codec {
     }
 
     /**
-     * {@link #read} for an export: a stored value the import would refuse (a price over the maximum, a blank key, a status
-     * Atlas never writes, written by SQL or an older Atlas) fails the export naming its row and column, instead of writing
-     * a backup that no import restores. The checks are the import's per-value ones; JSON is checked as it is sorted.
+     * {@link #read} for an export: a stored value the import would refuse (a price over the maximum, a blank key, written by
+     * SQL or an older Atlas) fails the export naming its row and column, instead of writing a backup that no import restores.
+     * The checks are the import's per-value ones, but for an enum value this atlas does not know; JSON is checked as it is sorted.
      */
     static Object[] readExportable(Table table, ResultSet rs, Dialect d) throws SQLException {
         Object[] row = read(table, rs, d);
@@ -136,6 +136,9 @@ final class Codec {
                         // Ids, times and booleans are read as such or fail the read; JSON is parsed to be sorted.
                     }
                 }
+            } catch (Unknown e) {
+                // Perhaps a newer Atlas's value (a role or status it added, during a rolling upgrade): written as stored, the
+                // file's header then records the newer schema, and an import of that schema takes it.
             } catch (InvalidInputException e) {
                 throw new dev.atlas.UnreadableRowException(table.table(), rowKey(table, rs), e.getMessage()
                         + ": an import would refuse it, so the export stops here; correct or delete the row, then export again", null);
