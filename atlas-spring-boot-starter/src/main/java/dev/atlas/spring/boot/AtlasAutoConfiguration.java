@@ -434,7 +434,12 @@ public class AtlasAutoConfiguration {
             try {
                 key = Base64.getDecoder().decode(e.getValue().strip());
             } catch (IllegalArgumentException bad) {
-                // The message must not echo the value: it is key material.
+                // The message must not echo the value: it is key material. Base64 has no '$', '{' or '}', so a value holding
+                // "${" is a placeholder Boot left as text (refuseUnresolved's case, for a setting under a map).
+                if (e.getValue().contains("${")) {
+                    throw new ConfigurationException("atlas.credential-keys." + e.getKey() + " is a ${...} placeholder that is not set"
+                            + " (no environment variable or property of that name): set it, or give a default with ${NAME:...}");
+                }
                 throw new ConfigurationException("atlas.credential-keys." + e.getKey() + " is not valid Base64");
             }
             try {

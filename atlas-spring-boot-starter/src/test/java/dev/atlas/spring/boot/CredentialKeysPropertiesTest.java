@@ -33,4 +33,22 @@ class CredentialKeysPropertiesTest {
         assertThatThrownBy(() -> AtlasAutoConfiguration.credentialKeys(oldFirst, "old"))
                 .isExactlyInstanceOf(ConfigurationException.class).hasMessageStartingWith("atlas.credential-keys.old: ");
     }
+
+    @Test
+    @DisplayName("a key whose ${...} placeholder is not set (Boot binds it as the literal text) fails start-up saying so, naming the"
+            + " property and not the placeholder, as atlas.password does; it said only 'is not valid Base64', which sent the operator"
+            + " to check key material that was never read. A value that is not Base64 for another reason is still named so")
+    void unresolvedPlaceholderIsNamed() {
+        assertThatThrownBy(() -> AtlasAutoConfiguration.credentialKeys(Map.of("k1", "${ATLAS_CREDENTIAL_KEY_K1}"), null))
+                .isExactlyInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.credential-keys.k1 is a ${...} placeholder that is not set (no environment variable or property of"
+                        + " that name): set it, or give a default with ${NAME:...}");
+        Map<String, String> rotated = new LinkedHashMap<>();
+        rotated.put("new", RANDOM);
+        rotated.put("old", "${OLD_KEY:${OLDER_KEY}}");
+        assertThatThrownBy(() -> AtlasAutoConfiguration.credentialKeys(rotated, "new")).isExactlyInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("atlas.credential-keys.old is a ${...} placeholder that is not set");
+        assertThatThrownBy(() -> AtlasAutoConfiguration.credentialKeys(Map.of("k1", "not base64!"), null))
+                .isExactlyInstanceOf(ConfigurationException.class).hasMessage("atlas.credential-keys.k1 is not valid Base64");
+    }
 }
