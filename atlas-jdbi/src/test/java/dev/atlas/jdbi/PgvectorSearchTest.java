@@ -637,4 +637,46 @@ class PgvectorSearchTest extends SearchContract {
             }
         }
     }
+
+    @Test
+    @DisplayName("vectors an import brings into an instance already searching with pgvector get their embeddings and their model's"
+            + " HNSW index without a restart, and the imported tenant answers as the exporting one")
+    void importedVectorsAreEmbeddedWithoutARestart() throws Exception {
+        // Before, only the back-fill at the instance's first vector call embedded rows stored without one: an import into a
+        // running instance left its vectors unembedded until a restart, so each search of the model read and scored every
+        // one of them exactly, and a model only the import brought never got its index.
+        java.util.Random random = new java.util.Random(17);
+        for (int i = 0; i < 40; i++) {
+            Memory m = memories.create(NewMemory.fact(Owner.user("alice"), "moved " + i));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), "moved-model", new float[] {(float) random.nextGaussian(),
+                    (float) random.nextGaussian(), (float) random.nextGaussian(), (float) random.nextGaussian()});
+        }
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        atlas.tenant("acme").portability().exportTo(file, dev.atlas.portability.ExportScope.tenant());
+        // A model the instance has never indexed: only the import brings it.
+        String exported = file.toString(java.nio.charset.StandardCharsets.UTF_8).replace("moved-model", "only-imported");
+        atlas.tenant("moved").portability().importFrom(new java.io.ByteArrayInputStream(exported.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        backfillDone(); // started by the import before it returned
+        long unembedded;
+        boolean indexed;
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM atlas_vectors WHERE tenant_id = 'moved' AND embedding IS NULL")) {
+                rs.next();
+                unembedded = rs.getLong(1);
+            }
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
+                    + " WHERE x.relname LIKE 'atlas\\_vectors\\_hnsw\\_%' AND i.indisvalid"
+                    + " AND pg_get_expr(i.indpred, i.indrelid) LIKE '%only-imported%'")) {
+                rs.next();
+                indexed = rs.getLong(1) == 1;
+            }
+        }
+        assertThat(unembedded).as("imported vectors still without an embedding").isZero();
+        assertThat(indexed).as("a valid HNSW index of the imported model").isTrue();
+        float[] query = {0.5f, -0.2f, 0.1f, 0.9f};
+        List<String> before = atlas.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "moved-model", query).k(5))
+                .stream().map(h -> h.id() + " " + h.score()).toList();
+        assertThat(atlas.tenant("moved").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "only-imported", query).k(5))
+                .stream().map(h -> h.id() + " " + h.score()).toList()).hasSize(5).isEqualTo(before);
+    }
 }

@@ -244,11 +244,30 @@ public final class PgVectorIndex implements VectorIndex {
             return other != null ? other.index() : fresh.index();
         }
         if (fresh.index() instanceof PgVectorIndex p) {
-            Thread t = new Thread(p::backfill, "atlas-pgvector-backfill");
-            t.setDaemon(true);
-            t.start();
+            p.startBackfill(null);
         }
         return fresh.index();
+    }
+
+    /**
+     * After an import stored vectors in {@code tenant} (their bytes only): embeds them and builds their models' indexes on a
+     * background thread, when this instance already searches with pgvector (an instance that has not chosen yet back-fills
+     * every tenant when it does). Before, they stayed without an embedding until a restart, every search of their model
+     * scored each of them exactly, and a model only the import brought had no index
+     * (PgvectorSearchTest#importedVectorsAreEmbeddedWithoutARestart).
+     */
+    public static void imported(Db db, String tenant) {
+        Choice c = CHOSEN.get(db);
+        if (c != null && c.index() instanceof PgVectorIndex p) {
+            p.startBackfill(tenant);
+        }
+    }
+
+    /** {@link #backfill} of {@code tenant}, or of every tenant with such rows when null, on a daemon thread. */
+    private void startBackfill(@org.jspecify.annotations.Nullable String tenant) {
+        Thread t = new Thread(() -> backfill(tenant), "atlas-pgvector-backfill");
+        t.setDaemon(true);
+        t.start();
     }
 
     private static Choice choose(Db db, Settings settings) {
@@ -399,12 +418,12 @@ public final class PgVectorIndex implements VectorIndex {
 
     /**
      * Fills the embedding column of vectors stored before pgvector was installed (or by bulk
-     * inserts): the tenants are found across tenants, then each is filled by tenant-bound
-     * statements, one transaction per batch; then the indexes of the models seen are ensured.
+     * inserts, or an import): the tenants are found across tenants (unless {@code only} names the one), then each is filled by
+     * tenant-bound statements, one transaction per batch; then the indexes of the models seen are ensured.
      */
-    private void backfill() {
+    private void backfill(@org.jspecify.annotations.Nullable String only) {
         try {
-            List<String> tenants = db.read(h -> Sql.crossTenant(db).on(h, q.backfillTenants).list(Sql.STRING));
+            List<String> tenants = only != null ? List.of(only) : db.read(h -> Sql.crossTenant(db).on(h, q.backfillTenants).list(Sql.STRING));
             Set<String> models = new java.util.TreeSet<>();
             for (String tenant : tenants) {
                 Sql sql = new Sql(db, new TenantId(tenant));

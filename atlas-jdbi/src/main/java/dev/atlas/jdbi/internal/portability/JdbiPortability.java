@@ -1575,6 +1575,7 @@ public final class JdbiPortability implements Portability {
         Map<UUID, Link> links = new LinkedHashMap<>(plan.relink);
         List<Parsed> batch = new ArrayList<>(BATCH);
         List<String> wheres = new ArrayList<>(BATCH);
+        boolean vectors = false;
         try (Reader r = new Reader(spool)) {
             boolean ends = header(r).ends();
             for (JsonNode record = r.next(); record != null; record = r.next()) {
@@ -1593,19 +1594,26 @@ public final class JdbiPortability implements Portability {
                 }
                 batch.add(row.table().table().equals("credentials") ? plan.credentials.sealedHere(row, where) : row);
                 wheres.add(where);
+                vectors |= row.table().table().equals("vectors");
                 if (batch.size() >= BATCH) {
                     insert(batch, wheres, links, imported, plan.expiredMemoryKeys);
                     batch.clear();
                     wheres.clear();
                 }
             }
-        }
-        insert(batch, wheres, links, imported, plan.expiredMemoryKeys);
-        if (!links.isEmpty()) {
-            db.write(h -> {
-                link(h, links, true);
-                return null;
-            });
+            insert(batch, wheres, links, imported, plan.expiredMemoryKeys);
+            if (!links.isEmpty()) {
+                db.write(h -> {
+                    link(h, links, true);
+                    return null;
+                });
+            }
+        } finally {
+            // The vectors written carry their bytes only (also those of batches committed before a failure): with pgvector they
+            // get their embeddings and their models' indexes now, in the background, as at start-up, not at the next restart.
+            if (vectors && db.dialect() == dev.atlas.jdbi.internal.Dialect.POSTGRESQL) {
+                dev.atlas.jdbi.internal.PgVectorIndex.imported(db, tenant());
+            }
         }
         return new ImportReport(imported, plan.unchanged);
     }
