@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal.portability;
 
 import dev.atlas.Owner;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -260,6 +261,24 @@ final class Scope {
     }
 
     /** Vectors whose target is one of the scope's messages, assets or memories (for a tenant, any of its own). */
+    /**
+     * The ids of the scope's vectors (not a tenant's), each kind found through its own index: by conversation (an erase's
+     * only), by message, asset or memory target. Written as one {@code OR} of these lists, PostgreSQL read every vector of
+     * the tenant for each of an erase's batches (PostgresErasePlanTest).
+     */
+    private String vectorIds(boolean forExport) {
+        String v = "SELECT vv.id FROM <p>vectors vv WHERE vv.tenant_id = :t AND ";
+        List<String> ids = new ArrayList<>();
+        if (!forExport) {
+            ids.add(v + "vv.conversation_id IN (" + conversations() + ")");
+        }
+        ids.add(v + "vv.target_type = 'message' AND vv.target_id IN (" + messages() + ")");
+        ids.add(v + "vv.target_type = 'asset' AND vv.target_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + ")");
+        ids.add(v + "vv.target_type = 'memory' AND vv.target_id IN (SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t AND "
+                + memories() + ")");
+        return String.join(" UNION ALL ", ids);
+    }
+
     private String vectorTargets() {
         String messages = isTenant() ? "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t" : messages();
         String assets = "SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t" + (isTenant() ? "" : " AND " + assets());
@@ -328,7 +347,7 @@ final class Scope {
                     + memories() + ")";
             // An erase also takes another owner's asset vectors stored with the scope's conversations; an export takes only
             // vectors whose target it carries, so its file imports alone.
-            case "vectors" -> "(" + (forExport ? "" : "conversation_id IN (" + conversations() + ") OR ") + vectorTargets() + ")";
+            case "vectors" -> "id IN (" + vectorIds(forExport) + ")";
             case "vector_models" -> "model IN (SELECT v.model FROM <p>vectors v WHERE v.tenant_id = :t AND " + condition("vectors", forExport) + ")";
             case "tasks" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
             case "credentials", "settings" -> ownerMatch();
