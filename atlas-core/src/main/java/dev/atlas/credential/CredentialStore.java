@@ -44,7 +44,8 @@ public interface CredentialStore {
     /**
      * Stores (or replaces) {@code owner}'s secret called {@code name}, encrypted with the primary key.
      * A name whose UTF-8 bytes, with the owner's and the tenant id's, pass {@link #MAX_IDENTITY_BYTES}
-     * is an {@link dev.atlas.InvalidInputException} on {@code name}, nothing written.
+     * is an {@link dev.atlas.InvalidInputException} on {@code name}, nothing written, unless a
+     * credential stored before that limit has this identity: its secret is replaced.
      *
      * @param owner who it belongs to
      * @param name the name
