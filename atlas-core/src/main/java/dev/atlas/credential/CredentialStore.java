@@ -37,14 +37,16 @@ public interface CredentialStore {
      * Most bytes of UTF-8 that a credential's tenant id, owner type, owner id and name take
      * together. Each is within its own limit at any length, but four long non-ASCII keys would not
      * fit the unique index on them (PostgreSQL's holds an entry of at most 2,704 bytes), so a longer
-     * identity is refused on every database alike.
+     * identity is refused on every database alike. An entry adds at most 33 bytes of headers and
+     * alignment to the four values, so up to 2,671 would fit; the limit keeps a margin below that.
      */
     int MAX_IDENTITY_BYTES = 2560;
 
     /**
      * Stores (or replaces) {@code owner}'s secret called {@code name}, encrypted with the primary key.
      * A name whose UTF-8 bytes, with the owner's and the tenant id's, pass {@link #MAX_IDENTITY_BYTES}
-     * is an {@link dev.atlas.InvalidInputException} on {@code name}, nothing written.
+     * is an {@link dev.atlas.InvalidInputException} on {@code name}, nothing written, unless a
+     * credential stored before that limit has this identity: its secret is replaced.
      *
      * @param owner who it belongs to
      * @param name the name

@@ -10,6 +10,7 @@ final class CredentialSql {
     private static final String BY_NAME = " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId AND name = :name";
 
     final Statement upsert;
+    final Statement replace;
     final Statement sealed;
     final Statement list;
     final Statement page;
@@ -26,6 +27,9 @@ final class CredentialSql {
                 + " nonce = excluded.nonce, ciphertext = excluded.ciphertext,"
                 // An instance whose clock lags must not move updated_at back (before created_at, or an earlier update).
                 + " updated_at = " + Dialect.upsertLater("<p>credentials") + " RETURNING " + INFO);
+        // Only an identity stored before CredentialStore.MAX_IDENTITY_BYTES: it replaces the secret and never inserts a key.
+        replace = c.sql("credentials.replace", "UPDATE <p>credentials SET key_id = :keyId, nonce = :nonce, ciphertext = :ciphertext,"
+                + " updated_at = " + Dialect.LATER + BY_NAME + " RETURNING " + INFO);
         sealed = c.sql("credentials.sealed", "SELECT key_id, nonce, ciphertext FROM <p>credentials" + BY_NAME);
         list = c.sql("credentials.list", "SELECT " + INFO + " FROM <p>credentials"
                 + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY " + c.dialect().binary("name"));

@@ -62,8 +62,15 @@ public final class JdbiCredentialStore implements CredentialStore {
         Check.key("name", name);
         Check.notNull("secret", secret);
         Check.text("secret", secret, MAX_SECRET_LENGTH);
-        checkIdentity("name", tenant, owner.type(), owner.id(), name);
+        int bytes = identityBytes(tenant, owner.type(), owner.id(), name);
         Sealed sealed = c.encrypt(secret, tenant, owner.type(), owner.id(), name);
+        if (bytes > MAX_IDENTITY_BYTES) {
+            // Stored before the limit (SQLite holds any size, PostgreSQL's index compresses repeated text): its owner must still
+            // be able to rotate the secret, which reuses the key the index holds. Only a new such key is refused.
+            return db.write(h -> named(sql.on(h, q.replace), owner, name).bind("keyId", sealed.keyId()).bind("nonce", sealed.nonce())
+                    .bind("ciphertext", sealed.ciphertext()).bind("now", db.now()).optional(infos))
+                    .orElseThrow(() -> identityTooLarge("name", bytes));
+        }
         UUID id = Ids.next(db.clock());
         return db.write(h -> named(sql.on(h, q.upsert), owner, name).bind("id", id)
                 .bind("keyId", sealed.keyId()).bind("nonce", sealed.nonce()).bind("ciphertext", sealed.ciphertext())
@@ -71,16 +78,24 @@ public final class JdbiCredentialStore implements CredentialStore {
     }
 
     /**
-     * Refuses, naming {@code field}, a credential identity too large for the unique index on it:
+     * Refuses, naming {@code field}, a new credential identity too large for the unique index on it:
      * PostgreSQL refused an entry of 2,712 bytes (128 and 3 x 255 CJK characters) with a storage
      * error, which SQLite stored. Imports check it too, so no dialect holds what the other cannot.
      */
     public static void checkIdentity(String field, String tenant, String ownerType, String ownerId, String name) {
-        int bytes = utf8Length(tenant) + utf8Length(ownerType) + utf8Length(ownerId) + utf8Length(name);
+        int bytes = identityBytes(tenant, ownerType, ownerId, name);
         if (bytes > MAX_IDENTITY_BYTES) {
-            throw new dev.atlas.InvalidInputException(field, "takes " + bytes + " bytes of UTF-8 with its owner type, owner id and"
-                    + " tenant id; at most " + MAX_IDENTITY_BYTES + " fit the credential's index: use a shorter name or owner id");
+            throw identityTooLarge(field, bytes);
         }
+    }
+
+    private static int identityBytes(String tenant, String ownerType, String ownerId, String name) {
+        return utf8Length(tenant) + utf8Length(ownerType) + utf8Length(ownerId) + utf8Length(name);
+    }
+
+    private static dev.atlas.InvalidInputException identityTooLarge(String field, int bytes) {
+        return new dev.atlas.InvalidInputException(field, "takes " + bytes + " bytes of UTF-8 with its owner type, owner id and"
+                + " tenant id; at most " + MAX_IDENTITY_BYTES + " fit the credential's index: use a shorter name or owner id");
     }
 
     /** UTF-8 length of valid text (callers checked it has no unpaired surrogate), without encoding it. */

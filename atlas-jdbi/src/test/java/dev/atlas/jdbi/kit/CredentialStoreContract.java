@@ -587,6 +587,55 @@ public abstract class CredentialStoreContract extends AtlasContract {
         assertThat(big.credentials().list(owner)).isEmpty();
     }
 
+    @Test
+    @DisplayName("a credential whose identity passes 2,560 bytes but was stored before the limit (2,679 bytes of repeated CJK"
+            + " characters, which PostgreSQL's index compresses and held) stays the owner's: upsert replaces its secret (it was"
+            + " InvalidInputException on name, so the secret could not be rotated), and re-importing its export into the tenant"
+            + " holding it is unchanged (it was refused on line N: credential.name); only a new one, as after its delete, is refused")
+    void identityStoredBeforeTheLimitStaysUsable() throws Exception {
+        String tenant = "租".repeat(128);
+        Owner owner = new Owner("型".repeat(255), "号".repeat(255));
+        String name = "名".repeat(255);
+        CredentialStore s = atlas.tenant(tenant).credentials();
+        s.upsert(owner, "legacy", "old secret");
+        // As upsert stored it before the limit: sealed for its real name, which no upsert accepts any more.
+        dev.atlas.internal.CredentialCipher.Sealed sealed = new dev.atlas.internal.CredentialCipher(CredentialKeys.of("k1", K1))
+                .encrypt("old secret", tenant, owner.type(), owner.id(), name);
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("UPDATE atlas_credentials SET name = ?, key_id = ?, nonce = ?, ciphertext = ?"
+                     + " WHERE tenant_id = ? AND name = 'legacy'")) {
+            ps.setString(1, name);
+            ps.setString(2, sealed.keyId());
+            ps.setBytes(3, sealed.nonce());
+            ps.setBytes(4, sealed.ciphertext());
+            ps.setString(5, tenant);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(s.get(owner, name).orElseThrow().reveal()).isEqualTo("old secret");
+
+        CredentialInfo rotated = s.upsert(owner, name, "new secret");
+        assertThat(rotated.name()).isEqualTo(name);
+        assertThat(s.get(owner, name).orElseThrow().reveal()).isEqualTo("new secret");
+        assertThat(s.list(owner)).extracting(CredentialInfo::name).containsExactly(name);
+
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        dev.atlas.Tenant t = atlas.tenant(tenant);
+        t.portability().exportTo(file, dev.atlas.portability.ExportScope.owner(owner));
+        assertThat(t.portability().importFrom(new java.io.ByteArrayInputStream(file.toByteArray())).unchanged())
+                .containsEntry("credential", 1L);
+        assertThat(s.get(owner, name).orElseThrow().reveal()).isEqualTo("new secret");
+
+        s.delete(owner, name);
+        assertThatThrownBy(() -> s.upsert(owner, name, "again")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                e -> assertThat(e).returns("name", dev.atlas.InvalidInputException::field).hasMessageContaining("2679 bytes"));
+        String before = DatabaseDigest.of(database.dataSource(), "atlas_");
+        assertThatThrownBy(() -> t.portability().importFrom(new java.io.ByteArrayInputStream(file.toByteArray())))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).matches("line \\d+: credential\\.name"))
+                .hasMessageContaining("2679 bytes");
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(before);
+        assertThat(s.list(owner)).isEmpty();
+    }
+
     /** {@code n} random CJK ideographs: three bytes each in UTF-8, and incompressible, so an index stores every byte. */
     private static String cjk(java.util.Random random, int n) {
         StringBuilder b = new StringBuilder(n);

@@ -1399,6 +1399,9 @@ public final class JdbiPortability implements Portability {
             Parsed row = chunk.get(i);
             Object[] have = existing.get(key(table, row.values()));
             if (have == null) {
+                if (table.table().equals("credentials")) {
+                    plan.credentials.checkNew(row, wheres.get(i));
+                }
                 fresh.add(new Located(row, wheres.get(i)));
                 continue;
             }
