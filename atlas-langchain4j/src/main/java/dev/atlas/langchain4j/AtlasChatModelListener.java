@@ -722,7 +722,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             }
             if (run.conversationId != null && run.context != null) {
                 // In the Atlas instance too: the round sending the results may be recorded by another listener.
-                Correlation.pending(run.tenant.atlas()).askedFrom(tenantId, run.conversationId, run.context);
+                Correlation.pending(run.tenant.atlas()).askedFrom(tenantId, run.conversationId, run.execution.id(), run.context);
             }
         }
         Usage usage = usage(response.tokenUsage());

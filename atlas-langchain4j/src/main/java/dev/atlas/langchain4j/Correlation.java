@@ -344,12 +344,16 @@ final class Correlation {
         // The caller's context (see CallerContext: OpenTelemetry's) of each conversation's latest call that asked for tools,
         // for the round sending their results, whichever listener of this Atlas records it (one built per request is gone
         // by then); bounded, as rounds whose results never come (an app that stops the loop) must not grow it.
-        private final Map<ConversationKey, Object> contexts = new LinkedHashMap<>() {
+        // A round failed as abandoned or pushed out by the bound takes its context along: its results never come.
+        private final Map<ConversationKey, Asked> contexts = new LinkedHashMap<>() {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<ConversationKey, Object> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<ConversationKey, Asked> eldest) {
                 return size() > MAX_ROUNDS;
             }
         };
+
+        /** The context {@code context} of the call recorded as {@code execution}, which asked for tools. */
+        private record Asked(UUID execution, Object context) {}
 
         Pending() {
             this(MAX_ROUNDS);
@@ -365,23 +369,36 @@ final class Correlation {
                 rounds.clear();
                 due.clear();
                 perTenant.clear();
-            }
-            synchronized (contexts) {
                 contexts.clear();
             }
         }
 
-        /** Notes {@code context}, the caller's where a call of {@code tenant}'s conversation asked for tools. */
-        void askedFrom(String tenant, UUID conversationId, Object context) {
-            synchronized (contexts) {
-                contexts.put(new ConversationKey(tenant, conversationId), context);
+        /**
+         * Notes {@code context}, the caller's where the call recorded as {@code executionId} of {@code tenant}'s
+         * conversation asked for tools.
+         */
+        void askedFrom(String tenant, UUID conversationId, UUID executionId, Object context) {
+            synchronized (rounds) {
+                contexts.put(new ConversationKey(tenant, conversationId), new Asked(executionId, context));
             }
         }
 
         /** The caller's context of the latest call of {@code tenant}'s conversation that asked for tools, taken; null when none. */
         Object takeAskedFrom(String tenant, UUID conversationId) {
-            synchronized (contexts) {
-                return contexts.remove(new ConversationKey(tenant, conversationId));
+            synchronized (rounds) {
+                Asked asked = contexts.remove(new ConversationKey(tenant, conversationId));
+                return asked == null ? null : asked.context();
+            }
+        }
+
+        /** Drops the context of {@code round}, recorded as {@code execution}, taken out unanswered; not a later round's. */
+        private void abandoned(Round round, UUID execution) {
+            if (round.conversationId != null) {
+                ConversationKey key = new ConversationKey(round.tenant, round.conversationId);
+                Asked asked = contexts.get(key);
+                if (asked != null && asked.execution().equals(execution)) {
+                    contexts.remove(key);
+                }
             }
         }
 
@@ -403,12 +420,14 @@ final class Correlation {
                 due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
                 while (rounds.size() > maxRounds) {
                     int most = java.util.Collections.max(perTenant.values());
-                    for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
-                        Round oldest = it.next();
+                    for (Iterator<Map.Entry<Key, Round>> it = rounds.entrySet().iterator(); it.hasNext(); ) {
+                        Map.Entry<Key, Round> e = it.next();
+                        Round oldest = e.getValue();
                         if (perTenant.get(oldest.tenant) == most) {
                             oldest.calls.forEach(c -> evicted.add(c.handle()));
                             it.remove();
                             gone(oldest);
+                            abandoned(oldest, e.getKey().execution());
                             break;
                         }
                     }
@@ -432,12 +451,14 @@ final class Correlation {
                     return out;
                 }
                 due.clear();
-                for (Iterator<Round> it = rounds.values().iterator(); it.hasNext(); ) {
-                    Round round = it.next();
+                for (Iterator<Map.Entry<Key, Round>> it = rounds.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<Key, Round> e = it.next();
+                    Round round = e.getValue();
                     if (round.expired()) {
                         round.calls.forEach(c -> out.add(new Expired(round.tenant, c.handle())));
                         it.remove();
                         gone(round);
+                        abandoned(round, e.getKey().execution());
                     } else {
                         due.merge(round.clock, round.due(), (a, b) -> a.isBefore(b) ? a : b);
                     }

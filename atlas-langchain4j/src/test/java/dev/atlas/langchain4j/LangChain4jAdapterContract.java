@@ -1631,6 +1631,27 @@ public abstract class LangChain4jAdapterContract {
         }
     }
 
+    @Test
+    @DisplayName("A tool round failed as abandoned leaves no caller context behind for its conversation; a round still waiting keeps its own")
+    void anAbandonedToolRoundLeavesNoCallerContext() {
+        MutableClockHolder clock = new MutableClockHolder();
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{}").build()));
+        dev.langchain4j.model.chat.ChatModel model = alwaysAnswering(asks,
+                AtlasChatModelListener.builder(tenant).clock(clock.clock).abandonAfter(java.time.Duration.ofMinutes(1)).build());
+        for (String key : List.of("context-abandoned", "context-waiting")) {
+            List<ChatMessage> window = List.of(UserMessage.from("look up " + key));
+            store.updateMessages(key, window);
+            model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+            // The second conversation's request comes past the first round's bound: it fails that round first.
+            clock.advance(java.time.Duration.ofMinutes(2));
+        }
+
+        Correlation.Pending pending = Correlation.pending(tenant.atlas());
+        assertThat(pending.takeAskedFrom(tenant.id(), store.conversation("context-abandoned").orElseThrow().id())).isNull();
+        assertThat(pending.takeAskedFrom(tenant.id(), store.conversation("context-waiting").orElseThrow().id())).isNotNull();
+    }
+
     /** Opens an Atlas with a marker execution listener, leaves a tool call of its listener pending, closes it; the marker, weakly. */
     private static java.lang.ref.WeakReference<Object> leaveAToolRoundPendingThenClose(TestDatabase database) {
         dev.atlas.execution.ExecutionListener marker = new dev.atlas.execution.ExecutionListener() { };

@@ -46,7 +46,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * handed out just before on the same thread (no second read), appends the new messages with one
  * {@link ConversationStore#appendAll} (more than 1,000, or more than half {@link Limits#MAX_BATCH_LENGTH} characters, in
  * parts of one {@code appendAll} each: a part that fails leaves the parts before it stored, their messages tagged with
- * their Atlas ids, so the same list saved again appends only the rest) and never rewrites or deletes one: messages read from it
+ * their Atlas ids unless one cannot carry them (unmodifiable metadata, an object the list holds twice), so the same list
+ * saved again appends only the rest) and never rewrites or deletes one: messages read from it
  * carry their Atlas id in their metadata ({@value SpringMessages#MESSAGE_ID}), so they are
  * recognised exactly, whatever their text. A list of messages built by hand (no ids, or no read
  * before) is diffed against a fresh read, matched by content against the end of the stored window.
@@ -712,7 +713,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
             }
             created.forEach(a -> discard(a, e));
-            markStored(sources, appended);
+            markStored(messages, sources, appended);
             throw e;
         }
         // As parts of their message: retention's hard delete of the message or purge of its conversation
@@ -737,15 +738,47 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     /**
      * Tags the caller's messages of the parts a failed save stored with their Atlas ids, as a read tags the messages it
      * hands out: the same list saved again (a retry) recognises them, appending only the rest, once, where it appended
-     * the whole list again. A message whose metadata the caller made unmodifiable stays untagged (appended again).
+     * the whole list again. All or none: when one cannot be tagged (its metadata unmodifiable, or a message object the
+     * list holds twice, which cannot carry two ids) none is, and a retry is diffed by content as any list without ids. A
+     * tagged message beside an untagged stored one would be refused as reordered or left-out history.
      */
-    private static void markStored(List<Message> sources, List<dev.atlas.conversation.Message> appended) {
+    private static void markStored(List<Message> messages, List<Message> sources, List<dev.atlas.conversation.Message> appended) {
+        Set<Message> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Message m : messages) {
+            if (!seen.add(m)) {
+                return;
+            }
+        }
+        // What each tagged message held under the two keys (a read of another conversation may have tagged it): put back
+        // when a later one cannot be tagged.
+        List<Object[]> before = new ArrayList<>();
         for (int k = 0; k < appended.size(); k++) {
+            Map<String, Object> metadata = sources.get(k).getMetadata();
+            before.add(new Object[] {metadata.get(SpringMessages.MESSAGE_ID), metadata.get(SpringMessages.CONVERSATION_ID)});
             try {
-                sources.get(k).getMetadata().put(SpringMessages.MESSAGE_ID, appended.get(k).id().toString());
-                sources.get(k).getMetadata().put(SpringMessages.CONVERSATION_ID, appended.get(k).conversationId().toString());
+                metadata.put(SpringMessages.MESSAGE_ID, appended.get(k).id().toString());
+                metadata.put(SpringMessages.CONVERSATION_ID, appended.get(k).conversationId().toString());
             } catch (UnsupportedOperationException unmodifiable) {
-                // Nothing to tag: a retry appends this message again, as before.
+                for (int u = k; u >= 0; u--) {
+                    untag(sources.get(u).getMetadata(), before.get(u));
+                }
+                return;
+            }
+        }
+    }
+
+    /** Puts back what {@code metadata} held under the two id keys ({@code before}, null for absent). */
+    private static void untag(Map<String, Object> metadata, Object[] before) {
+        String[] keys = {SpringMessages.MESSAGE_ID, SpringMessages.CONVERSATION_ID};
+        for (int i = 0; i < keys.length; i++) {
+            try {
+                if (before[i] == null) {
+                    metadata.remove(keys[i]);
+                } else {
+                    metadata.put(keys[i], before[i]);
+                }
+            } catch (UnsupportedOperationException unmodifiable) {
+                // The message that could not be tagged: unchanged.
             }
         }
     }

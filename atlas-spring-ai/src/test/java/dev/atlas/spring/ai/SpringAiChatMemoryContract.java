@@ -1787,25 +1787,7 @@ public abstract class SpringAiChatMemoryContract {
             save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
         }
         save.add(new UserMessage("refused once"));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
-        String p = db.prefix();
-        boolean sqlite = db.dialect() == dev.atlas.jdbi.internal.Dialect.SQLITE;
-        // A real refusal by the database of the second part's one message: a trigger, dropped before the retry.
-        if (sqlite) {
-            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + "messages"
-                    + " WHEN NEW.content = 'refused once' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"));
-        } else {
-            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE OR REPLACE FUNCTION " + p + "refuse() RETURNS trigger LANGUAGE plpgsql"
-                    + " AS $$ BEGIN IF NEW.content = 'refused once' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$"));
-            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + "messages"
-                    + " FOR EACH ROW EXECUTE FUNCTION " + p + "refuse()"));
-        }
-        try {
-            assertThatThrownBy(() -> repository.saveAll("parts", save)).isInstanceOf(dev.atlas.StorageException.class)
-                    .hasMessageContaining("refused by test trigger");
-        } finally {
-            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, sqlite ? "DROP TRIGGER " + p + "refuse" : "DROP TRIGGER " + p + "refuse ON " + p + "messages"));
-        }
+        saveWhoseSecondPartIsRefused("parts", save);
         UUID id = tenant.conversations().requireByKey("parts").id();
         assertThat(tenant.conversations().require(id).lastSequence()).isEqualTo(1000);
         // No window was recorded (the marker rides on the last part): the newest window of messages reads back.
@@ -1819,6 +1801,55 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(stored).extracting(dev.atlas.conversation.Message::content)
                 .containsExactlyElementsOf(save.stream().map(Message::getText).toList());
         assertThat(shapes(repository.findByConversationId("parts"))).containsExactlyElementsOf(shapes(save));
+    }
+
+    /** Saves {@code save}, whose last message starts "refused once", under {@code key}: the database refuses that message (the second part). */
+    private void saveWhoseSecondPartIsRefused(String key, List<Message> save) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String p = db.prefix();
+        boolean sqlite = db.dialect() == dev.atlas.jdbi.internal.Dialect.SQLITE;
+        // A real refusal by the database of the second part's one message: a trigger, dropped before the retry.
+        if (sqlite) {
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + "messages"
+                    + " WHEN NEW.content LIKE 'refused once%' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"));
+        } else {
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE OR REPLACE FUNCTION " + p + "refuse() RETURNS trigger LANGUAGE plpgsql"
+                    + " AS $$ BEGIN IF NEW.content LIKE 'refused once%' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$"));
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + "messages"
+                    + " FOR EACH ROW EXECUTE FUNCTION " + p + "refuse()"));
+        }
+        try {
+            assertThatThrownBy(() -> repository.saveAll(key, save)).isInstanceOf(dev.atlas.StorageException.class)
+                    .hasMessageContaining("refused by test trigger");
+        } finally {
+            db.write(h -> dev.atlas.jdbi.kit.AdHoc.execute(h, sqlite ? "DROP TRIGGER " + p + "refuse" : "DROP TRIGGER " + p + "refuse ON " + p + "messages"));
+        }
+    }
+
+    @Test
+    @DisplayName("a save appended in parts holding one message object twice (which cannot carry two ids): after its second part was"
+            + " refused, none of its messages is tagged, and the same list saved again is matched by content against the stored"
+            + " window, appending the refused message alone, not refused as reordering stored messages")
+    void aRetryOfAPartlyStoredSaveHoldingOneMessageTwiceIsMatchedByContent() {
+        // Sixteen messages of 1 MB: the first fifteen fill the first part, the last (refused) is the second.
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            String text = (i == 15 ? "refused once" : i + " ");
+            text += "x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - text.length());
+            save.add(i % 2 == 0 ? new UserMessage(text) : new AssistantMessage(text));
+        }
+        save.set(7, save.get(3));
+        saveWhoseSecondPartIsRefused("twice", save);
+        UUID id = tenant.conversations().requireByKey("twice").id();
+        assertThat(tenant.conversations().require(id).lastSequence()).isEqualTo(15);
+
+        assertThat(save.stream().filter(m -> m.getMetadata().containsKey("atlas_message_id")).count()).as("messages tagged").isZero();
+
+        repository.saveAll("twice", save);
+
+        java.util.function.Function<String, String> head = text -> text.substring(0, text.indexOf('x'));
+        assertThat(tenant.conversations().messages(id, 0, 40)).extracting(m -> head.apply(m.content()))
+                .containsExactlyElementsOf(save.stream().map(m -> head.apply(m.getText())).toList());
     }
 
     /** A user message whose stored metadata is {@code length} characters as JSON. */

@@ -73,6 +73,19 @@ class Newcomer41StarterTest {
         Map<String, Object> sameFile = new HashMap<>();
         AtlasHibernateSettings.customize(sameFile, sqlite, false, dir.resolve(".").resolve("jpa.db"));
         assertThat(sameFile).containsExactly(Map.entry("hibernate.hbm2ddl.jdbc_metadata_extraction_strategy", "individually"));
+        // A symbolic link to it, and an in-memory database of Atlas's (no file: not the application's).
+        Map<String, Object> linked = new HashMap<>();
+        try {
+            AtlasHibernateSettings.customize(linked, sqlite, false,
+                    java.nio.file.Files.createSymbolicLink(dir.resolve("link.db"), dir.resolve("jpa.db")));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(linked).containsExactly(Map.entry("hibernate.hbm2ddl.jdbc_metadata_extraction_strategy", "individually"));
+        Map<String, Object> memory = new HashMap<>();
+        AtlasHibernateSettings.customize(memory, sqlite, false,
+                dev.atlas.internal.SqliteUrls.file("jdbc:sqlite:file:jpa.db?mode=memory").orElse(null));
+        assertThat(memory).isEmpty();
         Map<String, Object> otherFile = new HashMap<>();
         AtlasHibernateSettings.customize(otherFile, sqlite, false, dir.resolve("atlas.db"));
         assertThat(otherFile).isEmpty();
