@@ -538,7 +538,8 @@ public final class TaskWorker implements AutoCloseable {
 
         /**
          * Pause between polls when no task is due (10 ms to 1 hour, default 1 s). While the last claim found a task, a
-         * handler that finishes claims the next one at once, so a backlog never waits for the next poll.
+         * handler that finishes claims the next one at once instead of waiting for the next poll (a claim that fails
+         * waits for it).
          *
          * @param pollInterval how often to poll
          * @return this builder
