@@ -180,6 +180,28 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(batches.get()).isEqualTo(1);
     }
 
+    @Test
+    @DisplayName("with both purge rules, a conversation both pick (archived, then deleted) goes once, and the purge still ends"
+            + " with the batch that took the last candidates: three conversations, one of them archived and deleted, one transaction")
+    void bothRulesPickingOneConversationPurgeItOnceInOneBatch() {
+        for (int i = 0; i < 3; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("question " + i));
+            if (i != 2) {
+                conversations.archive(c.id());
+            }
+            if (i != 1) {
+                conversations.delete(c.id());
+            }
+        }
+        advance(Duration.ofDays(3));
+        java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        assertThat(runCounting("retention.purgeBatch", batches, RetentionPolicy.none().purgeArchivedAfter(DAY).hardDeleteAfter(DAY))
+                .counts()).containsEntry("conversations.deleted", 3L).containsEntry("messages.deleted", 3L)
+                .doesNotContainKey("conversations.skipped");
+        assertThat(batches.get()).isEqualTo(1);
+    }
+
     /** Runs {@code policy}, counting in {@code sent} the times statement {@code name} is sent (one per purge transaction). */
     private RetentionReport runCounting(String name, java.util.concurrent.atomic.AtomicInteger sent, RetentionPolicy policy) {
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();

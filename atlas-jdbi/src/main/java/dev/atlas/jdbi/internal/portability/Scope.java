@@ -260,7 +260,6 @@ final class Scope {
         return forExport ? "(" + ownerMatch() + " OR id IN (" + referencedAssistants() + "))" : ownerMatch();
     }
 
-    /** Vectors whose target is one of the scope's messages, assets or memories (for a tenant, any of its own). */
     /**
      * The ids of the scope's vectors (not a tenant's), each kind found through its own index: by conversation (an erase's
      * only), by message, asset or memory target. Written as one {@code OR} of these lists, PostgreSQL read every vector of
@@ -279,6 +278,7 @@ final class Scope {
         return String.join(" UNION ALL ", ids);
     }
 
+    /** Vectors whose target is one of the scope's messages, assets or memories (for a tenant, any of its own). */
     private String vectorTargets() {
         String messages = isTenant() ? "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t" : messages();
         String assets = "SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t" + (isTenant() ? "" : " AND " + assets());
