@@ -163,7 +163,8 @@ final class Viewer implements AutoCloseable {
             }
             URI uri = ex.getRequestURI();
             String path = uri.getRawPath();
-            Map<String, String> query = query(uri.getRawQuery());
+            List<String> repeated = new java.util.ArrayList<>();
+            Map<String, String> query = query(uri.getRawQuery(), repeated);
             String given = query.get("token");
             if (given != null) {
                 if (!matches(given)) {
@@ -182,7 +183,11 @@ final class Viewer implements AutoCloseable {
                 unauthorized(ex);
                 return;
             }
-            if (path.startsWith("/api/")) {
+            if (path.startsWith("/api/") && !repeated.isEmpty()) {
+                // Which of two values was meant is not guessed (the first was taken, silently: ?days=7&days=365 showed 7 days).
+                send(ex, 400, "application/json; charset=utf-8", JSON.writeValueAsBytes(Map.of("error",
+                        Text.oneLine(Text.cut(repeated.get(0), 60)) + ": is given more than once; give each query parameter once")));
+            } else if (path.startsWith("/api/")) {
                 api(ex, path.substring("/api/".length()), query);
             } else if (STATIC.containsKey(path)) {
                 resource(ex, STATIC.get(path));
@@ -407,7 +412,8 @@ final class Viewer implements AutoCloseable {
         return auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
     }
 
-    static Map<String, String> query(String raw) {
+    /** The query's parameters, each with its first value; a name given again is added to {@code repeated}. */
+    static Map<String, String> query(String raw, List<String> repeated) {
         Map<String, String> params = new HashMap<>();
         if (raw == null || raw.isEmpty()) {
             return params;
@@ -416,7 +422,9 @@ final class Viewer implements AutoCloseable {
             int eq = pair.indexOf('=');
             String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
             String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            params.putIfAbsent(k, v);
+            if (params.putIfAbsent(k, v) != null) {
+                repeated.add(k);
+            }
         }
         return params;
     }

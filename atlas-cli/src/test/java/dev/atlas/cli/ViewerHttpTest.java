@@ -403,7 +403,10 @@ class ViewerHttpTest {
                 {"/api/executions?tenant=acme&limit=x", "limit: must be between 1 and 100, was 'x'"},
                 {"/api/conversations/" + f.support + "?tenant=acme&limit=101", "limit: must be between 1 and 100, was '101'"},
                 {"/api/conversations/" + f.support + "?tenant=acme&after=x", "after: must be a message sequence (0 or more), was 'x'"},
-                {"/api/usage?tenant=acme&days=367", "days: must be between 1 and 366, was '367'"}};
+                {"/api/usage?tenant=acme&days=367", "days: must be between 1 and 366, was '367'"},
+                // A parameter given twice: the first value was taken, silently (7 days shown for days=7&days=365).
+                {"/api/usage?tenant=acme&days=7&days=365", "days: is given more than once; give each query parameter once"},
+                {"/api/conversations?tenant=acme&limit=5&tenant=globex", "tenant: is given more than once; give each query parameter once"}};
         for (String[] c : refused) {
             HttpResponse<String> r = get(c[0], viewer.cookie + "=" + viewer.token);
             assertThat(r.statusCode()).as(c[0]).isEqualTo(400);

@@ -49,6 +49,9 @@ public interface Portability {
      * @throws dev.atlas.NotFoundException when the scope names a conversation this tenant does not have
      *         (on {@code conversationId}); nothing is written then
      * @throws java.io.UncheckedIOException when writing to {@code out} fails
+     * @throws dev.atlas.UnreadableRowException naming the table, the row and the column, when a stored row cannot be
+     *         read or holds a value {@link #importFrom(InputStream)} would refuse (written by SQL or an older Atlas);
+     *         what {@code out} holds then is no export: the rows before it, without the end record
      */
     ExportReport exportTo(OutputStream out, ExportScope scope);
 

@@ -266,13 +266,27 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return e;
     }
 
-    /** {@link #finish} with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
+    /**
+     * {@link #finish} with the usage and its cost or, when that cost does not fit or its price cannot be read, without
+     * them: always ends the run.
+     */
     Execution ending(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         try {
             return finish(x, target, error, explicitUsage, firstTokenMs);
         } catch (InvalidInputException unstorable) {
             return finish(x, target, error, explicitUsage, firstTokenMs, false);
+        } catch (dev.atlas.UnreadableRowException unreadable) {
+            // A fail or cancel must end the run whatever a price row holds; any other row it cannot read still refuses it.
+            if (!unreadablePrice(unreadable)) {
+                throw unreadable;
+            }
+            return finish(x, target, error, explicitUsage, firstTokenMs, false);
         }
+    }
+
+    /** Whether {@code e} is a stored price Atlas cannot read (over the maximum, written by SQL or an older Atlas). */
+    private static boolean unreadablePrice(dev.atlas.UnreadableRowException e) {
+        return "model_prices".equals(e.table());
     }
 
     private Execution move(UUID executionId, ExecutionStatus target, Statement statement) {
@@ -696,6 +710,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 usage = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
                 cost = costPico(h, x, usage, "the steps' usage");
             } catch (InvalidInputException unstorable) {
+                usage = Usage.NONE;
+                cost = null;
+            } catch (dev.atlas.UnreadableRowException unreadable) {
+                // Swept without them, as a fail stores it: one unreadable price must not stop the sweep of every run.
+                if (!unreadablePrice(unreadable)) {
+                    throw unreadable;
+                }
                 usage = Usage.NONE;
                 cost = null;
             }

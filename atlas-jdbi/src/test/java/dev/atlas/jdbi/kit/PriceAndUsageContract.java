@@ -351,9 +351,9 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a stored price the API refuses (over the maximum, negative, a blank model: written by SQL or an older Atlas) fails get, list and"
-            + " the finish it would bill with UnreadableRowException naming model_prices and its id, not an InvalidInputException"
-            + " blaming the caller's arguments")
+    @DisplayName("a stored price over the maximum the API takes (written by SQL or an older Atlas) fails get, list and the finish it would"
+            + " bill with UnreadableRowException naming model_prices and its id, not an InvalidInputException blaming the caller's"
+            + " arguments; a negative price the column's CHECK refuses")
     void aPriceRowOutOfRangeIsUnreadableNotInvalidInput() throws java.sql.SQLException {
         prices.create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
         String id;
@@ -365,6 +365,9 @@ public abstract class PriceAndUsageContract extends AtlasContract {
             }
             // 1,000,001 per million: one more than Limits.MAX_PRICE_PER_MILLION, which the column's CHECK does not bound.
             assertThat(s.executeUpdate("UPDATE " + table + " SET input_micros_per_mtok = 1000001000000 WHERE id = '" + id + "'")).isEqualTo(1);
+            // Below the range no row gets: the CHECK refuses it on both databases.
+            assertThatThrownBy(() -> s.executeUpdate("UPDATE " + table + " SET output_micros_per_mtok = -1 WHERE id = '" + id + "'"))
+                    .isInstanceOf(java.sql.SQLException.class).hasMessageContaining("output_micros_per_mtok");
         }
         java.util.function.Consumer<Runnable> unreadable = read -> assertThatThrownBy(read::run)
                 .isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class, e -> {
@@ -380,6 +383,66 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         // Another model's price still reads.
         prices.create(ModelPrice.of("openai", "gpt-4o-mini", "0.15", "0.60", JAN));
         assertThat(prices.list("openai", "gpt-4o-mini")).hasSize(1);
+    }
+
+    /** Makes acme's one stored price one the API refuses (over Limits.MAX_PRICE_PER_MILLION), as SQL or an older Atlas could. */
+    private void priceOverTheMaximum() throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE " + atlas.config().tablePrefix() + "model_prices SET input_micros_per_mtok = 1000001000000"
+                    + " WHERE tenant_id = 'acme'")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @DisplayName("a run priced by a stored price Atlas cannot read still ends when cancelled, through its handle or the store: without"
+            + " usage and cost, as when its cost cannot be stored, instead of staying running; complete and fail refuse naming the price")
+    void aRunPricedByAnUnreadablePriceIsStillCancelled() throws java.sql.SQLException {
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        var executions = acme.executions();
+        ExecutionHandle byHandle = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
+        byHandle.step().finish(null, null, dev.atlas.execution.FinishReason.STOP, Usage.of(1000, 10));
+        ExecutionHandle byStore = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
+        byStore.step().finish(null, null, dev.atlas.execution.FinishReason.STOP, Usage.of(1000, 10));
+        priceOverTheMaximum();
+        assertThatThrownBy(() -> byHandle.fail("the provider timed out")).isInstanceOfSatisfying(dev.atlas.UnreadableRowException.class,
+                e -> assertThat(e.table()).isEqualTo("model_prices"));
+        Execution cancelled = byHandle.cancel();
+        assertThat(cancelled.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+        assertThat(cancelled.usage()).isEqualTo(Usage.NONE);
+        assertThat(cancelled.cost()).isNull();
+        Execution stored = executions.cancel(byStore.id());
+        assertThat(stored.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+        assertThat(stored.usage()).isEqualTo(Usage.NONE);
+        assertThat(stored.cost()).isNull();
+    }
+
+    @Test
+    @DisplayName("a stored price Atlas cannot read does not stop the sweep: the run it prices is swept without usage and cost, as when"
+            + " its cost cannot be stored, and every other run is swept as before")
+    void theSweepIsNotStoppedByAnUnreadablePrice() throws java.sql.SQLException {
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        prices.create(ModelPrice.of("anthropic", "claude", "3.00", "15.00", JAN));
+        var executions = acme.executions();
+        ExecutionHandle crashed = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
+        crashed.step().finish(null, null, dev.atlas.execution.FinishReason.STOP, Usage.of(1000, 10));
+        ExecutionHandle other = executions.start(ExecutionSpec.text("anthropic", "claude"));
+        other.step().finish(null, null, dev.atlas.execution.FinishReason.STOP, Usage.of(1000, 10));
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE " + atlas.config().tablePrefix() + "model_prices SET input_micros_per_mtok = 1000001000000"
+                    + " WHERE tenant_id = 'acme' AND provider = 'openai'")).isEqualTo(1);
+        }
+        clock.advanceMicros(120_000_000);
+        assertThat(executions.sweepInterrupted(Duration.ofMinutes(1)).executions()).isEqualTo(2);
+        Execution unpriced = executions.require(crashed.id());
+        assertThat(unpriced.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(unpriced.error()).isEqualTo("interrupted");
+        assertThat(unpriced.usage()).isEqualTo(Usage.NONE);
+        assertThat(unpriced.cost()).isNull();
+        Execution priced = executions.require(other.id());
+        assertThat(priced.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(priced.usage()).isEqualTo(Usage.of(1000, 10));
+        // 1,000 x 3 + 10 x 15 per million.
+        cost(priced.cost(), "0.00315");
     }
 
     @Test
