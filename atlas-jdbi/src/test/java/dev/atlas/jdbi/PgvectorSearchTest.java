@@ -679,4 +679,79 @@ class PgvectorSearchTest extends SearchContract {
         assertThat(atlas.tenant("moved").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "only-imported", query).k(5))
                 .stream().map(h -> h.id() + " " + h.score()).toList()).hasSize(5).isEqualTo(before);
     }
+
+    @Test
+    @org.junit.jupiter.api.Tag(PLANNER)
+    @DisplayName("an erase of a tenant while an import's back-fill embeds its vectors (and another writer holds one of them) erases"
+            + " it whole: the back-fill never waits for a row while holding others, so it cannot deadlock with the erase")
+    void eraseDuringAnImportsBackfillIsNeverAborted() throws Exception {
+        // The back-fill updated the rows of its batch one statement at a time, each waiting for a row another transaction
+        // held. The two take the rows in other orders (the back-fill by model along its index, the erase by id along the
+        // primary key): an erase that had deleted rows the back-fill had still to reach and then waited for one it held
+        // deadlocked with it, and PostgreSQL aborted the erase, which waited first (StorageException 40P01). Here a writer's
+        // open transaction holds one of the vectors, so that the back-fill is caught half-way through its batch.
+        java.util.Random random = new java.util.Random(5);
+        List<UUID> targets = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            UUID id = memories.create(NewMemory.fact(Owner.user("alice"), "raced " + i)).id();
+            targets.add(id);
+            for (String model : List.of("race-b", "race-c")) {
+                search.upsertVector(SearchTarget.MEMORY, id, model, gaussian(random, 8));
+            }
+        }
+        for (UUID id : targets.subList(100, 120)) { // the first model of the back-fill's order, the last ids of the erase's
+            search.upsertVector(SearchTarget.MEMORY, id, "race-a", gaussian(random, 8));
+        }
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        atlas.tenant("acme").portability().exportTo(file, dev.atlas.portability.ExportScope.tenant());
+        dev.atlas.Tenant seed = atlas.tenant("seed");
+        seed.search().upsertVector(SearchTarget.MEMORY, seed.memories().create(NewMemory.fact(Owner.user("bob"), "seed")).id(), "race-a",
+                gaussian(random, 8));
+        java.io.ByteArrayOutputStream seedFile = new java.io.ByteArrayOutputStream();
+        seed.portability().exportTo(seedFile, dev.atlas.portability.ExportScope.tenant());
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            // The plans of a table of millions of rows, on a few hundred: each index's order, not the heap's.
+            s.execute("ALTER DATABASE " + c.getCatalog() + " SET enable_seqscan = off");
+            s.execute("ALTER DATABASE " + c.getCatalog() + " SET enable_bitmapscan = off");
+            // Each waiter looks for a deadlock once, this long after it began to wait: the erase, which waits first, finds
+            // it, however slowly this test releases the writer.
+            s.execute("ALTER DATABASE " + c.getCatalog() + " SET deadlock_timeout = '5s'");
+        }
+        dev.atlas.Atlas fresh = reopen(b -> b); // new sessions take the settings
+        // Its first vector call: the instance searches with pgvector from here on, and back-fills what an import brings.
+        fresh.tenant("raced").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "race-a", gaussian(random, 8)).k(1));
+        dev.atlas.portability.Portability raced = fresh.tenant("raced").portability();
+        raced.importFrom(new java.io.ByteArrayInputStream(file.toByteArray()));
+        backfillDone();
+        try (Connection writer = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            // What exact mode and bulk inserts leave behind, so that the next back-fill of the tenant has them all to do.
+            probe.createStatement().executeUpdate("UPDATE atlas_vectors SET embedding = NULL WHERE tenant_id = 'raced'");
+            writer.setAutoCommit(false);
+            try (PreparedStatement ps = writer.prepareStatement("SELECT 1 FROM atlas_vectors WHERE tenant_id = 'raced' AND model = 'race-a'"
+                    + " AND target_id = ? FOR UPDATE")) {
+                ps.setObject(1, targets.get(110));
+                assertThat(ps.executeQuery().next()).isTrue();
+            }
+            raced.importFrom(new java.io.ByteArrayInputStream(seedFile.toByteArray())); // starts the tenant's back-fill
+            java.util.concurrent.CompletableFuture<Void> backfill = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    backfillDone();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            dev.atlas.jdbi.kit.PostgresLockWaits.await(probe, 1, backfill);
+            java.util.concurrent.CompletableFuture<dev.atlas.portability.EraseReport> erase =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> raced.eraseTenant(false));
+            dev.atlas.jdbi.kit.PostgresLockWaits.await(probe, backfill.isDone() ? 1 : 2, erase);
+            writer.commit();
+            dev.atlas.portability.EraseReport erased = erase.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(erased.counts()).containsEntry("vectors", 261L).containsEntry("memories", 121L);
+            backfill.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            try (ResultSet rs = probe.createStatement().executeQuery("SELECT count(*) FROM atlas_vectors WHERE tenant_id = 'raced'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isZero();
+            }
+        }
+    }
 }

@@ -51,8 +51,12 @@ final class PgVectorSql {
         backfillTenants = c.crossTenant("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before"
                 + " pgvector was installed; each is then back-filled by tenant-bound statements",
                 "SELECT DISTINCT tenant_id FROM <p>vectors WHERE embedding IS NULL AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION);
+        // Locks its rows here, skipping those another transaction holds (one deleting or rewriting them, which leaves nothing to
+        // fill): its updates then never wait. Before, each update waited for its row while the batch's earlier rows stayed
+        // locked, and an erase deleting the tenant's vectors in id order deadlocked with it; PostgreSQL aborted the erase
+        // (PgvectorSearchTest#eraseDuringAnImportsBackfillIsNeverAborted).
         backfillBatch = c.sql("pgvector.backfillBatch", "SELECT id, vector, model FROM <p>vectors WHERE tenant_id = :t AND embedding IS NULL"
-                + " AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION + " LIMIT :limit");
+                + " AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION + " LIMIT :limit FOR UPDATE SKIP LOCKED");
         // Run by an instance searching exactly beside pgvector ones (forced exact, or pgvector unusable by its role): the
         // upsert rewrites only the bytes, and the embedding of the vector it replaced misled their index for good.
         clearEmbeddingOf = c.sql("pgvector.clearEmbeddingOf", "UPDATE <p>vectors SET embedding = NULL WHERE tenant_id = :t"
