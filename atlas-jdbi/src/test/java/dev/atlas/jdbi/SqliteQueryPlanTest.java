@@ -403,6 +403,24 @@ class SqliteQueryPlanTest {
     }
 
     @Test
+    @DisplayName("a tenant's usage report, by every grouping, reads only its period from the (tenant, created_at) index")
+    void usageReportReadsItsPeriod() throws SQLException {
+        // bench42: the period OR'ed with the search for a created_at that is no instant (86cbfc7c) let SQLite pick the grouping's
+        // own index by tenant alone (SEARCH e USING INDEX atlas_executions_provider_model (tenant_id=?)), every execution of
+        // the tenant read for a one-minute report: 161 ms at 100k executions against 0.11 ms before.
+        for (dev.atlas.execution.UsageGroup group : dev.atlas.execution.UsageGroup.values()) {
+            List<String> plan = plan(DeclaredStatements.usage(Dialect.SQLITE, group, false).jdbc());
+            assertThat(plan).as(group + ": " + plan).anySatisfy(d -> assertThat(d)
+                    .matches("SEARCH \\w+ USING INDEX atlas_executions_created \\(tenant_id=\\? AND created_at>\\? AND created_at<\\?\\)"));
+            // The executions whose created_at holds no instant (text, blobs: after every number) are still read, from the same index.
+            assertThat(plan).as(group + ": " + plan).anySatisfy(d -> assertThat(d)
+                    .matches("SEARCH \\w+ USING INDEX atlas_executions_created \\(tenant_id=\\? AND created_at>\\?\\)"));
+            assertThat(plan).as(group + ": " + plan).noneSatisfy(d -> assertThat(d).matches("(SEARCH|SCAN) \\w+ USING .*\\(tenant_id=\\?\\)"));
+            assertThat(plan).as(group + ": " + plan).noneSatisfy(d -> assertThat(d).startsWith("SCAN atlas_executions"));
+        }
+    }
+
+    @Test
     @DisplayName("due schedules come from the partial (tenant, next_run_at) index in order; schedules list by the (tenant, name) key")
     void schedulesUseIndexes() throws SQLException {
         List<String> due = plan("SELECT * FROM atlas_task_schedules WHERE tenant_id = 't' AND NOT paused AND next_run_at <= 5"

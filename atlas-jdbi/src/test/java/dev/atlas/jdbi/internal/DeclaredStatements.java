@@ -88,6 +88,11 @@ public final class DeclaredStatements {
         return new ExecutionSql(new Catalogue(dialect, "atlas_")).toolCalls(filters + (afterCursor ? " AND id < :after" : ""));
     }
 
+    /** The usage report's statement by {@code group} ({@code ExecutionRecorder.usageReport}), of one tenant or of every tenant. */
+    public static Statement usage(Dialect dialect, dev.atlas.execution.UsageGroup group, boolean allTenants) {
+        return new UsageSql(new Catalogue(dialect, "atlas_")).of(group, allTenants);
+    }
+
     /** The statement {@code name} of the one catalogue {@code declare} fills (declaring only it keeps a cold JVM fast). */
     private static Statement named(Dialect dialect, java.util.function.Consumer<Catalogue> declare, String name, String catalogue) {
         Catalogue c = new Catalogue(dialect, "atlas_");
