@@ -90,22 +90,12 @@ public final class JdbiCredentialStore implements CredentialStore {
     }
 
     private static int identityBytes(String tenant, String ownerType, String ownerId, String name) {
-        return utf8Length(tenant) + utf8Length(ownerType) + utf8Length(ownerId) + utf8Length(name);
+        return Json.utf8Length(tenant) + Json.utf8Length(ownerType) + Json.utf8Length(ownerId) + Json.utf8Length(name);
     }
 
     private static dev.atlas.InvalidInputException identityTooLarge(String field, int bytes) {
         return new dev.atlas.InvalidInputException(field, "takes " + bytes + " bytes of UTF-8 with its owner type, owner id and"
                 + " tenant id; at most " + MAX_IDENTITY_BYTES + " fit the credential's index: use a shorter name or owner id");
-    }
-
-    /** UTF-8 length of valid text (callers checked it has no unpaired surrogate), without encoding it. */
-    private static int utf8Length(String s) {
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
-        }
-        return n;
     }
 
     private static Sql.Call named(Sql.Call call, Owner owner, String name) {

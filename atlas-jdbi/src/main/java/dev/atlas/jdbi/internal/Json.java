@@ -807,7 +807,8 @@ public final class Json {
         return true;
     }
 
-    private static int utf8Length(String s) {
+    /** UTF-8 length of valid text (callers checked it has no unpaired surrogate), without encoding it. */
+    static int utf8Length(String s) {
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -106,16 +106,7 @@ public abstract class RetentionContract extends AtlasContract {
         for (int i = 0; i < 5; i++) {
             Conversation c = conversations.create(NewConversation.of(ALICE));
             conversations.append(c.id(), NewMessage.user("question " + i));
-            dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
-                    .conversation(c.id()));
-            for (int s = 0; s < 3; s++) {
-                dev.atlas.execution.StepHandle step = x.step();
-                for (int k = 0; k < 2; k++) {
-                    step.toolCall("call-" + s + "-" + k, "lookup", "{}").complete("found");
-                }
-                step.finish("looking", dev.atlas.execution.FinishReason.TOOL_CALLS);
-            }
-            x.complete();
+            recordToolLoop(c.id());
             conversations.archive(c.id());
         }
         advance(Duration.ofDays(3));
@@ -137,16 +128,7 @@ public abstract class RetentionContract extends AtlasContract {
             conversations.append(c.id(), NewMessage.user("question " + i));
             Conversation tool = conversations.create(NewConversation.toolThread(ALICE, "support", c.id(), null));
             conversations.append(tool.id(), NewMessage.tool("looking " + i));
-            dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
-                    .conversation(tool.id()));
-            for (int s = 0; s < 3; s++) {
-                dev.atlas.execution.StepHandle step = x.step();
-                for (int k = 0; k < 2; k++) {
-                    step.toolCall("call-" + s + "-" + k, "lookup", "{}").complete("found");
-                }
-                step.finish("looking", dev.atlas.execution.FinishReason.TOOL_CALLS);
-            }
-            x.complete();
+            recordToolLoop(tool.id());
             conversations.archive(c.id());
         }
         advance(Duration.ofDays(3));
@@ -156,6 +138,20 @@ public abstract class RetentionContract extends AtlasContract {
                 .containsEntry("executions.deleted", 5L).containsEntry("execution_steps.deleted", 15L)
                 .containsEntry("execution_tool_calls.deleted", 30L);
         assertThat(transactions.get()).isEqualTo(5);
+    }
+
+    /** A completed execution in {@code conversation} whose tool loop holds 3 steps and 6 tool calls. */
+    private void recordToolLoop(UUID conversation) {
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(conversation));
+        for (int s = 0; s < 3; s++) {
+            dev.atlas.execution.StepHandle step = x.step();
+            for (int k = 0; k < 2; k++) {
+                step.toolCall("call-" + s + "-" + k, "lookup", "{}").complete("found");
+            }
+            step.finish("looking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+        }
+        x.complete();
     }
 
     @Test
