@@ -45,9 +45,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * minus the evicted). The repository diffs the list against what {@link #findByConversationId}
  * handed out just before on the same thread (no second read), appends the new messages with one
  * {@link ConversationStore#appendAll} (more than 1,000, or more than half {@link Limits#MAX_BATCH_LENGTH} characters, in
- * parts of one {@code appendAll} each: a part that fails leaves the parts before it stored, their messages tagged with
- * their Atlas ids unless one cannot carry them (unmodifiable metadata, an object the list holds twice), so the same list
- * saved again appends only the rest) and never rewrites or deletes one: messages read from it
+ * parts of one {@code appendAll} each: a part that fails leaves the parts before it stored, and the repository remembers
+ * the caller's message objects of those parts, weakly and by identity, unless the list holds one object twice, so the
+ * same list saved again appends only the rest; the caller's messages are not written to) and never rewrites or deletes
+ * one: messages read from it
  * carry their Atlas id in their metadata ({@value SpringMessages#MESSAGE_ID}), so they are
  * recognised exactly, whatever their text. A list of messages built by hand (no ids, or no read
  * before) is diffed against a fresh read, matched by content against the end of the stored window.
@@ -117,8 +118,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     /** Conversations whose read left out stored media, warned about once (see {@link #converted}). */
     private final Set<UUID> warned;
     private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
+    /** The caller's message objects the stored parts of failed saves wrote (see {@link #markStored}). */
+    private final StoredInstances stored;
 
-    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks, Set<UUID> warned) {
+    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks, Set<UUID> warned,
+                                      StoredInstances stored) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.owner = Limits.requireNonNull("owner", owner);
         // Checked here, not at the first save, where a bad setting would fail a user's chat.
@@ -126,6 +130,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         this.window = window;
         this.locks = locks;
         this.warned = warned;
+        this.stored = stored;
     }
 
     /**
@@ -137,7 +142,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
-        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks, java.util.concurrent.ConcurrentHashMap.newKeySet());
+        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks, java.util.concurrent.ConcurrentHashMap.newKeySet(),
+                new StoredInstances());
     }
 
     /**
@@ -149,7 +155,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (messages < 1 || messages > Limits.MAX_PAGE_SIZE) {
             throw new InvalidInputException("window", "must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + messages);
         }
-        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks, warned);
+        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks, warned, stored);
     }
 
     /** The tenant whose conversations this repository keeps. */
@@ -247,7 +253,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // Only a list built from that read may be diffed against it: a hand-built list is matched by
             // content against the end of the window, which must then be the current one, not a read this
             // thread made some time ago (messages stored since would be appended a second time).
-            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.ids(), messages)) {
+            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read, messages)) {
                 try {
                     save(read.conversation(), messages, converted, window(read), true);
                     return;
@@ -327,10 +333,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
-    /** Whether {@code messages} hold one of the messages a read handed out (by the Atlas id it carried). */
-    private static boolean handedOut(Set<UUID> ids, List<Message> messages) {
+    /**
+     * Whether {@code messages} hold one of the messages {@code read} handed out (by the Atlas id it carried, or the id a
+     * failed save stored that very object at).
+     */
+    private boolean handedOut(Read read, List<Message> messages) {
         for (Message m : messages) {
-            if (ids.contains(SpringMessages.uuid(m, SpringMessages.MESSAGE_ID))) {
+            StoredInstances.Stored at = stored.find(read.conversation().id(), m);
+            if (read.ids().contains(at != null ? at.id() : SpringMessages.uuid(m, SpringMessages.MESSAGE_ID))) {
                 return true;
             }
         }
@@ -489,12 +499,36 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             windowIndex.put(window.get(i).id(), i);
         }
 
-        // Which given messages are stored already: by the Atlas id they were read with, else by content.
+        // Which given messages are stored already: by the Atlas id they were read with (or a failed save stored that very
+        // object at), else by content.
         dev.atlas.conversation.Message[] stored = new dev.atlas.conversation.Message[messages.size()];
         // Messages of this conversation soft-deleted since the caller read them: neither stored nor new.
         boolean[] deleted = new boolean[messages.size()];
         boolean anyId = false;
+        StoredInstances.Stored[] filed = new StoredInstances.Stored[messages.size()];
         for (int i = 0; i < messages.size(); i++) {
+            filed[i] = this.stored.find(conversation.id(), messages.get(i));
+        }
+        FiledRows filedRows = filedRows(store, conversation.id(), filed, inWindow);
+        Long lastSequence = null;
+        for (int i = 0; i < messages.size(); i++) {
+            if (filed[i] != null) {
+                anyId = true;
+                dev.atlas.conversation.Message m = inWindow.get(filed[i].id());
+                m = m != null ? m : filedRows.byId().get(filed[i].id());
+                if (m != null) {
+                    stored[i] = m;
+                    continue;
+                }
+                // Not at its sequence: deleted since (moderation, retention), and it stays so; or its part was written in
+                // an application's transaction that rolled back (the sequence then taken by another message, or by none
+                // yet), and it is new: taken for deleted, it would be stored nowhere.
+                if (lastSequence == null) {
+                    lastSequence = store.require(conversation.id()).lastSequence();
+                }
+                deleted[i] = filed[i].sequence() <= lastSequence && !filedRows.sequences().contains(filed[i].sequence());
+                continue;
+            }
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
             if (id == null) {
                 continue;
@@ -525,6 +559,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
         }
 
+        // Asked as a read asks, for all stored messages outside the window at once: the JSON cache knows what an asset
+        // said, not whether it is still there.
+        List<dev.atlas.conversation.Message> outside = new ArrayList<>();
+        for (dev.atlas.conversation.Message m : stored) {
+            if (m != null && !windowIndex.containsKey(m.id())) {
+                outside.add(m);
+            }
+        }
+        var outsideJson = outside.isEmpty() ? null : liveJson(outside, false).json();
         long lastSeq = 0;
         boolean sawNew = false;
         for (int i = 0; i < messages.size(); i++) {
@@ -551,8 +594,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 jsonGone = current.jsonGone().contains(stored[i].id());
                 storedSpring = spring.apply(at);
             } else {
-                // Asked as a read asks: the JSON cache knows what an asset said, not whether it is still there.
-                var json = liveJson(List.of(stored[i]), false).json();
+                var json = outsideJson;
                 jsonGone = SpringMessages.langChain4jJsonGone(stored[i].metadata(), json);
                 storedSpring = SpringMessages.toSpring(stored[i], null, json);
             }
@@ -713,7 +755,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
             }
             created.forEach(a -> discard(a, e));
-            markStored(messages, sources, appended);
+            markStored(conversation.id(), messages, sources, appended);
             throw e;
         }
         // As parts of their message: retention's hard delete of the message or purge of its conversation
@@ -735,52 +777,59 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
+    /** The rows read at the sequences of filed messages: by id, and which sequences hold a row. */
+    private record FiledRows(Map<UUID, dev.atlas.conversation.Message> byId, Set<Long> sequences) {
+    }
+
     /**
-     * Tags the caller's messages of the parts a failed save stored with their Atlas ids, as a read tags the messages it
-     * hands out: the same list saved again (a retry) recognises them, appending only the rest, once, where it appended
-     * the whole list again. All or none: when one cannot be tagged (its metadata unmodifiable, or a message object the
-     * list holds twice, which cannot carry two ids) none is, and a retry is diffed by content as any list without ids. A
-     * tagged message beside an untagged stored one would be refused as reordered or left-out history.
+     * The rows at the sequences {@code filed} messages were stored at, those outside the window ({@code inWindow}), read by
+     * sequence spans in one statement per up to {@link Limits#MAX_PAGE_SIZE} sequences, not one lookup per message: the
+     * parts of a failed save are contiguous, so a retry of 1,000 stored messages reads them in one statement. A gap of more
+     * than {@value #SPAN_GAP} sequences starts another span, so rows no message names (up to 1 MiB each) are not read.
      */
-    private static void markStored(List<Message> messages, List<Message> sources, List<dev.atlas.conversation.Message> appended) {
+    private static FiledRows filedRows(ConversationStore store, UUID conversationId, StoredInstances.Stored[] filed,
+                                       Map<UUID, dev.atlas.conversation.Message> inWindow) {
+        long[] sequences = java.util.Arrays.stream(filed).filter(f -> f != null && !inWindow.containsKey(f.id()))
+                .mapToLong(StoredInstances.Stored::sequence).sorted().distinct().toArray();
+        Map<UUID, dev.atlas.conversation.Message> byId = new HashMap<>();
+        Set<Long> held = new HashSet<>();
+        for (int i = 0; i < sequences.length; ) {
+            int j = i;
+            while (j + 1 < sequences.length && sequences[j + 1] - sequences[i] < Limits.MAX_PAGE_SIZE
+                    && sequences[j + 1] - sequences[j] <= SPAN_GAP) {
+                j++;
+            }
+            for (dev.atlas.conversation.Message m : store.messages(conversationId, sequences[i] - 1, (int) (sequences[j] - sequences[i] + 1))) {
+                byId.put(m.id(), m);
+                held.add(m.sequence());
+            }
+            i = j + 1;
+        }
+        return new FiledRows(byId, held);
+    }
+
+    /** Most sequences between two filed messages read in one span. */
+    private static final int SPAN_GAP = 16;
+
+    /**
+     * Files the caller's message objects of the parts a failed save stored with the ids and sequences they were stored at
+     * ({@link StoredInstances}): the same list saved again (a retry) recognises them, appending only the rest, once, where
+     * it appended the whole list again. The caller's messages are not written to. All or none: when the list holds one
+     * object twice (which cannot be stored at two places) none is filed, and a retry is diffed by content as any list
+     * without ids; a filed message beside an unfiled stored one would be refused as reordered or left-out history.
+     */
+    private void markStored(UUID conversationId, List<Message> messages, List<Message> sources,
+                            List<dev.atlas.conversation.Message> appended) {
+        if (appended.isEmpty()) {
+            return;
+        }
         Set<Message> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Message m : messages) {
             if (!seen.add(m)) {
                 return;
             }
         }
-        // What each tagged message held under the two keys (a read of another conversation may have tagged it): put back
-        // when a later one cannot be tagged.
-        List<Object[]> before = new ArrayList<>();
-        for (int k = 0; k < appended.size(); k++) {
-            Map<String, Object> metadata = sources.get(k).getMetadata();
-            before.add(new Object[] {metadata.get(SpringMessages.MESSAGE_ID), metadata.get(SpringMessages.CONVERSATION_ID)});
-            try {
-                metadata.put(SpringMessages.MESSAGE_ID, appended.get(k).id().toString());
-                metadata.put(SpringMessages.CONVERSATION_ID, appended.get(k).conversationId().toString());
-            } catch (UnsupportedOperationException unmodifiable) {
-                for (int u = k; u >= 0; u--) {
-                    untag(sources.get(u).getMetadata(), before.get(u));
-                }
-                return;
-            }
-        }
-    }
-
-    /** Puts back what {@code metadata} held under the two id keys ({@code before}, null for absent). */
-    private static void untag(Map<String, Object> metadata, Object[] before) {
-        String[] keys = {SpringMessages.MESSAGE_ID, SpringMessages.CONVERSATION_ID};
-        for (int i = 0; i < keys.length; i++) {
-            try {
-                if (before[i] == null) {
-                    metadata.remove(keys[i]);
-                } else {
-                    metadata.put(keys[i], before[i]);
-                }
-            } catch (UnsupportedOperationException unmodifiable) {
-                // The message that could not be tagged: unchanged.
-            }
-        }
+        stored.put(conversationId, sources, appended);
     }
 
     /**
