@@ -1875,6 +1875,31 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("the message objects of a save whose second part was refused are remembered for a retry only while the caller"
+            + " holds them: once it drops the list, the repository keeps none of them alive")
+    void messagesOfAPartlyStoredSaveAreNotKeptAliveByTheRepository() throws Exception {
+        java.lang.ref.WeakReference<Message> first = partlySavedAndDropped();
+        for (int i = 0; i < 100 && first.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(first.get()).as("a message of the dropped list").isNull();
+        // The repository still takes saves to that conversation afterwards.
+        repository.saveAll("dropped", List.of(new UserMessage("next")));
+        assertThat(tenant.conversations().require(tenant.conversations().requireByKey("dropped").id()).lastSequence()).isEqualTo(1001);
+    }
+
+    /** Saves 1,001 messages under "dropped", the last refused, and returns a weak reference to the first; the list is dropped. */
+    private java.lang.ref.WeakReference<Message> partlySavedAndDropped() throws Exception {
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        save.add(new UserMessage("refused once"));
+        saveWhoseSecondPartIsRefused("dropped", save);
+        return new java.lang.ref.WeakReference<>(save.get(0));
+    }
+
+    @Test
     @DisplayName("a save appended in parts inside an application's transaction Atlas joins is all or none: when its second part is"
             + " refused and the application rolls back, nothing of it stays; the same messages saved again are all stored, once")
     void aPartlyStoredSaveRolledBackWithTheApplicationsTransactionIsStoredWholeByItsRetry() throws Exception {
