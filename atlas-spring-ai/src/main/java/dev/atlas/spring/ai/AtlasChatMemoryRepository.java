@@ -534,6 +534,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 continue;
             }
             dev.atlas.conversation.Message m = inWindow.get(id);
+            UUID readFrom = SpringMessages.uuid(messages.get(i), SpringMessages.CONVERSATION_ID);
+            if (m == null && readFrom != null && !readFrom.equals(conversation.id())) {
+                // Read from another conversation (a chat copied under a new id, a message reused): a message is of one
+                // conversation only, so it is new here, neither stored nor deleted; looked up, it cost three statements.
+                continue;
+            }
             if (m == null) {
                 m = store.getMessage(id).filter(x -> x.conversationId().equals(conversation.id())).orElse(null);
             }

@@ -1003,6 +1003,31 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a window read from one conversation and saved under another id (a chat copied) is stored there whole, as new"
+            + " messages, without looking any of them up: the conversation each was read from is known")
+    void aReadWindowSavedUnderAnotherIdLooksNothingUp() {
+        List<Message> said = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            said.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        repository.saveAll("original", said);
+        List<Message> read = repository.findByConversationId("original");
+
+        int before = sql.recorded().size();
+        repository.saveAll("copy", read);
+        // Before: a lookup by id and one of its audit trail per message, 40 statements for a window of 20.
+        assertThat(sql.recorded().subList(before, sql.recorded().size()).stream()
+                .flatMap(r -> r.callers().stream().filter(c -> c.equals("JdbiConversationStore#getMessage")
+                        || c.equals("JdbiConversationStore#events")).limit(1)).toList()).as("message lookups of the save").isEmpty();
+
+        for (String key : List.of("original", "copy")) {
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey(key).id(), 0, 100)).as(key)
+                    .extracting(dev.atlas.conversation.Message::content).containsExactlyElementsOf(said.stream().map(Message::getText).toList());
+        }
+        assertThat(shapes(repository.findByConversationId("copy"))).isEqualTo(shapes(said));
+    }
+
+    @Test
     @DisplayName("stored media a read leaves out (a LangChain4j user message's audio and PDF, a LangChain4j tool result's image, a"
             + " description of another shape, media on a system message) are logged: one WARNING per conversation naming each such"
             + " message's id and what it lost, never its content; media read as media, or an asset deleted, are no warning")
