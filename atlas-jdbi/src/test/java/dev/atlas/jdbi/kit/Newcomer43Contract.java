@@ -20,6 +20,9 @@ import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.Usage;
 import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
 import dev.atlas.search.TextQuery;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionWorker;
@@ -133,5 +136,45 @@ public abstract class Newcomer43Contract extends AtlasContract {
                 .hasMessage("order: 'newest' is not one of [ACTIVITY, CREATION]");
         assertThatThrownBy(() -> ConversationEventQuery.Order.of("\u0000")).isExactlyInstanceOf(InvalidInputException.class)
                 .hasMessage("order: '\\u0000' is not one of [OLDEST_FIRST, NEWEST_FIRST]");
+    }
+
+    @Test
+    @DisplayName("semantic search scores vectors of any finite magnitude as the docs' formula does (dot / sqrt(|q|² |x|²) in"
+            + " double): components near Float.MAX_VALUE, whose squares overflow a float, and subnormal ones, whose squares"
+            + " underflow to zero in a float, rank and score exactly as 1e20 and 1 do, on every search path")
+    void extremeMagnitudesScoreByTheFormula() {
+        Tenant acme = atlas.tenant("acme");
+        Owner owner = Owner.user("42");
+        float[][] vectors = {{Float.MAX_VALUE, 0, 0}, {0, 1e20f, 0}, {1, 0.5f, 0}, {1e-40f, 2e-40f, 0}, {0, 0, 1}, {-1, 0, 0}, {3e19f, 3e19f, 0}};
+        List<UUID> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < vectors.length; i++) {
+            UUID id = acme.memories().create(NewMemory.fact(owner, "memory " + i)).id();
+            ids.add(id);
+            acme.search().upsertVector(SearchTarget.MEMORY, id, "m3", vectors[i]);
+        }
+        // Each query's best three have distinct scores, so the order is the scores' alone.
+        float[][] queries = {{Float.MAX_VALUE, Float.MAX_VALUE / 4, 0}, {1e-40f, 1e-41f, 1e-42f}, {0, Float.MAX_VALUE, 1e-40f}};
+        int[][] expected = {{2, 0, 6}, {0, 2, 6}, {1, 3, 6}};
+        for (int q = 0; q < queries.length; q++) {
+            List<SearchHit> hits = acme.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m3", queries[q]).k(3));
+            assertThat(hits).as("query %d", q).extracting(SearchHit::id)
+                    .containsExactly(ids.get(expected[q][0]), ids.get(expected[q][1]), ids.get(expected[q][2]));
+            for (int h = 0; h < 3; h++) {
+                assertThat(hits.get(h).score()).as("query %d hit %d", q, h)
+                        .isCloseTo(cosine(queries[q], vectors[expected[q][h]]), org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            aa += (double) a[i] * a[i];
+            bb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(aa * bb);
     }
 }
