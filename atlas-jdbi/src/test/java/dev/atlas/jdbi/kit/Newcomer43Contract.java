@@ -53,12 +53,14 @@ public abstract class Newcomer43Contract extends AtlasContract {
 
     @Test
     @DisplayName("every tenant form the docs allow (no control character, no white space at either end) works in every store"
-            + " and sees only its own rows, SQL and LIKE metacharacters included: 'a%_b' and 'a%xb', 'a_b' and 'a\\\\b', a quote"
-            + " with a DROP, ':' and '/', an emoji, a combining accent, a zero-width joiner, 128 characters; each lists 1"
+            + " and sees only its own rows, SQL and LIKE metacharacters included: 'a%_b' and 'a%xb', 'a_b' and 'a\\b', a quote"
+            + " with a DROP, ':' and '/', an emoji, a combining accent, a zero-width joiner, a leading U+FEFF, 128 characters of 1, 2 (64 emoji)"
+            + " and 3 UTF-8 bytes each (the tenant is a term of the full-text index); each lists 1"
             + " conversation, finds 1 memory and 1 message, claims its 1 task and reads its 1 asset")
     void everyAllowedTenantFormWorksAndIsIsolated() {
         List<String> tenants = List.of("Acme Corp", "a:b", "a/b", "a'b; DROP TABLE atlas_messages --", "a%_b", "a%xb", "a_b", "a\\b", "a\"b",
-                "%", "_", "*", "\uD83D\uDE00", "acme\u0301", "acme\u200D", "a\u00A0b", "x".repeat(Limits.MAX_TENANT_LENGTH));
+                "%", "_", "*", "\uD83D\uDE00", "acme\u0301", "acme\u200D", "\uFEFFacme", "a\u00A0b", "x".repeat(Limits.MAX_TENANT_LENGTH),
+                "\uD83D\uDE00".repeat(Limits.MAX_TENANT_LENGTH / 2), "\u4E2D".repeat(Limits.MAX_TENANT_LENGTH));
         Owner owner = Owner.user("42");
         Map<String, UUID> assetIds = new LinkedHashMap<>();
         for (String t : tenants) {
