@@ -167,4 +167,34 @@ class NullArgumentsTest {
         assertThat(calls).as("calls made").isGreaterThan(500);
         assertThat(wrong).isEmpty();
     }
+
+    @Test
+    void everyEnumParsesANameWithOfAndRefusesNullAsInput() throws Exception {
+        // valueOf is Java's own (NullPointerException, IllegalArgumentException): docs/api.md sends callers to of(String).
+        List<String> wrong = new ArrayList<>();
+        int enums = 0;
+        for (Class<?> type : exportedTypes()) {
+            if (!type.isEnum()) {
+                continue;
+            }
+            enums++;
+            try {
+                Method of = type.getMethod("of", String.class);
+                Object first = type.getEnumConstants()[0];
+                if (of.invoke(null, ((Enum<?>) first).name().toLowerCase(java.util.Locale.ROOT)) != first) {
+                    wrong.add(type.getName() + ".of does not read its first constant's name in lower case");
+                }
+                of.invoke(null, (Object) null);
+                wrong.add(type.getName() + ".of(null) was accepted");
+            } catch (NoSuchMethodException e) {
+                wrong.add(type.getName() + " has no of(String)");
+            } catch (InvocationTargetException e) {
+                if (!(e.getCause() instanceof InvalidInputException)) {
+                    wrong.add(type.getName() + ".of(null): " + e.getCause());
+                }
+            }
+        }
+        assertThat(enums).as("enums found").isGreaterThanOrEqualTo(19);
+        assertThat(wrong).isEmpty();
+    }
 }

@@ -51,7 +51,20 @@ public final class ConversationEventQuery {
         /** Oldest first: by {@link MessageEvent#createdAt()}, then by id. */
         OLDEST_FIRST,
         /** Newest first: by {@link MessageEvent#createdAt()} descending, then by id descending. */
-        NEWEST_FIRST
+        NEWEST_FIRST;
+
+        /**
+         * Parses a constant's name in any case ({@code "newest_first"} or {@code "NEWEST_FIRST"}), as the other enums' {@code of} do: an unknown name or
+         * {@code null} is refused naming the allowed values, where {@code valueOf} throws Java's own
+         * {@code IllegalArgumentException} or {@code NullPointerException}. For a value from a request or a property.
+         *
+         * @param value the name
+         * @return the constant
+         * @throws dev.atlas.InvalidInputException naming {@code order} when {@code value} is no constant's name
+         */
+        public static Order of(String value) {
+            return dev.atlas.internal.Check.enumValue("order", Order.class, value);
+        }
     }
 
     private final UUID conversationId;

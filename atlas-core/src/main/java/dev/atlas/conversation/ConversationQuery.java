@@ -54,7 +54,20 @@ public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @
          * its last one (or from the first page) and skips ids it has seen. Use this order to
          * enumerate every conversation (a sync or export job).
          */
-        CREATION
+        CREATION;
+
+        /**
+         * Parses a constant's name in any case ({@code "creation"} or {@code "CREATION"}), as the other enums' {@code of} do: an unknown name or
+         * {@code null} is refused naming the allowed values, where {@code valueOf} throws Java's own
+         * {@code IllegalArgumentException} or {@code NullPointerException}. For a value from a request or a property.
+         *
+         * @param value the name
+         * @return the constant
+         * @throws dev.atlas.InvalidInputException naming {@code order} when {@code value} is no constant's name
+         */
+        public static Order of(String value) {
+            return dev.atlas.internal.Check.enumValue("order", Order.class, value);
+        }
     }
 
     /**

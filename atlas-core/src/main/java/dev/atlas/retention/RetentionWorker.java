@@ -1,7 +1,6 @@
 package dev.atlas.retention;
 
-import dev.atlas.InvalidInputException;
-
+import dev.atlas.ConfigurationException;
 import dev.atlas.internal.Check;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +63,8 @@ public final class RetentionWorker implements AutoCloseable {
      * @param retention the tenant's retention, which takes the lease and runs the policy
      * @param policy    what each run deletes, archives and purges
      * @return a builder; {@link Builder#build()} starts the schedule
+     * @throws ConfigurationException when {@code retention} or {@code policy} is {@code null}, as every setting of the
+     *         builder that is invalid is (settings are not arguments: docs/api.md, "Null arguments")
      */
     public static Builder builder(Retention retention, RetentionPolicy policy) {
         return new Builder(retention, policy);
@@ -138,8 +139,8 @@ public final class RetentionWorker implements AutoCloseable {
         private Consumer<Optional<RetentionReport>> onRun = r -> { };
 
         private Builder(Retention retention, RetentionPolicy policy) {
-            this.retention = Check.notNull("retention", retention);
-            this.policy = Check.notNull("policy", policy);
+            this.retention = present("retention", retention);
+            this.policy = present("policy", policy);
         }
 
         /**
@@ -147,6 +148,7 @@ public final class RetentionWorker implements AutoCloseable {
          *
          * @param every the delay between runs, 1 ms to {@link RetentionWorker#MAX_DELAY}
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is outside 1 ms to {@link RetentionWorker#MAX_DELAY} or {@code null}
          */
         public Builder every(Duration every) {
             this.every = positive("every", every);
@@ -158,11 +160,11 @@ public final class RetentionWorker implements AutoCloseable {
          *
          * @param delay the delay before the first run, zero to {@link RetentionWorker#MAX_DELAY}
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is negative, over {@link RetentionWorker#MAX_DELAY} or {@code null}
          */
         public Builder initialDelay(Duration delay) {
-            Check.notNull("initialDelay", delay);
-            if (delay.isNegative() || delay.compareTo(MAX_DELAY) > 0) {
-                throw new InvalidInputException("initialDelay", "must be between zero and " + MAX_DELAY + ", was " + delay);
+            if (delay == null || delay.isNegative() || delay.compareTo(MAX_DELAY) > 0) {
+                throw new ConfigurationException("initialDelay must be between zero and " + MAX_DELAY + ", was " + delay);
             }
             this.initialDelay = delay;
             return this;
@@ -173,11 +175,11 @@ public final class RetentionWorker implements AutoCloseable {
          *
          * @param lease the lease duration, {@link Retention#MIN_LEASE} to one day
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is outside {@link Retention#MIN_LEASE} to one day or {@code null}
          */
         public Builder lease(Duration lease) {
-            Check.notNull("lease", lease);
-            if (lease.compareTo(Retention.MIN_LEASE) < 0 || lease.compareTo(Duration.ofDays(1)) > 0) {
-                throw new InvalidInputException("lease", "must be between " + Retention.MIN_LEASE + " and one day, was " + lease);
+            if (lease == null || lease.compareTo(Retention.MIN_LEASE) < 0 || lease.compareTo(Duration.ofDays(1)) > 0) {
+                throw new ConfigurationException("lease must be between " + Retention.MIN_LEASE + " and one day, was " + lease);
             }
             this.lease = lease;
             return this;
@@ -189,9 +191,10 @@ public final class RetentionWorker implements AutoCloseable {
          *
          * @param listener receives each tick's outcome, on the worker's thread
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is {@code null}
          */
         public Builder onRun(Consumer<Optional<RetentionReport>> listener) {
-            this.onRun = Check.notNull("onRun", listener);
+            this.onRun = present("onRun", listener);
             return this;
         }
 
@@ -204,13 +207,19 @@ public final class RetentionWorker implements AutoCloseable {
             return new RetentionWorker(this);
         }
 
-        private static Duration positive(String field, Duration d) {
-            Check.notNull(field, d);
+        private static Duration positive(String setting, Duration d) {
             // compareTo, not toMillis: a duration beyond a long of milliseconds must be refused, not overflow.
-            if (d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(MAX_DELAY) > 0) {
-                throw new InvalidInputException(field, "must be between 1 ms and " + MAX_DELAY + ", was " + d);
+            if (d == null || d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(MAX_DELAY) > 0) {
+                throw new ConfigurationException(setting + " must be between 1 ms and " + MAX_DELAY + ", was " + d);
             }
             return d;
+        }
+
+        private static <T> T present(String setting, T value) {
+            if (value == null) {
+                throw new ConfigurationException(setting + " must not be null");
+            }
+            return value;
         }
     }
 }
