@@ -67,7 +67,8 @@ public final class Limits {
      * batch over it fails with {@link InvalidInputException} on {@code messages} or {@code tasks}
      * before anything is written, since the whole batch is one transaction that holds the write lock
      * (on SQLite, the whole database) while it runs: split it into smaller calls. One item at its
-     * own limits always fits.
+     * own limits always fits. {@code TaskStore.enqueueScheduled}, which takes no list, fires at most this
+     * many characters of payload per call and leaves the due schedules past it to the next call.
      */
     public static final int MAX_BATCH_LENGTH = 1 << 25;
     /**

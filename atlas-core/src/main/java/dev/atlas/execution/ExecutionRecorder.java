@@ -94,7 +94,7 @@ public interface ExecutionRecorder {
      * @return the executionHandle
      * @throws dev.atlas.NotFoundException naming {@code conversationId} when the spec's conversation is
      *         unknown, another tenant's or deleted, or {@code assistantRevisionId} when its assistant
-     *         revision is not this tenant's; nothing is written
+     *         revision is not this tenant's or its assistant is deleted; nothing is written
      */
     ExecutionHandle start(ExecutionSpec spec);
 
@@ -105,7 +105,7 @@ public interface ExecutionRecorder {
      * @return the execution
      * @throws dev.atlas.NotFoundException naming {@code conversationId} when the spec's conversation is
      *         unknown, another tenant's or deleted, or {@code assistantRevisionId} when its assistant
-     *         revision is not this tenant's; nothing is written
+     *         revision is not this tenant's or its assistant is deleted; nothing is written
      */
     Execution create(ExecutionSpec spec);
 

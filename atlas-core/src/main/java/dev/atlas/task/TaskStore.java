@@ -398,9 +398,11 @@ public interface TaskStore {
     void deleteSchedule(String name);
 
     /**
-     * Enqueues one task for each schedule of this tenant whose next occurrence is due (at most
-     * {@link Limits#MAX_PAGE_SIZE} schedules per call) and moves each schedule to its next
-     * occurrence. Safe to call from any number of workers at once: each occurrence is enqueued by
+     * Enqueues one task for each schedule of this tenant whose next occurrence is due and moves each
+     * schedule to its next occurrence. One call fires at most {@link Limits#MAX_PAGE_SIZE} schedules
+     * and at most {@link Limits#MAX_BATCH_LENGTH} characters of payload together (its tasks are
+     * inserted in one transaction, bounded as {@link #createAll} is; the first always fires): the due
+     * schedules past either bound stay due and fire at the next call, in occurrence order. Safe to call from any number of workers at once: each occurrence is enqueued by
      * exactly one call. "Now" is this Atlas instance's clock plus how far its host's clock is from
      * the database's (read at most once a minute; under a second counts as none), so a host whose
      * clock is off neither fires early and skips occurrences nor fires late.

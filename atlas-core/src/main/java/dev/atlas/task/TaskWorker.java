@@ -86,9 +86,11 @@ public final class TaskWorker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ScheduledFuture<?> polling;
     private final ReentrantLock pollLock = new ReentrantLock();
+    /** Held by a poll while it enqueues due schedules, apart from {@link #pollLock}, so close() can wait for it too. */
+    private final ReentrantLock scheduleLock = new ReentrantLock();
     /** The last claim found a task, so more may be due: a slot that frees up claims at once instead of at the next tick. */
     private volatile boolean backlog;
-    /** A claim asked for by a finished handler while a poll held {@link #pollLock}: that poll claims again once it lets go. */
+    /** A claim asked for (by a finished handler or a poll) while another thread held {@link #pollLock}: it claims again once it lets go. */
     private final AtomicBoolean claimWanted = new AtomicBoolean();
     private volatile boolean closed;
     /** Set by close() once it stops waiting: handlers it interrupts record their attempt as interrupted by close(). */
@@ -122,29 +124,35 @@ public final class TaskWorker implements AutoCloseable {
         if (atlasClosed) {
             return;
         }
-        // Held for the whole poll so close() can wait until no claim is between store and pool.
-        pollLock.lock();
+        // Not under pollLock: a claim after a task holds that lock for as long as its claim takes (a busy database), and a
+        // poll waiting for it enqueued no schedule meanwhile. close() waits for this lock as it waits for pollLock.
+        scheduleLock.lock();
         try {
-            pollLocked();
+            if (closed || !enqueueScheduled()) {
+                return;
+            }
         } finally {
-            pollLock.unlock();
+            scheduleLock.unlock();
         }
+        // Claimed by whoever holds pollLock, never waited for: a claim after a task in progress claims again for this poll.
+        claimWanted.set(true);
         claimWantedTasks();
     }
 
-    private void pollLocked() {
+    /** Enqueues due schedules; false when Atlas was found closed. */
+    private boolean enqueueScheduled() {
         try {
             // Recurring tasks become ordinary tasks here; each occurrence once, whichever worker gets it.
             store.enqueueScheduled();
         } catch (AtlasClosedException e) {
             stopPolling();
-            return;
+            return false;
         } catch (RuntimeException | Error e) {
             // An Error too (a class that failed to load, an assertion): a scheduled job that throws is
             // never run again, so the worker would stop polling without a word.
             log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
         }
-        claimWhileSlotsFree();
+        return true;
     }
 
     /**
@@ -160,7 +168,7 @@ public final class TaskWorker implements AutoCloseable {
         }
     }
 
-    /** Claims for the freed slots asked for by {@link #claimAfterTask}, unless a poll holding the lock will. */
+    /** Claims for the freed slots asked for by {@link #claimAfterTask} or a poll, unless whoever holds the lock will. */
     private void claimWantedTasks() {
         while (claimWanted.get() && !closed && !atlasClosed && pollLock.tryLock()) {
             try {
@@ -413,7 +421,11 @@ public final class TaskWorker implements AutoCloseable {
         boolean interrupted = false;
         boolean finished = false;
         try {
-            // A poll in progress hands its claims to the pool before the pool stops taking work.
+            // A poll in progress ends its enqueueing, and a claim in progress hands its task to the pool, before the pool
+            // stops taking work.
+            if (scheduleLock.tryLock(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                scheduleLock.unlock();
+            }
             if (pollLock.tryLock(remaining(deadline), TimeUnit.NANOSECONDS)) {
                 pollLock.unlock();
             }

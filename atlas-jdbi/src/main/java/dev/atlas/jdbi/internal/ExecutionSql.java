@@ -67,7 +67,7 @@ final class ExecutionSql {
     /** {@link #lastWrite} locking the execution as {@link #lockProcessing} does, before its steps are summed. */
     final Statement lastWriteLocked;
     final Statement conversationLiveForInsert;
-    final Statement revisionExists;
+    final Statement revisionLiveForInsert;
     final Statement insert;
     final Statement find;
     final Statement finish;
@@ -136,7 +136,11 @@ final class ExecutionSql {
         // the insert waits for it and finds the conversation gone.
         conversationLiveForInsert = c.sql("executions.conversationLiveForInsert",
                 "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL" + share);
-        revisionExists = c.sql("executions.revisionExists", "SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id");
+        // As conversations.revisionAssistant: a deleted assistant's revisions stay readable but start nothing new. Its
+        // assistant share-locked on PostgreSQL, so a concurrent delete waits for the insert to commit, or the insert for it.
+        revisionLiveForInsert = c.sql("executions.revisionLiveForInsert", "SELECT 1 FROM <p>assistant_revisions r JOIN <p>assistants a"
+                + " ON a.tenant_id = :t AND a.id = r.assistant_id AND a.deleted_at IS NULL WHERE r.tenant_id = :t AND r.id = :id"
+                + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF a"));
         insert = c.sql("executions.insert", "INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type,"
                 + " provider, model, agent, status, metadata, started_at, created_at, updated_at, owner_type, owner_id, project)"
                 + " VALUES (:t, :id, :conversation, :revision, :type, :provider, :model, :agent, :status, :metadata, :started, :now,"

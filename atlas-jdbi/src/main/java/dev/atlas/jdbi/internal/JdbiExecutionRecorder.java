@@ -214,8 +214,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             if (spec.conversationId() != null && !sql.on(h, q.conversationLiveForInsert).bind("id", spec.conversationId()).exists()) {
                 throw new NotFoundException("conversation", spec.conversationId(), "conversationId");
             }
-            // Checked before the insert (the V12 foreign key is the guard behind it) so the caller learns the field.
-            if (spec.assistantRevisionId() != null && !sql.on(h, q.revisionExists).bind("id", spec.assistantRevisionId()).exists()) {
+            // Checked before the insert (the V12 foreign key is the guard behind it) so the caller learns the field; a deleted
+            // assistant's revision is refused as ConversationStore.create refuses it.
+            if (spec.assistantRevisionId() != null && !sql.on(h, q.revisionLiveForInsert).bind("id", spec.assistantRevisionId()).exists()) {
                 throw new NotFoundException("assistant revision", spec.assistantRevisionId(), "assistantRevisionId");
             }
             Instant started = status == ExecutionStatus.PROCESSING ? now : null;

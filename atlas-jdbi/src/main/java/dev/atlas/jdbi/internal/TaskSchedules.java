@@ -332,6 +332,7 @@ final class TaskSchedules {
         Due pagedFrom = null;
         Due firstSkipped = null;
         int skippedInARow = 0;
+        long length = 0;
         paging:
         while (true) {
             boolean repeated = false;
@@ -341,8 +342,16 @@ final class TaskSchedules {
                     continue;
                 }
                 if (row.schedule() != null) {
+                    // The tasks are inserted in one write transaction, bounded as createAll's batch is: 1,000 payloads of
+                    // 262,144 characters were 262 million in one transaction holding the write lock. The schedules left out
+                    // stay due and fire at the next call, in occurrence order.
+                    long payload = row.payload().text().length();
+                    if (!runnable.isEmpty() && length + payload > Limits.MAX_BATCH_LENGTH) {
+                        break paging;
+                    }
                     if (runnable.size() < limit) {
                         runnable.add(row);
+                        length += payload;
                     }
                     skippedInARow = 0;
                     continue;

@@ -2280,6 +2280,87 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("start, create, record and recordAsync with a revision of a deleted assistant are a NotFoundException naming"
+            + " assistantRevisionId, worded exactly as ConversationStore.create words it; nothing written, and the deleted assistant's"
+            + " history stays readable")
+    void revisionOfADeletedAssistantIsRefusedAsConversationsRefuseIt() {
+        dev.atlas.assistant.AssistantStore assistants = acme.assistants();
+        UUID assistant = assistants.create(dev.atlas.assistant.AssistantSpec.of("gone-bot", "Gone")).id();
+        UUID revision = assistants.publish(assistant, dev.atlas.assistant.NewRevision.of("prompt", java.util.Map.of())).id();
+        Conversation c = convo();
+        ExecutionHandle before = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).assistantRevision(revision));
+        before.complete();
+        assistants.delete(assistant);
+        long executions = rows("executions");
+        Throwable byConversation = org.assertj.core.api.Assertions.catchThrowable(
+                () -> acme.conversations().create(NewConversation.of(Owner.user("alice"), "support").assistantRevision(revision)));
+        assertThat(byConversation).isExactlyInstanceOf(NotFoundException.class);
+        ExecutionSpec spec = ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).assistantRevision(revision);
+        List<java.util.function.Supplier<Object>> calls = List.of(() -> recorder.start(spec), () -> recorder.create(spec),
+                () -> recorder.record(spec, h -> "never run"),
+                () -> recorder.recordAsync(spec, h -> java.util.concurrent.CompletableFuture.completedFuture("never run")).join());
+        for (java.util.function.Supplier<Object> call : calls) {
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(call::get);
+            if (refused instanceof java.util.concurrent.CompletionException wrapped) {
+                refused = wrapped.getCause();
+            }
+            assertThat(refused).isExactlyInstanceOf(NotFoundException.class).hasMessage(byConversation.getMessage());
+            assertThat(((NotFoundException) refused).field()).contains("assistantRevisionId").isEqualTo(((NotFoundException) byConversation).field());
+        }
+        assertThat(rows("executions")).isEqualTo(executions);
+        assertThat(recorder.require(before.id()).assistantRevisionId()).isEqualTo(revision);
+        assertThat(assistants.getRevision(revision)).isPresent();
+    }
+
+    @Test
+    @DisplayName("an execution started while its assistant revision's assistant is deleted is started before the delete: when"
+            + " the delete returns the execution is there (PostgreSQL: the check share-locks the assistant), none starts after it")
+    void executionRacingItsAssistantsDeleteIsStartedBeforeIt() throws Exception {
+        dev.atlas.assistant.AssistantStore assistants = acme.assistants();
+        UUID assistant = assistants.create(dev.atlas.assistant.AssistantSpec.of("racing-bot", "Racing")).id();
+        UUID revision = assistants.publish(assistant, dev.atlas.assistant.NewRevision.of("prompt", java.util.Map.of())).id();
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> starter = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Thread> deleter = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch checked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch deleted = new java.util.concurrent.CountDownLatch(1);
+        // The starting thread stops after its revision check, before its insert and commit, until the delete returned or
+        // (when the delete waits for the check's lock) until it is seen waiting (RaceWaits).
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == starter.get() && name.equals("executions.revisionLiveForInsert")) {
+                checked.countDown();
+                try {
+                    RaceWaits.awaitReturnedOrBlocked(deleted, deleter::get, db, database);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<UUID> started = CompletableFuture.supplyAsync(() -> {
+                starter.set(Thread.currentThread());
+                return recorder.create(ExecutionSpec.text("openai", "gpt-4o").assistantRevision(revision)).id();
+            });
+            checked.await();
+            CompletableFuture<Long> seenByDelete = CompletableFuture.supplyAsync(() -> {
+                deleter.set(Thread.currentThread());
+                try {
+                    assistants.delete(assistant);
+                    return recorder.list(ExecutionQuery.all()).items().stream().filter(e -> revision.equals(e.assistantRevisionId())).count();
+                } finally {
+                    deleted.countDown();
+                }
+            });
+            UUID id = started.get();
+            // Seen by the deleting call: the execution committed before the delete did, not after.
+            assertThat(seenByDelete.get()).isEqualTo(1L);
+            assertThat(recorder.require(id).assistantRevisionId()).isEqualTo(revision);
+        } finally {
+            db.statementListener(null);
+        }
+    }
+
+    @Test
     @DisplayName("two Atlas instances sweeping the same 20 stale runs at once: each run, its open step and its running tool call is"
             + " swept by exactly one of them (the counts add up to 20 each), and each run keeps its finished step's usage and cost once")
     void twoInstancesSweepTheSameRunsAtOnce() throws Exception {

@@ -205,6 +205,55 @@ public abstract class Newcomer42tContract extends AtlasContract {
     }
 
     /** Waits up to a minute for {@code condition}, a bound only for failing: a worker that waits its hour-long poll never gets there. */
+    @Test
+    @DisplayName("a TaskWorker's timed poll never waits behind a claim after a task: while a finished handler's thread is inside"
+            + " a slow claim (a busy database), the poll still enqueues due schedules at every tick (it blocked on that claim's"
+            + " lock, so no schedule fired until the claim returned), and every task still runs once")
+    void timedPollDoesNotWaitBehindAClaimAfterATask() {
+        TaskStore tasks = atlas.tenant("acme").tasks();
+        List<NewTask> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            batch.add(NewTask.of("job", Map.of("n", i)));
+        }
+        tasks.createAll(batch);
+        java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch slowed = new CountDownLatch(1);
+        AtomicReference<String> heldUp = new AtomicReference<>();
+        // The store as the worker sees it: the first claim made on a handler's thread (a claim after a task) waits, up to
+        // 30 s, for three more polls to enqueue schedules, as a claim waiting for a busy database's lock would.
+        TaskStore slow = (TaskStore) Proxy.newProxyInstance(TaskStore.class.getClassLoader(), new Class<?>[] {TaskStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("enqueueScheduled")) {
+                        polls.incrementAndGet();
+                    }
+                    if (method.getName().equals("claim") && Thread.currentThread().getName().startsWith("atlas-task-worker")
+                            && slowed.getCount() == 1) {
+                        slowed.countDown();
+                        int from = polls.get();
+                        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                        while (polls.get() < from + 3 && System.nanoTime() < deadline) {
+                            Thread.sleep(5);
+                        }
+                        if (polls.get() < from + 3) {
+                            heldUp.set("the poll enqueued schedules " + (polls.get() - from) + " times in 30 s of a claim after a task");
+                        }
+                    }
+                    try {
+                        return method.invoke(tasks, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (TaskWorker worker = TaskWorker.builder(slow).handler("job", t -> Map.of()).pollInterval(Duration.ofMillis(10)).start()) {
+            await(() -> tasks.list(TaskQuery.withStatus(TaskStatus.COMPLETED)).items().size() == 5,
+                    () -> "completed: " + tasks.list(TaskQuery.withStatus(TaskStatus.COMPLETED)).items().size() + " of 5");
+        }
+        assertThat(slowed.getCount()).as("a claim was made on a handler's thread").isZero();
+        assertThat(heldUp.get()).isNull();
+        assertThat(tasks.list(TaskQuery.all()).items()).extracting(Task::status, Task::attempts)
+                .containsOnly(org.assertj.core.groups.Tuple.tuple(TaskStatus.COMPLETED, 1));
+    }
+
     static void await(BooleanSupplier condition, Supplier<String> state) {
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         while (!condition.getAsBoolean()) {

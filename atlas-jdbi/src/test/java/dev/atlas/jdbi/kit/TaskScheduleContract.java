@@ -323,6 +323,31 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("enqueueScheduled inserts at most Limits.MAX_BATCH_LENGTH characters of payload in one call, as createAll does: of"
+            + " 129 due schedules with 262,011-character payloads the first call fires the 128 that fit, the next the last one, in"
+            + " occurrence order, each once")
+    void enqueueScheduledBoundsTheBatchLength() {
+        Instant start = clock.instant();
+        String text = "x".repeat(262_000);
+        int count = 129;
+        for (int i = 0; i < count; i++) {
+            store.schedule(NewSchedule.every(String.format("big-%03d", i), Duration.ofDays(1), NewTask.of("big", Map.of("text", text)))
+                    .startingAt(start.plusMillis(i)));
+        }
+        advance(Duration.ofSeconds(1));
+        List<Task> first = store.enqueueScheduled();
+        long length = first.stream().mapToLong(t -> ("{\"text\":\"" + t.payload().get("text") + "\"}").length()).sum();
+        assertThat(length).isLessThanOrEqualTo(dev.atlas.Limits.MAX_BATCH_LENGTH);
+        assertThat(first).hasSize(128).allSatisfy(t -> assertThat(t.payload()).isEqualTo(Map.of("text", text)));
+        assertThat(first.stream().map(Task::runAfter).toList())
+                .isEqualTo(java.util.stream.IntStream.range(0, 128).mapToObj(start::plusMillis).toList());
+        List<Task> second = store.enqueueScheduled();
+        assertThat(second).singleElement().returns(start.plusMillis(128), Task::runAfter);
+        assertThat(store.enqueueScheduled()).isEmpty();
+        assertThat(tasksOf("big")).hasSize(count);
+    }
+
+    @Test
     @DisplayName("enqueueScheduled skips at most 1,000 unreadable due schedules in a row, as a listing does: behind 1,001 of them a"
             + " readable one is not fired, and one WARN (once, not at every poll) names the first of them and the bound")
     void skippingUnreadableSchedulesIsBounded() throws java.sql.SQLException {
