@@ -73,12 +73,12 @@ public final class UsageReports {
     public static java.util.SortedMap<LocalDate, List<UsageRow>> daily(Db db, String tenant, UsageGroup group, LocalDate first,
                                                                       LocalDate last, java.time.ZoneId zone, int maxRows) {
         Check.notNull("group", group);
-        if (group == UsageGroup.DAY) {
-            throw new InvalidInputException("group", "is the grouping of each day's rows and cannot be DAY: give another, such as MODEL");
-        }
         Check.notNull("first", first);
         Check.notNull("last", last);
         Check.notNull("zone", zone);
+        if (group == UsageGroup.DAY) {
+            throw new InvalidInputException("group", "is the grouping of each day's rows and cannot be DAY: give another, such as MODEL");
+        }
         if (last.isBefore(first)) {
             throw new InvalidInputException("last", "must not be before first (" + first + "), was " + last);
         }
