@@ -246,8 +246,8 @@ public interface ExecutionRecorder {
      * its offset from UTC changes that day. The database groups by day and {@code group} in one
      * SQL aggregate per stretch of the period over which the zone's offset does not change: one
      * for UTC or a fixed offset, three for a year of a zone with daylight saving time. Days
-     * without executions are left out. The period holds at most
-     * {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows in all, else it fails with
+     * without executions are left out. The period covers at most {@link dev.atlas.Limits#MAX_REPORT_DAYS}
+     * days and holds at most {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows in all, else it fails with
      * {@link dev.atlas.InvalidInputException} naming {@code last}, as does a token count past
      * {@link Long#MAX_VALUE}.
      *

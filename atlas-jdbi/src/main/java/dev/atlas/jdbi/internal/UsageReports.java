@@ -84,6 +84,12 @@ public final class UsageReports {
         }
         Instant from = dayStart("first", first, zone);
         dayStart("last", last, zone);
+        long days = java.time.temporal.ChronoUnit.DAYS.between(first, last) + 1;
+        if (days > Limits.MAX_REPORT_DAYS) {
+            // Each change of the zone's offset is one more statement: Europe/Berlin from 1900 to 9999 ran 16,067.
+            throw new InvalidInputException("last", "the daily report covers at most " + Limits.MAX_REPORT_DAYS + " days, was " + days
+                    + " days from " + first + " to " + last);
+        }
         // The last day's end; past the latest instant Atlas stores, that instant (which a report includes).
         Instant to = last.equals(LocalDate.MAX) ? Limits.MAX_INSTANT : last.plusDays(1).atStartOfDay(zone).toInstant();
         if (to.isAfter(Limits.MAX_INSTANT)) {

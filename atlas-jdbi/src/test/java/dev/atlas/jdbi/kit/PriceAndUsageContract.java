@@ -642,6 +642,20 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertField("group", () -> acme.executions().dailyUsageReport(null, day, day, java.time.ZoneOffset.UTC));
         assertField("last", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day.minusDays(1), java.time.ZoneOffset.UTC));
         assertField("zone", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day, null));
+        // A period of days is bounded, or a zone's thousands of offset changes over the centuries would be as many statements.
+        StatementCounter.Counted<Object> centuries = StatementCounter.count(atlas, () -> {
+            try {
+                return acme.executions().dailyUsageReport(UsageGroup.MODEL, java.time.LocalDate.parse("1900-01-01"),
+                        java.time.LocalDate.parse("9999-12-31"), java.time.ZoneId.of("Europe/Berlin"));
+            } catch (InvalidInputException e) {
+                return e;
+            }
+        });
+        assertThat(centuries.statements()).isZero();
+        assertThat(centuries.result()).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e).hasMessage(
+                "last: the daily report covers at most " + dev.atlas.Limits.MAX_REPORT_DAYS + " days, was 2958464 days from 1900-01-01 to 9999-12-31"));
+        assertThat(acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day.plusDays(dev.atlas.Limits.MAX_REPORT_DAYS - 1),
+                java.time.ZoneId.of("Europe/Berlin"))).isNotEmpty();
         assertField("first", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, java.time.LocalDate.of(-5, 1, 1), day,
                 java.time.ZoneOffset.UTC));
     }
