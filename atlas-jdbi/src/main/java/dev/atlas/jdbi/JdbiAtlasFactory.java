@@ -218,52 +218,15 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         };
     }
 
-    /**
-     * Refuses a plain SQLite path ({@code jdbc:sqlite:/srv/a.db?...}, not a {@code file:} URI) with a parameter that is
-     * no setting of the driver: the driver keeps such parameters in the file name, so {@code ?cache=shared} wrote
-     * {@code /srv/a.db?cache=shared}, not owner-only, while Atlas created (and the CLI described) {@code /srv/a.db}.
-     */
-    static void refuseParametersInAPlainPath(String url) {
-        String rest = url.substring(dev.atlas.internal.SqliteUrls.PREFIX.length());
-        int query = rest.indexOf('?');
-        if (query < 0 || rest.startsWith("file:") || rest.startsWith(":")) {
-            return;
-        }
-        java.util.Set<String> settings = new java.util.HashSet<>();
-        for (org.sqlite.SQLiteConfig.Pragma p : org.sqlite.SQLiteConfig.Pragma.values()) {
-            settings.add(p.pragmaName);
-        }
-        String[] parameters = rest.substring(query + 1).split("&");
-        StringBuilder kept = new StringBuilder();
-        String first = null;
-        // As the driver rebuilds the name: the parameters it does not know, last first.
-        for (int i = parameters.length - 1; i >= 0; i--) {
-            String parameter = parameters[i].trim();
-            String key = parameter.split("=", -1)[0].trim().toLowerCase(java.util.Locale.ROOT);
-            if (!parameter.isEmpty() && !settings.contains(key)) {
-                kept.append(kept.length() == 0 ? '?' : '&').append(parameter);
-                first = key;
-            }
-        }
-        if (first != null) {
-            String shown = dev.atlas.internal.Redaction.url(url);
-            // The name masked as the URL is: a key= of SQLCipher's is no setting of this driver, and stays in the name.
-            String name = dev.atlas.internal.Redaction.url(dev.atlas.internal.SqliteUrls.PREFIX + rest.substring(0, query) + kept)
-                    .substring(dev.atlas.internal.SqliteUrls.PREFIX.length());
-            throw new ConfigurationException("jdbcUrl " + shown + ": " + first + " is not a setting of the SQLite driver, which would open a"
-                    + " file named '" + name + "' for it; SQLite's own parameters need a file: URI (jdbc:sqlite:file:"
-                    + shown.substring(dev.atlas.internal.SqliteUrls.PREFIX.length()) + ")");
-        }
-    }
-
     private static HikariDataSource createPool(AtlasConfig config) {
         int maxPoolSize = config.maxPoolSize();
         String url = config.sqliteFile() != null ? sqliteUrl(config.sqliteFile().toAbsolutePath()) : config.jdbcUrl();
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
         String driverClass = driver.requireDriverClass();
-        if (driver == Drivers.SQLITE && config.sqliteFile() == null) {
-            refuseParametersInAPlainPath(url);
+        String pathProblem = driver == Drivers.SQLITE && config.sqliteFile() == null ? Drivers.sqlitePathParameterProblem(url) : null;
+        if (pathProblem != null) {
+            throw new ConfigurationException("jdbcUrl " + dev.atlas.internal.Redaction.url(url) + ": " + pathProblem);
         }
         Path file = config.sqliteFile() != null ? config.sqliteFile().toAbsolutePath()
                 : driver == Drivers.SQLITE ? dev.atlas.internal.SqliteUrls.file(url).map(Path::toAbsolutePath).orElse(null) : null;
