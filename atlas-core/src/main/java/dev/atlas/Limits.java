@@ -77,6 +77,12 @@ public final class Limits {
      * {@code to} instead of being cut short; report shorter periods.
      */
     public static final int MAX_REPORT_ROWS = 100_000;
+    /**
+     * Days one daily usage report may cover: 3,660 (ten years and more). It runs an aggregate per change of
+     * its zone's offset, two a year in a zone with daylight saving time; a longer period fails with
+     * {@link InvalidInputException} naming {@code last}.
+     */
+    public static final int MAX_REPORT_DAYS = 3_660;
     /** Earliest timestamp accepted from callers. */
     public static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
     /** Latest timestamp accepted from callers. */

@@ -85,6 +85,11 @@ final class Database {
             this.driverSecrets = split.properties();
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.internal.SqliteUrls.file(db).orElse(null) : null;
+            String pathProblem = db.startsWith("jdbc:sqlite:") ? dev.atlas.jdbi.internal.Drivers.sqlitePathParameterProblem(db) : null;
+            if (pathProblem != null) {
+                // Before any connection: the CLI's own (info, conversations list) would create that other file.
+                throw new BadOption("--db: " + pathProblem);
+            }
         } else {
             this.sqliteFile = Path.of(db);
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;

@@ -24,6 +24,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -221,6 +222,11 @@ final class ViewerApi {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("after: must be a message sequence (0 or more), was " + quoted(q.get("after")));
             }
+            // Checked before the conversation is looked up: a bad request is a 400 whatever the id names,
+            // not a 404 for an unknown (or another tenant's) conversation and a 400 for the others.
+            if (after < 0) {
+                throw new IllegalArgumentException("after: must not be negative, was " + after);
+            }
         }
         Transcript t = Transcript.load(tenant, db, id, after, limit(q, TRANSCRIPT_PAGE, TRANSCRIPT_PAGE));
         List<Map<String, Object>> messages = new ArrayList<>();
@@ -383,8 +389,10 @@ final class ViewerApi {
     // ---- usage --------------------------------------------------------------------------
 
     /**
-     * Cost and tokens per day and model over the last {@code days} days (UTC): one report by
-     * day finds the days with executions, then one report by model per such day.
+     * Cost and tokens per day and model over the last {@code days} days of {@code zone} (UTC unless
+     * the request names one: the page sends the browser's), today included: the cells in one
+     * grouped report ({@code dailyUsageReport}, one statement per offset the zone has in the period),
+     * the table by model in another.
      */
     private Map<String, Object> usage(Tenant tenant, Map<String, String> q) {
         int days = 30;
@@ -398,36 +406,48 @@ final class ViewerApi {
                 throw new IllegalArgumentException("days: must be between 1 and 366, was " + quoted(q.get("days")));
             }
         }
-        LocalDate last = LocalDate.now(ZoneOffset.UTC);
+        ZoneId zone = zone(q.get("zone"));
+        LocalDate last = LocalDate.now(zone);
         LocalDate first = last.minusDays(days - 1L);
-        Instant from = first.atStartOfDay(ZoneOffset.UTC).toInstant();
-        Instant to = last.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         List<Map<String, Object>> cells = new ArrayList<>();
         Set<String> models = new TreeSet<>();
-        for (UsageRow day : tenant.executions().usageReport(UsageGroup.DAY, from, to)) {
-            Instant dayStart = LocalDate.parse(day.group()).atStartOfDay(ZoneOffset.UTC).toInstant();
-            for (UsageRow row : tenant.executions().usageReport(UsageGroup.MODEL, dayStart, dayStart.plus(Duration.ofDays(1)))) {
+        tenant.executions().dailyUsageReport(UsageGroup.MODEL, first, last, zone).forEach((day, rows) -> {
+            for (UsageRow row : rows) {
                 Map<String, Object> cell = UsageCommand.row(row);
                 cell.remove("group");
-                cell.put("day", day.group());
+                cell.put("day", day.toString());
                 cell.put("model", row.group());
                 models.add(row.group());
                 cells.add(cell);
             }
-        }
+        });
         List<String> dayList = new ArrayList<>();
         for (LocalDate d = first; !d.isAfter(last); d = d.plusDays(1)) {
             dayList.add(d.toString());
         }
         List<Map<String, Object>> byModel = new ArrayList<>();
-        tenant.executions().usageReport(UsageGroup.MODEL, from, to).forEach(r -> byModel.add(UsageCommand.row(r)));
+        tenant.executions().usageReport(UsageGroup.MODEL, first.atStartOfDay(zone).toInstant(), last.plusDays(1).atStartOfDay(zone).toInstant())
+                .forEach(r -> byModel.add(UsageCommand.row(r)));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("tenant", tenant.id());
+        m.put("zone", zone.getId());
         m.put("days", dayList);
         m.put("models", new ArrayList<>(models));
         m.put("cells", cells);
         m.put("byModel", byModel);
         return m;
+    }
+
+    /** The {@code zone} parameter: a region id ({@code Europe/Berlin}) or an offset ({@code +05:30}); UTC when not given. */
+    private static ZoneId zone(String given) {
+        if (given == null) {
+            return ZoneId.of("UTC");
+        }
+        try {
+            return ZoneId.of(given);
+        } catch (java.time.DateTimeException e) {
+            throw new IllegalArgumentException("zone: is not a time zone (an id such as Europe/Berlin, UTC or +05:30), was " + quoted(given));
+        }
     }
 
     // ---- assets -------------------------------------------------------------------------

@@ -48,6 +48,25 @@ class CliUserErrorsTest {
     }
 
     /** An in-memory database is gone when the command exits: "up to date at schema version null" said nothing true. */
+    /**
+     * A plain path's parameter that is no setting of the SQLite driver stays in the file name: {@code info} on a migrated
+     * {@code a.db?cache=shared} said "Schema version: none" of an empty file {@code a.db?cache=shared} it created,
+     * while describing {@code a.db}. It is a usage error, before any connection.
+     */
+    @Test
+    void aPlainSqlitePathWithAParameterTheDriverKeepsInTheNameIsRefused() throws Exception {
+        Path file = migrated(dir.resolve("shared.db"));
+        String url = "jdbc:sqlite:" + file + "?cache=shared";
+        assertThat(Cli.run("--db", url, "info")).isEqualTo(new Cli.Result(2, "", "atlas: --db: cache is not a setting of the SQLite driver,"
+                + " which would open a file named '" + file + "?cache=shared' for it; SQLite's own parameters need a file: URI (jdbc:sqlite:file:"
+                + file + "?cache=shared)\nTry 'atlas info --help' for more information.\n"));
+        assertThat(java.nio.file.Files.exists(Path.of(file + "?cache=shared"))).isFalse();
+        // As a file: URI it names the file, and its tables.
+        Cli.Result uri = Cli.run("--db", "jdbc:sqlite:file:" + file + "?cache=shared", "info");
+        assertThat(uri.exitCode()).as(uri.err()).isZero();
+        assertThat(uri.out()).contains("Schema version:  36 (up to date)");
+    }
+
     /** A mistyped command or option names what was probably meant (picocli's suggestion was dropped by our handler), and only that. */
     @Test
     void aMistypedCommandOrOptionSuggestsTheRightOne() {

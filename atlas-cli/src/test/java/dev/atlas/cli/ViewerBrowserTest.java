@@ -158,7 +158,13 @@ class ViewerBrowserTest {
         assertThat(browser.evaluate("[...document.querySelectorAll('#usage-table tr')].map(r => [...r.children].map(c => c.textContent)"
                 + ".join(',')).join('|')").asText()).isEqualTo("Model,Calls,Failed,Input,Output,Reasoning,Cached,Cache write,Cost"
                 + "|openai/gpt-mini,1,0,1,000,500,0,0,0,0.0003|openai/gpt-test,2,0,270,55,0,0,0,0.00098");
+        // Its days are the browser's (they were the host's UTC days), and another zone can be chosen.
+        assertThat(browser.evaluate("document.querySelector('#usage-zone').value").asText())
+                .isEqualTo(browser.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone").asText());
         screenshot("usage");
+        browser.open(viewer.url("#/usage?t=acme&days=7&zone=Asia/Kathmandu"), "usage");
+        assertThat(browser.evaluate("document.querySelector('#usage-zone').value").asText()).isEqualTo("Asia/Kathmandu");
+        assertThat(browser.evaluate("document.querySelectorAll('#usage-chart rect').length").asInt()).isEqualTo(2);
     }
 
     /** Nothing stored became an element, an event handler or a javascript: link. */

@@ -415,6 +415,32 @@ class ViewerHttpTest {
     }
 
     /**
+     * A bad parameter is a 400 whatever the id names: {@code after=-1} on an unknown conversation, or on another
+     * tenant's, answered 404 (the conversation was looked up before {@code after} was checked), so the answer to a
+     * bad request told ids apart. And another tenant's id answers exactly what an unknown id answers.
+     */
+    @Test
+    void aBadParameterIs400BeforeTheIdIsLookedUpAndAnotherTenantsIdIsAnUnknownOne() throws Exception {
+        java.util.UUID unknown = java.util.UUID.fromString("0190f1e2-8b3c-7def-8123-456789abcdee");
+        for (java.util.UUID id : new java.util.UUID[] {f.support, unknown, f.globex}) {
+            HttpResponse<String> r = get("/api/conversations/" + id + "?tenant=acme&after=-1", viewer.cookie + "=" + viewer.token);
+            assertThat(r.statusCode()).as(id.toString()).isEqualTo(400);
+            assertThat(r.body()).as(id.toString()).isEqualTo("{\"error\":\"after: must not be negative, was -1\"}");
+        }
+        for (String kind : new String[] {"conversations", "executions", "assets"}) {
+            java.util.UUID foreign = kind.equals("conversations") ? f.globex : kind.equals("executions") ? h.execution : h.svgAsset;
+            String tenant = kind.equals("conversations") ? "acme" : "globex";
+            HttpResponse<String> other = get("/api/" + kind + "/" + foreign + "?tenant=" + tenant, viewer.cookie + "=" + viewer.token);
+            HttpResponse<String> none = get("/api/" + kind + "/" + unknown + "?tenant=" + tenant, viewer.cookie + "=" + viewer.token);
+            String noun = kind.substring(0, kind.length() - 1);
+            assertThat(other.statusCode()).as(kind).isEqualTo(404);
+            assertThat(other.body()).as(kind).isEqualTo("{\"error\":\"" + noun + " " + foreign + " not found\"}");
+            assertThat(none.statusCode()).as(kind).isEqualTo(404);
+            assertThat(none.body()).as(kind).isEqualTo("{\"error\":\"" + noun + " " + unknown + " not found\"}");
+        }
+    }
+
+    /**
      * A stored tenant id the library refuses ('acme ', padded) was offered in the tenant menu, and
      * opening it answered 400 "tenantId: ...", the library's parameter, not the value asked for.
      * It is listed apart with its problem, and asking for it (or any refused id) names the query

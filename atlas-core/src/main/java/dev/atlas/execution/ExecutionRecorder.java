@@ -239,4 +239,25 @@ public interface ExecutionRecorder {
      * @return the matching items, in order
      */
     List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to);
+
+    /**
+     * The {@link #usageReport} by {@code group} of each day of {@code zone} from {@code first} to
+     * {@code last}, both included: a day is the zone's wall-clock day, 23 or 25 hours long when
+     * its offset from UTC changes that day. The database groups by day and {@code group} in one
+     * SQL aggregate per stretch of the period over which the zone's offset does not change: one
+     * for UTC or a fixed offset, three for a year of a zone with daylight saving time. Days
+     * without executions are left out. The period covers at most {@link dev.atlas.Limits#MAX_REPORT_DAYS}
+     * days and holds at most {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows in all, else it fails with
+     * {@link dev.atlas.InvalidInputException} naming {@code last}, as does a token count past
+     * {@link Long#MAX_VALUE}.
+     *
+     * @param group how to group each day's rows; not {@link UsageGroup#DAY}
+     * @param first the first day reported
+     * @param last the last day reported, not before {@code first}
+     * @param zone the time zone whose days these are
+     * @return each day with executions, in order, to its rows, ordered as {@link #usageReport} orders them
+     * @throws dev.atlas.InvalidInputException naming {@code group}, {@code first}, {@code last} or {@code zone}
+     */
+    java.util.SortedMap<java.time.LocalDate, List<UsageRow>> dailyUsageReport(UsageGroup group, java.time.LocalDate first,
+            java.time.LocalDate last, java.time.ZoneId zone);
 }

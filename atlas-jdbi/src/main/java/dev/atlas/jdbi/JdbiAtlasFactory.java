@@ -224,6 +224,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
         String driverClass = driver.requireDriverClass();
+        String pathProblem = driver == Drivers.SQLITE && config.sqliteFile() == null ? Drivers.sqlitePathParameterProblem(url) : null;
+        if (pathProblem != null) {
+            throw new ConfigurationException("jdbcUrl " + dev.atlas.internal.Redaction.url(url) + ": " + pathProblem);
+        }
         Path file = config.sqliteFile() != null ? config.sqliteFile().toAbsolutePath()
                 : driver == Drivers.SQLITE ? dev.atlas.internal.SqliteUrls.file(url).map(Path::toAbsolutePath).orElse(null) : null;
         Path created = file != null && createOwnerOnly(file) ? file : null;

@@ -208,6 +208,8 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             case "sha256" -> "0".repeat(64);
             case "to" -> Instant.parse("2026-02-01T00:00:00Z");
             case "policy" -> RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30));
+            // The daily report refuses DAY, the first constant: a grouping it takes.
+            case "group" -> p.getType() == dev.atlas.execution.UsageGroup.class ? dev.atlas.execution.UsageGroup.MODEL : sample(p.getType());
             default -> sample(p.getType());
         };
     }
@@ -224,6 +226,8 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         samples.put(Duration.class, () -> Duration.ofMinutes(1));
         samples.put(java.util.function.BooleanSupplier.class, () -> (java.util.function.BooleanSupplier) () -> false);
         samples.put(Instant.class, () -> Instant.parse("2026-01-01T00:00:00Z"));
+        samples.put(java.time.LocalDate.class, () -> java.time.LocalDate.parse("2026-01-01"));
+        samples.put(java.time.ZoneId.class, () -> java.time.ZoneId.of("Europe/Berlin"));
         samples.put(Owner.class, () -> Owner.user("u"));
         samples.put(float[].class, () -> new float[] {1f, 0f});
         samples.put(byte[].class, () -> new byte[] {1});

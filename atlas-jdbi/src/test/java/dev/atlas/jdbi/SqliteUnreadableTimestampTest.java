@@ -115,7 +115,10 @@ class SqliteUnreadableTimestampTest {
         java.time.Instant to = java.time.Instant.parse("2100-01-01T00:00:00Z");
         for (dev.atlas.execution.UsageGroup g : dev.atlas.execution.UsageGroup.values()) {
             for (org.assertj.core.api.ThrowableAssert.ThrowingCallable report : java.util.List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
-                    () -> acme.executions().usageReport(g, from, to), () -> atlas.usageReport(g, from, to))) {
+                    () -> acme.executions().usageReport(g, from, to), () -> atlas.usageReport(g, from, to),
+                    // The daily report reads the executions of no instant too, whatever its days (DAY is refused there).
+                    () -> acme.executions().dailyUsageReport(g == dev.atlas.execution.UsageGroup.DAY ? dev.atlas.execution.UsageGroup.MODEL : g,
+                            java.time.LocalDate.parse("2026-01-01"), java.time.LocalDate.parse("2026-01-02"), java.time.ZoneId.of("Europe/Berlin")))) {
                 assertThatThrownBy(report).as(g.toString()).isInstanceOf(UnreadableRowException.class).hasMessageContaining("created_at")
                         .satisfies(e -> assertThat(((UnreadableRowException) e).table()).isEqualTo("executions"))
                         .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(text.id().toString()));

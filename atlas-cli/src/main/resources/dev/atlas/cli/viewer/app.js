@@ -239,9 +239,15 @@ async function waterfall(id) {
     el('h2', {}, 'Steps'), details);
 }
 
+// The browser's time zone: the usage page's days are the reader's, not the host's UTC ones.
+function browserZone() {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch (e) { return 'UTC'; }
+}
+
 async function usage(params) {
   const days = params.get('days') || '30';
-  const data = await api('usage', { days });
+  const zone = params.get('zone') || browserZone();
+  const data = await api('usage', { days, zone });
   const width = 900, height = 300, left = 70, bottom = 40, top = 16;
   const plotW = width - left - 10, plotH = height - top - bottom;
   const perDay = new Map(data.days.map((d) => [d, []]));
@@ -275,9 +281,12 @@ async function usage(params) {
     el('td', { class: 'num' }, fmtInt(r.failures)), el('td', { class: 'num' }, fmtInt(r.inputTokens)), el('td', { class: 'num' }, fmtInt(r.outputTokens)),
     el('td', { class: 'num' }, fmtInt(r.reasoningTokens)), el('td', { class: 'num' }, fmtInt(r.cachedTokens)),
     el('td', { class: 'num' }, fmtInt(r.cacheWriteTokens)), el('td', { class: 'num' }, fmtCost(r.cost))));
-  const select = el('select', { 'aria-label': 'Period', onchange: (e) => { location.hash = href('/usage', { days: e.target.value }); } },
+  const select = el('select', { 'aria-label': 'Period', onchange: (e) => { location.hash = href('/usage', { days: e.target.value, zone }); } },
     ['7', '30', '90', '365'].map((d) => el('option', { value: d, selected: d === days ? 'selected' : null }, 'last ' + d + ' days')));
-  show('usage', el('h1', {}, 'Cost by day and model'), el('div', { class: 'toolbar' }, select),
+  const zones = [...new Set([data.zone, browserZone(), 'UTC'])];
+  const zoneSelect = el('select', { 'aria-label': 'Time zone', id: 'usage-zone', onchange: (e) => { location.hash = href('/usage', { days, zone: e.target.value }); } },
+    zones.map((z) => el('option', { value: z, selected: z === data.zone ? 'selected' : null }, 'days in ' + z)));
+  show('usage', el('h1', {}, 'Cost by day and model'), el('div', { class: 'toolbar' }, select, zoneSelect),
     el('div', { class: 'chart' }, chart, legend),
     el('h2', {}, 'By model'),
     data.byModel.length ? el('table', { id: 'usage-table' }, el('thead', {}, el('tr', {}, el('th', {}, 'Model'), el('th', { class: 'num' }, 'Calls'),

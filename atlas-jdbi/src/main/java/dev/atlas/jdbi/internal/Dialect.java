@@ -262,6 +262,14 @@ public enum Dialect {
     }
 
     /**
+     * {@code column} moved by {@code :param} seconds (a time zone's offset from UTC), so that
+     * {@link #dayStart} of it is the start of that zone's day, read as if it were UTC's.
+     */
+    public String plusSeconds(String column, String param) {
+        return this == SQLITE ? "(" + column + " + :" + param + " * 1000000)" : "(" + column + " + :" + param + " * INTERVAL '1 second')";
+    }
+
+    /**
      * SQL for the start of the UTC day containing the timestamp {@code column}, read back with
      * {@link #instant}: integer arithmetic on SQLite's microseconds (floored, so days before 1970
      * work too), {@code date_trunc} in UTC on PostgreSQL whatever the session time zone.

@@ -37,6 +37,45 @@ public enum Drivers {
     }
 
     /**
+     * Why a plain SQLite path ({@code jdbc:sqlite:/srv/a.db?...}, not a {@code file:} URI) cannot be opened as meant, or
+     * null: a parameter that is no setting of the driver stays in the file name, so {@code ?cache=shared} wrote
+     * {@code /srv/a.db?cache=shared}, not owner-only, while Atlas created (and the CLI described) {@code /srv/a.db}.
+     * The name and the URL in the reason are masked as {@link dev.atlas.internal.Redaction#url} masks a URL.
+     */
+    public static String sqlitePathParameterProblem(String url) {
+        String prefix = dev.atlas.internal.SqliteUrls.PREFIX;
+        String rest = url.substring(prefix.length());
+        int query = rest.indexOf('?');
+        if (query < 0 || rest.startsWith("file:") || rest.startsWith(":")) {
+            return null;
+        }
+        java.util.Set<String> settings = new java.util.HashSet<>();
+        for (org.sqlite.SQLiteConfig.Pragma p : org.sqlite.SQLiteConfig.Pragma.values()) {
+            settings.add(p.pragmaName);
+        }
+        String[] parameters = rest.substring(query + 1).split("&");
+        StringBuilder kept = new StringBuilder();
+        String first = null;
+        // As the driver rebuilds the name: the parameters it does not know, last first.
+        for (int i = parameters.length - 1; i >= 0; i--) {
+            String parameter = parameters[i].trim();
+            String key = parameter.split("=", -1)[0].trim().toLowerCase(java.util.Locale.ROOT);
+            if (!parameter.isEmpty() && !settings.contains(key)) {
+                kept.append(kept.length() == 0 ? '?' : '&').append(parameter);
+                first = key;
+            }
+        }
+        if (first == null) {
+            return null;
+        }
+        // A key= of SQLCipher's is no setting of this driver, and stays in the name: masked there as in the URL.
+        String name = dev.atlas.internal.Redaction.url(prefix + rest.substring(0, query) + kept).substring(prefix.length());
+        return first + " is not a setting of the SQLite driver, which would open a file named '" + name
+                + "' for it; SQLite's own parameters need a file: URI (jdbc:sqlite:file:"
+                + dev.atlas.internal.Redaction.url(url).substring(prefix.length()) + ")";
+    }
+
+    /**
      * A JDBC URL with the secrets a driver logs or quotes split off it: the URL pgjdbc connects with is logged at FINE
      * ({@code Connecting with URL: ...}) and HikariCP logs a pool's URL at DEBUG, masking only {@code password=}.
      *

@@ -732,6 +732,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return UsageReports.run(db, tenant, group, from, to);
     }
 
+    @Override
+    public java.util.SortedMap<java.time.LocalDate, List<UsageRow>> dailyUsageReport(UsageGroup group, java.time.LocalDate first,
+                                                                                     java.time.LocalDate last, java.time.ZoneId zone) {
+        return UsageReports.daily(db, tenant, group, first, last, zone, dev.atlas.Limits.MAX_REPORT_ROWS);
+    }
+
     // ---- used by the handles ------------------------------------------------------------
 
     /** The stored step with its tool calls, read in the transaction that closed it (for the listeners). */

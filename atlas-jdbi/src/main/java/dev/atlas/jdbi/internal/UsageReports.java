@@ -48,13 +48,116 @@ public final class UsageReports {
         Instant last = lastIncluded(to);
         UsageSql q = db.statements(UsageSql.class, UsageSql::new);
         Sql sql = tenant == null ? Sql.crossTenant(db) : new Sql(db, new TenantId(tenant));
+        boolean byTenant = tenant == null && UsageSql.perTenant(group);
+        List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
+                .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list(mapper(db, sql, q, h, group, byTenant, false)));
+        if (totals.size() > maxRows) {
+            throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
+                    + maxRows + " rows; report a shorter period");
+        }
+        List<UsageRow> rows = new ArrayList<>(totals.size());
+        for (Totals t : totals) {
+            rows.add(t.row("to", group, from, to));
+        }
+        // Sorted here because the databases order NULLs and collate text differently; by the parts,
+        // so a provider's models (a tenant's groups) stay together whatever its name holds.
+        rows.sort(Comparator.comparing(UsageRow::parts, UsageReports::compareParts));
+        return Collections.unmodifiableList(rows);
+    }
+
+    /**
+     * A tenant's report by {@code group} of each day of {@code zone} from {@code first} to {@code last}: one aggregate
+     * by day and group per stretch of the period over which the zone's offset does not change, the day read from the
+     * creation time with that offset added; a day over which the offset changes is in two stretches, its groups added.
+     */
+    public static java.util.SortedMap<LocalDate, List<UsageRow>> daily(Db db, String tenant, UsageGroup group, LocalDate first,
+                                                                      LocalDate last, java.time.ZoneId zone, int maxRows) {
+        Check.notNull("group", group);
+        Check.notNull("first", first);
+        Check.notNull("last", last);
+        Check.notNull("zone", zone);
+        if (group == UsageGroup.DAY) {
+            throw new InvalidInputException("group", "is the grouping of each day's rows and cannot be DAY: give another, such as MODEL");
+        }
+        if (last.isBefore(first)) {
+            throw new InvalidInputException("last", "must not be before first (" + first + "), was " + last);
+        }
+        Instant from = dayStart("first", first, zone);
+        dayStart("last", last, zone);
+        long days = java.time.temporal.ChronoUnit.DAYS.between(first, last) + 1;
+        if (days > Limits.MAX_REPORT_DAYS) {
+            // Each change of the zone's offset is one more statement: Europe/Berlin from 1900 to 9999 ran 16,067.
+            throw new InvalidInputException("last", "the daily report covers at most " + Limits.MAX_REPORT_DAYS + " days, was " + days
+                    + " days from " + first + " to " + last);
+        }
+        // The last day's end; past the latest instant Atlas stores, that instant (which a report includes).
+        Instant to = last.equals(LocalDate.MAX) ? Limits.MAX_INSTANT : last.plusDays(1).atStartOfDay(zone).toInstant();
+        if (to.isAfter(Limits.MAX_INSTANT)) {
+            to = Limits.MAX_INSTANT;
+        }
+        Instant end = to;
+        UsageSql q = db.statements(UsageSql.class, UsageSql::new);
+        Sql sql = new Sql(db, new TenantId(tenant));
+        java.time.zone.ZoneRules rules = zone.getRules();
+        // Added in order of day and key, each group's stretches in turn.
+        java.util.Map<LocalDate, java.util.Map<String, Totals>> byDay = new java.util.TreeMap<>();
+        int[] count = {0};
+        db.read(h -> {
+            for (Instant start = from; start.isBefore(end); ) {
+                java.time.zone.ZoneOffsetTransition next = rules.nextTransition(start);
+                Instant stop = next == null || !next.getInstant().isBefore(end) ? end : next.getInstant();
+                List<Totals> stretch = sql.on(h, q.daily(group)).bind("shift", (long) rules.getOffset(start).getTotalSeconds())
+                        .bind("from", Check.ceilMicros(start)).bind("last", lastIncluded(stop)).bind("limit", maxRows + 1)
+                        .list(mapper(db, sql, q, h, group, false, true));
+                for (Totals t : stretch) {
+                    java.util.Map<String, Totals> day = byDay.computeIfAbsent(t.day(), k -> new java.util.HashMap<>());
+                    // A null key (no value) is kept under a key no group has: groups' keys never hold a NUL.
+                    String key = t.key() == null ? "\0" : t.key();
+                    Totals before = day.get(key);
+                    if (before == null) {
+                        count[0]++;
+                    }
+                    day.put(key, before == null ? t : before.plus(t));
+                }
+                if (count[0] > maxRows) {
+                    throw new InvalidInputException("last", "the daily report by " + group + " from " + first + " to " + last
+                            + " has more than " + maxRows + " rows; report fewer days");
+                }
+                start = stop;
+            }
+            return null;
+        });
+        java.util.SortedMap<LocalDate, List<UsageRow>> report = new java.util.TreeMap<>();
+        byDay.forEach((day, groups) -> {
+            List<UsageRow> rows = new ArrayList<>(groups.size());
+            for (Totals t : groups.values()) {
+                rows.add(t.row("last", group, day, day));
+            }
+            rows.sort(Comparator.comparing(UsageRow::parts, UsageReports::compareParts));
+            report.put(day, Collections.unmodifiableList(rows));
+        });
+        return Collections.unmodifiableSortedMap(report);
+    }
+
+    /** The start of {@code day} in {@code zone}, refused naming {@code field} outside the instants Atlas stores. */
+    private static Instant dayStart(String field, LocalDate day, java.time.ZoneId zone) {
+        Instant start;
+        try {
+            start = day.atStartOfDay(zone).toInstant();
+        } catch (java.time.DateTimeException e) {
+            throw new InvalidInputException(field, "is out of range, was " + day);
+        }
+        Check.instant(field, start);
+        return start;
+    }
+
+    private static dev.atlas.jdbi.internal.sql.RowMapper<Totals> mapper(Db db, Sql sql, UsageSql q, dev.atlas.jdbi.internal.sql.Handle h,
+                                                                        UsageGroup group, boolean byTenant, boolean byDay) {
+        Dialect d = db.dialect();
         boolean day = group == UsageGroup.DAY;
         boolean pair = UsageSql.keys(group) == 2;
-        boolean byTenant = tenant == null && UsageSql.perTenant(group);
         String separator = group == UsageGroup.MODEL ? "/" : ":";
-        Dialect d = db.dialect();
-        List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
-                .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list((rs, ctx) -> {
+        return (rs, ctx) -> {
                     String noInstant = rs.getString("no_instant_row");
                     if (noInstant != null) {
                         // Its time unknown, the execution may belong in the report or not: the report fails naming it
@@ -63,7 +166,7 @@ public final class UsageReports {
                         String rowTenant = noInstant.substring(0, tab);
                         String id = noInstant.substring(tab + 1);
                         UUID uuid = uuidOrNull(id);
-                        Sql ofRow = tenant != null ? sql : new Sql(db, new TenantId(rowTenant));
+                        Sql ofRow = sql.tenant() != null ? sql : new Sql(db, new TenantId(rowTenant));
                         // An id that is no UUID is bound as the text it is (only SQLite holds such an id, and no instant).
                         ofRow.on(h, q.noInstantAt).bind("id", uuid != null ? uuid : id)
                                 .optional((row, c) -> d.instant(row, "no_instant_at", "executions", "created_at", id));
@@ -100,20 +203,14 @@ public final class UsageReports {
                     for (int i = 0; i < sums.length; i++) {
                         sums[i] = sum(rs, UsageSql.SUMMED.get(i));
                     }
-                    return new Totals(key, parts, rs.getLong("executions"), rs.getLong("failures"), sums);
-                }));
-        if (totals.size() > maxRows) {
-            throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
-                    + maxRows + " rows; report a shorter period");
-        }
-        List<UsageRow> rows = new ArrayList<>(totals.size());
-        for (Totals t : totals) {
-            rows.add(t.row(group, from, to));
-        }
-        // Sorted here because the databases order NULLs and collate text differently; by the parts,
-        // so a provider's models (a tenant's groups) stay together whatever its name holds.
-        rows.sort(Comparator.comparing(UsageRow::parts, UsageReports::compareParts));
-        return Collections.unmodifiableList(rows);
+                    // By day of a zone: the day's start with the zone's offset added, read as UTC's, is the zone's date.
+                    LocalDate of = null;
+                    if (byDay) {
+                        Instant shifted = d.instant(rs, "kd", "executions", "created_at", rs.getString("row_id"));
+                        of = shifted == null ? null : LocalDate.ofInstant(shifted, ZoneOffset.UTC);
+                    }
+                    return new Totals(of, key, parts, rs.getLong("executions"), rs.getLong("failures"), sums);
+                };
     }
 
     /**
@@ -152,21 +249,30 @@ public final class UsageReports {
     }
 
     /** A group's exact sums, in the order of {@link UsageSql#SUMMED}. */
-    private record Totals(String key, List<String> parts, long executions, long failures, BigInteger[] sums) {
+    private record Totals(LocalDate day, String key, List<String> parts, long executions, long failures, BigInteger[] sums) {
         private static final BigInteger MAX_LONG = BigInteger.valueOf(Long.MAX_VALUE);
         private static final List<String> FIELDS = List.of("inputTokens", "outputTokens", "reasoningTokens", "cachedTokens", "cacheWriteTokens");
 
         /** The row; a token sum past what a {@code long} holds is refused rather than reported wrong. */
-        UsageRow row(UsageGroup group, Instant from, Instant to) {
+        UsageRow row(String field, UsageGroup group, Object from, Object to) {
             for (int i = 0; i < FIELDS.size(); i++) {
                 if (sums[i].compareTo(MAX_LONG) > 0) {
-                    throw new InvalidInputException("to", "the " + FIELDS.get(i) + " of group " + key + " in the report by " + group
+                    throw new InvalidInputException(field, "the " + FIELDS.get(i) + " of group " + key + " in the report by " + group
                             + " from " + from + " to " + to + " sum to " + sums[i] + ", more than the " + Long.MAX_VALUE
                             + " a report row holds; report a shorter period");
                 }
             }
             return new UsageRow(key, parts, executions, failures, sums[0].longValue(), sums[1].longValue(), sums[2].longValue(),
                     sums[3].longValue(), sums[4].longValue(), ModelPrice.fromPico(sums[5]));
+        }
+
+        /** This group's totals and {@code other}'s, of the same day and key (two offsets of one day). */
+        Totals plus(Totals other) {
+            BigInteger[] added = new BigInteger[sums.length];
+            for (int i = 0; i < sums.length; i++) {
+                added[i] = sums[i].add(other.sums[i]);
+            }
+            return new Totals(day, key, parts, executions + other.executions, failures + other.failures, added);
         }
     }
 

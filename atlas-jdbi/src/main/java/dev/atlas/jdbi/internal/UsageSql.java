@@ -20,14 +20,19 @@ final class UsageSql {
 
     private final Map<UsageGroup, Statement> tenant = new EnumMap<>(UsageGroup.class);
     private final Map<UsageGroup, Statement> all = new EnumMap<>(UsageGroup.class);
+    /** A tenant's report by day of a zone ({@code kd}, the day's start with the zone's offset {@code :shift} added) and a grouping. */
+    private final Map<UsageGroup, Statement> daily = new EnumMap<>(UsageGroup.class);
     /** The created_at of the execution {@code :id} when it holds no instant: read again for the row a report names. */
     final Statement noInstantAt;
 
     UsageSql(Catalogue c) {
         for (UsageGroup g : UsageGroup.values()) {
-            tenant.put(g, c.sql("usage." + g, text(c, g, "e.tenant_id = :t AND ", false)));
+            tenant.put(g, c.sql("usage." + g, text(c, g, "e.tenant_id = :t AND ", false, false)));
+            if (g != UsageGroup.DAY) {
+                daily.put(g, c.sql("usage.daily." + g, text(c, g, "e.tenant_id = :t AND ", false, true)));
+            }
             all.put(g, c.crossTenant("usage.allTenants." + g, "the operator's usage report over every tenant", text(c, g, "",
-                    perTenant(g))));
+                    perTenant(g), false)));
         }
         noInstantAt = c.sql("usage.noInstantAt", "SELECT e.created_at AS no_instant_at FROM <p>executions e WHERE e.tenant_id = :t AND e.id = :id AND "
                 + c.dialect().noInstant("e.created_at"));
@@ -35,6 +40,11 @@ final class UsageSql {
 
     Statement of(UsageGroup group, boolean allTenants) {
         return (allTenants ? all : tenant).get(group);
+    }
+
+    /** A tenant's report by day (of the offset bound as {@code :shift}, in seconds) and {@code group}, not DAY. */
+    Statement daily(UsageGroup group) {
+        return daily.get(group);
     }
 
     /**
@@ -53,7 +63,7 @@ final class UsageSql {
         return group == UsageGroup.MODEL || group == UsageGroup.OWNER ? 2 : 1;
     }
 
-    private static String text(Catalogue c, UsageGroup group, String tenantFilter, boolean byTenant) {
+    private static String text(Catalogue c, UsageGroup group, String tenantFilter, boolean byTenant, boolean byDay) {
         String keys = switch (group) {
             // row_id: an execution of the group, to name in an UnreadableRowException when the day cannot be read.
             case DAY -> c.dialect().dayStart("e.created_at") + " AS k1, MIN(CAST(e.id AS TEXT)) AS row_id";
@@ -69,7 +79,11 @@ final class UsageSql {
         if (byTenant) {
             keys = "e.tenant_id AS k0, " + keys;
         }
-        int keyColumns = keys(group) + (byTenant ? 1 : 0);
+        if (byDay) {
+            // row_id as DAY's: an execution of the group, to name when the day cannot be read.
+            keys = c.dialect().dayStart(c.dialect().plusSeconds("e.created_at", "shift")) + " AS kd, MIN(CAST(e.id AS TEXT)) AS row_id, " + keys;
+        }
+        int keyColumns = keys(group) + (byTenant ? 1 : 0) + (byDay ? 1 : 0);
         String join = group == UsageGroup.OWNER
                 ? " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id" : "";
         StringBuilder sums = new StringBuilder();
@@ -108,8 +122,17 @@ final class UsageSql {
                 // Tenant ids hold no control character: the tab parts the tenant from the id whatever the id holds.
                 + ", MIN(CASE WHEN " + noInstant + " THEN e.tenant_id || '\t' || CAST(e.id AS TEXT) END) AS no_instant_row"
                 + from
-                + " GROUP BY " + (keyColumns == 1 ? "1" : keyColumns == 2 ? "1, 2" : "1, 2, 3")
+                + " GROUP BY " + groupBy(keyColumns, byDay)
                 // One row more than allowed tells a report that is too large from one that fits.
                 + " LIMIT :limit";
+    }
+
+    /** The positions of the key columns: the first {@code keys} of the select list, past the day's {@code row_id} (the 2nd) when by day. */
+    private static String groupBy(int keys, boolean byDay) {
+        StringBuilder b = new StringBuilder("1");
+        for (int i = 2; i <= keys; i++) {
+            b.append(", ").append(byDay ? i + 1 : i);
+        }
+        return b.toString();
     }
 }

@@ -564,6 +564,102 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertThat(rows.get(1).cacheWriteTokens()).isEqualTo(100);
     }
 
+    private java.util.SortedMap<java.time.LocalDate, List<UsageRow>> daily(String first, String last, String zone) {
+        return acme.executions().dailyUsageReport(UsageGroup.MODEL, java.time.LocalDate.parse(first), java.time.LocalDate.parse(last),
+                java.time.ZoneId.of(zone));
+    }
+
+    @Test
+    @DisplayName("the daily report by model over UTC days is the report by model of each day with executions, in one statement")
+    void dailyReportInUtcIsOneStatement() {
+        reportData();
+        StatementCounter.Counted<java.util.SortedMap<java.time.LocalDate, List<UsageRow>>> counted =
+                StatementCounter.count(atlas, () -> daily("2026-02-27", "2026-03-02", "UTC"));
+        assertThat(counted.statements()).isEqualTo(1);
+        var days = counted.result();
+        assertThat(days.keySet()).extracting(Object::toString).containsExactly("2026-03-01", "2026-03-02");
+        for (var day : days.entrySet()) {
+            Instant start = day.getKey().atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+            assertThat(day.getValue()).as(day.getKey().toString())
+                    .isEqualTo(acme.executions().usageReport(UsageGroup.MODEL, start, start.plus(Duration.ofDays(1))));
+        }
+        row(days.get(java.time.LocalDate.parse("2026-03-01")).get(0), "openai/gpt-4o", 1, 0, 1000, 100, "0.0035");
+        assertThat(days.get(java.time.LocalDate.parse("2026-03-02"))).extracting(UsageRow::group)
+                .containsExactly("anthropic/claude", "openai/gpt-4o", "openai/gpt-4o-mini");
+    }
+
+    @Test
+    @DisplayName("the daily report's days are the zone's: a New York day and a Kathmandu (+05:45) day hold the executions of their wall clock")
+    void dailyReportDaysAreTheZones() {
+        reportData();
+        var ny = daily("2026-03-01", "2026-03-02", "America/New_York");
+        // New York is UTC-5 until 2026-03-08: 23:30Z and 00:30Z are March 1st there, 05:00Z to 00:00Z the 2nd.
+        assertThat(ny.get(java.time.LocalDate.parse("2026-03-01"))).extracting(UsageRow::group)
+                .containsExactly("anthropic/claude", "openai/gpt-4o");
+        List<UsageRow> second = ny.get(java.time.LocalDate.parse("2026-03-02"));
+        assertThat(second).extracting(UsageRow::group).containsExactly("openai/gpt-4o", "openai/gpt-4o-mini");
+        row(second.get(0), "openai/gpt-4o", 2, 1, 1_000_299, 0, "2.5007475");
+        var kathmandu = daily("2026-03-02", "2026-03-03", "Asia/Kathmandu");
+        // +05:45: March 1st 23:30Z, 00:30Z and 05:00Z are March 2nd there, 23:59:59.999999Z and 00:00Z the 3rd (05:44:59.999999 and 05:45).
+        assertThat(kathmandu.keySet()).extracting(Object::toString).containsExactly("2026-03-02", "2026-03-03");
+        assertThat(kathmandu.get(java.time.LocalDate.parse("2026-03-02"))).extracting(UsageRow::group, UsageRow::executions)
+                .containsExactly(tuple("anthropic/claude", 1L), tuple("openai/gpt-4o", 2L));
+        assertThat(kathmandu.get(java.time.LocalDate.parse("2026-03-03"))).extracting(UsageRow::group)
+                .containsExactly("openai/gpt-4o", "openai/gpt-4o-mini");
+    }
+
+    @Test
+    @DisplayName("a day over which the zone's offset changes holds all of its hours: one statement per offset, their rows added")
+    void dailyReportAcrossADaylightSavingChange() {
+        standardPrices();
+        // New York springs forward at 2026-03-08T07:00Z (02:00 EST is 03:00 EDT): March 8th there is 23 hours long.
+        for (String at : List.of("2026-03-08T05:00:00Z", "2026-03-08T06:59:59Z", "2026-03-09T03:59:59.999999Z", "2026-03-09T04:00:00Z")) {
+            clock.set(Instant.parse(at));
+            run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1000, 0), false);
+        }
+        StatementCounter.Counted<java.util.SortedMap<java.time.LocalDate, List<UsageRow>>> counted =
+                StatementCounter.count(atlas, () -> daily("2026-03-08", "2026-03-09", "America/New_York"));
+        assertThat(counted.statements()).isEqualTo(2);
+        assertThat(counted.result().keySet()).extracting(Object::toString).containsExactly("2026-03-08", "2026-03-09");
+        row(counted.result().get(java.time.LocalDate.parse("2026-03-08")).get(0), "openai/gpt-4o", 3, 0, 3000, 0, "0.0075");
+        row(counted.result().get(java.time.LocalDate.parse("2026-03-09")).get(0), "openai/gpt-4o", 1, 0, 1000, 0, "0.0025");
+    }
+
+    @Test
+    @DisplayName("the daily report covers its tenant only, and refuses a DAY grouping, a last day before the first and a missing zone naming them")
+    void dailyReportIsTheTenantsAndRefusesBadInput() {
+        reportData();
+        Tenant globex = atlas.tenant("globex");
+        clock.set(Instant.parse("2026-03-01T12:00:00Z"));
+        run(globex, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(7, 7), false);
+        assertThat(daily("2026-03-01", "2026-03-01", "UTC").get(java.time.LocalDate.parse("2026-03-01")))
+                .extracting(UsageRow::executions).containsExactly(1L);
+        assertThat(globex.executions().dailyUsageReport(UsageGroup.MODEL, java.time.LocalDate.parse("2026-03-01"),
+                java.time.LocalDate.parse("2026-03-02"), java.time.ZoneOffset.UTC).values()).singleElement()
+                .satisfies(rows -> row(rows.get(0), "openai/gpt-4o", 1, 0, 7, 7, "0"));
+        java.time.LocalDate day = java.time.LocalDate.parse("2026-03-01");
+        assertField("group", () -> acme.executions().dailyUsageReport(UsageGroup.DAY, day, day, java.time.ZoneOffset.UTC));
+        assertField("group", () -> acme.executions().dailyUsageReport(null, day, day, java.time.ZoneOffset.UTC));
+        assertField("last", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day.minusDays(1), java.time.ZoneOffset.UTC));
+        assertField("zone", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day, null));
+        // A period of days is bounded, or a zone's thousands of offset changes over the centuries would be as many statements.
+        StatementCounter.Counted<Object> centuries = StatementCounter.count(atlas, () -> {
+            try {
+                return acme.executions().dailyUsageReport(UsageGroup.MODEL, java.time.LocalDate.parse("1900-01-01"),
+                        java.time.LocalDate.parse("9999-12-31"), java.time.ZoneId.of("Europe/Berlin"));
+            } catch (InvalidInputException e) {
+                return e;
+            }
+        });
+        assertThat(centuries.statements()).isZero();
+        assertThat(centuries.result()).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e).hasMessage(
+                "last: the daily report covers at most " + dev.atlas.Limits.MAX_REPORT_DAYS + " days, was 2958464 days from 1900-01-01 to 9999-12-31"));
+        assertThat(acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day.plusDays(dev.atlas.Limits.MAX_REPORT_DAYS - 1),
+                java.time.ZoneId.of("Europe/Berlin"))).isNotEmpty();
+        assertField("first", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, java.time.LocalDate.of(-5, 1, 1), day,
+                java.time.ZoneOffset.UTC));
+    }
+
     @Test
     @DisplayName("days are UTC days whatever the JVM's (and so the database session's) time zone")
     void reportDayIgnoresTimeZone() {
