@@ -103,6 +103,59 @@ class PgvectorSetupTest extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a model's HNSW index that this instance's role may not build (it does not own the vectors table, whose embedding"
+            + " column the owner added) is tried once and warned once with the server's reason, not at every store of the model;"
+            + " the model's vectors are stored and searched")
+    void indexTheRoleMayNotBuildIsWarnedOnceNotTriedAtEveryStore() throws Exception {
+        try (Plain plain = Plain.create()) {
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) { // migrates, adds the column and its indexes
+                Memory m = owner.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "owner's"));
+                owner.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {1, 0, 0});
+            }
+            plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+            try (Atlas other = plain.atlas(); dev.atlas.jdbi.kit.LogCapture logs = dev.atlas.jdbi.kit.LogCapture.start()) {
+                dev.atlas.jdbi.kit.StatementRecorder recorder = dev.atlas.jdbi.kit.StatementRecorder.attach(other);
+                List<java.util.UUID> ids = new java.util.ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    Memory m = other.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "m" + i));
+                    other.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m4", new float[] {1, i, 0, 0});
+                    ids.add(m.id());
+                }
+                assertThat(other.tenant("acme").search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m4", new float[] {1, 0, 0, 0})))
+                        .extracting(SearchHit::id).containsExactlyElementsOf(ids);
+                // Before: 3 and 3, one failed CREATE INDEX (an ERROR in the server's log) and one WARN at each store.
+                assertThat(recorder.recorded()).filteredOn(r -> r.sql().startsWith("CREATE INDEX")).hasSize(1);
+                assertThat(logs.text().split("could not build the pgvector index", -1)).hasSize(2);
+                assertThat(logs.text()).contains("must be owner of table atlas_vectors");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("an instance that cannot use pgvector (no USAGE on the extension's schema) is warned once for that reason, also when"
+            + " the catalogue changes under it (another instance adds the embedding column) and it chooses again, failing alike")
+    void unusablePgvectorIsWarnedOncePerReasonAcrossCatalogueChanges() throws Exception {
+        try (Plain plain = Plain.create("vec")) {
+            dev.atlas.jdbi.kit.MutableClock time = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:15:30Z"));
+            try (Atlas owner = Atlas.builder().jdbcUrl(plain.url(null)).build()) {
+                owner.tenant("acme").memories().list(dev.atlas.memory.MemoryQuery.forOwner(Owner.user("42"))); // migrated by the owner
+                plain.admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + plain.name);
+                try (Atlas exact = plain.atlas(b -> b.clock(time)); dev.atlas.jdbi.kit.LogCapture logs = dev.atlas.jdbi.kit.LogCapture.start()) {
+                    Memory first = exact.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "first"));
+                    exact.tenant("acme").search().upsertVector(SearchTarget.MEMORY, first.id(), "m3", new float[] {1, 0, 0});
+                    Memory m = owner.tenant("acme").memories().create(NewMemory.fact(Owner.user("42"), "owner's"));
+                    owner.tenant("acme").search().upsertVector(SearchTarget.MEMORY, m.id(), "m3", new float[] {0, 1, 0}); // adds the column
+                    time.set(time.instant().plusSeconds(61));
+                    assertThat(exact.tenant("acme").search().similar(NEAR)).extracting(SearchHit::id).containsExactly(first.id(), m.id());
+                    assertThat(logs.text()).contains("permission denied for schema vec");
+                    // Before: 2, the same WARN again after the column appeared.
+                    assertThat(logs.text().split("pgvector could not be enabled", -1)).hasSize(2);
+                }
+            }
+        }
+    }
+
     private dev.atlas.memory.MemoryStore memories() {
         return atlas.tenant("acme").memories();
     }

@@ -74,6 +74,8 @@ public final class PgVectorIndex implements VectorIndex {
      * each look at the catalogue ({@link #forDb}), so a dropped index is built again.
      */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
+    /** (index name, reason) of the failed builds warned about: each is warned once. */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     /**
      * HNSW parameters from {@link dev.atlas.AtlasConfig}: {@code hnsw.ef_search} per query,
@@ -363,7 +365,12 @@ public final class PgVectorIndex implements VectorIndex {
         } catch (RuntimeException e) {
             // WARN, with the server's reason: the server offers the extension, so exact search until the catalogue changes is
             // most likely a configuration to fix (a user who does not own the table, a role that may not create the extension).
-            LOG.warn("pgvector could not be enabled ({}); semantic search is exact", reason(e));
+            String why = reason(e);
+            if (warnedOnce(db, "enable\u0000" + why)) {
+                LOG.warn("pgvector could not be enabled ({}); semantic search is exact", why);
+            } else {
+                LOG.debug("pgvector still cannot be enabled ({}); semantic search stays exact", why);
+            }
             return exactBeside(db, q);
         }
     }
@@ -381,6 +388,18 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     private static final Map<Db, Object> CHOOSING = new WeakHashMap<>();
+
+    /** The causes each Db was warned about while choosing: a choice made again (the catalogue changed) failing alike warns no more. */
+    private static final Map<Db, Set<String>> WARNED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * True the first time {@code cause} (what failed and the server's reason) is met by {@code db}'s choices. Before, every
+     * choice made again after a change of the catalogue (another instance adding the embedding column, say) warned the same
+     * failure again (PgvectorSetupTest#unusablePgvectorIsWarnedOncePerReasonAcrossCatalogueChanges).
+     */
+    private static boolean warnedOnce(Db db, String cause) {
+        return WARNED.computeIfAbsent(db, d -> ConcurrentHashMap.newKeySet()).add(cause);
+    }
 
     private static Choice chooseOn(Db db, Settings settings, PgVectorSql q, Handle h) {
         Sql any = Sql.crossTenant(db);
@@ -421,7 +440,12 @@ public final class PgVectorIndex implements VectorIndex {
             // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
             buildUnlessThere(any, h, q, unembedded, q.unembeddedIndex);
         } catch (RuntimeException e) { // searches stay correct without it, they only read every row of the model
-            LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", e.getMessage());
+            String why = reason(e);
+            if (warnedOnce(db, "unembedded\u0000" + why)) {
+                LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", why);
+            } else {
+                LOG.debug("the index of vectors without an embedding still cannot be built ({})", why);
+            }
         }
         LOG.info("pgvector is available: semantic search uses HNSW indexes");
         return new Choice(new PgVectorIndex(db, settings, ext.get()), new CatalogState(ext.get(), true), db.now());
@@ -611,8 +635,16 @@ public final class PgVectorIndex implements VectorIndex {
                 indexed.remove(dimension + "\u0000" + model);
             }
         } catch (RuntimeException e) {
-            indexed.remove(dimension + "\u0000" + model); // the next store tries again; searches stay correct meanwhile
-            LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, e.getMessage(), model);
+            // The key stays taken until the next look at the catalogue (RECHECK), which empties `indexed`: a build this role
+            // may not run (it does not own the table) failed at every store of the model before, each an ERROR in the server's
+            // log and a WARN here (PgvectorSetupTest#indexTheRoleMayNotBuildIsWarnedOnceNotTriedAtEveryStore). Searches stay
+            // correct meanwhile. Warned once per index and reason; a repeat is logged at DEBUG.
+            String why = reason(e);
+            if (warned.add(name + "\u0000" + why)) {
+                LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, why, model);
+            } else {
+                LOG.debug("could not build the pgvector index {} ({}), again", name, why);
+            }
         }
     }
 
