@@ -46,7 +46,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       instead: when fewer came back, within the same statement (a branch that runs only then hands
  *       every candidate over for exact scoring); past the bound, as a second statement.</li>
  *   <li>Vectors stored before pgvector was installed get their embedding on a background thread
- *       started when Atlas first uses the index (and after an import), tenant by tenant, 500 rows per transaction,
+ *       started when Atlas first uses the index (after an import, and at each look at the catalogue a minute or more on, for rows
+ *       other processes stored without one), tenant by tenant, 500 rows per transaction,
  *       skipping rows another transaction holds; searches meanwhile score them exactly.</li>
  *   <li>Models over {@value #MAX_INDEXED_DIMENSION} dimensions have no embedding and are searched exactly.</li>
  * </ul>
