@@ -46,7 +46,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       instead: when fewer came back, within the same statement (a branch that runs only then hands
  *       every candidate over for exact scoring); past the bound, as a second statement.</li>
  *   <li>Vectors stored before pgvector was installed get their embedding on a background thread
- *       started when Atlas first uses the index (and after an import), tenant by tenant, 500 rows per transaction,
+ *       started when Atlas first uses the index (after an import, and at each look at the catalogue a minute or more on, for rows
+ *       other processes stored without one), tenant by tenant, 500 rows per transaction,
  *       skipping rows another transaction holds; searches meanwhile score them exactly.</li>
  *   <li>Models over {@value #MAX_INDEXED_DIMENSION} dimensions have no embedding and are searched exactly.</li>
  * </ul>
@@ -74,6 +75,8 @@ public final class PgVectorIndex implements VectorIndex {
      * each look at the catalogue ({@link #forDb}), so a dropped index is built again.
      */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
+    /** (index name, reason) of the failed builds warned about: each is warned once. */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     /**
      * HNSW parameters from {@link dev.atlas.AtlasConfig}: {@code hnsw.ef_search} per query,
@@ -100,7 +103,8 @@ public final class PgVectorIndex implements VectorIndex {
     static VectorIndex forDb(Db db, Settings settings) {
         Choice c = CHOSEN.get(db);
         if (c == null) {
-            return install(db, null, choose(db, settings));
+            Choice fresh = choose(db, settings);
+            return fresh == null ? setUpElsewhere(db, settings) : install(db, null, fresh);
         }
         if (c.seen() == null) {
             return c.index();
@@ -123,10 +127,19 @@ public final class PgVectorIndex implements VectorIndex {
                 // Each model's next store asks the catalogue for its index again (one query): one an operator dropped is
                 // built again within a minute, not at the next restart. One building in another session is left to it.
                 p.indexed.clear();
+                // Vectors stored meanwhile without an embedding (by an instance searching exactly, an `atlas import` that
+                // ended before its back-fill, a write in an application's transaction before the set-up): embedded now, on
+                // the back-fill thread, which finds none with one statement on the index of such rows. Before, they waited
+                // for a restart, each search of their model scoring them exactly
+                // (PgvectorSetupTest#vectorsStoredByAnExactInstanceAreEmbeddedByARunningPgvectorInstance).
+                p.backfillUnlessRunning();
             }
             return c.index();
         }
         Choice fresh = choose(db, settings);
+        if (fresh == null) { // an application's transaction after all: the choice stands until a call outside one
+            return c.index();
+        }
         VectorIndex used = install(db, marked, fresh);
         if (used == fresh.index()) {
             LOG.info("the vector extension or its embedding column changed (was {}, now {}); asked the catalogue again: semantic search is {}",
@@ -176,6 +189,9 @@ public final class PgVectorIndex implements VectorIndex {
             return true;
         }
         Choice fresh = choose(db, settings);
+        if (fresh == null) {
+            return false;
+        }
         VectorIndex used = install(db, c, fresh);
         if (used == fresh.index()) {
             LOG.warn("the vector extension or its embedding column changed under this instance ({}); asked the catalogue again:"
@@ -263,6 +279,24 @@ public final class PgVectorIndex implements VectorIndex {
         }
     }
 
+    /** Whether a back-fill of every tenant ({@link #backfillUnlessRunning}) runs now. */
+    private final java.util.concurrent.atomic.AtomicBoolean backfilling = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** {@link #backfill} of every tenant on a daemon thread, unless one this call started still runs. */
+    private void backfillUnlessRunning() {
+        if (backfilling.compareAndSet(false, true)) {
+            Thread t = new Thread(() -> {
+                try {
+                    backfill(null);
+                } finally {
+                    backfilling.set(false);
+                }
+            }, "atlas-pgvector-backfill");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
     /** {@link #backfill} of {@code tenant}, or of every tenant with such rows when null, on a daemon thread. */
     private void startBackfill(@org.jspecify.annotations.Nullable String tenant) {
         Thread t = new Thread(() -> backfill(tenant), "atlas-pgvector-backfill");
@@ -270,7 +304,49 @@ public final class PgVectorIndex implements VectorIndex {
         t.start();
     }
 
-    private static Choice choose(Db db, Settings settings) {
+    /** When each Db last started a set-up on a thread of its own ({@link #setUpElsewhere}), so calls start at most one a minute. */
+    private static final Map<Db, java.time.Instant> SET_UP_STARTED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * The index for a first vector call made inside an application's transaction that Atlas joins, where the set-up cannot
+     * run: its DDL ({@code ALTER TABLE}, {@code CREATE EXTENSION}) would take locks until the application commits and roll
+     * back with it, and {@code CREATE INDEX CONCURRENTLY} fails there and aborts that transaction. Before, it ran there: the
+     * transaction's next statement failed with 25P02 (PgvectorSetupTest#firstVectorCallInAnApplicationsTransactionRunsNoSetupThere).
+     * The set-up runs on a thread of its own, which no application transaction is bound to, and is not waited for (its index
+     * build waits for this very transaction to end); this call searches exactly, clearing the embedding of what it stores when
+     * the column exists (as {@link #exactBeside}), and is not remembered as the choice.
+     */
+    private static VectorIndex setUpElsewhere(Db db, Settings settings) {
+        java.time.Instant now = db.now();
+        boolean start;
+        synchronized (SET_UP_STARTED) {
+            java.time.Instant last = SET_UP_STARTED.get(db);
+            start = last == null || !now.isBefore(last.plus(RECHECK)) || now.isBefore(last);
+            if (start) {
+                SET_UP_STARTED.put(db, now);
+            }
+        }
+        if (start) {
+            Thread t = new Thread(() -> {
+                try {
+                    Choice fresh = choose(db, settings);
+                    if (fresh != null) {
+                        install(db, null, fresh);
+                    }
+                } catch (RuntimeException e) { // a closed Atlas: the next vector call chooses
+                    LOG.debug("pgvector set-up stopped: {}", e.getMessage());
+                }
+            }, "atlas-pgvector-setup");
+            t.setDaemon(true);
+            t.start();
+        }
+        CatalogState state = state(db, true);
+        return state != null && state.column()
+                ? new ExactVectorIndex(null, db.statements(PgVectorSql.class, PgVectorSql::new).clearEmbeddingOf) : EXACT;
+    }
+
+    /** The choice for {@code db}, or null when the connection is an application's open transaction (nothing is run there). */
+    private static @org.jspecify.annotations.Nullable Choice choose(Db db, Settings settings) {
         if (db.dialect() == Dialect.SQLITE) {
             return new Choice(new ExactVectorIndex(VectorCache.configured()), null, db.now());
         }
@@ -278,59 +354,102 @@ public final class PgVectorIndex implements VectorIndex {
         if (Boolean.getBoolean("atlas.vectors.exact")) {
             return exactBeside(db, q);
         }
-        Sql any = Sql.crossTenant(db);
-        CatalogState none = new CatalogState(null, false);
         try {
             return db.outsideTransaction(h -> {
-                // The database's extension first: one a DBA installed serves whatever pg_available_extensions says (it lists
-                // the server's control files, which a package change may remove, and a role may see another view of it);
-                // asked second, it turned such an installation to exact search (PgvectorSchemasTest).
-                java.util.Optional<String> ext = any.on(h, q.installed).optional(Sql.STRING);
-                if (ext.isEmpty()) {
-                    // Ask before creating: a failing CREATE EXTENSION would log an error on the server and make the
-                    // pool discard the connection, on every start of every deployment without pgvector.
-                    if (any.on(h, q.available).one(Sql.LONG) == 0) {
-                        LOG.info("pgvector is not installed on this server; semantic search is exact");
-                        return new Choice(EXACT, none, db.now());
-                    }
-                    try {
-                        any.on(h, q.createExtension).update();
-                    } catch (RuntimeException e) {
-                        // Another instance's CREATE EXTENSION committed while ours waited for it: its extension serves us.
-                        if (any.on(h, q.installed).optional(Sql.STRING).isEmpty()) {
-                            throw e;
-                        }
-                        LOG.debug("another session created the vector extension meanwhile ({})", reason(e));
-                    }
-                    ext = any.on(h, q.installed).optional(Sql.STRING);
-                    if (ext.isEmpty()) { // dropped again meanwhile: nothing to use
-                        LOG.warn("the vector extension was dropped while Atlas enabled it; semantic search is exact");
-                        return new Choice(EXACT, none, db.now());
-                    }
+                if (!autoCommit(h)) {
+                    return null;
                 }
-                // Fails here, at start-up (WARN, exact search), rather than in every user's vector write and search.
-                any.on(h, q.usable(ext.get())).one(Sql.STRING);
-                addColumn(any, h, q, ext.get());
-                String unembedded = db.prefix() + "vectors_unembedded";
-                try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block
-                    // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
-                    // build on the table (another instance's HNSW build, minutes on a large model) before it sees the
-                    // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
-                    if (clearedToBuild(any, h, q, unembedded)) {
-                        any.on(h, q.unembeddedIndex).update();
-                    }
-                } catch (RuntimeException e) { // searches stay correct without it, they only read every row of the model
-                    LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", e.getMessage());
+                synchronized (choosing(db)) {
+                    return chooseOn(db, settings, q, h);
                 }
-                LOG.info("pgvector is available: semantic search uses HNSW indexes");
-                return new Choice(new PgVectorIndex(db, settings, ext.get()), new CatalogState(ext.get(), true), db.now());
             });
         } catch (RuntimeException e) {
             // WARN, with the server's reason: the server offers the extension, so exact search until the catalogue changes is
             // most likely a configuration to fix (a user who does not own the table, a role that may not create the extension).
-            LOG.warn("pgvector could not be enabled ({}); semantic search is exact", reason(e));
+            String why = reason(e);
+            if (warnedOnce(db, "enable\u0000" + why)) {
+                LOG.warn("pgvector could not be enabled ({}); semantic search is exact", why);
+            } else {
+                LOG.debug("pgvector still cannot be enabled ({}); semantic search stays exact", why);
+            }
             return exactBeside(db, q);
         }
+    }
+
+    /**
+     * One lock per Db around its choices: two threads of one instance making their first vector calls at once both built the
+     * index of vectors without an embedding, and PostgreSQL failed one of the two CREATE INDEX CONCURRENTLY as a deadlock
+     * (each waits for the other's snapshot): a WARN, and when the failed one was the builder, an invalid index kept until a
+     * restart (seen in PgvectorSearchTest#concurrentFirstVectorsOfOneModel's log). The second now finds the first's work done.
+     */
+    private static Object choosing(Db db) {
+        synchronized (CHOOSING) {
+            return CHOOSING.computeIfAbsent(db, d -> new Object());
+        }
+    }
+
+    private static final Map<Db, Object> CHOOSING = new WeakHashMap<>();
+
+    /** The causes each Db was warned about while choosing: a choice made again (the catalogue changed) failing alike warns no more. */
+    private static final Map<Db, Set<String>> WARNED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * True the first time {@code cause} (what failed and the server's reason) is met by {@code db}'s choices. Before, every
+     * choice made again after a change of the catalogue (another instance adding the embedding column, say) warned the same
+     * failure again (PgvectorSetupTest#unusablePgvectorIsWarnedOncePerReasonAcrossCatalogueChanges).
+     */
+    private static boolean warnedOnce(Db db, String cause) {
+        return WARNED.computeIfAbsent(db, d -> ConcurrentHashMap.newKeySet()).add(cause);
+    }
+
+    private static Choice chooseOn(Db db, Settings settings, PgVectorSql q, Handle h) {
+        Sql any = Sql.crossTenant(db);
+        CatalogState none = new CatalogState(null, false);
+        // The database's extension first: one a DBA installed serves whatever pg_available_extensions says (it lists
+        // the server's control files, which a package change may remove, and a role may see another view of it);
+        // asked second, it turned such an installation to exact search (PgvectorSchemasTest).
+        java.util.Optional<String> ext = any.on(h, q.installed).optional(Sql.STRING);
+        if (ext.isEmpty()) {
+            // Ask before creating: a failing CREATE EXTENSION would log an error on the server and make the
+            // pool discard the connection, on every start of every deployment without pgvector.
+            if (any.on(h, q.available).one(Sql.LONG) == 0) {
+                LOG.info("pgvector is not installed on this server; semantic search is exact");
+                return new Choice(EXACT, none, db.now());
+            }
+            try {
+                any.on(h, q.createExtension).update();
+            } catch (RuntimeException e) {
+                // Another instance's CREATE EXTENSION committed while ours waited for it: its extension serves us.
+                if (any.on(h, q.installed).optional(Sql.STRING).isEmpty()) {
+                    throw e;
+                }
+                LOG.debug("another session created the vector extension meanwhile ({})", reason(e));
+            }
+            ext = any.on(h, q.installed).optional(Sql.STRING);
+            if (ext.isEmpty()) { // dropped again meanwhile: nothing to use
+                LOG.warn("the vector extension was dropped while Atlas enabled it; semantic search is exact");
+                return new Choice(EXACT, none, db.now());
+            }
+        }
+        // Fails here, at start-up (WARN, exact search), rather than in every user's vector write and search.
+        any.on(h, q.usable(ext.get())).one(Sql.STRING);
+        addColumn(any, h, q, ext.get());
+        String unembedded = db.prefix() + "vectors_unembedded";
+        try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block
+            // Built only when missing or invalid: CREATE INDEX CONCURRENTLY IF NOT EXISTS queues behind any other
+            // build on the table (another instance's HNSW build, minutes on a large model) before it sees the
+            // index exists, and a build that failed left an invalid index IF NOT EXISTS kept for good.
+            buildUnlessThere(any, h, q, unembedded, q.unembeddedIndex);
+        } catch (RuntimeException e) { // searches stay correct without it, they only read every row of the model
+            String why = reason(e);
+            if (warnedOnce(db, "unembedded\u0000" + why)) {
+                LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", why);
+            } else {
+                LOG.debug("the index of vectors without an embedding still cannot be built ({})", why);
+            }
+        }
+        LOG.info("pgvector is available: semantic search uses HNSW indexes");
+        return new Choice(new PgVectorIndex(db, settings, ext.get()), new CatalogState(ext.get(), true), db.now());
     }
 
     /**
@@ -417,6 +536,32 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     /**
+     * Builds index {@code name} with {@code create} unless {@link #clearedToBuild} says it is there or being built. Two
+     * instances that both found it missing both run their build: each waits for the other's snapshot, and PostgreSQL fails one
+     * as a deadlock. When the failed one was the first to start, its index is left invalid, and the other's {@code IF NOT
+     * EXISTS} kept it: so a build that lost such a race asks again once, dropping its own leftover, or leaving a build the
+     * other session now runs to it. Before, the loser logged a WARN and an invalid index stayed until a restart (or, for a
+     * model's HNSW index, the model's next store).
+     */
+    private static void buildUnlessThere(Sql any, Handle h, PgVectorSql q, String name, dev.atlas.jdbi.internal.sql.Statement create) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (clearedToBuild(any, h, q, name)) {
+                    any.on(h, create).update();
+                }
+                return;
+            } catch (RuntimeException e) {
+                java.sql.SQLException sql = sqlCause(e);
+                String state = sql == null ? "" : String.valueOf(sql.getSQLState());
+                if (!state.equals("40P01") || attempt == 2) {
+                    throw e;
+                }
+                LOG.debug("building {} met another session's build ({}); asking again", name, reason(e));
+            }
+        }
+    }
+
+    /**
      * Fills the embedding column of vectors stored before pgvector was installed (or by bulk
      * inserts, or an import): the tenants are found across tenants (unless {@code only} names the one), then each is filled by
      * tenant-bound statements, one transaction per batch; then the indexes of the models seen are ensured.
@@ -484,17 +629,23 @@ public final class PgVectorIndex implements VectorIndex {
                 // One another session builds stays in `indexed`: its builder finishes it, and asking on every store while
                 // it runs (minutes) would cost each a catalogue query; should it fail, the next look at the catalogue (a minute
                 // on) or the next start builds it.
-                if (clearedToBuild(any, h, q, name)) {
-                    any.on(h, q.createIndex(ext, name, model, dimension, settings.m(), settings.efConstruction())).update();
-                }
+                buildUnlessThere(any, h, q, name, q.createIndex(ext, name, model, dimension, settings.m(), settings.efConstruction()));
                 return true;
             });
             if (!built) {
                 indexed.remove(dimension + "\u0000" + model);
             }
         } catch (RuntimeException e) {
-            indexed.remove(dimension + "\u0000" + model); // the next store tries again; searches stay correct meanwhile
-            LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, e.getMessage(), model);
+            // The key stays taken until the next look at the catalogue (RECHECK), which empties `indexed`: a build this role
+            // may not run (it does not own the table) failed at every store of the model before, each an ERROR in the server's
+            // log and a WARN here (PgvectorSetupTest#indexTheRoleMayNotBuildIsWarnedOnceNotTriedAtEveryStore). Searches stay
+            // correct meanwhile. Warned once per index and reason; a repeat is logged at DEBUG.
+            String why = reason(e);
+            if (warned.add(name + "\u0000" + why)) {
+                LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, why, model);
+            } else {
+                LOG.debug("could not build the pgvector index {} ({}), again", name, why);
+            }
         }
     }
 

@@ -23,6 +23,9 @@ public final class ApplicationTransactions {
     private final TestDatabase database;
     private final boolean postgres;
     private final AtomicReference<Connection> bound = new AtomicReference<>();
+    /** The thread that holds the application's transaction, when only it is handed that transaction's connection. */
+    private volatile Thread holder;
+    private volatile boolean perThread;
     private final AtomicInteger isolationAsked = new AtomicInteger();
     private final DataSource dataSource;
 
@@ -32,7 +35,7 @@ public final class ApplicationTransactions {
         DataSource base = database.dataSource();
         this.dataSource = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
                 (proxy, method, args) -> {
-                    Connection app = bound.get();
+                    Connection app = perThread && Thread.currentThread() != holder ? null : bound.get();
                     if (method.getName().equals("getConnection") && app != null) {
                         return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, (p, m, a) -> {
                             if (m.getName().equals("close")) {
@@ -46,6 +49,16 @@ public final class ApplicationTransactions {
                     }
                     return invoke(method, base, args);
                 });
+    }
+
+    /**
+     * Hands the application's transaction only to the thread running {@link #in}, as Spring binds a transaction to its
+     * thread: Atlas's own threads (a back-fill, a set-up) borrow from the pool as another thread of the application would.
+     * Without it, every thread is handed that transaction's connection while it is open.
+     */
+    public ApplicationTransactions boundToItsThread() {
+        perThread = true;
+        return this;
     }
 
     /** The DataSource to build the joining instance on. */
@@ -68,6 +81,7 @@ public final class ApplicationTransactions {
                 app.setTransactionIsolation(level);
             }
             app.setAutoCommit(false);
+            holder = Thread.currentThread();
             bound.set(app);
             try {
                 return work.call();
