@@ -2258,7 +2258,7 @@ public final class JdbiPortability implements Portability {
             new Family("assistants", "assistant_id", List.of("assistant_revisions"), Map.of(), true),
             new Family("settings", "settings_id", List.of("settings_revisions"), Map.of(), true));
     /** Parents per transaction of {@link #deleteFamily}: each takes all its children along. */
-    private static final int FAMILY_BATCH = 100;
+    static final int FAMILY_BATCH = 100;
 
     /**
      * Deletes the scope's rows of {@code f.parent()} with their children. Locked first on
