@@ -101,17 +101,17 @@ class PostgresErasePlanTest {
         Owner alice = Owner.user("alice");
         Conversation c = big.conversations().create(NewConversation.of(alice));
         Message m = big.conversations().append(c.id(), NewMessage.user("hello"));
-        Asset upload = big.assets().store(NewAsset.of(AssetType.DOCUMENT, "receipt.pdf", "application/pdf").owner(alice), bytes("receipt"));
+        Asset upload = big.assets().create(NewAsset.of(AssetType.DOCUMENT, "receipt.pdf", "application/pdf").owner(alice), bytes("receipt"));
         big.assets().attach(m.id(), upload.id(), Map.of());
         ExecutionHandle e = big.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
-        big.assets().store(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png").execution(e.id(), null), bytes("chart"));
+        big.assets().create(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png").execution(e.id(), null), bytes("chart"));
         e.complete();
         big.executions().start(ExecutionSpec.text("openai", "gpt-4o").owner(alice)).complete();
-        big.assets().store(NewAsset.of(AssetType.DOCUMENT, "own.pdf", "application/pdf").owner(alice), bytes("own"));
+        big.assets().create(NewAsset.of(AssetType.DOCUMENT, "own.pdf", "application/pdf").owner(alice), bytes("own"));
         big.voiceCalls().start(NewVoiceCall.of("in-conversation", "openai", "rt").owner(alice).conversation(c.id()));
         big.voiceCalls().start(NewVoiceCall.of("alone", "openai", "rt").owner(alice));
-        big.tasks().enqueue(NewTask.of("summarise", Map.of()).forConversation(c.id()));
-        big.tasks().enqueue(NewTask.of("remind", Map.of()).owner(alice));
+        big.tasks().create(NewTask.of("summarise", Map.of()).forConversation(c.id()));
+        big.tasks().create(NewTask.of("remind", Map.of()).owner(alice));
         big.conversations().delete(c.id());
         try (Connection conn = database.dataSource().getConnection(); Statement s = conn.createStatement()) {
             // Other owners' rows of the same tenant, each kind 6,000 times, and 1,200 in ten other tenants: the generic plan
