@@ -63,14 +63,14 @@ class CliPostgresTest {
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("""
                 Database:        PostgreSQL %s
-                Schema version:  36 (up to date)
+                Schema version:  37 (up to date)
                 Tenants:         acme, globex
                 """.formatted(url));
         assertThat(info.out()).contains("\natlas_conversations            4\n", "\natlas_executions               3\n");
         // The jar on PostgreSQL, its password from ATLAS_DB_PASSWORD: the shaded jar's merged service files (pgjdbc's
         // driver, Flyway's PostgreSQL support) and the process's environment; the rest of this class runs in this JVM.
         Cli.Result migrate = Cli.process(Map.of("ATLAS_DB_PASSWORD", "postgres"), "--db", url, "--user", "postgres", "migrate");
-        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 36\n");
+        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 37\n");
         assertThat(migrate.exitCode()).isZero();
     }
 
@@ -110,7 +110,7 @@ class CliPostgresTest {
         assertThat(info.err()).isEmpty();
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("Database:        PostgreSQL " + url.replace("//", "//postgres:****@") + "\n"
-                + "Schema version:  36 (up to date)\n").doesNotContain("s3cret-pw");
+                + "Schema version:  37 (up to date)\n").doesNotContain("s3cret-pw");
         // A server refusing the login was "could not connect to detect the database: FATAL: ...", naming neither --db nor the database.
         Cli.Result refused = Cli.run(Map.of("ATLAS_DB_PASSWORD", "s3cret-pw"), "--db", url, "--user", "nobody", "info");
         assertThat(refused).isEqualTo(new Cli.Result(1, "", "atlas: cannot connect to PostgreSQL " + url

@@ -228,7 +228,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  36 (up to date)
+                Schema version:  37 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -678,11 +678,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.process("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 36 migrations, schema version 36\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 37 migrations, schema version 37\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 36\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 37\n");
         assertThat(again.exitCode()).isZero();
     }
 

@@ -145,23 +145,23 @@ class CliUserErrorsTest {
         }
         Cli.Result info = Cli.run("--db", newer.toString(), "info");
         assertThat(info.exitCode()).isZero();
-        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 36)\n");
+        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 37)\n");
         assertThat(info.err()).isEmpty();
         Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
         assertThat(migrate.exitCode()).isZero();
         assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
-                + " this atlas (36): nothing to apply\n");
+                + " this atlas (37): nothing to apply\n");
         assertThat(migrate.err()).doesNotContain("WARN", "flyway");
 
         // An applied version this jar has no script for, below its newest (a renamed script), is not "newer".
         Path missing = migrated(dir.resolve("missing-script.db"));
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
              java.sql.Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE atlas_schema_history SET version = '35.5', description = 'renamed', script = 'V35_5__renamed.sql'"
-                    + " WHERE version = '36'");
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '36.5', description = 'renamed', script = 'V36_5__renamed.sql'"
+                    + " WHERE version = '37'");
         }
         Cli.Result behind = Cli.run("--db", missing.toString(), "info");
-        assertThat(behind.out()).contains("Schema version:  35.5 (1 pending, latest 36)\n");
+        assertThat(behind.out()).contains("Schema version:  36.5 (1 pending, latest 37)\n");
     }
 
     /**

@@ -120,12 +120,12 @@ class Newcomer17CliTest {
     /**
      * docs/cli.md, export and import: the file the command writes is byte for byte the one the application's
      * portability().exportTo writes; imported into a new file it is migrated first, and a second import changes
-     * nothing; migrate on the application's database says it is up to date at schema version 36.
+     * nothing; migrate on the application's database says it is up to date at schema version 37.
      */
     @Test
     void exportIsTheApplicationsExportAndImportsOnce() throws Exception {
         assertThat(inJvm("--db", db.toString(), "migrate")).isEqualTo(new Run(0, "SQLite " + db.toAbsolutePath().normalize()
-                + " is up to date at schema version 36\n", "Migrating SQLite " + db.toAbsolutePath().normalize() + " ...\n"));
+                + " is up to date at schema version 37\n", "Migrating SQLite " + db.toAbsolutePath().normalize() + " ...\n"));
         Path file = dir.resolve("acme.jsonl");
         String counts = """
                   conversation                     1

@@ -10,7 +10,7 @@ import java.util.UUID;
  * Bringing a tenant's history in and out, and erasing an owner's or the whole tenant's data on request.
  *
  * <p>The exchange format is JSON Lines (UTF-8, one JSON object per line, {@code \n} after each):
- * a header line {@code {"type":"atlas-export","version":2,"schema":36}} (the format, and
+ * a header line {@code {"type":"atlas-export","version":2,"schema":37}} (the format, and
  * the exporting database's newest migration) and then one line per stored row:
  * {@code {"type":"message","row":{"id":…,"conversation_id":…,"sequence":1,…}}}, where {@code type}
  * names the kind of row ({@code conversation}, {@code message}, {@code execution}, …) and

@@ -275,6 +275,31 @@ public abstract class MigrationContract {
     }
 
     @Test
+    @DisplayName("V37 indexes the owners of the assets a V36 database holds: eraseOwner's dry run counts an asset stored with its"
+            + " owner before V37, and neither another owner's nor one of no owner")
+    void v37IndexesAssetOwners() throws SQLException {
+        DataSource ds = database.empty();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("36").load().migrate();
+        boolean pg = database.name().equals("PostgreSQL");
+        String now = pg ? "now()" : "0";
+        try (Connection conn = ds.getConnection()) {
+            for (String[] a : new String[][] {{"'user'", "'alice'", "a/1"}, {"'user'", "'bob'", "b/1"}, {"NULL", "NULL", "n/1"}}) {
+                insert(conn, pg, "INSERT INTO atlas_assets (tenant_id, id, type, filename, blob_key, size_bytes, sha256, owner_type, owner_id,"
+                        + " metadata, created_at, updated_at) VALUES ('" + Atlas.DEFAULT_TENANT + "', ?, 'document', 'f', '" + a[2] + "', 1, 'x', "
+                        + a[0] + ", " + a[1] + ", '{}', " + now + ", " + now + ")", UUID.randomUUID());
+            }
+        }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        try (Connection conn = ds.getConnection(); Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(pg
+                ? "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'atlas_assets_owner'"
+                : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'atlas_assets_owner'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getLong(1)).isOne();
+        }
+        assertThat(openOn(ds).portability().eraseOwner(Owner.user("alice"), true).count("assets")).isOne();
+    }
+
+    @Test
     @DisplayName("V32 indexes the edges a V31 database holds: a node's neighbours page afterwards in their order (heaviest first, then by"
             + " edge id, outgoing before incoming), each direction, with and without a type, across pages; V33 indexes the blob keys with a"
             + " segment ending in . it holds (assets and pending purges, every tenant): assets.dottedKeys, which register and the deletion"

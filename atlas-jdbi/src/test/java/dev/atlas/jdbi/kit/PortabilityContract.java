@@ -3818,6 +3818,44 @@ public abstract class PortabilityContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a conversation the owner starts, writes to and deletes while eraseOwner runs, after the erase swept the messages"
+            + " of the conversations it closed, is erased whole by the same call: no foreign-key StorageException half-way")
+    void eraseOwnerRacingADeleteOfANewConversationErasesItWhole() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Tenant acme = atlas.tenant("acme");
+        Owner owner = Owner.user("deleting-meanwhile");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("first"));
+        UUID kept = acme.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("someone-else"))).id();
+        acme.conversations().append(kept, dev.atlas.conversation.NewMessage.user("stays"));
+        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?";
+        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+        // Once the erase's messages are gone and before its conversations go, the application (another instance) starts a
+        // conversation of the owner, appends to it and deletes it: closed, it is in what the pass deletes from here on.
+        db.beforeEachWrite(h -> {
+            if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
+                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                late.set(x);
+                other.conversations().append(x, dev.atlas.conversation.NewMessage.user("late"));
+                other.conversations().delete(x);
+            }
+        });
+        EraseReport report;
+        try {
+            report = acme.portability().eraseOwner(owner, false);
+        } finally {
+            db.beforeEachWrite(h -> {});
+        }
+        assertThat(late.get()).isNotNull();
+        assertThat(report.counts()).containsEntry("messages", 2L).containsEntry("conversations", 2L);
+        assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = 'deleting-meanwhile'")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(late.get())))
+                .isZero();
+        assertThat(count(messagesOfC, idParam(kept))).isOne();
+    }
+
     /**
      * Runs {@code action} with {@code late} run just before its {@code k}-th write on this Atlas's
      * database (as another instance would land there); empty when it made fewer than k writes.

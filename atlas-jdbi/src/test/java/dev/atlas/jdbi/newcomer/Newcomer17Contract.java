@@ -145,7 +145,7 @@ public abstract class Newcomer17Contract extends AtlasContract {
         }
         List<String> lines = Files.readAllLines(dir.resolve("acme.jsonl"), StandardCharsets.UTF_8);
         assertThat(lines).hasSize(7);
-        assertThat(lines.get(0)).isEqualTo("{\"type\":\"atlas-export\",\"version\":2,\"schema\":36}");
+        assertThat(lines.get(0)).isEqualTo("{\"type\":\"atlas-export\",\"version\":2,\"schema\":37}");
         assertThat(lines.get(6)).isEqualTo("{\"type\":\"end\",\"rows\":{\"conversation\":1,\"message\":2,\"message_event\":2}}");
         assertThat(lines.get(1)).startsWith("{\"type\":\"conversation\",\"row\":{\"id\":\"" + convo.id() + "\"")
                 .contains("\"metadata\":{}", "\"last_sequence\":2", "\"created_at\":\"2026-03-01T10:00:00Z\"")

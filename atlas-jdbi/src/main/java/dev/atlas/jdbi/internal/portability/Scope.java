@@ -117,28 +117,58 @@ final class Scope {
         return "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.conversation_id IN (" + conversations() + ")";
     }
 
+    /** The scope's conversations' executions and, for an owner, those attributed to them that have no conversation. */
     private String executions() {
-        return "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND " + ownExecutions("e.");
+        String inConversations = "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND e.conversation_id IN (" + conversations() + ")";
+        return kind == Kind.OWNER ? inConversations + " UNION ALL SELECT eo.id FROM <p>executions eo WHERE eo.tenant_id = :t"
+                + " AND eo.conversation_id IS NULL AND eo.owner_type = :ot AND eo.owner_id = :oi" : inConversations;
     }
 
-    /** The scope's conversations' executions and, for an owner, those attributed to them that have no conversation. */
+    /** {@link #executions} as a condition on the executions' own columns, prefixed by {@code alias}. */
     private String ownExecutions(String alias) {
-        String inConversations = alias + "conversation_id IN (" + conversations() + ")";
-        return kind == Kind.OWNER
-                ? "(" + inConversations + " OR (" + alias + "conversation_id IS NULL AND " + alias + "owner_type = :ot AND "
-                        + alias + "owner_id = :oi))"
-                : inConversations;
+        return kind == Kind.OWNER ? alias + "id IN (" + executions() + ")" : alias + "conversation_id IN (" + conversations() + ")";
     }
 
     private String ownerMatch() {
         return kind == Kind.OWNER ? "(owner_type = :ot AND owner_id = :oi)" : NONE;
     }
 
+    /**
+     * The rows of {@code table} (columns named bare) meeting any of {@code branches}, each a condition on the columns of a
+     * row of {@code table} prefixed by the alias given: one branch is used as it is; several are one {@code id IN} of a
+     * {@code UNION ALL} of id lists, each read through its own index. Written as one {@code OR}, PostgreSQL read every row of
+     * the tenant for each batch of an erase (an {@code IN} list inside an {@code OR} is no join it can drive by index:
+     * PostgresErasePlanTest).
+     */
+    private static String anyOf(String table, String alias, List<java.util.function.Function<String, String>> branches) {
+        if (branches.isEmpty()) {
+            return NONE;
+        }
+        if (branches.size() == 1) {
+            return branches.get(0).apply("");
+        }
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < branches.size(); i++) {
+            String a = alias + i;
+            ids.add("SELECT " + a + ".id FROM <p>" + table + " " + a + " WHERE " + a + ".tenant_id = :t AND " + branches.get(i).apply(a + "."));
+        }
+        return "id IN (" + String.join(" UNION ALL ", ids) + ")";
+    }
+
+    /** The scope's assets: its executions' (made by them), its uploads and, for an owner, the owner's own. */
     private String assets() {
-        String uploaded = uploads == null
-                ? "id IN (SELECT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN (" + messages() + "))"
-                : uploads.isEmpty() ? NONE : "id IN (" + uploadMarks() + ")";
-        return "(execution_id IN (" + executions() + ") OR " + uploaded + " OR " + ownerMatch() + ")";
+        List<java.util.function.Function<String, String>> branches = new ArrayList<>();
+        branches.add(a -> a + "execution_id IN (" + executions() + ")");
+        if (uploads == null) {
+            branches.add(a -> a + "id IN (SELECT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN ("
+                    + messages() + "))");
+        } else if (!uploads.isEmpty()) {
+            branches.add(a -> a + "id IN (" + uploadMarks() + ")");
+        }
+        if (kind == Kind.OWNER) {
+            branches.add(a -> a + "owner_type = :ot AND " + a + "owner_id = :oi");
+        }
+        return anyOf("assets", "ua", branches);
     }
 
     private String uploadMarks() {
@@ -335,13 +365,17 @@ final class Scope {
             case "executions" -> ownExecutions("");
             case "execution_steps", "execution_tool_calls" -> "execution_id IN (" + executions() + ")";
             case "assets" -> assets();
-            case "message_assets" -> "(message_id IN (" + messages() + ")" + (forExport ? " AND " : " OR ")
-                    + "asset_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + "))";
+            case "message_assets" -> forExport
+                    ? "(message_id IN (" + messages() + ") AND asset_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + "))"
+                    : anyOf("message_assets", "um", List.of(a -> a + "message_id IN (" + messages() + ")",
+                            a -> a + "asset_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + ")"));
             // A call belongs where it took place or to whom it belongs; one elsewhere that used the scope's execution is
             // not the scope's (an erase keeps it, unlinked: voiceCallLinksElsewhere). A call stored without an owner and
             // without a conversation (before calls took their execution's owner) is its execution's owner's.
-            case "voice_calls" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + (kind == Kind.OWNER
-                    ? " OR (owner_type IS NULL AND conversation_id IS NULL AND execution_id IN (" + executions() + "))" : "") + ")";
+            case "voice_calls" -> anyOf("voice_calls", "uv", kind == Kind.OWNER
+                    ? List.of(a -> a + "conversation_id IN (" + conversations() + ")", a -> a + "owner_type = :ot AND " + a + "owner_id = :oi",
+                            a -> a + "owner_type IS NULL AND " + a + "conversation_id IS NULL AND " + a + "execution_id IN (" + executions() + ")")
+                    : List.of(a -> a + "conversation_id IN (" + conversations() + ")"));
             case "memories" -> memories();
             case "memory_tags", "memory_revisions" -> "memory_id IN (SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t AND "
                     + memories() + ")";
@@ -349,7 +383,9 @@ final class Scope {
             // vectors whose target it carries, so its file imports alone.
             case "vectors" -> "id IN (" + vectorIds(forExport) + ")";
             case "vector_models" -> "model IN (SELECT v.model FROM <p>vectors v WHERE v.tenant_id = :t AND " + condition("vectors", forExport) + ")";
-            case "tasks" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
+            case "tasks" -> anyOf("tasks", "ut", kind == Kind.OWNER
+                    ? List.of(a -> a + "conversation_id IN (" + conversations() + ")", a -> a + "owner_type = :ot AND " + a + "owner_id = :oi")
+                    : List.of(a -> a + "conversation_id IN (" + conversations() + ")"));
             case "credentials", "settings" -> ownerMatch();
             case "assistants" -> assistants(forExport);
             case "settings_revisions" -> "settings_id IN (SELECT st.id FROM <p>settings st WHERE st.tenant_id = :t AND " + ownerMatch() + ")";
