@@ -182,9 +182,26 @@ class NullArgumentsTest {
             enums++;
             try {
                 Method of = type.getMethod("of", String.class);
-                Object first = type.getEnumConstants()[0];
-                if (of.invoke(null, ((Enum<?>) first).name().toLowerCase(java.util.Locale.ROOT)) != first) {
-                    wrong.add(type.getName() + ".of does not read its first constant's name in lower case");
+                List<String> allowed = new ArrayList<>();
+                for (Object c : type.getEnumConstants()) {
+                    String name = ((Enum<?>) c).name();
+                    for (String form : List.of(name, name.toLowerCase(java.util.Locale.ROOT), c.toString())) {
+                        if (of.invoke(null, form) != c) {
+                            wrong.add(type.getName() + ".of(\"" + form + "\") is not " + name);
+                        }
+                    }
+                    allowed.add(c.toString());
+                }
+                // One message format for every enum: the input quoted as given (no trimming), then the allowed forms.
+                String padded = " " + type.getEnumConstants()[0];
+                try {
+                    of.invoke(null, padded);
+                    wrong.add(type.getName() + ".of(\"" + padded + "\") was accepted");
+                } catch (InvocationTargetException e) {
+                    if (!(e.getCause() instanceof InvalidInputException x)
+                            || !x.getMessage().equals(x.field() + ": '" + padded + "' is not one of " + allowed)) {
+                        wrong.add(type.getName() + ".of(\"" + padded + "\"): " + e.getCause());
+                    }
                 }
                 of.invoke(null, (Object) null);
                 wrong.add(type.getName() + ".of(null) was accepted");
