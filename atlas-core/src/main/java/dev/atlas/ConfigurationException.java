@@ -1,6 +1,11 @@
 package dev.atlas;
 
-/** A setting given to {@link Atlas#builder()} is invalid; the message says what is allowed. */
+/**
+ * A setting is invalid (one given to {@link Atlas#builder()}, to a worker's builder such as
+ * {@link dev.atlas.task.TaskWorker.Builder} or {@link dev.atlas.retention.RetentionWorker.Builder}, or to an
+ * integration's builder), or the environment Atlas runs in is (a missing driver, a database it cannot use); the message
+ * names the setting and says what is allowed.
+ */
 public class ConfigurationException extends AtlasException {
     /**
      * Creates the exception.

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * atlas-core type, found by reflection so a new one is covered: each reference parameter in turn is passed {@code null}
  * (the others a plain valid value) and the call either accepts it or throws an {@link AtlasException}, never a
  * {@link NullPointerException} or another JDK exception. Enums' {@code valueOf(String)} is Java's own and excepted.
+ * A builder's settings are held to the settings rule instead ({@link ConfigurationException}).
  * The stores' methods are {@code PublicApiErrorsTest}'s (atlas-jdbi).
  */
 class NullArgumentsTest {
@@ -180,9 +182,26 @@ class NullArgumentsTest {
             enums++;
             try {
                 Method of = type.getMethod("of", String.class);
-                Object first = type.getEnumConstants()[0];
-                if (of.invoke(null, ((Enum<?>) first).name().toLowerCase(java.util.Locale.ROOT)) != first) {
-                    wrong.add(type.getName() + ".of does not read its first constant's name in lower case");
+                List<String> allowed = new ArrayList<>();
+                for (Object c : type.getEnumConstants()) {
+                    String name = ((Enum<?>) c).name();
+                    for (String form : List.of(name, name.toLowerCase(java.util.Locale.ROOT), c.toString())) {
+                        if (of.invoke(null, form) != c) {
+                            wrong.add(type.getName() + ".of(\"" + form + "\") is not " + name);
+                        }
+                    }
+                    allowed.add(c.toString());
+                }
+                // One message format for every enum: the input quoted as given (no trimming), then the allowed forms.
+                String padded = " " + type.getEnumConstants()[0];
+                try {
+                    of.invoke(null, padded);
+                    wrong.add(type.getName() + ".of(\"" + padded + "\") was accepted");
+                } catch (InvocationTargetException e) {
+                    if (!(e.getCause() instanceof InvalidInputException x)
+                            || !x.getMessage().equals(x.field() + ": '" + padded + "' is not one of " + allowed)) {
+                        wrong.add(type.getName() + ".of(\"" + padded + "\"): " + e.getCause());
+                    }
                 }
                 of.invoke(null, (Object) null);
                 wrong.add(type.getName() + ".of(null) was accepted");
@@ -196,5 +215,82 @@ class NullArgumentsTest {
         }
         assertThat(enums).as("enums found").isGreaterThanOrEqualTo(19);
         assertThat(wrong).isEmpty();
+    }
+
+    @Test
+    void everyBuilderSettingRefusesNullWithAConfigurationException() throws Exception {
+        // docs/api.md, "Null arguments": settings are not arguments. Every nested Builder is found, so a new one is held
+        // to the rule: its factory's and each setter's reference parameters in turn null, the others valid.
+        List<String> wrong = new ArrayList<>();
+        int builders = 0;
+        int calls = 0;
+        for (Class<?> type : exportedTypes()) {
+            if (!type.getSimpleName().equals("Builder") || type.getEnclosingClass() == null) {
+                continue;
+            }
+            for (Method factory : type.getEnclosingClass().getMethods()) {
+                if (!Modifier.isStatic(factory.getModifiers()) || factory.getReturnType() != type) {
+                    continue;
+                }
+                builders++;
+                calls += nullEach(factory, null, wrong);
+                Object builder = factory.invoke(null, validArguments(factory.getParameterTypes()));
+                for (Method setter : type.getDeclaredMethods()) {
+                    if (Modifier.isPublic(setter.getModifiers()) && !Modifier.isStatic(setter.getModifiers()) && setter.getReturnType() == type) {
+                        calls += nullEach(setter, builder, wrong);
+                    }
+                }
+            }
+        }
+        assertThat(builders).as("builder factories found").isGreaterThanOrEqualTo(2);
+        assertThat(calls).as("calls made").isGreaterThanOrEqualTo(8);
+        assertThat(wrong).isEmpty();
+    }
+
+    /** Calls {@code m} once per reference parameter not {@code @Nullable}, that one null; returns the calls made. */
+    private static int nullEach(Method m, Object target, List<String> wrong) throws Exception {
+        int calls = 0;
+        Class<?>[] params = m.getParameterTypes();
+        for (int i = 0; i < params.length; i++) {
+            if (params[i].isPrimitive() || m.getAnnotatedParameterTypes()[i].isAnnotationPresent(org.jspecify.annotations.Nullable.class)) {
+                continue;
+            }
+            Object[] args = validArguments(params);
+            args[i] = null;
+            calls++;
+            String call = m.getDeclaringClass().getName() + "." + m.getName() + "(" + m.getParameters()[i].getName() + " = null)";
+            try {
+                m.invoke(target, args);
+                wrong.add(call + " was accepted");
+            } catch (InvocationTargetException x) {
+                if (!(x.getCause() instanceof ConfigurationException)) {
+                    wrong.add(call + ": " + x.getCause());
+                }
+            }
+        }
+        return calls;
+    }
+
+    /** A valid value per type: {@link #sample}, a do-nothing proxy of an interface, or the type's no-argument factory. */
+    private static Object[] validArguments(Class<?>[] types) throws Exception {
+        Object[] args = new Object[types.length];
+        for (int i = 0; i < types.length; i++) {
+            Object v = sample(types[i]);
+            if (v == null && types[i].isInterface()) {
+                v = java.lang.reflect.Proxy.newProxyInstance(types[i].getClassLoader(), new Class<?>[] {types[i]}, (proxy, method, a) -> {
+                    throw new UnsupportedOperationException(method.getName());
+                });
+            }
+            if (v == null) {
+                for (Method m : types[i].getMethods()) {
+                    if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0 && m.getReturnType() == types[i]) {
+                        v = m.invoke(null);
+                        break;
+                    }
+                }
+            }
+            args[i] = Objects.requireNonNull(v, types[i].getName());
+        }
+        return args;
     }
 }

@@ -115,6 +115,7 @@ public final class TaskWorker implements AutoCloseable {
      *
      * @param store the store
      * @return the builder
+     * @throws ConfigurationException when {@code store} is {@code null}, as for every invalid setting of the builder
      */
     public static Builder builder(TaskStore store) {
         return new Builder(store);
@@ -539,6 +540,7 @@ public final class TaskWorker implements AutoCloseable {
          *
          * @param concurrency how many tasks run at once
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is outside 1 to 256
          */
         public Builder concurrency(int concurrency) {
             if (concurrency < 1 || concurrency > 256) {
@@ -555,6 +557,7 @@ public final class TaskWorker implements AutoCloseable {
          *
          * @param pollInterval how often to poll
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is outside 10 ms to 1 hour or {@code null}
          */
         public Builder pollInterval(Duration pollInterval) {
             // compareTo, not toMillis: a duration beyond a long of milliseconds must be refused, not overflow.
@@ -570,6 +573,7 @@ public final class TaskWorker implements AutoCloseable {
          *
          * @param lease how long the claim holds before another worker may take the task
          * @return this builder
+         * @throws ConfigurationException naming the setting when it is outside 1 s to 1 day or {@code null}
          */
         public Builder lease(Duration lease) {
             if (lease == null || lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {

@@ -3,6 +3,7 @@ package dev.atlas.langchain4j;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atlas.Atlas;
+import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Tenant;
@@ -185,14 +186,34 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         this.instance = atlas;
     }
 
-    /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
+    /**
+     * Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}.
+     *
+     * @param tenant the tenant every call is recorded in
+     * @return the listener
+     * @throws InvalidInputException naming {@code tenant} when it is {@code null}
+     */
     public static AtlasChatModelListener of(Tenant tenant) {
-        return builder(tenant).build();
+        return builder(Limits.requireNonNull("tenant", tenant)).build();
     }
 
-    /** Like {@link #of(Tenant)} with a fixed provider name (matching the price table) and an agent key (may be null). */
+    /**
+     * Like {@link #of(Tenant)} with a fixed provider name (matching the price table) and an agent key.
+     *
+     * @param tenant the tenant every call is recorded in
+     * @param provider a key, 1 to 255 characters
+     * @param agent a key, or null for none
+     * @return the listener
+     * @throws InvalidInputException naming the argument that is {@code null} or not a valid key (arguments, where the
+     *         builder's settings are {@link dev.atlas.ConfigurationException}s)
+     */
     public static AtlasChatModelListener of(Tenant tenant, String provider, String agent) {
-        return builder(tenant).provider(Limits.requireNonNull("provider", provider)).agent(agent).build();
+        Limits.requireNonNull("tenant", tenant);
+        Limits.requireKey("provider", provider);
+        if (agent != null) {
+            Limits.requireKey("agent", agent);
+        }
+        return builder(tenant).provider(provider).agent(agent).build();
     }
 
     /**
@@ -200,9 +221,11 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      *
      * @param tenant the tenant every call is recorded in
      * @return a builder
+     * @throws ConfigurationException when {@code tenant} is {@code null}, as for every invalid setting of the builder
+     *         (settings are not arguments: docs/api.md, "Null arguments")
      */
     public static Builder builder(Tenant tenant) {
-        return new Builder(Limits.requireNonNull("tenant", tenant), null);
+        return new Builder(present("tenant", tenant), null);
     }
 
     /**
@@ -213,12 +236,33 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      *
      * @param atlas the Atlas whose tenants the calls are recorded in
      * @return a builder
+     * @throws ConfigurationException when {@code atlas} is {@code null}
      */
     public static Builder builder(Atlas atlas) {
-        return new Builder(null, Limits.requireNonNull("atlas", atlas));
+        return new Builder(null, present("atlas", atlas));
     }
 
-    /** Options of an {@link AtlasChatModelListener}; {@link #build()} makes it. */
+    private static <T> T present(String setting, T value) {
+        if (value == null) {
+            throw new ConfigurationException(setting + " must not be null");
+        }
+        return value;
+    }
+
+    /** A setting's key checked as Atlas checks keys, refused as a setting: "provider must not be blank". */
+    private static String settingKey(String setting, String value) {
+        present(setting, value);
+        try {
+            return Limits.requireKey(setting, value);
+        } catch (InvalidInputException e) {
+            throw new ConfigurationException(setting + " " + e.getMessage().substring(e.field().length() + 2));
+        }
+    }
+
+    /**
+     * Options of an {@link AtlasChatModelListener}; {@link #build()} makes it. A {@code null} or invalid setting is a
+     * {@link ConfigurationException} naming it, thrown at once, as atlas-core's builders refuse one.
+     */
     public static final class Builder {
         private final Tenant tenant;
         private final Atlas atlas;
@@ -240,9 +284,10 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          *
          * @param provider a key, 1 to 255 characters
          * @return this builder
+         * @throws ConfigurationException naming {@code provider} when it is {@code null} or not a valid key
          */
         public Builder provider(String provider) {
-            this.provider = Limits.requireKey("provider", provider);
+            this.provider = settingKey("provider", provider);
             return this;
         }
 
@@ -251,9 +296,10 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          *
          * @param agent a key, or null for none
          * @return this builder
+         * @throws ConfigurationException naming {@code agent} when it is not a valid key
          */
         public Builder agent(String agent) {
-            this.agent = agent == null ? null : Limits.requireKey("agent", agent);
+            this.agent = agent == null ? null : settingKey("agent", agent);
             return this;
         }
 
@@ -265,13 +311,14 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          *
          * @param tenantResolver the call's tenant id, or null when it cannot tell
          * @return this builder
-         * @throws InvalidInputException on {@code tenantResolver} for a listener built with a tenant
+         * @throws ConfigurationException naming {@code tenantResolver} for a listener built with a tenant, or when it is {@code null}
          */
         public Builder tenantResolver(Function<ChatModelRequestContext, String> tenantResolver) {
             if (tenant != null) {
-                throw new InvalidInputException("tenantResolver", "is for a listener built with an Atlas (builder(atlas)); this one records into tenant " + tenant.id());
+                throw new ConfigurationException("tenantResolver is for a listener built with an Atlas (builder(atlas)); this one records into tenant "
+                        + dev.atlas.internal.Check.escaped(tenant.id()));
             }
-            this.tenantResolver = Limits.requireNonNull("tenantResolver", tenantResolver);
+            this.tenantResolver = present("tenantResolver", tenantResolver);
             return this;
         }
 
@@ -289,11 +336,11 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          *
          * @param abandonAfter a positive duration (default {@link #DEFAULT_ABANDON_AFTER})
          * @return this builder
+         * @throws ConfigurationException naming {@code abandonAfter} when it is {@code null}, zero or negative
          */
         public Builder abandonAfter(Duration abandonAfter) {
-            Limits.requireNonNull("abandonAfter", abandonAfter);
-            if (abandonAfter.isNegative() || abandonAfter.isZero()) {
-                throw new InvalidInputException("abandonAfter", "must be positive, was " + abandonAfter);
+            if (abandonAfter == null || abandonAfter.isNegative() || abandonAfter.isZero()) {
+                throw new ConfigurationException("abandonAfter must be positive, was " + abandonAfter);
             }
             this.abandonAfter = abandonAfter;
             return this;
@@ -305,9 +352,10 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
          *
          * @param clock the clock
          * @return this builder
+         * @throws ConfigurationException naming {@code clock} when it is {@code null}
          */
         public Builder clock(Clock clock) {
-            this.clock = Limits.requireNonNull("clock", clock);
+            this.clock = present("clock", clock);
             return this;
         }
 

@@ -1,14 +1,19 @@
 package dev.atlas.langchain4j;
 
 import dev.atlas.Atlas;
+import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.NewConversation;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,6 +54,34 @@ class AdapterArgumentsTest {
             assertNamed("newConversation", () -> failing.updateMessages("f", hi));
             assertNamed("messages[0]", () -> store.updateMessages("ok", java.util.Arrays.asList((dev.langchain4j.data.message.ChatMessage) null)));
             assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("the listener's builder refuses a bad setting as atlas-core's builders do (docs/api.md, Null arguments):"
+            + " a ConfigurationException naming it, never an InvalidInputException; the of factories' arguments stay"
+            + " InvalidInputException")
+    void listenerSettingsAreConfigurationErrors() {
+        try (Atlas atlas = Atlas.sqlite(dir.resolve("settings.db"))) {
+            Tenant tenant = atlas.tenant("acme");
+            Map<String, ThrowingCallable> calls = new LinkedHashMap<>();
+            calls.put("tenant must not be null", () -> AtlasChatModelListener.builder((Tenant) null));
+            calls.put("atlas must not be null", () -> AtlasChatModelListener.builder((Atlas) null));
+            calls.put("provider must not be blank", () -> AtlasChatModelListener.builder(tenant).provider(" "));
+            calls.put("provider must not be null", () -> AtlasChatModelListener.builder(tenant).provider(null));
+            calls.put("agent must not be blank", () -> AtlasChatModelListener.builder(tenant).agent(" "));
+            calls.put("agent is 256 characters; at most 255 are allowed", () -> AtlasChatModelListener.builder(tenant).agent("a".repeat(256)));
+            calls.put("tenantResolver is for a listener built with an Atlas (builder(atlas)); this one records into tenant acme",
+                    () -> AtlasChatModelListener.builder(tenant).tenantResolver(c -> "acme"));
+            calls.put("tenantResolver must not be null", () -> AtlasChatModelListener.builder(atlas).tenantResolver(null));
+            calls.put("abandonAfter must be positive, was PT0S", () -> AtlasChatModelListener.builder(tenant).abandonAfter(Duration.ZERO));
+            calls.put("abandonAfter must be positive, was null", () -> AtlasChatModelListener.builder(tenant).abandonAfter(null));
+            calls.put("clock must not be null", () -> AtlasChatModelListener.builder(tenant).clock(null));
+            calls.forEach((message, call) -> assertThatThrownBy(call).as(message).isExactlyInstanceOf(ConfigurationException.class)
+                    .hasMessage(message));
+            assertNamed("tenant", () -> AtlasChatModelListener.of(null, "openai", "support"));
+            assertNamed("provider", () -> AtlasChatModelListener.of(tenant, null, "support"));
+            assertNamed("agent", () -> AtlasChatModelListener.of(tenant, "openai", " "));
         }
     }
 

@@ -15,6 +15,10 @@ import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
 import dev.atlas.graph.Direction;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.FinishReason;
@@ -56,7 +60,8 @@ public abstract class Newcomer43Contract extends AtlasContract {
             + " and sees only its own rows, SQL and LIKE metacharacters included: 'a%_b' and 'a%xb', 'a_b' and 'a\\b', a quote"
             + " with a DROP, ':' and '/', an emoji, a combining accent, a zero-width joiner, a leading U+FEFF, 128 characters of 1, 2 (64 emoji)"
             + " and 3 UTF-8 bytes each (the tenant is a term of the full-text index); each lists 1"
-            + " conversation, finds 1 memory and 1 message, claims its 1 task and reads its 1 asset")
+            + " conversation, execution, assistant and voice call, finds 1 memory, 1 message and 1 vector, 1 graph neighbour,"
+            + " claims its 1 task and reads its 1 asset")
     void everyAllowedTenantFormWorksAndIsIsolated() {
         List<String> tenants = List.of("Acme Corp", "a:b", "a/b", "a'b; DROP TABLE atlas_messages --", "a%_b", "a%xb", "a_b", "a\\b", "a\"b",
                 "%", "_", "*", "\uD83D\uDE00", "acme\u0301", "acme\u200D", "\uFEFFacme", "a\u00A0b", "x".repeat(Limits.MAX_TENANT_LENGTH),
@@ -73,7 +78,13 @@ public abstract class Newcomer43Contract extends AtlasContract {
                 exec.usage(Usage.of(10, 5));
                 return exec.reply(step, "ok");
             });
-            tenant.memories().create(NewMemory.fact(owner, "prefers zebra email"));
+            UUID memory = tenant.memories().create(NewMemory.fact(owner, "prefers zebra email")).id();
+            tenant.search().upsertVector(SearchTarget.MEMORY, memory, "m2", new float[] {1, 0});
+            tenant.graph().upsertNode(NewGraphNode.of("n"));
+            tenant.graph().upsertNode(NewGraphNode.of("m"));
+            tenant.graph().upsertEdge(NewGraphEdge.of("n", "knows", "m"));
+            tenant.assistants().create(AssistantSpec.of("support", "Support"));
+            tenant.voiceCalls().start(NewVoiceCall.of("sess-1", "openai", "rt"));
             tenant.tasks().create(NewTask.of("job", Map.of("tenant", t)));
             assetIds.put(t, tenant.assets().create(NewAsset.of(AssetType.FILE, "a.txt", "text/plain"), t.getBytes(StandardCharsets.UTF_8)).id());
         }
@@ -83,6 +94,10 @@ public abstract class Newcomer43Contract extends AtlasContract {
             assertThat(tenant.search().text(TextQuery.memories("zebra"))).as(t).hasSize(1);
             assertThat(tenant.search().text(TextQuery.messages("zebra1234"))).as(t).hasSize(1);
             assertThat(tenant.executions().list(ExecutionQuery.all()).items()).as(t).hasSize(1);
+            assertThat(tenant.search().similar(SemanticQuery.of(SearchTarget.MEMORY, "m2", new float[] {1, 0}).k(5))).as(t).hasSize(1);
+            assertThat(tenant.graph().neighbours("n", Direction.OUTGOING, null, 10, null).items()).as(t).hasSize(1);
+            assertThat(tenant.assistants().list(10, null).items()).as(t).hasSize(1);
+            assertThat(tenant.voiceCalls().bySession("sess-1", 10, null).items()).as(t).hasSize(1);
             assertThat(tenant.tasks().claim(Duration.ofSeconds(30)).orElseThrow().task().payload()).as(t).isEqualTo(Map.of("tenant", t));
             assertThat(tenant.tasks().claim(Duration.ofSeconds(30))).as(t).isEmpty();
             assertThat(tenant.assets().getAll(List.copyOf(assetIds.values()))).as(t).containsOnlyKeys(assetIds.get(t));
