@@ -509,8 +509,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         for (int i = 0; i < messages.size(); i++) {
             filed[i] = this.stored.find(conversation.id(), messages.get(i));
         }
-        FiledRows filedRows = filedRows(store, conversation.id(), filed, inWindow);
-        Long lastSequence = null;
+        FiledRows filedRows = filedRows(store, conversation.id(), sequences(filed, f -> !inWindow.containsKey(f.id())));
+        // Not at its sequence: deleted since (moderation, retention), and it stays so; or its part was written in an
+        // application's transaction that rolled back (the sequence then taken by another message, or by none yet), and it is
+        // new: taken for deleted, it would be stored nowhere. The last sequence is read first and those sequences again
+        // after it: one at or below it was taken by then, so empty after it, its message was deleted. Weighed against the
+        // read before it, a message another writer appended in between would make a rolled-back one look deleted.
+        long[] missing = sequences(filed, f -> !inWindow.containsKey(f.id()) && !filedRows.byId().containsKey(f.id()));
+        long lastSequence = missing.length == 0 ? 0 : store.require(conversation.id()).lastSequence();
+        FiledRows recheck = missing.length == 0 ? filedRows : filedRows(store, conversation.id(), missing);
         for (int i = 0; i < messages.size(); i++) {
             if (filed[i] != null) {
                 anyId = true;
@@ -520,13 +527,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     stored[i] = m;
                     continue;
                 }
-                // Not at its sequence: deleted since (moderation, retention), and it stays so; or its part was written in
-                // an application's transaction that rolled back (the sequence then taken by another message, or by none
-                // yet), and it is new: taken for deleted, it would be stored nowhere.
-                if (lastSequence == null) {
-                    lastSequence = store.require(conversation.id()).lastSequence();
-                }
-                deleted[i] = filed[i].sequence() <= lastSequence && !filedRows.sequences().contains(filed[i].sequence());
+                deleted[i] = filed[i].sequence() <= lastSequence && !recheck.sequences().contains(filed[i].sequence());
                 continue;
             }
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
@@ -787,16 +788,19 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private record FiledRows(Map<UUID, dev.atlas.conversation.Message> byId, Set<Long> sequences) {
     }
 
-    /**
-     * The rows at the sequences {@code filed} messages were stored at, those outside the window ({@code inWindow}), read by
-     * sequence spans in one statement per up to {@link Limits#MAX_PAGE_SIZE} sequences, not one lookup per message: the
-     * parts of a failed save are contiguous, so a retry of 1,000 stored messages reads them in one statement. A gap of more
-     * than {@value #SPAN_GAP} sequences starts another span, so rows no message names (up to 1 MiB each) are not read.
-     */
-    private static FiledRows filedRows(ConversationStore store, UUID conversationId, StoredInstances.Stored[] filed,
-                                       Map<UUID, dev.atlas.conversation.Message> inWindow) {
-        long[] sequences = java.util.Arrays.stream(filed).filter(f -> f != null && !inWindow.containsKey(f.id()))
+    /** The sequences, ascending and distinct, of the {@code filed} messages that {@code which} takes. */
+    private static long[] sequences(StoredInstances.Stored[] filed, java.util.function.Predicate<StoredInstances.Stored> which) {
+        return java.util.Arrays.stream(filed).filter(f -> f != null && which.test(f))
                 .mapToLong(StoredInstances.Stored::sequence).sorted().distinct().toArray();
+    }
+
+    /**
+     * The rows at {@code sequences} (ascending), where filed messages were stored, read by sequence spans in one statement
+     * per up to {@link Limits#MAX_PAGE_SIZE} sequences, not one lookup per message: the parts of a failed save are
+     * contiguous, so a retry of 1,000 stored messages reads them in one statement. A gap of more than {@value #SPAN_GAP}
+     * sequences starts another span, so rows no message names (up to 1 MiB each) are not read.
+     */
+    private static FiledRows filedRows(ConversationStore store, UUID conversationId, long[] sequences) {
         Map<UUID, dev.atlas.conversation.Message> byId = new HashMap<>();
         Set<Long> held = new HashSet<>();
         for (int i = 0; i < sequences.length; ) {

@@ -1926,7 +1926,8 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("a save appended in parts inside an application's transaction Atlas joins is all or none: when its second part is"
-            + " refused and the application rolls back, nothing of it stays; the same messages saved again are all stored, once")
+            + " refused and the application rolls back, nothing of it stays; the same messages saved again are all stored, once,"
+            + " also when another writer appends to the conversation while the retry weighs what it remembers")
     void aPartlyStoredSaveRolledBackWithTheApplicationsTransactionIsStoredWholeByItsRetry() throws Exception {
         boolean postgres = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
         dev.atlas.jdbi.kit.ApplicationTransactions app = new dev.atlas.jdbi.kit.ApplicationTransactions(database(), postgres);
@@ -1950,12 +1951,26 @@ public abstract class SpringAiChatMemoryContract {
 
             List<Message> retry = new ArrayList<>(memory.findByConversationId("rolled"));
             retry.addAll(turn);
+            // Another writer appends while the retry weighs the remembered messages, between its read of their sequences and
+            // its read of the conversation's last sequence: it takes sequence 2, where u0 was stored before the rollback.
+            java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(true);
+            ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db().decorateConnections(c -> beforeRun(c, () -> {
+                if (StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getClassName().equals(AtlasChatMemoryRepository.class.getName())
+                        && x.getMethodName().equals("save"))) && StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getMethodName().equals("get")
+                        && x.getClassName().endsWith("JdbiConversationStore"))) && armed.getAndSet(false)) {
+                    tenant.conversations().append(id, dev.atlas.conversation.NewMessage.user("meanwhile"));
+                }
+            }));
             memory.saveAll("rolled", retry);
+            assertThat(armed).as("the other writer appended").isFalse();
 
             List<dev.atlas.conversation.Message> stored = new ArrayList<>(tenant.conversations().messages(id, 0, 1000));
             stored.addAll(tenant.conversations().messages(id, 1000, 10));
-            assertThat(stored).extracting(dev.atlas.conversation.Message::content)
-                    .containsExactlyElementsOf(retry.stream().map(Message::getText).toList());
+            List<String> expected = new ArrayList<>(List.of("hello", "meanwhile"));
+            turn.forEach(m -> expected.add(m.getText()));
+            // Before: u0 was skipped as deleted (its sequence at or below the last one read after the other append, and empty in
+            // the read before it).
+            assertThat(stored).extracting(dev.atlas.conversation.Message::content).containsExactlyElementsOf(expected);
         }
     }
 
@@ -2079,6 +2094,24 @@ public abstract class SpringAiChatMemoryContract {
                                     throw new java.sql.SQLException("connection reset");
                                 }
                                 return invoke(connection, m, a);
+                            });
+                });
+    }
+
+    /** {@code target}, running {@code hook} before each statement it prepared is run. */
+    private static java.sql.Connection beforeRun(java.sql.Connection target, Runnable hook) {
+        return (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                new Class<?>[] {java.sql.Connection.class}, (c, m, a) -> {
+                    Object result = invoke(target, m, a);
+                    if (!m.getName().startsWith("prepare") || !(result instanceof java.sql.PreparedStatement ps)) {
+                        return result;
+                    }
+                    return java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                            new Class<?>[] {java.sql.PreparedStatement.class}, (p, pm, pa) -> {
+                                if (pm.getName().startsWith("execute") && (pa == null || pa.length == 0)) {
+                                    hook.run();
+                                }
+                                return invoke(ps, pm, pa);
                             });
                 });
     }
