@@ -1842,6 +1842,31 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("messages of a partly stored save deleted before its retry (one in the middle, the newest stored) stay deleted: the"
+            + " retry appends only the refused rest, bringing neither back")
+    void messagesOfAPartlyStoredSaveDeletedBeforeItsRetryStayDeleted() throws Exception {
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        save.add(new UserMessage("refused once"));
+        saveWhoseSecondPartIsRefused("moderated", save);
+        UUID id = tenant.conversations().requireByKey("moderated").id();
+        // u4 at sequence 5, and a999 at sequence 1000, the conversation's last: at or below it, an empty sequence was deleted.
+        for (long sequence : new long[] {5, 1000}) {
+            tenant.conversations().deleteMessage(tenant.conversations().messages(id, sequence - 1, 1).get(0).id());
+        }
+
+        repository.saveAll("moderated", save);
+
+        // 999 live messages: one page.
+        List<dev.atlas.conversation.Message> stored = tenant.conversations().messages(id, 0, 1000);
+        List<String> expected = save.stream().map(Message::getText).filter(t -> !t.equals("u4") && !t.equals("a999")).toList();
+        assertThat(stored).extracting(dev.atlas.conversation.Message::content).containsExactlyElementsOf(expected);
+        assertThat(stored.get(stored.size() - 1).sequence()).isEqualTo(1001);
+    }
+
+    @Test
     @DisplayName("the same message objects saved at once by two threads to two conversations, each save's second part refused, are"
             + " each retried once: both conversations hold the list once, in order; the caller's messages are not written to")
     void theSameMessagesPartlySavedToTwoConversationsAtOnceAreRetriedOnceEach() throws Exception {
