@@ -216,6 +216,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (messages == null) {
             throw new InvalidInputException("messages", "must not be null");
         }
+        // The caller's objects, which a failed save remembers and its retry finds: a copy made for storable media is not one.
+        List<Message> callers = messages;
         messages = withStorableMedia(messages);
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i) == null) {
@@ -253,9 +255,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // Only a list built from that read may be diffed against it: a hand-built list is matched by
             // content against the end of the window, which must then be the current one, not a read this
             // thread made some time ago (messages stored since would be appended a second time).
-            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read, messages)) {
+            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read, callers)) {
                 try {
-                    save(read.conversation(), messages, converted, window(read), true);
+                    save(read.conversation(), callers, messages, converted, window(read), true);
                     return;
                 } catch (NotFoundException deleted) {
                     // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
@@ -266,7 +268,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation, false);
             // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
             boolean sawAll = read == null || !read.key().equals(key) || !read.ids().isEmpty();
-            save(conversation, messages, converted, current, sawAll);
+            save(conversation, callers, messages, converted, current, sawAll);
         } finally {
             lock.unlock();
         }
@@ -489,7 +491,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages, List<NewMessage> converted, Window current, boolean sawAll) {
+    /**
+     * Saves {@code messages}, the caller's list ({@code callers}) with the media of recorded answers made storable: a stored
+     * part of a failed save is remembered by the caller's objects, the ones its retry holds.
+     */
+    private void save(Conversation conversation, List<Message> callers, List<Message> messages, List<NewMessage> converted, Window current,
+                      boolean sawAll) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
@@ -507,7 +514,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         boolean anyId = false;
         StoredInstances.Stored[] filed = new StoredInstances.Stored[messages.size()];
         for (int i = 0; i < messages.size(); i++) {
-            filed[i] = this.stored.find(conversation.id(), messages.get(i));
+            filed[i] = this.stored.find(conversation.id(), callers.get(i));
         }
         FiledRows filedRows = filedRows(store, conversation.id(), sequences(filed, f -> !inWindow.containsKey(f.id())));
         // Not at its sequence: deleted since (moderation, retention), and it stays so; or its part was written in an
@@ -697,7 +704,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     mediaOf.put(appends.size(), media);
                 }
                 appends.add(m);
-                sources.add(messages.get(i));
+                sources.add(callers.get(i));
             } else {
                 rememberCalls(callOwner, stored[i].metadata(), stored[i].executionId(), stored[i].stepId());
             }
@@ -762,7 +769,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
             }
             created.forEach(a -> discard(a, e));
-            markStored(conversation.id(), messages, sources, appended);
+            markStored(conversation.id(), callers, sources, appended);
             throw e;
         }
         // As parts of their message: retention's hard delete of the message or purge of its conversation

@@ -1867,6 +1867,35 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a retry of a partly stored save holding a recorded model answer whose media Atlas stores cleaned (a NUL in its URL)"
+            + " recognises that answer as stored, as every other message of the stored part: the retry appends the refused rest alone")
+    void aRetryRecognisesAStoredAnswerWhoseMediaWereCleaned() throws Exception {
+        UUID conversation = repository.ensureConversation("cleaned").id();
+        dev.atlas.execution.ExecutionHandle exec = tenant.executions().start(
+                dev.atlas.execution.ExecutionSpec.text("scripted", "scripted-1").conversation(conversation));
+        dev.atlas.execution.StepHandle step = exec.step();
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        // What the model sent: tagged by the recording advisor; its URL is stored cleaned, from a copy of the message.
+        save.set(11, AssistantMessage.builder().content("a11").properties(java.util.Map.of(SpringMessages.EXECUTION_ID, exec.id().toString(),
+                SpringMessages.STEP_ID, step.id().toString())).media(List.of(org.springframework.ai.content.Media.builder()
+                .mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG).data("https://x.test/a\u0000b.png").build())).build());
+        save.add(new UserMessage("refused once"));
+        saveWhoseSecondPartIsRefused("cleaned", save);
+
+        // Before: the copy was remembered, not the caller's answer, which was then new among stored messages (ConflictException).
+        repository.saveAll("cleaned", save);
+
+        List<dev.atlas.conversation.Message> stored = new ArrayList<>(tenant.conversations().messages(conversation, 0, 1000));
+        stored.addAll(tenant.conversations().messages(conversation, 1000, 10));
+        assertThat(stored).extracting(dev.atlas.conversation.Message::content)
+                .containsExactlyElementsOf(save.stream().map(Message::getText).toList());
+        assertThat(stored.get(11).executionId()).isEqualTo(exec.id());
+    }
+
+    @Test
     @DisplayName("the same message objects saved at once by two threads to two conversations, each save's second part refused, are"
             + " each retried once: both conversations hold the list once, in order; the caller's messages are not written to")
     void theSameMessagesPartlySavedToTwoConversationsAtOnceAreRetriedOnceEach() throws Exception {
