@@ -216,6 +216,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (messages == null) {
             throw new InvalidInputException("messages", "must not be null");
         }
+        // The caller's objects, which a failed save remembers and its retry finds: a copy made for storable media is not one.
+        List<Message> callers = messages;
         messages = withStorableMedia(messages);
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i) == null) {
@@ -253,9 +255,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // Only a list built from that read may be diffed against it: a hand-built list is matched by
             // content against the end of the window, which must then be the current one, not a read this
             // thread made some time ago (messages stored since would be appended a second time).
-            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read, messages)) {
+            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read, callers)) {
                 try {
-                    save(read.conversation(), messages, converted, window(read), true);
+                    save(read.conversation(), callers, messages, converted, window(read), true);
                     return;
                 } catch (NotFoundException deleted) {
                     // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
@@ -266,7 +268,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation, false);
             // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
             boolean sawAll = read == null || !read.key().equals(key) || !read.ids().isEmpty();
-            save(conversation, messages, converted, current, sawAll);
+            save(conversation, callers, messages, converted, current, sawAll);
         } finally {
             lock.unlock();
         }
@@ -489,7 +491,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages, List<NewMessage> converted, Window current, boolean sawAll) {
+    /**
+     * Saves {@code messages}, the caller's list ({@code callers}) with the media of recorded answers made storable: a stored
+     * part of a failed save is remembered by the caller's objects, the ones its retry holds.
+     */
+    private void save(Conversation conversation, List<Message> callers, List<Message> messages, List<NewMessage> converted, Window current,
+                      boolean sawAll) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
@@ -507,10 +514,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         boolean anyId = false;
         StoredInstances.Stored[] filed = new StoredInstances.Stored[messages.size()];
         for (int i = 0; i < messages.size(); i++) {
-            filed[i] = this.stored.find(conversation.id(), messages.get(i));
+            filed[i] = this.stored.find(conversation.id(), callers.get(i));
         }
-        FiledRows filedRows = filedRows(store, conversation.id(), filed, inWindow);
-        Long lastSequence = null;
+        FiledRows filedRows = filedRows(store, conversation.id(), sequences(filed, f -> !inWindow.containsKey(f.id())));
+        // Not at its sequence: deleted since (moderation, retention), and it stays so; or its part was written in an
+        // application's transaction that rolled back (the sequence then taken by another message, or by none yet), and it is
+        // new: taken for deleted, it would be stored nowhere. The last sequence is read first and those sequences again
+        // after it: one at or below it was taken by then, so empty after it, its message was deleted. Weighed against the
+        // read before it, a message another writer appended in between would make a rolled-back one look deleted.
+        long[] missing = sequences(filed, f -> !inWindow.containsKey(f.id()) && !filedRows.byId().containsKey(f.id()));
+        long lastSequence = missing.length == 0 ? 0 : store.require(conversation.id()).lastSequence();
+        FiledRows recheck = missing.length == 0 ? filedRows : filedRows(store, conversation.id(), missing);
         for (int i = 0; i < messages.size(); i++) {
             if (filed[i] != null) {
                 anyId = true;
@@ -520,13 +534,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     stored[i] = m;
                     continue;
                 }
-                // Not at its sequence: deleted since (moderation, retention), and it stays so; or its part was written in
-                // an application's transaction that rolled back (the sequence then taken by another message, or by none
-                // yet), and it is new: taken for deleted, it would be stored nowhere.
-                if (lastSequence == null) {
-                    lastSequence = store.require(conversation.id()).lastSequence();
-                }
-                deleted[i] = filed[i].sequence() <= lastSequence && !filedRows.sequences().contains(filed[i].sequence());
+                deleted[i] = filed[i].sequence() <= lastSequence && !recheck.sequences().contains(filed[i].sequence());
                 continue;
             }
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
@@ -696,7 +704,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     mediaOf.put(appends.size(), media);
                 }
                 appends.add(m);
-                sources.add(messages.get(i));
+                sources.add(callers.get(i));
             } else {
                 rememberCalls(callOwner, stored[i].metadata(), stored[i].executionId(), stored[i].stepId());
             }
@@ -761,7 +769,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
             }
             created.forEach(a -> discard(a, e));
-            markStored(conversation.id(), messages, sources, appended);
+            markStored(conversation.id(), callers, sources, appended);
             throw e;
         }
         // As parts of their message: retention's hard delete of the message or purge of its conversation
@@ -787,16 +795,19 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private record FiledRows(Map<UUID, dev.atlas.conversation.Message> byId, Set<Long> sequences) {
     }
 
-    /**
-     * The rows at the sequences {@code filed} messages were stored at, those outside the window ({@code inWindow}), read by
-     * sequence spans in one statement per up to {@link Limits#MAX_PAGE_SIZE} sequences, not one lookup per message: the
-     * parts of a failed save are contiguous, so a retry of 1,000 stored messages reads them in one statement. A gap of more
-     * than {@value #SPAN_GAP} sequences starts another span, so rows no message names (up to 1 MiB each) are not read.
-     */
-    private static FiledRows filedRows(ConversationStore store, UUID conversationId, StoredInstances.Stored[] filed,
-                                       Map<UUID, dev.atlas.conversation.Message> inWindow) {
-        long[] sequences = java.util.Arrays.stream(filed).filter(f -> f != null && !inWindow.containsKey(f.id()))
+    /** The sequences, ascending and distinct, of the {@code filed} messages that {@code which} takes. */
+    private static long[] sequences(StoredInstances.Stored[] filed, java.util.function.Predicate<StoredInstances.Stored> which) {
+        return java.util.Arrays.stream(filed).filter(f -> f != null && which.test(f))
                 .mapToLong(StoredInstances.Stored::sequence).sorted().distinct().toArray();
+    }
+
+    /**
+     * The rows at {@code sequences} (ascending), where filed messages were stored, read by sequence spans in one statement
+     * per up to {@link Limits#MAX_PAGE_SIZE} sequences, not one lookup per message: the parts of a failed save are
+     * contiguous, so a retry of 1,000 stored messages reads them in one statement. A gap of more than {@value #SPAN_GAP}
+     * sequences starts another span, so rows no message names (up to 1 MiB each) are not read.
+     */
+    private static FiledRows filedRows(ConversationStore store, UUID conversationId, long[] sequences) {
         Map<UUID, dev.atlas.conversation.Message> byId = new HashMap<>();
         Set<Long> held = new HashSet<>();
         for (int i = 0; i < sequences.length; ) {

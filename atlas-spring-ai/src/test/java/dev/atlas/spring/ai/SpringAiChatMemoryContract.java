@@ -1842,6 +1842,60 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("messages of a partly stored save deleted before its retry (one in the middle, the newest stored) stay deleted: the"
+            + " retry appends only the refused rest, bringing neither back")
+    void messagesOfAPartlyStoredSaveDeletedBeforeItsRetryStayDeleted() throws Exception {
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        save.add(new UserMessage("refused once"));
+        saveWhoseSecondPartIsRefused("moderated", save);
+        UUID id = tenant.conversations().requireByKey("moderated").id();
+        // u4 at sequence 5, and a999 at sequence 1000, the conversation's last: at or below it, an empty sequence was deleted.
+        for (long sequence : new long[] {5, 1000}) {
+            tenant.conversations().deleteMessage(tenant.conversations().messages(id, sequence - 1, 1).get(0).id());
+        }
+
+        repository.saveAll("moderated", save);
+
+        // 999 live messages: one page.
+        List<dev.atlas.conversation.Message> stored = tenant.conversations().messages(id, 0, 1000);
+        List<String> expected = save.stream().map(Message::getText).filter(t -> !t.equals("u4") && !t.equals("a999")).toList();
+        assertThat(stored).extracting(dev.atlas.conversation.Message::content).containsExactlyElementsOf(expected);
+        assertThat(stored.get(stored.size() - 1).sequence()).isEqualTo(1001);
+    }
+
+    @Test
+    @DisplayName("a retry of a partly stored save holding a recorded model answer whose media Atlas stores cleaned (a NUL in its URL)"
+            + " recognises that answer as stored, as every other message of the stored part: the retry appends the refused rest alone")
+    void aRetryRecognisesAStoredAnswerWhoseMediaWereCleaned() throws Exception {
+        UUID conversation = repository.ensureConversation("cleaned").id();
+        dev.atlas.execution.ExecutionHandle exec = tenant.executions().start(
+                dev.atlas.execution.ExecutionSpec.text("scripted", "scripted-1").conversation(conversation));
+        dev.atlas.execution.StepHandle step = exec.step();
+        List<Message> save = new ArrayList<>();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            save.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        // What the model sent: tagged by the recording advisor; its URL is stored cleaned, from a copy of the message.
+        save.set(11, AssistantMessage.builder().content("a11").properties(java.util.Map.of(SpringMessages.EXECUTION_ID, exec.id().toString(),
+                SpringMessages.STEP_ID, step.id().toString())).media(List.of(org.springframework.ai.content.Media.builder()
+                .mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG).data("https://x.test/a\u0000b.png").build())).build());
+        save.add(new UserMessage("refused once"));
+        saveWhoseSecondPartIsRefused("cleaned", save);
+
+        // Before: the copy was remembered, not the caller's answer, which was then new among stored messages (ConflictException).
+        repository.saveAll("cleaned", save);
+
+        List<dev.atlas.conversation.Message> stored = new ArrayList<>(tenant.conversations().messages(conversation, 0, 1000));
+        stored.addAll(tenant.conversations().messages(conversation, 1000, 10));
+        assertThat(stored).extracting(dev.atlas.conversation.Message::content)
+                .containsExactlyElementsOf(save.stream().map(Message::getText).toList());
+        assertThat(stored.get(11).executionId()).isEqualTo(exec.id());
+    }
+
+    @Test
     @DisplayName("the same message objects saved at once by two threads to two conversations, each save's second part refused, are"
             + " each retried once: both conversations hold the list once, in order; the caller's messages are not written to")
     void theSameMessagesPartlySavedToTwoConversationsAtOnceAreRetriedOnceEach() throws Exception {
@@ -1926,7 +1980,8 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("a save appended in parts inside an application's transaction Atlas joins is all or none: when its second part is"
-            + " refused and the application rolls back, nothing of it stays; the same messages saved again are all stored, once")
+            + " refused and the application rolls back, nothing of it stays; the same messages saved again are all stored, once,"
+            + " also when another writer appends to the conversation while the retry weighs what it remembers")
     void aPartlyStoredSaveRolledBackWithTheApplicationsTransactionIsStoredWholeByItsRetry() throws Exception {
         boolean postgres = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL;
         dev.atlas.jdbi.kit.ApplicationTransactions app = new dev.atlas.jdbi.kit.ApplicationTransactions(database(), postgres);
@@ -1950,12 +2005,26 @@ public abstract class SpringAiChatMemoryContract {
 
             List<Message> retry = new ArrayList<>(memory.findByConversationId("rolled"));
             retry.addAll(turn);
+            // Another writer appends while the retry weighs the remembered messages, between its read of their sequences and
+            // its read of the conversation's last sequence: it takes sequence 2, where u0 was stored before the rollback.
+            java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(true);
+            ((dev.atlas.jdbi.internal.JdbiAtlas) joined).db().decorateConnections(c -> beforeRun(c, () -> {
+                if (StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getClassName().equals(AtlasChatMemoryRepository.class.getName())
+                        && x.getMethodName().equals("save"))) && StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getMethodName().equals("get")
+                        && x.getClassName().endsWith("JdbiConversationStore"))) && armed.getAndSet(false)) {
+                    tenant.conversations().append(id, dev.atlas.conversation.NewMessage.user("meanwhile"));
+                }
+            }));
             memory.saveAll("rolled", retry);
+            assertThat(armed).as("the other writer appended").isFalse();
 
             List<dev.atlas.conversation.Message> stored = new ArrayList<>(tenant.conversations().messages(id, 0, 1000));
             stored.addAll(tenant.conversations().messages(id, 1000, 10));
-            assertThat(stored).extracting(dev.atlas.conversation.Message::content)
-                    .containsExactlyElementsOf(retry.stream().map(Message::getText).toList());
+            List<String> expected = new ArrayList<>(List.of("hello", "meanwhile"));
+            turn.forEach(m -> expected.add(m.getText()));
+            // Before: u0 was skipped as deleted (its sequence at or below the last one read after the other append, and empty in
+            // the read before it).
+            assertThat(stored).extracting(dev.atlas.conversation.Message::content).containsExactlyElementsOf(expected);
         }
     }
 
@@ -2079,6 +2148,24 @@ public abstract class SpringAiChatMemoryContract {
                                     throw new java.sql.SQLException("connection reset");
                                 }
                                 return invoke(connection, m, a);
+                            });
+                });
+    }
+
+    /** {@code target}, running {@code hook} before each statement it prepared is run. */
+    private static java.sql.Connection beforeRun(java.sql.Connection target, Runnable hook) {
+        return (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                new Class<?>[] {java.sql.Connection.class}, (c, m, a) -> {
+                    Object result = invoke(target, m, a);
+                    if (!m.getName().startsWith("prepare") || !(result instanceof java.sql.PreparedStatement ps)) {
+                        return result;
+                    }
+                    return java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                            new Class<?>[] {java.sql.PreparedStatement.class}, (p, pm, pa) -> {
+                                if (pm.getName().startsWith("execute") && (pa == null || pa.length == 0)) {
+                                    hook.run();
+                                }
+                                return invoke(ps, pm, pa);
                             });
                 });
     }
@@ -3873,9 +3960,7 @@ public abstract class SpringAiChatMemoryContract {
                 MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(window).build());
         org.springframework.ai.chat.client.advisor.api.Advisor referenceMemory = promptChatMemoryAdvisor(
                 MessageWindowChatMemory.builder().chatMemoryRepository(reference).maxMessages(window).build());
-        if (atlasMemory == null) {
-            return; // Spring AI 2.0 has no PromptChatMemoryAdvisor
-        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(atlasMemory != null, "Spring AI 2.0 has no PromptChatMemoryAdvisor");
         ChatClient withAtlas = ChatClient.builder(atlasModel).defaultTools(new OrderTools())
                 .defaultAdvisors(atlasMemory, AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
                 .defaultAdvisors(recording.advisors()).build();
