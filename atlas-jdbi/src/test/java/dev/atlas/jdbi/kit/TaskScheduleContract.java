@@ -345,7 +345,7 @@ public abstract class TaskScheduleContract extends AtlasContract {
             assertThat(put.executeUpdate()).isEqualTo(count);
         }
         java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
-        TaskStore polling = reopen(b -> configure(b.dataSource(countingPayloadsRead(database.dataSource(), text.length(), read)))
+        TaskStore polling = reopen(b -> configure(b.dataSource(countingPayloadsRead(pooledDatabase(), text.length(), read)))
                 .migrate(false)).tenant("acme").tasks();
         advance(Duration.ofSeconds(1));
         List<Task> first = polling.enqueueScheduled();
