@@ -301,6 +301,17 @@ final class TaskSchedules {
         }
     }
 
+    /**
+     * Due rows read per page: as many of the largest payloads as one call's batch holds (128), so that a page never holds much
+     * more than the batch it fires. Pages of 1,000 read every due payload, up to 262 million characters, to fire 128.
+     */
+    private static final int PAGE = Limits.MAX_BATCH_LENGTH / Limits.MAX_METADATA_LENGTH;
+    /**
+     * The fewest rows a page past the first reads, however little of the batch is left: small payloads after large ones would
+     * otherwise be read a row per statement. So a call reads at most this many due rows past the last one it takes.
+     */
+    private static final int MIN_PAGE = 8;
+
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
         Dialect d = db.dialect();
@@ -327,7 +338,8 @@ final class TaskSchedules {
         };
         int limit = Limits.MAX_PAGE_SIZE;
         List<Due> runnable = new ArrayList<>();
-        List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
+        int pageSize = PAGE;
+        List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", PAGE).list(dueRow));
         Set<UUID> seen = new java.util.HashSet<>();
         Due pagedFrom = null;
         Due firstSkipped = null;
@@ -381,7 +393,7 @@ final class TaskSchedules {
             }
             // Skipped rows stay due and sort first: read on past them while pages are full, so that
             // no number of them starves the tenant's other schedules.
-            if (page.size() < limit || runnable.size() >= limit) {
+            if (page.size() < pageSize || runnable.size() >= limit) {
                 break;
             }
             Due last = page.get(page.size() - 1);
@@ -390,8 +402,14 @@ final class TaskSchedules {
                 break;
             }
             pagedFrom = last;
+            // No more rows than could still be taken, by count or each with the largest payload (at least MIN_PAGE): past
+            // either bound, at most MIN_PAGE rows are read.
+            long fit = Math.min(limit - runnable.size(), (Limits.MAX_BATCH_LENGTH - length + Limits.MAX_METADATA_LENGTH - 1)
+                    / Limits.MAX_METADATA_LENGTH);
+            pageSize = (int) Math.min(PAGE, Math.max(MIN_PAGE, fit));
+            int size = pageSize;
             page = db.read(h -> sql.on(h, q.dueAfter).bind("now", read).bind("afterAt", last.nextRunAt()).bind("afterId", last.id())
-                    .bind("limit", limit).list(dueRow));
+                    .bind("limit", size).list(dueRow));
         }
         if (runnable.isEmpty()) {
             return List.of();

@@ -323,28 +323,82 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("enqueueScheduled inserts at most Limits.MAX_BATCH_LENGTH characters of payload in one call, as createAll does: of"
-            + " 129 due schedules with 262,011-character payloads the first call fires the 128 that fit, the next the last one, in"
-            + " occurrence order, each once")
-    void enqueueScheduledBoundsTheBatchLength() {
+    @DisplayName("enqueueScheduled fires at most Limits.MAX_BATCH_LENGTH characters of payload in one call, as createAll stores, and"
+            + " reads at most 8 payloads past the ones it fires: of 140 due schedules with 262,011-character payloads the first call"
+            + " fires the 128 that fit having read at most 136 of them (it read all 140), the next the other 12, in occurrence order,"
+            + " each once")
+    void enqueueScheduledBoundsTheBatchLength() throws java.sql.SQLException {
         Instant start = clock.instant();
-        String text = "x".repeat(262_000);
-        int count = 129;
+        int count = 140;
         for (int i = 0; i < count; i++) {
-            store.schedule(NewSchedule.every(String.format("big-%03d", i), Duration.ofDays(1), NewTask.of("big", Map.of("text", text)))
+            store.schedule(NewSchedule.every(String.format("big-%03d", i), Duration.ofDays(1), NewTask.of("big", Map.of()))
                     .startingAt(start.plusMillis(i)));
         }
+        // One payload sent once and set on every row by the database: 140 schedule() calls carrying it only cost time.
+        String text = "x".repeat(262_000);
+        String json = "{\"text\":\"" + text + "\"}";
+        String cast = atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL ? "CAST(? AS jsonb)" : "?";
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement put = c.prepareStatement("UPDATE atlas_task_schedules SET payload = " + cast
+                     + " WHERE tenant_id = 'acme' AND kind = 'big'")) {
+            put.setString(1, json);
+            assertThat(put.executeUpdate()).isEqualTo(count);
+        }
+        java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
+        TaskStore polling = reopen(b -> configure(b.dataSource(countingPayloadsRead(pooledDatabase(), text.length(), read)))
+                .migrate(false)).tenant("acme").tasks();
         advance(Duration.ofSeconds(1));
-        List<Task> first = store.enqueueScheduled();
-        long length = first.stream().mapToLong(t -> ("{\"text\":\"" + t.payload().get("text") + "\"}").length()).sum();
-        assertThat(length).isLessThanOrEqualTo(dev.atlas.Limits.MAX_BATCH_LENGTH);
+        List<Task> first = polling.enqueueScheduled();
+        assertThat(128L * json.length()).isLessThanOrEqualTo(dev.atlas.Limits.MAX_BATCH_LENGTH);
         assertThat(first).hasSize(128).allSatisfy(t -> assertThat(t.payload()).isEqualTo(Map.of("text", text)));
         assertThat(first.stream().map(Task::runAfter).toList())
                 .isEqualTo(java.util.stream.IntStream.range(0, 128).mapToObj(start::plusMillis).toList());
-        List<Task> second = store.enqueueScheduled();
-        assertThat(second).singleElement().returns(start.plusMillis(128), Task::runAfter);
-        assertThat(store.enqueueScheduled()).isEmpty();
-        assertThat(tasksOf("big")).hasSize(count);
+        // Due rows are read in pages no larger than what is left of the batch: one page of 1,000 read every due payload
+        // (up to 262 million characters) to fire 128.
+        assertThat(read.get()).as("payloads read by the first call").isLessThanOrEqualTo(128 + 8);
+        List<Task> second = polling.enqueueScheduled();
+        assertThat(second.stream().map(Task::runAfter).toList())
+                .isEqualTo(java.util.stream.IntStream.range(128, count).mapToObj(start::plusMillis).toList());
+        assertThat(polling.enqueueScheduled()).isEmpty();
+        assertThat(rawBoolean("SELECT count(*) = " + count + " FROM atlas_tasks WHERE tenant_id = 'acme' AND kind = 'big'")).isTrue();
+    }
+
+    /**
+     * {@code target}, counting the strings of at least {@code length} characters (the payloads) read by queries of
+     * task_schedules: the database is real and read through JDBC as ever, only the count is added.
+     */
+    private static javax.sql.DataSource countingPayloadsRead(javax.sql.DataSource target, int length,
+                                                             java.util.concurrent.atomic.AtomicInteger read) {
+        return proxy(javax.sql.DataSource.class, target, (m, args, c) -> !m.getName().equals("getConnection") ? c
+                : proxy(java.sql.Connection.class, c, (cm, sql, ps) -> !cm.getName().equals("prepareStatement")
+                        || !((String) sql[0]).contains("task_schedules") ? ps
+                        : proxy(java.sql.PreparedStatement.class, ps, (sm, none, rs) -> !sm.getName().equals("executeQuery") ? rs
+                                : proxy(java.sql.ResultSet.class, rs, (rm, column, value) -> {
+                                    if (rm.getName().equals("getString") && value instanceof String s && s.length() >= length) {
+                                        read.incrementAndGet();
+                                    }
+                                    return value;
+                                }))));
+    }
+
+    /** What a {@link #proxy} does with a call's result: given the method, its arguments and its result, returns the result. */
+    private interface Then {
+        Object apply(java.lang.reflect.Method method, Object[] args, Object result);
+    }
+
+    /** {@code target} as a {@code type} that hands each call's result through {@code then}; unwrap to {@code type} gives the proxy. */
+    @SuppressWarnings("unchecked")
+    private static <T> T proxy(Class<T> type, Object target, Then then) {
+        return (T) java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, m, args) -> {
+            if (m.getName().equals("unwrap") && args[0] == type) {
+                return p;
+            }
+            try {
+                return then.apply(m, args, m.invoke(target, args));
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
     }
 
     @Test
