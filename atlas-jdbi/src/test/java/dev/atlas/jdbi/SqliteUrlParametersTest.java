@@ -43,6 +43,33 @@ class SqliteUrlParametersTest {
         assertThat(files()).isEmpty();
     }
 
+    /**
+     * {@code :memory:} with such a parameter is no in-memory database: the driver opened a file named
+     * {@code :memory:?cache=shared} (0644) in the working directory, kept after close, while Atlas ran it as in-memory.
+     */
+    @Test
+    void inMemoryWithAParameterThatIsNoDriverSettingIsRefusedBeforeAnyFileIsCreated() throws Exception {
+        Path stray = Path.of(":memory:?cache=shared").toAbsolutePath();
+        try {
+            assertThatThrownBy(() -> {
+                try (Atlas atlas = Atlas.builder().jdbcUrl("jdbc:sqlite::memory:?cache=shared").build()) {
+                    atlas.tenant("acme").conversations();
+                }
+            }).isInstanceOf(ConfigurationException.class).hasMessage("jdbcUrl jdbc:sqlite::memory:?cache=shared: cache is not a setting of"
+                    + " the SQLite driver, which would open a file named ':memory:?cache=shared' for it; SQLite's own parameters need a"
+                    + " file: URI (jdbc:sqlite:file::memory:?cache=shared)");
+            assertThat(stray).doesNotExist();
+        } finally {
+            Files.deleteIfExists(stray);
+        }
+        // The driver's own settings leave :memory: an in-memory database.
+        try (Atlas atlas = Atlas.builder().jdbcUrl("jdbc:sqlite::memory:?journal_mode=WAL").build()) {
+            atlas.tenant("acme").conversations();
+        }
+        assertThat(Path.of(":memory:?journal_mode=WAL")).doesNotExist();
+        assertThat(Path.of(":memory:")).doesNotExist();
+    }
+
     @Test
     void theDriversSettingsAndAFileUriKeepTheFileNamed() throws Exception {
         try (Atlas atlas = Atlas.builder().jdbcUrl("jdbc:sqlite:" + dir.resolve("b.db") + "?journal_mode=WAL&busy_timeout=5000").build()) {

@@ -38,7 +38,7 @@ public enum Drivers {
 
     /**
      * Why a plain SQLite path ({@code jdbc:sqlite:/srv/a.db?...}, not a {@code file:} URI) cannot be opened as meant, or
-     * null: a parameter that is no setting of the driver stays in the file name, so {@code ?cache=shared} wrote
+     * null: a parameter that is no setting of the driver stays in the file name (of {@code :memory:} too), so {@code ?cache=shared} wrote
      * {@code /srv/a.db?cache=shared}, not owner-only, while Atlas created (and the CLI described) {@code /srv/a.db}.
      * The name and the URL in the reason are masked as {@link dev.atlas.internal.Redaction#url} masks a URL.
      */
@@ -46,7 +46,9 @@ public enum Drivers {
         String prefix = dev.atlas.internal.SqliteUrls.PREFIX;
         String rest = url.substring(prefix.length());
         int query = rest.indexOf('?');
-        if (query < 0 || rest.startsWith("file:") || rest.startsWith(":")) {
+        // :memory: is no exception: SQLite takes only ":memory:" itself as in-memory, so ":memory:?cache=shared" is a file's
+        // name. A :resource: is read, never created.
+        if (query < 0 || rest.startsWith("file:") || rest.startsWith(":resource:")) {
             return null;
         }
         java.util.Set<String> settings = new java.util.HashSet<>();

@@ -626,6 +626,81 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the daily report of zones with 30 and 45 minute offsets, a change at midnight and a skipped day is each execution's"
+            + " wall-clock date in that zone, in one statement per offset of the period")
+    void dailyReportMatchesEachExecutionsDateInItsZone() {
+        // Lord Howe's DST is 30 minutes; Santiago and Havana change at midnight (a day starting at 01:00, a day of 25 hours
+        // ending twice at 23:00); St John's is -03:30, Chatham +12:45/+13:45; Apia skipped 2011-12-30 (-10:00 to +14:00).
+        List<java.time.ZoneId> zones = java.util.stream.Stream.of("Australia/Lord_Howe", "America/Santiago", "America/Havana",
+                "America/St_Johns", "Pacific/Chatham", "Asia/Kathmandu", "Europe/Berlin", "Pacific/Apia").map(java.time.ZoneId::of).toList();
+        Map<java.time.ZoneId, List<Instant>> instants = new java.util.LinkedHashMap<>();
+        java.util.SortedSet<Instant> all = new java.util.TreeSet<>();
+        for (java.time.ZoneId zone : zones) {
+            java.time.zone.ZoneRules rules = zone.getRules();
+            // Kathmandu's one change, +05:30 to +05:45, was at 1986's start.
+            Instant after = Instant.parse(zone.getId().equals("Pacific/Apia") ? "2011-12-01T00:00:00Z"
+                    : zone.getId().equals("Asia/Kathmandu") ? "1985-06-01T00:00:00Z" : "2025-06-01T00:00:00Z");
+            List<Instant> near = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                java.time.zone.ZoneOffsetTransition t = rules.nextTransition(after);
+                if (t == null) {
+                    break;
+                }
+                Instant at = t.getInstant();
+                java.time.LocalDate day = java.time.LocalDate.ofInstant(at.minusNanos(1000), zone);
+                // The change, and the starts of the days around it, each with the microsecond before.
+                for (Instant i2 : List.of(at, day.atStartOfDay(zone).toInstant(), day.plusDays(1).atStartOfDay(zone).toInstant(),
+                        day.plusDays(2).atStartOfDay(zone).toInstant())) {
+                    near.add(i2);
+                    near.add(i2.minusNanos(1000));
+                }
+                after = at;
+            }
+            instants.put(zone, near);
+            all.addAll(near);
+        }
+        // Each execution's model and tokens tell it apart in the sums.
+        Map<Instant, Integer> tokens = new java.util.HashMap<>();
+        int n = 0;
+        for (Instant at : all) {
+            clock.set(at);
+            n++;
+            tokens.put(at, n);
+            run(acme, ExecutionSpec.text("openai", "m" + (n % 3)), Usage.of(n, 0), false);
+        }
+        for (java.time.ZoneId zone : zones) {
+            java.time.LocalDate first = instants.get(zone).stream().map(i -> java.time.LocalDate.ofInstant(i, zone))
+                    .min(java.util.Comparator.naturalOrder()).orElseThrow().minusDays(1);
+            java.time.LocalDate last = instants.get(zone).stream().map(i -> java.time.LocalDate.ofInstant(i, zone))
+                    .max(java.util.Comparator.naturalOrder()).orElseThrow().plusDays(1);
+            // Brute force: each execution's date read in the zone, its executions and tokens added by day and model.
+            Map<String, List<Long>> expected = new java.util.TreeMap<>();
+            int k = 0;
+            for (Instant at : all) {
+                k++;
+                java.time.LocalDate date = java.time.LocalDate.ofInstant(at, zone);
+                if (!date.isBefore(first) && !date.isAfter(last)) {
+                    List<Long> sums = expected.computeIfAbsent(date + " openai/m" + (k % 3), x -> new java.util.ArrayList<>(List.of(0L, 0L)));
+                    sums.set(0, sums.get(0) + 1);
+                    sums.set(1, sums.get(1) + tokens.get(at));
+                }
+            }
+            Instant from = first.atStartOfDay(zone).toInstant();
+            Instant to = last.plusDays(1).atStartOfDay(zone).toInstant();
+            long changes = 0;
+            for (var t = zone.getRules().nextTransition(from); t != null && t.getInstant().isBefore(to); t = zone.getRules().nextTransition(t.getInstant())) {
+                changes++;
+            }
+            StatementCounter.Counted<java.util.SortedMap<java.time.LocalDate, List<UsageRow>>> counted = StatementCounter.count(atlas,
+                    () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, first, last, zone));
+            Map<String, List<Long>> actual = new java.util.TreeMap<>();
+            counted.result().forEach((day, rows) -> rows.forEach(r -> actual.put(day + " " + r.group(), List.of(r.executions(), r.inputTokens()))));
+            assertThat(actual).as(zone.getId()).isEqualTo(expected);
+            assertThat(counted.statements()).as(zone.getId()).isEqualTo(changes + 1);
+        }
+    }
+
+    @Test
     @DisplayName("the daily report covers its tenant only, and refuses a DAY grouping, a last day before the first and a missing zone naming them")
     void dailyReportIsTheTenantsAndRefusesBadInput() {
         reportData();
@@ -640,6 +715,8 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         java.time.LocalDate day = java.time.LocalDate.parse("2026-03-01");
         assertField("group", () -> acme.executions().dailyUsageReport(UsageGroup.DAY, day, day, java.time.ZoneOffset.UTC));
         assertField("group", () -> acme.executions().dailyUsageReport(null, day, day, java.time.ZoneOffset.UTC));
+        // A missing day is named before the grouping is judged.
+        assertField("first", () -> acme.executions().dailyUsageReport(UsageGroup.DAY, null, day, java.time.ZoneOffset.UTC));
         assertField("last", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day.minusDays(1), java.time.ZoneOffset.UTC));
         assertField("zone", () -> acme.executions().dailyUsageReport(UsageGroup.MODEL, day, day, null));
         // A period of days is bounded, or a zone's thousands of offset changes over the centuries would be as many statements.

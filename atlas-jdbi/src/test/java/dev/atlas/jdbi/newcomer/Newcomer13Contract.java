@@ -325,6 +325,8 @@ public abstract class Newcomer13Contract extends AtlasContract {
                 new M(AssistantStore.class, "update", false, u, AssistantSpec.class, int.class),
                 new M(AssetStore.class, "getBySha256", false, s), new M(AssetStore.class, "byExecution", false, u, int.class, s),
                 new M(AssetStore.class, "getAll", false, List.class),
+                new M(dev.atlas.execution.ExecutionRecorder.class, "dailyUsageReport", false, dev.atlas.execution.UsageGroup.class,
+                        java.time.LocalDate.class, java.time.LocalDate.class, java.time.ZoneId.class),
                 new M(Search.class, "text", false, dev.atlas.search.TextQuery.class, s),
                 new M(CredentialStore.class, "list", false, Owner.class, int.class, s),
                 new M(AssistantStore.class, "revisions", false, u, int.class, s),
