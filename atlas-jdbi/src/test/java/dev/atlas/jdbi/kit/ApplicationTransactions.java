@@ -20,7 +20,7 @@ import javax.sql.DataSource;
  * connection its isolation level (pgjdbc: SHOW TRANSACTION ISOLATION LEVEL, a round trip). The database is real.
  */
 public final class ApplicationTransactions {
-    private final TestDatabase database;
+    private final DataSource base;
     private final boolean postgres;
     private final AtomicReference<Connection> bound = new AtomicReference<>();
     /** The thread that holds the application's transaction, when only it is handed that transaction's connection. */
@@ -30,9 +30,13 @@ public final class ApplicationTransactions {
     private final DataSource dataSource;
 
     public ApplicationTransactions(TestDatabase database, boolean postgres) {
-        this.database = database;
+        this(database.dataSource(), postgres);
+    }
+
+    /** Over {@code base}'s connections (one with session options of its own, say). */
+    public ApplicationTransactions(DataSource base, boolean postgres) {
+        this.base = base;
         this.postgres = postgres;
-        DataSource base = database.dataSource();
         this.dataSource = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
                 (proxy, method, args) -> {
                     Connection app = perThread && Thread.currentThread() != holder ? null : bound.get();
@@ -76,7 +80,7 @@ public final class ApplicationTransactions {
      * back after it.
      */
     public <T> T in(int level, Callable<T> work) throws Exception {
-        try (Connection app = database.dataSource().getConnection()) {
+        try (Connection app = base.getConnection()) {
             if (postgres) {
                 app.setTransactionIsolation(level);
             }
