@@ -3856,6 +3856,77 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(count(messagesOfC, idParam(kept))).isOne();
     }
 
+    @Test
+    @DisplayName("a conversation another instance starts, writes to and deletes while eraseTenant runs, after the erase swept the"
+            + " messages of the conversations it closed, is erased whole by the same call: the tenant is empty, each row counted once,"
+            + " another tenant untouched")
+    void eraseTenantRacingADeleteOfANewConversationErasesItWhole() {
+        Tenant other = reopen(b -> b).tenant("wiped");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Tenant wiped = atlas.tenant("wiped");
+        UUID c = wiped.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("u"))).id();
+        wiped.conversations().append(c, dev.atlas.conversation.NewMessage.user("first"));
+        UUID kept = atlas.tenant("acme").conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("u"))).id();
+        atlas.tenant("acme").conversations().append(kept, dev.atlas.conversation.NewMessage.user("stays"));
+        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'wiped' AND conversation_id = ?";
+        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+        db.beforeEachWrite(h -> {
+            if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
+                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("v"))).id();
+                late.set(x);
+                other.conversations().append(x, dev.atlas.conversation.NewMessage.user("late"));
+                other.conversations().delete(x);
+            }
+        });
+        EraseReport report;
+        try {
+            report = wiped.portability().eraseTenant(false);
+        } finally {
+            db.beforeEachWrite(h -> {});
+        }
+        assertThat(late.get()).isNotNull();
+        assertThat(report.counts()).containsEntry("messages", 2L).containsEntry("conversations", 2L);
+        assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'wiped'")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'wiped'")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(kept))).isOne();
+    }
+
+    @Test
+    @DisplayName("an upload of no owner attached only to the owner's message is erased even when a conversation deleted meanwhile"
+            + " fails the pass that had taken its attachment: the next pass still deletes the asset, and the report counts it once")
+    void eraseOwnerRetriedAfterARacingDeleteStillErasesTheUploads() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Tenant acme = atlas.tenant("acme");
+        Owner owner = Owner.user("uploading-then-deleting");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+        UUID m = acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("my id, attached")).id();
+        // Stored without an owner: the owner's only through the attachment, which the first pass deletes before it fails.
+        UUID upload = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "id.pdf", "application/pdf"),
+                new java.io.ByteArrayInputStream("passport".getBytes(StandardCharsets.UTF_8))).id();
+        acme.assets().attach(m, upload, Map.of());
+        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?";
+        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
+        db.beforeEachWrite(h -> {
+            if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
+                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                late.set(x);
+                other.conversations().append(x, dev.atlas.conversation.NewMessage.user("late"));
+                other.conversations().delete(x);
+            }
+        });
+        EraseReport report;
+        try {
+            report = acme.portability().eraseOwner(owner, false);
+        } finally {
+            db.beforeEachWrite(h -> {});
+        }
+        assertThat(late.get()).isNotNull();
+        assertThat(count("SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND id = ?", idParam(upload))).isZero();
+        assertThat(report.counts()).containsEntry("assets", 1L).containsEntry("message_assets", 1L).containsEntry("messages", 2L)
+                .containsEntry("conversations", 2L).containsEntry("asset_blobs", 1L);
+    }
+
     /**
      * Runs {@code action} with {@code late} run just before its {@code k}-th write on this Atlas's
      * database (as another instance would land there); empty when it made fewer than k writes.

@@ -52,6 +52,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -2087,8 +2088,11 @@ public final class JdbiPortability implements Portability {
             erasePass(scope.withUploads(exclusiveUploads(scope)), true, counts);
             return new EraseReport(true, counts);
         }
+        // Kept across passes: a pass a foreign key failed (sweptWhole) may have deleted their attachments, through which alone the
+        // next pass would find them, and not yet the assets.
+        Set<UUID> uploads = new LinkedHashSet<>();
         for (int pass = 1; ; pass++) {
-            List<UUID> uploads = exclusiveUploads(scope);
+            uploads.addAll(exclusiveUploads(scope));
             db.write(h -> {
                 // In id order, as a tenant's erase closes them: the UPDATE alone locks them in its plan's order (deadlocks).
                 Statement lock = q.lockForErase.get(scope.kind);
@@ -2097,7 +2101,7 @@ public final class JdbiPortability implements Portability {
                 }
                 return call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update();
             });
-            if (!sweptWhole(() -> erasePass(scope.withUploads(uploads).closed(), false, counts), pass)) {
+            if (!sweptWhole(() -> erasePass(scope.withUploads(List.copyOf(uploads)).closed(), false, counts), pass)) {
                 continue;
             }
             if (!db.read(h -> call(h, q.liveInScope.get(scope.kind), scope).exists())) {

@@ -95,7 +95,8 @@ class PostgresErasePlanTest {
 
     @Test
     @DisplayName("an erase's batch of attachments, assets, voice calls, tasks and executions of a conversation or an owner reads"
-            + " them by index, planned for the values and generic, beside 6,000 of each of other owners in the tenant")
+            + " them by index, planned for the values and generic, beside 6,000 of each of other owners in the tenant; so does the"
+            + " choice of the uploads only the scope's messages hold")
     void eraseReadsTheScopesRowsByIndex() throws SQLException {
         Tenant big = atlas.tenant("big");
         Owner alice = Owner.user("alice");
@@ -172,6 +173,25 @@ class PostgresErasePlanTest {
                         assertThat(plan).as(all).noneMatch(line -> line.contains("Seq Scan"));
                         assertThat(plan).as(all).noneMatch(line -> line.matches(".*Rows Removed by Filter: \\d{4,}.*"));
                     }
+                }
+            }
+            // The uploads only the scope's messages hold, read once per pass: by index, as each batch is; the custom plan read every
+            // attachment of the tenant (Hash Right Anti Join over a Seq Scan of atlas_message_assets).
+            for (Scope scope : List.of(Scope.conversation(c.id()), Scope.owner(alice))) {
+                String text = PortabilitySql.exclusiveUploadsText(scope).replace("<p>", "atlas_").replaceAll(":t\\b", "\\$1")
+                        .replaceAll(":cid\\b", "\\$2").replaceAll(":ot\\b", "\\$3").replaceAll(":oi\\b", "\\$4");
+                String name = "uploads" + n++;
+                s.execute("PREPARE " + name + " (text, uuid, text, text) AS " + text);
+                String execute = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE " + name + " ('big', '" + c.id()
+                        + "', 'user', 'alice')";
+                for (String mode : List.of("force_custom_plan", "force_generic_plan")) {
+                    s.execute("SET plan_cache_mode = " + mode);
+                    List<String> plan = lines(s, execute);
+                    String all = "uploads of " + scope.kind + " (" + mode + ")\n" + String.join("\n", plan);
+                    assertThat(plan.get(0)).as(all).contains("rows=1.00");
+                    assertThat(plan).as(all).noneMatch(line -> line.contains("Seq Scan"));
+                    assertThat(plan).as(all).noneMatch(line -> line.matches(".*Rows Removed by Filter: \\d{4,}.*"));
+                    assertThat(plan).as(all).noneMatch(line -> line.matches(".*atlas_message_assets.*actual rows=\\d{4,}.*"));
                 }
             }
         }
