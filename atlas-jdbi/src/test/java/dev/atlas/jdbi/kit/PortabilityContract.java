@@ -3823,37 +3823,19 @@ public abstract class PortabilityContract extends AtlasContract {
             + " of the conversations it closed, is erased whole by the same call: no foreign-key StorageException half-way")
     void eraseOwnerRacingADeleteOfANewConversationErasesItWhole() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         Tenant acme = atlas.tenant("acme");
         Owner owner = Owner.user("deleting-meanwhile");
         UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
         acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("first"));
         UUID kept = acme.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("someone-else"))).id();
         acme.conversations().append(kept, dev.atlas.conversation.NewMessage.user("stays"));
-        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?";
-        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
-        // Once the erase's messages are gone and before its conversations go, the application (another instance) starts a
-        // conversation of the owner, appends to it and deletes it: closed, it is in what the pass deletes from here on.
-        db.beforeEachWrite(h -> {
-            if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
-                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
-                late.set(x);
-                other.conversations().append(x, dev.atlas.conversation.NewMessage.user("late"));
-                other.conversations().delete(x);
-            }
-        });
-        EraseReport report;
-        try {
-            report = acme.portability().eraseOwner(owner, false);
-        } finally {
-            db.beforeEachWrite(h -> {});
-        }
-        assertThat(late.get()).isNotNull();
+        RacedErase raced = eraseRacingALateDeletedConversation(other, c, owner, () -> acme.portability().eraseOwner(owner, false));
+        EraseReport report = raced.report();
         assertThat(report.counts()).containsEntry("messages", 2L).containsEntry("conversations", 2L);
         assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = 'deleting-meanwhile'")).isZero();
-        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(late.get())))
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(raced.late())))
                 .isZero();
-        assertThat(count(messagesOfC, idParam(kept))).isOne();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(kept))).isOne();
     }
 
     @Test
@@ -3862,29 +3844,13 @@ public abstract class PortabilityContract extends AtlasContract {
             + " another tenant untouched")
     void eraseTenantRacingADeleteOfANewConversationErasesItWhole() {
         Tenant other = reopen(b -> b).tenant("wiped");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         Tenant wiped = atlas.tenant("wiped");
         UUID c = wiped.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("u"))).id();
         wiped.conversations().append(c, dev.atlas.conversation.NewMessage.user("first"));
         UUID kept = atlas.tenant("acme").conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("u"))).id();
         atlas.tenant("acme").conversations().append(kept, dev.atlas.conversation.NewMessage.user("stays"));
-        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'wiped' AND conversation_id = ?";
-        java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
-        db.beforeEachWrite(h -> {
-            if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
-                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(Owner.user("v"))).id();
-                late.set(x);
-                other.conversations().append(x, dev.atlas.conversation.NewMessage.user("late"));
-                other.conversations().delete(x);
-            }
-        });
-        EraseReport report;
-        try {
-            report = wiped.portability().eraseTenant(false);
-        } finally {
-            db.beforeEachWrite(h -> {});
-        }
-        assertThat(late.get()).isNotNull();
+        RacedErase raced = eraseRacingALateDeletedConversation(other, c, Owner.user("v"), () -> wiped.portability().eraseTenant(false));
+        EraseReport report = raced.report();
         assertThat(report.counts()).containsEntry("messages", 2L).containsEntry("conversations", 2L);
         assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'wiped'")).isZero();
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'wiped'")).isZero();
@@ -3896,7 +3862,6 @@ public abstract class PortabilityContract extends AtlasContract {
             + " fails the pass that had taken its attachment: the next pass still deletes the asset, and the report counts it once")
     void eraseOwnerRetriedAfterARacingDeleteStillErasesTheUploads() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         Tenant acme = atlas.tenant("acme");
         Owner owner = Owner.user("uploading-then-deleting");
         UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
@@ -3905,11 +3870,28 @@ public abstract class PortabilityContract extends AtlasContract {
         UUID upload = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "id.pdf", "application/pdf"),
                 new java.io.ByteArrayInputStream("passport".getBytes(StandardCharsets.UTF_8))).id();
         acme.assets().attach(m, upload, Map.of());
-        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?";
+        RacedErase raced = eraseRacingALateDeletedConversation(other, c, owner, () -> acme.portability().eraseOwner(owner, false));
+        EraseReport report = raced.report();
+        assertThat(count("SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND id = ?", idParam(upload))).isZero();
+        assertThat(report.counts()).containsEntry("assets", 1L).containsEntry("message_assets", 1L).containsEntry("messages", 2L)
+                .containsEntry("conversations", 2L).containsEntry("asset_blobs", 1L);
+    }
+
+    private record RacedErase(EraseReport report, UUID late) {}
+
+    /**
+     * Runs {@code erase} while, once the messages of {@code c} are gone and before its conversation goes, the application
+     * (another instance, {@code other}) starts a conversation of {@code lateOwner}, appends to it and deletes it: closed, it is
+     * in what the pass deletes from there on. Fails the test when the race never happened.
+     */
+    private RacedErase eraseRacingALateDeletedConversation(Tenant other, UUID c, Owner lateOwner,
+            java.util.function.Supplier<EraseReport> erase) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = ? AND conversation_id = ?";
         java.util.concurrent.atomic.AtomicReference<UUID> late = new java.util.concurrent.atomic.AtomicReference<>();
         db.beforeEachWrite(h -> {
-            if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
-                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            if (late.get() == null && count(messagesOfC, other.id(), idParam(c)) == 0) {
+                UUID x = other.conversations().create(dev.atlas.conversation.NewConversation.of(lateOwner)).id();
                 late.set(x);
                 other.conversations().append(x, dev.atlas.conversation.NewMessage.user("late"));
                 other.conversations().delete(x);
@@ -3917,14 +3899,12 @@ public abstract class PortabilityContract extends AtlasContract {
         });
         EraseReport report;
         try {
-            report = acme.portability().eraseOwner(owner, false);
+            report = erase.get();
         } finally {
             db.beforeEachWrite(h -> {});
         }
-        assertThat(late.get()).isNotNull();
-        assertThat(count("SELECT COUNT(*) FROM atlas_assets WHERE tenant_id = 'acme' AND id = ?", idParam(upload))).isZero();
-        assertThat(report.counts()).containsEntry("assets", 1L).containsEntry("message_assets", 1L).containsEntry("messages", 2L)
-                .containsEntry("conversations", 2L).containsEntry("asset_blobs", 1L);
+        assertThat(late.get()).as("the late conversation was started during the erase").isNotNull();
+        return new RacedErase(report, late.get());
     }
 
     /**
